@@ -1,0 +1,51 @@
+# udpif: the entry points named in the README.
+# Deno comes from npm (the deno package ships the real binary) when it is
+# not already on PATH; it is installed under .tools/, which git ignores.
+
+DENO_VERSION := 2.9.6
+TOOLS := $(CURDIR)/.tools
+DENO := $(shell command -v deno 2>/dev/null || echo $(TOOLS)/bin/deno)
+PERMS := --allow-read --allow-write --allow-env --allow-run --allow-sys
+
+.PHONY: all test check fmt lint unit demo build bench deno conformance-record clean
+
+all: test
+
+deno: $(DENO)
+
+$(TOOLS)/bin/deno:
+	@mkdir -p $(TOOLS)/bin
+	@echo "installing deno $(DENO_VERSION) from npm into $(TOOLS)" >&2
+	@cd $(TOOLS) && npm install --silent --no-save --no-audit --no-fund --prefix $(TOOLS) deno@$(DENO_VERSION) >/dev/null
+	@for f in $(TOOLS)/node_modules/@deno/*/deno $(TOOLS)/node_modules/deno/deno; do \
+	  if [ -x "$$f" ]; then ln -sf "$$f" $@; break; fi; done
+	@$@ --version >/dev/null || { echo "deno install failed" >&2; exit 1; }
+
+test: $(DENO)
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) check main.ts src/ tests/ bench/
+	$(DENO) test $(PERMS)
+
+fmt: $(DENO)
+	$(DENO) fmt
+
+demo: $(DENO)
+	$(DENO) run $(PERMS) main.ts demo
+
+bench: $(DENO)
+	$(DENO) run $(PERMS) bench/run.ts
+
+# deno compile needs the denort runtime: Deno downloads it, or DENORT_BIN
+# names a local copy. Without either, stop with one line, not a trace.
+build: $(DENO)
+	@mkdir -p dist
+	@$(DENO) compile $(PERMS) --include src/ -o dist/udpif main.ts 2>dist/compile.log \
+	  || { echo "make build: deno compile could not get the denort runtime (set DENORT_BIN to a denort binary, or allow access to the Deno download site); see dist/compile.log" >&2; exit 1; }
+	@echo "built dist/udpif"
+
+conformance-record: $(DENO)
+	bash tests/conformance/record.sh
+
+clean:
+	rm -rf dist
