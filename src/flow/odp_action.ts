@@ -1,0 +1,45 @@
+/**
+ * Datapath actions, as translation produces them and the datapath runs
+ * them. `set` and `set_masked` carry the new header values in the flow key
+ * layout, restricted to the fields of one datapath key attribute (`attr`);
+ * the printer shows them the way OVS's format_odp_action does.
+ *
+ * An empty action list means drop (printed `drop`).
+ */
+import type { FlowKey } from "./key.ts";
+
+/** Datapath key attributes that a set action can rewrite. */
+export type OdpSetAttr =
+  | "skb_priority"
+  | "skb_mark"
+  | "eth"
+  | "mpls"
+  | "ipv4"
+  | "ipv6"
+  | "tcp"
+  | "udp"
+  | "sctp"
+  | "icmp"
+  | "icmpv6"
+  | "arp"
+  | "nd";
+
+export type OdpAction =
+  | { type: "output"; port: number }
+  | {
+    type: "userspace";
+    pid: number;
+    /** OVS's user_action_cookie bytes, printed as userdata(...) or decoded. */
+    userdata?: Uint8Array;
+    /** `actions` flag: the upcall carries the actions (slow path). */
+    actions?: boolean;
+  }
+  | { type: "set"; attr: OdpSetAttr; key: FlowKey }
+  | { type: "set_masked"; attr: OdpSetAttr; key: FlowKey; mask: FlowKey }
+  | { type: "push_vlan"; tpid: number; tci: number }
+  | { type: "pop_vlan" }
+  | { type: "recirc"; id: number }
+  | { type: "hash"; alg: number; basis: number }
+  | { type: "trunc"; maxLen: number }
+  /** ct, clone, sample: parsed and printed, not executed. */
+  | { type: "ct" | "clone" | "sample"; text: string };
