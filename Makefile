@@ -24,7 +24,7 @@ $(TOOLS)/bin/deno:
 test: $(DENO)
 	$(DENO) fmt --check
 	$(DENO) lint
-	$(DENO) check main.ts src/ tests/ bench/
+	$(DENO) check .
 	$(DENO) test $(PERMS)
 
 fmt: $(DENO)
