@@ -1,0 +1,218 @@
+/**
+ * The udpif control block: the handful of words every handler, every
+ * revalidator and the main thread share (OVS keeps them in `struct udpif`).
+ *
+ * Int32 words (seqs and flags) come first, then Float64 slots for times.
+ * Writers per word are listed beside each constant; "any" words are only
+ * changed with Atomics.
+ */
+import { Seq } from "../lib/seq.ts";
+
+/** OVS's defaults (ofproto.h / ofproto.c). */
+export const OFPROTO_FLOW_LIMIT_DEFAULT = 200000;
+export const OFPROTO_MAX_IDLE_DEFAULT = 10000;
+export const OFPROTO_MAX_REVALIDATOR_DEFAULT = 500;
+export const OFPROTO_MIN_REVALIDATE_PPS_DEFAULT = 5;
+
+const W = {
+  /** Rung by every seq/latch below; the leader sleeps on it. (any) */
+  BELL: 0,
+  /** Bumped when translations may have changed (udpif_revalidate). (main) */
+  REVAL_SEQ: 1,
+  /** Bumped by the leader after each dump. (leader) */
+  DUMP_SEQ: 2,
+  /** Dynamic flow limit. (leader, main via set-flow-limit) */
+  FLOW_LIMIT: 3,
+  /** Cached datapath flow count and its refresh lock. (any) */
+  N_FLOWS: 4,
+  N_FLOWS_MUTEX: 5,
+  AVG_N_FLOWS: 6,
+  MAX_N_FLOWS: 7,
+  /** Last dump duration, ms. (leader) */
+  DUMP_DURATION: 8,
+  /** Latches and the leader's decision for this round. */
+  EXIT_LATCH: 9,
+  PAUSE_LATCH: 10,
+  REVAL_EXIT: 11,
+  PAUSE: 12,
+  /** Global toggles. (main) */
+  ENABLE_MEGAFLOWS: 13,
+  ENABLE_UFID: 14,
+  /** other_config values. (main) */
+  CFG_FLOW_LIMIT: 15,
+  CFG_MAX_IDLE: 16,
+  CFG_MAX_REVALIDATOR: 17,
+  CFG_MIN_REVALIDATE_PPS: 18,
+  N_REVALIDATORS: 19,
+  /** Whether the datapath supports UFIDs (rt_support.ufid). (main) */
+  DP_UFID: 20,
+} as const;
+const N_WORDS = 24;
+/** Float64 slot: time of the last n_flows refresh (OVS time, ms). */
+const F_N_FLOWS_TS = N_WORDS / 2;
+export const UDPIF_SHARED_BYTES = N_WORDS * 4 + 8;
+
+export class UdpifShared {
+  readonly buffer: SharedArrayBuffer;
+  readonly #w: Int32Array;
+  readonly #f: Float64Array;
+  readonly bell: Seq;
+  readonly revalSeq: Seq;
+  readonly dumpSeq: Seq;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.#w = new Int32Array(buffer, 0, N_WORDS);
+    this.#f = new Float64Array(buffer, 0, N_WORDS / 2 + 1);
+    this.bell = new Seq(this.#w, W.BELL);
+    this.revalSeq = new Seq(this.#w, W.REVAL_SEQ, this.bell);
+    this.dumpSeq = new Seq(this.#w, W.DUMP_SEQ, this.bell);
+  }
+
+  /** A fresh control block with OVS's defaults (udpif_create). */
+  static create(): UdpifShared {
+    const s = new UdpifShared(new SharedArrayBuffer(UDPIF_SHARED_BYTES));
+    const w = s.#w;
+    w[W.BELL] = 1;
+    w[W.REVAL_SEQ] = 1;
+    w[W.DUMP_SEQ] = 1;
+    w[W.CFG_FLOW_LIMIT] = OFPROTO_FLOW_LIMIT_DEFAULT;
+    w[W.CFG_MAX_IDLE] = OFPROTO_MAX_IDLE_DEFAULT;
+    w[W.CFG_MAX_REVALIDATOR] = OFPROTO_MAX_REVALIDATOR_DEFAULT;
+    w[W.CFG_MIN_REVALIDATE_PPS] = OFPROTO_MIN_REVALIDATE_PPS_DEFAULT;
+    w[W.FLOW_LIMIT] = Math.min(OFPROTO_FLOW_LIMIT_DEFAULT, 10000);
+    w[W.DUMP_DURATION] = 0;
+    w[W.ENABLE_MEGAFLOWS] = 1;
+    w[W.ENABLE_UFID] = 1;
+    w[W.DP_UFID] = 1;
+    s.#f[F_N_FLOWS_TS] = -Infinity;
+    return s;
+  }
+
+  #get(i: number): number {
+    return Atomics.load(this.#w, i);
+  }
+  #set(i: number, v: number): void {
+    Atomics.store(this.#w, i, v);
+  }
+
+  get flowLimit(): number {
+    return this.#get(W.FLOW_LIMIT) >>> 0;
+  }
+  set flowLimit(v: number) {
+    this.#set(W.FLOW_LIMIT, v >>> 0);
+  }
+  get avgNFlows(): number {
+    return this.#get(W.AVG_N_FLOWS) >>> 0;
+  }
+  set avgNFlows(v: number) {
+    this.#set(W.AVG_N_FLOWS, v);
+  }
+  get maxNFlows(): number {
+    return this.#get(W.MAX_N_FLOWS) >>> 0;
+  }
+  set maxNFlows(v: number) {
+    this.#set(W.MAX_N_FLOWS, v);
+  }
+  get dumpDuration(): number {
+    return this.#get(W.DUMP_DURATION);
+  }
+  set dumpDuration(v: number) {
+    this.#set(W.DUMP_DURATION, v);
+  }
+  get megaflows(): boolean {
+    return this.#get(W.ENABLE_MEGAFLOWS) !== 0;
+  }
+  set megaflows(v: boolean) {
+    this.#set(W.ENABLE_MEGAFLOWS, v ? 1 : 0);
+  }
+  get ufid(): boolean {
+    return this.#get(W.ENABLE_UFID) !== 0;
+  }
+  set ufid(v: boolean) {
+    this.#set(W.ENABLE_UFID, v ? 1 : 0);
+  }
+  set dpSupportsUfid(v: boolean) {
+    this.#set(W.DP_UFID, v ? 1 : 0);
+  }
+  /** udpif_use_ufid(): enabled and supported by the datapath. */
+  get useUfid(): boolean {
+    return this.ufid && this.#get(W.DP_UFID) !== 0;
+  }
+  get cfgFlowLimit(): number {
+    return this.#get(W.CFG_FLOW_LIMIT) >>> 0;
+  }
+  set cfgFlowLimit(v: number) {
+    this.#set(W.CFG_FLOW_LIMIT, v);
+  }
+  get maxIdle(): number {
+    return this.#get(W.CFG_MAX_IDLE) >>> 0;
+  }
+  set maxIdle(v: number) {
+    this.#set(W.CFG_MAX_IDLE, v);
+  }
+  get maxRevalidator(): number {
+    return this.#get(W.CFG_MAX_REVALIDATOR) >>> 0;
+  }
+  set maxRevalidator(v: number) {
+    this.#set(W.CFG_MAX_REVALIDATOR, v);
+  }
+  get minRevalidatePps(): number {
+    return this.#get(W.CFG_MIN_REVALIDATE_PPS) >>> 0;
+  }
+  set minRevalidatePps(v: number) {
+    this.#set(W.CFG_MIN_REVALIDATE_PPS, v);
+  }
+  get nRevalidators(): number {
+    return this.#get(W.N_REVALIDATORS);
+  }
+  set nRevalidators(v: number) {
+    this.#set(W.N_REVALIDATORS, v);
+  }
+
+  /** Latches: set by the main thread, observed by the leader. */
+  get exitLatch(): boolean {
+    return this.#get(W.EXIT_LATCH) !== 0;
+  }
+  setExitLatch(v: boolean): void {
+    this.#set(W.EXIT_LATCH, v ? 1 : 0);
+    this.bell.change();
+  }
+  get pauseLatch(): boolean {
+    return this.#get(W.PAUSE_LATCH) !== 0;
+  }
+  setPauseLatch(v: boolean): void {
+    this.#set(W.PAUSE_LATCH, v ? 1 : 0);
+    this.bell.change();
+  }
+  /** The leader's reading of the latches for this round, seen by all. */
+  get revalExit(): boolean {
+    return this.#get(W.REVAL_EXIT) !== 0;
+  }
+  set revalExit(v: boolean) {
+    this.#set(W.REVAL_EXIT, v ? 1 : 0);
+  }
+  get pause(): boolean {
+    return this.#get(W.PAUSE) !== 0;
+  }
+  set pause(v: boolean) {
+    this.#set(W.PAUSE, v ? 1 : 0);
+  }
+
+  /**
+   * udpif_get_n_flows(): the datapath's flow count, refreshed at most
+   * every 100 ms of OVS time by whichever thread asks first (the others,
+   * and anyone who loses the refresh lock, read the cached value).
+   */
+  nFlows(now: number, fetch: () => number): number {
+    const ts = this.#f[F_N_FLOWS_TS];
+    if (ts < now - 100 && Atomics.compareExchange(this.#w, W.N_FLOWS_MUTEX, 0, 1) === 0) {
+      this.#f[F_N_FLOWS_TS] = now;
+      const n = fetch();
+      this.#set(W.N_FLOWS, n);
+      this.#set(W.N_FLOWS_MUTEX, 0);
+      return n;
+    }
+    return this.#get(W.N_FLOWS) >>> 0;
+  }
+}

@@ -1,0 +1,482 @@
+/**
+ * The ukey table: OVS's 512 umaps of `udpif_key`s, in one SharedArrayBuffer
+ * shared by every handler (which creates and installs ukeys) and every
+ * revalidator (which dumps, revalidates and sweeps them).
+ *
+ * Memory: a header, 512 umap lock words and counts, a bucket array
+ * (buckets = power of two >= capacity, so bucket % 512 is the umap), and
+ * `capacity` fixed 128-byte records: the ukey's words (UFID, state, seqs,
+ * lock, a digest of the installed actions, a hash of the flow key) and its
+ * last seen stats as Float64s. The key and mask themselves are not copied
+ * here: the datapath already holds them for the flow with this UFID and
+ * hands them to the revalidator with every dumped flow (or on a get by
+ * UFID), so a flow costs its datapath slot plus 128 bytes, not two copies
+ * of a 328-byte key and mask.
+ *
+ * Consistency protocol:
+ * - A record is written in full while private (state CREATED, in no
+ *   chain), then published by linking it at its bucket's head with an
+ *   Atomics.store, under its umap's lock. Unlinking also happens under that
+ *   lock. So chains change only under the umap lock; lookups walk them
+ *   without it.
+ * - A removed record is not reused at once: it goes to a limbo list that
+ *   `quiesce()` releases to the free list. The revalidator leader calls it
+ *   between dump cycles, when no revalidator is walking a chain, which is
+ *   when OVS's RCU would free the ukey. A lock-free walker thus never lands
+ *   on a record that was recycled into another chain.
+ * - The per-ukey lock word guards state, dump_seq, reval_seq, stats, the
+ *   actions digest and the xcache owner. It is only ever try-locked by
+ *   revalidators (a held ukey is skipped); handlers hold it for the short
+ *   install-and-put window.
+ * - The generation word changes each time a record is allocated, so a
+ *   worker's private per-ukey data (the xlate cache) keyed by slot can tell
+ *   a recycled record from the ukey it knew.
+ */
+import { hash2Words } from "../lib/hash.ts";
+
+export const N_UMAPS = 512;
+export const UKEY_RECORD_BYTES = 128;
+const RW = UKEY_RECORD_BYTES / 4;
+
+/** Ukey states, in the only order they may advance (enum ukey_state). */
+export const UKEY_CREATED = 0;
+export const UKEY_VISIBLE = 1;
+export const UKEY_OPERATIONAL = 2;
+export const UKEY_EVICTING = 3;
+export const UKEY_EVICTED = 4;
+export const UKEY_DELETED = 5;
+
+/** Record words. */
+const LOCK = 0;
+const STATE = 1;
+const NEXT = 2;
+const HASH = 3;
+const UFID = 4;
+const DUMP_SEQ = 8;
+const REVAL_SEQ = 9;
+const GEN = 10;
+const XCACHE = 11;
+const ACT0 = 12;
+const ACT1 = 13;
+const ACT_LEN = 14;
+const PMD = 15;
+const TCP_FLAGS = 16;
+const KEY_HASH = 17;
+/** Float64 slots within the record (word offsets / 2). */
+const F_PACKETS = 12;
+const F_BYTES = 13;
+const F_USED = 14;
+const F_CREATED = 15;
+
+/** Table header words. */
+const H_ALLOC_LOCK = 0;
+const H_FREE = 1;
+const H_LIMBO = 2;
+const H_HIGH = 3;
+const H_CAPACITY = 4;
+const H_NBUCKETS = 5;
+const H_WORDS = 8;
+const UMAP_LOCKS = H_WORDS;
+const UMAP_COUNTS = UMAP_LOCKS + N_UMAPS;
+const BUCKETS = UMAP_COUNTS + N_UMAPS;
+
+export type InstallResult = "installed" | "replaced" | "duplicate" | "conflict";
+
+function bucketsFor(capacity: number): number {
+  let n = N_UMAPS;
+  while (n < capacity) n *= 2;
+  return n;
+}
+
+/** Bytes a table of `capacity` ukeys needs. */
+export function ukeyTableBytes(capacity: number): number {
+  return (BUCKETS + bucketsFor(capacity)) * 4 + capacity * UKEY_RECORD_BYTES;
+}
+
+/** OVS's get_ukey_hash(): the umap and bucket come from it. */
+export function ukeyHash(ufid: Uint32Array, pmdId: number): number {
+  return hash2Words(ufid[0], pmdId);
+}
+
+export class UkeyTable {
+  readonly buffer: SharedArrayBuffer;
+  readonly capacity: number;
+  readonly #h: Int32Array;
+  readonly #w: Int32Array;
+  readonly #f: Float64Array;
+  readonly #recBase: number;
+  readonly #bucketMask: number;
+  readonly #ufid = new Uint32Array(4);
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    const cap = new Int32Array(buffer, 0, H_WORDS);
+    this.capacity = cap[H_CAPACITY];
+    const nb = cap[H_NBUCKETS];
+    this.#bucketMask = nb - 1;
+    this.#h = new Int32Array(buffer, 0, BUCKETS + nb);
+    this.#recBase = BUCKETS + nb;
+    this.#w = new Int32Array(buffer);
+    this.#f = new Float64Array(buffer, 0, buffer.byteLength >> 3);
+  }
+
+  static create(capacity: number): UkeyTable {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`ukey table capacity must be a positive integer, got ${capacity}`);
+    }
+    const buf = new SharedArrayBuffer(ukeyTableBytes(capacity));
+    const h = new Int32Array(buf);
+    h[H_CAPACITY] = capacity;
+    h[H_NBUCKETS] = bucketsFor(capacity);
+    h[H_FREE] = 0;
+    h[H_LIMBO] = 0;
+    h[H_HIGH] = 0;
+    return new UkeyTable(buf);
+  }
+
+  /** First Int32 word of record `slot`; records start 8-byte aligned. */
+  #r(slot: number): number {
+    return this.#recBase + slot * RW;
+  }
+
+  // -- allocation --------------------------------------------------------
+
+  #lockWord(i: number): void {
+    while (Atomics.compareExchange(this.#h, i, 0, 1) !== 0) {
+      // Held for a few instructions by whoever has it: spin.
+    }
+  }
+  #unlockWord(i: number): void {
+    Atomics.store(this.#h, i, 0);
+  }
+
+  /** A private record in state CREATED, or -1 when the table is full. */
+  alloc(): number {
+    this.#lockWord(H_ALLOC_LOCK);
+    let slot = -1;
+    const head = this.#h[H_FREE];
+    if (head !== 0) {
+      slot = head - 1;
+      this.#h[H_FREE] = this.#w[this.#r(slot) + NEXT];
+    } else if (this.#h[H_HIGH] < this.capacity) {
+      slot = this.#h[H_HIGH]++;
+    }
+    this.#unlockWord(H_ALLOC_LOCK);
+    if (slot >= 0) {
+      const r = this.#r(slot);
+      const w = this.#w;
+      w[r + STATE] = UKEY_CREATED;
+      w[r + NEXT] = 0;
+      w[r + LOCK] = 0;
+      w[r + XCACHE] = 0;
+      Atomics.add(w, r + GEN, 1);
+    }
+    return slot;
+  }
+
+  /** Returns a record that never became visible (ukey_delete__ of a private ukey). */
+  free(slot: number): void {
+    this.#push(H_FREE, slot);
+  }
+
+  #push(list: number, slot: number): void {
+    this.#lockWord(H_ALLOC_LOCK);
+    this.#w[this.#r(slot) + NEXT] = this.#h[list];
+    this.#h[list] = slot + 1;
+    this.#unlockWord(H_ALLOC_LOCK);
+  }
+
+  /** Releases removed records for reuse; call only when no thread walks chains. */
+  quiesce(): void {
+    this.#lockWord(H_ALLOC_LOCK);
+    let s = this.#h[H_LIMBO];
+    while (s !== 0) {
+      const r = this.#r(s - 1);
+      const next = this.#w[r + NEXT];
+      this.#w[r + NEXT] = this.#h[H_FREE];
+      this.#h[H_FREE] = s;
+      s = next;
+    }
+    this.#h[H_LIMBO] = 0;
+    this.#unlockWord(H_ALLOC_LOCK);
+  }
+
+  // -- creation ----------------------------------------------------------
+
+  /**
+   * Fills a CREATED record (ukey_create__). `keyHash` identifies the flow
+   * key, so that a second ukey with this UFID but another key is told apart.
+   */
+  init(
+    slot: number,
+    ufid: Uint32Array,
+    pmdId: number,
+    keyHash: number,
+    revalSeq: number,
+    used: number,
+    now: number,
+  ): void {
+    const r = this.#r(slot);
+    const w = this.#w;
+    for (let i = 0; i < 4; i++) w[r + UFID + i] = ufid[i];
+    w[r + PMD] = pmdId;
+    w[r + HASH] = ukeyHash(ufid, pmdId);
+    w[r + KEY_HASH] = keyHash;
+    w[r + DUMP_SEQ] = 0;
+    w[r + REVAL_SEQ] = revalSeq;
+    w[r + TCP_FLAGS] = 0;
+    const f = r >> 1;
+    this.#f[f + F_PACKETS] = 0;
+    this.#f[f + F_BYTES] = 0;
+    this.#f[f + F_USED] = used;
+    this.#f[f + F_CREATED] = now;
+  }
+
+  // -- umaps ---------------------------------------------------------------
+
+  umapOf(slot: number): number {
+    return (this.#w[this.#r(slot) + HASH] >>> 0) % N_UMAPS;
+  }
+
+  lockUmap(umap: number): void {
+    this.#lockWord(UMAP_LOCKS + umap);
+  }
+  unlockUmap(umap: number): void {
+    this.#unlockWord(UMAP_LOCKS + umap);
+  }
+
+  /** Number of ukeys in umap `umap` (cmap_count). */
+  umapCount(umap: number): number {
+    return Atomics.load(this.#h, UMAP_COUNTS + umap);
+  }
+
+  /** Number of ukeys in all umaps. */
+  count(): number {
+    let n = 0;
+    for (let i = 0; i < N_UMAPS; i++) n += this.umapCount(i);
+    return n;
+  }
+
+  #findInChain(hash: number, ufid: Uint32Array, pmdId: number): number {
+    const w = this.#w;
+    let s = Atomics.load(this.#h, BUCKETS + ((hash >>> 0) & this.#bucketMask));
+    while (s !== 0) {
+      const r = this.#r(s - 1);
+      if (
+        w[r + HASH] === hash && w[r + UFID] === (ufid[0] | 0) &&
+        w[r + UFID + 1] === (ufid[1] | 0) && w[r + UFID + 2] === (ufid[2] | 0) &&
+        w[r + UFID + 3] === (ufid[3] | 0) && w[r + PMD] === pmdId
+      ) return s - 1;
+      s = Atomics.load(w, r + NEXT);
+    }
+    return -1;
+  }
+
+  /** The visible ukey with this UFID, or -1 (ukey_lookup; lock-free). */
+  lookup(ufid: Uint32Array, pmdId: number): number {
+    return this.#findInChain(ukeyHash(ufid, pmdId) | 0, ufid, pmdId);
+  }
+
+  /**
+   * Publishes a CREATED ukey (ukey_install__). A ukey already there with
+   * the same UFID and key is replaced if its flow was evicted, else this one
+   * is a duplicate; the same UFID with another key is a conflict. On
+   * "installed" or "replaced" the ukey is VISIBLE and unlocked.
+   */
+  install(slot: number): InstallResult {
+    const r = this.#r(slot);
+    const w = this.#w;
+    const hash = w[r + HASH];
+    const umap = (hash >>> 0) % N_UMAPS;
+    const bucket = BUCKETS + ((hash >>> 0) & this.#bucketMask);
+    const ufid = this.ufid(slot, this.#ufid);
+    this.lockUmap(umap);
+    try {
+      const old = this.#findInChain(hash, ufid, w[r + PMD]);
+      if (old < 0) {
+        Atomics.store(w, r + NEXT, Atomics.load(this.#h, bucket));
+        w[r + STATE] = UKEY_VISIBLE;
+        Atomics.store(this.#h, bucket, slot + 1);
+        Atomics.add(this.#h, UMAP_COUNTS + umap, 1);
+        return "installed";
+      }
+      const ro = this.#r(old);
+      if (w[ro + KEY_HASH] !== w[r + KEY_HASH]) return "conflict";
+      if (!this.tryLock(old)) return "duplicate";
+      try {
+        if (w[ro + STATE] !== UKEY_EVICTED) return "duplicate";
+        w[r + DUMP_SEQ] = w[ro + DUMP_SEQ];
+        w[r + STATE] = UKEY_VISIBLE;
+        this.#replaceInChain(bucket, old, slot);
+        w[ro + STATE] = UKEY_DELETED;
+        this.#push(H_LIMBO, old);
+        return "replaced";
+      } finally {
+        this.unlock(old);
+      }
+    } finally {
+      this.unlockUmap(umap);
+    }
+  }
+
+  /** Swaps `old` for `fresh` in the chain; caller holds the umap lock. */
+  #replaceInChain(bucket: number, old: number, fresh: number): void {
+    const w = this.#w;
+    Atomics.store(w, this.#r(fresh) + NEXT, Atomics.load(w, this.#r(old) + NEXT));
+    this.#relink(bucket, old, fresh + 1);
+  }
+
+  /** Points whatever pointed at `slot` to `to` (a slot + 1, or 0). */
+  #relink(bucket: number, slot: number, to: number): void {
+    const w = this.#w;
+    let s = this.#h[bucket];
+    if (s === slot + 1) {
+      Atomics.store(this.#h, bucket, to);
+      return;
+    }
+    while (s !== 0) {
+      const r = this.#r(s - 1);
+      if (w[r + NEXT] === slot + 1) {
+        Atomics.store(w, r + NEXT, to);
+        return;
+      }
+      s = w[r + NEXT];
+    }
+  }
+
+  /**
+   * Unlinks a visible ukey and marks it DELETED (ukey_delete). The caller
+   * holds the ukey's umap lock and not the ukey's own lock.
+   */
+  removeLocked(slot: number): void {
+    const r = this.#r(slot);
+    const w = this.#w;
+    this.lock(slot);
+    if (w[r + STATE] < UKEY_DELETED) {
+      const hash = w[r + HASH] >>> 0;
+      this.#relink(BUCKETS + (hash & this.#bucketMask), slot, Atomics.load(w, r + NEXT));
+      w[r + STATE] = UKEY_DELETED;
+      Atomics.sub(this.#h, UMAP_COUNTS + hash % N_UMAPS, 1);
+      this.unlock(slot);
+      this.#push(H_LIMBO, slot);
+      return;
+    }
+    this.unlock(slot);
+  }
+
+  /** Calls `fn` for every ukey linked in umap `umap` (CMAP_FOR_EACH). */
+  forEachInUmap(umap: number, fn: (slot: number) => void): void {
+    const w = this.#w;
+    for (let b = umap; b <= this.#bucketMask; b += N_UMAPS) {
+      let s = Atomics.load(this.#h, BUCKETS + b);
+      while (s !== 0) {
+        const next = Atomics.load(w, this.#r(s - 1) + NEXT);
+        fn(s - 1);
+        s = next;
+      }
+    }
+  }
+
+  // -- per-ukey lock and state ----------------------------------------------
+
+  tryLock(slot: number): boolean {
+    return Atomics.compareExchange(this.#w, this.#r(slot) + LOCK, 0, 1) === 0;
+  }
+  lock(slot: number): void {
+    const i = this.#r(slot) + LOCK;
+    while (Atomics.compareExchange(this.#w, i, 0, 1) !== 0) {
+      // Ukeys are held for one flow's worth of work: spin.
+    }
+  }
+  unlock(slot: number): void {
+    Atomics.store(this.#w, this.#r(slot) + LOCK, 0);
+  }
+
+  state(slot: number): number {
+    return this.#w[this.#r(slot) + STATE];
+  }
+
+  /**
+   * transition_ukey(): states only advance, one step at a time, except
+   * that VISIBLE may jump to any state short of DELETED. Returns false
+   * (leaving the state) for an invalid step. Caller holds the ukey lock.
+   */
+  transition(slot: number, dst: number): boolean {
+    const i = this.#r(slot) + STATE;
+    const cur = this.#w[i];
+    if (cur === dst && dst === UKEY_OPERATIONAL) return true;
+    if (cur === dst - 1 || (cur === UKEY_VISIBLE && dst > cur && dst < UKEY_DELETED)) {
+      this.#w[i] = dst;
+      return true;
+    }
+    return false;
+  }
+
+  // -- fields guarded by the ukey lock ---------------------------------------
+
+  gen(slot: number): number {
+    return Atomics.load(this.#w, this.#r(slot) + GEN);
+  }
+  dumpSeq(slot: number): number {
+    return this.#w[this.#r(slot) + DUMP_SEQ];
+  }
+  setDumpSeq(slot: number, v: number): void {
+    this.#w[this.#r(slot) + DUMP_SEQ] = v;
+  }
+  revalSeq(slot: number): number {
+    return this.#w[this.#r(slot) + REVAL_SEQ];
+  }
+  setRevalSeq(slot: number, v: number): void {
+    this.#w[this.#r(slot) + REVAL_SEQ] = v;
+  }
+  /** Id + 1 of the revalidator whose memory holds this ukey's xlate cache; 0 none. */
+  xcacheOwner(slot: number): number {
+    return this.#w[this.#r(slot) + XCACHE];
+  }
+  setXcacheOwner(slot: number, v: number): void {
+    this.#w[this.#r(slot) + XCACHE] = v;
+  }
+  /** The digest of the installed datapath actions (see actions_digest.ts). */
+  actionsDigestEquals(slot: number, d: Uint32Array): boolean {
+    const r = this.#r(slot);
+    const w = this.#w;
+    return w[r + ACT0] === (d[0] | 0) && w[r + ACT1] === (d[1] | 0) &&
+      w[r + ACT_LEN] === (d[2] | 0);
+  }
+  setActionsDigest(slot: number, d: Uint32Array): void {
+    const r = this.#r(slot);
+    this.#w[r + ACT0] = d[0];
+    this.#w[r + ACT1] = d[1];
+    this.#w[r + ACT_LEN] = d[2];
+  }
+  ufid(slot: number, out: Uint32Array): Uint32Array {
+    const r = this.#r(slot);
+    for (let i = 0; i < 4; i++) out[i] = this.#w[r + UFID + i];
+    return out;
+  }
+  pmdId(slot: number): number {
+    return this.#w[this.#r(slot) + PMD];
+  }
+  packets(slot: number): number {
+    return this.#f[(this.#r(slot) >> 1) + F_PACKETS];
+  }
+  bytes(slot: number): number {
+    return this.#f[(this.#r(slot) >> 1) + F_BYTES];
+  }
+  used(slot: number): number {
+    return this.#f[(this.#r(slot) >> 1) + F_USED];
+  }
+  created(slot: number): number {
+    return this.#f[(this.#r(slot) >> 1) + F_CREATED];
+  }
+  tcpFlags(slot: number): number {
+    return this.#w[this.#r(slot) + TCP_FLAGS];
+  }
+  setStats(slot: number, packets: number, bytes: number, used: number, tcpFlags: number): void {
+    const f = this.#r(slot) >> 1;
+    this.#f[f + F_PACKETS] = packets;
+    this.#f[f + F_BYTES] = bytes;
+    this.#f[f + F_USED] = used;
+    this.#w[this.#r(slot) + TCP_FLAGS] = tcpFlags;
+  }
+}
