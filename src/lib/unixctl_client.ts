@@ -1,0 +1,80 @@
+/**
+ * The client side of the control socket, as `ovs-appctl` uses it: connect,
+ * send one request, wait for the reply with the same id.
+ *
+ * Thread-safety: any thread; each call uses its own connection.
+ */
+import {
+  encodeRequest,
+  JsonRpcStreamError,
+  JsonStreamReader,
+  toJsonRpcMessage,
+} from "./unixctl_jsonrpc.ts";
+
+/** The daemon's answer: exactly one of `result` and `error` is set. */
+export type UnixctlResult = { result: string; error?: undefined } | {
+  result?: undefined;
+  error: string;
+};
+
+/** Could not talk to the daemon at all (no socket, connection refused, broken reply). */
+export class UnixctlConnectError extends Error {
+  override name = "UnixctlConnectError";
+}
+
+/** Sends `method` with `args` to the daemon at `path` and returns its answer. */
+export async function unixctlTransact(
+  path: string,
+  method: string,
+  args: string[],
+): Promise<UnixctlResult> {
+  let conn: Deno.UnixConn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path });
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "No such file or directory"
+      : e instanceof Deno.errors.ConnectionRefused
+      ? "Connection refused"
+      : e instanceof Deno.errors.PermissionDenied
+      ? "Permission denied"
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    throw new UnixctlConnectError(`cannot connect to "${path}" (${why})`);
+  }
+  try {
+    const id = 0;
+    const request = encodeRequest(method, args, id);
+    let off = 0;
+    while (off < request.length) off += await conn.write(request.subarray(off));
+    const reader = new JsonStreamReader();
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) throw new UnixctlConnectError(`${path}: connection closed before the reply`);
+      for (const value of reader.push(buf.subarray(0, n))) {
+        const message = toJsonRpcMessage(value);
+        if (message.kind !== "reply" || message.msg.id !== id) continue;
+        const { result, error } = message.msg;
+        if (error !== null) {
+          return { error: typeof error === "string" ? error : JSON.stringify(error) };
+        }
+        if (typeof result !== "string") {
+          throw new UnixctlConnectError(`${path}: unexpected result type in reply`);
+        }
+        return { result };
+      }
+    }
+  } catch (e) {
+    if (e instanceof JsonRpcStreamError) throw new UnixctlConnectError(`${path}: ${e.message}`);
+    if (e instanceof UnixctlConnectError) throw e;
+    throw new UnixctlConnectError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // Already closed by the daemon.
+    }
+  }
+}
