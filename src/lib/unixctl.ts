@@ -18,6 +18,11 @@
  * OVS. The server (`unixctl_server.ts`) speaks the wire protocol and
  * dispatches through `runCommand`.
  *
+ * Structured output works as in OVS 3.3's `ovs-appctl --format json`: the
+ * client first sends `set-options --format json` on its connection, and
+ * later commands on that connection reply with a JSON value made by the
+ * command's `json` handler (a command without one refuses the format).
+ *
  * Thread-safety: main thread only; commands that need workers talk to
  * them through their own layer's shared memory or messages.
  */
@@ -27,8 +32,12 @@ export class CommandError extends Error {
   override name = "CommandError";
 }
 
+export type OutputFormat = "text" | "json";
+
 /** What a handler knows about the client that asked. */
 export interface UnixctlConn {
+  /** The output format the client asked for with `set-options`. */
+  format: OutputFormat;
   /** Aborted when the client disconnects or the server stops: long waits should give up. */
   readonly signal: AbortSignal;
   /** Runs after the reply has been written (used by `exit` to stop once the client has its answer). */
@@ -44,13 +53,15 @@ export interface CommandSpec {
   minArgs: number;
   maxArgs: number;
   handler: CommandHandler;
+  /** Gives the reply as a JSON value when the client asked for `--format json`. */
+  json?: (args: string[], conn: UnixctlConn) => Promise<unknown> | unknown;
 }
 
-/** A reply ready to send: `ok` false makes it a JSON-RPC error. */
-export interface CommandReply {
-  ok: boolean;
+/** A reply ready to send: `ok` false makes it a JSON-RPC error (always text). */
+export type CommandReply = { ok: true; text: string } | { ok: true; json: unknown } | {
+  ok: false;
   text: string;
-}
+};
 
 const commands = new Map<string, CommandSpec>();
 
@@ -72,6 +83,32 @@ export function registerCommand(spec: CommandSpec): void {
   }
   commands.set(spec.name, spec);
 }
+
+function setOptions(args: string[], conn: UnixctlConn): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = arg.startsWith("--format=")
+      ? arg.slice(9)
+      : arg === "--format"
+      ? args[++i]
+      : null;
+    if (value === null) throw new CommandError(`unknown option "${arg}"`);
+    if (value !== "text" && value !== "json") {
+      throw new CommandError(`option format has invalid value "${value ?? ""}"`);
+    }
+    conn.format = value;
+  }
+  return "";
+}
+
+registerCommand({
+  name: "set-options",
+  usage: undefined,
+  minArgs: 0,
+  maxArgs: 2,
+  handler: setOptions,
+  json: (args, conn) => (setOptions(args, conn), null),
+});
 
 /** Removes a command (for a component that is shut down and restarted). */
 export function unregisterCommand(name: string): void {
@@ -130,8 +167,18 @@ export async function runCommand(
   if (params.some((p) => typeof p !== "string")) {
     return { ok: false, text: `"${method}" command has non-string argument\n` };
   }
+  const args = params as string[];
   try {
-    const text = await command.handler(params as string[], conn);
+    if (conn.format === "json") {
+      if (!command.json) {
+        return {
+          ok: false,
+          text: `"${method}" command does not support output format "json"\n`,
+        };
+      }
+      return { ok: true, json: (await command.json(args, conn)) ?? null };
+    }
+    const text = await command.handler(args, conn);
     return { ok: true, text: withNewline(text ?? "") };
   } catch (e) {
     const message = e instanceof CommandError

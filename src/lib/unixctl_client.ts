@@ -11,11 +11,19 @@ import {
   toJsonRpcMessage,
 } from "./unixctl_jsonrpc.ts";
 
-/** The daemon's answer: exactly one of `result` and `error` is set. */
-export type UnixctlResult = { result: string; error?: undefined } | {
+/**
+ * The daemon's answer: exactly one of `result` and `error` is set.
+ * `result` is text, or any JSON value when JSON output was asked for.
+ */
+export type UnixctlResult = { result: unknown; error?: undefined } | {
   result?: undefined;
   error: string;
 };
+
+export interface TransactOptions {
+  /** "json" sends `set-options --format json` first, as `ovs-appctl --format json` does. */
+  format?: "text" | "json";
+}
 
 /** Could not talk to the daemon at all (no socket, connection refused, broken reply). */
 export class UnixctlConnectError extends Error {
@@ -27,6 +35,7 @@ export async function unixctlTransact(
   path: string,
   method: string,
   args: string[],
+  options: TransactOptions = {},
 ): Promise<UnixctlResult> {
   let conn: Deno.UnixConn;
   try {
@@ -44,28 +53,36 @@ export async function unixctlTransact(
     throw new UnixctlConnectError(`cannot connect to "${path}" (${why})`);
   }
   try {
-    const id = 0;
-    const request = encodeRequest(method, args, id);
-    let off = 0;
-    while (off < request.length) off += await conn.write(request.subarray(off));
     const reader = new JsonStreamReader();
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) throw new UnixctlConnectError(`${path}: connection closed before the reply`);
-      for (const value of reader.push(buf.subarray(0, n))) {
-        const message = toJsonRpcMessage(value);
-        if (message.kind !== "reply" || message.msg.id !== id) continue;
-        const { result, error } = message.msg;
-        if (error !== null) {
-          return { error: typeof error === "string" ? error : JSON.stringify(error) };
+    const call = async (m: string, a: string[], id: number): Promise<UnixctlResult> => {
+      const request = encodeRequest(m, a, id);
+      let off = 0;
+      while (off < request.length) off += await conn.write(request.subarray(off));
+      const buf = new Uint8Array(65536);
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) {
+          throw new UnixctlConnectError(`${path}: connection closed before the reply`);
         }
-        if (typeof result !== "string") {
-          throw new UnixctlConnectError(`${path}: unexpected result type in reply`);
+        for (const value of reader.push(buf.subarray(0, n))) {
+          const message = toJsonRpcMessage(value);
+          if (message.kind !== "reply" || message.msg.id !== id) continue;
+          const { result, error } = message.msg;
+          if (error !== null) {
+            return { error: typeof error === "string" ? error : JSON.stringify(error) };
+          }
+          if (typeof result !== "string" && options.format !== "json") {
+            throw new UnixctlConnectError(`${path}: unexpected result type in reply`);
+          }
+          return { result };
         }
-        return { result };
       }
+    };
+    if (options.format === "json") {
+      const set = await call("set-options", ["--format", "json"], 0);
+      if (set.error !== undefined) return set;
     }
+    return await call(method, args, 1);
   } catch (e) {
     if (e instanceof JsonRpcStreamError) throw new UnixctlConnectError(`${path}: ${e.message}`);
     if (e instanceof UnixctlConnectError) throw e;

@@ -171,8 +171,8 @@ export function encodeRequest(method: string, params: string[], id: number): Uin
   return encoder.encode(JSON.stringify({ method, params, id }));
 }
 
-/** A success (`ok`) or error reply as bytes on the wire. */
-export function encodeReply(ok: boolean, text: string, id: unknown): Uint8Array {
-  const body = ok ? { id, result: text, error: null } : { id, result: null, error: text };
-  return encoder.encode(JSON.stringify(body));
+/** A success (`ok`) or error reply as bytes on the wire; a success result may be any JSON value. */
+export function encodeReply(ok: boolean, body: unknown, id: unknown): Uint8Array {
+  const msg = ok ? { id, result: body, error: null } : { id, result: null, error: body };
+  return encoder.encode(JSON.stringify(msg));
 }

@@ -14,7 +14,7 @@
  */
 import { coverageCounter } from "./coverage.ts";
 import { getLogger } from "./log.ts";
-import { runCommand, type UnixctlConn } from "./unixctl.ts";
+import { type OutputFormat, runCommand, type UnixctlConn } from "./unixctl.ts";
 import {
   encodeReply,
   JsonRpcStreamError,
@@ -104,6 +104,7 @@ export class UnixctlServer {
     const onStop = () => gone.abort();
     this.#stopping.signal.addEventListener("abort", onStop, { once: true });
     let work = Promise.resolve(true);
+    const session: { format: OutputFormat } = { format: "text" };
     const buf = new Uint8Array(65536);
     try {
       for (;;) {
@@ -123,7 +124,7 @@ export class UnixctlServer {
           break;
         }
         for (const value of values) {
-          work = work.then((open) => open && this.#handle(conn, value, gone.signal));
+          work = work.then((open) => open && this.#handle(conn, value, session, gone.signal));
         }
       }
     } catch (e) {
@@ -138,7 +139,12 @@ export class UnixctlServer {
   }
 
   /** Handles one message; false when the connection should close. */
-  async #handle(conn: Deno.UnixConn, value: unknown, signal: AbortSignal): Promise<boolean> {
+  async #handle(
+    conn: Deno.UnixConn,
+    value: unknown,
+    session: { format: OutputFormat },
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const message = toJsonRpcMessage(value);
     if (message.kind === "invalid") {
       log.warn(`${this.path}: invalid JSON-RPC message: ${message.reason}`);
@@ -154,14 +160,26 @@ export class UnixctlServer {
     covReceived.inc();
     log.debug(`received request ${method}${JSON.stringify(params)}, id=${JSON.stringify(id)}`);
     const after: Array<() => void | Promise<void>> = [];
-    const ctx: UnixctlConn = { signal, afterReply: (fn) => after.push(fn) };
+    const ctx: UnixctlConn = {
+      get format() {
+        return session.format;
+      },
+      set format(f: OutputFormat) {
+        session.format = f;
+      },
+      signal,
+      afterReply: (fn) => after.push(fn),
+    };
     const reply = await runCommand(method, params, ctx);
+    const body = "json" in reply ? reply.json : reply.text;
     covReplied.inc();
     log.debug(
-      `replying with ${reply.ok ? "success" : "error"}, id=${JSON.stringify(id)}: "${reply.text}"`,
+      `replying with ${reply.ok ? "success" : "error"}, id=${JSON.stringify(id)}: ${
+        JSON.stringify(body)
+      }`,
     );
     try {
-      await writeAll(conn, encodeReply(reply.ok, reply.text, id));
+      await writeAll(conn, encodeReply(reply.ok, body, id));
     } finally {
       for (const fn of after) await fn();
     }

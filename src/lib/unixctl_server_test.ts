@@ -9,6 +9,7 @@ registerCommand({
   minArgs: 0,
   maxArgs: 10,
   handler: (args) => args.join(","),
+  json: (args) => ({ args }),
 });
 
 let releaseWait: () => void = () => {};
@@ -157,4 +158,16 @@ Deno.test("connecting to a missing socket is a connect error naming the path", a
       e instanceof UnixctlConnectError &&
       e.message === 'cannot connect to "/nonexistent/udpif.ctl" (No such file or directory)',
   );
+});
+
+Deno.test("a client asking for JSON gets the command's JSON value", async () => {
+  await withServer(async (server) => {
+    assert.deepEqual(
+      await unixctlTransact(server.path, "test-server/echo", ["a"], { format: "json" }),
+      { result: { args: ["a"] } },
+    );
+    assert.deepEqual(await unixctlTransact(server.path, "test-server/echo", ["a"]), {
+      result: "a\n",
+    });
+  });
 });

@@ -9,7 +9,11 @@ import {
   unregisterCommand,
 } from "./unixctl.ts";
 
-const conn: UnixctlConn = { signal: new AbortController().signal, afterReply: () => {} };
+const conn: UnixctlConn = {
+  format: "text",
+  signal: new AbortController().signal,
+  afterReply: () => {},
+};
 
 Deno.test("a registered command runs with its arguments and its reply gets a newline", async () => {
   registerCommand({
@@ -113,4 +117,32 @@ Deno.test("registering a name twice with another handler throws; the same handle
     () => registerCommand({ name: "test/bad", usage: "", minArgs: 2, maxArgs: 1, handler }),
     /bad argument counts/,
   );
+});
+
+Deno.test("after set-options --format json a command replies with its JSON handler", async () => {
+  registerCommand({
+    name: "test/structured",
+    usage: "",
+    minArgs: 0,
+    maxArgs: 0,
+    handler: () => "flows: 3",
+    json: () => ({ flows: 3 }),
+  });
+  const c: UnixctlConn = { ...conn };
+  assert.deepEqual(await runCommand("set-options", ["--format", "json"], c), {
+    ok: true,
+    json: null,
+  });
+  assert.equal(c.format, "json");
+  assert.deepEqual(await runCommand("test/structured", [], c), { ok: true, json: { flows: 3 } });
+  assert.deepEqual(await runCommand("test/echo", ["a"], c), {
+    ok: false,
+    text: '"test/echo" command does not support output format "json"\n',
+  });
+  const t: UnixctlConn = { ...conn };
+  assert.deepEqual(await runCommand("set-options", ["--format=yaml"], t), {
+    ok: false,
+    text: 'option format has invalid value "yaml"\n',
+  });
+  assert.equal(t.format, "text");
 });
