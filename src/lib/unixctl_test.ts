@@ -131,7 +131,7 @@ Deno.test("after set-options --format json a command replies with its JSON handl
   const c: UnixctlConn = { ...conn };
   assert.deepEqual(await runCommand("set-options", ["--format", "json"], c), {
     ok: true,
-    json: null,
+    text: "",
   });
   assert.equal(c.format, "json");
   assert.deepEqual(await runCommand("test/structured", [], c), { ok: true, json: { flows: 3 } });
