@@ -1,0 +1,121 @@
+/**
+ * The PMD serving one dpif client's command ring: each command is done on
+ * the spot and answered on the client's reply ring, in order. A command is
+ * only taken when its answer is sure to fit, so a slow client stalls
+ * itself, never the PMD.
+ */
+import { FLOW_WORDS } from "../flow/layout.ts";
+import type { Pmd } from "./pmd.ts";
+import {
+  CMD_EXEC_ACTIONS,
+  CMD_KEY,
+  CMD_MASK,
+  CMD_PUT_ACTIONS,
+  ENOENT,
+  OP_DEL,
+  OP_EXEC,
+  OP_FLUSH,
+  OP_GET,
+  OP_PUT,
+  RP_ACTIONS,
+  RP_HAS_FLOW,
+  RP_KEY,
+  RP_MASK,
+} from "./protocol.ts";
+import { ACT_MAX_WORDS } from "./flow_table.ts";
+
+const MAX_REPLY = RP_ACTIONS + ACT_MAX_WORDS;
+const MAX_PER_ROUND = 256;
+
+export function servePmdCommands(pmd: Pmd, c: number): number {
+  const cmd = pmd.cmd[c], reply = pmd.reply[c];
+  const u = cmd.view.u32;
+  let n = 0;
+  let took = false;
+  for (; n < MAX_PER_ROUND; n++) {
+    if (!cmd.hasData()) break;
+    const rp = reply.reserve(MAX_REPLY);
+    if (rp < 0) break;
+    const at = cmd.next();
+    took = true;
+    const r = reply.view.u32, f = reply.view.f64;
+    r[rp] = u[at + 1];
+    r[rp + 1] = 0;
+    r[rp + RP_HAS_FLOW] = 0;
+    switch (u[at]) {
+      case OP_PUT: {
+        const res = pmd.ops.put(
+          u,
+          at + 4,
+          at + CMD_KEY,
+          at + CMD_MASK,
+          at + CMD_PUT_ACTIONS,
+          u[at + 3],
+          u[at + 2],
+          pmd.now,
+        );
+        if (res < 0) r[rp + 1] = -res;
+        else writeFlow(pmd, res, r, f, rp);
+        break;
+      }
+      case OP_DEL: {
+        const slot = u[at + 2]
+          ? pmd.ops.findUfid(u, at + 4)
+          : pmd.ops.dpcls.lookup(u, at + CMD_KEY);
+        if (slot < 0) r[rp + 1] = ENOENT;
+        else {
+          writeFlow(pmd, slot, r, f, rp);
+          pmd.ops.remove(slot);
+        }
+        break;
+      }
+      case OP_GET: {
+        const slot = pmd.ops.findUfid(u, at + 4);
+        if (slot < 0) r[rp + 1] = ENOENT;
+        else writeFlow(pmd, slot, r, f, rp);
+        break;
+      }
+      case OP_FLUSH:
+        pmd.ops.flush();
+        break;
+      case OP_EXEC: {
+        const nAct = u[at + 3], len = Math.min(u[at + 4], pmd.buf.length - 64);
+        const pktAt = at + CMD_EXEC_ACTIONS + nAct;
+        for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) pmd.bufU32[w] = u[pktAt + w];
+        pmd.pktLen = len;
+        pmd.extract(pmd.buf, len, u[at + 2], pmd.key);
+        pmd.execute(u, at + CMD_EXEC_ACTIONS, nAct, u[at + 2], 0);
+        break;
+      }
+      default:
+        r[rp + 1] = 22;
+    }
+  }
+  if (took) {
+    cmd.release();
+    reply.publish();
+  }
+  return n;
+}
+
+/** Copies slot `slot` (a live flow) into the reply at `rp`. */
+function writeFlow(pmd: Pmd, slot: number, r: Uint32Array, f: Float64Array, rp: number): void {
+  const t = pmd.shared.table;
+  const nAct = t.meta(slot, 3);
+  r[rp + RP_HAS_FLOW] = 1;
+  r[rp + 3] = nAct;
+  r[rp + 4] = t.meta(slot, 4);
+  const fi = (rp + 5) >> 1;
+  const s = t.statsBase + slot * 4;
+  f[fi] = t.f64[s];
+  f[fi + 1] = t.f64[s + 1];
+  f[fi + 2] = t.f64[s + 2];
+  const u = t.ufidBase + slot * 4;
+  for (let i = 0; i < 4; i++) r[rp + 12 + i] = t.u32[u + i];
+  const k = t.keyIndex(slot), m = t.maskIndex(t.maskOf(slot)), a = t.actionIndex(slot);
+  for (let i = 0; i < FLOW_WORDS; i++) {
+    r[rp + RP_KEY + i] = t.u32[k + i];
+    r[rp + RP_MASK + i] = t.u32[m + i];
+  }
+  for (let i = 0; i < nAct; i++) r[rp + RP_ACTIONS + i] = t.u32[a + i];
+}

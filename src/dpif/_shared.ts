@@ -1,0 +1,145 @@
+/**
+ * Everything the netdev datapath shares between threads, as one plain
+ * object of SharedArrayBuffers (`DatapathBuffers`) that the main thread
+ * creates and posts once to each worker; `DatapathShared` is the typed
+ * view every thread builds over it.
+ *
+ * - `table`: the PMD's flow table (flow_table.ts has its protocol).
+ * - `ctl`: Int32 control words (doorbell, sleep flag, stop, client ids,
+ *   handler count, upcall enable, EMC insert probability).
+ * - `stats`: Float64 datapath counters, written by the PMD only.
+ * - `ports`: per port index: Int32 [odp port, active, record tx] and
+ *   Float64 [rx packets, rx bytes, tx packets, tx bytes, tx dropped];
+ *   plus an Int32 odp-port -> index map.
+ * - `rx[i]`/`tx[i]`: SPSC frame rings per port index (netdev -> PMD,
+ *   PMD -> netdev).
+ * - `cmd[c]`/`reply[c]`: SPSC rings per dpif client (a thread's dpif
+ *   handle) for flow operations and their answers.
+ * - `upcall[h]`: SPSC upcall queue per handler (PMD -> handler h).
+ */
+import { RingView } from "../lib/ring.ts";
+import { FlowTable } from "./flow_table.ts";
+
+export const MAX_PORTS = 64;
+export const MAX_CLIENTS = 32;
+export const MAX_HANDLERS = 16;
+export const PORT_RING_WORDS = 1 << 15;
+export const CMD_RING_WORDS = 1 << 15;
+export const UPCALL_RING_WORDS = 1 << 15;
+
+/** ctl word indices. */
+export const C_DOORBELL = 0;
+export const C_SLEEPING = 1;
+export const C_STOP = 2;
+export const C_NEXT_CLIENT = 3;
+export const C_N_HANDLERS = 4;
+export const C_RECV_ENABLED = 5;
+export const C_EMC_INV_PROB = 6;
+export const C_PMD_RUNNING = 7;
+export const C_RANK_MS = 8;
+const CTL_WORDS = 32;
+
+/** stats slots. */
+export const ST_HIT = 0;
+export const ST_MISSED = 1;
+export const ST_LOST = 2;
+export const ST_EMC_HIT = 3;
+export const ST_MEGAFLOW_HIT = 4;
+export const ST_SUBTABLE_LOOKUPS = 5;
+export const ST_RX = 6;
+export const ST_TX_DROPPED = 7;
+const STATS_SLOTS = 16;
+
+/** port Int32 fields (PORT_I32 per port) and Float64 fields (PORT_F64 per port). */
+export const P_ODP = 0;
+export const P_ACTIVE = 1;
+export const P_RECORD_TX = 2;
+const PORT_I32 = 4;
+export const PF_RX_PACKETS = 0;
+export const PF_RX_BYTES = 1;
+export const PF_TX_PACKETS = 2;
+export const PF_TX_BYTES = 3;
+export const PF_TX_DROPPED = 4;
+const PORT_F64 = 8;
+const ODP_MAP = 65536;
+
+export interface DatapathBuffers {
+  table: SharedArrayBuffer;
+  ctl: SharedArrayBuffer;
+  stats: SharedArrayBuffer;
+  ports: SharedArrayBuffer;
+  rx: SharedArrayBuffer[];
+  tx: SharedArrayBuffer[];
+  cmd: SharedArrayBuffer[];
+  reply: SharedArrayBuffer[];
+  upcall: SharedArrayBuffer[];
+}
+
+function rings(n: number, words: number): SharedArrayBuffer[] {
+  return Array.from({ length: n }, () => new SharedArrayBuffer((32 + words) * 4));
+}
+
+export function createDatapathBuffers(flowCapacity: number, maskCapacity: number): DatapathBuffers {
+  const ports = new SharedArrayBuffer(MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8) + ODP_MAP * 4);
+  new Int32Array(ports, MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8)).fill(-1);
+  const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
+  new Int32Array(ctl)[C_N_HANDLERS] = 1;
+  return {
+    table: FlowTable.create(flowCapacity, maskCapacity).sab,
+    ctl,
+    stats: new SharedArrayBuffer(STATS_SLOTS * 8),
+    ports,
+    rx: rings(MAX_PORTS, PORT_RING_WORDS),
+    tx: rings(MAX_PORTS, PORT_RING_WORDS),
+    cmd: rings(MAX_CLIENTS, CMD_RING_WORDS),
+    reply: rings(MAX_CLIENTS, CMD_RING_WORDS),
+    upcall: rings(MAX_HANDLERS, UPCALL_RING_WORDS),
+  };
+}
+
+export class DatapathShared {
+  readonly table: FlowTable;
+  readonly ctl: Int32Array;
+  readonly stats: Float64Array;
+  readonly portI32: Int32Array;
+  readonly portF64: Float64Array;
+  /** odp port number -> port index, -1 if none. */
+  readonly odpToIndex: Int32Array;
+  readonly rx: RingView[];
+  readonly tx: RingView[];
+  readonly cmd: RingView[];
+  readonly reply: RingView[];
+  readonly upcall: RingView[];
+
+  constructor(readonly buffers: DatapathBuffers) {
+    this.table = new FlowTable(buffers.table);
+    this.ctl = new Int32Array(buffers.ctl);
+    this.stats = new Float64Array(buffers.stats);
+    this.portI32 = new Int32Array(buffers.ports, 0, MAX_PORTS * PORT_I32);
+    this.portF64 = new Float64Array(buffers.ports, MAX_PORTS * PORT_I32 * 4, MAX_PORTS * PORT_F64);
+    this.odpToIndex = new Int32Array(
+      buffers.ports,
+      MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8),
+      ODP_MAP,
+    );
+    this.rx = buffers.rx.map((b) => new RingView(b));
+    this.tx = buffers.tx.map((b) => new RingView(b));
+    this.cmd = buffers.cmd.map((b) => new RingView(b));
+    this.reply = buffers.reply.map((b) => new RingView(b));
+    this.upcall = buffers.upcall.map((b) => new RingView(b));
+  }
+
+  portI(index: number, field: number): number {
+    return index * PORT_I32 + field;
+  }
+
+  portF(index: number, field: number): number {
+    return index * PORT_F64 + field;
+  }
+
+  /** Wakes the PMD if it sleeps: producers call this after publishing. */
+  ring(): void {
+    Atomics.add(this.ctl, C_DOORBELL, 1);
+    if (Atomics.load(this.ctl, C_SLEEPING) !== 0) Atomics.notify(this.ctl, C_DOORBELL);
+  }
+}

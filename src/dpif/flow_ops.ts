@@ -1,0 +1,172 @@
+/**
+ * The PMD's side of flow installation: put (create/modify), delete, get
+ * and flush on its flow table, dpcls and UFID index, as
+ * `flow_put_on_pmd()` and friends do in OVS. A put looks the new flow's
+ * key up in the classifier first, so an overlapping flow is found even
+ * under another UFID: then MODIFY replaces its actions, CREATE alone gives
+ * EEXIST, neither gives EINVAL.
+ *
+ * Thread-safety: private to the PMD that owns the table.
+ */
+import { FLOW_WORDS } from "../flow/layout.ts";
+import { Dpcls } from "./dpcls.ts";
+import type { Emc } from "./emc.ts";
+import type { FlowTable } from "./flow_table.ts";
+import {
+  EEXIST,
+  EINVAL,
+  ENOENT,
+  ENOSPC,
+  PUT_CREATE,
+  PUT_MODIFY,
+  PUT_ZERO_STATS,
+} from "./protocol.ts";
+
+/** vlans[0].tci word and the VID|CFI bits a put always matches on. */
+const VLAN_TCI_WORD = 36;
+const VLAN_TCI_EXACT = 0x1fff;
+
+export class FlowOps {
+  readonly dpcls: Dpcls;
+  private readonly free: Int32Array;
+  private nFree: number;
+  private readonly ufidSlots: Int32Array;
+  private readonly maskRefs: Int32Array;
+  private readonly scratchMask = new Uint32Array(FLOW_WORDS);
+  private readonly scratchKey = new Uint32Array(FLOW_WORDS);
+
+  constructor(readonly table: FlowTable, readonly emc: Emc) {
+    this.dpcls = new Dpcls(table);
+    this.free = new Int32Array(table.capacity);
+    this.nFree = table.capacity;
+    for (let i = 0; i < table.capacity; i++) this.free[i] = table.capacity - 1 - i;
+    let size = 16;
+    while (size < table.capacity * 2) size *= 2;
+    this.ufidSlots = new Int32Array(size).fill(-1);
+    this.maskRefs = new Int32Array(table.maskCapacity);
+  }
+
+  /** The live flow with this UFID, or -1. */
+  findUfid(u: Uint32Array, off: number): number {
+    const m = this.ufidSlots.length - 1;
+    const tu = this.table.u32;
+    for (let p = u[off] & m;; p = (p + 1) & m) {
+      const s = this.ufidSlots[p];
+      if (s === -1) return -1;
+      if (s >= 0) {
+        const b = this.table.ufidBase + s * 4;
+        if (
+          tu[b] === u[off] && tu[b + 1] === u[off + 1] && tu[b + 2] === u[off + 2] &&
+          tu[b + 3] === u[off + 3]
+        ) return s;
+      }
+    }
+  }
+
+  private ufidInsert(slot: number): void {
+    const m = this.ufidSlots.length - 1;
+    let p = this.table.u32[this.table.ufidBase + slot * 4] & m;
+    while (this.ufidSlots[p] >= 0) p = (p + 1) & m;
+    this.ufidSlots[p] = slot;
+  }
+
+  private ufidRemove(slot: number): void {
+    const m = this.ufidSlots.length - 1;
+    let p = this.table.u32[this.table.ufidBase + slot * 4] & m;
+    for (; this.ufidSlots[p] !== -1; p = (p + 1) & m) {
+      if (this.ufidSlots[p] === slot) {
+        this.ufidSlots[p] = -2;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Puts a flow whose key/mask/actions are at `src[keyAt]`, `src[maskAt]`,
+   * `src[actAt..actAt+nAct]`. Returns [errno, slot of the existing flow
+   * touched or -1].
+   */
+  put(
+    src: Uint32Array,
+    ufidAt: number,
+    keyAt: number,
+    maskAt: number,
+    actAt: number,
+    nAct: number,
+    flags: number,
+    now: number,
+  ): number {
+    const mask = this.scratchMask, key = this.scratchKey;
+    for (let i = 0; i < FLOW_WORDS; i++) {
+      mask[i] = src[maskAt + i];
+      key[i] = src[keyAt + i] & mask[i];
+    }
+    if (mask[21] !== 0xffffffff) return -EINVAL;
+    if (((mask[VLAN_TCI_WORD] >>> 16) & 0xffff) === 0) {
+      mask[VLAN_TCI_WORD] |= ((VLAN_TCI_EXACT >> 8) | ((VLAN_TCI_EXACT & 0xff) << 8)) << 16;
+    }
+    const existing = this.dpcls.lookup(src, keyAt);
+    const actions = src.subarray(actAt, actAt + nAct);
+    if (existing >= 0) {
+      if (flags & PUT_MODIFY) {
+        this.table.modify(existing, actions, nAct, (flags & PUT_ZERO_STATS) !== 0);
+        return existing;
+      }
+      return -(flags & PUT_CREATE ? EEXIST : EINVAL);
+    }
+    if (!(flags & PUT_CREATE)) return -ENOENT;
+    if (this.nFree === 0) return -ENOSPC;
+    let st = this.dpcls.subtableWithMask(mask);
+    if (!st) {
+      const maskId = this.allocMask();
+      if (maskId < 0) return -ENOSPC;
+      this.table.writeMask(maskId, mask, 1);
+      st = this.dpcls.addSubtable(maskId, mask);
+    }
+    const slot = this.free[--this.nFree];
+    this.maskRefs[st.maskId]++;
+    this.table.create(
+      slot,
+      src.subarray(ufidAt, ufidAt + 4),
+      src.subarray(keyAt, keyAt + FLOW_WORDS),
+      st.maskId,
+      actions,
+      nAct,
+      now,
+    );
+    st.insert(slot, this.table);
+    this.ufidInsert(slot);
+    return slot;
+  }
+
+  private allocMask(): number {
+    for (let i = 0; i < this.maskRefs.length; i++) {
+      if (this.maskRefs[i] === 0 && !this.dpcls.subtableFor(i)) return i;
+    }
+    return -1;
+  }
+
+  /** Removes a live flow. */
+  remove(slot: number): void {
+    const maskId = this.table.maskOf(slot);
+    const st = this.dpcls.subtableFor(maskId);
+    if (st) {
+      st.remove(slot, this.table);
+      if (st.nFlows === 0) {
+        this.dpcls.removeSubtable(st);
+        this.table.writeMask(maskId, this.scratchMask.fill(0), -1);
+      }
+    }
+    this.maskRefs[maskId]--;
+    this.ufidRemove(slot);
+    this.table.remove(slot);
+    this.free[this.nFree++] = slot;
+  }
+
+  /** Deletes every flow. */
+  flush(): void {
+    const hwm = this.table.highWater();
+    for (let s = 0; s < hwm; s++) if (this.table.isLive(s)) this.remove(s);
+    this.emc.clear();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The dpif layer: the datapath interface and the userspace netdev datapath.
+ *
+ * A datapath caches megaflows (key + mask -> datapath actions) so that
+ * packets that hit them are forwarded without going up. `DpifProvider`
+ * (provider.ts) is the contract, after OVS's lib/dpif-provider.h: open,
+ * close and destroy; stats (hit, missed, lost, flows, masks); ports; flow
+ * put/del/get/flush and `operate` batches keyed by UFID; flow dumps that
+ * several revalidators share (`FlowDump`, one `FlowDumpThread` each,
+ * batches of up to 50); packet execution; and upcall reception per
+ * handler (`recvSet`, `handlersSet`, `recv`, `recvWait`).
+ *
+ * `DpifNetdev` implements it for the `netdev` and `dummy` datapath types.
+ * Its fast path is a PMD (pmd.ts): it polls the ports' rx rings, parses
+ * each packet, looks it up in the exact-match cache (emc.ts) and the
+ * megaflow classifier (dpcls.ts), counts the hit in the flow's stats and
+ * runs the actions; a miss becomes an upcall on a handler's queue. The
+ * flow table (flow_table.ts) is shared memory; its consistency protocol
+ * is written down there.
+ *
+ * Thread-safety: the PMD (a Web Worker, or the creating thread for an
+ * in-process datapath) is the only writer of the flow table, the stats
+ * and the port counters. Every other thread that opens the datapath
+ * (`DpifNetdev.open`) gets its own command ring and reply ring: flow
+ * operations and executes travel through those and are done by the PMD,
+ * in order; flow dumps read the table directly, lock-free, under per-slot
+ * seqlocks. Upcall queue h has one consumer, handler h. Ports are added
+ * and removed only by the thread that created the datapath, which also
+ * owns the netdevs.
+ */
+export type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
+export { DpifError, DpifNetdev, type DpifNetdevOptions, snapshotActions } from "./dpif_netdev.ts";
+export { FlowSnapshot } from "./flow_table.ts";
+export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_dump.ts";
+export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
+export { type FlowExtractFn, ufidFromKey } from "./pmd.ts";
+export type { DatapathBuffers } from "./_shared.ts";
+export {
+  E2BIG,
+  EEXIST,
+  EINVAL,
+  ENOENT,
+  PUT_CREATE,
+  PUT_MODIFY,
+  PUT_ZERO_STATS,
+  strerror,
+} from "./protocol.ts";

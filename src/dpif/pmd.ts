@@ -1,0 +1,320 @@
+/**
+ * The poll-mode driver: the datapath's fast path. One `Pmd` owns one flow
+ * table and runs `poll()` in a loop (pmd_worker.ts) or, in tests and
+ * in-process datapaths, whenever asked. A poll drains each port's rx ring
+ * in bursts, parses each packet into a flow key, looks it up in the EMC,
+ * then dpcls, counts the hit in the flow's stats and runs its actions;
+ * a miss becomes a MISS upcall on the handler queue the flow hash selects
+ * (a full queue drops the packet and counts it lost). It then serves the
+ * dpif clients' command rings: flow put/del/get/flush and packet execute.
+ *
+ * The packet path allocates nothing: packets are copied into one scratch
+ * buffer, keys live in one scratch Uint32Array, actions are read in place
+ * from the flow table.
+ *
+ * Thread-safety: a Pmd is used by exactly one thread, the flow table's
+ * only writer. Other threads reach it only through the rings in
+ * DatapathShared.
+ */
+import { FLOW_WORDS } from "../flow/layout.ts";
+import { timeMsec } from "../lib/clock.ts";
+import { hashWords128 } from "../lib/hash.ts";
+import { RingConsumer, RingProducer } from "../lib/ring.ts";
+import { A_OUTPUT, A_POP_VLAN, A_PUSH_VLAN, A_TRUNC, A_USERSPACE } from "./_actions.ts";
+import {
+  C_DOORBELL,
+  C_EMC_INV_PROB,
+  C_N_HANDLERS,
+  C_RECV_ENABLED,
+  C_SLEEPING,
+  C_STOP,
+  DatapathShared,
+  MAX_CLIENTS,
+  MAX_PORTS,
+  P_ACTIVE,
+  P_ODP,
+  P_RECORD_TX,
+  PF_RX_BYTES,
+  PF_RX_PACKETS,
+  PF_TX_BYTES,
+  PF_TX_DROPPED,
+  PF_TX_PACKETS,
+  ST_EMC_HIT,
+  ST_HIT,
+  ST_LOST,
+  ST_MEGAFLOW_HIT,
+  ST_MISSED,
+  ST_RX,
+  ST_SUBTABLE_LOOKUPS,
+  ST_TX_DROPPED,
+} from "./_shared.ts";
+import { Emc, packetKeyHash } from "./emc.ts";
+import { FlowOps } from "./flow_ops.ts";
+import { servePmdCommands } from "./_pmd_commands.ts";
+import { UP_KEY, UP_PACKET, UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
+
+/** `flow_extract`: fills `key` from the first `len` bytes of `packet`. */
+export type FlowExtractFn = (
+  packet: Uint8Array,
+  len: number,
+  inPort: number,
+  key: Uint32Array,
+) => void;
+
+const BURST = 32;
+const MAX_FRAME = 9216;
+const RANK_INTERVAL_MS = 1000;
+/** OVS's UFID basis for datapath-generated UFIDs is per process; ours is fixed. */
+export const UFID_BASIS = 0x5bd1e995;
+
+/** odp_flow_key_hash(): a UFID from a key, with RFC 4122 v4 bits set. */
+export function ufidFromKey(key: Uint32Array, off: number, out: Uint32Array, outOff = 0): void {
+  hashWords128(key, off, FLOW_WORDS, UFID_BASIS, out, outOff);
+  out[outOff + 2] = ((out[outOff + 2] & ~0xc0000000) | 0x80000000) >>> 0;
+  out[outOff + 1] = ((out[outOff + 1] & ~0xf000) | 0x4000) >>> 0;
+}
+
+export class Pmd {
+  readonly shared: DatapathShared;
+  readonly ops: FlowOps;
+  readonly emc: Emc;
+  readonly key = new Uint32Array(FLOW_WORDS);
+  /** The packet being processed, always at offset 0; word view for fast copies. */
+  readonly buf = new Uint8Array(MAX_FRAME + 64);
+  readonly bufU32 = new Uint32Array(this.buf.buffer);
+  pktLen = 0;
+  now = 0;
+  private readonly rx: RingConsumer[];
+  private readonly tx: RingProducer[];
+  private readonly txDirty = new Uint8Array(MAX_PORTS);
+  private readonly up: RingProducer[];
+  private readonly upDirty = new Uint8Array(32);
+  readonly cmd: RingConsumer[];
+  readonly reply: RingProducer[];
+  private lastRank = 0;
+  private emcInv = -1;
+
+  constructor(shared: DatapathShared, readonly extract: FlowExtractFn) {
+    this.shared = shared;
+    this.emc = new Emc(shared.table);
+    this.ops = new FlowOps(shared.table, this.emc);
+    this.rx = shared.rx.map((v) => new RingConsumer(v));
+    this.tx = shared.tx.map((v) => new RingProducer(v));
+    this.up = shared.upcall.map((v) => new RingProducer(v));
+    this.cmd = shared.cmd.map((v) => new RingConsumer(v));
+    this.reply = shared.reply.map((v) => new RingProducer(v));
+  }
+
+  /** One round of work; returns how many packets and commands it handled. */
+  poll(): number {
+    const sh = this.shared;
+    this.now = timeMsec();
+    const inv = Atomics.load(sh.ctl, C_EMC_INV_PROB);
+    if (inv !== this.emcInv) {
+      this.emcInv = inv;
+      this.emc.setInsertInvProb(inv < 0 ? 100 : inv);
+    }
+    let work = 0;
+    for (let i = 0; i < MAX_PORTS; i++) {
+      if (sh.portI32[sh.portI(i, P_ACTIVE)] === 0) continue;
+      work += this.pollPort(i);
+    }
+    for (let c = 0; c < MAX_CLIENTS; c++) {
+      if (this.cmd[c].hasData()) work += servePmdCommands(this, c);
+    }
+    this.flush();
+    if (this.now - this.lastRank >= RANK_INTERVAL_MS) {
+      this.ops.dpcls.rank();
+      this.lastRank = this.now;
+    }
+    return work;
+  }
+
+  /** Polls until stopped, sleeping on the doorbell when idle. */
+  run(): void {
+    const ctl = this.shared.ctl;
+    while (Atomics.load(ctl, C_STOP) === 0) {
+      const bell = Atomics.load(ctl, C_DOORBELL);
+      if (this.poll() > 0) continue;
+      Atomics.store(ctl, C_SLEEPING, 1);
+      if (Atomics.load(ctl, C_DOORBELL) === bell) {
+        Atomics.wait(ctl, C_DOORBELL, bell, RANK_INTERVAL_MS);
+      }
+      Atomics.store(ctl, C_SLEEPING, 0);
+    }
+  }
+
+  private pollPort(i: number): number {
+    const ring = this.rx[i];
+    const sh = this.shared;
+    const u32 = ring.view.u32, b32 = this.bufU32;
+    const inPort = sh.portI32[sh.portI(i, P_ODP)];
+    let n = 0;
+    let bytes = 0;
+    for (; n < BURST; n++) {
+      const at = ring.next();
+      if (at < 0) break;
+      const len = u32[at] > MAX_FRAME ? MAX_FRAME : u32[at];
+      for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) b32[w] = u32[at + 1 + w];
+      this.pktLen = len;
+      bytes += len;
+      this.processPacket(inPort);
+    }
+    if (n > 0) {
+      ring.release();
+      sh.portF64[sh.portF(i, PF_RX_PACKETS)] += n;
+      sh.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
+      sh.stats[ST_RX] += n;
+    }
+    return n;
+  }
+
+  /** Runs the packet in `buf` through EMC, dpcls and its flow's actions. */
+  processPacket(inPort: number): void {
+    const key = this.key, st = this.shared.stats;
+    this.extract(this.buf, this.pktLen, inPort, key);
+    const h = packetKeyHash(key, 0);
+    let slot = this.emc.enabled ? this.emc.lookup(key, 0, h) : -1;
+    if (slot >= 0) {
+      st[ST_EMC_HIT]++;
+    } else {
+      const before = this.ops.dpcls.lookupsVisited;
+      slot = this.ops.dpcls.lookup(key, 0);
+      if (slot < 0) {
+        this.upcall(UPCALL_MISS, inPort, h, 0, 0);
+        return;
+      }
+      st[ST_MEGAFLOW_HIT]++;
+      st[ST_SUBTABLE_LOOKUPS] += this.ops.dpcls.lookupsVisited - before;
+      this.emc.probabilisticInsert(key, 0, h, slot);
+    }
+    st[ST_HIT]++;
+    const tf = key[71];
+    this.shared.table.hit(slot, 1, this.pktLen, this.now, ((tf & 0xff) << 8) | ((tf >>> 8) & 0xff));
+    const t = this.shared.table;
+    this.execute(t.u32, t.actionIndex(slot), t.meta(slot, 3), inPort, h);
+  }
+
+  /** Runs encoded actions `acts[at..at+n)` on the packet in `buf`. */
+  execute(acts: Uint32Array, at: number, n: number, inPort: number, h: number): void {
+    let truncLen = -1;
+    for (let p = at, end = at + n; p < end;) {
+      const hdr = acts[p];
+      const type = hdr >>> 16;
+      switch (type) {
+        case A_OUTPUT:
+          this.output(
+            acts[p + 1],
+            truncLen >= 0 && truncLen < this.pktLen ? truncLen : this.pktLen,
+          );
+          truncLen = -1;
+          break;
+        case A_USERSPACE:
+          this.upcall(UPCALL_ACTION, inPort, h, acts[p + 3], p + 4, acts);
+          break;
+        case A_PUSH_VLAN: {
+          const b = this.buf;
+          if (this.pktLen + 4 > MAX_FRAME) break;
+          b.copyWithin(16, 12, this.pktLen);
+          b[12] = acts[p + 1] >>> 8, b[13] = acts[p + 1];
+          b[14] = (acts[p + 2] >>> 8) & 0xef, b[15] = acts[p + 2];
+          this.pktLen += 4;
+          break;
+        }
+        case A_POP_VLAN: {
+          const b = this.buf;
+          const tpid = (b[12] << 8) | b[13];
+          if (this.pktLen >= 18 && (tpid === 0x8100 || tpid === 0x88a8)) {
+            b.copyWithin(12, 16, this.pktLen);
+            this.pktLen -= 4;
+          }
+          break;
+        }
+        case A_TRUNC:
+          truncLen = acts[p + 1];
+          break;
+        default:
+          break;
+      }
+      p += hdr & 0xffff;
+    }
+  }
+
+  private output(odpPort: number, len: number): void {
+    const sh = this.shared;
+    const i = odpPort < 65536 ? sh.odpToIndex[odpPort] : -1;
+    if (i < 0 || sh.portI32[sh.portI(i, P_ACTIVE)] === 0) {
+      sh.stats[ST_TX_DROPPED]++;
+      return;
+    }
+    if (sh.portI32[sh.portI(i, P_RECORD_TX)] !== 0) {
+      const r = this.tx[i];
+      const at = r.reserve(1 + ((len + 3) >> 2));
+      if (at < 0) {
+        sh.portF64[sh.portF(i, PF_TX_DROPPED)]++;
+        return;
+      }
+      const u32 = r.view.u32, b32 = this.bufU32;
+      u32[at] = len;
+      for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) u32[at + 1 + w] = b32[w];
+      this.txDirty[i] = 1;
+    }
+    sh.portF64[sh.portF(i, PF_TX_PACKETS)]++;
+    sh.portF64[sh.portF(i, PF_TX_BYTES)] += len;
+  }
+
+  private upcall(
+    type: number,
+    inPort: number,
+    h: number,
+    udLen: number,
+    udAt: number,
+    ud?: Uint32Array,
+  ): void {
+    const sh = this.shared, st = sh.stats;
+    if (Atomics.load(sh.ctl, C_RECV_ENABLED) === 0) {
+      st[ST_LOST]++;
+      return;
+    }
+    const nh = Atomics.load(sh.ctl, C_N_HANDLERS);
+    const q = nh > 1 ? h % nh : 0;
+    const r = this.up[q];
+    const len = this.pktLen;
+    const pw = (len + 3) >> 2, uw = (udLen + 3) >> 2;
+    const at = r.reserve(UP_PACKET + pw + uw);
+    if (at < 0) {
+      st[ST_LOST]++;
+      return;
+    }
+    const u32 = r.view.u32;
+    u32[at] = type;
+    u32[at + 1] = inPort;
+    u32[at + 2] = h;
+    u32[at + 3] = len;
+    u32[at + 4] = udLen;
+    const key = this.key;
+    ufidFromKey(key, 0, u32, at + 6);
+    for (let i = 0; i < FLOW_WORDS; i++) u32[at + UP_KEY + i] = key[i];
+    const b32 = this.bufU32;
+    for (let w = 0; w < pw; w++) u32[at + UP_PACKET + w] = b32[w];
+    if (ud) { for (let i = 0; i < uw; i++) u32[at + UP_PACKET + pw + i] = ud[udAt + i]; }
+    this.upDirty[q] = 1;
+    if (type === UPCALL_MISS) st[ST_MISSED]++;
+  }
+
+  /** Publishes everything queued on tx rings and upcall queues this round. */
+  flush(): void {
+    for (let i = 0; i < MAX_PORTS; i++) {
+      if (this.txDirty[i]) {
+        this.txDirty[i] = 0;
+        this.tx[i].publish();
+      }
+    }
+    for (let q = 0; q < this.upDirty.length && q < this.up.length; q++) {
+      if (this.upDirty[q]) {
+        this.upDirty[q] = 0;
+        this.up[q].publish();
+      }
+    }
+  }
+}

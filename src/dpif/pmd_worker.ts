@@ -1,0 +1,35 @@
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
+/**
+ * The PMD worker: attaches the shared clock, coverage and log, loads
+ * flow_extract, then polls its datapath until told to stop.
+ */
+import { attachClock } from "../lib/clock.ts";
+import { attachCoverage } from "../lib/coverage.ts";
+import { attachLog } from "../lib/log.ts";
+import { C_PMD_RUNNING, type DatapathBuffers, DatapathShared } from "./_shared.ts";
+import { type FlowExtractFn, Pmd } from "./pmd.ts";
+
+interface StartMessage {
+  type: "start";
+  buffers: DatapathBuffers;
+  clock: SharedArrayBuffer;
+  coverage: SharedArrayBuffer;
+  log: SharedArrayBuffer;
+  extractModule: string;
+}
+
+self.onmessage = async (e: MessageEvent<StartMessage>) => {
+  const m = e.data;
+  attachClock(m.clock);
+  attachCoverage(m.coverage);
+  attachLog(m.log);
+  const mod = await import(m.extractModule);
+  const extract = mod.flowExtract as FlowExtractFn;
+  const shared = new DatapathShared(m.buffers);
+  const pmd = new Pmd(shared, extract);
+  Atomics.store(shared.ctl, C_PMD_RUNNING, 1);
+  Atomics.notify(shared.ctl, C_PMD_RUNNING);
+  pmd.run();
+  self.close();
+};

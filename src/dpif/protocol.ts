@@ -1,0 +1,83 @@
+/**
+ * Record layouts on the datapath's rings (all in 32-bit words; offsets are
+ * from a record's first payload word). Nothing here is JSON or
+ * postMessage: producers write words, consumers read them in place.
+ *
+ * Command ring (dpif client -> PMD), word 0 = opcode, word 1 = request id:
+ *
+ *     PUT    2 flags, 3 nActionWords, 4..7 ufid, key, mask, actions
+ *     DEL    2 hasUfid, 3 -, 4..7 ufid, key
+ *     GET    2 -, 3 -, 4..7 ufid
+ *     FLUSH  -
+ *     EXEC   2 odp in_port, 3 nActionWords, 4 packet length, actions, packet bytes
+ *
+ * Reply ring (PMD -> client): 0 request id, 1 errno (0 = ok), 2 has flow;
+ * with a flow: 3 nActionWords, 4 tcp_flags, 5..6 packets (f64),
+ * 7..8 bytes (f64), 9..10 used (f64), 12..15 ufid, key, mask, actions.
+ * (Payloads start at odd word indices, so f64 fields sit at odd offsets.)
+ *
+ * Upcall queue (PMD -> handler): 0 type, 1 odp in_port, 2 flow hash,
+ * 3 packet length, 4 userdata bytes, 5 -, 6..9 ufid, key, packet bytes,
+ * userdata bytes.
+ */
+import { FLOW_WORDS } from "../flow/layout.ts";
+
+export const OP_PUT = 1;
+export const OP_DEL = 2;
+export const OP_GET = 3;
+export const OP_FLUSH = 4;
+export const OP_EXEC = 5;
+
+export const PUT_CREATE = 1;
+export const PUT_MODIFY = 2;
+export const PUT_ZERO_STATS = 4;
+
+export const CMD_HDR = 8;
+export const CMD_KEY = CMD_HDR;
+export const CMD_MASK = CMD_KEY + FLOW_WORDS;
+export const CMD_PUT_ACTIONS = CMD_MASK + FLOW_WORDS;
+export const CMD_EXEC_ACTIONS = 5;
+
+export const RP_HAS_FLOW = 2;
+export const RP_FLOW_HDR = 16;
+export const RP_KEY = RP_FLOW_HDR;
+export const RP_MASK = RP_KEY + FLOW_WORDS;
+export const RP_ACTIONS = RP_MASK + FLOW_WORDS;
+
+export const UPCALL_MISS = 0;
+export const UPCALL_ACTION = 1;
+export const UP_HDR = 10;
+export const UP_KEY = UP_HDR;
+export const UP_PACKET = UP_KEY + FLOW_WORDS;
+
+export const ENOENT = 2;
+export const E2BIG = 7;
+export const EEXIST = 17;
+export const EINVAL = 22;
+export const EFBIG = 27;
+export const ENOSPC = 28;
+export const EOPNOTSUPP = 95;
+
+/** strerror() text for the errnos the datapath returns. */
+export function strerror(e: number): string {
+  switch (e) {
+    case ENOENT:
+      return "No such file or directory";
+    case E2BIG:
+      return "Argument list too long";
+    case EEXIST:
+      return "File exists";
+    case EINVAL:
+      return "Invalid argument";
+    case EFBIG:
+      return "File too large";
+    case ENOSPC:
+      return "No space left on device";
+    case EOPNOTSUPP:
+      return "Operation not supported";
+    default:
+      return `errno ${e}`;
+  }
+}
+
+export const words = (bytes: number): number => (bytes + 3) >> 2;

@@ -1,0 +1,63 @@
+/**
+ * The datapath interface contract, in the spirit of OVS's
+ * lib/dpif-provider.h: what any datapath offers the layers above.
+ */
+import type { OdpAction } from "../flow/odp_action.ts";
+import type { Netdev } from "../netdev/mod.ts";
+import type { FlowDump } from "./flow_dump.ts";
+import type { FlowSnapshot } from "./flow_table.ts";
+import type { DpifUpcall } from "./upcall.ts";
+
+export interface DpifDpStats {
+  hit: number;
+  missed: number;
+  lost: number;
+  flows: number;
+  masks: number;
+}
+
+export interface DpifPort {
+  portNo: number;
+  name: string;
+  type: string;
+}
+
+export interface DpifFlowPut {
+  /** PUT_CREATE | PUT_MODIFY | PUT_ZERO_STATS. */
+  flags: number;
+  key: Uint32Array;
+  mask: Uint32Array;
+  actions: readonly OdpAction[];
+  /** Defaults to the hash of the key, as dpif_flow_hash() does. */
+  ufid?: Uint32Array;
+}
+
+/** One element of `operate`: in with the request, out with error and flow. */
+export type DpifOp =
+  & (
+    | ({ type: "put" } & DpifFlowPut)
+    | { type: "del"; ufid?: Uint32Array; key?: Uint32Array }
+    | { type: "get"; ufid?: Uint32Array }
+    | { type: "flush" }
+    | { type: "execute"; packet: Uint8Array; inPort: number; actions: readonly OdpAction[] }
+  )
+  & { error?: number; flow?: FlowSnapshot };
+
+export interface DpifProvider {
+  readonly name: string;
+  readonly type: string;
+  close(): void;
+  destroy(): void;
+  getStats(): DpifDpStats;
+  portAdd(netdev: Netdev, portNo?: number): number;
+  portDel(portNo: number): void;
+  portQueryByNumber(portNo: number): DpifPort | undefined;
+  portQueryByName(name: string): DpifPort | undefined;
+  portList(): DpifPort[];
+  operate(ops: DpifOp[]): void;
+  flowDumpCreate(shared?: SharedArrayBuffer): FlowDump;
+  recvSet(enable: boolean): void;
+  handlersSet(n: number): void;
+  recv(handler: number, out: DpifUpcall): boolean;
+  recvWait(handler: number, timeoutMs: number): boolean;
+}

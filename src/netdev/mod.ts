@@ -1,0 +1,17 @@
+/**
+ * Netdevs: the devices datapath ports are made of. Each netdev talks to
+ * the datapath through two SPSC rings in shared memory that the datapath
+ * hands it when it becomes a port (`Netdev.attach`): it produces received
+ * frames on `rx` and consumes transmitted frames from `tx`. The datapath
+ * only asks a netdev for transmitted frames when the netdev wants them
+ * (recording, sockets); otherwise the PMD just counts them.
+ *
+ * Main types: `Netdev` (the base: ring plumbing), `DummyNetdev` (frames
+ * injected by `netdev-dummy/receive`, tx optionally recorded).
+ *
+ * Thread-safety: a netdev object lives on the thread that created it
+ * (the main thread); it is the only producer of its rx ring and the only
+ * consumer of its tx ring. The PMD owns the other ends.
+ */
+export { Netdev, type NetdevPortLink } from "./netdev.ts";
+export { DummyNetdev } from "./dummy.ts";
