@@ -1,0 +1,185 @@
+/**
+ * The switch process: start-up, the control socket, and a clean stop.
+ *
+ * `Daemon.start` brings things up in the order OVS's vswitchd does: log
+ * file, pidfile, configuration and bridge, then the control socket last,
+ * so that a client that can connect finds a working switch. `stop` (from
+ * `exit`, SIGINT or SIGTERM) takes it down in reverse and removes the
+ * socket and pidfile.
+ *
+ * Thread-safety: main thread.
+ */
+import { coverageRun } from "../lib/coverage_report.ts";
+import { getLogger, setVlogFile, setVlogLevel } from "../lib/log.ts";
+import { CommandError, registerCommand, unregisterCommand } from "../lib/unixctl.ts";
+import { UnixctlServer } from "../lib/unixctl_server.ts";
+import { Bridge, type DatapathType } from "./bridge.ts";
+import { registerCoreCommands } from "./core_commands.ts";
+import { OtherConfig, OtherConfigError } from "./other_config.ts";
+import { removePidfile, writePidfile } from "./pidfile.ts";
+import { parsePortSpecs } from "./port_spec.ts";
+import { absolutePath, defaultSocketPath, ensureRundir } from "./rundir.ts";
+
+const log = getLogger("vswitchd");
+
+/** Commands bound to one running daemon, dropped when it stops. */
+const DAEMON_COMMANDS = ["exit", "config/set", "config/show"];
+
+export interface DaemonOptions {
+  /** Control socket path; `$UDPIF_RUNDIR/udpif.ctl` when undefined. */
+  unixctl?: string;
+  pidfile?: string;
+  logFile?: string;
+  bridge: string;
+  datapathType: DatapathType;
+  /** `--port` values, unparsed. */
+  ports: string[];
+  /** `--other-config` values, `KEY=VALUE`. */
+  otherConfig: string[];
+  /** OpenFlow rules to load, ovs-ofctl add-flows syntax. */
+  flowsFile?: string;
+  /** Log to the console at this level (the daemon's stderr); default info. */
+  consoleLevel?: "off" | "info" | "warn" | "dbg";
+}
+
+/** Start-up failed because of what the user asked for (exit code 2 material). */
+export class DaemonConfigError extends Error {
+  override name = "DaemonConfigError";
+}
+
+export class Daemon {
+  readonly socketPath: string;
+  readonly bridge: Bridge;
+  readonly config: OtherConfig;
+  /** Resolves once the daemon has stopped. */
+  readonly done: Promise<void>;
+  readonly #pidfile: string | undefined;
+  readonly #server: UnixctlServer;
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #signals: Array<[Deno.Signal, () => void]> = [];
+  #finish!: () => void;
+  #stopping = false;
+
+  private constructor(
+    server: UnixctlServer,
+    bridge: Bridge,
+    config: OtherConfig,
+    pidfile: string | undefined,
+  ) {
+    this.#server = server;
+    this.socketPath = server.path;
+    this.bridge = bridge;
+    this.config = config;
+    this.#pidfile = pidfile;
+    this.done = new Promise((resolve) => (this.#finish = resolve));
+    this.#timer = setInterval(() => coverageRun(), 1000);
+  }
+
+  /** Starts a switch as `options` say; throws DaemonConfigError for bad options. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    if (options.consoleLevel) setVlogLevel(undefined, "console", options.consoleLevel);
+    if (options.logFile) setVlogFile(absolutePath(options.logFile));
+    const config = new OtherConfig();
+    let ports;
+    try {
+      config.set(options.otherConfig);
+      ports = parsePortSpecs(options.ports, options.bridge);
+    } catch (e) {
+      throw new DaemonConfigError(e instanceof Error ? e.message : String(e));
+    }
+    if (options.flowsFile !== undefined) {
+      try {
+        await Deno.stat(options.flowsFile);
+      } catch {
+        throw new DaemonConfigError(`--flows ${options.flowsFile}: cannot read the file`);
+      }
+    }
+    const socket = options.unixctl ? absolutePath(options.unixctl) : defaultSocketPath();
+    if (!options.unixctl) await ensureRundir();
+    const pidfile = options.pidfile ? absolutePath(options.pidfile) : undefined;
+    if (pidfile) await writePidfile(pidfile);
+    let server: UnixctlServer | undefined;
+    try {
+      const bridge = new Bridge({
+        name: options.bridge,
+        datapathType: options.datapathType,
+        ports,
+        config,
+      });
+      registerCoreCommands();
+      bridge.registerCommands();
+      server = await UnixctlServer.listen(socket);
+      const daemon = new Daemon(server, bridge, config, pidfile);
+      daemon.#registerCommands();
+      daemon.#catchSignals();
+      log.info(`udpif started: bridge ${bridge.name}, control socket ${socket}`);
+      return daemon;
+    } catch (e) {
+      await server?.stop();
+      if (pidfile) await removePidfile(pidfile);
+      throw e;
+    }
+  }
+
+  #registerCommands(): void {
+    registerCommand({
+      name: "exit",
+      usage: "[--cleanup]",
+      minArgs: 0,
+      maxArgs: 1,
+      handler: (args, conn) => {
+        if (args.length && args[0] !== "--cleanup") {
+          throw new CommandError(`exit: unknown option "${args[0]}" (only --cleanup)`);
+        }
+        conn.afterReply(() => this.stop("exit requested over the control socket"));
+        return "";
+      },
+    });
+    registerCommand({
+      name: "config/set",
+      usage: "key=value...",
+      minArgs: 1,
+      maxArgs: Number.MAX_SAFE_INTEGER,
+      handler: (args) => {
+        try {
+          this.config.set(args);
+        } catch (e) {
+          if (e instanceof OtherConfigError) throw new CommandError(e.message);
+          throw e;
+        }
+        return "";
+      },
+    });
+    registerCommand({
+      name: "config/show",
+      usage: "",
+      minArgs: 0,
+      maxArgs: 0,
+      handler: () => this.config.explicit().map(([k, v]) => `${k}=${v}\n`).join(""),
+      json: () => Object.fromEntries(this.config.explicit()),
+    });
+  }
+
+  #catchSignals(): void {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      const handler = () => void this.stop(`${signal} received`);
+      Deno.addSignalListener(signal, handler);
+      this.#signals.push([signal, handler]);
+    }
+  }
+
+  /** Stops everything, removes the socket and pidfile; safe to call twice. */
+  async stop(reason: string): Promise<void> {
+    if (this.#stopping) return this.done;
+    this.#stopping = true;
+    log.info(`stopping: ${reason}`);
+    clearInterval(this.#timer);
+    for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);
+    await this.#server.stop();
+    for (const name of DAEMON_COMMANDS) unregisterCommand(name);
+    this.bridge.unregisterCommands();
+    if (this.#pidfile) await removePidfile(this.#pidfile);
+    setVlogFile(undefined);
+    this.#finish();
+  }
+}

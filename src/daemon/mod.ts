@@ -1,0 +1,32 @@
+/**
+ * The switch process: what `udpif start` runs.
+ *
+ * `Daemon` brings up one bridge from the command-line options, serves the
+ * control socket (OVS's unixctl protocol, so `ovs-appctl` works too) and
+ * stops cleanly on `exit`, SIGINT or SIGTERM. `Bridge` (bridge.ts) is the
+ * one place where the layers below are connected: the datapath and its
+ * ports, the OpenFlow tables, translation and the udpif. `OtherConfig`
+ * holds the `other_config` settings (`config/set`), `port_config.ts` the
+ * per-port VLAN settings (`port/set`), `core_commands.ts` the daemon's
+ * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
+ * `vlog/*`). `rundir.ts` says where the default socket lives;
+ * `detach.ts` runs the daemon in the background for `--detach`.
+ *
+ * Thread-safety: everything here runs on the main thread, which owns the
+ * configuration, the master copy of the OpenFlow tables and the control
+ * socket, and never touches packets. Workers (PMDs, handlers,
+ * revalidators) are started by the layers below and get what they share
+ * with the main thread as SharedArrayBuffers: the clock (`clockBuffer`),
+ * coverage counters (`coverageBuffer`), log levels (`logBuffer`) and
+ * their own layer's tables and rings. The control commands only read or
+ * publish through those; nothing a command does blocks a worker.
+ */
+export { Daemon, DaemonConfigError, type DaemonOptions } from "./daemon.ts";
+export { Bridge, type BridgePort, type DatapathType, type PortModAction } from "./bridge.ts";
+export { OTHER_CONFIG_KEYS, OtherConfig, OtherConfigError } from "./other_config.ts";
+export { parsePortSpecs, type PortSpec, PortSpecError } from "./port_spec.ts";
+export { type PortVlanConfig, VLAN_MODES, type VlanMode } from "./port_config.ts";
+export { onClockWarp, registerCoreCommands } from "./core_commands.ts";
+export { absolutePath, defaultSocketPath, ensureRundir, rundirPath } from "./rundir.ts";
+export { announceReady, DETACHED_ENV, spawnDetached } from "./detach.ts";
+export { PROGRAM_VERSION, VERSION } from "./version.ts";

@@ -1,0 +1,120 @@
+/**
+ * The switch's `other_config`, the settings `ovs-vsctl set Open_vSwitch .
+ * other_config:KEY=VALUE` changes in OVS: given at start-up with
+ * `--other-config`, changed at run time with `config/set`. Only keys that
+ * udpif acts on are accepted, so a typo is an error rather than a silent
+ * no-op; values are checked before anything changes.
+ *
+ * Thread-safety: main thread; listeners (the bridge) forward changes to
+ * workers.
+ */
+
+/** A setting's bounds; `undefined` default means "computed by its user" (thread counts). */
+interface KeySpec {
+  min: number;
+  max: number;
+  default: number | undefined;
+  help: string;
+}
+
+const UINT32_MAX = 0xffff_ffff;
+
+export const OTHER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
+  "flow-limit": { min: 0, max: UINT32_MAX, default: 200000, help: "datapath flow limit" },
+  "max-idle": { min: 0, max: UINT32_MAX, default: 10000, help: "idle flow timeout (ms)" },
+  "max-revalidator": {
+    min: 0,
+    max: UINT32_MAX,
+    default: 500,
+    help: "longest time between revalidations (ms)",
+  },
+  "min-revalidate-pps": {
+    min: 0,
+    max: UINT32_MAX,
+    default: 5,
+    help: "packets/s below which a flow is not revalidated but deleted",
+  },
+  "n-handler-threads": {
+    min: 0,
+    max: 1024,
+    default: undefined,
+    help: "handler threads (0 = auto)",
+  },
+  "n-revalidator-threads": {
+    min: 0,
+    max: 1024,
+    default: undefined,
+    help: "revalidator threads (0 = auto)",
+  },
+  "emc-insert-inv-prob": {
+    min: 0,
+    max: UINT32_MAX,
+    default: 100,
+    help: "EMC insertion 1-in-N (0 = never)",
+  },
+};
+
+export class OtherConfigError extends Error {
+  override name = "OtherConfigError";
+}
+
+export type OtherConfigListener = (changed: ReadonlyMap<string, number | undefined>) => void;
+
+/** Parses one `KEY=VALUE` (an empty VALUE removes the key, back to its default). */
+export function parseSetting(text: string): [string, number | undefined] {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new OtherConfigError(`"${text}": expected KEY=VALUE`);
+  const key = text.slice(0, eq);
+  const raw = text.slice(eq + 1);
+  const spec = OTHER_CONFIG_KEYS[key];
+  if (!spec) {
+    throw new OtherConfigError(
+      `unknown other_config key "${key}" (known: ${Object.keys(OTHER_CONFIG_KEYS).join(", ")})`,
+    );
+  }
+  if (raw === "") return [key, undefined];
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < spec.min || Number(raw) > spec.max) {
+    throw new OtherConfigError(
+      `other_config:${key}: "${raw}" is not an integer between ${spec.min} and ${spec.max}`,
+    );
+  }
+  return [key, Number(raw)];
+}
+
+export class OtherConfig {
+  readonly #values = new Map<string, number>();
+  readonly #listeners: OtherConfigListener[] = [];
+
+  /** The value set for `key`, else its default (undefined for auto thread counts). */
+  get(key: string): number | undefined {
+    const spec = OTHER_CONFIG_KEYS[key];
+    if (!spec) throw new OtherConfigError(`unknown other_config key "${key}"`);
+    return this.#values.get(key) ?? spec.default;
+  }
+
+  /** The explicitly set keys and values, sorted by key. */
+  explicit(): Array<[string, number]> {
+    return [...this.#values.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  }
+
+  /**
+   * Applies `KEY=VALUE` settings all together, or none of them if any is
+   * bad, then tells the listeners which values changed.
+   */
+  set(settings: string[]): void {
+    const parsed = settings.map(parseSetting);
+    const changed = new Map<string, number | undefined>();
+    for (const [key, value] of parsed) {
+      const before = this.get(key);
+      if (value === undefined) this.#values.delete(key);
+      else this.#values.set(key, value);
+      if (this.get(key) !== before) changed.set(key, this.get(key));
+    }
+    if (changed.size) { for (const l of this.#listeners) l(changed); }
+  }
+
+  /** Calls `listener` after every `set` that changes something. */
+  onChange(listener: OtherConfigListener): void {
+    this.#listeners.push(listener);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * `--port NAME[:OFPORT][,type=dummy|pcap][,rx_pcap=FILE][,tx_pcap=FILE]
+ * [,pstream=punix:PATH|stream=unix:PATH]` as `udpif start` takes it, and
+ * the OpenFlow numbering rule: a port gets the number it asks for, the
+ * others 1, 2, 3, ... in order, skipping numbers already taken.
+ */
+
+export type PortType = "dummy" | "pcap";
+
+export interface PortSpec {
+  name: string;
+  /** OpenFlow port number. */
+  ofport: number;
+  type: PortType;
+  /** Netdev options (rx_pcap, tx_pcap, pstream, stream), as given. */
+  options: Record<string, string>;
+}
+
+export class PortSpecError extends Error {
+  override name = "PortSpecError";
+}
+
+/** OpenFlow's largest physical port number (OFPP_MAX - 1). */
+const OFPORT_MAX = 0xfeff;
+const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream"]);
+
+interface ParsedPort {
+  name: string;
+  ofport: number | undefined;
+  type: PortType;
+  options: Record<string, string>;
+}
+
+function parseOne(text: string): ParsedPort {
+  const [head, ...rest] = text.split(",");
+  const colon = head.indexOf(":");
+  const name = colon < 0 ? head : head.slice(0, colon);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+    throw new PortSpecError(`--port ${text}: bad port name "${name}"`);
+  }
+  let ofport: number | undefined;
+  if (colon >= 0) {
+    const n = head.slice(colon + 1);
+    if (!/^[0-9]+$/.test(n) || Number(n) < 1 || Number(n) > OFPORT_MAX) {
+      throw new PortSpecError(
+        `--port ${text}: bad OpenFlow port number "${n}" (1 to ${OFPORT_MAX})`,
+      );
+    }
+    ofport = Number(n);
+  }
+  let type: PortType = "dummy";
+  const options: Record<string, string> = {};
+  for (const item of rest) {
+    const eq = item.indexOf("=");
+    const key = eq < 0 ? item : item.slice(0, eq);
+    const value = eq < 0 ? "" : item.slice(eq + 1);
+    if (key === "type") {
+      if (value !== "dummy" && value !== "pcap") {
+        throw new PortSpecError(`--port ${text}: bad type "${value}" (dummy or pcap)`);
+      }
+      type = value;
+    } else if (OPTIONS.has(key)) {
+      if (value === "") throw new PortSpecError(`--port ${text}: ${key} needs a value`);
+      options[key] = value;
+    } else {
+      throw new PortSpecError(
+        `--port ${text}: unknown option "${key}" (type, rx_pcap, tx_pcap, pstream, stream)`,
+      );
+    }
+  }
+  if (options.pstream && !options.pstream.startsWith("punix:")) {
+    throw new PortSpecError(`--port ${text}: pstream must be punix:PATH`);
+  }
+  if (options.stream && !options.stream.startsWith("unix:")) {
+    throw new PortSpecError(`--port ${text}: stream must be unix:PATH`);
+  }
+  if (options.pstream && options.stream) {
+    throw new PortSpecError(`--port ${text}: give pstream or stream, not both`);
+  }
+  if (type === "pcap" && !options.rx_pcap && !options.tx_pcap) {
+    throw new PortSpecError(`--port ${text}: type=pcap needs rx_pcap or tx_pcap`);
+  }
+  return { name, ofport, type, options };
+}
+
+/** Parses every `--port` value and numbers the ports; throws on the first bad one. */
+export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
+  const parsed = texts.map(parseOne);
+  const names = new Set<string>([bridge]);
+  const taken = new Set<number>();
+  for (const p of parsed) {
+    if (names.has(p.name)) throw new PortSpecError(`--port ${p.name}: port name used twice`);
+    names.add(p.name);
+    if (p.ofport !== undefined) {
+      if (taken.has(p.ofport)) {
+        throw new PortSpecError(`--port ${p.name}: OpenFlow port ${p.ofport} used twice`);
+      }
+      taken.add(p.ofport);
+    }
+  }
+  let next = 1;
+  return parsed.map((p) => {
+    let ofport = p.ofport;
+    if (ofport === undefined) {
+      while (taken.has(next)) next++;
+      ofport = next;
+      taken.add(next);
+    }
+    return { name: p.name, ofport, type: p.type, options: p.options };
+  });
+}

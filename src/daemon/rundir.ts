@@ -1,0 +1,45 @@
+/**
+ * Where the daemon keeps its control socket: `$UDPIF_RUNDIR`, else
+ * `$XDG_RUNTIME_DIR/udpif`, else `/tmp/udpif-UID`. The directory is made
+ * (mode 0700) on first use, and refused if another user owns it, so a
+ * socket in it cannot be replaced by someone else.
+ */
+
+/** The run directory, without creating it. */
+export function rundirPath(): string {
+  const explicit = Deno.env.get("UDPIF_RUNDIR");
+  if (explicit) return explicit;
+  const xdg = Deno.env.get("XDG_RUNTIME_DIR");
+  if (xdg) return `${xdg}/udpif`;
+  return `/tmp/udpif-${Deno.uid() ?? "user"}`;
+}
+
+/** The default control socket: `RUNDIR/udpif.ctl`. */
+export function defaultSocketPath(): string {
+  return `${rundirPath()}/udpif.ctl`;
+}
+
+/**
+ * Creates the run directory (mode 0700) if needed. The default directory
+ * must belong to this user and is tightened to 0700; a directory named by
+ * `UDPIF_RUNDIR` is the user's choice and only has to exist.
+ */
+export async function ensureRundir(): Promise<string> {
+  const dir = rundirPath();
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await Deno.stat(dir);
+  if (!info.isDirectory) throw new Error(`${dir}: not a directory`);
+  if (!Deno.env.get("UDPIF_RUNDIR")) {
+    const uid = Deno.uid();
+    if (uid !== null && info.uid !== null && info.uid !== uid) {
+      throw new Error(`${dir}: owned by uid ${info.uid}, not by this user (uid ${uid})`);
+    }
+    if (((info.mode ?? 0) & 0o077) !== 0) await Deno.chmod(dir, 0o700);
+  }
+  return dir;
+}
+
+/** `path` made absolute against the current directory. */
+export function absolutePath(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+}
