@@ -62,6 +62,7 @@ const ACT_LEN = 14;
 const PMD = 15;
 const TCP_FLAGS = 16;
 const KEY_HASH = 17;
+const MISSED = 18;
 /** Float64 slots within the record (word offsets / 2). */
 const F_PACKETS = 12;
 const F_BYTES = 13;
@@ -225,6 +226,7 @@ export class UkeyTable {
     w[r + DUMP_SEQ] = 0;
     w[r + REVAL_SEQ] = revalSeq;
     w[r + TCP_FLAGS] = 0;
+    w[r + MISSED] = 0;
     const f = r >> 1;
     this.#f[f + F_PACKETS] = 0;
     this.#f[f + F_BYTES] = 0;
@@ -448,6 +450,13 @@ export class UkeyTable {
     this.#w[r + ACT0] = d[0];
     this.#w[r + ACT1] = d[1];
     this.#w[r + ACT_LEN] = d[2];
+  }
+  /** Consecutive sweeps that found the ukey not dumped. */
+  missedDumps(slot: number): number {
+    return this.#w[this.#r(slot) + MISSED];
+  }
+  setMissedDumps(slot: number, v: number): void {
+    this.#w[this.#r(slot) + MISSED] = v;
   }
   ufid(slot: number, out: Uint32Array): Uint32Array {
     const r = this.#r(slot);

@@ -1,0 +1,132 @@
+/**
+ * Binds udpif's datapath port (ports.ts) to the netdev datapath provider:
+ * one binding per thread, over that thread's own DpifNetdev handle. The
+ * flow dump's cursor lives in a SharedArrayBuffer handed to every
+ * revalidator, so that their dump threads share one walk.
+ */
+import type { FlowKey } from "../flow/key.ts";
+import type { OdpAction } from "../flow/odp_action.ts";
+import { type DpifNetdev, snapshotActions } from "../dpif/dpif_netdev.ts";
+import { FlowDump, type FlowDumpThread } from "../dpif/flow_dump.ts";
+import { FlowSnapshot } from "../dpif/flow_table.ts";
+import type { DpifOp } from "../dpif/provider.ts";
+import { PUT_CREATE, PUT_MODIFY } from "../dpif/protocol.ts";
+import { DpifUpcall } from "../dpif/upcall.ts";
+import {
+  DP_OK,
+  type DpFlowStats,
+  type DumpedFlow,
+  type UdpifDpif,
+  type UpcallIn,
+} from "./ports.ts";
+
+/** Bytes of the shared dump cursor. */
+export const DUMP_CURSOR_BYTES = 8;
+
+export class DpifBinding implements UdpifDpif {
+  readonly name: string;
+  readonly dp: DpifNetdev;
+  readonly #dump: FlowDump;
+  #thread: FlowDumpThread | undefined;
+  readonly #del: DpifOp = { type: "del" };
+  readonly #get: DpifOp = { type: "get" };
+
+  constructor(dp: DpifNetdev, dumpCursor: SharedArrayBuffer) {
+    this.dp = dp;
+    this.name = dp.name;
+    this.#dump = FlowDump.attach(dp.shared.table, dumpCursor);
+  }
+
+  newUpcall(): UpcallIn {
+    return new DpifUpcall();
+  }
+
+  newDumpedFlow(): DumpedFlow {
+    return new FlowSnapshot();
+  }
+
+  flowActions(f: DumpedFlow): OdpAction[] {
+    return snapshotActions(f as FlowSnapshot);
+  }
+
+  recv(handler: number, out: UpcallIn[], max: number): number {
+    let n = 0;
+    while (n < max && this.dp.recv(handler, out[n] as DpifUpcall)) n++;
+    return n;
+  }
+
+  recvWait(handler: number, timeoutMs: number): void {
+    this.dp.recvWait(handler, timeoutMs);
+  }
+
+  flowPut(
+    ufid: Uint32Array,
+    key: FlowKey,
+    mask: FlowKey,
+    actions: OdpAction[],
+    modify: boolean,
+  ): number {
+    const op = this.dp.flowPut({
+      flags: modify ? PUT_MODIFY : PUT_CREATE,
+      key,
+      mask,
+      actions,
+      ufid,
+    });
+    return op.error ?? DP_OK;
+  }
+
+  flowDel(ufid: Uint32Array, stats: DpFlowStats): number {
+    const op = this.#del as DpifOp & { type: "del" };
+    op.ufid = ufid;
+    op.error = undefined;
+    op.flow = undefined;
+    this.dp.operate([op]);
+    const f = (op as DpifOp).flow as FlowSnapshot | undefined;
+    stats.packets = f?.packets ?? 0;
+    stats.bytes = f?.bytes ?? 0;
+    stats.used = f?.used ?? 0;
+    stats.tcpFlags = f?.tcpFlags ?? 0;
+    return op.error ?? DP_OK;
+  }
+
+  flowGet(ufid: Uint32Array, out: DumpedFlow): boolean {
+    const op = this.#get as DpifOp & { type: "get" };
+    op.ufid = ufid;
+    op.error = undefined;
+    op.flow = undefined;
+    this.dp.operate([op]);
+    const f = (op as DpifOp).flow as FlowSnapshot | undefined;
+    if (op.error || !f) return false;
+    (out as FlowSnapshot).copyFrom(f);
+    return true;
+  }
+
+  execute(packet: Uint8Array, len: number, inPort: number, actions: OdpAction[]): void {
+    this.dp.execute(len === packet.length ? packet : packet.subarray(0, len), inPort, actions);
+  }
+
+  flowCount(): number {
+    return this.dp.shared.table.flowCount();
+  }
+
+  dumpStart(): void {
+    Atomics.store(this.#dump.cursor, 0, 0);
+  }
+
+  dumpThreadStart(): void {
+    this.#thread = this.#dump.threadCreate();
+  }
+
+  dumpNext(_thread: number, out: DumpedFlow[], max: number): number {
+    return this.#thread ? this.#thread.next(out as FlowSnapshot[], max) : 0;
+  }
+
+  dumpDone(): void {
+    this.#thread = undefined;
+  }
+
+  flush(): void {
+    this.dp.flowFlush();
+  }
+}

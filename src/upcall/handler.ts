@@ -1,0 +1,219 @@
+/**
+ * Handler logic (recv_upcalls + handle_upcalls): read a batch of upcalls,
+ * translate each distinct flow once, install its megaflow under the flow
+ * limit with a ukey, and execute every packet in arrival order.
+ *
+ * All per-batch state lives in arrays allocated once per handler, so a
+ * batch allocates only what translation itself returns.
+ */
+import type { FlowKey } from "../flow/key.ts";
+import { newKey } from "../flow/key.ts";
+import { F } from "../flow/layout.ts";
+import type { OdpAction } from "../flow/odp_action.ts";
+import { timeMsec } from "../lib/clock.ts";
+import { coverageCounter } from "../lib/coverage.ts";
+import { getLogger } from "../lib/log.ts";
+import { hashWords } from "../lib/hash.ts";
+import { actionsDigest } from "./actions_digest.ts";
+import {
+  BAD_UPCALL,
+  classifyCookie,
+  CONTROLLER_UPCALL,
+  MISS_UPCALL,
+  SLOW_PATH_UPCALL,
+  slowPathCookie,
+} from "./cookie.ts";
+import { exactMaskForPacket } from "./exact_mask.ts";
+import {
+  DP_OK,
+  DPIF_UC_ACTION,
+  DPIF_UC_MISS,
+  type UdpifDpif,
+  type UdpifXlate,
+  type UpcallIn,
+  type XlateResult,
+} from "./ports.ts";
+import { RateLimit } from "./_rate_limit.ts";
+import type { UdpifShared } from "./shared.ts";
+import { UKEY_EVICTED, UKEY_OPERATIONAL, type UkeyTable } from "./ukey_table.ts";
+
+export const UPCALL_MAX_BATCH = 64;
+
+const covDuplicate = coverageCounter("handler_duplicate_upcall");
+const covLimitHit = coverageCounter("upcall_flow_limit_hit");
+const covReplace = coverageCounter("upcall_ukey_replace");
+const log = getLogger("ofproto_dpif_upcall");
+const rl = new RateLimit(1, 5);
+const rlInstall = new RateLimit(1, 1);
+
+/** Everything a handler or revalidator works on. */
+export interface UdpifContext {
+  shared: UdpifShared;
+  ukeys: UkeyTable;
+  dpif: UdpifDpif;
+  xlate: UdpifXlate;
+}
+
+function sameFlow(a: UpcallIn, b: UpcallIn): boolean {
+  return a.ufid[0] === b.ufid[0] && a.ufid[1] === b.ufid[1] && a.ufid[2] === b.ufid[2] &&
+    a.ufid[3] === b.ufid[3];
+}
+
+/** The flow key's identity for ukey conflict checks. */
+export function flowKeyHash(key: FlowKey): number {
+  return hashWords(key, 0, key.length, 0) | 0;
+}
+
+/** The datapath actions a flow gets: the translation's, or a trip to userspace. */
+export function putActionsFor(
+  res: XlateResult,
+  actions: OdpAction[],
+  uuid: Uint8Array,
+): OdpAction[] {
+  if (!res.slow) return actions;
+  return [{ type: "userspace", pid: 0, userdata: slowPathCookie(res.ofpInPort, uuid, res.slow) }];
+}
+
+export class Handler {
+  readonly id: number;
+  readonly batch: UpcallIn[];
+  readonly #ctx: UdpifContext;
+  readonly #kind = new Int32Array(UPCALL_MAX_BATCH);
+  /** Index of the first upcall of the same flow in this batch (itself for the first). */
+  readonly #lead = new Int32Array(UPCALL_MAX_BATCH);
+  readonly #count = new Int32Array(UPCALL_MAX_BATCH);
+  readonly #bytes = new Float64Array(UPCALL_MAX_BATCH);
+  readonly #res: (XlateResult | undefined)[] = new Array(UPCALL_MAX_BATCH);
+  readonly #wc: FlowKey[] = Array.from({ length: UPCALL_MAX_BATCH }, newKey);
+  readonly #mask = newKey();
+  readonly #digest = new Uint32Array(3);
+
+  constructor(ctx: UdpifContext, id: number) {
+    this.#ctx = ctx;
+    this.id = id;
+    this.batch = Array.from({ length: UPCALL_MAX_BATCH }, () => ctx.dpif.newUpcall());
+  }
+
+  /** Reads and handles one batch; returns how many upcalls it read. */
+  runOnce(): number {
+    const n = this.#ctx.dpif.recv(this.id, this.batch, UPCALL_MAX_BATCH);
+    if (n > 0) this.handleBatch(n);
+    return n;
+  }
+
+  /** Handles `batch[0..n)`, already filled by recv. */
+  handleBatch(n: number): void {
+    const { xlate } = this.#ctx;
+    const now = timeMsec();
+    this.#classify(n);
+    for (let i = 0; i < n; i++) {
+      this.#res[i] = undefined;
+      const kind = this.#kind[i];
+      if ((kind !== MISS_UPCALL && kind !== SLOW_PATH_UPCALL) || this.#lead[i] !== i) continue;
+      const u = this.batch[i];
+      const wc = this.#wc[i];
+      wc.fill(0);
+      const res = xlate.translate({
+        key: u.key,
+        packet: u.packet.subarray(0, u.packetLen),
+        packets: kind === MISS_UPCALL ? this.#count[i] : 0,
+        bytes: kind === MISS_UPCALL ? this.#bytes[i] : 0,
+        tcpFlags: (u.key[F.tcp_flags.off >> 2] >>> 16) & 0xfff,
+        used: now,
+        wc,
+        wantXcache: false,
+      });
+      // The datapath matches in_port exactly whatever translation looked at.
+      wc[F.in_port.off >> 2] = 0xffffffff;
+      this.#res[i] = res;
+    }
+    for (let i = 0; i < n; i++) this.#handle(i, now);
+    for (let i = 0; i < n; i++) this.#res[i] = undefined;
+  }
+
+  #classify(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const u = this.batch[i];
+      let kind = BAD_UPCALL;
+      if (u.type === DPIF_UC_MISS) kind = MISS_UPCALL;
+      else if (u.type === DPIF_UC_ACTION) kind = classifyCookie(u.userdata, u.userdataLen);
+      this.#kind[i] = kind;
+      this.#lead[i] = i;
+      this.#count[i] = 1;
+      this.#bytes[i] = u.packetLen;
+      if (kind === BAD_UPCALL && rl.allow()) {
+        log.warn(
+          u.type === DPIF_UC_ACTION
+            ? (u.userdataLen ? "invalid user cookie" : "action upcall missing cookie")
+            : `upcall has unexpected type ${u.type}`,
+        );
+      }
+      if (kind !== MISS_UPCALL) continue;
+      for (let j = 0; j < i; j++) {
+        if (this.#kind[j] === MISS_UPCALL && this.#lead[j] === j && sameFlow(this.batch[j], u)) {
+          this.#lead[i] = j;
+          this.#count[j]++;
+          this.#bytes[j] += u.packetLen;
+          break;
+        }
+      }
+    }
+  }
+
+  /** One upcall of handle_upcalls(): install (first of its flow only), then execute. */
+  #handle(i: number, now: number): void {
+    const { dpif, xlate } = this.#ctx;
+    const kind = this.#kind[i];
+    if (kind === CONTROLLER_UPCALL || (kind !== MISS_UPCALL && kind !== SLOW_PATH_UPCALL)) return;
+    const lead = this.#lead[i];
+    const res = this.#res[lead];
+    if (!res || !res.actions) return;
+    const u = this.batch[i];
+    if (kind === MISS_UPCALL) {
+      if (lead !== i) covDuplicate.inc();
+      else if (this.#shouldInstall(now)) {
+        this.#install(u, this.#wc[i], putActionsFor(res, res.actions, xlate.ofprotoUuid), now);
+      }
+    }
+    if (res.actions.length) dpif.execute(u.packet, u.packetLen, u.inPort, res.actions);
+  }
+
+  #shouldInstall(now: number): boolean {
+    const { shared, dpif } = this.#ctx;
+    const limit = shared.flowLimit;
+    if (shared.nFlows(now, () => dpif.flowCount()) >= limit) {
+      covLimitHit.inc();
+      if (rl.allow(now)) log.warn(`upcall: datapath reached the dynamic limit of ${limit} flows.`);
+      return false;
+    }
+    return true;
+  }
+
+  #install(u: UpcallIn, wc: FlowKey, actions: OdpAction[], now: number): void {
+    const { shared, ukeys, dpif } = this.#ctx;
+    const slot = ukeys.alloc();
+    if (slot < 0) {
+      if (rlInstall.allow(now)) log.warn("upcall: ukey installation fails");
+      return;
+    }
+    const mask = this.#mask;
+    if (shared.megaflows) mask.set(wc);
+    else exactMaskForPacket(mask, u.key);
+    ukeys.init(slot, u.ufid, 0, flowKeyHash(u.key), shared.revalSeq.read(), 0, now);
+    ukeys.setActionsDigest(slot, actionsDigest(actions, this.#digest));
+    const r = ukeys.install(slot);
+    if (r === "duplicate" || r === "conflict") {
+      if (r === "duplicate") covDuplicate.inc();
+      else if (rl.allow(now)) log.warn("Conflicting ukey for flows");
+      ukeys.free(slot);
+      return;
+    }
+    if (r === "replaced") covReplace.inc();
+    // Held from VISIBLE to OPERATIONAL so no sweep sees a half-installed flow.
+    ukeys.lock(slot);
+    const err = dpif.flowPut(u.ufid, u.key, mask, actions, false);
+    if (err !== DP_OK) ukeys.transition(slot, UKEY_EVICTED);
+    else if (ukeys.state(slot) < UKEY_OPERATIONAL) ukeys.transition(slot, UKEY_OPERATIONAL);
+    ukeys.unlock(slot);
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * What udpif needs from the layers below, as small interfaces: the
+ * datapath (upcall queues, flow put/del/get, dumps, execute) and
+ * translation (xlate plus pushing stats to the rules it went through).
+ * Workers bind them to the real dpif and xlate; tests may bind them to
+ * in-process implementations.
+ */
+import type { FlowKey } from "../flow/key.ts";
+import type { OdpAction } from "../flow/odp_action.ts";
+
+/** dpif upcall types. */
+export const DPIF_UC_MISS = 0;
+export const DPIF_UC_ACTION = 1;
+
+/** A received upcall; the handler reuses one per batch slot (dpif's DpifUpcall fits). */
+export interface UpcallIn {
+  type: number;
+  /** The datapath port the packet came in on. */
+  inPort: number;
+  /** The flow as the datapath extracted it (unmasked). */
+  readonly key: FlowKey;
+  readonly ufid: Uint32Array;
+  /** The packet is `packet[0..packetLen)`; valid until the next recv. */
+  readonly packet: Uint8Array;
+  packetLen: number;
+  /** The userspace action's cookie, `userdata[0..userdataLen)`, for DPIF_UC_ACTION. */
+  readonly userdata: Uint8Array;
+  userdataLen: number;
+}
+
+/** Flow statistics, as the datapath reports them. */
+export interface DpFlowStats {
+  packets: number;
+  bytes: number;
+  /** time_msec() of the last hit; 0 for never. */
+  used: number;
+  tcpFlags: number;
+}
+
+/** A flow as a dump or a get returns it; reused per batch slot (dpif's FlowSnapshot fits). */
+export interface DumpedFlow extends DpFlowStats {
+  readonly ufid: Uint32Array;
+  readonly key: FlowKey;
+  readonly mask: FlowKey;
+}
+
+export const DP_OK = 0;
+/** errno values the dpif may return. */
+export const ENOENT = 2;
+export const EEXIST = 17;
+export const ENOSPC = 28;
+
+export interface UdpifDpif {
+  /** Human name, e.g. "dummy@ovs-dummy" (dpif_name). */
+  readonly name: string;
+  /** A reusable upcall slot for recv. */
+  newUpcall(): UpcallIn;
+  /** A reusable flow slot for dumps and gets. */
+  newDumpedFlow(): DumpedFlow;
+  /** The installed actions of a dumped flow (read only when adopting it). */
+  flowActions(f: DumpedFlow): OdpAction[];
+  /** Copies up to `max` queued upcalls for `handler` into `out`; never blocks. */
+  recv(handler: number, out: UpcallIn[], max: number): number;
+  /** Sleeps until upcalls may be queued for `handler`, or `timeoutMs` (real) passes. */
+  recvWait(handler: number, timeoutMs: number): void;
+  /** DPIF_FP_CREATE, or DPIF_FP_MODIFY when `modify`. Returns DP_OK or an errno. */
+  flowPut(
+    ufid: Uint32Array,
+    key: FlowKey,
+    mask: FlowKey,
+    actions: OdpAction[],
+    modify: boolean,
+  ): number;
+  /** Deletes a flow, filling `stats` with its final counters. */
+  flowDel(ufid: Uint32Array, stats: DpFlowStats): number;
+  /** Fetches one flow by UFID into `out`; false when it is gone. */
+  flowGet(ufid: Uint32Array, out: DumpedFlow): boolean;
+  /** Runs `actions` on `packet[0..len)`, received on datapath port `inPort`. */
+  execute(packet: Uint8Array, len: number, inPort: number, actions: OdpAction[]): void;
+  /** The datapath's flow count (dpif_get_dp_stats n_flows). */
+  flowCount(): number;
+  /** Starts a dump (leader, before the first barrier). */
+  dumpStart(): void;
+  /** Joins the current dump as dump thread `thread` (every revalidator, after the barrier). */
+  dumpThreadStart(thread: number): void;
+  /** Next batch of up to `max` flows for dump thread `thread`; 0 at the end. */
+  dumpNext(thread: number, out: DumpedFlow[], max: number): number;
+  /** Ends the dump (leader, after the last barrier). */
+  dumpDone(): void;
+  /** Deletes every flow (dpif_flow_flush). */
+  flush(): void;
+}
+
+/** Slow-path reasons (enum slow_path_reason). */
+export const SLOW_CFM = 1 << 0;
+export const SLOW_BFD = 1 << 1;
+export const SLOW_LACP = 1 << 2;
+export const SLOW_STP = 1 << 3;
+export const SLOW_LLDP = 1 << 4;
+export const SLOW_ACTION = 1 << 5;
+export const SLOW_MATCH = 1 << 6;
+
+/** An input to translation. */
+export interface XlateRequest {
+  key: FlowKey;
+  /** The packet, for side effects (learning); null when revalidating. */
+  packet: Uint8Array | null;
+  /** Stats to credit to the rules on the way (resubmit_stats); zero packets for none. */
+  packets: number;
+  bytes: number;
+  tcpFlags: number;
+  used: number;
+  /** Wildcards accumulate here ("this bit was looked at"); null when not needed. */
+  wc: FlowKey | null;
+  /** Whether to record an xlate cache for later stats pushes. */
+  wantXcache: boolean;
+}
+
+export interface XlateResult {
+  /** Datapath actions; undefined when translation failed. */
+  actions: OdpAction[] | undefined;
+  /** Nonzero slow-path reasons. */
+  slow: number;
+  /** Translation asked not to cache the result in a datapath flow. */
+  avoidCaching: boolean;
+  /** The OpenFlow in_port (for the slow-path cookie). */
+  ofpInPort: number;
+  /** Handle for pushing stats later; null when not requested. */
+  xcache: unknown;
+}
+
+export interface UdpifXlate {
+  translate(req: XlateRequest): XlateResult;
+  /** Credits stats to the rules an xlate cache recorded (xlate_push_stats). */
+  pushStats(xcache: unknown, packets: number, bytes: number, used: number, tcpFlags: number): void;
+  /** UUID bytes of the bridge (ofproto) for slow-path cookies. */
+  readonly ofprotoUuid: Uint8Array;
+}

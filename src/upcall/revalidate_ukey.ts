@@ -1,0 +1,198 @@
+/**
+ * The per-flow decision of a revalidator (revalidate_ukey and
+ * revalidate_ukey__): keep the datapath flow, modify its actions in place,
+ * or delete it; and push the stats delta to the rules on the way.
+ *
+ * An xlate cache is a translation's own object, so it lives in the memory
+ * of the revalidator worker that made it (an XcacheStore); the ukey only
+ * records which revalidator that is. Another revalidator meeting the ukey
+ * acts as OVS does for a ukey without a cache, and builds its own.
+ */
+import type { FlowKey } from "../flow/key.ts";
+import { newKey } from "../flow/key.ts";
+import { F } from "../flow/layout.ts";
+import type { OdpAction } from "../flow/odp_action.ts";
+import { timeMsec } from "../lib/clock.ts";
+import { coverageCounter } from "../lib/coverage.ts";
+import { actionsDigest } from "./actions_digest.ts";
+import { putActionsFor, type UdpifContext } from "./handler.ts";
+import type { DpFlowStats } from "./ports.ts";
+
+export const UKEY_KEEP = 0;
+export const UKEY_DELETE = 1;
+export const UKEY_MODIFY = 2;
+
+const covInvalidStatReset = coverageCounter("ukey_invalid_stat_reset");
+
+/** The xlate caches a revalidator made, by ukey slot and generation. */
+export class XcacheStore {
+  readonly owner: number;
+  readonly #gen = new Map<number, number>();
+  readonly #xc = new Map<number, unknown>();
+
+  /** `owner` is the revalidator's index + 1, as recorded in ukeys. */
+  constructor(owner: number) {
+    this.owner = owner;
+  }
+
+  get(slot: number, gen: number): unknown {
+    return this.#gen.get(slot) === gen ? this.#xc.get(slot) : undefined;
+  }
+  set(slot: number, gen: number, xc: unknown): void {
+    this.#gen.set(slot, gen);
+    this.#xc.set(slot, xc);
+  }
+  drop(slot: number): void {
+    this.#gen.delete(slot);
+    this.#xc.delete(slot);
+  }
+  get size(): number {
+    return this.#xc.size;
+  }
+  /** Forgets caches of ukeys that were freed or recycled. */
+  prune(genOf: (slot: number) => number): void {
+    for (const [slot, gen] of this.#gen) if (genOf(slot) !== gen) this.drop(slot);
+  }
+}
+
+/** wc has a bit the installed mask wildcards (flow_wildcards_has_extra). */
+export function maskTooWide(dpMask: FlowKey, wc: FlowKey): boolean {
+  for (let i = 0; i < dpMask.length; i++) if ((wc[i] & ~dpMask[i]) !== 0) return true;
+  return false;
+}
+
+/** What revalidating one ukey decided; `actions` is set for UKEY_MODIFY. */
+export interface RevalOutcome {
+  result: number;
+  actions: OdpAction[] | undefined;
+}
+
+export class UkeyRevalidation {
+  readonly #ctx: UdpifContext;
+  readonly xcaches: XcacheStore;
+  readonly #wc = newKey();
+  readonly #digest = new Uint32Array(3);
+  readonly out: RevalOutcome = { result: UKEY_KEEP, actions: undefined };
+
+  constructor(ctx: UdpifContext, xcaches: XcacheStore) {
+    this.#ctx = ctx;
+    this.xcaches = xcaches;
+  }
+
+  /** This worker's xlate cache for the ukey, if it has a current one. */
+  xcacheOf(slot: number): unknown {
+    const { ukeys } = this.#ctx;
+    if (ukeys.xcacheOwner(slot) !== this.xcaches.owner) return undefined;
+    return this.xcaches.get(slot, ukeys.gen(slot));
+  }
+
+  #setXcache(slot: number, xc: unknown): void {
+    const { ukeys } = this.#ctx;
+    this.xcaches.set(slot, ukeys.gen(slot), xc);
+    ukeys.setXcacheOwner(slot, this.xcaches.owner);
+  }
+
+  /** should_revalidate(): is a full translation worth it for this flow? */
+  shouldRevalidate(packets: number, used: number): boolean {
+    const { shared } = this.#ctx;
+    if (!used) return true;
+    if (shared.dumpDuration < shared.maxRevalidator / 2) return true;
+    const p = Math.max(packets, 1);
+    const now = Math.max(used, timeMsec());
+    const metric = Math.floor((now - used) / p);
+    const pps = shared.minRevalidatePps;
+    return pps === 0 || metric < Math.floor(1000 / pps);
+  }
+
+  /**
+   * revalidate_ukey(): `stats` are the flow's datapath counters, `key` and
+   * `mask` the installed flow. Caller holds the ukey lock.
+   */
+  revalidate(
+    slot: number,
+    stats: DpFlowStats,
+    key: FlowKey,
+    mask: FlowKey,
+    revalSeq: number,
+  ): RevalOutcome {
+    const { ukeys, xlate } = this.#ctx;
+    const out = this.out;
+    out.result = UKEY_DELETE;
+    out.actions = undefined;
+    const needRevalidate = ukeys.revalSeq(slot) !== revalSeq;
+    const oldPackets = ukeys.packets(slot);
+    if (stats.packets < oldPackets) covInvalidStatReset.inc();
+    const pushPackets = stats.packets > oldPackets ? stats.packets - oldPackets : 0;
+    const oldBytes = ukeys.bytes(slot);
+    const pushBytes = stats.bytes > oldBytes ? stats.bytes - oldBytes : 0;
+
+    if (needRevalidate) {
+      if (this.shouldRevalidate(pushPackets, ukeys.used(slot))) {
+        this.#full(slot, stats.tcpFlags, key, mask);
+      }
+    } else if (pushPackets === 0 || this.xcacheOf(slot) !== undefined) {
+      out.result = UKEY_KEEP;
+    } else {
+      const res = xlate.translate({
+        key,
+        packet: null,
+        packets: 0,
+        bytes: 0,
+        tcpFlags: stats.tcpFlags,
+        used: 0,
+        wc: null,
+        wantXcache: true,
+      });
+      if (res.actions) {
+        this.#setXcache(slot, res.xcache);
+        out.result = UKEY_KEEP;
+      }
+    }
+
+    if (out.result !== UKEY_DELETE) {
+      const xc = this.xcacheOf(slot);
+      if (xc !== undefined && (pushPackets || pushBytes)) {
+        xlate.pushStats(xc, pushPackets, pushBytes, stats.used, stats.tcpFlags);
+      }
+      ukeys.setStats(slot, stats.packets, stats.bytes, stats.used, stats.tcpFlags);
+      ukeys.setRevalSeq(slot, revalSeq);
+    }
+    return out;
+  }
+
+  /** revalidate_ukey__(): translate again and compare mask and actions. */
+  #full(slot: number, tcpFlags: number, key: FlowKey, mask: FlowKey): void {
+    const { ukeys, xlate } = this.#ctx;
+    const out = this.out;
+    this.xcaches.drop(slot);
+    ukeys.setXcacheOwner(slot, 0);
+    const wc = this.#wc;
+    wc.fill(0);
+    const res = xlate.translate({
+      key,
+      packet: null,
+      packets: 0,
+      bytes: 0,
+      tcpFlags,
+      used: 0,
+      wc,
+      wantXcache: true,
+    });
+    if (!res.actions || res.avoidCaching) return;
+    this.#setXcache(slot, res.xcache);
+    wc[F.in_port.off >> 2] = 0xffffffff;
+    if (maskTooWide(mask, wc)) return;
+    const actions = putActionsFor(res, res.actions, xlate.ofprotoUuid);
+    if (!ukeys.actionsDigestEquals(slot, actionsDigest(actions, this.#digest))) {
+      out.result = UKEY_MODIFY;
+      out.actions = actions;
+      return;
+    }
+    out.result = UKEY_KEEP;
+  }
+
+  /** The digest of the last MODIFY's actions, to store in the ukey. */
+  digestOf(actions: OdpAction[]): Uint32Array {
+    return actionsDigest(actions, this.#digest);
+  }
+}

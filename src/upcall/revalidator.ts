@@ -1,0 +1,368 @@
+/**
+ * Revalidator logic (revalidate, push_dp_ops, revalidator_sweep__): the
+ * dump phase walks this thread's share of a datapath dump in batches of
+ * 50, deciding per flow; the sweep phase walks this thread's slice of the
+ * umaps (i, i + n, ...), revalidates ukeys the dump missed, and frees the
+ * ukeys of deleted flows. Ukeys are only ever freed in the sweep, so a
+ * flow seen twice in one dump is never credited twice.
+ */
+import type { FlowKey } from "../flow/key.ts";
+import { newKey } from "../flow/key.ts";
+import { F } from "../flow/layout.ts";
+import type { OdpAction } from "../flow/odp_action.ts";
+import { timeMsec } from "../lib/clock.ts";
+import { coverageCounter } from "../lib/coverage.ts";
+import { getLogger } from "../lib/log.ts";
+import { actionsDigest } from "./actions_digest.ts";
+import { flowKeyHash, type UdpifContext } from "./handler.ts";
+import type { DpFlowStats, DumpedFlow } from "./ports.ts";
+import { DP_OK } from "./ports.ts";
+import { RateLimit } from "./_rate_limit.ts";
+import {
+  UKEY_DELETE,
+  UKEY_KEEP,
+  UKEY_MODIFY,
+  UkeyRevalidation,
+  XcacheStore,
+} from "./revalidate_ukey.ts";
+import {
+  N_UMAPS,
+  UKEY_EVICTED,
+  UKEY_EVICTING,
+  UKEY_OPERATIONAL,
+  UKEY_VISIBLE,
+} from "./ukey_table.ts";
+
+export const REVALIDATE_MAX_BATCH = 50;
+/** Sweeps a ukey may go unseen by dumps before it is dropped. */
+export const MAX_MISSED_DUMPS = 4;
+
+const covContention = coverageCounter("upcall_ukey_contention");
+const covDupFlow = coverageCounter("dumped_duplicate_flow");
+const covNewFlow = coverageCounter("dumped_new_flow");
+const covLimitHit = coverageCounter("upcall_flow_limit_hit");
+const covKill = coverageCounter("upcall_flow_limit_kill");
+const covMissed = coverageCounter("revalidate_missed_dp_flow");
+const covMissing = coverageCounter("revalidate_missing_dp_flow");
+const log = getLogger("ofproto_dpif_upcall");
+const rlKill = new RateLimit(1, 1);
+const rlUnexpected = new RateLimit(10, 60);
+
+function formatUfid(u: Uint32Array): string {
+  const h = (v: number, n: number) => (v >>> 0).toString(16).padStart(8, "0").slice(8 - n);
+  const a = h(u[0], 8), b = h(u[1], 8), c = h(u[2], 8), d = h(u[3], 8);
+  return `ufid:${a}-${b.slice(4)}-${b.slice(0, 4)}-${c.slice(4)}-${c.slice(0, 4)}${d}`;
+}
+
+/** Pending datapath operations of one batch (struct ukey_op[]). */
+class Ops {
+  n = 0;
+  readonly kind = new Int8Array(REVALIDATE_MAX_BATCH);
+  /** Ukey slot, or -1 for a flow that has none. */
+  readonly slot = new Int32Array(REVALIDATE_MAX_BATCH);
+  readonly ufid = Array.from({ length: REVALIDATE_MAX_BATCH }, () => new Uint32Array(4));
+  readonly key: FlowKey[] = Array.from({ length: REVALIDATE_MAX_BATCH }, newKey);
+  readonly mask: FlowKey[] = Array.from({ length: REVALIDATE_MAX_BATCH }, newKey);
+  readonly actions: (OdpAction[] | undefined)[] = new Array(REVALIDATE_MAX_BATCH);
+  readonly stats: DpFlowStats[] = Array.from(
+    { length: REVALIDATE_MAX_BATCH },
+    () => ({ packets: 0, bytes: 0, used: 0, tcpFlags: 0 }),
+  );
+
+  add(kind: number, slot: number, f: DumpedFlow, actions?: OdpAction[]): void {
+    const i = this.n++;
+    this.kind[i] = kind;
+    this.slot[i] = slot;
+    this.ufid[i].set(f.ufid);
+    this.key[i].set(f.key);
+    this.mask[i].set(f.mask);
+    this.actions[i] = actions;
+  }
+}
+
+export class Revalidator {
+  /** 0 is the leader. */
+  readonly index: number;
+  readonly #ctx: UdpifContext;
+  readonly #reval: UkeyRevalidation;
+  readonly #flows: DumpedFlow[];
+  readonly #got: DumpedFlow;
+  readonly #ops = new Ops();
+  readonly #digest = new Uint32Array(3);
+
+  constructor(ctx: UdpifContext, index: number) {
+    this.#ctx = ctx;
+    this.index = index;
+    this.#reval = new UkeyRevalidation(ctx, new XcacheStore(index + 1));
+    this.#flows = Array.from({ length: REVALIDATE_MAX_BATCH }, () => ctx.dpif.newDumpedFlow());
+    this.#got = ctx.dpif.newDumpedFlow();
+  }
+
+  get xcaches(): XcacheStore {
+    return this.#reval.xcaches;
+  }
+
+  /** The dump phase (revalidate()). */
+  revalidate(): void {
+    const { shared, dpif, ukeys } = this.#ctx;
+    const dumpSeq = shared.dumpSeq.read();
+    const revalSeq = shared.revalSeq.read();
+    const flowLimit = shared.flowLimit;
+    let killWarn = true;
+    dpif.dumpThreadStart(this.index);
+    for (;;) {
+      const n = dpif.dumpNext(this.index, this.#flows, REVALIDATE_MAX_BATCH);
+      if (n === 0) break;
+      const now = timeMsec();
+      const nDp = shared.nFlows(now, () => dpif.flowCount());
+      if (nDp >= flowLimit) covLimitHit.inc();
+      const killAllLimit = flowLimit * 2;
+      const killThemAll = nDp > killAllLimit;
+      if (killThemAll) {
+        covKill.inc();
+        if (killWarn) {
+          killWarn = false;
+          if (rlKill.allow(now)) {
+            log.warn(
+              `Number of datapath flows (${nDp}) twice as high as current dynamic flow limit ` +
+                `(${killAllLimit}).  Starting to delete flows unconditionally as an emergency measure.`,
+            );
+          }
+        }
+      }
+      const maxIdle = nDp > flowLimit ? 100 : shared.maxIdle;
+      const ops = this.#ops;
+      ops.n = 0;
+      for (let i = 0; i < n; i++) {
+        const f = this.#flows[i];
+        const slot = this.#acquire(f, revalSeq);
+        if (slot < 0) continue;
+        if (ukeys.dumpSeq(slot) === dumpSeq) {
+          if (this.#reval.xcacheOf(slot) !== undefined) covDupFlow.inc();
+          else covNewFlow.inc();
+          ukeys.unlock(slot);
+          continue;
+        }
+        if (ukeys.state(slot) <= UKEY_OPERATIONAL) {
+          ukeys.transition(slot, UKEY_OPERATIONAL);
+        } else {
+          log.info(`Unexpected ukey transition from state ${ukeys.state(slot)}`);
+          ukeys.unlock(slot);
+          continue;
+        }
+        let used = f.used;
+        if (!used) used = this.#updateUsed(slot, f, now);
+        let result: number;
+        let actions: OdpAction[] | undefined;
+        if (killThemAll || (used && used < now - maxIdle)) {
+          result = UKEY_DELETE;
+        } else {
+          const o = this.#reval.revalidate(slot, f, f.key, f.mask, revalSeq);
+          result = o.result;
+          actions = o.actions;
+        }
+        ukeys.setDumpSeq(slot, dumpSeq);
+        if (result !== UKEY_KEEP) this.#opInit(result, slot, f, actions);
+        ukeys.unlock(slot);
+      }
+      if (ops.n) this.#pushDpOps();
+    }
+  }
+
+  /** udpif_update_used(): a terse dump has no `used`; estimate it. */
+  #updateUsed(slot: number, f: DumpedFlow, now: number): number {
+    const { shared, ukeys } = this.#ctx;
+    if (!shared.useUfid) return ukeys.created(slot);
+    if (f.packets > ukeys.packets(slot)) f.used = now;
+    else f.used = ukeys.used(slot) || ukeys.created(slot);
+    return f.used;
+  }
+
+  /**
+   * ukey_acquire(): the flow's ukey, locked; or a new one for a flow
+   * nobody installed (adoption); or -1 when another thread holds it or the
+   * flow cannot be adopted (then it is queued for deletion).
+   */
+  #acquire(f: DumpedFlow, revalSeq: number): number {
+    const { ukeys, dpif } = this.#ctx;
+    let slot = ukeys.lookup(f.ufid, 0);
+    if (slot >= 0) {
+      if (ukeys.tryLock(slot)) return slot;
+      covContention.inc();
+      return -1;
+    }
+    const adoptable = f.key[F.recirc_id.off >> 2] === 0 &&
+      !dpif.flowActions(f).some((a) => a.type === "recirc");
+    if (!adoptable) {
+      this.#logUnexpected(f, "Invalid argument");
+      this.#ops.add(UKEY_DELETE, -1, f);
+      return -1;
+    }
+    slot = ukeys.alloc();
+    if (slot < 0) {
+      covContention.inc();
+      return -1;
+    }
+    ukeys.init(slot, f.ufid, 0, flowKeyHash(f.key), (revalSeq - 1) | 0, f.used, timeMsec());
+    ukeys.setActionsDigest(slot, actionsDigest(dpif.flowActions(f), this.#digest));
+    ukeys.lock(slot);
+    const r = ukeys.install(slot);
+    if (r === "installed" || r === "replaced") return slot;
+    ukeys.unlock(slot);
+    ukeys.free(slot);
+    covContention.inc();
+    return -1;
+  }
+
+  #logUnexpected(f: DumpedFlow, error: string): void {
+    if (rlUnexpected.allow()) {
+      log.warn(
+        `Failed to acquire udpif_key corresponding to unexpected flow (${error}): ${
+          formatUfid(f.ufid)
+        }`,
+      );
+    }
+  }
+
+  /** reval_op_init(): the ukey lock is held. */
+  #opInit(result: number, slot: number, f: DumpedFlow, actions: OdpAction[] | undefined): void {
+    const { ukeys } = this.#ctx;
+    if (result === UKEY_DELETE) {
+      this.#ops.add(UKEY_DELETE, slot, f);
+      ukeys.transition(slot, UKEY_EVICTING);
+    } else if (result === UKEY_MODIFY && actions) {
+      ukeys.setActionsDigest(slot, this.#reval.digestOf(actions));
+      this.#ops.add(UKEY_MODIFY, slot, f, actions);
+    }
+  }
+
+  /** push_dp_ops(): runs the batch, then credits deleted flows' last stats. */
+  #pushDpOps(): void {
+    const { dpif, ukeys, xlate } = this.#ctx;
+    const ops = this.#ops;
+    for (let i = 0; i < ops.n; i++) {
+      const slot = ops.slot[i];
+      if (ops.kind[i] === UKEY_MODIFY) {
+        dpif.flowPut(ops.ufid[i], ops.key[i], ops.mask[i], ops.actions[i]!, true);
+        ops.actions[i] = undefined;
+        continue;
+      }
+      const st = ops.stats[i];
+      const err = dpif.flowDel(ops.ufid[i], st);
+      if (slot >= 0) {
+        ukeys.lock(slot);
+        ukeys.transition(slot, UKEY_EVICTED);
+        ukeys.unlock(slot);
+      }
+      if (err !== DP_OK) continue;
+      let packets = st.packets, bytes = st.bytes, used = st.used, flags = st.tcpFlags;
+      if (slot >= 0) {
+        packets -= ukeys.packets(slot);
+        bytes -= ukeys.bytes(slot);
+        used = Math.max(used, ukeys.used(slot));
+        flags |= ukeys.tcpFlags(slot);
+      }
+      if (packets <= 0) continue;
+      const xc = slot >= 0 ? this.#reval.xcacheOf(slot) : undefined;
+      if (xc !== undefined) {
+        xlate.pushStats(xc, packets, bytes, used, flags);
+      } else {
+        xlate.translate({
+          key: ops.key[i],
+          packet: null,
+          packets,
+          bytes,
+          tcpFlags: flags,
+          used,
+          wc: null,
+          wantXcache: false,
+        });
+      }
+    }
+  }
+
+  /** The sweep phase; with `purge`, deletes every flow that has a ukey. */
+  sweep(purge = false): void {
+    const { shared, ukeys } = this.#ctx;
+    const dumpSeq = shared.dumpSeq.read();
+    const revalSeq = shared.revalSeq.read();
+    const step = Math.max(shared.nRevalidators, 1);
+    const ops = this.#ops;
+    for (let umap = this.index; umap < N_UMAPS; umap += step) {
+      ops.n = 0;
+      ukeys.forEachInUmap(umap, (slot) => {
+        if (!ukeys.tryLock(slot)) return;
+        const state = ukeys.state(slot);
+        if (state === UKEY_OPERATIONAL || (state === UKEY_VISIBLE && purge)) {
+          this.#sweepOne(slot, purge, dumpSeq, revalSeq);
+        }
+        ukeys.unlock(slot);
+        if (state === UKEY_EVICTED) {
+          ukeys.lockUmap(umap);
+          ukeys.removeLocked(slot);
+          ukeys.unlockUmap(umap);
+          this.xcaches.drop(slot);
+        }
+        if (ops.n === REVALIDATE_MAX_BATCH) this.#pushUkeyOps(umap);
+      });
+      if (ops.n) this.#pushUkeyOps(umap);
+    }
+  }
+
+  /** One OPERATIONAL (or, purging, VISIBLE) ukey of the sweep; its lock is held. */
+  #sweepOne(slot: number, purge: boolean, dumpSeq: number, revalSeq: number): void {
+    const { ukeys, dpif } = this.#ctx;
+    const f = this.#got;
+    ukeys.ufid(slot, f.ufid);
+    const seqMismatch = ukeys.dumpSeq(slot) !== dumpSeq && ukeys.revalSeq(slot) !== revalSeq;
+    let result = UKEY_KEEP;
+    let actions: OdpAction[] | undefined;
+    const have = purge || seqMismatch ? dpif.flowGet(f.ufid, f) : false;
+    if (purge) {
+      result = UKEY_DELETE;
+    } else if (seqMismatch) {
+      covMissed.inc();
+      if (!have) {
+        result = UKEY_DELETE;
+      } else {
+        f.packets = ukeys.packets(slot);
+        f.bytes = ukeys.bytes(slot);
+        f.used = ukeys.used(slot);
+        f.tcpFlags = ukeys.tcpFlags(slot);
+        const o = this.#reval.revalidate(slot, f, f.key, f.mask, revalSeq);
+        result = o.result;
+        actions = o.actions;
+      }
+    }
+    if (!purge && ukeys.dumpSeq(slot) !== dumpSeq) {
+      const missed = ukeys.missedDumps(slot) + 1;
+      ukeys.setMissedDumps(slot, missed);
+      if (missed >= MAX_MISSED_DUMPS) {
+        covMissing.inc();
+        result = UKEY_DELETE;
+      }
+    } else {
+      ukeys.setMissedDumps(slot, 0);
+    }
+    if (result !== UKEY_KEEP) {
+      if (!have) f.key.fill(0), f.mask.fill(0);
+      this.#opInit(result, slot, f, actions);
+    }
+  }
+
+  /** push_ukey_ops(): datapath ops, then free the ukeys of deleted flows. */
+  #pushUkeyOps(umap: number): void {
+    const { ukeys } = this.#ctx;
+    const ops = this.#ops;
+    this.#pushDpOps();
+    ukeys.lockUmap(umap);
+    for (let i = 0; i < ops.n; i++) {
+      if (ops.kind[i] === UKEY_DELETE && ops.slot[i] >= 0) {
+        ukeys.removeLocked(ops.slot[i]);
+        this.xcaches.drop(ops.slot[i]);
+      }
+    }
+    ukeys.unlockUmap(umap);
+    ops.n = 0;
+  }
+}

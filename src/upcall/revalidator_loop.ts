@@ -1,0 +1,114 @@
+/**
+ * The revalidator thread's main loop (udpif_revalidator): leader and
+ * followers meet at a shared barrier three times per cycle (dump start,
+ * dump end, sweep end). The leader alone reads the latches, starts and
+ * ends the dump, keeps n_flows' average and maximum, times the dump,
+ * retunes the flow limit, releases freed ukeys, and sleeps until the next
+ * period or a new reval_seq.
+ */
+import { clockIsStopped, timeMsec } from "../lib/clock.ts";
+import type { Barrier } from "../lib/barrier.ts";
+import { getLogger } from "../lib/log.ts";
+import { nextFlowLimit, revalidationPeriod, slowDumpWarning } from "./flow_limit.ts";
+import type { UdpifContext } from "./handler.ts";
+import { Revalidator } from "./revalidator.ts";
+
+const log = getLogger("ofproto_dpif_upcall");
+
+/** Longest real-time nap of a sleeping leader before it re-reads the clock. */
+const MAX_NAP_MS = 100;
+
+export class RevalidatorThread {
+  readonly revalidator: Revalidator;
+  readonly #ctx: UdpifContext;
+  readonly #barrier: Barrier;
+  readonly #pauseBarrier: Barrier;
+
+  constructor(ctx: UdpifContext, index: number, barrier: Barrier, pauseBarrier: Barrier) {
+    this.#ctx = ctx;
+    this.revalidator = new Revalidator(ctx, index);
+    this.#barrier = barrier;
+    this.#pauseBarrier = pauseBarrier;
+  }
+
+  get leader(): boolean {
+    return this.revalidator.index === 0;
+  }
+
+  /** Runs cycles until the leader sees the exit latch. */
+  run(): void {
+    while (this.cycle()) {
+      // Each cycle blocks on the barriers; nothing else to do between them.
+    }
+  }
+
+  /** One dump-and-sweep cycle; false once the udpif is exiting. */
+  cycle(): boolean {
+    const { shared, dpif, ukeys } = this.#ctx;
+    let startTime = 0;
+    let nFlows = 0;
+    let lastRevalSeq = 0;
+    if (this.leader) {
+      lastRevalSeq = shared.revalSeq.read();
+      nFlows = shared.nFlows(timeMsec(), () => dpif.flowCount());
+      shared.maxNFlows = Math.max(nFlows, shared.maxNFlows);
+      shared.avgNFlows = Math.floor((shared.avgNFlows + nFlows) / 2);
+      shared.pause = shared.pauseLatch;
+      shared.revalExit = shared.exitLatch;
+      startTime = timeMsec();
+      if (!shared.revalExit) dpif.dumpStart();
+    }
+    this.#barrier.block();
+    if (shared.pause) {
+      this.#pauseBarrier.block();
+      this.#pauseBarrier.block();
+    }
+    if (shared.revalExit) return false;
+    this.revalidator.revalidate();
+    this.#barrier.block();
+    this.revalidator.sweep();
+    if (this.revalidator.xcaches.size > ukeys.count()) {
+      this.revalidator.xcaches.prune((s) => ukeys.gen(s));
+    }
+    this.#barrier.block();
+    if (this.leader) this.#finishCycle(startTime, nFlows, lastRevalSeq);
+    return true;
+  }
+
+  #finishCycle(startTime: number, nFlows: number, lastRevalSeq: number): void {
+    const { shared, dpif, ukeys } = this.#ctx;
+    dpif.dumpDone();
+    // Every revalidator is past its sweep: nobody walks a umap chain now.
+    ukeys.quiesce();
+    shared.dumpSeq.change();
+    const duration = Math.max(timeMsec() - startTime, 1);
+    shared.dumpDuration = duration;
+    shared.flowLimit = nextFlowLimit(shared.flowLimit, duration, nFlows, shared.cfgFlowLimit);
+    const warning = slowDumpWarning(duration);
+    if (warning) log.info(warning);
+
+    const period = revalidationPeriod(shared.maxIdle, shared.maxRevalidator);
+    this.#sleepUntil(startTime + period, lastRevalSeq, true);
+    if (!shared.pauseLatch && !shared.exitLatch && timeMsec() < startTime + 5) {
+      this.#sleepUntil(startTime + 5, lastRevalSeq, false);
+    }
+  }
+
+  /**
+   * Sleeps until the clock reaches `deadline`, a latch is set, or (when
+   * `onReval`) reval_seq moves past `lastRevalSeq`. The bell rings on
+   * every seq change, latch and clock warp.
+   */
+  #sleepUntil(deadline: number, lastRevalSeq: number, onReval: boolean): void {
+    const { shared } = this.#ctx;
+    for (;;) {
+      const bell = shared.bell.read();
+      if (shared.exitLatch || shared.pauseLatch) return;
+      if (onReval && shared.revalSeq.read() !== lastRevalSeq) return;
+      const now = timeMsec();
+      if (now >= deadline) return;
+      const nap = clockIsStopped() ? MAX_NAP_MS : Math.min(deadline - now, MAX_NAP_MS);
+      shared.bell.wait(bell, Math.max(1, nap));
+    }
+  }
+}
