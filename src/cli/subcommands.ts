@@ -1,4 +1,9 @@
 /** Every subcommand, in the order `udpif --help` lists them. */
 import type { Subcommand } from "./subcommand.ts";
+import { start } from "./start.ts";
+import { appctl } from "./appctl.ts";
+import { ofctl } from "./ofctl.ts";
+import { flush } from "./flush.ts";
+import { setConfig, setPort } from "./set_config.ts";
 
-export const SUBCOMMANDS: Subcommand[] = [];
+export const SUBCOMMANDS: Subcommand[] = [start, appctl, ofctl, flush, setConfig, setPort];

@@ -126,7 +126,7 @@ export function registerCoreCommands(): void {
   });
   registerCommand({
     name: "vlog/set",
-    usage: "{spec | PATTERN:destination:pattern}",
+    usage: "{spec}",
     minArgs: 0,
     maxArgs: Number.MAX_SAFE_INTEGER,
     handler: (args) => {

@@ -97,7 +97,13 @@ export class Daemon {
     const socket = options.unixctl ? absolutePath(options.unixctl) : defaultSocketPath();
     if (!options.unixctl) await ensureRundir();
     const pidfile = options.pidfile ? absolutePath(options.pidfile) : undefined;
-    if (pidfile) await writePidfile(pidfile);
+    if (pidfile) {
+      try {
+        await writePidfile(pidfile);
+      } catch (e) {
+        throw new Error(`${pidfile}: cannot write pidfile (${e instanceof Error ? e.message : e})`);
+      }
+    }
     let server: UnixctlServer | undefined;
     try {
       const bridge = new Bridge({
@@ -108,7 +114,13 @@ export class Daemon {
       });
       registerCoreCommands();
       bridge.registerCommands();
-      server = await UnixctlServer.listen(socket);
+      try {
+        server = await UnixctlServer.listen(socket);
+      } catch (e) {
+        throw new Error(
+          `${socket}: could not initialize control socket (${e instanceof Error ? e.message : e})`,
+        );
+      }
       const daemon = new Daemon(server, bridge, config, pidfile);
       daemon.#registerCommands();
       daemon.#catchSignals();

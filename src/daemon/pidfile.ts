@@ -30,7 +30,7 @@ export async function readLivePid(path: string): Promise<number | undefined> {
 export async function writePidfile(path: string): Promise<void> {
   const other = await readLivePid(path);
   if (other !== undefined && other !== Deno.pid) {
-    throw new Error(`${path}: pidfile names a running process (pid ${other})`);
+    throw new Error(`a daemon is already running as pid ${other}`);
   }
   const tmp = `${path}.tmp${Deno.pid}`;
   await Deno.writeTextFile(tmp, `${Deno.pid}\n`);

@@ -1,0 +1,131 @@
+/**
+ * `udpif ofctl`: the OpenFlow tables with ovs-ofctl's commands, syntax and
+ * output. Rules travel to the daemon as text (hidden `ofctl/...`
+ * commands), where they are parsed and checked all together: a bad line
+ * changes nothing.
+ *
+ *     udpif ofctl add-flow br0 "priority=10,tcp,tp_dst=80,actions=output:2"
+ *     udpif ofctl add-flows br0 rules.txt        (or - for stdin)
+ *     udpif ofctl mod-flows [--strict] br0 FLOW
+ *     udpif ofctl del-flows [--strict] br0 [FLOW]
+ *     udpif ofctl dump-flows br0 [FLOW]
+ *     udpif ofctl mod-port br0 p1 no-flood
+ *
+ * `-O PROTOCOL` is accepted as ovs-ofctl does, so scripts run unchanged.
+ */
+import type { Command } from "commander";
+import type { Subcommand } from "./subcommand.ts";
+import { parseFormat, runAndPrint } from "./client.ts";
+import { UsageError } from "./errors.ts";
+
+const PROTOCOLS = new Set([
+  "openflow10",
+  "openflow11",
+  "openflow12",
+  "openflow13",
+  "openflow14",
+  "openflow15",
+  "of1.0",
+  "of1.1",
+  "of1.2",
+  "of1.3",
+  "of1.4",
+  "of1.5",
+]);
+
+/** Checks `-O` the way ovs-ofctl does: a comma-separated list of known versions. */
+export function checkProtocols(value: string | undefined): void {
+  if (value === undefined) return;
+  for (const p of value.split(",")) {
+    if (!PROTOCOLS.has(p.trim().toLowerCase())) {
+      throw new UsageError(`-O: unknown OpenFlow version "${p}" (OpenFlow10 to OpenFlow15)`);
+    }
+  }
+}
+
+async function readRules(source: string): Promise<string> {
+  try {
+    if (source === "-") return await new Response(Deno.stdin.readable).text();
+    return await Deno.readTextFile(source);
+  } catch (e) {
+    throw new UsageError(`${source}: cannot read (${e instanceof Error ? e.message : e})`);
+  }
+}
+
+interface OfctlOptions {
+  target?: string;
+  protocols?: string;
+  strict?: boolean;
+  format?: string;
+}
+
+/** The daemon request for one ovs-ofctl command line. */
+export async function ofctlRequest(
+  verb: string,
+  args: string[],
+  strict: boolean,
+): Promise<[string, string[]]> {
+  const need = (min: number, max: number) => {
+    if (args.length < min || args.length > max) {
+      throw new UsageError(
+        `'${verb}' command requires ${min === max ? min : `${min} to ${max}`} arguments`,
+      );
+    }
+  };
+  const flag = strict ? ["--strict"] : [];
+  switch (verb) {
+    case "add-flow":
+      need(2, 2);
+      return args[1] === "-"
+        ? ["ofctl/add-flows", [args[0], await readRules("-")]]
+        : ["ofctl/add-flow", [args[0], args[1]]];
+    case "add-flows":
+      need(2, 2);
+      return ["ofctl/add-flows", [args[0], await readRules(args[1])]];
+    case "mod-flows":
+      need(2, 2);
+      return args[1] === "-"
+        ? ["ofctl/mod-flows", [args[0], ...flag, "--file", await readRules("-")]]
+        : ["ofctl/mod-flows", [args[0], ...flag, args[1]]];
+    case "del-flows":
+      need(1, 2);
+      return args[1] === "-"
+        ? ["ofctl/del-flows", [args[0], ...flag, "--file", await readRules("-")]]
+        : ["ofctl/del-flows", [args[0], ...flag, ...args.slice(1)]];
+    case "dump-flows":
+      need(1, 2);
+      return ["ofctl/dump-flows", args];
+    case "mod-port":
+      need(3, 3);
+      return ["ofctl/mod-port", args];
+    default:
+      throw new UsageError(
+        `unknown ofctl command '${verb}' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port)`,
+      );
+  }
+}
+
+export const ofctl: Subcommand = {
+  register(program: Command, setExit: (code: number) => void): void {
+    program
+      .command("ofctl")
+      .description("manage the OpenFlow tables as ovs-ofctl does")
+      .argument("<command>", "add-flow, add-flows, mod-flows, del-flows, dump-flows or mod-port")
+      .argument("<bridge>", "the bridge (e.g. br0)")
+      .argument("[args...]", "FLOW, FILE or - (stdin); for mod-port: PORT flood|no-flood|up|down")
+      .option("-t, --target <socket>", "control socket")
+      .option("-O, --protocols <versions>", "OpenFlow versions (accepted for ovs-ofctl scripts)")
+      .option("--strict", "mod-flows/del-flows: match priority and fields exactly")
+      .option("--format <format>", "dump-flows: text (default) or json")
+      .addHelpText(
+        "after",
+        '\nExample: udpif ofctl add-flow br0 "priority=10,tcp,tp_dst=80,actions=output:2"',
+      )
+      .action(async (verb: string, bridge: string, rest: string[], o: OfctlOptions) => {
+        checkProtocols(o.protocols);
+        const format = parseFormat(o.format);
+        const [method, args] = await ofctlRequest(verb, [bridge, ...rest], o.strict ?? false);
+        setExit(await runAndPrint(o.target, method, args, format));
+      });
+  },
+};

@@ -1,0 +1,120 @@
+/**
+ * `udpif start`: runs the switch daemon, in the foreground unless
+ * `--detach` is given (then it returns once the daemon answers on its
+ * control socket, printing nothing).
+ */
+import type { Command } from "commander";
+import {
+  absolutePath,
+  announceReady,
+  Daemon,
+  DaemonConfigError,
+  defaultSocketPath,
+  DETACHED_ENV,
+  spawnDetached,
+} from "../daemon/mod.ts";
+import { setVlogLevel } from "../lib/log.ts";
+import type { Subcommand } from "./subcommand.ts";
+import { UsageError } from "./errors.ts";
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+interface StartOptions {
+  detach?: boolean;
+  pidfile?: string;
+  unixctl?: string;
+  logFile?: string;
+  bridge: string;
+  datapathType: string;
+  port: string[];
+  otherConfig: string[];
+  flows?: string;
+}
+
+/** The argv of the background process: the same options as absolute paths, without --detach. */
+function detachedArgs(o: StartOptions): string[] {
+  const args = ["start", "--bridge", o.bridge];
+  if (o.unixctl) args.push("--unixctl", absolutePath(o.unixctl));
+  args.push("--datapath-type", o.datapathType);
+  if (o.pidfile) args.push("--pidfile", absolutePath(o.pidfile));
+  if (o.logFile) args.push("--log-file", absolutePath(o.logFile));
+  if (o.flows) args.push("--flows", absolutePath(o.flows));
+  for (const p of o.port) args.push("--port", p);
+  for (const c of o.otherConfig) args.push("--other-config", c);
+  return args;
+}
+
+export const start: Subcommand = {
+  register(program: Command, setExit: (code: number) => void): void {
+    program
+      .command("start")
+      .description("run the switch daemon (foreground unless --detach)")
+      .option("--detach", "run in the background; return once the control socket answers")
+      .option("--pidfile <file>", "write the daemon's pid to FILE")
+      .option("--unixctl <socket>", "control socket (default $UDPIF_RUNDIR/udpif.ctl)")
+      .option("--log-file <file>", "append the log to FILE")
+      .option("--bridge <name>", "bridge name", "br0")
+      .option("--datapath-type <type>", "netdev or dummy", "netdev")
+      .option(
+        "--port <spec>",
+        "add a port: NAME[:OFPORT][,type=dummy|pcap][,rx_pcap=FILE][,tx_pcap=FILE]" +
+          "[,pstream=punix:PATH|stream=unix:PATH] (repeatable)",
+        collect,
+        [],
+      )
+      .option(
+        "--other-config <key=value>",
+        "flow-limit, max-idle, max-revalidator, min-revalidate-pps, n-handler-threads, " +
+          "n-revalidator-threads, emc-insert-inv-prob (repeatable)",
+        collect,
+        [],
+      )
+      .option("--flows <file>", "load OpenFlow rules (ovs-ofctl add-flows syntax)")
+      .addHelpText(
+        "after",
+        "\nExample: udpif start --detach --port p1 --port p2 --other-config max-idle=1000",
+      )
+      .action(async (o: StartOptions) => {
+        if (o.datapathType !== "netdev" && o.datapathType !== "dummy") {
+          throw new UsageError(
+            `--datapath-type: unknown type "${o.datapathType}" (netdev or dummy)`,
+          );
+        }
+        const socket = o.unixctl ? absolutePath(o.unixctl) : defaultSocketPath();
+        if (o.detach) {
+          try {
+            await spawnDetached(detachedArgs(o), socket);
+          } catch (e) {
+            throw new Error(e instanceof Error ? e.message : String(e));
+          }
+          setExit(0);
+          return;
+        }
+        const detached = Deno.env.get(DETACHED_ENV) === "1";
+        let daemon: Daemon;
+        try {
+          daemon = await Daemon.start({
+            unixctl: o.unixctl,
+            pidfile: o.pidfile,
+            logFile: o.logFile,
+            bridge: o.bridge,
+            datapathType: o.datapathType,
+            ports: o.port,
+            otherConfig: o.otherConfig,
+            flowsFile: o.flows,
+          });
+        } catch (e) {
+          if (e instanceof DaemonConfigError) throw new UsageError(e.message);
+          throw e;
+        }
+        if (detached) {
+          announceReady();
+          setVlogLevel(undefined, "console", "off");
+        }
+        await daemon.done;
+        setExit(0);
+      });
+  },
+};
