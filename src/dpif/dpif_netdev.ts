@@ -73,6 +73,9 @@ export interface DpifNetdevOptions {
   extractModule?: string;
 }
 
+/** Ops per round trip: their replies must fit the reply ring at once. */
+const OPERATE_CHUNK = 64;
+
 interface PortEntry extends DpifPort {
   index: number;
   netdev?: Netdev;
@@ -346,6 +349,14 @@ export class DpifNetdev implements DpifProvider {
    * op's `error` (0 = ok) and, for put/del/get, `flow` are filled in.
    */
   operate(ops: DpifOp[]): void {
+    // Replies must fit the reply ring while their commands wait, so big
+    // batches go in chunks.
+    for (let i = 0; i < ops.length; i += OPERATE_CHUNK) {
+      this.operateChunk(ops.slice(i, i + OPERATE_CHUNK));
+    }
+  }
+
+  private operateChunk(ops: DpifOp[]): void {
     const reqs = ops.map((op) => this.submit(op));
     this.cmd.publish();
     this.shared.ring();
