@@ -27,8 +27,15 @@ export type OfAction =
   | { type: "output"; port: number; maxLen?: number }
   | { type: "controller"; maxLen: number; reason?: string; id?: number }
   | { type: "enqueue"; port: number; queue: number }
-  /** mod_dl_src, mod_nw_dst, mod_tp_src, mod_vlan_vid, ... (OF1.0 spellings). */
-  | { type: "mod"; name: string; value: bigint }
+  /**
+   * mod_dl_src, mod_nw_dst, mod_tp_src, mod_vlan_vid, ... (OF1.0 spellings).
+   * `value` is in the OF1.0 action's units (mod_vlan_vid: the 12-bit VID;
+   * mod_nw_tos: the whole TOS byte, ECN bits zero). `field` is the mf field
+   * written (mod_tp_src on a UDP match writes "udp_src"; mod_nw_tos writes
+   * "nw_tos"; mod_vlan_vid writes "dl_vlan" and, like OVS, pushes a VLAN
+   * header first when the packet has none).
+   */
+  | { type: "mod"; name: string; field: string; value: bigint }
   | { type: "strip_vlan" }
   | { type: "push_vlan"; ethertype: number }
   | { type: "pop_vlan" }

@@ -1,0 +1,270 @@
+/**
+ * ovs-ofctl action syntax to OfAction lists (ofpacts_parse), with the
+ * same error wording for the common mistakes.
+ */
+import { type FieldRange, OFPP_CONTROLLER, type OfAction, OFPP_MAX } from "./of_action.ts";
+import { OfctlError } from "./ofctl_error.ts";
+import { parseKeyValues } from "./key_value.ts";
+import { mfByName, type MfField } from "./meta_flow.ts";
+import { parseFieldValue, parseIpv4, parseMac, parsePort, parseUint } from "./field_value.ts";
+
+const RESERVED_OUTPUTS = ["in_port", "normal", "flood", "all", "local", "controller"];
+
+/** `NAME[]`, `NAME[a..b]`, `NAME[a]` or a bare NAME (mf_parse_subfield). */
+export function parseSubfield(s: string): FieldRange {
+  const m = /^([A-Za-z0-9_]+)(?:\[(?:(\d+)(?:\.\.(\d+))?)?\])?$/.exec(s);
+  if (!m) throw new OfctlError(`${s}: syntax error parsing field`);
+  const fl = mfByName(m[1]);
+  if (!fl) throw new OfctlError(`${s}: unknown field \`${m[1]}'`);
+  if (m[2] === undefined) return { field: fl.name, ofs: 0, nBits: fl.nBits };
+  const start = Number(m[2]);
+  const end = m[3] === undefined ? start : Number(m[3]);
+  if (start >= fl.nBits) {
+    throw new OfctlError(
+      `${s}: starting bit ${start} is not valid because field is only ${fl.nBits} bits wide`,
+    );
+  }
+  if (end >= fl.nBits) {
+    throw new OfctlError(
+      `${s}: ending bit ${end} is not valid because field is only ${fl.nBits} bits wide`,
+    );
+  }
+  if (end < start) {
+    throw new OfctlError(`${s}: starting bit ${start} is greater than ending bit ${end}`);
+  }
+  return { field: fl.name, ofs: start, nBits: end - start + 1 };
+}
+
+function u16(s: string, what: string): number {
+  const v = parseUint(s);
+  if (v === undefined || v > 0xffffn) throw new OfctlError(`invalid ${what} "${s}"`);
+  return Number(v);
+}
+
+function parseOutput(arg: string): OfAction {
+  const port = parsePort(arg);
+  if (port === undefined || (port >= OFPP_MAX && port < 0xfff8)) {
+    throw new OfctlError(`${arg}: output to unknown port`);
+  }
+  if (port === OFPP_CONTROLLER) return { type: "controller", maxLen: 65535 };
+  return { type: "output", port };
+}
+
+function parseController(arg: string, paren: boolean): OfAction {
+  if (!paren) return { type: "controller", maxLen: arg === "" ? 65535 : u16(arg, "max_len") };
+  const a: OfAction & { type: "controller" } = { type: "controller", maxLen: 65535 };
+  for (const { key, value } of parseKeyValues(arg)) {
+    if (key === "max_len") a.maxLen = u16(value, "max_len");
+    else if (key === "reason") {
+      if (!["action", "no_match", "invalid_ttl", "action_set", "group", "packet_out"].includes(value)) {
+        throw new OfctlError(`unknown reason "${value}"`);
+      }
+      if (value !== "action") a.reason = value;
+    } else if (key === "id") a.id = u16(value, "controller id");
+    else throw new OfctlError(`${key}: unknown controller argument`);
+  }
+  return a;
+}
+
+const MOD_FIELDS: Record<string, [string, (s: string) => bigint | undefined, bigint]> = {
+  mod_dl_src: ["eth_src", parseMac, (1n << 48n) - 1n],
+  mod_dl_dst: ["eth_dst", parseMac, (1n << 48n) - 1n],
+  mod_nw_src: ["ip_src", parseIpv4, 0xffffffffn],
+  mod_nw_dst: ["ip_dst", parseIpv4, 0xffffffffn],
+  mod_nw_tos: ["nw_tos", parseUint, 0xffn],
+  mod_nw_ecn: ["nw_ecn", parseUint, 3n],
+  mod_nw_ttl: ["nw_ttl", parseUint, 0xffn],
+  mod_tp_src: ["tcp_src", parseUint, 0xffffn],
+  mod_tp_dst: ["tcp_dst", parseUint, 0xffffn],
+  mod_vlan_vid: ["dl_vlan", parseUint, 0xfffn],
+  mod_vlan_pcp: ["dl_vlan_pcp", parseUint, 7n],
+};
+
+function parseMod(name: string, arg: string): OfAction {
+  const [field, parse, max] = MOD_FIELDS[name];
+  const v = parse(arg);
+  if (v === undefined || v > max) {
+    const what: Record<string, string> = {
+      mod_tp_src: "source port",
+      mod_tp_dst: "destination port",
+      mod_vlan_vid: "VLAN VID",
+      mod_vlan_pcp: "VLAN PCP",
+      mod_nw_tos: "IP ToS",
+    };
+    throw new OfctlError(`invalid ${what[name] ?? name + " argument"} "${arg}"`);
+  }
+  if (name === "mod_nw_tos" && (v & 3n) !== 0n) {
+    throw new OfctlError(`invalid IP ToS "${arg}"`);
+  }
+  return { type: "mod", name, field, value: v };
+}
+
+function splitArrow(arg: string, what: string): [string, string] {
+  const i = arg.indexOf("->");
+  if (i < 0) throw new OfctlError(`${what}: missing \`->'`);
+  return [arg.slice(0, i), arg.slice(i + 2)];
+}
+
+function parseSetField(arg: string): OfAction {
+  const [vs, fs] = splitArrow(arg, arg);
+  const fl = mfByName(fs);
+  if (!fl) throw new OfctlError(`${fs} is not a valid OXM field name`);
+  if (!fl.writable) throw new OfctlError(`${fs} is read-only`);
+  const mv = parseFieldValue(fl, vs);
+  const full = (1n << BigInt(fl.nBits)) - 1n;
+  const a: OfAction = { type: "set_field", field: fl.name, value: mv.value & mv.mask };
+  if (mv.mask !== full) a.mask = mv.mask;
+  return a;
+}
+
+function parseLoad(arg: string): OfAction {
+  const [vs, ds] = splitArrow(arg, arg);
+  const dst = parseSubfield(ds);
+  const value = parseUint(vs);
+  if (value === undefined) throw new OfctlError(`${vs}: bad syntax for load value`);
+  if (dst.nBits < 64 && value >> BigInt(dst.nBits) !== 0n) {
+    throw new OfctlError(`${vs}: value too large for ${dst.nBits}-bit destination ${ds}`);
+  }
+  return { type: "load", dst, value };
+}
+
+function parseMove(arg: string): OfAction {
+  const [ss, ds] = splitArrow(arg, arg);
+  const src = parseSubfield(ss);
+  const dst = parseSubfield(ds);
+  if (src.nBits !== dst.nBits) {
+    throw new OfctlError(
+      `source field ${ss} and destination field ${ds} do not have the same number of bits`,
+    );
+  }
+  return { type: "move", src, dst };
+}
+
+function parseResubmit(arg: string, paren: boolean): OfAction {
+  const [ps, ts, extra] = paren ? arg.split(",") : [arg, undefined, undefined];
+  if (extra !== undefined && extra !== "ct") throw new OfctlError(`${arg}: bad resubmit`);
+  const a: OfAction & { type: "resubmit" } = { type: "resubmit" };
+  if (ps !== undefined && ps !== "") {
+    const p = parsePort(ps);
+    if (p === undefined) throw new OfctlError(`${ps}: resubmit to unknown port`);
+    a.port = p;
+  }
+  if (ts !== undefined && ts !== "") {
+    const t = parseUint(ts);
+    if (t === undefined || t > 254n) throw new OfctlError(`${ts}: resubmit to unknown table`);
+    a.table = Number(t);
+  }
+  if (a.port === undefined && a.table === undefined) {
+    throw new OfctlError("at least one \"in_port\" or \"table\" must be specified  on resubmit");
+  }
+  return a;
+}
+
+function parseNote(arg: string): OfAction {
+  const hex = arg.replaceAll(".", "");
+  if (!/^([0-9a-f]{2})*$/i.test(hex)) throw new OfctlError("bad hex digit in `note' argument");
+  // NXAST_NOTE is 10 bytes of header plus the note, padded to 8 bytes; the
+  // padding comes back as zero bytes when the switch returns the action.
+  const n = hex.length / 2;
+  const bytes = new Uint8Array(Math.ceil((10 + n) / 8) * 8 - 10);
+  for (let i = 0; i < n; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return { type: "note", bytes };
+}
+
+function parseOne(key: string, value: string, paren: boolean): OfAction {
+  const name = key.toLowerCase();
+  if (/^\d+$/.test(key) || RESERVED_OUTPUTS.includes(name)) {
+    if (name === "controller") return parseController(value, paren);
+    return parseOutput(key);
+  }
+  if (Object.hasOwn(MOD_FIELDS, name)) return parseMod(name, value);
+  switch (name) {
+    case "output":
+      return parseOutput(value);
+    case "enqueue": {
+      const [p, q] = value.split(/[:,]/);
+      const port = parsePort(p ?? "");
+      const queue = parseUint(q ?? "");
+      if (port === undefined || queue === undefined) {
+        throw new OfctlError(`"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"`);
+      }
+      return { type: "enqueue", port, queue: Number(queue) };
+    }
+    case "strip_vlan":
+      return { type: "strip_vlan" };
+    case "pop_vlan":
+      return { type: "pop_vlan" };
+    case "push_vlan": {
+      const t = parseUint(value);
+      if (t === undefined || (t !== 0x8100n && t !== 0x88a8n)) {
+        throw new OfctlError(`${value}: not a valid VLAN ethertype`);
+      }
+      return { type: "push_vlan", ethertype: Number(t) };
+    }
+    case "set_field":
+      return parseSetField(value);
+    case "load":
+      return parseLoad(value);
+    case "move":
+      return parseMove(value);
+    case "dec_ttl":
+      return { type: "dec_ttl" };
+    case "resubmit":
+      return parseResubmit(value, paren);
+    case "goto_table": {
+      const t = parseUint(value);
+      if (t === undefined || t > 254n) throw new OfctlError(`invalid table_id "${value}"`);
+      return { type: "goto_table", table: Number(t) };
+    }
+    case "write_metadata": {
+      const [vs, ms] = value.split("/");
+      const v = parseUint(vs);
+      const m = ms === undefined ? (1n << 64n) - 1n : parseUint(ms);
+      if (v === undefined || m === undefined || v >= 1n << 64n || m >= 1n << 64n) {
+        throw new OfctlError(`${value}: bad syntax for write_metadata`);
+      }
+      return { type: "write_metadata", value: v, mask: m };
+    }
+    case "note":
+      return parseNote(value);
+  }
+  throw new OfctlError(`unknown action ${key}`);
+}
+
+/**
+ * Parses the text after `actions=`. `drop` (or nothing) is the empty list.
+ * `mod_tp_src`/`mod_tp_dst` write tcp_src/tcp_dst here; parseFlowMod
+ * retargets them from the rule's match.
+ */
+export function parseActions(text: string): OfAction[] {
+  const out: OfAction[] = [];
+  let drop = false;
+  let n = 0;
+  for (const { key, value, paren } of parseKeyValues(text)) {
+    n++;
+    if (key.toLowerCase() === "drop") {
+      drop = true;
+      continue;
+    }
+    out.push(parseOne(key, value, paren));
+  }
+  if (drop && n > 1) {
+    throw new OfctlError(`"drop" must not be accompanied by any other action or instruction`);
+  }
+  return out;
+}
+
+/** The field an action writes, for prerequisite checks; undefined if none. */
+export function actionField(a: OfAction): MfField | undefined {
+  switch (a.type) {
+    case "mod":
+    case "set_field":
+      return mfByName(a.field);
+    case "load":
+      return mfByName(a.dst.field);
+    case "move":
+      return mfByName(a.dst.field);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * The classifier of one OpenFlow table, with OVS's un-wildcarding: a
+ * lookup returns the highest-priority matching rule and ORs into the
+ * caller's wildcards exactly the bits OVS 3.1's classifier_lookup looks at.
+ *
+ * Rules are grouped in subtables by mask, visited in decreasing order of
+ * their highest priority (ties: oldest first), skipping those that cannot
+ * beat a match already found. Inside a subtable the lookup is staged
+ * (metadata, L2, L3, then L4, by the flow layout's segment boundaries):
+ * each stage checks a set of partial hashes and stops at the first stage
+ * no rule can pass, so only the stages examined reach the wildcards.
+ * Prefix tries on ip_dst and ip_src (OVS's default prefix fields) let a
+ * stage holding an address stop after the prefix bits that tell rules
+ * apart, and a per-subtable ports trie narrows tp_src/tp_dst the same way
+ * when the last stage fails.
+ *
+ * Lookup allocates nothing: trie state is preallocated, hashes are
+ * numbers, and keys are read word by word.
+ */
+import { FLOW_WORDS } from "../flow/layout.ts";
+import type { FlowKey } from "../flow/key.ts";
+import { PrefixTrie } from "./_trie.ts";
+import type { Match } from "./match.ts";
+
+export interface ClsRule {
+  priority: number;
+  match: Match;
+}
+
+/** Word boundaries of the lookup stages (FLOW_SEGMENT_*_ENDS_AT: dl_dst, nw_src, tp_src). */
+const SEGMENTS = [0, 32, 42, 78, FLOW_WORDS];
+const DL_TYPE_WORD = 35;
+const NW_SRC_WORD = 42;
+const NW_DST_WORD = 43;
+const TP_PORTS_WORD = 78;
+/** Trie fields, in OVS's default order: ip_dst, then ip_src. */
+const TRIE_WORDS = [NW_DST_WORD, NW_SRC_WORD];
+const N_TRIES = TRIE_WORDS.length;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** A key word as the big-endian number its bytes spell. */
+function be32(w: number): number {
+  if (!LITTLE_ENDIAN) return w >>> 0;
+  return (((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24)) >>> 0;
+}
+
+/** Inverse of be32 (the same swap). */
+const toWord = be32;
+
+function mix(h: number, w: number): number {
+  w = Math.imul(w, 0xcc9e2d51);
+  w = (w << 15) | (w >>> 17);
+  w = Math.imul(w, 0x1b873593);
+  h ^= w;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** Length of `mask` (a 32-bit big-endian value) as a CIDR prefix, 0 if not one. */
+function prefixLen(mask: number): number {
+  if (mask === 0) return 0;
+  const inv = ~mask >>> 0;
+  if ((inv & (inv + 1)) !== 0) return 0;
+  return Math.clz32(inv);
+}
+
+class Subtable<R extends ClsRule> {
+  readonly mask: FlowKey;
+  /** Stage i covers words [stageStart[i], stageEnd[i]); the last one is the final stage. */
+  readonly stageStart: number[] = [];
+  readonly stageEnd: number[] = [];
+  readonly nIndices: number;
+  readonly indices: Map<number, number>[] = [];
+  readonly buckets = new Map<number, R[]>();
+  readonly rules: R[] = [];
+  readonly triePlen: number[] = [];
+  readonly portsMaskLen: number;
+  readonly portsTrie = new PrefixTrie();
+  maxPriority = -1;
+
+  constructor(mask: FlowKey) {
+    this.mask = mask.slice();
+    const nonEmpty = (a: number, b: number) => {
+      for (let w = a; w < b; w++) if (mask[w]) return true;
+      return false;
+    };
+    let index = 0;
+    for (let s = 0; s < 3; s++) {
+      if (nonEmpty(SEGMENTS[s], SEGMENTS[s + 1])) {
+        this.stageStart.push(SEGMENTS[s]);
+        this.stageEnd.push(SEGMENTS[s + 1]);
+        index++;
+      }
+    }
+    if (index > 0 && !nonEmpty(SEGMENTS[3], SEGMENTS[4])) {
+      index--;
+    } else {
+      this.stageStart.push(SEGMENTS[3]);
+      this.stageEnd.push(SEGMENTS[4]);
+    }
+    this.nIndices = index;
+    for (let i = 0; i < index; i++) this.indices.push(new Map());
+    for (const w of TRIE_WORDS) this.triePlen.push(prefixLen(be32(mask[w])));
+    const ports = be32(mask[TP_PORTS_WORD]);
+    this.portsMaskLen = ports === 0 ? 0 : 32 - (31 - Math.clz32(ports & -ports));
+  }
+
+  stageHash(key: FlowKey, i: number, basis: number): number {
+    const m = this.mask;
+    let h = basis;
+    for (let w = this.stageStart[i]; w < this.stageEnd[i]; w++) {
+      if (m[w]) h = mix(h, (key[w] & m[w]) ^ w);
+    }
+    return h;
+  }
+
+  ports(key: FlowKey): number {
+    return (be32(key[TP_PORTS_WORD]) & be32(this.mask[TP_PORTS_WORD])) >>> 0;
+  }
+}
+
+/** Per-lookup state of one prefix trie (trie_ctx). */
+const trieDone = new Uint8Array(N_TRIES);
+const trieBits = new Int32Array(N_TRIES);
+const triePlens = new Int32Array(N_TRIES);
+
+export class Classifier<R extends ClsRule> {
+  private subtables: Subtable<R>[] = [];
+  private readonly tries: PrefixTrie[] = TRIE_WORDS.map(() => new PrefixTrie());
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  private findSubtable(mask: FlowKey): Subtable<R> | undefined {
+    outer: for (const st of this.subtables) {
+      for (let w = 0; w < FLOW_WORDS; w++) if (st.mask[w] !== mask[w]) continue outer;
+      return st;
+    }
+    return undefined;
+  }
+
+  /** Inserts `rule`; the caller has removed any rule with the same match and priority. */
+  insert(rule: R): void {
+    const { key, mask } = rule.match;
+    let st = this.findSubtable(mask);
+    if (!st) {
+      st = new Subtable<R>(mask);
+      this.subtables.push(st);
+    }
+    let h = 0;
+    for (let i = 0; i < st.nIndices; i++) {
+      h = st.stageHash(key, i, h);
+      st.indices[i].set(h, (st.indices[i].get(h) ?? 0) + 1);
+    }
+    h = st.stageHash(key, st.nIndices, h);
+    const bucket = st.buckets.get(h);
+    if (bucket) bucket.push(rule);
+    else st.buckets.set(h, [rule]);
+    st.rules.push(rule);
+    for (let j = 0; j < N_TRIES; j++) {
+      if (st.triePlen[j]) this.tries[j].insert(be32(key[TRIE_WORDS[j]]), st.triePlen[j]);
+    }
+    if (st.portsMaskLen) st.portsTrie.insert(st.ports(key), st.portsMaskLen);
+    this.count++;
+    this.resort(st);
+  }
+
+  /**
+   * Puts `rule` where `old` (same match and priority) was: lookups see the
+   * new rule, dumps keep the old one's position (rculist_replace).
+   */
+  replace(old: R, rule: R): void {
+    const st = this.findSubtable(old.match.mask)!;
+    st.rules[st.rules.indexOf(old)] = rule;
+    for (const bucket of st.buckets.values()) {
+      const at = bucket.indexOf(old);
+      if (at >= 0) bucket[at] = rule;
+    }
+  }
+
+  remove(rule: R): boolean {
+    const { key, mask } = rule.match;
+    const st = this.findSubtable(mask);
+    if (!st) return false;
+    const at = st.rules.indexOf(rule);
+    if (at < 0) return false;
+    st.rules.splice(at, 1);
+    let h = 0;
+    for (let i = 0; i < st.nIndices; i++) {
+      h = st.stageHash(key, i, h);
+      const n = (st.indices[i].get(h) ?? 1) - 1;
+      if (n) st.indices[i].set(h, n);
+      else st.indices[i].delete(h);
+    }
+    h = st.stageHash(key, st.nIndices, h);
+    const bucket = st.buckets.get(h)!;
+    bucket.splice(bucket.indexOf(rule), 1);
+    if (!bucket.length) st.buckets.delete(h);
+    for (let j = 0; j < N_TRIES; j++) {
+      if (st.triePlen[j]) this.tries[j].remove(be32(key[TRIE_WORDS[j]]), st.triePlen[j]);
+    }
+    if (st.portsMaskLen) st.portsTrie.remove(st.ports(key), st.portsMaskLen);
+    this.count--;
+    if (!st.rules.length) {
+      this.subtables.splice(this.subtables.indexOf(st), 1);
+    } else {
+      this.resort(st);
+    }
+    return true;
+  }
+
+  /** Keeps subtables sorted by max priority, stable for ties (pvector with a stable sort). */
+  private resort(st: Subtable<R>): void {
+    let max = -1;
+    for (const r of st.rules) max = Math.max(max, r.priority);
+    if (max === st.maxPriority) return;
+    st.maxPriority = max;
+    this.subtables.sort((a, b) => b.maxPriority - a.maxPriority);
+  }
+
+  /** Rules in dump order: subtables by priority, then insertion order. */
+  *rules(): IterableIterator<R> {
+    for (const st of this.subtables) yield* st.rules;
+  }
+
+  /** The rule with exactly this match and priority (for strict mod/del and replace). */
+  findExact(match: Match, priority: number): R | undefined {
+    const st = this.findSubtable(match.mask);
+    if (!st) return undefined;
+    for (const r of st.rules) {
+      if (r.priority !== priority) continue;
+      let same = true;
+      for (let w = 0; w < FLOW_WORDS && same; w++) same = r.match.key[w] === match.key[w];
+      if (same) return r;
+    }
+    return undefined;
+  }
+
+  /**
+   * The highest-priority rule matching `flow`, ORing into `wc` (when given)
+   * the bits OVS's classifier would have examined to decide.
+   */
+  lookup(flow: FlowKey, wc: FlowKey | null): R | null {
+    trieDone.fill(0);
+    let best: R | null = null;
+    let hardPri = -1;
+    for (const st of this.subtables) {
+      if (st.maxPriority <= hardPri) break;
+      const r = wc ? this.findMatchWc(st, flow, wc) : this.findMatch(st, flow, this.fullHash(st, flow));
+      if (r && r.priority > hardPri) {
+        best = r;
+        hardPri = r.priority;
+      }
+    }
+    return best;
+  }
+
+  private fullHash(st: Subtable<R>, flow: FlowKey): number {
+    let h = 0;
+    for (let i = 0; i <= st.nIndices; i++) h = st.stageHash(flow, i, h);
+    return h;
+  }
+
+  private findMatch(st: Subtable<R>, flow: FlowKey, h: number): R | null {
+    const bucket = st.buckets.get(h);
+    if (!bucket) return null;
+    const m = st.mask;
+    let best: R | null = null;
+    for (const r of bucket) {
+      const k = r.match.key;
+      let ok = true;
+      for (let w = 0; w < FLOW_WORDS; w++) {
+        if ((flow[w] & m[w]) !== k[w]) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok && (!best || r.priority > best.priority)) best = r;
+    }
+    return best;
+  }
+
+  /** check_tries: may the trie on a field in stage `i` rule the subtable out? */
+  private checkTries(st: Subtable<R>, i: number, flow: FlowKey, wc: FlowKey): boolean {
+    for (let j = 0; j < N_TRIES; j++) {
+      const plen = st.triePlen[j];
+      const word = TRIE_WORDS[j];
+      if (!plen || word < st.stageStart[i] || word >= st.stageEnd[i]) continue;
+      if (!trieDone[j]) {
+        trieDone[j] = 1;
+        if ((be32(flow[DL_TYPE_WORD]) >>> 16) === 0x0800) {
+          trieBits[j] = this.tries[j].lookup(be32(flow[word]), 32);
+          triePlens[j] = this.tries[j].plens;
+        } else {
+          trieBits[j] = 0;
+          triePlens[j] = -1;
+        }
+      }
+      if ((triePlens[j] >>> (plen - 1)) & 1) continue;
+      const bits = trieBits[j];
+      const prefix = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      if (bits <= plen) {
+        wc[word] |= toWord(prefix);
+        return true;
+      }
+      if (((be32(wc[word]) & prefix) >>> 0) === prefix) return true;
+    }
+    return false;
+  }
+
+  private fold(st: Subtable<R>, wc: FlowKey, nStages: number): void {
+    const m = st.mask;
+    for (let i = 0; i < nStages; i++) {
+      for (let w = st.stageStart[i]; w < st.stageEnd[i]; w++) wc[w] |= m[w];
+    }
+  }
+
+  private findMatchWc(st: Subtable<R>, flow: FlowKey, wc: FlowKey): R | null {
+    let h = 0;
+    let i = 0;
+    for (; i < st.nIndices; i++) {
+      if (this.checkTries(st, i, flow, wc)) {
+        this.fold(st, wc, i);
+        return null;
+      }
+      h = st.stageHash(flow, i, h);
+      if (!st.indices[i].has(h)) {
+        this.fold(st, wc, i + 1);
+        return null;
+      }
+    }
+    if (this.checkTries(st, i, flow, wc)) {
+      this.fold(st, wc, i);
+      return null;
+    }
+    h = st.stageHash(flow, i, h);
+    const rule = this.findMatch(st, flow, h);
+    if (!rule && st.portsMaskLen) {
+      const mbits = st.portsTrie.lookup(st.ports(flow), 32);
+      const prefix = mbits === 0 ? 0 : (0xffffffff << (32 - mbits)) >>> 0;
+      const ports = (be32(st.mask[TP_PORTS_WORD]) & prefix) | be32(wc[TP_PORTS_WORD]);
+      this.fold(st, wc, i + 1);
+      wc[TP_PORTS_WORD] = toWord(ports >>> 0);
+      return null;
+    }
+    this.fold(st, wc, i + 1);
+    return rule;
+  }
+}

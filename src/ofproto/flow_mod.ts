@@ -1,0 +1,184 @@
+/**
+ * One flow in ovs-ofctl syntax turned into a flow-mod description
+ * (parse_ofp_str): the match, priority, table, cookie, timeouts, actions,
+ * checked the way ovs-ofctl checks them before anything reaches a table.
+ */
+import { bytesOf } from "../flow/key.ts";
+import type { OfAction } from "./of_action.ts";
+import { OfctlError } from "./ofctl_error.ts";
+import { parseKeyValues } from "./key_value.ts";
+import { type Match, newMatch, normalizeMatch, parseMatchItem } from "./match.ts";
+import { DEFAULT_PRIORITY } from "./match_format.ts";
+import { actionField, parseActions } from "./action_parse.ts";
+import { IPPROTO_SCTP, IPPROTO_UDP, mfByName, prereqOk } from "./meta_flow.ts";
+import { F } from "../flow/layout.ts";
+import { parsePort, parseUint } from "./field_value.ts";
+
+export type FlowModCommand = "add" | "modify" | "delete";
+
+export interface FlowMod {
+  command: FlowModCommand;
+  match: Match;
+  priority: number;
+  /** undefined: every table (mod/del), table 0 for add. */
+  tableId: number | undefined;
+  cookie: bigint;
+  /** For mod/del: which cookie bits must equal `cookie` (0: any cookie). */
+  cookieMask: bigint;
+  /** For mod: `cookie=` without a mask sets the rules' cookie. */
+  newCookie: bigint | undefined;
+  idleTimeout: number;
+  hardTimeout: number;
+  /** undefined for del-flows. */
+  actions: OfAction[] | undefined;
+  /** del/mod filter: only rules that output to this port. */
+  outPort: number | undefined;
+}
+
+function u16(value: string, name: string): number {
+  const v = parseUint(value);
+  if (v === undefined || v > 0xffffn) throw new OfctlError(`invalid ${name} "${value}"`);
+  return Number(v);
+}
+
+function u64(value: string, name: string): bigint {
+  if (value === "-1") return (1n << 64n) - 1n;
+  const v = parseUint(value);
+  if (v === undefined || v >= 1n << 64n) throw new OfctlError(`invalid ${name} "${value}"`);
+  return v;
+}
+
+/** Splits off the text after `actions=` (ofp_extract_actions). */
+function extractActions(text: string): [string, string | undefined] {
+  const i = text.indexOf("action");
+  if (i < 0) return [text, undefined];
+  const eq = text.indexOf("=", i);
+  if (eq < 0) return [text.slice(0, i), undefined];
+  return [text.slice(0, i), text.slice(eq + 1)];
+}
+
+/** mod_tp_* writes the L4 port of whatever protocol the rule matches. */
+function retargetL4(actions: OfAction[], m: Match): void {
+  const proto = bytesOf(m.key)[F.nw_proto.off];
+  const l4 = proto === IPPROTO_UDP ? "udp" : proto === IPPROTO_SCTP ? "sctp" : "tcp";
+  for (const a of actions) {
+    if (a.type === "mod" && (a.name === "mod_tp_src" || a.name === "mod_tp_dst")) {
+      a.field = `${l4}_${a.name === "mod_tp_src" ? "src" : "dst"}`;
+    }
+  }
+}
+
+/** ofpacts_check: each written field's prerequisites must hold in the match. */
+function checkActions(actions: OfAction[], m: Match): void {
+  const k = bytesOf(m.key);
+  let vlanPushed = false;
+  for (const a of actions) {
+    if (a.type === "push_vlan" || (a.type === "mod" && a.name.startsWith("mod_vlan"))) {
+      vlanPushed = true;
+    }
+    if (a.type === "strip_vlan" || a.type === "pop_vlan") vlanPushed = false;
+    const fl = actionField(a);
+    const fields = a.type === "move" ? [fl, mfByName(a.src.field)] : [fl];
+    for (const f of fields) {
+      if (!f || f.prereq === "none") continue;
+      if (f.prereq === "vlan" && vlanPushed) continue;
+      if (a.type === "mod" && f.prereq === "vlan") continue;
+      if (!prereqOk(f.prereq, k)) {
+        throw new OfctlError("actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)");
+      }
+    }
+  }
+}
+
+/**
+ * Parses `[table=N,][priority=N,]MATCH...[,actions=ACTIONS]` for `command`.
+ * add needs actions; del takes none; mod may omit them (then actions stay).
+ */
+export function parseFlowMod(
+  text: string,
+  command: FlowModCommand = "add",
+  strict = false,
+): FlowMod {
+  const [matchText, actText] = command === "delete" ? [text, undefined] : extractActions(text);
+  if (command !== "delete" && actText === undefined) {
+    throw new OfctlError("must specify an action");
+  }
+  const allowPriority = command !== "delete" || strict;
+  const allowTimeouts = command !== "delete";
+  const fm: FlowMod = {
+    command,
+    match: newMatch(),
+    priority: DEFAULT_PRIORITY,
+    tableId: undefined,
+    cookie: 0n,
+    cookieMask: 0n,
+    newCookie: undefined,
+    idleTimeout: 0,
+    hardTimeout: 0,
+    actions: undefined,
+    outPort: undefined,
+  };
+  for (const { key, value } of parseKeyValues(matchText)) {
+    if (parseMatchItem(fm.match, key, value)) continue;
+    if (value === "") throw new OfctlError(`field ${key} missing value`);
+    switch (key) {
+      case "table": {
+        const t = parseUint(value);
+        if (t === undefined || t > 255n) throw new OfctlError(`unknown table "${value}"`);
+        fm.tableId = t === 255n ? undefined : Number(t);
+        break;
+      }
+      case "priority":
+        if (!allowPriority) throw new OfctlError(`unknown keyword ${key}`);
+        fm.priority = u16(value, "priority");
+        break;
+      case "idle_timeout":
+        if (!allowTimeouts) throw new OfctlError(`unknown keyword ${key}`);
+        fm.idleTimeout = u16(value, "idle_timeout");
+        break;
+      case "hard_timeout":
+        if (!allowTimeouts) throw new OfctlError(`unknown keyword ${key}`);
+        fm.hardTimeout = u16(value, "hard_timeout");
+        break;
+      case "cookie": {
+        const slash = value.indexOf("/");
+        if (slash >= 0) {
+          if (command === "add") throw new OfctlError("flow additions cannot use a cookie mask");
+          fm.cookie = u64(value.slice(0, slash), "cookie");
+          fm.cookieMask = u64(value.slice(slash + 1), "cookie mask");
+        } else {
+          if (command === "delete") {
+            throw new OfctlError(
+              `cannot set cookie (to match on a cookie, specify a mask, e.g. cookie=${value}/-1)`,
+            );
+          }
+          fm.newCookie = u64(value, "cookie");
+          if (command === "add") fm.cookie = fm.newCookie;
+        }
+        break;
+      }
+      case "out_port": {
+        if (command !== "delete") throw new OfctlError(`unknown keyword ${key}`);
+        const p = parsePort(value);
+        if (p === undefined) throw new OfctlError(`${value} is not a valid OpenFlow port`);
+        fm.outPort = p;
+        break;
+      }
+      case "duration":
+      case "n_packets":
+      case "n_bytes":
+      case "idle_age":
+      case "hard_age":
+        break;
+      default:
+        throw new OfctlError(`unknown keyword ${key}`);
+    }
+  }
+  normalizeMatch(fm.match);
+  if (actText !== undefined) {
+    fm.actions = parseActions(actText);
+    retargetL4(fm.actions, fm.match);
+    checkActions(fm.actions, fm.match);
+  }
+  return fm;
+}

@@ -1,0 +1,152 @@
+/**
+ * A match: a flow key and a mask of the same layout, the key always kept
+ * masked (bits outside the mask are zero), as OVS's struct match after
+ * match_zero_wildcarded_fields. Parsing a match item (`tcp`, `nw_dst=...`)
+ * and normalizing away fields whose prerequisites are absent live here.
+ */
+import { F, VLAN_CFI } from "../flow/layout.ts";
+import { bytesOf, type FlowKey, getUint, newKey } from "../flow/key.ts";
+import {
+  ETH_TYPE_ARP,
+  ETH_TYPE_IP,
+  ETH_TYPE_IPV6,
+  ETH_TYPE_RARP,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  mfByName,
+  mfGet,
+  type MfField,
+  mfSetMasked,
+} from "./meta_flow.ts";
+import { parseFieldValue } from "./field_value.ts";
+
+export interface Match {
+  key: FlowKey;
+  mask: FlowKey;
+}
+
+export function newMatch(): Match {
+  return { key: newKey(), mask: newKey() };
+}
+
+export function cloneMatch(m: Match): Match {
+  return { key: m.key.slice(), mask: m.mask.slice() };
+}
+
+/** Adds `value/mask` (field units) for `fl` to the match. */
+export function matchSetField(m: Match, fl: MfField, value: bigint, mask: bigint): void {
+  const oldMask = mfGet(fl, m.mask);
+  mfSetMasked(fl, m.mask, mask | oldMask, (1n << BigInt(fl.nBits)) - 1n);
+  mfSetMasked(fl, m.key, value & mask, mask);
+}
+
+const PROTOCOLS: Record<string, [number, number]> = {
+  ip: [ETH_TYPE_IP, 0],
+  ipv4: [ETH_TYPE_IP, 0],
+  ip4: [ETH_TYPE_IP, 0],
+  ipv6: [ETH_TYPE_IPV6, 0],
+  ip6: [ETH_TYPE_IPV6, 0],
+  arp: [ETH_TYPE_ARP, 0],
+  rarp: [ETH_TYPE_RARP, 0],
+  icmp: [ETH_TYPE_IP, IPPROTO_ICMP],
+  tcp: [ETH_TYPE_IP, IPPROTO_TCP],
+  udp: [ETH_TYPE_IP, IPPROTO_UDP],
+  sctp: [ETH_TYPE_IP, IPPROTO_SCTP],
+  icmp6: [ETH_TYPE_IPV6, IPPROTO_ICMPV6],
+  tcp6: [ETH_TYPE_IPV6, IPPROTO_TCP],
+  udp6: [ETH_TYPE_IPV6, IPPROTO_UDP],
+  sctp6: [ETH_TYPE_IPV6, IPPROTO_SCTP],
+};
+
+const DL_TYPE = mfByName("eth_type")!;
+const NW_PROTO = mfByName("nw_proto")!;
+const VLAN_TCI = mfByName("vlan_tci")!;
+const NW_TOS = mfByName("nw_tos")!;
+
+/** Whether `name` is a protocol shorthand such as `tcp6`. */
+export function isProtocolName(name: string): boolean {
+  return Object.hasOwn(PROTOCOLS, name);
+}
+
+/**
+ * Applies one `name[=value]` match item. Returns false when `name` is not
+ * a match field (the caller then tries its own keywords).
+ */
+export function parseMatchItem(m: Match, name: string, value: string): boolean {
+  if (isProtocolName(name)) {
+    const [dlType, proto] = PROTOCOLS[name];
+    matchSetField(m, DL_TYPE, BigInt(dlType), 0xffffn);
+    if (proto) matchSetField(m, NW_PROTO, BigInt(proto), 0xffn);
+    return true;
+  }
+  const fl = mfByName(name);
+  if (!fl) return false;
+  const mv = parseFieldValue(fl, value);
+  switch (fl.name) {
+    case "dl_vlan":
+      matchSetField(m, VLAN_TCI, mv.value | BigInt(VLAN_CFI), 0x1fffn);
+      return true;
+    case "dl_vlan_pcp":
+    case "vlan_pcp":
+      matchSetField(m, VLAN_TCI, (mv.value << 13n) | BigInt(VLAN_CFI), 0xf000n);
+      return true;
+    case "vlan_vid":
+      matchSetField(m, VLAN_TCI, mv.value, mv.mask & 0x1fffn);
+      return true;
+    case "icmp_type":
+    case "icmp_code":
+    case "icmpv6_type":
+    case "icmpv6_code":
+      // OVS stores ICMP type and code in tp_src/tp_dst and matches all 16 bits.
+      matchSetField(m, mfByName(fl.name.endsWith("type") ? "tcp_src" : "tcp_dst")!, mv.value, 0xffffn);
+      return true;
+    case "nw_tos":
+      matchSetField(m, NW_TOS, mv.value & 0xfcn, 0xfcn);
+      return true;
+  }
+  matchSetField(m, fl, mv.value, mv.mask);
+  return true;
+}
+
+const clear = (b: Uint8Array, off: number, len: number) => b.fill(0, off, off + len);
+
+/**
+ * Drops fields whose prerequisites the match does not establish
+ * (ofputil_normalize_match): `nw_dst=1.2.3.4` without `ip` matches
+ * everything, as in OVS. The key is then re-masked.
+ */
+export function normalizeMatch(m: Match): void {
+  const k = bytesOf(m.key);
+  const w = bytesOf(m.mask);
+  const dlType = getUint(k, F.dl_type.off, 2);
+  const proto = k[F.nw_proto.off];
+  let nwProto = false, ipvx = false, nwAddr = false, tpAddr = false;
+  let arpHa = false, ipv6 = false;
+  if (dlType === ETH_TYPE_IP) {
+    nwProto = ipvx = nwAddr = true;
+    tpAddr = proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP ||
+      proto === IPPROTO_ICMP;
+  } else if (dlType === ETH_TYPE_IPV6) {
+    nwProto = ipvx = ipv6 = true;
+    tpAddr = proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP ||
+      proto === IPPROTO_ICMPV6;
+  } else if (dlType === ETH_TYPE_ARP || dlType === ETH_TYPE_RARP) {
+    nwProto = nwAddr = arpHa = true;
+  }
+  if (!nwAddr) clear(w, F.nw_src.off, 8);
+  if (!tpAddr) clear(w, F.tp_src.off, 4);
+  if (!nwProto) clear(w, F.nw_proto.off, 1);
+  if (!ipvx) {
+    clear(w, F.nw_tos.off, 2);
+  }
+  if (!arpHa) clear(w, F.arp_sha.off, 12);
+  if (!ipv6) {
+    clear(w, F.ipv6_src.off, 32);
+    clear(w, F.ipv6_label.off, 4);
+  }
+  if (!(ipvx && proto === IPPROTO_TCP)) clear(w, F.tcp_flags.off, 2);
+  for (let i = 0; i < m.key.length; i++) m.key[i] &= m.mask[i];
+}

@@ -1,0 +1,74 @@
+/**
+ * ofproto: the OpenFlow side of the switch. Rules in ovs-ofctl syntax go
+ * in (add-flow, mod-flows, del-flows), sit in tables 0..254, and come back
+ * out of dump-flows in ovs-ofctl's text; translation asks the tables which
+ * rule a flow hits and learns, through the wildcards, which bits of the
+ * flow that answer depended on.
+ *
+ * Main types:
+ * - `OfTables`: the 255 tables of a bridge, flow-table commands, timeouts,
+ *   the tables `version`, `TablesUpdate`s for replicas.
+ * - `Classifier`: one table's rules by priority, with OVS 3.1's staged
+ *   lookup, ip_src/ip_dst prefix tries and ports tries, so lookups
+ *   un-wildcard exactly the bits OVS's would (the megaflow shapes).
+ * - `Rule`: priority, cookie, match (key + mask in the flow layout),
+ *   `OfAction`s, timeouts and stats.
+ * - `MF_FIELDS` / `mfByName`: OVS field names mapped to flow-key bits and
+ *   prerequisites, shared by matching, set_field, load and move.
+ * - Text: `parseFlowMod`, `parseActions`, `formatRule`, `formatActions`,
+ *   `formatMatch`; errors are `OfctlError`s, one line naming the bad part.
+ *
+ * Thread-safety: the master copy of the tables lives on the main thread,
+ * which alone runs flow-table commands and expiry and owns rule stats.
+ * Each handler and revalidator worker holds its own replica, built from
+ * the same `TablesUpdate` messages (in version order, via `applyUpdate`),
+ * and only reads it: lookups are single-threaded per replica and allocate
+ * nothing. A new version is the caller's cue to bump reval_seq. Workers
+ * report rule stats back to the main thread by rule id (`creditStats`).
+ */
+export type { OfAction } from "./of_action.ts";
+export * from "./of_action.ts";
+export { OfctlError } from "./ofctl_error.ts";
+export {
+  ETH_TYPE_ARP,
+  ETH_TYPE_IP,
+  ETH_TYPE_IPV6,
+  ETH_TYPE_RARP,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  MF_FIELDS,
+  mfByName,
+  type MfField,
+  mfGet,
+  mfSet,
+  mfSetMasked,
+  mfValueMask,
+  type Prereq,
+  prereqOk,
+} from "./meta_flow.ts";
+export { type Match, newMatch, parseMatchItem } from "./match.ts";
+export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
+export { parseActions, parseSubfield } from "./action_parse.ts";
+export { formatActions, formatSubfield, OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
+export { type FlowMod, type FlowModCommand, parseFlowMod } from "./flow_mod.ts";
+export { Classifier, type ClsRule } from "./classifier.ts";
+export { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
+export {
+  N_TABLES,
+  OfTables,
+  type RuleSnapshot,
+  type TablesOp,
+  type TablesUpdate,
+} from "./tables.ts";
+export {
+  formatFieldValue,
+  formatIpv4,
+  formatIpv6,
+  formatMac,
+  formatPort,
+  parseFieldValue,
+  parsePort,
+} from "./field_value.ts";

@@ -1,0 +1,72 @@
+/**
+ * An OpenFlow rule and its flow-stats line as `ovs-ofctl dump-flows`
+ * prints it (ofputil_flow_stats_format).
+ */
+import type { OfAction } from "./of_action.ts";
+import type { Match } from "./match.ts";
+import { formatMatch } from "./match_format.ts";
+import { formatActions, OFP10_VERSION } from "./action_format.ts";
+
+export interface Rule {
+  /** Unique within a tables master copy and its replicas; never reused. */
+  id: number;
+  tableId: number;
+  priority: number;
+  cookie: bigint;
+  match: Match;
+  actions: OfAction[];
+  /** Seconds; 0 = none. */
+  idleTimeout: number;
+  hardTimeout: number;
+  nPackets: number;
+  nBytes: number;
+  createdMs: number;
+  /** Last time a packet hit the rule (starts at createdMs). */
+  usedMs: number;
+  /** Last add/modify: hard_timeout counts from here, hard_age shows it. */
+  modifiedMs: number;
+}
+
+export interface FormatRuleOptions {
+  /** OpenFlow version of the dump (OFP10_VERSION or OFP13_VERSION). */
+  version?: number;
+  /** With the clock: duration, idle_age, hard_age as OVS prints them. */
+  nowMs?: number;
+  /** Leave out duration/idle_age/hard_age (as the oracle's normalizer does). */
+  noTimes?: boolean;
+}
+
+/** ofp_print_duration: seconds, then 3 decimals when there are milliseconds. */
+function formatDuration(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  const rest = ms - sec * 1000;
+  return rest > 0 ? `${sec}.${String(rest).padStart(3, "0")}s` : `${sec}s`;
+}
+
+const ageSecs = (ms: number) => (ms < 0 ? 0 : ms >= 65535000 ? 65535 : Math.floor(ms / 1000));
+
+/** One dump-flows line, with its leading space. */
+export function formatRule(rule: Rule, opts: FormatRuleOptions = {}): string {
+  const version = opts.version ?? OFP10_VERSION;
+  const now = opts.nowMs ?? rule.createdMs;
+  const times = !opts.noTimes && opts.nowMs !== undefined;
+  const parts: string[] = [`cookie=0x${rule.cookie.toString(16)}`];
+  const durationMs = Math.max(0, Math.floor(now - rule.createdMs));
+  if (times) parts.push(`duration=${formatDuration(durationMs)}`);
+  parts.push(`table=${rule.tableId}`, `n_packets=${rule.nPackets}`, `n_bytes=${rule.nBytes}`);
+  if (rule.idleTimeout) parts.push(`idle_timeout=${rule.idleTimeout}`);
+  if (rule.hardTimeout) parts.push(`hard_timeout=${rule.hardTimeout}`);
+  if (times && version === OFP10_VERSION) {
+    parts.push(`idle_age=${ageSecs(now - rule.usedMs)}`);
+    const hardAge = ageSecs(now - rule.modifiedMs);
+    if (hardAge !== Math.floor(durationMs / 1000)) parts.push(`hard_age=${hardAge}`);
+  }
+  const match = formatMatch(rule.match, rule.priority);
+  const head = ` ${parts.join(", ")}, ${match}`;
+  return `${match ? head + " " : head}actions=${formatActions(rule.actions, version)}`;
+}
+
+/** The reply header line, without the xid that the oracle normalizes away. */
+export function dumpFlowsHeader(version = OFP10_VERSION): string {
+  return version === OFP10_VERSION ? "NXST_FLOW reply:" : `OFPST_FLOW reply (OF1.${version - 1}):`;
+}

@@ -1,0 +1,319 @@
+/**
+ * The OpenFlow tables of one bridge (tables 0..254) and the flow-table
+ * commands ovs-ofctl drives: add-flow(s), mod-flows, del-flows, dump-flows,
+ * with OVS's strict/loose, cookie-mask and out_port semantics, timeouts
+ * driven by a clock value, and a version that every change bumps.
+ *
+ * Every change is also described by a TablesUpdate, a structured-clone
+ * friendly message that a replica applies with applyUpdate to reach the
+ * same rules and version as the master copy.
+ */
+import { FLOW_WORDS } from "../flow/layout.ts";
+import type { FlowKey } from "../flow/key.ts";
+import type { OfAction } from "./of_action.ts";
+import { Classifier } from "./classifier.ts";
+import { type FlowMod, parseFlowMod } from "./flow_mod.ts";
+import type { Match } from "./match.ts";
+import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
+import { OfctlError } from "./ofctl_error.ts";
+
+export const N_TABLES = 255;
+
+/** A rule as carried in a TablesUpdate (no stats: those stay with the master). */
+export interface RuleSnapshot {
+  id: number;
+  tableId: number;
+  priority: number;
+  cookie: bigint;
+  key: Uint32Array;
+  mask: Uint32Array;
+  actions: OfAction[];
+  idleTimeout: number;
+  hardTimeout: number;
+  createdMs: number;
+  modifiedMs: number;
+}
+
+export type TablesOp =
+  | { op: "add"; rule: RuleSnapshot }
+  /**
+   * The rule with `id` is replaced by `rule`, same match and priority:
+   * mod-flows keeps the id (and, in the master, the stats); re-adding an
+   * existing flow gives a new id and zero stats.
+   */
+  | { op: "replace"; id: number; rule: RuleSnapshot }
+  | { op: "delete"; id: number };
+
+/** One table change: replicas apply updates in version order. */
+export interface TablesUpdate {
+  type: "tables-update";
+  version: number;
+  ops: TablesOp[];
+}
+
+function snapshot(r: Rule): RuleSnapshot {
+  return {
+    id: r.id,
+    tableId: r.tableId,
+    priority: r.priority,
+    cookie: r.cookie,
+    key: r.match.key.slice(),
+    mask: r.match.mask.slice(),
+    actions: r.actions,
+    idleTimeout: r.idleTimeout,
+    hardTimeout: r.hardTimeout,
+    createdMs: r.createdMs,
+    modifiedMs: r.modifiedMs,
+  };
+}
+
+function fromSnapshot(s: RuleSnapshot): Rule {
+  return {
+    id: s.id,
+    tableId: s.tableId,
+    priority: s.priority,
+    cookie: s.cookie,
+    match: { key: s.key.slice(), mask: s.mask.slice() },
+    actions: s.actions,
+    idleTimeout: s.idleTimeout,
+    hardTimeout: s.hardTimeout,
+    nPackets: 0,
+    nBytes: 0,
+    createdMs: s.createdMs,
+    usedMs: s.createdMs,
+    modifiedMs: s.modifiedMs,
+  };
+}
+
+/** cls_rule_is_loose_match: `rule` is at least as specific as `target` and agrees on it. */
+function looseMatch(rule: Match, target: Match): boolean {
+  for (let w = 0; w < FLOW_WORDS; w++) {
+    const tm = target.mask[w];
+    if ((rule.mask[w] & tm) !== tm) return false;
+    if ((rule.key[w] & tm) !== target.key[w]) return false;
+  }
+  return true;
+}
+
+function outputsTo(actions: OfAction[], port: number): boolean {
+  return actions.some((a) =>
+    (a.type === "output" || a.type === "enqueue") && a.port === port ||
+    a.type === "controller" && port === 0xfffd
+  );
+}
+
+export class OfTables {
+  /** Bumped by every change; replicas carry the master's number. */
+  version = 0;
+  private readonly tables: Classifier<Rule>[] = [];
+  private readonly byId = new Map<number, Rule>();
+  private nextId = 1;
+
+  constructor() {
+    for (let i = 0; i < N_TABLES; i++) this.tables.push(new Classifier<Rule>());
+  }
+
+  get nRules(): number {
+    return this.byId.size;
+  }
+
+  /** Highest-priority rule of table `tableId` matching `flow`; ORs examined bits into `wc`. */
+  lookup(tableId: number, flow: FlowKey, wc: FlowKey | null): Rule | null {
+    return this.tables[tableId].lookup(flow, wc);
+  }
+
+  ruleById(id: number): Rule | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Credits a rule with traffic (translation and revalidators call this). */
+  creditStats(ruleId: number, nPackets: number, nBytes: number, usedMs: number): void {
+    const r = this.byId.get(ruleId);
+    if (!r) return;
+    r.nPackets += nPackets;
+    r.nBytes += nBytes;
+    if (usedMs > r.usedMs) r.usedMs = usedMs;
+  }
+
+  /** Every rule: tables in order, each in classifier dump order. */
+  *rules(): IterableIterator<Rule> {
+    for (const t of this.tables) yield* t.rules();
+  }
+
+  addFlow(text: string, nowMs: number): TablesUpdate | null {
+    return this.flowMod(parseFlowMod(text, "add"), false, nowMs);
+  }
+
+  /** add-flows: one flow per line; `#` comments and blank lines skipped; all or nothing. */
+  addFlows(fileText: string, nowMs: number): TablesUpdate | null {
+    const mods: FlowMod[] = [];
+    fileText.split("\n").forEach((raw, i) => {
+      const line = raw.trim();
+      if (line === "" || line.startsWith("#")) return;
+      try {
+        mods.push(parseFlowMod(line, "add"));
+      } catch (e) {
+        if (e instanceof OfctlError) throw new OfctlError(`line ${i + 1}: ${e.message}`);
+        throw e;
+      }
+    });
+    const ops: TablesOp[] = [];
+    for (const fm of mods) this.applyFlowMod(fm, false, nowMs, ops);
+    return this.commit(ops);
+  }
+
+  modFlows(text: string, strict: boolean, nowMs: number): TablesUpdate | null {
+    return this.flowMod(parseFlowMod(text, "modify", strict), strict, nowMs);
+  }
+
+  delFlows(text: string, strict: boolean): TablesUpdate | null {
+    return this.flowMod(parseFlowMod(text, "delete", strict), strict, 0);
+  }
+
+  /** Applies a parsed flow mod; returns the update, or null if nothing changed. */
+  flowMod(fm: FlowMod, strict: boolean, nowMs: number): TablesUpdate | null {
+    const ops: TablesOp[] = [];
+    this.applyFlowMod(fm, strict, nowMs, ops);
+    return this.commit(ops);
+  }
+
+  /** Removes rules whose idle or hard timeout has passed at `nowMs`. */
+  expire(nowMs: number): TablesUpdate | null {
+    const ops: TablesOp[] = [];
+    for (const r of [...this.byId.values()]) {
+      const hard = r.hardTimeout && nowMs > r.modifiedMs + r.hardTimeout * 1000;
+      const idle = r.idleTimeout && nowMs > r.usedMs + r.idleTimeout * 1000;
+      if (hard || idle) this.removeRule(r, ops);
+    }
+    return this.commit(ops);
+  }
+
+  /** Brings a replica to the master's state; updates must come in version order. */
+  applyUpdate(u: TablesUpdate): void {
+    if (u.version <= this.version) return;
+    for (const op of u.ops) {
+      if (op.op === "add") {
+        const r = fromSnapshot(op.rule);
+        this.byId.set(r.id, r);
+        this.tables[r.tableId].insert(r);
+      } else if (op.op === "replace") {
+        const old = this.byId.get(op.id);
+        const r = fromSnapshot(op.rule);
+        if (old) {
+          this.byId.delete(old.id);
+          this.tables[old.tableId].replace(old, r);
+        } else {
+          this.tables[r.tableId].insert(r);
+        }
+        this.byId.set(r.id, r);
+      } else {
+        const old = this.byId.get(op.id);
+        if (old) {
+          this.byId.delete(old.id);
+          this.tables[old.tableId].remove(old);
+        }
+      }
+      if (op.op !== "delete") this.nextId = Math.max(this.nextId, op.rule.id + 1);
+    }
+    this.version = u.version;
+  }
+
+  /** dump-flows text: the header line, then one line per rule (optionally filtered). */
+  dumpFlows(opts: FormatRuleOptions & { filter?: string } = {}): string {
+    const lines = [dumpFlowsHeader(opts.version)];
+    const fm = opts.filter ? parseFlowMod(opts.filter, "delete") : undefined;
+    for (const r of this.rules()) {
+      if (fm && !this.selects(fm, r, false)) continue;
+      lines.push(formatRule(r, opts));
+    }
+    return lines.join("\n") + "\n";
+  }
+
+  private commit(ops: TablesOp[]): TablesUpdate | null {
+    if (!ops.length) return null;
+    this.version++;
+    return { type: "tables-update", version: this.version, ops };
+  }
+
+  private selects(fm: FlowMod, r: Rule, strict: boolean): boolean {
+    if (fm.tableId !== undefined && r.tableId !== fm.tableId) return false;
+    if (((r.cookie ^ fm.cookie) & fm.cookieMask) !== 0n) return false;
+    if (fm.outPort !== undefined && !outputsTo(r.actions, fm.outPort)) return false;
+    if (strict) {
+      if (r.priority !== fm.priority) return false;
+      for (let w = 0; w < FLOW_WORDS; w++) {
+        if (r.match.mask[w] !== fm.match.mask[w] || r.match.key[w] !== fm.match.key[w]) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return looseMatch(r.match, fm.match);
+  }
+
+  private applyFlowMod(fm: FlowMod, strict: boolean, nowMs: number, ops: TablesOp[]): void {
+    if (fm.command === "add") {
+      this.addRule(fm, nowMs, ops);
+      return;
+    }
+    const hits = [...this.rules()].filter((r) => this.selects(fm, r, strict));
+    if (fm.command === "delete") {
+      for (const r of hits) this.removeRule(r, ops);
+      return;
+    }
+    if (!hits.length) {
+      // OVS adds the flow when a modify that sets a cookie matches nothing.
+      if (fm.newCookie !== undefined && fm.cookieMask === 0n) this.addRule(fm, nowMs, ops);
+      return;
+    }
+    for (const old of hits) {
+      const r: Rule = {
+        ...old,
+        cookie: fm.newCookie ?? old.cookie,
+        actions: fm.actions!,
+        modifiedMs: nowMs,
+      };
+      this.replaceRule(old, r, ops);
+    }
+  }
+
+  private addRule(fm: FlowMod, nowMs: number, ops: TablesOp[]): void {
+    const tableId = fm.tableId ?? 0;
+    const r: Rule = {
+      id: this.nextId++,
+      tableId,
+      priority: fm.priority,
+      cookie: fm.cookie,
+      match: { key: fm.match.key.slice(), mask: fm.match.mask.slice() },
+      actions: fm.actions!,
+      idleTimeout: fm.idleTimeout,
+      hardTimeout: fm.hardTimeout,
+      nPackets: 0,
+      nBytes: 0,
+      createdMs: nowMs,
+      usedMs: nowMs,
+      modifiedMs: nowMs,
+    };
+    const old = this.tables[tableId].findExact(r.match, r.priority);
+    if (old) {
+      this.replaceRule(old, r, ops);
+      return;
+    }
+    this.tables[tableId].insert(r);
+    this.byId.set(r.id, r);
+    ops.push({ op: "add", rule: snapshot(r) });
+  }
+
+  private replaceRule(old: Rule, r: Rule, ops: TablesOp[]): void {
+    this.tables[old.tableId].replace(old, r);
+    this.byId.delete(old.id);
+    this.byId.set(r.id, r);
+    ops.push({ op: "replace", id: old.id, rule: snapshot(r) });
+  }
+
+  private removeRule(r: Rule, ops: TablesOp[]): void {
+    this.tables[r.tableId].remove(r);
+    this.byId.delete(r.id);
+    ops.push({ op: "delete", id: r.id });
+  }
+}
