@@ -23,6 +23,10 @@ export class RevalidatorThread {
   readonly #ctx: UdpifContext;
   readonly #barrier: Barrier;
   readonly #pauseBarrier: Barrier;
+  /** The leader's bookkeeping across one cycle. */
+  #startTime = 0;
+  #nFlows = 0;
+  #lastRevalSeq = 0;
 
   constructor(ctx: UdpifContext, index: number, barrier: Barrier, pauseBarrier: Barrier) {
     this.#ctx = ctx;
@@ -38,24 +42,25 @@ export class RevalidatorThread {
   /** Runs cycles until the leader sees the exit latch. */
   run(): void {
     while (this.cycle()) {
-      // Each cycle blocks on the barriers; nothing else to do between them.
+      if (this.leader) this.#sleep();
     }
   }
 
-  /** One dump-and-sweep cycle; false once the udpif is exiting. */
+  /**
+   * One dump-and-sweep cycle, without the leader's sleep after it; false
+   * once the udpif is exiting.
+   */
   cycle(): boolean {
     const { shared, dpif, ukeys } = this.#ctx;
-    let startTime = 0;
-    let nFlows = 0;
-    let lastRevalSeq = 0;
     if (this.leader) {
-      lastRevalSeq = shared.revalSeq.read();
-      nFlows = shared.nFlows(timeMsec(), () => dpif.flowCount());
+      this.#lastRevalSeq = shared.revalSeq.read();
+      const nFlows = shared.nFlows(timeMsec(), () => dpif.flowCount());
+      this.#nFlows = nFlows;
       shared.maxNFlows = Math.max(nFlows, shared.maxNFlows);
       shared.avgNFlows = Math.floor((shared.avgNFlows + nFlows) / 2);
       shared.pause = shared.pauseLatch;
       shared.revalExit = shared.exitLatch;
-      startTime = timeMsec();
+      this.#startTime = timeMsec();
       if (!shared.revalExit) dpif.dumpStart();
     }
     this.#barrier.block();
@@ -71,22 +76,34 @@ export class RevalidatorThread {
       this.revalidator.xcaches.prune((s) => ukeys.gen(s));
     }
     this.#barrier.block();
-    if (this.leader) this.#finishCycle(startTime, nFlows, lastRevalSeq);
+    if (this.leader) this.#finishCycle();
     return true;
   }
 
-  #finishCycle(startTime: number, nFlows: number, lastRevalSeq: number): void {
+  #finishCycle(): void {
     const { shared, dpif, ukeys } = this.#ctx;
+    const startTime = this.#startTime;
     dpif.dumpDone();
     // Every revalidator is past its sweep: nobody walks a umap chain now.
     ukeys.quiesce();
     shared.dumpSeq.change();
     const duration = Math.max(timeMsec() - startTime, 1);
     shared.dumpDuration = duration;
-    shared.flowLimit = nextFlowLimit(shared.flowLimit, duration, nFlows, shared.cfgFlowLimit);
+    shared.flowLimit = nextFlowLimit(
+      shared.flowLimit,
+      duration,
+      this.#nFlows,
+      shared.cfgFlowLimit,
+    );
     const warning = slowDumpWarning(duration);
     if (warning) log.info(warning);
+  }
 
+  /** The leader's wait for the next cycle. */
+  #sleep(): void {
+    const { shared } = this.#ctx;
+    const startTime = this.#startTime;
+    const lastRevalSeq = this.#lastRevalSeq;
     const period = revalidationPeriod(shared.maxIdle, shared.maxRevalidator);
     this.#sleepUntil(startTime + period, lastRevalSeq, true);
     if (!shared.pauseLatch && !shared.exitLatch && timeMsec() < startTime + 5) {
