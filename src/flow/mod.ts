@@ -1,0 +1,57 @@
+/**
+ * The flow layer: flow keys and masks, reading packets into keys, and the
+ * datapath-flow text OVS prints and reads.
+ *
+ * - layout.ts / key.ts: the key, a fixed-layout Uint32Array laid out like
+ *   OVS's `struct flow` after the tunnel, with big-endian fields; a mask
+ *   is a key whose 1 bits say "this bit matters".
+ * - extract.ts: `flowExtract`, packet bytes to key (miniflow_extract).
+ * - wildcards.ts: the exact-match mask of a packet's key
+ *   (flow_wildcards_init_for_packet), used when megaflows are off.
+ * - odp_key_format.ts / odp_key_parse.ts: keys and masks as
+ *   datapath-flow text, terse and verbose (`-m`).
+ * - odp_action*.ts: datapath actions, their text and a compact binary
+ *   encoding that workers keep in shared memory.
+ * - dump_flow.ts: a whole `dpctl/dump-flows` line.
+ * - miniflow.ts: `miniflow_bits(A,B)` from a mask.
+ * - compose.ts: the packet `netdev-dummy/receive` builds from a flow spec.
+ *
+ * Thread-safety: everything here is a pure function of its arguments.
+ * Keys live wherever their owner puts them (a PMD's flow table in shared
+ * memory, a handler's upcall batch); the functions that take a key write
+ * only to the key they are given. flowExtract and the binary action codec
+ * allocate nothing, so the PMD can call them per packet. The VLAN limit
+ * (setVlanLimit) is per worker and set once at start-up, like OVS's
+ * global flow_vlan_limit.
+ */
+export * from "./layout.ts";
+export * from "./key.ts";
+export * from "./odp_action.ts";
+export {
+  FLOW_MAX_MPLS_LABELS,
+  FLOW_MAX_VLAN_HEADERS,
+  flowExtract,
+  getVlanLimit,
+  setVlanLimit,
+} from "./extract.ts";
+export {
+  formatOdpKey,
+  formatOdpKeyAttr,
+  type OdpFormatOptions,
+  ODPP_NONE,
+} from "./odp_key_format.ts";
+export { parseOdpKey, parseOdpKeyAttr } from "./odp_key_parse.ts";
+export { formatOdpAction, formatOdpActions } from "./odp_action_format.ts";
+export { parseOdpActions } from "./odp_action_parse.ts";
+export { SET_ATTR_SPANS, SET_ATTRS, setAttrBytes, setMaskIsExact } from "./set_attr.ts";
+export { miniflowBits, miniflowBitsInfo } from "./miniflow.ts";
+export {
+  type DpFlow,
+  type DpFlowStats,
+  type DumpFormatOptions,
+  formatDumpFlow,
+  formatStats,
+  parseDumpFlow,
+} from "./dump_flow.ts";
+export { OdpParseError } from "./_scan.ts";
+export { wildcardsForPacket } from "./wildcards.ts";

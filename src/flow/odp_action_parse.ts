@@ -1,0 +1,86 @@
+/**
+ * `actions:` text to datapath actions: the inverse of odp_action_format.ts
+ * (OVS's odp_actions_from_string for the actions udpif produces). A set
+ * whose fields are all given exactly becomes `set`, otherwise
+ * `set_masked`, as OVS decides. ct, clone and sample keep their text.
+ */
+import { newKey } from "./key.ts";
+import type { OdpAction, OdpSetAttr } from "./odp_action.ts";
+import { parseOdpKeyAttr } from "./odp_key_parse.ts";
+import { SET_ATTRS, setMaskIsExact } from "./set_attr.ts";
+import { parseUserspace } from "./_userspace.ts";
+import { fieldsOf, OdpParseError, parseIntC, splitCall, splitTop } from "./_scan.ts";
+
+export function parseOdpActions(
+  text: string,
+  portNames?: ReadonlyMap<string, number> | null,
+): OdpAction[] {
+  const out: OdpAction[] = [];
+  const parts = splitTop(text.trim());
+  if (parts.length === 1 && parts[0] === "drop") return out;
+  for (const p of parts) out.push(parseOdpAction(p, portNames ?? null));
+  return out;
+}
+
+function parseOdpAction(t: string, portNames: ReadonlyMap<string, number> | null): OdpAction {
+  const port = parseIntC(t);
+  if (port !== null) return { type: "output", port };
+  if (t === "pop_vlan") return { type: "pop_vlan" };
+  if (t === "ct") return { type: "ct", text: t };
+  const named = portNames?.get(t);
+  if (named !== undefined) return { type: "output", port: named };
+  const c = splitCall(t);
+  if (!c) throw new OdpParseError(t, "unknown action");
+  const [name, body] = c;
+  switch (name) {
+    case "set": {
+      const key = newKey(), mask = newKey();
+      const attr = parseOdpKeyAttr(body, key, mask);
+      if (!(SET_ATTRS as readonly string[]).includes(attr)) {
+        throw new OdpParseError(body, "attribute cannot be set");
+      }
+      const a = attr as OdpSetAttr;
+      const mb = new Uint8Array(mask.buffer);
+      return setMaskIsExact(a, mb)
+        ? { type: "set", attr: a, key }
+        : { type: "set_masked", attr: a, key, mask };
+    }
+    case "push_vlan": {
+      let tpid = 0x8100, tci = 0x1000;
+      for (const [k, v] of fieldsOf(body)) {
+        const n = parseIntC(v);
+        if (n === null) throw new OdpParseError(`${k}=${v}`);
+        if (k === "tpid" && n <= 0xffff) tpid = n;
+        else if (k === "vid" && n <= 0xfff) tci = (tci & ~0xfff) | n;
+        else if (k === "pcp" && n <= 7) tci = (tci & 0x1fff) | (n << 13);
+        else if (k === "cfi" && n <= 1) tci = (tci & ~0x1000) | (n << 12);
+        else throw new OdpParseError(`${k}=${v}`, "bad push_vlan() field");
+      }
+      return { type: "push_vlan", tpid, tci };
+    }
+    case "recirc": {
+      const id = parseIntC(body);
+      if (id === null) throw new OdpParseError(t);
+      return { type: "recirc", id };
+    }
+    case "trunc": {
+      const maxLen = parseIntC(body);
+      if (maxLen === null) throw new OdpParseError(t);
+      return { type: "trunc", maxLen };
+    }
+    case "hash": {
+      const h = splitCall(body);
+      const basis = h ? parseIntC(h[1]) : null;
+      if (!h || basis === null || (h[0] !== "l4" && h[0] !== "sym_l4")) throw new OdpParseError(t);
+      return { type: "hash", alg: h[0] === "l4" ? 0 : 1, basis };
+    }
+    case "userspace":
+      return parseUserspace(body, t);
+    case "ct":
+    case "clone":
+    case "sample":
+      return { type: name, text: t };
+    default:
+      throw new OdpParseError(t, "unknown action");
+  }
+}

@@ -1,0 +1,619 @@
+/**
+ * Flow key and mask to datapath-flow text, as OVS 3.1's odp_flow_format
+ * prints the attributes that odp_flow_key_from_flow would produce for
+ * them. Which attributes exist depends on the key (an IPv4 key has
+ * ipv4(...), a TCP one tcp(...)); which of them are shown depends on the
+ * mask: the terse form drops fully wildcarded attributes and fields, the
+ * verbose form (`-m`) prints everything with its mask.
+ */
+import type { FlowKey } from "./key.ts";
+import { getVlanLimit } from "./extract.ts";
+import { F, FLOW_BYTES, FRAG_ANY, FRAG_LATER, PT_ETH, VLAN_CFI, vlanOffset } from "./layout.ts";
+import { formatIp4, formatIp6, formatMac } from "./_addr.ts";
+import { CT_STATE_NAMES, formatFlags, formatFlagsMasked, TCP_FLAG_NAMES } from "./_flags.ts";
+import {
+  ETH_TYPE_ARP,
+  ETH_TYPE_IP,
+  ETH_TYPE_IPV6,
+  ETH_TYPE_MIN,
+  ETH_TYPE_RARP,
+  ethTypeMpls,
+  ethTypeVlan,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  MPLS_BOS_MASK,
+  ND_NEIGHBOR_ADVERT,
+  ND_NEIGHBOR_SOLICIT,
+} from "../packet/mod.ts";
+
+export interface OdpFormatOptions {
+  /** The `-m` form: every attribute and field, with its mask. */
+  verbose?: boolean;
+  /** Datapath port numbers to names, for in_port(...). */
+  portNames?: ReadonlyMap<number, string> | null;
+}
+
+/** ODPP_NONE: a key with this in_port has no in_port attribute. */
+export const ODPP_NONE = 0xffffffff;
+
+const ZERO = new Uint8Array(FLOW_BYTES);
+
+export function formatOdpKey(
+  key: FlowKey,
+  mask: FlowKey | null,
+  opts: OdpFormatOptions = {},
+): string {
+  const k = new Uint8Array(key.buffer, key.byteOffset, FLOW_BYTES);
+  const m = mask ? new Uint8Array(mask.buffer, mask.byteOffset, FLOW_BYTES) : null;
+  return new KeyPrinter(k, m, opts.verbose ?? false, opts.portNames ?? null).format();
+}
+
+/** The datapath key attributes a set action can carry. */
+export const SETTABLE_ATTRS = [
+  "skb_priority",
+  "skb_mark",
+  "eth",
+  "mpls",
+  "ipv4",
+  "ipv6",
+  "tcp",
+  "udp",
+  "sctp",
+  "icmp",
+  "icmpv6",
+  "arp",
+  "nd",
+] as const;
+export type SettableAttr = typeof SETTABLE_ATTRS[number];
+
+/**
+ * One attribute of a key, as the body of a set action prints it
+ * (format_odp_key_attr): with a mask only the fields it covers, without
+ * one every field.
+ */
+export function formatOdpKeyAttr(
+  attr: SettableAttr,
+  key: FlowKey,
+  mask: FlowKey | null,
+  verbose: boolean,
+): string {
+  const k = new Uint8Array(key.buffer, key.byteOffset, FLOW_BYTES);
+  const m = mask ? new Uint8Array(mask.buffer, mask.byteOffset, FLOW_BYTES) : null;
+  return new KeyPrinter(k, m, verbose, null, true).formatAttr(attr);
+}
+
+const hx = (v: number): string => (v === 0 ? "0" : "0x" + (v >>> 0).toString(16));
+const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
+const u32 = (b: Uint8Array, o: number): number =>
+  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+const zeroSpan = (b: Uint8Array, o: number, n: number): boolean => {
+  for (let i = 0; i < n; i++) if (b[o + i] !== 0) return false;
+  return true;
+};
+const fullSpan = (b: Uint8Array, o: number, n: number): boolean => {
+  for (let i = 0; i < n; i++) if (b[o + i] !== 0xff) return false;
+  return true;
+};
+
+/** One field inside an attribute: `name=value[/mask],` or nothing. */
+type FieldOut = string[];
+
+function fNum(
+  out: FieldOut,
+  name: string,
+  kv: number,
+  mv: number | null,
+  full: number,
+  verbose: boolean,
+  hexValue: boolean,
+): void {
+  if (!verbose && mv === 0) return;
+  let s = `${name}=${hexValue ? hx(kv) : String(kv)}`;
+  if (mv !== null && mv !== full) s += "/" + hx(mv);
+  out.push(s);
+}
+
+function fIp4(
+  out: FieldOut,
+  name: string,
+  k: Uint8Array,
+  m: Uint8Array | null,
+  o: number,
+  v: boolean,
+) {
+  if (!v && m && zeroSpan(m, o, 4)) return;
+  let s = `${name}=${formatIp4(k, o)}`;
+  if (m && !fullSpan(m, o, 4)) s += "/" + formatIp4(m, o);
+  out.push(s);
+}
+
+function fIp6(
+  out: FieldOut,
+  name: string,
+  k: Uint8Array,
+  m: Uint8Array | null,
+  o: number,
+  v: boolean,
+) {
+  if (!v && m && zeroSpan(m, o, 16)) return;
+  let s = `${name}=${formatIp6(k, o)}`;
+  if (m && !fullSpan(m, o, 16)) s += "/" + formatIp6(m, o);
+  out.push(s);
+}
+
+function fMac(
+  out: FieldOut,
+  name: string,
+  k: Uint8Array,
+  m: Uint8Array | null,
+  o: number,
+  v: boolean,
+) {
+  if (!v && m && zeroSpan(m, o, 6)) return;
+  let s = `${name}=${formatMac(k, o)}`;
+  if (m && !fullSpan(m, o, 6)) s += "/" + formatMac(m, o);
+  out.push(s);
+}
+
+function fFrag(out: FieldOut, nwFrag: number, fragMask: number | null): void {
+  const mv = fragMask === null ? 0xff : fragMask & FRAG_ANY ? 0xff : 0;
+  if (mv === 0) return;
+  out.push(
+    "frag=" + (!(nwFrag & FRAG_ANY) ? "no" : nwFrag & FRAG_LATER ? "later" : "first"),
+  );
+}
+
+class KeyPrinter {
+  constructor(
+    readonly k: Uint8Array,
+    readonly m: Uint8Array | null,
+    readonly verbose: boolean,
+    readonly portNames: ReadonlyMap<number, string> | null,
+    readonly single = false,
+  ) {}
+
+  formatAttr(attr: SettableAttr): string {
+    switch (attr) {
+      case "skb_priority":
+        this.u32Attr(attr, F.skb_priority.off);
+        break;
+      case "skb_mark":
+        this.u32Attr(attr, F.pkt_mark.off);
+        break;
+      case "eth":
+        this.eth();
+        break;
+      case "mpls":
+        this.mpls(1);
+        break;
+      case "ipv4":
+        this.ipv4();
+        break;
+      case "ipv6":
+        this.ipv6();
+        break;
+      case "arp":
+        this.arp();
+        break;
+      case "tcp":
+      case "udp":
+      case "sctp":
+        this.ports(attr);
+        break;
+      case "icmp":
+      case "icmpv6":
+        this.icmp(attr);
+        break;
+      case "nd":
+        this.nd(true);
+        break;
+    }
+    return this.parts.join(",");
+  }
+
+  // State of the attribute list being printed (one per nesting level).
+  private parts: string[] = [];
+  private hasEthtype = false;
+  private hasPacketType = false;
+
+  format(): string {
+    const { k } = this;
+    this.u32Attr("skb_priority", F.skb_priority.off);
+    this.u32Attr("skb_mark", F.pkt_mark.off);
+    this.ctState();
+    this.ctSmall("ct_zone", F.ct_zone.off, 2);
+    this.ctSmall("ct_mark", F.ct_mark.off, 4);
+    this.ctLabel();
+    this.ctTuple();
+    this.u32Attr("recirc_id", F.recirc_id.off);
+    this.u32Attr("dp_hash", F.dp_hash.off);
+    if (u32(k, F.in_port.off) !== ODPP_NONE) this.inPort();
+    this.packetType();
+    const dlType = u16(k, F.dl_type.off);
+    if (u32(k, F.packet_type.off) === PT_ETH) {
+      this.eth();
+      return this.vlans(0, dlType);
+    }
+    this.l3(dlType);
+    return this.finish(dlType);
+  }
+
+  private finish(dlType: number): string {
+    let s = this.parts.join(",");
+    if (!this.hasEthtype && this.m && dlType < ETH_TYPE_MIN) s += ",eth_type(0/0xffff)";
+    return s;
+  }
+
+  /**
+   * Prints one attribute, or leaves it out in the terse form when its mask
+   * is all zero (`maskPresent` false means the mask has no such attribute,
+   * which counts as all zero too).
+   */
+  private attr(
+    name: string,
+    wildcard: boolean,
+    body: (m: Uint8Array | null) => string,
+    maskPresent = true,
+  ): void {
+    const isWild = this.m ? (maskPresent ? wildcard : true) : false;
+    if (name === "eth_type") this.hasEthtype = true;
+    else if (name === "packet_type") this.hasPacketType = true;
+    if (this.verbose || !isWild || this.single) {
+      const m = this.m && !maskPresent ? ZERO : this.m;
+      this.parts.push(`${name}(${body(m)})`);
+    } else if (name === "eth" && !this.hasPacketType) {
+      this.parts.push("eth()");
+    } else if (name === "packet_type") {
+      this.hasPacketType = false;
+    }
+  }
+
+  private u32Attr(name: string, o: number): void {
+    const { k, m } = this;
+    this.attr(name, m ? u32(m, o) === 0 : false, (mm) => {
+      const mv = mm ? u32(mm, o) : 0xffffffff;
+      return hx(u32(k, o)) + (mv !== 0xffffffff ? "/" + hx(mv) : "");
+    });
+  }
+
+  private ctState(): void {
+    const { k, m, verbose } = this;
+    const o = F.ct_state.off;
+    this.attr("ct_state", m ? m[o] === 0 : false, (mm) => {
+      const kv = k[o];
+      const mv = mm ? mm[o] : 0xffffffff;
+      if (verbose) return hx(kv) + (mv !== 0xffffffff ? "/" + hx(mv) : "");
+      if (mv !== 0xffffffff) return formatFlagsMasked(CT_STATE_NAMES, kv, mv, 0xffffffff);
+      return formatFlags(CT_STATE_NAMES, kv);
+    });
+  }
+
+  private ctSmall(name: string, o: number, len: 2 | 4): void {
+    const { k, m, verbose } = this;
+    const get = len === 2 ? u16 : u32;
+    const full = len === 2 ? 0xffff : 0xffffffff;
+    this.attr(name, m ? zeroSpan(m, o, len) : false, (mm) => {
+      // A missing mask counts as empty here, as in OVS.
+      if (!verbose && (!mm || zeroSpan(mm, o, len))) return "";
+      const mv = mm ? get(mm, o) : full;
+      return hx(get(k, o)) + (mv !== full ? "/" + hx(mv) : "");
+    });
+  }
+
+  private ctLabel(): void {
+    const { k, m, verbose } = this;
+    const o = F.ct_label.off;
+    this.attr("ct_label", m ? zeroSpan(m, o, 16) : false, (mm) => {
+      if (!verbose && !(mm && !zeroSpan(mm, o, 16))) return "";
+      let s = hex128(k, o);
+      if (mm && !fullSpan(mm, o, 16)) s += "/" + hex128(mm, o);
+      return s;
+    });
+  }
+
+  private ctTuple(): void {
+    const { k, m, verbose } = this;
+    if (k[F.ct_nw_proto.off] === 0) return;
+    const dl = u16(k, F.dl_type.off);
+    const v4 = dl === ETH_TYPE_IP;
+    if (!v4 && dl !== ETH_TYPE_IPV6) return;
+    const spans = v4
+      ? [F.ct_nw_src, F.ct_nw_dst, F.ct_nw_proto, F.ct_tp_src, F.ct_tp_dst]
+      : [F.ct_ipv6_src, F.ct_ipv6_dst, F.ct_nw_proto, F.ct_tp_src, F.ct_tp_dst];
+    const wild = m ? spans.every((s) => zeroSpan(m, s.off, s.len)) : false;
+    this.attr(v4 ? "ct_tuple4" : "ct_tuple6", wild, (mm) => {
+      const out: FieldOut = [];
+      const ip = v4 ? fIp4 : fIp6;
+      ip(out, "src", k, mm, spans[0].off, verbose);
+      ip(out, "dst", k, mm, spans[1].off, verbose);
+      const o = F.ct_nw_proto.off;
+      fNum(out, "proto", k[o], mm ? mm[o] : null, 0xff, verbose, false);
+      const [sn, dn] = v4 ? ["tp_src", "tp_dst"] : ["src_port", "dst_port"];
+      const ps = F.ct_tp_src.off, pd = F.ct_tp_dst.off;
+      fNum(out, sn, u16(k, ps), mm ? u16(mm, ps) : null, 0xffff, verbose, false);
+      fNum(out, dn, u16(k, pd), mm ? u16(mm, pd) : null, 0xffff, verbose, false);
+      return out.join(",");
+    });
+  }
+
+  private inPort(): void {
+    const { k, m } = this;
+    const o = F.in_port.off;
+    this.attr("in_port", m ? u32(m, o) === 0 : false, (mm) => {
+      const port = u32(k, o);
+      const mv = mm ? u32(mm, o) : 0xffffffff;
+      if (mv === 0xffffffff) return this.portNames?.get(port) ?? String(port);
+      return `${port}/${hx(mv)}`;
+    });
+  }
+
+  private packetType(): void {
+    const { k, m, verbose } = this;
+    const o = F.packet_type.off;
+    this.attr("packet_type", m ? u32(m, o) === 0 : false, (mm) => {
+      const out: FieldOut = [];
+      const mv = mm ? u32(mm, o) : 0xffffffff;
+      fNum(out, "ns", u16(k, o), mv >>> 16, 0xffff, verbose, false);
+      fNum(out, "id", u16(k, o + 2), mv & 0xffff, 0xffff, verbose, true);
+      return out.join(",");
+    });
+  }
+
+  private eth(): void {
+    const { k, m, verbose } = this;
+    const wild = m ? zeroSpan(m, F.dl_dst.off, 12) : false;
+    this.attr("eth", wild, (mm) => {
+      const out: FieldOut = [];
+      fMac(out, "src", k, mm, F.dl_src.off, verbose);
+      fMac(out, "dst", k, mm, F.dl_dst.off, verbose);
+      return out.join(",");
+    });
+  }
+
+  private ethType(kv: number, mv: number | null): void {
+    this.attr("eth_type", mv === 0, () => {
+      const m = mv === null ? 0xffff : mv;
+      const h = (v: number) => "0x" + v.toString(16).padStart(4, "0");
+      return h(kv) + (m !== 0xffff ? "/" + h(m) : "");
+    });
+  }
+
+  /** VLAN headers from `depth` on, each opening an encap(...) level. */
+  private vlans(depth: number, dlType: number): string {
+    const { k, m, verbose } = this;
+    if (depth < getVlanLimit()) {
+      const vo = vlanOffset(depth);
+      let tpid = u16(k, vo);
+      const tci = u16(k, vo + 2);
+      if (tci === 0 && ethTypeVlan(dlType)) tpid = dlType;
+      if (tci !== 0 || ethTypeVlan(dlType)) {
+        this.ethType(tpid, m ? 0xffff : null);
+        const mt = m ? u16(m, vo + 2) : null;
+        this.attr("vlan", mt === 0, () => formatVlanTci(tci, mt === null ? 0xffff : mt, verbose));
+        const saved = this.parts;
+        const savedEth = this.hasEthtype;
+        const savedPt = this.hasPacketType;
+        this.parts = [];
+        this.hasEthtype = false;
+        this.hasPacketType = false;
+        const inner = tci === 0 ? "" : this.vlans(depth + 1, dlType);
+        this.parts = saved;
+        this.hasEthtype = savedEth;
+        this.hasPacketType = savedPt;
+        this.parts.push(`encap(${inner})`);
+        return this.parts.join(",");
+      }
+    }
+    if (dlType >= ETH_TYPE_MIN) {
+      this.ethType(dlType, m ? u16(m, F.dl_type.off) : null);
+      if (!ethTypeVlan(dlType)) this.l3(dlType);
+    }
+    return this.finish(dlType);
+  }
+
+  private l3(dlType: number): void {
+    if (dlType === ETH_TYPE_IP) this.ipv4();
+    else if (dlType === ETH_TYPE_IPV6) this.ipv6();
+    else if (dlType === ETH_TYPE_ARP || dlType === ETH_TYPE_RARP) return this.arp();
+    else if (ethTypeMpls(dlType)) return this.mpls(3);
+    else return;
+    if (!(this.k[F.nw_frag.off] & FRAG_LATER)) this.l4(dlType);
+  }
+
+  private fragMask(mm: Uint8Array | null): number | null {
+    return mm ? mm[F.nw_frag.off] : null;
+  }
+
+  private ipv4(): void {
+    const { k, m, verbose } = this;
+    const spans = [F.nw_src, F.nw_dst, F.nw_proto, F.nw_tos, F.nw_ttl];
+    const wild = m
+      ? spans.every((s) => zeroSpan(m, s.off, s.len)) && !(m[F.nw_frag.off] & FRAG_ANY)
+      : false;
+    this.attr("ipv4", wild, (mm) => {
+      const out: FieldOut = [];
+      fIp4(out, "src", k, mm, F.nw_src.off, verbose);
+      fIp4(out, "dst", k, mm, F.nw_dst.off, verbose);
+      this.nwFields(out, mm, "proto", "tos", "ttl");
+      fFrag(out, k[F.nw_frag.off], this.fragMask(mm));
+      return out.join(",");
+    });
+  }
+
+  private ipv6(): void {
+    const { k, m, verbose } = this;
+    const spans = [F.ipv6_src, F.ipv6_dst, F.nw_proto, F.nw_tos, F.nw_ttl];
+    const wild = m
+      ? spans.every((s) => zeroSpan(m, s.off, s.len)) && !(m[F.nw_frag.off] & FRAG_ANY) &&
+        (u32(m, F.ipv6_label.off) & 0xfffff) === 0
+      : false;
+    this.attr("ipv6", wild, (mm) => {
+      const out: FieldOut = [];
+      fIp6(out, "src", k, mm, F.ipv6_src.off, verbose);
+      fIp6(out, "dst", k, mm, F.ipv6_dst.off, verbose);
+      const lo = F.ipv6_label.off;
+      const lm = mm ? u32(mm, lo) : null;
+      if (verbose || lm !== 0) {
+        let s = "label=" + hx(u32(k, lo));
+        if (lm !== null && (lm & 0xfffff) !== 0xfffff) s += "/" + hx(lm);
+        out.push(s);
+      }
+      this.nwFields(out, mm, "proto", "tclass", "hlimit");
+      fFrag(out, k[F.nw_frag.off], this.fragMask(mm));
+      return out.join(",");
+    });
+  }
+
+  private nwFields(out: FieldOut, mm: Uint8Array | null, p: string, t: string, h: string): void {
+    const { k, verbose } = this;
+    const g = (o: number) => (mm ? mm[o] : null);
+    fNum(out, p, k[F.nw_proto.off], g(F.nw_proto.off), 0xff, verbose, false);
+    fNum(out, t, k[F.nw_tos.off], g(F.nw_tos.off), 0xff, verbose, true);
+    fNum(out, h, k[F.nw_ttl.off], g(F.nw_ttl.off), 0xff, verbose, false);
+  }
+
+  private arp(): void {
+    const { k, m, verbose } = this;
+    const spans = [F.nw_src, F.nw_dst, F.nw_proto, F.arp_sha, F.arp_tha];
+    const wild = m ? spans.every((s) => zeroSpan(m, s.off, s.len)) : false;
+    this.attr("arp", wild, (mm) => {
+      const out: FieldOut = [];
+      fIp4(out, "sip", k, mm, F.nw_src.off, verbose);
+      fIp4(out, "tip", k, mm, F.nw_dst.off, verbose);
+      const o = F.nw_proto.off;
+      const opMask = mm ? (mm[o] === 0xff ? 0xffff : mm[o]) : null;
+      fNum(out, "op", k[o], opMask, 0xffff, verbose, false);
+      fMac(out, "sha", k, mm, F.arp_sha.off, verbose);
+      fMac(out, "tha", k, mm, F.arp_tha.off, verbose);
+      return out.join(",");
+    });
+  }
+
+  private mpls(maxLabels: number): void {
+    const { k, m } = this;
+    let n = 0;
+    for (let i = 0; i < maxLabels; i++) {
+      const lse = u32(k, F.mpls_lse.off + 4 * i);
+      if (lse & MPLS_BOS_MASK) {
+        n = i + 1;
+        break;
+      }
+      if (lse) n++;
+    }
+    const o = F.mpls_lse.off;
+    this.attr("mpls", m ? zeroSpan(m, o, 4 * n) : false, (mm) => {
+      const exact = !mm || fullSpan(mm, o, 4 * n);
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const kv = u32(k, o + 4 * i);
+        if (exact) {
+          out.push(
+            `label=${kv >>> 12},tc=${(kv >>> 9) & 7},ttl=${kv & 0xff},bos=${(kv >>> 8) & 1}`,
+          );
+        } else {
+          const mv = u32(mm!, o + 4 * i);
+          out.push(
+            `label=${kv >>> 12}/0x${(mv >>> 12).toString(16)},tc=${(kv >>> 9) & 7}/${
+              ((mv >>> 9) & 7).toString(16)
+            },ttl=${kv & 0xff}/0x${(mv & 0xff).toString(16)},bos=${(kv >>> 8) & 1}/${
+              ((mv >>> 8) & 1).toString(16)
+            }`,
+          );
+        }
+      }
+      return out.join(",");
+    });
+  }
+
+  private l4(dlType: number): void {
+    const { k, m } = this;
+    const proto = k[F.nw_proto.off];
+    if (proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP) {
+      this.ports(proto === IPPROTO_TCP ? "tcp" : proto === IPPROTO_UDP ? "udp" : "sctp");
+      const fo = F.tcp_flags.off;
+      if (proto === IPPROTO_TCP && (u16(k, fo) !== 0 || (m && u16(m, fo) !== 0))) {
+        this.attr("tcp_flags", m ? (u16(m, fo) & 0xfff) === 0 : false, (mm) => {
+          const mv = mm ? u16(mm, fo) & 0xfff : 0xfff;
+          if (mv !== 0xfff) return formatFlagsMasked(TCP_FLAG_NAMES, u16(k, fo), mv, 0xfff);
+          return formatFlags(TCP_FLAG_NAMES, u16(k, fo));
+        });
+      }
+    } else if (dlType === ETH_TYPE_IP && proto === IPPROTO_ICMP) {
+      this.icmp("icmp");
+    } else if (dlType === ETH_TYPE_IPV6 && proto === IPPROTO_ICMPV6) {
+      this.icmp("icmpv6");
+      const ps = F.tp_src.off, pd = F.tp_dst.off;
+      const type = u16(k, ps);
+      if ((type === ND_NEIGHBOR_SOLICIT || type === ND_NEIGHBOR_ADVERT) && u16(k, pd) === 0) {
+        // The mask carries nd(...) only when type and code are exact.
+        this.nd(m ? u16(m, ps) === 0xff && u16(m, pd) === 0xff : true);
+      }
+    }
+  }
+
+  private ports(name: string): void {
+    const { k, m, verbose } = this;
+    const ps = F.tp_src.off, pd = F.tp_dst.off;
+    this.attr(name, m ? zeroSpan(m, ps, 4) : false, (mm) => {
+      const out: FieldOut = [];
+      fNum(out, "src", u16(k, ps), mm ? u16(mm, ps) : null, 0xffff, verbose, false);
+      fNum(out, "dst", u16(k, pd), mm ? u16(mm, pd) : null, 0xffff, verbose, false);
+      return out.join(",");
+    });
+  }
+
+  private icmp(name: string): void {
+    const { k, m, verbose } = this;
+    const t = F.tp_src.off + 1, c = F.tp_dst.off + 1;
+    this.attr(name, m ? m[t] === 0 && m[c] === 0 : false, (mm) => {
+      const out: FieldOut = [];
+      fNum(out, "type", k[t], mm ? mm[t] : null, 0xff, verbose, false);
+      fNum(out, "code", k[c], mm ? mm[c] : null, 0xff, verbose, false);
+      return out.join(",");
+    });
+  }
+
+  private nd(maskPresent: boolean): void {
+    const { k, m, verbose } = this;
+    const spans = [F.nd_target, F.arp_sha, F.arp_tha];
+    const wild = m ? spans.every((s) => zeroSpan(m, s.off, s.len)) : false;
+    this.attr("nd", wild, (mm) => {
+      const out: FieldOut = [];
+      fIp6(out, "target", k, mm, F.nd_target.off, verbose);
+      fMac(out, "sll", k, mm, F.arp_sha.off, verbose);
+      fMac(out, "tll", k, mm, F.arp_tha.off, verbose);
+      return out.join(",");
+    }, maskPresent);
+  }
+}
+
+function formatVlanTci(tci: number, mask: number, verbose: boolean): string {
+  const out: string[] = [];
+  const vid = tci & 0xfff, vidM = mask & 0xfff;
+  const pcp = tci >>> 13, pcpM = (mask >>> 13) & 7;
+  if (verbose || vid || vidM) {
+    out.push(`vid=${vid}` + (vidM !== 0xfff ? `/0x${vidM.toString(16)}` : ""));
+  }
+  if (verbose || pcp || pcpM) {
+    out.push(`pcp=${pcp}` + (pcpM !== 7 ? `/0x${pcpM.toString(16)}` : ""));
+  }
+  if (!(tci & VLAN_CFI)) out.push("cfi=0");
+  return out.join(",");
+}
+
+/** OVS's ds_put_hex: 0x followed by the bytes, leading zero bytes dropped. */
+function hex128(b: Uint8Array, o: number): string {
+  let s = "";
+  for (let i = 0; i < 16; i++) {
+    const v = b[o + i];
+    if (s === "") {
+      if (v) s = "0x" + v.toString(16);
+    } else {
+      s += v.toString(16).padStart(2, "0");
+    }
+  }
+  return s === "" ? "0" : s;
+}

@@ -1,0 +1,49 @@
+/**
+ * A packet buffer: a fixed-capacity byte array, the length in use, and the
+ * metadata that travels with a packet through the datapath (OVS's
+ * dp_packet + pkt_metadata). Buffers are allocated once and reused: the
+ * receive path writes into `data` and sets `len`; nothing here allocates.
+ */
+
+/** Large enough for a jumbo frame; the dummy netdev never sends more. */
+export const PACKET_MAX_LEN = 9216;
+
+export class PacketBuffer {
+  readonly data: Uint8Array;
+  len = 0;
+  inPort = 0;
+  skbPriority = 0;
+  pktMark = 0;
+  recircId = 0;
+  dpHash = 0;
+
+  constructor(capacity = PACKET_MAX_LEN) {
+    this.data = new Uint8Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.data.length;
+  }
+
+  /** Copies `len` bytes of `src` in and resets the metadata. */
+  load(src: Uint8Array, len = src.length, inPort = 0): boolean {
+    if (len > this.data.length || len > src.length) return false;
+    this.data.set(len === src.length ? src : src.subarray(0, len));
+    this.len = len;
+    this.inPort = inPort;
+    this.resetMetadata();
+    return true;
+  }
+
+  resetMetadata(): void {
+    this.skbPriority = 0;
+    this.pktMark = 0;
+    this.recircId = 0;
+    this.dpHash = 0;
+  }
+
+  /** The bytes in use, as a view (for I/O, not for hot paths). */
+  bytes(): Uint8Array {
+    return this.data.subarray(0, this.len);
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The packet layer: packet buffers and the wire formats of the headers
+ * the switch looks at.
+ *
+ * A `PacketBuffer` is a reusable byte array with a length and the
+ * metadata OVS keeps in `struct pkt_metadata` (in_port, skb_priority,
+ * pkt_mark, recirc_id, dp_hash). headers.ts names the protocol constants
+ * and gives big-endian accessors; checksum.ts computes and incrementally
+ * updates Internet checksums.
+ *
+ * Nothing here knows about flows: the flow layer (src/flow) reads packets
+ * into keys and composes packets from keys on top of this.
+ *
+ * Thread-safety: a buffer belongs to whichever worker is processing it
+ * (the PMD on the fast path, a handler while it executes an upcall's
+ * packet); buffers are never shared while in use. Every function here is
+ * pure over its arguments and allocates nothing.
+ */
+export * from "./headers.ts";
+export * from "./buffer.ts";
+export * from "./checksum.ts";
