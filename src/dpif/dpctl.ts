@@ -1,0 +1,205 @@
+/**
+ * dpctl commands over a netdev datapath, printing exactly what OVS 3.1's
+ * lib/dpctl.c prints for the userspace datapath. Each returns the reply
+ * text; a failure throws DpctlError with OVS's message (the caller
+ * replies with it as an error).
+ */
+import {
+  type DpFlow,
+  formatDumpFlow,
+  miniflowBitsInfo,
+  newKey,
+  parseOdpActions,
+  parseOdpKey,
+} from "../flow/mod.ts";
+import { timeMsec } from "../lib/clock.ts";
+import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
+import { newDumpBatch } from "./flow_dump.ts";
+import type { FlowSnapshot } from "./flow_table.ts";
+import { EINVAL, PUT_CREATE, PUT_MODIFY, PUT_ZERO_STATS, strerror } from "./protocol.ts";
+
+export class DpctlError extends Error {}
+
+function fail(errno: number, what: string): never {
+  throw new DpctlError(`ovs-vswitchd: ${what} (${strerror(errno)})`);
+}
+
+/** UFID words as OVS prints a UUID. */
+export function formatUfid(u: Uint32Array): string {
+  const h = (v: number, n: number) => (v >>> 0).toString(16).padStart(n, "0");
+  return `${h(u[0], 8)}-${h(u[1] >>> 16, 4)}-${h(u[1] & 0xffff, 4)}-${h(u[2] >>> 16, 4)}-${
+    h(u[2] & 0xffff, 4)
+  }${h(u[3], 8)}`;
+}
+
+/** Parses `ufid:UUID` (or a bare UUID); null when `s` is not one. */
+export function parseUfid(s: string): Uint32Array | null {
+  const m =
+    /^(?:ufid:)?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})([0-9a-f]{8})$/i
+      .exec(s);
+  if (!m) return null;
+  const n = (x: string) => parseInt(x, 16);
+  return Uint32Array.of(
+    n(m[1]),
+    (n(m[2]) << 16) | n(m[3]),
+    (n(m[4]) << 16) | n(m[5]),
+    n(m[6]),
+  );
+}
+
+function portNames(dp: DpifNetdev): Map<number, string> {
+  return new Map(dp.portList().map((p) => [p.portNo, p.name]));
+}
+
+function portNumbers(dp: DpifNetdev): Map<string, number> {
+  return new Map(dp.portList().map((p) => [p.name, p.portNo]));
+}
+
+/** Drops a leading datapath name argument (`dummy@ovs-dummy` or `ovs-dummy`). */
+function skipDp(dp: DpifNetdev, args: string[], minRest: number): string[] {
+  if (args.length > minRest && (args[0] === dp.name || args[0] === `ovs-${dp.type}`)) {
+    return args.slice(1);
+  }
+  return args;
+}
+
+function toDpFlow(s: FlowSnapshot, now: number): DpFlow {
+  return {
+    ufid: formatUfid(s.ufid),
+    key: s.key,
+    mask: s.mask,
+    stats: {
+      packets: s.packets,
+      bytes: s.bytes,
+      usedAgoMs: s.used ? Math.max(0, now - s.used) : null,
+      tcpFlags: s.tcpFlags,
+    },
+    dp: "ovs",
+    actions: snapshotActions(s),
+    extraInfo: miniflowBitsInfo(s.mask),
+  };
+}
+
+/** `dpctl/dump-flows [-m] [--names|--no-names] [DP]`. */
+export function dpctlDumpFlows(dp: DpifNetdev, args: string[]): string {
+  let verbose = false, names: boolean | undefined;
+  const rest: string[] = [];
+  for (const a of args) {
+    if (a === "-m" || a === "--more") verbose = true;
+    else if (a === "--names") names = true;
+    else if (a === "--no-names") names = false;
+    else rest.push(a);
+  }
+  for (const a of skipDp(dp, rest, 0)) {
+    if (a.startsWith("type=") || a.startsWith("filter=") || a.startsWith("pmd=")) continue;
+    throw new DpctlError(`ovs-vswitchd: opening datapath ${a} failed (No such device)`);
+  }
+  const pn = (names ?? verbose) ? portNames(dp) : null;
+  const dump = dp.flowDumpCreate();
+  const t = dump.threadCreate();
+  const batch = newDumpBatch();
+  const now = timeMsec();
+  const lines: string[] = [];
+  for (let n = t.next(batch); n > 0; n = t.next(batch)) {
+    for (let i = 0; i < n; i++) {
+      lines.push(formatDumpFlow(toDpFlow(batch[i], now), { verbose, portNames: pn }));
+    }
+  }
+  if (lines.length === 0) return "";
+  return "flow-dump from the main thread:\n" + lines.map((l) => l + "\n").join("");
+}
+
+function parseFlowArgs(dp: DpifNetdev, args: string[], withActions: boolean) {
+  const rest = skipDp(dp, args, withActions ? 2 : 1);
+  const text = rest[0];
+  if (text === undefined) throw new DpctlError("ovs-vswitchd: missing flow");
+  const key = newKey(), mask = newKey();
+  const ufid = parseUfid(text);
+  if (!ufid) {
+    try {
+      parseOdpKey(text, key, mask, portNumbers(dp));
+    } catch (e) {
+      throw new DpctlError(`ovs-vswitchd: parsing flow key (${(e as Error).message})`);
+    }
+  }
+  let actions = undefined;
+  if (withActions) {
+    if (rest[1] === undefined) throw new DpctlError("ovs-vswitchd: missing actions");
+    try {
+      actions = parseOdpActions(rest[1], portNumbers(dp));
+    } catch (e) {
+      throw new DpctlError(`ovs-vswitchd: parsing actions (${(e as Error).message})`);
+    }
+  }
+  return { key, mask, ufid, actions };
+}
+
+function putFlow(dp: DpifNetdev, args: string[], flags: number): string {
+  const clear = args.includes("--clear");
+  const f = parseFlowArgs(dp, args.filter((a) => a !== "--clear" && a !== "-s"), true);
+  if (f.ufid) fail(EINVAL, "parsing flow key");
+  const op = dp.flowPut({
+    flags: flags | (clear ? PUT_ZERO_STATS : 0),
+    key: f.key,
+    mask: f.mask,
+    actions: f.actions!,
+  });
+  if (op.error) fail(op.error, "updating flow table");
+  return "";
+}
+
+/** `dpctl/add-flow [DP] FLOW ACTIONS`. */
+export function dpctlAddFlow(dp: DpifNetdev, args: string[]): string {
+  return putFlow(dp, args, PUT_CREATE);
+}
+
+/** `dpctl/mod-flow [DP] FLOW ACTIONS`. */
+export function dpctlModFlow(dp: DpifNetdev, args: string[]): string {
+  return putFlow(dp, args, PUT_MODIFY);
+}
+
+/** `dpctl/del-flow [DP] FLOW|ufid:UUID`. */
+export function dpctlDelFlow(dp: DpifNetdev, args: string[]): string {
+  const f = parseFlowArgs(dp, args, false);
+  const op = f.ufid ? dp.flowDel(f.ufid) : dp.flowDel(undefined, f.key);
+  if (op.error) fail(op.error, "deleting flow");
+  return "";
+}
+
+/** `dpctl/get-flow [DP] ufid:UUID`. */
+export function dpctlGetFlow(dp: DpifNetdev, args: string[]): string {
+  const rest = skipDp(dp, args, 1);
+  const ufid = rest[0] ? parseUfid(rest[0]) : null;
+  if (!ufid) throw new DpctlError(`ovs-vswitchd: failed to parse ufid (Invalid argument)`);
+  const op = dp.flowGet(ufid);
+  if (op.error || !op.flow) fail(op.error ?? EINVAL, "getting flow");
+  return formatDumpFlow(toDpFlow(op.flow, timeMsec()), {
+    verbose: true,
+    portNames: portNames(dp),
+  }) + "\n";
+}
+
+/** `dpctl/del-flows [DP]`. */
+export function dpctlDelFlows(dp: DpifNetdev, args: string[]): string {
+  skipDp(dp, args, 0);
+  dp.flowFlush();
+  return "";
+}
+
+/** `dpctl/show [-s] [DP]`. */
+export function dpctlShow(dp: DpifNetdev, args: string[]): string {
+  const stats = args.includes("-s") || args.includes("--statistics");
+  const s = dp.getStats();
+  let out =
+    `${dp.name}:\n  lookups: hit:${s.hit} missed:${s.missed} lost:${s.lost}\n  flows: ${s.flows}\n`;
+  for (const p of dp.portList()) {
+    out += `  port ${p.portNo}: ${p.name} (${p.type})\n`;
+    if (!stats) continue;
+    const [rxp, rxb, txp, txb] = dp.portStats(p.portNo);
+    out += `    RX packets:${rxp} errors:? dropped:? overruns:? frame:?\n`;
+    out += `    TX packets:${txp} errors:? dropped:? aborted:? carrier:?\n`;
+    out += `    collisions:?\n`;
+    out += `    RX bytes:${rxb}  TX bytes:${txb}\n`;
+  }
+  return out;
+}
