@@ -1,0 +1,31 @@
+/**
+ * `make bench`: runs every bench/*_bench.ts in its own process, in name
+ * order; each prints its figures on one line.
+ */
+const dir = new URL(".", import.meta.url);
+const files = [...Deno.readDirSync(dir)]
+  .map((e) => e.name)
+  .filter((n) => n.endsWith("_bench.ts"))
+  .sort();
+let failed = 0;
+for (const f of files) {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      "--allow-sys",
+      new URL(f, dir).pathname,
+    ],
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const { code } = await cmd.output();
+  if (code !== 0) {
+    console.error(`${f}: exit ${code}`);
+    failed++;
+  }
+}
+Deno.exit(failed ? 1 : 0);
