@@ -24,11 +24,15 @@ export { UsageError } from "./errors.ts";
 export type { Subcommand } from "./subcommand.ts";
 export { VERSION } from "../daemon/mod.ts";
 
+/** Control commands without a "/" that are also subcommands. */
+const DIRECT = new Set(["list-commands", "exit"]);
+
 const HELP_AFTER = `
 Control commands (anything with a "/") can also be given directly:
   udpif upcall/show [-t SOCKET] [--format json]
   udpif dpctl/dump-flows -m
-  udpif appctl list-commands      lists every command the daemon serves
+  udpif list-commands             lists every command the daemon serves
+  udpif exit                      stops the daemon
 
 The control socket is -t SOCKET, else $UDPIF_CTL, else $UDPIF_RUNDIR/udpif.ctl
 (UDPIF_RUNDIR defaults to $XDG_RUNTIME_DIR/udpif or /tmp/udpif-UID).
@@ -49,7 +53,7 @@ export async function runCli(argv: string[]): Promise<number> {
     });
   }
   try {
-    if (argv.length && argv[0].includes("/") && !argv[0].startsWith("-")) {
+    if (argv.length && (argv[0].includes("/") || DIRECT.has(argv[0])) && !argv[0].startsWith("-")) {
       return await directCommand(argv[0], argv.slice(1));
     }
     await program.parseAsync(argv, { from: "user" });

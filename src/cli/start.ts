@@ -11,6 +11,7 @@ import {
   DaemonConfigError,
   defaultSocketPath,
   DETACHED_ENV,
+  DetachError,
   spawnDetached,
 } from "../daemon/mod.ts";
 import { setVlogLevel } from "../lib/log.ts";
@@ -87,12 +88,15 @@ export const start: Subcommand = {
           try {
             await spawnDetached(detachedArgs(o), socket);
           } catch (e) {
-            throw new Error(e instanceof Error ? e.message : String(e));
+            if (e instanceof DetachError && e.code === 2) throw new UsageError(e.message);
+            throw e;
           }
           setExit(0);
           return;
         }
         const detached = Deno.env.get(DETACHED_ENV) === "1";
+        // The parent shows only the error that stops start-up, not the log.
+        if (detached) setVlogLevel(undefined, "console", "off");
         let daemon: Daemon;
         try {
           daemon = await Daemon.start({
@@ -109,10 +113,7 @@ export const start: Subcommand = {
           if (e instanceof DaemonConfigError) throw new UsageError(e.message);
           throw e;
         }
-        if (detached) {
-          announceReady();
-          setVlogLevel(undefined, "console", "off");
-        }
+        if (detached) announceReady();
         await daemon.done;
         setExit(0);
       });

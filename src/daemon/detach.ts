@@ -30,6 +30,17 @@ const PERMISSIONS = [
   "--allow-net",
 ];
 
+/** The background process failed to start; `code` is its exit status, `message` what it said. */
+export class DetachError extends Error {
+  override name = "DetachError";
+  readonly code: number;
+
+  constructor(message: string, code: number) {
+    super(message);
+    this.code = code;
+  }
+}
+
 /** How this program was started, so it can start itself again. */
 function selfCommand(): string[] {
   const exe = Deno.execPath();
@@ -68,7 +79,11 @@ export async function spawnDetached(args: string[], socket: string): Promise<num
   }
   if (!ready) {
     const status = await child.status;
-    throw new Error(text.trim() || `daemon exited with status ${status.code} before it was ready`);
+    const said = text.trim().split("\n").at(-1)?.replace(/^udpif: /, "");
+    throw new DetachError(
+      said || `daemon exited with status ${status.code} before it was ready`,
+      status.code,
+    );
   }
   await reader.cancel().catch(() => {});
   child.unref();

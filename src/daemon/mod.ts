@@ -28,5 +28,5 @@ export { parsePortSpecs, type PortSpec, PortSpecError } from "./port_spec.ts";
 export { type PortVlanConfig, VLAN_MODES, type VlanMode } from "./port_config.ts";
 export { onClockWarp, registerCoreCommands } from "./core_commands.ts";
 export { absolutePath, defaultSocketPath, ensureRundir, rundirPath } from "./rundir.ts";
-export { announceReady, DETACHED_ENV, spawnDetached } from "./detach.ts";
+export { announceReady, DETACHED_ENV, DetachError, spawnDetached } from "./detach.ts";
 export { PROGRAM_VERSION, VERSION } from "./version.ts";

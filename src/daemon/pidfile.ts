@@ -4,13 +4,27 @@
  * starting on top of the first; one left by a dead process is replaced.
  */
 
-function processAlive(pid: number): boolean {
+/**
+ * Whether `pid` is a running process. /proc needs more than --allow-read
+ * in Deno, so ask ps (which also shows zombies, processes that have
+ * exited and only wait to be reaped); without ps, fall back to `kill -0`.
+ */
+async function processAlive(pid: number): Promise<boolean> {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // A zombie (state Z) has exited; it only waits to be reaped.
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    const out = await new Deno.Command("ps", {
+      args: ["-o", "stat=", "-p", String(pid)],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const state = new TextDecoder().decode(out.stdout).trim();
+    return out.success && state !== "" && !state.startsWith("Z");
   } catch {
-    return false;
+    const out = await new Deno.Command("sh", {
+      args: ["-c", `kill -0 ${pid}`],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
   }
 }
 
@@ -23,7 +37,7 @@ export async function readLivePid(path: string): Promise<number | undefined> {
     return undefined;
   }
   const pid = Number.parseInt(text.trim(), 10);
-  return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 && await processAlive(pid) ? pid : undefined;
 }
 
 /** Writes our pid to `path`, refusing if another live daemon holds it. */

@@ -1,0 +1,93 @@
+/** Runs the real entry point (bin/udpif) the way a user does, and captures what it prints. */
+
+export const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function udpif(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<RunResult> {
+  const child = new Deno.Command(UDPIF, {
+    args,
+    env: options.env,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * A foreground daemon (`udpif start`) in a fresh run directory. `start`
+ * returns once its log says it is up; `stop` sends `exit` and waits for
+ * the process to end.
+ */
+export class TestDaemon {
+  readonly dir: string;
+  readonly socket: string;
+  readonly env: Record<string, string>;
+  readonly #child: Deno.ChildProcess;
+  readonly #log: Promise<string>;
+
+  private constructor(dir: string, child: Deno.ChildProcess, log: Promise<string>) {
+    this.dir = dir;
+    this.socket = `${dir}/udpif.ctl`;
+    this.env = { UDPIF_RUNDIR: dir };
+    this.#child = child;
+    this.#log = log;
+  }
+
+  static async start(extra: string[] = []): Promise<TestDaemon> {
+    const dir = await Deno.makeTempDir({ prefix: "udpif-cli-" });
+    const child = new Deno.Command(UDPIF, {
+      args: ["start", "--pidfile", `${dir}/udpif.pid`, "--port", "p1", "--port", "p2", ...extra],
+      env: { UDPIF_RUNDIR: dir },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("|vswitchd|INFO|udpif started")) {
+      const { value, done } = await reader.read();
+      if (done) {
+        await child.status;
+        throw new Error(`daemon did not start: ${text}`);
+      }
+      text += value;
+    }
+    const rest = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return text;
+        text += value;
+      }
+    })();
+    return new TestDaemon(dir, child, rest);
+  }
+
+  run(args: string[], stdin?: string): Promise<RunResult> {
+    return udpif(args, { env: this.env, stdin });
+  }
+
+  /** Stops the daemon with `exit`; returns its exit status and everything it logged. */
+  async stop(): Promise<{ code: number; log: string }> {
+    await this.run(["appctl", "exit"]);
+    const status = await this.#child.status;
+    const log = await this.#log;
+    await Deno.remove(this.dir, { recursive: true });
+    return { code: status.code, log };
+  }
+}

@@ -1,0 +1,102 @@
+/** Golden tests of usage errors and of talking to no daemon: one line on stderr, exit 2 or 1. */
+import assert from "node:assert/strict";
+import { udpif } from "./_run.ts";
+
+const env = { UDPIF_RUNDIR: "/nonexistent/udpif-run" };
+
+Deno.test("a client with no daemon to talk to fails with exit code 1 naming the socket", async () => {
+  assert.deepEqual(await udpif(["upcall/show"], { env }), {
+    code: 1,
+    stdout: "",
+    stderr:
+      'udpif: cannot connect to "/nonexistent/udpif-run/udpif.ctl" (No such file or directory)\n',
+  });
+  assert.deepEqual(await udpif(["appctl", "-t", "/nonexistent/x.ctl", "version"], { env }), {
+    code: 1,
+    stdout: "",
+    stderr: 'udpif: cannot connect to "/nonexistent/x.ctl" (No such file or directory)\n',
+  });
+});
+
+Deno.test("-t NAME without a slash is a socket in the run directory", async () => {
+  const r = await udpif(["flush", "-t", "other"], { env });
+  assert.equal(
+    r.stderr,
+    'udpif: cannot connect to "/nonexistent/udpif-run/other.ctl" (No such file or directory)\n',
+  );
+});
+
+Deno.test("bad start options are usage errors naming the bad part", async () => {
+  const cases: Array<[string[], string]> = [
+    [
+      ["start", "--datapath-type", "kernel"],
+      'udpif: --datapath-type: unknown type "kernel" (netdev or dummy)\n',
+    ],
+    [
+      ["start", "--port", "p1:0"],
+      'udpif: --port p1:0: bad OpenFlow port number "0" (1 to 65279)\n',
+    ],
+    [
+      ["start", "--port", "p1,type=tap"],
+      'udpif: --port p1,type=tap: bad type "tap" (dummy or pcap)\n',
+    ],
+    [
+      ["start", "--other-config", "flow-limit=-1"],
+      'udpif: other_config:flow-limit: "-1" is not an integer between 0 and 4294967295\n',
+    ],
+    [
+      ["start", "--flows", "/nonexistent/rules.txt"],
+      "udpif: --flows /nonexistent/rules.txt: cannot read the file\n",
+    ],
+  ];
+  for (const [args, stderr] of cases) {
+    assert.deepEqual(await udpif(args, { env }), { code: 2, stdout: "", stderr }, args.join(" "));
+  }
+});
+
+Deno.test("unknown subcommands and options are usage errors", async () => {
+  assert.deepEqual(await udpif(["frobnicate"], { env }), {
+    code: 2,
+    stdout: "",
+    stderr: "error: unknown command 'frobnicate'\n",
+  });
+  assert.deepEqual(await udpif(["flush", "--bogus"], { env }), {
+    code: 2,
+    stdout: "",
+    stderr: "error: unknown option '--bogus'\n",
+  });
+  assert.deepEqual(await udpif(["upcall/show", "-t"], { env }), {
+    code: 2,
+    stdout: "",
+    stderr: "udpif: option '-t' argument missing\n",
+  });
+});
+
+Deno.test("ofctl checks its command, argument count and -O before talking to the daemon", async () => {
+  assert.deepEqual(await udpif(["ofctl", "add-flow", "br0"], { env }), {
+    code: 2,
+    stdout: "",
+    stderr: "udpif: 'add-flow' command requires 2 arguments\n",
+  });
+  assert.deepEqual(await udpif(["ofctl", "-O", "OpenFlow99", "dump-flows", "br0"], { env }), {
+    code: 2,
+    stdout: "",
+    stderr: 'udpif: -O: unknown OpenFlow version "OpenFlow99" (OpenFlow10 to OpenFlow15)\n',
+  });
+  assert.deepEqual(await udpif(["ofctl", "zap-flows", "br0"], { env }), {
+    code: 2,
+    stdout: "",
+    stderr:
+      "udpif: unknown ofctl command 'zap-flows' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port)\n",
+  });
+  assert.deepEqual(await udpif(["ofctl", "add-flows", "br0", "/nonexistent/f"], { env }), {
+    code: 2,
+    stdout: "",
+    stderr:
+      "udpif: /nonexistent/f: cannot read (No such file or directory (os error 2): readfile '/nonexistent/f')\n",
+  });
+});
+
+Deno.test("--version prints the version", async () => {
+  assert.deepEqual(await udpif(["--version"], { env }), { code: 0, stdout: "0.1.0\n", stderr: "" });
+});
