@@ -28,6 +28,19 @@
  * and removed only by the thread that created the datapath, which also
  * owns the netdevs.
  */
+export { Dpif } from "./dpif.ts";
+export {
+  dpctlAddFlow,
+  dpctlDelFlow,
+  dpctlDelFlows,
+  dpctlDumpFlows,
+  DpctlError,
+  dpctlGetFlow,
+  dpctlModFlow,
+  dpctlShow,
+  formatUfid,
+  parseUfid,
+} from "./dpctl.ts";
 export type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
 export { DpifError, DpifNetdev, type DpifNetdevOptions, snapshotActions } from "./dpif_netdev.ts";
 export { FlowSnapshot } from "./flow_table.ts";
