@@ -55,3 +55,5 @@ export {
 } from "./dump_flow.ts";
 export { OdpParseError } from "./_scan.ts";
 export { wildcardsForPacket } from "./wildcards.ts";
+export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
+export { parsePacketSpec } from "./packet_spec.ts";

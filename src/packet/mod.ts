@@ -19,3 +19,4 @@
 export * from "./headers.ts";
 export * from "./buffer.ts";
 export * from "./checksum.ts";
+export * from "./hex.ts";

@@ -1,0 +1,40 @@
+/**
+ * A packet as `netdev-dummy/receive` accepts it: either hex bytes, or a
+ * datapath flow spec optionally followed by `--len N`, which is composed
+ * into the packet OVS would build for it.
+ */
+import { newKey } from "./key.ts";
+import { parseOdpKey } from "./odp_key_parse.ts";
+import { flowCompose } from "./compose.ts";
+import { OdpParseError } from "./_scan.ts";
+import { isHexPacket, PACKET_MAX_LEN, parseHexPacket } from "../packet/mod.ts";
+
+/**
+ * Parses `spec` into `out` and returns the packet length. Throws
+ * OdpParseError naming the bad part (a bad flow token, a bad `--len`, or
+ * "too small packet len" as OVS says it).
+ */
+export function parsePacketSpec(
+  spec: string,
+  out: Uint8Array = new Uint8Array(PACKET_MAX_LEN),
+): number {
+  let text = spec.trim();
+  if (isHexPacket(text)) return parseHexPacket(text, out);
+  let packetLen = 0;
+  const m = /\s+--len\s+(\S+)$/.exec(text);
+  if (m) {
+    if (!/^[0-9]+$/.test(m[1])) throw new OdpParseError(m[1], "bad --len");
+    packetLen = Number(m[1]);
+    text = text.slice(0, m.index);
+  }
+  const key = newKey(), mask = newKey();
+  parseOdpKey(text, key, mask);
+  const len = flowCompose(key, out, packetLen);
+  if (len < 0) {
+    throw new OdpParseError(
+      String(packetLen),
+      packetLen ? "too small packet len" : "packet too long",
+    );
+  }
+  return len;
+}
