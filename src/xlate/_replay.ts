@@ -1,0 +1,249 @@
+/**
+ * Replays an oracle fixture (fixtures/xlate/*.txt) through translation the
+ * way OVS's datapath and udpif treat it, so that tests can compare the
+ * resulting megaflows with the ones OVS installed: a packet that matches
+ * an installed megaflow is a datapath hit; any other packet is an upcall,
+ * translated with side effects (MAC learning) and installed as
+ * (key & wc, wc, actions); a revalidation replays each flow's xlate cache
+ * if it saw packets, re-translates it, and deletes it if the new wildcards
+ * need bits the installed mask lacks.
+ */
+import {
+  bytesOf,
+  type FlowKey,
+  formatOdpActions,
+  formatOdpKey,
+  maskKey,
+  newKey,
+  type OdpAction,
+  parseOdpKey,
+  setUint,
+} from "../flow/mod.ts";
+import { F } from "../flow/layout.ts";
+import { MacLearning } from "../ofproto/mac_learning.ts";
+import { OFPP_LOCAL } from "../ofproto/of_action.ts";
+import { OfTables } from "../ofproto/tables.ts";
+import { type PortSpec, type VlanMode, XBridge } from "./bridge.ts";
+import { RecircIdPool, type XlateCache, xlateCachePush } from "./cache.ts";
+import type { XlateOutput } from "./context.ts";
+import { xlate } from "./xlate.ts";
+
+interface Megaflow {
+  upcall: FlowKey;
+  key: FlowKey;
+  mask: FlowKey;
+  actions: OdpAction[];
+  cache: XlateCache;
+  newPackets: number;
+}
+
+export interface Step {
+  directive: string;
+  arg: string;
+}
+
+/** One dump's check: the megaflows OVS had and the ones we have. */
+export interface DumpCheck {
+  line: number;
+  expected: string[];
+  actual: string[];
+}
+
+function portSpec(name: string, ofport: number, settings: Map<string, string>): PortSpec {
+  const tag = settings.get("tag");
+  const trunks = settings.get("trunks");
+  return {
+    name,
+    ofport,
+    odpPort: ofport,
+    tag: tag === undefined ? undefined : Number(tag),
+    trunks: trunks ? trunks.split(",").map(Number) : undefined,
+    vlanMode: settings.get("vlan_mode") as VlanMode | undefined,
+  };
+}
+
+/** The oracle's bridge: br0 (LOCAL, datapath port 100) and p1..pN. */
+export function oracleBridge(nPorts: number, settings = new Map<string, Map<string, string>>()) {
+  const specs: PortSpec[] = [{ name: "br0", ofport: OFPP_LOCAL, odpPort: 100 }];
+  for (let i = 1; i <= nPorts; i++) {
+    specs.push(portSpec(`p${i}`, i, settings.get(`p${i}`) ?? new Map()));
+  }
+  return new XBridge("br0", specs);
+}
+
+/** What dump-flows' normalizer does to action lists: runs of plain ports sorted. */
+export function sortPortRuns(actions: string): string {
+  const parts: string[] = [];
+  let depth = 0, cur = "";
+  for (const ch of actions) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) {
+      parts.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  parts.push(cur);
+  const out: string[] = [];
+  let run: number[] = [];
+  for (const p of parts) {
+    if (/^[0-9]+$/.test(p)) run.push(Number(p));
+    else {
+      out.push(...run.sort((a, b) => a - b).map(String), p);
+      run = [];
+    }
+  }
+  out.push(...run.sort((a, b) => a - b).map(String));
+  return out.join(",");
+}
+
+/**
+ * The mask the datapath ends up with (odp_flow_key_to_mask): a flow
+ * without a VLAN header matches "no VLAN header" exactly.
+ */
+function datapathMask(upcall: FlowKey, wc: FlowKey): FlowKey {
+  const mask = wc.slice();
+  if (!(bytesOf(upcall)[F.vlan0_tci.off] & 0x10)) {
+    bytesOf(mask).fill(0xff, F.vlan0_tpid.off, F.vlan0_tci.off + 2);
+  }
+  return mask;
+}
+
+export class Replay {
+  readonly tables = new OfTables();
+  readonly ml = MacLearning.create();
+  readonly recircIds = new RecircIdPool();
+  bridge: XBridge;
+  flows: Megaflow[] = [];
+  nowMs = 0;
+  readonly #portSettings = new Map<string, Map<string, string>>();
+
+  constructor(readonly nPorts = 3) {
+    this.bridge = oracleBridge(nPorts);
+  }
+
+  translate(upcall: FlowKey, sideEffects: boolean): XlateOutput {
+    const flow = upcall.slice();
+    const ofport = this.bridge.ofport(bytesOf(upcall)[F.in_port.off + 3]);
+    setUint(bytesOf(flow), F.in_port.off, 4, ofport);
+    return xlate({
+      flow,
+      tables: this.tables,
+      bridge: this.bridge,
+      ml: this.ml,
+      nowMs: this.nowMs,
+      recircIds: this.recircIds,
+      sideEffects,
+      buildCache: true,
+    });
+  }
+
+  packet(spec: string): void {
+    const key = newKey();
+    parseOdpKey(spec, key, newKey());
+    for (const mf of this.flows) {
+      const k = newKey();
+      maskKey(k, key, mf.mask);
+      if (k.every((w, i) => w === mf.key[i])) {
+        mf.newPackets++;
+        return;
+      }
+    }
+    const out = this.translate(key, true);
+    const mask = datapathMask(key, out.wc);
+    const mk = newKey();
+    maskKey(mk, key, mask);
+    this.flows.push({
+      upcall: key,
+      key: mk,
+      mask,
+      actions: out.actions,
+      cache: out.cache,
+      newPackets: 0,
+    });
+  }
+
+  revalidate(): void {
+    this.flows = this.flows.filter((mf) => {
+      if (mf.newPackets) {
+        xlateCachePush(mf.cache, mf.newPackets, 0, () => {}, this.ml, this.nowMs);
+      }
+      const out = this.translate(mf.upcall, mf.newPackets > 0);
+      mf.newPackets = 0;
+      const mask = datapathMask(mf.upcall, out.wc);
+      for (let i = 0; i < mask.length; i++) {
+        if (mask[i] & ~mf.mask[i]) return false;
+      }
+      mf.actions = out.actions;
+      mf.cache = out.cache;
+      return true;
+    });
+  }
+
+  dump(): string[] {
+    return this.flows
+      .map((mf) =>
+        `megaflow ${formatOdpKey(mf.upcall, mf.mask)}, actions:${
+          sortPortRuns(formatOdpActions(mf.actions))
+        }`
+      )
+      .sort();
+  }
+
+  /** Runs a fixture; returns each dump's expected and actual megaflows. */
+  run(text: string): DumpCheck[] {
+    const checks: DumpCheck[] = [];
+    let pending: DumpCheck | null = null;
+    const lines = text.split("\n");
+    lines.forEach((raw, i) => {
+      const line = raw.trim();
+      if (!line || line.startsWith("#")) return;
+      const sp = line.indexOf(" ");
+      const directive = sp < 0 ? line : line.slice(0, sp);
+      const arg = sp < 0 ? "" : line.slice(sp + 1);
+      if (directive !== "megaflow") pending = null;
+      switch (directive) {
+        case "port": {
+          const [name, ...kv] = arg.split(" ");
+          const m = new Map(kv.map((s) => s.split("=") as [string, string]));
+          this.#portSettings.set(name, m);
+          this.bridge = oracleBridge(this.nPorts, this.#portSettings);
+          break;
+        }
+        case "flow":
+          this.tables.addFlow(arg, this.nowMs);
+          break;
+        case "packet":
+          this.packet(arg);
+          break;
+        case "revalidate":
+          this.revalidate();
+          break;
+        case "add-flow":
+          this.tables.addFlow(arg, this.nowMs);
+          break;
+        case "mod-flows":
+        case "del-flows": {
+          const strict = arg.startsWith("--strict");
+          const rule = strict ? arg.slice(9) : arg;
+          if (directive === "mod-flows") this.tables.modFlows(rule, strict, this.nowMs);
+          else this.tables.delFlows(rule, strict);
+          break;
+        }
+        case "dump":
+          pending = { line: i + 1, expected: [], actual: this.dump() };
+          checks.push(pending);
+          break;
+        case "megaflow":
+          (pending as DumpCheck | null)?.expected.push(
+            line.replace(/actions:(.*)$/, (_m, a: string) => `actions:${sortPortRuns(a)}`),
+          );
+          break;
+        default:
+          throw new Error(`line ${i + 1}: unknown directive ${directive}`);
+      }
+    });
+    for (const c of checks) c.expected.sort();
+    return checks;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The xlate cache (OVS ofproto-dpif-xlate-cache.c): the side effects of a
+ * translation, kept with the ukey so that a revalidator can push a flow's
+ * new statistics to its rules and refresh its MAC learning without
+ * translating again. Here it is compact: the ids of the rules that
+ * matched, in order, and the (port, VLAN, source MAC) NORMAL learned from.
+ *
+ * Also here: the recirculation id pool for frozen states, and the
+ * `user_action_cookie` bytes that controller actions carry.
+ */
+import { bytesOf, type FlowKey } from "../flow/key.ts";
+import { F } from "../flow/layout.ts";
+import type { MacLearning } from "../ofproto/mac_learning.ts";
+
+/** One NORMAL learning event (OVS XC_NORMAL). */
+export interface XcNormal {
+  readonly ofport: number;
+  readonly vlan: number;
+  readonly src: Uint8Array;
+  readonly gratArp: boolean;
+}
+
+export class XlateCache {
+  /** Ids of the OpenFlow rules the translation went through. */
+  readonly rules: number[] = [];
+  readonly normal: XcNormal[] = [];
+
+  addRule(id: number): void {
+    this.rules.push(id);
+  }
+
+  addNormal(ofport: number, vlan: number, flow: FlowKey, gratArp: boolean): void {
+    const src = bytesOf(flow).slice(F.dl_src.off, F.dl_src.off + 6);
+    this.normal.push({ ofport, vlan, src, gratArp });
+  }
+}
+
+/**
+ * Replays a cache for `nPackets` new packets (xlate_push_stats): credits
+ * every rule through `creditRule`, and, if any packet went through, lets
+ * NORMAL relearn the source MACs at `nowMs`. Returns whether a MAC moved
+ * or was relearned after expiry (OVS then revalidates).
+ */
+export function xlateCachePush(
+  cache: XlateCache,
+  nPackets: number,
+  nBytes: number,
+  creditRule: (ruleId: number, nPackets: number, nBytes: number) => void,
+  ml: MacLearning | null,
+  nowMs: number,
+): boolean {
+  for (const id of cache.rules) creditRule(id, nPackets, nBytes);
+  let changed = false;
+  if (nPackets > 0 && ml) {
+    for (const n of cache.normal) {
+      if (ml.update(n.src, 0, n.vlan, n.ofport, nowMs, n.gratArp)) changed = true;
+    }
+  }
+  return changed;
+}
+
+/** Gives each distinct frozen state one recirculation id (ofproto-dpif-rid.c). */
+export interface RecircIds {
+  idFor(state: string): number;
+}
+
+/** A pool private to one thread; ids start at 1, as in OVS. */
+export class RecircIdPool implements RecircIds {
+  #next = 1;
+  readonly #ids = new Map<string, number>();
+
+  idFor(state: string): number {
+    let id = this.#ids.get(state);
+    if (id === undefined) {
+      id = this.#next++;
+      this.#ids.set(state, id);
+    }
+    return id;
+  }
+}
+
+/** sizeof(struct user_action_cookie) in OVS 3.1. */
+export const USER_ACTION_COOKIE_LEN = 48;
+const COOKIE_SLOW_PATH = 2;
+const COOKIE_CONTROLLER = 5;
+const OFPP_NONE = 0xffff;
+
+export interface ControllerCookie {
+  dontSend: boolean;
+  continuation: boolean;
+  reason: number;
+  recircId: number;
+  ruleCookie: bigint;
+  controllerId: number;
+  maxLen: number;
+}
+
+/**
+ * The controller `user_action_cookie` as OVS lays it out on x86 (host byte
+ * order; ofp_in_port is 32 bits, so the union starts at byte 24; the rule
+ * cookie is big-endian): what `userspace(pid=0,controller(...))` carries.
+ */
+export function encodeControllerCookie(c: ControllerCookie): Uint8Array {
+  const [b, v] = newCookie(COOKIE_CONTROLLER);
+  b[24] = c.dontSend ? 1 : 0;
+  b[25] = c.continuation ? 1 : 0;
+  v.setUint16(26, c.reason, true);
+  v.setUint32(28, c.recircId, true);
+  v.setBigUint64(32, c.ruleCookie, false);
+  v.setUint16(40, c.controllerId, true);
+  v.setUint16(42, c.maxLen, true);
+  return b;
+}
+
+/** The slow-path cookie: `userspace(pid=0,slow_path(REASONS))`. */
+export function encodeSlowPathCookie(reason: number): Uint8Array {
+  const [b, v] = newCookie(COOKIE_SLOW_PATH);
+  v.setUint32(28, reason, true);
+  return b;
+}
+
+function newCookie(type: number): [Uint8Array, DataView] {
+  const b = new Uint8Array(USER_ACTION_COOKIE_LEN);
+  const v = new DataView(b.buffer);
+  v.setUint16(0, type, true);
+  v.setUint32(4, OFPP_NONE, true);
+  return [b, v];
+}

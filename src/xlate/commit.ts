@@ -1,0 +1,203 @@
+/**
+ * Committing header changes (OVS commit_odp_actions): before each output,
+ * the difference between the flow as the OpenFlow actions left it and the
+ * "base" flow (what the packet looks like after the datapath actions
+ * emitted so far) becomes datapath actions, in OVS's order: Ethernet, L3,
+ * L4, VLAN, skb_priority, skb_mark. Then the base equals the flow.
+ *
+ * Per datapath key attribute, only the fields that changed are written. The
+ * datapath supports masked sets, so a change is a `set_masked` whose mask
+ * is the wildcard bits the actions set, unless those cover every writable
+ * field exactly, which gives a plain `set` (and then every field of the
+ * attribute becomes exact-match in the megaflow).
+ */
+import { type FlowKey, getUint, newKey } from "../flow/key.ts";
+import { F, type FieldSpan, VLAN_CFI, vlanOffset } from "../flow/layout.ts";
+import type { OdpAction, OdpSetAttr } from "../flow/odp_action.ts";
+import { SLOW_ACTION } from "./context.ts";
+
+interface AttrField {
+  readonly span: FieldSpan;
+  /** The datapath cannot rewrite it: never in a set's mask. */
+  readonly readOnly?: boolean;
+  /** Bits that count for "exact" (ipv6_label has 20 of 32). */
+  readonly exact?: number;
+}
+
+const ro = (span: FieldSpan): AttrField => ({ span, readOnly: true });
+const rw = (span: FieldSpan): AttrField => ({ span });
+
+const ETH: readonly AttrField[] = [rw(F.dl_src), rw(F.dl_dst)];
+const IPV4: readonly AttrField[] = [
+  rw(F.nw_src),
+  rw(F.nw_dst),
+  ro(F.nw_proto),
+  rw(F.nw_tos),
+  rw(F.nw_ttl),
+  ro(F.nw_frag),
+];
+const IPV6: readonly AttrField[] = [
+  rw(F.ipv6_src),
+  rw(F.ipv6_dst),
+  { span: F.ipv6_label, exact: 0xfffff },
+  ro(F.nw_proto),
+  rw(F.nw_tos),
+  rw(F.nw_ttl),
+  ro(F.nw_frag),
+];
+const ARP: readonly AttrField[] = [
+  rw(F.nw_src),
+  rw(F.nw_dst),
+  rw(F.nw_proto),
+  rw(F.arp_sha),
+  rw(F.arp_tha),
+];
+const TP: readonly AttrField[] = [rw(F.tp_src), rw(F.tp_dst)];
+const PRIORITY: readonly AttrField[] = [rw(F.skb_priority)];
+const MARK: readonly AttrField[] = [rw(F.pkt_mark)];
+
+const ETH_TYPE_IP = 0x0800;
+const ETH_TYPE_IPV6 = 0x86dd;
+const ETH_TYPE_ARP = 0x0806;
+
+function bytesEqual(a: Uint8Array, b: Uint8Array, off: number, len: number): boolean {
+  for (let i = off; i < off + len; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function fieldExact(m: Uint8Array, fl: AttrField): boolean {
+  const { off, len } = fl.span;
+  if (fl.exact !== undefined) return (getUint(m, off, len) & fl.exact) === fl.exact;
+  for (let i = off; i < off + len; i++) if (m[i] !== 0xff) return false;
+  return true;
+}
+
+/** Where commit writes: the flow, base and wildcards as byte views. */
+export interface CommitState {
+  readonly f: Uint8Array;
+  readonly b: Uint8Array;
+  readonly w: Uint8Array;
+  readonly actions: OdpAction[];
+}
+
+/**
+ * Commits one attribute (OVS commit()). Returns true if an action was
+ * emitted.
+ */
+function commitAttr(
+  s: CommitState,
+  attr: OdpSetAttr,
+  fields: readonly AttrField[],
+  useMasked: boolean,
+): boolean {
+  const { f, b, w } = s;
+  const mask = newKey();
+  const m = new Uint8Array(mask.buffer);
+  let differ = false;
+  for (const fl of fields) {
+    const { off, len } = fl.span;
+    if (bytesEqual(f, b, off, len)) continue;
+    differ = true;
+    if (!fl.readOnly) m.set(w.subarray(off, off + len), off);
+  }
+  if (!differ) return false;
+  // A read-only field in the attribute makes the mask inexact by itself.
+  const fully = fields.every((fl) => !fl.readOnly && fieldExact(m, fl));
+  const key = newKey();
+  const k = new Uint8Array(key.buffer);
+  if (useMasked && !fully) {
+    for (const fl of fields) {
+      const { off, len } = fl.span;
+      for (let i = off; i < off + len; i++) k[i] = f[i] & m[i];
+    }
+    s.actions.push({ type: "set_masked", attr, key, mask });
+  } else {
+    for (const fl of fields) {
+      const { off, len } = fl.span;
+      k.set(f.subarray(off, off + len), off);
+      w.fill(0xff, off, off + len);
+    }
+    if (fields === IPV4 || fields === IPV6) w[F.nw_frag.off] = 3;
+    s.actions.push({ type: "set", attr, key });
+  }
+  for (const fl of fields) {
+    const { off, len } = fl.span;
+    b.set(f.subarray(off, off + len), off);
+  }
+  return true;
+}
+
+const tci = (x: Uint8Array, i: number) => getUint(x, vlanOffset(i) + 2, 2);
+const qtagEqual = (a: Uint8Array, i: number, c: Uint8Array, j: number) =>
+  bytesEqual4(a, vlanOffset(i), c, vlanOffset(j));
+
+function bytesEqual4(a: Uint8Array, ao: number, c: Uint8Array, co: number): boolean {
+  return a[ao] === c[co] && a[ao + 1] === c[co + 1] && a[ao + 2] === c[co + 2] &&
+    a[ao + 3] === c[co + 3];
+}
+
+/** VLAN headers present (CFI set), outermost first (flow_count_vlan_headers). */
+export function countVlans(x: Uint8Array): number {
+  let n = 0;
+  while (n < 2 && (tci(x, n) & VLAN_CFI)) n++;
+  return n;
+}
+
+/** Pops base VLANs that differ from the flow's, then pushes the flow's. */
+function commitVlan(s: CommitState): void {
+  const { f, b, w } = s;
+  let bn = countVlans(b) - 1;
+  let fn = countVlans(f) - 1;
+  // Headers shared from the inside out need not be touched.
+  while (bn >= 0 && fn >= 0 && qtagEqual(b, bn, f, fn)) {
+    bn--;
+    fn--;
+  }
+  for (; bn >= 0; bn--) {
+    s.actions.push({ type: "pop_vlan" });
+    w.fill(0xff, vlanOffset(bn), vlanOffset(bn) + 4);
+  }
+  for (; fn >= 0; fn--) {
+    const off = vlanOffset(fn);
+    s.actions.push({ type: "push_vlan", tpid: getUint(f, off, 2), tci: getUint(f, off + 2, 2) });
+  }
+  b.set(f.subarray(F.vlan0_tpid.off, F.vlan1_tci.off + 2), F.vlan0_tpid.off);
+}
+
+/**
+ * Emits the datapath actions that turn `base` into `flow` and widens the
+ * wildcards as OVS does. Returns slow-path reasons (ARP rewrites).
+ */
+export function commitOdpActions(s: CommitState, useMasked = true): number {
+  const { f, b } = s;
+  let slow = 0;
+  commitAttr(s, "eth", ETH, useMasked);
+  // Without an L3 header (nw_proto 0) there is nothing to rewrite at L3/L4.
+  if (f[F.nw_proto.off] !== 0) {
+    const dlType = getUint(b, F.dl_type.off, 2);
+    if (dlType === ETH_TYPE_IP) commitAttr(s, "ipv4", IPV4, useMasked);
+    else if (dlType === ETH_TYPE_IPV6) commitAttr(s, "ipv6", IPV6, useMasked);
+    else if (dlType === ETH_TYPE_ARP && commitAttr(s, "arp", ARP, true)) slow |= SLOW_ACTION;
+    if (dlType === ETH_TYPE_IP || dlType === ETH_TYPE_IPV6) {
+      const proto = f[F.nw_proto.off];
+      const attr = proto === 6 ? "tcp" : proto === 17 ? "udp" : proto === 132 ? "sctp" : null;
+      if (attr) commitAttr(s, attr, TP, useMasked);
+    }
+  }
+  commitVlan(s);
+  commitAttr(s, "skb_priority", PRIORITY, useMasked);
+  commitAttr(s, "skb_mark", MARK, useMasked);
+  return slow;
+}
+
+/** For tests and callers that hold keys rather than byte views. */
+export function commitKeys(
+  flow: FlowKey,
+  base: FlowKey,
+  wc: FlowKey,
+  actions: OdpAction[],
+  useMasked = true,
+): number {
+  const view = (k: FlowKey) => new Uint8Array(k.buffer, k.byteOffset, k.byteLength);
+  return commitOdpActions({ f: view(flow), b: view(base), w: view(wc), actions }, useMasked);
+}

@@ -1,0 +1,139 @@
+/**
+ * The translation context (OVS's struct xlate_ctx): the flow as actions
+ * rewrite it, the "base" flow the datapath actions emitted so far have
+ * already produced, the wildcards, the datapath actions, and the trace
+ * tree when tracing.
+ */
+import { bytesOf, type FlowKey, newKey } from "../flow/key.ts";
+import type { OdpAction } from "../flow/odp_action.ts";
+import type { MacLearning } from "../ofproto/mac_learning.ts";
+import type { OfAction } from "../ofproto/of_action.ts";
+import type { XBridge } from "./bridge.ts";
+import { type RecircIds, XlateCache } from "./cache.ts";
+
+/** A rule as translation needs it (structurally, ofproto's Rule). */
+export interface XlateRule {
+  readonly id: number;
+  readonly tableId: number;
+  readonly priority: number;
+  readonly cookie: bigint;
+  readonly actions: readonly OfAction[];
+  readonly match: { readonly key: FlowKey; readonly mask: FlowKey };
+}
+
+/** A tables version: lookup ORs every bit it examined into `wc`. */
+export interface XlateTables {
+  lookup(tableId: number, flow: FlowKey, wc: FlowKey | null): XlateRule | null;
+}
+
+export type TraceNodeType = "bridge" | "table" | "action" | "detail" | "warn" | "error";
+
+/** One line of `ofproto/trace` output and the lines nested under it. */
+export interface TraceNode {
+  type: TraceNodeType;
+  text: string;
+  subs: TraceNode[];
+}
+
+/** Why a translation failed; its actions are then dropped (OVS xlate_error). */
+export type XlateError = "Recursion too deep" | "Too many resubmits";
+
+/** Slow-path reasons (enum slow_path_reason). */
+export const SLOW_ACTION = 1 << 5;
+
+/** Everything a translation reads. */
+export interface XlateInput {
+  /** The packet's flow; in_port is the OpenFlow port. Not modified. */
+  flow: FlowKey;
+  tables: XlateTables;
+  bridge: XBridge;
+  /** The bridge's MAC table (NORMAL); null means NORMAL never learns or finds. */
+  ml: MacLearning | null;
+  /** Shared clock time, for MAC learning and aging. */
+  nowMs: number;
+  /** Allocates ids for frozen states (controller actions). */
+  recircIds: RecircIds;
+  /** Whether NORMAL may learn (false for ofproto/trace and revalidation). */
+  sideEffects?: boolean;
+  /** Whether an xlate cache is being built (controller actions then send). */
+  buildCache?: boolean;
+  /** Record the trace tree (ofproto/trace). */
+  trace?: boolean;
+  /** Formats a rule's match and an action, for the trace. */
+  formatMatch?: (rule: XlateRule) => string;
+  formatAction?: (action: OfAction) => string;
+}
+
+/** What a translation produces. */
+export interface XlateOutput {
+  /** Datapath actions; empty means drop. */
+  actions: OdpAction[];
+  /** The megaflow mask: every bit the translation depended on. */
+  wc: FlowKey;
+  /** Slow-path reasons (0: the flow can be installed as is). */
+  slow: number;
+  error: XlateError | null;
+  /** Enough to push stats and relearn MACs without translating again. */
+  cache: XlateCache;
+  /** The flow after all rewrites (trace's "Final flow"). */
+  finalFlow: FlowKey;
+  /** Whether NORMAL learned or moved a MAC (OVS then revalidates). */
+  macChanged: boolean;
+  /** Controller actions emitted: packet-ins each packet of the flow sends. */
+  packetIns: number;
+  /** The trace tree, when asked for. */
+  trace: TraceNode[] | null;
+}
+
+/** ofp_packet_in_reason values. */
+export const OFPR_ACTION = 1;
+export const OFPR_INVALID_TTL = 2;
+export const OFPR_EXPLICIT_MISS = 6;
+
+export const MAX_DEPTH = 64;
+export const MAX_RESUBMITS = 4096;
+
+export class XlateCtx {
+  readonly xin: XlateInput;
+  readonly flow: FlowKey;
+  readonly f: Uint8Array;
+  readonly base: FlowKey;
+  readonly b: Uint8Array;
+  readonly wc: FlowKey;
+  readonly w: Uint8Array;
+  readonly actions: OdpAction[] = [];
+  readonly cache = new XlateCache();
+  readonly traceRoot: TraceNode[] | null;
+  /** Where trace nodes go now: the subs of the current table node. */
+  trace: TraceNode[] | null;
+  depth = 0;
+  resubmits = 0;
+  tableId = 0;
+  rule: XlateRule | null = null;
+  ruleCookie = 0xffffffffffffffffn;
+  exit = false;
+  error: XlateError | null = null;
+  slow = 0;
+  macChanged = false;
+  packetIns = 0;
+
+  constructor(xin: XlateInput) {
+    this.xin = xin;
+    this.flow = xin.flow.slice();
+    this.f = bytesOf(this.flow);
+    this.base = xin.flow.slice();
+    this.b = bytesOf(this.base);
+    this.wc = newKey();
+    this.w = bytesOf(this.wc);
+    this.traceRoot = xin.trace ? [] : null;
+    this.trace = this.traceRoot;
+  }
+
+  /** Adds a trace node under the current one; returns its subs (or null). */
+  report(type: TraceNodeType, text: string): TraceNode[] | null {
+    if (!this.trace) return null;
+    const node: TraceNode = { type, text, subs: [] };
+    this.trace.push(node);
+    return node.subs;
+  }
+}

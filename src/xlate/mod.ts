@@ -1,0 +1,60 @@
+/**
+ * xlate: translation of a flow through a bridge's OpenFlow tables into
+ * datapath actions and the megaflow mask (OVS ofproto/ofproto-dpif-xlate.c).
+ *
+ * `xlate(input)` is a function of the flow, a tables version, the bridge's
+ * port configuration (`XBridge`) and its MAC learning table. It returns the
+ * datapath actions (`OdpAction[]`, empty = drop), the wildcards (`wc`, a
+ * flow-layout mask exactly as wide as OVS 3.1 makes it), slow-path reasons,
+ * an error if translation failed (its actions are then dropped), and an
+ * `XlateCache`: the ids of the rules that matched and the MACs NORMAL
+ * learned from, which revalidators replay with `xlateCachePush` to credit
+ * statistics and refresh learning without translating again.
+ *
+ * The pieces follow OVS: the action loop (actions.ts), table lookups and
+ * recursion limits (table.ts), outputs and controller actions (output.ts),
+ * NORMAL with 802.1Q VLAN modes (normal.ts), committing header changes into
+ * set/set_masked/push_vlan/pop_vlan before each output (commit.ts), and
+ * `ofproto/trace` text (trace.ts).
+ *
+ * Thread-safety: translation runs in handler workers (upcalls) and
+ * revalidator workers (re-translation), each on its own replica of the
+ * tables and the bridge configuration; it allocates its own context and
+ * shares nothing mutable except the MAC learning table, which lives in a
+ * SharedArrayBuffer behind an Atomics lock (src/ofproto/mac_learning.ts),
+ * and the recirculation id pool the caller passes in.
+ */
+export {
+  dummyOdpPort,
+  includesVlan,
+  type PortSpec,
+  trunksVlan,
+  type VlanMode,
+  XBridge,
+  type XPort,
+} from "./bridge.ts";
+export {
+  type ControllerCookie,
+  encodeControllerCookie,
+  encodeSlowPathCookie,
+  RecircIdPool,
+  type RecircIds,
+  USER_ACTION_COOKIE_LEN,
+  type XcNormal,
+  XlateCache,
+  xlateCachePush,
+} from "./cache.ts";
+export { commitKeys } from "./commit.ts";
+export {
+  MAX_DEPTH,
+  MAX_RESUBMITS,
+  SLOW_ACTION,
+  type TraceNode,
+  type TraceNodeType,
+  type XlateError,
+  type XlateInput,
+  type XlateOutput,
+  type XlateRule,
+  type XlateTables,
+} from "./context.ts";
+export { xlate } from "./xlate.ts";

@@ -1,0 +1,128 @@
+/**
+ * Output actions: to a port (after committing header changes), to the
+ * input port, FLOOD, ALL, LOCAL, the controller (a datapath `userspace`
+ * action carrying a controller cookie and a recirculation id for the
+ * frozen state, as OVS 3.1 does), and the dispatch of the reserved ports.
+ */
+import { getUint } from "../flow/key.ts";
+import { F, regOffset } from "../flow/layout.ts";
+import {
+  OFPP_ALL,
+  OFPP_CONTROLLER,
+  OFPP_FLOOD,
+  OFPP_IN_PORT,
+  OFPP_NONE,
+  OFPP_NORMAL,
+  OFPP_TABLE,
+} from "../ofproto/of_action.ts";
+import { encodeControllerCookie } from "./cache.ts";
+import { commitOdpActions } from "./commit.ts";
+import { OFPR_ACTION, OFPR_EXPLICIT_MISS, type XlateCtx } from "./context.ts";
+import { xlateNormal } from "./normal.ts";
+import { xlateTable } from "./table.ts";
+
+export function inPort(ctx: XlateCtx): number {
+  return getUint(ctx.f, F.in_port.off, 4);
+}
+
+/** Turns pending header changes into datapath actions (xlate_commit_actions). */
+export function commitActions(ctx: XlateCtx): void {
+  ctx.slow |= commitOdpActions(ctx);
+}
+
+/** Outputs to `ofport` as it is, or not at all (compose_output_action). */
+export function composeOutput(ctx: XlateCtx, ofport: number): void {
+  const port = ctx.xin.bridge.port(ofport);
+  if (!port) {
+    ctx.report("warn", "Nonexistent output port");
+    return;
+  }
+  if (port.noForward) {
+    ctx.report("detail", "OFPPC_NO_FWD set, skipping output");
+    return;
+  }
+  commitActions(ctx);
+  ctx.actions.push({ type: "output", port: port.odpPort });
+}
+
+/** FLOOD or ALL: every port but the input port (flood_packets). */
+function flood(ctx: XlateCtx, all: boolean): void {
+  const in_ = inPort(ctx);
+  for (const p of ctx.xin.bridge.ports) {
+    if (p.ofport === in_) continue;
+    if (all || !p.noFlood) composeOutput(ctx, p.ofport);
+  }
+}
+
+/** output:PORT with the reserved ports (xlate_output_action). */
+export function xlateOutputAction(ctx: XlateCtx, port: number, maxLen: number): void {
+  switch (port) {
+    case OFPP_IN_PORT:
+      composeOutput(ctx, inPort(ctx));
+      return;
+    case OFPP_TABLE:
+      xlateTable(ctx, inPort(ctx), 0);
+      return;
+    case OFPP_NORMAL:
+      xlateNormal(ctx);
+      return;
+    case OFPP_FLOOD:
+      flood(ctx, false);
+      return;
+    case OFPP_ALL:
+      flood(ctx, true);
+      return;
+    case OFPP_CONTROLLER:
+      xlateController(ctx, maxLen, OFPR_ACTION, 0);
+      return;
+    case OFPP_NONE:
+      return;
+    default:
+      if (port !== inPort(ctx)) composeOutput(ctx, port);
+      else ctx.report("warn", "skipping output to input port");
+  }
+}
+
+/**
+ * Sends the packet to the controller through a `userspace` action
+ * (xlate_controller_action). The recirculation id names the frozen state
+ * (table, in_port, registers, metadata) a continuation would resume from.
+ */
+export function xlateController(
+  ctx: XlateCtx,
+  maxLen: number,
+  reason: number,
+  controllerId: number,
+): void {
+  commitActions(ctx);
+  const rule = ctx.rule;
+  if (reason === OFPR_ACTION && rule && rule.priority === 0 && isCatchall(rule.match.mask)) {
+    reason = OFPR_EXPLICIT_MISS;
+  }
+  const f = ctx.f;
+  let state = `t${ctx.tableId} p${inPort(ctx)} m${getUint(f, F.metadata.off, 4)}:${
+    getUint(f, F.metadata.off + 4, 4)
+  }`;
+  for (let i = 0; i < 16; i++) state += ` ${getUint(f, regOffset(i), 4)}`;
+  const recircId = ctx.xin.recircIds.idFor(state);
+  const dontSend = !ctx.xin.sideEffects && !ctx.xin.buildCache;
+  ctx.actions.push({
+    type: "userspace",
+    pid: 0,
+    userdata: encodeControllerCookie({
+      dontSend,
+      continuation: false,
+      reason,
+      recircId,
+      ruleCookie: ctx.ruleCookie,
+      controllerId,
+      maxLen,
+    }),
+  });
+  ctx.packetIns++;
+}
+
+function isCatchall(mask: Uint32Array): boolean {
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) return false;
+  return true;
+}

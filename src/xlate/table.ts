@@ -1,0 +1,97 @@
+/**
+ * Table lookups during translation (xlate_table_action and
+ * rule_dpif_lookup_from_table): resubmit and goto_table look a table up,
+ * possibly as if the packet came in on another port, and translate the
+ * rule found. A miss lands on OVS's internal "no packet-in" rule, which
+ * drops. Resubmitting to the same or an earlier table deepens the
+ * recursion, which stops at 64 levels or 4096 resubmits.
+ */
+import { getUint, setUint } from "../flow/key.ts";
+import { F, FRAG_ANY } from "../flow/layout.ts";
+import { doXlateActions } from "./actions.ts";
+import { MAX_DEPTH, MAX_RESUBMITS, type XlateCtx, type XlateRule } from "./context.ts";
+
+function resourceCheck(ctx: XlateCtx): boolean {
+  if (ctx.depth >= MAX_DEPTH) {
+    ctx.report("error", `over max translation depth ${MAX_DEPTH}`);
+    ctx.error = "Recursion too deep";
+  } else if (ctx.resubmits >= MAX_RESUBMITS) {
+    ctx.report("error", `over ${MAX_RESUBMITS} resubmit actions`);
+    ctx.error = "Too many resubmits";
+  } else {
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Looks `tableId` up as if the packet came in on `inPort`. IP fragments are
+ * looked up with zero L4 ports (OVS's "normal" fragment handling).
+ */
+export function lookupRule(ctx: XlateCtx, tableId: number, inPort: number): XlateRule | null {
+  const f = ctx.f;
+  const oldIn = getUint(f, F.in_port.off, 4);
+  const oldSrc = getUint(f, F.tp_src.off, 2);
+  const oldDst = getUint(f, F.tp_dst.off, 2);
+  if (f[F.nw_frag.off] & FRAG_ANY) {
+    setUint(f, F.tp_src.off, 2, 0);
+    setUint(f, F.tp_dst.off, 2, 0);
+  }
+  setUint(f, F.in_port.off, 4, inPort);
+  const rule = ctx.xin.tables.lookup(tableId, ctx.flow, ctx.wc);
+  setUint(f, F.in_port.off, 4, oldIn);
+  setUint(f, F.tp_src.off, 2, oldSrc);
+  setUint(f, F.tp_dst.off, 2, oldDst);
+  return rule;
+}
+
+/** The trace line of a table visit (xlate_report_table). */
+function reportTable(ctx: XlateCtx, rule: XlateRule | null, tableId: number): void {
+  if (!ctx.trace) return;
+  let text = `${String(tableId).padStart(2)}. `;
+  if (!rule) {
+    text += "No match.";
+  } else {
+    text += ctx.xin.formatMatch?.(rule) ?? "";
+    if (!text.endsWith(" ")) text += ", ";
+    text += `priority ${rule.priority}`;
+    if (rule.cookie) text += `, cookie 0x${rule.cookie.toString(16)}`;
+  }
+  ctx.trace = ctx.report("table", text);
+}
+
+/**
+ * Translates `rule` (null: the internal drop rule of a miss) found in
+ * `tableId`, with its trace nodes nested under the table's line.
+ */
+export function xlateRule(
+  ctx: XlateCtx,
+  rule: XlateRule | null,
+  tableId: number,
+  deepens: boolean,
+): void {
+  if (rule) ctx.cache.addRule(rule.id);
+  const oldTrace = ctx.trace;
+  const oldRule = ctx.rule;
+  const oldCookie = ctx.ruleCookie;
+  reportTable(ctx, rule, tableId);
+  if (deepens) ctx.depth++;
+  ctx.rule = rule;
+  ctx.ruleCookie = rule ? rule.cookie : 0n;
+  doXlateActions(ctx, rule ? rule.actions : []);
+  ctx.rule = oldRule;
+  ctx.ruleCookie = oldCookie;
+  if (deepens) ctx.depth--;
+  ctx.trace = oldTrace;
+}
+
+/** resubmit(PORT,TABLE), goto_table and output:TABLE. */
+export function xlateTable(ctx: XlateCtx, inPort: number, tableId: number): void {
+  if (!resourceCheck(ctx)) return;
+  const oldTable = ctx.tableId;
+  ctx.tableId = tableId;
+  const rule = lookupRule(ctx, tableId, inPort);
+  ctx.resubmits++;
+  xlateRule(ctx, rule, tableId, tableId <= oldTable);
+  ctx.tableId = oldTable;
+}

@@ -1,0 +1,90 @@
+/**
+ * xlate: one translation, start to finish (xlate_actions). It sets the
+ * fields every megaflow matches on (recirc_id, in_port, packet_type,
+ * dl_type, and nw_frag for IP), looks table 0 up, runs the rule's actions,
+ * and finishes the wildcards the way OVS does before they become a mask:
+ * registers and metadata never reach the datapath, ICMP type/code are
+ * 8-bit, a later fragment has no L4 ports, and VLAN headers the packet did
+ * not have are not matched.
+ */
+import { getUint } from "../flow/key.ts";
+import { F, FRAG_LATER, FRAG_MASK, VLAN_CFI, vlanOffset } from "../flow/layout.ts";
+import { coverageCounter } from "../lib/coverage.ts";
+import { XlateCtx, type XlateInput, type XlateOutput } from "./context.ts";
+import { isIpAny, maskField } from "./flow_ops.ts";
+import { inPort } from "./output.ts";
+import { lookupRule, xlateRule } from "./table.ts";
+
+const covXlateActions = coverageCounter("xlate_actions");
+
+const ETH_TYPE_IP = 0x0800;
+const ETH_TYPE_IPV6 = 0x86dd;
+const ETH_TYPE_VLAN = 0x8100;
+const ETH_TYPE_VLAN_8021AD = 0x88a8;
+
+function wcInit(ctx: XlateCtx): void {
+  const w = ctx.w;
+  maskField(w, F.packet_type);
+  maskField(w, F.in_port);
+  maskField(w, F.dl_type);
+  if (isIpAny(ctx.f)) w[F.nw_frag.off] |= FRAG_MASK;
+  maskField(w, F.recirc_id);
+}
+
+function wcFinish(ctx: XlateCtx, upcall: Uint8Array): void {
+  const w = ctx.w, f = ctx.f;
+  w.fill(0, F.metadata.off, F.metadata.off + F.metadata.len);
+  w.fill(0, F.regs.off, F.regs.off + F.regs.len);
+  w.fill(0, F.actset_output.off, F.actset_output.off + 4);
+  w.fill(0, F.conj_id.off, F.conj_id.off + 4);
+  if (getUint(upcall, F.packet_type.off, 4) !== 0) {
+    w.fill(0, F.dl_dst.off, F.dl_src.off + 6);
+  }
+  const dlType = getUint(f, F.dl_type.off, 2);
+  const proto = f[F.nw_proto.off];
+  if ((dlType === ETH_TYPE_IP && proto === 1) || (dlType === ETH_TYPE_IPV6 && proto === 58)) {
+    w[F.tp_src.off] = 0;
+    w[F.tp_dst.off] = 0;
+  }
+  for (let i = 0; i < 2; i++) {
+    const off = vlanOffset(i) + 2;
+    if (w[off] || w[off + 1]) w[off] |= VLAN_CFI >> 8;
+  }
+  if (f[F.nw_frag.off] & FRAG_LATER) w.fill(0, F.tp_src.off, F.tp_dst.off + 2);
+  const upcallType = getUint(upcall, F.dl_type.off, 2);
+  if (upcallType !== 0x8847 && upcallType !== 0x8848) {
+    w.fill(0, F.mpls_lse.off, F.mpls_lse.off + F.mpls_lse.len);
+  }
+  for (let i = 0; i < 2; i++) {
+    const tpid = getUint(upcall, vlanOffset(i), 2);
+    if (tpid !== ETH_TYPE_VLAN && tpid !== ETH_TYPE_VLAN_8021AD) {
+      w.fill(0, vlanOffset(i), vlanOffset(i) + 4);
+    }
+  }
+}
+
+/**
+ * Translates `xin.flow` through the tables. Pure apart from MAC learning
+ * (when `sideEffects`) and recirculation ids; never throws on any flow.
+ */
+export function xlate(xin: XlateInput): XlateOutput {
+  covXlateActions.inc();
+  const ctx = new XlateCtx(xin);
+  const upcall = new Uint8Array(xin.flow.buffer, xin.flow.byteOffset, xin.flow.byteLength);
+  wcInit(ctx);
+  if (ctx.trace) ctx.trace = ctx.report("bridge", `bridge("${xin.bridge.name}")`);
+  xlateRule(ctx, lookupRule(ctx, 0, inPort(ctx)), 0, false);
+  if (ctx.error) ctx.actions.length = 0;
+  wcFinish(ctx, upcall);
+  return {
+    actions: ctx.actions,
+    wc: ctx.wc,
+    slow: ctx.slow,
+    error: ctx.error,
+    cache: ctx.cache,
+    finalFlow: ctx.flow,
+    macChanged: ctx.macChanged,
+    packetIns: ctx.packetIns,
+    trace: ctx.traceRoot,
+  };
+}
