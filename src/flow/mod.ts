@@ -57,3 +57,4 @@ export { OdpParseError } from "./_scan.ts";
 export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
 export { parsePacketSpec } from "./packet_spec.ts";
+export * from "./odp_action_codec.ts";

@@ -8,6 +8,7 @@
 import { clearKey, type FlowKey } from "./key.ts";
 import { F, FRAG_ANY, FRAG_LATER, FRAG_MASK, PT_ETH, VLAN_CFI, vlanOffset } from "./layout.ts";
 import { ODPP_NONE } from "./odp_key_format.ts";
+import { getVlanLimit } from "./extract.ts";
 import { parseIp4, parseIp6, parseMac } from "./_addr.ts";
 import { CT_STATE_NAMES, parseFlags, TCP_FLAG_NAMES } from "./_flags.ts";
 import {
@@ -24,6 +25,7 @@ import {
   ETH_TYPE_IPV6,
   ETH_TYPE_MIN,
   ETH_TYPE_MPLS,
+  ethTypeVlan,
   FLOW_DL_TYPE_NONE,
 } from "../packet/mod.ts";
 
@@ -128,8 +130,10 @@ class KeyParser {
         rest.push(a);
       } else rest.push(a);
     }
-    if (depth > 1 && (vlan || encap)) {
-      throw new OdpParseError(vlan?.text ?? encap!.text, "too many VLAN headers");
+    if (depth >= getVlanLimit() && ethType && ethTypeVlan(ethType[0])) {
+      // Beyond the VLAN limit a tag is payload: its TPID is the Ethertype
+      // and what it encapsulates is not part of the flow.
+      vlan = encap = null;
     }
     if (vlan || encap) {
       const vo = vlanOffset(depth);

@@ -1,0 +1,252 @@
+/**
+ * A compact binary form of a datapath action list, so that a flow's
+ * actions can live in a SharedArrayBuffer and the PMD can run them by
+ * walking bytes, with no objects.
+ *
+ * Layout: a sequence of records, each
+ *
+ *   u8 opcode | u16 payload length (big-endian) | payload
+ *
+ * Payloads (all integers big-endian):
+ *   ACT_OUTPUT     u32 port
+ *   ACT_USERSPACE  u32 pid, u8 flags (1 = actions, 2 = has userdata), userdata
+ *   ACT_SET        u8 attr index (SET_ATTRS), key bytes (SET_ATTR_SPANS order)
+ *   ACT_SET_MASKED u8 attr index, key bytes, then mask bytes
+ *   ACT_PUSH_VLAN  u16 tpid, u16 tci
+ *   ACT_POP_VLAN   (empty)
+ *   ACT_RECIRC     u32 id
+ *   ACT_HASH       u32 alg, u32 basis
+ *   ACT_TRUNC      u32 max_len
+ *   ACT_CT / ACT_CLONE / ACT_SAMPLE   the action's text, UTF-8
+ *
+ * An empty encoding is an empty list: drop.
+ */
+import { newKey } from "./key.ts";
+import type { OdpAction, OdpSetAttr } from "./odp_action.ts";
+import { SET_ATTR_SPANS, SET_ATTRS, setAttrBytes } from "./set_attr.ts";
+
+export const ACT_OUTPUT = 1;
+export const ACT_USERSPACE = 2;
+export const ACT_SET = 3;
+export const ACT_SET_MASKED = 4;
+export const ACT_PUSH_VLAN = 5;
+export const ACT_POP_VLAN = 6;
+export const ACT_RECIRC = 7;
+export const ACT_HASH = 8;
+export const ACT_TRUNC = 9;
+export const ACT_CT = 10;
+export const ACT_CLONE = 11;
+export const ACT_SAMPLE = 12;
+
+/** Bytes of a record header: opcode and payload length. */
+export const ACT_HEADER_LEN = 3;
+
+const TEXT_OPS = { ct: ACT_CT, clone: ACT_CLONE, sample: ACT_SAMPLE } as const;
+
+function payloadLen(a: OdpAction): number {
+  switch (a.type) {
+    case "output":
+    case "recirc":
+    case "trunc":
+    case "push_vlan":
+      return 4;
+    case "pop_vlan":
+      return 0;
+    case "hash":
+      return 8;
+    case "userspace":
+      return 5 + (a.userdata?.length ?? 0);
+    case "set":
+      return 1 + setAttrBytes(a.attr);
+    case "set_masked":
+      return 1 + 2 * setAttrBytes(a.attr);
+    case "ct":
+    case "clone":
+    case "sample":
+      return new TextEncoder().encode(a.text).length;
+  }
+}
+
+/** Bytes `encodeActions` needs for this list. */
+export function encodedLength(actions: readonly OdpAction[]): number {
+  let n = 0;
+  for (const a of actions) n += ACT_HEADER_LEN + payloadLen(a);
+  return n;
+}
+
+function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+function get32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+function putSpans(out: Uint8Array, o: number, attr: OdpSetAttr, src: Uint32Array): number {
+  const b = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  for (const sp of SET_ATTR_SPANS[attr]) {
+    out.set(b.subarray(sp.off, sp.off + sp.len), o);
+    o += sp.len;
+  }
+  return o;
+}
+
+/**
+ * Encodes into `out` (a fresh array by default; pass a slot of shared
+ * memory to write in place) and returns the bytes written.
+ */
+export function encodeActions(
+  actions: readonly OdpAction[],
+  out: Uint8Array = new Uint8Array(encodedLength(actions)),
+): Uint8Array {
+  let o = 0;
+  for (const a of actions) {
+    const len = payloadLen(a);
+    if (len > 0xffff) throw new RangeError(`action payload too long: ${len} bytes`);
+    const op = a.type === "ct" || a.type === "clone" || a.type === "sample" ? TEXT_OPS[a.type] : {
+      output: ACT_OUTPUT,
+      userspace: ACT_USERSPACE,
+      set: ACT_SET,
+      set_masked: ACT_SET_MASKED,
+      push_vlan: ACT_PUSH_VLAN,
+      pop_vlan: ACT_POP_VLAN,
+      recirc: ACT_RECIRC,
+      hash: ACT_HASH,
+      trunc: ACT_TRUNC,
+    }[a.type];
+    out[o] = op;
+    out[o + 1] = len >>> 8;
+    out[o + 2] = len;
+    const p = o + ACT_HEADER_LEN;
+    switch (a.type) {
+      case "output":
+        put32(out, p, a.port);
+        break;
+      case "recirc":
+        put32(out, p, a.id);
+        break;
+      case "trunc":
+        put32(out, p, a.maxLen);
+        break;
+      case "push_vlan":
+        put32(out, p, ((a.tpid << 16) | a.tci) >>> 0);
+        break;
+      case "pop_vlan":
+        break;
+      case "hash":
+        put32(out, p, a.alg);
+        put32(out, p + 4, a.basis);
+        break;
+      case "userspace":
+        put32(out, p, a.pid);
+        out[p + 4] = (a.actions ? 1 : 0) | (a.userdata ? 2 : 0);
+        if (a.userdata) out.set(a.userdata, p + 5);
+        break;
+      case "set":
+        out[p] = SET_ATTRS.indexOf(a.attr);
+        putSpans(out, p + 1, a.attr, a.key);
+        break;
+      case "set_masked":
+        out[p] = SET_ATTRS.indexOf(a.attr);
+        putSpans(out, putSpans(out, p + 1, a.attr, a.key), a.attr, a.mask);
+        break;
+      case "ct":
+      case "clone":
+      case "sample":
+        out.set(new TextEncoder().encode(a.text), p);
+        break;
+    }
+    o = p + len;
+  }
+  return out.subarray(0, o);
+}
+
+function getSpans(b: Uint8Array, o: number, attr: OdpSetAttr): [Uint32Array, number] {
+  const key = newKey();
+  const kb = new Uint8Array(key.buffer);
+  for (const sp of SET_ATTR_SPANS[attr]) {
+    kb.set(b.subarray(o, o + sp.len), sp.off);
+    o += sp.len;
+  }
+  return [key, o];
+}
+
+/**
+ * Decodes an encoded list back into objects (for printing and tests; the
+ * fast path walks the bytes itself). Throws RangeError on corrupt input.
+ */
+export function decodeActions(b: Uint8Array): OdpAction[] {
+  const out: OdpAction[] = [];
+  let o = 0;
+  while (o < b.length) {
+    if (o + ACT_HEADER_LEN > b.length) throw new RangeError("truncated action header");
+    const op = b[o];
+    const len = (b[o + 1] << 8) | b[o + 2];
+    const p = o + ACT_HEADER_LEN;
+    if (p + len > b.length) throw new RangeError("truncated action");
+    const body = b.subarray(p, p + len);
+    const need = (n: number) => {
+      if (len !== n) throw new RangeError(`action ${op}: length ${len}, expected ${n}`);
+    };
+    switch (op) {
+      case ACT_OUTPUT:
+        need(4);
+        out.push({ type: "output", port: get32(body, 0) });
+        break;
+      case ACT_RECIRC:
+        need(4);
+        out.push({ type: "recirc", id: get32(body, 0) });
+        break;
+      case ACT_TRUNC:
+        need(4);
+        out.push({ type: "trunc", maxLen: get32(body, 0) });
+        break;
+      case ACT_PUSH_VLAN:
+        need(4);
+        out.push({ type: "push_vlan", tpid: get32(body, 0) >>> 16, tci: get32(body, 0) & 0xffff });
+        break;
+      case ACT_POP_VLAN:
+        need(0);
+        out.push({ type: "pop_vlan" });
+        break;
+      case ACT_HASH:
+        need(8);
+        out.push({ type: "hash", alg: get32(body, 0), basis: get32(body, 4) });
+        break;
+      case ACT_USERSPACE: {
+        if (len < 5) throw new RangeError("short userspace action");
+        const a: OdpAction = { type: "userspace", pid: get32(body, 0) };
+        if (body[4] & 1) a.actions = true;
+        if (body[4] & 2) a.userdata = body.slice(5);
+        out.push(a);
+        break;
+      }
+      case ACT_SET:
+      case ACT_SET_MASKED: {
+        const attr = SET_ATTRS[body[0]];
+        if (attr === undefined) throw new RangeError(`bad set attribute ${body[0]}`);
+        const n = setAttrBytes(attr);
+        need(1 + (op === ACT_SET ? n : 2 * n));
+        const [key, next] = getSpans(body, 1, attr);
+        if (op === ACT_SET) out.push({ type: "set", attr, key });
+        else out.push({ type: "set_masked", attr, key, mask: getSpans(body, next, attr)[0] });
+        break;
+      }
+      case ACT_CT:
+      case ACT_CLONE:
+      case ACT_SAMPLE:
+        out.push({
+          type: op === ACT_CT ? "ct" : op === ACT_CLONE ? "clone" : "sample",
+          text: new TextDecoder().decode(body),
+        });
+        break;
+      default:
+        throw new RangeError(`unknown action opcode ${op}`);
+    }
+    o = p + len;
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { parseOdpActions } from "./odp_action_parse.ts";
+import { formatOdpActions } from "./odp_action_format.ts";
+import { decodeActions, encodeActions } from "./odp_action_codec.ts";
+import { OdpParseError } from "./_scan.ts";
+
+const NAMES = new Map([["p1", 1], ["p2", 2], ["br0", 100]]);
+const NUMBERS = new Map([[1, "p1"], [2, "p2"], [100, "br0"]]);
+
+const LISTS = [
+  "drop",
+  "2",
+  "2,3,100",
+  "set(eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07)),2",
+  "set(eth(dst=50:54:00:00:00:07)),2",
+  "set(ipv4(src=10.0.0.1,ttl=63)),set(tcp(dst=8080)),3",
+  "set(ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no))",
+  "set(ipv4(src=10.0.0.0/255.255.255.0))",
+  "set(ipv6(src=2001:db8::1,hlimit=63))",
+  "set(skb_priority(0x5))",
+  "set(udp(src=53,dst=53))",
+  "set(icmp(type=8,code=0))",
+  "set(arp(sip=1.2.3.4,tip=5.6.7.8,op=2,sha=00:00:00:00:00:01,tha=00:00:00:00:00:02))",
+  "set(nd(target=fe80::1))",
+  "set(mpls(label=100,tc=0,ttl=63,bos=1))",
+  "push_vlan(vid=10,pcp=3),2",
+  "push_vlan(tpid=0x88a8,vid=100,pcp=0),push_vlan(vid=10,pcp=0),2",
+  "pop_vlan,1",
+  "recirc(0x1)",
+  "recirc(0)",
+  "hash(l4(0)),recirc(0x2)",
+  "hash(sym_l4(7))",
+  "trunc(100),2",
+  "userspace(pid=0,slow_path(action))",
+  "userspace(pid=4294967295,slow_path(lacp,match))",
+  "userspace(pid=3,controller(reason=1,dont_send=0,continuation=0,recirc_id=1,rule_cookie=0x1234,controller_id=0,max_len=65535))",
+  "userspace(pid=1,userdata(0102030405))",
+  "userspace(pid=1,userdata(00),actions)",
+  "ct(commit,zone=1),recirc(0x3)",
+  "clone(set(ipv4(dst=1.1.1.1)),2),3",
+  "sample(sample=50.0%,actions(2))",
+];
+
+Deno.test("actions print back exactly as they were written", () => {
+  for (const l of LISTS) assert.equal(formatOdpActions(parseOdpActions(l)), l);
+});
+
+Deno.test("ports print by name when names are given, by number otherwise", () => {
+  const a = parseOdpActions("p1,2,br0", NAMES);
+  assert.deepEqual(a, [{ type: "output", port: 1 }, { type: "output", port: 2 }, {
+    type: "output",
+    port: 100,
+  }]);
+  assert.equal(formatOdpActions(a, NUMBERS), "p1,p2,br0");
+  assert.equal(formatOdpActions(a), "1,2,100");
+});
+
+Deno.test("a fully specified set is a plain set, a partial one is masked", () => {
+  assert.equal(
+    parseOdpActions("set(eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07))")[0].type,
+    "set",
+  );
+  assert.equal(parseOdpActions("set(eth(dst=50:54:00:00:00:07))")[0].type, "set_masked");
+  assert.equal(
+    parseOdpActions("set(ipv4(src=1.1.1.1,dst=2.2.2.2,proto=6,tos=0,ttl=64,frag=no))")[0].type,
+    "set",
+  );
+});
+
+Deno.test("the binary encoding decodes to the same actions", () => {
+  for (const l of LISTS) {
+    const actions = parseOdpActions(l);
+    const bytes = encodeActions(actions);
+    assert.equal(formatOdpActions(decodeActions(bytes)), l);
+  }
+  assert.equal(encodeActions([]).length, 0);
+  assert.equal(encodeActions([{ type: "output", port: 2 }]).length, 7);
+});
+
+Deno.test("corrupt encodings are refused, not misread", () => {
+  assert.throws(() => decodeActions(new Uint8Array([1, 0, 4, 0, 0])), RangeError);
+  assert.throws(() => decodeActions(new Uint8Array([99, 0, 0])), RangeError);
+  assert.throws(() => decodeActions(new Uint8Array([6, 0, 1, 0])), RangeError);
+});
+
+Deno.test("unknown actions and bad arguments are named in the error", () => {
+  for (
+    const [t, token] of [["2,frob", "frob"], ["push_vlan(vid=5000)", "vid=5000"], [
+      "set(ct_state(0x1))",
+      "ct_state(0x1)",
+    ], ["userspace(pid=x)", "userspace(pid=x)"]]
+  ) {
+    assert.throws(
+      () => parseOdpActions(t),
+      (e: unknown) => e instanceof OdpParseError && e.token === token,
+      t,
+    );
+  }
+});
