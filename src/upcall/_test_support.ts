@@ -5,11 +5,8 @@
  * un-wildcards what it looks at, counts rule stats and hands out rule
  * references as xlate caches, which is the whole contract udpif relies on.
  */
-import { type FlowKey, newKey } from "../flow/key.ts";
-import { F } from "../flow/layout.ts";
-import type { OdpAction } from "../flow/odp_action.ts";
-import { flowExtract } from "../flow/extract.ts";
-import { DpifNetdev } from "../dpif/dpif_netdev.ts";
+import { F, flowExtract, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
+import { DpifNetdev } from "../dpif/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifBinding, DUMP_CURSOR_BYTES } from "./dpif_binding.ts";
 import type { UdpifContext } from "./handler.ts";

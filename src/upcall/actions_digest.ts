@@ -4,7 +4,7 @@
  * translated actions the ones installed?" (ofpbuf_equal in OVS). The digest
  * is two independent 32-bit hashes and the action count.
  */
-import type { OdpAction } from "../flow/odp_action.ts";
+import type { OdpAction } from "../flow/mod.ts";
 import { hashAdd, hashFinish, hashString } from "../lib/hash.ts";
 
 const TYPES: Record<OdpAction["type"], number> = {

@@ -40,18 +40,17 @@ export function classifyCookie(userdata: Uint8Array, len: number): number {
   }
 }
 
-/** A slow-path cookie (compose_slow_path): in_port, bridge UUID, reasons. */
+/**
+ * A slow-path cookie (compose_slow_path). Layout: type u16 at 0, the
+ * 32-bit OpenFlow in_port at 4, the bridge UUID at 8, then the union at
+ * 24; for slow path, the reasons (u32) at 28.
+ */
 export function slowPathCookie(ofpInPort: number, uuid: Uint8Array, reason: number): Uint8Array {
   const c = new Uint8Array(COOKIE_BYTES);
   const v = new DataView(c.buffer);
   v.setUint16(0, USER_ACTION_COOKIE_SLOW_PATH, true);
-  v.setUint16(2, ofpInPort, true);
-  c.set(uuid.subarray(0, 16), 4);
-  v.setUint32(24, reason >>> 0, true);
+  v.setUint32(4, ofpInPort >>> 0, true);
+  c.set(uuid.subarray(0, 16), 8);
+  v.setUint32(28, reason >>> 0, true);
   return c;
-}
-
-/** The controller cookie's dont_send flag. */
-export function controllerDontSend(userdata: Uint8Array): boolean {
-  return userdata[20] !== 0;
 }

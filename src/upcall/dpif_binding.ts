@@ -3,15 +3,25 @@
  * one binding per thread, over that thread's own DpifNetdev handle. The
  * flow dump's cursor lives in a SharedArrayBuffer handed to every
  * revalidator, so that their dump threads share one walk.
+ *
+ * A handler's flow installs and executes go straight to the provider, as
+ * dpif-netdev's upcall callback does in OVS (no dpif_flow_put coverage or
+ * log); the revalidators' modifies, deletes and gets, and flushes, go
+ * through the dpif layer, which counts and logs them as dpif_operate does.
  */
-import type { FlowKey } from "../flow/key.ts";
-import type { OdpAction } from "../flow/odp_action.ts";
-import { type DpifNetdev, snapshotActions } from "../dpif/dpif_netdev.ts";
-import { FlowDump, type FlowDumpThread } from "../dpif/flow_dump.ts";
-import { FlowSnapshot } from "../dpif/flow_table.ts";
-import type { DpifOp } from "../dpif/provider.ts";
-import { PUT_CREATE, PUT_MODIFY } from "../dpif/protocol.ts";
-import { DpifUpcall } from "../dpif/upcall.ts";
+import type { FlowKey, OdpAction } from "../flow/mod.ts";
+import {
+  Dpif,
+  type DpifNetdev,
+  type DpifOp,
+  DpifUpcall,
+  FlowDump,
+  type FlowDumpThread,
+  FlowSnapshot,
+  PUT_CREATE,
+  PUT_MODIFY,
+  snapshotActions,
+} from "../dpif/mod.ts";
 import {
   DP_OK,
   type DpFlowStats,
@@ -26,6 +36,7 @@ export const DUMP_CURSOR_BYTES = 8;
 export class DpifBinding implements UdpifDpif {
   readonly name: string;
   readonly dp: DpifNetdev;
+  readonly #dpif: Dpif;
   readonly #dump: FlowDump;
   #thread: FlowDumpThread | undefined;
   readonly #del: DpifOp = { type: "del" };
@@ -33,6 +44,7 @@ export class DpifBinding implements UdpifDpif {
 
   constructor(dp: DpifNetdev, dumpCursor: SharedArrayBuffer) {
     this.dp = dp;
+    this.#dpif = new Dpif(dp);
     this.name = dp.name;
     this.#dump = FlowDump.attach(dp.shared.table, dumpCursor);
   }
@@ -59,6 +71,12 @@ export class DpifBinding implements UdpifDpif {
     this.dp.recvWait(handler, timeoutMs);
   }
 
+  async recvWaitAsync(handler: number, timeoutMs: number): Promise<void> {
+    const w = this.dp.recvWaitWord(handler);
+    const r = Atomics.waitAsync(w.array, w.index, w.value, timeoutMs);
+    if (r.async) await r.value;
+  }
+
   flowPut(
     ufid: Uint32Array,
     key: FlowKey,
@@ -81,7 +99,7 @@ export class DpifBinding implements UdpifDpif {
     op.ufid = ufid;
     op.error = undefined;
     op.flow = undefined;
-    this.dp.operate([op]);
+    this.#dpif.operate([op]);
     const f = (op as DpifOp).flow as FlowSnapshot | undefined;
     stats.packets = f?.packets ?? 0;
     stats.bytes = f?.bytes ?? 0;
@@ -95,7 +113,7 @@ export class DpifBinding implements UdpifDpif {
     op.ufid = ufid;
     op.error = undefined;
     op.flow = undefined;
-    this.dp.operate([op]);
+    this.#dpif.operate([op]);
     const f = (op as DpifOp).flow as FlowSnapshot | undefined;
     if (op.error || !f) return false;
     (out as FlowSnapshot).copyFrom(f);
@@ -127,6 +145,6 @@ export class DpifBinding implements UdpifDpif {
   }
 
   flush(): void {
-    this.dp.flowFlush();
+    this.#dpif.flowFlush();
   }
 }

@@ -6,10 +6,7 @@
  * All per-batch state lives in arrays allocated once per handler, so a
  * batch allocates only what translation itself returns.
  */
-import type { FlowKey } from "../flow/key.ts";
-import { newKey } from "../flow/key.ts";
-import { F } from "../flow/layout.ts";
-import type { OdpAction } from "../flow/odp_action.ts";
+import { F, type FlowKey, newKey, type OdpAction, wildcardsForPacket } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { coverageCounter } from "../lib/coverage.ts";
 import { getLogger } from "../lib/log.ts";
@@ -23,7 +20,6 @@ import {
   SLOW_PATH_UPCALL,
   slowPathCookie,
 } from "./cookie.ts";
-import { exactMaskForPacket } from "./exact_mask.ts";
 import {
   DP_OK,
   DPIF_UC_ACTION,
@@ -198,7 +194,7 @@ export class Handler {
     }
     const mask = this.#mask;
     if (shared.megaflows) mask.set(wc);
-    else exactMaskForPacket(mask, u.key);
+    else wildcardsForPacket(u.key, mask);
     ukeys.init(slot, u.ufid, 0, flowKeyHash(u.key), shared.revalSeq.read(), 0, now);
     ukeys.setActionsDigest(slot, actionsDigest(actions, this.#digest));
     const r = ukeys.install(slot);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { F } from "../flow/layout.ts";
+import { F } from "../flow/mod.ts";
 import { clockStop, clockWarp } from "../lib/clock.ts";
 import { coverageTotal } from "../lib/coverage_report.ts";
 import { Handler } from "./handler.ts";
 import { tcpFrame, testUdpif } from "./_test_support.ts";
 import { UKEY_OPERATIONAL } from "./ukey_table.ts";
-import { DpifUpcall } from "../dpif/upcall.ts";
+import { DpifUpcall } from "../dpif/mod.ts";
 
 const count = (n: string) => coverageTotal(n) ?? 0;
 clockStop();
@@ -148,6 +148,6 @@ Deno.test("a slow-path flow gets a userspace action with a slow-path cookie", ()
   const ud = (a[0] as { userdata: Uint8Array }).userdata;
   assert.equal(ud.length, 48);
   assert.equal(ud[0], 2, "USER_ACTION_COOKIE_SLOW_PATH");
-  assert.equal(ud[24], 1 << 5, "reason: action");
+  assert.equal(ud[28], 1 << 5, "reason: action");
   t.destroy();
 });

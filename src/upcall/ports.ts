@@ -5,8 +5,7 @@
  * Workers bind them to the real dpif and xlate; tests may bind them to
  * in-process implementations.
  */
-import type { FlowKey } from "../flow/key.ts";
-import type { OdpAction } from "../flow/odp_action.ts";
+import { type FlowKey, type OdpAction } from "../flow/mod.ts";
 
 /** dpif upcall types. */
 export const DPIF_UC_MISS = 0;
@@ -63,6 +62,8 @@ export interface UdpifDpif {
   recv(handler: number, out: UpcallIn[], max: number): number;
   /** Sleeps until upcalls may be queued for `handler`, or `timeoutMs` (real) passes. */
   recvWait(handler: number, timeoutMs: number): void;
+  /** recvWait() without blocking the thread's event loop. */
+  recvWaitAsync(handler: number, timeoutMs: number): Promise<void>;
   /** DPIF_FP_CREATE, or DPIF_FP_MODIFY when `modify`. Returns DP_OK or an errno. */
   flowPut(
     ufid: Uint32Array,
@@ -136,3 +137,11 @@ export interface UdpifXlate {
   /** UUID bytes of the bridge (ofproto) for slow-path cookies. */
   readonly ofprotoUuid: Uint8Array;
 }
+
+/** Translation inside a worker: udpif's needs plus applying updates from the main thread. */
+export interface WorkerXlate extends UdpifXlate {
+  update(data: unknown): void;
+}
+
+/** What a worker's xlate module exports (named `createUdpifXlate`). */
+export type CreateUdpifXlate = (init: unknown) => WorkerXlate | Promise<WorkerXlate>;

@@ -8,10 +8,7 @@
  * records which revalidator that is. Another revalidator meeting the ukey
  * acts as OVS does for a ukey without a cache, and builds its own.
  */
-import type { FlowKey } from "../flow/key.ts";
-import { newKey } from "../flow/key.ts";
-import { F } from "../flow/layout.ts";
-import type { OdpAction } from "../flow/odp_action.ts";
+import { F, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { coverageCounter } from "../lib/coverage.ts";
 import { actionsDigest } from "./actions_digest.ts";

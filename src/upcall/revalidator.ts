@@ -6,17 +6,13 @@
  * ukeys of deleted flows. Ukeys are only ever freed in the sweep, so a
  * flow seen twice in one dump is never credited twice.
  */
-import type { FlowKey } from "../flow/key.ts";
-import { newKey } from "../flow/key.ts";
-import { F } from "../flow/layout.ts";
-import type { OdpAction } from "../flow/odp_action.ts";
+import { F, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { coverageCounter } from "../lib/coverage.ts";
 import { getLogger } from "../lib/log.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { flowKeyHash, type UdpifContext } from "./handler.ts";
-import type { DpFlowStats, DumpedFlow } from "./ports.ts";
-import { DP_OK } from "./ports.ts";
+import { DP_OK, type DpFlowStats, type DumpedFlow } from "./ports.ts";
 import { RateLimit } from "./_rate_limit.ts";
 import {
   UKEY_DELETE,

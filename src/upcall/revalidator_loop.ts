@@ -28,8 +28,18 @@ export class RevalidatorThread {
   #nFlows = 0;
   #lastRevalSeq = 0;
 
-  constructor(ctx: UdpifContext, index: number, barrier: Barrier, pauseBarrier: Barrier) {
+  readonly #beforeCycle: (() => Promise<void>) | undefined;
+
+  /** `beforeCycle` runs at the top of each cycle (a worker takes pending messages there). */
+  constructor(
+    ctx: UdpifContext,
+    index: number,
+    barrier: Barrier,
+    pauseBarrier: Barrier,
+    beforeCycle?: () => Promise<void>,
+  ) {
     this.#ctx = ctx;
+    this.#beforeCycle = beforeCycle;
     this.revalidator = new Revalidator(ctx, index);
     this.#barrier = barrier;
     this.#pauseBarrier = pauseBarrier;
@@ -39,10 +49,14 @@ export class RevalidatorThread {
     return this.revalidator.index === 0;
   }
 
-  /** Runs cycles until the leader sees the exit latch. */
-  run(): void {
-    while (this.cycle()) {
-      if (this.leader) this.#sleep();
+  /**
+   * Runs cycles until the leader sees the exit latch. Waits are async so
+   * that the worker's event loop still delivers messages (table updates)
+   * between the phases.
+   */
+  async run(): Promise<void> {
+    while (await this.cycle()) {
+      if (this.leader) await this.#sleep();
     }
   }
 
@@ -50,8 +64,9 @@ export class RevalidatorThread {
    * One dump-and-sweep cycle, without the leader's sleep after it; false
    * once the udpif is exiting.
    */
-  cycle(): boolean {
+  async cycle(): Promise<boolean> {
     const { shared, dpif, ukeys } = this.#ctx;
+    if (this.#beforeCycle) await this.#beforeCycle();
     if (this.leader) {
       this.#lastRevalSeq = shared.revalSeq.read();
       const nFlows = shared.nFlows(timeMsec(), () => dpif.flowCount());
@@ -63,19 +78,19 @@ export class RevalidatorThread {
       this.#startTime = timeMsec();
       if (!shared.revalExit) dpif.dumpStart();
     }
-    this.#barrier.block();
+    await this.#barrier.blockAsync();
     if (shared.pause) {
-      this.#pauseBarrier.block();
-      this.#pauseBarrier.block();
+      await this.#pauseBarrier.blockAsync();
+      await this.#pauseBarrier.blockAsync();
     }
     if (shared.revalExit) return false;
     this.revalidator.revalidate();
-    this.#barrier.block();
+    await this.#barrier.blockAsync();
     this.revalidator.sweep();
     if (this.revalidator.xcaches.size > ukeys.count()) {
       this.revalidator.xcaches.prune((s) => ukeys.gen(s));
     }
-    this.#barrier.block();
+    await this.#barrier.blockAsync();
     if (this.leader) this.#finishCycle();
     return true;
   }
@@ -100,14 +115,14 @@ export class RevalidatorThread {
   }
 
   /** The leader's wait for the next cycle. */
-  #sleep(): void {
+  async #sleep(): Promise<void> {
     const { shared } = this.#ctx;
     const startTime = this.#startTime;
     const lastRevalSeq = this.#lastRevalSeq;
     const period = revalidationPeriod(shared.maxIdle, shared.maxRevalidator);
-    this.#sleepUntil(startTime + period, lastRevalSeq, true);
+    await this.#sleepUntil(startTime + period, lastRevalSeq, true);
     if (!shared.pauseLatch && !shared.exitLatch && timeMsec() < startTime + 5) {
-      this.#sleepUntil(startTime + 5, lastRevalSeq, false);
+      await this.#sleepUntil(startTime + 5, lastRevalSeq, false);
     }
   }
 
@@ -116,7 +131,7 @@ export class RevalidatorThread {
    * `onReval`) reval_seq moves past `lastRevalSeq`. The bell rings on
    * every seq change, latch and clock warp.
    */
-  #sleepUntil(deadline: number, lastRevalSeq: number, onReval: boolean): void {
+  async #sleepUntil(deadline: number, lastRevalSeq: number, onReval: boolean): Promise<void> {
     const { shared } = this.#ctx;
     for (;;) {
       const bell = shared.bell.read();
@@ -125,7 +140,7 @@ export class RevalidatorThread {
       const now = timeMsec();
       if (now >= deadline) return;
       const nap = clockIsStopped() ? MAX_NAP_MS : Math.min(deadline - now, MAX_NAP_MS);
-      shared.bell.wait(bell, Math.max(1, nap));
+      await shared.bell.waitAsync(bell, Math.max(1, nap));
     }
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { F } from "../flow/layout.ts";
+import { exactField, F } from "../flow/mod.ts";
 import { Barrier } from "../lib/barrier.ts";
 import { clockStop, clockWarp } from "../lib/clock.ts";
 import { coverageTotal } from "../lib/coverage_report.ts";
@@ -7,8 +7,7 @@ import { Handler } from "./handler.ts";
 import { RevalidatorThread } from "./revalidator_loop.ts";
 import { keyOf, tcpFrame, testUdpif } from "./_test_support.ts";
 import { UKEY_OPERATIONAL } from "./ukey_table.ts";
-import { PUT_CREATE } from "../dpif/protocol.ts";
-import { exactField } from "../flow/key.ts";
+import { PUT_CREATE } from "../dpif/mod.ts";
 
 const count = (n: string) => coverageTotal(n) ?? 0;
 clockStop();
@@ -31,22 +30,22 @@ function setup(rules: (t: T) => void = (t) => t.xlate.add(0, {}, [{ type: "outpu
   return { t, handler, reval, send, flows };
 }
 
-Deno.test("a flow idle for max-idle is deleted and its ukey swept in the same cycle", () => {
+Deno.test("a flow idle for max-idle is deleted and its ukey swept in the same cycle", async () => {
   const { t, reval, send, flows } = setup();
   send(1000);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(flows(), 1);
   clockWarp(9000);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(flows(), 1, "not idle long enough");
   clockWarp(1001);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(flows(), 0);
   assert.equal(t.ctx.ukeys.count(), 0);
   t.destroy();
 });
 
-Deno.test("packets that hit a datapath flow are credited to its rule by the revalidator", () => {
+Deno.test("packets that hit a datapath flow are credited to its rule by the revalidator", async () => {
   const { t, reval, send } = setup((t) => {
     t.xlate.add(0, {}, [{ type: "output", port: 2 }]);
   });
@@ -55,27 +54,27 @@ Deno.test("packets that hit a datapath flow are credited to its rule by the reva
   assert.equal(rule.nPackets, 1, "the upcalled packet, at translation");
   t.p1.receive([tcpFrame(1, 2, 1000, 80), tcpFrame(1, 2, 1000, 80), tcpFrame(1, 2, 1000, 80)]);
   t.pump();
-  reval.cycle();
+  await reval.cycle();
   assert.equal(rule.nPackets, 4);
   assert.equal(rule.nBytes, 4 * 64);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(rule.nPackets, 4, "the same packets are never pushed twice");
   t.p1.receive([tcpFrame(1, 2, 1000, 80)]);
   t.pump();
   clockWarp(10001);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(t.dp.getStats().flows, 0, "idle again");
   assert.equal(rule.nPackets, 5, "a deleted flow's last packets are pushed too");
   t.destroy();
 });
 
-Deno.test("after a rule's actions change, the flow is modified in place", () => {
+Deno.test("after a rule's actions change, the flow is modified in place", async () => {
   const { t, reval, send, flows } = setup();
   send(1000);
-  reval.cycle();
+  await reval.cycle();
   t.xlate.rules[1].actions = [{ type: "output", port: 1 }];
   t.ctx.shared.revalSeq.change();
-  reval.cycle();
+  await reval.cycle();
   assert.equal(flows(), 1);
   const snap = t.binding.newDumpedFlow();
   const ufid = t.binding.newDumpedFlow().ufid;
@@ -90,32 +89,32 @@ Deno.test("after a rule's actions change, the flow is modified in place", () => 
   t.destroy();
 });
 
-Deno.test("a flow whose rule now looks at more fields than its mask is deleted", () => {
+Deno.test("a flow whose rule now looks at more fields than its mask is deleted", async () => {
   const { t, reval, send, flows } = setup();
   send(1000);
-  reval.cycle();
+  await reval.cycle();
   t.xlate.rules[1].match = { nw_src: 0x0a000001 };
   t.ctx.shared.revalSeq.change();
-  reval.cycle();
+  await reval.cycle();
   assert.equal(flows(), 0);
   assert.equal(t.ctx.ukeys.count(), 0);
   t.destroy();
 });
 
-Deno.test("above twice the flow limit every flow is deleted as an emergency", () => {
+Deno.test("above twice the flow limit every flow is deleted as an emergency", async () => {
   const { t, reval, send, flows } = setup();
   send(1000, 1001, 1002, 1003, 1004);
   assert.equal(flows(), 5);
   t.ctx.shared.flowLimit = 2;
   const kill = count("upcall_flow_limit_kill");
   clockWarp(101);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(flows(), 0);
   assert.ok(count("upcall_flow_limit_kill") > kill);
   t.destroy();
 });
 
-Deno.test("above the flow limit flows idle for 100 ms are deleted", () => {
+Deno.test("above the flow limit flows idle for 100 ms are deleted", async () => {
   const { t, reval, send, flows } = setup();
   send(1000, 1001, 1002);
   clockWarp(60);
@@ -123,16 +122,16 @@ Deno.test("above the flow limit flows idle for 100 ms are deleted", () => {
   t.pump();
   clockWarp(60);
   t.ctx.shared.flowLimit = 2;
-  reval.cycle();
+  await reval.cycle();
   assert.equal(flows(), 3, "used 60 ms ago: not idle for 100 ms yet");
   t.ctx.shared.flowLimit = 2;
   clockWarp(150);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(flows(), 0);
   t.destroy();
 });
 
-Deno.test("the leader retunes the limit from the dump's duration", () => {
+Deno.test("the leader retunes the limit from the dump's duration", async () => {
   const { t, reval, send } = setup();
   const slow = t.binding.dumpThreadStart.bind(t.binding);
   let warp = 0;
@@ -142,27 +141,27 @@ Deno.test("the leader retunes the limit from the dump's duration", () => {
   };
   send(...Array.from({ length: 11 }, (_, i) => 1000 + i));
   clockWarp(101);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(t.ctx.shared.dumpDuration, 1);
   assert.equal(t.ctx.shared.flowLimit, 11000, "11 flows in 1 ms: room to grow");
   warp = 2500;
-  reval.cycle();
+  await reval.cycle();
   assert.equal(t.ctx.shared.dumpDuration, 2500);
   assert.equal(t.ctx.shared.flowLimit, 5500);
   warp = 1500;
-  reval.cycle();
+  await reval.cycle();
   assert.equal(t.ctx.shared.flowLimit, 4125);
   t.destroy();
 });
 
-Deno.test("the leader keeps the average and maximum flow counts", () => {
+Deno.test("the leader keeps the average and maximum flow counts", async () => {
   const { t, reval, send } = setup();
   send(1000, 1001, 1002, 1003);
   clockWarp(101);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(t.ctx.shared.avgNFlows, 2);
   assert.equal(t.ctx.shared.maxNFlows, 4);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(t.ctx.shared.avgNFlows, 3);
   t.destroy();
 });
@@ -176,7 +175,7 @@ Deno.test("purge deletes every flow that has a ukey, and the ukeys", () => {
   t.destroy();
 });
 
-Deno.test("a datapath flow nobody installed is adopted as a ukey and revalidated", () => {
+Deno.test("a datapath flow nobody installed is adopted as a ukey and revalidated", async () => {
   const { t, reval, flows } = setup();
   const f = tcpFrame(1, 2, 1000, 80);
   const mask = new Uint32Array(keyOf(f, 1).length);
@@ -188,7 +187,7 @@ Deno.test("a datapath flow nobody installed is adopted as a ukey and revalidated
     mask,
     actions: [{ type: "output", port: 2 }],
   });
-  reval.cycle();
+  await reval.cycle();
   assert.equal(t.ctx.ukeys.count(), 1);
   assert.equal(flows(), 1, "the flow matches its fresh translation");
   const put2 = t.dp.flowPut({
@@ -197,7 +196,7 @@ Deno.test("a datapath flow nobody installed is adopted as a ukey and revalidated
     mask,
     actions: [{ type: "output", port: 1 }],
   });
-  reval.cycle();
+  await reval.cycle();
   assert.equal(t.ctx.ukeys.count(), 2);
   const snap = t.binding.newDumpedFlow();
   assert.ok(t.binding.flowGet(put2.flow!.ufid, snap));
@@ -205,21 +204,21 @@ Deno.test("a datapath flow nobody installed is adopted as a ukey and revalidated
   t.destroy();
 });
 
-Deno.test("a ukey whose flow vanished from the datapath is dropped after 4 missed dumps", () => {
+Deno.test("a ukey whose flow vanished from the datapath is dropped after 4 missed dumps", async () => {
   const { t, reval, send } = setup();
   send(1000);
-  reval.cycle();
+  await reval.cycle();
   const missing = count("revalidate_missing_dp_flow");
   t.dp.flowFlush();
-  for (let i = 0; i < 3; i++) reval.cycle();
+  for (let i = 0; i < 3; i++) await reval.cycle();
   assert.equal(t.ctx.ukeys.count(), 1);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(t.ctx.ukeys.count(), 0);
   assert.equal(count("revalidate_missing_dp_flow"), missing + 1);
   t.destroy();
 });
 
-Deno.test("a ukey held by another thread is skipped and counted as contention", () => {
+Deno.test("a ukey held by another thread is skipped and counted as contention", async () => {
   const { t, reval, send, flows } = setup();
   send(1000);
   const u = new Uint32Array(4);
@@ -228,11 +227,11 @@ Deno.test("a ukey held by another thread is skipped and counted as contention", 
   assert.ok(t.ctx.ukeys.tryLock(slot));
   const c = count("upcall_ukey_contention");
   clockWarp(20000);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(count("upcall_ukey_contention"), c + 1);
   assert.equal(flows(), 1, "the idle flow survives while its ukey is held");
   t.ctx.ukeys.unlock(slot);
-  reval.cycle();
+  await reval.cycle();
   assert.equal(flows(), 0);
   t.destroy();
 });

@@ -46,6 +46,8 @@ const W = {
   N_REVALIDATORS: 19,
   /** Whether the datapath supports UFIDs (rt_support.ufid). (main) */
   DP_UFID: 20,
+  /** Translation-state updates posted to workers so far. (main) */
+  UPDATE_SEQ: 21,
 } as const;
 const N_WORDS = 24;
 /** Float64 slot: time of the last n_flows refresh (OVS time, ms). */
@@ -168,6 +170,14 @@ export class UdpifShared {
   }
   set nRevalidators(v: number) {
     this.#set(W.N_REVALIDATORS, v);
+  }
+
+  /** Count of xlate updates posted; a worker behind it yields to take its messages. */
+  get updateSeq(): number {
+    return this.#get(W.UPDATE_SEQ);
+  }
+  bumpUpdateSeq(): number {
+    return Atomics.add(this.#w, W.UPDATE_SEQ, 1) + 1;
   }
 
   /** Latches: set by the main thread, observed by the leader. */

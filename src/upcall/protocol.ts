@@ -1,0 +1,47 @@
+/**
+ * Messages between the main thread and udpif's workers. Everything hot
+ * goes through shared memory; messages only start and stop workers and
+ * carry translation-state updates (OpenFlow tables, bridge config).
+ */
+import type { DpifNetdev } from "../dpif/mod.ts";
+
+/** Joins a worker to a udpif's shared memory, once per worker. */
+export interface UdpifWorkerInit {
+  type: "init";
+  dpType: string;
+  datapath: DpifNetdev["buffers"];
+  shared: SharedArrayBuffer;
+  ukeys: SharedArrayBuffer;
+  dumpCursor: SharedArrayBuffer;
+  clock: SharedArrayBuffer;
+  coverage: SharedArrayBuffer;
+  log: SharedArrayBuffer;
+  /** Module exporting `createUdpifXlate(init)` (see ports.ts CreateUdpifXlate). */
+  xlateModule: string;
+  xlateInit: unknown;
+}
+
+/** Runs the worker as one thread until the udpif stops its threads. */
+export interface UdpifWorkerRun {
+  type: "run";
+  role: "handler" | "revalidator";
+  /** Handler id, or revalidator index (0 = leader). */
+  index: number;
+  barrier: SharedArrayBuffer;
+  pauseBarrier: SharedArrayBuffer;
+}
+
+/** A translation-state update, applied in order; `seq` matches UdpifShared.updateSeq. */
+export interface UdpifWorkerUpdate {
+  type: "xlate-update";
+  seq: number;
+  data: unknown;
+}
+
+export type UdpifWorkerMessage = UdpifWorkerInit | UdpifWorkerRun | UdpifWorkerUpdate;
+
+/** Worker -> main. */
+export type UdpifWorkerReply =
+  | { type: "ready" }
+  | { type: "exited"; role: string; index: number }
+  | { type: "error"; message: string };
