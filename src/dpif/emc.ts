@@ -13,7 +13,7 @@
  * Thread-safety: private to one PMD.
  */
 import { FLOW_WORDS } from "../flow/layout.ts";
-import { hashAdd, hashFinish } from "../lib/hash.ts";
+import { mhashFinish } from "../lib/hash.ts";
 import type { FlowTable } from "./flow_table.ts";
 
 export const EMC_ENTRIES = 8192;
@@ -21,14 +21,19 @@ const SHIFT = 13;
 const MASK = EMC_ENTRIES - 1;
 export const DEFAULT_EMC_INSERT_INV_PROB = 100;
 
-/** Hash of a packet's flow key: every nonzero word, position-sensitive. */
+/**
+ * Hash of a packet's whole flow key (the role OVS gives the RSS hash):
+ * one multiply per word, then murmur's avalanche, which is plenty for
+ * picking EMC positions and handler queues and keeps the per-packet cost
+ * low.
+ */
 export function packetKeyHash(key: Uint32Array, off: number): number {
-  let h = 0;
+  let h = 0x811c9dc5;
   for (let i = 0; i < FLOW_WORDS; i++) {
-    const w = key[off + i];
-    if (w !== 0) h = hashAdd(h, (w ^ Math.imul(i, 0x9e3779b1)) >>> 0);
+    const w = key[off + i] | 0;
+    if (w !== 0) h = Math.imul(h ^ w ^ i, 0x01000193);
   }
-  return hashFinish(h, FLOW_WORDS * 4);
+  return mhashFinish(h >>> 0);
 }
 
 export class Emc {

@@ -15,3 +15,9 @@
  */
 export { Netdev, type NetdevPortLink } from "./netdev.ts";
 export { DummyNetdev } from "./dummy.ts";
+export {
+  DummyReceiveError,
+  ethFromHex,
+  netdevDummyReceive,
+  parseReceivePackets,
+} from "./dummy_receive.ts";

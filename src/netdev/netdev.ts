@@ -60,8 +60,13 @@ export abstract class Netdev {
       return false;
     }
     p.view.u32[at] = len;
-    p.view.u8.set(frame.subarray(0, len), (at + 1) * 4);
+    p.view.u8.set(len === frame.length ? frame : frame.subarray(0, len), (at + 1) * 4);
     return true;
+  }
+
+  /** Publishes queued frames without waking the PMD (it will poll them). */
+  publishRx(): void {
+    this.rxp?.publish();
   }
 
   /** Publishes queued frames and wakes the PMD. */

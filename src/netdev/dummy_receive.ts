@@ -1,0 +1,77 @@
+/**
+ * `netdev-dummy/receive NAME [--qid N] PACKET [--len N]...`: turns each
+ * PACKET (an Ethernet frame in hex, or a datapath flow spec composed into
+ * a packet as OVS's flow_compose does) into a frame and queues them all on
+ * the dummy netdev NAME. Everything is parsed before anything is queued,
+ * so a bad argument changes nothing. Errors carry OVS's reply text.
+ */
+import { flowCompose, newKey, OdpParseError, parseOdpKey } from "../flow/mod.ts";
+import type { DummyNetdev } from "./dummy.ts";
+
+/** ETH_TOTAL_MIN: the smallest Ethernet frame without FCS. */
+const ETH_TOTAL_MIN = 60;
+const ETH_HEADER_LEN = 14;
+
+export class DummyReceiveError extends Error {}
+
+/** eth_from_hex: a frame from hex digits (blanks allowed), or null. */
+export function ethFromHex(s: string): Uint8Array | null {
+  const hex = s.replace(/\s+/g, "");
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  if (hex.length / 2 < ETH_HEADER_LEN) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** The frames named by `packets` (the arguments after NAME and --qid). */
+export function parseReceivePackets(packets: readonly string[]): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < packets.length; i++) {
+    const hex = ethFromHex(packets[i]);
+    if (hex) {
+      frames.push(hex);
+      continue;
+    }
+    const spec = packets[i];
+    let size = 0;
+    if (packets[i + 1] === "--len" && i + 2 < packets.length) {
+      size = parseInt(packets[i + 2], 10) || 0;
+      if (size < ETH_TOTAL_MIN) throw new DummyReceiveError("too small packet len");
+      i += 2;
+    }
+    const key = newKey(), mask = newKey();
+    try {
+      parseOdpKey(spec, key, mask);
+    } catch (e) {
+      // odp_flow_from_string reports where it stopped as "syntax error at".
+      if (e instanceof OdpParseError) throw new DummyReceiveError(`syntax error at ${e.token}`);
+      throw new DummyReceiveError((e as Error).message);
+    }
+    const buf = new Uint8Array(Math.max(size, 9216) + 64);
+    const len = flowCompose(key, buf, size);
+    if (len < 0) throw new DummyReceiveError("too small packet len");
+    frames.push(buf.slice(0, len));
+  }
+  return frames;
+}
+
+/**
+ * Runs the command: `args` are its arguments (NAME first); `lookup` finds
+ * a dummy netdev by name. Returns the reply text (empty).
+ */
+export function netdevDummyReceive(
+  args: readonly string[],
+  lookup: (name: string) => DummyNetdev | undefined,
+): string {
+  const dev = args[0] === undefined ? undefined : lookup(args[0]);
+  if (!dev) throw new DummyReceiveError("no such dummy netdev");
+  let k = 1;
+  if (args.length > k + 1 && args[k] === "--qid") {
+    const q = parseInt(args[k + 1], 10) || 0;
+    if (q !== 0) throw new DummyReceiveError("bad rx queue id.");
+    k += 2;
+  }
+  dev.receive(parseReceivePackets(args.slice(k)));
+  return "";
+}

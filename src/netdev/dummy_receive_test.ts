@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { DummyNetdev } from "./dummy.ts";
+import {
+  DummyReceiveError,
+  ethFromHex,
+  netdevDummyReceive,
+  parseReceivePackets,
+} from "./dummy_receive.ts";
+
+const HEX = "50540000000750540000000508004500001c0001000040117ac50a0000010a0000020400005000080000";
+const FLOW = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
+  "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
+
+Deno.test("hex packets become frames byte for byte", () => {
+  const f = ethFromHex(HEX)!;
+  assert.equal(f.length, HEX.length / 2);
+  assert.equal(f[12], 0x08);
+  assert.equal(ethFromHex("5054"), null, "shorter than an Ethernet header");
+});
+
+Deno.test("a flow spec becomes the packet OVS composes: 118 bytes for a TCP flow", () => {
+  const [f] = parseReceivePackets([FLOW]);
+  // The oracle's dpctl/show -s counts 236 RX bytes for two such packets.
+  assert.equal(f.length, 118);
+  const [g] = parseReceivePackets([FLOW, "--len", "200"]);
+  assert.equal(g.length, 200);
+});
+
+Deno.test("bad receive arguments fail with OVS's messages and queue nothing", () => {
+  const p1 = new DummyNetdev("p1");
+  const lookup = (n: string) => (n === "p1" ? p1 : undefined);
+  assert.throws(
+    () => netdevDummyReceive(["nosuchport", FLOW], lookup),
+    /^Error: no such dummy netdev$/,
+  );
+  assert.throws(() => netdevDummyReceive(["p1", "garbage("], lookup), DummyReceiveError);
+  assert.throws(
+    () => netdevDummyReceive(["p1", FLOW, "--len", "20"], lookup),
+    /too small packet len/,
+  );
+  assert.throws(() => netdevDummyReceive(["p1", "--qid", "3", FLOW], lookup), /bad rx queue id\./);
+  assert.throws(
+    () => netdevDummyReceive(["p1", HEX, "garbage("], lookup),
+    /syntax error at garbage\(/,
+  );
+});
