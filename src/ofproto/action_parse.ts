@@ -2,7 +2,7 @@
  * ovs-ofctl action syntax to OfAction lists (ofpacts_parse), with the
  * same error wording for the common mistakes.
  */
-import { type FieldRange, OFPP_CONTROLLER, type OfAction, OFPP_MAX } from "./of_action.ts";
+import { type FieldRange, type OfAction, OFPP_CONTROLLER, OFPP_MAX } from "./of_action.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
 import { mfByName, type MfField } from "./meta_flow.ts";
@@ -43,8 +43,9 @@ function u16(s: string, what: string): number {
 
 function parseOutput(arg: string): OfAction {
   const port = parsePort(arg);
-  if (port === undefined || (port >= OFPP_MAX && port < 0xfff8)) {
-    throw new OfctlError(`${arg}: output to unknown port`);
+  if (port === undefined) throw new OfctlError(`${arg}: output to unknown port`);
+  if (port >= OFPP_MAX && port < 0xfff8) {
+    throw new OfctlError("actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)");
   }
   if (port === OFPP_CONTROLLER) return { type: "controller", maxLen: 65535 };
   return { type: "output", port };
@@ -56,12 +57,14 @@ function parseController(arg: string, paren: boolean): OfAction {
   for (const { key, value } of parseKeyValues(arg)) {
     if (key === "max_len") a.maxLen = u16(value, "max_len");
     else if (key === "reason") {
-      if (!["action", "no_match", "invalid_ttl", "action_set", "group", "packet_out"].includes(value)) {
+      if (
+        !["action", "no_match", "invalid_ttl", "action_set", "group", "packet_out"].includes(value)
+      ) {
         throw new OfctlError(`unknown reason "${value}"`);
       }
       if (value !== "action") a.reason = value;
     } else if (key === "id") a.id = u16(value, "controller id");
-    else throw new OfctlError(`${key}: unknown controller argument`);
+    else throw new OfctlError(`unknown key "${key}" parsing controller action`);
   }
   return a;
 }
@@ -89,13 +92,10 @@ function parseMod(name: string, arg: string): OfAction {
       mod_tp_dst: "destination port",
       mod_vlan_vid: "VLAN VID",
       mod_vlan_pcp: "VLAN PCP",
-      mod_nw_tos: "IP ToS",
     };
     throw new OfctlError(`invalid ${what[name] ?? name + " argument"} "${arg}"`);
   }
-  if (name === "mod_nw_tos" && (v & 3n) !== 0n) {
-    throw new OfctlError(`invalid IP ToS "${arg}"`);
-  }
+  if (name === "mod_nw_tos" && (v & 3n) !== 0n) throw new OfctlError(`${arg}: not a valid TOS`);
   return { type: "mod", name, field, value: v };
 }
 
@@ -134,7 +134,7 @@ function parseMove(arg: string): OfAction {
   const dst = parseSubfield(ds);
   if (src.nBits !== dst.nBits) {
     throw new OfctlError(
-      `source field ${ss} and destination field ${ds} do not have the same number of bits`,
+      `${arg}: source field is ${src.nBits} bits wide but destination is ${dst.nBits} bits wide`,
     );
   }
   return { type: "move", src, dst };
@@ -155,7 +155,7 @@ function parseResubmit(arg: string, paren: boolean): OfAction {
     a.table = Number(t);
   }
   if (a.port === undefined && a.table === undefined) {
-    throw new OfctlError("at least one \"in_port\" or \"table\" must be specified  on resubmit");
+    throw new OfctlError('at least one "in_port" or "table" must be specified  on resubmit');
   }
   return a;
 }
@@ -213,7 +213,7 @@ function parseOne(key: string, value: string, paren: boolean): OfAction {
       return parseResubmit(value, paren);
     case "goto_table": {
       const t = parseUint(value);
-      if (t === undefined || t > 254n) throw new OfctlError(`invalid table_id "${value}"`);
+      if (t === undefined || t > 254n) throw new OfctlError(`unknown table "${value}"`);
       return { type: "goto_table", table: Number(t) };
     }
     case "write_metadata": {

@@ -249,7 +249,9 @@ export class Classifier<R extends ClsRule> {
     let hardPri = -1;
     for (const st of this.subtables) {
       if (st.maxPriority <= hardPri) break;
-      const r = wc ? this.findMatchWc(st, flow, wc) : this.findMatch(st, flow, this.fullHash(st, flow));
+      const r = wc
+        ? this.findMatchWc(st, flow, wc)
+        : this.findMatch(st, flow, this.fullHash(st, flow));
       if (r && r.priority > hardPri) {
         best = r;
         hardPri = r.priority;
@@ -273,7 +275,7 @@ export class Classifier<R extends ClsRule> {
       const k = r.match.key;
       let ok = true;
       for (let w = 0; w < FLOW_WORDS; w++) {
-        if ((flow[w] & m[w]) !== k[w]) {
+        if (((flow[w] ^ k[w]) & m[w]) !== 0) {
           ok = false;
           break;
         }

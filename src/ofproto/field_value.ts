@@ -56,8 +56,9 @@ export function parseUint(s: string): bigint | undefined {
 }
 
 export function parseMac(s: string): bigint | undefined {
-  const m = /^([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2})$/i
-    .exec(s);
+  const m =
+    /^([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2})$/i
+      .exec(s);
   if (!m) return undefined;
   let v = 0n;
   for (let i = 1; i <= 6; i++) v = (v << 8n) | BigInt(parseInt(m[i], 16));
@@ -246,7 +247,9 @@ export function parseFieldValue(fl: MfField, s: string): MaskedValue {
       if (value === undefined || mask === undefined) {
         throw new OfctlError(`${s}: invalid Ethernet address`);
       }
-      if (ms !== undefined && !fl.maskable) throw new OfctlError(`${fl.name} does not support masking`);
+      if (ms !== undefined && !fl.maskable) {
+        throw new OfctlError(`${fl.name} does not support masking`);
+      }
       return { value, mask };
     }
     case "ipv4":
@@ -262,7 +265,7 @@ export function parseFieldValue(fl: MfField, s: string): MaskedValue {
       return parseTcpFlags(s, fl);
     case "port": {
       const p = parsePort(s);
-      if (p === undefined) throw new OfctlError(`${s}: bad syntax for ${fl.name} value`);
+      if (p === undefined) throw new OfctlError(`${s}: invalid or unknown port for ${fl.name}`);
       return { value: BigInt(p), mask: 0xffffn };
     }
     default: {

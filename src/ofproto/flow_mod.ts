@@ -82,9 +82,13 @@ function checkActions(actions: OfAction[], m: Match): void {
     for (const f of fields) {
       if (!f || f.prereq === "none") continue;
       if (f.prereq === "vlan" && vlanPushed) continue;
-      if (a.type === "mod" && f.prereq === "vlan") continue;
+      // OF1.0's mod_* actions are accepted on any match (a no-op where the
+      // header is absent), as OVS allows them for OpenFlow 1.0.
+      if (a.type === "mod") continue;
       if (!prereqOk(f.prereq, k)) {
-        throw new OfctlError("actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)");
+        throw new OfctlError(
+          "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)",
+        );
       }
     }
   }

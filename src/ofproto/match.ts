@@ -17,8 +17,8 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
   mfByName,
-  mfGet,
   type MfField,
+  mfGet,
   mfSetMasked,
 } from "./meta_flow.ts";
 import { parseFieldValue } from "./field_value.ts";
@@ -101,7 +101,12 @@ export function parseMatchItem(m: Match, name: string, value: string): boolean {
     case "icmpv6_type":
     case "icmpv6_code":
       // OVS stores ICMP type and code in tp_src/tp_dst and matches all 16 bits.
-      matchSetField(m, mfByName(fl.name.endsWith("type") ? "tcp_src" : "tcp_dst")!, mv.value, 0xffffn);
+      matchSetField(
+        m,
+        mfByName(fl.name.endsWith("type") ? "tcp_src" : "tcp_dst")!,
+        mv.value,
+        0xffffn,
+      );
       return true;
     case "nw_tos":
       matchSetField(m, NW_TOS, mv.value & 0xfcn, 0xfcn);

@@ -147,7 +147,9 @@ export function formatMatch(match: Match, priority: number): string {
       out.push(`vlan_tci=0x${tci.toString(16).padStart(4, "0")}`);
     } else {
       out.push(
-        `vlan_tci=0x${tci.toString(16).padStart(4, "0")}/0x${tciMask.toString(16).padStart(4, "0")}`,
+        `vlan_tci=0x${tci.toString(16).padStart(4, "0")}/0x${
+          tciMask.toString(16).padStart(4, "0")
+        }`,
       );
     }
   }
@@ -204,7 +206,9 @@ export function formatMatch(match: Match, priority: number): string {
   const fragMask = u8(F.nw_frag.off, w) & 3;
   const frag = u8(F.nw_frag.off, k);
   if (fragMask === 3) {
-    out.push(`nw_frag=${frag & 1 ? (frag & 2 ? "later" : "first") : (frag & 2 ? "<error>" : "no")}`);
+    out.push(
+      `nw_frag=${frag & 1 ? (frag & 2 ? "later" : "first") : (frag & 2 ? "<error>" : "no")}`,
+    );
   } else if (fragMask === 1) {
     out.push(`nw_frag=${frag & 1 ? "yes" : "no"}`);
   } else if (fragMask === 2) {

@@ -89,8 +89,8 @@ function fromSnapshot(s: RuleSnapshot): Rule {
 function looseMatch(rule: Match, target: Match): boolean {
   for (let w = 0; w < FLOW_WORDS; w++) {
     const tm = target.mask[w];
-    if ((rule.mask[w] & tm) !== tm) return false;
-    if ((rule.key[w] & tm) !== target.key[w]) return false;
+    if ((~rule.mask[w] & tm) !== 0) return false;
+    if (((rule.key[w] ^ target.key[w]) & tm) !== 0) return false;
   }
   return true;
 }

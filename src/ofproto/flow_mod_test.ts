@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { parseFlowMod } from "./flow_mod.ts";
+import { OfctlError } from "./ofctl_error.ts";
+import { formatMatch } from "./match_format.ts";
+
+function err(text: string, command: "add" | "modify" | "delete" = "add", strict = false): string {
+  try {
+    parseFlowMod(text, command, strict);
+  } catch (e) {
+    assert.ok(e instanceof OfctlError);
+    return e.message;
+  }
+  throw new Error(`parsed: ${text}`);
+}
+
+Deno.test("bad flows are refused with ovs-ofctl's one-line errors naming the bad part", () => {
+  assert.equal(err("foo=1,actions=drop"), "unknown keyword foo");
+  assert.equal(err("tcp,tp_dst=80x,actions=drop"), "80x: bad syntax for tcp_dst value");
+  assert.equal(err("actions=output:bad"), "bad: output to unknown port");
+  assert.equal(err("priority=70000,actions=drop"), 'invalid priority "70000"');
+  assert.equal(err("in_port=1"), "must specify an action");
+  assert.equal(err("actions=bogus"), "unknown action bogus");
+  assert.equal(
+    err("ip,nw_src=10.0.0.0/33,actions=drop"),
+    "10.0.0.0/33: IPv4 network prefix bits not between 0 and 32, inclusive",
+  );
+  assert.equal(err("dl_src=00:11:22,actions=drop"), "00:11:22: invalid Ethernet address");
+  assert.equal(err("tcp,actions=mod_tp_dst:99999"), 'invalid destination port "99999"');
+  assert.equal(err("reg16=1,actions=drop"), "unknown keyword reg16");
+  assert.equal(err("cookie=0x1/0x1,actions=drop"), "flow additions cannot use a cookie mask");
+  assert.equal(
+    err("ip,actions=load:1->NXM_NX_REG0[40]"),
+    "NXM_NX_REG0[40]: starting bit 40 is not valid because field is only 32 bits wide",
+  );
+  assert.equal(
+    err("sctp,actions=note:01.02,drop"),
+    '"drop" must not be accompanied by any other action or instruction',
+  );
+  assert.equal(err("actions=note:01:02"), "bad hex digit in `note' argument");
+  assert.equal(
+    err("tcp6,actions=set_field:1.1.1.1->ip_dst"),
+    "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)",
+  );
+  assert.equal(err("actions=mod_nw_tos:3"), "3: not a valid TOS");
+  assert.equal(
+    err("actions=move:reg0[]->reg1[0..3]"),
+    "reg0[]->reg1[0..3]: source field is 32 bits wide but destination is 4 bits wide",
+  );
+  assert.equal(err("actions=goto_table:300"), 'unknown table "300"');
+  assert.equal(err("actions=controller(foo=1)"), 'unknown key "foo" parsing controller action');
+  assert.equal(err("ip,nw_dst=1.2.3,actions=drop"), "1.2.3: invalid IP address");
+  assert.equal(err("in_port=foo,actions=drop"), "foo: invalid or unknown port for in_port");
+  assert.equal(err("table=x,actions=drop"), 'unknown table "x"');
+  assert.equal(
+    err("actions=output:65300"),
+    "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)",
+  );
+  assert.equal(err("tcp,actions=set_field:1->tcp_flags"), "tcp_flags is read-only");
+  assert.equal(err("actions=set_field:1->foo"), "foo is not a valid OXM field name");
+  assert.equal(err("actions=load:1->foo[]"), "foo[]: unknown field `foo'");
+  assert.equal(err("actions=resubmit(,300)"), "300: resubmit to unknown table");
+  assert.equal(err("actions=push_vlan:0x1234"), "0x1234: not a valid VLAN ethertype");
+  assert.equal(err("priority=5,ip", "delete"), "unknown keyword priority");
+  assert.equal(
+    err("cookie=5,ip", "delete"),
+    "cannot set cookie (to match on a cookie, specify a mask, e.g. cookie=5/-1)",
+  );
+});
+
+Deno.test("fields without their prerequisites are dropped from the match, as OVS normalizes", () => {
+  assert.equal(formatMatch(parseFlowMod("nw_dst=1.2.3.4,actions=drop").match, 0x8000), "");
+  assert.equal(formatMatch(parseFlowMod("tcp_flags=+syn,actions=drop").match, 0x8000), "");
+  assert.equal(formatMatch(parseFlowMod("ip,tp_dst=80,actions=drop").match, 0x8000), "ip");
+  assert.equal(
+    formatMatch(parseFlowMod("udp,tp_dst=53,actions=drop").match, 0x8000),
+    "udp,tp_dst=53",
+  );
+});
+
+Deno.test("mod_tp_* writes the L4 field of the protocol the rule matches", () => {
+  const udp = parseFlowMod("udp,actions=mod_tp_dst:53").actions![0];
+  assert.deepEqual(udp, { type: "mod", name: "mod_tp_dst", field: "udp_dst", value: 53n });
+  const tcp = parseFlowMod("tcp6,actions=mod_tp_src:1").actions![0];
+  assert.deepEqual(tcp, { type: "mod", name: "mod_tp_src", field: "tcp_src", value: 1n });
+});
+
+Deno.test("a flow mod carries table, cookie, timeouts and out_port the way each command allows", () => {
+  const add = parseFlowMod(
+    "table=3,cookie=0x10,idle_timeout=5,hard_timeout=9,priority=7,actions=drop",
+  );
+  assert.equal(add.tableId, 3);
+  assert.equal(add.cookie, 0x10n);
+  assert.equal(add.idleTimeout, 5);
+  assert.equal(add.hardTimeout, 9);
+  assert.equal(add.priority, 7);
+  assert.deepEqual(add.actions, []);
+  const del = parseFlowMod("cookie=0x10/0xf0,out_port=2,tcp", "delete");
+  assert.equal(del.tableId, undefined);
+  assert.equal(del.cookieMask, 0xf0n);
+  assert.equal(del.outPort, 2);
+  const mod = parseFlowMod("cookie=0x20,tcp,actions=output:3", "modify");
+  assert.equal(mod.newCookie, 0x20n);
+});

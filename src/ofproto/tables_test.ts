@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { newKey } from "../flow/key.ts";
+import { OfTables, type TablesUpdate } from "./tables.ts";
+import { OfctlError } from "./ofctl_error.ts";
+import { flowOf } from "./_testflow.ts";
+
+const RULES = [
+  "priority=10,tcp,tp_dst=80,actions=output:2",
+  "priority=20,tcp,tp_dst=80,actions=output:3",
+  "cookie=0x11,priority=5,ip,actions=output:1",
+  "cookie=0x21,priority=1,tcp,actions=drop",
+  "table=1,priority=5,ip,actions=drop",
+];
+
+function loaded(): OfTables {
+  const t = new OfTables();
+  t.addFlows(RULES.join("\n"), 0);
+  return t;
+}
+
+const matches = (t: OfTables) =>
+  [...t.rules()].map((r) => `${r.tableId}/${r.priority}/${r.actions.map((a) => a.type).join("+")}`);
+
+Deno.test("non-strict del-flows removes every rule at least as specific, in all tables", () => {
+  const t = loaded();
+  t.delFlows("tcp", false);
+  assert.deepEqual(matches(t), ["0/5/output", "1/5/"]);
+  t.delFlows("", false);
+  assert.equal(t.nRules, 0);
+});
+
+Deno.test("strict del-flows removes only the rule with the same match and priority", () => {
+  const t = loaded();
+  assert.equal(t.delFlows("tcp,tp_dst=80", true), null);
+  t.delFlows("priority=10,tcp,tp_dst=80", true);
+  assert.equal(t.nRules, 4);
+  assert.equal(t.lookup(0, flowOf("eth_type=0x0800,nw_proto=6,tcp_dst=80"), null)?.priority, 20);
+});
+
+Deno.test("del-flows honours table, cookie masks and out_port", () => {
+  const t = loaded();
+  t.delFlows("table=1", false);
+  assert.equal(t.nRules, 4);
+  t.delFlows("cookie=0x1/0xf", false);
+  assert.deepEqual(matches(t), ["0/10/output", "0/20/output"]);
+  t.delFlows("out_port=3", false);
+  assert.deepEqual(matches(t), ["0/10/output"]);
+});
+
+Deno.test("mod-flows changes actions in place and keeps stats, id and creation time", () => {
+  const t = loaded();
+  const before = t.lookup(0, flowOf("eth_type=0x0800,nw_proto=6,tcp_dst=80"), null)!;
+  t.creditStats(before.id, 3, 354, 50);
+  t.modFlows("tcp,tp_dst=80,actions=output:4", false, 100);
+  const after = t.ruleById(before.id)!;
+  assert.deepEqual(after.actions, [{ type: "output", port: 4 }]);
+  assert.equal(after.nPackets, 3);
+  assert.equal(after.nBytes, 354);
+  assert.equal(after.createdMs, 0);
+  assert.equal(after.modifiedMs, 100);
+  assert.equal(t.lookup(0, flowOf("eth_type=0x0800,nw_proto=6,tcp_dst=80"), null), after);
+  const other = [...t.rules()].find((r) => r.priority === 10)!;
+  assert.deepEqual(other.actions, [{ type: "output", port: 4 }]);
+  assert.deepEqual([...t.rules()].find((r) => r.priority === 1)!.actions, []);
+});
+
+Deno.test("strict mod-flows touches one rule; a cookie-setting mod that matches nothing adds", () => {
+  const t = loaded();
+  t.modFlows("priority=10,tcp,tp_dst=80,actions=output:9", true, 0);
+  assert.deepEqual([...t.rules()].find((r) => r.priority === 20)!.actions, [{
+    type: "output",
+    port: 3,
+  }]);
+  assert.equal(t.modFlows("udp,actions=drop", false, 0), null);
+  t.modFlows("cookie=0x5,udp,actions=drop", false, 0);
+  assert.equal(t.nRules, 6);
+});
+
+Deno.test("adding a flow with an existing match and priority replaces it with fresh stats", () => {
+  const t = loaded();
+  const old = t.lookup(0, flowOf("eth_type=0x0800,nw_proto=17"), null)!;
+  t.creditStats(old.id, 1, 60, 1);
+  t.addFlow("priority=5,ip,actions=output:7", 10);
+  const r = t.lookup(0, flowOf("eth_type=0x0800,nw_proto=17"), null)!;
+  assert.notEqual(r.id, old.id);
+  assert.equal(r.nPackets, 0);
+  assert.equal(t.nRules, 5);
+  assert.equal(t.ruleById(old.id), undefined);
+});
+
+Deno.test("a bad line in add-flows changes nothing and names the line", () => {
+  const t = loaded();
+  const v = t.version;
+  assert.throws(
+    () => t.addFlows("priority=1,actions=drop\nip,nw_dst=1.2.3.x,actions=drop\n", 0),
+    (e) => e instanceof OfctlError && e.message === "line 2: 1.2.3.x: invalid IP address",
+  );
+  assert.equal(t.nRules, 5);
+  assert.equal(t.version, v);
+});
+
+Deno.test("idle and hard timeouts expire rules by the clock value given", () => {
+  const t = new OfTables();
+  t.addFlow("idle_timeout=10,priority=1,ip,actions=drop", 0);
+  t.addFlow("hard_timeout=20,priority=2,ip,actions=drop", 0);
+  const idle = [...t.rules()].find((r) => r.priority === 1)!;
+  t.creditStats(idle.id, 1, 60, 5000);
+  assert.equal(t.expire(15000), null);
+  const u = t.expire(15001)!;
+  assert.deepEqual(u.ops, [{ op: "delete", id: idle.id }]);
+  t.modFlows("priority=2,ip,actions=output:1", true, 10000);
+  assert.equal(t.expire(30000), null);
+  assert.ok(t.expire(30001));
+  assert.equal(t.nRules, 0);
+});
+
+Deno.test("every change bumps the version and a replica fed the updates looks up the same", () => {
+  const master = new OfTables();
+  const replica = new OfTables();
+  const updates: TablesUpdate[] = [];
+  const push = (u: TablesUpdate | null) => {
+    if (u) updates.push(structuredClone(u));
+  };
+  push(master.addFlows(RULES.join("\n"), 0));
+  push(master.modFlows("tcp,tp_dst=80,actions=output:5", false, 1));
+  push(master.delFlows("priority=5,ip", true));
+  push(master.addFlow("priority=30,udp,tp_dst=53,actions=output:6", 2));
+  assert.equal(master.delFlows("arp", false), null);
+  assert.deepEqual(updates.map((u) => u.version), [1, 2, 3, 4]);
+  for (const u of updates) replica.applyUpdate(u);
+  assert.equal(replica.version, master.version);
+  assert.equal(replica.dumpFlows(), master.dumpFlows());
+  for (const f of ["nw_proto=6,tcp_dst=80", "nw_proto=6,tcp_dst=81", "nw_proto=17,udp_dst=53"]) {
+    const flow = flowOf(`eth_type=0x0800,${f}`);
+    const wm = newKey();
+    const wr = newKey();
+    assert.equal(replica.lookup(0, flow, wr)?.id, master.lookup(0, flow, wm)?.id);
+    assert.deepEqual(wr, wm);
+  }
+});
