@@ -20,3 +20,4 @@ export * from "./headers.ts";
 export * from "./buffer.ts";
 export * from "./checksum.ts";
 export * from "./hex.ts";
+export * from "./pcap.ts";
