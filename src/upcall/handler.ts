@@ -125,6 +125,7 @@ export class Handler {
     }
     for (let i = 0; i < n; i++) this.#handle(i, now);
     for (let i = 0; i < n; i++) this.#res[i] = undefined;
+    this.#ctx.shared.addHandled(n);
   }
 
   #classify(n: number): void {

@@ -48,6 +48,8 @@ const W = {
   DP_UFID: 20,
   /** Translation-state updates posted to workers so far. (main) */
   UPDATE_SEQ: 21,
+  /** Upcalls handlers have finished with (installed, executed or dropped). (handlers) */
+  HANDLED: 22,
 } as const;
 const N_WORDS = 24;
 /** Float64 slot: time of the last n_flows refresh (OVS time, ms). */
@@ -178,6 +180,24 @@ export class UdpifShared {
   }
   bumpUpdateSeq(): number {
     return Atomics.add(this.#w, W.UPDATE_SEQ, 1) + 1;
+  }
+
+  /** Upcalls handled so far; changes are notified, for waitHandled. */
+  get upcallsHandled(): number {
+    return this.#get(W.HANDLED);
+  }
+  addHandled(n: number): void {
+    Atomics.add(this.#w, W.HANDLED, n);
+    Atomics.notify(this.#w, W.HANDLED);
+  }
+  /** Resolves once at least `n` upcalls have been handled in all. */
+  async waitHandled(n: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const v = this.#get(W.HANDLED);
+      if (v >= n || signal?.aborted) return;
+      const r = Atomics.waitAsync(this.#w, W.HANDLED, v, 200);
+      if (r.async) await r.value;
+    }
   }
 
   /** Latches: set by the main thread, observed by the leader. */

@@ -1,0 +1,110 @@
+/**
+ * udpif: OVS's ofproto-dpif-upcall.c. Packets that miss the datapath come
+ * up to handler workers, which translate each new flow, install a
+ * megaflow exactly as wide as the translation's wildcards (or exact, with
+ * megaflows disabled) and execute the packets; revalidator workers keep
+ * the installed flows honest: they dump the datapath in batches of 50,
+ * push statistics to the OpenFlow rules, expire idle flows, hold the flow
+ * count under a self-tuning limit, and after any OpenFlow change
+ * re-translate every flow, modifying in place the ones whose actions
+ * changed and deleting the ones whose mask is now too wide.
+ *
+ * Main types:
+ * - `Udpif` (main thread): creates the shared memory, starts and stops
+ *   the workers (`setThreads` with OVS's default counts, `flush`,
+ *   `purge`, `pause`/`resume`, `waitDump`), applies other_config
+ *   (`configure`) and forwards translation updates (`postXlateUpdate`,
+ *   then `revalidate()` to bump reval_seq).
+ * - `UkeyTable`: the ukeys, one 128-byte record per datapath flow in a
+ *   SharedArrayBuffer, in OVS's 512 umaps; its doc comment states the
+ *   consistency protocol.
+ * - `Handler`, `Revalidator`, `RevalidatorThread`: the per-thread logic
+ *   as plain classes over a `UdpifContext` (shared block, ukeys, datapath
+ *   port, translation port), driven in-process by tests and by
+ *   `udpif_worker.ts` in workers.
+ * - `UdpifDpif`, `UdpifXlate`/`WorkerXlate`: what udpif needs from the
+ *   datapath and from translation (ports.ts). A worker loads the module
+ *   named by `UdpifOptions.xlateModule`, which exports
+ *   `createUdpifXlate(init)`.
+ * - Commands: `registerUpcallCommands` (upcall/show, set-flow-limit,
+ *   enable/disable-megaflows and -ufid, revalidator/wait, purge, pause,
+ *   resume) with OVS 3.1's text.
+ *
+ * Thread-safety. The main thread owns the `Udpif` object, the config
+ * words, the latches and the worker pool; it writes reval_seq (a new
+ * translation state), the dynamic flow limit (set-flow-limit) and the
+ * toggles. The revalidator leader alone writes dump_seq, the average and
+ * maximum flow counts, the dump duration and (after each dump) the flow
+ * limit; it also releases freed ukey records (`quiesce`) between cycles,
+ * when no revalidator walks a umap chain. Ukeys are shared: a handler
+ * allocates a record privately, then publishes it under its umap's lock
+ * (refusing a duplicate UFID as ukey_install does) and holds the ukey's
+ * lock until the flow is in the datapath; revalidators only try-lock a
+ * ukey (a held one is skipped and counted as contention) and, under that
+ * lock, write its state, dump_seq, reval_seq, stats, actions digest and
+ * xlate-cache owner. Ukeys are unlinked only in the sweep phase (by the
+ * revalidator that owns the umap, or by purge) or when a handler
+ * replaces an evicted one. Xlate caches are JS objects and stay in the
+ * memory of the revalidator that built them; the ukey records which one.
+ * The cached n_flows is refreshed by whichever thread first finds it
+ * older than 100 ms (a try-lock word).
+ */
+export { allUdpifs, Udpif, type UdpifConfig, type UdpifOptions } from "./udpif.ts";
+export {
+  atoiUnsigned,
+  registerUpcallCommands,
+  revalidatorPause,
+  revalidatorPurge,
+  revalidatorResume,
+  revalidatorWait,
+  setFlowLimit,
+  setMegaflows,
+  setUfid,
+  upcallShow,
+} from "./commands.ts";
+export {
+  type CreateUdpifXlate,
+  DP_OK,
+  type DpFlowStats,
+  DPIF_UC_ACTION,
+  DPIF_UC_MISS,
+  type DumpedFlow,
+  SLOW_ACTION,
+  SLOW_BFD,
+  SLOW_CFM,
+  SLOW_LACP,
+  SLOW_LLDP,
+  SLOW_MATCH,
+  SLOW_STP,
+  type UdpifDpif,
+  type UdpifXlate,
+  type UpcallIn,
+  type WorkerXlate,
+  type XlateRequest,
+  type XlateResult,
+} from "./ports.ts";
+export { Handler, type UdpifContext, UPCALL_MAX_BATCH } from "./handler.ts";
+export { MAX_MISSED_DUMPS, REVALIDATE_MAX_BATCH, Revalidator } from "./revalidator.ts";
+export { RevalidatorThread } from "./revalidator_loop.ts";
+export {
+  OFPROTO_FLOW_LIMIT_DEFAULT,
+  OFPROTO_MAX_IDLE_DEFAULT,
+  OFPROTO_MAX_REVALIDATOR_DEFAULT,
+  OFPROTO_MIN_REVALIDATE_PPS_DEFAULT,
+  UdpifShared,
+} from "./shared.ts";
+export {
+  N_UMAPS,
+  UKEY_CREATED,
+  UKEY_DELETED,
+  UKEY_EVICTED,
+  UKEY_EVICTING,
+  UKEY_OPERATIONAL,
+  UKEY_RECORD_BYTES,
+  UKEY_VISIBLE,
+  UkeyTable,
+  ukeyTableBytes,
+} from "./ukey_table.ts";
+export { initialFlowLimit, nextFlowLimit, revalidationPeriod } from "./flow_limit.ts";
+export { countCpuCores, threadCounts } from "./threads.ts";
+export { DpifBinding } from "./dpif_binding.ts";
