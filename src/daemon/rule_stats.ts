@@ -1,0 +1,96 @@
+/**
+ * Rule statistics on their way from the workers to the master tables.
+ *
+ * Handlers and revalidators credit packets and bytes to the OpenFlow
+ * rules a flow went through (xlate_push_stats), but the rules' counters
+ * live on the main thread. Workers append `(ruleId, packets, bytes,
+ * used)` records to this queue in shared memory; the main thread drains
+ * it into `OfTables.creditStats` before it shows or expires rules.
+ *
+ * Layout (one SharedArrayBuffer): Int32 words [lock, head, tail,
+ * dropped], then `capacity` records of four Float64s. Producers take the
+ * spin lock for the few stores of one record; a full queue drops the
+ * record and counts it in `dropped` rather than blocking a handler.
+ *
+ * Thread-safety: any number of producers (workers, the main thread), one
+ * consumer (the main thread).
+ */
+
+const LOCK = 0, HEAD = 1, TAIL = 2, DROPPED = 3;
+const HEADER_BYTES = 16;
+const RECORD = 4;
+
+export class RuleStatsQueue {
+  readonly buffer: SharedArrayBuffer;
+  readonly #h: Int32Array;
+  readonly #r: Float64Array;
+  readonly #capacity: number;
+
+  private constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.#h = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    this.#capacity = (buffer.byteLength - HEADER_BYTES) / (RECORD * 8);
+    this.#r = new Float64Array(buffer, HEADER_BYTES, this.#capacity * RECORD);
+  }
+
+  static create(capacity = 65536): RuleStatsQueue {
+    return new RuleStatsQueue(new SharedArrayBuffer(HEADER_BYTES + capacity * RECORD * 8));
+  }
+
+  /** Another thread's handle on a queue made by `create`. */
+  static attach(buffer: SharedArrayBuffer): RuleStatsQueue {
+    return new RuleStatsQueue(buffer);
+  }
+
+  /** Records lost because the queue was full. */
+  get dropped(): number {
+    return Atomics.load(this.#h, DROPPED);
+  }
+
+  #lock(): void {
+    while (Atomics.compareExchange(this.#h, LOCK, 0, 1) !== 0) {
+      // Held for four stores by another producer, or one drain: spin.
+    }
+  }
+
+  #unlock(): void {
+    Atomics.store(this.#h, LOCK, 0);
+  }
+
+  /** Queues a credit of `packets`/`bytes` used at `usedMs` to rule `ruleId`. */
+  push(ruleId: number, packets: number, bytes: number, usedMs: number): void {
+    this.#lock();
+    const head = this.#h[HEAD], tail = this.#h[TAIL];
+    if (head - tail >= this.#capacity) {
+      this.#h[DROPPED]++;
+    } else {
+      const at = (head % this.#capacity) * RECORD;
+      this.#r[at] = ruleId;
+      this.#r[at + 1] = packets;
+      this.#r[at + 2] = bytes;
+      this.#r[at + 3] = usedMs;
+      this.#h[HEAD] = head + 1;
+    }
+    this.#unlock();
+  }
+
+  /** Hands every queued record to `credit`, oldest first; returns how many. */
+  drain(credit: (ruleId: number, packets: number, bytes: number, usedMs: number) => void): number {
+    this.#lock();
+    const head = this.#h[HEAD];
+    let tail = this.#h[TAIL];
+    const records: number[] = [];
+    for (; tail < head; tail++) {
+      const at = (tail % this.#capacity) * RECORD;
+      records.push(this.#r[at], this.#r[at + 1], this.#r[at + 2], this.#r[at + 3]);
+    }
+    // Rebase so the indices never grow past Int32.
+    this.#h[HEAD] = 0;
+    this.#h[TAIL] = 0;
+    this.#unlock();
+    for (let i = 0; i < records.length; i += RECORD) {
+      credit(records[i], records[i + 1], records[i + 2], records[i + 3]);
+    }
+    return records.length / RECORD;
+  }
+}
