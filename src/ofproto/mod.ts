@@ -15,6 +15,7 @@
  *   `OfAction`s, timeouts and stats.
  * - `MF_FIELDS` / `mfByName`: OVS field names mapped to flow-key bits and
  *   prerequisites, shared by matching, set_field, load and move.
+ * - `MacLearning`: the shared-memory MAC table behind the NORMAL action.
  * - Text: `parseFlowMod`, `parseActions`, `formatRule`, `formatActions`,
  *   `formatMatch`; errors are `OfctlError`s, one line naming the bad part.
  *
@@ -49,7 +50,23 @@ export {
   type Prereq,
   prereqOk,
 } from "./meta_flow.ts";
-export { type Match, newMatch, parseMatchItem } from "./match.ts";
+export {
+  cloneMatch,
+  isProtocolName,
+  type Match,
+  matchSetField,
+  newMatch,
+  normalizeMatch,
+  parseMatchItem,
+} from "./match.ts";
+export { type KeyValue, parseKeyValues } from "./key_value.ts";
+export {
+  formatFdbShow,
+  MAC_DEFAULT_MAX,
+  MAC_ENTRY_DEFAULT_IDLE_TIME,
+  type MacEntryView,
+  MacLearning,
+} from "./mac_learning.ts";
 export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export { formatActions, formatSubfield, OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
@@ -69,6 +86,9 @@ export {
   formatIpv6,
   formatMac,
   formatPort,
+  type MaskedValue,
   parseFieldValue,
+  parseIpv4,
+  parseIpv6,
   parsePort,
 } from "./field_value.ts";
