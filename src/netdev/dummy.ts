@@ -35,6 +35,34 @@ export class DummyNetdev extends Netdev {
     return n;
   }
 
+  private pumping = false;
+
+  /**
+   * Keeps collecting transmitted frames as the PMD publishes them (an
+   * async loop on the tx ring's head word), until `stopTxPump`.
+   */
+  startTxPump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    (async () => {
+      while (this.pumping && this.txc) {
+        this.pollTx();
+        const w = this.txc.waitWord();
+        const r = Atomics.waitAsync(w.array, w.index, w.value, 1000);
+        if (r.async) await r.value;
+      }
+    })();
+  }
+
+  stopTxPump(): void {
+    this.pumping = false;
+  }
+
+  override close(): void {
+    this.stopTxPump();
+    super.close();
+  }
+
   /** Moves transmitted frames to `txFrames` (if recording) and the sinks. */
   pollTx(): number {
     return this.drainTx((f) => {

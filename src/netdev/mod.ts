@@ -21,3 +21,4 @@ export {
   netdevDummyReceive,
   parseReceivePackets,
 } from "./dummy_receive.ts";
+export { DummyStream, streamPath } from "./stream.ts";
