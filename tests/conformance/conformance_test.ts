@@ -1,0 +1,55 @@
+/**
+ * The conformance suite: every case folder under `cases/` replayed through
+ * udpif (see replay.ts) and compared, normalized, with the output the real
+ * Open vSwitch 3.1 printed for it (`expected.txt`). One test per case.
+ *
+ * Cases listed in known_failures.txt, and cases marked `# RACY` (their OVS
+ * output is timing dependent), are registered as ignored with the reason
+ * in the test name. Environment:
+ *
+ *   CONFORMANCE_ALL=1        run every case, listed or racy
+ *   CONFORMANCE_ONLY=REGEX   only the cases whose name matches
+ *   CONFORMANCE_SETTLE=S     pause before coverage snapshots (default 1.1, as the oracle)
+ *   CONFORMANCE_TIMEOUT=S    time limit per command (default 60)
+ *   CONFORMANCE_KEEP=DIR     keep each case's run directory (daemon log) under DIR
+ */
+import { listCases, loadCase } from "./case.ts";
+import { unifiedDiff } from "./diff.ts";
+import { readKnownFailures } from "./known_failures.ts";
+import { configFromEnv, replayCase } from "./replay.ts";
+
+const HERE = new URL(".", import.meta.url).pathname;
+const CASES = `${HERE}cases`;
+const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
+
+const all = Deno.env.get("CONFORMANCE_ALL") === "1";
+const only = Deno.env.get("CONFORMANCE_ONLY");
+const known = readKnownFailures(`${HERE}known_failures.txt`);
+
+for (const name of listCases(CASES)) {
+  if (only && !new RegExp(only).test(name)) continue;
+  const racy = await racyMark(name);
+  const reason = known.get(name) ?? racy;
+  Deno.test({
+    name: reason && !all ? `conformance: ${name} (skipped: ${reason})` : `conformance: ${name}`,
+    ignore: reason !== null && reason !== undefined && !all,
+    // The replay runs a daemon and many short commands; it cleans up after
+    // itself (see replay.ts), so the per-test op/resource checks add nothing.
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const c = await loadCase(`${CASES}/${name}`);
+      const { normalized } = await replayCase(c, configFromEnv(UDPIF));
+      const diff = unifiedDiff(c.expected, normalized, [
+        `cases/${name}/expected.txt (Open vSwitch 3.1)`,
+        "udpif",
+      ]);
+      if (diff !== "") throw new Error(`udpif's output differs from OVS's:\n${diff}`);
+    },
+  });
+}
+
+async function racyMark(name: string): Promise<string | null> {
+  const c = await loadCase(`${CASES}/${name}`);
+  return c.racy;
+}

@@ -1,0 +1,108 @@
+/**
+ * Prints the conformance table (markdown) for the README: every case
+ * replayed through udpif, passing or failing, each failing case with its
+ * reason (from known_failures.txt when listed there, else where the output
+ * first differs).
+ *
+ *   deno run -A tests/conformance/table.ts [--only REGEX] [--write-known]
+ *
+ * --write-known rewrites known_failures.txt from this run: the failing
+ * cases, keeping the reasons already written there, and nothing else.
+ */
+import { listCases, loadCase } from "./case.ts";
+import { readKnownFailures } from "./known_failures.ts";
+import { errorReason, firstDifference } from "./reason.ts";
+import { configFromEnv, replayCase } from "./replay.ts";
+
+const HERE = new URL(".", import.meta.url).pathname;
+const CASES = `${HERE}cases`;
+const KNOWN = `${HERE}known_failures.txt`;
+const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
+
+export interface Row {
+  name: string;
+  pass: boolean;
+  racy: boolean;
+  reason: string;
+}
+
+/**
+ * The README table: a summary line, the passing cases, and the failing
+ * ones grouped by reason (so that 60 cases failing for one reason read as
+ * one row, and each case still appears with its reason).
+ */
+export function markdown(rows: Row[]): string {
+  const passing = rows.filter((r) => r.pass);
+  const racy = rows.filter((r) => !r.pass && r.racy);
+  const failing = rows.filter((r) => !r.pass && !r.racy);
+  const byReason = new Map<string, string[]>();
+  for (const r of failing) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.name]);
+  const cell = (s: string) => s.replaceAll("|", "\\|");
+  const out = [
+    `${rows.length} cases: ${passing.length} passing, ${failing.length} failing, ` +
+    `${racy.length} racy (not compared).`,
+    "",
+    `Passing: ${passing.length ? passing.map((r) => r.name).join(", ") : "none yet"}.`,
+    "",
+  ];
+  if (failing.length > 0) {
+    out.push("| reason it differs | failing cases |", "| --- | --- |");
+    for (const [reason, names] of byReason) out.push(`| ${cell(reason)} | ${names.join(", ")} |`);
+    out.push("");
+  }
+  if (racy.length > 0) {
+    out.push(`Racy in OVS itself, not compared: ${racy.map((r) => r.name).join(", ")}.`);
+  }
+  return out.join("\n");
+}
+
+async function main(args: string[]): Promise<number> {
+  let only: RegExp | null = null;
+  let writeKnown = false;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--only" && i + 1 < args.length) only = new RegExp(args[++i]);
+    else if (args[i] === "--write-known") writeKnown = true;
+    else {
+      console.error(`table.ts: unknown argument '${args[i]}' (use --only REGEX, --write-known)`);
+      return 2;
+    }
+  }
+  const known = readKnownFailures(KNOWN);
+  const cfg = configFromEnv(UDPIF);
+  const rows: Row[] = [];
+  for (const name of listCases(CASES)) {
+    if (only && !only.test(name)) continue;
+    const c = await loadCase(`${CASES}/${name}`);
+    let row: Row;
+    try {
+      const { normalized } = await replayCase(c, cfg);
+      const pass = normalized === c.expected;
+      row = {
+        name,
+        pass,
+        racy: c.racy !== null,
+        reason: pass ? "" : firstDifference(c.expected, normalized),
+      };
+    } catch (e) {
+      row = { name, pass: false, racy: c.racy !== null, reason: errorReason(e) };
+    }
+    if (!row.pass && known.has(name)) row.reason = known.get(name)!;
+    console.error(`${row.pass ? "pass" : "FAIL"} ${name}${row.pass ? "" : `: ${row.reason}`}`);
+    rows.push(row);
+  }
+  console.log(markdown(rows));
+  if (writeKnown) {
+    const failing = rows.filter((r) => !r.pass && !r.racy);
+    const text = [
+      "# Recorded conformance cases that udpif does not reproduce yet: CASE<TAB>reason.",
+      "# Listed cases run as ignored tests (CONFORMANCE_ALL=1 runs them anyway).",
+      "# Regenerate: deno run -A tests/conformance/table.ts --write-known",
+      ...failing.map((r) => `${r.name}\t${known.get(r.name) ?? r.reason}`),
+      "",
+    ].join("\n");
+    await Deno.writeTextFile(KNOWN, text);
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,117 @@
+/**
+ * The `ovs-appctl`, `ovs-ofctl` and `ovs-vsctl` that a case's shell lines
+ * see during a udpif replay: small bash scripts, first in PATH, that send
+ * the same command to the replay's udpif daemon. So one case file drives
+ * both the real OVS and udpif:
+ *
+ *     ovs-appctl ARGS                              -> udpif appctl -t SOCK ARGS
+ *     ovs-ofctl ARGS                               -> udpif ofctl -t SOCK ARGS
+ *     ovs-vsctl set Open_vSwitch . other_config:K=V... -> udpif set-config -t SOCK K=V...
+ *     ovs-vsctl set port P K=V...                  -> udpif set-port -t SOCK P K=V...
+ *
+ * Options of the OVS tools that only make sense for OVS (`--timeout`,
+ * `-t TARGET`, `--no-wait`) are dropped. Any other ovs-vsctl command is
+ * refused with exit status 2, naming what it could not map.
+ */
+
+/** Single-quotes a string for bash. */
+export function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A command's time limit, so that a hung daemon cannot hang the replay. */
+const LIMIT = "timeout -k 5 60";
+
+export function appctlWrapper(udpif: string, socket: string): string {
+  return `#!/usr/bin/env bash
+# ovs-appctl, mapped onto udpif for a conformance replay.
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --timeout=*|--target=*|-T?*) shift ;;
+        -T|--timeout|-t|--target) shift 2 ;;
+        *) break ;;
+    esac
+done
+exec ${LIMIT} ${shellQuote(udpif)} appctl -t ${shellQuote(socket)} "$@"
+`;
+}
+
+export function ofctlWrapper(udpif: string, socket: string): string {
+  return `#!/usr/bin/env bash
+# ovs-ofctl, mapped onto udpif for a conformance replay.
+args=()
+for a in "$@"; do
+    case "$a" in
+        --timeout=*) ;;
+        *) args+=("$a") ;;
+    esac
+done
+exec ${LIMIT} ${shellQuote(udpif)} ofctl -t ${shellQuote(socket)} "\${args[@]}"
+`;
+}
+
+export function vsctlWrapper(udpif: string, socket: string): string {
+  return `#!/usr/bin/env bash
+# ovs-vsctl, mapped onto udpif for a conformance replay: only the settings
+# that udpif has (other_config and port VLAN settings).
+unsupported() {
+    echo "ovs-vsctl (udpif replay): cannot map onto udpif: $*" >&2
+    exit 2
+}
+all="$*"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --no-wait|--timeout=*|-t?*) shift ;;
+        -t|--timeout) shift 2 ;;
+        *) break ;;
+    esac
+done
+[ "\${1:-}" = set ] && [ $# -ge 4 ] || unsupported "$all"
+case "$2" in
+    Open_vSwitch|open_vswitch)
+        [ "$3" = . ] || unsupported "$all"
+        shift 3
+        kv=()
+        for a in "$@"; do
+            case "$a" in
+                other_config:*=*|other-config:*=*) kv+=("\${a#*:}") ;;
+                *) unsupported "$all" ;;
+            esac
+        done
+        exec ${LIMIT} ${shellQuote(udpif)} set-config -t ${shellQuote(socket)} "\${kv[@]}" ;;
+    port|Port)
+        port=$3
+        shift 3
+        exec ${LIMIT} ${shellQuote(udpif)} set-port -t ${shellQuote(socket)} "$port" "$@" ;;
+    *) unsupported "$all" ;;
+esac
+`;
+}
+
+/**
+ * The other_config settings of `--vsctl` words (ovs-vsctl arguments applied
+ * before the daemon starts), as `KEY=VALUE` for `udpif start --other-config`.
+ */
+export function vsctlToOtherConfig(words: string[]): string[] {
+  const bad = () => new Error(`--vsctl '${words.join(" ")}' cannot be mapped onto udpif start`);
+  if (words[0] !== "set" || words.length < 4) throw bad();
+  if (words[1] !== "Open_vSwitch" && words[1] !== "open_vswitch") throw bad();
+  if (words[2] !== ".") throw bad();
+  return words.slice(3).map((w) => {
+    const m = /^other[_-]config:([^=]+=.*)$/.exec(w);
+    if (!m) throw bad();
+    return m[1];
+  });
+}
+
+/** Writes the three wrappers into `binDir` (which must exist). */
+export async function writeWrappers(binDir: string, udpif: string, socket: string): Promise<void> {
+  const scripts: Array<[string, string]> = [
+    ["ovs-appctl", appctlWrapper(udpif, socket)],
+    ["ovs-ofctl", ofctlWrapper(udpif, socket)],
+    ["ovs-vsctl", vsctlWrapper(udpif, socket)],
+  ];
+  for (const [name, text] of scripts) {
+    await Deno.writeTextFile(`${binDir}/${name}`, text, { mode: 0o755 });
+  }
+}

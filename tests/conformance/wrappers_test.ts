@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { shellQuote, vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
+
+/**
+ * The wrappers are run for real, with a recording script in udpif's
+ * place that prints the argv it was given, one word per line.
+ */
+async function withWrappers(fn: (bin: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "wrappers-test." });
+  try {
+    const recorder = `${dir}/udpif`;
+    await Deno.writeTextFile(recorder, '#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n', {
+      mode: 0o755,
+    });
+    await Deno.mkdir(`${dir}/bin`);
+    await writeWrappers(`${dir}/bin`, recorder, `${dir}/ctl sock`);
+    await fn(`${dir}/bin`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function argvOf(bin: string, command: string): Promise<{ code: number; words: string[] }> {
+  const out = await new Deno.Command("bash", {
+    args: ["-c", command],
+    env: { PATH: `${bin}:${Deno.env.get("PATH")}` },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  return { code: out.code, words: text.split("\n").filter((l) => l !== "") };
+}
+
+Deno.test("ovs-appctl becomes udpif appctl on the replay's socket, OVS-only options dropped", async () => {
+  await withWrappers(async (bin) => {
+    const r = await argvOf(bin, "ovs-appctl --timeout=5 dpctl/dump-flows -m");
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.words.slice(0, 2), ["appctl", "-t"]);
+    assert.match(r.words[2], /\/ctl sock$/);
+    assert.deepEqual(r.words.slice(3), ["dpctl/dump-flows", "-m"]);
+  });
+});
+
+Deno.test("ovs-ofctl keeps its own options and the flow as one word", async () => {
+  await withWrappers(async (bin) => {
+    const r = await argvOf(
+      bin,
+      "ovs-ofctl --strict mod-flows br0 'priority=5,tcp,actions=output:3'",
+    );
+    assert.deepEqual(r.words.slice(3), [
+      "--strict",
+      "mod-flows",
+      "br0",
+      "priority=5,tcp,actions=output:3",
+    ]);
+    assert.deepEqual(r.words.slice(0, 2), ["ofctl", "-t"]);
+  });
+});
+
+Deno.test("ovs-vsctl other_config and port settings map onto set-config and set-port", async () => {
+  await withWrappers(async (bin) => {
+    const a = await argvOf(
+      bin,
+      "ovs-vsctl set Open_vSwitch . other_config:n-handler-threads=2 other_config:n-revalidator-threads=2",
+    );
+    assert.equal(a.code, 0);
+    assert.deepEqual(a.words.slice(0, 2), ["set-config", "-t"]);
+    assert.deepEqual(a.words.slice(3), ["n-handler-threads=2", "n-revalidator-threads=2"]);
+    const b = await argvOf(bin, "ovs-vsctl --no-wait set port p1 vlan_mode=native-untagged tag=10");
+    assert.deepEqual(b.words.slice(0, 2), ["set-port", "-t"]);
+    assert.deepEqual(b.words.slice(3), ["p1", "vlan_mode=native-untagged", "tag=10"]);
+  });
+});
+
+Deno.test("an ovs-vsctl command udpif has no equivalent for fails with status 2, naming it", async () => {
+  await withWrappers(async (bin) => {
+    const r = await argvOf(bin, "ovs-vsctl add-br br1");
+    assert.equal(r.code, 2);
+    assert.match(r.words.join(" "), /cannot map onto udpif: add-br br1/);
+    const s = await argvOf(bin, "ovs-vsctl set Open_vSwitch . external_ids:x=1");
+    assert.equal(s.code, 2);
+  });
+});
+
+Deno.test("--vsctl other_config before start becomes --other-config KEY=VALUE", () => {
+  assert.deepEqual(
+    vsctlToOtherConfig([
+      "set",
+      "Open_vSwitch",
+      ".",
+      "other_config:flow-limit=3",
+      "other_config:max-idle=1000",
+    ]),
+    ["flow-limit=3", "max-idle=1000"],
+  );
+  assert.throws(
+    () => vsctlToOtherConfig(["set", "port", "p1", "tag=10"]),
+    /cannot be mapped onto udpif start/,
+  );
+});
+
+Deno.test("shell quoting survives single quotes", () => {
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+});
