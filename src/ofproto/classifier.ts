@@ -70,6 +70,8 @@ class Subtable<R extends ClsRule> {
   /** Stage i covers words [stageStart[i], stageEnd[i]); the last one is the final stage. */
   readonly stageStart: number[] = [];
   readonly stageEnd: number[] = [];
+  /** Per stage, the words where the mask has bits (what a stage hashes). */
+  readonly stageWords: Int32Array[] = [];
   readonly nIndices: number;
   readonly indices: Map<number, number>[] = [];
   readonly buckets = new Map<number, R[]>();
@@ -100,6 +102,11 @@ class Subtable<R extends ClsRule> {
       this.stageEnd.push(SEGMENTS[4]);
     }
     this.nIndices = index;
+    for (let i = 0; i <= index; i++) {
+      const words: number[] = [];
+      for (let w = this.stageStart[i]; w < this.stageEnd[i]; w++) if (mask[w]) words.push(w);
+      this.stageWords.push(Int32Array.from(words));
+    }
     for (let i = 0; i < index; i++) this.indices.push(new Map());
     for (const w of TRIE_WORDS) this.triePlen.push(prefixLen(be32(mask[w])));
     const ports = be32(mask[TP_PORTS_WORD]);
@@ -108,11 +115,14 @@ class Subtable<R extends ClsRule> {
 
   stageHash(key: FlowKey, i: number, basis: number): number {
     const m = this.mask;
+    const words = this.stageWords[i];
     let h = basis;
-    for (let w = this.stageStart[i]; w < this.stageEnd[i]; w++) {
-      if (m[w]) h = mix(h, (key[w] & m[w]) ^ w);
+    for (let j = 0; j < words.length; j++) {
+      const w = words[j];
+      h = mix(h, (key[w] & m[w]) ^ w);
     }
-    return h;
+    // 30 bits keep the hash a small integer: no boxing when it keys a Map.
+    return h & 0x3fffffff;
   }
 
   ports(key: FlowKey): number {
@@ -247,7 +257,9 @@ export class Classifier<R extends ClsRule> {
     trieDone.fill(0);
     let best: R | null = null;
     let hardPri = -1;
-    for (const st of this.subtables) {
+    const subtables = this.subtables;
+    for (let s = 0; s < subtables.length; s++) {
+      const st = subtables[s];
       if (st.maxPriority <= hardPri) break;
       const r = wc
         ? this.findMatchWc(st, flow, wc)
@@ -271,7 +283,8 @@ export class Classifier<R extends ClsRule> {
     if (!bucket) return null;
     const m = st.mask;
     let best: R | null = null;
-    for (const r of bucket) {
+    for (let b = 0; b < bucket.length; b++) {
+      const r = bucket[b];
       const k = r.match.key;
       let ok = true;
       for (let w = 0; w < FLOW_WORDS; w++) {
@@ -316,7 +329,8 @@ export class Classifier<R extends ClsRule> {
   private fold(st: Subtable<R>, wc: FlowKey, nStages: number): void {
     const m = st.mask;
     for (let i = 0; i < nStages; i++) {
-      for (let w = st.stageStart[i]; w < st.stageEnd[i]; w++) wc[w] |= m[w];
+      const words = st.stageWords[i];
+      for (let j = 0; j < words.length; j++) wc[words[j]] |= m[words[j]];
     }
   }
 
