@@ -53,7 +53,11 @@ export async function runCli(argv: string[]): Promise<number> {
     });
   }
   try {
-    if (argv.length && (argv[0].includes("/") || DIRECT.has(argv[0])) && !argv[0].startsWith("-")) {
+    const local = program.commands.some((c) => c.name() === argv[0]);
+    if (
+      argv.length && !local && (argv[0].includes("/") || DIRECT.has(argv[0])) &&
+      !argv[0].startsWith("-")
+    ) {
       return await directCommand(argv[0], argv.slice(1));
     }
     await program.parseAsync(argv, { from: "user" });

@@ -5,5 +5,14 @@ import { appctl } from "./appctl.ts";
 import { ofctl } from "./ofctl.ts";
 import { flush } from "./flush.ts";
 import { setConfig, setPort } from "./set_config.ts";
+import { odpParseFlows } from "./odp_parse_flows.ts";
 
-export const SUBCOMMANDS: Subcommand[] = [start, appctl, ofctl, flush, setConfig, setPort];
+export const SUBCOMMANDS: Subcommand[] = [
+  start,
+  appctl,
+  ofctl,
+  flush,
+  setConfig,
+  setPort,
+  odpParseFlows,
+];

@@ -237,8 +237,8 @@ class KeyPrinter {
       this.eth();
       return this.vlans(0, dlType);
     }
-    this.l3(dlType);
-    return this.finish(dlType);
+    // Non-Ethernet packets have no VLAN headers, only the Ethertype.
+    return this.vlans(Infinity, dlType);
   }
 
   private finish(dlType: number): string {
