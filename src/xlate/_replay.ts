@@ -118,8 +118,21 @@ export class Replay {
   nowMs = 0;
   readonly #portSettings = new Map<string, Map<string, string>>();
 
-  constructor(readonly nPorts = 3) {
+  constructor(public nPorts = 3) {
     this.bridge = oracleBridge(nPorts);
+  }
+
+  /** `ports N`: the bridge has p1..pN. */
+  setPorts(n: number): void {
+    this.nPorts = n;
+    this.bridge = oracleBridge(n, this.#portSettings);
+  }
+
+  /** `port NAME key=value...`: ovs-vsctl set port NAME ... */
+  configurePort(arg: string): void {
+    const [name, ...kv] = arg.split(" ");
+    this.#portSettings.set(name, new Map(kv.map((s) => s.split("=") as [string, string])));
+    this.bridge = oracleBridge(this.nPorts, this.#portSettings);
   }
 
   translate(upcall: FlowKey, sideEffects: boolean): XlateOutput {
@@ -203,13 +216,9 @@ export class Replay {
       const arg = sp < 0 ? "" : line.slice(sp + 1);
       if (directive !== "megaflow") pending = null;
       switch (directive) {
-        case "port": {
-          const [name, ...kv] = arg.split(" ");
-          const m = new Map(kv.map((s) => s.split("=") as [string, string]));
-          this.#portSettings.set(name, m);
-          this.bridge = oracleBridge(this.nPorts, this.#portSettings);
+        case "port":
+          this.configurePort(arg);
           break;
-        }
         case "flow":
           this.tables.addFlow(arg, this.nowMs);
           break;

@@ -42,11 +42,18 @@ function field(name: string): MfField {
 
 const ones = (n: number): bigint => (1n << BigInt(n)) - 1n;
 
-/** flow_set_dl_vlan and friends: OpenFlow 1.0 VLAN fields imply a header. */
-function fixVlanPresence(ctx: XlateCtx, fl: MfField): void {
+/**
+ * mf_set_flow_value's VLAN rules: OpenFlow 1.0 VLAN fields imply a header
+ * (CFI), and a VLAN header written without a TPID gets 802.1Q's.
+ */
+export function fixVlanPresence(f: Uint8Array, fl: MfField): void {
+  if (fl.off !== F.vlan0_tci.off) return;
+  const off = F.vlan0_tci.off;
   if (fl.name === "dl_vlan" || fl.name === "dl_vlan_pcp" || fl.name === "vlan_pcp") {
-    const off = F.vlan0_tci.off;
-    setUint(ctx.f, off, 2, getUint(ctx.f, off, 2) | VLAN_CFI);
+    setUint(f, off, 2, getUint(f, off, 2) | VLAN_CFI);
+  }
+  if (!getUint(f, F.vlan0_tpid.off, 2) && getUint(f, off, 2)) {
+    setUint(f, F.vlan0_tpid.off, 2, 0x8100);
   }
 }
 
@@ -66,7 +73,7 @@ function setField(ctx: XlateCtx, fl: MfField, value: bigint, mask: bigint): void
   setMaskL3Prereqs(ctx, fl);
   mfSetMasked(fl, ctx.wc, mask, mask);
   mfSetMasked(fl, ctx.flow, value, mask);
-  fixVlanPresence(ctx, fl);
+  fixVlanPresence(ctx.f, fl);
 }
 
 function formatSubfield(fl: MfField, r: FieldRange): string {
@@ -84,7 +91,7 @@ function move(ctx: XlateCtx, src: FieldRange, dst: FieldRange): void {
     mfSetMasked(df, ctx.wc, ones(n) << BigInt(dst.ofs), ones(n) << BigInt(dst.ofs));
     const v = (mfGet(sf, ctx.flow) >> BigInt(src.ofs)) & ones(n);
     mfSetMasked(df, ctx.flow, v << BigInt(dst.ofs), ones(n) << BigInt(dst.ofs));
-    fixVlanPresence(ctx, df);
+    fixVlanPresence(ctx.f, df);
   }
   if (ctx.trace) {
     let text = `${formatSubfield(df, dst)} is now `;

@@ -1,0 +1,125 @@
+/**
+ * The flow text of `ofproto/trace`: reading a bridge flow in ovs-ofctl
+ * syntax (parse_ofp_exact_flow: every field exact, prerequisites checked in
+ * order) and printing flows and megaflows the way OVS's trace does
+ * (flow_format, match_format).
+ */
+import {
+  bytesOf,
+  type FlowKey,
+  getUint,
+  maskKey,
+  newKey,
+  setUint,
+  wildcardsForPacket,
+} from "../flow/mod.ts";
+import { F } from "../flow/layout.ts";
+import { formatMatch } from "../ofproto/match_format.ts";
+import { isProtocolName, type Match, parseMatchItem } from "../ofproto/match.ts";
+import { mfByName, mfGet, prereqOk } from "../ofproto/meta_flow.ts";
+import { parseKeyValues } from "../ofproto/key_value.ts";
+import { OFPP_NONE } from "../ofproto/of_action.ts";
+import { fixVlanPresence } from "./actions.ts";
+import type { XBridge } from "./bridge.ts";
+
+const DEFAULT_PRIORITY = 0x8000;
+
+/**
+ * Parses `in_port=1,tcp,nw_dst=10.0.0.2,...` into a flow (in_port as an
+ * OpenFlow port; OFPP_NONE when absent). Throws with OVS's message.
+ */
+export function parseExactFlow(s: string, bridge: XBridge): FlowKey {
+  const m: Match = { key: newKey(), mask: newKey() };
+  const k = bytesOf(m.key), w = bytesOf(m.mask);
+  for (const { key, value } of parseKeyValues(s)) {
+    if (isProtocolName(key)) {
+      if (w[F.dl_type.off]) throw new Error(`${s}: Ethernet type set multiple times`);
+      const hadProto = w[F.nw_proto.off] !== 0;
+      parseMatchItem(m, key, "");
+      if (hadProto && w[F.nw_proto.off]) {
+        throw new Error(`${s}: network protocol set multiple times`);
+      }
+      continue;
+    }
+    const fl = mfByName(key);
+    if (!fl) throw new Error(`${s}: unknown field ${key}`);
+    if (!prereqOk(fl.prereq, k)) throw new Error(`${s}: prerequisites not met for setting ${key}`);
+    if (mfGet(fl, m.key) !== 0n) throw new Error(`${s}: field ${key} set multiple times`);
+    const port = fl.name === "in_port" ? bridge.portByName(value) : undefined;
+    try {
+      parseMatchItem(m, key, port ? String(port.ofport) : value);
+    } catch (e) {
+      throw new Error(`${s}: bad value for ${key} (${(e as Error).message})`);
+    }
+    fixVlanPresence(k, fl);
+  }
+  if (!getUint(k, F.in_port.off, 4)) setUint(k, F.in_port.off, 4, OFPP_NONE);
+  return m.key;
+}
+
+/** Context fields flow_format leaves out when they are zero. */
+const CONTEXT_FIELDS = [
+  F.in_port,
+  F.skb_priority,
+  F.pkt_mark,
+  F.recirc_id,
+  F.dp_hash,
+  F.ct_state,
+  F.ct_zone,
+  F.ct_mark,
+  F.ct_label,
+  F.ct_nw_proto,
+  F.ct_tp_src,
+  F.ct_tp_dst,
+  F.ct_nw_src,
+  F.ct_nw_dst,
+  F.ct_ipv6_src,
+  F.ct_ipv6_dst,
+];
+
+/** flow_format: every field of the packet, zero context fields left out. */
+export function formatFlow(flow: FlowKey): string {
+  const mask = newKey();
+  wildcardsForPacket(flow, mask);
+  const k = bytesOf(flow), w = bytesOf(mask);
+  for (const span of CONTEXT_FIELDS) {
+    if (k.subarray(span.off, span.off + span.len).every((b) => b === 0)) {
+      w.fill(0, span.off, span.off + span.len);
+    }
+  }
+  for (let i = 0; i < 16; i++) {
+    const off = F.regs.off + 4 * i;
+    w.fill(getUint(k, off, 4) ? 0xff : 0, off, off + 4);
+  }
+  const md = k.subarray(F.metadata.off, F.metadata.off + 8).some((b) => b !== 0);
+  w.fill(md ? 0xff : 0, F.metadata.off, F.metadata.off + 8);
+  const key = newKey();
+  maskKey(key, flow, mask);
+  return formatMatch({ key, mask }, DEFAULT_PRIORITY);
+}
+
+/**
+ * match_format of a megaflow: what formatMatch prints, preceded (after any
+ * pkt_mark) by the recirc_id and packet type a megaflow always matches.
+ */
+export function formatMegaflow(flow: FlowKey, wc: FlowKey): string {
+  const mask = wc.slice();
+  const w = bytesOf(mask), k = bytesOf(flow);
+  let prefix = "";
+  if (getUint(w, F.recirc_id.off, 4)) {
+    const id = getUint(k, F.recirc_id.off, 4);
+    prefix += `recirc_id=${id ? `0x${id.toString(16)}` : "0"},`;
+    w.fill(0, F.recirc_id.off, F.recirc_id.off + 4);
+  }
+  if (getUint(w, F.packet_type.off, 4) === 0xffffffff && getUint(k, F.packet_type.off, 4) === 0) {
+    prefix += "eth,";
+  }
+  w.fill(0, F.packet_type.off, F.packet_type.off + 4);
+  const key = newKey();
+  maskKey(key, flow, mask);
+  const text = formatMatch({ key, mask }, DEFAULT_PRIORITY);
+  const mark = /^pkt_mark=[^,]*,?/.exec(text);
+  const at = mark ? mark[0].length : 0;
+  const joined = text.slice(0, at) + prefix + text.slice(at);
+  return joined.endsWith(",") ? joined.slice(0, -1) : joined;
+}

@@ -1,0 +1,126 @@
+/**
+ * ofproto/trace against OVS 3.1's own traces (fixtures/xlate/trace): the
+ * same rules, port VLAN settings and learned MACs give the same text, up
+ * to the order of flooded ports, which OVS takes from a hash table.
+ */
+import assert from "node:assert/strict";
+import { Replay, sortPortRuns } from "./_replay.ts";
+import { ofprotoTrace, type TraceSwitch } from "./trace.ts";
+import { bytesOf, newKey } from "../flow/mod.ts";
+import { F } from "../flow/layout.ts";
+import { formatMatch } from "../ofproto/match_format.ts";
+import { formatActions } from "../ofproto/action_format.ts";
+
+const DIR = new URL("../../fixtures/xlate/trace/", import.meta.url);
+
+/**
+ * Text that src/ofproto's formatters may not produce yet: the inner VLAN
+ * of a flow (`vlan_tci1=`, `dl_vlan1=`) and set_field on vlan_vid kept as
+ * written. Traces that need them run as soon as ofproto prints them.
+ */
+function ofprotoGap(expected: string): string | null {
+  const inner = newKey();
+  bytesOf(inner).fill(0xff, F.vlan1_tpid.off, F.vlan1_tci.off + 2);
+  if (
+    /vlan_tci1=|dl_vlan1=/.test(expected) &&
+    !formatMatch({ key: newKey(), mask: inner }, 0x8000).includes("vlan_tci1")
+  ) {
+    return "inner VLAN in formatMatch";
+  }
+  const sf = formatActions([{ type: "set_field", field: "vlan_vid", value: 4196n }]);
+  if (expected.includes("set_field:4196->vlan_vid") && sf !== "set_field:4196->vlan_vid") {
+    return "set_field on vlan_vid in formatActions";
+  }
+  return null;
+}
+
+function traceSwitch(r: Replay): TraceSwitch {
+  const tb = () => ({ bridge: r.bridge, tables: r.tables, ml: r.ml, recircIds: r.recircIds });
+  return {
+    bridge: (name) => (name === "br0" ? tb() : undefined),
+    bridgeOfOdpPort: (p) => (r.bridge.portByOdp(p) ? tb() : undefined),
+    dpType: "dummy",
+    nowMs: r.nowMs,
+  };
+}
+
+/**
+ * NORMAL floods in bundle hash order, and with VLAN translation the
+ * push/pop actions fall between outputs in an order that follows it. What
+ * must match is which port gets which VLAN headers.
+ */
+function vlanOutputs(actions: string): string {
+  const stack: string[] = [];
+  const outs: string[] = [];
+  for (const a of actions.split(/,(?![^(]*\))/)) {
+    if (a === "pop_vlan") stack.pop() ?? stack.push("-");
+    else if (a.startsWith("push_vlan(")) stack.push(a);
+    else outs.push(`${a}@${stack.join("/")}`);
+  }
+  return outs.sort().join(" ");
+}
+
+const normalize = (text: string) =>
+  text.trimEnd().split("\n").map((l) => {
+    if (!l.startsWith("Datapath actions: ")) return l;
+    const acts = l.slice(18);
+    return `Datapath actions: ${/_vlan/.test(acts) ? vlanOutputs(acts) : sortPortRuns(acts)}`;
+  });
+
+interface TraceCase {
+  flow: string;
+  error: boolean;
+  expected: string[];
+  line: number;
+}
+
+function load(text: string): { setup: string[]; cases: TraceCase[] } {
+  const setup: string[] = [];
+  const cases: TraceCase[] = [];
+  let cur: TraceCase | null = null;
+  text.split("\n").forEach((line, i) => {
+    if (cur) {
+      if (line === "end") {
+        cases.push(cur);
+        cur = null;
+      } else cur.expected.push(line);
+    } else if (line.startsWith("trace ")) {
+      cur = { flow: line.slice(6), error: false, expected: [], line: i + 1 };
+    } else if (line.startsWith("trace-error ")) {
+      cur = { flow: line.slice(12), error: true, expected: [], line: i + 1 };
+    } else if (line && !line.startsWith("#")) {
+      setup.push(line);
+    }
+  });
+  return { setup, cases };
+}
+
+for (const entry of [...Deno.readDirSync(DIR)].sort((a, b) => a.name < b.name ? -1 : 1)) {
+  const { setup, cases } = load(Deno.readTextFileSync(new URL(entry.name, DIR)));
+  const r = new Replay();
+  for (const line of setup) {
+    const [d, ...rest] = line.split(" ");
+    const arg = rest.join(" ");
+    if (d === "ports") r.setPorts(Number(arg));
+    else if (d === "port") r.configurePort(arg);
+    else if (d === "flow") r.tables.addFlow(arg, 0);
+    else if (d === "packet") r.packet(arg);
+  }
+  for (const c of cases) {
+    Deno.test({
+      name: `ofproto/trace ${entry.name}:${c.line} reads as OVS's`,
+      ignore: ofprotoGap(c.expected.join("\n")) !== null,
+      fn: () => {
+        const sw = traceSwitch(r);
+        if (c.error) {
+          assert.throws(() => ofprotoTrace(["br0", c.flow], sw), { message: c.expected[0] });
+        } else {
+          assert.deepEqual(
+            normalize(ofprotoTrace(["br0", c.flow], sw)),
+            normalize(c.expected.join("\n")),
+          );
+        }
+      },
+    });
+  }
+}
