@@ -78,8 +78,9 @@ export function unpackBytes(words: Uint32Array, at: number, n: number): Uint8Arr
  * Encodes `actions` into `out` and returns the number of words used.
  * Throws a RangeError when they do not fit.
  */
+const scratch = new Uint32Array(4 + 3 * FLOW_WORDS + 2048);
+
 export function encodeActions(actions: readonly OdpAction[], out: Uint32Array): number {
-  const scratch = new Uint32Array(4 + 3 * FLOW_WORDS + 2048);
   let n = 0;
   for (const a of actions) {
     let w = 1;

@@ -25,7 +25,8 @@ export const MAX_CLIENTS = 32;
 export const MAX_HANDLERS = 16;
 export const PORT_RING_WORDS = 1 << 15;
 export const CMD_RING_WORDS = 1 << 15;
-export const UPCALL_RING_WORDS = 1 << 15;
+/** Default upcall queue size: about 2,400 upcalls of 64-byte packets. */
+export const UPCALL_RING_WORDS = 1 << 18;
 
 /** ctl word indices. */
 export const C_DOORBELL = 0;
@@ -79,7 +80,11 @@ function rings(n: number, words: number): SharedArrayBuffer[] {
   return Array.from({ length: n }, () => new SharedArrayBuffer((32 + words) * 4));
 }
 
-export function createDatapathBuffers(flowCapacity: number, maskCapacity: number): DatapathBuffers {
+export function createDatapathBuffers(
+  flowCapacity: number,
+  maskCapacity: number,
+  upcallWords = UPCALL_RING_WORDS,
+): DatapathBuffers {
   const ports = new SharedArrayBuffer(MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8) + ODP_MAP * 4);
   new Int32Array(ports, MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8)).fill(-1);
   const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
@@ -93,7 +98,7 @@ export function createDatapathBuffers(flowCapacity: number, maskCapacity: number
     tx: rings(MAX_PORTS, PORT_RING_WORDS),
     cmd: rings(MAX_CLIENTS, CMD_RING_WORDS),
     reply: rings(MAX_CLIENTS, CMD_RING_WORDS),
-    upcall: rings(MAX_HANDLERS, UPCALL_RING_WORDS),
+    upcall: rings(MAX_HANDLERS, upcallWords),
   };
 }
 

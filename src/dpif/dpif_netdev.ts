@@ -67,6 +67,8 @@ export interface DpifNetdevOptions {
   /** Flow slots (default 262144, above OVS's 200000 flow limit). */
   flowCapacity?: number;
   maskCapacity?: number;
+  /** Words per handler upcall queue (power of two; default 1 << 18). */
+  upcallQueueWords?: number;
   /** Run the PMD in this thread with this flow_extract (tests, tools). */
   extract?: FlowExtractFn;
   /** Module exporting `flowExtract`, for the PMD worker (default src/flow/mod.ts). */
@@ -113,7 +115,11 @@ export class DpifNetdev implements DpifProvider {
     if (type !== "netdev" && type !== "dummy") {
       throw new RangeError(`unknown datapath type ${type}`);
     }
-    const buffers = createDatapathBuffers(opts.flowCapacity ?? 262144, opts.maskCapacity ?? 1024);
+    const buffers = createDatapathBuffers(
+      opts.flowCapacity ?? 262144,
+      opts.maskCapacity ?? 1024,
+      opts.upcallQueueWords,
+    );
     const dp = new DpifNetdev(type, buffers, true);
     if (opts.extract) {
       dp.pmd = new Pmd(dp.shared, opts.extract);

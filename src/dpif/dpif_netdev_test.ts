@@ -25,7 +25,11 @@ function maskOf(...fields: (keyof typeof F)[]): Uint32Array {
 }
 
 function setup() {
-  const dp = DpifNetdev.create("dummy", { extract: flowExtract, flowCapacity: 4096 });
+  const dp = DpifNetdev.create("dummy", {
+    extract: flowExtract,
+    flowCapacity: 4096,
+    upcallQueueWords: 1 << 15,
+  });
   const p1 = new DummyNetdev("p1");
   const p2 = new DummyNetdev("p2", "dummy", { recordTx: true });
   const p3 = new DummyNetdev("p3", "dummy", { recordTx: true });
