@@ -10,19 +10,9 @@ import { DpifNetdev } from "../dpif/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifBinding, DUMP_CURSOR_BYTES } from "./dpif_binding.ts";
 import type { UdpifContext } from "./handler.ts";
-import type { UdpifXlate, XlateRequest, XlateResult } from "./ports.ts";
+import type { WorkerXlate, XlateRequest, XlateResult } from "./ports.ts";
 import { UdpifShared } from "./shared.ts";
 import { UkeyTable } from "./ukey_table.ts";
-
-export interface TestRule {
-  priority: number;
-  /** Field name -> value (numbers, big-endian in the key). */
-  match: Partial<Record<keyof typeof F, number>>;
-  actions: OdpAction[];
-  slow?: number;
-  nPackets: number;
-  nBytes: number;
-}
 
 function put(b: Uint8Array, off: number, len: number, v: number): void {
   for (let i = len - 1; i >= 0; i--, v = Math.floor(v / 256)) b[off + i] = v & 255;
@@ -34,16 +24,63 @@ function get(b: Uint8Array, off: number, len: number): number {
   return v;
 }
 
-export class RuleXlate implements UdpifXlate {
+export interface TestRule {
+  priority: number;
+  /** Field name -> value (numbers, big-endian in the key). */
+  match: Partial<Record<keyof typeof F, number>>;
+  actions: OdpAction[];
+  slow?: number;
+  /** Index of the rule's counters in the stats array. */
+  id: number;
+}
+
+/** What a worker's RuleXlate starts from (structured-clonable). */
+export interface RuleXlateInit {
+  rules: TestRule[];
+  /** Float64 [packets, bytes] per rule id, shared by every thread. */
+  stats: SharedArrayBuffer;
+}
+
+export const MAX_TEST_RULES = 64;
+
+export class RuleXlate implements WorkerXlate {
   readonly ofprotoUuid = new Uint8Array(16).fill(0xab);
+  readonly stats: SharedArrayBuffer;
+  readonly #stats: Float64Array;
   rules: TestRule[] = [];
   translations = 0;
 
+  constructor(init?: RuleXlateInit) {
+    this.stats = init?.stats ?? new SharedArrayBuffer(MAX_TEST_RULES * 16);
+    this.#stats = new Float64Array(this.stats);
+    if (init) this.rules = init.rules;
+  }
+
+  init(): RuleXlateInit {
+    return { rules: this.rules, stats: this.stats };
+  }
+
   add(priority: number, match: TestRule["match"], actions: OdpAction[], slow = 0): TestRule {
-    const r = { priority, match, actions, slow, nPackets: 0, nBytes: 0 };
+    const r = { priority, match, actions, slow, id: this.rules.length };
     this.rules.push(r);
     this.rules.sort((a, b) => b.priority - a.priority);
     return r;
+  }
+
+  update(data: unknown): void {
+    this.rules = data as TestRule[];
+  }
+
+  nPackets(r: TestRule): number {
+    return this.#stats[2 * r.id];
+  }
+  nBytes(r: TestRule): number {
+    return this.#stats[2 * r.id + 1];
+  }
+
+  #credit(r: TestRule, packets: number, bytes: number): void {
+    this.#stats[2 * r.id] += packets;
+    this.#stats[2 * r.id + 1] += bytes;
   }
 
   translate(req: XlateRequest): XlateResult {
@@ -61,8 +98,7 @@ export class RuleXlate implements UdpifXlate {
         }
       }
       if (!hit) continue;
-      r.nPackets += req.packets;
-      r.nBytes += req.bytes;
+      this.#credit(r, req.packets, req.bytes);
       return {
         actions: r.actions,
         slow: r.slow ?? 0,
@@ -75,10 +111,13 @@ export class RuleXlate implements UdpifXlate {
   }
 
   pushStats(xcache: unknown, packets: number, bytes: number): void {
-    const r = xcache as TestRule;
-    r.nPackets += packets;
-    r.nBytes += bytes;
+    this.#credit(xcache as TestRule, packets, bytes);
   }
+}
+
+/** The worker entry point: a RuleXlate over the shared stats (see CreateUdpifXlate). */
+export function createUdpifXlate(init: unknown): WorkerXlate {
+  return new RuleXlate(init as RuleXlateInit);
 }
 
 /** A TCP/IPv4 frame from 10.0.0.`src` to 10.0.0.`dst`. */

@@ -70,7 +70,7 @@ Deno.test("duplicate upcalls in a batch translate once, install once and forward
   assert.equal(dumpAll(t).length, 1);
   assert.equal(t.ctx.ukeys.count(), 1);
   assert.equal(count("handler_duplicate_upcall"), dup + 2);
-  assert.equal(rule.nPackets, 3, "every packet is credited to the rule");
+  assert.equal(t.xlate.nPackets(rule), 3, "every packet is credited to the rule");
   t.p2.pollTx();
   assert.equal(t.p2.txFrames.length, 3);
   t.destroy();

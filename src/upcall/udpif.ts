@@ -67,7 +67,13 @@ export class Udpif {
   readonly #opts: UdpifOptions;
   readonly #cursor = new SharedArrayBuffer(DUMP_CURSOR_BYTES);
   readonly #ctx: UdpifContext;
+  /** Idle revalidator workers. */
   readonly #pool: WorkerSlot[] = [];
+  /**
+   * Handler h always runs on the same worker: an upcall queue has one
+   * consumer, whose read position lives in that worker's dpif handle.
+   */
+  readonly #handlerWorkers: WorkerSlot[] = [];
   #handlers: WorkerSlot[] = [];
   #revalidators: WorkerSlot[] = [];
   /** Thread ids of the running revalidators, as upcall/show prints them. */
@@ -203,7 +209,10 @@ export class Udpif {
       };
       slot.worker.postMessage(m);
     };
-    this.#handlers = Array.from({ length: nHandlers }, () => this.#take());
+    this.#handlers = Array.from(
+      { length: nHandlers },
+      (_, h) => (this.#handlerWorkers[h] ??= this.#spawn()),
+    );
     this.#revalidators = Array.from({ length: nRevalidators }, () => this.#take());
     this.#revalidatorTids = [];
     this.#handlers.forEach(() => nextTid++);
@@ -227,7 +236,7 @@ export class Udpif {
     for (const s of running) s.exited = undefined;
     if (deleteFlows) this.purge();
     this.shared.setExitLatch(false);
-    this.#pool.push(...running);
+    this.#pool.push(...this.#revalidators);
     this.#handlers = [];
     this.#revalidators = [];
     this.#revalidatorTids = [];
@@ -253,7 +262,7 @@ export class Udpif {
   postXlateUpdate(data: unknown): void {
     const seq = this.shared.bumpUpdateSeq();
     this.#updates.push({ seq, data });
-    for (const s of [...this.#handlers, ...this.#revalidators, ...this.#pool]) {
+    for (const s of [...this.#handlerWorkers, ...this.#revalidators, ...this.#pool]) {
       s.worker.postMessage({ type: "xlate-update", seq, data });
     }
   }
@@ -306,8 +315,9 @@ export class Udpif {
   /** Stops the threads (keeping datapath flows) and the workers. */
   async destroy(): Promise<void> {
     await this.stopThreads(false);
-    for (const s of this.#pool) s.worker.terminate();
+    for (const s of [...this.#pool, ...this.#handlerWorkers]) s.worker.terminate();
     this.#pool.length = 0;
+    this.#handlerWorkers.length = 0;
     this.#clockWatch = false;
     const { array, index } = clockWaitWord();
     Atomics.notify(array, index);
