@@ -58,3 +58,4 @@ export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
 export { parsePacketSpec } from "./packet_spec.ts";
 export * from "./odp_action_codec.ts";
+export { executeSet, executeSetEncoded } from "./odp_set_exec.ts";

@@ -21,3 +21,5 @@ export * from "./buffer.ts";
 export * from "./checksum.ts";
 export * from "./hex.ts";
 export * from "./pcap.ts";
+export * from "./locate.ts";
+export * from "./rewrite.ts";

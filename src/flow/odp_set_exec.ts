@@ -1,0 +1,179 @@
+/**
+ * Executes set and masked set actions on a packet buffer: the header
+ * rewrites of OVS's odp_execute_set_action / odp_execute_masked_set_action,
+ * built on the packet layer's rewrite helpers. The datapath calls
+ * `executeSetEncoded` straight on an encoded action list (see
+ * odp_action_codec.ts); `executeSet` takes key and mask in the flow key
+ * layout. A set whose header the packet lacks does nothing, as in OVS.
+ * Nothing here allocates.
+ */
+import type { OdpSetAttr } from "./odp_action.ts";
+import { SET_ATTR_SPANS, SET_ATTRS } from "./set_attr.ts";
+import { F, FLOW_BYTES } from "./layout.ts";
+import {
+  ETH_TYPE_ARP,
+  ETH_TYPE_IP,
+  ETH_TYPE_IPV6,
+  ETH_TYPE_RARP,
+  HDR_DL_TYPE,
+  HDR_L3,
+  HDR_L4,
+  HDR_L4_PROTO,
+  HDR_MPLS,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  locateHeaders,
+  ND_NEIGHBOR_ADVERT,
+  ND_NEIGHBOR_SOLICIT,
+  newHeaderOffsets,
+  type PacketBuffer,
+  setBytesMasked,
+  setIcmp,
+  setIpv4,
+  setIpv6,
+  setPorts,
+} from "../packet/mod.ts";
+
+const hdr = newHeaderOffsets();
+const scratchKey = new Uint8Array(FLOW_BYTES);
+const scratchMask = new Uint8Array(FLOW_BYTES);
+
+const u32 = (b: Uint8Array, o: number) =>
+  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+
+/**
+ * Runs a set whose key (and mask, for a masked set; maskOff -1 for a
+ * plain set) sit packed in `enc` as the binary encoding stores them.
+ */
+export function executeSetEncoded(
+  buf: PacketBuffer,
+  attrIndex: number,
+  enc: Uint8Array,
+  keyOff: number,
+  maskOff: number,
+): void {
+  const attr = SET_ATTRS[attrIndex];
+  if (attr === undefined) return;
+  let ko = keyOff, mo = maskOff;
+  for (const sp of SET_ATTR_SPANS[attr]) {
+    scratchKey.set(enc.subarray(ko, ko + sp.len), sp.off);
+    ko += sp.len;
+    if (maskOff >= 0) {
+      scratchMask.set(enc.subarray(mo, mo + sp.len), sp.off);
+      mo += sp.len;
+    }
+  }
+  executeSet(buf, attr, scratchKey, maskOff >= 0 ? scratchMask : null);
+}
+
+/** Runs a set with key and mask (null: plain set) in the flow key layout. */
+export function executeSet(
+  buf: PacketBuffer,
+  attr: OdpSetAttr,
+  k: Uint8Array,
+  m: Uint8Array | null,
+): void {
+  const p = buf.data;
+  locateHeaders(p, buf.len, hdr);
+  const l3 = hdr[HDR_L3], l4 = hdr[HDR_L4], proto = hdr[HDR_L4_PROTO], dl = hdr[HDR_DL_TYPE];
+  const merged32 = (
+    old: number,
+    o: number,
+  ) => (m ? ((old & ~u32(m, o)) | (u32(k, o) & u32(m, o))) >>> 0 : u32(k, o));
+  switch (attr) {
+    case "skb_priority":
+      buf.skbPriority = merged32(buf.skbPriority, F.skb_priority.off);
+      return;
+    case "skb_mark":
+      buf.pktMark = merged32(buf.pktMark, F.pkt_mark.off);
+      return;
+    case "eth":
+      if (buf.len >= 12) setBytesMasked(p, 0, k, F.dl_dst.off, m, F.dl_dst.off, 12);
+      return;
+    case "mpls":
+      if (hdr[HDR_MPLS] >= 0) {
+        setBytesMasked(p, hdr[HDR_MPLS], k, F.mpls_lse.off, m, F.mpls_lse.off, 4);
+      }
+      return;
+    case "ipv4":
+      if (dl === ETH_TYPE_IP && l3 >= 0) {
+        setIpv4(p, l3, l4, k, F.nw_src.off, m, F.nw_src.off, F.nw_tos.off, F.nw_tos.off);
+      }
+      return;
+    case "ipv6":
+      if (dl === ETH_TYPE_IPV6 && l3 >= 0) {
+        setIpv6(
+          p,
+          l3,
+          l4,
+          proto,
+          k,
+          F.ipv6_src.off,
+          m,
+          F.ipv6_src.off,
+          F.ipv6_label.off,
+          F.ipv6_label.off,
+        );
+      }
+      return;
+    case "tcp":
+    case "udp":
+    case "sctp": {
+      const want = attr === "tcp" ? IPPROTO_TCP : attr === "udp" ? IPPROTO_UDP : IPPROTO_SCTP;
+      if (l4 >= 0 && proto === want) {
+        setPorts(p, buf.len, l4, proto, k, F.tp_src.off, m, F.tp_src.off);
+      }
+      return;
+    }
+    case "icmp":
+    case "icmpv6": {
+      const want = attr === "icmp" ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+      if (l4 >= 0 && proto === want && l4 + 4 <= buf.len) {
+        setIcmp(
+          p,
+          l4,
+          k,
+          F.tp_src.off + 1,
+          F.tp_dst.off + 1,
+          m,
+          F.tp_src.off + 1,
+          F.tp_dst.off + 1,
+        );
+      }
+      return;
+    }
+    case "arp":
+      if ((dl === ETH_TYPE_ARP || dl === ETH_TYPE_RARP) && l3 >= 0) {
+        if (!m || m[F.nw_proto.off] === 0xff) p[l3 + 6] = 0;
+        setBytesMasked(p, l3 + 7, k, F.nw_proto.off, m, F.nw_proto.off, 1);
+        setBytesMasked(p, l3 + 8, k, F.arp_sha.off, m, F.arp_sha.off, 6);
+        setBytesMasked(p, l3 + 14, k, F.nw_src.off, m, F.nw_src.off, 4);
+        setBytesMasked(p, l3 + 18, k, F.arp_tha.off, m, F.arp_tha.off, 6);
+        setBytesMasked(p, l3 + 24, k, F.nw_dst.off, m, F.nw_dst.off, 4);
+      }
+      return;
+    case "nd":
+      if (l4 >= 0 && proto === IPPROTO_ICMPV6) setNd(p, buf.len, l4, k, m);
+      return;
+  }
+}
+
+/** ND target and, where the packet has the options, its link-layer addresses. */
+function setNd(p: Uint8Array, len: number, l4: number, k: Uint8Array, m: Uint8Array | null): void {
+  const type = p[l4];
+  if ((type !== ND_NEIGHBOR_SOLICIT && type !== ND_NEIGHBOR_ADVERT) || l4 + 24 > len) return;
+  const csum = l4 + 2;
+  setBytesMasked(p, l4 + 8, k, F.nd_target.off, m, F.nd_target.off, 16, csum, l4);
+  for (let o = l4 + 24; o + 8 <= len;) {
+    const optLen = p[o + 1] * 8;
+    if (optLen === 0 || o + optLen > len) break;
+    if (optLen === 8 && (p[o] === 1 || p[o] === 2)) {
+      const src = p[o] === 1 ? F.arp_sha.off : F.arp_tha.off;
+      setBytesMasked(p, o + 2, k, src, m, src, 6, csum, l4);
+    }
+    o += optLen;
+  }
+}
