@@ -110,6 +110,21 @@ registerCommand({
   json: (args, conn) => (setOptions(args, conn), null),
 });
 
+/**
+ * Gives an already registered command a JSON form (for commands whose
+ * text comes from one layer and whose structure another can describe).
+ * Throws if the command is unknown or already has one.
+ */
+export function addJsonHandler(
+  name: string,
+  json: (args: string[], conn: UnixctlConn) => Promise<unknown> | unknown,
+): void {
+  const command = commands.get(name);
+  if (!command) throw new Error(`unixctl command "${name}" is not registered`);
+  if (command.json) throw new Error(`unixctl command "${name}" already has a JSON form`);
+  command.json = json;
+}
+
 /** Removes a command (for a component that is shut down and restarted). */
 export function unregisterCommand(name: string): void {
   commands.delete(name);

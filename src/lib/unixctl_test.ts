@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  addJsonHandler,
   CommandError,
   findCommand,
   listCommandsText,
@@ -145,4 +146,13 @@ Deno.test("after set-options --format json a command replies with its JSON handl
     text: 'option format has invalid value "yaml"\n',
   });
   assert.equal(t.format, "text");
+});
+
+Deno.test("a JSON form can be added to a command registered elsewhere, once", async () => {
+  registerCommand({ name: "test/late", usage: "", minArgs: 0, maxArgs: 0, handler: () => "x" });
+  addJsonHandler("test/late", () => ({ x: 1 }));
+  const c: UnixctlConn = { ...conn, format: "json" };
+  assert.deepEqual(await runCommand("test/late", [], c), { ok: true, json: { x: 1 } });
+  assert.throws(() => addJsonHandler("test/late", () => 2), /already has a JSON form/);
+  assert.throws(() => addJsonHandler("test/none", () => 2), /is not registered/);
 });
