@@ -9,9 +9,13 @@
  *
  *   CONFORMANCE_ALL=1        run every case, listed or racy
  *   CONFORMANCE_ONLY=REGEX   only the cases whose name matches
- *   CONFORMANCE_SETTLE=S     pause before coverage snapshots (default 1.1, as the oracle)
+ *   CONFORMANCE_SETTLE=S     pause before each coverage snapshot (default 0; the OVS
+ *                            shim below needs the oracle's 1.1)
  *   CONFORMANCE_TIMEOUT=S    time limit per command (default 60)
  *   CONFORMANCE_KEEP=DIR     keep each case's run directory (daemon log) under DIR
+ *   CONFORMANCE_UDPIF=PATH   the udpif to replay through (default bin/udpif;
+ *                            oracle/udpif-ovs-shim.sh replays through the real OVS,
+ *                            which checks the replay itself)
  */
 import { listCases, loadCase } from "./case.ts";
 import { unifiedDiff } from "./diff.ts";
@@ -20,7 +24,8 @@ import { configFromEnv, replayCase } from "./replay.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const CASES = `${HERE}cases`;
-const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
+const UDPIF = Deno.env.get("CONFORMANCE_UDPIF") ??
+  new URL("../../bin/udpif", import.meta.url).pathname;
 
 const all = Deno.env.get("CONFORMANCE_ALL") === "1";
 const only = Deno.env.get("CONFORMANCE_ONLY");

@@ -17,7 +17,8 @@ import { configFromEnv, replayCase } from "./replay.ts";
 const HERE = new URL(".", import.meta.url).pathname;
 const CASES = `${HERE}cases`;
 const KNOWN = `${HERE}known_failures.txt`;
-const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
+const UDPIF = Deno.env.get("CONFORMANCE_UDPIF") ??
+  new URL("../../bin/udpif", import.meta.url).pathname;
 
 export interface Row {
   name: string;
