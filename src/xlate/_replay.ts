@@ -26,7 +26,8 @@ import { OfTables } from "../ofproto/tables.ts";
 import { type PortSpec, type VlanMode, XBridge } from "./bridge.ts";
 import { RecircIdPool, type XlateCache, xlateCachePush } from "./cache.ts";
 import type { XlateOutput } from "./context.ts";
-import { xlate } from "./xlate.ts";
+import { parseExactFlow } from "./trace_flow.ts";
+import { megaflowMask, xlate } from "./xlate.ts";
 
 interface Megaflow {
   upcall: FlowKey;
@@ -97,18 +98,6 @@ export function sortPortRuns(actions: string): string {
   return out.join(",");
 }
 
-/**
- * The mask the datapath ends up with (odp_flow_key_to_mask): a flow
- * without a VLAN header matches "no VLAN header" exactly.
- */
-function datapathMask(upcall: FlowKey, wc: FlowKey): FlowKey {
-  const mask = wc.slice();
-  if (!(bytesOf(upcall)[F.vlan0_tci.off] & 0x10)) {
-    bytesOf(mask).fill(0xff, F.vlan0_tpid.off, F.vlan0_tci.off + 2);
-  }
-  return mask;
-}
-
 export class Replay {
   readonly tables = new OfTables();
   readonly ml = MacLearning.create();
@@ -163,7 +152,7 @@ export class Replay {
       }
     }
     const out = this.translate(key, true);
-    const mask = datapathMask(key, out.wc);
+    const mask = megaflowMask(key, out.wc);
     const mk = newKey();
     maskKey(mk, key, mask);
     this.flows.push({
@@ -183,7 +172,7 @@ export class Replay {
       }
       const out = this.translate(mf.upcall, mf.newPackets > 0);
       mf.newPackets = 0;
-      const mask = datapathMask(mf.upcall, out.wc);
+      const mask = megaflowMask(mf.upcall, out.wc);
       for (let i = 0; i < mask.length; i++) {
         if (mask[i] & ~mf.mask[i]) return false;
       }
@@ -255,4 +244,49 @@ export class Replay {
     for (const c of checks) c.expected.sort();
     return checks;
   }
+}
+
+/** Options of a one-off translation in tests. */
+export interface OneShot {
+  ports?: number;
+  portConfig?: string[];
+  ml?: MacLearning;
+  sideEffects?: boolean;
+  nowMs?: number;
+}
+
+/**
+ * Translates `flow` (ovs-ofctl exact-flow syntax, as ofproto/trace reads
+ * it) through `rules` on the oracle's bridge; returns the output and the
+ * datapath actions as OVS prints them.
+ */
+export function xlateText(
+  rules: string[],
+  flow: string,
+  o: OneShot = {},
+): XlateOutput & { text: string } {
+  const r = new Replay(o.ports ?? 3);
+  for (const p of o.portConfig ?? []) r.configurePort(p);
+  for (const rule of rules) r.tables.addFlow(rule, 0);
+  const out = xlate({
+    flow: parseExactFlow(flow, r.bridge),
+    tables: r.tables,
+    bridge: r.bridge,
+    ml: o.ml ?? r.ml,
+    nowMs: o.nowMs ?? 0,
+    recircIds: r.recircIds,
+    sideEffects: o.sideEffects ?? true,
+  });
+  return { ...out, text: formatOdpActions(out.actions) };
+}
+
+/** The wildcard bits of one field, as hex (empty when none). */
+export function maskOf(wc: FlowKey, span: { off: number; len: number }): string {
+  const b = bytesOf(wc).subarray(span.off, span.off + span.len);
+  return b.every((x) => x === 0) ? "" : [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Names of the fields with any wildcard bit set, in layout order. */
+export function maskedFields(wc: FlowKey): string[] {
+  return Object.entries(F).filter(([, span]) => maskOf(wc, span) !== "").map(([n]) => n);
 }

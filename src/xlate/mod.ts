@@ -57,4 +57,12 @@ export {
   type XlateRule,
   type XlateTables,
 } from "./context.ts";
-export { xlate } from "./xlate.ts";
+export {
+  formatTrace,
+  ofprotoTrace,
+  type TraceBridge,
+  traceFlow,
+  type TraceSwitch,
+} from "./trace.ts";
+export { formatFlow, formatMegaflow, parseExactFlow } from "./trace_flow.ts";
+export { megaflowMask, xlate } from "./xlate.ts";

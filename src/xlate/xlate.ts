@@ -7,7 +7,7 @@
  * 8-bit, a later fragment has no L4 ports, and VLAN headers the packet did
  * not have are not matched.
  */
-import { getUint } from "../flow/key.ts";
+import { bytesOf, type FlowKey, getUint } from "../flow/key.ts";
 import { F, FRAG_LATER, FRAG_MASK, VLAN_CFI, vlanOffset } from "../flow/layout.ts";
 import { coverageCounter } from "../lib/coverage.ts";
 import { XlateCtx, type XlateInput, type XlateOutput } from "./context.ts";
@@ -87,4 +87,18 @@ export function xlate(xin: XlateInput): XlateOutput {
     packetIns: ctx.packetIns,
     trace: ctx.traceRoot,
   };
+}
+
+/**
+ * The mask a megaflow gets in the datapath for wildcards `wc` translated
+ * from `upcall` (what odp_flow_key_to_mask makes of the mask OVS sends):
+ * a packet without a VLAN header matches "no VLAN header" exactly, so
+ * tagged packets never hit an untagged packet's megaflow.
+ */
+export function megaflowMask(upcall: FlowKey, wc: FlowKey): FlowKey {
+  const mask = wc.slice();
+  if (!(getUint(bytesOf(upcall), F.vlan0_tci.off, 2) & VLAN_CFI)) {
+    bytesOf(mask).fill(0xff, F.vlan0_tpid.off, F.vlan0_tci.off + 2);
+  }
+  return mask;
 }

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { formatOdpAction } from "../flow/mod.ts";
+import { encodeControllerCookie, encodeSlowPathCookie, RecircIdPool } from "./cache.ts";
+import { xlateText } from "./_replay.ts";
+import { xlateCachePush } from "./cache.ts";
+
+Deno.test("the slow-path cookie prints as OVS prints it", () => {
+  const a = { type: "userspace" as const, pid: 0, userdata: encodeSlowPathCookie(1 << 5) };
+  assert.equal(formatOdpAction(a, null), "userspace(pid=0,slow_path(action))");
+});
+
+Deno.test("the controller cookie carries every field", () => {
+  const userdata = encodeControllerCookie({
+    dontSend: true,
+    continuation: false,
+    reason: 2,
+    recircId: 7,
+    ruleCookie: 0xabcn,
+    controllerId: 3,
+    maxLen: 128,
+  });
+  assert.equal(
+    formatOdpAction({ type: "userspace", pid: 0, userdata }, null),
+    "userspace(pid=0,controller(reason=2,dont_send=1,continuation=0,recirc_id=7," +
+      "rule_cookie=0xabc,controller_id=3,max_len=128))",
+  );
+});
+
+Deno.test("one frozen state keeps one recirculation id", () => {
+  const pool = new RecircIdPool();
+  assert.equal(pool.idFor("a"), 1);
+  assert.equal(pool.idFor("b"), 2);
+  assert.equal(pool.idFor("a"), 1);
+});
+
+Deno.test("pushing a cache credits every rule it went through", () => {
+  const out = xlateText([
+    "table=0,actions=resubmit(,1)",
+    "table=1,actions=output:2",
+  ], "in_port=1,ip");
+  const credited: [number, number, number][] = [];
+  xlateCachePush(out.cache, 3, 180, (id, n, b) => credited.push([id, n, b]), null, 0);
+  assert.deepEqual(credited.map(([, n, b]) => [n, b]), [[3, 180], [3, 180]]);
+  assert.notEqual(credited[0][0], credited[1][0]);
+});
