@@ -80,7 +80,7 @@ export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: F
   if (len > pkt.length) len = pkt.length;
   if (len < ETH_HEADER_LEN) return -1;
 
-  k.set(pkt.subarray(0, 12), F.dl_dst.off);
+  copy(k, F.dl_dst.off, pkt, 0, 12);
   let p = 12;
   let n = 0;
   while (n < vlanLimit && ethTypeVlan(be16(pkt, p))) {
@@ -111,7 +111,7 @@ export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: F
   if (ethTypeMpls(dlType)) {
     let count = 0;
     while (len - p >= 4) {
-      if (count < FLOW_MAX_MPLS_LABELS) k.set(pkt.subarray(p, p + 4), F.mpls_lse.off + 4 * count);
+      if (count < FLOW_MAX_MPLS_LABELS) copy(k, F.mpls_lse.off + 4 * count, pkt, p, 4);
       count++;
       const bos = pkt[p + 2] & 1;
       p += 4;
@@ -131,7 +131,7 @@ export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: F
     const totLen = be16(pkt, p + 2);
     if (totLen > size || ipLen > totLen || size - totLen > 0xffff) return -1;
     size = totLen;
-    k.set(pkt.subarray(p + 12, p + 20), F.nw_src.off);
+    copy(k, F.nw_src.off, pkt, p + 12, 8);
     const fragOff = be16(pkt, p + 6);
     if (fragOff & (IP_MORE_FRAGMENTS | IP_FRAG_OFF_MASK)) {
       nwFrag = FRAG_ANY;
@@ -148,7 +148,7 @@ export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: F
     if (size < IPV6_HEADER_LEN) return -1;
     const plen = be16(pkt, p + 4);
     if (plen + IPV6_HEADER_LEN > size) return -1;
-    k.set(pkt.subarray(p + 8, p + 40), F.ipv6_src.off);
+    copy(k, F.ipv6_src.off, pkt, p + 8, 32);
     const tcFlow = ((pkt[p] << 24) | (pkt[p + 1] << 16) | (pkt[p + 2] << 8) | pkt[p + 3]) >>> 0;
     const hlim = pkt[p + 7];
     nwProto = pkt[p + 6];
@@ -207,13 +207,13 @@ function extractArp(pkt: Uint8Array, p: number, size: number, k: Uint8Array): vo
   if (size < ARP_ETH_HEADER_LEN) return;
   if (be16(pkt, p) !== 1 || be16(pkt, p + 2) !== ETH_TYPE_IP) return;
   if (pkt[p + 4] !== 6 || pkt[p + 5] !== 4) return;
-  k.set(pkt.subarray(p + 14, p + 18), F.nw_src.off);
-  k.set(pkt.subarray(p + 24, p + 28), F.nw_dst.off);
+  copy(k, F.nw_src.off, pkt, p + 14, 4);
+  copy(k, F.nw_dst.off, pkt, p + 24, 4);
   const op = be16(pkt, p + 6);
   // Only the low 8 bits of the opcode fit; larger opcodes match as 0.
   if (op <= 0xff) k[F.nw_proto.off] = op;
-  k.set(pkt.subarray(p + 8, p + 14), F.arp_sha.off);
-  k.set(pkt.subarray(p + 18, p + 24), F.arp_tha.off);
+  copy(k, F.arp_sha.off, pkt, p + 8, 6);
+  copy(k, F.arp_tha.off, pkt, p + 18, 6);
 }
 
 function extractL4(
@@ -236,7 +236,7 @@ function extractL4(
   } else if (nwProto === IPPROTO_IGMP) {
     if (size < IGMP_HEADER_LEN) return;
     typeCode(pkt, p, k);
-    k.set(pkt.subarray(p + 4, p + 8), F.igmp_group_ip4.off);
+    copy(k, F.igmp_group_ip4.off, pkt, p + 4, 4);
   } else if (nwProto === IPPROTO_ICMPV6) {
     if (size < ICMP6_HEADER_LEN) return;
     typeCode(pkt, p, k);
@@ -248,11 +248,11 @@ function extractL4(
 
 /** Neighbor discovery: target, then link-layer address options. */
 function extractNd(pkt: Uint8Array, p: number, size: number, k: Uint8Array): void {
-  k.set(pkt.subarray(p + 4, p + 8), F.igmp_group_ip4.off);
+  copy(k, F.igmp_group_ip4.off, pkt, p + 4, 4);
   p += ICMP6_HEADER_LEN;
   size -= ICMP6_HEADER_LEN;
   if (size < 16) return;
-  k.set(pkt.subarray(p, p + 16), F.nd_target.off);
+  copy(k, F.nd_target.off, pkt, p, 16);
   p += 16;
   size -= 16;
   let haveSll = false;
@@ -271,7 +271,7 @@ function extractNd(pkt: Uint8Array, p: number, size: number, k: Uint8Array): voi
         break;
       }
       if (!allZero(pkt, p + 2, 6)) {
-        k.set(pkt.subarray(p + 2, p + 8), isSll ? F.arp_sha.off : F.arp_tha.off);
+        copy(k, isSll ? F.arp_sha.off : F.arp_tha.off, pkt, p + 2, 6);
         if (isSll) haveSll = true;
         else haveTll = true;
       }
@@ -281,6 +281,11 @@ function extractNd(pkt: Uint8Array, p: number, size: number, k: Uint8Array): voi
     size -= optLen;
   }
   putU16(k, F.tcp_flags.off, optType);
+}
+
+/** Byte copy without the view object `subarray` would allocate. */
+function copy(d: Uint8Array, dOff: number, s: Uint8Array, sOff: number, n: number): void {
+  for (let i = 0; i < n; i++) d[dOff + i] = s[sOff + i];
 }
 
 function allZero(b: Uint8Array, off: number, n: number): boolean {

@@ -44,6 +44,10 @@ const scratchMask = new Uint8Array(FLOW_BYTES);
 const u32 = (b: Uint8Array, o: number) =>
   ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
+function merge32(old: number, k: Uint8Array, m: Uint8Array | null, o: number): number {
+  return m ? ((old & ~u32(m, o)) | (u32(k, o) & u32(m, o))) >>> 0 : u32(k, o);
+}
+
 /**
  * Runs a set whose key (and mask, for a masked set; maskOff -1 for a
  * plain set) sit packed in `enc` as the binary encoding stores them.
@@ -59,10 +63,10 @@ export function executeSetEncoded(
   if (attr === undefined) return;
   let ko = keyOff, mo = maskOff;
   for (const sp of SET_ATTR_SPANS[attr]) {
-    scratchKey.set(enc.subarray(ko, ko + sp.len), sp.off);
+    for (let i = 0; i < sp.len; i++) scratchKey[sp.off + i] = enc[ko + i];
     ko += sp.len;
     if (maskOff >= 0) {
-      scratchMask.set(enc.subarray(mo, mo + sp.len), sp.off);
+      for (let i = 0; i < sp.len; i++) scratchMask[sp.off + i] = enc[mo + i];
       mo += sp.len;
     }
   }
@@ -79,16 +83,12 @@ export function executeSet(
   const p = buf.data;
   locateHeaders(p, buf.len, hdr);
   const l3 = hdr[HDR_L3], l4 = hdr[HDR_L4], proto = hdr[HDR_L4_PROTO], dl = hdr[HDR_DL_TYPE];
-  const merged32 = (
-    old: number,
-    o: number,
-  ) => (m ? ((old & ~u32(m, o)) | (u32(k, o) & u32(m, o))) >>> 0 : u32(k, o));
   switch (attr) {
     case "skb_priority":
-      buf.skbPriority = merged32(buf.skbPriority, F.skb_priority.off);
+      buf.skbPriority = merge32(buf.skbPriority, k, m, F.skb_priority.off);
       return;
     case "skb_mark":
-      buf.pktMark = merged32(buf.pktMark, F.pkt_mark.off);
+      buf.pktMark = merge32(buf.pktMark, k, m, F.pkt_mark.off);
       return;
     case "eth":
       if (buf.len >= 12) setBytesMasked(p, 0, k, F.dl_dst.off, m, F.dl_dst.off, 12);

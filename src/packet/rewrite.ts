@@ -162,16 +162,16 @@ export function setIpv6(
 ): void {
   setPseudo(p, l3 + 8, v, vOff, m, mOff, 32, l4, proto);
   setBytesMasked(p, l3 + 8, v, vOff, m, mOff, 32);
-  const mm = (i: number) => (m ? m[tmOff + i] : 0xff);
   const old = ((p[l3] << 24) | (p[l3 + 1] << 16) | (p[l3 + 2] << 8) | p[l3 + 3]) >>> 0;
   const label = ((v[tOff + 1] << 16) | (v[tOff + 2] << 8) | v[tOff + 3]) & 0xfffff;
-  const labelMask = ((mm(1) << 16) | (mm(2) << 8) | mm(3)) & 0xfffff;
-  const tc = v[tOff + 5], tcMask = mm(5);
+  const labelMask = (((m ? m[tmOff + 1] : 0xff) << 16) | ((m ? m[tmOff + 2] : 0xff) << 8) |
+    (m ? m[tmOff + 3] : 0xff)) & 0xfffff;
+  const tc = v[tOff + 5], tcMask = m ? m[tmOff + 5] : 0xff;
   const oldTc = (old >>> 20) & 0xff;
   const newTc = merge(oldTc, tc, tcMask);
   const newLabel = merge(old & 0xfffff, label, labelMask);
   putBe32(p, l3, ((6 << 28) | (newTc << 20) | newLabel) >>> 0);
-  p[l3 + 7] = merge(p[l3 + 7], v[tOff + 6], mm(6));
+  p[l3 + 7] = merge(p[l3 + 7], v[tOff + 6], m ? m[tmOff + 6] : 0xff);
 }
 
 /** TCP/UDP/SCTP ports from v[vOff..+4). SCTP gets its CRC32c recomputed over [l4, len). */
