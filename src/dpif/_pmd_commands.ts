@@ -5,6 +5,7 @@
  * itself, never the PMD.
  */
 import { FLOW_WORDS } from "../flow/layout.ts";
+import type { RingView } from "../lib/ring.ts";
 import type { Pmd } from "./pmd.ts";
 import {
   CMD_EXEC_ACTIONS,
@@ -22,9 +23,9 @@ import {
   RP_KEY,
   RP_MASK,
 } from "./protocol.ts";
-import { ACT_MAX_WORDS } from "./flow_table.ts";
+import { ACT_MAX_BYTES } from "./flow_table.ts";
 
-const MAX_REPLY = RP_ACTIONS + ACT_MAX_WORDS;
+const MAX_REPLY = RP_ACTIONS + ACT_MAX_BYTES / 4;
 const MAX_PER_ROUND = 256;
 
 export function servePmdCommands(pmd: Pmd, c: number): number {
@@ -38,7 +39,7 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
     if (rp < 0) break;
     const at = cmd.next();
     took = true;
-    const r = reply.view.u32, f = reply.view.f64;
+    const r = reply.view.u32;
     r[rp] = u[at + 1];
     r[rp + 1] = 0;
     r[rp + RP_HAS_FLOW] = 0;
@@ -46,6 +47,7 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
       case OP_PUT: {
         const res = pmd.ops.put(
           u,
+          cmd.view.u8,
           at + 4,
           at + CMD_KEY,
           at + CMD_MASK,
@@ -55,7 +57,7 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
           pmd.now,
         );
         if (res < 0) r[rp + 1] = -res;
-        else writeFlow(pmd, res, r, f, rp);
+        else writeFlow(pmd, res, reply.view, rp);
         break;
       }
       case OP_DEL: {
@@ -64,7 +66,7 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
           : pmd.ops.dpcls.lookup(u, at + CMD_KEY);
         if (slot < 0) r[rp + 1] = ENOENT;
         else {
-          writeFlow(pmd, slot, r, f, rp);
+          writeFlow(pmd, slot, reply.view, rp);
           pmd.ops.remove(slot);
         }
         break;
@@ -72,7 +74,7 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
       case OP_GET: {
         const slot = pmd.ops.findUfid(u, at + 4);
         if (slot < 0) r[rp + 1] = ENOENT;
-        else writeFlow(pmd, slot, r, f, rp);
+        else writeFlow(pmd, slot, reply.view, rp);
         break;
       }
       case OP_FLUSH:
@@ -80,11 +82,11 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
         break;
       case OP_EXEC: {
         const nAct = u[at + 3], len = Math.min(u[at + 4], pmd.buf.length - 64);
-        const pktAt = at + CMD_EXEC_ACTIONS + nAct;
+        const pktAt = at + CMD_EXEC_ACTIONS + ((nAct + 3) >> 2);
         for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) pmd.bufU32[w] = u[pktAt + w];
         pmd.pktLen = len;
         pmd.extract(pmd.buf, len, u[at + 2], pmd.key);
-        pmd.execute(u, at + CMD_EXEC_ACTIONS, nAct, u[at + 2], 0);
+        pmd.execute(cmd.view.u8, (at + CMD_EXEC_ACTIONS) * 4, nAct, u[at + 2], 0);
         break;
       }
       default:
@@ -99,9 +101,10 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
 }
 
 /** Copies slot `slot` (a live flow) into the reply at `rp`. */
-function writeFlow(pmd: Pmd, slot: number, r: Uint32Array, f: Float64Array, rp: number): void {
+function writeFlow(pmd: Pmd, slot: number, view: RingView, rp: number): void {
+  const r = view.u32, f = view.f64, r8 = view.u8;
   const t = pmd.shared.table;
-  const nAct = t.meta(slot, 3);
+  const nAct = t.actionBytes(slot);
   r[rp + RP_HAS_FLOW] = 1;
   r[rp + 3] = nAct;
   r[rp + 4] = t.meta(slot, 4);
@@ -112,10 +115,11 @@ function writeFlow(pmd: Pmd, slot: number, r: Uint32Array, f: Float64Array, rp: 
   f[fi + 2] = t.f64[s + 2];
   const u = t.ufidBase + slot * 4;
   for (let i = 0; i < 4; i++) r[rp + 12 + i] = t.u32[u + i];
-  const k = t.keyIndex(slot), m = t.maskIndex(t.maskOf(slot)), a = t.actionIndex(slot);
+  const k = t.keyIndex(slot), m = t.maskIndex(t.maskOf(slot)), a = t.actionOffset(slot);
   for (let i = 0; i < FLOW_WORDS; i++) {
     r[rp + RP_KEY + i] = t.u32[k + i];
     r[rp + RP_MASK + i] = t.u32[m + i];
   }
-  for (let i = 0; i < nAct; i++) r[rp + RP_ACTIONS + i] = t.u32[a + i];
+  const o = (rp + RP_ACTIONS) * 4;
+  for (let i = 0; i < nAct; i++) r8[o + i] = t.u8[a + i];
 }

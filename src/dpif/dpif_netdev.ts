@@ -8,13 +8,12 @@
  * id); ports are managed from the creating thread only.
  */
 import { FLOW_WORDS } from "../flow/layout.ts";
-import type { OdpAction } from "../flow/odp_action.ts";
+import { decodeActions, encodeActions, encodedLength, type OdpAction } from "../flow/mod.ts";
 import { RingConsumer, RingProducer } from "../lib/ring.ts";
 import { clockBuffer } from "../lib/clock.ts";
 import { coverageBuffer } from "../lib/coverage.ts";
 import { logBuffer } from "../lib/log.ts";
 import type { Netdev } from "../netdev/mod.ts";
-import { decodeActions, encodeActions } from "./_actions.ts";
 import {
   C_EMC_INV_PROB,
   C_N_HANDLERS,
@@ -39,7 +38,7 @@ import {
   ST_LOST,
   ST_MISSED,
 } from "./_shared.ts";
-import { ACT_MAX_WORDS, FlowSnapshot } from "./flow_table.ts";
+import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
 import { FlowDump } from "./flow_dump.ts";
 import { type FlowExtractFn, Pmd, ufidFromKey } from "./pmd.ts";
 import {
@@ -93,7 +92,7 @@ export class DpifNetdev implements DpifProvider {
   private readonly ports = new Map<number, PortEntry>();
   private pmd?: Pmd;
   private worker?: Worker;
-  private readonly encoded = new Uint32Array(ACT_MAX_WORDS);
+  private readonly encoded = new Uint8Array(ACT_MAX_BYTES);
   private readonly upcallQueues: RingConsumer[];
 
   private constructor(readonly type: string, readonly buffers: DatapathBuffers, owner: boolean) {
@@ -284,17 +283,19 @@ export class DpifNetdev implements DpifProvider {
 
   // ---- flows ----
 
+  /** Encodes `actions` into `this.encoded`; the byte count, or -1 if too long. */
+  private encode(actions: readonly OdpAction[]): number {
+    if (encodedLength(actions) > ACT_MAX_BYTES) return -1;
+    return encodeActions(actions, this.encoded).length;
+  }
+
   private submit(op: DpifOp): number {
     const req = this.nextReq++;
     let at: number;
     if (op.type === "put") {
-      let nAct: number;
-      try {
-        nAct = encodeActions(op.actions, this.encoded);
-      } catch {
-        return -E2BIG;
-      }
-      at = this.reserve(CMD_PUT_ACTIONS + nAct);
+      const nAct = this.encode(op.actions);
+      if (nAct < 0) return -E2BIG;
+      at = this.reserve(CMD_PUT_ACTIONS + ((nAct + 3) >> 2));
       const u = this.cmd.view.u32;
       u[at] = OP_PUT;
       u[at + 2] = op.flags;
@@ -302,33 +303,30 @@ export class DpifNetdev implements DpifProvider {
       this.writeUfid(u, at, op.ufid, op.key);
       u.set(op.key.subarray(0, FLOW_WORDS), at + CMD_KEY);
       u.set(op.mask.subarray(0, FLOW_WORDS), at + CMD_MASK);
-      u.set(this.encoded.subarray(0, nAct), at + CMD_PUT_ACTIONS);
+      this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_PUT_ACTIONS) * 4);
     } else if (op.type === "del" || op.type === "get") {
+      if (op.type === "get" && !op.ufid) return -EINVAL;
       at = this.reserve(CMD_KEY + FLOW_WORDS);
       const u = this.cmd.view.u32;
       u[at] = op.type === "del" ? OP_DEL : OP_GET;
       u[at + 2] = op.ufid ? 1 : 0;
       this.writeUfid(u, at, op.ufid, op.type === "del" ? op.key : undefined);
       if (op.type === "del" && op.key) u.set(op.key.subarray(0, FLOW_WORDS), at + CMD_KEY);
-      if (op.type === "get" && !op.ufid) return -EINVAL;
     } else if (op.type === "flush") {
       at = this.reserve(2);
       this.cmd.view.u32[at] = OP_FLUSH;
     } else {
-      let nAct: number;
-      try {
-        nAct = encodeActions(op.actions, this.encoded);
-      } catch {
-        return -E2BIG;
-      }
-      at = this.reserve(CMD_EXEC_ACTIONS + nAct + ((op.packet.length + 3) >> 2));
+      const nAct = this.encode(op.actions);
+      if (nAct < 0) return -E2BIG;
+      const actWords = (nAct + 3) >> 2;
+      at = this.reserve(CMD_EXEC_ACTIONS + actWords + ((op.packet.length + 3) >> 2));
       const u = this.cmd.view.u32;
       u[at] = OP_EXEC;
       u[at + 2] = op.inPort;
       u[at + 3] = nAct;
       u[at + 4] = op.packet.length;
-      u.set(this.encoded.subarray(0, nAct), at + CMD_EXEC_ACTIONS);
-      this.cmd.view.u8.set(op.packet, (at + CMD_EXEC_ACTIONS + nAct) * 4);
+      this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_EXEC_ACTIONS) * 4);
+      this.cmd.view.u8.set(op.packet, (at + CMD_EXEC_ACTIONS + actWords) * 4);
     }
     this.cmd.view.u32[at + 1] = req;
     return req;
@@ -377,7 +375,7 @@ export class DpifNetdev implements DpifProvider {
       const u = this.reply.view.u32;
       op.error = u[at + 1];
       if (u[at + RP_HAS_FLOW] && op.type !== "execute" && op.type !== "flush") {
-        op.flow = readReplyFlow(u, this.reply.view.f64, at);
+        op.flow = readReplyFlow(u, this.reply.view.f64, this.reply.view.u8, at);
       }
       this.reply.release();
     }
@@ -457,9 +455,9 @@ export class DpifNetdev implements DpifProvider {
   }
 }
 
-function readReplyFlow(u: Uint32Array, f: Float64Array, at: number): FlowSnapshot {
+function readReplyFlow(u: Uint32Array, f: Float64Array, u8: Uint8Array, at: number): FlowSnapshot {
   const s = new FlowSnapshot();
-  s.nActionWords = u[at + 3];
+  s.nActionBytes = u[at + 3];
   s.tcpFlags = u[at + 4];
   const fi = (at + 5) >> 1;
   s.packets = f[fi];
@@ -468,13 +466,13 @@ function readReplyFlow(u: Uint32Array, f: Float64Array, at: number): FlowSnapsho
   s.ufid.set(u.subarray(at + 12, at + 16));
   s.key.set(u.subarray(at + RP_KEY, at + RP_KEY + FLOW_WORDS));
   s.mask.set(u.subarray(at + RP_MASK, at + RP_MASK + FLOW_WORDS));
-  s.actions.set(u.subarray(at + RP_ACTIONS, at + RP_ACTIONS + s.nActionWords));
+  s.actions.set(u8.subarray((at + RP_ACTIONS) * 4, (at + RP_ACTIONS) * 4 + s.nActionBytes));
   return s;
 }
 
 /** Decodes a snapshot's actions (control plane). */
 export function snapshotActions(s: FlowSnapshot): OdpAction[] {
-  return decodeActions(s.actions, s.nActionWords);
+  return decodeActions(s.actions.subarray(0, s.nActionBytes));
 }
 
 export class DpifError extends Error {

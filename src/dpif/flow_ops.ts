@@ -82,12 +82,14 @@ export class FlowOps {
   }
 
   /**
-   * Puts a flow whose key/mask/actions are at `src[keyAt]`, `src[maskAt]`,
-   * `src[actAt..actAt+nAct]`. Returns [errno, slot of the existing flow
-   * touched or -1].
+   * Puts a flow whose UFID, key and mask are at word indices `ufidAt`,
+   * `keyAt`, `maskAt` of `src` and whose `nAct` bytes of encoded actions
+   * start at word `actAt` (`src8` is the byte view of the same memory).
+   * Returns the slot of the flow created or modified, or -errno.
    */
   put(
     src: Uint32Array,
+    src8: Uint8Array,
     ufidAt: number,
     keyAt: number,
     maskAt: number,
@@ -106,7 +108,7 @@ export class FlowOps {
       mask[VLAN_TCI_WORD] |= ((VLAN_TCI_EXACT >> 8) | ((VLAN_TCI_EXACT & 0xff) << 8)) << 16;
     }
     const existing = this.dpcls.lookup(src, keyAt);
-    const actions = src.subarray(actAt, actAt + nAct);
+    const actions = src8.subarray(actAt * 4, actAt * 4 + nAct);
     if (existing >= 0) {
       if (flags & PUT_MODIFY) {
         this.table.modify(existing, actions, nAct, (flags & PUT_ZERO_STATS) !== 0);

@@ -5,8 +5,8 @@
  *
  * Layout. A header (Int32: high-water slot count, flow count, mask count,
  * capacity, mask capacity), then per-slot arrays: 8 meta words
- * (seq, state, mask id, action words, tcp_flags, generation), 4 UFID
- * words, FLOW_WORDS key words, ACT_MAX_WORDS action words and 4 float64
+ * (seq, state, mask id, action bytes, tcp_flags, generation), 4 UFID
+ * words, FLOW_WORDS key words, ACT_MAX_BYTES of actions and 4 float64
  * (packets, bytes, used, created); then the masks, FLOW_WORDS each.
  *
  * Consistency protocol (single writer, any number of readers):
@@ -32,8 +32,9 @@
  */
 import { FLOW_WORDS } from "../flow/layout.ts";
 
-/** Words of encoded actions a flow can hold (see _actions.ts). */
-export const ACT_MAX_WORDS = 96;
+/** Bytes of encoded actions (src/flow's action codec) a flow can hold. */
+export const ACT_MAX_BYTES = 384;
+const ACT_MAX_WORDS = ACT_MAX_BYTES / 4;
 
 const H_HWM = 0;
 const H_FLOWS = 1;
@@ -46,7 +47,7 @@ const META = 8;
 const M_SEQ = 0;
 const M_STATE = 1;
 const M_MASK = 2;
-const M_ACTW = 3;
+const M_ACTB = 3;
 const M_TCPF = 4;
 const M_GEN = 5;
 
@@ -65,8 +66,9 @@ export class FlowSnapshot {
   readonly ufid = new Uint32Array(4);
   readonly key = new Uint32Array(FLOW_WORDS);
   readonly mask = new Uint32Array(FLOW_WORDS);
-  readonly actions = new Uint32Array(ACT_MAX_WORDS);
-  nActionWords = 0;
+  /** Encoded actions (decode with `snapshotActions`). */
+  readonly actions = new Uint8Array(ACT_MAX_BYTES);
+  nActionBytes = 0;
   packets = 0;
   bytes = 0;
   /** time_msec() of the last hit, 0 for never. */
@@ -80,7 +82,7 @@ export class FlowSnapshot {
     this.key.set(o.key);
     this.mask.set(o.mask);
     this.actions.set(o.actions);
-    this.nActionWords = o.nActionWords;
+    this.nActionBytes = o.nActionBytes;
     this.packets = o.packets;
     this.bytes = o.bytes;
     this.used = o.used;
@@ -102,6 +104,7 @@ export class FlowTable {
   readonly i32: Int32Array;
   readonly u32: Uint32Array;
   readonly f64: Float64Array;
+  readonly u8: Uint8Array;
   readonly metaBase: number;
   readonly ufidBase: number;
   readonly keyBase: number;
@@ -122,6 +125,7 @@ export class FlowTable {
     this.i32 = new Int32Array(sab);
     this.u32 = new Uint32Array(sab);
     this.f64 = new Float64Array(sab);
+    this.u8 = new Uint8Array(sab);
     this.capacity = this.i32[H_CAPACITY];
     this.maskCapacity = this.i32[H_MASK_CAPACITY];
     this.metaBase = HEADER_WORDS;
@@ -155,8 +159,13 @@ export class FlowTable {
     return this.maskBase + maskId * FLOW_WORDS;
   }
 
-  actionIndex(slot: number): number {
-    return this.actBase + slot * ACT_MAX_WORDS;
+  /** Byte offset (in `u8`) of slot `slot`'s encoded actions. */
+  actionOffset(slot: number): number {
+    return (this.actBase + slot * ACT_MAX_WORDS) * 4;
+  }
+
+  actionBytes(slot: number): number {
+    return this.i32[this.metaBase + slot * META + M_ACTB];
   }
 
   meta(slot: number, field: number): number {
@@ -175,7 +184,7 @@ export class FlowTable {
         continue;
       }
       const maskId = i32[m + M_MASK];
-      const nAct = i32[m + M_ACTW];
+      const nAct = i32[m + M_ACTB];
       out.tcpFlags = i32[m + M_TCPF];
       out.generation = i32[m + M_GEN];
       const u = this.ufidBase + slot * 4;
@@ -186,9 +195,10 @@ export class FlowTable {
         out.key[i] = u32[k + i];
         out.mask[i] = u32[mk + i];
       }
-      const a = this.actBase + slot * ACT_MAX_WORDS;
-      for (let i = 0; i < nAct; i++) out.actions[i] = u32[a + i];
-      out.nActionWords = nAct;
+      const a = (this.actBase + slot * ACT_MAX_WORDS) * 4;
+      const u8 = this.u8;
+      for (let i = 0; i < nAct; i++) out.actions[i] = u8[a + i];
+      out.nActionBytes = nAct;
       const s = this.statsBase + slot * 4;
       out.packets = f64[s + S_PACKETS];
       out.bytes = f64[s + S_BYTES];
@@ -224,7 +234,7 @@ export class FlowTable {
     ufid: Uint32Array,
     key: Uint32Array,
     maskId: number,
-    actions: Uint32Array,
+    actions: Uint8Array,
     nAct: number,
     now: number,
   ): void {
@@ -236,7 +246,7 @@ export class FlowTable {
     i32[m + M_GEN] = i32[m + M_GEN] + 1;
     this.u32.set(ufid.subarray(0, 4), this.ufidBase + slot * 4);
     this.u32.set(key.subarray(0, FLOW_WORDS), this.keyBase + slot * FLOW_WORDS);
-    this.writeActionWords(slot, actions, nAct);
+    this.writeActions(slot, actions, nAct);
     const s = this.statsBase + slot * 4;
     this.f64[s + S_PACKETS] = 0;
     this.f64[s + S_BYTES] = 0;
@@ -248,17 +258,17 @@ export class FlowTable {
     Atomics.add(i32, H_FLOWS, 1);
   }
 
-  private writeActionWords(slot: number, actions: Uint32Array, nAct: number): void {
-    const a = this.actBase + slot * ACT_MAX_WORDS;
-    for (let i = 0; i < nAct; i++) this.u32[a + i] = actions[i];
-    this.i32[this.metaBase + slot * META + M_ACTW] = nAct;
+  private writeActions(slot: number, actions: Uint8Array, nAct: number): void {
+    const a = (this.actBase + slot * ACT_MAX_WORDS) * 4;
+    for (let i = 0; i < nAct; i++) this.u8[a + i] = actions[i];
+    this.i32[this.metaBase + slot * META + M_ACTB] = nAct;
   }
 
   /** Replaces a live flow's actions, optionally zeroing its statistics. */
-  modify(slot: number, actions: Uint32Array, nAct: number, zeroStats: boolean): void {
+  modify(slot: number, actions: Uint8Array, nAct: number, zeroStats: boolean): void {
     const m = this.metaBase + slot * META;
     const seq = this.begin(m);
-    this.writeActionWords(slot, actions, nAct);
+    this.writeActions(slot, actions, nAct);
     if (zeroStats) {
       const s = this.statsBase + slot * 4;
       this.f64[s + S_PACKETS] = 0;

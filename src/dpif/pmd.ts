@@ -20,7 +20,17 @@ import { FLOW_WORDS } from "../flow/layout.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { hashWords128 } from "../lib/hash.ts";
 import { RingConsumer, RingProducer } from "../lib/ring.ts";
-import { A_OUTPUT, A_POP_VLAN, A_PUSH_VLAN, A_TRUNC, A_USERSPACE } from "./_actions.ts";
+import {
+  ACT_HEADER_LEN,
+  ACT_OUTPUT,
+  ACT_POP_VLAN,
+  ACT_PUSH_VLAN,
+  ACT_SET,
+  ACT_SET_MASKED,
+  ACT_TRUNC,
+  ACT_USERSPACE,
+} from "../flow/mod.ts";
+import { executeSet, HeaderOffsets } from "./_execute_set.ts";
 import {
   C_DOORBELL,
   C_EMC_INV_PROB,
@@ -74,11 +84,16 @@ export function ufidFromKey(key: Uint32Array, off: number, out: Uint32Array, out
   out[outOff + 1] = ((out[outOff + 1] & ~0xf000) | 0x4000) >>> 0;
 }
 
+function be32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
 export class Pmd {
   readonly shared: DatapathShared;
   readonly ops: FlowOps;
   readonly emc: Emc;
   readonly key = new Uint32Array(FLOW_WORDS);
+  private readonly hdr = new HeaderOffsets();
   /** The packet being processed, always at offset 0; word view for fast copies. */
   readonly buf = new Uint8Array(MAX_FRAME + 64);
   readonly bufU32 = new Uint32Array(this.buf.buffer);
@@ -192,51 +207,62 @@ export class Pmd {
     const tf = key[71];
     this.shared.table.hit(slot, 1, this.pktLen, this.now, ((tf & 0xff) << 8) | ((tf >>> 8) & 0xff));
     const t = this.shared.table;
-    this.execute(t.u32, t.actionIndex(slot), t.meta(slot, 3), inPort, h);
+    this.execute(t.u8, t.actionOffset(slot), t.actionBytes(slot), inPort, h);
   }
 
-  /** Runs encoded actions `acts[at..at+n)` on the packet in `buf`. */
-  execute(acts: Uint32Array, at: number, n: number, inPort: number, h: number): void {
+  /** Runs the encoded actions `acts[at..at+n)` on the packet in `buf`. */
+  execute(acts: Uint8Array, at: number, n: number, inPort: number, h: number): void {
     let truncLen = -1;
-    for (let p = at, end = at + n; p < end;) {
-      const hdr = acts[p];
-      const type = hdr >>> 16;
-      switch (type) {
-        case A_OUTPUT:
+    let parsed = false;
+    for (let p = at, end = at + n; p + ACT_HEADER_LEN <= end;) {
+      const op = acts[p], len = (acts[p + 1] << 8) | acts[p + 2];
+      const a = p + ACT_HEADER_LEN;
+      switch (op) {
+        case ACT_OUTPUT:
           this.output(
-            acts[p + 1],
+            be32(acts, a),
             truncLen >= 0 && truncLen < this.pktLen ? truncLen : this.pktLen,
           );
           truncLen = -1;
           break;
-        case A_USERSPACE:
-          this.upcall(UPCALL_ACTION, inPort, h, acts[p + 3], p + 4, acts);
+        case ACT_USERSPACE:
+          this.upcall(UPCALL_ACTION, inPort, h, acts[a + 4] & 2 ? len - 5 : 0, a + 5, acts);
           break;
-        case A_PUSH_VLAN: {
+        case ACT_PUSH_VLAN: {
           const b = this.buf;
           if (this.pktLen + 4 > MAX_FRAME) break;
           b.copyWithin(16, 12, this.pktLen);
-          b[12] = acts[p + 1] >>> 8, b[13] = acts[p + 1];
-          b[14] = (acts[p + 2] >>> 8) & 0xef, b[15] = acts[p + 2];
+          b[12] = acts[a], b[13] = acts[a + 1];
+          b[14] = acts[a + 2] & 0xef, b[15] = acts[a + 3];
           this.pktLen += 4;
+          parsed = false;
           break;
         }
-        case A_POP_VLAN: {
+        case ACT_POP_VLAN: {
           const b = this.buf;
           const tpid = (b[12] << 8) | b[13];
           if (this.pktLen >= 18 && (tpid === 0x8100 || tpid === 0x88a8)) {
             b.copyWithin(12, 16, this.pktLen);
             this.pktLen -= 4;
+            parsed = false;
           }
           break;
         }
-        case A_TRUNC:
-          truncLen = acts[p + 1];
+        case ACT_SET:
+        case ACT_SET_MASKED:
+          if (!parsed) {
+            this.hdr.parse(this.buf, this.pktLen);
+            parsed = true;
+          }
+          executeSet(this.buf, this.pktLen, this.hdr, acts, a, op === ACT_SET_MASKED);
+          break;
+        case ACT_TRUNC:
+          truncLen = be32(acts, a);
           break;
         default:
           break;
       }
-      p += hdr & 0xffff;
+      p = a + len;
     }
   }
 
@@ -269,7 +295,7 @@ export class Pmd {
     h: number,
     udLen: number,
     udAt: number,
-    ud?: Uint32Array,
+    ud?: Uint8Array,
   ): void {
     const sh = this.shared, st = sh.stats;
     if (Atomics.load(sh.ctl, C_RECV_ENABLED) === 0) {
@@ -297,7 +323,10 @@ export class Pmd {
     for (let i = 0; i < FLOW_WORDS; i++) u32[at + UP_KEY + i] = key[i];
     const b32 = this.bufU32;
     for (let w = 0; w < pw; w++) u32[at + UP_PACKET + w] = b32[w];
-    if (ud) { for (let i = 0; i < uw; i++) u32[at + UP_PACKET + pw + i] = ud[udAt + i]; }
+    if (ud) {
+      const u8 = r.view.u8, o = (at + UP_PACKET + pw) * 4;
+      for (let i = 0; i < udLen; i++) u8[o + i] = ud[udAt + i];
+    }
     this.upDirty[q] = 1;
     if (type === UPCALL_MISS) st[ST_MISSED]++;
   }

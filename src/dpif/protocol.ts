@@ -5,14 +5,16 @@
  *
  * Command ring (dpif client -> PMD), word 0 = opcode, word 1 = request id:
  *
- *     PUT    2 flags, 3 nActionWords, 4..7 ufid, key, mask, actions
+ *     PUT    2 flags, 3 action bytes, 4..7 ufid, key, mask, actions
  *     DEL    2 hasUfid, 3 -, 4..7 ufid, key
  *     GET    2 -, 3 -, 4..7 ufid
  *     FLUSH  -
- *     EXEC   2 odp in_port, 3 nActionWords, 4 packet length, actions, packet bytes
+ *     EXEC   2 odp in_port, 3 action bytes, 4 packet length, actions, packet bytes
+ *
+ * Actions are src/flow's binary action encoding, padded to whole words.
  *
  * Reply ring (PMD -> client): 0 request id, 1 errno (0 = ok), 2 has flow;
- * with a flow: 3 nActionWords, 4 tcp_flags, 5..6 packets (f64),
+ * with a flow: 3 action bytes, 4 tcp_flags, 5..6 packets (f64),
  * 7..8 bytes (f64), 9..10 used (f64), 12..15 ufid, key, mask, actions.
  * (Payloads start at odd word indices, so f64 fields sit at odd offsets.)
  *
