@@ -1,23 +1,36 @@
 /**
  * The bridge: where one switch is put together. It owns the port list
- * (names, OpenFlow numbers, netdev types and options, VLAN settings,
- * flood/up flags) and is the one place that connects the datapath, the
- * OpenFlow tables, translation and the udpif to each other and to the
- * daemon's configuration and control commands.
+ * (names, OpenFlow and datapath numbers, netdevs, VLAN settings,
+ * flood/up flags) and connects the layers:
  *
- * Thread-safety: main thread. Port and configuration changes made here
- * are forwarded to the layers that own worker-side state.
+ *     ports --netdevs--> datapath (DpifNetdev, PMD worker)
+ *     datapath --upcalls--> udpif (handler + revalidator workers)
+ *     udpif --BridgeXlate--> xlate over the OpenFlow tables + MAC learning
+ *     OpenFlow tables (master, here) --TablesUpdate--> every worker's replica
+ *     workers --RuleStatsQueue--> rule counters in the master tables
+ *
+ * Configuration flows the same way: `other_config` changes reach the
+ * udpif and the datapath, port changes become a new port list for
+ * translation, and any change that can alter a translation bumps the
+ * udpif's revalidation sequence.
+ *
+ * Thread-safety: main thread. Workers are started by the datapath and
+ * the udpif; this object only talks to them through their interfaces.
  */
-import { CommandError, registerCommand, unregisterCommand } from "../lib/unixctl.ts";
+import { DpifNetdev } from "../dpif/mod.ts";
+import { timeMsec } from "../lib/clock.ts";
 import { getLogger } from "../lib/log.ts";
+import { CommandError } from "../lib/unixctl.ts";
+import { DummyNetdev } from "../netdev/mod.ts";
+import { MacLearning, OFPP_LOCAL, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
+import { Udpif } from "../upcall/mod.ts";
+import type { PortSpec as XPortSpec } from "../xlate/mod.ts";
+import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import type { OtherConfig } from "./other_config.ts";
+import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
 import type { PortSpec, PortType } from "./port_spec.ts";
-import {
-  applyPortSettings,
-  formatPortVlanConfig,
-  PortConfigError,
-  type PortVlanConfig,
-} from "./port_config.ts";
+import { PortIo } from "./port_io.ts";
+import { RuleStatsQueue } from "./rule_stats.ts";
 
 const log = getLogger("bridge");
 
@@ -29,12 +42,17 @@ export type PortModAction = "flood" | "no-flood" | "up" | "down";
 export interface BridgePort {
   name: string;
   ofport: number;
-  type: PortType;
+  /** The datapath's number for the port. */
+  odpPort: number;
+  type: PortType | "internal";
   options: Record<string, string>;
+  netdev: DummyNetdev;
+  /** The pcap files and sockets its options name. */
+  io: PortIo;
   vlan: PortVlanConfig;
   /** False after `mod-port ... no-flood`: left out of flooding. */
   flood: boolean;
-  /** False after `mod-port ... down`: neither receives nor sends. */
+  /** False after `mod-port ... down`: nothing is forwarded to it. */
   up: boolean;
 }
 
@@ -45,34 +63,132 @@ export interface BridgeOptions {
   config: OtherConfig;
 }
 
-type PortListener = (port: BridgePort) => void;
+/** The other_config keys the udpif applies, with its field names. */
+const UDPIF_KEYS: Record<string, string> = {
+  "flow-limit": "flowLimit",
+  "max-idle": "maxIdle",
+  "max-revalidator": "maxRevalidator",
+  "min-revalidate-pps": "minRevalidatePps",
+  "n-handler-threads": "nHandlerThreads",
+  "n-revalidator-threads": "nRevalidatorThreads",
+};
 
 export class Bridge {
   readonly name: string;
   readonly datapathType: DatapathType;
   readonly config: OtherConfig;
+  readonly dp: DpifNetdev;
+  readonly tables = new OfTables();
+  readonly ml = MacLearning.create();
+  readonly udpif: Udpif;
+  readonly #stats = RuleStatsQueue.create();
   readonly #ports = new Map<string, BridgePort>();
-  readonly #portListeners: PortListener[] = [];
 
-  constructor(options: BridgeOptions) {
+  private constructor(options: BridgeOptions, dp: DpifNetdev, ports: BridgePort[]) {
     this.name = options.name;
     this.datapathType = options.datapathType;
     this.config = options.config;
-    for (const spec of options.ports) {
-      this.#ports.set(spec.name, {
-        ...spec,
-        options: { ...spec.options },
-        vlan: {},
-        flood: true,
-        up: true,
-      });
-    }
-    log.info(`bridge ${this.name}: added with ${this.#ports.size} ports`);
+    this.dp = dp;
+    for (const p of ports) this.#ports.set(p.name, p);
+    const init: BridgeXlateInit = {
+      bridge: this.name,
+      ports: this.#xlatePorts(),
+      mac: this.ml.buffer,
+      ruleStats: this.#stats.buffer,
+      uuid: crypto.getRandomValues(new Uint8Array(16)),
+    };
+    this.udpif = new Udpif({
+      dp,
+      xlateModule: new URL("./bridge_xlate.ts", import.meta.url).href,
+      xlateInit: init,
+      mainXlate: new BridgeXlate(init, this.tables),
+    });
+    // Workers start later (at configure) and clone `init` then.
+    init.udpif = this.udpif.shared.buffer;
   }
 
-  /** Every port, in OpenFlow port order. */
+  /**
+   * Creates the datapath with the bridge's local port and the given
+   * ports, the OpenFlow tables and the udpif, configured from
+   * `options.config`; follows later config changes.
+   */
+  static async create(options: BridgeOptions): Promise<Bridge> {
+    const dp = DpifNetdev.create(options.datapathType);
+    await dp.ready();
+    const ports: BridgePort[] = [];
+    const add = async (
+      name: string,
+      ofport: number,
+      type: BridgePort["type"],
+      o: Record<string, string>,
+    ) => {
+      const netdevType = type === "internal"
+        ? (options.datapathType === "dummy" ? "dummy-internal" : "tap")
+        : type;
+      const netdev = new DummyNetdev(name, netdevType);
+      const io = await PortIo.open(netdev, o);
+      try {
+        const odpPort = dp.portAdd(netdev);
+        ports.push({
+          name,
+          ofport,
+          odpPort,
+          type,
+          options: o,
+          netdev,
+          io,
+          vlan: {},
+          flood: true,
+          up: true,
+        });
+      } catch (e) {
+        io.close();
+        throw e;
+      }
+    };
+    try {
+      await add(options.name, OFPP_LOCAL, "internal", {});
+      for (const p of options.ports) await add(p.name, p.ofport, p.type, p.options);
+    } catch (e) {
+      for (const p of ports) p.io.close();
+      dp.destroy();
+      throw e;
+    }
+    const bridge = new Bridge(options, dp, ports);
+    await bridge.#configure(new Set(Object.keys(UDPIF_KEYS)));
+    dp.setEmcInsertInvProb(options.config.get("emc-insert-inv-prob")!);
+    options.config.onChange((changed) => {
+      if (changed.has("emc-insert-inv-prob")) {
+        dp.setEmcInsertInvProb(options.config.get("emc-insert-inv-prob")!);
+      }
+      void bridge.#configure(new Set(changed.keys()));
+    });
+    log.info(`bridge ${bridge.name}: added with ${options.ports.length} ports on ${dp.name}`);
+    return bridge;
+  }
+
+  async #configure(keys: Set<string>): Promise<void> {
+    const cfg: Record<string, number> = {};
+    for (const [key, field] of Object.entries(UDPIF_KEYS)) {
+      if (keys.has(key)) cfg[field] = this.config.get(key) ?? 0;
+    }
+    if (Object.keys(cfg).length) await this.udpif.configure(cfg);
+  }
+
+  /** The port called `name`, the bridge's own included. */
+  portByName(name: string): BridgePort | undefined {
+    return this.#ports.get(name);
+  }
+
+  /** Every port, the bridge's own (LOCAL) included. */
+  allPorts(): BridgePort[] {
+    return [...this.#ports.values()];
+  }
+
+  /** Every port but the bridge's own, in OpenFlow port order. */
   ports(): BridgePort[] {
-    return [...this.#ports.values()].sort((a, b) => a.ofport - b.ofport);
+    return [...this.#ports.values()].filter((p) => p.ofport !== OFPP_LOCAL)
+      .sort((a, b) => a.ofport - b.ofport);
   }
 
   /** The port called `name` or numbered `name`; throws CommandError when there is none. */
@@ -87,13 +203,23 @@ export class Bridge {
     throw new CommandError(`${this.name}: no port named ${nameOrNumber}`);
   }
 
-  /** Calls `listener` after any change to a port's VLAN settings or flags. */
-  onPortChange(listener: PortListener): void {
-    this.#portListeners.push(listener);
+  #xlatePorts(): XPortSpec[] {
+    return [...this.#ports.values()].map((p) => ({
+      name: p.name,
+      ofport: p.ofport,
+      odpPort: p.odpPort,
+      tag: p.vlan.tag,
+      trunks: p.vlan.trunks,
+      vlanMode: p.vlan.vlanMode,
+      noFlood: !p.flood,
+      noForward: !p.up,
+    }));
   }
 
-  #changed(port: BridgePort): void {
-    for (const l of this.#portListeners) l(port);
+  /** Tells every translation about the new port list and revalidates. */
+  #portsChanged(): void {
+    this.udpif.postXlateUpdate({ type: "ports", ports: this.#xlatePorts() });
+    this.udpif.revalidate();
   }
 
   /** `port/set PORT KEY=VALUE...`; all settings or none. */
@@ -105,7 +231,8 @@ export class Bridge {
       if (e instanceof PortConfigError) throw new CommandError(e.message);
       throw e;
     }
-    this.#changed(port);
+    this.ml.flushPort(port.ofport);
+    this.#portsChanged();
     return port;
   }
 
@@ -114,53 +241,60 @@ export class Bridge {
     const port = this.port(name);
     if (action === "flood" || action === "no-flood") port.flood = action === "flood";
     else port.up = action === "up";
-    this.#changed(port);
+    this.#portsChanged();
     return port;
   }
 
-  /** Registers the bridge's own commands. */
-  registerCommands(): void {
-    registerCommand({
-      name: "port/set",
-      usage: "port key=value...",
-      minArgs: 1,
-      maxArgs: Number.MAX_SAFE_INTEGER,
-      handler: ([name, ...settings]) => {
-        if (!settings.length) {
-          return formatPortVlanConfig(this.port(name).name, this.port(name).vlan);
-        }
-        this.setPort(name, settings);
-        return "";
-      },
-      json: ([name, ...settings]) => {
-        const port = settings.length ? this.setPort(name, settings) : this.port(name);
-        return { port: port.name, ...port.vlan };
-      },
-    });
-    registerCommand({
-      name: "ofctl/mod-port",
-      usage: undefined,
-      minArgs: 3,
-      maxArgs: 3,
-      handler: ([bridge, name, action]) => {
-        this.#checkBridge(bridge);
-        if (!["flood", "no-flood", "up", "down"].includes(action)) {
-          throw new CommandError(
-            `unknown mod-port command '${action}' (flood, no-flood, up or down)`,
-          );
-        }
-        this.modPort(name, action as PortModAction);
-        return "";
-      },
-    });
+  /** Publishes a table change to the workers and revalidates; null means nothing changed. */
+  tablesChanged(update: TablesUpdate | null): void {
+    if (!update) return;
+    this.udpif.postXlateUpdate(update);
+    this.udpif.revalidate();
   }
 
-  /** Drops the commands `registerCommands` added. */
-  unregisterCommands(): void {
-    for (const name of ["port/set", "ofctl/mod-port"]) unregisterCommand(name);
+  /**
+   * Periodic work (every tick and after each time/warp): credits the
+   * workers' rule stats, expires rules past their timeouts, ages MAC
+   * entries, and collects transmitted frames for tx recorders.
+   */
+  run(): void {
+    this.drainStats();
+    this.tablesChanged(this.tables.expire(timeMsec()));
+    if (this.ml.run(timeMsec()) > 0) this.udpif.revalidate();
+    this.pollTx();
   }
 
-  #checkBridge(name: string): void {
-    if (name !== this.name) throw new CommandError(`${name} is not a bridge or a socket`);
+  /** Moves queued rule credits into the master tables' counters. */
+  drainStats(): void {
+    this.#stats.drain((id, packets, bytes, used) =>
+      this.tables.creditStats(id, packets, bytes, used)
+    );
+  }
+
+  /** Whether some port records or forwards what the datapath sends (tx must be polled often). */
+  get wantsTx(): boolean {
+    return [...this.#ports.values()].some((p) => p.io.wantsTx);
+  }
+
+  /** Collects frames the datapath sent, for the ports that record or forward them. */
+  pollTx(): void {
+    for (const p of this.#ports.values()) if (p.io.wantsTx) p.netdev.pollTx();
+  }
+
+  /** Loads `--flows` rules (ovs-ofctl add-flows syntax); throws OfctlError naming the line. */
+  loadFlows(text: string): void {
+    this.tablesChanged(this.tables.addFlows(text, timeMsec()));
+  }
+
+  /** Starts the ports' `rx_pcap` traffic (once the switch is ready for it). */
+  startRx(): void {
+    for (const p of this.#ports.values()) p.io.startRx(p.netdev);
+  }
+
+  /** Stops the udpif's workers, then the datapath's, and closes the ports' files and sockets. */
+  async destroy(): Promise<void> {
+    await this.udpif.destroy();
+    this.dp.destroy();
+    for (const p of this.#ports.values()) p.io.close();
   }
 }

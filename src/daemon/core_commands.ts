@@ -27,12 +27,16 @@ let warping = false;
 
 /**
  * Runs `hook` after each step of a `time/warp`, before the next step or
- * the reply (e.g. to let revalidators react to the new time). Warps
+ * the reply (e.g. to expire rules at the new time); returns the undo. Warps
  * apply to the shared clock at once; hooks give the layers that sleep on
  * it a chance to run in between, as OVS's main loop does.
  */
-export function onClockWarp(hook: WarpHook): void {
+export function onClockWarp(hook: WarpHook): () => void {
   warpHooks.push(hook);
+  return () => {
+    const i = warpHooks.indexOf(hook);
+    if (i >= 0) warpHooks.splice(i, 1);
+  };
 }
 
 async function warp(args: string[]): Promise<string> {

@@ -13,8 +13,12 @@ import { coverageRun } from "../lib/coverage_report.ts";
 import { getLogger, setVlogFile, setVlogLevel } from "../lib/log.ts";
 import { CommandError, registerCommand, unregisterCommand } from "../lib/unixctl.ts";
 import { UnixctlServer } from "../lib/unixctl_server.ts";
+import { allUdpifs, registerUpcallCommands } from "../upcall/mod.ts";
+import { OfctlError } from "../ofproto/mod.ts";
 import { Bridge, type DatapathType } from "./bridge.ts";
-import { registerCoreCommands } from "./core_commands.ts";
+import { currentBridge, registerBridgeCommands } from "./bridge_commands.ts";
+import { registerJsonViews } from "./json_views.ts";
+import { onClockWarp, registerCoreCommands } from "./core_commands.ts";
 import { OtherConfig, OtherConfigError } from "./other_config.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
 import { parsePortSpecs } from "./port_spec.ts";
@@ -55,8 +59,9 @@ export class Daemon {
   readonly done: Promise<void>;
   readonly #pidfile: string | undefined;
   readonly #server: UnixctlServer;
-  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   readonly #signals: Array<[Deno.Signal, () => void]> = [];
+  readonly #offWarp: () => void;
   #finish!: () => void;
   #stopping = false;
 
@@ -72,7 +77,10 @@ export class Daemon {
     this.config = config;
     this.#pidfile = pidfile;
     this.done = new Promise((resolve) => (this.#finish = resolve));
-    this.#timer = setInterval(() => coverageRun(), 1000);
+    this.#timers.push(setInterval(() => this.#tick(), 1000));
+    this.#offWarp = onClockWarp(() => this.bridge.run());
+    // Transmitted frames wait in a ring until collected: collect them promptly for recorders.
+    if (bridge.wantsTx) this.#timers.push(setInterval(() => bridge.pollTx(), 20));
   }
 
   /** Starts a switch as `options` say; throws DaemonConfigError for bad options. */
@@ -87,9 +95,10 @@ export class Daemon {
     } catch (e) {
       throw new DaemonConfigError(e instanceof Error ? e.message : String(e));
     }
+    let flows: string | undefined;
     if (options.flowsFile !== undefined) {
       try {
-        await Deno.stat(options.flowsFile);
+        flows = await Deno.readTextFile(options.flowsFile);
       } catch {
         throw new DaemonConfigError(`--flows ${options.flowsFile}: cannot read the file`);
       }
@@ -105,15 +114,32 @@ export class Daemon {
       }
     }
     let server: UnixctlServer | undefined;
+    let bridge: Bridge | undefined;
     try {
-      const bridge = new Bridge({
-        name: options.bridge,
-        datapathType: options.datapathType,
-        ports,
-        config,
-      });
+      try {
+        bridge = await Bridge.create({
+          name: options.bridge,
+          datapathType: options.datapathType,
+          ports,
+          config,
+        });
+      } catch (e) {
+        throw new DaemonConfigError(e instanceof Error ? e.message : String(e));
+      }
+      if (flows !== undefined) {
+        try {
+          bridge.loadFlows(flows);
+        } catch (e) {
+          if (e instanceof OfctlError) {
+            throw new DaemonConfigError(`--flows ${options.flowsFile}: ${e.message}`);
+          }
+          throw e;
+        }
+      }
       registerCoreCommands();
-      bridge.registerCommands();
+      registerBridgeCommands(bridge);
+      registerUpcallCommands(allUdpifs);
+      registerJsonViews(currentBridge);
       try {
         server = await UnixctlServer.listen(socket);
       } catch (e) {
@@ -124,13 +150,22 @@ export class Daemon {
       const daemon = new Daemon(server, bridge, config, pidfile);
       daemon.#registerCommands();
       daemon.#catchSignals();
+      bridge.startRx();
       log.info(`udpif started: bridge ${bridge.name}, control socket ${socket}`);
       return daemon;
     } catch (e) {
       await server?.stop();
+      registerBridgeCommands(undefined);
+      await bridge?.destroy();
       if (pidfile) await removePidfile(pidfile);
       throw e;
     }
+  }
+
+  /** Periodic housekeeping: coverage rates, rule stats and expiry, MAC aging. */
+  #tick(): void {
+    coverageRun();
+    this.bridge.run();
   }
 
   #registerCommands(): void {
@@ -185,11 +220,13 @@ export class Daemon {
     if (this.#stopping) return this.done;
     this.#stopping = true;
     log.info(`stopping: ${reason}`);
-    clearInterval(this.#timer);
+    for (const t of this.#timers) clearInterval(t);
+    this.#offWarp();
     for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);
     await this.#server.stop();
     for (const name of DAEMON_COMMANDS) unregisterCommand(name);
-    this.bridge.unregisterCommands();
+    registerBridgeCommands(undefined);
+    await this.bridge.destroy();
     if (this.#pidfile) await removePidfile(this.#pidfile);
     setVlogFile(undefined);
     this.#finish();

@@ -180,6 +180,8 @@ Deno.test("start --detach returns once the daemon answers, and a second daemon i
     );
     assert.deepEqual(await udpif(["exit"], { env }), { code: 0, stdout: "", stderr: "" });
   } finally {
+    // A failed assertion must not leave the background daemon running.
+    await udpif(["exit"], { env });
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,0 +1,255 @@
+/**
+ * The control commands that act on the bridge: OpenFlow table management
+ * for `udpif ofctl` (hidden `ofctl/...` commands that take the rules as
+ * text), `port/set`, `netdev-dummy/receive`, `fdb/show`, `dpif/show`,
+ * `dpif/dump-flows`, and the datapath's `dpctl/...` commands. They are
+ * registered once and act on whichever bridge is current, so a daemon
+ * restarted in the same process (tests) keeps one registration.
+ *
+ * Thread-safety: main thread.
+ */
+import {
+  dpctlAddFlow,
+  dpctlDelFlow,
+  dpctlDelFlows,
+  dpctlDumpFlows,
+  DpctlError,
+  dpctlGetFlow,
+  dpctlModFlow,
+  dpctlShow,
+} from "../dpif/mod.ts";
+import { DummyReceiveError, netdevDummyReceive, parseReceivePackets } from "../netdev/mod.ts";
+import { timeMsec } from "../lib/clock.ts";
+import { CommandError, registerCommand } from "../lib/unixctl.ts";
+import { formatFdbShow, OfctlError } from "../ofproto/mod.ts";
+import type { Bridge, PortModAction } from "./bridge.ts";
+import { formatPortVlanConfig } from "./port_config.ts";
+
+let current: Bridge | undefined;
+let registered = false;
+
+/** The bridge the commands act on, if one is running. */
+export function currentBridge(): Bridge | undefined {
+  return current;
+}
+
+function bridge(): Bridge {
+  if (!current) throw new CommandError("no bridge is running");
+  return current;
+}
+
+/** The bridge named `name`, as ovs-ofctl and fdb/show look it up. */
+function named(name: string): Bridge {
+  const b = bridge();
+  if (name !== b.name) throw new CommandError(`${name} is not a bridge or a socket`);
+  return b;
+}
+
+/** Runs an ofproto table change, turning its parse errors into error replies. */
+function tableOp(fn: () => ReturnType<Bridge["tables"]["addFlow"]>): string {
+  try {
+    bridge().tablesChanged(fn());
+  } catch (e) {
+    if (e instanceof OfctlError) throw new CommandError(e.message);
+    throw e;
+  }
+  return "";
+}
+
+function dpctl(fn: () => string): string {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof DpctlError) throw new CommandError(e.message);
+    throw e;
+  }
+}
+
+/** Splits `[--strict] [--file TEXT | FLOW]`. */
+function strictArgs(args: string[]): { strict: boolean; file?: string; flow?: string } {
+  const strict = args[0] === "--strict";
+  const rest = strict ? args.slice(1) : args;
+  if (rest[0] === "--file") return { strict, file: rest[1] ?? "" };
+  return { strict, flow: rest[0] };
+}
+
+/** `netdev-dummy/receive NAME [--qid N] PACKET|FLOW [--len N]...`: all packets or none. */
+function receive(args: string[]): string {
+  const b = bridge();
+  try {
+    const port = b.portByName(args[0]);
+    if (port && !port.up) {
+      // An administratively down port takes nothing in; the packets are still checked.
+      parseReceivePackets(args.slice(args[1] === "--qid" ? 3 : 1));
+      return "";
+    }
+    return netdevDummyReceive(args, (name) => b.portByName(name)?.netdev);
+  } catch (e) {
+    if (e instanceof DummyReceiveError) throw new CommandError(e.message);
+    if (e instanceof Error && e.name === "OdpParseError") throw new CommandError(e.message);
+    throw e;
+  }
+}
+
+/** `dpif/show`: the datapath's counters, then each port as `name ofport/odpport: (type)`. */
+function dpifShow(): string {
+  const b = bridge();
+  const s = b.dp.getStats();
+  let out = `${b.dp.name}: hit:${s.hit} missed:${s.missed}\n  ${b.name}:\n`;
+  const all = b.allPorts().sort((x, y) => x.name < y.name ? -1 : 1);
+  for (const p of all) out += `    ${p.name} ${p.ofport}/${p.odpPort}: (${p.netdev.type})\n`;
+  return out;
+}
+
+/** `dpif/dump-flows [-m] BRIDGE`: dpctl's lines without the per-thread header. */
+function dpifDumpFlows(args: string[]): string {
+  const verbose = args.includes("-m");
+  const names = args.filter((a) => !a.startsWith("-"));
+  if (names.length !== 1) throw new CommandError("dpif/dump-flows: bridge name required");
+  const b = named(names[0]);
+  const text = dpctl(() => dpctlDumpFlows(b.dp, verbose ? ["-m", "--names"] : []));
+  return text.split("\n").filter((l) => l && !l.startsWith("flow-dump from")).map((l) =>
+    verbose
+      ? l.replace(/^(ufid:[0-9a-f-]+), /, "$1 ").replace(/, dp:ovs/, "").replace(
+        /, dp-extra-info:.*$/,
+        "",
+      )
+      : l
+  ).map((l) => l + "\n").join("");
+}
+
+/** Makes `b` the bridge the commands act on, registering them the first time. */
+export function registerBridgeCommands(b: Bridge | undefined): void {
+  current = b;
+  if (registered) return;
+  registered = true;
+  const hidden = (
+    name: string,
+    min: number,
+    max: number,
+    handler: (args: string[]) => string,
+  ) => registerCommand({ name, usage: undefined, minArgs: min, maxArgs: max, handler });
+  const now = () => timeMsec();
+
+  hidden(
+    "ofctl/add-flow",
+    2,
+    2,
+    ([br, flow]) => tableOp(() => named(br).tables.addFlow(flow, now())),
+  );
+  hidden(
+    "ofctl/add-flows",
+    2,
+    2,
+    ([br, text]) => tableOp(() => named(br).tables.addFlows(text, now())),
+  );
+  hidden("ofctl/mod-flows", 2, 4, ([br, ...rest]) => {
+    const { strict, file, flow } = strictArgs(rest);
+    const t = named(br).tables;
+    if (file === undefined) return tableOp(() => t.modFlows(flow ?? "", strict, now()));
+    const lines = file.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    for (const line of lines) tableOp(() => t.modFlows(line, strict, now()));
+    return "";
+  });
+  hidden("ofctl/del-flows", 1, 4, ([br, ...rest]) => {
+    const { strict, file, flow } = strictArgs(rest);
+    const t = named(br).tables;
+    if (file === undefined) return tableOp(() => t.delFlows(flow ?? "", strict));
+    const lines = file.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    for (const line of lines) tableOp(() => t.delFlows(line, strict));
+    return "";
+  });
+  registerCommand({
+    name: "ofctl/dump-flows",
+    usage: undefined,
+    minArgs: 1,
+    maxArgs: 2,
+    handler: ([br, filter]) => {
+      const b = named(br);
+      b.drainStats();
+      try {
+        return b.tables.dumpFlows({ filter });
+      } catch (e) {
+        if (e instanceof OfctlError) throw new CommandError(e.message);
+        throw e;
+      }
+    },
+    json: ([br, filter]) => {
+      const b = named(br);
+      b.drainStats();
+      return b.tables.dumpFlows({ filter }).split("\n").slice(1).filter((l) => l).map((l) =>
+        l.trim()
+      );
+    },
+  });
+  hidden("ofctl/mod-port", 3, 3, ([br, port, action]) => {
+    if (!["flood", "no-flood", "up", "down"].includes(action)) {
+      throw new CommandError(`unknown mod-port command '${action}' (flood, no-flood, up or down)`);
+    }
+    named(br).modPort(port, action as PortModAction);
+    return "";
+  });
+  registerCommand({
+    name: "port/set",
+    usage: "port key=value...",
+    minArgs: 1,
+    maxArgs: Number.MAX_SAFE_INTEGER,
+    handler: ([name, ...settings]) => {
+      const p = settings.length ? bridge().setPort(name, settings) : bridge().port(name);
+      return settings.length ? "" : formatPortVlanConfig(p.name, p.vlan);
+    },
+    json: ([name, ...settings]) => {
+      const p = settings.length ? bridge().setPort(name, settings) : bridge().port(name);
+      return { port: p.name, ...p.vlan };
+    },
+  });
+  registerCommand({
+    name: "netdev-dummy/receive",
+    usage: "name [--qid queue_id] packet|flow [--len packet_len]",
+    minArgs: 2,
+    maxArgs: Number.MAX_SAFE_INTEGER,
+    handler: receive,
+  });
+  registerCommand({
+    name: "fdb/show",
+    usage: "bridge",
+    minArgs: 1,
+    maxArgs: 1,
+    handler: ([br]) => formatFdbShow(named(br).ml, now()),
+  });
+  registerCommand({ name: "dpif/show", usage: "", minArgs: 0, maxArgs: 0, handler: dpifShow });
+  registerCommand({
+    name: "dpif/dump-flows",
+    usage: "[-m] [--names | --no-names] bridge",
+    minArgs: 1,
+    maxArgs: 3,
+    handler: dpifDumpFlows,
+  });
+  const dp = (
+    name: string,
+    usage: string,
+    min: number,
+    max: number,
+    fn: (d: Bridge["dp"], a: string[]) => string,
+  ) =>
+    registerCommand({
+      name,
+      usage,
+      minArgs: min,
+      maxArgs: max,
+      handler: (args) => dpctl(() => fn(bridge().dp, args)),
+    });
+  dp(
+    "dpctl/dump-flows",
+    "[-m] [--names] [dp] [filter=..] [type=..] [pmd=..]",
+    0,
+    6,
+    dpctlDumpFlows,
+  );
+  dp("dpctl/show", "[-s] [dp...]", 0, Number.MAX_SAFE_INTEGER, dpctlShow);
+  dp("dpctl/add-flow", "[dp] flow actions", 2, 3, dpctlAddFlow);
+  dp("dpctl/mod-flow", "[dp] flow actions", 2, 3, dpctlModFlow);
+  dp("dpctl/del-flow", "[dp] flow", 1, 2, dpctlDelFlow);
+  dp("dpctl/get-flow", "[dp] ufid", 1, 2, dpctlGetFlow);
+  dp("dpctl/del-flows", "[dp] [file]", 0, 2, dpctlDelFlows);
+}

@@ -1,0 +1,155 @@
+/**
+ * Translation for one bridge, in the shape the udpif asks for
+ * (`UdpifXlate` / `createUdpifXlate`): a datapath flow in, datapath
+ * actions and wildcards out, through the bridge's OpenFlow tables, ports
+ * and MAC learning table.
+ *
+ * Every udpif worker loads this module by URL and builds its own
+ * `BridgeXlate` from a structured-clonable `BridgeXlateInit`; it then
+ * follows the master copy through `update` messages: table changes
+ * (`TablesUpdate`, in version order) and port changes (the new port
+ * list). The main thread uses the same class over the master tables.
+ *
+ * Thread-safety: one `BridgeXlate` per thread. Shared between threads
+ * are only the MAC learning table (its own Atomics lock) and the rule
+ * stats queue (workers produce, the main thread drains).
+ */
+import { F, type FlowKey, getField, orInto, setField } from "../flow/mod.ts";
+import { timeMsec } from "../lib/clock.ts";
+import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
+import {
+  UdpifShared,
+  type WorkerXlate,
+  type XlateRequest,
+  type XlateResult,
+} from "../upcall/mod.ts";
+import { coverageCounter } from "../lib/coverage.ts";
+import {
+  type PortSpec as XPortSpec,
+  RecircIdPool,
+  XBridge,
+  xlate,
+  XlateCache,
+  xlateCachePush,
+  type XlateTables,
+} from "../xlate/mod.ts";
+import { RuleStatsQueue } from "./rule_stats.ts";
+
+/** What a worker's translation starts from (structured-clonable). */
+export interface BridgeXlateInit {
+  bridge: string;
+  ports: XPortSpec[];
+  mac: SharedArrayBuffer;
+  ruleStats: SharedArrayBuffer;
+  /** The bridge's UUID bytes, for slow-path cookies. */
+  uuid: Uint8Array;
+  /**
+   * The udpif's shared words: a MAC moving makes NORMAL's old answers
+   * stale, so translation asks for revalidation there (OVS's
+   * REV_MAC_LEARNING). Set once the udpif exists, before its workers start.
+   */
+  udpif?: SharedArrayBuffer;
+}
+
+const covRevMacLearning = coverageCounter("rev_mac_learning");
+
+/** A change the main thread sends to every worker's translation. */
+export type BridgeXlateUpdate = TablesUpdate | { type: "ports"; ports: XPortSpec[] };
+
+export class BridgeXlate implements WorkerXlate {
+  readonly ofprotoUuid: Uint8Array;
+  readonly #tables: OfTables;
+  readonly #ml: MacLearning;
+  readonly #stats: RuleStatsQueue;
+  readonly #recirc = new RecircIdPool();
+  readonly #init: BridgeXlateInit;
+  #udpif: UdpifShared | undefined;
+  #bridge: XBridge;
+
+  /** Translation over `tables` (the master copy on the main thread, else a replica). */
+  constructor(init: BridgeXlateInit, tables = new OfTables()) {
+    this.ofprotoUuid = init.uuid;
+    this.#init = init;
+    this.#tables = tables;
+    this.#bridge = new XBridge(init.bridge, init.ports);
+    this.#ml = MacLearning.attach(init.mac);
+    this.#stats = RuleStatsQueue.attach(init.ruleStats);
+  }
+
+  update(data: unknown): void {
+    const u = data as BridgeXlateUpdate;
+    if (u.type === "tables-update") this.#tables.applyUpdate(u);
+    else if (u.type === "ports") this.#bridge = new XBridge(this.#bridge.name, u.ports);
+  }
+
+  translate(req: XlateRequest): XlateResult {
+    const flow = req.key.slice();
+    const bytes = new Uint8Array(flow.buffer, flow.byteOffset, flow.byteLength);
+    const ofpInPort = this.#bridge.ofport(getField(bytes, F.in_port));
+    setField(bytes, F.in_port, ofpInPort < 0 ? OFPP_NONE : ofpInPort);
+    const now = timeMsec();
+    const out = xlate({
+      flow,
+      tables: this.#tables as XlateTables,
+      bridge: this.#bridge,
+      ml: this.#ml,
+      nowMs: now,
+      recircIds: this.#recirc,
+      sideEffects: req.packet !== null,
+      buildCache: req.wantXcache,
+    });
+    if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
+    let macChanged = out.macChanged;
+    if (req.packets > 0) {
+      macChanged = this.#push(out.cache, req.packets, req.bytes, req.used || now) || macChanged;
+    }
+    if (macChanged) this.#macMoved();
+    return {
+      actions: out.error ? undefined : out.actions,
+      slow: out.slow,
+      avoidCaching: false,
+      ofpInPort: ofpInPort < 0 ? OFPP_NONE : ofpInPort,
+      xcache: req.wantXcache ? out.cache : null,
+    };
+  }
+
+  pushStats(xcache: unknown, packets: number, bytes: number, used: number): void {
+    if (xcache instanceof XlateCache && this.#push(xcache, packets, bytes, used || timeMsec())) {
+      this.#macMoved();
+    }
+  }
+
+  #macMoved(): void {
+    covRevMacLearning.inc();
+    if (!this.#udpif && this.#init.udpif) this.#udpif = new UdpifShared(this.#init.udpif);
+    this.#udpif?.revalSeq.change();
+  }
+
+  /** Credits the rules and relearns the MACs `cache` recorded; true if a MAC moved. */
+  #push(cache: XlateCache, packets: number, bytes: number, used: number): boolean {
+    return xlateCachePush(
+      cache,
+      packets,
+      bytes,
+      (id, p, b) => this.#stats.push(id, p, b, used),
+      this.#ml,
+      used,
+    );
+  }
+}
+
+/**
+ * The wildcards in datapath terms: translation saw the OpenFlow in_port,
+ * the datapath matches on its own port number; either way the whole
+ * field was looked at.
+ */
+function inPortAsDatapath(wc: FlowKey): FlowKey {
+  const b = new Uint8Array(wc.buffer, wc.byteOffset, wc.byteLength);
+  if (getField(b, F.in_port) !== 0) setField(b, F.in_port, 0xffffffff);
+  return wc;
+}
+
+/** The udpif worker entry point (see the upcall layer's `CreateUdpifXlate`). */
+export function createUdpifXlate(init: unknown): WorkerXlate {
+  return new BridgeXlate(init as BridgeXlateInit);
+}

@@ -1,0 +1,109 @@
+/**
+ * `--format json` for the show and dump commands other layers print as
+ * text: `upcall/show`, `dpctl/dump-flows`, `dpif/dump-flows`,
+ * `dpif/show` and `fdb/show`. The JSON carries the same facts as the
+ * text, one object per datapath, flow, port or MAC entry.
+ *
+ * Thread-safety: main thread (reads the udpif's shared words and the
+ * datapath's stats like the text forms do).
+ */
+import { dpctlDumpFlows, DpctlError } from "../dpif/mod.ts";
+import { timeMsec } from "../lib/clock.ts";
+import { addJsonHandler, CommandError, findCommand } from "../lib/unixctl.ts";
+import { allUdpifs } from "../upcall/mod.ts";
+import type { Bridge } from "./bridge.ts";
+
+/** One datapath flow as `dpctl/dump-flows` shows it. */
+export interface FlowJson {
+  ufid?: string;
+  flow: string;
+  packets: number;
+  bytes: number;
+  used: string;
+  actions: string;
+}
+
+const FLOW_LINE =
+  /^(?:ufid:([0-9a-f-]+),? )?(.*), packets:(\d+), bytes:(\d+), used:([^,]+), (?:dp:\w+, )?actions:(.*?)(?:, dp-extra-info:.*)?$/;
+
+/** Parses dump-flows text (either form, with or without -m) into flows. */
+export function parseDumpFlows(text: string): FlowJson[] {
+  const out: FlowJson[] = [];
+  for (const line of text.split("\n")) {
+    const m = FLOW_LINE.exec(line);
+    if (!m) continue;
+    const f: FlowJson = {
+      flow: m[2],
+      packets: Number(m[3]),
+      bytes: Number(m[4]),
+      used: m[5],
+      actions: m[6],
+    };
+    if (m[1]) f.ufid = m[1];
+    out.push(f);
+  }
+  return out;
+}
+
+function upcallShowJson() {
+  const now = timeMsec();
+  return allUdpifs().map((u) => {
+    const keys = u.keysPerRevalidator();
+    return {
+      datapath: u.name,
+      flows: {
+        current: u.nFlows(now),
+        avg: u.shared.avgNFlows,
+        max: u.shared.maxNFlows,
+        limit: u.shared.flowLimit,
+      },
+      dumpDurationMs: u.shared.dumpDuration,
+      ufidEnabled: u.shared.useUfid,
+      revalidators: u.revalidatorTids.map((id, i) => ({ id, keys: keys[i] })),
+    };
+  });
+}
+
+function attach(name: string, json: (args: string[]) => unknown): void {
+  const command = findCommand(name);
+  if (command && !command.json) addJsonHandler(name, json);
+}
+
+/** Adds the JSON forms to whichever of these commands are registered; `bridge` gives the live bridge. */
+export function registerJsonViews(bridge: () => Bridge | undefined): void {
+  const live = (): Bridge => {
+    const b = bridge();
+    if (!b) throw new CommandError("no bridge is running");
+    return b;
+  };
+  attach("upcall/show", upcallShowJson);
+  attach("dpctl/dump-flows", (args) => {
+    try {
+      return parseDumpFlows(dpctlDumpFlows(live().dp, args));
+    } catch (e) {
+      if (e instanceof DpctlError) throw new CommandError(e.message);
+      throw e;
+    }
+  });
+  attach("dpif/show", () => {
+    const b = live();
+    const s = b.dp.getStats();
+    return {
+      datapath: b.dp.name,
+      hit: s.hit,
+      missed: s.missed,
+      bridge: b.name,
+      ports: b.allPorts().map((p) => ({
+        name: p.name,
+        ofport: p.ofport,
+        odpPort: p.odpPort,
+        type: p.netdev.type,
+      })),
+    };
+  });
+  attach("fdb/show", ([name]) => {
+    const b = live();
+    if (name !== b.name) throw new CommandError(`${name} is not a bridge or a socket`);
+    return b.ml.entries(timeMsec());
+  });
+}

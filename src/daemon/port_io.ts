@@ -1,0 +1,89 @@
+/**
+ * What a port's options connect its netdev to, as netdev-dummy's options
+ * do in OVS: `rx_pcap=FILE` (frames read from a pcap file are received
+ * on the port), `tx_pcap=FILE` (frames the datapath sends out of the port
+ * are appended to a pcap file), `pstream=punix:PATH` / `stream=unix:PATH`
+ * (frames exchanged with a socket peer).
+ *
+ * Thread-safety: main thread, which owns the netdevs.
+ */
+import { timeWallMsec } from "../lib/clock.ts";
+import { type DummyNetdev, DummyStream, streamPath } from "../netdev/mod.ts";
+import {
+  PCAP_HEADER_LEN,
+  PCAP_RECORD_HEADER_LEN,
+  readPcap,
+  writePcapHeader,
+  writePcapRecord,
+} from "../packet/mod.ts";
+
+/** Open files and sockets of one port; `close` releases them. */
+export class PortIo {
+  readonly #closers: Array<() => void> = [];
+  readonly #rxFrames: Uint8Array[] = [];
+  /** True when transmitted frames must be collected (pcap or socket). */
+  wantsTx = false;
+
+  /** Opens what `options` name for `netdev`; throws naming the option and file on failure. */
+  static async open(netdev: DummyNetdev, options: Record<string, string>): Promise<PortIo> {
+    const io = new PortIo();
+    try {
+      if (options.rx_pcap) {
+        let bytes: Uint8Array;
+        try {
+          bytes = await Deno.readFile(options.rx_pcap);
+        } catch (e) {
+          throw new Error(`rx_pcap=${options.rx_pcap}: ${e instanceof Error ? e.message : e}`);
+        }
+        try {
+          io.#rxFrames.push(...readPcap(bytes).packets.map((p) => p.data));
+        } catch (e) {
+          throw new Error(`rx_pcap=${options.rx_pcap}: ${e instanceof Error ? e.message : e}`);
+        }
+      }
+      if (options.tx_pcap) {
+        const file = await Deno.open(options.tx_pcap, { write: true, create: true, truncate: true })
+          .catch((e) => {
+            throw new Error(`tx_pcap=${options.tx_pcap}: ${e instanceof Error ? e.message : e}`);
+          });
+        const header = new Uint8Array(PCAP_HEADER_LEN);
+        writePcapHeader(header);
+        file.writeSync(header);
+        netdev.onTx((frame) => {
+          const rec = new Uint8Array(PCAP_RECORD_HEADER_LEN + frame.length);
+          const now = timeWallMsec();
+          writePcapRecord(rec, 0, frame, frame.length, Math.floor(now / 1000), (now % 1000) * 1000);
+          file.writeSync(rec);
+        });
+        io.wantsTx = true;
+        io.#closers.push(() => file.close());
+      }
+      if (options.pstream || options.stream) {
+        const stream = new DummyStream(netdev);
+        if (options.pstream) await stream.listen(streamPath(options.pstream, true));
+        else await stream.connect(streamPath(options.stream, false));
+        io.wantsTx = true;
+        io.#closers.push(() => stream.close());
+      }
+    } catch (e) {
+      io.close();
+      throw e;
+    }
+    return io;
+  }
+
+  /** Hands the frames read from `rx_pcap` to the port, once. */
+  startRx(netdev: DummyNetdev): void {
+    if (this.#rxFrames.length) netdev.receive(this.#rxFrames.splice(0));
+  }
+
+  close(): void {
+    for (const c of this.#closers.splice(0)) {
+      try {
+        c();
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+}

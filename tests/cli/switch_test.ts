@@ -1,0 +1,158 @@
+/**
+ * The whole switch driven from the command line, as the README's
+ * walkthrough does it: rules in, packets in, megaflows and counters out,
+ * rules changed, ports changed, flows flushed. Expected text is what OVS
+ * 3.1 prints for the same steps (oracle samples a, c, f and h).
+ */
+import assert from "node:assert/strict";
+import { TestDaemon } from "./_run.ts";
+
+const P1_TO_P2_TCP80 =
+  "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
+const P1_TO_P2_TCP22 = P1_TO_P2_TCP80.replace("dst=80)", "dst=22)");
+const P1_05_TO_07 =
+  "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=192.168.0.1,dst=192.168.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=8,dst=9)";
+const P2_07_TO_05 =
+  "in_port(2),eth(src=50:54:00:00:00:07,dst=50:54:00:00:00:05),eth_type(0x0800),ipv4(src=192.168.0.2,dst=192.168.0.1,proto=6,tos=0,ttl=64,frag=no),tcp(src=9,dst=8)";
+
+/** dpctl/dump-flows lines, sorted, with `used:` normalised as the oracle does. */
+async function flows(d: TestDaemon): Promise<string[]> {
+  const r = await d.run(["dpctl/dump-flows"]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.split("\n").filter((l) => l && !l.startsWith("flow-dump from")).map((l) =>
+    l.replace(/used:[0-9.]+s/, "used:0.0s")
+  ).sort();
+}
+
+async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
+  const r = await d.run(args, stdin);
+  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function settle(d: TestDaemon): Promise<void> {
+  await ok(d, ["revalidator/wait"]);
+  await ok(d, ["revalidator/wait"]);
+}
+
+Deno.test("a packet that misses installs the megaflow OVS installs and credits the rule", async () => {
+  const d = await TestDaemon.start(["--datapath-type", "dummy", "--port", "p3"]);
+  try {
+    await ok(d, ["ofctl", "add-flows", "br0", "-"], "tcp,tp_dst=80,actions=output:2\n");
+    await ok(d, ["netdev-dummy/receive", "p1", P1_TO_P2_TCP80]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_TO_P2_TCP22]);
+    await settle(d);
+    assert.deepEqual(await flows(d), [
+      "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(dst=22/0xffc0), packets:0, bytes:0, used:never, actions:drop",
+      "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(dst=80), packets:0, bytes:0, used:never, actions:2",
+    ]);
+    assert.equal(
+      await ok(d, ["ofctl", "dump-flows", "br0"]),
+      "NXST_FLOW reply:\n cookie=0x0, table=0, n_packets=1, n_bytes=118, tcp,tp_dst=80 actions=output:2\n",
+    );
+    const show = await ok(d, ["upcall/show"]);
+    assert.match(show, /^dummy@ovs-dummy:\n {2}flows {9}: \(current 2\) /);
+
+    // mod-flows changes the installed actions in place (oracle sample f).
+    await ok(d, ["ofctl", "mod-flows", "br0", "tcp,tp_dst=80,actions=output:3"]);
+    await settle(d);
+    assert.ok(
+      (await flows(d)).some((l) =>
+        l.endsWith("tcp(dst=80), packets:0, bytes:0, used:never, actions:3")
+      ),
+    );
+
+    // del-flows empties the datapath but the ukeys stay; --purge drops them (sample h).
+    await ok(d, ["flush"]);
+    assert.deepEqual(await flows(d), []);
+    await ok(d, ["flush", "--purge"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_TO_P2_TCP80]);
+    await settle(d);
+    assert.equal((await flows(d)).length, 1);
+  } finally {
+    await d.stop();
+  }
+});
+
+Deno.test("NORMAL learns MACs and the revalidator narrows the flooding megaflow", async () => {
+  const d = await TestDaemon.start(["--datapath-type", "dummy", "--port", "p3"]);
+  try {
+    await ok(d, ["ofctl", "add-flow", "br0", "actions=normal"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_05_TO_07]);
+    await settle(d);
+    assert.deepEqual(await flows(d), [
+      "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:2,3,100",
+    ]);
+    await ok(d, ["netdev-dummy/receive", "p2", P2_07_TO_05]);
+    await settle(d);
+    assert.deepEqual(await flows(d), [
+      "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:2",
+      "recirc_id(0),in_port(2),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:07,dst=50:54:00:00:00:05),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:1",
+    ]);
+    const fdb = (await ok(d, ["fdb/show", "br0"])).split("\n");
+    assert.equal(fdb[0], " port  VLAN  MAC                Age");
+    assert.match(fdb[1], /^ {4}1 {5}0 {2}50:54:00:00:00:05 +\d+$/);
+    assert.match(fdb[2], /^ {4}2 {5}0 {2}50:54:00:00:00:07 +\d+$/);
+  } finally {
+    await d.stop();
+  }
+});
+
+Deno.test("a no-flood port is left out of NORMAL's flooding", async () => {
+  const d = await TestDaemon.start(["--datapath-type", "dummy", "--port", "p3"]);
+  try {
+    await ok(d, ["ofctl", "add-flow", "br0", "actions=normal"]);
+    await ok(d, ["ofctl", "mod-port", "br0", "p3", "no-flood"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_05_TO_07]);
+    await settle(d);
+    const [line] = await flows(d);
+    assert.ok(line.endsWith("actions:2,100"), line);
+  } finally {
+    await d.stop();
+  }
+});
+
+Deno.test("packets sent out of a port with tx_pcap land in the pcap file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "udpif-pcap-" });
+  const d = await TestDaemon.start([
+    "--datapath-type",
+    "dummy",
+    "--port",
+    `p3,tx_pcap=${dir}/p3.pcap`,
+  ]);
+  try {
+    await ok(d, ["ofctl", "add-flow", "br0", "actions=output:3"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_TO_P2_TCP80]);
+    await settle(d);
+  } finally {
+    await d.stop();
+  }
+  const bytes = await Deno.readFile(`${dir}/p3.pcap`);
+  await Deno.remove(dir, { recursive: true });
+  // Global header (24 bytes), one record header (16) and the 118-byte frame.
+  assert.equal(bytes.length, 24 + 16 + 118);
+  assert.deepEqual([...bytes.subarray(0, 4)], [0xd4, 0xc3, 0xb2, 0xa1]);
+});
+
+Deno.test("rules with a bad line change nothing and the error names the line", async () => {
+  const d = await TestDaemon.start(["--datapath-type", "dummy"]);
+  try {
+    const r = await d.run(
+      ["ofctl", "add-flows", "br0", "-"],
+      "priority=20,udp,actions=output:1\npriority=21,udp,actions=frobnicate\n",
+    );
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^line 2: .*frobnicate.*\n$/);
+    assert.equal(await ok(d, ["ofctl", "dump-flows", "br0"]), "NXST_FLOW reply:\n");
+    const bad = await d.run(["netdev-dummy/receive", "p1", "garbage("]);
+    assert.deepEqual([bad.code, bad.stdout], [2, ""]);
+    assert.match(bad.stderr, /garbage\(/);
+    assert.deepEqual(await d.run(["netdev-dummy/receive", "nosuch", P1_TO_P2_TCP80]), {
+      code: 2,
+      stdout: "",
+      stderr: "no such dummy netdev\n",
+    });
+  } finally {
+    await d.stop();
+  }
+});
