@@ -14,7 +14,15 @@
 import type { Command } from "commander";
 import type { Subcommand } from "./subcommand.ts";
 import { UsageError } from "./errors.ts";
-import { formatDumpFlow, OdpParseError, parseDumpFlow } from "../flow/mod.ts";
+import { parseFormat } from "./client.ts";
+import {
+  type DpFlow,
+  formatDumpFlow,
+  formatOdpActions,
+  formatOdpKey,
+  OdpParseError,
+  parseDumpFlow,
+} from "../flow/mod.ts";
 
 export interface ParseFlowsOptions {
   verbose: boolean;
@@ -24,11 +32,42 @@ export interface ParseFlowsOptions {
 
 export interface ParseFlowsResult {
   lines: string[];
+  /** The parsed flows, for `--format json`. */
+  flows: FlowJson[];
   errors: string[];
 }
 
+/** One flow in `--format json` output. */
+export interface FlowJson {
+  ufid: string | null;
+  /** The key in the terse and verbose forms. */
+  key: string;
+  keyVerbose: string;
+  packets: number | null;
+  bytes: number | null;
+  /** Seconds since last use; null for never (or no stats). */
+  used: number | null;
+  actions: string | null;
+  dp: string | null;
+  extraInfo: string | null;
+}
+
+function toJson(f: DpFlow, numbers: ReadonlyMap<number, string> | null): FlowJson {
+  return {
+    ufid: f.ufid,
+    key: formatOdpKey(f.key, f.mask, { portNames: null }),
+    keyVerbose: formatOdpKey(f.key, f.mask, { verbose: true, portNames: numbers }),
+    packets: f.stats?.packets ?? null,
+    bytes: f.stats?.bytes ?? null,
+    used: f.stats?.usedAgoMs != null ? f.stats.usedAgoMs / 1000 : null,
+    actions: f.actions ? formatOdpActions(f.actions, numbers) : null,
+    dp: f.dp,
+    extraInfo: f.extraInfo,
+  };
+}
+
 export function parseFlowsText(input: string, opts: ParseFlowsOptions): ParseFlowsResult {
-  const out: ParseFlowsResult = { lines: [], errors: [] };
+  const out: ParseFlowsResult = { lines: [], flows: [], errors: [] };
   const numbers = opts.portNames
     ? new Map([...opts.portNames].map(([n, p]) => [p, n] as [number, string]))
     : null;
@@ -42,6 +81,7 @@ export function parseFlowsText(input: string, opts: ParseFlowsOptions): ParseFlo
     try {
       const f = parseDumpFlow(line, opts.portNames);
       out.lines.push(formatDumpFlow(f, { verbose: opts.verbose, portNames: numbers }));
+      out.flows.push(toJson(f, numbers));
     } catch (e) {
       if (!(e instanceof OdpParseError)) throw e;
       out.errors.push(`line ${i + 1}: ${e.message}`);
@@ -84,16 +124,19 @@ export const odpParseFlows: Subcommand = {
       .description("read datapath flows on stdin and print them back as dpctl/dump-flows does")
       .option("-m, --verbose", "print the verbose (-m) form: every attribute with its mask")
       .option("--port-names <list>", "port names for in_port and outputs, e.g. p1=1,p2=2")
+      .option("--format <format>", "text (default) or json")
       .addHelpText(
         "after",
         "\nInput lines: KEY[, packets:N, bytes:N, used:T][, actions:ACTIONS], terse or -m form.\n" +
           "Exit status: 0 all lines parsed, 1 some line did not (error on stderr), 2 usage.\n" +
           "Example: echo 'in_port(1),eth_type(0x0800),ipv4(frag=no), actions:2' | udpif odp/parse-flows -m",
       )
-      .action(async (opts: { verbose?: boolean; portNames?: string }) => {
+      .action(async (opts: { verbose?: boolean; portNames?: string; format?: string }) => {
+        const format = parseFormat(opts.format);
         const portNames = opts.portNames ? parsePortNames(opts.portNames) : null;
         const r = parseFlowsText(await readStdin(), { verbose: opts.verbose ?? false, portNames });
-        if (r.lines.length) console.log(r.lines.join("\n"));
+        if (format === "json") console.log(JSON.stringify(r.flows, null, 2));
+        else if (r.lines.length) console.log(r.lines.join("\n"));
         for (const e of r.errors) console.error(`udpif: odp/parse-flows: ${e}`);
         setExit(r.errors.length ? 1 : 0);
       });

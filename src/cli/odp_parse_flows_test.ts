@@ -75,3 +75,18 @@ Deno.test("an unknown option is a usage error (exit 2)", async () => {
   const r = await run(["odp/parse-flows", "--bogus"], "");
   assert.equal(r.code, 2);
 });
+
+Deno.test("--format json gives each flow's key, stats and actions", () => {
+  const r = parseFlowsText(
+    "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(dst=80), packets:3, bytes:354, used:0.881s, actions:2\n",
+    { verbose: false, portNames: NAMES },
+  );
+  assert.equal(r.flows.length, 1);
+  const f = r.flows[0];
+  assert.equal(
+    f.key,
+    "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(dst=80)",
+  );
+  assert.match(f.keyVerbose, /^skb_priority\(0\/0\),.*in_port\(p1\),/);
+  assert.deepEqual([f.packets, f.bytes, f.used, f.actions], [3, 354, 0.881, "p2"]);
+});
