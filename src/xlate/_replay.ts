@@ -10,6 +10,7 @@
  */
 import {
   bytesOf,
+  F,
   type FlowKey,
   formatOdpActions,
   formatOdpKey,
@@ -19,10 +20,7 @@ import {
   parseOdpKey,
   setUint,
 } from "../flow/mod.ts";
-import { F } from "../flow/layout.ts";
-import { MacLearning } from "../ofproto/mac_learning.ts";
-import { OFPP_LOCAL } from "../ofproto/of_action.ts";
-import { OfTables } from "../ofproto/tables.ts";
+import { MacLearning, OFPP_LOCAL, OfTables } from "../ofproto/mod.ts";
 import { type PortSpec, type VlanMode, XBridge } from "./bridge.ts";
 import { RecircIdPool, type XlateCache, xlateCachePush } from "./cache.ts";
 import type { XlateOutput } from "./context.ts";

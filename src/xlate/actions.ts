@@ -4,11 +4,25 @@
  * in the wildcards every bit its outcome depended on, exactly where OVS
  * does (rewrites of IP fields also look at nw_proto, for example).
  */
-import { getUint, setUint } from "../flow/key.ts";
-import { F, VLAN_CFI, VLAN_PCP_MASK, VLAN_PCP_SHIFT, VLAN_VID_MASK } from "../flow/layout.ts";
-import { formatFieldValue } from "../ofproto/field_value.ts";
-import { mfByName, type MfField, mfGet, mfSetMasked } from "../ofproto/meta_flow.ts";
-import { type FieldRange, type OfAction, OFPP_IN_PORT } from "../ofproto/of_action.ts";
+import {
+  F,
+  getUint,
+  setUint,
+  VLAN_CFI,
+  VLAN_PCP_MASK,
+  VLAN_PCP_SHIFT,
+  VLAN_VID_MASK,
+} from "../flow/mod.ts";
+import {
+  type FieldRange,
+  formatFieldValue,
+  mfByName,
+  type MfField,
+  mfGet,
+  mfSetMasked,
+  type OfAction,
+  OFPP_IN_PORT,
+} from "../ofproto/mod.ts";
 import { OFPR_ACTION, OFPR_INVALID_TTL, type XlateCtx } from "./context.ts";
 import {
   isIpAny,

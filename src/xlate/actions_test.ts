@@ -3,8 +3,7 @@
  * wildcard bits it sets, as OVS 3.1 does for the same rule and packet.
  */
 import assert from "node:assert/strict";
-import { F } from "../flow/layout.ts";
-import { formatUserspace } from "../flow/_userspace.ts";
+import { F, formatOdpAction } from "../flow/mod.ts";
 import { maskedFields, maskOf, xlateText } from "./_replay.ts";
 
 const TCP = "in_port=1,tcp,dl_src=50:54:00:00:00:01,dl_dst=50:54:00:00:00:02," +
@@ -39,10 +38,9 @@ Deno.test("local outputs to the bridge's own port, datapath port 100", () => {
 Deno.test("controller becomes a userspace action with a controller cookie", () => {
   const out = xlateText(["actions=controller:100,output:2"], TCP);
   assert.equal(out.actions.length, 2);
-  const ua = out.actions[0];
-  assert.equal(ua.type, "userspace");
+  assert.equal(out.actions[0].type, "userspace");
   assert.equal(
-    formatUserspace(ua as Extract<typeof ua, { type: "userspace" }>, null),
+    formatOdpAction(out.actions[0], null),
     "userspace(pid=0,controller(reason=1,dont_send=0,continuation=0,recirc_id=1," +
       "rule_cookie=0,controller_id=0,max_len=100))",
   );

@@ -8,7 +8,7 @@
  *   never VLAN 0;
  * - trunk mode with no `trunks` carries every VLAN, VLAN 0 included.
  */
-import { OFPP_LOCAL } from "../ofproto/of_action.ts";
+import { OFPP_LOCAL } from "../ofproto/mod.ts";
 
 export type VlanMode = "access" | "trunk" | "native-tagged" | "native-untagged";
 

@@ -8,9 +8,8 @@
  * Also here: the recirculation id pool for frozen states, and the
  * `user_action_cookie` bytes that controller actions carry.
  */
-import { bytesOf, type FlowKey } from "../flow/key.ts";
-import { F } from "../flow/layout.ts";
-import type { MacLearning } from "../ofproto/mac_learning.ts";
+import { bytesOf, F, type FlowKey } from "../flow/mod.ts";
+import type { MacLearning } from "../ofproto/mod.ts";
 
 /** One NORMAL learning event (OVS XC_NORMAL). */
 export interface XcNormal {

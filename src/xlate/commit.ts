@@ -11,9 +11,17 @@
  * field exactly, which gives a plain `set` (and then every field of the
  * attribute becomes exact-match in the megaflow).
  */
-import { type FlowKey, getUint, newKey } from "../flow/key.ts";
-import { F, type FieldSpan, VLAN_CFI, vlanOffset } from "../flow/layout.ts";
-import type { OdpAction, OdpSetAttr } from "../flow/odp_action.ts";
+import {
+  F,
+  type FieldSpan,
+  type FlowKey,
+  getUint,
+  newKey,
+  type OdpAction,
+  type OdpSetAttr,
+  VLAN_CFI,
+  vlanOffset,
+} from "../flow/mod.ts";
 import { SLOW_ACTION } from "./context.ts";
 
 interface AttrField {

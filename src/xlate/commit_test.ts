@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { bytesOf, formatOdpActions, newKey, type OdpAction, setUint } from "../flow/mod.ts";
-import { F } from "../flow/layout.ts";
+import { bytesOf, F, formatOdpActions, newKey, type OdpAction, setUint } from "../flow/mod.ts";
 import { commitKeys } from "./commit.ts";
 import { maskOf } from "./_replay.ts";
 

@@ -4,10 +4,8 @@
  * already produced, the wildcards, the datapath actions, and the trace
  * tree when tracing.
  */
-import { bytesOf, type FlowKey, newKey } from "../flow/key.ts";
-import type { OdpAction } from "../flow/odp_action.ts";
-import type { MacLearning } from "../ofproto/mac_learning.ts";
-import type { OfAction } from "../ofproto/of_action.ts";
+import { bytesOf, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
+import type { MacLearning, OfAction } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import { type RecircIds, XlateCache } from "./cache.ts";
 

@@ -3,9 +3,8 @@
  * OVS sets for it: prerequisite checks (mf_are_prereqs_ok), VLAN push and
  * pop on the flow (flow_push_vlan_uninit, flow_pop_vlan).
  */
-import { getUint } from "../flow/key.ts";
-import { F, type FieldSpan, VLAN_CFI, vlanOffset } from "../flow/layout.ts";
-import { type MfField, prereqOk } from "../ofproto/meta_flow.ts";
+import { F, type FieldSpan, getUint, VLAN_CFI, vlanOffset } from "../flow/mod.ts";
+import { type MfField, prereqOk } from "../ofproto/mod.ts";
 import { countVlans } from "./commit.ts";
 import type { XlateCtx } from "./context.ts";
 

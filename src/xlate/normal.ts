@@ -9,8 +9,15 @@
  * so those are always unwildcarded; gratuitous-ARP detection also looks at
  * the ARP opcode (and, for requests, the IP addresses).
  */
-import { getUint, setUint } from "../flow/key.ts";
-import { F, VLAN_CFI, VLAN_PCP_MASK, VLAN_VID_MASK, vlanOffset } from "../flow/layout.ts";
+import {
+  F,
+  getUint,
+  setUint,
+  VLAN_CFI,
+  VLAN_PCP_MASK,
+  VLAN_VID_MASK,
+  vlanOffset,
+} from "../flow/mod.ts";
 import { includesVlan, trunksVlan, type XPort } from "./bridge.ts";
 import type { XlateCtx } from "./context.ts";
 import { maskField } from "./flow_ops.ts";

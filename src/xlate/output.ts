@@ -4,8 +4,7 @@
  * action carrying a controller cookie and a recirculation id for the
  * frozen state, as OVS 3.1 does), and the dispatch of the reserved ports.
  */
-import { getUint } from "../flow/key.ts";
-import { F, regOffset } from "../flow/layout.ts";
+import { F, getUint, regOffset } from "../flow/mod.ts";
 import {
   OFPP_ALL,
   OFPP_CONTROLLER,
@@ -14,7 +13,7 @@ import {
   OFPP_NONE,
   OFPP_NORMAL,
   OFPP_TABLE,
-} from "../ofproto/of_action.ts";
+} from "../ofproto/mod.ts";
 import { encodeControllerCookie } from "./cache.ts";
 import { commitOdpActions } from "./commit.ts";
 import { OFPR_ACTION, OFPR_EXPLICIT_MISS, type XlateCtx } from "./context.ts";

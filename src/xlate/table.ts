@@ -6,8 +6,7 @@
  * drops. Resubmitting to the same or an earlier table deepens the
  * recursion, which stops at 64 levels or 4096 resubmits.
  */
-import { getUint, setUint } from "../flow/key.ts";
-import { F, FRAG_ANY } from "../flow/layout.ts";
+import { F, FRAG_ANY, getUint, setUint } from "../flow/mod.ts";
 import { doXlateActions } from "./actions.ts";
 import { MAX_DEPTH, MAX_RESUBMITS, type XlateCtx, type XlateRule } from "./context.ts";
 

@@ -6,6 +6,7 @@
  */
 import {
   bytesOf,
+  F,
   type FlowKey,
   formatOdpActions,
   getUint,
@@ -14,10 +15,7 @@ import {
   parseOdpKey,
   setUint,
 } from "../flow/mod.ts";
-import { F } from "../flow/layout.ts";
-import { formatActions } from "../ofproto/action_format.ts";
-import { formatMatch } from "../ofproto/match_format.ts";
-import type { MacLearning } from "../ofproto/mac_learning.ts";
+import { formatActions, formatMatch, type MacLearning } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import type { RecircIds } from "./cache.ts";
 import type { TraceNode, XlateOutput, XlateTables } from "./context.ts";

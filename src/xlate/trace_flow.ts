@@ -6,6 +6,7 @@
  */
 import {
   bytesOf,
+  F,
   type FlowKey,
   getUint,
   maskKey,
@@ -13,12 +14,17 @@ import {
   setUint,
   wildcardsForPacket,
 } from "../flow/mod.ts";
-import { F } from "../flow/layout.ts";
-import { formatMatch } from "../ofproto/match_format.ts";
-import { isProtocolName, type Match, parseMatchItem } from "../ofproto/match.ts";
-import { mfByName, mfGet, prereqOk } from "../ofproto/meta_flow.ts";
-import { parseKeyValues } from "../ofproto/key_value.ts";
-import { OFPP_NONE } from "../ofproto/of_action.ts";
+import {
+  formatMatch,
+  isProtocolName,
+  type Match,
+  mfByName,
+  mfGet,
+  OFPP_NONE,
+  parseKeyValues,
+  parseMatchItem,
+  prereqOk,
+} from "../ofproto/mod.ts";
 import { fixVlanPresence } from "./actions.ts";
 import type { XBridge } from "./bridge.ts";
 

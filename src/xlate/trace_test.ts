@@ -6,10 +6,8 @@
 import assert from "node:assert/strict";
 import { Replay, sortPortRuns } from "./_replay.ts";
 import { ofprotoTrace, type TraceSwitch } from "./trace.ts";
-import { bytesOf, newKey } from "../flow/mod.ts";
-import { F } from "../flow/layout.ts";
-import { formatMatch } from "../ofproto/match_format.ts";
-import { formatActions } from "../ofproto/action_format.ts";
+import { bytesOf, F, newKey } from "../flow/mod.ts";
+import { formatActions, formatMatch } from "../ofproto/mod.ts";
 
 const DIR = new URL("../../fixtures/xlate/trace/", import.meta.url);
 

@@ -3,8 +3,7 @@
  * the fields every megaflow matches and the ones it must never match.
  */
 import assert from "node:assert/strict";
-import { F } from "../flow/layout.ts";
-import { bytesOf, newKey, setUint } from "../flow/mod.ts";
+import { bytesOf, F, newKey, setUint } from "../flow/mod.ts";
 import { maskedFields, maskOf, xlateText } from "./_replay.ts";
 import { megaflowMask } from "./xlate.ts";
 

@@ -7,8 +7,16 @@
  * 8-bit, a later fragment has no L4 ports, and VLAN headers the packet did
  * not have are not matched.
  */
-import { bytesOf, type FlowKey, getUint } from "../flow/key.ts";
-import { F, FRAG_LATER, FRAG_MASK, VLAN_CFI, vlanOffset } from "../flow/layout.ts";
+import {
+  bytesOf,
+  F,
+  type FlowKey,
+  FRAG_LATER,
+  FRAG_MASK,
+  getUint,
+  VLAN_CFI,
+  vlanOffset,
+} from "../flow/mod.ts";
 import { coverageCounter } from "../lib/coverage.ts";
 import { XlateCtx, type XlateInput, type XlateOutput } from "./context.ts";
 import { isIpAny, maskField } from "./flow_ops.ts";
