@@ -9,7 +9,7 @@
  * log); the revalidators' modifies, deletes and gets, and flushes, go
  * through the dpif layer, which counts and logs them as dpif_operate does.
  */
-import type { FlowKey, OdpAction } from "../flow/mod.ts";
+import type { OdpAction } from "../flow/mod.ts";
 import {
   Dpif,
   type DpifNetdev,
@@ -22,13 +22,7 @@ import {
   PUT_MODIFY,
   snapshotActions,
 } from "../dpif/mod.ts";
-import {
-  DP_OK,
-  type DpFlowStats,
-  type DumpedFlow,
-  type UdpifDpif,
-  type UpcallIn,
-} from "./ports.ts";
+import { DP_OK, type DumpedFlow, type UdpifDpif, type UdpifOp, type UpcallIn } from "./ports.ts";
 
 /** Bytes of the shared dump cursor. */
 export const DUMP_CURSOR_BYTES = 8;
@@ -39,7 +33,6 @@ export class DpifBinding implements UdpifDpif {
   readonly #dpif: Dpif;
   readonly #dump: FlowDump;
   #thread: FlowDumpThread | undefined;
-  readonly #del: DpifOp = { type: "del" };
   readonly #get: DpifOp = { type: "get" };
 
   constructor(dp: DpifNetdev, dumpCursor: SharedArrayBuffer) {
@@ -71,41 +64,49 @@ export class DpifBinding implements UdpifDpif {
     this.dp.recvWait(handler, timeoutMs);
   }
 
+  operate(ops: UdpifOp[], n: number, upcall: boolean): void {
+    const dops: DpifOp[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = ops[i];
+      if (o.type === "put") {
+        dops[i] = {
+          type: "put",
+          flags: o.modify ? PUT_MODIFY : PUT_CREATE,
+          key: o.key,
+          mask: o.mask,
+          actions: o.actions,
+          ufid: o.ufid,
+        };
+      } else if (o.type === "del") {
+        dops[i] = { type: "del", ufid: o.ufid };
+      } else {
+        dops[i] = {
+          type: "execute",
+          packet: o.len === o.packet.length ? o.packet : o.packet.subarray(0, o.len),
+          inPort: o.inPort,
+          actions: o.actions,
+        };
+      }
+    }
+    if (upcall) this.dp.operate(dops);
+    else this.#dpif.operate(dops);
+    for (let i = 0; i < n; i++) {
+      const o = ops[i], d = dops[i];
+      o.error = d.error ?? DP_OK;
+      if (o.type === "del") {
+        const f = d.flow;
+        o.stats.packets = f?.packets ?? 0;
+        o.stats.bytes = f?.bytes ?? 0;
+        o.stats.used = f?.used ?? 0;
+        o.stats.tcpFlags = f?.tcpFlags ?? 0;
+      }
+    }
+  }
+
   async recvWaitAsync(handler: number, timeoutMs: number): Promise<void> {
     const w = this.dp.recvWaitWord(handler);
     const r = Atomics.waitAsync(w.array, w.index, w.value, timeoutMs);
     if (r.async) await r.value;
-  }
-
-  flowPut(
-    ufid: Uint32Array,
-    key: FlowKey,
-    mask: FlowKey,
-    actions: OdpAction[],
-    modify: boolean,
-  ): number {
-    const op = this.dp.flowPut({
-      flags: modify ? PUT_MODIFY : PUT_CREATE,
-      key,
-      mask,
-      actions,
-      ufid,
-    });
-    return op.error ?? DP_OK;
-  }
-
-  flowDel(ufid: Uint32Array, stats: DpFlowStats): number {
-    const op = this.#del as DpifOp & { type: "del" };
-    op.ufid = ufid;
-    op.error = undefined;
-    op.flow = undefined;
-    this.#dpif.operate([op]);
-    const f = (op as DpifOp).flow as FlowSnapshot | undefined;
-    stats.packets = f?.packets ?? 0;
-    stats.bytes = f?.bytes ?? 0;
-    stats.used = f?.used ?? 0;
-    stats.tcpFlags = f?.tcpFlags ?? 0;
-    return op.error ?? DP_OK;
   }
 
   flowGet(ufid: Uint32Array, out: DumpedFlow): boolean {
@@ -118,10 +119,6 @@ export class DpifBinding implements UdpifDpif {
     if (op.error || !f) return false;
     (out as FlowSnapshot).copyFrom(f);
     return true;
-  }
-
-  execute(packet: Uint8Array, len: number, inPort: number, actions: OdpAction[]): void {
-    this.dp.execute(len === packet.length ? packet : packet.subarray(0, len), inPort, actions);
   }
 
   flowCount(): number {

@@ -15,7 +15,6 @@ import { actionsDigest } from "./actions_digest.ts";
 import {
   BAD_UPCALL,
   classifyCookie,
-  CONTROLLER_UPCALL,
   MISS_UPCALL,
   SLOW_PATH_UPCALL,
   slowPathCookie,
@@ -24,7 +23,9 @@ import {
   DP_OK,
   DPIF_UC_ACTION,
   DPIF_UC_MISS,
+  newUdpifOp,
   type UdpifDpif,
+  type UdpifOp,
   type UdpifXlate,
   type UpcallIn,
   type XlateResult,
@@ -34,6 +35,7 @@ import type { UdpifShared } from "./shared.ts";
 import { UKEY_EVICTED, UKEY_OPERATIONAL, type UkeyTable } from "./ukey_table.ts";
 
 export const UPCALL_MAX_BATCH = 64;
+const NO_ACTIONS: OdpAction[] = [];
 
 const covDuplicate = coverageCounter("handler_duplicate_upcall");
 const covLimitHit = coverageCounter("upcall_flow_limit_hit");
@@ -81,8 +83,16 @@ export class Handler {
   readonly #bytes = new Float64Array(UPCALL_MAX_BATCH);
   readonly #res: (XlateResult | undefined)[] = new Array(UPCALL_MAX_BATCH);
   readonly #wc: FlowKey[] = Array.from({ length: UPCALL_MAX_BATCH }, newKey);
-  readonly #mask = newKey();
   readonly #digest = new Uint32Array(3);
+  /** The batch's datapath ops (a put and an execute per upcall at most). */
+  readonly #ops: UdpifOp[] = Array.from({ length: 2 * UPCALL_MAX_BATCH }, () => {
+    const op = newUdpifOp();
+    op.key = newKey();
+    op.mask = newKey();
+    return op;
+  });
+  readonly #opSlot = new Int32Array(2 * UPCALL_MAX_BATCH);
+  #nOps = 0;
 
   constructor(ctx: UdpifContext, id: number) {
     this.#ctx = ctx;
@@ -123,9 +133,27 @@ export class Handler {
       wc[F.in_port.off >> 2] = 0xffffffff;
       this.#res[i] = res;
     }
+    this.#nOps = 0;
     for (let i = 0; i < n; i++) this.#handle(i, now);
+    this.#ctx.dpif.operate(this.#ops, this.#nOps, true);
+    this.#finishInstalls();
     for (let i = 0; i < n; i++) this.#res[i] = undefined;
     this.#ctx.shared.addHandled(n);
+  }
+
+  /** After the batch ran: a ukey whose put failed is evicted, the others operational. */
+  #finishInstalls(): void {
+    const { ukeys } = this.#ctx;
+    for (let i = 0; i < this.#nOps; i++) {
+      const op = this.#ops[i];
+      op.actions = NO_ACTIONS;
+      const slot = this.#opSlot[i];
+      if (slot < 0) continue;
+      ukeys.lock(slot);
+      if (op.error !== DP_OK) ukeys.transition(slot, UKEY_EVICTED);
+      else if (ukeys.state(slot) < UKEY_OPERATIONAL) ukeys.transition(slot, UKEY_OPERATIONAL);
+      ukeys.unlock(slot);
+    }
   }
 
   #classify(n: number): void {
@@ -157,11 +185,11 @@ export class Handler {
     }
   }
 
-  /** One upcall of handle_upcalls(): install (first of its flow only), then execute. */
+  /** One upcall of handle_upcalls(): a put (first of its flow only), then an execute. */
   #handle(i: number, now: number): void {
-    const { dpif, xlate } = this.#ctx;
+    const { xlate } = this.#ctx;
     const kind = this.#kind[i];
-    if (kind === CONTROLLER_UPCALL || (kind !== MISS_UPCALL && kind !== SLOW_PATH_UPCALL)) return;
+    if (kind !== MISS_UPCALL && kind !== SLOW_PATH_UPCALL) return;
     const lead = this.#lead[i];
     const res = this.#res[lead];
     if (!res || !res.actions) return;
@@ -172,7 +200,19 @@ export class Handler {
         this.#install(u, this.#wc[i], putActionsFor(res, res.actions, xlate.ofprotoUuid), now);
       }
     }
-    if (res.actions.length) dpif.execute(u.packet, u.packetLen, u.inPort, res.actions);
+    if (res.actions.length) {
+      const op = this.#nextOp(-1);
+      op.type = "execute";
+      op.packet = u.packet;
+      op.len = u.packetLen;
+      op.inPort = u.inPort;
+      op.actions = res.actions;
+    }
+  }
+
+  #nextOp(slot: number): UdpifOp {
+    this.#opSlot[this.#nOps] = slot;
+    return this.#ops[this.#nOps++];
   }
 
   #shouldInstall(now: number): boolean {
@@ -186,16 +226,14 @@ export class Handler {
     return true;
   }
 
+  /** ukey_create_from_upcall + ukey_install, then queues the put. */
   #install(u: UpcallIn, wc: FlowKey, actions: OdpAction[], now: number): void {
-    const { shared, ukeys, dpif } = this.#ctx;
+    const { shared, ukeys } = this.#ctx;
     const slot = ukeys.alloc();
     if (slot < 0) {
       if (rlInstall.allow(now)) log.warn("upcall: ukey installation fails");
       return;
     }
-    const mask = this.#mask;
-    if (shared.megaflows) mask.set(wc);
-    else wildcardsForPacket(u.key, mask);
     ukeys.init(slot, u.ufid, 0, flowKeyHash(u.key), shared.revalSeq.read(), 0, now);
     ukeys.setActionsDigest(slot, actionsDigest(actions, this.#digest));
     const r = ukeys.install(slot);
@@ -206,11 +244,13 @@ export class Handler {
       return;
     }
     if (r === "replaced") covReplace.inc();
-    // Held from VISIBLE to OPERATIONAL so no sweep sees a half-installed flow.
-    ukeys.lock(slot);
-    const err = dpif.flowPut(u.ufid, u.key, mask, actions, false);
-    if (err !== DP_OK) ukeys.transition(slot, UKEY_EVICTED);
-    else if (ukeys.state(slot) < UKEY_OPERATIONAL) ukeys.transition(slot, UKEY_OPERATIONAL);
-    ukeys.unlock(slot);
+    const op = this.#nextOp(slot);
+    op.type = "put";
+    op.modify = false;
+    op.ufid.set(u.ufid);
+    op.key.set(u.key);
+    if (shared.megaflows) op.mask.set(wc);
+    else wildcardsForPacket(u.key, op.mask);
+    op.actions = actions;
   }
 }

@@ -49,6 +49,40 @@ export const ENOENT = 2;
 export const EEXIST = 17;
 export const ENOSPC = 28;
 
+/** One datapath operation of a batch (struct dpif_op); reused across batches. */
+export interface UdpifOp {
+  type: "put" | "del" | "execute";
+  /** put: DPIF_FP_MODIFY instead of DPIF_FP_CREATE. */
+  modify: boolean;
+  ufid: Uint32Array;
+  key: FlowKey;
+  mask: FlowKey;
+  actions: OdpAction[];
+  /** execute: `packet[0..len)` received on datapath port `inPort`. */
+  packet: Uint8Array;
+  len: number;
+  inPort: number;
+  /** Out: DP_OK or an errno; for del, the flow's final stats. */
+  error: number;
+  readonly stats: DpFlowStats;
+}
+
+export function newUdpifOp(): UdpifOp {
+  return {
+    type: "put",
+    modify: false,
+    ufid: new Uint32Array(4),
+    key: new Uint32Array(0),
+    mask: new Uint32Array(0),
+    actions: [],
+    packet: new Uint8Array(0),
+    len: 0,
+    inPort: 0,
+    error: 0,
+    stats: { packets: 0, bytes: 0, used: 0, tcpFlags: 0 },
+  };
+}
+
 export interface UdpifDpif {
   /** Human name, e.g. "dummy@ovs-dummy" (dpif_name). */
   readonly name: string;
@@ -64,20 +98,14 @@ export interface UdpifDpif {
   recvWait(handler: number, timeoutMs: number): void;
   /** recvWait() without blocking the thread's event loop. */
   recvWaitAsync(handler: number, timeoutMs: number): Promise<void>;
-  /** DPIF_FP_CREATE, or DPIF_FP_MODIFY when `modify`. Returns DP_OK or an errno. */
-  flowPut(
-    ufid: Uint32Array,
-    key: FlowKey,
-    mask: FlowKey,
-    actions: OdpAction[],
-    modify: boolean,
-  ): number;
-  /** Deletes a flow, filling `stats` with its final counters. */
-  flowDel(ufid: Uint32Array, stats: DpFlowStats): number;
+  /**
+   * Runs `ops[0..n)` in order as one batch (dpif_operate). `upcall` marks a
+   * handler's batch, which dpif-netdev runs from its upcall callback,
+   * outside the dpif layer's counters and logs.
+   */
+  operate(ops: UdpifOp[], n: number, upcall: boolean): void;
   /** Fetches one flow by UFID into `out`; false when it is gone. */
   flowGet(ufid: Uint32Array, out: DumpedFlow): boolean;
-  /** Runs `actions` on `packet[0..len)`, received on datapath port `inPort`. */
-  execute(packet: Uint8Array, len: number, inPort: number, actions: OdpAction[]): void;
   /** The datapath's flow count (dpif_get_dp_stats n_flows). */
   flowCount(): number;
   /** Starts a dump (leader, before the first barrier). */

@@ -6,13 +6,13 @@
  * ukeys of deleted flows. Ukeys are only ever freed in the sweep, so a
  * flow seen twice in one dump is never credited twice.
  */
-import { F, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
+import { F, newKey, type OdpAction } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { coverageCounter } from "../lib/coverage.ts";
 import { getLogger } from "../lib/log.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { flowKeyHash, type UdpifContext } from "./handler.ts";
-import { DP_OK, type DpFlowStats, type DumpedFlow } from "./ports.ts";
+import { DP_OK, type DumpedFlow, newUdpifOp, type UdpifOp } from "./ports.ts";
 import { RateLimit } from "./_rate_limit.ts";
 import {
   UKEY_DELETE,
@@ -32,6 +32,7 @@ import {
 export const REVALIDATE_MAX_BATCH = 50;
 /** Sweeps a ukey may go unseen by dumps before it is dropped. */
 export const MAX_MISSED_DUMPS = 4;
+const NO_ACTIONS: OdpAction[] = [];
 
 const covContention = coverageCounter("upcall_ukey_contention");
 const covDupFlow = coverageCounter("dumped_duplicate_flow");
@@ -53,26 +54,25 @@ function formatUfid(u: Uint32Array): string {
 /** Pending datapath operations of one batch (struct ukey_op[]). */
 class Ops {
   n = 0;
-  readonly kind = new Int8Array(REVALIDATE_MAX_BATCH);
-  /** Ukey slot, or -1 for a flow that has none. */
+  /** Ukey slot per op, or -1 for a flow that has none. */
   readonly slot = new Int32Array(REVALIDATE_MAX_BATCH);
-  readonly ufid = Array.from({ length: REVALIDATE_MAX_BATCH }, () => new Uint32Array(4));
-  readonly key: FlowKey[] = Array.from({ length: REVALIDATE_MAX_BATCH }, newKey);
-  readonly mask: FlowKey[] = Array.from({ length: REVALIDATE_MAX_BATCH }, newKey);
-  readonly actions: (OdpAction[] | undefined)[] = new Array(REVALIDATE_MAX_BATCH);
-  readonly stats: DpFlowStats[] = Array.from(
-    { length: REVALIDATE_MAX_BATCH },
-    () => ({ packets: 0, bytes: 0, used: 0, tcpFlags: 0 }),
-  );
+  readonly list: UdpifOp[] = Array.from({ length: REVALIDATE_MAX_BATCH }, () => {
+    const op = newUdpifOp();
+    op.key = newKey();
+    op.mask = newKey();
+    return op;
+  });
 
   add(kind: number, slot: number, f: DumpedFlow, actions?: OdpAction[]): void {
     const i = this.n++;
-    this.kind[i] = kind;
+    const op = this.list[i];
+    op.type = kind === UKEY_MODIFY ? "put" : "del";
+    op.modify = true;
     this.slot[i] = slot;
-    this.ufid[i].set(f.ufid);
-    this.key[i].set(f.key);
-    this.mask[i].set(f.mask);
-    this.actions[i] = actions;
+    op.ufid.set(f.ufid);
+    op.key.set(f.key);
+    op.mask.set(f.mask);
+    op.actions = actions ?? NO_ACTIONS;
   }
 }
 
@@ -236,21 +236,19 @@ export class Revalidator {
   #pushDpOps(): void {
     const { dpif, ukeys, xlate } = this.#ctx;
     const ops = this.#ops;
+    dpif.operate(ops.list, ops.n, false);
     for (let i = 0; i < ops.n; i++) {
+      const op = ops.list[i];
+      op.actions = NO_ACTIONS;
+      if (op.type !== "del") continue;
       const slot = ops.slot[i];
-      if (ops.kind[i] === UKEY_MODIFY) {
-        dpif.flowPut(ops.ufid[i], ops.key[i], ops.mask[i], ops.actions[i]!, true);
-        ops.actions[i] = undefined;
-        continue;
-      }
-      const st = ops.stats[i];
-      const err = dpif.flowDel(ops.ufid[i], st);
       if (slot >= 0) {
         ukeys.lock(slot);
         ukeys.transition(slot, UKEY_EVICTED);
         ukeys.unlock(slot);
       }
-      if (err !== DP_OK) continue;
+      if (op.error !== DP_OK) continue;
+      const st = op.stats;
       let packets = st.packets, bytes = st.bytes, used = st.used, flags = st.tcpFlags;
       if (slot >= 0) {
         packets -= ukeys.packets(slot);
@@ -264,7 +262,7 @@ export class Revalidator {
         xlate.pushStats(xc, packets, bytes, used, flags);
       } else {
         xlate.translate({
-          key: ops.key[i],
+          key: op.key,
           packet: null,
           packets,
           bytes,
@@ -353,7 +351,7 @@ export class Revalidator {
     this.#pushDpOps();
     ukeys.lockUmap(umap);
     for (let i = 0; i < ops.n; i++) {
-      if (ops.kind[i] === UKEY_DELETE && ops.slot[i] >= 0) {
+      if (ops.list[i].type === "del" && ops.slot[i] >= 0) {
         ukeys.removeLocked(ops.slot[i]);
         this.xcaches.drop(ops.slot[i]);
       }

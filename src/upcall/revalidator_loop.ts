@@ -120,10 +120,12 @@ export class RevalidatorThread {
     const startTime = this.#startTime;
     const lastRevalSeq = this.#lastRevalSeq;
     const period = revalidationPeriod(shared.maxIdle, shared.maxRevalidator);
+    shared.leaderAsleep = true;
     await this.#sleepUntil(startTime + period, lastRevalSeq, true);
     if (!shared.pauseLatch && !shared.exitLatch && timeMsec() < startTime + 5) {
       await this.#sleepUntil(startTime + 5, lastRevalSeq, false);
     }
+    shared.leaderAsleep = false;
   }
 
   /**

@@ -50,6 +50,8 @@ const W = {
   UPDATE_SEQ: 21,
   /** Upcalls handlers have finished with (installed, executed or dropped). (handlers) */
   HANDLED: 22,
+  /** 1 while the leader sleeps between cycles. (leader) */
+  LEADER_ASLEEP: 23,
 } as const;
 const N_WORDS = 24;
 /** Float64 slot: time of the last n_flows refresh (OVS time, ms). */
@@ -196,6 +198,24 @@ export class UdpifShared {
       const v = this.#get(W.HANDLED);
       if (v >= n || signal?.aborted) return;
       const r = Atomics.waitAsync(this.#w, W.HANDLED, v, 200);
+      if (r.async) await r.value;
+    }
+  }
+
+  get leaderAsleep(): boolean {
+    return this.#get(W.LEADER_ASLEEP) !== 0;
+  }
+  set leaderAsleep(v: boolean) {
+    this.#set(W.LEADER_ASLEEP, v ? 1 : 0);
+    Atomics.notify(this.#w, W.LEADER_ASLEEP);
+  }
+  /**
+   * Resolves once the leader sleeps between cycles: a warp then starts
+   * the next cycle instead of stretching a dump in progress.
+   */
+  async waitLeaderAsleep(signal?: AbortSignal): Promise<void> {
+    while (!signal?.aborted && this.#get(W.LEADER_ASLEEP) === 0) {
+      const r = Atomics.waitAsync(this.#w, W.LEADER_ASLEEP, 0, 200);
       if (r.async) await r.value;
     }
   }
