@@ -24,7 +24,7 @@ import { CommandError } from "../lib/unixctl.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { MacLearning, OFPP_LOCAL, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import { Udpif } from "../upcall/mod.ts";
-import type { PortSpec as XPortSpec } from "../xlate/mod.ts";
+import { type PortSpec as XPortSpec, XBridge } from "../xlate/mod.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import type { OtherConfig } from "./other_config.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
@@ -214,6 +214,11 @@ export class Bridge {
       noFlood: !p.flood,
       noForward: !p.up,
     }));
+  }
+
+  /** The ports as translation sees them now (for ofproto/trace on the main thread). */
+  xbridge(): XBridge {
+    return new XBridge(this.name, this.#xlatePorts());
   }
 
   /** Tells every translation about the new port list and revalidates. */

@@ -22,6 +22,7 @@ import { DummyReceiveError, netdevDummyReceive, parseReceivePackets } from "../n
 import { timeMsec } from "../lib/clock.ts";
 import { CommandError, registerCommand } from "../lib/unixctl.ts";
 import { formatFdbShow, OfctlError } from "../ofproto/mod.ts";
+import { ofprotoTrace, RecircIdPool, type XlateTables } from "../xlate/mod.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
 
@@ -116,6 +117,27 @@ function dpifDumpFlows(args: string[]): string {
       )
       : l
   ).map((l) => l + "\n").join("");
+}
+
+/** `ofproto/trace`: the translation of one flow, step by step, without side effects. */
+function trace(args: string[]): string {
+  const b = bridge();
+  const tb = {
+    bridge: b.xbridge(),
+    tables: b.tables as XlateTables,
+    ml: b.ml,
+    recircIds: new RecircIdPool(),
+  };
+  try {
+    return ofprotoTrace(args, {
+      bridge: (name) => (name === b.name ? tb : undefined),
+      dpType: b.datapathType,
+      bridgeOfOdpPort: (odp) => (b.allPorts().some((p) => p.odpPort === odp) ? tb : undefined),
+      nowMs: timeMsec(),
+    });
+  } catch (e) {
+    throw new CommandError(e instanceof Error ? e.message : String(e));
+  }
 }
 
 /** Makes `b` the bridge the commands act on, registering them the first time. */
@@ -218,6 +240,25 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     handler: ([br]) => formatFdbShow(named(br).ml, now()),
   });
   registerCommand({ name: "dpif/show", usage: "", minArgs: 0, maxArgs: 0, handler: dpifShow });
+  registerCommand({
+    name: "ofproto/trace",
+    usage: "{[dp_name] odp_flow | bridge br_flow} [OPTIONS...] [-generate|packet]",
+    minArgs: 1,
+    maxArgs: 4,
+    handler: trace,
+    json: (args) => {
+      const lines = trace(args).trimEnd().split("\n");
+      const after = (prefix: string) =>
+        lines.find((l) => l.startsWith(prefix))?.slice(prefix.length) ?? null;
+      return {
+        flow: after("Flow: "),
+        finalFlow: after("Final flow: "),
+        megaflow: after("Megaflow: "),
+        datapathActions: after("Datapath actions: "),
+        lines,
+      };
+    },
+  });
   registerCommand({
     name: "dpif/dump-flows",
     usage: "[-m] [--names | --no-names] bridge",

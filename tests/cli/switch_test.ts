@@ -50,6 +50,11 @@ Deno.test("a packet that misses installs the megaflow OVS installs and credits t
       await ok(d, ["ofctl", "dump-flows", "br0"]),
       "NXST_FLOW reply:\n cookie=0x0, table=0, n_packets=1, n_bytes=118, tcp,tp_dst=80 actions=output:2\n",
     );
+    const trace = await ok(d, ["ofproto/trace", "br0", "in_port=1,tcp,tp_dst=80"]);
+    assert.match(
+      trace,
+      /\nMegaflow: recirc_id=0,eth,tcp,in_port=1,nw_frag=no,tp_dst=80\nDatapath actions: 2\n$/,
+    );
     const show = await ok(d, ["upcall/show"]);
     assert.match(show, /^dummy@ovs-dummy:\n {2}flows {9}: \(current 2\) /);
 
