@@ -179,12 +179,14 @@ export class Classifier<R extends ClsRule> {
   }
 
   /**
-   * Puts `rule` where `old` (same match and priority) was: lookups see the
-   * new rule, dumps keep the old one's position (rculist_replace).
+   * Replaces `old` by `rule` (same match and priority). Lookups see the new
+   * rule; in dumps it moves to the end of its subtable's list, because OVS
+   * inserts the new version of a modified rule before removing the old one.
    */
   replace(old: R, rule: R): void {
     const st = this.findSubtable(old.match.mask)!;
-    st.rules[st.rules.indexOf(old)] = rule;
+    st.rules.splice(st.rules.indexOf(old), 1);
+    st.rules.push(rule);
     for (const bucket of st.buckets.values()) {
       const at = bucket.indexOf(old);
       if (at >= 0) bucket[at] = rule;
@@ -215,7 +217,11 @@ export class Classifier<R extends ClsRule> {
     if (st.portsMaskLen) st.portsTrie.remove(st.ports(key), st.portsMaskLen);
     this.count--;
     if (!st.rules.length) {
-      this.subtables.splice(this.subtables.indexOf(st), 1);
+      // pvector_remove: the last entry takes the hole, then a stable sort.
+      const subs = this.subtables;
+      const last = subs.pop()!;
+      if (last !== st) subs[subs.indexOf(st)] = last;
+      subs.sort((a, b) => b.maxPriority - a.maxPriority);
     } else {
       this.resort(st);
     }

@@ -147,6 +147,15 @@ export function formatIpv6(v: bigint): string {
 const TCP_FLAG_NAMES = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"];
 
 function parseTcpFlags(s: string, fl: MfField): MaskedValue {
+  if (/^[a-z]+(\|[a-z]+)*$/.test(s)) {
+    let value = 0n;
+    for (const name of s.split("|")) {
+      const bit = TCP_FLAG_NAMES.indexOf(name);
+      if (bit < 0) throw new OfctlError(`${name}: unknown tcp_flags flag`);
+      value |= 1n << BigInt(bit);
+    }
+    return { value, mask: 0xfffn };
+  }
   if (!/^[+-]/.test(s)) return parseNumeric(s, fl);
   let value = 0n;
   let mask = 0n;

@@ -25,7 +25,10 @@ export interface FlowMod {
   cookie: bigint;
   /** For mod/del: which cookie bits must equal `cookie` (0: any cookie). */
   cookieMask: bigint;
-  /** For mod: `cookie=` without a mask sets the rules' cookie. */
+  /**
+   * For mod: the cookie the rules get. Without `cookie=` and without a
+   * cookie mask it is 0, as ovs-ofctl sends it in OpenFlow 1.0.
+   */
   newCookie: bigint | undefined;
   idleTimeout: number;
   hardTimeout: number;
@@ -71,13 +74,17 @@ function retargetL4(actions: OfAction[], m: Match): void {
 /** ofpacts_check: each written field's prerequisites must hold in the match. */
 function checkActions(actions: OfAction[], m: Match): void {
   const k = bytesOf(m.key);
-  let vlanPushed = false;
+  // A VLAN header exists if the match requires one or an action pushed it.
+  let vlanPushed = (k[F.vlan0_tci.off] & 0x10) !== 0;
   for (const a of actions) {
     if (a.type === "push_vlan" || (a.type === "mod" && a.name.startsWith("mod_vlan"))) {
       vlanPushed = true;
     }
     if (a.type === "strip_vlan" || a.type === "pop_vlan") vlanPushed = false;
     const fl = actionField(a);
+    if (fl?.name === "vlan_vid" && a.type !== "move" && !vlanPushed) {
+      throw new OfctlError("actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)");
+    }
     const fields = a.type === "move" ? [fl, mfByName(a.src.field)] : [fl];
     for (const f of fields) {
       if (!f || f.prereq === "none") continue;
@@ -179,6 +186,10 @@ export function parseFlowMod(
     }
   }
   normalizeMatch(fm.match);
+  if (command === "modify" && fm.cookieMask === 0n && fm.newCookie === undefined) {
+    // ovs-ofctl's OpenFlow 1.0 modify always carries a cookie: 0 unless given.
+    fm.newCookie = 0n;
+  }
   if (actText !== undefined) {
     fm.actions = parseActions(actText);
     retargetL4(fm.actions, fm.match);

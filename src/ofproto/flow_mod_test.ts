@@ -43,6 +43,12 @@ Deno.test("bad flows are refused with ovs-ofctl's one-line errors naming the bad
   );
   assert.equal(err("actions=mod_nw_tos:3"), "3: not a valid TOS");
   assert.equal(
+    err("actions=set_field:4196->vlan_vid"),
+    "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)",
+  );
+  assert.ok(parseFlowMod("dl_vlan=5,actions=set_field:4196->vlan_vid"));
+  assert.ok(parseFlowMod("actions=push_vlan:0x8100,set_field:4196->vlan_vid"));
+  assert.equal(
     err("actions=move:reg0[]->reg1[0..3]"),
     "reg0[]->reg1[0..3]: source field is 32 bits wide but destination is 4 bits wide",
   );

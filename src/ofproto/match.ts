@@ -5,7 +5,7 @@
  * and normalizing away fields whose prerequisites are absent live here.
  */
 import { F, VLAN_CFI } from "../flow/layout.ts";
-import { bytesOf, type FlowKey, getUint, newKey } from "../flow/key.ts";
+import { bytesOf, exactField, type FlowKey, getUint, newKey } from "../flow/key.ts";
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
@@ -107,6 +107,11 @@ export function parseMatchItem(m: Match, name: string, value: string): boolean {
         mv.value,
         0xffffn,
       );
+      return true;
+    case "ipv6_label":
+      // OVS keeps the label in a 32-bit field and matches all of it when exact.
+      matchSetField(m, fl, mv.value, mv.mask);
+      if (mv.mask === 0xfffffn) exactField(bytesOf(m.mask), F.ipv6_label);
       return true;
     case "nw_tos":
       matchSetField(m, NW_TOS, mv.value & 0xfcn, 0xfcn);

@@ -37,9 +37,8 @@ export interface RuleSnapshot {
 export type TablesOp =
   | { op: "add"; rule: RuleSnapshot }
   /**
-   * The rule with `id` is replaced by `rule`, same match and priority:
-   * mod-flows keeps the id (and, in the master, the stats); re-adding an
-   * existing flow gives a new id and zero stats.
+   * The rule with `id` is replaced by `rule`, same match, priority and id
+   * (mod-flows, or add-flow of an existing flow); the master keeps its stats.
    */
   | { op: "replace"; id: number; rule: RuleSnapshot }
   | { op: "delete"; id: number };
@@ -262,13 +261,14 @@ export class OfTables {
       return;
     }
     if (!hits.length) {
-      // OVS adds the flow when a modify that sets a cookie matches nothing.
+      // A modify that sets a cookie and matches none by cookie adds the flow.
       if (fm.newCookie !== undefined && fm.cookieMask === 0n) this.addRule(fm, nowMs, ops);
       return;
     }
     for (const old of hits) {
       const r: Rule = {
         ...old,
+        match: old.match,
         cookie: fm.newCookie ?? old.cookie,
         actions: fm.actions!,
         modifiedMs: nowMs,
@@ -279,22 +279,23 @@ export class OfTables {
 
   private addRule(fm: FlowMod, nowMs: number, ops: TablesOp[]): void {
     const tableId = fm.tableId ?? 0;
+    const old = this.tables[tableId].findExact(fm.match, fm.priority);
     const r: Rule = {
-      id: this.nextId++,
+      // Re-adding a flow replaces it but, as OVS does, carries its counters over.
+      id: old ? old.id : this.nextId++,
       tableId,
       priority: fm.priority,
-      cookie: fm.cookie,
+      cookie: fm.newCookie ?? fm.cookie,
       match: { key: fm.match.key.slice(), mask: fm.match.mask.slice() },
       actions: fm.actions!,
       idleTimeout: fm.idleTimeout,
       hardTimeout: fm.hardTimeout,
-      nPackets: 0,
-      nBytes: 0,
+      nPackets: old ? old.nPackets : 0,
+      nBytes: old ? old.nBytes : 0,
       createdMs: nowMs,
-      usedMs: nowMs,
+      usedMs: old ? old.usedMs : nowMs,
       modifiedMs: nowMs,
     };
-    const old = this.tables[tableId].findExact(r.match, r.priority);
     if (old) {
       this.replaceRule(old, r, ops);
       return;

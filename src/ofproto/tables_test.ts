@@ -64,28 +64,43 @@ Deno.test("mod-flows changes actions in place and keeps stats, id and creation t
   assert.deepEqual([...t.rules()].find((r) => r.priority === 1)!.actions, []);
 });
 
-Deno.test("strict mod-flows touches one rule; a cookie-setting mod that matches nothing adds", () => {
+Deno.test("strict mod-flows touches one rule; a mod matching nothing adds unless it filters on a cookie", () => {
   const t = loaded();
   t.modFlows("priority=10,tcp,tp_dst=80,actions=output:9", true, 0);
   assert.deepEqual([...t.rules()].find((r) => r.priority === 20)!.actions, [{
     type: "output",
     port: 3,
   }]);
-  assert.equal(t.modFlows("udp,actions=drop", false, 0), null);
-  t.modFlows("cookie=0x5,udp,actions=drop", false, 0);
+  assert.equal(t.modFlows("cookie=0x5/0xff,udp,actions=drop", false, 0), null);
+  t.modFlows("udp,actions=drop", false, 0);
   assert.equal(t.nRules, 6);
+  t.modFlows("cookie=0x5,sctp,actions=drop", false, 0);
+  assert.equal([...t.rules()].find((r) => r.cookie === 5n)?.priority, 0x8000);
 });
 
-Deno.test("adding a flow with an existing match and priority replaces it with fresh stats", () => {
+Deno.test("mod-flows without a cookie resets the cookie, as ovs-ofctl's OpenFlow 1.0 does", () => {
+  const t = loaded();
+  t.modFlows("ip,actions=drop", false, 0);
+  assert.deepEqual([...t.rules()].filter((r) => r.tableId === 0).map((r) => r.cookie), [
+    0n,
+    0n,
+    0n,
+    0n,
+  ]);
+});
+
+Deno.test("adding a flow that exists replaces it, keeping its id and counters", () => {
   const t = loaded();
   const old = t.lookup(0, flowOf("eth_type=0x0800,nw_proto=17"), null)!;
   t.creditStats(old.id, 1, 60, 1);
   t.addFlow("priority=5,ip,actions=output:7", 10);
   const r = t.lookup(0, flowOf("eth_type=0x0800,nw_proto=17"), null)!;
-  assert.notEqual(r.id, old.id);
-  assert.equal(r.nPackets, 0);
+  assert.equal(r.id, old.id);
+  assert.equal(r.nPackets, 1);
+  assert.equal(r.createdMs, 10);
+  assert.equal(r.cookie, 0n);
+  assert.deepEqual(r.actions, [{ type: "output", port: 7 }]);
   assert.equal(t.nRules, 5);
-  assert.equal(t.ruleById(old.id), undefined);
 });
 
 Deno.test("a bad line in add-flows changes nothing and names the line", () => {
@@ -137,4 +152,22 @@ Deno.test("every change bumps the version and a replica fed the updates looks up
     assert.equal(replica.lookup(0, flow, wr)?.id, master.lookup(0, flow, wm)?.id);
     assert.deepEqual(wr, wm);
   }
+});
+
+Deno.test("add, mod and del sequences leave the tables as OVS leaves them", () => {
+  const dir = new URL("../../fixtures/ofproto/flow-mods/", import.meta.url);
+  const read = (f: string) => Deno.readTextFileSync(new URL(f, dir));
+  const t = new OfTables();
+  t.addFlows(read("flows.txt"), 0);
+  let out = "";
+  for (const line of read("commands.txt").split("\n").filter((l) => l)) {
+    const words = line.split(" ");
+    const strict = words[0] === "--strict";
+    if (strict) words.shift();
+    const [cmd, arg] = words;
+    if (cmd === "dump-flows") out += t.dumpFlows({ version: arg === "-O" ? 4 : 1 });
+    else if (cmd === "del-flows") t.delFlows(arg, strict);
+    else if (cmd === "mod-flows") t.modFlows(arg, strict, 0);
+  }
+  assert.equal(out, read("expected.txt"));
 });
