@@ -95,6 +95,8 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
   }
   if (took) {
     cmd.release();
+    // Counters and frames from executes are visible before the replies.
+    pmd.flush();
     reply.publish();
   }
   return n;

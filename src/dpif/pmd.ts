@@ -106,6 +106,10 @@ export class Pmd {
   private readonly upDirty = new Uint8Array(32);
   readonly cmd: RingConsumer[];
   readonly reply: RingProducer[];
+  /** This round's datapath counters (ST_* slots) and per-port tx counts. */
+  private readonly st = new Float64Array(16);
+  private readonly txPackets = new Float64Array(MAX_PORTS);
+  private readonly txBytes = new Float64Array(MAX_PORTS);
   private lastRank = 0;
   private emcInv = -1;
 
@@ -186,7 +190,7 @@ export class Pmd {
 
   /** Runs the packet in `buf` through EMC, dpcls and its flow's actions. */
   processPacket(inPort: number): void {
-    const key = this.key, st = this.shared.stats;
+    const key = this.key, st = this.st;
     this.extract(this.buf, this.pktLen, inPort, key);
     const h = packetKeyHash(key, 0);
     let slot = this.emc.enabled ? this.emc.lookup(key, 0, h) : -1;
@@ -285,8 +289,8 @@ export class Pmd {
       for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) u32[at + 1 + w] = b32[w];
       this.txDirty[i] = 1;
     }
-    sh.portF64[sh.portF(i, PF_TX_PACKETS)]++;
-    sh.portF64[sh.portF(i, PF_TX_BYTES)] += len;
+    this.txPackets[i]++;
+    this.txBytes[i] += len;
   }
 
   private upcall(
@@ -297,7 +301,7 @@ export class Pmd {
     udAt: number,
     ud?: Uint8Array,
   ): void {
-    const sh = this.shared, st = sh.stats;
+    const sh = this.shared, st = this.st;
     if (Atomics.load(sh.ctl, C_RECV_ENABLED) === 0) {
       st[ST_LOST]++;
       return;
@@ -331,8 +335,27 @@ export class Pmd {
     if (type === UPCALL_MISS) st[ST_MISSED]++;
   }
 
-  /** Publishes everything queued on tx rings and upcall queues this round. */
+  /**
+   * Publishes everything queued on tx rings and upcall queues this round,
+   * and adds the round's counters to the shared ones (counting locally
+   * keeps shared-memory writes off the per-packet path).
+   */
   flush(): void {
+    const sh = this.shared, st = this.st;
+    for (let i = 0; i < st.length; i++) {
+      if (st[i] !== 0) {
+        sh.stats[i] += st[i];
+        st[i] = 0;
+      }
+    }
+    for (let i = 0; i < MAX_PORTS; i++) {
+      if (this.txPackets[i] !== 0) {
+        sh.portF64[sh.portF(i, PF_TX_PACKETS)] += this.txPackets[i];
+        sh.portF64[sh.portF(i, PF_TX_BYTES)] += this.txBytes[i];
+        this.txPackets[i] = 0;
+        this.txBytes[i] = 0;
+      }
+    }
     for (let i = 0; i < MAX_PORTS; i++) {
       if (this.txDirty[i]) {
         this.txDirty[i] = 0;
