@@ -22,6 +22,7 @@ import {
   formatOdpKey,
   OdpParseError,
   parseDumpFlow,
+  setVlanLimit,
 } from "../flow/mod.ts";
 
 export interface ParseFlowsOptions {
@@ -125,14 +126,23 @@ export const odpParseFlows: Subcommand = {
       .option("-m, --verbose", "print the verbose (-m) form: every attribute with its mask")
       .option("--port-names <list>", "port names for in_port and outputs, e.g. p1=1,p2=2")
       .option("--format <format>", "text (default) or json")
+      .option("--vlan-limit <n>", "VLAN headers to read, as other_config:vlan-limit (default 1)")
       .addHelpText(
         "after",
         "\nInput lines: KEY[, packets:N, bytes:N, used:T][, actions:ACTIONS], terse or -m form.\n" +
           "Exit status: 0 all lines parsed, 1 some line did not (error on stderr), 2 usage.\n" +
           "Example: echo 'in_port(1),eth_type(0x0800),ipv4(frag=no), actions:2' | udpif odp/parse-flows -m",
       )
-      .action(async (opts: { verbose?: boolean; portNames?: string; format?: string }) => {
+      .action(async (
+        opts: { verbose?: boolean; portNames?: string; format?: string; vlanLimit?: string },
+      ) => {
         const format = parseFormat(opts.format);
+        if (opts.vlanLimit !== undefined) {
+          if (!/^[0-9]+$/.test(opts.vlanLimit)) {
+            throw new UsageError(`--vlan-limit: not a number: ${opts.vlanLimit}`);
+          }
+          setVlanLimit(Number(opts.vlanLimit));
+        }
         const portNames = opts.portNames ? parsePortNames(opts.portNames) : null;
         const r = parseFlowsText(await readStdin(), { verbose: opts.verbose ?? false, portNames });
         if (format === "json") console.log(JSON.stringify(r.flows, null, 2));

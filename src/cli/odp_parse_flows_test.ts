@@ -90,3 +90,16 @@ Deno.test("--format json gives each flow's key, stats and actions", () => {
   assert.match(f.keyVerbose, /^skb_priority\(0\/0\),.*in_port\(p1\),/);
   assert.deepEqual([f.packets, f.bytes, f.used, f.actions], [3, 354, 0.881, "p2"]);
 });
+
+Deno.test("--vlan-limit 2 keeps a second VLAN tag in the key", async () => {
+  const qinq =
+    "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x88a8),vlan(vid=100),encap(eth_type(0x8100),vlan(vid=10),encap(eth_type(0x0800),ipv4(frag=no))), actions:2\n";
+  const two = await run(["odp/parse-flows", "--vlan-limit", "2"], qinq);
+  assert.equal(two.stdout, qinq);
+  const one = await run(["odp/parse-flows"], qinq);
+  assert.equal(
+    one.stdout,
+    "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x88a8),vlan(vid=100),encap(eth_type(0x8100)), actions:2\n",
+  );
+  assert.equal((await run(["odp/parse-flows", "--vlan-limit", "x"], "")).code, 2);
+});

@@ -54,12 +54,16 @@ import {
 export const FLOW_MAX_VLAN_HEADERS = 2;
 export const FLOW_MAX_MPLS_LABELS = 3;
 
-let vlanLimit = FLOW_MAX_VLAN_HEADERS;
+/** ovs-vswitchd's default other_config:vlan-limit (LEGACY_MAX_VLAN_HEADERS). */
+export const DEFAULT_VLAN_LIMIT = 1;
+
+let vlanLimit = DEFAULT_VLAN_LIMIT;
 
 /**
- * How many VLAN headers flows see (OVS's other_config:vlan-limit; 0 means
- * no limit beyond FLOW_MAX_VLAN_HEADERS). ovs-vswitchd applies its default
- * of 1; library users (and `odp/parse-flows`, like test-odp) keep 2.
+ * How many VLAN headers flows see: OVS's other_config:vlan-limit, where 0
+ * means FLOW_MAX_VLAN_HEADERS. It starts at ovs-vswitchd's default of 1,
+ * so keys, flow specs and dumps match what the oracle prints; a QinQ
+ * setup raises it to 2.
  */
 export function setVlanLimit(n: number): void {
   vlanLimit = n === 0 ? FLOW_MAX_VLAN_HEADERS : Math.min(n, FLOW_MAX_VLAN_HEADERS);

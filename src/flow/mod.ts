@@ -21,13 +21,14 @@
  * memory, a handler's upcall batch); the functions that take a key write
  * only to the key they are given. flowExtract and the binary action codec
  * allocate nothing, so the PMD can call them per packet. The VLAN limit
- * (setVlanLimit) is per worker and set once at start-up, like OVS's
- * global flow_vlan_limit.
+ * (setVlanLimit, default 1 as in ovs-vswitchd) is per worker and set once
+ * at start-up, like OVS's global flow_vlan_limit.
  */
 export * from "./layout.ts";
 export * from "./key.ts";
 export * from "./odp_action.ts";
 export {
+  DEFAULT_VLAN_LIMIT,
   FLOW_MAX_MPLS_LABELS,
   FLOW_MAX_VLAN_HEADERS,
   flowExtract,

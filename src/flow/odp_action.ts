@@ -41,5 +41,12 @@ export type OdpAction =
   | { type: "recirc"; id: number }
   | { type: "hash"; alg: number; basis: number }
   | { type: "trunc"; maxLen: number }
-  /** ct, clone, sample: parsed and printed, not executed. */
-  | { type: "ct" | "clone" | "sample"; text: string };
+  /**
+   * Actions udpif passes through as their text: parsed, printed and
+   * stored, not executed by the userspace datapath here.
+   */
+  | { type: OdpTextActionType; text: string };
+
+/** The action kinds kept as text (see above). */
+export const ODP_TEXT_ACTIONS = ["ct", "clone", "sample"] as const;
+export type OdpTextActionType = typeof ODP_TEXT_ACTIONS[number];

@@ -17,12 +17,12 @@
  *   ACT_RECIRC     u32 id
  *   ACT_HASH       u32 alg, u32 basis
  *   ACT_TRUNC      u32 max_len
- *   ACT_CT / ACT_CLONE / ACT_SAMPLE   the action's text, UTF-8
+ *   ACT_TEXT + i   the text of an ODP_TEXT_ACTIONS[i] action, UTF-8
  *
  * An empty encoding is an empty list: drop.
  */
 import { newKey } from "./key.ts";
-import type { OdpAction, OdpSetAttr } from "./odp_action.ts";
+import { ODP_TEXT_ACTIONS, type OdpAction, type OdpSetAttr } from "./odp_action.ts";
 import { SET_ATTR_SPANS, SET_ATTRS, setAttrBytes } from "./set_attr.ts";
 
 export const ACT_OUTPUT = 1;
@@ -34,14 +34,11 @@ export const ACT_POP_VLAN = 6;
 export const ACT_RECIRC = 7;
 export const ACT_HASH = 8;
 export const ACT_TRUNC = 9;
-export const ACT_CT = 10;
-export const ACT_CLONE = 11;
-export const ACT_SAMPLE = 12;
+/** First opcode of the text-kept actions, in ODP_TEXT_ACTIONS order. */
+export const ACT_TEXT = 10;
 
 /** Bytes of a record header: opcode and payload length. */
 export const ACT_HEADER_LEN = 3;
-
-const TEXT_OPS = { ct: ACT_CT, clone: ACT_CLONE, sample: ACT_SAMPLE } as const;
 
 function payloadLen(a: OdpAction): number {
   switch (a.type) {
@@ -60,11 +57,25 @@ function payloadLen(a: OdpAction): number {
       return 1 + setAttrBytes(a.attr);
     case "set_masked":
       return 1 + 2 * setAttrBytes(a.attr);
-    case "ct":
-    case "clone":
-    case "sample":
+    default:
       return new TextEncoder().encode(a.text).length;
   }
+}
+
+const FIXED_OPS: Record<string, number> = {
+  output: ACT_OUTPUT,
+  userspace: ACT_USERSPACE,
+  set: ACT_SET,
+  set_masked: ACT_SET_MASKED,
+  push_vlan: ACT_PUSH_VLAN,
+  pop_vlan: ACT_POP_VLAN,
+  recirc: ACT_RECIRC,
+  hash: ACT_HASH,
+  trunc: ACT_TRUNC,
+};
+
+function opcodeOf(a: OdpAction): number {
+  return FIXED_OPS[a.type] ?? ACT_TEXT + (ODP_TEXT_ACTIONS as readonly string[]).indexOf(a.type);
 }
 
 /** Bytes `encodeActions` needs for this list. */
@@ -106,17 +117,7 @@ export function encodeActions(
   for (const a of actions) {
     const len = payloadLen(a);
     if (len > 0xffff) throw new RangeError(`action payload too long: ${len} bytes`);
-    const op = a.type === "ct" || a.type === "clone" || a.type === "sample" ? TEXT_OPS[a.type] : {
-      output: ACT_OUTPUT,
-      userspace: ACT_USERSPACE,
-      set: ACT_SET,
-      set_masked: ACT_SET_MASKED,
-      push_vlan: ACT_PUSH_VLAN,
-      pop_vlan: ACT_POP_VLAN,
-      recirc: ACT_RECIRC,
-      hash: ACT_HASH,
-      trunc: ACT_TRUNC,
-    }[a.type];
+    const op = opcodeOf(a);
     out[o] = op;
     out[o + 1] = len >>> 8;
     out[o + 2] = len;
@@ -153,9 +154,7 @@ export function encodeActions(
         out[p] = SET_ATTRS.indexOf(a.attr);
         putSpans(out, putSpans(out, p + 1, a.attr, a.key), a.attr, a.mask);
         break;
-      case "ct":
-      case "clone":
-      case "sample":
+      default:
         out.set(new TextEncoder().encode(a.text), p);
         break;
     }
@@ -235,16 +234,13 @@ export function decodeActions(b: Uint8Array): OdpAction[] {
         else out.push({ type: "set_masked", attr, key, mask: getSpans(body, next, attr)[0] });
         break;
       }
-      case ACT_CT:
-      case ACT_CLONE:
-      case ACT_SAMPLE:
-        out.push({
-          type: op === ACT_CT ? "ct" : op === ACT_CLONE ? "clone" : "sample",
-          text: new TextDecoder().decode(body),
-        });
-        break;
-      default:
-        throw new RangeError(`unknown action opcode ${op}`);
+      default: {
+        const type = ODP_TEXT_ACTIONS[op - ACT_TEXT];
+        if (op < ACT_TEXT || type === undefined) {
+          throw new RangeError(`unknown action opcode ${op}`);
+        }
+        out.push({ type, text: new TextDecoder().decode(body) });
+      }
     }
     o = p + len;
   }

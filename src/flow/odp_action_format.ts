@@ -49,9 +49,7 @@ export function formatOdpAction(
         : `hash(Unknown hash algorithm(${a.alg}))`;
     case "trunc":
       return `trunc(${a.maxLen})`;
-    case "ct":
-    case "clone":
-    case "sample":
+    default:
       return a.text;
   }
 }
