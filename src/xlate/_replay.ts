@@ -33,6 +33,7 @@ interface Megaflow {
   mask: FlowKey;
   actions: OdpAction[];
   cache: XlateCache;
+  recircs: number[];
   newPackets: number;
 }
 
@@ -159,6 +160,7 @@ export class Replay {
       mask,
       actions: out.actions,
       cache: out.cache,
+      recircs: out.recircs,
       newPackets: 0,
     });
   }
@@ -171,12 +173,13 @@ export class Replay {
       const out = this.translate(mf.upcall, mf.newPackets > 0);
       mf.newPackets = 0;
       const mask = megaflowMask(mf.upcall, out.wc);
-      for (let i = 0; i < mask.length; i++) {
-        if (mask[i] & ~mf.mask[i]) return false;
-      }
+      const keep = mask.every((w, i) => (w & ~mf.mask[i]) === 0);
+      const [gone, held] = keep ? [mf.recircs, out.recircs] : [[...mf.recircs, ...out.recircs], []];
+      for (const id of gone) this.recircIds.release(id);
       mf.actions = out.actions;
       mf.cache = out.cache;
-      return true;
+      mf.recircs = held;
+      return keep;
     });
   }
 

@@ -58,23 +58,40 @@ export function xlateCachePush(
   return changed;
 }
 
-/** Gives each distinct frozen state one recirculation id (ofproto-dpif-rid.c). */
+/**
+ * Gives each distinct frozen state one recirculation id while something
+ * (a ukey, a trace) holds a reference to it (ofproto-dpif-rid.c).
+ */
 export interface RecircIds {
+  /** The state's id, taking a reference. */
   idFor(state: string): number;
+  /** Drops a reference; an unreferenced state's id is never handed out again. */
+  release(id: number): void;
 }
 
-/** A pool private to one thread; ids start at 1, as in OVS. */
+/** A pool private to one thread; ids start at 1 and only grow, as in OVS. */
 export class RecircIdPool implements RecircIds {
   #next = 1;
-  readonly #ids = new Map<string, number>();
+  readonly #byState = new Map<string, { id: number; refs: number }>();
+  readonly #byId = new Map<number, string>();
 
   idFor(state: string): number {
-    let id = this.#ids.get(state);
-    if (id === undefined) {
-      id = this.#next++;
-      this.#ids.set(state, id);
+    let e = this.#byState.get(state);
+    if (!e) {
+      e = { id: this.#next++, refs: 0 };
+      this.#byState.set(state, e);
+      this.#byId.set(e.id, state);
     }
-    return id;
+    e.refs++;
+    return e.id;
+  }
+
+  release(id: number): void {
+    const state = this.#byId.get(id);
+    const e = state === undefined ? undefined : this.#byState.get(state);
+    if (!e || --e.refs > 0) return;
+    this.#byState.delete(state!);
+    this.#byId.delete(id);
   }
 }
 

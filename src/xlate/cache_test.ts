@@ -26,11 +26,16 @@ Deno.test("the controller cookie carries every field", () => {
   );
 });
 
-Deno.test("one frozen state keeps one recirculation id", () => {
+Deno.test("one frozen state keeps one recirculation id while it is referenced", () => {
   const pool = new RecircIdPool();
   assert.equal(pool.idFor("a"), 1);
   assert.equal(pool.idFor("b"), 2);
   assert.equal(pool.idFor("a"), 1);
+  pool.release(1);
+  assert.equal(pool.idFor("a"), 1, "one reference is left");
+  pool.release(1);
+  pool.release(1);
+  assert.equal(pool.idFor("a"), 3, "a released id is not handed out again");
 });
 
 Deno.test("pushing a cache credits every rule it went through", () => {

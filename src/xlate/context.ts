@@ -79,6 +79,11 @@ export interface XlateOutput {
   macChanged: boolean;
   /** Controller actions emitted: packet-ins each packet of the flow sends. */
   packetIns: number;
+  /**
+   * Recirculation ids this translation referenced: the holder of the
+   * actions (a ukey) releases them when it goes away.
+   */
+  recircs: number[];
   /** The trace tree, when asked for. */
   trace: TraceNode[] | null;
 }
@@ -114,6 +119,7 @@ export class XlateCtx {
   slow = 0;
   macChanged = false;
   packetIns = 0;
+  readonly recircs: number[] = [];
 
   constructor(xin: XlateInput) {
     this.xin = xin;

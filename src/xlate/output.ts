@@ -104,6 +104,7 @@ export function xlateController(
   }`;
   for (let i = 0; i < 16; i++) state += ` ${getUint(f, regOffset(i), 4)}`;
   const recircId = ctx.xin.recircIds.idFor(state);
+  ctx.recircs.push(recircId);
   const dontSend = !ctx.xin.sideEffects && !ctx.xin.buildCache;
   ctx.actions.push({
     type: "userspace",

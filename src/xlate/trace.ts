@@ -106,6 +106,7 @@ export function traceFlow(tb: TraceBridge, flow: FlowKey, nowMs: number): string
     formatMatch: (rule) => formatMatch(rule.match, DEFAULT_PRIORITY),
     formatAction: (a) => formatActions([a]),
   });
+  for (const id of out.recircs) tb.recircIds.release(id);
   return formatTrace(flow, out);
 }
 

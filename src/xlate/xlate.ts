@@ -93,6 +93,7 @@ export function xlate(xin: XlateInput): XlateOutput {
     finalFlow: ctx.flow,
     macChanged: ctx.macChanged,
     packetIns: ctx.packetIns,
+    recircs: ctx.recircs,
     trace: ctx.traceRoot,
   };
 }
