@@ -80,19 +80,59 @@ function toDpFlow(s: FlowSnapshot, now: number): DpFlow {
   };
 }
 
-/** `dpctl/dump-flows [-m] [--names|--no-names] [DP]`. */
-export function dpctlDumpFlows(dp: DpifNetdev, args: string[]): string {
+/**
+ * Parses an OpenFlow-style exact-flow filter (`tcp,in_port=1`, as OVS's
+ * parse_ofp_exact_flow) into a key and a mask in the flow key layout;
+ * throws an Error whose message OVS would print (`garbage: unknown field
+ * garbage`). The OpenFlow match syntax lives above this layer, so the
+ * caller supplies it.
+ */
+export type DumpFilterParser = (text: string) => { key: Uint32Array; mask: Uint32Array };
+
+export interface DumpFlowsOptions {
+  parseFilter?: DumpFilterParser;
+}
+
+/** Whether a dumped flow passes `filter=`: equal on the fields both match on. */
+function passesFilter(s: FlowSnapshot, f: { key: Uint32Array; mask: Uint32Array }): boolean {
+  for (let i = 0; i < s.key.length; i++) {
+    if (((s.key[i] ^ f.key[i]) & f.mask[i] & s.mask[i]) !== 0) return false;
+  }
+  return true;
+}
+
+/** `dpctl/dump-flows [-m] [--names|--no-names] [DP] [filter=FLOW]`. */
+export function dpctlDumpFlows(
+  dp: DpifNetdev,
+  args: string[],
+  opts: DumpFlowsOptions = {},
+): string {
   let verbose = false, names: boolean | undefined;
+  let filterText: string | undefined;
   const rest: string[] = [];
   for (const a of args) {
     if (a === "-m" || a === "--more") verbose = true;
     else if (a === "--names") names = true;
     else if (a === "--no-names") names = false;
+    else if (a.startsWith("filter=") && filterText === undefined) filterText = a.slice(7);
     else rest.push(a);
   }
   for (const a of skipDp(dp, rest, 0)) {
-    if (a.startsWith("type=") || a.startsWith("filter=") || a.startsWith("pmd=")) continue;
+    if (a.startsWith("type=") || a.startsWith("pmd=")) continue;
     throw new DpctlError(`ovs-vswitchd: opening datapath ${a} failed (No such device)`);
+  }
+  let filter: { key: Uint32Array; mask: Uint32Array } | undefined;
+  if (filterText !== undefined) {
+    if (!opts.parseFilter) {
+      throw new DpctlError(
+        `ovs-vswitchd: Failed to parse filter (${filterText}: no filter parser)`,
+      );
+    }
+    try {
+      filter = opts.parseFilter(filterText);
+    } catch (e) {
+      throw new DpctlError(`ovs-vswitchd: Failed to parse filter (${(e as Error).message})`);
+    }
   }
   const pn = (names ?? verbose) ? portNames(dp) : null;
   const dump = dp.flowDumpCreate();
@@ -102,6 +142,7 @@ export function dpctlDumpFlows(dp: DpifNetdev, args: string[]): string {
   const lines: string[] = [];
   for (let n = t.next(batch); n > 0; n = t.next(batch)) {
     for (let i = 0; i < n; i++) {
+      if (filter && !passesFilter(batch[i], filter)) continue;
       lines.push(formatDumpFlow(toDpFlow(batch[i], now), { verbose, portNames: pn }));
     }
   }

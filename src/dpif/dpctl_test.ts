@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { flowExtract } from "../flow/mod.ts";
+import { newKey, parseOdpKey } from "../flow/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import {
@@ -80,4 +81,24 @@ Deno.test("ufids print and parse as UUIDs", () => {
   assert.equal(formatUfid(u), "b7cb35d9-9d6d-4fd9-ab67-1ba79f26d75d");
   assert.deepEqual(parseUfid("ufid:b7cb35d9-9d6d-4fd9-ab67-1ba79f26d75d"), u);
   assert.equal(parseUfid("nope"), null);
+});
+
+Deno.test("dump-flows filter= keeps flows equal to the filter on the fields both match", () => {
+  const dp = bridge();
+  dpctlAddFlow(dp, [FLOW, "2"]);
+  // The caller's parser: here "in_port=N" only, as key/mask words.
+  const parseFilter = (text: string) => {
+    const m = /^in_port=(\d+)$/.exec(text);
+    if (!m) throw new Error(`${text}: unknown field ${text.split("=")[0]}`);
+    const key = newKey(), mask = newKey();
+    parseOdpKey(`in_port(${m[1]})`, key, mask);
+    return { key, mask };
+  };
+  assert.match(dpctlDumpFlows(dp, ["filter=in_port=1"], { parseFilter }), /actions:2/);
+  assert.equal(dpctlDumpFlows(dp, ["filter=in_port=2"], { parseFilter }), "");
+  assert.throws(
+    () => dpctlDumpFlows(dp, ["filter=garbage"], { parseFilter }),
+    /^Error: ovs-vswitchd: Failed to parse filter \(garbage: unknown field garbage\)$/,
+  );
+  dp.destroy();
 });
