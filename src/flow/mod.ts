@@ -14,7 +14,9 @@
  *   encoding that workers keep in shared memory.
  * - dump_flow.ts: a whole `dpctl/dump-flows` line.
  * - miniflow.ts: `miniflow_bits(A,B)` from a mask.
- * - compose.ts: the packet `netdev-dummy/receive` builds from a flow spec.
+ * - compose.ts / packet_spec.ts: the packet `netdev-dummy/receive` builds
+ *   from a flow spec (`... --len N`) or hex.
+ * - odp_set_exec.ts: set and masked set actions applied to a packet.
  *
  * Thread-safety: everything here is a pure function of its arguments.
  * Keys live wherever their owner puts them (a PMD's flow table in shared

@@ -6,15 +6,19 @@
  * metadata OVS keeps in `struct pkt_metadata` (in_port, skb_priority,
  * pkt_mark, recirc_id, dp_hash). headers.ts names the protocol constants
  * and gives big-endian accessors; checksum.ts computes and incrementally
- * updates Internet checksums.
+ * updates Internet checksums; locate.ts finds the header offsets of a
+ * frame and rewrite.ts changes headers in place for actions (masked
+ * field sets with checksum updates, push_vlan, pop_vlan); hex.ts reads
+ * and writes packets as hex; pcap.ts reads and writes libpcap files.
  *
  * Nothing here knows about flows: the flow layer (src/flow) reads packets
  * into keys and composes packets from keys on top of this.
  *
  * Thread-safety: a buffer belongs to whichever worker is processing it
  * (the PMD on the fast path, a handler while it executes an upcall's
- * packet); buffers are never shared while in use. Every function here is
- * pure over its arguments and allocates nothing.
+ * packet); buffers are never shared while in use. The per-packet
+ * functions (locate, rewrite, checksum) allocate nothing; the hex and pcap
+ * helpers that build whole arrays are for I/O, not the fast path.
  */
 export * from "./headers.ts";
 export * from "./buffer.ts";
