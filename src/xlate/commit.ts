@@ -99,16 +99,17 @@ function commitAttr(
   useMasked: boolean,
 ): boolean {
   const { f, b, w } = s;
-  const mask = newKey();
-  const m = new Uint8Array(mask.buffer);
   let differ = false;
   for (const fl of fields) {
-    const { off, len } = fl.span;
-    if (bytesEqual(f, b, off, len)) continue;
-    differ = true;
-    if (!fl.readOnly) m.set(w.subarray(off, off + len), off);
+    if (!bytesEqual(f, b, fl.span.off, fl.span.len)) differ = true;
   }
   if (!differ) return false;
+  const mask = newKey();
+  const m = new Uint8Array(mask.buffer);
+  for (const fl of fields) {
+    const { off, len } = fl.span;
+    if (!fl.readOnly && !bytesEqual(f, b, off, len)) m.set(w.subarray(off, off + len), off);
+  }
   // A read-only field in the attribute makes the mask inexact by itself.
   const fully = fields.every((fl) => !fl.readOnly && fieldExact(m, fl));
   const key = newKey();
