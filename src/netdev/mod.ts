@@ -22,3 +22,4 @@ export {
   parseReceivePackets,
 } from "./dummy_receive.ts";
 export { DummyStream, streamPath } from "./stream.ts";
+export { PcapWriter, readPcapFrames, recordTx, replayFrames, type ReplayOptions } from "./pcap.ts";
