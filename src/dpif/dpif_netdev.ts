@@ -234,7 +234,13 @@ export class DpifNetdev implements DpifProvider {
     }
     const no = portNo ?? this.choosePort(netdev.name);
     if (no < 0 || this.ports.has(no)) throw new DpifError(EEXIST, `port ${no} already in use`);
-    return this.addPort(no, netdev.name, netdev.type, netdev);
+    return this.addPort(no, netdev.name, this.portOpenType(netdev.type), netdev);
+  }
+
+  /** dpif_netdev_port_open_type: internal ports are "dummy-internal" or "tap". */
+  private portOpenType(type: string): string {
+    if (type !== "internal" && type !== "dummy-internal" && type !== "tap") return type;
+    return this.type === "dummy" ? "dummy-internal" : "tap";
   }
 
   portDel(portNo: number): void {

@@ -53,6 +53,21 @@ Deno.test("dummy datapath numbers ports as OVS does: local port 0, pN is N, brN 
   dp.destroy();
 });
 
+Deno.test("the netdev datapath numbers ports in order and shows internal ports as tap", () => {
+  const dp = DpifNetdev.create("netdev", { extract: flowExtract, flowCapacity: 64 });
+  for (const n of ["p2", "p3", "p1"]) dp.portAdd(new DummyNetdev(n));
+  dp.portAdd(new DummyNetdev("br0", "internal"));
+  assert.equal(dp.name, "netdev@ovs-netdev");
+  assert.deepEqual(dp.portList().map((p) => `${p.portNo}:${p.name}:${p.type}`), [
+    "0:ovs-netdev:tap",
+    "1:p2:dummy",
+    "2:p3:dummy",
+    "3:p1:dummy",
+    "4:br0:tap",
+  ]);
+  dp.destroy();
+});
+
 Deno.test("packets hitting an installed flow leave through its port with the right counters", () => {
   const { dp, p1, p2, p3 } = setup();
   const frame = udpFrame(5, 7, 1000, 80);
