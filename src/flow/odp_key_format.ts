@@ -7,18 +7,28 @@
  * verbose form (`-m`) prints everything with its mask.
  */
 import type { FlowKey } from "./key.ts";
-import { getVlanLimit } from "./extract.ts";
-import { F, FLOW_BYTES, FRAG_ANY, FRAG_LATER, PT_ETH, VLAN_CFI, vlanOffset } from "./layout.ts";
-import { formatIp4, formatIp6, formatMac } from "./_addr.ts";
-import { CT_STATE_NAMES, formatFlags, formatFlagsMasked, TCP_FLAG_NAMES } from "./_flags.ts";
+import { F, FLOW_BYTES, FRAG_ANY, FRAG_LATER, PT_ETH } from "./layout.ts";
+import { formatFlags, formatFlagsMasked, TCP_FLAG_NAMES } from "./_flags.ts";
+import { KeyPrinterBase } from "./_key_printer.ts";
+import {
+  fFrag,
+  type FieldOut,
+  fIp4,
+  fIp6,
+  fMac,
+  fNum,
+  fullSpan,
+  hx,
+  u16,
+  u32,
+  zeroSpan,
+} from "./_key_fields.ts";
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
   ETH_TYPE_IPV6,
-  ETH_TYPE_MIN,
   ETH_TYPE_RARP,
   ethTypeMpls,
-  ethTypeVlan,
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
   IPPROTO_SCTP,
@@ -38,8 +48,6 @@ export interface OdpFormatOptions {
 
 /** ODPP_NONE: a key with this in_port has no in_port attribute. */
 export const ODPP_NONE = 0xffffffff;
-
-const ZERO = new Uint8Array(FLOW_BYTES);
 
 export function formatOdpKey(
   key: FlowKey,
@@ -85,96 +93,7 @@ export function formatOdpKeyAttr(
   return new KeyPrinter(k, m, verbose, null, true).formatAttr(attr);
 }
 
-const hx = (v: number): string => (v === 0 ? "0" : "0x" + (v >>> 0).toString(16));
-const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
-const u32 = (b: Uint8Array, o: number): number =>
-  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-const zeroSpan = (b: Uint8Array, o: number, n: number): boolean => {
-  for (let i = 0; i < n; i++) if (b[o + i] !== 0) return false;
-  return true;
-};
-const fullSpan = (b: Uint8Array, o: number, n: number): boolean => {
-  for (let i = 0; i < n; i++) if (b[o + i] !== 0xff) return false;
-  return true;
-};
-
-/** One field inside an attribute: `name=value[/mask],` or nothing. */
-type FieldOut = string[];
-
-function fNum(
-  out: FieldOut,
-  name: string,
-  kv: number,
-  mv: number | null,
-  full: number,
-  verbose: boolean,
-  hexValue: boolean,
-): void {
-  if (!verbose && mv === 0) return;
-  let s = `${name}=${hexValue ? hx(kv) : String(kv)}`;
-  if (mv !== null && mv !== full) s += "/" + hx(mv);
-  out.push(s);
-}
-
-function fIp4(
-  out: FieldOut,
-  name: string,
-  k: Uint8Array,
-  m: Uint8Array | null,
-  o: number,
-  v: boolean,
-) {
-  if (!v && m && zeroSpan(m, o, 4)) return;
-  let s = `${name}=${formatIp4(k, o)}`;
-  if (m && !fullSpan(m, o, 4)) s += "/" + formatIp4(m, o);
-  out.push(s);
-}
-
-function fIp6(
-  out: FieldOut,
-  name: string,
-  k: Uint8Array,
-  m: Uint8Array | null,
-  o: number,
-  v: boolean,
-) {
-  if (!v && m && zeroSpan(m, o, 16)) return;
-  let s = `${name}=${formatIp6(k, o)}`;
-  if (m && !fullSpan(m, o, 16)) s += "/" + formatIp6(m, o);
-  out.push(s);
-}
-
-function fMac(
-  out: FieldOut,
-  name: string,
-  k: Uint8Array,
-  m: Uint8Array | null,
-  o: number,
-  v: boolean,
-) {
-  if (!v && m && zeroSpan(m, o, 6)) return;
-  let s = `${name}=${formatMac(k, o)}`;
-  if (m && !fullSpan(m, o, 6)) s += "/" + formatMac(m, o);
-  out.push(s);
-}
-
-function fFrag(out: FieldOut, nwFrag: number, fragMask: number | null): void {
-  const mv = fragMask === null ? 0xff : fragMask & FRAG_ANY ? 0xff : 0;
-  if (mv === 0) return;
-  out.push(
-    "frag=" + (!(nwFrag & FRAG_ANY) ? "no" : nwFrag & FRAG_LATER ? "later" : "first"),
-  );
-}
-
-class KeyPrinter {
-  constructor(
-    readonly k: Uint8Array,
-    readonly m: Uint8Array | null,
-    readonly verbose: boolean,
-    readonly portNames: ReadonlyMap<number, string> | null,
-    readonly single = false,
-  ) {}
-
+class KeyPrinter extends KeyPrinterBase {
   formatAttr(attr: SettableAttr): string {
     switch (attr) {
       case "skb_priority":
@@ -214,11 +133,6 @@ class KeyPrinter {
     return this.parts.join(",");
   }
 
-  // State of the attribute list being printed (one per nesting level).
-  private parts: string[] = [];
-  private hasEthtype = false;
-  private hasPacketType = false;
-
   format(): string {
     const { k } = this;
     this.u32Attr("skb_priority", F.skb_priority.off);
@@ -241,180 +155,7 @@ class KeyPrinter {
     return this.vlans(Infinity, dlType);
   }
 
-  private finish(dlType: number): string {
-    let s = this.parts.join(",");
-    if (!this.hasEthtype && this.m && dlType < ETH_TYPE_MIN) s += ",eth_type(0/0xffff)";
-    return s;
-  }
-
-  /**
-   * Prints one attribute, or leaves it out in the terse form when its mask
-   * is all zero (`maskPresent` false means the mask has no such attribute,
-   * which counts as all zero too).
-   */
-  private attr(
-    name: string,
-    wildcard: boolean,
-    body: (m: Uint8Array | null) => string,
-    maskPresent = true,
-  ): void {
-    const isWild = this.m ? (maskPresent ? wildcard : true) : false;
-    if (name === "eth_type") this.hasEthtype = true;
-    else if (name === "packet_type") this.hasPacketType = true;
-    if (this.verbose || !isWild || this.single) {
-      const m = this.m && !maskPresent ? ZERO : this.m;
-      this.parts.push(`${name}(${body(m)})`);
-    } else if (name === "eth" && !this.hasPacketType) {
-      this.parts.push("eth()");
-    } else if (name === "packet_type") {
-      this.hasPacketType = false;
-    }
-  }
-
-  private u32Attr(name: string, o: number): void {
-    const { k, m } = this;
-    this.attr(name, m ? u32(m, o) === 0 : false, (mm) => {
-      const mv = mm ? u32(mm, o) : 0xffffffff;
-      return hx(u32(k, o)) + (mv !== 0xffffffff ? "/" + hx(mv) : "");
-    });
-  }
-
-  private ctState(): void {
-    const { k, m, verbose } = this;
-    const o = F.ct_state.off;
-    this.attr("ct_state", m ? m[o] === 0 : false, (mm) => {
-      const kv = k[o];
-      const mv = mm ? mm[o] : 0xffffffff;
-      if (verbose) return hx(kv) + (mv !== 0xffffffff ? "/" + hx(mv) : "");
-      if (mv !== 0xffffffff) return formatFlagsMasked(CT_STATE_NAMES, kv, mv, 0xffffffff);
-      return formatFlags(CT_STATE_NAMES, kv);
-    });
-  }
-
-  private ctSmall(name: string, o: number, len: 2 | 4): void {
-    const { k, m, verbose } = this;
-    const get = len === 2 ? u16 : u32;
-    const full = len === 2 ? 0xffff : 0xffffffff;
-    this.attr(name, m ? zeroSpan(m, o, len) : false, (mm) => {
-      // A missing mask counts as empty here, as in OVS.
-      if (!verbose && (!mm || zeroSpan(mm, o, len))) return "";
-      const mv = mm ? get(mm, o) : full;
-      return hx(get(k, o)) + (mv !== full ? "/" + hx(mv) : "");
-    });
-  }
-
-  private ctLabel(): void {
-    const { k, m, verbose } = this;
-    const o = F.ct_label.off;
-    this.attr("ct_label", m ? zeroSpan(m, o, 16) : false, (mm) => {
-      if (!verbose && !(mm && !zeroSpan(mm, o, 16))) return "";
-      let s = hex128(k, o);
-      if (mm && !fullSpan(mm, o, 16)) s += "/" + hex128(mm, o);
-      return s;
-    });
-  }
-
-  private ctTuple(): void {
-    const { k, m, verbose } = this;
-    if (k[F.ct_nw_proto.off] === 0) return;
-    const dl = u16(k, F.dl_type.off);
-    const v4 = dl === ETH_TYPE_IP;
-    if (!v4 && dl !== ETH_TYPE_IPV6) return;
-    const spans = v4
-      ? [F.ct_nw_src, F.ct_nw_dst, F.ct_nw_proto, F.ct_tp_src, F.ct_tp_dst]
-      : [F.ct_ipv6_src, F.ct_ipv6_dst, F.ct_nw_proto, F.ct_tp_src, F.ct_tp_dst];
-    const wild = m ? spans.every((s) => zeroSpan(m, s.off, s.len)) : false;
-    this.attr(v4 ? "ct_tuple4" : "ct_tuple6", wild, (mm) => {
-      const out: FieldOut = [];
-      const ip = v4 ? fIp4 : fIp6;
-      ip(out, "src", k, mm, spans[0].off, verbose);
-      ip(out, "dst", k, mm, spans[1].off, verbose);
-      const o = F.ct_nw_proto.off;
-      fNum(out, "proto", k[o], mm ? mm[o] : null, 0xff, verbose, false);
-      const [sn, dn] = v4 ? ["tp_src", "tp_dst"] : ["src_port", "dst_port"];
-      const ps = F.ct_tp_src.off, pd = F.ct_tp_dst.off;
-      fNum(out, sn, u16(k, ps), mm ? u16(mm, ps) : null, 0xffff, verbose, false);
-      fNum(out, dn, u16(k, pd), mm ? u16(mm, pd) : null, 0xffff, verbose, false);
-      return out.join(",");
-    });
-  }
-
-  private inPort(): void {
-    const { k, m } = this;
-    const o = F.in_port.off;
-    this.attr("in_port", m ? u32(m, o) === 0 : false, (mm) => {
-      const port = u32(k, o);
-      const mv = mm ? u32(mm, o) : 0xffffffff;
-      if (mv === 0xffffffff) return this.portNames?.get(port) ?? String(port);
-      return `${port}/${hx(mv)}`;
-    });
-  }
-
-  private packetType(): void {
-    const { k, m, verbose } = this;
-    const o = F.packet_type.off;
-    this.attr("packet_type", m ? u32(m, o) === 0 : false, (mm) => {
-      const out: FieldOut = [];
-      const mv = mm ? u32(mm, o) : 0xffffffff;
-      fNum(out, "ns", u16(k, o), mv >>> 16, 0xffff, verbose, false);
-      fNum(out, "id", u16(k, o + 2), mv & 0xffff, 0xffff, verbose, true);
-      return out.join(",");
-    });
-  }
-
-  private eth(): void {
-    const { k, m, verbose } = this;
-    const wild = m ? zeroSpan(m, F.dl_dst.off, 12) : false;
-    this.attr("eth", wild, (mm) => {
-      const out: FieldOut = [];
-      fMac(out, "src", k, mm, F.dl_src.off, verbose);
-      fMac(out, "dst", k, mm, F.dl_dst.off, verbose);
-      return out.join(",");
-    });
-  }
-
-  private ethType(kv: number, mv: number | null): void {
-    this.attr("eth_type", mv === 0, () => {
-      const m = mv === null ? 0xffff : mv;
-      const h = (v: number) => "0x" + v.toString(16).padStart(4, "0");
-      return h(kv) + (m !== 0xffff ? "/" + h(m) : "");
-    });
-  }
-
-  /** VLAN headers from `depth` on, each opening an encap(...) level. */
-  private vlans(depth: number, dlType: number): string {
-    const { k, m, verbose } = this;
-    if (depth < getVlanLimit()) {
-      const vo = vlanOffset(depth);
-      let tpid = u16(k, vo);
-      const tci = u16(k, vo + 2);
-      if (tci === 0 && ethTypeVlan(dlType)) tpid = dlType;
-      if (tci !== 0 || ethTypeVlan(dlType)) {
-        this.ethType(tpid, m ? 0xffff : null);
-        const mt = m ? u16(m, vo + 2) : null;
-        this.attr("vlan", mt === 0, () => formatVlanTci(tci, mt === null ? 0xffff : mt, verbose));
-        const saved = this.parts;
-        const savedEth = this.hasEthtype;
-        const savedPt = this.hasPacketType;
-        this.parts = [];
-        this.hasEthtype = false;
-        this.hasPacketType = false;
-        const inner = tci === 0 ? "" : this.vlans(depth + 1, dlType);
-        this.parts = saved;
-        this.hasEthtype = savedEth;
-        this.hasPacketType = savedPt;
-        this.parts.push(`encap(${inner})`);
-        return this.parts.join(",");
-      }
-    }
-    if (dlType >= ETH_TYPE_MIN) {
-      this.ethType(dlType, m ? u16(m, F.dl_type.off) : null);
-      if (!ethTypeVlan(dlType)) this.l3(dlType);
-    }
-    return this.finish(dlType);
-  }
-
-  private l3(dlType: number): void {
+  protected override l3(dlType: number): void {
     if (dlType === ETH_TYPE_IP) this.ipv4();
     else if (dlType === ETH_TYPE_IPV6) this.ipv6();
     else if (dlType === ETH_TYPE_ARP || dlType === ETH_TYPE_RARP) return this.arp();
@@ -588,32 +329,4 @@ class KeyPrinter {
       return out.join(",");
     }, maskPresent);
   }
-}
-
-function formatVlanTci(tci: number, mask: number, verbose: boolean): string {
-  const out: string[] = [];
-  const vid = tci & 0xfff, vidM = mask & 0xfff;
-  const pcp = tci >>> 13, pcpM = (mask >>> 13) & 7;
-  if (verbose || vid || vidM) {
-    out.push(`vid=${vid}` + (vidM !== 0xfff ? `/0x${vidM.toString(16)}` : ""));
-  }
-  if (verbose || pcp || pcpM) {
-    out.push(`pcp=${pcp}` + (pcpM !== 7 ? `/0x${pcpM.toString(16)}` : ""));
-  }
-  if (!(tci & VLAN_CFI)) out.push("cfi=0");
-  return out.join(",");
-}
-
-/** OVS's ds_put_hex: 0x followed by the bytes, leading zero bytes dropped. */
-function hex128(b: Uint8Array, o: number): string {
-  let s = "";
-  for (let i = 0; i < 16; i++) {
-    const v = b[o + i];
-    if (s === "") {
-      if (v) s = "0x" + v.toString(16);
-    } else {
-      s += v.toString(16).padStart(2, "0");
-    }
-  }
-  return s === "" ? "0" : s;
 }

@@ -11,6 +11,7 @@ import { ODPP_NONE } from "./odp_key_format.ts";
 import { getVlanLimit } from "./extract.ts";
 import { parseIp4, parseIp6, parseMac } from "./_addr.ts";
 import { CT_STATE_NAMES, parseFlags, TCP_FLAG_NAMES } from "./_flags.ts";
+import { hex128Into, put, u16, u32 } from "./_key_bytes.ts";
 import {
   fieldsOf,
   OdpParseError,
@@ -73,13 +74,6 @@ function attrsOf(text: string): Attr[] {
     return { name: c[0], body: c[1], text: t };
   });
 }
-
-const put = (b: Uint8Array, o: number, len: number, v: number): void => {
-  for (let i = len - 1; i >= 0; i--) {
-    b[o + i] = v & 0xff;
-    v = Math.floor(v / 256);
-  }
-};
 
 class KeyParser {
   constructor(
@@ -425,29 +419,4 @@ class KeyParser {
     if (mm === null) this.m.fill(0xff, o, o + 16);
     else if (!hex128Into(mm, this.m, o)) throw new OdpParseError(a.text);
   }
-}
-
-function u16(b: Uint8Array, o: number): number {
-  return (b[o] << 8) | b[o + 1];
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
-
-function hex128Into(s: string, b: Uint8Array, o: number): boolean {
-  let digits: string;
-  if (s.startsWith("0x") || s.startsWith("0X")) digits = s.slice(2);
-  else if (/^[0-9]+$/.test(s)) {
-    let v = BigInt(s);
-    for (let i = 15; i >= 0; i--) {
-      b[o + i] = Number(v & 0xffn);
-      v >>= 8n;
-    }
-    return v === 0n;
-  } else return false;
-  if (!/^[0-9a-fA-F]{1,32}$/.test(digits)) return false;
-  digits = digits.padStart(32, "0");
-  for (let i = 0; i < 16; i++) b[o + i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return true;
 }
