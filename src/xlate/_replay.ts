@@ -20,7 +20,7 @@ import {
   parseOdpKey,
   setUint,
 } from "../flow/mod.ts";
-import { MacLearning, OFPP_LOCAL, OfTables } from "../ofproto/mod.ts";
+import { formatFdbShow, MacLearning, OFPP_LOCAL, OfTables } from "../ofproto/mod.ts";
 import { type PortSpec, type VlanMode, XBridge } from "./bridge.ts";
 import { RecircIdPool, type XlateCache, xlateCachePush } from "./cache.ts";
 import type { XlateOutput } from "./context.ts";
@@ -42,8 +42,9 @@ export interface Step {
   arg: string;
 }
 
-/** One dump's check: the megaflows OVS had and the ones we have. */
+/** One dump's check: the megaflows (or fdb/show lines) OVS had and ours. */
 export interface DumpCheck {
+  kind: "megaflows" | "fdb";
   line: number;
   expected: string[];
   actual: string[];
@@ -165,7 +166,13 @@ export class Replay {
     });
   }
 
+  /**
+   * revalidator/wait, twice, as the oracle runs it: about a second passes,
+   * so MAC entries the flows refresh are a second older (OVS refreshes an
+   * entry at most once a second).
+   */
   revalidate(): void {
+    this.nowMs += 1000;
     this.flows = this.flows.filter((mf) => {
       if (mf.newPackets) {
         xlateCachePush(mf.cache, mf.newPackets, 0, () => {}, this.ml, this.nowMs);
@@ -193,6 +200,13 @@ export class Replay {
       .sort();
   }
 
+  /** fdb/show as the oracle records it: the Age column dropped, spaces squeezed. */
+  fdb(): string[] {
+    return formatFdbShow(this.ml, this.nowMs).trimEnd().split("\n").map((l) =>
+      l.trim().split(/\s+/).slice(0, -1).join(" ")
+    );
+  }
+
   /** Runs a fixture; returns each dump's expected and actual megaflows. */
   run(text: string): DumpCheck[] {
     const checks: DumpCheck[] = [];
@@ -204,7 +218,7 @@ export class Replay {
       const sp = line.indexOf(" ");
       const directive = sp < 0 ? line : line.slice(0, sp);
       const arg = sp < 0 ? "" : line.slice(sp + 1);
-      if (directive !== "megaflow") pending = null;
+      if (directive !== "megaflow" && directive !== "fdbline") pending = null;
       switch (directive) {
         case "port":
           this.configurePort(arg);
@@ -230,8 +244,15 @@ export class Replay {
           break;
         }
         case "dump":
-          pending = { line: i + 1, expected: [], actual: this.dump() };
+          pending = { kind: "megaflows", line: i + 1, expected: [], actual: this.dump() };
           checks.push(pending);
+          break;
+        case "fdb":
+          pending = { kind: "fdb", line: i + 1, expected: [], actual: this.fdb() };
+          checks.push(pending);
+          break;
+        case "fdbline":
+          (pending as DumpCheck | null)?.expected.push(arg);
           break;
         case "megaflow":
           (pending as DumpCheck | null)?.expected.push(
@@ -242,7 +263,7 @@ export class Replay {
           throw new Error(`line ${i + 1}: unknown directive ${directive}`);
       }
     });
-    for (const c of checks) c.expected.sort();
+    for (const c of checks) if (c.kind === "megaflows") c.expected.sort();
     return checks;
   }
 }
