@@ -38,7 +38,7 @@ export function splitCall(s: string): [string, string] | null {
   const p = s.indexOf("(");
   if (p <= 0 || !s.endsWith(")")) return null;
   const name = s.slice(0, p);
-  if (!/^[a-z_0-9]+$/.test(name)) return null;
+  if (!/^[A-Za-z_0-9]+$/.test(name)) return null;
   return [name, s.slice(p + 1, -1)];
 }
 

@@ -50,6 +50,14 @@ export function formatUserspace(a: Userspace, names: ReadonlyMap<number, string>
         }
         if (bad) names.push("0x" + (bad >>> 0).toString(16));
         s += `,slow_path(${reason === 0 ? "0" : names.join(",")})`;
+      } else if (type === COOKIE_FLOW_SAMPLE) {
+        const dir = v.getUint32(44, true);
+        s += `,flow_sample(probability=${v.getUint16(24, true)}` +
+          `,collector_set_id=${v.getUint32(28, true)},obs_domain_id=${v.getUint32(32, true)}` +
+          `,obs_point_id=${v.getUint32(36, true)},output_port=${
+            portName(v.getUint32(40, true), names)
+          }` +
+          (dir === 1 ? ",ingress" : dir === 2 ? ",egress" : "") + ")";
       } else if (type === COOKIE_IPFIX) {
         s += `,ipfix(output_port=${portName(v.getUint32(24, true), names)})`;
       } else if (type === COOKIE_CONTROLLER) {
@@ -79,8 +87,38 @@ function newCookie(type: number): [Uint8Array, DataView] {
   return [u, v];
 }
 
+/** `k=v,...` with exactly the given numeric fields, in order. */
+function numFields(arg: string, text: string, names: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const parts = splitTop(arg);
+  if (parts.length !== names.length) throw new OdpParseError(text, "bad userspace() argument");
+  parts.forEach((f, i) => {
+    const n = f.startsWith(names[i] + "=") ? parseIntC(f.slice(names[i].length + 1)) : null;
+    if (n === null) throw new OdpParseError(f, "bad userspace() argument");
+    out[names[i]] = n;
+  });
+  return out;
+}
+
+function portArg(
+  s: string,
+  prefix: string,
+  text: string,
+  names: ReadonlyMap<string, number> | null,
+): number {
+  if (!s.startsWith(prefix)) throw new OdpParseError(text, "bad userspace() argument");
+  const v = s.slice(prefix.length);
+  const n = parseIntC(v) ?? names?.get(v) ?? null;
+  if (n === null) throw new OdpParseError(v, "unknown port");
+  return n;
+}
+
 /** Parses the body of `userspace(...)`. */
-export function parseUserspace(body: string, text: string): Userspace {
+export function parseUserspace(
+  body: string,
+  text: string,
+  names: ReadonlyMap<string, number> | null = null,
+): Userspace {
   const parts = splitTop(body);
   const pid = parts[0]?.startsWith("pid=") ? parseIntC(parts[0].slice(4)) : null;
   if (pid === null) throw new OdpParseError(text);
@@ -110,6 +148,35 @@ export function parseUserspace(body: string, text: string): Userspace {
         }
       }
       v.setUint32(28, reason, true);
+      a.userdata = u;
+    } else if (name === "sFlow") {
+      const [u, v] = newCookie(COOKIE_SFLOW);
+      const f = numFields(arg, p, ["vid", "pcp", "output"]);
+      v.setUint16(24, (f.vid & 0xfff) | ((f.pcp & 7) << 13), false);
+      v.setUint32(28, f.output, true);
+      a.userdata = u;
+    } else if (name === "ipfix") {
+      const [u, v] = newCookie(COOKIE_IPFIX);
+      v.setUint32(24, portArg(arg, "output_port=", p, names), true);
+      a.userdata = u;
+    } else if (name === "flow_sample") {
+      const [u, v] = newCookie(COOKIE_FLOW_SAMPLE);
+      const parts = splitTop(arg);
+      const dir = parts.at(-1) === "ingress" ? 1 : parts.at(-1) === "egress" ? 2 : 0;
+      if (dir) parts.pop();
+      const port = parts.pop() ?? "";
+      const f = numFields(parts.join(","), p, [
+        "probability",
+        "collector_set_id",
+        "obs_domain_id",
+        "obs_point_id",
+      ]);
+      v.setUint16(24, f.probability, true);
+      v.setUint32(28, f.collector_set_id, true);
+      v.setUint32(32, f.obs_domain_id, true);
+      v.setUint32(36, f.obs_point_id, true);
+      v.setUint32(40, portArg(port, "output_port=", p, names), true);
+      v.setUint32(44, dir, true);
       a.userdata = u;
     } else if (name === "controller") {
       const [u, v] = newCookie(COOKIE_CONTROLLER);

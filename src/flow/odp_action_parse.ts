@@ -75,7 +75,7 @@ function parseOdpAction(t: string, portNames: ReadonlyMap<string, number> | null
       return { type: "hash", alg: h[0] === "l4" ? 0 : 1, basis };
     }
     case "userspace":
-      return parseUserspace(body, t);
+      return parseUserspace(body, t, portNames);
     case "ct":
     case "clone":
     case "sample":
