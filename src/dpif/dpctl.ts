@@ -9,6 +9,7 @@ import {
   formatDumpFlow,
   miniflowBitsInfo,
   newKey,
+  OdpParseError,
   parseOdpActions,
   parseOdpKey,
 } from "../flow/mod.ts";
@@ -16,7 +17,7 @@ import { timeMsec } from "../lib/clock.ts";
 import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
 import { newDumpBatch } from "./flow_dump.ts";
 import type { FlowSnapshot } from "./flow_table.ts";
-import { EINVAL, PUT_CREATE, PUT_MODIFY, PUT_ZERO_STATS, strerror } from "./protocol.ts";
+import { EINVAL, ENOENT, PUT_CREATE, PUT_MODIFY, PUT_ZERO_STATS, strerror } from "./protocol.ts";
 
 export class DpctlError extends Error {}
 
@@ -55,12 +56,22 @@ function portNumbers(dp: DpifNetdev): Map<string, number> {
   return new Map(dp.portList().map((p) => [p.name, p.portNo]));
 }
 
-/** Drops a leading datapath name argument (`dummy@ovs-dummy` or `ovs-dummy`). */
-function skipDp(dp: DpifNetdev, args: string[], minRest: number): string[] {
-  if (args.length > minRest && (args[0] === dp.name || args[0] === `ovs-${dp.type}`)) {
-    return args.slice(1);
+/**
+ * opt_dpif_open: when `args` holds more than `nonDp` arguments, the first
+ * names the datapath, which must be this one. Returns the rest.
+ */
+function skipDp(dp: DpifNetdev, args: string[], nonDp: number): string[] {
+  if (args.length <= nonDp) return args;
+  const name = args[0];
+  if (name !== dp.name && name !== `ovs-${dp.type}` && name !== `${dp.type}@ovs-${dp.type}`) {
+    throw new DpctlError("ovs-vswitchd: datapath not found (Invalid argument)");
   }
-  return args;
+  return args.slice(1);
+}
+
+/** odp_flow_from_string's message for a parse failure. */
+function keyError(e: unknown): string {
+  return e instanceof OdpParseError ? `syntax error at ${e.token}` : (e as Error).message;
 }
 
 function toDpFlow(s: FlowSnapshot, now: number): DpFlow {
@@ -117,10 +128,9 @@ export function dpctlDumpFlows(
     else if (a.startsWith("filter=") && filterText === undefined) filterText = a.slice(7);
     else rest.push(a);
   }
-  for (const a of skipDp(dp, rest, 0)) {
-    if (a.startsWith("type=") || a.startsWith("pmd=")) continue;
-    throw new DpctlError(`ovs-vswitchd: opening datapath ${a} failed (No such device)`);
-  }
+  const plain = rest.filter((a) => !a.startsWith("type=") && !a.startsWith("pmd="));
+  if (plain.length > 1) throw new DpctlError("ovs-vswitchd: usage: [dp]");
+  skipDp(dp, plain, 0);
   let filter: { key: Uint32Array; mask: Uint32Array } | undefined;
   if (filterText !== undefined) {
     if (!opts.parseFilter) {
@@ -150,79 +160,108 @@ export function dpctlDumpFlows(
   return "flow-dump from the main thread:\n" + lines.map((l) => l + "\n").join("");
 }
 
-function parseFlowArgs(dp: DpifNetdev, args: string[], withActions: boolean) {
-  const rest = skipDp(dp, args, withActions ? 2 : 1);
-  const text = rest[0];
-  if (text === undefined) throw new DpctlError("ovs-vswitchd: missing flow");
+/** Splits an optional leading `ufid:UUID` (and a comma) off a flow key. */
+function splitUfid(text: string): { ufid: Uint32Array | null; rest: string } {
+  const m = /^ufid:([0-9a-f-]{36})(.*)$/i.exec(text);
+  if (!m) {
+    if (text.startsWith("ufid:")) fail(EINVAL, "parsing flow ufid");
+    return { ufid: null, rest: text };
+  }
+  const ufid = parseUfid(m[1]);
+  if (!ufid) fail(EINVAL, "parsing flow ufid");
+  return { ufid, rest: m[2].replace(/^[,\s]+/, "") };
+}
+
+function parseKey(dp: DpifNetdev, text: string, what: string | null) {
   const key = newKey(), mask = newKey();
-  const ufid = parseUfid(text);
-  if (!ufid) {
-    try {
-      parseOdpKey(text, key, mask, portNumbers(dp));
-    } catch (e) {
-      throw new DpctlError(`ovs-vswitchd: parsing flow key (${(e as Error).message})`);
-    }
+  try {
+    parseOdpKey(text, key, mask, portNumbers(dp));
+  } catch (e) {
+    throw new DpctlError(
+      `ovs-vswitchd: ${what ? `${what} (${keyError(e)})` : keyError(e)} (${strerror(EINVAL)})`,
+    );
   }
-  let actions = undefined;
-  if (withActions) {
-    if (rest[1] === undefined) throw new DpctlError("ovs-vswitchd: missing actions");
-    try {
-      actions = parseOdpActions(rest[1], portNumbers(dp));
-    } catch (e) {
-      throw new DpctlError(`ovs-vswitchd: parsing actions (${(e as Error).message})`);
-    }
-  }
-  return { key, mask, ufid, actions };
+  return { key, mask };
 }
 
 function putFlow(dp: DpifNetdev, args: string[], flags: number): string {
   const clear = args.includes("--clear");
-  const f = parseFlowArgs(dp, args.filter((a) => a !== "--clear" && a !== "-s"), true);
-  if (f.ufid) fail(EINVAL, "parsing flow key");
+  const rest = skipDp(
+    dp,
+    args.filter((a) => a !== "--clear" && a !== "-s" && a !== "--statistics"),
+    2,
+  );
+  if (rest.length !== 2) throw new DpctlError("ovs-vswitchd: usage: [dp] flow actions");
+  const { ufid, rest: keyText } = splitUfid(rest[0]);
+  const { key, mask } = parseKey(dp, keyText, "parsing flow key");
+  let actions;
+  try {
+    actions = parseOdpActions(rest[1], portNumbers(dp));
+  } catch {
+    fail(EINVAL, "parsing actions");
+  }
   const op = dp.flowPut({
     flags: flags | (clear ? PUT_ZERO_STATS : 0),
-    key: f.key,
-    mask: f.mask,
-    actions: f.actions!,
+    key,
+    mask,
+    actions,
+    ufid: ufid ?? undefined,
   });
   if (op.error) fail(op.error, "updating flow table");
   return "";
 }
 
-/** `dpctl/add-flow [DP] FLOW ACTIONS`. */
+/** `dpctl/add-flow [DP] [ufid:UUID,]FLOW ACTIONS`. */
 export function dpctlAddFlow(dp: DpifNetdev, args: string[]): string {
   return putFlow(dp, args, PUT_CREATE);
 }
 
-/** `dpctl/mod-flow [DP] FLOW ACTIONS`. */
+/** `dpctl/mod-flow [DP] [ufid:UUID,]FLOW ACTIONS`. */
 export function dpctlModFlow(dp: DpifNetdev, args: string[]): string {
   return putFlow(dp, args, PUT_MODIFY);
 }
 
 /** `dpctl/del-flow [DP] FLOW|ufid:UUID`. */
 export function dpctlDelFlow(dp: DpifNetdev, args: string[]): string {
-  const f = parseFlowArgs(dp, args, false);
-  const op = f.ufid ? dp.flowDel(f.ufid) : dp.flowDel(undefined, f.key);
-  if (op.error) fail(op.error, "deleting flow");
+  const rest = skipDp(dp, args, 1);
+  if (rest.length !== 1) throw new DpctlError("ovs-vswitchd: usage: [dp] flow");
+  const { ufid, rest: keyText } = splitUfid(rest[0]);
+  const { key } = parseKey(dp, keyText, null);
+  const op = dp.flowDel(ufid ?? undefined, key);
+  if (op.error) {
+    let msg = `ovs-vswitchd: deleting flow (${strerror(op.error)})`;
+    if (op.error === ENOENT) msg += "\nPerhaps you need to specify a UFID?";
+    throw new DpctlError(msg);
+  }
   return "";
 }
 
-/** `dpctl/get-flow [DP] ufid:UUID`. */
+/** `dpctl/get-flow [-m] [--names|--no-names] [DP] ufid:UUID`. */
 export function dpctlGetFlow(dp: DpifNetdev, args: string[]): string {
-  const rest = skipDp(dp, args, 1);
-  const ufid = rest[0] ? parseUfid(rest[0]) : null;
-  if (!ufid) throw new DpctlError(`ovs-vswitchd: failed to parse ufid (Invalid argument)`);
-  const op = dp.flowGet(ufid);
-  if (op.error || !op.flow) fail(op.error ?? EINVAL, "getting flow");
+  let verbose = false, names: boolean | undefined;
+  const plain: string[] = [];
+  for (const a of args) {
+    if (a === "-m" || a === "--more") verbose = true;
+    else if (a === "--names") names = true;
+    else if (a === "--no-names") names = false;
+    else plain.push(a);
+  }
+  const rest = skipDp(dp, plain, 1);
+  const text = rest[rest.length - 1] ?? "";
+  if (!text.startsWith("ufid:")) return "ovs-vswitchd: parsing flow ufid\n";
+  const { ufid } = splitUfid(text);
+  const op = dp.flowGet(ufid!);
+  if (op.error || !op.flow) fail(op.error || ENOENT, "getting flow");
   return formatDumpFlow(toDpFlow(op.flow, timeMsec()), {
-    verbose: true,
-    portNames: portNames(dp),
+    verbose,
+    portNames: (names ?? verbose) ? portNames(dp) : null,
   }) + "\n";
 }
 
 /** `dpctl/del-flows [DP]`. */
 export function dpctlDelFlows(dp: DpifNetdev, args: string[]): string {
-  skipDp(dp, args, 0);
+  const rest = skipDp(dp, args, 0);
+  if (rest.length) throw new DpctlError("ovs-vswitchd: usage: [dp]");
   dp.flowFlush();
   return "";
 }
@@ -230,6 +269,12 @@ export function dpctlDelFlows(dp: DpifNetdev, args: string[]): string {
 /** `dpctl/show [-s] [DP]`. */
 export function dpctlShow(dp: DpifNetdev, args: string[]): string {
   const stats = args.includes("-s") || args.includes("--statistics");
+  for (const a of args) {
+    if (a === "-s" || a === "--statistics" || a === dp.name || a === `ovs-${dp.type}`) continue;
+    throw new DpctlError(
+      `ovs-vswitchd: opening datapath ${a} failed (Address family not supported by protocol)`,
+    );
+  }
   const s = dp.getStats();
   let out =
     `${dp.name}:\n  lookups: hit:${s.hit} missed:${s.missed} lost:${s.lost}\n  flows: ${s.flows}\n`;
