@@ -16,6 +16,27 @@ import { parsePort, parseUint } from "./field_value.ts";
 
 export type FlowModCommand = "add" | "modify" | "delete";
 
+/** Flow-mod flags (OFPUTIL_FF_*), kept in rules and shown by OpenFlow 1.3 dumps. */
+export const FF_SEND_FLOW_REM = 1 << 0;
+export const FF_CHECK_OVERLAP = 1 << 1;
+export const FF_RESET_COUNTS = 1 << 2;
+export const FF_NO_PKT_COUNTS = 1 << 3;
+export const FF_NO_BYT_COUNTS = 1 << 4;
+
+/** The flag keywords, in the order ofputil_flow_mod_flags_format prints them. */
+export const FLAG_NAMES: ReadonlyArray<[string, number]> = [
+  ["send_flow_rem", FF_SEND_FLOW_REM],
+  ["check_overlap", FF_CHECK_OVERLAP],
+  ["reset_counts", FF_RESET_COUNTS],
+  ["no_packet_counts", FF_NO_PKT_COUNTS],
+  ["no_byte_counts", FF_NO_BYT_COUNTS],
+];
+
+/** OpenFlow version of the ovs-ofctl connection (OFP10_VERSION by default). */
+export interface FlowModOptions {
+  version?: number;
+}
+
 export interface FlowMod {
   command: FlowModCommand;
   match: Match;
@@ -36,6 +57,8 @@ export interface FlowMod {
   actions: OfAction[] | undefined;
   /** del/mod filter: only rules that output to this port. */
   outPort: number | undefined;
+  /** FF_* bits. */
+  flags: number;
 }
 
 function u16(value: string, name: string): number {
@@ -109,7 +132,9 @@ export function parseFlowMod(
   text: string,
   command: FlowModCommand = "add",
   strict = false,
+  opts: FlowModOptions = {},
 ): FlowMod {
+  const of10 = (opts.version ?? 1) === 1;
   const [matchText, actText] = command === "delete" ? [text, undefined] : extractActions(text);
   if (command !== "delete" && actText === undefined) {
     throw new OfctlError("must specify an action");
@@ -128,9 +153,16 @@ export function parseFlowMod(
     hardTimeout: 0,
     actions: undefined,
     outPort: undefined,
+    flags: 0,
   };
   for (const { key, value } of parseKeyValues(matchText)) {
     if (parseMatchItem(fm.match, key, value)) continue;
+    const flag = FLAG_NAMES.find(([name]) => name === key);
+    if (flag && command !== "delete") {
+      fm.flags |= flag[1];
+      continue;
+    }
+    if (key === "no_readonly_table" || key === "allow_hidden_fields") continue;
     if (value === "") throw new OfctlError(`field ${key} missing value`);
     switch (key) {
       case "table": {
@@ -186,10 +218,14 @@ export function parseFlowMod(
     }
   }
   normalizeMatch(fm.match);
-  if (command === "modify" && fm.cookieMask === 0n && fm.newCookie === undefined) {
-    // ovs-ofctl's OpenFlow 1.0 modify always carries a cookie: 0 unless given.
-    fm.newCookie = 0n;
+  if (command === "modify") {
+    // An OpenFlow 1.0 modify always carries a new cookie (0 unless given) and
+    // adds the flow when nothing matches; OpenFlow 1.2+ carries neither.
+    if (!of10) fm.newCookie = undefined;
+    else if (fm.cookieMask === 0n && fm.newCookie === undefined) fm.newCookie = 0n;
   }
+  // In OpenFlow 1.0 an add always resets counters, and the rule remembers it.
+  if (command === "add" && of10) fm.flags |= FF_RESET_COUNTS;
   if (actText !== undefined) {
     fm.actions = parseActions(actText);
     retargetL4(fm.actions, fm.match);

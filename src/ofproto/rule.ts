@@ -6,6 +6,7 @@ import type { OfAction } from "./of_action.ts";
 import type { Match } from "./match.ts";
 import { formatMatch } from "./match_format.ts";
 import { formatActions, OFP10_VERSION } from "./action_format.ts";
+import { FLAG_NAMES } from "./flow_mod.ts";
 
 export interface Rule {
   /** Unique within a tables master copy and its replicas; never reused. */
@@ -18,6 +19,8 @@ export interface Rule {
   /** Seconds; 0 = none. */
   idleTimeout: number;
   hardTimeout: number;
+  /** FF_* flow-mod flags the rule keeps (send_flow_rem, check_overlap, reset_counts, ...). */
+  flags: number;
   nPackets: number;
   nBytes: number;
   createdMs: number;
@@ -56,13 +59,18 @@ export function formatRule(rule: Rule, opts: FormatRuleOptions = {}): string {
   parts.push(`table=${rule.tableId}`, `n_packets=${rule.nPackets}`, `n_bytes=${rule.nBytes}`);
   if (rule.idleTimeout) parts.push(`idle_timeout=${rule.idleTimeout}`);
   if (rule.hardTimeout) parts.push(`hard_timeout=${rule.hardTimeout}`);
+  // OpenFlow 1.0 flow stats have no flags field; 1.3's do.
+  let flags = "";
+  if (version !== OFP10_VERSION) {
+    for (const [name, bit] of FLAG_NAMES) if (rule.flags & bit) flags += `${name} `;
+  }
   if (times && version === OFP10_VERSION) {
     parts.push(`idle_age=${ageSecs(now - rule.usedMs)}`);
     const hardAge = ageSecs(now - rule.modifiedMs);
     if (hardAge !== Math.floor(durationMs / 1000)) parts.push(`hard_age=${hardAge}`);
   }
   const match = formatMatch(rule.match, rule.priority);
-  const head = ` ${parts.join(", ")}, ${match}`;
+  const head = ` ${parts.join(", ")}, ${flags}${match}`;
   return `${match ? head + " " : head}actions=${formatActions(rule.actions, version)}`;
 }
 

@@ -14,7 +14,7 @@ Deno.test("dump-flows in OpenFlow 1.0 prints what ovs-ofctl printed for the same
 
 Deno.test("dump-flows with -O OpenFlow13 prints set_field, pop_vlan and goto_table as OVS does", () => {
   const t = new OfTables();
-  t.addFlows(read("flows-of13.txt"), 0);
+  t.addFlows(read("flows-of13.txt"), 0, { version: OFP13_VERSION });
   assert.equal(t.dumpFlows({ version: OFP13_VERSION }), read("expected-of13.txt"));
 });
 
@@ -34,7 +34,7 @@ Deno.test("a flow line shows duration, idle_age and hard_age the way OVS compute
   );
   assert.equal(
     formatRule([...t.rules()][0], { nowMs: 7000, version: OFP13_VERSION }),
-    " cookie=0x0, duration=6s, table=0, n_packets=3, n_bytes=354, priority=10,tcp,tp_dst=80 actions=output:3",
+    " cookie=0x0, duration=6s, table=0, n_packets=3, n_bytes=354, reset_counts priority=10,tcp,tp_dst=80 actions=output:3",
   );
 });
 

@@ -12,7 +12,13 @@ import { FLOW_WORDS } from "../flow/layout.ts";
 import type { FlowKey } from "../flow/key.ts";
 import type { OfAction } from "./of_action.ts";
 import { Classifier } from "./classifier.ts";
-import { type FlowMod, parseFlowMod } from "./flow_mod.ts";
+import {
+  FF_CHECK_OVERLAP,
+  FF_RESET_COUNTS,
+  type FlowMod,
+  type FlowModOptions,
+  parseFlowMod,
+} from "./flow_mod.ts";
 import type { Match } from "./match.ts";
 import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
 import { OfctlError } from "./ofctl_error.ts";
@@ -30,6 +36,7 @@ export interface RuleSnapshot {
   actions: OfAction[];
   idleTimeout: number;
   hardTimeout: number;
+  flags: number;
   createdMs: number;
   modifiedMs: number;
 }
@@ -61,6 +68,7 @@ function snapshot(r: Rule): RuleSnapshot {
     actions: r.actions,
     idleTimeout: r.idleTimeout,
     hardTimeout: r.hardTimeout,
+    flags: r.flags,
     createdMs: r.createdMs,
     modifiedMs: r.modifiedMs,
   };
@@ -76,6 +84,7 @@ function fromSnapshot(s: RuleSnapshot): Rule {
     actions: s.actions,
     idleTimeout: s.idleTimeout,
     hardTimeout: s.hardTimeout,
+    flags: s.flags,
     nPackets: 0,
     nBytes: 0,
     createdMs: s.createdMs,
@@ -90,6 +99,21 @@ function looseMatch(rule: Match, target: Match): boolean {
     const tm = target.mask[w];
     if ((~rule.mask[w] & tm) !== 0) return false;
     if (((rule.key[w] ^ target.key[w]) & tm) !== 0) return false;
+  }
+  return true;
+}
+
+function sameMatch(a: Match, b: Match): boolean {
+  for (let w = 0; w < FLOW_WORDS; w++) {
+    if (a.mask[w] !== b.mask[w] || a.key[w] !== b.key[w]) return false;
+  }
+  return true;
+}
+
+/** Some packet matches both: the keys agree wherever both masks look. */
+function overlaps(a: Match, b: Match): boolean {
+  for (let w = 0; w < FLOW_WORDS; w++) {
+    if (((a.key[w] ^ b.key[w]) & a.mask[w] & b.mask[w]) !== 0) return false;
   }
   return true;
 }
@@ -139,40 +163,57 @@ export class OfTables {
     for (const t of this.tables) yield* t.rules();
   }
 
-  addFlow(text: string, nowMs: number): TablesUpdate | null {
-    return this.flowMod(parseFlowMod(text, "add"), false, nowMs);
+  addFlow(text: string, nowMs: number, opts: FlowModOptions = {}): TablesUpdate | null {
+    return this.flowMods([parseFlowMod(text, "add", false, opts)], false, nowMs);
   }
 
-  /** add-flows: one flow per line; `#` comments and blank lines skipped; all or nothing. */
-  addFlows(fileText: string, nowMs: number): TablesUpdate | null {
+  /**
+   * add-flows: one flow per line, `#` comments and blank lines skipped.
+   * All or nothing: a bad line (reported as `SOURCE:LINE: error`, or
+   * `line N: error`) or an overlap refused by check_overlap changes nothing.
+   */
+  addFlows(
+    fileText: string,
+    nowMs: number,
+    opts: FlowModOptions & { source?: string } = {},
+  ): TablesUpdate | null {
     const mods: FlowMod[] = [];
     fileText.split("\n").forEach((raw, i) => {
       const line = raw.trim();
       if (line === "" || line.startsWith("#")) return;
       try {
-        mods.push(parseFlowMod(line, "add"));
+        mods.push(parseFlowMod(line, "add", false, opts));
       } catch (e) {
-        if (e instanceof OfctlError) throw new OfctlError(`line ${i + 1}: ${e.message}`);
-        throw e;
+        if (!(e instanceof OfctlError)) throw e;
+        const where = opts.source === undefined ? `line ${i + 1}` : `${opts.source}:${i + 1}`;
+        throw new OfctlError(`${where}: ${e.message}`);
       }
     });
+    return this.flowMods(mods, false, nowMs);
+  }
+
+  modFlows(
+    text: string,
+    strict: boolean,
+    nowMs: number,
+    opts: FlowModOptions = {},
+  ): TablesUpdate | null {
+    return this.flowMods([parseFlowMod(text, "modify", strict, opts)], strict, nowMs);
+  }
+
+  delFlows(text: string, strict: boolean, opts: FlowModOptions = {}): TablesUpdate | null {
+    return this.flowMods([parseFlowMod(text, "delete", strict, opts)], strict, 0);
+  }
+
+  /**
+   * Applies parsed flow mods in order as one change; returns the update, or
+   * null if nothing changed. Throws (changing nothing) if check_overlap
+   * refuses an add.
+   */
+  flowMods(mods: FlowMod[], strict: boolean, nowMs: number): TablesUpdate | null {
+    this.checkOverlaps(mods);
     const ops: TablesOp[] = [];
-    for (const fm of mods) this.applyFlowMod(fm, false, nowMs, ops);
-    return this.commit(ops);
-  }
-
-  modFlows(text: string, strict: boolean, nowMs: number): TablesUpdate | null {
-    return this.flowMod(parseFlowMod(text, "modify", strict), strict, nowMs);
-  }
-
-  delFlows(text: string, strict: boolean): TablesUpdate | null {
-    return this.flowMod(parseFlowMod(text, "delete", strict), strict, 0);
-  }
-
-  /** Applies a parsed flow mod; returns the update, or null if nothing changed. */
-  flowMod(fm: FlowMod, strict: boolean, nowMs: number): TablesUpdate | null {
-    const ops: TablesOp[] = [];
-    this.applyFlowMod(fm, strict, nowMs, ops);
+    for (const fm of mods) this.applyFlowMod(fm, strict, nowMs, ops);
     return this.commit(ops);
   }
 
@@ -228,6 +269,31 @@ export class OfTables {
     return lines.join("\n") + "\n";
   }
 
+  /**
+   * check_overlap: an add with the flag fails with OFPFMFC_OVERLAP if a rule
+   * of the same priority, not identical, could match the same packet,
+   * counting the adds before it in the same batch.
+   */
+  private checkOverlaps(mods: FlowMod[]): void {
+    for (let i = 0; i < mods.length; i++) {
+      const fm = mods[i];
+      if (fm.command !== "add" || !(fm.flags & FF_CHECK_OVERLAP)) continue;
+      const tableId = fm.tableId ?? 0;
+      const others: Match[] = [];
+      for (const r of this.tables[tableId].rules()) {
+        if (r.priority === fm.priority) others.push(r.match);
+      }
+      for (let j = 0; j < i; j++) {
+        const o = mods[j];
+        if (o.command === "add" && (o.tableId ?? 0) === tableId && o.priority === fm.priority) {
+          others.push(o.match);
+        }
+      }
+      if (others.some((m) => sameMatch(m, fm.match))) continue;
+      if (others.some((m) => overlaps(m, fm.match))) throw new OfctlError("OFPFMFC_OVERLAP");
+    }
+  }
+
   private commit(ops: TablesOp[]): TablesUpdate | null {
     if (!ops.length) return null;
     this.version++;
@@ -238,15 +304,7 @@ export class OfTables {
     if (fm.tableId !== undefined && r.tableId !== fm.tableId) return false;
     if (((r.cookie ^ fm.cookie) & fm.cookieMask) !== 0n) return false;
     if (fm.outPort !== undefined && !outputsTo(r.actions, fm.outPort)) return false;
-    if (strict) {
-      if (r.priority !== fm.priority) return false;
-      for (let w = 0; w < FLOW_WORDS; w++) {
-        if (r.match.mask[w] !== fm.match.mask[w] || r.match.key[w] !== fm.match.key[w]) {
-          return false;
-        }
-      }
-      return true;
-    }
+    if (strict) return r.priority === fm.priority && sameMatch(r.match, fm.match);
     return looseMatch(r.match, fm.match);
   }
 
@@ -266,12 +324,14 @@ export class OfTables {
       return;
     }
     for (const old of hits) {
+      const reset = (fm.flags & FF_RESET_COUNTS) !== 0;
       const r: Rule = {
         ...old,
-        match: old.match,
         cookie: fm.newCookie ?? old.cookie,
         actions: fm.actions!,
         modifiedMs: nowMs,
+        nPackets: reset ? 0 : old.nPackets,
+        nBytes: reset ? 0 : old.nBytes,
       };
       this.replaceRule(old, r, ops);
     }
@@ -280,8 +340,10 @@ export class OfTables {
   private addRule(fm: FlowMod, nowMs: number, ops: TablesOp[]): void {
     const tableId = fm.tableId ?? 0;
     const old = this.tables[tableId].findExact(fm.match, fm.priority);
+    // Re-adding a flow replaces it; its counters carry over unless the add
+    // resets them (always, in OpenFlow 1.0).
+    const keep = old && !(fm.flags & FF_RESET_COUNTS) ? old : undefined;
     const r: Rule = {
-      // Re-adding a flow replaces it but, as OVS does, carries its counters over.
       id: old ? old.id : this.nextId++,
       tableId,
       priority: fm.priority,
@@ -290,10 +352,11 @@ export class OfTables {
       actions: fm.actions!,
       idleTimeout: fm.idleTimeout,
       hardTimeout: fm.hardTimeout,
-      nPackets: old ? old.nPackets : 0,
-      nBytes: old ? old.nBytes : 0,
+      flags: fm.flags,
+      nPackets: keep ? keep.nPackets : 0,
+      nBytes: keep ? keep.nBytes : 0,
       createdMs: nowMs,
-      usedMs: old ? old.usedMs : nowMs,
+      usedMs: keep ? keep.usedMs : nowMs,
       modifiedMs: nowMs,
     };
     if (old) {
