@@ -70,7 +70,18 @@ export {
 export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export { formatActions, formatSubfield, OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
-export { type FlowMod, type FlowModCommand, parseFlowMod } from "./flow_mod.ts";
+export {
+  FF_CHECK_OVERLAP,
+  FF_NO_BYT_COUNTS,
+  FF_NO_PKT_COUNTS,
+  FF_RESET_COUNTS,
+  FF_SEND_FLOW_REM,
+  FLAG_NAMES,
+  type FlowMod,
+  type FlowModCommand,
+  type FlowModOptions,
+  parseFlowMod,
+} from "./flow_mod.ts";
 export { Classifier, type ClsRule } from "./classifier.ts";
 export { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
 export {
