@@ -21,6 +21,7 @@ import {
   mfGet,
   mfSetMasked,
   type OfAction,
+  OFPP_CONTROLLER,
   OFPP_IN_PORT,
 } from "../ofproto/mod.ts";
 import { OFPR_ACTION, OFPR_INVALID_TTL, type XlateCtx } from "./context.ts";
@@ -109,12 +110,14 @@ function move(ctx: XlateCtx, src: FieldRange, dst: FieldRange): void {
   }
   if (ctx.trace) {
     let text = `${formatSubfield(df, dst)} is now `;
-    if (dst.ofs === 0 && dst.nBits >= df.nBits) {
-      text += formatFieldValue(df, mfGet(df, ctx.flow));
-    } else {
-      const v = (mfGet(df, ctx.flow) >> BigInt(dst.ofs)) & ones(dst.nBits);
-      text += v ? `0x${v.toString(16)}` : "0";
-    }
+    const whole = dst.ofs === 0 && dst.nBits >= df.nBits;
+    const v = (mfGet(df, ctx.flow) >> BigInt(dst.ofs)) & ones(dst.nBits);
+    // Hex values print as ds_put_hex does: "0" for zero.
+    text += whole && df.format !== "hex"
+      ? formatFieldValue(df, v)
+      : v
+      ? `0x${v.toString(16)}`
+      : "0";
     ctx.report("detail", text);
   }
 }
@@ -222,7 +225,8 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
     if (ctx.trace) ctx.report("action", ctx.xin.formatAction?.(a) ?? a.type);
     switch (a.type) {
       case "output":
-        xlateOutputAction(ctx, a.port, a.maxLen ?? 0);
+        // output:CONTROLLER sends whole packets unless told otherwise.
+        xlateOutputAction(ctx, a.port, a.maxLen ?? (a.port === OFPP_CONTROLLER ? 0xffff : 0));
         break;
       case "controller":
         xlateController(ctx, a.maxLen, REASONS[a.reason ?? "action"] ?? OFPR_ACTION, a.id ?? 0);

@@ -136,3 +136,21 @@ for (const entry of [...Deno.readDirSync(DIR)].sort((a, b) => a.name < b.name ? 
     });
   }
 }
+
+Deno.test("a move's trace line prints a zero register as 0 and a MAC as a MAC", () => {
+  const r = new Replay();
+  r.tables.addFlow(
+    "actions=move:NXM_NX_REG0[]->NXM_NX_REG1[],move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],output:2",
+    0,
+  );
+  const text = ofprotoTrace(["br0", "in_port=1,dl_src=00:00:00:00:00:01"], traceSwitch(r));
+  assert.match(text, /\n {5}-> NXM_NX_REG1\[\] is now 0\n/);
+  assert.match(text, /\n {5}-> NXM_OF_ETH_DST\[\] is now 00:00:00:00:00:01\n/);
+});
+
+Deno.test("output:CONTROLLER sends the whole packet", () => {
+  const r = new Replay();
+  r.tables.addFlow("actions=output:CONTROLLER", 0);
+  const text = ofprotoTrace(["br0", "in_port=1"], traceSwitch(r));
+  assert.match(text, /max_len=65535\)\)$/);
+});
