@@ -11,7 +11,7 @@
  * Thread-safety: private to the PMD that owns the flow table.
  */
 import { FLOW_WORDS } from "../flow/layout.ts";
-import { hashAdd, hashFinish } from "../lib/hash.ts";
+import { mhashFinish } from "../lib/hash.ts";
 import type { FlowTable } from "./flow_table.ts";
 
 const EMPTY = -1;
@@ -42,15 +42,18 @@ export class Subtable {
     this.hashes = new Uint32Array(16);
   }
 
-  /** Hash of `key` (words from `off`) under this subtable's mask. */
+  /**
+   * Hash of `key` (words from `off`) under this subtable's mask: one
+   * multiply per masked word, then murmur's avalanche.
+   */
   hashKey(key: Uint32Array, off: number): number {
-    let h = 0;
+    let h = this.maskId;
     const words = this.words, mask = this.mask;
     for (let j = 0; j < this.nWords; j++) {
       const i = words[j];
-      h = hashAdd(h, key[off + i] & mask[i]);
+      h = Math.imul(h ^ (key[off + i] & mask[i]), 0x9e3779b1) ^ (h >>> 15);
     }
-    return hashFinish(h, this.nWords * 4);
+    return mhashFinish(h >>> 0);
   }
 
   /** The slot of the flow matching `key` (hash `h`), or -1. */
