@@ -51,11 +51,12 @@ Deno.test("more oracle dump lines (set actions, VLAN, IPv6, ARP, MPLS, slow path
 });
 
 Deno.test("a parsed megaflow mask gives the oracle's miniflow_bits", () => {
-  for (const l of lines("oracle_dump_verbose.txt")) {
-    const f = parseDumpFlow(l, NAMES);
+  const names = new Map([...NAMES, ["br0", 100]]);
+  for (const l of [...lines("oracle_dump_verbose.txt"), ...lines("oracle_dump_more_verbose.txt")]) {
+    const f = parseDumpFlow(l, names);
     // Exact-match (megaflows off) flows carry mask bits the text cannot show.
     if (l.includes("ct_state(0/0xff)")) continue;
-    const b = miniflowBits(f.mask!);
+    const b = miniflowBits(f.mask!, f.key);
     assert.equal(`miniflow_bits(${b[0]},${b[1]})`, f.extraInfo, l);
   }
 });

@@ -17,7 +17,7 @@ Deno.test("with megaflows off, each packet's flow prints as OVS printed it, with
     flowExtract(buf, parsePacketSpec(spec, buf), 1, key);
     wildcardsForPacket(key, mask);
     assert.equal(formatOdpKey(key, mask), ovsKey, spec);
-    const b = miniflowBits(mask);
+    const b = miniflowBits(mask, key);
     assert.equal(`miniflow_bits(${b[0]},${b[1]})`, ovsBits, spec);
   }
 });
