@@ -55,8 +55,15 @@ Deno.test("VLAN bits are not matched for a packet that had no VLAN header", () =
 
 Deno.test("an untagged packet's datapath mask matches 'no VLAN' exactly", () => {
   const upcall = newKey();
-  const wc = newKey();
-  assert.equal(maskOf(megaflowMask(upcall, wc), F.vlan0_tci), "ffff");
+  assert.equal(maskOf(megaflowMask(upcall, newKey()), F.vlan0_tci), "ffff");
+  assert.equal(maskOf(megaflowMask(upcall, newKey()), F.vlan0_tpid), "ffff");
+});
+
+Deno.test("a tagged packet's datapath mask matches at least its VLAN id", () => {
+  const upcall = newKey();
   setUint(bytesOf(upcall), F.vlan0_tci.off, 2, 0x1005);
-  assert.equal(maskOf(megaflowMask(upcall, wc), F.vlan0_tci), "");
+  assert.equal(maskOf(megaflowMask(upcall, newKey()), F.vlan0_tci), "1fff");
+  const wc = newKey();
+  setUint(bytesOf(wc), F.vlan0_tci.off, 2, 0xf000);
+  assert.equal(maskOf(megaflowMask(upcall, wc), F.vlan0_tci), "f000");
 });

@@ -15,6 +15,7 @@ import {
   FRAG_MASK,
   getUint,
   VLAN_CFI,
+  VLAN_VID_MASK,
   vlanOffset,
 } from "../flow/mod.ts";
 import { coverageCounter } from "../lib/coverage.ts";
@@ -99,15 +100,20 @@ export function xlate(xin: XlateInput): XlateOutput {
 }
 
 /**
- * The mask a megaflow gets in the datapath for wildcards `wc` translated
- * from `upcall` (what odp_flow_key_to_mask makes of the mask OVS sends):
- * a packet without a VLAN header matches "no VLAN header" exactly, so
- * tagged packets never hit an untagged packet's megaflow.
+ * The mask a megaflow gets in the userspace datapath for wildcards `wc`
+ * translated from `upcall`: a packet without a VLAN header matches "no
+ * VLAN header" exactly (odp_flow_key_to_mask), and a VLAN TCI the
+ * translation ignored still matches the VLAN id (dpif-netdev's flow put),
+ * because the datapath key format cannot wildcard a tag's presence.
  */
 export function megaflowMask(upcall: FlowKey, wc: FlowKey): FlowKey {
   const mask = wc.slice();
+  const m = bytesOf(mask);
   if (!(getUint(bytesOf(upcall), F.vlan0_tci.off, 2) & VLAN_CFI)) {
-    bytesOf(mask).fill(0xff, F.vlan0_tpid.off, F.vlan0_tci.off + 2);
+    m.fill(0xff, F.vlan0_tpid.off, F.vlan0_tci.off + 2);
+  } else if (!getUint(m, F.vlan0_tci.off, 2)) {
+    m[F.vlan0_tci.off] = (VLAN_CFI | VLAN_VID_MASK) >> 8;
+    m[F.vlan0_tci.off + 1] = VLAN_VID_MASK & 0xff;
   }
   return mask;
 }
