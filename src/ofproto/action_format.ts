@@ -91,12 +91,17 @@ function modAsSetField(a: OfAction & { type: "mod" }): string {
       return `set_field:${a.value | 0x1000n}->vlan_vid`;
     case "mod_vlan_pcp":
       return `set_field:${a.value}->vlan_pcp`;
+    case "mod_nw_ttl":
+      return `mod_nw_ttl:${a.value}`;
     default:
       return `set_field:${a.value}->${a.field}`;
   }
 }
 
 function formatMod(a: OfAction & { type: "mod" }): string {
+  // OpenFlow 1.0 has no TTL or ECN action: they travel as NXM loads.
+  if (a.name === "mod_nw_ttl") return `load:${altHex(a.value)}->NXM_NX_IP_TTL[]`;
+  if (a.name === "mod_nw_ecn") return `load:${altHex(a.value)}->NXM_NX_IP_ECN[]`;
   if (a.name === "mod_dl_src" || a.name === "mod_dl_dst") return `${a.name}:${formatMac(a.value)}`;
   if (a.name === "mod_nw_src" || a.name === "mod_nw_dst") {
     return `${a.name}:${formatIpv4(a.value)}`;
@@ -121,7 +126,9 @@ function formatOne(a: OfAction, version: number): string {
     case "controller":
       return formatController(a);
     case "enqueue":
-      return `enqueue:${formatPort(a.port)}:${a.queue}`;
+      return of10
+        ? `enqueue:${formatPort(a.port)}:${a.queue}`
+        : `set_queue:${a.queue},output:${formatPort(a.port)},pop_queue`;
     case "mod":
       return of10 ? formatMod(a) : modAsSetField(a);
     case "strip_vlan":

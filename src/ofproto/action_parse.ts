@@ -2,7 +2,13 @@
  * ovs-ofctl action syntax to OfAction lists (ofpacts_parse), with the
  * same error wording for the common mistakes.
  */
-import { type FieldRange, type OfAction, OFPP_CONTROLLER, OFPP_MAX } from "./of_action.ts";
+import {
+  type FieldRange,
+  type OfAction,
+  OFPP_CONTROLLER,
+  OFPP_IN_PORT,
+  OFPP_MAX,
+} from "./of_action.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
 import { mfByName, type MfField } from "./meta_flow.ts";
@@ -147,7 +153,7 @@ function parseResubmit(arg: string, paren: boolean): OfAction {
   if (ps !== undefined && ps !== "") {
     const p = parsePort(ps);
     if (p === undefined) throw new OfctlError(`${ps}: resubmit to unknown port`);
-    a.port = p;
+    if (p !== OFPP_IN_PORT) a.port = p;
   }
   if (ts !== undefined && ts !== "") {
     const t = parseUint(ts);

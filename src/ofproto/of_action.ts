@@ -46,6 +46,7 @@ export type OfAction =
   /** move:SRC[..]->DST[..] */
   | { type: "move"; src: FieldRange; dst: FieldRange }
   | { type: "dec_ttl" }
+  /** No port: the packet's in_port (OFPP_IN_PORT); no table: the current table. */
   | { type: "resubmit"; port?: number; table?: number }
   | { type: "goto_table"; table: number }
   | { type: "write_metadata"; value: bigint; mask: bigint }
