@@ -147,9 +147,11 @@ export class UkeyRevalidation {
     }
 
     if (out.result !== UKEY_DELETE) {
-      const xc = this.xcacheOf(slot);
-      if (xc !== undefined && (pushPackets || pushBytes)) {
-        xlate.pushStats(xc, pushPackets, pushBytes, stats.used, stats.tcpFlags);
+      if (pushPackets || pushBytes) {
+        const xc = this.xcacheOf(slot);
+        if (xc !== undefined) {
+          xlate.pushStats(xc, pushPackets, pushBytes, stats.used, stats.tcpFlags);
+        }
       }
       ukeys.setStats(slot, stats.packets, stats.bytes, stats.used, stats.tcpFlags);
       ukeys.setRevalSeq(slot, revalSeq);
