@@ -91,3 +91,31 @@ Deno.test("fdb/show prints entries oldest first in OVS's columns", () => {
 Deno.test("a malformed MAC is refused with its text", () => {
   assert.throws(() => parseMac("50:54:00:00:05"), /50:54:00:00:05: invalid MAC/);
 });
+
+Deno.test("workers learning at the same time lose no entry", async () => {
+  const ml = MacLearning.create({ maxEntries: 4096 });
+  const moduleUrl = new URL("./mac_learning.ts", import.meta.url).href;
+  const code = `
+    import { MacLearning } from "${moduleUrl}";
+    self.onmessage = (e) => {
+      const ml = MacLearning.attach(e.data.sab);
+      const mac = new Uint8Array(6);
+      for (let i = 0; i < 1000; i++) {
+        mac.set([2, e.data.id, 0, 0, i >> 8, i & 0xff]);
+        ml.update(mac, 0, 0, e.data.id, 0);
+      }
+      self.postMessage("done");
+    };`;
+  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+  const workers = [1, 2, 3].map(() => new Worker(url, { type: "module" }));
+  await Promise.all(workers.map((w, i) =>
+    new Promise<void>((resolve) => {
+      w.onmessage = () => resolve();
+      w.postMessage({ sab: ml.buffer, id: i + 1 });
+    })
+  ));
+  workers.forEach((w) => w.terminate());
+  URL.revokeObjectURL(url);
+  assert.equal(ml.count, 3000);
+  assert.equal(ml.lookup(Uint8Array.of(2, 3, 0, 0, 3, 0xe7), 0, 0, 0), 3);
+});
