@@ -58,6 +58,9 @@ function parseOutput(arg: string): OfAction {
 }
 
 function parseController(arg: string, paren: boolean): OfAction {
+  if (!paren && arg !== "" && parseUint(arg) === undefined) {
+    throw new OfctlError(`unknown key "${arg}" parsing controller action`);
+  }
   if (!paren) return { type: "controller", maxLen: arg === "" ? 65535 : u16(arg, "max_len") };
   const a: OfAction & { type: "controller" } = { type: "controller", maxLen: 65535 };
   for (const { key, value } of parseKeyValues(arg)) {
@@ -93,13 +96,24 @@ function parseMod(name: string, arg: string): OfAction {
   const [field, parse, max] = MOD_FIELDS[name];
   const v = parse(arg);
   if (v === undefined || v > max) {
-    const what: Record<string, string> = {
-      mod_tp_src: "source port",
-      mod_tp_dst: "destination port",
-      mod_vlan_vid: "VLAN VID",
-      mod_vlan_pcp: "VLAN PCP",
-    };
-    throw new OfctlError(`invalid ${what[name] ?? name + " argument"} "${arg}"`);
+    switch (name) {
+      case "mod_tp_src":
+        throw new OfctlError(`invalid source port "${arg}"`);
+      case "mod_tp_dst":
+        throw new OfctlError(`invalid destination port "${arg}"`);
+      case "mod_vlan_vid":
+        throw new OfctlError(`${arg}: not a valid VLAN VID`);
+      case "mod_vlan_pcp":
+        throw new OfctlError(`${arg}: not a valid VLAN PCP`);
+      case "mod_dl_src":
+      case "mod_dl_dst":
+        throw new OfctlError(`invalid mac address ${arg}`);
+      case "mod_nw_src":
+      case "mod_nw_dst":
+        throw new OfctlError(`${arg}: could not convert to IP address`);
+      default:
+        throw new OfctlError(`invalid numeric format ${arg}`);
+    }
   }
   if (name === "mod_nw_tos" && (v & 3n) !== 0n) throw new OfctlError(`${arg}: not a valid TOS`);
   return { type: "mod", name, field, value: v };
@@ -127,9 +141,9 @@ function parseLoad(arg: string): OfAction {
   const [vs, ds] = splitArrow(arg, arg);
   const dst = parseSubfield(ds);
   const value = parseUint(vs);
-  if (value === undefined) throw new OfctlError(`${vs}: bad syntax for load value`);
-  if (dst.nBits < 64 && value >> BigInt(dst.nBits) !== 0n) {
-    throw new OfctlError(`${vs}: value too large for ${dst.nBits}-bit destination ${ds}`);
+  if (value === undefined) throw new OfctlError(`${arg}: cannot parse integer value`);
+  if (value >> BigInt(dst.nBits) !== 0n) {
+    throw new OfctlError(`${arg}: value ${vs} does not fit into ${dst.nBits} bits`);
   }
   return { type: "load", dst, value };
 }
@@ -224,12 +238,16 @@ function parseOne(key: string, value: string, paren: boolean): OfAction {
     }
     case "write_metadata": {
       const [vs, ms] = value.split("/");
-      const v = parseUint(vs);
-      const m = ms === undefined ? (1n << 64n) - 1n : parseUint(ms);
-      if (v === undefined || m === undefined || v >= 1n << 64n || m >= 1n << 64n) {
-        throw new OfctlError(`${value}: bad syntax for write_metadata`);
-      }
-      return { type: "write_metadata", value: v, mask: m };
+      const u64 = (t: string) => {
+        const n = parseUint(t);
+        if (n === undefined || n >= 1n << 64n) throw new OfctlError(`invalid numeric format ${t}`);
+        return n;
+      };
+      return {
+        type: "write_metadata",
+        value: u64(vs),
+        mask: ms === undefined ? (1n << 64n) - 1n : u64(ms),
+      };
     }
     case "note":
       return parseNote(value);

@@ -151,7 +151,7 @@ function parseTcpFlags(s: string, fl: MfField): MaskedValue {
     let value = 0n;
     for (const name of s.split("|")) {
       const bit = TCP_FLAG_NAMES.indexOf(name);
-      if (bit < 0) throw new OfctlError(`${name}: unknown tcp_flags flag`);
+      if (bit < 0) throw new OfctlError(`${name}: unknown TCP flag(s)`);
       value |= 1n << BigInt(bit);
     }
     return { value, mask: 0xfffn };
@@ -164,7 +164,7 @@ function parseTcpFlags(s: string, fl: MfField): MaskedValue {
   let pos = 0;
   while ((m = re.exec(s)) !== null) {
     const bit = TCP_FLAG_NAMES.indexOf(m[2]);
-    if (bit < 0) throw new OfctlError(`${m[2]}: unknown tcp_flags flag`);
+    if (bit < 0) throw new OfctlError(`${m[2]}: unknown TCP flag(s)`);
     const b = 1n << BigInt(bit);
     mask |= b;
     if (m[1] === "+") value |= b;
@@ -267,7 +267,11 @@ export function parseFieldValue(fl: MfField, s: string): MaskedValue {
       return parseAddr(s, fl, parseIpv6, 128, "IPv6");
     case "frag": {
       const f = FRAG[s];
-      if (!f) throw new OfctlError(`${s}: unknown fragment type`);
+      if (!f) {
+        throw new OfctlError(
+          `${s}: unknown fragment type (valid types are "no", "yes", "first", "later", "not_later"`,
+        );
+      }
       return { value: BigInt(f[0]), mask: BigInt(f[1]) };
     }
     case "tcp_flags":

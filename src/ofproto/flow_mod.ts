@@ -67,10 +67,10 @@ function u16(value: string, name: string): number {
   return Number(v);
 }
 
-function u64(value: string, name: string): bigint {
+function u64(value: string): bigint {
   if (value === "-1") return (1n << 64n) - 1n;
   const v = parseUint(value);
-  if (v === undefined || v >= 1n << 64n) throw new OfctlError(`invalid ${name} "${value}"`);
+  if (v === undefined || v >= 1n << 64n) throw new OfctlError(`invalid numeric format ${value}`);
   return v;
 }
 
@@ -187,15 +187,15 @@ export function parseFlowMod(
         const slash = value.indexOf("/");
         if (slash >= 0) {
           if (command === "add") throw new OfctlError("flow additions cannot use a cookie mask");
-          fm.cookie = u64(value.slice(0, slash), "cookie");
-          fm.cookieMask = u64(value.slice(slash + 1), "cookie mask");
+          fm.cookie = u64(value.slice(0, slash));
+          fm.cookieMask = u64(value.slice(slash + 1));
         } else {
           if (command === "delete") {
             throw new OfctlError(
               `cannot set cookie (to match on a cookie, specify a mask, e.g. cookie=${value}/-1)`,
             );
           }
-          fm.newCookie = u64(value, "cookie");
+          fm.newCookie = u64(value);
           if (command === "add") fm.cookie = fm.newCookie;
         }
         break;
