@@ -37,7 +37,10 @@ export const C_N_HANDLERS = 4;
 export const C_RECV_ENABLED = 5;
 export const C_EMC_INV_PROB = 6;
 export const C_PMD_RUNNING = 7;
-export const C_RANK_MS = 8;
+/** Bumped by a client after publishing commands. */
+export const C_CMD_BELL = 8;
+/** Bumped when a port is added or removed. */
+export const C_PORTS_SEQ = 9;
 const CTL_WORDS = 32;
 
 /** stats slots. */
@@ -140,6 +143,12 @@ export class DatapathShared {
 
   portF(index: number, field: number): number {
     return index * PORT_F64 + field;
+  }
+
+  /** Tells the PMD a client has published commands, and wakes it. */
+  ringCommands(): void {
+    Atomics.add(this.ctl, C_CMD_BELL, 1);
+    this.ring();
   }
 
   /** Wakes the PMD if it sleeps: producers call this after publishing. */

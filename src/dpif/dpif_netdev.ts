@@ -19,6 +19,7 @@ import {
   C_N_HANDLERS,
   C_NEXT_CLIENT,
   C_PMD_RUNNING,
+  C_PORTS_SEQ,
   C_RECV_ENABLED,
   C_STOP,
   createDatapathBuffers,
@@ -218,6 +219,7 @@ export class DpifNetdev implements DpifProvider {
       setRecordTx: (on) => Atomics.store(sh.portI32, sh.portI(index, P_RECORD_TX), on ? 1 : 0),
     });
     Atomics.store(sh.portI32, sh.portI(index, P_ACTIVE), 1);
+    Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
     return portNo;
   }
 
@@ -248,6 +250,7 @@ export class DpifNetdev implements DpifProvider {
     if (!p || portNo === 0) throw new DpifError(EINVAL, `no port ${portNo}`);
     const sh = this.shared;
     Atomics.store(sh.portI32, sh.portI(p.index, P_ACTIVE), 0);
+    Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
     sh.odpToIndex[portNo] = -1;
     p.netdev?.detach();
     this.ports.delete(portNo);
@@ -348,7 +351,7 @@ export class DpifNetdev implements DpifProvider {
       const at = this.cmd.reserve(words);
       if (at >= 0) return at;
       this.cmd.publish();
-      this.shared.ring();
+      this.shared.ringCommands();
       if (this.pmd) this.run();
       else Atomics.wait(this.shared.ctl, 0, Atomics.load(this.shared.ctl, 0), 1);
     }
@@ -369,7 +372,7 @@ export class DpifNetdev implements DpifProvider {
   private operateChunk(ops: DpifOp[]): void {
     const reqs = ops.map((op) => this.submit(op));
     this.cmd.publish();
-    this.shared.ring();
+    this.shared.ringCommands();
     if (this.pmd) this.run();
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i];

@@ -32,9 +32,11 @@ import {
 } from "../flow/mod.ts";
 import { executeSet, HeaderOffsets } from "./_execute_set.ts";
 import {
+  C_CMD_BELL,
   C_DOORBELL,
   C_EMC_INV_PROB,
   C_N_HANDLERS,
+  C_PORTS_SEQ,
   C_RECV_ENABLED,
   C_SLEEPING,
   C_STOP,
@@ -111,6 +113,14 @@ export class Pmd {
   private readonly txPackets = new Float64Array(MAX_PORTS);
   private readonly txBytes = new Float64Array(MAX_PORTS);
   private lastRank = 0;
+  private portsSeq = -1;
+  private readonly active = new Int32Array(MAX_PORTS);
+  private nActive = 0;
+  private cmdBell = -1;
+  private cmdBacklog = false;
+  /** Ports with tx frames or counts pending this round. */
+  private readonly txDirtyList = new Int32Array(MAX_PORTS);
+  private nTxDirty = 0;
   private emcInv = -1;
 
   constructor(shared: DatapathShared, readonly extract: FlowExtractFn) {
@@ -133,13 +143,30 @@ export class Pmd {
       this.emcInv = inv;
       this.emc.setInsertInvProb(inv < 0 ? 100 : inv);
     }
-    let work = 0;
-    for (let i = 0; i < MAX_PORTS; i++) {
-      if (sh.portI32[sh.portI(i, P_ACTIVE)] === 0) continue;
-      work += this.pollPort(i);
+    const portsSeq = Atomics.load(sh.ctl, C_PORTS_SEQ);
+    if (portsSeq !== this.portsSeq) {
+      this.portsSeq = portsSeq;
+      this.nActive = 0;
+      for (let i = 0; i < MAX_PORTS; i++) {
+        if (Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) !== 0) this.active[this.nActive++] = i;
+      }
     }
-    for (let c = 0; c < MAX_CLIENTS; c++) {
-      if (this.cmd[c].hasData()) work += servePmdCommands(this, c);
+    let work = 0;
+    for (let j = 0; j < this.nActive; j++) {
+      const i = this.active[j];
+      if (sh.portI32[sh.portI(i, P_ACTIVE)] !== 0) work += this.pollPort(i);
+    }
+    // Command rings are scanned only when a client has rung, or when the
+    // last scan left work behind (reply ring full, round limit).
+    const cmdBell = Atomics.load(sh.ctl, C_CMD_BELL);
+    if (cmdBell !== this.cmdBell || this.cmdBacklog) {
+      this.cmdBell = cmdBell;
+      this.cmdBacklog = false;
+      for (let c = 0; c < MAX_CLIENTS; c++) {
+        if (!this.cmd[c].hasData()) continue;
+        work += servePmdCommands(this, c);
+        if (this.cmd[c].hasData()) this.cmdBacklog = true;
+      }
     }
     this.flush();
     if (this.now - this.lastRank >= RANK_INTERVAL_MS) {
@@ -289,6 +316,7 @@ export class Pmd {
       for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) u32[at + 1 + w] = b32[w];
       this.txDirty[i] = 1;
     }
+    if (this.txPackets[i] === 0) this.txDirtyList[this.nTxDirty++] = i;
     this.txPackets[i]++;
     this.txBytes[i] += len;
   }
@@ -348,20 +376,18 @@ export class Pmd {
         st[i] = 0;
       }
     }
-    for (let i = 0; i < MAX_PORTS; i++) {
-      if (this.txPackets[i] !== 0) {
-        sh.portF64[sh.portF(i, PF_TX_PACKETS)] += this.txPackets[i];
-        sh.portF64[sh.portF(i, PF_TX_BYTES)] += this.txBytes[i];
-        this.txPackets[i] = 0;
-        this.txBytes[i] = 0;
-      }
-    }
-    for (let i = 0; i < MAX_PORTS; i++) {
+    for (let j = 0; j < this.nTxDirty; j++) {
+      const i = this.txDirtyList[j];
+      sh.portF64[sh.portF(i, PF_TX_PACKETS)] += this.txPackets[i];
+      sh.portF64[sh.portF(i, PF_TX_BYTES)] += this.txBytes[i];
+      this.txPackets[i] = 0;
+      this.txBytes[i] = 0;
       if (this.txDirty[i]) {
         this.txDirty[i] = 0;
         this.tx[i].publish();
       }
     }
+    this.nTxDirty = 0;
     for (let q = 0; q < this.upDirty.length && q < this.up.length; q++) {
       if (this.upDirty[q]) {
         this.upDirty[q] = 0;
