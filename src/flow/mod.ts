@@ -62,3 +62,4 @@ export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
 export { parsePacketSpec } from "./packet_spec.ts";
 export * from "./odp_action_codec.ts";
 export { executeSet, executeSetEncoded } from "./odp_set_exec.ts";
+export { odpMaskNormalize } from "./odp_mask.ts";
