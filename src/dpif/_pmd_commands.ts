@@ -12,6 +12,7 @@ import {
   CMD_KEY,
   CMD_MASK,
   CMD_PUT_ACTIONS,
+  EINVAL,
   ENOENT,
   OP_DEL,
   OP_EXEC,
@@ -43,54 +44,61 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
     r[rp] = u[at + 1];
     r[rp + 1] = 0;
     r[rp + RP_HAS_FLOW] = 0;
-    switch (u[at]) {
-      case OP_PUT: {
-        const res = pmd.ops.put(
-          u,
-          cmd.view.u8,
-          at + 4,
-          at + CMD_KEY,
-          at + CMD_MASK,
-          at + CMD_PUT_ACTIONS,
-          u[at + 3],
-          u[at + 2],
-          pmd.now,
-        );
-        if (res < 0) r[rp + 1] = -res;
-        else writeFlow(pmd, res, reply.view, rp);
-        break;
-      }
-      case OP_DEL: {
-        const slot = u[at + 2]
-          ? pmd.ops.findUfid(u, at + 4)
-          : pmd.ops.dpcls.lookup(u, at + CMD_KEY);
-        if (slot < 0) r[rp + 1] = ENOENT;
-        else {
-          writeFlow(pmd, slot, reply.view, rp);
-          pmd.ops.remove(slot);
+    try {
+      switch (u[at]) {
+        case OP_PUT: {
+          const res = pmd.ops.put(
+            u,
+            cmd.view.u8,
+            at + 4,
+            at + CMD_KEY,
+            at + CMD_MASK,
+            at + CMD_PUT_ACTIONS,
+            u[at + 3],
+            u[at + 2],
+            pmd.now,
+          );
+          if (res < 0) r[rp + 1] = -res;
+          else writeFlow(pmd, res, reply.view, rp);
+          break;
         }
-        break;
+        case OP_DEL: {
+          const slot = u[at + 2]
+            ? pmd.ops.findUfid(u, at + 4)
+            : pmd.ops.dpcls.lookup(u, at + CMD_KEY);
+          if (slot < 0) r[rp + 1] = ENOENT;
+          else {
+            writeFlow(pmd, slot, reply.view, rp);
+            pmd.ops.remove(slot);
+          }
+          break;
+        }
+        case OP_GET: {
+          const slot = pmd.ops.findUfid(u, at + 4);
+          if (slot < 0) r[rp + 1] = ENOENT;
+          else writeFlow(pmd, slot, reply.view, rp);
+          break;
+        }
+        case OP_FLUSH:
+          pmd.ops.flush();
+          break;
+        case OP_EXEC: {
+          const nAct = u[at + 3], len = Math.min(u[at + 4], pmd.buf.length - 64);
+          const pktAt = at + CMD_EXEC_ACTIONS + ((nAct + 3) >> 2);
+          for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) pmd.bufU32[w] = u[pktAt + w];
+          pmd.pktLen = len;
+          pmd.extract(pmd.buf, len, u[at + 2], pmd.key);
+          pmd.execute(cmd.view.u8, (at + CMD_EXEC_ACTIONS) * 4, nAct, u[at + 2], 0);
+          break;
+        }
+        default:
+          r[rp + 1] = EINVAL;
       }
-      case OP_GET: {
-        const slot = pmd.ops.findUfid(u, at + 4);
-        if (slot < 0) r[rp + 1] = ENOENT;
-        else writeFlow(pmd, slot, reply.view, rp);
-        break;
-      }
-      case OP_FLUSH:
-        pmd.ops.flush();
-        break;
-      case OP_EXEC: {
-        const nAct = u[at + 3], len = Math.min(u[at + 4], pmd.buf.length - 64);
-        const pktAt = at + CMD_EXEC_ACTIONS + ((nAct + 3) >> 2);
-        for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) pmd.bufU32[w] = u[pktAt + w];
-        pmd.pktLen = len;
-        pmd.extract(pmd.buf, len, u[at + 2], pmd.key);
-        pmd.execute(cmd.view.u8, (at + CMD_EXEC_ACTIONS) * 4, nAct, u[at + 2], 0);
-        break;
-      }
-      default:
-        r[rp + 1] = 22;
+    } catch {
+      // A malformed command gets EINVAL; the PMD carries on.
+      r[rp + 1] = EINVAL;
+      r[rp + RP_HAS_FLOW] = 0;
+      pmd.countError();
     }
   }
   if (took) {

@@ -52,6 +52,8 @@ export const ST_MEGAFLOW_HIT = 4;
 export const ST_SUBTABLE_LOOKUPS = 5;
 export const ST_RX = 6;
 export const ST_TX_DROPPED = 7;
+/** Packets or commands whose processing threw (and were dropped). */
+export const ST_ERRORS = 8;
 const STATS_SLOTS = 16;
 
 /** port Int32 fields (PORT_I32 per port) and Float64 fields (PORT_F64 per port). */

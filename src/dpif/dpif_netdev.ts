@@ -35,9 +35,15 @@ import {
   PF_RX_PACKETS,
   PF_TX_BYTES,
   PF_TX_PACKETS,
+  ST_EMC_HIT,
+  ST_ERRORS,
   ST_HIT,
   ST_LOST,
+  ST_MEGAFLOW_HIT,
   ST_MISSED,
+  ST_RX,
+  ST_SUBTABLE_LOOKUPS,
+  ST_TX_DROPPED,
 } from "./_shared.ts";
 import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
 import { FlowDump } from "./flow_dump.ts";
@@ -73,6 +79,20 @@ export interface DpifNetdevOptions {
   extract?: FlowExtractFn;
   /** Module exporting `flowExtract`, for the PMD worker (default src/flow/mod.ts). */
   extractModule?: string;
+}
+
+export interface PmdStats {
+  packetsReceived: number;
+  emcHits: number;
+  megaflowHits: number;
+  /** Subtables visited by megaflow hits (OVS's "avg. subtable lookups per megaflow hit" numerator). */
+  subtableLookups: number;
+  missed: number;
+  lost: number;
+  /** Packets output to a port that does not exist. */
+  txDropped: number;
+  /** Packets and commands dropped because processing them threw. */
+  errors: number;
 }
 
 /** Ops per round trip: their replies must fit the reply ring at once. */
@@ -178,6 +198,21 @@ export class DpifNetdev implements DpifProvider {
       lost: s[ST_LOST],
       flows: this.shared.table.flowCount(),
       masks: this.shared.table.maskCount(),
+    };
+  }
+
+  /** The PMD's counters, for dpif-netdev/pmd-stats-show and tests. */
+  pmdStats(): PmdStats {
+    const s = this.shared.stats;
+    return {
+      packetsReceived: s[ST_RX],
+      emcHits: s[ST_EMC_HIT],
+      megaflowHits: s[ST_MEGAFLOW_HIT],
+      subtableLookups: s[ST_SUBTABLE_LOOKUPS],
+      missed: s[ST_MISSED],
+      lost: s[ST_LOST],
+      txDropped: s[ST_TX_DROPPED],
+      errors: s[ST_ERRORS],
     };
   }
 

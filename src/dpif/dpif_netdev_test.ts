@@ -200,9 +200,9 @@ Deno.test("dpcls finds flows across several subtables and EMC takes over when en
   assert.equal(dp.getStats().masks, 4);
   const frames = [0, 1, 2, 3].map((i) => udpFrame(100 + i, 200 + i, 300 + i, 400 + i));
   p1.receive(frames);
-  assert.equal(dp.shared.stats[4], 4, "megaflow hits");
+  assert.equal(dp.pmdStats().megaflowHits, 4);
   p1.receive(frames);
-  assert.equal(dp.shared.stats[3], 4, "emc hits");
+  assert.equal(dp.pmdStats().emcHits, 4);
   assert.equal(dp.getStats().hit, 8);
   dp.destroy();
 });
@@ -235,5 +235,20 @@ Deno.test("a dump returns every flow once and reads the stats the PMD keeps", ()
   }
   assert.equal(seen.size, 300);
   assert.equal(packets, 1);
+  dp.destroy();
+});
+
+Deno.test("a packet whose parsing throws is counted and the PMD carries on", () => {
+  const picky = (p: Uint8Array, len: number, inPort: number, key: Uint32Array) => {
+    if (p[0] === 0xee) throw new RangeError("unparsable");
+    flowExtract(p, len, inPort, key);
+  };
+  const dp = DpifNetdev.create("dummy", { extract: picky, flowCapacity: 64 });
+  const p1 = new DummyNetdev("p1");
+  dp.portAdd(p1);
+  const bad = new Uint8Array(64).fill(0xee);
+  p1.receive([bad, udpFrame(1, 2, 3, 4), bad]);
+  assert.equal(dp.pmdStats().errors, 2);
+  assert.equal(dp.getStats().missed, 1);
   dp.destroy();
 });

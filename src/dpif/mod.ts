@@ -42,7 +42,13 @@ export {
   parseUfid,
 } from "./dpctl.ts";
 export type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
-export { DpifError, DpifNetdev, type DpifNetdevOptions, snapshotActions } from "./dpif_netdev.ts";
+export {
+  DpifError,
+  DpifNetdev,
+  type DpifNetdevOptions,
+  type PmdStats,
+  snapshotActions,
+} from "./dpif_netdev.ts";
 export { FlowSnapshot } from "./flow_table.ts";
 export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_dump.ts";
 export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";

@@ -52,6 +52,7 @@ import {
   PF_TX_DROPPED,
   PF_TX_PACKETS,
   ST_EMC_HIT,
+  ST_ERRORS,
   ST_HIT,
   ST_LOST,
   ST_MEGAFLOW_HIT,
@@ -176,6 +177,10 @@ export class Pmd {
     return work;
   }
 
+  countError(): void {
+    this.st[ST_ERRORS]++;
+  }
+
   /** Polls until stopped, sleeping on the doorbell when idle. */
   run(): void {
     const ctl = this.shared.ctl;
@@ -204,7 +209,12 @@ export class Pmd {
       for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) b32[w] = u32[at + 1 + w];
       this.pktLen = len;
       bytes += len;
-      this.processPacket(inPort);
+      try {
+        this.processPacket(inPort);
+      } catch {
+        // A packet must never take the PMD down: count it and go on.
+        this.st[ST_ERRORS]++;
+      }
     }
     if (n > 0) {
       ring.release();
