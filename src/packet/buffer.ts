@@ -28,7 +28,8 @@ export class PacketBuffer {
   /** Copies `len` bytes of `src` in and resets the metadata. */
   load(src: Uint8Array, len = src.length, inPort = 0): boolean {
     if (len > this.data.length || len > src.length) return false;
-    this.data.set(len === src.length ? src : src.subarray(0, len));
+    if (len === src.length) this.data.set(src);
+    else for (let i = 0; i < len; i++) this.data[i] = src[i];
     this.len = len;
     this.inPort = inPort;
     this.resetMetadata();
