@@ -48,7 +48,9 @@ export type TablesOp =
    * (mod-flows, or add-flow of an existing flow); the master keeps its stats.
    */
   | { op: "replace"; id: number; rule: RuleSnapshot }
-  | { op: "delete"; id: number };
+  | { op: "delete"; id: number }
+  /** Drops every rule: the first op of a snapshot. */
+  | { op: "clear" };
 
 /** One table change: replicas apply updates in version order. */
 export interface TablesUpdate {
@@ -228,11 +230,32 @@ export class OfTables {
     return this.commit(ops);
   }
 
-  /** Brings a replica to the master's state; updates must come in version order. */
+  /**
+   * The whole tables as one update at the current version (clear, then every
+   * rule in dump order), for a replica starting late or restarting: it can
+   * replace the log of earlier updates.
+   */
+  snapshotUpdate(): TablesUpdate {
+    const ops: TablesOp[] = [{ op: "clear" }];
+    for (const r of this.rules()) ops.push({ op: "add", rule: snapshot(r) });
+    return { type: "tables-update", version: this.version, ops };
+  }
+
+  /**
+   * Brings a replica to the master's state. Updates must come in version
+   * order; older ones are ignored, and a gap throws (a snapshot fills any).
+   */
   applyUpdate(u: TablesUpdate): void {
-    if (u.version <= this.version) return;
+    const isSnapshot = u.ops[0]?.op === "clear";
+    if (u.version <= this.version && !(isSnapshot && u.version === this.version)) return;
+    if (!isSnapshot && u.version !== this.version + 1) {
+      throw new Error(`tables update ${u.version} cannot follow version ${this.version}`);
+    }
     for (const op of u.ops) {
-      if (op.op === "add") {
+      if (op.op === "clear") {
+        for (let i = 0; i < N_TABLES; i++) this.tables[i] = new Classifier<Rule>();
+        this.byId.clear();
+      } else if (op.op === "add") {
         const r = fromSnapshot(op.rule);
         this.byId.set(r.id, r);
         this.tables[r.tableId].insert(r);
@@ -253,7 +276,9 @@ export class OfTables {
           this.tables[old.tableId].remove(old);
         }
       }
-      if (op.op !== "delete") this.nextId = Math.max(this.nextId, op.rule.id + 1);
+      if (op.op === "add" || op.op === "replace") {
+        this.nextId = Math.max(this.nextId, op.rule.id + 1);
+      }
     }
     this.version = u.version;
   }

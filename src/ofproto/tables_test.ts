@@ -195,3 +195,18 @@ Deno.test("flow-mod flags show in OpenFlow 1.3 dumps and check_overlap refuses o
   const [out, expected] = replay("flow-mod-flags");
   assert.equal(out, expected);
 });
+
+Deno.test("a snapshot rebuilds a late replica, and a gap in updates is refused", () => {
+  const master = loaded();
+  master.modFlows("tcp,tp_dst=80,actions=output:5", false, 1);
+  const late = new OfTables();
+  late.applyUpdate(structuredClone(master.snapshotUpdate()));
+  assert.equal(late.version, master.version);
+  assert.equal(late.dumpFlows(), master.dumpFlows());
+  const next = master.addFlow("priority=40,arp,actions=drop", 2)!;
+  master.addFlow("priority=41,arp,actions=drop", 3);
+  const last = master.delFlows("arp", false)!;
+  assert.throws(() => late.applyUpdate(last), /cannot follow/);
+  late.applyUpdate(next);
+  assert.equal(late.nRules, master.nRules + 1);
+});
