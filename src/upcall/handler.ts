@@ -33,6 +33,7 @@ import {
 import { RateLimit } from "./_rate_limit.ts";
 import type { UdpifShared } from "./shared.ts";
 import { UKEY_EVICTED, UKEY_OPERATIONAL, type UkeyTable } from "./ukey_table.ts";
+import { translateSafely } from "./_safe_xlate.ts";
 
 export const UPCALL_MAX_BATCH = 64;
 const NO_ACTIONS: OdpAction[] = [];
@@ -119,7 +120,7 @@ export class Handler {
       const u = this.batch[i];
       const wc = this.#wc[i];
       wc.fill(0);
-      const res = xlate.translate({
+      const res = translateSafely(xlate, {
         key: u.key,
         packet: u.packet.subarray(0, u.packetLen),
         packets: kind === MISS_UPCALL ? this.#count[i] : 0,

@@ -151,3 +151,20 @@ Deno.test("a slow-path flow gets a userspace action with a slow-path cookie", ()
   assert.equal(ud[28], 1 << 5, "reason: action");
   t.destroy();
 });
+
+Deno.test("a translation that throws drops the packet and the handler goes on", () => {
+  const t = testUdpif();
+  t.xlate.add(0, {}, [{ type: "output", port: 2 }]);
+  const translate = t.xlate.translate.bind(t.xlate);
+  t.xlate.translate = (req) => {
+    if (new Uint8Array(req.key.buffer)[F.tp_src.off + 1] === 0x01) throw new Error("boom");
+    return translate(req);
+  };
+  t.p1.receive([tcpFrame(1, 2, 1, 80), tcpFrame(1, 2, 2, 80)]);
+  t.pump();
+  const h = new Handler(t.ctx, 0);
+  assert.equal(h.runOnce(), 2);
+  t.p2.pollTx();
+  assert.equal(t.p2.txFrames.length, 1, "only the packet that translated was forwarded");
+  t.destroy();
+});

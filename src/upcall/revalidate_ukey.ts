@@ -14,6 +14,7 @@ import { coverageCounter } from "../lib/coverage.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { putActionsFor, type UdpifContext } from "./handler.ts";
 import type { DpFlowStats } from "./ports.ts";
+import { translateSafely } from "./_safe_xlate.ts";
 
 export const UKEY_KEEP = 0;
 export const UKEY_DELETE = 1;
@@ -130,7 +131,7 @@ export class UkeyRevalidation {
     } else if (pushPackets === 0 || this.xcacheOf(slot) !== undefined) {
       out.result = UKEY_KEEP;
     } else {
-      const res = xlate.translate({
+      const res = translateSafely(xlate, {
         key,
         packet: null,
         packets: 0,
@@ -167,7 +168,7 @@ export class UkeyRevalidation {
     ukeys.setXcacheOwner(slot, 0);
     const wc = this.#wc;
     wc.fill(0);
-    const res = xlate.translate({
+    const res = translateSafely(xlate, {
       key,
       packet: null,
       packets: 0,

@@ -28,6 +28,7 @@ import {
   UKEY_OPERATIONAL,
   UKEY_VISIBLE,
 } from "./ukey_table.ts";
+import { translateSafely } from "./_safe_xlate.ts";
 
 export const REVALIDATE_MAX_BATCH = 50;
 /** Sweeps a ukey may go unseen by dumps before it is dropped. */
@@ -261,7 +262,7 @@ export class Revalidator {
       if (xc !== undefined) {
         xlate.pushStats(xc, packets, bytes, used, flags);
       } else {
-        xlate.translate({
+        translateSafely(xlate, {
           key: op.key,
           packet: null,
           packets,

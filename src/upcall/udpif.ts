@@ -40,6 +40,8 @@ interface WorkerSlot {
   worker: Worker;
   ready: Promise<void>;
   exited?: () => void;
+  /** The run it is doing, to restart it if the worker's loop dies. */
+  running?: UdpifWorkerMessage;
 }
 
 /** udpif_set_threads()'s inputs: other_config values, 0 when unset. */
@@ -161,12 +163,10 @@ export class Udpif {
       worker.onmessage = (e: MessageEvent<UdpifWorkerReply>) => {
         const m = e.data;
         if (m.type === "ready") resolve();
-        else if (m.type === "exited") slot.exited?.();
-        else {
-          log.error(`udpif worker failed: ${m.message}`);
-          reject(new Error(m.message));
+        else if (m.type === "exited") {
+          slot.running = undefined;
           slot.exited?.();
-        }
+        } else this.#failed(slot, m.message, reject);
       };
     });
     const init: UdpifWorkerMessage = {
@@ -185,6 +185,30 @@ export class Udpif {
     worker.postMessage(init);
     for (const u of this.#updates) worker.postMessage({ type: "xlate-update", ...u });
     return slot;
+  }
+
+  /**
+   * A worker's loop threw. A handler is started again at once (its queue
+   * is its own), and so is a lone revalidator; one of several cannot
+   * rejoin its peers' barrier mid-cycle, so that failure is only reported
+   * (the next thread restart, e.g. a flush, brings it back).
+   */
+  #failed(slot: WorkerSlot, message: string, reject: (e: Error) => void): void {
+    const run = slot.running;
+    if (!run || run.type !== "run") {
+      log.error(`udpif worker failed: ${message}`);
+      reject(new Error(message));
+      slot.exited?.();
+      return;
+    }
+    const restart = !this.shared.exitLatch &&
+      (run.role === "handler" || this.#revalidators.length === 1);
+    log.error(`${run.role} ${run.index} died${restart ? ", restarting it" : ""}: ${message}`);
+    if (restart) slot.worker.postMessage(run);
+    else {
+      slot.running = undefined;
+      slot.exited?.();
+    }
   }
 
   #take(): WorkerSlot {
@@ -207,6 +231,7 @@ export class Udpif {
         barrier: barrier.buffer,
         pauseBarrier: this.#pauseBarrier!.buffer,
       };
+      slot.running = m;
       slot.worker.postMessage(m);
     };
     this.#handlers = Array.from(
