@@ -4,7 +4,7 @@ import { parsePacketSpec } from "./packet_spec.ts";
 import { parseOdpActions } from "./odp_action_parse.ts";
 import { ACT_HEADER_LEN, encodeActions } from "./odp_action_codec.ts";
 import { setAttrBytes } from "./set_attr.ts";
-import { PacketBuffer, popVlan, pushVlan, toHex } from "../packet/mod.ts";
+import { PacketBuffer, parseHexPacket, popVlan, pushVlan, toHex } from "../packet/mod.ts";
 
 const ETH = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07)";
 
@@ -129,4 +129,41 @@ Deno.test("skb_priority and skb_mark sets change the packet's metadata", () => {
   }
   assert.equal(b.skbPriority, 5);
   assert.equal(b.pktMark, 16);
+});
+
+/** Full UDP-over-IPv6 checksum check: pseudo-header plus the datagram sums to 0xffff. */
+function udp6Verifies(p: Uint8Array, l3: number, l4: number, len: number): boolean {
+  let s = 0;
+  for (let i = l3 + 8; i < l3 + 40; i += 2) s += (p[i] << 8) | p[i + 1];
+  s += 17 + (len - l4);
+  for (let i = l4; i < len; i += 2) s += (p[i] << 8) | (i + 1 < len ? p[i + 1] : 0);
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  return s === 0xffff;
+}
+
+Deno.test("sets find UDP behind an IPv6 hop-by-hop header and keep its checksum", () => {
+  const b = new PacketBuffer();
+  b.len = parseHexPacket(
+    "505400000007505400000005" + "86dd" + "60000000" + "0018" + "00" + "40" +
+      "20010db8000000000000000000000001" + "20010db8000000000000000000000002" +
+      "1100000000000000" + "0035003500100000" + "0102030405060708",
+    b.data,
+  );
+  const l3 = 14, l4 = 14 + 40 + 8;
+  // Fill in a correct checksum first.
+  let s = 0;
+  for (let i = l3 + 8; i < l3 + 40; i += 2) s += (b.data[i] << 8) | b.data[i + 1];
+  s += 17 + 16;
+  for (let i = l4; i < b.len; i += 2) s += (b.data[i] << 8) | b.data[i + 1];
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  b.data[l4 + 6] = ~s >>> 8 & 0xff;
+  b.data[l4 + 7] = ~s & 0xff;
+  assert.ok(udp6Verifies(b.data, l3, l4, b.len));
+  for (const a of parseOdpActions("set(udp(src=5353)),set(ipv6(src=2001:db8::99))")) {
+    if (a.type !== "set_masked") throw new Error(a.type);
+    executeSet(b, a.attr, new Uint8Array(a.key.buffer), new Uint8Array(a.mask.buffer));
+  }
+  assert.equal((b.data[l4] << 8) | b.data[l4 + 1], 5353);
+  assert.equal(b.data[l3 + 8 + 15], 0x99);
+  assert.ok(udp6Verifies(b.data, l3, l4, b.len));
 });
