@@ -19,6 +19,8 @@ export interface UdpifWorkerInit {
   /** Module exporting `createUdpifXlate(init)` (see ports.ts CreateUdpifXlate). */
   xlateModule: string;
   xlateInit: unknown;
+  /** The last update seq `xlateInit` already includes. */
+  xlateSeq: number;
 }
 
 /** Runs the worker as one thread until the udpif stops its threads. */

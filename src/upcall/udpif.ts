@@ -81,7 +81,11 @@ export class Udpif {
   /** Thread ids of the running revalidators, as upcall/show prints them. */
   #revalidatorTids: number[] = [];
   #pauseBarrier: Barrier | undefined;
+  /** Updates since the translation state new workers start from. */
   readonly #updates: { seq: number; data: unknown }[] = [];
+  #xlateInit: unknown;
+  /** The update seq that state already includes. */
+  #xlateInitSeq = 0;
   #clockWatch = true;
   #cfgHandlers = 0;
   #cfgRevalidators = 0;
@@ -89,6 +93,7 @@ export class Udpif {
   constructor(opts: UdpifOptions) {
     this.#opts = opts;
     this.dp = opts.dp;
+    this.#xlateInit = opts.xlateInit;
     this.shared = UdpifShared.create();
     this.shared.flowLimit = initialFlowLimit(this.shared.cfgFlowLimit);
     this.ukeys = UkeyTable.create(opts.ukeyCapacity ?? opts.dp.shared.table.capacity);
@@ -180,7 +185,8 @@ export class Udpif {
       coverage: coverageBuffer(),
       log: logBuffer(),
       xlateModule: this.#opts.xlateModule,
-      xlateInit: this.#opts.xlateInit,
+      xlateInit: this.#xlateInit,
+      xlateSeq: this.#xlateInitSeq,
     };
     worker.postMessage(init);
     for (const u of this.#updates) worker.postMessage({ type: "xlate-update", ...u });
@@ -290,6 +296,16 @@ export class Udpif {
     for (const s of [...this.#handlerWorkers, ...this.#revalidators, ...this.#pool]) {
       s.worker.postMessage({ type: "xlate-update", seq, data });
     }
+  }
+
+  /**
+   * Replaces the state new workers start from with one that includes
+   * every update posted so far, so the update history need not be kept.
+   */
+  compactXlateState(init: unknown): void {
+    this.#xlateInit = init;
+    this.#xlateInitSeq = this.shared.updateSeq;
+    this.#updates.length = 0;
   }
 
   /** udpif_flush(): stop (purging), flush the datapath, start again. */

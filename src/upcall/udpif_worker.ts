@@ -48,6 +48,7 @@ async function init(m: UdpifWorkerInit): Promise<void> {
   const dp = DpifNetdev.open(m.dpType, m.datapath);
   const mod = await import(m.xlateModule);
   xlate = await (mod.createUdpifXlate as CreateUdpifXlate)(m.xlateInit);
+  applied = m.xlateSeq;
   ctx = {
     shared: new UdpifShared(m.shared),
     ukeys: new UkeyTable(m.ukeys),
@@ -89,6 +90,7 @@ self.onmessage = async (e: MessageEvent<UdpifWorkerMessage>) => {
       reply({ type: "ready" });
     } else if (m.type === "xlate-update") {
       await initialized;
+      if (m.seq <= applied) return;
       xlate!.update(m.data);
       applied = m.seq;
     } else if (m.type === "run") {
