@@ -22,7 +22,7 @@ import {
 } from "../flow/mod.ts";
 import { formatFdbShow, MacLearning, OFPP_LOCAL, OfTables } from "../ofproto/mod.ts";
 import { type PortSpec, type VlanMode, XBridge } from "./bridge.ts";
-import { RecircIdPool, type XlateCache, xlateCachePush } from "./cache.ts";
+import { encodeSlowPathCookie, RecircIdPool, type XlateCache, xlateCachePush } from "./cache.ts";
 import type { XlateOutput } from "./context.ts";
 import { parseExactFlow } from "./trace_flow.ts";
 import { megaflowMask, xlate } from "./xlate.ts";
@@ -124,11 +124,15 @@ export class Replay {
     this.bridge = oracleBridge(this.nPorts, this.#portSettings);
   }
 
+  /**
+   * Translates an upcall's key; a flow that needs the slow path gets the
+   * datapath actions the upcall layer installs for it (compose_slow_path).
+   */
   translate(upcall: FlowKey, sideEffects: boolean): XlateOutput {
     const flow = upcall.slice();
     const ofport = this.bridge.ofport(bytesOf(upcall)[F.in_port.off + 3]);
     setUint(bytesOf(flow), F.in_port.off, 4, ofport);
-    return xlate({
+    const out = xlate({
       flow,
       tables: this.tables,
       bridge: this.bridge,
@@ -138,6 +142,10 @@ export class Replay {
       sideEffects,
       buildCache: true,
     });
+    if (out.slow) {
+      out.actions = [{ type: "userspace", pid: 0, userdata: encodeSlowPathCookie(out.slow) }];
+    }
+    return out;
   }
 
   packet(spec: string): void {

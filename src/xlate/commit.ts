@@ -61,6 +61,11 @@ const ARP: readonly AttrField[] = [
   rw(F.arp_tha),
 ];
 const TP: readonly AttrField[] = [rw(F.tp_src), rw(F.tp_dst)];
+/** ICMP type and code live in the low bytes of tp_src and tp_dst. */
+const ICMP: readonly AttrField[] = [
+  rw({ off: F.tp_src.off + 1, len: 1 }),
+  rw({ off: F.tp_dst.off + 1, len: 1 }),
+];
 const PRIORITY: readonly AttrField[] = [rw(F.skb_priority)];
 const MARK: readonly AttrField[] = [rw(F.pkt_mark)];
 
@@ -193,6 +198,14 @@ export function commitOdpActions(s: CommitState, useMasked = true): number {
       if (attr) commitAttr(s, attr, TP, useMasked);
     }
   }
+  // ICMP rewrites are never masked and the datapath cannot do them.
+  const flowType = getUint(f, F.dl_type.off, 2), proto = f[F.nw_proto.off];
+  const icmp = flowType === ETH_TYPE_IP && proto === 1
+    ? "icmp"
+    : flowType === ETH_TYPE_IPV6 && proto === 58
+    ? "icmpv6"
+    : null;
+  if (icmp && commitAttr(s, icmp, ICMP, false)) slow |= SLOW_ACTION;
   commitVlan(s);
   commitAttr(s, "skb_priority", PRIORITY, useMasked);
   commitAttr(s, "skb_mark", MARK, useMasked);

@@ -75,3 +75,16 @@ Deno.test("an ARP rewrite needs the slow path", () => {
   assert.equal(commitKeys(flow, base, newKey(), acts), 1 << 5);
   assert.equal(acts.length, 1);
 });
+
+Deno.test("an ICMP type rewrite is a plain set that needs the slow path", () => {
+  const base = ipFlow(), wc = newKey();
+  bytesOf(base)[F.nw_proto.off] = 1;
+  bytesOf(base)[F.tp_src.off + 1] = 8;
+  const flow = base.slice();
+  bytesOf(flow)[F.tp_src.off + 1] = 0;
+  const acts: OdpAction[] = [];
+  assert.equal(commitKeys(flow, base, wc, acts), 1 << 5);
+  assert.equal(acts[0].type, "set");
+  assert.equal(maskOf(wc, F.tp_src), "00ff");
+  assert.equal(maskOf(wc, F.tp_dst), "00ff");
+});
