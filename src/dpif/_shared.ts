@@ -41,6 +41,10 @@ export const C_PMD_RUNNING = 7;
 export const C_CMD_BELL = 8;
 /** Bumped when a port is added or removed. */
 export const C_PORTS_SEQ = 9;
+/** The generation of PMD allowed to run; a restart bumps it so a stale PMD stops. */
+export const C_PMD_GEN = 10;
+/** 1 + the generation of the last PMD that stopped polling. */
+export const C_PMD_EXITED = 11;
 const CTL_WORDS = 32;
 
 /** stats slots. */

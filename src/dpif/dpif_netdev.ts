@@ -12,12 +12,14 @@ import { decodeActions, encodeActions, encodedLength, type OdpAction } from "../
 import { RingConsumer, RingProducer } from "../lib/ring.ts";
 import { clockBuffer } from "../lib/clock.ts";
 import { coverageBuffer } from "../lib/coverage.ts";
-import { logBuffer } from "../lib/log.ts";
+import { getLogger, logBuffer } from "../lib/log.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import {
   C_EMC_INV_PROB,
   C_N_HANDLERS,
   C_NEXT_CLIENT,
+  C_PMD_EXITED,
+  C_PMD_GEN,
   C_PMD_RUNNING,
   C_PORTS_SEQ,
   C_RECV_ENABLED,
@@ -95,6 +97,8 @@ export interface PmdStats {
   errors: number;
 }
 
+const log = getLogger("dpif_netdev");
+
 /** Ops per round trip: their replies must fit the reply ring at once. */
 const OPERATE_CHUNK = 64;
 
@@ -144,16 +148,8 @@ export class DpifNetdev implements DpifProvider {
     if (opts.extract) {
       dp.pmd = new Pmd(dp.shared, opts.extract);
     } else {
-      const w = new Worker(new URL("./pmd_worker.ts", import.meta.url).href, { type: "module" });
-      w.postMessage({
-        type: "start",
-        buffers,
-        clock: clockBuffer(),
-        coverage: coverageBuffer(),
-        log: logBuffer(),
-        extractModule: opts.extractModule ?? new URL("../flow/mod.ts", import.meta.url).href,
-      });
-      dp.worker = w;
+      dp.extractModule = opts.extractModule ?? new URL("../flow/mod.ts", import.meta.url).href;
+      dp.startWorker();
     }
     dp.addPort(0, `ovs-${type}`, type === "dummy" ? "dummy-internal" : "tap");
     return dp;
@@ -164,12 +160,63 @@ export class DpifNetdev implements DpifProvider {
     return new DpifNetdev(type, buffers, false);
   }
 
+  private extractModule = "";
+  private restarts: number[] = [];
+
+  private startWorker(): void {
+    Atomics.store(this.shared.ctl, C_PMD_RUNNING, 0);
+    const w = new Worker(new URL("./pmd_worker.ts", import.meta.url).href, { type: "module" });
+    w.onerror = (e) => {
+      // A dead PMD is reported and replaced; the flows survive in shared memory.
+      e.preventDefault();
+      log.error(`${this.name}: PMD worker died (${e.message}); restarting it`);
+      this.restartPmd().catch(() => {});
+    };
+    w.postMessage({
+      type: "start",
+      buffers: this.buffers,
+      clock: clockBuffer(),
+      coverage: coverageBuffer(),
+      log: logBuffer(),
+      extractModule: this.extractModule,
+      generation: Atomics.load(this.shared.ctl, C_PMD_GEN),
+    });
+    this.worker = w;
+  }
+
+  /**
+   * Replaces the PMD worker (after it died): the new one rebuilds its
+   * classifier from the shared flow table and carries on with the rings
+   * where the old one stopped. At most 5 restarts a minute.
+   */
+  async restartPmd(): Promise<void> {
+    if (!this.worker || Atomics.load(this.shared.ctl, C_STOP) !== 0) return;
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    // Retire the old PMD first: two PMDs must never share the rings.
+    const ctl = this.shared.ctl;
+    const old = Atomics.add(ctl, C_PMD_GEN, 1);
+    this.shared.ring();
+    const deadline = performance.now() + 500;
+    while (Atomics.load(ctl, C_PMD_EXITED) !== old + 1 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    this.worker.terminate();
+    if (this.restarts.length >= 5) {
+      log.error(`${this.name}: PMD worker restarted too often; giving up`);
+      this.worker = undefined;
+      return;
+    }
+    this.restarts.push(now);
+    this.startWorker();
+  }
+
   /** Resolves once the PMD worker polls (at once for an in-process PMD). */
   async ready(): Promise<void> {
     if (!this.worker) return;
+    // Timers, not Atomics.waitAsync, so the wait keeps the event loop alive.
     while (Atomics.load(this.shared.ctl, C_PMD_RUNNING) === 0) {
-      const r = Atomics.waitAsync(this.shared.ctl, C_PMD_RUNNING, 0, 1000);
-      if (r.async) await r.value;
+      await new Promise((r) => setTimeout(r, 1));
     }
   }
 

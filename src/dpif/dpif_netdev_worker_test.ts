@@ -71,3 +71,30 @@ Deno.test("a dump running during heavy traffic and flow churn neither loses nor 
   assert.ok(dp.getStats().hit > 0, "traffic flowed during the dump");
   dp.destroy();
 });
+
+Deno.test("a replaced PMD worker carries on with the flows in shared memory", async () => {
+  const dp = DpifNetdev.create("dummy", { extractModule, flowCapacity: 1024 });
+  await dp.ready();
+  const p1 = new DummyNetdev("p1");
+  const p2 = new DummyNetdev("p2", "dummy", { recordTx: true });
+  dp.portAdd(p1);
+  dp.portAdd(p2);
+  const flows = [1, 2, 3].map(flow);
+  for (const f of flows) {
+    assert.equal(
+      dp.flowPut({ flags: PUT_CREATE, ...f, actions: [{ type: "output", port: 2 }] }).error,
+      0,
+    );
+  }
+  await dp.restartPmd();
+  await dp.ready();
+  p1.receive(flows.map((f) => f.frame));
+  while (dp.getStats().hit < 3) await new Promise((r) => setTimeout(r, 1));
+  p2.pollTx();
+  assert.equal(p2.txFrames.length, 3);
+  // The new PMD knows the old flows: a duplicate is refused, a delete works.
+  assert.equal(dp.flowPut({ flags: PUT_CREATE, ...flows[0], actions: [] }).error, 17);
+  assert.equal(dp.flowDel(undefined, flows[1].key).flow!.packets, 1);
+  assert.equal(dp.getStats().flows, 2);
+  dp.destroy();
+});

@@ -44,6 +44,36 @@ export class FlowOps {
     while (size < table.capacity * 2) size *= 2;
     this.ufidSlots = new Int32Array(size).fill(-1);
     this.maskRefs = new Int32Array(table.maskCapacity);
+    if (table.highWater() > 0) this.rebuild();
+  }
+
+  /**
+   * Rebuilds the private indexes (classifier, UFID index, free list, mask
+   * references) from a table a previous PMD left behind, so that a
+   * restarted PMD worker carries on with the same flows. A slot caught
+   * mid-write (odd seq) cannot be trusted and is freed.
+   */
+  private rebuild(): void {
+    const t = this.table, hwm = t.highWater();
+    t.repairTornSlots();
+    const live = new Uint8Array(t.capacity);
+    for (let s = 0; s < hwm; s++) {
+      if (!t.isLive(s)) continue;
+      live[s] = 1;
+      const maskId = t.maskOf(s);
+      let st = this.dpcls.subtableFor(maskId);
+      if (!st) {
+        st = this.dpcls.addSubtable(
+          maskId,
+          t.u32.subarray(t.maskIndex(maskId), t.maskIndex(maskId) + FLOW_WORDS),
+        );
+      }
+      st.insert(s, t);
+      this.maskRefs[maskId]++;
+      this.ufidInsert(s);
+    }
+    this.nFree = 0;
+    for (let s = t.capacity - 1; s >= 0; s--) if (!live[s]) this.free[this.nFree++] = s;
   }
 
   /** The live flow with this UFID, or -1. */

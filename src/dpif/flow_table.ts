@@ -302,6 +302,31 @@ export class FlowTable {
     Atomics.sub(this.i32, H_FLOWS, 1);
   }
 
+  /**
+   * After a writer died: every slot left mid-write (odd seq) is freed and
+   * its seq made even again, and the flow and mask counts are recounted.
+   * Only the new writer calls this, before it starts.
+   */
+  repairTornSlots(): void {
+    const i32 = this.i32, hwm = this.highWater();
+    let flows = 0;
+    const masks = new Set<number>();
+    for (let s = 0; s < hwm; s++) {
+      const m = this.metaBase + s * META;
+      if (i32[m + M_SEQ] & 1) {
+        i32[m + M_STATE] = SLOT_FREE;
+        i32[m + M_GEN] = i32[m + M_GEN] + 1;
+        Atomics.store(i32, m + M_SEQ, i32[m + M_SEQ] + 1);
+      }
+      if (i32[m + M_STATE] === SLOT_LIVE) {
+        flows++;
+        masks.add(i32[m + M_MASK]);
+      }
+    }
+    Atomics.store(i32, H_FLOWS, flows);
+    Atomics.store(i32, H_MASKS, masks.size);
+  }
+
   /** The slot's state word (writer-side check, no seqlock needed). */
   isLive(slot: number): boolean {
     return this.i32[this.metaBase + slot * META + M_STATE] === SLOT_LIVE;

@@ -36,6 +36,7 @@ import {
   C_DOORBELL,
   C_EMC_INV_PROB,
   C_N_HANDLERS,
+  C_PMD_GEN,
   C_PORTS_SEQ,
   C_RECV_ENABLED,
   C_SLEEPING,
@@ -181,10 +182,13 @@ export class Pmd {
     this.st[ST_ERRORS]++;
   }
 
-  /** Polls until stopped, sleeping on the doorbell when idle. */
-  run(): void {
+  /**
+   * Polls until stopped, or until a newer PMD generation takes over,
+   * sleeping on the doorbell when idle.
+   */
+  run(generation = 0): void {
     const ctl = this.shared.ctl;
-    while (Atomics.load(ctl, C_STOP) === 0) {
+    while (Atomics.load(ctl, C_STOP) === 0 && Atomics.load(ctl, C_PMD_GEN) === generation) {
       const bell = Atomics.load(ctl, C_DOORBELL);
       if (this.poll() > 0) continue;
       Atomics.store(ctl, C_SLEEPING, 1);

@@ -7,7 +7,13 @@
 import { attachClock } from "../lib/clock.ts";
 import { attachCoverage } from "../lib/coverage.ts";
 import { attachLog } from "../lib/log.ts";
-import { C_PMD_RUNNING, type DatapathBuffers, DatapathShared } from "./_shared.ts";
+import {
+  C_PMD_EXITED,
+  C_PMD_GEN,
+  C_PMD_RUNNING,
+  type DatapathBuffers,
+  DatapathShared,
+} from "./_shared.ts";
 import { type FlowExtractFn, Pmd } from "./pmd.ts";
 
 interface StartMessage {
@@ -17,6 +23,7 @@ interface StartMessage {
   coverage: SharedArrayBuffer;
   log: SharedArrayBuffer;
   extractModule: string;
+  generation: number;
 }
 
 self.onmessage = async (e: MessageEvent<StartMessage>) => {
@@ -27,9 +34,11 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
   const mod = await import(m.extractModule);
   const extract = mod.flowExtract as FlowExtractFn;
   const shared = new DatapathShared(m.buffers);
+  if (Atomics.load(shared.ctl, C_PMD_GEN) !== m.generation) return self.close();
   const pmd = new Pmd(shared, extract);
   Atomics.store(shared.ctl, C_PMD_RUNNING, 1);
   Atomics.notify(shared.ctl, C_PMD_RUNNING);
-  pmd.run();
+  pmd.run(m.generation);
+  Atomics.store(shared.ctl, C_PMD_EXITED, m.generation + 1);
   self.close();
 };
