@@ -20,6 +20,8 @@ import {
   type MfField,
   mfGet,
   mfSetMasked,
+  ND_NEIGHBOR_ADVERT,
+  ND_NEIGHBOR_SOLICIT,
 } from "./meta_flow.ts";
 import { parseFieldValue } from "./field_value.ts";
 
@@ -134,7 +136,7 @@ export function normalizeMatch(m: Match): void {
   const dlType = getUint(k, F.dl_type.off, 2);
   const proto = k[F.nw_proto.off];
   let nwProto = false, ipvx = false, nwAddr = false, tpAddr = false;
-  let arpHa = false, ipv6 = false;
+  let arpSha = false, arpTha = false, ipv6 = false, ndTarget = false;
   if (dlType === ETH_TYPE_IP) {
     nwProto = ipvx = nwAddr = true;
     tpAddr = proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP ||
@@ -143,8 +145,18 @@ export function normalizeMatch(m: Match): void {
     nwProto = ipvx = ipv6 = true;
     tpAddr = proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP ||
       proto === IPPROTO_ICMPV6;
+    if (proto === IPPROTO_ICMPV6) {
+      const type = getUint(k, F.tp_src.off, 2);
+      ndTarget = type === ND_NEIGHBOR_SOLICIT || type === ND_NEIGHBOR_ADVERT;
+      arpSha = type === ND_NEIGHBOR_SOLICIT;
+      arpTha = type === ND_NEIGHBOR_ADVERT;
+    }
   } else if (dlType === ETH_TYPE_ARP || dlType === ETH_TYPE_RARP) {
-    nwProto = nwAddr = arpHa = true;
+    nwProto =
+      nwAddr =
+      arpSha =
+      arpTha =
+        true;
   }
   if (!nwAddr) clear(w, F.nw_src.off, 8);
   if (!tpAddr) clear(w, F.tp_src.off, 4);
@@ -152,7 +164,9 @@ export function normalizeMatch(m: Match): void {
   if (!ipvx) {
     clear(w, F.nw_tos.off, 2);
   }
-  if (!arpHa) clear(w, F.arp_sha.off, 12);
+  if (!arpSha) clear(w, F.arp_sha.off, 6);
+  if (!arpTha) clear(w, F.arp_tha.off, 6);
+  if (!ndTarget) clear(w, F.nd_target.off, 16);
   if (!ipv6) {
     clear(w, F.ipv6_src.off, 32);
     clear(w, F.ipv6_label.off, 4);

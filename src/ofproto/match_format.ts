@@ -215,12 +215,15 @@ export function formatMatch(match: Match, priority: number): string {
     out.push(`nw_frag=${frag & 2 ? "later" : "not_later"}`);
   }
 
-  if (
-    (dlType === ETH_TYPE_IP && proto === IPPROTO_ICMP) ||
-    (dlType === ETH_TYPE_IPV6 && proto === IPPROTO_ICMPV6)
-  ) {
+  if (dlType === ETH_TYPE_IP && proto === IPPROTO_ICMP) {
     be16("icmp_type", F.tp_src.off);
     be16("icmp_code", F.tp_dst.off);
+  } else if (dlType === ETH_TYPE_IPV6 && proto === IPPROTO_ICMPV6) {
+    be16("icmp_type", F.tp_src.off);
+    be16("icmp_code", F.tp_dst.off);
+    ip6("nd_target", F.nd_target.off);
+    mac("nd_sll", F.arp_sha.off);
+    mac("nd_tll", F.arp_tha.off);
   } else {
     be16("tp_src", F.tp_src.off);
     be16("tp_dst", F.tp_dst.off);

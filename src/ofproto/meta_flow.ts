@@ -23,7 +23,12 @@ export type Prereq =
   | "udp"
   | "sctp"
   | "icmp"
-  | "icmp6";
+  | "icmp6"
+  /** An IPv6 neighbor solicitation or advertisement (nd_target). */
+  | "nd"
+  /** A neighbor solicitation (nd_sll) or advertisement (nd_tll). */
+  | "nd_ns"
+  | "nd_na";
 
 /** How a field's value is written in ovs-ofctl syntax. */
 export type FieldFormat = "mac" | "ipv4" | "ipv6" | "dec" | "hex" | "frag" | "tcp_flags" | "port";
@@ -121,6 +126,9 @@ def("icmp_type", [], "NXM_OF_ICMP_TYPE", sub(F.tp_src, 1, 1), 8, 0, "icmp", "dec
 def("icmp_code", [], "NXM_OF_ICMP_CODE", sub(F.tp_dst, 1, 1), 8, 0, "icmp", "dec", false);
 def("icmpv6_type", [], "NXM_NX_ICMPV6_TYPE", sub(F.tp_src, 1, 1), 8, 0, "icmp6", "dec", false);
 def("icmpv6_code", [], "NXM_NX_ICMPV6_CODE", sub(F.tp_dst, 1, 1), 8, 0, "icmp6", "dec", false);
+def("nd_target", [], "NXM_NX_ND_TARGET", F.nd_target, 128, 0, "nd", "ipv6");
+def("nd_sll", [], "NXM_NX_ND_SLL", F.arp_sha, 48, 0, "nd_ns", "mac");
+def("nd_tll", [], "NXM_NX_ND_TLL", F.arp_tha, 48, 0, "nd_na", "mac");
 
 const byName = new Map<string, MfField>();
 for (const fl of fields) {
@@ -199,6 +207,8 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_SCTP = 132;
 export const IPPROTO_ICMPV6 = 58;
+export const ND_NEIGHBOR_SOLICIT = 135;
+export const ND_NEIGHBOR_ADVERT = 136;
 
 /**
  * Whether the prerequisite holds for the flow `key` (mf_are_prereqs_ok).
@@ -231,5 +241,16 @@ export function prereqOk(p: Prereq, b: Uint8Array): boolean {
       return ip && proto === IPPROTO_ICMP;
     case "icmp6":
       return ip6 && proto === IPPROTO_ICMPV6;
+    case "nd":
+    case "nd_ns":
+    case "nd_na": {
+      if (!ip6 || proto !== IPPROTO_ICMPV6 || b[F.tp_src.off] !== 0) return false;
+      const type = b[F.tp_src.off + 1];
+      const code = getUint(b, F.tp_dst.off, 2);
+      if (code !== 0) return false;
+      if (p === "nd_ns") return type === ND_NEIGHBOR_SOLICIT;
+      if (p === "nd_na") return type === ND_NEIGHBOR_ADVERT;
+      return type === ND_NEIGHBOR_SOLICIT || type === ND_NEIGHBOR_ADVERT;
+    }
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * The OpenFlow tables of every recorded conformance case
+ * (tests/conformance/cases): load flows.txt as ovs-ofctl add-flows did,
+ * replay the case's ovs-ofctl add/mod/del commands and time warps, and
+ * compare with the `ovs-ofctl dump-flows br0` OVS printed at the end.
+ * Packet counters are left out: they come from traffic, not from here.
+ */
+import assert from "node:assert/strict";
+import { OfTables } from "./tables.ts";
+import { OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
+
+const ROOT = new URL("../../tests/conformance/cases/", import.meta.url);
+const COMMAND =
+  /^ovs-ofctl (?:-O OpenFlow1\d )?(--strict )?(add-flow|mod-flows|del-flows) br0(?: '?([^']*)'?)?$/;
+
+const stripCounters = (text: string) =>
+  text.trim().split("\n").map((l) => l.replace(/n_packets=\d+, n_bytes=\d+/, "N")).join("\n");
+
+function readOr(url: URL, fallback: string): string {
+  try {
+    return Deno.readTextFileSync(url);
+  } catch {
+    return fallback;
+  }
+}
+
+function tablesAfter(dir: URL): string {
+  const args = readOr(new URL("args", dir), "");
+  const version = args.includes("OpenFlow1") ? OFP13_VERSION : OFP10_VERSION;
+  const t = new OfTables();
+  t.addFlows(readOr(new URL("flows.txt", dir), ""), 0, { version });
+  let now = 0;
+  for (const line of readOr(new URL("packets.txt", dir), "").split("\n")) {
+    if (!line.startsWith("!")) continue;
+    for (const cmd of line.slice(1).split(";").map((c) => c.trim())) {
+      const warp = /^ovs-appctl time\/warp (\d+)/.exec(cmd);
+      if (warp) {
+        now += Number(warp[1]);
+        t.expire(now);
+        continue;
+      }
+      const m = COMMAND.exec(cmd);
+      if (!m) continue;
+      const strict = m[1] !== undefined;
+      const arg = m[3] ?? "";
+      if (m[2] === "add-flow") t.addFlow(arg, now, { version });
+      else if (m[2] === "mod-flows") t.modFlows(arg, strict, now, { version });
+      else t.delFlows(arg, strict, { version });
+    }
+  }
+  return stripCounters(t.dumpFlows({ version }));
+}
+
+const cases = [...Deno.readDirSync(ROOT)].map((e) => e.name).sort();
+for (const name of cases) {
+  const dir = new URL(`${name}/`, ROOT);
+  const expected = readOr(new URL("expected.txt", dir), "");
+  const dump = /## ovs-ofctl[^\n]*dump-flows br0\n([\s\S]*?)(?=\n## |$)/.exec(expected);
+  if (!dump) continue;
+  Deno.test(`the OpenFlow tables end as OVS's in conformance case ${name}`, () => {
+    assert.equal(tablesAfter(dir), stripCounters(dump[1]));
+  });
+}
