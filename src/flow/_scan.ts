@@ -7,9 +7,39 @@
 /** A parse failure; `token` is the piece of text that did not parse. */
 export class OdpParseError extends Error {
   override name = "OdpParseError";
+  /**
+   * OVS's own wording of this error where it differs from `message`: the
+   * key parser sets `syntax error at ` plus the flow text from the
+   * failing attribute on, as odp_flow_from_string does.
+   */
+  ovs: string | null = null;
   constructor(readonly token: string, detail?: string) {
     super(detail ? `${detail}: ${token}` : `syntax error at ${token}`);
   }
+
+  /** The error as OVS words it (netdev-dummy/receive, dpctl). */
+  get ovsMessage(): string {
+    return this.ovs ?? this.message;
+  }
+}
+
+/** Start offsets of the top-level comma-separated parts of `s` (never throws). */
+export function topStarts(s: string): number[] {
+  const out: number[] = [];
+  let depth = 0;
+  let inPart = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    const sep = (c === "," || c === " " || c === "\t") && depth === 0;
+    if (!sep && !inPart) {
+      out.push(i);
+      inPart = true;
+    }
+    if (c === "(") depth++;
+    else if (c === ")") depth = Math.max(0, depth - 1);
+    else if (sep) inPart = false;
+  }
+  return out;
 }
 
 /** Splits at commas (and blanks) that are not inside parentheses. */

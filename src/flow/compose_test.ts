@@ -48,7 +48,9 @@ Deno.test("--len smaller than the headers is refused as OVS refuses it", () => {
       parsePacketSpec(
         "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=1.1.1.1,dst=2.2.2.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2) --len 40",
       ),
-    (e: unknown) => e instanceof OdpParseError && e.message.startsWith("too small packet len"),
+    (e: unknown) =>
+      e instanceof OdpParseError && e.ovsMessage === "too small packet len" &&
+      e.token === "--len 40",
   );
 });
 
@@ -57,4 +59,22 @@ Deno.test("a flow spec with a bad token names it", () => {
     () => parsePacketSpec("in_port(1),eth(src=50:54:00:00:00:05,dst=nonsense)"),
     (e: unknown) => e instanceof OdpParseError && e.token === "nonsense",
   );
+});
+
+Deno.test("bad flow specs get OVS's 'syntax error at' wording, from the failing attribute on", () => {
+  const cases: Array<[string, string]> = [
+    ["garbage(", "syntax error at garbage("],
+    ["in_port(1),bogus(2),eth_type(0x0800)", "syntax error at bogus(2),eth_type(0x0800)"],
+    [
+      "in_port(1),eth_type(0x0800),ipv4(src=10.0.0.300,dst=1.1.1.1)",
+      "syntax error at ipv4(src=10.0.0.300,dst=1.1.1.1)",
+    ],
+  ];
+  for (const [spec, msg] of cases) {
+    assert.throws(
+      () => parsePacketSpec(spec),
+      (e: unknown) => e instanceof OdpParseError && e.ovsMessage === msg,
+      spec,
+    );
+  }
 });

@@ -20,6 +20,7 @@ import {
   splitCall,
   splitMask,
   splitTop,
+  topStarts,
 } from "./_scan.ts";
 import {
   ETH_TYPE_IP,
@@ -46,7 +47,20 @@ export function parseOdpKey(
     new Uint8Array(mask.buffer, mask.byteOffset, mask.byteLength),
     portNames ?? null,
   );
-  p.parse(text);
+  try {
+    p.parse(text);
+  } catch (e) {
+    if (e instanceof OdpParseError) e.ovs = `syntax error at ${restAt(text, e.token)}`;
+    throw e;
+  }
+}
+
+/** The text from the start of the top-level attribute holding `token`. */
+function restAt(text: string, token: string): string {
+  const at = text.indexOf(token);
+  let start = 0;
+  for (const s of topStarts(text)) if (at >= 0 && s <= at) start = s;
+  return text.slice(start);
 }
 
 /**

@@ -31,10 +31,12 @@ export function parsePacketSpec(
   parseOdpKey(text, key, mask);
   const len = flowCompose(key, out, packetLen);
   if (len < 0) {
-    throw new OdpParseError(
-      String(packetLen),
+    const e = new OdpParseError(
+      `--len ${packetLen}`,
       packetLen ? "too small packet len" : "packet too long",
     );
+    if (packetLen) e.ovs = "too small packet len";
+    throw e;
   }
   return len;
 }
