@@ -18,6 +18,11 @@
  * flow table (flow_table.ts) is shared memory; its consistency protocol
  * is written down there.
  *
+ * `Dpif` (dpif.ts) is the thin wrapper the layers above call: it counts
+ * each call under OVS's coverage names and logs flow operations in OVS's
+ * wording. dpctl.ts prints `dpctl/show`, `dump-flows`, `add-flow`,
+ * `mod-flow`, `del-flow`, `get-flow` and `del-flows` exactly as OVS 3.1.
+ *
  * Thread-safety: the PMD (a Web Worker, or the creating thread for an
  * in-process datapath) is the only writer of the flow table, the stats
  * and the port counters. Every other thread that opens the datapath
@@ -26,7 +31,10 @@
  * in order; flow dumps read the table directly, lock-free, under per-slot
  * seqlocks. Upcall queue h has one consumer, handler h. Ports are added
  * and removed only by the thread that created the datapath, which also
- * owns the netdevs.
+ * owns the netdevs. If the PMD worker dies, the creating thread retires
+ * its generation (a control word the old PMD checks) and starts a new one,
+ * which rebuilds its private indexes from the shared table, so at no time
+ * do two PMDs consume the same rings.
  */
 export { Dpif } from "./dpif.ts";
 export {
@@ -38,6 +46,8 @@ export {
   dpctlGetFlow,
   dpctlModFlow,
   dpctlShow,
+  type DumpFilterParser,
+  type DumpFlowsOptions,
   formatUfid,
   parseUfid,
 } from "./dpctl.ts";

@@ -7,7 +7,12 @@
  * (recording, sockets); otherwise the PMD just counts them.
  *
  * Main types: `Netdev` (the base: ring plumbing), `DummyNetdev` (frames
- * injected by `netdev-dummy/receive`, tx optionally recorded).
+ * injected by `netdev-dummy/receive`, tx optionally recorded or pumped to
+ * listeners), `DummyStream` (the `stream=unix:` / `pstream=punix:`
+ * options: 2-byte length + frame over a Unix socket, both ways), and the
+ * pcap helpers (`replayFrames` for `rx_pcap`, lossless, optionally paced;
+ * `PcapWriter` for `tx_pcap`). `netdevDummyReceive` is the
+ * `netdev-dummy/receive` command itself.
  *
  * Thread-safety: a netdev object lives on the thread that created it
  * (the main thread); it is the only producer of its rx ring and the only
