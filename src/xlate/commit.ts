@@ -14,9 +14,10 @@
 import {
   F,
   type FieldSpan,
+  FLOW_BYTES,
+  FLOW_WORDS,
   type FlowKey,
   getUint,
-  newKey,
   type OdpAction,
   type OdpSetAttr,
   VLAN_CFI,
@@ -109,16 +110,18 @@ function commitAttr(
     if (!bytesEqual(f, b, fl.span.off, fl.span.len)) differ = true;
   }
   if (!differ) return false;
-  const mask = newKey();
-  const m = new Uint8Array(mask.buffer);
+  // Key and mask share one buffer: allocating buffers dominates a commit.
+  const buf = new ArrayBuffer(FLOW_BYTES * 2);
+  const key = new Uint32Array(buf, 0, FLOW_WORDS);
+  const mask = new Uint32Array(buf, FLOW_BYTES, FLOW_WORDS);
+  const k = new Uint8Array(buf, 0, FLOW_BYTES);
+  const m = new Uint8Array(buf, FLOW_BYTES, FLOW_BYTES);
   for (const fl of fields) {
     const { off, len } = fl.span;
     if (!fl.readOnly && !bytesEqual(f, b, off, len)) m.set(w.subarray(off, off + len), off);
   }
   // A read-only field in the attribute makes the mask inexact by itself.
   const fully = fields.every((fl) => !fl.readOnly && fieldExact(m, fl));
-  const key = newKey();
-  const k = new Uint8Array(key.buffer);
   if (useMasked && !fully) {
     for (const fl of fields) {
       const { off, len } = fl.span;

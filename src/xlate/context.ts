@@ -4,7 +4,7 @@
  * already produced, the wildcards, the datapath actions, and the trace
  * tree when tracing.
  */
-import { bytesOf, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
+import { bytesOf, FLOW_BYTES, FLOW_WORDS, type FlowKey, type OdpAction } from "../flow/mod.ts";
 import type { MacLearning, OfAction } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import { type RecircIds, XlateCache } from "./cache.ts";
@@ -123,11 +123,15 @@ export class XlateCtx {
 
   constructor(xin: XlateInput) {
     this.xin = xin;
-    this.flow = xin.flow.slice();
+    // One buffer for the three keys: allocating buffers dominates a setup.
+    const buf = new ArrayBuffer(FLOW_BYTES * 3);
+    this.flow = new Uint32Array(buf, 0, FLOW_WORDS);
+    this.flow.set(xin.flow);
     this.f = bytesOf(this.flow);
-    this.base = xin.flow.slice();
+    this.base = new Uint32Array(buf, FLOW_BYTES, FLOW_WORDS);
+    this.base.set(xin.flow);
     this.b = bytesOf(this.base);
-    this.wc = newKey();
+    this.wc = new Uint32Array(buf, FLOW_BYTES * 2, FLOW_WORDS);
     this.w = bytesOf(this.wc);
     this.traceRoot = xin.trace ? [] : null;
     this.trace = this.traceRoot;

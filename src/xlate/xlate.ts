@@ -79,7 +79,7 @@ function wcFinish(ctx: XlateCtx, upcall: Uint8Array): void {
 export function xlate(xin: XlateInput): XlateOutput {
   covXlateActions.inc();
   const ctx = new XlateCtx(xin);
-  const upcall = new Uint8Array(xin.flow.buffer, xin.flow.byteOffset, xin.flow.byteLength);
+  const upcall = bytesOf(xin.flow);
   wcInit(ctx);
   if (ctx.trace) ctx.trace = ctx.report("bridge", `bridge("${xin.bridge.name}")`);
   xlateRule(ctx, lookupRule(ctx, 0, inPort(ctx)), 0, false);
