@@ -62,8 +62,16 @@ Deno.test("a flow spec with a bad token names it", () => {
 });
 
 Deno.test("bad flow specs get OVS's 'syntax error at' wording, from the failing attribute on", () => {
+  // Replies recorded from the oracle's netdev-dummy/receive.
+  const tcp = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
+    "ipv4(src=1.1.1.1,dst=2.2.2.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)";
   const cases: Array<[string, string]> = [
     ["garbage(", "syntax error at garbage("],
+    [tcp + ",tcp_flags(bogus)", "syntax error at tcp_flags(bogus)"],
+    [
+      tcp.replace("frag=no),tcp(src=1,dst=2)", "frag=maybe)"),
+      "syntax error at ipv4(src=1.1.1.1,dst=2.2.2.2,proto=6,tos=0,ttl=64,frag=maybe)",
+    ],
     ["in_port(1),bogus(2),eth_type(0x0800)", "syntax error at bogus(2),eth_type(0x0800)"],
     [
       "in_port(1),eth_type(0x0800),ipv4(src=10.0.0.300,dst=1.1.1.1)",
