@@ -257,6 +257,8 @@ export class Udpif {
   async stopThreads(deleteFlows: boolean): Promise<void> {
     const running = [...this.#handlers, ...this.#revalidators];
     if (!running.length) return;
+    // Paused revalidators wait for a resume, not for the exit latch.
+    await this.resume();
     const exited = running.map((s) => new Promise<void>((r) => (s.exited = r)));
     this.shared.setExitLatch(true);
     for (let h = 0; h < this.#handlers.length; h++) {
@@ -318,7 +320,7 @@ export class Udpif {
 
   /** udpif_pause_revalidators(): returns once every revalidator is parked. */
   async pause(): Promise<void> {
-    if (!this.#pauseBarrier) return;
+    if (!this.#pauseBarrier || this.shared.pauseLatch) return;
     this.shared.setPauseLatch(true);
     await this.#pauseBarrier.blockAsync();
   }

@@ -196,7 +196,11 @@ Deno.test("thread counts change under traffic without losing an upcall", async (
   p2.pollTx();
   assert.equal(p2.txFrames.length, sent(), "every packet was forwarded");
   await udpif.pause();
+  await udpif.pause();
+  const paused = udpif.shared.dumpSeq.read();
   await udpif.resume();
   await cycle();
+  assert.ok(udpif.shared.dumpSeq.read() > paused, "dumps go on after resume");
+  await udpif.pause();
   await done();
 });
