@@ -2,27 +2,33 @@
  * xlate: translation of a flow through a bridge's OpenFlow tables into
  * datapath actions and the megaflow mask (OVS ofproto/ofproto-dpif-xlate.c).
  *
- * `xlate(input)` is a function of the flow, a tables version, the bridge's
- * port configuration (`XBridge`) and its MAC learning table. It returns the
- * datapath actions (`OdpAction[]`, empty = drop), the wildcards (`wc`, a
- * flow-layout mask exactly as wide as OVS 3.1 makes it), slow-path reasons,
- * an error if translation failed (its actions are then dropped), and an
+ * `xlate(input)` is a function of the flow (in_port as an OpenFlow port), a
+ * tables version, the bridge's port configuration (`XBridge`: OpenFlow and
+ * datapath port numbers, VLAN modes) and its MAC learning table. It
+ * returns the datapath actions (`OdpAction[]`, empty = drop), the wildcards
+ * (`wc`, a flow-layout mask exactly as wide as OVS 3.1 makes it), slow-path
+ * reasons (the upcall layer then installs `userspace(slow_path(...))`), an
+ * error if translation failed (its actions are then dropped), the
+ * recirculation ids it referenced (the ukey releases them), and an
  * `XlateCache`: the ids of the rules that matched and the MACs NORMAL
  * learned from, which revalidators replay with `xlateCachePush` to credit
  * statistics and refresh learning without translating again.
+ * `megaflowMask` turns `wc` into the mask the userspace datapath really
+ * installs (its no-VLAN and VLAN-id rules).
  *
  * The pieces follow OVS: the action loop (actions.ts), table lookups and
  * recursion limits (table.ts), outputs and controller actions (output.ts),
  * NORMAL with 802.1Q VLAN modes (normal.ts), committing header changes into
  * set/set_masked/push_vlan/pop_vlan before each output (commit.ts), and
- * `ofproto/trace` text (trace.ts).
+ * `ofproto/trace` (trace.ts, trace_flow.ts), which the daemon wires as a
+ * command through `ofprotoTrace(args, switch)`.
  *
  * Thread-safety: translation runs in handler workers (upcalls) and
  * revalidator workers (re-translation), each on its own replica of the
  * tables and the bridge configuration; it allocates its own context and
  * shares nothing mutable except the MAC learning table, which lives in a
  * SharedArrayBuffer behind an Atomics lock (src/ofproto/mac_learning.ts),
- * and the recirculation id pool the caller passes in.
+ * and the recirculation id pool the caller passes in (one per thread).
  */
 export {
   dummyOdpPort,
