@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Barrier } from "../lib/barrier.ts";
 import {
   N_UMAPS,
   UKEY_CREATED,
@@ -135,4 +136,38 @@ Deno.test("walking a umap visits every ukey hashed to it, across chains", () => 
 
 Deno.test("a ukey costs at most 136 bytes of shared memory at 200k flows", () => {
   assert.ok(ukeyTableBytes(200000) / 200000 <= 136);
+});
+
+Deno.test("workers installing the same UFIDs at once get each installed exactly once, and removing concurrently keeps the chains whole", async () => {
+  const n = 20000;
+  const t = UkeyTable.create(4 * n);
+  const barrier = Barrier.create(3);
+  const run = () =>
+    new Promise<{ installed: number; duplicates: number; removed: number }>((resolve) => {
+      const w = new Worker(new URL("./ukey_table_test_worker.ts", import.meta.url), {
+        type: "module",
+      });
+      w.onmessage = (e) => {
+        resolve(e.data);
+        w.terminate();
+      };
+      w.postMessage({ table: t.buffer, barrier: barrier.buffer, n });
+    });
+  const results = await Promise.all([run(), run(), run()]);
+  const installed = results.reduce((a, r) => a + r.installed, 0);
+  const duplicates = results.reduce((a, r) => a + r.duplicates, 0);
+  const removed = results.reduce((a, r) => a + r.removed, 0);
+  assert.equal(installed, n, "one ukey per UFID");
+  assert.equal(duplicates, 2 * n, "every other attempt was a duplicate");
+  assert.equal(t.count(), n - removed);
+  let linked = 0;
+  for (let u = 0; u < N_UMAPS; u++) t.forEachInUmap(u, () => linked++);
+  assert.equal(linked, n - removed, "the chains agree with the counts");
+  const ufid = new Uint32Array(4);
+  let found = 0;
+  for (let i = 0; i < n; i++) {
+    ufid.set([i, i * 7, 3, 4]);
+    if (t.lookup(ufid, 0) >= 0) found++;
+  }
+  assert.equal(found, n - removed);
 });
