@@ -11,7 +11,7 @@
 import { FLOW_WORDS } from "../flow/layout.ts";
 import type { FlowKey } from "../flow/key.ts";
 import type { OfAction } from "./of_action.ts";
-import { Classifier } from "./classifier.ts";
+import { N_TABLES, RuleIndex } from "./_rule_index.ts";
 import {
   FF_CHECK_OVERLAP,
   FF_RESET_COUNTS,
@@ -23,7 +23,7 @@ import type { Match } from "./match.ts";
 import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
 import { OfctlError } from "./ofctl_error.ts";
 
-export const N_TABLES = 255;
+export { N_TABLES };
 
 /** A rule as carried in a TablesUpdate (no stats: those stay with the master). */
 export interface RuleSnapshot {
@@ -130,30 +130,25 @@ function outputsTo(actions: OfAction[], port: number): boolean {
 export class OfTables {
   /** Bumped by every change; replicas carry the master's number. */
   version = 0;
-  private readonly tables: Classifier<Rule>[] = [];
-  private readonly byId = new Map<number, Rule>();
+  private readonly idx = new RuleIndex();
   private nextId = 1;
 
-  constructor() {
-    for (let i = 0; i < N_TABLES; i++) this.tables.push(new Classifier<Rule>());
-  }
-
   get nRules(): number {
-    return this.byId.size;
+    return this.idx.byId.size;
   }
 
   /** Highest-priority rule of table `tableId` matching `flow`; ORs examined bits into `wc`. */
   lookup(tableId: number, flow: FlowKey, wc: FlowKey | null): Rule | null {
-    return this.tables[tableId].lookup(flow, wc);
+    return this.idx.tables[tableId].lookup(flow, wc);
   }
 
   ruleById(id: number): Rule | undefined {
-    return this.byId.get(id);
+    return this.idx.byId.get(id);
   }
 
   /** Credits a rule with traffic (translation and revalidators call this). */
   creditStats(ruleId: number, nPackets: number, nBytes: number, usedMs: number): void {
-    const r = this.byId.get(ruleId);
+    const r = this.idx.byId.get(ruleId);
     if (!r) return;
     r.nPackets += nPackets;
     r.nBytes += nBytes;
@@ -161,8 +156,8 @@ export class OfTables {
   }
 
   /** Every rule: tables in order, each in classifier dump order. */
-  *rules(): IterableIterator<Rule> {
-    for (const t of this.tables) yield* t.rules();
+  rules(): IterableIterator<Rule> {
+    return this.idx.rules();
   }
 
   addFlow(text: string, nowMs: number, opts: FlowModOptions = {}): TablesUpdate | null {
@@ -222,7 +217,7 @@ export class OfTables {
   /** Removes rules whose idle or hard timeout has passed at `nowMs`. */
   expire(nowMs: number): TablesUpdate | null {
     const ops: TablesOp[] = [];
-    for (const r of [...this.byId.values()]) {
+    for (const r of [...this.idx.byId.values()]) {
       const hard = r.hardTimeout && nowMs > r.modifiedMs + r.hardTimeout * 1000;
       const idle = r.idleTimeout && nowMs > r.usedMs + r.idleTimeout * 1000;
       if (hard || idle) this.removeRule(r, ops);
@@ -253,28 +248,17 @@ export class OfTables {
     }
     for (const op of u.ops) {
       if (op.op === "clear") {
-        for (let i = 0; i < N_TABLES; i++) this.tables[i] = new Classifier<Rule>();
-        this.byId.clear();
+        this.idx.clear();
       } else if (op.op === "add") {
-        const r = fromSnapshot(op.rule);
-        this.byId.set(r.id, r);
-        this.tables[r.tableId].insert(r);
+        this.idx.insert(fromSnapshot(op.rule));
       } else if (op.op === "replace") {
-        const old = this.byId.get(op.id);
+        const old = this.idx.byId.get(op.id);
         const r = fromSnapshot(op.rule);
-        if (old) {
-          this.byId.delete(old.id);
-          this.tables[old.tableId].replace(old, r);
-        } else {
-          this.tables[r.tableId].insert(r);
-        }
-        this.byId.set(r.id, r);
+        if (old) this.idx.replace(old, r);
+        else this.idx.insert(r);
       } else {
-        const old = this.byId.get(op.id);
-        if (old) {
-          this.byId.delete(old.id);
-          this.tables[old.tableId].remove(old);
-        }
+        const old = this.idx.byId.get(op.id);
+        if (old) this.idx.remove(old);
       }
       if (op.op === "add" || op.op === "replace") {
         this.nextId = Math.max(this.nextId, op.rule.id + 1);
@@ -286,11 +270,10 @@ export class OfTables {
   /** dump-flows text: the header line, then one line per rule (optionally filtered). */
   dumpFlows(opts: FormatRuleOptions & { filter?: string } = {}): string {
     const lines = [dumpFlowsHeader(opts.version)];
-    const fm = opts.filter ? parseFlowMod(opts.filter, "delete") : undefined;
-    for (const r of this.rules()) {
-      if (fm && !this.selects(fm, r, false)) continue;
-      lines.push(formatRule(r, opts));
-    }
+    const rules = opts.filter
+      ? this.collect(parseFlowMod(opts.filter, "delete"), false)
+      : this.rules();
+    for (const r of rules) lines.push(formatRule(r, opts));
     return lines.join("\n") + "\n";
   }
 
@@ -305,7 +288,7 @@ export class OfTables {
       if (fm.command !== "add" || !(fm.flags & FF_CHECK_OVERLAP)) continue;
       const tableId = fm.tableId ?? 0;
       const others: Match[] = [];
-      for (const r of this.tables[tableId].rules()) {
+      for (const r of this.idx.tables[tableId].rules()) {
         if (r.priority === fm.priority) others.push(r.match);
       }
       for (let j = 0; j < i; j++) {
@@ -325,6 +308,16 @@ export class OfTables {
     return { type: "tables-update", version: this.version, ops };
   }
 
+  /**
+   * The rules a mod, del or dump selects, in OVS's order (collect_rules_loose):
+   * by the cookie index for an exact cookie, else table by table.
+   */
+  private collect(fm: FlowMod, strict: boolean): Rule[] {
+    const exactCookie = fm.cookieMask === (1n << 64n) - 1n;
+    const from = exactCookie ? this.idx.withCookie(fm.cookie) : this.rules();
+    return [...from].filter((r) => this.selects(fm, r, strict));
+  }
+
   private selects(fm: FlowMod, r: Rule, strict: boolean): boolean {
     if (fm.tableId !== undefined && r.tableId !== fm.tableId) return false;
     if (((r.cookie ^ fm.cookie) & fm.cookieMask) !== 0n) return false;
@@ -338,7 +331,7 @@ export class OfTables {
       this.addRule(fm, nowMs, ops);
       return;
     }
-    const hits = [...this.rules()].filter((r) => this.selects(fm, r, strict));
+    const hits = this.collect(fm, strict);
     if (fm.command === "delete") {
       for (const r of hits) this.removeRule(r, ops);
       return;
@@ -364,7 +357,7 @@ export class OfTables {
 
   private addRule(fm: FlowMod, nowMs: number, ops: TablesOp[]): void {
     const tableId = fm.tableId ?? 0;
-    const old = this.tables[tableId].findExact(fm.match, fm.priority);
+    const old = this.idx.tables[tableId].findExact(fm.match, fm.priority);
     // Re-adding a flow replaces it; its counters carry over unless the add
     // resets them (always, in OpenFlow 1.0).
     const keep = old && !(fm.flags & FF_RESET_COUNTS) ? old : undefined;
@@ -388,21 +381,17 @@ export class OfTables {
       this.replaceRule(old, r, ops);
       return;
     }
-    this.tables[tableId].insert(r);
-    this.byId.set(r.id, r);
+    this.idx.insert(r);
     ops.push({ op: "add", rule: snapshot(r) });
   }
 
   private replaceRule(old: Rule, r: Rule, ops: TablesOp[]): void {
-    this.tables[old.tableId].replace(old, r);
-    this.byId.delete(old.id);
-    this.byId.set(r.id, r);
+    this.idx.replace(old, r);
     ops.push({ op: "replace", id: old.id, rule: snapshot(r) });
   }
 
   private removeRule(r: Rule, ops: TablesOp[]): void {
-    this.tables[r.tableId].remove(r);
-    this.byId.delete(r.id);
+    this.idx.remove(r);
     ops.push({ op: "delete", id: r.id });
   }
 }
