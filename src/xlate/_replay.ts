@@ -22,7 +22,8 @@ import {
 } from "../flow/mod.ts";
 import { formatFdbShow, MacLearning, OFPP_LOCAL, OfTables } from "../ofproto/mod.ts";
 import { type PortSpec, type VlanMode, XBridge } from "./bridge.ts";
-import { encodeSlowPathCookie, RecircIdPool, type XlateCache, xlateCachePush } from "./cache.ts";
+import { encodeSlowPathCookie, type XlateCache, xlateCachePush } from "./cache.ts";
+import { RecircIdPool } from "./recirc.ts";
 import type { XlateOutput } from "./context.ts";
 import { parseExactFlow } from "./trace_flow.ts";
 import { megaflowMask, xlate } from "./xlate.ts";

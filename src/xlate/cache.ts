@@ -5,8 +5,8 @@
  * translating again. Here it is compact: the ids of the rules that
  * matched, in order, and the (port, VLAN, source MAC) NORMAL learned from.
  *
- * Also here: the recirculation id pool for frozen states, and the
- * `user_action_cookie` bytes that controller actions carry.
+ * Also here: the `user_action_cookie` bytes that controller and
+ * slow-path actions carry.
  */
 import { bytesOf, F, type FlowKey } from "../flow/mod.ts";
 import type { MacLearning } from "../ofproto/mod.ts";
@@ -56,43 +56,6 @@ export function xlateCachePush(
     }
   }
   return changed;
-}
-
-/**
- * Gives each distinct frozen state one recirculation id while something
- * (a ukey, a trace) holds a reference to it (ofproto-dpif-rid.c).
- */
-export interface RecircIds {
-  /** The state's id, taking a reference. */
-  idFor(state: string): number;
-  /** Drops a reference; an unreferenced state's id is never handed out again. */
-  release(id: number): void;
-}
-
-/** A pool private to one thread; ids start at 1 and only grow, as in OVS. */
-export class RecircIdPool implements RecircIds {
-  #next = 1;
-  readonly #byState = new Map<string, { id: number; refs: number }>();
-  readonly #byId = new Map<number, string>();
-
-  idFor(state: string): number {
-    let e = this.#byState.get(state);
-    if (!e) {
-      e = { id: this.#next++, refs: 0 };
-      this.#byState.set(state, e);
-      this.#byId.set(e.id, state);
-    }
-    e.refs++;
-    return e.id;
-  }
-
-  release(id: number): void {
-    const state = this.#byId.get(id);
-    const e = state === undefined ? undefined : this.#byState.get(state);
-    if (!e || --e.refs > 0) return;
-    this.#byState.delete(state!);
-    this.#byId.delete(id);
-  }
 }
 
 /** sizeof(struct user_action_cookie) in OVS 3.1. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { formatOdpAction } from "../flow/mod.ts";
-import { encodeControllerCookie, encodeSlowPathCookie, RecircIdPool } from "./cache.ts";
+import { encodeControllerCookie, encodeSlowPathCookie } from "./cache.ts";
+import { RecircIdPool } from "./recirc.ts";
 import { xlateText } from "./_replay.ts";
 import { xlateCachePush } from "./cache.ts";
 
@@ -26,16 +27,39 @@ Deno.test("the controller cookie carries every field", () => {
   );
 });
 
+const state = (reg0: number) => {
+  const s = new Uint32Array(20);
+  s[4] = reg0;
+  return s;
+};
+
 Deno.test("one frozen state keeps one recirculation id while it is referenced", () => {
   const pool = new RecircIdPool();
-  assert.equal(pool.idFor("a"), 1);
-  assert.equal(pool.idFor("b"), 2);
-  assert.equal(pool.idFor("a"), 1);
+  assert.equal(pool.idFor(state(1)), 1);
+  assert.equal(pool.idFor(state(2)), 2);
+  assert.equal(pool.idFor(state(1)), 1);
   pool.release(1);
-  assert.equal(pool.idFor("a"), 1, "one reference is left");
+  assert.equal(pool.idFor(state(1)), 1, "one reference is left");
   pool.release(1);
   pool.release(1);
-  assert.equal(pool.idFor("a"), 3, "a released id is not handed out again");
+  assert.equal(pool.idFor(state(1)), 3, "a released id is not handed out again");
+});
+
+Deno.test("threads sharing a pool agree on ids", () => {
+  const a = new RecircIdPool();
+  const b = new RecircIdPool(a.buffer);
+  assert.equal(a.idFor(state(9)), 1);
+  assert.equal(b.idFor(state(9)), 1);
+  assert.equal(b.idFor(state(8)), 2);
+});
+
+Deno.test("a full pool hands out no id and translation fails cleanly", () => {
+  const pool = new RecircIdPool(undefined, 2);
+  assert.equal(pool.idFor(state(1)), 1);
+  assert.equal(pool.idFor(state(2)), 2);
+  assert.equal(pool.idFor(state(3)), 0);
+  pool.release(2);
+  assert.equal(pool.idFor(state(3)), 3, "a freed slot is reused");
 });
 
 Deno.test("pushing a cache credits every rule it went through", () => {

@@ -7,7 +7,8 @@
 import { bytesOf, FLOW_BYTES, FLOW_WORDS, type FlowKey, type OdpAction } from "../flow/mod.ts";
 import type { MacLearning, OfAction } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
-import { type RecircIds, XlateCache } from "./cache.ts";
+import { XlateCache } from "./cache.ts";
+import type { RecircIds } from "./recirc.ts";
 
 /** A rule as translation needs it (structurally, ofproto's Rule). */
 export interface XlateRule {
@@ -34,7 +35,7 @@ export interface TraceNode {
 }
 
 /** Why a translation failed; its actions are then dropped (OVS xlate_error). */
-export type XlateError = "Recursion too deep" | "Too many resubmits";
+export type XlateError = "Recursion too deep" | "Too many resubmits" | "No recirculation context";
 
 /** Slow-path reasons (enum slow_path_reason). */
 export const SLOW_ACTION = 1 << 5;

@@ -43,14 +43,13 @@ export {
   type ControllerCookie,
   encodeControllerCookie,
   encodeSlowPathCookie,
-  RecircIdPool,
-  type RecircIds,
   USER_ACTION_COOKIE_LEN,
   type XcNormal,
   XlateCache,
   xlateCachePush,
 } from "./cache.ts";
 export { commitKeys } from "./commit.ts";
+export { FROZEN_STATE_WORDS, RecircIdPool, type RecircIds } from "./recirc.ts";
 export {
   MAX_DEPTH,
   MAX_RESUBMITS,

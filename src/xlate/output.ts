@@ -15,6 +15,7 @@ import {
   OFPP_TABLE,
 } from "../ofproto/mod.ts";
 import { encodeControllerCookie } from "./cache.ts";
+import { FROZEN_STATE_WORDS } from "./recirc.ts";
 import { commitOdpActions } from "./commit.ts";
 import { OFPR_ACTION, OFPR_EXPLICIT_MISS, type XlateCtx } from "./context.ts";
 import { xlateNormal } from "./normal.ts";
@@ -99,11 +100,18 @@ export function xlateController(
     reason = OFPR_EXPLICIT_MISS;
   }
   const f = ctx.f;
-  let state = `t${ctx.tableId} p${inPort(ctx)} m${getUint(f, F.metadata.off, 4)}:${
-    getUint(f, F.metadata.off + 4, 4)
-  }`;
-  for (let i = 0; i < 16; i++) state += ` ${getUint(f, regOffset(i), 4)}`;
+  const state = new Uint32Array(FROZEN_STATE_WORDS);
+  state[0] = ctx.tableId;
+  state[1] = inPort(ctx);
+  state[2] = getUint(f, F.metadata.off, 4);
+  state[3] = getUint(f, F.metadata.off + 4, 4);
+  for (let i = 0; i < 16; i++) state[4 + i] = getUint(f, regOffset(i), 4);
   const recircId = ctx.xin.recircIds.idFor(state);
+  if (!recircId) {
+    ctx.report("error", "Failed to allocate recirculation id");
+    ctx.error = "No recirculation context";
+    return;
+  }
   ctx.recircs.push(recircId);
   const dontSend = !ctx.xin.sideEffects && !ctx.xin.buildCache;
   ctx.actions.push({

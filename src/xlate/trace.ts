@@ -17,7 +17,7 @@ import {
 } from "../flow/mod.ts";
 import { formatActions, formatMatch, type MacLearning } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
-import type { RecircIds } from "./cache.ts";
+import type { RecircIds } from "./recirc.ts";
 import type { TraceNode, XlateOutput, XlateTables } from "./context.ts";
 import { SLOW_ACTION } from "./context.ts";
 import { formatFlow, formatMegaflow, parseExactFlow } from "./trace_flow.ts";

@@ -1,0 +1,123 @@
+/**
+ * Recirculation ids (ofproto-dpif-rid.c): each distinct frozen state (the
+ * table, in_port, metadata and registers a controller action would resume
+ * from) gets one id while something references it, and ids only grow, so
+ * a released id is never handed out again.
+ *
+ * Handlers and revalidators must agree on ids (a revalidator's translation
+ * has to reproduce the handler's actions), so the pool lives in a
+ * SharedArrayBuffer: open-addressing slots of (state, id, references)
+ * behind one Atomics lock word. Freed slots become tombstones that later
+ * inserts reuse.
+ */
+
+/** Words of a frozen state: table, in_port, metadata (2), reg0..reg15. */
+export const FROZEN_STATE_WORDS = 20;
+
+const H_LOCK = 0;
+const H_NEXT_ID = 1;
+const H_SLOTS = 2;
+const HEADER_WORDS = 4;
+
+const S_USED = 0; // 0 empty, 1 in use, 2 tombstone
+const S_ID = 1;
+const S_REFS = 2;
+const S_STATE = 3;
+const SLOT_WORDS = S_STATE + FROZEN_STATE_WORDS;
+
+/** Gives frozen states their recirculation ids. */
+export interface RecircIds {
+  /** The state's id, taking a reference; 0 when the pool is full. */
+  idFor(state: Uint32Array): number;
+  /** Drops a reference taken by idFor. */
+  release(id: number): void;
+}
+
+export class RecircIdPool implements RecircIds {
+  readonly buffer: SharedArrayBuffer;
+  readonly #h: Int32Array;
+  readonly #s: Uint32Array;
+  readonly #slots: number;
+
+  /** A new pool of `slots` states, or a view of another thread's `buffer`. */
+  constructor(buffer?: SharedArrayBuffer, slots = 1024) {
+    if (!buffer) {
+      buffer = new SharedArrayBuffer((HEADER_WORDS + slots * SLOT_WORDS) * 4);
+      const h = new Int32Array(buffer, 0, HEADER_WORDS);
+      h[H_NEXT_ID] = 1;
+      h[H_SLOTS] = slots;
+    }
+    this.buffer = buffer;
+    this.#h = new Int32Array(buffer, 0, HEADER_WORDS);
+    this.#slots = this.#h[H_SLOTS];
+    this.#s = new Uint32Array(buffer, HEADER_WORDS * 4, this.#slots * SLOT_WORDS);
+  }
+
+  idFor(state: Uint32Array): number {
+    const s = this.#s;
+    this.#lock();
+    try {
+      let free = -1;
+      let k = hashState(state) % this.#slots;
+      for (let n = 0; n < this.#slots; n++, k = (k + 1) % this.#slots) {
+        const i = k * SLOT_WORDS;
+        if (s[i + S_USED] === 0) {
+          if (free < 0) free = i;
+          break;
+        }
+        if (s[i + S_USED] === 2) {
+          if (free < 0) free = i;
+        } else if (sameState(s, i + S_STATE, state)) {
+          s[i + S_REFS]++;
+          return s[i + S_ID];
+        }
+      }
+      if (free < 0) return 0;
+      const id = this.#h[H_NEXT_ID]++;
+      s[free + S_USED] = 1;
+      s[free + S_ID] = id;
+      s[free + S_REFS] = 1;
+      s.set(state.subarray(0, FROZEN_STATE_WORDS), free + S_STATE);
+      return id;
+    } finally {
+      this.#unlock();
+    }
+  }
+
+  release(id: number): void {
+    const s = this.#s;
+    this.#lock();
+    try {
+      for (let i = 0; i < s.length; i += SLOT_WORDS) {
+        if (s[i + S_USED] === 1 && s[i + S_ID] === id) {
+          if (--s[i + S_REFS] === 0) s[i + S_USED] = 2;
+          return;
+        }
+      }
+    } finally {
+      this.#unlock();
+    }
+  }
+
+  #lock(): void {
+    while (Atomics.compareExchange(this.#h, H_LOCK, 0, 1) !== 0) {
+      Atomics.wait(this.#h, H_LOCK, 1, 1);
+    }
+  }
+
+  #unlock(): void {
+    Atomics.store(this.#h, H_LOCK, 0);
+    Atomics.notify(this.#h, H_LOCK, 1);
+  }
+}
+
+function hashState(state: Uint32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < FROZEN_STATE_WORDS; i++) h = Math.imul(h ^ state[i], 0x01000193);
+  return h >>> 0;
+}
+
+function sameState(s: Uint32Array, at: number, state: Uint32Array): boolean {
+  for (let i = 0; i < FROZEN_STATE_WORDS; i++) if (s[at + i] !== state[i]) return false;
+  return true;
+}
