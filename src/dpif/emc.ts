@@ -6,6 +6,12 @@
  * (default 100; 0 turns the cache off), so that a flood of short-lived flows
  * does not thrash it.
  *
+ * Keys are held in miniflow form, as OVS's netdev_flow_key is: a bitmap of
+ * the key's nonzero words and their values. A packet key is mostly zeros,
+ * so an entry is small (MINIFLOW_WORDS) and a lookup compares a dozen
+ * words instead of the whole key; keys with more nonzero words than an
+ * entry holds are simply not cached.
+ *
  * An entry remembers the flow's slot and generation; when the flow is
  * deleted or its slot reused, the generation no longer matches and the
  * entry is dead, so deletions need no cache walk.
@@ -21,23 +27,39 @@ const SHIFT = 13;
 const MASK = EMC_ENTRIES - 1;
 export const DEFAULT_EMC_INSERT_INV_PROB = 100;
 
+/** Words of a miniflow: 3 map words, a count, then up to 28 values. */
+export const MINIFLOW_WORDS = 32;
+const MF_VALUES = 4;
+const MF_MAX_VALUES = MINIFLOW_WORDS - MF_VALUES;
+
 /**
- * Hash of a packet's whole flow key (the role OVS gives the RSS hash):
- * one multiply per word, then murmur's avalanche, which is plenty for
- * picking EMC positions and handler queues and keeps the per-packet cost
- * low.
+ * Writes `key`'s miniflow into `mf` (map of nonzero words, their count,
+ * then as many values as fit) and returns the packet hash: one multiply
+ * per nonzero word, then murmur's avalanche. The hash covers every
+ * nonzero word even when the values do not all fit.
  */
-export function packetKeyHash(key: Uint32Array, off: number): number {
+export function miniflowOf(key: Uint32Array, off: number, mf: Uint32Array): number {
   let h = 0x811c9dc5;
+  let m0 = 0, m1 = 0, m2 = 0, n = 0;
   for (let i = 0; i < FLOW_WORDS; i++) {
     const w = key[off + i] | 0;
-    if (w !== 0) h = Math.imul(h ^ w ^ i, 0x01000193);
+    if (w === 0) continue;
+    h = Math.imul(h ^ w ^ i, 0x01000193);
+    if (i < 32) m0 |= 1 << i;
+    else if (i < 64) m1 |= 1 << (i - 32);
+    else m2 |= 1 << (i - 64);
+    if (n < MF_MAX_VALUES) mf[MF_VALUES + n] = w;
+    n++;
   }
+  mf[0] = m0;
+  mf[1] = m1;
+  mf[2] = m2;
+  mf[3] = n;
   return mhashFinish(h >>> 0);
 }
 
 export class Emc {
-  private readonly keys = new Uint32Array(EMC_ENTRIES * FLOW_WORDS);
+  private readonly entries = new Uint32Array(EMC_ENTRIES * MINIFLOW_WORDS);
   private readonly hashes = new Uint32Array(EMC_ENTRIES);
   private readonly slots = new Int32Array(EMC_ENTRIES).fill(-1);
   private readonly gens = new Int32Array(EMC_ENTRIES);
@@ -62,45 +84,48 @@ export class Emc {
     return s >= 0 && this.table.generation(s) === this.gens[p];
   }
 
-  private matches(p: number, key: Uint32Array, off: number): boolean {
-    const keys = this.keys;
-    const b = p * FLOW_WORDS;
-    for (let i = 0; i < FLOW_WORDS; i++) if (keys[b + i] !== key[off + i]) return false;
+  private matches(p: number, mf: Uint32Array): boolean {
+    const e = this.entries, b = p * MINIFLOW_WORDS;
+    const n = mf[3];
+    if (e[b] !== mf[0] || e[b + 1] !== mf[1] || e[b + 2] !== mf[2] || e[b + 3] !== n) return false;
+    for (let i = MF_VALUES, end = MF_VALUES + n; i < end; i++) if (e[b + i] !== mf[i]) return false;
     return true;
   }
 
-  /** The slot of the megaflow cached for exactly `key`, or -1. */
-  lookup(key: Uint32Array, off: number, h: number): number {
+  /** The slot of the megaflow cached for exactly this miniflow (hash `h`), or -1. */
+  lookup(mf: Uint32Array, h: number): number {
+    if (mf[3] > MF_MAX_VALUES) return -1;
     let p = h & MASK;
-    if (this.hashes[p] === h && this.alive(p) && this.matches(p, key, off)) return this.slots[p];
+    if (this.hashes[p] === h && this.alive(p) && this.matches(p, mf)) return this.slots[p];
     p = (h >>> SHIFT) & MASK;
-    if (this.hashes[p] === h && this.alive(p) && this.matches(p, key, off)) return this.slots[p];
+    if (this.hashes[p] === h && this.alive(p) && this.matches(p, mf)) return this.slots[p];
     return -1;
   }
 
-  /** Caches `key` -> `slot` with the configured probability. */
-  probabilisticInsert(key: Uint32Array, off: number, h: number, slot: number): void {
+  /** Caches the miniflow -> `slot` with the configured probability. */
+  probabilisticInsert(mf: Uint32Array, h: number, slot: number): void {
     if (this.insertMin === 0) return;
     let x = this.rng;
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     this.rng = x >>> 0;
-    if (this.rng <= this.insertMin) this.insert(key, off, h, slot);
+    if (this.rng <= this.insertMin) this.insert(mf, h, slot);
   }
 
-  insert(key: Uint32Array, off: number, h: number, slot: number): void {
+  insert(mf: Uint32Array, h: number, slot: number): void {
+    if (mf[3] > MF_MAX_VALUES) return;
     const p1 = h & MASK, p2 = (h >>> SHIFT) & MASK;
     let p: number;
     let same = false;
-    if (this.hashes[p1] === h && this.matches(p1, key, off)) p = p1, same = true;
-    else if (this.hashes[p2] === h && this.matches(p2, key, off)) p = p2, same = true;
+    if (this.hashes[p1] === h && this.matches(p1, mf)) p = p1, same = true;
+    else if (this.hashes[p2] === h && this.matches(p2, mf)) p = p2, same = true;
     else if (!this.alive(p1)) p = p1;
     else if (!this.alive(p2)) p = p2;
     else p = this.hashes[p1] < this.hashes[p2] ? p1 : p2;
     if (!same) {
-      const b = p * FLOW_WORDS;
-      for (let i = 0; i < FLOW_WORDS; i++) this.keys[b + i] = key[off + i];
+      const b = p * MINIFLOW_WORDS;
+      for (let i = 0, end = MF_VALUES + mf[3]; i < end; i++) this.entries[b + i] = mf[i];
     }
     this.hashes[p] = h;
     this.slots[p] = slot;

@@ -62,7 +62,7 @@ import {
   ST_SUBTABLE_LOOKUPS,
   ST_TX_DROPPED,
 } from "./_shared.ts";
-import { Emc, packetKeyHash } from "./emc.ts";
+import { Emc, MINIFLOW_WORDS, miniflowOf } from "./emc.ts";
 import { FlowOps } from "./flow_ops.ts";
 import { servePmdCommands } from "./_pmd_commands.ts";
 import { UP_KEY, UP_PACKET, UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
@@ -98,6 +98,8 @@ export class Pmd {
   readonly emc: Emc;
   readonly key = new Uint32Array(FLOW_WORDS);
   private readonly hdr = new HeaderOffsets();
+  /** The packet key's miniflow (EMC form), refilled per packet. */
+  private readonly mf = new Uint32Array(MINIFLOW_WORDS);
   /** The packet being processed, always at offset 0; word view for fast copies. */
   readonly buf = new Uint8Array(MAX_FRAME + 64);
   readonly bufU32 = new Uint32Array(this.buf.buffer);
@@ -233,8 +235,9 @@ export class Pmd {
   processPacket(inPort: number): void {
     const key = this.key, st = this.st;
     this.extract(this.buf, this.pktLen, inPort, key);
-    const h = packetKeyHash(key, 0);
-    let slot = this.emc.enabled ? this.emc.lookup(key, 0, h) : -1;
+    const mf = this.mf;
+    const h = miniflowOf(key, 0, mf);
+    let slot = this.emc.enabled ? this.emc.lookup(mf, h) : -1;
     if (slot >= 0) {
       st[ST_EMC_HIT]++;
     } else {
@@ -246,7 +249,7 @@ export class Pmd {
       }
       st[ST_MEGAFLOW_HIT]++;
       st[ST_SUBTABLE_LOOKUPS] += this.ops.dpcls.lookupsVisited - before;
-      this.emc.probabilisticInsert(key, 0, h, slot);
+      this.emc.probabilisticInsert(mf, h, slot);
     }
     st[ST_HIT]++;
     const tf = key[71];
