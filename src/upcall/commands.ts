@@ -26,6 +26,26 @@ export function upcallShow(udpifs: readonly Udpif[], now = timeMsec()): string {
   return s;
 }
 
+/** upcall/show as a JSON value (for `--format json`). */
+export function upcallShowJson(udpifs: readonly Udpif[], now = timeMsec()): unknown {
+  return udpifs.map((u) => {
+    const sh = u.shared;
+    const keys = u.keysPerRevalidator();
+    return {
+      name: u.name,
+      flows: {
+        current: u.nFlows(now),
+        avg: sh.avgNFlows,
+        max: sh.maxNFlows,
+        limit: sh.flowLimit,
+      },
+      dump_duration_ms: sh.dumpDuration,
+      ufid_enabled: sh.useUfid,
+      revalidators: u.revalidatorTids.map((id, i) => ({ id, keys: keys[i] })),
+    };
+  });
+}
+
 /** C's atoi() as glibc does it (strtol, then the low 32 bits), read as unsigned. */
 export function atoiUnsigned(text: string): number {
   const m = /^[\t\n\v\f\r ]*([+-]?)(\d+)/.exec(text);
@@ -99,6 +119,7 @@ export function registerUpcallCommands(udpifs: () => readonly Udpif[]): void {
     usage: string | undefined,
     n: number,
     handler: (args: string[], signal: AbortSignal) => Promise<string> | string,
+    json?: () => unknown,
   ) =>
     registerCommand({
       name,
@@ -106,8 +127,10 @@ export function registerUpcallCommands(udpifs: () => readonly Udpif[]): void {
       minArgs: n,
       maxArgs: n,
       handler: (args, conn) => handler(args, conn.signal),
+      // Commands with a text reply give it as a JSON string; the others null.
+      json: json ?? (async (args, conn) => (await handler(args, conn.signal)) || null),
     });
-  reg("upcall/show", "", 0, () => upcallShow(list()));
+  reg("upcall/show", "", 0, () => upcallShow(list()), () => upcallShowJson(list()));
   reg("upcall/disable-megaflows", "", 0, () => setMegaflows(list(), false));
   reg("upcall/enable-megaflows", "", 0, () => setMegaflows(list(), true));
   reg("upcall/disable-ufid", "", 0, () => setUfid(list(), false));

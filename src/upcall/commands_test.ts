@@ -9,6 +9,7 @@ import {
   setFlowLimit,
   setUfid,
   upcallShow,
+  upcallShowJson,
 } from "./commands.ts";
 import { RuleXlate } from "./_test_support.ts";
 import { Udpif } from "./udpif.ts";
@@ -36,6 +37,18 @@ Deno.test("upcall/show prints OVS's layout for a fresh udpif", async () => {
       "  ufid enabled : true\n" +
       "\n",
   );
+  await done();
+});
+
+Deno.test("upcall/show also answers in JSON with the same figures", async () => {
+  const { u, done } = udpif();
+  assert.deepEqual(upcallShowJson([u]), [{
+    name: "dummy@ovs-dummy",
+    flows: { current: 0, avg: 0, max: 0, limit: 10000 },
+    dump_duration_ms: 0,
+    ufid_enabled: true,
+    revalidators: [],
+  }]);
   await done();
 });
 

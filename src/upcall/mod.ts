@@ -61,6 +61,7 @@ export {
   setMegaflows,
   setUfid,
   upcallShow,
+  upcallShowJson,
 } from "./commands.ts";
 export {
   type CreateUdpifXlate,
