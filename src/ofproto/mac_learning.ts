@@ -20,8 +20,6 @@ import { coverageCounter } from "../lib/coverage.ts";
 
 export const MAC_DEFAULT_MAX = 2048;
 export const MAC_ENTRY_DEFAULT_IDLE_TIME = 300;
-/** A gratuitous ARP locks an entry against moves for this many seconds. */
-const GRAT_ARP_LOCK_TIME = 5;
 
 const covLearned = coverageCounter("mac_learning_learned");
 const covMoved = coverageCounter("mac_learning_moved");
@@ -46,7 +44,6 @@ const S_VLAN = 3;
 const S_PORT = 4;
 const S_EXPIRES = 5;
 const S_LRU = 6;
-const S_GRAT_LOCK = 7;
 const SLOT_WORDS = 8;
 
 /** One row of `fdb/show`. */
@@ -154,10 +151,10 @@ export class MacLearning {
   }
 
   /**
-   * Learns that `mac` is on `port` in `vlan` (OVS mac_learning_update).
-   * Refreshes an entry at most once a second; a gratuitous ARP locks the
-   * entry for 5 s against moves by later non-gratuitous packets. Returns
-   * true when the entry is new or moved, i.e. translations may change.
+   * Learns that `mac` is on `port` in `vlan` (OVS mac_learning_update for
+   * ports that are not bonds). An entry is refreshed at most once a second,
+   * except by a gratuitous ARP. Returns true when the entry is new or
+   * moved, i.e. translations may change.
    */
   update(
     b: Uint8Array,
@@ -181,9 +178,7 @@ export class MacLearning {
       }
       if (i >= 0) {
         const age = this.idleTime - (s[i + S_EXPIRES] - now);
-        const samePort = s[i + S_PORT] === port;
-        if (age <= 0 && samePort) return false;
-        if (!isGratArp && !samePort && s[i + S_GRAT_LOCK] > now) return false;
+        if (age <= 0 && !isGratArp && s[i + S_PORT] === port) return false;
       } else {
         if (Atomics.load(this.#h, H_COUNT) >= this.maxEntries) this.#evictFairly();
         i = this.#insert(hi, lo, vlan);
@@ -191,7 +186,6 @@ export class MacLearning {
       }
       s[i + S_EXPIRES] = now + this.idleTime;
       s[i + S_LRU] = ++this.#h[H_LRU_CLOCK];
-      if (isGratArp) s[i + S_GRAT_LOCK] = now + GRAT_ARP_LOCK_TIME;
       if (s[i + S_PORT] === port) return false;
       if (s[i + S_PORT] !== 0) covMoved.inc();
       s[i + S_PORT] = port;

@@ -119,3 +119,10 @@ Deno.test("workers learning at the same time lose no entry", async () => {
   assert.equal(ml.count, 3000);
   assert.equal(ml.lookup(Uint8Array.of(2, 3, 0, 0, 3, 0xe7), 0, 0, 0), 3);
 });
+
+Deno.test("a MAC moves at once, even right after a gratuitous ARP", () => {
+  const ml = MacLearning.create();
+  ml.update(A, 0, 0, 1, 0, true);
+  assert.equal(ml.update(A, 0, 0, 2, 100), true);
+  assert.equal(ml.lookup(A, 0, 0, 100), 2);
+});
