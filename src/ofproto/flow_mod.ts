@@ -7,7 +7,7 @@ import { bytesOf } from "../flow/key.ts";
 import type { OfAction } from "./of_action.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
-import { type Match, newMatch, normalizeMatch, parseMatchItem } from "./match.ts";
+import { type Match, newMatch, normalizeMatch, oxmRoundTrip, parseMatchItem } from "./match.ts";
 import { DEFAULT_PRIORITY } from "./match_format.ts";
 import { actionField, parseActions } from "./action_parse.ts";
 import { IPPROTO_SCTP, IPPROTO_UDP, mfByName, prereqOk } from "./meta_flow.ts";
@@ -218,6 +218,8 @@ export function parseFlowMod(
     }
   }
   normalizeMatch(fm.match);
+  // Over OpenFlow 1.2+ the match travels as OXM; the switch keeps what arrives.
+  if (!of10) fm.match = oxmRoundTrip(fm.match);
   if (command === "modify") {
     // An OpenFlow 1.0 modify always carries a new cookie (0 unless given) and
     // adds the flow when nothing matches; OpenFlow 1.2+ carries neither.

@@ -5,7 +5,7 @@
  * and normalizing away fields whose prerequisites are absent live here.
  */
 import { F, VLAN_CFI } from "../flow/layout.ts";
-import { bytesOf, exactField, type FlowKey, getUint, newKey } from "../flow/key.ts";
+import { bytesOf, exactField, type FlowKey, getUint, newKey, setUint } from "../flow/key.ts";
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
@@ -173,4 +173,25 @@ export function normalizeMatch(m: Match): void {
   }
   if (!(ipvx && proto === IPPROTO_TCP)) clear(w, F.tcp_flags.off, 2);
   for (let i = 0; i < m.key.length; i++) m.key[i] &= m.mask[i];
+}
+
+/**
+ * The match as it comes back from an OXM (OpenFlow 1.2+) flow stats reply:
+ * the VLAN TCI travels as VLAN_VID (VID and present bit) plus an exact
+ * VLAN_PCP only when a VLAN is required, so `vlan_tci=0` reads back as
+ * `vlan_tci=0x0000/0x1fff` (nx_put_raw).
+ */
+export function oxmRoundTrip(m: Match): Match {
+  const w = bytesOf(m.mask);
+  const tciMask = getUint(w, F.vlan0_tci.off, 2);
+  if (!tciMask) return m;
+  const k = bytesOf(m.key);
+  const tci = getUint(k, F.vlan0_tci.off, 2);
+  const vidMask = tciMask & 0x1fff;
+  const newMask = vidMask | ((tci & vidMask) && (tciMask & 0xe000) ? 0xe000 : 0);
+  if (newMask === tciMask) return m;
+  const out = cloneMatch(m);
+  setUint(bytesOf(out.mask), F.vlan0_tci.off, 2, newMask);
+  setUint(bytesOf(out.key), F.vlan0_tci.off, 2, tci & newMask);
+  return out;
 }

@@ -3,7 +3,7 @@
  * prints it (ofputil_flow_stats_format).
  */
 import type { OfAction } from "./of_action.ts";
-import type { Match } from "./match.ts";
+import { type Match, oxmRoundTrip } from "./match.ts";
 import { formatMatch } from "./match_format.ts";
 import { formatActions, OFP10_VERSION } from "./action_format.ts";
 import { FLAG_NAMES } from "./flow_mod.ts";
@@ -69,7 +69,10 @@ export function formatRule(rule: Rule, opts: FormatRuleOptions = {}): string {
     const hardAge = ageSecs(now - rule.modifiedMs);
     if (hardAge !== Math.floor(durationMs / 1000)) parts.push(`hard_age=${hardAge}`);
   }
-  const match = formatMatch(rule.match, rule.priority);
+  const match = formatMatch(
+    version === OFP10_VERSION ? rule.match : oxmRoundTrip(rule.match),
+    rule.priority,
+  );
   const head = ` ${parts.join(", ")}, ${flags}${match}`;
   return `${match ? head + " " : head}actions=${formatActions(rule.actions, version)}`;
 }
