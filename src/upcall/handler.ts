@@ -139,7 +139,9 @@ export class Handler {
     this.#ctx.dpif.operate(this.#ops, this.#nOps, true);
     this.#finishInstalls();
     for (let i = 0; i < n; i++) this.#res[i] = undefined;
-    this.#ctx.shared.addHandled(n);
+    let misses = 0;
+    for (let i = 0; i < n; i++) if (this.batch[i].type === DPIF_UC_MISS) misses++;
+    this.#ctx.shared.addHandled(misses);
   }
 
   /** After the batch ran: a ukey whose put failed is evicted, the others operational. */

@@ -48,7 +48,7 @@ const W = {
   DP_UFID: 20,
   /** Translation-state updates posted to workers so far. (main) */
   UPDATE_SEQ: 21,
-  /** Upcalls handlers have finished with (installed, executed or dropped). (handlers) */
+  /** Miss upcalls handlers have finished with (installed, executed or dropped). (handlers) */
   HANDLED: 22,
   /** 1 while the leader sleeps between cycles. (leader) */
   LEADER_ASLEEP: 23,
@@ -184,7 +184,7 @@ export class UdpifShared {
     return Atomics.add(this.#w, W.UPDATE_SEQ, 1) + 1;
   }
 
-  /** Upcalls handled so far; changes are notified, for waitHandled. */
+  /** Miss upcalls handled so far (the datapath's `missed` counts them queued). */
   get upcallsHandled(): number {
     return this.#get(W.HANDLED);
   }
@@ -192,7 +192,7 @@ export class UdpifShared {
     Atomics.add(this.#w, W.HANDLED, n);
     Atomics.notify(this.#w, W.HANDLED);
   }
-  /** Resolves once at least `n` upcalls have been handled in all. */
+  /** Resolves once at least `n` miss upcalls have been handled in all. */
   async waitHandled(n: number, signal?: AbortSignal): Promise<void> {
     for (;;) {
       const v = this.#get(W.HANDLED);

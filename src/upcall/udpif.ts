@@ -340,6 +340,15 @@ export class Udpif {
     }
   }
 
+  /**
+   * Resolves once the handlers have dealt with every upcall the datapath
+   * has queued so far (as OVS's dummy datapath has when netdev-dummy/receive
+   * returns, since there the upcall runs in the receiving thread).
+   */
+  async waitUpcallsHandled(signal?: AbortSignal): Promise<void> {
+    await this.shared.waitHandled(this.dp.getStats().missed, signal);
+  }
+
   /** Keys per revalidator, counted over its umaps (i, i + n, ...). */
   keysPerRevalidator(): number[] {
     const n = this.nRevalidators;
