@@ -6,26 +6,33 @@
  * flow that answer depended on.
  *
  * Main types:
- * - `OfTables`: the 255 tables of a bridge, flow-table commands, timeouts,
- *   the tables `version`, `TablesUpdate`s for replicas.
+ * - `OfTables`: the 255 tables of a bridge and the flow-table commands
+ *   with OVS's semantics (strict and loose, cookie masks, out_port,
+ *   check_overlap, OpenFlow 1.0 versus 1.3 modify), idle and hard
+ *   timeouts against a clock value, rule stats, the tables `version`, and
+ *   the `TablesUpdate`s (one per change, or a snapshot) that replicas apply.
  * - `Classifier`: one table's rules by priority, with OVS 3.1's staged
- *   lookup, ip_src/ip_dst prefix tries and ports tries, so lookups
- *   un-wildcard exactly the bits OVS's would (the megaflow shapes).
- * - `Rule`: priority, cookie, match (key + mask in the flow layout),
- *   `OfAction`s, timeouts and stats.
+ *   lookup, ip_dst/ip_src prefix tries (the default prefix fields) and
+ *   per-subtable ports tries, so that lookups un-wildcard exactly the bits
+ *   OVS's do: the megaflow shapes. Dumps follow OVS's order (subtables by
+ *   priority, rules by insertion, exact cookies by the cookie index).
+ * - `Rule`: id, table, priority, cookie, match (key + mask in the flow
+ *   layout), `OfAction`s, timeouts, flags and stats.
  * - `MF_FIELDS` / `mfByName`: OVS field names mapped to flow-key bits and
  *   prerequisites, shared by matching, set_field, load and move.
  * - `MacLearning`: the shared-memory MAC table behind the NORMAL action.
  * - Text: `parseFlowMod`, `parseActions`, `formatRule`, `formatActions`,
- *   `formatMatch`; errors are `OfctlError`s, one line naming the bad part.
+ *   `formatMatch`, in OpenFlow 1.0 or 1.3 spelling; errors are
+ *   `OfctlError`s, one line naming the bad part, worded as ovs-ofctl's.
  *
  * Thread-safety: the master copy of the tables lives on the main thread,
  * which alone runs flow-table commands and expiry and owns rule stats.
  * Each handler and revalidator worker holds its own replica, built from
- * the same `TablesUpdate` messages (in version order, via `applyUpdate`),
- * and only reads it: lookups are single-threaded per replica and allocate
- * nothing. A new version is the caller's cue to bump reval_seq. Workers
- * report rule stats back to the main thread by rule id (`creditStats`).
+ * the same `TablesUpdate` messages (in version order, via `applyUpdate`;
+ * `snapshotUpdate` starts a late one), and only reads it: a lookup is
+ * single-threaded per replica and allocates nothing. A new version is the
+ * caller's cue to bump reval_seq. Workers report rule stats back to the
+ * main thread by rule id (`creditStats`), ids being the same everywhere.
  */
 export type { OfAction } from "./of_action.ts";
 export * from "./of_action.ts";
