@@ -6,6 +6,7 @@ import { ofctl } from "./ofctl.ts";
 import { flush } from "./flush.ts";
 import { setConfig, setPort } from "./set_config.ts";
 import { odpParseFlows } from "./odp_parse_flows.ts";
+import { demo } from "./demo.ts";
 
 export const SUBCOMMANDS: Subcommand[] = [
   start,
@@ -15,4 +16,5 @@ export const SUBCOMMANDS: Subcommand[] = [
   setConfig,
   setPort,
   odpParseFlows,
+  demo,
 ];

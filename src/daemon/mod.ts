@@ -10,7 +10,8 @@
  * per-port VLAN settings (`port/set`), `core_commands.ts` the daemon's
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
  * `vlog/*`). `rundir.ts` says where the default socket lives;
- * `detach.ts` runs the daemon in the background for `--detach`.
+ * `detach.ts` runs the daemon in the background for `--detach`;
+ * `demo.ts` is the in-process switch `udpif demo` narrates.
  *
  * Thread-safety: everything here runs on the main thread, which owns the
  * configuration, the master copy of the OpenFlow tables and the control
@@ -30,3 +31,4 @@ export { onClockWarp, registerCoreCommands } from "./core_commands.ts";
 export { absolutePath, defaultSocketPath, ensureRundir, rundirPath } from "./rundir.ts";
 export { announceReady, DETACHED_ENV, DetachError, spawnDetached } from "./detach.ts";
 export { PROGRAM_VERSION, VERSION } from "./version.ts";
+export { DEMO_RULES, type DemoStats, DemoSwitch } from "./demo.ts";
