@@ -112,25 +112,46 @@ function passesFilter(s: FlowSnapshot, f: { key: Uint32Array; mask: Uint32Array 
   return true;
 }
 
-/** `dpctl/dump-flows [-m] [--names|--no-names] [DP] [filter=FLOW]`. */
+/** `dpctl/dump-flows [-m] [--names|--no-names] [DP] [filter=FLOW] [type=TYPES] [pmd=N]`. */
 export function dpctlDumpFlows(
   dp: DpifNetdev,
   args: string[],
   opts: DumpFlowsOptions = {},
 ): string {
   let verbose = false, names: boolean | undefined;
-  let filterText: string | undefined;
   const rest: string[] = [];
   for (const a of args) {
     if (a === "-m" || a === "--more") verbose = true;
     else if (a === "--names") names = true;
     else if (a === "--no-names") names = false;
-    else if (a.startsWith("filter=") && filterText === undefined) filterText = a.slice(7);
     else rest.push(a);
   }
-  const plain = rest.filter((a) => !a.startsWith("type=") && !a.startsWith("pmd="));
-  if (plain.length > 1) throw new DpctlError("ovs-vswitchd: usage: [dp]");
-  skipDp(dp, plain, 0);
+  // As in OVS, filter=, type= and pmd= are taken from the end only.
+  let filterText: string | undefined, typeList: string | undefined, pmd: number | undefined;
+  for (;;) {
+    const last = rest[rest.length - 1];
+    if (last === undefined) break;
+    if (last.startsWith("filter=") && filterText === undefined) filterText = last.slice(7);
+    else if (last.startsWith("type=") && typeList === undefined) typeList = last.slice(5);
+    else if (last.startsWith("pmd=") && pmd === undefined) {
+      if (!/^pmd=-?\d+/.test(last)) throw new DpctlError("ovs-vswitchd: (Invalid argument)");
+      pmd = parseInt(last.slice(4), 10);
+    } else break;
+    rest.pop();
+  }
+  if (rest.length > 1) throw new DpctlError("ovs-vswitchd: usage: [dp]");
+  skipDp(dp, rest, 0);
+  // Every flow here lives in the userspace datapath ("ovs" layer, not offloaded).
+  let ovsFlows = typeList === undefined;
+  for (const t of typeList ? typeList.split(",").filter((x) => x) : []) {
+    if (t === "ovs" || t === "non-offloaded" || t === "all") ovsFlows = true;
+    else if (!["tc", "dpdk", "offloaded", "partially-offloaded"].includes(t)) {
+      throw new DpctlError(`ovs-vswitchd: Failed to parse type (${t}) (Invalid argument)`);
+    }
+  }
+  // pmd=-1 names the main thread, which owns every flow; other ids none.
+  const header = pmd === undefined;
+  if (pmd !== undefined && pmd !== -1) ovsFlows = false;
   let filter: { key: Uint32Array; mask: Uint32Array } | undefined;
   if (filterText !== undefined) {
     if (!opts.parseFilter) {
@@ -145,6 +166,7 @@ export function dpctlDumpFlows(
     }
   }
   const pn = (names ?? verbose) ? portNames(dp) : null;
+  if (!ovsFlows) return "";
   const dump = dp.flowDumpCreate();
   const t = dump.threadCreate();
   const batch = newDumpBatch();
@@ -157,7 +179,7 @@ export function dpctlDumpFlows(
     }
   }
   if (lines.length === 0) return "";
-  return "flow-dump from the main thread:\n" + lines.map((l) => l + "\n").join("");
+  return (header ? "flow-dump from the main thread:\n" : "") + lines.map((l) => l + "\n").join("");
 }
 
 /** Splits an optional leading `ufid:UUID` (and a comma) off a flow key. */

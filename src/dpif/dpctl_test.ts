@@ -166,3 +166,19 @@ Deno.test("a flow added with an explicit ufid is found, shown and deleted by it"
   assert.throws(() => dpctlDelFlow(dp, [`ufid:${U}`]), /Perhaps you need to specify a UFID\?/);
   dp.destroy();
 });
+
+Deno.test("dump-flows type= and pmd= select flows as OVS's userspace datapath does", () => {
+  const dp = bridge();
+  dpctlAddFlow(dp, [L3FLOW, "2"]);
+  const all = dpctlDumpFlows(dp, []);
+  assert.equal(dpctlDumpFlows(dp, ["type=ovs"]), all);
+  assert.equal(dpctlDumpFlows(dp, ["type=tc,non-offloaded"]), all);
+  assert.equal(dpctlDumpFlows(dp, ["type=offloaded"]), "");
+  assert.equal(dpctlDumpFlows(dp, ["pmd=-1"]), all.split("\n").slice(1).join("\n"));
+  assert.equal(dpctlDumpFlows(dp, ["pmd=0"]), "");
+  assert.throws(
+    () => dpctlDumpFlows(dp, ["type=bogus"]),
+    (e: Error) => e.message === "ovs-vswitchd: Failed to parse type (bogus) (Invalid argument)",
+  );
+  dp.destroy();
+});
