@@ -24,6 +24,8 @@ import {
 } from "../dpif/mod.ts";
 import { DP_OK, type DumpedFlow, type UdpifDpif, type UdpifOp, type UpcallIn } from "./ports.ts";
 
+const NO_ACTIONS: OdpAction[] = [];
+
 /** Bytes of the shared dump cursor. */
 export const DUMP_CURSOR_BYTES = 8;
 
@@ -33,6 +35,11 @@ export class DpifBinding implements UdpifDpif {
   readonly #dpif: Dpif;
   readonly #dump: FlowDump;
   #thread: FlowDumpThread | undefined;
+  /** Op objects reused from batch to batch, one per position and type. */
+  readonly #dops: DpifOp[] = [];
+  readonly #puts: (DpifOp & { type: "put" })[] = [];
+  readonly #dels: (DpifOp & { type: "del" })[] = [];
+  readonly #execs: (DpifOp & { type: "execute" })[] = [];
   readonly #get: DpifOp = { type: "get" };
 
   constructor(dp: DpifNetdev, dumpCursor: SharedArrayBuffer) {
@@ -65,28 +72,35 @@ export class DpifBinding implements UdpifDpif {
   }
 
   operate(ops: UdpifOp[], n: number, upcall: boolean): void {
-    const dops: DpifOp[] = new Array(n);
+    const dops = this.#dops;
+    dops.length = n;
     for (let i = 0; i < n; i++) {
       const o = ops[i];
+      let d: DpifOp;
       if (o.type === "put") {
-        dops[i] = {
-          type: "put",
-          flags: o.modify ? PUT_MODIFY : PUT_CREATE,
-          key: o.key,
-          mask: o.mask,
-          actions: o.actions,
-          ufid: o.ufid,
-        };
+        const p =
+          (this.#puts[i] ??= { type: "put", flags: 0, key: o.key, mask: o.mask, actions: [] });
+        p.flags = o.modify ? PUT_MODIFY : PUT_CREATE;
+        p.key = o.key;
+        p.mask = o.mask;
+        p.actions = o.actions;
+        p.ufid = o.ufid;
+        d = p;
       } else if (o.type === "del") {
-        dops[i] = { type: "del", ufid: o.ufid };
+        const p = (this.#dels[i] ??= { type: "del" });
+        p.ufid = o.ufid;
+        d = p;
       } else {
-        dops[i] = {
-          type: "execute",
-          packet: o.len === o.packet.length ? o.packet : o.packet.subarray(0, o.len),
-          inPort: o.inPort,
-          actions: o.actions,
-        };
+        const p =
+          (this.#execs[i] ??= { type: "execute", packet: o.packet, inPort: 0, actions: [] });
+        p.packet = o.len === o.packet.length ? o.packet : o.packet.subarray(0, o.len);
+        p.inPort = o.inPort;
+        p.actions = o.actions;
+        d = p;
       }
+      d.error = undefined;
+      d.flow = undefined;
+      dops[i] = d;
     }
     if (upcall) this.dp.operate(dops);
     else this.#dpif.operate(dops);
@@ -100,6 +114,8 @@ export class DpifBinding implements UdpifDpif {
         o.stats.used = f?.used ?? 0;
         o.stats.tcpFlags = f?.tcpFlags ?? 0;
       }
+      d.flow = undefined;
+      if (d.type === "put" || d.type === "execute") d.actions = NO_ACTIONS;
     }
   }
 
