@@ -82,12 +82,18 @@ export class TestDaemon {
     return udpif(args, { env: this.env, stdin });
   }
 
-  /** Stops the daemon with `exit`; returns its exit status and everything it logged. */
-  async stop(): Promise<{ code: number; log: string }> {
-    await this.run(["appctl", "exit"]);
+  /**
+   * Stops the daemon with `exit` (or `signal`); returns its exit status, everything it
+   * logged, and the files it left in its run directory.
+   */
+  async stop(signal?: Deno.Signal): Promise<{ code: number; log: string; leftovers: string[] }> {
+    if (signal) this.#child.kill(signal);
+    else await this.run(["appctl", "exit"]);
     const status = await this.#child.status;
     const log = await this.#log;
+    const leftovers: string[] = [];
+    for await (const e of Deno.readDir(this.dir)) leftovers.push(e.name);
     await Deno.remove(this.dir, { recursive: true });
-    return { code: status.code, log };
+    return { code: status.code, log, leftovers };
   }
 }

@@ -152,13 +152,24 @@ Deno.test("set-config and set-port change settings, and bad ones change nothing"
 
 Deno.test("exit stops the daemon and removes its socket and pidfile", async () => {
   const d = await TestDaemon.start();
-  const dir = d.dir;
-  const { code, log } = await d.stop();
+  const running: string[] = [];
+  for await (const e of Deno.readDir(d.dir)) running.push(e.name);
+  assert.deepEqual(running.sort(), ["udpif.ctl", "udpif.pid"]);
+  const { code, log, leftovers } = await d.stop();
   assert.equal(code, 0);
   assert.match(log, /\|vswitchd\|INFO\|stopping: exit requested over the control socket\n/);
-  await assert.rejects(Deno.stat(`${dir}/udpif.ctl`));
-  await assert.rejects(Deno.stat(`${dir}/udpif.pid`));
+  assert.deepEqual(leftovers, []);
 });
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`${signal} stops the daemon cleanly: socket and pidfile removed`, async () => {
+    const d = await TestDaemon.start();
+    const { code, log, leftovers } = await d.stop(signal);
+    assert.equal(code, 0);
+    assert.match(log, new RegExp(`\\|vswitchd\\|INFO\\|stopping: ${signal} received\n`));
+    assert.deepEqual(leftovers, []);
+  });
+}
 
 Deno.test("start --detach returns once the daemon answers, and a second daemon is refused", async () => {
   const dir = await Deno.makeTempDir({ prefix: "udpif-detach-" });
