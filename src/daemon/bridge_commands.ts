@@ -24,6 +24,7 @@ import { CommandError, registerCommand } from "../lib/unixctl.ts";
 import { formatFdbShow, OfctlError } from "../ofproto/mod.ts";
 import { ofprotoTrace, RecircIdPool, type XlateTables } from "../xlate/mod.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";
+import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
 
 let current: Bridge | undefined;
@@ -265,6 +266,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     minArgs: 1,
     maxArgs: 3,
     handler: dpifDumpFlows,
+    json: (args) => parseDumpFlows(dpifDumpFlows(args)),
   });
   const dp = (
     name: string,
