@@ -7,13 +7,14 @@
  * with `DpifNetdev.open(buffers)` and gets its own command ring (a client
  * id); ports are managed from the creating thread only.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
-import { decodeActions, encodeActions, encodedLength, type OdpAction } from "../flow/mod.ts";
-import { RingConsumer, RingProducer } from "../lib/ring.ts";
+import { decodeActions, type OdpAction } from "../flow/mod.ts";
+import { RingConsumer } from "../lib/ring.ts";
 import { clockBuffer } from "../lib/clock.ts";
 import { coverageBuffer } from "../lib/coverage.ts";
 import { getLogger, logBuffer } from "../lib/log.ts";
 import type { Netdev } from "../netdev/mod.ts";
+import { FlowClient } from "./_flow_client.ts";
+import { DatapathPorts } from "./_ports.ts";
 import {
   C_EMC_INV_PROB,
   C_N_HANDLERS,
@@ -21,7 +22,6 @@ import {
   C_PMD_EXITED,
   C_PMD_GEN,
   C_PMD_RUNNING,
-  C_PORTS_SEQ,
   C_RECV_ENABLED,
   C_STOP,
   createDatapathBuffers,
@@ -29,14 +29,6 @@ import {
   DatapathShared,
   MAX_CLIENTS,
   MAX_HANDLERS,
-  MAX_PORTS,
-  P_ACTIVE,
-  P_ODP,
-  P_RECORD_TX,
-  PF_RX_BYTES,
-  PF_RX_PACKETS,
-  PF_TX_BYTES,
-  PF_TX_PACKETS,
   ST_EMC_HIT,
   ST_ERRORS,
   ST_HIT,
@@ -47,27 +39,9 @@ import {
   ST_SUBTABLE_LOOKUPS,
   ST_TX_DROPPED,
 } from "./_shared.ts";
-import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
+import type { FlowSnapshot } from "./flow_table.ts";
 import { FlowDump } from "./flow_dump.ts";
-import { type FlowExtractFn, Pmd, ufidFromKey } from "./pmd.ts";
-import {
-  CMD_EXEC_ACTIONS,
-  CMD_KEY,
-  CMD_MASK,
-  CMD_PUT_ACTIONS,
-  E2BIG,
-  EEXIST,
-  EINVAL,
-  OP_DEL,
-  OP_EXEC,
-  OP_FLUSH,
-  OP_GET,
-  OP_PUT,
-  RP_ACTIONS,
-  RP_HAS_FLOW,
-  RP_KEY,
-  RP_MASK,
-} from "./protocol.ts";
+import { type FlowExtractFn, Pmd } from "./pmd.ts";
 import type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
 import type { DpifUpcall } from "./upcall.ts";
 
@@ -99,25 +73,14 @@ export interface PmdStats {
 
 const log = getLogger("dpif_netdev");
 
-/** Ops per round trip: their replies must fit the reply ring at once. */
-const OPERATE_CHUNK = 64;
-
-interface PortEntry extends DpifPort {
-  index: number;
-  netdev?: Netdev;
-}
-
 export class DpifNetdev implements DpifProvider {
   readonly name: string;
   readonly shared: DatapathShared;
   readonly client: number;
-  private readonly cmd: RingProducer;
-  private readonly reply: RingConsumer;
-  private nextReq = 1;
-  private readonly ports = new Map<number, PortEntry>();
+  private readonly flows: FlowClient;
+  private readonly ports: DatapathPorts;
   private pmd?: Pmd;
   private worker?: Worker;
-  private readonly encoded = new Uint8Array(ACT_MAX_BYTES);
   private readonly upcallQueues: RingConsumer[];
 
   private constructor(readonly type: string, readonly buffers: DatapathBuffers, owner: boolean) {
@@ -125,8 +88,12 @@ export class DpifNetdev implements DpifProvider {
     this.shared = new DatapathShared(buffers);
     this.client = Atomics.add(this.shared.ctl, C_NEXT_CLIENT, 1);
     if (this.client >= MAX_CLIENTS) throw new RangeError(`more than ${MAX_CLIENTS} dpif clients`);
-    this.cmd = new RingProducer(this.shared.cmd[this.client]);
-    this.reply = new RingConsumer(this.shared.reply[this.client]);
+    this.ports = new DatapathPorts(type, this.name, this.shared, () => this.wake());
+    this.flows = new FlowClient(this.shared, this.client, () => {
+      if (!this.pmd) return false;
+      this.run();
+      return true;
+    });
     this.upcallQueues = this.shared.upcall.map((v) => new RingConsumer(v));
     if (owner) {
       Atomics.store(this.shared.ctl, C_EMC_INV_PROB, -1);
@@ -151,7 +118,7 @@ export class DpifNetdev implements DpifProvider {
       dp.extractModule = opts.extractModule ?? new URL("../flow/mod.ts", import.meta.url).href;
       dp.startWorker();
     }
-    dp.addPort(0, `ovs-${type}`, type === "dummy" ? "dummy-internal" : "tap");
+    dp.ports.addLocal();
     return dp;
   }
 
@@ -225,6 +192,11 @@ export class DpifNetdev implements DpifProvider {
     if (this.pmd) { while (this.pmd.poll() > 0); }
   }
 
+  private wake(): void {
+    if (this.pmd) this.run();
+    else this.shared.ring();
+  }
+
   close(): void {
     this.destroy();
   }
@@ -234,7 +206,7 @@ export class DpifNetdev implements DpifProvider {
     this.shared.ring();
     this.worker?.terminate();
     this.worker = undefined;
-    for (const p of this.ports.values()) p.netdev?.detach();
+    this.ports.detachAll();
   }
 
   getStats(): DpifDpStats {
@@ -267,218 +239,45 @@ export class DpifNetdev implements DpifProvider {
     Atomics.store(this.shared.ctl, C_EMC_INV_PROB, inv);
   }
 
-  // ---- ports ----
-
-  private choosePort(name: string): number {
-    if (this.type === "dummy") {
-      const m = /\d/.exec(name);
-      if (m) {
-        const no = (name.startsWith("br") ? 100 : 0) + parseInt(name.slice(m.index), 10);
-        if (no > 0 && no < 65536 && !this.ports.has(no)) return no;
-      }
-    }
-    for (let no = 1; no < 65536; no++) if (!this.ports.has(no)) return no;
-    return -1;
-  }
-
-  private addPort(portNo: number, name: string, type: string, netdev?: Netdev): number {
-    const sh = this.shared;
-    let index = 0;
-    while (index < MAX_PORTS && sh.portI32[sh.portI(index, P_ACTIVE)] !== 0) index++;
-    if (index === MAX_PORTS) {
-      throw new RangeError(`datapath ${this.name} is full (${MAX_PORTS} ports)`);
-    }
-    for (const f of [PF_RX_PACKETS, PF_RX_BYTES, PF_TX_PACKETS, PF_TX_BYTES]) {
-      sh.portF64[sh.portF(index, f)] = 0;
-    }
-    sh.portI32[sh.portI(index, P_ODP)] = portNo;
-    sh.odpToIndex[portNo] = index;
-    this.ports.set(portNo, { portNo, name, type, index, netdev });
-    netdev?.attach({
-      rx: sh.rx[index],
-      tx: sh.tx[index],
-      wake: () => this.wake(),
-      setRecordTx: (on) => Atomics.store(sh.portI32, sh.portI(index, P_RECORD_TX), on ? 1 : 0),
-    });
-    Atomics.store(sh.portI32, sh.portI(index, P_ACTIVE), 1);
-    Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
-    return portNo;
-  }
-
-  private wake(): void {
-    if (this.pmd) this.run();
-    else this.shared.ring();
-  }
+  // ---- ports (the creating thread only) ----
 
   portAdd(netdev: Netdev, portNo?: number): number {
-    for (const p of this.ports.values()) {
-      if (p.name === netdev.name) {
-        throw new DpifError(EEXIST, `${netdev.name}: port already exists`);
-      }
-    }
-    const no = portNo ?? this.choosePort(netdev.name);
-    if (no < 0 || this.ports.has(no)) throw new DpifError(EEXIST, `port ${no} already in use`);
-    return this.addPort(no, netdev.name, this.portOpenType(netdev.type), netdev);
-  }
-
-  /** dpif_netdev_port_open_type: internal ports are "dummy-internal" or "tap". */
-  private portOpenType(type: string): string {
-    if (type !== "internal" && type !== "dummy-internal" && type !== "tap") return type;
-    return this.type === "dummy" ? "dummy-internal" : "tap";
+    return this.ports.add(netdev, portNo);
   }
 
   portDel(portNo: number): void {
-    const p = this.ports.get(portNo);
-    if (!p || portNo === 0) throw new DpifError(EINVAL, `no port ${portNo}`);
-    const sh = this.shared;
-    Atomics.store(sh.portI32, sh.portI(p.index, P_ACTIVE), 0);
-    Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
-    sh.odpToIndex[portNo] = -1;
-    p.netdev?.detach();
-    this.ports.delete(portNo);
+    this.ports.del(portNo);
   }
 
   portQueryByNumber(portNo: number): DpifPort | undefined {
-    const p = this.ports.get(portNo);
-    return p && { portNo: p.portNo, name: p.name, type: p.type };
+    return this.ports.queryByNumber(portNo);
   }
 
   portQueryByName(name: string): DpifPort | undefined {
-    for (const p of this.ports.values()) {
-      if (p.name === name) return this.portQueryByNumber(p.portNo);
-    }
-    return undefined;
+    return this.ports.queryByName(name);
   }
 
   portList(): DpifPort[] {
-    return [...this.ports.values()].sort((a, b) => a.portNo - b.portNo).map((p) => ({
-      portNo: p.portNo,
-      name: p.name,
-      type: p.type,
-    }));
+    return this.ports.list();
   }
 
   /** [rx packets, rx bytes, tx packets, tx bytes] of a port. */
   portStats(portNo: number): number[] {
-    const p = this.ports.get(portNo);
-    if (!p) return [0, 0, 0, 0];
-    const sh = this.shared, i = p.index;
-    return [PF_RX_PACKETS, PF_RX_BYTES, PF_TX_PACKETS, PF_TX_BYTES].map((f) =>
-      sh.portF64[sh.portF(i, f)]
-    );
+    return this.ports.stats(portNo);
   }
 
   netdevOf(portNo: number): Netdev | undefined {
-    return this.ports.get(portNo)?.netdev;
+    return this.ports.netdevOf(portNo);
   }
 
   // ---- flows ----
-
-  /** Encodes `actions` into `this.encoded`; the byte count, or -1 if too long. */
-  private encode(actions: readonly OdpAction[]): number {
-    if (encodedLength(actions) > ACT_MAX_BYTES) return -1;
-    return encodeActions(actions, this.encoded).length;
-  }
-
-  private submit(op: DpifOp): number {
-    const req = this.nextReq++;
-    let at: number;
-    if (op.type === "put") {
-      const nAct = this.encode(op.actions);
-      if (nAct < 0) return -E2BIG;
-      at = this.reserve(CMD_PUT_ACTIONS + ((nAct + 3) >> 2));
-      const u = this.cmd.view.u32;
-      u[at] = OP_PUT;
-      u[at + 2] = op.flags;
-      u[at + 3] = nAct;
-      this.writeUfid(u, at, op.ufid, op.key);
-      u.set(op.key.subarray(0, FLOW_WORDS), at + CMD_KEY);
-      u.set(op.mask.subarray(0, FLOW_WORDS), at + CMD_MASK);
-      this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_PUT_ACTIONS) * 4);
-    } else if (op.type === "del" || op.type === "get") {
-      if (op.type === "get" && !op.ufid) return -EINVAL;
-      at = this.reserve(CMD_KEY + FLOW_WORDS);
-      const u = this.cmd.view.u32;
-      u[at] = op.type === "del" ? OP_DEL : OP_GET;
-      u[at + 2] = op.ufid ? 1 : 0;
-      this.writeUfid(u, at, op.ufid, op.type === "del" ? op.key : undefined);
-      if (op.type === "del" && op.key) u.set(op.key.subarray(0, FLOW_WORDS), at + CMD_KEY);
-    } else if (op.type === "flush") {
-      at = this.reserve(2);
-      this.cmd.view.u32[at] = OP_FLUSH;
-    } else {
-      const nAct = this.encode(op.actions);
-      if (nAct < 0) return -E2BIG;
-      const actWords = (nAct + 3) >> 2;
-      at = this.reserve(CMD_EXEC_ACTIONS + actWords + ((op.packet.length + 3) >> 2));
-      const u = this.cmd.view.u32;
-      u[at] = OP_EXEC;
-      u[at + 2] = op.inPort;
-      u[at + 3] = nAct;
-      u[at + 4] = op.packet.length;
-      this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_EXEC_ACTIONS) * 4);
-      this.cmd.view.u8.set(op.packet, (at + CMD_EXEC_ACTIONS + actWords) * 4);
-    }
-    this.cmd.view.u32[at + 1] = req;
-    return req;
-  }
-
-  private writeUfid(u: Uint32Array, at: number, ufid?: Uint32Array, key?: Uint32Array): void {
-    if (ufid) u.set(ufid.subarray(0, 4), at + 4);
-    else if (key) ufidFromKey(key, 0, u, at + 4);
-  }
-
-  private reserve(words: number): number {
-    for (;;) {
-      const at = this.cmd.reserve(words);
-      if (at >= 0) return at;
-      this.cmd.publish();
-      this.shared.ringCommands();
-      if (this.pmd) this.run();
-      else Atomics.wait(this.shared.ctl, 0, Atomics.load(this.shared.ctl, 0), 1);
-    }
-  }
 
   /**
    * Runs a batch of flow operations and executes (`dpif_operate`); each
    * op's `error` (0 = ok) and, for put/del/get, `flow` are filled in.
    */
   operate(ops: DpifOp[]): void {
-    // Replies must fit the reply ring while their commands wait, so big
-    // batches go in chunks.
-    for (let i = 0; i < ops.length; i += OPERATE_CHUNK) {
-      this.operateChunk(ops.slice(i, i + OPERATE_CHUNK));
-    }
-  }
-
-  private operateChunk(ops: DpifOp[]): void {
-    const reqs = ops.map((op) => this.submit(op));
-    this.cmd.publish();
-    this.shared.ringCommands();
-    if (this.pmd) this.run();
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i];
-      if (reqs[i] < 0) {
-        op.error = -reqs[i];
-        continue;
-      }
-      const at = this.awaitReply();
-      const u = this.reply.view.u32;
-      op.error = u[at + 1];
-      if (u[at + RP_HAS_FLOW] && op.type !== "execute" && op.type !== "flush") {
-        op.flow = readReplyFlow(u, this.reply.view.f64, this.reply.view.u8, at);
-      }
-      this.reply.release();
-    }
-  }
-
-  private awaitReply(): number {
-    for (;;) {
-      const at = this.reply.next();
-      if (at >= 0) return at;
-      if (this.pmd) this.run();
-      else this.reply.wait(100);
-    }
+    this.flows.operate(ops);
   }
 
   flowPut(put: DpifFlowPut): DpifOp {
@@ -546,28 +345,9 @@ export class DpifNetdev implements DpifProvider {
   }
 }
 
-function readReplyFlow(u: Uint32Array, f: Float64Array, u8: Uint8Array, at: number): FlowSnapshot {
-  const s = new FlowSnapshot();
-  s.nActionBytes = u[at + 3];
-  s.tcpFlags = u[at + 4];
-  const fi = (at + 5) >> 1;
-  s.packets = f[fi];
-  s.bytes = f[fi + 1];
-  s.used = f[fi + 2];
-  s.ufid.set(u.subarray(at + 12, at + 16));
-  s.key.set(u.subarray(at + RP_KEY, at + RP_KEY + FLOW_WORDS));
-  s.mask.set(u.subarray(at + RP_MASK, at + RP_MASK + FLOW_WORDS));
-  s.actions.set(u8.subarray((at + RP_ACTIONS) * 4, (at + RP_ACTIONS) * 4 + s.nActionBytes));
-  return s;
-}
-
 /** Decodes a snapshot's actions (control plane). */
 export function snapshotActions(s: FlowSnapshot): OdpAction[] {
   return decodeActions(s.actions.subarray(0, s.nActionBytes));
 }
 
-export class DpifError extends Error {
-  constructor(readonly errno: number, message: string) {
-    super(message);
-  }
-}
+export { DpifError } from "./_ports.ts";

@@ -1,0 +1,166 @@
+/**
+ * A thread's end of the flow command protocol (protocol.ts): encodes
+ * put/del/get/flush/execute ops onto its command ring, wakes the PMD and
+ * reads the answers from its reply ring, in order. With an in-process PMD
+ * `pump` runs it; otherwise the client waits on the reply ring.
+ */
+import { encodeActions, encodedLength, FLOW_WORDS, type OdpAction } from "../flow/mod.ts";
+import { RingConsumer, RingProducer } from "../lib/ring.ts";
+import type { DatapathShared } from "./_shared.ts";
+import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
+import { ufidFromKey } from "./pmd.ts";
+import {
+  CMD_EXEC_ACTIONS,
+  CMD_KEY,
+  CMD_MASK,
+  CMD_PUT_ACTIONS,
+  E2BIG,
+  EINVAL,
+  OP_DEL,
+  OP_EXEC,
+  OP_FLUSH,
+  OP_GET,
+  OP_PUT,
+  RP_ACTIONS,
+  RP_HAS_FLOW,
+  RP_KEY,
+  RP_MASK,
+} from "./protocol.ts";
+import type { DpifOp } from "./provider.ts";
+
+/** Ops per round trip: their replies must fit the reply ring at once. */
+const OPERATE_CHUNK = 64;
+
+export class FlowClient {
+  private readonly cmd: RingProducer;
+  private readonly reply: RingConsumer;
+  private nextReq = 1;
+  private readonly encoded = new Uint8Array(ACT_MAX_BYTES);
+
+  /** `pump` runs an in-process PMD and returns true, or returns false. */
+  constructor(
+    private readonly shared: DatapathShared,
+    client: number,
+    private readonly pump: () => boolean,
+  ) {
+    this.cmd = new RingProducer(shared.cmd[client]);
+    this.reply = new RingConsumer(shared.reply[client]);
+  }
+
+  /** Encodes `actions` into `this.encoded`; the byte count, or -1 if too long. */
+  private encode(actions: readonly OdpAction[]): number {
+    if (encodedLength(actions) > ACT_MAX_BYTES) return -1;
+    return encodeActions(actions, this.encoded).length;
+  }
+
+  private submit(op: DpifOp): number {
+    const req = this.nextReq++;
+    let at: number;
+    if (op.type === "put") {
+      const nAct = this.encode(op.actions);
+      if (nAct < 0) return -E2BIG;
+      at = this.reserve(CMD_PUT_ACTIONS + ((nAct + 3) >> 2));
+      const u = this.cmd.view.u32;
+      u[at] = OP_PUT;
+      u[at + 2] = op.flags;
+      u[at + 3] = nAct;
+      this.writeUfid(u, at, op.ufid, op.key);
+      u.set(op.key.subarray(0, FLOW_WORDS), at + CMD_KEY);
+      u.set(op.mask.subarray(0, FLOW_WORDS), at + CMD_MASK);
+      this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_PUT_ACTIONS) * 4);
+    } else if (op.type === "del" || op.type === "get") {
+      if (op.type === "get" && !op.ufid) return -EINVAL;
+      at = this.reserve(CMD_KEY + FLOW_WORDS);
+      const u = this.cmd.view.u32;
+      u[at] = op.type === "del" ? OP_DEL : OP_GET;
+      u[at + 2] = op.ufid ? 1 : 0;
+      this.writeUfid(u, at, op.ufid, op.type === "del" ? op.key : undefined);
+      if (op.type === "del" && op.key) u.set(op.key.subarray(0, FLOW_WORDS), at + CMD_KEY);
+    } else if (op.type === "flush") {
+      at = this.reserve(2);
+      this.cmd.view.u32[at] = OP_FLUSH;
+    } else {
+      const nAct = this.encode(op.actions);
+      if (nAct < 0) return -E2BIG;
+      const actWords = (nAct + 3) >> 2;
+      at = this.reserve(CMD_EXEC_ACTIONS + actWords + ((op.packet.length + 3) >> 2));
+      const u = this.cmd.view.u32;
+      u[at] = OP_EXEC;
+      u[at + 2] = op.inPort;
+      u[at + 3] = nAct;
+      u[at + 4] = op.packet.length;
+      this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_EXEC_ACTIONS) * 4);
+      this.cmd.view.u8.set(op.packet, (at + CMD_EXEC_ACTIONS + actWords) * 4);
+    }
+    this.cmd.view.u32[at + 1] = req;
+    return req;
+  }
+
+  private writeUfid(u: Uint32Array, at: number, ufid?: Uint32Array, key?: Uint32Array): void {
+    if (ufid) u.set(ufid.subarray(0, 4), at + 4);
+    else if (key) ufidFromKey(key, 0, u, at + 4);
+  }
+
+  private reserve(words: number): number {
+    for (;;) {
+      const at = this.cmd.reserve(words);
+      if (at >= 0) return at;
+      this.cmd.publish();
+      this.shared.ringCommands();
+      if (!this.pump()) Atomics.wait(this.shared.ctl, 0, Atomics.load(this.shared.ctl, 0), 1);
+    }
+  }
+
+  /** Runs `ops` in order, filling in each one's error and flow. */
+  operate(ops: DpifOp[]): void {
+    // Replies must fit the reply ring while their commands wait, so big
+    // batches go in chunks.
+    for (let i = 0; i < ops.length; i += OPERATE_CHUNK) {
+      this.operateChunk(ops.slice(i, i + OPERATE_CHUNK));
+    }
+  }
+
+  private operateChunk(ops: DpifOp[]): void {
+    const reqs = ops.map((op) => this.submit(op));
+    this.cmd.publish();
+    this.shared.ringCommands();
+    this.pump();
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      if (reqs[i] < 0) {
+        op.error = -reqs[i];
+        continue;
+      }
+      const at = this.awaitReply();
+      const u = this.reply.view.u32;
+      op.error = u[at + 1];
+      if (u[at + RP_HAS_FLOW] && op.type !== "execute" && op.type !== "flush") {
+        op.flow = readReplyFlow(u, this.reply.view.f64, this.reply.view.u8, at);
+      }
+      this.reply.release();
+    }
+  }
+
+  private awaitReply(): number {
+    for (;;) {
+      const at = this.reply.next();
+      if (at >= 0) return at;
+      if (!this.pump()) this.reply.wait(100);
+    }
+  }
+}
+
+function readReplyFlow(u: Uint32Array, f: Float64Array, u8: Uint8Array, at: number): FlowSnapshot {
+  const s = new FlowSnapshot();
+  s.nActionBytes = u[at + 3];
+  s.tcpFlags = u[at + 4];
+  const fi = (at + 5) >> 1;
+  s.packets = f[fi];
+  s.bytes = f[fi + 1];
+  s.used = f[fi + 2];
+  s.ufid.set(u.subarray(at + 12, at + 16));
+  s.key.set(u.subarray(at + RP_KEY, at + RP_KEY + FLOW_WORDS));
+  s.mask.set(u.subarray(at + RP_MASK, at + RP_MASK + FLOW_WORDS));
+  s.actions.set(u8.subarray((at + RP_ACTIONS) * 4, (at + RP_ACTIONS) * 4 + s.nActionBytes));
+  return s;
+}

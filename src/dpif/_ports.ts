@@ -1,0 +1,152 @@
+/**
+ * The datapath's ports: odp port numbers chosen as dpif-netdev does
+ * (`choose_port`: for the dummy class a number in the name is taken, plus
+ * 100 for names starting with "br"; otherwise the lowest free number), a
+ * port index into the shared port table and rings, and the netdev
+ * attached to it. Only the thread that created the datapath uses this.
+ */
+import type { Netdev } from "../netdev/mod.ts";
+import {
+  C_PORTS_SEQ,
+  type DatapathShared,
+  MAX_PORTS,
+  P_ACTIVE,
+  P_ODP,
+  P_RECORD_TX,
+  PF_RX_BYTES,
+  PF_RX_PACKETS,
+  PF_TX_BYTES,
+  PF_TX_PACKETS,
+} from "./_shared.ts";
+import { EEXIST, EINVAL } from "./protocol.ts";
+import type { DpifPort } from "./provider.ts";
+
+interface PortEntry extends DpifPort {
+  index: number;
+  netdev?: Netdev;
+}
+
+/** A port operation that failed, with its errno. */
+export class DpifError extends Error {
+  constructor(readonly errno: number, message: string) {
+    super(message);
+  }
+}
+
+export class DatapathPorts {
+  private readonly ports = new Map<number, PortEntry>();
+
+  constructor(
+    private readonly type: string,
+    private readonly dpName: string,
+    private readonly shared: DatapathShared,
+    private readonly wake: () => void,
+  ) {}
+
+  /** Port 0, the datapath's local port, named after the datapath. */
+  addLocal(): void {
+    this.addPort(0, `ovs-${this.type}`, this.type === "dummy" ? "dummy-internal" : "tap");
+  }
+
+  private choosePort(name: string): number {
+    if (this.type === "dummy") {
+      const m = /\d/.exec(name);
+      if (m) {
+        const no = (name.startsWith("br") ? 100 : 0) + parseInt(name.slice(m.index), 10);
+        if (no > 0 && no < 65536 && !this.ports.has(no)) return no;
+      }
+    }
+    for (let no = 1; no < 65536; no++) if (!this.ports.has(no)) return no;
+    return -1;
+  }
+
+  private addPort(portNo: number, name: string, type: string, netdev?: Netdev): number {
+    const sh = this.shared;
+    let index = 0;
+    while (index < MAX_PORTS && sh.portI32[sh.portI(index, P_ACTIVE)] !== 0) index++;
+    if (index === MAX_PORTS) {
+      throw new RangeError(`datapath ${this.dpName} is full (${MAX_PORTS} ports)`);
+    }
+    for (const f of [PF_RX_PACKETS, PF_RX_BYTES, PF_TX_PACKETS, PF_TX_BYTES]) {
+      sh.portF64[sh.portF(index, f)] = 0;
+    }
+    sh.portI32[sh.portI(index, P_ODP)] = portNo;
+    sh.odpToIndex[portNo] = index;
+    this.ports.set(portNo, { portNo, name, type, index, netdev });
+    netdev?.attach({
+      rx: sh.rx[index],
+      tx: sh.tx[index],
+      wake: () => this.wake(),
+      setRecordTx: (on) => Atomics.store(sh.portI32, sh.portI(index, P_RECORD_TX), on ? 1 : 0),
+    });
+    Atomics.store(sh.portI32, sh.portI(index, P_ACTIVE), 1);
+    Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
+    return portNo;
+  }
+
+  add(netdev: Netdev, portNo?: number): number {
+    for (const p of this.ports.values()) {
+      if (p.name === netdev.name) {
+        throw new DpifError(EEXIST, `${netdev.name}: port already exists`);
+      }
+    }
+    const no = portNo ?? this.choosePort(netdev.name);
+    if (no < 0 || this.ports.has(no)) throw new DpifError(EEXIST, `port ${no} already in use`);
+    return this.addPort(no, netdev.name, this.portOpenType(netdev.type), netdev);
+  }
+
+  /** dpif_netdev_port_open_type: internal ports are "dummy-internal" or "tap". */
+  private portOpenType(type: string): string {
+    if (type !== "internal" && type !== "dummy-internal" && type !== "tap") return type;
+    return this.type === "dummy" ? "dummy-internal" : "tap";
+  }
+
+  del(portNo: number): void {
+    const p = this.ports.get(portNo);
+    if (!p || portNo === 0) throw new DpifError(EINVAL, `no port ${portNo}`);
+    const sh = this.shared;
+    Atomics.store(sh.portI32, sh.portI(p.index, P_ACTIVE), 0);
+    Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
+    sh.odpToIndex[portNo] = -1;
+    p.netdev?.detach();
+    this.ports.delete(portNo);
+  }
+
+  queryByNumber(portNo: number): DpifPort | undefined {
+    const p = this.ports.get(portNo);
+    return p && { portNo: p.portNo, name: p.name, type: p.type };
+  }
+
+  queryByName(name: string): DpifPort | undefined {
+    for (const p of this.ports.values()) {
+      if (p.name === name) return this.queryByNumber(p.portNo);
+    }
+    return undefined;
+  }
+
+  list(): DpifPort[] {
+    return [...this.ports.values()].sort((a, b) => a.portNo - b.portNo).map((p) => ({
+      portNo: p.portNo,
+      name: p.name,
+      type: p.type,
+    }));
+  }
+
+  /** [rx packets, rx bytes, tx packets, tx bytes] of a port. */
+  stats(portNo: number): number[] {
+    const p = this.ports.get(portNo);
+    if (!p) return [0, 0, 0, 0];
+    const sh = this.shared, i = p.index;
+    return [PF_RX_PACKETS, PF_RX_BYTES, PF_TX_PACKETS, PF_TX_BYTES].map((f) =>
+      sh.portF64[sh.portF(i, f)]
+    );
+  }
+
+  netdevOf(portNo: number): Netdev | undefined {
+    return this.ports.get(portNo)?.netdev;
+  }
+
+  detachAll(): void {
+    for (const p of this.ports.values()) p.netdev?.detach();
+  }
+}
