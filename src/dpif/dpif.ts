@@ -5,14 +5,14 @@
  * put[create] (File exists) ufid:... KEY, actions:...`), failures other
  * than EEXIST at WARN, the rest at DBG.
  */
-import { formatOdpActions, formatOdpKey } from "../flow/mod.ts";
+import { formatOdpActions, formatOdpKey, type OdpAction } from "../flow/mod.ts";
 import { coverageCounter } from "../lib/coverage.ts";
 import { getLogger } from "../lib/log.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { formatUfid } from "./dpctl.ts";
 import type { DpifNetdev } from "./dpif_netdev.ts";
 import { EEXIST, PUT_CREATE, PUT_MODIFY, PUT_ZERO_STATS, strerror } from "./protocol.ts";
-import type { DpifDpStats, DpifOp } from "./provider.ts";
+import type { DpifDpStats, DpifFlowPut, DpifOp } from "./provider.ts";
 
 const covPortAdd = coverageCounter("dpif_port_add");
 const covPortDel = coverageCounter("dpif_port_del");
@@ -83,6 +83,34 @@ export class Dpif {
           covFlush.inc();
       }
     }
+  }
+
+  /** dpif_flow_put: one put, counted and logged. */
+  flowPut(put: DpifFlowPut): DpifOp {
+    const op: DpifOp = { type: "put", ...put };
+    this.operate([op]);
+    return op;
+  }
+
+  /** dpif_flow_del: by UFID, or by key; the op's flow holds the final stats. */
+  flowDel(ufid?: Uint32Array, key?: Uint32Array): DpifOp {
+    const op: DpifOp = { type: "del", ufid, key };
+    this.operate([op]);
+    return op;
+  }
+
+  /** dpif_flow_get by UFID. */
+  flowGet(ufid: Uint32Array): DpifOp {
+    const op: DpifOp = { type: "get", ufid };
+    this.operate([op]);
+    return op;
+  }
+
+  /** dpif_execute: runs `actions` on `packet` as if received on `inPort`. */
+  execute(packet: Uint8Array, inPort: number, actions: readonly OdpAction[]): number {
+    const op: DpifOp = { type: "execute", packet, inPort, actions };
+    this.operate([op]);
+    return op.error ?? 0;
   }
 
   private logFlow(op: DpifOp, operation: string): void {

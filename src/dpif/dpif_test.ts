@@ -29,14 +29,20 @@ Deno.test("the dpif wrapper counts each call under OVS's coverage names", () => 
   dpif.operate(ops);
   assert.deepEqual(ops.map((o) => o.error), [0, EEXIST]);
   dpif.operate([{ type: "del", key }]);
+  assert.equal(dpif.flowPut({ flags: PUT_CREATE, key, mask, actions: [] }).error, 0);
+  assert.equal(dpif.flowGet(dpif.flowDel(undefined, key).flow!.ufid).error, 2);
+  assert.equal(dpif.execute(new Uint8Array(64), 1, [{ type: "output", port: 1 }]), 0);
   dpif.flowFlush();
   const after = counts();
-  for (
-    const [name, n] of [["dpif_port_add", 1], ["dpif_flow_put", 2], ["dpif_flow_del", 1], [
-      "dpif_flow_flush",
-      1,
-    ]] as const
-  ) {
+  const want = {
+    dpif_port_add: 1,
+    dpif_flow_put: 3,
+    dpif_flow_del: 2,
+    dpif_flow_get: 1,
+    dpif_execute: 1,
+    dpif_flow_flush: 1,
+  };
+  for (const [name, n] of Object.entries(want)) {
     assert.equal(after(name) - before(name), n, name);
   }
   dpif.destroy();
