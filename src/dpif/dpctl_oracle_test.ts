@@ -69,3 +69,23 @@ Deno.test("dpctl/dump-flows, -m and --names match OVS for the installed megaflow
   );
   dp.destroy();
 });
+
+Deno.test("a TCP flow's stats collect the packets' TCP flags, printed as OVS does", () => {
+  const dp = DpifNetdev.create("dummy", { extract: flowExtract, flowCapacity: 64 });
+  const p1 = new DummyNetdev("p1");
+  dp.portAdd(p1);
+  const syn = PKT + ",tcp_flags(syn)";
+  const ack = PKT + ",tcp_flags(ack)";
+  netdevDummyReceive(["p1", syn], () => p1);
+  const up = new DpifUpcall();
+  assert.ok(dp.recv(0, up));
+  const names = new Map(dp.portList().map((p) => [p.name, p.portNo]));
+  const mf = parseDumpFlow(reply("dpctl/dump-flows -m").split("\n")[1], names);
+  dp.flowPut({ flags: PUT_CREATE, key: up.key, mask: mf.mask!, actions: [] });
+  netdevDummyReceive(["p1", syn, ack], () => p1);
+  assert.match(
+    dpctlDumpFlows(dp, []),
+    /packets:2, bytes:\d+, used:[0-9.]+s, flags:S\., actions:drop/,
+  );
+  dp.destroy();
+});
