@@ -36,9 +36,9 @@ const PORT_NAMES: ReadonlyArray<[string, number]> = [
 export function parsePort(s: string): number | undefined {
   const upper = s.toUpperCase();
   for (const [name, n] of PORT_NAMES) if (name === upper) return n;
-  const v = parseUint(s);
-  if (v === undefined || v > 0xffff) return undefined;
-  return Number(v);
+  // Port numbers are decimal only (ofputil_port_from_string).
+  if (!/^[0-9]+$/.test(s) || Number(s) > 0xffff) return undefined;
+  return Number(s);
 }
 
 /** Port names as ofputil_format_port prints them. */
@@ -156,7 +156,11 @@ function parseTcpFlags(s: string, fl: MfField): MaskedValue {
     }
     return { value, mask: 0xfffn };
   }
-  if (!/^[+-]/.test(s)) return parseNumeric(s, fl);
+  if (!/^[+-]/.test(s)) {
+    const mv = parseNumeric(s, fl);
+    if (mv.value > 0xfffn || mv.mask > 0xfffn) throw new OfctlError(`${s}: unknown TCP flag(s)`);
+    return mv;
+  }
   let value = 0n;
   let mask = 0n;
   const re = /([+-])([a-z]+)/gy;
@@ -191,16 +195,24 @@ export function formatTcpFlags(value: number, mask: number): string {
   return out;
 }
 
+/**
+ * `N[/M]` in decimal or hex, checked against the field's byte width as OVS
+ * checks it; values wider than the field's bits are the caller's to trim.
+ */
 function parseNumeric(s: string, fl: MfField): MaskedValue {
   const [vs, ms, extra] = s.split("/");
-  const full = (1n << BigInt(fl.nBits)) - 1n;
   const value = parseUint(vs);
-  const mask = ms === undefined ? full : parseUint(ms);
-  if (value === undefined || mask === undefined || extra !== undefined) {
+  const mask = ms === undefined ? (1n << BigInt(fl.nBits)) - 1n : parseUint(ms);
+  if (value === undefined || extra !== undefined) {
     throw new OfctlError(`${s}: bad syntax for ${fl.name} value`);
   }
-  if (value > full || mask > full) {
-    throw new OfctlError(`${s}: value too large for ${fl.nBytes}-byte field ${fl.name}`);
+  if (mask === undefined) throw new OfctlError(`${s}: bad syntax for ${fl.name} mask`);
+  const limit = 1n << BigInt(8 * fl.valueBytes);
+  if (value >= limit) {
+    throw new OfctlError(`${s}: value too large for ${fl.valueBytes}-byte field ${fl.name}`);
+  }
+  if (mask >= limit) {
+    throw new OfctlError(`${s}: mask too large for ${fl.valueBytes}-byte field ${fl.name}`);
   }
   return { value, mask };
 }
@@ -283,7 +295,7 @@ export function parseFieldValue(fl: MfField, s: string): MaskedValue {
     }
     default: {
       const mv = parseNumeric(s, fl);
-      if (!fl.maskable && mv.mask !== (1n << BigInt(fl.nBits)) - 1n) {
+      if (!fl.maskable && s.includes("/")) {
         throw new OfctlError(`${fl.name} does not support masking`);
       }
       return mv;

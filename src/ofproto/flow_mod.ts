@@ -7,7 +7,16 @@ import { bytesOf } from "../flow/key.ts";
 import type { OfAction } from "./of_action.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
-import { type Match, newMatch, normalizeMatch, oxmRoundTrip, parseMatchItem } from "./match.ts";
+import {
+  fitsOf10,
+  type Match,
+  type MatchUsage,
+  newMatch,
+  normalizeMatch,
+  of10RoundTrip,
+  oxmRoundTrip,
+  parseMatchItem,
+} from "./match.ts";
 import { DEFAULT_PRIORITY } from "./match_format.ts";
 import { actionField, parseActions } from "./action_parse.ts";
 import { IPPROTO_SCTP, IPPROTO_UDP, mfByName, prereqOk } from "./meta_flow.ts";
@@ -155,8 +164,9 @@ export function parseFlowMod(
     outPort: undefined,
     flags: 0,
   };
+  const usage: MatchUsage = { nxmOnly: false };
   for (const { key, value } of parseKeyValues(matchText)) {
-    if (parseMatchItem(fm.match, key, value)) continue;
+    if (parseMatchItem(fm.match, key, value, usage)) continue;
     const flag = FLAG_NAMES.find(([name]) => name === key);
     if (flag && command !== "delete") {
       fm.flags |= flag[1];
@@ -218,8 +228,10 @@ export function parseFlowMod(
     }
   }
   normalizeMatch(fm.match);
-  // Over OpenFlow 1.2+ the match travels as OXM; the switch keeps what arrives.
+  // The switch keeps the match as it arrives: as OXM over OpenFlow 1.2+,
+  // as an ofp_match over OpenFlow 1.0 when it fits one.
   if (!of10) fm.match = oxmRoundTrip(fm.match);
+  else if (fitsOf10(fm.match, usage)) fm.match = of10RoundTrip(fm.match);
   if (command === "modify") {
     // An OpenFlow 1.0 modify always carries a new cookie (0 unless given) and
     // adds the flow when nothing matches; OpenFlow 1.2+ carries neither.

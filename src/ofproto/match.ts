@@ -20,6 +20,7 @@ import {
   type MfField,
   mfGet,
   mfSetMasked,
+  mfValueMask,
   ND_NEIGHBOR_ADVERT,
   ND_NEIGHBOR_SOLICIT,
 } from "./meta_flow.ts";
@@ -73,11 +74,62 @@ export function isProtocolName(name: string): boolean {
   return Object.hasOwn(PROTOCOLS, name);
 }
 
+/** How each field can travel in an OpenFlow 1.0 ofp_match; others need NXM. */
+const OF10_SUPPORT: Record<string, "exact" | "cidr"> = {
+  in_port: "exact",
+  eth_src: "exact",
+  eth_dst: "exact",
+  eth_type: "exact",
+  vlan_tci: "exact",
+  dl_vlan: "exact",
+  vlan_vid: "exact",
+  dl_vlan_pcp: "exact",
+  vlan_pcp: "exact",
+  ip_src: "cidr",
+  ip_dst: "cidr",
+  nw_proto: "exact",
+  nw_tos: "exact",
+  ip_dscp: "exact",
+  arp_op: "exact",
+  arp_spa: "cidr",
+  arp_tpa: "cidr",
+  tcp_src: "exact",
+  tcp_dst: "exact",
+  udp_src: "exact",
+  udp_dst: "exact",
+  icmp_type: "exact",
+  icmp_code: "exact",
+};
+
+/** What ovs-ofctl learns while parsing a match: whether OpenFlow 1.0 can carry it. */
+export interface MatchUsage {
+  nxmOnly: boolean;
+}
+
+/**
+ * Whether the parsed match fits an OpenFlow 1.0 ofp_match, so that
+ * ovs-ofctl sends it as one (ofputil_usable_protocols): every field
+ * matched the way OF1.0 can, and no L3/L4 field inside IPv6.
+ */
+export function fitsOf10(m: Match, usage: MatchUsage): boolean {
+  if (usage.nxmOnly) return false;
+  const k = bytesOf(m.key);
+  const w = bytesOf(m.mask);
+  if (getUint(k, F.dl_type.off, 2) !== ETH_TYPE_IPV6) return true;
+  return !w[F.nw_proto.off] && !w[F.nw_tos.off] && !getUint(w, F.tp_src.off, 4);
+}
+
 /**
  * Applies one `name[=value]` match item. Returns false when `name` is not
- * a match field (the caller then tries its own keywords).
+ * a match field (the caller then tries its own keywords). `usage` learns
+ * whether the item needs NXM.
  */
-export function parseMatchItem(m: Match, name: string, value: string): boolean {
+export function parseMatchItem(
+  m: Match,
+  name: string,
+  value: string,
+  usage: MatchUsage = { nxmOnly: false },
+): boolean {
   if (isProtocolName(name)) {
     const [dlType, proto] = PROTOCOLS[name];
     matchSetField(m, DL_TYPE, BigInt(dlType), 0xffffn);
@@ -87,13 +139,20 @@ export function parseMatchItem(m: Match, name: string, value: string): boolean {
   const fl = mfByName(name);
   if (!fl) return false;
   const mv = parseFieldValue(fl, value);
+  const of10 = OF10_SUPPORT[fl.name];
+  const exact = !value.includes("/");
+  if (!of10 || (of10 === "exact" && !exact) || (of10 === "cidr" && !isCidr(mv.mask, fl.nBits))) {
+    usage.nxmOnly = true;
+  }
   switch (fl.name) {
     case "dl_vlan":
-      matchSetField(m, VLAN_TCI, mv.value | BigInt(VLAN_CFI), 0x1fffn);
+      // OpenFlow 1.0's OFP_VLAN_NONE: no VLAN header at all.
+      if (mv.value === 0xffffn) matchSetField(m, VLAN_TCI, 0n, 0xffffn);
+      else matchSetField(m, VLAN_TCI, (mv.value & 0xfffn) | BigInt(VLAN_CFI), 0x1fffn);
       return true;
     case "dl_vlan_pcp":
     case "vlan_pcp":
-      matchSetField(m, VLAN_TCI, (mv.value << 13n) | BigInt(VLAN_CFI), 0xf000n);
+      matchSetField(m, VLAN_TCI, ((mv.value & 7n) << 13n) | BigInt(VLAN_CFI), 0xf000n);
       return true;
     case "vlan_vid":
       matchSetField(m, VLAN_TCI, mv.value, mv.mask & 0x1fffn);
@@ -119,8 +178,14 @@ export function parseMatchItem(m: Match, name: string, value: string): boolean {
       matchSetField(m, NW_TOS, mv.value & 0xfcn, 0xfcn);
       return true;
   }
-  matchSetField(m, fl, mv.value, mv.mask);
+  // Wider values are cut to the field, as OVS's setters do (arp_op=256 is 0).
+  matchSetField(m, fl, mv.value & mfValueMask(fl) >> BigInt(fl.shift), mv.mask);
   return true;
+}
+
+function isCidr(mask: bigint, width: number): boolean {
+  const inv = ~mask & ((1n << BigInt(width)) - 1n);
+  return (inv & (inv + 1n)) === 0n;
 }
 
 const clear = (b: Uint8Array, off: number, len: number) => b.fill(0, off, off + len);
@@ -193,5 +258,20 @@ export function oxmRoundTrip(m: Match): Match {
   const out = cloneMatch(m);
   setUint(bytesOf(out.mask), F.vlan0_tci.off, 2, newMask);
   setUint(bytesOf(out.key), F.vlan0_tci.off, 2, tci & newMask);
+  return out;
+}
+
+/**
+ * The match as OVS stores it after ovs-ofctl sent it in an OpenFlow 1.0
+ * ofp_match (only when `fitsOf10`): "VID 0, no VLAN" becomes
+ * dl_vlan=OFP_VLAN_NONE and comes back as an exact `vlan_tci=0x0000`.
+ */
+export function of10RoundTrip(m: Match): Match {
+  const w = bytesOf(m.mask);
+  const tciMask = getUint(w, F.vlan0_tci.off, 2);
+  const tci = getUint(bytesOf(m.key), F.vlan0_tci.off, 2);
+  if (!(tciMask & VLAN_CFI) || (tci & VLAN_CFI) || tciMask === 0xffff) return m;
+  const out = cloneMatch(m);
+  setUint(bytesOf(out.mask), F.vlan0_tci.off, 2, 0xffff);
   return out;
 }

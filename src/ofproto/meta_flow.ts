@@ -45,6 +45,8 @@ export interface MfField {
   /** Width of the value and its position inside those bytes. */
   readonly nBits: number;
   readonly shift: number;
+  /** Bytes of the value as OVS parses it (mf_field.n_bytes), when not nBytes. */
+  readonly valueBytes: number;
   readonly prereq: Prereq;
   readonly format: FieldFormat;
   readonly maskable: boolean;
@@ -64,8 +66,10 @@ function def(
   format: FieldFormat,
   maskable = true,
   writable = true,
+  valueBytes = span.len,
 ): void {
   fields.push({
+    valueBytes,
     name,
     aliases,
     nxm,
@@ -89,7 +93,7 @@ def("metadata", [], "OXM_OF_METADATA", F.metadata, 64, 0, "none", "hex");
 for (let i = 0; i < 16; i++) {
   def(`reg${i}`, [], `NXM_NX_REG${i}`, { off: regOffset(i), len: 4 }, 32, 0, "none", "hex");
 }
-def("in_port", [], "NXM_OF_IN_PORT", F.in_port, 16, 0, "none", "port", false);
+def("in_port", [], "NXM_OF_IN_PORT", F.in_port, 16, 0, "none", "port", false, true, 2);
 def("pkt_mark", [], "NXM_NX_PKT_MARK", F.pkt_mark, 32, 0, "none", "hex");
 def("eth_src", ["dl_src"], "NXM_OF_ETH_SRC", F.dl_src, 48, 0, "none", "mac");
 def("eth_dst", ["dl_dst"], "NXM_OF_ETH_DST", F.dl_dst, 48, 0, "none", "mac");
@@ -97,8 +101,8 @@ def("eth_type", ["dl_type"], "NXM_OF_ETH_TYPE", F.dl_type, 16, 0, "none", "hex",
 def("vlan_tci", [], "NXM_OF_VLAN_TCI", F.vlan0_tci, 16, 0, "none", "hex");
 def("dl_vlan", [], "dl_vlan", F.vlan0_tci, 12, 0, "none", "dec", false);
 def("vlan_vid", [], "OXM_OF_VLAN_VID", F.vlan0_tci, 13, 0, "none", "dec");
-def("dl_vlan_pcp", [], "dl_vlan_pcp", F.vlan0_tci, 3, 13, "none", "dec", false);
-def("vlan_pcp", [], "OXM_OF_VLAN_PCP", F.vlan0_tci, 3, 13, "vlan", "dec", false);
+def("dl_vlan_pcp", [], "dl_vlan_pcp", F.vlan0_tci, 3, 13, "none", "dec", false, true, 1);
+def("vlan_pcp", [], "OXM_OF_VLAN_PCP", F.vlan0_tci, 3, 13, "vlan", "dec", false, true, 1);
 def("ip_src", ["nw_src"], "NXM_OF_IP_SRC", F.nw_src, 32, 0, "ip", "ipv4");
 def("ip_dst", ["nw_dst"], "NXM_OF_IP_DST", F.nw_dst, 32, 0, "ip", "ipv4");
 def("ipv6_src", [], "NXM_NX_IPV6_SRC", F.ipv6_src, 128, 0, "ipv6", "ipv6");
@@ -110,7 +114,7 @@ def("ip_dscp", [], "OXM_OF_IP_DSCP", F.nw_tos, 6, 2, "ip_any", "dec", false);
 def("nw_ecn", ["ip_ecn"], "NXM_NX_IP_ECN", F.nw_tos, 2, 0, "ip_any", "dec", false);
 def("nw_ttl", [], "NXM_NX_IP_TTL", F.nw_ttl, 8, 0, "ip_any", "dec", false);
 def("ip_frag", ["nw_frag"], "NXM_NX_IP_FRAG", F.nw_frag, 2, 0, "ip_any", "frag", true, false);
-def("arp_op", [], "NXM_OF_ARP_OP", F.nw_proto, 8, 0, "arp", "dec", false);
+def("arp_op", [], "NXM_OF_ARP_OP", F.nw_proto, 8, 0, "arp", "dec", false, true, 2);
 def("arp_spa", [], "NXM_OF_ARP_SPA", F.nw_src, 32, 0, "arp", "ipv4");
 def("arp_tpa", [], "NXM_OF_ARP_TPA", F.nw_dst, 32, 0, "arp", "ipv4");
 def("arp_sha", [], "NXM_NX_ARP_SHA", F.arp_sha, 48, 0, "arp", "mac");
