@@ -132,6 +132,10 @@ function parseSetField(arg: string): OfAction {
   if (!fl.writable) throw new OfctlError(`${fs} is read-only`);
   const mv = parseFieldValue(fl, vs);
   const full = (1n << BigInt(fl.nBits)) - 1n;
+  // mf_is_value_valid: no bits beyond the field (nor nw_tos's ECN bits).
+  if (mv.value > full || (fl.name === "nw_tos" && (mv.value & 3n) !== 0n)) {
+    throw new OfctlError(`${vs} is not a valid value for field ${fl.name}`);
+  }
   const a: OfAction = { type: "set_field", field: fl.name, value: mv.value & mv.mask };
   if (mv.mask !== full) a.mask = mv.mask;
   return a;
