@@ -161,7 +161,9 @@ export class Bridge {
       if (changed.has("emc-insert-inv-prob")) {
         dp.setEmcInsertInvProb(options.config.get("emc-insert-inv-prob")!);
       }
-      void bridge.#configure(new Set(changed.keys()));
+      bridge.#configure(new Set(changed.keys())).catch((e) =>
+        log.error(`applying other_config failed: ${e instanceof Error ? e.message : e}`)
+      );
     });
     log.info(`bridge ${bridge.name}: added with ${options.ports.length} ports on ${dp.name}`);
     return bridge;

@@ -62,6 +62,7 @@ export class Daemon {
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   readonly #signals: Array<[Deno.Signal, () => void]> = [];
   readonly #offWarp: () => void;
+  readonly #undo: Array<() => void> = [];
   #finish!: () => void;
   #stopping = false;
 
@@ -150,6 +151,7 @@ export class Daemon {
       const daemon = new Daemon(server, bridge, config, pidfile);
       daemon.#registerCommands();
       daemon.#catchSignals();
+      daemon.#catchStrayErrors();
       bridge.startRx();
       log.info(`udpif started: bridge ${bridge.name}, control socket ${socket}`);
       return daemon;
@@ -207,6 +209,20 @@ export class Daemon {
     });
   }
 
+  /**
+   * A promise nobody awaited that failed is a bug somewhere, but not a
+   * reason to take the switch down: log it and keep serving.
+   */
+  #catchStrayErrors(): void {
+    const onRejection = (e: PromiseRejectionEvent) => {
+      e.preventDefault();
+      const r = e.reason;
+      log.error(`unhandled error: ${r instanceof Error ? r.stack ?? r.message : String(r)}`);
+    };
+    globalThis.addEventListener("unhandledrejection", onRejection);
+    this.#undo.push(() => globalThis.removeEventListener("unhandledrejection", onRejection));
+  }
+
   #catchSignals(): void {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       const handler = () => void this.stop(`${signal} received`);
@@ -222,6 +238,7 @@ export class Daemon {
     log.info(`stopping: ${reason}`);
     for (const t of this.#timers) clearInterval(t);
     this.#offWarp();
+    for (const undo of this.#undo) undo();
     for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);
     await this.#server.stop();
     for (const name of DAEMON_COMMANDS) unregisterCommand(name);
