@@ -25,13 +25,14 @@ export type { Subcommand } from "./subcommand.ts";
 export { VERSION } from "../daemon/mod.ts";
 
 /** Control commands without a "/" that are also subcommands. */
-const DIRECT = new Set(["list-commands", "exit"]);
+const DIRECT = new Set(["list-commands", "version", "exit"]);
 
 const HELP_AFTER = `
 Control commands (anything with a "/") can also be given directly:
   udpif upcall/show [-t SOCKET] [--format json]
   udpif dpctl/dump-flows -m
   udpif list-commands             lists every command the daemon serves
+  udpif version                   the daemon's version (udpif -V: this program's)
   udpif exit                      stops the daemon
 
 The control socket is -t SOCKET, else $UDPIF_CTL, else $UDPIF_RUNDIR/udpif.ctl
