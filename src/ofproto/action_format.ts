@@ -14,13 +14,9 @@ export const OFP13_VERSION = 0x04;
 
 const altHex = (v: bigint): string => (v ? `0x${v.toString(16)}` : "0");
 
-function nxmName(fl: MfField): string {
-  return fl.nxm;
-}
-
 export function formatSubfield(r: FieldRange): string {
   const fl = mfByName(r.field);
-  const name = fl ? nxmName(fl) : r.field;
+  const name = fl ? fl.nxm : r.field;
   if (fl && r.ofs === 0 && r.nBits === fl.nBits) return `${name}[]`;
   if (r.nBits === 1) return `${name}[${r.ofs}]`;
   return `${name}[${r.ofs}..${r.ofs + r.nBits - 1}]`;

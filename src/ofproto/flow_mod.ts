@@ -4,7 +4,7 @@
  * checked the way ovs-ofctl checks them before anything reaches a table.
  */
 import { bytesOf } from "../flow/key.ts";
-import type { OfAction } from "./of_action.ts";
+import { type OfAction, OFPP_NONE } from "./of_action.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
 import {
@@ -214,7 +214,8 @@ export function parseFlowMod(
         if (command !== "delete") throw new OfctlError(`unknown keyword ${key}`);
         const p = parsePort(value);
         if (p === undefined) throw new OfctlError(`${value} is not a valid OpenFlow port`);
-        fm.outPort = p;
+        // OFPP_NONE (OF1.0's "any port") filters nothing.
+        fm.outPort = p === OFPP_NONE ? undefined : p;
         break;
       }
       case "duration":
