@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { Bridge } from "./bridge.ts";
+import { OtherConfig } from "./other_config.ts";
+import { parsePortSpecs } from "./port_spec.ts";
+
+async function withBridge(fn: (b: Bridge, config: OtherConfig) => Promise<void>): Promise<void> {
+  const config = new OtherConfig();
+  const b = await Bridge.create({
+    name: "br0",
+    datapathType: "dummy",
+    ports: parsePortSpecs(["p1", "p2:7", "p3"], "br0"),
+    config,
+  });
+  try {
+    await fn(b, config);
+  } finally {
+    await b.destroy();
+  }
+}
+
+Deno.test("ports get their OpenFlow numbers and the datapath numbers OVS's dummy datapath gives", async () => {
+  await withBridge((b) => {
+    assert.deepEqual(b.allPorts().map((p) => [p.name, p.ofport, p.odpPort, p.netdev.type]), [
+      ["br0", 65534, 100, "dummy-internal"],
+      ["p1", 1, 1, "dummy"],
+      ["p2", 7, 2, "dummy"],
+      ["p3", 2, 3, "dummy"],
+    ]);
+    assert.deepEqual(b.ports().map((p) => p.name), ["p1", "p3", "p2"]);
+    assert.equal(b.port("7").name, "p2");
+    assert.throws(() => b.port("p9"), /br0: no port named p9/);
+    return Promise.resolve();
+  });
+});
+
+Deno.test("port settings and flags reach translation and bump revalidation", async () => {
+  await withBridge((b) => {
+    const seq = b.udpif.shared.revalSeq.read();
+    b.setPort("p1", ["tag=10"]);
+    b.modPort("p3", "no-flood");
+    assert.equal(b.xbridge().port(1)?.vlanMode, "access");
+    assert.equal(b.xbridge().port(1)?.vlan, 10);
+    assert.equal(b.xbridge().port(2)?.noFlood, true);
+    assert.notEqual(b.udpif.shared.revalSeq.read(), seq);
+    assert.throws(() => b.setPort("p1", ["tag=x"]), /tag: "x" is not a VLAN/);
+    assert.equal(b.xbridge().port(1)?.vlan, 10);
+    return Promise.resolve();
+  });
+});
+
+Deno.test("other_config changes reach the udpif at once", async () => {
+  await withBridge(async (b, config) => {
+    config.set(["flow-limit=1234", "max-idle=500"]);
+    // The change is applied asynchronously (thread counts may restart workers).
+    await Promise.resolve();
+    assert.equal(b.udpif.shared.cfgFlowLimit, 1234);
+    assert.equal(b.udpif.shared.maxIdle, 500);
+  });
+});
+
+Deno.test("rules loaded with a bad line change nothing", async () => {
+  await withBridge((b) => {
+    b.loadFlows("priority=5,actions=drop\n");
+    assert.throws(() => b.loadFlows("priority=6,actions=drop\nactions=bogus\n"), /line 2/);
+    assert.equal(b.tables.nRules, 1);
+    return Promise.resolve();
+  });
+});
