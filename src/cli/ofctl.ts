@@ -33,14 +33,22 @@ const PROTOCOLS = new Set([
   "of1.5",
 ]);
 
-/** Checks `-O` the way ovs-ofctl does: a comma-separated list of known versions. */
-export function checkProtocols(value: string | undefined): void {
-  if (value === undefined) return;
+/**
+ * Checks `-O` the way ovs-ofctl does (a comma-separated list of known
+ * versions) and returns the wire version the session would use: the
+ * highest one allowed (1 = OpenFlow 1.0 when there is no `-O`).
+ */
+export function checkProtocols(value: string | undefined): number {
+  if (value === undefined) return 1;
+  let version = 0;
   for (const p of value.split(",")) {
-    if (!PROTOCOLS.has(p.trim().toLowerCase())) {
+    const name = p.trim().toLowerCase();
+    if (!PROTOCOLS.has(name)) {
       throw new UsageError(`-O: unknown OpenFlow version "${p}" (OpenFlow10 to OpenFlow15)`);
     }
+    version = Math.max(version, Number(name.at(-1)) + 1);
   }
+  return version;
 }
 
 async function readRules(source: string): Promise<string> {
@@ -64,6 +72,7 @@ export async function ofctlRequest(
   verb: string,
   args: string[],
   strict: boolean,
+  ofpVersion = 1,
 ): Promise<[string, string[]]> {
   const need = (min: number, max: number) => {
     if (args.length < min || args.length > max) {
@@ -94,7 +103,7 @@ export async function ofctlRequest(
         : ["ofctl/del-flows", [args[0], ...flag, ...args.slice(1)]];
     case "dump-flows":
       need(1, 2);
-      return ["ofctl/dump-flows", args];
+      return ["ofctl/dump-flows", ofpVersion > 1 ? [`--ofp-version=${ofpVersion}`, ...args] : args];
     case "mod-port":
       need(3, 3);
       return ["ofctl/mod-port", args];
@@ -122,9 +131,14 @@ export const ofctl: Subcommand = {
         '\nExample: udpif ofctl add-flow br0 "priority=10,tcp,tp_dst=80,actions=output:2"',
       )
       .action(async (verb: string, bridge: string, rest: string[], o: OfctlOptions) => {
-        checkProtocols(o.protocols);
+        const version = checkProtocols(o.protocols);
         const format = parseFormat(o.format);
-        const [method, args] = await ofctlRequest(verb, [bridge, ...rest], o.strict ?? false);
+        const [method, args] = await ofctlRequest(
+          verb,
+          [bridge, ...rest],
+          o.strict ?? false,
+          version,
+        );
         setExit(await runAndPrint(o.target, method, args, format));
       });
   },

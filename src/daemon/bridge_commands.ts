@@ -141,6 +141,27 @@ function trace(args: string[]): string {
   }
 }
 
+/** `ofctl/dump-flows [--ofp-version=V] BRIDGE [FLOW]`: ovs-ofctl's text, with rule ages. */
+function dumpFlows(args: string[]): string {
+  let version = 1;
+  if (args[0]?.startsWith("--ofp-version=")) {
+    version = Number(args[0].slice("--ofp-version=".length));
+    args = args.slice(1);
+  }
+  const [br, filter, extra] = args;
+  if (br === undefined || extra !== undefined) {
+    throw new CommandError("ofctl/dump-flows: expected BRIDGE [FLOW]");
+  }
+  const b = named(br);
+  b.drainStats();
+  try {
+    return b.tables.dumpFlows({ filter, version, nowMs: timeMsec() });
+  } catch (e) {
+    if (e instanceof OfctlError) throw new CommandError(e.message);
+    throw e;
+  }
+}
+
 /** Makes `b` the bridge the commands act on, registering them the first time. */
 export function registerBridgeCommands(b: Bridge | undefined): void {
   current = b;
@@ -186,24 +207,9 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     name: "ofctl/dump-flows",
     usage: undefined,
     minArgs: 1,
-    maxArgs: 2,
-    handler: ([br, filter]) => {
-      const b = named(br);
-      b.drainStats();
-      try {
-        return b.tables.dumpFlows({ filter });
-      } catch (e) {
-        if (e instanceof OfctlError) throw new CommandError(e.message);
-        throw e;
-      }
-    },
-    json: ([br, filter]) => {
-      const b = named(br);
-      b.drainStats();
-      return b.tables.dumpFlows({ filter }).split("\n").slice(1).filter((l) => l).map((l) =>
-        l.trim()
-      );
-    },
+    maxArgs: 3,
+    handler: (args) => dumpFlows(args),
+    json: (args) => dumpFlows(args).split("\n").slice(1).filter((l) => l).map((l) => l.trim()),
   });
   hidden("ofctl/mod-port", 3, 3, ([br, port, action]) => {
     if (!["flood", "no-flood", "up", "down"].includes(action)) {
