@@ -13,11 +13,11 @@ export class RuleIndex {
   readonly tables: Classifier<Rule>[] = [];
   readonly byId = new Map<number, Rule>();
   /**
-   * Rules by cookie in OVS's hindex order: the first rule inserted stays
-   * first, each later one goes right after it (so the rest run newest
-   * first). Exact-cookie mods, dels and dumps visit rules in this order.
+   * Rules by cookie in OVS's hindex order: the chain's head, then the other
+   * rules newest first (each insertion goes right after the head; removing
+   * the head promotes the newest). `rest` holds those others oldest first.
    */
-  private readonly byCookie = new Map<bigint, Rule[]>();
+  private readonly byCookie = new Map<bigint, { head: Rule; rest: Set<Rule> }>();
 
   constructor() {
     this.clear();
@@ -53,21 +53,31 @@ export class RuleIndex {
   }
 
   /** The rules with exactly this cookie, in hindex order. */
-  withCookie(cookie: bigint): readonly Rule[] {
-    return this.byCookie.get(cookie) ?? [];
+  withCookie(cookie: bigint): Rule[] {
+    const chain = this.byCookie.get(cookie);
+    return chain ? [chain.head, ...[...chain.rest].reverse()] : [];
   }
 
   private index(r: Rule): void {
     this.byId.set(r.id, r);
-    const list = this.byCookie.get(r.cookie);
-    if (list) list.splice(1, 0, r);
-    else this.byCookie.set(r.cookie, [r]);
+    const chain = this.byCookie.get(r.cookie);
+    if (chain) chain.rest.add(r);
+    else this.byCookie.set(r.cookie, { head: r, rest: new Set() });
   }
 
   private unindex(r: Rule): void {
     this.byId.delete(r.id);
-    const list = this.byCookie.get(r.cookie)!;
-    list.splice(list.indexOf(r), 1);
-    if (!list.length) this.byCookie.delete(r.cookie);
+    const chain = this.byCookie.get(r.cookie)!;
+    if (chain.head !== r) {
+      chain.rest.delete(r);
+      return;
+    }
+    const newest = [...chain.rest].pop();
+    if (newest === undefined) {
+      this.byCookie.delete(r.cookie);
+      return;
+    }
+    chain.rest.delete(newest);
+    chain.head = newest;
   }
 }

@@ -75,11 +75,14 @@ class Subtable<R extends ClsRule> {
   readonly nIndices: number;
   readonly indices: Map<number, number>[] = [];
   readonly buckets = new Map<number, R[]>();
-  readonly rules: R[] = [];
+  /** Insertion order (rules_list): a replaced rule moves to the end. */
+  readonly rules = new Set<R>();
   readonly triePlen: number[] = [];
   readonly portsMaskLen: number;
   readonly portsTrie = new PrefixTrie();
   maxPriority = -1;
+  /** How many rules have maxPriority, so removals rescan only when the last goes. */
+  maxCount = 0;
 
   constructor(mask: FlowKey) {
     this.mask = mask.slice();
@@ -123,6 +126,13 @@ class Subtable<R extends ClsRule> {
     }
     // 30 bits keep the hash a small integer: no boxing when it keys a Map.
     return h & 0x3fffffff;
+  }
+
+  /** The hash of a rule's key over every stage: its bucket. */
+  fullHash(key: FlowKey): number {
+    let h = 0;
+    for (let i = 0; i <= this.nIndices; i++) h = this.stageHash(key, i, h);
+    return h;
   }
 
   ports(key: FlowKey): number {
@@ -169,13 +179,19 @@ export class Classifier<R extends ClsRule> {
     const bucket = st.buckets.get(h);
     if (bucket) bucket.push(rule);
     else st.buckets.set(h, [rule]);
-    st.rules.push(rule);
+    st.rules.add(rule);
     for (let j = 0; j < N_TRIES; j++) {
       if (st.triePlen[j]) this.tries[j].insert(be32(key[TRIE_WORDS[j]]), st.triePlen[j]);
     }
     if (st.portsMaskLen) st.portsTrie.insert(st.ports(key), st.portsMaskLen);
     this.count++;
-    this.resort(st);
+    if (st.rules.size === 1 || rule.priority > st.maxPriority) {
+      st.maxPriority = rule.priority;
+      st.maxCount = 1;
+      this.sortSubtables();
+    } else if (rule.priority === st.maxPriority) {
+      st.maxCount++;
+    }
   }
 
   /**
@@ -185,21 +201,17 @@ export class Classifier<R extends ClsRule> {
    */
   replace(old: R, rule: R): void {
     const st = this.findSubtable(old.match.mask)!;
-    st.rules.splice(st.rules.indexOf(old), 1);
-    st.rules.push(rule);
-    for (const bucket of st.buckets.values()) {
-      const at = bucket.indexOf(old);
-      if (at >= 0) bucket[at] = rule;
-    }
+    st.rules.delete(old);
+    st.rules.add(rule);
+    const bucket = st.buckets.get(st.fullHash(old.match.key))!;
+    bucket[bucket.indexOf(old)] = rule;
   }
 
   remove(rule: R): boolean {
     const { key, mask } = rule.match;
     const st = this.findSubtable(mask);
     if (!st) return false;
-    const at = st.rules.indexOf(rule);
-    if (at < 0) return false;
-    st.rules.splice(at, 1);
+    if (!st.rules.delete(rule)) return false;
     let h = 0;
     for (let i = 0; i < st.nIndices; i++) {
       h = st.stageHash(key, i, h);
@@ -216,24 +228,28 @@ export class Classifier<R extends ClsRule> {
     }
     if (st.portsMaskLen) st.portsTrie.remove(st.ports(key), st.portsMaskLen);
     this.count--;
-    if (!st.rules.length) {
+    if (!st.rules.size) {
       // pvector_remove: the last entry takes the hole, then a stable sort.
       const subs = this.subtables;
       const last = subs.pop()!;
       if (last !== st) subs[subs.indexOf(st)] = last;
-      subs.sort((a, b) => b.maxPriority - a.maxPriority);
-    } else {
-      this.resort(st);
+      this.sortSubtables();
+    } else if (rule.priority === st.maxPriority && --st.maxCount === 0) {
+      let max = -1;
+      let n = 0;
+      for (const r of st.rules) {
+        if (r.priority > max) [max, n] = [r.priority, 1];
+        else if (r.priority === max) n++;
+      }
+      st.maxPriority = max;
+      st.maxCount = n;
+      this.sortSubtables();
     }
     return true;
   }
 
-  /** Keeps subtables sorted by max priority, stable for ties (pvector with a stable sort). */
-  private resort(st: Subtable<R>): void {
-    let max = -1;
-    for (const r of st.rules) max = Math.max(max, r.priority);
-    if (max === st.maxPriority) return;
-    st.maxPriority = max;
+  /** Subtables by max priority, ties kept in order (pvector's publish, a stable sort). */
+  private sortSubtables(): void {
     this.subtables.sort((a, b) => b.maxPriority - a.maxPriority);
   }
 
@@ -245,14 +261,11 @@ export class Classifier<R extends ClsRule> {
   /** The rule with exactly this match and priority (for strict mod/del and replace). */
   findExact(match: Match, priority: number): R | undefined {
     const st = this.findSubtable(match.mask);
-    if (!st) return undefined;
-    for (const r of st.rules) {
-      if (r.priority !== priority) continue;
-      let same = true;
-      for (let w = 0; w < FLOW_WORDS && same; w++) same = r.match.key[w] === match.key[w];
-      if (same) return r;
-    }
-    return undefined;
+    const bucket = st?.buckets.get(st.fullHash(match.key));
+    if (!bucket) return undefined;
+    return bucket.find((r) =>
+      r.priority === priority && r.match.key.every((w, i) => w === match.key[i])
+    );
   }
 
   /**
@@ -267,21 +280,13 @@ export class Classifier<R extends ClsRule> {
     for (let s = 0; s < subtables.length; s++) {
       const st = subtables[s];
       if (st.maxPriority <= hardPri) break;
-      const r = wc
-        ? this.findMatchWc(st, flow, wc)
-        : this.findMatch(st, flow, this.fullHash(st, flow));
+      const r = wc ? this.findMatchWc(st, flow, wc) : this.findMatch(st, flow, st.fullHash(flow));
       if (r && r.priority > hardPri) {
         best = r;
         hardPri = r.priority;
       }
     }
     return best;
-  }
-
-  private fullHash(st: Subtable<R>, flow: FlowKey): number {
-    let h = 0;
-    for (let i = 0; i <= st.nIndices; i++) h = st.stageHash(flow, i, h);
-    return h;
   }
 
   private findMatch(st: Subtable<R>, flow: FlowKey, h: number): R | null {
