@@ -90,7 +90,14 @@ export {
   parseFlowMod,
 } from "./flow_mod.ts";
 export { Classifier, type ClsRule } from "./classifier.ts";
-export { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
+export {
+  dumpFlowsHeader,
+  formatRule,
+  type FormatRuleOptions,
+  type Rule,
+  type RuleJson,
+  ruleJson,
+} from "./rule.ts";
 export {
   N_TABLES,
   OfTables,

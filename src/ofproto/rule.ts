@@ -4,7 +4,7 @@
  */
 import type { OfAction } from "./of_action.ts";
 import { type Match, oxmRoundTrip } from "./match.ts";
-import { formatMatch } from "./match_format.ts";
+import { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
 import { formatActions, OFP10_VERSION } from "./action_format.ts";
 import { FLAG_NAMES } from "./flow_mod.ts";
 
@@ -80,4 +80,44 @@ export function formatRule(rule: Rule, opts: FormatRuleOptions = {}): string {
 /** The reply header line, without the xid that the oracle normalizes away. */
 export function dumpFlowsHeader(version = OFP10_VERSION): string {
   return version === OFP10_VERSION ? "NXST_FLOW reply:" : `OFPST_FLOW reply (OF1.${version - 1}):`;
+}
+
+/** A rule for `--format json`: the dump-flows line's fields, by name. */
+export interface RuleJson {
+  cookie: string;
+  table: number;
+  priority: number;
+  match: string;
+  actions: string;
+  n_packets: number;
+  n_bytes: number;
+  idle_timeout: number;
+  hard_timeout: number;
+  flags: string[];
+  duration_ms?: number;
+  idle_age?: number;
+}
+
+export function ruleJson(rule: Rule, opts: FormatRuleOptions = {}): RuleJson {
+  const version = opts.version ?? OFP10_VERSION;
+  const out: RuleJson = {
+    cookie: `0x${rule.cookie.toString(16)}`,
+    table: rule.tableId,
+    priority: rule.priority,
+    match: formatMatch(
+      version === OFP10_VERSION ? rule.match : oxmRoundTrip(rule.match),
+      DEFAULT_PRIORITY,
+    ),
+    actions: formatActions(rule.actions, version),
+    n_packets: rule.nPackets,
+    n_bytes: rule.nBytes,
+    idle_timeout: rule.idleTimeout,
+    hard_timeout: rule.hardTimeout,
+    flags: FLAG_NAMES.filter(([, bit]) => rule.flags & bit).map(([name]) => name),
+  };
+  if (opts.nowMs !== undefined) {
+    out.duration_ms = Math.max(0, opts.nowMs - rule.createdMs);
+    out.idle_age = ageSecs(opts.nowMs - rule.usedMs);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { OfTables } from "./tables.ts";
 import { OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
-import { formatRule } from "./rule.ts";
+import { formatRule, ruleJson } from "./rule.ts";
 
 const DIR = new URL("../../fixtures/ofproto/dump/", import.meta.url);
 const read = (f: string) => Deno.readTextFileSync(new URL(f, DIR));
@@ -48,4 +48,25 @@ Deno.test("a catch-all rule prints no match, only its actions", () => {
       " cookie=0x0, table=0, n_packets=0, n_bytes=0, actions=NORMAL\n" +
       " cookie=0xab, table=3, n_packets=0, n_bytes=0, priority=0 actions=drop\n",
   );
+});
+
+Deno.test("a rule as JSON carries the dump-flows fields by name", () => {
+  const t = new OfTables();
+  t.addFlow("cookie=0x1f,table=2,priority=7,idle_timeout=9,tcp,tp_dst=80,actions=output:2", 1000);
+  const r = [...t.rules()][0];
+  t.creditStats(r.id, 2, 120, 2000);
+  assert.deepEqual(ruleJson(r, { nowMs: 4500 }), {
+    cookie: "0x1f",
+    table: 2,
+    priority: 7,
+    match: "tcp,tp_dst=80",
+    actions: "output:2",
+    n_packets: 2,
+    n_bytes: 120,
+    idle_timeout: 9,
+    hard_timeout: 0,
+    flags: ["reset_counts"],
+    duration_ms: 3500,
+    idle_age: 2,
+  });
 });
