@@ -82,6 +82,20 @@ export async function ofctlRequest(
     }
   };
   const flag = strict ? ["--strict"] : [];
+  const [method, rest] = await request(verb, args, flag, need);
+  // The daemon parses and prints as the negotiated OpenFlow version would.
+  return [
+    method,
+    ofpVersion > 1 && method !== "ofctl/mod-port" ? [`--ofp-version=${ofpVersion}`, ...rest] : rest,
+  ];
+}
+
+async function request(
+  verb: string,
+  args: string[],
+  flag: string[],
+  need: (min: number, max: number) => void,
+): Promise<[string, string[]]> {
   switch (verb) {
     case "add-flow":
       need(2, 2);
@@ -103,7 +117,7 @@ export async function ofctlRequest(
         : ["ofctl/del-flows", [args[0], ...flag, ...args.slice(1)]];
     case "dump-flows":
       need(1, 2);
-      return ["ofctl/dump-flows", ofpVersion > 1 ? [`--ofp-version=${ofpVersion}`, ...args] : args];
+      return ["ofctl/dump-flows", args];
     case "mod-port":
       need(3, 3);
       return ["ofctl/mod-port", args];

@@ -21,7 +21,7 @@ import {
 import { DummyReceiveError, netdevDummyReceive, parseReceivePackets } from "../netdev/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { CommandError, registerCommand } from "../lib/unixctl.ts";
-import { formatFdbShow, OfctlError } from "../ofproto/mod.ts";
+import { formatFdbShow, OfctlError, parseFlowMod } from "../ofproto/mod.ts";
 import { ofprotoTrace, RecircIdPool, type XlateTables } from "../xlate/mod.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";
 import { parseDumpFlows } from "./json_views.ts";
@@ -141,13 +141,47 @@ function trace(args: string[]): string {
   }
 }
 
-/** `ofctl/dump-flows [--ofp-version=V] BRIDGE [FLOW]`: ovs-ofctl's text, with rule ages. */
-function dumpFlows(args: string[]): string {
-  let version = 1;
-  if (args[0]?.startsWith("--ofp-version=")) {
-    version = Number(args[0].slice("--ofp-version=".length));
-    args = args.slice(1);
+/** Splits off a leading `--ofp-version=V` (1 = OpenFlow 1.0 when absent). */
+function ofpVersion(args: string[]): { version: number; rest: string[] } {
+  const m = /^--ofp-version=([1-6])$/.exec(args[0] ?? "");
+  return m ? { version: Number(m[1]), rest: args.slice(1) } : { version: 1, rest: args };
+}
+
+/**
+ * `ofctl/mod-flows|del-flows BRIDGE [--strict] FLOW|--file TEXT`: a file
+ * is checked line by line first (the error names the line), then applied
+ * as one change, so a bad line changes nothing.
+ */
+function fileOp(
+  b: Bridge,
+  command: "modify" | "delete",
+  rest: string[],
+  version: number,
+): string {
+  const { strict, file, flow } = strictArgs(rest);
+  const lines = file === undefined
+    ? [flow ?? ""]
+    : file.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const mods = lines.map((line, i) => {
+    try {
+      return parseFlowMod(line, command, strict, { version });
+    } catch (e) {
+      if (!(e instanceof OfctlError)) throw e;
+      throw new CommandError(file === undefined ? e.message : `line ${i + 1}: ${e.message}`);
+    }
+  });
+  try {
+    b.tablesChanged(b.tables.flowMods(mods, strict, timeMsec()));
+  } catch (e) {
+    if (e instanceof OfctlError) throw new CommandError(e.message);
+    throw e;
   }
+  return "";
+}
+
+/** `ofctl/dump-flows [--ofp-version=V] BRIDGE [FLOW]`: ovs-ofctl's text, with rule ages. */
+function dumpFlows(all: string[]): string {
+  const { version, rest: args } = ofpVersion(all);
   const [br, filter, extra] = args;
   if (br === undefined || extra !== undefined) {
     throw new CommandError("ofctl/dump-flows: expected BRIDGE [FLOW]");
@@ -175,34 +209,39 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
   ) => registerCommand({ name, usage: undefined, minArgs: min, maxArgs: max, handler });
   const now = () => timeMsec();
 
-  hidden(
+  // Every ofctl/ command takes an optional leading --ofp-version=V (from ovs-ofctl's -O).
+  const of = (name: string, min: number, max: number, fn: (v: number, a: string[]) => string) =>
+    hidden(name, min, max + 1, (args) => {
+      const { version, rest } = ofpVersion(args);
+      if (rest.length < min) {
+        throw new CommandError(`"${name}" command requires at least ${min} arguments`);
+      }
+      return fn(version, rest);
+    });
+  of(
     "ofctl/add-flow",
     2,
     2,
-    ([br, flow]) => tableOp(() => named(br).tables.addFlow(flow, now())),
+    (version, [br, flow]) => tableOp(() => named(br).tables.addFlow(flow, now(), { version })),
   );
-  hidden(
+  of(
     "ofctl/add-flows",
     2,
     2,
-    ([br, text]) => tableOp(() => named(br).tables.addFlows(text, now())),
+    (version, [br, text]) => tableOp(() => named(br).tables.addFlows(text, now(), { version })),
   );
-  hidden("ofctl/mod-flows", 2, 4, ([br, ...rest]) => {
-    const { strict, file, flow } = strictArgs(rest);
-    const t = named(br).tables;
-    if (file === undefined) return tableOp(() => t.modFlows(flow ?? "", strict, now()));
-    const lines = file.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-    for (const line of lines) tableOp(() => t.modFlows(line, strict, now()));
-    return "";
-  });
-  hidden("ofctl/del-flows", 1, 4, ([br, ...rest]) => {
-    const { strict, file, flow } = strictArgs(rest);
-    const t = named(br).tables;
-    if (file === undefined) return tableOp(() => t.delFlows(flow ?? "", strict));
-    const lines = file.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-    for (const line of lines) tableOp(() => t.delFlows(line, strict));
-    return "";
-  });
+  of(
+    "ofctl/mod-flows",
+    2,
+    4,
+    (version, [br, ...rest]) => fileOp(named(br), "modify", rest, version),
+  );
+  of(
+    "ofctl/del-flows",
+    1,
+    4,
+    (version, [br, ...rest]) => fileOp(named(br), "delete", rest, version),
+  );
   registerCommand({
     name: "ofctl/dump-flows",
     usage: undefined,

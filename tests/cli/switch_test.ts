@@ -152,6 +152,16 @@ Deno.test("rules with a bad line change nothing and the error names the line", a
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^line 2: .*frobnicate.*\n$/);
     assert.equal(await ok(d, ["ofctl", "dump-flows", "br0"]), "NXST_FLOW reply:\n");
+    await ok(d, ["ofctl", "add-flows", "br0", "-"], "priority=20,udp,actions=output:1\n");
+    const mod = await d.run(
+      ["ofctl", "mod-flows", "br0", "-"],
+      "udp,actions=output:2\nudp,actions=explode\n",
+    );
+    assert.equal(mod.code, 2);
+    assert.match(mod.stderr, /^line 2: .*explode.*\n$/);
+    assert.match(await ok(d, ["ofctl", "dump-flows", "br0"]), /udp actions=output:1\n$/);
+    await ok(d, ["ofctl", "del-flows", "br0"]);
+    assert.equal(await ok(d, ["ofctl", "dump-flows", "br0"]), "NXST_FLOW reply:\n");
     const bad = await d.run(["netdev-dummy/receive", "p1", "garbage("]);
     assert.deepEqual([bad.code, bad.stdout], [2, ""]);
     assert.match(bad.stderr, /garbage\(/);
