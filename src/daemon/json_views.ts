@@ -1,7 +1,7 @@
 /**
  * `--format json` for the show and dump commands other layers print as
- * text: `upcall/show`, `dpctl/dump-flows`, `dpif/dump-flows`,
- * `dpif/show` and `fdb/show`. The JSON carries the same facts as the
+ * text: `dpctl/show`, `dpctl/dump-flows`, `dpif/show` and `fdb/show`
+ * (the upcall layer gives its own commands theirs). The JSON carries the same facts as the
  * text, one object per datapath, flow, port or MAC entry.
  *
  * Thread-safety: main thread (reads the udpif's shared words and the
@@ -10,7 +10,6 @@
 import { dpctlDumpFlows, DpctlError } from "../dpif/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { addJsonHandler, CommandError, findCommand } from "../lib/unixctl.ts";
-import { allUdpifs } from "../upcall/mod.ts";
 import type { Bridge } from "./bridge.ts";
 
 /** One datapath flow as `dpctl/dump-flows` shows it. */
@@ -45,25 +44,6 @@ export function parseDumpFlows(text: string): FlowJson[] {
   return out;
 }
 
-function upcallShowJson() {
-  const now = timeMsec();
-  return allUdpifs().map((u) => {
-    const keys = u.keysPerRevalidator();
-    return {
-      datapath: u.name,
-      flows: {
-        current: u.nFlows(now),
-        avg: u.shared.avgNFlows,
-        max: u.shared.maxNFlows,
-        limit: u.shared.flowLimit,
-      },
-      dumpDurationMs: u.shared.dumpDuration,
-      ufidEnabled: u.shared.useUfid,
-      revalidators: u.revalidatorTids.map((id, i) => ({ id, keys: keys[i] })),
-    };
-  });
-}
-
 function attach(name: string, json: (args: string[]) => unknown): void {
   const command = findCommand(name);
   if (command && !command.json) addJsonHandler(name, json);
@@ -76,7 +56,6 @@ export function registerJsonViews(bridge: () => Bridge | undefined): void {
     if (!b) throw new CommandError("no bridge is running");
     return b;
   };
-  attach("upcall/show", upcallShowJson);
   attach("dpctl/dump-flows", (args) => {
     try {
       return parseDumpFlows(dpctlDumpFlows(live().dp, args));
@@ -84,6 +63,28 @@ export function registerJsonViews(bridge: () => Bridge | undefined): void {
       if (e instanceof DpctlError) throw new CommandError(e.message);
       throw e;
     }
+  });
+  attach("dpctl/show", () => {
+    const dp = live().dp;
+    const s = dp.getStats();
+    return {
+      datapath: dp.name,
+      lookups: { hit: s.hit, missed: s.missed, lost: s.lost },
+      flows: s.flows,
+      masks: s.masks,
+      ports: dp.portList().map((p) => {
+        const [rxPackets, rxBytes, txPackets, txBytes] = dp.portStats(p.portNo);
+        return {
+          port: p.portNo,
+          name: p.name,
+          type: p.type,
+          rxPackets,
+          rxBytes,
+          txPackets,
+          txBytes,
+        };
+      }),
+    };
   });
   attach("dpif/show", () => {
     const b = live();

@@ -53,6 +53,13 @@ Deno.test("a packet that misses installs the megaflow OVS installs and credits t
       dump,
       "NXST_FLOW reply:\n cookie=0x0, table=0, n_packets=1, n_bytes=118, tcp,tp_dst=80 actions=output:2\n",
     );
+    const json = JSON.parse(await ok(d, ["dpctl/dump-flows", "--format", "json"]));
+    assert.deepEqual(json.map((f: { actions: string }) => f.actions).sort(), ["2", "drop"]);
+    const up = JSON.parse(await ok(d, ["upcall/show", "--format", "json"]));
+    assert.equal(up[0].name, "dummy@ovs-dummy");
+    assert.equal(up[0].flows.current, 2);
+    const dps = JSON.parse(await ok(d, ["dpctl/show", "--format", "json"]));
+    assert.deepEqual(dps.lookups, { hit: 0, missed: 2, lost: 0 });
     const trace = await ok(d, ["ofproto/trace", "br0", "in_port=1,tcp,tp_dst=80"]);
     assert.match(
       trace,
