@@ -12,7 +12,14 @@ import {
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
 import { mfByName, type MfField } from "./meta_flow.ts";
-import { parseFieldValue, parseIpv4, parseMac, parsePort, parseUint } from "./field_value.ts";
+import {
+  parseFieldValue,
+  parseIpv4,
+  parseMac,
+  parsePort,
+  parseUint,
+  type PortNames,
+} from "./field_value.ts";
 
 const RESERVED_OUTPUTS = ["in_port", "normal", "flood", "all", "local", "controller"];
 
@@ -47,8 +54,8 @@ function u16(s: string, what: string): number {
   return Number(v);
 }
 
-function parseOutput(arg: string): OfAction {
-  const port = parsePort(arg);
+function parseOutput(arg: string, names?: PortNames): OfAction {
+  const port = parsePort(arg, names);
   if (port === undefined) throw new OfctlError(`${arg}: output to unknown port`);
   if (port >= OFPP_MAX && port < 0xfff8) {
     throw new OfctlError("actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)");
@@ -164,12 +171,12 @@ function parseMove(arg: string): OfAction {
   return { type: "move", src, dst };
 }
 
-function parseResubmit(arg: string, paren: boolean): OfAction {
+function parseResubmit(arg: string, paren: boolean, names?: PortNames): OfAction {
   const [ps, ts, extra] = paren ? arg.split(",") : [arg, undefined, undefined];
   if (extra !== undefined && extra !== "ct") throw new OfctlError(`${arg}: bad resubmit`);
   const a: OfAction & { type: "resubmit" } = { type: "resubmit" };
   if (ps !== undefined && ps !== "") {
-    const p = parsePort(ps);
+    const p = parsePort(ps, names);
     if (p === undefined) throw new OfctlError(`${ps}: resubmit to unknown port`);
     if (p !== OFPP_IN_PORT) a.port = p;
   }
@@ -195,19 +202,19 @@ function parseNote(arg: string): OfAction {
   return { type: "note", bytes };
 }
 
-function parseOne(key: string, value: string, paren: boolean): OfAction {
+function parseOne(key: string, value: string, paren: boolean, names?: PortNames): OfAction {
   const name = key.toLowerCase();
-  if (/^\d+$/.test(key) || RESERVED_OUTPUTS.includes(name)) {
+  if (/^\d+$/.test(key) || RESERVED_OUTPUTS.includes(name) || names?.has(key)) {
     if (name === "controller") return parseController(value, paren);
-    return parseOutput(key);
+    return parseOutput(key, names);
   }
   if (Object.hasOwn(MOD_FIELDS, name)) return parseMod(name, value);
   switch (name) {
     case "output":
-      return parseOutput(value);
+      return parseOutput(value, names);
     case "enqueue": {
       const [p, q] = value.split(/[:,]/);
-      const port = parsePort(p ?? "");
+      const port = parsePort(p ?? "", names);
       const queue = parseUint(q ?? "");
       if (port === undefined || queue === undefined) {
         throw new OfctlError(`"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"`);
@@ -234,7 +241,7 @@ function parseOne(key: string, value: string, paren: boolean): OfAction {
     case "dec_ttl":
       return { type: "dec_ttl" };
     case "resubmit":
-      return parseResubmit(value, paren);
+      return parseResubmit(value, paren, names);
     case "goto_table": {
       const t = parseUint(value);
       if (t === undefined || t > 254n) throw new OfctlError(`unknown table "${value}"`);
@@ -264,7 +271,7 @@ function parseOne(key: string, value: string, paren: boolean): OfAction {
  * `mod_tp_src`/`mod_tp_dst` write tcp_src/tcp_dst here; parseFlowMod
  * retargets them from the rule's match.
  */
-export function parseActions(text: string): OfAction[] {
+export function parseActions(text: string, names?: PortNames): OfAction[] {
   const out: OfAction[] = [];
   let drop = false;
   let n = 0;
@@ -274,7 +281,7 @@ export function parseActions(text: string): OfAction[] {
       drop = true;
       continue;
     }
-    out.push(parseOne(key, value, paren));
+    out.push(parseOne(key, value, paren, names));
   }
   if (drop && n > 1) {
     throw new OfctlError(`"drop" must not be accompanied by any other action or instruction`);

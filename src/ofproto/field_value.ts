@@ -32,10 +32,18 @@ const PORT_NAMES: ReadonlyArray<[string, number]> = [
   ["ANY", OFPP_NONE],
 ];
 
-/** An OpenFlow port number or reserved name; undefined if neither. */
-export function parsePort(s: string): number | undefined {
+/** Port names of a bridge (what ovs-ofctl learns from the switch's port map). */
+export type PortNames = ReadonlyMap<string, number>;
+
+/**
+ * An OpenFlow port number, reserved name, or (given `names`) port name;
+ * undefined if none of those (ofputil_port_from_string).
+ */
+export function parsePort(s: string, names?: PortNames): number | undefined {
   const upper = s.toUpperCase();
   for (const [name, n] of PORT_NAMES) if (name === upper) return n;
+  const named = names?.get(s);
+  if (named !== undefined) return named;
   // Port numbers are decimal only (ofputil_port_from_string).
   if (!/^[0-9]+$/.test(s) || Number(s) > 0xffff) return undefined;
   return Number(s);
@@ -258,7 +266,7 @@ const FRAG: Record<string, [number, number]> = {
 };
 
 /** Parses `VALUE[/MASK]` for `fl`, in field units (before any shift). */
-export function parseFieldValue(fl: MfField, s: string): MaskedValue {
+export function parseFieldValue(fl: MfField, s: string, names?: PortNames): MaskedValue {
   if (s === "") throw new OfctlError(`field ${fl.name} missing value`);
   switch (fl.format) {
     case "mac": {
@@ -289,7 +297,7 @@ export function parseFieldValue(fl: MfField, s: string): MaskedValue {
     case "tcp_flags":
       return parseTcpFlags(s, fl);
     case "port": {
-      const p = parsePort(s);
+      const p = parsePort(s, names);
       if (p === undefined) throw new OfctlError(`${s}: invalid or unknown port for ${fl.name}`);
       return { value: BigInt(p), mask: 0xffffn };
     }

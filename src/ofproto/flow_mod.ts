@@ -21,7 +21,7 @@ import { DEFAULT_PRIORITY } from "./match_format.ts";
 import { actionField, parseActions } from "./action_parse.ts";
 import { IPPROTO_SCTP, IPPROTO_UDP, mfByName, prereqOk } from "./meta_flow.ts";
 import { F } from "../flow/layout.ts";
-import { parsePort, parseUint } from "./field_value.ts";
+import { parsePort, parseUint, type PortNames } from "./field_value.ts";
 
 export type FlowModCommand = "add" | "modify" | "delete";
 
@@ -44,6 +44,8 @@ export const FLAG_NAMES: ReadonlyArray<[string, number]> = [
 /** OpenFlow version of the ovs-ofctl connection (OFP10_VERSION by default). */
 export interface FlowModOptions {
   version?: number;
+  /** The bridge's port names, so that `in_port=p1` and `output:p2` work. */
+  portNames?: PortNames;
 }
 
 export interface FlowMod {
@@ -166,7 +168,7 @@ export function parseFlowMod(
   };
   const usage: MatchUsage = { nxmOnly: false };
   for (const { key, value } of parseKeyValues(matchText)) {
-    if (parseMatchItem(fm.match, key, value, usage)) continue;
+    if (parseMatchItem(fm.match, key, value, usage, opts.portNames)) continue;
     const flag = FLAG_NAMES.find(([name]) => name === key);
     if (flag && command !== "delete") {
       fm.flags |= flag[1];
@@ -212,7 +214,7 @@ export function parseFlowMod(
       }
       case "out_port": {
         if (command !== "delete") throw new OfctlError(`unknown keyword ${key}`);
-        const p = parsePort(value);
+        const p = parsePort(value, opts.portNames);
         if (p === undefined) throw new OfctlError(`${value} is not a valid OpenFlow port`);
         // OFPP_NONE (OF1.0's "any port") filters nothing.
         fm.outPort = p === OFPP_NONE ? undefined : p;
@@ -242,7 +244,7 @@ export function parseFlowMod(
   // In OpenFlow 1.0 an add always resets counters, and the rule remembers it.
   if (command === "add" && of10) fm.flags |= FF_RESET_COUNTS;
   if (actText !== undefined) {
-    fm.actions = parseActions(actText);
+    fm.actions = parseActions(actText, opts.portNames);
     retargetL4(fm.actions, fm.match);
     checkActions(fm.actions, fm.match);
   }

@@ -107,3 +107,24 @@ Deno.test("a flow mod carries table, cookie, timeouts and out_port the way each 
   const mod = parseFlowMod("cookie=0x20,tcp,actions=output:3", "modify");
   assert.equal(mod.newCookie, 0x20n);
 });
+
+Deno.test("port names of the bridge work wherever a port goes", () => {
+  const portNames = new Map([["p1", 1], ["p2", 2]]);
+  const fm = parseFlowMod(
+    "in_port=p1,actions=output:p2,p2,resubmit(p1,1),enqueue:p2:3",
+    "add",
+    false,
+    {
+      portNames,
+    },
+  );
+  assert.equal(formatMatch(fm.match, 0x8000), "in_port=1");
+  assert.deepEqual(fm.actions, [
+    { type: "output", port: 2 },
+    { type: "output", port: 2 },
+    { type: "resubmit", port: 1, table: 1 },
+    { type: "enqueue", port: 2, queue: 3 },
+  ]);
+  assert.equal(parseFlowMod("out_port=p2", "delete", false, { portNames }).outPort, 2);
+  assert.equal(err("in_port=p1,actions=drop"), "p1: invalid or unknown port for in_port");
+});

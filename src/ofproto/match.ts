@@ -24,7 +24,7 @@ import {
   ND_NEIGHBOR_ADVERT,
   ND_NEIGHBOR_SOLICIT,
 } from "./meta_flow.ts";
-import { parseFieldValue } from "./field_value.ts";
+import { parseFieldValue, type PortNames } from "./field_value.ts";
 
 export interface Match {
   key: FlowKey;
@@ -129,6 +129,7 @@ export function parseMatchItem(
   name: string,
   value: string,
   usage: MatchUsage = { nxmOnly: false },
+  names?: PortNames,
 ): boolean {
   if (isProtocolName(name)) {
     const [dlType, proto] = PROTOCOLS[name];
@@ -138,7 +139,7 @@ export function parseMatchItem(
   }
   const fl = mfByName(name);
   if (!fl) return false;
-  const mv = parseFieldValue(fl, value);
+  const mv = parseFieldValue(fl, value, names);
   const of10 = OF10_SUPPORT[fl.name];
   const exact = !value.includes("/");
   if (!of10 || (of10 === "exact" && !exact) || (of10 === "cidr" && !isCidr(mv.mask, fl.nBits))) {

@@ -116,4 +116,5 @@ export {
   parseIpv4,
   parseIpv6,
   parsePort,
+  type PortNames,
 } from "./field_value.ts";

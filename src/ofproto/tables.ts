@@ -267,11 +267,11 @@ export class OfTables {
     this.version = u.version;
   }
 
-  /** dump-flows text: the header line, then one line per rule (optionally filtered). */
-  dumpFlows(opts: FormatRuleOptions & { filter?: string } = {}): string {
+  /** dump-flows text: the header, then a line per rule (`filter`: a del-flows style match). */
+  dumpFlows(opts: FormatRuleOptions & FlowModOptions & { filter?: string } = {}): string {
     const lines = [dumpFlowsHeader(opts.version)];
     const rules = opts.filter
-      ? this.collect(parseFlowMod(opts.filter, "delete"), false)
+      ? this.collect(parseFlowMod(opts.filter, "delete", false, opts), false)
       : this.rules();
     for (const r of rules) lines.push(formatRule(r, opts));
     return lines.join("\n") + "\n";
