@@ -198,3 +198,24 @@ Deno.test("ofctl dump-flows prints rule ages as ovs-ofctl does, and OpenFlow 1.3
     await d.stop();
   }
 });
+
+Deno.test("set-port VLAN settings are honoured by NORMAL: other VLANs are not flooded", async () => {
+  const d = await TestDaemon.start(["--datapath-type", "dummy", "--port", "p3", "--port", "p4"]);
+  try {
+    await ok(d, ["ofctl", "add-flow", "br0", "actions=normal"]);
+    await ok(d, ["set-port", "p1", "tag=10"]);
+    await ok(d, ["set-port", "p2", "tag=10"]);
+    await ok(d, ["set-port", "p3", "tag=20"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_05_TO_07]);
+    await settle(d);
+    const [line] = await flows(d);
+    const actions = line.slice(line.indexOf("actions:") + 8).split(",");
+    // p2 shares VLAN 10 (untagged), p4 and br0 are trunks (tagged 10), p3 is in VLAN 20.
+    assert.ok(actions.includes("2"), line);
+    assert.ok(actions.includes("push_vlan(vid=10"), line);
+    assert.ok(actions.includes("4") && actions.includes("100"), line);
+    assert.ok(!actions.includes("3"), line);
+  } finally {
+    await d.stop();
+  }
+});
