@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { TestDaemon } from "./_run.ts";
+import { parseReceivePackets } from "../../src/netdev/mod.ts";
+import { encodePcap } from "../../src/packet/mod.ts";
 
 const P1_TO_P2_TCP80 =
   "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
@@ -217,5 +219,30 @@ Deno.test("set-port VLAN settings are honoured by NORMAL: other VLANs are not fl
     assert.ok(!actions.includes("3"), line);
   } finally {
     await d.stop();
+  }
+});
+
+Deno.test("frames in an rx_pcap file are received on the port at start-up", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "udpif-rxpcap-" });
+  const frames = parseReceivePackets([P1_TO_P2_TCP80, P1_TO_P2_TCP22, P1_TO_P2_TCP80]);
+  await Deno.writeFile(`${dir}/in.pcap`, encodePcap(frames.map((data) => ({ data }))));
+  await Deno.writeTextFile(`${dir}/rules.txt`, "tcp,tp_dst=80,actions=output:2\n");
+  const d = await TestDaemon.start([
+    "--datapath-type",
+    "dummy",
+    "--port",
+    `p3,rx_pcap=${dir}/in.pcap`,
+    "--flows",
+    `${dir}/rules.txt`,
+  ]);
+  try {
+    await settle(d);
+    const show = JSON.parse(await ok(d, ["dpctl/show", "--format", "json"]));
+    const p3 = show.ports.find((p: { name: string }) => p.name === "p3");
+    assert.equal(p3.rxPackets, 3);
+    assert.equal(show.lookups.hit + show.lookups.missed, 3);
+  } finally {
+    await d.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });
