@@ -12,6 +12,7 @@ import {
   defaultSocketPath,
   DETACHED_ENV,
   DetachError,
+  rundirPath,
   spawnDetached,
 } from "../daemon/mod.ts";
 import { setVlogLevel } from "../lib/log.ts";
@@ -24,9 +25,9 @@ function collect(value: string, previous: string[]): string[] {
 
 interface StartOptions {
   detach?: boolean;
-  pidfile?: string;
+  pidfile?: string | true;
   unixctl?: string;
-  logFile?: string;
+  logFile?: string | true;
   bridge: string;
   datapathType: string;
   port: string[];
@@ -39,8 +40,8 @@ function detachedArgs(o: StartOptions): string[] {
   const args = ["start", "--bridge", o.bridge];
   if (o.unixctl) args.push("--unixctl", absolutePath(o.unixctl));
   args.push("--datapath-type", o.datapathType);
-  if (o.pidfile) args.push("--pidfile", absolutePath(o.pidfile));
-  if (o.logFile) args.push("--log-file", absolutePath(o.logFile));
+  if (typeof o.pidfile === "string") args.push("--pidfile", absolutePath(o.pidfile));
+  if (typeof o.logFile === "string") args.push("--log-file", absolutePath(o.logFile));
   if (o.flows) args.push("--flows", absolutePath(o.flows));
   for (const p of o.port) args.push("--port", p);
   for (const c of o.otherConfig) args.push("--other-config", c);
@@ -53,9 +54,12 @@ export const start: Subcommand = {
       .command("start")
       .description("run the switch daemon (foreground unless --detach)")
       .option("--detach", "run in the background; return once the control socket answers")
-      .option("--pidfile <file>", "write the daemon's pid to FILE")
+      .option(
+        "--pidfile [file]",
+        "write the daemon's pid to FILE (default $UDPIF_RUNDIR/udpif.pid)",
+      )
       .option("--unixctl <socket>", "control socket (default $UDPIF_RUNDIR/udpif.ctl)")
-      .option("--log-file <file>", "append the log to FILE")
+      .option("--log-file [file]", "append the log to FILE (default $UDPIF_RUNDIR/udpif.log)")
       .option("--bridge <name>", "bridge name", "br0")
       .option("--datapath-type <type>", "netdev or dummy", "netdev")
       .option(
@@ -78,6 +82,9 @@ export const start: Subcommand = {
         "\nExample: udpif start --detach --port p1 --port p2 --other-config max-idle=1000",
       )
       .action(async (o: StartOptions) => {
+        // Without a name, as in OVS: the run directory, named after the program.
+        if (o.pidfile === true) o.pidfile = `${rundirPath()}/udpif.pid`;
+        if (o.logFile === true) o.logFile = `${rundirPath()}/udpif.log`;
         if (o.datapathType !== "netdev" && o.datapathType !== "dummy") {
           throw new UsageError(
             `--datapath-type: unknown type "${o.datapathType}" (netdev or dummy)`,
@@ -101,8 +108,8 @@ export const start: Subcommand = {
         try {
           daemon = await Daemon.start({
             unixctl: o.unixctl,
-            pidfile: o.pidfile,
-            logFile: o.logFile,
+            pidfile: o.pidfile as string | undefined,
+            logFile: o.logFile as string | undefined,
             bridge: o.bridge,
             datapathType: o.datapathType,
             ports: o.port,

@@ -22,7 +22,7 @@ import { onClockWarp, registerCoreCommands } from "./core_commands.ts";
 import { OtherConfig, OtherConfigError } from "./other_config.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
 import { parsePortSpecs } from "./port_spec.ts";
-import { absolutePath, defaultSocketPath, ensureRundir } from "./rundir.ts";
+import { absolutePath, defaultSocketPath, ensureRundir, rundirPath } from "./rundir.ts";
 
 const log = getLogger("vswitchd");
 
@@ -87,7 +87,6 @@ export class Daemon {
   /** Starts a switch as `options` say; throws DaemonConfigError for bad options. */
   static async start(options: DaemonOptions): Promise<Daemon> {
     if (options.consoleLevel) setVlogLevel(undefined, "console", options.consoleLevel);
-    if (options.logFile) setVlogFile(absolutePath(options.logFile));
     const config = new OtherConfig();
     let ports;
     try {
@@ -105,8 +104,12 @@ export class Daemon {
       }
     }
     const socket = options.unixctl ? absolutePath(options.unixctl) : defaultSocketPath();
-    if (!options.unixctl) await ensureRundir();
     const pidfile = options.pidfile ? absolutePath(options.pidfile) : undefined;
+    const logFile = options.logFile ? absolutePath(options.logFile) : undefined;
+    if ([socket, pidfile, logFile].some((p) => p?.startsWith(`${rundirPath()}/`))) {
+      await ensureRundir();
+    }
+    if (logFile) setVlogFile(logFile);
     if (pidfile) {
       try {
         await writePidfile(pidfile);
