@@ -44,7 +44,8 @@ export class TestDaemon {
   private constructor(dir: string, child: Deno.ChildProcess, log: Promise<string>) {
     this.dir = dir;
     this.socket = `${dir}/udpif.ctl`;
-    this.env = { UDPIF_RUNDIR: dir };
+    // UDPIF_CTL from the caller's shell must not redirect the test's clients.
+    this.env = { UDPIF_RUNDIR: dir, UDPIF_CTL: "" };
     this.#child = child;
     this.#log = log;
   }
@@ -53,7 +54,7 @@ export class TestDaemon {
     const dir = await Deno.makeTempDir({ prefix: "udpif-cli-" });
     const child = new Deno.Command(UDPIF, {
       args: ["start", "--pidfile", `${dir}/udpif.pid`, "--port", "p1", "--port", "p2", ...extra],
-      env: { UDPIF_RUNDIR: dir },
+      env: { UDPIF_RUNDIR: dir, UDPIF_CTL: "" },
       stdin: "null",
       stdout: "null",
       stderr: "piped",

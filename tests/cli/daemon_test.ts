@@ -173,7 +173,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 
 Deno.test("start --detach returns once the daemon answers, and a second daemon is refused", async () => {
   const dir = await Deno.makeTempDir({ prefix: "udpif-detach-" });
-  const env = { UDPIF_RUNDIR: `${dir}/run` };
+  const env = { UDPIF_RUNDIR: `${dir}/run`, UDPIF_CTL: "" };
   try {
     const r = await udpif(["start", "--detach", "--pidfile", `${dir}/pid`, "--port", "p1"], {
       env,

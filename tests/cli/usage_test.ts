@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { udpif } from "./_run.ts";
 
-const env = { UDPIF_RUNDIR: "/nonexistent/udpif-run" };
+const env = { UDPIF_RUNDIR: "/nonexistent/udpif-run", UDPIF_CTL: "" };
 
 Deno.test("a client with no daemon to talk to fails with exit code 1 naming the socket", async () => {
   assert.deepEqual(await udpif(["upcall/show"], { env }), {
