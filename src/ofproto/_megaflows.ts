@@ -20,10 +20,12 @@ function alwaysExamined(key: FlowKey, wc: FlowKey): void {
 /**
  * The megaflows a datapath would hold after `packets` (oracle packet lines),
  * each packet that no earlier megaflow covers looked up in table 0 of
- * `flows`, printed as datapath flows without stats, sorted.
+ * `flows` (tracking `prefixes` if given), printed as datapath flows
+ * without stats, sorted.
  */
-export function megaflows(flows: string, packets: string): string[] {
+export function megaflows(flows: string, packets: string, prefixes?: string[]): string[] {
   const t = new OfTables();
+  if (prefixes) t.setPrefixFields(prefixes);
   t.addFlows(flows, 0);
   const installed: Array<[FlowKey, FlowKey]> = [];
   const out: string[] = [];

@@ -1,13 +1,29 @@
 /**
- * A binary prefix trie over 32-bit values, answering OVS's trie question:
- * "how many leading bits of this value must a lookup look at to know which
- * rule prefixes it can match?" (classifier.c's trie_lookup_value).
+ * A binary prefix trie over a field of up to 128 bits, answering OVS's
+ * trie question: "how many leading bits of this value must a lookup look
+ * at to know which rule prefixes it can match?" (classifier.c's
+ * trie_lookup_value).
  *
  * OVS path-compresses its tries; this one keeps one node per bit. The
  * answers are the same: a compressed edge is a chain of one-child nodes
  * here, and a mismatch inside it is a missing child with a sibling.
- * Nodes live in typed arrays so a lookup allocates nothing.
+ * Values are read straight from flow-key words; nodes live in typed
+ * arrays, so a lookup allocates nothing.
  */
+import type { FlowKey } from "../flow/key.ts";
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** A key word as the big-endian number its bytes spell (and back: the same swap). */
+export function be32(w: number): number {
+  if (!LITTLE_ENDIAN) return w >>> 0;
+  return (((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24)) >>> 0;
+}
+
+/** Bit `d` (0 = most significant) of the field starting at key word `word`. */
+function bitAt(key: FlowKey, word: number, d: number): number {
+  return (be32(key[word + (d >>> 5)]) >>> (31 - (d & 31))) & 1;
+}
 
 export class PrefixTrie {
   private child0 = new Int32Array(64);
@@ -15,9 +31,9 @@ export class PrefixTrie {
   private nRules = new Int32Array(64);
   private free: number[] = [];
   private used = 1;
-  private readonly path = new Int32Array(33);
-  /** Bit (n-1) set: some rule has a prefix of length n that the last value matched. */
-  plens = 0;
+  private readonly path = new Int32Array(129);
+  /** plens[n] = 1: some rule has an n-bit prefix that the last value matched. */
+  readonly plens = new Uint8Array(129);
 
   private alloc(): number {
     const n = this.free.pop() ?? this.used++;
@@ -35,13 +51,12 @@ export class PrefixTrie {
     return n;
   }
 
-  /** Adds a rule whose field is `value` under a `plen`-bit prefix mask. */
-  insert(value: number, plen: number): void {
+  /** Adds a rule whose field (at `key` word `word`) has a `plen`-bit prefix mask. */
+  insert(key: FlowKey, word: number, plen: number): void {
     let node = 0;
     for (let d = 0; d < plen; d++) {
-      const bit = (value >>> (31 - d)) & 1;
-      const arr = bit ? this.child1 : this.child0;
-      let next = arr[node];
+      const bit = bitAt(key, word, d);
+      let next = bit ? this.child1[node] : this.child0[node];
       if (!next) {
         next = this.alloc();
         (bit ? this.child1 : this.child0)[node] = next;
@@ -51,12 +66,12 @@ export class PrefixTrie {
     this.nRules[node]++;
   }
 
-  remove(value: number, plen: number): void {
+  remove(key: FlowKey, word: number, plen: number): void {
     const path = this.path;
     let node = 0;
     path[0] = 0;
     for (let d = 0; d < plen; d++) {
-      node = ((value >>> (31 - d)) & 1) ? this.child1[node] : this.child0[node];
+      node = bitAt(key, word, d) ? this.child1[node] : this.child0[node];
       if (!node) return;
       path[d + 1] = node;
     }
@@ -65,33 +80,30 @@ export class PrefixTrie {
       const n = path[d];
       if (this.nRules[n] || this.child0[n] || this.child1[n]) break;
       const parent = path[d - 1];
-      if ((value >>> (32 - d)) & 1) this.child1[parent] = 0;
+      if (bitAt(key, word, d - 1)) this.child1[parent] = 0;
       else this.child0[parent] = 0;
       this.free.push(n);
     }
   }
 
   /**
-   * Number of leading bits of `value` that decide the outcome, counting
-   * the first mismatching bit; sets `plens` to the prefix lengths at which
-   * rules match `value`.
+   * Number of leading bits of the value that decide the outcome, counting
+   * the first mismatching bit; fills `plens` with the prefix lengths at
+   * which rules match the value.
    */
-  lookup(value: number, nBits: number): number {
+  lookup(key: FlowKey, word: number, nBits: number): number {
+    const plens = this.plens;
+    plens.fill(0);
     let node = 0;
-    let plens = 0;
     for (let d = 0;; d++) {
-      if (d > 0 && this.nRules[node] > 0) plens |= 1 << (d - 1);
-      if (d >= nBits) {
-        this.plens = plens;
-        return nBits;
-      }
-      const bit = (value >>> (31 - d)) & 1;
+      if (d > 0 && this.nRules[node] > 0) plens[d] = 1;
+      if (d >= nBits) return nBits;
+      const bit = bitAt(key, word, d);
       const next = bit ? this.child1[node] : this.child0[node];
       if (next) {
         node = next;
         continue;
       }
-      this.plens = plens;
       const sibling = bit ? this.child0[node] : this.child1[node];
       return sibling ? d + 1 : d;
     }

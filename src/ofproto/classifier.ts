@@ -9,9 +9,9 @@
  * (metadata, L2, L3, then L4, by the flow layout's segment boundaries):
  * each stage checks a set of partial hashes and stops at the first stage
  * no rule can pass, so only the stages examined reach the wildcards.
- * Prefix tries on ip_dst and ip_src (OVS's default prefix fields) let a
- * stage holding an address stop after the prefix bits that tell rules
- * apart, and a per-subtable ports trie narrows tp_src/tp_dst the same way
+ * Prefix tries on the table's prefix fields (OVS's default: ip_dst and
+ * ip_src) let a stage holding an address stop after the prefix bits that
+ * tell rules apart, and a per-subtable ports trie narrows tp_src/tp_dst the same way
  * when the last stage fails.
  *
  * Lookup allocates nothing: trie state is preallocated, hashes are
@@ -19,7 +19,16 @@
  */
 import { FLOW_WORDS } from "../flow/layout.ts";
 import type { FlowKey } from "../flow/key.ts";
-import { PrefixTrie } from "./_trie.ts";
+import { be32, PrefixTrie } from "./_trie.ts";
+import {
+  DEFAULT_PREFIX_FIELDS,
+  hasPrefixBits,
+  maskPrefixLen,
+  MAX_PREFIX_FIELDS,
+  type PrefixField,
+  prefixFields,
+  setPrefixBits,
+} from "./prefix_fields.ts";
 import type { Match } from "./match.ts";
 
 export interface ClsRule {
@@ -30,23 +39,7 @@ export interface ClsRule {
 /** Word boundaries of the lookup stages (FLOW_SEGMENT_*_ENDS_AT: dl_dst, nw_src, tp_src). */
 const SEGMENTS = [0, 32, 42, 78, FLOW_WORDS];
 const DL_TYPE_WORD = 35;
-const NW_SRC_WORD = 42;
-const NW_DST_WORD = 43;
 const TP_PORTS_WORD = 78;
-/** Trie fields, in OVS's default order: ip_dst, then ip_src. */
-const TRIE_WORDS = [NW_DST_WORD, NW_SRC_WORD];
-const N_TRIES = TRIE_WORDS.length;
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/** A key word as the big-endian number its bytes spell. */
-function be32(w: number): number {
-  if (!LITTLE_ENDIAN) return w >>> 0;
-  return (((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24)) >>> 0;
-}
-
-/** Inverse of be32 (the same swap). */
-const toWord = be32;
 
 function mix(h: number, w: number): number {
   w = Math.imul(w, 0xcc9e2d51);
@@ -55,14 +48,6 @@ function mix(h: number, w: number): number {
   h ^= w;
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-/** Length of `mask` (a 32-bit big-endian value) as a CIDR prefix, 0 if not one. */
-function prefixLen(mask: number): number {
-  if (mask === 0) return 0;
-  const inv = ~mask >>> 0;
-  if ((inv & (inv + 1)) !== 0) return 0;
-  return Math.clz32(inv);
 }
 
 class Subtable<R extends ClsRule> {
@@ -77,14 +62,15 @@ class Subtable<R extends ClsRule> {
   readonly buckets = new Map<number, R[]>();
   /** Insertion order (rules_list): a replaced rule moves to the end. */
   readonly rules = new Set<R>();
-  readonly triePlen: number[] = [];
+  /** The mask's prefix length on each trie field (0: the trie does not apply). */
+  triePlen: number[] = [];
   readonly portsMaskLen: number;
   readonly portsTrie = new PrefixTrie();
   maxPriority = -1;
   /** How many rules have maxPriority, so removals rescan only when the last goes. */
   maxCount = 0;
 
-  constructor(mask: FlowKey) {
+  constructor(mask: FlowKey, fields: readonly PrefixField[]) {
     this.mask = mask.slice();
     const nonEmpty = (a: number, b: number) => {
       for (let w = a; w < b; w++) if (mask[w]) return true;
@@ -111,7 +97,7 @@ class Subtable<R extends ClsRule> {
       this.stageWords.push(Int32Array.from(words));
     }
     for (let i = 0; i < index; i++) this.indices.push(new Map());
-    for (const w of TRIE_WORDS) this.triePlen.push(prefixLen(be32(mask[w])));
+    this.triePlen = fields.map((f) => maskPrefixLen(mask, f));
     const ports = be32(mask[TP_PORTS_WORD]);
     this.portsMaskLen = ports === 0 ? 0 : 32 - (31 - Math.clz32(ports & -ports));
   }
@@ -135,20 +121,50 @@ class Subtable<R extends ClsRule> {
     return h;
   }
 
+  /** The flow's L4 ports under the subtable's mask, as a key word. */
   ports(key: FlowKey): number {
-    return (be32(key[TP_PORTS_WORD]) & be32(this.mask[TP_PORTS_WORD])) >>> 0;
+    return key[TP_PORTS_WORD] & this.mask[TP_PORTS_WORD];
   }
 }
 
-/** Per-lookup state of one prefix trie (trie_ctx). */
-const trieDone = new Uint8Array(N_TRIES);
-const trieBits = new Int32Array(N_TRIES);
-const triePlens = new Int32Array(N_TRIES);
+/** Per-lookup state of each prefix trie (trie_ctx), shared: lookups never overlap. */
+const trieDone = new Uint8Array(MAX_PREFIX_FIELDS);
+const trieBits = new Int32Array(MAX_PREFIX_FIELDS);
+/** 1 when the flow lacks the field's prerequisite: every prefix may match. */
+const trieAll = new Uint8Array(MAX_PREFIX_FIELDS);
+/** The L4 ports word of the flow being looked up, for the ports trie. */
+const portsWord = new Uint32Array(1);
 
 export class Classifier<R extends ClsRule> {
   private subtables: Subtable<R>[] = [];
-  private readonly tries: PrefixTrie[] = TRIE_WORDS.map(() => new PrefixTrie());
+  private fields: PrefixField[] = prefixFields(DEFAULT_PREFIX_FIELDS);
+  private tries: PrefixTrie[] = this.fields.map(() => new PrefixTrie());
   private count = 0;
+
+  /**
+   * Tracks `names` with prefix tries instead (classifier_set_prefix_fields):
+   * every rule goes into the new tries. Throws, changing nothing, on a bad list.
+   */
+  setPrefixFields(names: readonly string[]): void {
+    const fields = prefixFields(names);
+    if (fields.map((f) => f.name).join() === this.fields.map((f) => f.name).join()) return;
+    this.fields = fields;
+    this.tries = fields.map(() => new PrefixTrie());
+    for (const st of this.subtables) {
+      st.triePlen = fields.map((f) => maskPrefixLen(st.mask, f));
+      for (const r of st.rules) this.trieInsert(st, r.match.key);
+    }
+  }
+
+  prefixFieldNames(): string[] {
+    return this.fields.map((f) => f.name);
+  }
+
+  private trieInsert(st: Subtable<R>, key: FlowKey): void {
+    for (let j = 0; j < this.fields.length; j++) {
+      if (st.triePlen[j]) this.tries[j].insert(key, this.fields[j].word, st.triePlen[j]);
+    }
+  }
 
   get size(): number {
     return this.count;
@@ -167,7 +183,7 @@ export class Classifier<R extends ClsRule> {
     const { key, mask } = rule.match;
     let st = this.findSubtable(mask);
     if (!st) {
-      st = new Subtable<R>(mask);
+      st = new Subtable<R>(mask, this.fields);
       this.subtables.push(st);
     }
     let h = 0;
@@ -180,10 +196,8 @@ export class Classifier<R extends ClsRule> {
     if (bucket) bucket.push(rule);
     else st.buckets.set(h, [rule]);
     st.rules.add(rule);
-    for (let j = 0; j < N_TRIES; j++) {
-      if (st.triePlen[j]) this.tries[j].insert(be32(key[TRIE_WORDS[j]]), st.triePlen[j]);
-    }
-    if (st.portsMaskLen) st.portsTrie.insert(st.ports(key), st.portsMaskLen);
+    this.trieInsert(st, key);
+    if (st.portsMaskLen) st.portsTrie.insert(key, TP_PORTS_WORD, st.portsMaskLen);
     this.count++;
     if (st.rules.size === 1 || rule.priority > st.maxPriority) {
       st.maxPriority = rule.priority;
@@ -223,10 +237,10 @@ export class Classifier<R extends ClsRule> {
     const bucket = st.buckets.get(h)!;
     bucket.splice(bucket.indexOf(rule), 1);
     if (!bucket.length) st.buckets.delete(h);
-    for (let j = 0; j < N_TRIES; j++) {
-      if (st.triePlen[j]) this.tries[j].remove(be32(key[TRIE_WORDS[j]]), st.triePlen[j]);
+    for (let j = 0; j < this.fields.length; j++) {
+      if (st.triePlen[j]) this.tries[j].remove(key, this.fields[j].word, st.triePlen[j]);
     }
-    if (st.portsMaskLen) st.portsTrie.remove(st.ports(key), st.portsMaskLen);
+    if (st.portsMaskLen) st.portsTrie.remove(key, TP_PORTS_WORD, st.portsMaskLen);
     this.count--;
     if (!st.rules.size) {
       // pvector_remove: the last entry takes the hole, then a stable sort.
@@ -311,28 +325,22 @@ export class Classifier<R extends ClsRule> {
 
   /** check_tries: may the trie on a field in stage `i` rule the subtable out? */
   private checkTries(st: Subtable<R>, i: number, flow: FlowKey, wc: FlowKey): boolean {
-    for (let j = 0; j < N_TRIES; j++) {
+    for (let j = 0; j < this.fields.length; j++) {
       const plen = st.triePlen[j];
-      const word = TRIE_WORDS[j];
-      if (!plen || word < st.stageStart[i] || word >= st.stageEnd[i]) continue;
+      const f = this.fields[j];
+      if (!plen || f.word < st.stageStart[i] || f.word >= st.stageEnd[i]) continue;
       if (!trieDone[j]) {
         trieDone[j] = 1;
-        if ((be32(flow[DL_TYPE_WORD]) >>> 16) === 0x0800) {
-          trieBits[j] = this.tries[j].lookup(be32(flow[word]), 32);
-          triePlens[j] = this.tries[j].plens;
-        } else {
-          trieBits[j] = 0;
-          triePlens[j] = -1;
-        }
+        trieAll[j] = (be32(flow[DL_TYPE_WORD]) >>> 16) === f.dlType ? 0 : 1;
+        trieBits[j] = trieAll[j] ? 0 : this.tries[j].lookup(flow, f.word, f.nBits);
       }
-      if ((triePlens[j] >>> (plen - 1)) & 1) continue;
+      if (trieAll[j] || this.tries[j].plens[plen]) continue;
       const bits = trieBits[j];
-      const prefix = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
       if (bits <= plen) {
-        wc[word] |= toWord(prefix);
+        setPrefixBits(wc, f, bits);
         return true;
       }
-      if (((be32(wc[word]) & prefix) >>> 0) === prefix) return true;
+      if (hasPrefixBits(wc, f, bits)) return true;
     }
     return false;
   }
@@ -366,11 +374,12 @@ export class Classifier<R extends ClsRule> {
     h = st.stageHash(flow, i, h);
     const rule = this.findMatch(st, flow, h);
     if (!rule && st.portsMaskLen) {
-      const mbits = st.portsTrie.lookup(st.ports(flow), 32);
+      portsWord[0] = st.ports(flow);
+      const mbits = st.portsTrie.lookup(portsWord, 0, 32);
       const prefix = mbits === 0 ? 0 : (0xffffffff << (32 - mbits)) >>> 0;
       const ports = (be32(st.mask[TP_PORTS_WORD]) & prefix) | be32(wc[TP_PORTS_WORD]);
       this.fold(st, wc, i + 1);
-      wc[TP_PORTS_WORD] = toWord(ports >>> 0);
+      wc[TP_PORTS_WORD] = be32(ports >>> 0);
       return null;
     }
     this.fold(st, wc, i + 1);

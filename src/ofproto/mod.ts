@@ -12,8 +12,8 @@
  *   timeouts against a clock value, rule stats, the tables `version`, and
  *   the `TablesUpdate`s (one per change, or a snapshot) that replicas apply.
  * - `Classifier`: one table's rules by priority, with OVS 3.1's staged
- *   lookup, ip_dst/ip_src prefix tries (the default prefix fields) and
- *   per-subtable ports tries, so that lookups un-wildcard exactly the bits
+ *   lookup, prefix tries on the table's prefix fields (default ip_dst and
+ *   ip_src; IPv6 addresses when configured) and per-subtable ports tries, so that lookups un-wildcard exactly the bits
  *   OVS's do: the megaflow shapes. Dumps follow OVS's order (subtables by
  *   priority, rules by insertion, exact cookies by the cookie index).
  * - `Rule`: id, table, priority, cookie, match (key + mask in the flow
@@ -90,6 +90,7 @@ export {
   parseFlowMod,
 } from "./flow_mod.ts";
 export { Classifier, type ClsRule } from "./classifier.ts";
+export { DEFAULT_PREFIX_FIELDS, MAX_PREFIX_FIELDS } from "./prefix_fields.ts";
 export {
   dumpFlowsHeader,
   formatRule,

@@ -12,6 +12,8 @@ import { FLOW_WORDS } from "../flow/layout.ts";
 import type { FlowKey } from "../flow/key.ts";
 import type { OfAction } from "./of_action.ts";
 import { N_TABLES, RuleIndex } from "./_rule_index.ts";
+import { applyOps, snapshot, type TablesOp, type TablesUpdate } from "./tables_update.ts";
+import { DEFAULT_PREFIX_FIELDS } from "./prefix_fields.ts";
 import {
   FF_CHECK_OVERLAP,
   FF_RESET_COUNTS,
@@ -24,76 +26,7 @@ import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "
 import { OfctlError } from "./ofctl_error.ts";
 
 export { N_TABLES };
-
-/** A rule as carried in a TablesUpdate (no stats: those stay with the master). */
-export interface RuleSnapshot {
-  id: number;
-  tableId: number;
-  priority: number;
-  cookie: bigint;
-  key: Uint32Array;
-  mask: Uint32Array;
-  actions: OfAction[];
-  idleTimeout: number;
-  hardTimeout: number;
-  flags: number;
-  createdMs: number;
-  modifiedMs: number;
-}
-
-export type TablesOp =
-  | { op: "add"; rule: RuleSnapshot }
-  /**
-   * The rule with `id` is replaced by `rule`, same match, priority and id
-   * (mod-flows, or add-flow of an existing flow); the master keeps its stats.
-   */
-  | { op: "replace"; id: number; rule: RuleSnapshot }
-  | { op: "delete"; id: number }
-  /** Drops every rule: the first op of a snapshot. */
-  | { op: "clear" };
-
-/** One table change: replicas apply updates in version order. */
-export interface TablesUpdate {
-  type: "tables-update";
-  version: number;
-  ops: TablesOp[];
-}
-
-function snapshot(r: Rule): RuleSnapshot {
-  return {
-    id: r.id,
-    tableId: r.tableId,
-    priority: r.priority,
-    cookie: r.cookie,
-    key: r.match.key.slice(),
-    mask: r.match.mask.slice(),
-    actions: r.actions,
-    idleTimeout: r.idleTimeout,
-    hardTimeout: r.hardTimeout,
-    flags: r.flags,
-    createdMs: r.createdMs,
-    modifiedMs: r.modifiedMs,
-  };
-}
-
-function fromSnapshot(s: RuleSnapshot): Rule {
-  return {
-    id: s.id,
-    tableId: s.tableId,
-    priority: s.priority,
-    cookie: s.cookie,
-    match: { key: s.key.slice(), mask: s.mask.slice() },
-    actions: s.actions,
-    idleTimeout: s.idleTimeout,
-    hardTimeout: s.hardTimeout,
-    flags: s.flags,
-    nPackets: 0,
-    nBytes: 0,
-    createdMs: s.createdMs,
-    usedMs: s.createdMs,
-    modifiedMs: s.modifiedMs,
-  };
-}
+export type { RuleSnapshot, TablesOp, TablesUpdate } from "./tables_update.ts";
 
 /** cls_rule_is_loose_match: `rule` is at least as specific as `target` and agrees on it. */
 function looseMatch(rule: Match, target: Match): boolean {
@@ -226,12 +159,37 @@ export class OfTables {
   }
 
   /**
+   * Sets the prefix fields of table `tableId`, or of every table (a
+   * Flow_Table's `prefixes`, default ip_dst,ip_src). Megaflow masks change,
+   * rules do not; a bad list throws and changes nothing.
+   */
+  setPrefixFields(fields: readonly string[], tableId?: number): TablesUpdate | null {
+    const ops: TablesOp[] = [];
+    for (let t = 0; t < N_TABLES; t++) {
+      if (tableId !== undefined && t !== tableId) continue;
+      const cls = this.idx.tables[t];
+      const before = cls.prefixFieldNames().join();
+      cls.setPrefixFields(fields);
+      if (cls.prefixFieldNames().join() !== before) {
+        ops.push({ op: "prefixes", tableId: t, fields: cls.prefixFieldNames() });
+      }
+    }
+    return this.commit(ops);
+  }
+
+  /**
    * The whole tables as one update at the current version (clear, then every
    * rule in dump order), for a replica starting late or restarting: it can
    * replace the log of earlier updates.
    */
   snapshotUpdate(): TablesUpdate {
     const ops: TablesOp[] = [{ op: "clear" }];
+    this.idx.tables.forEach((cls, tableId) => {
+      const fields = cls.prefixFieldNames();
+      if (fields.join() !== DEFAULT_PREFIX_FIELDS.join()) {
+        ops.push({ op: "prefixes", tableId, fields });
+      }
+    });
     for (const r of this.rules()) ops.push({ op: "add", rule: snapshot(r) });
     return { type: "tables-update", version: this.version, ops };
   }
@@ -246,24 +204,7 @@ export class OfTables {
     if (!isSnapshot && u.version !== this.version + 1) {
       throw new Error(`tables update ${u.version} cannot follow version ${this.version}`);
     }
-    for (const op of u.ops) {
-      if (op.op === "clear") {
-        this.idx.clear();
-      } else if (op.op === "add") {
-        this.idx.insert(fromSnapshot(op.rule));
-      } else if (op.op === "replace") {
-        const old = this.idx.byId.get(op.id);
-        const r = fromSnapshot(op.rule);
-        if (old) this.idx.replace(old, r);
-        else this.idx.insert(r);
-      } else {
-        const old = this.idx.byId.get(op.id);
-        if (old) this.idx.remove(old);
-      }
-      if (op.op === "add" || op.op === "replace") {
-        this.nextId = Math.max(this.nextId, op.rule.id + 1);
-      }
-    }
+    this.nextId = Math.max(this.nextId, applyOps(this.idx, u.ops));
     this.version = u.version;
   }
 

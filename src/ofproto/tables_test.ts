@@ -215,3 +215,31 @@ Deno.test("an exact cookie visits rules in OVS's cookie-index order, in dumps an
   const [out, expected] = replay("cookie-order");
   assert.equal(out, expected);
 });
+
+Deno.test("prefix fields reach replicas, in updates and in snapshots, and bad lists are refused", () => {
+  const master = loaded();
+  const replica = new OfTables();
+  replica.applyUpdate(structuredClone(master.snapshotUpdate()));
+  const u = master.setPrefixFields(["ipv6_dst", "ip_src"], 0)!;
+  assert.deepEqual(u.ops, [{ op: "prefixes", tableId: 0, fields: ["ipv6_dst", "ip_src"] }]);
+  assert.equal(master.setPrefixFields(["ipv6_dst", "ip_src"], 0), null);
+  replica.applyUpdate(structuredClone(u));
+  const late = new OfTables();
+  late.applyUpdate(structuredClone(master.snapshotUpdate()));
+  const flow = flowOf("eth_type=0x0800,nw_proto=6,ip_src=1.2.3.4,ip_dst=9.9.9.9,tcp_dst=80");
+  const [wm, wr, wl] = [newKey(), newKey(), newKey()];
+  master.lookup(0, flow, wm);
+  replica.lookup(0, flow, wr);
+  late.lookup(0, flow, wl);
+  assert.deepEqual(wr, wm);
+  assert.deepEqual(wl, wm);
+  assert.throws(
+    () => master.setPrefixFields(["tcp_dst"]),
+    /unknown or incompatible field: tcp_dst/,
+  );
+  assert.throws(
+    () => master.setPrefixFields(["ip_src", "ip_dst", "ipv6_src", "ipv6_dst"]),
+    /too many/,
+  );
+  assert.equal(master.version, u.version);
+});
