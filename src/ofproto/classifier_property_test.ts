@@ -25,19 +25,24 @@ const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() 
 /** Rules over a small value space, so that packets hit them often. */
 function randomRule(rnd: () => number, priority: number): string {
   const parts = [`priority=${priority}`];
-  const proto = pick(rnd, ["", "ip", "tcp", "udp", "arp"]);
+  const proto = pick(rnd, ["", "ip", "tcp", "udp", "arp", "ipv6", "tcp6"]);
+  if (proto.endsWith("6") && rnd() < 0.7) {
+    const pfx = pick(rnd, [16, 32, 64, 100, 127, 128]);
+    parts.push(`ipv6_dst=2001:db8:${pick(rnd, [0, 1])}::${pick(rnd, [0, 1, 2])}/${pfx}`);
+  }
   if (proto) parts.push(proto);
-  if (proto !== "" && proto !== "arp" && rnd() < 0.5) {
+  const v4 = proto === "ip" || proto === "tcp" || proto === "udp";
+  if (v4 && rnd() < 0.5) {
     parts.push(
       `nw_dst=10.0.${pick(rnd, [0, 1])}.${pick(rnd, [0, 1, 2, 3])}/${
         pick(rnd, [8, 24, 30, 31, 32])
       }`,
     );
   }
-  if (proto !== "" && proto !== "arp" && rnd() < 0.3) {
+  if (v4 && rnd() < 0.3) {
     parts.push(`nw_src=192.168.${pick(rnd, [0, 1])}.0/${pick(rnd, [16, 24])}`);
   }
-  if ((proto === "tcp" || proto === "udp") && rnd() < 0.6) {
+  if ((proto === "tcp" || proto === "udp" || proto === "tcp6") && rnd() < 0.6) {
     parts.push(`tp_dst=${pick(rnd, [22, 53, 80, 443, 8080])}`);
   }
   if ((proto === "tcp" || proto === "udp") && rnd() < 0.2) parts.push(`tp_src=0x400/0xfc00`);
@@ -53,12 +58,14 @@ function randomPacket(rnd: () => number): FlowKey {
   b[84 + 3] = pick(rnd, [1, 2, 3]);
   b[8 + 3] = pick(rnd, [0, 1]);
   b[128] = pick(rnd, [0, 1]);
-  const dlType = pick(rnd, [0x0800, 0x0800, 0x0800, 0x0806, 0x86dd]);
+  const dlType = pick(rnd, [0x0800, 0x0800, 0x0800, 0x0806, 0x86dd, 0x86dd]);
   b[140] = dlType >> 8;
   b[141] = dlType & 0xff;
   b.set([192, 168, pick(rnd, [0, 1, 2]), pick(rnd, [1, 9])], 168);
   b.set([10, pick(rnd, [0, 1]), pick(rnd, [0, 1]), pick(rnd, [0, 1, 2, 3, 200])], 172);
   b[255] = pick(rnd, [6, 17, 1]);
+  b.set([0x20, 0x01, 0x0d, 0xb8, 0, pick(rnd, [0, 1, 3])], 200);
+  b[215] = pick(rnd, [0, 1, 2, 3]);
   const sport = pick(rnd, [1000, 1024, 2000]);
   const dport = pick(rnd, [22, 53, 80, 81, 443, 8080, 8081]);
   b.set([sport >> 8, sport & 0xff, dport >> 8, dport & 0xff], 312);
@@ -79,8 +86,9 @@ function linearLookup(rules: Rule[], flow: FlowKey): Rule | null {
 
 Deno.test("lookups agree with a linear scan and their wildcards are sound", () => {
   const rnd = prng(20261122);
-  for (let round = 0; round < 20; round++) {
+  for (let round = 0; round < 30; round++) {
     const t = new OfTables();
+    if (round % 2) t.setPrefixFields(["ipv6_dst", "ip_dst", "ip_src"]);
     const priorities = [...Array(40).keys()].map((i) => 10 + i * 3).sort(() => rnd() - 0.5);
     for (const p of priorities.slice(0, 5 + Math.floor(rnd() * 35))) {
       t.addFlow(randomRule(rnd, p), 0);
