@@ -136,8 +136,10 @@ function checkActions(actions: OfAction[], m: Match): void {
 }
 
 /**
- * Parses `[table=N,][priority=N,]MATCH...[,actions=ACTIONS]` for `command`.
- * add needs actions; del takes none; mod may omit them (then actions stay).
+ * Parses `[table=N,][priority=N,]MATCH...[,actions=ACTIONS]` for `command`
+ * (with `strict`: --strict), as ovs-ofctl would send it in `opts.version`.
+ * add and mod need actions; del takes none, nor timeouts, nor (unless
+ * strict) a priority.
  */
 export function parseFlowMod(
   text: string,
