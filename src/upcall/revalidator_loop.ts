@@ -6,7 +6,7 @@
  * retunes the flow limit, releases freed ukeys, and sleeps until the next
  * period or a new reval_seq.
  */
-import { clockIsStopped, timeMsec } from "../lib/clock.ts";
+import { timeMsec } from "../lib/clock.ts";
 import type { Barrier } from "../lib/barrier.ts";
 import { getLogger } from "../lib/log.ts";
 import { nextFlowLimit, revalidationPeriod, slowDumpWarning } from "./flow_limit.ts";
@@ -14,9 +14,6 @@ import type { UdpifContext } from "./handler.ts";
 import { Revalidator } from "./revalidator.ts";
 
 const log = getLogger("ofproto_dpif_upcall");
-
-/** Longest real-time nap of a sleeping leader before it re-reads the clock. */
-const MAX_NAP_MS = 100;
 
 export class RevalidatorThread {
   readonly revalidator: Revalidator;
@@ -130,19 +127,23 @@ export class RevalidatorThread {
 
   /**
    * Sleeps until the clock reaches `deadline`, a latch is set, or (when
-   * `onReval`) reval_seq moves past `lastRevalSeq`. The bell rings on
-   * every seq change, latch and clock warp.
+   * `onReval`) reval_seq moves past `lastRevalSeq`; the bell rings on every
+   * seq change, latch and clock warp. As in OVS's poll loop, the time left
+   * also becomes a real-time timeout, so that with the clock stopped the
+   * leader still wakes once per period of real time (revalidator/wait
+   * then returns, as it does in OVS after time/stop).
    */
   async #sleepUntil(deadline: number, lastRevalSeq: number, onReval: boolean): Promise<void> {
     const { shared } = this.#ctx;
+    const realEnd = performance.now() + Math.max(0, deadline - timeMsec());
     for (;;) {
       const bell = shared.bell.read();
       if (shared.exitLatch || shared.pauseLatch) return;
       if (onReval && shared.revalSeq.read() !== lastRevalSeq) return;
-      const now = timeMsec();
-      if (now >= deadline) return;
-      const nap = clockIsStopped() ? MAX_NAP_MS : Math.min(deadline - now, MAX_NAP_MS);
-      await shared.bell.waitAsync(bell, Math.max(1, nap));
+      if (timeMsec() >= deadline) return;
+      const left = realEnd - performance.now();
+      if (left <= 0) return;
+      await shared.bell.waitAsync(bell, left);
     }
   }
 }

@@ -204,3 +204,11 @@ Deno.test("thread counts change under traffic without losing an upcall", async (
   await udpif.pause();
   await done();
 });
+
+Deno.test("with the clock stopped revalidator/wait still returns, as in OVS", async () => {
+  const { udpif, done } = await setup(() => {});
+  // No warp: the leader's poll timeout runs in real time, as OVS's does.
+  await udpif.waitDump();
+  await udpif.waitDump();
+  await done();
+});
