@@ -284,6 +284,8 @@ export class Revalidator {
     const step = Math.max(shared.nRevalidators, 1);
     const ops = this.#ops;
     for (let umap = this.index; umap < N_UMAPS; umap += step) {
+      // An empty umap has nothing to sweep (a ukey installed meanwhile waits for the next sweep).
+      if (ukeys.umapCount(umap) === 0) continue;
       ops.n = 0;
       ukeys.forEachInUmap(umap, (slot) => {
         if (!ukeys.tryLock(slot)) return;
