@@ -30,6 +30,8 @@ import type { DpifOp } from "./provider.ts";
 
 /** Ops per round trip: their replies must fit the reply ring at once. */
 const OPERATE_CHUNK = 64;
+/** Longer than any restart of a dead PMD worker takes. */
+const PMD_TIMEOUT_MS = 10_000;
 
 export class FlowClient {
   private readonly cmd: RingProducer;
@@ -102,12 +104,23 @@ export class FlowClient {
   }
 
   private reserve(words: number): number {
+    const since = performance.now();
     for (;;) {
       const at = this.cmd.reserve(words);
       if (at >= 0) return at;
       this.cmd.publish();
       this.shared.ringCommands();
-      if (!this.pump()) Atomics.wait(this.shared.ctl, 0, Atomics.load(this.shared.ctl, 0), 1);
+      if (!this.pump()) {
+        Atomics.wait(this.shared.ctl, 0, Atomics.load(this.shared.ctl, 0), 1);
+        this.checkAlive(since);
+      }
+    }
+  }
+
+  /** A PMD that has not answered for PMD_TIMEOUT_MS is an error, not a hang. */
+  private checkAlive(since: number): void {
+    if (performance.now() - since > PMD_TIMEOUT_MS) {
+      throw new Error(`datapath PMD did not answer within ${PMD_TIMEOUT_MS / 1000} s`);
     }
   }
 
@@ -131,7 +144,7 @@ export class FlowClient {
         op.error = -reqs[i];
         continue;
       }
-      const at = this.awaitReply();
+      const at = this.awaitReply(reqs[i]);
       const u = this.reply.view.u32;
       op.error = u[at + 1];
       if (u[at + RP_HAS_FLOW] && op.type !== "execute" && op.type !== "flush") {
@@ -141,11 +154,23 @@ export class FlowClient {
     }
   }
 
-  private awaitReply(): number {
+  /**
+   * The reply to request `req`; replies to older requests (left over from
+   * an operate that gave up) are skipped.
+   */
+  private awaitReply(req: number): number {
+    const since = performance.now();
     for (;;) {
       const at = this.reply.next();
-      if (at >= 0) return at;
-      if (!this.pump()) this.reply.wait(100);
+      if (at >= 0) {
+        if (this.reply.view.u32[at] === req) return at;
+        this.reply.release();
+        continue;
+      }
+      if (!this.pump()) {
+        this.reply.wait(100);
+        this.checkAlive(since);
+      }
     }
   }
 }

@@ -25,8 +25,13 @@ export const MAX_CLIENTS = 32;
 export const MAX_HANDLERS = 16;
 export const PORT_RING_WORDS = 1 << 15;
 export const CMD_RING_WORDS = 1 << 15;
-/** Default upcall queue size: about 2,400 upcalls of 64-byte packets. */
-export const UPCALL_RING_WORDS = 1 << 18;
+/**
+ * Default upcall queue size per handler: about 9,700 upcalls of 64-byte
+ * packets (4 MB, committed only as it is used), so that a burst of new
+ * flows waits for the handler instead of being lost while the handler
+ * catches up, which is what OVS's synchronous userspace upcalls give.
+ */
+export const UPCALL_RING_WORDS = 1 << 20;
 
 /** ctl word indices. */
 export const C_DOORBELL = 0;
