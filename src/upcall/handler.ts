@@ -94,6 +94,7 @@ export class Handler {
   });
   readonly #opSlot = new Int32Array(2 * UPCALL_MAX_BATCH);
   #nOps = 0;
+  #revalSeq = 0;
 
   constructor(ctx: UdpifContext, id: number) {
     this.#ctx = ctx;
@@ -101,15 +102,22 @@ export class Handler {
     this.batch = Array.from({ length: UPCALL_MAX_BATCH }, () => ctx.dpif.newUpcall());
   }
 
-  /** Reads and handles one batch; returns how many upcalls it read. */
-  runOnce(): number {
+  /**
+   * Reads and handles one batch; returns how many upcalls it read.
+   * `revalSeq` must be read before the translation state the batch uses
+   * was last brought up to date (upcall->reval_seq is read before
+   * xlate_actions in OVS), so that a flow translated with state older than
+   * a reval_seq is revalidated.
+   */
+  runOnce(revalSeq = this.#ctx.shared.revalSeq.read()): number {
     const n = this.#ctx.dpif.recv(this.id, this.batch, UPCALL_MAX_BATCH);
-    if (n > 0) this.handleBatch(n);
+    if (n > 0) this.handleBatch(n, revalSeq);
     return n;
   }
 
   /** Handles `batch[0..n)`, already filled by recv. */
-  handleBatch(n: number): void {
+  handleBatch(n: number, revalSeq = this.#ctx.shared.revalSeq.read()): void {
+    this.#revalSeq = revalSeq;
     const { xlate } = this.#ctx;
     const now = timeMsec();
     this.#classify(n);
@@ -237,7 +245,7 @@ export class Handler {
       if (rlInstall.allow(now)) log.warn("upcall: ukey installation fails");
       return;
     }
-    ukeys.init(slot, u.ufid, 0, flowKeyHash(u.key), shared.revalSeq.read(), 0, now);
+    ukeys.init(slot, u.ufid, 0, flowKeyHash(u.key), this.#revalSeq, 0, now);
     ukeys.setActionsDigest(slot, actionsDigest(actions, this.#digest));
     const r = ukeys.install(slot);
     if (r === "duplicate" || r === "conflict") {

@@ -99,11 +99,13 @@ export class Revalidator {
     return this.#reval.xcaches;
   }
 
-  /** The dump phase (revalidate()). */
-  revalidate(): void {
+  /**
+   * The dump phase (revalidate()). `revalSeq` is read before this thread's
+   * translation state was last brought up to date (see Handler.runOnce).
+   */
+  revalidate(revalSeq = this.#ctx.shared.revalSeq.read()): void {
     const { shared, dpif, ukeys } = this.#ctx;
     const dumpSeq = shared.dumpSeq.read();
-    const revalSeq = shared.revalSeq.read();
     const flowLimit = shared.flowLimit;
     let killWarn = true;
     dpif.dumpThreadStart(this.index);
@@ -277,10 +279,9 @@ export class Revalidator {
   }
 
   /** The sweep phase; with `purge`, deletes every flow that has a ukey. */
-  sweep(purge = false): void {
+  sweep(purge = false, revalSeq = this.#ctx.shared.revalSeq.read()): void {
     const { shared, ukeys } = this.#ctx;
     const dumpSeq = shared.dumpSeq.read();
-    const revalSeq = shared.revalSeq.read();
     const step = Math.max(shared.nRevalidators, 1);
     const ops = this.#ops;
     for (let umap = this.index; umap < N_UMAPS; umap += step) {

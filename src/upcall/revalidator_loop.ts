@@ -63,9 +63,12 @@ export class RevalidatorThread {
    */
   async cycle(): Promise<boolean> {
     const { shared, dpif, ukeys } = this.#ctx;
+    // Read before catching up with translation updates: a newer reval_seq
+    // then means "translate again", never "already translated".
+    const revalSeq = shared.revalSeq.read();
     if (this.#beforeCycle) await this.#beforeCycle();
     if (this.leader) {
-      this.#lastRevalSeq = shared.revalSeq.read();
+      this.#lastRevalSeq = revalSeq;
       const nFlows = shared.nFlows(timeMsec(), () => dpif.flowCount());
       this.#nFlows = nFlows;
       shared.maxNFlows = Math.max(nFlows, shared.maxNFlows);
@@ -81,9 +84,9 @@ export class RevalidatorThread {
       await this.#pauseBarrier.blockAsync();
     }
     if (shared.revalExit) return false;
-    this.revalidator.revalidate();
+    this.revalidator.revalidate(revalSeq);
     await this.#barrier.blockAsync();
-    this.revalidator.sweep();
+    this.revalidator.sweep(false, revalSeq);
     if (this.revalidator.xcaches.size > ukeys.count()) {
       this.revalidator.xcaches.prune((s) => ukeys.gen(s));
     }

@@ -60,8 +60,9 @@ async function init(m: UdpifWorkerInit): Promise<void> {
 async function runHandler(c: UdpifContext, id: number): Promise<void> {
   const h = new Handler(c, id);
   while (!c.shared.exitLatch) {
+    const revalSeq = c.shared.revalSeq.read();
     if (applied < c.shared.updateSeq) await catchUp(c.shared);
-    if (h.runOnce() === 0) await c.dpif.recvWaitAsync(id, HANDLER_NAP_MS);
+    if (h.runOnce(revalSeq) === 0) await c.dpif.recvWaitAsync(id, HANDLER_NAP_MS);
   }
 }
 
