@@ -27,7 +27,7 @@ export class RevalidatorThread {
 
   readonly #beforeCycle: (() => Promise<void>) | undefined;
 
-  /** `beforeCycle` runs at the top of each cycle (a worker takes pending messages there). */
+  /** `beforeCycle` runs before each phase (a worker takes pending messages there). */
   constructor(
     ctx: UdpifContext,
     index: number,
@@ -63,12 +63,8 @@ export class RevalidatorThread {
    */
   async cycle(): Promise<boolean> {
     const { shared, dpif, ukeys } = this.#ctx;
-    // Read before catching up with translation updates: a newer reval_seq
-    // then means "translate again", never "already translated".
-    const revalSeq = shared.revalSeq.read();
-    if (this.#beforeCycle) await this.#beforeCycle();
     if (this.leader) {
-      this.#lastRevalSeq = revalSeq;
+      this.#lastRevalSeq = shared.revalSeq.read();
       const nFlows = shared.nFlows(timeMsec(), () => dpif.flowCount());
       this.#nFlows = nFlows;
       shared.maxNFlows = Math.max(nFlows, shared.maxNFlows);
@@ -84,15 +80,26 @@ export class RevalidatorThread {
       await this.#pauseBarrier.blockAsync();
     }
     if (shared.revalExit) return false;
-    this.revalidator.revalidate(revalSeq);
+    this.revalidator.revalidate(await this.#currentRevalSeq());
     await this.#barrier.blockAsync();
-    this.revalidator.sweep(false, revalSeq);
+    this.revalidator.sweep(false, await this.#currentRevalSeq());
     if (this.revalidator.xcaches.size > ukeys.count()) {
       this.revalidator.xcaches.prune((s) => ukeys.gen(s));
     }
     await this.#barrier.blockAsync();
     if (this.leader) this.#finishCycle();
     return true;
+  }
+
+  /**
+   * reval_seq for a phase, read before catching up with translation
+   * updates: a newer reval_seq then means "translate again", never
+   * "already translated" (OVS reads it before translating, too).
+   */
+  async #currentRevalSeq(): Promise<number> {
+    const revalSeq = this.#ctx.shared.revalSeq.read();
+    if (this.#beforeCycle) await this.#beforeCycle();
+    return revalSeq;
   }
 
   #finishCycle(): void {

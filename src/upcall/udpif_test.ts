@@ -212,3 +212,24 @@ Deno.test("with the clock stopped revalidator/wait still returns, as in OVS", as
   await udpif.waitDump();
   await done();
 });
+
+Deno.test("with two revalidators every flow follows a mod-flows", async () => {
+  const { dp, xlate, udpif, send, cycle, done } = await setup((x) => {
+    x.add(10, { tp_dst: 80 }, [{ type: "output", port: 2 }]);
+  }, [1, 2]);
+  await send(...Array.from({ length: 40 }, (_, i) => 4000 + i));
+  await cycle();
+  const rules = structuredClone(xlate.rules);
+  rules[1].actions = [{ type: "output", port: 1 }];
+  udpif.postXlateUpdate(rules);
+  udpif.revalidate();
+  await cycle();
+  const out = Array.from({ length: 50 }, () => new FlowSnapshot());
+  const n = dp.flowDumpCreate().threadCreate().next(out, 50);
+  assert.equal(n, 40);
+  for (let i = 0; i < n; i++) {
+    assert.deepEqual(snapshotActions(out[i]), [{ type: "output", port: 1 }]);
+  }
+  assert.deepEqual(udpif.keysPerRevalidator().reduce((a, b) => a + b), 40);
+  await done();
+});
