@@ -4,13 +4,14 @@
  * pass (every frame an upcall and a new megaflow) then a hit pass.
  * Reports udpif's time / OVS's time for each pass.
  *
- * udpif side: the netdev datapath with a PMD worker; its upcalls are
- * served by a handler loop in this process that translates the oracle's
- * flow table (priority=10,dl_dst=50:54:00:00:00:07 -> output:2, else
- * output:3) to an `eth(dst=X)` megaflow and executes the packet: the
- * datapath, upcall queue, flow install and execute paths are real, the
- * translation is this bench's stand-in for src/xlate. OVS side: the
- * oracle's run-perf.sh stream1 on a fresh ovs-vswitchd.
+ * udpif, two ways: (1) the whole daemon (`bin/udpif start` with the
+ * oracle's flow table, handler and revalidator workers, xlate), timed
+ * like measure.sh but with the miss pass ending when all N flows are
+ * installed (udpif's upcalls are asynchronous, so lookups are counted
+ * before the flows exist); (2) the datapath alone, its upcalls served by
+ * a handler loop in this process that translates the oracle's two rules
+ * to `eth(dst=X)` megaflows: the datapath's share of the cost.
+ * OVS side: the oracle's run-perf.sh stream1 on a fresh ovs-vswitchd.
  */
 import { exactField, F, FLOW_WORDS } from "../src/flow/mod.ts";
 import { DummyNetdev, DummyStream } from "../src/netdev/mod.ts";
@@ -91,6 +92,70 @@ async function udpifPasses(): Promise<number[]> {
   return times;
 }
 
+const py = (args: string[]) =>
+  new Deno.Command("/usr/bin/python3", {
+    args: [`${PERF}/ovs_inject.py`, ...args],
+    stderr: "piped",
+    stdout: "null",
+  })
+    .output();
+
+/** Seconds from the injector's start until `waitArgs` (wait-flows/wait-lookups) is satisfied. */
+async function timedPass(sock: string, ctl: string, waitArgs: string[]): Promise<number> {
+  const inj = await py(["stream", "--sock", sock, String(N)]);
+  const t0 = Number(/t_start=([0-9.]+)/.exec(new TextDecoder().decode(inj.stderr))![1]) * 1000;
+  const w = await py([
+    ...waitArgs.slice(0, 1),
+    "--ctl",
+    ctl,
+    "--timeout",
+    "60",
+    ...waitArgs.slice(1),
+  ]);
+  if (w.code !== 0) throw new Error(`${waitArgs[0]} failed`);
+  return (Date.now() - t0) / 1000;
+}
+
+async function daemonPasses(): Promise<number[]> {
+  const dir = Deno.makeTempDirSync();
+  const udpif = new URL("../bin/udpif", import.meta.url).pathname;
+  const ctl = `${dir}/udpif.ctl`, sock = `${dir}/p1.sock`;
+  const start = await new Deno.Command(udpif, {
+    args: [
+      "start",
+      "--detach",
+      "--unixctl",
+      ctl,
+      "--pidfile",
+      `${dir}/udpif.pid`,
+      "--log-file",
+      `${dir}/udpif.log`,
+      "--datapath-type",
+      "dummy",
+      "--port",
+      `p1,pstream=punix:${sock}`,
+      "--port",
+      "p2",
+      "--port",
+      "p3",
+      "--flows",
+      `${PERF}/flows.txt`,
+      "--other-config",
+      "max-idle=600000",
+    ],
+    env: { UDPIF_RUNDIR: dir },
+  }).output();
+  if (start.code !== 0) throw new Error(new TextDecoder().decode(start.stderr));
+  try {
+    const miss = await timedPass(sock, ctl, ["wait-flows", String(N)]);
+    const hit = await timedPass(sock, ctl, ["wait-lookups", String(2 * N)]);
+    return [miss, hit];
+  } finally {
+    await new Deno.Command(udpif, { args: ["appctl", "-t", ctl, "exit"] }).output();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
 async function ovsPasses(): Promise<number[] | null> {
   try {
     const out = await new Deno.Command("bash", {
@@ -108,16 +173,15 @@ async function ovsPasses(): Promise<number[] | null> {
   }
 }
 
+const d = await daemonPasses();
 const u = await udpifPasses();
 const o = await ovsPasses();
 const f = (x: number) => x.toFixed(3);
+const ratio = (
+  x: number[],
+) => (o ? ` (udpif/OVS miss ${f(x[0] / o[0])}, hit ${f(x[1] / o[1])})` : "");
 console.log(
-  `dpif_vs_ovs: ${N} distinct-flow frames over a pstream port: udpif miss ${f(u[0])} s, hit ${
-    f(u[1])
-  } s` +
-    (o
-      ? `; OVS miss ${f(o[0])} s, hit ${f(o[1])} s; udpif/OVS miss ${f(u[0] / o[0])}, hit ${
-        f(u[1] / o[1])
-      }`
-      : "; OVS oracle not available"),
+  `dpif_vs_ovs: ${N} distinct-flow frames over a pstream port: udpif daemon miss ${f(d[0])} s, ` +
+    `hit ${f(d[1])} s${ratio(d)}; datapath alone miss ${f(u[0])} s, hit ${f(u[1])} s${ratio(u)}; ` +
+    (o ? `OVS miss ${f(o[0])} s, hit ${f(o[1])} s` : "OVS oracle not available"),
 );

@@ -26,12 +26,13 @@ export const MAX_HANDLERS = 16;
 export const PORT_RING_WORDS = 1 << 15;
 export const CMD_RING_WORDS = 1 << 15;
 /**
- * Default upcall queue size per handler: about 9,700 upcalls of 64-byte
- * packets (4 MB, committed only as it is used), so that a burst of new
- * flows waits for the handler instead of being lost while the handler
- * catches up, which is what OVS's synchronous userspace upcalls give.
+ * Default upcall queue size per handler: about 19,000 upcalls of 64-byte
+ * packets (8 MB; the pages of a handler that does not exist are never
+ * touched), so that a burst of new flows waits for the handler instead of
+ * being lost while it catches up, as OVS's synchronous userspace upcalls
+ * never lose one.
  */
-export const UPCALL_RING_WORDS = 1 << 20;
+export const UPCALL_RING_WORDS = 1 << 21;
 
 /** ctl word indices. */
 export const C_DOORBELL = 0;

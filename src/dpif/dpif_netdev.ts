@@ -49,7 +49,7 @@ export interface DpifNetdevOptions {
   /** Flow slots (default 262144, above OVS's 200000 flow limit). */
   flowCapacity?: number;
   maskCapacity?: number;
-  /** Words per handler upcall queue (power of two; default 1 << 20). */
+  /** Words per handler upcall queue (power of two; default 1 << 21). */
   upcallQueueWords?: number;
   /** Run the PMD in this thread with this flow_extract (tests, tools). */
   extract?: FlowExtractFn;
