@@ -42,6 +42,8 @@ interface WorkerSlot {
   exited?: () => void;
   /** The run it is doing, to restart it if the worker's loop dies. */
   running?: UdpifWorkerMessage;
+  /** Its loop died and was not restarted. */
+  dead?: boolean;
 }
 
 /** udpif_set_threads()'s inputs: other_config values, 0 when unset. */
@@ -213,6 +215,7 @@ export class Udpif {
     if (restart) slot.worker.postMessage(run);
     else {
       slot.running = undefined;
+      slot.dead = true;
       slot.exited?.();
     }
   }
@@ -259,7 +262,11 @@ export class Udpif {
     if (!running.length) return;
     // Paused revalidators wait for a resume, not for the exit latch.
     await this.resume();
-    const exited = running.map((s) => new Promise<void>((r) => (s.exited = r)));
+    // With a revalidator dead, its peers wait forever at their barrier:
+    // those workers are dropped instead of waited for.
+    const revalidatorDied = this.#revalidators.some((s) => s.dead);
+    const waitFor = (revalidatorDied ? this.#handlers : running).filter((s) => !s.dead);
+    const exited = waitFor.map((s) => new Promise<void>((r) => (s.exited = r)));
     this.shared.setExitLatch(true);
     for (let h = 0; h < this.#handlers.length; h++) {
       const w = this.dp.recvWaitWord(h);
@@ -267,9 +274,10 @@ export class Udpif {
     }
     await Promise.all(exited);
     for (const s of running) s.exited = undefined;
+    if (revalidatorDied) { for (const s of this.#revalidators) s.worker.terminate(); }
+    else this.#pool.push(...this.#revalidators);
     if (deleteFlows) this.purge();
     this.shared.setExitLatch(false);
-    this.#pool.push(...this.#revalidators);
     this.#handlers = [];
     this.#revalidators = [];
     this.#revalidatorTids = [];
