@@ -33,66 +33,21 @@
  *   a recycled record from the ukey it knew.
  */
 import { hash2Words } from "../lib/hash.ts";
+import * as L from "./_ukey_layout.ts";
 
-export const N_UMAPS = 512;
-export const UKEY_RECORD_BYTES = 128;
-const RW = UKEY_RECORD_BYTES / 4;
-
-/** Ukey states, in the only order they may advance (enum ukey_state). */
-export const UKEY_CREATED = 0;
-export const UKEY_VISIBLE = 1;
-export const UKEY_OPERATIONAL = 2;
-export const UKEY_EVICTING = 3;
-export const UKEY_EVICTED = 4;
-export const UKEY_DELETED = 5;
-
-/** Record words. */
-const LOCK = 0;
-const STATE = 1;
-const NEXT = 2;
-const HASH = 3;
-const UFID = 4;
-const DUMP_SEQ = 8;
-const REVAL_SEQ = 9;
-const GEN = 10;
-const XCACHE = 11;
-const ACT0 = 12;
-const ACT1 = 13;
-const ACT_LEN = 14;
-const PMD = 15;
-const TCP_FLAGS = 16;
-const KEY_HASH = 17;
-const MISSED = 18;
-/** Float64 slots within the record (word offsets / 2). */
-const F_PACKETS = 12;
-const F_BYTES = 13;
-const F_USED = 14;
-const F_CREATED = 15;
-
-/** Table header words. */
-const H_ALLOC_LOCK = 0;
-const H_FREE = 1;
-const H_LIMBO = 2;
-const H_HIGH = 3;
-const H_CAPACITY = 4;
-const H_NBUCKETS = 5;
-const H_WORDS = 8;
-const UMAP_LOCKS = H_WORDS;
-const UMAP_COUNTS = UMAP_LOCKS + N_UMAPS;
-const BUCKETS = UMAP_COUNTS + N_UMAPS;
+export {
+  N_UMAPS,
+  UKEY_CREATED,
+  UKEY_DELETED,
+  UKEY_EVICTED,
+  UKEY_EVICTING,
+  UKEY_OPERATIONAL,
+  UKEY_RECORD_BYTES,
+  UKEY_VISIBLE,
+  ukeyTableBytes,
+} from "./_ukey_layout.ts";
 
 export type InstallResult = "installed" | "replaced" | "duplicate" | "conflict";
-
-function bucketsFor(capacity: number): number {
-  let n = N_UMAPS;
-  while (n < capacity) n *= 2;
-  return n;
-}
-
-/** Bytes a table of `capacity` ukeys needs. */
-export function ukeyTableBytes(capacity: number): number {
-  return (BUCKETS + bucketsFor(capacity)) * 4 + capacity * UKEY_RECORD_BYTES;
-}
 
 /** OVS's get_ukey_hash(): the umap and bucket come from it. */
 export function ukeyHash(ufid: Uint32Array, pmdId: number): number {
@@ -111,12 +66,12 @@ export class UkeyTable {
 
   constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
-    const cap = new Int32Array(buffer, 0, H_WORDS);
-    this.capacity = cap[H_CAPACITY];
-    const nb = cap[H_NBUCKETS];
+    const cap = new Int32Array(buffer, 0, L.H_WORDS);
+    this.capacity = cap[L.H_CAPACITY];
+    const nb = cap[L.H_NBUCKETS];
     this.#bucketMask = nb - 1;
-    this.#h = new Int32Array(buffer, 0, BUCKETS + nb);
-    this.#recBase = BUCKETS + nb;
+    this.#h = new Int32Array(buffer, 0, L.BUCKETS + nb);
+    this.#recBase = L.BUCKETS + nb;
     this.#w = new Int32Array(buffer);
     this.#f = new Float64Array(buffer, 0, buffer.byteLength >> 3);
   }
@@ -125,19 +80,19 @@ export class UkeyTable {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`ukey table capacity must be a positive integer, got ${capacity}`);
     }
-    const buf = new SharedArrayBuffer(ukeyTableBytes(capacity));
+    const buf = new SharedArrayBuffer(L.ukeyTableBytes(capacity));
     const h = new Int32Array(buf);
-    h[H_CAPACITY] = capacity;
-    h[H_NBUCKETS] = bucketsFor(capacity);
-    h[H_FREE] = 0;
-    h[H_LIMBO] = 0;
-    h[H_HIGH] = 0;
+    h[L.H_CAPACITY] = capacity;
+    h[L.H_NBUCKETS] = L.bucketsFor(capacity);
+    h[L.H_FREE] = 0;
+    h[L.H_LIMBO] = 0;
+    h[L.H_HIGH] = 0;
     return new UkeyTable(buf);
   }
 
   /** First Int32 word of record `slot`; records start 8-byte aligned. */
   #r(slot: number): number {
-    return this.#recBase + slot * RW;
+    return this.#recBase + slot * L.RW;
   }
 
   // -- allocation --------------------------------------------------------
@@ -153,60 +108,60 @@ export class UkeyTable {
 
   /** A private record in state CREATED, or -1 when the table is full. */
   alloc(): number {
-    this.#lockWord(H_ALLOC_LOCK);
+    this.#lockWord(L.H_ALLOC_LOCK);
     let slot = -1;
-    const head = this.#h[H_FREE];
+    const head = this.#h[L.H_FREE];
     if (head !== 0) {
       slot = head - 1;
-      this.#h[H_FREE] = this.#w[this.#r(slot) + NEXT];
-    } else if (this.#h[H_HIGH] < this.capacity) {
-      slot = this.#h[H_HIGH]++;
+      this.#h[L.H_FREE] = this.#w[this.#r(slot) + L.NEXT];
+    } else if (this.#h[L.H_HIGH] < this.capacity) {
+      slot = this.#h[L.H_HIGH]++;
     }
-    this.#unlockWord(H_ALLOC_LOCK);
+    this.#unlockWord(L.H_ALLOC_LOCK);
     if (slot >= 0) {
       const r = this.#r(slot);
       const w = this.#w;
-      w[r + STATE] = UKEY_CREATED;
-      w[r + NEXT] = 0;
-      w[r + LOCK] = 0;
-      w[r + XCACHE] = 0;
-      Atomics.add(w, r + GEN, 1);
+      w[r + L.STATE] = L.UKEY_CREATED;
+      w[r + L.NEXT] = 0;
+      w[r + L.LOCK] = 0;
+      w[r + L.XCACHE] = 0;
+      Atomics.add(w, r + L.GEN, 1);
     }
     return slot;
   }
 
   /** Returns a record that never became visible (ukey_delete__ of a private ukey). */
   free(slot: number): void {
-    this.#push(H_FREE, slot);
+    this.#push(L.H_FREE, slot);
   }
 
   #push(list: number, slot: number): void {
-    this.#lockWord(H_ALLOC_LOCK);
-    this.#w[this.#r(slot) + NEXT] = this.#h[list];
+    this.#lockWord(L.H_ALLOC_LOCK);
+    this.#w[this.#r(slot) + L.NEXT] = this.#h[list];
     this.#h[list] = slot + 1;
-    this.#unlockWord(H_ALLOC_LOCK);
+    this.#unlockWord(L.H_ALLOC_LOCK);
   }
 
   /** Releases removed records for reuse; call only when no thread walks chains. */
   quiesce(): void {
-    this.#lockWord(H_ALLOC_LOCK);
-    let s = this.#h[H_LIMBO];
+    this.#lockWord(L.H_ALLOC_LOCK);
+    let s = this.#h[L.H_LIMBO];
     while (s !== 0) {
       const r = this.#r(s - 1);
-      const next = this.#w[r + NEXT];
-      this.#w[r + NEXT] = this.#h[H_FREE];
-      this.#h[H_FREE] = s;
+      const next = this.#w[r + L.NEXT];
+      this.#w[r + L.NEXT] = this.#h[L.H_FREE];
+      this.#h[L.H_FREE] = s;
       s = next;
     }
-    this.#h[H_LIMBO] = 0;
-    this.#unlockWord(H_ALLOC_LOCK);
+    this.#h[L.H_LIMBO] = 0;
+    this.#unlockWord(L.H_ALLOC_LOCK);
   }
 
   // -- creation ----------------------------------------------------------
 
   /**
    * Fills a CREATED record (ukey_create__). `keyHash` identifies the flow
-   * key, so that a second ukey with this UFID but another key is told apart.
+   * key, so that a second ukey with this L.UFID but another key is told apart.
    */
   init(
     slot: number,
@@ -219,99 +174,99 @@ export class UkeyTable {
   ): void {
     const r = this.#r(slot);
     const w = this.#w;
-    for (let i = 0; i < 4; i++) w[r + UFID + i] = ufid[i];
-    w[r + PMD] = pmdId;
-    w[r + HASH] = ukeyHash(ufid, pmdId);
-    w[r + KEY_HASH] = keyHash;
-    w[r + DUMP_SEQ] = 0;
-    w[r + REVAL_SEQ] = revalSeq;
-    w[r + TCP_FLAGS] = 0;
-    w[r + MISSED] = 0;
+    for (let i = 0; i < 4; i++) w[r + L.UFID + i] = ufid[i];
+    w[r + L.PMD] = pmdId;
+    w[r + L.HASH] = ukeyHash(ufid, pmdId);
+    w[r + L.KEY_HASH] = keyHash;
+    w[r + L.DUMP_SEQ] = 0;
+    w[r + L.REVAL_SEQ] = revalSeq;
+    w[r + L.TCP_FLAGS] = 0;
+    w[r + L.MISSED] = 0;
     const f = r >> 1;
-    this.#f[f + F_PACKETS] = 0;
-    this.#f[f + F_BYTES] = 0;
-    this.#f[f + F_USED] = used;
-    this.#f[f + F_CREATED] = now;
+    this.#f[f + L.F_PACKETS] = 0;
+    this.#f[f + L.F_BYTES] = 0;
+    this.#f[f + L.F_USED] = used;
+    this.#f[f + L.F_CREATED] = now;
   }
 
   // -- umaps ---------------------------------------------------------------
 
   umapOf(slot: number): number {
-    return (this.#w[this.#r(slot) + HASH] >>> 0) % N_UMAPS;
+    return (this.#w[this.#r(slot) + L.HASH] >>> 0) % L.N_UMAPS;
   }
 
   lockUmap(umap: number): void {
-    this.#lockWord(UMAP_LOCKS + umap);
+    this.#lockWord(L.UMAP_LOCKS + umap);
   }
   unlockUmap(umap: number): void {
-    this.#unlockWord(UMAP_LOCKS + umap);
+    this.#unlockWord(L.UMAP_LOCKS + umap);
   }
 
   /** Number of ukeys in umap `umap` (cmap_count). */
   umapCount(umap: number): number {
-    return Atomics.load(this.#h, UMAP_COUNTS + umap);
+    return Atomics.load(this.#h, L.UMAP_COUNTS + umap);
   }
 
   /** Number of ukeys in all umaps. */
   count(): number {
     let n = 0;
-    for (let i = 0; i < N_UMAPS; i++) n += this.umapCount(i);
+    for (let i = 0; i < L.N_UMAPS; i++) n += this.umapCount(i);
     return n;
   }
 
   #findInChain(hash: number, ufid: Uint32Array, pmdId: number): number {
     const w = this.#w;
-    let s = Atomics.load(this.#h, BUCKETS + ((hash >>> 0) & this.#bucketMask));
+    let s = Atomics.load(this.#h, L.BUCKETS + ((hash >>> 0) & this.#bucketMask));
     while (s !== 0) {
       const r = this.#r(s - 1);
       if (
-        w[r + HASH] === hash && w[r + UFID] === (ufid[0] | 0) &&
-        w[r + UFID + 1] === (ufid[1] | 0) && w[r + UFID + 2] === (ufid[2] | 0) &&
-        w[r + UFID + 3] === (ufid[3] | 0) && w[r + PMD] === pmdId
+        w[r + L.HASH] === hash && w[r + L.UFID] === (ufid[0] | 0) &&
+        w[r + L.UFID + 1] === (ufid[1] | 0) && w[r + L.UFID + 2] === (ufid[2] | 0) &&
+        w[r + L.UFID + 3] === (ufid[3] | 0) && w[r + L.PMD] === pmdId
       ) return s - 1;
-      s = Atomics.load(w, r + NEXT);
+      s = Atomics.load(w, r + L.NEXT);
     }
     return -1;
   }
 
-  /** The visible ukey with this UFID, or -1 (ukey_lookup; lock-free). */
+  /** The visible ukey with this L.UFID, or -1 (ukey_lookup; lock-free). */
   lookup(ufid: Uint32Array, pmdId: number): number {
     return this.#findInChain(ukeyHash(ufid, pmdId) | 0, ufid, pmdId);
   }
 
   /**
    * Publishes a CREATED ukey (ukey_install__). A ukey already there with
-   * the same UFID and key is replaced if its flow was evicted, else this one
-   * is a duplicate; the same UFID with another key is a conflict. On
+   * the same L.UFID and key is replaced if its flow was evicted, else this one
+   * is a duplicate; the same L.UFID with another key is a conflict. On
    * "installed" or "replaced" the ukey is VISIBLE and unlocked.
    */
   install(slot: number): InstallResult {
     const r = this.#r(slot);
     const w = this.#w;
-    const hash = w[r + HASH];
-    const umap = (hash >>> 0) % N_UMAPS;
-    const bucket = BUCKETS + ((hash >>> 0) & this.#bucketMask);
+    const hash = w[r + L.HASH];
+    const umap = (hash >>> 0) % L.N_UMAPS;
+    const bucket = L.BUCKETS + ((hash >>> 0) & this.#bucketMask);
     const ufid = this.ufid(slot, this.#ufid);
     this.lockUmap(umap);
     try {
-      const old = this.#findInChain(hash, ufid, w[r + PMD]);
+      const old = this.#findInChain(hash, ufid, w[r + L.PMD]);
       if (old < 0) {
-        Atomics.store(w, r + NEXT, Atomics.load(this.#h, bucket));
-        w[r + STATE] = UKEY_VISIBLE;
+        Atomics.store(w, r + L.NEXT, Atomics.load(this.#h, bucket));
+        w[r + L.STATE] = L.UKEY_VISIBLE;
         Atomics.store(this.#h, bucket, slot + 1);
-        Atomics.add(this.#h, UMAP_COUNTS + umap, 1);
+        Atomics.add(this.#h, L.UMAP_COUNTS + umap, 1);
         return "installed";
       }
       const ro = this.#r(old);
-      if (w[ro + KEY_HASH] !== w[r + KEY_HASH]) return "conflict";
+      if (w[ro + L.KEY_HASH] !== w[r + L.KEY_HASH]) return "conflict";
       if (!this.tryLock(old)) return "duplicate";
       try {
-        if (w[ro + STATE] !== UKEY_EVICTED) return "duplicate";
-        w[r + DUMP_SEQ] = w[ro + DUMP_SEQ];
-        w[r + STATE] = UKEY_VISIBLE;
+        if (w[ro + L.STATE] !== L.UKEY_EVICTED) return "duplicate";
+        w[r + L.DUMP_SEQ] = w[ro + L.DUMP_SEQ];
+        w[r + L.STATE] = L.UKEY_VISIBLE;
         this.#replaceInChain(bucket, old, slot);
-        w[ro + STATE] = UKEY_DELETED;
-        this.#push(H_LIMBO, old);
+        w[ro + L.STATE] = L.UKEY_DELETED;
+        this.#push(L.H_LIMBO, old);
         return "replaced";
       } finally {
         this.unlock(old);
@@ -324,7 +279,7 @@ export class UkeyTable {
   /** Swaps `old` for `fresh` in the chain; caller holds the umap lock. */
   #replaceInChain(bucket: number, old: number, fresh: number): void {
     const w = this.#w;
-    Atomics.store(w, this.#r(fresh) + NEXT, Atomics.load(w, this.#r(old) + NEXT));
+    Atomics.store(w, this.#r(fresh) + L.NEXT, Atomics.load(w, this.#r(old) + L.NEXT));
     this.#relink(bucket, old, fresh + 1);
   }
 
@@ -338,11 +293,11 @@ export class UkeyTable {
     }
     while (s !== 0) {
       const r = this.#r(s - 1);
-      if (w[r + NEXT] === slot + 1) {
-        Atomics.store(w, r + NEXT, to);
+      if (w[r + L.NEXT] === slot + 1) {
+        Atomics.store(w, r + L.NEXT, to);
         return;
       }
-      s = w[r + NEXT];
+      s = w[r + L.NEXT];
     }
   }
 
@@ -354,13 +309,13 @@ export class UkeyTable {
     const r = this.#r(slot);
     const w = this.#w;
     this.lock(slot);
-    if (w[r + STATE] < UKEY_DELETED) {
-      const hash = w[r + HASH] >>> 0;
-      this.#relink(BUCKETS + (hash & this.#bucketMask), slot, Atomics.load(w, r + NEXT));
-      w[r + STATE] = UKEY_DELETED;
-      Atomics.sub(this.#h, UMAP_COUNTS + hash % N_UMAPS, 1);
+    if (w[r + L.STATE] < L.UKEY_DELETED) {
+      const hash = w[r + L.HASH] >>> 0;
+      this.#relink(L.BUCKETS + (hash & this.#bucketMask), slot, Atomics.load(w, r + L.NEXT));
+      w[r + L.STATE] = L.UKEY_DELETED;
+      Atomics.sub(this.#h, L.UMAP_COUNTS + hash % L.N_UMAPS, 1);
       this.unlock(slot);
-      this.#push(H_LIMBO, slot);
+      this.#push(L.H_LIMBO, slot);
       return;
     }
     this.unlock(slot);
@@ -369,10 +324,10 @@ export class UkeyTable {
   /** Calls `fn` for every ukey linked in umap `umap` (CMAP_FOR_EACH). */
   forEachInUmap(umap: number, fn: (slot: number) => void): void {
     const w = this.#w;
-    for (let b = umap; b <= this.#bucketMask; b += N_UMAPS) {
-      let s = Atomics.load(this.#h, BUCKETS + b);
+    for (let b = umap; b <= this.#bucketMask; b += L.N_UMAPS) {
+      let s = Atomics.load(this.#h, L.BUCKETS + b);
       while (s !== 0) {
-        const next = Atomics.load(w, this.#r(s - 1) + NEXT);
+        const next = Atomics.load(w, this.#r(s - 1) + L.NEXT);
         fn(s - 1);
         s = next;
       }
@@ -382,20 +337,20 @@ export class UkeyTable {
   // -- per-ukey lock and state ----------------------------------------------
 
   tryLock(slot: number): boolean {
-    return Atomics.compareExchange(this.#w, this.#r(slot) + LOCK, 0, 1) === 0;
+    return Atomics.compareExchange(this.#w, this.#r(slot) + L.LOCK, 0, 1) === 0;
   }
   lock(slot: number): void {
-    const i = this.#r(slot) + LOCK;
+    const i = this.#r(slot) + L.LOCK;
     while (Atomics.compareExchange(this.#w, i, 0, 1) !== 0) {
       // Ukeys are held for one flow's worth of work: spin.
     }
   }
   unlock(slot: number): void {
-    Atomics.store(this.#w, this.#r(slot) + LOCK, 0);
+    Atomics.store(this.#w, this.#r(slot) + L.LOCK, 0);
   }
 
   state(slot: number): number {
-    return this.#w[this.#r(slot) + STATE];
+    return this.#w[this.#r(slot) + L.STATE];
   }
 
   /**
@@ -404,10 +359,10 @@ export class UkeyTable {
    * (leaving the state) for an invalid step. Caller holds the ukey lock.
    */
   transition(slot: number, dst: number): boolean {
-    const i = this.#r(slot) + STATE;
+    const i = this.#r(slot) + L.STATE;
     const cur = this.#w[i];
-    if (cur === dst && dst === UKEY_OPERATIONAL) return true;
-    if (cur === dst - 1 || (cur === UKEY_VISIBLE && dst > cur && dst < UKEY_DELETED)) {
+    if (cur === dst && dst === L.UKEY_OPERATIONAL) return true;
+    if (cur === dst - 1 || (cur === L.UKEY_VISIBLE && dst > cur && dst < L.UKEY_DELETED)) {
       this.#w[i] = dst;
       return true;
     }
@@ -417,75 +372,75 @@ export class UkeyTable {
   // -- fields guarded by the ukey lock ---------------------------------------
 
   gen(slot: number): number {
-    return Atomics.load(this.#w, this.#r(slot) + GEN);
+    return Atomics.load(this.#w, this.#r(slot) + L.GEN);
   }
   dumpSeq(slot: number): number {
-    return this.#w[this.#r(slot) + DUMP_SEQ];
+    return this.#w[this.#r(slot) + L.DUMP_SEQ];
   }
   setDumpSeq(slot: number, v: number): void {
-    this.#w[this.#r(slot) + DUMP_SEQ] = v;
+    this.#w[this.#r(slot) + L.DUMP_SEQ] = v;
   }
   revalSeq(slot: number): number {
-    return this.#w[this.#r(slot) + REVAL_SEQ];
+    return this.#w[this.#r(slot) + L.REVAL_SEQ];
   }
   setRevalSeq(slot: number, v: number): void {
-    this.#w[this.#r(slot) + REVAL_SEQ] = v;
+    this.#w[this.#r(slot) + L.REVAL_SEQ] = v;
   }
   /** Id + 1 of the revalidator whose memory holds this ukey's xlate cache; 0 none. */
   xcacheOwner(slot: number): number {
-    return this.#w[this.#r(slot) + XCACHE];
+    return this.#w[this.#r(slot) + L.XCACHE];
   }
   setXcacheOwner(slot: number, v: number): void {
-    this.#w[this.#r(slot) + XCACHE] = v;
+    this.#w[this.#r(slot) + L.XCACHE] = v;
   }
   /** The digest of the installed datapath actions (see actions_digest.ts). */
   actionsDigestEquals(slot: number, d: Uint32Array): boolean {
     const r = this.#r(slot);
     const w = this.#w;
-    return w[r + ACT0] === (d[0] | 0) && w[r + ACT1] === (d[1] | 0) &&
-      w[r + ACT_LEN] === (d[2] | 0);
+    return w[r + L.ACT0] === (d[0] | 0) && w[r + L.ACT1] === (d[1] | 0) &&
+      w[r + L.ACT_LEN] === (d[2] | 0);
   }
   setActionsDigest(slot: number, d: Uint32Array): void {
     const r = this.#r(slot);
-    this.#w[r + ACT0] = d[0];
-    this.#w[r + ACT1] = d[1];
-    this.#w[r + ACT_LEN] = d[2];
+    this.#w[r + L.ACT0] = d[0];
+    this.#w[r + L.ACT1] = d[1];
+    this.#w[r + L.ACT_LEN] = d[2];
   }
   /** Consecutive sweeps that found the ukey not dumped. */
   missedDumps(slot: number): number {
-    return this.#w[this.#r(slot) + MISSED];
+    return this.#w[this.#r(slot) + L.MISSED];
   }
   setMissedDumps(slot: number, v: number): void {
-    this.#w[this.#r(slot) + MISSED] = v;
+    this.#w[this.#r(slot) + L.MISSED] = v;
   }
   ufid(slot: number, out: Uint32Array): Uint32Array {
     const r = this.#r(slot);
-    for (let i = 0; i < 4; i++) out[i] = this.#w[r + UFID + i];
+    for (let i = 0; i < 4; i++) out[i] = this.#w[r + L.UFID + i];
     return out;
   }
   pmdId(slot: number): number {
-    return this.#w[this.#r(slot) + PMD];
+    return this.#w[this.#r(slot) + L.PMD];
   }
   packets(slot: number): number {
-    return this.#f[(this.#r(slot) >> 1) + F_PACKETS];
+    return this.#f[(this.#r(slot) >> 1) + L.F_PACKETS];
   }
   bytes(slot: number): number {
-    return this.#f[(this.#r(slot) >> 1) + F_BYTES];
+    return this.#f[(this.#r(slot) >> 1) + L.F_BYTES];
   }
   used(slot: number): number {
-    return this.#f[(this.#r(slot) >> 1) + F_USED];
+    return this.#f[(this.#r(slot) >> 1) + L.F_USED];
   }
   created(slot: number): number {
-    return this.#f[(this.#r(slot) >> 1) + F_CREATED];
+    return this.#f[(this.#r(slot) >> 1) + L.F_CREATED];
   }
   tcpFlags(slot: number): number {
-    return this.#w[this.#r(slot) + TCP_FLAGS];
+    return this.#w[this.#r(slot) + L.TCP_FLAGS];
   }
   setStats(slot: number, packets: number, bytes: number, used: number, tcpFlags: number): void {
     const f = this.#r(slot) >> 1;
-    this.#f[f + F_PACKETS] = packets;
-    this.#f[f + F_BYTES] = bytes;
-    this.#f[f + F_USED] = used;
-    this.#w[this.#r(slot) + TCP_FLAGS] = tcpFlags;
+    this.#f[f + L.F_PACKETS] = packets;
+    this.#f[f + L.F_BYTES] = bytes;
+    this.#f[f + L.F_USED] = used;
+    this.#w[this.#r(slot) + L.TCP_FLAGS] = tcpFlags;
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * The ukey table's memory layout (see ukey_table.ts): table header words,
+ * per-umap lock and count words, buckets, then fixed 128-byte records.
+ */
+
+export const N_UMAPS = 512;
+export const UKEY_RECORD_BYTES = 128;
+export const RW = UKEY_RECORD_BYTES / 4;
+
+/** Ukey states, in the only order they may advance (enum ukey_state). */
+export const UKEY_CREATED = 0;
+export const UKEY_VISIBLE = 1;
+export const UKEY_OPERATIONAL = 2;
+export const UKEY_EVICTING = 3;
+export const UKEY_EVICTED = 4;
+export const UKEY_DELETED = 5;
+
+/** Record words. */
+export const LOCK = 0;
+export const STATE = 1;
+export const NEXT = 2;
+export const HASH = 3;
+export const UFID = 4;
+export const DUMP_SEQ = 8;
+export const REVAL_SEQ = 9;
+export const GEN = 10;
+export const XCACHE = 11;
+export const ACT0 = 12;
+export const ACT1 = 13;
+export const ACT_LEN = 14;
+export const PMD = 15;
+export const TCP_FLAGS = 16;
+export const KEY_HASH = 17;
+export const MISSED = 18;
+/** Float64 slots within the record (word offsets / 2). */
+export const F_PACKETS = 12;
+export const F_BYTES = 13;
+export const F_USED = 14;
+export const F_CREATED = 15;
+
+/** Table header words. */
+export const H_ALLOC_LOCK = 0;
+export const H_FREE = 1;
+export const H_LIMBO = 2;
+export const H_HIGH = 3;
+export const H_CAPACITY = 4;
+export const H_NBUCKETS = 5;
+export const H_WORDS = 8;
+export const UMAP_LOCKS = H_WORDS;
+export const UMAP_COUNTS = UMAP_LOCKS + N_UMAPS;
+export const BUCKETS = UMAP_COUNTS + N_UMAPS;
+
+export function bucketsFor(capacity: number): number {
+  let n = N_UMAPS;
+  while (n < capacity) n *= 2;
+  return n;
+}
+
+/** Bytes a table of `capacity` ukeys needs. */
+export function ukeyTableBytes(capacity: number): number {
+  return (BUCKETS + bucketsFor(capacity)) * 4 + capacity * UKEY_RECORD_BYTES;
+}
