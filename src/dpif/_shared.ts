@@ -64,7 +64,12 @@ export const ST_RX = 6;
 export const ST_TX_DROPPED = 7;
 /** Packets or commands whose processing threw (and were dropped). */
 export const ST_ERRORS = 8;
-const STATS_SLOTS = 16;
+/** Packets sent, and output batches (per port per poll round) they went in. */
+export const ST_SENT_PKTS = 9;
+export const ST_SENT_BATCHES = 10;
+/** Slots STATS_BASELINE.. hold each counter's value at the last pmd-stats-clear. */
+export const STATS_BASELINE = 16;
+const STATS_SLOTS = 32;
 
 /** port Int32 fields (PORT_I32 per port) and Float64 fields (PORT_F64 per port). */
 export const P_ODP = 0;

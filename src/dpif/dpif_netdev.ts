@@ -36,8 +36,11 @@ import {
   ST_MEGAFLOW_HIT,
   ST_MISSED,
   ST_RX,
+  ST_SENT_BATCHES,
+  ST_SENT_PKTS,
   ST_SUBTABLE_LOOKUPS,
   ST_TX_DROPPED,
+  STATS_BASELINE,
 } from "./_shared.ts";
 import type { FlowSnapshot } from "./flow_table.ts";
 import { FlowDump } from "./flow_dump.ts";
@@ -69,6 +72,9 @@ export interface PmdStats {
   txDropped: number;
   /** Packets and commands dropped because processing them threw. */
   errors: number;
+  /** Packets output to ports, and the output batches they went in. */
+  sentPackets: number;
+  sentBatches: number;
 }
 
 const log = getLogger("dpif_netdev");
@@ -209,12 +215,17 @@ export class DpifNetdev implements DpifProvider {
     this.ports.detachAll();
   }
 
-  getStats(): DpifDpStats {
+  /** Counter `i` since the last `pmdStatsClear`. */
+  private stat(i: number): number {
     const s = this.shared.stats;
+    return s[i] - s[STATS_BASELINE + i];
+  }
+
+  getStats(): DpifDpStats {
     return {
-      hit: s[ST_HIT],
-      missed: s[ST_MISSED],
-      lost: s[ST_LOST],
+      hit: this.stat(ST_HIT),
+      missed: this.stat(ST_MISSED),
+      lost: this.stat(ST_LOST),
       flows: this.shared.table.flowCount(),
       masks: this.shared.table.maskCount(),
     };
@@ -222,17 +233,28 @@ export class DpifNetdev implements DpifProvider {
 
   /** The PMD's counters, for dpif-netdev/pmd-stats-show and tests. */
   pmdStats(): PmdStats {
-    const s = this.shared.stats;
     return {
-      packetsReceived: s[ST_RX],
-      emcHits: s[ST_EMC_HIT],
-      megaflowHits: s[ST_MEGAFLOW_HIT],
-      subtableLookups: s[ST_SUBTABLE_LOOKUPS],
-      missed: s[ST_MISSED],
-      lost: s[ST_LOST],
-      txDropped: s[ST_TX_DROPPED],
-      errors: s[ST_ERRORS],
+      packetsReceived: this.stat(ST_RX),
+      emcHits: this.stat(ST_EMC_HIT),
+      megaflowHits: this.stat(ST_MEGAFLOW_HIT),
+      subtableLookups: this.stat(ST_SUBTABLE_LOOKUPS),
+      missed: this.stat(ST_MISSED),
+      lost: this.stat(ST_LOST),
+      txDropped: this.stat(ST_TX_DROPPED),
+      errors: this.stat(ST_ERRORS),
+      sentPackets: this.stat(ST_SENT_PKTS),
+      sentBatches: this.stat(ST_SENT_BATCHES),
     };
+  }
+
+  /**
+   * dpif-netdev/pmd-stats-clear: the PMD counters, and with them the
+   * datapath's hit/missed/lost, count from zero again (a baseline in
+   * shared memory, so every thread sees the same figures).
+   */
+  pmdStatsClear(): void {
+    const s = this.shared.stats;
+    for (let i = 0; i < STATS_BASELINE; i++) s[STATS_BASELINE + i] = s[i];
   }
 
   setEmcInsertInvProb(inv: number): void {

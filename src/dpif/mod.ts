@@ -63,6 +63,7 @@ export { FlowSnapshot } from "./flow_table.ts";
 export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_dump.ts";
 export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 export { type FlowExtractFn, ufidFromKey } from "./pmd.ts";
+export { pmdStatsShow } from "./pmd_stats.ts";
 export type { DatapathBuffers } from "./_shared.ts";
 export {
   E2BIG,

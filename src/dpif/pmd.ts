@@ -59,6 +59,8 @@ import {
   ST_MEGAFLOW_HIT,
   ST_MISSED,
   ST_RX,
+  ST_SENT_BATCHES,
+  ST_SENT_PKTS,
   ST_SUBTABLE_LOOKUPS,
   ST_TX_DROPPED,
 } from "./_shared.ts";
@@ -387,14 +389,10 @@ export class Pmd {
    */
   flush(): void {
     const sh = this.shared, st = this.st;
-    for (let i = 0; i < st.length; i++) {
-      if (st[i] !== 0) {
-        sh.stats[i] += st[i];
-        st[i] = 0;
-      }
-    }
+    st[ST_SENT_BATCHES] += this.nTxDirty;
     for (let j = 0; j < this.nTxDirty; j++) {
       const i = this.txDirtyList[j];
+      st[ST_SENT_PKTS] += this.txPackets[i];
       sh.portF64[sh.portF(i, PF_TX_PACKETS)] += this.txPackets[i];
       sh.portF64[sh.portF(i, PF_TX_BYTES)] += this.txBytes[i];
       this.txPackets[i] = 0;
@@ -405,6 +403,12 @@ export class Pmd {
       }
     }
     this.nTxDirty = 0;
+    for (let i = 0; i < st.length; i++) {
+      if (st[i] !== 0) {
+        sh.stats[i] += st[i];
+        st[i] = 0;
+      }
+    }
     for (let q = 0; q < this.upDirty.length && q < this.up.length; q++) {
       if (this.upDirty[q]) {
         this.upDirty[q] = 0;
