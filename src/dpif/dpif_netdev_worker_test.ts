@@ -98,3 +98,55 @@ Deno.test("a replaced PMD worker carries on with the flows in shared memory", as
   assert.equal(dp.getStats().flows, 2);
   dp.destroy();
 });
+
+Deno.test("dump threads in two workers share one dump during traffic: each flow once", async () => {
+  const dp = DpifNetdev.create("dummy", { extractModule, flowCapacity: 32768 });
+  await dp.ready();
+  const p1 = new DummyNetdev("p1");
+  dp.portAdd(p1);
+  dp.portAdd(new DummyNetdev("p2"));
+  const STABLE = 20000;
+  const ops: DpifOp[] = [];
+  for (let i = 0; i < STABLE; i++) {
+    ops.push({
+      type: "put",
+      flags: PUT_CREATE,
+      ...flow(i),
+      actions: [{ type: "output", port: 2 }],
+    });
+  }
+  dp.operate(ops);
+  const stable = new Set(ops.map((o) => o.flow!.ufid.join(",")));
+  assert.equal(stable.size, STABLE);
+  const dump = dp.flowDumpCreate();
+  const url = new URL("./_dump_test_worker.ts", import.meta.url).href;
+  const results = [0, 1].map(() => {
+    const w = new Worker(url, { type: "module" });
+    const done = new Promise<Uint32Array>((resolve, reject) => {
+      w.onmessage = (e) => resolve(e.data);
+      w.onerror = (e) => reject(e);
+    });
+    w.postMessage({ table: dp.shared.table.sab, cursor: dump.shared });
+    return done;
+  });
+  // Traffic and churn while the workers dump.
+  let settled = false;
+  Promise.all(results).finally(() => settled = true);
+  const frames = Array.from({ length: 256 }, (_, i) => flow((i * 37) % STABLE).frame);
+  for (let c = STABLE; !settled; c++) {
+    p1.receive(frames);
+    dp.flowPut({ flags: PUT_CREATE, ...flow(c), actions: [] });
+    if (c > STABLE) dp.flowDel(undefined, flow(c - 1).key);
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  const seen = new Map<string, number>();
+  for (const r of await Promise.all(results)) {
+    for (let i = 0; i < r.length; i += 4) {
+      const id = [r[i], r[i + 1], r[i + 2], r[i + 3]].join(",");
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    }
+  }
+  for (const id of stable) assert.equal(seen.get(id), 1);
+  for (const n of seen.values()) assert.equal(n, 1);
+  dp.destroy();
+});
