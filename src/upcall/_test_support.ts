@@ -111,7 +111,8 @@ export class RuleXlate implements WorkerXlate {
   }
 
   pushStats(xcache: unknown, packets: number, bytes: number): void {
-    this.#credit(xcache as TestRule, packets, bytes);
+    // A translation that matched no rule has no cache to credit.
+    if (xcache) this.#credit(xcache as TestRule, packets, bytes);
   }
 }
 

@@ -107,6 +107,9 @@ export class DpifBinding implements UdpifDpif {
     for (let i = 0; i < n; i++) {
       const o = ops[i], d = dops[i];
       o.error = d.error ?? DP_OK;
+      const u = d.flow?.ufid;
+      o.otherFlow = o.type === "put" && u !== undefined &&
+        (u[0] !== o.ufid[0] || u[1] !== o.ufid[1] || u[2] !== o.ufid[2] || u[3] !== o.ufid[3]);
       if (o.type === "del") {
         const f = d.flow;
         o.stats.packets = f?.packets ?? 0;

@@ -64,6 +64,11 @@ export interface UdpifOp {
   inPort: number;
   /** Out: DP_OK or an errno; for del, the flow's final stats. */
   error: number;
+  /**
+   * Out, for put: the datapath applied it to an overlapping flow with
+   * another UFID (dpif-netdev finds the flow to modify by key).
+   */
+  otherFlow: boolean;
   readonly stats: DpFlowStats;
 }
 
@@ -79,6 +84,7 @@ export function newUdpifOp(): UdpifOp {
     len: 0,
     inPort: 0,
     error: 0,
+    otherFlow: false,
     stats: { packets: 0, bytes: 0, used: 0, tcpFlags: 0 },
   };
 }

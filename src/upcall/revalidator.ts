@@ -85,6 +85,7 @@ export class Revalidator {
   readonly #flows: DumpedFlow[];
   readonly #got: DumpedFlow;
   readonly #ops = new Ops();
+  readonly #retry: UdpifOp[] = [];
   readonly #digest = new Uint32Array(3);
 
   constructor(ctx: UdpifContext, index: number) {
@@ -240,6 +241,7 @@ export class Revalidator {
     const { dpif, ukeys, xlate } = this.#ctx;
     const ops = this.#ops;
     dpif.operate(ops.list, ops.n, false);
+    this.#deleteUnmodified();
     for (let i = 0; i < ops.n; i++) {
       const op = ops.list[i];
       op.actions = NO_ACTIONS;
@@ -276,6 +278,30 @@ export class Revalidator {
         });
       }
     }
+  }
+
+  /**
+   * A modify that landed on another, overlapping flow (the datapath finds
+   * the flow to modify by key) left ours with its old actions while its
+   * ukey now holds the new ones, so no later pass would notice: delete it
+   * instead, and let the next packet install a correct flow.
+   */
+  #deleteUnmodified(): void {
+    const { dpif, ukeys } = this.#ctx;
+    const ops = this.#ops;
+    const retry = this.#retry;
+    retry.length = 0;
+    for (let i = 0; i < ops.n; i++) {
+      const op = ops.list[i];
+      if (op.type !== "put" || !op.otherFlow) continue;
+      op.type = "del";
+      const slot = ops.slot[i];
+      ukeys.lock(slot);
+      ukeys.transition(slot, UKEY_EVICTING);
+      ukeys.unlock(slot);
+      retry.push(op);
+    }
+    if (retry.length) dpif.operate(retry, retry.length, false);
   }
 
   /** The sweep phase; with `purge`, deletes every flow that has a ukey. */
