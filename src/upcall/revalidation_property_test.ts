@@ -41,57 +41,64 @@ function randomRule(r: (n: number) => number, id: number): TestRule {
 }
 
 for (const seed of [1, 7, 42, 1234, 99991, 3, 5, 11, 2024, 65537]) {
-  Deno.test(`after churn and traffic every flow matches a fresh translation (seed ${seed})`, async () => {
-    const r = rng(seed);
-    const t = testUdpif();
-    const handler = new Handler(t.ctx, 0);
-    const reval = new RevalidatorThread(t.ctx, 0, Barrier.create(1), Barrier.create(1));
-    t.xlate.rules = Array.from({ length: 6 }, (_, i) => randomRule(r, i));
-    t.xlate.rules.sort((a, b) => b.priority - a.priority);
-    for (let round = 0; round < 30; round++) {
-      const frames = Array.from(
-        { length: 20 },
-        () => tcpFrame(1 + r(4), 1 + r(4), 80 + r(4), 80 + r(4)),
-      );
-      t.p1.receive(frames);
-      t.pump();
-      while (handler.runOnce() > 0);
-      if (r(2) === 0) {
-        const i = r(t.xlate.rules.length);
-        t.xlate.rules[i] = randomRule(r, t.xlate.rules[i].id);
-        t.xlate.rules.sort((a, b) => b.priority - a.priority);
-        t.ctx.shared.revalSeq.change();
+  Deno.test(
+    `after churn and traffic every flow matches a fresh translation (seed ${seed}${
+      seed % 2 ? ", exact match" : ""
+    })`,
+    async () => {
+      const r = rng(seed);
+      const t = testUdpif();
+      // Odd seeds run with megaflows disabled: exact-match flows.
+      t.ctx.shared.megaflows = seed % 2 === 0;
+      const handler = new Handler(t.ctx, 0);
+      const reval = new RevalidatorThread(t.ctx, 0, Barrier.create(1), Barrier.create(1));
+      t.xlate.rules = Array.from({ length: 6 }, (_, i) => randomRule(r, i));
+      t.xlate.rules.sort((a, b) => b.priority - a.priority);
+      for (let round = 0; round < 30; round++) {
+        const frames = Array.from(
+          { length: 20 },
+          () => tcpFrame(1 + r(4), 1 + r(4), 80 + r(4), 80 + r(4)),
+        );
+        t.p1.receive(frames);
+        t.pump();
+        while (handler.runOnce() > 0);
+        if (r(2) === 0) {
+          const i = r(t.xlate.rules.length);
+          t.xlate.rules[i] = randomRule(r, t.xlate.rules[i].id);
+          t.xlate.rules.sort((a, b) => b.priority - a.priority);
+          t.ctx.shared.revalSeq.change();
+        }
+        if (r(3) === 0) await reval.cycle();
+        clockWarp(50);
       }
-      if (r(3) === 0) await reval.cycle();
-      clockWarp(50);
-    }
-    await reval.cycle();
-    const out = Array.from({ length: 50 }, () => t.binding.newDumpedFlow());
-    t.binding.dumpStart();
-    t.binding.dumpThreadStart();
-    let checked = 0;
-    for (let n; (n = t.binding.dumpNext(0, out, 50)) > 0;) {
-      for (let i = 0; i < n; i++) {
-        const f = out[i];
-        const wc = newKey();
-        const fresh = t.xlate.translate({
-          key: f.key,
-          packet: null,
-          packets: 0,
-          bytes: 0,
-          tcpFlags: 0,
-          used: 0,
-          wc,
-          wantXcache: false,
-        });
-        wc[F.in_port.off >> 2] = 0xffffffff;
-        assert.deepEqual(t.binding.flowActions(f), fresh.actions, "actions are current");
-        assert.ok(!maskTooWide(f.mask, wc), "the flow is no wider than its translation");
-        checked++;
+      await reval.cycle();
+      const out = Array.from({ length: 50 }, () => t.binding.newDumpedFlow());
+      t.binding.dumpStart();
+      t.binding.dumpThreadStart();
+      let checked = 0;
+      for (let n; (n = t.binding.dumpNext(0, out, 50)) > 0;) {
+        for (let i = 0; i < n; i++) {
+          const f = out[i];
+          const wc = newKey();
+          const fresh = t.xlate.translate({
+            key: f.key,
+            packet: null,
+            packets: 0,
+            bytes: 0,
+            tcpFlags: 0,
+            used: 0,
+            wc,
+            wantXcache: false,
+          });
+          wc[F.in_port.off >> 2] = 0xffffffff;
+          assert.deepEqual(t.binding.flowActions(f), fresh.actions, "actions are current");
+          assert.ok(!maskTooWide(f.mask, wc), "the flow is no wider than its translation");
+          checked++;
+        }
       }
-    }
-    assert.ok(checked > 0);
-    assert.equal(checked, t.ctx.ukeys.count(), "one ukey per datapath flow");
-    t.destroy();
-  });
+      assert.ok(checked > 0);
+      assert.equal(checked, t.ctx.ukeys.count(), "one ukey per datapath flow");
+      t.destroy();
+    },
+  );
 }
