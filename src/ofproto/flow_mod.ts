@@ -50,6 +50,8 @@ export interface FlowModOptions {
 
 export interface FlowMod {
   command: FlowModCommand;
+  /** --strict: exact match and priority, not "at least as specific". */
+  strict: boolean;
   match: Match;
   priority: number;
   /** undefined: every table (mod/del), table 0 for add. */
@@ -156,6 +158,7 @@ export function parseFlowMod(
   const allowTimeouts = command !== "delete";
   const fm: FlowMod = {
     command,
+    strict,
     match: newMatch(),
     priority: DEFAULT_PRIORITY,
     tableId: undefined,
@@ -251,4 +254,28 @@ export function parseFlowMod(
     checkActions(fm.actions, fm.match);
   }
   return fm;
+}
+
+const FILE_COMMANDS: ReadonlyArray<[string, FlowModCommand, boolean]> = [
+  ["add", "add", false],
+  ["delete", "delete", false],
+  ["delete_strict", "delete", true],
+  ["modify", "modify", false],
+  ["modify_strict", "modify", true],
+];
+
+/**
+ * One line of an add-flows file, which may start with its own command
+ * (`add`, `delete`, `delete_strict`, `modify`, `modify_strict`, or any
+ * prefix of one, checked in that order as ovs-ofctl does); plain flows add.
+ */
+export function parseFlowModLine(line: string, opts: FlowModOptions = {}): FlowMod {
+  const text = line.replace(/^[ \t\r\n]+/, "");
+  const token = /^[^, \t\r\n]*/.exec(text)![0];
+  for (const [word, command, strict] of FILE_COMMANDS) {
+    if (token !== "" && word.startsWith(token)) {
+      return parseFlowMod(text.slice(token.length), command, strict, opts);
+    }
+  }
+  return parseFlowMod(text, "add", false, opts);
 }

@@ -88,6 +88,7 @@ export {
   type FlowModCommand,
   type FlowModOptions,
   parseFlowMod,
+  parseFlowModLine,
 } from "./flow_mod.ts";
 export { Classifier, type ClsRule } from "./classifier.ts";
 export { DEFAULT_PREFIX_FIELDS, MAX_PREFIX_FIELDS } from "./prefix_fields.ts";

@@ -20,6 +20,7 @@ import {
   type FlowMod,
   type FlowModOptions,
   parseFlowMod,
+  parseFlowModLine,
 } from "./flow_mod.ts";
 import type { Match } from "./match.ts";
 import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
@@ -98,7 +99,8 @@ export class OfTables {
   }
 
   /**
-   * add-flows: one flow per line, `#` comments and blank lines skipped.
+   * add-flows: one flow per line (or a command and a flow: `delete tcp`,
+   * `modify_strict ...`), `#` comments and blank lines skipped.
    * All or nothing: a bad line (reported as `SOURCE:LINE: error`, or
    * `line N: error`) or an overlap refused by check_overlap changes nothing.
    */
@@ -112,7 +114,7 @@ export class OfTables {
       const line = raw.trim();
       if (line === "" || line.startsWith("#")) return;
       try {
-        mods.push(parseFlowMod(line, "add", false, opts));
+        mods.push(parseFlowModLine(line, opts));
       } catch (e) {
         if (!(e instanceof OfctlError)) throw e;
         const where = opts.source === undefined ? `line ${i + 1}` : `${opts.source}:${i + 1}`;
@@ -138,12 +140,13 @@ export class OfTables {
   /**
    * Applies parsed flow mods in order as one change; returns the update, or
    * null if nothing changed. Throws (changing nothing) if check_overlap
-   * refuses an add.
+   * refuses an add. `strict` applies --strict to every mod, as the command
+   * line's option does; otherwise each mod's own `strict` holds.
    */
   flowMods(mods: FlowMod[], strict: boolean, nowMs: number): TablesUpdate | null {
     this.checkOverlaps(mods);
     const ops: TablesOp[] = [];
-    for (const fm of mods) this.applyFlowMod(fm, strict, nowMs, ops);
+    for (const fm of mods) this.applyFlowMod(strict ? { ...fm, strict } : fm, nowMs, ops);
     return this.commit(ops);
   }
 
@@ -212,7 +215,7 @@ export class OfTables {
   dumpFlows(opts: FormatRuleOptions & FlowModOptions & { filter?: string } = {}): string {
     const lines = [dumpFlowsHeader(opts.version)];
     const rules = opts.filter
-      ? this.collect(parseFlowMod(opts.filter, "delete", false, opts), false)
+      ? this.collect(parseFlowMod(opts.filter, "delete", false, opts))
       : this.rules();
     for (const r of rules) lines.push(formatRule(r, opts));
     return lines.join("\n") + "\n";
@@ -253,26 +256,26 @@ export class OfTables {
    * The rules a mod, del or dump selects, in OVS's order (collect_rules_loose):
    * by the cookie index for an exact cookie, else table by table.
    */
-  private collect(fm: FlowMod, strict: boolean): Rule[] {
+  private collect(fm: FlowMod): Rule[] {
     const exactCookie = fm.cookieMask === (1n << 64n) - 1n;
     const from = exactCookie ? this.idx.withCookie(fm.cookie) : this.rules();
-    return [...from].filter((r) => this.selects(fm, r, strict));
+    return [...from].filter((r) => this.selects(fm, r));
   }
 
-  private selects(fm: FlowMod, r: Rule, strict: boolean): boolean {
+  private selects(fm: FlowMod, r: Rule): boolean {
     if (fm.tableId !== undefined && r.tableId !== fm.tableId) return false;
     if (((r.cookie ^ fm.cookie) & fm.cookieMask) !== 0n) return false;
     if (fm.outPort !== undefined && !outputsTo(r.actions, fm.outPort)) return false;
-    if (strict) return r.priority === fm.priority && sameMatch(r.match, fm.match);
+    if (fm.strict) return r.priority === fm.priority && sameMatch(r.match, fm.match);
     return looseMatch(r.match, fm.match);
   }
 
-  private applyFlowMod(fm: FlowMod, strict: boolean, nowMs: number, ops: TablesOp[]): void {
+  private applyFlowMod(fm: FlowMod, nowMs: number, ops: TablesOp[]): void {
     if (fm.command === "add") {
       this.addRule(fm, nowMs, ops);
       return;
     }
-    const hits = this.collect(fm, strict);
+    const hits = this.collect(fm);
     if (fm.command === "delete") {
       for (const r of hits) this.removeRule(r, ops);
       return;

@@ -243,3 +243,8 @@ Deno.test("prefix fields reach replicas, in updates and in snapshots, and bad li
   );
   assert.equal(master.version, u.version);
 });
+
+Deno.test("an add-flows file may mix add, modify and delete lines, as ovs-ofctl reads it", () => {
+  const [out, expected] = replay("flow-mod-file");
+  assert.equal(out, expected);
+});
