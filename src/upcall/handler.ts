@@ -93,6 +93,8 @@ export class Handler {
     return op;
   });
   readonly #opSlot = new Int32Array(2 * UPCALL_MAX_BATCH);
+  /** The ukey's generation when queued: purge may free and recycle it meanwhile. */
+  readonly #opGen = new Int32Array(2 * UPCALL_MAX_BATCH);
   #nOps = 0;
   #revalSeq = 0;
 
@@ -161,8 +163,10 @@ export class Handler {
       const slot = this.#opSlot[i];
       if (slot < 0) continue;
       ukeys.lock(slot);
-      if (op.error !== DP_OK) ukeys.transition(slot, UKEY_EVICTED);
-      else if (ukeys.state(slot) < UKEY_OPERATIONAL) ukeys.transition(slot, UKEY_OPERATIONAL);
+      if (ukeys.gen(slot) === this.#opGen[i]) {
+        if (op.error !== DP_OK) ukeys.transition(slot, UKEY_EVICTED);
+        else if (ukeys.state(slot) < UKEY_OPERATIONAL) ukeys.transition(slot, UKEY_OPERATIONAL);
+      }
       ukeys.unlock(slot);
     }
   }
@@ -223,6 +227,7 @@ export class Handler {
 
   #nextOp(slot: number): UdpifOp {
     this.#opSlot[this.#nOps] = slot;
+    if (slot >= 0) this.#opGen[this.#nOps] = this.#ctx.ukeys.gen(slot);
     return this.#ops[this.#nOps++];
   }
 
