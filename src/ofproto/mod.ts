@@ -91,6 +91,7 @@ export {
   parseFlowModLine,
 } from "./flow_mod.ts";
 export { Classifier, type ClsRule } from "./classifier.ts";
+export { type SortCriterion, sortRules } from "./dump_sort.ts";
 export { DEFAULT_PREFIX_FIELDS, MAX_PREFIX_FIELDS } from "./prefix_fields.ts";
 export {
   dumpFlowsHeader,

@@ -25,6 +25,7 @@ import {
 import type { Match } from "./match.ts";
 import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
 import { OfctlError } from "./ofctl_error.ts";
+import { type SortCriterion, sortRules } from "./dump_sort.ts";
 
 export { N_TABLES };
 export type { RuleSnapshot, TablesOp, TablesUpdate } from "./tables_update.ts";
@@ -211,13 +212,19 @@ export class OfTables {
     this.version = u.version;
   }
 
-  /** dump-flows text: the header, then a line per rule (`filter`: a del-flows style match). */
-  dumpFlows(opts: FormatRuleOptions & FlowModOptions & { filter?: string } = {}): string {
-    const lines = [dumpFlowsHeader(opts.version)];
+  /**
+   * dump-flows text: the header, then a line per rule. `filter` is a
+   * del-flows style match; `sort` gives --sort/--rsort criteria.
+   */
+  dumpFlows(
+    opts: FormatRuleOptions & FlowModOptions & { filter?: string; sort?: SortCriterion[] } = {},
+  ): string {
+    // ovs-ofctl prints a sorted dump without the reply's header.
+    const lines = opts.sort?.length ? [] : [dumpFlowsHeader(opts.version)];
     const rules = opts.filter
       ? this.collect(parseFlowMod(opts.filter, "delete", false, opts))
-      : this.rules();
-    for (const r of rules) lines.push(formatRule(r, opts));
+      : [...this.rules()];
+    for (const r of sortRules(rules, opts.sort ?? [])) lines.push(formatRule(r, opts));
     return lines.join("\n") + "\n";
   }
 

@@ -158,7 +158,7 @@ Deno.test("every change bumps the version and a replica fed the updates looks up
 
 /**
  * Replays a recorded ovs-ofctl session: each line of commands.txt is
- * `[-O OpenFlow13] [--strict] COMMAND ARG`; dump output and OpenFlow errors
+ * `[-O OpenFlow13] [--strict] COMMAND [--sort[=F]|--rsort[=F]]... [ARG]`; dump output and OpenFlow errors
  * are collected as ovs-ofctl printed them.
  */
 function replay(name: string): [string, string] {
@@ -170,9 +170,13 @@ function replay(name: string): [string, string] {
     const words = line.split(" ");
     const version = words[0] === "-O" ? (words.splice(0, 2), 4) : 1;
     const strict = words[0] === "--strict" ? (words.shift(), true) : false;
-    const [cmd, arg] = words;
+    const sort = words.filter((w) => /^--r?sort/.test(w)).map((w) => ({
+      field: w.split("=")[1] ?? "priority",
+      descending: w.startsWith("--rsort"),
+    }));
+    const [cmd, arg] = words.filter((w) => !/^--r?sort/.test(w));
     try {
-      if (cmd === "dump-flows") out += t.dumpFlows({ version, filter: arg });
+      if (cmd === "dump-flows") out += t.dumpFlows({ version, filter: arg, sort });
       else if (cmd === "add-flows") t.addFlows(read(arg), 0, { version });
       else if (cmd === "add-flow") t.addFlow(arg, 0, { version });
       else if (cmd === "del-flows") t.delFlows(arg, strict, { version });
@@ -246,5 +250,10 @@ Deno.test("prefix fields reach replicas, in updates and in snapshots, and bad li
 
 Deno.test("an add-flows file may mix add, modify and delete lines, as ovs-ofctl reads it", () => {
   const [out, expected] = replay("flow-mod-file");
+  assert.equal(out, expected);
+});
+
+Deno.test("--sort and --rsort order a dump as ovs-ofctl does", () => {
+  const [out, expected] = replay("dump-sort");
   assert.equal(out, expected);
 });
