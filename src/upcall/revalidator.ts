@@ -6,13 +6,14 @@
  * ukeys of deleted flows. Ukeys are only ever freed in the sweep, so a
  * flow seen twice in one dump is never credited twice.
  */
-import { F, newKey, type OdpAction } from "../flow/mod.ts";
+import { F, type OdpAction } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { coverageCounter } from "../lib/coverage.ts";
 import { getLogger } from "../lib/log.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { flowKeyHash, type UdpifContext } from "./handler.ts";
-import { DP_OK, type DumpedFlow, newUdpifOp, type UdpifOp } from "./ports.ts";
+import { DP_OK, type DumpedFlow, type UdpifOp } from "./ports.ts";
+import { NO_ACTIONS, Ops, REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
 import { RateLimit } from "./_rate_limit.ts";
 import {
   UKEY_DELETE,
@@ -30,10 +31,9 @@ import {
 } from "./ukey_table.ts";
 import { translateSafely } from "./_safe_xlate.ts";
 
-export const REVALIDATE_MAX_BATCH = 50;
+export { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
 /** Sweeps a ukey may go unseen by dumps before it is dropped. */
 export const MAX_MISSED_DUMPS = 4;
-const NO_ACTIONS: OdpAction[] = [];
 
 const covContention = coverageCounter("upcall_ukey_contention");
 const covDupFlow = coverageCounter("dumped_duplicate_flow");
@@ -50,31 +50,6 @@ function formatUfid(u: Uint32Array): string {
   const h = (v: number, n: number) => (v >>> 0).toString(16).padStart(8, "0").slice(8 - n);
   const a = h(u[0], 8), b = h(u[1], 8), c = h(u[2], 8), d = h(u[3], 8);
   return `ufid:${a}-${b.slice(4)}-${b.slice(0, 4)}-${c.slice(4)}-${c.slice(0, 4)}${d}`;
-}
-
-/** Pending datapath operations of one batch (struct ukey_op[]). */
-class Ops {
-  n = 0;
-  /** Ukey slot per op, or -1 for a flow that has none. */
-  readonly slot = new Int32Array(REVALIDATE_MAX_BATCH);
-  readonly list: UdpifOp[] = Array.from({ length: REVALIDATE_MAX_BATCH }, () => {
-    const op = newUdpifOp();
-    op.key = newKey();
-    op.mask = newKey();
-    return op;
-  });
-
-  add(kind: number, slot: number, f: DumpedFlow, actions?: OdpAction[]): void {
-    const i = this.n++;
-    const op = this.list[i];
-    op.type = kind === UKEY_MODIFY ? "put" : "del";
-    op.modify = true;
-    this.slot[i] = slot;
-    op.ufid.set(f.ufid);
-    op.key.set(f.key);
-    op.mask.set(f.mask);
-    op.actions = actions ?? NO_ACTIONS;
-  }
 }
 
 export class Revalidator {
@@ -195,7 +170,7 @@ export class Revalidator {
       !dpif.flowActions(f).some((a) => a.type === "recirc");
     if (!adoptable) {
       this.#logUnexpected(f, "Invalid argument");
-      this.#ops.add(UKEY_DELETE, -1, f);
+      this.#ops.add(UKEY_DELETE, -1, 0, f);
       return -1;
     }
     slot = ukeys.alloc();
@@ -228,11 +203,11 @@ export class Revalidator {
   #opInit(result: number, slot: number, f: DumpedFlow, actions: OdpAction[] | undefined): void {
     const { ukeys } = this.#ctx;
     if (result === UKEY_DELETE) {
-      this.#ops.add(UKEY_DELETE, slot, f);
+      this.#ops.add(UKEY_DELETE, slot, ukeys.gen(slot), f);
       ukeys.transition(slot, UKEY_EVICTING);
     } else if (result === UKEY_MODIFY && actions) {
       ukeys.setActionsDigest(slot, this.#reval.digestOf(actions));
-      this.#ops.add(UKEY_MODIFY, slot, f, actions);
+      this.#ops.add(UKEY_MODIFY, slot, ukeys.gen(slot), f, actions);
     }
   }
 
@@ -241,6 +216,7 @@ export class Revalidator {
     const { dpif, ukeys, xlate } = this.#ctx;
     const ops = this.#ops;
     dpif.operate(ops.list, ops.n, false);
+    this.#forgetRecycled();
     this.#deleteUnmodified();
     for (let i = 0; i < ops.n; i++) {
       const op = ops.list[i];
@@ -281,6 +257,19 @@ export class Revalidator {
   }
 
   /**
+   * A ukey freed and recycled while its op ran (main-thread purge races a
+   * cycle end) is not ours any more: treat its op as one without a ukey.
+   */
+  #forgetRecycled(): void {
+    const { ukeys } = this.#ctx;
+    const ops = this.#ops;
+    for (let i = 0; i < ops.n; i++) {
+      const slot = ops.slot[i];
+      if (slot >= 0 && ukeys.gen(slot) !== ops.gen[i]) ops.slot[i] = -1;
+    }
+  }
+
+  /**
    * A modify that landed on another, overlapping flow (the datapath finds
    * the flow to modify by key) left ours with its old actions while its
    * ukey now holds the new ones, so no later pass would notice: delete it
@@ -296,9 +285,11 @@ export class Revalidator {
       if (op.type !== "put" || !op.otherFlow) continue;
       op.type = "del";
       const slot = ops.slot[i];
-      ukeys.lock(slot);
-      ukeys.transition(slot, UKEY_EVICTING);
-      ukeys.unlock(slot);
+      if (slot >= 0) {
+        ukeys.lock(slot);
+        ukeys.transition(slot, UKEY_EVICTING);
+        ukeys.unlock(slot);
+      }
       retry.push(op);
     }
     if (retry.length) dpif.operate(retry, retry.length, false);
