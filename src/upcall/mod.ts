@@ -47,7 +47,10 @@
  * replaces an evicted one. Xlate caches are JS objects and stay in the
  * memory of the revalidator that built them; the ukey records which one.
  * The cached n_flows is refreshed by whichever thread first finds it
- * older than 100 ms (a try-lock word).
+ * older than 100 ms (a try-lock word). Translation state reaches workers
+ * as ordered messages; a worker reads reval_seq before taking pending
+ * messages, so a flow translated with older state than its recorded
+ * reval_seq cannot exist.
  */
 export { allUdpifs, Udpif, type UdpifConfig, type UdpifOptions } from "./udpif.ts";
 export {
