@@ -114,17 +114,17 @@ function formatController(a: OfAction & { type: "controller" }): string {
   return `controller(${parts.join(",")})`;
 }
 
-function formatOne(a: OfAction, version: number): string {
+function formatOne(a: OfAction, version: number, names?: ReadonlyMap<number, string>): string {
   const of10 = version === OFP10_VERSION;
   switch (a.type) {
     case "output":
-      return a.port < OFPP_MAX ? `output:${a.port}` : formatPort(a.port);
+      return a.port < OFPP_MAX ? `output:${formatPort(a.port, names)}` : formatPort(a.port);
     case "controller":
       return formatController(a);
     case "enqueue":
       return of10
-        ? `enqueue:${formatPort(a.port)}:${a.queue}`
-        : `set_queue:${a.queue},output:${formatPort(a.port)},pop_queue`;
+        ? `enqueue:${formatPort(a.port, names)}:${a.queue}`
+        : `set_queue:${a.queue},output:${formatPort(a.port, names)},pop_queue`;
     case "mod":
       return of10 ? formatMod(a) : modAsSetField(a);
     case "strip_vlan":
@@ -147,8 +147,9 @@ function formatOne(a: OfAction, version: number): string {
     case "dec_ttl":
       return "dec_ttl";
     case "resubmit": {
-      if (a.port !== undefined && a.table === undefined) return `resubmit:${formatPort(a.port)}`;
-      return `resubmit(${a.port === undefined ? "" : formatPort(a.port)},${a.table ?? ""})`;
+      const port = a.port === undefined ? "" : formatPort(a.port, names);
+      if (a.port !== undefined && a.table === undefined) return `resubmit:${port}`;
+      return `resubmit(${port},${a.table ?? ""})`;
     }
     case "goto_table":
       return of10 ? `resubmit(,${a.table})` : `goto_table:${a.table}`;
@@ -160,8 +161,12 @@ function formatOne(a: OfAction, version: number): string {
   }
 }
 
-/** The text after `actions=`: `drop` for an empty list. */
-export function formatActions(actions: readonly OfAction[], version = OFP10_VERSION): string {
+/** The text after `actions=`: `drop` for an empty list; `names` as with --names. */
+export function formatActions(
+  actions: readonly OfAction[],
+  version = OFP10_VERSION,
+  names?: ReadonlyMap<number, string>,
+): string {
   if (actions.length === 0) return "drop";
-  return actions.map((a) => formatOne(a, version)).join(",");
+  return actions.map((a) => formatOne(a, version, names)).join(",");
 }

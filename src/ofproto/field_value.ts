@@ -49,12 +49,15 @@ export function parsePort(s: string, names?: PortNames): number | undefined {
   return Number(s);
 }
 
-/** Port names as ofputil_format_port prints them. */
-export function formatPort(port: number): string {
+/**
+ * A port as ofputil_format_port prints it: reserved ports by name, others
+ * by number, or by `names` (number to name) when ovs-ofctl has --names.
+ */
+export function formatPort(port: number, names?: ReadonlyMap<number, string>): string {
   for (const [name, n] of PORT_NAMES) {
     if (n === port && name !== "ANY") return name;
   }
-  return String(port);
+  return names?.get(port) ?? String(port);
 }
 
 /** Decimal or 0x-hex unsigned integer; undefined on bad syntax. */

@@ -60,8 +60,15 @@ function be16Masked(v: number, m: number): string {
   return m === 0xffff ? String(v) : `0x${v.toString(16)}/0x${m.toString(16)}`;
 }
 
-/** The match part of a flow, with `priority=` first unless it is the default. */
-export function formatMatch(match: Match, priority: number): string {
+/**
+ * The match part of a flow, with `priority=` first unless it is the
+ * default; `portNames` prints in_port by name (ovs-ofctl --names).
+ */
+export function formatMatch(
+  match: Match,
+  priority: number,
+  portNames?: ReadonlyMap<number, string>,
+): string {
   const k = bytesOf(match.key);
   const w = bytesOf(match.mask);
   const out: string[] = [];
@@ -129,7 +136,7 @@ export function formatMatch(match: Match, priority: number): string {
     const v = readBig(k, F.metadata.off, 8);
     out.push(`metadata=${altHex(v)}` + (mdMask !== (1n << 64n) - 1n ? `/${altHex(mdMask)}` : ""));
   }
-  if (u32(F.in_port.off, w)) out.push(`in_port=${formatPort(u32(F.in_port.off, k))}`);
+  if (u32(F.in_port.off, w)) out.push(`in_port=${formatPort(u32(F.in_port.off, k), portNames)}`);
 
   const tciMask = u16(F.vlan0_tci.off, w);
   if (tciMask) {

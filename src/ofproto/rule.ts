@@ -37,6 +37,8 @@ export interface FormatRuleOptions {
   nowMs?: number;
   /** Leave out duration/idle_age/hard_age (as the oracle's normalizer does). */
   noTimes?: boolean;
+  /** Port numbers to names: ovs-ofctl --names. */
+  namesByPort?: ReadonlyMap<number, string>;
 }
 
 /** ofp_print_duration: seconds, then 3 decimals when there are milliseconds. */
@@ -72,9 +74,11 @@ export function formatRule(rule: Rule, opts: FormatRuleOptions = {}): string {
   const match = formatMatch(
     version === OFP10_VERSION ? rule.match : oxmRoundTrip(rule.match),
     rule.priority,
+    opts.namesByPort,
   );
   const head = ` ${parts.join(", ")}, ${flags}${match}`;
-  return `${match ? head + " " : head}actions=${formatActions(rule.actions, version)}`;
+  const actions = formatActions(rule.actions, version, opts.namesByPort);
+  return `${match ? head + " " : head}actions=${actions}`;
 }
 
 /** The reply header line, without the xid that the oracle normalizes away. */

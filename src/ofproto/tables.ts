@@ -219,8 +219,9 @@ export class OfTables {
   dumpFlows(
     opts: FormatRuleOptions & FlowModOptions & { filter?: string; sort?: SortCriterion[] } = {},
   ): string {
-    // ovs-ofctl prints a sorted dump without the reply's header.
-    const lines = opts.sort?.length ? [] : [dumpFlowsHeader(opts.version)];
+    // ovs-ofctl prints a sorted or --names dump without the reply's header.
+    const bare = opts.sort?.length || opts.namesByPort;
+    const lines = bare ? [] : [dumpFlowsHeader(opts.version)];
     const rules = opts.filter
       ? this.collect(parseFlowMod(opts.filter, "delete", false, opts))
       : [...this.rules()];

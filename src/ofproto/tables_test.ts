@@ -158,9 +158,12 @@ Deno.test("every change bumps the version and a replica fed the updates looks up
 
 /**
  * Replays a recorded ovs-ofctl session: each line of commands.txt is
- * `[-O OpenFlow13] [--strict] COMMAND [--sort[=F]|--rsort[=F]]... [ARG]`; dump output and OpenFlow errors
+ * `[-O OpenFlow13] [--strict] COMMAND [--names] [--sort[=F]|--rsort[=F]]... [ARG]`; dump output and OpenFlow errors
  * are collected as ovs-ofctl printed them.
  */
+/** The oracle bridge's ports: p1..p3 (and br0, the LOCAL port). */
+const PORTS = new Map([[1, "p1"], [2, "p2"], [3, "p3"], [0xfffe, "br0"]]);
+
 function replay(name: string): [string, string] {
   const dir = new URL(`../../fixtures/ofproto/${name}/`, import.meta.url);
   const read = (f: string) => Deno.readTextFileSync(new URL(f, dir));
@@ -174,9 +177,10 @@ function replay(name: string): [string, string] {
       field: w.split("=")[1] ?? "priority",
       descending: w.startsWith("--rsort"),
     }));
-    const [cmd, arg] = words.filter((w) => !/^--r?sort/.test(w));
+    const namesByPort = words.includes("--names") ? PORTS : undefined;
+    const [cmd, arg] = words.filter((w) => !/^--(r?sort|names)/.test(w));
     try {
-      if (cmd === "dump-flows") out += t.dumpFlows({ version, filter: arg, sort });
+      if (cmd === "dump-flows") out += t.dumpFlows({ version, filter: arg, sort, namesByPort });
       else if (cmd === "add-flows") t.addFlows(read(arg), 0, { version });
       else if (cmd === "add-flow") t.addFlow(arg, 0, { version });
       else if (cmd === "del-flows") t.delFlows(arg, strict, { version });
@@ -255,5 +259,10 @@ Deno.test("an add-flows file may mix add, modify and delete lines, as ovs-ofctl 
 
 Deno.test("--sort and --rsort order a dump as ovs-ofctl does", () => {
   const [out, expected] = replay("dump-sort");
+  assert.equal(out, expected);
+});
+
+Deno.test("--names prints ports by name, reserved ports by their reserved names", () => {
+  const [out, expected] = replay("dump-names");
   assert.equal(out, expected);
 });
