@@ -6,8 +6,8 @@
  *
  * A handler's flow installs and executes go straight to the provider, as
  * dpif-netdev's upcall callback does in OVS (no dpif_flow_put coverage or
- * log); the revalidators' modifies, deletes and gets, and flushes, go
- * through the dpif layer, which counts and logs them as dpif_operate does.
+ * log); the revalidators' modifies and deletes, and flushes, go through
+ * the dpif layer, which counts and logs them as dpif_operate does.
  */
 import type { OdpAction } from "../flow/mod.ts";
 import {
@@ -133,7 +133,9 @@ export class DpifBinding implements UdpifDpif {
     op.ufid = ufid;
     op.error = undefined;
     op.flow = undefined;
-    this.#dpif.operate([op]);
+    // OVS's sweep reads the flow from its ukey, not from the datapath: this
+    // stand-in read is neither counted nor logged as a dpif_flow_get.
+    this.dp.operate([op]);
     const f = (op as DpifOp).flow as FlowSnapshot | undefined;
     if (op.error || !f) return false;
     (out as FlowSnapshot).copyFrom(f);
