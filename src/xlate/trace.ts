@@ -12,6 +12,7 @@ import {
   getUint,
   keysEqual,
   newKey,
+  OdpParseError,
   parseOdpKey,
   setUint,
 } from "../flow/mod.ts";
@@ -129,7 +130,7 @@ export function ofprotoTrace(argv: readonly string[], sw: TraceSwitch): string {
   try {
     parseOdpKey(text, key, newKey());
   } catch (e) {
-    odpError = (e as Error).message;
+    odpError = e instanceof OdpParseError ? e.ovsMessage : (e as Error).message;
   }
   if (odpError === null) {
     if (args.length === 2) {
