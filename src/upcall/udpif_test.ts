@@ -233,3 +233,23 @@ Deno.test("with two revalidators every flow follows a mod-flows", async () => {
   assert.deepEqual(udpif.keysPerRevalidator().reduce((a, b) => a + b), 40);
   await done();
 });
+
+Deno.test("workers started after the translation state was compacted start from it", async () => {
+  const { dp, xlate, udpif, send, cycle, done } = await setup((x) => {
+    x.add(10, { tp_dst: 80 }, [{ type: "output", port: 2 }]);
+  });
+  const v2 = structuredClone(xlate.rules);
+  v2[1].actions = [{ type: "output", port: 1 }];
+  udpif.postXlateUpdate(v2);
+  udpif.compactXlateState({ rules: v2, stats: xlate.stats });
+  await udpif.setThreads(2, 2);
+  await send(5000, 5001, 5002);
+  await cycle();
+  const out = Array.from({ length: 4 }, () => new FlowSnapshot());
+  const n = dp.flowDumpCreate().threadCreate().next(out, 4);
+  assert.equal(n, 3);
+  for (let i = 0; i < n; i++) {
+    assert.deepEqual(snapshotActions(out[i]), [{ type: "output", port: 1 }]);
+  }
+  await done();
+});
