@@ -71,7 +71,7 @@ function skipDp(dp: DpifNetdev, args: string[], nonDp: number): string[] {
 
 /** odp_flow_from_string's message for a parse failure. */
 function keyError(e: unknown): string {
-  return e instanceof OdpParseError ? `syntax error at ${e.token}` : (e as Error).message;
+  return e instanceof OdpParseError ? e.ovsMessage : (e as Error).message;
 }
 
 function toDpFlow(s: FlowSnapshot, now: number): DpFlow {

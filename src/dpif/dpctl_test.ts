@@ -125,6 +125,16 @@ Deno.test("dpctl errors carry OVS's messages", () => {
       e.message === "ovs-vswitchd: parsing flow key (syntax error at garbage() (Invalid argument)",
   );
   assert.throws(
+    () => dpctlAddFlow(dp, ["in_port(1),bogus(3),eth_type(0x0800)", "2"]),
+    (e: Error) =>
+      e.message ===
+        "ovs-vswitchd: parsing flow key (syntax error at bogus(3),eth_type(0x0800)) (Invalid argument)",
+  );
+  assert.throws(
+    () => dpctlDelFlow(dp, ["in_port(1),bogus(3)"]),
+    (e: Error) => e.message === "ovs-vswitchd: syntax error at bogus(3) (Invalid argument)",
+  );
+  assert.throws(
     () => dpctlAddFlow(dp, [L3FLOW, "bogus"]),
     (e: Error) => e.message === "ovs-vswitchd: parsing actions (Invalid argument)",
   );

@@ -44,8 +44,7 @@ export function parseReceivePackets(packets: readonly string[]): Uint8Array[] {
     try {
       parseOdpKey(spec, key, mask);
     } catch (e) {
-      // odp_flow_from_string reports where it stopped as "syntax error at".
-      if (e instanceof OdpParseError) throw new DummyReceiveError(`syntax error at ${e.token}`);
+      if (e instanceof OdpParseError) throw new DummyReceiveError(e.ovsMessage);
       throw new DummyReceiveError((e as Error).message);
     }
     const buf = new Uint8Array(Math.max(size, 9216) + 64);

@@ -44,3 +44,21 @@ Deno.test("bad receive arguments fail with OVS's messages and queue nothing", ()
     /syntax error at garbage\(/,
   );
 });
+
+Deno.test("a bad flow key is reported with the rest of the text from the bad attribute on, as OVS words it", () => {
+  // Replies of the real OVS 3.1 (oracle) to the same arguments.
+  const p1 = new DummyNetdev("p1");
+  const lookup = (n: string) => (n === "p1" ? p1 : undefined);
+  assert.throws(
+    () => netdevDummyReceive(["p1", "bogus(2),eth_type(0x0800)"], lookup),
+    (e: Error) => e.message === "syntax error at bogus(2),eth_type(0x0800)",
+  );
+  assert.throws(
+    () => netdevDummyReceive(["p1", "in_port(1),eth_type(0x0800),bogus(2)"], lookup),
+    (e: Error) => e.message === "syntax error at bogus(2)",
+  );
+  assert.throws(
+    () => netdevDummyReceive(["p1", "0000"], lookup),
+    (e: Error) => e.message === "syntax error at 0000",
+  );
+});
