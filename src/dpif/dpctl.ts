@@ -87,7 +87,7 @@ function toDpFlow(s: FlowSnapshot, now: number): DpFlow {
     },
     dp: "ovs",
     actions: snapshotActions(s),
-    extraInfo: miniflowBitsInfo(s.mask),
+    extraInfo: miniflowBitsInfo(s.mask, s.key),
   };
 }
 

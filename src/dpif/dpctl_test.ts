@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { flowExtract } from "../flow/mod.ts";
-import { newKey, parseOdpKey } from "../flow/mod.ts";
+import { bytesOf, F, newKey, parseOdpKey } from "../flow/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import {
@@ -14,6 +14,7 @@ import {
   formatUfid,
   parseUfid,
 } from "./dpctl.ts";
+import { PUT_CREATE } from "./protocol.ts";
 
 function bridge() {
   const dp = DpifNetdev.create("dummy", { extract: flowExtract, flowCapacity: 1024 });
@@ -195,5 +196,23 @@ Deno.test("dump-flows type= and pmd= select flows as OVS's userspace datapath do
     () => dpctlDumpFlows(dp, ["type=bogus"]),
     (e: Error) => e.message === "ovs-vswitchd: Failed to parse type (bogus) (Invalid argument)",
   );
+  dp.destroy();
+});
+
+Deno.test("miniflow_bits count only the mask words a flow of the key's type has, as dpcls's mask does", () => {
+  const dp = bridge();
+  const key = newKey(), mask = newKey();
+  parseOdpKey(
+    "recirc_id(0),in_port(1),eth_type(0x86dd),ipv6(src=::1,dst=::2,proto=58,frag=no)," +
+      "icmpv6(type=128,code=0)",
+    key,
+    mask,
+  );
+  // A lookup may un-wildcard nd_target for an echo request; OVS's dpcls
+  // mask keeps only the words flow_wc_map gives an ICMPv6 echo, so the
+  // two nd_target words are not counted.
+  bytesOf(mask).fill(0xff, F.nd_target.off, F.nd_target.off + F.nd_target.len);
+  assert.equal(dp.flowPut({ flags: PUT_CREATE, key, mask, actions: [] }).error, 0);
+  assert.match(dpctlDumpFlows(dp, ["-m"]), /dp-extra-info:miniflow_bits\(3,6\)\n$/);
   dp.destroy();
 });
