@@ -31,7 +31,6 @@ export const ACT_LEN = 14;
 export const PMD = 15;
 export const TCP_FLAGS = 16;
 export const KEY_HASH = 17;
-export const MISSED = 18;
 /** Float64 slots within the record (word offsets / 2). */
 export const F_PACKETS = 12;
 export const F_BYTES = 13;

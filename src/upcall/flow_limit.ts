@@ -3,12 +3,6 @@
  * dump the leader scales the dynamic limit by how long the dump took, so
  * that a full dump stays near one second.
  */
-import { coverageCounter } from "../lib/coverage.ts";
-
-const covGrew = coverageCounter("upcall_flow_limit_grew");
-const covReduced = coverageCounter("upcall_flow_limit_reduced");
-const covScaled = coverageCounter("upcall_flow_limit_scaled");
-
 /** The limit a fresh udpif starts with. */
 export function initialFlowLimit(cfgFlowLimit: number): number {
   return Math.min(cfgFlowLimit, 10000);
@@ -20,6 +14,9 @@ export function initialFlowLimit(cfgFlowLimit: number): number {
  * 1.3 s takes a quarter off, and a fast dump (< 1 s) with the limit below
  * what that speed could handle adds 1000. The result is clamped to
  * [1000, cfgFlowLimit] (the upper bound wins if cfgFlowLimit < 1000).
+ *
+ * OVS 3.1 counts none of these steps (upcall_flow_limit_grew and friends
+ * came later), so neither do we: coverage deltas stay comparable.
  */
 export function nextFlowLimit(
   limit: number,
@@ -30,13 +27,10 @@ export function nextFlowLimit(
   let l = limit >>> 0;
   if (durationMs > 2000) {
     l = Math.floor(l / Math.floor(durationMs / 1000));
-    covScaled.inc();
   } else if (durationMs > 1300) {
     l = Math.floor((l * 3) / 4);
-    covReduced.inc();
   } else if (durationMs < 1000 && l < Math.floor((nFlows * 1000) / durationMs)) {
     l += 1000;
-    covGrew.inc();
   }
   return Math.min(cfgFlowLimit, Math.max(l, 1000));
 }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { coverageTotal } from "../lib/coverage_report.ts";
 import {
   initialFlowLimit,
   nextFlowLimit,
@@ -7,36 +6,28 @@ import {
   slowDumpWarning,
 } from "./flow_limit.ts";
 
-const count = (n: string) => coverageTotal(n) ?? 0;
-
 Deno.test("the dynamic limit starts at the smaller of flow-limit and 10000", () => {
   assert.equal(initialFlowLimit(200000), 10000);
   assert.equal(initialFlowLimit(5000), 5000);
 });
 
 Deno.test("a dump over 2 s divides the limit by its whole seconds", () => {
-  const before = count("upcall_flow_limit_scaled");
   assert.equal(nextFlowLimit(90000, 3500, 50000, 200000), 30000);
   assert.equal(nextFlowLimit(10000, 2001, 0, 200000), 5000);
-  assert.equal(count("upcall_flow_limit_scaled"), before + 2);
 });
 
 Deno.test("a dump between 1.3 s and 2 s takes a quarter off", () => {
-  const before = count("upcall_flow_limit_reduced");
   assert.equal(nextFlowLimit(10000, 1500, 50000, 200000), 7500);
   assert.equal(nextFlowLimit(10001, 2000, 0, 200000), 7500);
-  assert.equal(count("upcall_flow_limit_reduced"), before + 2);
 });
 
 Deno.test("a fast dump grows the limit by 1000 only when the flows could use it", () => {
-  const before = count("upcall_flow_limit_grew");
   // 9000 flows in 500 ms: 18000 flows/s capacity > 10000 -> grow.
   assert.equal(nextFlowLimit(10000, 500, 9000, 200000), 11000);
   // 4000 flows in 500 ms: 8000 < 10000 -> stay.
   assert.equal(nextFlowLimit(10000, 500, 4000, 200000), 10000);
   // Between 1 s and 1.3 s nothing changes.
   assert.equal(nextFlowLimit(10000, 1200, 90000, 200000), 10000);
-  assert.equal(count("upcall_flow_limit_grew"), before + 1);
 });
 
 Deno.test("the limit is clamped to at least 1000 and at most flow-limit", () => {

@@ -88,7 +88,7 @@ export {
   type XlateResult,
 } from "./ports.ts";
 export { Handler, type UdpifContext, UPCALL_MAX_BATCH } from "./handler.ts";
-export { MAX_MISSED_DUMPS, REVALIDATE_MAX_BATCH, Revalidator } from "./revalidator.ts";
+export { REVALIDATE_MAX_BATCH, Revalidator } from "./revalidator.ts";
 export { RevalidatorThread } from "./revalidator_loop.ts";
 export {
   OFPROTO_FLOW_LIMIT_DEFAULT,

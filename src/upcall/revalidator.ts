@@ -32,8 +32,6 @@ import {
 import { translateSafely } from "./_safe_xlate.ts";
 
 export { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
-/** Sweeps a ukey may go unseen by dumps before it is dropped. */
-export const MAX_MISSED_DUMPS = 4;
 
 const covContention = coverageCounter("upcall_ukey_contention");
 const covDupFlow = coverageCounter("dumped_duplicate_flow");
@@ -41,7 +39,6 @@ const covNewFlow = coverageCounter("dumped_new_flow");
 const covLimitHit = coverageCounter("upcall_flow_limit_hit");
 const covKill = coverageCounter("upcall_flow_limit_kill");
 const covMissed = coverageCounter("revalidate_missed_dp_flow");
-const covMissing = coverageCounter("revalidate_missing_dp_flow");
 const log = getLogger("ofproto_dpif_upcall");
 const rlKill = new RateLimit(1, 1);
 const rlUnexpected = new RateLimit(10, 60);
@@ -348,16 +345,6 @@ export class Revalidator {
         result = o.result;
         actions = o.actions;
       }
-    }
-    if (!purge && ukeys.dumpSeq(slot) !== dumpSeq) {
-      const missed = ukeys.missedDumps(slot) + 1;
-      ukeys.setMissedDumps(slot, missed);
-      if (missed >= MAX_MISSED_DUMPS) {
-        covMissing.inc();
-        result = UKEY_DELETE;
-      }
-    } else {
-      ukeys.setMissedDumps(slot, 0);
     }
     if (result !== UKEY_KEEP) {
       if (!have) f.key.fill(0), f.mask.fill(0);

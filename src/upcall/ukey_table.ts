@@ -181,7 +181,6 @@ export class UkeyTable {
     w[r + L.DUMP_SEQ] = 0;
     w[r + L.REVAL_SEQ] = revalSeq;
     w[r + L.TCP_FLAGS] = 0;
-    w[r + L.MISSED] = 0;
     const f = r >> 1;
     this.#f[f + L.F_PACKETS] = 0;
     this.#f[f + L.F_BYTES] = 0;
@@ -405,13 +404,6 @@ export class UkeyTable {
     this.#w[r + L.ACT0] = d[0];
     this.#w[r + L.ACT1] = d[1];
     this.#w[r + L.ACT_LEN] = d[2];
-  }
-  /** Consecutive sweeps that found the ukey not dumped. */
-  missedDumps(slot: number): number {
-    return this.#w[this.#r(slot) + L.MISSED];
-  }
-  setMissedDumps(slot: number, v: number): void {
-    this.#w[this.#r(slot) + L.MISSED] = v;
   }
   ufid(slot: number, out: Uint32Array): Uint32Array {
     const r = this.#r(slot);
