@@ -11,7 +11,8 @@
  *   CONFORMANCE_ONLY=REGEX   only the cases whose name matches
  *   CONFORMANCE_SETTLE=S     pause before each coverage snapshot (default 0; the OVS
  *                            shim below needs the oracle's 1.1)
- *   CONFORMANCE_TIMEOUT=S    time limit per command (default 60)
+ *   CONFORMANCE_TIMEOUT=S    time limit per command (default 30)
+ *   CONFORMANCE_CASE_TIMEOUT=S  time limit per case (default 90)
  *   CONFORMANCE_KEEP=DIR     keep each case's run directory (daemon log) under DIR
  *   CONFORMANCE_UDPIF=PATH   the udpif to replay through (default bin/udpif;
  *                            oracle/udpif-ovs-shim.sh replays through the real OVS,
@@ -21,6 +22,7 @@ import { listCases, loadCase } from "./case.ts";
 import { unifiedDiff } from "./diff.ts";
 import { readKnownFailures } from "./known_failures.ts";
 import { configFromEnv, replayCase } from "./replay.ts";
+import { reapStale } from "./stale.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const CASES = `${HERE}cases`;
@@ -30,6 +32,8 @@ const UDPIF = Deno.env.get("CONFORMANCE_UDPIF") ??
 const all = Deno.env.get("CONFORMANCE_ALL") === "1";
 const only = Deno.env.get("CONFORMANCE_ONLY");
 const known = readKnownFailures(`${HERE}known_failures.txt`);
+// Daemons of earlier runs that were killed before they could clean up.
+await reapStale();
 
 for (const name of listCases(CASES)) {
   if (only && !new RegExp(only).test(name)) continue;

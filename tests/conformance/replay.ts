@@ -29,6 +29,7 @@ import {
   waitGone,
 } from "./proc.ts";
 import type { RunResult } from "./proc.ts";
+import { RUN_DIR_PREFIX, RUNNER_PID_FILE, tempRoot } from "./stale.ts";
 import { unixctlCall } from "./unixctl.ts";
 import { vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
 
@@ -39,6 +40,8 @@ export interface ReplayConfig {
   settleSeconds: number;
   /** Time limit of one command (control call, ofctl, shell line), in ms. */
   commandTimeoutMs: number;
+  /** Time limit of the whole case, in ms: later steps are not run. */
+  caseTimeoutMs: number;
   /** Copy of the run directory is left here when set (logs for a failing case). */
   keepDir?: string;
 }
@@ -50,16 +53,21 @@ export interface ReplayResult {
 
 const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 1000));
 
-/** The configuration from the environment (CONFORMANCE_SETTLE, CONFORMANCE_TIMEOUT, CONFORMANCE_KEEP). */
+/**
+ * The configuration from the environment: CONFORMANCE_SETTLE, CONFORMANCE_TIMEOUT
+ * (per command), CONFORMANCE_CASE_TIMEOUT (per case), CONFORMANCE_KEEP.
+ */
 export function configFromEnv(udpif: string): ReplayConfig {
   // OVS needs 1.1 s (threads fold their counters into the totals once a
   // second); udpif's coverage/show folds when it is read, so none by default.
   const settle = Number(Deno.env.get("CONFORMANCE_SETTLE") ?? "0");
-  const timeout = Number(Deno.env.get("CONFORMANCE_TIMEOUT") ?? "60");
+  const timeout = Number(Deno.env.get("CONFORMANCE_TIMEOUT") ?? "30");
+  const caseTimeout = Number(Deno.env.get("CONFORMANCE_CASE_TIMEOUT") ?? "90");
   return {
     udpif,
     settleSeconds: Number.isFinite(settle) && settle >= 0 ? settle : 0,
-    commandTimeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 60) * 1000,
+    commandTimeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 30) * 1000,
+    caseTimeoutMs: (Number.isFinite(caseTimeout) && caseTimeout > 0 ? caseTimeout : 90) * 1000,
     keepDir: Deno.env.get("CONFORMANCE_KEEP") || undefined,
   };
 }
@@ -70,11 +78,13 @@ class Replay {
   readonly pidfile: string;
   readonly marker: string;
   readonly env: Record<string, string>;
+  readonly deadline: number;
 
   constructor(readonly c: ConformanceCase, readonly cfg: ReplayConfig, readonly dir: string) {
     this.socket = `${dir}/udpif.ctl`;
     this.pidfile = `${dir}/udpif.pid`;
     this.marker = `UDPIF_RUNDIR=${dir}`;
+    this.deadline = Date.now() + cfg.caseTimeoutMs;
     this.env = {
       ...Deno.env.toObject(),
       PATH: `${dir}/bin:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
@@ -92,14 +102,29 @@ class Replay {
     this.out.push(text + "\n");
   }
 
+  /**
+   * The time a step may take: the command limit, cut to what is left of
+   * the case's; throws once the case is out of time.
+   */
+  budget(commandMs = this.cfg.commandTimeoutMs): number {
+    const left = this.deadline - Date.now();
+    if (left <= 0) {
+      throw new Error(
+        `case timed out after ${this.cfg.caseTimeoutMs / 1000} s (CONFORMANCE_CASE_TIMEOUT)`,
+      );
+    }
+    return Math.min(commandMs, left);
+  }
+
   runCmd(argv: string[]): Promise<RunResult> {
-    return run(argv, { cwd: this.dir, env: this.env, timeoutMs: this.cfg.commandTimeoutMs });
+    return run(argv, { cwd: this.dir, env: this.env, timeoutMs: this.budget() });
   }
 
   /** A control call whose outcome does not matter (the oracle sends these to /dev/null). */
   async quietCall(method: string, params: string[] = []): Promise<void> {
+    const ms = this.budget();
     try {
-      await unixctlCall(this.socket, method, params, this.cfg.commandTimeoutMs);
+      await unixctlCall(this.socket, method, params, ms);
     } catch {
       // the oracle ignores these failures too
     }
@@ -108,8 +133,9 @@ class Replay {
   /** A control call printed as a section: its reply, or its error and exit status. */
   async callSection(header: string, method: string, params: string[]): Promise<void> {
     this.line(`## ${header}`);
+    const ms = this.budget();
     try {
-      const reply = await unixctlCall(this.socket, method, params, this.cfg.commandTimeoutMs);
+      const reply = await unixctlCall(this.socket, method, params, ms);
       if (reply.error !== null) {
         this.emit(reply.error.endsWith("\n") ? reply.error : reply.error + "\n");
         this.line("(exit status 2)");
@@ -127,7 +153,7 @@ class Replay {
     const r = await runShell(command, {
       cwd: this.dir,
       env: this.env,
-      timeoutMs: this.cfg.commandTimeoutMs * 2,
+      timeoutMs: this.budget(this.cfg.commandTimeoutMs * 2),
     });
     this.emit(r.output);
     if (r.timedOut) this.line("(timed out)");
@@ -162,7 +188,7 @@ class Replay {
       );
     }
     if (o.timeStop) {
-      const reply = await unixctlCall(this.socket, "time/stop", [], this.cfg.commandTimeoutMs);
+      const reply = await unixctlCall(this.socket, "time/stop", [], this.budget());
       if (reply.error !== null) throw new Error(`time/stop failed: ${reply.error.trim()}`);
     }
   }
@@ -191,8 +217,9 @@ class Replay {
   }
 
   async coverageSnapshot(): Promise<string> {
+    const ms = this.budget();
     try {
-      const reply = await unixctlCall(this.socket, "coverage/show", [], this.cfg.commandTimeoutMs);
+      const reply = await unixctlCall(this.socket, "coverage/show", [], ms);
       return reply.result ?? "";
     } catch {
       return "";
@@ -206,12 +233,13 @@ class Replay {
       } else if (step.kind === "bad") {
         this.line(`## bad packet line: ${step.line}`);
       } else {
+        const ms = this.budget();
         try {
           const reply = await unixctlCall(
             this.socket,
             "netdev-dummy/receive",
             [step.port, ...step.args],
-            this.cfg.commandTimeoutMs,
+            ms,
           );
           if (reply.error !== null) {
             this.line(`## netdev-dummy/receive ${step.port} FAILED:`);
@@ -303,11 +331,22 @@ function firstLines(text: string, n = 5): string {
 
 /** Replays `c` through udpif; throws when the switch cannot be set up (as the oracle exits 1). */
 export async function replayCase(c: ConformanceCase, cfg: ReplayConfig): Promise<ReplayResult> {
-  const dir = await Deno.makeTempDir({ prefix: "udpif-conformance." });
+  const dir = await Deno.makeTempDir({ dir: tempRoot(), prefix: RUN_DIR_PREFIX });
+  await Deno.writeTextFile(`${dir}/${RUNNER_PID_FILE}`, `${Deno.pid}\n`);
   const replay = new Replay(c, cfg, dir);
+  // Interrupted (Ctrl-C, kill): stop this case's daemon before going down.
+  const onSignal = async () => {
+    await replay.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   try {
     await replay.run();
   } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
     await replay.stop();
     if (cfg.keepDir) {
       await Deno.mkdir(`${cfg.keepDir}/${c.name}`, { recursive: true });

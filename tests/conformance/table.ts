@@ -13,6 +13,7 @@ import { listCases, loadCase } from "./case.ts";
 import { readKnownFailures } from "./known_failures.ts";
 import { errorReason, firstDifference } from "./reason.ts";
 import { configFromEnv, replayCase } from "./replay.ts";
+import { reapStale } from "./stale.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const CASES = `${HERE}cases`;
@@ -69,6 +70,7 @@ async function main(args: string[]): Promise<number> {
     }
   }
   const known = readKnownFailures(KNOWN);
+  await reapStale();
   const cfg = configFromEnv(UDPIF);
   const rows: Row[] = [];
   for (const name of listCases(CASES)) {

@@ -20,7 +20,7 @@ export function shellQuote(s: string): string {
 }
 
 /** A command's time limit, so that a hung daemon cannot hang the replay. */
-const LIMIT = "timeout -k 5 60";
+const LIMIT = "timeout -k 5 30";
 
 export function appctlWrapper(udpif: string, socket: string): string {
   return `#!/usr/bin/env bash
