@@ -12,20 +12,20 @@ import {
   dpctlAddFlow,
   dpctlDelFlow,
   dpctlDelFlows,
-  dpctlDumpFlows,
   DpctlError,
   dpctlGetFlow,
   dpctlModFlow,
   dpctlShow,
 } from "../dpif/mod.ts";
-import { DummyReceiveError, netdevDummyReceive, parseReceivePackets } from "../netdev/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { CommandError, registerCommand } from "../lib/unixctl.ts";
 import { formatFdbShow, OfctlError, parseFlowMod } from "../ofproto/mod.ts";
 import { ofprotoTrace, RecircIdPool, type XlateTables } from "../xlate/mod.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";
+import { dpDumpFlows } from "./dump_flows.ts";
 import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
+import { receiveInOrder } from "./receive.ts";
 
 let current: Bridge | undefined;
 let registered = false;
@@ -75,24 +75,6 @@ function strictArgs(args: string[]): { strict: boolean; file?: string; flow?: st
   return { strict, flow: rest[0] };
 }
 
-/** `netdev-dummy/receive NAME [--qid N] PACKET|FLOW [--len N]...`: all packets or none. */
-function receive(args: string[]): string {
-  const b = bridge();
-  try {
-    const port = b.portByName(args[0]);
-    if (port && !port.up) {
-      // An administratively down port takes nothing in; the packets are still checked.
-      parseReceivePackets(args.slice(args[1] === "--qid" ? 3 : 1));
-      return "";
-    }
-    return netdevDummyReceive(args, (name) => b.portByName(name)?.netdev);
-  } catch (e) {
-    if (e instanceof DummyReceiveError) throw new CommandError(e.message);
-    if (e instanceof Error && e.name === "OdpParseError") throw new CommandError(e.message);
-    throw e;
-  }
-}
-
 /** `dpif/show`: the datapath's counters, then each port as `name ofport/odpport: (type)`. */
 function dpifShow(): string {
   const b = bridge();
@@ -109,7 +91,7 @@ function dpifDumpFlows(args: string[]): string {
   const names = args.filter((a) => !a.startsWith("-"));
   if (names.length !== 1) throw new CommandError("dpif/dump-flows: bridge name required");
   const b = named(names[0]);
-  const text = dpctl(() => dpctlDumpFlows(b.dp, verbose ? ["-m", "--names"] : []));
+  const text = dpctl(() => dpDumpFlows(b.dp, verbose ? ["-m", "--names"] : []));
   return text.split("\n").filter((l) => l && !l.startsWith("flow-dump from")).map((l) =>
     verbose
       ? l.replace(/^(ufid:[0-9a-f-]+), /, "$1 ").replace(/, dp:ovs/, "").replace(
@@ -276,7 +258,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     usage: "name [--qid queue_id] packet|flow [--len packet_len]",
     minArgs: 2,
     maxArgs: Number.MAX_SAFE_INTEGER,
-    handler: receive,
+    handler: (args) => receiveInOrder(bridge(), args),
   });
   registerCommand({
     name: "fdb/show",
@@ -332,7 +314,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     "[-m] [--names] [dp] [filter=..] [type=..] [pmd=..]",
     0,
     6,
-    dpctlDumpFlows,
+    dpDumpFlows,
   );
   dp("dpctl/show", "[-s] [dp...]", 0, Number.MAX_SAFE_INTEGER, dpctlShow);
   dp("dpctl/add-flow", "[dp] flow actions", 2, 3, dpctlAddFlow);

@@ -7,7 +7,8 @@
  * Thread-safety: main thread (reads the udpif's shared words and the
  * datapath's stats like the text forms do).
  */
-import { dpctlDumpFlows, DpctlError } from "../dpif/mod.ts";
+import { DpctlError } from "../dpif/mod.ts";
+import { dpDumpFlows } from "./dump_flows.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { addJsonHandler, CommandError, findCommand } from "../lib/unixctl.ts";
 import type { Bridge } from "./bridge.ts";
@@ -58,7 +59,7 @@ export function registerJsonViews(bridge: () => Bridge | undefined): void {
   };
   attach("dpctl/dump-flows", (args) => {
     try {
-      return parseDumpFlows(dpctlDumpFlows(live().dp, args));
+      return parseDumpFlows(dpDumpFlows(live().dp, args));
     } catch (e) {
       if (e instanceof DpctlError) throw new CommandError(e.message);
       throw e;

@@ -69,5 +69,5 @@ export {
   traceFlow,
   type TraceSwitch,
 } from "./trace.ts";
-export { formatFlow, formatMegaflow, parseExactFlow } from "./trace_flow.ts";
+export { formatFlow, formatMegaflow, parseExactFlow, parseExactMatch } from "./trace_flow.ts";
 export { megaflowMask, xlate } from "./xlate.ts";

@@ -31,10 +31,15 @@ import type { XBridge } from "./bridge.ts";
 const DEFAULT_PRIORITY = 0x8000;
 
 /**
- * Parses `in_port=1,tcp,nw_dst=10.0.0.2,...` into a flow (in_port as an
- * OpenFlow port; OFPP_NONE when absent). Throws with OVS's message.
+ * Parses `in_port=1,tcp,nw_dst=10.0.0.2,...` as parse_ofp_exact_flow does:
+ * the key, and a mask covering each field named (the Ethernet type and
+ * protocol for a protocol name). `portNumber` resolves a port name given
+ * for in_port. Throws with OVS's message (`garbage: unknown field garbage`).
  */
-export function parseExactFlow(s: string, bridge: XBridge): FlowKey {
+export function parseExactMatch(
+  s: string,
+  portNumber: (name: string) => number | undefined,
+): Match {
   const m: Match = { key: newKey(), mask: newKey() };
   const k = bytesOf(m.key), w = bytesOf(m.mask);
   for (const { key, value } of parseKeyValues(s)) {
@@ -51,16 +56,25 @@ export function parseExactFlow(s: string, bridge: XBridge): FlowKey {
     if (!fl) throw new Error(`${s}: unknown field ${key}`);
     if (!prereqOk(fl.prereq, k)) throw new Error(`${s}: prerequisites not met for setting ${key}`);
     if (mfGet(fl, m.key) !== 0n) throw new Error(`${s}: field ${key} set multiple times`);
-    const port = fl.name === "in_port" ? bridge.portByName(value) : undefined;
+    const port = fl.name === "in_port" ? portNumber(value) : undefined;
     try {
-      parseMatchItem(m, key, port ? String(port.ofport) : value);
+      parseMatchItem(m, key, port !== undefined ? String(port) : value);
     } catch (e) {
       throw new Error(`${s}: bad value for ${key} (${(e as Error).message})`);
     }
     fixVlanPresence(k, fl);
   }
-  if (!getUint(k, F.in_port.off, 4)) setUint(k, F.in_port.off, 4, OFPP_NONE);
-  return m.key;
+  return m;
+}
+
+/**
+ * Parses a bridge flow for ofproto/trace (in_port as an OpenFlow port, by
+ * number or by the bridge's port name; OFPP_NONE when absent).
+ */
+export function parseExactFlow(s: string, bridge: XBridge): FlowKey {
+  const { key } = parseExactMatch(s, (name) => bridge.portByName(name)?.ofport);
+  if (!getUint(bytesOf(key), F.in_port.off, 4)) setUint(bytesOf(key), F.in_port.off, 4, OFPP_NONE);
+  return key;
 }
 
 /** Context fields flow_format leaves out when they are zero. */

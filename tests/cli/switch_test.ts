@@ -106,6 +106,21 @@ Deno.test("NORMAL learns MACs and the revalidator narrows the flooding megaflow"
       "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:2",
       "recirc_id(0),in_port(2),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:07,dst=50:54:00:00:00:05),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:1",
     ]);
+    // filter= takes an exact flow in ovs-ofctl syntax (oracle replies).
+    const filtered = async (f: string) =>
+      (await ok(d, ["dpctl/dump-flows", `filter=${f}`])).split("\n").filter((l) =>
+        l.startsWith("recirc_id")
+      ).map((l) => l.replace(/^recirc_id\(0\),(in_port\(\d\)).*(actions:\d)$/, "$1 $2")).sort();
+    assert.deepEqual(await filtered("in_port=1"), ["in_port(1) actions:2"]);
+    assert.deepEqual(await filtered("in_port=p2,tcp"), ["in_port(2) actions:1"]);
+    assert.deepEqual(await filtered("dl_src=50:54:00:00:00:05"), ["in_port(1) actions:2"]);
+    assert.deepEqual(await filtered("tcp,tp_dst=8"), [
+      "in_port(1) actions:2",
+      "in_port(2) actions:1",
+    ]);
+    const bad = await d.run(["dpctl/dump-flows", "filter=garbage"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Failed to parse filter \(garbage: unknown field garbage\)/);
     const fdb = (await ok(d, ["fdb/show", "br0"])).split("\n");
     assert.equal(fdb[0], " port  VLAN  MAC                Age");
     assert.match(fdb[1], /^ {4}1 {5}0 {2}50:54:00:00:00:05 +\d+$/);
