@@ -55,14 +55,20 @@ export function parseReceivePackets(packets: readonly string[]): Uint8Array[] {
   return frames;
 }
 
+/** What a netdev-dummy/receive call asks for: the netdev and its frames. */
+export interface DummyReceive {
+  dev: DummyNetdev;
+  frames: Uint8Array[];
+}
+
 /**
- * Runs the command: `args` are its arguments (NAME first); `lookup` finds
- * a dummy netdev by name. Returns the reply text (empty).
+ * Checks the command's arguments (NAME first; `lookup` finds a dummy
+ * netdev by name) and builds every frame, queueing nothing.
  */
-export function netdevDummyReceive(
+export function parseDummyReceive(
   args: readonly string[],
   lookup: (name: string) => DummyNetdev | undefined,
-): string {
+): DummyReceive {
   const dev = args[0] === undefined ? undefined : lookup(args[0]);
   if (!dev) throw new DummyReceiveError("no such dummy netdev");
   let k = 1;
@@ -71,6 +77,15 @@ export function netdevDummyReceive(
     if (q !== 0) throw new DummyReceiveError("bad rx queue id.");
     k += 2;
   }
-  dev.receive(parseReceivePackets(args.slice(k)));
+  return { dev, frames: parseReceivePackets(args.slice(k)) };
+}
+
+/** Runs the command, queueing every frame at once. Returns the reply (empty). */
+export function netdevDummyReceive(
+  args: readonly string[],
+  lookup: (name: string) => DummyNetdev | undefined,
+): string {
+  const { dev, frames } = parseDummyReceive(args, lookup);
+  dev.receive(frames);
   return "";
 }

@@ -21,9 +21,11 @@
 export { Netdev, type NetdevPortLink } from "./netdev.ts";
 export { DummyNetdev } from "./dummy.ts";
 export {
+  type DummyReceive,
   DummyReceiveError,
   ethFromHex,
   netdevDummyReceive,
+  parseDummyReceive,
   parseReceivePackets,
 } from "./dummy_receive.ts";
 export { DummyStream, streamPath } from "./stream.ts";
