@@ -1,13 +1,15 @@
 /**
  * Prints the conformance table (markdown) for the README: every case
- * replayed through udpif, passing or failing, each failing case with its
- * reason (from known_failures.txt when listed there, else where the output
- * first differs).
+ * replayed through udpif, passing or failing, each failing case with the
+ * reason it fails now (where its output first departs from OVS's, or why
+ * it could not run).
  *
- *   deno run -A tests/conformance/table.ts [--only REGEX] [--write-known]
+ *   deno run -A tests/conformance/table.ts [--only REGEX] [--write-known] [--keep-reasons]
  *
- * --write-known rewrites known_failures.txt from this run: the failing
- * cases, keeping the reasons already written there, and nothing else.
+ * --write-known rewrites known_failures.txt from this run: the cases that
+ * failed, and the entries of cases the run did not replay (--only).
+ * --keep-reasons keeps the reason already written for a listed case that
+ * still fails (a hand-written explanation) instead of the computed one.
  */
 import { listCases, loadCase } from "./case.ts";
 import { readKnownFailures } from "./known_failures.ts";
@@ -61,11 +63,15 @@ export function markdown(rows: Row[]): string {
 async function main(args: string[]): Promise<number> {
   let only: RegExp | null = null;
   let writeKnown = false;
+  let keepReasons = false;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--only" && i + 1 < args.length) only = new RegExp(args[++i]);
     else if (args[i] === "--write-known") writeKnown = true;
+    else if (args[i] === "--keep-reasons") keepReasons = true;
     else {
-      console.error(`table.ts: unknown argument '${args[i]}' (use --only REGEX, --write-known)`);
+      console.error(
+        `table.ts: unknown argument '${args[i]}' (use --only REGEX, --write-known, --keep-reasons)`,
+      );
       return 2;
     }
   }
@@ -75,32 +81,34 @@ async function main(args: string[]): Promise<number> {
   const rows: Row[] = [];
   for (const name of listCases(CASES)) {
     if (only && !only.test(name)) continue;
-    const c = await loadCase(`${CASES}/${name}`);
     let row: Row;
+    let racy = false;
     try {
+      const c = await loadCase(`${CASES}/${name}`);
+      racy = c.racy !== null;
       const { normalized } = await replayCase(c, cfg);
       const pass = normalized === c.expected;
-      row = {
-        name,
-        pass,
-        racy: c.racy !== null,
-        reason: pass ? "" : firstDifference(c.expected, normalized),
-      };
+      row = { name, pass, racy, reason: pass ? "" : firstDifference(c.expected, normalized) };
     } catch (e) {
-      row = { name, pass: false, racy: c.racy !== null, reason: errorReason(e) };
+      row = { name, pass: false, racy, reason: errorReason(e) };
     }
-    if (!row.pass && known.has(name)) row.reason = known.get(name)!;
+    if (!row.pass && keepReasons && known.has(name)) row.reason = known.get(name)!;
     console.error(`${row.pass ? "pass" : "FAIL"} ${name}${row.pass ? "" : `: ${row.reason}`}`);
     rows.push(row);
   }
   console.log(markdown(rows));
   if (writeKnown) {
-    const failing = rows.filter((r) => !r.pass && !r.racy);
+    // Cases this run did not replay (--only) keep their entries.
+    const ran = new Set(rows.map((r) => r.name));
+    const entries = new Map([...known].filter(([name]) => !ran.has(name)));
+    for (const r of rows) if (!r.pass && !r.racy) entries.set(r.name, r.reason);
     const text = [
       "# Recorded conformance cases that udpif does not reproduce yet: CASE<TAB>reason.",
       "# Listed cases run as ignored tests (CONFORMANCE_ALL=1 runs them anyway).",
-      "# Regenerate: deno run -A tests/conformance/table.ts --write-known",
-      ...failing.map((r) => `${r.name}\t${known.get(r.name) ?? r.reason}`),
+      "# Regenerate: deno run -A tests/conformance/table.ts --write-known [--keep-reasons]",
+      ...[...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, r]) =>
+        `${n}\t${r}`
+      ),
       "",
     ].join("\n");
     await Deno.writeTextFile(KNOWN, text);
