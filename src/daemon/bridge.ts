@@ -24,7 +24,7 @@ import { CommandError } from "../lib/unixctl.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { MacLearning, OFPP_LOCAL, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import { Udpif } from "../upcall/mod.ts";
-import { type PortSpec as XPortSpec, XBridge } from "../xlate/mod.ts";
+import { type PortSpec as XPortSpec, RecircIdPool, XBridge } from "../xlate/mod.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import type { OtherConfig } from "./other_config.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
@@ -80,6 +80,8 @@ export class Bridge {
   readonly dp: DpifNetdev;
   readonly tables = new OfTables();
   readonly ml = MacLearning.create();
+  /** Recirculation ids, one pool for the main thread and every worker. */
+  readonly recircIds = new RecircIdPool();
   readonly udpif: Udpif;
   readonly #stats = RuleStatsQueue.create();
   readonly #ports = new Map<string, BridgePort>();
@@ -96,6 +98,7 @@ export class Bridge {
       mac: this.ml.buffer,
       ruleStats: this.#stats.buffer,
       uuid: crypto.getRandomValues(new Uint8Array(16)),
+      recirc: this.recircIds.buffer,
     };
     this.udpif = new Udpif({
       dp,

@@ -20,7 +20,7 @@ import {
 import { timeMsec } from "../lib/clock.ts";
 import { CommandError, registerCommand } from "../lib/unixctl.ts";
 import { formatFdbShow, OfctlError, parseFlowMod } from "../ofproto/mod.ts";
-import { ofprotoTrace, RecircIdPool, type XlateTables } from "../xlate/mod.ts";
+import { ofprotoTrace, type XlateTables } from "../xlate/mod.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";
 import { dpDumpFlows } from "./dump_flows.ts";
 import { parseDumpFlows } from "./json_views.ts";
@@ -109,7 +109,7 @@ function trace(args: string[]): string {
     bridge: b.xbridge(),
     tables: b.tables as XlateTables,
     ml: b.ml,
-    recircIds: new RecircIdPool(),
+    recircIds: b.recircIds,
   };
   try {
     return ofprotoTrace(args, {

@@ -11,8 +11,9 @@
  * list). The main thread uses the same class over the master tables.
  *
  * Thread-safety: one `BridgeXlate` per thread. Shared between threads
- * are only the MAC learning table (its own Atomics lock) and the rule
- * stats queue (workers produce, the main thread drains).
+ * are only the MAC learning table and the recirculation id pool (each
+ * behind its own Atomics lock) and the rule stats queue (workers produce,
+ * the main thread drains).
  */
 import { F, type FlowKey, getField, orInto, setField } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
@@ -44,6 +45,12 @@ export interface BridgeXlateInit {
   /** The bridge's UUID bytes, for slow-path cookies. */
   uuid: Uint8Array;
   /**
+   * The daemon's one recirculation id pool (`RecircIdPool.buffer`): a
+   * revalidator must give a frozen state the id the handler gave it, or
+   * the flow's actions would never match a fresh translation.
+   */
+  recirc: SharedArrayBuffer;
+  /**
    * The udpif's shared words: a MAC moving makes NORMAL's old answers
    * stale, so translation asks for revalidation there (OVS's
    * REV_MAC_LEARNING). Set once the udpif exists, before its workers start.
@@ -61,7 +68,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #tables: OfTables;
   readonly #ml: MacLearning;
   readonly #stats: RuleStatsQueue;
-  readonly #recirc = new RecircIdPool();
+  readonly #recirc: RecircIdPool;
   readonly #init: BridgeXlateInit;
   #udpif: UdpifShared | undefined;
   #bridge: XBridge;
@@ -73,6 +80,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#tables = tables;
     this.#bridge = new XBridge(init.bridge, init.ports);
     this.#ml = MacLearning.attach(init.mac);
+    this.#recirc = new RecircIdPool(init.recirc);
     this.#stats = RuleStatsQueue.attach(init.ruleStats);
   }
 
