@@ -85,6 +85,8 @@ export class Bridge {
   readonly udpif: Udpif;
   readonly #stats = RuleStatsQueue.create();
   readonly #ports = new Map<string, BridgePort>();
+  /** The MAC table's changeSeq at the last `run`. */
+  #mlSeq = 0;
 
   private constructor(options: BridgeOptions, dp: DpifNetdev, ports: BridgePort[]) {
     this.name = options.name;
@@ -270,7 +272,14 @@ export class Bridge {
   run(): void {
     this.drainStats();
     this.tablesChanged(this.tables.expire(timeMsec()));
-    if (this.ml.run(timeMsec()) > 0) this.udpif.revalidate();
+    this.ml.run(timeMsec());
+    // As OVS's mac_learning_run: any entry set, moved, expired or flushed
+    // since the last run (by any thread) may change NORMAL's answers.
+    const mlSeq = this.ml.changeSeq;
+    if (mlSeq !== this.#mlSeq) {
+      this.#mlSeq = mlSeq;
+      this.udpif.revalidate();
+    }
     this.pollTx();
   }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { timeMsec } from "../lib/clock.ts";
 import { Bridge } from "./bridge.ts";
 import { OtherConfig } from "./other_config.ts";
 import { parsePortSpecs } from "./port_spec.ts";
@@ -63,6 +64,24 @@ Deno.test("rules loaded with a bad line change nothing", async () => {
     b.loadFlows("priority=5,actions=drop\n");
     assert.throws(() => b.loadFlows("priority=6,actions=drop\nactions=bogus\n"), /line 2/);
     assert.equal(b.tables.nRules, 1);
+    return Promise.resolve();
+  });
+});
+
+Deno.test("a MAC table change made by any thread revalidates at the next run, as mac_learning_run does", async () => {
+  await withBridge((b) => {
+    b.run();
+    const seq = b.udpif.shared.revalSeq.read();
+    b.run();
+    assert.equal(b.udpif.shared.revalSeq.read(), seq, "nothing changed, nothing to revalidate");
+    const mac = new Uint8Array([0x50, 0x54, 0, 0, 0, 5]);
+    assert.ok(b.ml.update(mac, 0, 0, 1, timeMsec()));
+    b.run();
+    const learned = b.udpif.shared.revalSeq.read();
+    assert.notEqual(learned, seq);
+    b.ml.flush();
+    b.run();
+    assert.notEqual(b.udpif.shared.revalSeq.read(), learned);
     return Promise.resolve();
   });
 });

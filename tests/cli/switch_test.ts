@@ -130,6 +130,37 @@ Deno.test("NORMAL learns MACs and the revalidator narrows the flooding megaflow"
   }
 });
 
+Deno.test("learned MACs age out after 300 s of the daemon's clock and the flows flood again", async () => {
+  // As the oracle shows with time/stop and max-idle beyond the warp: the
+  // revalidators retranslate the kept flows once the entries expire.
+  const d = await TestDaemon.start([
+    "--datapath-type",
+    "dummy",
+    "--port",
+    "p3",
+    "--other-config",
+    "max-idle=1000000",
+  ]);
+  try {
+    await ok(d, ["time/stop"]);
+    await ok(d, ["ofctl", "add-flow", "br0", "actions=normal"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_05_TO_07]);
+    await ok(d, ["netdev-dummy/receive", "p2", P2_07_TO_05]);
+    await settle(d);
+    const actions = async () => (await flows(d)).map((l) => l.replace(/^.*actions:/, ""));
+    assert.deepEqual(await actions(), ["2", "1"]);
+    await ok(d, ["time/warp", "299000"]);
+    await settle(d);
+    assert.equal((await ok(d, ["fdb/show", "br0"])).split("\n").length, 4, "not yet expired");
+    await ok(d, ["time/warp", "2000"]);
+    await settle(d);
+    assert.equal(await ok(d, ["fdb/show", "br0"]), " port  VLAN  MAC                Age\n");
+    assert.deepEqual(await actions(), ["2,3,100", "1,3,100"]);
+  } finally {
+    await d.stop();
+  }
+});
+
 Deno.test("a no-flood port is left out of NORMAL's flooding", async () => {
   const d = await TestDaemon.start(["--datapath-type", "dummy", "--port", "p3"]);
   try {
