@@ -51,6 +51,8 @@ export const C_PORTS_SEQ = 9;
 export const C_PMD_GEN = 10;
 /** 1 + the generation of the last PMD that stopped polling. */
 export const C_PMD_EXITED = 11;
+/** other_config:vlan-limit + 1 for the PMD's flow_extract; 0 until the owner sets it. */
+export const C_VLAN_LIMIT = 12;
 const CTL_WORDS = 32;
 
 /** stats slots. */

@@ -24,6 +24,7 @@ import {
   C_PMD_RUNNING,
   C_RECV_ENABLED,
   C_STOP,
+  C_VLAN_LIMIT,
   createDatapathBuffers,
   type DatapathBuffers,
   DatapathShared,
@@ -259,6 +260,16 @@ export class DpifNetdev implements DpifProvider {
 
   setEmcInsertInvProb(inv: number): void {
     Atomics.store(this.shared.ctl, C_EMC_INV_PROB, inv);
+  }
+
+  /**
+   * other_config:vlan-limit for the PMD's flow_extract (0: as many VLAN
+   * headers as a flow holds). flow_extract's limit is a global of each
+   * thread's flow module, so the PMD applies it at its next poll.
+   */
+  setVlanLimit(n: number): void {
+    Atomics.store(this.shared.ctl, C_VLAN_LIMIT, n + 1);
+    this.wake();
   }
 
   // ---- ports (the creating thread only) ----

@@ -7,6 +7,7 @@ import { flowExtract, udpFrame } from "./_test_extract.ts";
 import { PUT_CREATE } from "./protocol.ts";
 import type { DpifOp } from "./provider.ts";
 import { newDumpBatch } from "./flow_dump.ts";
+import { DpifUpcall } from "./upcall.ts";
 
 const extractModule = new URL("./_test_extract.ts", import.meta.url).href;
 
@@ -148,5 +149,30 @@ Deno.test("dump threads in two workers share one dump during traffic: each flow 
   }
   for (const id of stable) assert.equal(seen.get(id), 1);
   for (const n of seen.values()) assert.equal(n, 1);
+  dp.destroy();
+});
+
+Deno.test("other_config:vlan-limit reaches the PMD worker's flow_extract", async () => {
+  const dp = DpifNetdev.create("dummy", { flowCapacity: 1024 });
+  await dp.ready();
+  const p1 = new DummyNetdev("p1");
+  dp.portAdd(p1);
+  // 802.1ad outer tag (VID 100), 802.1Q inner tag (VID 200), then IPv4.
+  const qinq = (src: number) =>
+    Uint8Array.from([
+      ...[0x50, 0x54, 0, 0, 0, 7, 0x50, 0x54, 0, 0, 0, src],
+      ...[0x88, 0xa8, 0x00, 0x64, 0x81, 0x00, 0x00, 0xc8, 0x08, 0x00],
+      ...[0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2],
+    ]);
+  const innerTci = () => {
+    const up = new DpifUpcall();
+    assert.ok(dp.recvWait(0, 10000) && dp.recv(0, up), "an upcall");
+    return new DataView(up.key.buffer, up.key.byteOffset).getUint16(F.vlan1_tci.off);
+  };
+  p1.receive([qinq(5)]);
+  assert.equal(innerTci(), 0, "OVS's default limit of 1 leaves the inner tag in the payload");
+  dp.setVlanLimit(2);
+  p1.receive([qinq(6)]);
+  assert.equal(innerTci(), 0x10c8, "with 2 the inner tag is in the key (VID 200, present)");
   dp.destroy();
 });

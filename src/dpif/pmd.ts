@@ -29,6 +29,7 @@ import {
   ACT_SET_MASKED,
   ACT_TRUNC,
   ACT_USERSPACE,
+  setVlanLimit,
 } from "../flow/mod.ts";
 import { executeSet, HeaderOffsets } from "./_execute_set.ts";
 import {
@@ -41,6 +42,7 @@ import {
   C_RECV_ENABLED,
   C_SLEEPING,
   C_STOP,
+  C_VLAN_LIMIT,
   DatapathShared,
   MAX_CLIENTS,
   MAX_PORTS,
@@ -128,8 +130,17 @@ export class Pmd {
   private readonly txDirtyList = new Int32Array(MAX_PORTS);
   private nTxDirty = 0;
   private emcInv = -1;
+  private vlanLimit = 0;
 
-  constructor(shared: DatapathShared, readonly extract: FlowExtractFn) {
+  /**
+   * `applyVlanLimit` sets other_config:vlan-limit in the flow module whose
+   * `extract` this PMD runs (its limit is that module's global).
+   */
+  constructor(
+    shared: DatapathShared,
+    readonly extract: FlowExtractFn,
+    private readonly applyVlanLimit: (n: number) => void = setVlanLimit,
+  ) {
     this.shared = shared;
     this.emc = new Emc(shared.table);
     this.ops = new FlowOps(shared.table, this.emc);
@@ -148,6 +159,11 @@ export class Pmd {
     if (inv !== this.emcInv) {
       this.emcInv = inv;
       this.emc.setInsertInvProb(inv < 0 ? 100 : inv);
+    }
+    const vlanLimit = Atomics.load(sh.ctl, C_VLAN_LIMIT);
+    if (vlanLimit !== this.vlanLimit) {
+      this.vlanLimit = vlanLimit;
+      this.applyVlanLimit(vlanLimit - 1);
     }
     const portsSeq = Atomics.load(sh.ctl, C_PORTS_SEQ);
     if (portsSeq !== this.portsSeq) {

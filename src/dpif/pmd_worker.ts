@@ -35,7 +35,8 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
   const extract = mod.flowExtract as FlowExtractFn;
   const shared = new DatapathShared(m.buffers);
   if (Atomics.load(shared.ctl, C_PMD_GEN) !== m.generation) return self.close();
-  const pmd = new Pmd(shared, extract);
+  // A test extract module without setVlanLimit leaves the flow module's.
+  const pmd = new Pmd(shared, extract, mod.setVlanLimit);
   Atomics.store(shared.ctl, C_PMD_RUNNING, 1);
   Atomics.notify(shared.ctl, C_PMD_RUNNING);
   pmd.run(m.generation);
