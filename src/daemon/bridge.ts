@@ -18,6 +18,7 @@
  * the udpif; this object only talks to them through their interfaces.
  */
 import { DpifNetdev } from "../dpif/mod.ts";
+import { setVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { getLogger } from "../lib/log.ts";
 import { CommandError } from "../lib/unixctl.ts";
@@ -87,6 +88,8 @@ export class Bridge {
   readonly #ports = new Map<string, BridgePort>();
   /** The MAC table's changeSeq at the last `run`. */
   #mlSeq = 0;
+  /** What udpif workers start their translation from (cloned at each start). */
+  readonly #xlateInit: BridgeXlateInit;
 
   private constructor(options: BridgeOptions, dp: DpifNetdev, ports: BridgePort[]) {
     this.name = options.name;
@@ -101,7 +104,9 @@ export class Bridge {
       ruleStats: this.#stats.buffer,
       uuid: crypto.getRandomValues(new Uint8Array(16)),
       recirc: this.recircIds.buffer,
+      vlanLimit: options.config.get("vlan-limit")!,
     };
+    this.#xlateInit = init;
     this.udpif = new Udpif({
       dp,
       xlateModule: new URL("./bridge_xlate.ts", import.meta.url).href,
@@ -160,9 +165,15 @@ export class Bridge {
       throw e;
     }
     const bridge = new Bridge(options, dp, ports);
+    bridge.#applyVlanLimit();
     await bridge.#configure(new Set(Object.keys(UDPIF_KEYS)));
     dp.setEmcInsertInvProb(options.config.get("emc-insert-inv-prob")!);
     options.config.onChange((changed) => {
+      if (changed.has("vlan-limit")) {
+        bridge.#applyVlanLimit();
+        bridge.udpif.postXlateUpdate({ type: "vlan-limit", limit: bridge.#xlateInit.vlanLimit });
+        bridge.udpif.revalidate();
+      }
       if (changed.has("emc-insert-inv-prob")) {
         dp.setEmcInsertInvProb(options.config.get("emc-insert-inv-prob")!);
       }
@@ -172,6 +183,19 @@ export class Bridge {
     });
     log.info(`bridge ${bridge.name}: added with ${options.ports.length} ports on ${dp.name}`);
     return bridge;
+  }
+
+  /**
+   * other_config:vlan-limit is a global of each thread's flow module (as
+   * OVS's flow_vlan_limit): this thread's, the PMD's through the datapath,
+   * and the udpif workers' through their translation init (running
+   * workers get a `vlan-limit` update from the caller).
+   */
+  #applyVlanLimit(): void {
+    const n = this.config.get("vlan-limit")!;
+    setVlanLimit(n);
+    this.dp.setVlanLimit(n);
+    this.#xlateInit.vlanLimit = n;
   }
 
   async #configure(keys: Set<string>): Promise<void> {

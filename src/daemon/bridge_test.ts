@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { Bridge } from "./bridge.ts";
 import { OtherConfig } from "./other_config.ts";
@@ -83,5 +84,17 @@ Deno.test("a MAC table change made by any thread revalidates at the next run, as
     b.run();
     assert.notEqual(b.udpif.shared.revalSeq.read(), learned);
     return Promise.resolve();
+  });
+});
+
+Deno.test("a vlan-limit change reaches this thread's flow module and revalidates", async () => {
+  await withBridge(async (b, config) => {
+    const seq = b.udpif.shared.revalSeq.read();
+    config.set(["vlan-limit=2"]);
+    await Promise.resolve();
+    assert.equal(getVlanLimit(), 2);
+    assert.notEqual(b.udpif.shared.revalSeq.read(), seq);
+    config.set(["vlan-limit="]);
+    assert.equal(getVlanLimit(), 1);
   });
 });

@@ -15,7 +15,7 @@
  * behind its own Atomics lock) and the rule stats queue (workers produce,
  * the main thread drains).
  */
-import { F, type FlowKey, getField, orInto, setField } from "../flow/mod.ts";
+import { F, type FlowKey, getField, orInto, setField, setVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import {
@@ -50,6 +50,8 @@ export interface BridgeXlateInit {
    * the flow's actions would never match a fresh translation.
    */
   recirc: SharedArrayBuffer;
+  /** other_config:vlan-limit, for this worker's flow module. */
+  vlanLimit: number;
   /**
    * The udpif's shared words: a MAC moving makes NORMAL's old answers
    * stale, so translation asks for revalidation there (OVS's
@@ -61,7 +63,10 @@ export interface BridgeXlateInit {
 const covRevMacLearning = coverageCounter("rev_mac_learning");
 
 /** A change the main thread sends to every worker's translation. */
-export type BridgeXlateUpdate = TablesUpdate | { type: "ports"; ports: XPortSpec[] };
+export type BridgeXlateUpdate =
+  | TablesUpdate
+  | { type: "ports"; ports: XPortSpec[] }
+  | { type: "vlan-limit"; limit: number };
 
 export class BridgeXlate implements WorkerXlate {
   readonly ofprotoUuid: Uint8Array;
@@ -81,6 +86,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#bridge = new XBridge(init.bridge, init.ports);
     this.#ml = MacLearning.attach(init.mac);
     this.#recirc = new RecircIdPool(init.recirc);
+    setVlanLimit(init.vlanLimit);
     this.#stats = RuleStatsQueue.attach(init.ruleStats);
   }
 
@@ -88,6 +94,7 @@ export class BridgeXlate implements WorkerXlate {
     const u = data as BridgeXlateUpdate;
     if (u.type === "tables-update") this.#tables.applyUpdate(u);
     else if (u.type === "ports") this.#bridge = new XBridge(this.#bridge.name, u.ports);
+    else if (u.type === "vlan-limit") setVlanLimit(u.limit);
   }
 
   translate(req: XlateRequest): XlateResult {

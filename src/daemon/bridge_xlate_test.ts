@@ -40,6 +40,7 @@ Deno.test("every worker's translation takes recirculation ids from the daemon's 
     ruleStats: RuleStatsQueue.create().buffer,
     uuid: new Uint8Array(16),
     recirc: pool.buffer,
+    vlanLimit: 1,
   };
   const tables = new OfTables();
   tables.addFlow("actions=controller", 0);

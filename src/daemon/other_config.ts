@@ -52,6 +52,12 @@ export const OTHER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     default: 100,
     help: "EMC insertion 1-in-N (0 = never)",
   },
+  "vlan-limit": {
+    min: 0,
+    max: UINT32_MAX,
+    default: 1,
+    help: "VLAN headers flows see (0 = as many as a flow holds)",
+  },
 };
 
 export class OtherConfigError extends Error {

@@ -9,6 +9,7 @@ Deno.test("other_config starts at OVS's defaults and thread counts are left to t
   assert.equal(c.get("max-revalidator"), 500);
   assert.equal(c.get("min-revalidate-pps"), 5);
   assert.equal(c.get("emc-insert-inv-prob"), 100);
+  assert.equal(c.get("vlan-limit"), 1);
   assert.equal(c.get("n-handler-threads"), undefined);
 });
 

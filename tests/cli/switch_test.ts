@@ -161,6 +161,30 @@ Deno.test("learned MACs age out after 300 s of the daemon's clock and the flows 
   }
 });
 
+Deno.test("other_config:vlan-limit decides how many VLAN headers the megaflow sees, as in OVS", async () => {
+  const qinq =
+    "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x88a8),vlan(vid=100,pcp=0)," +
+    "encap(eth_type(0x8100),vlan(vid=200,pcp=0),encap(eth_type(0x0800),ipv4(src=10.0.0.1," +
+    "dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),udp(src=1,dst=2)))";
+  // The oracle's megaflows for this packet with vlan-limit 1 (default) and 2.
+  const outer = "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x88a8),vlan(vid=100)," +
+    "encap(eth_type(0x8100)), packets:0, bytes:0, used:never, actions:2";
+  const both = "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x88a8),vlan(vid=100)," +
+    "encap(eth_type(0x8100),encap(eth_type(0x0800),ipv4(frag=no))), packets:0, bytes:0, " +
+    "used:never, actions:2";
+  for (const [extra, expected] of [[[], outer], [["--other-config", "vlan-limit=2"], both]]) {
+    const d = await TestDaemon.start(["--datapath-type", "dummy", ...extra as string[]]);
+    try {
+      await ok(d, ["ofctl", "add-flow", "br0", "actions=output:2"]);
+      await ok(d, ["netdev-dummy/receive", "p1", qinq]);
+      await settle(d);
+      assert.deepEqual(await flows(d), [expected]);
+    } finally {
+      await d.stop();
+    }
+  }
+});
+
 Deno.test("a no-flood port is left out of NORMAL's flooding", async () => {
   const d = await TestDaemon.start(["--datapath-type", "dummy", "--port", "p3"]);
   try {
