@@ -10,7 +10,10 @@
  * All counters live in one SharedArrayBuffer: a name table (so that a
  * name gets the same slot in every thread, whatever order modules load
  * in) and one row of Uint32 counts per thread (so threads never write the
- * same word). The main thread creates the buffer when this module loads;
+ * same word). The table starts with OVS's counter names reserved in OVS's
+ * registration order (`coverage_order.ts`), so listings come out in the
+ * order `ovs-appctl coverage/show` uses. The main thread creates the
+ * buffer when this module loads;
  * a worker calls `attachCoverage(coverageBuffer-from-main)` at start-up,
  * which moves its already-defined counters (and anything they counted)
  * into the shared table. Totals and rates are computed by the main
@@ -22,6 +25,7 @@
  * wrap; the reader folds them often enough (`coverageFold`) to count
  * every wrap.
  */
+import { OVS_COVERAGE_ORDER } from "./coverage_order.ts";
 
 export const COVERAGE_MAX_COUNTERS = 1024;
 export const COVERAGE_MAX_THREADS = 64;
@@ -88,7 +92,17 @@ function makeTable(sab: SharedArrayBuffer): Table {
   return { sab, header, names, rows, row: thread * COVERAGE_MAX_COUNTERS };
 }
 
-let table = makeTable(new SharedArrayBuffer(BUFFER_BYTES));
+/** A new table whose first slots are OVS's counters, in OVS's listing order. */
+function newTable(): Table {
+  const t = makeTable(new SharedArrayBuffer(BUFFER_BYTES));
+  OVS_COVERAGE_ORDER.forEach((name, slot) => {
+    t.names.set(encoder.encode(name), slot * COVERAGE_NAME_BYTES);
+  });
+  Atomics.store(t.header, N_COUNTERS, OVS_COVERAGE_ORDER.length);
+  return t;
+}
+
+let table = newTable();
 const local = new Map<string, CoverageCounter>();
 
 function lock(t: Table): void {

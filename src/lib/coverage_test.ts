@@ -157,3 +157,15 @@ Deno.test("a worker's counts land in the main thread's totals under the same nam
 Deno.test("attaching a buffer of the wrong size is refused", () => {
   assert.throws(() => attachCoverage(new SharedArrayBuffer(64)), /coverage buffer must be/);
 });
+
+Deno.test("counters are listed in OVS's registration order, whatever order they are defined in", () => {
+  coverageCounter("netdev_sent");
+  coverageCounter("rev_flow_table");
+  coverageCounter("xlate_actions");
+  const names = coverageNames();
+  const at = (n: string) => names.indexOf(n);
+  assert.ok(at("rev_flow_table") < at("xlate_actions"));
+  assert.ok(at("xlate_actions") < at("netdev_sent"));
+  assert.ok(at("netdev_sent") < at("drop_action_of_pipeline"), "reserved before use");
+  assert.ok(at("test_twice") > at("drop_action_of_pipeline"), "udpif's own names come after");
+});
