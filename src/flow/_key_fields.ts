@@ -36,47 +36,28 @@ export function fNum(
   out.push(s);
 }
 
-export function fIp4(
+/** A field printer for an address `len` bytes wide that `format` spells. */
+export type AddrField = (
   out: FieldOut,
   name: string,
   k: Uint8Array,
   m: Uint8Array | null,
   o: number,
-  v: boolean,
-) {
-  if (!v && m && zeroSpan(m, o, 4)) return;
-  let s = `${name}=${formatIp4(k, o)}`;
-  if (m && !fullSpan(m, o, 4)) s += "/" + formatIp4(m, o);
-  out.push(s);
+  verbose: boolean,
+) => void;
+
+function addrField(len: number, format: (b: Uint8Array, o: number) => string): AddrField {
+  return (out, name, k, m, o, verbose) => {
+    if (!verbose && m && zeroSpan(m, o, len)) return;
+    let s = `${name}=${format(k, o)}`;
+    if (m && !fullSpan(m, o, len)) s += "/" + format(m, o);
+    out.push(s);
+  };
 }
 
-export function fIp6(
-  out: FieldOut,
-  name: string,
-  k: Uint8Array,
-  m: Uint8Array | null,
-  o: number,
-  v: boolean,
-) {
-  if (!v && m && zeroSpan(m, o, 16)) return;
-  let s = `${name}=${formatIp6(k, o)}`;
-  if (m && !fullSpan(m, o, 16)) s += "/" + formatIp6(m, o);
-  out.push(s);
-}
-
-export function fMac(
-  out: FieldOut,
-  name: string,
-  k: Uint8Array,
-  m: Uint8Array | null,
-  o: number,
-  v: boolean,
-) {
-  if (!v && m && zeroSpan(m, o, 6)) return;
-  let s = `${name}=${formatMac(k, o)}`;
-  if (m && !fullSpan(m, o, 6)) s += "/" + formatMac(m, o);
-  out.push(s);
-}
+export const fIp4: AddrField = addrField(4, formatIp4);
+export const fIp6: AddrField = addrField(16, formatIp6);
+export const fMac: AddrField = addrField(6, formatMac);
 
 export function fFrag(out: FieldOut, nwFrag: number, fragMask: number | null): void {
   const mv = fragMask === null ? 0xff : fragMask & FRAG_ANY ? 0xff : 0;

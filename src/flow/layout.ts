@@ -84,6 +84,23 @@ export const vlanOffset = (i: number): number => F.vlan0_tpid.off + 4 * i;
 /** Byte offset of MPLS label stack entry `i` (0..2). */
 export const mplsOffset = (i: number): number => F.mpls_lse.off + 4 * i;
 
+/**
+ * The metadata a datapath key always carries, whatever the packet (the
+ * attributes before eth() in odp_flow_key_from_flow).
+ */
+export const METADATA_FIELDS: readonly FieldSpan[] = [
+  F.skb_priority,
+  F.pkt_mark,
+  F.ct_state,
+  F.ct_zone,
+  F.ct_mark,
+  F.ct_label,
+  F.recirc_id,
+  F.dp_hash,
+  F.in_port,
+  F.packet_type,
+];
+
 /** nw_frag bits (FLOW_NW_FRAG_*). */
 export const FRAG_ANY = 1;
 export const FRAG_LATER = 2;

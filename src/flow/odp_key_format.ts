@@ -7,6 +7,7 @@
  * verbose form (`-m`) prints everything with its mask.
  */
 import type { FlowKey } from "./key.ts";
+import type { OdpSetAttr } from "./odp_action.ts";
 import { F, FLOW_BYTES, FRAG_ANY, FRAG_LATER, PT_ETH } from "./layout.ts";
 import { formatFlags, formatFlagsMasked, TCP_FLAG_NAMES } from "./_flags.ts";
 import { KeyPrinterBase } from "./_key_printer.ts";
@@ -59,31 +60,13 @@ export function formatOdpKey(
   return new KeyPrinter(k, m, opts.verbose ?? false, opts.portNames ?? null).format();
 }
 
-/** The datapath key attributes a set action can carry. */
-export const SETTABLE_ATTRS = [
-  "skb_priority",
-  "skb_mark",
-  "eth",
-  "mpls",
-  "ipv4",
-  "ipv6",
-  "tcp",
-  "udp",
-  "sctp",
-  "icmp",
-  "icmpv6",
-  "arp",
-  "nd",
-] as const;
-export type SettableAttr = typeof SETTABLE_ATTRS[number];
-
 /**
  * One attribute of a key, as the body of a set action prints it
  * (format_odp_key_attr): with a mask only the fields it covers, without
  * one every field.
  */
 export function formatOdpKeyAttr(
-  attr: SettableAttr,
+  attr: OdpSetAttr,
   key: FlowKey,
   mask: FlowKey | null,
   verbose: boolean,
@@ -94,7 +77,7 @@ export function formatOdpKeyAttr(
 }
 
 class KeyPrinter extends KeyPrinterBase {
-  formatAttr(attr: SettableAttr): string {
+  formatAttr(attr: OdpSetAttr): string {
     switch (attr) {
       case "skb_priority":
         this.u32Attr(attr, F.skb_priority.off);

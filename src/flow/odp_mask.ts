@@ -18,6 +18,7 @@ import {
   FRAG_ANY,
   FRAG_LATER,
   FRAG_MASK,
+  METADATA_FIELDS,
   PT_ETH,
   vlanOffset,
 } from "./layout.ts";
@@ -40,19 +41,6 @@ import {
   ND_NEIGHBOR_SOLICIT,
 } from "../packet/mod.ts";
 
-const METADATA = [
-  F.skb_priority,
-  F.pkt_mark,
-  F.ct_state,
-  F.ct_zone,
-  F.ct_mark,
-  F.ct_label,
-  F.recirc_id,
-  F.dp_hash,
-  F.in_port,
-  F.packet_type,
-];
-
 const u16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
 
 function copy(o: Uint8Array, m: Uint8Array, s: FieldSpan): void {
@@ -71,7 +59,7 @@ export function odpMaskNormalize(key: FlowKey, mask: FlowKey, out: FlowKey): voi
   const m = out === mask ? scratchOf(m0) : m0;
   out.fill(0);
   const o = viewOf(out);
-  for (const s of METADATA) copy(o, m, s);
+  for (const s of METADATA_FIELDS) copy(o, m, s);
   const dlType = u16(k, F.dl_type.off);
   if (k[F.ct_nw_proto.off] !== 0 && (dlType === ETH_TYPE_IP || dlType === ETH_TYPE_IPV6)) {
     const v4 = dlType === ETH_TYPE_IP;

@@ -6,7 +6,15 @@
  */
 import type { FlowKey } from "./key.ts";
 import { viewOf } from "./_bytes.ts";
-import { F, type FieldSpan, FRAG_LATER, FRAG_MASK, PT_ETH, vlanOffset } from "./layout.ts";
+import {
+  F,
+  type FieldSpan,
+  FRAG_LATER,
+  FRAG_MASK,
+  METADATA_FIELDS,
+  PT_ETH,
+  vlanOffset,
+} from "./layout.ts";
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
@@ -35,20 +43,7 @@ export function wildcardsForPacket(key: FlowKey, mask: FlowKey): void {
   mask.fill(0);
   const m = viewOf(mask);
   const k = viewOf(key);
-  for (
-    const s of [
-      F.skb_priority,
-      F.pkt_mark,
-      F.ct_state,
-      F.ct_zone,
-      F.ct_mark,
-      F.ct_label,
-      F.recirc_id,
-      F.dp_hash,
-      F.in_port,
-      F.packet_type,
-    ]
-  ) exact(m, s);
+  for (const s of METADATA_FIELDS) exact(m, s);
   const pt = ((k[F.packet_type.off] << 24) | (k[F.packet_type.off + 1] << 16) |
     u16(k, F.packet_type.off + 2)) >>> 0;
   let dlType: number;
