@@ -18,6 +18,7 @@
  */
 import { FLOW_WORDS } from "../flow/layout.ts";
 import { timeMsec } from "../lib/clock.ts";
+import { coverageCounter } from "../lib/coverage.ts";
 import { hashWords128 } from "../lib/hash.ts";
 import { RingConsumer, RingProducer } from "../lib/ring.ts";
 import {
@@ -80,6 +81,17 @@ export type FlowExtractFn = (
 ) => void;
 
 const BURST = 32;
+
+/*
+ * OVS counts netdev_received per successful rx call (one burst), netdev_sent
+ * per send call (one port's share of one batch), drop_action_of_pipeline
+ * per packet dropped because translation gave no actions, and flow_extract
+ * per packet that reaches a userspace action.
+ */
+const covReceived = coverageCounter("netdev_received");
+const covSent = coverageCounter("netdev_sent");
+const covDropPipeline = coverageCounter("drop_action_of_pipeline");
+const covFlowExtract = coverageCounter("flow_extract");
 const MAX_FRAME = 9216;
 const RANK_INTERVAL_MS = 1000;
 /** OVS's UFID basis for datapath-generated UFIDs is per process; ours is fixed. */
@@ -130,6 +142,14 @@ export class Pmd {
   private readonly txDirtyList = new Int32Array(MAX_PORTS);
   private nTxDirty = 0;
   private emcInv = -1;
+  /** Coverage events this round, added to the shared counters in flush(). */
+  private nRxCalls = 0;
+  private nSends = 0;
+  private nPipelineDrops = 0;
+  private nUserspaceExtracts = 0;
+  /** The current batch, and the batch each port last got a send in. */
+  private batch = 1;
+  private readonly sendBatch = new Uint32Array(MAX_PORTS);
   private vlanLimit = 0;
 
   /**
@@ -241,6 +261,8 @@ export class Pmd {
       }
     }
     if (n > 0) {
+      this.nRxCalls++;
+      this.batch++;
       ring.release();
       sh.portF64[sh.portF(i, PF_RX_PACKETS)] += n;
       sh.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
@@ -273,11 +295,24 @@ export class Pmd {
     const tf = key[71];
     this.shared.table.hit(slot, 1, this.pktLen, this.now, ((tf & 0xff) << 8) | ((tf >>> 8) & 0xff));
     const t = this.shared.table;
-    this.execute(t.u8, t.actionOffset(slot), t.actionBytes(slot), inPort, h);
+    this.runActions(t.u8, t.actionOffset(slot), t.actionBytes(slot), inPort, h);
   }
 
-  /** Runs the encoded actions `acts[at..at+n)` on the packet in `buf`. */
+  /**
+   * Runs the encoded actions `acts[at..at+n)` on the packet in `buf` as a
+   * batch of its own (a dpif execute): its outputs are sends of their own.
+   */
   execute(acts: Uint8Array, at: number, n: number, inPort: number, h: number): void {
+    this.runActions(acts, at, n, inPort, h);
+    this.batch++;
+  }
+
+  private runActions(acts: Uint8Array, at: number, n: number, inPort: number, h: number): void {
+    if (n < ACT_HEADER_LEN) {
+      // An empty list is the translation's explicit drop (XLATE_OK).
+      this.nPipelineDrops++;
+      return;
+    }
     let truncLen = -1;
     let parsed = false;
     for (let p = at, end = at + n; p + ACT_HEADER_LEN <= end;) {
@@ -292,6 +327,7 @@ export class Pmd {
           truncLen = -1;
           break;
         case ACT_USERSPACE:
+          this.nUserspaceExtracts++;
           this.upcall(UPCALL_ACTION, inPort, h, acts[a + 4] & 2 ? len - 5 : 0, a + 5, acts);
           break;
         case ACT_PUSH_VLAN: {
@@ -338,6 +374,10 @@ export class Pmd {
     if (i < 0 || sh.portI32[sh.portI(i, P_ACTIVE)] === 0) {
       sh.stats[ST_TX_DROPPED]++;
       return;
+    }
+    if (this.sendBatch[i] !== this.batch) {
+      this.sendBatch[i] = this.batch;
+      this.nSends++;
     }
     if (sh.portI32[sh.portI(i, P_RECORD_TX)] !== 0) {
       const r = this.tx[i];
@@ -419,6 +459,7 @@ export class Pmd {
       }
     }
     this.nTxDirty = 0;
+    this.flushCoverage();
     for (let i = 0; i < st.length; i++) {
       if (st[i] !== 0) {
         sh.stats[i] += st[i];
@@ -431,5 +472,17 @@ export class Pmd {
         this.up[q].publish();
       }
     }
+  }
+
+  private flushCoverage(): void {
+    if (this.nRxCalls) covReceived.add(this.nRxCalls);
+    if (this.nSends) covSent.add(this.nSends);
+    if (this.nPipelineDrops) covDropPipeline.add(this.nPipelineDrops);
+    if (this.nUserspaceExtracts) covFlowExtract.add(this.nUserspaceExtracts);
+    this.nRxCalls =
+      this.nSends =
+      this.nPipelineDrops =
+      this.nUserspaceExtracts =
+        0;
   }
 }

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { F, FLOW_WORDS } from "../flow/layout.ts";
+import { exactField } from "../flow/key.ts";
+import type { OdpAction } from "../flow/mod.ts";
+import { coverageTotal } from "../lib/coverage_report.ts";
+import { DummyNetdev } from "../netdev/mod.ts";
+import { DpifNetdev } from "./dpif_netdev.ts";
+import { flowExtract, udpFrame } from "./_test_extract.ts";
+import { PUT_CREATE } from "./protocol.ts";
+
+const NAMES = ["netdev_received", "netdev_sent", "drop_action_of_pipeline", "flow_extract"];
+
+/** The named counters' growth while `f` runs. */
+function delta(f: () => void): Record<string, number> {
+  const before = NAMES.map((n) => coverageTotal(n) ?? 0);
+  f();
+  return Object.fromEntries(NAMES.map((n, i) => [n, (coverageTotal(n) ?? 0) - before[i]]));
+}
+
+/** A datapath whose flow for frames to MAC ..:07 runs `actions`. */
+function setup(actions: OdpAction[]) {
+  const dp = DpifNetdev.create("dummy", { extract: flowExtract, flowCapacity: 64 });
+  const p1 = new DummyNetdev("p1");
+  dp.portAdd(p1);
+  dp.portAdd(new DummyNetdev("p2"));
+  dp.portAdd(new DummyNetdev("p3"));
+  const frame = udpFrame(5, 7, 1000, 80);
+  const key = new Uint32Array(FLOW_WORDS);
+  flowExtract(frame, frame.length, 1, key);
+  const mask = new Uint32Array(FLOW_WORDS);
+  exactField(new Uint8Array(mask.buffer), F.in_port);
+  exactField(new Uint8Array(mask.buffer), F.dl_dst);
+  assert.equal(dp.flowPut({ flags: PUT_CREATE, key, mask, actions }).error, 0);
+  return { dp, p1, frame };
+}
+
+Deno.test("netdev_received counts rx bursts and netdev_sent one send per output port per batch", () => {
+  const out2and3: OdpAction[] = [{ type: "output", port: 2 }, { type: "output", port: 3 }];
+  const { dp, p1, frame } = setup(out2and3);
+  assert.deepEqual(
+    delta(() => p1.receive([frame, frame, frame])),
+    { netdev_received: 1, netdev_sent: 2, drop_action_of_pipeline: 0, flow_extract: 0 },
+  );
+  assert.deepEqual(
+    delta(() => p1.receive([frame])),
+    { netdev_received: 1, netdev_sent: 2, drop_action_of_pipeline: 0, flow_extract: 0 },
+  );
+  dp.destroy();
+});
+
+Deno.test("each packet a client executes is a batch of its own: one send per port it leaves by", () => {
+  const { dp, frame } = setup([]);
+  const out2twice: OdpAction[] = [{ type: "output", port: 2 }, { type: "output", port: 2 }];
+  assert.deepEqual(
+    delta(() => {
+      dp.execute(frame, 1, out2twice);
+      dp.execute(frame, 1, out2twice);
+    }),
+    { netdev_received: 0, netdev_sent: 2, drop_action_of_pipeline: 0, flow_extract: 0 },
+  );
+  dp.destroy();
+});
+
+Deno.test("packets hitting a flow with no actions count as dropped by the pipeline, one each", () => {
+  const { dp, p1, frame } = setup([]);
+  assert.deepEqual(
+    delta(() => p1.receive([frame, frame])),
+    { netdev_received: 1, netdev_sent: 0, drop_action_of_pipeline: 2, flow_extract: 0 },
+  );
+  dp.destroy();
+});
+
+Deno.test("a packet reaching a userspace action is flow_extract'ed for its upcall", () => {
+  const { dp, p1, frame } = setup([{ type: "userspace", pid: 0 }]);
+  dp.recvSet(true);
+  assert.deepEqual(
+    delta(() => p1.receive([frame, frame])),
+    { netdev_received: 1, netdev_sent: 0, drop_action_of_pipeline: 0, flow_extract: 2 },
+  );
+  dp.destroy();
+});
