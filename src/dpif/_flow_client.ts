@@ -21,6 +21,7 @@ import {
   OP_FLUSH,
   OP_GET,
   OP_PUT,
+  putCommandFlags,
   RP_ACTIONS,
   RP_HAS_FLOW,
   RP_KEY,
@@ -64,7 +65,7 @@ export class FlowClient {
       at = this.reserve(CMD_PUT_ACTIONS + ((nAct + 3) >> 2));
       const u = this.cmd.view.u32;
       u[at] = OP_PUT;
-      u[at + 2] = op.flags;
+      u[at + 2] = putCommandFlags(op.flags, op.wantFlow);
       u[at + 3] = nAct;
       this.writeUfid(u, at, op.ufid, op.key);
       u.set(op.key.subarray(0, FLOW_WORDS), at + CMD_KEY);

@@ -19,6 +19,7 @@ import {
   OP_FLUSH,
   OP_GET,
   OP_PUT,
+  PUT_WANT_FLOW,
   RP_ACTIONS,
   RP_HAS_FLOW,
   RP_KEY,
@@ -59,7 +60,7 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
             pmd.now,
           );
           if (res < 0) r[rp + 1] = -res;
-          else writeFlow(pmd, res, reply.view, rp);
+          else if (u[at + 2] & PUT_WANT_FLOW) writeFlow(pmd, res, reply.view, rp);
           break;
         }
         case OP_DEL: {

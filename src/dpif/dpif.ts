@@ -85,9 +85,9 @@ export class Dpif {
     }
   }
 
-  /** dpif_flow_put: one put, counted and logged. */
+  /** dpif_flow_put: one put, counted and logged; the op's flow is the flow it left. */
   flowPut(put: DpifFlowPut): DpifOp {
-    const op: DpifOp = { type: "put", ...put };
+    const op: DpifOp = { type: "put", ...put, wantFlow: true };
     this.operate([op]);
     return op;
   }

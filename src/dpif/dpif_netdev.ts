@@ -314,7 +314,7 @@ export class DpifNetdev implements DpifProvider {
   }
 
   flowPut(put: DpifFlowPut): DpifOp {
-    const op: DpifOp = { type: "put", ...put };
+    const op: DpifOp = { type: "put", ...put, wantFlow: true };
     this.operate([op]);
     return op;
   }

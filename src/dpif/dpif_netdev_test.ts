@@ -7,6 +7,7 @@ import { flowExtract, udpFrame } from "./_test_extract.ts";
 import { EEXIST, ENOENT, PUT_CREATE, PUT_MODIFY } from "./protocol.ts";
 import { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 import { newDumpBatch } from "./flow_dump.ts";
+import type { DpifOp } from "./provider.ts";
 import { snapshotActions } from "./dpif_netdev.ts";
 
 function keyOf(frame: Uint8Array, inPort: number): Uint32Array {
@@ -183,6 +184,26 @@ Deno.test("put refuses a duplicate, modify replaces the actions, del returns the
   assert.deepEqual(snapshotActions(del.flow!), [{ type: "output", port: 3 }]);
   assert.equal(dp.flowDel(undefined, flow.key).error, ENOENT);
   assert.deepEqual([dp.getStats().flows, dp.getStats().masks], [0, 0]);
+  dp.destroy();
+});
+
+Deno.test("a put through operate answers with the flow only when it asks for it", () => {
+  const { dp } = setup();
+  const frame = udpFrame(5, 7, 1000, 80);
+  const key = keyOf(frame, 1), mask = maskOf("dl_dst");
+  const plain: DpifOp = { type: "put", flags: PUT_CREATE, key, mask, actions: [] };
+  const asking: DpifOp = {
+    type: "put",
+    flags: PUT_MODIFY,
+    key,
+    mask,
+    actions: [{ type: "output", port: 2 }],
+    wantFlow: true,
+  };
+  dp.operate([plain, asking]);
+  assert.deepEqual([plain.error, plain.flow], [0, undefined]);
+  assert.equal(asking.error, 0);
+  assert.deepEqual(snapshotActions(asking.flow!), [{ type: "output", port: 2 }]);
   dp.destroy();
 });
 

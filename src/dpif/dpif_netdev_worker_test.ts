@@ -35,6 +35,7 @@ Deno.test("a dump running during heavy traffic and flow churn neither loses nor 
     ops.push({
       type: "put" as const,
       flags: PUT_CREATE,
+      wantFlow: true,
       ...f,
       actions: [{ type: "output" as const, port: 2 }],
     });
@@ -112,6 +113,7 @@ Deno.test("dump threads in two workers share one dump during traffic: each flow 
     ops.push({
       type: "put",
       flags: PUT_CREATE,
+      wantFlow: true,
       ...flow(i),
       actions: [{ type: "output", port: 2 }],
     });

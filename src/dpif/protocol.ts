@@ -5,7 +5,7 @@
  *
  * Command ring (dpif client -> PMD), word 0 = opcode, word 1 = request id:
  *
- *     PUT    2 flags, 3 action bytes, 4..7 ufid, key, mask, actions
+ *     PUT    2 flags (| PUT_WANT_FLOW), 3 action bytes, 4..7 ufid, key, mask, actions
  *     DEL    2 hasUfid, 3 -, 4..7 ufid, key
  *     GET    2 -, 3 -, 4..7 ufid
  *     FLUSH  -
@@ -13,8 +13,8 @@
  *
  * Actions are src/flow's binary action encoding, padded to whole words.
  *
- * Reply ring (PMD -> client): 0 request id, 1 errno (0 = ok), 2 has flow;
- * with a flow: 3 action bytes, 4 tcp_flags, 5..6 packets (f64),
+ * Reply ring (PMD -> client): 0 request id, 1 errno (0 = ok), 2 has flow
+ * (a put's only when it asked with PUT_WANT_FLOW); with a flow: 3 action bytes, 4 tcp_flags, 5..6 packets (f64),
  * 7..8 bytes (f64), 9..10 used (f64), 12..15 ufid, key, mask, actions.
  * (Payloads start at odd word indices, so f64 fields sit at odd offsets.)
  *
@@ -33,6 +33,12 @@ export const OP_EXEC = 5;
 export const PUT_CREATE = 1;
 export const PUT_MODIFY = 2;
 export const PUT_ZERO_STATS = 4;
+/** Command-ring only: answer the put with the flow it left. */
+export const PUT_WANT_FLOW = 0x100;
+const PUT_FLAGS = PUT_CREATE | PUT_MODIFY | PUT_ZERO_STATS;
+/** A put command's flags word. */
+export const putCommandFlags = (flags: number, wantFlow: boolean | undefined): number =>
+  (flags & PUT_FLAGS) | (wantFlow ? PUT_WANT_FLOW : 0);
 
 export const CMD_HDR = 8;
 export const CMD_KEY = CMD_HDR;

@@ -30,6 +30,12 @@ export interface DpifFlowPut {
   actions: readonly OdpAction[];
   /** Defaults to the hash of the key, as dpif_flow_hash() does. */
   ufid?: Uint32Array;
+  /**
+   * Fill the op's `flow` with the flow as the put left it, as
+   * dpif_flow_put() fills its stats only when given somewhere to put them;
+   * otherwise the reply is the error alone (a handler's installs).
+   */
+  wantFlow?: boolean;
 }
 
 /** One element of `operate`: in with the request, out with error and flow. */

@@ -85,6 +85,8 @@ export class DpifBinding implements UdpifDpif {
         p.mask = o.mask;
         p.actions = o.actions;
         p.ufid = o.ufid;
+        // Only a modify can land on another flow (otherFlow below).
+        p.wantFlow = o.modify;
         d = p;
       } else if (o.type === "del") {
         const p = (this.#dels[i] ??= { type: "del" });
