@@ -8,14 +8,13 @@
  * Thread-safety: main thread, which owns the netdevs.
  */
 import { timeWallMsec } from "../lib/clock.ts";
-import { type DummyNetdev, DummyStream, streamPath } from "../netdev/mod.ts";
 import {
-  PCAP_HEADER_LEN,
-  PCAP_RECORD_HEADER_LEN,
-  readPcap,
-  writePcapHeader,
-  writePcapRecord,
-} from "../packet/mod.ts";
+  type DummyNetdev,
+  DummyStream,
+  PcapWriter,
+  readPcapFrames,
+  streamPath,
+} from "../netdev/mod.ts";
 
 /** Open files and sockets of one port; `close` releases them. */
 export class PortIo {
@@ -29,34 +28,23 @@ export class PortIo {
     const io = new PortIo();
     try {
       if (options.rx_pcap) {
-        let bytes: Uint8Array;
-        try {
-          bytes = await Deno.readFile(options.rx_pcap);
-        } catch (e) {
-          throw new Error(`rx_pcap=${options.rx_pcap}: ${e instanceof Error ? e.message : e}`);
-        }
-        try {
-          io.#rxFrames.push(...readPcap(bytes).packets.map((p) => p.data));
-        } catch (e) {
-          throw new Error(`rx_pcap=${options.rx_pcap}: ${e instanceof Error ? e.message : e}`);
-        }
+        // readPcapFrames names the file; the option name goes in front.
+        const frames = await readPcapFrames(options.rx_pcap).catch((e) => {
+          throw new Error(`rx_pcap=${e instanceof Error ? e.message : e}`);
+        });
+        io.#rxFrames.push(...frames);
       }
       if (options.tx_pcap) {
-        const file = await Deno.open(options.tx_pcap, { write: true, create: true, truncate: true })
-          .catch((e) => {
-            throw new Error(`tx_pcap=${options.tx_pcap}: ${e instanceof Error ? e.message : e}`);
-          });
-        const header = new Uint8Array(PCAP_HEADER_LEN);
-        writePcapHeader(header);
-        file.writeSync(header);
+        const writer = await PcapWriter.create(options.tx_pcap).catch((e) => {
+          throw new Error(`tx_pcap=${options.tx_pcap}: ${e instanceof Error ? e.message : e}`);
+        });
+        // Each frame reaches the file at once, so a reader sees it while the port runs.
         netdev.onTx((frame) => {
-          const rec = new Uint8Array(PCAP_RECORD_HEADER_LEN + frame.length);
-          const now = timeWallMsec();
-          writePcapRecord(rec, 0, frame, frame.length, Math.floor(now / 1000), (now % 1000) * 1000);
-          file.writeSync(rec);
+          writer.write(frame, timeWallMsec());
+          writer.flush();
         });
         io.wantsTx = true;
-        io.#closers.push(() => file.close());
+        io.#closers.push(() => writer.close());
       }
       if (options.pstream || options.stream) {
         const stream = new DummyStream(netdev);
