@@ -15,6 +15,7 @@ import { actionsDigest } from "./actions_digest.ts";
 import {
   BAD_UPCALL,
   classifyCookie,
+  CONTROLLER_UPCALL,
   MISS_UPCALL,
   SLOW_PATH_UPCALL,
   slowPathCookie,
@@ -28,6 +29,7 @@ import {
   type UdpifOp,
   type UdpifXlate,
   type UpcallIn,
+  type XlateRequest,
   type XlateResult,
 } from "./ports.ts";
 import { RateLimit } from "./_rate_limit.ts";
@@ -41,6 +43,10 @@ const NO_ACTIONS: OdpAction[] = [];
 const covDuplicate = coverageCounter("handler_duplicate_upcall");
 const covLimitHit = coverageCounter("upcall_flow_limit_hit");
 const covReplace = coverageCounter("upcall_ukey_replace");
+const covDropPipeline = coverageCounter("drop_action_of_pipeline");
+const covUserspaceError = coverageCounter("datapath_drop_userspace_action_error");
+/** Byte of a controller cookie that says the packet is not to be sent. */
+const COOKIE_DONT_SEND = 24;
 const log = getLogger("ofproto_dpif_upcall");
 const rl = new RateLimit(1, 5);
 const rlInstall = new RateLimit(1, 1);
@@ -73,6 +79,17 @@ export function putActionsFor(
   return [{ type: "userspace", pid: 0, userdata: slowPathCookie(res.ofpInPort, uuid, res.slow) }];
 }
 
+/**
+ * Whether the datapath drops the packet of a userspace action's upcall
+ * because udpif answers it with an error (upcall_cb): every kind but slow
+ * path, and a controller cookie marked dont_send, fails with EAGAIN once
+ * its sample or packet-in is taken.
+ */
+function actionUpcallFails(kind: number, u: UpcallIn): boolean {
+  if (kind === SLOW_PATH_UPCALL) return false;
+  return kind !== CONTROLLER_UPCALL || u.userdata[COOKIE_DONT_SEND] === 0;
+}
+
 export class Handler {
   readonly id: number;
   readonly batch: UpcallIn[];
@@ -97,6 +114,20 @@ export class Handler {
   readonly #opGen = new Int32Array(2 * UPCALL_MAX_BATCH);
   #nOps = 0;
   #revalSeq = 0;
+  /** Refilled for every translation: translators do not keep the request. */
+  readonly #req: XlateRequest = {
+    key: new Uint32Array(0),
+    packet: null,
+    packets: 0,
+    bytes: 0,
+    tcpFlags: 0,
+    used: 0,
+    wc: null,
+    wantXcache: false,
+  };
+  /** `batch[i].packet[0..packetLen)`, kept while packets keep their length. */
+  readonly #packetViews: (Uint8Array | undefined)[] = new Array(UPCALL_MAX_BATCH);
+  readonly #flowCount = (): number => this.#ctx.dpif.flowCount();
 
   constructor(ctx: UdpifContext, id: number) {
     this.#ctx = ctx;
@@ -130,16 +161,16 @@ export class Handler {
       const u = this.batch[i];
       const wc = this.#wc[i];
       wc.fill(0);
-      const res = translateSafely(xlate, {
-        key: u.key,
-        packet: u.packet.subarray(0, u.packetLen),
-        packets: kind === MISS_UPCALL ? this.#count[i] : 0,
-        bytes: kind === MISS_UPCALL ? this.#bytes[i] : 0,
-        tcpFlags: (u.key[F.tcp_flags.off >> 2] >>> 16) & 0xfff,
-        used: now,
-        wc,
-        wantXcache: false,
-      });
+      const req = this.#req;
+      req.key = u.key;
+      req.packet = this.#packetView(i);
+      req.packets = kind === MISS_UPCALL ? this.#count[i] : 0;
+      req.bytes = kind === MISS_UPCALL ? this.#bytes[i] : 0;
+      req.tcpFlags = (u.key[F.tcp_flags.off >> 2] >>> 16) & 0xfff;
+      req.used = now;
+      req.wc = wc;
+      const res = translateSafely(xlate, req);
+      req.packet = null;
       // The datapath matches in_port exactly whatever translation looked at.
       wc[F.in_port.off >> 2] = 0xffffffff;
       this.#res[i] = res;
@@ -152,6 +183,15 @@ export class Handler {
     let misses = 0;
     for (let i = 0; i < n; i++) if (this.batch[i].type === DPIF_UC_MISS) misses++;
     this.#ctx.shared.addHandled(misses);
+  }
+
+  #packetView(i: number): Uint8Array {
+    const u = this.batch[i];
+    let v = this.#packetViews[i];
+    if (v === undefined || v.length !== u.packetLen || v.buffer !== u.packet.buffer) {
+      v = this.#packetViews[i] = u.packet.subarray(0, u.packetLen);
+    }
+    return v;
   }
 
   /** After the batch ran: a ukey whose put failed is evicted, the others operational. */
@@ -181,6 +221,7 @@ export class Handler {
       this.#lead[i] = i;
       this.#count[i] = 1;
       this.#bytes[i] = u.packetLen;
+      if (u.type === DPIF_UC_ACTION && actionUpcallFails(kind, u)) covUserspaceError.inc();
       if (kind === BAD_UPCALL && rl.allow()) {
         log.warn(
           u.type === DPIF_UC_ACTION
@@ -215,10 +256,13 @@ export class Handler {
         this.#install(u, this.#wc[i], putActionsFor(res, res.actions, xlate.ofprotoUuid), now);
       }
     }
-    if (res.actions.length) {
+    if (res.actions.length === 0) {
+      // The datapath would run the translation's explicit drop action.
+      covDropPipeline.inc();
+    } else {
       const op = this.#nextOp(-1);
       op.type = "execute";
-      op.packet = u.packet;
+      op.packet = this.#packetView(i);
       op.len = u.packetLen;
       op.inPort = u.inPort;
       op.actions = res.actions;
@@ -232,9 +276,9 @@ export class Handler {
   }
 
   #shouldInstall(now: number): boolean {
-    const { shared, dpif } = this.#ctx;
+    const { shared } = this.#ctx;
     const limit = shared.flowLimit;
-    if (shared.nFlows(now, () => dpif.flowCount()) >= limit) {
+    if (shared.nFlows(now, this.#flowCount) >= limit) {
       covLimitHit.inc();
       if (rl.allow(now)) log.warn(`upcall: datapath reached the dynamic limit of ${limit} flows.`);
       return false;

@@ -168,3 +168,39 @@ Deno.test("a translation that throws drops the packet and the handler goes on", 
   assert.equal(t.p2.txFrames.length, 1, "only the packet that translated was forwarded");
   t.destroy();
 });
+
+/** A controller cookie (type 5) with dont_send at byte 24. */
+function controllerCookie(dontSend: boolean): Uint8Array {
+  const c = new Uint8Array(48);
+  c[0] = 5;
+  c[24] = dontSend ? 1 : 0;
+  return c;
+}
+
+Deno.test("a controller action's upcall is a datapath drop unless the cookie says dont_send", () => {
+  for (const dontSend of [false, true]) {
+    const t = testUdpif();
+    const userdata = controllerCookie(dontSend);
+    t.xlate.add(0, {}, [{ type: "userspace", pid: 0, userdata }]);
+    t.p1.receive([tcpFrame(1, 2, 1000, 80)]);
+    t.pump();
+    const h = new Handler(t.ctx, 0);
+    const before = count("datapath_drop_userspace_action_error");
+    assert.equal(h.runOnce(), 1, "the miss");
+    t.pump();
+    assert.equal(h.runOnce(), 1, "the executed packet's controller upcall");
+    assert.equal(count("datapath_drop_userspace_action_error") - before, dontSend ? 0 : 1);
+    t.destroy();
+  }
+});
+
+Deno.test("a missed packet whose translation has no actions counts as dropped by the pipeline", () => {
+  const t = testUdpif();
+  t.xlate.add(0, {}, []);
+  t.p1.receive([tcpFrame(1, 2, 1000, 80), tcpFrame(1, 2, 1000, 80)]);
+  t.pump();
+  const before = count("drop_action_of_pipeline");
+  assert.equal(new Handler(t.ctx, 0).runOnce(), 2);
+  assert.equal(count("drop_action_of_pipeline") - before, 2, "the duplicate too");
+  t.destroy();
+});
