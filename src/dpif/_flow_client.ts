@@ -39,6 +39,8 @@ export class FlowClient {
   private readonly reply: RingConsumer;
   private nextReq = 1;
   private readonly encoded = new Uint8Array(ACT_MAX_BYTES);
+  /** Request ids (or -errno) of the chunk in flight. */
+  private readonly reqs = new Int32Array(OPERATE_CHUNK);
 
   /** `pump` runs an in-process PMD and returns true, or returns false. */
   constructor(
@@ -57,7 +59,10 @@ export class FlowClient {
   }
 
   private submit(op: DpifOp): number {
-    const req = this.nextReq++;
+    // Ids stay positive int32s, so a long-lived client never sends an id
+    // the reply ring's u32 word cannot give back.
+    const req = this.nextReq;
+    this.nextReq = req === 0x7fffffff ? 1 : req + 1;
     let at: number;
     if (op.type === "put") {
       const nAct = this.encode(op.actions);
@@ -130,22 +135,23 @@ export class FlowClient {
     // Replies must fit the reply ring while their commands wait, so big
     // batches go in chunks.
     for (let i = 0; i < ops.length; i += OPERATE_CHUNK) {
-      this.operateChunk(ops.slice(i, i + OPERATE_CHUNK));
+      this.operateChunk(ops, i, Math.min(i + OPERATE_CHUNK, ops.length));
     }
   }
 
-  private operateChunk(ops: DpifOp[]): void {
-    const reqs = ops.map((op) => this.submit(op));
+  private operateChunk(ops: DpifOp[], from: number, to: number): void {
+    const reqs = this.reqs;
+    for (let i = from; i < to; i++) reqs[i - from] = this.submit(ops[i]);
     this.cmd.publish();
     this.shared.ringCommands();
     this.pump();
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i];
-      if (reqs[i] < 0) {
-        op.error = -reqs[i];
+    for (let i = from; i < to; i++) {
+      const op = ops[i], req = reqs[i - from];
+      if (req < 0) {
+        op.error = -req;
         continue;
       }
-      const at = this.awaitReply(reqs[i]);
+      const at = this.awaitReply(req);
       const u = this.reply.view.u32;
       op.error = u[at + 1];
       if (u[at + RP_HAS_FLOW] && op.type !== "execute" && op.type !== "flush") {
