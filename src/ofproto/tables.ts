@@ -26,6 +26,9 @@ import type { Match } from "./match.ts";
 import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { type SortCriterion, sortRules } from "./dump_sort.ts";
+import { coverageCounter } from "../lib/coverage.ts";
+
+const covExpired = coverageCounter("ofproto_dpif_expired");
 
 export { N_TABLES };
 export type { RuleSnapshot, TablesOp, TablesUpdate } from "./tables_update.ts";
@@ -157,7 +160,10 @@ export class OfTables {
     for (const r of [...this.idx.byId.values()]) {
       const hard = r.hardTimeout && nowMs > r.modifiedMs + r.hardTimeout * 1000;
       const idle = r.idleTimeout && nowMs > r.usedMs + r.idleTimeout * 1000;
-      if (hard || idle) this.removeRule(r, ops);
+      if (hard || idle) {
+        covExpired.inc();
+        this.removeRule(r, ops);
+      }
     }
     return this.commit(ops);
   }

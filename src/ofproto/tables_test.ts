@@ -3,6 +3,7 @@ import { newKey } from "../flow/key.ts";
 import { OfTables, type TablesUpdate } from "./tables.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { flowOf } from "./_testflow.ts";
+import { coverageTotal } from "../lib/coverage_report.ts";
 
 const RULES = [
   "priority=10,tcp,tp_dst=80,actions=output:2",
@@ -265,4 +266,17 @@ Deno.test("--sort and --rsort order a dump as ovs-ofctl does", () => {
 Deno.test("--names prints ports by name, reserved ports by their reserved names", () => {
   const [out, expected] = replay("dump-names");
   assert.equal(out, expected);
+});
+
+Deno.test("each rule removed by its timeout counts once as ofproto_dpif_expired", () => {
+  const count = () => coverageTotal("ofproto_dpif_expired") ?? 0;
+  const t = new OfTables();
+  t.addFlow("idle_timeout=10,priority=1,ip,actions=drop", 0);
+  t.addFlow("hard_timeout=10,priority=2,ip,actions=drop", 0);
+  t.addFlow("priority=3,ip,actions=drop", 0);
+  const before = count();
+  t.expire(10000);
+  assert.equal(count() - before, 0, "not yet");
+  t.expire(10001);
+  assert.equal(count() - before, 2);
 });
