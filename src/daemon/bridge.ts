@@ -20,6 +20,7 @@
 import { DpifNetdev } from "../dpif/mod.ts";
 import { setVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
+import { type CoverageCounter, coverageCounter } from "../lib/coverage.ts";
 import { getLogger } from "../lib/log.ts";
 import { CommandError } from "../lib/unixctl.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
@@ -34,6 +35,14 @@ import { PortIo } from "./port_io.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 
 const log = getLogger("bridge");
+/*
+ * Why the bridge asked for revalidation (OVS's need_revalidate reasons),
+ * counted once per change, as ofproto-dpif's type_run counts once per main
+ * loop run that needed revalidating.
+ */
+const covRevReconfigure = coverageCounter("rev_reconfigure");
+const covRevPortToggled = coverageCounter("rev_port_toggled");
+const covRevFlowTable = coverageCounter("rev_flow_table");
 
 export type DatapathType = "netdev" | "dummy";
 
@@ -253,8 +262,9 @@ export class Bridge {
   }
 
   /** Tells every translation about the new port list and revalidates. */
-  #portsChanged(): void {
+  #portsChanged(reason: CoverageCounter = covRevReconfigure): void {
     this.udpif.postXlateUpdate({ type: "ports", ports: this.#xlatePorts() });
+    reason.inc();
     this.udpif.revalidate();
   }
 
@@ -277,7 +287,10 @@ export class Bridge {
     const port = this.port(name);
     if (action === "flood" || action === "no-flood") port.flood = action === "flood";
     else port.up = action === "up";
-    this.#portsChanged();
+    // Flooding is port configuration; up/down toggles whether the port may forward.
+    this.#portsChanged(
+      action === "flood" || action === "no-flood" ? covRevReconfigure : covRevPortToggled,
+    );
     return port;
   }
 
@@ -285,6 +298,7 @@ export class Bridge {
   tablesChanged(update: TablesUpdate | null): void {
     if (!update) return;
     this.udpif.postXlateUpdate(update);
+    covRevFlowTable.inc();
     this.udpif.revalidate();
   }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { getVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
+import { coverageTotal } from "../lib/coverage_report.ts";
 import { Bridge } from "./bridge.ts";
 import { OtherConfig } from "./other_config.ts";
 import { parsePortSpecs } from "./port_spec.ts";
@@ -96,5 +97,23 @@ Deno.test("a vlan-limit change reaches this thread's flow module and revalidates
     assert.notEqual(b.udpif.shared.revalSeq.read(), seq);
     config.set(["vlan-limit="]);
     assert.equal(getVlanLimit(), 1);
+  });
+});
+
+Deno.test("each table change, port reconfiguration and port toggle counts its revalidation reason once", async () => {
+  const names = ["rev_flow_table", "rev_reconfigure", "rev_port_toggled"];
+  const totals = () => names.map((n) => coverageTotal(n) ?? 0);
+  await withBridge((b) => {
+    const base = totals();
+    const since = () => totals().map((t, i) => t - base[i]);
+    b.tablesChanged(b.tables.addFlow("priority=1,actions=drop", timeMsec()));
+    b.tablesChanged(null);
+    assert.deepEqual(since(), [1, 0, 0], "an add-flow; no change counts nothing");
+    b.setPort("p1", ["tag=10"]);
+    b.modPort("p3", "no-flood");
+    assert.deepEqual(since(), [1, 2, 0]);
+    b.modPort("p3", "down");
+    assert.deepEqual(since(), [1, 2, 1]);
+    return Promise.resolve();
   });
 });
