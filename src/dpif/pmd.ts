@@ -328,7 +328,15 @@ export class Pmd {
           break;
         case ACT_USERSPACE:
           this.nUserspaceExtracts++;
-          this.upcall(UPCALL_ACTION, inPort, h, acts[a + 4] & 2 ? len - 5 : 0, a + 5, acts);
+          this.upcall(
+            UPCALL_ACTION,
+            inPort,
+            h,
+            acts[a + 4] & 2 ? len - 5 : 0,
+            a + 5,
+            acts,
+            a + len >= end,
+          );
           break;
         case ACT_PUSH_VLAN: {
           const b = this.buf;
@@ -403,6 +411,7 @@ export class Pmd {
     udLen: number,
     udAt: number,
     ud?: Uint8Array,
+    last = false,
   ): void {
     const sh = this.shared, st = this.st;
     if (Atomics.load(sh.ctl, C_RECV_ENABLED) === 0) {
@@ -425,6 +434,7 @@ export class Pmd {
     u32[at + 2] = h;
     u32[at + 3] = len;
     u32[at + 4] = udLen;
+    u32[at + 5] = last ? 1 : 0;
     const key = this.key;
     ufidFromKey(key, 0, u32, at + 6);
     for (let i = 0; i < FLOW_WORDS; i++) u32[at + UP_KEY + i] = key[i];

@@ -54,6 +54,11 @@ export const RP_ACTIONS = RP_MASK + FLOW_WORDS;
 
 export const UPCALL_MISS = 0;
 export const UPCALL_ACTION = 1;
+/**
+ * An upcall queue record: type, in_port, flow hash, packet length, userdata
+ * length, last-action flag (UPCALL_ACTION), the UFID (4 words); then the
+ * key, the packet and the userdata, each word-aligned.
+ */
 export const UP_HDR = 10;
 export const UP_KEY = UP_HDR;
 export const UP_PACKET = UP_KEY + FLOW_WORDS;

@@ -19,6 +19,12 @@ export class DpifUpcall {
   packetLen = 0;
   readonly userdata = new Uint8Array(256);
   userdataLen = 0;
+  /**
+   * UPCALL_ACTION: the userspace action was the packet's last, so the
+   * datapath gives the packet up to the upcall (OVS's should_steal) and
+   * drops it when the upcall fails.
+   */
+  lastAction = false;
 
   /** Copies the queue record at `at` of `u32` into this struct. */
   fill(u32: Uint32Array, u8: Uint8Array, at: number): void {
@@ -27,6 +33,7 @@ export class DpifUpcall {
     this.hash = u32[at + 2];
     this.packetLen = Math.min(u32[at + 3], this.packet.length);
     this.userdataLen = Math.min(u32[at + 4], this.userdata.length);
+    this.lastAction = u32[at + 5] !== 0;
     for (let i = 0; i < 4; i++) this.ufid[i] = u32[at + 6 + i];
     for (let i = 0; i < FLOW_WORDS; i++) this.key[i] = u32[at + UP_KEY + i];
     const p = (at + UP_PACKET) * 4;

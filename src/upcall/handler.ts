@@ -221,7 +221,9 @@ export class Handler {
       this.#lead[i] = i;
       this.#count[i] = 1;
       this.#bytes[i] = u.packetLen;
-      if (u.type === DPIF_UC_ACTION && actionUpcallFails(kind, u)) covUserspaceError.inc();
+      if (u.type === DPIF_UC_ACTION && u.lastAction && actionUpcallFails(kind, u)) {
+        covUserspaceError.inc();
+      }
       if (kind === BAD_UPCALL && rl.allow()) {
         log.warn(
           u.type === DPIF_UC_ACTION

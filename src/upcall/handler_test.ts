@@ -204,3 +204,20 @@ Deno.test("a missed packet whose translation has no actions counts as dropped by
   assert.equal(count("drop_action_of_pipeline") - before, 2, "the duplicate too");
   t.destroy();
 });
+
+Deno.test("a controller action followed by other actions keeps its packet: a failed upcall drops nothing", () => {
+  const t = testUdpif();
+  const userdata = controllerCookie(false);
+  t.xlate.add(0, {}, [{ type: "userspace", pid: 0, userdata }, { type: "output", port: 2 }]);
+  t.p1.receive([tcpFrame(1, 2, 1000, 80)]);
+  t.pump();
+  const h = new Handler(t.ctx, 0);
+  const before = count("datapath_drop_userspace_action_error");
+  assert.equal(h.runOnce(), 1, "the miss");
+  t.pump();
+  assert.equal(h.runOnce(), 1, "the executed packet's controller upcall");
+  assert.equal(count("datapath_drop_userspace_action_error") - before, 0);
+  t.p2.pollTx();
+  assert.equal(t.p2.txFrames.length, 1, "the packet still left by port 2");
+  t.destroy();
+});

@@ -25,6 +25,8 @@ export interface UpcallIn {
   /** The userspace action's cookie, `userdata[0..userdataLen)`, for DPIF_UC_ACTION. */
   readonly userdata: Uint8Array;
   userdataLen: number;
+  /** DPIF_UC_ACTION: the action was the packet's last; a failed upcall drops the packet. */
+  lastAction: boolean;
 }
 
 /** Flow statistics, as the datapath reports them. */
