@@ -138,10 +138,9 @@ export class FlowOps {
       mask[VLAN_TCI_WORD] |= ((VLAN_TCI_EXACT >> 8) | ((VLAN_TCI_EXACT & 0xff) << 8)) << 16;
     }
     const existing = this.dpcls.lookup(src, keyAt);
-    const actions = src8.subarray(actAt * 4, actAt * 4 + nAct);
     if (existing >= 0) {
       if (flags & PUT_MODIFY) {
-        this.table.modify(existing, actions, nAct, (flags & PUT_ZERO_STATS) !== 0);
+        this.table.modify(existing, src8, actAt * 4, nAct, (flags & PUT_ZERO_STATS) !== 0);
         return existing;
       }
       return -(flags & PUT_CREATE ? EEXIST : EINVAL);
@@ -157,15 +156,7 @@ export class FlowOps {
     }
     const slot = this.free[--this.nFree];
     this.maskRefs[st.maskId]++;
-    this.table.create(
-      slot,
-      src.subarray(ufidAt, ufidAt + 4),
-      src.subarray(keyAt, keyAt + FLOW_WORDS),
-      st.maskId,
-      actions,
-      nAct,
-      now,
-    );
+    this.table.create(slot, src, ufidAt, keyAt, st.maskId, src8, actAt * 4, nAct, now);
     st.insert(slot, this.table);
     this.ufidInsert(slot);
     return slot;

@@ -228,25 +228,33 @@ export class FlowTable {
     Atomics.add(this.i32, H_MASKS, countDelta);
   }
 
-  /** Publishes a new flow in free slot `slot`. */
+  /**
+   * Publishes a new flow in free slot `slot`: its UFID and key are at word
+   * indices `ufidAt` and `keyAt` of `src`, its `nAct` action bytes at byte
+   * `actAt` of `src8` (indices, not views, so a put allocates nothing).
+   */
   create(
     slot: number,
-    ufid: Uint32Array,
-    key: Uint32Array,
+    src: Uint32Array,
+    ufidAt: number,
+    keyAt: number,
     maskId: number,
-    actions: Uint8Array,
+    src8: Uint8Array,
+    actAt: number,
     nAct: number,
     now: number,
   ): void {
     const m = this.metaBase + slot * META;
     const seq = this.begin(m);
-    const i32 = this.i32;
+    const i32 = this.i32, u32 = this.u32;
     i32[m + M_MASK] = maskId;
     i32[m + M_TCPF] = 0;
     i32[m + M_GEN] = i32[m + M_GEN] + 1;
-    this.u32.set(ufid.subarray(0, 4), this.ufidBase + slot * 4);
-    this.u32.set(key.subarray(0, FLOW_WORDS), this.keyBase + slot * FLOW_WORDS);
-    this.writeActions(slot, actions, nAct);
+    const u = this.ufidBase + slot * 4;
+    for (let i = 0; i < 4; i++) u32[u + i] = src[ufidAt + i];
+    const k = this.keyBase + slot * FLOW_WORDS;
+    for (let i = 0; i < FLOW_WORDS; i++) u32[k + i] = src[keyAt + i];
+    this.writeActions(slot, src8, actAt, nAct);
     const s = this.statsBase + slot * 4;
     this.f64[s + S_PACKETS] = 0;
     this.f64[s + S_BYTES] = 0;
@@ -258,17 +266,21 @@ export class FlowTable {
     Atomics.add(i32, H_FLOWS, 1);
   }
 
-  private writeActions(slot: number, actions: Uint8Array, nAct: number): void {
+  private writeActions(slot: number, src8: Uint8Array, actAt: number, nAct: number): void {
     const a = (this.actBase + slot * ACT_MAX_WORDS) * 4;
-    for (let i = 0; i < nAct; i++) this.u8[a + i] = actions[i];
+    const u8 = this.u8;
+    for (let i = 0; i < nAct; i++) u8[a + i] = src8[actAt + i];
     this.i32[this.metaBase + slot * META + M_ACTB] = nAct;
   }
 
-  /** Replaces a live flow's actions, optionally zeroing its statistics. */
-  modify(slot: number, actions: Uint8Array, nAct: number, zeroStats: boolean): void {
+  /**
+   * Replaces a live flow's actions with the `nAct` bytes at byte `actAt` of
+   * `src8`, optionally zeroing its statistics.
+   */
+  modify(slot: number, src8: Uint8Array, actAt: number, nAct: number, zeroStats: boolean): void {
     const m = this.metaBase + slot * META;
     const seq = this.begin(m);
-    this.writeActions(slot, actions, nAct);
+    this.writeActions(slot, src8, actAt, nAct);
     if (zeroStats) {
       const s = this.statsBase + slot * 4;
       this.f64[s + S_PACKETS] = 0;
