@@ -15,6 +15,8 @@ import {
 } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
+// Flow commands go through the dpif wrapper, as OVS's dpctl does: counted and logged.
+import { Dpif } from "./dpif.ts";
 import { newDumpBatch } from "./flow_dump.ts";
 import type { FlowSnapshot } from "./flow_table.ts";
 import { EINVAL, ENOENT, PUT_CREATE, PUT_MODIFY, PUT_ZERO_STATS, strerror } from "./protocol.ts";
@@ -222,7 +224,7 @@ function putFlow(dp: DpifNetdev, args: string[], flags: number): string {
   } catch {
     fail(EINVAL, "parsing actions");
   }
-  const op = dp.flowPut({
+  const op = new Dpif(dp).flowPut({
     flags: flags | (clear ? PUT_ZERO_STATS : 0),
     key,
     mask,
@@ -249,7 +251,7 @@ export function dpctlDelFlow(dp: DpifNetdev, args: string[]): string {
   if (rest.length !== 1) throw new DpctlError("ovs-vswitchd: usage: [dp] flow");
   const { ufid, rest: keyText } = splitUfid(rest[0]);
   const { key } = parseKey(dp, keyText, null);
-  const op = dp.flowDel(ufid ?? undefined, key);
+  const op = new Dpif(dp).flowDel(ufid ?? undefined, key);
   if (op.error) {
     let msg = `ovs-vswitchd: deleting flow (${strerror(op.error)})`;
     if (op.error === ENOENT) msg += "\nPerhaps you need to specify a UFID?";
@@ -272,7 +274,7 @@ export function dpctlGetFlow(dp: DpifNetdev, args: string[]): string {
   const text = rest[rest.length - 1] ?? "";
   if (!text.startsWith("ufid:")) return "ovs-vswitchd: parsing flow ufid\n";
   const { ufid } = splitUfid(text);
-  const op = dp.flowGet(ufid!);
+  const op = new Dpif(dp).flowGet(ufid!);
   if (op.error || !op.flow) fail(op.error || ENOENT, "getting flow");
   return formatDumpFlow(toDpFlow(op.flow, timeMsec()), {
     verbose,
@@ -284,7 +286,7 @@ export function dpctlGetFlow(dp: DpifNetdev, args: string[]): string {
 export function dpctlDelFlows(dp: DpifNetdev, args: string[]): string {
   const rest = skipDp(dp, args, 0);
   if (rest.length) throw new DpctlError("ovs-vswitchd: usage: [dp]");
-  dp.flowFlush();
+  new Dpif(dp).flowFlush();
   return "";
 }
 

@@ -8,7 +8,7 @@ import { Barrier } from "../lib/barrier.ts";
 import { clockBuffer, clockWaitWord } from "../lib/clock.ts";
 import { coverageBuffer } from "../lib/coverage.ts";
 import { getLogger, logBuffer } from "../lib/log.ts";
-import type { DpifNetdev } from "../dpif/mod.ts";
+import { Dpif, type DpifNetdev } from "../dpif/mod.ts";
 import { DpifBinding, DUMP_CURSOR_BYTES } from "./dpif_binding.ts";
 import { initialFlowLimit } from "./flow_limit.ts";
 import type { UdpifContext } from "./handler.ts";
@@ -322,7 +322,8 @@ export class Udpif {
   async flush(): Promise<void> {
     const h = this.nHandlers, r = this.nRevalidators;
     await this.stopThreads(true);
-    this.dp.flowFlush();
+    // Through the dpif wrapper, so that it counts dpif_flow_flush.
+    new Dpif(this.dp).flowFlush();
     await this.startThreads(h, r);
   }
 

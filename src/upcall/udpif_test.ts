@@ -144,8 +144,10 @@ Deno.test("purge empties the datapath; disabling megaflows flushes and installs 
   assert.equal(udpif.ukeys.count(), 0);
   await send(1000);
   const tid = udpif.revalidatorTids[0];
+  const flushes = coverageTotal("dpif_flow_flush") ?? 0;
   assert.equal(await setMegaflows([udpif], false), "megaflows disabled");
   assert.equal(dp.getStats().flows, 0, "the datapath was flushed");
+  assert.equal((coverageTotal("dpif_flow_flush") ?? 0) - flushes, 1, "and dpif_flow_flush counted");
   assert.notEqual(udpif.revalidatorTids[0], tid, "threads were restarted");
   await send(1002);
   const out = [new FlowSnapshot()];
