@@ -61,7 +61,8 @@ async function run(
     }
     await udpif.shared.waitHandled(dp.getStats().missed);
   }
-  const flows0 = dp.getStats().flows;
+  const s0 = dp.getStats();
+  const flows0 = s0.flows, seen0 = s0.missed + s0.lost + s0.hit;
   const coldRate = flows0 / ((performance.now() - w0) / 1000);
   // Paced so that the upcall queues (depth set by the datapath) never
   // overflow: a chunk in, then wait until the handlers have caught up.
@@ -76,7 +77,7 @@ async function run(
     }
     for (;;) {
       const s = dp.getStats();
-      if (s.missed + s.lost + s.hit >= i) break;
+      if (s.missed + s.lost + s.hit >= seen0 + i) break;
       await new Promise((r) => setTimeout(r, 0));
     }
     await udpif.shared.waitHandled(dp.getStats().missed);
