@@ -43,6 +43,7 @@ const log = getLogger("bridge");
 const covRevReconfigure = coverageCounter("rev_reconfigure");
 const covRevPortToggled = coverageCounter("rev_port_toggled");
 const covRevFlowTable = coverageCounter("rev_flow_table");
+const covRevMacLearning = coverageCounter("rev_mac_learning");
 
 export type DatapathType = "netdev" | "dummy";
 
@@ -123,7 +124,6 @@ export class Bridge {
       mainXlate: new BridgeXlate(init, this.tables),
     });
     // Workers start later (at configure) and clone `init` then.
-    init.udpif = this.udpif.shared.buffer;
   }
 
   /**
@@ -311,14 +311,23 @@ export class Bridge {
     this.drainStats();
     this.tablesChanged(this.tables.expire(timeMsec()));
     this.ml.run(timeMsec());
-    // As OVS's mac_learning_run: any entry set, moved, expired or flushed
-    // since the last run (by any thread) may change NORMAL's answers.
+    this.macLearningRun();
+    this.pollTx();
+  }
+
+  /**
+   * As OVS's mac_learning_run in the main loop: any entry set, moved,
+   * expired or flushed since the last call (by any thread) may change
+   * NORMAL's answers, so it asks for one revalidation (REV_MAC_LEARNING),
+   * however many changes there were. Cheap: one shared-memory read.
+   */
+  macLearningRun(): void {
     const mlSeq = this.ml.changeSeq;
     if (mlSeq !== this.#mlSeq) {
       this.#mlSeq = mlSeq;
+      covRevMacLearning.inc();
       this.udpif.revalidate();
     }
-    this.pollTx();
   }
 
   /** Moves queued rule credits into the master tables' counters. */

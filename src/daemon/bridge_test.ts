@@ -81,6 +81,16 @@ Deno.test("a MAC table change made by any thread revalidates at the next run, as
     b.run();
     const learned = b.udpif.shared.revalSeq.read();
     assert.notEqual(learned, seq);
+    const revs = coverageTotal("rev_mac_learning") ?? 0;
+    b.ml.update(new Uint8Array([0x50, 0x54, 0, 0, 0, 6]), 0, 0, 1, timeMsec());
+    b.ml.update(new Uint8Array([0x50, 0x54, 0, 0, 0, 7]), 0, 0, 1, timeMsec());
+    b.macLearningRun();
+    b.macLearningRun();
+    assert.equal(
+      (coverageTotal("rev_mac_learning") ?? 0) - revs,
+      1,
+      "two changes, one revalidation",
+    );
     b.ml.flush();
     b.run();
     assert.notEqual(b.udpif.shared.revalSeq.read(), learned);

@@ -18,13 +18,7 @@
 import { F, type FlowKey, getField, orInto, setField, setVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/clock.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
-import {
-  UdpifShared,
-  type WorkerXlate,
-  type XlateRequest,
-  type XlateResult,
-} from "../upcall/mod.ts";
-import { coverageCounter } from "../lib/coverage.ts";
+import { type WorkerXlate, type XlateRequest, type XlateResult } from "../upcall/mod.ts";
 import {
   type PortSpec as XPortSpec,
   RecircIdPool,
@@ -52,15 +46,7 @@ export interface BridgeXlateInit {
   recirc: SharedArrayBuffer;
   /** other_config:vlan-limit, for this worker's flow module. */
   vlanLimit: number;
-  /**
-   * The udpif's shared words: a MAC moving makes NORMAL's old answers
-   * stale, so translation asks for revalidation there (OVS's
-   * REV_MAC_LEARNING). Set once the udpif exists, before its workers start.
-   */
-  udpif?: SharedArrayBuffer;
 }
-
-const covRevMacLearning = coverageCounter("rev_mac_learning");
 
 /** A change the main thread sends to every worker's translation. */
 export type BridgeXlateUpdate =
@@ -74,14 +60,11 @@ export class BridgeXlate implements WorkerXlate {
   readonly #ml: MacLearning;
   readonly #stats: RuleStatsQueue;
   readonly #recirc: RecircIdPool;
-  readonly #init: BridgeXlateInit;
-  #udpif: UdpifShared | undefined;
   #bridge: XBridge;
 
   /** Translation over `tables` (the master copy on the main thread, else a replica). */
   constructor(init: BridgeXlateInit, tables = new OfTables()) {
     this.ofprotoUuid = init.uuid;
-    this.#init = init;
     this.#tables = tables;
     this.#bridge = new XBridge(init.bridge, init.ports);
     this.#ml = MacLearning.attach(init.mac);
@@ -114,11 +97,9 @@ export class BridgeXlate implements WorkerXlate {
       buildCache: req.wantXcache,
     });
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
-    let macChanged = out.macChanged;
-    if (req.packets > 0) {
-      macChanged = this.#push(out.cache, req.packets, req.bytes, req.used || now) || macChanged;
-    }
-    if (macChanged) this.#macMoved();
+    // A MAC this learned or moved reaches the main thread through the
+    // shared table's change count, which revalidates (Bridge.macLearningRun).
+    if (req.packets > 0) this.#push(out.cache, req.packets, req.bytes, req.used || now);
     return {
       actions: out.error ? undefined : out.actions,
       slow: out.slow,
@@ -129,20 +110,12 @@ export class BridgeXlate implements WorkerXlate {
   }
 
   pushStats(xcache: unknown, packets: number, bytes: number, used: number): void {
-    if (xcache instanceof XlateCache && this.#push(xcache, packets, bytes, used || timeMsec())) {
-      this.#macMoved();
-    }
+    if (xcache instanceof XlateCache) this.#push(xcache, packets, bytes, used || timeMsec());
   }
 
-  #macMoved(): void {
-    covRevMacLearning.inc();
-    if (!this.#udpif && this.#init.udpif) this.#udpif = new UdpifShared(this.#init.udpif);
-    this.#udpif?.revalSeq.change();
-  }
-
-  /** Credits the rules and relearns the MACs `cache` recorded; true if a MAC moved. */
-  #push(cache: XlateCache, packets: number, bytes: number, used: number): boolean {
-    return xlateCachePush(
+  /** Credits the rules and relearns the MACs `cache` recorded. */
+  #push(cache: XlateCache, packets: number, bytes: number, used: number): void {
+    xlateCachePush(
       cache,
       packets,
       bytes,

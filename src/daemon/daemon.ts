@@ -82,6 +82,8 @@ export class Daemon {
     this.#offWarp = onClockWarp(() => this.bridge.run());
     // Transmitted frames wait in a ring until collected: collect them promptly for recorders.
     if (bridge.wantsTx) this.#timers.push(setInterval(() => bridge.pollTx(), 20));
+    // OVS's main loop wakes as soon as a handler changes the MAC table.
+    this.#timers.push(setInterval(() => bridge.macLearningRun(), 20));
   }
 
   /** Starts a switch as `options` say; throws DaemonConfigError for bad options. */
@@ -145,7 +147,8 @@ export class Daemon {
       registerUpcallCommands(allUdpifs);
       registerJsonViews(currentBridge);
       try {
-        server = await UnixctlServer.listen(socket);
+        const br = bridge;
+        server = await UnixctlServer.listen(socket, { beforeCommand: () => br.macLearningRun() });
       } catch (e) {
         throw new Error(
           `${socket}: could not initialize control socket (${e instanceof Error ? e.message : e})`,

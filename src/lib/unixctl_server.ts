@@ -31,6 +31,11 @@ export interface UnixctlServerOptions {
   mode?: number;
   /** Largest accepted request, in bytes. */
   maxMessageBytes?: number;
+  /**
+   * Runs before each command, as OVS's main loop runs the switch (and
+   * requests any revalidation it needs) before it serves unixctl.
+   */
+  beforeCommand?: () => void;
 }
 
 export class UnixctlServer {
@@ -39,6 +44,7 @@ export class UnixctlServer {
   readonly #conns = new Set<Deno.UnixConn>();
   readonly #stopping = new AbortController();
   readonly #maxBytes: number | undefined;
+  readonly #beforeCommand: () => void;
   #accepting: Promise<void>;
   #closed = false;
 
@@ -46,10 +52,12 @@ export class UnixctlServer {
     path: string,
     listener: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>,
     max?: number,
+    beforeCommand: () => void = () => {},
   ) {
     this.path = path;
     this.#listener = listener;
     this.#maxBytes = max;
+    this.#beforeCommand = beforeCommand;
     this.#accepting = this.#acceptLoop();
   }
 
@@ -68,7 +76,7 @@ export class UnixctlServer {
       throw e;
     }
     log.debug(`${path}: listening`);
-    return new UnixctlServer(path, listener, options.maxMessageBytes);
+    return new UnixctlServer(path, listener, options.maxMessageBytes, options.beforeCommand);
   }
 
   async #acceptLoop(): Promise<void> {
@@ -170,6 +178,7 @@ export class UnixctlServer {
       signal,
       afterReply: (fn) => after.push(fn),
     };
+    this.#beforeCommand();
     const reply = await runCommand(method, params, ctx);
     const body = "json" in reply ? reply.json : reply.text;
     covReplied.inc();

@@ -171,3 +171,23 @@ Deno.test("a client asking for JSON gets the command's JSON value", async () => 
     });
   });
 });
+
+Deno.test("the beforeCommand hook runs before each command, so the command sees its effect", async () => {
+  const dir = await Deno.makeTempDir();
+  let runs = 0;
+  registerCommand({
+    name: "test-server/runs",
+    usage: "",
+    minArgs: 0,
+    maxArgs: 0,
+    handler: () => String(runs),
+  });
+  const server = await UnixctlServer.listen(`${dir}/h.ctl`, { beforeCommand: () => runs++ });
+  try {
+    assert.deepEqual(await unixctlTransact(server.path, "test-server/runs", []), { result: "1\n" });
+    assert.deepEqual(await unixctlTransact(server.path, "test-server/runs", []), { result: "2\n" });
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
