@@ -85,13 +85,15 @@ const BURST = 32;
 /*
  * OVS counts netdev_received per successful rx call (one burst), netdev_sent
  * per send call (one port's share of one batch), drop_action_of_pipeline
- * per packet dropped because translation gave no actions, and flow_extract
- * per packet that reaches a userspace action.
+ * per packet dropped because translation gave no actions, flow_extract
+ * per packet that reaches a userspace action, and datapath_drop_invalid_port
+ * per packet sent to a port the datapath does not have.
  */
 const covReceived = coverageCounter("netdev_received");
 const covSent = coverageCounter("netdev_sent");
 const covDropPipeline = coverageCounter("drop_action_of_pipeline");
 const covFlowExtract = coverageCounter("flow_extract");
+const covInvalidPort = coverageCounter("datapath_drop_invalid_port");
 const MAX_FRAME = 9216;
 const RANK_INTERVAL_MS = 1000;
 /** OVS's UFID basis for datapath-generated UFIDs is per process; ours is fixed. */
@@ -147,6 +149,7 @@ export class Pmd {
   private nSends = 0;
   private nPipelineDrops = 0;
   private nUserspaceExtracts = 0;
+  private nInvalidPort = 0;
   /** The current batch, and the batch each port last got a send in. */
   private batch = 1;
   private readonly sendBatch = new Uint32Array(MAX_PORTS);
@@ -381,6 +384,7 @@ export class Pmd {
     const i = odpPort < 65536 ? sh.odpToIndex[odpPort] : -1;
     if (i < 0 || sh.portI32[sh.portI(i, P_ACTIVE)] === 0) {
       sh.stats[ST_TX_DROPPED]++;
+      this.nInvalidPort++;
       return;
     }
     if (this.sendBatch[i] !== this.batch) {
@@ -489,10 +493,11 @@ export class Pmd {
     if (this.nSends) covSent.add(this.nSends);
     if (this.nPipelineDrops) covDropPipeline.add(this.nPipelineDrops);
     if (this.nUserspaceExtracts) covFlowExtract.add(this.nUserspaceExtracts);
-    this.nRxCalls =
-      this.nSends =
-      this.nPipelineDrops =
-      this.nUserspaceExtracts =
-        0;
+    if (this.nInvalidPort) covInvalidPort.add(this.nInvalidPort);
+    this.nRxCalls = 0;
+    this.nSends = 0;
+    this.nPipelineDrops = 0;
+    this.nUserspaceExtracts = 0;
+    this.nInvalidPort = 0;
   }
 }

@@ -79,3 +79,11 @@ Deno.test("a packet reaching a userspace action is flow_extract'ed for its upcal
   );
   dp.destroy();
 });
+
+Deno.test("output to a port the datapath does not have drops the packet as datapath_drop_invalid_port", () => {
+  const { dp, p1, frame } = setup([{ type: "output", port: 9 }]);
+  const before = coverageTotal("datapath_drop_invalid_port") ?? 0;
+  p1.receive([frame, frame]);
+  assert.equal((coverageTotal("datapath_drop_invalid_port") ?? 0) - before, 2);
+  dp.destroy();
+});
