@@ -9,6 +9,7 @@ import { RingConsumer, RingProducer } from "../lib/ring.ts";
 import type { DatapathShared } from "./_shared.ts";
 import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
 import { ufidFromKey } from "./pmd.ts";
+import { MAX_REPLY, SHORT_REPLY } from "./_pmd_commands.ts";
 import {
   CMD_EXEC_ACTIONS,
   CMD_KEY,
@@ -29,8 +30,10 @@ import {
 } from "./protocol.ts";
 import type { DpifOp } from "./provider.ts";
 
-/** Ops per round trip: their replies must fit the reply ring at once. */
-const OPERATE_CHUNK = 64;
+/** Most ops per round trip; their replies must also fit the reply ring at once. */
+const OPERATE_CHUNK = 256;
+/** Ring words of a record with `payload` words (ring.ts: header, even size). */
+const recordWords = (payload: number): number => (payload + 2) & ~1;
 /** Longer than any restart of a dead PMD worker takes. */
 const PMD_TIMEOUT_MS = 10_000;
 
@@ -41,6 +44,12 @@ export class FlowClient {
   private readonly encoded = new Uint8Array(ACT_MAX_BYTES);
   /** Request ids (or -errno) of the chunk in flight. */
   private readonly reqs = new Int32Array(OPERATE_CHUNK);
+  /**
+   * Reply-ring words a chunk's replies may take: the PMD takes a command
+   * only with room for the largest reply, and a record may leave a pad at
+   * the ring's end, so two of those stay free.
+   */
+  private readonly replyBudget: number;
 
   /** `pump` runs an in-process PMD and returns true, or returns false. */
   constructor(
@@ -50,6 +59,7 @@ export class FlowClient {
   ) {
     this.cmd = new RingProducer(shared.cmd[client]);
     this.reply = new RingConsumer(shared.reply[client]);
+    this.replyBudget = this.reply.view.capacity - 2 * recordWords(MAX_REPLY);
   }
 
   /** Encodes `actions` into `this.encoded`; the byte count, or -1 if too long. */
@@ -133,9 +143,22 @@ export class FlowClient {
   /** Runs `ops` in order, filling in each one's error and flow. */
   operate(ops: DpifOp[]): void {
     // Replies must fit the reply ring while their commands wait, so big
-    // batches go in chunks.
-    for (let i = 0; i < ops.length; i += OPERATE_CHUNK) {
-      this.operateChunk(ops, i, Math.min(i + OPERATE_CHUNK, ops.length));
+    // batches go in chunks. A reply carries a flow for a del or get, or a
+    // put that asks; the rest are a few words, so a handler's whole batch
+    // (puts and executes) is one round trip.
+    for (let from = 0; from < ops.length;) {
+      let to = from, budget = this.replyBudget;
+      while (to < ops.length && to - from < OPERATE_CHUNK) {
+        const op = ops[to];
+        const withFlow = op.type === "del" || op.type === "get" ||
+          (op.type === "put" && op.wantFlow === true);
+        const w = recordWords(withFlow ? MAX_REPLY : SHORT_REPLY);
+        if (w > budget && to > from) break;
+        budget -= w;
+        to++;
+      }
+      this.operateChunk(ops, from, to);
+      from = to;
     }
   }
 

@@ -27,7 +27,9 @@ import {
 } from "./protocol.ts";
 import { ACT_MAX_BYTES } from "./flow_table.ts";
 
-const MAX_REPLY = RP_ACTIONS + ACT_MAX_BYTES / 4;
+/** Payload words of the largest reply (one with a flow) and of one without. */
+export const MAX_REPLY = RP_ACTIONS + ACT_MAX_BYTES / 4;
+export const SHORT_REPLY = RP_HAS_FLOW + 1;
 const MAX_PER_ROUND = 256;
 
 export function servePmdCommands(pmd: Pmd, c: number): number {
@@ -101,6 +103,8 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
       r[rp + RP_HAS_FLOW] = 0;
       pmd.countError();
     }
+    // Room for a flow is reserved for every command; most need none.
+    if (r[rp + RP_HAS_FLOW] === 0) reply.shrinkLast(rp, SHORT_REPLY);
   }
   if (took) {
     cmd.release();

@@ -187,6 +187,35 @@ Deno.test("put refuses a duplicate, modify replaces the actions, del returns the
   dp.destroy();
 });
 
+Deno.test("one operate of hundreds of puts and deletes answers every op in order", () => {
+  const { dp } = setup();
+  const mask = maskOf("nw_src", "tp_src");
+  const keys = Array.from(
+    { length: 300 },
+    (_, i) => keyOf(udpFrame(1 + (i >> 8), 2, 1 + i, 80), 1),
+  );
+  const put = (key: Uint32Array): DpifOp => ({
+    type: "put",
+    flags: PUT_CREATE,
+    key,
+    mask,
+    actions: [],
+  });
+  const puts = keys.map(put);
+  dp.operate(puts);
+  assert.deepEqual(puts.map((o) => [o.error, o.flow]), keys.map(() => [0, undefined]));
+  // Short replies (puts) and replies with a flow (deletes), interleaved.
+  const mixed = keys.flatMap((key): DpifOp[] => [put(key), { type: "del", key }]);
+  dp.operate(mixed);
+  for (let i = 0; i < keys.length; i++) {
+    assert.equal(mixed[2 * i].error, EEXIST);
+    assert.equal(mixed[2 * i + 1].error, 0);
+    assert.deepEqual(mixed[2 * i + 1].flow!.key, keys[i]);
+  }
+  assert.equal(dp.getStats().flows, 0);
+  dp.destroy();
+});
+
 Deno.test("a put through operate answers with the flow only when it asks for it", () => {
   const { dp } = setup();
   const frame = udpFrame(5, 7, 1000, 80);

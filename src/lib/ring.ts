@@ -116,6 +116,19 @@ export class RingProducer {
     return v.base + pos + 1;
   }
 
+  /**
+   * Gives back the unused tail of the record reserved last (payload at
+   * `idx`, not yet published), keeping `payloadWords` of payload: for a
+   * producer that reserves for the largest answer and writes a short one.
+   */
+  shrinkLast(idx: number, payloadWords: number): void {
+    const u32 = this.view.u32;
+    const old = u32[idx - 1], size = (payloadWords + 2) & ~1;
+    if (size >= old) return;
+    u32[idx - 1] = size;
+    this.pending = (this.pending - (old - size)) | 0;
+  }
+
   /** Makes every reserved record visible and wakes a waiting consumer. */
   publish(): void {
     const i32 = this.view.i32;

@@ -65,3 +65,20 @@ Deno.test("wait returns at once when data is already published", () => {
   p.publish();
   assert.equal(c.wait(10_000), true);
 });
+
+Deno.test("shrinking the last reserved record gives its unused words back", () => {
+  const { p, c } = pair(64);
+  const a = p.reserve(29);
+  p.view.u32[a] = 1;
+  p.shrinkLast(a, 3);
+  const b = p.reserve(29);
+  assert.notEqual(b, -1);
+  p.view.u32[b] = 2;
+  p.shrinkLast(b, 3);
+  p.publish();
+  const first = c.next(), second = c.next();
+  assert.deepEqual([c.view.u32[first], c.payloadWords(first)], [1, 3]);
+  assert.deepEqual([c.view.u32[second], c.payloadWords(second)], [2, 3]);
+  assert.equal(second - first, 4);
+  assert.equal(c.next(), -1);
+});
