@@ -83,11 +83,12 @@ export type FlowExtractFn = (
 const BURST = 32;
 
 /*
- * OVS counts netdev_received per successful rx call (one burst), netdev_sent
- * per send call (one port's share of one batch), drop_action_of_pipeline
- * per packet dropped because translation gave no actions, flow_extract
- * per packet that reaches a userspace action, and datapath_drop_invalid_port
- * per packet sent to a port the datapath does not have.
+ * OVS counts netdev_received per successful rx call (one packet on a dummy
+ * port), netdev_sent per send call (one port's share of one batch),
+ * drop_action_of_pipeline per packet dropped because translation gave no
+ * actions, flow_extract per packet that reaches a userspace action, and
+ * datapath_drop_invalid_port per packet sent to a port the datapath does
+ * not have.
  */
 const covReceived = coverageCounter("netdev_received");
 const covSent = coverageCounter("netdev_sent");
@@ -262,10 +263,12 @@ export class Pmd {
         // A packet must never take the PMD down: count it and go on.
         this.st[ST_ERRORS]++;
       }
+      // Every netdev here is a dummy in OVS's sense (injected, rx_pcap,
+      // stream), whose rx call yields one packet: each packet is a batch.
+      this.batch++;
     }
     if (n > 0) {
-      this.nRxCalls++;
-      this.batch++;
+      this.nRxCalls += n;
       ring.release();
       sh.portF64[sh.portF(i, PF_RX_PACKETS)] += n;
       sh.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;

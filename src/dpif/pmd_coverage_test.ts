@@ -34,12 +34,12 @@ function setup(actions: OdpAction[]) {
   return { dp, p1, frame };
 }
 
-Deno.test("netdev_received counts rx bursts and netdev_sent one send per output port per batch", () => {
+Deno.test("a dummy port receives one packet per rx call, each sent once per output port", () => {
   const out2and3: OdpAction[] = [{ type: "output", port: 2 }, { type: "output", port: 3 }];
   const { dp, p1, frame } = setup(out2and3);
   assert.deepEqual(
     delta(() => p1.receive([frame, frame, frame])),
-    { netdev_received: 1, netdev_sent: 2, drop_action_of_pipeline: 0, flow_extract: 0 },
+    { netdev_received: 3, netdev_sent: 6, drop_action_of_pipeline: 0, flow_extract: 0 },
   );
   assert.deepEqual(
     delta(() => p1.receive([frame])),
@@ -65,7 +65,7 @@ Deno.test("packets hitting a flow with no actions count as dropped by the pipeli
   const { dp, p1, frame } = setup([]);
   assert.deepEqual(
     delta(() => p1.receive([frame, frame])),
-    { netdev_received: 1, netdev_sent: 0, drop_action_of_pipeline: 2, flow_extract: 0 },
+    { netdev_received: 2, netdev_sent: 0, drop_action_of_pipeline: 2, flow_extract: 0 },
   );
   dp.destroy();
 });
@@ -75,7 +75,7 @@ Deno.test("a packet reaching a userspace action is flow_extract'ed for its upcal
   dp.recvSet(true);
   assert.deepEqual(
     delta(() => p1.receive([frame, frame])),
-    { netdev_received: 1, netdev_sent: 0, drop_action_of_pipeline: 0, flow_extract: 2 },
+    { netdev_received: 2, netdev_sent: 0, drop_action_of_pipeline: 0, flow_extract: 2 },
   );
   dp.destroy();
 });
