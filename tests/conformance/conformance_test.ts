@@ -13,12 +13,15 @@
  *                            shim below needs the oracle's 1.1)
  *   CONFORMANCE_TIMEOUT=S    time limit per command (default 30)
  *   CONFORMANCE_CASE_TIMEOUT=S  time limit per case (default 90)
+ *   CONFORMANCE_JOBS=N       replay up to N cases at once (default 1; the paced
+ *                            cases may then see a loaded machine)
  *   CONFORMANCE_KEEP=DIR     keep each case's run directory (daemon log) under DIR
  *   CONFORMANCE_UDPIF=PATH   the udpif to replay through (default bin/udpif;
  *                            oracle/udpif-ovs-shim.sh replays through the real OVS,
  *                            which checks the replay itself)
  */
 import { listCases, loadCase } from "./case.ts";
+import type { ConformanceCase } from "./case.ts";
 import { unifiedDiff } from "./diff.ts";
 import { readKnownFailures } from "./known_failures.ts";
 import { configFromEnv, replayCase } from "./replay.ts";
@@ -35,6 +38,26 @@ const known = readKnownFailures(`${HERE}known_failures.txt`);
 // Daemons of earlier runs that were killed before they could clean up.
 await reapStale();
 
+// With CONFORMANCE_JOBS=N, up to N replays run at once: each test starts
+// the next N-1 runnable cases before awaiting its own. 1 (the default)
+// replays one case at a time, as the oracle recorded them.
+const jobs = Math.max(1, Math.floor(Number(Deno.env.get("CONFORMANCE_JOBS") ?? "1")) || 1);
+const cfg = configFromEnv(UDPIF);
+type Outcome = { normalized: string } | { error: unknown };
+const runnable: ConformanceCase[] = [];
+const started = new Map<string, Promise<Outcome>>();
+
+function startFrom(i: number): void {
+  for (let k = i; k < Math.min(runnable.length, i + jobs); k++) {
+    const c = runnable[k];
+    if (started.has(c.name)) continue;
+    started.set(
+      c.name,
+      replayCase(c, cfg).then((r) => ({ normalized: r.normalized }), (error) => ({ error })),
+    );
+  }
+}
+
 for (const name of listCases(CASES)) {
   if (only && !new RegExp(only).test(name)) continue;
   // A case folder that does not load (bad args, no expected.txt) is a
@@ -43,17 +66,23 @@ for (const name of listCases(CASES)) {
     e instanceof Error ? e : new Error(String(e))
   );
   const reason = known.get(name) ?? (loaded instanceof Error ? null : loaded.racy);
+  const ignore = reason !== null && !all;
+  const index = runnable.length;
+  if (!ignore && !(loaded instanceof Error)) runnable.push(loaded);
   Deno.test({
-    name: reason && !all ? `conformance: ${name} (skipped: ${reason})` : `conformance: ${name}`,
-    ignore: reason !== null && !all,
+    name: ignore ? `conformance: ${name} (skipped: ${reason})` : `conformance: ${name}`,
+    ignore,
     // The replay runs a daemon and many short commands; it cleans up after
     // itself (see replay.ts), so the per-test op/resource checks add nothing.
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
       if (loaded instanceof Error) throw loaded;
-      const { normalized } = await replayCase(loaded, configFromEnv(UDPIF));
-      const diff = unifiedDiff(loaded.expected, normalized, [
+      startFrom(index);
+      const outcome = await started.get(name)!;
+      started.delete(name);
+      if ("error" in outcome) throw outcome.error;
+      const diff = unifiedDiff(loaded.expected, outcome.normalized, [
         `cases/${name}/expected.txt (Open vSwitch 3.1)`,
         "udpif",
       ]);
