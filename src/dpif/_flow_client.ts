@@ -120,13 +120,14 @@ export class FlowClient {
   }
 
   private reserve(words: number): number {
-    const since = performance.now();
+    let since = -1;
     for (;;) {
       const at = this.cmd.reserve(words);
       if (at >= 0) return at;
       this.cmd.publish();
       this.shared.ringCommands();
       if (!this.pump()) {
+        if (since < 0) since = performance.now();
         Atomics.wait(this.shared.ctl, 0, Atomics.load(this.shared.ctl, 0), 1);
         this.checkAlive(since);
       }
@@ -189,7 +190,8 @@ export class FlowClient {
    * an operate that gave up) are skipped.
    */
   private awaitReply(req: number): number {
-    const since = performance.now();
+    // The clock is read only once a wait begins: most replies are there.
+    let since = -1;
     for (;;) {
       const at = this.reply.next();
       if (at >= 0) {
@@ -197,10 +199,10 @@ export class FlowClient {
         this.reply.release();
         continue;
       }
-      if (!this.pump()) {
-        this.reply.wait(100);
-        this.checkAlive(since);
-      }
+      if (this.pump()) continue;
+      if (since < 0) since = performance.now();
+      this.reply.wait(100);
+      this.checkAlive(since);
     }
   }
 }
