@@ -98,6 +98,8 @@ export class Bridge {
   readonly #ports = new Map<string, BridgePort>();
   /** The MAC table's changeSeq at the last `run`. */
   #mlSeq = 0;
+  /** The udpif's dump_seq when rules were last checked for expiry. */
+  #expireDumpSeq = -1;
   /** What udpif workers start their translation from (cloned at each start). */
   readonly #xlateInit: BridgeXlateInit;
 
@@ -309,10 +311,25 @@ export class Bridge {
    */
   run(): void {
     this.drainStats();
-    this.tablesChanged(this.tables.expire(timeMsec()));
+    this.expireRun();
     this.ml.run(timeMsec());
     this.macLearningRun();
     this.pollTx();
+  }
+
+  /**
+   * Expires rules past their timeouts, but only once the revalidators
+   * have finished a dump since the last check (dump_seq moved), as
+   * ofproto-dpif's run does: only then do the rules' `used` times include
+   * the datapath's latest traffic, so a time/warp alone never idles out a
+   * rule whose megaflow was hit since the last dump.
+   */
+  expireRun(): void {
+    const dumpSeq = this.udpif.shared.dumpSeq.read();
+    if (dumpSeq === this.#expireDumpSeq) return;
+    this.#expireDumpSeq = dumpSeq;
+    this.drainStats();
+    this.tablesChanged(this.tables.expire(timeMsec()));
   }
 
   /**

@@ -127,3 +127,19 @@ Deno.test("each table change, port reconfiguration and port toggle counts its re
     return Promise.resolve();
   });
 });
+
+Deno.test("rules expire only after the revalidators finish a dump, as ofproto-dpif's run waits for dump_seq", async () => {
+  await withBridge(async (b) => {
+    await b.udpif.pause();
+    b.run();
+    // Added 5 s ago with a 1 s hard timeout: due, but expiry waits for fresh stats.
+    b.tablesChanged(b.tables.addFlow("priority=5,hard_timeout=1,actions=drop", timeMsec() - 5000));
+    b.run();
+    b.expireRun();
+    assert.equal(b.tables.nRules, 1, "no dump since the last check: not expired yet");
+    b.udpif.shared.dumpSeq.change();
+    b.expireRun();
+    assert.equal(b.tables.nRules, 0, "a dump finished: expired");
+    await b.udpif.resume();
+  });
+});

@@ -82,8 +82,12 @@ export class Daemon {
     this.#offWarp = onClockWarp(() => this.bridge.run());
     // Transmitted frames wait in a ring until collected: collect them promptly for recorders.
     if (bridge.wantsTx) this.#timers.push(setInterval(() => bridge.pollTx(), 20));
-    // OVS's main loop wakes as soon as a handler changes the MAC table.
-    this.#timers.push(setInterval(() => bridge.macLearningRun(), 20));
+    // OVS's main loop wakes as soon as a handler changes the MAC table or
+    // the revalidators finish a dump (rule expiry waits for the latter).
+    this.#timers.push(setInterval(() => {
+      bridge.macLearningRun();
+      bridge.expireRun();
+    }, 20));
   }
 
   /** Starts a switch as `options` say; throws DaemonConfigError for bad options. */
@@ -148,7 +152,12 @@ export class Daemon {
       registerJsonViews(currentBridge);
       try {
         const br = bridge;
-        server = await UnixctlServer.listen(socket, { beforeCommand: () => br.macLearningRun() });
+        server = await UnixctlServer.listen(socket, {
+          beforeCommand: () => {
+            br.macLearningRun();
+            br.expireRun();
+          },
+        });
       } catch (e) {
         throw new Error(
           `${socket}: could not initialize control socket (${e instanceof Error ? e.message : e})`,
