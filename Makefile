@@ -40,9 +40,13 @@ bench: $(DENO)
 # names a local copy. Without either, stop with one line, not a trace.
 build: $(DENO)
 	@mkdir -p dist
-	@$(DENO) compile $(PERMS) --include src/ -o dist/udpif main.ts 2>dist/compile.log \
-	  || { echo "make build: deno compile could not get the denort runtime (set DENORT_BIN to a denort binary, or allow access to the Deno download site); see dist/compile.log" >&2; exit 1; }
-	@echo "built dist/udpif"
+	@if $(DENO) compile $(PERMS) --include src/ -o dist/udpif main.ts >dist/compile.log 2>&1; then \
+	  echo "built dist/udpif"; \
+	elif grep -q 'denort' dist/compile.log; then \
+	  echo "make build: deno compile could not get the denort runtime: set DENORT_BIN to a denort $(DENO_VERSION) binary, or allow access to the Deno download site (details in dist/compile.log)" >&2; exit 1; \
+	else \
+	  grep -v '^ *$$' dist/compile.log | grep -iv 'backtrace\|<unknown>' >&2; exit 1; \
+	fi
 
 conformance-record: $(DENO)
 	bash tests/conformance/record.sh
