@@ -6,7 +6,7 @@
  * on stderr, as with ovs-appctl; no daemon to talk to is exit code 1.
  */
 import { defaultSocketPath, rundirPath } from "../daemon/mod.ts";
-import { UnixctlConnectError, unixctlTransact } from "../lib/unixctl_client.ts";
+import { UnixctlConnectError, unixctlTransact } from "../lib/mod.ts";
 import { UsageError } from "./errors.ts";
 
 export type OutputFormat = "text" | "json";

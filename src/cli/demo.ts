@@ -8,7 +8,7 @@
  */
 import type { Command } from "commander";
 import { DEMO_RULES, type DemoStats, DemoSwitch } from "../daemon/mod.ts";
-import { setVlogLevel } from "../lib/log.ts";
+import { setVlogLevel } from "../lib/mod.ts";
 import { upcallShow } from "../upcall/mod.ts";
 import { printOut } from "./client.ts";
 import type { Subcommand } from "./subcommand.ts";

@@ -15,7 +15,7 @@ import {
   rundirPath,
   spawnDetached,
 } from "../daemon/mod.ts";
-import { setVlogLevel } from "../lib/log.ts";
+import { setVlogLevel } from "../lib/mod.ts";
 import type { Subcommand } from "./subcommand.ts";
 import { UsageError } from "./errors.ts";
 

@@ -19,10 +19,13 @@
  */
 import { DpifNetdev } from "../dpif/mod.ts";
 import { setVlanLimit } from "../flow/mod.ts";
-import { timeMsec } from "../lib/clock.ts";
-import { type CoverageCounter, coverageCounter } from "../lib/coverage.ts";
-import { getLogger } from "../lib/log.ts";
-import { CommandError } from "../lib/unixctl.ts";
+import {
+  CommandError,
+  type CoverageCounter,
+  coverageCounter,
+  getLogger,
+  timeMsec,
+} from "../lib/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { MacLearning, OFPP_LOCAL, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import { Udpif } from "../upcall/mod.ts";

@@ -17,8 +17,7 @@ import {
   dpctlModFlow,
   dpctlShow,
 } from "../dpif/mod.ts";
-import { timeMsec } from "../lib/clock.ts";
-import { CommandError, registerCommand } from "../lib/unixctl.ts";
+import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
 import { formatFdbShow, OfctlError, parseFlowMod } from "../ofproto/mod.ts";
 import { ofprotoTrace, type XlateTables } from "../xlate/mod.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";

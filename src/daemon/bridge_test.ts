@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { getVlanLimit } from "../flow/mod.ts";
-import { timeMsec } from "../lib/clock.ts";
-import { coverageTotal } from "../lib/coverage_report.ts";
+import { coverageTotal, timeMsec } from "../lib/mod.ts";
 import { Bridge } from "./bridge.ts";
 import { OtherConfig } from "./other_config.ts";
 import { parsePortSpecs } from "./port_spec.ts";

@@ -16,7 +16,7 @@
  * the main thread drains).
  */
 import { F, type FlowKey, getField, orInto, setField, setVlanLimit } from "../flow/mod.ts";
-import { timeMsec } from "../lib/clock.ts";
+import { timeMsec } from "../lib/mod.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import { type WorkerXlate, type XlateRequest, type XlateResult } from "../upcall/mod.ts";
 import {

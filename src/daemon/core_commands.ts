@@ -8,11 +8,22 @@
  * Thread-safety: main thread; the clock, coverage and log levels they
  * change are shared memory that workers read.
  */
-import { clockStop, clockWarp } from "../lib/clock.ts";
-import { coverageRead, coverageRun, coverageShow, coverageTotal } from "../lib/coverage_report.ts";
-import { vlogReopen } from "../lib/log.ts";
-import { vlogListJson, vlogListText, vlogSetFromString } from "../lib/log_control.ts";
-import { CommandError, listCommands, listCommandsText, registerCommand } from "../lib/unixctl.ts";
+import {
+  clockStop,
+  clockWarp,
+  CommandError,
+  coverageRead,
+  coverageRun,
+  coverageShow,
+  coverageTotal,
+  listCommands,
+  listCommandsText,
+  registerCommand,
+  vlogListJson,
+  vlogListText,
+  vlogReopen,
+  vlogSetFromString,
+} from "../lib/mod.ts";
 import { PROGRAM_VERSION, VERSION } from "./version.ts";
 
 /** Parses like C's atoll: optional sign and leading digits, 0 when there are none. */

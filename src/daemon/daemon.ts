@@ -9,10 +9,16 @@
  *
  * Thread-safety: main thread.
  */
-import { coverageRun } from "../lib/coverage_report.ts";
-import { getLogger, setVlogFile, setVlogLevel } from "../lib/log.ts";
-import { CommandError, registerCommand, unregisterCommand } from "../lib/unixctl.ts";
-import { UnixctlServer } from "../lib/unixctl_server.ts";
+import {
+  CommandError,
+  coverageRun,
+  getLogger,
+  registerCommand,
+  setVlogFile,
+  setVlogLevel,
+  UnixctlServer,
+  unregisterCommand,
+} from "../lib/mod.ts";
 import { allUdpifs, registerUpcallCommands } from "../upcall/mod.ts";
 import { OfctlError } from "../ofproto/mod.ts";
 import { Bridge, type DatapathType } from "./bridge.ts";

@@ -8,8 +8,7 @@
  * Thread-safety: main thread; the datapath and udpif workers run as in
  * the daemon.
  */
-import { clockIsStopped, clockStop, clockWarp, timeMsec } from "../lib/clock.ts";
-import { coverageTotal } from "../lib/coverage_report.ts";
+import { clockIsStopped, clockStop, clockWarp, coverageTotal, timeMsec } from "../lib/mod.ts";
 import { dpctlDumpFlows } from "../dpif/mod.ts";
 import { parseReceivePackets } from "../netdev/mod.ts";
 import { Bridge } from "./bridge.ts";

@@ -9,8 +9,7 @@
  */
 import { DpctlError } from "../dpif/mod.ts";
 import { dpDumpFlows } from "./dump_flows.ts";
-import { timeMsec } from "../lib/clock.ts";
-import { addJsonHandler, CommandError, findCommand } from "../lib/unixctl.ts";
+import { addJsonHandler, CommandError, findCommand, timeMsec } from "../lib/mod.ts";
 import type { Bridge } from "./bridge.ts";
 
 /** One datapath flow as `dpctl/dump-flows` shows it. */

@@ -7,7 +7,7 @@
  *
  * Thread-safety: main thread, which owns the netdevs.
  */
-import { timeWallMsec } from "../lib/clock.ts";
+import { timeWallMsec } from "../lib/mod.ts";
 import {
   type DummyNetdev,
   DummyStream,

@@ -8,7 +8,7 @@
  * command waits until the datapath has looked it up and the handlers have
  * dealt with its upcall before queueing the next.
  */
-import { CommandError } from "../lib/unixctl.ts";
+import { CommandError } from "../lib/mod.ts";
 import { DummyReceiveError, parseDummyReceive, parseReceivePackets } from "../netdev/mod.ts";
 import type { Bridge } from "./bridge.ts";
 

@@ -5,7 +5,7 @@
  * `pump` runs it; otherwise the client waits on the reply ring.
  */
 import { encodeActions, encodedLength, FLOW_WORDS, type OdpAction } from "../flow/mod.ts";
-import { RingConsumer, RingProducer } from "../lib/ring.ts";
+import { RingConsumer, RingProducer } from "../lib/mod.ts";
 import type { DatapathShared } from "./_shared.ts";
 import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
 import { ufidFromKey } from "./pmd.ts";

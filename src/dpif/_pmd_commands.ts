@@ -4,8 +4,8 @@
  * only taken when its answer is sure to fit, so a slow client stalls
  * itself, never the PMD.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
-import type { RingView } from "../lib/ring.ts";
+import { FLOW_WORDS } from "../flow/mod.ts";
+import type { RingView } from "../lib/mod.ts";
 import type { Pmd } from "./pmd.ts";
 import {
   CMD_EXEC_ACTIONS,

@@ -17,7 +17,7 @@
  *   handle) for flow operations and their answers.
  * - `upcall[h]`: SPSC upcall queue per handler (PMD -> handler h).
  */
-import { RingView } from "../lib/ring.ts";
+import { RingView } from "../lib/mod.ts";
 import { FlowTable } from "./flow_table.ts";
 
 export const MAX_PORTS = 64;

@@ -10,8 +10,8 @@
  *
  * Thread-safety: private to the PMD that owns the flow table.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
-import { mhashFinish } from "../lib/hash.ts";
+import { FLOW_WORDS } from "../flow/mod.ts";
+import { mhashFinish } from "../lib/mod.ts";
 import type { FlowTable } from "./flow_table.ts";
 
 const EMPTY = -1;

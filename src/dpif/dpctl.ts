@@ -13,7 +13,7 @@ import {
   parseOdpActions,
   parseOdpKey,
 } from "../flow/mod.ts";
-import { timeMsec } from "../lib/clock.ts";
+import { timeMsec } from "../lib/mod.ts";
 import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
 // Flow commands go through the dpif wrapper, as OVS's dpctl does: counted and logged.
 import { Dpif } from "./dpif.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { flowExtract } from "../flow/mod.ts";
-import { coverageTotal } from "../lib/coverage_report.ts";
+import { coverageTotal } from "../lib/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import { dpctlAddFlow, dpctlDelFlow, dpctlDelFlows } from "./dpctl.ts";

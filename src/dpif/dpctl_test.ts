@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { flowExtract } from "../flow/mod.ts";
-import { bytesOf, F, newKey, parseOdpKey } from "../flow/mod.ts";
+import { bytesOf, F, flowExtract, newKey, parseOdpKey } from "../flow/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import {

@@ -6,8 +6,7 @@
  * than EEXIST at WARN, the rest at DBG.
  */
 import { formatOdpActions, formatOdpKey, type OdpAction } from "../flow/mod.ts";
-import { coverageCounter } from "../lib/coverage.ts";
-import { getLogger } from "../lib/log.ts";
+import { coverageCounter, getLogger } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { formatUfid } from "./dpctl.ts";
 import type { DpifNetdev } from "./dpif_netdev.ts";

@@ -8,10 +8,7 @@
  * id); ports are managed from the creating thread only.
  */
 import { decodeActions, type OdpAction } from "../flow/mod.ts";
-import { RingConsumer } from "../lib/ring.ts";
-import { clockBuffer } from "../lib/clock.ts";
-import { coverageBuffer } from "../lib/coverage.ts";
-import { getLogger, logBuffer } from "../lib/log.ts";
+import { clockBuffer, coverageBuffer, getLogger, logBuffer, RingConsumer } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { FlowClient } from "./_flow_client.ts";
 import { DatapathPorts } from "./_ports.ts";

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { F, FLOW_WORDS } from "../flow/layout.ts";
-import { exactField } from "../flow/key.ts";
+import { exactField, F, FLOW_WORDS } from "../flow/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import { flowExtract, udpFrame } from "./_test_extract.ts";

@@ -5,7 +5,7 @@ import {
   COVERAGE_SEEN_WORDS,
   coverageCounter,
   coverageFold,
-} from "../lib/coverage.ts";
+} from "../lib/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { Dpif } from "./dpif.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";

@@ -18,8 +18,8 @@
  *
  * Thread-safety: private to one PMD.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
-import { mhashFinish } from "../lib/hash.ts";
+import { FLOW_WORDS } from "../flow/mod.ts";
+import { mhashFinish } from "../lib/mod.ts";
 import type { FlowTable } from "./flow_table.ts";
 
 export const EMC_ENTRIES = 8192;

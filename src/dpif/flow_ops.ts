@@ -8,7 +8,7 @@
  *
  * Thread-safety: private to the PMD that owns the table.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
+import { FLOW_WORDS } from "../flow/mod.ts";
 import { Dpcls } from "./dpcls.ts";
 import type { Emc } from "./emc.ts";
 import type { FlowTable } from "./flow_table.ts";

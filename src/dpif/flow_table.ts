@@ -30,7 +30,7 @@
  * - The high-water mark only grows and is stored after the slot it
  *   covers is published.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
+import { FLOW_WORDS } from "../flow/mod.ts";
 
 /** Bytes of encoded actions (src/flow's action codec) a flow can hold. */
 export const ACT_MAX_BYTES = 384;

@@ -16,11 +16,6 @@
  * only writer. Other threads reach it only through the rings in
  * DatapathShared.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
-import { timeMsec } from "../lib/clock.ts";
-import { coverageCounter } from "../lib/coverage.ts";
-import { hashWords128 } from "../lib/hash.ts";
-import { RingConsumer, RingProducer } from "../lib/ring.ts";
 import {
   ACT_HEADER_LEN,
   ACT_OUTPUT,
@@ -30,8 +25,10 @@ import {
   ACT_SET_MASKED,
   ACT_TRUNC,
   ACT_USERSPACE,
+  FLOW_WORDS,
   setVlanLimit,
 } from "../flow/mod.ts";
+import { coverageCounter, hashWords128, RingConsumer, RingProducer, timeMsec } from "../lib/mod.ts";
 import { executeSet, HeaderOffsets } from "./_execute_set.ts";
 import {
   C_CMD_BELL,

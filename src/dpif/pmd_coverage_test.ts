@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { F, FLOW_WORDS } from "../flow/layout.ts";
-import { exactField } from "../flow/key.ts";
-import type { OdpAction } from "../flow/mod.ts";
-import { coverageTotal } from "../lib/coverage_report.ts";
+import { exactField, F, FLOW_WORDS, type OdpAction } from "../flow/mod.ts";
+import { coverageTotal } from "../lib/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import { flowExtract, udpFrame } from "./_test_extract.ts";

@@ -4,9 +4,7 @@
  * The PMD worker: attaches the shared clock, coverage and log, loads
  * flow_extract, then polls its datapath until told to stop.
  */
-import { attachClock } from "../lib/clock.ts";
-import { attachCoverage } from "../lib/coverage.ts";
-import { attachLog } from "../lib/log.ts";
+import { attachClock, attachCoverage, attachLog } from "../lib/mod.ts";
 import {
   C_PMD_EXITED,
   C_PMD_GEN,

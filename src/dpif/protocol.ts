@@ -22,7 +22,7 @@
  * 3 packet length, 4 userdata bytes, 5 -, 6..9 ufid, key, packet bytes,
  * userdata bytes.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
+import { FLOW_WORDS } from "../flow/mod.ts";
 
 export const OP_PUT = 1;
 export const OP_DEL = 2;

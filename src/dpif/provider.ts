@@ -2,7 +2,7 @@
  * The datapath interface contract, in the spirit of OVS's
  * lib/dpif-provider.h: what any datapath offers the layers above.
  */
-import type { OdpAction } from "../flow/odp_action.ts";
+import type { OdpAction } from "../flow/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import type { FlowDump } from "./flow_dump.ts";
 import type { FlowSnapshot } from "./flow_table.ts";

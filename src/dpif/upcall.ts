@@ -2,7 +2,7 @@
  * An upcall as a handler receives it: a reusable struct that `recv()`
  * refills from the handler's queue, so a handler allocates it once.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
+import { FLOW_WORDS } from "../flow/mod.ts";
 import { UP_KEY, UP_PACKET, UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
 
 export { UPCALL_ACTION, UPCALL_MISS };

@@ -5,7 +5,7 @@
  * `rx` and consumer end of `tx` belong to the thread that owns the
  * netdev (the main thread), the other ends to the PMD.
  */
-import { RingConsumer, RingProducer, type RingView } from "../lib/ring.ts";
+import { RingConsumer, RingProducer, type RingView } from "../lib/mod.ts";
 
 export interface NetdevPortLink {
   rx: RingView;

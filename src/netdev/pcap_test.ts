@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { newRingBuffer, RingConsumer, RingView } from "../lib/ring.ts";
+import { newRingBuffer, RingConsumer, RingView } from "../lib/mod.ts";
 import { encodePcap, readPcap } from "../packet/mod.ts";
 import { DummyNetdev } from "./dummy.ts";
 import { PcapWriter, readPcapFrames, replayFrames } from "./pcap.ts";

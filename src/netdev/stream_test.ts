@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DummyNetdev } from "./dummy.ts";
 import { DummyStream, streamPath } from "./stream.ts";
-import { newRingBuffer, RingConsumer, RingProducer, RingView } from "../lib/ring.ts";
+import { newRingBuffer, RingConsumer, RingProducer, RingView } from "../lib/mod.ts";
 
 /** Attaches a netdev to bare rings; returns the datapath's ends of them. */
 function attach(dev: DummyNetdev) {

@@ -1,5 +1,5 @@
 /** Test helper: a flow key from `field=value` pairs in mf names. */
-import { type FlowKey, newKey } from "../flow/key.ts";
+import { type FlowKey, newKey } from "../flow/mod.ts";
 import { mfByName, mfSet } from "./meta_flow.ts";
 import { parseFieldValue } from "./field_value.ts";
 

@@ -10,7 +10,7 @@
  * Values are read straight from flow-key words; nodes live in typed
  * arrays, so a lookup allocates nothing.
  */
-import type { FlowKey } from "../flow/key.ts";
+import type { FlowKey } from "../flow/mod.ts";
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 

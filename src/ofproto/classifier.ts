@@ -17,8 +17,7 @@
  * Lookup allocates nothing: trie state is preallocated, hashes are
  * numbers, and keys are read word by word.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
-import type { FlowKey } from "../flow/key.ts";
+import { FLOW_WORDS, type FlowKey } from "../flow/mod.ts";
 import { be32, PrefixTrie } from "./_trie.ts";
 import {
   DEFAULT_PREFIX_FIELDS,

@@ -6,8 +6,7 @@
  * megaflow built from them correct.
  */
 import assert from "node:assert/strict";
-import { bytesOf, type FlowKey, newKey } from "../flow/key.ts";
-import { FLOW_WORDS } from "../flow/layout.ts";
+import { bytesOf, FLOW_WORDS, type FlowKey, newKey } from "../flow/mod.ts";
 import { OfTables } from "./tables.ts";
 import type { Rule } from "./rule.ts";
 

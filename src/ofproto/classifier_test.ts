@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isAllZero, newKey } from "../flow/key.ts";
+import { isAllZero, newKey } from "../flow/mod.ts";
 import { OfTables } from "./tables.ts";
 import { flowOf, wcField } from "./_testflow.ts";
 

@@ -4,7 +4,7 @@
  * not match the field sort last either way; a final descending-priority
  * pass breaks ties, then the dump's own order.
  */
-import { bytesOf } from "../flow/key.ts";
+import { bytesOf } from "../flow/mod.ts";
 import { mfByName, type MfField, mfGet, prereqOk } from "./meta_flow.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import type { Rule } from "./rule.ts";

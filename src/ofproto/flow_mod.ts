@@ -3,7 +3,7 @@
  * (parse_ofp_str): the match, priority, table, cookie, timeouts, actions,
  * checked the way ovs-ofctl checks them before anything reaches a table.
  */
-import { bytesOf } from "../flow/key.ts";
+import { bytesOf, F } from "../flow/mod.ts";
 import { type OfAction, OFPP_NONE } from "./of_action.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
@@ -20,7 +20,6 @@ import {
 import { DEFAULT_PRIORITY } from "./match_format.ts";
 import { actionField, parseActions } from "./action_parse.ts";
 import { IPPROTO_SCTP, IPPROTO_UDP, mfByName, prereqOk } from "./meta_flow.ts";
-import { F } from "../flow/layout.ts";
 import { parsePort, parseUint, type PortNames } from "./field_value.ts";
 
 export type FlowModCommand = "add" | "modify" | "delete";

@@ -16,7 +16,7 @@
  * Time is passed in (milliseconds of the shared clock); OVS keeps whole
  * seconds, so ages and expiry use `floor(nowMs / 1000)`.
  */
-import { coverageCounter } from "../lib/coverage.ts";
+import { coverageCounter } from "../lib/mod.ts";
 
 export const MAC_DEFAULT_MAX = 2048;
 export const MAC_ENTRY_DEFAULT_IDLE_TIME = 300;

@@ -4,8 +4,16 @@
  * match_zero_wildcarded_fields. Parsing a match item (`tcp`, `nw_dst=...`)
  * and normalizing away fields whose prerequisites are absent live here.
  */
-import { F, VLAN_CFI } from "../flow/layout.ts";
-import { bytesOf, exactField, type FlowKey, getUint, newKey, setUint } from "../flow/key.ts";
+import {
+  bytesOf,
+  exactField,
+  F,
+  type FlowKey,
+  getUint,
+  newKey,
+  setUint,
+  VLAN_CFI,
+} from "../flow/mod.ts";
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_IP,

@@ -2,8 +2,7 @@
  * A match printed as `ovs-ofctl dump-flows` prints it (match_format): the
  * same field order, the same protocol shorthands, the same number bases.
  */
-import { F, VLAN_CFI } from "../flow/layout.ts";
-import { bytesOf, getUint } from "../flow/key.ts";
+import { bytesOf, F, getUint, VLAN_CFI } from "../flow/mod.ts";
 import type { Match } from "./match.ts";
 import {
   ETH_TYPE_ARP,

@@ -8,8 +8,7 @@
  * tci, ip_dscp in nw_tos) carry a shift: the value is
  * `(bytes >> shift) & ((1 << nBits) - 1)`.
  */
-import { F, type FieldSpan, regOffset } from "../flow/layout.ts";
-import { bytesOf, type FlowKey, getUint } from "../flow/key.ts";
+import { bytesOf, F, type FieldSpan, type FlowKey, getUint, regOffset } from "../flow/mod.ts";
 
 /** What must hold in a flow for a field to be meaningful (mf_prereqs). */
 export type Prereq =

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { bytesOf, newKey } from "../flow/key.ts";
-import { F } from "../flow/layout.ts";
+import { bytesOf, F, newKey } from "../flow/mod.ts";
 import { MF_FIELDS, mfByName, mfGet, mfSet, mfSetMasked, prereqOk } from "./meta_flow.ts";
 
 Deno.test("every field name, extra name and NXM name finds its field", () => {

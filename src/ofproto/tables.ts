@@ -8,8 +8,7 @@
  * friendly message that a replica applies with applyUpdate to reach the
  * same rules and version as the master copy.
  */
-import { FLOW_WORDS } from "../flow/layout.ts";
-import type { FlowKey } from "../flow/key.ts";
+import { FLOW_WORDS, type FlowKey } from "../flow/mod.ts";
 import type { OfAction } from "./of_action.ts";
 import { N_TABLES, RuleIndex } from "./_rule_index.ts";
 import { applyOps, snapshot, type TablesOp, type TablesUpdate } from "./tables_update.ts";
@@ -26,7 +25,7 @@ import type { Match } from "./match.ts";
 import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { type SortCriterion, sortRules } from "./dump_sort.ts";
-import { coverageCounter } from "../lib/coverage.ts";
+import { coverageCounter } from "../lib/mod.ts";
 
 const covExpired = coverageCounter("ofproto_dpif_expired");
 

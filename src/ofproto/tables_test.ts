@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { newKey } from "../flow/key.ts";
+import { newKey } from "../flow/mod.ts";
 import { OfTables, type TablesUpdate } from "./tables.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { flowOf } from "./_testflow.ts";
-import { coverageTotal } from "../lib/coverage_report.ts";
+import { coverageTotal } from "../lib/mod.ts";
 
 const RULES = [
   "priority=10,tcp,tp_dst=80,actions=output:2",

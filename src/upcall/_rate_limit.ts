@@ -2,7 +2,7 @@
  * VLOG_RATE_LIMIT_INIT(rate, burst): at most `burst` messages at once and
  * `rate` per minute after that, on the shared clock.
  */
-import { timeMsec } from "../lib/clock.ts";
+import { timeMsec } from "../lib/mod.ts";
 
 const MSG_TOKENS = 60 * 1000;
 

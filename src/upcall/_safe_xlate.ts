@@ -4,7 +4,7 @@
  * udpif treats as OVS treats an xlate error (the packet is dropped, the
  * flow deleted), and is logged at a limited rate.
  */
-import { getLogger } from "../lib/log.ts";
+import { getLogger } from "../lib/mod.ts";
 import type { UdpifXlate, XlateRequest, XlateResult } from "./ports.ts";
 import { RateLimit } from "./_rate_limit.ts";
 

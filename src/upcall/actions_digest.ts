@@ -5,7 +5,7 @@
  * is two independent 32-bit hashes and the action count.
  */
 import type { OdpAction } from "../flow/mod.ts";
-import { hashAdd, hashFinish, hashString } from "../lib/hash.ts";
+import { hashAdd, hashFinish, hashString } from "../lib/mod.ts";
 
 const TYPES: Record<OdpAction["type"], number> = {
   output: 1,

@@ -4,8 +4,7 @@
  * them to the unixctl registry with OVS's names, usages and argument
  * counts (revalidator/pause and resume are hidden, as in OVS).
  */
-import { timeMsec } from "../lib/clock.ts";
-import { CommandError, registerCommand } from "../lib/unixctl.ts";
+import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
 import type { Udpif } from "./udpif.ts";
 
 /** upcall/show. */

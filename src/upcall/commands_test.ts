@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DpifNetdev } from "../dpif/mod.ts";
 import { flowExtract } from "../flow/mod.ts";
-import { CommandError, findCommand } from "../lib/unixctl.ts";
+import { CommandError, findCommand } from "../lib/mod.ts";
 import {
   atoiUnsigned,
   registerUpcallCommands,

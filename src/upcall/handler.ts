@@ -7,10 +7,7 @@
  * batch allocates only what translation itself returns.
  */
 import { F, type FlowKey, newKey, type OdpAction, wildcardsForPacket } from "../flow/mod.ts";
-import { timeMsec } from "../lib/clock.ts";
-import { coverageCounter } from "../lib/coverage.ts";
-import { getLogger } from "../lib/log.ts";
-import { hashWords } from "../lib/hash.ts";
+import { coverageCounter, getLogger, hashWords, timeMsec } from "../lib/mod.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import {
   BAD_UPCALL,

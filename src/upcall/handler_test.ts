@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { F } from "../flow/mod.ts";
-import { clockStop, clockWarp } from "../lib/clock.ts";
-import { coverageTotal } from "../lib/coverage_report.ts";
+import { clockStop, clockWarp, coverageTotal } from "../lib/mod.ts";
 import { Handler } from "./handler.ts";
 import { tcpFrame, testUdpif } from "./_test_support.ts";
 import { UKEY_OPERATIONAL } from "./ukey_table.ts";

@@ -9,8 +9,7 @@
  * acts as OVS does for a ukey without a cache, and builds its own.
  */
 import { F, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
-import { timeMsec } from "../lib/clock.ts";
-import { coverageCounter } from "../lib/coverage.ts";
+import { coverageCounter, timeMsec } from "../lib/mod.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { putActionsFor, type UdpifContext } from "./handler.ts";
 import type { DpFlowStats } from "./ports.ts";

@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { F, newKey, type OdpAction } from "../flow/mod.ts";
-import { Barrier } from "../lib/barrier.ts";
-import { clockStop, clockWarp } from "../lib/clock.ts";
+import { Barrier, clockStop, clockWarp } from "../lib/mod.ts";
 import { Handler } from "./handler.ts";
 import { maskTooWide } from "./revalidate_ukey.ts";
 import { RevalidatorThread } from "./revalidator_loop.ts";

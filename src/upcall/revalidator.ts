@@ -7,9 +7,7 @@
  * flow seen twice in one dump is never credited twice.
  */
 import { F, type OdpAction } from "../flow/mod.ts";
-import { timeMsec } from "../lib/clock.ts";
-import { coverageCounter } from "../lib/coverage.ts";
-import { getLogger } from "../lib/log.ts";
+import { coverageCounter, getLogger, timeMsec } from "../lib/mod.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { flowKeyHash, type UdpifContext } from "./handler.ts";
 import { DP_OK, type DumpedFlow, type UdpifOp } from "./ports.ts";

@@ -6,9 +6,7 @@
  * retunes the flow limit, releases freed ukeys, and sleeps until the next
  * period or a new reval_seq.
  */
-import { timeMsec } from "../lib/clock.ts";
-import type { Barrier } from "../lib/barrier.ts";
-import { getLogger } from "../lib/log.ts";
+import { type Barrier, getLogger, timeMsec } from "../lib/mod.ts";
 import { nextFlowLimit, revalidationPeriod, slowDumpWarning } from "./flow_limit.ts";
 import type { UdpifContext } from "./handler.ts";
 import { Revalidator } from "./revalidator.ts";

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { exactField, F } from "../flow/mod.ts";
-import { Barrier } from "../lib/barrier.ts";
-import { clockStop, clockWarp } from "../lib/clock.ts";
-import { coverageTotal } from "../lib/coverage_report.ts";
+import { Barrier, clockStop, clockWarp, coverageTotal } from "../lib/mod.ts";
 import { Handler } from "./handler.ts";
 import { RevalidatorThread } from "./revalidator_loop.ts";
 import { keyOf, tcpFrame, testUdpif } from "./_test_support.ts";

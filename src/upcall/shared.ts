@@ -6,7 +6,7 @@
  * Writers per word are listed beside each constant; "any" words are only
  * changed with Atomics.
  */
-import { Seq } from "../lib/seq.ts";
+import { Seq } from "../lib/mod.ts";
 
 /** OVS's defaults (ofproto.h / ofproto.c). */
 export const OFPROTO_FLOW_LIMIT_DEFAULT = 200000;

@@ -4,10 +4,14 @@
  * applies other_config, forwards translation updates, and answers the
  * upcall/revalidator commands (commands.ts formats them).
  */
-import { Barrier } from "../lib/barrier.ts";
-import { clockBuffer, clockWaitWord } from "../lib/clock.ts";
-import { coverageBuffer } from "../lib/coverage.ts";
-import { getLogger, logBuffer } from "../lib/log.ts";
+import {
+  Barrier,
+  clockBuffer,
+  clockWaitWord,
+  coverageBuffer,
+  getLogger,
+  logBuffer,
+} from "../lib/mod.ts";
 import { Dpif, type DpifNetdev } from "../dpif/mod.ts";
 import { DpifBinding, DUMP_CURSOR_BYTES } from "./dpif_binding.ts";
 import { initialFlowLimit } from "./flow_limit.ts";

@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import { F } from "../flow/mod.ts";
 import { DpifNetdev, FlowSnapshot, snapshotActions } from "../dpif/mod.ts";
-import { clockStop, clockWarp } from "../lib/clock.ts";
-import { coverageTotal } from "../lib/coverage_report.ts";
+import { clockStop, clockWarp, coverageTotal } from "../lib/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { setMegaflows, upcallShow } from "./commands.ts";
 import { RuleXlate, tcpFrame } from "./_test_support.ts";

@@ -11,10 +11,7 @@
  * running loop that sees UdpifShared.updateSeq ahead of what it applied
  * yields to the event loop so the messages come in.
  */
-import { Barrier } from "../lib/barrier.ts";
-import { attachClock } from "../lib/clock.ts";
-import { attachCoverage } from "../lib/coverage.ts";
-import { attachLog } from "../lib/log.ts";
+import { attachClock, attachCoverage, attachLog, Barrier } from "../lib/mod.ts";
 import { DpifNetdev } from "../dpif/mod.ts";
 import { DpifBinding } from "./dpif_binding.ts";
 import { Handler, type UdpifContext } from "./handler.ts";

@@ -32,7 +32,7 @@
  *   worker's private per-ukey data (the xlate cache) keyed by slot can tell
  *   a recycled record from the ukey it knew.
  */
-import { hash2Words } from "../lib/hash.ts";
+import { hash2Words } from "../lib/mod.ts";
 import * as L from "./_ukey_layout.ts";
 
 export {

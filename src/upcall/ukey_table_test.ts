@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Barrier } from "../lib/barrier.ts";
+import { Barrier } from "../lib/mod.ts";
 import {
   N_UMAPS,
   UKEY_CREATED,

@@ -5,7 +5,7 @@
  * once every worker is done installing, removes every other one it
  * installed (while the others do the same), then reports what it saw.
  */
-import { Barrier } from "../lib/barrier.ts";
+import { Barrier } from "../lib/mod.ts";
 import { UkeyTable } from "./ukey_table.ts";
 
 interface Job {

@@ -18,7 +18,7 @@ import {
   VLAN_VID_MASK,
   vlanOffset,
 } from "../flow/mod.ts";
-import { coverageCounter } from "../lib/coverage.ts";
+import { coverageCounter } from "../lib/mod.ts";
 import { XlateCtx, type XlateInput, type XlateOutput } from "./context.ts";
 import { isIpAny, maskField } from "./flow_ops.ts";
 import { inPort } from "./output.ts";
