@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { Dpif, DpifNetdev } from "../dpif/mod.ts";
 import { flowExtract, setVlanLimit } from "../flow/mod.ts";
 import { coverageTotal, setVlogFile } from "../lib/mod.ts";
-import { type BackerSupport, checkSupport, formatBackerSupport } from "./backer_support.ts";
+import {
+  type BackerSupport,
+  backerSupportJson,
+  checkSupport,
+  formatBackerSupport,
+} from "./backer_support.ts";
 
 const NAMES = ["dpif_flow_put", "dpif_flow_get", "dpif_flow_del", "dpif_execute", "flow_extract"];
 
@@ -141,4 +146,11 @@ Deno.test("dpif/show-dp-features prints OVS 3.1's titles in its order", () => {
       "",
     ].join("\n"),
   );
+});
+
+Deno.test("--format json gives the same features under the same titles", () => {
+  const json = backerSupportJson(probe(1).s);
+  assert.equal(Object.keys(json).length, 26);
+  assert.equal(json["Max VLAN headers"], 1);
+  assert.equal(json["Masked set action"], true);
 });

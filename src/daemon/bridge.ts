@@ -151,8 +151,6 @@ export class Bridge {
     // and ovs-vswitchd sets it before it opens a datapath.
     dp.setVlanLimit(options.config.get("vlan-limit")!);
     await dp.ready();
-    // As open_dpif_backer() does, before the bridge's ports are added.
-    const support = checkSupport(new Dpif(dp));
     const ports: BridgePort[] = [];
     const add = async (
       name: string,
@@ -184,7 +182,10 @@ export class Bridge {
         throw e;
       }
     };
+    let support: BackerSupport;
     try {
+      // As open_dpif_backer() does, before the bridge's ports are added.
+      support = checkSupport(new Dpif(dp));
       await add(options.name, OFPP_LOCAL, "internal", {});
       for (const p of options.ports) await add(p.name, p.ofport, p.type, p.options);
     } catch (e) {
