@@ -17,7 +17,7 @@
  * Thread-safety: main thread. Workers are started by the datapath and
  * the udpif; this object only talks to them through their interfaces.
  */
-import { DpifNetdev } from "../dpif/mod.ts";
+import { Dpif, DpifNetdev } from "../dpif/mod.ts";
 import { setVlanLimit } from "../flow/mod.ts";
 import {
   CommandError,
@@ -30,6 +30,7 @@ import { DummyNetdev } from "../netdev/mod.ts";
 import { MacLearning, OFPP_LOCAL, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import { Udpif } from "../upcall/mod.ts";
 import { type PortSpec as XPortSpec, RecircIdPool, XBridge } from "../xlate/mod.ts";
+import { type BackerSupport, checkSupport } from "./backer_support.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import type { OtherConfig } from "./other_config.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
@@ -92,6 +93,8 @@ export class Bridge {
   readonly datapathType: DatapathType;
   readonly config: OtherConfig;
   readonly dp: DpifNetdev;
+  /** What the datapath turned out to support when it was opened. */
+  readonly support: BackerSupport;
   readonly tables = new OfTables();
   readonly ml = MacLearning.create();
   /** Recirculation ids, one pool for the main thread and every worker. */
@@ -106,11 +109,17 @@ export class Bridge {
   /** What udpif workers start their translation from (cloned at each start). */
   readonly #xlateInit: BridgeXlateInit;
 
-  private constructor(options: BridgeOptions, dp: DpifNetdev, ports: BridgePort[]) {
+  private constructor(
+    options: BridgeOptions,
+    dp: DpifNetdev,
+    support: BackerSupport,
+    ports: BridgePort[],
+  ) {
     this.name = options.name;
     this.datapathType = options.datapathType;
     this.config = options.config;
     this.dp = dp;
+    this.support = support;
     for (const p of ports) this.#ports.set(p.name, p);
     const init: BridgeXlateInit = {
       bridge: this.name,
@@ -138,6 +147,9 @@ export class Bridge {
    */
   static async create(options: BridgeOptions): Promise<Bridge> {
     const dp = DpifNetdev.create(options.datapathType);
+    // The datapath reads flow keys with the VLAN limit, probes included,
+    // and ovs-vswitchd sets it before it opens a datapath.
+    dp.setVlanLimit(options.config.get("vlan-limit")!);
     await dp.ready();
     const ports: BridgePort[] = [];
     const add = async (
@@ -170,7 +182,10 @@ export class Bridge {
         throw e;
       }
     };
+    let support: BackerSupport;
     try {
+      // As open_dpif_backer() does, before the bridge's ports are added.
+      support = checkSupport(new Dpif(dp));
       await add(options.name, OFPP_LOCAL, "internal", {});
       for (const p of options.ports) await add(p.name, p.ofport, p.type, p.options);
     } catch (e) {
@@ -178,7 +193,7 @@ export class Bridge {
       dp.destroy();
       throw e;
     }
-    const bridge = new Bridge(options, dp, ports);
+    const bridge = new Bridge(options, dp, support, ports);
     bridge.#applyVlanLimit();
     await bridge.#configure(new Set(Object.keys(UDPIF_KEYS)));
     dp.setEmcInsertInvProb(options.config.get("emc-insert-inv-prob")!);

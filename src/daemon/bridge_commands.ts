@@ -2,7 +2,7 @@
  * The control commands that act on the bridge: OpenFlow table management
  * for `udpif ofctl` (hidden `ofctl/...` commands that take the rules as
  * text), `port/set`, `netdev-dummy/receive`, `fdb/show`, `dpif/show`,
- * `dpif/dump-flows`, and the datapath's `dpctl/...` commands. They are
+ * `dpif/show-dp-features`, `dpif/dump-flows`, and the datapath's `dpctl/...` commands. They are
  * registered once and act on whichever bridge is current, so a daemon
  * restarted in the same process (tests) keeps one registration.
  *
@@ -20,6 +20,7 @@ import {
 import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
 import { formatFdbShow, OfctlError, parseFlowMod } from "../ofproto/mod.ts";
 import { ofprotoTrace, type XlateTables } from "../xlate/mod.ts";
+import { type BackerSupport, backerSupportJson, formatBackerSupport } from "./backer_support.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";
 import { dpDumpFlows } from "./dump_flows.ts";
 import { parseDumpFlows } from "./json_views.ts";
@@ -72,6 +73,12 @@ function strictArgs(args: string[]): { strict: boolean; file?: string; flow?: st
   const rest = strict ? args.slice(1) : args;
   if (rest[0] === "--file") return { strict, file: rest[1] ?? "" };
   return { strict, flow: rest[0] };
+}
+
+/** The features probed on `br`'s datapath; OVS's error for any other name. */
+function dpFeaturesOf(br: string): BackerSupport {
+  if (current?.name !== br) throw new CommandError("no such bridge");
+  return current.support;
 }
 
 /** `dpif/show`: the datapath's counters, then each port as `name ofport/odpport: (type)`. */
@@ -267,6 +274,14 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     handler: ([br]) => formatFdbShow(named(br).ml, now()),
   });
   registerCommand({ name: "dpif/show", usage: "", minArgs: 0, maxArgs: 0, handler: dpifShow });
+  registerCommand({
+    name: "dpif/show-dp-features",
+    usage: "bridge",
+    minArgs: 1,
+    maxArgs: 1,
+    handler: ([br]) => formatBackerSupport(dpFeaturesOf(br)),
+    json: ([br]) => backerSupportJson(dpFeaturesOf(br)),
+  });
   registerCommand({
     name: "ofproto/trace",
     usage: "{[dp_name] odp_flow | bridge br_flow} [OPTIONS...] [-generate|packet]",

@@ -5,7 +5,9 @@
  * control socket (OVS's unixctl protocol, so `ovs-appctl` works too) and
  * stops cleanly on `exit`, SIGINT or SIGTERM. `Bridge` (bridge.ts) is the
  * one place where the layers below are connected: the datapath and its
- * ports, the OpenFlow tables, translation and the udpif. `OtherConfig`
+ * ports, the OpenFlow tables, translation and the udpif; when it opens
+ * the datapath, `backer_support.ts` probes what that datapath supports
+ * (ofproto-dpif's check_support, shown by `dpif/show-dp-features`). `OtherConfig`
  * holds the `other_config` settings (`config/set`), `port_config.ts` the
  * per-port VLAN settings (`port/set`), `core_commands.ts` the daemon's
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,

@@ -17,6 +17,7 @@ import {
   CMD_PUT_ACTIONS,
   E2BIG,
   EINVAL,
+  EXEC_PROBE,
   OP_DEL,
   OP_EXEC,
   OP_FLUSH,
@@ -106,7 +107,7 @@ export class FlowClient {
       u[at] = OP_EXEC;
       u[at + 2] = op.inPort;
       u[at + 3] = nAct;
-      u[at + 4] = op.packet.length;
+      u[at + 4] = (op.packet.length | (op.probe ? EXEC_PROBE : 0)) >>> 0;
       this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_EXEC_ACTIONS) * 4);
       this.cmd.view.u8.set(op.packet, (at + CMD_EXEC_ACTIONS + actWords) * 4);
     }

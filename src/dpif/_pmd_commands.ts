@@ -6,6 +6,7 @@
  */
 import { FLOW_WORDS } from "../flow/mod.ts";
 import type { RingView } from "../lib/mod.ts";
+import { ETH_HEADER_LEN } from "../packet/mod.ts";
 import type { Pmd } from "./pmd.ts";
 import {
   CMD_EXEC_ACTIONS,
@@ -14,6 +15,7 @@ import {
   CMD_PUT_ACTIONS,
   EINVAL,
   ENOENT,
+  EXEC_PROBE,
   OP_DEL,
   OP_EXEC,
   OP_FLUSH,
@@ -86,7 +88,15 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
           pmd.ops.flush();
           break;
         case OP_EXEC: {
-          const nAct = u[at + 3], len = Math.min(u[at + 4], pmd.buf.length - 64);
+          const nAct = u[at + 3], probe = (u[at + 4] & EXEC_PROBE) !== 0;
+          const fullLen = u[at + 4] & ~EXEC_PROBE;
+          if (probe) {
+            // dpif_netdev_execute: a frame shorter than an Ethernet header
+            // or longer than 64 KiB is refused; a probe then goes no further.
+            if (fullLen < ETH_HEADER_LEN || fullLen > 0xffff) r[rp + 1] = EINVAL;
+            break;
+          }
+          const len = Math.min(fullLen, pmd.buf.length - 64);
           const pktAt = at + CMD_EXEC_ACTIONS + ((nAct + 3) >> 2);
           for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) pmd.bufU32[w] = u[pktAt + w];
           pmd.pktLen = len;

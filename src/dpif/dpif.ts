@@ -5,12 +5,27 @@
  * put[create] (File exists) ufid:... KEY, actions:...`), failures other
  * than EEXIST at WARN, the rest at DBG.
  */
-import { formatOdpActions, formatOdpKey, type OdpAction } from "../flow/mod.ts";
+import {
+  FLOW_WORDS,
+  formatOdpActions,
+  formatOdpKey,
+  type OdpAction,
+  wildcardsForPacket,
+} from "../flow/mod.ts";
 import { coverageCounter, getLogger } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { formatUfid } from "./dpctl.ts";
 import type { DpifNetdev } from "./dpif_netdev.ts";
-import { EEXIST, PUT_CREATE, PUT_MODIFY, PUT_ZERO_STATS, strerror } from "./protocol.ts";
+import { ufidFromKey } from "./pmd.ts";
+import {
+  EEXIST,
+  EINVAL,
+  PUT_CREATE,
+  PUT_MODIFY,
+  PUT_PROBE,
+  PUT_ZERO_STATS,
+  strerror,
+} from "./protocol.ts";
 import type { DpifDpStats, DpifFlowPut, DpifOp } from "./provider.ts";
 
 const covPortAdd = coverageCounter("dpif_port_add");
@@ -64,7 +79,7 @@ export class Dpif {
       switch (op.type) {
         case "put":
           covPut.inc();
-          this.logFlow(op, putName(op.flags));
+          if (!(op.flags & PUT_PROBE)) this.logFlow(op, putName(op.flags));
           break;
         case "del":
           covDel.inc();
@@ -76,7 +91,9 @@ export class Dpif {
           break;
         case "execute":
           covExecute.inc();
-          if (op.error) log.warn(`${this.name}: execute failed (${strerror(op.error)})`);
+          if (op.error && !op.probe) {
+            log.warn(`${this.name}: execute failed (${strerror(op.error)})`);
+          }
           break;
         case "flush":
           covFlush.inc();
@@ -105,11 +122,61 @@ export class Dpif {
     return op;
   }
 
-  /** dpif_execute: runs `actions` on `packet` as if received on `inPort`. */
-  execute(packet: Uint8Array, inPort: number, actions: readonly OdpAction[]): number {
-    const op: DpifOp = { type: "execute", packet, inPort, actions };
+  /**
+   * dpif_execute: runs `actions` on `packet` as if received on `inPort`;
+   * a `probe` is only checked by the datapath, then dropped.
+   */
+  execute(
+    packet: Uint8Array,
+    inPort: number,
+    actions: readonly OdpAction[],
+    probe = false,
+  ): number {
+    const op: DpifOp = { type: "execute", packet, inPort, actions, probe };
     this.operate([op]);
     return op.error ?? 0;
+  }
+
+  /**
+   * dpif_probe_feature: whether the datapath takes the exact-match flow
+   * `key` with `actions` (and, when given, keeps its `ufid`). Puts the
+   * flow (create or modify, in case a previous run left it there), reads
+   * it back and deletes it: one dpif_flow_put, and when the put worked one
+   * dpif_flow_get and one dpif_flow_del. A refusal with EINVAL is the
+   * datapath's answer "no"; another error is worth a warning.
+   */
+  probeFeature(
+    name: string,
+    key: Uint32Array,
+    actions: readonly OdpAction[],
+    ufid?: Uint32Array,
+  ): boolean {
+    const mask = new Uint32Array(FLOW_WORDS);
+    wildcardsForPacket(key, mask);
+    const put = this.flowPut({
+      flags: PUT_CREATE | PUT_MODIFY | PUT_PROBE,
+      key,
+      mask,
+      actions,
+      ufid,
+    });
+    if (put.error) {
+      if (put.error !== EINVAL) {
+        log.warn(`${this.name}: ${name} flow probe failed (${strerror(put.error)})`);
+      }
+      return false;
+    }
+    // Without a UFID of its own the flow is known by its key's hash.
+    let id = ufid;
+    if (!id) ufidFromKey(key, 0, id = new Uint32Array(4));
+    const got = this.flowGet(id);
+    const flowUfid = got.flow?.ufid;
+    const ok = !got.error &&
+      (!ufid || (flowUfid !== undefined && flowUfid.every((w, i) => w === ufid[i])));
+    if (this.flowDel(id).error) {
+      log.warn(`${this.name}: failed to delete ${name} feature probe flow`);
+    }
+    return ok;
   }
 
   private logFlow(op: DpifOp, operation: string): void {

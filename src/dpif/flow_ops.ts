@@ -4,11 +4,12 @@
  * `flow_put_on_pmd()` and friends do in OVS. A put looks the new flow's
  * key up in the classifier first, so an overlapping flow is found even
  * under another UFID: then MODIFY replaces its actions, CREATE alone gives
- * EEXIST, neither gives EINVAL.
+ * EEXIST, neither gives EINVAL; a key the datapath cannot parse gives
+ * EINVAL too.
  *
  * Thread-safety: private to the PMD that owns the table.
  */
-import { FLOW_WORDS } from "../flow/mod.ts";
+import { FLOW_MAX_VLAN_HEADERS, FLOW_WORDS, getVlanLimit } from "../flow/mod.ts";
 import { Dpcls } from "./dpcls.ts";
 import type { Emc } from "./emc.ts";
 import type { FlowTable } from "./flow_table.ts";
@@ -25,6 +26,21 @@ import {
 /** vlans[0].tci word and the VID|CFI bits a put always matches on. */
 const VLAN_TCI_WORD = 36;
 const VLAN_TCI_EXACT = 0x1fff;
+
+/**
+ * Whether the datapath can take `key` as a flow key, as
+ * dpif_netdev_flow_from_nlattrs() demands a perfect fit: it reads keys
+ * with the VLAN limit its flow_extract uses (other_config:vlan-limit, a
+ * global of the PMD's flow module), so a key with a VLAN header beyond
+ * that limit is one it cannot parse. Feature probing counts on this.
+ */
+function keyFits(src: Uint32Array, keyAt: number): boolean {
+  for (let i = getVlanLimit(); i < FLOW_MAX_VLAN_HEADERS; i++) {
+    // The header's CFI bit (present) is bit 4 of the tci's first byte.
+    if ((src[keyAt + VLAN_TCI_WORD + i] >>> 16) & 0x10) return false;
+  }
+  return true;
+}
 
 export class FlowOps {
   readonly dpcls: Dpcls;
@@ -134,6 +150,7 @@ export class FlowOps {
       key[i] = src[keyAt + i] & mask[i];
     }
     if (mask[21] !== 0xffffffff) return -EINVAL;
+    if (!keyFits(src, keyAt)) return -EINVAL;
     if (((mask[VLAN_TCI_WORD] >>> 16) & 0xffff) === 0) {
       mask[VLAN_TCI_WORD] |= ((VLAN_TCI_EXACT >> 8) | ((VLAN_TCI_EXACT & 0xff) << 8)) << 16;
     }

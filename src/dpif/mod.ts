@@ -20,7 +20,8 @@
  *
  * `Dpif` (dpif.ts) is the thin wrapper the layers above call: it counts
  * each call under OVS's coverage names and logs flow operations in OVS's
- * wording. dpctl.ts prints `dpctl/show`, `dump-flows`, `add-flow`,
+ * wording; `probeFeature` is dpif_probe_feature, the put/get/delete of a
+ * test flow by which the layers above learn what the datapath supports. dpctl.ts prints `dpctl/show`, `dump-flows`, `add-flow`,
  * `mod-flow`, `del-flow`, `get-flow` and `del-flows` exactly as OVS 3.1.
  *
  * Thread-safety: the PMD (a Web Worker, or the creating thread for an

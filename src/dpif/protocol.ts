@@ -9,7 +9,8 @@
  *     DEL    2 hasUfid, 3 -, 4..7 ufid, key
  *     GET    2 -, 3 -, 4..7 ufid
  *     FLUSH  -
- *     EXEC   2 odp in_port, 3 action bytes, 4 packet length, actions, packet bytes
+ *     EXEC   2 odp in_port, 3 action bytes, 4 packet length (| EXEC_PROBE), actions,
+ *            packet bytes
  *
  * Actions are src/flow's binary action encoding, padded to whole words.
  *
@@ -33,6 +34,11 @@ export const OP_EXEC = 5;
 export const PUT_CREATE = 1;
 export const PUT_MODIFY = 2;
 export const PUT_ZERO_STATS = 4;
+/**
+ * A feature probe's put (DPIF_FP_PROBE): the dpif layer does not log its
+ * failure, which is the expected answer of a probe for a missing feature.
+ */
+export const PUT_PROBE = 8;
 /** Command-ring only: answer the put with the flow it left. */
 export const PUT_WANT_FLOW = 0x100;
 const PUT_FLAGS = PUT_CREATE | PUT_MODIFY | PUT_ZERO_STATS;
@@ -45,6 +51,12 @@ export const CMD_KEY = CMD_HDR;
 export const CMD_MASK = CMD_KEY + FLOW_WORDS;
 export const CMD_PUT_ACTIONS = CMD_MASK + FLOW_WORDS;
 export const CMD_EXEC_ACTIONS = 5;
+/**
+ * In an EXEC's length word: a feature probe's execute, which the datapath
+ * checks and then drops without running its actions, so that a probe
+ * never sends a packet anywhere (dpif_netdev_execute's `probe`).
+ */
+export const EXEC_PROBE = 0x80000000;
 
 export const RP_HAS_FLOW = 2;
 export const RP_FLOW_HDR = 16;

@@ -45,7 +45,14 @@ export type DpifOp =
     | { type: "del"; ufid?: Uint32Array; key?: Uint32Array }
     | { type: "get"; ufid?: Uint32Array }
     | { type: "flush" }
-    | { type: "execute"; packet: Uint8Array; inPort: number; actions: readonly OdpAction[] }
+    | {
+      type: "execute";
+      packet: Uint8Array;
+      inPort: number;
+      actions: readonly OdpAction[];
+      /** A feature probe: checked, then dropped; its failure is not logged. */
+      probe?: boolean;
+    }
   )
   & { error?: number; flow?: FlowSnapshot };
 

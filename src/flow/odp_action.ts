@@ -22,7 +22,9 @@ export type OdpSetAttr =
   | "icmp"
   | "icmpv6"
   | "arp"
-  | "nd";
+  | "nd"
+  /** ND reserved field and option type (OVS_KEY_ATTR_ND_EXTENSIONS). */
+  | "nd_ext";
 
 export type OdpAction =
   | { type: "output"; port: number }
@@ -48,5 +50,12 @@ export type OdpAction =
   | { type: OdpTextActionType; text: string };
 
 /** The action kinds kept as text (see above). */
-export const ODP_TEXT_ACTIONS = ["ct", "clone", "sample"] as const;
+export const ODP_TEXT_ACTIONS = [
+  "ct",
+  "clone",
+  "sample",
+  "ct_clear",
+  "check_pkt_len",
+  "add_mpls",
+] as const;
 export type OdpTextActionType = typeof ODP_TEXT_ACTIONS[number];

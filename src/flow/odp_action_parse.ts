@@ -2,7 +2,8 @@
  * `actions:` text to datapath actions: the inverse of odp_action_format.ts
  * (OVS's odp_actions_from_string for the actions udpif produces). A set
  * whose fields are all given exactly becomes `set`, otherwise
- * `set_masked`, as OVS decides. ct, clone and sample keep their text.
+ * `set_masked`, as OVS decides. ct, ct_clear, clone, sample, check_pkt_len
+ * and add_mpls keep their text.
  */
 import { newKey } from "./key.ts";
 import type { OdpAction, OdpSetAttr } from "./odp_action.ts";
@@ -26,7 +27,7 @@ function parseOdpAction(t: string, portNames: ReadonlyMap<string, number> | null
   const port = parseIntC(t);
   if (port !== null) return { type: "output", port };
   if (t === "pop_vlan") return { type: "pop_vlan" };
-  if (t === "ct") return { type: "ct", text: t };
+  if (t === "ct" || t === "ct_clear") return { type: t, text: t };
   const named = portNames?.get(t);
   if (named !== undefined) return { type: "output", port: named };
   const c = splitCall(t);
@@ -79,6 +80,8 @@ function parseOdpAction(t: string, portNames: ReadonlyMap<string, number> | null
     case "ct":
     case "clone":
     case "sample":
+    case "check_pkt_len":
+    case "add_mpls":
       return { type: name, text: t };
     default:
       throw new OdpParseError(t, "unknown action");

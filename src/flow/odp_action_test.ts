@@ -43,6 +43,9 @@ const LISTS = [
   "ct(commit,zone=1),recirc(0x3)",
   "clone(set(ipv4(dst=1.1.1.1)),2),3",
   "sample(sample=50.0%,actions(2))",
+  "ct_clear,2",
+  "check_pkt_len(size=100,gt(),le())",
+  "add_mpls(label=0,tc=0,ttl=0,bos=0,eth_type=0x8847)",
 ];
 
 Deno.test("actions print back exactly as they were written", () => {
@@ -100,4 +103,14 @@ Deno.test("unknown actions and bad arguments are named in the error", () => {
       t,
     );
   }
+});
+
+Deno.test("a masked set of the ND extensions survives the binary encoding and prints as OVS's", () => {
+  const key = new Uint32Array(82), mask = new Uint32Array(82);
+  new Uint8Array(key.buffer).fill(0x53);
+  new Uint8Array(mask.buffer).fill(0x7f);
+  const list = [{ type: "set_masked" as const, attr: "nd_ext" as const, key, mask }];
+  const text = "set(nd_ext(nd_reserved=0x53535353/0x7f7f7f7f,nd_options_type=83/0x7f))";
+  assert.equal(formatOdpActions(list), text);
+  assert.equal(formatOdpActions(decodeActions(encodeActions(list))), text);
 });

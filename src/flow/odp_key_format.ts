@@ -112,6 +112,9 @@ class KeyPrinter extends KeyPrinterBase {
       case "nd":
         this.nd(true);
         break;
+      case "nd_ext":
+        this.ndExt();
+        break;
     }
     return this.parts.join(",");
   }
@@ -296,6 +299,18 @@ class KeyPrinter extends KeyPrinterBase {
       const out: FieldOut = [];
       fNum(out, "type", k[t], mm ? mm[t] : null, 0xff, verbose, false);
       fNum(out, "code", k[c], mm ? mm[c] : null, 0xff, verbose, false);
+      return out.join(",");
+    });
+  }
+
+  /** Only ever a set action's attribute: the datapath keys never show it. */
+  private ndExt(): void {
+    const { k, m, verbose } = this;
+    const r = F.igmp_group_ip4.off, t = F.tcp_flags.off + 1;
+    this.attr("nd_ext", m ? zeroSpan(m, r, 4) && m[t] === 0 : false, (mm) => {
+      const out: FieldOut = [];
+      fNum(out, "nd_reserved", u32(k, r), mm ? u32(mm, r) : null, 0xffffffff, verbose, true);
+      fNum(out, "nd_options_type", k[t], mm ? mm[t] : null, 0xff, verbose, false);
       return out.join(",");
     });
   }

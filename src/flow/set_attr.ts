@@ -24,6 +24,7 @@ export const SET_ATTRS: readonly OdpSetAttr[] = [
   "icmpv6",
   "arp",
   "nd",
+  "nd_ext",
 ];
 
 export const SET_ATTR_SPANS: Readonly<Record<OdpSetAttr, readonly FieldSpan[]>> = {
@@ -40,6 +41,9 @@ export const SET_ATTR_SPANS: Readonly<Record<OdpSetAttr, readonly FieldSpan[]>> 
   icmpv6: [s(F.tp_src.off + 1, 1), s(F.tp_dst.off + 1, 1)],
   arp: [s(F.nw_src.off, 8), s(F.nw_proto.off, 1), s(F.arp_sha.off, 12)],
   nd: [s(F.nd_target.off, 16), s(F.arp_sha.off, 12)],
+  // struct flow keeps ND's reserved word in igmp_group_ip4 and the option
+  // type in tcp_flags' low byte.
+  nd_ext: [F.igmp_group_ip4, s(F.tcp_flags.off + 1, 1)],
 };
 
 /** Bytes a set attribute's key (or mask) takes in the binary encoding. */

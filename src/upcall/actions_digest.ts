@@ -20,6 +20,9 @@ const TYPES: Record<OdpAction["type"], number> = {
   ct: 10,
   clone: 11,
   sample: 12,
+  ct_clear: 13,
+  check_pkt_len: 14,
+  add_mpls: 15,
 };
 
 function addWords(h: number, w: Uint32Array): number {
