@@ -56,3 +56,36 @@ Deno.test(
     Deno.removeSync(dir, { recursive: true });
   },
 );
+
+Deno.test(
+  "a burst into one stream port comes out whole on another whose tx nobody pumps",
+  async () => {
+    const dir = Deno.makeTempDirSync();
+    const dp = DpifNetdev.create("dummy", { flowCapacity: 1024 });
+    await dp.ready();
+    const [p1, p2] = [new DummyNetdev("p1"), new DummyNetdev("p2")];
+    const [in1, out2] = [dp.portAdd(p1), dp.portAdd(p2)];
+    const [s1, s2] = [new DummyStream(p1), new DummyStream(p2)];
+    await s1.listen(`${dir}/p1.sock`);
+    await s2.listen(`${dir}/p2.sock`);
+    catchAll(dp, in1, out2);
+    // Only p1's stream runs; it must drain p2's tx ring too, as the
+    // daemon's 20 ms tx poll would come too late for a burst.
+    const watcher = await Deno.connect({ transport: "unix", path: `${dir}/p2.sock` });
+    await until("the watcher's connection", () => s2.connections === 1);
+    const injector = await Deno.connect({ transport: "unix", path: `${dir}/p1.sock` });
+    const N = 5000;
+    const frames = Array.from({ length: N }, (_, i) => udpFrame(i, 1000 + i, 1024 + i, 80));
+    const bytes = framed(frames);
+    for (let off = 0; off < bytes.length;) off += await injector.write(bytes.subarray(off));
+    const got = await new FrameReader(watcher, "p2 watcher").read(N);
+    assert.equal(got.findIndex((f, i) => !f.every((b, j) => b === frames[i][j])), -1);
+    assert.deepEqual([dp.portStats(in1)[0], dp.portStats(out2)[2]], [N, N]);
+    injector.close();
+    watcher.close();
+    s1.close();
+    s2.close();
+    dp.destroy();
+    Deno.removeSync(dir, { recursive: true });
+  },
+);

@@ -10,9 +10,9 @@
  * Like netdev-dummy's main loop, which alternates one frame in and one
  * frame out per stream, a connection hands the datapath at most one read
  * (or one rx ring) of frames, then waits until the datapath has taken them
- * and drains the port's tx ring before handing more: a sender's burst looped
- * back to the port can then never outrun the tx ring (the PMD drops what
- * does not fit there), however late the tx pump gets to run.
+ * and drains the datapath's tx rings before handing more: a sender's burst
+ * can then never outrun the tx ring of the port it goes out on (the PMD
+ * drops what does not fit there), however late a tx pump gets to run.
  *
  * Each connection has its own bounded output queue, written as fast as
  * its peer reads; when it is full the frame is dropped for that connection
@@ -142,14 +142,14 @@ export class DummyStream {
 
   /**
    * Waits until the datapath has taken every frame handed to it, then
-   * sends what the port transmitted meanwhile; false once closed.
+   * has every port send what it transmitted meanwhile; false once closed.
    */
   private async settle(): Promise<boolean> {
     while (!this.netdev.rxDrained()) {
       await new Promise((r) => setTimeout(r, 0));
       if (this.closed) return false;
     }
-    this.netdev.pollTx();
+    this.netdev.pollDatapathTx();
     return true;
   }
 
