@@ -78,6 +78,9 @@ export class DatapathPorts {
       tx: sh.tx[index],
       wake: () => this.wake(),
       setRecordTx: (on) => Atomics.store(sh.portI32, sh.portI(index, P_RECORD_TX), on ? 1 : 0),
+      pollTx: () => {
+        for (const p of this.ports.values()) p.netdev?.pollTx();
+      },
     });
     Atomics.store(sh.portI32, sh.portI(index, P_ACTIVE), 1);
     Atomics.add(sh.ctl, C_PORTS_SEQ, 1);

@@ -64,7 +64,7 @@ export class DummyNetdev extends Netdev {
   }
 
   /** Moves transmitted frames to `txFrames` (if recording) and the sinks. */
-  pollTx(): number {
+  override pollTx(): number {
     return this.drainTx((f) => {
       if (this.recordTx) this.txFrames.push(f);
       for (const s of this.txSinks) s(f);

@@ -14,6 +14,11 @@ export interface NetdevPortLink {
   wake: () => void;
   /** Turns recording of transmitted frames on the tx ring on or off. */
   setRecordTx: (on: boolean) => void;
+  /**
+   * Has every port of the datapath hand its transmitted frames on
+   * (`pollTx`); without it a netdev can only poll its own tx ring.
+   */
+  pollTx?: () => void;
 }
 
 export abstract class Netdev {
@@ -79,6 +84,24 @@ export abstract class Netdev {
   /** True when every frame handed to the datapath has been taken. */
   rxDrained(): boolean {
     return this.rxp ? this.rxp.drained() : true;
+  }
+
+  /**
+   * Hands transmitted frames to the netdev's consumers; a netdev with none
+   * has nothing recorded on its tx ring (`wantsTx`).
+   */
+  pollTx(): number {
+    return 0;
+  }
+
+  /**
+   * Polls the tx ring of every port of the datapath, not only this one's:
+   * the PMD may have output a frame received here to any port, and all
+   * tx rings are consumed on this thread.
+   */
+  pollDatapathTx(): void {
+    if (this.link?.pollTx) this.link.pollTx();
+    else this.pollTx();
   }
 
   /** Takes frames the datapath transmitted, calling `sink` for each. */

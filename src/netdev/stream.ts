@@ -6,8 +6,25 @@
  * rx ring; frames the datapath sends out of the port are written to every
  * connection. Reading waits for room in the rx ring instead of dropping,
  * so a fast sender is slowed down, never silently truncated.
+ *
+ * Like netdev-dummy's main loop, which alternates one frame in and one
+ * frame out per stream, a connection hands the datapath at most one read
+ * (or one rx ring) of frames, then waits until the datapath has taken them
+ * and drains the datapath's tx rings before handing more: a sender's burst
+ * can then never outrun the tx ring of the port it goes out on (the PMD
+ * drops what does not fit there), however late a tx pump gets to run.
+ *
+ * Each connection has its own bounded output queue, written as fast as
+ * its peer reads; when it is full the frame is dropped for that connection
+ * only and counted in `txDropped`, so a peer that never reads (an
+ * injector) neither stalls the port nor the other connections, nor grows
+ * memory without bound. OVS bounds the queue the same way (100 frames)
+ * but drops without counting.
  */
 import type { DummyNetdev } from "./dummy.ts";
+
+/** Bytes of framed output a connection may have queued beyond the write in flight. */
+export const STREAM_TX_QUEUE_BYTES = 1 << 20;
 
 /** Parses `unix:PATH` / `punix:PATH`; throws on anything else. */
 export function streamPath(spec: string, passive: boolean): string {
@@ -18,12 +35,23 @@ export function streamPath(spec: string, passive: boolean): string {
   return spec.slice(prefix.length);
 }
 
+/** One connection's output: framed bytes queued while a write is in flight. */
+interface StreamTx {
+  queue: Uint8Array;
+  queued: number;
+  /** The buffer being written; swapped with `queue` for the next write. */
+  spare: Uint8Array;
+  writing: boolean;
+}
+
 export class DummyStream {
-  private readonly conns = new Map<Deno.Conn, Promise<void>>();
+  private readonly conns = new Map<Deno.Conn, StreamTx>();
   private listener?: Deno.Listener;
   private closed = false;
   /** Frames received from connections and queued for the datapath. */
   rxFrames = 0;
+  /** Frames not queued on a connection because its output queue was full. */
+  txDropped = 0;
 
   constructor(readonly netdev: DummyNetdev) {
     netdev.onTx((frame) => this.send(frame));
@@ -57,19 +85,27 @@ export class DummyStream {
   }
 
   private serve(conn: Deno.Conn): void {
-    this.conns.set(conn, Promise.resolve());
-    this.readLoop(conn).finally(() => {
-      this.conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
+    this.conns.set(conn, {
+      queue: new Uint8Array(1 << 12),
+      queued: 0,
+      spare: new Uint8Array(1 << 12),
+      writing: false,
     });
+    this.readLoop(conn).finally(() => this.drop(conn));
+  }
+
+  private drop(conn: Deno.Conn): void {
+    this.conns.delete(conn);
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
   }
 
   private async readLoop(conn: Deno.Conn): Promise<void> {
-    const buf = new Uint8Array(1 << 16);
+    // Room for the largest frame and its length, so every frame completes.
+    const buf = new Uint8Array(2 + 0xffff);
     let have = 0;
     for (;;) {
       const n = await conn.read(buf.subarray(have)).catch(() => null);
@@ -81,33 +117,85 @@ export class DummyStream {
         const len = (buf[off] << 8) | buf[off + 1];
         if (have - off < 2 + len) break;
         const frame = buf.subarray(off + 2, off + 2 + len);
-        while (!this.netdev.enqueueRx(frame)) {
+        let taken = this.netdev.enqueueRx(frame);
+        while (!taken && !this.netdev.rxDrained()) {
+          // Full: wait for room instead of dropping (undo enqueueRx's count).
           this.netdev.rxDropped--;
           this.netdev.flushRx();
-          await new Promise((r) => setTimeout(r, 0));
-          if (this.closed) return;
+          if (!await this.settle()) return;
+          taken = this.netdev.enqueueRx(frame);
         }
-        queued++;
+        // Refused by an empty ring: the frame can never fit, or the netdev
+        // is no port; it is dropped.
+        if (taken) queued++;
         off += 2 + len;
       }
       if (queued) {
         this.rxFrames += queued;
         this.netdev.flushRx();
+        if (!await this.settle()) return;
       }
       buf.copyWithin(0, off, have);
       have -= off;
     }
   }
 
+  /**
+   * Waits until the datapath has taken every frame handed to it, then
+   * has every port send what it transmitted meanwhile; false once closed.
+   */
+  private async settle(): Promise<boolean> {
+    while (!this.netdev.rxDrained()) {
+      await new Promise((r) => setTimeout(r, 0));
+      if (this.closed) return false;
+    }
+    this.netdev.pollDatapathTx();
+    return true;
+  }
+
   private send(frame: Uint8Array): void {
-    if (this.conns.size === 0) return;
-    const out = new Uint8Array(frame.length + 2);
-    out[0] = frame.length >> 8;
-    out[1] = frame.length & 0xff;
-    out.set(frame, 2);
-    // Writes to one connection stay in order; a failed connection is dropped.
-    for (const [c, last] of this.conns) {
-      this.conns.set(c, last.then(() => writeAll(c, out)).catch(() => void this.conns.delete(c)));
+    const need = frame.length + 2;
+    for (const [c, tx] of this.conns) {
+      if (tx.queued + need > STREAM_TX_QUEUE_BYTES) {
+        this.txDropped++;
+        continue;
+      }
+      if (tx.queued + need > tx.queue.length) {
+        let size = tx.queue.length * 2;
+        while (size < tx.queued + need) size *= 2;
+        const grown = new Uint8Array(size);
+        grown.set(tx.queue.subarray(0, tx.queued));
+        tx.queue = grown;
+      }
+      const q = tx.queue, at = tx.queued;
+      q[at] = frame.length >> 8;
+      q[at + 1] = frame.length & 0xff;
+      q.set(frame, at + 2);
+      tx.queued += need;
+      if (!tx.writing) this.writeLoop(c, tx);
+    }
+  }
+
+  /**
+   * Writes a connection's queue until it is empty. A connection whose
+   * writes fail gets no more frames, but is read until its peer's frames
+   * are all in: a sender that closes without reading what came back
+   * fails the writes before its last frames are read.
+   */
+  private async writeLoop(c: Deno.Conn, tx: StreamTx): Promise<void> {
+    tx.writing = true;
+    try {
+      while (tx.queued > 0) {
+        const full = tx.queue, out = full.subarray(0, tx.queued);
+        tx.queue = tx.spare;
+        tx.spare = full;
+        tx.queued = 0;
+        await writeAll(c, out);
+      }
+    } catch {
+      this.conns.delete(c);
+    } finally {
+      tx.writing = false;
     }
   }
 

@@ -1,24 +1,48 @@
 import assert from "node:assert/strict";
 import { DummyNetdev } from "./dummy.ts";
-import { DummyStream, streamPath } from "./stream.ts";
+import { DummyStream, STREAM_TX_QUEUE_BYTES, streamPath } from "./stream.ts";
 import { newRingBuffer, RingConsumer, RingProducer, RingView } from "../lib/mod.ts";
+import { framed, FrameReader, until } from "../../tests/stream_peer.ts";
 
 /** Attaches a netdev to bare rings; returns the datapath's ends of them. */
-function attach(dev: DummyNetdev) {
+function attach(dev: DummyNetdev, wake = () => {}) {
   const rx = new RingView(newRingBuffer(1 << 12)), tx = new RingView(newRingBuffer(1 << 12));
-  dev.attach({ rx, tx, wake: () => {}, setRecordTx: () => {} });
+  dev.attach({ rx, tx, wake, setRecordTx: () => {} });
   return { rx: new RingConsumer(rx), tx: new RingProducer(tx) };
 }
 
-function framed(frames: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(frames.reduce((n, f) => n + f.length + 2, 0));
-  let o = 0;
-  for (const f of frames) {
-    out[o] = f.length >> 8, out[o + 1] = f.length & 255;
-    out.set(f, o + 2);
-    o += f.length + 2;
-  }
-  return out;
+/** Publishes one frame on the tx ring, as the PMD does when it outputs to the port. */
+function transmit(tx: RingProducer, frame: Uint8Array): boolean {
+  const at = tx.reserve(1 + ((frame.length + 3) >> 2));
+  if (at < 0) return false;
+  tx.view.u32[at] = frame.length;
+  tx.view.u8.set(frame, (at + 1) * 4);
+  tx.publish();
+  return true;
+}
+
+/**
+ * Attaches a netdev to a datapath that outputs every frame back to the
+ * port the moment it is woken (an in-process PMD with one flow), counting
+ * the frames the tx ring had no room for as the PMD does.
+ */
+function attachLoopback(dev: DummyNetdev) {
+  const stats = { looped: 0, txDropped: 0 };
+  const ends = attach(dev, () => {
+    const { rx, tx } = ends;
+    for (let at = rx.next(); at >= 0; at = rx.next()) {
+      const len = rx.view.u32[at];
+      if (transmit(tx, rx.view.u8.subarray((at + 1) * 4, (at + 1) * 4 + len))) stats.looped++;
+      else stats.txDropped++;
+    }
+    rx.release();
+  });
+  return stats;
+}
+
+/** Frames whose bytes say which one they are. */
+function numbered(n: number, len: number): Uint8Array[] {
+  return Array.from({ length: n }, (_, i) => new Uint8Array(len).fill(i & 255).fill(i >> 8, 0, 1));
 }
 
 Deno.test("stream specs name unix socket paths", () => {
@@ -60,6 +84,77 @@ Deno.test("frames read from a pstream connection reach the rx ring; tx frames go
   while (n < 66) n += (await conn.read(back.subarray(n)))!;
   assert.deepEqual([back[0], back[1], back[2], back[65]], [0, 64, 7, 7]);
   conn.close();
+  stream.close();
+  dev.close();
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("a looped-back burst larger than the tx ring goes back out whole, with no tx pump", async () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/p1.sock`;
+  const dev = new DummyNetdev("p1");
+  const stats = attachLoopback(dev);
+  const stream = new DummyStream(dev);
+  await stream.listen(path);
+  const conn = await Deno.connect({ transport: "unix", path });
+  // 1000 frames of 64 bytes: 18 words each on a ring of 4096 words. The
+  // stream must drain the tx ring between handing batches to the datapath.
+  const frames = numbered(1000, 64);
+  const reader = new FrameReader(conn, "peer");
+  const reading = reader.read(frames.length);
+  await conn.write(framed(frames));
+  const got = await reading;
+  assert.equal(got.findIndex((f, i) => f[0] !== frames[i][0] || f[1] !== frames[i][1]), -1);
+  assert.deepEqual([stats.looped, stats.txDropped, stream.txDropped], [1000, 0, 0]);
+  conn.close();
+  stream.close();
+  dev.close();
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("a connection that never reads stalls neither the port nor another connection", async () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/p1.sock`;
+  const dev = new DummyNetdev("p1");
+  const ends = attach(dev);
+  const stream = new DummyStream(dev);
+  await stream.listen(path);
+  const stuck = await Deno.connect({ transport: "unix", path });
+  const conn = await Deno.connect({ transport: "unix", path });
+  await until("both connections", () => stream.connections === 2);
+  // More than the stuck peer's socket buffer and output queue together.
+  const frames = numbered(Math.ceil(2 * STREAM_TX_QUEUE_BYTES / 1500), 1500);
+  const reader = new FrameReader(conn, "reading peer");
+  for (let i = 0; i < frames.length; i += 8) {
+    const batch = frames.slice(i, i + 8);
+    for (const f of batch) assert.ok(transmit(ends.tx, f), "tx ring has room");
+    dev.pollTx();
+    const got = await reader.read(batch.length);
+    assert.deepEqual(got.map((f) => f[0] * 256 + f[1]), batch.map((f) => f[0] * 256 + f[1]));
+  }
+  // The stuck peer's queue stopped growing at its bound; the rest was counted.
+  assert.ok(stream.txDropped > 0, `frames dropped for the stuck peer: ${stream.txDropped}`);
+  assert.equal(stream.connections, 2);
+  stuck.close();
+  conn.close();
+  stream.close();
+  dev.close();
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("a peer that writes and closes without reading gets all its frames in", async () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/p1.sock`;
+  const dev = new DummyNetdev("p1");
+  const stats = attachLoopback(dev);
+  const stream = new DummyStream(dev);
+  await stream.listen(path);
+  const conn = await Deno.connect({ transport: "unix", path });
+  await conn.write(framed(numbered(300, 200)));
+  conn.close();
+  // Writing the echoes back fails once the peer is gone; reading must go on.
+  await until("300 frames from the closed peer", () => stream.rxFrames === 300);
+  assert.equal(stats.looped, 300);
   stream.close();
   dev.close();
   Deno.removeSync(dir, { recursive: true });
