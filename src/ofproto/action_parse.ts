@@ -99,8 +99,13 @@ const MOD_FIELDS: Record<string, [string, (s: string) => bigint | undefined, big
   mod_vlan_pcp: ["dl_vlan_pcp", parseUint, 7n],
 };
 
+/** An OF1.0 rewrite writing `value` into the field MOD_FIELDS names for it. */
+export function modAction(name: string, value: bigint): OfAction {
+  return { type: "mod", name, field: MOD_FIELDS[name][0], value };
+}
+
 function parseMod(name: string, arg: string): OfAction {
-  const [field, parse, max] = MOD_FIELDS[name];
+  const [, parse, max] = MOD_FIELDS[name];
   const v = parse(arg);
   if (v === undefined || v > max) {
     switch (name) {
@@ -123,7 +128,7 @@ function parseMod(name: string, arg: string): OfAction {
     }
   }
   if (name === "mod_nw_tos" && (v & 3n) !== 0n) throw new OfctlError(`${arg}: not a valid TOS`);
-  return { type: "mod", name, field, value: v };
+  return modAction(name, v);
 }
 
 function splitArrow(arg: string, what: string): [string, string] {
