@@ -66,8 +66,7 @@ function formatOne(a: OfAction, names?: ReadonlyMap<number, string>): string {
       return `push_vlan:0x${a.ethertype.toString(16)}`;
     case "set_field": {
       const fl = mfByName(a.field)!;
-      const mask = a.mask === undefined ? "" : `/${formatFieldValue(fl, a.mask)}`;
-      return `set_field:${formatFieldValue(fl, a.value)}${mask}->${fl.name}`;
+      return `set_field:${formatFieldValue(fl, a.value, a.mask)}->${fl.name}`;
     }
     case "load":
       return `load:${altHex(a.value)}->${formatSubfield(a.dst)}`;

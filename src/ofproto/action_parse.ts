@@ -148,7 +148,9 @@ function parseSetField(arg: string): OfAction {
   if (mv.value > full || (fl.name === "nw_tos" && (mv.value & 3n) !== 0n)) {
     throw new OfctlError(`${vs} is not a valid value for field ${fl.name}`);
   }
-  const a: OfAction = { type: "set_field", field: fl.name, value: mv.value & mv.mask };
+  // The value is kept whole, as OVS's ofpact keeps it: a whole-field
+  // action it becomes over OpenFlow 1.0 writes all of it.
+  const a: OfAction = { type: "set_field", field: fl.name, value: mv.value };
   if (mv.mask !== full) a.mask = mv.mask;
   return a;
 }
