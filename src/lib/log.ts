@@ -198,11 +198,21 @@ function vlogSink(record: LogRecord): void {
   const who = threadName ? `${module}(${threadName})` : module;
   const tail = `|${seq}|${who}|${VLOG_LEVELS[level].toUpperCase()}|${renderMessage(record)}\n`;
   const now = timeWallMsec();
-  try {
-    if (toConsole) Deno.stderr.writeSync(encoder.encode(timestamp(now, false) + tail));
-    if (toFile) file.handle!.writeSync(encoder.encode(timestamp(now, true) + tail));
-  } catch {
-    // A closed stderr or a full disk must not take the switch down.
+  // A closed stderr (a detached daemon's) or a full disk must not take the
+  // switch down, nor keep the line from the other destination.
+  if (toConsole) {
+    try {
+      Deno.stderr.writeSync(encoder.encode(timestamp(now, false) + tail));
+    } catch {
+      // Nowhere to report it.
+    }
+  }
+  if (toFile) {
+    try {
+      file.handle!.writeSync(encoder.encode(timestamp(now, true) + tail));
+    } catch {
+      // Nowhere to report it.
+    }
   }
 }
 
