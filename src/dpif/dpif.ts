@@ -6,7 +6,7 @@
  * than EEXIST at WARN, the rest at DBG.
  */
 import { formatOdpActions, formatOdpKey, formatStats, type OdpAction } from "../flow/mod.ts";
-import { coverageCounter, getLogger, timeMsec } from "../lib/mod.ts";
+import { coverageCounter, getLogger, timeMsec, vlogDebugEnabled } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { formatUfid } from "./dpctl.ts";
 import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
@@ -61,7 +61,7 @@ export function logFlowDumpNext(
   n: number,
   terse: boolean,
 ): void {
-  if (!log.isEnabledFor("debug")) return;
+  if (!vlogDebugEnabled("dpif")) return;
   if (n === 0) {
     log.debug(`${name}: dumped all flows`);
     return;
@@ -85,7 +85,7 @@ export function logFlowDumpNext(
 
 /** dpif_flow_dump_destroy's DBG line (log_operation). */
 export function logFlowDumpDestroy(name: string): void {
-  log.debug(`${name}: flow_dump_destroy success`);
+  if (vlogDebugEnabled("dpif")) log.debug(`${name}: flow_dump_destroy success`);
 }
 
 function putName(flags: number): string {
@@ -180,7 +180,7 @@ export class Dpif {
   private logFlow(op: DpifOp, operation: string): void {
     const error = op.error ?? 0;
     const warn = error !== 0 && error !== EEXIST;
-    if (!warn && !log.isEnabledFor("debug")) return;
+    if (!warn && !vlogDebugEnabled("dpif")) return;
     const ufid = op.type === "put" || op.type === "del" || op.type === "get"
       ? op.ufid ?? op.flow?.ufid
       : undefined;

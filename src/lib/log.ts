@@ -129,6 +129,19 @@ function slotFor(module: string): number {
   }
 }
 
+/**
+ * Whether a debug message of `module` would reach the console or the log
+ * file (vlog_is_enabled): callers skip building text nobody takes, which
+ * matters where a message would be built per flow.
+ */
+export function vlogDebugEnabled(module: string): boolean {
+  const row = slotFor(module) + 1;
+  const dbg = VLOG_LEVELS.indexOf("dbg");
+  return Atomics.load(state.levels, row * N_DEST) >= dbg ||
+    (Atomics.load(state.levels, row * N_DEST + 2) >= dbg &&
+      Atomics.load(state.header, PATH_LEN) !== 0);
+}
+
 /** The level module `module` logs at on `dest`. */
 export function vlogLevel(module: string, dest: VlogDestination): VlogLevel {
   const row = slotFor(module) + 1;
