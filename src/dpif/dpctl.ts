@@ -16,7 +16,7 @@ import {
 import { timeMsec } from "../lib/mod.ts";
 import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
 // Flow commands go through the dpif wrapper, as OVS's dpctl does: counted and logged.
-import { Dpif } from "./dpif.ts";
+import { Dpif, logFlowDumpDestroy, logFlowDumpNext } from "./dpif.ts";
 import { newDumpBatch } from "./flow_dump.ts";
 import type { FlowSnapshot } from "./flow_table.ts";
 import { EINVAL, ENOENT, PUT_CREATE, PUT_MODIFY, PUT_ZERO_STATS, strerror } from "./protocol.ts";
@@ -174,12 +174,15 @@ export function dpctlDumpFlows(
   const batch = newDumpBatch();
   const now = timeMsec();
   const lines: string[] = [];
-  for (let n = t.next(batch); n > 0; n = t.next(batch)) {
+  for (let n = t.next(batch);; n = t.next(batch)) {
+    logFlowDumpNext(dp.name, batch, n, false);
+    if (n === 0) break;
     for (let i = 0; i < n; i++) {
       if (filter && !passesFilter(batch[i], filter)) continue;
       lines.push(formatDumpFlow(toDpFlow(batch[i], now), { verbose, portNames: pn }));
     }
   }
+  logFlowDumpDestroy(dp.name);
   if (lines.length === 0) return "";
   return (header ? "flow-dump from the main thread:\n" : "") + lines.map((l) => l + "\n").join("");
 }

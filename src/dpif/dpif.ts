@@ -9,13 +9,15 @@ import {
   FLOW_WORDS,
   formatOdpActions,
   formatOdpKey,
+  formatStats,
   type OdpAction,
   wildcardsForPacket,
 } from "../flow/mod.ts";
-import { coverageCounter, getLogger } from "../lib/mod.ts";
+import { coverageCounter, getLogger, timeMsec, vlogDebugEnabled } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { formatUfid } from "./dpctl.ts";
-import type { DpifNetdev } from "./dpif_netdev.ts";
+import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
+import type { FlowSnapshot } from "./flow_table.ts";
 import { ufidFromKey } from "./pmd.ts";
 import {
   EEXIST,
@@ -37,6 +39,70 @@ const covDel = coverageCounter("dpif_flow_del");
 const covExecute = coverageCounter("dpif_execute");
 const covDestroy = coverageCounter("dpif_destroy");
 const log = getLogger("dpif");
+
+/**
+ * log_flow_message's text: `NAME: [failed to ]OPERATION [(ERROR) ]
+ * [ufid:U ]KEY[, STATS][, actions:A]`, the key always in the verbose form
+ * (a mask that is not exact prints as such: ct_state(0/0xff)); without a
+ * key, as in a terse dump, `<empty>`.
+ */
+function flowMessage(
+  name: string,
+  operation: string,
+  error: number,
+  ufid?: Uint32Array,
+  key?: Uint32Array,
+  mask: Uint32Array | null = null,
+  stats: string | null = null,
+  actions?: readonly OdpAction[],
+): string {
+  let s = `${name}: ${error ? "failed to " : ""}${operation} `;
+  if (error) s += `(${strerror(error)}) `;
+  if (ufid) s += `ufid:${formatUfid(ufid)} `;
+  if (key) s += formatOdpKey(key, mask, { verbose: true });
+  else if (operation === "flow_dump") s += "<empty>";
+  if (stats) s += ", " + stats;
+  if (actions) s += ", actions:" + formatOdpActions([...actions], null);
+  return s;
+}
+
+/**
+ * dpif_flow_dump_next's DBG lines for `n` dumped flows: one `flow_dump`
+ * line each (a terse dump has only the UFID and stats), or `dumped all
+ * flows` when a dump thread reaches the end.
+ */
+export function logFlowDumpNext(
+  name: string,
+  flows: readonly FlowSnapshot[],
+  n: number,
+  terse: boolean,
+): void {
+  if (!vlogDebugEnabled("dpif")) return;
+  if (n === 0) {
+    log.debug(`${name}: dumped all flows`);
+    return;
+  }
+  const now = timeMsec();
+  for (let i = 0; i < n; i++) {
+    const f = flows[i];
+    const stats = formatStats({
+      packets: f.packets,
+      bytes: f.bytes,
+      usedAgoMs: f.used ? Math.max(0, now - f.used) : null,
+      tcpFlags: f.tcpFlags,
+    });
+    log.debug(
+      terse
+        ? flowMessage(name, "flow_dump", 0, f.ufid, undefined, null, stats)
+        : flowMessage(name, "flow_dump", 0, f.ufid, f.key, f.mask, stats, snapshotActions(f)),
+    );
+  }
+}
+
+/** dpif_flow_dump_destroy's DBG line (log_operation). */
+export function logFlowDumpDestroy(name: string): void {
+  if (vlogDebugEnabled("dpif")) log.debug(`${name}: flow_dump_destroy success`);
+}
 
 function putName(flags: number): string {
   let s = "put";
@@ -182,19 +248,13 @@ export class Dpif {
   private logFlow(op: DpifOp, operation: string): void {
     const error = op.error ?? 0;
     const warn = error !== 0 && error !== EEXIST;
-    if (!warn && !log.isEnabledFor("debug")) return;
-    let s = `${this.name}: ${error ? "failed to " : ""}${operation} `;
-    if (error) s += `(${strerror(error)}) `;
+    if (!warn && !vlogDebugEnabled("dpif")) return;
     const ufid = op.type === "put" || op.type === "del" || op.type === "get"
       ? op.ufid ?? op.flow?.ufid
       : undefined;
-    if (ufid) s += `ufid:${formatUfid(ufid)} `;
-    if (op.type === "put") {
-      s += formatOdpKey(op.key, op.mask, { verbose: true });
-      s += ", actions:" + formatOdpActions([...op.actions], null);
-    } else if (op.type === "del" && op.key) {
-      s += formatOdpKey(op.key, null, { verbose: true });
-    }
+    const s = op.type === "put"
+      ? flowMessage(this.name, operation, error, ufid, op.key, op.mask, null, op.actions)
+      : flowMessage(this.name, operation, error, ufid, op.type === "del" ? op.key : undefined);
     if (warn) log.warn(s);
     else log.debug(s);
   }

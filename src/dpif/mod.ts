@@ -37,7 +37,7 @@
  * which rebuilds its private indexes from the shared table, so at no time
  * do two PMDs consume the same rings.
  */
-export { Dpif } from "./dpif.ts";
+export { Dpif, logFlowDumpDestroy, logFlowDumpNext } from "./dpif.ts";
 export {
   dpctlAddFlow,
   dpctlDelFlow,

@@ -129,6 +129,19 @@ function slotFor(module: string): number {
   }
 }
 
+/**
+ * Whether a debug message of `module` would reach the console or the log
+ * file (vlog_is_enabled): callers skip building text nobody takes, which
+ * matters where a message would be built per flow.
+ */
+export function vlogDebugEnabled(module: string): boolean {
+  const row = slotFor(module) + 1;
+  const dbg = VLOG_LEVELS.indexOf("dbg");
+  return Atomics.load(state.levels, row * N_DEST) >= dbg ||
+    (Atomics.load(state.levels, row * N_DEST + 2) >= dbg &&
+      Atomics.load(state.header, PATH_LEN) !== 0);
+}
+
 /** The level module `module` logs at on `dest`. */
 export function vlogLevel(module: string, dest: VlogDestination): VlogLevel {
   const row = slotFor(module) + 1;
@@ -198,11 +211,21 @@ function vlogSink(record: LogRecord): void {
   const who = threadName ? `${module}(${threadName})` : module;
   const tail = `|${seq}|${who}|${VLOG_LEVELS[level].toUpperCase()}|${renderMessage(record)}\n`;
   const now = timeWallMsec();
-  try {
-    if (toConsole) Deno.stderr.writeSync(encoder.encode(timestamp(now, false) + tail));
-    if (toFile) file.handle!.writeSync(encoder.encode(timestamp(now, true) + tail));
-  } catch {
-    // A closed stderr or a full disk must not take the switch down.
+  // A closed stderr (a detached daemon's) or a full disk must not take the
+  // switch down, nor keep the line from the other destination.
+  if (toConsole) {
+    try {
+      Deno.stderr.writeSync(encoder.encode(timestamp(now, false) + tail));
+    } catch {
+      // Nowhere to report it.
+    }
+  }
+  if (toFile) {
+    try {
+      file.handle!.writeSync(encoder.encode(timestamp(now, true) + tail));
+    } catch {
+      // Nowhere to report it.
+    }
   }
 }
 

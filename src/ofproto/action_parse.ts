@@ -99,8 +99,13 @@ const MOD_FIELDS: Record<string, [string, (s: string) => bigint | undefined, big
   mod_vlan_pcp: ["dl_vlan_pcp", parseUint, 7n],
 };
 
+/** An OF1.0 rewrite writing `value` into the field MOD_FIELDS names for it. */
+export function modAction(name: string, value: bigint): OfAction {
+  return { type: "mod", name, field: MOD_FIELDS[name][0], value };
+}
+
 function parseMod(name: string, arg: string): OfAction {
-  const [field, parse, max] = MOD_FIELDS[name];
+  const [, parse, max] = MOD_FIELDS[name];
   const v = parse(arg);
   if (v === undefined || v > max) {
     switch (name) {
@@ -123,7 +128,7 @@ function parseMod(name: string, arg: string): OfAction {
     }
   }
   if (name === "mod_nw_tos" && (v & 3n) !== 0n) throw new OfctlError(`${arg}: not a valid TOS`);
-  return { type: "mod", name, field, value: v };
+  return modAction(name, v);
 }
 
 function splitArrow(arg: string, what: string): [string, string] {
@@ -143,7 +148,9 @@ function parseSetField(arg: string): OfAction {
   if (mv.value > full || (fl.name === "nw_tos" && (mv.value & 3n) !== 0n)) {
     throw new OfctlError(`${vs} is not a valid value for field ${fl.name}`);
   }
-  const a: OfAction = { type: "set_field", field: fl.name, value: mv.value & mv.mask };
+  // The value is kept whole, as OVS's ofpact keeps it: a whole-field
+  // action it becomes over OpenFlow 1.0 writes all of it.
+  const a: OfAction = { type: "set_field", field: fl.name, value: mv.value };
   if (mv.mask !== full) a.mask = mv.mask;
   return a;
 }

@@ -17,7 +17,7 @@
  * Lookup allocates nothing: trie state is preallocated, hashes are
  * numbers, and keys are read word by word.
  */
-import { FLOW_WORDS, type FlowKey } from "../flow/mod.ts";
+import { F, FLOW_WORDS, type FlowKey } from "../flow/mod.ts";
 import { be32, PrefixTrie } from "./_trie.ts";
 import {
   DEFAULT_PREFIX_FIELDS,
@@ -35,10 +35,15 @@ export interface ClsRule {
   match: Match;
 }
 
-/** Word boundaries of the lookup stages (FLOW_SEGMENT_*_ENDS_AT: dl_dst, nw_src, tp_src). */
-const SEGMENTS = [0, 32, 42, 78, FLOW_WORDS];
-const DL_TYPE_WORD = 35;
-const TP_PORTS_WORD = 78;
+/**
+ * Word boundaries of the lookup stages (FLOW_SEGMENT_*_ENDS_AT: dl_dst,
+ * nw_src, nd_target). nd_target opens the L4 segment in OVS 3.1, so a
+ * rule on nd_target is decided in the final stage, after its ports trie
+ * has un-wildcarded the ICMPv6 type.
+ */
+const SEGMENTS = [0, F.dl_dst.off / 4, F.nw_src.off / 4, F.nd_target.off / 4, FLOW_WORDS];
+const DL_TYPE_WORD = F.dl_type.off >> 2;
+const TP_PORTS_WORD = F.tp_src.off / 4;
 
 function mix(h: number, w: number): number {
   w = Math.imul(w, 0xcc9e2d51);

@@ -118,3 +118,23 @@ Deno.test("among equal priorities the subtable created first is searched first",
   assert.equal(r?.id, [...t.rules()][0].id);
   assert.equal(wcField(wc, "nw_tos"), 0n);
 });
+
+Deno.test("nd_target is in the final stage: the ports trie decides the ICMPv6 type first", () => {
+  const t = tables(
+    "priority=20,icmp6,icmp_type=135,nd_target=fe80::1,actions=output:2",
+    "priority=0,actions=drop",
+  );
+  const icmp6 = "eth_type=0x86dd,nw_proto=58,icmpv6_code=0";
+  // A solicitation for another target reaches the ports trie (type exact)
+  // and fails on nd_target, which the lookup then unwildcards too.
+  let wc = newKey();
+  t.lookup(0, flowOf(`${icmp6},icmpv6_type=135,nd_target=fe80::2`), wc);
+  assert.equal(wcField(wc, "icmpv6_type"), 0xffn);
+  assert.equal(wcField(wc, "nd_target"), (1n << 128n) - 1n);
+  // A router solicitation (133) is told apart from 135 by its type's last
+  // bit but one; the rest of the final stage is unwildcarded as it was read.
+  wc = newKey();
+  t.lookup(0, flowOf(`${icmp6},icmpv6_type=133`), wc);
+  assert.equal(wcField(wc, "icmpv6_type"), 0xfen);
+  assert.equal(wcField(wc, "nd_target"), (1n << 128n) - 1n);
+});

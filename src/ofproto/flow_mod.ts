@@ -19,6 +19,8 @@ import {
 } from "./match.ts";
 import { DEFAULT_PRIORITY } from "./match_format.ts";
 import { actionField, parseActions } from "./action_parse.ts";
+import { actionsOverWire } from "./action_wire.ts";
+import { OFP10_VERSION } from "./action_format.ts";
 import { IPPROTO_SCTP, IPPROTO_UDP, mfByName, prereqOk } from "./meta_flow.ts";
 import { parsePort, parseUint, type PortNames } from "./field_value.ts";
 
@@ -248,9 +250,17 @@ export function parseFlowMod(
   // In OpenFlow 1.0 an add always resets counters, and the rule remembers it.
   if (command === "add" && of10) fm.flags |= FF_RESET_COUNTS;
   if (actText !== undefined) {
-    fm.actions = parseActions(actText, opts.portNames);
+    const parsed = parseActions(actText, opts.portNames);
+    if (of10 && parsed.some((a) => a.type === "push_vlan")) {
+      // ofctl's protocol negotiation: push_vlan needs OpenFlow 1.1 or later.
+      throw new OfctlError(
+        "none of the usable flow formats (OXM,OpenFlow11) is among the allowed flow formats (OpenFlow10,NXM)",
+      );
+    }
+    checkActions(parsed, fm.match);
+    // The switch keeps the actions as they arrive in the negotiated version.
+    fm.actions = actionsOverWire(parsed, opts.version ?? OFP10_VERSION, fm.match);
     retargetL4(fm.actions, fm.match);
-    checkActions(fm.actions, fm.match);
   }
   return fm;
 }

@@ -47,7 +47,16 @@ Deno.test("bad flows are refused with ovs-ofctl's one-line errors naming the bad
     "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)",
   );
   assert.ok(parseFlowMod("dl_vlan=5,actions=set_field:4196->vlan_vid"));
-  assert.ok(parseFlowMod("actions=push_vlan:0x8100,set_field:4196->vlan_vid"));
+  assert.ok(
+    parseFlowMod("actions=push_vlan:0x8100,set_field:4196->vlan_vid", "add", false, {
+      version: 4,
+    }),
+  );
+  // ovs-ofctl's default protocol, OpenFlow 1.0, has no push_vlan.
+  assert.equal(
+    err("actions=push_vlan:0x8100,set_field:4196->vlan_vid"),
+    "none of the usable flow formats (OXM,OpenFlow11) is among the allowed flow formats (OpenFlow10,NXM)",
+  );
   assert.equal(
     err("actions=move:reg0[]->reg1[0..3]"),
     "reg0[]->reg1[0..3]: source field is 32 bits wide but destination is 4 bits wide",

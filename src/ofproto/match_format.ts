@@ -2,7 +2,7 @@
  * A match printed as `ovs-ofctl dump-flows` prints it (match_format): the
  * same field order, the same protocol shorthands, the same number bases.
  */
-import { bytesOf, F, getUint, VLAN_CFI } from "../flow/mod.ts";
+import { bytesOf, F, FLOW_MAX_VLAN_HEADERS, getUint, VLAN_CFI, vlanOffset } from "../flow/mod.ts";
 import type { Match } from "./match.ts";
 import {
   ETH_TYPE_ARP,
@@ -137,26 +137,27 @@ export function formatMatch(
   }
   if (u32(F.in_port.off, w)) out.push(`in_port=${formatPort(u32(F.in_port.off, k), portNames)}`);
 
-  const tciMask = u16(F.vlan0_tci.off, w);
-  if (tciMask) {
-    const tci = u16(F.vlan0_tci.off, k);
+  // VLAN headers outermost first, up to the first one not matched on:
+  // dl_vlan, dl_vlan1, ... (vlan_tci, vlan_tci1, ... when not printable so).
+  for (let i = 0; i < FLOW_MAX_VLAN_HEADERS; i++) {
+    const n = i === 0 ? "" : String(i);
+    const tciMask = u16(vlanOffset(i) + 2, w);
+    if (!tciMask) break;
+    const tci = u16(vlanOffset(i) + 2, k);
     const vidMask = tciMask & 0x0fff;
     const pcpMask = tciMask & 0xe000;
+    const hex4 = (v: number) => `0x${v.toString(16).padStart(4, "0")}`;
     if (
       tciMask & VLAN_CFI && tci & VLAN_CFI &&
       (vidMask === 0 || vidMask === 0x0fff) && (pcpMask === 0 || pcpMask === 0xe000) &&
       (vidMask || pcpMask)
     ) {
-      if (vidMask) out.push(`dl_vlan=${tci & 0x0fff}`);
-      if (pcpMask) out.push(`dl_vlan_pcp=${tci >> 13}`);
+      if (vidMask) out.push(`dl_vlan${n}=${tci & 0x0fff}`);
+      if (pcpMask) out.push(`dl_vlan_pcp${n}=${tci >> 13}`);
     } else if (tciMask === 0xffff) {
-      out.push(`vlan_tci=0x${tci.toString(16).padStart(4, "0")}`);
+      out.push(`vlan_tci${n}=${hex4(tci)}`);
     } else {
-      out.push(
-        `vlan_tci=0x${tci.toString(16).padStart(4, "0")}/0x${
-          tciMask.toString(16).padStart(4, "0")
-        }`,
-      );
+      out.push(`vlan_tci${n}=${hex4(tci)}/${hex4(tciMask)}`);
     }
   }
 

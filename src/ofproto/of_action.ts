@@ -27,6 +27,9 @@ export type OfAction =
   | { type: "output"; port: number; maxLen?: number }
   | { type: "controller"; maxLen: number; reason?: string; id?: number }
   | { type: "enqueue"; port: number; queue: number }
+  /** What enqueue becomes over OpenFlow 1.1+: set_queue, output, pop_queue. */
+  | { type: "set_queue"; queue: number }
+  | { type: "pop_queue" }
   /**
    * mod_dl_src, mod_nw_dst, mod_tp_src, mod_vlan_vid, ... (OF1.0 spellings).
    * `value` is in the OF1.0 action's units (mod_vlan_vid: the 12-bit VID;

@@ -16,7 +16,7 @@ function roundTrip(line: string, version: number): string {
   try {
     const fm = parseFlowMod(line, "add", false, { version });
     const m = formatMatch(fm.match, fm.priority);
-    return `${m ? m + " " : ""}actions=${formatActions(fm.actions!, version)}`;
+    return `${m ? m + " " : ""}actions=${formatActions(fm.actions!)}`;
   } catch (e) {
     if (e instanceof OfctlError) return `ERR ${e.message}`;
     throw e;

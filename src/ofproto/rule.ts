@@ -6,6 +6,7 @@ import type { OfAction } from "./of_action.ts";
 import { type Match, oxmRoundTrip } from "./match.ts";
 import { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
 import { formatActions, OFP10_VERSION } from "./action_format.ts";
+import { actionsOverWire } from "./action_wire.ts";
 import { FLAG_NAMES } from "./flow_mod.ts";
 
 export interface Rule {
@@ -77,7 +78,10 @@ export function formatRule(rule: Rule, opts: FormatRuleOptions = {}): string {
     opts.namesByPort,
   );
   const head = ` ${parts.join(", ")}, ${flags}${match}`;
-  const actions = formatActions(rule.actions, version, opts.namesByPort);
+  const actions = formatActions(
+    actionsOverWire(rule.actions, version, rule.match),
+    opts.namesByPort,
+  );
   return `${match ? head + " " : head}actions=${actions}`;
 }
 
@@ -112,7 +116,7 @@ export function ruleJson(rule: Rule, opts: FormatRuleOptions = {}): RuleJson {
       version === OFP10_VERSION ? rule.match : oxmRoundTrip(rule.match),
       DEFAULT_PRIORITY,
     ),
-    actions: formatActions(rule.actions, version),
+    actions: formatActions(actionsOverWire(rule.actions, version, rule.match)),
     n_packets: rule.nPackets,
     n_bytes: rule.nBytes,
     idle_timeout: rule.idleTimeout,

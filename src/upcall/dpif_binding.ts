@@ -18,6 +18,8 @@ import {
   FlowDump,
   type FlowDumpThread,
   FlowSnapshot,
+  logFlowDumpDestroy,
+  logFlowDumpNext,
   PUT_CREATE,
   PUT_MODIFY,
   snapshotActions,
@@ -35,6 +37,8 @@ export class DpifBinding implements UdpifDpif {
   readonly #dpif: Dpif;
   readonly #dump: FlowDump;
   #thread: FlowDumpThread | undefined;
+  /** The dump leaves out keys, masks and actions (dpif_flow_dump_create's terse). */
+  #terse = false;
   /** Op objects reused from batch to batch, one per position and type. */
   readonly #dops: DpifOp[] = [];
   readonly #puts: (DpifOp & { type: "put" })[] = [];
@@ -152,16 +156,21 @@ export class DpifBinding implements UdpifDpif {
     Atomics.store(this.#dump.cursor, 0, 0);
   }
 
-  dumpThreadStart(): void {
+  dumpThreadStart(_thread: number, terse: boolean): void {
     this.#thread = this.#dump.threadCreate();
+    this.#terse = terse;
   }
 
   dumpNext(_thread: number, out: DumpedFlow[], max: number): number {
-    return this.#thread ? this.#thread.next(out as FlowSnapshot[], max) : 0;
+    if (!this.#thread) return 0;
+    const n = this.#thread.next(out as FlowSnapshot[], max);
+    logFlowDumpNext(this.name, out as FlowSnapshot[], n, this.#terse);
+    return n;
   }
 
   dumpDone(): void {
     this.#thread = undefined;
+    logFlowDumpDestroy(this.name);
   }
 
   flush(): void {

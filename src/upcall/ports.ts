@@ -118,8 +118,11 @@ export interface UdpifDpif {
   flowCount(): number;
   /** Starts a dump (leader, before the first barrier). */
   dumpStart(): void;
-  /** Joins the current dump as dump thread `thread` (every revalidator, after the barrier). */
-  dumpThreadStart(thread: number): void;
+  /**
+   * Joins the current dump as dump thread `thread` (every revalidator, after
+   * the barrier); `terse` (UFIDs in use) dumps no keys, masks or actions.
+   */
+  dumpThreadStart(thread: number, terse: boolean): void;
   /** Next batch of up to `max` flows for dump thread `thread`; 0 at the end. */
   dumpNext(thread: number, out: DumpedFlow[], max: number): number;
   /** Ends the dump (leader, after the last barrier). */

@@ -79,7 +79,7 @@ export class Revalidator {
     const dumpSeq = shared.dumpSeq.read();
     const flowLimit = shared.flowLimit;
     let killWarn = true;
-    dpif.dumpThreadStart(this.index);
+    dpif.dumpThreadStart(this.index, shared.useUfid);
     for (;;) {
       const n = dpif.dumpNext(this.index, this.#flows, REVALIDATE_MAX_BATCH);
       if (n === 0) break;

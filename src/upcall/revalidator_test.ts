@@ -77,7 +77,7 @@ Deno.test("after a rule's actions change, the flow is modified in place", async 
   const snap = t.binding.newDumpedFlow();
   const ufid = t.binding.newDumpedFlow().ufid;
   t.binding.dumpStart();
-  t.binding.dumpThreadStart();
+  t.binding.dumpThreadStart(0, true);
   const out = [snap];
   assert.equal(t.binding.dumpNext(0, out, 1), 1);
   ufid.set(snap.ufid);
@@ -133,9 +133,9 @@ Deno.test("the leader retunes the limit from the dump's duration", async () => {
   const { t, reval, send } = setup();
   const slow = t.binding.dumpThreadStart.bind(t.binding);
   let warp = 0;
-  t.binding.dumpThreadStart = () => {
+  t.binding.dumpThreadStart = (thread: number, terse: boolean) => {
     clockWarp(warp);
-    slow();
+    slow(thread, terse);
   };
   send(...Array.from({ length: 11 }, (_, i) => 1000 + i));
   clockWarp(101);

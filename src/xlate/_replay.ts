@@ -221,6 +221,8 @@ export class Replay {
     const checks: DumpCheck[] = [];
     let pending: DumpCheck | null = null;
     const lines = text.split("\n");
+    // The version the flows file went in over (ovs-ofctl -O); 1.0 by default.
+    let flowVersion = 1;
     lines.forEach((raw, i) => {
       const line = raw.trim();
       if (!line || line.startsWith("#")) return;
@@ -232,8 +234,11 @@ export class Replay {
         case "port":
           this.configurePort(arg);
           break;
+        case "ofp-version":
+          flowVersion = Number(arg);
+          break;
         case "flow":
-          this.tables.addFlow(arg, this.nowMs);
+          this.tables.addFlow(arg, this.nowMs, { version: flowVersion });
           break;
         case "packet":
           this.packet(arg);
@@ -284,6 +289,8 @@ export interface OneShot {
   ml?: MacLearning;
   sideEffects?: boolean;
   nowMs?: number;
+  /** OpenFlow version the rules go in over (ovs-ofctl -O); 1.0 by default. */
+  ofpVersion?: number;
 }
 
 /**
@@ -298,7 +305,7 @@ export function xlateText(
 ): XlateOutput & { text: string } {
   const r = new Replay(o.ports ?? 3);
   for (const p of o.portConfig ?? []) r.configurePort(p);
-  for (const rule of rules) r.tables.addFlow(rule, 0);
+  for (const rule of rules) r.tables.addFlow(rule, 0, { version: o.ofpVersion });
   const out = xlate({
     flow: parseExactFlow(flow, r.bridge),
     tables: r.tables,

@@ -5,6 +5,7 @@
  * does (rewrites of IP fields also look at nw_proto, for example).
  */
 import {
+  bytesOf,
   F,
   getUint,
   setUint,
@@ -233,6 +234,19 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
         break;
       case "enqueue":
         enqueue(ctx, a.port, a.queue);
+        break;
+      case "set_queue":
+        // xlate_set_queue_action: the userspace datapath's priority is the queue.
+        setUint(ctx.f, F.skb_priority.off, 4, a.queue);
+        break;
+      case "pop_queue":
+        maskField(ctx.w, F.skb_priority);
+        setUint(
+          ctx.f,
+          F.skb_priority.off,
+          4,
+          getUint(bytesOf(ctx.xin.flow), F.skb_priority.off, 4),
+        );
         break;
       case "mod":
         mod(ctx, a.name, a.value);

@@ -121,6 +121,7 @@ Deno.test("push_vlan then set_field on vlan_vid adds an outer tag", () => {
   const out = xlateText(
     ["actions=push_vlan:0x8100,set_field:4196->vlan_vid,output:2"],
     "in_port=1,ip,dl_vlan=3",
+    { ofpVersion: 4 },
   );
   assert.equal(out.text, "push_vlan(vid=100,pcp=0),2");
   assert.equal(maskOf(out.wc, F.vlan0_tci), "ffff");

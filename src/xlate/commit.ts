@@ -61,6 +61,7 @@ const ARP: readonly AttrField[] = [
   rw(F.arp_sha),
   rw(F.arp_tha),
 ];
+const ND: readonly AttrField[] = [rw(F.nd_target), rw(F.arp_sha), rw(F.arp_tha)];
 const TP: readonly AttrField[] = [rw(F.tp_src), rw(F.tp_dst)];
 /** ICMP type and code live in the low bytes of tp_src and tp_dst. */
 const ICMP: readonly AttrField[] = [
@@ -183,7 +184,7 @@ function commitVlan(s: CommitState): void {
 
 /**
  * Emits the datapath actions that turn `base` into `flow` and widens the
- * wildcards as OVS does. Returns slow-path reasons (ARP rewrites).
+ * wildcards as OVS does. Returns slow-path reasons (ARP and ND rewrites).
  */
 export function commitOdpActions(s: CommitState, useMasked = true): number {
   const { f, b } = s;
@@ -193,8 +194,11 @@ export function commitOdpActions(s: CommitState, useMasked = true): number {
   if (f[F.nw_proto.off] !== 0) {
     const dlType = getUint(b, F.dl_type.off, 2);
     if (dlType === ETH_TYPE_IP) commitAttr(s, "ipv4", IPV4, useMasked);
-    else if (dlType === ETH_TYPE_IPV6) commitAttr(s, "ipv6", IPV6, useMasked);
-    else if (dlType === ETH_TYPE_ARP && commitAttr(s, "arp", ARP, true)) slow |= SLOW_ACTION;
+    else if (dlType === ETH_TYPE_IPV6) {
+      commitAttr(s, "ipv6", IPV6, useMasked);
+      // commit_set_nd_action: the datapath cannot rewrite ND fields.
+      if (b[F.nw_proto.off] === 58 && commitAttr(s, "nd", ND, useMasked)) slow |= SLOW_ACTION;
+    } else if (dlType === ETH_TYPE_ARP && commitAttr(s, "arp", ARP, true)) slow |= SLOW_ACTION;
     if (dlType === ETH_TYPE_IP || dlType === ETH_TYPE_IPV6) {
       const proto = f[F.nw_proto.off];
       const attr = proto === 6 ? "tcp" : proto === 17 ? "udp" : proto === 132 ? "sctp" : null;

@@ -11,6 +11,7 @@ import type { XlateCtx } from "./context.ts";
 const ETH_TYPE_IP = 0x0800;
 const ETH_TYPE_IPV6 = 0x86dd;
 const ETH_TYPE_ARP = 0x0806;
+const IPPROTO_ICMPV6 = 58;
 
 export function maskField(w: Uint8Array, span: FieldSpan): void {
   w.fill(0xff, span.off, span.off + span.len);
@@ -36,6 +37,16 @@ export function prereqsOk(ctx: XlateCtx, fl: MfField): boolean {
       break;
     case "vlan":
       ctx.w[F.vlan0_tci.off] |= VLAN_CFI >> 8;
+      break;
+    case "nd":
+    case "nd_ns":
+    case "nd_na":
+      // is_nd: an ICMPv6 packet's code is read, and its type if the code is 0.
+      if (getUint(ctx.f, F.dl_type.off, 2) !== ETH_TYPE_IPV6) break;
+      ctx.w[F.nw_proto.off] = 0xff;
+      if (ctx.f[F.nw_proto.off] !== IPPROTO_ICMPV6) break;
+      maskField(ctx.w, F.tp_dst);
+      if (getUint(ctx.f, F.tp_dst.off, 2) === 0) maskField(ctx.w, F.tp_src);
       break;
   }
   return prereqOk(fl.prereq, ctx.f);

@@ -7,18 +7,19 @@ import { bytesOf, F, newKey, setUint } from "../flow/mod.ts";
 import { Replay } from "./_replay.ts";
 import { xlate } from "./xlate.ts";
 
-const RULE_SETS = [
-  ["actions=normal"],
-  [
+/** Rule sets, each with the OpenFlow version its rules go in over. */
+const RULE_SETS: [number, string[]][] = [
+  [1, ["actions=normal"]],
+  [4, [
     "table=0,priority=10,ip,actions=dec_ttl,mod_nw_tos:8,resubmit(,1)",
     "table=0,priority=5,actions=mod_vlan_vid:7,strip_vlan,push_vlan:0x8100,flood",
     "table=1,tcp,actions=move:NXM_OF_TCP_SRC[]->NXM_NX_REG0[0..15],mod_tp_dst:9,output:2",
-    "table=1,priority=0,actions=controller,all,local,in_port",
-  ],
-  [
+    "table=1,priority=0,actions=controller,all,local,in_port,enqueue:2:1",
+  ]],
+  [1, [
     "arp,actions=load:0x2->NXM_OF_ARP_OP[],set_field:1.2.3.4->arp_spa,output:2",
     "actions=resubmit(,0)",
-  ],
+  ]],
 ];
 
 function rng(seed: number) {
@@ -28,9 +29,9 @@ function rng(seed: number) {
 Deno.test("random flows translate without throwing", () => {
   const rand = rng(42);
   const types = [0x0800, 0x86dd, 0x0806, 0x8100, 0x88a8, 0x1234, 0];
-  for (const rules of RULE_SETS) {
+  for (const [version, rules] of RULE_SETS) {
     const r = new Replay(3);
-    rules.forEach((x) => r.tables.addFlow(x, 0));
+    rules.forEach((x) => r.tables.addFlow(x, 0, { version }));
     for (let i = 0; i < 500; i++) {
       const k = newKey();
       const b = bytesOf(k);

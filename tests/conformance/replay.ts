@@ -170,8 +170,9 @@ class Replay {
       this.socket,
       "--pidfile",
       this.pidfile,
+      // Named as OVS's, so that a case's shell lines can read the log.
       "--log-file",
-      `${this.dir}/udpif.log`,
+      `${this.dir}/ovs-vswitchd.log`,
       "--datapath-type",
       "dummy",
     ];

@@ -54,10 +54,13 @@ Deno.test("a replay runs the oracle's steps in order and prints its sections", a
     });
     const calls = (await Deno.readTextFile(`${keep}/fake/calls.log`)).trim().split("\n")
       .map((l) =>
-        l.replace(/-t \S+/, "-t SOCK").replace(/\S*\/(udpif\.(ctl|pid|log)|flows\.txt)/g, "$1")
+        l.replace(/-t \S+/, "-t SOCK").replace(
+          /\S*\/(udpif\.(ctl|pid)|ovs-vswitchd\.log|flows\.txt)/g,
+          "$1",
+        )
       );
     assert.deepEqual(calls, [
-      "start --detach --unixctl udpif.ctl --pidfile udpif.pid --log-file udpif.log " +
+      "start --detach --unixctl udpif.ctl --pidfile udpif.pid --log-file ovs-vswitchd.log " +
       "--datapath-type dummy --port p1:1 --port p2:2 --port p3:3 --other-config flow-limit=3",
       "call time/stop",
       "ofctl -t SOCK add-flows br0 flows.txt",
