@@ -86,10 +86,10 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
           pmd.ops.flush();
           break;
         case OP_EXEC: {
-          const nAct = u[at + 3], len = Math.min(u[at + 4], pmd.buf.length - 64);
+          const nAct = u[at + 3], len = Math.min(u[at + 4], pmd.buf.length);
           const pktAt = at + CMD_EXEC_ACTIONS + ((nAct + 3) >> 2);
           for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) pmd.bufU32[w] = u[pktAt + w];
-          pmd.pktLen = len;
+          pmd.pkt.len = len;
           pmd.extract(pmd.buf, len, u[at + 2], pmd.key);
           pmd.execute(cmd.view.u8, (at + CMD_EXEC_ACTIONS) * 4, nAct, u[at + 2], 0);
           break;

@@ -25,11 +25,12 @@ import {
   ACT_SET_MASKED,
   ACT_TRUNC,
   ACT_USERSPACE,
+  executeSetEncoded,
   FLOW_WORDS,
   setVlanLimit,
 } from "../flow/mod.ts";
 import { coverageCounter, hashWords128, RingConsumer, RingProducer, timeMsec } from "../lib/mod.ts";
-import { executeSet, HeaderOffsets } from "./_execute_set.ts";
+import { PacketBuffer } from "../packet/mod.ts";
 import {
   C_CMD_BELL,
   C_DOORBELL,
@@ -113,13 +114,12 @@ export class Pmd {
   readonly ops: FlowOps;
   readonly emc: Emc;
   readonly key = new Uint32Array(FLOW_WORDS);
-  private readonly hdr = new HeaderOffsets();
   /** The packet key's miniflow (EMC form), refilled per packet. */
   private readonly mf = new Uint32Array(MINIFLOW_WORDS);
   /** The packet being processed, always at offset 0; word view for fast copies. */
-  readonly buf = new Uint8Array(MAX_FRAME + 64);
+  readonly pkt = new PacketBuffer(MAX_FRAME);
+  readonly buf = this.pkt.data;
   readonly bufU32 = new Uint32Array(this.buf.buffer);
-  pktLen = 0;
   now = 0;
   private readonly rx: RingConsumer[];
   private readonly tx: RingProducer[];
@@ -252,7 +252,7 @@ export class Pmd {
       if (at < 0) break;
       const len = u32[at] > MAX_FRAME ? MAX_FRAME : u32[at];
       for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) b32[w] = u32[at + 1 + w];
-      this.pktLen = len;
+      this.pkt.len = len;
       bytes += len;
       try {
         this.processPacket(inPort);
@@ -277,7 +277,7 @@ export class Pmd {
   /** Runs the packet in `buf` through EMC, dpcls and its flow's actions. */
   processPacket(inPort: number): void {
     const key = this.key, st = this.st;
-    this.extract(this.buf, this.pktLen, inPort, key);
+    this.extract(this.buf, this.pkt.len, inPort, key);
     const mf = this.mf;
     const h = miniflowOf(key, 0, mf);
     let slot = this.emc.enabled ? this.emc.lookup(mf, h) : -1;
@@ -296,7 +296,13 @@ export class Pmd {
     }
     st[ST_HIT]++;
     const tf = key[71];
-    this.shared.table.hit(slot, 1, this.pktLen, this.now, ((tf & 0xff) << 8) | ((tf >>> 8) & 0xff));
+    this.shared.table.hit(
+      slot,
+      1,
+      this.pkt.len,
+      this.now,
+      ((tf & 0xff) << 8) | ((tf >>> 8) & 0xff),
+    );
     const t = this.shared.table;
     this.runActions(t.u8, t.actionOffset(slot), t.actionBytes(slot), inPort, h);
   }
@@ -317,7 +323,6 @@ export class Pmd {
       return;
     }
     let truncLen = -1;
-    let parsed = false;
     for (let p = at, end = at + n; p + ACT_HEADER_LEN <= end;) {
       const op = acts[p], len = (acts[p + 1] << 8) | acts[p + 2];
       const a = p + ACT_HEADER_LEN;
@@ -325,7 +330,7 @@ export class Pmd {
         case ACT_OUTPUT:
           this.output(
             be32(acts, a),
-            truncLen >= 0 && truncLen < this.pktLen ? truncLen : this.pktLen,
+            truncLen >= 0 && truncLen < this.pkt.len ? truncLen : this.pkt.len,
           );
           truncLen = -1;
           break;
@@ -343,31 +348,32 @@ export class Pmd {
           break;
         case ACT_PUSH_VLAN: {
           const b = this.buf;
-          if (this.pktLen + 4 > MAX_FRAME) break;
-          b.copyWithin(16, 12, this.pktLen);
+          if (this.pkt.len + 4 > MAX_FRAME) break;
+          b.copyWithin(16, 12, this.pkt.len);
           b[12] = acts[a], b[13] = acts[a + 1];
           b[14] = acts[a + 2] & 0xef, b[15] = acts[a + 3];
-          this.pktLen += 4;
-          parsed = false;
+          this.pkt.len += 4;
           break;
         }
         case ACT_POP_VLAN: {
           const b = this.buf;
           const tpid = (b[12] << 8) | b[13];
-          if (this.pktLen >= 18 && (tpid === 0x8100 || tpid === 0x88a8)) {
-            b.copyWithin(12, 16, this.pktLen);
-            this.pktLen -= 4;
-            parsed = false;
+          if (this.pkt.len >= 18 && (tpid === 0x8100 || tpid === 0x88a8)) {
+            b.copyWithin(12, 16, this.pkt.len);
+            this.pkt.len -= 4;
           }
           break;
         }
         case ACT_SET:
         case ACT_SET_MASKED:
-          if (!parsed) {
-            this.hdr.parse(this.buf, this.pktLen);
-            parsed = true;
-          }
-          executeSet(this.buf, this.pktLen, this.hdr, acts, a, op === ACT_SET_MASKED);
+          // Payload: attribute index, key bytes, then (masked) as many mask bytes.
+          executeSetEncoded(
+            this.pkt,
+            acts[a],
+            acts,
+            a + 1,
+            op === ACT_SET ? -1 : a + 1 + (len - 1) / 2,
+          );
           break;
         case ACT_TRUNC:
           truncLen = be32(acts, a);
@@ -425,7 +431,7 @@ export class Pmd {
     const nh = Atomics.load(sh.ctl, C_N_HANDLERS);
     const q = nh > 1 ? h % nh : 0;
     const r = this.up[q];
-    const len = this.pktLen;
+    const len = this.pkt.len;
     const pw = (len + 3) >> 2, uw = (udLen + 3) >> 2;
     const at = r.reserve(UP_PACKET + pw + uw);
     if (at < 0) {

@@ -1,10 +1,10 @@
 /**
  * Executes set and masked set actions on a packet buffer: the header
  * rewrites of OVS's odp_execute_set_action / odp_execute_masked_set_action,
- * built on the packet layer's rewrite helpers. The datapath calls
- * `executeSetEncoded` straight on an encoded action list (see
- * odp_action_codec.ts); `executeSet` takes key and mask in the flow key
- * layout. A set whose header the packet lacks does nothing, as in OVS.
+ * built on the packet layer's rewrite helpers. This is the only
+ * implementation: the PMD calls `executeSetEncoded` straight on a flow's
+ * encoded action list (see odp_action_codec.ts); `executeSet` takes key and
+ * mask in the flow key layout. A set whose header the packet lacks does nothing, as in OVS.
  * Nothing here allocates.
  */
 import type { OdpSetAttr } from "./odp_action.ts";
