@@ -1,15 +1,30 @@
 /**
- * Executes set and masked set actions on a packet buffer: the header
- * rewrites of OVS's odp_execute_set_action / odp_execute_masked_set_action,
- * built on the packet layer's rewrite helpers. This is the only
- * implementation: the PMD calls `executeSetEncoded` straight on a flow's
- * encoded action list (see odp_action_codec.ts); `executeSet` takes key and
- * mask in the flow key layout. A set whose header the packet lacks does nothing, as in OVS.
+ * Runs datapath actions on a packet, as OVS's lib/odp-execute.c does:
+ * `odpExecuteActions` (odp_execute_actions) walks a flow's encoded action
+ * list (odp_action_codec.ts) in place and does what needs only the packet
+ * itself (set and masked set, push_vlan, pop_vlan, trunc), handing output
+ * and userspace to the datapath through `OdpExecuteDatapath`, as OVS hands
+ * them to dp_execute_action. The header rewrites of set actions
+ * (odp_execute_set_action / odp_execute_masked_set_action) are here too,
+ * built on the packet layer's rewrite helpers: this is the only place that
+ * executes a set on a packet. `executeSetEncoded` takes a set as the
+ * encoding stores it; `executeSet` takes key and mask in the flow key
+ * layout. A set whose header the packet lacks does nothing, as in OVS.
  * Nothing here allocates.
  */
 import type { OdpSetAttr } from "./odp_action.ts";
 import { SET_ATTR_SPANS, SET_ATTRS } from "./set_attr.ts";
 import { F, FLOW_BYTES } from "./layout.ts";
+import {
+  ACT_HEADER_LEN,
+  ACT_OUTPUT,
+  ACT_POP_VLAN,
+  ACT_PUSH_VLAN,
+  ACT_SET,
+  ACT_SET_MASKED,
+  ACT_TRUNC,
+  ACT_USERSPACE,
+} from "./odp_action_codec.ts";
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
@@ -30,12 +45,82 @@ import {
   ND_NEIGHBOR_SOLICIT,
   newHeaderOffsets,
   type PacketBuffer,
+  popVlan,
+  pushVlan,
   setBytesMasked,
   setIcmp,
   setIpv4,
   setIpv6,
   setPorts,
 } from "../packet/mod.ts";
+
+/** The actions only the datapath can do (OVS's dp_execute_action callback). */
+export interface OdpExecuteDatapath {
+  /** Sends the first `len` bytes of `pkt` (already truncated) to `odpPort`. */
+  output(pkt: PacketBuffer, odpPort: number, len: number): void;
+  /**
+   * A userspace action: its userdata is `acts[udAt..udAt+udLen)` (udLen 0:
+   * none); `last` when nothing follows it in the list.
+   */
+  userspace(
+    pkt: PacketBuffer,
+    acts: Uint8Array,
+    udAt: number,
+    udLen: number,
+    last: boolean,
+  ): void;
+}
+
+/**
+ * Runs the encoded actions `acts[at..at+n)` on `pkt`. Actions this
+ * datapath does not execute (recirc, hash, the text-kept ones) are
+ * skipped, as before.
+ */
+export function odpExecuteActions(
+  pkt: PacketBuffer,
+  acts: Uint8Array,
+  at: number,
+  n: number,
+  dp: OdpExecuteDatapath,
+): void {
+  let truncLen = -1;
+  for (let p = at, end = at + n; p + ACT_HEADER_LEN <= end;) {
+    const op = acts[p], len = (acts[p + 1] << 8) | acts[p + 2];
+    const a = p + ACT_HEADER_LEN;
+    switch (op) {
+      case ACT_OUTPUT:
+        dp.output(pkt, u32(acts, a), truncLen >= 0 && truncLen < pkt.len ? truncLen : pkt.len);
+        truncLen = -1;
+        break;
+      case ACT_USERSPACE:
+        // Payload: u32 pid, u8 flags (2: userdata follows), userdata.
+        dp.userspace(pkt, acts, a + 5, acts[a + 4] & 2 ? len - 5 : 0, a + len >= end);
+        break;
+      case ACT_PUSH_VLAN: {
+        const l = pushVlan(
+          pkt.data,
+          pkt.len,
+          (acts[a] << 8) | acts[a + 1],
+          (acts[a + 2] << 8) | acts[a + 3],
+        );
+        if (l >= 0) pkt.len = l;
+        break;
+      }
+      case ACT_POP_VLAN:
+        pkt.len = popVlan(pkt.data, pkt.len);
+        break;
+      case ACT_SET:
+      case ACT_SET_MASKED:
+        // Payload: attribute index, key bytes, then (masked) as many mask bytes.
+        executeSetEncoded(pkt, acts[a], acts, a + 1, op === ACT_SET ? -1 : a + 1 + (len - 1) / 2);
+        break;
+      case ACT_TRUNC:
+        truncLen = u32(acts, a);
+        break;
+    }
+    p = a + len;
+  }
+}
 
 const hdr = newHeaderOffsets();
 const scratchKey = new Uint8Array(FLOW_BYTES);
