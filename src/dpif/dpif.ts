@@ -5,10 +5,9 @@
  * put[create] (File exists) ufid:... KEY, actions:...`), failures other
  * than EEXIST at WARN, the rest at DBG.
  */
-import { formatOdpActions, formatOdpKey, type OdpAction } from "../flow/mod.ts";
+import { formatOdpActions, formatOdpKey, type OdpAction, odpFormatUfid } from "../flow/mod.ts";
 import { coverageCounter, getLogger } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
-import { formatUfid } from "./dpctl.ts";
 import type { DpifNetdev } from "./dpif_netdev.ts";
 import { EEXIST, PUT_CREATE, PUT_MODIFY, PUT_ZERO_STATS, strerror } from "./protocol.ts";
 import type { DpifDpStats, DpifFlowPut, DpifOp } from "./provider.ts";
@@ -121,7 +120,7 @@ export class Dpif {
     const ufid = op.type === "put" || op.type === "del" || op.type === "get"
       ? op.ufid ?? op.flow?.ufid
       : undefined;
-    if (ufid) s += `ufid:${formatUfid(ufid)} `;
+    if (ufid) s += `${odpFormatUfid(ufid)} `;
     if (op.type === "put") {
       s += formatOdpKey(op.key, op.mask, { verbose: true });
       s += ", actions:" + formatOdpActions([...op.actions], null);

@@ -24,8 +24,9 @@ import {
   odpExecuteActions,
   type OdpExecuteDatapath,
   setVlanLimit,
+  ufidFromKey,
 } from "../flow/mod.ts";
-import { coverageCounter, hashWords128, RingConsumer, RingProducer, timeMsec } from "../lib/mod.ts";
+import { coverageCounter, RingConsumer, RingProducer, timeMsec } from "../lib/mod.ts";
 import { PacketBuffer } from "../packet/mod.ts";
 import {
   C_CMD_BELL,
@@ -81,16 +82,6 @@ const covDropPipeline = coverageCounter("drop_action_of_pipeline");
 const covFlowExtract = coverageCounter("flow_extract");
 const MAX_FRAME = 9216;
 const RANK_INTERVAL_MS = 1000;
-/** OVS's UFID basis for datapath-generated UFIDs is per process; ours is fixed. */
-export const UFID_BASIS = 0x5bd1e995;
-
-/** odp_flow_key_hash(): a UFID from a key, with RFC 4122 v4 bits set. */
-export function ufidFromKey(key: Uint32Array, off: number, out: Uint32Array, outOff = 0): void {
-  hashWords128(key, off, FLOW_WORDS, UFID_BASIS, out, outOff);
-  out[outOff + 2] = ((out[outOff + 2] & ~0xc0000000) | 0x80000000) >>> 0;
-  out[outOff + 1] = ((out[outOff + 1] & ~0xf000) | 0x4000) >>> 0;
-}
-
 export class Pmd implements OdpExecuteDatapath {
   readonly shared: DatapathShared;
   readonly ops: FlowOps;

@@ -62,6 +62,7 @@ export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
 export { parsePacketSpec } from "./packet_spec.ts";
 export * from "./odp_action_codec.ts";
+export { formatUfid, odpFormatUfid, parseUfid, UFID_BASIS, ufidFromKey, ufidHash } from "./ufid.ts";
 export {
   executeSet,
   executeSetEncoded,

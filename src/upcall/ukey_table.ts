@@ -32,7 +32,7 @@
  *   worker's private per-ukey data (the xlate cache) keyed by slot can tell
  *   a recycled record from the ukey it knew.
  */
-import { hash2Words } from "../lib/mod.ts";
+import { ufidHash } from "../flow/mod.ts";
 import * as L from "./_ukey_layout.ts";
 
 export {
@@ -48,11 +48,6 @@ export {
 } from "./_ukey_layout.ts";
 
 export type InstallResult = "installed" | "replaced" | "duplicate" | "conflict";
-
-/** OVS's get_ukey_hash(): the umap and bucket come from it. */
-export function ukeyHash(ufid: Uint32Array, pmdId: number): number {
-  return hash2Words(ufid[0], pmdId);
-}
 
 export class UkeyTable {
   readonly buffer: SharedArrayBuffer;
@@ -176,7 +171,7 @@ export class UkeyTable {
     const w = this.#w;
     for (let i = 0; i < 4; i++) w[r + L.UFID + i] = ufid[i];
     w[r + L.PMD] = pmdId;
-    w[r + L.HASH] = ukeyHash(ufid, pmdId);
+    w[r + L.HASH] = ufidHash(ufid, pmdId);
     w[r + L.KEY_HASH] = keyHash;
     w[r + L.DUMP_SEQ] = 0;
     w[r + L.REVAL_SEQ] = revalSeq;
@@ -230,7 +225,7 @@ export class UkeyTable {
 
   /** The visible ukey with this L.UFID, or -1 (ukey_lookup; lock-free). */
   lookup(ufid: Uint32Array, pmdId: number): number {
-    return this.#findInChain(ukeyHash(ufid, pmdId) | 0, ufid, pmdId);
+    return this.#findInChain(ufidHash(ufid, pmdId) | 0, ufid, pmdId);
   }
 
   /**
