@@ -3,7 +3,7 @@ import { exactField, F } from "../flow/mod.ts";
 import { Barrier, clockStop, clockWarp, coverageTotal, setVlogFile } from "../lib/mod.ts";
 import { Handler } from "./handler.ts";
 import { RevalidatorThread } from "./revalidator_loop.ts";
-import { keyOf, tcpFrame, testUdpif } from "./_test_support.ts";
+import { keyOf, tcpFrame, testUdpif } from "../../tests/support/upcall/test_support.ts";
 import { UKEY_OPERATIONAL } from "./ukey_table.ts";
 import { dpctlAddFlow, dpctlDumpFlows, PUT_CREATE } from "../dpif/mod.ts";
 

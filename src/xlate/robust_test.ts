@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { bytesOf, F, newKey, setUint } from "../flow/mod.ts";
-import { Replay } from "./_replay.ts";
+import { Replay } from "../../tests/support/xlate/replay.ts";
 import { xlate } from "./xlate.ts";
 
 const RULE_SETS = [
