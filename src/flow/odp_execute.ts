@@ -72,9 +72,9 @@ export interface OdpExecuteDatapath {
 }
 
 /**
- * Runs the encoded actions `acts[at..at+n)` on `pkt`. Actions this
- * datapath does not execute (recirc, hash, the text-kept ones) are
- * skipped, as before.
+ * Runs the encoded actions `acts[at..at+n)` on `pkt`. Actions the
+ * userspace datapath does not implement (recirc, hash, the text-kept
+ * ones) are skipped.
  */
 export function odpExecuteActions(
   pkt: PacketBuffer,
