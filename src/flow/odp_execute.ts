@@ -84,6 +84,9 @@ export function odpExecuteActions(
   dp: OdpExecuteDatapath,
 ): void {
   let truncLen = -1;
+  // Header offsets are found at the first set and kept until a VLAN push or
+  // pop moves the headers (sets never do).
+  let located = false;
   for (let p = at, end = at + n; p + ACT_HEADER_LEN <= end;) {
     const op = acts[p], len = (acts[p + 1] << 8) | acts[p + 2];
     const a = p + ACT_HEADER_LEN;
@@ -104,15 +107,25 @@ export function odpExecuteActions(
           (acts[a + 2] << 8) | acts[a + 3],
         );
         if (l >= 0) pkt.len = l;
+        located = false;
         break;
       }
       case ACT_POP_VLAN:
         pkt.len = popVlan(pkt.data, pkt.len);
+        located = false;
         break;
       case ACT_SET:
       case ACT_SET_MASKED:
         // Payload: attribute index, key bytes, then (masked) as many mask bytes.
-        executeSetEncoded(pkt, acts[a], acts, a + 1, op === ACT_SET ? -1 : a + 1 + (len - 1) / 2);
+        setEncoded(
+          pkt,
+          acts[a],
+          acts,
+          a + 1,
+          op === ACT_SET ? -1 : a + 1 + (len - 1) / 2,
+          !located,
+        );
+        located = true;
         break;
       case ACT_TRUNC:
         truncLen = u32(acts, a);
@@ -125,6 +138,12 @@ export function odpExecuteActions(
 const hdr = newHeaderOffsets();
 const scratchKey = new Uint8Array(FLOW_BYTES);
 const scratchMask = new Uint8Array(FLOW_BYTES);
+/** Per attribute index, the flow key offset of each encoded key byte (SET_ATTR_SPANS order). */
+const KEY_OFFSETS: Int16Array[] = SET_ATTRS.map((attr) =>
+  Int16Array.from(
+    SET_ATTR_SPANS[attr].flatMap((sp) => [...Array(sp.len).keys()].map((i) => sp.off + i)),
+  )
+);
 
 const u32 = (b: Uint8Array, o: number) =>
   ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
@@ -144,18 +163,29 @@ export function executeSetEncoded(
   keyOff: number,
   maskOff: number,
 ): void {
+  setEncoded(buf, attrIndex, enc, keyOff, maskOff, true);
+}
+
+/** executeSetEncoded, finding the header offsets first only if `locate`. */
+function setEncoded(
+  buf: PacketBuffer,
+  attrIndex: number,
+  enc: Uint8Array,
+  keyOff: number,
+  maskOff: number,
+  locate: boolean,
+): void {
   const attr = SET_ATTRS[attrIndex];
   if (attr === undefined) return;
-  let ko = keyOff, mo = maskOff;
-  for (const sp of SET_ATTR_SPANS[attr]) {
-    for (let i = 0; i < sp.len; i++) scratchKey[sp.off + i] = enc[ko + i];
-    ko += sp.len;
-    if (maskOff >= 0) {
-      for (let i = 0; i < sp.len; i++) scratchMask[sp.off + i] = enc[mo + i];
-      mo += sp.len;
+  const offs = KEY_OFFSETS[attrIndex];
+  for (let i = 0; i < offs.length; i++) scratchKey[offs[i]] = enc[keyOff + i];
+  if (maskOff >= 0) {
+    for (let i = 0; i < offs.length; i++) {
+      scratchMask[offs[i]] = enc[maskOff + i];
     }
   }
-  executeSet(buf, attr, scratchKey, maskOff >= 0 ? scratchMask : null);
+  if (locate) locateHeaders(buf.data, buf.len, hdr);
+  setLocated(buf, attr, scratchKey, maskOff >= 0 ? scratchMask : null);
 }
 
 /** Runs a set with key and mask (null: plain set) in the flow key layout. */
@@ -165,8 +195,18 @@ export function executeSet(
   k: Uint8Array,
   m: Uint8Array | null,
 ): void {
+  locateHeaders(buf.data, buf.len, hdr);
+  setLocated(buf, attr, k, m);
+}
+
+/** The set itself, on the header offsets in `hdr`. */
+function setLocated(
+  buf: PacketBuffer,
+  attr: OdpSetAttr,
+  k: Uint8Array,
+  m: Uint8Array | null,
+): void {
   const p = buf.data;
-  locateHeaders(p, buf.len, hdr);
   const l3 = hdr[HDR_L3], l4 = hdr[HDR_L4], proto = hdr[HDR_L4_PROTO], dl = hdr[HDR_DL_TYPE];
   switch (attr) {
     case "skb_priority":

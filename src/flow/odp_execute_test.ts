@@ -222,3 +222,14 @@ Deno.test("odpExecuteActions: userspace hands over its userdata and whether it i
   assert.equal(r.log[0], "userspace 01020304 last=false");
   assert.equal(r.log[2], "userspace  last=true");
 });
+
+Deno.test("odpExecuteActions: a set after a VLAN push finds the headers where they moved to", () => {
+  const r = runList(
+    tcp("10.0.0.1", "10.0.0.2", "0", 64, 1, 2),
+    "set(ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=9,frag=no)),push_vlan(vid=10,pcp=3),set(tcp(src=7,dst=2)),1",
+  );
+  const want = packet(
+    `${ETH},eth_type(0x8100),vlan(vid=10,pcp=3),encap(eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=9,frag=no),tcp(src=7,dst=2))`,
+  );
+  assert.deepEqual(r.log, [`output(1) ${toHex(want.data, want.len)}`]);
+});
