@@ -41,9 +41,17 @@ bench: $(DENO)
 
 # deno compile needs the denort runtime: Deno downloads it, or DENORT_BIN
 # names a local copy. Without either, stop with one line, not a trace.
+# main.ts's imports are compiled in; RUNTIME_MODULES are the modules the
+# program loads by URL (Worker entry points, the PMD's flow_extract module,
+# the handlers' xlate module, and what the CLI imports on demand, see
+# src/cli/on_demand.ts), with everything they import. Test helpers live
+# under tests/ and stay out.
+RUNTIME_MODULES := src/dpif/pmd_worker.ts src/upcall/udpif_worker.ts src/flow/mod.ts \
+	src/daemon/bridge_xlate.ts src/cli/program.ts src/cli/odp_parse_flows.ts \
+	src/daemon/mod.ts src/lib/mod.ts src/upcall/mod.ts
 build: $(DENO)
 	@mkdir -p dist
-	@if $(DENO) compile $(PERMS) --include src/ -o dist/udpif main.ts >dist/compile.log 2>&1; then \
+	@if $(DENO) compile $(PERMS) $(addprefix --include ,$(RUNTIME_MODULES)) -o dist/udpif main.ts >dist/compile.log 2>&1; then \
 	  echo "built dist/udpif"; \
 	elif grep -q 'denort' dist/compile.log; then \
 	  echo "make build: deno compile could not get the denort runtime: set DENORT_BIN to a denort $(DENO_VERSION) binary, or allow access to the Deno download site (details in dist/compile.log)" >&2; exit 1; \

@@ -9,7 +9,7 @@ import { DpifNetdev, type DpifOp, PUT_CREATE } from "../src/dpif/mod.ts";
 import { Barrier } from "../src/lib/barrier.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
 import { DpifBinding, RevalidatorThread, UdpifShared, UkeyTable } from "../src/upcall/mod.ts";
-import { RuleXlate, tcpFrame } from "../src/upcall/_test_support.ts";
+import { RuleXlate, tcpFrame } from "../tests/support/upcall/test_support.ts";
 
 const N = 100_000;
 // The heap figure needs a collector we can trigger: re-run with it exposed.

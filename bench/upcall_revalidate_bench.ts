@@ -10,7 +10,7 @@ import { DpifNetdev, type DpifOp, PUT_CREATE } from "../src/dpif/mod.ts";
 import { clockWarp } from "../src/lib/clock.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
 import { setFlowLimit, Udpif } from "../src/upcall/mod.ts";
-import { RuleXlate, tcpFrame } from "../src/upcall/_test_support.ts";
+import { RuleXlate, tcpFrame } from "../tests/support/upcall/test_support.ts";
 
 async function run(n: number, revalidators: number): Promise<[number, number]> {
   const dp = DpifNetdev.create("dummy", {
@@ -38,7 +38,7 @@ async function run(n: number, revalidators: number): Promise<[number, number]> {
   xlate.add(10, { tp_dst: 80 }, [{ type: "output", port: 2 }]);
   const udpif = new Udpif({
     dp,
-    xlateModule: new URL("../src/upcall/_test_support.ts", import.meta.url).href,
+    xlateModule: new URL("../tests/support/upcall/test_support.ts", import.meta.url).href,
     xlateInit: xlate.init(),
     mainXlate: xlate,
   });

@@ -9,7 +9,7 @@
 import { DpifNetdev } from "../src/dpif/mod.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
 import { setFlowLimit, Udpif } from "../src/upcall/mod.ts";
-import { RuleXlate, tcpFrame } from "../src/upcall/_test_support.ts";
+import { RuleXlate, tcpFrame } from "../tests/support/upcall/test_support.ts";
 
 const N = 60_000;
 const WARMUP = 8192;
@@ -32,7 +32,7 @@ async function run(
   xlate.add(10, { tp_dst: 80 }, [{ type: "output", port: 2 }]);
   const udpif = new Udpif({
     dp,
-    xlateModule: new URL("../src/upcall/_test_support.ts", import.meta.url).href,
+    xlateModule: new URL("../tests/support/upcall/test_support.ts", import.meta.url).href,
     xlateInit: xlate.init(),
     mainXlate: xlate,
   });

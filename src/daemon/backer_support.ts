@@ -38,7 +38,7 @@
  *
  * Thread-safety: main thread, once per bridge, before any port is added.
  */
-import { type Dpif, ufidFromKey } from "../dpif/mod.ts";
+import type { Dpif } from "../dpif/mod.ts";
 import {
   bytesOf,
   F,
@@ -51,6 +51,7 @@ import {
   type OdpAction,
   setField,
   setUint,
+  ufidFromKey,
   vlanOffset,
 } from "../flow/mod.ts";
 import { coverageCounter, getLogger } from "../lib/mod.ts";

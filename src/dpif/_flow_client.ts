@@ -4,11 +4,16 @@
  * reads the answers from its reply ring, in order. With an in-process PMD
  * `pump` runs it; otherwise the client waits on the reply ring.
  */
-import { encodeActions, encodedLength, FLOW_WORDS, type OdpAction } from "../flow/mod.ts";
+import {
+  encodeActions,
+  encodedLength,
+  FLOW_WORDS,
+  type OdpAction,
+  ufidFromKey,
+} from "../flow/mod.ts";
 import { RingConsumer, RingProducer } from "../lib/mod.ts";
 import type { DatapathShared } from "./_shared.ts";
 import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
-import { ufidFromKey } from "./pmd.ts";
 import { MAX_REPLY, SHORT_REPLY } from "./_pmd_commands.ts";
 import {
   CMD_EXEC_ACTIONS,

@@ -96,10 +96,10 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
             if (fullLen < ETH_HEADER_LEN || fullLen > 0xffff) r[rp + 1] = EINVAL;
             break;
           }
-          const len = Math.min(fullLen, pmd.buf.length - 64);
+          const len = Math.min(fullLen, pmd.buf.length);
           const pktAt = at + CMD_EXEC_ACTIONS + ((nAct + 3) >> 2);
           for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) pmd.bufU32[w] = u[pktAt + w];
-          pmd.pktLen = len;
+          pmd.pkt.len = len;
           pmd.extract(pmd.buf, len, u[at + 2], pmd.key);
           pmd.execute(cmd.view.u8, (at + CMD_EXEC_ACTIONS) * 4, nAct, u[at + 2], 0);
           break;

@@ -7,11 +7,13 @@
 import {
   type DpFlow,
   formatDumpFlow,
+  formatUfid,
   miniflowBitsInfo,
   newKey,
   OdpParseError,
   parseOdpActions,
   parseOdpKey,
+  parseUfid,
 } from "../flow/mod.ts";
 import { timeMsec } from "../lib/mod.ts";
 import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
@@ -25,29 +27,6 @@ export class DpctlError extends Error {}
 
 function fail(errno: number, what: string): never {
   throw new DpctlError(`ovs-vswitchd: ${what} (${strerror(errno)})`);
-}
-
-/** UFID words as OVS prints a UUID. */
-export function formatUfid(u: Uint32Array): string {
-  const h = (v: number, n: number) => (v >>> 0).toString(16).padStart(n, "0");
-  return `${h(u[0], 8)}-${h(u[1] >>> 16, 4)}-${h(u[1] & 0xffff, 4)}-${h(u[2] >>> 16, 4)}-${
-    h(u[2] & 0xffff, 4)
-  }${h(u[3], 8)}`;
-}
-
-/** Parses `ufid:UUID` (or a bare UUID); null when `s` is not one. */
-export function parseUfid(s: string): Uint32Array | null {
-  const m =
-    /^(?:ufid:)?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})([0-9a-f]{8})$/i
-      .exec(s);
-  if (!m) return null;
-  const n = (x: string) => parseInt(x, 16);
-  return Uint32Array.of(
-    n(m[1]),
-    (n(m[2]) << 16) | n(m[3]),
-    (n(m[4]) << 16) | n(m[5]),
-    n(m[6]),
-  );
 }
 
 function portNames(dp: DpifNetdev): Map<number, string> {

@@ -10,8 +10,6 @@ import {
   dpctlGetFlow,
   dpctlModFlow,
   dpctlShow,
-  formatUfid,
-  parseUfid,
 } from "./dpctl.ts";
 import { PUT_CREATE } from "./protocol.ts";
 
@@ -79,13 +77,6 @@ Deno.test("dpctl get-flow and del-flow find a flow by its ufid", () => {
   dpctlDelFlows(dp, []);
   assert.equal(dp.getStats().flows, 0);
   dp.destroy();
-});
-
-Deno.test("ufids print and parse as UUIDs", () => {
-  const u = Uint32Array.of(0xb7cb35d9, 0x9d6d4fd9, 0xab671ba7, 0x9f26d75d);
-  assert.equal(formatUfid(u), "b7cb35d9-9d6d-4fd9-ab67-1ba79f26d75d");
-  assert.deepEqual(parseUfid("ufid:b7cb35d9-9d6d-4fd9-ab67-1ba79f26d75d"), u);
-  assert.equal(parseUfid("nope"), null);
 });
 
 Deno.test("dump-flows filter= keeps flows equal to the filter on the fields both match", () => {

@@ -11,14 +11,14 @@ import {
   formatOdpKey,
   formatStats,
   type OdpAction,
+  odpFormatUfid,
+  ufidFromKey,
   wildcardsForPacket,
 } from "../flow/mod.ts";
 import { coverageCounter, getLogger, timeMsec, vlogDebugEnabled } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
-import { formatUfid } from "./dpctl.ts";
 import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
 import type { FlowSnapshot } from "./flow_table.ts";
-import { ufidFromKey } from "./pmd.ts";
 import {
   EEXIST,
   EINVAL,
@@ -58,7 +58,7 @@ function flowMessage(
 ): string {
   let s = `${name}: ${error ? "failed to " : ""}${operation} `;
   if (error) s += `(${strerror(error)}) `;
-  if (ufid) s += `ufid:${formatUfid(ufid)} `;
+  if (ufid) s += `${odpFormatUfid(ufid)} `;
   if (key) s += formatOdpKey(key, mask, { verbose: true });
   else if (operation === "flow_dump") s += "<empty>";
   if (stats) s += ", " + stats;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { exactField, F, FLOW_WORDS } from "../flow/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
-import { flowExtract, udpFrame } from "./_test_extract.ts";
+import { flowExtract, udpFrame } from "../../tests/support/dpif/test_extract.ts";
 import { EEXIST, ENOENT, PUT_CREATE, PUT_MODIFY } from "./protocol.ts";
 import { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 import { newDumpBatch } from "./flow_dump.ts";

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { exactField, F, FLOW_WORDS } from "../flow/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
-import { flowExtract, udpFrame } from "./_test_extract.ts";
+import { flowExtract, udpFrame } from "../../tests/support/dpif/test_extract.ts";
 import { PUT_CREATE } from "./protocol.ts";
 import type { DpifOp } from "./provider.ts";
 import { newDumpBatch } from "./flow_dump.ts";
 import { DpifUpcall } from "./upcall.ts";
 
-const extractModule = new URL("./_test_extract.ts", import.meta.url).href;
+const extractModule = new URL("../../tests/support/dpif/test_extract.ts", import.meta.url).href;
 
 function flow(i: number) {
   const f = udpFrame(i, 7, i & 0xffff, 80);
@@ -121,7 +121,7 @@ Deno.test("dump threads in two workers share one dump during traffic: each flow 
   const stable = new Set(ops.map((o) => o.flow!.ufid.join(",")));
   assert.equal(stable.size, STABLE);
   const dump = dp.flowDumpCreate();
-  const url = new URL("./_dump_test_worker.ts", import.meta.url).href;
+  const url = new URL("../../tests/support/dpif/dump_test_worker.ts", import.meta.url).href;
   const results = [0, 1].map(() => {
     const w = new Worker(url, { type: "module" });
     const done = new Promise<Uint32Array>((resolve, reject) => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { exactField, F, FLOW_WORDS } from "../flow/mod.ts";
 import { DummyNetdev, DummyStream } from "../netdev/mod.ts";
 import { framed, FrameReader, until } from "../../tests/stream_peer.ts";
-import { udpFrame } from "./_test_extract.ts";
+import { udpFrame } from "../../tests/support/dpif/test_extract.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import { PUT_CREATE } from "./protocol.ts";
 

@@ -49,8 +49,6 @@ export {
   dpctlShow,
   type DumpFilterParser,
   type DumpFlowsOptions,
-  formatUfid,
-  parseUfid,
 } from "./dpctl.ts";
 export type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
 export {
@@ -63,7 +61,7 @@ export {
 export { FlowSnapshot } from "./flow_table.ts";
 export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_dump.ts";
 export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
-export { type FlowExtractFn, ufidFromKey } from "./pmd.ts";
+export { type FlowExtractFn } from "./pmd.ts";
 export { pmdStatsShow } from "./pmd_stats.ts";
 export type { DatapathBuffers } from "./_shared.ts";
 export {

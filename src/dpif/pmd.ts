@@ -3,7 +3,9 @@
  * table and runs `poll()` in a loop (pmd_worker.ts) or, in tests and
  * in-process datapaths, whenever asked. A poll drains each port's rx ring
  * in bursts, parses each packet into a flow key, looks it up in the EMC,
- * then dpcls, counts the hit in the flow's stats and runs its actions;
+ * then dpcls, counts the hit in the flow's stats and runs its actions
+ * (flow/odp_execute.ts, which hands outputs back to the tx side in
+ * _pmd_output.ts and userspace actions back here as ACTION upcalls);
  * a miss becomes a MISS upcall on the handler queue the flow hash selects
  * (a full queue drops the packet and counts it lost). It then serves the
  * dpif clients' command rings: flow put/del/get/flush and packet execute.
@@ -18,18 +20,14 @@
  */
 import {
   ACT_HEADER_LEN,
-  ACT_OUTPUT,
-  ACT_POP_VLAN,
-  ACT_PUSH_VLAN,
-  ACT_SET,
-  ACT_SET_MASKED,
-  ACT_TRUNC,
-  ACT_USERSPACE,
   FLOW_WORDS,
+  odpExecuteActions,
+  type OdpExecuteDatapath,
   setVlanLimit,
+  ufidFromKey,
 } from "../flow/mod.ts";
-import { coverageCounter, hashWords128, RingConsumer, RingProducer, timeMsec } from "../lib/mod.ts";
-import { executeSet, HeaderOffsets } from "./_execute_set.ts";
+import { coverageCounter, RingConsumer, RingProducer, timeMsec } from "../lib/mod.ts";
+import { PacketBuffer } from "../packet/mod.ts";
 import {
   C_CMD_BELL,
   C_DOORBELL,
@@ -46,12 +44,8 @@ import {
   MAX_PORTS,
   P_ACTIVE,
   P_ODP,
-  P_RECORD_TX,
   PF_RX_BYTES,
   PF_RX_PACKETS,
-  PF_TX_BYTES,
-  PF_TX_DROPPED,
-  PF_TX_PACKETS,
   ST_EMC_HIT,
   ST_ERRORS,
   ST_HIT,
@@ -59,14 +53,12 @@ import {
   ST_MEGAFLOW_HIT,
   ST_MISSED,
   ST_RX,
-  ST_SENT_BATCHES,
-  ST_SENT_PKTS,
   ST_SUBTABLE_LOOKUPS,
-  ST_TX_DROPPED,
 } from "./_shared.ts";
 import { Emc, MINIFLOW_WORDS, miniflowOf } from "./emc.ts";
 import { FlowOps } from "./flow_ops.ts";
 import { servePmdCommands } from "./_pmd_commands.ts";
+import { PmdOutput } from "./_pmd_output.ts";
 import { UP_KEY, UP_PACKET, UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
 
 /** `flow_extract`: fills `key` from the first `len` bytes of `packet`. */
@@ -81,77 +73,50 @@ const BURST = 32;
 
 /*
  * OVS counts netdev_received per successful rx call (one packet on a dummy
- * port), netdev_sent per send call (one port's share of one batch),
- * drop_action_of_pipeline per packet dropped because translation gave no
- * actions, flow_extract per packet that reaches a userspace action, and
- * datapath_drop_invalid_port per packet sent to a port the datapath does
- * not have.
+ * port), drop_action_of_pipeline per packet dropped because translation
+ * gave no actions, and flow_extract per packet that reaches a userspace
+ * action. The tx side's counters are in _pmd_output.ts.
  */
 const covReceived = coverageCounter("netdev_received");
-const covSent = coverageCounter("netdev_sent");
 const covDropPipeline = coverageCounter("drop_action_of_pipeline");
 const covFlowExtract = coverageCounter("flow_extract");
-const covInvalidPort = coverageCounter("datapath_drop_invalid_port");
 const MAX_FRAME = 9216;
 const RANK_INTERVAL_MS = 1000;
-/** OVS's UFID basis for datapath-generated UFIDs is per process; ours is fixed. */
-export const UFID_BASIS = 0x5bd1e995;
-
-/** odp_flow_key_hash(): a UFID from a key, with RFC 4122 v4 bits set. */
-export function ufidFromKey(key: Uint32Array, off: number, out: Uint32Array, outOff = 0): void {
-  hashWords128(key, off, FLOW_WORDS, UFID_BASIS, out, outOff);
-  out[outOff + 2] = ((out[outOff + 2] & ~0xc0000000) | 0x80000000) >>> 0;
-  out[outOff + 1] = ((out[outOff + 1] & ~0xf000) | 0x4000) >>> 0;
-}
-
-function be32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
-
-export class Pmd {
+export class Pmd implements OdpExecuteDatapath {
   readonly shared: DatapathShared;
   readonly ops: FlowOps;
   readonly emc: Emc;
   readonly key = new Uint32Array(FLOW_WORDS);
-  private readonly hdr = new HeaderOffsets();
   /** The packet key's miniflow (EMC form), refilled per packet. */
   private readonly mf = new Uint32Array(MINIFLOW_WORDS);
   /** The packet being processed, always at offset 0; word view for fast copies. */
-  readonly buf = new Uint8Array(MAX_FRAME + 64);
+  readonly pkt = new PacketBuffer(MAX_FRAME);
+  readonly buf = this.pkt.data;
   readonly bufU32 = new Uint32Array(this.buf.buffer);
-  pktLen = 0;
   now = 0;
   private readonly rx: RingConsumer[];
-  private readonly tx: RingProducer[];
-  private readonly txDirty = new Uint8Array(MAX_PORTS);
+  private readonly out: PmdOutput;
   private readonly up: RingProducer[];
   private readonly upDirty = new Uint8Array(32);
   readonly cmd: RingConsumer[];
   readonly reply: RingProducer[];
   /** This round's datapath counters (ST_* slots) and per-port tx counts. */
   private readonly st = new Float64Array(16);
-  private readonly txPackets = new Float64Array(MAX_PORTS);
-  private readonly txBytes = new Float64Array(MAX_PORTS);
   private lastRank = 0;
   private portsSeq = -1;
   private readonly active = new Int32Array(MAX_PORTS);
   private nActive = 0;
   private cmdBell = -1;
   private cmdBacklog = false;
-  /** Ports with tx frames or counts pending this round. */
-  private readonly txDirtyList = new Int32Array(MAX_PORTS);
-  private nTxDirty = 0;
   private emcInv = -1;
   /** Coverage events this round, added to the shared counters in flush(). */
   private nRxCalls = 0;
-  private nSends = 0;
   private nPipelineDrops = 0;
   private nUserspaceExtracts = 0;
-  private nInvalidPort = 0;
-  /** The current batch, and the batch each port last got a send in. */
-  private batch = 1;
-  private readonly sendBatch = new Uint32Array(MAX_PORTS);
   private vlanLimit = 0;
+  /** In-port and flow hash of the packet whose actions run (for userspace upcalls). */
+  private inPort = 0;
+  private hash = 0;
 
   /**
    * `applyVlanLimit` sets other_config:vlan-limit in the flow module whose
@@ -166,7 +131,7 @@ export class Pmd {
     this.emc = new Emc(shared.table);
     this.ops = new FlowOps(shared.table, this.emc);
     this.rx = shared.rx.map((v) => new RingConsumer(v));
-    this.tx = shared.tx.map((v) => new RingProducer(v));
+    this.out = new PmdOutput(shared, this.bufU32);
     this.up = shared.upcall.map((v) => new RingProducer(v));
     this.cmd = shared.cmd.map((v) => new RingConsumer(v));
     this.reply = shared.reply.map((v) => new RingProducer(v));
@@ -252,7 +217,7 @@ export class Pmd {
       if (at < 0) break;
       const len = u32[at] > MAX_FRAME ? MAX_FRAME : u32[at];
       for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) b32[w] = u32[at + 1 + w];
-      this.pktLen = len;
+      this.pkt.len = len;
       bytes += len;
       try {
         this.processPacket(inPort);
@@ -262,7 +227,7 @@ export class Pmd {
       }
       // Every netdev here is a dummy in OVS's sense (injected, rx_pcap,
       // stream), whose rx call yields one packet: each packet is a batch.
-      this.batch++;
+      this.out.batch++;
     }
     if (n > 0) {
       this.nRxCalls += n;
@@ -277,7 +242,7 @@ export class Pmd {
   /** Runs the packet in `buf` through EMC, dpcls and its flow's actions. */
   processPacket(inPort: number): void {
     const key = this.key, st = this.st;
-    this.extract(this.buf, this.pktLen, inPort, key);
+    this.extract(this.buf, this.pkt.len, inPort, key);
     const mf = this.mf;
     const h = miniflowOf(key, 0, mf);
     let slot = this.emc.enabled ? this.emc.lookup(mf, h) : -1;
@@ -296,7 +261,13 @@ export class Pmd {
     }
     st[ST_HIT]++;
     const tf = key[71];
-    this.shared.table.hit(slot, 1, this.pktLen, this.now, ((tf & 0xff) << 8) | ((tf >>> 8) & 0xff));
+    this.shared.table.hit(
+      slot,
+      1,
+      this.pkt.len,
+      this.now,
+      ((tf & 0xff) << 8) | ((tf >>> 8) & 0xff),
+    );
     const t = this.shared.table;
     this.runActions(t.u8, t.actionOffset(slot), t.actionBytes(slot), inPort, h);
   }
@@ -307,7 +278,7 @@ export class Pmd {
    */
   execute(acts: Uint8Array, at: number, n: number, inPort: number, h: number): void {
     this.runActions(acts, at, n, inPort, h);
-    this.batch++;
+    this.out.batch++;
   }
 
   private runActions(acts: Uint8Array, at: number, n: number, inPort: number, h: number): void {
@@ -316,96 +287,26 @@ export class Pmd {
       this.nPipelineDrops++;
       return;
     }
-    let truncLen = -1;
-    let parsed = false;
-    for (let p = at, end = at + n; p + ACT_HEADER_LEN <= end;) {
-      const op = acts[p], len = (acts[p + 1] << 8) | acts[p + 2];
-      const a = p + ACT_HEADER_LEN;
-      switch (op) {
-        case ACT_OUTPUT:
-          this.output(
-            be32(acts, a),
-            truncLen >= 0 && truncLen < this.pktLen ? truncLen : this.pktLen,
-          );
-          truncLen = -1;
-          break;
-        case ACT_USERSPACE:
-          this.nUserspaceExtracts++;
-          this.upcall(
-            UPCALL_ACTION,
-            inPort,
-            h,
-            acts[a + 4] & 2 ? len - 5 : 0,
-            a + 5,
-            acts,
-            a + len >= end,
-          );
-          break;
-        case ACT_PUSH_VLAN: {
-          const b = this.buf;
-          if (this.pktLen + 4 > MAX_FRAME) break;
-          b.copyWithin(16, 12, this.pktLen);
-          b[12] = acts[a], b[13] = acts[a + 1];
-          b[14] = acts[a + 2] & 0xef, b[15] = acts[a + 3];
-          this.pktLen += 4;
-          parsed = false;
-          break;
-        }
-        case ACT_POP_VLAN: {
-          const b = this.buf;
-          const tpid = (b[12] << 8) | b[13];
-          if (this.pktLen >= 18 && (tpid === 0x8100 || tpid === 0x88a8)) {
-            b.copyWithin(12, 16, this.pktLen);
-            this.pktLen -= 4;
-            parsed = false;
-          }
-          break;
-        }
-        case ACT_SET:
-        case ACT_SET_MASKED:
-          if (!parsed) {
-            this.hdr.parse(this.buf, this.pktLen);
-            parsed = true;
-          }
-          executeSet(this.buf, this.pktLen, this.hdr, acts, a, op === ACT_SET_MASKED);
-          break;
-        case ACT_TRUNC:
-          truncLen = be32(acts, a);
-          break;
-        default:
-          break;
-      }
-      p = a + len;
-    }
+    this.inPort = inPort;
+    this.hash = h;
+    odpExecuteActions(this.pkt, acts, at, n, this);
   }
 
-  private output(odpPort: number, len: number): void {
-    const sh = this.shared;
-    const i = odpPort < 65536 ? sh.odpToIndex[odpPort] : -1;
-    if (i < 0 || sh.portI32[sh.portI(i, P_ACTIVE)] === 0) {
-      sh.stats[ST_TX_DROPPED]++;
-      this.nInvalidPort++;
-      return;
-    }
-    if (this.sendBatch[i] !== this.batch) {
-      this.sendBatch[i] = this.batch;
-      this.nSends++;
-    }
-    if (sh.portI32[sh.portI(i, P_RECORD_TX)] !== 0) {
-      const r = this.tx[i];
-      const at = r.reserve(1 + ((len + 3) >> 2));
-      if (at < 0) {
-        sh.portF64[sh.portF(i, PF_TX_DROPPED)]++;
-        return;
-      }
-      const u32 = r.view.u32, b32 = this.bufU32;
-      u32[at] = len;
-      for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) u32[at + 1 + w] = b32[w];
-      this.txDirty[i] = 1;
-    }
-    if (this.txPackets[i] === 0) this.txDirtyList[this.nTxDirty++] = i;
-    this.txPackets[i]++;
-    this.txBytes[i] += len;
+  /** OdpExecuteDatapath: a userspace action becomes an ACTION upcall. */
+  userspace(
+    _pkt: PacketBuffer,
+    acts: Uint8Array,
+    udAt: number,
+    udLen: number,
+    last: boolean,
+  ): void {
+    this.nUserspaceExtracts++;
+    this.upcall(UPCALL_ACTION, this.inPort, this.hash, udLen, udAt, acts, last);
+  }
+
+  /** OdpExecuteDatapath: queues the packet's first `len` bytes on the port's tx ring. */
+  output(_pkt: PacketBuffer, odpPort: number, len: number): void {
+    this.out.send(odpPort, len);
   }
 
   private upcall(
@@ -425,7 +326,7 @@ export class Pmd {
     const nh = Atomics.load(sh.ctl, C_N_HANDLERS);
     const q = nh > 1 ? h % nh : 0;
     const r = this.up[q];
-    const len = this.pktLen;
+    const len = this.pkt.len;
     const pw = (len + 3) >> 2, uw = (udLen + 3) >> 2;
     const at = r.reserve(UP_PACKET + pw + uw);
     if (at < 0) {
@@ -459,20 +360,7 @@ export class Pmd {
    */
   flush(): void {
     const sh = this.shared, st = this.st;
-    st[ST_SENT_BATCHES] += this.nTxDirty;
-    for (let j = 0; j < this.nTxDirty; j++) {
-      const i = this.txDirtyList[j];
-      st[ST_SENT_PKTS] += this.txPackets[i];
-      sh.portF64[sh.portF(i, PF_TX_PACKETS)] += this.txPackets[i];
-      sh.portF64[sh.portF(i, PF_TX_BYTES)] += this.txBytes[i];
-      this.txPackets[i] = 0;
-      this.txBytes[i] = 0;
-      if (this.txDirty[i]) {
-        this.txDirty[i] = 0;
-        this.tx[i].publish();
-      }
-    }
-    this.nTxDirty = 0;
+    this.out.flush(st);
     this.flushCoverage();
     for (let i = 0; i < st.length; i++) {
       if (st[i] !== 0) {
@@ -490,14 +378,10 @@ export class Pmd {
 
   private flushCoverage(): void {
     if (this.nRxCalls) covReceived.add(this.nRxCalls);
-    if (this.nSends) covSent.add(this.nSends);
     if (this.nPipelineDrops) covDropPipeline.add(this.nPipelineDrops);
     if (this.nUserspaceExtracts) covFlowExtract.add(this.nUserspaceExtracts);
-    if (this.nInvalidPort) covInvalidPort.add(this.nInvalidPort);
     this.nRxCalls = 0;
-    this.nSends = 0;
     this.nPipelineDrops = 0;
     this.nUserspaceExtracts = 0;
-    this.nInvalidPort = 0;
   }
 }

@@ -3,7 +3,7 @@ import { exactField, F, FLOW_WORDS, type OdpAction } from "../flow/mod.ts";
 import { coverageTotal } from "../lib/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
-import { flowExtract, udpFrame } from "./_test_extract.ts";
+import { flowExtract, udpFrame } from "../../tests/support/dpif/test_extract.ts";
 import { PUT_CREATE } from "./protocol.ts";
 
 const NAMES = ["netdev_received", "netdev_sent", "drop_action_of_pipeline", "flow_extract"];

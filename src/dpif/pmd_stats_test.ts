@@ -4,7 +4,7 @@ import { DummyNetdev } from "../netdev/mod.ts";
 import { dpctlAddFlow } from "./dpctl.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import { pmdStatsShow } from "./pmd_stats.ts";
-import { udpFrame } from "./_test_extract.ts";
+import { udpFrame } from "../../tests/support/dpif/test_extract.ts";
 
 Deno.test("pmd-stats-show counts receptions, hits, upcalls and output batches; clear restarts them", () => {
   const dp = DpifNetdev.create("dummy", { extract: flowExtract, flowCapacity: 64 });

@@ -18,6 +18,7 @@ import { formatOdpActions } from "./odp_action_format.ts";
 import { parseOdpActions } from "./odp_action_parse.ts";
 import { formatTcpFlagsStats, parseTcpFlagsStats } from "./_flags.ts";
 import { OdpParseError } from "./_scan.ts";
+import { formatUfid, parseUfid } from "./ufid.ts";
 
 export interface DpFlowStats {
   packets: number;
@@ -73,8 +74,6 @@ export function formatDumpFlow(f: DpFlow, opts: DumpFormatOptions = {}): string 
   return s;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Splits at ", " outside parentheses: the separator between the key,
  * the stats fields and the actions (the key and actions use bare commas).
@@ -118,9 +117,9 @@ export function parseDumpFlow(
   };
   let fields = splitFields(line.trim());
   if (fields[0]?.startsWith("ufid:")) {
-    const u = fields[0].slice(5);
-    if (!UUID_RE.test(u)) throw new OdpParseError(fields[0], "bad ufid");
-    f.ufid = u.toLowerCase();
+    const u = parseUfid(fields[0]);
+    if (!u) throw new OdpParseError(fields[0], "bad ufid");
+    f.ufid = formatUfid(u);
     fields = fields.slice(1);
   }
   if (fields.length === 0) throw new OdpParseError(line, "empty flow");

@@ -5,7 +5,7 @@ import { F, FRAG_ANY, FRAG_LATER } from "./layout.ts";
 import { formatOdpKey } from "./odp_key_format.ts";
 import { wildcardsForPacket } from "./wildcards.ts";
 import { miniflowBits } from "./miniflow.ts";
-import { hex, tcp4 } from "./_testpkt.ts";
+import { hex, tcp4 } from "../../tests/support/flow/testpkt.ts";
 
 function extract(pkt: Uint8Array, len = pkt.length) {
   const key = newKey();

@@ -16,7 +16,8 @@
  * - miniflow.ts: `miniflow_bits(A,B)` from a mask.
  * - compose.ts / packet_spec.ts: the packet `netdev-dummy/receive` builds
  *   from a flow spec (`... --len N`) or hex.
- * - odp_set_exec.ts: set and masked set actions applied to a packet.
+ * - odp_execute.ts: datapath actions run on a packet (odp-execute.c): sets,
+ *   VLAN push/pop, trunc; output and userspace go to the datapath.
  *
  * Thread-safety: everything here is a pure function of its arguments.
  * Keys live wherever their owner puts them (a PMD's flow table in shared
@@ -61,5 +62,11 @@ export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
 export { parsePacketSpec } from "./packet_spec.ts";
 export * from "./odp_action_codec.ts";
-export { executeSet, executeSetEncoded } from "./odp_set_exec.ts";
+export { formatUfid, odpFormatUfid, parseUfid, UFID_BASIS, ufidFromKey, ufidHash } from "./ufid.ts";
+export {
+  executeSet,
+  executeSetEncoded,
+  odpExecuteActions,
+  type OdpExecuteDatapath,
+} from "./odp_execute.ts";
 export { odpMaskNormalize } from "./odp_mask.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type FlowKey, maskKey, newKey } from "./key.ts";
-import { randomFlow } from "./_testgen.ts";
+import { randomFlow } from "../../tests/support/flow/testgen.ts";
 import { formatOdpKey } from "./odp_key_format.ts";
 import { parseOdpKey } from "./odp_key_parse.ts";
 import { DEFAULT_VLAN_LIMIT, setVlanLimit } from "./extract.ts";

@@ -4,7 +4,7 @@ import { newKey } from "./key.ts";
 import { formatOdpKey } from "./odp_key_format.ts";
 import { parseOdpKey } from "./odp_key_parse.ts";
 import { F, FRAG_ANY, FRAG_MASK, vlanOffset } from "./layout.ts";
-import { randomFlow, rnd } from "./_testgen.ts";
+import { randomFlow, rnd } from "../../tests/support/flow/testgen.ts";
 import { miniflowBits } from "./miniflow.ts";
 
 Deno.test("normalizing a mask keeps what its datapath text keeps, and only that", () => {

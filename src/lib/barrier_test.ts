@@ -22,7 +22,10 @@ Deno.test("no participant leaves a round before all have arrived, round after ro
   const progress = new Int32Array(new SharedArrayBuffer(4 * workers));
   const ws = Array.from(
     { length: workers },
-    () => new Worker(new URL("./barrier_test_worker.ts", import.meta.url), { type: "module" }),
+    () =>
+      new Worker(new URL("../../tests/support/lib/barrier_test_worker.ts", import.meta.url), {
+        type: "module",
+      }),
   );
   ws.forEach((w, i) => w.postMessage({ barrier: b.buffer, progress: progress.buffer, i, rounds }));
   for (let r = 1; r <= rounds; r++) {

@@ -33,7 +33,9 @@ Deno.test("changing a seq rings its bell", () => {
 Deno.test("waitAsync resolves when a worker changes the seq", async () => {
   const s = Seq.create();
   const seen = s.read();
-  const w = new Worker(new URL("./seq_test_worker.ts", import.meta.url), { type: "module" });
+  const w = new Worker(new URL("../../tests/support/lib/seq_test_worker.ts", import.meta.url), {
+    type: "module",
+  });
   const done = s.waitAsync(seen);
   w.postMessage({ buffer: s.buffer, index: s.index });
   assert.equal(await done, "changed");

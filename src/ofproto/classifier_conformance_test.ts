@@ -6,7 +6,7 @@
  * OVS's dpctl/dump-flows.
  */
 import assert from "node:assert/strict";
-import { megaflows } from "./_megaflows.ts";
+import { megaflows } from "../../tests/support/ofproto/megaflows.ts";
 
 const ROOT = new URL("../../tests/conformance/cases/", import.meta.url);
 /** Actions or matches that make translation look at more than the classifier did. */

@@ -7,7 +7,7 @@
  * itself so that it checks the classifier alone.
  */
 import assert from "node:assert/strict";
-import { megaflows } from "./_megaflows.ts";
+import { megaflows } from "../../tests/support/ofproto/megaflows.ts";
 
 const DIR = new URL("../../fixtures/ofproto/megaflows/", import.meta.url);
 

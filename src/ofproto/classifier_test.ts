@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { isAllZero, newKey } from "../flow/mod.ts";
 import { OfTables } from "./tables.ts";
-import { flowOf, wcField } from "./_testflow.ts";
+import { flowOf, wcField } from "../../tests/support/ofproto/testflow.ts";
 
 const TCP = "eth_type=0x0800,nw_proto=6,ip_src=192.168.0.1";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { newKey } from "../flow/mod.ts";
 import { OfTables, type TablesUpdate } from "./tables.ts";
 import { OfctlError } from "./ofctl_error.ts";
-import { flowOf } from "./_testflow.ts";
+import { flowOf } from "../../tests/support/ofproto/testflow.ts";
 import { coverageTotal } from "../lib/mod.ts";
 
 const RULES = [

@@ -7,13 +7,15 @@ export const N_UMAPS = 512;
 export const UKEY_RECORD_BYTES = 128;
 export const RW = UKEY_RECORD_BYTES / 4;
 
-/** Ukey states, in the only order they may advance (enum ukey_state). */
-export const UKEY_CREATED = 0;
-export const UKEY_VISIBLE = 1;
-export const UKEY_OPERATIONAL = 2;
-export const UKEY_EVICTING = 3;
-export const UKEY_EVICTED = 4;
-export const UKEY_DELETED = 5;
+/** The STATE word holds a UkeyState (ukey_state.ts). */
+export {
+  UKEY_CREATED,
+  UKEY_DELETED,
+  UKEY_EVICTED,
+  UKEY_EVICTING,
+  UKEY_OPERATIONAL,
+  UKEY_VISIBLE,
+} from "./ukey_state.ts";
 
 /** Record words. */
 export const LOCK = 0;

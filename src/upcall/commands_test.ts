@@ -11,7 +11,7 @@ import {
   upcallShow,
   upcallShowJson,
 } from "./commands.ts";
-import { RuleXlate } from "./_test_support.ts";
+import { RuleXlate } from "../../tests/support/upcall/test_support.ts";
 import { Udpif } from "./udpif.ts";
 
 function udpif(): { u: Udpif; done: () => Promise<void> } {

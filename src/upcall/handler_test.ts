@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { F } from "../flow/mod.ts";
 import { clockStop, clockWarp, coverageTotal } from "../lib/mod.ts";
 import { Handler } from "./handler.ts";
-import { tcpFrame, testUdpif } from "./_test_support.ts";
+import { tcpFrame, testUdpif } from "../../tests/support/upcall/test_support.ts";
 import { UKEY_OPERATIONAL } from "./ukey_table.ts";
 import { DpifUpcall } from "../dpif/mod.ts";
 

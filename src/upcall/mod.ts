@@ -109,6 +109,7 @@ export {
   UkeyTable,
   ukeyTableBytes,
 } from "./ukey_table.ts";
+export { type UkeyState, type UkeyTransition, ukeyTransition } from "./ukey_state.ts";
 export { initialFlowLimit, nextFlowLimit, revalidationPeriod } from "./flow_limit.ts";
 export { countCpuCores, threadCounts } from "./threads.ts";
 export { DpifBinding } from "./dpif_binding.ts";

@@ -10,7 +10,7 @@ import { Barrier, clockStop, clockWarp } from "../lib/mod.ts";
 import { Handler } from "./handler.ts";
 import { maskTooWide } from "./revalidate_ukey.ts";
 import { RevalidatorThread } from "./revalidator_loop.ts";
-import { tcpFrame, type TestRule, testUdpif } from "./_test_support.ts";
+import { tcpFrame, type TestRule, testUdpif } from "../../tests/support/upcall/test_support.ts";
 
 clockStop();
 

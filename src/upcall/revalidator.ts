@@ -6,7 +6,7 @@
  * ukeys of deleted flows. Ukeys are only ever freed in the sweep, so a
  * flow seen twice in one dump is never credited twice.
  */
-import { F, type OdpAction } from "../flow/mod.ts";
+import { F, type OdpAction, odpFormatUfid } from "../flow/mod.ts";
 import { coverageCounter, getLogger, timeMsec } from "../lib/mod.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { flowKeyHash, type UdpifContext } from "./handler.ts";
@@ -40,12 +40,6 @@ const covMissed = coverageCounter("revalidate_missed_dp_flow");
 const log = getLogger("ofproto_dpif_upcall");
 const rlKill = new RateLimit(1, 1);
 const rlUnexpected = new RateLimit(10, 60);
-
-function formatUfid(u: Uint32Array): string {
-  const h = (v: number, n: number) => (v >>> 0).toString(16).padStart(8, "0").slice(8 - n);
-  const a = h(u[0], 8), b = h(u[1], 8), c = h(u[2], 8), d = h(u[3], 8);
-  return `ufid:${a}-${b.slice(4)}-${b.slice(0, 4)}-${c.slice(4)}-${c.slice(0, 4)}${d}`;
-}
 
 export class Revalidator {
   /** 0 is the leader. */
@@ -188,7 +182,7 @@ export class Revalidator {
     if (rlUnexpected.allow()) {
       log.warn(
         `Failed to acquire udpif_key corresponding to unexpected flow (${error}): ${
-          formatUfid(f.ufid)
+          odpFormatUfid(f.ufid)
         }`,
       );
     }

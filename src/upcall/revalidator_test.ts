@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { exactField, F } from "../flow/mod.ts";
-import { Barrier, clockStop, clockWarp, coverageTotal } from "../lib/mod.ts";
+import { Barrier, clockStop, clockWarp, coverageTotal, setVlogFile } from "../lib/mod.ts";
 import { Handler } from "./handler.ts";
 import { RevalidatorThread } from "./revalidator_loop.ts";
-import { keyOf, tcpFrame, testUdpif } from "./_test_support.ts";
+import { keyOf, tcpFrame, testUdpif } from "../../tests/support/upcall/test_support.ts";
 import { UKEY_OPERATIONAL } from "./ukey_table.ts";
-import { PUT_CREATE } from "../dpif/mod.ts";
+import { dpctlAddFlow, dpctlDumpFlows, PUT_CREATE } from "../dpif/mod.ts";
 
 const count = (n: string) => coverageTotal(n) ?? 0;
 clockStop();
@@ -229,5 +229,28 @@ Deno.test("a ukey held by another thread is skipped and counted as contention", 
   t.ctx.ukeys.unlock(slot);
   await reval.cycle();
   assert.equal(flows(), 0);
+  t.destroy();
+});
+
+Deno.test("the revalidator's log prints a UFID exactly as dpctl/dump-flows does", async () => {
+  const { t, reval } = setup();
+  // A recirculated flow nobody installed cannot be adopted: the revalidator logs it.
+  const U = "b7cb35d9-9d6d-4fd9-ab67-1ba79f26d75d";
+  dpctlAddFlow(t.dp, [`ufid:${U},recirc_id(0x1),in_port(1),eth_type(0x0800)`, "2"]);
+  const dumped = dpctlDumpFlows(t.dp, ["-m"]).match(/^ufid:[0-9a-f-]+/m)?.[0];
+  assert.equal(dumped, `ufid:${U}`);
+  const dir = Deno.makeTempDirSync();
+  setVlogFile(`${dir}/udpif.log`);
+  try {
+    await reval.cycle();
+  } finally {
+    setVlogFile(undefined);
+  }
+  const logged = Deno.readTextFileSync(`${dir}/udpif.log`)
+    .split("\n").find((l) => l.includes("unexpected flow"));
+  Deno.removeSync(dir, { recursive: true });
+  assert.ok(logged, "the unexpected flow is logged");
+  assert.ok(logged.endsWith(`: ${dumped}`), logged);
+  assert.equal(t.dp.getStats().flows, 0, "and deleted");
   t.destroy();
 });

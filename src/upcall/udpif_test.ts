@@ -10,7 +10,7 @@ import { DpifNetdev, FlowSnapshot, snapshotActions } from "../dpif/mod.ts";
 import { clockStop, clockWarp, coverageTotal } from "../lib/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { setMegaflows, upcallShow } from "./commands.ts";
-import { RuleXlate, tcpFrame } from "./_test_support.ts";
+import { RuleXlate, tcpFrame } from "../../tests/support/upcall/test_support.ts";
 import { Udpif } from "./udpif.ts";
 
 clockStop();
@@ -32,7 +32,7 @@ async function setup(rules: (x: RuleXlate) => void, threads = [1, 1]) {
   rules(xlate);
   const udpif = new Udpif({
     dp,
-    xlateModule: new URL("./_test_support.ts", import.meta.url).href,
+    xlateModule: new URL("../../tests/support/upcall/test_support.ts", import.meta.url).href,
     xlateInit: xlate.init(),
     mainXlate: xlate,
     cores: 2,

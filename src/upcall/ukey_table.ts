@@ -32,7 +32,8 @@
  *   worker's private per-ukey data (the xlate cache) keyed by slot can tell
  *   a recycled record from the ukey it knew.
  */
-import { hash2Words } from "../lib/mod.ts";
+import { odpFormatUfid, ufidHash } from "../flow/mod.ts";
+import { logRefusedTransition, type UkeyState, ukeyTransition } from "./ukey_state.ts";
 import * as L from "./_ukey_layout.ts";
 
 export {
@@ -48,11 +49,6 @@ export {
 } from "./_ukey_layout.ts";
 
 export type InstallResult = "installed" | "replaced" | "duplicate" | "conflict";
-
-/** OVS's get_ukey_hash(): the umap and bucket come from it. */
-export function ukeyHash(ufid: Uint32Array, pmdId: number): number {
-  return hash2Words(ufid[0], pmdId);
-}
 
 export class UkeyTable {
   readonly buffer: SharedArrayBuffer;
@@ -176,7 +172,7 @@ export class UkeyTable {
     const w = this.#w;
     for (let i = 0; i < 4; i++) w[r + L.UFID + i] = ufid[i];
     w[r + L.PMD] = pmdId;
-    w[r + L.HASH] = ukeyHash(ufid, pmdId);
+    w[r + L.HASH] = ufidHash(ufid, pmdId);
     w[r + L.KEY_HASH] = keyHash;
     w[r + L.DUMP_SEQ] = 0;
     w[r + L.REVAL_SEQ] = revalSeq;
@@ -230,7 +226,7 @@ export class UkeyTable {
 
   /** The visible ukey with this L.UFID, or -1 (ukey_lookup; lock-free). */
   lookup(ufid: Uint32Array, pmdId: number): number {
-    return this.#findInChain(ukeyHash(ufid, pmdId) | 0, ufid, pmdId);
+    return this.#findInChain(ufidHash(ufid, pmdId) | 0, ufid, pmdId);
   }
 
   /**
@@ -348,24 +344,26 @@ export class UkeyTable {
     Atomics.store(this.#w, this.#r(slot) + L.LOCK, 0);
   }
 
-  state(slot: number): number {
-    return this.#w[this.#r(slot) + L.STATE];
+  state(slot: number): UkeyState {
+    return this.#w[this.#r(slot) + L.STATE] as UkeyState;
   }
 
   /**
-   * transition_ukey(): states only advance, one step at a time, except
-   * that VISIBLE may jump to any state short of DELETED. Returns false
-   * (leaving the state) for an invalid step. Caller holds the ukey lock.
+   * transition_ukey(): moves the ukey to `dst` if ukey_state.ts's rules
+   * allow it; a refused step is logged (rate limited) and leaves the state
+   * as it was. Returns whether the ukey is now in `dst`. Caller holds the
+   * ukey lock.
    */
-  transition(slot: number, dst: number): boolean {
+  transition(slot: number, dst: UkeyState): boolean {
     const i = this.#r(slot) + L.STATE;
     const cur = this.#w[i];
-    if (cur === dst && dst === L.UKEY_OPERATIONAL) return true;
-    if (cur === dst - 1 || (cur === L.UKEY_VISIBLE && dst > cur && dst < L.UKEY_DELETED)) {
-      this.#w[i] = dst;
-      return true;
+    const t = ukeyTransition(cur, dst);
+    if (t === "advance") this.#w[i] = dst;
+    else if (t !== "unchanged") {
+      logRefusedTransition(t, odpFormatUfid(this.ufid(slot, this.#ufid)), cur, dst);
+      return false;
     }
-    return false;
+    return true;
   }
 
   // -- fields guarded by the ukey lock ---------------------------------------

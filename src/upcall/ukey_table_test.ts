@@ -144,9 +144,12 @@ Deno.test("workers installing the same UFIDs at once get each installed exactly 
   const barrier = Barrier.create(3);
   const run = () =>
     new Promise<{ installed: number; duplicates: number; removed: number }>((resolve) => {
-      const w = new Worker(new URL("./ukey_table_test_worker.ts", import.meta.url), {
-        type: "module",
-      });
+      const w = new Worker(
+        new URL("../../tests/support/upcall/ukey_table_test_worker.ts", import.meta.url),
+        {
+          type: "module",
+        },
+      );
       w.onmessage = (e) => {
         resolve(e.data);
         w.terminate();

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { F, formatOdpAction } from "../flow/mod.ts";
-import { maskedFields, maskOf, xlateText } from "./_replay.ts";
+import { maskedFields, maskOf, xlateText } from "../../tests/support/xlate/replay.ts";
 
 const TCP = "in_port=1,tcp,dl_src=50:54:00:00:00:01,dl_dst=50:54:00:00:00:02," +
   "nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,tp_src=100,tp_dst=200";

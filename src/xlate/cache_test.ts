@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { formatOdpAction } from "../flow/mod.ts";
 import { encodeControllerCookie, encodeSlowPathCookie } from "./cache.ts";
 import { RecircIdPool } from "./recirc.ts";
-import { xlateText } from "./_replay.ts";
+import { xlateText } from "../../tests/support/xlate/replay.ts";
 import { xlateCachePush } from "./cache.ts";
 
 Deno.test("the slow-path cookie prints as OVS prints it", () => {

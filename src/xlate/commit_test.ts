@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { bytesOf, F, formatOdpActions, newKey, type OdpAction, setUint } from "../flow/mod.ts";
 import { commitKeys } from "./commit.ts";
-import { maskOf } from "./_replay.ts";
+import { maskOf } from "../../tests/support/xlate/replay.ts";
 
 function ipFlow() {
   const k = newKey();

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { OfTables } from "../ofproto/mod.ts";
-import { Replay } from "./_replay.ts";
+import { Replay } from "../../tests/support/xlate/replay.ts";
 
 const DIR = new URL("../../fixtures/xlate/", import.meta.url);
 

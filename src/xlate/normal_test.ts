@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { F } from "../flow/mod.ts";
 import { MacLearning } from "../ofproto/mod.ts";
-import { maskOf, xlateText } from "./_replay.ts";
+import { maskOf, xlateText } from "../../tests/support/xlate/replay.ts";
 import { xlateCachePush } from "./cache.ts";
 
 const A = "50:54:00:00:00:0a", B = "50:54:00:00:00:0b";

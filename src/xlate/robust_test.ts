@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { bytesOf, F, newKey, setUint } from "../flow/mod.ts";
-import { Replay } from "./_replay.ts";
+import { Replay } from "../../tests/support/xlate/replay.ts";
 import { xlate } from "./xlate.ts";
 
 /** Rule sets, each with the OpenFlow version its rules go in over. */

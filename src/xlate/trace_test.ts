@@ -4,7 +4,7 @@
  * to the order of flooded ports, which OVS takes from a hash table.
  */
 import assert from "node:assert/strict";
-import { Replay, sortPortRuns } from "./_replay.ts";
+import { Replay, sortPortRuns } from "../../tests/support/xlate/replay.ts";
 import { ofprotoTrace, type TraceSwitch } from "./trace.ts";
 import { OFP10_VERSION } from "../ofproto/mod.ts";
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { bytesOf, F, newKey, setUint } from "../flow/mod.ts";
-import { maskedFields, maskOf, xlateText } from "./_replay.ts";
+import { maskedFields, maskOf, xlateText } from "../../tests/support/xlate/replay.ts";
 import { megaflowMask } from "./xlate.ts";
 
 Deno.test("every megaflow matches recirc_id, in_port, packet_type and dl_type", () => {

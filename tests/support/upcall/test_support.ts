@@ -5,14 +5,14 @@
  * un-wildcards what it looks at, counts rule stats and hands out rule
  * references as xlate caches, which is the whole contract udpif relies on.
  */
-import { F, flowExtract, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
-import { DpifNetdev } from "../dpif/mod.ts";
-import { DummyNetdev } from "../netdev/mod.ts";
-import { DpifBinding, DUMP_CURSOR_BYTES } from "./dpif_binding.ts";
-import type { UdpifContext } from "./handler.ts";
-import type { WorkerXlate, XlateRequest, XlateResult } from "./ports.ts";
-import { UdpifShared } from "./shared.ts";
-import { UkeyTable } from "./ukey_table.ts";
+import { F, flowExtract, type FlowKey, newKey, type OdpAction } from "../../../src/flow/mod.ts";
+import { DpifNetdev } from "../../../src/dpif/mod.ts";
+import { DummyNetdev } from "../../../src/netdev/mod.ts";
+import { DpifBinding, DUMP_CURSOR_BYTES } from "../../../src/upcall/dpif_binding.ts";
+import type { UdpifContext } from "../../../src/upcall/handler.ts";
+import type { WorkerXlate, XlateRequest, XlateResult } from "../../../src/upcall/ports.ts";
+import { UdpifShared } from "../../../src/upcall/shared.ts";
+import { UkeyTable } from "../../../src/upcall/ukey_table.ts";
 
 function put(b: Uint8Array, off: number, len: number, v: number): void {
   for (let i = len - 1; i >= 0; i--, v = Math.floor(v / 256)) b[off + i] = v & 255;

@@ -1,15 +1,30 @@
 /**
- * Executes set and masked set actions on a packet buffer: the header
- * rewrites of OVS's odp_execute_set_action / odp_execute_masked_set_action,
- * built on the packet layer's rewrite helpers. The datapath calls
- * `executeSetEncoded` straight on an encoded action list (see
- * odp_action_codec.ts); `executeSet` takes key and mask in the flow key
+ * Runs datapath actions on a packet, as OVS's lib/odp-execute.c does:
+ * `odpExecuteActions` (odp_execute_actions) walks a flow's encoded action
+ * list (odp_action_codec.ts) in place and does what needs only the packet
+ * itself (set and masked set, push_vlan, pop_vlan, trunc), handing output
+ * and userspace to the datapath through `OdpExecuteDatapath`, as OVS hands
+ * them to dp_execute_action. The header rewrites of set actions
+ * (odp_execute_set_action / odp_execute_masked_set_action) are here too,
+ * built on the packet layer's rewrite helpers: this is the only place that
+ * executes a set on a packet. `executeSetEncoded` takes a set as the
+ * encoding stores it; `executeSet` takes key and mask in the flow key
  * layout. A set whose header the packet lacks does nothing, as in OVS.
  * Nothing here allocates.
  */
 import type { OdpSetAttr } from "./odp_action.ts";
 import { SET_ATTR_SPANS, SET_ATTRS } from "./set_attr.ts";
 import { F, FLOW_BYTES } from "./layout.ts";
+import {
+  ACT_HEADER_LEN,
+  ACT_OUTPUT,
+  ACT_POP_VLAN,
+  ACT_PUSH_VLAN,
+  ACT_SET,
+  ACT_SET_MASKED,
+  ACT_TRUNC,
+  ACT_USERSPACE,
+} from "./odp_action_codec.ts";
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
@@ -30,6 +45,8 @@ import {
   ND_NEIGHBOR_SOLICIT,
   newHeaderOffsets,
   type PacketBuffer,
+  popVlan,
+  pushVlan,
   setBytesMasked,
   setIcmp,
   setIpv4,
@@ -37,9 +54,96 @@ import {
   setPorts,
 } from "../packet/mod.ts";
 
+/** The actions only the datapath can do (OVS's dp_execute_action callback). */
+export interface OdpExecuteDatapath {
+  /** Sends the first `len` bytes of `pkt` (already truncated) to `odpPort`. */
+  output(pkt: PacketBuffer, odpPort: number, len: number): void;
+  /**
+   * A userspace action: its userdata is `acts[udAt..udAt+udLen)` (udLen 0:
+   * none); `last` when nothing follows it in the list.
+   */
+  userspace(
+    pkt: PacketBuffer,
+    acts: Uint8Array,
+    udAt: number,
+    udLen: number,
+    last: boolean,
+  ): void;
+}
+
+/**
+ * Runs the encoded actions `acts[at..at+n)` on `pkt`. Actions the
+ * userspace datapath does not implement (recirc, hash, the text-kept
+ * ones) are skipped.
+ */
+export function odpExecuteActions(
+  pkt: PacketBuffer,
+  acts: Uint8Array,
+  at: number,
+  n: number,
+  dp: OdpExecuteDatapath,
+): void {
+  let truncLen = -1;
+  // Header offsets are found at the first set and kept until a VLAN push or
+  // pop moves the headers (sets never do).
+  let located = false;
+  for (let p = at, end = at + n; p + ACT_HEADER_LEN <= end;) {
+    const op = acts[p], len = (acts[p + 1] << 8) | acts[p + 2];
+    const a = p + ACT_HEADER_LEN;
+    switch (op) {
+      case ACT_OUTPUT:
+        dp.output(pkt, u32(acts, a), truncLen >= 0 && truncLen < pkt.len ? truncLen : pkt.len);
+        truncLen = -1;
+        break;
+      case ACT_USERSPACE:
+        // Payload: u32 pid, u8 flags (2: userdata follows), userdata.
+        dp.userspace(pkt, acts, a + 5, acts[a + 4] & 2 ? len - 5 : 0, a + len >= end);
+        break;
+      case ACT_PUSH_VLAN: {
+        const l = pushVlan(
+          pkt.data,
+          pkt.len,
+          (acts[a] << 8) | acts[a + 1],
+          (acts[a + 2] << 8) | acts[a + 3],
+        );
+        if (l >= 0) pkt.len = l;
+        located = false;
+        break;
+      }
+      case ACT_POP_VLAN:
+        pkt.len = popVlan(pkt.data, pkt.len);
+        located = false;
+        break;
+      case ACT_SET:
+      case ACT_SET_MASKED:
+        // Payload: attribute index, key bytes, then (masked) as many mask bytes.
+        setEncoded(
+          pkt,
+          acts[a],
+          acts,
+          a + 1,
+          op === ACT_SET ? -1 : a + 1 + (len - 1) / 2,
+          !located,
+        );
+        located = true;
+        break;
+      case ACT_TRUNC:
+        truncLen = u32(acts, a);
+        break;
+    }
+    p = a + len;
+  }
+}
+
 const hdr = newHeaderOffsets();
 const scratchKey = new Uint8Array(FLOW_BYTES);
 const scratchMask = new Uint8Array(FLOW_BYTES);
+/** Per attribute index, the flow key offset of each encoded key byte (SET_ATTR_SPANS order). */
+const KEY_OFFSETS: Int16Array[] = SET_ATTRS.map((attr) =>
+  Int16Array.from(
+    SET_ATTR_SPANS[attr].flatMap((sp) => [...Array(sp.len).keys()].map((i) => sp.off + i)),
+  )
+);
 
 const u32 = (b: Uint8Array, o: number) =>
   ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
@@ -59,18 +163,29 @@ export function executeSetEncoded(
   keyOff: number,
   maskOff: number,
 ): void {
+  setEncoded(buf, attrIndex, enc, keyOff, maskOff, true);
+}
+
+/** executeSetEncoded, finding the header offsets first only if `locate`. */
+function setEncoded(
+  buf: PacketBuffer,
+  attrIndex: number,
+  enc: Uint8Array,
+  keyOff: number,
+  maskOff: number,
+  locate: boolean,
+): void {
   const attr = SET_ATTRS[attrIndex];
   if (attr === undefined) return;
-  let ko = keyOff, mo = maskOff;
-  for (const sp of SET_ATTR_SPANS[attr]) {
-    for (let i = 0; i < sp.len; i++) scratchKey[sp.off + i] = enc[ko + i];
-    ko += sp.len;
-    if (maskOff >= 0) {
-      for (let i = 0; i < sp.len; i++) scratchMask[sp.off + i] = enc[mo + i];
-      mo += sp.len;
+  const offs = KEY_OFFSETS[attrIndex];
+  for (let i = 0; i < offs.length; i++) scratchKey[offs[i]] = enc[keyOff + i];
+  if (maskOff >= 0) {
+    for (let i = 0; i < offs.length; i++) {
+      scratchMask[offs[i]] = enc[maskOff + i];
     }
   }
-  executeSet(buf, attr, scratchKey, maskOff >= 0 ? scratchMask : null);
+  if (locate) locateHeaders(buf.data, buf.len, hdr);
+  setLocated(buf, attr, scratchKey, maskOff >= 0 ? scratchMask : null);
 }
 
 /** Runs a set with key and mask (null: plain set) in the flow key layout. */
@@ -80,8 +195,18 @@ export function executeSet(
   k: Uint8Array,
   m: Uint8Array | null,
 ): void {
+  locateHeaders(buf.data, buf.len, hdr);
+  setLocated(buf, attr, k, m);
+}
+
+/** The set itself, on the header offsets in `hdr`. */
+function setLocated(
+  buf: PacketBuffer,
+  attr: OdpSetAttr,
+  k: Uint8Array,
+  m: Uint8Array | null,
+): void {
   const p = buf.data;
-  locateHeaders(p, buf.len, hdr);
   const l3 = hdr[HDR_L3], l4 = hdr[HDR_L4], proto = hdr[HDR_L4_PROTO], dl = hdr[HDR_DL_TYPE];
   switch (attr) {
     case "skb_priority":

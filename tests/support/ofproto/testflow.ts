@@ -1,7 +1,7 @@
 /** Test helper: a flow key from `field=value` pairs in mf names. */
-import { type FlowKey, newKey } from "../flow/mod.ts";
-import { mfByName, mfSet } from "./meta_flow.ts";
-import { parseFieldValue } from "./field_value.ts";
+import { type FlowKey, newKey } from "../../../src/flow/mod.ts";
+import { mfByName, mfSet } from "../../../src/ofproto/meta_flow.ts";
+import { parseFieldValue } from "../../../src/ofproto/field_value.ts";
 
 export function flowOf(spec: string): FlowKey {
   const key = newKey();

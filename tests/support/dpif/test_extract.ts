@@ -2,7 +2,7 @@
  * Test helper: a small flow_extract (Ethernet, one VLAN, IPv4, TCP/UDP)
  * so datapath tests do not depend on the full parser in src/flow.
  */
-import { F } from "../flow/mod.ts";
+import { F } from "../../../src/flow/mod.ts";
 
 export function flowExtract(p: Uint8Array, len: number, inPort: number, key: Uint32Array): void {
   key.fill(0);

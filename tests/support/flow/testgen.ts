@@ -1,6 +1,13 @@
 /** Random flow keys and masks within what datapath-flow text can express (for tests). */
-import { newKey } from "./key.ts";
-import { F, type FieldSpan, FRAG_ANY, FRAG_LATER, FRAG_MASK, vlanOffset } from "./layout.ts";
+import { newKey } from "../../../src/flow/key.ts";
+import {
+  F,
+  type FieldSpan,
+  FRAG_ANY,
+  FRAG_LATER,
+  FRAG_MASK,
+  vlanOffset,
+} from "../../../src/flow/layout.ts";
 
 let seed = 0x2545f491;
 export function rnd(n: number): number {

@@ -19,14 +19,14 @@ import {
   type OdpAction,
   parseOdpKey,
   setUint,
-} from "../flow/mod.ts";
-import { formatFdbShow, MacLearning, OFPP_LOCAL, OfTables } from "../ofproto/mod.ts";
-import { type PortSpec, type VlanMode, XBridge } from "./bridge.ts";
-import { encodeSlowPathCookie, type XlateCache, xlateCachePush } from "./cache.ts";
-import { RecircIdPool } from "./recirc.ts";
-import type { XlateOutput } from "./context.ts";
-import { parseExactFlow } from "./trace_flow.ts";
-import { megaflowMask, xlate } from "./xlate.ts";
+} from "../../../src/flow/mod.ts";
+import { formatFdbShow, MacLearning, OFPP_LOCAL, OfTables } from "../../../src/ofproto/mod.ts";
+import { type PortSpec, type VlanMode, XBridge } from "../../../src/xlate/bridge.ts";
+import { encodeSlowPathCookie, type XlateCache, xlateCachePush } from "../../../src/xlate/cache.ts";
+import { RecircIdPool } from "../../../src/xlate/recirc.ts";
+import type { XlateOutput } from "../../../src/xlate/context.ts";
+import { parseExactFlow } from "../../../src/xlate/trace_flow.ts";
+import { megaflowMask, xlate } from "../../../src/xlate/xlate.ts";
 
 interface Megaflow {
   upcall: FlowKey;

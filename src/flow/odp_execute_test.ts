@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { executeSet, executeSetEncoded } from "./odp_set_exec.ts";
+import {
+  executeSet,
+  executeSetEncoded,
+  odpExecuteActions,
+  type OdpExecuteDatapath,
+} from "./odp_execute.ts";
 import { parsePacketSpec } from "./packet_spec.ts";
 import { parseOdpActions } from "./odp_action_parse.ts";
 import { ACT_HEADER_LEN, encodeActions } from "./odp_action_codec.ts";
@@ -166,4 +171,65 @@ Deno.test("sets find UDP behind an IPv6 hop-by-hop header and keep its checksum"
   assert.equal((b.data[l4] << 8) | b.data[l4 + 1], 5353);
   assert.equal(b.data[l3 + 8 + 15], 0x99);
   assert.ok(udp6Verifies(b.data, l3, l4, b.len));
+});
+
+/** Records what odpExecuteActions hands to the datapath. */
+class Recorder implements OdpExecuteDatapath {
+  log: string[] = [];
+  output(pkt: PacketBuffer, port: number, len: number): void {
+    this.log.push(`output(${port}) ${toHex(pkt.data, len)}`);
+  }
+  userspace(_p: PacketBuffer, acts: Uint8Array, at: number, n: number, last: boolean): void {
+    this.log.push(`userspace ${toHex(acts.subarray(at), n)} last=${last}`);
+  }
+}
+
+function runList(spec: string, actions: string): Recorder {
+  const b = packet(spec);
+  const enc = encodeActions(parseOdpActions(actions));
+  const r = new Recorder();
+  odpExecuteActions(b, enc, 0, enc.length, r);
+  return r;
+}
+
+Deno.test("odpExecuteActions: each output sees the packet as the actions before it left it", () => {
+  const plain = tcp("10.0.0.1", "10.0.0.2", "0", 64, 1, 2);
+  const b = packet(plain);
+  const tagged = packet(
+    `${ETH},eth_type(0x8100),vlan(vid=10,pcp=3),encap(eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2))`,
+  );
+  const r = runList(plain, "1,push_vlan(vid=10,pcp=3),2,pop_vlan,3,set(tcp(src=7,dst=2)),4");
+  const rewritten = packet(tcp("10.0.0.1", "10.0.0.2", "0", 64, 7, 2));
+  assert.deepEqual(r.log, [
+    `output(1) ${toHex(b.data, b.len)}`,
+    `output(2) ${toHex(tagged.data, tagged.len)}`,
+    `output(3) ${toHex(b.data, b.len)}`,
+    `output(4) ${toHex(rewritten.data, rewritten.len)}`,
+  ]);
+});
+
+Deno.test("odpExecuteActions: trunc cuts only the next output", () => {
+  const spec = tcp("10.0.0.1", "10.0.0.2", "0", 64, 1, 2);
+  const b = packet(spec);
+  const r = runList(spec, "trunc(20),1,2");
+  assert.deepEqual(r.log, [`output(1) ${toHex(b.data, 20)}`, `output(2) ${toHex(b.data, b.len)}`]);
+});
+
+Deno.test("odpExecuteActions: userspace hands over its userdata and whether it is last", () => {
+  const spec = tcp("10.0.0.1", "10.0.0.2", "0", 64, 1, 2);
+  const r = runList(spec, "userspace(pid=0,userdata(01020304)),1,userspace(pid=0)");
+  assert.equal(r.log.length, 3);
+  assert.equal(r.log[0], "userspace 01020304 last=false");
+  assert.equal(r.log[2], "userspace  last=true");
+});
+
+Deno.test("odpExecuteActions: a set after a VLAN push finds the headers where they moved to", () => {
+  const r = runList(
+    tcp("10.0.0.1", "10.0.0.2", "0", 64, 1, 2),
+    "set(ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=9,frag=no)),push_vlan(vid=10,pcp=3),set(tcp(src=7,dst=2)),1",
+  );
+  const want = packet(
+    `${ETH},eth_type(0x8100),vlan(vid=10,pcp=3),encap(eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=9,frag=no),tcp(src=7,dst=2))`,
+  );
+  assert.deepEqual(r.log, [`output(1) ${toHex(want.data, want.len)}`]);
 });

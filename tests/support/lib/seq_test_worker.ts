@@ -1,7 +1,7 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 /** Test helper: changes the seq it is given, from another worker. */
-import { Seq } from "./seq.ts";
+import { Seq } from "../../../src/lib/seq.ts";
 
 self.onmessage = (
   e: MessageEvent<{ buffer: SharedArrayBuffer; index: number }>,

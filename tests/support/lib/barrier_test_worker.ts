@@ -1,7 +1,7 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 /** Test helper: a barrier participant that records its round before each block. */
-import { Barrier } from "./barrier.ts";
+import { Barrier } from "../../../src/lib/barrier.ts";
 
 interface Job {
   barrier: SharedArrayBuffer;

@@ -4,8 +4,15 @@
  * IP) nw_frag; this adds those bits itself, so that for rules whose actions
  * look at nothing (output, drop) the result is the megaflow OVS installs.
  */
-import { bytesOf, F, type FlowKey, formatOdpKey, newKey, parseOdpKey } from "../flow/mod.ts";
-import { OfTables } from "./tables.ts";
+import {
+  bytesOf,
+  F,
+  type FlowKey,
+  formatOdpKey,
+  newKey,
+  parseOdpKey,
+} from "../../../src/flow/mod.ts";
+import { OfTables } from "../../../src/ofproto/tables.ts";
 
 function alwaysExamined(key: FlowKey, wc: FlowKey): void {
   const w = bytesOf(wc);

@@ -5,8 +5,8 @@
  * the dump whose cursor it is given, walks its share of the flow table and
  * posts back the UFIDs it saw (4 words each).
  */
-import { FlowDump, newDumpBatch } from "./flow_dump.ts";
-import { FlowTable } from "./flow_table.ts";
+import { FlowDump, newDumpBatch } from "../../../src/dpif/flow_dump.ts";
+import { FlowTable } from "../../../src/dpif/flow_table.ts";
 
 self.onmessage = (e: MessageEvent<{ table: SharedArrayBuffer; cursor: SharedArrayBuffer }>) => {
   const dump = FlowDump.attach(new FlowTable(e.data.table), e.data.cursor);

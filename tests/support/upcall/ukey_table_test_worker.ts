@@ -5,8 +5,8 @@
  * once every worker is done installing, removes every other one it
  * installed (while the others do the same), then reports what it saw.
  */
-import { Barrier } from "../lib/mod.ts";
-import { UkeyTable } from "./ukey_table.ts";
+import { Barrier } from "../../../src/lib/mod.ts";
+import { UkeyTable } from "../../../src/upcall/ukey_table.ts";
 
 interface Job {
   table: SharedArrayBuffer;
