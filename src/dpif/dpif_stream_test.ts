@@ -3,6 +3,7 @@ import { exactField, F, FLOW_WORDS } from "../flow/mod.ts";
 import { DummyNetdev, DummyStream } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import { PUT_CREATE } from "./protocol.ts";
+import { pollUntil } from "../../tests/poll.ts";
 
 const INJECT = "/work/shared/oracle/perf/ovs_inject.py";
 const haveInjector = (() => {
@@ -25,8 +26,8 @@ function catchAll(dp: DpifNetdev, inPort: number, out: number) {
   );
 }
 
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 2));
+function until(cond: () => boolean): Promise<void> {
+  return pollUntil(cond, "the frames to arrive");
 }
 
 Deno.test(

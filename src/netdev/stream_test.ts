@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DummyNetdev } from "./dummy.ts";
 import { DummyStream, streamPath } from "./stream.ts";
 import { newRingBuffer, RingConsumer, RingProducer, RingView } from "../lib/mod.ts";
+import { pollUntil } from "../../tests/poll.ts";
 
 /** Attaches a netdev to bare rings; returns the datapath's ends of them. */
 function attach(dev: DummyNetdev) {
@@ -40,15 +41,11 @@ Deno.test("frames read from a pstream connection reach the rx ring; tx frames go
   await conn.write(bytes.subarray(0, 101));
   await conn.write(bytes.subarray(101));
   const got: number[] = [];
-  while (got.length < 50) {
-    const at = ends.rx.next();
-    if (at < 0) {
-      ends.rx.release();
-      await new Promise((r) => setTimeout(r, 1));
-      continue;
-    }
-    got.push(ends.rx.view.u32[at]);
-  }
+  await pollUntil(() => {
+    for (let at = ends.rx.next(); at >= 0; at = ends.rx.next()) got.push(ends.rx.view.u32[at]);
+    ends.rx.release();
+    return got.length >= 50;
+  }, "the 50 frames");
   assert.deepEqual(got, frames.map((f) => f.length));
   const at = ends.tx.reserve(1 + 16);
   ends.tx.view.u32[at] = 64;
