@@ -17,6 +17,7 @@ for (const f of files) {
       "--allow-env",
       "--allow-run",
       "--allow-sys",
+      "--allow-net",
       new URL(f, dir).pathname,
     ],
     stdout: "inherit",

@@ -10,9 +10,9 @@ import { parseFormat, runAndPrint } from "./client.ts";
 import { UsageError } from "./errors.ts";
 
 export const appctl: Subcommand = {
-  register(program: Command, setExit: (code: number) => void): void {
-    program
-      .command("appctl")
+  name: "appctl",
+  register(command: Command, setExit: (code: number) => void): void {
+    command
       .description("send a control command to the daemon and print its reply (as ovs-appctl)")
       .argument("<command>", "control command, e.g. upcall/show (see: udpif appctl list-commands)")
       .argument("[args...]", "its arguments")

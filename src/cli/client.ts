@@ -5,8 +5,12 @@
  * indented JSON). An error reply is exit code 2 with the daemon's message
  * on stderr, as with ovs-appctl; no daemon to talk to is exit code 1.
  */
-import { defaultSocketPath, rundirPath } from "../daemon/mod.ts";
-import { UnixctlConnectError, unixctlTransact } from "../lib/mod.ts";
+import {
+  defaultSocketPath,
+  rundirPath,
+  UnixctlConnectError,
+  unixctlTransact,
+} from "../unixctl/mod.ts";
 import { UsageError } from "./errors.ts";
 
 export type OutputFormat = "text" | "json";

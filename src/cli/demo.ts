@@ -7,11 +7,10 @@
  * to a burst, then sums up.
  */
 import type { Command } from "commander";
-import { DEMO_RULES, type DemoStats, DemoSwitch } from "../daemon/mod.ts";
-import { setVlogLevel } from "../lib/mod.ts";
-import { upcallShow } from "../upcall/mod.ts";
+import type { DemoStats, DemoSwitch } from "../daemon/mod.ts";
 import { printOut } from "./client.ts";
 import type { Subcommand } from "./subcommand.ts";
+import { importOnDemand } from "./on_demand.ts";
 import { UsageError } from "./errors.ts";
 
 const isTty = Deno.stdout.isTerminal();
@@ -59,6 +58,14 @@ async function traffic(
 
 export async function runDemo(flows: number, burst: number): Promise<void> {
   const started = Date.now();
+  // The switch is loaded only when the demo runs, not by every command.
+  const { DEMO_RULES, DemoSwitch } = await importOnDemand<typeof import("../daemon/mod.ts")>(
+    "../daemon/mod.ts",
+  );
+  const { setVlogLevel } = await importOnDemand<typeof import("../lib/mod.ts")>("../lib/mod.ts");
+  const { upcallShow } = await importOnDemand<typeof import("../upcall/mod.ts")>(
+    "../upcall/mod.ts",
+  );
   // The story is told here; the switch's own log lines would interleave with it.
   setVlogLevel(undefined, "console", "off");
   printOut("udpif demo: OVS's upcall and revalidation machinery on a built-in example\n");
@@ -128,9 +135,9 @@ export async function runDemo(flows: number, burst: number): Promise<void> {
 }
 
 export const demo: Subcommand = {
-  register(program: Command, setExit: (code: number) => void): void {
-    program
-      .command("demo")
+  name: "demo",
+  register(command: Command, setExit: (code: number) => void): void {
+    command
       .description("run a switch in-process on a built-in example and narrate what udpif does")
       .option("--flows <n>", "distinct flows in the traffic", "4000")
       .option("--burst <n>", "new hosts in the flow-limit burst", "4000")

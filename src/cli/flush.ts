@@ -9,9 +9,9 @@ import type { Subcommand } from "./subcommand.ts";
 import { runAndPrint } from "./client.ts";
 
 export const flush: Subcommand = {
-  register(program: Command, setExit: (code: number) => void): void {
-    program
-      .command("flush")
+  name: "flush",
+  register(command: Command, setExit: (code: number) => void): void {
+    command
       .description("delete all datapath flows (dpctl/del-flows); --purge also drops the ukeys")
       .option("--purge", "also run revalidator/purge")
       .option("-t, --target <socket>", "control socket")

@@ -11,10 +11,7 @@
  * A line that does not parse gets a one-line error naming the bad token on
  * stderr, and the command exits 1 after reading everything.
  */
-import type { Command } from "commander";
-import type { Subcommand } from "./subcommand.ts";
 import { UsageError } from "./errors.ts";
-import { parseFormat } from "./client.ts";
 import {
   type DpFlow,
   formatDumpFlow,
@@ -22,8 +19,9 @@ import {
   formatOdpKey,
   OdpParseError,
   parseDumpFlow,
-  setVlanLimit,
 } from "../flow/mod.ts";
+
+export { setVlanLimit } from "../flow/mod.ts";
 
 export interface ParseFlowsOptions {
   verbose: boolean;
@@ -105,50 +103,3 @@ export function parsePortNames(s: string): Map<string, number> {
   }
   return m;
 }
-
-async function readStdin(): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of Deno.stdin.readable) chunks.push(c);
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.length;
-  }
-  return new TextDecoder().decode(all);
-}
-
-export const odpParseFlows: Subcommand = {
-  register(program: Command, setExit: (code: number) => void): void {
-    program
-      .command("odp/parse-flows")
-      .description("read datapath flows on stdin and print them back as dpctl/dump-flows does")
-      .option("-m, --verbose", "print the verbose (-m) form: every attribute with its mask")
-      .option("--port-names <list>", "port names for in_port and outputs, e.g. p1=1,p2=2")
-      .option("--format <format>", "text (default) or json")
-      .option("--vlan-limit <n>", "VLAN headers to read, as other_config:vlan-limit (default 1)")
-      .addHelpText(
-        "after",
-        "\nInput lines: KEY[, packets:N, bytes:N, used:T][, actions:ACTIONS], terse or -m form.\n" +
-          "Exit status: 0 all lines parsed, 1 some line did not (error on stderr), 2 usage.\n" +
-          "Example: echo 'in_port(1),eth_type(0x0800),ipv4(frag=no), actions:2' | udpif odp/parse-flows -m",
-      )
-      .action(async (
-        opts: { verbose?: boolean; portNames?: string; format?: string; vlanLimit?: string },
-      ) => {
-        const format = parseFormat(opts.format);
-        if (opts.vlanLimit !== undefined) {
-          if (!/^[0-9]+$/.test(opts.vlanLimit)) {
-            throw new UsageError(`--vlan-limit: not a number: ${opts.vlanLimit}`);
-          }
-          setVlanLimit(Number(opts.vlanLimit));
-        }
-        const portNames = opts.portNames ? parsePortNames(opts.portNames) : null;
-        const r = parseFlowsText(await readStdin(), { verbose: opts.verbose ?? false, portNames });
-        if (format === "json") console.log(JSON.stringify(r.flows, null, 2));
-        else if (r.lines.length) console.log(r.lines.join("\n"));
-        for (const e of r.errors) console.error(`udpif: odp/parse-flows: ${e}`);
-        setExit(r.errors.length ? 1 : 0);
-      });
-  },
-};

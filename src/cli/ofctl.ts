@@ -129,9 +129,9 @@ async function request(
 }
 
 export const ofctl: Subcommand = {
-  register(program: Command, setExit: (code: number) => void): void {
-    program
-      .command("ofctl")
+  name: "ofctl",
+  register(command: Command, setExit: (code: number) => void): void {
+    command
       .description("manage the OpenFlow tables as ovs-ofctl does")
       .argument("<command>", "add-flow, add-flows, mod-flows, del-flows, dump-flows or mod-port")
       .argument("<bridge>", "the bridge (e.g. br0)")

@@ -8,9 +8,9 @@ import type { Subcommand } from "./subcommand.ts";
 import { runAndPrint } from "./client.ts";
 
 export const setConfig: Subcommand = {
-  register(program: Command, setExit: (code: number) => void): void {
-    program
-      .command("set-config")
+  name: "set-config",
+  register(command: Command, setExit: (code: number) => void): void {
+    command
       .description("change other_config at run time (config/set)")
       .argument("<settings...>", "KEY=VALUE: flow-limit, max-idle, max-revalidator, ...")
       .option("-t, --target <socket>", "control socket")
@@ -22,9 +22,9 @@ export const setConfig: Subcommand = {
 };
 
 export const setPort: Subcommand = {
-  register(program: Command, setExit: (code: number) => void): void {
-    program
-      .command("set-port")
+  name: "set-port",
+  register(command: Command, setExit: (code: number) => void): void {
+    command
       .description("change a port's VLAN settings (port/set): tag, trunks, vlan_mode")
       .argument("<port>", "port name or OpenFlow number")
       .argument("<settings...>", "tag=VLAN, trunks=V1,V2,..., vlan_mode=access|trunk|...")

@@ -4,19 +4,10 @@
  * control socket, printing nothing).
  */
 import type { Command } from "commander";
-import {
-  absolutePath,
-  announceReady,
-  Daemon,
-  DaemonConfigError,
-  defaultSocketPath,
-  DETACHED_ENV,
-  DetachError,
-  rundirPath,
-  spawnDetached,
-} from "../daemon/mod.ts";
-import { setVlogLevel } from "../lib/mod.ts";
+import type { Daemon } from "../daemon/mod.ts";
+import { absolutePath, defaultSocketPath, rundirPath } from "../unixctl/mod.ts";
 import type { Subcommand } from "./subcommand.ts";
+import { importOnDemand } from "./on_demand.ts";
 import { UsageError } from "./errors.ts";
 
 function collect(value: string, previous: string[]): string[] {
@@ -49,9 +40,9 @@ function detachedArgs(o: StartOptions): string[] {
 }
 
 export const start: Subcommand = {
-  register(program: Command, setExit: (code: number) => void): void {
-    program
-      .command("start")
+  name: "start",
+  register(command: Command, setExit: (code: number) => void): void {
+    command
       .description("run the switch daemon (foreground unless --detach)")
       .option("--detach", "run in the background; return once the control socket answers")
       .option(
@@ -91,6 +82,18 @@ export const start: Subcommand = {
           );
         }
         const socket = o.unixctl ? absolutePath(o.unixctl) : defaultSocketPath();
+        // The switch itself is loaded only by the command that runs it.
+        const {
+          announceReady,
+          Daemon,
+          DaemonConfigError,
+          DETACHED_ENV,
+          DetachError,
+          spawnDetached,
+        } = await importOnDemand<typeof import("../daemon/mod.ts")>("../daemon/mod.ts");
+        const { setVlogLevel } = await importOnDemand<typeof import("../lib/mod.ts")>(
+          "../lib/mod.ts",
+        );
         if (o.detach) {
           try {
             await spawnDetached(detachedArgs(o), socket);

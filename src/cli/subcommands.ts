@@ -5,7 +5,7 @@ import { appctl } from "./appctl.ts";
 import { ofctl } from "./ofctl.ts";
 import { flush } from "./flush.ts";
 import { setConfig, setPort } from "./set_config.ts";
-import { odpParseFlows } from "./odp_parse_flows.ts";
+import { odpParseFlows } from "./odp_parse_flows_command.ts";
 import { demo } from "./demo.ts";
 
 export const SUBCOMMANDS: Subcommand[] = [

@@ -24,7 +24,7 @@ import {
   vlogReopen,
   vlogSetFromString,
 } from "../lib/mod.ts";
-import { PROGRAM_VERSION, VERSION } from "./version.ts";
+import { PROGRAM_VERSION, VERSION } from "../unixctl/mod.ts";
 
 /** Parses like C's atoll: optional sign and leading digits, 0 when there are none. */
 function atoll(text: string): number {

@@ -28,7 +28,8 @@ import { onClockWarp, registerCoreCommands } from "./core_commands.ts";
 import { OtherConfig, OtherConfigError } from "./other_config.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
 import { parsePortSpecs } from "./port_spec.ts";
-import { absolutePath, defaultSocketPath, ensureRundir, rundirPath } from "./rundir.ts";
+import { ensureRundir } from "./rundir.ts";
+import { absolutePath, defaultSocketPath, rundirPath } from "../unixctl/mod.ts";
 
 const log = getLogger("vswitchd");
 

@@ -3,7 +3,7 @@
  * process, and return only once that process answers on its control
  * socket (or report why it could not start).
  */
-import { unixctlTransact } from "../lib/mod.ts";
+import { unixctlTransact } from "../unixctl/mod.ts";
 
 /** Set in the environment of the background process. */
 export const DETACHED_ENV = "UDPIF_DETACHED";

@@ -9,7 +9,7 @@
  * holds the `other_config` settings (`config/set`), `port_config.ts` the
  * per-port VLAN settings (`port/set`), `core_commands.ts` the daemon's
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
- * `vlog/*`). `rundir.ts` says where the default socket lives;
+ * `vlog/*`). `rundir.ts` makes the run directory (src/unixctl says where it is);
  * `detach.ts` runs the daemon in the background for `--detach`;
  * `demo.ts` is the in-process switch `udpif demo` narrates.
  *
@@ -28,7 +28,6 @@ export { OTHER_CONFIG_KEYS, OtherConfig, OtherConfigError } from "./other_config
 export { parsePortSpecs, type PortSpec, PortSpecError } from "./port_spec.ts";
 export { type PortVlanConfig, VLAN_MODES, type VlanMode } from "./port_config.ts";
 export { onClockWarp, registerCoreCommands } from "./core_commands.ts";
-export { absolutePath, defaultSocketPath, ensureRundir, rundirPath } from "./rundir.ts";
+export { ensureRundir } from "./rundir.ts";
 export { announceReady, DETACHED_ENV, DetachError, spawnDetached } from "./detach.ts";
-export { PROGRAM_VERSION, VERSION } from "./version.ts";
 export { DEMO_RULES, type DemoStats, DemoSwitch } from "./demo.ts";

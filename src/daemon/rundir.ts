@@ -1,23 +1,9 @@
 /**
- * Where the daemon keeps its control socket: `$UDPIF_RUNDIR`, else
- * `$XDG_RUNTIME_DIR/udpif`, else `/tmp/udpif-UID`. The directory is made
- * (mode 0700) on first use, and refused if another user owns it, so a
- * socket in it cannot be replaced by someone else.
+ * The daemon's run directory: made (mode 0700) on first use, and refused
+ * if another user owns it, so a socket in it cannot be replaced by someone
+ * else. Where it is comes from the unixctl layer (`rundirPath`).
  */
-
-/** The run directory, without creating it. */
-export function rundirPath(): string {
-  const explicit = Deno.env.get("UDPIF_RUNDIR");
-  if (explicit) return explicit;
-  const xdg = Deno.env.get("XDG_RUNTIME_DIR");
-  if (xdg) return `${xdg}/udpif`;
-  return `/tmp/udpif-${Deno.uid() ?? "user"}`;
-}
-
-/** The default control socket: `RUNDIR/udpif.ctl`. */
-export function defaultSocketPath(): string {
-  return `${rundirPath()}/udpif.ctl`;
-}
+import { rundirPath } from "../unixctl/mod.ts";
 
 /**
  * Creates the run directory (mode 0700) if needed. The default directory
@@ -37,9 +23,4 @@ export async function ensureRundir(): Promise<string> {
     if (((info.mode ?? 0) & 0o077) !== 0) await Deno.chmod(dir, 0o700);
   }
   return dir;
-}
-
-/** `path` made absolute against the current directory. */
-export function absolutePath(path: string): string {
-  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }

@@ -7,7 +7,8 @@
  * - seq.ts, barrier.ts: OVS's seq and a reusable barrier over Atomics.
  * - ring.ts: single-producer/single-consumer record rings in shared memory.
  * - hash.ts: OVS's murmur-style hashes and the 128-bit UFID hash.
- * - unixctl*.ts: the control socket protocol, server, client and registry.
+ * - unixctl.ts, unixctl_server.ts: the command registry and the control
+ *   socket server (the wire protocol and the client are src/unixctl).
  *
  * Thread-safety: each module's shared state lives in a SharedArrayBuffer
  * that the main thread creates and hands to workers (`attach*`); words are
@@ -22,10 +23,7 @@ export * from "./coverage_report.ts";
 export * from "./hash.ts";
 export * from "./log.ts";
 export * from "./log_control.ts";
-export * from "./mod.ts";
 export * from "./ring.ts";
 export * from "./seq.ts";
 export * from "./unixctl.ts";
-export * from "./unixctl_client.ts";
-export * from "./unixctl_jsonrpc.ts";
 export * from "./unixctl_server.ts";

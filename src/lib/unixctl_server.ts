@@ -20,7 +20,7 @@ import {
   JsonRpcStreamError,
   JsonStreamReader,
   toJsonRpcMessage,
-} from "./unixctl_jsonrpc.ts";
+} from "../unixctl/mod.ts";
 
 const log = getLogger("unixctl");
 const covReceived = coverageCounter("unixctl_received");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { registerCommand } from "./unixctl.ts";
 import { UnixctlServer } from "./unixctl_server.ts";
-import { UnixctlConnectError, unixctlTransact } from "./unixctl_client.ts";
+import { UnixctlConnectError, unixctlTransact } from "../unixctl/mod.ts";
 
 registerCommand({
   name: "test-server/echo",

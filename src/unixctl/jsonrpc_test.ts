@@ -5,7 +5,7 @@ import {
   JsonRpcStreamError,
   JsonStreamReader,
   toJsonRpcMessage,
-} from "./unixctl_jsonrpc.ts";
+} from "./jsonrpc.ts";
 
 const enc = new TextEncoder();
 

@@ -9,7 +9,7 @@ import {
   JsonRpcStreamError,
   JsonStreamReader,
   toJsonRpcMessage,
-} from "./unixctl_jsonrpc.ts";
+} from "./jsonrpc.ts";
 
 /**
  * The daemon's answer: exactly one of `result` and `error` is set.
