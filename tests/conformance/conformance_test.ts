@@ -13,8 +13,7 @@
  *                            shim below needs the oracle's 1.1)
  *   CONFORMANCE_TIMEOUT=S    time limit per command (default 30)
  *   CONFORMANCE_CASE_TIMEOUT=S  time limit per case (default 90)
- *   CONFORMANCE_JOBS=N       replay up to N cases at once (default 1; the paced
- *                            cases may then see a loaded machine)
+ *   CONFORMANCE_JOBS=N       replay up to N cases at once (default 1)
  *   CONFORMANCE_KEEP=DIR     keep each case's run directory (daemon log) under DIR
  *   CONFORMANCE_UDPIF=PATH   the udpif to replay through (default bin/udpif;
  *                            oracle/udpif-ovs-shim.sh replays through the real OVS,
