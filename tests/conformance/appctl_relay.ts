@@ -10,9 +10,10 @@
  * So the runner, already running, relays: the `ovs-appctl` wrapper (bash
  * builtins, one `mkfifo`) writes `[PID,"METHOD","ARG"...]` as one line to
  * the run directory's request FIFO and reads `STATUS\nTEXT` back from
- * `appctl.reply.PID`, which the relay fills from one unixctl call to the
- * daemon: the reply on stdout and status 0, or the error on stderr and
- * status 2, as `udpif appctl` prints them (status 1: no daemon answered).
+ * `appctl.reply.PID` (ended by a NUL), which the relay fills from one
+ * unixctl call to the daemon: the reply on stdout and status 0, or the
+ * error on stderr and status 2, as `udpif appctl` prints them (status 1:
+ * no daemon answered).
  */
 import { unixctlCall } from "./unixctl.ts";
 
@@ -114,11 +115,11 @@ async function answer(
   const reply = `${dir}/${RELAY_REPLY_PREFIX}${pid}`;
   waiting.add(reply);
   try {
-    // Opening blocks until the wrapper opens its end for reading.
+    // The wrapper opened its end before asking: this blocks only if it is gone.
     const f = await Deno.open(reply, { write: true });
     waiting.delete(reply);
     try {
-      const bytes = new TextEncoder().encode(`${status}\n${text}`);
+      const bytes = new TextEncoder().encode(`${status}\n${text}\0`);
       for (let off = 0; off < bytes.length;) off += await f.write(bytes.subarray(off));
     } finally {
       f.close();

@@ -26,6 +26,8 @@ export function shellQuote(s: string): string {
 
 /** A command's time limit, so that a hung daemon cannot hang the replay. */
 const LIMIT = "timeout -k 5 30";
+/** How long the relay's wrapper waits for its reply (the relay's own call gives up at 30 s). */
+const RELAY_WAIT_S = 40;
 
 /**
  * With `relayDir`, a plain `ovs-appctl COMMAND ARGS...` goes through the
@@ -44,10 +46,16 @@ if [ -p "$fifo" ] && [ $# -gt 0 ] && [ "\${1#-}" = "$1" ]; then
         a=\${a//$'\\n'/\\\\n}; a=\${a//$'\\t'/\\\\t}; a=\${a//$'\\r'/\\\\r}
         req+=",\\"$a\\""
     done
-    printf '%s]\\n' "$req" > "$fifo"
-    { IFS= read -r status; IFS= read -r -d '' text; } < "$reply"
+    # Both FIFOs opened read-write: opening never blocks, and a runner
+    # that is gone costs the time limit, not a hang.
+    exec 3<>"$reply" 4<>"$fifo"
+    printf '%s]\\n' "$req" >&4
+    if ! { IFS= read -t ${RELAY_WAIT_S} -r status && IFS= read -t ${RELAY_WAIT_S} -r -d '' text; } <&3; then
+        echo "ovs-appctl (udpif replay): no reply from the replay runner" >&2
+        exit 1
+    fi
     if [ "$status" = 0 ]; then printf '%s' "$text"; else printf '%s' "$text" >&2; fi
-    exit "\${status:-1}"
+    exit "$status"
 fi`;
   return `#!/usr/bin/env bash
 # ovs-appctl, mapped onto udpif for a conformance replay.
