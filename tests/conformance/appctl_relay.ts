@@ -47,9 +47,10 @@ export class AppctlRelay {
   async stop(): Promise<void> {
     this.#file.close();
     // An answer still waiting for its wrapper to open the reply FIFO
-    // (the wrapper was killed) is let through by opening it here.
+    // (the wrapper was killed) is let through by opening it here, read and
+    // write so that this open never blocks.
     for (const reply of this.#waiting) {
-      await Deno.open(reply, { read: true }).then((f) => f.close(), () => {});
+      await Deno.open(reply, { read: true, write: true }).then((f) => f.close(), () => {});
     }
     await this.#done;
   }
