@@ -1,12 +1,10 @@
 /**
  * Test side of the dummy netdev's packet stream (`stream=` / `pstream=`):
- * framing frames the way a peer writes them, reading framed frames back,
- * and waiting for a condition. Every wait has a deadline and fails naming
- * what it waited for, so a lost frame fails a test instead of hanging it.
+ * framing frames the way a peer writes them and reading them back. Every
+ * read has a deadline (tests/poll.ts) and fails naming what it waited for,
+ * so a lost frame fails a test instead of hanging it.
  */
-
-/** How long a test waits for an event before failing: generous, it only bounds a hang. */
-export const WAIT_MS = 20_000;
+import { POLL_TIMEOUT_MS } from "./poll.ts";
 
 /** Frames as a peer writes them: a 2-byte big-endian length, then the frame. */
 export function framed(frames: readonly Uint8Array[]): Uint8Array {
@@ -20,15 +18,6 @@ export function framed(frames: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Polls `cond` until it holds; throws "timed out waiting for WHAT" after `ms`. */
-export async function until(what: string, cond: () => boolean, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 /** Reads framed frames from one connection, reassembling frames split across reads. */
 export class FrameReader {
   private buf: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 16);
@@ -39,7 +28,7 @@ export class FrameReader {
   constructor(readonly conn: Deno.Conn, readonly name: string) {}
 
   /** The next `n` frames; fails if they are not all in within `ms` or the peer closes. */
-  async read(n: number, ms = WAIT_MS): Promise<Uint8Array[]> {
+  async read(n: number, ms = POLL_TIMEOUT_MS): Promise<Uint8Array[]> {
     const deadline = Date.now() + ms;
     const out: Uint8Array[] = [];
     for (;;) {

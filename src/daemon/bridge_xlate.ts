@@ -86,6 +86,8 @@ export class BridgeXlate implements WorkerXlate {
     const ofpInPort = this.#bridge.ofport(getField(bytes, F.in_port));
     setField(bytes, F.in_port, ofpInPort < 0 ? OFPP_NONE : ofpInPort);
     const now = timeMsec();
+    // A handler's MAC learning is announced once its batch is installed.
+    if (req.packet !== null) this.#ml.holdChanges();
     const out = xlate({
       flow,
       tables: this.#tables as XlateTables,
@@ -98,7 +100,8 @@ export class BridgeXlate implements WorkerXlate {
     });
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the
-    // shared table's change count, which revalidates (Bridge.macLearningRun).
+    // shared table's change count, which revalidates (Bridge.macLearningRun);
+    // a handler's count moves at upcallsInstalled.
     if (req.packets > 0) this.#push(out.cache, req.packets, req.bytes, req.used || now);
     return {
       actions: out.error ? undefined : out.actions,
@@ -107,6 +110,10 @@ export class BridgeXlate implements WorkerXlate {
       ofpInPort: ofpInPort < 0 ? OFPP_NONE : ofpInPort,
       xcache: req.wantXcache ? out.cache : null,
     };
+  }
+
+  upcallsInstalled(): void {
+    this.#ml.releaseChanges();
   }
 
   pushStats(xcache: unknown, packets: number, bytes: number, used: number): void {

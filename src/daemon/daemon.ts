@@ -33,6 +33,9 @@ import { absolutePath, defaultSocketPath, rundirPath } from "../unixctl/mod.ts";
 
 const log = getLogger("vswitchd");
 
+/** How long a warp step waits for the revalidator cycle it woke (a dead worker's). */
+const WARP_CYCLE_TIMEOUT_MS = 5000;
+
 /** Commands bound to one running daemon, dropped when it stops. */
 const DAEMON_COMMANDS = ["exit", "config/set", "config/show"];
 
@@ -86,7 +89,11 @@ export class Daemon {
     this.#pidfile = pidfile;
     this.done = new Promise((resolve) => (this.#finish = resolve));
     this.#timers.push(setInterval(() => this.#tick(), 1000));
-    this.#offWarp = onClockWarp(() => this.bridge.run());
+    // Each warp step: the revalidator cycle it woke, then the main loop's run.
+    this.#offWarp = onClockWarp(async () => {
+      await bridge.udpif.warpAnswered(AbortSignal.timeout(WARP_CYCLE_TIMEOUT_MS));
+      this.bridge.run();
+    });
     // Transmitted frames wait in a ring until collected: collect them promptly for recorders.
     if (bridge.wantsTx) this.#timers.push(setInterval(() => bridge.pollTx(), 20));
     // OVS's main loop wakes as soon as a handler changes the MAC table or

@@ -7,6 +7,7 @@ import { PUT_CREATE } from "./protocol.ts";
 import type { DpifOp } from "./provider.ts";
 import { newDumpBatch } from "./flow_dump.ts";
 import { DpifUpcall } from "./upcall.ts";
+import { pollUntil } from "../../tests/poll.ts";
 
 const extractModule = new URL("../../tests/support/dpif/test_extract.ts", import.meta.url).href;
 
@@ -90,7 +91,7 @@ Deno.test("a replaced PMD worker carries on with the flows in shared memory", as
   await dp.restartPmd();
   await dp.ready();
   p1.receive(flows.map((f) => f.frame));
-  while (dp.getStats().hit < 3) await new Promise((r) => setTimeout(r, 1));
+  await pollUntil(() => dp.getStats().hit >= 3, "3 hits");
   p2.pollTx();
   assert.equal(p2.txFrames.length, 3);
   // The new PMD knows the old flows: a duplicate is refused, a delete works.

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { exactField, F, FLOW_WORDS } from "../flow/mod.ts";
 import { DummyNetdev, DummyStream } from "../netdev/mod.ts";
-import { framed, FrameReader, until } from "../../tests/stream_peer.ts";
+import { framed, FrameReader } from "../../tests/stream_peer.ts";
+import { pollUntil } from "../../tests/poll.ts";
 import { udpFrame } from "../../tests/support/dpif/test_extract.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
 import { PUT_CREATE } from "./protocol.ts";
@@ -34,14 +35,14 @@ Deno.test(
     // The watcher only reads; the injector only writes, in one burst larger
     // than the port's tx ring, and never reads what comes back to it.
     const watcher = await Deno.connect({ transport: "unix", path });
-    await until("the watcher's connection", () => stream.connections === 1);
+    await pollUntil(() => stream.connections === 1, "the watcher's connection");
     const injector = await Deno.connect({ transport: "unix", path });
-    await until("the injector's connection", () => stream.connections === 2);
+    await pollUntil(() => stream.connections === 2, "the injector's connection");
     const N = 5000;
     const frames = Array.from({ length: N }, (_, i) => udpFrame(i, 1000 + i, 1024 + i, 80));
     const bytes = framed(frames);
     for (let off = 0; off < bytes.length;) off += await injector.write(bytes.subarray(off));
-    await until(`${N} datapath hits`, () => dp.getStats().hit >= N);
+    await pollUntil(() => dp.getStats().hit >= N, `${N} datapath hits`);
     const s = dp.getStats();
     assert.deepEqual([s.hit, s.missed, s.lost], [N, 0, 0]);
     // Every frame goes back out on every connection of the port, in order.
@@ -72,7 +73,7 @@ Deno.test(
     // Only p1's stream runs; it must drain p2's tx ring too, as the
     // daemon's 20 ms tx poll would come too late for a burst.
     const watcher = await Deno.connect({ transport: "unix", path: `${dir}/p2.sock` });
-    await until("the watcher's connection", () => s2.connections === 1);
+    await pollUntil(() => s2.connections === 1, "the watcher's connection");
     const injector = await Deno.connect({ transport: "unix", path: `${dir}/p1.sock` });
     const N = 5000;
     const frames = Array.from({ length: N }, (_, i) => udpFrame(i, 1000 + i, 1024 + i, 80));

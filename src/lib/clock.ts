@@ -22,6 +22,8 @@
 const SEQ = 0;
 const CHANGES = 1;
 const STOPPED = 2;
+/** How many warps so far. */
+const WARPS = 3;
 /** Float64 slot indices (byte offset 16 onwards). */
 const F_STOPPED_AT = 2;
 const F_WARP = 3;
@@ -96,7 +98,16 @@ export function clockWarp(ms: number): void {
   if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`invalid warp ${ms}`);
   publish(() => {
     floats[F_WARP] += ms;
+    Atomics.add(words, WARPS, 1);
   });
+}
+
+/**
+ * How many warps there have been: each one wakes the threads that sleep
+ * between rounds (OVS's timewarp_seq, which every poll loop waits on).
+ */
+export function clockWarps(): number {
+  return Atomics.load(words, WARPS);
 }
 
 /**

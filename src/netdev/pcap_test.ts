@@ -3,6 +3,7 @@ import { newRingBuffer, RingConsumer, RingView } from "../lib/mod.ts";
 import { encodePcap, readPcap } from "../packet/mod.ts";
 import { DummyNetdev } from "./dummy.ts";
 import { PcapWriter, readPcapFrames, replayFrames } from "./pcap.ts";
+import { pollUntil } from "../../tests/poll.ts";
 
 Deno.test("replay delivers a capture larger than the rx ring whole and in order", async () => {
   const dev = new DummyNetdev("p1");
@@ -17,7 +18,7 @@ Deno.test("replay delivers a capture larger than the rx ring whole and in order"
     pmd.release();
   }, 1);
   const n = await replayFrames(dev, frames);
-  while (got.length < 500) await new Promise((r) => setTimeout(r, 2));
+  await pollUntil(() => got.length >= 500, "the 500 frames drained");
   clearInterval(drain);
   assert.equal(n, 500);
   assert.deepEqual(got, frames.map((f) => f[0]));

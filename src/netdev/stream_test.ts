@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { DummyNetdev } from "./dummy.ts";
 import { DummyStream, STREAM_TX_QUEUE_BYTES, streamPath } from "./stream.ts";
 import { newRingBuffer, RingConsumer, RingProducer, RingView } from "../lib/mod.ts";
-import { framed, FrameReader, until } from "../../tests/stream_peer.ts";
+import { framed, FrameReader } from "../../tests/stream_peer.ts";
+import { pollUntil } from "../../tests/poll.ts";
 
 /** Attaches a netdev to bare rings; returns the datapath's ends of them. */
 function attach(dev: DummyNetdev, wake = () => {}) {
@@ -121,7 +122,7 @@ Deno.test("a connection that never reads stalls neither the port nor another con
   await stream.listen(path);
   const stuck = await Deno.connect({ transport: "unix", path });
   const conn = await Deno.connect({ transport: "unix", path });
-  await until("both connections", () => stream.connections === 2);
+  await pollUntil(() => stream.connections === 2, "both connections");
   // More than the stuck peer's socket buffer and output queue together.
   const frames = numbered(Math.ceil(2 * STREAM_TX_QUEUE_BYTES / 1500), 1500);
   const reader = new FrameReader(conn, "reading peer");
@@ -153,7 +154,7 @@ Deno.test("a peer that writes and closes without reading gets all its frames in"
   await conn.write(framed(numbered(300, 200)));
   conn.close();
   // Writing the echoes back fails once the peer is gone; reading must go on.
-  await until("300 frames from the closed peer", () => stream.rxFrames === 300);
+  await pollUntil(() => stream.rxFrames === 300, "300 frames from the closed peer");
   assert.equal(stats.looped, 300);
   stream.close();
   dev.close();

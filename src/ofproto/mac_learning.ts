@@ -89,6 +89,8 @@ export class MacLearning {
   readonly #h: Int32Array;
   readonly #s: Int32Array;
   readonly #mask: number;
+  /** Changes held back from `changeSeq`; -1 when not holding. */
+  #held = -1;
 
   private constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
@@ -131,6 +133,27 @@ export class MacLearning {
   /** Bumped by every change that may alter a NORMAL translation. */
   get changeSeq(): number {
     return Atomics.load(this.#h, H_CHANGE_SEQ);
+  }
+
+  /**
+   * Until `releaseChanges`, this view's changes reach the table at once
+   * but bump `changeSeq` only then. A handler holds what it learns until
+   * its batch's flows are installed: the revalidation that the bump asks
+   * for must find them, as in OVS, where mac_learning_run runs in the main
+   * loop after the upcall that learned (the dummy datapath upcalls there).
+   */
+  holdChanges(): void {
+    if (this.#held < 0) this.#held = 0;
+  }
+
+  releaseChanges(): void {
+    if (this.#held > 0) Atomics.add(this.#h, H_CHANGE_SEQ, this.#held);
+    this.#held = -1;
+  }
+
+  #changed(): void {
+    if (this.#held >= 0) this.#held++;
+    else Atomics.add(this.#h, H_CHANGE_SEQ, 1);
   }
 
   /**
@@ -189,7 +212,7 @@ export class MacLearning {
       if (s[i + S_PORT] === port) return false;
       if (s[i + S_PORT] !== 0) covMoved.inc();
       s[i + S_PORT] = port;
-      Atomics.add(this.#h, H_CHANGE_SEQ, 1);
+      this.#changed();
       return true;
     } finally {
       this.#unlock();
@@ -213,7 +236,7 @@ export class MacLearning {
       }
       if (n) {
         covExpired.add(n);
-        Atomics.add(this.#h, H_CHANGE_SEQ, 1);
+        this.#changed();
       }
     } finally {
       this.#unlock();
@@ -227,7 +250,7 @@ export class MacLearning {
     try {
       this.#s.fill(0);
       Atomics.store(this.#h, H_COUNT, 0);
-      Atomics.add(this.#h, H_CHANGE_SEQ, 1);
+      this.#changed();
     } finally {
       this.#unlock();
     }
@@ -246,7 +269,7 @@ export class MacLearning {
           i += SLOT_WORDS;
         }
       }
-      if (n) Atomics.add(this.#h, H_CHANGE_SEQ, 1);
+      if (n) this.#changed();
     } finally {
       this.#unlock();
     }
@@ -372,7 +395,7 @@ export class MacLearning {
     if (victim >= 0) {
       this.#remove(victim);
       covEvicted.inc();
-      Atomics.add(this.#h, H_CHANGE_SEQ, 1);
+      this.#changed();
     }
   }
 }

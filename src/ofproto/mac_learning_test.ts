@@ -30,6 +30,21 @@ Deno.test("a MAC seen on another port moves and bumps the change sequence", () =
   assert.ok(ml.changeSeq > seq);
 });
 
+Deno.test("held changes are in the table at once but move the change sequence only on release", () => {
+  const ml = MacLearning.create();
+  const handler = MacLearning.attach(ml.buffer);
+  const seq = ml.changeSeq;
+  handler.holdChanges();
+  assert.equal(handler.update(A, 0, 0, 1, 0), true);
+  assert.equal(handler.update(B, 0, 0, 2, 0), true);
+  assert.equal(ml.lookup(A, 0, 0, 0), 1, "other threads see the entry before the release");
+  assert.equal(ml.changeSeq, seq, "but not the change");
+  handler.releaseChanges();
+  assert.equal(ml.changeSeq, seq + 2);
+  handler.update(A, 0, 0, 3, 2000);
+  assert.equal(ml.changeSeq, seq + 3, "after the release, changes count at once again");
+});
+
 Deno.test("multicast sources are never learned and multicast destinations never found", () => {
   const ml = MacLearning.create();
   const m = mac("01:00:5e:00:00:01");

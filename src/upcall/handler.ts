@@ -176,6 +176,7 @@ export class Handler {
     for (let i = 0; i < n; i++) this.#handle(i, now);
     this.#ctx.dpif.operate(this.#ops, this.#nOps, true);
     this.#finishInstalls();
+    xlate.upcallsInstalled?.();
     for (let i = 0; i < n; i++) this.#res[i] = undefined;
     let misses = 0;
     for (let i = 0; i < n; i++) if (this.batch[i].type === DPIF_UC_MISS) misses++;

@@ -220,3 +220,20 @@ Deno.test("a controller action followed by other actions keeps its packet: a fai
   assert.equal(t.p2.txFrames.length, 1, "the packet still left by port 2");
   t.destroy();
 });
+
+Deno.test("a translation's side effects are announced only once the batch's flows are installed", () => {
+  const t = testUdpif();
+  t.xlate.add(0, {}, [{ type: "output", port: 2 }]);
+  const h = new Handler(t.ctx, 0);
+  // What a revalidation woken at the announcement would find.
+  const seen: { flows: number; state: number }[] = [];
+  t.xlate.upcallsInstalled = () => {
+    const slot = t.ctx.ukeys.lookup(h.batch[0].ufid, 0);
+    seen.push({ flows: dumpAll(t).length, state: slot >= 0 ? t.ctx.ukeys.state(slot) : -1 });
+  };
+  t.p1.receive([tcpFrame(1, 2, 1000, 80)]);
+  t.pump();
+  assert.equal(h.runOnce(), 1);
+  assert.deepEqual(seen, [{ flows: 1, state: UKEY_OPERATIONAL }]);
+  t.destroy();
+});

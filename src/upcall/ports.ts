@@ -175,6 +175,12 @@ export interface UdpifXlate {
   pushStats(xcache: unknown, packets: number, bytes: number, used: number, tcpFlags: number): void;
   /** UUID bytes of the bridge (ofproto) for slow-path cookies. */
   readonly ofprotoUuid: Uint8Array;
+  /**
+   * A handler's batch is installed (ukeys and flows): side effects of its
+   * translations that ask for revalidation (MAC learning) may be
+   * announced now, so that the revalidation finds the batch's flows.
+   */
+  upcallsInstalled?(): void;
 }
 
 /** Translation inside a worker: udpif's needs plus applying updates from the main thread. */

@@ -4,9 +4,9 @@
  * dump end, sweep end). The leader alone reads the latches, starts and
  * ends the dump, keeps n_flows' average and maximum, times the dump,
  * retunes the flow limit, releases freed ukeys, and sleeps until the next
- * period or a new reval_seq.
+ * period, a new reval_seq or a clock warp.
  */
-import { type Barrier, getLogger, timeMsec } from "../lib/mod.ts";
+import { type Barrier, clockWarps, getLogger, timeMsec } from "../lib/mod.ts";
 import { nextFlowLimit, revalidationPeriod, slowDumpWarning } from "./flow_limit.ts";
 import type { UdpifContext } from "./handler.ts";
 import { Revalidator } from "./revalidator.ts";
@@ -125,28 +125,39 @@ export class RevalidatorThread {
     const startTime = this.#startTime;
     const lastRevalSeq = this.#lastRevalSeq;
     const period = revalidationPeriod(shared.maxIdle, shared.maxRevalidator);
+    // A warp wakes the sleeping leader into a cycle; warps made while it
+    // was busy wake nobody (OVS's poll loop reads timewarp_seq as it
+    // blocks). Either way they are answered from here on.
+    const warps = clockWarps();
+    shared.warpsAnswered = warps;
     shared.leaderAsleep = true;
-    await this.#sleepUntil(startTime + period, lastRevalSeq, true);
+    await this.#sleepUntil(startTime + period, lastRevalSeq, true, warps);
     if (!shared.pauseLatch && !shared.exitLatch && timeMsec() < startTime + 5) {
-      await this.#sleepUntil(startTime + 5, lastRevalSeq, false);
+      await this.#sleepUntil(startTime + 5, lastRevalSeq, false, warps);
     }
     shared.leaderAsleep = false;
   }
 
   /**
-   * Sleeps until the clock reaches `deadline`, a latch is set, or (when
-   * `onReval`) reval_seq moves past `lastRevalSeq`; the bell rings on every
+   * Sleeps until the clock reaches `deadline`, a latch is set, the clock
+   * is warped (past `warps` warps), or (when `onReval`) reval_seq moves
+   * past `lastRevalSeq`; the bell rings on every
    * seq change, latch and clock warp. As in OVS's poll loop, the time left
    * also becomes a real-time timeout, so that with the clock stopped the
    * leader still wakes once per period of real time (revalidator/wait
    * then returns, as it does in OVS after time/stop).
    */
-  async #sleepUntil(deadline: number, lastRevalSeq: number, onReval: boolean): Promise<void> {
+  async #sleepUntil(
+    deadline: number,
+    lastRevalSeq: number,
+    onReval: boolean,
+    warps: number,
+  ): Promise<void> {
     const { shared } = this.#ctx;
     const realEnd = performance.now() + Math.max(0, deadline - timeMsec());
     for (;;) {
       const bell = shared.bell.read();
-      if (shared.exitLatch || shared.pauseLatch) return;
+      if (shared.exitLatch || shared.pauseLatch || clockWarps() !== warps) return;
       if (onReval && shared.revalSeq.read() !== lastRevalSeq) return;
       if (timeMsec() >= deadline) return;
       const left = realEnd - performance.now();

@@ -52,8 +52,11 @@ const W = {
   HANDLED: 22,
   /** 1 while the leader sleeps between cycles. (leader) */
   LEADER_ASLEEP: 23,
+  /** clockWarps() up to which every warp has had its cycle, or none is due. (leader) */
+  WARPS_ANSWERED: 24,
 } as const;
-const N_WORDS = 24;
+/** Even, so that the Float64 slot after the words is aligned. */
+const N_WORDS = 26;
 /** Float64 slot: time of the last n_flows refresh (OVS time, ms). */
 const F_N_FLOWS_TS = N_WORDS / 2;
 export const UDPIF_SHARED_BYTES = N_WORDS * 4 + 8;
@@ -209,6 +212,23 @@ export class UdpifShared {
     this.#set(W.LEADER_ASLEEP, v ? 1 : 0);
     Atomics.notify(this.#w, W.LEADER_ASLEEP);
   }
+  get warpsAnswered(): number {
+    return this.#get(W.WARPS_ANSWERED);
+  }
+  set warpsAnswered(v: number) {
+    this.#set(W.WARPS_ANSWERED, v);
+    Atomics.notify(this.#w, W.WARPS_ANSWERED);
+  }
+  /** Resolves once warpsAnswered reaches `warps`, a latch is set, or `signal` aborts. */
+  async waitWarpsAnswered(warps: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const v = this.#get(W.WARPS_ANSWERED);
+      if (v >= warps || this.exitLatch || this.pauseLatch || signal?.aborted) return;
+      const r = Atomics.waitAsync(this.#w, W.WARPS_ANSWERED, v, 200);
+      if (r.async) await r.value;
+    }
+  }
+
   /**
    * Resolves once the leader sleeps between cycles: a warp then starts
    * the next cycle instead of stretching a dump in progress.

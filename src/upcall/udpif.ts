@@ -8,6 +8,7 @@ import {
   Barrier,
   clockBuffer,
   clockWaitWord,
+  clockWarps,
   coverageBuffer,
   getLogger,
   logBuffer,
@@ -351,6 +352,18 @@ export class Udpif {
     while (this.shared.dumpSeq.read() === seen && !signal?.aborted) {
       await this.shared.dumpSeq.waitAsync(seen, 200);
     }
+  }
+
+  /**
+   * Resolves once the revalidators have answered every clock warp so far:
+   * a leader asleep at a warp runs one cycle first. In OVS every thread's
+   * poll loop wakes on a warp and ovs-vswitchd pauses 10 ms after each
+   * warp step, in which a small dump ends; so what follows time/warp's
+   * reply sees that cycle.
+   */
+  async warpAnswered(signal?: AbortSignal): Promise<void> {
+    if (!this.nRevalidators) return;
+    await this.shared.waitWarpsAnswered(clockWarps(), signal);
   }
 
   /**

@@ -12,6 +12,7 @@ import { DummyNetdev } from "../netdev/mod.ts";
 import { setMegaflows, upcallShow } from "./commands.ts";
 import { RuleXlate, tcpFrame } from "../../tests/support/upcall/test_support.ts";
 import { Udpif } from "./udpif.ts";
+import { pollUntil } from "../../tests/poll.ts";
 
 clockStop();
 const count = (n: string) => coverageTotal(n) ?? 0;
@@ -45,12 +46,10 @@ async function setup(rules: (x: RuleXlate) => void, threads = [1, 1]) {
     p1.receive(sports.map((s) => tcpFrame(1, 2, s, 80)));
     sent += sports.length;
     // Every packet is either a hit or a miss that becomes one upcall.
-    for (;;) {
+    await pollUntil(() => {
       const s = dp.getStats();
-      const done = s.hit - before.hit + s.missed - before.missed;
-      if (done >= sports.length) break;
-      await new Promise((r) => setTimeout(r, 1));
-    }
+      return s.hit - before.hit + s.missed - before.missed >= sports.length;
+    }, "the packets looked up");
     await udpif.shared.waitHandled(dp.getStats().missed);
   };
   /**

@@ -42,6 +42,18 @@ export interface ConformanceCase {
   racy: string | null;
 }
 
+/**
+ * Whether the case's script measures real time: a `sleep` in a shell line
+ * or a --pre/--post command (idle expiry in real time, a pause as a lower
+ * bound). Such a case is replayed alone, so that other replays running at
+ * the same time do not stretch the interval it measures.
+ */
+export function measuresRealTime(c: ConformanceCase): boolean {
+  const sleeps = (command: string) => /(^|[;&|(\s])sleep\s/.test(command);
+  return c.packets.some((p) => p.kind === "shell" && sleeps(p.command)) ||
+    [...c.options.pre, ...c.options.post].some(sleeps);
+}
+
 export function defaultOptions(): CaseOptions {
   return {
     pre: [],

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   listCases,
   loadCase,
+  measuresRealTime,
   parseOptions,
   parsePackets,
   racyReason,
@@ -84,4 +85,15 @@ Deno.test("the oracle's racy flow-limit bursts are the only racy cases", async (
     if ((await loadCase(`${CASES}${name}`)).racy) racy.push(name);
   }
   assert.deepEqual(racy, ["e1-flow-limit-burst", "e2-set-flow-limit-burst"]);
+});
+
+Deno.test("a case measures real time when a shell line or a --pre/--post command sleeps", async () => {
+  const paced = await loadCase(`${CASES}g1-idle-expiry-realtime`);
+  const warped = await loadCase(`${CASES}g2-idle-expiry-timewarp`);
+  assert.equal(measuresRealTime(paced), true);
+  assert.equal(measuresRealTime(warped), false);
+  const post = { ...warped, options: { ...warped.options, post: ["x=1; sleep 0.5"] } };
+  assert.equal(measuresRealTime(post), true);
+  const word = { ...warped, packets: parsePackets("! ovs-appctl vlog/set sleepy:dbg\n") };
+  assert.equal(measuresRealTime(word), false);
 });

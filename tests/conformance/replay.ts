@@ -9,13 +9,15 @@
  * 3. two `revalidator/wait`, the settle pause, a coverage snapshot;
  * 4. the `--pre` commands, then packets.txt in order: packet lines as
  *    `netdev-dummy/receive` over the control socket, `!` lines in bash
- *    (cwd = run directory, the ovs-* wrappers first in PATH);
+ *    (cwd = run directory, the ovs-* wrappers first in PATH; ovs-appctl
+ *    goes through the runner's relay, at ovs-appctl speed);
  * 5. two `revalidator/wait`; the `--post` commands (and two more waits);
  * 6. the final dumps with the oracle's section headers, the coverage
  *    totals and the delta;
  * 7. `exit` on the control socket, then TERM/KILL of whatever the replay
  *    started and is still alive; the run directory is removed.
  */
+import { AppctlRelay } from "./appctl_relay.ts";
 import type { ConformanceCase } from "./case.ts";
 import { coverageDelta, coverageLines, coverageTotals } from "./coverage.ts";
 import { COV_TOTAL_TAG, normalize } from "./normalize.ts";
@@ -79,6 +81,8 @@ class Replay {
   readonly marker: string;
   readonly env: Record<string, string>;
   readonly deadline: number;
+  /** Serves the `ovs-appctl` wrapper's fast path (see appctl_relay.ts). */
+  relay: AppctlRelay | undefined;
 
   constructor(readonly c: ConformanceCase, readonly cfg: ReplayConfig, readonly dir: string) {
     this.socket = `${dir}/udpif.ctl`;
@@ -286,7 +290,8 @@ class Replay {
   async run(): Promise<void> {
     const o = this.c.options;
     await Deno.mkdir(`${this.dir}/bin`);
-    await writeWrappers(`${this.dir}/bin`, this.cfg.udpif, this.socket);
+    await writeWrappers(`${this.dir}/bin`, this.cfg.udpif, this.socket, this.dir);
+    this.relay = await AppctlRelay.start(this.dir, this.socket, this.cfg.commandTimeoutMs);
     await this.start();
     await this.addFlows();
     let covBefore = "";
@@ -307,6 +312,7 @@ class Replay {
 
   /** Stops the daemon (exit, then signals) and anything else the replay started. */
   async stop(): Promise<void> {
+    await this.relay?.stop();
     let pid = 0;
     try {
       pid = Number((await Deno.readTextFile(this.pidfile)).trim());

@@ -6,13 +6,18 @@
  *
  *     ovs-appctl ARGS                              -> udpif appctl -t SOCK ARGS
  *     ovs-ofctl ARGS                               -> udpif ofctl -t SOCK ARGS
- *     ovs-vsctl set Open_vSwitch . other_config:K=V... -> udpif set-config -t SOCK K=V...
- *     ovs-vsctl set port P K=V...                  -> udpif set-port -t SOCK P K=V...
+ *     ovs-vsctl set Open_vSwitch . other_config:K=V... -> ovs-appctl config/set K=V...
+ *     ovs-vsctl set port P K=V...                  -> ovs-appctl port/set P K=V...
+ *
+ * (config/set and port/set are what `udpif set-config` and `set-port`
+ * send; through ovs-appctl they take the relay's fast path.)
  *
  * Options of the OVS tools that only make sense for OVS (`--timeout`,
  * `-t TARGET`, `--no-wait`) are dropped. Any other ovs-vsctl command is
  * refused with exit status 2, naming what it could not map.
  */
+
+import { RELAY_FIFO, RELAY_REPLY_PREFIX } from "./appctl_relay.ts";
 
 /** Single-quotes a string for bash. */
 export function shellQuote(s: string): string {
@@ -21,8 +26,37 @@ export function shellQuote(s: string): string {
 
 /** A command's time limit, so that a hung daemon cannot hang the replay. */
 const LIMIT = "timeout -k 5 30";
+/** How long the relay's wrapper waits for its reply (the relay's own call gives up at 30 s). */
+const RELAY_WAIT_S = 40;
 
-export function appctlWrapper(udpif: string, socket: string): string {
+/**
+ * With `relayDir`, a plain `ovs-appctl COMMAND ARGS...` goes through the
+ * runner's AppctlRelay there when it serves (see appctl_relay.ts), with
+ * bash builtins and one mkfifo; anything else runs `udpif appctl`.
+ */
+export function appctlWrapper(udpif: string, socket: string, relayDir?: string): string {
+  const relay = relayDir === undefined ? "" : `
+fifo=${shellQuote(`${relayDir}/${RELAY_FIFO}`)}
+if [ -p "$fifo" ] && [ $# -gt 0 ] && [ "\${1#-}" = "$1" ]; then
+    reply=${shellQuote(`${relayDir}/${RELAY_REPLY_PREFIX}`)}$$
+    mkfifo "$reply" || exit 1
+    req="[$$"
+    for a in "$@"; do
+        a=\${a//\\\\/\\\\\\\\}; a=\${a//\\"/\\\\\\"}
+        a=\${a//$'\\n'/\\\\n}; a=\${a//$'\\t'/\\\\t}; a=\${a//$'\\r'/\\\\r}
+        req+=",\\"$a\\""
+    done
+    # Both FIFOs opened read-write: opening never blocks, and a runner
+    # that is gone costs the time limit, not a hang.
+    exec 3<>"$reply" 4<>"$fifo"
+    printf '%s]\\n' "$req" >&4
+    if ! { IFS= read -t ${RELAY_WAIT_S} -r status && IFS= read -t ${RELAY_WAIT_S} -r -d '' text; } <&3; then
+        echo "ovs-appctl (udpif replay): no reply from the replay runner" >&2
+        exit 1
+    fi
+    if [ "$status" = 0 ]; then printf '%s' "$text"; else printf '%s' "$text" >&2; fi
+    exit "$status"
+fi`;
   return `#!/usr/bin/env bash
 # ovs-appctl, mapped onto udpif for a conformance replay.
 while [ $# -gt 0 ]; do
@@ -31,7 +65,7 @@ while [ $# -gt 0 ]; do
         -T|--timeout|-t|--target) shift 2 ;;
         *) break ;;
     esac
-done
+done${relay}
 exec ${LIMIT} ${shellQuote(udpif)} appctl -t ${shellQuote(socket)} "$@"
 `;
 }
@@ -50,7 +84,7 @@ exec ${LIMIT} ${shellQuote(udpif)} ofctl -t ${shellQuote(socket)} "\${args[@]}"
 `;
 }
 
-export function vsctlWrapper(udpif: string, socket: string): string {
+export function vsctlWrapper(): string {
   return `#!/usr/bin/env bash
 # ovs-vsctl, mapped onto udpif for a conformance replay: only the settings
 # that udpif has (other_config and port VLAN settings).
@@ -78,11 +112,11 @@ case "$2" in
                 *) unsupported "$all" ;;
             esac
         done
-        exec ${LIMIT} ${shellQuote(udpif)} set-config -t ${shellQuote(socket)} "\${kv[@]}" ;;
+        exec ovs-appctl config/set "\${kv[@]}" ;;
     port|Port)
         port=$3
         shift 3
-        exec ${LIMIT} ${shellQuote(udpif)} set-port -t ${shellQuote(socket)} "$port" "$@" ;;
+        exec ovs-appctl port/set "$port" "$@" ;;
     *) unsupported "$all" ;;
 esac
 `;
@@ -104,12 +138,20 @@ export function vsctlToOtherConfig(words: string[]): string[] {
   });
 }
 
-/** Writes the three wrappers into `binDir` (which must exist). */
-export async function writeWrappers(binDir: string, udpif: string, socket: string): Promise<void> {
+/**
+ * Writes the three wrappers into `binDir` (which must exist); with
+ * `relayDir`, ovs-appctl uses the relay served there.
+ */
+export async function writeWrappers(
+  binDir: string,
+  udpif: string,
+  socket: string,
+  relayDir?: string,
+): Promise<void> {
   const scripts: Array<[string, string]> = [
-    ["ovs-appctl", appctlWrapper(udpif, socket)],
+    ["ovs-appctl", appctlWrapper(udpif, socket, relayDir)],
     ["ovs-ofctl", ofctlWrapper(udpif, socket)],
-    ["ovs-vsctl", vsctlWrapper(udpif, socket)],
+    ["ovs-vsctl", vsctlWrapper()],
   ];
   for (const [name, text] of scripts) {
     await Deno.writeTextFile(`${binDir}/${name}`, text, { mode: 0o755 });

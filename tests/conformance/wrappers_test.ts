@@ -57,18 +57,22 @@ Deno.test("ovs-ofctl keeps its own options and the flow as one word", async () =
   });
 });
 
-Deno.test("ovs-vsctl other_config and port settings map onto set-config and set-port", async () => {
+Deno.test("ovs-vsctl other_config and port settings map onto config/set and port/set", async () => {
   await withWrappers(async (bin) => {
     const a = await argvOf(
       bin,
       "ovs-vsctl set Open_vSwitch . other_config:n-handler-threads=2 other_config:n-revalidator-threads=2",
     );
     assert.equal(a.code, 0);
-    assert.deepEqual(a.words.slice(0, 2), ["set-config", "-t"]);
-    assert.deepEqual(a.words.slice(3), ["n-handler-threads=2", "n-revalidator-threads=2"]);
+    assert.deepEqual(a.words.slice(0, 2), ["appctl", "-t"]);
+    assert.deepEqual(a.words.slice(3), [
+      "config/set",
+      "n-handler-threads=2",
+      "n-revalidator-threads=2",
+    ]);
     const b = await argvOf(bin, "ovs-vsctl --no-wait set port p1 vlan_mode=native-untagged tag=10");
-    assert.deepEqual(b.words.slice(0, 2), ["set-port", "-t"]);
-    assert.deepEqual(b.words.slice(3), ["p1", "vlan_mode=native-untagged", "tag=10"]);
+    assert.deepEqual(b.words.slice(0, 2), ["appctl", "-t"]);
+    assert.deepEqual(b.words.slice(3), ["port/set", "p1", "vlan_mode=native-untagged", "tag=10"]);
   });
 });
 

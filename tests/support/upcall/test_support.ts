@@ -49,6 +49,8 @@ export class RuleXlate implements WorkerXlate {
   readonly #stats: Float64Array;
   rules: TestRule[] = [];
   translations = 0;
+  /** A test's probe of when a handler announces its batch. */
+  upcallsInstalled?: () => void;
 
   constructor(init?: RuleXlateInit) {
     this.stats = init?.stats ?? new SharedArrayBuffer(MAX_TEST_RULES * 16);
