@@ -7,128 +7,105 @@
  * never saw there, and figures that count cycles (`avg`, the dynamic flow
  * limit, the cached flow count) drift from what OVS printed.
  *
- * So the runner, already running, relays: the `ovs-appctl` wrapper (bash
- * builtins, one `mkfifo`) writes `[PID,"METHOD","ARG"...]` as one line to
- * the run directory's request FIFO and reads `STATUS\nTEXT` back from
- * `appctl.reply.PID` (ended by a NUL), which the relay fills from one
- * unixctl call to the daemon: the reply on stdout and status 0, or the
- * error on stderr and status 2, as `udpif appctl` prints them (status 1:
- * no daemon answered).
+ * So the runner, already running, relays: it listens on a loopback TCP
+ * port (written to the run directory's `appctl.port`), and the
+ * `ovs-appctl` wrapper, with bash builtins only (`/dev/tcp`), sends
+ * `["METHOD","ARG"...]` as one line and reads `STATUS\nTEXT` back, ended
+ * by a NUL, which the relay fills from one unixctl call to the daemon: the
+ * reply on stdout and status 0, or the error on stderr and status 2, as
+ * `udpif appctl` prints them (status 1: no daemon answered).
+ *
+ * A socket, not FIFOs: Deno reads a FIFO on its blocking thread pool, and
+ * several replays at once, each with a read parked on its FIFO, starved the
+ * pool until no reply could be written (every replay hung). Socket I/O is
+ * event driven and costs no thread while it waits.
  */
 import { unixctlCall } from "./unixctl.ts";
 
-export const RELAY_FIFO = "appctl.fifo";
-export const RELAY_REPLY_PREFIX = "appctl.reply.";
+export const RELAY_PORT_FILE = "appctl.port";
 
 export class AppctlRelay {
-  readonly #file: Deno.FsFile;
+  readonly #listener: Deno.TcpListener;
   readonly #done: Promise<void>;
-  /** Reply FIFOs an answer is blocked opening. */
-  readonly #waiting = new Set<string>();
 
-  private constructor(file: Deno.FsFile, dir: string, socket: string, timeoutMs: number) {
-    this.#file = file;
-    this.#done = this.#serve(dir, socket, timeoutMs);
+  private constructor(listener: Deno.TcpListener, socket: string, timeoutMs: number) {
+    this.#listener = listener;
+    this.#done = this.#serve(socket, timeoutMs);
   }
 
-  /** Makes `dir/appctl.fifo` and serves it until `stop`. */
+  /** Listens on 127.0.0.1, writes the port to `dir/appctl.port`, and serves until `stop`. */
   static async start(dir: string, socket: string, timeoutMs: number): Promise<AppctlRelay> {
-    const path = `${dir}/${RELAY_FIFO}`;
-    const made = await new Deno.Command("mkfifo", { args: [path], stderr: "piped" }).output();
-    if (!made.success) {
-      throw new Error(`mkfifo ${path}: ${new TextDecoder().decode(made.stderr).trim()}`);
-    }
-    // Read and write: the FIFO then never reads as ended between two writers.
-    const file = await Deno.open(path, { read: true, write: true });
-    return new AppctlRelay(file, dir, socket, timeoutMs);
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    await Deno.writeTextFile(`${dir}/${RELAY_PORT_FILE}`, `${listener.addr.port}\n`);
+    return new AppctlRelay(listener, socket, timeoutMs);
   }
 
-  /** Stops serving; a reply whose wrapper is gone is abandoned. */
+  /** Stops accepting; requests already read are answered first. */
   async stop(): Promise<void> {
-    this.#file.close();
-    // An answer still waiting for its wrapper to open the reply FIFO
-    // (the wrapper was killed) is let through by opening it here, read and
-    // write so that this open never blocks.
-    for (const reply of this.#waiting) {
-      await Deno.open(reply, { read: true, write: true }).then((f) => f.close(), () => {});
-    }
+    this.#listener.close();
     await this.#done;
   }
 
-  async #serve(dir: string, socket: string, timeoutMs: number): Promise<void> {
-    const decoder = new TextDecoder();
-    const buf = new Uint8Array(65536);
-    let pending = "";
+  async #serve(socket: string, timeoutMs: number): Promise<void> {
     const inFlight = new Set<Promise<void>>();
-    for (;;) {
-      let n: number | null;
-      try {
-        n = await this.#file.read(buf);
-      } catch {
-        break; // closed by stop()
-      }
-      if (n === null) break;
-      pending += decoder.decode(buf.subarray(0, n), { stream: true });
-      for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
+    try {
+      for await (const conn of this.#listener) {
         // Requests are answered concurrently, as a daemon answers clients.
-        const p = answer(dir, socket, timeoutMs, line, this.#waiting).finally(() =>
-          inFlight.delete(p)
-        );
+        const p = answer(conn, socket, timeoutMs).finally(() => inFlight.delete(p));
         inFlight.add(p);
       }
+    } catch {
+      // the listener was closed by stop()
     }
     await Promise.all(inFlight);
   }
 }
 
-/** One request line: its reply FIFO gets the status line and the text. */
-async function answer(
-  dir: string,
-  socket: string,
-  timeoutMs: number,
-  line: string,
-  waiting: Set<string>,
-): Promise<void> {
-  let words: unknown;
-  try {
-    words = JSON.parse(line);
-  } catch {
-    return; // no pid to answer to: the wrapper's own timeout ends it
+/** Reads one request line from `conn`. */
+async function requestLine(conn: Deno.Conn): Promise<string | null> {
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(65536);
+  let text = "";
+  for (;;) {
+    const nl = text.indexOf("\n");
+    if (nl >= 0) return text.slice(0, nl);
+    const n = await conn.read(buf);
+    if (n === null) return null;
+    text += decoder.decode(buf.subarray(0, n), { stream: true });
   }
-  if (!Array.isArray(words) || typeof words[0] !== "number") return;
-  const [pid, method, ...params] = words as [number, string, ...string[]];
-  let status: number, text: string;
+}
+
+/** One request: the status line and the text go back on the same connection. */
+async function answer(conn: Deno.Conn, socket: string, timeoutMs: number): Promise<void> {
   try {
-    const r = await unixctlCall(socket, String(method), params.map(String), timeoutMs);
-    if (r.error !== null) {
-      status = 2;
-      text = r.error.endsWith("\n") ? r.error : r.error + "\n";
-    } else {
-      status = 0;
-      text = r.result ?? "";
-    }
-  } catch (e) {
-    status = 1;
-    text = `ovs-appctl (udpif replay): ${e instanceof Error ? e.message : String(e)}\n`;
-  }
-  const reply = `${dir}/${RELAY_REPLY_PREFIX}${pid}`;
-  waiting.add(reply);
-  try {
-    // The wrapper opened its end before asking: this blocks only if it is gone.
-    const f = await Deno.open(reply, { write: true });
-    waiting.delete(reply);
+    const line = await requestLine(conn);
+    let words: unknown;
     try {
-      const bytes = new TextEncoder().encode(`${status}\n${text}\0`);
-      for (let off = 0; off < bytes.length;) off += await f.write(bytes.subarray(off));
-    } finally {
-      f.close();
+      words = line === null ? null : JSON.parse(line);
+    } catch {
+      words = null;
     }
+    if (!Array.isArray(words) || words.length === 0) return; // the wrapper reports no reply
+    const [method, ...params] = words.map(String);
+    let status: number, text: string;
+    try {
+      const r = await unixctlCall(socket, method, params, timeoutMs);
+      if (r.error !== null) {
+        status = 2;
+        text = r.error.endsWith("\n") ? r.error : r.error + "\n";
+      } else {
+        status = 0;
+        text = r.result ?? "";
+      }
+    } catch (e) {
+      status = 1;
+      text = `ovs-appctl (udpif replay): ${e instanceof Error ? e.message : String(e)}\n`;
+    }
+    const bytes = new TextEncoder().encode(`${status}\n${text}\0`);
+    for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
   } catch {
     // the wrapper is gone (killed by its time limit)
   } finally {
-    waiting.delete(reply);
-    await Deno.remove(reply).catch(() => {});
+    conn.close();
   }
 }

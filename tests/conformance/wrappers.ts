@@ -17,7 +17,7 @@
  * refused with exit status 2, naming what it could not map.
  */
 
-import { RELAY_FIFO, RELAY_REPLY_PREFIX } from "./appctl_relay.ts";
+import { RELAY_PORT_FILE } from "./appctl_relay.ts";
 
 /** Single-quotes a string for bash. */
 export function shellQuote(s: string): string {
@@ -32,24 +32,24 @@ const RELAY_WAIT_S = 40;
 /**
  * With `relayDir`, a plain `ovs-appctl COMMAND ARGS...` goes through the
  * runner's AppctlRelay there when it serves (see appctl_relay.ts), with
- * bash builtins and one mkfifo; anything else runs `udpif appctl`.
+ * bash builtins only; anything else runs `udpif appctl`.
  */
 export function appctlWrapper(udpif: string, socket: string, relayDir?: string): string {
   const relay = relayDir === undefined ? "" : `
-fifo=${shellQuote(`${relayDir}/${RELAY_FIFO}`)}
-if [ -p "$fifo" ] && [ $# -gt 0 ] && [ "\${1#-}" = "$1" ]; then
-    reply=${shellQuote(`${relayDir}/${RELAY_REPLY_PREFIX}`)}$$
-    mkfifo "$reply" || exit 1
-    req="[$$"
+portfile=${shellQuote(`${relayDir}/${RELAY_PORT_FILE}`)}
+if [ -r "$portfile" ] && [ $# -gt 0 ] && [ "\${1#-}" = "$1" ] && IFS= read -r port <"$portfile"; then
+    req="[" sep=""
     for a in "$@"; do
         a=\${a//\\\\/\\\\\\\\}; a=\${a//\\"/\\\\\\"}
         a=\${a//$'\\n'/\\\\n}; a=\${a//$'\\t'/\\\\t}; a=\${a//$'\\r'/\\\\r}
-        req+=",\\"$a\\""
+        req+="$sep\\"$a\\"" sep=","
     done
-    # Both FIFOs opened read-write: opening never blocks, and a runner
-    # that is gone costs the time limit, not a hang.
-    exec 3<>"$reply" 4<>"$fifo"
-    printf '%s]\\n' "$req" >&4
+    # A runner that is gone costs the time limit, not a hang.
+    if ! exec 3<>"/dev/tcp/127.0.0.1/$port"; then
+        echo "ovs-appctl (udpif replay): the replay runner does not answer" >&2
+        exit 1
+    fi
+    printf '%s]\\n' "$req" >&3
     if ! { IFS= read -t ${RELAY_WAIT_S} -r status && IFS= read -t ${RELAY_WAIT_S} -r -d '' text; } <&3; then
         echo "ovs-appctl (udpif replay): no reply from the replay runner" >&2
         exit 1
