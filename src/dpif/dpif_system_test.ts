@@ -99,7 +99,7 @@ Deno.test({
       assert.equal(sw.dp.getStats().missed, 0, "every frame hit a flow");
     } finally {
       sw?.close();
-      await pair.destroy();
+      pair.destroy();
     }
   },
 });
@@ -127,7 +127,7 @@ Deno.test({
       assert.deepEqual([...up.packet.subarray(12, 18)], [0x81, 0x00, 0x60, 0x0a, 0x88, 0xb5]);
     } finally {
       sw?.close();
-      await pair.destroy();
+      pair.destroy();
     }
   },
 });
@@ -151,7 +151,7 @@ Deno.test({
       assert.equal(rxDropped + txDropped, 0);
     } finally {
       sw?.close();
-      await pair.destroy();
+      pair.destroy();
     }
   },
 });
@@ -175,7 +175,7 @@ Deno.test({
       assert.ok(bTx > aRx, `B sent ${bTx} segments for A's ${aRx} frames`);
     } finally {
       sw?.close();
-      await pair.destroy();
+      pair.destroy();
     }
   },
 });

@@ -93,7 +93,7 @@ export class NetnsPair {
         await sh("ip", ["link", "set", e.host, "up"]);
       }
     } catch (err) {
-      await pair.destroy();
+      pair.destroy();
       throw err;
     }
     return pair;
@@ -115,7 +115,7 @@ export class NetnsPair {
   }
 
   /** Removes the namespaces (and so the veths), killing what runs in them. */
-  async destroy(): Promise<void> {
+  destroy(): void {
     for (const e of [this.a, this.b]) {
       const pids = ipSync(["netns", "pids", e.ns]);
       for (const pid of new TextDecoder().decode(pids.stdout).split(/\s+/).filter(Boolean)) {
