@@ -61,6 +61,12 @@ export class SystemNetdev extends Netdev {
     super.detach();
   }
 
+  /**
+   * Closes the socket. Call it only once the PMD no longer polls the fd:
+   * after the datapath is destroyed, or after the port was deleted and the
+   * PMD has started a new round (it rereads the port table each round);
+   * a number closed under a running PMD could be reused by another fd.
+   */
   override close(): void {
     super.close();
     const s = this.#socket;
