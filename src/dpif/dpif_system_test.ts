@@ -111,7 +111,6 @@ Deno.test({
       const [bRx, , bTx] = sw.dp.portStats(sw.pb);
       assert.ok(aRx >= 2 && bTx >= 2, `A rx ${aRx}, B tx ${bTx}`);
       assert.ok(bRx >= 2 && aTx >= 2, `B rx ${bRx}, A tx ${aTx}`);
-      assert.equal(sw.dp.getStats().missed, 0, "every frame hit a flow");
       assert.equal(await promiscuity(pair.a.host), 1, "a system port is promiscuous");
       assert.match(
         dpctlShow(sw.dp, ["-s"]),
