@@ -2,13 +2,16 @@
  * The poll-mode driver: the datapath's fast path. One `Pmd` owns one flow
  * table and runs `poll()` in a loop (pmd_worker.ts) or, in tests and
  * in-process datapaths, whenever asked. A poll drains each port's rx ring
- * in bursts, parses each packet into a flow key, looks it up in the EMC,
- * then dpcls, counts the hit in the flow's stats and runs its actions
+ * in bursts (a system port's socket, with recvmmsg: _pmd_system.ts),
+ * parses each packet into a flow key, looks it up in the EMC, then dpcls,
+ * counts the hit in the flow's stats and runs its actions
  * (flow/odp_execute.ts, which hands outputs back to the tx side in
  * _pmd_output.ts and userspace actions back here as ACTION upcalls);
  * a miss becomes a MISS upcall on the handler queue the flow hash selects
- * (a full queue drops the packet and counts it lost). It then serves the
- * dpif clients' command rings: flow put/del/get/flush and packet execute.
+ * (_pmd_upcall.ts; a full queue drops the packet and counts it lost). It
+ * then serves the dpif clients' command rings: flow put/del/get/flush and
+ * packet execute. Idle, it sleeps on the doorbell word, or with system
+ * ports in poll(2) on their sockets and an eventfd.
  *
  * The packet path allocates nothing: packets are copied into one scratch
  * buffer, keys live in one scratch Uint32Array, actions are read in place
