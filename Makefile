@@ -5,7 +5,7 @@
 DENO_VERSION := 2.9.6
 TOOLS := $(CURDIR)/.tools
 DENO := $(shell command -v deno 2>/dev/null || echo $(TOOLS)/bin/deno)
-PERMS := --allow-read --allow-write --allow-env --allow-run --allow-sys --allow-net
+PERMS := --allow-read --allow-write --allow-env --allow-run --allow-sys --allow-net --allow-ffi
 
 .PHONY: all test check fmt lint unit demo build bench deno conformance-record clean
 

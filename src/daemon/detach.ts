@@ -28,6 +28,7 @@ const PERMISSIONS = [
   "--allow-run",
   "--allow-sys",
   "--allow-net",
+  "--allow-ffi",
 ];
 
 /** The background process failed to start; `code` is its exit status, `message` what it said. */
