@@ -11,7 +11,7 @@
  */
 import { UDPIF } from "../cli/_run.ts";
 import { waitGone } from "../conformance/proc.ts";
-import { mustRun, runCmd } from "./veth_topology.ts";
+import { cleanupOnSignal, mustRun, runCmd } from "./veth_topology.ts";
 
 /** What a test does with the switch between two hosts. */
 export interface SwitchUnderTest {
@@ -57,6 +57,23 @@ async function reap(pidfile: string): Promise<void> {
   await waitGone(pid, STOP_DEADLINE_MS);
 }
 
+/**
+ * At SIGINT/SIGTERM (no `finally` runs): SIGKILL the daemons the run
+ * directory's pidfiles name, then remove the directory.
+ */
+function abandonRunDir(dir: string, pidfiles: string[]): () => void {
+  return cleanupOnSignal(() => {
+    for (const f of pidfiles) {
+      try {
+        Deno.kill(Number(Deno.readTextFileSync(`${dir}/${f}`).trim()), "SIGKILL");
+      } catch {
+        // no pidfile yet, or the daemon is gone
+      }
+    }
+    Deno.removeSync(dir, { recursive: true });
+  });
+}
+
 async function readOr(file: string, fallback: string): Promise<string> {
   try {
     return await Deno.readTextFile(file);
@@ -69,6 +86,7 @@ async function readOr(file: string, fallback: string): Promise<string> {
 export class UdpifSwitch implements SwitchUnderTest {
   readonly kind = "udpif";
   #dir?: string;
+  #unregister = () => {};
 
   get #socket(): string {
     return `${this.#dir}/udpif.ctl`;
@@ -81,6 +99,7 @@ export class UdpifSwitch implements SwitchUnderTest {
   async start(ports: string[]): Promise<void> {
     this.#dir = await Deno.makeTempDir({ prefix: "udpif-e2e-" });
     const d = this.#dir;
+    this.#unregister = abandonRunDir(d, ["udpif.pid"]);
     await this.#udpif([
       "start",
       "--detach",
@@ -123,6 +142,7 @@ export class UdpifSwitch implements SwitchUnderTest {
     await runCmd([UDPIF, "appctl", "-t", `${d}/udpif.ctl`, "exit"], { UDPIF_CTL: "" });
     await reap(`${d}/udpif.pid`);
     await Deno.remove(d, { recursive: true });
+    this.#unregister();
   }
 }
 
@@ -139,6 +159,7 @@ export class OvsSwitch implements SwitchUnderTest {
   readonly kind = "ovs";
   readonly #netns?: string;
   #dir?: string;
+  #unregister = () => {};
 
   constructor(netns?: string) {
     this.#netns = netns;
@@ -160,6 +181,7 @@ export class OvsSwitch implements SwitchUnderTest {
   async start(ports: string[]): Promise<void> {
     this.#dir = await Deno.makeTempDir({ prefix: "ovs-e2e-" });
     const d = this.#dir, env = this.#env;
+    this.#unregister = abandonRunDir(d, ["vswitchd.pid", "ovsdb.pid"]);
     await mustRun(["ovsdb-tool", "create", `${d}/conf.db`, OVS_SCHEMA], env);
     await mustRun([
       "ovsdb-server",
@@ -229,5 +251,6 @@ export class OvsSwitch implements SwitchUnderTest {
     await runCmd(["ovs-appctl", "-t", `${d}/ovsdb.ctl`, "exit"], env);
     await reap(`${d}/ovsdb.pid`);
     await Deno.remove(d, { recursive: true });
+    this.#unregister();
   }
 }

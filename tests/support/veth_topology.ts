@@ -78,21 +78,36 @@ export interface TopologyOptions {
 }
 
 let created = 0;
-const live = new Set<VethTopology>();
-let signalsHooked = false;
+
+/**
+ * Synchronous cleanups run when SIGINT or SIGTERM ends the process while a
+ * topology or a switch exists (a `finally` does not run then); each owner
+ * registers one and removes it once cleaned up the ordinary way.
+ */
+const atSignal = new Set<() => void>();
 
 function onSignal(): void {
-  for (const t of live) t.destroySync();
+  for (const cleanup of atSignal) cleanup();
   Deno.exit(130);
 }
 
-function hookSignals(on: boolean): void {
-  if (on === signalsHooked) return;
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    if (on) Deno.addSignalListener(sig, onSignal);
-    else Deno.removeSignalListener(sig, onSignal);
+/** Registers `cleanup` to run on SIGINT/SIGTERM; call the returned function to unregister. */
+export function cleanupOnSignal(cleanup: () => void): () => void {
+  if (atSignal.size === 0) {
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
   }
-  signalsHooked = on;
+  atSignal.add(cleanup);
+  return () => {
+    if (!atSignal.delete(cleanup) || atSignal.size > 0) return;
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  };
+}
+
+/** Runs a command synchronously, ignoring how it ends (for signal-time cleanup). */
+export function runQuietSync(argv: string[]): void {
+  new Deno.Command(argv[0], { args: argv.slice(1), stdout: "null", stderr: "null" }).outputSync();
 }
 
 /** One host: a namespace and the interface inside it. */
@@ -110,6 +125,7 @@ export class VethTopology {
   readonly switchNetns?: string;
   readonly #children = new Set<Deno.ChildProcess>();
   #destroyed = false;
+  #unregister = () => {};
 
   private constructor(tag: string, o: TopologyOptions) {
     const net = o.subnet ?? 78;
@@ -123,8 +139,7 @@ export class VethTopology {
 
   static async create(o: TopologyOptions = {}): Promise<VethTopology> {
     const t = new VethTopology(`v${Deno.pid}x${created++}`, o);
-    live.add(t);
-    hookSignals(true);
+    t.#unregister = cleanupOnSignal(() => t.#destroySync());
     try {
       await t.#build(o.offload ?? false);
     } catch (e) {
@@ -229,8 +244,7 @@ export class VethTopology {
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    live.delete(this);
-    if (live.size === 0) hookSignals(false);
+    this.#unregister();
     for (const ns of this.#namespaces) {
       const pids = (await runCmd(["ip", "netns", "pids", ns])).stdout.split(/\s+/)
         .filter((p) => /^[0-9]+$/.test(p)).map(Number);
@@ -254,18 +268,15 @@ export class VethTopology {
     }
   }
 
-  /** The same, synchronously, for a signal handler that exits right after. */
-  destroySync(): void {
+  /** The same, synchronously, for the signal handler that exits right after. */
+  #destroySync(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    const sh = (args: string[]) =>
-      new Deno.Command(args[0], { args: args.slice(1), stdout: "null", stderr: "null" })
-        .outputSync();
     for (const ns of this.#namespaces) {
-      sh(["bash", "-c", 'ip netns pids "$1" | xargs -r kill -KILL', "bash", ns]);
-      sh(["ip", "netns", "del", ns]);
+      runQuietSync(["bash", "-c", 'ip netns pids "$1" | xargs -r kill -KILL', "bash", ns]);
+      runQuietSync(["ip", "netns", "del", ns]);
     }
-    for (const port of this.ports) sh(["ip", "link", "del", port]);
+    for (const port of this.ports) runQuietSync(["ip", "link", "del", port]);
   }
 }
 
