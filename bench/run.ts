@@ -18,6 +18,7 @@ for (const f of files) {
       "--allow-run",
       "--allow-sys",
       "--allow-net",
+      "--allow-ffi",
       new URL(f, dir).pathname,
     ],
     stdout: "inherit",

@@ -26,7 +26,7 @@ import {
   getLogger,
   timeMsec,
 } from "../lib/mod.ts";
-import { DummyNetdev } from "../netdev/mod.ts";
+import type { Netdev } from "../netdev/mod.ts";
 import { MacLearning, OFPP_LOCAL, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import { Udpif } from "../upcall/mod.ts";
 import { type PortSpec as XPortSpec, RecircIdPool, XBridge } from "../xlate/mod.ts";
@@ -35,7 +35,8 @@ import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import type { OtherConfig } from "./other_config.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
 import type { PortSpec, PortType } from "./port_spec.ts";
-import { PortIo } from "./port_io.ts";
+import type { PortIo } from "./port_io.ts";
+import { openPortNetdev } from "./port_netdev.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 
 const log = getLogger("bridge");
@@ -61,7 +62,7 @@ export interface BridgePort {
   odpPort: number;
   type: PortType | "internal";
   options: Record<string, string>;
-  netdev: DummyNetdev;
+  netdev: Netdev;
   /** The pcap files and sockets its options name. */
   io: PortIo;
   vlan: PortVlanConfig;
@@ -158,11 +159,7 @@ export class Bridge {
       type: BridgePort["type"],
       o: Record<string, string>,
     ) => {
-      const netdevType = type === "internal"
-        ? (options.datapathType === "dummy" ? "dummy-internal" : "tap")
-        : type;
-      const netdev = new DummyNetdev(name, netdevType);
-      const io = await PortIo.open(netdev, o);
+      const { netdev, io } = await openPortNetdev(name, type, options.datapathType, o);
       try {
         const odpPort = dp.portAdd(netdev);
         ports.push({

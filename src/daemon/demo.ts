@@ -10,7 +10,7 @@
  */
 import { clockIsStopped, clockStop, clockWarp, coverageTotal, timeMsec } from "../lib/mod.ts";
 import { dpctlDumpFlows } from "../dpif/mod.ts";
-import { parseReceivePackets } from "../netdev/mod.ts";
+import { type DummyNetdev, parseReceivePackets } from "../netdev/mod.ts";
 import { Bridge } from "./bridge.ts";
 import { OtherConfig } from "./other_config.ts";
 import { parsePortSpecs } from "./port_spec.ts";
@@ -110,7 +110,7 @@ export class DemoSwitch {
     onBatch: (sent: number) => void,
     batch = 250,
   ): Promise<void> {
-    const netdev = this.bridge.portByName("p1")!.netdev;
+    const netdev = this.bridge.portByName("p1")!.netdev as DummyNetdev;
     const make = kind === "mix" ? mixFlow : burstFlow;
     for (let i = from; i < to; i += batch) {
       const specs: string[] = [];

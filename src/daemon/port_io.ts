@@ -9,8 +9,9 @@
  */
 import { timeWallMsec } from "../lib/mod.ts";
 import {
-  type DummyNetdev,
+  DummyNetdev,
   DummyStream,
+  type Netdev,
   PcapWriter,
   readPcapFrames,
   streamPath,
@@ -60,9 +61,18 @@ export class PortIo {
     return io;
   }
 
+  /** Nothing to open: `close` runs `closer` (a system port's socket). */
+  static closing(closer: () => void): PortIo {
+    const io = new PortIo();
+    io.#closers.push(closer);
+    return io;
+  }
+
   /** Hands the frames read from `rx_pcap` to the port, once. */
-  startRx(netdev: DummyNetdev): void {
-    if (this.#rxFrames.length) netdev.receive(this.#rxFrames.splice(0));
+  startRx(netdev: Netdev): void {
+    if (this.#rxFrames.length && netdev instanceof DummyNetdev) {
+      netdev.receive(this.#rxFrames.splice(0));
+    }
   }
 
   close(): void {

@@ -1,11 +1,15 @@
 /**
- * `--port NAME[:OFPORT][,type=dummy|pcap][,rx_pcap=FILE][,tx_pcap=FILE]
- * [,pstream=punix:PATH|stream=unix:PATH]` as `udpif start` takes it, and
- * the OpenFlow numbering rule: a port gets the number it asks for, the
- * others 1, 2, 3, ... in order, skipping numbers already taken.
+ * `--port NAME[:OFPORT][,type=dummy|pcap|system][,rx_pcap=FILE]
+ * [,tx_pcap=FILE][,pstream=punix:PATH|stream=unix:PATH][,offloads=BOOL]`
+ * as `udpif start` takes it, and the OpenFlow numbering rule: a port gets
+ * the number it asks for, the others 1, 2, 3, ... in order, skipping
+ * numbers already taken. A `system` port is the Linux interface NAME
+ * (netdev/system.ts); its only option is `offloads` (default true:
+ * checksum and TSO offloads through a virtio_net_hdr).
  */
 
-export type PortType = "dummy" | "pcap";
+export type PortType = "dummy" | "pcap" | "system";
+const PORT_TYPES: readonly string[] = ["dummy", "pcap", "system"];
 
 export interface PortSpec {
   name: string;
@@ -22,7 +26,7 @@ export class PortSpecError extends Error {
 
 /** OpenFlow's largest physical port number (OFPP_MAX - 1). */
 const OFPORT_MAX = 0xfeff;
-const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream"]);
+const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream", "offloads"]);
 
 interface ParsedPort {
   name: string;
@@ -55,16 +59,16 @@ function parseOne(text: string): ParsedPort {
     const key = eq < 0 ? item : item.slice(0, eq);
     const value = eq < 0 ? "" : item.slice(eq + 1);
     if (key === "type") {
-      if (value !== "dummy" && value !== "pcap") {
-        throw new PortSpecError(`--port ${text}: bad type "${value}" (dummy or pcap)`);
+      if (!PORT_TYPES.includes(value)) {
+        throw new PortSpecError(`--port ${text}: bad type "${value}" (dummy, pcap or system)`);
       }
-      type = value;
+      type = value as PortType;
     } else if (OPTIONS.has(key)) {
       if (value === "") throw new PortSpecError(`--port ${text}: ${key} needs a value`);
       options[key] = value;
     } else {
       throw new PortSpecError(
-        `--port ${text}: unknown option "${key}" (type, rx_pcap, tx_pcap, pstream, stream)`,
+        `--port ${text}: unknown option "${key}" (type, rx_pcap, tx_pcap, pstream, stream, offloads)`,
       );
     }
   }
@@ -76,6 +80,18 @@ function parseOne(text: string): ParsedPort {
   }
   if (options.pstream && options.stream) {
     throw new PortSpecError(`--port ${text}: give pstream or stream, not both`);
+  }
+  if (type === "system") {
+    const other = Object.keys(options).find((k) => k !== "offloads");
+    if (other) throw new PortSpecError(`--port ${text}: type=system takes no ${other} option`);
+    if (name.length > 15) {
+      throw new PortSpecError(`--port ${text}: "${name}" is too long for an interface name`);
+    }
+  } else if ("offloads" in options) {
+    throw new PortSpecError(`--port ${text}: offloads is an option of type=system ports`);
+  }
+  if ("offloads" in options && options.offloads !== "true" && options.offloads !== "false") {
+    throw new PortSpecError(`--port ${text}: offloads must be true or false`);
   }
   if (type === "pcap" && !options.rx_pcap && !options.tx_pcap) {
     throw new PortSpecError(`--port ${text}: type=pcap needs rx_pcap or tx_pcap`);

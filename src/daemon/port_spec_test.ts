@@ -22,6 +22,12 @@ Deno.test("a port spec carries its type and netdev options", () => {
   assert.equal(q.options.pstream, "punix:/tmp/q.sock");
 });
 
+Deno.test("a system port names a Linux interface, with offloads on unless turned off", () => {
+  const [a, b] = parsePortSpecs(["veth0,type=system", "veth1:7,type=system,offloads=false"], "br0");
+  assert.deepEqual(a, { name: "veth0", ofport: 1, type: "system", options: {} });
+  assert.deepEqual(b, { name: "veth1", ofport: 7, type: "system", options: { offloads: "false" } });
+});
+
 Deno.test("bad port specs are refused with the bad part named", () => {
   const bad: Array<[string[], RegExp]> = [
     [["p1:0"], /bad OpenFlow port number "0"/],
@@ -36,6 +42,10 @@ Deno.test("bad port specs are refused with the bad part named", () => {
     [["a:3", "b:3"], /OpenFlow port 3 used twice/],
     [["bad/name"], /bad port name "bad\/name"/],
     [["p1,rx_pcap="], /rx_pcap needs a value/],
+    [["eth0,type=system,rx_pcap=a"], /type=system takes no rx_pcap option/],
+    [["eth0,type=system,offloads=maybe"], /offloads must be true or false/],
+    [["p1,offloads=false"], /offloads is an option of type=system ports/],
+    [["abcdefghijklmnop,type=system"], /too long for an interface name/],
   ];
   for (const [specs, error] of bad) assert.throws(() => parsePortSpecs(specs, "br0"), error);
 });

@@ -9,7 +9,12 @@
  * dealt with its upcall before queueing the next.
  */
 import { CommandError } from "../lib/mod.ts";
-import { DummyReceiveError, parseDummyReceive, parseReceivePackets } from "../netdev/mod.ts";
+import {
+  DummyNetdev,
+  DummyReceiveError,
+  parseDummyReceive,
+  parseReceivePackets,
+} from "../netdev/mod.ts";
 import type { Bridge } from "./bridge.ts";
 
 /** How long one frame may take before the command gives up waiting on it. */
@@ -24,7 +29,10 @@ export async function receiveInOrder(b: Bridge, args: string[]): Promise<string>
       parseReceivePackets(args.slice(args[1] === "--qid" ? 3 : 1));
       return "";
     }
-    request = parseDummyReceive(args, (name) => b.portByName(name)?.netdev);
+    request = parseDummyReceive(args, (name) => {
+      const netdev = b.portByName(name)?.netdev;
+      return netdev instanceof DummyNetdev ? netdev : undefined;
+    });
   } catch (e) {
     if (e instanceof DummyReceiveError) throw new CommandError(e.message);
     if (e instanceof Error && e.name === "OdpParseError") throw new CommandError(e.message);

@@ -11,15 +11,29 @@ import {
   type DatapathShared,
   MAX_PORTS,
   P_ACTIVE,
+  P_FD,
   P_ODP,
   P_RECORD_TX,
+  P_VNET,
   PF_RX_BYTES,
+  PF_RX_DROPPED,
   PF_RX_PACKETS,
   PF_TX_BYTES,
+  PF_TX_DROPPED,
   PF_TX_PACKETS,
 } from "./_shared.ts";
 import { EEXIST, EINVAL } from "./protocol.ts";
 import type { DpifPort } from "./provider.ts";
+
+/** The port counters `stats` reports, in its order. */
+const PORT_COUNTERS = [
+  PF_RX_PACKETS,
+  PF_RX_BYTES,
+  PF_TX_PACKETS,
+  PF_TX_BYTES,
+  PF_RX_DROPPED,
+  PF_TX_DROPPED,
+];
 
 interface PortEntry extends DpifPort {
   index: number;
@@ -67,9 +81,8 @@ export class DatapathPorts {
     if (index === MAX_PORTS) {
       throw new RangeError(`datapath ${this.dpName} is full (${MAX_PORTS} ports)`);
     }
-    for (const f of [PF_RX_PACKETS, PF_RX_BYTES, PF_TX_PACKETS, PF_TX_BYTES]) {
-      sh.portF64[sh.portF(index, f)] = 0;
-    }
+    for (const f of PORT_COUNTERS) sh.portF64[sh.portF(index, f)] = 0;
+    Atomics.store(sh.portI32, sh.portI(index, P_FD), 0);
     sh.portI32[sh.portI(index, P_ODP)] = portNo;
     sh.odpToIndex[portNo] = index;
     this.ports.set(portNo, { portNo, name, type, index, netdev });
@@ -80,6 +93,11 @@ export class DatapathPorts {
       setRecordTx: (on) => Atomics.store(sh.portI32, sh.portI(index, P_RECORD_TX), on ? 1 : 0),
       pollTx: () => {
         for (const p of this.ports.values()) p.netdev?.pollTx();
+      },
+      setSocket: (fd, vnetHdr) => {
+        Atomics.store(sh.portI32, sh.portI(index, P_VNET), vnetHdr ? 1 : 0);
+        Atomics.store(sh.portI32, sh.portI(index, P_FD), fd + 1);
+        Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
       },
     });
     Atomics.store(sh.portI32, sh.portI(index, P_ACTIVE), 1);
@@ -135,14 +153,12 @@ export class DatapathPorts {
     }));
   }
 
-  /** [rx packets, rx bytes, tx packets, tx bytes] of a port. */
+  /** [rx packets, rx bytes, tx packets, tx bytes, rx dropped, tx dropped] of a port. */
   stats(portNo: number): number[] {
     const p = this.ports.get(portNo);
-    if (!p) return [0, 0, 0, 0];
+    if (!p) return PORT_COUNTERS.map(() => 0);
     const sh = this.shared, i = p.index;
-    return [PF_RX_PACKETS, PF_RX_BYTES, PF_TX_PACKETS, PF_TX_BYTES].map((f) =>
-      sh.portF64[sh.portF(i, f)]
-    );
+    return PORT_COUNTERS.map((f) => sh.portF64[sh.portF(i, f)]);
   }
 
   netdevOf(portNo: number): Netdev | undefined {

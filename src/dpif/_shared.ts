@@ -8,16 +8,19 @@
  * - `ctl`: Int32 control words (doorbell, sleep flag, stop, client ids,
  *   handler count, upcall enable, EMC insert probability).
  * - `stats`: Float64 datapath counters, written by the PMD only.
- * - `ports`: per port index: Int32 [odp port, active, record tx] and
- *   Float64 [rx packets, rx bytes, tx packets, tx bytes, tx dropped];
+ * - `ports`: per port index: Int32 [odp port, active, record tx, 1 + fd,
+ *   vnet header] and Float64 [rx packets, rx bytes, tx packets, tx bytes,
+ *   tx dropped, rx dropped];
  *   plus an Int32 odp-port -> index map.
  * - `rx[i]`/`tx[i]`: SPSC frame rings per port index (netdev -> PMD,
- *   PMD -> netdev).
+ *   PMD -> netdev). A port with an fd (a `system` port) uses neither: the
+ *   PMD receives and sends on its socket itself.
  * - `cmd[c]`/`reply[c]`: SPSC rings per dpif client (a thread's dpif
  *   handle) for flow operations and their answers.
  * - `upcall[h]`: SPSC upcall queue per handler (PMD -> handler h).
  */
 import { RingView } from "../lib/mod.ts";
+import { eventfdSignal } from "../netdev/mod.ts";
 import { FlowTable } from "./flow_table.ts";
 
 export const MAX_PORTS = 64;
@@ -53,6 +56,16 @@ export const C_PMD_GEN = 10;
 export const C_PMD_EXITED = 11;
 /** other_config:vlan-limit + 1 for the PMD's flow_extract; 0 until the owner sets it. */
 export const C_VLAN_LIMIT = 12;
+/**
+ * The eventfd the PMD sleeps on in poll(2) besides its ports' fds, made by
+ * the PMD when it first has fd ports; 0 until then.
+ */
+export const C_WAKE_FD = 13;
+
+/** C_SLEEPING values: awake; asleep in Atomics.wait on C_DOORBELL; asleep in poll(2) on C_WAKE_FD. */
+export const SLEEP_NONE = 0;
+export const SLEEP_DOORBELL = 1;
+export const SLEEP_POLL = 2;
 const CTL_WORDS = 32;
 
 /** stats slots. */
@@ -77,12 +90,17 @@ const STATS_SLOTS = 32;
 export const P_ODP = 0;
 export const P_ACTIVE = 1;
 export const P_RECORD_TX = 2;
-const PORT_I32 = 4;
+/** 1 + the fd of a port whose frames the PMD moves itself (system ports); 0 for ring ports. */
+export const P_FD = 3;
+/** 1 when the port's socket carries a virtio_net_hdr with each frame (offloads). */
+export const P_VNET = 4;
+const PORT_I32 = 8;
 export const PF_RX_PACKETS = 0;
 export const PF_RX_BYTES = 1;
 export const PF_TX_PACKETS = 2;
 export const PF_TX_BYTES = 3;
 export const PF_TX_DROPPED = 4;
+export const PF_RX_DROPPED = 5;
 const PORT_F64 = 8;
 const ODP_MAP = 65536;
 
@@ -170,9 +188,17 @@ export class DatapathShared {
     this.ring();
   }
 
-  /** Wakes the PMD if it sleeps: producers call this after publishing. */
+  /**
+   * Wakes the PMD if it sleeps: producers call this after publishing. A
+   * PMD asleep in poll(2) (it has fd ports) is woken through its eventfd,
+   * otherwise through the doorbell word.
+   */
   ring(): void {
     Atomics.add(this.ctl, C_DOORBELL, 1);
-    if (Atomics.load(this.ctl, C_SLEEPING) !== 0) Atomics.notify(this.ctl, C_DOORBELL);
+    const sleeping = Atomics.load(this.ctl, C_SLEEPING);
+    if (sleeping === SLEEP_POLL) {
+      const fd = Atomics.load(this.ctl, C_WAKE_FD);
+      if (fd > 0) eventfdSignal(fd);
+    } else if (sleeping !== SLEEP_NONE) Atomics.notify(this.ctl, C_DOORBELL);
   }
 }

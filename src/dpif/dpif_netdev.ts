@@ -291,7 +291,7 @@ export class DpifNetdev implements DpifProvider {
     return this.ports.list();
   }
 
-  /** [rx packets, rx bytes, tx packets, tx bytes] of a port. */
+  /** [rx packets, rx bytes, tx packets, tx bytes, rx dropped, tx dropped] of a port. */
   portStats(portNo: number): number[] {
     return this.ports.stats(portNo);
   }

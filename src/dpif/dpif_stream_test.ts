@@ -48,7 +48,7 @@ Deno.test(
     // Every frame goes back out on every connection of the port, in order.
     const got = await new FrameReader(watcher, "watcher").read(N);
     assert.equal(got.findIndex((f, i) => !f.every((b, j) => b === frames[i][j])), -1);
-    assert.deepEqual(dp.portStats(1), [N, N * 64, N, N * 64]);
+    assert.deepEqual(dp.portStats(1), [N, N * 64, N, N * 64, 0, 0]);
     injector.close();
     watcher.close();
     p1.stopTxPump();

@@ -24,18 +24,15 @@ import {
   odpExecuteActions,
   type OdpExecuteDatapath,
   setVlanLimit,
-  ufidFromKey,
 } from "../flow/mod.ts";
 import { coverageCounter, RingConsumer, RingProducer, timeMsec } from "../lib/mod.ts";
-import { PacketBuffer } from "../packet/mod.ts";
+import { GSO_NONE, PACKET_GSO_MAX_LEN, PacketBuffer } from "../packet/mod.ts";
 import {
   C_CMD_BELL,
   C_DOORBELL,
   C_EMC_INV_PROB,
-  C_N_HANDLERS,
   C_PMD_GEN,
   C_PORTS_SEQ,
-  C_RECV_ENABLED,
   C_SLEEPING,
   C_STOP,
   C_VLAN_LIMIT,
@@ -45,13 +42,14 @@ import {
   P_ACTIVE,
   P_ODP,
   PF_RX_BYTES,
+  PF_RX_DROPPED,
   PF_RX_PACKETS,
+  SLEEP_DOORBELL,
+  SLEEP_NONE,
   ST_EMC_HIT,
   ST_ERRORS,
   ST_HIT,
-  ST_LOST,
   ST_MEGAFLOW_HIT,
-  ST_MISSED,
   ST_RX,
   ST_SUBTABLE_LOOKUPS,
 } from "./_shared.ts";
@@ -59,7 +57,9 @@ import { Emc, MINIFLOW_WORDS, miniflowOf } from "./emc.ts";
 import { FlowOps } from "./flow_ops.ts";
 import { servePmdCommands } from "./_pmd_commands.ts";
 import { PmdOutput } from "./_pmd_output.ts";
-import { UP_KEY, UP_PACKET, UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
+import { PmdUpcalls } from "./_pmd_upcall.ts";
+import { PmdSockets } from "./_pmd_system.ts";
+import { UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
 
 /** `flow_extract`: fills `key` from the first `len` bytes of `packet`. */
 export type FlowExtractFn = (
@@ -80,7 +80,8 @@ const BURST = 32;
 const covReceived = coverageCounter("netdev_received");
 const covDropPipeline = coverageCounter("drop_action_of_pipeline");
 const covFlowExtract = coverageCounter("flow_extract");
-const MAX_FRAME = 9216;
+/** A TSO super-frame from a system port fits whole. */
+const MAX_FRAME = PACKET_GSO_MAX_LEN;
 const RANK_INTERVAL_MS = 1000;
 export class Pmd implements OdpExecuteDatapath {
   readonly shared: DatapathShared;
@@ -96,8 +97,10 @@ export class Pmd implements OdpExecuteDatapath {
   now = 0;
   private readonly rx: RingConsumer[];
   private readonly out: PmdOutput;
-  private readonly up: RingProducer[];
-  private readonly upDirty = new Uint8Array(32);
+  /** System ports: their sockets' batches and the idle wait on their fds. */
+  private readonly sockets: PmdSockets;
+  /** The handlers' upcall queues. */
+  private readonly upcalls: PmdUpcalls;
   readonly cmd: RingConsumer[];
   readonly reply: RingProducer[];
   /** This round's datapath counters (ST_* slots) and per-port tx counts. */
@@ -131,8 +134,9 @@ export class Pmd implements OdpExecuteDatapath {
     this.emc = new Emc(shared.table);
     this.ops = new FlowOps(shared.table, this.emc);
     this.rx = shared.rx.map((v) => new RingConsumer(v));
-    this.out = new PmdOutput(shared, this.bufU32);
-    this.up = shared.upcall.map((v) => new RingProducer(v));
+    this.sockets = new PmdSockets(shared);
+    this.out = new PmdOutput(shared, this.pkt, this.bufU32, this.sockets);
+    this.upcalls = new PmdUpcalls(shared, this.pkt, this.bufU32, this.key, this.st);
     this.cmd = shared.cmd.map((v) => new RingConsumer(v));
     this.reply = shared.reply.map((v) => new RingProducer(v));
   }
@@ -158,11 +162,13 @@ export class Pmd implements OdpExecuteDatapath {
       for (let i = 0; i < MAX_PORTS; i++) {
         if (Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) !== 0) this.active[this.nActive++] = i;
       }
+      this.sockets.refresh(this.active, this.nActive);
     }
     let work = 0;
     for (let j = 0; j < this.nActive; j++) {
       const i = this.active[j];
-      if (sh.portI32[sh.portI(i, P_ACTIVE)] !== 0) work += this.pollPort(i);
+      if (sh.portI32[sh.portI(i, P_ACTIVE)] === 0) continue;
+      work += this.sockets.fd[i] >= 0 ? this.pollSocket(i) : this.pollPort(i);
     }
     // Command rings are scanned only when a client has rung, or when the
     // last scan left work behind (reply ring full, round limit).
@@ -190,19 +196,56 @@ export class Pmd implements OdpExecuteDatapath {
 
   /**
    * Polls until stopped, or until a newer PMD generation takes over,
-   * sleeping on the doorbell when idle.
+   * sleeping when idle: on the doorbell word, or with system ports in
+   * poll(2) on their sockets and the wake eventfd (_pmd_system.ts).
    */
   run(generation = 0): void {
     const ctl = this.shared.ctl;
     while (Atomics.load(ctl, C_STOP) === 0 && Atomics.load(ctl, C_PMD_GEN) === generation) {
       const bell = Atomics.load(ctl, C_DOORBELL);
       if (this.poll() > 0) continue;
-      Atomics.store(ctl, C_SLEEPING, 1);
+      if (this.sockets.any) {
+        this.sockets.sleep(bell, RANK_INTERVAL_MS);
+        continue;
+      }
+      Atomics.store(ctl, C_SLEEPING, SLEEP_DOORBELL);
       if (Atomics.load(ctl, C_DOORBELL) === bell) {
         Atomics.wait(ctl, C_DOORBELL, bell, RANK_INTERVAL_MS);
       }
-      Atomics.store(ctl, C_SLEEPING, 0);
+      Atomics.store(ctl, C_SLEEPING, SLEEP_NONE);
     }
+  }
+
+  /**
+   * Receives a burst from a system port's socket and runs it through the
+   * datapath; the burst is one batch (one netdev_received, one send per
+   * output port), as a netdev_linux rx call is in OVS.
+   */
+  private pollSocket(i: number): number {
+    const sh = this.shared, rx = this.sockets.rx[i]!;
+    const n = rx.recv(this.sockets.fd[i]);
+    if (n <= 0) return 0;
+    const inPort = sh.portI32[sh.portI(i, P_ODP)];
+    let bytes = 0, dropped = 0;
+    for (let k = 0; k < n; k++) {
+      if (!this.sockets.load(rx, k, this.pkt, this.bufU32)) {
+        dropped++;
+        continue;
+      }
+      bytes += this.pkt.len;
+      try {
+        this.processPacket(inPort);
+      } catch {
+        this.st[ST_ERRORS]++;
+      }
+    }
+    this.out.batch++;
+    this.nRxCalls++;
+    sh.portF64[sh.portF(i, PF_RX_PACKETS)] += n - dropped;
+    sh.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
+    if (dropped) sh.portF64[sh.portF(i, PF_RX_DROPPED)] += dropped;
+    sh.stats[ST_RX] += n - dropped;
+    return n;
   }
 
   private pollPort(i: number): number {
@@ -212,6 +255,8 @@ export class Pmd implements OdpExecuteDatapath {
     const inPort = sh.portI32[sh.portI(i, P_ODP)];
     let n = 0;
     let bytes = 0;
+    this.pkt.olFlags = 0;
+    this.pkt.gsoType = GSO_NONE;
     for (; n < BURST; n++) {
       const at = ring.next();
       if (at < 0) break;
@@ -252,7 +297,7 @@ export class Pmd implements OdpExecuteDatapath {
       const before = this.ops.dpcls.lookupsVisited;
       slot = this.ops.dpcls.lookup(key, 0);
       if (slot < 0) {
-        this.upcall(UPCALL_MISS, inPort, h, 0, 0);
+        this.upcalls.queue(UPCALL_MISS, inPort, h, 0, 0);
         return;
       }
       st[ST_MEGAFLOW_HIT]++;
@@ -277,6 +322,8 @@ export class Pmd implements OdpExecuteDatapath {
    * batch of its own (a dpif execute): its outputs are sends of their own.
    */
   execute(acts: Uint8Array, at: number, n: number, inPort: number, h: number): void {
+    this.pkt.olFlags = 0;
+    this.pkt.gsoType = GSO_NONE;
     this.runActions(acts, at, n, inPort, h);
     this.out.batch++;
   }
@@ -301,56 +348,12 @@ export class Pmd implements OdpExecuteDatapath {
     last: boolean,
   ): void {
     this.nUserspaceExtracts++;
-    this.upcall(UPCALL_ACTION, this.inPort, this.hash, udLen, udAt, acts, last);
+    this.upcalls.queue(UPCALL_ACTION, this.inPort, this.hash, udLen, udAt, acts, last);
   }
 
   /** OdpExecuteDatapath: queues the packet's first `len` bytes on the port's tx ring. */
   output(_pkt: PacketBuffer, odpPort: number, len: number): void {
     this.out.send(odpPort, len);
-  }
-
-  private upcall(
-    type: number,
-    inPort: number,
-    h: number,
-    udLen: number,
-    udAt: number,
-    ud?: Uint8Array,
-    last = false,
-  ): void {
-    const sh = this.shared, st = this.st;
-    if (Atomics.load(sh.ctl, C_RECV_ENABLED) === 0) {
-      st[ST_LOST]++;
-      return;
-    }
-    const nh = Atomics.load(sh.ctl, C_N_HANDLERS);
-    const q = nh > 1 ? h % nh : 0;
-    const r = this.up[q];
-    const len = this.pkt.len;
-    const pw = (len + 3) >> 2, uw = (udLen + 3) >> 2;
-    const at = r.reserve(UP_PACKET + pw + uw);
-    if (at < 0) {
-      st[ST_LOST]++;
-      return;
-    }
-    const u32 = r.view.u32;
-    u32[at] = type;
-    u32[at + 1] = inPort;
-    u32[at + 2] = h;
-    u32[at + 3] = len;
-    u32[at + 4] = udLen;
-    u32[at + 5] = last ? 1 : 0;
-    const key = this.key;
-    ufidFromKey(key, 0, u32, at + 6);
-    for (let i = 0; i < FLOW_WORDS; i++) u32[at + UP_KEY + i] = key[i];
-    const b32 = this.bufU32;
-    for (let w = 0; w < pw; w++) u32[at + UP_PACKET + w] = b32[w];
-    if (ud) {
-      const u8 = r.view.u8, o = (at + UP_PACKET + pw) * 4;
-      for (let i = 0; i < udLen; i++) u8[o + i] = ud[udAt + i];
-    }
-    this.upDirty[q] = 1;
-    if (type === UPCALL_MISS) st[ST_MISSED]++;
   }
 
   /**
@@ -368,12 +371,7 @@ export class Pmd implements OdpExecuteDatapath {
         st[i] = 0;
       }
     }
-    for (let q = 0; q < this.upDirty.length && q < this.up.length; q++) {
-      if (this.upDirty[q]) {
-        this.upDirty[q] = 0;
-        this.up[q].publish();
-      }
-    }
+    this.upcalls.publish();
   }
 
   private flushCoverage(): void {

@@ -12,11 +12,17 @@
  * options: 2-byte length + frame over a Unix socket, both ways), and the
  * pcap helpers (`replayFrames` for `rx_pcap`, lossless, optionally paced;
  * `PcapWriter` for `tx_pcap`). `netdevDummyReceive` is the
- * `netdev-dummy/receive` command itself.
+ * `netdev-dummy/receive` command itself. `SystemNetdev` is a Linux
+ * interface (the `system` type): it opens the interface's AF_PACKET
+ * socket and hands its fd to the PMD, which then does the port's I/O
+ * itself with the batch, poll and eventfd helpers of linux/ (re-exported
+ * here: the Linux bindings, see linux/mod.ts).
  *
  * Thread-safety: a netdev object lives on the thread that created it
  * (the main thread); it is the only producer of its rx ring and the only
- * consumer of its tx ring. The PMD owns the other ends.
+ * consumer of its tx ring. The PMD owns the other ends. A system
+ * netdev's socket is opened and closed by its owner; between attach and
+ * detach only the PMD reads and writes it.
  */
 export { Netdev, type NetdevPortLink } from "./netdev.ts";
 export { DummyNetdev } from "./dummy.ts";
@@ -30,3 +36,5 @@ export {
 } from "./dummy_receive.ts";
 export { DummyStream, streamPath } from "./stream.ts";
 export { PcapWriter, readPcapFrames, recordTx, replayFrames, type ReplayOptions } from "./pcap.ts";
+export { SystemNetdev, type SystemNetdevOptions } from "./system.ts";
+export * from "./linux/mod.ts";

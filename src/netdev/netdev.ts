@@ -19,6 +19,12 @@ export interface NetdevPortLink {
    * (`pollTx`); without it a netdev can only poll its own tx ring.
    */
   pollTx?: () => void;
+  /**
+   * Hands the PMD a socket it receives and sends on itself (system
+   * ports), or takes it back (fd -1); `vnetHdr` says whether its frames
+   * carry a virtio_net_hdr.
+   */
+  setSocket?: (fd: number, vnetHdr: boolean) => void;
 }
 
 export abstract class Netdev {

@@ -27,3 +27,4 @@ export * from "./hex.ts";
 export * from "./pcap.ts";
 export * from "./locate.ts";
 export * from "./rewrite.ts";
+export * from "./offload.ts";

@@ -1,0 +1,156 @@
+/**
+ * The PMD's side of `system` ports (fd ports), after OVS's
+ * netdev_linux_rxq_recv_sock and the PMD's wait on its rxqs: per port a
+ * receive and a send batch (recvmmsg / sendmmsg, buffers allocated when
+ * the port appears, never per packet), and the idle wait.
+ *
+ * Receive: `load` copies one received frame into the PMD's packet buffer,
+ * puts back the VLAN tag the kernel stripped (PACKET_AUXDATA) and turns
+ * the frame's virtio_net_hdr into the packet's offload facts (partial
+ * checksum, TCP GSO type and size), as netdev_linux_parse_vnet_hdr does;
+ * a frame with a GSO type other than TCP is refused (counted as dropped).
+ *
+ * Wake: with fd ports the idle PMD sleeps in poll(2) on the ports' fds
+ * plus an eventfd; it sets C_SLEEPING to SLEEP_POLL first, so a thread
+ * that rings the doorbell meanwhile writes the eventfd
+ * (DatapathShared.ring). The eventfd is made on first need and its number
+ * published in C_WAKE_FD before any SLEEP_POLL; it lives as long as the
+ * process (a ringer may hold its number at any time).
+ *
+ * Thread-safety: owned by one Pmd, used only on its thread. The fds are
+ * opened and closed by the netdevs' owner (main thread).
+ */
+import {
+  eventfdCreate,
+  eventfdDrain,
+  FdPoller,
+  PacketRxBatch,
+  PacketTxBatch,
+  VNET_F_NEEDS_CSUM,
+  VNET_GSO_ECN,
+  VNET_GSO_NONE,
+  VNET_GSO_TCPV4,
+  VNET_GSO_TCPV6,
+} from "../netdev/mod.ts";
+import { OL_L4_CSUM_PARTIAL, PACKET_GSO_MAX_LEN, type PacketBuffer } from "../packet/mod.ts";
+import {
+  C_DOORBELL,
+  C_SLEEPING,
+  C_WAKE_FD,
+  type DatapathShared,
+  MAX_PORTS,
+  P_FD,
+  P_VNET,
+  SLEEP_NONE,
+  SLEEP_POLL,
+} from "./_shared.ts";
+
+export const SOCKET_BURST = 32;
+/** Frames as long as the PMD's packet buffer minus room for a VLAN tag put back. */
+const RX_FRAME_MAX = PACKET_GSO_MAX_LEN - 4;
+
+export class PmdSockets {
+  /** Per port index: its socket's fd, or -1 for a ring port. */
+  readonly fd = new Int32Array(MAX_PORTS).fill(-1);
+  readonly rx: (PacketRxBatch | undefined)[] = new Array(MAX_PORTS);
+  readonly tx: (PacketTxBatch | undefined)[] = new Array(MAX_PORTS);
+  private readonly vnet = new Uint8Array(MAX_PORTS);
+  private readonly poller = new FdPoller(MAX_PORTS + 1);
+  private wakeFd = -1;
+
+  constructor(private readonly shared: DatapathShared) {}
+
+  /** True when some port is a socket (the PMD then sleeps in poll). */
+  get any(): boolean {
+    return this.poller.size > 1;
+  }
+
+  /** After a port change: batches for the active ports that have sockets. */
+  refresh(active: Int32Array, nActive: number): void {
+    const sh = this.shared;
+    const want = new Int32Array(MAX_PORTS).fill(-1);
+    for (let j = 0; j < nActive; j++) {
+      const i = active[j];
+      want[i] = Atomics.load(sh.portI32, sh.portI(i, P_FD)) - 1;
+    }
+    this.poller.clear();
+    for (let i = 0; i < MAX_PORTS; i++) {
+      const fd = want[i];
+      const vnet = fd >= 0 ? Atomics.load(sh.portI32, sh.portI(i, P_VNET)) : 0;
+      if (fd !== this.fd[i] || vnet !== this.vnet[i]) {
+        this.fd[i] = fd;
+        this.vnet[i] = vnet;
+        this.rx[i] = fd >= 0
+          ? new PacketRxBatch(SOCKET_BURST, RX_FRAME_MAX, vnet !== 0)
+          : undefined;
+        this.tx[i] = fd >= 0
+          ? new PacketTxBatch(SOCKET_BURST, PACKET_GSO_MAX_LEN, vnet !== 0)
+          : undefined;
+      }
+    }
+    if (want.some((fd) => fd >= 0)) {
+      if (this.wakeFd < 0) {
+        // One eventfd per datapath, kept across PMD restarts: a ringer
+        // may still hold its number, so it is never closed under it.
+        this.wakeFd = Atomics.load(sh.ctl, C_WAKE_FD) || eventfdCreate();
+        Atomics.store(sh.ctl, C_WAKE_FD, this.wakeFd);
+      }
+      this.poller.add(this.wakeFd);
+      for (let i = 0; i < MAX_PORTS; i++) if (want[i] >= 0) this.poller.add(want[i]);
+    }
+  }
+
+  /**
+   * Copies frame k of `b`'s last receive into `pkt` (whose word view is
+   * `dst32`), VLAN tag put back and offload facts set; false when the
+   * frame cannot be used.
+   */
+  load(b: PacketRxBatch, k: number, pkt: PacketBuffer, dst32: Uint32Array): boolean {
+    let len = b.frameLength(k);
+    if (len < 14) return false;
+    let gso = VNET_GSO_NONE, gsoSize = 0, flags = 0;
+    if (b.hdrLen) {
+      const h = b.header, o = k * 16;
+      flags = h[o];
+      gso = h[o + 1] & ~VNET_GSO_ECN;
+      gsoSize = h[o + 4] | (h[o + 5] << 8);
+      if (gso !== VNET_GSO_NONE && gso !== VNET_GSO_TCPV4 && gso !== VNET_GSO_TCPV6) return false;
+    }
+    const tag = b.vlanTag(k);
+    const src = b.data32, dst = pkt.data;
+    const at = b.offset(k) >> 2;
+    if (tag < 0) {
+      for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) dst32[w] = src[at + w];
+    } else {
+      // MACs, then the tag, then the rest of the frame one word further on.
+      dst32[0] = src[at];
+      dst32[1] = src[at + 1];
+      dst32[2] = src[at + 2];
+      dst[12] = tag >>> 24;
+      dst[13] = (tag >>> 16) & 0xff;
+      dst[14] = (tag >>> 8) & 0xff;
+      dst[15] = tag & 0xff;
+      for (let w = 3, nw = (len + 3) >> 2; w < nw; w++) dst32[w + 1] = src[at + w];
+      len += 4;
+    }
+    pkt.len = len;
+    pkt.olFlags = flags & VNET_F_NEEDS_CSUM ? OL_L4_CSUM_PARTIAL : 0;
+    pkt.gsoType = gso;
+    pkt.gsoSize = gso === VNET_GSO_NONE ? 0 : gsoSize;
+    return true;
+  }
+
+  /**
+   * Sleeps in poll(2) until a port's socket or the eventfd is readable, or
+   * `timeoutMs` passes, unless the doorbell moved on from `bell`.
+   */
+  sleep(bell: number, timeoutMs: number): void {
+    const ctl = this.shared.ctl;
+    Atomics.store(ctl, C_SLEEPING, SLEEP_POLL);
+    if (Atomics.load(ctl, C_DOORBELL) === bell) {
+      this.poller.poll(timeoutMs);
+      eventfdDrain(this.wakeFd);
+    }
+    Atomics.store(ctl, C_SLEEPING, SLEEP_NONE);
+  }
+}

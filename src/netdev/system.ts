@@ -1,0 +1,70 @@
+/**
+ * A `system` netdev: a Linux network interface the datapath switches
+ * frames to and from, as OVS's netdev-linux "system" class on the
+ * userspace datapath. The netdev only opens and configures the
+ * interface's AF_PACKET socket (linux/socket.ts); once it is a port, the
+ * PMD receives and sends on that socket itself (the fd number is handed
+ * over through the shared port table), so frames never pass through this
+ * thread or the port's rings.
+ *
+ * `open` fails with a one-line error naming the interface when it does
+ * not exist or cannot be opened.
+ */
+import { closePacketSocket, LinuxError, openPacketSocket, type PacketSocket } from "./linux/mod.ts";
+import { Netdev, type NetdevPortLink } from "./netdev.ts";
+
+export interface SystemNetdevOptions {
+  /** Exchange frames with a virtio_net_hdr (checksum and TSO offloads); default true. */
+  offloads?: boolean;
+}
+
+export class SystemNetdev extends Netdev {
+  #socket?: PacketSocket;
+
+  private constructor(name: string, socket: PacketSocket) {
+    super(name, "system");
+    this.#socket = socket;
+  }
+
+  /** Opens interface `name`; throws an Error naming it when that fails. */
+  static open(name: string, options: SystemNetdevOptions = {}): SystemNetdev {
+    try {
+      return new SystemNetdev(
+        name,
+        openPacketSocket(name, { vnetHdr: options.offloads ?? true }),
+      );
+    } catch (e) {
+      if (e instanceof LinuxError && e.errno === 19) {
+        throw new Error(`${name}: no such network interface`);
+      }
+      throw new Error(`${name}: cannot open as a system port (${(e as Error).message})`);
+    }
+  }
+
+  get ifindex(): number {
+    return this.#socket?.ifindex ?? 0;
+  }
+
+  /** True when frames carry offload metadata (virtio_net_hdr). */
+  get offloads(): boolean {
+    return this.#socket?.vnetHdr ?? false;
+  }
+
+  override attach(link: NetdevPortLink): void {
+    super.attach(link);
+    const s = this.#socket;
+    if (s) link.setSocket?.(s.fd, s.vnetHdr);
+  }
+
+  override detach(): void {
+    this.link?.setSocket?.(-1, false);
+    super.detach();
+  }
+
+  override close(): void {
+    super.close();
+    const s = this.#socket;
+    this.#socket = undefined;
+    if (s) closePacketSocket(s);
+  }
+}
