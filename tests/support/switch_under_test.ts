@@ -11,7 +11,8 @@
  */
 import { UDPIF } from "../cli/_run.ts";
 import { waitGone } from "../conformance/proc.ts";
-import { cleanupOnSignal, mustRun, runCmd } from "./veth_topology.ts";
+import { CleanupGuard, REMOVE_RUN_DIR } from "./cleanup_guard.ts";
+import { mustRun, runCmd } from "./veth_topology.ts";
 
 /** What a test does with the switch between two hosts. */
 export interface SwitchUnderTest {
@@ -44,9 +45,14 @@ async function readPid(file: string): Promise<number | undefined> {
   }
 }
 
-/** Waits for the pidfile's process to end after a polite request; SIGKILL after the deadline. */
-async function reap(pidfile: string): Promise<void> {
+/**
+ * Asks the daemon of `pidfile` to exit with `request` and waits until it
+ * has; SIGKILL after the deadline. The pid is read first: daemons remove
+ * their pidfile as they exit.
+ */
+async function stopDaemon(pidfile: string, request: () => Promise<unknown>): Promise<void> {
   const pid = await readPid(pidfile);
+  await request();
   if (pid === undefined) return;
   if (await waitGone(pid, STOP_DEADLINE_MS)) return;
   try {
@@ -55,23 +61,6 @@ async function reap(pidfile: string): Promise<void> {
     return;
   }
   await waitGone(pid, STOP_DEADLINE_MS);
-}
-
-/**
- * At SIGINT/SIGTERM (no `finally` runs): SIGKILL the daemons the run
- * directory's pidfiles name, then remove the directory.
- */
-function abandonRunDir(dir: string, pidfiles: string[]): () => void {
-  return cleanupOnSignal(() => {
-    for (const f of pidfiles) {
-      try {
-        Deno.kill(Number(Deno.readTextFileSync(`${dir}/${f}`).trim()), "SIGKILL");
-      } catch {
-        // no pidfile yet, or the daemon is gone
-      }
-    }
-    Deno.removeSync(dir, { recursive: true });
-  });
 }
 
 async function readOr(file: string, fallback: string): Promise<string> {
@@ -86,7 +75,7 @@ async function readOr(file: string, fallback: string): Promise<string> {
 export class UdpifSwitch implements SwitchUnderTest {
   readonly kind = "udpif";
   #dir?: string;
-  #unregister = () => {};
+  #guard?: CleanupGuard;
 
   get #socket(): string {
     return `${this.#dir}/udpif.ctl`;
@@ -99,7 +88,7 @@ export class UdpifSwitch implements SwitchUnderTest {
   async start(ports: string[]): Promise<void> {
     this.#dir = await Deno.makeTempDir({ prefix: "udpif-e2e-" });
     const d = this.#dir;
-    this.#unregister = abandonRunDir(d, ["udpif.pid"]);
+    this.#guard = CleanupGuard.start(REMOVE_RUN_DIR, [d, "udpif.pid"]);
     await this.#udpif([
       "start",
       "--detach",
@@ -139,10 +128,11 @@ export class UdpifSwitch implements SwitchUnderTest {
     const d = this.#dir;
     if (!d) return;
     this.#dir = undefined;
-    await runCmd([UDPIF, "appctl", "-t", `${d}/udpif.ctl`, "exit"], { UDPIF_CTL: "" });
-    await reap(`${d}/udpif.pid`);
-    await Deno.remove(d, { recursive: true });
-    this.#unregister();
+    await stopDaemon(
+      `${d}/udpif.pid`,
+      () => runCmd([UDPIF, "appctl", "-t", `${d}/udpif.ctl`, "exit"], { UDPIF_CTL: "" }),
+    );
+    await this.#guard?.release();
   }
 }
 
@@ -159,7 +149,7 @@ export class OvsSwitch implements SwitchUnderTest {
   readonly kind = "ovs";
   readonly #netns?: string;
   #dir?: string;
-  #unregister = () => {};
+  #guard?: CleanupGuard;
 
   constructor(netns?: string) {
     this.#netns = netns;
@@ -181,7 +171,7 @@ export class OvsSwitch implements SwitchUnderTest {
   async start(ports: string[]): Promise<void> {
     this.#dir = await Deno.makeTempDir({ prefix: "ovs-e2e-" });
     const d = this.#dir, env = this.#env;
-    this.#unregister = abandonRunDir(d, ["vswitchd.pid", "ovsdb.pid"]);
+    this.#guard = CleanupGuard.start(REMOVE_RUN_DIR, [d, "vswitchd.pid", "ovsdb.pid"]);
     await mustRun(["ovsdb-tool", "create", `${d}/conf.db`, OVS_SCHEMA], env);
     await mustRun([
       "ovsdb-server",
@@ -246,11 +236,14 @@ export class OvsSwitch implements SwitchUnderTest {
     if (!d) return;
     const env = this.#env;
     this.#dir = undefined;
-    await runCmd(["ovs-appctl", "-t", `${d}/vswitchd.ctl`, "exit", "--cleanup"], env);
-    await reap(`${d}/vswitchd.pid`);
-    await runCmd(["ovs-appctl", "-t", `${d}/ovsdb.ctl`, "exit"], env);
-    await reap(`${d}/ovsdb.pid`);
-    await Deno.remove(d, { recursive: true });
-    this.#unregister();
+    await stopDaemon(
+      `${d}/vswitchd.pid`,
+      () => runCmd(["ovs-appctl", "-t", `${d}/vswitchd.ctl`, "exit", "--cleanup"], env),
+    );
+    await stopDaemon(
+      `${d}/ovsdb.pid`,
+      () => runCmd(["ovs-appctl", "-t", `${d}/ovsdb.ctl`, "exit"], env),
+    );
+    await this.#guard?.release();
   }
 }

@@ -7,11 +7,11 @@
  * Names carry this process's pid and a counter, so parallel runs never
  * collide (interface names stay within Linux's 15 characters). Everything
  * a topology makes (namespaces, links, the processes started inside the
- * namespaces) is removed by `destroy()`, which tests call in `finally`; a
- * SIGINT or SIGTERM while topologies exist removes them too before the
- * process exits.
+ * namespaces) is removed by `destroy()`, which tests call in `finally`,
+ * and by a CleanupGuard when the process dies before that (SIGINT,
+ * SIGKILL, a crash).
  */
-import { alive } from "../conformance/proc.ts";
+import { CleanupGuard, REMOVE_NAMESPACES_AND_LINKS } from "./cleanup_guard.ts";
 
 const INSTALL = new URL("../../scripts/install-test-deps.sh", import.meta.url).pathname;
 
@@ -79,37 +79,6 @@ export interface TopologyOptions {
 
 let created = 0;
 
-/**
- * Synchronous cleanups run when SIGINT or SIGTERM ends the process while a
- * topology or a switch exists (a `finally` does not run then); each owner
- * registers one and removes it once cleaned up the ordinary way.
- */
-const atSignal = new Set<() => void>();
-
-function onSignal(): void {
-  for (const cleanup of atSignal) cleanup();
-  Deno.exit(130);
-}
-
-/** Registers `cleanup` to run on SIGINT/SIGTERM; call the returned function to unregister. */
-export function cleanupOnSignal(cleanup: () => void): () => void {
-  if (atSignal.size === 0) {
-    Deno.addSignalListener("SIGINT", onSignal);
-    Deno.addSignalListener("SIGTERM", onSignal);
-  }
-  atSignal.add(cleanup);
-  return () => {
-    if (!atSignal.delete(cleanup) || atSignal.size > 0) return;
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
-  };
-}
-
-/** Runs a command synchronously, ignoring how it ends (for signal-time cleanup). */
-export function runQuietSync(argv: string[]): void {
-  new Deno.Command(argv[0], { args: argv.slice(1), stdout: "null", stderr: "null" }).outputSync();
-}
-
 /** One host: a namespace and the interface inside it. */
 export interface Host {
   netns: string;
@@ -125,7 +94,7 @@ export class VethTopology {
   readonly switchNetns?: string;
   readonly #children = new Set<Deno.ChildProcess>();
   #destroyed = false;
-  #unregister = () => {};
+  #guard?: CleanupGuard;
 
   private constructor(tag: string, o: TopologyOptions) {
     const net = o.subnet ?? 78;
@@ -139,7 +108,10 @@ export class VethTopology {
 
   static async create(o: TopologyOptions = {}): Promise<VethTopology> {
     const t = new VethTopology(`v${Deno.pid}x${created++}`, o);
-    t.#unregister = cleanupOnSignal(() => t.#destroySync());
+    t.#guard = CleanupGuard.start(REMOVE_NAMESPACES_AND_LINKS, [
+      t.#namespaces.join(" "),
+      t.ports.join(" "),
+    ]);
     try {
       await t.#build(o.offload ?? false);
     } catch (e) {
@@ -237,46 +209,22 @@ export class VethTopology {
   }
 
   /**
-   * Removes everything the topology made: kills the processes running in
-   * its namespaces, deletes the namespaces (which destroys the veths in
-   * them) and any veth end left in the root namespace. Safe to call twice.
+   * Removes everything the topology made: kills the processes it started
+   * and anything else running in its namespaces, deletes the namespaces
+   * (which destroys the veths in them) and any veth end left in the root
+   * namespace. Safe to call twice.
    */
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#unregister();
-    for (const ns of this.#namespaces) {
-      const pids = (await runCmd(["ip", "netns", "pids", ns])).stdout.split(/\s+/)
-        .filter((p) => /^[0-9]+$/.test(p)).map(Number);
-      for (const pid of pids) killQuietly(pid, "SIGKILL");
-      for (const pid of pids) {
-        const until = performance.now() + 5000;
-        while ((await alive(pid)) && performance.now() < until) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      }
-    }
+    for (const child of this.#children) killQuietly(child.pid, "SIGKILL");
+    await this.#guard?.release();
     for (const child of this.#children) {
-      killQuietly(child.pid, "SIGKILL");
-      await child.output().catch(() => undefined);
-    }
-    for (const ns of this.#namespaces) await runCmd(["ip", "netns", "del", ns]);
-    for (const port of this.ports) {
-      if ((await runCmd(["ip", "link", "show", port])).code === 0) {
-        await runCmd(["ip", "link", "del", port]);
+      await child.status;
+      for (const stream of [child.stdout, child.stderr]) {
+        if (!stream.locked) await stream.cancel();
       }
     }
-  }
-
-  /** The same, synchronously, for the signal handler that exits right after. */
-  #destroySync(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
-    for (const ns of this.#namespaces) {
-      runQuietSync(["bash", "-c", 'ip netns pids "$1" | xargs -r kill -KILL', "bash", ns]);
-      runQuietSync(["ip", "netns", "del", ns]);
-    }
-    for (const port of this.ports) runQuietSync(["ip", "link", "del", port]);
   }
 }
 
