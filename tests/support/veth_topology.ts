@@ -17,16 +17,16 @@ const INSTALL = new URL("../../scripts/install-test-deps.sh", import.meta.url).p
 
 /** Why real-interface tests cannot run here, in one line; undefined when they can. */
 export function vethSkipReason(): string | undefined {
-  if (Deno.build.os !== "linux") return "real-interface tests need Linux network namespaces";
-  if (Deno.uid() !== 0) return "real-interface tests need root (network namespaces, veths)";
+  if (Deno.build.os !== "linux") return "needs Linux network namespaces";
+  if (Deno.uid() !== 0) return "needs root to create network namespaces and veths";
   try {
     // unshare(1) (util-linux, always present on Debian) probes namespace
     // support without leaving anything behind.
     const probe = new Deno.Command("unshare", { args: ["--net", "true"], stderr: "null" })
       .outputSync();
-    if (!probe.success) return "real-interface tests: cannot create network namespaces here";
+    if (!probe.success) return "cannot create network namespaces here";
   } catch {
-    return "real-interface tests: unshare(1) not found to probe network namespace support";
+    return "unshare(1) not found to probe network namespace support";
   }
   return undefined;
 }
