@@ -287,9 +287,11 @@ export function dpctlShow(dp: DpifNetdev, args: string[]): string {
   for (const p of dp.portList()) {
     out += `  port ${p.portNo}: ${p.name} (${p.type})\n`;
     if (!stats) continue;
-    const [rxp, rxb, txp, txb] = dp.portStats(p.portNo);
-    out += `    RX packets:${rxp} errors:? dropped:? overruns:? frame:?\n`;
-    out += `    TX packets:${txp} errors:? dropped:? aborted:? carrier:?\n`;
+    const [rxp, rxb, txp, txb, rxDropped, txDropped] = dp.portStats(p.portNo);
+    // Only a system port's socket counts its drops; the others' are unknown.
+    const [rxd, txd] = p.type === "system" ? [rxDropped, txDropped] : ["?", "?"];
+    out += `    RX packets:${rxp} errors:? dropped:${rxd} overruns:? frame:?\n`;
+    out += `    TX packets:${txp} errors:? dropped:${txd} aborted:? carrier:?\n`;
     out += `    collisions:?\n`;
     out += `    RX bytes:${rxb}  TX bytes:${txb}\n`;
   }

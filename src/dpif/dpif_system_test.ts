@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { exactField, F, FLOW_WORDS, flowExtract } from "../flow/mod.ts";
 import { SystemNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
+import { dpctlShow } from "./dpctl.ts";
 import { DpifUpcall } from "./upcall.ts";
 import { PUT_CREATE } from "./protocol.ts";
 import { pollUntil } from "../../tests/poll.ts";
@@ -97,6 +98,10 @@ Deno.test({
       assert.ok(aRx >= 2 && bTx >= 2, `A rx ${aRx}, B tx ${bTx}`);
       assert.ok(bRx >= 2 && aTx >= 2, `B rx ${bRx}, A tx ${aTx}`);
       assert.equal(sw.dp.getStats().missed, 0, "every frame hit a flow");
+      assert.match(
+        dpctlShow(sw.dp, ["-s"]),
+        new RegExp(`${pair.b.host} \\(system\\)\n    RX packets:\\d+ errors:\\? dropped:0 `),
+      );
     } finally {
       sw?.close();
       pair.destroy();
