@@ -1,0 +1,237 @@
+/**
+ * Two hosts on real interfaces for a switch under test: each host is a
+ * network namespace holding one end of a veth pair (10.x.0.1/24 and
+ * 10.x.0.2/24); the other ends are the switch's ports, in the root
+ * namespace or, when asked, in a namespace of the switch's own.
+ *
+ * Names carry this process's pid and a counter, so parallel runs never
+ * collide (interface names stay within Linux's 15 characters). Everything
+ * a topology makes (namespaces, links, the processes started inside the
+ * namespaces) is removed by `destroy()`, which tests call in `finally`,
+ * and by a CleanupGuard when the process dies before that (SIGINT,
+ * SIGKILL, a crash).
+ */
+import { CleanupGuard, REMOVE_NAMESPACES_AND_LINKS } from "./cleanup_guard.ts";
+
+const INSTALL = new URL("../../scripts/install-test-deps.sh", import.meta.url).pathname;
+
+/** Why real-interface tests cannot run here, in one line; undefined when they can. */
+export function vethSkipReason(): string | undefined {
+  if (Deno.build.os !== "linux") return "needs Linux network namespaces";
+  if (Deno.uid() !== 0) return "needs root to create network namespaces and veths";
+  try {
+    // unshare(1) (util-linux, always present on Debian) probes namespace
+    // support without leaving anything behind.
+    const probe = new Deno.Command("unshare", { args: ["--net", "true"], stderr: "null" })
+      .outputSync();
+    if (!probe.success) return "cannot create network namespaces here";
+  } catch {
+    return "unshare(1) not found to probe network namespace support";
+  }
+  return undefined;
+}
+
+/** Installs ip, ping, ethtool, iperf3 and OVS 3.1 when missing (scripts/install-test-deps.sh). */
+export async function ensureTestDeps(): Promise<void> {
+  const out = await new Deno.Command("bash", { args: [INSTALL], stdout: "null", stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new Error(`install-test-deps failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+}
+
+export interface CmdResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; never throws for a non-zero exit. */
+export async function runCmd(argv: string[], env?: Record<string, string>): Promise<CmdResult> {
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Runs a command that must succeed; throws with its stderr otherwise. */
+export async function mustRun(argv: string[], env?: Record<string, string>): Promise<string> {
+  const r = await runCmd(argv, env);
+  if (r.code !== 0) {
+    throw new Error(`${argv.join(" ")}: exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+  }
+  return r.stdout;
+}
+
+export interface TopologyOptions {
+  /** Checksum offload, TSO and GSO on the hosts' interfaces (default off). */
+  offload?: boolean;
+  /** Put the switch's ports into a namespace of their own (`switchNetns`). */
+  switchNamespace?: boolean;
+  /** Second octet of the hosts' 10.x.0.0/24 subnet (default 78). */
+  subnet?: number;
+}
+
+let created = 0;
+
+/** One host: a namespace and the interface inside it. */
+export interface Host {
+  netns: string;
+  ifname: string;
+  ip: string;
+}
+
+export class VethTopology {
+  /** The switch's ports (the veths' other ends), in host order. */
+  readonly ports: [string, string];
+  readonly hosts: [Host, Host];
+  /** The switch's namespace, when its ports are not in the root namespace. */
+  readonly switchNetns?: string;
+  readonly #children = new Set<Deno.ChildProcess>();
+  #destroyed = false;
+  #guard?: CleanupGuard;
+
+  private constructor(tag: string, o: TopologyOptions) {
+    const net = o.subnet ?? 78;
+    this.ports = [`${tag}a`, `${tag}b`];
+    this.hosts = [
+      { netns: `udpif-e2e-${tag}-a`, ifname: `${tag}ap`, ip: `10.${net}.0.1` },
+      { netns: `udpif-e2e-${tag}-b`, ifname: `${tag}bp`, ip: `10.${net}.0.2` },
+    ];
+    if (o.switchNamespace) this.switchNetns = `udpif-e2e-${tag}-sw`;
+  }
+
+  static async create(o: TopologyOptions = {}): Promise<VethTopology> {
+    const t = new VethTopology(`v${Deno.pid}x${created++}`, o);
+    t.#guard = CleanupGuard.start(REMOVE_NAMESPACES_AND_LINKS, [
+      t.#namespaces.join(" "),
+      t.ports.join(" "),
+    ]);
+    try {
+      await t.#build(o.offload ?? false);
+    } catch (e) {
+      await t.destroy();
+      throw e;
+    }
+    return t;
+  }
+
+  async #build(offload: boolean): Promise<void> {
+    const sw = this.switchNetns;
+    if (sw) {
+      await mustRun(["ip", "netns", "add", sw]);
+      await mustRun(["ip", "-n", sw, "link", "set", "lo", "up"]);
+    }
+    for (let i = 0; i < 2; i++) {
+      const h = this.hosts[i], port = this.ports[i];
+      await mustRun(["ip", "netns", "add", h.netns]);
+      // Only the host's own IPv4 traffic: no IPv6 router or neighbour
+      // solicitations mixed into the flows the tests look at.
+      await this.exec(i, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+      await this.exec(i, ["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
+      await mustRun(["ip", "link", "add", port, "type", "veth", "peer", "name", h.ifname]);
+      await mustRun(["ip", "link", "set", h.ifname, "netns", h.netns]);
+      if (sw) await mustRun(["ip", "link", "set", port, "netns", sw]);
+      await this.#switchSide(["sysctl", "-qw", `net.ipv6.conf.${port}.disable_ipv6=1`]);
+      await mustRun(["ip", "-n", h.netns, "addr", "add", `${h.ip}/24`, "dev", h.ifname]);
+      await mustRun(["ip", "-n", h.netns, "link", "set", "lo", "up"]);
+      await mustRun(["ip", "-n", h.netns, "link", "set", h.ifname, "up"]);
+      await this.#switchSide(["ip", "link", "set", port, "up"]);
+    }
+    await this.setOffload(offload);
+  }
+
+  #switchSide(argv: string[]): Promise<string> {
+    return mustRun(this.switchNetns ? ["ip", "netns", "exec", this.switchNetns, ...argv] : argv);
+  }
+
+  /** Turns checksum offload, TSO and GSO on or off on both hosts' interfaces. */
+  async setOffload(on: boolean): Promise<void> {
+    const v = on ? "on" : "off";
+    for (let i = 0; i < 2; i++) {
+      await this.exec(i, ["ethtool", "-K", this.hosts[i].ifname, "tx", v, "tso", v, "gso", v]);
+    }
+  }
+
+  /** Runs a command inside host `i`'s namespace; it must succeed. */
+  exec(i: number, argv: string[]): Promise<string> {
+    return mustRun(["ip", "netns", "exec", this.hosts[i].netns, ...argv]);
+  }
+
+  /** Runs a command inside host `i`'s namespace and returns how it ended. */
+  run(i: number, argv: string[]): Promise<CmdResult> {
+    return runCmd(["ip", "netns", "exec", this.hosts[i].netns, ...argv]);
+  }
+
+  /**
+   * Starts a long-running command inside host `i`'s namespace (a server);
+   * `destroy()` kills it with everything else in the namespace.
+   */
+  spawn(i: number, argv: string[]): Deno.ChildProcess {
+    const child = new Deno.Command("ip", {
+      args: ["netns", "exec", this.hosts[i].netns, ...argv],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#children.add(child);
+    return child;
+  }
+
+  /**
+   * Pings from host `from` to the other host until one echo comes back
+   * (the first also waits for ARP and for the switch to learn), at most
+   * `deadlineMs`.
+   */
+  async pingUntilReply(from: number, deadlineMs = 30_000): Promise<void> {
+    const to = this.hosts[1 - from].ip;
+    const until = performance.now() + deadlineMs;
+    let last: CmdResult | undefined;
+    while (performance.now() < until) {
+      last = await this.run(from, ["ping", "-n", "-c", "1", "-W", "1", to]);
+      if (last.code === 0) return;
+    }
+    throw new Error(
+      `no ping reply from ${to} to ${this.hosts[from].ip} within ${deadlineMs} ms: ` +
+        (last?.stdout ?? "").trim().split("\n").pop(),
+    );
+  }
+
+  /** Namespaces this topology made, switch namespace first. */
+  get #namespaces(): string[] {
+    const ns = this.hosts.map((h) => h.netns);
+    return this.switchNetns ? [this.switchNetns, ...ns] : ns;
+  }
+
+  /**
+   * Removes everything the topology made: kills the processes it started
+   * and anything else running in its namespaces, deletes the namespaces
+   * (which destroys the veths in them) and any veth end left in the root
+   * namespace. Safe to call twice.
+   */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const child of this.#children) killQuietly(child.pid, "SIGKILL");
+    await this.#guard?.release();
+    for (const child of this.#children) {
+      await child.status;
+      for (const stream of [child.stdout, child.stderr]) {
+        if (!stream.locked) await stream.cancel();
+      }
+    }
+  }
+}
+
+function killQuietly(pid: number, sig: Deno.Signal): void {
+  try {
+    Deno.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
