@@ -258,6 +258,9 @@ export function parseFlowMod(
       );
     }
     checkActions(parsed, fm.match);
+    // Before the trip over the wire too: OpenFlow 1.2+ carries mod_tp_*
+    // as a set_field of the rule's own protocol.
+    retargetL4(parsed, fm.match);
     // The switch keeps the actions as they arrive in the negotiated version.
     fm.actions = actionsOverWire(parsed, opts.version ?? OFP10_VERSION, fm.match);
     retargetL4(fm.actions, fm.match);

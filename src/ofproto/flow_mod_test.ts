@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseFlowMod } from "./flow_mod.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { formatMatch } from "./match_format.ts";
+import { formatActions } from "./action_format.ts";
 
 function err(text: string, command: "add" | "modify" | "delete" = "add", strict = false): string {
   try {
@@ -136,4 +137,64 @@ Deno.test("port names of the bridge work wherever a port goes", () => {
   ]);
   assert.equal(parseFlowMod("out_port=p2", "delete", false, { portNames }).outPort, 2);
   assert.equal(err("in_port=p1,actions=drop"), "p1: invalid or unknown port for in_port");
+});
+
+/** `MATCH actions=ACTIONS` as `ovs-ofctl -O VERSION parse-flow` prints a rule. */
+function printed(text: string, version: number): string {
+  const fm = parseFlowMod(text, "add", false, { version });
+  const m = formatMatch(fm.match, fm.priority);
+  return `${m ? m + " " : ""}actions=${formatActions(fm.actions!)}`;
+}
+
+// Found by the ofctl fuzz target (tests/fuzz): each printed form failed to
+// parse back to the same rule. Expected texts are ovs-ofctl parse-flow's.
+Deno.test("rules the fuzzer found print as ovs-ofctl prints them, and parse back", () => {
+  for (
+    const [text, version, want] of [
+      // enqueue over OpenFlow 1.3 is set_queue, output, pop_queue, which
+      // the parser did not know.
+      ["actions=enqueue:1:2", 4, "actions=set_queue:2,output:1,pop_queue"],
+      ["actions=set_queue:2,output:1,pop_queue", 1, "actions=set_queue:2,output:1,pop_queue"],
+      ["actions=set_queue:0x10", 4, "actions=set_queue:16"],
+      // mod_tp_dst over OpenFlow 1.3 writes the rule's own L4 protocol.
+      ["udp actions=mod_tp_dst:53", 4, "udp actions=set_field:53->udp_dst"],
+      ["sctp actions=mod_tp_src:53", 4, "sctp actions=set_field:53->sctp_src"],
+      // A mask covering the label's 20 bits is an exact match.
+      ["ipv6,ipv6_label=1/0xffffffff,actions=drop", 1, "ipv6,ipv6_label=0x00001 actions=drop"],
+      // TCP_FLAGS' top three bits have names too.
+      [
+        "tcp,tcp_flags=0x0800,tp_dst=80,actions=drop",
+        1,
+        "tcp,tp_dst=80,tcp_flags=[800] actions=drop",
+      ],
+      ["tcp,tcp_flags=0x400/0x600,actions=drop", 1, "tcp,tcp_flags=-[200]+[400] actions=drop"],
+      // A queue number is strtoul's, kept in 32 bits.
+      ["actions=enqueue(1,0x100000000)", 1, "actions=enqueue:1:0"],
+      // id=0 is the default controller.
+      [
+        "actions=controller(reason=invalid_ttl)controller(id=0",
+        1,
+        "actions=controller(reason=invalid_ttl),CONTROLLER:65535",
+      ],
+    ] as const
+  ) {
+    assert.equal(printed(text, version), want, text);
+    assert.equal(printed(want, version), want, want);
+  }
+  assert.equal(err("actions=set_queue"), "missing required numeric argument");
+  assert.equal(err("actions=set_queue:x"), "invalid numeric format x");
+  assert.equal(err("tcp,tcp_flags=[900],actions=drop"), "[900]: unknown TCP flag(s)");
+  // Queues go to a real port, IN_PORT or LOCAL; nothing outputs to NONE.
+  for (const bad of ["enqueue:65535:2", "enqueue:NORMAL:1", "enqueue:65280:1", "output:NONE"]) {
+    assert.equal(
+      err(`actions=${bad}`),
+      "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)",
+      bad,
+    );
+  }
+  assert.equal(printed("actions=enqueue:LOCAL:1", 1), "actions=enqueue:LOCAL:1");
+  assert.equal(
+    err("actions=enqueue:1:"),
+    `"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"`,
+  );
 });

@@ -179,9 +179,10 @@ export function parseMatchItem(
       );
       return true;
     case "ipv6_label":
-      // OVS keeps the label in a 32-bit field and matches all of it when exact.
+      // OVS keeps the label in a 32-bit field and matches all of it when
+      // exact, whatever wider mask said so (ipv6_label=1/0xffffffff).
       matchSetField(m, fl, mv.value, mv.mask);
-      if (mv.mask === 0xfffffn) exactField(bytesOf(m.mask), F.ipv6_label);
+      if ((mv.mask & 0xfffffn) === 0xfffffn) exactField(bytesOf(m.mask), F.ipv6_label);
       return true;
     case "nw_tos":
       matchSetField(m, NW_TOS, mv.value & 0xfcn, 0xfcn);
