@@ -33,7 +33,9 @@ for (const t of TARGETS) {
       const r = await fuzz(t, corpus, { seed: 1, inputs: SMOKE_INPUTS, maxCrashes: 1 });
       assert.equal(r.inputs, SMOKE_INPUTS);
       assert.deepEqual(
-        r.crashes.map((c) => `${c.error} for ${JSON.stringify(String(c.input))}`),
+        r.crashes.map((c) =>
+          `${c.error} for ${JSON.stringify(typeof c.input === "string" ? c.input : [...c.input])}`
+        ),
         [],
       );
     } finally {

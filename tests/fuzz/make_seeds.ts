@@ -7,6 +7,7 @@
  */
 import { encodePcap, parseHexPacket } from "../../src/packet/mod.ts";
 import { parsePacketSpec } from "../../src/flow/mod.ts";
+import { framed } from "../stream_peer.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const read = (p: string) => Deno.readTextFileSync(new URL(p, ROOT));
@@ -103,3 +104,34 @@ for (let o = 24; o < le.length; o += 16 + lv.getUint32(o + 8, true)) {
   for (let f = 0; f < 16; f += 4) bv.setUint32(o + f, lv.getUint32(o + f, true));
 }
 writeBin("pcap", "seed-be.bin", be);
+
+// JSON-RPC streams: what udpif's client and ovs-appctl send, replies, and
+// messages the classifier refuses, alone and back to back.
+const enc = new TextEncoder();
+const json = [
+  '{"method":"upcall/show","params":[],"id":0}',
+  '{"id":7,"method":"dpctl/dump-flows","params":["-m","netdev@ovs-netdev"]}',
+  '{"result":"flows : (current 0)\\n","error":null,"id":0}',
+  '{"error":"\\"bogus\\" is not a valid command\\n","result":null,"id":3}',
+  '{"method":"echo","params":["\\u00e9t\\u00e9 \\"quoted\\" {braces} [brackets] \\\\"],"id":"x"}',
+  '{"method":"notify","params":[]}',
+  '{"method":5,"params":[],"id":1}',
+  '[1,2,{"a":[{}]}]',
+  '{"method":"x","params":{},"id":null,"extra":true}',
+  '  \n{"method":"list-commands","params":[],"id":1}\r\n',
+];
+json.forEach((j, i) =>
+  writeBin("jsonrpc", `seed-${String(i).padStart(2, "0")}.bin`, enc.encode(j))
+);
+writeBin("jsonrpc", "seed-stream.bin", enc.encode(json.slice(0, 4).join("")));
+writeBin("jsonrpc", "seed-partial.bin", enc.encode(json[0] + json[1].slice(0, 20)));
+
+// Framed streams as a stream= peer writes them: several frames, an empty
+// one, and a last frame cut short.
+const streams = [
+  framed(frames.slice(0, 3)),
+  framed([frames[3], new Uint8Array(0), frames[4]]),
+  framed(frames.slice(5, 8)).slice(0, -7),
+  framed([frames[frames.length - 1]]),
+];
+streams.forEach((s, i) => writeBin("stream", `seed-${i}.bin`, s));
