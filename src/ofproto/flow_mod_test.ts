@@ -168,6 +168,19 @@ Deno.test("rules the fuzzer found print as ovs-ofctl prints them, and parse back
         "tcp,tp_dst=80,tcp_flags=[800] actions=drop",
       ],
       ["tcp,tcp_flags=0x400/0x600,actions=drop", 1, "tcp,tcp_flags=-[200]+[400] actions=drop"],
+      // ICMP type and code travel as 1-byte NXM/OXM fields.
+      [
+        "icmp6,icmp_type=135,tp_src=4096,tp_dst=2,actions=drop",
+        1,
+        "icmp6,icmp_type=0,icmp_code=2 actions=drop",
+      ],
+      ["icmp,tp_src=300,actions=drop", 4, "icmp,icmp_type=44 actions=drop"],
+      ["icmp6,tp_src=0x10/0xfff0,actions=drop", 1, "icmp6,icmp_type=16 actions=drop"],
+      ["icmp,tp_src=0x1ff/0xff,actions=drop", 1, "icmp,icmp_type=255 actions=drop"],
+      // nw_frag goes over the wire only with IP.
+      ["nw_frag=not_later,nw_frag=no,actions=drop", 1, "actions=drop"],
+      ["nw_frag=no,actions=drop", 4, "actions=drop"],
+      ["ip,nw_frag=no,actions=drop", 4, "ip,nw_frag=no actions=drop"],
       // A queue number is strtoul's, kept in 32 bits.
       ["actions=enqueue(1,0x100000000)", 1, "actions=enqueue:1:0"],
       // id=0 is the default controller.
@@ -193,6 +206,12 @@ Deno.test("rules the fuzzer found print as ovs-ofctl prints them, and parse back
     );
   }
   assert.equal(printed("actions=enqueue:LOCAL:1", 1), "actions=enqueue:LOCAL:1");
+  // An ofp_match carries tp_src whole: ovs-ofctl prints a type it refuses.
+  assert.equal(printed("icmp,tp_src=300,actions=drop", 1), "icmp,icmp_type=300 actions=drop");
+  assert.equal(
+    err("icmp,icmp_type=300,actions=drop"),
+    "300: value too large for 1-byte field icmp_type",
+  );
   assert.equal(
     err("actions=enqueue:1:"),
     `"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"`,

@@ -251,6 +251,34 @@ export function normalizeMatch(m: Match): void {
 }
 
 /**
+ * The match after a trip as NXM or OXM (anything but an OpenFlow 1.0
+ * ofp_match; nx_put_raw): nw_frag goes only with IP (`nw_frag=no` alone
+ * reads back as nothing), and ICMP and ICMPv6 type and code travel as
+ * 1-byte fields without a mask (nxm_put_8m), so `icmp6,tp_src=4096`
+ * reads back as `icmp_type=0` and `icmp6,tp_src=0x10/0xfff0` as
+ * `icmp_type=16`.
+ */
+export function matchOverNxm(m: Match): Match {
+  const k = bytesOf(m.key), w = bytesOf(m.mask);
+  const dlType = getUint(k, F.dl_type.off, 2), proto = k[F.nw_proto.off];
+  const ip = dlType === ETH_TYPE_IP || dlType === ETH_TYPE_IPV6;
+  const icmp = (dlType === ETH_TYPE_IP && proto === IPPROTO_ICMP) ||
+    (dlType === ETH_TYPE_IPV6 && proto === IPPROTO_ICMPV6);
+  if (!icmp && (ip || !w[F.nw_frag.off])) return m;
+  const out = cloneMatch(m);
+  const ok = bytesOf(out.key), ow = bytesOf(out.mask);
+  if (!ip) ok[F.nw_frag.off] = ow[F.nw_frag.off] = 0;
+  if (!icmp) return out;
+  // The fields have no mask: any bit of the low byte matched makes it exact.
+  for (const off of [F.tp_src.off, F.tp_dst.off]) {
+    const exact = (getUint(ow, off, 2) & 0xff) !== 0;
+    setUint(ow, off, 2, exact ? 0xffff : 0);
+    setUint(ok, off, 2, exact ? getUint(ok, off, 2) & 0xff : 0);
+  }
+  return out;
+}
+
+/**
  * The match as it comes back from an OXM (OpenFlow 1.2+) flow stats reply:
  * the VLAN TCI travels as VLAN_VID (VID and present bit) plus an exact
  * VLAN_PCP only when a VLAN is required, so `vlan_tci=0` reads back as
