@@ -177,6 +177,11 @@ Deno.test("rules the fuzzer found print as ovs-ofctl prints them, and parse back
       ["icmp,tp_src=300,actions=drop", 4, "icmp,icmp_type=44 actions=drop"],
       ["icmp6,tp_src=0x10/0xfff0,actions=drop", 1, "icmp6,icmp_type=16 actions=drop"],
       ["icmp,tp_src=0x1ff/0xff,actions=drop", 1, "icmp,icmp_type=255 actions=drop"],
+      // A field given twice keeps the last value and mask, as in OVS.
+      ["ip,nw_src=1.2.3.4,nw_src=5.0.0.0/8,actions=drop", 1, "ip,nw_src=5.0.0.0/8 actions=drop"],
+      ["tcp nw_frag=not_later,nw_frag=no,actions=drop", 1, "tcp,nw_frag=no actions=drop"],
+      ["tcp,tcp_flags=+syn,tcp_flags=-ack,actions=drop", 1, "tcp,tcp_flags=-ack actions=drop"],
+      ["vlan_tci=0x1005,dl_vlan_pcp=7,actions=drop", 1, "dl_vlan=5,dl_vlan_pcp=7 actions=drop"],
       // nw_frag goes over the wire only with IP.
       ["nw_frag=not_later,nw_frag=no,actions=drop", 1, "actions=drop"],
       ["nw_frag=no,actions=drop", 4, "actions=drop"],

@@ -47,11 +47,22 @@ export function cloneMatch(m: Match): Match {
   return { key: m.key.slice(), mask: m.mask.slice() };
 }
 
-/** Adds `value/mask` (field units) for `fl` to the match. */
-export function matchSetField(m: Match, fl: MfField, value: bigint, mask: bigint): void {
-  const oldMask = mfGet(fl, m.mask);
-  mfSetMasked(fl, m.mask, mask | oldMask, (1n << BigInt(fl.nBits)) - 1n);
-  mfSetMasked(fl, m.key, value & mask, mask);
+/**
+ * Adds `value/mask` (field units) for `fl` to the match, replacing what
+ * the match had for the `bits` of the field this item sets (the whole
+ * field unless told: dl_vlan and dl_vlan_pcp each set their own part of
+ * vlan_tci), as a later `nw_src=` replaces an earlier one in OVS.
+ */
+export function matchSetField(
+  m: Match,
+  fl: MfField,
+  value: bigint,
+  mask: bigint,
+  bits = (1n << BigInt(fl.nBits)) - 1n,
+): void {
+  const full = (1n << BigInt(fl.nBits)) - 1n;
+  mfSetMasked(fl, m.mask, (mfGet(fl, m.mask) & ~bits) | mask, full);
+  mfSetMasked(fl, m.key, (mfGet(fl, m.key) & ~bits) | (value & mask), full);
 }
 
 const PROTOCOLS: Record<string, [number, number]> = {
@@ -157,14 +168,14 @@ export function parseMatchItem(
     case "dl_vlan":
       // OpenFlow 1.0's OFP_VLAN_NONE: no VLAN header at all.
       if (mv.value === 0xffffn) matchSetField(m, VLAN_TCI, 0n, 0xffffn);
-      else matchSetField(m, VLAN_TCI, (mv.value & 0xfffn) | BigInt(VLAN_CFI), 0x1fffn);
+      else matchSetField(m, VLAN_TCI, (mv.value & 0xfffn) | BigInt(VLAN_CFI), 0x1fffn, 0x1fffn);
       return true;
     case "dl_vlan_pcp":
     case "vlan_pcp":
-      matchSetField(m, VLAN_TCI, ((mv.value & 7n) << 13n) | BigInt(VLAN_CFI), 0xf000n);
+      matchSetField(m, VLAN_TCI, ((mv.value & 7n) << 13n) | BigInt(VLAN_CFI), 0xf000n, 0xf000n);
       return true;
     case "vlan_vid":
-      matchSetField(m, VLAN_TCI, mv.value, mv.mask & 0x1fffn);
+      matchSetField(m, VLAN_TCI, mv.value, mv.mask & 0x1fffn, 0x1fffn);
       return true;
     case "icmp_type":
     case "icmp_code":
