@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import { check, fuzz } from "./engine.ts";
 import { loadCorpus } from "./corpus.ts";
 import { TARGETS } from "./targets/mod.ts";
+import { pcapTarget } from "./targets/pcap.ts";
+import { PCAP_RECORD_HEADER_LEN, readPcap } from "../../src/packet/mod.ts";
+import { readPcapFrames } from "../../src/netdev/mod.ts";
 
 const SMOKE_INPUTS = 2000;
 
@@ -43,3 +46,26 @@ for (const t of TARGETS) {
     }
   });
 }
+
+Deno.test("fuzz pcap: readPcapFrames names the file and the cut record's offset, on one line", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    for (const e of loadCorpus(pcapTarget)) {
+      const file = e.input as Uint8Array;
+      const frames = readPcap(file).packets;
+      const second = frames[1].data.byteOffset - file.byteOffset - PCAP_RECORD_HEADER_LEN;
+      const path = `${dir}/${e.file}.pcap`;
+      for (const cut of [second + 3, second + PCAP_RECORD_HEADER_LEN + 1]) {
+        Deno.writeFileSync(path, file.subarray(0, cut));
+        await assert.rejects(
+          readPcapFrames(path),
+          (err: Error) =>
+            /^.*: truncated pcap record( header)? at offset (\d+)$/.test(err.message) &&
+            err.message.startsWith(`${path}: `) && err.message.endsWith(` ${second}`),
+        );
+      }
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -53,8 +53,6 @@ function parse(text: string, k: Uint32Array, m: Uint32Array): boolean {
   }
 }
 
-const L3 = [F.mpls_lse, F.nw_src, F.nw_dst, F.ipv6_src, F.ipv6_dst, F.ipv6_label, F.nw_frag]
-  .concat([F.nw_tos, F.nw_ttl, F.nw_proto]);
 const L4 = [F.tp_src, F.tp_dst, F.tcp_flags, F.nd_target, F.arp_sha, F.arp_tha, F.igmp_group_ip4];
 const matched = (m: Uint8Array, f: { off: number; len: number }) =>
   m.subarray(f.off, f.off + f.len).some((x) => x !== 0);
@@ -62,15 +60,14 @@ const exact = (m: Uint8Array, f: { off: number; len: number }) =>
   m.subarray(f.off, f.off + f.len).every((x) => x === 0xff);
 
 /**
- * A mask as OVS's megaflows have them: a matched field's prerequisites
- * are exact (dl_type under any L3 field, nw_proto under any L4 field but
- * ARP's). The terse form leaves out an all-wildcard attribute, so only
+ * A mask as OVS's megaflows have them: dl_type exact, and a matched
+ * field's prerequisites too (nw_proto under any L4 field but ARP's). The terse form leaves out an all-wildcard attribute, so only
  * such a mask can be read back from it (in OVS too: `tcp(src=1)` without
  * the `ipv4(proto=6)` it hangs on means nothing).
  */
 function megaflowShaped(k: Uint32Array, m: Uint32Array): boolean {
   const kb = bytesOf(k), mb = bytesOf(m);
-  if (L3.concat(L4).some((f) => matched(mb, f)) && !exact(mb, F.dl_type)) return false;
+  if (!exact(mb, F.dl_type)) return false;
   const arp = kb[F.dl_type.off] === 0x08 && kb[F.dl_type.off + 1] === 0x06;
   return arp || !L4.some((f) => matched(mb, f)) || exact(mb, F.nw_proto);
 }

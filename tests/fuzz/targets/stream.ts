@@ -79,12 +79,12 @@ export async function checkStream(bytes: Uint8Array): Promise<void> {
   });
   assert.equal(stream.rxFrames - before, want.length, "the port counted other frames");
   assert.equal(received.length, want.length, "the port delivered other frames");
-  received.forEach((f, i) => assert.deepEqual(f, want[i], `frame ${i} changed`));
+  received.forEach((f, i) => assert.deepEqual(f, want[i], `a frame changed: ${i}`));
 
   const reader = new FrameReader(connection(bytes, rng, () => {}), "fuzz peer");
   const got = await reader.read(want.length);
   assert.equal(got.length, want.length);
-  got.forEach((f, i) => assert.deepEqual(f, want[i], `peer frame ${i} changed`));
+  got.forEach((f, i) => assert.deepEqual(f, want[i], `a peer frame changed: ${i}`));
   await assert.rejects(reader.read(1), /^Error: fuzz peer: peer closed with 0 of 1 frames in/);
 }
 
