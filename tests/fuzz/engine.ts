@@ -234,12 +234,11 @@ export interface RunBudget {
   inputs?: number;
   /** ...or after this many seconds, whichever comes first. */
   seconds?: number;
-  /** Stop at the first crash (the smoke test) or go on (long runs). */
-  stopAtCrash?: boolean;
   /** Crashes kept per target (each is minimized, which costs runs). */
   maxCrashes?: number;
 }
 
+/** A distinct failure (by `signature`), its input shrunk. */
 export interface Crash<T> {
   input: T;
   error: string;
@@ -316,10 +315,6 @@ export async function fuzz<T>(
     seen.add(sig);
     const small = await minimize(t, input, sig);
     crashes.push({ input: small, error: (await fails(t, small)) ?? error });
-    if (budget.stopAtCrash) {
-      n++;
-      break;
-    }
   }
   return { target: t.name, inputs: n, seconds: (performance.now() - start) / 1000, crashes };
 }

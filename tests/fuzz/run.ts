@@ -4,8 +4,10 @@
  * FUZZ_INPUTS inputs, whichever ends first, from FUZZ_SEED (default 1).
  * Prints one line per target and then
  *   fuzz: T targets, N inputs, C crashes
- * Each crash is minimized and saved as fixtures/fuzz/<target>/crash-*.
- * (a regression fixture the smoke test replays); exit status 1 if any.
+ * where C counts distinct failures (the same property failing twice is
+ * one crash, up to 5 a target). Each is shrunk and saved as
+ * fixtures/fuzz/<target>/crash-* (a regression input the smoke test
+ * replays once the bug is fixed); exit status 1 if any.
  */
 import { fuzz } from "./engine.ts";
 import { loadCorpus, saveCrash } from "./corpus.ts";
