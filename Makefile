@@ -7,7 +7,7 @@ TOOLS := $(CURDIR)/.tools
 DENO := $(shell command -v deno 2>/dev/null || echo $(TOOLS)/bin/deno)
 PERMS := --allow-read --allow-write --allow-env --allow-run --allow-sys --allow-net --allow-ffi
 
-.PHONY: all test check fmt lint unit demo build bench deno conformance-record clean
+.PHONY: all test check fmt lint unit demo build bench fuzz deno conformance-record clean
 
 all: test
 
@@ -38,6 +38,13 @@ demo: $(DENO)
 
 bench: $(DENO)
 	$(DENO) run $(PERMS) bench/run.ts
+
+# Every fuzz target from its corpus under fixtures/fuzz/: FUZZ_SECONDS per
+# target (default 10), or FUZZ_INPUTS inputs; FUZZ_SEED, FUZZ_TARGETS=a,b.
+# Ends with `fuzz: T targets, N inputs, C crashes`; crashes are saved as
+# fixtures (see README.md, "Fuzzing").
+fuzz: $(DENO)
+	$(DENO) run $(PERMS) tests/fuzz/run.ts
 
 # deno compile needs the denort runtime: Deno downloads it, or DENORT_BIN
 # names a local copy. Without either, stop with one line, not a trace.

@@ -387,12 +387,13 @@ class KeyParser {
       put(this.m, o, 2, flags[1] === 0xfff ? 0xffff : flags[1]);
       return;
     }
-    if (a.body === "0/0") {
-      put(this.k, o, 2, 0);
-      put(this.m, o, 2, 0);
-      return;
-    }
-    this.num(a, o, 2);
+    // Numbers are OVS's TCP_FLAGS: 12 bits, and a 12-bit mask is exact.
+    const [v, mm] = splitMask(a.body);
+    const kv = parseIntC(v, 0xfff);
+    const mv = mm === null ? 0xfff : parseIntC(mm, 0xfff);
+    if (kv === null || mv === null) throw new OdpParseError(a.text);
+    put(this.k, o, 2, kv);
+    put(this.m, o, 2, mv === 0xfff ? 0xffff : mv);
   }
 
   private mpls(a: Attr): void {

@@ -7,7 +7,9 @@ import {
   type OfAction,
   OFPP_CONTROLLER,
   OFPP_IN_PORT,
+  OFPP_LOCAL,
   OFPP_MAX,
+  OFPP_NONE,
 } from "./of_action.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
@@ -54,14 +56,24 @@ function u16(s: string, what: string): number {
   return Number(v);
 }
 
+const badOutPort = () =>
+  new OfctlError("actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)");
+
 function parseOutput(arg: string, names?: PortNames): OfAction {
   const port = parsePort(arg, names);
   if (port === undefined) throw new OfctlError(`${arg}: output to unknown port`);
-  if (port >= OFPP_MAX && port < 0xfff8) {
-    throw new OfctlError("actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)");
-  }
+  // ofpact_check_output_port: a real port or a reserved one, never NONE.
+  if ((port >= OFPP_MAX && port < OFPP_IN_PORT) || port === OFPP_NONE) throw badOutPort();
   if (port === OFPP_CONTROLLER) return { type: "controller", maxLen: 65535 };
   return { type: "output", port };
+}
+
+/** OVS's str_to_u32: strtoul's unsigned long, stored in 32 bits. */
+function strToU32(s: string): number {
+  if (s === "") throw new OfctlError("missing required numeric argument");
+  const v = parseUint(s);
+  if (v === undefined || v >= 1n << 64n) throw new OfctlError(`invalid numeric format ${s}`);
+  return Number(v & 0xffffffffn);
 }
 
 function parseController(arg: string, paren: boolean): OfAction {
@@ -79,8 +91,12 @@ function parseController(arg: string, paren: boolean): OfAction {
         throw new OfctlError(`unknown reason "${value}"`);
       }
       if (value !== "action") a.reason = value;
-    } else if (key === "id") a.id = u16(value, "controller id");
-    else throw new OfctlError(`unknown key "${key}" parsing controller action`);
+    } else if (key === "id") {
+      // id=0 is the default controller, printed as if no id was given.
+      const id = u16(value, "controller id");
+      if (id !== 0) a.id = id;
+      else delete a.id;
+    } else throw new OfctlError(`unknown key "${key}" parsing controller action`);
   }
   return a;
 }
@@ -222,11 +238,12 @@ function parseOne(key: string, value: string, paren: boolean, names?: PortNames)
     case "enqueue": {
       const [p, q] = value.split(/[:,]/);
       const port = parsePort(p ?? "", names);
-      const queue = parseUint(q ?? "");
-      if (port === undefined || queue === undefined) {
+      if (port === undefined || !q) {
         throw new OfctlError(`"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"`);
       }
-      return { type: "enqueue", port, queue: Number(queue) };
+      // check_ENQUEUE: a real port, IN_PORT or LOCAL.
+      if (port >= OFPP_MAX && port !== OFPP_IN_PORT && port !== OFPP_LOCAL) throw badOutPort();
+      return { type: "enqueue", port, queue: strToU32(q) };
     }
     case "strip_vlan":
       return { type: "strip_vlan" };
@@ -269,6 +286,10 @@ function parseOne(key: string, value: string, paren: boolean, names?: PortNames)
     }
     case "note":
       return parseNote(value);
+    case "set_queue":
+      return { type: "set_queue", queue: strToU32(value) };
+    case "pop_queue":
+      return { type: "pop_queue" };
   }
   throw new OfctlError(`unknown action ${key}`);
 }

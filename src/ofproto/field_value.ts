@@ -155,10 +155,24 @@ export function formatIpv6(v: bigint): string {
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
 }
 
-const TCP_FLAG_NAMES = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"];
+/** packet_tcp_flag_to_string's names for TCP_FLAGS' 12 bits. */
+const TCP_FLAG_NAMES = [
+  "fin",
+  "syn",
+  "rst",
+  "psh",
+  "ack",
+  "urg",
+  "ece",
+  "cwr",
+  "ns",
+  "[200]",
+  "[400]",
+  "[800]",
+];
 
 function parseTcpFlags(s: string, fl: MfField): MaskedValue {
-  if (/^[a-z]+(\|[a-z]+)*$/.test(s)) {
+  if (/^([a-z]+|\[[0-9]+\])(\|([a-z]+|\[[0-9]+\]))*$/.test(s)) {
     let value = 0n;
     for (const name of s.split("|")) {
       const bit = TCP_FLAG_NAMES.indexOf(name);
@@ -174,7 +188,7 @@ function parseTcpFlags(s: string, fl: MfField): MaskedValue {
   }
   let value = 0n;
   let mask = 0n;
-  const re = /([+-])([a-z]+)/gy;
+  const re = /([+-])([a-z]+|\[[0-9]+\])/gy;
   let m: RegExpExecArray | null;
   let pos = 0;
   while ((m = re.exec(s)) !== null) {

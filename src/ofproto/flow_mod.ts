@@ -10,6 +10,7 @@ import { parseKeyValues } from "./key_value.ts";
 import {
   fitsOf10,
   type Match,
+  matchOverNxm,
   type MatchUsage,
   newMatch,
   normalizeMatch,
@@ -238,9 +239,10 @@ export function parseFlowMod(
   }
   normalizeMatch(fm.match);
   // The switch keeps the match as it arrives: as OXM over OpenFlow 1.2+,
-  // as an ofp_match over OpenFlow 1.0 when it fits one.
-  if (!of10) fm.match = oxmRoundTrip(fm.match);
+  // as an ofp_match over OpenFlow 1.0 when it fits one, else as NXM.
+  if (!of10) fm.match = oxmRoundTrip(matchOverNxm(fm.match));
   else if (fitsOf10(fm.match, usage)) fm.match = of10RoundTrip(fm.match);
+  else fm.match = matchOverNxm(fm.match);
   if (command === "modify") {
     // An OpenFlow 1.0 modify always carries a new cookie (0 unless given) and
     // adds the flow when nothing matches; OpenFlow 1.2+ carries neither.
@@ -258,6 +260,9 @@ export function parseFlowMod(
       );
     }
     checkActions(parsed, fm.match);
+    // Before the trip over the wire too: OpenFlow 1.2+ carries mod_tp_*
+    // as a set_field of the rule's own protocol.
+    retargetL4(parsed, fm.match);
     // The switch keeps the actions as they arrive in the negotiated version.
     fm.actions = actionsOverWire(parsed, opts.version ?? OFP10_VERSION, fm.match);
     retargetL4(fm.actions, fm.match);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseFlowMod } from "./flow_mod.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { formatMatch } from "./match_format.ts";
+import { formatActions } from "./action_format.ts";
 
 function err(text: string, command: "add" | "modify" | "delete" = "add", strict = false): string {
   try {
@@ -136,4 +137,88 @@ Deno.test("port names of the bridge work wherever a port goes", () => {
   ]);
   assert.equal(parseFlowMod("out_port=p2", "delete", false, { portNames }).outPort, 2);
   assert.equal(err("in_port=p1,actions=drop"), "p1: invalid or unknown port for in_port");
+});
+
+/** `MATCH actions=ACTIONS` as `ovs-ofctl -O VERSION parse-flow` prints a rule. */
+function printed(text: string, version: number): string {
+  const fm = parseFlowMod(text, "add", false, { version });
+  const m = formatMatch(fm.match, fm.priority);
+  return `${m ? m + " " : ""}actions=${formatActions(fm.actions!)}`;
+}
+
+// Found by the ofctl fuzz target (tests/fuzz): each printed form failed to
+// parse back to the same rule. Expected texts are ovs-ofctl parse-flow's.
+Deno.test("rules the fuzzer found print as ovs-ofctl prints them, and parse back", () => {
+  for (
+    const [text, version, want] of [
+      // enqueue over OpenFlow 1.3 is set_queue, output, pop_queue, which
+      // the parser did not know.
+      ["actions=enqueue:1:2", 4, "actions=set_queue:2,output:1,pop_queue"],
+      ["actions=set_queue:2,output:1,pop_queue", 1, "actions=set_queue:2,output:1,pop_queue"],
+      ["actions=set_queue:0x10", 4, "actions=set_queue:16"],
+      // mod_tp_dst over OpenFlow 1.3 writes the rule's own L4 protocol.
+      ["udp actions=mod_tp_dst:53", 4, "udp actions=set_field:53->udp_dst"],
+      ["sctp actions=mod_tp_src:53", 4, "sctp actions=set_field:53->sctp_src"],
+      // A mask covering the label's 20 bits is an exact match.
+      ["ipv6,ipv6_label=1/0xffffffff,actions=drop", 1, "ipv6,ipv6_label=0x00001 actions=drop"],
+      // TCP_FLAGS' top three bits have names too.
+      [
+        "tcp,tcp_flags=0x0800,tp_dst=80,actions=drop",
+        1,
+        "tcp,tp_dst=80,tcp_flags=[800] actions=drop",
+      ],
+      ["tcp,tcp_flags=0x400/0x600,actions=drop", 1, "tcp,tcp_flags=-[200]+[400] actions=drop"],
+      // ICMP type and code travel as 1-byte NXM/OXM fields.
+      [
+        "icmp6,icmp_type=135,tp_src=4096,tp_dst=2,actions=drop",
+        1,
+        "icmp6,icmp_type=0,icmp_code=2 actions=drop",
+      ],
+      ["icmp,tp_src=300,actions=drop", 4, "icmp,icmp_type=44 actions=drop"],
+      ["icmp6,tp_src=0x10/0xfff0,actions=drop", 1, "icmp6,icmp_type=16 actions=drop"],
+      ["icmp,tp_src=0x1ff/0xff,actions=drop", 1, "icmp,icmp_type=255 actions=drop"],
+      // A field given twice keeps the last value and mask, as in OVS.
+      ["ip,nw_src=1.2.3.4,nw_src=5.0.0.0/8,actions=drop", 1, "ip,nw_src=5.0.0.0/8 actions=drop"],
+      ["tcp nw_frag=not_later,nw_frag=no,actions=drop", 1, "tcp,nw_frag=no actions=drop"],
+      ["tcp,tcp_flags=+syn,tcp_flags=-ack,actions=drop", 1, "tcp,tcp_flags=-ack actions=drop"],
+      ["vlan_tci=0x1005,dl_vlan_pcp=7,actions=drop", 1, "dl_vlan=5,dl_vlan_pcp=7 actions=drop"],
+      // nw_frag goes over the wire only with IP.
+      ["nw_frag=not_later,nw_frag=no,actions=drop", 1, "actions=drop"],
+      ["nw_frag=no,actions=drop", 4, "actions=drop"],
+      ["ip,nw_frag=no,actions=drop", 4, "ip,nw_frag=no actions=drop"],
+      // A queue number is strtoul's, kept in 32 bits.
+      ["actions=enqueue(1,0x100000000)", 1, "actions=enqueue:1:0"],
+      // id=0 is the default controller.
+      [
+        "actions=controller(reason=invalid_ttl)controller(id=0",
+        1,
+        "actions=controller(reason=invalid_ttl),CONTROLLER:65535",
+      ],
+    ] as const
+  ) {
+    assert.equal(printed(text, version), want, text);
+    assert.equal(printed(want, version), want, want);
+  }
+  assert.equal(err("actions=set_queue"), "missing required numeric argument");
+  assert.equal(err("actions=set_queue:x"), "invalid numeric format x");
+  assert.equal(err("tcp,tcp_flags=[900],actions=drop"), "[900]: unknown TCP flag(s)");
+  // Queues go to a real port, IN_PORT or LOCAL; nothing outputs to NONE.
+  for (const bad of ["enqueue:65535:2", "enqueue:NORMAL:1", "enqueue:65280:1", "output:NONE"]) {
+    assert.equal(
+      err(`actions=${bad}`),
+      "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)",
+      bad,
+    );
+  }
+  assert.equal(printed("actions=enqueue:LOCAL:1", 1), "actions=enqueue:LOCAL:1");
+  // An ofp_match carries tp_src whole: ovs-ofctl prints a type it refuses.
+  assert.equal(printed("icmp,tp_src=300,actions=drop", 1), "icmp,icmp_type=300 actions=drop");
+  assert.equal(
+    err("icmp,icmp_type=300,actions=drop"),
+    "300: value too large for 1-byte field icmp_type",
+  );
+  assert.equal(
+    err("actions=enqueue:1:"),
+    `"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"`,
+  );
 });

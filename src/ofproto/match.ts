@@ -47,11 +47,22 @@ export function cloneMatch(m: Match): Match {
   return { key: m.key.slice(), mask: m.mask.slice() };
 }
 
-/** Adds `value/mask` (field units) for `fl` to the match. */
-export function matchSetField(m: Match, fl: MfField, value: bigint, mask: bigint): void {
-  const oldMask = mfGet(fl, m.mask);
-  mfSetMasked(fl, m.mask, mask | oldMask, (1n << BigInt(fl.nBits)) - 1n);
-  mfSetMasked(fl, m.key, value & mask, mask);
+/**
+ * Adds `value/mask` (field units) for `fl` to the match, replacing what
+ * the match had for the `bits` of the field this item sets (the whole
+ * field unless told: dl_vlan and dl_vlan_pcp each set their own part of
+ * vlan_tci), as a later `nw_src=` replaces an earlier one in OVS.
+ */
+export function matchSetField(
+  m: Match,
+  fl: MfField,
+  value: bigint,
+  mask: bigint,
+  bits = (1n << BigInt(fl.nBits)) - 1n,
+): void {
+  const full = (1n << BigInt(fl.nBits)) - 1n;
+  mfSetMasked(fl, m.mask, (mfGet(fl, m.mask) & ~bits) | mask, full);
+  mfSetMasked(fl, m.key, (mfGet(fl, m.key) & ~bits) | (value & mask), full);
 }
 
 const PROTOCOLS: Record<string, [number, number]> = {
@@ -157,14 +168,14 @@ export function parseMatchItem(
     case "dl_vlan":
       // OpenFlow 1.0's OFP_VLAN_NONE: no VLAN header at all.
       if (mv.value === 0xffffn) matchSetField(m, VLAN_TCI, 0n, 0xffffn);
-      else matchSetField(m, VLAN_TCI, (mv.value & 0xfffn) | BigInt(VLAN_CFI), 0x1fffn);
+      else matchSetField(m, VLAN_TCI, (mv.value & 0xfffn) | BigInt(VLAN_CFI), 0x1fffn, 0x1fffn);
       return true;
     case "dl_vlan_pcp":
     case "vlan_pcp":
-      matchSetField(m, VLAN_TCI, ((mv.value & 7n) << 13n) | BigInt(VLAN_CFI), 0xf000n);
+      matchSetField(m, VLAN_TCI, ((mv.value & 7n) << 13n) | BigInt(VLAN_CFI), 0xf000n, 0xf000n);
       return true;
     case "vlan_vid":
-      matchSetField(m, VLAN_TCI, mv.value, mv.mask & 0x1fffn);
+      matchSetField(m, VLAN_TCI, mv.value, mv.mask & 0x1fffn, 0x1fffn);
       return true;
     case "icmp_type":
     case "icmp_code":
@@ -179,9 +190,10 @@ export function parseMatchItem(
       );
       return true;
     case "ipv6_label":
-      // OVS keeps the label in a 32-bit field and matches all of it when exact.
+      // OVS keeps the label in a 32-bit field and matches all of it when
+      // exact, whatever wider mask said so (ipv6_label=1/0xffffffff).
       matchSetField(m, fl, mv.value, mv.mask);
-      if (mv.mask === 0xfffffn) exactField(bytesOf(m.mask), F.ipv6_label);
+      if ((mv.mask & 0xfffffn) === 0xfffffn) exactField(bytesOf(m.mask), F.ipv6_label);
       return true;
     case "nw_tos":
       matchSetField(m, NW_TOS, mv.value & 0xfcn, 0xfcn);
@@ -247,6 +259,34 @@ export function normalizeMatch(m: Match): void {
   }
   if (!(ipvx && proto === IPPROTO_TCP)) clear(w, F.tcp_flags.off, 2);
   for (let i = 0; i < m.key.length; i++) m.key[i] &= m.mask[i];
+}
+
+/**
+ * The match after a trip as NXM or OXM (anything but an OpenFlow 1.0
+ * ofp_match; nx_put_raw): nw_frag goes only with IP (`nw_frag=no` alone
+ * reads back as nothing), and ICMP and ICMPv6 type and code travel as
+ * 1-byte fields without a mask (nxm_put_8m), so `icmp6,tp_src=4096`
+ * reads back as `icmp_type=0` and `icmp6,tp_src=0x10/0xfff0` as
+ * `icmp_type=16`.
+ */
+export function matchOverNxm(m: Match): Match {
+  const k = bytesOf(m.key), w = bytesOf(m.mask);
+  const dlType = getUint(k, F.dl_type.off, 2), proto = k[F.nw_proto.off];
+  const ip = dlType === ETH_TYPE_IP || dlType === ETH_TYPE_IPV6;
+  const icmp = (dlType === ETH_TYPE_IP && proto === IPPROTO_ICMP) ||
+    (dlType === ETH_TYPE_IPV6 && proto === IPPROTO_ICMPV6);
+  if (!icmp && (ip || !w[F.nw_frag.off])) return m;
+  const out = cloneMatch(m);
+  const ok = bytesOf(out.key), ow = bytesOf(out.mask);
+  if (!ip) ok[F.nw_frag.off] = ow[F.nw_frag.off] = 0;
+  if (!icmp) return out;
+  // The fields have no mask: any bit of the low byte matched makes it exact.
+  for (const off of [F.tp_src.off, F.tp_dst.off]) {
+    const exact = (getUint(ow, off, 2) & 0xff) !== 0;
+    setUint(ow, off, 2, exact ? 0xffff : 0);
+    setUint(ok, off, 2, exact ? getUint(ok, off, 2) & 0xff : 0);
+  }
+  return out;
 }
 
 /**

@@ -122,9 +122,22 @@ export class JsonStreamReader {
     try {
       return JSON.parse(text);
     } catch (e) {
-      throw new JsonRpcStreamError(`syntax error: ${e instanceof Error ? e.message : e}`);
+      // JSON.parse quotes the bad text, control characters and all: the
+      // error stays one line.
+      const why = e instanceof Error ? e.message : String(e);
+      throw new JsonRpcStreamError(`syntax error: ${oneLine(why)}`);
     }
   }
+}
+
+/** `s` with control characters as JSON escapes, so that it prints on one line. */
+function oneLine(s: string): string {
+  let out = "";
+  for (const c of s) {
+    const code = c.charCodeAt(0);
+    out += code < 0x20 || code === 0x7f ? `\\u${code.toString(16).padStart(4, "0")}` : c;
+  }
+  return out;
 }
 
 const MEMBERS = new Set(["method", "params", "result", "error", "id"]);
@@ -141,7 +154,7 @@ export function toJsonRpcMessage(json: unknown): JsonRpcMessage {
   }
   const extra = Object.keys(o).find((k) => !MEMBERS.has(k));
   if (extra !== undefined) {
-    return { kind: "invalid", reason: `message has unexpected member "${extra}"`, id };
+    return { kind: "invalid", reason: `message has unexpected member "${oneLine(extra)}"`, id };
   }
   const has = (k: string) => o[k] !== undefined && o[k] !== null;
   if (has("params") && !Array.isArray(o.params)) {

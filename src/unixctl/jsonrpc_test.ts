@@ -81,3 +81,21 @@ Deno.test("replies carry the text in result or error and echo the id", () => {
     error: "No such counter\n",
   });
 });
+
+// Found by the jsonrpc fuzz target (fixtures/fuzz/jsonrpc/crash-*): the
+// bad text was quoted raw, newline and all, into a multi-line error.
+Deno.test("stream errors and invalid-message reasons stay on one line", () => {
+  const enc = new TextEncoder();
+  assert.throws(
+    () => new JsonStreamReader().push(enc.encode('{"":"","":\x06\n""}')),
+    (e: Error) =>
+      e instanceof JsonRpcStreamError && /^syntax error: /.test(e.message) &&
+      !e.message.includes("\n"),
+  );
+  const [json] = new JsonStreamReader().push(enc.encode('{"\\n":[],"":1}'));
+  assert.deepEqual(toJsonRpcMessage(json), {
+    kind: "invalid",
+    reason: 'message has unexpected member "\\u000a"',
+    id: null,
+  });
+});

@@ -10,6 +10,10 @@ import {
 } from "../../../src/flow/layout.ts";
 
 let seed = 0x2545f491;
+/** Restarts the generator from `s` (nonzero), so a run can be replayed. */
+export function seedTestgen(s: number): void {
+  seed = s | 0 || 0x2545f491;
+}
 export function rnd(n: number): number {
   seed ^= seed << 13;
   seed ^= seed >>> 17;
