@@ -34,6 +34,7 @@ import {
   C_EMC_INV_PROB,
   C_N_HANDLERS,
   C_PMD_GEN,
+  C_PORTS_ACK,
   C_PORTS_SEQ,
   C_RECV_ENABLED,
   C_SLEEPING,
@@ -170,6 +171,9 @@ export class Pmd implements OdpExecuteDatapath {
         if (Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) !== 0) this.active[this.nActive++] = i;
       }
       this.sockets.refresh(this.active, this.nActive);
+      // The fds of earlier port tables are no longer used: their owner may close them.
+      Atomics.store(sh.ctl, C_PORTS_ACK, portsSeq);
+      Atomics.notify(sh.ctl, C_PORTS_ACK);
     }
     let work = 0;
     for (let j = 0; j < this.nActive; j++) {

@@ -30,9 +30,12 @@ export async function udpif(
 }
 
 /**
- * A foreground daemon (`udpif start`) in a fresh run directory. `start`
- * returns once its log says it is up; `stop` sends `exit` and waits for
- * the process to end.
+ * A foreground daemon (`udpif start`) in a fresh run directory and its
+ * own network namespace (`unshare`; with a user namespace too when not
+ * root), so the tap its netdev datapath makes for the bridge's local port
+ * (br0) clashes with no other daemon's or the host's. `start` returns
+ * once its log says it is up; `stop` sends `exit` and waits for the
+ * process to end.
  */
 export class TestDaemon {
   readonly dir: string;
@@ -52,8 +55,14 @@ export class TestDaemon {
 
   static async start(extra: string[] = []): Promise<TestDaemon> {
     const dir = await Deno.makeTempDir({ prefix: "udpif-cli-" });
-    const child = new Deno.Command(UDPIF, {
-      args: ["start", "--pidfile", `${dir}/udpif.pid`, "--port", "p1", "--port", "p2", ...extra],
+    // unshare execs the daemon, so the child's pid is the daemon's.
+    const netns = Deno.uid() === 0 ? ["--net"] : ["--net", "--map-root-user"];
+    const child = new Deno.Command("unshare", {
+      args: [
+        ...netns,
+        UDPIF,
+        ...["start", "--pidfile", `${dir}/udpif.pid`, "--port", "p1", "--port", "p2", ...extra],
+      ],
       env: { UDPIF_RUNDIR: dir, UDPIF_CTL: "" },
       stdin: "null",
       stdout: "null",
