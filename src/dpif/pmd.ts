@@ -24,7 +24,6 @@ import {
   odpExecuteActions,
   type OdpExecuteDatapath,
   setVlanLimit,
-  ufidFromKey,
 } from "../flow/mod.ts";
 import { coverageCounter, RingConsumer, RingProducer, timeMsec } from "../lib/mod.ts";
 import { GSO_NONE, PACKET_GSO_MAX_LEN, PacketBuffer } from "../packet/mod.ts";
@@ -32,11 +31,9 @@ import {
   C_CMD_BELL,
   C_DOORBELL,
   C_EMC_INV_PROB,
-  C_N_HANDLERS,
   C_PMD_GEN,
   C_PORTS_ACK,
   C_PORTS_SEQ,
-  C_RECV_ENABLED,
   C_SLEEPING,
   C_STOP,
   C_VLAN_LIMIT,
@@ -53,9 +50,7 @@ import {
   ST_EMC_HIT,
   ST_ERRORS,
   ST_HIT,
-  ST_LOST,
   ST_MEGAFLOW_HIT,
-  ST_MISSED,
   ST_RX,
   ST_SUBTABLE_LOOKUPS,
 } from "./_shared.ts";
@@ -63,9 +58,9 @@ import { Emc, MINIFLOW_WORDS, miniflowOf } from "./emc.ts";
 import { FlowOps } from "./flow_ops.ts";
 import { servePmdCommands } from "./_pmd_commands.ts";
 import { PmdOutput } from "./_pmd_output.ts";
-import { SoftwareOffload } from "./_pmd_offload.ts";
+import { PmdUpcalls } from "./_pmd_upcall.ts";
 import { PmdSockets } from "./_pmd_system.ts";
-import { UP_KEY, UP_PACKET, UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
+import { UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
 
 /** `flow_extract`: fills `key` from the first `len` bytes of `packet`. */
 export type FlowExtractFn = (
@@ -105,10 +100,8 @@ export class Pmd implements OdpExecuteDatapath {
   private readonly out: PmdOutput;
   /** System ports: their sockets' batches and the idle wait on their fds. */
   private readonly sockets: PmdSockets;
-  /** Finishes offloads of packets handed to the handlers. */
-  private readonly soft = new SoftwareOffload();
-  private readonly up: RingProducer[];
-  private readonly upDirty = new Uint8Array(32);
+  /** The handlers' upcall queues. */
+  private readonly upcalls: PmdUpcalls;
   readonly cmd: RingConsumer[];
   readonly reply: RingProducer[];
   /** This round's datapath counters (ST_* slots) and per-port tx counts. */
@@ -144,7 +137,7 @@ export class Pmd implements OdpExecuteDatapath {
     this.rx = shared.rx.map((v) => new RingConsumer(v));
     this.sockets = new PmdSockets(shared);
     this.out = new PmdOutput(shared, this.pkt, this.bufU32, this.sockets);
-    this.up = shared.upcall.map((v) => new RingProducer(v));
+    this.upcalls = new PmdUpcalls(shared, this.pkt, this.bufU32, this.key, this.st);
     this.cmd = shared.cmd.map((v) => new RingConsumer(v));
     this.reply = shared.reply.map((v) => new RingProducer(v));
   }
@@ -308,7 +301,7 @@ export class Pmd implements OdpExecuteDatapath {
       const before = this.ops.dpcls.lookupsVisited;
       slot = this.ops.dpcls.lookup(key, 0);
       if (slot < 0) {
-        this.upcall(UPCALL_MISS, inPort, h, 0, 0);
+        this.upcalls.queue(UPCALL_MISS, inPort, h, 0, 0);
         return;
       }
       st[ST_MEGAFLOW_HIT]++;
@@ -359,83 +352,12 @@ export class Pmd implements OdpExecuteDatapath {
     last: boolean,
   ): void {
     this.nUserspaceExtracts++;
-    this.upcall(UPCALL_ACTION, this.inPort, this.hash, udLen, udAt, acts, last);
+    this.upcalls.queue(UPCALL_ACTION, this.inPort, this.hash, udLen, udAt, acts, last);
   }
 
   /** OdpExecuteDatapath: queues the packet's first `len` bytes on the port's tx ring. */
   output(_pkt: PacketBuffer, odpPort: number, len: number): void {
     this.out.send(odpPort, len);
-  }
-
-  /**
-   * Queues the packet for a handler; one with offloads goes finished in
-   * software (a super-frame as its segments, each an upcall).
-   */
-  private upcall(
-    type: number,
-    inPort: number,
-    h: number,
-    udLen: number,
-    udAt: number,
-    ud?: Uint8Array,
-    last = false,
-  ): void {
-    const pkt = this.pkt, soft = this.soft;
-    const n = pkt.hasOffloads ? soft.prepare(pkt, pkt.len) : 1;
-    if (n === 0) {
-      this.st[ST_LOST]++;
-    } else if (pkt.gsoType === GSO_NONE) {
-      this.upcallFrame(type, inPort, h, udLen, udAt, ud, last, this.bufU32, pkt.len);
-    } else {
-      for (let s = 0; s < n; s++) {
-        const len = soft.segment(pkt, pkt.len, s);
-        this.upcallFrame(type, inPort, h, udLen, udAt, ud, last && s === n - 1, soft.seg32, len);
-      }
-    }
-  }
-
-  private upcallFrame(
-    type: number,
-    inPort: number,
-    h: number,
-    udLen: number,
-    udAt: number,
-    ud: Uint8Array | undefined,
-    last: boolean,
-    frame: Uint32Array,
-    len: number,
-  ): void {
-    const sh = this.shared, st = this.st;
-    if (Atomics.load(sh.ctl, C_RECV_ENABLED) === 0) {
-      st[ST_LOST]++;
-      return;
-    }
-    const nh = Atomics.load(sh.ctl, C_N_HANDLERS);
-    const q = nh > 1 ? h % nh : 0;
-    const r = this.up[q];
-    const pw = (len + 3) >> 2, uw = (udLen + 3) >> 2;
-    const at = r.reserve(UP_PACKET + pw + uw);
-    if (at < 0) {
-      st[ST_LOST]++;
-      return;
-    }
-    const u32 = r.view.u32;
-    u32[at] = type;
-    u32[at + 1] = inPort;
-    u32[at + 2] = h;
-    u32[at + 3] = len;
-    u32[at + 4] = udLen;
-    u32[at + 5] = last ? 1 : 0;
-    const key = this.key;
-    ufidFromKey(key, 0, u32, at + 6);
-    for (let i = 0; i < FLOW_WORDS; i++) u32[at + UP_KEY + i] = key[i];
-    for (let w = 0; w < pw; w++) u32[at + UP_PACKET + w] = frame[w];
-    if (ud) {
-      const u8 = r.view.u8, o = (at + UP_PACKET + pw) * 4;
-      for (let i = 0; i < udLen; i++) u8[o + i] = ud[udAt + i];
-    }
-    this.upDirty[q] = 1;
-    if (type === UPCALL_MISS) st[ST_MISSED]++;
   }
 
   /**
@@ -453,12 +375,7 @@ export class Pmd implements OdpExecuteDatapath {
         st[i] = 0;
       }
     }
-    for (let q = 0; q < this.upDirty.length && q < this.up.length; q++) {
-      if (this.upDirty[q]) {
-        this.upDirty[q] = 0;
-        this.up[q].publish();
-      }
-    }
+    this.upcalls.publish();
   }
 
   private flushCoverage(): void {

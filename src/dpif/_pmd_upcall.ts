@@ -1,0 +1,124 @@
+/**
+ * The PMD's upcall side: a miss or a userspace action queues the packet,
+ * its flow key and UFID, and any userdata on the upcall queue of the
+ * handler the flow hash selects (a full queue, or upcalls disabled, loses
+ * it and counts it, as OVS's dp_netdev_upcall failing does). Queues are
+ * published once per poll round (`publish`).
+ *
+ * Handlers take plain frames: a packet with offloads (from a system port)
+ * is finished in software first, a TCP super-frame going up as its
+ * segments, one upcall each (the last one carries `last`).
+ *
+ * Thread-safety: owned by one Pmd, used only on its thread; nothing here
+ * allocates after construction.
+ */
+import { FLOW_WORDS, ufidFromKey } from "../flow/mod.ts";
+import { RingProducer } from "../lib/mod.ts";
+import { GSO_NONE, type PacketBuffer } from "../packet/mod.ts";
+import { SoftwareOffload } from "./_pmd_offload.ts";
+import {
+  C_N_HANDLERS,
+  C_RECV_ENABLED,
+  type DatapathShared,
+  ST_LOST,
+  ST_MISSED,
+} from "./_shared.ts";
+import { UP_KEY, UP_PACKET, UPCALL_MISS } from "./protocol.ts";
+
+export class PmdUpcalls {
+  private readonly up: RingProducer[];
+  private readonly dirty = new Uint8Array(32);
+  private readonly soft = new SoftwareOffload();
+
+  /**
+   * `pkt` is the PMD's packet (`frame` its word view), `key` its flow key,
+   * `st` the PMD's round counters (ST_* slots).
+   */
+  constructor(
+    private readonly shared: DatapathShared,
+    private readonly pkt: PacketBuffer,
+    private readonly frame: Uint32Array,
+    private readonly key: Uint32Array,
+    private readonly st: Float64Array,
+  ) {
+    this.up = shared.upcall.map((v) => new RingProducer(v));
+  }
+
+  /** Queues the packet for a handler (UPCALL_MISS or UPCALL_ACTION with `ud[udAt..]`). */
+  queue(
+    type: number,
+    inPort: number,
+    h: number,
+    udLen: number,
+    udAt: number,
+    ud?: Uint8Array,
+    last = false,
+  ): void {
+    const pkt = this.pkt, soft = this.soft;
+    const n = pkt.hasOffloads ? soft.prepare(pkt, pkt.len) : 1;
+    if (n === 0) {
+      this.st[ST_LOST]++;
+    } else if (pkt.gsoType === GSO_NONE) {
+      this.queueFrame(type, inPort, h, udLen, udAt, ud, last, this.frame, pkt.len);
+    } else {
+      for (let s = 0; s < n; s++) {
+        const len = soft.segment(pkt, pkt.len, s);
+        this.queueFrame(type, inPort, h, udLen, udAt, ud, last && s === n - 1, soft.seg32, len);
+      }
+    }
+  }
+
+  private queueFrame(
+    type: number,
+    inPort: number,
+    h: number,
+    udLen: number,
+    udAt: number,
+    ud: Uint8Array | undefined,
+    last: boolean,
+    frame: Uint32Array,
+    len: number,
+  ): void {
+    const sh = this.shared, st = this.st;
+    if (Atomics.load(sh.ctl, C_RECV_ENABLED) === 0) {
+      st[ST_LOST]++;
+      return;
+    }
+    const nh = Atomics.load(sh.ctl, C_N_HANDLERS);
+    const q = nh > 1 ? h % nh : 0;
+    const r = this.up[q];
+    const pw = (len + 3) >> 2, uw = (udLen + 3) >> 2;
+    const at = r.reserve(UP_PACKET + pw + uw);
+    if (at < 0) {
+      st[ST_LOST]++;
+      return;
+    }
+    const u32 = r.view.u32;
+    u32[at] = type;
+    u32[at + 1] = inPort;
+    u32[at + 2] = h;
+    u32[at + 3] = len;
+    u32[at + 4] = udLen;
+    u32[at + 5] = last ? 1 : 0;
+    const key = this.key;
+    ufidFromKey(key, 0, u32, at + 6);
+    for (let i = 0; i < FLOW_WORDS; i++) u32[at + UP_KEY + i] = key[i];
+    for (let w = 0; w < pw; w++) u32[at + UP_PACKET + w] = frame[w];
+    if (ud) {
+      const u8 = r.view.u8, o = (at + UP_PACKET + pw) * 4;
+      for (let i = 0; i < udLen; i++) u8[o + i] = ud[udAt + i];
+    }
+    this.dirty[q] = 1;
+    if (type === UPCALL_MISS) st[ST_MISSED]++;
+  }
+
+  /** Publishes the queues written this round. */
+  publish(): void {
+    for (let q = 0; q < this.dirty.length && q < this.up.length; q++) {
+      if (this.dirty[q]) {
+        this.dirty[q] = 0;
+        this.up[q].publish();
+      }
+    }
+  }
+}
