@@ -20,10 +20,12 @@ export interface SystemNetdevOptions {
 
 export class SystemNetdev extends Netdev {
   #socket?: PacketSocket;
+  readonly #vnetHdr: boolean;
 
   private constructor(name: string, socket: PacketSocket) {
     super(name, "system");
     this.#socket = socket;
+    this.#vnetHdr = socket.vnetHdr;
   }
 
   /** Opens interface `name`; throws an Error naming it when that fails. */
@@ -66,5 +68,34 @@ export class SystemNetdev extends Netdev {
     const s = this.#socket;
     this.#socket = undefined;
     if (s) closePacketSocket(s);
+  }
+
+  /** True while the interface's socket is open (not suspended). */
+  get open(): boolean {
+    return this.#socket !== undefined;
+  }
+
+  /**
+   * The interface went away: takes the socket back from the PMD (which
+   * stops using it first) and closes it. The port stays.
+   */
+  suspend(): void {
+    const s = this.#socket;
+    if (!s) return;
+    this.link?.setSocket?.(-1, false);
+    this.#socket = undefined;
+    closePacketSocket(s);
+  }
+
+  /**
+   * The interface is back (under a new ifindex, maybe): opens it again
+   * as it was opened and hands the new socket to the PMD; throws a
+   * LinuxError when it cannot.
+   */
+  resume(): void {
+    if (this.#socket) return;
+    const s = openPacketSocket(this.name, { vnetHdr: this.#vnetHdr });
+    this.#socket = s;
+    this.link?.setSocket?.(s.fd, s.vnetHdr);
   }
 }

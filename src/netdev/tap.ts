@@ -48,4 +48,26 @@ export class TapNetdev extends Netdev {
     this.#tap = undefined;
     if (t) closeTap(t);
   }
+
+  /** True while the tap is open (not suspended). */
+  get open(): boolean {
+    return this.#tap !== undefined;
+  }
+
+  /** The device went away: takes the fd back from the PMD and closes it. */
+  suspend(): void {
+    const t = this.#tap;
+    if (!t) return;
+    this.link?.setSocket?.(-1, false);
+    this.#tap = undefined;
+    closeTap(t);
+  }
+
+  /** Creates the tap again and hands its fd to the PMD; throws when it cannot. */
+  resume(): void {
+    if (this.#tap) return;
+    const t = openTap(this.name);
+    this.#tap = t;
+    this.link?.setSocket?.(t.fd, false, "tap");
+  }
 }
