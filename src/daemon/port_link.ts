@@ -13,7 +13,8 @@
  * device va (No such device)"); that is also the port's `error` in
  * `port/show`. When an interface of that name exists again the port
  * opens it (`resume`, new ifindex) and the INFO line is OVS's "bridge
- * br0: added interface va on port 1". Meanwhile the PMD only counts the
+ * br0: added interface va on port 1". A deleted tap (the local port) is
+ * created again on the next check, as the port's own device. Meanwhile the PMD only counts the
  * failing sends and receives (it never stops for them).
  *
  * `port/show [PORT]` lists the ports as `ovs-vsctl list interface` does,
@@ -96,7 +97,8 @@ export class PortLinkWatch {
       w.error = `could not open network device ${n.name} (${why || strerror(ENODEV)})`;
       log.warn(w.error);
     }
-    if (w.state === "gone" && ifindex !== 0) {
+    // A system port waits for its interface; the tap is the port's own, made again.
+    if (w.state === "gone" && (ifindex !== 0 || n.type === "tap")) {
       try {
         n.resume();
       } catch (e) {

@@ -121,11 +121,12 @@ export class PmdSockets {
   load(b: FrameRxBatch, k: number, pkt: PacketBuffer, dst32: Uint32Array): boolean {
     let len = b.frameLength(k);
     if (len < 14) return false;
-    let gso = VNET_GSO_NONE, gsoSize = 0, flags = 0;
+    let gso = VNET_GSO_NONE, ecn = 0, gsoSize = 0, flags = 0;
     if (b.hdrLen) {
       const h = b.header, o = k * 16;
       flags = h[o];
       gso = h[o + 1] & ~VNET_GSO_ECN;
+      ecn = h[o + 1] & VNET_GSO_ECN;
       gsoSize = h[o + 4] | (h[o + 5] << 8);
       if (gso !== VNET_GSO_NONE && gso !== VNET_GSO_TCPV4 && gso !== VNET_GSO_TCPV6) return false;
     }
@@ -148,7 +149,7 @@ export class PmdSockets {
     }
     pkt.len = len;
     pkt.olFlags = flags & VNET_F_NEEDS_CSUM ? OL_L4_CSUM_PARTIAL : 0;
-    pkt.gsoType = gso;
+    pkt.gsoType = gso === VNET_GSO_NONE ? gso : gso | ecn;
     pkt.gsoSize = gso === VNET_GSO_NONE ? 0 : gsoSize;
     return true;
   }

@@ -16,7 +16,12 @@
  * megaflow classifier (dpcls.ts), counts the hit in the flow's stats and
  * runs the actions; a miss becomes an upcall on a handler's queue. The
  * flow table (flow_table.ts) is shared memory; its consistency protocol
- * is written down there.
+ * is written down there. A `system` port (a Linux interface) has no
+ * rings: the PMD receives and sends on its AF_PACKET socket itself, in
+ * bursts (_pmd_system.ts, _pmd_output.ts), keeps TSO/checksum offloads
+ * between such ports and finishes them in software for anything else
+ * (_pmd_offload.ts), and when idle sleeps in poll(2) on the sockets and
+ * an eventfd instead of on the doorbell word.
  *
  * `Dpif` (dpif.ts) is the thin wrapper the layers above call: it counts
  * each call under OVS's coverage names and logs flow operations in OVS's
@@ -32,7 +37,11 @@
  * in order; flow dumps read the table directly, lock-free, under per-slot
  * seqlocks. Upcall queue h has one consumer, handler h. Ports are added
  * and removed only by the thread that created the datapath, which also
- * owns the netdevs. If the PMD worker dies, the creating thread retires
+ * owns the netdevs (and opens and closes system ports' sockets, whose fd
+ * numbers it hands the PMD through the port table). A thread that rings
+ * the doorbell while the PMD sleeps in poll(2) writes the PMD's eventfd,
+ * so every thread that may ring needs FFI (--allow-ffi) once the
+ * datapath has system ports. If the PMD worker dies, the creating thread retires
  * its generation (a control word the old PMD checks) and starts a new one,
  * which rebuilds its private indexes from the shared table, so at no time
  * do two PMDs consume the same rings.

@@ -63,6 +63,13 @@ export class SystemNetdev extends Netdev {
     super.detach();
   }
 
+  /**
+   * Closes the socket. It must not be closed under a running PMD (the
+   * number could be reused by another fd): `detach` (which `close` does
+   * first when the port still exists) returns only once the PMD
+   * acknowledged losing the fd (dpif/_port_fd.ts), so closing after the
+   * port was deleted or the datapath destroyed is safe.
+   */
   override close(): void {
     super.close();
     const s = this.#socket;

@@ -15,7 +15,10 @@ export const PACKET_GSO_MAX_LEN = 65536 + 512;
 
 /** `olFlags`: the L4 checksum is partial (virtio NEEDS_CSUM): only the pseudo-header is summed. */
 export const OL_L4_CSUM_PARTIAL = 1;
-/** `gsoType` values: what `gsoSize` segments (as virtio_net_hdr's gso_type). */
+/**
+ * `gsoType` values: what `gsoSize` segments (as virtio_net_hdr's gso_type,
+ * with its ECN bit 0x80 kept: the super-frame has CWR set).
+ */
 export const GSO_NONE = 0;
 export const GSO_TCPV4 = 1;
 export const GSO_TCPV6 = 4;

@@ -38,7 +38,7 @@ Deno.test("bad start options are usage errors naming the bad part", async () => 
     ],
     [
       ["start", "--port", "p1,type=tap"],
-      'udpif: --port p1,type=tap: bad type "tap" (dummy or pcap)\n',
+      'udpif: --port p1,type=tap: bad type "tap" (dummy, pcap or system)\n',
     ],
     [
       ["start", "--other-config", "flow-limit=-1"],

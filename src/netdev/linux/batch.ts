@@ -52,6 +52,8 @@ class MmsgArray {
   readonly data: Uint8Array<ArrayBuffer>;
   readonly data32: Uint32Array;
   readonly iov: BigUint64Array<ArrayBuffer>;
+  /** `iov` as 32-bit words: lengths are written to the low word, never as BigInts (no allocation). */
+  readonly iov32: Uint32Array;
   readonly nIov: number;
 
   constructor(readonly burst: number, frameCapacity: number, readonly hdrLen: number) {
@@ -61,6 +63,7 @@ class MmsgArray {
     this.data = new Uint8Array(burst * this.slotSize);
     this.data32 = new Uint32Array(this.data.buffer);
     this.iov = new BigUint64Array(burst * 4);
+    this.iov32 = new Uint32Array(this.iov.buffer);
     this.mmsg = new Uint8Array(burst * MMSG_SIZE);
     this.m32 = new Uint32Array(this.mmsg.buffer);
     this.m64 = new BigUint64Array(this.mmsg.buffer);
@@ -82,9 +85,9 @@ class MmsgArray {
 
   readonly slotSize: number;
 
-  /** Sets the frame length of slot k's last iovec. */
+  /** Sets the frame length of slot k's last iovec (little-endian low word; the high one stays 0). */
   setFrameLength(k: number, len: number): void {
-    this.iov[k * 4 + this.nIov * 2 - 1] = BigInt(len);
+    this.iov32[(k * 4 + this.nIov * 2 - 1) * 2] = len;
   }
 }
 
@@ -138,7 +141,8 @@ export class PacketRxBatch {
   recv(fd: number): number {
     const m = this.#m;
     for (let k = 0; k < m.burst; k++) {
-      m.m64[(k * MMSG_SIZE + 40) / 8] = BigInt(CMSG_SPACE);
+      // msg_controllen's low word (the high one stays 0): no BigInt per call.
+      m.m32[(k * MMSG_SIZE + 40) / 4] = CMSG_SPACE;
       m.m32[(k * MMSG_SIZE + 48) / 4] = 0;
     }
     const n = libc().recvmmsg(fd, m.mmsg, m.burst, MSG_DONTWAIT, null);
@@ -162,7 +166,7 @@ export class PacketRxBatch {
    */
   vlanTag(k: number): number {
     const m = this.#m;
-    const ctrlLen = Number(m.m64[(k * MMSG_SIZE + 40) / 8]);
+    const ctrlLen = m.m32[(k * MMSG_SIZE + 40) / 4];
     const c = k * CMSG_SPACE;
     if (ctrlLen < 36) return -1;
     if (this.#c32[c / 4 + 2] !== SOL_PACKET || this.#c32[c / 4 + 3] !== PACKET_AUXDATA) return -1;

@@ -7,7 +7,12 @@
  * Thread-safety: any thread with FFI; each call is independent and
  * blocks only for the ioctl itself.
  */
+import { coverageCounter } from "../../lib/mod.ts";
 import { check, cString, libc, LinuxError } from "./libc.ts";
+
+/* OVS's netdev-linux counts the ioctls that fetch an ifindex and an Ethernet address. */
+const covGetIfindex = coverageCounter("netdev_get_ifindex");
+const covGetHwaddr = coverageCounter("netdev_get_hwaddr");
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
@@ -45,6 +50,7 @@ function ifIoctl(name: string, request: number, req: Uint8Array<ArrayBuffer>, wh
 
 /** The interface's index; throws a LinuxError (ENODEV) naming it when there is none. */
 export function interfaceIndex(name: string): number {
+  covGetIfindex.inc();
   const req = ifreq(name);
   ifIoctl(name, SIOCGIFINDEX, req, "no such network interface");
   return new DataView(req.buffer).getInt32(IFNAMSIZ, true);
@@ -78,6 +84,7 @@ export function interfaceMtu(name: string): number {
 
 /** The interface's Ethernet address (6 bytes). */
 export function interfaceMac(name: string): Uint8Array {
+  covGetHwaddr.inc();
   const req = ifreq(name);
   ifIoctl(name, SIOCGIFHWADDR, req, "SIOCGIFHWADDR");
   // struct sockaddr: 2-byte family, then the address.

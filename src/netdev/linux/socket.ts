@@ -28,8 +28,6 @@ export const SOL_PACKET = 263;
 const PACKET_ADD_MEMBERSHIP = 1;
 const PACKET_MR_PROMISC = 1;
 export const PACKET_AUXDATA = 8;
-export const PACKET_VERSION = 10;
-export const PACKET_RX_RING = 5;
 const PACKET_VNET_HDR = 15;
 const PACKET_IGNORE_OUTGOING = 23;
 /** Socket buffers big enough for a burst of 64 KiB GSO frames. */

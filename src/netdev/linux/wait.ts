@@ -21,6 +21,8 @@ export class FdPoller {
   readonly #fds: Int32Array<ArrayBuffer>;
   readonly #bytes: Uint8Array<ArrayBuffer>;
   #n = 0;
+  /** `#n` as the BigInt poll(2) takes, made when the set changes, not per wait. */
+  #nfds = 0n;
 
   constructor(readonly capacity: number) {
     this.#fds = new Int32Array(capacity * 2);
@@ -33,6 +35,7 @@ export class FdPoller {
 
   clear(): void {
     this.#n = 0;
+    this.#nfds = 0n;
   }
 
   /** Watches `fd` for input; false when the set is full. */
@@ -41,13 +44,14 @@ export class FdPoller {
     this.#fds[this.#n * 2] = fd;
     this.#fds[this.#n * 2 + 1] = POLLIN;
     this.#n++;
+    this.#nfds = BigInt(this.#n);
     return true;
   }
 
   /** Blocks until an fd is readable or `timeoutMs` passes; returns how many are ready. */
   poll(timeoutMs: number): number {
     for (let i = 0; i < this.#n; i++) this.#fds[i * 2 + 1] = POLLIN;
-    return libc().poll(this.#bytes, BigInt(this.#n), timeoutMs);
+    return libc().poll(this.#bytes, this.#nfds, timeoutMs);
   }
 }
 
@@ -56,18 +60,19 @@ export function eventfdCreate(): number {
   return check(libc().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
 }
 
+const EVENTFD_BYTES = 8n;
 const one = new BigUint64Array([1n]);
 const oneBytes = new Uint8Array(one.buffer);
 const sink = new Uint8Array(8);
 
 /** Makes the eventfd readable (wakes its poller). */
 export function eventfdSignal(fd: number): void {
-  libc().write(fd, oneBytes, 8n);
+  libc().write(fd, oneBytes, EVENTFD_BYTES);
 }
 
 /** Consumes the eventfd's count so the next poll sleeps again. */
 export function eventfdDrain(fd: number): void {
-  libc().read(fd, sink, 8n);
+  libc().read(fd, sink, EVENTFD_BYTES);
 }
 
 export function closeFd(fd: number): void {

@@ -66,6 +66,23 @@ export class NetnsPair {
     try {
       for (const e of [pair.a, pair.b]) {
         await sh("ip", ["netns", "add", e.ns]);
+        // No IPv6 chatter (DAD, router solicitations) besides the test's own traffic.
+        await sh("ip", [
+          "netns",
+          "exec",
+          e.ns,
+          "sysctl",
+          "-qw",
+          "net.ipv6.conf.all.disable_ipv6=1",
+        ]);
+        await sh("ip", [
+          "netns",
+          "exec",
+          e.ns,
+          "sysctl",
+          "-qw",
+          "net.ipv6.conf.default.disable_ipv6=1",
+        ]);
         await sh("ip", ["link", "add", e.host, "type", "veth", "peer", "name", e.peer]);
         await sh("ip", ["link", "set", e.peer, "netns", e.ns]);
         await sh("ip", ["-n", e.ns, "link", "set", "lo", "up"]);
