@@ -10,92 +10,11 @@
 import assert from "node:assert/strict";
 import { pollUntilAsync } from "../poll.ts";
 import { netnsSkipReason, sh } from "../support/netdev/netns.ts";
+import { DaemonWiring as Wiring } from "../support/netdev/daemon_wiring.ts";
 import { TestDaemon } from "./_run.ts";
 
 const skip = netnsSkipReason();
 if (skip) console.log(`netdev_ports_test: skipped: ${skip}`);
-const PEER = new URL("../support/netdev/peer.ts", import.meta.url).pathname;
-
-let counter = 0;
-
-/** Namespaces H (daemon) and P (peer, 10.<net>.0.1) joined by veth `veth` (in H) and `veth`p. */
-class Wiring {
-  readonly tag = `${Deno.pid % 100000}${counter++}`;
-  readonly h = `udpifth${this.tag}`;
-  readonly p = `udpiftp${this.tag}`;
-  readonly bridge = `tb${this.tag}`;
-  readonly veth = `tv${this.tag}`;
-  constructor(readonly net: number) {}
-
-  get peerIp(): string {
-    return `10.${this.net}.0.1`;
-  }
-
-  async create(): Promise<void> {
-    await sh("ip", ["netns", "add", this.h]);
-    await sh("ip", ["netns", "add", this.p]);
-    await sh("ip", ["-n", this.h, "link", "set", "lo", "up"]);
-    await sh("ip", ["-n", this.p, "link", "set", "lo", "up"]);
-    await this.addVeth();
-  }
-
-  async addVeth(): Promise<void> {
-    const peer = `${this.veth}p`;
-    await sh("ip", ["-n", this.h, "link", "add", this.veth, "type", "veth", "peer", "name", peer]);
-    await sh("ip", ["-n", this.h, "link", "set", peer, "netns", this.p]);
-    await sh("ip", ["-n", this.p, "addr", "add", `${this.peerIp}/24`, "dev", peer]);
-    await sh("ip", ["-n", this.p, "link", "set", peer, "up"]);
-    await sh("ip", ["-n", this.h, "link", "set", this.veth, "up"]);
-  }
-
-  /** A UDP exchange from H to P's echo; returns the reply H got. */
-  async udp(port: number): Promise<string> {
-    const run = (ns: string, mode: string) =>
-      new Deno.Command("ip", {
-        args: [
-          "netns",
-          "exec",
-          ns,
-          Deno.execPath(),
-          "run",
-          "--allow-net",
-          "--unstable-net",
-          PEER,
-          mode,
-          this.peerIp,
-          String(port),
-        ],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-    const echo = run(this.p, "udp-echo");
-    const ask = await run(this.h, "udp-ask");
-    const dec = new TextDecoder();
-    assert.ok(ask.success, `udp-ask failed: ${dec.decode(ask.stderr)}`);
-    assert.ok((await echo).success, "udp-echo failed");
-    return dec.decode(ask.stdout).trim();
-  }
-
-  destroy(): void {
-    for (const ns of [this.h, this.p]) {
-      const pids = new Deno.Command("ip", {
-        args: ["netns", "pids", ns],
-        stdout: "piped",
-        stderr: "null",
-      })
-        .outputSync();
-      for (const pid of new TextDecoder().decode(pids.stdout).split(/\s+/).filter(Boolean)) {
-        try {
-          Deno.kill(Number(pid), "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
-      new Deno.Command("ip", { args: ["netns", "del", ns], stderr: "null" }).outputSync();
-    }
-  }
-}
 
 /** `ip -j link show` of one interface in namespace `ns`. */
 async function link(
@@ -119,8 +38,7 @@ Deno.test({
       });
       assert.equal((await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"])).code, 0);
       const tap = await link(w.h, w.bridge);
-      await sh("ip", ["-n", w.h, "addr", "add", `10.${w.net}.0.254/24`, "dev", w.bridge]);
-      await sh("ip", ["-n", w.h, "link", "set", w.bridge, "up"]);
+      await w.tapUp();
       assert.match(await w.udp(7001), /^hello \d+$/);
 
       const dpif = (await d.run(["appctl", "dpif/show"])).stdout;
@@ -186,8 +104,7 @@ Deno.test({
         netns: w.h,
       });
       await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"]);
-      await sh("ip", ["-n", w.h, "addr", "add", `10.${w.net}.0.254/24`, "dev", w.bridge]);
-      await sh("ip", ["-n", w.h, "link", "set", w.bridge, "up"]);
+      await w.tapUp();
       assert.match(await w.udp(7002), /^hello/);
       const before = (await link(w.h, w.veth)).ifindex;
 
@@ -250,10 +167,63 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a deleted tap local port is made again, and the host talks through it again",
+  ignore: skip !== undefined,
+  async fn() {
+    const w = new Wiring(84);
+    let d: TestDaemon | undefined;
+    try {
+      await w.create();
+      d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.veth},type=system`], {
+        netns: w.h,
+      });
+      await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"]);
+      const before = (await link(w.h, w.bridge)).ifindex;
+      await sh("ip", ["-n", w.h, "link", "del", w.bridge]);
+      await pollUntilAsync(
+        async () => {
+          const r = await sh("ip", ["-j", "-n", w.h, "link", "show"]);
+          const tap = JSON.parse(r).find((l: { ifname: string }) => l.ifname === w.bridge);
+          return tap !== undefined && tap.ifindex !== before;
+        },
+        "the tap made again",
+      );
+      await pollUntilAsync(
+        async () =>
+          (await d!.run(["appctl", "port/show", w.bridge])).stdout.includes(
+            "\nerror               : []\n",
+          ),
+        "the local port re-opened",
+      );
+      await w.tapUp();
+      assert.match(await w.udp(7004), /^hello/);
+      const { code, log } = await d.stop();
+      d = undefined;
+      assert.equal(code, 0);
+      assert.match(
+        log,
+        new RegExp(
+          `\\|bridge\\|WARN\\|could not open network device ${w.bridge} \\(No such device\\)\n`,
+        ),
+      );
+      assert.match(
+        log,
+        new RegExp(
+          `\\|bridge\\|INFO\\|bridge ${w.bridge}: added interface ${w.bridge} on port 65534\n`,
+        ),
+      );
+    } finally {
+      await d?.stop();
+      w.destroy();
+    }
+  },
+});
+
+Deno.test({
   name: "a bridge whose tap name is taken stops the daemon at start with one line naming it",
   ignore: skip !== undefined,
   async fn() {
-    const w = new Wiring(83);
+    const w = new Wiring(85);
     try {
       await w.create();
       // The veth holds the name the bridge's tap would take.
