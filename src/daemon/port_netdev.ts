@@ -34,7 +34,7 @@ export async function openPortNetdev(
     return { netdev, io: PortIo.closing(() => netdev.close()) };
   }
   if (type === "internal" && datapathType === "netdev") {
-    const netdev = TapNetdev.open(name);
+    const netdev = TapNetdev.open(name, { offloads: options.offloads !== "false" });
     return { netdev, io: PortIo.closing(() => netdev.close()) };
   }
   const netdevType = type === "internal"

@@ -92,12 +92,12 @@ export class PmdSockets {
         this.rx[i] = fd < 0
           ? undefined
           : tap
-          ? new TapRxBatch(SOCKET_BURST)
+          ? new TapRxBatch(SOCKET_BURST, vnet !== 0)
           : new PacketRxBatch(SOCKET_BURST, RX_FRAME_MAX, vnet !== 0);
         this.tx[i] = fd < 0
           ? undefined
           : tap
-          ? new TapTxBatch(SOCKET_BURST)
+          ? new TapTxBatch(SOCKET_BURST, vnet !== 0)
           : new PacketTxBatch(SOCKET_BURST, PACKET_GSO_MAX_LEN, vnet !== 0);
       }
     }

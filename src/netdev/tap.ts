@@ -16,15 +16,21 @@ import { Netdev, type NetdevPortLink } from "./netdev.ts";
 
 export class TapNetdev extends Netdev {
   #tap?: TapDevice;
+  readonly #vnetHdr: boolean;
 
   private constructor(name: string, tap: TapDevice) {
     super(name, "tap");
     this.#tap = tap;
+    this.#vnetHdr = tap.vnetHdr;
   }
 
-  /** Creates tap device `name`; throws an Error naming it when that fails. */
-  static open(name: string): TapNetdev {
-    return new TapNetdev(name, openTap(name));
+  /**
+   * Creates tap device `name`, exchanging frames with a virtio_net_hdr
+   * (checksum and TSO offloads) unless `offloads` is false; throws an
+   * Error naming it when that fails.
+   */
+  static open(name: string, options: { offloads?: boolean } = {}): TapNetdev {
+    return new TapNetdev(name, openTap(name, options.offloads ?? true));
   }
 
   get ifindex(): number {
@@ -34,7 +40,7 @@ export class TapNetdev extends Netdev {
   override attach(link: NetdevPortLink): void {
     super.attach(link);
     const t = this.#tap;
-    if (t) link.setSocket?.(t.fd, false, "tap");
+    if (t) link.setSocket?.(t.fd, t.vnetHdr, "tap");
   }
 
   override detach(): void {
@@ -66,8 +72,8 @@ export class TapNetdev extends Netdev {
   /** Creates the tap again and hands its fd to the PMD; throws when it cannot. */
   resume(): void {
     if (this.#tap) return;
-    const t = openTap(this.name);
+    const t = openTap(this.name, this.#vnetHdr);
     this.#tap = t;
-    this.link?.setSocket?.(t.fd, false, "tap");
+    this.link?.setSocket?.(t.fd, t.vnetHdr, "tap");
   }
 }

@@ -7,7 +7,11 @@
  * arrive at the host as received on it. The device is not made
  * persistent, so it goes away when the fd is closed (the daemon exits or
  * dies). IFF_TUN_EXCL refuses a name that exists already rather than
- * taking over someone else's tap.
+ * taking over someone else's tap. With offloads (`vnetHdr`), as OVS with
+ * userspace-tso-enable: IFF_VNET_HDR puts a virtio_net_hdr in front of
+ * every frame both ways, and TUNSETOFFLOAD lets the host hand over
+ * partial checksums and TCP super-frames (the same facts a system port's
+ * PACKET_VNET_HDR carries).
  *
  * The PMD moves frames in bursts as netdev_linux_batch_rxq_recv_tap and
  * netdev_linux_tap_batch_send do, one read(2) or write(2) per frame (a
@@ -30,6 +34,14 @@ const TUNSETIFF = 0x400454ca;
 const IFF_TAP = 0x0002;
 const IFF_NO_PI = 0x1000;
 const IFF_TUN_EXCL = 0x8000;
+const IFF_VNET_HDR = 0x4000;
+const TUNSETOFFLOAD = 0x400454d0;
+const TUN_F_CSUM = 0x01;
+const TUN_F_TSO4 = 0x02;
+const TUN_F_TSO6 = 0x04;
+const TUN_F_TSO_ECN = 0x08;
+const VNET_HDR_LEN = 10;
+const HEADER_SLOT = 16;
 const IFNAMSIZ = 16;
 const IFREQ_SIZE = 40;
 const EAGAIN = 11;
@@ -70,13 +82,15 @@ export interface FrameTxBatch {
 export interface TapDevice {
   readonly fd: number;
   readonly ifindex: number;
+  /** True when frames carry a virtio_net_hdr both ways. */
+  readonly vnetHdr: boolean;
 }
 
 /**
  * Creates tap interface `name`; throws a one-line Error naming it (the
  * name is taken, no /dev/net/tun, not permitted) and leaves nothing open.
  */
-export function openTap(name: string): TapDevice {
+export function openTap(name: string, vnetHdr: boolean): TapDevice {
   const nameBytes = cString(name);
   if (nameBytes.length > IFNAMSIZ) {
     throw new Error(`cannot create tap device ${name}: name longer than ${IFNAMSIZ - 1} bytes`);
@@ -91,7 +105,8 @@ export function openTap(name: string): TapDevice {
   try {
     const req = new Uint8Array(IFREQ_SIZE);
     req.set(nameBytes);
-    new DataView(req.buffer).setUint16(IFNAMSIZ, IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL, true);
+    const flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL | (vnetHdr ? IFF_VNET_HDR : 0);
+    new DataView(req.buffer).setUint16(IFNAMSIZ, flags, true);
     if (c.ioctl(fd, BigInt(TUNSETIFF), req) < 0) {
       const err = errno();
       throw new Error(
@@ -102,7 +117,11 @@ export function openTap(name: string): TapDevice {
         }`,
       );
     }
-    return { fd, ifindex: interfaceIndex(name) };
+    if (vnetHdr) {
+      const offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+      check(c.ioctlValue(fd, BigInt(TUNSETOFFLOAD), BigInt(offloads)), `${name}: TUNSETOFFLOAD`);
+    }
+    return { fd, ifindex: interfaceIndex(name), vnetHdr };
   } catch (e) {
     c.close(fd);
     throw e;
@@ -126,33 +145,49 @@ function lastErrno(): number {
 }
 
 /**
- * `burst` frame slots of TAP_SLOT bytes, each with its own iovec (base,
- * length; the length word written through a 32-bit view) and a pointer
- * to that iovec for readv/writev.
+ * `burst` frame slots of TAP_SLOT bytes, each with up to two iovecs (its
+ * virtio_net_hdr in `header`, 16 bytes a slot, when there is one; its
+ * frame), written once but for the frame length (through a 32-bit view),
+ * and a pointer to them for readv/writev.
  */
 class TapSlots {
   readonly data: Uint8Array<ArrayBuffer>;
   readonly data32: Uint32Array;
   readonly len: Int32Array;
-  readonly header = new Uint8Array(0);
-  readonly hdrLen = 0;
-  protected readonly iov: BigUint64Array<ArrayBuffer>;
+  readonly header: Uint8Array<ArrayBuffer>;
+  /** Bytes of virtio_net_hdr in front of each frame (0 without one). */
+  readonly hdrLen: number;
+  protected readonly nIov: number;
   protected readonly iov32: Uint32Array;
   protected readonly iovAt: Deno.PointerValue[];
 
-  constructor(readonly burst: number) {
+  constructor(readonly burst: number, vnetHdr: boolean) {
+    this.hdrLen = vnetHdr ? VNET_HDR_LEN : 0;
+    this.nIov = vnetHdr ? 2 : 1;
     this.data = new Uint8Array(burst * TAP_SLOT);
     this.data32 = new Uint32Array(this.data.buffer);
+    this.header = new Uint8Array(burst * HEADER_SLOT);
     this.len = new Int32Array(burst);
-    this.iov = new BigUint64Array(burst * 2);
-    this.iov32 = new Uint32Array(this.iov.buffer);
-    const base = addressOf(this.data), iovBase = addressOf(this.iov);
+    const iov = new BigUint64Array(burst * 4);
+    this.iov32 = new Uint32Array(iov.buffer);
+    const base = addressOf(this.data), hdrBase = addressOf(this.header);
+    const iovBase = addressOf(iov);
     this.iovAt = [];
     for (let k = 0; k < burst; k++) {
-      this.iov[k * 2] = base + BigInt(k * TAP_SLOT);
-      this.iov[k * 2 + 1] = BigInt(TAP_SLOT);
-      this.iovAt.push(Deno.UnsafePointer.create(iovBase + BigInt(k * 16)));
+      let v = k * 4;
+      if (vnetHdr) {
+        iov[v++] = hdrBase + BigInt(k * HEADER_SLOT);
+        iov[v++] = BigInt(VNET_HDR_LEN);
+      }
+      iov[v++] = base + BigInt(k * TAP_SLOT);
+      iov[v] = BigInt(TAP_SLOT);
+      this.iovAt.push(Deno.UnsafePointer.create(iovBase + BigInt(k * 32)));
     }
+  }
+
+  /** Sets slot k's frame iovec length (its low word: frames are < 4 GiB). */
+  protected setFrameLength(k: number, len: number): void {
+    this.iov32[(k * 4 + this.nIov * 2 - 1) * 2] = len;
   }
 }
 
@@ -172,11 +207,12 @@ export class TapRxBatch extends TapSlots implements FrameRxBatch {
     const c = libc();
     let k = 0;
     while (k < this.burst) {
-      const n = c.readv(fd, this.iovAt[k], 1);
-      if (n >= 0) {
-        this.len[k++] = n;
+      const n = c.readv(fd, this.iovAt[k], this.nIov);
+      if (n >= this.hdrLen) {
+        this.len[k++] = n - this.hdrLen;
         continue;
       }
+      if (n >= 0) continue;
       const err = lastErrno();
       if (err === EINTR) continue;
       if (err === EAGAIN) break;
@@ -218,9 +254,9 @@ export class TapTxBatch extends TapSlots implements FrameTxBatch {
     const c = libc();
     let sent = 0;
     for (let k = 0; k < this.count; k++) {
-      this.iov32[k * 4 + 2] = this.len[k];
-      let n = c.writev(fd, this.iovAt[k], 1);
-      while (n < 0 && lastErrno() === EINTR) n = c.writev(fd, this.iovAt[k], 1);
+      this.setFrameLength(k, this.len[k]);
+      let n = c.writev(fd, this.iovAt[k], this.nIov);
+      while (n < 0 && lastErrno() === EINTR) n = c.writev(fd, this.iovAt[k], this.nIov);
       if (n >= 0) sent++;
       else this.lastError = lastErrno();
     }
