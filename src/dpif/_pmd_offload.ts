@@ -28,7 +28,8 @@ export class SoftwareOffload {
   /** The segment `segment` built last; `seg32` is its word view. */
   readonly seg = new Uint8Array(PACKET_GSO_MAX_LEN);
   readonly seg32 = new Uint32Array(this.seg.buffer);
-  private headersLen = 0;
+  /** The headers every segment of the super-frame `prepare` looked at repeats. */
+  headersLen = 0;
 
   /**
    * Gets the first `len` bytes of `pkt` ready to leave without offloads:

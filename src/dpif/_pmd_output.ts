@@ -115,6 +115,13 @@ export class PmdOutput {
       this.queue(i, sock, this.frame, len);
       return;
     }
+    const sh = this.shared;
+    if (!sock && sh.portI32[sh.portI(i, P_RECORD_TX)] === 0) {
+      // Nobody takes this ring port's frames: count the segments unbuilt.
+      this.txPackets[i] += n;
+      this.txBytes[i] += len + (n - 1) * soft.headersLen;
+      return;
+    }
     for (let s = 0; s < n; s++) this.queue(i, sock, soft.seg32, soft.segment(pkt, len, s));
   }
 

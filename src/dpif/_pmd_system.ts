@@ -162,8 +162,8 @@ export class PmdSockets {
     const ctl = this.shared.ctl;
     Atomics.store(ctl, C_SLEEPING, SLEEP_POLL);
     if (Atomics.load(ctl, C_DOORBELL) === bell) {
-      this.poller.poll(timeoutMs);
-      eventfdDrain(this.wakeFd);
+      // The eventfd is the poller's first fd.
+      if (this.poller.poll(timeoutMs) > 0 && this.poller.readable(0)) eventfdDrain(this.wakeFd);
     }
     Atomics.store(ctl, C_SLEEPING, SLEEP_NONE);
   }

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { exactField, F, FLOW_WORDS, flowExtract } from "../flow/mod.ts";
 import {
+  DummyNetdev,
   IFF_UP,
   interfaceFlags,
   interfaceMac,
@@ -18,6 +19,16 @@ import { dpctlShow } from "./dpctl.ts";
 import { DpifUpcall } from "./upcall.ts";
 import { PUT_CREATE } from "./protocol.ts";
 import { pollUntil } from "../../tests/poll.ts";
+import {
+  csumAdd,
+  csumFinish,
+  HDR_L4,
+  HDR_L4_PROTO,
+  IPPROTO_TCP,
+  locateHeaders,
+  newHeaderOffsets,
+  pseudoHeaderSum,
+} from "../packet/mod.ts";
 import { NetnsPair, netnsSkipReason, sh } from "../../tests/support/netdev/netns.ts";
 
 const skip = netnsSkipReason();
@@ -27,30 +38,36 @@ if (skip) console.log(`dpif_system_test: skipped: ${skip}`);
 
 /**
  * A datapath whose two system ports forward to each other (with
- * `flows`), or whose every frame is a miss upcall (without).
+ * `flows`), or whose every frame is a miss upcall (without). With `tap`,
+ * what A sends also goes to that dummy port.
  */
 async function bridge(
   pair: NetnsPair,
   offloads: { a?: boolean; b?: boolean } = {},
   flows = true,
+  tap?: DummyNetdev,
 ) {
   const dp = DpifNetdev.create("netdev", { flowCapacity: 64 });
   await dp.ready();
   const a = SystemNetdev.open(pair.a.host, { offloads: offloads.a ?? true });
   const b = SystemNetdev.open(pair.b.host, { offloads: offloads.b ?? true });
   const pa = dp.portAdd(a), pb = dp.portAdd(b);
+  const pt = tap ? dp.portAdd(tap) : -1;
   const frame = new Uint8Array(64);
   for (const [from, to] of flows ? [[pa, pb], [pb, pa]] : []) {
     const key = new Uint32Array(FLOW_WORDS);
     flowExtract(frame, frame.length, from, key);
     const mask = new Uint32Array(FLOW_WORDS);
     exactField(new Uint8Array(mask.buffer), F.in_port);
-    dp.flowPut({ flags: PUT_CREATE, key, mask, actions: [{ type: "output", port: to }] });
+    const actions = [{ type: "output" as const, port: to }];
+    if (tap && from === pa) actions.push({ type: "output", port: pt });
+    dp.flowPut({ flags: PUT_CREATE, key, mask, actions });
   }
   return {
     dp,
     pa,
     pb,
+    pt,
     close: () => {
       dp.destroy();
       a.close();
@@ -220,6 +237,50 @@ Deno.test({
       const [, , bTx] = sw.dp.portStats(sw.pb);
       assert.ok(bTx > aRx, `B sent ${bTx} segments for A's ${aRx} frames`);
     } finally {
+      sw?.close();
+      pair.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "super-frames copied to a dummy port arrive there as checksummed segments",
+  ignore,
+  async fn() {
+    const pair = await NetnsPair.create(86);
+    const tap = new DummyNetdev("tap0");
+    let sw, timer;
+    try {
+      for (const e of [pair.a, pair.b]) await pair.ethtool(e, ["tx", "on", "tso", "on"]);
+      let segments = 0, tcp = 0, bad = 0, longest = 0;
+      const hdr = newHeaderOffsets();
+      tap.onTx((f) => {
+        segments++;
+        longest = Math.max(longest, f.length);
+        locateHeaders(f, f.length, hdr);
+        if (hdr[HDR_L4_PROTO] !== IPPROTO_TCP) return;
+        tcp++;
+        const l4 = hdr[HDR_L4];
+        const sum = csumAdd(pseudoHeaderSum(f, hdr, f.length - l4), f, l4, f.length - l4);
+        if (csumFinish(sum) !== 0) bad++;
+      });
+      sw = await bridge(pair, {}, true, tap);
+      timer = setInterval(() => tap.pollTx(), 1);
+      const bytes = 2 << 20;
+      assert.equal(await tcpTransfer(pair, 7006, bytes), bytes);
+      const [aRx, aRxBytes] = sw.dp.portStats(sw.pa);
+      await pollUntil(() => {
+        tap.pollTx();
+        const [, , tapTx] = sw!.dp.portStats(sw!.pt);
+        return tapTx > 0 && segments >= tapTx;
+      }, "the dummy port's frames");
+      assert.ok(aRxBytes / aRx > 3000, "A received super-frames");
+      assert.ok(segments > aRx, `${segments} frames on the dummy port for A's ${aRx}`);
+      assert.ok(longest <= 1514, `frames no longer than the MTU (${longest})`);
+      assert.ok(tcp > 0);
+      assert.equal(bad, 0, "every TCP segment's checksum verifies");
+    } finally {
+      clearInterval(timer);
       sw?.close();
       pair.destroy();
     }

@@ -2,13 +2,16 @@
  * The poll-mode driver: the datapath's fast path. One `Pmd` owns one flow
  * table and runs `poll()` in a loop (pmd_worker.ts) or, in tests and
  * in-process datapaths, whenever asked. A poll drains each port's rx ring
- * in bursts, parses each packet into a flow key, looks it up in the EMC,
- * then dpcls, counts the hit in the flow's stats and runs its actions
+ * in bursts (a system port's socket, with recvmmsg: _pmd_system.ts),
+ * parses each packet into a flow key, looks it up in the EMC, then dpcls,
+ * counts the hit in the flow's stats and runs its actions
  * (flow/odp_execute.ts, which hands outputs back to the tx side in
  * _pmd_output.ts and userspace actions back here as ACTION upcalls);
  * a miss becomes a MISS upcall on the handler queue the flow hash selects
- * (a full queue drops the packet and counts it lost). It then serves the
- * dpif clients' command rings: flow put/del/get/flush and packet execute.
+ * (_pmd_upcall.ts; a full queue drops the packet and counts it lost). It
+ * then serves the dpif clients' command rings: flow put/del/get/flush and
+ * packet execute. Idle, it sleeps on the doorbell word, or with system
+ * ports in poll(2) on their sockets and an eventfd.
  *
  * The packet path allocates nothing: packets are copied into one scratch
  * buffer, keys live in one scratch Uint32Array, actions are read in place
@@ -59,7 +62,7 @@ import { FlowOps } from "./flow_ops.ts";
 import { servePmdCommands } from "./_pmd_commands.ts";
 import { PmdOutput } from "./_pmd_output.ts";
 import { PmdUpcalls } from "./_pmd_upcall.ts";
-import { PmdSockets } from "./_pmd_system.ts";
+import { PmdSockets, SOCKET_BURST } from "./_pmd_system.ts";
 import { UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
 
 /** `flow_extract`: fills `key` from the first `len` bytes of `packet`. */
@@ -111,6 +114,8 @@ export class Pmd implements OdpExecuteDatapath {
   private readonly active = new Int32Array(MAX_PORTS);
   private nActive = 0;
   private cmdBell = -1;
+  /** False when the last round left input behind (a full burst, a command backlog). */
+  private drained = true;
   private cmdBacklog = false;
   private emcInv = -1;
   /** Coverage events this round, added to the shared counters in flush(). */
@@ -169,6 +174,7 @@ export class Pmd implements OdpExecuteDatapath {
       Atomics.notify(sh.ctl, C_PORTS_ACK);
     }
     let work = 0;
+    this.drained = true;
     for (let j = 0; j < this.nActive; j++) {
       const i = this.active[j];
       if (sh.portI32[sh.portI(i, P_ACTIVE)] === 0) continue;
@@ -183,7 +189,7 @@ export class Pmd implements OdpExecuteDatapath {
       for (let c = 0; c < MAX_CLIENTS; c++) {
         if (!this.cmd[c].hasData()) continue;
         work += servePmdCommands(this, c);
-        if (this.cmd[c].hasData()) this.cmdBacklog = true;
+        if (this.cmd[c].hasData()) this.cmdBacklog = this.drained = false;
       }
     }
     this.flush();
@@ -207,11 +213,16 @@ export class Pmd implements OdpExecuteDatapath {
     const ctl = this.shared.ctl;
     while (Atomics.load(ctl, C_STOP) === 0 && Atomics.load(ctl, C_PMD_GEN) === generation) {
       const bell = Atomics.load(ctl, C_DOORBELL);
-      if (this.poll() > 0) continue;
+      const work = this.poll();
       if (this.sockets.any) {
+        // A round that left nothing behind goes straight to poll(2), which
+        // returns at once if a socket got more meanwhile: no extra round of
+        // empty receives per packet at low rates.
+        if (work > 0 && !this.drained) continue;
         this.sockets.sleep(bell, RANK_INTERVAL_MS);
         continue;
       }
+      if (work > 0) continue;
       Atomics.store(ctl, C_SLEEPING, SLEEP_DOORBELL);
       if (Atomics.load(ctl, C_DOORBELL) === bell) {
         Atomics.wait(ctl, C_DOORBELL, bell, RANK_INTERVAL_MS);
@@ -229,6 +240,7 @@ export class Pmd implements OdpExecuteDatapath {
     const sh = this.shared, rx = this.sockets.rx[i]!;
     const n = rx.recv(this.sockets.fd[i]);
     if (n <= 0) return 0;
+    if (n === SOCKET_BURST) this.drained = false;
     const inPort = sh.portI32[sh.portI(i, P_ODP)];
     let bytes = 0, dropped = 0;
     for (let k = 0; k < n; k++) {
@@ -278,6 +290,7 @@ export class Pmd implements OdpExecuteDatapath {
       // stream), whose rx call yields one packet: each packet is a batch.
       this.out.batch++;
     }
+    if (n === BURST) this.drained = false;
     if (n > 0) {
       this.nRxCalls += n;
       ring.release();

@@ -41,6 +41,16 @@ export function pseudoHeaderSum(p: Uint8Array, hdr: Int32Array, l4Len: number): 
   return sum;
 }
 
+/**
+ * Where the L4 payload ends: the IP header's length fields say, so that
+ * Ethernet padding after the packet is not summed; never past `len`.
+ */
+function l4End(p: Uint8Array, len: number, hdr: Int32Array): number {
+  const l3 = hdr[HDR_L3];
+  const end = hdr[HDR_DL_TYPE] === ETH_TYPE_IP ? l3 + be16(p, l3 + 2) : l3 + 40 + be16(p, l3 + 4);
+  return end < len ? end : len;
+}
+
 function fold(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
   return sum;
@@ -54,17 +64,19 @@ function fold(sum: number): number {
  */
 export function setPartialL4Checksum(p: Uint8Array, len: number, hdr: Int32Array): number {
   const l4 = hdr[HDR_L4], off = l4ChecksumOffset(hdr[HDR_L4_PROTO]);
-  if (l4 < 0 || off < 0 || l4 + off + 2 > len) return -1;
-  putBe16(p, l4 + off, fold(pseudoHeaderSum(p, hdr, len - l4)));
+  const end = l4End(p, len, hdr);
+  if (l4 < 0 || off < 0 || l4 + off + 2 > end) return -1;
+  putBe16(p, l4 + off, fold(pseudoHeaderSum(p, hdr, end - l4)));
   return off;
 }
 
 /** Computes the whole L4 checksum of a TCP/UDP frame in place; false if it has none. */
 export function completeL4Checksum(p: Uint8Array, len: number, hdr: Int32Array): boolean {
   const l4 = hdr[HDR_L4], off = l4ChecksumOffset(hdr[HDR_L4_PROTO]);
-  if (l4 < 0 || off < 0 || l4 + off + 2 > len) return false;
+  const end = l4End(p, len, hdr);
+  if (l4 < 0 || off < 0 || l4 + off + 2 > end) return false;
   p[l4 + off] = p[l4 + off + 1] = 0;
-  let c = csumFinish(csumAdd(pseudoHeaderSum(p, hdr, len - l4), p, l4, len - l4));
+  let c = csumFinish(csumAdd(pseudoHeaderSum(p, hdr, end - l4), p, l4, end - l4));
   if (c === 0 && off === 6) c = 0xffff;
   putBe16(p, l4 + off, c);
   return true;

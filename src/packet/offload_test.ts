@@ -116,6 +116,12 @@ Deno.test("a partial checksum is completed in place; a frame without TCP or UDP 
   assert.ok(!l4Valid(f));
   assert.ok(completeL4Checksum(f, f.length, hdr));
   assert.ok(l4Valid(f));
+  // Ethernet padding after the IP packet is not summed.
+  const padded = new Uint8Array(f.length + 6).fill(0xee);
+  padded.set(f);
+  padded[50] ^= 0xff;
+  assert.ok(completeL4Checksum(padded, padded.length, hdr));
+  assert.ok(l4Valid(padded.subarray(0, f.length)));
   assert.equal(tcpHeadersLength(f, 20, hdr), -1, "a cut-short frame has no TCP headers");
   // An ARP frame has nothing to checksum.
   const arp = new Uint8Array(60);

@@ -48,6 +48,12 @@ export class FdPoller {
     return true;
   }
 
+  /** Whether the fd added `index`-th was readable when the last poll returned. */
+  readable(index: number): boolean {
+    // struct pollfd: fd, then events (low half) and revents (high half) of one word.
+    return ((this.#fds[index * 2 + 1] >>> 16) & POLLIN) !== 0;
+  }
+
   /** Blocks until an fd is readable or `timeoutMs` passes; returns how many are ready. */
   poll(timeoutMs: number): number {
     for (let i = 0; i < this.#n; i++) this.#fds[i * 2 + 1] = POLLIN;

@@ -17,8 +17,10 @@ Deno.test({
       eventfdSignal(fd);
       eventfdSignal(fd);
       assert.equal(poller.poll(WAIT_MS), 1);
+      assert.ok(poller.readable(0));
       eventfdDrain(fd);
       assert.equal(poller.poll(0), 0, "two signals drained by one read");
+      assert.equal(poller.readable(0), false);
     } finally {
       closeFd(fd);
     }
