@@ -39,6 +39,7 @@ import {
 import { OL_L4_CSUM_PARTIAL, PACKET_GSO_MAX_LEN, type PacketBuffer } from "../packet/mod.ts";
 import {
   C_DOORBELL,
+  C_PORTS_ACK,
   C_SLEEPING,
   C_WAKE_FD,
   type DatapathShared,
@@ -72,8 +73,12 @@ export class PmdSockets {
     return this.poller.size > 1;
   }
 
-  /** After a port change: batches for the active ports that have sockets. */
-  refresh(active: Int32Array, nActive: number): void {
+  /**
+   * After port change `portsSeq`: batches for the active ports that have
+   * sockets; then acknowledges the change (C_PORTS_ACK), since the fds of
+   * earlier port tables are no longer used and their owner may close them.
+   */
+  refresh(active: Int32Array, nActive: number, portsSeq: number): void {
     const sh = this.shared;
     const want = new Int32Array(MAX_PORTS).fill(-1);
     for (let j = 0; j < nActive; j++) {
@@ -111,6 +116,8 @@ export class PmdSockets {
       this.poller.add(this.wakeFd);
       for (let i = 0; i < MAX_PORTS; i++) if (want[i] >= 0) this.poller.add(want[i]);
     }
+    Atomics.store(sh.ctl, C_PORTS_ACK, portsSeq);
+    Atomics.notify(sh.ctl, C_PORTS_ACK);
   }
 
   /**

@@ -35,7 +35,6 @@ import {
   C_DOORBELL,
   C_EMC_INV_PROB,
   C_PMD_GEN,
-  C_PORTS_ACK,
   C_PORTS_SEQ,
   C_SLEEPING,
   C_STOP,
@@ -168,10 +167,7 @@ export class Pmd implements OdpExecuteDatapath {
       for (let i = 0; i < MAX_PORTS; i++) {
         if (Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) !== 0) this.active[this.nActive++] = i;
       }
-      this.sockets.refresh(this.active, this.nActive);
-      // The fds of earlier port tables are no longer used: their owner may close them.
-      Atomics.store(sh.ctl, C_PORTS_ACK, portsSeq);
-      Atomics.notify(sh.ctl, C_PORTS_ACK);
+      this.sockets.refresh(this.active, this.nActive, portsSeq);
     }
     let work = 0;
     this.drained = true;
