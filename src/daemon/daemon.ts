@@ -92,6 +92,8 @@ export class Daemon {
     this.#pidfile = pidfile;
     this.done = new Promise((resolve) => (this.#finish = resolve));
     this.#links = new PortLinkWatch(bridge);
+    // A vanished interface is noticed from the kernel's link notifications at once.
+    this.#timers.push(setInterval(() => this.#links.poll(), 50));
     this.#timers.push(setInterval(() => this.#tick(), 1000));
     // Each warp step: the revalidator cycle it woke, then the main loop's run.
     this.#offWarp = onClockWarp(async () => {
@@ -272,6 +274,7 @@ export class Daemon {
     this.#stopping = true;
     log.info(`stopping: ${reason}`);
     for (const t of this.#timers) clearInterval(t);
+    this.#links.close();
     this.#offWarp();
     for (const undo of this.#undo) undo();
     for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);

@@ -3,8 +3,9 @@
  * interfaces, the `tap` local port), as ovs-vswitchd follows them
  * through netdev-linux's link notifications and its Interface table
  * (bridge.c's iface_refresh_netdev_status). The daemon calls `run` every
- * second: one RTM_GETLINK per port tells whether the interface is still
- * the one the port opened (same ifindex).
+ * second, and `poll` often: it runs the check at once when the kernel
+ * sent a link notification (RTMGRP_LINK). One RTM_GETLINK per port tells
+ * whether the interface is still the one the port opened (same ifindex).
  *
  * When it is gone (or replaced under the same name) the port's fd is
  * taken back from the PMD and closed (`suspend`: the PMD stops using it
@@ -26,6 +27,7 @@
 import { CommandError, getLogger } from "../lib/mod.ts";
 import {
   asLinuxNetdev,
+  LinkNotifier,
   linkStatus,
   LinuxError,
   type LinuxNetdev,
@@ -54,8 +56,28 @@ interface Watched {
 
 export class PortLinkWatch {
   readonly #ports = new Map<string, Watched>();
+  /** Link notifications; without them (netlink refused) the periodic check alone. */
+  readonly #notifier?: LinkNotifier;
 
-  constructor(private readonly bridge: Bridge) {}
+  constructor(private readonly bridge: Bridge) {
+    if (!bridge.allPorts().some((p) => asLinuxNetdev(p.netdev))) return;
+    try {
+      this.#notifier = new LinkNotifier();
+    } catch (e) {
+      log.warn(
+        `link notifications unavailable, checking ports every second: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  /** Checks the ports at once if some interface changed since the last poll. */
+  poll(): void {
+    if (this.#notifier?.changed()) this.run();
+  }
+
+  close(): void {
+    this.#notifier?.close();
+  }
 
   #move(name: string, w: Watched, to: LinkWatchState): boolean {
     if (!TRANSITIONS[w.state].includes(to)) {
@@ -102,7 +124,8 @@ export class PortLinkWatch {
       try {
         n.resume();
       } catch (e) {
-        const error = `could not open network device ${n.name} (${(e as Error).message})`;
+        const why = e instanceof LinuxError ? strerror(e.errno) : (e as Error).message;
+        const error = `could not open network device ${n.name} (${why})`;
         if (error !== w.error) log.warn(error);
         w.error = error;
         return;

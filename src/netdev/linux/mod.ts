@@ -12,7 +12,7 @@
  *   allocated once; the virtio_net_hdr constants.
  * - wait.ts: poll(2) over a set of fds, and the eventfd that wakes it.
  * - rtnetlink.ts: an interface's flags, MTU, address and counters
- *   (RTM_GETLINK).
+ *   (RTM_GETLINK), and link notifications (`LinkNotifier`).
  * - tap.ts: tap devices (/dev/net/tun) for internal ports, their
  *   read/write burst batches, and the batch interfaces the PMD uses for
  *   sockets and taps alike (`FrameRxBatch`, `FrameTxBatch`).
@@ -31,7 +31,7 @@
  * on first use. Batches and pollers belong to one thread.
  */
 export { addressOf, errno, libc, LinuxError, strerror } from "./libc.ts";
-export { type LinkInfo, type LinkStats, queryLink } from "./rtnetlink.ts";
+export { type LinkInfo, LinkNotifier, type LinkStats, queryLink } from "./rtnetlink.ts";
 export {
   IFF_LOWER_UP,
   IFF_PROMISC,

@@ -152,3 +152,54 @@ function parseLink(name: string, m: DataView): LinkInfo {
   }
   return info;
 }
+
+const SOCK_NONBLOCK = 0o4000;
+const RTMGRP_LINK = 1;
+
+/**
+ * A netlink socket subscribed to link notifications (RTMGRP_LINK: an
+ * interface appeared, changed or went away), as OVS's netdev-linux
+ * listens for RTM_NEWLINK/RTM_DELLINK. Non-blocking: `changed` drains
+ * what arrived and says whether anything did; the caller then looks at
+ * the interfaces it cares about (the messages themselves are not parsed).
+ */
+export class LinkNotifier {
+  readonly #fd: number;
+  readonly #buf = new Uint8Array(1 << 16);
+
+  /** Opens the subscription; throws a LinuxError when netlink refuses it. */
+  constructor() {
+    const c = libc();
+    this.#fd = check(
+      c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE),
+      "netlink socket",
+    );
+    const addr = new DataView(new ArrayBuffer(12));
+    addr.setUint16(0, AF_NETLINK, true);
+    addr.setUint32(8, RTMGRP_LINK, true);
+    if (c.bind(this.#fd, new Uint8Array(addr.buffer), 12) < 0) {
+      const err = errno();
+      c.close(this.#fd);
+      throw new LinuxError("netlink RTMGRP_LINK", err);
+    }
+  }
+
+  /** True when link notifications arrived since the last call (or were lost to an overrun). */
+  changed(): boolean {
+    let any = false;
+    for (;;) {
+      const n = Number(libc().read(this.#fd, this.#buf, BigInt(this.#buf.length)));
+      if (n > 0) {
+        any = true;
+        continue;
+      }
+      // EAGAIN: drained. ENOBUFS: notifications were lost, so look anyway.
+      if (n < 0 && errno() === 105) any = true;
+      return any;
+    }
+  }
+
+  close(): void {
+    libc().close(this.#fd);
+  }
+}
