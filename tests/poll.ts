@@ -22,3 +22,18 @@ export async function pollUntil(
     await new Promise((r) => setTimeout(r, 1));
   }
 }
+
+/** As pollUntil, for a condition that must be awaited (a command's reply, a process's output). */
+export async function pollUntilAsync(
+  cond: () => Promise<boolean>,
+  what: string,
+  timeoutMs = POLL_TIMEOUT_MS,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await cond())) {
+    if (performance.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

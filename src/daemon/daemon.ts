@@ -28,6 +28,7 @@ import { onClockWarp, registerCoreCommands } from "./core_commands.ts";
 import { OtherConfig, OtherConfigError } from "./other_config.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
 import { parsePortSpecs } from "./port_spec.ts";
+import { PORT_LINK_COMMANDS, PortLinkWatch, registerPortLinkCommands } from "./port_link.ts";
 import { ensureRundir } from "./rundir.ts";
 import { absolutePath, defaultSocketPath, rundirPath } from "../unixctl/mod.ts";
 
@@ -37,7 +38,7 @@ const log = getLogger("vswitchd");
 const WARP_CYCLE_TIMEOUT_MS = 5000;
 
 /** Commands bound to one running daemon, dropped when it stops. */
-const DAEMON_COMMANDS = ["exit", "config/set", "config/show"];
+const DAEMON_COMMANDS = ["exit", "config/set", "config/show", ...PORT_LINK_COMMANDS];
 
 export interface DaemonOptions {
   /** Control socket path; `$UDPIF_RUNDIR/udpif.ctl` when undefined. */
@@ -73,6 +74,8 @@ export class Daemon {
   readonly #signals: Array<[Deno.Signal, () => void]> = [];
   readonly #offWarp: () => void;
   readonly #undo: Array<() => void> = [];
+  /** The interfaces behind the bridge's system and tap ports, checked every tick. */
+  readonly #links: PortLinkWatch;
   #finish!: () => void;
   #stopping = false;
 
@@ -88,6 +91,9 @@ export class Daemon {
     this.config = config;
     this.#pidfile = pidfile;
     this.done = new Promise((resolve) => (this.#finish = resolve));
+    this.#links = new PortLinkWatch(bridge);
+    // A vanished interface is noticed from the kernel's link notifications at once.
+    this.#timers.push(setInterval(() => this.#links.poll(), 50));
     this.#timers.push(setInterval(() => this.#tick(), 1000));
     // Each warp step: the revalidator cycle it woke, then the main loop's run.
     this.#offWarp = onClockWarp(async () => {
@@ -197,9 +203,11 @@ export class Daemon {
   #tick(): void {
     coverageRun();
     this.bridge.run();
+    this.#links.run();
   }
 
   #registerCommands(): void {
+    registerPortLinkCommands(registerCommand, this.#links);
     registerCommand({
       name: "exit",
       usage: "[--cleanup]",
@@ -266,6 +274,7 @@ export class Daemon {
     this.#stopping = true;
     log.info(`stopping: ${reason}`);
     for (const t of this.#timers) clearInterval(t);
+    this.#links.close();
     this.#offWarp();
     for (const undo of this.#undo) undo();
     for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);

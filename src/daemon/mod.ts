@@ -9,7 +9,10 @@
  * the datapath, `backer_support.ts` probes what that datapath supports
  * (ofproto-dpif's check_support, shown by `dpif/show-dp-features`). `OtherConfig`
  * holds the `other_config` settings (`config/set`), `port_config.ts` the
- * per-port VLAN settings (`port/set`), `core_commands.ts` the daemon's
+ * per-port VLAN settings (`port/set`), `port_link.ts` the watch over the
+ * interfaces behind system and tap ports (a vanished one is reported,
+ * its fd closed, and re-opened when it is back; `port/show`),
+ * `core_commands.ts` the daemon's
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
  * `vlog/*`). `rundir.ts` makes the run directory (src/unixctl says where it is);
  * `detach.ts` runs the daemon in the background for `--detach`;

@@ -1,13 +1,15 @@
 /**
  * The netdev a bridge port is made of, by port type, as OVS's netdev
  * classes are chosen by the Interface type: `system` ports are the Linux
- * interfaces of that name (netdev/system.ts); the bridge's own port and
+ * interfaces of that name (netdev/system.ts); the bridge's own port is a
+ * tap device of its name on the netdev datapath (netdev/tap.ts), as
+ * ovs-vswitchd makes it, and a dummy netdev on the dummy datapath;
  * `dummy`/`pcap` ports are dummy netdevs with the files and sockets their
  * options name (port_io.ts).
  *
  * Thread-safety: main thread, which owns the netdevs.
  */
-import { DummyNetdev, type Netdev, SystemNetdev } from "../netdev/mod.ts";
+import { DummyNetdev, type Netdev, SystemNetdev, TapNetdev } from "../netdev/mod.ts";
 import { PortIo } from "./port_io.ts";
 import type { PortType } from "./port_spec.ts";
 
@@ -29,6 +31,10 @@ export async function openPortNetdev(
 ): Promise<PortNetdev> {
   if (type === "system") {
     const netdev = SystemNetdev.open(name, { offloads: options.offloads !== "false" });
+    return { netdev, io: PortIo.closing(() => netdev.close()) };
+  }
+  if (type === "internal" && datapathType === "netdev") {
+    const netdev = TapNetdev.open(name, { offloads: options.offloads !== "false" });
     return { netdev, io: PortIo.closing(() => netdev.close()) };
   }
   const netdevType = type === "internal"

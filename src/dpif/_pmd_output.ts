@@ -20,7 +20,7 @@
  * allocates after construction.
  */
 import { coverageCounter, RingProducer } from "../lib/mod.ts";
-import { type PacketTxBatch, VNET_F_NEEDS_CSUM, VNET_GSO_NONE } from "../netdev/mod.ts";
+import { type FrameTxBatch, VNET_F_NEEDS_CSUM, VNET_GSO_NONE } from "../netdev/mod.ts";
 import {
   GSO_NONE,
   HDR_L4,
@@ -104,7 +104,7 @@ export class PmdOutput {
   }
 
   /** Finishes offloads in software and queues the packet, or its segments. */
-  private queueSoftware(i: number, sock: PacketTxBatch | undefined, len: number): void {
+  private queueSoftware(i: number, sock: FrameTxBatch | undefined, len: number): void {
     const pkt = this.pkt, soft = this.soft;
     const n = soft.prepare(pkt, len);
     if (n === 0) {
@@ -126,7 +126,7 @@ export class PmdOutput {
   }
 
   /** Queues a plain frame (`src` words, `len` bytes) on port i's socket batch or tx ring. */
-  private queue(i: number, sock: PacketTxBatch | undefined, src: Uint32Array, len: number): void {
+  private queue(i: number, sock: FrameTxBatch | undefined, src: Uint32Array, len: number): void {
     if (sock) {
       const d32 = sock.data32, at = sock.nextOffset() >> 2;
       if (sock.hdrLen) sock.header.fill(0, sock.count * 16, sock.count * 16 + sock.hdrLen);
@@ -152,7 +152,7 @@ export class PmdOutput {
   }
 
   /** Queues the packet with a virtio_net_hdr that leaves checksum and segmentation to the kernel. */
-  private queueOffloaded(i: number, sock: PacketTxBatch, len: number): void {
+  private queueOffloaded(i: number, sock: FrameTxBatch, len: number): void {
     const pkt = this.pkt, hdr = this.soft.hdr, p = pkt.data;
     locateHeaders(p, len, hdr);
     const csumOff = setPartialL4Checksum(p, len, hdr);
@@ -185,14 +185,14 @@ export class PmdOutput {
     this.push(i, sock, len);
   }
 
-  private push(i: number, sock: PacketTxBatch, len: number): void {
+  private push(i: number, sock: FrameTxBatch, len: number): void {
     sock.push(len);
     this.txPackets[i]++;
     this.txBytes[i] += len;
     if (sock.full) this.flushSocket(i, sock);
   }
 
-  private flushSocket(i: number, sock: PacketTxBatch): void {
+  private flushSocket(i: number, sock: FrameTxBatch): void {
     const n = sock.count;
     const sent = sock.flush(this.sockets.fd[i]);
     if (sent < n) {

@@ -24,8 +24,12 @@ import {
   eventfdCreate,
   eventfdDrain,
   FdPoller,
+  type FrameRxBatch,
+  type FrameTxBatch,
   PacketRxBatch,
   PacketTxBatch,
+  TapRxBatch,
+  TapTxBatch,
   VNET_F_NEEDS_CSUM,
   VNET_GSO_ECN,
   VNET_GSO_NONE,
@@ -35,11 +39,13 @@ import {
 import { OL_L4_CSUM_PARTIAL, PACKET_GSO_MAX_LEN, type PacketBuffer } from "../packet/mod.ts";
 import {
   C_DOORBELL,
+  C_PORTS_ACK,
   C_SLEEPING,
   C_WAKE_FD,
   type DatapathShared,
   MAX_PORTS,
   P_FD,
+  P_TAP,
   P_VNET,
   SLEEP_NONE,
   SLEEP_POLL,
@@ -52,9 +58,11 @@ const RX_FRAME_MAX = PACKET_GSO_MAX_LEN - 4;
 export class PmdSockets {
   /** Per port index: its socket's fd, or -1 for a ring port. */
   readonly fd = new Int32Array(MAX_PORTS).fill(-1);
-  readonly rx: (PacketRxBatch | undefined)[] = new Array(MAX_PORTS);
-  readonly tx: (PacketTxBatch | undefined)[] = new Array(MAX_PORTS);
+  readonly rx: (FrameRxBatch | undefined)[] = new Array(MAX_PORTS);
+  readonly tx: (FrameTxBatch | undefined)[] = new Array(MAX_PORTS);
   private readonly vnet = new Uint8Array(MAX_PORTS);
+  /** Per port index: 1 when its fd is a tap (read/write batches). */
+  private readonly tap = new Uint8Array(MAX_PORTS);
   private readonly poller = new FdPoller(MAX_PORTS + 1);
   private wakeFd = -1;
 
@@ -65,8 +73,12 @@ export class PmdSockets {
     return this.poller.size > 1;
   }
 
-  /** After a port change: batches for the active ports that have sockets. */
-  refresh(active: Int32Array, nActive: number): void {
+  /**
+   * After port change `portsSeq`: batches for the active ports that have
+   * sockets; then acknowledges the change (C_PORTS_ACK), since the fds of
+   * earlier port tables are no longer used and their owner may close them.
+   */
+  refresh(active: Int32Array, nActive: number, portsSeq: number): void {
     const sh = this.shared;
     const want = new Int32Array(MAX_PORTS).fill(-1);
     for (let j = 0; j < nActive; j++) {
@@ -77,15 +89,21 @@ export class PmdSockets {
     for (let i = 0; i < MAX_PORTS; i++) {
       const fd = want[i];
       const vnet = fd >= 0 ? Atomics.load(sh.portI32, sh.portI(i, P_VNET)) : 0;
-      if (fd !== this.fd[i] || vnet !== this.vnet[i]) {
+      const tap = fd >= 0 ? Atomics.load(sh.portI32, sh.portI(i, P_TAP)) : 0;
+      if (fd !== this.fd[i] || vnet !== this.vnet[i] || tap !== this.tap[i]) {
         this.fd[i] = fd;
         this.vnet[i] = vnet;
-        this.rx[i] = fd >= 0
-          ? new PacketRxBatch(SOCKET_BURST, RX_FRAME_MAX, vnet !== 0)
-          : undefined;
-        this.tx[i] = fd >= 0
-          ? new PacketTxBatch(SOCKET_BURST, PACKET_GSO_MAX_LEN, vnet !== 0)
-          : undefined;
+        this.tap[i] = tap;
+        this.rx[i] = fd < 0
+          ? undefined
+          : tap
+          ? new TapRxBatch(SOCKET_BURST, vnet !== 0)
+          : new PacketRxBatch(SOCKET_BURST, RX_FRAME_MAX, vnet !== 0);
+        this.tx[i] = fd < 0
+          ? undefined
+          : tap
+          ? new TapTxBatch(SOCKET_BURST, vnet !== 0)
+          : new PacketTxBatch(SOCKET_BURST, PACKET_GSO_MAX_LEN, vnet !== 0);
       }
     }
     if (want.some((fd) => fd >= 0)) {
@@ -98,6 +116,8 @@ export class PmdSockets {
       this.poller.add(this.wakeFd);
       for (let i = 0; i < MAX_PORTS; i++) if (want[i] >= 0) this.poller.add(want[i]);
     }
+    Atomics.store(sh.ctl, C_PORTS_ACK, portsSeq);
+    Atomics.notify(sh.ctl, C_PORTS_ACK);
   }
 
   /**
@@ -105,7 +125,7 @@ export class PmdSockets {
    * `dst32`), VLAN tag put back and offload facts set; false when the
    * frame cannot be used.
    */
-  load(b: PacketRxBatch, k: number, pkt: PacketBuffer, dst32: Uint32Array): boolean {
+  load(b: FrameRxBatch, k: number, pkt: PacketBuffer, dst32: Uint32Array): boolean {
     let len = b.frameLength(k);
     if (len < 14) return false;
     let gso = VNET_GSO_NONE, ecn = 0, gsoSize = 0, flags = 0;

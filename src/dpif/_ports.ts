@@ -14,7 +14,6 @@ import {
   P_FD,
   P_ODP,
   P_RECORD_TX,
-  P_VNET,
   PF_RX_BYTES,
   PF_RX_DROPPED,
   PF_RX_PACKETS,
@@ -22,6 +21,7 @@ import {
   PF_TX_DROPPED,
   PF_TX_PACKETS,
 } from "./_shared.ts";
+import { handOverPortFd, withdrawPortFd } from "./_port_fd.ts";
 import { EEXIST, EINVAL } from "./protocol.ts";
 import type { DpifPort } from "./provider.ts";
 
@@ -94,10 +94,9 @@ export class DatapathPorts {
       pollTx: () => {
         for (const p of this.ports.values()) p.netdev?.pollTx();
       },
-      setSocket: (fd, vnetHdr) => {
-        Atomics.store(sh.portI32, sh.portI(index, P_VNET), vnetHdr ? 1 : 0);
-        Atomics.store(sh.portI32, sh.portI(index, P_FD), fd + 1);
-        Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
+      setSocket: (fd, vnetHdr, kind) => {
+        if (fd < 0) withdrawPortFd(sh, index, name);
+        else handOverPortFd(sh, index, fd, vnetHdr, kind === "tap");
       },
     });
     Atomics.store(sh.portI32, sh.portI(index, P_ACTIVE), 1);

@@ -9,7 +9,7 @@
  *   handler count, upcall enable, EMC insert probability).
  * - `stats`: Float64 datapath counters, written by the PMD only.
  * - `ports`: per port index: Int32 [odp port, active, record tx, 1 + fd,
- *   vnet header] and Float64 [rx packets, rx bytes, tx packets, tx bytes,
+ *   vnet header, tap] and Float64 [rx packets, rx bytes, tx packets, tx bytes,
  *   tx dropped, rx dropped];
  *   plus an Int32 odp-port -> index map.
  * - `rx[i]`/`tx[i]`: SPSC frame rings per port index (netdev -> PMD,
@@ -62,6 +62,12 @@ export const C_VLAN_LIMIT = 12;
  */
 export const C_WAKE_FD = 13;
 
+/**
+ * The C_PORTS_SEQ value the PMD last applied: an fd taken from a port
+ * before that change is no longer used, so its owner may close it.
+ */
+export const C_PORTS_ACK = 14;
+
 /** C_SLEEPING values: awake; asleep in Atomics.wait on C_DOORBELL; asleep in poll(2) on C_WAKE_FD. */
 export const SLEEP_NONE = 0;
 export const SLEEP_DOORBELL = 1;
@@ -94,6 +100,8 @@ export const P_RECORD_TX = 2;
 export const P_FD = 3;
 /** 1 when the port's socket carries a virtio_net_hdr with each frame (offloads). */
 export const P_VNET = 4;
+/** 1 when the port's fd is a tap (read/write) rather than a packet socket. */
+export const P_TAP = 5;
 const PORT_I32 = 8;
 export const PF_RX_PACKETS = 0;
 export const PF_RX_BYTES = 1;

@@ -16,6 +16,12 @@ import {
   parseUfid,
 } from "../flow/mod.ts";
 import { timeMsec } from "../lib/mod.ts";
+import {
+  asLinuxNetdev,
+  LinuxError,
+  linuxNetdevStats,
+  strerror as strerrorText,
+} from "../netdev/mod.ts";
 import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
 // Flow commands go through the dpif wrapper, as OVS's dpctl does: counted and logged.
 import { Dpif, logFlowDumpDestroy, logFlowDumpNext } from "./dpif.ts";
@@ -285,15 +291,65 @@ export function dpctlShow(dp: DpifNetdev, args: string[]): string {
   let out =
     `${dp.name}:\n  lookups: hit:${s.hit} missed:${s.missed} lost:${s.lost}\n  flows: ${s.flows}\n`;
   for (const p of dp.portList()) {
-    out += `  port ${p.portNo}: ${p.name} (${p.type})\n`;
-    if (!stats) continue;
-    const [rxp, rxb, txp, txb, rxDropped, txDropped] = dp.portStats(p.portNo);
-    // Only a system port's socket counts its drops; the others' are unknown.
-    const [rxd, txd] = p.type === "system" ? [rxDropped, txDropped] : ["?", "?"];
-    out += `    RX packets:${rxp} errors:? dropped:${rxd} overruns:? frame:?\n`;
-    out += `    TX packets:${txp} errors:? dropped:${txd} aborted:? carrier:?\n`;
-    out += `    collisions:?\n`;
-    out += `    RX bytes:${rxb}  TX bytes:${txb}\n`;
+    // show_dpif names the type of every port but a system one.
+    out += `  port ${p.portNo}: ${p.name}${p.type === "system" ? "" : ` (${p.type})`}\n`;
+    if (stats) out += portStatsText(dp, p.portNo, p.type);
   }
   return out;
+}
+
+/** print_human_size. */
+function humanSize(n: number): string {
+  const units: [number, string][] = [[2 ** 40, "TiB"], [2 ** 30, "GiB"], [2 ** 20, "MiB"], [
+    1024,
+    "KiB",
+  ]];
+  for (const [size, unit] of units) if (n >= size) return ` (${(n / size).toFixed(1)} ${unit})`;
+  return "";
+}
+
+/**
+ * A port's netdev_get_stats lines in show_dpif's layout: a Linux
+ * netdev's kernel counters (", could not retrieve stats (...)" without a
+ * newline when its interface is gone, as OVS prints it); a dummy's
+ * packet and byte counts with "?" for what it does not count. Port 0, the
+ * datapath's own tap, is never up here: its counters are all zero.
+ */
+function portStatsText(dp: DpifNetdev, portNo: number, type: string): string {
+  const [rxp, rxb, txp, txb, rxDropped, txDropped] = dp.portStats(portNo);
+  const netdev = dp.netdevOf(portNo);
+  const linux = asLinuxNetdev(netdev);
+  let s: Record<string, number | "?">;
+  if (linux) {
+    try {
+      s = { ...linuxNetdevStats(linux, rxDropped, txDropped) };
+    } catch (e) {
+      if (!(e instanceof LinuxError)) throw e;
+      return `, could not retrieve stats (${strerrorText(e.errno)})`;
+    }
+  } else {
+    const unknown = !netdev && type === "tap" ? 0 : "?";
+    s = {
+      rxPackets: rxp,
+      rxBytes: rxb,
+      txPackets: txp,
+      txBytes: txb,
+      rxErrors: unknown,
+      rxDropped: unknown,
+      rxOverErrors: unknown,
+      rxFrameErrors: unknown,
+      txErrors: unknown,
+      txDropped: unknown,
+      txAbortedErrors: unknown,
+      txCarrierErrors: unknown,
+      collisions: unknown,
+    };
+  }
+  const size = (n: number | "?") => n === "?" ? "" : humanSize(n);
+  return `    RX packets:${s.rxPackets} errors:${s.rxErrors} dropped:${s.rxDropped}` +
+    ` overruns:${s.rxOverErrors} frame:${s.rxFrameErrors}\n` +
+    `    TX packets:${s.txPackets} errors:${s.txErrors} dropped:${s.txDropped}` +
+    ` aborted:${s.txAbortedErrors} carrier:${s.txCarrierErrors}\n` +
+    `    collisions:${s.collisions}\n` +
+    `    RX bytes:${s.rxBytes}${size(s.rxBytes)}  TX bytes:${s.txBytes}${size(s.txBytes)}\n`;
 }

@@ -21,7 +21,12 @@
  * bursts (_pmd_system.ts, _pmd_output.ts), keeps TSO/checksum offloads
  * between such ports and finishes them in software for anything else
  * (_pmd_offload.ts), and when idle sleeps in poll(2) on the sockets and
- * an eventfd instead of on the doorbell word.
+ * an eventfd instead of on the doorbell word. A `tap` port (the bridge's
+ * local port on the netdev datapath) is handled the same way with
+ * read/write on its tap fd. An fd is handed to the PMD and taken back
+ * through the shared port table (_port_fd.ts): taking it back waits until
+ * the PMD acknowledged the port change, so the owner closes it only once
+ * it is unused.
  *
  * `Dpif` (dpif.ts) is the thin wrapper the layers above call: it counts
  * each call under OVS's coverage names and logs flow operations in OVS's
@@ -38,7 +43,8 @@
  * seqlocks. Upcall queue h has one consumer, handler h. Ports are added
  * and removed only by the thread that created the datapath, which also
  * owns the netdevs (and opens and closes system ports' sockets, whose fd
- * numbers it hands the PMD through the port table). A thread that rings
+ * numbers it hands the PMD through the port table, and takes back
+ * blocking until the PMD acknowledges, at most 2 s). A thread that rings
  * the doorbell while the PMD sleeps in poll(2) writes the PMD's eventfd,
  * so every thread that may ring needs FFI (--allow-ffi) once the
  * datapath has system ports. If the PMD worker dies, the creating thread retires

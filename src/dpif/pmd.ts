@@ -167,7 +167,7 @@ export class Pmd implements OdpExecuteDatapath {
       for (let i = 0; i < MAX_PORTS; i++) {
         if (Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) !== 0) this.active[this.nActive++] = i;
       }
-      this.sockets.refresh(this.active, this.nActive);
+      this.sockets.refresh(this.active, this.nActive, portsSeq);
     }
     let work = 0;
     this.drained = true;

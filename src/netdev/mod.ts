@@ -16,7 +16,12 @@
  * interface (the `system` type): it opens the interface's AF_PACKET
  * socket and hands its fd to the PMD, which then does the port's I/O
  * itself with the batch, poll and eventfd helpers of linux/ (re-exported
- * here: the Linux bindings, see linux/mod.ts).
+ * here: the Linux bindings, see linux/mod.ts). `TapNetdev` is the
+ * bridge's internal port on the netdev datapath, a tap device whose fd
+ * the PMD reads and writes the same way. link.ts reports a Linux netdev's
+ * interface state and kernel counters (`linkStatus`, `linuxNetdevStats`);
+ * both kinds can be `suspend`ed when their interface goes away and
+ * `resume`d when it is back.
  *
  * Thread-safety: a netdev object lives on the thread that created it
  * (the main thread); it is the only producer of its rx ring and the only
@@ -37,4 +42,12 @@ export {
 export { DummyStream, streamPath } from "./stream.ts";
 export { PcapWriter, readPcapFrames, recordTx, replayFrames, type ReplayOptions } from "./pcap.ts";
 export { SystemNetdev, type SystemNetdevOptions } from "./system.ts";
+export { TapNetdev } from "./tap.ts";
+export {
+  asLinuxNetdev,
+  type LinkStatus,
+  linkStatus,
+  type LinuxNetdev,
+  linuxNetdevStats,
+} from "./link.ts";
 export * from "./linux/mod.ts";

@@ -21,10 +21,12 @@ export interface NetdevPortLink {
   pollTx?: () => void;
   /**
    * Hands the PMD a socket it receives and sends on itself (system
-   * ports), or takes it back (fd -1); `vnetHdr` says whether its frames
-   * carry a virtio_net_hdr.
+   * ports) or a tap fd it reads and writes (`kind` "tap"), or takes it
+   * back (fd -1; returns once the PMD no longer uses the old fd, so it
+   * may be closed); `vnetHdr` says whether its frames carry a
+   * virtio_net_hdr.
    */
-  setSocket?: (fd: number, vnetHdr: boolean) => void;
+  setSocket?: (fd: number, vnetHdr: boolean, kind?: "packet" | "tap") => void;
 }
 
 export abstract class Netdev {

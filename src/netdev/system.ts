@@ -20,10 +20,12 @@ export interface SystemNetdevOptions {
 
 export class SystemNetdev extends Netdev {
   #socket?: PacketSocket;
+  readonly #vnetHdr: boolean;
 
   private constructor(name: string, socket: PacketSocket) {
     super(name, "system");
     this.#socket = socket;
+    this.#vnetHdr = socket.vnetHdr;
   }
 
   /** Opens interface `name`; throws an Error naming it when that fails. */
@@ -62,15 +64,45 @@ export class SystemNetdev extends Netdev {
   }
 
   /**
-   * Closes the socket. Call it only once the PMD no longer polls the fd:
-   * after the datapath is destroyed, or after the port was deleted and the
-   * PMD has started a new round (it rereads the port table each round);
-   * a number closed under a running PMD could be reused by another fd.
+   * Closes the socket. It must not be closed under a running PMD (the
+   * number could be reused by another fd): `detach` (which `close` does
+   * first when the port still exists) returns only once the PMD
+   * acknowledged losing the fd (dpif/_port_fd.ts), so closing after the
+   * port was deleted or the datapath destroyed is safe.
    */
   override close(): void {
     super.close();
     const s = this.#socket;
     this.#socket = undefined;
     if (s) closePacketSocket(s);
+  }
+
+  /** True while the interface's socket is open (not suspended). */
+  get open(): boolean {
+    return this.#socket !== undefined;
+  }
+
+  /**
+   * The interface went away: takes the socket back from the PMD (which
+   * stops using it first) and closes it. The port stays.
+   */
+  suspend(): void {
+    const s = this.#socket;
+    if (!s) return;
+    this.link?.setSocket?.(-1, false);
+    this.#socket = undefined;
+    closePacketSocket(s);
+  }
+
+  /**
+   * The interface is back (under a new ifindex, maybe): opens it again
+   * as it was opened and hands the new socket to the PMD; throws a
+   * LinuxError when it cannot.
+   */
+  resume(): void {
+    if (this.#socket) return;
+    const s = openPacketSocket(this.name, { vnetHdr: this.#vnetHdr });
+    this.#socket = s;
+    this.link?.setSocket?.(s.fd, s.vnetHdr);
   }
 }

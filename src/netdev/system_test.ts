@@ -31,7 +31,14 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "udpif-sys-" });
     try {
-      const r = await udpif(["start", "--port", `${missing},type=system`], {
+      // The dummy datapath: a netdev one would first make a br0 tap here.
+      const r = await udpif([
+        "start",
+        "--datapath-type",
+        "dummy",
+        "--port",
+        `${missing},type=system`,
+      ], {
         env: { UDPIF_RUNDIR: dir, UDPIF_CTL: "" },
       });
       assert.equal(r.code, 2);

@@ -30,9 +30,13 @@ export async function udpif(
 }
 
 /**
- * A foreground daemon (`udpif start`) in a fresh run directory. `start`
- * returns once its log says it is up; `stop` sends `exit` and waits for
- * the process to end.
+ * A foreground daemon (`udpif start`) in a fresh run directory and its
+ * own network namespace (`unshare`; with a user namespace too when not
+ * root), so the tap its netdev datapath makes for the bridge's local port
+ * (br0) clashes with no other daemon's or the host's (or in the named
+ * namespace `netns`, for tests that wire it up). `start` returns
+ * once its log says it is up; `stop` sends `exit` and waits for the
+ * process to end.
  */
 export class TestDaemon {
   readonly dir: string;
@@ -50,10 +54,18 @@ export class TestDaemon {
     this.#log = log;
   }
 
-  static async start(extra: string[] = []): Promise<TestDaemon> {
+  static async start(extra: string[] = [], options: { netns?: string } = {}): Promise<TestDaemon> {
     const dir = await Deno.makeTempDir({ prefix: "udpif-cli-" });
-    const child = new Deno.Command(UDPIF, {
-      args: ["start", "--pidfile", `${dir}/udpif.pid`, "--port", "p1", "--port", "p2", ...extra],
+    // unshare and ip netns exec exec the daemon, so the child's pid is the daemon's.
+    const netns = options.netns
+      ? ["ip", "netns", "exec", options.netns]
+      : ["unshare", "--net", ...(Deno.uid() === 0 ? [] : ["--map-root-user"])];
+    const child = new Deno.Command(netns[0], {
+      args: [
+        ...netns.slice(1),
+        UDPIF,
+        ...["start", "--pidfile", `${dir}/udpif.pid`, "--port", "p1", "--port", "p2", ...extra],
+      ],
       env: { UDPIF_RUNDIR: dir, UDPIF_CTL: "" },
       stdin: "null",
       stdout: "null",

@@ -175,15 +175,20 @@ Deno.test("start --detach returns once the daemon answers, and a second daemon i
   const dir = await Deno.makeTempDir({ prefix: "udpif-detach-" });
   const env = { UDPIF_RUNDIR: `${dir}/run`, UDPIF_CTL: "" };
   try {
-    const r = await udpif(["start", "--detach", "--pidfile", `${dir}/pid`, "--port", "p1"], {
-      env,
-    });
+    // The dummy datapath: a netdev one would make a br0 tap in this namespace.
+    const r = await udpif(
+      ["start", "--detach", "--datapath-type", "dummy", "--pidfile", `${dir}/pid`, "--port", "p1"],
+      { env },
+    );
     assert.deepEqual(r, { code: 0, stdout: "", stderr: "" });
     const info = await Deno.stat(`${dir}/run`);
     assert.equal(info.mode! & 0o777, 0o700);
     assert.equal((await Deno.stat(`${dir}/run/udpif.ctl`)).mode! & 0o777, 0o600);
     assert.equal((await udpif(["appctl", "version"], { env })).stdout, "udpif (udpif) 0.1.0\n");
-    const again = await udpif(["start", "--detach", "--pidfile", `${dir}/pid`], { env });
+    const again = await udpif(
+      ["start", "--detach", "--datapath-type", "dummy", "--pidfile", `${dir}/pid`],
+      { env },
+    );
     assert.equal(again.code, 1);
     assert.match(
       again.stderr,

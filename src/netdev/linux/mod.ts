@@ -11,9 +11,14 @@
  * - batch.ts: burst receive (recvmmsg) and send (sendmmsg) with buffers
  *   allocated once; the virtio_net_hdr constants.
  * - wait.ts: poll(2) over a set of fds, and the eventfd that wakes it.
+ * - rtnetlink.ts: an interface's flags, MTU, address and counters
+ *   (RTM_GETLINK), and link notifications (`LinkNotifier`).
+ * - tap.ts: tap devices (/dev/net/tun) for internal ports, their
+ *   read/write burst batches, and the batch interfaces the PMD uses for
+ *   sockets and taps alike (`FrameRxBatch`, `FrameTxBatch`).
  *
  * As a provider interface: `openPacketSocket` / `closePacketSocket` and
- * the ioctl helpers are control operations (they block only for their
+ * `openTap` / `closeTap` and the ioctl helpers are control operations (they block only for their
  * system call and may be called by any thread; the netdev's owner, the
  * main thread, calls them). `PacketRxBatch.recv`, `PacketTxBatch.flush`
  * never block (MSG_DONTWAIT) and are called by the one thread that owns
@@ -25,7 +30,8 @@
  * main thread is used by the PMD worker; each thread binds libc itself
  * on first use. Batches and pollers belong to one thread.
  */
-export { addressOf, errno, libc, LinuxError } from "./libc.ts";
+export { addressOf, errno, libc, LinuxError, strerror } from "./libc.ts";
+export { type LinkInfo, LinkNotifier, type LinkStats, queryLink } from "./rtnetlink.ts";
 export {
   IFF_LOWER_UP,
   IFF_PROMISC,
@@ -55,4 +61,13 @@ export {
   VNET_GSO_UDP,
   VNET_HDR_LEN,
 } from "./batch.ts";
+export {
+  closeTap,
+  type FrameRxBatch,
+  type FrameTxBatch,
+  openTap,
+  type TapDevice,
+  TapRxBatch,
+  TapTxBatch,
+} from "./tap.ts";
 export { closeFd, eventfdCreate, eventfdDrain, eventfdSignal, FdPoller } from "./wait.ts";

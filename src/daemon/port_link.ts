@@ -1,0 +1,229 @@
+/**
+ * Watching the interfaces behind a bridge's Linux ports (`system`
+ * interfaces, the `tap` local port), as ovs-vswitchd follows them
+ * through netdev-linux's link notifications and its Interface table
+ * (bridge.c's iface_refresh_netdev_status). The daemon calls `run` every
+ * second, and `poll` often: it runs the check at once when the kernel
+ * sent a link notification (RTMGRP_LINK). One RTM_GETLINK per port tells
+ * whether the interface is still the one the port opened (same ifindex).
+ *
+ * When it is gone (or replaced under the same name) the port's fd is
+ * taken back from the PMD and closed (`suspend`: the PMD stops using it
+ * first), the port stays in the bridge and datapath, and a WARN line says
+ * what OVS says of a device it cannot open ("could not open network
+ * device va (No such device)"); that is also the port's `error` in
+ * `port/show`. When an interface of that name exists again the port
+ * opens it (`resume`, new ifindex) and the INFO line is OVS's "bridge
+ * br0: added interface va on port 1". A deleted tap (the local port) is
+ * created again on the next check, as the port's own device. Meanwhile the PMD only counts the
+ * failing sends and receives (it never stops for them).
+ *
+ * `port/show [PORT]` lists the ports as `ovs-vsctl list interface` does,
+ * with the columns udpif has: name, ofport, type, admin_state,
+ * link_state, mtu, mac_in_use, ifindex, error, statistics.
+ *
+ * Thread-safety: main thread.
+ */
+import { CommandError, getLogger } from "../lib/mod.ts";
+import {
+  asLinuxNetdev,
+  LinkNotifier,
+  linkStatus,
+  LinuxError,
+  type LinuxNetdev,
+  linuxNetdevStats,
+  queryLink,
+  strerror,
+} from "../netdev/mod.ts";
+import type { Bridge, BridgePort } from "./bridge.ts";
+
+const log = getLogger("bridge");
+const ENODEV = 19;
+
+/** A watched port's interface: open and used by the PMD, or gone (fd closed). */
+type LinkWatchState = "attached" | "gone";
+const TRANSITIONS: Record<LinkWatchState, readonly LinkWatchState[]> = {
+  attached: ["gone"],
+  gone: ["attached"],
+};
+
+interface Watched {
+  state: LinkWatchState;
+  ifindex: number;
+  /** The Interface table's error column: why the interface is not open. */
+  error?: string;
+}
+
+export class PortLinkWatch {
+  readonly #ports = new Map<string, Watched>();
+  /** Link notifications; without them (netlink refused) the periodic check alone. */
+  readonly #notifier?: LinkNotifier;
+
+  constructor(private readonly bridge: Bridge) {
+    if (!bridge.allPorts().some((p) => asLinuxNetdev(p.netdev))) return;
+    try {
+      this.#notifier = new LinkNotifier();
+    } catch (e) {
+      log.warn(
+        `link notifications unavailable, checking ports every second: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  /** Checks the ports at once if some interface changed since the last poll. */
+  poll(): void {
+    if (this.#notifier?.changed()) this.run();
+  }
+
+  close(): void {
+    this.#notifier?.close();
+  }
+
+  #move(name: string, w: Watched, to: LinkWatchState): boolean {
+    if (!TRANSITIONS[w.state].includes(to)) {
+      log.warn(`${name}: refused link state change ${w.state} -> ${to}`);
+      return false;
+    }
+    w.state = to;
+    return true;
+  }
+
+  #watched(p: BridgePort, n: LinuxNetdev): Watched {
+    let w = this.#ports.get(p.name);
+    if (!w) {
+      w = { state: n.open ? "attached" : "gone", ifindex: n.ifindex };
+      this.#ports.set(p.name, w);
+    }
+    return w;
+  }
+
+  /** Checks every Linux port's interface; reports and handles any that went or came back. */
+  run(): void {
+    for (const p of this.bridge.allPorts()) {
+      const n = asLinuxNetdev(p.netdev);
+      if (n) this.#check(p, n, this.#watched(p, n));
+    }
+  }
+
+  #check(p: BridgePort, n: LinuxNetdev, w: Watched): void {
+    let ifindex = 0, why = "";
+    try {
+      ifindex = queryLink(n.name).ifindex;
+    } catch (e) {
+      if (!(e instanceof LinuxError)) throw e;
+      why = strerror(e.errno);
+    }
+    if (w.state === "attached" && ifindex !== w.ifindex) {
+      if (!this.#move(p.name, w, "gone")) return;
+      n.suspend();
+      w.error = `could not open network device ${n.name} (${why || strerror(ENODEV)})`;
+      log.warn(w.error);
+    }
+    // A system port waits for its interface; the tap is the port's own, made again.
+    if (w.state === "gone" && (ifindex !== 0 || n.type === "tap")) {
+      try {
+        n.resume();
+      } catch (e) {
+        const why = e instanceof LinuxError ? strerror(e.errno) : (e as Error).message;
+        const error = `could not open network device ${n.name} (${why})`;
+        if (error !== w.error) log.warn(error);
+        w.error = error;
+        return;
+      }
+      if (!this.#move(p.name, w, "attached")) return;
+      w.ifindex = n.ifindex;
+      w.error = undefined;
+      log.info(`bridge ${this.bridge.name}: added interface ${p.name} on port ${p.ofport}`);
+    }
+  }
+
+  /** `port/show [PORT]`: the ports' Interface-table columns, as `ovs-vsctl list interface`. */
+  show(name?: string): string {
+    const ports = name === undefined
+      ? this.bridge.allPorts().sort((a, b) => a.name < b.name ? -1 : 1)
+      : [this.bridge.port(name)];
+    return ports.map((p) => this.#record(p)).join("\n");
+  }
+
+  #record(p: BridgePort): string {
+    const n = asLinuxNetdev(p.netdev);
+    const cols: [string, string][] = [
+      ["name", p.name],
+      ["ofport", String(p.ofport)],
+      ["type", p.type === "system" ? '""' : p.type],
+    ];
+    if (n) {
+      const w = this.#watched(p, n);
+      const st = linkStatus(n);
+      cols.push(
+        ["admin_state", st.adminState],
+        ["link_state", st.linkState],
+        ["mtu", st.mtu === undefined ? "[]" : String(st.mtu)],
+        ["mac_in_use", st.macInUse === undefined ? "[]" : `"${st.macInUse}"`],
+        ["ifindex", String(st.ifindex)],
+        ["error", w.error === undefined ? "[]" : JSON.stringify(w.error)],
+        ["statistics", this.#statistics(p, n)],
+      );
+    } else {
+      cols.push(["admin_state", p.up ? "up" : "down"], ["error", "[]"]);
+    }
+    return cols.map(([k, v]) => `${k.padEnd(20)}: ${v}\n`).join("");
+  }
+
+  #statistics(p: BridgePort, n: LinuxNetdev): string {
+    const [, , , , rxDropped, txDropped] = this.bridge.dp.portStats(p.odpPort);
+    let s;
+    try {
+      s = linuxNetdevStats(n, rxDropped, txDropped);
+    } catch {
+      return "{}";
+    }
+    const kv: [string, number][] = [
+      ["collisions", s.collisions],
+      ["rx_bytes", s.rxBytes],
+      ["rx_crc_err", s.rxCrcErrors],
+      ["rx_dropped", s.rxDropped],
+      ["rx_errors", s.rxErrors],
+      ["rx_frame_err", s.rxFrameErrors],
+      ["rx_missed_errors", s.rxMissedErrors],
+      ["rx_multicast_packets", s.multicast],
+      ["rx_over_err", s.rxOverErrors],
+      ["rx_packets", s.rxPackets],
+      ["tx_bytes", s.txBytes],
+      ["tx_dropped", s.txDropped],
+      ["tx_errors", s.txErrors],
+      ["tx_packets", s.txPackets],
+    ];
+    return `{${kv.map(([k, v]) => `${k}=${v}`).join(", ")}}`;
+  }
+}
+
+/** The command name `registerPortLinkCommands` adds (the daemon removes it when it stops). */
+export const PORT_LINK_COMMANDS = ["port/show"];
+
+/** Registers `port/show` over `watch`. */
+export function registerPortLinkCommands(
+  register: (c: {
+    name: string;
+    usage: string;
+    minArgs: number;
+    maxArgs: number;
+    handler: (args: string[]) => string;
+  }) => void,
+  watch: PortLinkWatch,
+): void {
+  register({
+    name: "port/show",
+    usage: "[port]",
+    minArgs: 0,
+    maxArgs: 1,
+    handler: (args) => {
+      try {
+        return watch.show(args[0]);
+      } catch (e) {
+        if (e instanceof CommandError) throw e;
+        throw new CommandError((e as Error).message);
+      }
+    },
+  });
+}

@@ -1,0 +1,240 @@
+/**
+ * The netdev datapath's Linux ports through the real daemon, in
+ * namespaces of the test's own: the daemon runs in namespace H, whose
+ * veth leads to namespace P. The bridge's local port is a tap in H, and H
+ * talks through it and NORMAL to P; dpctl/show -s and port/show report
+ * the interfaces as OVS does; deleting the veth leaves the daemon
+ * answering and the port reported, and re-creating it brings traffic
+ * back. Needs root.
+ */
+import assert from "node:assert/strict";
+import { pollUntilAsync } from "../poll.ts";
+import { netnsSkipReason, sh } from "../support/netdev/netns.ts";
+import { DaemonWiring as Wiring } from "../support/netdev/daemon_wiring.ts";
+import { TestDaemon } from "./_run.ts";
+
+const skip = netnsSkipReason();
+if (skip) console.log(`netdev_ports_test: skipped: ${skip}`);
+
+/** `ip -j link show` of one interface in namespace `ns`. */
+async function link(
+  ns: string,
+  name: string,
+): Promise<{ ifindex: number; address: string; mtu: number }> {
+  return JSON.parse(await sh("ip", ["-j", "-n", ns, "link", "show", name]))[0];
+}
+
+Deno.test({
+  name:
+    "the host talks through the bridge's tap to a namespace behind a system port; ports report their interfaces",
+  ignore: skip !== undefined,
+  async fn() {
+    const w = new Wiring(81);
+    let d: TestDaemon | undefined;
+    try {
+      await w.create();
+      d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.veth},type=system`], {
+        netns: w.h,
+      });
+      assert.equal((await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"])).code, 0);
+      const tap = await link(w.h, w.bridge);
+      await w.tapUp();
+      assert.match(await w.udp(7001), /^hello \d+$/);
+
+      const dpif = (await d.run(["appctl", "dpif/show"])).stdout;
+      assert.match(dpif, new RegExp(`\n    ${w.bridge} 65534/1: \\(tap\\)\n`));
+      assert.match(dpif, new RegExp(`\n    ${w.veth} 3/4: \\(system\\)\n`));
+      const show = (await d.run(["appctl", "dpctl/show", "-s"])).stdout;
+      const counters = (name: string, type: string) => {
+        const m = new RegExp(
+          `  port \\d+: ${name}${type}\n` +
+            `    RX packets:(\\d+) errors:0 dropped:\\d+ overruns:0 frame:0\n` +
+            `    TX packets:(\\d+) errors:0 dropped:\\d+ aborted:0 carrier:0\n` +
+            `    collisions:0\n` +
+            `    RX bytes:(\\d+)( \\(\\d+\\.\\d KiB\\))?  TX bytes:(\\d+)( \\(\\d+\\.\\d KiB\\))?\n`,
+        ).exec(show);
+        assert.ok(m, `no counters for ${name} in:\n${show}`);
+        return m.slice(1).filter((x) => x && !x.startsWith(" ")).map(Number);
+      };
+      // The exchange crossed both ports both ways (ARP included).
+      for (const c of [counters(w.bridge, " \\(tap\\)"), counters(w.veth, "")]) {
+        assert.ok(c.every((n) => n > 0), `${c}`);
+      }
+      assert.ok(show.includes("  port 0: ovs-netdev (tap)\n    RX packets:0 errors:0 dropped:0 "));
+
+      const port = (await d.run(["appctl", "port/show", w.veth])).stdout;
+      const veth = await link(w.h, w.veth);
+      assert.match(port, /^name {16}: tv\d+\nofport {14}: 3\ntype {16}: ""\n/);
+      assert.match(port, /\nadmin_state {9}: up\nlink_state {10}: up\nmtu {17}: 1500\n/);
+      assert.match(
+        port,
+        new RegExp(`\nmac_in_use {10}: "${veth.address}"\nifindex {13}: ${veth.ifindex}\n`),
+      );
+      assert.match(port, /\nerror {15}: \[\]\nstatistics {10}: \{collisions=0, rx_bytes=[1-9]/);
+      const local = (await d.run(["appctl", "port/show", w.bridge])).stdout;
+      assert.match(local, new RegExp(`\ntype {16}: internal\n`));
+      assert.match(
+        local,
+        new RegExp(`\nmac_in_use {10}: "${tap.address}"\nifindex {13}: ${tap.ifindex}\n`),
+      );
+
+      const { code, log } = await d.stop();
+      d = undefined;
+      assert.equal(code, 0);
+      assert.doesNotMatch(log, /WARN|ERR/);
+      // The tap goes with the daemon.
+      await assert.rejects(link(w.h, w.bridge), /does not exist/);
+    } finally {
+      await d?.stop();
+      w.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a system port whose interface is deleted is reported, the daemon keeps running, and it works again once the interface is back",
+  ignore: skip !== undefined,
+  async fn() {
+    const w = new Wiring(82);
+    let d: TestDaemon | undefined;
+    try {
+      await w.create();
+      d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.veth},type=system`], {
+        netns: w.h,
+      });
+      await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"]);
+      await w.tapUp();
+      assert.match(await w.udp(7002), /^hello/);
+      const before = (await link(w.h, w.veth)).ifindex;
+
+      await sh("ip", ["-n", w.h, "link", "del", w.veth]);
+      const error = `"could not open network device ${w.veth} (No such device)"`;
+      await pollUntilAsync(
+        async () => (await d!.run(["appctl", "port/show", w.veth])).stdout.includes(error),
+        "the port reported gone",
+      );
+      const gone = (await d.run(["appctl", "port/show", w.veth])).stdout;
+      assert.match(
+        gone,
+        /\nadmin_state {9}: down\nlink_state {10}: down\nmtu {17}: \[\]\nmac_in_use {10}: \[\]\nifindex {13}: 0\n/,
+      );
+      const show = (await d.run(["appctl", "dpctl/show", "-s"])).stdout;
+      assert.match(
+        show,
+        new RegExp(`  port 4: ${w.veth}\n, could not retrieve stats \\(No such device\\)`),
+      );
+      assert.match(
+        (await d.run(["appctl", "dpif/show"])).stdout,
+        new RegExp(`    ${w.veth} 3/4: \\(system\\)\n`),
+      );
+      assert.equal((await d.run(["appctl", "version"])).code, 0);
+
+      await w.addVeth();
+      await pollUntilAsync(
+        async () =>
+          (await d!.run(["appctl", "port/show", w.veth])).stdout.includes(
+            "\nerror               : []\n",
+          ),
+        "the port re-opened",
+      );
+      const back = (await d.run(["appctl", "port/show", w.veth])).stdout;
+      const after = (await link(w.h, w.veth)).ifindex;
+      assert.notEqual(after, before);
+      assert.match(back, new RegExp(`\nifindex {13}: ${after}\n`));
+      // The host still has the old peer's MAC for the address: forget it.
+      await sh("ip", ["-n", w.h, "neigh", "flush", "dev", w.bridge]);
+      assert.match(await w.udp(7003), /^hello/);
+
+      const { code, log } = await d.stop();
+      d = undefined;
+      assert.equal(code, 0);
+      assert.match(
+        log,
+        new RegExp(
+          `\\|bridge\\|WARN\\|could not open network device ${w.veth} \\(No such device\\)\n`,
+        ),
+      );
+      assert.match(
+        log,
+        new RegExp(`\\|bridge\\|INFO\\|bridge ${w.bridge}: added interface ${w.veth} on port 3\n`),
+      );
+    } finally {
+      await d?.stop();
+      w.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "a deleted tap local port is made again, and the host talks through it again",
+  ignore: skip !== undefined,
+  async fn() {
+    const w = new Wiring(84);
+    let d: TestDaemon | undefined;
+    try {
+      await w.create();
+      d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.veth},type=system`], {
+        netns: w.h,
+      });
+      await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"]);
+      const before = (await link(w.h, w.bridge)).ifindex;
+      await sh("ip", ["-n", w.h, "link", "del", w.bridge]);
+      await pollUntilAsync(
+        async () => {
+          const r = await sh("ip", ["-j", "-n", w.h, "link", "show"]);
+          const tap = JSON.parse(r).find((l: { ifname: string }) => l.ifname === w.bridge);
+          return tap !== undefined && tap.ifindex !== before;
+        },
+        "the tap made again",
+      );
+      await pollUntilAsync(
+        async () =>
+          (await d!.run(["appctl", "port/show", w.bridge])).stdout.includes(
+            "\nerror               : []\n",
+          ),
+        "the local port re-opened",
+      );
+      await w.tapUp();
+      assert.match(await w.udp(7004), /^hello/);
+      const { code, log } = await d.stop();
+      d = undefined;
+      assert.equal(code, 0);
+      assert.match(
+        log,
+        new RegExp(
+          `\\|bridge\\|WARN\\|could not open network device ${w.bridge} \\(No such device\\)\n`,
+        ),
+      );
+      assert.match(
+        log,
+        new RegExp(
+          `\\|bridge\\|INFO\\|bridge ${w.bridge}: added interface ${w.bridge} on port 65534\n`,
+        ),
+      );
+    } finally {
+      await d?.stop();
+      w.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "a bridge whose tap name is taken stops the daemon at start with one line naming it",
+  ignore: skip !== undefined,
+  async fn() {
+    const w = new Wiring(85);
+    try {
+      await w.create();
+      // The veth holds the name the bridge's tap would take.
+      await assert.rejects(
+        TestDaemon.start(["--bridge", w.veth], { netns: w.h }),
+        new RegExp(
+          `cannot create tap device ${w.veth}: a network device of that name exists already\n`,
+        ),
+      );
+    } finally {
+      w.destroy();
+    }
+  },
+});
