@@ -116,6 +116,12 @@ export class BridgeXlate implements WorkerXlate {
     this.#ml.releaseChanges();
   }
 
+  releaseLocksOf(owner: number): void {
+    this.#stats.releaseLockOf(owner);
+    this.#ml.releaseLockOf(owner);
+    this.#recirc.releaseLockOf(owner);
+  }
+
   pushStats(xcache: unknown, packets: number, bytes: number, used: number): void {
     if (xcache instanceof XlateCache) this.#push(xcache, packets, bytes, used || timeMsec());
   }

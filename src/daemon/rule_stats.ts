@@ -16,6 +16,8 @@
  * consumer (the main thread).
  */
 
+import { releaseIfHeldBy, spinLock, spinUnlock } from "../lib/mod.ts";
+
 const LOCK = 0, HEAD = 1, TAIL = 2, DROPPED = 3;
 const HEADER_BYTES = 16;
 const RECORD = 4;
@@ -48,13 +50,17 @@ export class RuleStatsQueue {
   }
 
   #lock(): void {
-    while (Atomics.compareExchange(this.#h, LOCK, 0, 1) !== 0) {
-      // Held for four stores by another producer, or one drain: spin.
-    }
+    // Held for four stores by another producer, or one drain: spin.
+    spinLock(this.#h, LOCK);
   }
 
   #unlock(): void {
-    Atomics.store(this.#h, LOCK, 0);
+    spinUnlock(this.#h, LOCK);
+  }
+
+  /** Releases the queue's lock if `owner`, a dead worker, holds it. */
+  releaseLockOf(owner: number): boolean {
+    return releaseIfHeldBy(this.#h, LOCK, owner);
   }
 
   /** Queues a credit of `packets`/`bytes` used at `usedMs` to rule `ruleId`. */

@@ -53,7 +53,13 @@ export const C_PMD_GEN = 10;
 export const C_PMD_EXITED = 11;
 /** other_config:vlan-limit + 1 for the PMD's flow_extract; 0 until the owner sets it. */
 export const C_VLAN_LIMIT = 12;
-const CTL_WORDS = 32;
+/**
+ * Per client: the last flow command request id it used, so that a client
+ * taking over a dead thread's rings (DpifNetdev.open with its id) never
+ * reuses an id whose stale reply may still be in the reply ring.
+ */
+export const C_CLIENT_REQ = 32;
+const CTL_WORDS = C_CLIENT_REQ + MAX_CLIENTS;
 
 /** stats slots. */
 export const ST_HIT = 0;

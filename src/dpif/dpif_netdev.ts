@@ -87,10 +87,19 @@ export class DpifNetdev implements DpifProvider {
   private worker?: Worker;
   private readonly upcallQueues: RingConsumer[];
 
-  private constructor(readonly type: string, readonly buffers: DatapathBuffers, owner: boolean) {
+  private constructor(
+    readonly type: string,
+    readonly buffers: DatapathBuffers,
+    owner: boolean,
+    client?: number,
+  ) {
     this.name = `${type}@ovs-${type}`;
     this.shared = new DatapathShared(buffers);
-    this.client = Atomics.add(this.shared.ctl, C_NEXT_CLIENT, 1);
+    if (client === undefined) {
+      this.client = Atomics.add(this.shared.ctl, C_NEXT_CLIENT, 1);
+    } else if (client >= 0 && client < Atomics.load(this.shared.ctl, C_NEXT_CLIENT)) {
+      this.client = client;
+    } else throw new RangeError(`dpif client ${client} was never opened`);
     if (this.client >= MAX_CLIENTS) throw new RangeError(`more than ${MAX_CLIENTS} dpif clients`);
     this.ports = new DatapathPorts(type, this.name, this.shared, () => this.wake());
     this.flows = new FlowClient(this.shared, this.client, () => {
@@ -126,9 +135,15 @@ export class DpifNetdev implements DpifProvider {
     return dp;
   }
 
-  /** Opens the datapath from another thread (flow ops, dumps, upcalls, execute). */
-  static open(type: string, buffers: DatapathBuffers): DpifNetdev {
-    return new DpifNetdev(type, buffers, false);
+  /**
+   * Opens the datapath from another thread (flow ops, dumps, upcalls,
+   * execute). With `client`, takes over the rings of a client whose thread
+   * died (its replacement), instead of taking new ones: a datapath has
+   * MAX_CLIENTS. Commands the dead thread reserved but never published
+   * are dropped; replies it never read are skipped by their request ids.
+   */
+  static open(type: string, buffers: DatapathBuffers, client?: number): DpifNetdev {
+    return new DpifNetdev(type, buffers, false, client);
   }
 
   private extractModule = "";

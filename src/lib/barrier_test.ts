@@ -3,13 +3,14 @@ import { Barrier } from "./barrier.ts";
 
 Deno.test("a barrier of one never blocks", () => {
   const b = Barrier.create(1);
-  b.block();
-  b.block();
+  b.block(0);
+  b.block(0);
   assert.equal(b.size, 1);
+  assert.equal(b.generation, 2);
 });
 
 Deno.test("a barrier rejects a size below one", () => {
-  assert.throws(() => Barrier.create(0), /positive integer/);
+  assert.throws(() => Barrier.create(0), /integer from 1 to 31/);
 });
 
 Deno.test("no participant leaves a round before all have arrived, round after round", async () => {
@@ -29,9 +30,9 @@ Deno.test("no participant leaves a round before all have arrived, round after ro
   );
   ws.forEach((w, i) => w.postMessage({ barrier: b.buffer, progress: progress.buffer, i, rounds }));
   for (let r = 1; r <= rounds; r++) {
-    await b.blockAsync();
+    await b.blockAsync(workers);
     for (let i = 0; i < workers; i++) assert.equal(Atomics.load(progress, i), r);
-    await b.blockAsync();
+    await b.blockAsync(workers);
   }
   ws.forEach((w) => w.terminate());
 });

@@ -113,3 +113,6 @@ export { type UkeyState, type UkeyTransition, ukeyTransition } from "./ukey_stat
 export { initialFlowLimit, nextFlowLimit, revalidationPeriod } from "./flow_limit.ts";
 export { countCpuCores, threadCounts } from "./threads.ts";
 export { DpifBinding } from "./dpif_binding.ts";
+export { type WorkerSeatInfo, WorkerSupervisor } from "./worker_supervisor.ts";
+export { WorkerLifecycle, type WorkerState, workerTransitionAllowed } from "./worker_lifecycle.ts";
+export { type WorkerRole, WorkerSeats } from "./worker_seats.ts";

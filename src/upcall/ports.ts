@@ -181,6 +181,12 @@ export interface UdpifXlate {
    * announced now, so that the revalidation finds the batch's flows.
    */
   upcallsInstalled?(): void;
+  /**
+   * Main thread only, after a worker died: releases the locks the
+   * translation's shared state (rule statistics, MAC table, recirculation
+   * ids) held by lock owner `owner`. May not block.
+   */
+  releaseLocksOf?(owner: number): void;
 }
 
 /** Translation inside a worker: udpif's needs plus applying updates from the main thread. */
