@@ -116,6 +116,18 @@ export class BridgeXlate implements WorkerXlate {
     this.#ml.releaseChanges();
   }
 
+  beginStats(): void {
+    this.#stats.begin();
+  }
+
+  commitStats(committing: (token: number) => void): void {
+    this.#stats.commit(committing);
+  }
+
+  completeStatsCommit(owner: number, token: number): void {
+    this.#stats.completeCommitOf(owner, token);
+  }
+
   releaseLocksOf(owner: number): void {
     this.#stats.releaseLockOf(owner);
     this.#ml.releaseLockOf(owner);

@@ -8,7 +8,14 @@
  * id); ports are managed from the creating thread only.
  */
 import { decodeActions, type OdpAction } from "../flow/mod.ts";
-import { clockBuffer, coverageBuffer, getLogger, logBuffer, RingConsumer } from "../lib/mod.ts";
+import {
+  clockBuffer,
+  coverageBuffer,
+  getLogger,
+  logBuffer,
+  RingConsumer,
+  ringReleaseTo,
+} from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { FlowClient } from "./_flow_client.ts";
 import { DatapathPorts } from "./_ports.ts";
@@ -368,15 +375,39 @@ export class DpifNetdev implements DpifProvider {
     Atomics.store(this.shared.ctl, C_N_HANDLERS, n);
   }
 
-  /** Takes handler `h`'s next upcall into `out`; false when its queue is empty. */
-  recv(h: number, out: DpifUpcall): boolean {
+  /**
+   * Takes handler `h`'s next upcall into `out`; false when its queue is
+   * empty. With `hold`, the upcall stays in the queue (and is read again
+   * by whoever opens the queue next) until `recvRelease(h)`: a handler
+   * releases a batch once it is done with it, so that a handler that
+   * dies mid-batch loses none of it.
+   */
+  recv(h: number, out: DpifUpcall, hold = false): boolean {
     const q = this.upcallQueues[h];
     if (this.pmd) this.run();
     const at = q.next();
     if (at < 0) return false;
     out.fill(q.view.u32, q.view.u8, at);
-    q.release();
+    if (!hold) q.release();
     return true;
+  }
+
+  /** The queue position after the upcalls handler `h` took so far. */
+  recvPosition(h: number): number {
+    return this.upcallQueues[h].position;
+  }
+
+  /** Releases the upcalls handler `h` took and held. */
+  recvRelease(h: number): void {
+    this.upcallQueues[h].release();
+  }
+
+  /**
+   * Releases handler `h`'s queue up to `pos` for a dead handler whose
+   * batch was done (main thread, before its successor opens the queue).
+   */
+  recvReleaseTo(h: number, pos: number): void {
+    ringReleaseTo(this.shared.upcall[h], pos);
   }
 
   /** Blocks until handler `h` has an upcall or `timeoutMs` passes. */

@@ -27,7 +27,8 @@ import type { UdpifWorkerInit, UdpifWorkerMessage, UdpifWorkerReply } from "./pr
 import { RevalidatorThread } from "./revalidator_loop.ts";
 import { UdpifShared } from "./shared.ts";
 import { UkeyTable } from "./ukey_table.ts";
-import { type WorkerRole, WorkerSeats } from "./worker_seats.ts";
+import { SeatLostError, type WorkerRole, WorkerSeats } from "./worker_seats.ts";
+import { settleDeadWorker } from "./worker_journal.ts";
 
 /** How long an idle handler sleeps before re-checking its latches (real ms). */
 const HANDLER_NAP_MS = 100;
@@ -37,6 +38,9 @@ let xlate: WorkerXlate | undefined;
 let applied = 0;
 let initialized: Promise<void> | undefined;
 let seats: WorkerSeats | undefined;
+let dpHandle: DpifNetdev | undefined;
+/** The seat this worker runs in, while it runs. */
+let seated: { role: WorkerRole; index: number } | undefined;
 
 function reply(m: UdpifWorkerReply): void {
   self.postMessage(m);
@@ -54,6 +58,7 @@ async function init(m: UdpifWorkerInit): Promise<DpifNetdev> {
   attachLog(m.log);
   seats = new WorkerSeats(m.seats);
   const dp = DpifNetdev.open(m.dpType, m.datapath, m.dpifClient);
+  dpHandle = dp;
   const mod = await import(m.xlateModule);
   xlate = await (mod.createUdpifXlate as CreateUdpifXlate)(m.xlateInit);
   applied = m.xlateSeq;
@@ -105,6 +110,21 @@ async function runRevalidator(
   await t.run();
 }
 
+/**
+ * After a throw, the worker's last act: it settles its own journal and
+ * releases its locks at once, so that no thread (the main thread
+ * included) spins on a lock it left held while the main thread learns of
+ * the death. The main thread's own settling then finds nothing to do.
+ */
+function settleOwnDeath(role: WorkerRole, index: number): void {
+  const c = ctx!;
+  settleDeadWorker(c.journal!, role, index, lockOwner(), {
+    ctx: c,
+    dp: dpHandle!,
+    releaseXlateLocks: (owner) => xlate?.releaseLocksOf?.(owner),
+  });
+}
+
 self.onmessage = async (e: MessageEvent<UdpifWorkerMessage>) => {
   const m = e.data;
   try {
@@ -121,11 +141,15 @@ self.onmessage = async (e: MessageEvent<UdpifWorkerMessage>) => {
     } else if (m.type === "run") {
       await initialized;
       const c = ctx!;
+      seated = { role: m.role, index: m.index };
+      c.journal = seats!.journal(m.role, m.index);
       if (m.role === "handler") await runHandler(c, m.index);
       else await runRevalidator(c, m.index, m.barrier, m.pauseBarrier);
+      seated = undefined;
       reply({ type: "exited", role: m.role, index: m.index });
     }
   } catch (err) {
+    if (seated && !(err instanceof SeatLostError)) settleOwnDeath(seated.role, seated.index);
     reply({
       type: "error",
       message: err instanceof Error ? err.stack ?? err.message : String(err),

@@ -27,6 +27,7 @@
  * thread only; THROW is set by the main thread, cleared by the worker.
  */
 import { MAX_HANDLERS } from "../dpif/mod.ts";
+import { JOURNAL_BYTES, SeatJournal } from "./worker_journal.ts";
 
 export const FENCED = -1;
 const ACTIVE = 0;
@@ -35,6 +36,8 @@ const SEAT_WORDS = 2;
 /** Revalidator seats (the barrier's limit). */
 export const MAX_REVALIDATORS = 31;
 const N_SEATS = MAX_HANDLERS + MAX_REVALIDATORS;
+/** The seats' journals (worker_journal.ts) follow their words, 8-byte aligned. */
+const JOURNALS_AT = Math.ceil((N_SEATS * SEAT_WORDS * 4) / 8) * 8;
 
 export type WorkerRole = "handler" | "revalidator";
 
@@ -51,15 +54,27 @@ export class WorkerSeats {
   }
 
   static create(): WorkerSeats {
-    return new WorkerSeats(new SharedArrayBuffer(N_SEATS * SEAT_WORDS * 4));
+    return new WorkerSeats(new SharedArrayBuffer(JOURNALS_AT + N_SEATS * JOURNAL_BYTES));
   }
 
-  #at(role: WorkerRole, index: number): number {
+  #seatNumber(role: WorkerRole, index: number): number {
     const limit = role === "handler" ? MAX_HANDLERS : MAX_REVALIDATORS;
     if (!Number.isInteger(index) || index < 0 || index >= limit) {
       throw new RangeError(`${role} index ${index} out of range 0..${limit - 1}`);
     }
-    return ((role === "handler" ? 0 : MAX_HANDLERS) + index) * SEAT_WORDS;
+    return (role === "handler" ? 0 : MAX_HANDLERS) + index;
+  }
+
+  #at(role: WorkerRole, index: number): number {
+    return this.#seatNumber(role, index) * SEAT_WORDS;
+  }
+
+  /** The seat's journal. */
+  journal(role: WorkerRole, index: number): SeatJournal {
+    return new SeatJournal(
+      this.buffer,
+      JOURNALS_AT + this.#seatNumber(role, index) * JOURNAL_BYTES,
+    );
   }
 
   /** Gives the seat to `owner`, idle (main thread, before the worker runs). */

@@ -34,6 +34,7 @@ import type { UdpifContext } from "./handler.ts";
 import type { UdpifWorkerMessage, UdpifWorkerReply, UdpifWorkerRun } from "./protocol.ts";
 import { WorkerLifecycle, type WorkerState } from "./worker_lifecycle.ts";
 import { type WorkerRole, WorkerSeats } from "./worker_seats.ts";
+import { settleDeadWorker } from "./worker_journal.ts";
 
 const log = getLogger("ofproto_dpif_upcall");
 
@@ -322,9 +323,12 @@ export class WorkerSupervisor {
     dead.worker.terminate();
     await this.seats.fence(role, index, dead.owner, stopped);
     const u = this.#u;
-    u.ctx.ukeys.releaseLocksOf(dead.owner);
-    u.ctx.shared.releaseLocksOf(dead.owner);
-    u.releaseXlateLocks(dead.owner);
+    const outcome = settleDeadWorker(this.seats.journal(role, index), role, index, dead.owner, {
+      ctx: u.ctx,
+      dp: u.dp,
+      releaseXlateLocks: u.releaseXlateLocks,
+    });
+    if (outcome !== "idle") log.warn(`${role} ${index}: its unfinished work was ${outcome}`);
     const ready = { ready: false };
     const seatKept = role === "revalidator" ? this.#keepSeat(index, ready) : undefined;
     seat.life.to("restarting");
