@@ -72,6 +72,11 @@ export class Barrier {
     return (Atomics.load(this.#w, WORD) & (1n << BigInt(member))) !== 0n;
   }
 
+  /** Whether anyone has arrived in the round now in progress. */
+  anyArrived(): boolean {
+    return (Atomics.load(this.#w, WORD) & 0xffffffffn) !== 0n;
+  }
+
   #check(member: number): void {
     if (!Number.isInteger(member) || member < 0 || member >= this.size) {
       throw new RangeError(`barrier participant ${member} out of range 0..${this.size - 1}`);

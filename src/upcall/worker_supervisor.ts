@@ -351,6 +351,19 @@ export class WorkerSupervisor {
   }
 
   /**
+   * A dead revalidator's part in a pause: the pause barrier's two rounds
+   * (parked, resumed) per pause, or the one left when it died parked.
+   */
+  async #keepPauseSeat(member: number): Promise<void> {
+    const pb = this.#pauseBarrier!;
+    do {
+      const gen = pb.generation;
+      pb.arriveFor(member, gen);
+      await pb.waitPastAsync(gen);
+    } while (pb.generation % 2 === 1);
+  }
+
+  /**
    * Keeps revalidator `member`'s barrier seat while it is dead: arrives
    * in its name for each round it owes, until the start of a cycle with
    * its replacement ready ("cycle-start"; a dead leader's seat is never
@@ -363,14 +376,21 @@ export class WorkerSupervisor {
   ): Promise<"cycle-start" | "exited"> {
     const b = this.#barrier!;
     const { shared, ukeys, dpif } = this.#u.ctx;
+    const pb = this.#pauseBarrier!;
     for (;;) {
       const gen = b.generation;
       const phase = gen % ROUNDS_PER_CYCLE;
       const arrived = b.hasArrived(member);
       if (!arrived && phase === 0 && (member === 0 || replacement.ready)) return "cycle-start";
       if (phase === 1 && shared.revalExit) return "exited";
+      if (phase === 1 && shared.pause && (pb.anyArrived() || pb.generation % 2 === 1)) {
+        // Died at or inside a pause (the main thread arrived first): park and resume for it.
+        await this.#keepPauseSeat(member);
+        continue;
+      }
       if (!arrived) b.arriveFor(member, gen);
       await b.waitPastAsync(gen);
+      if (phase === 0 && shared.pause) await this.#keepPauseSeat(member);
       if (member === 0 && phase === ROUNDS_PER_CYCLE - 1) {
         // The dead leader's end of cycle (RevalidatorThread#finishCycle).
         dpif.dumpDone();

@@ -125,6 +125,13 @@ Deno.test("killed and throwing workers come back, upcalls go on, and rule stats 
     await appctl(d, "revalidator/wait");
     await appctl(d, "revalidator/wait");
     for (const i of [0, 1, 2]) await waitRestarted(d, "revalidator", i, 1);
+    // A follower killed while the revalidators are paused: resume still returns.
+    await appctl(d, "revalidator/pause");
+    await appctl(d, "fault/kill-worker", "revalidator", "1");
+    await appctl(d, "revalidator/resume");
+    await appctl(d, "revalidator/wait");
+    await appctl(d, "revalidator/wait");
+    await waitRestarted(d, "revalidator", 1, 2);
     const after = await seats(d);
     assert.deepEqual(
       after.map((s) => [s.role, s.index, s.state, s.restarts]),
@@ -132,7 +139,7 @@ Deno.test("killed and throwing workers come back, upcalls go on, and rule stats 
         ["handler", 0, "running", 1],
         ["handler", 1, "running", 1],
         ["revalidator", 0, "running", 1],
-        ["revalidator", 1, "running", 1],
+        ["revalidator", 1, "running", 2],
         ["revalidator", 2, "running", 1],
       ],
     );
@@ -150,7 +157,7 @@ Deno.test("killed and throwing workers come back, upcalls go on, and rule stats 
     }
     const coverage = await appctl(d, "coverage/show");
     assert.match(coverage, /handler_restarted .* total: 2\n/);
-    assert.match(coverage, /revalidator_restarted .* total: 3\n/);
+    assert.match(coverage, /revalidator_restarted .* total: 4\n/);
     ok = true;
   } finally {
     const { log } = await d.stop();
