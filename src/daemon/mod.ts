@@ -11,7 +11,9 @@
  * holds the `other_config` settings (`config/set`), `port_config.ts` the
  * per-port VLAN settings (`port/set`), `core_commands.ts` the daemon's
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
- * `vlog/*`). `rundir.ts` makes the run directory (src/unixctl says where it is);
+ * `vlog/*`), `fault_commands.ts` the fault injection commands that only
+ * `--enable-fault-injection` registers (`fault/kill-worker`,
+ * `fault/show-workers`). `rundir.ts` makes the run directory (src/unixctl says where it is);
  * `detach.ts` runs the daemon in the background for `--detach`;
  * `demo.ts` is the in-process switch `udpif demo` narrates.
  *
