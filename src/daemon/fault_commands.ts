@@ -4,13 +4,15 @@
  * commands do not exist: "... is not a valid command", as any unknown
  * command gets):
  *
- *     fault/kill-worker [--throw] handler|revalidator INDEX
+ *     fault/kill-worker [--throw[=before-commit|after-commit]] handler|revalidator INDEX
  *         Terminates that worker (Worker.terminate(), as harsh as Deno
  *         gets: the worker stops at its next await), or with --throw
- *         makes it throw at its next section. Either way the main thread
- *         cleans up after it and starts a replacement with the same index
- *         (upcall/worker_supervisor.ts). Replies once the death is
- *         recorded (kill) or asked for (--throw).
+ *         makes it throw at its next section; with a POINT, at its next
+ *         stats commit, just before or just after the commit point, while
+ *         it holds the rule stats queue's lock (upcall/worker_journal.ts).
+ *         Either way the main thread cleans up after it and starts a
+ *         replacement with the same index (upcall/worker_supervisor.ts).
+ *         Replies once the death is recorded (kill) or armed (--throw).
  *     fault/show-workers
  *         One line per handler and revalidator: its state, thread id,
  *         how many times it was restarted and why it last died.
@@ -22,20 +24,27 @@ import type { Udpif } from "../upcall/mod.ts";
 
 export const FAULT_COMMANDS = ["fault/kill-worker", "fault/show-workers"];
 
-const USAGE = "[--throw] handler|revalidator INDEX";
+const USAGE = "[--throw[=before-commit|after-commit]] handler|revalidator INDEX";
+
+/** How fault/kill-worker kills. */
+export type KillHow = "terminate" | "section" | "before-commit" | "after-commit";
 
 /** Parses fault/kill-worker's arguments; throws CommandError naming the bad one. */
 export function parseKillArgs(
   args: string[],
-): { how: "terminate" | "throw"; role: "handler" | "revalidator"; index: number } {
-  let how: "terminate" | "throw" = "terminate";
+): { how: KillHow; role: "handler" | "revalidator"; index: number } {
+  let how: KillHow = "terminate";
   const rest = [...args];
   if (rest[0]?.startsWith("--")) {
-    if (rest[0] !== "--throw") {
-      throw new CommandError(`fault/kill-worker: unknown option "${rest[0]}" (only --throw)`);
+    const opt = rest.shift()!;
+    if (opt === "--throw") how = "section";
+    else if (opt === "--throw=before-commit") how = "before-commit";
+    else if (opt === "--throw=after-commit") how = "after-commit";
+    else {
+      throw new CommandError(
+        `fault/kill-worker: unknown option "${opt}" (--throw, --throw=before-commit or --throw=after-commit)`,
+      );
     }
-    how = "throw";
-    rest.shift();
   }
   if (rest.length !== 2) throw new CommandError(`fault/kill-worker: usage: ${USAGE}`);
   const [role, text] = rest;
@@ -58,8 +67,8 @@ export function registerFaultCommands(udpif: Udpif): void {
     handler: (args) => {
       const { how, role, index } = parseKillArgs(args);
       try {
-        if (how === "throw") udpif.workers.injectThrow(role, index);
-        else udpif.workers.kill(role, index);
+        if (how === "terminate") udpif.workers.kill(role, index);
+        else udpif.workers.injectThrow(role, index, how);
       } catch (e) {
         throw new CommandError(`fault/kill-worker: ${e instanceof Error ? e.message : e}`);
       }

@@ -44,15 +44,21 @@ import type { UdpifXlate } from "./ports.ts";
 import { UKEY_EVICTED, UKEY_OPERATIONAL, UKEY_VISIBLE } from "./ukey_table.ts";
 import type { WorkerRole } from "./worker_seats.ts";
 
+/** Where an injected throw lands in a stats transaction. */
+export type CommitFaultPoint = "before-commit" | "after-commit";
+
 export const JOURNAL_IDLE = 0;
 export const JOURNAL_PREPARED = 1;
 export const JOURNAL_COMMITTED = 2;
 
 const STATE = 0, TOKEN = 1, UPCALL_TAIL = 2, SLOT = 3, GEN = 4, FLAGS = 5, N_SLOTS = 6;
 const MISSES = 7;
+/** An armed fault (fault injection): throw at the next commit point, before or after it. */
+const FAULT = 8;
+const FAULT_BEFORE = 1, FAULT_AFTER = 2;
 /** Ukeys a handler batch may install (UPCALL_MAX_BATCH). */
 const MAX_SLOTS = 64;
-const SLOTS = 8, GENS = SLOTS + MAX_SLOTS;
+const SLOTS = 10, GENS = SLOTS + MAX_SLOTS;
 const F_BASE = (GENS + MAX_SLOTS) / 2;
 const F_PACKETS = F_BASE, F_BYTES = F_BASE + 1, F_USED = F_BASE + 2;
 export const JOURNAL_BYTES = (F_BASE + 3) * 8;
@@ -112,10 +118,22 @@ export class SeatJournal {
     Atomics.store(this.#w, STATE, JOURNAL_PREPARED);
   }
 
-  /** Step 3, the commit point (called under the stats queue's lock). */
+  /**
+   * Step 3, the commit point (called under the stats queue's lock). An
+   * armed fault throws here, just before or just after it, with the
+   * lock held: the harshest place a worker can die.
+   */
   committing(token: number): void {
+    const fault = Atomics.exchange(this.#w, FAULT, 0);
+    if (fault === FAULT_BEFORE) throw new Error("fault injection: throws before its commit point");
     this.#w[TOKEN] = token;
     Atomics.store(this.#w, STATE, JOURNAL_COMMITTED);
+    if (fault === FAULT_AFTER) throw new Error("fault injection: throws after its commit point");
+  }
+
+  /** Arms a fault at the seat's next commit point (main thread; fault/kill-worker). */
+  armFault(point: CommitFaultPoint): void {
+    Atomics.store(this.#w, FAULT, point === "before-commit" ? FAULT_BEFORE : FAULT_AFTER);
   }
 
   /** Step 5. */

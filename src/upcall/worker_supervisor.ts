@@ -34,7 +34,7 @@ import type { UdpifContext } from "./handler.ts";
 import type { UdpifWorkerMessage, UdpifWorkerReply, UdpifWorkerRun } from "./protocol.ts";
 import { WorkerLifecycle, type WorkerState } from "./worker_lifecycle.ts";
 import { type WorkerRole, WorkerSeats } from "./worker_seats.ts";
-import { settleDeadWorker } from "./worker_journal.ts";
+import { type CommitFaultPoint, settleDeadWorker } from "./worker_journal.ts";
 
 const log = getLogger("ofproto_dpif_upcall");
 
@@ -289,13 +289,18 @@ export class WorkerSupervisor {
     this.#died(seat, "terminated by fault/kill-worker", false);
   }
 
-  /** fault/kill-worker --throw: the worker throws at its next section. */
-  injectThrow(role: WorkerRole, index: number): void {
+  /**
+   * fault/kill-worker --throw[=POINT]: the worker throws at its next
+   * section ("section"), or at its next stats commit, just before or
+   * after the commit point.
+   */
+  injectThrow(role: WorkerRole, index: number, point: "section" | CommitFaultPoint): void {
     const seat = this.#seat(role, index);
     if (seat.life.state !== "running") {
       throw new Error(`${role} ${index} is ${seat.life.state}, not running`);
     }
-    this.seats.requestThrow(role, index);
+    if (point === "section") this.seats.requestThrow(role, index);
+    else this.seats.journal(role, index).armFault(point);
     if (role === "handler") {
       const w = this.#u.dp.recvWaitWord(index);
       Atomics.notify(w.array, w.index);
