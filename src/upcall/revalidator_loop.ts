@@ -13,6 +13,13 @@ import { Revalidator } from "./revalidator.ts";
 
 const log = getLogger("ofproto_dpif_upcall");
 
+/**
+ * Barrier rounds per cycle (dump start, dump end, sweep end): a dead
+ * revalidator's stand-in tells from the barrier's generation where in
+ * its cycle a round is.
+ */
+export const ROUNDS_PER_CYCLE = 3;
+
 /** A worker's section bounds (WorkerSeats.enter/leave for its seat). */
 export interface SectionFence {
   enter(): void;

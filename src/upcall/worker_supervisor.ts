@@ -16,7 +16,7 @@
  * 3. the locks it held (ukeys, umaps, allocator, n_flows, and through the
  *    translation port the rule statistics queue) are released, and the
  *    journal of what it was in the middle of is settled (worker_journal.ts);
- * 4. a revalidator's barrier seat is kept by this thread (`#keepSeat`):
+ * 4. a revalidator's barrier seat is kept by this thread (_barrier_seat.ts):
  *    it arrives in the dead worker's name for the rounds it owes, so the
  *    leader and the other followers finish their cycle; a dead leader's
  *    end-of-cycle duties (quiesce, dump_seq) are done here; a follower's
@@ -33,13 +33,11 @@ import type { DpifNetdev } from "../dpif/mod.ts";
 import type { UdpifContext } from "./handler.ts";
 import type { UdpifWorkerMessage, UdpifWorkerReply, UdpifWorkerRun } from "./protocol.ts";
 import { WorkerLifecycle, type WorkerState } from "./worker_lifecycle.ts";
+import { keepBarrierSeat } from "./_barrier_seat.ts";
 import { type WorkerRole, WorkerSeats } from "./worker_seats.ts";
 import { type CommitFaultPoint, settleDeadWorker } from "./worker_journal.ts";
 
 const log = getLogger("ofproto_dpif_upcall");
-
-/** Barrier rounds per revalidator cycle (dump start, dump end, sweep end). */
-export const ROUNDS_PER_CYCLE = 3;
 
 interface WorkerSlot {
   worker: Worker;
@@ -335,7 +333,9 @@ export class WorkerSupervisor {
     });
     if (outcome !== "idle") log.warn(`${role} ${index}: its unfinished work was ${outcome}`);
     const ready = { ready: false };
-    const seatKept = role === "revalidator" ? this.#keepSeat(index, ready) : undefined;
+    const seatKept = role === "revalidator"
+      ? keepBarrierSeat(this.#barrier!, this.#pauseBarrier!, index, ready, u.ctx)
+      : undefined;
     seat.life.to("restarting");
     const fresh = this.#spawn(dead.client);
     // Listed at once, so that it gets the translation updates posted from now on.
@@ -353,55 +353,5 @@ export class WorkerSupervisor {
     this.#run(seat, fresh);
     seat.life.to("running");
     log.info(`${role} ${index} restarted (tid ${seat.tid}, restart ${seat.life.restarts})`);
-  }
-
-  /**
-   * A dead revalidator's part in a pause: the pause barrier's two rounds
-   * (parked, resumed) per pause, or the one left when it died parked.
-   */
-  async #keepPauseSeat(member: number): Promise<void> {
-    const pb = this.#pauseBarrier!;
-    do {
-      const gen = pb.generation;
-      pb.arriveFor(member, gen);
-      await pb.waitPastAsync(gen);
-    } while (pb.generation % 2 === 1);
-  }
-
-  /**
-   * Keeps revalidator `member`'s barrier seat while it is dead: arrives
-   * in its name for each round it owes, until the start of a cycle with
-   * its replacement ready ("cycle-start"; a dead leader's seat is never
-   * kept into a new cycle, which cannot start without a leader), or until
-   * the revalidators have exited ("exited").
-   */
-  async #keepSeat(
-    member: number,
-    replacement: { ready: boolean },
-  ): Promise<"cycle-start" | "exited"> {
-    const b = this.#barrier!;
-    const { shared, ukeys, dpif } = this.#u.ctx;
-    const pb = this.#pauseBarrier!;
-    for (;;) {
-      const gen = b.generation;
-      const phase = gen % ROUNDS_PER_CYCLE;
-      const arrived = b.hasArrived(member);
-      if (!arrived && phase === 0 && (member === 0 || replacement.ready)) return "cycle-start";
-      if (phase === 1 && shared.revalExit) return "exited";
-      if (phase === 1 && shared.pause && (pb.anyArrived() || pb.generation % 2 === 1)) {
-        // Died at or inside a pause (the main thread arrived first): park and resume for it.
-        await this.#keepPauseSeat(member);
-        continue;
-      }
-      if (!arrived) b.arriveFor(member, gen);
-      await b.waitPastAsync(gen);
-      if (phase === 0 && shared.pause) await this.#keepPauseSeat(member);
-      if (member === 0 && phase === ROUNDS_PER_CYCLE - 1) {
-        // The dead leader's end of cycle (RevalidatorThread#finishCycle).
-        dpif.dumpDone();
-        ukeys.quiesce();
-        shared.dumpSeq.change();
-      }
-    }
   }
 }
