@@ -144,6 +144,10 @@ Deno.test("killed and throwing workers come back, upcalls go on, and rule stats 
       ],
     );
     assert.deepEqual(after.map((s) => s.tid), before.map((s) => s.tid), "same seats, same tids");
+    // upcall/show lists the three revalidators again, under their tids, as OVS lists its threads.
+    const show = await appctl(d, "upcall/show");
+    const listed = [...show.matchAll(/^ {2}(\d+): \(keys \d+\)$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(listed, after.filter((s) => s.role === "revalidator").map((s) => s.tid));
 
     // Traffic over the installed flows, counted by the revalidators now running.
     for (let r = 0; r < N_RULES; r++) await send(d, sent, r, 2);
