@@ -228,3 +228,19 @@ Deno.test("workers that die at a stats commit, holding its lock, leave every rul
     await d.stop();
   }
 });
+
+Deno.test("the daemon exits cleanly while dead workers are being replaced", async () => {
+  const d = await TestDaemon.start([
+    "--datapath-type",
+    "dummy",
+    "--enable-fault-injection",
+    "--other-config",
+    "n-revalidator-threads=2",
+  ]);
+  await appctl(d, "fault/kill-worker", "revalidator", "0");
+  await appctl(d, "fault/kill-worker", "revalidator", "1");
+  await appctl(d, "fault/kill-worker", "handler", "0");
+  const { code, log } = await d.stop();
+  assert.equal(code, 0);
+  assert.match(log, /\|vswitchd\|INFO\|stopping: exit requested over the control socket\n/);
+});
