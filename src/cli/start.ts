@@ -24,6 +24,7 @@ interface StartOptions {
   port: string[];
   otherConfig: string[];
   flows?: string;
+  enableFaultInjection?: boolean;
 }
 
 /** The argv of the background process: the same options as absolute paths, without --detach. */
@@ -36,6 +37,7 @@ function detachedArgs(o: StartOptions): string[] {
   if (o.flows) args.push("--flows", absolutePath(o.flows));
   for (const p of o.port) args.push("--port", p);
   for (const c of o.otherConfig) args.push("--other-config", c);
+  if (o.enableFaultInjection) args.push("--enable-fault-injection");
   return args;
 }
 
@@ -68,6 +70,10 @@ export const start: Subcommand = {
         [],
       )
       .option("--flows <file>", "load OpenFlow rules (ovs-ofctl add-flows syntax)")
+      .option(
+        "--enable-fault-injection",
+        "add the fault/kill-worker and fault/show-workers commands (for tests)",
+      )
       .addHelpText(
         "after",
         "\nExample: udpif start --detach --port p1 --port p2 --other-config max-idle=1000",
@@ -118,6 +124,7 @@ export const start: Subcommand = {
             ports: o.port,
             otherConfig: o.otherConfig,
             flowsFile: o.flows,
+            faultInjection: o.enableFaultInjection,
           });
         } catch (e) {
           if (e instanceof DaemonConfigError) throw new UsageError(e.message);

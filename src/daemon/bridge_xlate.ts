@@ -116,6 +116,24 @@ export class BridgeXlate implements WorkerXlate {
     this.#ml.releaseChanges();
   }
 
+  beginStats(): void {
+    this.#stats.begin();
+  }
+
+  commitStats(committing: (token: number) => void): void {
+    this.#stats.commit(committing);
+  }
+
+  completeStatsCommit(owner: number, token: number): void {
+    this.#stats.completeCommitOf(owner, token);
+  }
+
+  releaseLocksOf(owner: number): void {
+    this.#stats.releaseLockOf(owner);
+    this.#ml.releaseLockOf(owner);
+    this.#recirc.releaseLockOf(owner);
+  }
+
   pushStats(xcache: unknown, packets: number, bytes: number, used: number): void {
     if (xcache instanceof XlateCache) this.#push(xcache, packets, bytes, used || timeMsec());
   }

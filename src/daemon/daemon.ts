@@ -25,6 +25,7 @@ import { Bridge, type DatapathType } from "./bridge.ts";
 import { currentBridge, registerBridgeCommands } from "./bridge_commands.ts";
 import { registerJsonViews } from "./json_views.ts";
 import { onClockWarp, registerCoreCommands } from "./core_commands.ts";
+import { FAULT_COMMANDS, registerFaultCommands } from "./fault_commands.ts";
 import { OtherConfig, OtherConfigError } from "./other_config.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
 import { parsePortSpecs } from "./port_spec.ts";
@@ -53,6 +54,8 @@ export interface DaemonOptions {
   otherConfig: string[];
   /** OpenFlow rules to load, ovs-ofctl add-flows syntax. */
   flowsFile?: string;
+  /** Register the fault/ commands (fault_commands.ts), for tests. */
+  faultInjection?: boolean;
   /** Log to the console at this level (the daemon's stderr); default info. */
   consoleLevel?: "off" | "info" | "warn" | "dbg";
 }
@@ -170,6 +173,7 @@ export class Daemon {
       registerBridgeCommands(bridge);
       registerUpcallCommands(allUdpifs);
       registerJsonViews(currentBridge);
+      if (options.faultInjection) registerFaultCommands(bridge.udpif);
       try {
         const br = bridge;
         server = await UnixctlServer.listen(socket, {
@@ -279,7 +283,7 @@ export class Daemon {
     for (const undo of this.#undo) undo();
     for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);
     await this.#server.stop();
-    for (const name of DAEMON_COMMANDS) unregisterCommand(name);
+    for (const name of [...DAEMON_COMMANDS, ...FAULT_COMMANDS]) unregisterCommand(name);
     registerBridgeCommands(undefined);
     await this.bridge.destroy();
     if (this.#pidfile) await removePidfile(this.#pidfile);

@@ -14,7 +14,9 @@
  * its fd closed, and re-opened when it is back; `port/show`),
  * `core_commands.ts` the daemon's
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
- * `vlog/*`). `rundir.ts` makes the run directory (src/unixctl says where it is);
+ * `vlog/*`), `fault_commands.ts` the fault injection commands that only
+ * `--enable-fault-injection` registers (`fault/kill-worker`,
+ * `fault/show-workers`). `rundir.ts` makes the run directory (src/unixctl says where it is);
  * `detach.ts` runs the daemon in the background for `--detach`;
  * `demo.ts` is the in-process switch `udpif demo` narrates.
  *

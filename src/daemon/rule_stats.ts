@@ -12,9 +12,21 @@
  * spin lock for the few stores of one record; a full queue drops the
  * record and counts it in `dropped` rather than blocking a handler.
  *
+ * Transactions (the upcall layer's stats transactions, for credits pushed
+ * exactly once when a worker dies): after `begin()`, `push` stages records
+ * in this thread's memory; `commit(committing)` writes them all under the
+ * lock, calls `committing(token)` (the commit point: the writer's journal
+ * records it), then publishes them with one store of the head. If the
+ * writer dies holding the lock, `completeCommitOf(owner, token)` from the
+ * main thread publishes a commit that reached its commit point; records
+ * written past the head without one are never seen. A transaction that
+ * does not fit is dropped whole (and counted in `dropped`).
+ *
  * Thread-safety: any number of producers (workers, the main thread), one
  * consumer (the main thread).
  */
+
+import { releaseIfHeldBy, spinLock, spinUnlock } from "../lib/mod.ts";
 
 const LOCK = 0, HEAD = 1, TAIL = 2, DROPPED = 3;
 const HEADER_BYTES = 16;
@@ -25,6 +37,8 @@ export class RuleStatsQueue {
   readonly #h: Int32Array;
   readonly #r: Float64Array;
   readonly #capacity: number;
+  /** Records staged by this thread's open transaction, or null without one. */
+  #staged: number[] | null = null;
 
   private constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
@@ -48,17 +62,25 @@ export class RuleStatsQueue {
   }
 
   #lock(): void {
-    while (Atomics.compareExchange(this.#h, LOCK, 0, 1) !== 0) {
-      // Held for four stores by another producer, or one drain: spin.
-    }
+    // Held for four stores by another producer, or one drain: spin.
+    spinLock(this.#h, LOCK);
   }
 
   #unlock(): void {
-    Atomics.store(this.#h, LOCK, 0);
+    spinUnlock(this.#h, LOCK);
+  }
+
+  /** Releases the queue's lock if `owner`, a dead worker, holds it. */
+  releaseLockOf(owner: number): boolean {
+    return releaseIfHeldBy(this.#h, LOCK, owner);
   }
 
   /** Queues a credit of `packets`/`bytes` used at `usedMs` to rule `ruleId`. */
   push(ruleId: number, packets: number, bytes: number, usedMs: number): void {
+    if (this.#staged !== null) {
+      this.#staged.push(ruleId, packets, bytes, usedMs);
+      return;
+    }
     this.#lock();
     const head = this.#h[HEAD], tail = this.#h[TAIL];
     if (head - tail >= this.#capacity) {
@@ -72,6 +94,45 @@ export class RuleStatsQueue {
       this.#h[HEAD] = head + 1;
     }
     this.#unlock();
+  }
+
+  /** Starts a transaction: pushes are staged until `commit`. */
+  begin(): void {
+    this.#staged ??= [];
+    this.#staged.length = 0;
+  }
+
+  /** Publishes the staged records at once; `committing(token)` marks the commit point. */
+  commit(committing: (token: number) => void): void {
+    const staged = this.#staged ?? [];
+    this.#staged = null;
+    this.#lock();
+    const head = this.#h[HEAD], tail = this.#h[TAIL];
+    const n = staged.length / RECORD;
+    let end = head;
+    if (head - tail + n > this.#capacity) {
+      this.#h[DROPPED] += n;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const at = ((head + i) % this.#capacity) * RECORD;
+        for (let k = 0; k < RECORD; k++) this.#r[at + k] = staged[i * RECORD + k];
+      }
+      end = head + n;
+    }
+    committing(end);
+    Atomics.store(this.#h, HEAD, end);
+    this.#unlock();
+  }
+
+  /**
+   * Main thread, for a writer `owner` that died: if it died holding the
+   * lock after its commit point (`token`), publishes that commit; then the
+   * lock is free. Returns whether it held the lock.
+   */
+  completeCommitOf(owner: number, token: number): boolean {
+    if (Atomics.load(this.#h, LOCK) !== owner) return false;
+    Atomics.store(this.#h, HEAD, token);
+    return this.releaseLockOf(owner);
   }
 
   /** Hands every queued record to `credit`, oldest first; returns how many. */

@@ -12,7 +12,7 @@ import {
   ufidFromKey,
 } from "../flow/mod.ts";
 import { RingConsumer, RingProducer } from "../lib/mod.ts";
-import type { DatapathShared } from "./_shared.ts";
+import { C_CLIENT_REQ, type DatapathShared } from "./_shared.ts";
 import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
 import { MAX_REPLY, SHORT_REPLY } from "./_pmd_commands.ts";
 import {
@@ -43,10 +43,20 @@ const recordWords = (payload: number): number => (payload + 2) & ~1;
 /** Longer than any restart of a dead PMD worker takes. */
 const PMD_TIMEOUT_MS = 10_000;
 
+/**
+ * The id after `req`. Ids stay positive int32s, so a long-lived client
+ * never sends an id the reply ring's u32 word cannot give back.
+ */
+function nextRequestId(req: number): number {
+  return req >= 0x7fffffff || req < 0 ? 1 : req + 1;
+}
+
 export class FlowClient {
+  /** The ctl word that remembers this client's last request id. */
+  private readonly reqWord: number;
   private readonly cmd: RingProducer;
   private readonly reply: RingConsumer;
-  private nextReq = 1;
+  private nextReq: number;
   private readonly encoded = new Uint8Array(ACT_MAX_BYTES);
   /** Request ids (or -errno) of the chunk in flight. */
   private readonly reqs = new Int32Array(OPERATE_CHUNK);
@@ -63,6 +73,8 @@ export class FlowClient {
     client: number,
     private readonly pump: () => boolean,
   ) {
+    this.reqWord = C_CLIENT_REQ + client;
+    this.nextReq = nextRequestId(Atomics.load(shared.ctl, this.reqWord));
     this.cmd = new RingProducer(shared.cmd[client]);
     this.reply = new RingConsumer(shared.reply[client]);
     this.replyBudget = this.reply.view.capacity - 2 * recordWords(MAX_REPLY);
@@ -75,10 +87,9 @@ export class FlowClient {
   }
 
   private submit(op: DpifOp): number {
-    // Ids stay positive int32s, so a long-lived client never sends an id
-    // the reply ring's u32 word cannot give back.
     const req = this.nextReq;
-    this.nextReq = req === 0x7fffffff ? 1 : req + 1;
+    this.nextReq = nextRequestId(req);
+    Atomics.store(this.shared.ctl, this.reqWord, req);
     let at: number;
     if (op.type === "put") {
       const nAct = this.encode(op.actions);

@@ -72,7 +72,14 @@ export const C_PORTS_ACK = 14;
 export const SLEEP_NONE = 0;
 export const SLEEP_DOORBELL = 1;
 export const SLEEP_POLL = 2;
-const CTL_WORDS = 32;
+
+/**
+ * Per client: the last flow command request id it used, so that a client
+ * taking over a dead thread's rings (DpifNetdev.open with its id) never
+ * reuses an id whose stale reply may still be in the reply ring.
+ */
+export const C_CLIENT_REQ = 32;
+const CTL_WORDS = C_CLIENT_REQ + MAX_CLIENTS;
 
 /** stats slots. */
 export const ST_HIT = 0;

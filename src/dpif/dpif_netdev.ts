@@ -8,7 +8,14 @@
  * id); ports are managed from the creating thread only.
  */
 import { decodeActions, type OdpAction } from "../flow/mod.ts";
-import { clockBuffer, coverageBuffer, getLogger, logBuffer, RingConsumer } from "../lib/mod.ts";
+import {
+  clockBuffer,
+  coverageBuffer,
+  getLogger,
+  logBuffer,
+  RingConsumer,
+  ringReleaseTo,
+} from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { FlowClient } from "./_flow_client.ts";
 import { DatapathPorts } from "./_ports.ts";
@@ -87,10 +94,19 @@ export class DpifNetdev implements DpifProvider {
   private worker?: Worker;
   private readonly upcallQueues: RingConsumer[];
 
-  private constructor(readonly type: string, readonly buffers: DatapathBuffers, owner: boolean) {
+  private constructor(
+    readonly type: string,
+    readonly buffers: DatapathBuffers,
+    owner: boolean,
+    client?: number,
+  ) {
     this.name = `${type}@ovs-${type}`;
     this.shared = new DatapathShared(buffers);
-    this.client = Atomics.add(this.shared.ctl, C_NEXT_CLIENT, 1);
+    if (client === undefined) {
+      this.client = Atomics.add(this.shared.ctl, C_NEXT_CLIENT, 1);
+    } else if (client >= 0 && client < Atomics.load(this.shared.ctl, C_NEXT_CLIENT)) {
+      this.client = client;
+    } else throw new RangeError(`dpif client ${client} was never opened`);
     if (this.client >= MAX_CLIENTS) throw new RangeError(`more than ${MAX_CLIENTS} dpif clients`);
     this.ports = new DatapathPorts(type, this.name, this.shared, () => this.wake());
     this.flows = new FlowClient(this.shared, this.client, () => {
@@ -126,9 +142,15 @@ export class DpifNetdev implements DpifProvider {
     return dp;
   }
 
-  /** Opens the datapath from another thread (flow ops, dumps, upcalls, execute). */
-  static open(type: string, buffers: DatapathBuffers): DpifNetdev {
-    return new DpifNetdev(type, buffers, false);
+  /**
+   * Opens the datapath from another thread (flow ops, dumps, upcalls,
+   * execute). With `client`, takes over the rings of a client whose thread
+   * died (its replacement), instead of taking new ones: a datapath has
+   * MAX_CLIENTS. Commands the dead thread reserved but never published
+   * are dropped; replies it never read are skipped by their request ids.
+   */
+  static open(type: string, buffers: DatapathBuffers, client?: number): DpifNetdev {
+    return new DpifNetdev(type, buffers, false, client);
   }
 
   private extractModule = "";
@@ -353,15 +375,39 @@ export class DpifNetdev implements DpifProvider {
     Atomics.store(this.shared.ctl, C_N_HANDLERS, n);
   }
 
-  /** Takes handler `h`'s next upcall into `out`; false when its queue is empty. */
-  recv(h: number, out: DpifUpcall): boolean {
+  /**
+   * Takes handler `h`'s next upcall into `out`; false when its queue is
+   * empty. With `hold`, the upcall stays in the queue (and is read again
+   * by whoever opens the queue next) until `recvRelease(h)`: a handler
+   * releases a batch once it is done with it, so that a handler that
+   * dies mid-batch loses none of it.
+   */
+  recv(h: number, out: DpifUpcall, hold = false): boolean {
     const q = this.upcallQueues[h];
     if (this.pmd) this.run();
     const at = q.next();
     if (at < 0) return false;
     out.fill(q.view.u32, q.view.u8, at);
-    q.release();
+    if (!hold) q.release();
     return true;
+  }
+
+  /** The queue position after the upcalls handler `h` took so far. */
+  recvPosition(h: number): number {
+    return this.upcallQueues[h].position;
+  }
+
+  /** Releases the upcalls handler `h` took and held. */
+  recvRelease(h: number): void {
+    this.upcallQueues[h].release();
+  }
+
+  /**
+   * Releases handler `h`'s queue up to `pos` for a dead handler whose
+   * batch was done (main thread, before its successor opens the queue).
+   */
+  recvReleaseTo(h: number, pos: number): void {
+    ringReleaseTo(this.shared.upcall[h], pos);
   }
 
   /** Blocks until handler `h` has an upcall or `timeoutMs` passes. */

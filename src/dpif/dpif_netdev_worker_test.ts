@@ -178,3 +178,32 @@ Deno.test("other_config:vlan-limit reaches the PMD worker's flow_extract", async
   assert.equal(innerTci(), 0x10c8, "with 2 the inner tag is in the key (VID 200, present)");
   dp.destroy();
 });
+
+Deno.test("a dead thread's client and held upcalls are taken over by its successor", async () => {
+  const dp = DpifNetdev.create("dummy", { extractModule, flowCapacity: 1024 });
+  await dp.ready();
+  const p1 = new DummyNetdev("p1");
+  dp.portAdd(p1);
+  dp.portAdd(new DummyNetdev("p2"));
+  const dead = DpifNetdev.open("dummy", dp.buffers);
+  const f = flow(1);
+  const put: DpifOp = { type: "put", flags: PUT_CREATE, ...f, actions: [] };
+  dead.operate([put]);
+  assert.equal(put.error, 0);
+  p1.receive([flow(2).frame, flow(3).frame]);
+  const up = new DpifUpcall();
+  assert.ok(dead.recvWait(0, 10000) && dead.recv(0, up, true), "a held upcall");
+  // The successor gets the same rings and reads the held upcalls again.
+  const next = DpifNetdev.open("dummy", dp.buffers, dead.client);
+  assert.equal(next.client, dead.client);
+  const got: string[] = [];
+  while (got.length < 2) {
+    if (next.recvWait(0, 10000) && next.recv(0, up)) got.push(up.key.join(","));
+  }
+  assert.deepEqual(got, [flow(2).key.join(","), flow(3).key.join(",")]);
+  const del: DpifOp = { type: "del", key: f.key };
+  next.operate([del]);
+  assert.equal(del.error, 0, "its flow commands are answered on the dead thread's rings");
+  assert.throws(() => DpifNetdev.open("dummy", dp.buffers, 31), /dpif client 31 was never opened/);
+  dp.destroy();
+});

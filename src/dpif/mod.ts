@@ -79,6 +79,8 @@ export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 export { type FlowExtractFn } from "./pmd.ts";
 export { pmdStatsShow } from "./pmd_stats.ts";
 export type { DatapathBuffers } from "./_shared.ts";
+/** Upcall queues a datapath has: the most handler threads it can serve. */
+export { MAX_HANDLERS } from "./_shared.ts";
 export {
   E2BIG,
   EEXIST,

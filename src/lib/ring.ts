@@ -77,6 +77,14 @@ export class RingView {
   }
 }
 
+/**
+ * Frees a ring's records up to `pos` on behalf of a consumer that died
+ * (its successor starts reading at `pos`). Only while no consumer runs.
+ */
+export function ringReleaseTo(view: RingView, pos: number): void {
+  Atomics.store(view.i32, TAIL, pos);
+}
+
 /** The producing end. */
 export class RingProducer {
   readonly view: RingView;
@@ -179,6 +187,11 @@ export class RingConsumer {
   /** Payload words of the record whose payload starts at `idx`. */
   payloadWords(idx: number): number {
     return this.view.u32[idx - 1] - 1;
+  }
+
+  /** The position `release()` would free up to (records taken so far). */
+  get position(): number {
+    return this.pos;
   }
 
   /** Frees every record returned by `next()` so far. */

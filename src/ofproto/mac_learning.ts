@@ -16,7 +16,7 @@
  * Time is passed in (milliseconds of the shared clock); OVS keeps whole
  * seconds, so ages and expiry use `floor(nowMs / 1000)`.
  */
-import { coverageCounter } from "../lib/mod.ts";
+import { coverageCounter, releaseIfHeldBy, sleepLock, sleepUnlock } from "../lib/mod.ts";
 
 export const MAC_DEFAULT_MAX = 2048;
 export const MAC_ENTRY_DEFAULT_IDLE_TIME = 300;
@@ -302,15 +302,16 @@ export class MacLearning {
   }
 
   #lock(): void {
-    const h = this.#h;
-    while (Atomics.compareExchange(h, H_LOCK, 0, 1) !== 0) {
-      Atomics.wait(h, H_LOCK, 1, 1);
-    }
+    sleepLock(this.#h, H_LOCK);
   }
 
   #unlock(): void {
-    Atomics.store(this.#h, H_LOCK, 0);
-    Atomics.notify(this.#h, H_LOCK, 1);
+    sleepUnlock(this.#h, H_LOCK);
+  }
+
+  /** Releases the table's lock if `owner`, a dead worker, holds it. */
+  releaseLockOf(owner: number): boolean {
+    return releaseIfHeldBy(this.#h, H_LOCK, owner);
   }
 
   #home(hi: number, lo: number, vlan: number): number {

@@ -67,8 +67,16 @@ export class DpifBinding implements UdpifDpif {
 
   recv(handler: number, out: UpcallIn[], max: number): number {
     let n = 0;
-    while (n < max && this.dp.recv(handler, out[n] as DpifUpcall)) n++;
+    while (n < max && this.dp.recv(handler, out[n] as DpifUpcall, true)) n++;
     return n;
+  }
+
+  recvPosition(handler: number): number {
+    return this.dp.recvPosition(handler);
+  }
+
+  recvRelease(handler: number): void {
+    this.dp.recvRelease(handler);
   }
 
   recvWait(handler: number, timeoutMs: number): void {

@@ -33,6 +33,7 @@ import { RateLimit } from "./_rate_limit.ts";
 import type { UdpifShared } from "./shared.ts";
 import { UKEY_EVICTED, UKEY_OPERATIONAL, type UkeyTable } from "./ukey_table.ts";
 import { translateSafely } from "./_safe_xlate.ts";
+import { beginStats, commitStats, type SeatJournal } from "./worker_journal.ts";
 
 export const UPCALL_MAX_BATCH = 64;
 const NO_ACTIONS: OdpAction[] = [];
@@ -54,6 +55,8 @@ export interface UdpifContext {
   ukeys: UkeyTable;
   dpif: UdpifDpif;
   xlate: UdpifXlate;
+  /** The running seat's journal (worker_journal.ts); none in-process. */
+  journal?: SeatJournal;
 }
 
 function sameFlow(a: UpcallIn, b: UpcallIn): boolean {
@@ -148,8 +151,10 @@ export class Handler {
   /** Handles `batch[0..n)`, already filled by recv. */
   handleBatch(n: number, revalSeq = this.#ctx.shared.revalSeq.read()): void {
     this.#revalSeq = revalSeq;
-    const { xlate } = this.#ctx;
+    const { xlate, journal, dpif } = this.#ctx;
     const now = timeMsec();
+    journal?.prepareBatch();
+    beginStats(xlate);
     this.#classify(n);
     for (let i = 0; i < n; i++) {
       this.#res[i] = undefined;
@@ -174,13 +179,19 @@ export class Handler {
     }
     this.#nOps = 0;
     for (let i = 0; i < n; i++) this.#handle(i, now);
-    this.#ctx.dpif.operate(this.#ops, this.#nOps, true);
+    let misses = 0;
+    for (let i = 0; i < n; i++) if (this.batch[i].type === DPIF_UC_MISS) misses++;
+    // The batch's commit point: its credits published, its upcalls done
+    // with (worker_journal.ts). Executes and installs follow.
+    journal?.setBatchEnd(dpif.recvPosition(this.id), misses);
+    commitStats(xlate, journal);
+    dpif.recvRelease(this.id);
+    dpif.operate(this.#ops, this.#nOps, true);
     this.#finishInstalls();
     xlate.upcallsInstalled?.();
     for (let i = 0; i < n; i++) this.#res[i] = undefined;
-    let misses = 0;
-    for (let i = 0; i < n; i++) if (this.batch[i].type === DPIF_UC_MISS) misses++;
     this.#ctx.shared.addHandled(misses);
+    journal?.done();
   }
 
   #packetView(i: number): Uint8Array {
@@ -304,6 +315,7 @@ export class Handler {
       return;
     }
     if (r === "replaced") covReplace.inc();
+    this.#ctx.journal?.addInstalled(slot, ukeys.gen(slot));
     const op = this.#nextOp(slot);
     op.type = "put";
     op.modify = false;

@@ -26,6 +26,13 @@
  *   datapath and from translation (ports.ts). A worker loads the module
  *   named by `UdpifOptions.xlateModule`, which exports
  *   `createUdpifXlate(init)`.
+ * - `WorkerSupervisor` (main thread, worker_supervisor.ts): starts and
+ *   stops the workers and restarts one that dies (throws, or is
+ *   terminated by fault/kill-worker), with the same index; each seat's
+ *   life is a `WorkerLifecycle` (starting, running, dead, restarting,
+ *   stopped; a table of allowed steps). `WorkerSeats` are the shared
+ *   words that fence a dead worker off before its cleanup, and each seat's
+ *   journal (worker_journal.ts) says what it was in the middle of.
  * - Commands: `registerUpcallCommands` (upcall/show, set-flow-limit,
  *   enable/disable-megaflows and -ufid, revalidator/wait, purge, pause,
  *   resume) with OVS 3.1's text.
@@ -51,6 +58,20 @@
  * as ordered messages; a worker reads reval_seq before taking pending
  * messages, so a flow translated with older state than its recorded
  * reval_seq cannot exist.
+ *
+ * Worker death (udpif's addition: in OVS a thread cannot die alone). Every
+ * spin lock holds its holder's lock owner id (lib/lock_owner.ts); a worker
+ * touches shared memory only inside sections bounded by its seat's fence
+ * word, and only awaits outside them, which is also the only place Deno's
+ * Worker.terminate() can stop it. Rule credits and the ukey baselines or
+ * upcall queue positions they go with are stats transactions, committed
+ * at one point recorded in the seat's journal; a handler releases its
+ * batch from the upcall queue only at that commit. When a worker dies the
+ * main thread fences its seat, settles its journal (forward if committed,
+ * back if not: each packet is credited once), releases its locks, keeps
+ * its revalidator barrier seats (arriving in its name) until a cycle
+ * starts, and seats a replacement on the dead worker's datapath client.
+ * A worker that throws settles its own journal and locks first.
  */
 export { allUdpifs, Udpif, type UdpifConfig, type UdpifOptions } from "./udpif.ts";
 export {
@@ -113,3 +134,6 @@ export { type UkeyState, type UkeyTransition, ukeyTransition } from "./ukey_stat
 export { initialFlowLimit, nextFlowLimit, revalidationPeriod } from "./flow_limit.ts";
 export { countCpuCores, threadCounts } from "./threads.ts";
 export { DpifBinding } from "./dpif_binding.ts";
+export { type WorkerSeatInfo, WorkerSupervisor } from "./worker_supervisor.ts";
+export { WorkerLifecycle, type WorkerState, workerTransitionAllowed } from "./worker_lifecycle.ts";
+export { type WorkerRole, WorkerSeats } from "./worker_seats.ts";

@@ -100,8 +100,16 @@ export interface UdpifDpif {
   newDumpedFlow(): DumpedFlow;
   /** The installed actions of a dumped flow (read only when adopting it). */
   flowActions(f: DumpedFlow): OdpAction[];
-  /** Copies up to `max` queued upcalls for `handler` into `out`; never blocks. */
+  /**
+   * Copies up to `max` queued upcalls for `handler` into `out`; never
+   * blocks. They stay queued (a successor of a handler that died reads
+   * them again) until `recvRelease(handler)`.
+   */
   recv(handler: number, out: UpcallIn[], max: number): number;
+  /** The queue position just past the upcalls `handler` took (its journal records it). */
+  recvPosition(handler: number): number;
+  /** Lets go of the upcalls `handler` took: its batch is done with them. */
+  recvRelease(handler: number): void;
   /** Sleeps until upcalls may be queued for `handler`, or `timeoutMs` (real) passes. */
   recvWait(handler: number, timeoutMs: number): void;
   /** recvWait() without blocking the thread's event loop. */
@@ -181,6 +189,26 @@ export interface UdpifXlate {
    * announced now, so that the revalidation finds the batch's flows.
    */
   upcallsInstalled?(): void;
+  /**
+   * Main thread only, after a worker died: releases the locks the
+   * translation's shared state (rule statistics, MAC table, recirculation
+   * ids) held by lock owner `owner`. May not block.
+   */
+  releaseLocksOf?(owner: number): void;
+  /**
+   * Stats transactions, for rule statistics pushed exactly once
+   * (worker_journal.ts). After beginStats(), what translate() and
+   * pushStats() credit to rules is staged in this thread, not published;
+   * commitStats() publishes all of it at once, calling `committing(token)`
+   * at the commit point: the credits are written, not yet visible, and
+   * `completeStatsCommit(owner, token)` on the main thread would make
+   * them visible if their thread died right then. Without these methods,
+   * credits are published as they are made.
+   */
+  beginStats?(): void;
+  commitStats?(committing: (token: number) => void): void;
+  /** Main thread only: finishes the commit a dead worker (`owner`) was making at `token`. */
+  completeStatsCommit?(owner: number, token: number): void;
 }
 
 /** Translation inside a worker: udpif's needs plus applying updates from the main thread. */

@@ -10,6 +10,12 @@ export interface UdpifWorkerInit {
   type: "init";
   dpType: string;
   datapath: DpifNetdev["buffers"];
+  /** The datapath client to take over (a dead worker's), else a new one. */
+  dpifClient?: number;
+  /** This worker's lock owner id (lock_owner.ts). */
+  lockOwner: number;
+  /** The seats' fence words (worker_seats.ts). */
+  seats: SharedArrayBuffer;
   shared: SharedArrayBuffer;
   ukeys: SharedArrayBuffer;
   dumpCursor: SharedArrayBuffer;
@@ -44,6 +50,6 @@ export type UdpifWorkerMessage = UdpifWorkerInit | UdpifWorkerRun | UdpifWorkerU
 
 /** Worker -> main. */
 export type UdpifWorkerReply =
-  | { type: "ready" }
+  | { type: "ready"; dpifClient: number }
   | { type: "exited"; role: string; index: number }
   | { type: "error"; message: string };

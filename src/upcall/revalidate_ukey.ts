@@ -14,6 +14,7 @@ import { actionsDigest } from "./actions_digest.ts";
 import { putActionsFor, type UdpifContext } from "./handler.ts";
 import type { DpFlowStats } from "./ports.ts";
 import { translateSafely } from "./_safe_xlate.ts";
+import { beginStats, commitStats } from "./worker_journal.ts";
 
 export const UKEY_KEEP = 0;
 export const UKEY_DELETE = 1;
@@ -147,14 +148,25 @@ export class UkeyRevalidation {
     }
 
     if (out.result !== UKEY_DELETE) {
-      if (pushPackets || pushBytes) {
-        const xc = this.xcacheOf(slot);
-        if (xc !== undefined) {
-          xlate.pushStats(xc, pushPackets, pushBytes, stats.used, stats.tcpFlags);
-        }
+      const xc = pushPackets || pushBytes ? this.xcacheOf(slot) : undefined;
+      // The credits and the new baseline are one transaction (worker_journal.ts).
+      const { journal } = this.#ctx;
+      if (xc !== undefined) {
+        journal?.prepareUkey(
+          slot,
+          ukeys.gen(slot),
+          stats.packets,
+          stats.bytes,
+          stats.used,
+          stats.tcpFlags,
+        );
+        beginStats(xlate);
+        xlate.pushStats(xc, pushPackets, pushBytes, stats.used, stats.tcpFlags);
+        commitStats(xlate, journal);
       }
       ukeys.setStats(slot, stats.packets, stats.bytes, stats.used, stats.tcpFlags);
       ukeys.setRevalSeq(slot, revalSeq);
+      if (xc !== undefined) journal?.done();
     }
     return out;
   }

@@ -28,6 +28,7 @@ import {
   UKEY_VISIBLE,
 } from "./ukey_table.ts";
 import { translateSafely } from "./_safe_xlate.ts";
+import { beginStats, commitStats } from "./worker_journal.ts";
 
 export { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
 
@@ -207,6 +208,10 @@ export class Revalidator {
     dpif.operate(ops.list, ops.n, false);
     this.#forgetRecycled();
     this.#deleteUnmodified();
+    // The deleted flows' last credits are one transaction (worker_journal.ts).
+    const { journal } = this.#ctx;
+    journal?.prepareUkey(-1, 0, 0, 0, 0, 0);
+    beginStats(xlate);
     for (let i = 0; i < ops.n; i++) {
       const op = ops.list[i];
       op.actions = NO_ACTIONS;
@@ -243,6 +248,8 @@ export class Revalidator {
         });
       }
     }
+    commitStats(xlate, journal);
+    journal?.done();
   }
 
   /**

@@ -13,6 +13,19 @@ import { Revalidator } from "./revalidator.ts";
 
 const log = getLogger("ofproto_dpif_upcall");
 
+/**
+ * Barrier rounds per cycle (dump start, dump end, sweep end): a dead
+ * revalidator's stand-in tells from the barrier's generation where in
+ * its cycle a round is.
+ */
+export const ROUNDS_PER_CYCLE = 3;
+
+/** A worker's section bounds (WorkerSeats.enter/leave for its seat). */
+export interface SectionFence {
+  enter(): void;
+  leave(): void;
+}
+
 export class RevalidatorThread {
   readonly revalidator: Revalidator;
   readonly #ctx: UdpifContext;
@@ -24,17 +37,24 @@ export class RevalidatorThread {
   #lastRevalSeq = 0;
 
   readonly #beforeCycle: (() => Promise<void>) | undefined;
+  readonly #fence: SectionFence | undefined;
 
-  /** `beforeCycle` runs before each phase (a worker takes pending messages there). */
+  /**
+   * `beforeCycle` runs before each phase (a worker takes pending messages
+   * there); `fence` is told when the thread leaves shared memory alone to
+   * await and when it comes back (worker_seats.ts).
+   */
   constructor(
     ctx: UdpifContext,
     index: number,
     barrier: Barrier,
     pauseBarrier: Barrier,
     beforeCycle?: () => Promise<void>,
+    fence?: SectionFence,
   ) {
     this.#ctx = ctx;
     this.#beforeCycle = beforeCycle;
+    this.#fence = fence;
     this.revalidator = new Revalidator(ctx, index);
     this.#barrier = barrier;
     this.#pauseBarrier = pauseBarrier;
@@ -50,9 +70,27 @@ export class RevalidatorThread {
    * between the phases.
    */
   async run(): Promise<void> {
+    this.#fence?.enter();
     while (await this.cycle()) {
-      if (this.leader) await this.#sleep();
+      if (this.leader) await this.#idle(this.#sleep());
     }
+    this.#fence?.leave();
+  }
+
+  /** Awaits `p` outside the thread's section. */
+  async #idle<T>(p: Promise<T>): Promise<T> {
+    this.#fence?.leave();
+    try {
+      return await p;
+    } finally {
+      this.#fence?.enter();
+    }
+  }
+
+  /** Blocks at `b` as this revalidator. */
+  async #block(b: Barrier, member = this.revalidator.index): Promise<void> {
+    const gen = b.arrive(member);
+    await this.#idle(b.waitPastAsync(gen));
   }
 
   /**
@@ -72,19 +110,19 @@ export class RevalidatorThread {
       this.#startTime = timeMsec();
       if (!shared.revalExit) dpif.dumpStart();
     }
-    await this.#barrier.blockAsync();
+    await this.#block(this.#barrier);
     if (shared.pause) {
-      await this.#pauseBarrier.blockAsync();
-      await this.#pauseBarrier.blockAsync();
+      await this.#block(this.#pauseBarrier);
+      await this.#block(this.#pauseBarrier);
     }
     if (shared.revalExit) return false;
     this.revalidator.revalidate(await this.#currentRevalSeq());
-    await this.#barrier.blockAsync();
+    await this.#block(this.#barrier);
     this.revalidator.sweep(false, await this.#currentRevalSeq());
     if (this.revalidator.xcaches.size > ukeys.count()) {
       this.revalidator.xcaches.prune((s) => ukeys.gen(s));
     }
-    await this.#barrier.blockAsync();
+    await this.#block(this.#barrier);
     if (this.leader) this.#finishCycle();
     return true;
   }
@@ -96,7 +134,7 @@ export class RevalidatorThread {
    */
   async #currentRevalSeq(): Promise<number> {
     const revalSeq = this.#ctx.shared.revalSeq.read();
-    if (this.#beforeCycle) await this.#beforeCycle();
+    if (this.#beforeCycle) await this.#idle(this.#beforeCycle());
     return revalSeq;
   }
 

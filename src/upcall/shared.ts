@@ -6,7 +6,7 @@
  * Writers per word are listed beside each constant; "any" words are only
  * changed with Atomics.
  */
-import { Seq } from "../lib/mod.ts";
+import { releaseIfHeldBy, Seq, spinTryLock, spinUnlock } from "../lib/mod.ts";
 
 /** OVS's defaults (ofproto.h / ofproto.c). */
 export const OFPROTO_FLOW_LIMIT_DEFAULT = 200000;
@@ -54,6 +54,8 @@ const W = {
   LEADER_ASLEEP: 23,
   /** clockWarps() up to which every warp has had its cycle, or none is due. (leader) */
   WARPS_ANSWERED: 24,
+  /** Lock owner ids handed to workers so far. (main) */
+  NEXT_OWNER: 25,
 } as const;
 /** Even, so that the Float64 slot after the words is aligned. */
 const N_WORDS = 26;
@@ -276,13 +278,23 @@ export class UdpifShared {
    */
   nFlows(now: number, fetch: () => number): number {
     const ts = this.#f[F_N_FLOWS_TS];
-    if (ts < now - 100 && Atomics.compareExchange(this.#w, W.N_FLOWS_MUTEX, 0, 1) === 0) {
+    if (ts < now - 100 && spinTryLock(this.#w, W.N_FLOWS_MUTEX)) {
       this.#f[F_N_FLOWS_TS] = now;
       const n = fetch();
       this.#set(W.N_FLOWS, n);
-      this.#set(W.N_FLOWS_MUTEX, 0);
+      spinUnlock(this.#w, W.N_FLOWS_MUTEX);
       return n;
     }
     return this.#get(W.N_FLOWS) >>> 0;
+  }
+
+  /** Releases the locks here that `owner`, a dead worker, held. */
+  releaseLocksOf(owner: number): number {
+    return releaseIfHeldBy(this.#w, W.N_FLOWS_MUTEX, owner) ? 1 : 0;
+  }
+
+  /** A fresh lock owner id for a new worker (ids 1 and below are the main thread's). */
+  nextLockOwner(): number {
+    return Atomics.add(this.#w, W.NEXT_OWNER, 1) + 2;
   }
 }

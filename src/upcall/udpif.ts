@@ -4,25 +4,17 @@
  * applies other_config, forwards translation updates, and answers the
  * upcall/revalidator commands (commands.ts formats them).
  */
-import {
-  Barrier,
-  clockBuffer,
-  clockWaitWord,
-  clockWarps,
-  coverageBuffer,
-  getLogger,
-  logBuffer,
-} from "../lib/mod.ts";
+import { clockWaitWord, clockWarps, getLogger } from "../lib/mod.ts";
 import { Dpif, type DpifNetdev } from "../dpif/mod.ts";
 import { DpifBinding, DUMP_CURSOR_BYTES } from "./dpif_binding.ts";
 import { initialFlowLimit } from "./flow_limit.ts";
 import type { UdpifContext } from "./handler.ts";
 import type { UdpifXlate } from "./ports.ts";
-import type { UdpifWorkerMessage, UdpifWorkerReply } from "./protocol.ts";
 import { Revalidator } from "./revalidator.ts";
 import { UdpifShared } from "./shared.ts";
 import { countCpuCores, threadCounts } from "./threads.ts";
 import { N_UMAPS, UkeyTable } from "./ukey_table.ts";
+import { WorkerSupervisor } from "./worker_supervisor.ts";
 
 const log = getLogger("ofproto_dpif_upcall");
 
@@ -41,16 +33,6 @@ export interface UdpifOptions {
   cores?: number;
 }
 
-interface WorkerSlot {
-  worker: Worker;
-  ready: Promise<void>;
-  exited?: () => void;
-  /** The run it is doing, to restart it if the worker's loop dies. */
-  running?: UdpifWorkerMessage;
-  /** Its loop died and was not restarted. */
-  dead?: boolean;
-}
-
 /** udpif_set_threads()'s inputs: other_config values, 0 when unset. */
 export interface UdpifConfig {
   flowLimit?: number;
@@ -62,7 +44,6 @@ export interface UdpifConfig {
 }
 
 const all: Udpif[] = [];
-let nextTid = 1;
 
 /** Every live udpif (all_udpifs). */
 export function allUdpifs(): readonly Udpif[] {
@@ -76,18 +57,8 @@ export class Udpif {
   readonly #opts: UdpifOptions;
   readonly #cursor = new SharedArrayBuffer(DUMP_CURSOR_BYTES);
   readonly #ctx: UdpifContext;
-  /** Idle revalidator workers. */
-  readonly #pool: WorkerSlot[] = [];
-  /**
-   * Handler h always runs on the same worker: an upcall queue has one
-   * consumer, whose read position lives in that worker's dpif handle.
-   */
-  readonly #handlerWorkers: WorkerSlot[] = [];
-  #handlers: WorkerSlot[] = [];
-  #revalidators: WorkerSlot[] = [];
-  /** Thread ids of the running revalidators, as upcall/show prints them. */
-  #revalidatorTids: number[] = [];
-  #pauseBarrier: Barrier | undefined;
+  /** The handler and revalidator workers (worker_supervisor.ts). */
+  readonly workers: WorkerSupervisor;
   /** Updates since the translation state new workers start from. */
   readonly #updates: { seq: number; data: unknown }[] = [];
   #xlateInit: unknown;
@@ -110,6 +81,18 @@ export class Udpif {
       dpif: new DpifBinding(opts.dp, this.#cursor),
       xlate: opts.mainXlate,
     };
+    this.workers = new WorkerSupervisor({
+      ctx: this.#ctx,
+      dp: opts.dp,
+      cursor: this.#cursor,
+      xlateModule: opts.xlateModule,
+      xlateState: () => ({
+        init: this.#xlateInit,
+        seq: this.#xlateInitSeq,
+        updates: this.#updates,
+      }),
+      releaseXlateLocks: (owner) => opts.mainXlate.releaseLocksOf?.(owner),
+    });
     all.push(this);
     this.#watchClock();
   }
@@ -118,13 +101,13 @@ export class Udpif {
     return this.dp.name;
   }
   get nHandlers(): number {
-    return this.#handlers.length;
+    return this.workers.nHandlers;
   }
   get nRevalidators(): number {
-    return this.#revalidators.length;
+    return this.workers.nRevalidators;
   }
   get revalidatorTids(): readonly number[] {
-    return this.#revalidatorTids;
+    return this.workers.revalidatorTids;
   }
 
   /** A time/warp or time/stop must wake a sleeping leader: ring its bell. */
@@ -166,127 +149,29 @@ export class Udpif {
     }
   }
 
-  #spawn(): WorkerSlot {
-    const worker = new Worker(new URL("./udpif_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
-    const slot: WorkerSlot = { worker, ready: Promise.resolve() };
-    slot.ready = new Promise((resolve, reject) => {
-      worker.onmessage = (e: MessageEvent<UdpifWorkerReply>) => {
-        const m = e.data;
-        if (m.type === "ready") resolve();
-        else if (m.type === "exited") {
-          slot.running = undefined;
-          slot.exited?.();
-        } else this.#failed(slot, m.message, reject);
-      };
-    });
-    const init: UdpifWorkerMessage = {
-      type: "init",
-      dpType: this.dp.type,
-      datapath: this.dp.buffers,
-      shared: this.shared.buffer,
-      ukeys: this.ukeys.buffer,
-      dumpCursor: this.#cursor,
-      clock: clockBuffer(),
-      coverage: coverageBuffer(),
-      log: logBuffer(),
-      xlateModule: this.#opts.xlateModule,
-      xlateInit: this.#xlateInit,
-      xlateSeq: this.#xlateInitSeq,
-    };
-    worker.postMessage(init);
-    for (const u of this.#updates) worker.postMessage({ type: "xlate-update", ...u });
-    return slot;
-  }
-
-  /**
-   * A worker's loop threw. A handler is started again at once (its queue
-   * is its own), and so is a lone revalidator; one of several cannot
-   * rejoin its peers' barrier mid-cycle, so that failure is only reported
-   * (the next thread restart, e.g. a flush, brings it back).
-   */
-  #failed(slot: WorkerSlot, message: string, reject: (e: Error) => void): void {
-    const run = slot.running;
-    if (!run || run.type !== "run") {
-      log.error(`udpif worker failed: ${message}`);
-      reject(new Error(message));
-      slot.exited?.();
-      return;
-    }
-    const restart = !this.shared.exitLatch &&
-      (run.role === "handler" || this.#revalidators.length === 1);
-    log.error(`${run.role} ${run.index} died${restart ? ", restarting it" : ""}: ${message}`);
-    if (restart) slot.worker.postMessage(run);
-    else {
-      slot.running = undefined;
-      slot.dead = true;
-      slot.exited?.();
-    }
-  }
-
-  #take(): WorkerSlot {
-    return this.#pool.pop() ?? this.#spawn();
-  }
-
   /** udpif_start_threads(). */
   async startThreads(nHandlers: number, nRevalidators: number): Promise<void> {
     if (!nHandlers || !nRevalidators) return;
     this.shared.nRevalidators = nRevalidators;
     this.shared.setExitLatch(false);
     this.shared.setPauseLatch(false);
-    const barrier = Barrier.create(nRevalidators);
-    this.#pauseBarrier = Barrier.create(nRevalidators + 1);
-    const run = (slot: WorkerSlot, role: "handler" | "revalidator", index: number) => {
-      const m: UdpifWorkerMessage = {
-        type: "run",
-        role,
-        index,
-        barrier: barrier.buffer,
-        pauseBarrier: this.#pauseBarrier!.buffer,
-      };
-      slot.running = m;
-      slot.worker.postMessage(m);
-    };
-    this.#handlers = Array.from(
-      { length: nHandlers },
-      (_, h) => (this.#handlerWorkers[h] ??= this.#spawn()),
-    );
-    this.#revalidators = Array.from({ length: nRevalidators }, () => this.#take());
-    this.#revalidatorTids = [];
-    this.#handlers.forEach(() => nextTid++);
-    for (let i = 0; i < nRevalidators; i++) this.#revalidatorTids.push(nextTid++);
-    await Promise.all([...this.#handlers, ...this.#revalidators].map((s) => s.ready));
-    this.#handlers.forEach((s, i) => run(s, "handler", i));
-    this.#revalidators.forEach((s, i) => run(s, "revalidator", i));
+    await this.workers.start(nHandlers, nRevalidators);
   }
 
   /** udpif_stop_threads(): with `deleteFlows`, purges every flow that has a ukey. */
   async stopThreads(deleteFlows: boolean): Promise<void> {
-    const running = [...this.#handlers, ...this.#revalidators];
-    if (!running.length) return;
+    if (!this.nHandlers && !this.nRevalidators) return;
     // Paused revalidators wait for a resume, not for the exit latch.
     await this.resume();
-    // With a revalidator dead, its peers wait forever at their barrier:
-    // those workers are dropped instead of waited for.
-    const revalidatorDied = this.#revalidators.some((s) => s.dead);
-    const waitFor = (revalidatorDied ? this.#handlers : running).filter((s) => !s.dead);
-    const exited = waitFor.map((s) => new Promise<void>((r) => (s.exited = r)));
-    this.shared.setExitLatch(true);
-    for (let h = 0; h < this.#handlers.length; h++) {
-      const w = this.dp.recvWaitWord(h);
-      Atomics.notify(w.array, w.index);
-    }
-    await Promise.all(exited);
-    for (const s of running) s.exited = undefined;
-    if (revalidatorDied) { for (const s of this.#revalidators) s.worker.terminate(); }
-    else this.#pool.push(...this.#revalidators);
+    await this.workers.stop(() => {
+      this.shared.setExitLatch(true);
+      for (let h = 0; h < this.nHandlers; h++) {
+        const w = this.dp.recvWaitWord(h);
+        Atomics.notify(w.array, w.index);
+      }
+    });
     if (deleteFlows) this.purge();
     this.shared.setExitLatch(false);
-    this.#handlers = [];
-    this.#revalidators = [];
-    this.#revalidatorTids = [];
-    this.#pauseBarrier = undefined;
     this.ukeys.quiesce();
   }
 
@@ -308,9 +193,7 @@ export class Udpif {
   postXlateUpdate(data: unknown): void {
     const seq = this.shared.bumpUpdateSeq();
     this.#updates.push({ seq, data });
-    for (const s of [...this.#handlerWorkers, ...this.#revalidators, ...this.#pool]) {
-      s.worker.postMessage({ type: "xlate-update", seq, data });
-    }
+    for (const w of this.workers.workers()) w.postMessage({ type: "xlate-update", seq, data });
   }
 
   /**
@@ -334,16 +217,18 @@ export class Udpif {
 
   /** udpif_pause_revalidators(): returns once every revalidator is parked. */
   async pause(): Promise<void> {
-    if (!this.#pauseBarrier || this.shared.pauseLatch) return;
+    const b = this.workers.pauseBarrier;
+    if (!b || this.shared.pauseLatch) return;
     this.shared.setPauseLatch(true);
-    await this.#pauseBarrier.blockAsync();
+    await b.blockAsync(this.nRevalidators);
   }
 
   /** udpif_resume_revalidators(). */
   async resume(): Promise<void> {
-    if (!this.#pauseBarrier || !this.shared.pauseLatch) return;
+    const b = this.workers.pauseBarrier;
+    if (!b || !this.shared.pauseLatch) return;
     this.shared.setPauseLatch(false);
-    await this.#pauseBarrier.blockAsync();
+    await b.blockAsync(this.nRevalidators);
   }
 
   /** Resolves once the revalidators finish a dump (dump_seq changes). */
@@ -393,9 +278,7 @@ export class Udpif {
   /** Stops the threads (keeping datapath flows) and the workers. */
   async destroy(): Promise<void> {
     await this.stopThreads(false);
-    for (const s of [...this.#pool, ...this.#handlerWorkers]) s.worker.terminate();
-    this.#pool.length = 0;
-    this.#handlerWorkers.length = 0;
+    this.workers.destroy();
     this.#clockWatch = false;
     const { array, index } = clockWaitWord();
     Atomics.notify(array, index);

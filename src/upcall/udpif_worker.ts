@@ -11,7 +11,14 @@
  * running loop that sees UdpifShared.updateSeq ahead of what it applied
  * yields to the event loop so the messages come in.
  */
-import { attachClock, attachCoverage, attachLog, Barrier } from "../lib/mod.ts";
+import {
+  attachClock,
+  attachCoverage,
+  attachLog,
+  Barrier,
+  lockOwner,
+  setLockOwner,
+} from "../lib/mod.ts";
 import { DpifNetdev } from "../dpif/mod.ts";
 import { DpifBinding } from "./dpif_binding.ts";
 import { Handler, type UdpifContext } from "./handler.ts";
@@ -20,6 +27,8 @@ import type { UdpifWorkerInit, UdpifWorkerMessage, UdpifWorkerReply } from "./pr
 import { RevalidatorThread } from "./revalidator_loop.ts";
 import { UdpifShared } from "./shared.ts";
 import { UkeyTable } from "./ukey_table.ts";
+import { SeatLostError, type WorkerRole, WorkerSeats } from "./worker_seats.ts";
+import { settleDeadWorker } from "./worker_journal.ts";
 
 /** How long an idle handler sleeps before re-checking its latches (real ms). */
 const HANDLER_NAP_MS = 100;
@@ -28,6 +37,10 @@ let ctx: UdpifContext | undefined;
 let xlate: WorkerXlate | undefined;
 let applied = 0;
 let initialized: Promise<void> | undefined;
+let seats: WorkerSeats | undefined;
+let dpHandle: DpifNetdev | undefined;
+/** The seat this worker runs in, while it runs. */
+let seated: { role: WorkerRole; index: number } | undefined;
 
 function reply(m: UdpifWorkerReply): void {
   self.postMessage(m);
@@ -38,11 +51,14 @@ async function catchUp(shared: UdpifShared): Promise<void> {
   while (applied < shared.updateSeq) await new Promise((r) => setTimeout(r, 0));
 }
 
-async function init(m: UdpifWorkerInit): Promise<void> {
+async function init(m: UdpifWorkerInit): Promise<DpifNetdev> {
+  setLockOwner(m.lockOwner);
   attachClock(m.clock);
   attachCoverage(m.coverage);
   attachLog(m.log);
-  const dp = DpifNetdev.open(m.dpType, m.datapath);
+  seats = new WorkerSeats(m.seats);
+  const dp = DpifNetdev.open(m.dpType, m.datapath, m.dpifClient);
+  dpHandle = dp;
   const mod = await import(m.xlateModule);
   xlate = await (mod.createUdpifXlate as CreateUdpifXlate)(m.xlateInit);
   applied = m.xlateSeq;
@@ -52,14 +68,28 @@ async function init(m: UdpifWorkerInit): Promise<void> {
     dpif: new DpifBinding(dp, m.dumpCursor),
     xlate,
   };
+  return dp;
+}
+
+/** Section bounds of this worker in seat `role` `index` (worker_seats.ts). */
+function fenceFor(role: WorkerRole, index: number) {
+  const owner = lockOwner();
+  return {
+    enter: () => seats!.enter(role, index, owner),
+    leave: () => seats!.leave(role, index, owner),
+  };
 }
 
 async function runHandler(c: UdpifContext, id: number): Promise<void> {
   const h = new Handler(c, id);
+  const fence = fenceFor("handler", id);
   while (!c.shared.exitLatch) {
     const revalSeq = c.shared.revalSeq.read();
     if (applied < c.shared.updateSeq) await catchUp(c.shared);
-    if (h.runOnce(revalSeq) === 0) await c.dpif.recvWaitAsync(id, HANDLER_NAP_MS);
+    fence.enter();
+    const n = h.runOnce(revalSeq);
+    fence.leave();
+    if (n === 0) await c.dpif.recvWaitAsync(id, HANDLER_NAP_MS);
   }
 }
 
@@ -75,17 +105,34 @@ async function runRevalidator(
     Barrier.attach(barrier),
     Barrier.attach(pauseBarrier),
     () => catchUp(c.shared),
+    fenceFor("revalidator", index),
   );
   await t.run();
+}
+
+/**
+ * After a throw, the worker's last act: it settles its own journal and
+ * releases its locks at once, so that no thread (the main thread
+ * included) spins on a lock it left held while the main thread learns of
+ * the death. The main thread's own settling then finds nothing to do.
+ */
+function settleOwnDeath(role: WorkerRole, index: number): void {
+  const c = ctx!;
+  settleDeadWorker(c.journal!, role, index, lockOwner(), {
+    ctx: c,
+    dp: dpHandle!,
+    releaseXlateLocks: (owner) => xlate?.releaseLocksOf?.(owner),
+  });
 }
 
 self.onmessage = async (e: MessageEvent<UdpifWorkerMessage>) => {
   const m = e.data;
   try {
     if (m.type === "init") {
-      initialized = init(m);
-      await initialized;
-      reply({ type: "ready" });
+      const opened = init(m);
+      initialized = opened.then(() => {});
+      const dp = await opened;
+      reply({ type: "ready", dpifClient: dp.client });
     } else if (m.type === "xlate-update") {
       await initialized;
       if (m.seq <= applied) return;
@@ -94,11 +141,15 @@ self.onmessage = async (e: MessageEvent<UdpifWorkerMessage>) => {
     } else if (m.type === "run") {
       await initialized;
       const c = ctx!;
+      seated = { role: m.role, index: m.index };
+      c.journal = seats!.journal(m.role, m.index);
       if (m.role === "handler") await runHandler(c, m.index);
       else await runRevalidator(c, m.index, m.barrier, m.pauseBarrier);
+      seated = undefined;
       reply({ type: "exited", role: m.role, index: m.index });
     }
   } catch (err) {
+    if (seated && !(err instanceof SeatLostError)) settleOwnDeath(seated.role, seated.index);
     reply({
       type: "error",
       message: err instanceof Error ? err.stack ?? err.message : String(err),

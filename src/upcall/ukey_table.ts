@@ -32,6 +32,7 @@
  *   worker's private per-ukey data (the xlate cache) keyed by slot can tell
  *   a recycled record from the ukey it knew.
  */
+import { releaseIfHeldBy, spinLock, spinTryLock, spinUnlock } from "../lib/mod.ts";
 import { odpFormatUfid, ufidHash } from "../flow/mod.ts";
 import { logRefusedTransition, type UkeyState, ukeyTransition } from "./ukey_state.ts";
 import * as L from "./_ukey_layout.ts";
@@ -94,12 +95,10 @@ export class UkeyTable {
   // -- allocation --------------------------------------------------------
 
   #lockWord(i: number): void {
-    while (Atomics.compareExchange(this.#h, i, 0, 1) !== 0) {
-      // Held for a few instructions by whoever has it: spin.
-    }
+    spinLock(this.#h, i);
   }
   #unlockWord(i: number): void {
-    Atomics.store(this.#h, i, 0);
+    spinUnlock(this.#h, i);
   }
 
   /** A private record in state CREATED, or -1 when the table is full. */
@@ -332,16 +331,33 @@ export class UkeyTable {
   // -- per-ukey lock and state ----------------------------------------------
 
   tryLock(slot: number): boolean {
-    return Atomics.compareExchange(this.#w, this.#r(slot) + L.LOCK, 0, 1) === 0;
+    return spinTryLock(this.#w, this.#r(slot) + L.LOCK);
   }
   lock(slot: number): void {
-    const i = this.#r(slot) + L.LOCK;
-    while (Atomics.compareExchange(this.#w, i, 0, 1) !== 0) {
-      // Ukeys are held for one flow's worth of work: spin.
-    }
+    // Ukeys are held for one flow's worth of work: spin.
+    spinLock(this.#w, this.#r(slot) + L.LOCK);
   }
   unlock(slot: number): void {
-    Atomics.store(this.#w, this.#r(slot) + L.LOCK, 0);
+    spinUnlock(this.#w, this.#r(slot) + L.LOCK);
+  }
+
+  /**
+   * Releases every lock (allocator, umaps, ukeys) that `owner` holds: the
+   * main thread's cleanup after a worker died. Returns how many it
+   * released. A ukey's fields stay as the dead worker left them; the
+   * supervisor repairs what the worker's journal says it was changing.
+   */
+  releaseLocksOf(owner: number): number {
+    let n = 0;
+    if (releaseIfHeldBy(this.#h, L.H_ALLOC_LOCK, owner)) n++;
+    for (let u = 0; u < L.N_UMAPS; u++) {
+      if (releaseIfHeldBy(this.#h, L.UMAP_LOCKS + u, owner)) n++;
+    }
+    const high = Atomics.load(this.#h, L.H_HIGH);
+    for (let s = 0; s < high; s++) {
+      if (releaseIfHeldBy(this.#w, this.#r(s) + L.LOCK, owner)) n++;
+    }
+    return n;
   }
 
   state(slot: number): UkeyState {

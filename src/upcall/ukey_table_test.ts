@@ -142,7 +142,7 @@ Deno.test("workers installing the same UFIDs at once get each installed exactly 
   const n = 20000;
   const t = UkeyTable.create(4 * n);
   const barrier = Barrier.create(3);
-  const run = () =>
+  const run = (member: number) =>
     new Promise<{ installed: number; duplicates: number; removed: number }>((resolve) => {
       const w = new Worker(
         new URL("../../tests/support/upcall/ukey_table_test_worker.ts", import.meta.url),
@@ -154,9 +154,9 @@ Deno.test("workers installing the same UFIDs at once get each installed exactly 
         resolve(e.data);
         w.terminate();
       };
-      w.postMessage({ table: t.buffer, barrier: barrier.buffer, n });
+      w.postMessage({ table: t.buffer, barrier: barrier.buffer, n, member });
     });
-  const results = await Promise.all([run(), run(), run()]);
+  const results = await Promise.all([run(0), run(1), run(2)]);
   const installed = results.reduce((a, r) => a + r.installed, 0);
   const duplicates = results.reduce((a, r) => a + r.duplicates, 0);
   const removed = results.reduce((a, r) => a + r.removed, 0);

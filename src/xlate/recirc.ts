@@ -10,6 +10,7 @@
  * behind one Atomics lock word. Freed slots become tombstones that later
  * inserts reuse.
  */
+import { releaseIfHeldBy, sleepLock, sleepUnlock } from "../lib/mod.ts";
 
 /** Words of a frozen state: table, in_port, metadata (2), reg0..reg15. */
 export const FROZEN_STATE_WORDS = 20;
@@ -100,14 +101,16 @@ export class RecircIdPool implements RecircIds {
   }
 
   #lock(): void {
-    while (Atomics.compareExchange(this.#h, H_LOCK, 0, 1) !== 0) {
-      Atomics.wait(this.#h, H_LOCK, 1, 1);
-    }
+    sleepLock(this.#h, H_LOCK);
   }
 
   #unlock(): void {
-    Atomics.store(this.#h, H_LOCK, 0);
-    Atomics.notify(this.#h, H_LOCK, 1);
+    sleepUnlock(this.#h, H_LOCK);
+  }
+
+  /** Releases the pool's lock if `owner`, a dead worker, holds it. */
+  releaseLockOf(owner: number): boolean {
+    return releaseIfHeldBy(this.#h, H_LOCK, owner);
   }
 }
 

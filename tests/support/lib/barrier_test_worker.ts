@@ -15,7 +15,7 @@ self.onmessage = (e: MessageEvent<Job>) => {
   const progress = new Int32Array(e.data.progress);
   for (let r = 1; r <= e.data.rounds; r++) {
     Atomics.store(progress, e.data.i, r);
-    b.block();
-    b.block();
+    b.block(e.data.i);
+    b.block(e.data.i);
   }
 };

@@ -12,6 +12,8 @@ interface Job {
   table: SharedArrayBuffer;
   barrier: SharedArrayBuffer;
   n: number;
+  /** This worker's seat at the barrier. */
+  member: number;
 }
 
 self.onmessage = (e: MessageEvent<Job>) => {
@@ -32,7 +34,7 @@ self.onmessage = (e: MessageEvent<Job>) => {
       t.free(s);
     }
   }
-  Barrier.attach(e.data.barrier).block();
+  Barrier.attach(e.data.barrier).block(e.data.member);
   for (let j = 0; j < mine.length; j += 2) {
     const s = mine[j];
     const u = t.umapOf(s);
