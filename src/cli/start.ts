@@ -24,6 +24,7 @@ interface StartOptions {
   port: string[];
   otherConfig: string[];
   flows?: string;
+  listen: string[];
 }
 
 /** The argv of the background process: the same options as absolute paths, without --detach. */
@@ -34,6 +35,7 @@ function detachedArgs(o: StartOptions): string[] {
   if (typeof o.pidfile === "string") args.push("--pidfile", absolutePath(o.pidfile));
   if (typeof o.logFile === "string") args.push("--log-file", absolutePath(o.logFile));
   if (o.flows) args.push("--flows", absolutePath(o.flows));
+  for (const l of o.listen) args.push("--listen", l);
   for (const p of o.port) args.push("--port", p);
   for (const c of o.otherConfig) args.push("--other-config", c);
   return args;
@@ -68,6 +70,12 @@ export const start: Subcommand = {
         [],
       )
       .option("--flows <file>", "load OpenFlow rules (ovs-ofctl add-flows syntax)")
+      .option(
+        "--listen <target>",
+        "also accept OpenFlow connections: ptcp:PORT[:IP] or punix:PATH (repeatable)",
+        collect,
+        [],
+      )
       .addHelpText(
         "after",
         "\nExample: udpif start --detach --port p1 --port p2 --other-config max-idle=1000",
@@ -118,6 +126,7 @@ export const start: Subcommand = {
             ports: o.port,
             otherConfig: o.otherConfig,
             flowsFile: o.flows,
+            listen: o.listen,
           });
         } catch (e) {
           if (e instanceof DaemonConfigError) throw new UsageError(e.message);

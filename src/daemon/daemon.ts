@@ -29,6 +29,8 @@ import { OtherConfig, OtherConfigError } from "./other_config.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
 import { parsePortSpecs } from "./port_spec.ts";
 import { ensureRundir } from "./rundir.ts";
+import { Connmgr, type ListenTarget, parseListenTarget } from "./connmgr.ts";
+import { BridgeOpenFlow } from "./bridge_openflow.ts";
 import { absolutePath, defaultSocketPath, rundirPath } from "../unixctl/mod.ts";
 
 const log = getLogger("vswitchd");
@@ -52,6 +54,8 @@ export interface DaemonOptions {
   otherConfig: string[];
   /** OpenFlow rules to load, ovs-ofctl add-flows syntax. */
   flowsFile?: string;
+  /** `--listen` targets for OpenFlow (ptcp:PORT[:IP], punix:PATH), unparsed. */
+  listen?: string[];
   /** Log to the console at this level (the daemon's stderr); default info. */
   consoleLevel?: "off" | "info" | "warn" | "dbg";
 }
@@ -69,6 +73,7 @@ export class Daemon {
   readonly done: Promise<void>;
   readonly #pidfile: string | undefined;
   readonly #server: UnixctlServer;
+  #connmgr: Connmgr | undefined;
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   readonly #signals: Array<[Deno.Signal, () => void]> = [];
   readonly #offWarp: () => void;
@@ -115,6 +120,12 @@ export class Daemon {
     } catch (e) {
       throw new DaemonConfigError(e instanceof Error ? e.message : String(e));
     }
+    let listen: ListenTarget[];
+    try {
+      listen = (options.listen ?? []).map(parseListenTarget);
+    } catch (e) {
+      throw new DaemonConfigError(`--listen ${e instanceof Error ? e.message : e}`);
+    }
     let flows: string | undefined;
     if (options.flowsFile !== undefined) {
       try {
@@ -139,6 +150,7 @@ export class Daemon {
     }
     let server: UnixctlServer | undefined;
     let bridge: Bridge | undefined;
+    let connmgr: Connmgr | undefined;
     try {
       try {
         bridge = await Bridge.create({
@@ -177,7 +189,16 @@ export class Daemon {
           `${socket}: could not initialize control socket (${e instanceof Error ? e.message : e})`,
         );
       }
+      // The OpenFlow endpoints: BRIDGE.mgmt as in OVS, then the --listen ones.
+      connmgr = new Connmgr(new BridgeOpenFlow(bridge));
+      await ensureRundir();
+      await connmgr.listen(
+        { kind: "punix", path: `${rundirPath()}/${bridge.name}.mgmt` },
+        "service",
+      );
+      for (const target of listen) await connmgr.listen(target, "primary");
       const daemon = new Daemon(server, bridge, config, pidfile);
+      daemon.#connmgr = connmgr;
       daemon.#registerCommands();
       daemon.#catchSignals();
       daemon.#catchStrayErrors();
@@ -185,6 +206,7 @@ export class Daemon {
       log.info(`udpif started: bridge ${bridge.name}, control socket ${socket}`);
       return daemon;
     } catch (e) {
+      await connmgr?.close();
       await server?.stop();
       registerBridgeCommands(undefined);
       await bridge?.destroy();
@@ -269,6 +291,7 @@ export class Daemon {
     this.#offWarp();
     for (const undo of this.#undo) undo();
     for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);
+    await this.#connmgr?.close();
     await this.#server.stop();
     for (const name of DAEMON_COMMANDS) unregisterCommand(name);
     registerBridgeCommands(undefined);

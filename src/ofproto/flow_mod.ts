@@ -98,7 +98,7 @@ function extractActions(text: string): [string, string | undefined] {
 }
 
 /** mod_tp_* writes the L4 port of whatever protocol the rule matches. */
-function retargetL4(actions: OfAction[], m: Match): void {
+export function retargetL4(actions: OfAction[], m: Match): void {
   const proto = bytesOf(m.key)[F.nw_proto.off];
   const l4 = proto === IPPROTO_UDP ? "udp" : proto === IPPROTO_SCTP ? "sctp" : "tcp";
   for (const a of actions) {
@@ -109,7 +109,7 @@ function retargetL4(actions: OfAction[], m: Match): void {
 }
 
 /** ofpacts_check: each written field's prerequisites must hold in the match. */
-function checkActions(actions: OfAction[], m: Match): void {
+export function checkActions(actions: OfAction[], m: Match): void {
   const k = bytesOf(m.key);
   // A VLAN header exists if the match requires one or an action pushed it.
   let vlanPushed = (k[F.vlan0_tci.off] & 0x10) !== 0;

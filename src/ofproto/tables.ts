@@ -235,6 +235,14 @@ export class OfTables {
   }
 
   /**
+   * The rules a flow-stats request selects: `fm` is a loose delete-style
+   * filter (table, cookie and mask, out_port, match), as OVS reads one.
+   */
+  selectRules(fm: FlowMod): Rule[] {
+    return this.collect(fm);
+  }
+
+  /**
    * check_overlap: an add with the flag fails with OFPFMFC_OVERLAP if a rule
    * of the same priority, not identical, could match the same packet,
    * counting the adds before it in the same batch.

@@ -1,0 +1,79 @@
+/**
+ * The bridge as OpenFlow connections see it (the `OfSwitch` of
+ * ofconn.ts): its features and ports, desc and table stats, and flow-mods
+ * and flow stats going through the same master tables, publication
+ * (`tablesChanged`, which bumps reval_seq so the revalidators re-check
+ * datapath flows) and rule-stats draining as `udpif ofctl` uses.
+ *
+ * Port addresses follow OVS's dummy netdevs (aa:55:aa:55:00:NN, NN the
+ * OpenFlow port number; LOCAL aa:55:aa:55:00:00) and the datapath id is
+ * OVS's default for that bridge address (0000 + the 48-bit address).
+ *
+ * Thread-safety: main thread.
+ */
+import { timeMsec } from "../lib/mod.ts";
+import { type FlowMod, N_TABLES, OFPP_LOCAL, type Rule } from "../ofproto/mod.ts";
+import type { DescStats, PortDesc, SwitchFeatures, TableStats } from "../openflow/mod.ts";
+import type { Bridge } from "./bridge.ts";
+import type { OfSwitch } from "./ofconn.ts";
+import { VERSION } from "../unixctl/mod.ts";
+
+const DUMMY_MAC_BASE = 0xaa55aa550000n;
+/** OFPPC_PORT_DOWN and OFPPC10_NO_FLOOD. */
+const OFPPC_PORT_DOWN = 1;
+const OFPPC10_NO_FLOOD = 0x10;
+/** Tables 0..253 are visible; 254 is OVS's hidden table. */
+const VISIBLE_TABLES = N_TABLES - 1;
+
+export class BridgeOpenFlow implements OfSwitch {
+  constructor(private readonly bridge: Bridge) {}
+
+  ports(): PortDesc[] {
+    const all = this.bridge.allPorts().sort((a, b) => a.ofport - b.ofport);
+    return all.map((p) => ({
+      portNo: p.ofport,
+      name: p.name,
+      hwAddr: DUMMY_MAC_BASE + (p.ofport === OFPP_LOCAL ? 0n : BigInt(p.ofport & 0xff)),
+      config: (p.up ? 0 : OFPPC_PORT_DOWN) | (p.flood ? 0 : OFPPC10_NO_FLOOD),
+      linkDown: false,
+    }));
+  }
+
+  features(): SwitchFeatures {
+    return { datapathId: DUMMY_MAC_BASE, nTables: VISIBLE_TABLES, ports: this.ports() };
+  }
+
+  desc(): DescStats {
+    return {
+      manufacturer: "udpif",
+      hardware: "udpif userspace switch",
+      software: VERSION,
+      serial: "None",
+      datapath: this.bridge.name,
+    };
+  }
+
+  tableStats(): TableStats[] {
+    const active = new Array<number>(VISIBLE_TABLES).fill(0);
+    for (const r of this.bridge.tables.rules()) if (r.tableId < VISIBLE_TABLES) active[r.tableId]++;
+    return active.map((activeCount, tableId) => ({
+      tableId,
+      activeCount,
+      lookupCount: 0n,
+      matchedCount: 0n,
+    }));
+  }
+
+  flowMod(fm: FlowMod): void {
+    this.bridge.tablesChanged(this.bridge.tables.flowMods([fm], fm.strict, timeMsec()));
+  }
+
+  selectRules(filter: FlowMod): Rule[] {
+    this.bridge.drainStats();
+    return this.bridge.tables.selectRules(filter);
+  }
+
+  nowMs(): number {
+    return timeMsec();
+  }
+}
