@@ -3,8 +3,9 @@
  * include/openvswitch/ofp-errors.h): each error udpif sends has a name
  * and, per OpenFlow version, the (type, code) pair OVS puts on the wire,
  * including OVS's nonstandard codes (NX1.0 (1,522) and the like) for
- * errors OpenFlow 1.0 has no code for. An OFPT_ERROR carries the first
- * 64 bytes of the message that failed, as ofperr_encode_reply does.
+ * errors OpenFlow 1.0 has no code for. An OFPT_ERROR carries the message
+ * that failed, whole, as ofperr_encode_reply does (cut only where the
+ * reply would outgrow OpenFlow's 16-bit length).
  */
 import { OFPT_ERROR } from "./types.ts";
 import { WireWriter } from "./_buf.ts";
@@ -70,7 +71,10 @@ export function errorName(type: number, code: number, version: number): OfpError
   return undefined;
 }
 
-/** OFPT_ERROR answering `request` (its first 64 bytes ride along). */
+/** Room for the failed request in an OFPT_ERROR (header and type/code take 12 bytes). */
+const MAX_ERROR_DATA = 0xffff - 12;
+
+/** OFPT_ERROR answering `request`, which rides along. */
 export function encodeError(name: OfpErrorName, version: number, request: Uint8Array): Uint8Array {
   const [type, code] = errorCode(name, version);
   const xid = request.length >= 8
@@ -78,7 +82,7 @@ export function encodeError(name: OfpErrorName, version: number, request: Uint8A
     : 0;
   const w = new WireWriter();
   encodeHeader(w, version, OFPT_ERROR, xid);
-  w.u16(type).u16(code).bytes(request.subarray(0, 64));
+  w.u16(type).u16(code).bytes(request.subarray(0, MAX_ERROR_DATA));
   return finishMessage(w);
 }
 

@@ -1,0 +1,131 @@
+/**
+ * Debian's real `ovs-ofctl` against udpif over the bridge's management
+ * socket (`OVS_RUNDIR=RUNDIR ovs-ofctl CMD br0`), as against ovs-vswitchd:
+ * the steps of fixtures/openflow/steps.txt, recorded against OVS 3.1 by
+ * scripts/capture-openflow.sh, must print what they printed there (ages,
+ * durations, port addresses and the datapath id normalised). Rules added
+ * over the wire must also change the datapath exactly as rules added with
+ * `udpif ofctl`. Installs openvswitch-common when ovs-ofctl is missing.
+ */
+import assert from "node:assert/strict";
+import { TestDaemon } from "../cli/_run.ts";
+
+const INSTALL = new URL("../../scripts/install-ovs-appctl.sh", import.meta.url).pathname;
+const FIXTURES = new URL("../../fixtures/openflow/", import.meta.url);
+
+async function ensureOvsOfctl(): Promise<void> {
+  const out = await new Deno.Command("bash", { args: [INSTALL], stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`cannot install ovs-ofctl: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+/** Runs ovs-ofctl as capture-openflow.sh records it: stdout, `## stderr`, `## exit N`. */
+async function ovsOfctl(d: TestDaemon, args: string[]): Promise<string> {
+  const out = await new Deno.Command("ovs-ofctl", {
+    args,
+    env: { OVS_RUNDIR: d.dir },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  const err = dec.decode(out.stderr);
+  return dec.decode(out.stdout) + (err ? `## stderr\n${err}` : "") + `## exit ${out.code}\n`;
+}
+
+/** What differs between two switches with the same rules: times, addresses, dpid. */
+function normalize(text: string): string {
+  return text
+    .replace(/duration=[0-9.]+s/g, "duration=Xs")
+    .replace(/ idle_age=\d+,/g, "")
+    .replace(/ hard_age=\d+,/g, "")
+    .replace(/addr:[0-9a-f:]{17}/g, "addr:X")
+    .replace(/dpid:[0-9a-f]{16}/g, "dpid:X");
+}
+
+function steps(): { name: string; args: string[] }[] {
+  const text = Deno.readTextFileSync(new URL("steps.txt", FIXTURES));
+  const flows = new URL("add_flows.flows", FIXTURES).pathname;
+  return text.split("\n").filter((l) => l.trim() && !l.startsWith("#")).map((l) => {
+    const [name, ...rest] = l.trim().split(/\s+/);
+    return {
+      name,
+      args: rest.map((a) => (a === "BRIDGE" ? "br0" : a === "FLOWS" ? flows : a)),
+    };
+  });
+}
+
+Deno.test("ovs-ofctl prints for udpif what it prints for OVS: add, mod, del, dumps, tables, ports", async () => {
+  await ensureOvsOfctl();
+  const d = await TestDaemon.start(["--port", "p3"]);
+  try {
+    for (const { name, args } of steps()) {
+      const expected = Deno.readTextFileSync(new URL(`${name}.out`, FIXTURES));
+      assert.equal(normalize(await ovsOfctl(d, args)), normalize(expected), `step ${name}`);
+    }
+  } finally {
+    await d.stop();
+  }
+});
+
+const P1_TO_P2_TCP80 =
+  "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
+const P1_TO_P2_TCP22 = P1_TO_P2_TCP80.replace("dst=80)", "dst=22)");
+
+async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
+  const r = await d.run(args, stdin);
+  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The datapath flows, sorted, `used:` normalised. */
+async function megaflows(d: TestDaemon): Promise<string[]> {
+  await ok(d, ["revalidator/wait"]);
+  await ok(d, ["revalidator/wait"]);
+  return (await ok(d, ["dpctl/dump-flows"])).split("\n")
+    .filter((l) => l && !l.startsWith("flow-dump from"))
+    .map((l) => l.replace(/used:[0-9.]+s/, "used:0.0s")).sort();
+}
+
+/**
+ * Adds a rule, sends two packets, modifies the rule: the megaflows after
+ * each step, changing the tables with `change(args)`.
+ */
+async function scenario(change: (d: TestDaemon, args: string[]) => Promise<void>) {
+  const d = await TestDaemon.start(["--datapath-type", "dummy", "--port", "p3"]);
+  try {
+    await change(d, ["add-flow", "br0", "tcp,tp_dst=80,actions=output:2"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_TO_P2_TCP80]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_TO_P2_TCP22]);
+    const added = await megaflows(d);
+    await change(d, ["mod-flows", "br0", "tcp,tp_dst=80,actions=output:3"]);
+    const modified = await megaflows(d);
+    const rules = (await ok(d, ["ofctl", "dump-flows", "br0"]))
+      .replace(/duration=[0-9.]+s, /g, "").replace(/(idle|hard)_age=\d+, /g, "");
+    return { added, modified, rules };
+  } finally {
+    await d.stop();
+  }
+}
+
+Deno.test("rules from ovs-ofctl change the datapath exactly as rules from udpif ofctl", async () => {
+  await ensureOvsOfctl();
+  const overWire = await scenario(async (d, args) => {
+    const out = await ovsOfctl(d, args);
+    assert.equal(out, "## exit 0\n", args.join(" "));
+  });
+  const overUnixctl = await scenario(async (d, args) => {
+    await ok(d, ["ofctl", ...args]);
+  });
+  assert.deepEqual(overWire.added, [
+    "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(dst=22/0xffc0), packets:0, bytes:0, used:never, actions:drop",
+    "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(dst=80), packets:0, bytes:0, used:never, actions:2",
+  ]);
+  // Revalidation after the wire's flow-mod re-translated the megaflow.
+  assert.ok(overWire.modified.some((l) => l.includes("tcp(dst=80)") && l.endsWith("actions:3")));
+  assert.deepEqual(overWire, overUnixctl);
+  assert.equal(
+    overWire.rules,
+    "NXST_FLOW reply:\n cookie=0x0, table=0, n_packets=1, n_bytes=118, tcp,tp_dst=80 actions=output:3\n",
+  );
+});
