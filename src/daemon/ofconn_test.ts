@@ -7,24 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { type FlowMod, OfTables, type Rule } from "../ofproto/mod.ts";
-import { decodeHeader, OFPT_ERROR } from "../openflow/mod.ts";
+import { decodeHeader, errorName, OFPT_ERROR } from "../openflow/mod.ts";
 import { Ofconn, type OfSwitch } from "./ofconn.ts";
+import { FIXTURE_DIR, recorded } from "../../tests/support/openflow/recorded.ts";
 
-const FIXTURES = new URL("../../fixtures/openflow/", import.meta.url);
+const FIXTURES = FIXTURE_DIR;
 
-export function fromHex(hex: string): Uint8Array {
-  return new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)));
-}
-
-/** The client's messages of a recorded step, one list per connection ovs-ofctl opened. */
-export function clientMessages(name: string): Uint8Array[][] {
-  const text = Deno.readTextFileSync(new URL(`${name}.txt`, FIXTURES));
-  return text.split("# connection\n").slice(1).map((conn) =>
-    conn.split("\n").filter((l) => l.startsWith("C ")).map((l) => fromHex(l.slice(2)))
-  );
-}
-
-export class TablesSwitch implements OfSwitch {
+class TablesSwitch implements OfSwitch {
   tables = new OfTables();
   now = 1000;
   features() {
@@ -51,13 +40,13 @@ export class TablesSwitch implements OfSwitch {
 }
 
 /** Plays `names` conversations on fresh connections to `sw`; returns every reply. */
-export function play(sw: OfSwitch, ...names: string[]): Uint8Array[] {
+function play(sw: OfSwitch, ...names: string[]): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const name of names) {
-    for (const conn of clientMessages(name)) {
+    for (const { client } of recorded(name)) {
       const c = new Ofconn(name, sw, "service");
       c.hello();
-      for (const m of conn) out.push(...c.receive(m));
+      for (const m of client) out.push(...c.receive(m));
       assert.equal(c.state, "active", name);
     }
   }
@@ -76,4 +65,84 @@ Deno.test("ovs-ofctl's add-flow, add-flows and mod-flows over OF1.0, NXM and OF1
     .replace(/ hard_age=\d+,/g, "")
     .replace(/## exit 0\n$/, "");
   assert.equal(dump, expected);
+});
+
+/** An active OpenFlow 1.0 (or 1.3) connection to a fresh switch. */
+function open(version = 1): Ofconn {
+  const c = new Ofconn("test", new TablesSwitch(), "service");
+  c.hello();
+  c.receive(new Uint8Array([version, 0, 0, 8, 0, 0, 0, 1]));
+  assert.equal(c.state, "active");
+  return c;
+}
+
+/** The error name an OFPT_ERROR reply carries, checked against the request it echoes. */
+function errorOf(replies: Uint8Array[], request: Uint8Array, version = 1): string | undefined {
+  assert.equal(replies.length, 1);
+  const [r] = replies;
+  assert.equal(r[1], OFPT_ERROR);
+  assert.deepEqual(r.subarray(12), request);
+  return errorName((r[8] << 8) | r[9], (r[10] << 8) | r[11], version);
+}
+
+const msg = (...bytes: number[]) => {
+  const m = new Uint8Array(bytes);
+  m[3] = m.length;
+  return m;
+};
+
+Deno.test("bad requests get OVS's OFPT_ERROR and the connection carries on", () => {
+  const c = open();
+  const cases: [Uint8Array, string][] = [
+    [msg(1, 99, 0, 0, 0, 0, 0, 2), "OFPBRC_BAD_TYPE"],
+    [msg(4, 2, 0, 0, 0, 0, 0, 3), "OFPBRC_BAD_VERSION"],
+    [msg(1, 4, 0, 0, 0, 0, 0, 4, 0, 0, 0x12, 0x34, 0, 0, 0, 1), "OFPBRC_BAD_VENDOR"],
+    [msg(1, 4, 0, 0, 0, 0, 0, 5, 0, 0, 0x23, 0x20, 0, 0, 0, 99), "OFPBRC_BAD_SUBTYPE"],
+    [msg(1, 16, 0, 0, 0, 0, 0, 6, 0, 77, 0, 0), "OFPBRC_BAD_STAT"],
+    [msg(1, 14, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0), "OFPBRC_BAD_LEN"],
+    [msg(1, 4, 0, 0, 0, 0, 0, 8, 0, 0, 0x23, 0x20), "OFPBRC_BAD_LEN"],
+    [msg(1, 4, 0, 0, 0, 0, 0, 9, 0, 0, 0x23, 0x20, 0, 0, 0, 12, 0, 0, 0, 7), "OFPBRC_EPERM"],
+  ];
+  for (const [request, name] of cases) {
+    assert.equal(errorOf(c.receive(request), request), name, name);
+    assert.equal(c.state, "active");
+  }
+  const echo = msg(1, 2, 0, 0, 0, 0, 0, 10, 1, 2, 3);
+  assert.deepEqual(c.receive(echo)[0][1], 3);
+  const c13 = open(4);
+  const setFeatures = msg(4, 18, 0, 0, 0, 0, 0, 11, 0, 12, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9);
+  assert.equal(errorOf(c13.receive(setFeatures), setFeatures, 4), "OFPBRC_EPERM");
+});
+
+Deno.test("a flow-mod the tables refuse is an error and changes nothing", () => {
+  const sw = new TablesSwitch();
+  play(sw, "add_flows");
+  const before = sw.tables.dumpFlows({ noTimes: true });
+  const c = new Ofconn("test", sw, "service");
+  c.hello();
+  for (const { client } of recorded("add_overlap")) {
+    for (const m of client) {
+      const replies = c.receive(m);
+      if (m[1] === 14) assert.equal(errorOf(replies, m), "OFPFMFC_OVERLAP");
+    }
+  }
+  assert.equal(sw.tables.dumpFlows({ noTimes: true }), before);
+});
+
+Deno.test("hello: a message before it, or no common version, ends the connection", () => {
+  const early = new Ofconn("test", new TablesSwitch(), "service");
+  early.hello();
+  assert.deepEqual(early.receive(msg(1, 2, 0, 0, 0, 0, 0, 1)), []);
+  assert.equal(early.state, "closed");
+  const old = new Ofconn("test", new TablesSwitch(), "service");
+  old.hello();
+  // OpenFlow 1.1 and 1.2 only.
+  const hello = msg(3, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 8, 0, 0, 0, 0x0c);
+  const [reply] = old.receive(hello);
+  assert.equal(reply[1], OFPT_ERROR);
+  assert.equal(
+    errorName((reply[8] << 8) | reply[9], (reply[10] << 8) | reply[11], 3),
+    "OFPHFC_INCOMPATIBLE",
+  );
+  assert.equal(old.state, "closed");
 });

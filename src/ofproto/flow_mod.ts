@@ -241,6 +241,9 @@ export function parseFlowMod(
   // as an ofp_match over OpenFlow 1.0 when it fits one.
   if (!of10) fm.match = oxmRoundTrip(fm.match);
   else if (fitsOf10(fm.match, usage)) fm.match = of10RoundTrip(fm.match);
+  // OpenFlow 1.1+ has no "all tables" for a modify: ovs-ofctl sends table 0
+  // (ofputil_encode_flow_mod), so only table 0's rules change.
+  if (command === "modify" && !of10 && fm.tableId === undefined) fm.tableId = 0;
   if (command === "modify") {
     // An OpenFlow 1.0 modify always carries a new cookie (0 unless given) and
     // adds the flow when nothing matches; OpenFlow 1.2+ carries neither.

@@ -138,7 +138,8 @@ function decode10(r: WireReader, nx: boolean, ctx: FlowModContext): FlowMod {
   fm.tableId = tableId === OFPTT_ALL ? undefined : tableId;
   fm.cookie = cookie;
   fm.cookieMask = cookieMask;
-  fm.newCookie = newCookie === ALL_ONES64 ? undefined : newCookie;
+  // A delete sets no cookie; all-ones means "leave the cookie" (modify_cookie false).
+  fm.newCookie = command === "delete" || newCookie === ALL_ONES64 ? undefined : newCookie;
   if (command === "add") fm.cookie = newCookie;
   fm.idleTimeout = fixed.idle;
   fm.hardTimeout = fixed.hard;

@@ -179,6 +179,9 @@ const VLAN_TCI = mfByName("vlan_tci")!;
 function setEntry(m: Match, f: WireField, value: bigint, mask: bigint): void {
   const fl = mfByName(f.mf)!;
   const full = (1n << BigInt(fl.nBits)) - 1n;
+  // A value wider than the field (a VLAN PCP of 9) is refused; in_port's
+  // OXM form is 32 bits and converted below.
+  if (f.mf !== "in_port" && (value & ~full) !== 0n) throw new OfpError("OFPBMC_BAD_VALUE");
   switch (f.mf) {
     case "in_port": {
       const port = f.cls === OXM ? portFromOf11(Number(value)) : Number(value);
@@ -204,7 +207,6 @@ function setEntry(m: Match, f: WireField, value: bigint, mask: bigint): void {
       if ((mask & full) === full) exactField(bytesOf(m.mask), F.ipv6_label);
       return;
   }
-  if ((value & ~full) !== 0n) throw new OfpError("OFPBMC_BAD_VALUE");
   matchSetField(m, fl, value, mask & full);
 }
 
