@@ -68,16 +68,12 @@ export class Connmgr {
       throw new Error(`${describe(target)}: cannot listen (${e instanceof Error ? e.message : e})`);
     }
     this.#listeners.push({ target, listener, role });
-    log.info(`${describe(target)}: listening`);
+    // With ptcp:0 the system picks the port: say which.
+    const bound = listener.addr.transport === "tcp"
+      ? { ...target, port: (listener.addr as Deno.NetAddr).port }
+      : target;
+    log.info(`${describe(bound as ListenTarget)}: listening`);
     this.#accept(listener, target, role);
-  }
-
-  /** The TCP port a ptcp listener got (useful with ptcp:0). */
-  tcpPort(): number | undefined {
-    for (const l of this.#listeners) {
-      if (l.listener.addr.transport === "tcp") return (l.listener.addr as Deno.NetAddr).port;
-    }
-    return undefined;
   }
 
   async #accept(listener: Deno.Listener, target: ListenTarget, role: OfconnRole): Promise<void> {

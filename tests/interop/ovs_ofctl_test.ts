@@ -8,7 +8,7 @@
  * `udpif ofctl`. Installs openvswitch-common when ovs-ofctl is missing.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "../cli/_run.ts";
+import { TestDaemon, udpif } from "../cli/_run.ts";
 
 const INSTALL = new URL("../../scripts/install-ovs-appctl.sh", import.meta.url).pathname;
 const FIXTURES = new URL("../../fixtures/openflow/", import.meta.url);
@@ -128,4 +128,52 @@ Deno.test("rules from ovs-ofctl change the datapath exactly as rules from udpif 
     overWire.rules,
     "NXST_FLOW reply:\n cookie=0x0, table=0, n_packets=1, n_bytes=118, tcp,tp_dst=80 actions=output:3\n",
   );
+});
+
+/** A loopback TCP port free right now (the daemon binds it next). */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = l.addr as Deno.NetAddr;
+  l.close();
+  return port;
+}
+
+Deno.test("--listen ptcp: ovs-ofctl manages udpif over TCP on loopback, the same tables as br0.mgmt", async () => {
+  await ensureOvsOfctl();
+  const port = freePort();
+  const d = await TestDaemon.start(["--listen", `ptcp:${port}:127.0.0.1`]);
+  try {
+    const target = `tcp:127.0.0.1:${port}`;
+    assert.equal(
+      await ovsOfctl(d, ["add-flow", target, "priority=9,udp,actions=output:2"]),
+      "## exit 0\n",
+    );
+    const overTcp = normalize(await ovsOfctl(d, ["-O", "OpenFlow13", "dump-flows", target]));
+    assert.equal(
+      overTcp,
+      "OFPST_FLOW reply (OF1.3) (xid=0x2):\n" +
+        " cookie=0x0, duration=Xs, table=0, n_packets=0, n_bytes=0, reset_counts priority=9,udp actions=output:2\n" +
+        "## exit 0\n",
+    );
+    const overMgmt = normalize(await ovsOfctl(d, ["-O", "OpenFlow13", "dump-flows", "br0"]));
+    assert.equal(overMgmt, overTcp);
+    // A controller connection (ptcp) gets OVS's miss_send_len for controllers.
+    assert.match(await ovsOfctl(d, ["show", target]), /miss_send_len=128\n/);
+    assert.match(await ovsOfctl(d, ["show", "br0"]), /miss_send_len=0\n/);
+  } finally {
+    await d.stop();
+  }
+});
+
+Deno.test("--listen with a bad target stops start-up with a one-line error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "udpif-listen-" });
+  try {
+    const r = await udpif(["start", "--port", "p1", "--listen", "tcp:1.2.3.4:6653"], {
+      env: { UDPIF_RUNDIR: dir, UDPIF_CTL: "" },
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--listen tcp:1\.2\.3\.4:6653: not a passive OpenFlow target/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
