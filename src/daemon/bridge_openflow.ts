@@ -13,15 +13,21 @@
  */
 import { timeMsec } from "../lib/mod.ts";
 import { type FlowMod, N_TABLES, OFPP_LOCAL, type Rule } from "../ofproto/mod.ts";
-import type { DescStats, PortDesc, SwitchFeatures, TableStats } from "../openflow/mod.ts";
+import {
+  type DescStats,
+  OfpError,
+  OFPPC10_NO_FLOOD,
+  OFPPC_PORT_DOWN,
+  type PortDesc,
+  type PortMod,
+  type SwitchFeatures,
+  type TableStats,
+} from "../openflow/mod.ts";
 import type { Bridge } from "./bridge.ts";
 import type { OfSwitch } from "./ofconn.ts";
 import { VERSION } from "../unixctl/mod.ts";
 
 const DUMMY_MAC_BASE = 0xaa55aa550000n;
-/** OFPPC_PORT_DOWN and OFPPC10_NO_FLOOD. */
-const OFPPC_PORT_DOWN = 1;
-const OFPPC10_NO_FLOOD = 0x10;
 /** Tables 0..253 are visible; 254 is OVS's hidden table. */
 const VISIBLE_TABLES = N_TABLES - 1;
 
@@ -35,7 +41,8 @@ export class BridgeOpenFlow implements OfSwitch {
       name: p.name,
       hwAddr: DUMMY_MAC_BASE + (p.ofport === OFPP_LOCAL ? 0n : BigInt(p.ofport & 0xff)),
       config: (p.up ? 0 : OFPPC_PORT_DOWN) | (p.flood ? 0 : OFPPC10_NO_FLOOD),
-      linkDown: false,
+      // A port taken down has its link down too, as OVS's netdevs do.
+      linkDown: !p.up,
     }));
   }
 
@@ -62,6 +69,19 @@ export class BridgeOpenFlow implements OfSwitch {
       lookupCount: 0n,
       matchedCount: 0n,
     }));
+  }
+
+  /** OFPT_PORT_MOD: `udpif ofctl mod-port`'s up/down and flood/no-flood. */
+  portMod(pm: PortMod): void {
+    const port = this.ports().find((p) => p.portNo === pm.portNo);
+    if (!port) throw new OfpError("OFPPMFC_BAD_PORT");
+    if (port.hwAddr !== pm.hwAddr) throw new OfpError("OFPPMFC_BAD_HW_ADDR");
+    if (pm.mask & OFPPC_PORT_DOWN) {
+      this.bridge.modPort(port.name, pm.config & OFPPC_PORT_DOWN ? "down" : "up");
+    }
+    if (pm.mask & OFPPC10_NO_FLOOD) {
+      this.bridge.modPort(port.name, pm.config & OFPPC10_NO_FLOOD ? "no-flood" : "flood");
+    }
   }
 
   flowMod(fm: FlowMod): void {

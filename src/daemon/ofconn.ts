@@ -17,6 +17,7 @@ import {
   decodeFlowMod,
   decodeFlowStatsRequest,
   decodeHeader,
+  decodePortMod,
   decodeSetConfig,
   type DescStats,
   encodeBarrierReply,
@@ -49,8 +50,10 @@ import {
   OFPST_TABLE,
   OFPST_VENDOR,
   OFPT10_BARRIER_REQUEST,
+  OFPT10_PORT_MOD,
   OFPT10_STATS_REQUEST,
   OFPT11_BARRIER_REQUEST,
+  OFPT11_PORT_MOD,
   OFPT11_STATS_REQUEST,
   OFPT_ECHO_REPLY,
   OFPT_ECHO_REQUEST,
@@ -62,6 +65,7 @@ import {
   OFPT_SET_CONFIG,
   OFPT_VENDOR,
   type PortDesc,
+  type PortMod,
   putAggregate,
   putDescStats,
   putFlowStats,
@@ -94,6 +98,8 @@ export interface OfSwitch {
   ports(): PortDesc[];
   desc(): DescStats;
   tableStats(): TableStats[];
+  /** Changes a port's config (down, no-flood); throws OfpError for a bad port or address. */
+  portMod(pm: PortMod): void;
   /** Applies one flow-mod to the master tables and publishes the change. */
   flowMod(fm: FlowMod): void;
   /** The rules a stats filter selects, with fresh counters. */
@@ -195,14 +201,24 @@ export class Ofconn {
         return [encodeFeaturesReply(this.sw.features(), v, xid)];
       case OFPT_GET_CONFIG_REQUEST:
         return [encodeGetConfigReply(this.config, v, xid)];
-      case OFPT_SET_CONFIG:
-        this.config = decodeSetConfig(msg);
+      case OFPT_SET_CONFIG: {
+        const { flags, missSendLen } = decodeSetConfig(msg);
+        // Fragment handling is the switch's: translation treats fragments
+        // "normal"ly only, so other modes are refused with a warning, as
+        // OVS's handle_set_config does for modes its datapath lacks.
+        if (flags !== 0) log.warn(`${this.name}: unsupported fragment handling mode ${flags}`);
+        this.config = { flags: 0, missSendLen };
         return [];
+      }
       case OFPT_FLOW_MOD:
         this.sw.flowMod(decodeFlowMod(msg, this.flowModContext()));
         return [];
       case OFPT_VENDOR:
         return this.vendor(msg);
+    }
+    if (v === OFP10_VERSION ? type === OFPT10_PORT_MOD : type === OFPT11_PORT_MOD) {
+      this.sw.portMod(decodePortMod(msg, v));
+      return [];
     }
     if (v === OFP10_VERSION ? type === OFPT10_BARRIER_REQUEST : type === OFPT11_BARRIER_REQUEST) {
       return [encodeBarrierReply(v, xid)];

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { type FlowMod, OfTables, type Rule } from "../ofproto/mod.ts";
-import { decodeHeader, errorName, OFPT_ERROR } from "../openflow/mod.ts";
+import { decodeHeader, errorName, OfpError, OFPT_ERROR, type PortMod } from "../openflow/mod.ts";
 import { Ofconn, type OfSwitch } from "./ofconn.ts";
 import { FIXTURE_DIR, recorded } from "../../tests/support/openflow/recorded.ts";
 
@@ -27,6 +27,11 @@ class TablesSwitch implements OfSwitch {
   }
   tableStats() {
     return [{ tableId: 0, activeCount: this.tables.nRules, lookupCount: 0n, matchedCount: 0n }];
+  }
+  portMods: PortMod[] = [];
+  portMod(pm: PortMod) {
+    if (pm.portNo !== 1) throw new OfpError("OFPPMFC_BAD_PORT");
+    this.portMods.push(pm);
   }
   flowMod(fm: FlowMod) {
     this.tables.flowMods([fm], fm.strict, this.now);

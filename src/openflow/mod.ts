@@ -62,11 +62,15 @@ export {
   StatsReplyBuilder,
 } from "./flow_stats.ts";
 export {
+  decodePortMod,
   decodeSetConfig,
   type DescStats,
   encodeFeaturesReply,
   encodeGetConfigReply,
+  OFPPC10_NO_FLOOD,
+  OFPPC_PORT_DOWN,
   type PortDesc,
+  type PortMod,
   putDescStats,
   putPortDescs,
   putTableFeatures,

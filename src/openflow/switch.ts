@@ -7,7 +7,7 @@
 import { WireReader, WireWriter } from "./_buf.ts";
 import { encodeHeader } from "./header.ts";
 import { finishMessage } from "./errors.ts";
-import { portToOf11 } from "./port_number.ts";
+import { portFromOf11, portToOf11 } from "./port_number.ts";
 import { oxmFieldList } from "./nx_match.ts";
 import type { StatsReplyBuilder } from "./flow_stats.ts";
 import { OFP10_VERSION, OFPT_FEATURES_REPLY, OFPT_GET_CONFIG_REPLY } from "./types.ts";
@@ -166,4 +166,35 @@ export function putTableFeatures(w: WireWriter, tableId: number, nTables: number
   property(w, TFPT_WRITE_SETFIELD, () => {});
   property(w, TFPT_APPLY_SETFIELD, (p) => fields.forEach((f) => f.writable && p.u32(f.header)));
   w.setU16(start, w.length - start);
+}
+
+/** OFPPC_PORT_DOWN, and OpenFlow 1.0's OFPPC_NO_FLOOD (gone from 1.1 on). */
+export const OFPPC_PORT_DOWN = 0x1;
+export const OFPPC10_NO_FLOOD = 0x10;
+
+export interface PortMod {
+  portNo: number;
+  hwAddr: bigint;
+  /** The OFPPC_* bits to set, among those in `mask`. */
+  config: number;
+  mask: number;
+}
+
+/** OFPT_PORT_MOD (ofputil_decode_port_mod): the port, its address, config bits to change. */
+export function decodePortMod(msg: Uint8Array, version: number): PortMod {
+  const r = new WireReader(msg, "OFPBRC_BAD_LEN", 8);
+  let portNo: number;
+  if (version === OFP10_VERSION) portNo = r.u16();
+  else {
+    portNo = portFromOf11(r.u32());
+    r.skip(4);
+  }
+  const hwAddr = r.uint(6);
+  if (version !== OFP10_VERSION) r.skip(2);
+  const config = r.u32();
+  const mask = r.u32();
+  r.skip(8);
+  // Bits a version does not define are ignored, as OVS does.
+  const known = OFPPC_PORT_DOWN | (version === OFP10_VERSION ? OFPPC10_NO_FLOOD : 0);
+  return { portNo, hwAddr, config: config & mask & known, mask: mask & known };
 }

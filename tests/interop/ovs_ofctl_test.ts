@@ -33,14 +33,16 @@ async function ovsOfctl(d: TestDaemon, args: string[]): Promise<string> {
   return dec.decode(out.stdout) + (err ? `## stderr\n${err}` : "") + `## exit ${out.code}\n`;
 }
 
-/** What differs between two switches with the same rules: times, addresses, dpid. */
+/** What differs between two switches with the same rules: times, addresses, dpid, names. */
 function normalize(text: string): string {
   return text
     .replace(/duration=[0-9.]+s/g, "duration=Xs")
     .replace(/ idle_age=\d+,/g, "")
     .replace(/ hard_age=\d+,/g, "")
     .replace(/addr:[0-9a-f:]{17}/g, "addr:X")
-    .replace(/dpid:[0-9a-f]{16}/g, "dpid:X");
+    .replace(/dpid:[0-9a-f]{16}/g, "dpid:X")
+    // The switch named in ovs-ofctl's errors: the oracle's socket path, or br0.
+    .replace(/^ovs-ofctl: [^ ]+: /gm, "ovs-ofctl: SWITCH: ");
 }
 
 function steps(): { name: string; args: string[] }[] {
