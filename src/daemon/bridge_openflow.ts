@@ -11,13 +11,16 @@
  *
  * Thread-safety: main thread.
  */
-import { timeMsec } from "../lib/mod.ts";
+import { coverageCounter, timeMsec } from "../lib/mod.ts";
+import { flowExtract, newKey, ODPP_NONE } from "../flow/mod.ts";
+import { xlate, type XlateTables } from "../xlate/mod.ts";
 import { type FlowMod, N_TABLES, OFPP_LOCAL, type Rule } from "../ofproto/mod.ts";
 import {
   type DescStats,
   OfpError,
   OFPPC10_NO_FLOOD,
   OFPPC_PORT_DOWN,
+  type PacketOut,
   type PortDesc,
   type PortMod,
   type SwitchFeatures,
@@ -27,6 +30,7 @@ import type { Bridge } from "./bridge.ts";
 import type { OfSwitch } from "./ofconn.ts";
 import { VERSION } from "../unixctl/mod.ts";
 
+const covPacketOut = coverageCounter("ofproto_packet_out");
 const DUMMY_MAC_BASE = 0xaa55aa550000n;
 /** Tables 0..253 are visible; 254 is OVS's hidden table. */
 const VISIBLE_TABLES = N_TABLES - 1;
@@ -82,6 +86,30 @@ export class BridgeOpenFlow implements OfSwitch {
     if (pm.mask & OFPPC10_NO_FLOOD) {
       this.bridge.modPort(port.name, pm.config & OFPPC10_NO_FLOOD ? "no-flood" : "flood");
     }
+  }
+
+  /**
+   * OFPT_PACKET_OUT (ofproto_packet_out_start/finish): the packet's flow
+   * translated through the message's actions, as an upcall's would be
+   * through the tables, and the datapath actions executed on it.
+   */
+  packetOut(po: PacketOut): void {
+    const flow = newKey();
+    flowExtract(po.packet, po.packet.length, po.inPort, flow);
+    const out = xlate({
+      flow,
+      tables: this.bridge.tables as XlateTables,
+      bridge: this.bridge.xbridge(),
+      ml: this.bridge.ml,
+      nowMs: timeMsec(),
+      recircIds: this.bridge.recircIds,
+      sideEffects: true,
+      ofpacts: po.actions,
+    });
+    if (out.error) return;
+    covPacketOut.inc();
+    const port = this.bridge.allPorts().find((p) => p.ofport === po.inPort);
+    this.bridge.dp.execute(po.packet, port ? port.odpPort : ODPP_NONE, out.actions);
   }
 
   flowMod(fm: FlowMod): void {

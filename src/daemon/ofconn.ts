@@ -17,6 +17,7 @@ import {
   decodeFlowMod,
   decodeFlowStatsRequest,
   decodeHeader,
+  decodePacketOut,
   decodePortMod,
   decodeSetConfig,
   type DescStats,
@@ -62,8 +63,10 @@ import {
   OFPT_FLOW_MOD,
   OFPT_GET_CONFIG_REQUEST,
   OFPT_HELLO,
+  OFPT_PACKET_OUT,
   OFPT_SET_CONFIG,
   OFPT_VENDOR,
+  type PacketOut,
   type PortDesc,
   type PortMod,
   putAggregate,
@@ -100,6 +103,8 @@ export interface OfSwitch {
   tableStats(): TableStats[];
   /** Changes a port's config (down, no-flood); throws OfpError for a bad port or address. */
   portMod(pm: PortMod): void;
+  /** Runs a packet-out's actions on its packet (translated, then executed by the datapath). */
+  packetOut(po: PacketOut): void;
   /** Applies one flow-mod to the master tables and publishes the change. */
   flowMod(fm: FlowMod): void;
   /** The rules a stats filter selects, with fresh counters. */
@@ -212,6 +217,9 @@ export class Ofconn {
       }
       case OFPT_FLOW_MOD:
         this.sw.flowMod(decodeFlowMod(msg, this.flowModContext()));
+        return [];
+      case OFPT_PACKET_OUT:
+        this.sw.packetOut(decodePacketOut(msg, v));
         return [];
       case OFPT_VENDOR:
         return this.vendor(msg);

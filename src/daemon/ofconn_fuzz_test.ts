@@ -37,6 +37,7 @@ const sw = {
   portMod: (pm: PortMod) => {
     if (pm.portNo !== 1) throw new OfpError("OFPPMFC_BAD_PORT");
   },
+  packetOut: () => {},
   flowMod: (fm: Parameters<OfTables["flowMods"]>[0][0]) => void tables.flowMods([fm], fm.strict, 0),
   selectRules: (f: Parameters<OfTables["selectRules"]>[0]) => tables.selectRules(f),
   nowMs: () => 0,

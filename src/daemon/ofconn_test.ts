@@ -7,7 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { type FlowMod, OfTables, type Rule } from "../ofproto/mod.ts";
-import { decodeHeader, errorName, OfpError, OFPT_ERROR, type PortMod } from "../openflow/mod.ts";
+import {
+  decodeHeader,
+  errorName,
+  OfpError,
+  OFPT_ERROR,
+  type PacketOut,
+  type PortMod,
+} from "../openflow/mod.ts";
 import { Ofconn, type OfSwitch } from "./ofconn.ts";
 import { FIXTURE_DIR, recorded } from "../../tests/support/openflow/recorded.ts";
 
@@ -27,6 +34,10 @@ class TablesSwitch implements OfSwitch {
   }
   tableStats() {
     return [{ tableId: 0, activeCount: this.tables.nRules, lookupCount: 0n, matchedCount: 0n }];
+  }
+  packetOuts: PacketOut[] = [];
+  packetOut(po: PacketOut) {
+    this.packetOuts.push(po);
   }
   portMods: PortMod[] = [];
   portMod(pm: PortMod) {

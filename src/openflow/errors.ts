@@ -22,6 +22,8 @@ const CODES = {
   OFPBRC_EPERM: [[1, 5], [1, 5]],
   OFPBRC_BAD_LEN: [[1, 6], [1, 6]],
   OFPBRC_BAD_TABLE_ID: [[1, 512], [1, 9]],
+  OFPBRC_BUFFER_UNKNOWN: [[1, 8], [1, 8]],
+  OFPBRC_BAD_PORT: [[1, 514], [1, 11]],
   NXBRC_NXM_INVALID: [[1, 256], [1, 256]],
   OFPBAC_BAD_TYPE: [[2, 0], [2, 0]],
   OFPBAC_BAD_LEN: [[2, 1], [2, 1]],

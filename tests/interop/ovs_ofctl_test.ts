@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { TestDaemon, udpif } from "../cli/_run.ts";
+import { readPcapFrames } from "../../src/netdev/mod.ts";
 
 const INSTALL = new URL("../../scripts/install-ovs-appctl.sh", import.meta.url).pathname;
 const FIXTURES = new URL("../../fixtures/openflow/", import.meta.url);
@@ -178,4 +179,58 @@ Deno.test("--listen with a bad target stops start-up with a one-line error", asy
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+/** A TCP packet 50:54:00:00:00:05 -> 50:54:00:00:00:07, 10.0.0.1 -> 10.0.0.2 port 80. */
+const PACKET =
+  "505400000007505400000005080045000028000000004006f9570a0000010a00000203e800500000000000000000500200000000000000000000";
+
+Deno.test("ovs-ofctl packet-out: the packet leaves by the actions' port, rewritten as they say", async () => {
+  await ensureOvsOfctl();
+  const dir = await Deno.makeTempDir({ prefix: "udpif-packet-out-" });
+  const d = await TestDaemon.start([
+    "--datapath-type",
+    "dummy",
+    "--port",
+    `p3,tx_pcap=${dir}/p3.pcap`,
+  ]);
+  try {
+    await d.run(["ofctl", "add-flow", "br0", "table=1,actions=mod_nw_ttl:9,output:3"]);
+    for (
+      const args of [
+        ["packet-out", "br0", `in_port=1 packet=${PACKET} actions=output:3`],
+        [
+          "-O",
+          "OpenFlow13",
+          "packet-out",
+          "br0",
+          `in_port=controller packet=${PACKET} actions=set_field:00:00:00:00:00:09->eth_src,output:3`,
+        ],
+        // Through the tables: resubmit to table 1's rule.
+        ["packet-out", "br0", `in_port=2 packet=${PACKET} actions=resubmit(,1)`],
+      ]
+    ) {
+      assert.equal(await ovsOfctl(d, args), "## exit 0\n", args.join(" "));
+    }
+    const bad = await ovsOfctl(d, [
+      "packet-out",
+      "br0",
+      `in_port=1 packet=${PACKET} actions=output:3`,
+      "extra",
+    ]);
+    assert.notEqual(bad, "## exit 0\n");
+    assert.equal((await d.run(["coverage/read-counter", "ofproto_packet_out"])).stdout, "3\n");
+  } finally {
+    await d.stop();
+  }
+  const frames = (await readPcapFrames(`${dir}/p3.pcap`)).map(hex);
+  await Deno.remove(dir, { recursive: true });
+  // TTL 64 -> 9, the IPv4 checksum updated (0xf957 -> 0x3058).
+  const ttl9 = PACKET.slice(0, 44) + "09" + PACKET.slice(46, 48) + "3058" + PACKET.slice(52);
+  assert.deepEqual(frames, [
+    PACKET,
+    PACKET.slice(0, 12) + "000000000009" + PACKET.slice(24),
+    ttl9,
+  ]);
 });
