@@ -9,7 +9,7 @@
 #
 # Usage: capture-openflow.sh RECORDER_SOCKET RECORDER_OUT_DIR FIXTURE_DIR
 # The steps are fixtures/openflow/steps.txt (the interop test plays the same).
-# The oracle (ovs-vswitchd --enable-dummy, br0 with p1..p3 as
+# A freshly started oracle (ovs-vswitchd --enable-dummy, br0 with p1..p3 as
 # /work/shared/oracle/README.md brings it up) and the recorder must run.
 set -euo pipefail
 sock=$1 rec=$2 out=$3

@@ -23,6 +23,7 @@ import {
   type PacketOut,
   type PortDesc,
   type PortMod,
+  type PortStats,
   type SwitchFeatures,
   type TableStats,
 } from "../openflow/mod.ts";
@@ -36,10 +37,18 @@ const DUMMY_MAC_BASE = 0xaa55aa550000n;
 const VISIBLE_TABLES = N_TABLES - 1;
 
 export class BridgeOpenFlow implements OfSwitch {
+  readonly #createdMs = timeMsec();
+
   constructor(private readonly bridge: Bridge) {}
 
+  /** The bridge's ports, LOCAL first, then by number (the order OVS's replies had). */
+  #sortedPorts() {
+    const rank = (ofport: number) => (ofport === OFPP_LOCAL ? -1 : ofport);
+    return this.bridge.allPorts().sort((a, b) => rank(a.ofport) - rank(b.ofport));
+  }
+
   ports(): PortDesc[] {
-    const all = this.bridge.allPorts().sort((a, b) => a.ofport - b.ofport);
+    const all = this.#sortedPorts();
     return all.map((p) => ({
       portNo: p.ofport,
       name: p.name,
@@ -48,6 +57,18 @@ export class BridgeOpenFlow implements OfSwitch {
       // A port taken down has its link down too, as OVS's netdevs do.
       linkDown: !p.up,
     }));
+  }
+
+  /**
+   * The datapath's per-port counters. Ports are created with the bridge,
+   * so their duration counts from when this endpoint was made with it.
+   */
+  portStats(): PortStats[] {
+    const duration = Math.max(0, timeMsec() - this.#createdMs);
+    return this.#sortedPorts().map((p) => {
+      const [rxPackets, rxBytes, txPackets, txBytes] = this.bridge.dp.portStats(p.odpPort);
+      return { portNo: p.ofport, rxPackets, rxBytes, txPackets, txBytes, durationMs: duration };
+    });
   }
 
   features(): SwitchFeatures {

@@ -19,6 +19,7 @@ import {
   decodeHeader,
   decodePacketOut,
   decodePortMod,
+  decodePortStatsRequest,
   decodeSetConfig,
   type DescStats,
   encodeBarrierReply,
@@ -47,6 +48,7 @@ import {
   OFPST_AGGREGATE,
   OFPST_DESC,
   OFPST_FLOW,
+  OFPST_PORT,
   OFPST_PORT_DESC,
   OFPST_TABLE,
   OFPST_VENDOR,
@@ -69,10 +71,12 @@ import {
   type PacketOut,
   type PortDesc,
   type PortMod,
+  type PortStats,
   putAggregate,
   putDescStats,
   putFlowStats,
   putPortDescs,
+  putPortStats,
   putTableFeatures,
   putTableStats,
   StatsReplyBuilder,
@@ -99,6 +103,8 @@ export const OFP_DEFAULT_MISS_SEND_LEN = 128;
 export interface OfSwitch {
   features(): SwitchFeatures;
   ports(): PortDesc[];
+  /** Every port's counters, in the order OVS lists them (LOCAL first). */
+  portStats(): PortStats[];
   desc(): DescStats;
   tableStats(): TableStats[];
   /** Changes a port's config (down, no-flood); throws OfpError for a bad port or address. */
@@ -292,6 +298,13 @@ export class Ofconn {
       case OFPST_PORT_DESC:
         putPortDescs(b, this.sw.ports(), v);
         return b.finish();
+      case OFPST_PORT: {
+        const port = decodePortStatsRequest(msg, v);
+        const stats = this.sw.portStats().filter((s) => port === undefined || s.portNo === port);
+        // A port that does not exist gets an empty reply, as in OVS.
+        for (const s of stats) b.add((w) => putPortStats(w, s, v));
+        return b.finish();
+      }
       case OFPST13_TABLE_FEATURES: {
         // A query (empty body) gets each table's features; changing them is refused.
         if (v === OFP10_VERSION) break;

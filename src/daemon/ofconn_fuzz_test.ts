@@ -38,6 +38,7 @@ const sw = {
     if (pm.portNo !== 1) throw new OfpError("OFPPMFC_BAD_PORT");
   },
   packetOut: () => {},
+  portStats: () => [],
   flowMod: (fm: Parameters<OfTables["flowMods"]>[0][0]) => void tables.flowMods([fm], fm.strict, 0),
   selectRules: (f: Parameters<OfTables["selectRules"]>[0]) => tables.selectRules(f),
   nowMs: () => 0,

@@ -5,8 +5,8 @@
  * type/code per version (errors.ts); NXM/OXM matches (nx_match.ts) and the
  * OpenFlow 1.0 match (of10_match.ts); actions and instructions
  * (actions.ts); flow-mods (flow_mod.ts); flow and aggregate stats
- * (flow_stats.ts); features, switch config, desc, port and table stats,
- * port-mod (switch.ts); packet-out (packet_out.ts). Versions: OpenFlow 1.0 with the Nicira extensions
+ * (flow_stats.ts); features, switch config, desc, port descriptions,
+ * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts). Versions: OpenFlow 1.0 with the Nicira extensions
  * ovs-ofctl uses by default, and OpenFlow 1.3.
  *
  * This layer speaks ofproto's types: a flow-mod decodes to the same
@@ -63,6 +63,7 @@ export {
 } from "./flow_stats.ts";
 export {
   decodePortMod,
+  decodePortStatsRequest,
   decodeSetConfig,
   type DescStats,
   encodeFeaturesReply,
@@ -71,8 +72,10 @@ export {
   OFPPC_PORT_DOWN,
   type PortDesc,
   type PortMod,
+  type PortStats,
   putDescStats,
   putPortDescs,
+  putPortStats,
   putTableFeatures,
   putTableStats,
   type SwitchConfig,

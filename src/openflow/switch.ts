@@ -198,3 +198,38 @@ export function decodePortMod(msg: Uint8Array, version: number): PortMod {
   const known = OFPPC_PORT_DOWN | (version === OFP10_VERSION ? OFPPC10_NO_FLOOD : 0);
   return { portNo, hwAddr, config: config & mask & known, mask: mask & known };
 }
+
+/** A port's counters; those udpif does not keep are sent as all-ones ("?"), as OVS does. */
+export interface PortStats {
+  portNo: number;
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  /** Since the port was created (OpenFlow 1.3 only). */
+  durationMs: number;
+}
+
+const UNKNOWN64 = (1n << 64n) - 1n;
+
+/** The port a port-stats request names; undefined for all of them (NONE in 1.0, ANY in 1.3). */
+export function decodePortStatsRequest(msg: Uint8Array, version: number): number | undefined {
+  const r = new WireReader(msg, "OFPBRC_BAD_LEN", version === OFP10_VERSION ? 12 : 16);
+  if (version === OFP10_VERSION) {
+    const port = r.u16();
+    return port === 0xffff ? undefined : port;
+  }
+  const port = r.u32();
+  return port === 0xffffffff ? undefined : portFromOf11(port);
+}
+
+/** One ofp_port_stats entry (ofputil_append_port_stat). */
+export function putPortStats(w: WireWriter, s: PortStats, version: number): void {
+  if (version === OFP10_VERSION) w.u16(s.portNo).zeros(6);
+  else w.u32(portToOf11(s.portNo)).zeros(4);
+  w.u64(BigInt(s.rxPackets)).u64(BigInt(s.txPackets)).u64(BigInt(s.rxBytes)).u64(BigInt(s.txBytes));
+  for (let i = 0; i < 8; i++) w.u64(UNKNOWN64);
+  if (version !== OFP10_VERSION) {
+    w.u32(Math.floor(s.durationMs / 1000)).u32((s.durationMs % 1000) * 1_000_000);
+  }
+}

@@ -221,6 +221,14 @@ Deno.test("ovs-ofctl packet-out: the packet leaves by the actions' port, rewritt
     ]);
     assert.notEqual(bad, "## exit 0\n");
     assert.equal((await d.run(["coverage/read-counter", "ofproto_packet_out"])).stdout, "3\n");
+    // The datapath's port counters, through OFPST_PORT.
+    assert.equal(
+      normalize(await ovsOfctl(d, ["-O", "OpenFlow13", "dump-ports", "br0", "3"])),
+      "OFPST_PORT reply (OF1.3) (xid=0x2): 1 ports\n" +
+        "  port  3: rx pkts=0, bytes=0, drop=?, errs=?, frame=?, over=?, crc=?\n" +
+        "           tx pkts=3, bytes=174, drop=?, errs=?, coll=?\n" +
+        "           duration=Xs\n## exit 0\n",
+    );
   } finally {
     await d.stop();
   }
