@@ -14,7 +14,7 @@
  */
 import { coverageCounter, getLogger } from "../lib/mod.ts";
 import { frameLength } from "../openflow/mod.ts";
-import { Ofconn, type OfconnRole, type OfSwitch } from "./ofconn.ts";
+import { Ofconn, type OfconnKind, type OfSwitch, RoleElection } from "./ofconn.ts";
 
 const log = getLogger("connmgr");
 const covAccept = coverageCounter("connmgr_accept");
@@ -45,9 +45,11 @@ function describe(t: ListenTarget): string {
 }
 
 export class Connmgr {
-  readonly #listeners: { target: ListenTarget; listener: Deno.Listener; role: OfconnRole }[] = [];
+  readonly #listeners: { target: ListenTarget; listener: Deno.Listener; kind: OfconnKind }[] = [];
   readonly #conns = new Set<{ conn: Deno.Conn; ofconn: Ofconn }>();
   #closed = false;
+  /** The controller roles, shared by every connection of this bridge. */
+  readonly #election = new RoleElection();
 
   constructor(private readonly sw: OfSwitch) {}
 
@@ -55,7 +57,7 @@ export class Connmgr {
    * Starts listening; throws (naming the target) when the socket cannot be
    * made. The management socket's stale file from a previous run is removed.
    */
-  async listen(target: ListenTarget, role: OfconnRole): Promise<void> {
+  async listen(target: ListenTarget, kind: OfconnKind): Promise<void> {
     let listener: Deno.Listener;
     try {
       if (target.kind === "punix") {
@@ -67,16 +69,16 @@ export class Connmgr {
     } catch (e) {
       throw new Error(`${describe(target)}: cannot listen (${e instanceof Error ? e.message : e})`);
     }
-    this.#listeners.push({ target, listener, role });
+    this.#listeners.push({ target, listener, kind });
     // With ptcp:0 the system picks the port: say which.
     const bound = listener.addr.transport === "tcp"
       ? { ...target, port: (listener.addr as Deno.NetAddr).port }
       : target;
     log.info(`${describe(bound as ListenTarget)}: listening`);
-    this.#accept(listener, target, role);
+    this.#accept(listener, target, kind);
   }
 
-  async #accept(listener: Deno.Listener, target: ListenTarget, role: OfconnRole): Promise<void> {
+  async #accept(listener: Deno.Listener, target: ListenTarget, kind: OfconnKind): Promise<void> {
     try {
       for await (const conn of listener) {
         covAccept.inc();
@@ -85,7 +87,7 @@ export class Connmgr {
           : `tcp:${(conn.remoteAddr as Deno.NetAddr).hostname}:${
             (conn.remoteAddr as Deno.NetAddr).port
           }`;
-        const entry = { conn, ofconn: new Ofconn(name, this.sw, role) };
+        const entry = { conn, ofconn: new Ofconn(name, this.sw, kind, this.#election) };
         this.#conns.add(entry);
         this.#serve(entry).finally(() => {
           this.#conns.delete(entry);

@@ -14,12 +14,14 @@
 import { coverageCounter, getLogger } from "../lib/mod.ts";
 import { type FlowMod, OfctlError, type Rule } from "../ofproto/mod.ts";
 import {
+  type ControllerRole,
   decodeFlowMod,
   decodeFlowStatsRequest,
   decodeHeader,
   decodePacketOut,
   decodePortMod,
   decodePortStatsRequest,
+  decodeRoleRequest,
   decodeSetConfig,
   type DescStats,
   encodeBarrierReply,
@@ -28,6 +30,7 @@ import {
   encodeFeaturesReply,
   encodeGetConfigReply,
   encodeHello,
+  encodeRoleReply,
   helloVersions,
   negotiateVersion,
   NX_VENDOR_ID,
@@ -37,6 +40,7 @@ import {
   NXST_FLOW,
   NXT_FLOW_MOD,
   NXT_FLOW_MOD_TABLE_ID,
+  NXT_ROLE_REQUEST,
   NXT_SET_CONTROLLER_ID,
   NXT_SET_FLOW_FORMAT,
   NXT_SET_PACKET_IN_FORMAT,
@@ -58,6 +62,7 @@ import {
   OFPT11_BARRIER_REQUEST,
   OFPT11_PORT_MOD,
   OFPT11_STATS_REQUEST,
+  OFPT12_ROLE_REQUEST,
   OFPT_ECHO_REPLY,
   OFPT_ECHO_REQUEST,
   OFPT_ERROR,
@@ -118,6 +123,33 @@ export interface OfSwitch {
   nowMs(): number;
 }
 
+/**
+ * The controller roles of one connection manager's connections (OVS keeps
+ * them in struct connmgr): the election id, and who is primary.
+ */
+export class RoleElection {
+  /** primary_election_id; undefined until a primary/secondary request sets it. */
+  electionId: bigint | undefined;
+  readonly members = new Set<Ofconn>();
+
+  /** ofconn_set_primary_election_id: false when `id` is older than the current one. */
+  setElectionId(id: bigint): boolean {
+    if (this.electionId !== undefined && BigInt.asIntN(64, id - this.electionId) < 0n) {
+      return false;
+    }
+    this.electionId = id;
+    return true;
+  }
+
+  /** ofconn_set_role: a new primary makes the old one secondary. */
+  setRole(conn: Ofconn, role: Exclude<ControllerRole, "nochange">): void {
+    if (role === "primary" && conn.role !== "primary") {
+      for (const other of this.members) if (other.role === "primary") other.role = "secondary";
+    }
+    conn.role = role;
+  }
+}
+
 export type OfconnState = "hello-wait" | "active" | "closed";
 
 const TRANSITIONS: Record<OfconnState, readonly OfconnState[]> = {
@@ -127,7 +159,7 @@ const TRANSITIONS: Record<OfconnState, readonly OfconnState[]> = {
 };
 
 /** Whether the connection is a controller's (primary) or a service one (br0.mgmt). */
-export type OfconnRole = "primary" | "service";
+export type OfconnKind = "primary" | "service";
 
 export class Ofconn {
   state: OfconnState = "hello-wait";
@@ -135,14 +167,18 @@ export class Ofconn {
   flowFormat = NXFF_OPENFLOW10;
   tableIdExtension = false;
   config: SwitchConfig;
+  /** The controller role (OFPT_ROLE_REQUEST); equal until asked otherwise. */
+  role: Exclude<ControllerRole, "nochange"> = "equal";
   private xid = 1;
 
   constructor(
     readonly name: string,
     private readonly sw: OfSwitch,
-    role: OfconnRole,
+    kind: OfconnKind,
+    private readonly election = new RoleElection(),
   ) {
-    this.config = { flags: 0, missSendLen: role === "primary" ? OFP_DEFAULT_MISS_SEND_LEN : 0 };
+    this.config = { flags: 0, missSendLen: kind === "primary" ? OFP_DEFAULT_MISS_SEND_LEN : 0 };
+    election.members.add(this);
   }
 
   private setState(to: OfconnState): void {
@@ -222,15 +258,21 @@ export class Ofconn {
         return [];
       }
       case OFPT_FLOW_MOD:
+        this.changesSwitch();
         this.sw.flowMod(decodeFlowMod(msg, this.flowModContext()));
         return [];
       case OFPT_PACKET_OUT:
+        this.changesSwitch();
         this.sw.packetOut(decodePacketOut(msg, v));
         return [];
       case OFPT_VENDOR:
         return this.vendor(msg);
     }
+    if (v !== OFP10_VERSION && type === OFPT12_ROLE_REQUEST) {
+      return this.roleRequest(xid, msg, false);
+    }
     if (v === OFP10_VERSION ? type === OFPT10_PORT_MOD : type === OFPT11_PORT_MOD) {
+      this.changesSwitch();
       this.sw.portMod(decodePortMod(msg, v));
       return [];
     }
@@ -262,8 +304,12 @@ export class Ofconn {
       case NXT_FLOW_MOD_TABLE_ID:
         this.tableIdExtension = r.u8() !== 0;
         return [];
+      case NXT_ROLE_REQUEST:
+        if (this.version !== OFP10_VERSION) break;
+        return this.roleRequest(decodeHeader(msg).xid, msg, true);
       case NXT_FLOW_MOD:
         if (this.version !== OFP10_VERSION) break;
+        this.changesSwitch();
         this.sw.flowMod(decodeFlowMod(msg, this.flowModContext(), true));
         return [];
       case NXT_SET_PACKET_IN_FORMAT:
@@ -342,6 +388,24 @@ export class Ofconn {
 
   close(): void {
     if (this.state !== "closed") this.setState("closed");
+    this.election.members.delete(this);
+  }
+
+  /** reject_secondary_controller: a secondary may only read. */
+  private changesSwitch(): void {
+    if (this.role === "secondary") throw new OfpError("OFPBRC_IS_SLAVE");
+  }
+
+  /** handle_role_request: the role asked for (checked against the election id), then the reply. */
+  private roleRequest(xid: number, msg: Uint8Array, nx: boolean): Uint8Array[] {
+    const req = decodeRoleRequest(msg, nx);
+    if (req.role !== "nochange") {
+      if (req.generationId !== undefined && !this.election.setElectionId(req.generationId)) {
+        throw new OfpError("OFPRRFC_STALE");
+      }
+      this.election.setRole(this, req.role);
+    }
+    return [encodeRoleReply(this.version, xid, this.role, this.election.electionId)];
   }
 }
 

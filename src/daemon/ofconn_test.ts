@@ -15,7 +15,7 @@ import {
   type PacketOut,
   type PortMod,
 } from "../openflow/mod.ts";
-import { Ofconn, type OfSwitch } from "./ofconn.ts";
+import { Ofconn, type OfSwitch, RoleElection } from "./ofconn.ts";
 import { FIXTURE_DIR, recorded } from "../../tests/support/openflow/recorded.ts";
 
 const FIXTURES = FIXTURE_DIR;
@@ -164,4 +164,53 @@ Deno.test("hello: a message before it, or no common version, ends the connection
     "OFPHFC_INCOMPATIBLE",
   );
   assert.equal(old.state, "closed");
+});
+
+/** OFPT_ROLE_REQUEST (1.3): role, pad, generation id. */
+function roleRequest(role: number, generation: bigint, xid = 1): Uint8Array {
+  const m = new Uint8Array(24);
+  m.set([4, 24, 0, 24, 0, 0, 0, xid, 0, 0, 0, role]);
+  new DataView(m.buffer).setBigUint64(16, generation);
+  return m;
+}
+
+/** The role and generation id a role reply carries. */
+function roleReply(replies: Uint8Array[]): [number, bigint] {
+  assert.equal(replies.length, 1);
+  assert.equal(replies[0][1], 25);
+  const v = new DataView(replies[0].buffer, replies[0].byteOffset);
+  return [v.getUint32(8), v.getBigUint64(16)];
+}
+
+Deno.test("roles: a newer primary demotes the old one, which may then only read; stale ids refused", () => {
+  const sw = new TablesSwitch();
+  const election = new RoleElection();
+  const [a, b] = [
+    new Ofconn("a", sw, "primary", election),
+    new Ofconn("b", sw, "primary", election),
+  ];
+  for (const c of [a, b]) {
+    c.hello();
+    c.receive(new Uint8Array([4, 0, 0, 8, 0, 0, 0, 1]));
+  }
+  // Nothing asked yet: equal, no election id (all-ones).
+  assert.deepEqual(roleReply(a.receive(roleRequest(0, 0n))), [1, (1n << 64n) - 1n]);
+  assert.deepEqual(roleReply(a.receive(roleRequest(2, 5n))), [2, 5n]);
+  assert.deepEqual(roleReply(b.receive(roleRequest(2, 6n))), [2, 6n]);
+  assert.equal(a.role, "secondary");
+  const [flowMod] = recorded("add_of13").flatMap((c) => c.client).filter((m) => m[1] === 14);
+  assert.equal(errorOf(a.receive(flowMod), flowMod, 4), "OFPBRC_IS_SLAVE");
+  assert.deepEqual(b.receive(flowMod), []);
+  assert.equal(sw.tables.nRules, 1);
+  const stale = roleRequest(2, 4n);
+  assert.equal(errorOf(a.receive(stale), stale, 4), "OFPRRFC_STALE");
+  const bad = roleRequest(7, 9n);
+  assert.equal(errorOf(a.receive(bad), bad, 4), "OFPRRFC_BAD_ROLE");
+  // Over OpenFlow 1.0, Nicira's role request: slave (2), then a flow-mod is refused.
+  const c = open();
+  const nx = msg(1, 4, 0, 0, 0, 0, 0, 3, 0, 0, 0x23, 0x20, 0, 0, 0, 10, 0, 0, 0, 2);
+  const [reply] = c.receive(nx);
+  assert.deepEqual([...reply.subarray(8)], [0, 0, 0x23, 0x20, 0, 0, 0, 11, 0, 0, 0, 2]);
+  const [of10] = recorded("add_of10").flatMap((x) => x.client).filter((m) => m[1] === 14);
+  assert.equal(errorOf(c.receive(of10), of10), "OFPBRC_EPERM");
 });

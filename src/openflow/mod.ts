@@ -6,7 +6,8 @@
  * OpenFlow 1.0 match (of10_match.ts); actions and instructions
  * (actions.ts); flow-mods (flow_mod.ts); flow and aggregate stats
  * (flow_stats.ts); features, switch config, desc, port descriptions,
- * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts). Versions: OpenFlow 1.0 with the Nicira extensions
+ * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);
+ * controller roles (role.ts). Versions: OpenFlow 1.0 with the Nicira extensions
  * ovs-ofctl uses by default, and OpenFlow 1.3.
  *
  * This layer speaks ofproto's types: a flow-mod decodes to the same
@@ -84,3 +85,9 @@ export {
 } from "./switch.ts";
 export { portFromOf11, portToOf11 } from "./port_number.ts";
 export { decodePacketOut, type PacketOut } from "./packet_out.ts";
+export {
+  type ControllerRole,
+  decodeRoleRequest,
+  encodeRoleReply,
+  type RoleRequest,
+} from "./role.ts";

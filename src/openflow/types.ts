@@ -39,6 +39,7 @@ export const OFPT11_STATS_REPLY = 19;
 export const OFPT11_BARRIER_REQUEST = 20;
 export const OFPT11_BARRIER_REPLY = 21;
 export const OFPT12_ROLE_REQUEST = 24;
+export const OFPT12_ROLE_REPLY = 25;
 
 /** Stats (multipart) types. */
 export const OFPST_DESC = 0;
@@ -54,6 +55,7 @@ export const OFPST_VENDOR = 0xffff;
 /** Nicira extensions (vendor 0x00002320). */
 export const NX_VENDOR_ID = 0x00002320;
 export const NXT_ROLE_REQUEST = 10;
+export const NXT_ROLE_REPLY = 11;
 export const NXT_SET_FLOW_FORMAT = 12;
 export const NXT_FLOW_MOD = 13;
 export const NXT_FLOW_MOD_TABLE_ID = 15;
