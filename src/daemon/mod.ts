@@ -23,11 +23,11 @@
  * Thread-safety: everything here runs on the main thread, which owns the
  * configuration, the master copy of the OpenFlow tables, the control
  * socket and the OpenFlow connections, and never touches packets on the
- * fast path (a packet-out is handed to the datapath as an execute). Workers (PMDs, handlers,
- * revalidators) are started by the layers below and get what they share
- * with the main thread as SharedArrayBuffers: the clock (`clockBuffer`),
- * coverage counters (`coverageBuffer`), log levels (`logBuffer`) and
- * their own layer's tables and rings. The control commands only read or
+ * fast path (a packet-out is handed to the datapath as an execute).
+ * Workers (PMDs, handlers, revalidators) are started by the layers below
+ * and get what they share with the main thread as SharedArrayBuffers: the
+ * clock (`clockBuffer`), coverage counters (`coverageBuffer`), log levels
+ * (`logBuffer`) and their own layer's tables and rings. The control commands only read or
  * publish through those; nothing a command does blocks a worker.
  */
 export { Daemon, DaemonConfigError, type DaemonOptions } from "./daemon.ts";
