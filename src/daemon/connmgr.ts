@@ -14,7 +14,8 @@
  */
 import { coverageCounter, getLogger } from "../lib/mod.ts";
 import { frameLength } from "../openflow/mod.ts";
-import { Ofconn, type OfconnKind, type OfSwitch, RoleElection } from "./ofconn.ts";
+import { Ofconn, type OfconnKind, type OfSwitch } from "./ofconn.ts";
+import { RoleElection } from "./role_election.ts";
 
 const log = getLogger("connmgr");
 const covAccept = coverageCounter("connmgr_accept");
@@ -134,9 +135,12 @@ export class Connmgr {
         }
       }
     } catch (e) {
-      if (!this.#closed) {
-        log.info(`${ofconn.name}: connection dropped: ${e instanceof Error ? e.stack : e}`);
-      }
+      if (this.#closed) return;
+      // A peer that goes away is normal; anything else is a bug worth its stack.
+      const gone = e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe;
+      log.info(
+        `${ofconn.name}: connection dropped: ${gone || !(e instanceof Error) ? e : e.stack}`,
+      );
     }
   }
 

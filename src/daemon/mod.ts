@@ -13,11 +13,13 @@
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
  * `vlog/*`). OpenFlow connections (OVS's connmgr) live in `connmgr.ts`
  * (the BRIDGE.mgmt socket and `--listen` ptcp/punix listeners, framing),
- * `ofconn.ts` (one connection: hello, roles, requests answered through
- * the `OfSwitch` interface) and `bridge_openflow.ts` (the bridge as an
- * `OfSwitch`: the same tables, publication and revalidation as `udpif
- * ofctl`, packet-outs translated and executed, port counters). `rundir.ts` makes the run directory (src/unixctl says where it is);
- * `detach.ts` runs the daemon in the background for `--detach`;
+ * `ofconn.ts` (one connection: hello, requests answered through the
+ * `OfSwitch` interface), `role_election.ts` (controller roles) and
+ * `bridge_openflow.ts` (the bridge as an `OfSwitch`: the same tables,
+ * publication and revalidation as `udpif ofctl`, packet-outs translated
+ * and executed, port counters). `rundir.ts` makes the run directory
+ * (src/unixctl says where it is); `detach.ts` runs the daemon in the
+ * background for `--detach`;
  * `demo.ts` is the in-process switch `udpif demo` narrates.
  *
  * Thread-safety: everything here runs on the main thread, which owns the

@@ -13,6 +13,7 @@
  */
 import { coverageCounter, getLogger } from "../lib/mod.ts";
 import { type FlowMod, OfctlError, type Rule } from "../ofproto/mod.ts";
+import { RoleElection } from "./role_election.ts";
 import {
   type ControllerRole,
   decodeFlowMod,
@@ -121,33 +122,6 @@ export interface OfSwitch {
   /** The rules a stats filter selects, with fresh counters. */
   selectRules(filter: FlowMod): Rule[];
   nowMs(): number;
-}
-
-/**
- * The controller roles of one connection manager's connections (OVS keeps
- * them in struct connmgr): the election id, and who is primary.
- */
-export class RoleElection {
-  /** primary_election_id; undefined until a primary/secondary request sets it. */
-  electionId: bigint | undefined;
-  readonly members = new Set<Ofconn>();
-
-  /** ofconn_set_primary_election_id: false when `id` is older than the current one. */
-  setElectionId(id: bigint): boolean {
-    if (this.electionId !== undefined && BigInt.asIntN(64, id - this.electionId) < 0n) {
-      return false;
-    }
-    this.electionId = id;
-    return true;
-  }
-
-  /** ofconn_set_role: a new primary makes the old one secondary. */
-  setRole(conn: Ofconn, role: Exclude<ControllerRole, "nochange">): void {
-    if (role === "primary" && conn.role !== "primary") {
-      for (const other of this.members) if (other.role === "primary") other.role = "secondary";
-    }
-    conn.role = role;
-  }
 }
 
 export type OfconnState = "hello-wait" | "active" | "closed";

@@ -15,7 +15,8 @@ import {
   type PacketOut,
   type PortMod,
 } from "../openflow/mod.ts";
-import { Ofconn, type OfSwitch, RoleElection } from "./ofconn.ts";
+import { Ofconn, type OfSwitch } from "./ofconn.ts";
+import { RoleElection } from "./role_election.ts";
 import { FIXTURE_DIR, recorded } from "../../tests/support/openflow/recorded.ts";
 
 const FIXTURES = FIXTURE_DIR;

@@ -2,7 +2,8 @@
  * OpenFlow actions and instructions on the wire (OVS's lib/ofp-actions.c):
  * OpenFlow 1.0 actions, OpenFlow 1.3 actions inside an APPLY_ACTIONS
  * instruction plus the GOTO_TABLE and WRITE_METADATA instructions, and
- * the Nicira extension actions (vendor 0x2320) both versions share.
+ * the Nicira extension actions (vendor 0x2320, _nx_actions.ts) both
+ * versions share.
  *
  * Decoding gives `OfAction`s as the switch keeps them, exactly the form
  * ofproto's `actionsOverWire` predicts for actions sent in that version,
@@ -22,12 +23,10 @@ import {
 } from "../ofproto/mod.ts";
 import { OfpError } from "./errors.ts";
 import { WireReader, WireWriter } from "./_buf.ts";
-import { fieldHeader, fieldOfHeader } from "./nx_match.ts";
+import { fieldHeader } from "./nx_match.ts";
+import { fieldOf, NXAST, OFPAT_VENDOR, pullVendor, putNx, vendorHeader } from "./_nx_actions.ts";
 import { portFromOf11, portToOf11 } from "./port_number.ts";
-import { NX_VENDOR_ID, OFP10_VERSION } from "./types.ts";
-
-const OFPAT_VENDOR = 0xffff;
-const OFPP_IN_PORT = 0xfff8;
+import { OFP10_VERSION } from "./types.ts";
 
 /** OpenFlow 1.0 action types. */
 const OF10 = {
@@ -56,22 +55,6 @@ const OF13 = {
   SET_FIELD: 25,
 } as const;
 
-/** Nicira action subtypes. */
-const NXAST = {
-  RESUBMIT: 1,
-  SET_QUEUE: 4,
-  POP_QUEUE: 5,
-  REG_MOVE: 6,
-  REG_LOAD: 7,
-  NOTE: 8,
-  RESUBMIT_TABLE: 14,
-  DEC_TTL: 18,
-  CONTROLLER: 20,
-  WRITE_METADATA: 22,
-} as const;
-
-const REASONS = ["no_match", "action", "invalid_ttl", "action_set", "group", "packet_out"];
-
 const MOD10: Record<number, [string, number]> = {
   [OF10.SET_VLAN_VID]: ["mod_vlan_vid", 2],
   [OF10.SET_VLAN_PCP]: ["mod_vlan_pcp", 1],
@@ -84,89 +67,6 @@ const MOD10: Record<number, [string, number]> = {
   [OF10.SET_TP_DST]: ["mod_tp_dst", 2],
 };
 const MOD10_BY_NAME = new Map(Object.entries(MOD10).map(([t, [n, len]]) => [n, [Number(t), len]]));
-
-const inPortOrUndefined = (p: number) => (p === OFPP_IN_PORT ? undefined : p);
-
-function fieldOf(header: number) {
-  const f = fieldOfHeader(header);
-  if (!f) throw new OfpError("OFPBAC_BAD_SET_TYPE");
-  return f;
-}
-
-/** One Nicira action; `r` is past the vendor id, at the subtype. */
-function pullNx(r: WireReader): OfAction {
-  const subtype = r.u16();
-  switch (subtype) {
-    case NXAST.RESUBMIT: {
-      const port = r.u16();
-      return { type: "resubmit", port: inPortOrUndefined(port) };
-    }
-    case NXAST.RESUBMIT_TABLE: {
-      const port = r.u16();
-      const table = r.u8();
-      return {
-        type: "resubmit",
-        port: inPortOrUndefined(port),
-        table: table === 0xff ? undefined : table,
-      };
-    }
-    case NXAST.SET_QUEUE:
-      r.skip(2);
-      return { type: "set_queue", queue: r.u32() };
-    case NXAST.POP_QUEUE:
-      return { type: "pop_queue" };
-    case NXAST.REG_MOVE: {
-      const nBits = r.u16();
-      const srcOfs = r.u16();
-      const dstOfs = r.u16();
-      const src = fieldOf(r.u32()).mf;
-      const dst = fieldOf(r.u32()).mf;
-      if (!nBits || srcOfs + nBits > src.nBits || dstOfs + nBits > dst.nBits) {
-        throw new OfpError("OFPBAC_BAD_SET_ARGUMENT");
-      }
-      return {
-        type: "move",
-        src: { field: src.name, ofs: srcOfs, nBits },
-        dst: { field: dst.name, ofs: dstOfs, nBits },
-      };
-    }
-    case NXAST.REG_LOAD: {
-      const ofsNbits = r.u16();
-      const dst = fieldOf(r.u32()).mf;
-      const value = r.u64();
-      const ofs = ofsNbits >> 6;
-      const nBits = (ofsNbits & 0x3f) + 1;
-      if (ofs + nBits > dst.nBits || (nBits < 64 && value >> BigInt(nBits))) {
-        throw new OfpError("OFPBAC_BAD_SET_ARGUMENT");
-      }
-      return { type: "load", dst: { field: dst.name, ofs, nBits }, value };
-    }
-    case NXAST.NOTE:
-      return { type: "note", bytes: r.bytesOf(r.remaining).slice() };
-    case NXAST.DEC_TTL:
-      return { type: "dec_ttl" };
-    case NXAST.CONTROLLER: {
-      const maxLen = r.u16();
-      const id = r.u16();
-      const reason = REASONS[r.u8()];
-      if (reason === undefined) throw new OfpError("OFPBAC_BAD_ARGUMENT");
-      const a: OfAction & { type: "controller" } = { type: "controller", maxLen };
-      if (reason !== "action") a.reason = reason;
-      if (id) a.id = id;
-      return a;
-    }
-    case NXAST.WRITE_METADATA: {
-      r.skip(6);
-      return { type: "write_metadata", value: r.u64(), mask: r.u64() };
-    }
-  }
-  throw new OfpError("OFPBAC_BAD_VENDOR_TYPE");
-}
-
-function pullVendor(r: WireReader): OfAction {
-  if (r.u32() !== NX_VENDOR_ID) throw new OfpError("OFPBAC_BAD_VENDOR");
-  return pullNx(r);
-}
 
 function pullOf10(type: number, r: WireReader): OfAction {
   if (type === OF10.OUTPUT) {
@@ -273,57 +173,6 @@ export function pullInstructions(r: WireReader, len: number, version: number): O
     }
   }
   return [...apply, ...tail];
-}
-
-function vendorHeader(w: WireWriter, len: number, subtype: number): void {
-  w.u16(OFPAT_VENDOR).u16(len).u32(NX_VENDOR_ID).u16(subtype);
-}
-
-function headerOf(field: string): number {
-  const h = fieldHeader(field, false);
-  if (h === undefined) throw new Error(`${field}: no NXM header`);
-  return h;
-}
-
-/** Nicira encodings both versions share; false when `a` has none. */
-function putNx(w: WireWriter, a: OfAction): boolean {
-  switch (a.type) {
-    case "resubmit":
-      if (a.table === undefined) {
-        vendorHeader(w, 16, NXAST.RESUBMIT);
-        w.u16(a.port ?? OFPP_IN_PORT).zeros(4);
-      } else {
-        vendorHeader(w, 16, NXAST.RESUBMIT_TABLE);
-        w.u16(a.port ?? OFPP_IN_PORT).u8(a.table).zeros(3);
-      }
-      return true;
-    case "pop_queue":
-      vendorHeader(w, 16, NXAST.POP_QUEUE);
-      w.zeros(6);
-      return true;
-    case "move":
-      vendorHeader(w, 24, NXAST.REG_MOVE);
-      w.u16(a.src.nBits).u16(a.src.ofs).u16(a.dst.ofs);
-      w.u32(headerOf(a.src.field)).u32(headerOf(a.dst.field));
-      return true;
-    case "load":
-      vendorHeader(w, 24, NXAST.REG_LOAD);
-      w.u16((a.dst.ofs << 6) | (a.dst.nBits - 1)).u32(headerOf(a.dst.field)).u64(a.value);
-      return true;
-    case "note":
-      vendorHeader(w, 10 + a.bytes.length, NXAST.NOTE);
-      w.bytes(a.bytes);
-      return true;
-    case "controller":
-      vendorHeader(w, 16, NXAST.CONTROLLER);
-      w.u16(a.maxLen).u16(a.id ?? 0).u8(REASONS.indexOf(a.reason ?? "action")).u8(0);
-      return true;
-    case "write_metadata":
-      vendorHeader(w, 32, NXAST.WRITE_METADATA);
-      w.zeros(6).u64(a.value).u64(a.mask);
-      return true;
-  }
-  return false;
 }
 
 function putOf10(w: WireWriter, a: OfAction): void {

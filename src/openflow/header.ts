@@ -60,7 +60,8 @@ export function helloVersions(msg: Uint8Array): Set<number> {
     const len = r.u16();
     if (len < 4 || len - 4 > r.remaining) break;
     const body = r.sub(len - 4);
-    r.skip((8 - (len % 8)) % 8 > r.remaining ? r.remaining : (8 - (len % 8)) % 8);
+    // Elements are padded to 8 bytes; the last one's padding may be missing.
+    r.skip(Math.min((8 - (len % 8)) % 8, r.remaining));
     if (type !== OFPHET_VERSIONBITMAP) continue;
     const out = new Set<number>();
     for (let word = 0; body.remaining >= 4; word++) {
