@@ -14,7 +14,14 @@
 import { coverageCounter, timeMsec } from "../lib/mod.ts";
 import { flowExtract, newKey, ODPP_NONE } from "../flow/mod.ts";
 import { xlate, type XlateTables } from "../xlate/mod.ts";
-import { type FlowMod, N_TABLES, OFPP_LOCAL, type Rule } from "../ofproto/mod.ts";
+import {
+  FF_SEND_FLOW_REM,
+  type FlowMod,
+  N_TABLES,
+  OFPP_LOCAL,
+  type Rule,
+  type RuleRemovedReason,
+} from "../ofproto/mod.ts";
 import {
   type DescStats,
   OfpError,
@@ -131,6 +138,12 @@ export class BridgeOpenFlow implements OfSwitch {
     covPacketOut.inc();
     const port = this.bridge.allPorts().find((p) => p.ofport === po.inPort);
     this.bridge.dp.execute(po.packet, port ? port.odpPort : ODPP_NONE, out.actions);
+  }
+
+  watchRemovals(notify: (rule: Rule, reason: RuleRemovedReason, nowMs: number) => void): void {
+    this.bridge.tables.onRemoved = (rule, reason, nowMs) => {
+      if (rule.flags & FF_SEND_FLOW_REM) notify(rule, reason, nowMs);
+    };
   }
 
   flowMod(fm: FlowMod): void {

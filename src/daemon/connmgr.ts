@@ -45,14 +45,40 @@ function describe(t: ListenTarget): string {
   return t.kind === "punix" ? `punix:${t.path}` : `ptcp:${t.port}:${t.host}`;
 }
 
+/** An accepted connection: the stream, its protocol state, and its writes in order. */
+interface Entry {
+  conn: Deno.Conn;
+  ofconn: Ofconn;
+  /** The last queued write; replies and async messages go out one after another. */
+  tx: Promise<void>;
+}
+
 export class Connmgr {
   readonly #listeners: { target: ListenTarget; listener: Deno.Listener; kind: OfconnKind }[] = [];
-  readonly #conns = new Set<{ conn: Deno.Conn; ofconn: Ofconn }>();
+  readonly #conns = new Set<Entry>();
   #closed = false;
   /** The controller roles, shared by every connection of this bridge. */
   readonly #election = new RoleElection();
 
-  constructor(private readonly sw: OfSwitch) {}
+  constructor(private readonly sw: OfSwitch) {
+    sw.watchRemovals((rule, reason, nowMs) => {
+      for (const e of this.#conns) {
+        const msg = e.ofconn.flowRemoved(rule, reason, nowMs);
+        if (msg) this.#send(e, [msg]).catch(() => {});
+      }
+    });
+  }
+
+  /** Queues `msgs` after whatever the connection is already writing. */
+  #send(e: Entry, msgs: Uint8Array[]): Promise<void> {
+    e.tx = e.tx.then(async () => {
+      for (const m of msgs) {
+        let off = 0;
+        while (off < m.length) off += await e.conn.write(m.subarray(off));
+      }
+    });
+    return e.tx;
+  }
 
   /**
    * Starts listening; throws (naming the target) when the socket cannot be
@@ -88,7 +114,11 @@ export class Connmgr {
           : `tcp:${(conn.remoteAddr as Deno.NetAddr).hostname}:${
             (conn.remoteAddr as Deno.NetAddr).port
           }`;
-        const entry = { conn, ofconn: new Ofconn(name, this.sw, kind, this.#election) };
+        const entry: Entry = {
+          conn,
+          ofconn: new Ofconn(name, this.sw, kind, this.#election),
+          tx: Promise.resolve(),
+        };
         this.#conns.add(entry);
         this.#serve(entry).finally(() => {
           this.#conns.delete(entry);
@@ -103,13 +133,9 @@ export class Connmgr {
     }
   }
 
-  async #serve({ conn, ofconn }: { conn: Deno.Conn; ofconn: Ofconn }): Promise<void> {
-    const write = async (msgs: Uint8Array[]) => {
-      for (const m of msgs) {
-        let off = 0;
-        while (off < m.length) off += await conn.write(m.subarray(off));
-      }
-    };
+  async #serve(entry: Entry): Promise<void> {
+    const { conn, ofconn } = entry;
+    const write = (msgs: Uint8Array[]) => this.#send(entry, msgs);
     try {
       await write([ofconn.hello()]);
       let buf = new Uint8Array(0);

@@ -12,7 +12,7 @@
  * Thread-safety: main thread (it changes the master OpenFlow tables).
  */
 import { coverageCounter, getLogger } from "../lib/mod.ts";
-import { type FlowMod, OfctlError, type Rule } from "../ofproto/mod.ts";
+import { type FlowMod, OfctlError, type Rule, type RuleRemovedReason } from "../ofproto/mod.ts";
 import { RoleElection } from "./role_election.ts";
 import {
   type ControllerRole,
@@ -29,6 +29,7 @@ import {
   encodeEchoReply,
   encodeError,
   encodeFeaturesReply,
+  encodeFlowRemoved,
   encodeGetConfigReply,
   encodeHello,
   encodeRoleReply,
@@ -117,6 +118,11 @@ export interface OfSwitch {
   portMod(pm: PortMod): void;
   /** Runs a packet-out's actions on its packet (translated, then executed by the datapath). */
   packetOut(po: PacketOut): void;
+  /**
+   * Calls `notify` for each rule with send_flow_rem that a delete or an
+   * expiry removes, after the change (on the main thread, synchronously).
+   */
+  watchRemovals(notify: (rule: Rule, reason: RuleRemovedReason, nowMs: number) => void): void;
   /** Applies one flow-mod to the master tables and publishes the change. */
   flowMod(fm: FlowMod): void;
   /** The rules a stats filter selects, with fresh counters. */
@@ -148,7 +154,7 @@ export class Ofconn {
   constructor(
     readonly name: string,
     private readonly sw: OfSwitch,
-    kind: OfconnKind,
+    private readonly kind: OfconnKind,
     private readonly election = new RoleElection(),
   ) {
     this.config = { flags: 0, missSendLen: kind === "primary" ? OFP_DEFAULT_MISS_SEND_LEN : 0 };
@@ -363,6 +369,18 @@ export class Ofconn {
   close(): void {
     if (this.state !== "closed") this.setState("closed");
     this.election.members.delete(this);
+  }
+
+  /**
+   * The flow-removed message this connection gets for `rule`, if any
+   * (ofconn_receives_async_msg with OVS's default async config): primary
+   * and equal controllers do; a service connection (br0.mgmt) only after
+   * asking with a nonzero miss_send_len, as `ovs-ofctl monitor` does.
+   */
+  flowRemoved(rule: Rule, reason: RuleRemovedReason, nowMs: number): Uint8Array | undefined {
+    if (this.state !== "active" || this.role === "secondary") return undefined;
+    if (this.kind === "service" && this.config.missSendLen === 0) return undefined;
+    return encodeFlowRemoved(rule, reason, nowMs, this.version, this.flowFormat);
   }
 
   /** reject_secondary_controller: a secondary may only read. */

@@ -36,6 +36,7 @@ class TablesSwitch implements OfSwitch {
   tableStats() {
     return [{ tableId: 0, activeCount: this.tables.nRules, lookupCount: 0n, matchedCount: 0n }];
   }
+  watchRemovals() {}
   portStats() {
     return [{ portNo: 1, rxPackets: 1, rxBytes: 60, txPackets: 2, txBytes: 120, durationMs: 1500 }];
   }

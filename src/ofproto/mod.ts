@@ -108,6 +108,7 @@ export {
 export {
   N_TABLES,
   OfTables,
+  type RuleRemovedReason,
   type RuleSnapshot,
   type TablesOp,
   type TablesUpdate,

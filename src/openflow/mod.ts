@@ -4,7 +4,8 @@
  * version negotiation, echo and barrier (header.ts); errors with OVS's
  * type/code per version (errors.ts); NXM/OXM matches (nx_match.ts) and the
  * OpenFlow 1.0 match (of10_match.ts); actions and instructions
- * (actions.ts, Nicira's in _nx_actions.ts); flow-mods (flow_mod.ts); flow and aggregate stats
+ * (actions.ts, Nicira's in _nx_actions.ts); flow-mods (flow_mod.ts) and
+ * flow-removed (flow_removed.ts); flow and aggregate stats
  * (flow_stats.ts); features, switch config, desc, port descriptions,
  * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);
  * controller roles (role.ts). Versions: OpenFlow 1.0 with the Nicira extensions
@@ -51,7 +52,8 @@ export {
   putNxEntries,
   putOxmMatch,
 } from "./nx_match.ts";
-export { pullOf10Match } from "./of10_match.ts";
+export { pullOf10Match, putOf10Match } from "./of10_match.ts";
+export { encodeFlowRemoved } from "./flow_removed.ts";
 export { pullActions, pullInstructions, putActions10, putInstructions } from "./actions.ts";
 export { decodeFlowMod, type FlowModContext } from "./flow_mod.ts";
 export {

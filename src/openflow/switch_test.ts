@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { serverMessage } from "../../tests/support/openflow/recorded.ts";
+import { OfTables } from "../ofproto/mod.ts";
+import { recorded, serverMessage } from "../../tests/support/openflow/recorded.ts";
+import { encodeFlowRemoved } from "./flow_removed.ts";
 import { decodeHeader } from "./header.ts";
 import { StatsReplyBuilder } from "./flow_stats.ts";
 import {
@@ -55,4 +57,18 @@ Deno.test("switch config: get-config reply as OVS's, set-config read back", () =
   assert.deepEqual(encodeGetConfigReply({ flags: 0, missSendLen: 0 }, 1, xid), theirs);
   const set = new Uint8Array([1, 9, 0, 12, 0, 0, 0, 1, 0, 1, 0, 128]);
   assert.deepEqual(decodeSetConfig(set), { flags: 1, missSendLen: 128 });
+});
+
+Deno.test("flow removed: OpenFlow 1.0's message as OVS sent it to ovs-ofctl monitor", () => {
+  const [ovsDelete, ovsHard] = recorded("monitor_flow_removed")[0].server.filter((m) =>
+    m[1] === 11
+  );
+  const tables = new OfTables();
+  tables.addFlow("send_flow_rem,priority=5,udp,actions=output:2", 0);
+  tables.addFlow("send_flow_rem,hard_timeout=1,priority=6,tcp,actions=output:2", 0);
+  const [udp, tcp] = [...tables.rules()];
+  // Durations (bytes 60..67) depend on when OVS ran; the rest must match.
+  const noDuration = (m: Uint8Array) => [...m.subarray(0, 60), ...m.subarray(68)];
+  assert.deepEqual(noDuration(encodeFlowRemoved(udp, "delete", 102, 1, 0)), noDuration(ovsDelete));
+  assert.deepEqual(noDuration(encodeFlowRemoved(tcp, "hard", 1264, 1, 0)), noDuration(ovsHard));
 });

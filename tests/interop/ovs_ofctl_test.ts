@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { TestDaemon, udpif } from "../cli/_run.ts";
 import { readPcapFrames } from "../../src/netdev/mod.ts";
+import { POLL_TIMEOUT_MS, pollUntil } from "../poll.ts";
 
 const INSTALL = new URL("../../scripts/install-ovs-appctl.sh", import.meta.url).pathname;
 const FIXTURES = new URL("../../fixtures/openflow/", import.meta.url);
@@ -241,4 +242,54 @@ Deno.test("ovs-ofctl packet-out: the packet leaves by the actions' port, rewritt
     PACKET.slice(0, 12) + "000000000009" + PACKET.slice(24),
     ttl9,
   ]);
+});
+
+Deno.test("ovs-ofctl monitor gets OVS's flow-removed lines: deletes and hard timeouts of send_flow_rem rules only", async () => {
+  await ensureOvsOfctl();
+  const d = await TestDaemon.start();
+  // ovs-ofctl monitor prints what it receives on stderr.
+  const monitor = new Deno.Command("ovs-ofctl", {
+    args: ["monitor", "br0", "65534"],
+    env: { OVS_RUNDIR: d.dir },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let seen = "";
+  const reading = (async () => {
+    for await (const chunk of monitor.stderr.pipeThrough(new TextDecoderStream())) seen += chunk;
+  })();
+  const ofctl = async (...args: string[]) => assert.equal(await ovsOfctl(d, args), "## exit 0\n");
+  try {
+    // The monitor asks for async messages once connected: until then a
+    // delete goes unseen, so delete until one is seen.
+    const deadline = performance.now() + POLL_TIMEOUT_MS;
+    while (!seen.includes("reason=delete")) {
+      if (performance.now() > deadline) throw new Error("the monitor saw no flow-removed");
+      await ofctl("add-flow", "br0", "send_flow_rem,priority=5,udp,actions=output:2");
+      await ofctl("del-flows", "br0", "udp");
+    }
+    await ofctl("add-flow", "br0", "priority=7,arp,actions=output:2");
+    await ofctl("del-flows", "br0", "arp");
+    await d.run(["time/stop"]);
+    await ofctl("add-flow", "br0", "send_flow_rem,hard_timeout=1,priority=6,tcp,actions=output:2");
+    await d.run(["time/warp", "1500"]);
+    await pollUntil(() => seen.includes("reason=hard"), "the hard timeout's flow-removed");
+    const lines = seen.trim().split("\n");
+    assert.match(
+      lines[0],
+      /^OFPT_FLOW_REMOVED \(xid=0x0\): priority=5,udp reason=delete duration[0-9.]+s idle0 pkts0 bytes0$/,
+    );
+    assert.equal(
+      lines.at(-1),
+      "OFPT_FLOW_REMOVED (xid=0x0): priority=6,tcp reason=hard duration1.500s idle0 pkts0 bytes0",
+    );
+    // The rule without send_flow_rem left silently.
+    assert.ok(!seen.includes("arp"));
+  } finally {
+    monitor.kill();
+    await monitor.status;
+    await reading.catch(() => {});
+    await monitor.stdout.cancel();
+    await d.stop();
+  }
 });
