@@ -25,6 +25,7 @@ interface StartOptions {
   otherConfig: string[];
   flows?: string;
   enableFaultInjection?: boolean;
+  listen: string[];
 }
 
 /** The argv of the background process: the same options as absolute paths, without --detach. */
@@ -35,6 +36,7 @@ function detachedArgs(o: StartOptions): string[] {
   if (typeof o.pidfile === "string") args.push("--pidfile", absolutePath(o.pidfile));
   if (typeof o.logFile === "string") args.push("--log-file", absolutePath(o.logFile));
   if (o.flows) args.push("--flows", absolutePath(o.flows));
+  for (const l of o.listen) args.push("--listen", l);
   for (const p of o.port) args.push("--port", p);
   for (const c of o.otherConfig) args.push("--other-config", c);
   if (o.enableFaultInjection) args.push("--enable-fault-injection");
@@ -73,6 +75,12 @@ export const start: Subcommand = {
       .option(
         "--enable-fault-injection",
         "add the fault/kill-worker and fault/show-workers commands (for tests)",
+      )
+      .option(
+        "--listen <target>",
+        "also accept OpenFlow connections: ptcp:PORT[:IP] or punix:PATH (repeatable)",
+        collect,
+        [],
       )
       .addHelpText(
         "after",
@@ -125,6 +133,7 @@ export const start: Subcommand = {
             otherConfig: o.otherConfig,
             flowsFile: o.flows,
             faultInjection: o.enableFaultInjection,
+            listen: o.listen,
           });
         } catch (e) {
           if (e instanceof DaemonConfigError) throw new UsageError(e.message);

@@ -31,6 +31,8 @@ import { removePidfile, writePidfile } from "./pidfile.ts";
 import { parsePortSpecs } from "./port_spec.ts";
 import { PORT_LINK_COMMANDS, PortLinkWatch, registerPortLinkCommands } from "./port_link.ts";
 import { ensureRundir } from "./rundir.ts";
+import { Connmgr, type ListenTarget, parseListenTarget } from "./connmgr.ts";
+import { BridgeOpenFlow } from "./bridge_openflow.ts";
 import { absolutePath, defaultSocketPath, rundirPath } from "../unixctl/mod.ts";
 
 const log = getLogger("vswitchd");
@@ -56,6 +58,8 @@ export interface DaemonOptions {
   flowsFile?: string;
   /** Register the fault/ commands (fault_commands.ts), for tests. */
   faultInjection?: boolean;
+  /** `--listen` targets for OpenFlow (ptcp:PORT[:IP], punix:PATH), unparsed. */
+  listen?: string[];
   /** Log to the console at this level (the daemon's stderr); default info. */
   consoleLevel?: "off" | "info" | "warn" | "dbg";
 }
@@ -73,6 +77,7 @@ export class Daemon {
   readonly done: Promise<void>;
   readonly #pidfile: string | undefined;
   readonly #server: UnixctlServer;
+  #connmgr: Connmgr | undefined;
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   readonly #signals: Array<[Deno.Signal, () => void]> = [];
   readonly #offWarp: () => void;
@@ -124,6 +129,12 @@ export class Daemon {
     } catch (e) {
       throw new DaemonConfigError(e instanceof Error ? e.message : String(e));
     }
+    let listen: ListenTarget[];
+    try {
+      listen = (options.listen ?? []).map(parseListenTarget);
+    } catch (e) {
+      throw new DaemonConfigError(`--listen ${e instanceof Error ? e.message : e}`);
+    }
     let flows: string | undefined;
     if (options.flowsFile !== undefined) {
       try {
@@ -148,6 +159,7 @@ export class Daemon {
     }
     let server: UnixctlServer | undefined;
     let bridge: Bridge | undefined;
+    let connmgr: Connmgr | undefined;
     try {
       try {
         bridge = await Bridge.create({
@@ -187,7 +199,16 @@ export class Daemon {
           `${socket}: could not initialize control socket (${e instanceof Error ? e.message : e})`,
         );
       }
+      // The OpenFlow endpoints: BRIDGE.mgmt as in OVS, then the --listen ones.
+      connmgr = new Connmgr(new BridgeOpenFlow(bridge));
+      await ensureRundir();
+      await connmgr.listen(
+        { kind: "punix", path: `${rundirPath()}/${bridge.name}.mgmt` },
+        "service",
+      );
+      for (const target of listen) await connmgr.listen(target, "primary");
       const daemon = new Daemon(server, bridge, config, pidfile);
+      daemon.#connmgr = connmgr;
       daemon.#registerCommands();
       daemon.#catchSignals();
       daemon.#catchStrayErrors();
@@ -195,6 +216,7 @@ export class Daemon {
       log.info(`udpif started: bridge ${bridge.name}, control socket ${socket}`);
       return daemon;
     } catch (e) {
+      await connmgr?.close();
       await server?.stop();
       registerBridgeCommands(undefined);
       await bridge?.destroy();
@@ -282,6 +304,7 @@ export class Daemon {
     this.#offWarp();
     for (const undo of this.#undo) undo();
     for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);
+    await this.#connmgr?.close();
     await this.#server.stop();
     for (const name of [...DAEMON_COMMANDS, ...FAULT_COMMANDS]) unregisterCommand(name);
     registerBridgeCommands(undefined);

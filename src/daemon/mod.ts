@@ -16,17 +16,26 @@
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
  * `vlog/*`), `fault_commands.ts` the fault injection commands that only
  * `--enable-fault-injection` registers (`fault/kill-worker`,
- * `fault/show-workers`). `rundir.ts` makes the run directory (src/unixctl says where it is);
- * `detach.ts` runs the daemon in the background for `--detach`;
+ * `fault/show-workers`).
+ * OpenFlow connections (OVS's connmgr) live in `connmgr.ts`
+ * (the BRIDGE.mgmt socket and `--listen` ptcp/punix listeners, framing),
+ * `ofconn.ts` (one connection: hello, requests answered through the
+ * `OfSwitch` interface), `role_election.ts` (controller roles) and
+ * `bridge_openflow.ts` (the bridge as an `OfSwitch`: the same tables,
+ * publication and revalidation as `udpif ofctl`, packet-outs translated
+ * and executed, port counters). `rundir.ts` makes the run directory
+ * (src/unixctl says where it is); `detach.ts` runs the daemon in the
+ * background for `--detach`;
  * `demo.ts` is the in-process switch `udpif demo` narrates.
  *
  * Thread-safety: everything here runs on the main thread, which owns the
- * configuration, the master copy of the OpenFlow tables and the control
- * socket, and never touches packets. Workers (PMDs, handlers,
- * revalidators) are started by the layers below and get what they share
- * with the main thread as SharedArrayBuffers: the clock (`clockBuffer`),
- * coverage counters (`coverageBuffer`), log levels (`logBuffer`) and
- * their own layer's tables and rings. The control commands only read or
+ * configuration, the master copy of the OpenFlow tables, the control
+ * socket and the OpenFlow connections, and never touches packets on the
+ * fast path (a packet-out is handed to the datapath as an execute).
+ * Workers (PMDs, handlers, revalidators) are started by the layers below
+ * and get what they share with the main thread as SharedArrayBuffers: the
+ * clock (`clockBuffer`), coverage counters (`coverageBuffer`), log levels
+ * (`logBuffer`) and their own layer's tables and rings. The control commands only read or
  * publish through those; nothing a command does blocks a worker.
  */
 export { Daemon, DaemonConfigError, type DaemonOptions } from "./daemon.ts";

@@ -9,15 +9,7 @@ import assert from "node:assert/strict";
 import { bytesOf, FLOW_WORDS, type FlowKey, newKey } from "../flow/mod.ts";
 import { OfTables } from "./tables.ts";
 import type { Rule } from "./rule.ts";
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../../tests/support/lib/prng.ts";
 
 const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
 

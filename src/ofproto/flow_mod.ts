@@ -99,7 +99,7 @@ function extractActions(text: string): [string, string | undefined] {
 }
 
 /** mod_tp_* writes the L4 port of whatever protocol the rule matches. */
-function retargetL4(actions: OfAction[], m: Match): void {
+export function retargetL4(actions: OfAction[], m: Match): void {
   const proto = bytesOf(m.key)[F.nw_proto.off];
   const l4 = proto === IPPROTO_UDP ? "udp" : proto === IPPROTO_SCTP ? "sctp" : "tcp";
   for (const a of actions) {
@@ -110,7 +110,7 @@ function retargetL4(actions: OfAction[], m: Match): void {
 }
 
 /** ofpacts_check: each written field's prerequisites must hold in the match. */
-function checkActions(actions: OfAction[], m: Match): void {
+export function checkActions(actions: OfAction[], m: Match): void {
   const k = bytesOf(m.key);
   // A VLAN header exists if the match requires one or an action pushed it.
   let vlanPushed = (k[F.vlan0_tci.off] & 0x10) !== 0;
@@ -243,6 +243,9 @@ export function parseFlowMod(
   if (!of10) fm.match = oxmRoundTrip(matchOverNxm(fm.match));
   else if (fitsOf10(fm.match, usage)) fm.match = of10RoundTrip(fm.match);
   else fm.match = matchOverNxm(fm.match);
+  // OpenFlow 1.1+ has no "all tables" for a modify: ovs-ofctl sends table 0
+  // (ofputil_encode_flow_mod), so only table 0's rules change.
+  if (command === "modify" && !of10 && fm.tableId === undefined) fm.tableId = 0;
   if (command === "modify") {
     // An OpenFlow 1.0 modify always carries a new cookie (0 unless given) and
     // adds the flow when nothing matches; OpenFlow 1.2+ carries neither.

@@ -78,6 +78,7 @@ export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export { formatActions, formatSubfield, OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
 export {
+  checkActions,
   FF_CHECK_OVERLAP,
   FF_NO_BYT_COUNTS,
   FF_NO_PKT_COUNTS,
@@ -89,7 +90,10 @@ export {
   type FlowModOptions,
   parseFlowMod,
   parseFlowModLine,
+  retargetL4,
 } from "./flow_mod.ts";
+export { actionsOverWire } from "./action_wire.ts";
+export { modAction } from "./action_parse.ts";
 export { Classifier, type ClsRule } from "./classifier.ts";
 export { type SortCriterion, sortRules } from "./dump_sort.ts";
 export { DEFAULT_PREFIX_FIELDS, MAX_PREFIX_FIELDS } from "./prefix_fields.ts";
@@ -104,6 +108,7 @@ export {
 export {
   N_TABLES,
   OfTables,
+  type RuleRemovedReason,
   type RuleSnapshot,
   type TablesOp,
   type TablesUpdate,

@@ -64,7 +64,16 @@ function outputsTo(actions: OfAction[], port: number): boolean {
   );
 }
 
+/** Why a rule left the tables (OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT, OFPRR_DELETE). */
+export type RuleRemovedReason = "idle" | "hard" | "delete";
+
 export class OfTables {
+  /**
+   * Told of each rule a delete or an expiry removes (the master copy's
+   * owner sends flow-removed messages from it); replicas leave it unset.
+   */
+  onRemoved: ((rule: Rule, reason: RuleRemovedReason, nowMs: number) => void) | undefined;
+
   /** Bumped by every change; replicas carry the master's number. */
   version = 0;
   private readonly idx = new RuleIndex();
@@ -162,6 +171,7 @@ export class OfTables {
       if (hard || idle) {
         covExpired.inc();
         this.removeRule(r, ops);
+        this.onRemoved?.(r, hard ? "hard" : "idle", nowMs);
       }
     }
     return this.commit(ops);
@@ -235,6 +245,14 @@ export class OfTables {
   }
 
   /**
+   * The rules a flow-stats request selects: `fm` is a loose delete-style
+   * filter (table, cookie and mask, out_port, match), as OVS reads one.
+   */
+  selectRules(fm: FlowMod): Rule[] {
+    return this.collect(fm);
+  }
+
+  /**
    * check_overlap: an add with the flag fails with OFPFMFC_OVERLAP if a rule
    * of the same priority, not identical, could match the same packet,
    * counting the adds before it in the same batch.
@@ -290,7 +308,10 @@ export class OfTables {
     }
     const hits = this.collect(fm);
     if (fm.command === "delete") {
-      for (const r of hits) this.removeRule(r, ops);
+      for (const r of hits) {
+        this.removeRule(r, ops);
+        this.onRemoved?.(r, "delete", nowMs);
+      }
       return;
     }
     if (!hits.length) {

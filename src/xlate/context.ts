@@ -58,6 +58,12 @@ export interface XlateInput {
   buildCache?: boolean;
   /** Record the trace tree (ofproto/trace). */
   trace?: boolean;
+  /**
+   * Actions to run instead of looking the flow up in table 0: a
+   * packet-out's (xlate_in's ofpacts). Table lookups they lead to
+   * (resubmit, output:TABLE) still happen.
+   */
+  ofpacts?: readonly OfAction[];
   /** Formats a rule's match and an action, for the trace. */
   formatMatch?: (rule: XlateRule) => string;
   formatAction?: (action: OfAction) => string;

@@ -23,6 +23,7 @@ import { XlateCtx, type XlateInput, type XlateOutput } from "./context.ts";
 import { isIpAny, maskField } from "./flow_ops.ts";
 import { inPort } from "./output.ts";
 import { lookupRule, xlateRule } from "./table.ts";
+import { doXlateActions } from "./actions.ts";
 
 const covXlateActions = coverageCounter("xlate_actions");
 
@@ -82,7 +83,8 @@ export function xlate(xin: XlateInput): XlateOutput {
   const upcall = bytesOf(xin.flow);
   wcInit(ctx);
   if (ctx.trace) ctx.trace = ctx.report("bridge", `bridge("${xin.bridge.name}")`);
-  xlateRule(ctx, lookupRule(ctx, 0, inPort(ctx)), 0, false);
+  if (xin.ofpacts) doXlateActions(ctx, xin.ofpacts);
+  else xlateRule(ctx, lookupRule(ctx, 0, inPort(ctx)), 0, false);
   if (ctx.error) ctx.actions.length = 0;
   wcFinish(ctx, upcall);
   return {

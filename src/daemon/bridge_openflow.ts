@@ -1,0 +1,161 @@
+/**
+ * The bridge as OpenFlow connections see it (the `OfSwitch` of
+ * ofconn.ts): its features and ports, desc and table stats, and flow-mods
+ * and flow stats going through the same master tables, publication
+ * (`tablesChanged`, which bumps reval_seq so the revalidators re-check
+ * datapath flows) and rule-stats draining as `udpif ofctl` uses.
+ *
+ * Port addresses follow OVS's dummy netdevs (aa:55:aa:55:00:NN, NN the
+ * OpenFlow port number; LOCAL aa:55:aa:55:00:00) and the datapath id is
+ * OVS's default for that bridge address (0000 + the 48-bit address).
+ *
+ * Thread-safety: main thread.
+ */
+import { coverageCounter, timeMsec } from "../lib/mod.ts";
+import { flowExtract, newKey, ODPP_NONE } from "../flow/mod.ts";
+import { xlate, type XlateTables } from "../xlate/mod.ts";
+import {
+  FF_SEND_FLOW_REM,
+  type FlowMod,
+  N_TABLES,
+  OFPP_LOCAL,
+  type Rule,
+  type RuleRemovedReason,
+} from "../ofproto/mod.ts";
+import {
+  type DescStats,
+  OfpError,
+  OFPPC10_NO_FLOOD,
+  OFPPC_PORT_DOWN,
+  type PacketOut,
+  type PortDesc,
+  type PortMod,
+  type PortStats,
+  type SwitchFeatures,
+  type TableStats,
+} from "../openflow/mod.ts";
+import type { Bridge } from "./bridge.ts";
+import type { OfSwitch } from "./ofconn.ts";
+import { VERSION } from "../unixctl/mod.ts";
+
+const covPacketOut = coverageCounter("ofproto_packet_out");
+const DUMMY_MAC_BASE = 0xaa55aa550000n;
+/** Tables 0..253 are visible; 254 is OVS's hidden table. */
+const VISIBLE_TABLES = N_TABLES - 1;
+
+export class BridgeOpenFlow implements OfSwitch {
+  readonly #createdMs = timeMsec();
+
+  constructor(private readonly bridge: Bridge) {}
+
+  /** The bridge's ports, LOCAL first, then by number (the order OVS's replies had). */
+  #sortedPorts() {
+    const rank = (ofport: number) => (ofport === OFPP_LOCAL ? -1 : ofport);
+    return this.bridge.allPorts().sort((a, b) => rank(a.ofport) - rank(b.ofport));
+  }
+
+  ports(): PortDesc[] {
+    const all = this.#sortedPorts();
+    return all.map((p) => ({
+      portNo: p.ofport,
+      name: p.name,
+      hwAddr: DUMMY_MAC_BASE + (p.ofport === OFPP_LOCAL ? 0n : BigInt(p.ofport & 0xff)),
+      config: (p.up ? 0 : OFPPC_PORT_DOWN) | (p.flood ? 0 : OFPPC10_NO_FLOOD),
+      // A port taken down has its link down too, as OVS's netdevs do.
+      linkDown: !p.up,
+    }));
+  }
+
+  /**
+   * The datapath's per-port counters. Ports are created with the bridge,
+   * so their duration counts from when this endpoint was made with it.
+   */
+  portStats(): PortStats[] {
+    const duration = Math.max(0, timeMsec() - this.#createdMs);
+    return this.#sortedPorts().map((p) => {
+      const [rxPackets, rxBytes, txPackets, txBytes] = this.bridge.dp.portStats(p.odpPort);
+      return { portNo: p.ofport, rxPackets, rxBytes, txPackets, txBytes, durationMs: duration };
+    });
+  }
+
+  features(): SwitchFeatures {
+    return { datapathId: DUMMY_MAC_BASE, nTables: VISIBLE_TABLES, ports: this.ports() };
+  }
+
+  desc(): DescStats {
+    return {
+      manufacturer: "udpif",
+      hardware: "udpif userspace switch",
+      software: VERSION,
+      serial: "None",
+      datapath: this.bridge.name,
+    };
+  }
+
+  tableStats(): TableStats[] {
+    const active = new Array<number>(VISIBLE_TABLES).fill(0);
+    for (const r of this.bridge.tables.rules()) if (r.tableId < VISIBLE_TABLES) active[r.tableId]++;
+    return active.map((activeCount, tableId) => ({
+      tableId,
+      activeCount,
+      lookupCount: 0n,
+      matchedCount: 0n,
+    }));
+  }
+
+  /** OFPT_PORT_MOD: `udpif ofctl mod-port`'s up/down and flood/no-flood. */
+  portMod(pm: PortMod): void {
+    const port = this.ports().find((p) => p.portNo === pm.portNo);
+    if (!port) throw new OfpError("OFPPMFC_BAD_PORT");
+    if (port.hwAddr !== pm.hwAddr) throw new OfpError("OFPPMFC_BAD_HW_ADDR");
+    if (pm.mask & OFPPC_PORT_DOWN) {
+      this.bridge.modPort(port.name, pm.config & OFPPC_PORT_DOWN ? "down" : "up");
+    }
+    if (pm.mask & OFPPC10_NO_FLOOD) {
+      this.bridge.modPort(port.name, pm.config & OFPPC10_NO_FLOOD ? "no-flood" : "flood");
+    }
+  }
+
+  /**
+   * OFPT_PACKET_OUT (ofproto_packet_out_start/finish): the packet's flow
+   * translated through the message's actions, as an upcall's would be
+   * through the tables, and the datapath actions executed on it.
+   */
+  packetOut(po: PacketOut): void {
+    const flow = newKey();
+    flowExtract(po.packet, po.packet.length, po.inPort, flow);
+    const out = xlate({
+      flow,
+      tables: this.bridge.tables as XlateTables,
+      bridge: this.bridge.xbridge(),
+      ml: this.bridge.ml,
+      nowMs: timeMsec(),
+      recircIds: this.bridge.recircIds,
+      sideEffects: true,
+      ofpacts: po.actions,
+    });
+    if (out.error) return;
+    covPacketOut.inc();
+    const port = this.bridge.allPorts().find((p) => p.ofport === po.inPort);
+    this.bridge.dp.execute(po.packet, port ? port.odpPort : ODPP_NONE, out.actions);
+  }
+
+  watchRemovals(notify: (rule: Rule, reason: RuleRemovedReason, nowMs: number) => void): void {
+    this.bridge.tables.onRemoved = (rule, reason, nowMs) => {
+      if (rule.flags & FF_SEND_FLOW_REM) notify(rule, reason, nowMs);
+    };
+  }
+
+  flowMod(fm: FlowMod): void {
+    this.bridge.tablesChanged(this.bridge.tables.flowMods([fm], fm.strict, timeMsec()));
+  }
+
+  selectRules(filter: FlowMod): Rule[] {
+    this.bridge.drainStats();
+    return this.bridge.tables.selectRules(filter);
+  }
+
+  nowMs(): number {
+    return timeMsec();
+  }
+}

@@ -1,0 +1,415 @@
+/**
+ * One OpenFlow connection's protocol (OVS's ofproto/connmgr.c ofconn and
+ * the request handlers of ofproto.c's handle_openflow): version
+ * negotiation by hello, then each request answered in order. What a
+ * connection remembers: its version, the Nicira flow format and whether
+ * the flow_mod_table_id extension is on, its switch config
+ * (miss_send_len). Requests reach the bridge only through `OfSwitch`, so
+ * a rule added here is exactly one added by `udpif ofctl`. A bad request
+ * gets the OFPT_ERROR OVS sends and the connection carries on; only a
+ * failed hello, or a message before it, ends the connection.
+ *
+ * Thread-safety: main thread (it changes the master OpenFlow tables).
+ */
+import { coverageCounter, getLogger } from "../lib/mod.ts";
+import { type FlowMod, OfctlError, type Rule, type RuleRemovedReason } from "../ofproto/mod.ts";
+import { RoleElection } from "./role_election.ts";
+import {
+  type ControllerRole,
+  decodeFlowMod,
+  decodeFlowStatsRequest,
+  decodeHeader,
+  decodePacketOut,
+  decodePortMod,
+  decodePortStatsRequest,
+  decodeRoleRequest,
+  decodeSetConfig,
+  type DescStats,
+  encodeBarrierReply,
+  encodeEchoReply,
+  encodeError,
+  encodeFeaturesReply,
+  encodeFlowRemoved,
+  encodeGetConfigReply,
+  encodeHello,
+  encodeRoleReply,
+  helloVersions,
+  negotiateVersion,
+  NX_VENDOR_ID,
+  NXFF_NXM,
+  NXFF_OPENFLOW10,
+  NXST_AGGREGATE,
+  NXST_FLOW,
+  NXT_FLOW_MOD,
+  NXT_FLOW_MOD_TABLE_ID,
+  NXT_ROLE_REQUEST,
+  NXT_SET_CONTROLLER_ID,
+  NXT_SET_FLOW_FORMAT,
+  NXT_SET_PACKET_IN_FORMAT,
+  OFP10_VERSION,
+  OFP13_VERSION,
+  OfpError,
+  type OfpErrorName,
+  OFPST13_TABLE_FEATURES,
+  OFPST_AGGREGATE,
+  OFPST_DESC,
+  OFPST_FLOW,
+  OFPST_PORT,
+  OFPST_PORT_DESC,
+  OFPST_TABLE,
+  OFPST_VENDOR,
+  OFPT10_BARRIER_REQUEST,
+  OFPT10_PORT_MOD,
+  OFPT10_STATS_REQUEST,
+  OFPT11_BARRIER_REQUEST,
+  OFPT11_PORT_MOD,
+  OFPT11_STATS_REQUEST,
+  OFPT12_ROLE_REQUEST,
+  OFPT_ECHO_REPLY,
+  OFPT_ECHO_REQUEST,
+  OFPT_ERROR,
+  OFPT_FEATURES_REQUEST,
+  OFPT_FLOW_MOD,
+  OFPT_GET_CONFIG_REQUEST,
+  OFPT_HELLO,
+  OFPT_PACKET_OUT,
+  OFPT_SET_CONFIG,
+  OFPT_VENDOR,
+  type PacketOut,
+  type PortDesc,
+  type PortMod,
+  type PortStats,
+  putAggregate,
+  putDescStats,
+  putFlowStats,
+  putPortDescs,
+  putPortStats,
+  putTableFeatures,
+  putTableStats,
+  StatsReplyBuilder,
+  type SwitchConfig,
+  type SwitchFeatures,
+  type TableStats,
+  WireReader,
+} from "../openflow/mod.ts";
+
+const log = getLogger("connmgr");
+const covRecv = coverageCounter("ofconn_recv");
+const covError = coverageCounter("ofconn_error");
+
+/** The versions udpif offers in its hello. */
+export const SUPPORTED_VERSIONS: ReadonlySet<number> = new Set([OFP10_VERSION, OFP13_VERSION]);
+
+/** OVS's miss_send_len for controllers; service connections (br0.mgmt) get 0. */
+export const OFP_DEFAULT_MISS_SEND_LEN = 128;
+
+/**
+ * What a connection may do to the switch. Called on the main thread; none
+ * blocks. `flowMod` throws OfctlError (as `udpif ofctl` would report it).
+ */
+export interface OfSwitch {
+  features(): SwitchFeatures;
+  ports(): PortDesc[];
+  /** Every port's counters, in the order OVS lists them (LOCAL first). */
+  portStats(): PortStats[];
+  desc(): DescStats;
+  tableStats(): TableStats[];
+  /** Changes a port's config (down, no-flood); throws OfpError for a bad port or address. */
+  portMod(pm: PortMod): void;
+  /** Runs a packet-out's actions on its packet (translated, then executed by the datapath). */
+  packetOut(po: PacketOut): void;
+  /**
+   * Calls `notify` for each rule with send_flow_rem that a delete or an
+   * expiry removes, after the change (on the main thread, synchronously).
+   */
+  watchRemovals(notify: (rule: Rule, reason: RuleRemovedReason, nowMs: number) => void): void;
+  /** Applies one flow-mod to the master tables and publishes the change. */
+  flowMod(fm: FlowMod): void;
+  /** The rules a stats filter selects, with fresh counters. */
+  selectRules(filter: FlowMod): Rule[];
+  nowMs(): number;
+}
+
+export type OfconnState = "hello-wait" | "active" | "closed";
+
+const TRANSITIONS: Record<OfconnState, readonly OfconnState[]> = {
+  "hello-wait": ["active", "closed"],
+  active: ["closed"],
+  closed: [],
+};
+
+/** Whether the connection is a controller's (primary) or a service one (br0.mgmt). */
+export type OfconnKind = "primary" | "service";
+
+export class Ofconn {
+  state: OfconnState = "hello-wait";
+  version = 0;
+  flowFormat = NXFF_OPENFLOW10;
+  tableIdExtension = false;
+  config: SwitchConfig;
+  /** The controller role (OFPT_ROLE_REQUEST); equal until asked otherwise. */
+  role: Exclude<ControllerRole, "nochange"> = "equal";
+  private xid = 1;
+
+  constructor(
+    readonly name: string,
+    private readonly sw: OfSwitch,
+    private readonly kind: OfconnKind,
+    private readonly election = new RoleElection(),
+  ) {
+    this.config = { flags: 0, missSendLen: kind === "primary" ? OFP_DEFAULT_MISS_SEND_LEN : 0 };
+    election.members.add(this);
+  }
+
+  private setState(to: OfconnState): void {
+    if (!TRANSITIONS[this.state].includes(to)) {
+      log.warn(`${this.name}: refused ofconn transition ${this.state} -> ${to}`);
+      return;
+    }
+    this.state = to;
+  }
+
+  /** The hello to send when the connection opens. */
+  hello(): Uint8Array {
+    return encodeHello(SUPPORTED_VERSIONS, this.xid++);
+  }
+
+  /** Answers one framed message; the connection ends when `state` is "closed" after. */
+  receive(msg: Uint8Array): Uint8Array[] {
+    covRecv.inc();
+    const h = decodeHeader(msg);
+    if (this.state === "hello-wait") {
+      if (h.type !== OFPT_HELLO) {
+        log.warn(`${this.name}: message type ${h.type} before hello, closing`);
+        this.setState("closed");
+        return [];
+      }
+      const version = negotiateVersion(SUPPORTED_VERSIONS, helloVersions(msg));
+      if (version === undefined) {
+        log.warn(`${this.name}: version negotiation failed (peer offers ${h.version})`);
+        this.setState("closed");
+        return [encodeError("OFPHFC_INCOMPATIBLE", h.version, msg)];
+      }
+      this.version = version;
+      this.setState("active");
+      log.info(
+        `${this.name}: negotiated OpenFlow version 0x${version.toString(16).padStart(2, "0")}`,
+      );
+      return [];
+    }
+    if (h.version !== this.version) return [this.error("OFPBRC_BAD_VERSION", msg)];
+    try {
+      return this.dispatch(h.type, h.xid, msg);
+    } catch (e) {
+      if (e instanceof OfpError) return [this.error(e.errorName, msg)];
+      if (e instanceof OfctlError) return [this.error(wireErrorOf(e), msg)];
+      throw e;
+    }
+  }
+
+  private error(name: OfpErrorName, msg: Uint8Array): Uint8Array {
+    covError.inc();
+    log.debug(`${this.name}: sending ${name}`);
+    return encodeError(name, this.version, msg);
+  }
+
+  private dispatch(type: number, xid: number, msg: Uint8Array): Uint8Array[] {
+    const v = this.version;
+    switch (type) {
+      case OFPT_HELLO:
+      case OFPT_ECHO_REPLY:
+        return [];
+      case OFPT_ERROR:
+        log.info(`${this.name}: received an error from the peer`);
+        return [];
+      case OFPT_ECHO_REQUEST:
+        return [encodeEchoReply(msg)];
+      case OFPT_FEATURES_REQUEST:
+        return [encodeFeaturesReply(this.sw.features(), v, xid)];
+      case OFPT_GET_CONFIG_REQUEST:
+        return [encodeGetConfigReply(this.config, v, xid)];
+      case OFPT_SET_CONFIG: {
+        const { flags, missSendLen } = decodeSetConfig(msg);
+        // Fragment handling is the switch's: translation treats fragments
+        // "normal"ly only, so other modes are refused with a warning, as
+        // OVS's handle_set_config does for modes its datapath lacks.
+        if (flags !== 0) log.warn(`${this.name}: unsupported fragment handling mode ${flags}`);
+        this.config = { flags: 0, missSendLen };
+        return [];
+      }
+      case OFPT_FLOW_MOD:
+        this.changesSwitch();
+        this.sw.flowMod(decodeFlowMod(msg, this.flowModContext()));
+        return [];
+      case OFPT_PACKET_OUT:
+        this.changesSwitch();
+        this.sw.packetOut(decodePacketOut(msg, v));
+        return [];
+      case OFPT_VENDOR:
+        return this.vendor(msg);
+    }
+    if (v !== OFP10_VERSION && type === OFPT12_ROLE_REQUEST) {
+      return this.roleRequest(xid, msg, false);
+    }
+    if (v === OFP10_VERSION ? type === OFPT10_PORT_MOD : type === OFPT11_PORT_MOD) {
+      this.changesSwitch();
+      this.sw.portMod(decodePortMod(msg, v));
+      return [];
+    }
+    if (v === OFP10_VERSION ? type === OFPT10_BARRIER_REQUEST : type === OFPT11_BARRIER_REQUEST) {
+      return [encodeBarrierReply(v, xid)];
+    }
+    if (v === OFP10_VERSION ? type === OFPT10_STATS_REQUEST : type === OFPT11_STATS_REQUEST) {
+      return this.stats(xid, msg);
+    }
+    throw new OfpError("OFPBRC_BAD_TYPE");
+  }
+
+  private flowModContext() {
+    return { version: this.version, tableIdExtension: this.tableIdExtension };
+  }
+
+  /** Nicira extension messages (vendor 0x2320). */
+  private vendor(msg: Uint8Array): Uint8Array[] {
+    const r = new WireReader(msg, "OFPBRC_BAD_LEN", 8);
+    if (r.u32() !== NX_VENDOR_ID) throw new OfpError("OFPBRC_BAD_VENDOR");
+    const subtype = r.u32();
+    switch (subtype) {
+      case NXT_SET_FLOW_FORMAT: {
+        const format = r.u32();
+        if (format !== NXFF_OPENFLOW10 && format !== NXFF_NXM) throw new OfpError("OFPBRC_EPERM");
+        this.flowFormat = format;
+        return [];
+      }
+      case NXT_FLOW_MOD_TABLE_ID:
+        this.tableIdExtension = r.u8() !== 0;
+        return [];
+      case NXT_ROLE_REQUEST:
+        if (this.version !== OFP10_VERSION) break;
+        return this.roleRequest(decodeHeader(msg).xid, msg, true);
+      case NXT_FLOW_MOD:
+        if (this.version !== OFP10_VERSION) break;
+        this.changesSwitch();
+        this.sw.flowMod(decodeFlowMod(msg, this.flowModContext(), true));
+        return [];
+      case NXT_SET_PACKET_IN_FORMAT:
+      case NXT_SET_CONTROLLER_ID:
+        r.skip(4);
+        return [];
+    }
+    throw new OfpError("OFPBRC_BAD_SUBTYPE");
+  }
+
+  private stats(xid: number, msg: Uint8Array): Uint8Array[] {
+    const v = this.version;
+    const r = new WireReader(msg, "OFPBRC_BAD_LEN", 8);
+    const statsType = r.u16();
+    if (statsType === OFPST_VENDOR && v === OFP10_VERSION) {
+      r.skip(2);
+      if (r.u32() !== NX_VENDOR_ID) throw new OfpError("OFPBRC_BAD_VENDOR");
+      const subtype = r.u32();
+      if (subtype !== NXST_FLOW && subtype !== NXST_AGGREGATE) {
+        throw new OfpError("OFPBRC_BAD_SUBTYPE");
+      }
+      return this.flowStats(xid, msg, statsType, subtype === NXST_AGGREGATE, subtype);
+    }
+    const b = new StatsReplyBuilder(v, xid, statsType);
+    switch (statsType) {
+      case OFPST_DESC:
+        b.add((w) => putDescStats(w, this.sw.desc()));
+        return b.finish();
+      case OFPST_TABLE:
+        for (const t of this.sw.tableStats()) b.add((w) => putTableStats(w, t, v));
+        return b.finish();
+      case OFPST_PORT_DESC:
+        putPortDescs(b, this.sw.ports(), v);
+        return b.finish();
+      case OFPST_PORT: {
+        const port = decodePortStatsRequest(msg, v);
+        const stats = this.sw.portStats().filter((s) => port === undefined || s.portNo === port);
+        // A port that does not exist gets an empty reply, as in OVS.
+        for (const s of stats) b.add((w) => putPortStats(w, s, v));
+        return b.finish();
+      }
+      case OFPST13_TABLE_FEATURES: {
+        // A query (empty body) gets each table's features; changing them is refused.
+        if (v === OFP10_VERSION) break;
+        if (msg.length > 16) throw new OfpError("OFPBRC_EPERM");
+        const n = this.sw.features().nTables;
+        for (let t = 0; t < n; t++) b.add((w) => putTableFeatures(w, t, n));
+        return b.finish();
+      }
+      case OFPST_FLOW:
+      case OFPST_AGGREGATE:
+        if (v !== OFP10_VERSION) {
+          return this.flowStats(xid, msg, statsType, statsType === OFPST_AGGREGATE);
+        }
+    }
+    throw new OfpError("OFPBRC_BAD_STAT");
+  }
+
+  private flowStats(
+    xid: number,
+    msg: Uint8Array,
+    statsType: number,
+    aggregate: boolean,
+    nxSubtype?: number,
+  ): Uint8Array[] {
+    const filter = decodeFlowStatsRequest(msg, this.version);
+    const rules = this.sw.selectRules(filter);
+    const b = new StatsReplyBuilder(this.version, xid, statsType, nxSubtype);
+    if (aggregate) b.add((w) => putAggregate(w, rules));
+    else {
+      const now = this.sw.nowMs();
+      for (const rule of rules) b.add((w) => putFlowStats(w, rule, this.version, now));
+    }
+    return b.finish();
+  }
+
+  close(): void {
+    if (this.state !== "closed") this.setState("closed");
+    this.election.members.delete(this);
+  }
+
+  /**
+   * The flow-removed message this connection gets for `rule`, if any
+   * (ofconn_receives_async_msg with OVS's default async config): primary
+   * and equal controllers do; a service connection (br0.mgmt) only after
+   * asking with a nonzero miss_send_len, as `ovs-ofctl monitor` does.
+   */
+  flowRemoved(rule: Rule, reason: RuleRemovedReason, nowMs: number): Uint8Array | undefined {
+    if (this.state !== "active" || this.role === "secondary") return undefined;
+    if (this.kind === "service" && this.config.missSendLen === 0) return undefined;
+    return encodeFlowRemoved(rule, reason, nowMs, this.version, this.flowFormat);
+  }
+
+  /** reject_secondary_controller: a secondary may only read. */
+  private changesSwitch(): void {
+    if (this.role === "secondary") throw new OfpError("OFPBRC_IS_SLAVE");
+  }
+
+  /** handle_role_request: the role asked for (checked against the election id), then the reply. */
+  private roleRequest(xid: number, msg: Uint8Array, nx: boolean): Uint8Array[] {
+    const req = decodeRoleRequest(msg, nx);
+    if (req.role !== "nochange") {
+      if (req.generationId !== undefined && !this.election.setElectionId(req.generationId)) {
+        throw new OfpError("OFPRRFC_STALE");
+      }
+      this.election.setRole(this, req.role);
+    }
+    return [encodeRoleReply(this.version, xid, this.role, this.election.electionId)];
+  }
+}
+
+/** The OpenFlow error for a table change ofproto refused (named in its message). */
+function wireErrorOf(e: OfctlError): OfpErrorName {
+  const named = /\((OFP[A-Z_]+)\)|^(OFP[A-Z_]+)$/.exec(e.message);
+  const name = named?.[1] ?? named?.[2];
+  switch (name) {
+    case "OFPFMFC_OVERLAP":
+    case "OFPBAC_MATCH_INCONSISTENT":
+    case "OFPBAC_BAD_OUT_PORT":
+      return name;
+  }
+  return "OFPBRC_EPERM";
+}

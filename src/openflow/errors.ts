@@ -1,0 +1,100 @@
+/**
+ * OpenFlow error replies (OVS's lib/ofp-errors.c and the codes listed in
+ * include/openvswitch/ofp-errors.h): each error udpif sends has a name
+ * and, per OpenFlow version, the (type, code) pair OVS puts on the wire,
+ * including OVS's nonstandard codes (NX1.0 (1,522) and the like) for
+ * errors OpenFlow 1.0 has no code for. An OFPT_ERROR carries the message
+ * that failed, whole, as ofperr_encode_reply does (cut only where the
+ * reply would outgrow OpenFlow's 16-bit length).
+ */
+import { OFPT_ERROR } from "./types.ts";
+import { WireWriter } from "./_buf.ts";
+import { encodeHeader } from "./header.ts";
+
+/** [OF1.0 type, code], [OF1.1+ type, code]. */
+const CODES = {
+  OFPHFC_INCOMPATIBLE: [[0, 0], [0, 0]],
+  OFPBRC_BAD_VERSION: [[1, 0], [1, 0]],
+  OFPBRC_BAD_TYPE: [[1, 1], [1, 1]],
+  OFPBRC_BAD_STAT: [[1, 2], [1, 2]],
+  OFPBRC_BAD_VENDOR: [[1, 3], [1, 3]],
+  OFPBRC_BAD_SUBTYPE: [[1, 4], [1, 4]],
+  OFPBRC_EPERM: [[1, 5], [1, 5]],
+  OFPBRC_BAD_LEN: [[1, 6], [1, 6]],
+  OFPBRC_BAD_TABLE_ID: [[1, 512], [1, 9]],
+  OFPBRC_BUFFER_UNKNOWN: [[1, 8], [1, 8]],
+  OFPBRC_BAD_PORT: [[1, 514], [1, 11]],
+  OFPBRC_IS_SLAVE: [[1, 5], [1, 10]],
+  OFPRRFC_STALE: [[1, 5], [11, 0]],
+  OFPRRFC_BAD_ROLE: [[1, 513], [11, 2]],
+  NXBRC_NXM_INVALID: [[1, 256], [1, 256]],
+  OFPBAC_BAD_TYPE: [[2, 0], [2, 0]],
+  OFPBAC_BAD_LEN: [[2, 1], [2, 1]],
+  OFPBAC_BAD_VENDOR: [[2, 2], [2, 2]],
+  OFPBAC_BAD_VENDOR_TYPE: [[2, 3], [2, 3]],
+  OFPBAC_BAD_OUT_PORT: [[2, 4], [2, 4]],
+  OFPBAC_BAD_ARGUMENT: [[2, 5], [2, 5]],
+  OFPBAC_MATCH_INCONSISTENT: [[1, 522], [2, 10]],
+  OFPBAC_BAD_SET_TYPE: [[1, 523], [2, 13]],
+  OFPBAC_BAD_SET_ARGUMENT: [[1, 525], [2, 15]],
+  OFPBIC_UNSUP_INST: [[2, 257], [3, 1]],
+  OFPBIC_BAD_TABLE_ID: [[2, 257], [3, 2]],
+  OFPBMC_BAD_TYPE: [[1, 263], [4, 0]],
+  OFPBMC_BAD_LEN: [[1, 263], [4, 1]],
+  OFPBMC_BAD_FIELD: [[0, 263], [4, 6]],
+  OFPBMC_BAD_VALUE: [[1, 258], [4, 7]],
+  OFPBMC_BAD_PREREQ: [[1, 260], [4, 9]],
+  OFPBMC_DUP_FIELD: [[1, 261], [4, 10]],
+  OFPFMFC_OVERLAP: [[3, 1], [5, 3]],
+  OFPPMFC_BAD_PORT: [[4, 0], [7, 0]],
+  OFPPMFC_BAD_HW_ADDR: [[4, 1], [7, 1]],
+  OFPFMFC_BAD_COMMAND: [[3, 4], [5, 6]],
+  OFPFMFC_BAD_TABLE_ID: [[1, 512], [5, 2]],
+} as const satisfies Record<
+  string,
+  readonly [readonly [number, number], readonly [number, number]]
+>;
+
+export type OfpErrorName = keyof typeof CODES;
+
+/** A request that fails with an OpenFlow error; the connection carries on. */
+export class OfpError extends Error {
+  constructor(readonly errorName: OfpErrorName) {
+    super(errorName);
+  }
+}
+
+/** The (type, code) OVS sends for `name` in OpenFlow `version`. */
+export function errorCode(name: OfpErrorName, version: number): readonly [number, number] {
+  return CODES[name][version === 1 ? 0 : 1];
+}
+
+/** The error name OVS gives (type, code) in `version`, if udpif knows it. */
+export function errorName(type: number, code: number, version: number): OfpErrorName | undefined {
+  const slot = version === 1 ? 0 : 1;
+  for (const [name, codes] of Object.entries(CODES)) {
+    if (codes[slot][0] === type && codes[slot][1] === code) return name as OfpErrorName;
+  }
+  return undefined;
+}
+
+/** Room for the failed request in an OFPT_ERROR (header and type/code take 12 bytes). */
+const MAX_ERROR_DATA = 0xffff - 12;
+
+/** OFPT_ERROR answering `request`, which rides along. */
+export function encodeError(name: OfpErrorName, version: number, request: Uint8Array): Uint8Array {
+  const [type, code] = errorCode(name, version);
+  const xid = request.length >= 8
+    ? ((request[4] << 24) >>> 0) + ((request[5] << 16) | (request[6] << 8) | request[7])
+    : 0;
+  const w = new WireWriter();
+  encodeHeader(w, version, OFPT_ERROR, xid);
+  w.u16(type).u16(code).bytes(request.subarray(0, MAX_ERROR_DATA));
+  return finishMessage(w);
+}
+
+/** Writes the total length into the header and returns the message. */
+export function finishMessage(w: WireWriter): Uint8Array {
+  w.setU16(2, w.length);
+  return w.finish();
+}

@@ -1,0 +1,95 @@
+/**
+ * openflow: OpenFlow messages on the wire, decoded and encoded, one module
+ * per message family as OVS's lib/ofp-*.c: the header, framing, hello and
+ * version negotiation, echo and barrier (header.ts); errors with OVS's
+ * type/code per version (errors.ts); NXM/OXM matches (nx_match.ts) and the
+ * OpenFlow 1.0 match (of10_match.ts); actions and instructions
+ * (actions.ts, Nicira's in _nx_actions.ts); flow-mods (flow_mod.ts) and
+ * flow-removed (flow_removed.ts); flow and aggregate stats
+ * (flow_stats.ts); features, switch config, desc, port descriptions,
+ * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);
+ * controller roles (role.ts). Versions: OpenFlow 1.0 with the Nicira extensions
+ * ovs-ofctl uses by default, and OpenFlow 1.3.
+ *
+ * This layer speaks ofproto's types: a flow-mod decodes to the same
+ * `FlowMod` ovs-ofctl text parses to, actions to the same `OfAction`s
+ * (converted between versions by ofproto's `actionsOverWire`), so it sits
+ * just above ofproto. It does no I/O: src/daemon's connection manager
+ * reads the bytes, calls in here and writes what comes back. Bad input
+ * throws `OfpError` naming the OpenFlow error OVS would send
+ * (`encodeError` builds the reply); nothing here trusts a length field.
+ *
+ * Thread-safety: pure functions and per-call objects, no shared state;
+ * used on the main thread, which owns the OpenFlow tables.
+ */
+export * from "./types.ts";
+export {
+  encodeError,
+  errorCode,
+  errorName,
+  finishMessage,
+  OfpError,
+  type OfpErrorName,
+} from "./errors.ts";
+export {
+  decodeHeader,
+  encodeBarrierReply,
+  encodeEchoReply,
+  encodeHeader,
+  encodeHello,
+  frameLength,
+  helloVersions,
+  negotiateVersion,
+  OFP_HEADER_LEN,
+  type OfpHeader,
+} from "./header.ts";
+export { WireReader, WireWriter } from "./_buf.ts";
+export {
+  fieldHeader,
+  fieldOfHeader,
+  pullNxEntries,
+  pullOxmMatch,
+  putNxEntries,
+  putOxmMatch,
+} from "./nx_match.ts";
+export { pullOf10Match, putOf10Match } from "./of10_match.ts";
+export { encodeFlowRemoved } from "./flow_removed.ts";
+export { pullActions, pullInstructions, putActions10, putInstructions } from "./actions.ts";
+export { decodeFlowMod, type FlowModContext } from "./flow_mod.ts";
+export {
+  decodeFlowStatsRequest,
+  NX_STATS_HEADER_LEN,
+  OF13_STATS_HEADER_LEN,
+  putAggregate,
+  putFlowStats,
+  StatsReplyBuilder,
+} from "./flow_stats.ts";
+export {
+  decodePortMod,
+  decodePortStatsRequest,
+  decodeSetConfig,
+  type DescStats,
+  encodeFeaturesReply,
+  encodeGetConfigReply,
+  OFPPC10_NO_FLOOD,
+  OFPPC_PORT_DOWN,
+  type PortDesc,
+  type PortMod,
+  type PortStats,
+  putDescStats,
+  putPortDescs,
+  putPortStats,
+  putTableFeatures,
+  putTableStats,
+  type SwitchConfig,
+  type SwitchFeatures,
+  type TableStats,
+} from "./switch.ts";
+export { portFromOf11, portToOf11 } from "./port_number.ts";
+export { decodePacketOut, type PacketOut } from "./packet_out.ts";
+export {
+  type ControllerRole,
+  decodeRoleRequest,
+  encodeRoleReply,
+  type RoleRequest,
+} from "./role.ts";
