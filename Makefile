@@ -5,6 +5,8 @@
 DENO_VERSION := 2.9.6
 TOOLS := $(CURDIR)/.tools
 DENO := $(shell command -v deno 2>/dev/null || echo $(TOOLS)/bin/deno)
+# The daemon's V8 tier-up thresholds (why: V8_FLAGS in src/daemon/detach.ts).
+V8FLAGS := --v8-flags=--invocation-count-for-maglev=20,--invocation-count-for-turbofan=200,--invocation-count-for-osr=50,--minimum-invocations-after-ic-update=20
 PERMS := --allow-read --allow-write --allow-env --allow-run --allow-sys --allow-net --allow-ffi
 
 .PHONY: all test check fmt lint unit demo build bench fuzz deno conformance-record clean
@@ -58,7 +60,7 @@ RUNTIME_MODULES := src/dpif/pmd_worker.ts src/upcall/udpif_worker.ts src/flow/mo
 	src/daemon/mod.ts src/lib/mod.ts src/upcall/mod.ts
 build: $(DENO)
 	@mkdir -p dist
-	@if $(DENO) compile $(PERMS) $(addprefix --include ,$(RUNTIME_MODULES)) -o dist/udpif main.ts >dist/compile.log 2>&1; then \
+	@if $(DENO) compile $(PERMS) $(V8FLAGS) $(addprefix --include ,$(RUNTIME_MODULES)) -o dist/udpif main.ts >dist/compile.log 2>&1; then \
 	  echo "built dist/udpif"; \
 	elif grep -q 'denort' dist/compile.log; then \
 	  echo "make build: deno compile could not get the denort runtime: set DENORT_BIN to a denort $(DENO_VERSION) binary, or allow access to the Deno download site (details in dist/compile.log)" >&2; exit 1; \

@@ -31,6 +31,21 @@ const PERMISSIONS = [
   "--allow-ffi",
 ];
 
+/**
+ * V8's tier-up thresholds for the daemon, lowered (defaults: Maglev after
+ * 400 calls, TurboFan after 3000, on-stack replacement after 500 loop
+ * iterations, 500 calls after a type-feedback change). A datapath
+ * function runs once per packet: with the defaults, the first few hundred
+ * packets through the PMD all run unoptimized, and at ping rates that is
+ * minutes of traffic. Measured on system ports (bench/README.md): a
+ * packet's processing in the PMD 69 -> 27 us, its one-way trip through
+ * the PMD 165 -> 105 us (medians). bin/udpif (for `start`) and `make
+ * build` pass the same flags.
+ */
+const V8_FLAGS = "--v8-flags=--invocation-count-for-maglev=20," +
+  "--invocation-count-for-turbofan=200,--invocation-count-for-osr=50," +
+  "--minimum-invocations-after-ic-update=20";
+
 /** The background process failed to start; `code` is its exit status, `message` what it said. */
 export class DetachError extends Error {
   override name = "DetachError";
@@ -48,7 +63,7 @@ function selfCommand(): string[] {
   const base = exe.slice(exe.lastIndexOf("/") + 1);
   if (base === "deno" || base.startsWith("deno.") || base === "deno-bin") {
     const main = new URL(Deno.mainModule).pathname;
-    return [exe, "run", "--quiet", ...PERMISSIONS, main];
+    return [exe, "run", "--quiet", V8_FLAGS, ...PERMISSIONS, main];
   }
   return [exe];
 }

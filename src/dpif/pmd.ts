@@ -174,8 +174,10 @@ export class Pmd implements OdpExecuteDatapath {
     for (let j = 0; j < this.nActive; j++) {
       const i = this.active[j];
       if (sh.portI32[sh.portI(i, P_ACTIVE)] === 0) continue;
-      work += this.sockets.fd[i] >= 0 ? this.pollSocket(i) : this.pollPort(i);
+      if (this.sockets.fd[i] < 0) work += this.pollPort(i);
+      else if (this.sockets.shouldReceive(i)) work += this.pollSocket(i);
     }
+    this.sockets.receivesDone();
     // Command rings are scanned only when a client has rung, or when the
     // last scan left work behind (reply ring full, round limit).
     const cmdBell = Atomics.load(sh.ctl, C_CMD_BELL);

@@ -62,10 +62,21 @@ export function libc(): Libc {
   return lib.symbols;
 }
 
-/** The calling thread's errno (valid right after a failed libc call). */
+/** This thread's errno word (its address never changes for the thread), viewed once. */
+let errnoView: Deno.UnsafePointerView | undefined;
+
+/**
+ * The calling thread's errno (valid right after a failed libc call).
+ * Allocates nothing after the first call: an EAGAIN from a receive is on
+ * the PMD's path.
+ */
 export function errno(): number {
-  const p = libc().__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+  if (!errnoView) {
+    const p = libc().__errno_location();
+    if (!p) return 0;
+    errnoView = new Deno.UnsafePointerView(p);
+  }
+  return errnoView.getInt32();
 }
 
 /** strerror(errno) as a string. */

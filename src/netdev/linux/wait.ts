@@ -54,6 +54,15 @@ export class FdPoller {
     return ((this.#fds[index * 2 + 1] >>> 16) & POLLIN) !== 0;
   }
 
+  /**
+   * Whether the fd added `index`-th had anything to report (input, an
+   * error, a hang-up) when the last poll returned: a socket that did must
+   * be read, or the next poll returns at once again.
+   */
+  ready(index: number): boolean {
+    return (this.#fds[index * 2 + 1] >>> 16) !== 0;
+  }
+
   /** Blocks until an fd is readable or `timeoutMs` passes; returns how many are ready. */
   poll(timeoutMs: number): number {
     for (let i = 0; i < this.#n; i++) this.#fds[i * 2 + 1] = POLLIN;

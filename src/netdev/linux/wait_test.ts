@@ -38,3 +38,26 @@ Deno.test({
     assert.equal(poller.size, 0);
   },
 });
+
+Deno.test({
+  name: "after a poll, only the fds that had something to report are ready",
+  ignore,
+  fn() {
+    const quiet = eventfdCreate(), loud = eventfdCreate();
+    try {
+      const poller = new FdPoller(2);
+      poller.add(quiet);
+      poller.add(loud);
+      eventfdSignal(loud);
+      assert.equal(poller.poll(WAIT_MS), 1);
+      assert.equal(poller.ready(0), false, "the quiet fd is not ready");
+      assert.ok(poller.ready(1));
+      eventfdDrain(loud);
+      assert.equal(poller.poll(0), 0);
+      assert.equal(poller.ready(1), false, "a poll clears the last one's verdicts");
+    } finally {
+      closeFd(quiet);
+      closeFd(loud);
+    }
+  },
+});
