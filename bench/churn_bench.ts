@@ -8,7 +8,13 @@
  *     churn_rounds: 1000 seed: S checks: 1000 flows_checked: F violations: 0 (T s)
  */
 import { TestDaemon } from "../tests/cli/_run.ts";
-import { churn, CHURN_DAEMON_ARGS, formatViolations } from "../tests/reliability/_churn.ts";
+import { appctl } from "../tests/reliability/_daemon.ts";
+import {
+  checkFlows,
+  churn,
+  CHURN_DAEMON_ARGS,
+  formatViolations,
+} from "../tests/reliability/_churn.ts";
 
 const rounds = Number(Deno.env.get("CHURN_ROUNDS") ?? 1000);
 const seed = Number(Deno.env.get("CHURN_SEED") ?? (Date.now() % 0x7fffffff));
@@ -33,6 +39,21 @@ try {
   );
   if (res.violations.length) {
     console.error(formatViolations(seed, res));
+    // The state the violation was found in, to see why without replaying.
+    console.error(await appctl(d.socket, "ofctl/dump-flows", ["br0"]));
+    console.error(await appctl(d.socket, "fdb/show", ["br0"]));
+    for (const v of res.violations) {
+      console.error(await appctl(d.socket, "ofproto/trace", [v.flow.replace(/\/[^,)]+/g, "")]));
+    }
+    // Whether more revalidation repairs it (late) or the flow stays wrong (stuck).
+    for (let i = 0; i < 4; i++) await appctl(d.socket, "revalidator/wait");
+    const again = await checkFlows(d.socket);
+    console.error(
+      `after 4 more revalidations: ${again.violations.length} violation(s)\n` +
+        again.violations.map((v) => `  ${v.kind}: ${v.flow} ${v.installed} / ${v.expected}`).join(
+          "\n",
+        ),
+    );
     failed = true;
   }
 } finally {

@@ -109,7 +109,25 @@ export class BridgeXlate implements WorkerXlate {
       avoidCaching: false,
       ofpInPort: ofpInPort < 0 ? OFPP_NONE : ofpInPort,
       xcache: req.wantXcache ? out.cache : null,
+      recircs: out.recircs.length ? this.#distinct(out.recircs) : undefined,
     };
+  }
+
+  releaseRecirc(id: number): void {
+    this.#recirc.release(id);
+  }
+
+  /**
+   * One reference per distinct id: two controller actions with the same
+   * frozen state took two references on one id, and the ukey holds a set.
+   */
+  #distinct(ids: number[]): number[] {
+    const out: number[] = [];
+    for (const id of ids) {
+      if (out.includes(id)) this.#recirc.release(id);
+      else out.push(id);
+    }
+    return out;
   }
 
   upcallsInstalled(): void {

@@ -24,6 +24,7 @@ import { OfctlError } from "../ofproto/mod.ts";
 import { Bridge, type DatapathType } from "./bridge.ts";
 import { currentBridge, registerBridgeCommands } from "./bridge_commands.ts";
 import { registerJsonViews } from "./json_views.ts";
+import { registerMemoryShow } from "./memory_show.ts";
 import { onClockWarp, registerCoreCommands } from "./core_commands.ts";
 import { OtherConfig, OtherConfigError } from "./other_config.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
@@ -164,6 +165,7 @@ export class Daemon {
       registerBridgeCommands(bridge);
       registerUpcallCommands(allUdpifs);
       registerJsonViews(currentBridge);
+      registerMemoryShow(currentBridge);
       try {
         const br = bridge;
         server = await UnixctlServer.listen(socket, {

@@ -11,7 +11,8 @@
  * holds the `other_config` settings (`config/set`), `port_config.ts` the
  * per-port VLAN settings (`port/set`), `core_commands.ts` the daemon's
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
- * `vlog/*`). `rundir.ts` makes the run directory (src/unixctl says where it is);
+ * `vlog/*`), `memory_show.ts` `memory/show` (the counts memory grows with,
+ * recirculation ids included). `rundir.ts` makes the run directory (src/unixctl says where it is);
  * `detach.ts` runs the daemon in the background for `--detach`;
  * `demo.ts` is the in-process switch `udpif demo` narrates.
  *

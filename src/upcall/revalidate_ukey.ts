@@ -12,14 +12,16 @@ import { F, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
 import { coverageCounter, timeMsec } from "../lib/mod.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { putActionsFor, type UdpifContext } from "./handler.ts";
-import type { DpFlowStats } from "./ports.ts";
-import { translateSafely } from "./_safe_xlate.ts";
+import type { DpFlowStats, XlateResult } from "./ports.ts";
+import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
 
 export const UKEY_KEEP = 0;
 export const UKEY_DELETE = 1;
 export const UKEY_MODIFY = 2;
 
 const covInvalidStatReset = coverageCounter("ukey_invalid_stat_reset");
+
+const NO_RECIRCS: readonly number[] = [];
 
 /** The xlate caches a revalidator made, by ukey slot and generation. */
 export class XcacheStore {
@@ -140,6 +142,7 @@ export class UkeyRevalidation {
         wc: null,
         wantXcache: true,
       });
+      releaseRecircs(xlate, res);
       if (res.actions) {
         this.#setXcache(slot, res.xcache);
         out.result = UKEY_KEEP;
@@ -177,12 +180,24 @@ export class UkeyRevalidation {
       wc,
       wantXcache: true,
     });
+    this.#decide(slot, res, mask);
+    // A MODIFY's ukey took the new ids over (giving back its old ones);
+    // otherwise the ukey keeps the ids its installed actions hold.
+    if (out.result !== UKEY_MODIFY) releaseRecircs(xlate, res);
+  }
+
+  #decide(slot: number, res: XlateResult, mask: FlowKey): void {
+    const { ukeys, xlate } = this.#ctx;
+    const out = this.out;
+    const wc = this.#wc;
     if (!res.actions || res.avoidCaching) return;
     this.#setXcache(slot, res.xcache);
     wc[F.in_port.off >> 2] = 0xffffffff;
     if (maskTooWide(mask, wc)) return;
     const actions = putActionsFor(res, res.actions, xlate.ofprotoUuid);
     if (!ukeys.actionsDigestEquals(slot, actionsDigest(actions, this.#digest))) {
+      const release = (id: number) => xlate.releaseRecirc?.(id);
+      if (!ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS, release)) return;
       out.result = UKEY_MODIFY;
       out.actions = actions;
       return;

@@ -27,7 +27,7 @@ import {
   UKEY_OPERATIONAL,
   UKEY_VISIBLE,
 } from "./ukey_table.ts";
-import { translateSafely } from "./_safe_xlate.ts";
+import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
 
 export { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
 
@@ -231,7 +231,7 @@ export class Revalidator {
       if (xc !== undefined) {
         xlate.pushStats(xc, packets, bytes, used, flags);
       } else {
-        translateSafely(xlate, {
+        const res = translateSafely(xlate, {
           key: op.key,
           packet: null,
           packets,
@@ -241,6 +241,7 @@ export class Revalidator {
           wc: null,
           wantXcache: false,
         });
+        releaseRecircs(xlate, res);
       }
     }
   }

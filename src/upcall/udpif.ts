@@ -287,7 +287,7 @@ export class Udpif {
     this.#revalidators = [];
     this.#revalidatorTids = [];
     this.#pauseBarrier = undefined;
-    this.ukeys.quiesce();
+    this.ukeys.quiesce((id) => this.#ctx.xlate.releaseRecirc?.(id));
   }
 
   /** revalidator_purge() for every revalidator slice, from this thread. */
