@@ -63,7 +63,7 @@ export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_d
 export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 export { type FlowExtractFn } from "./pmd.ts";
 export { pmdStatsShow } from "./pmd_stats.ts";
-export type { DatapathBuffers } from "./_shared.ts";
+export { type DatapathBuffers, UPCALL_RING_WORDS, upcallQueueCapacity } from "./_shared.ts";
 export {
   E2BIG,
   EEXIST,

@@ -80,6 +80,8 @@ const BURST = 32;
 const covReceived = coverageCounter("netdev_received");
 const covDropPipeline = coverageCounter("drop_action_of_pipeline");
 const covFlowExtract = coverageCounter("flow_extract");
+/** A miss whose upcall could not be queued (dp_netdev_upcall failed): dropped, counted lost. */
+const covDropUpcallError = coverageCounter("datapath_drop_upcall_error");
 const MAX_FRAME = 9216;
 const RANK_INTERVAL_MS = 1000;
 export class Pmd implements OdpExecuteDatapath {
@@ -321,6 +323,7 @@ export class Pmd implements OdpExecuteDatapath {
     const sh = this.shared, st = this.st;
     if (Atomics.load(sh.ctl, C_RECV_ENABLED) === 0) {
       st[ST_LOST]++;
+      if (type === UPCALL_MISS) covDropUpcallError.inc();
       return;
     }
     const nh = Atomics.load(sh.ctl, C_N_HANDLERS);
@@ -331,6 +334,7 @@ export class Pmd implements OdpExecuteDatapath {
     const at = r.reserve(UP_PACKET + pw + uw);
     if (at < 0) {
       st[ST_LOST]++;
+      if (type === UPCALL_MISS) covDropUpcallError.inc();
       return;
     }
     const u32 = r.view.u32;
