@@ -68,11 +68,12 @@ export class RuleGen {
     this.#r = r;
   }
 
-  next(): RuleOp {
+  /** The next change: an add, a modify or a delete; only deletes with `shrink` (a soak keeping its table size). */
+  next(shrink = false): RuleOp {
     const r = this.#r;
-    const roll = r.int(10);
+    const roll = shrink ? 7 + r.int(3) : r.int(10);
     const known = this.#added.length > 0 ? r.pick(this.#added) : undefined;
-    if (roll < 5 || !known) {
+    if ((roll < 5 || !known) && !shrink) {
       const id = this.#id();
       const [acts, of13] = this.#actions(id);
       this.#added.push(id);
@@ -80,14 +81,14 @@ export class RuleGen {
       return ofctl("ofctl/add-flow", of13, [text(id, true), `actions=${acts}`]);
     }
     if (roll < 7) {
-      const strict = roll === 6;
-      const id = strict ? known : { ...this.#id(), priority: -1 };
+      const strict = roll === 6 && known !== undefined;
+      const id = strict && known ? known : { ...this.#id(), priority: -1 };
       const [acts, of13] = this.#actions(id);
       const flow = [text(id, strict), `actions=${acts}`];
       return ofctl("ofctl/mod-flows", of13, strict ? ["--strict", ...flow] : flow);
     }
-    const strict = roll === 9;
-    const id = strict ? known : { ...this.#id(), priority: -1 };
+    const strict = roll === 9 && known !== undefined;
+    const id = strict && known ? known : { ...this.#id(), priority: -1 };
     return ofctl(
       "ofctl/del-flows",
       false,
@@ -162,7 +163,7 @@ export class RuleGen {
         } else acts.push(r.pick(["strip_vlan", `mod_vlan_vid:${r.pick(VIDS)}`]));
       } else if (kind === 9 && id.table < N_TABLES - 1) {
         acts.push(`resubmit(,${id.table + 1 + r.int(N_TABLES - 1 - id.table)})`);
-      } else if (kind === 10 && r.chance(0.3)) acts.push("controller");
+      } else if (kind === 10 && r.chance(0.6)) acts.push("controller");
       else acts.push(`output:${1 + r.int(3)}`);
     }
     return [acts.join(","), of13];
