@@ -72,6 +72,8 @@ export class UkeyRevalidation {
   readonly #wc = newKey();
   readonly #digest = new Uint32Array(3);
   readonly out: RevalOutcome = { result: UKEY_KEEP, actions: undefined };
+  /** Gives a recirculation id reference back (one function, not one per flow). */
+  readonly #release = (id: number) => this.#ctx.xlate.releaseRecirc?.(id);
 
   constructor(ctx: UdpifContext, xcaches: XcacheStore) {
     this.#ctx = ctx;
@@ -181,9 +183,17 @@ export class UkeyRevalidation {
       wantXcache: true,
     });
     this.#decide(slot, res, mask);
-    // A MODIFY's ukey took the new ids over (giving back its old ones);
-    // otherwise the ukey keeps the ids its installed actions hold.
-    if (out.result !== UKEY_MODIFY) releaseRecircs(xlate, res);
+    // The flow stays with this translation's actions: from now on the
+    // ukey holds exactly the ids they refer to, giving back what it held
+    // (a ukey adopted from a dumped flow held none). A MODIFY's ukey took
+    // them over already.
+    if (out.result === UKEY_MODIFY) return;
+    if (
+      out.result === UKEY_KEEP && ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS, this.#release)
+    ) {
+      return;
+    }
+    releaseRecircs(xlate, res);
   }
 
   #decide(slot: number, res: XlateResult, mask: FlowKey): void {
@@ -196,8 +206,7 @@ export class UkeyRevalidation {
     if (maskTooWide(mask, wc)) return;
     const actions = putActionsFor(res, res.actions, xlate.ofprotoUuid);
     if (!ukeys.actionsDigestEquals(slot, actionsDigest(actions, this.#digest))) {
-      const release = (id: number) => xlate.releaseRecirc?.(id);
-      if (!ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS, release)) return;
+      if (!ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS, this.#release)) return;
       out.result = UKEY_MODIFY;
       out.actions = actions;
       return;
