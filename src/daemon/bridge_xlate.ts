@@ -46,6 +46,8 @@ export interface BridgeXlateInit {
   recirc: SharedArrayBuffer;
   /** other_config:vlan-limit, for this worker's flow module. */
   vlanLimit: number;
+  /** The tables as one update (`OfTables.snapshotUpdate`), when starting from a snapshot. */
+  tables?: TablesUpdate;
 }
 
 /** A change the main thread sends to every worker's translation. */
@@ -71,6 +73,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#recirc = new RecircIdPool(init.recirc);
     setVlanLimit(init.vlanLimit);
     this.#stats = RuleStatsQueue.attach(init.ruleStats);
+    if (init.tables) this.#tables.applyUpdate(init.tables);
   }
 
   update(data: unknown): void {

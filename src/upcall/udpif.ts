@@ -35,6 +35,13 @@ export interface UdpifOptions {
   xlateInit: unknown;
   /** Translation on the main thread (purge and flush push final stats with it). */
   mainXlate: UdpifXlate;
+  /**
+   * The translation state now, every update posted so far included
+   * (structured-clonable, like `xlateInit`): what new workers start from
+   * once the log of updates has grown to XLATE_LOG_MAX, so that the log
+   * (every rule change ever made, otherwise) stays bounded.
+   */
+  xlateSnapshot?: () => unknown;
   /** Ukeys the table can hold (default: the datapath's flow capacity). */
   ukeyCapacity?: number;
   /** Core count for the default thread counts (default: this machine's). */
@@ -60,6 +67,9 @@ export interface UdpifConfig {
   nHandlerThreads?: number;
   nRevalidatorThreads?: number;
 }
+
+/** Updates kept for workers yet to start before the log is replaced by a snapshot. */
+export const XLATE_LOG_MAX = 256;
 
 const all: Udpif[] = [];
 let nextTid = 1;
@@ -311,6 +321,13 @@ export class Udpif {
     for (const s of [...this.#handlerWorkers, ...this.#revalidators, ...this.#pool]) {
       s.worker.postMessage({ type: "xlate-update", seq, data });
     }
+    const snapshot = this.#opts.xlateSnapshot;
+    if (snapshot && this.#updates.length >= XLATE_LOG_MAX) this.compactXlateState(snapshot());
+  }
+
+  /** Updates new workers would replay after their start state (bounded by XLATE_LOG_MAX with `xlateSnapshot`). */
+  get xlateLogLength(): number {
+    return this.#updates.length;
   }
 
   /**

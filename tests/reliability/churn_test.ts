@@ -63,3 +63,29 @@ Deno.test("the churn check reports a flow whose actions or mask a fresh translat
     await d.stop();
   }
 });
+
+Deno.test("workers started after hundreds of rule changes start from the tables' snapshot", async () => {
+  const d = await TestDaemon.start(CHURN_DAEMON_ARGS);
+  try {
+    const s = d.socket;
+    // More changes than the update log keeps (XLATE_LOG_MAX): the log is replaced by snapshots.
+    for (let i = 0; i < 300; i++) {
+      await appctl(s, "ofctl/add-flow", ["br0", `priority=${i},udp,tp_dst=${i},actions=output:2`]);
+    }
+    await appctl(s, "ofctl/del-flows", ["br0", "udp"]);
+    await appctl(s, "ofctl/add-flow", ["br0", "priority=5,udp,tp_dst=80,actions=output:3"]);
+    // New handler and revalidator workers: they start from the bridge's snapshot.
+    await appctl(s, "config/set", ["n-handler-threads=2", "n-revalidator-threads=2"]);
+    const res = await churn(s, {
+      seed: 5,
+      rounds: 3,
+      opsPerRound: 1,
+      packetsPerRound: 16,
+      checkEvery: 3,
+    });
+    assert.equal(res.violations.length, 0, formatViolations(5, res));
+    assert.match(await appctl(s, "memory/show"), /handlers:2 .*revalidators:2/);
+  } finally {
+    await d.stop();
+  }
+});
