@@ -8,9 +8,10 @@
  * Prints the curve (means over each SOAK_SAMPLE_SECONDS window, default
  * a twentieth of the run), then the growth from the warm second quarter
  * of the run to its last quarter (means of the readings in each; the
- * tables come and go with the churn, so single readings are noise):
+ * tables come and go with the churn, so single readings are noise), with
+ * each table's band of readings once warm:
  *
- *     soak_rss_growth_pct: X (tables: rules Y %, udpif keys Z %, ...) violations: V
+ *     soak_rss_growth_pct: X (tables: rules Y % [lo-hi], udpif keys Z % [lo-hi], ...) violations: V
  */
 import { TestDaemon } from "../tests/cli/_run.ts";
 import { appctl, daemonPid, memoryOf, Rng } from "../tests/reliability/_daemon.ts";
@@ -120,7 +121,14 @@ const growth = (pick: (x: Sample) => number) => {
   const warm = mean(0.25, 0.5, pick), end = mean(0.75, 1.01, pick);
   return warm === 0 && end === 0 ? 0 : (100 * (end - warm)) / warm;
 };
-const tableGrowth = names.map((k) => `${k} ${growth((x) => x.tables[k]).toFixed(1)} %`);
+/** The smallest and largest reading once warm: a table that comes and goes with the churn stays in a band. */
+const band = (pick: (x: Sample) => number) => {
+  const xs = samples.filter((x) => x.t >= 0.25 * seconds).map(pick);
+  return `${Math.min(...xs)}-${Math.max(...xs)}`;
+};
+const tableGrowth = names.map((k) =>
+  `${k} ${growth((x) => x.tables[k]).toFixed(1)} % [${band((x) => x.tables[k])}]`
+);
 console.log(
   `soak_rss_growth_pct: ${growth((x) => x.rssKb).toFixed(1)} (tables: ${tableGrowth.join(", ")}) ` +
     `seconds: ${seconds} seed: ${seed} rounds: ${rounds} checks: ${checks} violations: ${violations}`,
