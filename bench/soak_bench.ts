@@ -12,6 +12,11 @@
  * each table's band of readings once warm:
  *
  *     soak_rss_growth_pct: X (tables: rules Y % [lo-hi], udpif keys Z % [lo-hi], ...) violations: V
+ *       after_idle: flows F udpif_keys U recirc_ids R
+ *
+ * The last figures are read once traffic has stopped and max-idle has
+ * passed: every flow, ukey and recirculation id must be gone (0), whatever
+ * the counts did while the churn ran.
  */
 import { TestDaemon } from "../tests/cli/_run.ts";
 import { appctl, daemonPid, memoryOf, Rng } from "../tests/reliability/_daemon.ts";
@@ -45,6 +50,7 @@ const d = await TestDaemon.start([
 const s = d.socket;
 const samples: Sample[] = [];
 let rounds = 0, violations = 0, checks = 0;
+let idle: Record<string, number> = {};
 try {
   const pid = await daemonPid(`${d.dir}/udpif.pid`);
   const r = new Rng(seed);
@@ -96,6 +102,13 @@ try {
     }
   }
   await sample();
+  // Traffic stops: within max-idle every flow expires, and with the last
+  // ukeys their recirculation ids go. What is left is held by nothing.
+  for (let i = 0; i < 50 && (await tables()).flows > 0; i++) {
+    await appctl(s, "revalidator/wait");
+  }
+  await appctl(s, "revalidator/wait");
+  idle = await tables();
 } finally {
   await d.stop();
 }
@@ -131,6 +144,9 @@ const tableGrowth = names.map((k) =>
 );
 console.log(
   `soak_rss_growth_pct: ${growth((x) => x.rssKb).toFixed(1)} (tables: ${tableGrowth.join(", ")}) ` +
-    `seconds: ${seconds} seed: ${seed} rounds: ${rounds} checks: ${checks} violations: ${violations}`,
+    `seconds: ${seconds} seed: ${seed} rounds: ${rounds} checks: ${checks} violations: ${violations} ` +
+    `after_idle: flows ${idle.flows} udpif_keys ${idle["udpif keys"]} recirc_ids ${
+      idle["recirc ids"]
+    }`,
 );
-if (violations) Deno.exit(1);
+if (violations || idle.flows || idle["udpif keys"] || idle["recirc ids"]) Deno.exit(1);
