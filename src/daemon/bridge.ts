@@ -137,6 +137,11 @@ export class Bridge {
       xlateModule: new URL("./bridge_xlate.ts", import.meta.url).href,
       xlateInit: init,
       mainXlate: new BridgeXlate(init, this.tables),
+      xlateSnapshot: () => ({
+        ...init,
+        ports: this.#xlatePorts(),
+        tables: this.tables.snapshotUpdate(),
+      }),
     });
     // Workers start later (at configure) and clone `init` then.
   }

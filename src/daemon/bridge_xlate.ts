@@ -46,6 +46,8 @@ export interface BridgeXlateInit {
   recirc: SharedArrayBuffer;
   /** other_config:vlan-limit, for this worker's flow module. */
   vlanLimit: number;
+  /** The tables as one update (`OfTables.snapshotUpdate`), when starting from a snapshot. */
+  tables?: TablesUpdate;
 }
 
 /** A change the main thread sends to every worker's translation. */
@@ -71,6 +73,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#recirc = new RecircIdPool(init.recirc);
     setVlanLimit(init.vlanLimit);
     this.#stats = RuleStatsQueue.attach(init.ruleStats);
+    if (init.tables) this.#tables.applyUpdate(init.tables);
   }
 
   update(data: unknown): void {
@@ -109,7 +112,25 @@ export class BridgeXlate implements WorkerXlate {
       avoidCaching: false,
       ofpInPort: ofpInPort < 0 ? OFPP_NONE : ofpInPort,
       xcache: req.wantXcache ? out.cache : null,
+      recircs: out.recircs.length ? this.#distinct(out.recircs) : undefined,
     };
+  }
+
+  releaseRecirc(id: number): void {
+    this.#recirc.release(id);
+  }
+
+  /**
+   * One reference per distinct id: two controller actions with the same
+   * frozen state took two references on one id, and the ukey holds a set.
+   */
+  #distinct(ids: number[]): number[] {
+    const out: number[] = [];
+    for (const id of ids) {
+      if (out.includes(id)) this.#recirc.release(id);
+      else out.push(id);
+    }
+    return out;
   }
 
   upcallsInstalled(): void {

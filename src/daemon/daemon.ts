@@ -24,6 +24,7 @@ import { OfctlError } from "../ofproto/mod.ts";
 import { Bridge, type DatapathType } from "./bridge.ts";
 import { currentBridge, registerBridgeCommands } from "./bridge_commands.ts";
 import { registerJsonViews } from "./json_views.ts";
+import { registerMemoryShow } from "./memory_show.ts";
 import { onClockWarp, registerCoreCommands } from "./core_commands.ts";
 import { FAULT_COMMANDS, registerFaultCommands } from "./fault_commands.ts";
 import { OtherConfig, OtherConfigError } from "./other_config.ts";
@@ -186,6 +187,7 @@ export class Daemon {
       registerUpcallCommands(allUdpifs);
       registerJsonViews(currentBridge);
       if (options.faultInjection) registerFaultCommands(bridge.udpif);
+      registerMemoryShow(currentBridge);
       try {
         const br = bridge;
         server = await UnixctlServer.listen(socket, {

@@ -16,7 +16,8 @@
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
  * `vlog/*`), `fault_commands.ts` the fault injection commands that only
  * `--enable-fault-injection` registers (`fault/kill-worker`,
- * `fault/show-workers`).
+ * `fault/show-workers`), `memory_show.ts` `memory/show` (the counts memory
+ * grows with, recirculation ids included).
  * OpenFlow connections (OVS's connmgr) live in `connmgr.ts`
  * (the BRIDGE.mgmt socket and `--listen` ptcp/punix listeners, framing),
  * `ofconn.ts` (one connection: hello, requests answered through the

@@ -13,7 +13,7 @@
  * allocates after construction.
  */
 import { FLOW_WORDS, ufidFromKey } from "../flow/mod.ts";
-import { RingProducer } from "../lib/mod.ts";
+import { coverageCounter, RingProducer } from "../lib/mod.ts";
 import { GSO_NONE, type PacketBuffer } from "../packet/mod.ts";
 import { SoftwareOffload } from "./_pmd_offload.ts";
 import {
@@ -24,6 +24,9 @@ import {
   ST_MISSED,
 } from "./_shared.ts";
 import { UP_KEY, UP_PACKET, UPCALL_MISS } from "./protocol.ts";
+
+/** A miss whose upcall could not be queued (dp_netdev_upcall failed): dropped, counted lost. */
+const covDropUpcallError = coverageCounter("datapath_drop_upcall_error");
 
 export class PmdUpcalls {
   private readonly up: RingProducer[];
@@ -82,6 +85,7 @@ export class PmdUpcalls {
     const sh = this.shared, st = this.st;
     if (Atomics.load(sh.ctl, C_RECV_ENABLED) === 0) {
       st[ST_LOST]++;
+      if (type === UPCALL_MISS) covDropUpcallError.inc();
       return;
     }
     const nh = Atomics.load(sh.ctl, C_N_HANDLERS);
@@ -91,6 +95,7 @@ export class PmdUpcalls {
     const at = r.reserve(UP_PACKET + pw + uw);
     if (at < 0) {
       st[ST_LOST]++;
+      if (type === UPCALL_MISS) covDropUpcallError.inc();
       return;
     }
     const u32 = r.view.u32;

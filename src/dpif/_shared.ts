@@ -19,9 +19,10 @@
  *   handle) for flow operations and their answers.
  * - `upcall[h]`: SPSC upcall queue per handler (PMD -> handler h).
  */
-import { RingView } from "../lib/mod.ts";
+import { ringRecordWords, RingView } from "../lib/mod.ts";
 import { eventfdSignal } from "../netdev/mod.ts";
 import { FlowTable } from "./flow_table.ts";
+import { UP_PACKET } from "./protocol.ts";
 
 export const MAX_PORTS = 64;
 export const MAX_CLIENTS = 32;
@@ -36,6 +37,15 @@ export const CMD_RING_WORDS = 1 << 15;
  * never lose one.
  */
 export const UPCALL_RING_WORDS = 1 << 21;
+
+/**
+ * How many MISS upcalls of `packetLen`-byte packets one handler's queue
+ * holds: past that, while its handler takes none, a miss is lost (counted
+ * in `lost`, as a failed upcall is in OVS).
+ */
+export function upcallQueueCapacity(packetLen: number, ringWords = UPCALL_RING_WORDS): number {
+  return Math.floor(ringWords / ringRecordWords(UP_PACKET + ((packetLen + 3) >> 2)));
+}
 
 /** ctl word indices. */
 export const C_DOORBELL = 0;

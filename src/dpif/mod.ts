@@ -78,7 +78,7 @@ export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_d
 export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 export { type FlowExtractFn } from "./pmd.ts";
 export { pmdStatsShow } from "./pmd_stats.ts";
-export type { DatapathBuffers } from "./_shared.ts";
+export { type DatapathBuffers, UPCALL_RING_WORDS, upcallQueueCapacity } from "./_shared.ts";
 /** Upcall queues a datapath has: the most handler threads it can serve. */
 export { MAX_HANDLERS } from "./_shared.ts";
 export {

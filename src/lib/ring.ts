@@ -30,6 +30,11 @@ const WAITING = 17;
 const DATA = 32;
 const PAD_BIT = 0x40000000;
 
+/** Words a record of `payloadWords` takes in a ring: header word, rounded up to even. */
+export function ringRecordWords(payloadWords: number): number {
+  return (payloadWords + 2) & ~1;
+}
+
 /** Bytes needed for a ring of `capacityWords` (rounded up to a power of two). */
 export function ringBytes(capacityWords: number): number {
   return (DATA + pow2(capacityWords)) * 4;
@@ -104,7 +109,7 @@ export class RingProducer {
    */
   reserve(payloadWords: number): number {
     const v = this.view;
-    const size = (payloadWords + 2) & ~1;
+    const size = ringRecordWords(payloadWords);
     if (size > v.capacity / 2) return -1;
     const at = this.pending & v.mask;
     const toEnd = v.capacity - at;

@@ -3,6 +3,9 @@
  * packet translation did not expect) becomes a failed translation, which
  * udpif treats as OVS treats an xlate error (the packet is dropped, the
  * flow deleted), and is logged at a limited rate.
+ *
+ * `releaseRecircs` gives back the recirculation ids a result holds when
+ * nothing (no ukey) takes them over.
  */
 import { getLogger } from "../lib/mod.ts";
 import type { UdpifXlate, XlateRequest, XlateResult } from "./ports.ts";
@@ -20,4 +23,11 @@ export function translateSafely(xlate: UdpifXlate, req: XlateRequest): XlateResu
     }
     return { actions: undefined, slow: 0, avoidCaching: false, ofpInPort: 0, xcache: null };
   }
+}
+
+/** Gives back every recirculation id reference `res` holds (xlate_out_uninit). */
+export function releaseRecircs(xlate: UdpifXlate, res: XlateResult): void {
+  const ids = res.recircs;
+  if (!ids) return;
+  for (let i = 0; i < ids.length; i++) xlate.releaseRecirc?.(ids[i]);
 }

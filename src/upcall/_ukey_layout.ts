@@ -33,6 +33,10 @@ export const ACT_LEN = 14;
 export const PMD = 15;
 export const TCP_FLAGS = 16;
 export const KEY_HASH = 17;
+/** How many recirculation ids the ukey holds (RECIRC_N), and the ids (up to MAX_UKEY_RECIRCS). */
+export const RECIRC_N = 18;
+export const RECIRC0 = 19;
+export const MAX_UKEY_RECIRCS = 5;
 /** Float64 slots within the record (word offsets / 2). */
 export const F_PACKETS = 12;
 export const F_BYTES = 13;

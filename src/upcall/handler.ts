@@ -32,10 +32,11 @@ import {
 import { RateLimit } from "./_rate_limit.ts";
 import type { UdpifShared } from "./shared.ts";
 import { UKEY_EVICTED, UKEY_OPERATIONAL, type UkeyTable } from "./ukey_table.ts";
-import { translateSafely } from "./_safe_xlate.ts";
+import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
 import { beginStats, commitStats, type SeatJournal } from "./worker_journal.ts";
 
 export const UPCALL_MAX_BATCH = 64;
+const NO_RECIRCS: readonly number[] = [];
 const NO_ACTIONS: OdpAction[] = [];
 
 const covDuplicate = coverageCounter("handler_duplicate_upcall");
@@ -100,6 +101,8 @@ export class Handler {
   readonly #count = new Int32Array(UPCALL_MAX_BATCH);
   readonly #bytes = new Float64Array(UPCALL_MAX_BATCH);
   readonly #res: (XlateResult | undefined)[] = new Array(UPCALL_MAX_BATCH);
+  /** 1 where the translation's recirculation ids went to the ukey it installed. */
+  readonly #recircsTaken = new Uint8Array(UPCALL_MAX_BATCH);
   readonly #wc: FlowKey[] = Array.from({ length: UPCALL_MAX_BATCH }, newKey);
   readonly #digest = new Uint32Array(3);
   /** The batch's datapath ops (a put and an execute per upcall at most). */
@@ -156,6 +159,7 @@ export class Handler {
     journal?.prepareBatch();
     beginStats(xlate);
     this.#classify(n);
+    this.#recircsTaken.fill(0);
     for (let i = 0; i < n; i++) {
       this.#res[i] = undefined;
       const kind = this.#kind[i];
@@ -189,7 +193,11 @@ export class Handler {
     dpif.operate(this.#ops, this.#nOps, true);
     this.#finishInstalls();
     xlate.upcallsInstalled?.();
-    for (let i = 0; i < n; i++) this.#res[i] = undefined;
+    for (let i = 0; i < n; i++) {
+      const res = this.#res[i];
+      if (res && !this.#recircsTaken[i]) releaseRecircs(xlate, res);
+      this.#res[i] = undefined;
+    }
     this.#ctx.shared.addHandled(misses);
     journal?.done();
   }
@@ -264,7 +272,7 @@ export class Handler {
     if (kind === MISS_UPCALL) {
       if (lead !== i) covDuplicate.inc();
       else if (this.#shouldInstall(now)) {
-        this.#install(u, this.#wc[i], putActionsFor(res, res.actions, xlate.ofprotoUuid), now);
+        this.#install(i, res, putActionsFor(res, res.actions, xlate.ofprotoUuid), now);
       }
     }
     if (res.actions.length === 0) {
@@ -297,9 +305,15 @@ export class Handler {
     return true;
   }
 
-  /** ukey_create_from_upcall + ukey_install, then queues the put. */
-  #install(u: UpcallIn, wc: FlowKey, actions: OdpAction[], now: number): void {
+  /**
+   * ukey_create_from_upcall + ukey_install for upcall `i`, then queues the
+   * put. The ukey takes over the translation's recirculation ids; a flow
+   * whose ids do not fit in a ukey is not cached (its packet still runs).
+   */
+  #install(i: number, res: XlateResult, actions: OdpAction[], now: number): void {
     const { shared, ukeys } = this.#ctx;
+    const u = this.batch[i];
+    const wc = this.#wc[i];
     const slot = ukeys.alloc();
     if (slot < 0) {
       if (rlInstall.allow(now)) log.warn("upcall: ukey installation fails");
@@ -307,13 +321,19 @@ export class Handler {
     }
     ukeys.init(slot, u.ufid, 0, flowKeyHash(u.key), this.#revalSeq, 0, now);
     ukeys.setActionsDigest(slot, actionsDigest(actions, this.#digest));
+    if (!ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS)) {
+      ukeys.free(slot);
+      return;
+    }
     const r = ukeys.install(slot);
     if (r === "duplicate" || r === "conflict") {
       if (r === "duplicate") covDuplicate.inc();
       else if (rl.allow(now)) log.warn("Conflicting ukey for flows");
+      ukeys.holdRecircs(slot, NO_RECIRCS);
       ukeys.free(slot);
       return;
     }
+    this.#recircsTaken[i] = 1;
     if (r === "replaced") covReplace.inc();
     this.#ctx.journal?.addInstalled(slot, ukeys.gen(slot));
     const op = this.#nextOp(slot);

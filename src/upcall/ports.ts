@@ -175,12 +175,27 @@ export interface XlateResult {
   ofpInPort: number;
   /** Handle for pushing stats later; null when not requested. */
   xcache: unknown;
+  /**
+   * Recirculation ids the actions refer to (a controller action's frozen
+   * state), one reference held on each, distinct; the caller owns them
+   * and gives each back with `releaseRecirc` (the ukey that installs the
+   * actions holds them until it is freed, as OVS's ukey->recircs).
+   * Absent when translation allocates none.
+   */
+  recircs?: readonly number[];
 }
 
 export interface UdpifXlate {
   translate(req: XlateRequest): XlateResult;
   /** Credits stats to the rules an xlate cache recorded (xlate_push_stats). */
   pushStats(xcache: unknown, packets: number, bytes: number, used: number, tcpFlags: number): void;
+  /**
+   * Drops one reference a translation's `recircs` handed over
+   * (recirc_free_id); the id is never handed out again once its last
+   * reference is gone. Any udpif thread may call it; it takes the id
+   * pool's lock briefly and never blocks otherwise.
+   */
+  releaseRecirc?(id: number): void;
   /** UUID bytes of the bridge (ofproto) for slow-path cookies. */
   readonly ofprotoUuid: Uint8Array;
   /**

@@ -12,8 +12,8 @@ import { F, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
 import { coverageCounter, timeMsec } from "../lib/mod.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { putActionsFor, type UdpifContext } from "./handler.ts";
-import type { DpFlowStats } from "./ports.ts";
-import { translateSafely } from "./_safe_xlate.ts";
+import type { DpFlowStats, XlateResult } from "./ports.ts";
+import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
 import { beginStats, commitStats } from "./worker_journal.ts";
 
 export const UKEY_KEEP = 0;
@@ -21,6 +21,8 @@ export const UKEY_DELETE = 1;
 export const UKEY_MODIFY = 2;
 
 const covInvalidStatReset = coverageCounter("ukey_invalid_stat_reset");
+
+const NO_RECIRCS: readonly number[] = [];
 
 /** The xlate caches a revalidator made, by ukey slot and generation. */
 export class XcacheStore {
@@ -71,6 +73,8 @@ export class UkeyRevalidation {
   readonly #wc = newKey();
   readonly #digest = new Uint32Array(3);
   readonly out: RevalOutcome = { result: UKEY_KEEP, actions: undefined };
+  /** Gives a recirculation id reference back (one function, not one per flow). */
+  readonly #release = (id: number) => this.#ctx.xlate.releaseRecirc?.(id);
 
   constructor(ctx: UdpifContext, xcaches: XcacheStore) {
     this.#ctx = ctx;
@@ -141,6 +145,7 @@ export class UkeyRevalidation {
         wc: null,
         wantXcache: true,
       });
+      releaseRecircs(xlate, res);
       if (res.actions) {
         this.#setXcache(slot, res.xcache);
         out.result = UKEY_KEEP;
@@ -189,12 +194,31 @@ export class UkeyRevalidation {
       wc,
       wantXcache: true,
     });
+    this.#decide(slot, res, mask);
+    // The flow stays with this translation's actions: from now on the
+    // ukey holds exactly the ids they refer to, giving back what it held
+    // (a ukey adopted from a dumped flow held none). A MODIFY's ukey took
+    // them over already.
+    if (out.result === UKEY_MODIFY) return;
+    if (
+      out.result === UKEY_KEEP && ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS, this.#release)
+    ) {
+      return;
+    }
+    releaseRecircs(xlate, res);
+  }
+
+  #decide(slot: number, res: XlateResult, mask: FlowKey): void {
+    const { ukeys, xlate } = this.#ctx;
+    const out = this.out;
+    const wc = this.#wc;
     if (!res.actions || res.avoidCaching) return;
     this.#setXcache(slot, res.xcache);
     wc[F.in_port.off >> 2] = 0xffffffff;
     if (maskTooWide(mask, wc)) return;
     const actions = putActionsFor(res, res.actions, xlate.ofprotoUuid);
     if (!ukeys.actionsDigestEquals(slot, actionsDigest(actions, this.#digest))) {
+      if (!ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS, this.#release)) return;
       out.result = UKEY_MODIFY;
       out.actions = actions;
       return;

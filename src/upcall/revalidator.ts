@@ -27,7 +27,7 @@ import {
   UKEY_OPERATIONAL,
   UKEY_VISIBLE,
 } from "./ukey_table.ts";
-import { translateSafely } from "./_safe_xlate.ts";
+import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
 import { beginStats, commitStats } from "./worker_journal.ts";
 
 export { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
@@ -236,7 +236,7 @@ export class Revalidator {
       if (xc !== undefined) {
         xlate.pushStats(xc, packets, bytes, used, flags);
       } else {
-        translateSafely(xlate, {
+        const res = translateSafely(xlate, {
           key: op.key,
           packet: null,
           packets,
@@ -246,6 +246,7 @@ export class Revalidator {
           wc: null,
           wantXcache: false,
         });
+        releaseRecircs(xlate, res);
       }
     }
     commitStats(xlate, journal);

@@ -143,7 +143,7 @@ export class RevalidatorThread {
     const startTime = this.#startTime;
     dpif.dumpDone();
     // Every revalidator is past its sweep: nobody walks a umap chain now.
-    ukeys.quiesce();
+    ukeys.quiesce((id) => this.#ctx.xlate.releaseRecirc?.(id));
     shared.dumpSeq.change();
     const duration = Math.max(timeMsec() - startTime, 1);
     shared.dumpDuration = duration;

@@ -27,6 +27,13 @@ export interface UdpifOptions {
   xlateInit: unknown;
   /** Translation on the main thread (purge and flush push final stats with it). */
   mainXlate: UdpifXlate;
+  /**
+   * The translation state now, every update posted so far included
+   * (structured-clonable, like `xlateInit`): what new workers start from
+   * once the log of updates has grown to XLATE_LOG_MAX, so that the log
+   * (every rule change ever made, otherwise) stays bounded.
+   */
+  xlateSnapshot?: () => unknown;
   /** Ukeys the table can hold (default: the datapath's flow capacity). */
   ukeyCapacity?: number;
   /** Core count for the default thread counts (default: this machine's). */
@@ -42,6 +49,9 @@ export interface UdpifConfig {
   nHandlerThreads?: number;
   nRevalidatorThreads?: number;
 }
+
+/** Updates kept for workers yet to start before the log is replaced by a snapshot. */
+export const XLATE_LOG_MAX = 256;
 
 const all: Udpif[] = [];
 
@@ -172,7 +182,7 @@ export class Udpif {
     });
     if (deleteFlows) this.purge();
     this.shared.setExitLatch(false);
-    this.ukeys.quiesce();
+    this.ukeys.quiesce((id) => this.#ctx.xlate.releaseRecirc?.(id));
   }
 
   /** revalidator_purge() for every revalidator slice, from this thread. */
@@ -194,6 +204,13 @@ export class Udpif {
     const seq = this.shared.bumpUpdateSeq();
     this.#updates.push({ seq, data });
     for (const w of this.workers.workers()) w.postMessage({ type: "xlate-update", seq, data });
+    const snapshot = this.#opts.xlateSnapshot;
+    if (snapshot && this.#updates.length >= XLATE_LOG_MAX) this.compactXlateState(snapshot());
+  }
+
+  /** Updates new workers would replay after their start state (bounded by XLATE_LOG_MAX with `xlateSnapshot`). */
+  get xlateLogLength(): number {
+    return this.#updates.length;
   }
 
   /**

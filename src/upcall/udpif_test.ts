@@ -11,13 +11,17 @@ import { clockStop, clockWarp, coverageTotal } from "../lib/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { setMegaflows, upcallShow } from "./commands.ts";
 import { RuleXlate, tcpFrame } from "../../tests/support/upcall/test_support.ts";
-import { Udpif } from "./udpif.ts";
+import { Udpif, XLATE_LOG_MAX } from "./udpif.ts";
 import { pollUntil } from "../../tests/poll.ts";
 
 clockStop();
 const count = (n: string) => coverageTotal(n) ?? 0;
 
-async function setup(rules: (x: RuleXlate) => void, threads = [1, 1]) {
+async function setup(
+  rules: (x: RuleXlate) => void,
+  threads = [1, 1],
+  snapshot?: (x: RuleXlate) => unknown,
+) {
   const dp = DpifNetdev.create("dummy", {
     flowCapacity: 4096,
     extractModule: new URL("../flow/mod.ts", import.meta.url).href,
@@ -37,6 +41,7 @@ async function setup(rules: (x: RuleXlate) => void, threads = [1, 1]) {
     xlateInit: xlate.init(),
     mainXlate: xlate,
     cores: 2,
+    xlateSnapshot: snapshot && (() => snapshot(xlate)),
   });
   await udpif.setThreads(threads[0], threads[1]);
   let sent = 0;
@@ -254,6 +259,34 @@ Deno.test("workers started after the translation state was compacted start from 
   assert.equal(n, 3);
   for (let i = 0; i < n; i++) {
     assert.deepEqual(snapshotActions(out[i]), [{ type: "output", port: 1 }]);
+  }
+  await done();
+});
+
+Deno.test("the log of translation updates is replaced by a snapshot before it grows past XLATE_LOG_MAX", async () => {
+  const { dp, xlate, udpif, send, cycle, done } = await setup(
+    (x) => x.add(10, { tp_dst: 80 }, [{ type: "output", port: 2 }]),
+    [1, 1],
+    (x) => ({ rules: x.rules, stats: x.stats }),
+  );
+  // Every update is the rule set as it is now (RuleXlate's update replaces the rules).
+  for (let i = 0; i < 3 * XLATE_LOG_MAX; i++) {
+    xlate.rules[1].actions = [{ type: "output", port: 1 + (i % 2) }];
+    udpif.postXlateUpdate(structuredClone(xlate.rules));
+    assert.ok(
+      udpif.xlateLogLength < XLATE_LOG_MAX,
+      `log of ${udpif.xlateLogLength} after ${i + 1}`,
+    );
+  }
+  // New workers start from the snapshot: the last update's output:2.
+  await udpif.setThreads(2, 2);
+  await send(6000, 6001);
+  await cycle();
+  const out = Array.from({ length: 4 }, () => new FlowSnapshot());
+  const n = dp.flowDumpCreate().threadCreate().next(out, 4);
+  assert.equal(n, 2);
+  for (let i = 0; i < n; i++) {
+    assert.deepEqual(snapshotActions(out[i]), [{ type: "output", port: 2 }]);
   }
   await done();
 });

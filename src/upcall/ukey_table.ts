@@ -6,8 +6,8 @@
  * Memory: a header, 512 umap lock words and counts, a bucket array
  * (buckets = power of two >= capacity, so bucket % 512 is the umap), and
  * `capacity` fixed 128-byte records: the ukey's words (UFID, state, seqs,
- * lock, a digest of the installed actions, a hash of the flow key) and its
- * last seen stats as Float64s. The key and mask themselves are not copied
+ * lock, a digest of the installed actions, a hash of the flow key, the
+ * recirculation ids its actions hold) and its last seen stats as Float64s. The key and mask themselves are not copied
  * here: the datapath already holds them for the flow with this UFID and
  * hands them to the revalidator with every dumped flow (or on a get by
  * UFID), so a flow costs its datapath slot plus 128 bytes, not two copies
@@ -23,9 +23,11 @@
  *   `quiesce()` releases to the free list. The revalidator leader calls it
  *   between dump cycles, when no revalidator is walking a chain, which is
  *   when OVS's RCU would free the ukey. A lock-free walker thus never lands
- *   on a record that was recycled into another chain.
+ *   on a record that was recycled into another chain. That is also when
+ *   the ukey's recirculation ids are given back (ukey_delete__'s
+ *   recirc_refs_unref), so an id lives exactly as long as its last ukey.
  * - The per-ukey lock word guards state, dump_seq, reval_seq, stats, the
- *   actions digest and the xcache owner. It is only ever try-locked by
+ *   actions digest, the recirculation ids and the xcache owner. It is only ever try-locked by
  *   revalidators (a held ukey is skipped); handlers hold it for the short
  *   install-and-put window.
  * - The generation word changes each time a record is allocated, so a
@@ -137,12 +139,16 @@ export class UkeyTable {
     this.#unlockWord(L.H_ALLOC_LOCK);
   }
 
-  /** Releases removed records for reuse; call only when no thread walks chains. */
-  quiesce(): void {
+  /**
+   * Releases removed records for reuse, giving each one's recirculation
+   * ids to `releaseRecirc`; call only when no thread walks chains.
+   */
+  quiesce(releaseRecirc?: (id: number) => void): void {
     this.#lockWord(L.H_ALLOC_LOCK);
     let s = this.#h[L.H_LIMBO];
     while (s !== 0) {
       const r = this.#r(s - 1);
+      this.#dropRecircs(r, releaseRecirc);
       const next = this.#w[r + L.NEXT];
       this.#w[r + L.NEXT] = this.#h[L.H_FREE];
       this.#h[L.H_FREE] = s;
@@ -176,6 +182,7 @@ export class UkeyTable {
     w[r + L.DUMP_SEQ] = 0;
     w[r + L.REVAL_SEQ] = revalSeq;
     w[r + L.TCP_FLAGS] = 0;
+    w[r + L.RECIRC_N] = 0;
     const f = r >> 1;
     this.#f[f + L.F_PACKETS] = 0;
     this.#f[f + L.F_BYTES] = 0;
@@ -441,6 +448,29 @@ export class UkeyTable {
   }
   tcpFlags(slot: number): number {
     return this.#w[this.#r(slot) + L.TCP_FLAGS];
+  }
+  /**
+   * The ukey takes over the references of `ids` (ukey->recircs), giving
+   * the ones it held to `release` (a MODIFY's new actions replace the old).
+   * False, and nothing changed, when `ids` do not fit in a record. The
+   * caller holds the ukey's lock, or the record is still private.
+   */
+  holdRecircs(slot: number, ids: readonly number[], release?: (id: number) => void): boolean {
+    if (ids.length > L.MAX_UKEY_RECIRCS) return false;
+    const r = this.#r(slot);
+    this.#dropRecircs(r, release);
+    for (let i = 0; i < ids.length; i++) this.#w[r + L.RECIRC0 + i] = ids[i];
+    this.#w[r + L.RECIRC_N] = ids.length;
+    return true;
+  }
+  /** How many recirculation ids the ukey holds. */
+  recircCount(slot: number): number {
+    return this.#w[this.#r(slot) + L.RECIRC_N];
+  }
+  #dropRecircs(r: number, release?: (id: number) => void): void {
+    const w = this.#w;
+    for (let i = 0; i < w[r + L.RECIRC_N]; i++) release?.(w[r + L.RECIRC0 + i]);
+    w[r + L.RECIRC_N] = 0;
   }
   setStats(slot: number, packets: number, bytes: number, used: number, tcpFlags: number): void {
     const f = this.#r(slot) >> 1;

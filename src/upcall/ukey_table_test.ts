@@ -174,3 +174,27 @@ Deno.test("workers installing the same UFIDs at once get each installed exactly 
   }
   assert.equal(found, n - removed);
 });
+
+Deno.test("a ukey's recirculation ids are given back when its record is released, not before", () => {
+  const t = UkeyTable.create(16);
+  const s = make(t, 3);
+  assert.equal(t.holdRecircs(s, [7, 9]), true);
+  assert.equal(t.install(s), "installed");
+  const released: number[] = [];
+  const release = (id: number) => released.push(id);
+  assert.equal(t.holdRecircs(s, [9, 11], release), true, "a MODIFY's new ids replace the old");
+  assert.deepEqual(released, [7, 9]);
+  assert.equal(t.holdRecircs(s, [1, 2, 3, 4, 5, 6], release), false, "more than a record holds");
+  assert.equal(t.recircCount(s), 2, "and nothing changed");
+  released.length = 0;
+  t.quiesce(release);
+  assert.deepEqual(released, [], "a live ukey keeps its ids");
+  t.lockUmap(t.umapOf(s));
+  t.removeLocked(s);
+  t.unlockUmap(t.umapOf(s));
+  assert.deepEqual(released, [], "a removed ukey may still be walked: its ids wait for quiesce");
+  t.quiesce(release);
+  assert.deepEqual(released, [9, 11]);
+  const again = make(t, 4);
+  assert.equal(t.recircCount(again), 0, "a recycled record starts with none");
+});

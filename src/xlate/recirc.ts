@@ -100,6 +100,14 @@ export class RecircIdPool implements RecircIds {
     }
   }
 
+  /** How many ids something references now (memory/show's `recirc ids`). */
+  inUse(): number {
+    const s = this.#s;
+    let n = 0;
+    for (let i = 0; i < s.length; i += SLOT_WORDS) if (s[i + S_USED] === 1) n++;
+    return n;
+  }
+
   #lock(): void {
     sleepLock(this.#h, H_LOCK);
   }
