@@ -91,9 +91,10 @@ async function measure(sw: SwitchUnderTest, topo: VethTopology): Promise<Figures
 async function run(
   makeSwitch: (topo: VethTopology) => SwitchUnderTest,
   offload: boolean,
-  switchNamespace: boolean,
 ): Promise<Figures | string> {
-  const topo = await VethTopology.create({ offload, switchNamespace });
+  // Both switches run in the topology's switch namespace: their netdev
+  // datapaths make a br0 tap, which must not land in the host's.
+  const topo = await VethTopology.create({ offload, switchNamespace: true });
   const sw = makeSwitch(topo);
   try {
     return await measure(sw, topo);
@@ -118,9 +119,9 @@ if (skip) {
 }
 await ensureTestDeps();
 
-const ovs = await run((topo) => new OvsSwitch(topo.switchNetns), false, true);
-const udpif = await run(() => new UdpifSwitch(), false, false);
-const udpifOffload = await run(() => new UdpifSwitch(), true, false);
+const ovs = await run((topo) => new OvsSwitch(topo.switchNetns), false);
+const udpif = await run((topo) => new UdpifSwitch(topo.switchNetns), false);
+const udpifOffload = await run((topo) => new UdpifSwitch(topo.switchNetns), true);
 
 let failed = false;
 const told = new Set<string>();
