@@ -16,6 +16,7 @@ import {
   type SwitchUnderTest,
   UdpifSwitch,
 } from "../tests/support/switch_under_test.ts";
+import { spawnReady } from "../tests/support/traffic.ts";
 import { ensureTestDeps, vethSkipReason, VethTopology } from "../tests/support/veth_topology.ts";
 
 const IPERF_SECONDS = 3;
@@ -27,26 +28,9 @@ interface Figures {
 }
 
 /** Starts `iperf3 -s -1` in host 1 and resolves once it listens. */
-async function startIperfServer(topo: VethTopology): Promise<Deno.ChildProcess> {
-  const child = topo.spawn(1, [
-    "iperf3",
-    "-s",
-    "-1",
-    "--forceflush",
-    "-p",
-    String(IPERF_PORT),
-  ]);
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("Server listening")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`iperf3 server did not start: ${text.trim()}`);
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.pipeTo(new WritableStream()).catch(() => undefined);
-  child.stderr.pipeTo(new WritableStream()).catch(() => undefined);
-  return child;
+function startIperfServer(topo: VethTopology): Promise<Deno.ChildProcess> {
+  const argv = ["iperf3", "-s", "-1", "--forceflush", "-p", String(IPERF_PORT)];
+  return spawnReady(topo, 1, argv, "Server listening");
 }
 
 async function measure(sw: SwitchUnderTest, topo: VethTopology): Promise<Figures> {

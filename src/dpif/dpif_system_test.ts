@@ -29,7 +29,12 @@ import {
   newHeaderOffsets,
   pseudoHeaderSum,
 } from "../packet/mod.ts";
-import { mustRun, vethSkipReason, VethTopology } from "../../tests/support/veth_topology.ts";
+import {
+  mustRun,
+  type TopologyOptions,
+  vethSkipReason,
+  VethTopology,
+} from "../../tests/support/veth_topology.ts";
 import {
   assertDelivered,
   rawSend,
@@ -82,6 +87,34 @@ async function bridge(
   };
 }
 
+type Bridge = Awaited<ReturnType<typeof bridge>>;
+
+/**
+ * Runs `body` with a fresh topology and a `bridge` over it (made once
+ * `setup` has run); both are closed and removed whatever happens.
+ */
+async function withBridge(
+  topology: TopologyOptions,
+  o: {
+    offloads?: { a?: boolean; b?: boolean };
+    flows?: boolean;
+    tap?: DummyNetdev;
+    setup?: (topo: VethTopology) => Promise<void>;
+  },
+  body: (topo: VethTopology, sw: Bridge) => Promise<void>,
+): Promise<void> {
+  const topo = await VethTopology.create(topology);
+  let sw: Bridge | undefined;
+  try {
+    await o.setup?.(topo);
+    sw = await bridge(topo, o.offloads, o.flows ?? true, o.tap);
+    await body(topo, sw);
+  } finally {
+    sw?.close();
+    await topo.destroy();
+  }
+}
+
 /**
  * How many promiscuous holders the interface has (PACKET_MR_PROMISC
  * counts there; SIOCGIFFLAGS shows only IFF_PROMISC set by hand).
@@ -106,10 +139,7 @@ Deno.test({
   name: "frames cross system ports both ways through the PMD, counted in the port stats",
   ignore,
   async fn() {
-    const topo = await VethTopology.create({ subnet: 81 });
-    let sw;
-    try {
-      sw = await bridge(topo);
+    await withBridge({ subnet: 81 }, {}, async (topo, sw) => {
       const reply = await udpRoundTrip(topo, 7001);
       assert.match(reply, /^hello \d+$/);
       // The request went A -> B and the reply B -> A (ARP both ways too).
@@ -123,10 +153,7 @@ Deno.test({
         // As OVS: no type for a system port, and the interface's own counters.
         new RegExp(`${topo.ports[1]}\n    RX packets:\\d+ errors:0 dropped:0 `),
       );
-    } finally {
-      sw?.close();
-      await topo.destroy();
-    }
+    });
   },
 });
 
@@ -160,10 +187,7 @@ Deno.test({
   name: "a VLAN tag the kernel strips on receive is put back before the PMD looks at the frame",
   ignore,
   async fn() {
-    const topo = await VethTopology.create({ subnet: 82 });
-    let sw;
-    try {
-      sw = await bridge(topo, {}, false);
+    await withBridge({ subnet: 82 }, { flows: false }, async (topo, sw) => {
       // Broadcast, VLAN 10 priority 3, then an experimental ethertype.
       const frame = "ffffffffffff020000000001" + "8100600a" + "88b5" + "00".repeat(46);
       await rawSend(topo, 0, topo.hosts[0].ifname, frame);
@@ -176,10 +200,7 @@ Deno.test({
       assert.equal(up.inPort, sw.pa);
       assert.equal(up.packetLen, 64);
       assert.deepEqual([...up.packet.subarray(12, 18)], [0x81, 0x00, 0x60, 0x0a, 0x88, 0xb5]);
-    } finally {
-      sw?.close();
-      await topo.destroy();
-    }
+    });
   },
 });
 
@@ -187,11 +208,7 @@ Deno.test({
   name: "TCP with offloads on passes TSO super-frames whole between vnet-header ports",
   ignore,
   async fn() {
-    const topo = await VethTopology.create({ subnet: 83 });
-    let sw;
-    try {
-      for (const i of [0, 1]) await topo.ethtool(i, ["tx", "on", "tso", "on"]);
-      sw = await bridge(topo);
+    await withBridge({ subnet: 83, offload: true }, {}, async (topo, sw) => {
       const bytes = 4 << 20;
       await tcpTransfer(topo, 7003, bytes);
       const [aRx, aRxBytes] = sw.dp.portStats(sw.pa);
@@ -200,10 +217,7 @@ Deno.test({
       const [bRx, , , , rxDropped, txDropped] = sw.dp.portStats(sw.pb);
       assert.ok(bRx > 0);
       assert.equal(rxDropped + txDropped, 0);
-    } finally {
-      sw?.close();
-      await topo.destroy();
-    }
+    });
   },
 });
 
@@ -211,23 +225,19 @@ Deno.test({
   name: "super-frames leave a port without vnet header as segments finished in software",
   ignore,
   async fn() {
-    const topo = await VethTopology.create({ subnet: 84 });
-    let sw;
-    try {
-      // A sends TSO super-frames; B's port has no offloads, so B must send
-      // full checksums itself (its kernel cannot tell us they are partial).
+    // A sends TSO super-frames; B's port has no offloads, so B must send
+    // full checksums itself (its kernel cannot tell us they are partial).
+    const setup = async (topo: VethTopology) => {
       await topo.ethtool(0, ["tx", "on", "tso", "on"]);
       await topo.ethtool(1, ["tx", "off"]);
-      sw = await bridge(topo, { b: false });
+    };
+    await withBridge({ subnet: 84 }, { offloads: { b: false }, setup }, async (topo, sw) => {
       const bytes = 4 << 20;
       await tcpTransfer(topo, 7004, bytes);
       const [aRx] = sw.dp.portStats(sw.pa);
       const [, , bTx] = sw.dp.portStats(sw.pb);
       assert.ok(bTx > aRx, `B sent ${bTx} segments for A's ${aRx} frames`);
-    } finally {
-      sw?.close();
-      await topo.destroy();
-    }
+    });
   },
 });
 
@@ -235,42 +245,38 @@ Deno.test({
   name: "super-frames copied to a dummy port arrive there as checksummed segments",
   ignore,
   async fn() {
-    const topo = await VethTopology.create({ subnet: 86 });
     const tap = new DummyNetdev("tap0");
-    let sw, timer;
-    try {
-      for (const i of [0, 1]) await topo.ethtool(i, ["tx", "on", "tso", "on"]);
-      let segments = 0, tcp = 0, bad = 0, longest = 0;
-      const hdr = newHeaderOffsets();
-      tap.onTx((f) => {
-        segments++;
-        longest = Math.max(longest, f.length);
-        locateHeaders(f, f.length, hdr);
-        if (hdr[HDR_L4_PROTO] !== IPPROTO_TCP) return;
-        tcp++;
-        const l4 = hdr[HDR_L4];
-        const sum = csumAdd(pseudoHeaderSum(f, hdr, f.length - l4), f, l4, f.length - l4);
-        if (csumFinish(sum) !== 0) bad++;
-      });
-      sw = await bridge(topo, {}, true, tap);
-      timer = setInterval(() => tap.pollTx(), 1);
-      const bytes = 2 << 20;
-      await tcpTransfer(topo, 7006, bytes);
-      const [aRx, aRxBytes] = sw.dp.portStats(sw.pa);
-      await pollUntil(() => {
-        tap.pollTx();
-        const [, , tapTx] = sw!.dp.portStats(sw!.pt);
-        return tapTx > 0 && segments >= tapTx;
-      }, "the dummy port's frames");
-      assert.ok(aRxBytes / aRx > 3000, "A received super-frames");
-      assert.ok(segments > aRx, `${segments} frames on the dummy port for A's ${aRx}`);
-      assert.ok(longest <= 1514, `frames no longer than the MTU (${longest})`);
-      assert.ok(tcp > 0);
-      assert.equal(bad, 0, "every TCP segment's checksum verifies");
-    } finally {
-      clearInterval(timer);
-      sw?.close();
-      await topo.destroy();
-    }
+    let segments = 0, tcp = 0, bad = 0, longest = 0;
+    const hdr = newHeaderOffsets();
+    tap.onTx((f) => {
+      segments++;
+      longest = Math.max(longest, f.length);
+      locateHeaders(f, f.length, hdr);
+      if (hdr[HDR_L4_PROTO] !== IPPROTO_TCP) return;
+      tcp++;
+      const l4 = hdr[HDR_L4];
+      const sum = csumAdd(pseudoHeaderSum(f, hdr, f.length - l4), f, l4, f.length - l4);
+      if (csumFinish(sum) !== 0) bad++;
+    });
+    await withBridge({ subnet: 86, offload: true }, { tap }, async (topo, sw) => {
+      const timer = setInterval(() => tap.pollTx(), 1);
+      try {
+        const bytes = 2 << 20;
+        await tcpTransfer(topo, 7006, bytes);
+        const [aRx, aRxBytes] = sw.dp.portStats(sw.pa);
+        await pollUntil(() => {
+          tap.pollTx();
+          const [, , tapTx] = sw.dp.portStats(sw.pt);
+          return tapTx > 0 && segments >= tapTx;
+        }, "the dummy port's frames");
+        assert.ok(aRxBytes / aRx > 3000, "A received super-frames");
+        assert.ok(segments > aRx, `${segments} frames on the dummy port for A's ${aRx}`);
+        assert.ok(longest <= 1514, `frames no longer than the MTU (${longest})`);
+        assert.ok(tcp > 0);
+        assert.equal(bad, 0, "every TCP segment's checksum verifies");
+      } finally {
+        clearInterval(timer);
+      }
+    });
   },
 });

@@ -1,4 +1,5 @@
 /** Runs the real entry point (bin/udpif) the way a user does, and captures what it prints. */
+import { readUntil } from "../poll.ts";
 import { CleanupGuard, REMOVE_RUN_DIR } from "../support/cleanup_guard.ts";
 
 export const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
@@ -103,18 +104,18 @@ export class TestDaemon {
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("|vswitchd|INFO|udpif started")) {
-      const { value, done } = await reader.read();
-      if (done) {
-        await child.status;
-        await guard.release();
-        throw new Error(`daemon did not start: ${text}`);
-      }
-      text += value;
+    try {
+      const { reader, text } = await readUntil(
+        child.stderr,
+        "|vswitchd|INFO|udpif started",
+        "the daemon",
+      );
+      return new TestDaemon(dir, child, reader, text, guard);
+    } catch (e) {
+      await child.status;
+      await guard.release();
+      throw e;
     }
-    return new TestDaemon(dir, child, reader, text, guard);
   }
 
   run(args: string[], stdin?: string): Promise<RunResult> {

@@ -30,6 +30,56 @@ function udp(w: VethTopology, port: number): Promise<string> {
   return udpExchange(w, w.switchNetns!, 0, w.hosts[0].ip, port);
 }
 
+type Stop = () => ReturnType<TestDaemon["stop"]>;
+
+/**
+ * Runs `body` with a daemon in H: bridge `w.bridge`, the veth as a system
+ * port, NORMAL. The daemon is stopped (unless `body` did, through `stop`)
+ * and the namespaces removed whatever happens.
+ */
+async function withDaemon(
+  subnet: number,
+  body: (w: VethTopology, d: TestDaemon, stop: Stop) => Promise<void>,
+): Promise<void> {
+  const w = await wiring(subnet);
+  let d: TestDaemon | undefined;
+  try {
+    d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.ports[0]},type=system`], {
+      netns: w.switchNetns!,
+    });
+    assert.equal((await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"])).code, 0);
+    const started = d;
+    await body(w, d, () => {
+      d = undefined;
+      return started.stop();
+    });
+  } finally {
+    await d?.stop();
+    await w.destroy();
+  }
+}
+
+/** Waits until `port/show` reports no error for `name` (the port opened again). */
+function waitReopened(d: TestDaemon, name: string, what: string): Promise<void> {
+  return pollUntilAsync(
+    async () =>
+      (await d.run(["appctl", "port/show", name])).stdout.includes("\nerror               : []\n"),
+    what,
+  );
+}
+
+/** Asserts that the log tells of interface `name` gone, then added again as port `ofport`. */
+function assertReopenedInLog(log: string, bridge: string, name: string, ofport: number): void {
+  assert.match(
+    log,
+    new RegExp(`\\|bridge\\|WARN\\|could not open network device ${name} \\(No such device\\)\n`),
+  );
+  assert.match(
+    log,
+    new RegExp(`\\|bridge\\|INFO\\|bridge ${bridge}: added interface ${name} on port ${ofport}\n`),
+  );
+}
+
 /** `ip -j link show` of one interface in namespace `ns`. */
 async function link(
   ns: string,
@@ -43,13 +93,7 @@ Deno.test({
     "the host talks through the bridge's tap to a namespace behind a system port; ports report their interfaces",
   ignore: skip !== undefined,
   async fn() {
-    const w = await wiring(81);
-    let d: TestDaemon | undefined;
-    try {
-      d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.ports[0]},type=system`], {
-        netns: w.switchNetns!,
-      });
-      assert.equal((await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"])).code, 0);
+    await withDaemon(81, async (w, d, stop) => {
       const tap = await link(w.switchNetns!, w.bridge);
       await w.switchAddress(w.bridge);
       assert.match(await udp(w, 7001), /^hello \d+$/);
@@ -91,16 +135,12 @@ Deno.test({
         new RegExp(`\nmac_in_use {10}: "${tap.address}"\nifindex {13}: ${tap.ifindex}\n`),
       );
 
-      const { code, log } = await d.stop();
-      d = undefined;
+      const { code, log } = await stop();
       assert.equal(code, 0);
       assert.doesNotMatch(log, /WARN|ERR/);
       // The tap goes with the daemon.
       await assert.rejects(link(w.switchNetns!, w.bridge), /does not exist/);
-    } finally {
-      await d?.stop();
-      await w.destroy();
-    }
+    });
   },
 });
 
@@ -109,13 +149,7 @@ Deno.test({
     "a system port whose interface is deleted is reported, the daemon keeps running, and it works again once the interface is back",
   ignore: skip !== undefined,
   async fn() {
-    const w = await wiring(82);
-    let d: TestDaemon | undefined;
-    try {
-      d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.ports[0]},type=system`], {
-        netns: w.switchNetns!,
-      });
-      await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"]);
+    await withDaemon(82, async (w, d, stop) => {
       await w.switchAddress(w.bridge);
       assert.match(await udp(w, 7002), /^hello/);
       const before = (await link(w.switchNetns!, w.ports[0])).ifindex;
@@ -123,7 +157,7 @@ Deno.test({
       await mustRun(["ip", "-n", w.switchNetns!, "link", "del", w.ports[0]]);
       const error = `"could not open network device ${w.ports[0]} (No such device)"`;
       await pollUntilAsync(
-        async () => (await d!.run(["appctl", "port/show", w.ports[0]])).stdout.includes(error),
+        async () => (await d.run(["appctl", "port/show", w.ports[0]])).stdout.includes(error),
         "the port reported gone",
       );
       const gone = (await d.run(["appctl", "port/show", w.ports[0]])).stdout;
@@ -143,13 +177,7 @@ Deno.test({
       assert.equal((await d.run(["appctl", "version"])).code, 0);
 
       await w.addLink(0);
-      await pollUntilAsync(
-        async () =>
-          (await d!.run(["appctl", "port/show", w.ports[0]])).stdout.includes(
-            "\nerror               : []\n",
-          ),
-        "the port re-opened",
-      );
+      await waitReopened(d, w.ports[0], "the port re-opened");
       const back = (await d.run(["appctl", "port/show", w.ports[0]])).stdout;
       const after = (await link(w.switchNetns!, w.ports[0])).ifindex;
       assert.notEqual(after, before);
@@ -158,25 +186,10 @@ Deno.test({
       await mustRun(["ip", "-n", w.switchNetns!, "neigh", "flush", "dev", w.bridge]);
       assert.match(await udp(w, 7003), /^hello/);
 
-      const { code, log } = await d.stop();
-      d = undefined;
+      const { code, log } = await stop();
       assert.equal(code, 0);
-      assert.match(
-        log,
-        new RegExp(
-          `\\|bridge\\|WARN\\|could not open network device ${w.ports[0]} \\(No such device\\)\n`,
-        ),
-      );
-      assert.match(
-        log,
-        new RegExp(
-          `\\|bridge\\|INFO\\|bridge ${w.bridge}: added interface ${w.ports[0]} on port 3\n`,
-        ),
-      );
-    } finally {
-      await d?.stop();
-      await w.destroy();
-    }
+      assertReopenedInLog(log, w.bridge, w.ports[0], 3);
+    });
   },
 });
 
@@ -184,13 +197,7 @@ Deno.test({
   name: "a deleted tap local port is made again, and the host talks through it again",
   ignore: skip !== undefined,
   async fn() {
-    const w = await wiring(84);
-    let d: TestDaemon | undefined;
-    try {
-      d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.ports[0]},type=system`], {
-        netns: w.switchNetns!,
-      });
-      await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"]);
+    await withDaemon(84, async (w, d, stop) => {
       const before = (await link(w.switchNetns!, w.bridge)).ifindex;
       await mustRun(["ip", "-n", w.switchNetns!, "link", "del", w.bridge]);
       await pollUntilAsync(
@@ -201,34 +208,13 @@ Deno.test({
         },
         "the tap made again",
       );
-      await pollUntilAsync(
-        async () =>
-          (await d!.run(["appctl", "port/show", w.bridge])).stdout.includes(
-            "\nerror               : []\n",
-          ),
-        "the local port re-opened",
-      );
+      await waitReopened(d, w.bridge, "the local port re-opened");
       await w.switchAddress(w.bridge);
       assert.match(await udp(w, 7004), /^hello/);
-      const { code, log } = await d.stop();
-      d = undefined;
+      const { code, log } = await stop();
       assert.equal(code, 0);
-      assert.match(
-        log,
-        new RegExp(
-          `\\|bridge\\|WARN\\|could not open network device ${w.bridge} \\(No such device\\)\n`,
-        ),
-      );
-      assert.match(
-        log,
-        new RegExp(
-          `\\|bridge\\|INFO\\|bridge ${w.bridge}: added interface ${w.bridge} on port 65534\n`,
-        ),
-      );
-    } finally {
-      await d?.stop();
-      await w.destroy();
-    }
+      assertReopenedInLog(log, w.bridge, w.bridge, 65534);
+    });
   },
 });
 

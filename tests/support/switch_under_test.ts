@@ -132,6 +132,18 @@ export class UdpifSwitch implements SwitchUnderTest {
 
 const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
 
+/** An OVS daemon detached with its pidfile, control socket and log as `dir`/`name`.*. */
+function daemonArgs(dir: string, name: string): string[] {
+  return [
+    "--detach",
+    "--no-chdir",
+    `--pidfile=${dir}/${name}.pid`,
+    `--unixctl=${dir}/${name}.ctl`,
+    `--log-file=${dir}/${name}.log`,
+    "-vconsole:off",
+  ];
+}
+
 /**
  * Open vSwitch 3.1's userspace datapath, set up as OVS's own system-userspace
  * tests do. ovs-vswitchd runs inside `netns` when given (the topology's
@@ -169,24 +181,14 @@ export class OvsSwitch implements SwitchUnderTest {
     await mustRun(["ovsdb-tool", "create", `${d}/conf.db`, OVS_SCHEMA], env);
     await mustRun([
       "ovsdb-server",
-      "--detach",
-      "--no-chdir",
-      `--pidfile=${d}/ovsdb.pid`,
-      `--unixctl=${d}/ovsdb.ctl`,
-      `--log-file=${d}/ovsdb.log`,
-      "-vconsole:off",
+      ...daemonArgs(d, "ovsdb"),
       `--remote=punix:${d}/db.sock`,
       `${d}/conf.db`,
     ], env);
     await this.#vsctl(["--no-wait", "init"]);
     const vswitchd = [
       "ovs-vswitchd",
-      "--detach",
-      "--no-chdir",
-      `--pidfile=${d}/vswitchd.pid`,
-      `--unixctl=${d}/vswitchd.ctl`,
-      `--log-file=${d}/vswitchd.log`,
-      "-vconsole:off",
+      ...daemonArgs(d, "vswitchd"),
       "--disable-system-route",
       `unix:${d}/db.sock`,
     ];

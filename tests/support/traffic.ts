@@ -6,6 +6,7 @@
  * running.
  */
 import assert from "node:assert/strict";
+import { readUntil } from "../poll.ts";
 import { type VethTopology, type Where } from "./veth_topology.ts";
 
 const PEER = new URL("./peer.ts", import.meta.url).pathname;
@@ -46,24 +47,31 @@ export async function rawSend(
   await finish(topo.spawn(where, peer(["raw-send", ifname, frame])), "raw-send");
 }
 
+/**
+ * Starts `argv` (a server) in `where` and resolves once its output says
+ * `marker`; its output is drained from then on, so it never blocks on a
+ * full pipe.
+ */
+export async function spawnReady(
+  topo: VethTopology,
+  where: Where,
+  argv: string[],
+  marker: string,
+): Promise<Deno.ChildProcess> {
+  const child = topo.spawn(where, argv);
+  const { reader } = await readUntil(child.stdout, marker, argv[0]);
+  reader.cancel().catch(() => undefined);
+  child.stderr.pipeTo(new WritableStream()).catch(() => undefined);
+  return child;
+}
+
 /** Starts the TCP server in `where` on `ports`; resolves once it is listening. */
 export async function startTcpServer(
   topo: VethTopology,
   where: Where,
   ports: number[],
 ): Promise<void> {
-  const child = topo.spawn(where, peer(["tcp-serve", ...ports.map(String)]));
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("listening\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`tcp server did not start: ${text}`);
-    text += value;
-  }
-  reader.releaseLock();
-  // Keep draining so the server never blocks on a full pipe.
-  child.stdout.pipeTo(new WritableStream()).catch(() => undefined);
-  child.stderr.pipeTo(new WritableStream()).catch(() => undefined);
+  await spawnReady(topo, where, peer(["tcp-serve", ...ports.map(String)]), "listening\n");
 }
 
 /** How a TCP transfer ended: the sender's exit status and what it printed. */
