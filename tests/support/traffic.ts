@@ -59,8 +59,10 @@ export async function spawnReady(
   marker: string,
 ): Promise<Deno.ChildProcess> {
   const child = topo.spawn(where, argv);
-  const { reader } = await readUntil(child.stdout, marker, argv[0]);
-  reader.cancel().catch(() => undefined);
+  const { reader } = await readUntil(child.stdout, marker, argv.join(" "));
+  (async () => {
+    while (!(await reader.read()).done);
+  })().catch(() => undefined);
   child.stderr.pipeTo(new WritableStream()).catch(() => undefined);
   return child;
 }

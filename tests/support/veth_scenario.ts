@@ -42,6 +42,10 @@ function parseDpFlows(dump: string): DpFlow[] {
 /** Starts the switch on the topology's ports and runs the whole scenario. */
 export async function runVethScenario(sw: SwitchUnderTest, topo: VethTopology): Promise<void> {
   await sw.start(topo.ports);
+  // The bridge's local port is a tap the netdev datapath made: in the
+  // switch's namespace, never in the host's, where runs would collide.
+  const tap = await topo.run(topo.switchNetns!, ["ip", "link", "show", "br0"]);
+  assert.equal(tap.code, 0, `no br0 tap in the switch namespace: ${tap.stderr.trim()}`);
   await sw.addFlow("actions=NORMAL");
 
   // (a) NORMAL: ping both ways (ICMP first, so the TCP below rides on an
