@@ -83,7 +83,11 @@ export interface TopologyOptions {
   subnet?: number;
   /** How many hosts (1 or 2, default 2). */
   hosts?: 1 | 2;
-  /** Put the hosts' addresses on VLAN `vlan` subinterfaces of their veths. */
+  /**
+   * Put the hosts' addresses on VLAN `vlan` subinterfaces of their veths
+   * (needs the kernel's 8021q, which the kernel this was written on lacks:
+   * creation then fails naming it).
+   */
   vlan?: number;
 }
 
@@ -174,10 +178,13 @@ export class VethTopology {
     await this.#switchSide(["sysctl", "-qw", `net.ipv6.conf.${port}.disable_ipv6=1`]);
     await mustRun(["ip", "-n", h.netns, "link", "set", h.ifname, "up"]);
     if (this.#vlan !== undefined) {
-      await mustRun([
+      const r = await runCmd([
         ...["ip", "-n", h.netns, "link", "add", "link", h.ifname, "name", h.ipIfname],
         ...["type", "vlan", "id", String(this.#vlan)],
       ]);
+      if (r.code !== 0) {
+        throw new Error(`VLAN subinterface ${h.ipIfname} (kernel 8021q): ${r.stderr.trim()}`);
+      }
       await mustRun(["ip", "-n", h.netns, "link", "set", h.ipIfname, "up"]);
     }
     await mustRun(["ip", "-n", h.netns, "addr", "add", `${h.ip}/24`, "dev", h.ipIfname]);
