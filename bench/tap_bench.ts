@@ -3,40 +3,40 @@
  * (`bin/udpif start`, netdev datapath, NORMAL) runs in a namespace of its
  * own whose tap is the host side; a veth system port leads to a peer
  * namespace. Times one TCP transfer host -> peer (peer.ts tcp-send into
- * tcp-sink) through tap -> PMD -> AF_PACKET -> veth, and a UDP
+ * tcp-serve, hashed at both ends) through tap -> PMD -> AF_PACKET -> veth, and a UDP
  * request/response exchange for the round trip the first packets take
  * (upcall, flow install). Needs root; prints one line either way.
  */
-import { netnsSkipReason } from "../tests/support/netdev/netns.ts";
-import { DaemonWiring } from "../tests/support/netdev/daemon_wiring.ts";
+import { assertDelivered, startTcpServer, tcpSend, udpExchange } from "../tests/support/traffic.ts";
+import { vethSkipReason, VethTopology } from "../tests/support/veth_topology.ts";
 import { TestDaemon } from "../tests/cli/_run.ts";
 
 const BYTES = 256 << 20;
-const skip = netnsSkipReason();
+const skip = vethSkipReason();
 if (skip) {
   console.log(`tap_bench: skipped: ${skip}`);
   Deno.exit(0);
 }
-const w = new DaemonWiring(84);
+// The daemon runs in the switch namespace (the host side, with the tap);
+// host 0 is the peer behind the veth system port.
+const w = await VethTopology.create({ hosts: 1, switchNamespace: true, subnet: 84 });
+const h = w.switchNetns!;
 let d: TestDaemon | undefined;
 try {
-  await w.create();
-  d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.veth},type=system`], {
-    netns: w.h,
+  d = await TestDaemon.start(["--bridge", w.bridge, "--port", `${w.ports[0]},type=system`], {
+    netns: h,
   });
   await d.run(["ofctl", "add-flow", w.bridge, "actions=NORMAL"]);
-  await w.tapUp();
+  await w.switchAddress(w.bridge);
   const t0 = performance.now();
-  await w.udp(7101);
+  await udpExchange(w, h, 0, w.hosts[0].ip, 7101);
   const firstMs = performance.now() - t0;
-  const sink = w.peer(w.p, "tcp-sink", 7102);
-  const send = await w.peer(w.h, "tcp-send", 7102, [String(BYTES)]);
-  const dec = new TextDecoder();
-  if (!send.success || !(await sink).success) {
-    throw new Error(`tcp transfer failed: ${dec.decode(send.stderr).trim()}`);
-  }
-  const [count, secs] = dec.decode(send.stdout).trim().split(" ").map(Number);
-  if (count !== BYTES) throw new Error(`the sink got ${count} of ${BYTES} bytes`);
+  await startTcpServer(w, 0, [7102]);
+  const secs = assertDelivered(
+    await tcpSend(w, h, w.hosts[0].ip, 7102, BYTES, 20_000),
+    BYTES,
+    "host -> peer transfer",
+  );
   console.log(
     `tap_bench: host->ns TCP through tap+NORMAL+system port ${
       (BYTES * 8 / secs / 1e9).toFixed(2)
@@ -46,5 +46,5 @@ try {
   );
 } finally {
   await d?.stop();
-  w.destroy();
+  await w.destroy();
 }

@@ -16,6 +16,7 @@ import {
   type SwitchUnderTest,
   UdpifSwitch,
 } from "../tests/support/switch_under_test.ts";
+import { spawnReady } from "../tests/support/traffic.ts";
 import { ensureTestDeps, vethSkipReason, VethTopology } from "../tests/support/veth_topology.ts";
 
 const IPERF_SECONDS = 3;
@@ -27,26 +28,9 @@ interface Figures {
 }
 
 /** Starts `iperf3 -s -1` in host 1 and resolves once it listens. */
-async function startIperfServer(topo: VethTopology): Promise<Deno.ChildProcess> {
-  const child = topo.spawn(1, [
-    "iperf3",
-    "-s",
-    "-1",
-    "--forceflush",
-    "-p",
-    String(IPERF_PORT),
-  ]);
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("Server listening")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`iperf3 server did not start: ${text.trim()}`);
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.pipeTo(new WritableStream()).catch(() => undefined);
-  child.stderr.pipeTo(new WritableStream()).catch(() => undefined);
-  return child;
+function startIperfServer(topo: VethTopology): Promise<Deno.ChildProcess> {
+  const argv = ["iperf3", "-s", "-1", "--forceflush", "-p", String(IPERF_PORT)];
+  return spawnReady(topo, 1, argv, "Server listening");
 }
 
 async function measure(sw: SwitchUnderTest, topo: VethTopology): Promise<Figures> {
@@ -91,9 +75,10 @@ async function measure(sw: SwitchUnderTest, topo: VethTopology): Promise<Figures
 async function run(
   makeSwitch: (topo: VethTopology) => SwitchUnderTest,
   offload: boolean,
-  switchNamespace: boolean,
 ): Promise<Figures | string> {
-  const topo = await VethTopology.create({ offload, switchNamespace });
+  // Both switches run in the topology's switch namespace: their netdev
+  // datapaths make a br0 tap, which must not land in the host's.
+  const topo = await VethTopology.create({ offload, switchNamespace: true });
   const sw = makeSwitch(topo);
   try {
     return await measure(sw, topo);
@@ -118,9 +103,9 @@ if (skip) {
 }
 await ensureTestDeps();
 
-const ovs = await run((topo) => new OvsSwitch(topo.switchNetns), false, true);
-const udpif = await run(() => new UdpifSwitch(), false, false);
-const udpifOffload = await run(() => new UdpifSwitch(), true, false);
+const ovs = await run((topo) => new OvsSwitch(topo.switchNetns), false);
+const udpif = await run((topo) => new UdpifSwitch(topo.switchNetns), false);
+const udpifOffload = await run((topo) => new UdpifSwitch(topo.switchNetns), true);
 
 let failed = false;
 const told = new Set<string>();

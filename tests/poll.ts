@@ -37,3 +37,24 @@ export async function pollUntilAsync(
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * Reads a process's output until it contains `marker` (a server's
+ * "listening", a daemon's "started"); returns the reader, still open, and
+ * the text so far. Throws naming `what` and what it said when the output
+ * ends first. No deadline of its own: the process's own ends the wait.
+ */
+export async function readUntil(
+  stream: ReadableStream<Uint8Array>,
+  marker: string,
+  what: string,
+): Promise<{ reader: ReadableStreamDefaultReader<string>; text: string }> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes(marker)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${what} ended before saying "${marker.trim()}": ${text}`);
+    text += value;
+  }
+  return { reader, text };
+}

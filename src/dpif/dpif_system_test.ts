@@ -29,10 +29,21 @@ import {
   newHeaderOffsets,
   pseudoHeaderSum,
 } from "../packet/mod.ts";
-import { NetnsPair, netnsSkipReason, sh } from "../../tests/support/netdev/netns.ts";
+import {
+  mustRun,
+  type TopologyOptions,
+  vethSkipReason,
+  VethTopology,
+} from "../../tests/support/veth_topology.ts";
+import {
+  assertDelivered,
+  rawSend,
+  startTcpServer,
+  tcpSend,
+  udpExchange,
+} from "../../tests/support/traffic.ts";
 
-const skip = netnsSkipReason();
-const PEER = new URL("../../tests/support/netdev/peer.ts", import.meta.url).pathname;
+const skip = vethSkipReason();
 const ignore = skip !== undefined;
 if (skip) console.log(`dpif_system_test: skipped: ${skip}`);
 
@@ -42,15 +53,15 @@ if (skip) console.log(`dpif_system_test: skipped: ${skip}`);
  * what A sends also goes to that dummy port.
  */
 async function bridge(
-  pair: NetnsPair,
+  topo: VethTopology,
   offloads: { a?: boolean; b?: boolean } = {},
   flows = true,
   tap?: DummyNetdev,
 ) {
   const dp = DpifNetdev.create("netdev", { flowCapacity: 64 });
   await dp.ready();
-  const a = SystemNetdev.open(pair.a.host, { offloads: offloads.a ?? true });
-  const b = SystemNetdev.open(pair.b.host, { offloads: offloads.b ?? true });
+  const a = SystemNetdev.open(topo.ports[0], { offloads: offloads.a ?? true });
+  const b = SystemNetdev.open(topo.ports[1], { offloads: offloads.b ?? true });
   const pa = dp.portAdd(a), pb = dp.portAdd(b);
   const pt = tap ? dp.portAdd(tap) : -1;
   const frame = new Uint8Array(64);
@@ -76,68 +87,73 @@ async function bridge(
   };
 }
 
+type Bridge = Awaited<ReturnType<typeof bridge>>;
+
+/**
+ * Runs `body` with a fresh topology and a `bridge` over it (made once
+ * `setup` has run); both are closed and removed whatever happens.
+ */
+async function withBridge(
+  topology: TopologyOptions,
+  o: {
+    offloads?: { a?: boolean; b?: boolean };
+    flows?: boolean;
+    tap?: DummyNetdev;
+    setup?: (topo: VethTopology) => Promise<void>;
+  },
+  body: (topo: VethTopology, sw: Bridge) => Promise<void>,
+): Promise<void> {
+  const topo = await VethTopology.create(topology);
+  let sw: Bridge | undefined;
+  try {
+    await o.setup?.(topo);
+    sw = await bridge(topo, o.offloads, o.flows ?? true, o.tap);
+    await body(topo, sw);
+  } finally {
+    sw?.close();
+    await topo.destroy();
+  }
+}
+
 /**
  * How many promiscuous holders the interface has (PACKET_MR_PROMISC
  * counts there; SIOCGIFFLAGS shows only IFF_PROMISC set by hand).
  */
 async function promiscuity(ifname: string): Promise<number> {
-  return JSON.parse(await sh("ip", ["-d", "-j", "link", "show", ifname]))[0].promiscuity;
-}
-
-async function finish(child: Deno.ChildProcess, what: string): Promise<string> {
-  const out = await child.output();
-  const dec = new TextDecoder();
-  assert.ok(out.success, `${what} failed: ${dec.decode(out.stderr)}`);
-  return dec.decode(out.stdout).trim();
-}
-
-function deno(args: string[]): string[] {
-  return [Deno.execPath(), "run", "--allow-net", "--allow-ffi", "--unstable-net", PEER, ...args];
+  return JSON.parse(await mustRun(["ip", "-d", "-j", "link", "show", ifname]))[0].promiscuity;
 }
 
 /** A UDP exchange A -> B -> A; returns the reply A got. */
-async function udpRoundTrip(pair: NetnsPair, port: number): Promise<string> {
-  const echo = pair.spawn(pair.b, deno(["udp-echo", pair.b.ip, String(port)]));
-  const ask = pair.spawn(pair.a, deno(["udp-ask", pair.b.ip, String(port)]));
-  const reply = await finish(ask, "udp-ask");
-  await finish(echo, "udp-echo");
-  return reply;
+function udpRoundTrip(topo: VethTopology, port: number): Promise<string> {
+  return udpExchange(topo, 0, 1, topo.hosts[1].ip, port);
 }
 
-/** A TCP transfer of `bytes` from A to B; returns the count B reports. */
-async function tcpTransfer(pair: NetnsPair, port: number, bytes: number): Promise<number> {
-  const sink = pair.spawn(pair.b, deno(["tcp-sink", pair.b.ip, String(port)]));
-  const send = pair.spawn(pair.a, deno(["tcp-send", pair.b.ip, String(port), String(bytes)]));
-  const line = await finish(send, "tcp-send");
-  await finish(sink, "tcp-sink");
-  return Number(line.split(" ")[0]);
+/** A TCP transfer of `bytes` from A to B, delivered whole (same SHA-256 at both ends). */
+async function tcpTransfer(topo: VethTopology, port: number, bytes: number): Promise<void> {
+  await startTcpServer(topo, 1, [port]);
+  const sent = await tcpSend(topo, 0, topo.hosts[1].ip, port, bytes, 20_000);
+  assertDelivered(sent, bytes, `${bytes} bytes A -> B`);
 }
 
 Deno.test({
   name: "frames cross system ports both ways through the PMD, counted in the port stats",
   ignore,
   async fn() {
-    const pair = await NetnsPair.create(81);
-    let sw;
-    try {
-      sw = await bridge(pair);
-      const reply = await udpRoundTrip(pair, 7001);
+    await withBridge({ subnet: 81 }, {}, async (topo, sw) => {
+      const reply = await udpRoundTrip(topo, 7001);
       assert.match(reply, /^hello \d+$/);
       // The request went A -> B and the reply B -> A (ARP both ways too).
       const [aRx, , aTx] = sw.dp.portStats(sw.pa);
       const [bRx, , bTx] = sw.dp.portStats(sw.pb);
       assert.ok(aRx >= 2 && bTx >= 2, `A rx ${aRx}, B tx ${bTx}`);
       assert.ok(bRx >= 2 && aTx >= 2, `B rx ${bRx}, A tx ${aTx}`);
-      assert.equal(await promiscuity(pair.a.host), 1, "a system port is promiscuous");
+      assert.equal(await promiscuity(topo.ports[0]), 1, "a system port is promiscuous");
       assert.match(
         dpctlShow(sw.dp, ["-s"]),
         // As OVS: no type for a system port, and the interface's own counters.
-        new RegExp(`${pair.b.host}\n    RX packets:\\d+ errors:0 dropped:0 `),
+        new RegExp(`${topo.ports[1]}\n    RX packets:\\d+ errors:0 dropped:0 `),
       );
-    } finally {
-      sw?.close();
-      pair.destroy();
-    }
+    });
   },
 });
 
@@ -145,10 +161,10 @@ Deno.test({
   name: "the ioctl helpers read and change a veth's flags and read its MAC",
   ignore,
   async fn() {
-    const pair = await NetnsPair.create(85);
+    const topo = await VethTopology.create({ subnet: 85 });
     try {
-      const host = pair.a.host;
-      const shown = JSON.parse(await sh("ip", ["-j", "link", "show", host]))[0].address;
+      const host = topo.ports[0];
+      const shown = JSON.parse(await mustRun(["ip", "-j", "link", "show", host]))[0].address;
       const mac = [...interfaceMac(host)].map((b) => b.toString(16).padStart(2, "0")).join(":");
       assert.equal(mac, shown);
       assert.ok(interfaceFlags(host) & IFF_UP);
@@ -162,7 +178,7 @@ Deno.test({
       port.close();
       assert.equal(await promiscuity(host), 0);
     } finally {
-      pair.destroy();
+      await topo.destroy();
     }
   },
 });
@@ -171,14 +187,10 @@ Deno.test({
   name: "a VLAN tag the kernel strips on receive is put back before the PMD looks at the frame",
   ignore,
   async fn() {
-    const pair = await NetnsPair.create(82);
-    let sw;
-    try {
-      sw = await bridge(pair, {}, false);
+    await withBridge({ subnet: 82 }, { flows: false }, async (topo, sw) => {
       // Broadcast, VLAN 10 priority 3, then an experimental ethertype.
       const frame = "ffffffffffff020000000001" + "8100600a" + "88b5" + "00".repeat(46);
-      const send = pair.spawn(pair.a, deno(["raw-send", pair.a.peer, "-", frame]));
-      await finish(send, "raw-send");
+      await rawSend(topo, 0, topo.hosts[0].ifname, frame);
       const up = new DpifUpcall();
       const dp = sw.dp;
       await pollUntil(
@@ -188,10 +200,7 @@ Deno.test({
       assert.equal(up.inPort, sw.pa);
       assert.equal(up.packetLen, 64);
       assert.deepEqual([...up.packet.subarray(12, 18)], [0x81, 0x00, 0x60, 0x0a, 0x88, 0xb5]);
-    } finally {
-      sw?.close();
-      pair.destroy();
-    }
+    });
   },
 });
 
@@ -199,23 +208,16 @@ Deno.test({
   name: "TCP with offloads on passes TSO super-frames whole between vnet-header ports",
   ignore,
   async fn() {
-    const pair = await NetnsPair.create(83);
-    let sw;
-    try {
-      for (const e of [pair.a, pair.b]) await pair.ethtool(e, ["tx", "on", "tso", "on"]);
-      sw = await bridge(pair);
+    await withBridge({ subnet: 83, offload: true }, {}, async (topo, sw) => {
       const bytes = 4 << 20;
-      assert.equal(await tcpTransfer(pair, 7003, bytes), bytes);
+      await tcpTransfer(topo, 7003, bytes);
       const [aRx, aRxBytes] = sw.dp.portStats(sw.pa);
       // A super-frame is one packet: far fewer packets than 1500-byte segments.
       assert.ok(aRxBytes / aRx > 3000, `A received ${aRx} packets of ${aRxBytes} bytes`);
       const [bRx, , , , rxDropped, txDropped] = sw.dp.portStats(sw.pb);
       assert.ok(bRx > 0);
       assert.equal(rxDropped + txDropped, 0);
-    } finally {
-      sw?.close();
-      pair.destroy();
-    }
+    });
   },
 });
 
@@ -223,23 +225,19 @@ Deno.test({
   name: "super-frames leave a port without vnet header as segments finished in software",
   ignore,
   async fn() {
-    const pair = await NetnsPair.create(84);
-    let sw;
-    try {
-      // A sends TSO super-frames; B's port has no offloads, so B must send
-      // full checksums itself (its kernel cannot tell us they are partial).
-      await pair.ethtool(pair.a, ["tx", "on", "tso", "on"]);
-      await pair.ethtool(pair.b, ["tx", "off"]);
-      sw = await bridge(pair, { b: false });
+    // A sends TSO super-frames; B's port has no offloads, so B must send
+    // full checksums itself (its kernel cannot tell us they are partial).
+    const setup = async (topo: VethTopology) => {
+      await topo.ethtool(0, ["tx", "on", "tso", "on"]);
+      await topo.ethtool(1, ["tx", "off"]);
+    };
+    await withBridge({ subnet: 84 }, { offloads: { b: false }, setup }, async (topo, sw) => {
       const bytes = 4 << 20;
-      assert.equal(await tcpTransfer(pair, 7004, bytes), bytes);
+      await tcpTransfer(topo, 7004, bytes);
       const [aRx] = sw.dp.portStats(sw.pa);
       const [, , bTx] = sw.dp.portStats(sw.pb);
       assert.ok(bTx > aRx, `B sent ${bTx} segments for A's ${aRx} frames`);
-    } finally {
-      sw?.close();
-      pair.destroy();
-    }
+    });
   },
 });
 
@@ -247,42 +245,38 @@ Deno.test({
   name: "super-frames copied to a dummy port arrive there as checksummed segments",
   ignore,
   async fn() {
-    const pair = await NetnsPair.create(86);
     const tap = new DummyNetdev("tap0");
-    let sw, timer;
-    try {
-      for (const e of [pair.a, pair.b]) await pair.ethtool(e, ["tx", "on", "tso", "on"]);
-      let segments = 0, tcp = 0, bad = 0, longest = 0;
-      const hdr = newHeaderOffsets();
-      tap.onTx((f) => {
-        segments++;
-        longest = Math.max(longest, f.length);
-        locateHeaders(f, f.length, hdr);
-        if (hdr[HDR_L4_PROTO] !== IPPROTO_TCP) return;
-        tcp++;
-        const l4 = hdr[HDR_L4];
-        const sum = csumAdd(pseudoHeaderSum(f, hdr, f.length - l4), f, l4, f.length - l4);
-        if (csumFinish(sum) !== 0) bad++;
-      });
-      sw = await bridge(pair, {}, true, tap);
-      timer = setInterval(() => tap.pollTx(), 1);
-      const bytes = 2 << 20;
-      assert.equal(await tcpTransfer(pair, 7006, bytes), bytes);
-      const [aRx, aRxBytes] = sw.dp.portStats(sw.pa);
-      await pollUntil(() => {
-        tap.pollTx();
-        const [, , tapTx] = sw!.dp.portStats(sw!.pt);
-        return tapTx > 0 && segments >= tapTx;
-      }, "the dummy port's frames");
-      assert.ok(aRxBytes / aRx > 3000, "A received super-frames");
-      assert.ok(segments > aRx, `${segments} frames on the dummy port for A's ${aRx}`);
-      assert.ok(longest <= 1514, `frames no longer than the MTU (${longest})`);
-      assert.ok(tcp > 0);
-      assert.equal(bad, 0, "every TCP segment's checksum verifies");
-    } finally {
-      clearInterval(timer);
-      sw?.close();
-      pair.destroy();
-    }
+    let segments = 0, tcp = 0, bad = 0, longest = 0;
+    const hdr = newHeaderOffsets();
+    tap.onTx((f) => {
+      segments++;
+      longest = Math.max(longest, f.length);
+      locateHeaders(f, f.length, hdr);
+      if (hdr[HDR_L4_PROTO] !== IPPROTO_TCP) return;
+      tcp++;
+      const l4 = hdr[HDR_L4];
+      const sum = csumAdd(pseudoHeaderSum(f, hdr, f.length - l4), f, l4, f.length - l4);
+      if (csumFinish(sum) !== 0) bad++;
+    });
+    await withBridge({ subnet: 86, offload: true }, { tap }, async (topo, sw) => {
+      const timer = setInterval(() => tap.pollTx(), 1);
+      try {
+        const bytes = 2 << 20;
+        await tcpTransfer(topo, 7006, bytes);
+        const [aRx, aRxBytes] = sw.dp.portStats(sw.pa);
+        await pollUntil(() => {
+          tap.pollTx();
+          const [, , tapTx] = sw.dp.portStats(sw.pt);
+          return tapTx > 0 && segments >= tapTx;
+        }, "the dummy port's frames");
+        assert.ok(aRxBytes / aRx > 3000, "A received super-frames");
+        assert.ok(segments > aRx, `${segments} frames on the dummy port for A's ${aRx}`);
+        assert.ok(longest <= 1514, `frames no longer than the MTU (${longest})`);
+        assert.ok(tcp > 0);
+        assert.equal(bad, 0, "every TCP segment's checksum verifies");
+      } finally {
+        clearInterval(timer);
+      }
+    });
   },
 });

@@ -1,4 +1,6 @@
 /** Runs the real entry point (bin/udpif) the way a user does, and captures what it prints. */
+import { readUntil } from "../poll.ts";
+import { CleanupGuard, REMOVE_RUN_DIR } from "../support/cleanup_guard.ts";
 
 export const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
 
@@ -29,70 +31,100 @@ export async function udpif(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** How to start a TestDaemon besides its arguments. */
+export interface TestDaemonOptions {
+  /**
+   * A namespace to run in (a topology's switch namespace, for tests that
+   * wire the daemon to interfaces); a fresh one of its own otherwise.
+   */
+  netns?: string;
+  /** The `--port` arguments given before `extra` (default p1 and p2). */
+  ports?: string[];
+}
+
 /**
- * A foreground daemon (`udpif start`) in a fresh run directory and its
- * own network namespace (`unshare`; with a user namespace too when not
- * root), so the tap its netdev datapath makes for the bridge's local port
- * (br0) clashes with no other daemon's or the host's (or in the named
- * namespace `netns`, for tests that wire it up). `start` returns
+ * The one way tests and benches start udpif: a foreground daemon
+ * (`udpif start`) in a fresh run directory and a network namespace that
+ * is not the host's: its own (`unshare`; with a user namespace too when
+ * not root), or the named `netns` of a topology that wires it up, so the
+ * tap its netdev datapath makes for the bridge's local port (br0) clashes
+ * with no other daemon's, the host's or a real OVS's. `start` returns
  * once its log says it is up; `stop` sends `exit` and waits for the
- * process to end.
+ * process to end. A CleanupGuard kills the daemon and removes its run
+ * directory when the test process dies first.
  */
 export class TestDaemon {
   readonly dir: string;
   readonly socket: string;
   readonly env: Record<string, string>;
   readonly #child: Deno.ChildProcess;
-  readonly #log: Promise<string>;
+  readonly #log: Promise<void>;
+  readonly #guard: CleanupGuard;
+  #text = "";
 
-  private constructor(dir: string, child: Deno.ChildProcess, log: Promise<string>) {
+  private constructor(
+    dir: string,
+    child: Deno.ChildProcess,
+    reader: ReadableStreamDefaultReader<string>,
+    text: string,
+    guard: CleanupGuard,
+  ) {
     this.dir = dir;
     this.socket = `${dir}/udpif.ctl`;
     // UDPIF_CTL from the caller's shell must not redirect the test's clients.
     this.env = { UDPIF_RUNDIR: dir, UDPIF_CTL: "" };
     this.#child = child;
-    this.#log = log;
+    this.#text = text;
+    this.#guard = guard;
+    this.#log = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        this.#text += value;
+      }
+    })();
   }
 
-  static async start(extra: string[] = [], options: { netns?: string } = {}): Promise<TestDaemon> {
+  static async start(extra: string[] = [], options: TestDaemonOptions = {}): Promise<TestDaemon> {
     const dir = await Deno.makeTempDir({ prefix: "udpif-cli-" });
+    const guard = CleanupGuard.start(REMOVE_RUN_DIR, [dir, "udpif.pid"]);
     // unshare and ip netns exec exec the daemon, so the child's pid is the daemon's.
     const netns = options.netns
       ? ["ip", "netns", "exec", options.netns]
       : ["unshare", "--net", ...(Deno.uid() === 0 ? [] : ["--map-root-user"])];
+    const ports = (options.ports ?? ["p1", "p2"]).flatMap((p) => ["--port", p]);
     const child = new Deno.Command(netns[0], {
       args: [
         ...netns.slice(1),
         UDPIF,
-        ...["start", "--pidfile", `${dir}/udpif.pid`, "--port", "p1", "--port", "p2", ...extra],
+        ...["start", "--pidfile", `${dir}/udpif.pid`, ...ports, ...extra],
       ],
       env: { UDPIF_RUNDIR: dir, UDPIF_CTL: "" },
       stdin: "null",
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("|vswitchd|INFO|udpif started")) {
-      const { value, done } = await reader.read();
-      if (done) {
-        await child.status;
-        throw new Error(`daemon did not start: ${text}`);
-      }
-      text += value;
+    try {
+      const { reader, text } = await readUntil(
+        child.stderr,
+        "|vswitchd|INFO|udpif started",
+        "the daemon",
+      );
+      return new TestDaemon(dir, child, reader, text, guard);
+    } catch (e) {
+      await child.status;
+      await guard.release();
+      throw e;
     }
-    const rest = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return text;
-        text += value;
-      }
-    })();
-    return new TestDaemon(dir, child, rest);
   }
 
   run(args: string[], stdin?: string): Promise<RunResult> {
     return udpif(args, { env: this.env, stdin });
+  }
+
+  /** Everything the daemon logged so far. */
+  logSoFar(): string {
+    return this.#text;
   }
 
   /**
@@ -103,10 +135,10 @@ export class TestDaemon {
     if (signal) this.#child.kill(signal);
     else await this.run(["appctl", "exit"]);
     const status = await this.#child.status;
-    const log = await this.#log;
+    await this.#log;
     const leftovers: string[] = [];
     for await (const e of Deno.readDir(this.dir)) leftovers.push(e.name);
-    await Deno.remove(this.dir, { recursive: true });
-    return { code: status.code, log, leftovers };
+    await this.#guard.release();
+    return { code: status.code, log: this.#text, leftovers };
   }
 }

@@ -4,7 +4,7 @@
  * without releasing it (SIGKILL, a `deno test` ended by SIGINT).
  */
 import assert from "node:assert/strict";
-import { pollUntil } from "../poll.ts";
+import { pollUntil, readUntil } from "../poll.ts";
 import { CleanupGuard } from "../support/cleanup_guard.ts";
 
 const GUARD = new URL("../support/cleanup_guard.ts", import.meta.url).href;
@@ -44,13 +44,7 @@ Deno.test("a cleanup guard runs its cleanup when its process is killed", async (
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
-    const reader = owner.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("guarded")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`the guarded process ended early: ${text}`);
-      text += value;
-    }
+    const { reader } = await readUntil(owner.stdout, "guarded", "the guarded process");
     assert.equal(exists(`${dir}/cleaned`), false);
     owner.kill("SIGKILL");
     await owner.status;

@@ -1,8 +1,9 @@
 /**
  * udpif on real interfaces (issue 12): two network namespaces joined by
- * veths whose other ends are udpif's `type=system` ports, started through
- * the user's contract (`udpif start --detach --datapath-type netdev
- * --port IF,type=system`). The scenario (tests/support/veth_scenario.ts):
+ * veths whose other ends are udpif's `type=system` ports in a switch
+ * namespace, where udpif runs as a user starts it (`udpif start
+ * --datapath-type netdev --port IF,type=system`), so its br0 tap stays out
+ * of the host's namespace. The scenario (tests/support/veth_scenario.ts):
  * NORMAL forwarding (ping both ways, 20 MB over TCP with the same SHA-256
  * at both ends), a drop rule above NORMAL that overrides the megaflow
  * ICMP and TCP established once revalidated, its `del-flows --strict`
@@ -25,10 +26,9 @@ if (skip) console.log(`veth_test: skipped: ${skip}`);
 async function scenario(
   makeSwitch: (topo: VethTopology) => SwitchUnderTest,
   offload: boolean,
-  switchNamespace = false,
 ): Promise<void> {
   await ensureTestDeps();
-  const topo = await VethTopology.create({ offload, switchNamespace });
+  const topo = await VethTopology.create({ offload, switchNamespace: true });
   const sw = makeSwitch(topo);
   await withSwitch(sw, topo, () => runVethScenario(sw, topo));
 }
@@ -36,17 +36,17 @@ async function scenario(
 Deno.test({
   name: "udpif on veths: NORMAL, a drop rule above it and its strict deletion (offloads off)",
   ignore: skip !== undefined,
-  fn: () => scenario(() => new UdpifSwitch(), false),
+  fn: () => scenario((topo) => new UdpifSwitch(topo.switchNetns), false),
 });
 
 Deno.test({
   name: "udpif on veths: the same with checksum offload, TSO and GSO on in the hosts",
   ignore: skip !== undefined,
-  fn: () => scenario(() => new UdpifSwitch(), true),
+  fn: () => scenario((topo) => new UdpifSwitch(topo.switchNetns), true),
 });
 
 Deno.test({
   name: "OVS 3.1 on veths passes the same scenario (offloads off)",
   ignore: skip !== undefined,
-  fn: () => scenario((topo) => new OvsSwitch(topo.switchNetns), false, true),
+  fn: () => scenario((topo) => new OvsSwitch(topo.switchNetns), false),
 });

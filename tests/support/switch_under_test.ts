@@ -1,15 +1,16 @@
 /**
  * The switch a real-interface test or benchmark drives, behind one
- * interface with two drivers: udpif (started as a user starts it, through
- * bin/udpif) and Open vSwitch 3.1 (ovsdb-server and ovs-vswitchd in a
+ * interface with two drivers: udpif (bin/udpif started by TestDaemon, the
+ * tests' one way to start it) and Open vSwitch 3.1 (ovsdb-server and ovs-vswitchd in a
  * private run directory, `datapath_type=netdev`, the veths as system
  * ports), so the same scenario can run against both and OVS shows what the
  * scenario expects of a switch.
  *
- * Each driver starts its daemons detached and stops them by the pids
- * their pidfiles name, never by process name.
+ * Both run inside the topology's switch namespace and are stopped through
+ * their control sockets, then by the pids their pidfiles name, never by
+ * process name.
  */
-import { UDPIF } from "../cli/_run.ts";
+import { TestDaemon } from "../cli/_run.ts";
 import { waitGone } from "../conformance/proc.ts";
 import { CleanupGuard, REMOVE_RUN_DIR } from "./cleanup_guard.ts";
 import { mustRun, runCmd } from "./veth_topology.ts";
@@ -71,72 +72,77 @@ async function readOr(file: string, fallback: string): Promise<string> {
   }
 }
 
-/** udpif through its start contract: `udpif start --detach ... --port IF,type=system`. */
+/**
+ * udpif as a user starts it (`udpif start --datapath-type netdev --port
+ * IF,type=system`), through TestDaemon, inside the topology's switch
+ * namespace where the switch's veth ends are: its netdev datapath makes a
+ * `br0` tap, which must never appear in the host's namespace.
+ */
 export class UdpifSwitch implements SwitchUnderTest {
   readonly kind = "udpif";
-  #dir?: string;
-  #guard?: CleanupGuard;
+  readonly #netns: string;
+  #daemon?: TestDaemon;
 
-  get #socket(): string {
-    return `${this.#dir}/udpif.ctl`;
+  constructor(netns: string | undefined) {
+    if (!netns) throw new Error("UdpifSwitch needs the topology's switch namespace");
+    this.#netns = netns;
   }
 
-  #udpif(args: string[]): Promise<string> {
-    return mustRun([UDPIF, ...args], { UDPIF_CTL: "", UDPIF_RUNDIR: this.#dir! });
+  async #udpif(args: string[]): Promise<string> {
+    const r = await this.#daemon!.run(args);
+    if (r.code !== 0) {
+      throw new Error(`udpif ${args.join(" ")}: exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+    }
+    return r.stdout;
   }
 
   async start(ports: string[]): Promise<void> {
-    this.#dir = await Deno.makeTempDir({ prefix: "udpif-e2e-" });
-    const d = this.#dir;
-    this.#guard = CleanupGuard.start(REMOVE_RUN_DIR, [d, "udpif.pid"]);
-    await this.#udpif([
-      "start",
-      "--detach",
-      "--pidfile",
-      `${d}/udpif.pid`,
-      "--unixctl",
-      this.#socket,
-      "--log-file",
-      `${d}/udpif.log`,
-      "--datapath-type",
-      "netdev",
-      ...ports.flatMap((p) => ["--port", `${p},type=system`]),
-    ]);
+    this.#daemon = await TestDaemon.start(["--datapath-type", "netdev"], {
+      netns: this.#netns,
+      ports: ports.map((p) => `${p},type=system`),
+    });
   }
 
   async addFlow(flow: string): Promise<void> {
-    await this.#udpif(["ofctl", "-t", this.#socket, "add-flow", "br0", flow]);
+    await this.#udpif(["ofctl", "add-flow", "br0", flow]);
   }
 
   async delFlowsStrict(flow: string): Promise<void> {
-    await this.#udpif(["ofctl", "-t", this.#socket, "--strict", "del-flows", "br0", flow]);
+    await this.#udpif(["ofctl", "--strict", "del-flows", "br0", flow]);
   }
 
   dumpDatapathFlows(): Promise<string> {
-    return this.#udpif(["appctl", "-t", this.#socket, "dpctl/dump-flows"]);
+    return this.#udpif(["appctl", "dpctl/dump-flows"]);
   }
 
   async revalidatorWait(): Promise<void> {
-    await this.#udpif(["appctl", "-t", this.#socket, "revalidator/wait"]);
+    await this.#udpif(["appctl", "revalidator/wait"]);
   }
 
   log(): Promise<string> {
-    return readOr(`${this.#dir}/udpif.log`, "(no udpif log)");
+    return Promise.resolve(this.#daemon?.logSoFar() ?? "(no udpif log)");
   }
 
   async stop(): Promise<void> {
-    const d = this.#dir;
-    if (!d) return;
-    this.#dir = undefined;
-    await stopDaemon(
-      `${d}/udpif.pid`,
-      () => runCmd([UDPIF, "appctl", "-t", `${d}/udpif.ctl`, "exit"], { UDPIF_CTL: "" }),
-    );
-    await this.#guard?.release();
+    const d = this.#daemon;
+    this.#daemon = undefined;
+    await d?.stop();
   }
 }
 
 const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
+
+/** An OVS daemon detached with its pidfile, control socket and log as `dir`/`name`.*. */
+function daemonArgs(dir: string, name: string): string[] {
+  return [
+    "--detach",
+    "--no-chdir",
+    `--pidfile=${dir}/${name}.pid`,
+    `--unixctl=${dir}/${name}.ctl`,
+    `--log-file=${dir}/${name}.log`,
+    "-vconsole:off",
+  ];
+}
 
 /**
  * Open vSwitch 3.1's userspace datapath, set up as OVS's own system-userspace
@@ -175,24 +181,14 @@ export class OvsSwitch implements SwitchUnderTest {
     await mustRun(["ovsdb-tool", "create", `${d}/conf.db`, OVS_SCHEMA], env);
     await mustRun([
       "ovsdb-server",
-      "--detach",
-      "--no-chdir",
-      `--pidfile=${d}/ovsdb.pid`,
-      `--unixctl=${d}/ovsdb.ctl`,
-      `--log-file=${d}/ovsdb.log`,
-      "-vconsole:off",
+      ...daemonArgs(d, "ovsdb"),
       `--remote=punix:${d}/db.sock`,
       `${d}/conf.db`,
     ], env);
     await this.#vsctl(["--no-wait", "init"]);
     const vswitchd = [
       "ovs-vswitchd",
-      "--detach",
-      "--no-chdir",
-      `--pidfile=${d}/vswitchd.pid`,
-      `--unixctl=${d}/vswitchd.ctl`,
-      `--log-file=${d}/vswitchd.log`,
-      "-vconsole:off",
+      ...daemonArgs(d, "vswitchd"),
       "--disable-system-route",
       `unix:${d}/db.sock`,
     ];

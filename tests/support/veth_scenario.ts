@@ -8,9 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { type SwitchUnderTest } from "./switch_under_test.ts";
+import { assertDelivered, startTcpServer, tcpSend } from "./traffic.ts";
 import { type VethTopology } from "./veth_topology.ts";
-
-const PEER = new URL("./tcp_peer.ts", import.meta.url).pathname;
 
 /** The TCP port the drop rule blocks, and one it leaves alone. */
 export const DROP_PORT = 7001;
@@ -23,61 +22,9 @@ const CONNECT_DEADLINE_MS = 20_000;
 /** A connection the drop rule blocks must not be made within this (SYNs dropped, not refused). */
 const BLOCKED_DEADLINE_MS = 3_000;
 
-interface Transfer {
-  code: number;
-  out: string;
-}
-
 /** Sends `bytes` from host 0 to host 1's `port`; the server answers with its byte count and hash. */
-async function send(topo: VethTopology, port: number, bytes: number, deadlineMs: number) {
-  const r = await topo.run(0, [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--allow-net",
-    PEER,
-    "send",
-    topo.hosts[1].ip,
-    String(port),
-    String(bytes),
-    String(deadlineMs),
-  ]);
-  return { code: r.code, out: (r.stdout + r.stderr).trim() };
-}
-
-/** Asserts that the transfer went through whole: same size and SHA-256 at both ends. */
-function assertDelivered(t: Transfer, bytes: number, what: string): void {
-  assert.equal(t.code, 0, `${what}: ${t.out}`);
-  const sent = /^sent (\d+) ([0-9a-f]{64})$/m.exec(t.out);
-  const got = /^received (\d+) ([0-9a-f]{64})$/m.exec(t.out);
-  assert.ok(sent && got, `${what}: ${t.out}`);
-  assert.equal(Number(got[1]), bytes, `${what}: bytes received`);
-  assert.equal(got[2], sent[2], `${what}: SHA-256 at the receiver differs from the sender's`);
-}
-
-/** Starts the TCP server in host 1 on both ports; resolves once it is listening. */
-async function startServer(topo: VethTopology): Promise<void> {
-  const child = topo.spawn(1, [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--allow-net",
-    PEER,
-    "serve",
-    String(DROP_PORT),
-    String(OPEN_PORT),
-  ]);
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("listening\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`tcp server did not start: ${text}`);
-    text += value;
-  }
-  reader.releaseLock();
-  // Keep draining so the server never blocks on a full pipe.
-  child.stdout.pipeTo(new WritableStream()).catch(() => undefined);
-  child.stderr.pipeTo(new WritableStream()).catch(() => undefined);
+function send(topo: VethTopology, port: number, bytes: number, deadlineMs: number) {
+  return tcpSend(topo, 0, topo.hosts[1].ip, port, bytes, deadlineMs);
 }
 
 interface DpFlow {
@@ -95,13 +42,17 @@ function parseDpFlows(dump: string): DpFlow[] {
 /** Starts the switch on the topology's ports and runs the whole scenario. */
 export async function runVethScenario(sw: SwitchUnderTest, topo: VethTopology): Promise<void> {
   await sw.start(topo.ports);
+  // The bridge's local port is a tap the netdev datapath made: in the
+  // switch's namespace, never in the host's, where runs would collide.
+  const tap = await topo.run(topo.switchNetns!, ["ip", "link", "show", "br0"]);
+  assert.equal(tap.code, 0, `no br0 tap in the switch namespace: ${tap.stderr.trim()}`);
   await sw.addFlow("actions=NORMAL");
 
   // (a) NORMAL: ping both ways (ICMP first, so the TCP below rides on an
   // IPv4 megaflow another protocol established), then 20 MB over TCP.
   await topo.pingUntilReply(0);
   await topo.pingUntilReply(1);
-  await startServer(topo);
+  await startTcpServer(topo, 1, [DROP_PORT, OPEN_PORT]);
   assertDelivered(await send(topo, OPEN_PORT, BIG, CONNECT_DEADLINE_MS), BIG, "20 MB transfer");
   const before = parseDpFlows(await sw.dumpDatapathFlows());
   // The megaflow that carried them matches IPv4 whatever the protocol, so
