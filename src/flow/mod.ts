@@ -58,6 +58,7 @@ export {
   parseDumpFlow,
 } from "./dump_flow.ts";
 export { OdpParseError } from "./_scan.ts";
+export { formatTcpFlagsMasked, TCP_FLAG_NAMES, tcpFlagBit } from "./_flags.ts";
 export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
 export { parsePacketSpec } from "./packet_spec.ts";
