@@ -6,6 +6,7 @@
 import { newKey } from "./key.ts";
 import { parseOdpKey } from "./odp_key_parse.ts";
 import { flowCompose } from "./compose.ts";
+import { clearUnreadFields, odpKeyFit } from "./odp_key_fit.ts";
 import { OdpParseError } from "./_scan.ts";
 import { isHexPacket, PACKET_MAX_LEN, parseHexPacket } from "../packet/mod.ts";
 
@@ -28,7 +29,16 @@ export function parsePacketSpec(
     text = text.slice(0, m.index);
   }
   const key = newKey(), mask = newKey();
-  parseOdpKey(text, key, mask);
+  const level = parseOdpKey(text, key, mask);
+  // eth_from_flow_str: only a key in error is refused; otherwise the
+  // packet is built from what odp_flow_key_to_flow read.
+  const fit = odpKeyFit(level, key);
+  if (fit.error) {
+    const e = new OdpParseError(text, fit.error);
+    e.ovs = `${fit.error}; the flow key in error is: ${text}`;
+    throw e;
+  }
+  clearUnreadFields(level, fit, key);
   const len = flowCompose(key, out, packetLen);
   if (len < 0) {
     const e = new OdpParseError(
