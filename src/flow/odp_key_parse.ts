@@ -133,11 +133,11 @@ class KeyParser {
     put(k, F.in_port.off, 4, ODPP_NONE);
     const top = newLevel();
     const dl = this.level(attrsOf(text), 0, top);
-    if (!this.sawPacketType && !this.sawEth && dl !== null) {
-      put(k, F.packet_type.off, 4, 0x10000 | dl);
-    } else if (!this.sawPacketType) {
-      put(k, F.packet_type.off, 4, PT_ETH);
-    }
+    // eth() makes the packet Ethernet whatever packet_type() said
+    // (odp_flow_key_to_flow); without either, eth_type() names it. A given
+    // packet_type() is kept, as dump lines carry it with eth() wildcarded.
+    if (this.sawEth) put(k, F.packet_type.off, 4, PT_ETH);
+    else if (!this.sawPacketType) put(k, F.packet_type.off, 4, dl !== null ? 0x10000 | dl : PT_ETH);
     if (u16(this.k, vlanOffset(0) + 2) === 0) {
       // A missing VLAN mask means "no VLAN", matched exactly.
       put(this.m, vlanOffset(0), 4, 0xffffffff);

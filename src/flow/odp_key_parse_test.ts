@@ -71,3 +71,21 @@ Deno.test("ipv6 label: 20 bits in the text, a wider mask from OpenFlow printed w
   setUint(bytesOf(m), F.ipv6_label.off, 4, 0xfff00001);
   assert.match(formatOdpKey(k, m), /label=0x12341\/0xfff00001,/);
 });
+
+Deno.test("eth() makes the key Ethernet whatever packet_type() said, as odp_flow_key_to_flow does", () => {
+  // fixtures/fuzz/odp_key/crash-d90d5186.txt: eth() was dropped from the print.
+  const k = newKey(), m = newKey();
+  parseOdpKey(
+    "in_port(1),packet_type(ns=0,id=1),eth(src=50:54:00:00:00:05,dst=01:00:5e:00:00:01),eth_type(0x0800),ipv4(src=10.0.0.1,dst=224.0.0.1)",
+    k,
+    m,
+  );
+  const printed = formatOdpKey(k, m);
+  assert.match(
+    printed,
+    /packet_type\(ns=0,id=0\),eth\(src=50:54:00:00:00:05,dst=01:00:5e:00:00:01\)/,
+  );
+  // Without eth() the given packet type stays, as dump lines carry it.
+  parseOdpKey("in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(frag=no)", k, m);
+  assert.match(formatOdpKey(k, m, { verbose: true }), /packet_type\(ns=0,id=0\)/);
+});
