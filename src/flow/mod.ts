@@ -72,7 +72,7 @@ export { OdpParseError } from "./_scan.ts";
 export { formatTcpFlagsMasked, TCP_FLAG_NAMES, tcpFlagBit } from "./_flags.ts";
 export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
-export { parsePacketSpec } from "./packet_spec.ts";
+export { parsePacketKey, parsePacketSpec } from "./packet_spec.ts";
 export * from "./odp_action_codec.ts";
 export { formatUfid, odpFormatUfid, parseUfid, UFID_BASIS, ufidFromKey, ufidHash } from "./ufid.ts";
 export {
