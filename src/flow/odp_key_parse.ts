@@ -391,19 +391,18 @@ class KeyParser {
     else if (!parse(mm, this.m, o)) throw new OdpParseError(mm, `bad mask in ${a.name}()`);
   }
 
+  /** scan_frag: an enumeration, matched exactly; OVS takes no mask. */
   private frag(a: Attr, v: string): void {
-    const [x, mm] = splitMask(v);
-    const val = x === "no"
+    const val = v === "no"
       ? 0
-      : x === "first"
+      : v === "first"
       ? FRAG_ANY
-      : x === "later"
+      : v === "later"
       ? FRAG_ANY | FRAG_LATER
       : -1;
-    const mv = mm === null ? 0xff : parseIntC(mm, 0xff);
-    if (val < 0 || mv === null) throw new OdpParseError(`frag=${v}`, `bad frag in ${a.name}()`);
+    if (val < 0) throw new OdpParseError(`frag=${v}`, `bad frag in ${a.name}()`);
     this.k[F.nw_frag.off] = val;
-    this.m[F.nw_frag.off] = mv ? FRAG_MASK : 0;
+    this.m[F.nw_frag.off] = FRAG_MASK;
   }
 
   private vlan(a: Attr, o: number): void {

@@ -89,3 +89,13 @@ Deno.test("eth() makes the key Ethernet whatever packet_type() said, as odp_flow
   parseOdpKey("in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(frag=no)", k, m);
   assert.match(formatOdpKey(k, m, { verbose: true }), /packet_type\(ns=0,id=0\)/);
 });
+
+Deno.test("frag takes no mask, as scan_frag reads it", () => {
+  const text = TCP.replace("frag=no", "frag=no/0");
+  assert.throws(
+    () => parseOdpKey(text, newKey(), newKey()),
+    (e: Error) =>
+      e instanceof OdpParseError &&
+      e.ovs === `syntax error at ${text.slice(text.indexOf("ipv4("))}`,
+  );
+});
