@@ -10,6 +10,8 @@ import {
   formatUfid,
   miniflowBitsInfo,
   newKey,
+  odpKeyAndMaskFit,
+  odpKeyFit,
   OdpParseError,
   parseOdpActions,
   parseOdpKey,
@@ -187,13 +189,13 @@ function splitUfid(text: string): { ufid: Uint32Array | null; rest: string } {
 function parseKey(dp: DpifNetdev, text: string, what: string | null) {
   const key = newKey(), mask = newKey();
   try {
-    parseOdpKey(text, key, mask, portNumbers(dp));
+    const level = parseOdpKey(text, key, mask, portNumbers(dp));
+    return { key, mask, level };
   } catch (e) {
     throw new DpctlError(
       `ovs-vswitchd: ${what ? `${what} (${keyError(e)})` : keyError(e)} (${strerror(EINVAL)})`,
     );
   }
-  return { key, mask };
 }
 
 function putFlow(dp: DpifNetdev, args: string[], flags: number): string {
@@ -205,13 +207,16 @@ function putFlow(dp: DpifNetdev, args: string[], flags: number): string {
   );
   if (rest.length !== 2) throw new DpctlError("ovs-vswitchd: usage: [dp] flow actions");
   const { ufid, rest: keyText } = splitUfid(rest[0]);
-  const { key, mask } = parseKey(dp, keyText, "parsing flow key");
+  const { key, mask, level } = parseKey(dp, keyText, "parsing flow key");
   let actions;
   try {
     actions = parseOdpActions(rest[1], portNumbers(dp));
   } catch {
     fail(EINVAL, "parsing actions");
   }
+  // dpif_netdev_flow_put takes only a key and a mask that fit perfectly
+  // (flow_from_nlattrs, mask_from_nlattrs).
+  if (!odpKeyAndMaskFit(level, key, mask)) fail(EINVAL, "updating flow table");
   const op = new Dpif(dp).flowPut({
     flags: flags | (clear ? PUT_ZERO_STATS : 0),
     key,
@@ -238,8 +243,11 @@ export function dpctlDelFlow(dp: DpifNetdev, args: string[]): string {
   const rest = skipDp(dp, args, 1);
   if (rest.length !== 1) throw new DpctlError("ovs-vswitchd: usage: [dp] flow");
   const { ufid, rest: keyText } = splitUfid(rest[0]);
-  const { key } = parseKey(dp, keyText, null);
-  const op = new Dpif(dp).flowDel(ufid ?? undefined, key);
+  const { key, level } = parseKey(dp, keyText, null);
+  // Without a UFID, a key that does not fit names no flow
+  // (dp_netdev_pmd_find_flow).
+  const fits = ufid !== null || odpKeyFit(level, key).fitness === "perfect";
+  const op = fits ? new Dpif(dp).flowDel(ufid ?? undefined, key) : { error: ENOENT };
   if (op.error) {
     let msg = `ovs-vswitchd: deleting flow (${strerror(op.error)})`;
     if (op.error === ENOENT) msg += "\nPerhaps you need to specify a UFID?";

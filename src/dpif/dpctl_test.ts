@@ -206,3 +206,35 @@ Deno.test("miniflow_bits count only the mask words a flow of the key's type has,
   assert.match(dpctlDumpFlows(dp, ["-m"]), /dp-extra-info:miniflow_bits\(3,6\)\n$/);
   dp.destroy();
 });
+
+Deno.test("add-flow refuses a key that does not fit its Ethertype and protocol, as OVS 3.1 does", () => {
+  const dp = bridge();
+  const eth = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07)";
+  const ip = (proto: number) =>
+    `${eth},eth_type(0x0800),ipv4(src=1.1.1.1,dst=2.2.2.2,proto=${proto},tos=0,ttl=64,frag=no)`;
+  const einval = (e: Error) => e.message === "ovs-vswitchd: updating flow table (Invalid argument)";
+  for (
+    const key of [
+      `${ip(17)},tcp(src=1,dst=2)`,
+      `${eth},eth_type(0x0806)`,
+      "in_port(1),packet_type(ns=1,id=0x1000),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07)",
+      `${ip(6).replace("proto=6", "proto=6/0xf0")},tcp(src=1,dst=2)`,
+      `${ip(6).replace("0x0800", "0x0800/0")}`,
+    ]
+  ) {
+    assert.throws(() => dpctlAddFlow(dp, [key, "2"]), einval, key);
+    // The actions are read first, the fit judged when the flow is put.
+    assert.throws(
+      () => dpctlAddFlow(dp, [key, "bogus"]),
+      (e: Error) => e.message === "ovs-vswitchd: parsing actions (Invalid argument)",
+    );
+  }
+  assert.equal(dpctlShow(dp, []).includes("flows: 0"), true);
+  // Without a UFID, such a key names no flow.
+  assert.throws(
+    () => dpctlDelFlow(dp, [`${eth},eth_type(0x0806)`]),
+    (e: Error) => e.message.startsWith("ovs-vswitchd: deleting flow (No such file or directory)"),
+  );
+  assert.equal(dpctlAddFlow(dp, [`${ip(17)},udp(src=1,dst=2)`, "2"]), "");
+  assert.equal(dpctlDelFlow(dp, [`${ip(17)},udp(src=1,dst=2)`]), "");
+});

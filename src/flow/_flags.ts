@@ -29,6 +29,20 @@ export const TCP_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
   [0x800, "[800]"],
 ];
 
+/** The bit a TCP flag name stands for (`syn`, `[200]`), or null. */
+export function tcpFlagBit(name: string): number | null {
+  for (const [bit, n] of TCP_FLAG_NAMES) if (n === name) return bit;
+  return null;
+}
+
+/**
+ * TCP flags under a 12-bit mask as OVS prints them in both flow syntaxes
+ * (format_flags_masked with packet_tcp_flag_to_string).
+ */
+export function formatTcpFlagsMasked(flags: number, mask: number): string {
+  return formatFlagsMasked(TCP_FLAG_NAMES, flags, mask, 0xfff);
+}
+
 function nameOf(names: ReadonlyArray<readonly [number, string]>, bit: number): string | null {
   for (const [b, n] of names) if (b === bit) return n;
   return null;

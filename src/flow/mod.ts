@@ -10,6 +10,10 @@
  *   (flow_wildcards_init_for_packet), used when megaflows are off.
  * - odp_key_format.ts / odp_key_parse.ts: keys and masks as
  *   datapath-flow text, terse and verbose (`-m`).
+ * - odp_key_fit.ts: whether a parsed key carries exactly the attributes
+ *   its Ethertype and IP protocol call for (odp_flow_key_to_flow's
+ *   fitness); dpctl/add-flow refuses a key that does not fit,
+ *   netdev-dummy/receive ignores the attributes OVS would not read.
  * - odp_action*.ts: datapath actions, their text and a compact binary
  *   encoding that workers keep in shared memory.
  * - dump_flow.ts: a whole `dpctl/dump-flows` line.
@@ -44,7 +48,14 @@ export {
   type OdpFormatOptions,
   ODPP_NONE,
 } from "./odp_key_format.ts";
-export { parseOdpKey, parseOdpKeyAttr } from "./odp_key_parse.ts";
+export { type OdpKeyLevel, parseOdpKey, parseOdpKeyAttr } from "./odp_key_parse.ts";
+export {
+  clearUnreadFields,
+  odpKeyAndMaskFit,
+  type OdpKeyFit,
+  odpKeyFit,
+  type OdpKeyFitness,
+} from "./odp_key_fit.ts";
 export { formatOdpAction, formatOdpActions } from "./odp_action_format.ts";
 export { parseOdpActions } from "./odp_action_parse.ts";
 export { SET_ATTR_SPANS, SET_ATTRS, setAttrBytes, setMaskIsExact } from "./set_attr.ts";
@@ -58,9 +69,10 @@ export {
   parseDumpFlow,
 } from "./dump_flow.ts";
 export { OdpParseError } from "./_scan.ts";
+export { formatTcpFlagsMasked, TCP_FLAG_NAMES, tcpFlagBit } from "./_flags.ts";
 export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
-export { parsePacketSpec } from "./packet_spec.ts";
+export { parsePacketKey, parsePacketSpec } from "./packet_spec.ts";
 export * from "./odp_action_codec.ts";
 export { formatUfid, odpFormatUfid, parseUfid, UFID_BASIS, ufidFromKey, ufidHash } from "./ufid.ts";
 export {

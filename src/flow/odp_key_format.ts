@@ -9,7 +9,7 @@
 import type { FlowKey } from "./key.ts";
 import type { OdpSetAttr } from "./odp_action.ts";
 import { F, FLOW_BYTES, FRAG_ANY, FRAG_LATER, PT_ETH } from "./layout.ts";
-import { formatFlags, formatFlagsMasked, TCP_FLAG_NAMES } from "./_flags.ts";
+import { formatTcpFlagsMasked } from "./_flags.ts";
 import { KeyPrinterBase } from "./_key_printer.ts";
 import {
   fFrag,
@@ -264,8 +264,7 @@ class KeyPrinter extends KeyPrinterBase {
       if (proto === IPPROTO_TCP && (u16(k, fo) !== 0 || (m && u16(m, fo) !== 0))) {
         this.attr("tcp_flags", m ? (u16(m, fo) & 0xfff) === 0 : false, (mm) => {
           const mv = mm ? u16(mm, fo) & 0xfff : 0xfff;
-          if (mv !== 0xfff) return formatFlagsMasked(TCP_FLAG_NAMES, u16(k, fo), mv, 0xfff);
-          return formatFlags(TCP_FLAG_NAMES, u16(k, fo));
+          return formatTcpFlagsMasked(u16(k, fo), mv);
         });
       }
     } else if (dlType === ETH_TYPE_IP && proto === IPPROTO_ICMP) {

@@ -31,15 +31,40 @@ import {
   FLOW_DL_TYPE_NONE,
 } from "../packet/mod.ts";
 
+/** The 20 bits of the IPv6 flow label (IPV6_LABEL_MASK). */
+const IPV6_LABEL_MASK = 0xfffff;
+
 type Attr = { name: string; body: string; text: string };
 
-/** Parses `text` (a comma-separated attribute list) into key and mask. */
+/**
+ * Which attributes the text gave at one nesting level, as OVS's netlink
+ * key would hold them (parse_flow_nlattrs' present attributes): what
+ * odpKeyFit needs and the key alone cannot tell (tcp() and udp() write the
+ * same ports).
+ */
+export interface OdpKeyLevel {
+  /** Attribute names in the order given, repeats included. */
+  names: string[];
+  /** eth_type() as given, value and mask, before any reading of it. */
+  ethType: readonly [number, number] | null;
+  /** The level inside encap(), when one was given. */
+  encap: OdpKeyLevel | null;
+  /** Whether encap() was given empty. */
+  encapEmpty: boolean;
+  /** How many label stack entries mpls() gave. */
+  mplsLabels: number;
+}
+
+/**
+ * Parses `text` (a comma-separated attribute list) into key and mask;
+ * returns the attributes given, level by level, for odpKeyFit.
+ */
 export function parseOdpKey(
   text: string,
   key: FlowKey,
   mask: FlowKey,
   portNames?: ReadonlyMap<string, number> | null,
-): void {
+): OdpKeyLevel {
   clearKey(key);
   clearKey(mask);
   const p = new KeyParser(
@@ -48,7 +73,7 @@ export function parseOdpKey(
     portNames ?? null,
   );
   try {
-    p.parse(text);
+    return p.parse(text);
   } catch (e) {
     if (e instanceof OdpParseError) e.ovs = `syntax error at ${restAt(text, e.token)}`;
     throw e;
@@ -81,6 +106,10 @@ export function parseOdpKeyAttr(text: string, key: FlowKey, mask: FlowKey): stri
   return attrs[0].name;
 }
 
+function newLevel(): OdpKeyLevel {
+  return { names: [], ethType: null, encap: null, encapEmpty: false, mplsLabels: 0 };
+}
+
 function attrsOf(text: string): Attr[] {
   return splitTop(text).map((t) => {
     const c = splitCall(t);
@@ -99,25 +128,33 @@ class KeyParser {
   private sawEth = false;
   private sawPacketType = false;
 
-  parse(text: string): void {
+  parse(text: string): OdpKeyLevel {
     const { k } = this;
     put(k, F.in_port.off, 4, ODPP_NONE);
-    const dl = this.level(attrsOf(text), 0);
-    if (!this.sawPacketType && !this.sawEth && dl !== null) {
-      put(k, F.packet_type.off, 4, 0x10000 | dl);
-    } else if (!this.sawPacketType) {
-      put(k, F.packet_type.off, 4, PT_ETH);
-    }
+    const top = newLevel();
+    const dl = this.level(attrsOf(text), 0, top);
+    // eth() makes the packet Ethernet whatever packet_type() said
+    // (odp_flow_key_to_flow); without either, eth_type() names it. A given
+    // packet_type() is kept, as dump lines carry it with eth() wildcarded.
+    if (this.sawEth) put(k, F.packet_type.off, 4, PT_ETH);
+    else if (!this.sawPacketType) put(k, F.packet_type.off, 4, dl !== null ? 0x10000 | dl : PT_ETH);
     if (u16(this.k, vlanOffset(0) + 2) === 0) {
       // A missing VLAN mask means "no VLAN", matched exactly.
       put(this.m, vlanOffset(0), 4, 0xffffffff);
     }
+    return top;
   }
 
   /** One nesting level; returns the Ethertype given there, if any. */
-  private level(attrs: Attr[], depth: number): number | null {
+  private level(attrs: Attr[], depth: number, given: OdpKeyLevel): number | null {
     const { k, m } = this;
     let ethType: [number, number] | null = null;
+    for (const a of attrs) {
+      given.names.push(a.name);
+      if (a.name === "mpls") {
+        given.mplsLabels = fieldsOf(a.body).filter(([name]) => name === "label").length;
+      }
+    }
     let vlan: Attr | null = null;
     let encap: Attr | null = null;
     let l3: Attr | null = null;
@@ -130,6 +167,7 @@ class KeyParser {
         const mv = mm === null ? 0xffff : parseHex(mm, 0xffff);
         if (kv === null || mv === null) throw new OdpParseError(a.text);
         ethType = [kv, mv];
+        given.ethType = ethType;
       } else if (a.name === "vlan") vlan = a;
       else if (a.name === "encap") encap = a;
       else if (a.name === "ipv4" || a.name === "ipv6" || a.name === "mpls") {
@@ -152,7 +190,9 @@ class KeyParser {
       if (vlan) this.vlan(vlan, vo + 2);
       for (const a of rest) this.attr(a);
       if (encap) {
-        const inner = this.level(attrsOf(encap.body), depth + 1);
+        given.encap = newLevel();
+        given.encapEmpty = encap.body.trim() === "";
+        const inner = this.level(attrsOf(encap.body), depth + 1, given.encap);
         if (inner === null && encap.body === "" && ethType && u16(k, vo + 2) === 0) {
           // An 802.1Q header cut short: its TPID stays the Ethertype.
           put(k, F.dl_type.off, 2, ethType[0]);
@@ -179,11 +219,23 @@ class KeyParser {
     return ethType ? ethType[0] : null;
   }
 
-  private num(a: Attr, o: number, len: 1 | 2 | 4, body = a.body, hex = false): void {
-    const max = len === 1 ? 0xff : len === 2 ? 0xffff : 0xffffffff;
+  /**
+   * `v[/m]` into a `len`-byte field; `max` limits both, as
+   * scan_ipv6_label limits the label to its 20 bits. Without a mask the
+   * whole field is matched.
+   */
+  private num(
+    a: Attr,
+    o: number,
+    len: 1 | 2 | 4,
+    body = a.body,
+    hex = false,
+    max = len === 1 ? 0xff : len === 2 ? 0xffff : 0xffffffff,
+  ): void {
     const [v, mm] = splitMask(body);
     const kv = hex ? parseHex(v, max) : parseIntC(v, max);
-    const mv = mm === null ? max : hex ? parseHex(mm, max) : parseIntC(mm, max);
+    const full = len === 1 ? 0xff : len === 2 ? 0xffff : 0xffffffff;
+    const mv = mm === null ? full : hex ? parseHex(mm, max) : parseIntC(mm, max);
     if (kv === null || mv === null) throw new OdpParseError(a.text);
     put(this.k, o, len, kv);
     put(this.m, o, len, mv);
@@ -256,7 +308,7 @@ class KeyParser {
         return this.fields(a, {
           src: (v) => this.addr(a, v, F.ipv6_src.off, 16, parseIp6),
           dst: (v) => this.addr(a, v, F.ipv6_dst.off, 16, parseIp6),
-          label: (v) => this.num(a, F.ipv6_label.off, 4, v),
+          label: (v) => this.num(a, F.ipv6_label.off, 4, v, false, IPV6_LABEL_MASK),
           proto: (v) => this.num(a, F.nw_proto.off, 1, v),
           tclass: (v) => this.num(a, F.nw_tos.off, 1, v),
           hlimit: (v) => this.num(a, F.nw_ttl.off, 1, v),
@@ -339,19 +391,18 @@ class KeyParser {
     else if (!parse(mm, this.m, o)) throw new OdpParseError(mm, `bad mask in ${a.name}()`);
   }
 
+  /** scan_frag: an enumeration, matched exactly; OVS takes no mask. */
   private frag(a: Attr, v: string): void {
-    const [x, mm] = splitMask(v);
-    const val = x === "no"
+    const val = v === "no"
       ? 0
-      : x === "first"
+      : v === "first"
       ? FRAG_ANY
-      : x === "later"
+      : v === "later"
       ? FRAG_ANY | FRAG_LATER
       : -1;
-    const mv = mm === null ? 0xff : parseIntC(mm, 0xff);
-    if (val < 0 || mv === null) throw new OdpParseError(`frag=${v}`, `bad frag in ${a.name}()`);
+    if (val < 0) throw new OdpParseError(`frag=${v}`, `bad frag in ${a.name}()`);
     this.k[F.nw_frag.off] = val;
-    this.m[F.nw_frag.off] = mv ? FRAG_MASK : 0;
+    this.m[F.nw_frag.off] = FRAG_MASK;
   }
 
   private vlan(a: Attr, o: number): void {

@@ -5,7 +5,7 @@
  * the dummy netdev NAME. Everything is parsed before anything is queued,
  * so a bad argument changes nothing. Errors carry OVS's reply text.
  */
-import { flowCompose, newKey, OdpParseError, parseOdpKey } from "../flow/mod.ts";
+import { flowCompose, newKey, OdpParseError, parsePacketKey } from "../flow/mod.ts";
 import type { DummyNetdev } from "./dummy.ts";
 
 /** ETH_TOTAL_MIN: the smallest Ethernet frame without FCS. */
@@ -40,9 +40,9 @@ export function parseReceivePackets(packets: readonly string[]): Uint8Array[] {
       if (size < ETH_TOTAL_MIN) throw new DummyReceiveError("too small packet len");
       i += 2;
     }
-    const key = newKey(), mask = newKey();
+    const key = newKey();
     try {
-      parseOdpKey(spec, key, mask);
+      parsePacketKey(spec, key);
     } catch (e) {
       if (e instanceof OdpParseError) throw new DummyReceiveError(e.ovsMessage);
       throw new DummyReceiveError((e as Error).message);

@@ -62,3 +62,30 @@ Deno.test("a bad flow key is reported with the rest of the text from the bad att
     (e: Error) => e.message === "syntax error at 0000",
   );
 });
+
+Deno.test("a key OVS finds in error is refused with its message; unread attributes are ignored", () => {
+  const eth = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07)";
+  // Both replies are ovs-appctl netdev-dummy/receive's on OVS 3.1.
+  for (
+    const [key, reply] of [
+      [`${eth},eth_type(0x0100)`, "invalid Ethertype 256 in flow key"],
+      [
+        `${eth},eth_type(0x8100),vlan(vid=5,pcp=0,cfi=0),encap(eth_type(0x0800))`,
+        "OVS_KEY_ATTR_VLAN 0x0005 is nonzero but CFI bit is not set",
+      ],
+    ]
+  ) {
+    assert.throws(
+      () => parseReceivePackets([key]),
+      (e: Error) =>
+        e instanceof DummyReceiveError &&
+        e.message === `${reply}; the flow key in error is: ${key}`,
+    );
+  }
+  // tcp() under proto=17 is not read: OVS sends UDP with ports 0.
+  const [frame] = parseReceivePackets([
+    `${eth},eth_type(0x0800),ipv4(src=1.1.1.1,dst=2.2.2.2,proto=17,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)`,
+  ]);
+  assert.equal(frame[14 + 9], 17);
+  assert.deepEqual([...frame.subarray(34, 38)], [0, 0, 0, 0]);
+});

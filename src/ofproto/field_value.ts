@@ -2,6 +2,7 @@
  * Field values in ovs-ofctl spelling: parsing `VALUE[/MASK]` for a field
  * and printing a value back, the way mf_parse and mf_format do.
  */
+import { tcpFlagBit } from "../flow/mod.ts";
 import { type MfField } from "./meta_flow.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import {
@@ -155,29 +156,13 @@ export function formatIpv6(v: bigint): string {
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
 }
 
-/** packet_tcp_flag_to_string's names for TCP_FLAGS' 12 bits. */
-const TCP_FLAG_NAMES = [
-  "fin",
-  "syn",
-  "rst",
-  "psh",
-  "ack",
-  "urg",
-  "ece",
-  "cwr",
-  "ns",
-  "[200]",
-  "[400]",
-  "[800]",
-];
-
 function parseTcpFlags(s: string, fl: MfField): MaskedValue {
   if (/^([a-z]+|\[[0-9]+\])(\|([a-z]+|\[[0-9]+\]))*$/.test(s)) {
     let value = 0n;
     for (const name of s.split("|")) {
-      const bit = TCP_FLAG_NAMES.indexOf(name);
-      if (bit < 0) throw new OfctlError(`${name}: unknown TCP flag(s)`);
-      value |= 1n << BigInt(bit);
+      const bit = tcpFlagBit(name);
+      if (bit === null) throw new OfctlError(`${name}: unknown TCP flag(s)`);
+      value |= BigInt(bit);
     }
     return { value, mask: 0xfffn };
   }
@@ -192,32 +177,15 @@ function parseTcpFlags(s: string, fl: MfField): MaskedValue {
   let m: RegExpExecArray | null;
   let pos = 0;
   while ((m = re.exec(s)) !== null) {
-    const bit = TCP_FLAG_NAMES.indexOf(m[2]);
-    if (bit < 0) throw new OfctlError(`${m[2]}: unknown TCP flag(s)`);
-    const b = 1n << BigInt(bit);
+    const bit = tcpFlagBit(m[2]);
+    if (bit === null) throw new OfctlError(`${m[2]}: unknown TCP flag(s)`);
+    const b = BigInt(bit);
     mask |= b;
     if (m[1] === "+") value |= b;
     pos = re.lastIndex;
   }
   if (pos !== s.length) throw new OfctlError(`${s}: bad syntax for tcp_flags value`);
   return { value, mask };
-}
-
-export function formatTcpFlags(value: number, mask: number): string {
-  if (mask === 0xfff) {
-    const names: string[] = [];
-    for (let i = 0; i < TCP_FLAG_NAMES.length; i++) {
-      if (value & (1 << i)) names.push(TCP_FLAG_NAMES[i]);
-    }
-    return names.length ? names.join("|") : "0";
-  }
-  let out = "";
-  for (let i = 0; i < 12; i++) {
-    const b = 1 << i;
-    if (!(mask & b)) continue;
-    out += (value & b ? "+" : "-") + (TCP_FLAG_NAMES[i] ?? "[Unknown]");
-  }
-  return out;
 }
 
 /**

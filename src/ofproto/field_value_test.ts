@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { formatTcpFlagsMasked, TCP_FLAG_NAMES } from "../flow/mod.ts";
 import { formatIpv6, parseFieldValue, parseIpv6 } from "./field_value.ts";
 import { mfByName } from "./meta_flow.ts";
 import { OfctlError } from "./ofctl_error.ts";
@@ -42,4 +43,16 @@ Deno.test("field values take masks, prefixes and flag names as ovs-ofctl does", 
   });
   assert.throws(() => parseFieldValue(mfByName("nw_ttl")!, "256"), OfctlError);
   assert.throws(() => parseFieldValue(mfByName("nw_ttl")!, "1/1"), OfctlError);
+});
+
+Deno.test("tcp_flags: ofctl text and the datapath text name the same 12 bits", () => {
+  const field = mfByName("tcp_flags")!;
+  for (const [bit, name] of TCP_FLAG_NAMES) {
+    assert.deepEqual(parseFieldValue(field, name), { value: BigInt(bit), mask: 0xfffn });
+    assert.deepEqual(parseFieldValue(field, `-${name}`), { value: 0n, mask: BigInt(bit) });
+    assert.equal(formatTcpFlagsMasked(bit, bit), `+${name}`);
+  }
+  assert.equal(formatTcpFlagsMasked(0x012, 0xfff), "syn|ack");
+  assert.equal(formatTcpFlagsMasked(0x002, 0x012), "+syn-ack");
+  assert.throws(() => parseFieldValue(field, "+syn-bogus"), /bogus: unknown TCP flag/);
 });

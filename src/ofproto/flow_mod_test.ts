@@ -161,6 +161,17 @@ Deno.test("rules the fuzzer found print as ovs-ofctl prints them, and parse back
       ["sctp actions=mod_tp_src:53", 4, "sctp actions=set_field:53->sctp_src"],
       // A mask covering the label's 20 bits is an exact match.
       ["ipv6,ipv6_label=1/0xffffffff,actions=drop", 1, "ipv6,ipv6_label=0x00001 actions=drop"],
+      // Any other mask is kept whole, bits past the label's 20 included.
+      [
+        "ipv6,ipv6_label=0xfffff/0xfff00001,actions=drop",
+        1,
+        "ipv6,ipv6_label=0x00001/0xfff00001 actions=drop",
+      ],
+      [
+        "ipv6,ipv6_label=0/0xfff00000,actions=drop",
+        1,
+        "ipv6,ipv6_label=0x00000/0xfff00000 actions=drop",
+      ],
       // TCP_FLAGS' top three bits have names too.
       [
         "tcp,tcp_flags=0x0800,tp_dst=80,actions=drop",

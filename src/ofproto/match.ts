@@ -189,12 +189,21 @@ export function parseMatchItem(
         0xffffn,
       );
       return true;
-    case "ipv6_label":
-      // OVS keeps the label in a 32-bit field and matches all of it when
-      // exact, whatever wider mask said so (ipv6_label=1/0xffffffff).
-      matchSetField(m, fl, mv.value, mv.mask);
-      if ((mv.mask & 0xfffffn) === 0xfffffn) exactField(bytesOf(m.mask), F.ipv6_label);
+    case "ipv6_label": {
+      // OVS keeps the label in a 32-bit field (mf_set for MFF_IPV6_LABEL):
+      // a mask covering the 20 label bits is an exact match on all 32,
+      // any other mask is kept whole, bits beyond the label included, and
+      // printed so (ipv6_label=0x00001/0xfff00001).
+      if ((mv.mask & 0xfffffn) === 0xfffffn) {
+        matchSetField(m, fl, mv.value, mv.mask);
+        exactField(bytesOf(m.mask), F.ipv6_label);
+      } else {
+        const mask = Number(mv.mask & 0xffffffffn);
+        setUint(bytesOf(m.mask), F.ipv6_label.off, 4, mask);
+        setUint(bytesOf(m.key), F.ipv6_label.off, 4, (Number(mv.value & 0xffffffffn) & mask) >>> 0);
+      }
       return true;
+    }
     case "nw_tos":
       matchSetField(m, NW_TOS, mv.value & 0xfcn, 0xfcn);
       return true;

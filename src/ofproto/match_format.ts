@@ -2,7 +2,15 @@
  * A match printed as `ovs-ofctl dump-flows` prints it (match_format): the
  * same field order, the same protocol shorthands, the same number bases.
  */
-import { bytesOf, F, FLOW_MAX_VLAN_HEADERS, getUint, VLAN_CFI, vlanOffset } from "../flow/mod.ts";
+import {
+  bytesOf,
+  F,
+  FLOW_MAX_VLAN_HEADERS,
+  formatTcpFlagsMasked,
+  getUint,
+  VLAN_CFI,
+  vlanOffset,
+} from "../flow/mod.ts";
 import type { Match } from "./match.ts";
 import {
   ETH_TYPE_ARP,
@@ -15,7 +23,7 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
 } from "./meta_flow.ts";
-import { formatIpv4, formatIpv6, formatMac, formatPort, formatTcpFlags } from "./field_value.ts";
+import { formatIpv4, formatIpv6, formatMac, formatPort } from "./field_value.ts";
 
 /** OFP_DEFAULT_PRIORITY: not printed. */
 export const DEFAULT_PRIORITY = 0x8000;
@@ -237,7 +245,7 @@ export function formatMatch(
   }
   const flagsMask = u16(F.tcp_flags.off, w) & 0x0fff;
   if ((dlType === ETH_TYPE_IP || dlType === ETH_TYPE_IPV6) && proto === IPPROTO_TCP && flagsMask) {
-    out.push(`tcp_flags=${formatTcpFlags(u16(F.tcp_flags.off, k) & 0x0fff, flagsMask)}`);
+    out.push(`tcp_flags=${formatTcpFlagsMasked(u16(F.tcp_flags.off, k) & 0x0fff, flagsMask)}`);
   }
   return out.join(",");
 }

@@ -14,6 +14,7 @@ import {
   newKey,
   OdpParseError,
   parseOdpKey,
+  parsePacketKey,
   setUint,
 } from "../flow/mod.ts";
 import { formatActions, formatMatch, type MacLearning } from "../ofproto/mod.ts";
@@ -133,6 +134,13 @@ export function ofprotoTrace(argv: readonly string[], sw: TraceSwitch): string {
     odpError = e instanceof OdpParseError ? e.ovsMessage : (e as Error).message;
   }
   if (odpError === null) {
+    // A datapath flow is read as odp_flow_key_to_flow reads it: refused
+    // when in error, without the attributes it does not read.
+    try {
+      parsePacketKey(text, key);
+    } catch (e) {
+      throw new Error(e instanceof OdpParseError ? e.ovsMessage : (e as Error).message);
+    }
     if (args.length === 2) {
       const dpType = args[0].startsWith("ovs-") ? args[0].slice(4) : args[0];
       if (dpType !== sw.dpType) throw new Error("Cannot find the datapath");

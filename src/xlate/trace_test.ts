@@ -133,3 +133,19 @@ Deno.test("output:CONTROLLER sends the whole packet", () => {
   const text = ofprotoTrace(["br0", "in_port=1"], traceSwitch(r));
   assert.match(text, /max_len=65535\)\)$/);
 });
+
+Deno.test("a datapath flow is read as odp_flow_key_to_flow reads it (OVS 3.1's replies)", () => {
+  const r = new Replay();
+  r.tables.addFlow("actions=drop", 0);
+  const eth = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07)";
+  assert.throws(
+    () => ofprotoTrace([`${eth},eth_type(0x0100)`], traceSwitch(r)),
+    (e: Error) =>
+      e.message ===
+        `invalid Ethertype 256 in flow key; the flow key in error is: ${eth},eth_type(0x0100)`,
+  );
+  const udp = ofprotoTrace([
+    `${eth},eth_type(0x0800),ipv4(src=1.1.1.1,dst=2.2.2.2,proto=17,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)`,
+  ], traceSwitch(r));
+  assert.match(udp, /^Flow: udp,in_port=1,.*,nw_frag=no,tp_src=0,tp_dst=0\n/);
+});
