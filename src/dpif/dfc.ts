@@ -46,10 +46,9 @@ export class DatapathFlowCache {
 
   /** The slot of the flow for `key` (counted in `st`), or -1 on a miss. */
   lookup(key: Uint32Array, st: Float64Array): number {
-    const mf = this.mf;
+    const mf = this.mf, emc = this.emc;
     const h = miniflowOf(key, 0, mf);
     this.hash = h;
-    const emc = this.emc;
     let slot = emc.enabled ? emc.lookup(mf, h) : -1;
     if (slot >= 0) {
       st[ST_EMC_HIT]++;
