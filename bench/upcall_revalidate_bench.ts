@@ -14,7 +14,7 @@ import { exactField, F, FLOW_WORDS, flowExtract } from "../src/flow/mod.ts";
 import { type DpifOp, FlowSnapshot, PUT_CREATE } from "../src/dpif/mod.ts";
 import { Bridge, OtherConfig } from "../src/daemon/mod.ts";
 import { clockWarp } from "../src/lib/clock.ts";
-import { timeMsec } from "../src/lib/mod.ts";
+import { setVlogLevel, timeMsec } from "../src/lib/mod.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
 import { setFlowLimit } from "../src/upcall/mod.ts";
 import { tcpFrame } from "../tests/support/upcall/test_support.ts";
@@ -116,6 +116,8 @@ async function run(n: number, revalidators: number): Promise<[number, number]> {
   }
 }
 
+// The bridge logs its start-up as the daemon does; the figures are the output here.
+setVlogLevel(undefined, "console", "err");
 const parts: string[] = [];
 let at200k: [number, number] = [NaN, NaN];
 for (const n of (Deno.env.get("RB_N") ?? "10000,100000,200000").split(",").map(Number)) {
