@@ -67,7 +67,7 @@ export const start: Subcommand = {
       .option(
         "--other-config <key=value>",
         "flow-limit, max-idle, max-revalidator, min-revalidate-pps, n-handler-threads, " +
-          "n-revalidator-threads, emc-insert-inv-prob, vlan-limit (repeatable)",
+          "n-revalidator-threads, emc-insert-inv-prob, smc-enable, vlan-limit (repeatable)",
         collect,
         [],
       )

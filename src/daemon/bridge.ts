@@ -32,6 +32,7 @@ import { Udpif } from "../upcall/mod.ts";
 import { type PortSpec as XPortSpec, RecircIdPool, XBridge } from "../xlate/mod.ts";
 import { type BackerSupport, checkSupport } from "./backer_support.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
+import { applyDatapathConfig } from "./datapath_config.ts";
 import type { OtherConfig } from "./other_config.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
 import type { PortSpec, PortType } from "./port_spec.ts";
@@ -198,16 +199,14 @@ export class Bridge {
     const bridge = new Bridge(options, dp, support, ports);
     bridge.#applyVlanLimit();
     await bridge.#configure(new Set(Object.keys(UDPIF_KEYS)));
-    dp.setEmcInsertInvProb(options.config.get("emc-insert-inv-prob")!);
+    applyDatapathConfig(dp, options.config);
     options.config.onChange((changed) => {
       if (changed.has("vlan-limit")) {
         bridge.#applyVlanLimit();
         bridge.udpif.postXlateUpdate({ type: "vlan-limit", limit: bridge.#xlateInit.vlanLimit });
         bridge.udpif.revalidate();
       }
-      if (changed.has("emc-insert-inv-prob")) {
-        dp.setEmcInsertInvProb(options.config.get("emc-insert-inv-prob")!);
-      }
+      applyDatapathConfig(dp, options.config, changed);
       bridge.#configure(new Set(changed.keys())).catch((e) =>
         log.error(`applying other_config failed: ${e instanceof Error ? e.message : e}`)
       );

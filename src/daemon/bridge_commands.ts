@@ -16,6 +16,7 @@ import {
   dpctlGetFlow,
   dpctlModFlow,
   dpctlShow,
+  pmdInfoCommand,
 } from "../dpif/mod.ts";
 import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
 import { formatFdbShow, OfctlError, parseFlowMod } from "../ofproto/mod.ts";
@@ -336,4 +337,6 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
   dp("dpctl/del-flow", "[dp] flow", 1, 2, dpctlDelFlow);
   dp("dpctl/get-flow", "[dp] ufid", 1, 2, dpctlGetFlow);
   dp("dpctl/del-flows", "[dp] [file]", 0, 2, dpctlDelFlows);
+  dp("dpif-netdev/pmd-stats-show", "[-pmd core] [dp]", 0, 3, (d, a) => pmdInfoCommand(d, a, false));
+  dp("dpif-netdev/pmd-stats-clear", "[-pmd core] [dp]", 0, 3, (d, a) => pmdInfoCommand(d, a, true));
 }

@@ -9,12 +9,17 @@
  * workers.
  */
 
-/** A setting's bounds; `undefined` default means "computed by its user" (thread counts). */
+/**
+ * A setting's bounds; `undefined` default means "computed by its user"
+ * (thread counts). A `bool` setting is written `true` or `false` and held
+ * as 1 or 0.
+ */
 interface KeySpec {
   min: number;
   max: number;
   default: number | undefined;
   help: string;
+  bool?: true;
 }
 
 const UINT32_MAX = 0xffff_ffff;
@@ -52,6 +57,13 @@ export const OTHER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     default: 100,
     help: "EMC insertion 1-in-N (0 = never)",
   },
+  "smc-enable": {
+    min: 0,
+    max: 1,
+    default: 0,
+    help: "signature match cache between EMC and dpcls (true/false)",
+    bool: true,
+  },
   "vlan-limit": {
     min: 0,
     max: UINT32_MAX,
@@ -79,6 +91,10 @@ export function parseSetting(text: string): [string, number | undefined] {
     );
   }
   if (raw === "") return [key, undefined];
+  if (spec.bool) {
+    if (raw === "true" || raw === "false") return [key, raw === "true" ? 1 : 0];
+    throw new OtherConfigError(`other_config:${key}: "${raw}" is not true or false`);
+  }
   if (!/^[0-9]+$/.test(raw) || Number(raw) < spec.min || Number(raw) > spec.max) {
     throw new OtherConfigError(
       `other_config:${key}: "${raw}" is not an integer between ${spec.min} and ${spec.max}`,
@@ -98,9 +114,11 @@ export class OtherConfig {
     return this.#values.get(key) ?? spec.default;
   }
 
-  /** The explicitly set keys and values, sorted by key. */
-  explicit(): Array<[string, number]> {
-    return [...this.#values.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  /** The explicitly set keys and values (true/false for a bool key), sorted by key. */
+  explicit(): Array<[string, number | boolean]> {
+    return [...this.#values.entries()]
+      .map(([k, v]): [string, number | boolean] => [k, OTHER_CONFIG_KEYS[k].bool ? v === 1 : v])
+      .sort(([a], [b]) => (a < b ? -1 : 1));
   }
 
   /**

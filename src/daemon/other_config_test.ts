@@ -48,3 +48,15 @@ Deno.test("port settings follow ovs-vsctl's tag, trunks and vlan_mode", () => {
   assert.throws(() => applyPortSettings(p, ["vlan_mode=hybrid"]), /vlan_mode: "hybrid" is not/);
   assert.throws(() => applyPortSettings(p, ["mtu=1500"]), /unknown port setting "mtu"/);
 });
+
+Deno.test("smc-enable is a bool written true or false, off by default", () => {
+  const c = new OtherConfig();
+  assert.equal(c.get("smc-enable"), 0);
+  c.set(["smc-enable=true"]);
+  assert.equal(c.get("smc-enable"), 1);
+  assert.deepEqual(c.explicit(), [["smc-enable", true]]);
+  assert.throws(() => c.set(["smc-enable=1"]), /other_config:smc-enable: "1" is not true or false/);
+  assert.equal(c.get("smc-enable"), 1);
+  c.set(["smc-enable=false"]);
+  assert.deepEqual(c.explicit(), [["smc-enable", false]]);
+});

@@ -64,7 +64,10 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
             pmd.now,
           );
           if (res < 0) r[rp + 1] = -res;
-          else if (u[at + 2] & PUT_WANT_FLOW) writeFlow(pmd, res, reply.view, rp);
+          else {
+            pmd.cache.installed(u, at + CMD_KEY, res);
+            if (u[at + 2] & PUT_WANT_FLOW) writeFlow(pmd, res, reply.view, rp);
+          }
           break;
         }
         case OP_DEL: {

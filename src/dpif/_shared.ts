@@ -71,6 +71,8 @@ export const C_VLAN_LIMIT = 12;
  * the PMD when it first has fd ports; 0 until then.
  */
 export const C_WAKE_FD = 13;
+/** other_config:smc-enable: 1 turns the PMD's signature match cache on. */
+export const C_SMC_ENABLE = 15;
 
 /**
  * The C_PORTS_SEQ value the PMD last applied: an fd taken from a port
@@ -105,6 +107,7 @@ export const ST_ERRORS = 8;
 /** Packets sent, and output batches (per port per poll round) they went in. */
 export const ST_SENT_PKTS = 9;
 export const ST_SENT_BATCHES = 10;
+export const ST_SMC_HIT = 11;
 /** Slots STATS_BASELINE.. hold each counter's value at the last pmd-stats-clear. */
 export const STATS_BASELINE = 16;
 const STATS_SLOTS = 32;

@@ -56,6 +56,17 @@ export class Subtable {
     return mhashFinish(h >>> 0);
   }
 
+  /** Whether flow `slot`'s key equals `key` under this subtable's mask (dpcls_rule_matches_key). */
+  matches(key: Uint32Array, off: number, slot: number, table: FlowTable): boolean {
+    const tu = table.u32, k = table.keyIndex(slot);
+    const words = this.words, mask = this.mask;
+    for (let j = 0; j < this.nWords; j++) {
+      const i = words[j];
+      if (((key[off + i] ^ tu[k + i]) & mask[i]) !== 0) return false;
+    }
+    return true;
+  }
+
   /** The slot of the flow matching `key` (hash `h`), or -1. */
   find(key: Uint32Array, off: number, h: number, table: FlowTable): number {
     const slots = this.slots, hashes = this.hashes, tu = table.u32;
@@ -117,11 +128,15 @@ export class Dpcls {
   /** Subtables visited by lookups that hit, for the "avg. subtable lookups" figure. */
   lookupsVisited = 0;
 
-  constructor(readonly table: FlowTable) {}
+  /** Subtables by mask id, for the SMC's check of a cached flow. */
+  private readonly byMask: (Subtable | undefined)[];
+
+  constructor(readonly table: FlowTable) {
+    this.byMask = new Array(table.maskCapacity).fill(undefined);
+  }
 
   subtableFor(maskId: number): Subtable | undefined {
-    for (const st of this.subtables) if (st.maskId === maskId) return st;
-    return undefined;
+    return this.byMask[maskId];
   }
 
   /** Finds the subtable whose mask equals `mask`. */
@@ -136,11 +151,13 @@ export class Dpcls {
   addSubtable(maskId: number, mask: Uint32Array): Subtable {
     const st = new Subtable(maskId, mask);
     this.subtables.push(st);
+    this.byMask[maskId] = st;
     return st;
   }
 
   removeSubtable(st: Subtable): void {
     this.subtables.splice(this.subtables.indexOf(st), 1);
+    this.byMask[st.maskId] = undefined;
   }
 
   /** The slot of the first flow (in rank order) matching `key`, or -1. */

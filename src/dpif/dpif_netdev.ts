@@ -27,6 +27,7 @@ import {
   C_PMD_GEN,
   C_PMD_RUNNING,
   C_RECV_ENABLED,
+  C_SMC_ENABLE,
   C_STOP,
   C_VLAN_LIMIT,
   createDatapathBuffers,
@@ -43,6 +44,7 @@ import {
   ST_RX,
   ST_SENT_BATCHES,
   ST_SENT_PKTS,
+  ST_SMC_HIT,
   ST_SUBTABLE_LOOKUPS,
   ST_TX_DROPPED,
   STATS_BASELINE,
@@ -68,6 +70,7 @@ export interface DpifNetdevOptions {
 export interface PmdStats {
   packetsReceived: number;
   emcHits: number;
+  smcHits: number;
   megaflowHits: number;
   /** Subtables visited by megaflow hits (OVS's "avg. subtable lookups per megaflow hit" numerator). */
   subtableLookups: number;
@@ -256,6 +259,7 @@ export class DpifNetdev implements DpifProvider {
     return {
       packetsReceived: this.stat(ST_RX),
       emcHits: this.stat(ST_EMC_HIT),
+      smcHits: this.stat(ST_SMC_HIT),
       megaflowHits: this.stat(ST_MEGAFLOW_HIT),
       subtableLookups: this.stat(ST_SUBTABLE_LOOKUPS),
       missed: this.stat(ST_MISSED),
@@ -279,6 +283,11 @@ export class DpifNetdev implements DpifProvider {
 
   setEmcInsertInvProb(inv: number): void {
     Atomics.store(this.shared.ctl, C_EMC_INV_PROB, inv);
+  }
+
+  /** other_config:smc-enable; the PMD applies it at its next poll. */
+  setSmcEnable(on: boolean): void {
+    Atomics.store(this.shared.ctl, C_SMC_ENABLE, on ? 1 : 0);
   }
 
   /**

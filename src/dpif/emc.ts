@@ -32,6 +32,37 @@ export const MINIFLOW_WORDS = 32;
 const MF_VALUES = 4;
 const MF_MAX_VALUES = MINIFLOW_WORDS - MF_VALUES;
 
+/** The running hash and value count of a miniflow scan (out-parameters of `scanWords`). */
+let scanHash = 0;
+let scanCount = 0;
+
+/**
+ * Scans words [from, to) of the key (at most 32), hashing each nonzero
+ * one into `scanHash` and appending it to `mf`'s values; returns the map bits of the nonzero words (bit 0 = `from`).
+ * Three scans of at most 32 words each keep the map arithmetic free of
+ * per-word range tests.
+ */
+function scanWords(
+  key: Uint32Array,
+  off: number,
+  from: number,
+  to: number,
+  mf: Uint32Array,
+): number {
+  let h = scanHash, n = scanCount, map = 0;
+  for (let i = from; i < to; i++) {
+    const w = key[off + i] | 0;
+    if (w === 0) continue;
+    h = Math.imul(h ^ w ^ i, 0x01000193);
+    map |= 1 << (i - from);
+    if (n < MF_MAX_VALUES) mf[MF_VALUES + n] = w;
+    n++;
+  }
+  scanHash = h;
+  scanCount = n;
+  return map;
+}
+
 /**
  * Writes `key`'s miniflow into `mf` (map of nonzero words, their count,
  * then as many values as fit) and returns the packet hash: one multiply
@@ -39,23 +70,13 @@ const MF_MAX_VALUES = MINIFLOW_WORDS - MF_VALUES;
  * nonzero word even when the values do not all fit.
  */
 export function miniflowOf(key: Uint32Array, off: number, mf: Uint32Array): number {
-  let h = 0x811c9dc5;
-  let m0 = 0, m1 = 0, m2 = 0, n = 0;
-  for (let i = 0; i < FLOW_WORDS; i++) {
-    const w = key[off + i] | 0;
-    if (w === 0) continue;
-    h = Math.imul(h ^ w ^ i, 0x01000193);
-    if (i < 32) m0 |= 1 << i;
-    else if (i < 64) m1 |= 1 << (i - 32);
-    else m2 |= 1 << (i - 64);
-    if (n < MF_MAX_VALUES) mf[MF_VALUES + n] = w;
-    n++;
-  }
-  mf[0] = m0;
-  mf[1] = m1;
-  mf[2] = m2;
-  mf[3] = n;
-  return mhashFinish(h >>> 0);
+  scanHash = 0x811c9dc5;
+  scanCount = 0;
+  mf[0] = scanWords(key, off, 0, 32, mf);
+  mf[1] = scanWords(key, off, 32, 64, mf);
+  mf[2] = scanWords(key, off, 64, FLOW_WORDS, mf);
+  mf[3] = scanCount;
+  return mhashFinish(scanHash >>> 0);
 }
 
 export class Emc {

@@ -12,9 +12,11 @@
  *
  * `DpifNetdev` implements it for the `netdev` and `dummy` datapath types.
  * Its fast path is a PMD (pmd.ts): it polls the ports' rx rings, parses
- * each packet, looks it up in the exact-match cache (emc.ts) and the
- * megaflow classifier (dpcls.ts), counts the hit in the flow's stats and
- * runs the actions; a miss becomes an upcall on a handler's queue. The
+ * each packet, looks it up in the exact-match cache (emc.ts), then, with
+ * `other_config:smc-enable=true`, the signature match cache (smc.ts), then
+ * the megaflow classifier (dpcls.ts) (the order is dfc.ts's), counts the
+ * hit in the flow's stats and runs the actions; a miss becomes an upcall
+ * on a handler's queue. The
  * flow table (flow_table.ts) is shared memory; its consistency protocol
  * is written down there. A `system` port (a Linux interface) has no
  * rings: the PMD receives and sends on its AF_PACKET socket itself, in
@@ -32,7 +34,8 @@
  * each call under OVS's coverage names and logs flow operations in OVS's
  * wording; `probeFeature` is dpif_probe_feature, the put/get/delete of a
  * test flow by which the layers above learn what the datapath supports. dpctl.ts prints `dpctl/show`, `dump-flows`, `add-flow`,
- * `mod-flow`, `del-flow`, `get-flow` and `del-flows` exactly as OVS 3.1.
+ * `mod-flow`, `del-flow`, `get-flow` and `del-flows` exactly as OVS 3.1;
+ * pmd_stats.ts `dpif-netdev/pmd-stats-show` and `pmd-stats-clear`.
  *
  * Thread-safety: the PMD (a Web Worker, or the creating thread for an
  * in-process datapath) is the only writer of the flow table, the stats
@@ -77,7 +80,7 @@ export { FlowSnapshot } from "./flow_table.ts";
 export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_dump.ts";
 export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 export { type FlowExtractFn } from "./pmd.ts";
-export { pmdStatsShow } from "./pmd_stats.ts";
+export { pmdInfoCommand, pmdStatsShow } from "./pmd_stats.ts";
 export { type DatapathBuffers, UPCALL_RING_WORDS, upcallQueueCapacity } from "./_shared.ts";
 /** Upcall queues a datapath has: the most handler threads it can serve. */
 export { MAX_HANDLERS } from "./_shared.ts";

@@ -3,7 +3,8 @@
  * table and runs `poll()` in a loop (pmd_worker.ts) or, in tests and
  * in-process datapaths, whenever asked. A poll drains each port's rx ring
  * in bursts (a system port's socket, with recvmmsg: _pmd_system.ts),
- * parses each packet into a flow key, looks it up in the EMC, then dpcls,
+ * parses each packet into a flow key, looks it up in the EMC, the SMC when
+ * on, then dpcls (dfc.ts),
  * counts the hit in the flow's stats and runs its actions
  * (flow/odp_execute.ts, which hands outputs back to the tx side in
  * _pmd_output.ts and userspace actions back here as ACTION upcalls);
@@ -33,7 +34,6 @@ import { GSO_NONE, PACKET_GSO_MAX_LEN, PacketBuffer } from "../packet/mod.ts";
 import {
   C_CMD_BELL,
   C_DOORBELL,
-  C_EMC_INV_PROB,
   C_PMD_GEN,
   C_PORTS_SEQ,
   C_SLEEPING,
@@ -49,14 +49,13 @@ import {
   PF_RX_PACKETS,
   SLEEP_DOORBELL,
   SLEEP_NONE,
-  ST_EMC_HIT,
   ST_ERRORS,
   ST_HIT,
-  ST_MEGAFLOW_HIT,
   ST_RX,
-  ST_SUBTABLE_LOOKUPS,
 } from "./_shared.ts";
-import { Emc, MINIFLOW_WORDS, miniflowOf } from "./emc.ts";
+import { DatapathFlowCache } from "./dfc.ts";
+import { Emc } from "./emc.ts";
+import { Smc } from "./smc.ts";
 import { FlowOps } from "./flow_ops.ts";
 import { servePmdCommands } from "./_pmd_commands.ts";
 import { PmdOutput } from "./_pmd_output.ts";
@@ -89,10 +88,9 @@ const RANK_INTERVAL_MS = 1000;
 export class Pmd implements OdpExecuteDatapath {
   readonly shared: DatapathShared;
   readonly ops: FlowOps;
-  readonly emc: Emc;
+  /** EMC, SMC and dpcls. */
+  readonly cache: DatapathFlowCache;
   readonly key = new Uint32Array(FLOW_WORDS);
-  /** The packet key's miniflow (EMC form), refilled per packet. */
-  private readonly mf = new Uint32Array(MINIFLOW_WORDS);
   /** The packet being processed, always at offset 0; word view for fast copies. */
   readonly pkt = new PacketBuffer(MAX_FRAME);
   readonly buf = this.pkt.data;
@@ -116,7 +114,6 @@ export class Pmd implements OdpExecuteDatapath {
   /** False when the last round left input behind (a full burst, a command backlog). */
   private drained = true;
   private cmdBacklog = false;
-  private emcInv = -1;
   /** Coverage events this round, added to the shared counters in flush(). */
   private nRxCalls = 0;
   private nPipelineDrops = 0;
@@ -136,8 +133,9 @@ export class Pmd implements OdpExecuteDatapath {
     private readonly applyVlanLimit: (n: number) => void = setVlanLimit,
   ) {
     this.shared = shared;
-    this.emc = new Emc(shared.table);
-    this.ops = new FlowOps(shared.table, this.emc);
+    const emc = new Emc(shared.table);
+    this.ops = new FlowOps(shared.table, emc);
+    this.cache = new DatapathFlowCache(emc, new Smc(shared.table, this.ops.dpcls), this.ops.dpcls);
     this.rx = shared.rx.map((v) => new RingConsumer(v));
     this.sockets = new PmdSockets(shared);
     this.out = new PmdOutput(shared, this.pkt, this.bufU32, this.sockets);
@@ -150,11 +148,7 @@ export class Pmd implements OdpExecuteDatapath {
   poll(): number {
     const sh = this.shared;
     this.now = timeMsec();
-    const inv = Atomics.load(sh.ctl, C_EMC_INV_PROB);
-    if (inv !== this.emcInv) {
-      this.emcInv = inv;
-      this.emc.setInsertInvProb(inv < 0 ? 100 : inv);
-    }
+    this.cache.configure(sh.ctl);
     const vlanLimit = Atomics.load(sh.ctl, C_VLAN_LIMIT);
     if (vlanLimit !== this.vlanLimit) {
       this.vlanLimit = vlanLimit;
@@ -299,25 +293,15 @@ export class Pmd implements OdpExecuteDatapath {
     return n;
   }
 
-  /** Runs the packet in `buf` through EMC, dpcls and its flow's actions. */
+  /** Runs the packet in `buf` through EMC, SMC, dpcls and its flow's actions. */
   processPacket(inPort: number): void {
     const key = this.key, st = this.st;
     this.extract(this.buf, this.pkt.len, inPort, key);
-    const mf = this.mf;
-    const h = miniflowOf(key, 0, mf);
-    let slot = this.emc.enabled ? this.emc.lookup(mf, h) : -1;
-    if (slot >= 0) {
-      st[ST_EMC_HIT]++;
-    } else {
-      const before = this.ops.dpcls.lookupsVisited;
-      slot = this.ops.dpcls.lookup(key, 0);
-      if (slot < 0) {
-        this.upcalls.queue(UPCALL_MISS, inPort, h, 0, 0);
-        return;
-      }
-      st[ST_MEGAFLOW_HIT]++;
-      st[ST_SUBTABLE_LOOKUPS] += this.ops.dpcls.lookupsVisited - before;
-      this.emc.probabilisticInsert(mf, h, slot);
+    const slot = this.cache.lookup(key, st);
+    const h = this.cache.hash;
+    if (slot < 0) {
+      this.upcalls.queue(UPCALL_MISS, inPort, h, 0, 0);
+      return;
     }
     st[ST_HIT]++;
     const tf = key[71];

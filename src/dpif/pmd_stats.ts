@@ -3,7 +3,7 @@
  * whose ports are polled by the main thread (dummy ports): one "main
  * thread:" block. Counters this datapath has no equivalent of (packet
  * recirculations, partial hardware offload, optimized miniflow extract,
- * simple match and SMC hits) are 0, as in OVS when those features are off.
+ * and simple match hits) are 0, as in OVS when those features are off.
  */
 import type { DpifNetdev } from "./dpif_netdev.ts";
 
@@ -22,10 +22,34 @@ export function pmdStatsShow(dp: DpifNetdev): string {
     "  mfex opt hits: 0\n" +
     "  simple match hits: 0\n" +
     `  emc hits: ${s.emcHits}\n` +
-    "  smc hits: 0\n" +
+    `  smc hits: ${s.smcHits}\n` +
     `  megaflow hits: ${s.megaflowHits}\n` +
     `  avg. subtable lookups per megaflow hit: ${f2(lookupsPerHit)}\n` +
     `  miss with success upcall: ${s.missed}\n` +
     `  miss with failed upcall: ${s.lost}\n` +
     `  avg. packets per output batch: ${f2(perBatch)}\n`;
+}
+
+/** The core id OVS gives its main thread's (non-PMD) poll context. */
+const NON_PMD_CORE_ID = 0xffff_ffff;
+
+/**
+ * `dpif-netdev/pmd-stats-show` and `pmd-stats-clear` `[-pmd core] [dp]`,
+ * as `dpif_netdev_pmd_info` reads its arguments: `-pmd N` keeps only the
+ * thread on core N (the main thread's is NON_PMD_CORE_ID, so any other
+ * number selects nothing; a non-number filters nothing), and a datapath
+ * name is not needed, nor checked, when there is only one datapath.
+ */
+export function pmdInfoCommand(dp: DpifNetdev, args: string[], clear: boolean): string {
+  let core: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "-pmd" && i + 1 < args.length) {
+      const n = args[++i];
+      if (/^[0-9]+$/.test(n) && Number(n) <= NON_PMD_CORE_ID) core = Number(n);
+    }
+  }
+  if (core !== undefined && core !== NON_PMD_CORE_ID) return "";
+  if (!clear) return pmdStatsShow(dp);
+  dp.pmdStatsClear();
+  return "";
 }
