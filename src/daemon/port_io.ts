@@ -3,19 +3,23 @@
  * do in OVS: `rx_pcap=FILE` (frames read from a pcap file are received
  * on the port), `tx_pcap=FILE` (frames the datapath sends out of the port
  * are appended to a pcap file), `pstream=punix:PATH` / `stream=unix:PATH`
- * (frames exchanged with a socket peer).
+ * (frames exchanged with a socket peer). A capture cut mid-way or holding
+ * a bad record delivers the records before it and logs one warning naming
+ * the port, the file and the offset; a file that is no pcap refuses the port.
  *
  * Thread-safety: main thread, which owns the netdevs.
  */
-import { timeWallMsec } from "../lib/mod.ts";
+import { getLogger, timeWallMsec } from "../lib/mod.ts";
 import {
   DummyNetdev,
   DummyStream,
   type Netdev,
   PcapWriter,
-  readPcapFrames,
+  readPcapFramesPrefix,
   streamPath,
 } from "../netdev/mod.ts";
+
+const log = getLogger("netdev_dummy");
 
 /** Open files and sockets of one port; `close` releases them. */
 export class PortIo {
@@ -29,15 +33,20 @@ export class PortIo {
     const io = new PortIo();
     try {
       if (options.rx_pcap) {
-        // readPcapFrames names the file; the option name goes in front.
-        const frames = await readPcapFrames(options.rx_pcap).catch((e) => {
-          throw new Error(`rx_pcap=${e instanceof Error ? e.message : e}`);
+        // readPcapFramesPrefix names the file; the option name goes in front.
+        const { frames, error } = await readPcapFramesPrefix(options.rx_pcap).catch((e) => {
+          throw new Error(`${netdev.name}: rx_pcap=${e instanceof Error ? e.message : e}`);
         });
+        // A capture cut mid-way still delivers its whole records, as
+        // netdev-dummy replays until ovs_pcap_read fails; the cut is logged.
+        if (error) log.warn(`${netdev.name}: rx_pcap=${error.message}`);
         io.#rxFrames.push(...frames);
       }
       if (options.tx_pcap) {
         const writer = await PcapWriter.create(options.tx_pcap).catch((e) => {
-          throw new Error(`tx_pcap=${options.tx_pcap}: ${e instanceof Error ? e.message : e}`);
+          throw new Error(
+            `${netdev.name}: tx_pcap=${options.tx_pcap}: ${e instanceof Error ? e.message : e}`,
+          );
         });
         // Each frame reaches the file at once, so a reader sees it while the port runs.
         netdev.onTx((frame) => {

@@ -40,7 +40,14 @@ export {
   parseReceivePackets,
 } from "./dummy_receive.ts";
 export { DummyStream, streamPath } from "./stream.ts";
-export { PcapWriter, readPcapFrames, recordTx, replayFrames, type ReplayOptions } from "./pcap.ts";
+export {
+  PcapWriter,
+  readPcapFrames,
+  readPcapFramesPrefix,
+  recordTx,
+  replayFrames,
+  type ReplayOptions,
+} from "./pcap.ts";
 export { SystemNetdev, type SystemNetdevOptions } from "./system.ts";
 export { TapNetdev } from "./tap.ts";
 export {

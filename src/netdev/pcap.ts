@@ -10,7 +10,7 @@
 import {
   PCAP_HEADER_LEN,
   PCAP_RECORD_HEADER_LEN,
-  readPcap,
+  readPcapPrefix,
   writePcapHeader,
   writePcapRecord,
 } from "../packet/mod.ts";
@@ -66,17 +66,34 @@ export async function replayFrames(
 
 /** Reads a pcap file's frames; throws naming the file on failure. */
 export async function readPcapFrames(path: string): Promise<Uint8Array[]> {
+  const { frames, error } = await readPcapFramesPrefix(path);
+  if (error) throw error;
+  return frames;
+}
+
+/**
+ * Reads a pcap file's whole records up to the first bad one (rx_pcap, as
+ * netdev-dummy replays a capture until ovs_pcap_read fails): `error`
+ * names the file and the bad record's offset. Throws naming the file when
+ * it cannot be read or is no pcap file at all.
+ */
+export async function readPcapFramesPrefix(
+  path: string,
+): Promise<{ frames: Uint8Array[]; error?: Error }> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
   }
+  let read;
   try {
-    return readPcap(bytes).packets.map((p) => p.data);
+    read = readPcapPrefix(bytes);
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
   }
+  const frames = read.packets.map((p) => p.data);
+  return read.error ? { frames, error: new Error(`${path}: ${read.error.message}`) } : { frames };
 }
 
 /** Appends frames to a pcap file (tx_pcap), buffered, flushed on `flush`/`close`. */

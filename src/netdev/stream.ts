@@ -20,8 +20,19 @@
  * injector) neither stalls the port nor the other connections, nor grows
  * memory without bound. OVS bounds the queue the same way (100 frames)
  * but drops without counting.
+ *
+ * A peer that breaks the framing (a length shorter than an Ethernet
+ * header) or closes mid-frame gets one warning naming the port and the
+ * byte offset in its stream, and only its connection is closed: the
+ * listener keeps accepting and other connections keep forwarding, as
+ * netdev-dummy closes one stream on EPROTO.
  */
+import { coverageCounter, getLogger } from "../lib/mod.ts";
+import { ETH_HEADER_LEN } from "../packet/mod.ts";
 import type { DummyNetdev } from "./dummy.ts";
+
+const log = getLogger("netdev_dummy");
+const covStreamError = coverageCounter("netdev_dummy_stream_error");
 
 /** Bytes of framed output a connection may have queued beyond the write in flight. */
 export const STREAM_TX_QUEUE_BYTES = 1 << 20;
@@ -107,14 +118,45 @@ export class DummyStream {
     // Room for the largest frame and its length, so every frame completes.
     const buf = new Uint8Array(2 + 0xffff);
     let have = 0;
+    // Bytes of the connection before buf[0], so errors name a stream offset.
+    let consumed = 0;
     for (;;) {
-      const n = await conn.read(buf.subarray(have)).catch(() => null);
-      if (n === null) return;
+      let n: number | null;
+      try {
+        n = await conn.read(buf.subarray(have));
+      } catch (e) {
+        if (!this.closed) {
+          log.warn(`${this.netdev.name}: stream read failed at offset ${consumed + have}: ${e}`);
+        }
+        return;
+      }
+      if (n === null) {
+        if (have > 0) {
+          covStreamError.inc();
+          log.warn(
+            `${this.netdev.name}: stream closed mid-frame at offset ${consumed} ` +
+              `(${have} bytes of a frame), closing connection`,
+          );
+        }
+        return;
+      }
       have += n;
       let off = 0;
       let queued = 0;
+      let broken = false;
       while (have - off >= 2) {
         const len = (buf[off] << 8) | buf[off + 1];
+        if (len < ETH_HEADER_LEN) {
+          // netdev-dummy's EPROTO: no Ethernet frame is that short. The
+          // frames before it still go in; then the connection closes.
+          covStreamError.inc();
+          log.warn(
+            `${this.netdev.name}: stream frame length ${len} shorter than an Ethernet ` +
+              `header at offset ${consumed + off}, closing connection`,
+          );
+          broken = true;
+          break;
+        }
         if (have - off < 2 + len) break;
         const frame = buf.subarray(off + 2, off + 2 + len);
         let taken = this.netdev.enqueueRx(frame);
@@ -135,8 +177,10 @@ export class DummyStream {
         this.netdev.flushRx();
         if (!await this.settle()) return;
       }
+      if (broken) return;
       buf.copyWithin(0, off, have);
       have -= off;
+      consumed += off;
     }
   }
 

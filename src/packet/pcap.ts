@@ -114,18 +114,46 @@ export function readPcapHeader(b: Uint8Array): PcapFileInfo {
 
 /** Reads a whole file. A truncated last record is an error naming its offset. */
 export function readPcap(b: Uint8Array): { info: PcapFileInfo; packets: PcapPacket[] } {
+  const { info, packets, error } = readPcapPrefix(b);
+  if (error) throw error;
+  return { info, packets };
+}
+
+/**
+ * Reads the records of a pcap file up to the first bad one, as OVS's
+ * ovs_pcap_read stops at a record it cannot read: `packets` are the whole
+ * records before it and `error` names the bad record's offset (a record
+ * cut by the end of the file, or longer than the snap length). A bad file
+ * header throws, since then no record can be trusted.
+ */
+export function readPcapPrefix(
+  b: Uint8Array,
+): { info: PcapFileInfo; packets: PcapPacket[]; error?: PcapError } {
   const info = readPcapHeader(b);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const packets: PcapPacket[] = [];
+  const maxLen = info.snaplen || 0xffff;
   let off = PCAP_HEADER_LEN;
   while (off < b.length) {
     if (off + PCAP_RECORD_HEADER_LEN > b.length) {
-      throw new PcapError(`truncated pcap record header at offset ${off}`);
+      return {
+        info,
+        packets,
+        error: new PcapError(`truncated pcap record header at offset ${off}`),
+      };
     }
     const le = info.littleEndian;
     const incl = v.getUint32(off + 8, le);
     const start = off + PCAP_RECORD_HEADER_LEN;
-    if (start + incl > b.length) throw new PcapError(`truncated pcap record at offset ${off}`);
+    if (incl > maxLen) {
+      const error = new PcapError(
+        `pcap record length ${incl} past the snap length ${maxLen} at offset ${off}`,
+      );
+      return { info, packets, error };
+    }
+    if (start + incl > b.length) {
+      return { info, packets, error: new PcapError(`truncated pcap record at offset ${off}`) };
+    }
     packets.push({
       tsSec: v.getUint32(off, le),
       tsFrac: v.getUint32(off + 4, le),
