@@ -10,8 +10,10 @@
  * injected by `netdev-dummy/receive`, tx optionally recorded or pumped to
  * listeners), `DummyStream` (the `stream=unix:` / `pstream=punix:`
  * options: 2-byte length + frame over a Unix socket, both ways), and the
- * pcap helpers (`replayFrames` for `rx_pcap`, lossless, optionally paced;
- * `PcapWriter` for `tx_pcap`). `netdevDummyReceive` is the
+ * pcap helpers (`readPcapFramesPrefix` for `rx_pcap`, the whole records
+ * before a cut or bad one plus the error naming its offset; `replayFrames`,
+ * lossless, optionally paced; `PcapWriter` for `tx_pcap`). A stream peer
+ * that breaks the framing loses its connection with one warning. `netdevDummyReceive` is the
  * `netdev-dummy/receive` command itself. `SystemNetdev` is a Linux
  * interface (the `system` type): it opens the interface's AF_PACKET
  * socket and hands its fd to the PMD, which then does the port's I/O
