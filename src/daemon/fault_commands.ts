@@ -4,12 +4,15 @@
  * commands do not exist: "... is not a valid command", as any unknown
  * command gets):
  *
- *     fault/kill-worker [--throw[=before-commit|after-commit]] handler|revalidator INDEX
+ *     fault/kill-worker [--throw[=before-commit|after-commit|after-delete]] handler|revalidator INDEX
  *         Terminates that worker (Worker.terminate(), as harsh as Deno
  *         gets: the worker stops at its next await), or with --throw
  *         makes it throw at its next section; with a POINT, at its next
  *         stats commit, just before or just after the commit point, while
- *         it holds the rule stats queue's lock (upcall/worker_journal.ts).
+ *         it holds the rule stats queue's lock (upcall/worker_journal.ts);
+ *         with after-delete, a revalidator right after the datapath
+ *         deleted a batch of its flows, before their last stats are
+ *         credited.
  *         Either way the main thread cleans up after it and starts a
  *         replacement with the same index (upcall/worker_supervisor.ts).
  *         Replies once the death is recorded (kill) or armed (--throw).
@@ -24,10 +27,10 @@ import type { Udpif } from "../upcall/mod.ts";
 
 export const FAULT_COMMANDS = ["fault/kill-worker", "fault/show-workers"];
 
-const USAGE = "[--throw[=before-commit|after-commit]] handler|revalidator INDEX";
+const USAGE = "[--throw[=before-commit|after-commit|after-delete]] handler|revalidator INDEX";
 
 /** How fault/kill-worker kills. */
-export type KillHow = "terminate" | "section" | "before-commit" | "after-commit";
+export type KillHow = "terminate" | "section" | "before-commit" | "after-commit" | "after-delete";
 
 /** Parses fault/kill-worker's arguments; throws CommandError naming the bad one. */
 export function parseKillArgs(
@@ -40,9 +43,11 @@ export function parseKillArgs(
     if (opt === "--throw") how = "section";
     else if (opt === "--throw=before-commit") how = "before-commit";
     else if (opt === "--throw=after-commit") how = "after-commit";
+    else if (opt === "--throw=after-delete") how = "after-delete";
     else {
       throw new CommandError(
-        `fault/kill-worker: unknown option "${opt}" (--throw, --throw=before-commit or --throw=after-commit)`,
+        `fault/kill-worker: unknown option "${opt}" ` +
+          "(--throw, --throw=before-commit, --throw=after-commit or --throw=after-delete)",
       );
     }
   }
@@ -50,6 +55,11 @@ export function parseKillArgs(
   const [role, text] = rest;
   if (role !== "handler" && role !== "revalidator") {
     throw new CommandError(`fault/kill-worker: "${role}" is not handler or revalidator`);
+  }
+  if (how === "after-delete" && role !== "revalidator") {
+    throw new CommandError(
+      "fault/kill-worker: --throw=after-delete: only a revalidator deletes flows",
+    );
   }
   if (!/^\d+$/.test(text)) {
     throw new CommandError(`fault/kill-worker: "${text}" is not a worker index`);

@@ -205,11 +205,15 @@ export class Revalidator {
   #pushDpOps(): void {
     const { dpif, ukeys, xlate } = this.#ctx;
     const ops = this.#ops;
+    const { journal } = this.#ctx;
+    // The deletes are journaled before and after the datapath answers them,
+    // so that a death before their credits commit loses none (worker_journal.ts).
+    journal?.recordDeletes(ops.list, ops.slot, ops.gen, ops.n, false);
     dpif.operate(ops.list, ops.n, false);
     this.#forgetRecycled();
     this.#deleteUnmodified();
+    journal?.recordDeletes(ops.list, ops.slot, ops.gen, ops.n, true);
     // The deleted flows' last credits are one transaction (worker_journal.ts).
-    const { journal } = this.#ctx;
     journal?.prepareUkey(-1, 0, 0, 0, 0, 0);
     beginStats(xlate);
     for (let i = 0; i < ops.n; i++) {

@@ -1,13 +1,28 @@
 import assert from "node:assert/strict";
 import type { UdpifContext } from "./handler.ts";
-import type { UdpifDpif, UdpifXlate, XlateResult } from "./ports.ts";
+import { newKey } from "../flow/mod.ts";
+import {
+  newUdpifOp,
+  type UdpifDpif,
+  type UdpifXlate,
+  type XlateRequest,
+  type XlateResult,
+} from "./ports.ts";
+import { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
 import { UdpifShared } from "./shared.ts";
-import { UKEY_EVICTED, UKEY_OPERATIONAL, UKEY_VISIBLE, UkeyTable } from "./ukey_table.ts";
+import {
+  UKEY_EVICTED,
+  UKEY_EVICTING,
+  UKEY_OPERATIONAL,
+  UKEY_VISIBLE,
+  UkeyTable,
+} from "./ukey_table.ts";
 import {
   beginStats,
   commitStats,
   JOURNAL_COMMITTED,
   JOURNAL_IDLE,
+  JOURNAL_MAX_DELETES,
   settleDeadWorker,
 } from "./worker_journal.ts";
 import { WorkerSeats } from "./worker_seats.ts";
@@ -20,7 +35,7 @@ class StagingXlate implements UdpifXlate {
   published = 0;
   staged = 0;
   completed: number[] = [];
-  translate(): XlateResult {
+  translate(_req: XlateRequest): XlateResult {
     throw new Error("not used");
   }
   pushStats(_xc: unknown, packets: number): void {
@@ -139,4 +154,66 @@ Deno.test("a dead worker's locks are released, nobody else's", () => {
   assert.equal(t.ukeys.releaseLocksOf(DEAD), 0);
   assert.equal(t.ukeys.releaseLocksOf(1), 2);
   assert.ok(t.ukeys.tryLock(t.slot));
+});
+
+/** Translations that credit the packets they are asked to push (a flow without an xlate cache). */
+class CreditingXlate extends StagingXlate {
+  override translate(req: XlateRequest): XlateResult {
+    this.staged += req.packets;
+    return { actions: [], slow: 0, avoidCaching: false, ofpInPort: 0, xcache: null };
+  }
+}
+
+/** A revalidator's batch deleting the ukey's flow (final stats 25 packets, baseline 10). */
+function deleteBatch(t: ReturnType<typeof setup>, answered: boolean) {
+  t.ukeys.lock(t.slot);
+  t.ukeys.transition(t.slot, UKEY_OPERATIONAL);
+  t.ukeys.transition(t.slot, UKEY_EVICTING);
+  t.ukeys.unlock(t.slot);
+  const op = newUdpifOp();
+  op.type = "del";
+  op.key = newKey();
+  op.stats.packets = 25;
+  op.stats.bytes = 2500;
+  const j = t.seats.journal("revalidator", 1);
+  j.recordDeletes([op], Int32Array.of(t.slot), Int32Array.of(t.ukeys.gen(t.slot)), 1, false);
+  if (answered) {
+    j.recordDeletes([op], Int32Array.of(t.slot), Int32Array.of(t.ukeys.gen(t.slot)), 1, true);
+  }
+  return j;
+}
+
+Deno.test("a revalidator dead after the datapath answered its deletes: their last deltas are credited once", () => {
+  assert.equal(JOURNAL_MAX_DELETES, REVALIDATE_MAX_BATCH);
+  const t = setup();
+  const xlate = new CreditingXlate();
+  t.ctx.xlate = xlate;
+  const j = deleteBatch(t, true);
+  assert.equal(settleDeadWorker(j, "revalidator", 1, DEAD, t.env), "rolled back");
+  assert.equal(xlate.published, 15, "25 final packets over a baseline of 10");
+  assert.equal(t.ukeys.state(t.slot), UKEY_EVICTED);
+  assert.equal(j.state, JOURNAL_IDLE);
+  assert.equal(settleDeadWorker(j, "revalidator", 1, DEAD, t.env), "idle");
+  assert.equal(xlate.published, 15, "settling again credits nothing");
+});
+
+Deno.test("a revalidator dead inside the datapath call: its ukeys are evicted and nothing is credited", () => {
+  const t = setup();
+  const xlate = new CreditingXlate();
+  t.ctx.xlate = xlate;
+  const j = deleteBatch(t, false);
+  settleDeadWorker(j, "revalidator", 1, DEAD, t.env);
+  assert.equal(xlate.published, 0);
+  assert.equal(t.ukeys.state(t.slot), UKEY_EVICTED);
+  assert.equal(j.state, JOURNAL_IDLE);
+});
+
+Deno.test("an armed after-delete fault throws once the deletes are answered, not at a commit", () => {
+  const t = setup();
+  const j = t.seats.journal("revalidator", 1);
+  j.armFault("after-delete");
+  commitStats(t.xlate, j);
+  j.done();
+  assert.throws(() => deleteBatch(t, true), /after the datapath deleted its batch/);
+  assert.equal(j.nDeletes, 1, "the answered deletes are journaled before the throw");
 });

@@ -229,6 +229,51 @@ Deno.test("workers that die at a stats commit, holding its lock, leave every rul
   }
 });
 
+Deno.test("a revalidator that dies after the datapath deleted its flows leaves every rule's count exact", async () => {
+  // Idle flows are deleted by the dump once the stopped clock is warped past max-idle.
+  const d = await TestDaemon.start([
+    "--datapath-type",
+    "dummy",
+    "--enable-fault-injection",
+    "--other-config",
+    "n-revalidator-threads=1",
+    "--other-config",
+    "max-idle=10000",
+  ]);
+  try {
+    await appctl(d, "time/stop");
+    const rules = Array.from(
+      { length: N_RULES },
+      (_, i) => `priority=10,udp,nw_dst=10.0.1.${i},actions=output:2`,
+    ).join("\n");
+    await d.run(["ofctl", "add-flows", "br0", "-"], rules);
+    const sent = new Array(N_RULES).fill(0);
+    for (let r = 0; r < 6; r++) await send(d, sent, r, 2);
+    await appctl(d, "revalidator/wait");
+    await appctl(d, "revalidator/wait");
+    // Packets since the flows' last dump: only their deletes' final stats carry them.
+    for (let r = 0; r < 6; r++) await send(d, sent, r, 3);
+    await appctl(d, "fault/kill-worker", "--throw=after-delete", "revalidator", "0");
+    await appctl(d, "time/warp", "20000");
+    await appctl(d, "revalidator/wait");
+    await waitRestarted(d, "revalidator", 0, 1);
+    await appctl(d, "revalidator/wait");
+    await appctl(d, "revalidator/wait");
+    assert.equal(await flowCount(d), 0, "the idle flows were deleted");
+    const dump = await appctl(d, "ofctl/dump-flows", "br0");
+    for (let r = 0; r < N_RULES; r++) {
+      const line = dump.split("\n").find((l) => l.includes(`nw_dst=10.0.1.${r} `));
+      assert.ok(line, `rule ${r} in ${dump}`);
+      assert.match(line, new RegExp(`n_packets=${sent[r]},`), `rule ${r}: ${line}`);
+    }
+    const coverage = await appctl(d, "coverage/show");
+    assert.match(coverage, /revalidator_deletes_settled/);
+    assert.doesNotMatch(coverage, /revalidator_deletes_lost/);
+  } finally {
+    await d.stop();
+  }
+});
+
 Deno.test("the daemon exits cleanly while dead workers are being replaced", async () => {
   const d = await TestDaemon.start([
     "--datapath-type",
