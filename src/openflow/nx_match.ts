@@ -197,7 +197,7 @@ function setEntry(m: Match, f: WireField, value: bigint, mask: bigint): void {
       matchSetField(m, TP_DST, value, 0xffffn);
       return;
     case "vlan_pcp":
-      matchSetField(m, VLAN_TCI, (value << 13n) | 0x1000n, 0xf000n);
+      matchSetField(m, VLAN_TCI, (value << 13n) | 0x1000n, 0xf000n, 0xf000n);
       return;
     case "nw_tos":
       matchSetField(m, fl, value & 0xfcn, mask & 0xfcn);

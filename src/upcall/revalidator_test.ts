@@ -236,7 +236,7 @@ Deno.test("the revalidator's log prints a UFID exactly as dpctl/dump-flows does"
   const { t, reval } = setup();
   // A recirculated flow nobody installed cannot be adopted: the revalidator logs it.
   const U = "b7cb35d9-9d6d-4fd9-ab67-1ba79f26d75d";
-  dpctlAddFlow(t.dp, [`ufid:${U},recirc_id(0x1),in_port(1),eth_type(0x0800)`, "2"]);
+  dpctlAddFlow(t.dp, [`ufid:${U},recirc_id(0x1),in_port(1),eth_type(0x0800),ipv4(frag=no)`, "2"]);
   const dumped = dpctlDumpFlows(t.dp, ["-m"]).match(/^ufid:[0-9a-f-]+/m)?.[0];
   assert.equal(dumped, `ufid:${U}`);
   const dir = Deno.makeTempDirSync();

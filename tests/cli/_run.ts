@@ -60,6 +60,7 @@ export class TestDaemon {
   readonly #child: Deno.ChildProcess;
   readonly #log: Promise<void>;
   readonly #guard: CleanupGuard;
+  readonly #netns?: string;
   #text = "";
 
   private constructor(
@@ -68,7 +69,9 @@ export class TestDaemon {
     reader: ReadableStreamDefaultReader<string>,
     text: string,
     guard: CleanupGuard,
+    netns?: string,
   ) {
+    this.#netns = netns;
     this.dir = dir;
     this.socket = `${dir}/udpif.ctl`;
     // UDPIF_CTL from the caller's shell must not redirect the test's clients.
@@ -88,10 +91,16 @@ export class TestDaemon {
   static async start(extra: string[] = [], options: TestDaemonOptions = {}): Promise<TestDaemon> {
     const dir = await Deno.makeTempDir({ prefix: "udpif-cli-" });
     const guard = CleanupGuard.start(REMOVE_RUN_DIR, [dir, "udpif.pid"]);
-    // unshare and ip netns exec exec the daemon, so the child's pid is the daemon's.
-    const netns = options.netns
-      ? ["ip", "netns", "exec", options.netns]
-      : ["unshare", "--net", ...(Deno.uid() === 0 ? [] : ["--map-root-user"])];
+    // unshare, sh -c and ip netns exec all exec the daemon, so the child's pid is the daemon's.
+    const netns = options.netns ? ["ip", "netns", "exec", options.netns] : [
+      "unshare",
+      "--net",
+      ...(Deno.uid() === 0 ? [] : ["--map-root-user"]),
+      // A new namespace's loopback is down; `--listen ptcp:...:127.0.0.1` needs it.
+      "sh",
+      "-c",
+      'ip link set lo up && exec "$0" "$@"',
+    ];
     const ports = (options.ports ?? ["p1", "p2"]).flatMap((p) => ["--port", p]);
     const child = new Deno.Command(netns[0], {
       args: [
@@ -110,12 +119,23 @@ export class TestDaemon {
         "|vswitchd|INFO|udpif started",
         "the daemon",
       );
-      return new TestDaemon(dir, child, reader, text, guard);
+      return new TestDaemon(dir, child, reader, text, guard, options.netns);
     } catch (e) {
       await child.status;
       await guard.release();
       throw e;
     }
+  }
+
+  /**
+   * `argv` made to run in the daemon's network namespace, for a client that
+   * talks to it over TCP on loopback (`--listen ptcp:`). Entering the
+   * daemon's own namespace takes root (nsenter).
+   */
+  inNetns(argv: string[]): string[] {
+    return this.#netns
+      ? ["ip", "netns", "exec", this.#netns, ...argv]
+      : ["nsenter", `--net=/proc/${this.#child.pid}/ns/net`, ...argv];
   }
 
   run(args: string[], stdin?: string): Promise<RunResult> {

@@ -24,8 +24,10 @@ async function ensureOvsOfctl(): Promise<void> {
 
 /** Runs ovs-ofctl as capture-openflow.sh records it: stdout, `## stderr`, `## exit N`. */
 async function ovsOfctl(d: TestDaemon, args: string[]): Promise<string> {
-  const out = await new Deno.Command("ovs-ofctl", {
-    args,
+  // In the daemon's network namespace, where its `--listen ptcp:` listens.
+  const [cmd, ...argv] = d.inNetns(["ovs-ofctl", ...args]);
+  const out = await new Deno.Command(cmd, {
+    args: argv,
     env: { OVS_RUNDIR: d.dir },
     stdout: "piped",
     stderr: "piped",

@@ -55,9 +55,17 @@ export async function daemonPid(pidfile: string): Promise<number> {
   return Number((await Deno.readTextFile(pidfile)).trim());
 }
 
-/** VmRSS and VmHWM (peak) of `pid`, in kB, from /proc. */
+/**
+ * VmRSS and VmHWM (peak) of `pid`, in kB, from /proc (read by `cat`: Deno
+ * grants /proc/PID only with --allow-all, which `make test` does not give).
+ */
 export async function memoryOf(pid: number): Promise<{ rssKb: number; hwmKb: number }> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new Error(`/proc/${pid}/status: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+  const status = new TextDecoder().decode(out.stdout);
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
   return { rssKb: kb("VmRSS"), hwmKb: kb("VmHWM") };
 }

@@ -50,7 +50,7 @@ Deno.test("the churn check reports a flow whose actions or mask a fresh translat
     ]);
     // Same actions as the translation, but blind to arp_tpa, which the rules look at.
     await appctl(s, "dpctl/add-flow", [
-      "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0806)",
+      "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0806),arp()",
       "2",
     ]);
     const { flows, violations } = await checkFlows(s);
