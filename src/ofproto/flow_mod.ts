@@ -140,6 +140,34 @@ export function checkActions(actions: OfAction[], m: Match): void {
 }
 
 /**
+ * A flow_mod with nothing but its command, match and priority set: no
+ * table, cookie, timeouts, actions, out_port or flags (what ovs-ofctl's
+ * text and an OpenFlow message both start from).
+ */
+export function newFlowMod(
+  command: FlowModCommand,
+  strict: boolean,
+  match: Match,
+  priority: number,
+): FlowMod {
+  return {
+    command,
+    strict,
+    match,
+    priority,
+    tableId: undefined,
+    cookie: 0n,
+    cookieMask: 0n,
+    newCookie: undefined,
+    idleTimeout: 0,
+    hardTimeout: 0,
+    actions: undefined,
+    outPort: undefined,
+    flags: 0,
+  };
+}
+
+/**
  * Parses `[table=N,][priority=N,]MATCH...[,actions=ACTIONS]` for `command`
  * (with `strict`: --strict), as ovs-ofctl would send it in `opts.version`.
  * add and mod need actions; del takes none, nor timeouts, nor (unless
@@ -158,21 +186,7 @@ export function parseFlowMod(
   }
   const allowPriority = command !== "delete" || strict;
   const allowTimeouts = command !== "delete";
-  const fm: FlowMod = {
-    command,
-    strict,
-    match: newMatch(),
-    priority: DEFAULT_PRIORITY,
-    tableId: undefined,
-    cookie: 0n,
-    cookieMask: 0n,
-    newCookie: undefined,
-    idleTimeout: 0,
-    hardTimeout: 0,
-    actions: undefined,
-    outPort: undefined,
-    flags: 0,
-  };
+  const fm = newFlowMod(command, strict, newMatch(), DEFAULT_PRIORITY);
   const usage: MatchUsage = { nxmOnly: false };
   for (const { key, value } of parseKeyValues(matchText)) {
     if (parseMatchItem(fm.match, key, value, usage, opts.portNames)) continue;

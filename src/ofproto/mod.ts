@@ -88,6 +88,7 @@ export {
   type FlowMod,
   type FlowModCommand,
   type FlowModOptions,
+  newFlowMod,
   parseFlowMod,
   parseFlowModLine,
   retargetL4,

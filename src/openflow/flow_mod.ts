@@ -15,6 +15,7 @@ import {
   type FlowMod,
   type FlowModCommand,
   type Match,
+  newFlowMod,
   type OfAction,
   OfctlError,
   OFPP_NONE,
@@ -61,24 +62,6 @@ function checked(actions: OfAction[], match: Match): OfAction[] {
   }
   retargetL4(actions, match);
   return actions;
-}
-
-function base(command: FlowModCommand, strict: boolean, match: Match): FlowMod {
-  return {
-    command,
-    strict,
-    match,
-    priority: 0,
-    tableId: undefined,
-    cookie: 0n,
-    cookieMask: 0n,
-    newCookie: undefined,
-    idleTimeout: 0,
-    hardTimeout: 0,
-    actions: undefined,
-    outPort: undefined,
-    flags: 0,
-  };
 }
 
 function commandOf(raw: number): [FlowModCommand, boolean] {
@@ -133,7 +116,7 @@ function decode10(r: WireReader, nx: boolean, ctx: FlowModContext): FlowMod {
   }
   const tableId = ctx.tableIdExtension ? fixed.command >> 8 : OFPTT_ALL;
   const [command, strict] = commandOf(ctx.tableIdExtension ? fixed.command & 0xff : fixed.command);
-  const fm = base(command, strict, match);
+  const fm = newFlowMod(command, strict, match, 0);
   fm.priority = nx || wildcards & OFPFW10_ALL ? fixed.priority : 0xffff;
   fm.tableId = tableId === OFPTT_ALL ? undefined : tableId;
   fm.cookie = cookie;
@@ -167,7 +150,7 @@ function decode13(r: WireReader, version: number): FlowMod {
   if (flags & ~FLAGS13) throw new OfpError("OFPFMFC_BAD_COMMAND");
   if (tableId === OFPTT_ALL && command !== "delete") throw new OfpError("OFPFMFC_BAD_TABLE_ID");
   const { match } = pullOxmMatch(r);
-  const fm = base(command, strict, match);
+  const fm = newFlowMod(command, strict, match, 0);
   fm.priority = priority;
   fm.tableId = tableId === OFPTT_ALL ? undefined : tableId;
   if (command === "add") {

@@ -31,3 +31,29 @@ export function releaseRecircs(xlate: UdpifXlate, res: XlateResult): void {
   if (!ids) return;
   for (let i = 0; i < ids.length; i++) xlate.releaseRecirc?.(ids[i]);
 }
+
+/**
+ * Credits a flow's stats delta to the rules its key translates through,
+ * for a flow with no translation cache at hand (xlate_push_stats after a
+ * fresh translation), and gives back the recirculation ids it took.
+ */
+export function pushStatsByTranslation(
+  xlate: UdpifXlate,
+  key: XlateRequest["key"],
+  packets: number,
+  bytes: number,
+  used: number,
+  tcpFlags: number,
+): void {
+  const res = translateSafely(xlate, {
+    key,
+    packet: null,
+    packets,
+    bytes,
+    tcpFlags,
+    used,
+    wc: null,
+    wantXcache: false,
+  });
+  releaseRecircs(xlate, res);
+}

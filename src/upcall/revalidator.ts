@@ -27,7 +27,7 @@ import {
   UKEY_OPERATIONAL,
   UKEY_VISIBLE,
 } from "./ukey_table.ts";
-import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
+import { pushStatsByTranslation } from "./_safe_xlate.ts";
 import { beginStats, commitStats } from "./worker_journal.ts";
 
 export { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
@@ -240,17 +240,7 @@ export class Revalidator {
       if (xc !== undefined) {
         xlate.pushStats(xc, packets, bytes, used, flags);
       } else {
-        const res = translateSafely(xlate, {
-          key: op.key,
-          packet: null,
-          packets,
-          bytes,
-          tcpFlags: flags,
-          used,
-          wc: null,
-          wantXcache: false,
-        });
-        releaseRecircs(xlate, res);
+        pushStatsByTranslation(xlate, op.key, packets, bytes, used, flags);
       }
     }
     commitStats(xlate, journal);

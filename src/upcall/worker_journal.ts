@@ -52,7 +52,7 @@ import { FLOW_WORDS, type FlowKey } from "../flow/mod.ts";
 import { coverageCounter, getLogger } from "../lib/mod.ts";
 import type { UdpifContext } from "./handler.ts";
 import type { UdpifOp, UdpifXlate } from "./ports.ts";
-import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
+import { pushStatsByTranslation } from "./_safe_xlate.ts";
 import { UKEY_EVICTED, UKEY_EVICTING, UKEY_OPERATIONAL, UKEY_VISIBLE } from "./ukey_table.ts";
 import type { WorkerRole } from "./worker_seats.ts";
 
@@ -380,17 +380,7 @@ export function settleDeletes(journal: SeatJournal, index: number, ctx: UdpifCon
     }
     if (!answered || packets <= 0) continue;
     journal.deletedKey(i, key);
-    const res = translateSafely(xlate, {
-      key,
-      packet: null,
-      packets,
-      bytes,
-      tcpFlags: flags,
-      used,
-      wc: null,
-      wantXcache: false,
-    });
-    releaseRecircs(xlate, res);
+    pushStatsByTranslation(xlate, key, packets, bytes, used, flags);
   }
   commitStats(xlate, undefined);
   if (answered) covDeletesSettled.add(n);
