@@ -44,6 +44,12 @@ Deno.test("the churn check reports a flow whose actions or mask a fresh translat
     ]);
     assert.deepEqual((await checkFlows(s)).violations, [], "the handler's flow is right");
 
+    // Let the revalidation the rule changes and the upcall asked for finish,
+    // then hold the revalidators still: a dump would repair or delete the
+    // flows made wrong below before the check could see them.
+    await appctl(s, "revalidator/wait");
+    await appctl(s, "revalidator/wait");
+    await appctl(s, "revalidator/pause");
     await appctl(s, "dpctl/mod-flow", [
       "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(dst=80)",
       "3",
