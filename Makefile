@@ -23,10 +23,13 @@ $(TOOLS)/bin/deno:
 	  if [ -x "$$f" ]; then ln -sf "$$f" $@; break; fi; done
 	@$@ --version >/dev/null || { echo "deno install failed" >&2; exit 1; }
 
+# As root, the packages the real-interface tests and every test daemon's
+# network namespace need are installed first when missing (apt-get).
 # `deno check .` type-checks everything once, so the test run skips it; test
 # files run two at a time (the conformance replays mostly wait on
 # revalidator cycles, so they overlap well with the unit tests).
 test: $(DENO)
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/install-test-deps.sh; fi
 	$(DENO) fmt --check
 	$(DENO) lint
 	$(DENO) check .

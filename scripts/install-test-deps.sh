@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs what the real-interface test (tests/e2e/veth_test.ts) and its
-# benchmark (bench/veth_vs_ovs_bench.ts) drive: ip (iproute2), ping
-# (iputils-ping), ethtool, iperf3 and Open vSwitch 3.1 (openvswitch-switch,
+# Installs what the real-interface tests (tests/e2e/veth_test.ts, every
+# test daemon's own network namespace) and their benchmark
+# (bench/veth_vs_ovs_bench.ts) drive: ip (iproute2), unshare and nsenter
+# (util-linux), ping (iputils-ping), ethtool, iperf3 and Open vSwitch 3.1 (openvswitch-switch,
 # openvswitch-common) as the reference switch. Idempotent: does nothing
 # when every command is already on PATH, and installs only the missing
 # packages. Needs apt-get and root (or sudo).
 set -euo pipefail
 
 # command:package, one per tool the test runs.
-needs="ip:iproute2 ping:iputils-ping ethtool:ethtool iperf3:iperf3
+needs="ip:iproute2 unshare:util-linux nsenter:util-linux ping:iputils-ping ethtool:ethtool iperf3:iperf3
 ovs-vswitchd:openvswitch-switch ovsdb-server:openvswitch-switch
 ovs-vsctl:openvswitch-switch ovs-ofctl:openvswitch-common ovs-appctl:openvswitch-common"
 missing=()
