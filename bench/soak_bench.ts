@@ -20,7 +20,13 @@
  */
 import { TestDaemon } from "../tests/cli/_run.ts";
 import { appctl, daemonPid, memoryOf, Rng } from "../tests/reliability/_daemon.ts";
-import { checkFlows, randomPacket, RuleGen, settle } from "../tests/reliability/_churn.ts";
+import {
+  checkFlows,
+  CHURN_DAEMON_ARGS,
+  randomPacket,
+  RuleGen,
+  settle,
+} from "../tests/reliability/_churn.ts";
 
 const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? 600);
 const sampleEvery = Number(Deno.env.get("SOAK_SAMPLE_SECONDS") ?? Math.max(seconds / 20, 1));
@@ -37,16 +43,8 @@ interface Sample {
   tables: Record<string, number>;
 }
 
-const d = await TestDaemon.start([
-  "--port",
-  "p3",
-  "--datapath-type",
-  "dummy",
-  "--other-config",
-  "max-revalidator=100",
-  "--other-config",
-  "max-idle=1000",
-]);
+// The churn daemon, with flows idling out sooner (a later setting wins).
+const d = await TestDaemon.start([...CHURN_DAEMON_ARGS, "--other-config", "max-idle=1000"]);
 const s = d.socket;
 const samples: Sample[] = [];
 let rounds = 0, violations = 0, checks = 0;
