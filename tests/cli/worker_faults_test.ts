@@ -32,6 +32,26 @@ async function send(d: TestDaemon, sent: number[], dst: number, n: number): Prom
   sent[dst] += n;
 }
 
+/** Installs one UDP rule per destination 10.0.1.R; returns the per-rule sent counts, all 0. */
+async function addRules(d: TestDaemon): Promise<number[]> {
+  const rules = Array.from(
+    { length: N_RULES },
+    (_, i) => `priority=10,udp,nw_dst=10.0.1.${i},actions=output:2`,
+  ).join("\n");
+  await d.run(["ofctl", "add-flows", "br0", "-"], rules);
+  return new Array(N_RULES).fill(0);
+}
+
+/** Every rule's n_packets equals the packets sent to it. */
+async function assertRuleCounts(d: TestDaemon, sent: number[]): Promise<void> {
+  const dump = await appctl(d, "ofctl/dump-flows", "br0");
+  for (let r = 0; r < N_RULES; r++) {
+    const line = dump.split("\n").find((l) => l.includes(`nw_dst=10.0.1.${r} `));
+    assert.ok(line, `rule ${r} in ${dump}`);
+    assert.match(line, new RegExp(`n_packets=${sent[r]},`), `rule ${r}: ${line}`);
+  }
+}
+
 async function flowCount(d: TestDaemon): Promise<number> {
   return (await appctl(d, "dpctl/dump-flows")).split("\n").filter((l) => l.startsWith("recirc_id"))
     .length;
@@ -89,12 +109,7 @@ Deno.test("killed and throwing workers come back, upcalls go on, and rule stats 
   ]);
   let ok = false;
   try {
-    const rules = Array.from(
-      { length: N_RULES },
-      (_, i) => `priority=10,udp,nw_dst=10.0.1.${i},actions=output:2`,
-    ).join("\n");
-    await d.run(["ofctl", "add-flows", "br0", "-"], rules);
-    const sent = new Array(N_RULES).fill(0);
+    const sent = await addRules(d);
     const bad = await unixctlTransact(d.socket, "fault/kill-worker", ["handler", "9"]);
     assert.equal(bad.error, "fault/kill-worker: no handler 9 (there are 2)\n");
     const bad2 = await unixctlTransact(d.socket, "fault/kill-worker", ["--now", "handler", "0"]);
@@ -153,12 +168,7 @@ Deno.test("killed and throwing workers come back, upcalls go on, and rule stats 
     for (let r = 0; r < N_RULES; r++) await send(d, sent, r, 2);
     await appctl(d, "revalidator/wait");
     await appctl(d, "revalidator/wait");
-    const dump = await appctl(d, "ofctl/dump-flows", "br0");
-    for (let r = 0; r < N_RULES; r++) {
-      const line = dump.split("\n").find((l) => l.includes(`nw_dst=10.0.1.${r} `));
-      assert.ok(line, `rule ${r} in ${dump}`);
-      assert.match(line, new RegExp(`n_packets=${sent[r]},`), `rule ${r}: ${line}`);
-    }
+    await assertRuleCounts(d, sent);
     const coverage = await appctl(d, "coverage/show");
     assert.match(coverage, /handler_restarted .* total: 2\n/);
     assert.match(coverage, /revalidator_restarted .* total: 4\n/);
@@ -188,12 +198,7 @@ Deno.test("workers that die at a stats commit, holding its lock, leave every rul
     "n-revalidator-threads=1",
   ]);
   try {
-    const rules = Array.from(
-      { length: N_RULES },
-      (_, i) => `priority=10,udp,nw_dst=10.0.1.${i},actions=output:2`,
-    ).join("\n");
-    await d.run(["ofctl", "add-flows", "br0", "-"], rules);
-    const sent = new Array(N_RULES).fill(0);
+    const sent = await addRules(d);
     for (let r = 0; r < 4; r++) await send(d, sent, r, 2);
 
     // Dies before its batch's commit: the batch is read again by the replacement.
@@ -218,12 +223,7 @@ Deno.test("workers that die at a stats commit, holding its lock, leave every rul
     }
     await appctl(d, "revalidator/wait");
     await appctl(d, "revalidator/wait");
-    const dump = await appctl(d, "ofctl/dump-flows", "br0");
-    for (let r = 0; r < N_RULES; r++) {
-      const line = dump.split("\n").find((l) => l.includes(`nw_dst=10.0.1.${r} `));
-      assert.ok(line, `rule ${r} in ${dump}`);
-      assert.match(line, new RegExp(`n_packets=${sent[r]},`), `rule ${r}: ${line}`);
-    }
+    await assertRuleCounts(d, sent);
   } finally {
     await d.stop();
   }
@@ -242,12 +242,7 @@ Deno.test("a revalidator that dies after the datapath deleted its flows leaves e
   ]);
   try {
     await appctl(d, "time/stop");
-    const rules = Array.from(
-      { length: N_RULES },
-      (_, i) => `priority=10,udp,nw_dst=10.0.1.${i},actions=output:2`,
-    ).join("\n");
-    await d.run(["ofctl", "add-flows", "br0", "-"], rules);
-    const sent = new Array(N_RULES).fill(0);
+    const sent = await addRules(d);
     for (let r = 0; r < 6; r++) await send(d, sent, r, 2);
     await appctl(d, "revalidator/wait");
     await appctl(d, "revalidator/wait");
@@ -260,12 +255,7 @@ Deno.test("a revalidator that dies after the datapath deleted its flows leaves e
     await appctl(d, "revalidator/wait");
     await appctl(d, "revalidator/wait");
     assert.equal(await flowCount(d), 0, "the idle flows were deleted");
-    const dump = await appctl(d, "ofctl/dump-flows", "br0");
-    for (let r = 0; r < N_RULES; r++) {
-      const line = dump.split("\n").find((l) => l.includes(`nw_dst=10.0.1.${r} `));
-      assert.ok(line, `rule ${r} in ${dump}`);
-      assert.match(line, new RegExp(`n_packets=${sent[r]},`), `rule ${r}: ${line}`);
-    }
+    await assertRuleCounts(d, sent);
     const coverage = await appctl(d, "coverage/show");
     assert.match(coverage, /revalidator_deletes_settled/);
     assert.doesNotMatch(coverage, /revalidator_deletes_lost/);

@@ -1,25 +1,12 @@
 /**
  * Debian's real `ovs-appctl` against the udpif daemon: proves the control
  * socket speaks OVS's unixctl protocol. The test installs
- * openvswitch-common itself (scripts/install-ovs-appctl.sh) when
+ * openvswitch-common itself (scripts/install-test-deps.sh) when
  * ovs-appctl is missing, so it runs on a fresh machine with apt and root.
  */
 import assert from "node:assert/strict";
 import { TestDaemon } from "../cli/_run.ts";
-
-const INSTALL = new URL("../../scripts/install-ovs-appctl.sh", import.meta.url).pathname;
-
-async function ensureOvsAppctl(): Promise<void> {
-  const out = await new Deno.Command("bash", {
-    args: [INSTALL],
-    stdout: "inherit",
-    stderr: "piped",
-  })
-    .output();
-  if (!out.success) {
-    throw new Error(`cannot install ovs-appctl: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
+import { ensureTestDeps } from "../support/veth_topology.ts";
 
 async function ovsAppctl(socket: string, args: string[]) {
   const out = await new Deno.Command("ovs-appctl", {
@@ -32,7 +19,7 @@ async function ovsAppctl(socket: string, args: string[]) {
 }
 
 Deno.test("Debian's ovs-appctl lists commands, reads the version and gets error replies from udpif", async () => {
-  await ensureOvsAppctl();
+  await ensureTestDeps();
   const d = await TestDaemon.start();
   try {
     const list = await ovsAppctl(d.socket, ["list-commands"]);

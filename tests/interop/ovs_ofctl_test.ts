@@ -11,16 +11,9 @@ import assert from "node:assert/strict";
 import { TestDaemon, udpif } from "../cli/_run.ts";
 import { readPcapFrames } from "../../src/netdev/mod.ts";
 import { POLL_TIMEOUT_MS, pollUntil } from "../poll.ts";
+import { ensureTestDeps } from "../support/veth_topology.ts";
 
-const INSTALL = new URL("../../scripts/install-ovs-appctl.sh", import.meta.url).pathname;
 const FIXTURES = new URL("../../fixtures/openflow/", import.meta.url);
-
-async function ensureOvsOfctl(): Promise<void> {
-  const out = await new Deno.Command("bash", { args: [INSTALL], stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(`cannot install ovs-ofctl: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
 
 /** Runs ovs-ofctl as capture-openflow.sh records it: stdout, `## stderr`, `## exit N`. */
 async function ovsOfctl(d: TestDaemon, args: string[]): Promise<string> {
@@ -62,7 +55,7 @@ function steps(): { name: string; args: string[] }[] {
 }
 
 Deno.test("ovs-ofctl prints for udpif what it prints for OVS: add, mod, del, dumps, tables, ports", async () => {
-  await ensureOvsOfctl();
+  await ensureTestDeps();
   const d = await TestDaemon.start(["--port", "p3"]);
   try {
     for (const { name, args } of steps()) {
@@ -115,7 +108,7 @@ async function scenario(change: (d: TestDaemon, args: string[]) => Promise<void>
 }
 
 Deno.test("rules from ovs-ofctl change the datapath exactly as rules from udpif ofctl", async () => {
-  await ensureOvsOfctl();
+  await ensureTestDeps();
   const overWire = await scenario(async (d, args) => {
     const out = await ovsOfctl(d, args);
     assert.equal(out, "## exit 0\n", args.join(" "));
@@ -145,7 +138,7 @@ function freePort(): number {
 }
 
 Deno.test("--listen ptcp: ovs-ofctl manages udpif over TCP on loopback, the same tables as br0.mgmt", async () => {
-  await ensureOvsOfctl();
+  await ensureTestDeps();
   const port = freePort();
   const d = await TestDaemon.start(["--listen", `ptcp:${port}:127.0.0.1`]);
   try {
@@ -190,7 +183,7 @@ const PACKET =
   "505400000007505400000005080045000028000000004006f9570a0000010a00000203e800500000000000000000500200000000000000000000";
 
 Deno.test("ovs-ofctl packet-out: the packet leaves by the actions' port, rewritten as they say", async () => {
-  await ensureOvsOfctl();
+  await ensureTestDeps();
   const dir = await Deno.makeTempDir({ prefix: "udpif-packet-out-" });
   const d = await TestDaemon.start([
     "--datapath-type",
@@ -247,7 +240,7 @@ Deno.test("ovs-ofctl packet-out: the packet leaves by the actions' port, rewritt
 });
 
 Deno.test("ovs-ofctl monitor gets OVS's flow-removed lines: deletes and hard timeouts of send_flow_rem rules only", async () => {
-  await ensureOvsOfctl();
+  await ensureTestDeps();
   const d = await TestDaemon.start();
   // ovs-ofctl monitor prints what it receives on stderr.
   const monitor = new Deno.Command("ovs-ofctl", {
