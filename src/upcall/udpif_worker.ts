@@ -28,7 +28,7 @@ import { RevalidatorThread } from "./revalidator_loop.ts";
 import { UdpifShared } from "./shared.ts";
 import { UkeyTable } from "./ukey_table.ts";
 import { SeatLostError, type WorkerRole, WorkerSeats } from "./worker_seats.ts";
-import { settleDeadWorker } from "./worker_journal.ts";
+import { settleDeadWorker } from "./worker_recovery.ts";
 
 /** How long an idle handler sleeps before re-checking its latches (real ms). */
 const HANDLER_NAP_MS = 100;

@@ -23,8 +23,8 @@ import {
   JOURNAL_COMMITTED,
   JOURNAL_IDLE,
   JOURNAL_MAX_DELETES,
-  settleDeadWorker,
 } from "./worker_journal.ts";
+import { settleDeadWorker } from "./worker_recovery.ts";
 import { WorkerSeats } from "./worker_seats.ts";
 
 const DEAD = 77;

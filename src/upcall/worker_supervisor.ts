@@ -15,7 +15,7 @@
  *    from then on it can touch nothing;
  * 3. the locks it held (ukeys, umaps, allocator, n_flows, and through the
  *    translation port the rule statistics queue) are released, and the
- *    journal of what it was in the middle of is settled (worker_journal.ts);
+ *    journal of what it was in the middle of is settled (worker_recovery.ts);
  * 4. a revalidator's barrier seat is kept by this thread (_barrier_seat.ts):
  *    it arrives in the dead worker's name for the rounds it owes, so the
  *    leader and the other followers finish their cycle; a dead leader's
@@ -35,7 +35,8 @@ import type { UdpifWorkerMessage, UdpifWorkerReply, UdpifWorkerRun } from "./pro
 import { WorkerLifecycle, type WorkerState } from "./worker_lifecycle.ts";
 import { keepBarrierSeat } from "./_barrier_seat.ts";
 import { type WorkerRole, WorkerSeats } from "./worker_seats.ts";
-import { type CommitFaultPoint, settleDeadWorker } from "./worker_journal.ts";
+import type { CommitFaultPoint } from "./worker_journal.ts";
+import { settleDeadWorker } from "./worker_recovery.ts";
 
 const log = getLogger("ofproto_dpif_upcall");
 
