@@ -17,6 +17,7 @@
  * seconds, so ages and expiry use `floor(nowMs / 1000)`.
  */
 import { coverageCounter, releaseIfHeldBy, sleepLock, sleepUnlock } from "../lib/mod.ts";
+import { formatMac } from "./field_value.ts";
 
 export const MAC_DEFAULT_MAX = 2048;
 export const MAC_ENTRY_DEFAULT_IDLE_TIME = 300;
@@ -62,20 +63,6 @@ export function macHi(b: Uint8Array, off: number): number {
 }
 export function macLo(b: Uint8Array, off: number): number {
   return ((b[off + 2] << 24) | (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5]) >>> 0;
-}
-
-export function formatMac(hi: number, lo: number): string {
-  const bytes = [hi >>> 8, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
-  return bytes.map((x) => x.toString(16).padStart(2, "0")).join(":");
-}
-
-/** Parses `aa:bb:cc:dd:ee:ff` into 6 bytes; throws naming the text if malformed. */
-export function parseMac(text: string): Uint8Array {
-  const parts = text.split(":");
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
-    throw new Error(`${text}: invalid MAC address`);
-  }
-  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }
 
 function slotsFor(maxEntries: number): number {
@@ -289,7 +276,7 @@ export class MacLearning {
           view: {
             port: s[i + S_PORT],
             vlan: s[i + S_VLAN],
-            mac: formatMac(s[i + S_MAC_HI], s[i + S_MAC_LO] >>> 0),
+            mac: formatMac((BigInt(s[i + S_MAC_HI]) << 32n) | BigInt(s[i + S_MAC_LO] >>> 0)),
             age: this.idleTime - (s[i + S_EXPIRES] - now),
           },
         });
