@@ -7,7 +7,7 @@ import { PUT_CREATE } from "./protocol.ts";
 import type { DpifOp } from "./provider.ts";
 import { newDumpBatch } from "./flow_dump.ts";
 import { DpifUpcall } from "./upcall.ts";
-import { pollUntil } from "../../tests/poll.ts";
+import { POLL_TIMEOUT_MS, pollUntil } from "../../tests/poll.ts";
 
 const extractModule = new URL("../../tests/support/dpif/test_extract.ts", import.meta.url).href;
 
@@ -136,7 +136,9 @@ Deno.test("dump threads in two workers share one dump during traffic: each flow 
   let settled = false;
   Promise.all(results).finally(() => settled = true);
   const frames = Array.from({ length: 256 }, (_, i) => flow((i * 37) % STABLE).frame);
+  const deadline = performance.now() + POLL_TIMEOUT_MS;
   for (let c = STABLE; !settled; c++) {
+    if (performance.now() > deadline) throw new Error("the dump workers never finished");
     p1.receive(frames);
     dp.flowPut({ flags: PUT_CREATE, ...flow(c), actions: [] });
     if (c > STABLE) dp.flowDel(undefined, flow(c - 1).key);
