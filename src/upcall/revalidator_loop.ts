@@ -144,9 +144,10 @@ export class RevalidatorThread {
     dpif.dumpDone();
     // Every revalidator is past its sweep: nobody walks a umap chain now.
     ukeys.quiesce((id) => this.#ctx.xlate.releaseRecirc?.(id));
-    shared.dumpSeq.change();
     const duration = Math.max(timeMsec() - startTime, 1);
+    // Before dump_seq moves, so whoever waits for the dump reads its duration.
     shared.dumpDuration = duration;
+    shared.dumpSeq.change();
     shared.flowLimit = nextFlowLimit(
       shared.flowLimit,
       duration,
