@@ -15,7 +15,15 @@
  * behind its own Atomics lock) and the rule stats queue (workers produce,
  * the main thread drains).
  */
-import { F, type FlowKey, getField, orInto, setField, setVlanLimit } from "../flow/mod.ts";
+import {
+  F,
+  FLOW_WORDS,
+  type FlowKey,
+  getField,
+  orInto,
+  setField,
+  setVlanLimit,
+} from "../flow/mod.ts";
 import { timeMsec } from "../lib/mod.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import { type WorkerXlate, type XlateRequest, type XlateResult } from "../upcall/mod.ts";
@@ -26,6 +34,7 @@ import {
   xlate,
   XlateCache,
   xlateCachePush,
+  XlateKeys,
   type XlateTables,
 } from "../xlate/mod.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
@@ -63,6 +72,10 @@ export class BridgeXlate implements WorkerXlate {
   readonly #stats: RuleStatsQueue;
   readonly #recirc: RecircIdPool;
   #bridge: XBridge;
+  /** The request's key with its OpenFlow in_port, and the keys xlate works in: one set per thread. */
+  readonly #flow = new Uint32Array(FLOW_WORDS);
+  readonly #flowBytes = new Uint8Array(this.#flow.buffer);
+  readonly #keys = new XlateKeys();
 
   /** Translation over `tables` (the master copy on the main thread, else a replica). */
   constructor(init: BridgeXlateInit, tables = new OfTables()) {
@@ -84,8 +97,9 @@ export class BridgeXlate implements WorkerXlate {
   }
 
   translate(req: XlateRequest): XlateResult {
-    const flow = req.key.slice();
-    const bytes = new Uint8Array(flow.buffer, flow.byteOffset, flow.byteLength);
+    const flow = this.#flow;
+    flow.set(req.key);
+    const bytes = this.#flowBytes;
     const ofpInPort = this.#bridge.ofport(getField(bytes, F.in_port));
     setField(bytes, F.in_port, ofpInPort < 0 ? OFPP_NONE : ofpInPort);
     const now = timeMsec();
@@ -100,6 +114,7 @@ export class BridgeXlate implements WorkerXlate {
       recircIds: this.#recirc,
       sideEffects: req.packet !== null,
       buildCache: req.wantXcache,
+      keys: this.#keys,
     });
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the

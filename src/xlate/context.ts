@@ -64,6 +64,13 @@ export interface XlateInput {
    * (resubmit, output:TABLE) still happen.
    */
   ofpacts?: readonly OfAction[];
+  /**
+   * Keys to work in instead of fresh ones (a hot-path caller keeps one
+   * set per thread: allocating the keys was most of a translation's
+   * cost). The output's `wc` and `finalFlow` are then these keys, valid
+   * until the caller's next translation with them.
+   */
+  keys?: XlateKeys;
   /** Formats a rule's match and an action, for the trace. */
   formatMatch?: (rule: XlateRule) => string;
   formatAction?: (action: OfAction) => string;
@@ -103,6 +110,30 @@ export const OFPR_EXPLICIT_MISS = 6;
 export const MAX_DEPTH = 64;
 export const MAX_RESUBMITS = 4096;
 
+/**
+ * The three keys a translation works in (the flow, the base flow, the
+ * wildcards) and their byte views, in one buffer: allocating buffers and
+ * views dominated a translation (see XlateInput.keys).
+ */
+export class XlateKeys {
+  readonly flow: FlowKey;
+  readonly f: Uint8Array;
+  readonly base: FlowKey;
+  readonly b: Uint8Array;
+  readonly wc: FlowKey;
+  readonly w: Uint8Array;
+
+  constructor() {
+    const buf = new ArrayBuffer(FLOW_BYTES * 3);
+    this.flow = new Uint32Array(buf, 0, FLOW_WORDS);
+    this.f = bytesOf(this.flow);
+    this.base = new Uint32Array(buf, FLOW_BYTES, FLOW_WORDS);
+    this.b = bytesOf(this.base);
+    this.wc = new Uint32Array(buf, FLOW_BYTES * 2, FLOW_WORDS);
+    this.w = bytesOf(this.wc);
+  }
+}
+
 export class XlateCtx {
   readonly xin: XlateInput;
   readonly flow: FlowKey;
@@ -130,16 +161,16 @@ export class XlateCtx {
 
   constructor(xin: XlateInput) {
     this.xin = xin;
-    // One buffer for the three keys: allocating buffers dominates a setup.
-    const buf = new ArrayBuffer(FLOW_BYTES * 3);
-    this.flow = new Uint32Array(buf, 0, FLOW_WORDS);
+    const keys = xin.keys ?? new XlateKeys();
+    this.flow = keys.flow;
     this.flow.set(xin.flow);
-    this.f = bytesOf(this.flow);
-    this.base = new Uint32Array(buf, FLOW_BYTES, FLOW_WORDS);
+    this.f = keys.f;
+    this.base = keys.base;
     this.base.set(xin.flow);
-    this.b = bytesOf(this.base);
-    this.wc = new Uint32Array(buf, FLOW_BYTES * 2, FLOW_WORDS);
-    this.w = bytesOf(this.wc);
+    this.b = keys.b;
+    this.wc = keys.wc;
+    this.wc.fill(0);
+    this.w = keys.w;
     this.traceRoot = xin.trace ? [] : null;
     this.trace = this.traceRoot;
   }

@@ -58,6 +58,7 @@ export {
   type TraceNodeType,
   type XlateError,
   type XlateInput,
+  XlateKeys,
   type XlateOutput,
   type XlateRule,
   type XlateTables,
