@@ -24,11 +24,18 @@ const covInvalidStatReset = coverageCounter("ukey_invalid_stat_reset");
 
 const NO_RECIRCS: readonly number[] = [];
 
-/** The xlate caches a revalidator made, by ukey slot and generation. */
+/**
+ * The xlate caches a revalidator made, by ukey slot and generation. Slots
+ * are dense small integers, so arrays indexed by slot, not Maps: a full
+ * revalidation replaces every flow's cache, and hashing slots was a
+ * tenth of it.
+ */
 export class XcacheStore {
   readonly owner: number;
-  readonly #gen = new Map<number, number>();
-  readonly #xc = new Map<number, unknown>();
+  /** Per slot: the ukey generation the cache belongs to, NaN for none (equal to no generation). */
+  #gen = new Float64Array(1024).fill(NaN);
+  #xc: unknown[] = new Array(1024).fill(undefined);
+  #size = 0;
 
   /** `owner` is the revalidator's index + 1, as recorded in ukeys. */
   constructor(owner: number) {
@@ -36,22 +43,39 @@ export class XcacheStore {
   }
 
   get(slot: number, gen: number): unknown {
-    return this.#gen.get(slot) === gen ? this.#xc.get(slot) : undefined;
+    return slot < this.#gen.length && this.#gen[slot] === gen ? this.#xc[slot] : undefined;
   }
   set(slot: number, gen: number, xc: unknown): void {
-    this.#gen.set(slot, gen);
-    this.#xc.set(slot, xc);
+    if (slot >= this.#gen.length) this.#grow(slot);
+    if (Number.isNaN(this.#gen[slot])) this.#size++;
+    this.#gen[slot] = gen;
+    this.#xc[slot] = xc;
   }
   drop(slot: number): void {
-    this.#gen.delete(slot);
-    this.#xc.delete(slot);
+    if (slot >= this.#gen.length || Number.isNaN(this.#gen[slot])) return;
+    this.#gen[slot] = NaN;
+    this.#xc[slot] = undefined;
+    this.#size--;
   }
   get size(): number {
-    return this.#xc.size;
+    return this.#size;
   }
   /** Forgets caches of ukeys that were freed or recycled. */
   prune(genOf: (slot: number) => number): void {
-    for (const [slot, gen] of this.#gen) if (genOf(slot) !== gen) this.drop(slot);
+    for (let slot = 0; slot < this.#gen.length; slot++) {
+      if (!Number.isNaN(this.#gen[slot]) && genOf(slot) !== this.#gen[slot]) this.drop(slot);
+    }
+  }
+
+  #grow(slot: number): void {
+    let n = this.#gen.length;
+    while (n <= slot) n *= 2;
+    const gen = new Float64Array(n).fill(NaN);
+    gen.set(this.#gen);
+    this.#gen = gen;
+    const xc = new Array(n).fill(undefined);
+    for (let i = 0; i < this.#xc.length; i++) xc[i] = this.#xc[i];
+    this.#xc = xc;
   }
 }
 
