@@ -4,7 +4,9 @@
  * revalidator (which dumps, revalidates and sweeps them).
  *
  * Memory: a header, 512 umap lock words and counts, a bucket array
- * (buckets = power of two >= capacity, so bucket % 512 is the umap), and
+ * (buckets = power of two >= capacity; a umap is a contiguous run of
+ * buckets, the bucket index's high bits, so a sweep reads its buckets in
+ * order rather than a cache line each), and
  * `capacity` fixed 128-byte records: the ukey's words (UFID, state, seqs,
  * lock, a digest of the installed actions, a hash of the flow key, the
  * recirculation ids its actions hold) and its last seen stats as Float64s. The key and mask themselves are not copied
@@ -61,6 +63,8 @@ export class UkeyTable {
   readonly #f: Float64Array;
   readonly #recBase: number;
   readonly #bucketMask: number;
+  /** Bucket index >> this is the umap (see the essay). */
+  readonly #umapShift: number;
   readonly #ufid = new Uint32Array(4);
 
   constructor(buffer: SharedArrayBuffer) {
@@ -69,6 +73,7 @@ export class UkeyTable {
     this.capacity = cap[L.H_CAPACITY];
     const nb = cap[L.H_NBUCKETS];
     this.#bucketMask = nb - 1;
+    this.#umapShift = Math.log2(nb / L.N_UMAPS);
     this.#h = new Int32Array(buffer, 0, L.BUCKETS + nb);
     this.#recBase = L.BUCKETS + nb;
     this.#w = new Int32Array(buffer);
@@ -193,7 +198,11 @@ export class UkeyTable {
   // -- umaps ---------------------------------------------------------------
 
   umapOf(slot: number): number {
-    return (this.#w[this.#r(slot) + L.HASH] >>> 0) % L.N_UMAPS;
+    return this.#umapOfHash(this.#w[this.#r(slot) + L.HASH]);
+  }
+
+  #umapOfHash(hash: number): number {
+    return ((hash >>> 0) & this.#bucketMask) >>> this.#umapShift;
   }
 
   lockUmap(umap: number): void {
@@ -245,7 +254,7 @@ export class UkeyTable {
     const r = this.#r(slot);
     const w = this.#w;
     const hash = w[r + L.HASH];
-    const umap = (hash >>> 0) % L.N_UMAPS;
+    const umap = this.#umapOfHash(hash);
     const bucket = L.BUCKETS + ((hash >>> 0) & this.#bucketMask);
     const ufid = this.ufid(slot, this.#ufid);
     this.lockUmap(umap);
@@ -314,7 +323,7 @@ export class UkeyTable {
       const hash = w[r + L.HASH] >>> 0;
       this.#relink(L.BUCKETS + (hash & this.#bucketMask), slot, Atomics.load(w, r + L.NEXT));
       w[r + L.STATE] = L.UKEY_DELETED;
-      Atomics.sub(this.#h, L.UMAP_COUNTS + hash % L.N_UMAPS, 1);
+      Atomics.sub(this.#h, L.UMAP_COUNTS + this.#umapOfHash(hash), 1);
       this.unlock(slot);
       this.#push(L.H_LIMBO, slot);
       return;
@@ -325,7 +334,8 @@ export class UkeyTable {
   /** Calls `fn` for every ukey linked in umap `umap` (CMAP_FOR_EACH). */
   forEachInUmap(umap: number, fn: (slot: number) => void): void {
     const w = this.#w;
-    for (let b = umap; b <= this.#bucketMask; b += L.N_UMAPS) {
+    const end = (umap + 1) << this.#umapShift;
+    for (let b = umap << this.#umapShift; b < end; b++) {
       let s = Atomics.load(this.#h, L.BUCKETS + b);
       while (s !== 0) {
         const next = Atomics.load(w, this.#r(s - 1) + L.NEXT);
