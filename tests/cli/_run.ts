@@ -31,6 +31,9 @@ export async function udpif(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** other_config:max-idle for test daemons whose test is not about expiry (see TestDaemon). */
+const IDLE_FOR_TESTS = ["--other-config", "max-idle=86400000"];
+
 /** How to start a TestDaemon besides its arguments. */
 export interface TestDaemonOptions {
   /**
@@ -52,6 +55,11 @@ export interface TestDaemonOptions {
  * once its log says it is up; `stop` sends `exit` and waits for the
  * process to end. A CleanupGuard kills the daemon and removes its run
  * directory when the test process dies first.
+ *
+ * Unless the arguments set other_config:max-idle, the daemon gets a day
+ * of it (IDLE_FOR_TESTS): a test that is not about idle expiry must not
+ * lose its flows because a loaded machine took OVS's 10 s between its
+ * packet and its dump. Tests about expiry set max-idle and warp time.
  */
 export class TestDaemon {
   readonly dir: string;
@@ -102,11 +110,12 @@ export class TestDaemon {
       'ip link set lo up && exec "$0" "$@"',
     ];
     const ports = (options.ports ?? ["p1", "p2"]).flatMap((p) => ["--port", p]);
+    const idle = extra.some((a) => a.includes("max-idle=")) ? [] : IDLE_FOR_TESTS;
     const child = new Deno.Command(netns[0], {
       args: [
         ...netns.slice(1),
         UDPIF,
-        ...["start", "--pidfile", `${dir}/udpif.pid`, ...ports, ...extra],
+        ...["start", "--pidfile", `${dir}/udpif.pid`, ...ports, ...idle, ...extra],
       ],
       env: { UDPIF_RUNDIR: dir, UDPIF_CTL: "" },
       stdin: "null",
