@@ -54,6 +54,20 @@ export function measuresRealTime(c: ConformanceCase): boolean {
     [...c.options.pre, ...c.options.post].some(sleeps);
 }
 
+/**
+ * Whether the case ages flows on purpose: it sleeps, warps time or sets
+ * max-idle. Any other case ran in OVS well inside max-idle (10 s), so its
+ * replay may have all the idle time it needs (replay.ts gives it a day):
+ * a loaded machine that takes longer than OVS did must not expire what
+ * OVS kept.
+ */
+export function agesFlows(c: ConformanceCase): boolean {
+  const ages = (command: string) => /time\/warp|max-idle/.test(command);
+  return measuresRealTime(c) ||
+    c.packets.some((p) => p.kind === "shell" && ages(p.command)) ||
+    [...c.options.pre, ...c.options.post, ...c.options.vsctl.flat()].some(ages);
+}
+
 export function defaultOptions(): CaseOptions {
   return {
     pre: [],

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  agesFlows,
   listCases,
   loadCase,
   measuresRealTime,
@@ -96,4 +97,13 @@ Deno.test("a case measures real time when a shell line or a --pre/--post command
   assert.equal(measuresRealTime(post), true);
   const word = { ...warped, packets: parsePackets("! ovs-appctl vlog/set sleepy:dbg\n") };
   assert.equal(measuresRealTime(word), false);
+});
+
+Deno.test("a case ages flows on purpose when it sleeps, warps time or sets max-idle", async () => {
+  const paced = await loadCase(`${CASES}g1-idle-expiry-realtime`);
+  const warped = await loadCase(`${CASES}g2-idle-expiry-timewarp`);
+  const plain = await loadCase(`${CASES}nrm-three-hosts`);
+  assert.deepEqual([agesFlows(paced), agesFlows(warped), agesFlows(plain)], [true, true, false]);
+  const idle = { ...plain, options: { ...plain.options, vsctl: [["other_config:max-idle=500"]] } };
+  assert.equal(agesFlows(idle), true);
 });

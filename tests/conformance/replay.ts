@@ -18,7 +18,7 @@
  *    started and is still alive; the run directory is removed.
  */
 import { AppctlRelay } from "./appctl_relay.ts";
-import type { ConformanceCase } from "./case.ts";
+import { agesFlows, type ConformanceCase } from "./case.ts";
 import { coverageDelta, coverageLines, coverageTotals } from "./coverage.ts";
 import { COV_TOTAL_TAG, normalize } from "./normalize.ts";
 import {
@@ -184,6 +184,7 @@ class Replay {
     for (const words of o.vsctl) {
       for (const kv of vsctlToOtherConfig(words)) argv.push("--other-config", kv);
     }
+    if (!agesFlows(this.c)) argv.push("--other-config", "max-idle=86400000");
     const r = await this.runCmd(argv);
     if (r.code !== 0 || r.timedOut) {
       throw new Error(
