@@ -133,6 +133,7 @@ export {
 export { type UkeyState, type UkeyTransition, ukeyTransition } from "./ukey_state.ts";
 export { initialFlowLimit, nextFlowLimit, revalidationPeriod } from "./flow_limit.ts";
 export { countCpuCores, threadCounts } from "./threads.ts";
+export { OVS_COMPAT_3_1, OVS_COMPAT_LATEST, OVS_COMPAT_NAMES } from "./compat.ts";
 export { DpifBinding } from "./dpif_binding.ts";
 export { type WorkerSeatInfo, WorkerSupervisor } from "./worker_supervisor.ts";
 export { WorkerLifecycle, type WorkerState, workerTransitionAllowed } from "./worker_lifecycle.ts";

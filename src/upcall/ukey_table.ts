@@ -447,7 +447,15 @@ export class UkeyTable {
     return this.#f[(this.#r(slot) >> 1) + L.F_CREATED];
   }
   tcpFlags(slot: number): number {
-    return this.#w[this.#r(slot) + L.TCP_FLAGS];
+    return this.#w[this.#r(slot) + L.TCP_FLAGS] & 0xffff;
+  }
+  /** Consecutive dumps that missed the ukey's flow (missed_dumps; 0 when created). */
+  missedDumps(slot: number): number {
+    return this.#w[this.#r(slot) + L.TCP_FLAGS] >>> L.MISSED_SHIFT;
+  }
+  setMissedDumps(slot: number, n: number): void {
+    const i = this.#r(slot) + L.TCP_FLAGS;
+    this.#w[i] = (this.#w[i] & 0xffff) | (Math.min(n, 0xffff) << L.MISSED_SHIFT);
   }
   /**
    * The ukey takes over the references of `ids` (ukey->recircs), giving
@@ -477,6 +485,7 @@ export class UkeyTable {
     this.#f[f + L.F_PACKETS] = packets;
     this.#f[f + L.F_BYTES] = bytes;
     this.#f[f + L.F_USED] = used;
-    this.#w[this.#r(slot) + L.TCP_FLAGS] = tcpFlags;
+    const i = this.#r(slot) + L.TCP_FLAGS;
+    this.#w[i] = (this.#w[i] & ~0xffff) | (tcpFlags & 0xffff);
   }
 }
