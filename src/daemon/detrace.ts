@@ -13,8 +13,8 @@
  * no `table_id=254` drop rule after its "no match"; a rule deleted since
  * the cache was made is left out (OVS's cache holds a reference to it);
  * groups are not listed (udpif's caches do not record them yet). OVS has
- * no JSON form of this reply: `--format json` gives the text as a string,
- * as for udpif's other text-only commands.
+ * no JSON form of this reply (it only wraps the text), so `--format json`
+ * is refused, as for udpif's other text-only commands.
  */
 import { registerCommand, timeMsec } from "../lib/mod.ts";
 import {
