@@ -4,7 +4,15 @@
  * the ones where 3.1 differs also check `ovs-compat=3.1` keeps 3.1's way.
  */
 import assert from "node:assert/strict";
-import { Barrier, clockStop, clockWarp, coverageTotal, timeMsec } from "../lib/mod.ts";
+import {
+  Barrier,
+  clockStop,
+  clockWarp,
+  coverageTotal,
+  setVlogFile,
+  timeMsec,
+  vlogSetFromString,
+} from "../lib/mod.ts";
 import { Handler } from "./handler.ts";
 import { RevalidatorThread } from "./revalidator_loop.ts";
 import { tcpFrame, testUdpif } from "../../tests/support/upcall/test_support.ts";
@@ -18,6 +26,7 @@ import {
   formatDeletionReasons,
 } from "./deletion_reasons.ts";
 import { nextFlowLimit } from "./flow_limit.ts";
+import { dpctlDumpFlows } from "../dpif/mod.ts";
 import { UkeyRevalidation, XcacheStore } from "./revalidate_ukey.ts";
 
 const count = (n: string) => coverageTotal(n) ?? 0;
@@ -176,4 +185,28 @@ Deno.test("flow-limit steps are counted since 3.3 (969b3a570), not in 3.1 mode",
   assert.deepEqual(c(), before.map((v) => v + 1));
   nextFlowLimit(90000, 3500, 0, 200000, false);
   assert.deepEqual(c(), before.map((v) => v + 1));
+});
+
+Deno.test("each deletion logs its UFID and reason at debug level", async () => {
+  const { t, reval, send } = setup();
+  send(1000);
+  await reval.cycle();
+  const ufid = dpctlDumpFlows(t.dp, ["-m"]).match(/^ufid:[0-9a-f-]+/m)![0];
+  const dir = Deno.makeTempDirSync();
+  setVlogFile(`${dir}/udpif.log`);
+  vlogSetFromString("ofproto_dpif_upcall:file:dbg");
+  try {
+    clockWarp(10001);
+    await reval.cycle();
+  } finally {
+    vlogSetFromString("ofproto_dpif_upcall:file:info");
+    setVlogFile(undefined);
+  }
+  const log = Deno.readTextFileSync(`${dir}/udpif.log`);
+  Deno.removeSync(dir, { recursive: true });
+  assert.match(
+    log,
+    new RegExp(`\\|DBG\\|deleting ukey ${ufid}: Flow idle timeout \\(flow_idle\\)$`, "m"),
+  );
+  t.destroy();
 });
