@@ -322,7 +322,11 @@ export class Revalidator {
       if (ukeys.umapCount(umap) === 0) continue;
       ops.n = 0;
       ukeys.forEachInUmap(umap, (slot) => {
-        if (!ukeys.tryLock(slot)) return;
+        if (!ukeys.tryLock(slot)) {
+          // Counted since OVS 3.4 (ed379a810); 3.1 counted only the dump's.
+          if (!shared.compat31) covContention.inc();
+          return;
+        }
         const state = ukeys.state(slot);
         if (state === UKEY_OPERATIONAL || (state === UKEY_VISIBLE && purge)) {
           this.#sweepOne(slot, purge, dumpSeq, revalSeq);
@@ -346,7 +350,8 @@ export class Revalidator {
     const f = this.#got;
     ukeys.ufid(slot, f.ufid);
     const seqMismatch = ukeys.dumpSeq(slot) !== dumpSeq && ukeys.revalSeq(slot) !== revalSeq;
-    const missing = !purge && !shared.compat31 && this.#missedTooMany(slot, dumpSeq);
+    const missing = !purge && !shared.compat31 &&
+      ukeys.countMissedDump(slot, dumpSeq) >= MAX_MISSED_DUMPS;
     let result = UKEY_KEEP;
     let actions: OdpAction[] | undefined;
     let reason = FDR_PURGE;
@@ -381,21 +386,6 @@ export class Revalidator {
       if (!have) f.key.fill(0), f.mask.fill(0);
       this.#opInit(result, slot, f, actions, reason);
     }
-  }
-
-  /**
-   * Counts the ukey's consecutive missed dumps (missed_dumps): true once
-   * the dump that just ended is the 4th in a row without its flow.
-   */
-  #missedTooMany(slot: number, dumpSeq: number): boolean {
-    const { ukeys } = this.#ctx;
-    if (ukeys.dumpSeq(slot) === dumpSeq) {
-      ukeys.setMissedDumps(slot, 0);
-      return false;
-    }
-    const missed = ukeys.missedDumps(slot) + 1;
-    ukeys.setMissedDumps(slot, missed);
-    return missed >= MAX_MISSED_DUMPS;
   }
 
   /** push_ukey_ops(): datapath ops, then free the ukeys of deleted flows. */
