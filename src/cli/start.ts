@@ -67,7 +67,8 @@ export const start: Subcommand = {
       .option(
         "--other-config <key=value>",
         "flow-limit, max-idle, max-revalidator, min-revalidate-pps, n-handler-threads, " +
-          "n-revalidator-threads, emc-insert-inv-prob, smc-enable, vlan-limit (repeatable)",
+          "n-revalidator-threads, emc-insert-inv-prob, smc-enable, vlan-limit, " +
+          "ovs-compat=latest|3.1 (3.1 restores OVS 3.1's behaviour where releases differ) (repeatable)",
         collect,
         [],
       )

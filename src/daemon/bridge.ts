@@ -34,6 +34,7 @@ import { type BackerSupport, checkSupport } from "./backer_support.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import { applyDatapathConfig } from "./datapath_config.ts";
 import type { OtherConfig } from "./other_config.ts";
+import { UDPIF_KEYS } from "./udpif_keys.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
 import type { PortSpec, PortType } from "./port_spec.ts";
 import type { PortIo } from "./port_io.ts";
@@ -79,16 +80,6 @@ export interface BridgeOptions {
   ports: PortSpec[];
   config: OtherConfig;
 }
-
-/** The other_config keys the udpif applies, with its field names. */
-const UDPIF_KEYS: Record<string, string> = {
-  "flow-limit": "flowLimit",
-  "max-idle": "maxIdle",
-  "max-revalidator": "maxRevalidator",
-  "min-revalidate-pps": "minRevalidatePps",
-  "n-handler-threads": "nHandlerThreads",
-  "n-revalidator-threads": "nRevalidatorThreads",
-};
 
 export class Bridge {
   readonly name: string;

@@ -26,7 +26,12 @@ import {
 } from "../flow/mod.ts";
 import { timeMsec } from "../lib/mod.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
-import { type WorkerXlate, type XlateRequest, type XlateResult } from "../upcall/mod.ts";
+import {
+  type WorkerXlate,
+  type XcacheDescription,
+  type XlateRequest,
+  type XlateResult,
+} from "../upcall/mod.ts";
 import {
   type PortSpec as XPortSpec,
   RecircIdPool,
@@ -172,6 +177,11 @@ export class BridgeXlate implements WorkerXlate {
 
   pushStats(xcache: unknown, packets: number, bytes: number, used: number): void {
     if (xcache instanceof XlateCache) this.#push(xcache, packets, bytes, used || timeMsec());
+  }
+
+  describeXcache(xcache: unknown): XcacheDescription | undefined {
+    if (!(xcache instanceof XlateCache)) return undefined;
+    return { bridge: this.#bridge.name, lookups: xcache.lookups.slice() };
   }
 
   /** Credits the rules and relearns the MACs `cache` recorded. */

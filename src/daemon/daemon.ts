@@ -23,6 +23,7 @@ import { allUdpifs, registerUpcallCommands } from "../upcall/mod.ts";
 import { OfctlError } from "../ofproto/mod.ts";
 import { Bridge, type DatapathType } from "./bridge.ts";
 import { currentBridge, registerBridgeCommands } from "./bridge_commands.ts";
+import { registerDetraceCommand } from "./detrace.ts";
 import { registerJsonViews } from "./json_views.ts";
 import { registerMemoryShow } from "./memory_show.ts";
 import { onClockWarp, registerCoreCommands } from "./core_commands.ts";
@@ -188,6 +189,7 @@ export class Daemon {
       registerJsonViews(currentBridge);
       if (options.faultInjection) registerFaultCommands(bridge.udpif);
       registerMemoryShow(currentBridge);
+      registerDetraceCommand(() => [currentBridge()].filter((b) => b !== undefined));
       try {
         const br = bridge;
         server = await UnixctlServer.listen(socket, {

@@ -17,7 +17,10 @@
  * `vlog/*`), `fault_commands.ts` the fault injection commands that only
  * `--enable-fault-injection` registers (`fault/kill-worker`,
  * `fault/show-workers`), `memory_show.ts` `memory/show` (the counts memory
- * grows with, recirculation ids included).
+ * grows with, recirculation ids included), `detrace.ts` `ofproto/detrace`
+ * (the rules behind a datapath flow, from its ukey's xlate cache), and
+ * `udpif_keys.ts` the other_config keys handed to the udpif (`ovs-compat`
+ * among them).
  * OpenFlow connections (OVS's connmgr) live in `connmgr.ts`
  * (the BRIDGE.mgmt socket and `--listen` ptcp/punix listeners, framing),
  * `ofconn.ts` (one connection: hello, requests answered through the

@@ -8,11 +8,13 @@
  * Thread-safety: main thread; listeners (the bridge) forward changes to
  * workers.
  */
+import { OVS_COMPAT_NAMES } from "../upcall/mod.ts";
 
 /**
  * A setting's bounds; `undefined` default means "computed by its user"
  * (thread counts). A `bool` setting is written `true` or `false` and held
- * as 1 or 0.
+ * as 1 or 0; a `choices` setting is one of its words, held as the word's
+ * index.
  */
 interface KeySpec {
   min: number;
@@ -20,6 +22,8 @@ interface KeySpec {
   default: number | undefined;
   help: string;
   bool?: true;
+  /** The words a choice setting takes, held as their index. */
+  choices?: readonly string[];
 }
 
 const UINT32_MAX = 0xffff_ffff;
@@ -64,6 +68,13 @@ export const OTHER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     help: "signature match cache between EMC and dpcls (true/false)",
     bool: true,
   },
+  "ovs-compat": {
+    min: 0,
+    max: OVS_COMPAT_NAMES.length - 1,
+    default: 0,
+    help: "OVS release to behave as where releases differ (latest or 3.1)",
+    choices: OVS_COMPAT_NAMES,
+  },
   "vlan-limit": {
     min: 0,
     max: UINT32_MAX,
@@ -95,6 +106,13 @@ export function parseSetting(text: string): [string, number | undefined] {
     if (raw === "true" || raw === "false") return [key, raw === "true" ? 1 : 0];
     throw new OtherConfigError(`other_config:${key}: "${raw}" is not true or false`);
   }
+  if (spec.choices) {
+    const i = spec.choices.indexOf(raw);
+    if (i >= 0) return [key, i];
+    throw new OtherConfigError(
+      `other_config:${key}: "${raw}" is not one of ${spec.choices.join(", ")}`,
+    );
+  }
   if (!/^[0-9]+$/.test(raw) || Number(raw) < spec.min || Number(raw) > spec.max) {
     throw new OtherConfigError(
       `other_config:${key}: "${raw}" is not an integer between ${spec.min} and ${spec.max}`,
@@ -114,10 +132,13 @@ export class OtherConfig {
     return this.#values.get(key) ?? spec.default;
   }
 
-  /** The explicitly set keys and values (true/false for a bool key), sorted by key. */
-  explicit(): Array<[string, number | boolean]> {
+  /** The explicitly set keys and values (true/false for a bool key, the word of a choice), sorted by key. */
+  explicit(): Array<[string, number | boolean | string]> {
     return [...this.#values.entries()]
-      .map(([k, v]): [string, number | boolean] => [k, OTHER_CONFIG_KEYS[k].bool ? v === 1 : v])
+      .map(([k, v]): [string, number | boolean | string] => {
+        const spec = OTHER_CONFIG_KEYS[k];
+        return [k, spec.bool ? v === 1 : spec.choices ? spec.choices[v] : v];
+      })
       .sort(([a], [b]) => (a < b ? -1 : 1));
   }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { OtherConfig } from "./other_config.ts";
+import { OVS_COMPAT_3_1, OVS_COMPAT_LATEST } from "../upcall/mod.ts";
 import { applyPortSettings, formatPortVlanConfig } from "./port_config.ts";
 
 Deno.test("other_config starts at OVS's defaults and thread counts are left to their users", () => {
@@ -59,4 +60,19 @@ Deno.test("smc-enable is a bool written true or false, off by default", () => {
   assert.equal(c.get("smc-enable"), 1);
   c.set(["smc-enable=false"]);
   assert.deepEqual(c.explicit(), [["smc-enable", false]]);
+});
+
+Deno.test("ovs-compat is latest by default and takes 3.1; anything else is refused", () => {
+  const c = new OtherConfig();
+  assert.equal(c.get("ovs-compat"), OVS_COMPAT_LATEST);
+  c.set(["ovs-compat=3.1"]);
+  assert.equal(c.get("ovs-compat"), OVS_COMPAT_3_1);
+  assert.deepEqual(c.explicit(), [["ovs-compat", "3.1"]]);
+  assert.throws(
+    () => c.set(["ovs-compat=3.2"]),
+    /other_config:ovs-compat: "3.2" is not one of latest, 3.1/,
+  );
+  assert.equal(c.get("ovs-compat"), OVS_COMPAT_3_1, "a refused value changes nothing");
+  c.set(["ovs-compat="]);
+  assert.equal(c.get("ovs-compat"), OVS_COMPAT_LATEST);
 });

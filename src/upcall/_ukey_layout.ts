@@ -31,7 +31,9 @@ export const ACT0 = 12;
 export const ACT1 = 13;
 export const ACT_LEN = 14;
 export const PMD = 15;
+/** Low 16 bits: the last seen TCP flags; high 16 bits: dumps missed in a row (missed_dumps). */
 export const TCP_FLAGS = 16;
+export const MISSED_SHIFT = 16;
 export const KEY_HASH = 17;
 /** How many recirculation ids the ukey holds (RECIRC_N), and the ids (up to MAX_UKEY_RECIRCS). */
 export const RECIRC_N = 18;

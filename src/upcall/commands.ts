@@ -5,10 +5,14 @@
  * counts (revalidator/pause and resume are hidden, as in OVS).
  */
 import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
+import { deletionReasonsJson, formatDeletionReasons } from "./deletion_reasons.ts";
 import type { Udpif } from "./udpif.ts";
 
-/** upcall/show. */
-export function upcallShow(udpifs: readonly Udpif[], now = timeMsec()): string {
+/**
+ * upcall/show; with `reasons` (udpif's `--reasons`), each udpif's section
+ * ends with its ukey deletions per reason since start.
+ */
+export function upcallShow(udpifs: readonly Udpif[], now = timeMsec(), reasons = false): string {
   let s = "";
   for (const u of udpifs) {
     const sh = u.shared;
@@ -21,12 +25,24 @@ export function upcallShow(udpifs: readonly Udpif[], now = timeMsec()): string {
     s += "\n";
     const keys = u.keysPerRevalidator();
     u.revalidatorTids.forEach((tid, i) => (s += `  ${tid}: (keys ${keys[i]})\n`));
+    if (reasons) s += formatDeletionReasons(sh);
   }
   return s;
 }
 
+/** upcall/show's arguments: none, or `--reasons`. */
+function showReasons(args: readonly string[]): boolean {
+  if (args.length === 0) return false;
+  if (args[0] === "--reasons") return true;
+  throw new CommandError(`upcall/show: unknown option "${args[0]}" (expected --reasons)`);
+}
+
 /** upcall/show as a JSON value (for `--format json`). */
-export function upcallShowJson(udpifs: readonly Udpif[], now = timeMsec()): unknown {
+export function upcallShowJson(
+  udpifs: readonly Udpif[],
+  now = timeMsec(),
+  reasons = false,
+): unknown {
   return udpifs.map((u) => {
     const sh = u.shared;
     const keys = u.keysPerRevalidator();
@@ -41,6 +57,7 @@ export function upcallShowJson(udpifs: readonly Udpif[], now = timeMsec()): unkn
       dump_duration_ms: sh.dumpDuration,
       ufid_enabled: sh.useUfid,
       revalidators: u.revalidatorTids.map((id, i) => ({ id, keys: keys[i] })),
+      ...(reasons ? { deletion_reasons: deletionReasonsJson(sh) } : {}),
     };
   });
 }
@@ -86,8 +103,22 @@ export async function revalidatorWait(
   return "";
 }
 
-export function revalidatorPurge(udpifs: readonly Udpif[]): string {
-  for (const u of udpifs) u.purge();
+/**
+ * revalidator/purge. Since OVS 3.3 (bd86266ea "ofproto-dpif-upcall: Pause
+ * revalidators when purging.") the revalidators are paused while the
+ * main thread purges, so none dumps or sweeps the flows being purged; a
+ * pause the user asked for stays. OVS 3.1 purged beside them.
+ */
+export async function revalidatorPurge(udpifs: readonly Udpif[]): Promise<string> {
+  for (const u of udpifs) {
+    const pause = !u.shared.compat31 && !u.shared.pauseLatch;
+    if (pause) await u.pause();
+    try {
+      u.purge();
+    } finally {
+      if (pause) await u.resume();
+    }
+  }
   return "";
 }
 
@@ -116,20 +147,26 @@ export function registerUpcallCommands(udpifs: () => readonly Udpif[]): void {
   const reg = (
     name: string,
     usage: string | undefined,
-    n: number,
+    n: number | [number, number],
     handler: (args: string[], signal: AbortSignal) => Promise<string> | string,
-    json?: () => unknown,
+    json?: (args: string[]) => unknown,
   ) =>
     registerCommand({
       name,
       usage,
-      minArgs: n,
-      maxArgs: n,
+      minArgs: typeof n === "number" ? n : n[0],
+      maxArgs: typeof n === "number" ? n : n[1],
       handler: (args, conn) => handler(args, conn.signal),
       // Commands with a text reply give it as a JSON string; the others null.
       json: json ?? (async (args, conn) => (await handler(args, conn.signal)) || null),
     });
-  reg("upcall/show", "", 0, () => upcallShow(list()), () => upcallShowJson(list()));
+  reg(
+    "upcall/show",
+    "[--reasons]",
+    [0, 1],
+    (a) => upcallShow(list(), timeMsec(), showReasons(a)),
+    (a) => upcallShowJson(list(), timeMsec(), showReasons(a)),
+  );
   reg("upcall/disable-megaflows", "", 0, () => setMegaflows(list(), false));
   reg("upcall/enable-megaflows", "", 0, () => setMegaflows(list(), true));
   reg("upcall/disable-ufid", "", 0, () => setUfid(list(), false));

@@ -90,12 +90,18 @@ Deno.test("revalidator/wait refuses to wait on no udpif or several", async () =>
   await b.done();
 });
 
-Deno.test("the commands are registered with OVS's usages and argument counts", () => {
+Deno.test("the commands are registered with OVS's usages and argument counts (upcall/show adds --reasons)", () => {
   registerUpcallCommands(() => []);
   registerUpcallCommands(() => []);
   const limit = findCommand("upcall/set-flow-limit")!;
   assert.deepEqual([limit.usage, limit.minArgs, limit.maxArgs], ["flow-limit-number", 1, 1]);
-  for (const n of ["upcall/show", "upcall/disable-megaflows", "revalidator/wait"]) {
+  const show = findCommand("upcall/show")!;
+  assert.deepEqual(
+    [show.usage, show.minArgs, show.maxArgs],
+    ["[--reasons]", 0, 1],
+    "udpif's --reasons",
+  );
+  for (const n of ["upcall/disable-megaflows", "revalidator/wait"]) {
     const c = findCommand(n)!;
     assert.deepEqual([c.usage, c.minArgs, c.maxArgs], ["", 0, 0]);
   }

@@ -40,6 +40,7 @@ const NO_RECIRCS: readonly number[] = [];
 const NO_ACTIONS: OdpAction[] = [];
 
 const covDuplicate = coverageCounter("handler_duplicate_upcall");
+const covReplaceContention = coverageCounter("ukey_replace_contention");
 const covLimitHit = coverageCounter("upcall_flow_limit_hit");
 const covReplace = coverageCounter("upcall_ukey_replace");
 const covDropPipeline = coverageCounter("drop_action_of_pipeline");
@@ -326,8 +327,12 @@ export class Handler {
       return;
     }
     const r = ukeys.install(slot);
-    if (r === "duplicate" || r === "conflict") {
-      if (r === "duplicate") covDuplicate.inc();
+    if (r === "duplicate" || r === "contended" || r === "conflict") {
+      // Since OVS 3.4 (ed379a810 "ofproto-dpif-upcall: Fix ukey installation
+      // failure logs and counters.") contention has its own counter; 3.1
+      // counted it as a duplicate.
+      if (r === "contended" && !shared.compat31) covReplaceContention.inc();
+      else if (r !== "conflict") covDuplicate.inc();
       else if (rl.allow(now)) log.warn("Conflicting ukey for flows");
       ukeys.holdRecircs(slot, NO_RECIRCS);
       ukeys.free(slot);

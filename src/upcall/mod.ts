@@ -35,7 +35,12 @@
  *   journal (worker_journal.ts) says what it was in the middle of.
  * - Commands: `registerUpcallCommands` (upcall/show, set-flow-limit,
  *   enable/disable-megaflows and -ufid, revalidator/wait, purge, pause,
- *   resume) with OVS 3.1's text.
+ *   resume) with OVS 3.1's text; `upcall/show --reasons` adds the ukey
+ *   deletions per reason (deletion_reasons.ts). `detraceUkey` finds a
+ *   ukey's xlate cache for the daemon's `ofproto/detrace`, asking the
+ *   revalidator worker that holds it (an "xcache-query" message).
+ * - Behaviour by OVS release (compat.ts): the newest by default,
+ *   OVS 3.1's with `other_config:ovs-compat=3.1` (UdpifShared.compat31).
  *
  * Thread-safety. The main thread owns the `Udpif` object, the config
  * words, the latches and the worker pool; it writes reval_seq (a new
@@ -105,6 +110,7 @@ export {
   type UdpifXlate,
   type UpcallIn,
   type WorkerXlate,
+  type XcacheDescription,
   type XlateRequest,
   type XlateResult,
 } from "./ports.ts";
@@ -133,6 +139,8 @@ export {
 export { type UkeyState, type UkeyTransition, ukeyTransition } from "./ukey_state.ts";
 export { initialFlowLimit, nextFlowLimit, revalidationPeriod } from "./flow_limit.ts";
 export { countCpuCores, threadCounts } from "./threads.ts";
+export { type DetraceResult, detraceUkey, parseDetracePmd, parseDetraceUfid } from "./detrace.ts";
+export { OVS_COMPAT_3_1, OVS_COMPAT_LATEST, OVS_COMPAT_NAMES } from "./compat.ts";
 export { DpifBinding } from "./dpif_binding.ts";
 export { type WorkerSeatInfo, WorkerSupervisor } from "./worker_supervisor.ts";
 export { WorkerLifecycle, type WorkerState, workerTransitionAllowed } from "./worker_lifecycle.ts";

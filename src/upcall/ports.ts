@@ -229,6 +229,21 @@ export interface UdpifXlate {
 /** Translation inside a worker: udpif's needs plus applying updates from the main thread. */
 export interface WorkerXlate extends UdpifXlate {
   update(data: unknown): void;
+  /**
+   * A structured-clonable account of an xlate cache this worker made, for
+   * `ofproto/detrace` on the main thread (XcacheDescription); undefined
+   * when `xcache` is not one of this module's. Called by a revalidator
+   * worker between its phases; never blocks.
+   */
+  describeXcache?(xcache: unknown): XcacheDescription | undefined;
+}
+
+/** What an xlate cache says about the OpenFlow side of a datapath flow. */
+export interface XcacheDescription {
+  /** The bridge whose tables the lookups were in. */
+  bridge: string;
+  /** Table lookups in order, two numbers each: table id, then rule id or -1 (no match). */
+  lookups: number[];
 }
 
 /** What a worker's xlate module exports (named `createUdpifXlate`). */

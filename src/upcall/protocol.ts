@@ -4,6 +4,7 @@
  * carry translation-state updates (OpenFlow tables, bridge config).
  */
 import type { DpifNetdev } from "../dpif/mod.ts";
+import type { XcacheDescription } from "./ports.ts";
 
 /** Joins a worker to a udpif's shared memory, once per worker. */
 export interface UdpifWorkerInit {
@@ -46,10 +47,27 @@ export interface UdpifWorkerUpdate {
   data: unknown;
 }
 
-export type UdpifWorkerMessage = UdpifWorkerInit | UdpifWorkerRun | UdpifWorkerUpdate;
+/**
+ * Asks a revalidator worker for the xlate cache it holds for ukey `slot`
+ * of generation `gen` (ofproto/detrace); answered by an "xcache" reply
+ * with the same `id`.
+ */
+export interface UdpifWorkerXcacheQuery {
+  type: "xcache-query";
+  id: number;
+  slot: number;
+  gen: number;
+}
+
+export type UdpifWorkerMessage =
+  | UdpifWorkerInit
+  | UdpifWorkerRun
+  | UdpifWorkerUpdate
+  | UdpifWorkerXcacheQuery;
 
 /** Worker -> main. */
 export type UdpifWorkerReply =
   | { type: "ready"; dpifClient: number }
+  | { type: "xcache"; id: number; description: XcacheDescription | null }
   | { type: "exited"; role: string; index: number }
   | { type: "error"; message: string };

@@ -10,6 +10,14 @@
  */
 import { F, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
 import { coverageCounter, timeMsec } from "../lib/mod.ts";
+import {
+  FDR_AVOID_CACHING,
+  FDR_FLOW_WILDCARDED,
+  FDR_NONE,
+  FDR_TOO_EXPENSIVE,
+  FDR_XLATION_ERROR,
+} from "./deletion_reasons.ts";
+import { logUnexpectedStatsJump } from "./_stats_jump.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { putActionsFor, type UdpifContext } from "./handler.ts";
 import type { DpFlowStats, XlateResult } from "./ports.ts";
@@ -85,10 +93,14 @@ export function maskTooWide(dpMask: FlowKey, wc: FlowKey): boolean {
   return false;
 }
 
-/** What revalidating one ukey decided; `actions` is set for UKEY_MODIFY. */
+/**
+ * What revalidating one ukey decided; `actions` is set for UKEY_MODIFY,
+ * `reason` (an FDR_* of deletion_reasons.ts) for UKEY_DELETE.
+ */
 export interface RevalOutcome {
   result: number;
   actions: OdpAction[] | undefined;
+  reason: number;
 }
 
 export class UkeyRevalidation {
@@ -96,7 +108,7 @@ export class UkeyRevalidation {
   readonly xcaches: XcacheStore;
   readonly #wc = newKey();
   readonly #digest = new Uint32Array(3);
-  readonly out: RevalOutcome = { result: UKEY_KEEP, actions: undefined };
+  readonly out: RevalOutcome = { result: UKEY_KEEP, actions: undefined, reason: FDR_NONE };
   /** Gives a recirculation id reference back (one function, not one per flow). */
   readonly #release = (id: number) => this.#ctx.xlate.releaseRecirc?.(id);
 
@@ -118,16 +130,27 @@ export class UkeyRevalidation {
     ukeys.setXcacheOwner(slot, this.xcaches.owner);
   }
 
-  /** should_revalidate(): is a full translation worth it for this flow? */
+  /**
+   * should_revalidate(): is a full translation worth it for this flow?
+   * `packets` is the push since the last dump; Infinity stands for OVS's
+   * unsigned wrap of a counter that went backwards (OVS 3.2 and later).
+   * min-revalidate-pps 0 means "always" since OVS 3.2 (e5b3cb999
+   * "revalidator: Allow min-revalidator-pps to be 0."); OVS 3.1 took 0
+   * as 1.
+   */
   shouldRevalidate(packets: number, used: number): boolean {
     const { shared } = this.#ctx;
+    let pps = shared.minRevalidatePps;
+    if (pps === 0) {
+      if (!shared.compat31) return true;
+      pps = 1;
+    }
     if (!used) return true;
     if (shared.dumpDuration < shared.maxRevalidator / 2) return true;
     const p = Math.max(packets, 1);
     const now = Math.max(used, timeMsec());
     const metric = Math.floor((now - used) / p);
-    const pps = shared.minRevalidatePps;
-    return pps === 0 || metric < Math.floor(1000 / pps);
+    return metric < Math.floor(1000 / pps);
   }
 
   /**
@@ -145,16 +168,31 @@ export class UkeyRevalidation {
     const out = this.out;
     out.result = UKEY_DELETE;
     out.actions = undefined;
+    out.reason = FDR_NONE;
     const needRevalidate = ukeys.revalSeq(slot) !== revalSeq;
     const oldPackets = ukeys.packets(slot);
-    if (stats.packets < oldPackets) covInvalidStatReset.inc();
+    // Rules are credited only what was added; a counter that went
+    // backwards credits nothing (OVS's unsigned difference cannot be held).
     const pushPackets = stats.packets > oldPackets ? stats.packets - oldPackets : 0;
     const oldBytes = ukeys.bytes(slot);
     const pushBytes = stats.bytes > oldBytes ? stats.bytes - oldBytes : 0;
+    // OVS 3.1 judged a flow whose counter went backwards by a push of 0;
+    // since 3.2 it counts the jump (4d69c1900 "ofproto-dpif-upcall: Reset
+    // ukey's last stats value if the datapath changed."), logs it and
+    // judges by the unsigned difference (59c908410 "ofproto-dpif-upcall:
+    // Don't set statistics to 0 when they jump back.").
+    let judgedPackets = pushPackets;
+    if (stats.packets < oldPackets && !this.#ctx.shared.compat31) {
+      covInvalidStatReset.inc();
+      logUnexpectedStatsJump(this.#ctx, slot, oldPackets, stats.packets, key, stats);
+      judgedPackets = Infinity;
+    }
 
     if (needRevalidate) {
-      if (this.shouldRevalidate(pushPackets, ukeys.used(slot))) {
+      if (this.shouldRevalidate(judgedPackets, ukeys.used(slot))) {
         this.#full(slot, stats.tcpFlags, key, mask);
+      } else {
+        out.reason = FDR_TOO_EXPENSIVE;
       }
     } else if (pushPackets === 0 || this.xcacheOf(slot) !== undefined) {
       out.result = UKEY_KEEP;
@@ -236,10 +274,20 @@ export class UkeyRevalidation {
     const { ukeys, xlate } = this.#ctx;
     const out = this.out;
     const wc = this.#wc;
-    if (!res.actions || res.avoidCaching) return;
+    if (!res.actions) {
+      out.reason = FDR_XLATION_ERROR;
+      return;
+    }
+    if (res.avoidCaching) {
+      out.reason = FDR_AVOID_CACHING;
+      return;
+    }
     this.#setXcache(slot, res.xcache);
     wc[F.in_port.off >> 2] = 0xffffffff;
-    if (maskTooWide(mask, wc)) return;
+    if (maskTooWide(mask, wc)) {
+      out.reason = FDR_FLOW_WILDCARDED;
+      return;
+    }
     const actions = putActionsFor(res, res.actions, xlate.ofprotoUuid);
     if (!ukeys.actionsDigestEquals(slot, actionsDigest(actions, this.#digest))) {
       if (!ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS, this.#release)) return;

@@ -28,6 +28,14 @@ import {
   UKEY_VISIBLE,
 } from "./ukey_table.ts";
 import { pushStatsByTranslation } from "./_safe_xlate.ts";
+import {
+  FDR_FLOW_IDLE,
+  FDR_FLOW_LIMIT,
+  FDR_FLOW_MISSING_DP,
+  FDR_PURGE,
+  FDR_UPDATE_FAIL,
+  noteDeletion,
+} from "./deletion_reasons.ts";
 import { beginStats, commitStats } from "./worker_journal.ts";
 
 export { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
@@ -38,6 +46,10 @@ const covNewFlow = coverageCounter("dumped_new_flow");
 const covLimitHit = coverageCounter("upcall_flow_limit_hit");
 const covKill = coverageCounter("upcall_flow_limit_kill");
 const covMissed = coverageCounter("revalidate_missed_dp_flow");
+const covMissing = coverageCounter("revalidate_missing_dp_flow");
+const covInvalidStatReset = coverageCounter("ukey_invalid_stat_reset");
+/** Dumps a flow may miss in a row before its ukey is dropped (OVS 3.5). */
+const MAX_MISSED_DUMPS = 4;
 const log = getLogger("ofproto_dpif_upcall");
 const rlKill = new RateLimit(1, 1);
 const rlUnexpected = new RateLimit(10, 60);
@@ -119,15 +131,18 @@ export class Revalidator {
         if (!used) used = this.#updateUsed(slot, f, now);
         let result: number;
         let actions: OdpAction[] | undefined;
+        let reason: number;
         if (killThemAll || (used && used < now - maxIdle)) {
           result = UKEY_DELETE;
+          reason = killThemAll ? FDR_FLOW_LIMIT : FDR_FLOW_IDLE;
         } else {
           const o = this.#reval.revalidate(slot, f, f.key, f.mask, revalSeq);
           result = o.result;
           actions = o.actions;
+          reason = o.reason;
         }
         ukeys.setDumpSeq(slot, dumpSeq);
-        if (result !== UKEY_KEEP) this.#opInit(result, slot, f, actions);
+        if (result !== UKEY_KEEP) this.#opInit(result, slot, f, actions, reason);
         ukeys.unlock(slot);
       }
       if (ops.n) this.#pushDpOps();
@@ -189,10 +204,17 @@ export class Revalidator {
     }
   }
 
-  /** reval_op_init(): the ukey lock is held. */
-  #opInit(result: number, slot: number, f: DumpedFlow, actions: OdpAction[] | undefined): void {
+  /** reval_op_init(): the ukey lock is held; `reason` says why a delete is one. */
+  #opInit(
+    result: number,
+    slot: number,
+    f: DumpedFlow,
+    actions: OdpAction[] | undefined,
+    reason: number,
+  ): void {
     const { ukeys } = this.#ctx;
     if (result === UKEY_DELETE) {
+      noteDeletion(this.#ctx.shared, f.ufid, reason);
       this.#ops.add(UKEY_DELETE, slot, ukeys.gen(slot), f);
       ukeys.transition(slot, UKEY_EVICTING);
     } else if (result === UKEY_MODIFY && actions) {
@@ -230,6 +252,8 @@ export class Revalidator {
       const st = op.stats;
       let packets = st.packets, bytes = st.bytes, used = st.used, flags = st.tcpFlags;
       if (slot >= 0) {
+        // Since OVS 3.2 (4d69c1900) a delete's counters below the ukey's are counted.
+        if (packets < ukeys.packets(slot) && !this.#ctx.shared.compat31) covInvalidStatReset.inc();
         packets -= ukeys.packets(slot);
         bytes -= ukeys.bytes(slot);
         used = Math.max(used, ukeys.used(slot));
@@ -277,6 +301,7 @@ export class Revalidator {
       op.type = "del";
       const slot = ops.slot[i];
       if (slot >= 0) {
+        noteDeletion(this.#ctx.shared, op.ufid, FDR_UPDATE_FAIL);
         ukeys.lock(slot);
         ukeys.transition(slot, UKEY_EVICTING);
         ukeys.unlock(slot);
@@ -297,7 +322,11 @@ export class Revalidator {
       if (ukeys.umapCount(umap) === 0) continue;
       ops.n = 0;
       ukeys.forEachInUmap(umap, (slot) => {
-        if (!ukeys.tryLock(slot)) return;
+        if (!ukeys.tryLock(slot)) {
+          // Counted since OVS 3.4 (ed379a810); 3.1 counted only the dump's.
+          if (!shared.compat31) covContention.inc();
+          return;
+        }
         const state = ukeys.state(slot);
         if (state === UKEY_OPERATIONAL || (state === UKEY_VISIBLE && purge)) {
           this.#sweepOne(slot, purge, dumpSeq, revalSeq);
@@ -317,19 +346,31 @@ export class Revalidator {
 
   /** One OPERATIONAL (or, purging, VISIBLE) ukey of the sweep; its lock is held. */
   #sweepOne(slot: number, purge: boolean, dumpSeq: number, revalSeq: number): void {
-    const { ukeys, dpif } = this.#ctx;
+    const { ukeys, dpif, shared } = this.#ctx;
     const f = this.#got;
     ukeys.ufid(slot, f.ufid);
     const seqMismatch = ukeys.dumpSeq(slot) !== dumpSeq && ukeys.revalSeq(slot) !== revalSeq;
+    const missing = !purge && !shared.compat31 &&
+      ukeys.countMissedDump(slot, dumpSeq) >= MAX_MISSED_DUMPS;
     let result = UKEY_KEEP;
     let actions: OdpAction[] | undefined;
-    const have = purge || seqMismatch ? dpif.flowGet(f.ufid, f) : false;
+    let reason = FDR_PURGE;
+    const have = purge || seqMismatch || missing ? dpif.flowGet(f.ufid, f) : false;
     if (purge) {
       result = UKEY_DELETE;
+    } else if (missing) {
+      // OVS 3.5 (180ab2fd6 "ofproto-dpif-upcall: Avoid stale ukeys leaks."):
+      // a flow no dump has seen for 4 rounds is taken to be gone.
+      if (seqMismatch) covMissed.inc();
+      covMissing.inc();
+      result = UKEY_DELETE;
+      reason = FDR_FLOW_MISSING_DP;
     } else if (seqMismatch) {
       covMissed.inc();
       if (!have) {
+        // The key to translate again is the datapath's: without the flow, drop the ukey.
         result = UKEY_DELETE;
+        reason = FDR_FLOW_MISSING_DP;
       } else {
         f.packets = ukeys.packets(slot);
         f.bytes = ukeys.bytes(slot);
@@ -338,11 +379,12 @@ export class Revalidator {
         const o = this.#reval.revalidate(slot, f, f.key, f.mask, revalSeq);
         result = o.result;
         actions = o.actions;
+        reason = o.reason;
       }
     }
     if (result !== UKEY_KEEP) {
       if (!have) f.key.fill(0), f.mask.fill(0);
-      this.#opInit(result, slot, f, actions);
+      this.#opInit(result, slot, f, actions, reason);
     }
   }
 

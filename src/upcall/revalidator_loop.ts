@@ -153,9 +153,11 @@ export class RevalidatorThread {
       duration,
       this.#nFlows,
       shared.cfgFlowLimit,
+      !shared.compat31,
     );
     const warning = slowDumpWarning(duration);
-    if (warning) log.info(warning);
+    if (warning && shared.compat31) log.info(warning);
+    else if (warning) log.warn(warning);
   }
 
   /** The leader's wait for the next cycle. */

@@ -56,9 +56,15 @@ const W = {
   WARPS_ANSWERED: 24,
   /** Lock owner ids handed to workers so far. (main) */
   NEXT_OWNER: 25,
+  /** The OVS release whose behaviour differences udpif follows (compat.ts). (main) */
+  OVS_COMPAT: 26,
+  /** Ukey deletions per reason since start (deletion_reasons.ts), N_DEL_REASONS words. (any) */
+  DEL_REASONS: 27,
 } as const;
+/** Deletion reasons counted (enum flow_del_reason's size). */
+export const N_DEL_REASONS = 12;
 /** Even, so that the Float64 slot after the words is aligned. */
-const N_WORDS = 26;
+const N_WORDS = W.DEL_REASONS + N_DEL_REASONS + 1;
 /** Float64 slot: time of the last n_flows refresh (OVS time, ms). */
 const F_N_FLOWS_TS = N_WORDS / 2;
 export const UDPIF_SHARED_BYTES = N_WORDS * 4 + 8;
@@ -286,6 +292,27 @@ export class UdpifShared {
       return n;
     }
     return this.#get(W.N_FLOWS) >>> 0;
+  }
+
+  /** The OVS behaviour followed where releases differ (compat.ts's OVS_COMPAT_*). */
+  get ovsCompat(): number {
+    return this.#get(W.OVS_COMPAT);
+  }
+  set ovsCompat(v: number) {
+    this.#set(W.OVS_COMPAT, v);
+  }
+  /** True when following OVS 3.1 (`other_config:ovs-compat=3.1`). */
+  get compat31(): boolean {
+    return this.#get(W.OVS_COMPAT) !== 0;
+  }
+
+  /** Counts one ukey deletion for `reason` (an FDR_* of deletion_reasons.ts). */
+  countDeletion(reason: number): void {
+    Atomics.add(this.#w, W.DEL_REASONS + reason, 1);
+  }
+  /** Ukey deletions for `reason` since start. */
+  deletions(reason: number): number {
+    return this.#get(W.DEL_REASONS + reason) >>> 0;
   }
 
   /** Releases the locks here that `owner`, a dead worker, held. */

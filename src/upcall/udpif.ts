@@ -48,6 +48,8 @@ export interface UdpifConfig {
   minRevalidatePps?: number;
   nHandlerThreads?: number;
   nRevalidatorThreads?: number;
+  /** OVS_COMPAT_* (compat.ts). */
+  ovsCompat?: number;
 }
 
 /** Updates kept for workers yet to start before the log is replaced by a snapshot. */
@@ -138,6 +140,7 @@ export class Udpif {
     if (cfg.maxIdle !== undefined) s.maxIdle = cfg.maxIdle;
     if (cfg.maxRevalidator !== undefined) s.maxRevalidator = cfg.maxRevalidator;
     if (cfg.minRevalidatePps !== undefined) s.minRevalidatePps = cfg.minRevalidatePps;
+    if (cfg.ovsCompat !== undefined) s.ovsCompat = cfg.ovsCompat;
     if (cfg.nHandlerThreads !== undefined) this.#cfgHandlers = cfg.nHandlerThreads;
     if (cfg.nRevalidatorThreads !== undefined) this.#cfgRevalidators = cfg.nRevalidatorThreads;
     await this.setThreads(this.#cfgHandlers, this.#cfgRevalidators);

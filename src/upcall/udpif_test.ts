@@ -9,7 +9,7 @@ import { F } from "../flow/mod.ts";
 import { DpifNetdev, FlowSnapshot, snapshotActions } from "../dpif/mod.ts";
 import { clockStop, clockWarp, coverageTotal } from "../lib/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
-import { setMegaflows, upcallShow } from "./commands.ts";
+import { revalidatorPurge, setMegaflows, upcallShow } from "./commands.ts";
 import { RuleXlate, tcpFrame } from "../../tests/support/upcall/test_support.ts";
 import { Udpif, XLATE_LOG_MAX } from "./udpif.ts";
 import { pollUntil } from "../../tests/poll.ts";
@@ -211,6 +211,25 @@ Deno.test("thread counts change under traffic without losing an upcall", async (
   await cycle();
   assert.ok(udpif.shared.dumpSeq.read() > paused, "dumps go on after resume");
   await udpif.pause();
+  await done();
+});
+
+Deno.test("revalidator/purge pauses the revalidators while it purges (bd86266ea); a user's pause stays", async () => {
+  const { dp, udpif, send, done } = await setup((x) => {
+    x.add(10, { tp_dst: 80 }, [{ type: "output", port: 2 }]);
+  });
+  await send(1000, 1001, 1002);
+  // Paused, no revalidator holds a ukey: the purge sees every one.
+  assert.equal(await revalidatorPurge([udpif]), "");
+  assert.equal(dp.getStats().flows, 0);
+  assert.equal(udpif.ukeys.count(), 0);
+  assert.equal(udpif.shared.pauseLatch, false, "resumed after the purge");
+  await send(1003);
+  await udpif.pause();
+  await revalidatorPurge([udpif]);
+  assert.equal(udpif.ukeys.count(), 0);
+  assert.equal(udpif.shared.pauseLatch, true, "the user's pause stays");
+  await udpif.resume();
   await done();
 });
 

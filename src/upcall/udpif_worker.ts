@@ -25,6 +25,7 @@ import { Handler, type UdpifContext } from "./handler.ts";
 import type { CreateUdpifXlate, WorkerXlate } from "./ports.ts";
 import type { UdpifWorkerInit, UdpifWorkerMessage, UdpifWorkerReply } from "./protocol.ts";
 import { RevalidatorThread } from "./revalidator_loop.ts";
+import type { XcacheStore } from "./revalidate_ukey.ts";
 import { UdpifShared } from "./shared.ts";
 import { UkeyTable } from "./ukey_table.ts";
 import { SeatLostError, type WorkerRole, WorkerSeats } from "./worker_seats.ts";
@@ -41,6 +42,8 @@ let seats: WorkerSeats | undefined;
 let dpHandle: DpifNetdev | undefined;
 /** The seat this worker runs in, while it runs. */
 let seated: { role: WorkerRole; index: number } | undefined;
+/** The xlate caches of the revalidator this worker runs, while it runs one. */
+let xcaches: XcacheStore | undefined;
 
 function reply(m: UdpifWorkerReply): void {
   self.postMessage(m);
@@ -107,7 +110,12 @@ async function runRevalidator(
     () => catchUp(c.shared),
     fenceFor("revalidator", index),
   );
-  await t.run();
+  xcaches = t.revalidator.xcaches;
+  try {
+    await t.run();
+  } finally {
+    xcaches = undefined;
+  }
 }
 
 /**
@@ -138,6 +146,10 @@ self.onmessage = async (e: MessageEvent<UdpifWorkerMessage>) => {
       if (m.seq <= applied) return;
       xlate!.update(m.data);
       applied = m.seq;
+    } else if (m.type === "xcache-query") {
+      const xc = xcaches?.get(m.slot, m.gen);
+      const description = xc === undefined ? null : xlate?.describeXcache?.(xc) ?? null;
+      reply({ type: "xcache", id: m.id, description });
     } else if (m.type === "run") {
       await initialized;
       const c = ctx!;

@@ -35,11 +35,16 @@
  * - The generation word changes each time a record is allocated, so a
  *   worker's private per-ukey data (the xlate cache) keyed by slot can tell
  *   a recycled record from the ukey it knew.
+ *
+ * The record fields themselves (ukey_create__'s filling, the seqs, stats,
+ * digest, recirculation ids, missed dumps) are read and written through
+ * `_ukey_records.ts`, which this class extends.
  */
 import { releaseIfHeldBy, spinLock, spinTryLock, spinUnlock } from "../lib/mod.ts";
 import { odpFormatUfid, ufidHash } from "../flow/mod.ts";
 import { logRefusedTransition, type UkeyState, ukeyTransition } from "./ukey_state.ts";
 import * as L from "./_ukey_layout.ts";
+import { UkeyRecords } from "./_ukey_records.ts";
 
 export {
   N_UMAPS,
@@ -53,21 +58,19 @@ export {
   ukeyTableBytes,
 } from "./_ukey_layout.ts";
 
-export type InstallResult = "installed" | "replaced" | "duplicate" | "conflict";
+/** "contended": a ukey with this UFID is there and another thread holds it. */
+export type InstallResult = "installed" | "replaced" | "duplicate" | "contended" | "conflict";
 
-export class UkeyTable {
+export class UkeyTable extends UkeyRecords {
   readonly buffer: SharedArrayBuffer;
   readonly capacity: number;
   readonly #h: Int32Array;
-  readonly #w: Int32Array;
-  readonly #f: Float64Array;
-  readonly #recBase: number;
   readonly #bucketMask: number;
   /** Bucket index >> this is the umap (see the essay). */
   readonly #umapShift: number;
-  readonly #ufid = new Uint32Array(4);
 
   constructor(buffer: SharedArrayBuffer) {
+    super(buffer);
     this.buffer = buffer;
     const cap = new Int32Array(buffer, 0, L.H_WORDS);
     this.capacity = cap[L.H_CAPACITY];
@@ -75,9 +78,6 @@ export class UkeyTable {
     this.#bucketMask = nb - 1;
     this.#umapShift = Math.log2(nb / L.N_UMAPS);
     this.#h = new Int32Array(buffer, 0, L.BUCKETS + nb);
-    this.#recBase = L.BUCKETS + nb;
-    this.#w = new Int32Array(buffer);
-    this.#f = new Float64Array(buffer, 0, buffer.byteLength >> 3);
   }
 
   static create(capacity: number): UkeyTable {
@@ -92,11 +92,6 @@ export class UkeyTable {
     h[L.H_LIMBO] = 0;
     h[L.H_HIGH] = 0;
     return new UkeyTable(buf);
-  }
-
-  /** First Int32 word of record `slot`; records start 8-byte aligned. */
-  #r(slot: number): number {
-    return this.#recBase + slot * L.RW;
   }
 
   // -- allocation --------------------------------------------------------
@@ -115,14 +110,14 @@ export class UkeyTable {
     const head = this.#h[L.H_FREE];
     if (head !== 0) {
       slot = head - 1;
-      this.#h[L.H_FREE] = this.#w[this.#r(slot) + L.NEXT];
+      this.#h[L.H_FREE] = this.w[this.r(slot) + L.NEXT];
     } else if (this.#h[L.H_HIGH] < this.capacity) {
       slot = this.#h[L.H_HIGH]++;
     }
     this.#unlockWord(L.H_ALLOC_LOCK);
     if (slot >= 0) {
-      const r = this.#r(slot);
-      const w = this.#w;
+      const r = this.r(slot);
+      const w = this.w;
       w[r + L.STATE] = L.UKEY_CREATED;
       w[r + L.NEXT] = 0;
       w[r + L.LOCK] = 0;
@@ -139,7 +134,7 @@ export class UkeyTable {
 
   #push(list: number, slot: number): void {
     this.#lockWord(L.H_ALLOC_LOCK);
-    this.#w[this.#r(slot) + L.NEXT] = this.#h[list];
+    this.w[this.r(slot) + L.NEXT] = this.#h[list];
     this.#h[list] = slot + 1;
     this.#unlockWord(L.H_ALLOC_LOCK);
   }
@@ -152,10 +147,10 @@ export class UkeyTable {
     this.#lockWord(L.H_ALLOC_LOCK);
     let s = this.#h[L.H_LIMBO];
     while (s !== 0) {
-      const r = this.#r(s - 1);
-      this.#dropRecircs(r, releaseRecirc);
-      const next = this.#w[r + L.NEXT];
-      this.#w[r + L.NEXT] = this.#h[L.H_FREE];
+      const r = this.r(s - 1);
+      this.dropRecircs(r, releaseRecirc);
+      const next = this.w[r + L.NEXT];
+      this.w[r + L.NEXT] = this.#h[L.H_FREE];
       this.#h[L.H_FREE] = s;
       s = next;
     }
@@ -163,42 +158,10 @@ export class UkeyTable {
     this.#unlockWord(L.H_ALLOC_LOCK);
   }
 
-  // -- creation ----------------------------------------------------------
-
-  /**
-   * Fills a CREATED record (ukey_create__). `keyHash` identifies the flow
-   * key, so that a second ukey with this L.UFID but another key is told apart.
-   */
-  init(
-    slot: number,
-    ufid: Uint32Array,
-    pmdId: number,
-    keyHash: number,
-    revalSeq: number,
-    used: number,
-    now: number,
-  ): void {
-    const r = this.#r(slot);
-    const w = this.#w;
-    for (let i = 0; i < 4; i++) w[r + L.UFID + i] = ufid[i];
-    w[r + L.PMD] = pmdId;
-    w[r + L.HASH] = ufidHash(ufid, pmdId);
-    w[r + L.KEY_HASH] = keyHash;
-    w[r + L.DUMP_SEQ] = 0;
-    w[r + L.REVAL_SEQ] = revalSeq;
-    w[r + L.TCP_FLAGS] = 0;
-    w[r + L.RECIRC_N] = 0;
-    const f = r >> 1;
-    this.#f[f + L.F_PACKETS] = 0;
-    this.#f[f + L.F_BYTES] = 0;
-    this.#f[f + L.F_USED] = used;
-    this.#f[f + L.F_CREATED] = now;
-  }
-
   // -- umaps ---------------------------------------------------------------
 
   umapOf(slot: number): number {
-    return this.#umapOfHash(this.#w[this.#r(slot) + L.HASH]);
+    return this.#umapOfHash(this.w[this.r(slot) + L.HASH]);
   }
 
   #umapOfHash(hash: number): number {
@@ -225,10 +188,10 @@ export class UkeyTable {
   }
 
   #findInChain(hash: number, ufid: Uint32Array, pmdId: number): number {
-    const w = this.#w;
+    const w = this.w;
     let s = Atomics.load(this.#h, L.BUCKETS + ((hash >>> 0) & this.#bucketMask));
     while (s !== 0) {
-      const r = this.#r(s - 1);
+      const r = this.r(s - 1);
       if (
         w[r + L.HASH] === hash && w[r + L.UFID] === (ufid[0] | 0) &&
         w[r + L.UFID + 1] === (ufid[1] | 0) && w[r + L.UFID + 2] === (ufid[2] | 0) &&
@@ -246,17 +209,18 @@ export class UkeyTable {
 
   /**
    * Publishes a CREATED ukey (ukey_install__). A ukey already there with
-   * the same L.UFID and key is replaced if its flow was evicted, else this one
-   * is a duplicate; the same L.UFID with another key is a conflict. On
+   * the same UFID and key is replaced if its flow was evicted, else this one
+   * is a duplicate (or contended, if another thread holds the old one's
+   * lock); the same UFID with another key is a conflict. On
    * "installed" or "replaced" the ukey is VISIBLE and unlocked.
    */
   install(slot: number): InstallResult {
-    const r = this.#r(slot);
-    const w = this.#w;
+    const r = this.r(slot);
+    const w = this.w;
     const hash = w[r + L.HASH];
     const umap = this.#umapOfHash(hash);
     const bucket = L.BUCKETS + ((hash >>> 0) & this.#bucketMask);
-    const ufid = this.ufid(slot, this.#ufid);
+    const ufid = this.ufid(slot, this.scratchUfid);
     this.lockUmap(umap);
     try {
       const old = this.#findInChain(hash, ufid, w[r + L.PMD]);
@@ -267,9 +231,9 @@ export class UkeyTable {
         Atomics.add(this.#h, L.UMAP_COUNTS + umap, 1);
         return "installed";
       }
-      const ro = this.#r(old);
+      const ro = this.r(old);
       if (w[ro + L.KEY_HASH] !== w[r + L.KEY_HASH]) return "conflict";
-      if (!this.tryLock(old)) return "duplicate";
+      if (!this.tryLock(old)) return "contended";
       try {
         if (w[ro + L.STATE] !== L.UKEY_EVICTED) return "duplicate";
         w[r + L.DUMP_SEQ] = w[ro + L.DUMP_SEQ];
@@ -288,21 +252,21 @@ export class UkeyTable {
 
   /** Swaps `old` for `fresh` in the chain; caller holds the umap lock. */
   #replaceInChain(bucket: number, old: number, fresh: number): void {
-    const w = this.#w;
-    Atomics.store(w, this.#r(fresh) + L.NEXT, Atomics.load(w, this.#r(old) + L.NEXT));
+    const w = this.w;
+    Atomics.store(w, this.r(fresh) + L.NEXT, Atomics.load(w, this.r(old) + L.NEXT));
     this.#relink(bucket, old, fresh + 1);
   }
 
   /** Points whatever pointed at `slot` to `to` (a slot + 1, or 0). */
   #relink(bucket: number, slot: number, to: number): void {
-    const w = this.#w;
+    const w = this.w;
     let s = this.#h[bucket];
     if (s === slot + 1) {
       Atomics.store(this.#h, bucket, to);
       return;
     }
     while (s !== 0) {
-      const r = this.#r(s - 1);
+      const r = this.r(s - 1);
       if (w[r + L.NEXT] === slot + 1) {
         Atomics.store(w, r + L.NEXT, to);
         return;
@@ -316,8 +280,8 @@ export class UkeyTable {
    * holds the ukey's umap lock and not the ukey's own lock.
    */
   removeLocked(slot: number): void {
-    const r = this.#r(slot);
-    const w = this.#w;
+    const r = this.r(slot);
+    const w = this.w;
     this.lock(slot);
     if (w[r + L.STATE] < L.UKEY_DELETED) {
       const hash = w[r + L.HASH] >>> 0;
@@ -333,12 +297,12 @@ export class UkeyTable {
 
   /** Calls `fn` for every ukey linked in umap `umap` (CMAP_FOR_EACH). */
   forEachInUmap(umap: number, fn: (slot: number) => void): void {
-    const w = this.#w;
+    const w = this.w;
     const end = (umap + 1) << this.#umapShift;
     for (let b = umap << this.#umapShift; b < end; b++) {
       let s = Atomics.load(this.#h, L.BUCKETS + b);
       while (s !== 0) {
-        const next = Atomics.load(w, this.#r(s - 1) + L.NEXT);
+        const next = Atomics.load(w, this.r(s - 1) + L.NEXT);
         fn(s - 1);
         s = next;
       }
@@ -348,14 +312,14 @@ export class UkeyTable {
   // -- per-ukey lock and state ----------------------------------------------
 
   tryLock(slot: number): boolean {
-    return spinTryLock(this.#w, this.#r(slot) + L.LOCK);
+    return spinTryLock(this.w, this.r(slot) + L.LOCK);
   }
   lock(slot: number): void {
     // Ukeys are held for one flow's worth of work: spin.
-    spinLock(this.#w, this.#r(slot) + L.LOCK);
+    spinLock(this.w, this.r(slot) + L.LOCK);
   }
   unlock(slot: number): void {
-    spinUnlock(this.#w, this.#r(slot) + L.LOCK);
+    spinUnlock(this.w, this.r(slot) + L.LOCK);
   }
 
   /**
@@ -372,13 +336,13 @@ export class UkeyTable {
     }
     const high = Atomics.load(this.#h, L.H_HIGH);
     for (let s = 0; s < high; s++) {
-      if (releaseIfHeldBy(this.#w, this.#r(s) + L.LOCK, owner)) n++;
+      if (releaseIfHeldBy(this.w, this.r(s) + L.LOCK, owner)) n++;
     }
     return n;
   }
 
   state(slot: number): UkeyState {
-    return this.#w[this.#r(slot) + L.STATE] as UkeyState;
+    return this.w[this.r(slot) + L.STATE] as UkeyState;
   }
 
   /**
@@ -388,105 +352,14 @@ export class UkeyTable {
    * ukey lock.
    */
   transition(slot: number, dst: UkeyState): boolean {
-    const i = this.#r(slot) + L.STATE;
-    const cur = this.#w[i];
+    const i = this.r(slot) + L.STATE;
+    const cur = this.w[i];
     const t = ukeyTransition(cur, dst);
-    if (t === "advance") this.#w[i] = dst;
+    if (t === "advance") this.w[i] = dst;
     else if (t !== "unchanged") {
-      logRefusedTransition(t, odpFormatUfid(this.ufid(slot, this.#ufid)), cur, dst);
+      logRefusedTransition(t, odpFormatUfid(this.ufid(slot, this.scratchUfid)), cur, dst);
       return false;
     }
     return true;
-  }
-
-  // -- fields guarded by the ukey lock ---------------------------------------
-
-  gen(slot: number): number {
-    return Atomics.load(this.#w, this.#r(slot) + L.GEN);
-  }
-  dumpSeq(slot: number): number {
-    return this.#w[this.#r(slot) + L.DUMP_SEQ];
-  }
-  setDumpSeq(slot: number, v: number): void {
-    this.#w[this.#r(slot) + L.DUMP_SEQ] = v;
-  }
-  revalSeq(slot: number): number {
-    return this.#w[this.#r(slot) + L.REVAL_SEQ];
-  }
-  setRevalSeq(slot: number, v: number): void {
-    this.#w[this.#r(slot) + L.REVAL_SEQ] = v;
-  }
-  /** Id + 1 of the revalidator whose memory holds this ukey's xlate cache; 0 none. */
-  xcacheOwner(slot: number): number {
-    return this.#w[this.#r(slot) + L.XCACHE];
-  }
-  setXcacheOwner(slot: number, v: number): void {
-    this.#w[this.#r(slot) + L.XCACHE] = v;
-  }
-  /** The digest of the installed datapath actions (see actions_digest.ts). */
-  actionsDigestEquals(slot: number, d: Uint32Array): boolean {
-    const r = this.#r(slot);
-    const w = this.#w;
-    return w[r + L.ACT0] === (d[0] | 0) && w[r + L.ACT1] === (d[1] | 0) &&
-      w[r + L.ACT_LEN] === (d[2] | 0);
-  }
-  setActionsDigest(slot: number, d: Uint32Array): void {
-    const r = this.#r(slot);
-    this.#w[r + L.ACT0] = d[0];
-    this.#w[r + L.ACT1] = d[1];
-    this.#w[r + L.ACT_LEN] = d[2];
-  }
-  ufid(slot: number, out: Uint32Array): Uint32Array {
-    const r = this.#r(slot);
-    for (let i = 0; i < 4; i++) out[i] = this.#w[r + L.UFID + i];
-    return out;
-  }
-  pmdId(slot: number): number {
-    return this.#w[this.#r(slot) + L.PMD];
-  }
-  packets(slot: number): number {
-    return this.#f[(this.#r(slot) >> 1) + L.F_PACKETS];
-  }
-  bytes(slot: number): number {
-    return this.#f[(this.#r(slot) >> 1) + L.F_BYTES];
-  }
-  used(slot: number): number {
-    return this.#f[(this.#r(slot) >> 1) + L.F_USED];
-  }
-  created(slot: number): number {
-    return this.#f[(this.#r(slot) >> 1) + L.F_CREATED];
-  }
-  tcpFlags(slot: number): number {
-    return this.#w[this.#r(slot) + L.TCP_FLAGS];
-  }
-  /**
-   * The ukey takes over the references of `ids` (ukey->recircs), giving
-   * the ones it held to `release` (a MODIFY's new actions replace the old).
-   * False, and nothing changed, when `ids` do not fit in a record. The
-   * caller holds the ukey's lock, or the record is still private.
-   */
-  holdRecircs(slot: number, ids: readonly number[], release?: (id: number) => void): boolean {
-    if (ids.length > L.MAX_UKEY_RECIRCS) return false;
-    const r = this.#r(slot);
-    this.#dropRecircs(r, release);
-    for (let i = 0; i < ids.length; i++) this.#w[r + L.RECIRC0 + i] = ids[i];
-    this.#w[r + L.RECIRC_N] = ids.length;
-    return true;
-  }
-  /** How many recirculation ids the ukey holds. */
-  recircCount(slot: number): number {
-    return this.#w[this.#r(slot) + L.RECIRC_N];
-  }
-  #dropRecircs(r: number, release?: (id: number) => void): void {
-    const w = this.#w;
-    for (let i = 0; i < w[r + L.RECIRC_N]; i++) release?.(w[r + L.RECIRC0 + i]);
-    w[r + L.RECIRC_N] = 0;
-  }
-  setStats(slot: number, packets: number, bytes: number, used: number, tcpFlags: number): void {
-    const f = this.#r(slot) >> 1;
-    this.#f[f + L.F_PACKETS] = packets;
-    this.#f[f + L.F_BYTES] = bytes;
-    this.#f[f + L.F_USED] = used;
-    this.#w[this.#r(slot) + L.TCP_FLAGS] = tcpFlags;
   }
 }

@@ -44,6 +44,17 @@ Deno.test("a second ukey for a live flow is refused as a duplicate", () => {
   assert.equal(t.count(), 1);
 });
 
+Deno.test("a second ukey while another thread holds the first is told apart as contended", () => {
+  const t = UkeyTable.create(16);
+  const a = make(t, 1);
+  t.install(a);
+  t.lock(a);
+  assert.equal(t.install(make(t, 1)), "contended");
+  t.unlock(a);
+  assert.equal(t.lookup(ufid(1), 0), a);
+  assert.equal(t.count(), 1);
+});
+
 Deno.test("a second ukey replaces one whose flow was evicted", () => {
   const t = UkeyTable.create(16);
   const a = make(t, 1);

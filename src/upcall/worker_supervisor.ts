@@ -31,6 +31,7 @@
 import { Barrier, clockBuffer, coverageBuffer, getLogger, logBuffer } from "../lib/mod.ts";
 import type { DpifNetdev } from "../dpif/mod.ts";
 import type { UdpifContext } from "./handler.ts";
+import type { XcacheDescription } from "./ports.ts";
 import type { UdpifWorkerMessage, UdpifWorkerReply, UdpifWorkerRun } from "./protocol.ts";
 import { WorkerLifecycle, type WorkerState } from "./worker_lifecycle.ts";
 import { keepBarrierSeat } from "./_barrier_seat.ts";
@@ -100,6 +101,9 @@ export class WorkerSupervisor {
   #pauseBarrier: Barrier | undefined;
   /** Recoveries in progress. */
   readonly #recovering = new Set<Promise<void>>();
+  /** Xlate cache queries awaiting their worker's answer, by id. */
+  readonly #xcacheQueries = new Map<number, (d: XcacheDescription | null) => void>();
+  #nextQuery = 1;
 
   constructor(u: SupervisedUdpif) {
     this.#u = u;
@@ -130,6 +134,33 @@ export class WorkerSupervisor {
     }));
   }
 
+  /**
+   * The xlate cache revalidator `index` holds for ukey `slot` of
+   * generation `gen`, described (ofproto/detrace); null when it has none,
+   * is gone, or does not answer within `timeoutMs` (a revalidator answers
+   * between its phases).
+   */
+  queryXcache(
+    index: number,
+    slot: number,
+    gen: number,
+    timeoutMs = 5000,
+  ): Promise<XcacheDescription | null> {
+    const seat = this.#revalidators[index];
+    if (!seat || seat.slot.gone) return Promise.resolve(null);
+    const id = this.#nextQuery++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(null), timeoutMs);
+      const done = (d: XcacheDescription | null) => {
+        clearTimeout(timer);
+        this.#xcacheQueries.delete(id);
+        resolve(d);
+      };
+      this.#xcacheQueries.set(id, done);
+      seat.slot.worker.postMessage({ type: "xcache-query", id, slot, gen });
+    });
+  }
+
   /** Every worker that must see translation updates. */
   workers(): Worker[] {
     const slots = new Set<WorkerSlot>([...this.#handlerWorkers, ...this.#pool]);
@@ -158,6 +189,8 @@ export class WorkerSupervisor {
         } else if (m.type === "exited") {
           slot.running = undefined;
           this.#seatOf(slot)?.finish();
+        } else if (m.type === "xcache") {
+          this.#xcacheQueries.get(m.id)?.(m.description);
         } else this.#failed(slot, m.message, reject);
       };
       worker.onerror = (e: ErrorEvent) => {

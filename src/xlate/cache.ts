@@ -3,7 +3,9 @@
  * translation, kept with the ukey so that a revalidator can push a flow's
  * new statistics to its rules and refresh its MAC learning without
  * translating again. Here it is compact: the ids of the rules that
- * matched, in order, and the (port, VLAN, source MAC) NORMAL learned from.
+ * matched, in order, and the (port, VLAN, source MAC) NORMAL learned from;
+ * and, for `ofproto/detrace` (OVS's XC_TABLE entries), each table lookup
+ * in order with the rule it found or none.
  *
  * Also here: the `user_action_cookie` bytes that controller and
  * slow-path actions carry.
@@ -23,9 +25,16 @@ export class XlateCache {
   /** Ids of the OpenFlow rules the translation went through. */
   readonly rules: number[] = [];
   readonly normal: XcNormal[] = [];
+  /** Table lookups in order, two numbers each: the table id, then the rule id or -1 (no match). */
+  readonly lookups: number[] = [];
 
   addRule(id: number): void {
     this.rules.push(id);
+  }
+
+  /** One table lookup; `ruleId` -1 when no rule matched (the table's miss). */
+  addLookup(tableId: number, ruleId: number): void {
+    this.lookups.push(tableId, ruleId);
   }
 
   addNormal(ofport: number, vlan: number, flow: FlowKey, gratArp: boolean): void {

@@ -72,3 +72,14 @@ Deno.test("pushing a cache credits every rule it went through", () => {
   assert.deepEqual(credited.map(([, n, b]) => [n, b]), [[3, 180], [3, 180]]);
   assert.notEqual(credited[0][0], credited[1][0]);
 });
+
+Deno.test("the cache records each table lookup in order, a miss as rule -1 (for ofproto/detrace)", () => {
+  const out = xlateText([
+    "table=0,actions=resubmit(,1),resubmit(,2)",
+    "table=1,actions=output:2",
+  ], "in_port=1,ip");
+  const [t0, r0, t1, r1, t2, r2] = out.cache.lookups;
+  assert.equal(out.cache.lookups.length, 6);
+  assert.deepEqual([t0, t1, t2, r2], [0, 1, 2, -1]);
+  assert.deepEqual([r0, r1], out.cache.rules, "the rules found are the ones credited");
+});

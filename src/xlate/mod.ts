@@ -12,7 +12,8 @@
  * recirculation ids it referenced (the ukey releases them), and an
  * `XlateCache`: the ids of the rules that matched and the MACs NORMAL
  * learned from, which revalidators replay with `xlateCachePush` to credit
- * statistics and refresh learning without translating again.
+ * statistics and refresh learning without translating again, and each
+ * table lookup with the rule it found (for `ofproto/detrace`).
  * `megaflowMask` turns `wc` into the mask the userspace datapath really
  * installs (its no-VLAN and VLAN-id rules).
  *

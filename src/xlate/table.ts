@@ -69,6 +69,7 @@ export function xlateRule(
   tableId: number,
   deepens: boolean,
 ): void {
+  ctx.cache.addLookup(tableId, rule ? rule.id : -1);
   if (rule) ctx.cache.addRule(rule.id);
   const oldTrace = ctx.trace;
   const oldRule = ctx.rule;

@@ -179,6 +179,9 @@ class Replay {
       `${this.dir}/ovs-vswitchd.log`,
       "--datapath-type",
       "dummy",
+      // The cases were recorded from OVS 3.1: replay them with 3.1's behaviour.
+      "--other-config",
+      "ovs-compat=3.1",
     ];
     for (let i = 1; i <= o.ports; i++) argv.push("--port", `p${i}:${i}`);
     for (const words of o.vsctl) {

@@ -61,7 +61,8 @@ Deno.test("a replay runs the oracle's steps in order and prints its sections", a
       );
     assert.deepEqual(calls, [
       "start --detach --unixctl udpif.ctl --pidfile udpif.pid --log-file ovs-vswitchd.log " +
-      "--datapath-type dummy --port p1:1 --port p2:2 --port p3:3 --other-config flow-limit=3",
+      "--datapath-type dummy --other-config ovs-compat=3.1 --port p1:1 --port p2:2 --port p3:3 " +
+      "--other-config flow-limit=3",
       "call time/stop",
       "ofctl -t SOCK add-flows br0 flows.txt",
       "call revalidator/wait",
