@@ -140,3 +140,28 @@ Deno.test("ct then recirc: the second pass matches on ct_state; the reply is +es
   assert.equal(dp.pmdStats().recirculations, 2);
   dp.destroy();
 });
+
+Deno.test("an execute carries the upcall's metadata: a recirc from it keeps ct_state", () => {
+  const { dp, p2, p3, put } = setup();
+  put(1, 4, "2", (k, m) => {
+    k.setUint8(F.ct_state.off, 0x22);
+    m[F.ct_state.off] = 0xff;
+  });
+  put(1, 4, "3", (k, m) => {
+    k.setUint8(F.ct_state.off, 0);
+    m[F.ct_state.off] = 0xff;
+  });
+  const f = frameOf(UDP);
+  const md = new Uint32Array(FLOW_WORDS);
+  new DataView(md.buffer).setUint8(F.ct_state.off, 0x22);
+  const ops = [
+    { type: "execute" as const, packet: f, inPort: 1, actions: parseOdpActions("recirc(0x4)"), md },
+    { type: "execute" as const, packet: f, inPort: 1, actions: parseOdpActions("recirc(0x4)") },
+  ];
+  dp.operate(ops);
+  p2.pollTx();
+  p3.pollTx();
+  assert.equal(p2.txFrames.length, 1);
+  assert.equal(p3.txFrames.length, 1);
+  dp.destroy();
+});
