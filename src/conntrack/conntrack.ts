@@ -55,7 +55,6 @@ import {
 } from "../packet/mod.ts";
 import {
   ConnTable,
-  H_TCP_SEQ_CHK,
   K_DPORT,
   K_DST,
   K_PROTO,
@@ -272,7 +271,7 @@ export class Conntrack {
       const v6 = w[b + S_KEY + K_V6] === 1;
       const l4 = this.hdrL4(p, l3, v6);
       const end = ipEnd(p, l3, v6, len);
-      const seqChk = Atomics.load(w, H_TCP_SEQ_CHK) !== 0;
+      const seqChk = t.tcpSeqChk;
       const r = tcpConnUpdate(w, b + S_TCP, p, l4, end, reply, seqChk);
       if (tcpUpdateTimeout[0] >= 0) this.setTimeout(conn, tcpUpdateTimeout[0] as CtTimeout, now);
       return r;

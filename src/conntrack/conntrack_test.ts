@@ -249,6 +249,19 @@ Deno.test("TCP: handshake to ESTABLISHED, FIN to closing states; bad flags and o
   assert.match(dumpConns(ct.table, null, false, 0)[0], /state=TIME_WAIT/);
 });
 
+Deno.test("with TCP sequence checking off, an out-of-window packet passes", () => {
+  const { ct, run } = tracker();
+  const c2s = (flags: string, seq: number, ack: number) =>
+    tcpHex("10.0.0.1", "10.0.0.2", 1000, 80, flags, seq, ack);
+  const s2c = (flags: string, seq: number, ack: number) =>
+    tcpHex("10.0.0.2", "10.0.0.1", 80, 1000, flags, seq, ack);
+  run("ct(commit)", c2s("syn", 100, 0));
+  run("ct", s2c("syn|ack", 500, 101));
+  assert.equal(run("ct", c2s("ack", 101, 501 + 0x40000000)), CS_INVALID | CS_TRACKED);
+  ct.table.tcpSeqChk = false;
+  assert.equal(run("ct", c2s("ack", 101, 501 + 0x40000000)), CS_ESTABLISHED | CS_TRACKED);
+});
+
 // --- packet helpers -------------------------------------------------------
 
 function hexOf(spec: string): string {

@@ -1,7 +1,8 @@
 /**
  * The dpctl conntrack commands, as OVS 3.1's lib/dpctl.c prints them for
  * the userspace datapath: dump-conntrack, flush-conntrack, ct-stats-show,
- * ct-set-maxconns, ct-get-maxconns, ct-get-nconns. They read and change
+ * ct-set-maxconns, ct-get-maxconns, ct-get-nconns and the TCP
+ * sequence-check switch (ct-enable/disable/get-tcp-seq-chk). They read and change
  * the connection table the PMDs share (src/conntrack) directly, under its
  * lock. A failure throws DpctlError with OVS's wording.
  */
@@ -197,4 +198,17 @@ export function dpctlCtGetNconns(dp: DpifNetdev, args: string[]): string {
   const t = table(dp);
   t.sweep(timeMsec());
   return `${t.nConns}\n`;
+}
+
+/** `dpctl/ct-enable-tcp-seq-chk [dp]` and `ct-disable-tcp-seq-chk [dp]`. */
+export function dpctlCtSetTcpSeqChk(dp: DpifNetdev, args: string[], enabled: boolean): string {
+  if (args.length && !isDpName(dp, args[0])) dpError("datapath not found");
+  table(dp).tcpSeqChk = enabled;
+  return `${enabled ? "enabling" : "disabling"} TCP sequence checking successful`;
+}
+
+/** `dpctl/ct-get-tcp-seq-chk [dp]`. */
+export function dpctlCtGetTcpSeqChk(dp: DpifNetdev, args: string[]): string {
+  if (args.length && !isDpName(dp, args[0])) dpError("datapath not found");
+  return `TCP sequence checking: ${table(dp).tcpSeqChk ? "enabled" : "disabled"}\n`;
 }

@@ -125,6 +125,12 @@ Deno.test("maxconns limits commits; flush-conntrack by zone and by tuple", async
     assert.equal(await ok(d, ["dpctl/ct-get-nconns"]), "1\n");
     await ok(d, ["dpctl/flush-conntrack"]);
     assert.equal(await ok(d, ["dpctl/ct-get-nconns"]), "0\n");
+    assert.equal(await ok(d, ["dpctl/ct-get-tcp-seq-chk"]), "TCP sequence checking: enabled\n");
+    assert.equal(
+      await ok(d, ["dpctl/ct-disable-tcp-seq-chk"]),
+      "disabling TCP sequence checking successful\n",
+    );
+    assert.equal(await ok(d, ["dpctl/ct-get-tcp-seq-chk"]), "TCP sequence checking: disabled\n");
     const badTuple = await d.run(["dpctl/flush-conntrack", "ct_nw_src="]);
     assert.notEqual(badTuple.code, 0);
     assert.match(badTuple.stderr, /field ct_nw_src missing value/);
