@@ -249,6 +249,21 @@ Deno.test("TCP: handshake to ESTABLISHED, FIN to closing states; bad flags and o
   assert.match(dumpConns(ct.table, null, false, 0)[0], /state=TIME_WAIT/);
 });
 
+Deno.test("an ICMP error about a SNATed connection is un-NATed, the quoted packet too", () => {
+  const { run, pkt, len } = tracker();
+  run("ct(commit,nat(src=192.168.1.1:4000))", udp("10.0.0.1", "10.0.0.2", 1000, 53));
+  // The server's port unreachable quotes the packet as it saw it: from 192.168.1.1:4000.
+  const quoted = hexOf(udp("192.168.1.1", "10.0.0.2", 4000, 53)).slice(28, 28 + 56);
+  const st = run("ct(nat)", hexIcmpError("10.0.0.2", "192.168.1.1", quoted));
+  assert.equal(st, CS_RELATED | CS_REPLY_DIR | CS_TRACKED | CS_DST_NAT);
+  assert.deepEqual([...pkt.subarray(30, 34)], [10, 0, 0, 1]); // outer dst
+  assert.deepEqual([...pkt.subarray(42 + 12, 42 + 16)], [10, 0, 0, 1]); // inner src
+  assert.equal((pkt[62] << 8) | pkt[63], 1000); // inner sport
+  assert.equal(csum(pkt, 14, 20), 0);
+  assert.equal(csum(pkt, 42, 20), 0);
+  assert.equal(csum(pkt, 34, len() - 34), 0);
+});
+
 Deno.test("with TCP sequence checking off, an out-of-window packet passes", () => {
   const { ct, run } = tracker();
   const c2s = (flags: string, seq: number, ack: number) =>
