@@ -114,6 +114,36 @@ Deno.test("malformed and non-IP packets are +inv+trk, never thrown", () => {
   assert.equal(ct.table.nConns, 0);
 });
 
+Deno.test("mutated packets through ct(commit,nat) never throw and leave the table consistent", () => {
+  const { ct, md } = tracker(256);
+  const acts = encodeActions(
+    parseOdpActions("ct(commit,nat(src=192.168.0.1-192.168.0.3:1000-1100))"),
+  );
+  const bases = [
+    fromHex(hexOf(udp("10.0.0.1", "10.0.0.2", 1, 2))),
+    fromHex(tcpHex("10.0.0.1", "10.0.0.2", 1, 2, "syn", 1, 0)),
+    fromHex(
+      hexIcmpError("10.0.0.2", "10.0.0.1", hexOf(udp("10.0.0.1", "10.0.0.2", 1, 2)).slice(28, 84)),
+    ),
+  ];
+  let seed = 12345;
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < 3000; i++) {
+    const b = bases[i % bases.length].slice();
+    for (let j = 0, n = 1 + Math.floor(rnd() * 4); j < n; j++) {
+      b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+    }
+    const len = Math.floor(rnd() * (b.length + 1));
+    md.fill(0);
+    ct.execute(b, len, acts, ACT_HEADER_LEN, md, i);
+    assert.ok(md[F.ct_state.off] & CS_TRACKED);
+  }
+  assert.equal(liveConns(ct.table, null, 0).length, ct.table.nConns);
+  const n = ct.table.nConns;
+  assert.equal(flushConns(ct.table, null, null, null), n);
+  assert.equal(ct.table.nConns, 0);
+});
+
 Deno.test("connections expire after their protocol's timeout, by the clock given", () => {
   const { ct, run } = tracker();
   run("ct(commit)", udp("10.0.0.1", "10.0.0.2", 1, 2), 1000);
