@@ -76,7 +76,7 @@ Deno.test("stream specs name unix socket paths", () => {
 });
 
 Deno.test("frames read from a pstream connection reach the rx ring; tx frames go back on it", async () => {
-  await withStreamPort(attach, async ({ dev, stream, path, wired: ends }) => {
+  await withStreamPort(attach, async ({ dev, path, wired: ends }) => {
     const conn = await Deno.connect({ transport: "unix", path });
     const frames = Array.from({ length: 50 }, (_, i) => new Uint8Array(60 + i).fill(i));
     const bytes = framed(frames);
@@ -104,7 +104,7 @@ Deno.test("frames read from a pstream connection reach the rx ring; tx frames go
 });
 
 Deno.test("a looped-back burst larger than the tx ring goes back out whole, with no tx pump", async () => {
-  await withStreamPort(attachLoopback, async ({ dev, stream, path, wired: stats }) => {
+  await withStreamPort(attachLoopback, async ({ stream, path, wired: stats }) => {
     const conn = await Deno.connect({ transport: "unix", path });
     // 1000 frames of 64 bytes: 18 words each on a ring of 4096 words. The
     // stream must drain the tx ring between handing batches to the datapath.
@@ -143,7 +143,7 @@ Deno.test("a connection that never reads stalls neither the port nor another con
 });
 
 Deno.test("a peer that writes and closes without reading gets all its frames in", async () => {
-  await withStreamPort(attachLoopback, async ({ dev, stream, path, wired: stats }) => {
+  await withStreamPort(attachLoopback, async ({ stream, path, wired: stats }) => {
     const conn = await Deno.connect({ transport: "unix", path });
     await conn.write(framed(numbered(300, 200)));
     conn.close();
