@@ -18,7 +18,12 @@
 import { F, type FlowKey, getField, orInto, setField, setVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/mod.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
-import { type WorkerXlate, type XlateRequest, type XlateResult } from "../upcall/mod.ts";
+import {
+  type UpcallIn,
+  type WorkerXlate,
+  type XlateRequest,
+  type XlateResult,
+} from "../upcall/mod.ts";
 import {
   type PortSpec as XPortSpec,
   RecircIdPool,
@@ -29,6 +34,7 @@ import {
   type XlateTables,
 } from "../xlate/mod.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
+import { PacketInQueue, type PacketInQueueInit } from "./packet_in_queue.ts";
 
 /** What a worker's translation starts from (structured-clonable). */
 export interface BridgeXlateInit {
@@ -46,6 +52,8 @@ export interface BridgeXlateInit {
   recirc: SharedArrayBuffer;
   /** other_config:vlan-limit, for this worker's flow module. */
   vlanLimit: number;
+  /** Where controller upcalls go for the OpenFlow connections (packet_in_queue.ts). */
+  packetIns: PacketInQueueInit;
   /** The tables as one update (`OfTables.snapshotUpdate`), when starting from a snapshot. */
   tables?: TablesUpdate;
 }
@@ -62,6 +70,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #ml: MacLearning;
   readonly #stats: RuleStatsQueue;
   readonly #recirc: RecircIdPool;
+  readonly #packetIns: PacketInQueue;
   #bridge: XBridge;
 
   /** Translation over `tables` (the master copy on the main thread, else a replica). */
@@ -71,6 +80,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#bridge = new XBridge(init.bridge, init.ports);
     this.#ml = MacLearning.attach(init.mac);
     this.#recirc = new RecircIdPool(init.recirc);
+    this.#packetIns = PacketInQueue.attach(init.packetIns);
     setVlanLimit(init.vlanLimit);
     this.#stats = RuleStatsQueue.attach(init.ruleStats);
     if (init.tables) this.#tables.applyUpdate(init.tables);
@@ -116,6 +126,10 @@ export class BridgeXlate implements WorkerXlate {
     };
   }
 
+  controllerUpcall(u: UpcallIn): void {
+    this.#packetIns.push(u.userdata.subarray(0, u.userdataLen), u.packet, u.packetLen);
+  }
+
   releaseRecirc(id: number): void {
     this.#recirc.release(id);
   }
@@ -153,6 +167,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#stats.releaseLockOf(owner);
     this.#ml.releaseLockOf(owner);
     this.#recirc.releaseLockOf(owner);
+    this.#packetIns.releaseLockOf(owner);
   }
 
   pushStats(xcache: unknown, packets: number, bytes: number, used: number): void {

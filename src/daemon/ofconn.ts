@@ -4,7 +4,8 @@
  * negotiation by hello, then each request answered in order. What a
  * connection remembers: its version, the Nicira flow format and whether
  * the flow_mod_table_id extension is on, its switch config
- * (miss_send_len). Requests reach the bridge only through `OfSwitch`, so
+ * (miss_send_len), packet-in format, controller id and asynchronous
+ * message config (ofconn_async.ts). Requests reach the bridge only through `OfSwitch`, so
  * a rule added here is exactly one added by `udpif ofctl`. A bad request
  * gets the OFPT_ERROR OVS sends and the connection carries on; only a
  * failed hello, or a message before it, ends the connection.
@@ -15,10 +16,18 @@ import { coverageCounter, getLogger } from "../lib/mod.ts";
 import { type FlowMod, OfctlError, type Rule, type RuleRemovedReason } from "../ofproto/mod.ts";
 import { RoleElection } from "./role_election.ts";
 import {
+  AsyncConfig,
+  NXT_SET_ASYNC_CONFIG,
+  OFPT13_GET_ASYNC_REQUEST,
+  OFPT13_SET_ASYNC,
+} from "./ofconn_async.ts";
+import type { PacketIn } from "./packet_in_queue.ts";
+import {
   type ControllerRole,
   decodeFlowMod,
   decodeFlowStatsRequest,
   decodeHeader,
+  decodePacketInFormat,
   decodePacketOut,
   decodePortMod,
   decodePortStatsRequest,
@@ -32,6 +41,7 @@ import {
   encodeFlowRemoved,
   encodeGetConfigReply,
   encodeHello,
+  encodePacketIn,
   encodeRoleReply,
   helloVersions,
   negotiateVersion,
@@ -75,6 +85,7 @@ import {
   OFPT_PACKET_OUT,
   OFPT_SET_CONFIG,
   OFPT_VENDOR,
+  type PacketInFormat,
   type PacketOut,
   type PortDesc,
   type PortMod,
@@ -123,6 +134,11 @@ export interface OfSwitch {
    * expiry removes, after the change (on the main thread, synchronously).
    */
   watchRemovals(notify: (rule: Rule, reason: RuleRemovedReason, nowMs: number) => void): void;
+  /**
+   * Calls `deliver` on the main thread for each packet-in the handlers'
+   * controller upcalls produce, until the returned function is called.
+   */
+  watchPacketIns(deliver: (pin: PacketIn) => void): () => void;
   /** Applies one flow-mod to the master tables and publishes the change. */
   flowMod(fm: FlowMod): void;
   /** The rules a stats filter selects, with fresh counters. */
@@ -149,6 +165,12 @@ export class Ofconn {
   config: SwitchConfig;
   /** The controller role (OFPT_ROLE_REQUEST); equal until asked otherwise. */
   role: Exclude<ControllerRole, "nochange"> = "equal";
+  /** NXT_SET_PACKET_IN_FORMAT; OVS starts every connection on the standard format. */
+  packetInFormat: PacketInFormat = "standard";
+  /** NXT_SET_CONTROLLER_ID: which `controller(id=N)` actions' packet-ins come here. */
+  controllerId = 0;
+  /** OFPT_SET_ASYNC's masks; OVS's defaults for the version until set. */
+  #async: AsyncConfig | undefined;
   private xid = 1;
 
   constructor(
@@ -248,6 +270,11 @@ export class Ofconn {
       case OFPT_VENDOR:
         return this.vendor(msg);
     }
+    if (v !== OFP10_VERSION && (type === OFPT13_SET_ASYNC || type === OFPT13_GET_ASYNC_REQUEST)) {
+      if (type === OFPT13_GET_ASYNC_REQUEST) return [this.asyncConfig().encodeReply(v, xid)];
+      this.asyncConfig().apply(msg, 8, v, this.name);
+      return [];
+    }
     if (v !== OFP10_VERSION && type === OFPT12_ROLE_REQUEST) {
       return this.roleRequest(xid, msg, false);
     }
@@ -293,8 +320,14 @@ export class Ofconn {
         this.sw.flowMod(decodeFlowMod(msg, this.flowModContext(), true));
         return [];
       case NXT_SET_PACKET_IN_FORMAT:
+        this.packetInFormat = decodePacketInFormat(msg);
+        return [];
       case NXT_SET_CONTROLLER_ID:
-        r.skip(4);
+        r.skip(6);
+        this.controllerId = r.u16();
+        return [];
+      case NXT_SET_ASYNC_CONFIG:
+        this.asyncConfig().apply(msg, 16, this.version, this.name);
         return [];
     }
     throw new OfpError("OFPBRC_BAD_SUBTYPE");
@@ -373,14 +406,31 @@ export class Ofconn {
 
   /**
    * The flow-removed message this connection gets for `rule`, if any
-   * (ofconn_receives_async_msg with OVS's default async config): primary
-   * and equal controllers do; a service connection (br0.mgmt) only after
-   * asking with a nonzero miss_send_len, as `ovs-ofctl monitor` does.
+   * (ofconn_receives_async_msg): primary and equal controllers do by
+   * default; a service connection (br0.mgmt) only after asking with a
+   * nonzero miss_send_len, as `ovs-ofctl monitor` does.
    */
   flowRemoved(rule: Rule, reason: RuleRemovedReason, nowMs: number): Uint8Array | undefined {
-    if (this.state !== "active" || this.role === "secondary") return undefined;
-    if (this.kind === "service" && this.config.missSendLen === 0) return undefined;
+    if (!this.receivesAsync("flow_removed", REMOVED_REASONS[reason])) return undefined;
     return encodeFlowRemoved(rule, reason, nowMs, this.version, this.flowFormat);
+  }
+
+  /** The packet-in this connection gets for `pin`, if any (connmgr_send_async_msg). */
+  packetIn(pin: PacketIn): Uint8Array | undefined {
+    if (pin.controllerId !== this.controllerId) return undefined;
+    if (!this.receivesAsync("packet_in", pin.reason)) return undefined;
+    return encodePacketIn(pin, this.version, this.packetInFormat);
+  }
+
+  /** ofconn_receives_async_msg. */
+  private receivesAsync(type: "packet_in" | "flow_removed", reason: number): boolean {
+    if (this.state !== "active") return false;
+    if (this.kind === "service" && this.config.missSendLen === 0) return false;
+    return this.asyncConfig().receives(type, reason, this.role === "secondary");
+  }
+
+  private asyncConfig(): AsyncConfig {
+    return (this.#async ??= new AsyncConfig(this.version));
   }
 
   /** reject_secondary_controller: a secondary may only read. */
@@ -400,6 +450,8 @@ export class Ofconn {
     return [encodeRoleReply(this.version, xid, this.role, this.election.electionId)];
   }
 }
+
+const REMOVED_REASONS: Record<RuleRemovedReason, number> = { idle: 0, hard: 1, delete: 2 };
 
 /** The OpenFlow error for a table change ofproto refused (named in its message). */
 function wireErrorOf(e: OfctlError): OfpErrorName {

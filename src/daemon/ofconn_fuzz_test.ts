@@ -40,6 +40,7 @@ const sw = {
   packetOut: () => {},
   portStats: () => [],
   watchRemovals: () => {},
+  watchPacketIns: () => () => {},
   flowMod: (fm: Parameters<OfTables["flowMods"]>[0][0]) => void tables.flowMods([fm], fm.strict, 0),
   selectRules: (f: Parameters<OfTables["selectRules"]>[0]) => tables.selectRules(f),
   nowMs: () => 0,
