@@ -342,6 +342,19 @@ export class Connmgr {
       );
   }
 
+  /** connmgr_failure_duration in seconds: 0 without active controllers or while one is connected. */
+  failureDurationS(): number {
+    const now = Date.now();
+    const rconns = this.#controllers.flatMap((c) => (c.rconn ? [c.rconn] : []));
+    if (!rconns.length) return 0;
+    return Math.floor(Math.min(...rconns.map((r) => r.failureDurationMs(now))) / 1000);
+  }
+
+  /** The largest inactivity probe interval of the active controllers, in seconds. */
+  maxProbeIntervalS(): number {
+    return Math.max(0, ...this.#controllers.map((c) => c.rconn?.probeIntervalS ?? 0));
+  }
+
   async #stopController(c: Controller): Promise<void> {
     await c.rconn?.stop();
     if (c.listener) await this.#unlisten(c.listener);

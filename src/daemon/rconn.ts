@@ -101,6 +101,9 @@ export class Rconn {
   /** Why the last attempt or connection ended. */
   lastError = "";
   #backoffDeadline = 0;
+  #idleSinceMs = 0;
+  /** When the connection was last known up (rconn's last_admitted); creation counts. */
+  #lastUpMs = Date.now();
   #conn: Deno.Conn | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #wake: (() => void) | undefined;
@@ -196,9 +199,15 @@ export class Rconn {
     }
   }
 
+  /** rconn_failure_duration: 0 while connected, else how long since it was last up. */
+  failureDurationMs(nowMs: number): number {
+    return this.connected ? 0 : nowMs - this.#lastUpMs;
+  }
+
   /** rconn's disconnect(): the next backoff, doubled unless the last one was outlived. */
   #disconnect(): void {
     const now = Date.now();
+    if (this.connected) this.#lastUpMs = now;
     this.lastDisconnectedMs = now;
     if (now >= this.#backoffDeadline) {
       this.backoff = 1;
@@ -219,7 +228,7 @@ export class Rconn {
 
   /** A message arrived: the peer is alive (rconn_recv's activity). */
   received(): void {
-    this.lastActivityMs = Date.now();
+    this.lastActivityMs = this.#lastUpMs = Date.now();
     if (this.state === "idle") this.#transition("active");
   }
 
@@ -232,8 +241,6 @@ export class Rconn {
     const wait = Math.max(0, base + interval - Date.now());
     this.#timer = setTimeout(() => this.#probe(), wait);
   }
-
-  #idleSinceMs = 0;
 
   #probe(): void {
     const now = Date.now();
