@@ -168,6 +168,10 @@ export class BridgeOpenFlow implements OfSwitch {
     };
   }
 
+  setMissWanted(count: number): void {
+    this.bridge.packetIns.setMissWanted(count);
+  }
+
   flowMod(fm: FlowMod): void {
     this.bridge.tablesChanged(this.bridge.tables.flowMods([fm], fm.strict, timeMsec()));
   }

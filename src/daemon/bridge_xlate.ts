@@ -108,6 +108,7 @@ export class BridgeXlate implements WorkerXlate {
       ml: this.#ml,
       nowMs: now,
       recircIds: this.#recirc,
+      packetInOnMiss: this.#packetIns.missWanted(),
       sideEffects: req.packet !== null,
       buildCache: req.wantXcache,
     });

@@ -193,6 +193,15 @@ export class Connmgr {
     }
   }
 
+  /** connmgr's want_packet_in_on_miss count, published to the translations. */
+  #updateMissWanted(): void {
+    let n = 0;
+    for (const e of this.#conns) if (e.ofconn.wantsMissPacketIns()) n++;
+    if (n !== this.#missWanted) this.sw.setMissWanted(this.#missWanted = n);
+  }
+
+  #missWanted = 0;
+
   /** Serves one stream as an Ofconn until it ends, then forgets it. */
   #open(conn: Deno.Conn, name: string, kind: OfconnKind, rconn?: Rconn): Promise<void> {
     const entry: Entry = {
@@ -203,9 +212,11 @@ export class Connmgr {
       rconn,
     };
     this.#conns.add(entry);
+    this.#updateMissWanted();
     return this.#serve(entry).finally(() => {
       this.#conns.delete(entry);
       entry.ofconn.close();
+      this.#updateMissWanted();
       try {
         conn.close();
       } catch { /* already closed */ }
@@ -237,6 +248,7 @@ export class Connmgr {
           buf = buf.subarray(len);
           entry.rconn?.received();
           await write(ofconn.receive(msg));
+          this.#updateMissWanted();
           if (ofconn.state === "closed") return;
         }
       }

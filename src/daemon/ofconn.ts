@@ -139,6 +139,8 @@ export interface OfSwitch {
    * controller upcalls produce, until the returned function is called.
    */
   watchPacketIns(deliver: (pin: PacketIn) => void): () => void;
+  /** How many connections want table misses as packet-ins (0: misses drop). */
+  setMissWanted(count: number): void;
   /** Applies one flow-mod to the master tables and publishes the change. */
   flowMod(fm: FlowMod): void;
   /** The rules a stats filter selects, with fresh counters. */
@@ -420,6 +422,18 @@ export class Ofconn {
     if (pin.controllerId !== this.controllerId) return undefined;
     if (!this.receivesAsync("packet_in", pin.reason)) return undefined;
     return encodePacketIn(pin, this.version, this.packetInFormat);
+  }
+
+  /**
+   * update_want_packet_in_on_miss: a controller connection with
+   * controller id 0 that speaks OpenFlow before 1.3 (or has not said yet)
+   * wants table misses. Service connections (br0.mgmt, ovs-ofctl's
+   * one-shot commands) do not count here, unlike OVS, so that an
+   * ovs-ofctl command never changes what a packet's miss does.
+   */
+  wantsMissPacketIns(): boolean {
+    if (this.kind !== "primary" || this.state === "closed" || this.controllerId !== 0) return false;
+    return this.version === 0 || this.version < OFP13_VERSION;
   }
 
   /** ofconn_receives_async_msg. */

@@ -40,6 +40,7 @@ class TablesSwitch implements OfSwitch {
   watchPacketIns() {
     return () => {};
   }
+  setMissWanted() {}
   portStats() {
     return [{ portNo: 1, rxPackets: 1, rxBytes: 60, txPackets: 2, txBytes: 120, durationMs: 1500 }];
   }

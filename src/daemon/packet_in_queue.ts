@@ -18,7 +18,9 @@
  * (lock_owner.ts: a dead worker's hold is released by the supervisor
  * through `releaseLockOf`); the main thread is the one consumer. A full
  * ring drops the packet-in and counts packet_in_overflow, as OVS does
- * when its queue is over its limit.
+ * when its queue is over its limit. A second shared word counts the
+ * connections that want packet-ins on a table miss (connmgr's
+ * want_packet_in_on_miss): translations in every thread read it.
  *
  * Thread-safety: `PacketInQueue.attach` in any udpif thread (producers),
  * `PacketInQueue.create` and `drain` on the main thread only.
@@ -46,6 +48,8 @@ const covOverflow = coverageCounter("packet_in_overflow");
 const RING_WORDS = 1 << 18;
 const COOKIE_WORDS = USER_ACTION_COOKIE_LEN / 4;
 const LOCK = 0;
+/** How many connections want packet-ins on a table miss (connmgr's want_packet_in_on_miss). */
+const WANT_MISS = 1;
 
 /** The shared memory of one queue (structured-clonable, for worker init). */
 export interface PacketInQueueInit {
@@ -122,6 +126,16 @@ export class PacketInQueue {
     } finally {
       sleepUnlock(this.#lock, LOCK);
     }
+  }
+
+  /** Main thread: the number of connections that want table misses sent to them. */
+  setMissWanted(count: number): void {
+    Atomics.store(this.#lock, WANT_MISS, count);
+  }
+
+  /** connmgr_wants_packet_in_on_miss, read by every translation (any thread). */
+  missWanted(): boolean {
+    return Atomics.load(this.#lock, WANT_MISS) > 0;
   }
 
   /** Releases the lock if `owner`, a dead worker, held it. */

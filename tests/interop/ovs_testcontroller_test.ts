@@ -49,11 +49,11 @@ async function ok(d: TestDaemon, args: string[]): Promise<string> {
 }
 
 /** ovs-testcontroller in the daemon's namespace, listening on loopback. */
-function startController(d: TestDaemon): Deno.ChildProcess {
+function startController(d: TestDaemon, version = "OpenFlow13"): Deno.ChildProcess {
   const [cmd, ...args] = d.inNetns([
     "ovs-testcontroller",
     "-O",
-    "OpenFlow13",
+    version,
     `--unixctl=${d.dir}/testcontroller.ctl`,
     "-vconsole:off",
     `ptcp:${CONTROLLER_PORT}:127.0.0.1`,
@@ -72,10 +72,13 @@ function waitFor(d: TestDaemon, args: string[], re: RegExp, what: string): Promi
   return pollUntilAsync(async () => re.test(await ok(d, args)), what);
 }
 
-Deno.test({
-  name: "ovs-testcontroller manages udpif: packet-ins, its flow-mods, megaflows that follow them",
-  ignore: SKIP !== undefined,
-  async fn() {
+/**
+ * The learning switch over `version`: in OpenFlow 1.3 it installs its own
+ * table-miss rule; in 1.0 it counts on the switch sending misses (OVS's
+ * miss rule for pre-1.3 controllers).
+ */
+async function learningSwitch(version: "OpenFlow10" | "OpenFlow13"): Promise<void> {
+  {
     const d = await TestDaemon.start([
       "--datapath-type",
       "dummy",
@@ -89,20 +92,25 @@ Deno.test({
       assert.equal(await ok(d, ["get-controller", "br0"]), `${TARGET}\n`);
       // Nothing listens yet: rconn fails, backs off, and connects once the controller is up.
       await waitFor(d, ["appctl", "bridge/controller-status", "br0"], /state=BACKOFF/, "a backoff");
-      controller = startController(d);
+      controller = startController(d, version);
       await waitFor(
         d,
         ["appctl", "bridge/controller-status", "br0"],
         /is_connected=true/,
         "the controller connection",
       );
-      // OpenFlow 1.3: the learning switch installs its own table-miss rule.
-      await waitFor(
-        d,
-        ["ofctl", "dump-flows", "br0"],
-        /priority=0 actions=CONTROLLER:128/,
-        "the controller's table-miss rule",
-      );
+      if (version === "OpenFlow13") {
+        // OpenFlow 1.3: the learning switch installs its own table-miss rule.
+        await waitFor(
+          d,
+          ["ofctl", "dump-flows", "br0"],
+          /priority=0 actions=CONTROLLER:128/,
+          "the controller's table-miss rule",
+        );
+      } else {
+        // OpenFlow 1.0: it installs nothing and counts on misses coming up.
+        await waitFor(d, ["appctl", "bridge/controller-status", "br0"], /ACTIVE/, "hello");
+      }
 
       // A's first packet floods (a packet-out); B's answer teaches the
       // controller both addresses, so it installs B->A; A's next, A->B.
@@ -112,10 +120,12 @@ Deno.test({
       await ok(d, ["netdev-dummy/receive", "p1", A_TO_B]);
       await waitFor(d, ["ofctl", "dump-flows", "br0"], /in_port=1,.*actions=output:2/, "A->B rule");
       const rules = await ok(d, ["ofctl", "dump-flows", "br0"]);
-      assert.match(
-        rules,
-        / idle_timeout=60, .*priority=1,tcp,in_port=1,vlan_tci=0x0000\/0x1fff,dl_src=50:54:00:00:00:05,dl_dst=50:54:00:00:00:07,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_tos=0,tp_src=1000,tp_dst=80 actions=output:2\n/,
-      );
+      if (version === "OpenFlow13") {
+        assert.match(
+          rules,
+          / idle_timeout=60, .*priority=1,tcp,in_port=1,vlan_tci=0x0000\/0x1fff,dl_src=50:54:00:00:00:05,dl_dst=50:54:00:00:00:07,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_tos=0,tp_src=1000,tp_dst=80 actions=output:2\n/,
+        );
+      }
       // Packet-ins counted on the switch side: one per packet so far.
       assert.match(await ok(d, ["coverage/show"]), /connmgr_packet_in .*total: 3\n/);
 
@@ -169,8 +179,17 @@ Deno.test({
       if (controller) await stopController(controller);
       await d.stop();
     }
-  },
-});
+  }
+}
+
+for (const version of ["OpenFlow13", "OpenFlow10"] as const) {
+  Deno.test({
+    name:
+      `ovs-testcontroller (${version}) manages udpif: packet-ins, its flow-mods, megaflows that follow them`,
+    ignore: SKIP !== undefined,
+    fn: () => learningSwitch(version),
+  });
+}
 
 Deno.test({
   name:
