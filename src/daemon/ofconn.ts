@@ -15,19 +15,13 @@
 import { coverageCounter, getLogger } from "../lib/mod.ts";
 import { type FlowMod, OfctlError, type Rule, type RuleRemovedReason } from "../ofproto/mod.ts";
 import { RoleElection } from "./role_election.ts";
-import {
-  AsyncConfig,
-  NXT_SET_ASYNC_CONFIG,
-  OFPT13_GET_ASYNC_REQUEST,
-  OFPT13_SET_ASYNC,
-} from "./ofconn_async.ts";
+import { OfconnAsync } from "./ofconn_async.ts";
 import type { PacketIn } from "./packet_in_queue.ts";
 import {
   type ControllerRole,
   decodeFlowMod,
   decodeFlowStatsRequest,
   decodeHeader,
-  decodePacketInFormat,
   decodePacketOut,
   decodePortMod,
   decodePortStatsRequest,
@@ -38,10 +32,8 @@ import {
   encodeEchoReply,
   encodeError,
   encodeFeaturesReply,
-  encodeFlowRemoved,
   encodeGetConfigReply,
   encodeHello,
-  encodePacketIn,
   encodeRoleReply,
   helloVersions,
   negotiateVersion,
@@ -53,9 +45,7 @@ import {
   NXT_FLOW_MOD,
   NXT_FLOW_MOD_TABLE_ID,
   NXT_ROLE_REQUEST,
-  NXT_SET_CONTROLLER_ID,
   NXT_SET_FLOW_FORMAT,
-  NXT_SET_PACKET_IN_FORMAT,
   OFP10_VERSION,
   OFP13_VERSION,
   OfpError,
@@ -85,7 +75,6 @@ import {
   OFPT_PACKET_OUT,
   OFPT_SET_CONFIG,
   OFPT_VENDOR,
-  type PacketInFormat,
   type PacketOut,
   type PortDesc,
   type PortMod,
@@ -167,18 +156,14 @@ export class Ofconn {
   config: SwitchConfig;
   /** The controller role (OFPT_ROLE_REQUEST); equal until asked otherwise. */
   role: Exclude<ControllerRole, "nochange"> = "equal";
-  /** NXT_SET_PACKET_IN_FORMAT; OVS starts every connection on the standard format. */
-  packetInFormat: PacketInFormat = "standard";
-  /** NXT_SET_CONTROLLER_ID: which `controller(id=N)` actions' packet-ins come here. */
-  controllerId = 0;
-  /** OFPT_SET_ASYNC's masks; OVS's defaults for the version until set. */
-  #async: AsyncConfig | undefined;
+  /** Packet-in format, controller id, async config (ofconn_async.ts). */
+  readonly async = new OfconnAsync();
   private xid = 1;
 
   constructor(
     readonly name: string,
     private readonly sw: OfSwitch,
-    private readonly kind: OfconnKind,
+    readonly kind: OfconnKind,
     private readonly election = new RoleElection(),
   ) {
     this.config = { flags: 0, missSendLen: kind === "primary" ? OFP_DEFAULT_MISS_SEND_LEN : 0 };
@@ -239,6 +224,8 @@ export class Ofconn {
 
   private dispatch(type: number, xid: number, msg: Uint8Array): Uint8Array[] {
     const v = this.version;
+    const asyncReplies = this.async.handle(this, this.name, msg, xid);
+    if (asyncReplies) return asyncReplies;
     switch (type) {
       case OFPT_HELLO:
       case OFPT_ECHO_REPLY:
@@ -271,11 +258,6 @@ export class Ofconn {
         return [];
       case OFPT_VENDOR:
         return this.vendor(msg);
-    }
-    if (v !== OFP10_VERSION && (type === OFPT13_SET_ASYNC || type === OFPT13_GET_ASYNC_REQUEST)) {
-      if (type === OFPT13_GET_ASYNC_REQUEST) return [this.asyncConfig().encodeReply(v, xid)];
-      this.asyncConfig().apply(msg, 8, v, this.name);
-      return [];
     }
     if (v !== OFP10_VERSION && type === OFPT12_ROLE_REQUEST) {
       return this.roleRequest(xid, msg, false);
@@ -320,16 +302,6 @@ export class Ofconn {
         if (this.version !== OFP10_VERSION) break;
         this.changesSwitch();
         this.sw.flowMod(decodeFlowMod(msg, this.flowModContext(), true));
-        return [];
-      case NXT_SET_PACKET_IN_FORMAT:
-        this.packetInFormat = decodePacketInFormat(msg);
-        return [];
-      case NXT_SET_CONTROLLER_ID:
-        r.skip(6);
-        this.controllerId = r.u16();
-        return [];
-      case NXT_SET_ASYNC_CONFIG:
-        this.asyncConfig().apply(msg, 16, this.version, this.name);
         return [];
     }
     throw new OfpError("OFPBRC_BAD_SUBTYPE");
@@ -413,38 +385,15 @@ export class Ofconn {
    * nonzero miss_send_len, as `ovs-ofctl monitor` does.
    */
   flowRemoved(rule: Rule, reason: RuleRemovedReason, nowMs: number): Uint8Array | undefined {
-    if (!this.receivesAsync("flow_removed", REMOVED_REASONS[reason])) return undefined;
-    return encodeFlowRemoved(rule, reason, nowMs, this.version, this.flowFormat);
+    return this.async.flowRemoved(this, rule, reason, nowMs);
   }
 
-  /** The packet-in this connection gets for `pin`, if any (connmgr_send_async_msg). */
   packetIn(pin: PacketIn): Uint8Array | undefined {
-    if (pin.controllerId !== this.controllerId) return undefined;
-    if (!this.receivesAsync("packet_in", pin.reason)) return undefined;
-    return encodePacketIn(pin, this.version, this.packetInFormat);
+    return this.async.packetIn(this, pin);
   }
 
-  /**
-   * update_want_packet_in_on_miss: a controller connection with
-   * controller id 0 that speaks OpenFlow before 1.3 (or has not said yet)
-   * wants table misses. Service connections (br0.mgmt, ovs-ofctl's
-   * one-shot commands) do not count here, unlike OVS, so that an
-   * ovs-ofctl command never changes what a packet's miss does.
-   */
   wantsMissPacketIns(): boolean {
-    if (this.kind !== "primary" || this.state === "closed" || this.controllerId !== 0) return false;
-    return this.version === 0 || this.version < OFP13_VERSION;
-  }
-
-  /** ofconn_receives_async_msg. */
-  private receivesAsync(type: "packet_in" | "flow_removed", reason: number): boolean {
-    if (this.state !== "active") return false;
-    if (this.kind === "service" && this.config.missSendLen === 0) return false;
-    return this.asyncConfig().receives(type, reason, this.role === "secondary");
-  }
-
-  private asyncConfig(): AsyncConfig {
-    return (this.#async ??= new AsyncConfig(this.version));
+    return this.async.wantsMiss(this);
   }
 
   /** reject_secondary_controller: a secondary may only read. */
@@ -464,8 +413,6 @@ export class Ofconn {
     return [encodeRoleReply(this.version, xid, this.role, this.election.electionId)];
   }
 }
-
-const REMOVED_REASONS: Record<RuleRemovedReason, number> = { idle: 0, hard: 1, delete: 2 };
 
 /** The OpenFlow error for a table change ofproto refused (named in its message). */
 function wireErrorOf(e: OfctlError): OfpErrorName {

@@ -11,20 +11,35 @@
  * miss are bits 6 and 7): a controller enabling "no_match" on the wire
  * gets explicit misses, and before 1.3 implicit ones too.
  *
+ * `OfconnAsync` is a connection's whole asynchronous side: the messages
+ * that configure it (OFPT_SET_ASYNC / GET_ASYNC, NXT_SET_ASYNC_CONFIG,
+ * NXT_SET_PACKET_IN_FORMAT, NXT_SET_CONTROLLER_ID) and the packet-in or
+ * flow-removed message the connection gets, if any, for an event.
+ *
  * Thread-safety: main thread (owned by one Ofconn).
  */
 import { getLogger } from "../lib/mod.ts";
+import type { Rule, RuleRemovedReason } from "../ofproto/mod.ts";
 import {
+  decodePacketInFormat,
+  encodeFlowRemoved,
   encodeHeader,
+  encodePacketIn,
   finishMessage,
+  NX_VENDOR_ID,
+  NXT_SET_CONTROLLER_ID,
+  NXT_SET_PACKET_IN_FORMAT,
+  OFP10_VERSION,
   OFP13_VERSION,
   OFPR_EXPLICIT_MISS,
   OFPR_IMPLICIT_MISS,
   OFPR_INVALID_TTL,
   OFPR_NO_MATCH,
+  type PacketInFormat,
   WireReader,
   WireWriter,
 } from "../openflow/mod.ts";
+import type { PacketIn } from "./packet_in_queue.ts";
 
 const log = getLogger("connmgr");
 
@@ -106,4 +121,99 @@ export class AsyncConfig {
 
 function hex(n: number): string {
   return `0x${n.toString(16)}`;
+}
+
+const REMOVED_REASONS: Record<RuleRemovedReason, number> = { idle: 0, hard: 1, delete: 2 };
+
+/** What the asynchronous side needs to know of its connection. */
+export interface AsyncPeer {
+  readonly state: string;
+  readonly kind: "primary" | "service";
+  readonly version: number;
+  readonly flowFormat: number;
+  readonly role: string;
+  readonly config: { missSendLen: number };
+}
+
+export class OfconnAsync {
+  /** NXT_SET_PACKET_IN_FORMAT; OVS starts every connection on the standard format. */
+  packetInFormat: PacketInFormat = "standard";
+  /** NXT_SET_CONTROLLER_ID: which `controller(id=N)` actions' packet-ins come here. */
+  controllerId = 0;
+  /** OFPT_SET_ASYNC's masks; OVS's defaults for the version until set. */
+  #config: AsyncConfig | undefined;
+
+  #configFor(version: number): AsyncConfig {
+    return (this.#config ??= new AsyncConfig(version));
+  }
+
+  /**
+   * Handles `msg` if it is one of the messages that configure the
+   * asynchronous side (Nicira `subtype` for vendor messages); returns the
+   * replies, or undefined for any other message.
+   */
+  handle(peer: AsyncPeer, name: string, msg: Uint8Array, xid: number): Uint8Array[] | undefined {
+    const v = peer.version;
+    const type = msg[1];
+    if (v !== OFP10_VERSION && type === OFPT13_GET_ASYNC_REQUEST) {
+      return [this.#configFor(v).encodeReply(v, xid)];
+    }
+    if (v !== OFP10_VERSION && type === OFPT13_SET_ASYNC) {
+      this.#configFor(v).apply(msg, 8, v, name);
+      return [];
+    }
+    if (type !== 4 || msg.length < 16) return undefined;
+    const r = new WireReader(msg, "OFPBRC_BAD_LEN", 8);
+    if (r.u32() !== NX_VENDOR_ID) return undefined;
+    switch (r.u32()) {
+      case NXT_SET_PACKET_IN_FORMAT:
+        this.packetInFormat = decodePacketInFormat(msg);
+        return [];
+      case NXT_SET_CONTROLLER_ID:
+        r.skip(6);
+        this.controllerId = r.u16();
+        return [];
+      case NXT_SET_ASYNC_CONFIG:
+        this.#configFor(v).apply(msg, 16, v, name);
+        return [];
+    }
+    return undefined;
+  }
+
+  /** ofconn_receives_async_msg. */
+  #receives(peer: AsyncPeer, type: AsyncMsgType, reason: number): boolean {
+    if (peer.state !== "active") return false;
+    if (peer.kind === "service" && peer.config.missSendLen === 0) return false;
+    return this.#configFor(peer.version).receives(type, reason, peer.role === "secondary");
+  }
+
+  /** The packet-in `peer` gets for `pin`, if any (connmgr_send_async_msg). */
+  packetIn(peer: AsyncPeer, pin: PacketIn): Uint8Array | undefined {
+    if (pin.controllerId !== this.controllerId) return undefined;
+    if (!this.#receives(peer, "packet_in", pin.reason)) return undefined;
+    return encodePacketIn(pin, peer.version, this.packetInFormat);
+  }
+
+  /** The flow-removed message `peer` gets for `rule`, if any. */
+  flowRemoved(
+    peer: AsyncPeer,
+    rule: Rule,
+    reason: RuleRemovedReason,
+    nowMs: number,
+  ): Uint8Array | undefined {
+    if (!this.#receives(peer, "flow_removed", REMOVED_REASONS[reason])) return undefined;
+    return encodeFlowRemoved(rule, reason, nowMs, peer.version, peer.flowFormat);
+  }
+
+  /**
+   * update_want_packet_in_on_miss: a controller connection with
+   * controller id 0 that speaks OpenFlow before 1.3 (or has not said yet)
+   * wants table misses. Service connections (br0.mgmt, ovs-ofctl's
+   * one-shot commands) do not count here, unlike OVS, so that an
+   * ovs-ofctl command never changes what a packet's miss does.
+   */
+  wantsMiss(peer: AsyncPeer): boolean {
+    if (peer.kind !== "primary" || peer.state === "closed" || this.controllerId !== 0) return false;
+    return peer.version === 0 || peer.version < OFP13_VERSION;
+  }
 }
