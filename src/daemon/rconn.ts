@@ -190,7 +190,11 @@ export class Rconn {
       }
       return r;
     } catch (e) {
-      this.lastError = e instanceof Error ? e.message : String(e);
+      // "Connection refused", as OVS prints strerror, without Rust's "(os error 111)".
+      this.lastError = (e instanceof Error ? e.message : String(e)).replace(
+        / \(os error \d+\)$/,
+        "",
+      );
       log.info(`${this.name}: connection failed (${this.lastError})`);
       return undefined;
     } finally {
