@@ -8,7 +8,9 @@
  * dump-flows shows; later packets are forwarded by datapath megaflows
  * that follow those rules. Then set-controller/del-controller at run
  * time, bad targets refused without changing anything, and fail-mode
- * standalone failing open once the controller is gone.
+ * standalone failing open once the controller is gone. With network
+ * namespaces and veths, a ping between two namespaces through udpif in
+ * fail-mode secure, every forwarding decision the controller's.
  *
  * Installs openvswitch-testcontroller (scripts/install-test-deps.sh) when
  * missing and root; skipped, with the reason, when it stays unavailable.
@@ -16,7 +18,7 @@
 import assert from "node:assert/strict";
 import { TestDaemon } from "../cli/_run.ts";
 import { pollUntilAsync } from "../poll.ts";
-import { ensureTestDeps } from "../support/veth_topology.ts";
+import { ensureTestDeps, vethSkipReason, VethTopology } from "../support/veth_topology.ts";
 
 async function skipReason(): Promise<string | undefined> {
   if (Deno.build.os !== "linux") return "needs Linux network namespaces";
@@ -219,6 +221,47 @@ Deno.test({
       assert.match(bad.stderr, /"open": fail mode must be standalone or secure/);
     } finally {
       await d.stop();
+    }
+  },
+});
+
+const VETH_SKIP = SKIP ?? vethSkipReason();
+
+Deno.test({
+  name: "ping between two namespaces through udpif on veths, managed by ovs-testcontroller",
+  ignore: VETH_SKIP !== undefined,
+  async fn() {
+    await ensureTestDeps();
+    const topo = await VethTopology.create({ offload: false, switchNamespace: true });
+    let d: TestDaemon | undefined;
+    let controller: Deno.ChildProcess | undefined;
+    try {
+      d = await TestDaemon.start(
+        ["--datapath-type", "netdev", "--fail-mode", "secure", "--controller", TARGET],
+        { netns: topo.switchNetns, ports: topo.ports.map((p) => `${p},type=system`) },
+      );
+      controller = startController(d);
+      await waitFor(
+        d,
+        ["appctl", "bridge/controller-status", "br0"],
+        /is_connected=true/,
+        "the controller connection",
+      );
+      // Secure mode: nothing passes but what the controller decides.
+      await topo.pingUntilReply(0);
+      await topo.pingUntilReply(1);
+      // The learning switch installed per-flow rules between the two hosts' ports...
+      const rules = await ok(d, ["ofctl", "dump-flows", "br0"]);
+      assert.match(rules, /in_port=1,.*actions=output:2/);
+      assert.match(rules, /in_port=2,.*actions=output:1/);
+      // ...and the datapath forwards ICMP by megaflows that follow them.
+      await ok(d, ["revalidator/wait"]);
+      const megaflows = await ok(d, ["dpctl/dump-flows"]);
+      assert.match(megaflows, /eth_type\(0x0800\),ipv4\(.*proto=1,.*actions:\d+\n/);
+    } finally {
+      if (controller) await stopController(controller);
+      await d?.stop();
+      await topo.destroy();
     }
   },
 });
