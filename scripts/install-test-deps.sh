@@ -3,7 +3,8 @@
 # test daemon's own network namespace) and their benchmark
 # (bench/veth_vs_ovs_bench.ts) drive: ip (iproute2), unshare and nsenter
 # (util-linux), ping (iputils-ping), ethtool, iperf3 and Open vSwitch 3.1 (openvswitch-switch,
-# openvswitch-common) as the reference switch. Idempotent: does nothing
+# openvswitch-common) as the reference switch, and ovs-testcontroller
+# (openvswitch-testcontroller) as a real OpenFlow controller. Idempotent: does nothing
 # when every command is already on PATH, and installs only the missing
 # packages. Needs apt-get and root (or sudo).
 set -euo pipefail
@@ -11,7 +12,8 @@ set -euo pipefail
 # command:package, one per tool the test runs.
 needs="ip:iproute2 unshare:util-linux nsenter:util-linux ping:iputils-ping ethtool:ethtool iperf3:iperf3
 ovs-vswitchd:openvswitch-switch ovsdb-server:openvswitch-switch
-ovs-vsctl:openvswitch-switch ovs-ofctl:openvswitch-common ovs-appctl:openvswitch-common"
+ovs-vsctl:openvswitch-switch ovs-ofctl:openvswitch-common ovs-appctl:openvswitch-common
+ovs-testcontroller:openvswitch-testcontroller"
 missing=()
 for pair in $needs; do
   cmd=${pair%%:*} pkg=${pair#*:}

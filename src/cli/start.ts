@@ -26,6 +26,8 @@ interface StartOptions {
   flows?: string;
   enableFaultInjection?: boolean;
   listen: string[];
+  controller: string[];
+  failMode?: string;
 }
 
 /** The argv of the background process: the same options as absolute paths, without --detach. */
@@ -37,6 +39,8 @@ function detachedArgs(o: StartOptions): string[] {
   if (typeof o.logFile === "string") args.push("--log-file", absolutePath(o.logFile));
   if (o.flows) args.push("--flows", absolutePath(o.flows));
   for (const l of o.listen) args.push("--listen", l);
+  for (const c of o.controller) args.push("--controller", c);
+  if (o.failMode) args.push("--fail-mode", o.failMode);
   for (const p of o.port) args.push("--port", p);
   for (const c of o.otherConfig) args.push("--other-config", c);
   if (o.enableFaultInjection) args.push("--enable-fault-injection");
@@ -82,6 +86,17 @@ export const start: Subcommand = {
         "also accept OpenFlow connections: ptcp:PORT[:IP] or punix:PATH (repeatable)",
         collect,
         [],
+      )
+      .option(
+        "--controller <target>",
+        "connect to an OpenFlow controller: tcp:IP[:PORT] (port 6653 by default), unix:PATH, " +
+          "or wait for one on ptcp:PORT[:IP] or punix:PATH (repeatable)",
+        collect,
+        [],
+      )
+      .option(
+        "--fail-mode <mode>",
+        "without a reachable controller: standalone (fail open to NORMAL, the default) or secure",
       )
       .addHelpText(
         "after",
@@ -135,6 +150,8 @@ export const start: Subcommand = {
             flowsFile: o.flows,
             faultInjection: o.enableFaultInjection,
             listen: o.listen,
+            controllers: o.controller,
+            failMode: o.failMode,
           });
         } catch (e) {
           if (e instanceof DaemonConfigError) throw new UsageError(e.message);

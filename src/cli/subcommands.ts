@@ -7,6 +7,7 @@ import { flush } from "./flush.ts";
 import { setConfig, setPort } from "./set_config.ts";
 import { odpParseFlows } from "./odp_parse_flows_command.ts";
 import { demo } from "./demo.ts";
+import { CONTROLLER_SUBCOMMANDS } from "./controller.ts";
 
 export const SUBCOMMANDS: Subcommand[] = [
   start,
@@ -15,6 +16,7 @@ export const SUBCOMMANDS: Subcommand[] = [
   flush,
   setConfig,
   setPort,
+  ...CONTROLLER_SUBCOMMANDS,
   odpParseFlows,
   demo,
 ];

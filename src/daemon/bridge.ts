@@ -32,6 +32,7 @@ import { Udpif } from "../upcall/mod.ts";
 import { type PortSpec as XPortSpec, RecircIdPool, XBridge } from "../xlate/mod.ts";
 import { type BackerSupport, checkSupport } from "./backer_support.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
+import { PacketInQueue } from "./packet_in_queue.ts";
 import { applyDatapathConfig } from "./datapath_config.ts";
 import type { OtherConfig } from "./other_config.ts";
 import { UDPIF_KEYS } from "./udpif_keys.ts";
@@ -92,6 +93,8 @@ export class Bridge {
   readonly ml = MacLearning.create();
   /** Recirculation ids, one pool for the main thread and every worker. */
   readonly recircIds = new RecircIdPool();
+  /** Controller upcalls from the handlers, for the OpenFlow connections. */
+  readonly packetIns = PacketInQueue.create();
   readonly udpif: Udpif;
   readonly #stats = RuleStatsQueue.create();
   readonly #ports = new Map<string, BridgePort>();
@@ -121,6 +124,7 @@ export class Bridge {
       ruleStats: this.#stats.buffer,
       uuid: crypto.getRandomValues(new Uint8Array(16)),
       recirc: this.recircIds.buffer,
+      packetIns: this.packetIns.init,
       vlanLimit: options.config.get("vlan-limit")!,
     };
     this.#xlateInit = init;

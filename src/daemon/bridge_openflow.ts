@@ -36,9 +36,12 @@ import {
 } from "../openflow/mod.ts";
 import type { Bridge } from "./bridge.ts";
 import type { OfSwitch } from "./ofconn.ts";
+import type { PacketIn } from "./packet_in_queue.ts";
 import { VERSION } from "../unixctl/mod.ts";
 
 const covPacketOut = coverageCounter("ofproto_packet_out");
+/** How long the packet-in drain sleeps between checks for being stopped. */
+const PACKET_IN_WAIT_MS = 200;
 const DUMMY_MAC_BASE = 0xaa55aa550000n;
 /** Tables 0..253 are visible; 254 is OVS's hidden table. */
 const VISIBLE_TABLES = N_TABLES - 1;
@@ -144,6 +147,29 @@ export class BridgeOpenFlow implements OfSwitch {
     this.bridge.tables.onRemoved = (rule, reason, nowMs) => {
       if (rule.flags & FF_SEND_FLOW_REM) notify(rule, reason, nowMs);
     };
+  }
+
+  /**
+   * Drains the bridge's packet-in queue whenever a handler publishes into
+   * it; stops at the returned function.
+   */
+  watchPacketIns(deliver: (pin: PacketIn) => void): () => void {
+    let stopped = false;
+    const queue = this.bridge.packetIns;
+    (async () => {
+      while (!stopped) {
+        queue.drain(this.bridge.recircIds, deliver);
+        await queue.waitAsync(PACKET_IN_WAIT_MS);
+      }
+    })();
+    return () => {
+      stopped = true;
+      queue.wake();
+    };
+  }
+
+  setMissWanted(count: number): void {
+    this.bridge.packetIns.setMissWanted(count);
   }
 
   flowMod(fm: FlowMod): void {

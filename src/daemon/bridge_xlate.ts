@@ -27,6 +27,7 @@ import {
 import { timeMsec } from "../lib/mod.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import {
+  type UpcallIn,
   type WorkerXlate,
   type XcacheDescription,
   type XlateRequest,
@@ -43,6 +44,7 @@ import {
   type XlateTables,
 } from "../xlate/mod.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
+import { PacketInQueue, type PacketInQueueInit } from "./packet_in_queue.ts";
 
 /** What a worker's translation starts from (structured-clonable). */
 export interface BridgeXlateInit {
@@ -60,6 +62,8 @@ export interface BridgeXlateInit {
   recirc: SharedArrayBuffer;
   /** other_config:vlan-limit, for this worker's flow module. */
   vlanLimit: number;
+  /** Where controller upcalls go for the OpenFlow connections (packet_in_queue.ts). */
+  packetIns: PacketInQueueInit;
   /** The tables as one update (`OfTables.snapshotUpdate`), when starting from a snapshot. */
   tables?: TablesUpdate;
 }
@@ -76,6 +80,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #ml: MacLearning;
   readonly #stats: RuleStatsQueue;
   readonly #recirc: RecircIdPool;
+  readonly #packetIns: PacketInQueue;
   #bridge: XBridge;
   /** The request's key with its OpenFlow in_port, and the keys xlate works in: one set per thread. */
   readonly #flow = new Uint32Array(FLOW_WORDS);
@@ -89,6 +94,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#bridge = new XBridge(init.bridge, init.ports);
     this.#ml = MacLearning.attach(init.mac);
     this.#recirc = new RecircIdPool(init.recirc);
+    this.#packetIns = PacketInQueue.attach(init.packetIns);
     setVlanLimit(init.vlanLimit);
     this.#stats = RuleStatsQueue.attach(init.ruleStats);
     if (init.tables) this.#tables.applyUpdate(init.tables);
@@ -117,6 +123,7 @@ export class BridgeXlate implements WorkerXlate {
       ml: this.#ml,
       nowMs: now,
       recircIds: this.#recirc,
+      packetInOnMiss: this.#packetIns.missWanted(),
       sideEffects: req.packet !== null,
       buildCache: req.wantXcache,
       keys: this.#keys,
@@ -134,6 +141,10 @@ export class BridgeXlate implements WorkerXlate {
       xcache: req.wantXcache ? out.cache : null,
       recircs: out.recircs.length ? this.#distinct(out.recircs) : undefined,
     };
+  }
+
+  controllerUpcall(u: UpcallIn): void {
+    this.#packetIns.push(u.userdata.subarray(0, u.userdataLen), u.packet, u.packetLen);
   }
 
   releaseRecirc(id: number): void {
@@ -173,6 +184,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#stats.releaseLockOf(owner);
     this.#ml.releaseLockOf(owner);
     this.#recirc.releaseLockOf(owner);
+    this.#packetIns.releaseLockOf(owner);
   }
 
   pushStats(xcache: unknown, packets: number, bytes: number, used: number): void {

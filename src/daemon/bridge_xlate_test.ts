@@ -4,6 +4,7 @@ import { MacLearning, OfTables } from "../ofproto/mod.ts";
 import { RecircIdPool } from "../xlate/mod.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
+import { type PacketIn, PacketInQueue } from "./packet_in_queue.ts";
 
 const PORTS = [1, 2].map((n) => ({ name: `p${n}`, ofport: n, odpPort: n }));
 
@@ -40,6 +41,7 @@ Deno.test("every worker's translation takes recirculation ids from the daemon's 
     ruleStats: RuleStatsQueue.create().buffer,
     uuid: new Uint8Array(16),
     recirc: pool.buffer,
+    packetIns: PacketInQueue.create().init,
     vlanLimit: 1,
   };
   const tables = new OfTables();
@@ -53,4 +55,71 @@ Deno.test("every worker's translation takes recirculation ids from the daemon's 
   assert.equal(recircIdOf(revalidator, 2), 2);
   assert.equal(recircIdOf(revalidator, 1), 1);
   assert.equal(pool.idFor(new Uint32Array(20)), 3, "the main thread's pool counts on from there");
+});
+
+Deno.test("a handler's controller upcall reaches the main thread as a packet-in with its frozen state", () => {
+  const pool = new RecircIdPool();
+  const queue = PacketInQueue.create();
+  const init: BridgeXlateInit = {
+    bridge: "br0",
+    ports: PORTS,
+    mac: MacLearning.create().buffer,
+    ruleStats: RuleStatsQueue.create().buffer,
+    uuid: new Uint8Array(16),
+    recirc: pool.buffer,
+    packetIns: queue.init,
+    vlanLimit: 1,
+  };
+  const tables = new OfTables();
+  tables.addFlow("table=0,actions=load:0x2a->NXM_NX_REG3[],write_metadata:0x1234,goto_table:3", 0);
+  tables.addFlow("table=3,cookie=0x77,in_port=2,actions=controller(reason=no_match)", 0);
+  tables.addFlow("table=3,cookie=0x77,in_port=1,actions=controller(id=5)", 0);
+  const handler = new BridgeXlate(structuredClone(init), tables);
+  const key = newKey();
+  parseOdpKey(
+    "in_port(2),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
+      "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)",
+    key,
+    newKey(),
+  );
+  const packet = Uint8Array.from({ length: 61 }, (_, i) => i);
+  const r = handler.translate({
+    key,
+    packet,
+    packets: 0,
+    bytes: 0,
+    tcpFlags: 0,
+    used: 0,
+    wc: null,
+    wantXcache: false,
+  });
+  const userspace = r.actions!.find((a) => a.type === "userspace");
+  assert.ok(userspace?.type === "userspace" && userspace.userdata, formatOdpActions(r.actions!));
+  // The datapath's upcall: the action's cookie and the packet.
+  const userdata = new Uint8Array(64);
+  userdata.set(userspace.userdata);
+  handler.controllerUpcall({
+    type: 1,
+    inPort: 2,
+    key,
+    ufid: new Uint32Array(4),
+    packet,
+    packetLen: 60,
+    userdata,
+    userdataLen: userspace.userdata.length,
+    lastAction: true,
+  });
+  const got: PacketIn[] = [];
+  assert.equal(queue.drain(pool, (p) => got.push(p)), 1);
+  assert.equal(got.length, 1);
+  const pin = got[0];
+  assert.deepEqual(pin.packet, packet.subarray(0, 60));
+  assert.equal(pin.reason, 0);
+  assert.equal(pin.tableId, 3);
+  assert.equal(pin.cookie, 0x77n);
+  assert.equal(pin.inPort, 2);
+  assert.equal(pin.metadata, 0x1234n);
+  assert.equal(pin.regs[3], 0x2a);
+  assert.equal(pin.controllerId, 0);
+  assert.equal(queue.drain(pool, () => assert.fail("drained twice")), 0);
 });

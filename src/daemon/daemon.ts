@@ -33,8 +33,11 @@ import { removePidfile, writePidfile } from "./pidfile.ts";
 import { parsePortSpecs } from "./port_spec.ts";
 import { PORT_LINK_COMMANDS, PortLinkWatch, registerPortLinkCommands } from "./port_link.ts";
 import { ensureRundir } from "./rundir.ts";
-import { Connmgr, type ListenTarget, parseListenTarget } from "./connmgr.ts";
+import { Connmgr, type ListenTarget, parseControllerTarget, parseListenTarget } from "./connmgr.ts";
 import { BridgeOpenFlow } from "./bridge_openflow.ts";
+import { BridgeControllers } from "./bridge_controllers.ts";
+import { CONTROLLER_COMMANDS, registerControllerCommands } from "./controller_commands.ts";
+import { type FailMode, parseFailMode } from "./fail_open.ts";
 import { absolutePath, defaultSocketPath, rundirPath } from "../unixctl/mod.ts";
 
 const log = getLogger("vswitchd");
@@ -43,7 +46,13 @@ const log = getLogger("vswitchd");
 const WARP_CYCLE_TIMEOUT_MS = 5000;
 
 /** Commands bound to one running daemon, dropped when it stops. */
-const DAEMON_COMMANDS = ["exit", "config/set", "config/show", ...PORT_LINK_COMMANDS];
+const DAEMON_COMMANDS = [
+  "exit",
+  "config/set",
+  "config/show",
+  ...PORT_LINK_COMMANDS,
+  ...CONTROLLER_COMMANDS,
+];
 
 export interface DaemonOptions {
   /** Control socket path; `$UDPIF_RUNDIR/udpif.ctl` when undefined. */
@@ -62,6 +71,10 @@ export interface DaemonOptions {
   faultInjection?: boolean;
   /** `--listen` targets for OpenFlow (ptcp:PORT[:IP], punix:PATH), unparsed. */
   listen?: string[];
+  /** `--controller` targets (tcp:IP[:PORT], unix:PATH, ptcp:, punix:), unparsed. */
+  controllers?: string[];
+  /** `--fail-mode`: standalone or secure; unset behaves as standalone. */
+  failMode?: string;
   /** Log to the console at this level (the daemon's stderr); default info. */
   consoleLevel?: "off" | "info" | "warn" | "dbg";
 }
@@ -80,6 +93,7 @@ export class Daemon {
   readonly #pidfile: string | undefined;
   readonly #server: UnixctlServer;
   #connmgr: Connmgr | undefined;
+  #controllers: BridgeControllers | undefined;
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   readonly #signals: Array<[Deno.Signal, () => void]> = [];
   readonly #offWarp: () => void;
@@ -136,6 +150,14 @@ export class Daemon {
       listen = (options.listen ?? []).map(parseListenTarget);
     } catch (e) {
       throw new DaemonConfigError(`--listen ${e instanceof Error ? e.message : e}`);
+    }
+    let failMode: FailMode | undefined;
+    try {
+      if (options.failMode !== undefined) failMode = parseFailMode(options.failMode);
+      (options.controllers ?? []).forEach(parseControllerTarget);
+    } catch (e) {
+      const what = options.failMode !== undefined && !failMode ? "--fail-mode" : "--controller";
+      throw new DaemonConfigError(`${what} ${e instanceof Error ? e.message : e}`);
     }
     let flows: string | undefined;
     if (options.flowsFile !== undefined) {
@@ -211,8 +233,12 @@ export class Daemon {
         "service",
       );
       for (const target of listen) await connmgr.listen(target, "primary");
+      const controllers = new BridgeControllers(bridge, connmgr, failMode);
+      await controllers.setControllers(options.controllers ?? []);
+      registerControllerCommands(controllers);
       const daemon = new Daemon(server, bridge, config, pidfile);
       daemon.#connmgr = connmgr;
+      daemon.#controllers = controllers;
       daemon.#registerCommands();
       daemon.#catchSignals();
       daemon.#catchStrayErrors();
@@ -234,6 +260,7 @@ export class Daemon {
     coverageRun();
     this.bridge.run();
     this.#links.run();
+    this.#controllers?.run();
   }
 
   #registerCommands(): void {

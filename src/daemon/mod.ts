@@ -22,9 +22,16 @@
  * `udpif_keys.ts` the other_config keys handed to the udpif (`ovs-compat`
  * among them).
  * OpenFlow connections (OVS's connmgr) live in `connmgr.ts`
- * (the BRIDGE.mgmt socket and `--listen` ptcp/punix listeners, framing),
- * `ofconn.ts` (one connection: hello, requests answered through the
- * `OfSwitch` interface), `role_election.ts` (controller roles) and
+ * (the BRIDGE.mgmt socket, `--listen` ptcp/punix listeners, controllers,
+ * framing, asynchronous messages), `rconn.ts` (an active controller kept
+ * connected: backoff, inactivity probe), `ofconn.ts` (one connection:
+ * hello, requests answered through the `OfSwitch` interface),
+ * `ofconn_async.ts` (async config: which packet-ins and flow-removeds a
+ * connection gets), `packet_in_queue.ts` (the handlers' controller
+ * upcalls, in shared memory, on their way to the connections),
+ * `fail_open.ts` and `bridge_controllers.ts` (fail-mode and fail-open),
+ * `controller_commands.ts` (`bridge/set-controller` and friends),
+ * `role_election.ts` (controller roles) and
  * `bridge_openflow.ts` (the bridge as an `OfSwitch`: the same tables,
  * publication and revalidation as `udpif ofctl`, packet-outs translated
  * and executed, port counters). `rundir.ts` makes the run directory
@@ -39,7 +46,9 @@
  * Workers (PMDs, handlers, revalidators) are started by the layers below
  * and get what they share with the main thread as SharedArrayBuffers: the
  * clock (`clockBuffer`), coverage counters (`coverageBuffer`), log levels
- * (`logBuffer`) and their own layer's tables and rings. The control commands only read or
+ * (`logBuffer`) and their own layer's tables and rings; handlers also get
+ * the packet-in queue (packet_in_queue.ts), which they produce into under
+ * its lock and the main thread drains. The control commands only read or
  * publish through those; nothing a command does blocks a worker.
  */
 export { Daemon, DaemonConfigError, type DaemonOptions } from "./daemon.ts";

@@ -4,7 +4,8 @@
  * negotiation by hello, then each request answered in order. What a
  * connection remembers: its version, the Nicira flow format and whether
  * the flow_mod_table_id extension is on, its switch config
- * (miss_send_len). Requests reach the bridge only through `OfSwitch`, so
+ * (miss_send_len), packet-in format, controller id and asynchronous
+ * message config (ofconn_async.ts). Requests reach the bridge only through `OfSwitch`, so
  * a rule added here is exactly one added by `udpif ofctl`. A bad request
  * gets the OFPT_ERROR OVS sends and the connection carries on; only a
  * failed hello, or a message before it, ends the connection.
@@ -14,6 +15,8 @@
 import { coverageCounter, getLogger } from "../lib/mod.ts";
 import { type FlowMod, OfctlError, type Rule, type RuleRemovedReason } from "../ofproto/mod.ts";
 import { RoleElection } from "./role_election.ts";
+import { OfconnAsync } from "./ofconn_async.ts";
+import type { PacketIn } from "./packet_in_queue.ts";
 import {
   type ControllerRole,
   decodeFlowMod,
@@ -29,7 +32,6 @@ import {
   encodeEchoReply,
   encodeError,
   encodeFeaturesReply,
-  encodeFlowRemoved,
   encodeGetConfigReply,
   encodeHello,
   encodeRoleReply,
@@ -43,9 +45,7 @@ import {
   NXT_FLOW_MOD,
   NXT_FLOW_MOD_TABLE_ID,
   NXT_ROLE_REQUEST,
-  NXT_SET_CONTROLLER_ID,
   NXT_SET_FLOW_FORMAT,
-  NXT_SET_PACKET_IN_FORMAT,
   OFP10_VERSION,
   OFP13_VERSION,
   OfpError,
@@ -123,6 +123,13 @@ export interface OfSwitch {
    * expiry removes, after the change (on the main thread, synchronously).
    */
   watchRemovals(notify: (rule: Rule, reason: RuleRemovedReason, nowMs: number) => void): void;
+  /**
+   * Calls `deliver` on the main thread for each packet-in the handlers'
+   * controller upcalls produce, until the returned function is called.
+   */
+  watchPacketIns(deliver: (pin: PacketIn) => void): () => void;
+  /** How many connections want table misses as packet-ins (0: misses drop). */
+  setMissWanted(count: number): void;
   /** Applies one flow-mod to the master tables and publishes the change. */
   flowMod(fm: FlowMod): void;
   /** The rules a stats filter selects, with fresh counters. */
@@ -149,12 +156,14 @@ export class Ofconn {
   config: SwitchConfig;
   /** The controller role (OFPT_ROLE_REQUEST); equal until asked otherwise. */
   role: Exclude<ControllerRole, "nochange"> = "equal";
+  /** Packet-in format, controller id, async config (ofconn_async.ts). */
+  readonly async = new OfconnAsync();
   private xid = 1;
 
   constructor(
     readonly name: string,
     private readonly sw: OfSwitch,
-    private readonly kind: OfconnKind,
+    readonly kind: OfconnKind,
     private readonly election = new RoleElection(),
   ) {
     this.config = { flags: 0, missSendLen: kind === "primary" ? OFP_DEFAULT_MISS_SEND_LEN : 0 };
@@ -215,6 +224,8 @@ export class Ofconn {
 
   private dispatch(type: number, xid: number, msg: Uint8Array): Uint8Array[] {
     const v = this.version;
+    const asyncReplies = this.async.handle(this, this.name, msg, xid);
+    if (asyncReplies) return asyncReplies;
     switch (type) {
       case OFPT_HELLO:
       case OFPT_ECHO_REPLY:
@@ -291,10 +302,6 @@ export class Ofconn {
         if (this.version !== OFP10_VERSION) break;
         this.changesSwitch();
         this.sw.flowMod(decodeFlowMod(msg, this.flowModContext(), true));
-        return [];
-      case NXT_SET_PACKET_IN_FORMAT:
-      case NXT_SET_CONTROLLER_ID:
-        r.skip(4);
         return [];
     }
     throw new OfpError("OFPBRC_BAD_SUBTYPE");
@@ -373,14 +380,20 @@ export class Ofconn {
 
   /**
    * The flow-removed message this connection gets for `rule`, if any
-   * (ofconn_receives_async_msg with OVS's default async config): primary
-   * and equal controllers do; a service connection (br0.mgmt) only after
-   * asking with a nonzero miss_send_len, as `ovs-ofctl monitor` does.
+   * (ofconn_receives_async_msg): primary and equal controllers do by
+   * default; a service connection (br0.mgmt) only after asking with a
+   * nonzero miss_send_len, as `ovs-ofctl monitor` does.
    */
   flowRemoved(rule: Rule, reason: RuleRemovedReason, nowMs: number): Uint8Array | undefined {
-    if (this.state !== "active" || this.role === "secondary") return undefined;
-    if (this.kind === "service" && this.config.missSendLen === 0) return undefined;
-    return encodeFlowRemoved(rule, reason, nowMs, this.version, this.flowFormat);
+    return this.async.flowRemoved(this, rule, reason, nowMs);
+  }
+
+  packetIn(pin: PacketIn): Uint8Array | undefined {
+    return this.async.packetIn(this, pin);
+  }
+
+  wantsMissPacketIns(): boolean {
+    return this.async.wantsMiss(this);
   }
 
   /** reject_secondary_controller: a secondary may only read. */

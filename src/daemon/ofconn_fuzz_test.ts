@@ -40,6 +40,8 @@ const sw = {
   packetOut: () => {},
   portStats: () => [],
   watchRemovals: () => {},
+  watchPacketIns: () => () => {},
+  setMissWanted: () => {},
   flowMod: (fm: Parameters<OfTables["flowMods"]>[0][0]) => void tables.flowMods([fm], fm.strict, 0),
   selectRules: (f: Parameters<OfTables["selectRules"]>[0]) => tables.selectRules(f),
   nowMs: () => 0,

@@ -37,6 +37,10 @@ class TablesSwitch implements OfSwitch {
     return [{ tableId: 0, activeCount: this.tables.nRules, lookupCount: 0n, matchedCount: 0n }];
   }
   watchRemovals() {}
+  watchPacketIns() {
+    return () => {};
+  }
+  setMissWanted() {}
   portStats() {
     return [{ portNo: 1, rxPackets: 1, rxBytes: 60, txPackets: 2, txBytes: 120, durationMs: 1500 }];
   }

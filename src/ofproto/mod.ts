@@ -107,6 +107,7 @@ export {
   ruleJson,
 } from "./rule.ts";
 export {
+  MAX_VISIBLE_PRIORITY,
   N_TABLES,
   OfTables,
   type RuleRemovedReason,

@@ -67,6 +67,9 @@ function outputsTo(actions: OfAction[], port: number): boolean {
 /** Why a rule left the tables (OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT, OFPRR_DELETE). */
 export type RuleRemovedReason = "idle" | "hard" | "delete";
 
+/** OpenFlow's highest priority; rules above it are the switch's own, hidden (OVS's rule_is_hidden). */
+export const MAX_VISIBLE_PRIORITY = 0xffff;
+
 export class OfTables {
   /**
    * Told of each rule a delete or an expiry removes (the master copy's
@@ -239,7 +242,7 @@ export class OfTables {
     const lines = bare ? [] : [dumpFlowsHeader(opts.version)];
     const rules = opts.filter
       ? this.collect(parseFlowMod(opts.filter, "delete", false, opts))
-      : [...this.rules()];
+      : [...this.rules()].filter((r) => r.priority <= MAX_VISIBLE_PRIORITY);
     for (const r of sortRules(rules, opts.sort ?? [])) lines.push(formatRule(r, opts));
     return lines.join("\n") + "\n";
   }
@@ -294,6 +297,12 @@ export class OfTables {
   }
 
   private selects(fm: FlowMod, r: Rule): boolean {
+    // Hidden rules (fail-open's) are invisible to OpenFlow and ovs-ofctl,
+    // whose priorities stop at 65535 (rule_is_hidden): only a strict mod
+    // naming the hidden priority, which only the switch can make, selects one.
+    if (r.priority > MAX_VISIBLE_PRIORITY && !(fm.strict && fm.priority === r.priority)) {
+      return false;
+    }
     if (fm.tableId !== undefined && r.tableId !== fm.tableId) return false;
     if (((r.cookie ^ fm.cookie) & fm.cookieMask) !== 0n) return false;
     if (fm.outPort !== undefined && !outputsTo(r.actions, fm.outPort)) return false;

@@ -8,6 +8,8 @@
  * flow-removed (flow_removed.ts); flow and aggregate stats
  * (flow_stats.ts); features, switch config, desc, port descriptions,
  * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);
+ * packet-in in the standard, NXT_PACKET_IN and NXT_PACKET_IN2 formats
+ * (packet_in.ts);
  * controller roles (role.ts). Versions: OpenFlow 1.0 with the Nicira extensions
  * ovs-ofctl uses by default, and OpenFlow 1.3.
  *
@@ -87,6 +89,20 @@ export {
 } from "./switch.ts";
 export { portFromOf11, portToOf11 } from "./port_number.ts";
 export { decodePacketOut, type PacketOut } from "./packet_out.ts";
+export {
+  decodePacketInFormat,
+  encodePacketIn,
+  NXT_PACKET_IN,
+  NXT_PACKET_IN2,
+  OFPR_ACTION,
+  OFPR_EXPLICIT_MISS,
+  OFPR_IMPLICIT_MISS,
+  OFPR_INVALID_TTL,
+  OFPR_NO_MATCH,
+  type PacketInFormat,
+  type PacketInMessage,
+  wireReason,
+} from "./packet_in.ts";
 export {
   type ControllerRole,
   decodeRoleRequest,

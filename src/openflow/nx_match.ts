@@ -91,7 +91,6 @@ const NXM_FIELDS: WireField[] = [
 /** OXM fields (OpenFlow 1.2+), NXM where OpenFlow has no OXM for the field. */
 const OXM_FIELDS: WireField[] = [
   wf(OXM, 0, 4, "in_port"),
-  wf(OXM, 2, 8, "metadata"),
   wf(OXM, 3, 6, "eth_dst"),
   wf(OXM, 4, 6, "eth_src"),
   wf(OXM, 5, 2, "eth_type"),
@@ -128,6 +127,8 @@ const OXM_FIELDS: WireField[] = [
   wf(OXM, 25, 6, "arp_tha"),
   ...Array.from({ length: 16 }, (_, i) => wf(NXM1, i, 4, `reg${i}`)),
   wf(NXM1, 33, 4, "pkt_mark"),
+  // Last, as nx_put_raw puts it (after registers and marks), in OXM as in NXM.
+  wf(OXM, 2, 8, "metadata"),
 ];
 
 /** OXM_OF_PACKET_TYPE: only Ethernet (0) exists in udpif. */

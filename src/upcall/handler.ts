@@ -242,6 +242,9 @@ export class Handler {
       if (u.type === DPIF_UC_ACTION && u.lastAction && actionUpcallFails(kind, u)) {
         covUserspaceError.inc();
       }
+      if (kind === CONTROLLER_UPCALL && u.userdata[COOKIE_DONT_SEND] === 0) {
+        this.#ctx.xlate.controllerUpcall?.(u);
+      }
       if (kind === BAD_UPCALL && rl.allow()) {
         log.warn(
           u.type === DPIF_UC_ACTION

@@ -199,6 +199,14 @@ export interface UdpifXlate {
    * pool's lock briefly and never blocks otherwise.
    */
   releaseRecirc?(id: number): void;
+  /**
+   * A controller upcall to be sent as a packet-in (process_upcall's
+   * CONTROLLER_UPCALL): the callee copies the cookie and packet before it
+   * returns (they are the batch slot's) and hands them to the main thread
+   * without blocking beyond a short lock. Handlers call it; absent, the
+   * packet-in is dropped.
+   */
+  controllerUpcall?(u: UpcallIn): void;
   /** UUID bytes of the bridge (ofproto) for slow-path cookies. */
   readonly ofprotoUuid: Uint8Array;
   /**

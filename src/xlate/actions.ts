@@ -284,7 +284,7 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
         break;
       }
       case "goto_table":
-        xlateTable(ctx, inPort(ctx), a.table);
+        xlateTable(ctx, inPort(ctx), a.table, true);
         break;
       case "write_metadata": {
         const off = F.metadata.off;

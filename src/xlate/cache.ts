@@ -100,6 +100,22 @@ export function encodeControllerCookie(c: ControllerCookie): Uint8Array {
   return b;
 }
 
+/** The fields of a controller cookie (`encodeControllerCookie`'s inverse); undefined for another kind. */
+export function decodeControllerCookie(b: Uint8Array): ControllerCookie | undefined {
+  if (b.length < USER_ACTION_COOKIE_LEN) return undefined;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (v.getUint16(0, true) !== COOKIE_CONTROLLER) return undefined;
+  return {
+    dontSend: b[24] !== 0,
+    continuation: b[25] !== 0,
+    reason: v.getUint16(26, true),
+    recircId: v.getUint32(28, true),
+    ruleCookie: v.getBigUint64(32, false),
+    controllerId: v.getUint16(40, true),
+    maxLen: v.getUint16(42, true),
+  };
+}
+
 /** The slow-path cookie: `userspace(pid=0,slow_path(REASONS))`. */
 export function encodeSlowPathCookie(reason: number): Uint8Array {
   const [b, v] = newCookie(COOKIE_SLOW_PATH);

@@ -52,6 +52,12 @@ export interface XlateInput {
   nowMs: number;
   /** Allocates ids for frozen states (controller actions). */
   recircIds: RecircIds;
+  /**
+   * Whether a table miss goes to the controller (OVS's miss rule): a
+   * pre-1.3 controller connection wants misses (connmgr's
+   * want_packet_in_on_miss). Otherwise a miss drops.
+   */
+  packetInOnMiss?: boolean;
   /** Whether NORMAL may learn (false for ofproto/trace and revalidation). */
   sideEffects?: boolean;
   /** Whether an xlate cache is being built (controller actions then send). */

@@ -42,6 +42,7 @@ export {
 } from "./bridge.ts";
 export {
   type ControllerCookie,
+  decodeControllerCookie,
   encodeControllerCookie,
   encodeSlowPathCookie,
   USER_ACTION_COOKIE_LEN,

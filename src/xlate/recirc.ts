@@ -100,6 +100,26 @@ export class RecircIdPool implements RecircIds {
     }
   }
 
+  /**
+   * Copies the frozen state of `id` into `out` (recirc_id_node_find, for a
+   * controller upcall's packet-in); false when the id is not in use.
+   */
+  frozenState(id: number, out: Uint32Array): boolean {
+    const s = this.#s;
+    this.#lock();
+    try {
+      for (let i = 0; i < s.length; i += SLOT_WORDS) {
+        if (s[i + S_USED] === 1 && s[i + S_ID] === id) {
+          out.set(s.subarray(i + S_STATE, i + S_STATE + FROZEN_STATE_WORDS));
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      this.#unlock();
+    }
+  }
+
   /** How many ids something references now (memory/show's `recirc ids`). */
   inUse(): number {
     const s = this.#s;

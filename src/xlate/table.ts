@@ -3,12 +3,19 @@
  * rule_dpif_lookup_from_table): resubmit and goto_table look a table up,
  * possibly as if the packet came in on another port, and translate the
  * rule found. A miss lands on OVS's internal "no packet-in" rule, which
- * drops. Resubmitting to the same or an earlier table deepens the
+ * drops, or, where the lookup may send packet-ins (the first table's and
+ * goto_table's) and a pre-1.3 controller wants misses
+ * (`packetInOnMiss`), on its "miss" rule: controller(reason=no_match),
+ * sent as OFPR_IMPLICIT_MISS. Resubmitting to the same or an earlier table deepens the
  * recursion, which stops at 64 levels or 4096 resubmits.
  */
 import { F, FRAG_ANY, getUint, setUint } from "../flow/mod.ts";
 import { doXlateActions } from "./actions.ts";
 import { MAX_DEPTH, MAX_RESUBMITS, type XlateCtx, type XlateRule } from "./context.ts";
+import { xlateController } from "./output.ts";
+
+/** OVS's internal reason of the miss rule's controller action. */
+const OFPR_IMPLICIT_MISS = 7;
 
 function resourceCheck(ctx: XlateCtx): boolean {
   if (ctx.depth >= MAX_DEPTH) {
@@ -60,7 +67,7 @@ function reportTable(ctx: XlateCtx, rule: XlateRule | null, tableId: number): vo
 }
 
 /**
- * Translates `rule` (null: the internal drop rule of a miss) found in
+ * Translates `rule` (null: the internal rule of a miss) found in
  * `tableId`, with its trace nodes nested under the table's line.
  */
 export function xlateRule(
@@ -68,6 +75,7 @@ export function xlateRule(
   rule: XlateRule | null,
   tableId: number,
   deepens: boolean,
+  mayPacketIn = false,
 ): void {
   ctx.cache.addLookup(tableId, rule ? rule.id : -1);
   if (rule) ctx.cache.addRule(rule.id);
@@ -78,20 +86,29 @@ export function xlateRule(
   if (deepens) ctx.depth++;
   ctx.rule = rule;
   ctx.ruleCookie = rule ? rule.cookie : 0n;
-  doXlateActions(ctx, rule ? rule.actions : []);
+  if (!rule && mayPacketIn && ctx.xin.packetInOnMiss) {
+    xlateController(ctx, 0xffff, OFPR_IMPLICIT_MISS, 0);
+  } else {
+    doXlateActions(ctx, rule ? rule.actions : []);
+  }
   ctx.rule = oldRule;
   ctx.ruleCookie = oldCookie;
   if (deepens) ctx.depth--;
   ctx.trace = oldTrace;
 }
 
-/** resubmit(PORT,TABLE), goto_table and output:TABLE. */
-export function xlateTable(ctx: XlateCtx, inPort: number, tableId: number): void {
+/** resubmit(PORT,TABLE), goto_table (which may send a miss to the controller) and output:TABLE. */
+export function xlateTable(
+  ctx: XlateCtx,
+  inPort: number,
+  tableId: number,
+  mayPacketIn = false,
+): void {
   if (!resourceCheck(ctx)) return;
   const oldTable = ctx.tableId;
   ctx.tableId = tableId;
   const rule = lookupRule(ctx, tableId, inPort);
   ctx.resubmits++;
-  xlateRule(ctx, rule, tableId, tableId <= oldTable);
+  xlateRule(ctx, rule, tableId, tableId <= oldTable, mayPacketIn);
   ctx.tableId = oldTable;
 }

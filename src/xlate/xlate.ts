@@ -84,7 +84,7 @@ export function xlate(xin: XlateInput): XlateOutput {
   wcInit(ctx);
   if (ctx.trace) ctx.trace = ctx.report("bridge", `bridge("${xin.bridge.name}")`);
   if (xin.ofpacts) doXlateActions(ctx, xin.ofpacts);
-  else xlateRule(ctx, lookupRule(ctx, 0, inPort(ctx)), 0, false);
+  else xlateRule(ctx, lookupRule(ctx, 0, inPort(ctx)), 0, false, true);
   if (ctx.error) ctx.actions.length = 0;
   wcFinish(ctx, upcall);
   return {
