@@ -27,6 +27,7 @@ import { dpDumpFlows } from "./dump_flows.ts";
 import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
 import { receiveInOrder } from "./receive.ts";
+import { registerGroupCommands } from "./group_commands.ts";
 
 let current: Bridge | undefined;
 let registered = false;
@@ -190,6 +191,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
   current = b;
   if (registered) return;
   registered = true;
+  registerGroupCommands(named);
   const hidden = (
     name: string,
     min: number,

@@ -86,6 +86,8 @@ function formatOne(a: OfAction, names?: ReadonlyMap<number, string>): string {
         (a.mask === (1n << 64n) - 1n ? "" : `/${altHex(a.mask)}`);
     case "note":
       return `note:${[...a.bytes].map((b) => b.toString(16).padStart(2, "0")).join(".")}`;
+    case "group":
+      return `group:${a.groupId}`;
   }
 }
 

@@ -290,6 +290,8 @@ function parseOne(key: string, value: string, paren: boolean, names?: PortNames)
       return { type: "set_queue", queue: strToU32(value) };
     case "pop_queue":
       return { type: "pop_queue" };
+    case "group":
+      return { type: "group", groupId: strToU32(value) };
   }
   throw new OfctlError(`unknown action ${key}`);
 }

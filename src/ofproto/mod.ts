@@ -21,6 +21,11 @@
  * - `MF_FIELDS` / `mfByName`: OVS field names mapped to flow-key bits and
  *   prerequisites, shared by matching, set_field, load and move.
  * - `MacLearning`: the shared-memory MAC table behind the NORMAL action.
+ * - Groups: `parseGroupMod`/`formatGroup` (ovs-ofctl's group syntax) and
+ *   the `GroupTable` each `OfTables` carries (`groupMod`, versioned with
+ *   the rules and replicated through the same updates), with each select
+ *   group's selection setup (`GroupSelection`: dp_hash table, hash fields)
+ *   and group/bucket stats credited through negative rule-stats ids.
  * - Text: `parseFlowMod`, `parseActions`, `formatRule`, `formatActions`,
  *   `formatMatch`, in OpenFlow 1.0 or 1.3 spelling; errors are
  *   `OfctlError`s, one line naming the bad part, worded as ovs-ofctl's.
@@ -106,6 +111,35 @@ export {
   type RuleJson,
   ruleJson,
 } from "./rule.ts";
+export {
+  type Bucket,
+  BUCKET_ALL,
+  BUCKET_FIRST,
+  BUCKET_LAST,
+  bucketHasLiveness,
+  formatBucketId,
+  formatGroup,
+  type Group,
+  type GroupMod,
+  type GroupModCommand,
+  type GroupProps,
+  type GroupType,
+  hasBucketIds,
+  type HashField,
+  OFP15_VERSION,
+  OFPG_ALL,
+  OFPG_ANY,
+  parseGroupMod,
+} from "./group.ts";
+export { dumpGroups, dumpGroupStats, formatGroupModError } from "./group_dump.ts";
+export {
+  GroupModError,
+  type GroupOp,
+  type GroupSelection,
+  type GroupStats,
+  groupStatsId,
+  GroupTable,
+} from "./groups.ts";
 export {
   N_TABLES,
   OfTables,

@@ -53,4 +53,6 @@ export type OfAction =
   | { type: "resubmit"; port?: number; table?: number }
   | { type: "goto_table"; table: number }
   | { type: "write_metadata"; value: bigint; mask: bigint }
-  | { type: "note"; bytes: Uint8Array };
+  | { type: "note"; bytes: Uint8Array }
+  /** group:N (OFPACT_GROUP): the buckets of group N, as groups.ts defines them. */
+  | { type: "group"; groupId: number };

@@ -26,6 +26,8 @@ import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "
 import { OfctlError } from "./ofctl_error.ts";
 import { type SortCriterion, sortRules } from "./dump_sort.ts";
 import { coverageCounter } from "../lib/mod.ts";
+import type { Group, GroupMod } from "./group.ts";
+import { decodeGroupStatsId, type GroupSelection, GroupTable } from "./groups.ts";
 
 const covExpired = coverageCounter("ofproto_dpif_expired");
 
@@ -78,6 +80,8 @@ export class OfTables {
   version = 0;
   private readonly idx = new RuleIndex();
   private nextId = 1;
+  /** The group table, versioned with the rules (group_mods bump `version` too). */
+  readonly groups = new GroupTable();
 
   get nRules(): number {
     return this.idx.byId.size;
@@ -92,8 +96,35 @@ export class OfTables {
     return this.idx.byId.get(id);
   }
 
+  /** A group and its selection setup, for translation. */
+  group(id: number): { group: Group; selection: GroupSelection } | undefined {
+    const group = this.groups.get(id);
+    return group && { group, selection: this.groups.selection(id)! };
+  }
+
+  /**
+   * Applies a group_mod (throws GroupModError, changing nothing); deleting
+   * a group deletes the rules whose actions use it, as OVS does.
+   */
+  groupMod(gm: GroupMod, nowMs: number): TablesUpdate | null {
+    const { ops, deleted } = this.groups.apply(gm, nowMs);
+    const all: TablesOp[] = [...ops];
+    for (const r of [...this.rules()]) {
+      if (r.actions.some((a) => a.type === "group" && deleted.includes(a.groupId))) {
+        this.removeRule(r, all);
+        this.onRemoved?.(r, "delete", nowMs);
+      }
+    }
+    return this.commit(all);
+  }
+
   /** Credits a rule with traffic (translation and revalidators call this). */
   creditStats(ruleId: number, nPackets: number, nBytes: number, usedMs: number): void {
+    if (ruleId < 0) {
+      const { groupId, bucketIndex } = decodeGroupStatsId(ruleId);
+      this.groups.credit(groupId, bucketIndex, nPackets, nBytes);
+      return;
+    }
     const r = this.idx.byId.get(ruleId);
     if (!r) return;
     r.nPackets += nPackets;
@@ -157,6 +188,12 @@ export class OfTables {
    */
   flowMods(mods: FlowMod[], strict: boolean, nowMs: number): TablesUpdate | null {
     this.checkOverlaps(mods);
+    // ofproto_check_ofpacts: a group action must name an existing group.
+    for (const fm of mods) {
+      if (fm.actions?.some((a) => a.type === "group" && !this.groups.get(a.groupId))) {
+        throw new OfctlError("OFPBAC_BAD_OUT_GROUP");
+      }
+    }
     const ops: TablesOp[] = [];
     for (const fm of mods) this.applyFlowMod(strict ? { ...fm, strict } : fm, nowMs, ops);
     return this.commit(ops);
@@ -209,6 +246,7 @@ export class OfTables {
         ops.push({ op: "prefixes", tableId, fields });
       }
     });
+    for (const group of this.groups.groups()) ops.push({ op: "group-set", group });
     for (const r of this.rules()) ops.push({ op: "add", rule: snapshot(r) });
     return { type: "tables-update", version: this.version, ops };
   }
@@ -222,6 +260,10 @@ export class OfTables {
     if (u.version <= this.version && !(isSnapshot && u.version === this.version)) return;
     if (!isSnapshot && u.version !== this.version + 1) {
       throw new Error(`tables update ${u.version} cannot follow version ${this.version}`);
+    }
+    for (const op of u.ops) {
+      if (op.op === "clear") this.groups.clear();
+      else if (op.op === "group-set" || op.op === "group-delete") this.groups.applyOp(op);
     }
     this.nextId = Math.max(this.nextId, applyOps(this.idx, u.ops));
     this.version = u.version;

@@ -25,6 +25,7 @@ export const NXAST = {
   DEC_TTL: 18,
   CONTROLLER: 20,
   WRITE_METADATA: 22,
+  GROUP: 40,
 } as const;
 
 export const REASONS = ["no_match", "action", "invalid_ttl", "action_set", "group", "packet_out"];
@@ -89,6 +90,9 @@ function pullNx(r: WireReader): OfAction {
       return { type: "note", bytes: r.bytesOf(r.remaining).slice() };
     case NXAST.DEC_TTL:
       return { type: "dec_ttl" };
+    case NXAST.GROUP:
+      r.skip(2);
+      return { type: "group", groupId: r.u32() };
     case NXAST.CONTROLLER: {
       const maxLen = r.u16();
       const id = r.u16();
@@ -154,6 +158,10 @@ export function putNx(w: WireWriter, a: OfAction): boolean {
     case "controller":
       vendorHeader(w, 16, NXAST.CONTROLLER);
       w.u16(a.maxLen).u16(a.id ?? 0).u8(REASONS.indexOf(a.reason ?? "action")).u8(0);
+      return true;
+    case "group":
+      vendorHeader(w, 16, NXAST.GROUP);
+      w.zeros(2).u32(a.groupId);
       return true;
     case "write_metadata":
       vendorHeader(w, 32, NXAST.WRITE_METADATA);

@@ -50,6 +50,7 @@ const OF13 = {
   PUSH_VLAN: 17,
   POP_VLAN: 18,
   SET_QUEUE: 21,
+  GROUP: 22,
   SET_NW_TTL: 23,
   DEC_NW_TTL: 24,
   SET_FIELD: 25,
@@ -105,6 +106,8 @@ function pullOf13(type: number, r: WireReader): OfAction[] {
       return [{ type: "pop_vlan" }];
     case OF13.SET_QUEUE:
       return [{ type: "set_queue", queue: r.u32() }];
+    case OF13.GROUP:
+      return [{ type: "group", groupId: r.u32() }];
     case OF13.SET_NW_TTL:
       return [modAction("mod_nw_ttl", BigInt(r.u8()))];
     case OF13.DEC_NW_TTL:
@@ -226,6 +229,9 @@ function putOf13(w: WireWriter, a: OfAction): void {
       return;
     case "set_queue":
       w.u16(OF13.SET_QUEUE).u16(8).u32(a.queue);
+      return;
+    case "group":
+      w.u16(OF13.GROUP).u16(8).u32(a.groupId);
       return;
     case "dec_ttl":
       w.u16(OF13.DEC_NW_TTL).u16(8).zeros(4);

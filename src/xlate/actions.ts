@@ -36,6 +36,7 @@ import {
 } from "./flow_ops.ts";
 import { composeOutput, inPort, xlateController, xlateOutputAction } from "./output.ts";
 import { xlateTable } from "./table.ts";
+import { xlateGroupAction } from "./group.ts";
 
 const ETH_TYPE_IP = 0x0800;
 const IP_DSCP_MASK = 0xfc;
@@ -295,6 +296,9 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
         break;
       }
       case "note":
+        break;
+      case "group":
+        if (xlateGroupAction(ctx, a.groupId)) return;
         break;
     }
   }

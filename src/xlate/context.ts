@@ -5,7 +5,7 @@
  * tree when tracing.
  */
 import { bytesOf, FLOW_BYTES, FLOW_WORDS, type FlowKey, type OdpAction } from "../flow/mod.ts";
-import type { MacLearning, OfAction } from "../ofproto/mod.ts";
+import type { Group, GroupSelection, MacLearning, OfAction } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import { XlateCache } from "./cache.ts";
 import type { RecircIds } from "./recirc.ts";
@@ -23,9 +23,18 @@ export interface XlateRule {
 /** A tables version: lookup ORs every bit it examined into `wc`. */
 export interface XlateTables {
   lookup(tableId: number, flow: FlowKey, wc: FlowKey | null): XlateRule | null;
+  /** The group with `id` and its selection setup (group_dpif_lookup); none without groups. */
+  group?(id: number): { group: Group; selection: GroupSelection } | undefined;
 }
 
-export type TraceNodeType = "bridge" | "table" | "action" | "detail" | "warn" | "error";
+export type TraceNodeType =
+  | "bridge"
+  | "table"
+  | "action"
+  | "bucket"
+  | "detail"
+  | "warn"
+  | "error";
 
 /** One line of `ofproto/trace` output and the lines nested under it. */
 export interface TraceNode {

@@ -10,7 +10,8 @@ import { F, FRAG_ANY, getUint, setUint } from "../flow/mod.ts";
 import { doXlateActions } from "./actions.ts";
 import { MAX_DEPTH, MAX_RESUBMITS, type XlateCtx, type XlateRule } from "./context.ts";
 
-function resourceCheck(ctx: XlateCtx): boolean {
+/** xlate_resubmit_resource_check: depth and resubmit limits, reported when hit. */
+export function resourceCheck(ctx: XlateCtx): boolean {
   if (ctx.depth >= MAX_DEPTH) {
     ctx.report("error", `over max translation depth ${MAX_DEPTH}`);
     ctx.error = "Recursion too deep";

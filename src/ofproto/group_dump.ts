@@ -1,0 +1,82 @@
+/**
+ * Group replies as ovs-ofctl prints them: dump-groups (group desc,
+ * ofputil_group_desc_format), dump-group-stats (ofputil_group_stats_format)
+ * and a refused group_mod (the OFPT_ERROR and the request it echoes,
+ * ofputil_group_mod_format__). Like dump-flows, headers carry no xid.
+ */
+import { OFP10_VERSION } from "./action_format.ts";
+import { formatBucketId, formatGroup, type GroupMod, hasBucketIds, OFPG_ALL } from "./group.ts";
+import type { OfTables } from "./tables.ts";
+import { formatDuration } from "./rule.ts";
+
+const versionTag = (version: number) => version === OFP10_VERSION ? "" : ` (OF1.${version - 1})`;
+
+/** How many rules use group `id` in their actions (the group's ref_count). */
+function refCount(tables: OfTables, id: number): number {
+  let n = 0;
+  for (const r of tables.rules()) {
+    if (r.actions.some((a) => a.type === "group" && a.groupId === id)) n++;
+  }
+  return n;
+}
+
+/**
+ * dump-groups [GROUP]: OpenFlow 1.1 to 1.4 ask for every group; 1.0 (NX)
+ * and 1.5 ask for `groupId` alone when one is given.
+ */
+export function dumpGroups(tables: OfTables, version: number, groupId = OFPG_ALL): string {
+  const head = version === OFP10_VERSION
+    ? "NXST_GROUP_DESC reply:"
+    : `OFPST_GROUP_DESC reply${versionTag(version)}:`;
+  const one = groupId !== OFPG_ALL && hasBucketIds(version);
+  const groups = tables.groups.groups().filter((g) => !one || g.id === groupId);
+  return [head, ...groups.map((g) => ` ${formatGroup(g, version)}`)].join("\n") + "\n";
+}
+
+/** dump-group-stats [group_id=N]: counters, duration and the rules using each group. */
+export function dumpGroupStats(
+  tables: OfTables,
+  version: number,
+  groupId: number,
+  nowMs: number,
+): string {
+  const head = version === OFP10_VERSION
+    ? "NXST_GROUP reply:"
+    : `OFPST_GROUP reply${versionTag(version)}:`;
+  const lines = [head];
+  for (const g of tables.groups.groups()) {
+    if (groupId !== OFPG_ALL && g.id !== groupId) continue;
+    const st = tables.groups.stats(g.id)!;
+    const age = Math.max(0, Math.floor(nowMs - tables.groups.createdMs(g.id)));
+    let s =
+      ` group_id=${g.id},duration=${formatDuration(age)},ref_count=${refCount(tables, g.id)}` +
+      `,packet_count=${st.packets},byte_count=${st.bytes}`;
+    st.buckets.forEach((b, i) => {
+      s += `,bucket${i}:packet_count=${b.packets},byte_count=${b.bytes}`;
+    });
+    lines.push(s);
+  }
+  return lines.join("\n") + "\n";
+}
+
+const COMMAND_NAMES: Record<GroupMod["command"], string> = {
+  add: "ADD",
+  modify: "MOD",
+  add_or_mod: "ADD_OR_MOD",
+  delete: "DEL",
+  insert_bucket: "INSERT_BUCKET",
+  remove_bucket: "REMOVE_BUCKET",
+};
+
+/** What ovs-ofctl prints when the switch refuses `gm` with OFPERR `error`. */
+export function formatGroupModError(gm: GroupMod, error: string, version: number): string {
+  const tag = versionTag(version);
+  const msg = version === OFP10_VERSION ? "NXT_GROUP_MOD" : "OFPT_GROUP_MOD";
+  const bucketCommand = gm.command === "insert_bucket" || gm.command === "remove_bucket";
+  let body = `${COMMAND_NAMES[gm.command]} `;
+  if (bucketCommand && hasBucketIds(version)) {
+    body += `command_bucket_id:${formatBucketId(gm.commandBucketId)},`;
+  }
+  body += formatGroup(gm, version, { suppressType: bucketCommand });
+  return `OFPT_ERROR${tag}: ${error}\n${msg}${tag}:\n ${body}\n`;
+}
