@@ -190,8 +190,10 @@ export const ofctl: Subcommand = {
           o.strict ?? false,
           version,
         );
-        const code = await runAndPrint(o.target, method, args, format);
-        setExit(code && GROUP_VERBS.includes(verb) ? 1 : code);
+        const code = await runAndPrint(o.target, method, args, format, (error) =>
+          // ovs-ofctl exits 1 on a switch's OFPT_ERROR and on group text errors.
+          GROUP_VERBS.includes(verb) || error.startsWith("OFPT_ERROR") ? 1 : 2);
+        setExit(code);
       });
   },
 };

@@ -38,17 +38,17 @@ function parse(text: string, command: GroupModCommand | "file", version: number)
   }
 }
 
-/** Sends group_mods one by one, as ovs-ofctl does: the first refused one stops the rest. */
+/**
+ * Sends group_mods as ovs-ofctl does, one change for the lot: the first
+ * refused one stops the rest, those before it stay.
+ */
 function apply(b: Bridge, mods: GroupMod[], version: number): string {
-  for (const gm of mods) {
-    try {
-      b.tablesChanged(b.tables.groupMod(gm, timeMsec()));
-    } catch (e) {
-      if (e instanceof GroupModError) {
-        throw new CommandError(formatGroupModError(gm, e.error, version));
-      }
-      throw e;
-    }
+  try {
+    b.tablesChanged(b.tables.groupMods(mods, timeMsec()));
+  } catch (e) {
+    if (!(e instanceof GroupModError)) throw e;
+    b.tablesChanged(e.applied);
+    throw new CommandError(formatGroupModError(e.gm ?? mods[0], e.error, version));
   }
   return "";
 }

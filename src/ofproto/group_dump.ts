@@ -8,6 +8,9 @@ import { OFP10_VERSION } from "./action_format.ts";
 import { formatBucketId, formatGroup, type GroupMod, hasBucketIds, OFPG_ALL } from "./group.ts";
 import type { OfTables } from "./tables.ts";
 import { formatDuration } from "./rule.ts";
+import type { FlowModRefused } from "./tables.ts";
+import { formatMatch } from "./match_format.ts";
+import { formatActions } from "./action_format.ts";
 
 const versionTag = (version: number) => version === OFP10_VERSION ? "" : ` (OF1.${version - 1})`;
 
@@ -79,4 +82,14 @@ export function formatGroupModError(gm: GroupMod, error: string, version: number
   }
   body += formatGroup(gm, version, { suppressType: bucketCommand });
   return `OFPT_ERROR${tag}: ${error}\n${msg}${tag}:\n ${body}\n`;
+}
+
+/** What ovs-ofctl prints for a refused flow_mod (an add's OFPT_ERROR and the request). */
+export function formatFlowModRefused(e: FlowModRefused, version: number): string {
+  const tag = versionTag(version);
+  const words: Record<string, string> = { add: "ADD", modify: "MOD", delete: "DEL" };
+  const fm = e.fm;
+  const cmd = (words[fm.command] ?? fm.command.toUpperCase()) + (fm.strict ? "_STRICT" : "");
+  return `OFPT_ERROR${tag}: ${e.error}\nOFPT_FLOW_MOD${tag}: ${cmd} ` +
+    `${formatMatch(fm.match, fm.priority)} actions=${formatActions(fm.actions ?? [])}\n`;
 }

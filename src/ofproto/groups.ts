@@ -13,6 +13,7 @@
  * is not reproducible.)
  */
 import { coverageCounter } from "../lib/mod.ts";
+import type { TablesUpdate } from "./tables_update.ts";
 import {
   BUCKET_ALL,
   BUCKET_FIRST,
@@ -28,6 +29,10 @@ const covGroupMod = coverageCounter("ofproto_group_mod");
 
 /** A group_mod the switch refused: `error` is the OFPERR name. */
 export class GroupModError extends Error {
+  /** The tables update of the group_mods applied before this one, when there were some. */
+  applied: TablesUpdate | null = null;
+  /** The group_mod refused. */
+  gm: GroupMod | undefined;
   constructor(readonly error: string) {
     super(error);
     this.name = "GroupModError";

@@ -131,7 +131,12 @@ export {
   OFPG_ANY,
   parseGroupMod,
 } from "./group.ts";
-export { dumpGroups, dumpGroupStats, formatGroupModError } from "./group_dump.ts";
+export {
+  dumpGroups,
+  dumpGroupStats,
+  formatFlowModRefused,
+  formatGroupModError,
+} from "./group_dump.ts";
 export {
   GroupModError,
   type GroupOp,
@@ -141,6 +146,7 @@ export {
   GroupTable,
 } from "./groups.ts";
 export {
+  FlowModRefused,
   N_TABLES,
   OfTables,
   type RuleRemovedReason,

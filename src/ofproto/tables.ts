@@ -27,7 +27,7 @@ import { OfctlError } from "./ofctl_error.ts";
 import { type SortCriterion, sortRules } from "./dump_sort.ts";
 import { coverageCounter } from "../lib/mod.ts";
 import type { Group, GroupMod } from "./group.ts";
-import { decodeGroupStatsId, type GroupSelection, GroupTable } from "./groups.ts";
+import { decodeGroupStatsId, GroupModError, type GroupSelection, GroupTable } from "./groups.ts";
 
 const covExpired = coverageCounter("ofproto_dpif_expired");
 
@@ -64,6 +64,13 @@ function outputsTo(actions: OfAction[], port: number): boolean {
     (a.type === "output" || a.type === "enqueue") && a.port === port ||
     a.type === "controller" && port === 0xfffd
   );
+}
+
+/** A flow_mod the switch refused with OFPERR `error` (ovs-ofctl prints both). */
+export class FlowModRefused extends OfctlError {
+  constructor(readonly error: string, readonly fm: FlowMod) {
+    super(error);
+  }
 }
 
 /** Why a rule left the tables (OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT, OFPRR_DELETE). */
@@ -103,17 +110,32 @@ export class OfTables {
   }
 
   /**
-   * Applies a group_mod (throws GroupModError, changing nothing); deleting
-   * a group deletes the rules whose actions use it, as OVS does.
+   * Applies group_mods in order as one change, as ovs-ofctl sends a
+   * file's; deleting a group deletes the rules whose actions use it, as
+   * OVS does. A refused one (GroupModError, thrown with the update of
+   * the ones before it in `error.applied`) stops the rest.
    */
-  groupMod(gm: GroupMod, nowMs: number): TablesUpdate | null {
-    const { ops, deleted } = this.groups.apply(gm, nowMs);
-    const all: TablesOp[] = [...ops];
-    for (const r of [...this.rules()]) {
-      if (r.actions.some((a) => a.type === "group" && deleted.includes(a.groupId))) {
-        this.removeRule(r, all);
-        this.onRemoved?.(r, "delete", nowMs);
+  groupMods(gms: GroupMod[], nowMs: number): TablesUpdate | null {
+    const all: TablesOp[] = [];
+    let current: GroupMod | undefined;
+    try {
+      for (const gm of gms) {
+        current = gm;
+        const { ops, deleted } = this.groups.apply(gm, nowMs);
+        all.push(...ops);
+        for (const r of [...this.rules()]) {
+          if (r.actions.some((a) => a.type === "group" && deleted.includes(a.groupId))) {
+            this.removeRule(r, all);
+            this.onRemoved?.(r, "delete", nowMs);
+          }
+        }
       }
+    } catch (e) {
+      if (e instanceof GroupModError) {
+        e.gm = current;
+        e.applied = this.commit(all);
+      }
+      throw e;
     }
     return this.commit(all);
   }
@@ -191,7 +213,7 @@ export class OfTables {
     // ofproto_check_ofpacts: a group action must name an existing group.
     for (const fm of mods) {
       if (fm.actions?.some((a) => a.type === "group" && !this.groups.get(a.groupId))) {
-        throw new OfctlError("OFPBAC_BAD_OUT_GROUP");
+        throw new FlowModRefused("OFPBAC_BAD_OUT_GROUP", fm);
       }
     }
     const ops: TablesOp[] = [];
