@@ -75,6 +75,7 @@ const GROUP_VERBS = [
   "remove-buckets",
   "dump-groups",
   "dump-group-stats",
+  "dump-group-features",
 ];
 
 interface OfctlOptions {
@@ -150,6 +151,9 @@ async function request(
     case "insert-buckets":
     case "remove-buckets":
       need(2, 2);
+      return [`ofctl/${verb}`, args];
+    case "dump-group-features":
+      need(1, 1);
       return [`ofctl/${verb}`, args];
     case "del-groups":
     case "dump-groups":

@@ -17,6 +17,7 @@ import { xlate, type XlateTables } from "../xlate/mod.ts";
 import {
   FF_SEND_FLOW_REM,
   type FlowMod,
+  type GroupMod,
   N_TABLES,
   OFPP_LOCAL,
   type Rule,
@@ -36,6 +37,7 @@ import {
 } from "../openflow/mod.ts";
 import type { Bridge } from "./bridge.ts";
 import type { OfSwitch } from "./ofconn.ts";
+import { groupModOn, type GroupView, groupViewsOf } from "./ofconn_groups.ts";
 import { VERSION } from "../unixctl/mod.ts";
 
 const covPacketOut = coverageCounter("ofproto_packet_out");
@@ -153,6 +155,15 @@ export class BridgeOpenFlow implements OfSwitch {
   selectRules(filter: FlowMod): Rule[] {
     this.bridge.drainStats();
     return this.bridge.tables.selectRules(filter);
+  }
+
+  groupMod(gm: GroupMod): void {
+    this.bridge.tablesChanged(groupModOn(this.bridge.tables, gm, timeMsec()));
+  }
+
+  groups(): GroupView[] {
+    this.bridge.drainStats();
+    return groupViewsOf(this.bridge.tables, timeMsec());
   }
 
   nowMs(): number {

@@ -1,8 +1,8 @@
 /**
  * The group commands of `udpif ofctl` (ovs-ofctl.c's ofctl_add_group,
  * ofctl_add_groups, ofctl_mod_group, ofctl_del_groups,
- * ofctl_insert_bucket, ofctl_remove_bucket, ofctl_dump_group_desc and
- * ofctl_dump_group_stats), as hidden `ofctl/...` control commands taking
+ * ofctl_insert_bucket, ofctl_remove_bucket, ofctl_dump_group_desc,
+ * ofctl_dump_group_stats and ofctl_dump_group_features), as hidden `ofctl/...` control commands taking
  * the group text. Errors are worded as ovs-ofctl prints them: a parse
  * error as `ovs-ofctl: MESSAGE`, a refused group_mod as the OFPT_ERROR
  * and the request it echoes. A file with one bad line changes nothing.
@@ -11,6 +11,7 @@
  */
 import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
 import {
+  dumpGroupFeatures,
   dumpGroups,
   dumpGroupStats,
   formatGroupModError,
@@ -108,6 +109,10 @@ export function registerGroupCommands(named: (name: string) => Bridge): void {
     // ofputil_group_from_string: a bad id asks for every group.
     const n = id === undefined ? OFPG_ALL : /^\d+$/.test(id) ? Number(id) : OFPG_ALL;
     return dumpGroups(b.tables, version, n > 0xffffffff ? OFPG_ALL : n);
+  });
+  of("ofctl/dump-group-features", 1, 1, (version, [br]) => {
+    named(br);
+    return dumpGroupFeatures(version);
   });
   of("ofctl/dump-group-stats", 1, 2, (version, [br, text]) => {
     const b = named(br);

@@ -15,7 +15,7 @@ import { formatActions } from "./action_format.ts";
 const versionTag = (version: number) => version === OFP10_VERSION ? "" : ` (OF1.${version - 1})`;
 
 /** How many rules use group `id` in their actions (the group's ref_count). */
-function refCount(tables: OfTables, id: number): number {
+export function groupRefCount(tables: OfTables, id: number): number {
   let n = 0;
   for (const r of tables.rules()) {
     if (r.actions.some((a) => a.type === "group" && a.groupId === id)) n++;
@@ -52,7 +52,7 @@ export function dumpGroupStats(
     const st = tables.groups.stats(g.id)!;
     const age = Math.max(0, Math.floor(nowMs - tables.groups.createdMs(g.id)));
     let s =
-      ` group_id=${g.id},duration=${formatDuration(age)},ref_count=${refCount(tables, g.id)}` +
+      ` group_id=${g.id},duration=${formatDuration(age)},ref_count=${groupRefCount(tables, g.id)}` +
       `,packet_count=${st.packets},byte_count=${st.bytes}`;
     st.buckets.forEach((b, i) => {
       s += `,bucket${i}:packet_count=${b.packets},byte_count=${b.bytes}`;
@@ -92,4 +92,26 @@ export function formatFlowModRefused(e: FlowModRefused, version: number): string
   const cmd = (words[fm.command] ?? fm.command.toUpperCase()) + (fm.strict ? "_STRICT" : "");
   return `OFPT_ERROR${tag}: ${e.error}\nOFPT_FLOW_MOD${tag}: ${cmd} ` +
     `${formatMatch(fm.match, fm.priority)} actions=${formatActions(fm.actions ?? [])}\n`;
+}
+
+/** What the bucket actions of OVS's group features list, as ovs-ofctl names them per version. */
+const FEATURE_ACTIONS_OF10 = "output enqueue set_vlan_vid set_vlan_pcp strip_vlan mod_dl_src " +
+  "mod_dl_dst mod_nw_src mod_nw_dst mod_nw_tos mod_tp_src mod_tp_dst";
+const FEATURE_ACTIONS_OF11 = "output group set_field strip_vlan push_vlan mod_nw_ttl dec_ttl " +
+  "set_mpls_ttl dec_mpls_ttl push_mpls pop_mpls set_queue";
+
+/**
+ * dump-group-features (ofputil_group_features_format): every group type,
+ * select weights, liveness and chaining, OFPG_MAX groups of each type.
+ */
+export function dumpGroupFeatures(version: number): string {
+  const head = version === OFP10_VERSION
+    ? "NXST_GROUP_FEATURES reply:"
+    : `OFPST_GROUP_FEATURES reply${versionTag(version)}:`;
+  const actions = version === OFP10_VERSION ? FEATURE_ACTIONS_OF10 : FEATURE_ACTIONS_OF11;
+  const lines = [head, " Group table:", "    Types:  0xf", "    Capabilities:  0x7"];
+  for (const name of ["all", "select", "indirect", "fast failover"]) {
+    lines.push(`    ${name} group:`, "       max_groups=0xffffff00", `       actions: ${actions}`);
+  }
+  return lines.join("\n") + "\n";
 }

@@ -132,10 +132,12 @@ export {
   parseGroupMod,
 } from "./group.ts";
 export {
+  dumpGroupFeatures,
   dumpGroups,
   dumpGroupStats,
   formatFlowModRefused,
   formatGroupModError,
+  groupRefCount,
 } from "./group_dump.ts";
 export {
   GroupModError,

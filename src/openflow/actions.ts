@@ -18,6 +18,7 @@ import {
   actionsOverWire,
   type Match,
   modAction,
+  newMatch,
   type OfAction,
   OFPP_CONTROLLER,
 } from "../ofproto/mod.ts";
@@ -255,6 +256,11 @@ function putOf13(w: WireWriter, a: OfAction): void {
 /** OpenFlow 1.0 actions for stored `actions` of a rule matching `match`. */
 export function putActions10(w: WireWriter, actions: readonly OfAction[], match: Match): void {
   for (const a of actionsOverWire(actions, OFP10_VERSION, match)) putOf10(w, a);
+}
+
+/** OpenFlow 1.1+ actions (a group bucket's) for stored `actions`. */
+export function putActions13(w: WireWriter, actions: readonly OfAction[], version: number): void {
+  for (const a of actionsOverWire(actions, version, newMatch())) putOf13(w, a);
 }
 
 /**

@@ -50,6 +50,17 @@ const CODES = {
   OFPPMFC_BAD_HW_ADDR: [[4, 1], [7, 1]],
   OFPFMFC_BAD_COMMAND: [[3, 4], [5, 6]],
   OFPFMFC_BAD_TABLE_ID: [[1, 512], [5, 2]],
+  OFPBAC_BAD_OUT_GROUP: [[2, 9], [2, 9]],
+  OFPGMFC_GROUP_EXISTS: [[6, 0], [6, 0]],
+  OFPGMFC_INVALID_GROUP: [[6, 1], [6, 1]],
+  OFPGMFC_WATCH_UNSUPPORTED: [[6, 6], [6, 6]],
+  OFPGMFC_UNKNOWN_GROUP: [[6, 8], [6, 8]],
+  OFPGMFC_BAD_TYPE: [[6, 10], [6, 10]],
+  OFPGMFC_BAD_COMMAND: [[6, 11], [6, 11]],
+  OFPGMFC_BAD_BUCKET: [[6, 12], [6, 12]],
+  OFPGMFC_UNKNOWN_BUCKET: [[6, 15], [6, 15]],
+  OFPGMFC_BUCKET_EXISTS: [[6, 16], [6, 16]],
+  OFPBPC_BAD_VALUE: [[13, 4], [13, 4]],
 } as const satisfies Record<
   string,
   readonly [readonly [number, number], readonly [number, number]]

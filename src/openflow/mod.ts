@@ -8,7 +8,8 @@
  * flow-removed (flow_removed.ts); flow and aggregate stats
  * (flow_stats.ts); features, switch config, desc, port descriptions,
  * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);
- * controller roles (role.ts). Versions: OpenFlow 1.0 with the Nicira extensions
+ * controller roles (role.ts); group-mods and group desc, stats and
+ * features replies of OpenFlow 1.1 to 1.4 (group_mod.ts). Versions: OpenFlow 1.0 with the Nicira extensions
  * ovs-ofctl uses by default, and OpenFlow 1.3.
  *
  * This layer speaks ofproto's types: a flow-mod decodes to the same
@@ -93,3 +94,13 @@ export {
   encodeRoleReply,
   type RoleRequest,
 } from "./role.ts";
+export {
+  decodeGroupMod,
+  decodeGroupStatsRequest,
+  OFPMP_GROUP,
+  OFPMP_GROUP_DESC,
+  OFPMP_GROUP_FEATURES,
+  putGroupDesc,
+  putGroupFeatures,
+  putGroupStats,
+} from "./group_mod.ts";
