@@ -10,7 +10,7 @@
  * reasons (the upcall layer then installs `userspace(slow_path(...))`), an
  * error if translation failed (its actions are then dropped), the
  * recirculation ids it referenced (the ukey releases them), and an
- * `XlateCache`: the ids of the rules that matched and the MACs NORMAL
+ * `XlateCache`: the ids of the rules (and groups) that matched and the MACs NORMAL
  * learned from, which revalidators replay with `xlateCachePush` to credit
  * statistics and refresh learning without translating again.
  * `megaflowMask` turns `wc` into the mask the userspace datapath really
@@ -18,7 +18,10 @@
  *
  * The pieces follow OVS: the action loop (actions.ts), table lookups and
  * recursion limits (table.ts), outputs and controller actions (output.ts),
- * NORMAL with 802.1Q VLAN modes (normal.ts), committing header changes into
+ * NORMAL with 802.1Q VLAN modes (normal.ts), group actions with bucket
+ * liveness and select methods (group.ts, group_select.ts; the tables give
+ * groups through `XlateTables.group`, and group/bucket stats ride in the
+ * cache as negative ids), committing header changes into
  * set/set_masked/push_vlan/pop_vlan before each output (commit.ts), and
  * `ofproto/trace` (trace.ts, trace_flow.ts), which the daemon wires as a
  * command through `ofprotoTrace(args, switch)`.
