@@ -22,8 +22,13 @@ import {
 import { RoleElection } from "./role_election.ts";
 import {
   decodeGroupMod,
+  decodeGroupMod15,
   groupStats,
   type GroupView,
+  NXST_GROUP,
+  NXST_GROUP_DESC,
+  NXST_GROUP_FEATURES,
+  NXT_GROUP_MOD,
   OFPMP_GROUP,
   OFPMP_GROUP_DESC,
   OFPMP_GROUP_FEATURES,
@@ -316,6 +321,11 @@ export class Ofconn {
         this.changesSwitch();
         this.sw.flowMod(decodeFlowMod(msg, this.flowModContext(), true));
         return [];
+      case NXT_GROUP_MOD:
+        if (this.version !== OFP10_VERSION) break;
+        this.changesSwitch();
+        this.sw.groupMod(decodeGroupMod15(msg, this.version));
+        return [];
       case NXT_SET_PACKET_IN_FORMAT:
       case NXT_SET_CONTROLLER_ID:
         r.skip(4);
@@ -332,6 +342,12 @@ export class Ofconn {
       r.skip(2);
       if (r.u32() !== NX_VENDOR_ID) throw new OfpError("OFPBRC_BAD_VENDOR");
       const subtype = r.u32();
+      if (
+        subtype === NXST_GROUP || subtype === NXST_GROUP_DESC || subtype === NXST_GROUP_FEATURES
+      ) {
+        const b = new StatsReplyBuilder(v, xid, statsType, subtype);
+        return groupStats(b, this.sw, statsType, msg, v, subtype);
+      }
       if (subtype !== NXST_FLOW && subtype !== NXST_AGGREGATE) {
         throw new OfpError("OFPBRC_BAD_SUBTYPE");
       }

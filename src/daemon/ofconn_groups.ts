@@ -1,7 +1,8 @@
 /**
  * The group side of an OpenFlow connection (ofproto.c's handle_group_mod,
  * handle_group_stats_request, handle_group_desc_stats_request and
- * handle_group_features_stats_request) for OpenFlow 1.1 to 1.4: the
+ * handle_group_features_stats_request) for OpenFlow 1.1 to 1.4 and, as
+ * Nicira extensions in 1.5's layout, 1.0: the
  * multipart replies built from what the switch reports of its groups.
  *
  * Thread-safety: main thread, as the connection that calls it.
@@ -17,11 +18,14 @@ import {
 } from "../ofproto/mod.ts";
 import {
   decodeGroupStatsRequest,
+  NXST_GROUP,
+  NXST_GROUP_DESC,
   OfpError,
   type OfpErrorName,
   OFPMP_GROUP,
   OFPMP_GROUP_DESC,
   putGroupDesc,
+  putGroupDesc15,
   putGroupFeatures,
   putGroupStats,
   type StatsReplyBuilder,
@@ -29,6 +33,11 @@ import {
 
 export {
   decodeGroupMod,
+  decodeGroupMod15,
+  NXST_GROUP,
+  NXST_GROUP_DESC,
+  NXST_GROUP_FEATURES,
+  NXT_GROUP_MOD,
   OFPMP_GROUP,
   OFPMP_GROUP_DESC,
   OFPMP_GROUP_FEATURES,
@@ -65,24 +74,36 @@ export function groupViewsOf(tables: OfTables, nowMs: number): GroupView[] {
   }));
 }
 
-/** The reply to a group, group-desc or group-features request. */
+/**
+ * The reply to a group, group-desc or group-features request: OpenFlow
+ * 1.1+ multipart `statsType`, or over 1.0 the Nicira stats subtype
+ * `nxSubtype` (1.5's desc layout, with a group id to select).
+ */
 export function groupStats(
   b: StatsReplyBuilder,
   sw: { groups(): GroupView[] },
   statsType: number,
   msg: Uint8Array,
   version: number,
+  nxSubtype?: number,
 ): Uint8Array[] {
-  if (statsType === OFPMP_GROUP_DESC) {
-    for (const g of sw.groups()) b.add((w) => putGroupDesc(w, g.group, version));
-  } else if (statsType === OFPMP_GROUP) {
-    const id = decodeGroupStatsRequest(msg);
+  const nx = nxSubtype !== undefined;
+  if (nx ? nxSubtype === NXST_GROUP_DESC : statsType === OFPMP_GROUP_DESC) {
+    const id = nx ? decodeGroupStatsRequest(msg, 24) : OFPG_ALL;
     for (const g of sw.groups()) {
       if (id !== OFPG_ALL && g.group.id !== id) continue;
-      b.add((w) => putGroupStats(w, g.group.id, g.refCount, g.stats, g.ageMs, version));
+      b.add((w) => nx ? putGroupDesc15(w, g.group) : putGroupDesc(w, g.group, version));
+    }
+  } else if (nx ? nxSubtype === NXST_GROUP : statsType === OFPMP_GROUP) {
+    const id = decodeGroupStatsRequest(msg, nx ? 24 : 16);
+    for (const g of sw.groups()) {
+      if (id !== OFPG_ALL && g.group.id !== id) continue;
+      // Nicira's group stats use OpenFlow 1.3's entries, with the duration.
+      const v = nx ? 4 : version;
+      b.add((w) => putGroupStats(w, g.group.id, g.refCount, g.stats, g.ageMs, v));
     }
   } else {
-    b.add((w) => putGroupFeatures(w));
+    b.add((w) => putGroupFeatures(w, version));
   }
   return b.finish();
 }

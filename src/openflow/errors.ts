@@ -68,6 +68,27 @@ const CODES = {
 
 export type OfpErrorName = keyof typeof CODES;
 
+/**
+ * Errors whose OpenFlow 1.0 code is a Nicira vendor error (OVS's
+ * "NX1.0(t,c)"): sent as NXET_VENDOR/NXVC_VENDOR_ERROR with a
+ * nx_vendor_error {vendor, type, code} before the request.
+ */
+const NX10_VENDOR: ReadonlySet<OfpErrorName> = new Set<OfpErrorName>([
+  "OFPBAC_BAD_OUT_GROUP",
+  "OFPGMFC_GROUP_EXISTS",
+  "OFPGMFC_INVALID_GROUP",
+  "OFPGMFC_WATCH_UNSUPPORTED",
+  "OFPGMFC_UNKNOWN_GROUP",
+  "OFPGMFC_BAD_TYPE",
+  "OFPGMFC_BAD_COMMAND",
+  "OFPGMFC_BAD_BUCKET",
+  "OFPGMFC_UNKNOWN_BUCKET",
+  "OFPGMFC_BUCKET_EXISTS",
+  "OFPBPC_BAD_VALUE",
+]);
+const NXET_VENDOR = 0xb0c2;
+const NX_VENDOR_ID = 0x00002320;
+
 /** A request that fails with an OpenFlow error; the connection carries on. */
 export class OfpError extends Error {
   constructor(readonly errorName: OfpErrorName) {
@@ -100,6 +121,11 @@ export function encodeError(name: OfpErrorName, version: number, request: Uint8A
     : 0;
   const w = new WireWriter();
   encodeHeader(w, version, OFPT_ERROR, xid);
+  if (version === 1 && NX10_VENDOR.has(name)) {
+    w.u16(NXET_VENDOR).u16(0).u32(NX_VENDOR_ID).u16(type).u16(code);
+    w.bytes(request.subarray(0, MAX_ERROR_DATA - 8));
+    return finishMessage(w);
+  }
   w.u16(type).u16(code).bytes(request.subarray(0, MAX_ERROR_DATA));
   return finishMessage(w);
 }

@@ -70,9 +70,13 @@ export function decodeGroupMod(msg: Uint8Array, version: number): GroupMod {
   };
 }
 
-/** The group id a group-stats request asks for (OFPG_ALL for every group). */
-export function decodeGroupStatsRequest(msg: Uint8Array): number {
-  const r = new WireReader(msg, "OFPBRC_BAD_LEN", 16);
+/**
+ * The group id a group-stats (or OpenFlow 1.5 group-desc) request asks
+ * for, OFPG_ALL for every group; its body starts at `bodyAt` (16 in a
+ * multipart request, 24 in a Nicira stats request).
+ */
+export function decodeGroupStatsRequest(msg: Uint8Array, bodyAt = 16): number {
+  const r = new WireReader(msg, "OFPBRC_BAD_LEN", bodyAt);
   return r.u32();
 }
 
@@ -113,10 +117,11 @@ export function putGroupStats(
  * select weights and liveness, chaining, OFPG_MAX groups of each type,
  * and the action bitmaps (`actions`, per type).
  */
-export function putGroupFeatures(w: WireWriter): void {
+export function putGroupFeatures(w: WireWriter, version: number): void {
   w.u32(0xf).u32(0x7);
   for (let i = 0; i < 4; i++) w.u32(0xffffff00);
-  for (let i = 0; i < 4; i++) w.u32(GROUP_ACTIONS);
+  // OpenFlow 1.0's bitmap: its action types 0 (output) to 11 (enqueue).
+  for (let i = 0; i < 4; i++) w.u32(version === 1 ? 0xfff : GROUP_ACTIONS);
 }
 
 /** OpenFlow 1.1+ action types OVS offers in buckets: output, TTL copies, MPLS, VLAN, queue, group, TTLs, set_field, PBB. */

@@ -4,8 +4,9 @@
  * ones, and the desc and stats entries' layout.
  */
 import assert from "node:assert/strict";
-import { formatGroup, type GroupStats } from "../ofproto/mod.ts";
+import { formatGroup, type GroupStats, parseGroupMod } from "../ofproto/mod.ts";
 import { decodeGroupMod, putGroupDesc, putGroupStats } from "./group_mod.ts";
+import { decodeGroupMod15, putGroupDesc15 } from "./group_mod15.ts";
 import { OfpError } from "./errors.ts";
 import { WireWriter } from "./_buf.ts";
 
@@ -64,4 +65,25 @@ Deno.test("desc and stats entries carry their lengths and OpenFlow 1.3's duratio
   assert.equal(stats.length, 40 + 2 * 16);
   assert.equal((stats[0] << 8) | stats[1], stats.length);
   assert.equal(new DataView(stats.buffer).getUint32(36), 500e6, "nsec of 1.5 s");
+});
+
+Deno.test("OpenFlow 1.5 layout (Nicira over 1.0): a group's desc entry decodes back as a group_mod", () => {
+  const text = "group_id=5,type=select,selection_method=hash,fields(ip_src,nw_proto)," +
+    "bucket=bucket_id:7,output:2,bucket=weight:3,watch_port:2,mod_nw_dst:10.0.0.9,output:3";
+  const g = parseGroupMod(text, "add", 1);
+  const w = new WireWriter();
+  putGroupDesc15(w, g);
+  const desc = w.finish();
+  assert.equal((desc[0] << 8) | desc[1], desc.length);
+  // ofp15_group_desc_stats and ofp15_group_mod share everything after their first 16 bytes.
+  const msg = new Uint8Array(16 + desc.length);
+  const v = new DataView(msg.buffer);
+  v.setUint8(0, 1), v.setUint8(1, 4), v.setUint16(2, msg.length);
+  v.setUint32(8, 0x2320), v.setUint32(12, 31);
+  msg.set(desc, 16);
+  v.setUint16(16, 0), v.setUint8(18, 1), v.setUint32(20, 5);
+  v.setUint16(24, (desc[8] << 8) | desc[9]), v.setUint32(28, 0xffffffff);
+  const gm = decodeGroupMod15(msg, 1);
+  assert.equal(formatGroup(gm, 6), formatGroup(g, 6));
+  assert.equal(gm.command, "add");
 });

@@ -9,7 +9,8 @@
  * (flow_stats.ts); features, switch config, desc, port descriptions,
  * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);
  * controller roles (role.ts); group-mods and group desc, stats and
- * features replies of OpenFlow 1.1 to 1.4 (group_mod.ts). Versions: OpenFlow 1.0 with the Nicira extensions
+ * features replies of OpenFlow 1.1 to 1.4 (group_mod.ts) and in 1.5's
+ * layout as OVS's Nicira extensions over 1.0 (group_mod15.ts). Versions: OpenFlow 1.0 with the Nicira extensions
  * ovs-ofctl uses by default, and OpenFlow 1.3.
  *
  * This layer speaks ofproto's types: a flow-mod decodes to the same
@@ -104,3 +105,11 @@ export {
   putGroupFeatures,
   putGroupStats,
 } from "./group_mod.ts";
+export {
+  decodeGroupMod15,
+  NXST_GROUP,
+  NXST_GROUP_DESC,
+  NXST_GROUP_FEATURES,
+  NXT_GROUP_MOD,
+  putGroupDesc15,
+} from "./group_mod15.ts";
