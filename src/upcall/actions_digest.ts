@@ -4,7 +4,7 @@
  * translated actions the ones installed?" (ofpbuf_equal in OVS). The digest
  * is two independent 32-bit hashes and the action count.
  */
-import type { OdpAction } from "../flow/mod.ts";
+import { encodeActions, type OdpAction } from "../flow/mod.ts";
 import { hashAdd, hashFinish, hashString } from "../lib/mod.ts";
 
 const TYPES: Record<OdpAction["type"], number> = {
@@ -68,6 +68,11 @@ function hashActions(actions: OdpAction[], basis: number): number {
         break;
       case "trunc":
         h = hashAdd(h, a.maxLen);
+        break;
+      case "ct":
+        h = addBytes(h, encodeActions([a]));
+        break;
+      case "ct_clear":
         break;
       default:
         h = hashAdd(h, hashString(a.text, 0));
