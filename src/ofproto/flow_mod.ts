@@ -20,6 +20,7 @@ import {
 } from "./match.ts";
 import { DEFAULT_PRIORITY } from "./match_format.ts";
 import { actionField, parseActions } from "./action_parse.ts";
+import { checkCtDecodable, ctActionFits } from "./ct_action.ts";
 import { actionsOverWire } from "./action_wire.ts";
 import { OFP10_VERSION } from "./action_format.ts";
 import { IPPROTO_SCTP, IPPROTO_UDP, mfByName, prereqOk } from "./meta_flow.ts";
@@ -119,6 +120,10 @@ export function checkActions(actions: OfAction[], m: Match): void {
       vlanPushed = true;
     }
     if (a.type === "strip_vlan" || a.type === "pop_vlan") vlanPushed = false;
+    if ((a.type === "ct" || a.type === "nat") && !ctActionFits(a, k)) {
+      throw new OfctlError("actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)");
+    }
+    if (a.type === "ct") checkCtDecodable(a);
     const fl = actionField(a);
     if (fl?.name === "vlan_vid" && a.type !== "move" && !vlanPushed) {
       throw new OfctlError("actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)");
