@@ -63,7 +63,17 @@ export function formatMatch(
       `pkt_mark=${altHex(v)}` + (pktMarkMask !== 0xffffffff ? `/${altHex(pktMarkMask)}` : ""),
     );
   }
+  // recirc_id is matched only by megaflows, which also print their packet type.
+  const isMegaflow = u32(F.recirc_id.off, w) !== 0;
+  if (isMegaflow) {
+    const id = u32(F.recirc_id.off, k);
+    const m = u32(F.recirc_id.off, w);
+    out.push(`recirc_id=${altHex(id)}` + (m !== 0xffffffff ? `/${altHex(m)}` : ""));
+  }
   formatCtMatch(k, w, out);
+  if (isMegaflow && u32(F.packet_type.off, w) === 0xffffffff && !u32(F.packet_type.off, k)) {
+    out.push("eth");
+  }
 
   const dlType = u16(F.dl_type.off, k);
   const dlTypeMasked = u16(F.dl_type.off, w) !== 0;
