@@ -47,6 +47,7 @@ import {
   flowCompose,
   flowExtract,
   mplsOffset,
+  newCtAction,
   newKey,
   type OdpAction,
   setField,
@@ -261,12 +262,12 @@ export function checkSupport(dpif: Dpif): BackerSupport {
   const ctEventmask = logged(
     dpif,
     "eventmask in conntrack action",
-    execProbe(dpif, dummyUdp(), [{ type: "ct", text: "ct(eventmask=0xffffffff)" }]),
+    execProbe(dpif, dummyUdp(), [{ ...newCtAction(), eventmask: 0xffffffff }]),
   );
   const ctClear = logged(
     dpif,
     "ct_clear action",
-    dpif.probeFeature("ct_clear", newKey(), [{ type: "ct_clear", text: "ct_clear" }]),
+    dpif.probeFeature("ct_clear", newKey(), [{ type: "ct_clear" }]),
   );
   const maxHashAlg = checkMaxHashAlg(dpif);
   const checkPktLen = logged(
@@ -279,7 +280,7 @@ export function checkSupport(dpif: Dpif): BackerSupport {
   const ctTimeout = logged(
     dpif,
     "timeout policy in conntrack action",
-    execProbe(dpif, dummyUdp(), [{ type: "ct", text: "ct(timeout=ovs_test_tp)" }]),
+    execProbe(dpif, dummyUdp(), [{ ...newCtAction(), timeout: "ovs_test_tp" }]),
   );
   // ct_dpif_get_features(): the userspace conntrack can SNAT to all-zero.
   const ctZeroSnat = logged(dpif, "ct_zero_snat", true);

@@ -15,7 +15,8 @@
  *   fitness); dpctl/add-flow refuses a key that does not fit,
  *   netdev-dummy/receive ignores the attributes OVS would not read.
  * - odp_action*.ts: datapath actions, their text and a compact binary
- *   encoding that workers keep in shared memory.
+ *   encoding that workers keep in shared memory; _odp_ct.ts is the
+ *   conntrack action's part (`ct(...)`, read in place at CT_OFF_*).
  * - dump_flow.ts: a whole `dpctl/dump-flows` line.
  * - miniflow.ts: `miniflow_bits(A,B)` from a mask.
  * - compose.ts / packet_spec.ts: the packet `netdev-dummy/receive` builds
@@ -82,6 +83,34 @@ export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
 export { parsePacketKey, parsePacketSpec } from "./packet_spec.ts";
 export * from "./odp_action_codec.ts";
+export {
+  CT_F_COMMIT,
+  CT_F_FORCE,
+  CT_F_LABEL,
+  CT_F_MARK,
+  CT_F_NAT,
+  CT_FIXED_LEN,
+  CT_NAT_DST,
+  CT_NAT_F_HASH,
+  CT_NAT_F_PERSISTENT,
+  CT_NAT_F_RANDOM,
+  CT_NAT_NONE,
+  CT_NAT_SRC,
+  CT_OFF_FLAGS,
+  CT_OFF_LABEL,
+  CT_OFF_LABEL_MASK,
+  CT_OFF_MARK,
+  CT_OFF_MARK_MASK,
+  CT_OFF_NAT_ADDR_LEN,
+  CT_OFF_NAT_ADDR_MAX,
+  CT_OFF_NAT_ADDR_MIN,
+  CT_OFF_NAT_FLAGS,
+  CT_OFF_NAT_KIND,
+  CT_OFF_NAT_PROTO_MAX,
+  CT_OFF_NAT_PROTO_MIN,
+  CT_OFF_ZONE,
+  newCtAction,
+} from "./_odp_ct.ts";
 export { formatUfid, odpFormatUfid, parseUfid, UFID_BASIS, ufidFromKey, ufidHash } from "./ufid.ts";
 export {
   executeSet,

@@ -43,6 +43,8 @@ export type OdpAction =
   | { type: "recirc"; id: number }
   | { type: "hash"; alg: number; basis: number }
   | { type: "trunc"; maxLen: number }
+  | OdpCtAction
+  | { type: "ct_clear" }
   /**
    * Actions udpif passes through as their text: parsed, printed and
    * stored, not executed by the userspace datapath here.
@@ -51,11 +53,47 @@ export type OdpAction =
 
 /** The action kinds kept as text (see above). */
 export const ODP_TEXT_ACTIONS = [
-  "ct",
   "clone",
   "sample",
-  "ct_clear",
   "check_pkt_len",
   "add_mpls",
 ] as const;
 export type OdpTextActionType = typeof ODP_TEXT_ACTIONS[number];
+
+/**
+ * NAT of a datapath `ct` action (OVS_CT_ATTR_NAT). `kind` null is a bare
+ * `nat`: keep whatever NAT the connection already has.
+ */
+export interface OdpCtNat {
+  kind: "src" | "dst" | null;
+  /** Bytes of the addresses: 0 (none given), 4 or 16. */
+  addrLen: 0 | 4 | 16;
+  /** The range's first address, network order (addrLen bytes used). */
+  addrMin: Uint8Array;
+  /** The range's last address; all zero when the range is one address. */
+  addrMax: Uint8Array;
+  /** Port range; 0 when not given (protoMax 0: one port). */
+  protoMin: number;
+  protoMax: number;
+  persistent: boolean;
+  hash: boolean;
+  random: boolean;
+}
+
+/** The datapath conntrack action (OVS_ACTION_ATTR_CT). */
+export interface OdpCtAction {
+  type: "ct";
+  commit: boolean;
+  forceCommit: boolean;
+  zone: number;
+  mark: number;
+  /** 0: the action sets no mark. */
+  markMask: number;
+  /** 16 value bytes then 16 mask bytes, big-endian; null: no label. */
+  label: Uint8Array | null;
+  helper: string | null;
+  timeout: string | null;
+  /** OVS_CT_ATTR_EVENTMASK: never printed; the userspace datapath ignores it. */
+  eventmask: number | null;
+  nat: OdpCtNat | null;
+}

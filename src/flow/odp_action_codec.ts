@@ -18,12 +18,15 @@
  *   ACT_HASH       u32 alg, u32 basis
  *   ACT_TRUNC      u32 max_len
  *   ACT_TEXT + i   the text of an ODP_TEXT_ACTIONS[i] action, UTF-8
+ *   ACT_CT         the conntrack action, laid out at CT_OFF_* (_odp_ct.ts)
+ *   ACT_CT_CLEAR   (empty)
  *
  * An empty encoding is an empty list: drop.
  */
 import { newKey } from "./key.ts";
 import { ODP_TEXT_ACTIONS, type OdpAction, type OdpSetAttr } from "./odp_action.ts";
 import { SET_ATTR_SPANS, SET_ATTRS, setAttrBytes } from "./set_attr.ts";
+import { ctPayloadLen, decodeCtAction, encodeCtAction } from "./_odp_ct.ts";
 
 export const ACT_OUTPUT = 1;
 export const ACT_USERSPACE = 2;
@@ -36,6 +39,8 @@ export const ACT_HASH = 8;
 export const ACT_TRUNC = 9;
 /** First opcode of the text-kept actions, in ODP_TEXT_ACTIONS order. */
 export const ACT_TEXT = 10;
+export const ACT_CT = 32;
+export const ACT_CT_CLEAR = 33;
 
 /** Bytes of a record header: opcode and payload length. */
 export const ACT_HEADER_LEN = 3;
@@ -48,7 +53,10 @@ function payloadLen(a: OdpAction): number {
     case "push_vlan":
       return 4;
     case "pop_vlan":
+    case "ct_clear":
       return 0;
+    case "ct":
+      return ctPayloadLen(a);
     case "hash":
       return 8;
     case "userspace":
@@ -72,6 +80,8 @@ const FIXED_OPS: Record<string, number> = {
   recirc: ACT_RECIRC,
   hash: ACT_HASH,
   trunc: ACT_TRUNC,
+  ct: ACT_CT,
+  ct_clear: ACT_CT_CLEAR,
 };
 
 function opcodeOf(a: OdpAction): number {
@@ -136,6 +146,10 @@ export function encodeActions(
         put32(out, p, ((a.tpid << 16) | a.tci) >>> 0);
         break;
       case "pop_vlan":
+      case "ct_clear":
+        break;
+      case "ct":
+        encodeCtAction(a, out, p);
         break;
       case "hash":
         put32(out, p, a.alg);
@@ -210,6 +224,13 @@ export function decodeActions(b: Uint8Array): OdpAction[] {
       case ACT_POP_VLAN:
         need(0);
         out.push({ type: "pop_vlan" });
+        break;
+      case ACT_CT:
+        out.push(decodeCtAction(body));
+        break;
+      case ACT_CT_CLEAR:
+        need(0);
+        out.push({ type: "ct_clear" });
         break;
       case ACT_HASH:
         need(8);

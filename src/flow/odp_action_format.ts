@@ -6,6 +6,7 @@
 import type { OdpAction } from "./odp_action.ts";
 import { formatOdpKeyAttr } from "./odp_key_format.ts";
 import { formatUserspace } from "./_userspace.ts";
+import { formatCtAction } from "./_odp_ct.ts";
 
 export function formatOdpActions(
   actions: readonly OdpAction[],
@@ -49,6 +50,10 @@ export function formatOdpAction(
         : `hash(Unknown hash algorithm(${a.alg}))`;
     case "trunc":
       return `trunc(${a.maxLen})`;
+    case "ct":
+      return formatCtAction(a);
+    case "ct_clear":
+      return "ct_clear";
     default:
       return a.text;
   }

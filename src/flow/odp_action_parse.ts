@@ -2,14 +2,15 @@
  * `actions:` text to datapath actions: the inverse of odp_action_format.ts
  * (OVS's odp_actions_from_string for the actions udpif produces). A set
  * whose fields are all given exactly becomes `set`, otherwise
- * `set_masked`, as OVS decides. ct, ct_clear, clone, sample, check_pkt_len
- * and add_mpls keep their text.
+ * `set_masked`, as OVS decides. clone, sample, check_pkt_len and add_mpls
+ * keep their text.
  */
 import { newKey } from "./key.ts";
 import type { OdpAction, OdpSetAttr } from "./odp_action.ts";
 import { parseOdpKeyAttr } from "./odp_key_parse.ts";
 import { SET_ATTRS, setMaskIsExact } from "./set_attr.ts";
 import { parseUserspace } from "./_userspace.ts";
+import { parseCtAction } from "./_odp_ct.ts";
 import { fieldsOf, OdpParseError, parseIntC, splitCall, splitTop } from "./_scan.ts";
 
 export function parseOdpActions(
@@ -27,7 +28,8 @@ function parseOdpAction(t: string, portNames: ReadonlyMap<string, number> | null
   const port = parseIntC(t);
   if (port !== null) return { type: "output", port };
   if (t === "pop_vlan") return { type: "pop_vlan" };
-  if (t === "ct" || t === "ct_clear") return { type: t, text: t };
+  if (t === "ct") return parseCtAction("", t);
+  if (t === "ct_clear") return { type: "ct_clear" };
   const named = portNames?.get(t);
   if (named !== undefined) return { type: "output", port: named };
   const c = splitCall(t);
@@ -78,6 +80,7 @@ function parseOdpAction(t: string, portNames: ReadonlyMap<string, number> | null
     case "userspace":
       return parseUserspace(body, t, portNames);
     case "ct":
+      return parseCtAction(body, t);
     case "clone":
     case "sample":
     case "check_pkt_len":

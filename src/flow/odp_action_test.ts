@@ -114,3 +114,63 @@ Deno.test("a masked set of the ND extensions survives the binary encoding and pr
   assert.equal(formatOdpActions(list), text);
   assert.equal(formatOdpActions(decodeActions(encodeActions(list))), text);
 });
+
+const CT_LISTS = [
+  "ct",
+  "ct(commit)",
+  "ct(force_commit)",
+  "ct(commit,zone=5,mark=0x1/0xff,label=0x10/0xf0)",
+  "ct(commit,mark=0/0xff)",
+  "ct(commit,mark=0x5/0xffffffff)",
+  "ct(commit,label=0x123456789abcdef0011223344)",
+  "ct(zone=1,helper=ftp)",
+  "ct(commit,timeout=tp1)",
+  "ct(nat)",
+  "ct(commit,nat(src=10.0.0.1))",
+  "ct(commit,nat(src=10.0.0.1-10.0.0.9:1000-2000,random))",
+  "ct(commit,nat(dst=10.0.0.1:80,persistent,hash))",
+  "ct(commit,nat(dst=fe80::1-fe80::9))",
+  "ct(commit,nat(dst=[fe80::1]-[fe80::9]:80-90))",
+  "ct(commit,nat(src))",
+  "ct_clear",
+  "ct(commit,zone=1),recirc(0x3)",
+];
+
+Deno.test("ct actions print back as OVS's format_odp_conntrack_action does", () => {
+  for (const l of CT_LISTS) {
+    assert.equal(formatOdpActions(parseOdpActions(l)), l);
+    assert.equal(formatOdpActions(decodeActions(encodeActions(parseOdpActions(l)))), l);
+  }
+});
+
+Deno.test("ct action text normalises as the netlink form does", () => {
+  const cases: Array<[string, string]> = [
+    ["ct(zone=0)", "ct"],
+    ["ct(mark=5)", "ct(mark=0x5/0xffffffff)"],
+    ["ct(mark=5/0)", "ct"],
+    ["ct(label=0x1/0)", "ct"],
+    ["ct(commit,nat(src=10.0.0.1-10.0.0.1:5-5))", "ct(commit,nat(src=10.0.0.1:5))"],
+    ["ct(commit,nat(src,random))", "ct(commit,nat(src))"],
+    ["ct(nat())", "ct(nat)"],
+    ["ct(commit,nat(dst=[fe80::1]))", "ct(commit,nat(dst=fe80::1))"],
+  ];
+  for (const [i, o] of cases) assert.equal(formatOdpActions(parseOdpActions(i)), o);
+});
+
+Deno.test("bad ct actions are refused, naming the bad part", () => {
+  for (
+    const bad of [
+      "ct(commit,force_commit)",
+      "ct(zone=70000)",
+      "ct(zone=0x1)",
+      "ct(mark=zz)",
+      "ct(bogus)",
+      "ct(nat(src=10.0.0.9-10.0.0.1))",
+      "ct(nat(src=10.0.0.1:9-1))",
+      "ct(nat(src,dst))",
+      "ct(nat(src=10.0.0.1,hash,random))",
+      "ct(nat(src=1.2.3))",
+      "ct(helper=abcdefghijklmnop)",
+    ]
+  ) assert.throws(() => parseOdpActions(bad), OdpParseError, bad);
+});
