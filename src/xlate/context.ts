@@ -5,7 +5,7 @@
  * tree when tracing.
  */
 import { bytesOf, FLOW_BYTES, FLOW_WORDS, type FlowKey, type OdpAction } from "../flow/mod.ts";
-import type { MacLearning, OfAction } from "../ofproto/mod.ts";
+import type { MacLearning, NatAction, OfAction } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import { XlateCache } from "./cache.ts";
 import type { RecircIds } from "./recirc.ts";
@@ -25,7 +25,15 @@ export interface XlateTables {
   lookup(tableId: number, flow: FlowKey, wc: FlowKey | null): XlateRule | null;
 }
 
-export type TraceNodeType = "bridge" | "table" | "action" | "detail" | "warn" | "error";
+export type TraceNodeType =
+  | "bridge"
+  | "table"
+  /** Resuming a frozen translation (OFT_THAW): nests like a table. */
+  | "thaw"
+  | "action"
+  | "detail"
+  | "warn"
+  | "error";
 
 /** One line of `ofproto/trace` output and the lines nested under it. */
 export interface TraceNode {
@@ -93,6 +101,21 @@ export interface XlateOutput {
   recircs: number[];
   /** The trace tree, when asked for. */
   trace: TraceNode[] | null;
+  /**
+   * When tracing: the recirculations conntrack forked, for ofproto/trace
+   * to follow (oftrace_add_recirc_node). Each holds a reference on its id
+   * of its own, which the tracer releases.
+   */
+  traceRecircs: TraceRecirc[];
+}
+
+/** A conntrack recirculation ofproto/trace resumes after the first pass. */
+export interface TraceRecirc {
+  id: number;
+  /** The flow at the fork, recirc_id and ct_zone set. */
+  flow: FlowKey;
+  /** The ct()'s nat, whose first address and port the trace simulates. */
+  nat: NatAction | null;
 }
 
 /** ofp_packet_in_reason values. */
@@ -127,6 +150,11 @@ export class XlateCtx {
   macChanged = false;
   packetIns = 0;
   readonly recircs: number[] = [];
+  /** Whether the packet went through conntrack in this pass (ctx->conntracked). */
+  conntracked = false;
+  /** The nat() of the ct() being composed (ctx->ct_nat_action). */
+  ctNat: NatAction | null = null;
+  readonly traceRecircs: TraceRecirc[] = [];
 
   constructor(xin: XlateInput) {
     this.xin = xin;
