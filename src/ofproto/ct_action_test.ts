@@ -131,3 +131,19 @@ Deno.test("ct() that a switch would refuse to decode is refused when parsed", ()
   );
   assert.match(parsed("ip,actions=ct(nat(src=10.0.0.1))"), /^ERR CT action requires commit/);
 });
+
+Deno.test("the original-direction ct fields need a ct_state that means a valid connection", () => {
+  assert.match(
+    parsed("ip,ct_nw_src=1.2.3.4,actions=drop"),
+    /^ERR .*OFPBMC_BAD_PREREQ \(ct_nw_src /,
+  );
+  assert.match(parsed("ct_state=+trk,ipv6,ct_ipv6_dst=::1,actions=drop"), /OFPBMC_BAD_PREREQ/);
+  assert.equal(
+    parsed("ct_state=+trk-inv,ip,ct_nw_dst=1.2.3.4,actions=drop"),
+    "ct_state=-inv+trk,ct_nw_dst=1.2.3.4,ip actions=drop",
+  );
+  assert.equal(
+    parsed("ct_state=+rpl+trk,ip,ct_nw_proto=17,actions=drop"),
+    "ct_state=+rpl+trk,ct_nw_proto=17,ip actions=drop",
+  );
+});

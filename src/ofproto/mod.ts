@@ -83,6 +83,7 @@ export {
   MacLearning,
 } from "./mac_learning.ts";
 export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
+export { ctFieldLackingPrereq } from "./ct_match.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export { formatActions, formatSubfield, OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
 export {

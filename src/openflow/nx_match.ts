@@ -15,6 +15,7 @@
  */
 import { bytesOf, exactField, F, getUint } from "../flow/mod.ts";
 import {
+  ctFieldLackingPrereq,
   type Match,
   matchSetField,
   mfByName,
@@ -261,6 +262,7 @@ export function pullNxEntries(r: WireReader, len: number): PulledMatch {
     }
   }
   normalizeMatch(out.match);
+  if (ctFieldLackingPrereq(out.match)) throw new OfpError("OFPBMC_BAD_PREREQ");
   return out;
 }
 
