@@ -71,6 +71,7 @@ Deno.test("ct(table=1) forks recirc(N); the recirc_id(N) pass resumes at table 1
 
   const second = run(s, recirculated(flow, 1, 0x21, 9));
   assert.equal(formatOdpActions(second.actions), "ct(commit,zone=9,mark=0x1/0xffffffff),2");
+  assert.deepEqual(second.recircs, [1], "the resumed flow references its own id");
   assert.equal(
     formatMegaflow(recirculated(flow, 1, 0x21, 9), second.wc),
     "recirc_id=0x1,ct_state=+new+trk,eth,ip,in_port=1,nw_frag=no",
@@ -88,9 +89,11 @@ Deno.test("the same fork takes a reference on the same id; the last release free
   const flow = parseExactFlow(UDP, bridge);
   const a = run(s, flow), b = run(s, flow);
   assert.deepEqual([a.recircs, b.recircs], [[1], [1]]);
+  const resumed = run(s, recirculated(flow, 1, 0x21));
+  assert.equal(formatOdpActions(resumed.actions).endsWith(",2"), true);
   s.pool.release(1);
-  assert.equal(formatOdpActions(run(s, recirculated(flow, 1, 0x21)).actions).endsWith(",2"), true);
   s.pool.release(1);
+  assert.equal(s.pool.inUse(), 1, "the resumed flow keeps the state alive");
   s.pool.release(1);
   const orphan = run(s, recirculated(flow, 1, 0x21));
   assert.equal(orphan.error, "No recirculation context");

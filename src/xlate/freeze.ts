@@ -78,6 +78,9 @@ export function thaw(ctx: XlateCtx): number {
     ctx.error = "No recirculation context";
     return -1;
   }
+  // The flow resuming holds its own id too (ukey->key_recirc_id), so the
+  // state outlives the flow that recirculated into it as long as needed.
+  ctx.recircs.push(ctx.xin.recircIds.idFor(state));
   const table = state[FS_TABLE];
   const outer = ctx.trace;
   ctx.trace = ctx.report("thaw", "thaw");
