@@ -35,6 +35,7 @@ import { allocRecircId, clearConntrack, clearConntrackFields, frozenStateOf } fr
 import { commitActions } from "./output.ts";
 
 const IPPORT_FTP = 21;
+const savedLabelMask = new Uint8Array(16);
 const IPPORT_TFTP = 69;
 
 function putAddr(out: Uint8Array, v: bigint, len: number): void {
@@ -84,12 +85,14 @@ function odpCt(ctx: XlateCtx, a: CtAction, zone: number): OdpCtAction {
     ct.mark = (getUint(f, F.ct_mark.off, 4) & markMask) >>> 0;
     ct.markMask = markMask;
   }
-  const labelMask = w.subarray(F.ct_label.off, F.ct_label.off + 16);
-  if (labelMask.some((b) => b !== 0)) {
+  const lo = F.ct_label.off;
+  let labelMasked = false;
+  for (let i = 0; i < 16 && !labelMasked; i++) labelMasked = w[lo + i] !== 0;
+  if (labelMasked) {
     const label = new Uint8Array(32);
     for (let i = 0; i < 16; i++) {
-      label[i] = f[F.ct_label.off + i] & labelMask[i];
-      label[16 + i] = labelMask[i];
+      label[i] = f[lo + i] & w[lo + i];
+      label[16 + i] = w[lo + i];
     }
     ct.label = label;
   }
@@ -114,8 +117,9 @@ function ctZone(ctx: XlateCtx, a: CtAction): number {
 export function composeConntrack(ctx: XlateCtx, a: CtAction): void {
   const zone = ctZone(ctx, a);
   const w = ctx.w;
-  const oldMark = w.slice(F.ct_mark.off, F.ct_mark.off + 4);
-  const oldLabel = w.slice(F.ct_label.off, F.ct_label.off + 16);
+  // ct() never nests, so one saved copy of the two masks is enough.
+  const oldMark = getUint(w, F.ct_mark.off, 4);
+  savedLabelMask.set(w.subarray(F.ct_label.off, F.ct_label.off + 16));
   commitActions(ctx);
   // The nested actions write the key the datapath action carries.
   ctx.ctNat = null;
@@ -123,8 +127,8 @@ export function composeConntrack(ctx: XlateCtx, a: CtAction): void {
   w.fill(0, F.ct_label.off, F.ct_label.off + 16);
   doXlateActions(ctx, a.actions);
   ctx.actions.push(odpCt(ctx, a, zone));
-  w.set(oldMark, F.ct_mark.off);
-  w.set(oldLabel, F.ct_label.off);
+  setUint(w, F.ct_mark.off, 4, oldMark);
+  w.set(savedLabelMask, F.ct_label.off);
   if (a.table !== CT_RECIRC_NONE) {
     ctx.conntracked = true;
     forkRecirculation(ctx, a.table, zone);
