@@ -21,6 +21,10 @@
  * - `MF_FIELDS` / `mfByName`: OVS field names mapped to flow-key bits and
  *   prerequisites, shared by matching, set_field, load and move.
  * - `MacLearning`: the shared-memory MAC table behind the NORMAL action.
+ * - Conntrack: `ct(...)`, `nat(...)` and `ct_clear` as OfActions
+ *   (ct_action.ts: parse, print, the nesting rules and check_CT), the
+ *   ct_* match fields (ct_state's flag syntax in field_value.ts, their
+ *   printing in ct_match_format.ts, MFP_CT_VALID in ct_match.ts).
  * - Text: `parseFlowMod`, `parseActions`, `formatRule`, `formatActions`,
  *   `formatMatch`, in OpenFlow 1.0 or 1.3 spelling; errors are
  *   `OfctlError`s, one line naming the bad part, worded as ovs-ofctl's.

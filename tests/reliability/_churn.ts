@@ -22,6 +22,7 @@
 import { bytesOf, F, type FlowKey, newKey, parseOdpKey } from "../../src/flow/mod.ts";
 import { type Match, parseKeyValues, parseMatchItem } from "../../src/ofproto/mod.ts";
 import { appctl, AppctlError, Rng } from "./_daemon.ts";
+import { CT_L3, CT_STATES, ctAction } from "./_churn_ct.ts";
 
 /** A three-port dummy switch whose revalidators run often and whose flows expire soon. */
 export const CHURN_DAEMON_ARGS = [
@@ -143,7 +144,7 @@ export class RuleGen {
     const l4 = ["tcp", "udp"].includes(l3);
     const acts: string[] = [];
     let of13 = false;
-    if (CT_L3.includes(l3) && r.chance(0.4)) acts.push(ctAction(r, id.table));
+    if (CT_L3.includes(l3) && r.chance(0.4)) acts.push(ctAction(r, id.table, N_TABLES));
     for (let n = 1 + r.int(3); n > 0; n--) {
       const kind = r.int(12);
       if (kind < 3) acts.push(`output:${1 + r.int(3)}`);
@@ -167,27 +168,11 @@ export class RuleGen {
       } else if (kind === 9 && id.table < N_TABLES - 1) {
         acts.push(`resubmit(,${id.table + 1 + r.int(N_TABLES - 1 - id.table)})`);
       } else if (kind === 10 && r.chance(0.6)) acts.push("controller");
-      else if (kind === 11 && CT_L3.includes(l3)) acts.push(ctAction(r, id.table));
+      else if (kind === 11 && CT_L3.includes(l3)) acts.push(ctAction(r, id.table, N_TABLES));
       else acts.push(`output:${1 + r.int(3)}`);
     }
     return [acts.join(","), of13];
   }
-}
-
-/** Rules with conntrack: only IP rules may use ct() (check_CT). */
-const CT_L3 = ["ip", "tcp", "udp", "icmp", "ipv6", "tcp6"];
-const CT_STATES = ["-trk", "+trk+new", "+trk+est", "+trk", "+trk-new"];
-
-/** A ct() or ct_clear; a recirculation goes to a later table, so none loops. */
-function ctAction(r: Rng, table: number): string {
-  const later = table < N_TABLES - 1 ? table + 1 + r.int(N_TABLES - 1 - table) : -1;
-  const forms = [
-    "ct(commit)",
-    "ct(commit,zone=5,exec(set_field:0x1->ct_mark))",
-    "ct_clear",
-  ];
-  if (later >= 0) forms.push(`ct(table=${later})`, `ct(table=${later},zone=5,nat)`);
-  return r.pick(forms);
 }
 
 function text(id: RuleId, withPriority: boolean): string {
