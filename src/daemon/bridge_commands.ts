@@ -24,6 +24,7 @@ import { ofprotoTrace, type XlateTables } from "../xlate/mod.ts";
 import { type BackerSupport, backerSupportJson, formatBackerSupport } from "./backer_support.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";
 import { dpDumpFlows } from "./dump_flows.ts";
+import { registerConntrackCommands } from "./conntrack_commands.ts";
 import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
 import { receiveInOrder } from "./receive.ts";
@@ -337,6 +338,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
   dp("dpctl/del-flow", "[dp] flow", 1, 2, dpctlDelFlow);
   dp("dpctl/get-flow", "[dp] ufid", 1, 2, dpctlGetFlow);
   dp("dpctl/del-flows", "[dp] [file]", 0, 2, dpctlDelFlows);
+  registerConntrackCommands(dp);
   dp("dpif-netdev/pmd-stats-show", "[-pmd core] [dp]", 0, 3, (d, a) => pmdInfoCommand(d, a, false));
   dp("dpif-netdev/pmd-stats-clear", "[-pmd core] [dp]", 0, 3, (d, a) => pmdInfoCommand(d, a, true));
 }

@@ -20,6 +20,7 @@
  * - `upcall[h]`: SPSC upcall queue per handler (PMD -> handler h).
  */
 import { ringRecordWords, RingView } from "../lib/mod.ts";
+import { createConntrackBuffer } from "../conntrack/mod.ts";
 import { eventfdSignal } from "../netdev/mod.ts";
 import { FlowTable } from "./flow_table.ts";
 import { UP_PACKET } from "./protocol.ts";
@@ -108,6 +109,8 @@ export const ST_ERRORS = 8;
 export const ST_SENT_PKTS = 9;
 export const ST_SENT_BATCHES = 10;
 export const ST_SMC_HIT = 11;
+/** Packets that re-entered the pipeline by a recirc action (PMD_STAT_RECIRC). */
+export const ST_RECIRC = 12;
 /** Slots STATS_BASELINE.. hold each counter's value at the last pmd-stats-clear. */
 export const STATS_BASELINE = 16;
 const STATS_SLOTS = 32;
@@ -142,7 +145,12 @@ export interface DatapathBuffers {
   cmd: SharedArrayBuffer[];
   reply: SharedArrayBuffer[];
   upcall: SharedArrayBuffer[];
+  /** The connection tracker's table (src/conntrack), shared by every PMD. */
+  conntrack: SharedArrayBuffer;
 }
+
+/** Connection slots; maxconns (ct-set-maxconns) limits below this. */
+const CONNTRACK_CAPACITY = 1 << 16;
 
 function rings(n: number, words: number): SharedArrayBuffer[] {
   return Array.from({ length: n }, () => new SharedArrayBuffer((32 + words) * 4));
@@ -167,6 +175,7 @@ export function createDatapathBuffers(
     cmd: rings(MAX_CLIENTS, CMD_RING_WORDS),
     reply: rings(MAX_CLIENTS, CMD_RING_WORDS),
     upcall: rings(MAX_HANDLERS, upcallWords),
+    conntrack: createConntrackBuffer(CONNTRACK_CAPACITY),
   };
 }
 

@@ -41,6 +41,7 @@ import {
   ST_LOST,
   ST_MEGAFLOW_HIT,
   ST_MISSED,
+  ST_RECIRC,
   ST_RX,
   ST_SENT_BATCHES,
   ST_SENT_PKTS,
@@ -69,6 +70,8 @@ export interface DpifNetdevOptions {
 
 export interface PmdStats {
   packetsReceived: number;
+  /** Passes through the pipeline after a recirc action. */
+  recirculations: number;
   emcHits: number;
   smcHits: number;
   megaflowHits: number;
@@ -258,6 +261,7 @@ export class DpifNetdev implements DpifProvider {
   pmdStats(): PmdStats {
     return {
       packetsReceived: this.stat(ST_RX),
+      recirculations: this.stat(ST_RECIRC),
       emcHits: this.stat(ST_EMC_HIT),
       smcHits: this.stat(ST_SMC_HIT),
       megaflowHits: this.stat(ST_MEGAFLOW_HIT),

@@ -37,6 +37,17 @@
  * `mod-flow`, `del-flow`, `get-flow` and `del-flows` exactly as OVS 3.1;
  * pmd_stats.ts `dpif-netdev/pmd-stats-show` and `pmd-stats-clear`.
  *
+ * Packet metadata, `recirc`, `hash` and the conntrack actions are the
+ * PMD's _pmd_recirc.ts (dp_execute_cb): a recirculated packet goes
+ * through EMC, SMC, dpcls (and a miss's upcall) again with its recirc_id
+ * and ct fields in its key, at most MAX_RECIRC_DEPTH (6) deep, counted as
+ * `packet recirculations`. The connection table (src/conntrack) is one
+ * SharedArrayBuffer in DatapathBuffers: every PMD tracks connections in
+ * it directly, under its lock word, and dpctl_conntrack.ts's commands
+ * (`dump-conntrack`, `flush-conntrack`, `ct-stats-show`,
+ * `ct-set-maxconns`, `ct-get-maxconns`, `ct-get-nconns`) read and change
+ * it from the main thread the same way.
+ *
  * Thread-safety: the PMD (a Web Worker, or the creating thread for an
  * in-process datapath) is the only writer of the flow table, the stats
  * and the port counters. Every other thread that opens the datapath
@@ -68,6 +79,14 @@ export {
   type DumpFilterParser,
   type DumpFlowsOptions,
 } from "./dpctl.ts";
+export {
+  dpctlCtGetMaxconns,
+  dpctlCtGetNconns,
+  dpctlCtSetMaxconns,
+  dpctlCtStatsShow,
+  dpctlDumpConntrack,
+  dpctlFlushConntrack,
+} from "./dpctl_conntrack.ts";
 export type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
 export {
   DpifError,

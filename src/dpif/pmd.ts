@@ -51,6 +51,7 @@ import {
   SLEEP_NONE,
   ST_ERRORS,
   ST_HIT,
+  ST_RECIRC,
   ST_RX,
 } from "./_shared.ts";
 import { DatapathFlowCache } from "./dfc.ts";
@@ -61,6 +62,7 @@ import { servePmdCommands } from "./_pmd_commands.ts";
 import { PmdOutput } from "./_pmd_output.ts";
 import { PmdUpcalls } from "./_pmd_upcall.ts";
 import { PmdSockets, SOCKET_BURST } from "./_pmd_system.ts";
+import { PmdRecirc } from "./_pmd_recirc.ts";
 import { UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
 
 /** `flow_extract`: fills `key` from the first `len` bytes of `packet`. */
@@ -122,6 +124,8 @@ export class Pmd implements OdpExecuteDatapath {
   /** In-port and flow hash of the packet whose actions run (for userspace upcalls). */
   private inPort = 0;
   private hash = 0;
+  /** Packet metadata, recirculation, dp_hash and conntrack (_pmd_recirc.ts). */
+  readonly meta: PmdRecirc;
 
   /**
    * `applyVlanLimit` sets other_config:vlan-limit in the flow module whose
@@ -142,6 +146,7 @@ export class Pmd implements OdpExecuteDatapath {
     this.upcalls = new PmdUpcalls(shared, this.pkt, this.bufU32, this.key, this.st);
     this.cmd = shared.cmd.map((v) => new RingConsumer(v));
     this.reply = shared.reply.map((v) => new RingProducer(v));
+    this.meta = new PmdRecirc(shared.buffers.conntrack, this);
   }
 
   /** One round of work; returns how many packets and commands it handled. */
@@ -187,6 +192,7 @@ export class Pmd implements OdpExecuteDatapath {
     this.flush();
     if (this.now - this.lastRank >= RANK_INTERVAL_MS) {
       this.ops.dpcls.rank();
+      this.meta.conntrack.table.sweep(this.now, 4096);
       this.lastRank = this.now;
     }
     return work;
@@ -297,6 +303,8 @@ export class Pmd implements OdpExecuteDatapath {
   processPacket(inPort: number): void {
     const key = this.key, st = this.st;
     this.extract(this.buf, this.pkt.len, inPort, key);
+    if (this.meta.depth > 0) this.meta.overlay(key);
+    else this.meta.reset();
     const slot = this.cache.lookup(key, st);
     const h = this.cache.hash;
     if (slot < 0) {
@@ -323,6 +331,7 @@ export class Pmd implements OdpExecuteDatapath {
   execute(acts: Uint8Array, at: number, n: number, inPort: number, h: number): void {
     this.pkt.olFlags = 0;
     this.pkt.gsoType = GSO_NONE;
+    this.meta.reset();
     this.runActions(acts, at, n, inPort, h);
     this.out.batch++;
   }
@@ -348,6 +357,34 @@ export class Pmd implements OdpExecuteDatapath {
   ): void {
     this.nUserspaceExtracts++;
     this.upcalls.queue(UPCALL_ACTION, this.inPort, this.hash, udLen, udAt, acts, last);
+  }
+
+  /** OdpExecuteDatapath: recirc(id), through the lookup again (_pmd_recirc.ts). */
+  recirculate(_pkt: PacketBuffer, id: number, last: boolean): void {
+    const inPort = this.inPort, h = this.hash;
+    this.meta.recirculate(inPort, id, last);
+    this.inPort = inPort;
+    this.hash = h;
+  }
+
+  /** OdpExecuteDatapath: hash(l4|sym_l4(basis)) sets dp_hash. */
+  setDpHash(_pkt: PacketBuffer, alg: number, basis: number): void {
+    this.meta.hash(alg, basis);
+  }
+
+  /** OdpExecuteDatapath: the conntrack action. */
+  conntrack(_pkt: PacketBuffer, acts: Uint8Array, at: number): void {
+    this.meta.ct(acts, at);
+  }
+
+  /** OdpExecuteDatapath: ct_clear. */
+  conntrackClear(): void {
+    this.meta.ctClear();
+  }
+
+  /** Counts a recirculated pass (PMD_STAT_RECIRC). */
+  countRecirc(): void {
+    this.st[ST_RECIRC]++;
   }
 
   /** OdpExecuteDatapath: queues the packet's first `len` bytes on the port's tx ring. */

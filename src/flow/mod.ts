@@ -79,6 +79,7 @@ export {
   TCP_FLAG_NAMES,
   tcpFlagBit,
 } from "./_flags.ts";
+export { formatIp4, formatIp6, parseIp4, parseIp6 } from "./_addr.ts";
 export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
 export { parsePacketKey, parsePacketSpec } from "./packet_spec.ts";

@@ -16,10 +16,14 @@ import type { OdpSetAttr } from "./odp_action.ts";
 import { SET_ATTR_SPANS, SET_ATTRS } from "./set_attr.ts";
 import { F, FLOW_BYTES } from "./layout.ts";
 import {
+  ACT_CT,
+  ACT_CT_CLEAR,
+  ACT_HASH,
   ACT_HEADER_LEN,
   ACT_OUTPUT,
   ACT_POP_VLAN,
   ACT_PUSH_VLAN,
+  ACT_RECIRC,
   ACT_SET,
   ACT_SET_MASKED,
   ACT_TRUNC,
@@ -69,12 +73,21 @@ export interface OdpExecuteDatapath {
     udLen: number,
     last: boolean,
   ): void;
+  /**
+   * The actions that need the packet's datapath metadata (recirc_id,
+   * dp_hash, the conntrack fields), which the datapath keeps: a datapath
+   * without them skips these actions. `at` is the action's payload.
+   */
+  recirculate?(pkt: PacketBuffer, id: number, last: boolean): void;
+  setDpHash?(pkt: PacketBuffer, alg: number, basis: number): void;
+  conntrack?(pkt: PacketBuffer, acts: Uint8Array, at: number): void;
+  conntrackClear?(pkt: PacketBuffer): void;
 }
 
 /**
- * Runs the encoded actions `acts[at..at+n)` on `pkt`. Actions the
- * userspace datapath does not implement (recirc, hash, the text-kept
- * ones) are skipped.
+ * Runs the encoded actions `acts[at..at+n)` on `pkt`. recirc, hash, ct
+ * and ct_clear go to the datapath (skipped when it has no such hook);
+ * the text-kept actions are skipped.
  */
 export function odpExecuteActions(
   pkt: PacketBuffer,
@@ -129,6 +142,22 @@ export function odpExecuteActions(
         break;
       case ACT_TRUNC:
         truncLen = u32(acts, a);
+        break;
+      case ACT_RECIRC:
+        // The recirculated pass may run actions of its own: headers are
+        // located afresh after it.
+        dp.recirculate?.(pkt, u32(acts, a), a + len >= end);
+        located = false;
+        break;
+      case ACT_HASH:
+        dp.setDpHash?.(pkt, u32(acts, a), u32(acts, a + 4));
+        break;
+      case ACT_CT:
+        dp.conntrack?.(pkt, acts, a);
+        located = false;
+        break;
+      case ACT_CT_CLEAR:
+        dp.conntrackClear?.(pkt);
         break;
     }
     p = a + len;

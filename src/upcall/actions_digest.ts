@@ -4,7 +4,7 @@
  * translated actions the ones installed?" (ofpbuf_equal in OVS). The digest
  * is two independent 32-bit hashes and the action count.
  */
-import type { OdpAction, OdpCtAction } from "../flow/mod.ts";
+import { encodeActions, type OdpAction } from "../flow/mod.ts";
 import { hashAdd, hashFinish, hashString } from "../lib/mod.ts";
 
 const TYPES: Record<OdpAction["type"], number> = {
@@ -33,22 +33,6 @@ function addWords(h: number, w: Uint32Array): number {
 function addBytes(h: number, b: Uint8Array): number {
   h = hashAdd(h, b.length);
   for (let i = 0; i < b.length; i++) h = hashAdd(h, b[i]);
-  return h;
-}
-
-function hashCt(h: number, a: OdpCtAction): number {
-  h = hashAdd(h, (a.commit ? 1 : 0) | (a.forceCommit ? 2 : 0));
-  h = hashAdd(hashAdd(hashAdd(h, a.zone), a.mark), a.markMask);
-  if (a.label) h = addBytes(h, a.label);
-  if (a.helper) h = hashAdd(h, hashString(a.helper, 0));
-  if (a.timeout) h = hashAdd(h, hashString(a.timeout, 0));
-  const n = a.nat;
-  if (n) {
-    h = hashAdd(h, n.kind === "src" ? 1 : n.kind === "dst" ? 2 : 3);
-    h = addBytes(addBytes(hashAdd(h, n.addrLen), n.addrMin), n.addrMax);
-    h = hashAdd(hashAdd(h, n.protoMin), n.protoMax);
-    h = hashAdd(h, (n.persistent ? 1 : 0) | (n.hash ? 2 : 0) | (n.random ? 4 : 0));
-  }
   return h;
 }
 
@@ -86,7 +70,7 @@ function hashActions(actions: OdpAction[], basis: number): number {
         h = hashAdd(h, a.maxLen);
         break;
       case "ct":
-        h = hashCt(h, a);
+        h = addBytes(h, encodeActions([a]));
         break;
       case "ct_clear":
         break;

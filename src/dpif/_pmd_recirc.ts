@@ -1,0 +1,219 @@
+/**
+ * The PMD's packet metadata and the actions that use it, as dpif-netdev.c's
+ * dp_execute_cb does for OVS_ACTION_ATTR_RECIRC and OVS_ACTION_ATTR_CT and
+ * odp-execute.c for OVS_ACTION_ATTR_HASH and CT_CLEAR:
+ *
+ * - the metadata (recirc_id, dp_hash and the conntrack fields) is held in
+ *   flow-key layout (`md`); a packet from a port or a dpif execute starts
+ *   with none, a recirculated one has it laid over its freshly extracted
+ *   key, so EMC, SMC, dpcls and a miss's upcall all see it;
+ * - `recirculate` (dp_netdev_recirculate) sets recirc_id and runs the
+ *   packet through the lookup again, at most MAX_RECIRC_DEPTH deep; a
+ *   recirc that is not the last action works on a copy, as OVS clones the
+ *   batch, and the packet and key are put back afterwards;
+ * - `hash` sets dp_hash: hash_int of the packet's 5-tuple hash (the RSS
+ *   hash OVS computes at lookup, miniflow_hash_5tuple) with the basis for
+ *   l4, flow_hash_symmetric_l3l4 for sym_l4;
+ * - `ct` runs the conntrack action (src/conntrack) on the packet.
+ *
+ * Thread-safety: owned by one Pmd and used only on its thread; the
+ * per-depth copies are made once, on the first non-final recirc.
+ */
+import { F, FLOW_BYTES, FLOW_WORDS } from "../flow/mod.ts";
+import { Conntrack } from "../conntrack/mod.ts";
+import { coverageCounter, getLogger, hashAdd, hashAdd64, hashFinish, hashInt } from "../lib/mod.ts";
+import {
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from "../packet/mod.ts";
+import { ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6 } from "../packet/mod.ts";
+
+/** dpif-netdev.c's MAX_RECIRC_DEPTH. */
+export const MAX_RECIRC_DEPTH = 6;
+
+const covRecircError = coverageCounter("datapath_drop_recirc_error");
+const log = getLogger("dpif_netdev");
+
+/** Key words that carry metadata: dp_hash, recirc_id, ct_state..ct_zone, ct_mark, ct_label, ct tuple. */
+const MD_WORDS: readonly number[] = (() => {
+  const spans = [
+    F.dp_hash,
+    F.recirc_id,
+    F.ct_state,
+    F.ct_nw_proto,
+    F.ct_zone,
+    F.ct_mark,
+    F.ct_label,
+    F.ct_nw_src,
+    F.ct_nw_dst,
+    F.ct_ipv6_src,
+    F.ct_ipv6_dst,
+    F.ct_tp_src,
+    F.ct_tp_dst,
+  ];
+  const words = new Set<number>();
+  for (const s of spans) for (let o = s.off; o < s.off + s.len; o += 4) words.add(o >> 2);
+  return [...words].sort((a, b) => a - b);
+})();
+
+const CT_WORDS = MD_WORDS.filter((w) => w !== F.dp_hash.off >> 2 && w !== F.recirc_id.off >> 2);
+
+/** What the PMD lends: its packet, key and a way to run a packet through the lookup. */
+export interface RecircHost {
+  readonly buf: Uint8Array;
+  readonly bufU32: Uint32Array;
+  readonly key: Uint32Array;
+  readonly pkt: { len: number };
+  readonly now: number;
+  /** Runs the packet in `buf` through the lookup and its flow's actions. */
+  processPacket(inPort: number): void;
+  /** Counts one recirculated pass (PMD_STAT_RECIRC). */
+  countRecirc(): void;
+}
+
+export class PmdRecirc {
+  /** The packet's metadata, in flow-key layout. */
+  readonly md = new Uint8Array(FLOW_BYTES);
+  private readonly mdU32 = new Uint32Array(this.md.buffer);
+  private readonly mdView = new DataView(this.md.buffer);
+  readonly conntrack: Conntrack;
+  depth = 0;
+  private saved: { frame: Uint32Array; key: Uint32Array; md: Uint32Array; len: number }[] = [];
+
+  constructor(conntrackBuffer: SharedArrayBuffer, private readonly host: RecircHost) {
+    this.conntrack = new Conntrack(conntrackBuffer);
+  }
+
+  /** A packet enters the datapath: no metadata. */
+  reset(): void {
+    const m = this.mdU32;
+    for (let i = 0; i < MD_WORDS.length; i++) m[MD_WORDS[i]] = 0;
+  }
+
+  /** Lays the metadata over a key just extracted from the packet. */
+  overlay(key: Uint32Array): void {
+    const m = this.mdU32;
+    for (let i = 0; i < MD_WORDS.length; i++) key[MD_WORDS[i]] = m[MD_WORDS[i]];
+  }
+
+  /** OVS_ACTION_ATTR_RECIRC. */
+  recirculate(inPort: number, id: number, last: boolean): void {
+    if (this.depth >= MAX_RECIRC_DEPTH) {
+      covRecircError.inc();
+      log.warn("Packet dropped. Max recirculation depth exceeded.");
+      return;
+    }
+    const h = this.host;
+    let save = null;
+    if (!last) {
+      save = this.saved[this.depth] ??= {
+        frame: new Uint32Array(h.bufU32.length),
+        key: new Uint32Array(FLOW_WORDS),
+        md: new Uint32Array(FLOW_WORDS),
+        len: 0,
+      };
+      save.frame.set(h.bufU32.subarray(0, (h.pkt.len + 3) >> 2));
+      save.key.set(h.key);
+      save.md.set(this.mdU32);
+      save.len = h.pkt.len;
+    }
+    this.mdView.setUint32(F.recirc_id.off, id);
+    this.depth++;
+    h.countRecirc();
+    try {
+      h.processPacket(inPort);
+    } finally {
+      this.depth--;
+      if (save) {
+        h.bufU32.set(save.frame.subarray(0, (save.len + 3) >> 2));
+        h.key.set(save.key);
+        this.mdU32.set(save.md);
+        h.pkt.len = save.len;
+      }
+    }
+  }
+
+  /** OVS_ACTION_ATTR_HASH: alg 0 (l4) or 1 (sym_l4), on the packet's current key. */
+  hash(alg: number, basis: number): void {
+    const key = this.host.key;
+    const h = alg === 0
+      ? hashInt(flowHash5Tuple(key, 0), basis)
+      : flowHashSymmetricL3l4(key, basis);
+    this.mdView.setUint32(F.dp_hash.off, h >>> 0);
+  }
+
+  /** OVS_ACTION_ATTR_CT: the conntrack action whose payload is at `acts[at..]`. */
+  ct(acts: Uint8Array, at: number): void {
+    const h = this.host;
+    this.conntrack.execute(h.buf, h.pkt.len, acts, at, this.md, h.now);
+    // Later actions (a userspace upcall) see the packet's new ct fields.
+    const m = this.mdU32, key = h.key;
+    for (let i = 0; i < CT_WORDS.length; i++) key[CT_WORDS[i]] = m[CT_WORDS[i]];
+  }
+
+  /** OVS_ACTION_ATTR_CT_CLEAR (conntrack_clear). */
+  ctClear(): void {
+    const m = this.mdU32, key = this.host.key;
+    for (let i = 0; i < CT_WORDS.length; i++) m[CT_WORDS[i]] = key[CT_WORDS[i]] = 0;
+  }
+}
+
+const be16 = (k: Uint32Array, off: number) => {
+  const v = k[off >> 2];
+  // Key words hold big-endian bytes; on a little-endian host byte 0 is the low byte.
+  return off & 2 ? (((v >>> 16) & 0xff) << 8) | (v >>> 24) : ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
+};
+const u8 = (k: Uint32Array, off: number) => (k[off >> 2] >>> ((off & 3) * 8)) & 0xff;
+
+/** flow_hash_5tuple over a key (the words as OVS reads them from memory). */
+export function flowHash5Tuple(key: Uint32Array, basis: number): number {
+  let h = basis;
+  const dl = be16(key, F.dl_type.off);
+  if (dl === ETH_TYPE_IPV6) {
+    for (let w = F.ipv6_src.off >> 2, end = w + 8; w < end; w += 2) {
+      h = hashAdd64(h, key[w], key[w + 1]);
+    }
+  } else if (dl === ETH_TYPE_IP || dl === ETH_TYPE_ARP) {
+    h = hashAdd(h, key[F.nw_src.off >> 2]);
+    h = hashAdd(h, key[F.nw_dst.off >> 2]);
+  } else {
+    return hashFinish(h, 42);
+  }
+  const proto = u8(key, F.nw_proto.off);
+  h = hashAdd(h, proto);
+  if (
+    proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP ||
+    proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6
+  ) h = hashAdd(h, key[F.tp_src.off >> 2]);
+  return hashFinish(h, 42);
+}
+
+/**
+ * flow_hash_symmetric_l3l4 (without UDP ports): addresses and TCP/SCTP
+ * ports combined so both directions hash alike. A non-IP packet hashes
+ * its Ethertype only (OVS falls back to flow_hash_symmetric_l2).
+ */
+export function flowHashSymmetricL3l4(key: Uint32Array, basis: number): number {
+  let h = basis;
+  const dl = be16(key, F.dl_type.off);
+  if (dl === ETH_TYPE_IP) {
+    h = hashAdd(h, key[F.nw_src.off >> 2] ^ key[F.nw_dst.off >> 2]);
+  } else if (dl === ETH_TYPE_IPV6) {
+    const a = F.ipv6_src.off >> 2, b = F.ipv6_dst.off >> 2;
+    for (let i = 0; i < 4; i += 2) {
+      h = hashAdd64(h, key[a + i] ^ key[b + i], key[a + i + 1] ^ key[b + i + 1]);
+    }
+  } else {
+    return hashFinish(hashAdd(h, dl), basis);
+  }
+  const proto = u8(key, F.nw_proto.off);
+  h = hashAdd(h, proto);
+  if (!(u8(key, F.nw_frag.off) & 3) && (proto === IPPROTO_TCP || proto === IPPROTO_SCTP)) {
+    const w = key[F.tp_src.off >> 2];
+    h = hashAdd(h, (w ^ (w >>> 16)) & 0xffff);
+  }
+  return hashFinish(h, basis);
+}
