@@ -300,7 +300,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     name: "ofproto/trace",
     usage: "{[dp_name] odp_flow | bridge br_flow} [OPTIONS...] [-generate|packet]",
     minArgs: 1,
-    maxArgs: 4,
+    maxArgs: Number.MAX_SAFE_INTEGER,
     handler: trace,
     json: (args) => {
       const lines = trace(args).trimEnd().split("\n");

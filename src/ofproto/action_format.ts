@@ -7,6 +7,7 @@
 import { type FieldRange, type OfAction, OFPP_MAX } from "./of_action.ts";
 import { mfByName } from "./meta_flow.ts";
 import { formatFieldValue, formatIpv4, formatMac, formatPort } from "./field_value.ts";
+import { formatCt, formatNat } from "./ct_action.ts";
 
 /** OpenFlow wire versions as ovs-ofctl's `-O` selects them. */
 export const OFP10_VERSION = 0x01;
@@ -88,6 +89,12 @@ function formatOne(a: OfAction, names?: ReadonlyMap<number, string>): string {
       return `note:${[...a.bytes].map((b) => b.toString(16).padStart(2, "0")).join(".")}`;
     case "group":
       return `group:${a.groupId}`;
+    case "ct":
+      return formatCt(a, (list) => formatActions(list, names), formatSubfield);
+    case "nat":
+      return formatNat(a);
+    case "ct_clear":
+      return "ct_clear";
   }
 }
 

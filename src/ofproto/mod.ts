@@ -26,6 +26,10 @@
  *   the rules and replicated through the same updates), with each select
  *   group's selection setup (`GroupSelection`: dp_hash table, hash fields)
  *   and group/bucket stats credited through negative rule-stats ids.
+ * - Conntrack: `ct(...)`, `nat(...)` and `ct_clear` as OfActions
+ *   (ct_action.ts: parse, print, the nesting rules and check_CT), the
+ *   ct_* match fields (ct_state's flag syntax in field_value.ts, their
+ *   printing in ct_match_format.ts, MFP_CT_VALID in ct_match.ts).
  * - Text: `parseFlowMod`, `parseActions`, `formatRule`, `formatActions`,
  *   `formatMatch`, in OpenFlow 1.0 or 1.3 spelling; errors are
  *   `OfctlError`s, one line naming the bad part, worded as ovs-ofctl's.
@@ -43,6 +47,14 @@ export type { OfAction } from "./of_action.ts";
 export * from "./of_action.ts";
 export { OfctlError } from "./ofctl_error.ts";
 export {
+  CS_DST_NAT,
+  CS_ESTABLISHED,
+  CS_INVALID,
+  CS_NEW,
+  CS_RELATED,
+  CS_REPLY_DIR,
+  CS_SRC_NAT,
+  CS_TRACKED,
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
   ETH_TYPE_IPV6,
@@ -80,6 +92,7 @@ export {
   MacLearning,
 } from "./mac_learning.ts";
 export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
+export { ctFieldLackingPrereq } from "./ct_match.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export { formatActions, formatSubfield, OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
 export {

@@ -9,6 +9,19 @@ import { OfpError } from "./errors.ts";
 import type { WireReader, WireWriter } from "./_buf.ts";
 import { fieldHeader, fieldOfHeader } from "./nx_match.ts";
 import { NX_VENDOR_ID } from "./types.ts";
+import {
+  NXAST_CT,
+  NXAST_CT_CLEAR,
+  NXAST_NAT,
+  pullCt,
+  pullNat,
+  putCt,
+  putNat,
+} from "./_ct_actions.ts";
+
+/** Decodes or encodes a nested action list in the connection's version (ct's exec). */
+export type PullNested = (r: WireReader, len: number) => OfAction[];
+export type PutNested = (w: WireWriter, actions: readonly OfAction[]) => void;
 
 export const OFPAT_VENDOR = 0xffff;
 export const OFPP_IN_PORT = 0xfff8;
@@ -39,7 +52,7 @@ export function fieldOf(header: number) {
 }
 
 /** One Nicira action; `r` is past the vendor id, at the subtype. */
-function pullNx(r: WireReader): OfAction {
+function pullNx(r: WireReader, nested?: PullNested): OfAction {
   const subtype = r.u16();
   switch (subtype) {
     case NXAST.RESUBMIT: {
@@ -107,13 +120,20 @@ function pullNx(r: WireReader): OfAction {
       r.skip(6);
       return { type: "write_metadata", value: r.u64(), mask: r.u64() };
     }
+    case NXAST_CT:
+      if (!nested) break;
+      return pullCt(r, nested);
+    case NXAST_NAT:
+      return pullNat(r);
+    case NXAST_CT_CLEAR:
+      return { type: "ct_clear" };
   }
   throw new OfpError("OFPBAC_BAD_VENDOR_TYPE");
 }
 
-export function pullVendor(r: WireReader): OfAction {
+export function pullVendor(r: WireReader, nested?: PullNested): OfAction {
   if (r.u32() !== NX_VENDOR_ID) throw new OfpError("OFPBAC_BAD_VENDOR");
-  return pullNx(r);
+  return pullNx(r, nested);
 }
 
 export function vendorHeader(w: WireWriter, len: number, subtype: number): void {
@@ -127,7 +147,7 @@ function headerOf(field: string): number {
 }
 
 /** Nicira encodings both versions share; false when `a` has none. */
-export function putNx(w: WireWriter, a: OfAction): boolean {
+export function putNx(w: WireWriter, a: OfAction, nested?: PutNested): boolean {
   switch (a.type) {
     case "resubmit":
       if (a.table === undefined) {
@@ -166,6 +186,17 @@ export function putNx(w: WireWriter, a: OfAction): boolean {
     case "write_metadata":
       vendorHeader(w, 32, NXAST.WRITE_METADATA);
       w.zeros(6).u64(a.value).u64(a.mask);
+      return true;
+    case "ct":
+      if (!nested) return false;
+      putCt(w, a, vendorHeader, nested);
+      return true;
+    case "nat":
+      putNat(w, a, vendorHeader);
+      return true;
+    case "ct_clear":
+      vendorHeader(w, 16, NXAST_CT_CLEAR);
+      w.zeros(6);
       return true;
   }
   return false;

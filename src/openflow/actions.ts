@@ -135,7 +135,7 @@ export function pullActions(r: WireReader, len: number, version: number): OfActi
     const alen = body.u16();
     if (alen < 8 || alen % 8 || alen - 4 > body.remaining) throw new OfpError("OFPBAC_BAD_LEN");
     const a = body.sub(alen - 4, "OFPBAC_BAD_LEN");
-    if (type === OFPAT_VENDOR) out.push(pullVendor(a));
+    if (type === OFPAT_VENDOR) out.push(pullVendor(a, (n, l) => pullActions(n, l, version)));
     else if (version === OFP10_VERSION) out.push(pullOf10(type, a));
     else out.push(...pullOf13(type, a));
   }
@@ -210,7 +210,9 @@ function putOf10(w: WireWriter, a: OfAction): void {
       return;
     }
   }
-  if (!putNx(w, a)) throw new Error(`${a.type}: no OpenFlow 1.0 encoding`);
+  if (!putNx(w, a, (n, list) => list.forEach((x) => putOf10(n, x)))) {
+    throw new Error(`${a.type}: no OpenFlow 1.0 encoding`);
+  }
 }
 
 function putOf13(w: WireWriter, a: OfAction): void {
@@ -250,7 +252,9 @@ function putOf13(w: WireWriter, a: OfAction): void {
       return;
     }
   }
-  if (!putNx(w, a)) throw new Error(`${a.type}: no OpenFlow 1.3 encoding`);
+  if (!putNx(w, a, (n, list) => list.forEach((x) => putOf13(n, x)))) {
+    throw new Error(`${a.type}: no OpenFlow 1.3 encoding`);
+  }
 }
 
 /** OpenFlow 1.0 actions for stored `actions` of a rule matching `match`. */

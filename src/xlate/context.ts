@@ -5,7 +5,7 @@
  * tree when tracing.
  */
 import { bytesOf, FLOW_BYTES, FLOW_WORDS, type FlowKey, type OdpAction } from "../flow/mod.ts";
-import type { Group, GroupSelection, MacLearning, OfAction } from "../ofproto/mod.ts";
+import type { Group, GroupSelection, MacLearning, NatAction, OfAction } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import { XlateCache } from "./cache.ts";
 import type { RecircIds } from "./recirc.ts";
@@ -32,6 +32,8 @@ export type TraceNodeType =
   | "table"
   | "action"
   | "bucket"
+  /** Resuming a frozen translation (OFT_THAW): nests like a table. */
+  | "thaw"
   | "detail"
   | "warn"
   | "error";
@@ -102,6 +104,21 @@ export interface XlateOutput {
   recircs: number[];
   /** The trace tree, when asked for. */
   trace: TraceNode[] | null;
+  /**
+   * When tracing: the recirculations conntrack forked, for ofproto/trace
+   * to follow (oftrace_add_recirc_node). Each holds a reference on its id
+   * of its own, which the tracer releases.
+   */
+  traceRecircs: TraceRecirc[];
+}
+
+/** A conntrack recirculation ofproto/trace resumes after the first pass. */
+export interface TraceRecirc {
+  id: number;
+  /** The flow at the fork, recirc_id and ct_zone set. */
+  flow: FlowKey;
+  /** The ct()'s nat, whose first address and port the trace simulates. */
+  nat: NatAction | null;
 }
 
 /** ofp_packet_in_reason values. */
@@ -136,6 +153,11 @@ export class XlateCtx {
   macChanged = false;
   packetIns = 0;
   readonly recircs: number[] = [];
+  /** Whether the packet went through conntrack in this pass (ctx->conntracked). */
+  conntracked = false;
+  /** The nat() of the ct() being composed (ctx->ct_nat_action). */
+  ctNat: NatAction | null = null;
+  readonly traceRecircs: TraceRecirc[] = [];
 
   constructor(xin: XlateInput) {
     this.xin = xin;

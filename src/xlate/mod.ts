@@ -22,9 +22,13 @@
  * liveness and select methods (group.ts, group_select.ts; the tables give
  * groups through `XlateTables.group`, and group/bucket stats ride in the
  * cache as negative ids), committing header changes into
- * set/set_masked/push_vlan/pop_vlan before each output (commit.ts), and
- * `ofproto/trace` (trace.ts, trace_flow.ts), which the daemon wires as a
- * command through `ofprotoTrace(args, switch)`.
+ * set/set_masked/push_vlan/pop_vlan before each output (commit.ts),
+ * conntrack (conntrack.ts: the datapath `ct` action, and ct(table=N)
+ * forking `recirc(N)`), freezing and thawing (freeze.ts: the state a
+ * recirculated packet resumes from, found again by its recirc_id), and
+ * `ofproto/trace` (trace.ts, trace_flow.ts, and trace_ct.ts for the passes
+ * after each conntrack recirculation), which the daemon wires as a command
+ * through `ofprotoTrace(args, switch)`.
  *
  * Thread-safety: translation runs in handler workers (upcalls) and
  * revalidator workers (re-translation), each on its own replica of the
