@@ -299,7 +299,7 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
       case "note":
         break;
       case "group":
-        if (xlateGroupAction(ctx, a.groupId)) return;
+        if (xlateGroupAction(ctx, a)) return;
         break;
       case "ct":
         composeConntrack(ctx, a);

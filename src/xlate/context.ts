@@ -23,6 +23,8 @@ export interface XlateRule {
 /** A tables version: lookup ORs every bit it examined into `wc`. */
 export interface XlateTables {
   lookup(tableId: number, flow: FlowKey, wc: FlowKey | null): XlateRule | null;
+  /** The rule with `id`, for resuming frozen actions; none without such rules. */
+  ruleById?(id: number): XlateRule | undefined;
   /** The group with `id` and its selection setup (group_dpif_lookup); none without groups. */
   group?(id: number): { group: Group; selection: GroupSelection } | undefined;
 }
@@ -157,6 +159,12 @@ export class XlateCtx {
   conntracked = false;
   /** The nat() of the ct() being composed (ctx->ct_nat_action). */
   ctNat: NatAction | null = null;
+  /**
+   * A thawed state's frozen actions (a dp_hash group's): rule id + 1 (0:
+   * none, look the table up) and the index of the first action to run.
+   */
+  resumeRule = 0;
+  resumeAction = 0;
   readonly traceRecircs: TraceRecirc[] = [];
 
   constructor(xin: XlateInput) {

@@ -17,6 +17,8 @@ import {
   FS_IN_PORT,
   FS_METADATA,
   FS_REGS,
+  FS_RESUME_ACTION,
+  FS_RESUME_RULE,
   FS_TABLE,
 } from "./recirc.ts";
 
@@ -93,5 +95,7 @@ export function thaw(ctx: XlateCtx): number {
   setUint(f, F.metadata.off, 4, state[FS_METADATA]);
   setUint(f, F.metadata.off + 4, 4, state[FS_METADATA + 1]);
   for (let i = 0; i < 16; i++) setUint(f, regOffset(i), 4, state[FS_REGS + i]);
+  ctx.resumeRule = state[FS_RESUME_RULE];
+  ctx.resumeAction = state[FS_RESUME_ACTION];
   return table;
 }

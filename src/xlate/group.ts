@@ -11,6 +11,7 @@ import { type Bucket, type Group, groupStatsId, type OfAction } from "../ofproto
 import { doXlateActions } from "./actions.ts";
 import type { XlateCtx } from "./context.ts";
 import { firstLiveBucket, pickSelectBucket } from "./group_select.ts";
+import { freezeWithHash } from "./group_freeze.ts";
 import { resourceCheck } from "./table.ts";
 
 /** The action-set slots, in execution order (ACTION_SET_ORDER). */
@@ -56,13 +57,21 @@ function xlateBucket(ctx: XlateCtx, b: Bucket): void {
   ctx.trace = oldTrace;
 }
 
-function xlateGroup(ctx: XlateCtx, g: Group, sel: Parameters<typeof pickSelectBucket>[2]): void {
+function xlateGroup(
+  ctx: XlateCtx,
+  g: Group,
+  sel: Parameters<typeof pickSelectBucket>[2],
+  action: OfAction,
+): void {
   if (g.type === "all" || g.type === "indirect") {
     for (const b of g.buckets) xlateBucket(ctx, b);
     ctx.cache.addRule(groupStatsId(g.id, -1));
     return;
   }
-  const i = g.type === "select" ? pickSelectBucket(ctx, g, sel) : firstLiveBucket(ctx, g, 0);
+  const recirculate = (alg: number, basis: number) => freezeWithHash(ctx, action, alg, basis);
+  const i = g.type === "select"
+    ? pickSelectBucket(ctx, g, sel, recirculate)
+    : firstLiveBucket(ctx, g, 0);
   if (i < 0) {
     ctx.report("detail", "no live bucket");
     return;
@@ -72,14 +81,15 @@ function xlateGroup(ctx: XlateCtx, g: Group, sel: Parameters<typeof pickSelectBu
   ctx.cache.addRule(groupStatsId(g.id, i));
 }
 
-/** group:N; returns true when the group does not exist, which ends the action list. */
-export function xlateGroupAction(ctx: XlateCtx, groupId: number): boolean {
+/** group:N (`action`); returns true when the group does not exist, which ends the action list. */
+export function xlateGroupAction(ctx: XlateCtx, action: OfAction & { type: "group" }): boolean {
+  const groupId = action.groupId;
   if (!resourceCheck(ctx)) return false;
   const found = ctx.xin.tables.group?.(groupId);
   if (!found) {
     ctx.report("warn", `output to nonexistent group ${groupId}`);
     return true;
   }
-  xlateGroup(ctx, found.group, found.selection);
+  xlateGroup(ctx, found.group, found.selection, action);
   return false;
 }

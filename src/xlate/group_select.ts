@@ -177,9 +177,9 @@ function dpHashBucket(ctx: XlateCtx, g: Group, sel: GroupSelection, dpHash: numb
 }
 
 /**
- * pick_select_group. A dp_hash group whose packet has no dp_hash yet
- * would have the datapath hash and recirculate; `recirculate` does that
- * when translation supports it (returning true: no bucket now), else the
+ * pick_select_group. A dp_hash group whose packet has no dp_hash yet has
+ * the datapath hash and recirculate: `recirculate` freezes (returning
+ * true: no bucket in this pass); when it cannot (group_freeze.ts), the
  * bucket is chosen by the symmetric L4 hash here, as the default method.
  */
 export function pickSelectBucket(

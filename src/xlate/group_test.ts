@@ -141,3 +141,27 @@ Deno.test("a bucket's actions run as an action set: the last final action, sets 
   assert.deepEqual(list.at(-1), { type: "output", port: 3 });
   assert.deepEqual(actionSetToList([{ type: "set_field", field: "ip_dst", value: 1n }]), []);
 });
+
+Deno.test("a select group without a method hashes in the datapath, recirculates, then picks by dp_hash", () => {
+  const t = tablesWith(
+    ["group_id=2,type=select,bucket=weight:10,output:2,bucket=weight:20,output:3"],
+    ["priority=10,ip,actions=group:2"],
+  );
+  const bridge = oracleBridge(3);
+  const pool = new RecircIdPool();
+  const pass = (flow: Uint32Array) =>
+    xlate({ flow, tables: t, bridge, ml: null, nowMs: 0, recircIds: pool });
+  const first = pass(parseExactFlow(TCP, bridge));
+  assert.equal(formatOdpActions(first.actions), "hash(sym_l4(0)),recirc(0x1)");
+  assert.deepEqual(first.recircs, [1]);
+  assert.equal(maskOf(first.wc, F.tp_src), "", "the first pass hashes nothing itself");
+  // OVS 3.1 recorded dp_hash 0x4d2a3257 going to bucket 0 (output:2), matching dp_hash/0xf.
+  const again = parseExactFlow(TCP, bridge);
+  const b = new DataView(again.buffer);
+  b.setUint32(F.recirc_id.off, 1);
+  b.setUint32(F.dp_hash.off, 0x4d2a3257);
+  const second = pass(again);
+  assert.equal(formatOdpActions(second.actions), "2");
+  assert.equal(maskOf(second.wc, F.dp_hash), "0000000f");
+  assert.deepEqual(second.cache.rules, [groupStatsId(2, 0)], "no rule stats after a thaw");
+});

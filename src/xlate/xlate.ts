@@ -25,6 +25,7 @@ import { inPort } from "./output.ts";
 import { lookupRule, xlateRule } from "./table.ts";
 import { doXlateActions } from "./actions.ts";
 import { thaw } from "./freeze.ts";
+import { resumeFrozen } from "./group_freeze.ts";
 import { CS_TRACKED } from "../ofproto/mod.ts";
 
 const covXlateActions = coverageCounter("xlate_actions");
@@ -91,7 +92,8 @@ export function xlate(xin: XlateInput): XlateOutput {
   if (!getUint(upcall, F.recirc_id.off, 4) && upcall[F.ct_state.off] & CS_TRACKED) {
     ctx.conntracked = true;
   }
-  if (table >= 0 && xin.ofpacts) doXlateActions(ctx, xin.ofpacts);
+  if (table >= 0 && ctx.resumeRule) resumeFrozen(ctx, table);
+  else if (table >= 0 && xin.ofpacts) doXlateActions(ctx, xin.ofpacts);
   else if (table >= 0) xlateRule(ctx, lookupRule(ctx, table, inPort(ctx)), table, false);
   if (ctx.error) ctx.actions.length = 0;
   wcFinish(ctx, upcall);
