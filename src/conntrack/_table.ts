@@ -113,6 +113,15 @@ export class ConnTable {
     return this.slotBase + s * SLOT_WORDS;
   }
 
+  /** other_config-free switch of TCP window checks (dpctl/ct-*-tcp-seq-chk). */
+  get tcpSeqChk(): boolean {
+    return Atomics.load(this.i32, H_TCP_SEQ_CHK) !== 0;
+  }
+
+  set tcpSeqChk(on: boolean) {
+    Atomics.store(this.i32, H_TCP_SEQ_CHK, on ? 1 : 0);
+  }
+
   get nConns(): number {
     return Atomics.load(this.i32, H_NCONNS);
   }

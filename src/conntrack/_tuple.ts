@@ -18,7 +18,11 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
 } from "../packet/mod.ts";
+import { coverageCounter } from "../lib/mod.ts";
 import { K_DPORT, K_DST, K_PROTO, K_SPORT, K_SRC, K_V6, K_ZONE, KEY_WORDS } from "./_table.ts";
+
+const covL3Csum = coverageCounter("conntrack_l3csum_err");
+const covL4Csum = coverageCounter("conntrack_l4csum_err");
 
 export const KEY_INVALID = 0;
 export const KEY_OK = 1;
@@ -79,7 +83,10 @@ function extractL3(
     const ihl = (p[l3] & 15) * 4, tot = be16(p, l3 + 2);
     if (ihl < 20 || l3 + ihl > end) return -1;
     if (!inner && (tot < ihl || l3 + tot > end)) return -1;
-    if (!inner && csumFinish(csumAdd(0, p, l3, ihl)) !== 0) return -1;
+    if (!inner && csumFinish(csumAdd(0, p, l3, ihl)) !== 0) {
+      covL3Csum.inc();
+      return -1;
+    }
     const frag = be16(p, l3 + 6);
     if (frag & (IP_FRAG_OFF_MASK | IP_MORE_FRAGMENTS)) return -1;
     k[at + K_PROTO] = p[l3 + 9];
@@ -135,6 +142,7 @@ export function extractConnKey(
       return KEY_INVALID;
     }
     if (csumFinish(csumAdd(pseudoSum(p, l3, v6, proto, l4len), p, l4, l4len)) !== 0) {
+      covL4Csum.inc();
       return KEY_INVALID;
     }
     k[at + K_SPORT] = be16(p, l4);
@@ -147,7 +155,10 @@ export function extractConnKey(
     if (
       !noCsum &&
       csumFinish(csumAdd(pseudoSum(p, l3, v6, proto, l4len), p, l4, l4len)) !== 0
-    ) return KEY_INVALID;
+    ) {
+      covL4Csum.inc();
+      return KEY_INVALID;
+    }
     k[at + K_SPORT] = be16(p, l4);
     k[at + K_DPORT] = be16(p, l4 + 2);
     return KEY_OK;
@@ -157,7 +168,10 @@ export function extractConnKey(
   if (proto !== icmp) return KEY_OK;
   if (l4len < 8) return KEY_INVALID;
   const sum = v6 ? pseudoSum(p, l3, v6, proto, l4len) : 0;
-  if (csumFinish(csumAdd(sum, p, l4, l4len)) !== 0) return KEY_INVALID;
+  if (csumFinish(csumAdd(sum, p, l4, l4len)) !== 0) {
+    covL4Csum.inc();
+    return KEY_INVALID;
+  }
   const type = p[l4], code = p[l4 + 1];
   const rev = reverseIcmpType(v6, type);
   if (rev >= 0) {

@@ -39,6 +39,8 @@ import {
 } from "../flow/mod.ts";
 import { coverageCounter, hashWords } from "../lib/mod.ts";
 import {
+  csumAdd,
+  csumFinish,
   ETH_TYPE_IP,
   ETH_TYPE_IPV6,
   HDR_DL_TYPE,
@@ -55,7 +57,6 @@ import {
 } from "../packet/mod.ts";
 import {
   ConnTable,
-  H_TCP_SEQ_CHK,
   K_DPORT,
   K_DST,
   K_PROTO,
@@ -190,7 +191,7 @@ export class Conntrack {
           }
         }
         if (conn >= 0 && natKind >= 0 && !create) {
-          st = this.handleNat(p, l3, conn, reply, related, st, mdZone !== zone);
+          st = this.handleNat(p, len, l3, conn, reply, related, st, mdZone !== zone);
         }
       } else if (related) {
         st = CS_INVALID;
@@ -272,7 +273,7 @@ export class Conntrack {
       const v6 = w[b + S_KEY + K_V6] === 1;
       const l4 = this.hdrL4(p, l3, v6);
       const end = ipEnd(p, l3, v6, len);
-      const seqChk = Atomics.load(w, H_TCP_SEQ_CHK) !== 0;
+      const seqChk = t.tcpSeqChk;
       const r = tcpConnUpdate(w, b + S_TCP, p, l4, end, reply, seqChk);
       if (tcpUpdateTimeout[0] >= 0) this.setTimeout(conn, tcpUpdateTimeout[0] as CtTimeout, now);
       return r;
@@ -359,7 +360,7 @@ export class Conntrack {
     else tm = TM.OTHER_FIRST;
     this.setTimeout(s, tm, now);
     t.publish(s);
-    if (w[b + S_NAT]) st = this.natPacket(p, l3, s, false, false, st);
+    if (w[b + S_NAT]) st = this.natPacket(p, len, l3, s, false, false, st);
     this.created = s;
     return st;
   }
@@ -433,6 +434,7 @@ export class Conntrack {
   /** handle_nat: NATs a packet of an existing connection once per zone. */
   private handleNat(
     p: Uint8Array,
+    len: number,
     l3: number,
     conn: number,
     reply: boolean,
@@ -444,7 +446,7 @@ export class Conntrack {
     if (!t.i32[t.base(conn) + S_NAT]) return st;
     if (!(st & (CS_SRC_NAT | CS_DST_NAT)) || newZone) {
       st &= ~(CS_SRC_NAT | CS_DST_NAT);
-      return this.natPacket(p, l3, conn, reply, related, st);
+      return this.natPacket(p, len, l3, conn, reply, related, st);
     }
     return st;
   }
@@ -457,6 +459,7 @@ export class Conntrack {
    */
   private natPacket(
     p: Uint8Array,
+    len: number,
     l3: number,
     conn: number,
     reply: boolean,
@@ -480,9 +483,14 @@ export class Conntrack {
       putBe32(v, n + 4 * i, w[k + K_SRC + i]);
     }
     m.fill(0xff, srcSide ? 0 : n, srcSide ? n : 2 * n);
-    if (v6) setIpv6(p, l3, l4, proto, v, 0, m, 0, 40, 40);
+    // A related packet is an ICMP error: its own protocol is ICMP, the key's the quoted packet's.
+    if (v6) setIpv6(p, l3, l4, related ? IPPROTO_ICMPV6 : proto, v, 0, m, 0, 40, 40);
     else setIpv4(p, l3, l4, v, 0, m, 0, 40, 40);
-    if (!related && (proto === IPPROTO_TCP || proto === IPPROTO_UDP)) {
+    if (related) {
+      this.natInner(p, len, l3, l4, v6, k, srcSide);
+      return st;
+    }
+    if (proto === IPPROTO_TCP || proto === IPPROTO_UDP) {
       v[48] = w[k + K_DPORT] >>> 8;
       v[49] = w[k + K_DPORT];
       v[50] = w[k + K_SPORT] >>> 8;
@@ -492,6 +500,51 @@ export class Conntrack {
       setPorts(p, p.length, l4, proto, v, 48, m, 48);
     }
     return st;
+  }
+
+  /**
+   * nat_inner_packet: the packet an ICMP error quotes went the other way,
+   * so it takes the same translation on its other side (the outer source
+   * NATed: the inner destination, and the converse), ports included; the
+   * quoted IPv4 header's checksum and the ICMP checksum are recomputed.
+   */
+  private natInner(
+    p: Uint8Array,
+    len: number,
+    l3: number,
+    l4: number,
+    v6: boolean,
+    k: number,
+    outerSrc: boolean,
+  ): void {
+    const w = this.table.i32;
+    const end = ipEnd(p, l3, v6, len);
+    const il3 = l4 + 8, n = v6 ? 16 : 4;
+    if (il3 + (v6 ? 40 : 20) > end) return;
+    const ihl = v6 ? 40 : (p[il3] & 15) * 4;
+    // Outer source NATed: the inner destination takes the key's destination; else the inner source its source.
+    const addrAt = il3 + (v6 ? (outerSrc ? 24 : 8) : (outerSrc ? 16 : 12));
+    const kw = k + (outerSrc ? K_DST : K_SRC);
+    for (let i = 0; i < n / 4; i++) putBe32(p, addrAt + 4 * i, w[kw + i]);
+    const iproto = w[k + K_PROTO], il4 = il3 + ihl;
+    if ((iproto === IPPROTO_TCP || iproto === IPPROTO_UDP) && il4 + 4 <= end) {
+      const port = w[k + (outerSrc ? K_DPORT : K_SPORT)];
+      const at = il4 + (outerSrc ? 2 : 0);
+      p[at] = port >>> 8;
+      p[at + 1] = port;
+    }
+    if (!v6) {
+      p[il3 + 10] = p[il3 + 11] = 0;
+      const c = csumFinish(csumAdd(0, p, il3, ihl));
+      p[il3 + 10] = c >>> 8;
+      p[il3 + 11] = c;
+    }
+    p[l4 + 2] = p[l4 + 3] = 0;
+    let sum = csumAdd(0, p, l4, end - l4);
+    if (v6) sum = csumAdd(sum, p, l3 + 8, 32) + IPPROTO_ICMPV6 + (end - l4);
+    const c = csumFinish(sum);
+    p[l4 + 2] = c >>> 8;
+    p[l4 + 3] = c;
   }
 
   /**

@@ -114,6 +114,36 @@ Deno.test("malformed and non-IP packets are +inv+trk, never thrown", () => {
   assert.equal(ct.table.nConns, 0);
 });
 
+Deno.test("mutated packets through ct(commit,nat) never throw and leave the table consistent", () => {
+  const { ct, md } = tracker(256);
+  const acts = encodeActions(
+    parseOdpActions("ct(commit,nat(src=192.168.0.1-192.168.0.3:1000-1100))"),
+  );
+  const bases = [
+    fromHex(hexOf(udp("10.0.0.1", "10.0.0.2", 1, 2))),
+    fromHex(tcpHex("10.0.0.1", "10.0.0.2", 1, 2, "syn", 1, 0)),
+    fromHex(
+      hexIcmpError("10.0.0.2", "10.0.0.1", hexOf(udp("10.0.0.1", "10.0.0.2", 1, 2)).slice(28, 84)),
+    ),
+  ];
+  let seed = 12345;
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < 3000; i++) {
+    const b = bases[i % bases.length].slice();
+    for (let j = 0, n = 1 + Math.floor(rnd() * 4); j < n; j++) {
+      b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+    }
+    const len = Math.floor(rnd() * (b.length + 1));
+    md.fill(0);
+    ct.execute(b, len, acts, ACT_HEADER_LEN, md, i);
+    assert.ok(md[F.ct_state.off] & CS_TRACKED);
+  }
+  assert.equal(liveConns(ct.table, null, 0).length, ct.table.nConns);
+  const n = ct.table.nConns;
+  assert.equal(flushConns(ct.table, null, null, null), n);
+  assert.equal(ct.table.nConns, 0);
+});
+
 Deno.test("connections expire after their protocol's timeout, by the clock given", () => {
   const { ct, run } = tracker();
   run("ct(commit)", udp("10.0.0.1", "10.0.0.2", 1, 2), 1000);
@@ -247,6 +277,34 @@ Deno.test("TCP: handshake to ESTABLISHED, FIN to closing states; bad flags and o
   run("ct", s2c("fin|ack", 501, 102));
   run("ct", c2s("ack", 102, 502));
   assert.match(dumpConns(ct.table, null, false, 0)[0], /state=TIME_WAIT/);
+});
+
+Deno.test("an ICMP error about a SNATed connection is un-NATed, the quoted packet too", () => {
+  const { run, pkt, len } = tracker();
+  run("ct(commit,nat(src=192.168.1.1:4000))", udp("10.0.0.1", "10.0.0.2", 1000, 53));
+  // The server's port unreachable quotes the packet as it saw it: from 192.168.1.1:4000.
+  const quoted = hexOf(udp("192.168.1.1", "10.0.0.2", 4000, 53)).slice(28, 28 + 56);
+  const st = run("ct(nat)", hexIcmpError("10.0.0.2", "192.168.1.1", quoted));
+  assert.equal(st, CS_RELATED | CS_REPLY_DIR | CS_TRACKED | CS_DST_NAT);
+  assert.deepEqual([...pkt.subarray(30, 34)], [10, 0, 0, 1]); // outer dst
+  assert.deepEqual([...pkt.subarray(42 + 12, 42 + 16)], [10, 0, 0, 1]); // inner src
+  assert.equal((pkt[62] << 8) | pkt[63], 1000); // inner sport
+  assert.equal(csum(pkt, 14, 20), 0);
+  assert.equal(csum(pkt, 42, 20), 0);
+  assert.equal(csum(pkt, 34, len() - 34), 0);
+});
+
+Deno.test("with TCP sequence checking off, an out-of-window packet passes", () => {
+  const { ct, run } = tracker();
+  const c2s = (flags: string, seq: number, ack: number) =>
+    tcpHex("10.0.0.1", "10.0.0.2", 1000, 80, flags, seq, ack);
+  const s2c = (flags: string, seq: number, ack: number) =>
+    tcpHex("10.0.0.2", "10.0.0.1", 80, 1000, flags, seq, ack);
+  run("ct(commit)", c2s("syn", 100, 0));
+  run("ct", s2c("syn|ack", 500, 101));
+  assert.equal(run("ct", c2s("ack", 101, 501 + 0x40000000)), CS_INVALID | CS_TRACKED);
+  ct.table.tcpSeqChk = false;
+  assert.equal(run("ct", c2s("ack", 101, 501 + 0x40000000)), CS_ESTABLISHED | CS_TRACKED);
 });
 
 // --- packet helpers -------------------------------------------------------

@@ -18,6 +18,10 @@
  * - conntrack.ts: the packet path (process_one, NAT).
  * - dump.ts: dump-conntrack text, flush by zone and tuple, ct-stats-show.
  *
+ * Not here (yet): fragment reassembly (OVS's ipf: a fragment is +inv),
+ * ALG helpers (`helper=` is kept on the action, not applied), timeout
+ * policies (`timeout=` likewise; the defaults apply) and zone limits.
+ *
  * Expiry follows udpif's clock (lib/clock.ts: `time/warp` moves it): a
  * connection past its expiration is gone for the next packet, and the
  * commands sweep expired ones before listing.

@@ -22,6 +22,8 @@ import {
   CMD_PUT_ACTIONS,
   E2BIG,
   EINVAL,
+  EXEC_HAS_MD,
+  EXEC_MD_WORDS,
   EXEC_PROBE,
   OP_DEL,
   OP_EXEC,
@@ -118,14 +120,19 @@ export class FlowClient {
       const nAct = this.encode(op.actions);
       if (nAct < 0) return -E2BIG;
       const actWords = (nAct + 3) >> 2;
-      at = this.reserve(CMD_EXEC_ACTIONS + actWords + ((op.packet.length + 3) >> 2));
+      const pktWords = (op.packet.length + 3) >> 2;
+      const mdWords = op.md ? EXEC_MD_WORDS.length : 0;
+      at = this.reserve(CMD_EXEC_ACTIONS + actWords + pktWords + mdWords);
       const u = this.cmd.view.u32;
       u[at] = OP_EXEC;
       u[at + 2] = op.inPort;
       u[at + 3] = nAct;
-      u[at + 4] = (op.packet.length | (op.probe ? EXEC_PROBE : 0)) >>> 0;
+      u[at + 4] = (op.packet.length | (op.probe ? EXEC_PROBE : 0) | (op.md ? EXEC_HAS_MD : 0)) >>>
+        0;
       this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_EXEC_ACTIONS) * 4);
       this.cmd.view.u8.set(op.packet, (at + CMD_EXEC_ACTIONS + actWords) * 4);
+      const mdAt = at + CMD_EXEC_ACTIONS + actWords + pktWords;
+      for (let i = 0; i < mdWords; i++) u[mdAt + i] = op.md![EXEC_MD_WORDS[i]];
     }
     this.cmd.view.u32[at + 1] = req;
     return req;

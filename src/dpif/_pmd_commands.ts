@@ -15,6 +15,7 @@ import {
   CMD_PUT_ACTIONS,
   EINVAL,
   ENOENT,
+  EXEC_HAS_MD,
   EXEC_PROBE,
   OP_DEL,
   OP_EXEC,
@@ -92,7 +93,7 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
           break;
         case OP_EXEC: {
           const nAct = u[at + 3], probe = (u[at + 4] & EXEC_PROBE) !== 0;
-          const fullLen = u[at + 4] & ~EXEC_PROBE;
+          const fullLen = u[at + 4] & ~(EXEC_PROBE | EXEC_HAS_MD);
           if (probe) {
             // dpif_netdev_execute: a frame shorter than an Ethernet header
             // or longer than 64 KiB is refused; a probe then goes no further.
@@ -104,7 +105,8 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
           for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) pmd.bufU32[w] = u[pktAt + w];
           pmd.pkt.len = len;
           pmd.extract(pmd.buf, len, u[at + 2], pmd.key);
-          pmd.execute(cmd.view.u8, (at + CMD_EXEC_ACTIONS) * 4, nAct, u[at + 2], 0);
+          const mdAt = u[at + 4] & EXEC_HAS_MD ? pktAt + ((fullLen + 3) >> 2) : -1;
+          pmd.execute(cmd.view.u8, (at + CMD_EXEC_ACTIONS) * 4, nAct, u[at + 2], 0, u, mdAt);
           break;
         }
         default:

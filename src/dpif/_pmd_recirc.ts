@@ -21,6 +21,7 @@
  */
 import { F, FLOW_BYTES, FLOW_WORDS } from "../flow/mod.ts";
 import { Conntrack } from "../conntrack/mod.ts";
+import { EXEC_MD_WORDS } from "./protocol.ts";
 import { coverageCounter, getLogger, hashAdd, hashAdd64, hashFinish, hashInt } from "../lib/mod.ts";
 import {
   IPPROTO_ICMP,
@@ -39,28 +40,7 @@ const covRecircError = coverageCounter("datapath_drop_recirc_error");
 const covFlowExtract = coverageCounter("flow_extract");
 const log = getLogger("dpif_netdev");
 
-/** Key words that carry metadata: dp_hash, recirc_id, ct_state..ct_zone, ct_mark, ct_label, ct tuple. */
-const MD_WORDS: readonly number[] = (() => {
-  const spans = [
-    F.dp_hash,
-    F.recirc_id,
-    F.ct_state,
-    F.ct_nw_proto,
-    F.ct_zone,
-    F.ct_mark,
-    F.ct_label,
-    F.ct_nw_src,
-    F.ct_nw_dst,
-    F.ct_ipv6_src,
-    F.ct_ipv6_dst,
-    F.ct_tp_src,
-    F.ct_tp_dst,
-  ];
-  const words = new Set<number>();
-  for (const s of spans) for (let o = s.off; o < s.off + s.len; o += 4) words.add(o >> 2);
-  return [...words].sort((a, b) => a - b);
-})();
-
+const MD_WORDS = EXEC_MD_WORDS;
 const CT_WORDS = MD_WORDS.filter((w) => w !== F.dp_hash.off >> 2 && w !== F.recirc_id.off >> 2);
 
 /** What the PMD lends: its packet, key and a way to run a packet through the lookup. */
@@ -93,6 +73,12 @@ export class PmdRecirc {
   reset(): void {
     const m = this.mdU32;
     for (let i = 0; i < MD_WORDS.length; i++) m[MD_WORDS[i]] = 0;
+  }
+
+  /** Takes the metadata of an executed packet (EXEC_MD_WORDS at `src[at..]`) into md and its key. */
+  load(src: Uint32Array, at: number, key: Uint32Array): void {
+    const m = this.mdU32;
+    for (let i = 0; i < MD_WORDS.length; i++) key[MD_WORDS[i]] = m[MD_WORDS[i]] = src[at + i];
   }
 
   /** Lays the metadata over a key just extracted from the packet. */

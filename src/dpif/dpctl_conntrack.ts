@@ -1,7 +1,8 @@
 /**
  * The dpctl conntrack commands, as OVS 3.1's lib/dpctl.c prints them for
  * the userspace datapath: dump-conntrack, flush-conntrack, ct-stats-show,
- * ct-set-maxconns, ct-get-maxconns, ct-get-nconns. They read and change
+ * ct-set-maxconns, ct-get-maxconns, ct-get-nconns and the TCP
+ * sequence-check switch (ct-enable/disable/get-tcp-seq-chk). They read and change
  * the connection table the PMDs share (src/conntrack) directly, under its
  * lock. A failure throws DpctlError with OVS's wording.
  */
@@ -66,7 +67,7 @@ export function dpctlDumpConntrack(dp: DpifNetdev, args: string[]): string {
 
 function u(v: string, key: string, max: number): number {
   if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v) || Number(v) > max) {
-    throw new DpctlError(`ovs-vswitchd: invalid ${key} value: ${v}`);
+    dpError(`invalid ${key} value: ${v}`);
   }
   return Number(v);
 }
@@ -78,14 +79,14 @@ export function parseCtTuple(text: string): CtTupleMatch {
     if (f === "") continue;
     const eq = f.indexOf("=");
     const key = eq < 0 ? f : f.slice(0, eq), v = eq < 0 ? "" : f.slice(eq + 1);
-    if (v === "") throw new DpctlError(`ovs-vswitchd: field ${key} missing value`);
+    if (v === "") dpError(`field ${key} missing value`);
     const addr = (v6: boolean): Int32Array => {
       if (m.v6 !== null && m.v6 !== v6) {
-        throw new DpctlError(`ovs-vswitchd: the L3 protocol does not match ${v}`);
+        dpError(`the L3 protocol does not match ${v}`);
       }
       const b = new Uint8Array(16);
       if (!(v6 ? parseIp6(v, b, 0) : parseIp4(v, b, 0))) {
-        throw new DpctlError(`ovs-vswitchd: failed to parse field ${key}`);
+        dpError(`failed to parse field ${key}`);
       }
       m.v6 = v6;
       const w = new Int32Array(v6 ? 4 : 1);
@@ -95,7 +96,7 @@ export function parseCtTuple(text: string): CtTupleMatch {
       return w;
     };
     const once = (cur: unknown) => {
-      if (cur !== null) throw new DpctlError(`ovs-vswitchd: ${key} is set multiple times`);
+      if (cur !== null) dpError(`${key} is set multiple times`);
     };
     switch (key) {
       case "ct_nw_src":
@@ -133,7 +134,7 @@ export function parseCtTuple(text: string): CtTupleMatch {
         m.icmpId = u(v, key, 0xffff);
         break;
       default:
-        throw new DpctlError(`ovs-vswitchd: invalid conntrack tuple field: ${key}`);
+        dpError(`invalid conntrack tuple field: ${key}`);
     }
   }
   return m;
@@ -150,7 +151,7 @@ export function dpctlFlushConntrack(dp: DpifNetdev, args: string[]): string {
       throw new DpctlError("ovs-vswitchd: failed to parse zone (Invalid argument)");
     }
   }
-  if (rest.length > 2) throw new DpctlError("ovs-vswitchd: invalid arguments (Invalid argument)");
+  if (rest.length > 2) dpError("invalid arguments");
   const orig = rest.length > 0 ? parseCtTuple(rest[0]) : null;
   const reply = rest.length > 1 ? parseCtTuple(rest[1]) : null;
   flushConns(table(dp), zone, orig, reply);
@@ -197,4 +198,17 @@ export function dpctlCtGetNconns(dp: DpifNetdev, args: string[]): string {
   const t = table(dp);
   t.sweep(timeMsec());
   return `${t.nConns}\n`;
+}
+
+/** `dpctl/ct-enable-tcp-seq-chk [dp]` and `ct-disable-tcp-seq-chk [dp]`. */
+export function dpctlCtSetTcpSeqChk(dp: DpifNetdev, args: string[], enabled: boolean): string {
+  if (args.length && !isDpName(dp, args[0])) dpError("datapath not found");
+  table(dp).tcpSeqChk = enabled;
+  return `${enabled ? "enabling" : "disabling"} TCP sequence checking successful`;
+}
+
+/** `dpctl/ct-get-tcp-seq-chk [dp]`. */
+export function dpctlCtGetTcpSeqChk(dp: DpifNetdev, args: string[]): string {
+  if (args.length && !isDpName(dp, args[0])) dpError("datapath not found");
+  return `TCP sequence checking: ${table(dp).tcpSeqChk ? "enabled" : "disabled"}\n`;
 }

@@ -82,7 +82,9 @@ export {
 export {
   dpctlCtGetMaxconns,
   dpctlCtGetNconns,
+  dpctlCtGetTcpSeqChk,
   dpctlCtSetMaxconns,
+  dpctlCtSetTcpSeqChk,
   dpctlCtStatsShow,
   dpctlDumpConntrack,
   dpctlFlushConntrack,

@@ -327,11 +327,21 @@ export class Pmd implements OdpExecuteDatapath {
   /**
    * Runs the encoded actions `acts[at..at+n)` on the packet in `buf` as a
    * batch of its own (a dpif execute): its outputs are sends of their own.
+   * The packet's metadata is `md[mdAt..]` (EXEC_MD_WORDS), or none.
    */
-  execute(acts: Uint8Array, at: number, n: number, inPort: number, h: number): void {
+  execute(
+    acts: Uint8Array,
+    at: number,
+    n: number,
+    inPort: number,
+    h: number,
+    md?: Uint32Array,
+    mdAt = -1,
+  ): void {
     this.pkt.olFlags = 0;
     this.pkt.gsoType = GSO_NONE;
-    this.meta.reset();
+    if (md && mdAt >= 0) this.meta.load(md, mdAt, this.key);
+    else this.meta.reset();
     this.runActions(acts, at, n, inPort, h);
     this.out.batch++;
   }

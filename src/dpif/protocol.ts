@@ -23,7 +23,7 @@
  * 3 packet length, 4 userdata bytes, 5 -, 6..9 ufid, key, packet bytes,
  * userdata bytes.
  */
-import { FLOW_WORDS } from "../flow/mod.ts";
+import { F, FLOW_WORDS } from "../flow/mod.ts";
 
 export const OP_PUT = 1;
 export const OP_DEL = 2;
@@ -57,6 +57,33 @@ export const CMD_EXEC_ACTIONS = 5;
  * never sends a packet anywhere (dpif_netdev_execute's `probe`).
  */
 export const EXEC_PROBE = 0x80000000;
+/**
+ * In an EXEC's length word: the packet's metadata follows the packet, the
+ * EXEC_MD_WORDS of a flow key (odp_key_to_dp_packet: recirc_id, dp_hash
+ * and the conntrack fields the packet had when it went up).
+ */
+export const EXEC_HAS_MD = 0x40000000;
+/** Key words that carry packet metadata: dp_hash, recirc_id, ct_state..ct_zone, ct_mark, ct_label, ct tuple. */
+export const EXEC_MD_WORDS: readonly number[] = (() => {
+  const spans = [
+    F.dp_hash,
+    F.recirc_id,
+    F.ct_state,
+    F.ct_nw_proto,
+    F.ct_zone,
+    F.ct_mark,
+    F.ct_label,
+    F.ct_nw_src,
+    F.ct_nw_dst,
+    F.ct_ipv6_src,
+    F.ct_ipv6_dst,
+    F.ct_tp_src,
+    F.ct_tp_dst,
+  ];
+  const words = new Set<number>();
+  for (const s of spans) for (let o = s.off; o < s.off + s.len; o += 4) words.add(o >> 2);
+  return [...words].sort((a, b) => a - b);
+})();
 
 export const RP_HAS_FLOW = 2;
 export const RP_FLOW_HDR = 16;

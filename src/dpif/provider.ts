@@ -52,6 +52,12 @@ export type DpifOp =
       actions: readonly OdpAction[];
       /** A feature probe: checked, then dropped; its failure is not logged. */
       probe?: boolean;
+      /**
+       * A flow key whose metadata (recirc_id, dp_hash, ct_state, ct_zone,
+       * ct_mark, ct_label, ct tuple) the packet carries, as an upcall's
+       * execute does; none when absent.
+       */
+      md?: Uint32Array;
     }
   )
   & { error?: number; flow?: FlowSnapshot };

@@ -153,6 +153,21 @@ Deno.test("ct action text normalises as the netlink form does", () => {
     ["ct(commit,nat(src,random))", "ct(commit,nat(src))"],
     ["ct(nat())", "ct(nat)"],
     ["ct(commit,nat(dst=[fe80::1]))", "ct(commit,nat(dst=fe80::1))"],
+    // As OVS 3.1's dpctl/dump-flows printed these dpctl/add-flow actions.
+    ["ct(mark=5,nat)", "ct(mark=0x5/0xffffffff,nat)"],
+    ["ct(nat(src=10.1.1.1:5-5,random))", "ct(nat(src=10.1.1.1:5,random))"],
+    [
+      "ct(commit,nat(src=10.1.1.1-10.1.1.9,persistent))",
+      "ct(commit,nat(src=10.1.1.1-10.1.1.9,persistent))",
+    ],
+    ["ct(commit,nat(dst=10.0.0.1:80-90,hash))", "ct(commit,nat(dst=10.0.0.1:80-90,hash))"],
+    [
+      "ct(commit,nat(dst=[fe80::9]-[fe80::a]:80-90,random))",
+      "ct(commit,nat(dst=[fe80::9]-[fe80::a]:80-90,random))",
+    ],
+    ["ct(commit,timeout=abc)", "ct(commit,timeout=abc)"],
+    ["ct(force_commit)", "ct(force_commit)"],
+    ["ct(commit),ct_clear", "ct(commit),ct_clear"],
   ];
   for (const [i, o] of cases) assert.equal(formatOdpActions(parseOdpActions(i)), o);
 });

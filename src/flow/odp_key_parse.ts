@@ -361,8 +361,14 @@ class KeyParser {
           src: ip(F.ct_nw_src.off, F.ct_ipv6_src.off),
           dst: ip(F.ct_nw_dst.off, F.ct_ipv6_dst.off),
           proto: (v) => this.num(a, F.ct_nw_proto.off, 1, v),
-          [v4 ? "tp_src" : "src_port"]: (v) => this.num(a, F.ct_tp_src.off, 2, v),
-          [v4 ? "tp_dst" : "dst_port"]: (v) => this.num(a, F.ct_tp_dst.off, 2, v),
+          // OVS reads ct_tuple6's ports as tp_src/tp_dst but prints them as
+          // src_port/dst_port; both are read here, so a print reads back.
+          tp_src: (v) => this.num(a, F.ct_tp_src.off, 2, v),
+          tp_dst: (v) => this.num(a, F.ct_tp_dst.off, 2, v),
+          ...(v4 ? {} : {
+            src_port: (v: string) => this.num(a, F.ct_tp_src.off, 2, v),
+            dst_port: (v: string) => this.num(a, F.ct_tp_dst.off, 2, v),
+          }),
         });
       }
       default:

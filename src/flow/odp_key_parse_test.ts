@@ -99,3 +99,21 @@ Deno.test("frag takes no mask, as scan_frag reads it", () => {
       e.ovs === `syntax error at ${text.slice(text.indexOf("ipv4("))}`,
   );
 });
+
+Deno.test("ct key attributes read and print as OVS 3.1's dpctl/dump-flows shows them", () => {
+  // Printed by OVS 3.1 for the same dpctl/add-flow text.
+  const text =
+    "ct_state(+new+trk),ct_zone(0x1),ct_mark(0x5/0xff),ct_label(0x1/0xf),ct_tuple4(src=10.0.0.1,dst=10.0.0.2,proto=17,tp_src=1,tp_dst=2),recirc_id(0x1),in_port(1),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),udp(src=1,dst=2)";
+  const key = newKey(), mask = newKey();
+  parseOdpKey(text, key, mask);
+  assert.equal(formatOdpKey(key, mask), text);
+  // ct_tuple6 reads tp_src/tp_dst (as OVS's scanner) and prints src_port/dst_port (as its printer).
+  const v6 =
+    "ct_tuple6(src=fe80::1,dst=fe80::2,proto=6,tp_src=1,tp_dst=2),recirc_id(0x2),in_port(1),eth_type(0x86dd),ipv6(src=fe80::1,dst=fe80::2,proto=6,frag=no)";
+  const k6 = newKey(), m6 = newKey();
+  parseOdpKey(v6, k6, m6);
+  assert.match(
+    formatOdpKey(k6, m6),
+    /ct_tuple6\(src=fe80::1,dst=fe80::2,proto=6,src_port=1,dst_port=2\)/,
+  );
+});

@@ -112,7 +112,7 @@ function parsed(line: string): string {
   try {
     const fm = parseFlowModLine(line);
     const match = formatMatch(fm.match, fm.priority);
-    const actions = formatActions(actionsOverWire(fm.actions, OFP10_VERSION, fm.match));
+    const actions = formatActions(actionsOverWire(fm.actions ?? [], OFP10_VERSION, fm.match));
     return (match ? `${match} ` : "") + `actions=${actions}`;
   } catch (e) {
     return `ERR ${(e as Error).message}`;

@@ -109,6 +109,7 @@ export class DpifBinding implements UdpifDpif {
           (this.#execs[i] ??= { type: "execute", packet: o.packet, inPort: 0, actions: [] });
         p.packet = o.len === o.packet.length ? o.packet : o.packet.subarray(0, o.len);
         p.inPort = o.inPort;
+        p.md = o.key.length ? o.key : undefined;
         p.actions = o.actions;
         d = p;
       }

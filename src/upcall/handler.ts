@@ -284,6 +284,8 @@ export class Handler {
       op.packet = this.#packetView(i);
       op.len = u.packetLen;
       op.inPort = u.inPort;
+      // The packet goes back with the metadata it came up with (recirc_id, ct fields).
+      op.key.set(u.key);
       op.actions = res.actions;
     }
   }

@@ -60,7 +60,10 @@ export interface UdpifOp {
   key: FlowKey;
   mask: FlowKey;
   actions: OdpAction[];
-  /** execute: `packet[0..len)` received on datapath port `inPort`. */
+  /**
+   * execute: `packet[0..len)` received on datapath port `inPort`; `key`
+   * (when set) gives the packet's metadata (recirc_id, ct fields).
+   */
   packet: Uint8Array;
   len: number;
   inPort: number;
