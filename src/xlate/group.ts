@@ -44,12 +44,21 @@ export function actionSetToList(set: readonly OfAction[]): OfAction[] {
   return [...slots.filter((a): a is OfAction => a !== undefined), ...moves, final];
 }
 
+/** Each bucket's action list, worked out once: buckets never change (a mod-group makes new ones). */
+const bucketLists = new WeakMap<Bucket, OfAction[]>();
+
+function bucketActions(b: Bucket): OfAction[] {
+  let list = bucketLists.get(b);
+  if (!list) bucketLists.set(b, list = actionSetToList(b.actions));
+  return list;
+}
+
 function xlateBucket(ctx: XlateCtx, b: Bucket): void {
   const oldTrace = ctx.trace;
   if (ctx.trace) ctx.trace = ctx.report("bucket", `bucket ${b.id}`);
   const oldFlow = ctx.flow.slice();
   ctx.depth++;
-  doXlateActions(ctx, actionSetToList(b.actions));
+  doXlateActions(ctx, bucketActions(b));
   ctx.depth--;
   // Roll back: as if each bucket had its own copy of the packet.
   ctx.flow.set(oldFlow);
