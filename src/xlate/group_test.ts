@@ -165,3 +165,23 @@ Deno.test("a select group without a method hashes in the datapath, recirculates,
   assert.equal(maskOf(second.wc, F.dp_hash), "0000000f");
   assert.deepEqual(second.cache.rules, [groupStatsId(2, 0)], "no rule stats after a thaw");
 });
+
+Deno.test("a bucket watching a group is live while that group has a live bucket", () => {
+  const t = tablesWith(
+    [
+      "group_id=1,type=ff,bucket=watch_port:2,output:2",
+      "group_id=4,type=ff,bucket=watch_group:1,output:2,bucket=watch_port:3,output:3",
+    ],
+    ["priority=10,in_port=1,ip,actions=group:4"],
+  );
+  assert.equal(run(t, TCP).text, "2");
+  const p2Down = new XBridge("br0", [
+    { name: "p1", ofport: 1, odpPort: 1 },
+    { name: "p2", ofport: 2, odpPort: 2, noForward: true },
+    { name: "p3", ofport: 3, odpPort: 3 },
+  ]);
+  const out = run(t, TCP, p2Down, true);
+  assert.equal(out.text, "3");
+  // OVS words a watched group as a port in this line.
+  assert.match(JSON.stringify(out.trace), /bucket 0: not live due to port 1/);
+});
