@@ -74,11 +74,12 @@ export async function runAndPrint(
   method: string,
   args: string[],
   format: OutputFormat = "text",
+  errorStatus: (error: string) => number = () => 2,
 ): Promise<number> {
   const r = await transact(resolveTarget(target), method, args, format);
   if (r.error !== undefined) {
     write(Deno.stderr, r.error.endsWith("\n") ? r.error : r.error + "\n");
-    return 2;
+    return errorStatus(r.error);
   }
   if (format === "json") write(Deno.stdout, JSON.stringify(r.result, null, 2) + "\n");
   else write(Deno.stdout, String(r.result));

@@ -10,6 +10,11 @@
  *     udpif ofctl del-flows [--strict] br0 [FLOW]
  *     udpif ofctl dump-flows br0 [FLOW]
  *     udpif ofctl mod-port br0 p1 no-flood
+ *     udpif ofctl -O OpenFlow13 add-group br0 "group_id=1,type=all,bucket=output:2,bucket=output:3"
+ *     udpif ofctl add-groups br0 groups.txt; udpif ofctl mod-group br0 GROUP
+ *     udpif ofctl del-groups br0 [group_id=N]; udpif ofctl dump-groups br0 [N]
+ *     udpif ofctl dump-group-stats br0 [group_id=N]
+ *     udpif ofctl -O OpenFlow15 insert-buckets|remove-buckets br0 GROUP
  *
  * `-O PROTOCOL` is accepted as ovs-ofctl does, so scripts run unchanged.
  */
@@ -59,6 +64,19 @@ async function readRules(source: string): Promise<string> {
     throw new UsageError(`${source}: cannot read (${e instanceof Error ? e.message : e})`);
   }
 }
+
+/** The group commands, which fail with ovs-ofctl's exit status 1. */
+const GROUP_VERBS = [
+  "add-group",
+  "add-groups",
+  "mod-group",
+  "del-groups",
+  "insert-buckets",
+  "remove-buckets",
+  "dump-groups",
+  "dump-group-stats",
+  "dump-group-features",
+];
 
 interface OfctlOptions {
   target?: string;
@@ -121,9 +139,32 @@ async function request(
     case "mod-port":
       need(3, 3);
       return ["ofctl/mod-port", args];
+    case "add-group":
+      need(2, 2);
+      return args[1] === "-"
+        ? ["ofctl/add-groups", [args[0], "-", await readRules("-")]]
+        : ["ofctl/add-group", args];
+    case "add-groups":
+      need(2, 2);
+      return ["ofctl/add-groups", [args[0], args[1], await readRules(args[1])]];
+    case "mod-group":
+    case "insert-buckets":
+    case "remove-buckets":
+      need(2, 2);
+      return [`ofctl/${verb}`, args];
+    case "dump-group-features":
+      need(1, 1);
+      return [`ofctl/${verb}`, args];
+    case "del-groups":
+    case "dump-groups":
+    case "dump-group-stats":
+      need(1, 2);
+      return [`ofctl/${verb}`, args];
     default:
       throw new UsageError(
-        `unknown ofctl command '${verb}' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port)`,
+        `unknown ofctl command '${verb}' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port, ${
+          GROUP_VERBS.join(", ")
+        })`,
       );
   }
 }
@@ -153,7 +194,10 @@ export const ofctl: Subcommand = {
           o.strict ?? false,
           version,
         );
-        setExit(await runAndPrint(o.target, method, args, format));
+        const code = await runAndPrint(o.target, method, args, format, (error) =>
+          // ovs-ofctl exits 1 on a switch's OFPT_ERROR and on group text errors.
+          GROUP_VERBS.includes(verb) || error.startsWith("OFPT_ERROR") ? 1 : 2);
+        setExit(code);
       });
   },
 };

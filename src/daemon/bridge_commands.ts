@@ -19,7 +19,13 @@ import {
   pmdInfoCommand,
 } from "../dpif/mod.ts";
 import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
-import { formatFdbShow, OfctlError, parseFlowMod } from "../ofproto/mod.ts";
+import {
+  FlowModRefused,
+  formatFdbShow,
+  formatFlowModRefused,
+  OfctlError,
+  parseFlowMod,
+} from "../ofproto/mod.ts";
 import { ofprotoTrace, type XlateTables } from "../xlate/mod.ts";
 import { type BackerSupport, backerSupportJson, formatBackerSupport } from "./backer_support.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";
@@ -28,6 +34,7 @@ import { registerConntrackCommands } from "./conntrack_commands.ts";
 import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
 import { receiveInOrder } from "./receive.ts";
+import { registerGroupCommands } from "./group_commands.ts";
 
 let current: Bridge | undefined;
 let registered = false;
@@ -50,10 +57,11 @@ function named(name: string): Bridge {
 }
 
 /** Runs an ofproto table change, turning its parse errors into error replies. */
-function tableOp(fn: () => ReturnType<Bridge["tables"]["addFlow"]>): string {
+function tableOp(fn: () => ReturnType<Bridge["tables"]["addFlow"]>, version = 1): string {
   try {
     bridge().tablesChanged(fn());
   } catch (e) {
+    if (e instanceof FlowModRefused) throw new CommandError(formatFlowModRefused(e, version));
     if (e instanceof OfctlError) throw new CommandError(e.message);
     throw e;
   }
@@ -163,6 +171,7 @@ function fileOp(
   try {
     b.tablesChanged(b.tables.flowMods(mods, strict, timeMsec()));
   } catch (e) {
+    if (e instanceof FlowModRefused) throw new CommandError(formatFlowModRefused(e, version));
     if (e instanceof OfctlError) throw new CommandError(e.message);
     throw e;
   }
@@ -191,6 +200,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
   current = b;
   if (registered) return;
   registered = true;
+  registerGroupCommands(named);
   const hidden = (
     name: string,
     min: number,
@@ -212,13 +222,15 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     "ofctl/add-flow",
     2,
     2,
-    (version, [br, flow]) => tableOp(() => named(br).tables.addFlow(flow, now(), { version })),
+    (version, [br, flow]) =>
+      tableOp(() => named(br).tables.addFlow(flow, now(), { version }), version),
   );
   of(
     "ofctl/add-flows",
     2,
     2,
-    (version, [br, text]) => tableOp(() => named(br).tables.addFlows(text, now(), { version })),
+    (version, [br, text]) =>
+      tableOp(() => named(br).tables.addFlows(text, now(), { version }), version),
   );
   of(
     "ofctl/mod-flows",
@@ -288,7 +300,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     name: "ofproto/trace",
     usage: "{[dp_name] odp_flow | bridge br_flow} [OPTIONS...] [-generate|packet]",
     minArgs: 1,
-    maxArgs: 4,
+    maxArgs: Number.MAX_SAFE_INTEGER,
     handler: trace,
     json: (args) => {
       const lines = trace(args).trimEnd().split("\n");

@@ -17,6 +17,7 @@ import { xlate, type XlateTables } from "../xlate/mod.ts";
 import {
   FF_SEND_FLOW_REM,
   type FlowMod,
+  type GroupMod,
   N_TABLES,
   OFPP_LOCAL,
   type Rule,
@@ -37,6 +38,7 @@ import {
 import type { Bridge } from "./bridge.ts";
 import type { OfSwitch } from "./ofconn.ts";
 import type { PacketIn } from "./packet_in_queue.ts";
+import { groupModOn, type GroupView, groupViewsOf } from "./ofconn_groups.ts";
 import { VERSION } from "../unixctl/mod.ts";
 
 const covPacketOut = coverageCounter("ofproto_packet_out");
@@ -179,6 +181,15 @@ export class BridgeOpenFlow implements OfSwitch {
   selectRules(filter: FlowMod): Rule[] {
     this.bridge.drainStats();
     return this.bridge.tables.selectRules(filter);
+  }
+
+  groupMod(gm: GroupMod): void {
+    this.bridge.tablesChanged(groupModOn(this.bridge.tables, gm, timeMsec()));
+  }
+
+  groups(): GroupView[] {
+    this.bridge.drainStats();
+    return groupViewsOf(this.bridge.tables, timeMsec());
   }
 
   nowMs(): number {

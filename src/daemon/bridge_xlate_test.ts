@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { formatOdpActions, newKey, parseOdpKey } from "../flow/mod.ts";
 import { MacLearning, OfTables } from "../ofproto/mod.ts";
-import { RecircIdPool } from "../xlate/mod.ts";
+import { FROZEN_STATE_WORDS, RecircIdPool } from "../xlate/mod.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 import { type PacketIn, PacketInQueue } from "./packet_in_queue.ts";
@@ -54,7 +54,11 @@ Deno.test("every worker's translation takes recirculation ids from the daemon's 
   // A different thread sees the same frozen states under the same ids.
   assert.equal(recircIdOf(revalidator, 2), 2);
   assert.equal(recircIdOf(revalidator, 1), 1);
-  assert.equal(pool.idFor(new Uint32Array(20)), 3, "the main thread's pool counts on from there");
+  assert.equal(
+    pool.idFor(new Uint32Array(FROZEN_STATE_WORDS)),
+    3,
+    "the main thread's pool counts on from there",
+  );
 });
 
 Deno.test("a handler's controller upcall reaches the main thread as a packet-in with its frozen state", () => {

@@ -13,10 +13,29 @@
  * Thread-safety: main thread (it changes the master OpenFlow tables).
  */
 import { coverageCounter, getLogger } from "../lib/mod.ts";
-import { type FlowMod, OfctlError, type Rule, type RuleRemovedReason } from "../ofproto/mod.ts";
+import {
+  type FlowMod,
+  type GroupMod,
+  OfctlError,
+  type Rule,
+  type RuleRemovedReason,
+} from "../ofproto/mod.ts";
 import { RoleElection } from "./role_election.ts";
 import { OfconnAsync } from "./ofconn_async.ts";
 import type { PacketIn } from "./packet_in_queue.ts";
+import {
+  decodeGroupMod,
+  decodeGroupMod15,
+  groupStats,
+  type GroupView,
+  NXST_GROUP,
+  NXST_GROUP_DESC,
+  NXST_GROUP_FEATURES,
+  NXT_GROUP_MOD,
+  OFPMP_GROUP,
+  OFPMP_GROUP_DESC,
+  OFPMP_GROUP_FEATURES,
+} from "./ofconn_groups.ts";
 import {
   type ControllerRole,
   decodeFlowMod,
@@ -62,6 +81,7 @@ import {
   OFPT10_PORT_MOD,
   OFPT10_STATS_REQUEST,
   OFPT11_BARRIER_REQUEST,
+  OFPT11_GROUP_MOD,
   OFPT11_PORT_MOD,
   OFPT11_STATS_REQUEST,
   OFPT12_ROLE_REQUEST,
@@ -134,6 +154,10 @@ export interface OfSwitch {
   flowMod(fm: FlowMod): void;
   /** The rules a stats filter selects, with fresh counters. */
   selectRules(filter: FlowMod): Rule[];
+  /** Applies a group-mod and publishes the change; throws OfpError (OFPGMFC_*) when refused. */
+  groupMod(gm: GroupMod): void;
+  /** The groups in dump order, with fresh counters, rule references and age. */
+  groups(): GroupView[];
   nowMs(): number;
 }
 
@@ -259,6 +283,11 @@ export class Ofconn {
       case OFPT_VENDOR:
         return this.vendor(msg);
     }
+    if (v !== OFP10_VERSION && type === OFPT11_GROUP_MOD) {
+      this.changesSwitch();
+      this.sw.groupMod(decodeGroupMod(msg, v));
+      return [];
+    }
     if (v !== OFP10_VERSION && type === OFPT12_ROLE_REQUEST) {
       return this.roleRequest(xid, msg, false);
     }
@@ -303,6 +332,11 @@ export class Ofconn {
         this.changesSwitch();
         this.sw.flowMod(decodeFlowMod(msg, this.flowModContext(), true));
         return [];
+      case NXT_GROUP_MOD:
+        if (this.version !== OFP10_VERSION) break;
+        this.changesSwitch();
+        this.sw.groupMod(decodeGroupMod15(msg, this.version));
+        return [];
     }
     throw new OfpError("OFPBRC_BAD_SUBTYPE");
   }
@@ -315,6 +349,12 @@ export class Ofconn {
       r.skip(2);
       if (r.u32() !== NX_VENDOR_ID) throw new OfpError("OFPBRC_BAD_VENDOR");
       const subtype = r.u32();
+      if (
+        subtype === NXST_GROUP || subtype === NXST_GROUP_DESC || subtype === NXST_GROUP_FEATURES
+      ) {
+        const b = new StatsReplyBuilder(v, xid, statsType, subtype);
+        return groupStats(b, this.sw, statsType, msg, v, subtype);
+      }
       if (subtype !== NXST_FLOW && subtype !== NXST_AGGREGATE) {
         throw new OfpError("OFPBRC_BAD_SUBTYPE");
       }
@@ -346,6 +386,11 @@ export class Ofconn {
         for (let t = 0; t < n; t++) b.add((w) => putTableFeatures(w, t, n));
         return b.finish();
       }
+      case OFPMP_GROUP:
+      case OFPMP_GROUP_DESC:
+      case OFPMP_GROUP_FEATURES:
+        if (v === OFP10_VERSION) break;
+        return groupStats(b, this.sw, statsType, msg, v);
       case OFPST_FLOW:
       case OFPST_AGGREGATE:
         if (v !== OFP10_VERSION) {
@@ -422,6 +467,7 @@ function wireErrorOf(e: OfctlError): OfpErrorName {
     case "OFPFMFC_OVERLAP":
     case "OFPBAC_MATCH_INCONSISTENT":
     case "OFPBAC_BAD_OUT_PORT":
+    case "OFPBAC_BAD_OUT_GROUP":
       return name;
   }
   return "OFPBRC_EPERM";

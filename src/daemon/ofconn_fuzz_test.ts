@@ -12,6 +12,7 @@ import { decodeHeader, frameLength, OfpError, type PortMod } from "../openflow/m
 import { Ofconn } from "./ofconn.ts";
 import { recorded } from "../../tests/support/openflow/recorded.ts";
 import { prng } from "../../tests/support/lib/prng.ts";
+import { groupModOn, groupViewsOf } from "./ofconn_groups.ts";
 
 const STEPS = [
   "add_of10",
@@ -44,6 +45,8 @@ const sw = {
   setMissWanted: () => {},
   flowMod: (fm: Parameters<OfTables["flowMods"]>[0][0]) => void tables.flowMods([fm], fm.strict, 0),
   selectRules: (f: Parameters<OfTables["selectRules"]>[0]) => tables.selectRules(f),
+  groupMod: (gm: Parameters<OfTables["groupMods"]>[0][0]) => void groupModOn(tables, gm, 0),
+  groups: () => groupViewsOf(tables, 0),
   nowMs: () => 0,
 };
 

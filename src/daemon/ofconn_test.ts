@@ -6,7 +6,7 @@
  * tables must end up as OVS's did.
  */
 import assert from "node:assert/strict";
-import { type FlowMod, OfTables, type Rule } from "../ofproto/mod.ts";
+import { type FlowMod, type GroupMod, OfTables, type Rule } from "../ofproto/mod.ts";
 import {
   decodeHeader,
   errorName,
@@ -17,6 +17,7 @@ import {
 } from "../openflow/mod.ts";
 import { Ofconn, type OfSwitch } from "./ofconn.ts";
 import { RoleElection } from "./role_election.ts";
+import { groupModOn, groupViewsOf } from "./ofconn_groups.ts";
 import { FIXTURE_DIR, recorded } from "../../tests/support/openflow/recorded.ts";
 
 const FIXTURES = FIXTURE_DIR;
@@ -58,6 +59,12 @@ class TablesSwitch implements OfSwitch {
   }
   selectRules(filter: FlowMod): Rule[] {
     return this.tables.selectRules(filter);
+  }
+  groupMod(gm: GroupMod) {
+    groupModOn(this.tables, gm, this.now);
+  }
+  groups() {
+    return groupViewsOf(this.tables, this.now);
   }
   nowMs() {
     return this.now;

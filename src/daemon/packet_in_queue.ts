@@ -161,7 +161,7 @@ export class PacketInQueue {
         bytesAt + USER_ACTION_COOKIE_LEN,
         bytesAt + USER_ACTION_COOKIE_LEN + len,
       );
-      if (!cookie || cookie.dontSend || !recirc.frozenState(cookie.recircId, state)) continue;
+      if (!cookie || cookie.dontSend || !recirc.stateOf(cookie.recircId, state)) continue;
       n++;
       deliver({
         packet,

@@ -6,7 +6,8 @@
  * the same flow already hits the flow an earlier one installed. Our PMD
  * and handlers are other workers, so each frame is queued alone and the
  * command waits until the datapath has looked it up and the handlers have
- * dealt with its upcall before queueing the next.
+ * dealt with its upcall, and with those of its recirculations, before
+ * queueing the next.
  */
 import { CommandError } from "../lib/mod.ts";
 import {
@@ -59,7 +60,14 @@ async function settle(b: Bridge, target: number): Promise<void> {
     if (Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  const s = b.dp.getStats();
   const signal = AbortSignal.timeout(FRAME_TIMEOUT_MS);
-  await b.udpif.shared.waitHandled(s.missed - s.lost, signal);
+  // Executing a handled upcall may recirculate the packet (ct, recirc)
+  // into another miss before the handler counts the first one handled:
+  // wait until no miss is left that was not handled.
+  for (let misses = -1; !signal.aborted;) {
+    const s = b.dp.getStats();
+    if (s.missed - s.lost === misses) return;
+    misses = s.missed - s.lost;
+    await b.udpif.shared.waitHandled(misses, signal);
+  }
 }

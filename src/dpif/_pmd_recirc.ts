@@ -36,6 +36,8 @@ import { ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6 } from "../packet/mod.ts";
 export const MAX_RECIRC_DEPTH = 6;
 
 const covRecircError = coverageCounter("datapath_drop_recirc_error");
+/** odp-execute's sym_l4 hash runs flow_extract on the packet (the l4 one uses its RSS hash). */
+const covFlowExtract = coverageCounter("flow_extract");
 const log = getLogger("dpif_netdev");
 
 const MD_WORDS = EXEC_MD_WORDS;
@@ -125,6 +127,7 @@ export class PmdRecirc {
   /** OVS_ACTION_ATTR_HASH: alg 0 (l4) or 1 (sym_l4), on the packet's current key. */
   hash(alg: number, basis: number): void {
     const key = this.host.key;
+    if (alg !== 0) covFlowExtract.inc();
     const h = alg === 0
       ? hashInt(flowHash5Tuple(key, 0), basis)
       : flowHashSymmetricL3l4(key, basis);

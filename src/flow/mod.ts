@@ -70,8 +70,16 @@ export {
   parseDumpFlow,
 } from "./dump_flow.ts";
 export { OdpParseError } from "./_scan.ts";
+export {
+  CT_STATE_NAMES,
+  formatFlags,
+  formatFlagsMasked,
+  formatTcpFlagsMasked,
+  parseFlags,
+  TCP_FLAG_NAMES,
+  tcpFlagBit,
+} from "./_flags.ts";
 export { formatIp4, formatIp6, parseIp4, parseIp6 } from "./_addr.ts";
-export { formatTcpFlagsMasked, TCP_FLAG_NAMES, tcpFlagBit } from "./_flags.ts";
 export { wildcardsForPacket } from "./wildcards.ts";
 export { DEFAULT_L7_LEN, flowCompose } from "./compose.ts";
 export { parsePacketKey, parsePacketSpec } from "./packet_spec.ts";

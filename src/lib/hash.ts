@@ -235,3 +235,40 @@ export function hashWords128(
   out[outOff + 2] = h3;
   out[outOff + 3] = h4;
 }
+
+function jhashRot(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** jhash_bytes (Bob Jenkins' lookup3, as lib/jhash.c): words read little-endian. */
+export function jhashBytes(p: Uint8Array, n: number, basis: number): number {
+  let a = (0xdeadbeef + n + basis) >>> 0, b = a, c = a;
+  const word = (i: number) =>
+    i >= n ? 0 : (p[i] | ((i + 1 < n ? p[i + 1] : 0) << 8) |
+      ((i + 2 < n ? p[i + 2] : 0) << 16) | ((i + 3 < n ? p[i + 3] : 0) << 24)) >>> 0;
+  let off = 0;
+  for (; n - off >= 12; off += 12) {
+    a = (a + word(off)) >>> 0;
+    b = (b + word(off + 4)) >>> 0;
+    c = (c + word(off + 8)) >>> 0;
+    a = (a - c) >>> 0, a = (a ^ jhashRot(c, 4)) >>> 0, c = (c + b) >>> 0;
+    b = (b - a) >>> 0, b = (b ^ jhashRot(a, 6)) >>> 0, a = (a + c) >>> 0;
+    c = (c - b) >>> 0, c = (c ^ jhashRot(b, 8)) >>> 0, b = (b + a) >>> 0;
+    a = (a - c) >>> 0, a = (a ^ jhashRot(c, 16)) >>> 0, c = (c + b) >>> 0;
+    b = (b - a) >>> 0, b = (b ^ jhashRot(a, 19)) >>> 0, a = (a + c) >>> 0;
+    c = (c - b) >>> 0, c = (c ^ jhashRot(b, 4)) >>> 0, b = (b + a) >>> 0;
+  }
+  if (n - off) {
+    a = (a + word(off)) >>> 0;
+    b = (b + word(off + 4)) >>> 0;
+    c = (c + word(off + 8)) >>> 0;
+    c = (c ^ b) >>> 0, c = (c - jhashRot(b, 14)) >>> 0;
+    a = (a ^ c) >>> 0, a = (a - jhashRot(c, 11)) >>> 0;
+    b = (b ^ a) >>> 0, b = (b - jhashRot(a, 25)) >>> 0;
+    c = (c ^ b) >>> 0, c = (c - jhashRot(b, 16)) >>> 0;
+    a = (a ^ c) >>> 0, a = (a - jhashRot(c, 4)) >>> 0;
+    b = (b ^ a) >>> 0, b = (b - jhashRot(a, 14)) >>> 0;
+    c = (c ^ b) >>> 0, c = (c - jhashRot(b, 24)) >>> 0;
+  }
+  return c;
+}

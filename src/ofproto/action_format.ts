@@ -7,6 +7,7 @@
 import { type FieldRange, type OfAction, OFPP_MAX } from "./of_action.ts";
 import { mfByName } from "./meta_flow.ts";
 import { formatFieldValue, formatIpv4, formatMac, formatPort } from "./field_value.ts";
+import { formatCt, formatNat } from "./ct_action.ts";
 
 /** OpenFlow wire versions as ovs-ofctl's `-O` selects them. */
 export const OFP10_VERSION = 0x01;
@@ -86,6 +87,14 @@ function formatOne(a: OfAction, names?: ReadonlyMap<number, string>): string {
         (a.mask === (1n << 64n) - 1n ? "" : `/${altHex(a.mask)}`);
     case "note":
       return `note:${[...a.bytes].map((b) => b.toString(16).padStart(2, "0")).join(".")}`;
+    case "group":
+      return `group:${a.groupId}`;
+    case "ct":
+      return formatCt(a, (list) => formatActions(list, names), formatSubfield);
+    case "nat":
+      return formatNat(a);
+    case "ct_clear":
+      return "ct_clear";
   }
 }
 

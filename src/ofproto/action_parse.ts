@@ -12,6 +12,7 @@ import {
   OFPP_NONE,
 } from "./of_action.ts";
 import { OfctlError } from "./ofctl_error.ts";
+import { parseCt, parseNat, verifyOutsideCt } from "./ct_action.ts";
 import { parseKeyValues } from "./key_value.ts";
 import { mfByName, type MfField } from "./meta_flow.ts";
 import {
@@ -290,6 +291,14 @@ function parseOne(key: string, value: string, paren: boolean, names?: PortNames)
       return { type: "set_queue", queue: strToU32(value) };
     case "pop_queue":
       return { type: "pop_queue" };
+    case "group":
+      return { type: "group", groupId: strToU32(value) };
+    case "ct":
+      return parseCt(value, (t) => parseActionList(t, names), parseSubfield);
+    case "ct_clear":
+      return { type: "ct_clear" };
+    case "nat":
+      return parseNat(value);
   }
   throw new OfctlError(`unknown action ${key}`);
 }
@@ -300,6 +309,13 @@ function parseOne(key: string, value: string, paren: boolean, names?: PortNames)
  * retargets them from the rule's match.
  */
 export function parseActions(text: string, names?: PortNames): OfAction[] {
+  const out = parseActionList(text, names);
+  for (const a of out) verifyOutsideCt(a);
+  return out;
+}
+
+/** An action list at any nesting level (ofpacts_parse__ without the nesting checks). */
+function parseActionList(text: string, names?: PortNames): OfAction[] {
   const out: OfAction[] = [];
   let drop = false;
   let n = 0;

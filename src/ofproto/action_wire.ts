@@ -127,6 +127,8 @@ function overOf10(a: OfAction): OfAction[] {
       const fl = mfByName(a.field)!;
       return setFieldOf10(fl, a.value, a.mask ?? fullMask(fl));
     }
+    case "ct":
+      return [{ ...a, actions: a.actions.flatMap(overOf10) }];
     default:
       return [a];
   }
@@ -149,6 +151,8 @@ function overOf12(a: OfAction, flowHasVlan: boolean): OfAction[] {
       const fl = mfByName(a.field)!;
       return a.mask === undefined || a.mask === fullMask(fl) ? [a] : regLoads(fl, a.value, a.mask);
     }
+    case "ct":
+      return [{ ...a, actions: a.actions.flatMap((n) => overOf12(n, flowHasVlan)) }];
     default:
       return [a];
   }

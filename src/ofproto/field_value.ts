@@ -2,7 +2,7 @@
  * Field values in ovs-ofctl spelling: parsing `VALUE[/MASK]` for a field
  * and printing a value back, the way mf_parse and mf_format do.
  */
-import { tcpFlagBit } from "../flow/mod.ts";
+import { CT_STATE_NAMES, formatFlags, parseFlags, tcpFlagBit } from "../flow/mod.ts";
 import { type MfField } from "./meta_flow.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import {
@@ -188,6 +188,20 @@ function parseTcpFlags(s: string, fl: MfField): MaskedValue {
   return { value, mask };
 }
 
+/** ct_state as `+trk-inv`, `new|trk` or a number (parse_ct_state). */
+function parseCtState(s: string, fl: MfField): MaskedValue {
+  if (/^[0-9]/.test(s)) {
+    const mv = parseNumeric(s, fl);
+    return { value: mv.value & 0xffn, mask: mv.mask & 0xffn };
+  }
+  const vm = parseFlags(CT_STATE_NAMES, s, 0xff);
+  if (!vm) {
+    const bad = s.split(/[+|-]/).find((n) => n && !CT_STATE_NAMES.some(([, x]) => x === n));
+    throw new OfctlError(`${bad ?? s}: unknown ct_state flag(s)`);
+  }
+  return { value: BigInt(vm[0]), mask: BigInt(vm[1]) };
+}
+
 /**
  * `N[/M]` in decimal or hex, checked against the field's byte width as OVS
  * checks it; values wider than the field's bits are the caller's to trim.
@@ -281,6 +295,8 @@ export function parseFieldValue(fl: MfField, s: string, names?: PortNames): Mask
     }
     case "tcp_flags":
       return parseTcpFlags(s, fl);
+    case "ct_state":
+      return parseCtState(s, fl);
     case "port": {
       const p = parsePort(s, names);
       if (p === undefined) throw new OfctlError(`${s}: invalid or unknown port for ${fl.name}`);
@@ -309,6 +325,9 @@ export function formatFieldValue(fl: MfField, value: bigint, mask?: bigint): str
       return formatIpv6(value) + (exact ? "" : `/${formatIpv6(mask!)}`);
     case "port":
       return formatPort(Number(value));
+    case "ct_state":
+      return formatFlags(CT_STATE_NAMES, Number(value)) +
+        (exact ? "" : `/0x${mask!.toString(16)}`);
     case "hex":
       return `0x${value.toString(16)}` + (exact ? "" : `/0x${mask!.toString(16)}`);
     default:

@@ -20,6 +20,8 @@ import {
 } from "./match.ts";
 import { DEFAULT_PRIORITY } from "./match_format.ts";
 import { actionField, parseActions } from "./action_parse.ts";
+import { checkCtDecodable, ctActionFits } from "./ct_action.ts";
+import { ctFieldLackingPrereq } from "./ct_match.ts";
 import { actionsOverWire } from "./action_wire.ts";
 import { OFP10_VERSION } from "./action_format.ts";
 import { IPPROTO_SCTP, IPPROTO_UDP, mfByName, prereqOk } from "./meta_flow.ts";
@@ -119,6 +121,10 @@ export function checkActions(actions: OfAction[], m: Match): void {
       vlanPushed = true;
     }
     if (a.type === "strip_vlan" || a.type === "pop_vlan") vlanPushed = false;
+    if ((a.type === "ct" || a.type === "nat") && !ctActionFits(a, k)) {
+      throw new OfctlError("actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)");
+    }
+    if (a.type === "ct") checkCtDecodable(a);
     const fl = actionField(a);
     if (fl?.name === "vlan_vid" && a.type !== "move" && !vlanPushed) {
       throw new OfctlError("actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)");
@@ -252,6 +258,13 @@ export function parseFlowMod(
     }
   }
   normalizeMatch(fm.match);
+  const lacking = ctFieldLackingPrereq(fm.match);
+  if (lacking) {
+    // The switch refuses it when decoding (nx_pull_raw's prerequisite check).
+    throw new OfctlError(
+      `OFPT_ERROR: OFPBMC_BAD_PREREQ (${lacking} needs a ct_state matching a valid connection)`,
+    );
+  }
   // The switch keeps the match as it arrives: as OXM over OpenFlow 1.2+,
   // as an ofp_match over OpenFlow 1.0 when it fits one, else as NXM.
   if (!of10) fm.match = oxmRoundTrip(matchOverNxm(fm.match));

@@ -267,6 +267,11 @@ export function normalizeMatch(m: Match): void {
     clear(w, F.ipv6_label.off, 4);
   }
   if (!(ipvx && proto === IPPROTO_TCP)) clear(w, F.tcp_flags.off, 2);
+  // The original direction's ports travel only with a nonzero protocol (nx_put_raw).
+  if (!k[F.ct_nw_proto.off]) {
+    clear(w, F.ct_nw_proto.off, 1);
+    clear(w, F.ct_tp_src.off, 4);
+  }
   for (let i = 0; i < m.key.length; i++) m.key[i] &= m.mask[i];
 }
 

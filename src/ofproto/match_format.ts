@@ -23,7 +23,9 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
 } from "./meta_flow.ts";
-import { formatIpv4, formatIpv6, formatMac, formatPort } from "./field_value.ts";
+import { formatPort } from "./field_value.ts";
+import { be16Masked, ipMasked, ipv6Masked, macMasked } from "./_masked_format.ts";
+import { formatCtMatch } from "./ct_match_format.ts";
 
 /** OFP_DEFAULT_PRIORITY: not printed. */
 export const DEFAULT_PRIORITY = 0x8000;
@@ -36,36 +38,6 @@ function readBig(b: Uint8Array, off: number, n: number): bigint {
 
 /** C's `%#x`: 0 prints as "0", anything else with a 0x prefix. */
 const altHex = (v: bigint | number): string => (v ? `0x${v.toString(16)}` : "0");
-
-function countPrefix(mask: bigint, width: number): number {
-  let n = 0;
-  for (let i = width - 1; i >= 0 && (mask >> BigInt(i)) & 1n; i--) n++;
-  return n;
-}
-
-function isCidr(mask: bigint, width: number): boolean {
-  const n = countPrefix(mask, width);
-  const full = n === 0 ? 0n : ((1n << BigInt(n)) - 1n) << BigInt(width - n);
-  return full === mask;
-}
-
-function ipMasked(v: bigint, m: bigint): string {
-  if (m === 0xffffffffn) return formatIpv4(v);
-  return formatIpv4(v) + (isCidr(m, 32) ? `/${countPrefix(m, 32)}` : `/${formatIpv4(m)}`);
-}
-
-function ipv6Masked(v: bigint, m: bigint): string {
-  if (m === (1n << 128n) - 1n) return formatIpv6(v);
-  return formatIpv6(v) + (isCidr(m, 128) ? `/${countPrefix(m, 128)}` : `/${formatIpv6(m)}`);
-}
-
-function macMasked(v: bigint, m: bigint): string {
-  return formatMac(v) + (m === (1n << 48n) - 1n ? "" : `/${formatMac(m)}`);
-}
-
-function be16Masked(v: number, m: number): string {
-  return m === 0xffff ? String(v) : `0x${v.toString(16)}/0x${m.toString(16)}`;
-}
 
 /**
  * The match part of a flow, with `priority=` first unless it is the
@@ -90,6 +62,17 @@ export function formatMatch(
     out.push(
       `pkt_mark=${altHex(v)}` + (pktMarkMask !== 0xffffffff ? `/${altHex(pktMarkMask)}` : ""),
     );
+  }
+  // recirc_id is matched only by megaflows, which also print their packet type.
+  const isMegaflow = u32(F.recirc_id.off, w) !== 0;
+  if (isMegaflow) {
+    const id = u32(F.recirc_id.off, k);
+    const m = u32(F.recirc_id.off, w);
+    out.push(`recirc_id=${altHex(id)}` + (m !== 0xffffffff ? `/${altHex(m)}` : ""));
+  }
+  formatCtMatch(k, w, out);
+  if (isMegaflow && u32(F.packet_type.off, w) === 0xffffffff && !u32(F.packet_type.off, k)) {
+    out.push("eth");
   }
 
   const dlType = u16(F.dl_type.off, k);

@@ -27,10 +27,21 @@ export type Prereq =
   | "nd"
   /** A neighbor solicitation (nd_sll) or advertisement (nd_tll). */
   | "nd_ns"
-  | "nd_na";
+  | "nd_na"
+  /** A valid conntrack entry (MFP_CT_VALID): the ct_nw_*, ct_ipv6_*, ct_tp_* fields. */
+  | "ct";
 
 /** How a field's value is written in ovs-ofctl syntax. */
-export type FieldFormat = "mac" | "ipv4" | "ipv6" | "dec" | "hex" | "frag" | "tcp_flags" | "port";
+export type FieldFormat =
+  | "mac"
+  | "ipv4"
+  | "ipv6"
+  | "dec"
+  | "hex"
+  | "frag"
+  | "tcp_flags"
+  | "port"
+  | "ct_state";
 
 export interface MfField {
   readonly name: string;
@@ -132,6 +143,18 @@ def("icmpv6_code", [], "NXM_NX_ICMPV6_CODE", sub(F.tp_dst, 1, 1), 8, 0, "icmp6",
 def("nd_target", [], "NXM_NX_ND_TARGET", F.nd_target, 128, 0, "nd", "ipv6");
 def("nd_sll", [], "NXM_NX_ND_SLL", F.arp_sha, 48, 0, "nd_ns", "mac");
 def("nd_tll", [], "NXM_NX_ND_TLL", F.arp_tha, 48, 0, "nd_na", "mac");
+// Connection tracking fields (a 32-bit ct_state on the wire, 8 bits in the flow).
+def("ct_state", [], "NXM_NX_CT_STATE", F.ct_state, 8, 0, "none", "ct_state", true, false, 4);
+def("ct_zone", [], "NXM_NX_CT_ZONE", F.ct_zone, 16, 0, "none", "hex", false, false);
+def("ct_mark", [], "NXM_NX_CT_MARK", F.ct_mark, 32, 0, "none", "hex");
+def("ct_label", [], "NXM_NX_CT_LABEL", F.ct_label, 128, 0, "none", "hex");
+def("ct_nw_proto", [], "NXM_NX_CT_NW_PROTO", F.ct_nw_proto, 8, 0, "ct", "dec", false, false);
+def("ct_nw_src", [], "NXM_NX_CT_NW_SRC", F.ct_nw_src, 32, 0, "ct", "ipv4", true, false);
+def("ct_nw_dst", [], "NXM_NX_CT_NW_DST", F.ct_nw_dst, 32, 0, "ct", "ipv4", true, false);
+def("ct_ipv6_src", [], "NXM_NX_CT_IPV6_SRC", F.ct_ipv6_src, 128, 0, "ct", "ipv6", true, false);
+def("ct_ipv6_dst", [], "NXM_NX_CT_IPV6_DST", F.ct_ipv6_dst, 128, 0, "ct", "ipv6", true, false);
+def("ct_tp_src", [], "NXM_NX_CT_TP_SRC", F.ct_tp_src, 16, 0, "ct", "dec", true, false);
+def("ct_tp_dst", [], "NXM_NX_CT_TP_DST", F.ct_tp_dst, 16, 0, "ct", "dec", true, false);
 
 const byName = new Map<string, MfField>();
 for (const fl of fields) {
@@ -213,12 +236,29 @@ export const IPPROTO_ICMPV6 = 58;
 export const ND_NEIGHBOR_SOLICIT = 135;
 export const ND_NEIGHBOR_ADVERT = 136;
 
+/** ct_state bits (CS_*). */
+export const CS_NEW = 0x01;
+export const CS_ESTABLISHED = 0x02;
+export const CS_RELATED = 0x04;
+export const CS_REPLY_DIR = 0x08;
+export const CS_INVALID = 0x10;
+export const CS_TRACKED = 0x20;
+export const CS_SRC_NAT = 0x40;
+export const CS_DST_NAT = 0x80;
+
+/** Fields only ct() may write, inside its exec() (field_requires_ct). */
+export function fieldRequiresCt(fl: MfField): boolean {
+  return fl.name === "ct_mark" || fl.name === "ct_label";
+}
+
 /**
  * Whether the prerequisite holds for the flow `key` (mf_are_prereqs_ok).
  * Reads the key's bytes without allocating, so tries can call it per lookup.
  */
 export function prereqOk(p: Prereq, b: Uint8Array): boolean {
   if (p === "none") return true;
+  // A tracked packet's valid state always has new, est or rpl (is_ct_valid).
+  if (p === "ct") return (b[F.ct_state.off] & (CS_NEW | CS_ESTABLISHED | CS_REPLY_DIR)) !== 0;
   const dlType = getUint(b, F.dl_type.off, 2);
   const ip = dlType === ETH_TYPE_IP;
   const ip6 = dlType === ETH_TYPE_IPV6;

@@ -21,6 +21,15 @@
  * - `MF_FIELDS` / `mfByName`: OVS field names mapped to flow-key bits and
  *   prerequisites, shared by matching, set_field, load and move.
  * - `MacLearning`: the shared-memory MAC table behind the NORMAL action.
+ * - Groups: `parseGroupMod`/`formatGroup` (ovs-ofctl's group syntax) and
+ *   the `GroupTable` each `OfTables` carries (`groupMod`, versioned with
+ *   the rules and replicated through the same updates), with each select
+ *   group's selection setup (`GroupSelection`: dp_hash table, hash fields)
+ *   and group/bucket stats credited through negative rule-stats ids.
+ * - Conntrack: `ct(...)`, `nat(...)` and `ct_clear` as OfActions
+ *   (ct_action.ts: parse, print, the nesting rules and check_CT), the
+ *   ct_* match fields (ct_state's flag syntax in field_value.ts, their
+ *   printing in ct_match_format.ts, MFP_CT_VALID in ct_match.ts).
  * - Text: `parseFlowMod`, `parseActions`, `formatRule`, `formatActions`,
  *   `formatMatch`, in OpenFlow 1.0 or 1.3 spelling; errors are
  *   `OfctlError`s, one line naming the bad part, worded as ovs-ofctl's.
@@ -38,6 +47,14 @@ export type { OfAction } from "./of_action.ts";
 export * from "./of_action.ts";
 export { OfctlError } from "./ofctl_error.ts";
 export {
+  CS_DST_NAT,
+  CS_ESTABLISHED,
+  CS_INVALID,
+  CS_NEW,
+  CS_RELATED,
+  CS_REPLY_DIR,
+  CS_SRC_NAT,
+  CS_TRACKED,
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
   ETH_TYPE_IPV6,
@@ -75,6 +92,7 @@ export {
   MacLearning,
 } from "./mac_learning.ts";
 export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
+export { ctFieldLackingPrereq } from "./ct_match.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export { formatActions, formatSubfield, OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
 export {
@@ -107,6 +125,43 @@ export {
   ruleJson,
 } from "./rule.ts";
 export {
+  type Bucket,
+  BUCKET_ALL,
+  BUCKET_FIRST,
+  BUCKET_LAST,
+  bucketHasLiveness,
+  formatBucketId,
+  formatGroup,
+  type Group,
+  type GroupMod,
+  type GroupModCommand,
+  type GroupProps,
+  type GroupType,
+  hasBucketIds,
+  type HashField,
+  OFP15_VERSION,
+  OFPG_ALL,
+  OFPG_ANY,
+  parseGroupMod,
+} from "./group.ts";
+export {
+  dumpGroupFeatures,
+  dumpGroups,
+  dumpGroupStats,
+  formatFlowModRefused,
+  formatGroupModError,
+  groupRefCount,
+} from "./group_dump.ts";
+export {
+  GroupModError,
+  type GroupOp,
+  type GroupSelection,
+  type GroupStats,
+  groupStatsId,
+  GroupTable,
+} from "./groups.ts";
+export {
+  FlowModRefused,
   MAX_VISIBLE_PRIORITY,
   N_TABLES,
   OfTables,

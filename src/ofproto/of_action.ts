@@ -53,4 +53,51 @@ export type OfAction =
   | { type: "resubmit"; port?: number; table?: number }
   | { type: "goto_table"; table: number }
   | { type: "write_metadata"; value: bigint; mask: bigint }
-  | { type: "note"; bytes: Uint8Array };
+  | { type: "note"; bytes: Uint8Array }
+  /** group:N (OFPACT_GROUP): the buckets of group N, as groups.ts defines them. */
+  | { type: "group"; groupId: number }
+  | CtAction
+  | NatAction
+  | { type: "ct_clear" };
+
+/** NX_CT_RECIRC_NONE: a ct() without table= does not recirculate. */
+export const CT_RECIRC_NONE = 0xff;
+
+/**
+ * ct(...) (OFPACT_CT): send the packet through the connection tracker,
+ * committing it when asked, and fork a copy that resumes at `table`.
+ * `actions` are the nested ones: a leading nat and the exec() list (only
+ * writes of ct_mark and ct_label), in the order OVS keeps them.
+ */
+export interface CtAction {
+  type: "ct";
+  commit: boolean;
+  force: boolean;
+  /** Recirculation table, or CT_RECIRC_NONE. */
+  table: number;
+  /** An immediate zone, or the 16 bits of a field holding it. */
+  zone: number | FieldRange;
+  /** ALG helper port (21 ftp, 69 tftp), 0 for none. */
+  alg: number;
+  actions: OfAction[];
+}
+
+/** nat(...) inside ct() (OFPACT_NAT). */
+export interface NatAction {
+  type: "nat";
+  /** NX_NAT_F_* bits: src 1, dst 2, persistent 4, hash 8, random 16. */
+  flags: number;
+  /** 4 or 6 when a range was given, else 0 (AF_UNSPEC). */
+  af: 0 | 4 | 6;
+  addrMin: bigint;
+  /** 0 when no upper address was given. */
+  addrMax: bigint;
+  protoMin: number;
+  protoMax: number;
+}
+
+export const NX_NAT_F_SRC = 1;
+export const NX_NAT_F_DST = 2;
+export const NX_NAT_F_PERSISTENT = 4;
+export const NX_NAT_F_PROTO_HASH = 8;
+export const NX_NAT_F_PROTO_RANDOM = 16;

@@ -43,7 +43,7 @@ export interface FormatRuleOptions {
 }
 
 /** ofp_print_duration: seconds, then 3 decimals when there are milliseconds. */
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   const sec = Math.floor(ms / 1000);
   const rest = ms - sec * 1000;
   return rest > 0 ? `${sec}.${String(rest).padStart(3, "0")}s` : `${sec}s`;

@@ -26,6 +26,8 @@ import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "
 import { OfctlError } from "./ofctl_error.ts";
 import { type SortCriterion, sortRules } from "./dump_sort.ts";
 import { coverageCounter } from "../lib/mod.ts";
+import type { Group, GroupMod } from "./group.ts";
+import { decodeGroupStatsId, GroupModError, type GroupSelection, GroupTable } from "./groups.ts";
 
 const covExpired = coverageCounter("ofproto_dpif_expired");
 
@@ -64,6 +66,13 @@ function outputsTo(actions: OfAction[], port: number): boolean {
   );
 }
 
+/** A flow_mod the switch refused with OFPERR `error` (ovs-ofctl prints both). */
+export class FlowModRefused extends OfctlError {
+  constructor(readonly error: string, readonly fm: FlowMod) {
+    super(error);
+  }
+}
+
 /** Why a rule left the tables (OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT, OFPRR_DELETE). */
 export type RuleRemovedReason = "idle" | "hard" | "delete";
 
@@ -81,6 +90,8 @@ export class OfTables {
   version = 0;
   private readonly idx = new RuleIndex();
   private nextId = 1;
+  /** The group table, versioned with the rules (group_mods bump `version` too). */
+  readonly groups = new GroupTable();
 
   get nRules(): number {
     return this.idx.byId.size;
@@ -95,8 +106,50 @@ export class OfTables {
     return this.idx.byId.get(id);
   }
 
+  /** A group and its selection setup, for translation. */
+  group(id: number): { group: Group; selection: GroupSelection } | undefined {
+    const group = this.groups.get(id);
+    return group && { group, selection: this.groups.selection(id)! };
+  }
+
+  /**
+   * Applies group_mods in order as one change, as ovs-ofctl sends a
+   * file's; deleting a group deletes the rules whose actions use it, as
+   * OVS does. A refused one (GroupModError, thrown with the update of
+   * the ones before it in `error.applied`) stops the rest.
+   */
+  groupMods(gms: GroupMod[], nowMs: number): TablesUpdate | null {
+    const all: TablesOp[] = [];
+    let current: GroupMod | undefined;
+    try {
+      for (const gm of gms) {
+        current = gm;
+        const { ops, deleted } = this.groups.apply(gm, nowMs);
+        all.push(...ops);
+        for (const r of [...this.rules()]) {
+          if (r.actions.some((a) => a.type === "group" && deleted.includes(a.groupId))) {
+            this.removeRule(r, all);
+            this.onRemoved?.(r, "delete", nowMs);
+          }
+        }
+      }
+    } catch (e) {
+      if (e instanceof GroupModError) {
+        e.gm = current;
+        e.applied = this.commit(all);
+      }
+      throw e;
+    }
+    return this.commit(all);
+  }
+
   /** Credits a rule with traffic (translation and revalidators call this). */
   creditStats(ruleId: number, nPackets: number, nBytes: number, usedMs: number): void {
+    if (ruleId < 0) {
+      const { groupId, bucketIndex } = decodeGroupStatsId(ruleId);
+      this.groups.credit(groupId, bucketIndex, nPackets, nBytes);
+      return;
+    }
     const r = this.idx.byId.get(ruleId);
     if (!r) return;
     r.nPackets += nPackets;
@@ -160,6 +213,12 @@ export class OfTables {
    */
   flowMods(mods: FlowMod[], strict: boolean, nowMs: number): TablesUpdate | null {
     this.checkOverlaps(mods);
+    // ofproto_check_ofpacts: a group action must name an existing group.
+    for (const fm of mods) {
+      if (fm.actions?.some((a) => a.type === "group" && !this.groups.get(a.groupId))) {
+        throw new FlowModRefused("OFPBAC_BAD_OUT_GROUP", fm);
+      }
+    }
     const ops: TablesOp[] = [];
     for (const fm of mods) this.applyFlowMod(strict ? { ...fm, strict } : fm, nowMs, ops);
     return this.commit(ops);
@@ -212,6 +271,7 @@ export class OfTables {
         ops.push({ op: "prefixes", tableId, fields });
       }
     });
+    for (const group of this.groups.groups()) ops.push({ op: "group-set", group });
     for (const r of this.rules()) ops.push({ op: "add", rule: snapshot(r) });
     return { type: "tables-update", version: this.version, ops };
   }
@@ -225,6 +285,10 @@ export class OfTables {
     if (u.version <= this.version && !(isSnapshot && u.version === this.version)) return;
     if (!isSnapshot && u.version !== this.version + 1) {
       throw new Error(`tables update ${u.version} cannot follow version ${this.version}`);
+    }
+    for (const op of u.ops) {
+      if (op.op === "clear") this.groups.clear();
+      else if (op.op === "group-set" || op.op === "group-delete") this.groups.applyOp(op);
     }
     this.nextId = Math.max(this.nextId, applyOps(this.idx, u.ops));
     this.version = u.version;

@@ -7,6 +7,7 @@
 import type { OfAction } from "./of_action.ts";
 import type { RuleIndex } from "./_rule_index.ts";
 import type { Rule } from "./rule.ts";
+import type { GroupOp } from "./groups.ts";
 
 /** A rule as carried in a TablesUpdate (no stats: those stay with the master). */
 export interface RuleSnapshot {
@@ -35,7 +36,9 @@ export type TablesOp =
   /** Drops every rule: the first op of a snapshot. */
   | { op: "clear" }
   /** Table `tableId` now tracks `fields` with prefix tries. */
-  | { op: "prefixes"; tableId: number; fields: string[] };
+  | { op: "prefixes"; tableId: number; fields: string[] }
+  /** A group added, replaced or deleted (the GroupTable applies these). */
+  | GroupOp;
 
 /** One table change: replicas apply updates in version order. */
 export interface TablesUpdate {
@@ -88,6 +91,8 @@ export function applyOps(idx: RuleIndex, ops: readonly TablesOp[]): number {
       idx.clear();
     } else if (op.op === "add") {
       idx.insert(fromSnapshot(op.rule));
+    } else if (op.op === "group-set" || op.op === "group-delete") {
+      continue;
     } else if (op.op === "prefixes") {
       idx.tables[op.tableId].setPrefixFields(op.fields);
     } else if (op.op === "replace") {

@@ -9,6 +9,19 @@ import { OfpError } from "./errors.ts";
 import type { WireReader, WireWriter } from "./_buf.ts";
 import { fieldHeader, fieldOfHeader } from "./nx_match.ts";
 import { NX_VENDOR_ID } from "./types.ts";
+import {
+  NXAST_CT,
+  NXAST_CT_CLEAR,
+  NXAST_NAT,
+  pullCt,
+  pullNat,
+  putCt,
+  putNat,
+} from "./_ct_actions.ts";
+
+/** Decodes or encodes a nested action list in the connection's version (ct's exec). */
+export type PullNested = (r: WireReader, len: number) => OfAction[];
+export type PutNested = (w: WireWriter, actions: readonly OfAction[]) => void;
 
 export const OFPAT_VENDOR = 0xffff;
 export const OFPP_IN_PORT = 0xfff8;
@@ -25,6 +38,7 @@ export const NXAST = {
   DEC_TTL: 18,
   CONTROLLER: 20,
   WRITE_METADATA: 22,
+  GROUP: 40,
 } as const;
 
 export const REASONS = ["no_match", "action", "invalid_ttl", "action_set", "group", "packet_out"];
@@ -38,7 +52,7 @@ export function fieldOf(header: number) {
 }
 
 /** One Nicira action; `r` is past the vendor id, at the subtype. */
-function pullNx(r: WireReader): OfAction {
+function pullNx(r: WireReader, nested?: PullNested): OfAction {
   const subtype = r.u16();
   switch (subtype) {
     case NXAST.RESUBMIT: {
@@ -89,6 +103,9 @@ function pullNx(r: WireReader): OfAction {
       return { type: "note", bytes: r.bytesOf(r.remaining).slice() };
     case NXAST.DEC_TTL:
       return { type: "dec_ttl" };
+    case NXAST.GROUP:
+      r.skip(2);
+      return { type: "group", groupId: r.u32() };
     case NXAST.CONTROLLER: {
       const maxLen = r.u16();
       const id = r.u16();
@@ -103,13 +120,20 @@ function pullNx(r: WireReader): OfAction {
       r.skip(6);
       return { type: "write_metadata", value: r.u64(), mask: r.u64() };
     }
+    case NXAST_CT:
+      if (!nested) break;
+      return pullCt(r, nested);
+    case NXAST_NAT:
+      return pullNat(r);
+    case NXAST_CT_CLEAR:
+      return { type: "ct_clear" };
   }
   throw new OfpError("OFPBAC_BAD_VENDOR_TYPE");
 }
 
-export function pullVendor(r: WireReader): OfAction {
+export function pullVendor(r: WireReader, nested?: PullNested): OfAction {
   if (r.u32() !== NX_VENDOR_ID) throw new OfpError("OFPBAC_BAD_VENDOR");
-  return pullNx(r);
+  return pullNx(r, nested);
 }
 
 export function vendorHeader(w: WireWriter, len: number, subtype: number): void {
@@ -123,7 +147,7 @@ function headerOf(field: string): number {
 }
 
 /** Nicira encodings both versions share; false when `a` has none. */
-export function putNx(w: WireWriter, a: OfAction): boolean {
+export function putNx(w: WireWriter, a: OfAction, nested?: PutNested): boolean {
   switch (a.type) {
     case "resubmit":
       if (a.table === undefined) {
@@ -155,9 +179,24 @@ export function putNx(w: WireWriter, a: OfAction): boolean {
       vendorHeader(w, 16, NXAST.CONTROLLER);
       w.u16(a.maxLen).u16(a.id ?? 0).u8(REASONS.indexOf(a.reason ?? "action")).u8(0);
       return true;
+    case "group":
+      vendorHeader(w, 16, NXAST.GROUP);
+      w.zeros(2).u32(a.groupId);
+      return true;
     case "write_metadata":
       vendorHeader(w, 32, NXAST.WRITE_METADATA);
       w.zeros(6).u64(a.value).u64(a.mask);
+      return true;
+    case "ct":
+      if (!nested) return false;
+      putCt(w, a, vendorHeader, nested);
+      return true;
+    case "nat":
+      putNat(w, a, vendorHeader);
+      return true;
+    case "ct_clear":
+      vendorHeader(w, 16, NXAST_CT_CLEAR);
+      w.zeros(6);
       return true;
   }
   return false;

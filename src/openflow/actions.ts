@@ -18,6 +18,7 @@ import {
   actionsOverWire,
   type Match,
   modAction,
+  newMatch,
   type OfAction,
   OFPP_CONTROLLER,
 } from "../ofproto/mod.ts";
@@ -50,6 +51,7 @@ const OF13 = {
   PUSH_VLAN: 17,
   POP_VLAN: 18,
   SET_QUEUE: 21,
+  GROUP: 22,
   SET_NW_TTL: 23,
   DEC_NW_TTL: 24,
   SET_FIELD: 25,
@@ -105,6 +107,8 @@ function pullOf13(type: number, r: WireReader): OfAction[] {
       return [{ type: "pop_vlan" }];
     case OF13.SET_QUEUE:
       return [{ type: "set_queue", queue: r.u32() }];
+    case OF13.GROUP:
+      return [{ type: "group", groupId: r.u32() }];
     case OF13.SET_NW_TTL:
       return [modAction("mod_nw_ttl", BigInt(r.u8()))];
     case OF13.DEC_NW_TTL:
@@ -131,7 +135,7 @@ export function pullActions(r: WireReader, len: number, version: number): OfActi
     const alen = body.u16();
     if (alen < 8 || alen % 8 || alen - 4 > body.remaining) throw new OfpError("OFPBAC_BAD_LEN");
     const a = body.sub(alen - 4, "OFPBAC_BAD_LEN");
-    if (type === OFPAT_VENDOR) out.push(pullVendor(a));
+    if (type === OFPAT_VENDOR) out.push(pullVendor(a, (n, l) => pullActions(n, l, version)));
     else if (version === OFP10_VERSION) out.push(pullOf10(type, a));
     else out.push(...pullOf13(type, a));
   }
@@ -206,7 +210,9 @@ function putOf10(w: WireWriter, a: OfAction): void {
       return;
     }
   }
-  if (!putNx(w, a)) throw new Error(`${a.type}: no OpenFlow 1.0 encoding`);
+  if (!putNx(w, a, (n, list) => list.forEach((x) => putOf10(n, x)))) {
+    throw new Error(`${a.type}: no OpenFlow 1.0 encoding`);
+  }
 }
 
 function putOf13(w: WireWriter, a: OfAction): void {
@@ -227,6 +233,9 @@ function putOf13(w: WireWriter, a: OfAction): void {
     case "set_queue":
       w.u16(OF13.SET_QUEUE).u16(8).u32(a.queue);
       return;
+    case "group":
+      w.u16(OF13.GROUP).u16(8).u32(a.groupId);
+      return;
     case "dec_ttl":
       w.u16(OF13.DEC_NW_TTL).u16(8).zeros(4);
       return;
@@ -243,12 +252,19 @@ function putOf13(w: WireWriter, a: OfAction): void {
       return;
     }
   }
-  if (!putNx(w, a)) throw new Error(`${a.type}: no OpenFlow 1.3 encoding`);
+  if (!putNx(w, a, (n, list) => list.forEach((x) => putOf13(n, x)))) {
+    throw new Error(`${a.type}: no OpenFlow 1.3 encoding`);
+  }
 }
 
 /** OpenFlow 1.0 actions for stored `actions` of a rule matching `match`. */
 export function putActions10(w: WireWriter, actions: readonly OfAction[], match: Match): void {
   for (const a of actionsOverWire(actions, OFP10_VERSION, match)) putOf10(w, a);
+}
+
+/** OpenFlow 1.1+ actions (a group bucket's) for stored `actions`. */
+export function putActions13(w: WireWriter, actions: readonly OfAction[], version: number): void {
+  for (const a of actionsOverWire(actions, version, newMatch())) putOf13(w, a);
 }
 
 /**

@@ -36,6 +36,7 @@ const CODES = {
   OFPBAC_BAD_ARGUMENT: [[2, 5], [2, 5]],
   OFPBAC_MATCH_INCONSISTENT: [[1, 522], [2, 10]],
   OFPBAC_BAD_SET_TYPE: [[1, 523], [2, 13]],
+  OFPBAC_BAD_SET_LEN: [[1, 524], [2, 14]],
   OFPBAC_BAD_SET_ARGUMENT: [[1, 525], [2, 15]],
   OFPBIC_UNSUP_INST: [[2, 257], [3, 1]],
   OFPBIC_BAD_TABLE_ID: [[2, 257], [3, 2]],
@@ -50,12 +51,44 @@ const CODES = {
   OFPPMFC_BAD_HW_ADDR: [[4, 1], [7, 1]],
   OFPFMFC_BAD_COMMAND: [[3, 4], [5, 6]],
   OFPFMFC_BAD_TABLE_ID: [[1, 512], [5, 2]],
+  OFPBAC_BAD_OUT_GROUP: [[2, 9], [2, 9]],
+  OFPGMFC_GROUP_EXISTS: [[6, 0], [6, 0]],
+  OFPGMFC_INVALID_GROUP: [[6, 1], [6, 1]],
+  OFPGMFC_WATCH_UNSUPPORTED: [[6, 6], [6, 6]],
+  OFPGMFC_UNKNOWN_GROUP: [[6, 8], [6, 8]],
+  OFPGMFC_BAD_TYPE: [[6, 10], [6, 10]],
+  OFPGMFC_BAD_COMMAND: [[6, 11], [6, 11]],
+  OFPGMFC_BAD_BUCKET: [[6, 12], [6, 12]],
+  OFPGMFC_UNKNOWN_BUCKET: [[6, 15], [6, 15]],
+  OFPGMFC_BUCKET_EXISTS: [[6, 16], [6, 16]],
+  OFPBPC_BAD_VALUE: [[13, 4], [13, 4]],
 } as const satisfies Record<
   string,
   readonly [readonly [number, number], readonly [number, number]]
 >;
 
 export type OfpErrorName = keyof typeof CODES;
+
+/**
+ * Errors whose OpenFlow 1.0 code is a Nicira vendor error (OVS's
+ * "NX1.0(t,c)"): sent as NXET_VENDOR/NXVC_VENDOR_ERROR with a
+ * nx_vendor_error {vendor, type, code} before the request.
+ */
+const NX10_VENDOR: ReadonlySet<OfpErrorName> = new Set<OfpErrorName>([
+  "OFPBAC_BAD_OUT_GROUP",
+  "OFPGMFC_GROUP_EXISTS",
+  "OFPGMFC_INVALID_GROUP",
+  "OFPGMFC_WATCH_UNSUPPORTED",
+  "OFPGMFC_UNKNOWN_GROUP",
+  "OFPGMFC_BAD_TYPE",
+  "OFPGMFC_BAD_COMMAND",
+  "OFPGMFC_BAD_BUCKET",
+  "OFPGMFC_UNKNOWN_BUCKET",
+  "OFPGMFC_BUCKET_EXISTS",
+  "OFPBPC_BAD_VALUE",
+]);
+const NXET_VENDOR = 0xb0c2;
+const NX_VENDOR_ID = 0x00002320;
 
 /** A request that fails with an OpenFlow error; the connection carries on. */
 export class OfpError extends Error {
@@ -89,6 +122,11 @@ export function encodeError(name: OfpErrorName, version: number, request: Uint8A
     : 0;
   const w = new WireWriter();
   encodeHeader(w, version, OFPT_ERROR, xid);
+  if (version === 1 && NX10_VENDOR.has(name)) {
+    w.u16(NXET_VENDOR).u16(0).u32(NX_VENDOR_ID).u16(type).u16(code);
+    w.bytes(request.subarray(0, MAX_ERROR_DATA - 8));
+    return finishMessage(w);
+  }
   w.u16(type).u16(code).bytes(request.subarray(0, MAX_ERROR_DATA));
   return finishMessage(w);
 }

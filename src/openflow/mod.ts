@@ -4,13 +4,16 @@
  * version negotiation, echo and barrier (header.ts); errors with OVS's
  * type/code per version (errors.ts); NXM/OXM matches (nx_match.ts) and the
  * OpenFlow 1.0 match (of10_match.ts); actions and instructions
- * (actions.ts, Nicira's in _nx_actions.ts); flow-mods (flow_mod.ts) and
+ * (actions.ts, Nicira's in _nx_actions.ts, the conntrack ones, NXAST_CT with
+ * its nested actions, NXAST_NAT and NXAST_CT_CLEAR, in _ct_actions.ts); flow-mods (flow_mod.ts) and
  * flow-removed (flow_removed.ts); flow and aggregate stats
  * (flow_stats.ts); features, switch config, desc, port descriptions,
  * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);
  * packet-in in the standard, NXT_PACKET_IN and NXT_PACKET_IN2 formats
  * (packet_in.ts);
- * controller roles (role.ts). Versions: OpenFlow 1.0 with the Nicira extensions
+ * controller roles (role.ts); group-mods and group desc, stats and
+ * features replies of OpenFlow 1.1 to 1.4 (group_mod.ts) and in 1.5's
+ * layout as OVS's Nicira extensions over 1.0 (group_mod15.ts). Versions: OpenFlow 1.0 with the Nicira extensions
  * ovs-ofctl uses by default, and OpenFlow 1.3.
  *
  * This layer speaks ofproto's types: a flow-mod decodes to the same
@@ -109,3 +112,21 @@ export {
   encodeRoleReply,
   type RoleRequest,
 } from "./role.ts";
+export {
+  decodeGroupMod,
+  decodeGroupStatsRequest,
+  OFPMP_GROUP,
+  OFPMP_GROUP_DESC,
+  OFPMP_GROUP_FEATURES,
+  putGroupDesc,
+  putGroupFeatures,
+  putGroupStats,
+} from "./group_mod.ts";
+export {
+  decodeGroupMod15,
+  NXST_GROUP,
+  NXST_GROUP_DESC,
+  NXST_GROUP_FEATURES,
+  NXT_GROUP_MOD,
+  putGroupDesc15,
+} from "./group_mod15.ts";

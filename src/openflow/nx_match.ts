@@ -15,6 +15,7 @@
  */
 import { bytesOf, exactField, F, getUint } from "../flow/mod.ts";
 import {
+  ctFieldLackingPrereq,
   type Match,
   matchSetField,
   mfByName,
@@ -46,6 +47,21 @@ const wf = (cls: number, field: number, len: number, mf: string): WireField => (
   len,
   mf,
 });
+
+/** Connection tracking fields, NXM in both families, after pkt_mark. */
+const CT_FIELDS: WireField[] = [
+  wf(NXM1, 105, 4, "ct_state"),
+  wf(NXM1, 106, 2, "ct_zone"),
+  wf(NXM1, 107, 4, "ct_mark"),
+  wf(NXM1, 108, 16, "ct_label"),
+  wf(NXM1, 120, 4, "ct_nw_src"),
+  wf(NXM1, 122, 16, "ct_ipv6_src"),
+  wf(NXM1, 121, 4, "ct_nw_dst"),
+  wf(NXM1, 123, 16, "ct_ipv6_dst"),
+  wf(NXM1, 119, 1, "ct_nw_proto"),
+  wf(NXM1, 124, 2, "ct_tp_src"),
+  wf(NXM1, 125, 2, "ct_tp_dst"),
+];
 
 /** NXM fields in the order nx_put_raw writes them over OpenFlow 1.0. */
 const NXM_FIELDS: WireField[] = [
@@ -85,6 +101,7 @@ const NXM_FIELDS: WireField[] = [
   wf(NXM1, 18, 6, "arp_tha"),
   ...Array.from({ length: 16 }, (_, i) => wf(NXM1, i, 4, `reg${i}`)),
   wf(NXM1, 33, 4, "pkt_mark"),
+  ...CT_FIELDS,
   wf(OXM, 2, 8, "metadata"),
 ];
 
@@ -127,6 +144,7 @@ const OXM_FIELDS: WireField[] = [
   wf(OXM, 25, 6, "arp_tha"),
   ...Array.from({ length: 16 }, (_, i) => wf(NXM1, i, 4, `reg${i}`)),
   wf(NXM1, 33, 4, "pkt_mark"),
+  ...CT_FIELDS,
   // Last, as nx_put_raw puts it (after registers and marks), in OXM as in NXM.
   wf(OXM, 2, 8, "metadata"),
 ];
@@ -245,6 +263,7 @@ export function pullNxEntries(r: WireReader, len: number): PulledMatch {
     }
   }
   normalizeMatch(out.match);
+  if (ctFieldLackingPrereq(out.match)) throw new OfpError("OFPBMC_BAD_PREREQ");
   return out;
 }
 

@@ -36,6 +36,8 @@ import {
 } from "./flow_ops.ts";
 import { composeOutput, inPort, xlateController, xlateOutputAction } from "./output.ts";
 import { xlateTable } from "./table.ts";
+import { xlateGroupAction } from "./group.ts";
+import { composeConntrack, composeCtClear } from "./conntrack.ts";
 
 const ETH_TYPE_IP = 0x0800;
 const IP_DSCP_MASK = 0xfc;
@@ -295,6 +297,19 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
         break;
       }
       case "note":
+        break;
+      case "group":
+        if (xlateGroupAction(ctx, a)) return;
+        break;
+      case "ct":
+        composeConntrack(ctx, a);
+        break;
+      case "nat":
+        // compose_conntrack_action reads it.
+        ctx.ctNat = a;
+        break;
+      case "ct_clear":
+        composeCtClear(ctx);
         break;
     }
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { formatOdpAction } from "../flow/mod.ts";
 import { encodeControllerCookie, encodeSlowPathCookie } from "./cache.ts";
-import { RecircIdPool } from "./recirc.ts";
+import { FROZEN_STATE_WORDS, RecircIdPool } from "./recirc.ts";
 import { xlateText } from "../../tests/support/xlate/replay.ts";
 import { xlateCachePush } from "./cache.ts";
 
@@ -28,7 +28,7 @@ Deno.test("the controller cookie carries every field", () => {
 });
 
 const state = (reg0: number) => {
-  const s = new Uint32Array(20);
+  const s = new Uint32Array(FROZEN_STATE_WORDS);
   s[4] = reg0;
   return s;
 };

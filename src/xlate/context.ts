@@ -5,7 +5,7 @@
  * tree when tracing.
  */
 import { bytesOf, FLOW_BYTES, FLOW_WORDS, type FlowKey, type OdpAction } from "../flow/mod.ts";
-import type { MacLearning, OfAction } from "../ofproto/mod.ts";
+import type { Group, GroupSelection, MacLearning, NatAction, OfAction } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import { XlateCache } from "./cache.ts";
 import type { RecircIds } from "./recirc.ts";
@@ -23,9 +23,22 @@ export interface XlateRule {
 /** A tables version: lookup ORs every bit it examined into `wc`. */
 export interface XlateTables {
   lookup(tableId: number, flow: FlowKey, wc: FlowKey | null): XlateRule | null;
+  /** The rule with `id`, for resuming frozen actions; none without such rules. */
+  ruleById?(id: number): XlateRule | undefined;
+  /** The group with `id` and its selection setup (group_dpif_lookup); none without groups. */
+  group?(id: number): { group: Group; selection: GroupSelection } | undefined;
 }
 
-export type TraceNodeType = "bridge" | "table" | "action" | "detail" | "warn" | "error";
+export type TraceNodeType =
+  | "bridge"
+  | "table"
+  | "action"
+  | "bucket"
+  /** Resuming a frozen translation (OFT_THAW): nests like a table. */
+  | "thaw"
+  | "detail"
+  | "warn"
+  | "error";
 
 /** One line of `ofproto/trace` output and the lines nested under it. */
 export interface TraceNode {
@@ -106,6 +119,21 @@ export interface XlateOutput {
   recircs: number[];
   /** The trace tree, when asked for. */
   trace: TraceNode[] | null;
+  /**
+   * When tracing: the recirculations conntrack forked, for ofproto/trace
+   * to follow (oftrace_add_recirc_node). Each holds a reference on its id
+   * of its own, which the tracer releases.
+   */
+  traceRecircs: TraceRecirc[];
+}
+
+/** A conntrack recirculation ofproto/trace resumes after the first pass. */
+export interface TraceRecirc {
+  id: number;
+  /** The flow at the fork, recirc_id and ct_zone set. */
+  flow: FlowKey;
+  /** The ct()'s nat, whose first address and port the trace simulates. */
+  nat: NatAction | null;
 }
 
 /** ofp_packet_in_reason values. */
@@ -164,6 +192,17 @@ export class XlateCtx {
   macChanged = false;
   packetIns = 0;
   readonly recircs: number[] = [];
+  /** Whether the packet went through conntrack in this pass (ctx->conntracked). */
+  conntracked = false;
+  /** The nat() of the ct() being composed (ctx->ct_nat_action). */
+  ctNat: NatAction | null = null;
+  /**
+   * A thawed state's frozen actions (a dp_hash group's): rule id + 1 (0:
+   * none, look the table up) and the index of the first action to run.
+   */
+  resumeRule = 0;
+  resumeAction = 0;
+  readonly traceRecircs: TraceRecirc[] = [];
 
   constructor(xin: XlateInput) {
     this.xin = xin;

@@ -10,7 +10,7 @@
  * reasons (the upcall layer then installs `userspace(slow_path(...))`), an
  * error if translation failed (its actions are then dropped), the
  * recirculation ids it referenced (the ukey releases them), and an
- * `XlateCache`: the ids of the rules that matched and the MACs NORMAL
+ * `XlateCache`: the ids of the rules (and groups) that matched and the MACs NORMAL
  * learned from, which revalidators replay with `xlateCachePush` to credit
  * statistics and refresh learning without translating again, and each
  * table lookup with the rule it found (for `ofproto/detrace`).
@@ -19,10 +19,17 @@
  *
  * The pieces follow OVS: the action loop (actions.ts), table lookups and
  * recursion limits (table.ts), outputs and controller actions (output.ts),
- * NORMAL with 802.1Q VLAN modes (normal.ts), committing header changes into
- * set/set_masked/push_vlan/pop_vlan before each output (commit.ts), and
- * `ofproto/trace` (trace.ts, trace_flow.ts), which the daemon wires as a
- * command through `ofprotoTrace(args, switch)`.
+ * NORMAL with 802.1Q VLAN modes (normal.ts), group actions with bucket
+ * liveness and select methods (group.ts, group_select.ts; the tables give
+ * groups through `XlateTables.group`, and group/bucket stats ride in the
+ * cache as negative ids), committing header changes into
+ * set/set_masked/push_vlan/pop_vlan before each output (commit.ts),
+ * conntrack (conntrack.ts: the datapath `ct` action, and ct(table=N)
+ * forking `recirc(N)`), freezing and thawing (freeze.ts: the state a
+ * recirculated packet resumes from, found again by its recirc_id), and
+ * `ofproto/trace` (trace.ts, trace_flow.ts, and trace_ct.ts for the passes
+ * after each conntrack recirculation), which the daemon wires as a command
+ * through `ofprotoTrace(args, switch)`.
  *
  * Thread-safety: translation runs in handler workers (upcalls) and
  * revalidator workers (re-translation), each on its own replica of the

@@ -4,7 +4,7 @@
  * action carrying a controller cookie and a recirculation id for the
  * frozen state, as OVS 3.1 does), and the dispatch of the reserved ports.
  */
-import { F, getUint, regOffset } from "../flow/mod.ts";
+import { F, getUint } from "../flow/mod.ts";
 import {
   OFPP_ALL,
   OFPP_CONTROLLER,
@@ -15,7 +15,7 @@ import {
   OFPP_TABLE,
 } from "../ofproto/mod.ts";
 import { encodeControllerCookie } from "./cache.ts";
-import { FROZEN_STATE_WORDS } from "./recirc.ts";
+import { allocRecircId, frozenStateOf } from "./freeze.ts";
 import { commitOdpActions } from "./commit.ts";
 import { OFPR_ACTION, OFPR_EXPLICIT_MISS, type XlateCtx } from "./context.ts";
 import { xlateNormal } from "./normal.ts";
@@ -99,20 +99,8 @@ export function xlateController(
   if (reason === OFPR_ACTION && rule && rule.priority === 0 && isCatchall(rule.match.mask)) {
     reason = OFPR_EXPLICIT_MISS;
   }
-  const f = ctx.f;
-  const state = new Uint32Array(FROZEN_STATE_WORDS);
-  state[0] = ctx.tableId;
-  state[1] = inPort(ctx);
-  state[2] = getUint(f, F.metadata.off, 4);
-  state[3] = getUint(f, F.metadata.off + 4, 4);
-  for (let i = 0; i < 16; i++) state[4 + i] = getUint(f, regOffset(i), 4);
-  const recircId = ctx.xin.recircIds.idFor(state);
-  if (!recircId) {
-    ctx.report("error", "Failed to allocate recirculation id");
-    ctx.error = "No recirculation context";
-    return;
-  }
-  ctx.recircs.push(recircId);
+  const recircId = allocRecircId(ctx, frozenStateOf(ctx, ctx.tableId));
+  if (!recircId) return;
   const dontSend = !ctx.xin.sideEffects && !ctx.xin.buildCache;
   ctx.actions.push({
     type: "userspace",

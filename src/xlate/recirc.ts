@@ -1,8 +1,10 @@
 /**
  * Recirculation ids (ofproto-dpif-rid.c): each distinct frozen state (the
- * table, in_port, metadata and registers a controller action would resume
- * from) gets one id while something references it, and ids only grow, so
- * a released id is never handed out again.
+ * table, in_port, metadata and registers a controller action or a
+ * ct(table=N) resumes from, and whether the packet was conntracked) gets
+ * one id while something references it, and ids only grow, so a released
+ * id is never handed out again. A packet that comes back from the
+ * datapath with recirc_id(N) is translated from N's state (`stateOf`).
  *
  * Handlers and revalidators must agree on ids (a revalidator's translation
  * has to reproduce the handler's actions), so the pool lives in a
@@ -12,8 +14,20 @@
  */
 import { releaseIfHeldBy, sleepLock, sleepUnlock } from "../lib/mod.ts";
 
-/** Words of a frozen state: table, in_port, metadata (2), reg0..reg15. */
-export const FROZEN_STATE_WORDS = 20;
+/**
+ * Words of a frozen state: table, in_port, metadata (2), reg0..reg15,
+ * conntracked, and the rule actions a dp_hash group froze (rule id + 1,
+ * 0 for none; the index of the group action in them).
+ */
+export const FROZEN_STATE_WORDS = 23;
+/** Where each part of a frozen state sits. */
+export const FS_TABLE = 0;
+export const FS_IN_PORT = 1;
+export const FS_METADATA = 2;
+export const FS_REGS = 4;
+export const FS_CONNTRACKED = 20;
+export const FS_RESUME_RULE = 21;
+export const FS_RESUME_ACTION = 22;
 
 const H_LOCK = 0;
 const H_NEXT_ID = 1;
@@ -32,6 +46,11 @@ export interface RecircIds {
   idFor(state: Uint32Array): number;
   /** Drops a reference taken by idFor. */
   release(id: number): void;
+  /**
+   * Copies the frozen state of `id` into `out` (FROZEN_STATE_WORDS long);
+   * false when no one references `id` (recirc_id_node_find).
+   */
+  stateOf(id: number, out: Uint32Array): boolean;
 }
 
 export class RecircIdPool implements RecircIds {
@@ -101,10 +120,11 @@ export class RecircIdPool implements RecircIds {
   }
 
   /**
-   * Copies the frozen state of `id` into `out` (recirc_id_node_find, for a
-   * controller upcall's packet-in); false when the id is not in use.
+   * Copies the frozen state of `id` into `out` (recirc_id_node_find: a
+   * resumed translation's thaw, a controller upcall's packet-in); false
+   * when the id is not in use.
    */
-  frozenState(id: number, out: Uint32Array): boolean {
+  stateOf(id: number, out: Uint32Array): boolean {
     const s = this.#s;
     this.#lock();
     try {

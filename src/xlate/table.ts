@@ -17,7 +17,8 @@ import { xlateController } from "./output.ts";
 /** OVS's internal reason of the miss rule's controller action. */
 const OFPR_IMPLICIT_MISS = 7;
 
-function resourceCheck(ctx: XlateCtx): boolean {
+/** xlate_resubmit_resource_check: depth and resubmit limits, reported when hit. */
+export function resourceCheck(ctx: XlateCtx): boolean {
   if (ctx.depth >= MAX_DEPTH) {
     ctx.report("error", `over max translation depth ${MAX_DEPTH}`);
     ctx.error = "Recursion too deep";

@@ -20,7 +20,8 @@ import {
 import { formatActions, formatMatch, type MacLearning } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import type { RecircIds } from "./recirc.ts";
-import type { TraceNode, XlateOutput, XlateTables } from "./context.ts";
+import type { TraceNode, TraceRecirc, XlateOutput, XlateTables } from "./context.ts";
+import { parseCtNext, recircBanner } from "./trace_ct.ts";
 import { SLOW_ACTION } from "./context.ts";
 import { formatFlow, formatMegaflow, parseExactFlow } from "./trace_flow.ts";
 import { xlate } from "./xlate.ts";
@@ -48,7 +49,7 @@ const DEFAULT_PRIORITY = 0x8000;
 function printNodes(out: string[], nodes: TraceNode[], level: number): void {
   nodes.forEach((node, i) => {
     if (node.type === "bridge") out.push("");
-    const terminal = node.type !== "bridge" && node.type !== "table";
+    const terminal = node.type !== "bridge" && node.type !== "table" && node.type !== "thaw";
     const more = i < nodes.length - 1 || terminal ? 1 : 0;
     const indent = " ".repeat((level + more) * 4);
     switch (node.type) {
@@ -94,8 +95,8 @@ export function formatTrace(flow: FlowKey, out: XlateOutput): string {
   return text;
 }
 
-/** Translates `flow` (in_port an OpenFlow port) on `tb` with tracing on. */
-export function traceFlow(tb: TraceBridge, flow: FlowKey, nowMs: number): string {
+/** One pass of the trace: translates `flow` on `tb` and explains it. */
+function tracePass(tb: TraceBridge, flow: FlowKey, nowMs: number, queue: TraceRecirc[]): string {
   const out = xlate({
     flow,
     tables: tb.tables,
@@ -109,7 +110,29 @@ export function traceFlow(tb: TraceBridge, flow: FlowKey, nowMs: number): string
     formatAction: (a) => formatActions([a]),
   });
   for (const id of out.recircs) tb.recircIds.release(id);
+  queue.push(...out.traceRecircs);
   return formatTrace(flow, out);
+}
+
+/**
+ * Translates `flow` (in_port an OpenFlow port) on `tb` with tracing on,
+ * then each conntrack recirculation it forked, with the ct_states of
+ * `ctNext` in turn (ofproto_trace).
+ */
+export function traceFlow(
+  tb: TraceBridge,
+  flow: FlowKey,
+  nowMs: number,
+  ctNext: number[] = [],
+): string {
+  const queue: TraceRecirc[] = [];
+  let text = tracePass(tb, flow, nowMs, queue);
+  for (let node = queue.shift(); node; node = queue.shift()) {
+    text += recircBanner(node, ctNext);
+    text += tracePass(tb, node.flow, nowMs, queue);
+    tb.recircIds.release(node.id);
+  }
+  return text;
 }
 
 /**
@@ -118,8 +141,15 @@ export function traceFlow(tb: TraceBridge, flow: FlowKey, nowMs: number): string
  */
 export function ofprotoTrace(argv: readonly string[], sw: TraceSwitch): string {
   const args: string[] = [];
-  for (const a of argv) {
+  const ctNext: number[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
     if (a === "-generate" || a === "--generate") continue;
+    if (a === "--ct-next") {
+      if (i + 1 >= argv.length) throw new Error(`Missing argument for option ${a}`);
+      ctNext.push(parseCtNext(argv[++i]));
+      continue;
+    }
     if (a.startsWith("-")) throw new Error(`${a}: unknown option`);
     if (args.length >= 3) throw new Error("too many arguments");
     args.push(a);
@@ -149,7 +179,7 @@ export function ofprotoTrace(argv: readonly string[], sw: TraceSwitch): string {
     const tb = sw.bridgeOfOdpPort(odpPort);
     if (!tb) throw new Error("no OpenFlow port for datapath port " + odpPort);
     setUint(bytesOf(key), F.in_port.off, 4, tb.bridge.ofport(odpPort));
-    return traceFlow(tb, key, sw.nowMs);
+    return traceFlow(tb, key, sw.nowMs, ctNext);
   }
   if (args.length !== 2) throw new Error(`${odpError} (or the bridge name was omitted)`);
   const tb = sw.bridge(args[0]);
@@ -160,5 +190,5 @@ export function ofprotoTrace(argv: readonly string[], sw: TraceSwitch): string {
   } catch (e) {
     throw new Error(`Bad openflow flow syntax: ${(e as Error).message}`);
   }
-  return traceFlow(tb, flow, sw.nowMs);
+  return traceFlow(tb, flow, sw.nowMs, ctNext);
 }

@@ -118,28 +118,9 @@ export function formatFlow(flow: FlowKey): string {
   return formatMatch({ key, mask }, DEFAULT_PRIORITY);
 }
 
-/**
- * match_format of a megaflow: what formatMatch prints, preceded (after any
- * pkt_mark) by the recirc_id and packet type a megaflow always matches.
- */
+/** match_format of a megaflow: its recirc_id and packet type come first. */
 export function formatMegaflow(flow: FlowKey, wc: FlowKey): string {
-  const mask = wc.slice();
-  const w = bytesOf(mask), k = bytesOf(flow);
-  let prefix = "";
-  if (getUint(w, F.recirc_id.off, 4)) {
-    const id = getUint(k, F.recirc_id.off, 4);
-    prefix += `recirc_id=${id ? `0x${id.toString(16)}` : "0"},`;
-    w.fill(0, F.recirc_id.off, F.recirc_id.off + 4);
-  }
-  if (getUint(w, F.packet_type.off, 4) === 0xffffffff && getUint(k, F.packet_type.off, 4) === 0) {
-    prefix += "eth,";
-  }
-  w.fill(0, F.packet_type.off, F.packet_type.off + 4);
   const key = newKey();
-  maskKey(key, flow, mask);
-  const text = formatMatch({ key, mask }, DEFAULT_PRIORITY);
-  const mark = /^pkt_mark=[^,]*,?/.exec(text);
-  const at = mark ? mark[0].length : 0;
-  const joined = text.slice(0, at) + prefix + text.slice(at);
-  return joined.endsWith(",") ? joined.slice(0, -1) : joined;
+  maskKey(key, flow, wc);
+  return formatMatch({ key, mask: wc }, DEFAULT_PRIORITY);
 }

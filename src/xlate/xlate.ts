@@ -24,6 +24,9 @@ import { isIpAny, maskField } from "./flow_ops.ts";
 import { inPort } from "./output.ts";
 import { lookupRule, xlateRule } from "./table.ts";
 import { doXlateActions } from "./actions.ts";
+import { thaw } from "./freeze.ts";
+import { resumeFrozen } from "./group_freeze.ts";
+import { CS_TRACKED } from "../ofproto/mod.ts";
 
 const covXlateActions = coverageCounter("xlate_actions");
 
@@ -83,8 +86,15 @@ export function xlate(xin: XlateInput): XlateOutput {
   const upcall = bytesOf(xin.flow);
   wcInit(ctx);
   if (ctx.trace) ctx.trace = ctx.report("bridge", `bridge("${xin.bridge.name}")`);
-  if (xin.ofpacts) doXlateActions(ctx, xin.ofpacts);
-  else xlateRule(ctx, lookupRule(ctx, 0, inPort(ctx)), 0, false, true);
+  // A recirculated packet resumes from its frozen state; another one that
+  // carries a tracked ct_state (from ofproto/trace) counts as conntracked.
+  const table = getUint(upcall, F.recirc_id.off, 4) ? thaw(ctx) : 0;
+  if (!getUint(upcall, F.recirc_id.off, 4) && upcall[F.ct_state.off] & CS_TRACKED) {
+    ctx.conntracked = true;
+  }
+  if (table >= 0 && ctx.resumeRule) resumeFrozen(ctx, table);
+  else if (table >= 0 && xin.ofpacts) doXlateActions(ctx, xin.ofpacts);
+  else if (table >= 0) xlateRule(ctx, lookupRule(ctx, table, inPort(ctx)), table, false, true);
   if (ctx.error) ctx.actions.length = 0;
   wcFinish(ctx, upcall);
   return {
@@ -98,6 +108,7 @@ export function xlate(xin: XlateInput): XlateOutput {
     packetIns: ctx.packetIns,
     recircs: ctx.recircs,
     trace: ctx.traceRoot,
+    traceRecircs: ctx.traceRecircs,
   };
 }
 

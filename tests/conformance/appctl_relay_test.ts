@@ -57,7 +57,10 @@ Deno.test("ovs-appctl through the relay: the reply, the error and odd arguments"
     const bad = await sh(`${dir}/bin`, "ovs-appctl fail");
     assert.equal(bad.code, 2);
     assert.equal(bad.stdout, "");
-    assert.equal(bad.stderr, "it failed\n");
+    // ovs-appctl adds its own line after the server's error, naming the target.
+    assert.equal(bad.stderr, "it failed\novs-appctl: ovs-vswitchd: server returned an error\n");
+    const named = await sh(`${dir}/bin`, "ovs-appctl -t br0.ctl fail");
+    assert.equal(named.stderr, "it failed\novs-appctl: br0.ctl: server returned an error\n");
     const vsctl = await sh(`${dir}/bin`, "ovs-vsctl set Open_vSwitch . other_config:flow-limit=7");
     assert.equal(vsctl.code, 0);
     assert.deepEqual(server.calls.at(-1), ["config/set", "flow-limit=7"]);

@@ -55,14 +55,19 @@ if [ -r "$portfile" ] && [ $# -gt 0 ] && [ "\${1#-}" = "$1" ] && IFS= read -r po
         exit 1
     fi
     if [ "$status" = 0 ]; then printf '%s' "$text"; else printf '%s' "$text" >&2; fi
+    # ovs-appctl's own line after an error reply (ovs_fatal in utilities/ovs-appctl.c).
+    if [ "$status" = 2 ]; then echo "ovs-appctl: $target: server returned an error" >&2; fi
     exit "$status"
 fi`;
   return `#!/usr/bin/env bash
 # ovs-appctl, mapped onto udpif for a conformance replay.
+target=ovs-vswitchd
 while [ $# -gt 0 ]; do
     case "$1" in
-        --timeout=*|--target=*|-T?*) shift ;;
-        -T|--timeout|-t|--target) shift 2 ;;
+        --target=*) target=\${1#--target=}; shift ;;
+        -t|--target) target=\$2; shift 2 ;;
+        --timeout=*|-T?*) shift ;;
+        -T|--timeout) shift 2 ;;
         *) break ;;
     esac
 done${relay}

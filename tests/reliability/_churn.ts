@@ -1,7 +1,7 @@
 /**
  * Rule churn against the real daemon: seeded random OpenFlow adds,
- * modifies and deletes (strict and not) interleaved with many flows of
- * traffic, and the check revalidation exists for: once `revalidator/wait`
+ * modifies and deletes (strict and not), conntrack matches and actions
+ * among them, interleaved with many flows of traffic, and the check revalidation exists for: once `revalidator/wait`
  * has run twice, every datapath flow's actions equal a fresh translation
  * of its key (`ofproto/trace` of the dumped key) and its mask covers every
  * bit that translation's megaflow un-wildcards.
@@ -22,6 +22,7 @@
 import { bytesOf, F, type FlowKey, newKey, parseOdpKey } from "../../src/flow/mod.ts";
 import { type Match, parseKeyValues, parseMatchItem } from "../../src/ofproto/mod.ts";
 import { appctl, AppctlError, Rng } from "./_daemon.ts";
+import { CT_L3, CT_STATES, ctAction } from "./_churn_ct.ts";
 
 /** A three-port dummy switch whose revalidators run often and whose flows expire soon. */
 export const CHURN_DAEMON_ARGS = [
@@ -128,6 +129,8 @@ export class RuleGen {
       if (r.chance(0.4)) m.push(`tp_dst=${r.pick(L4_MATCHES)}`);
     }
     if (l3 === "arp" && r.chance(0.3)) m.push(`arp_tpa=${r.pick(IP_MATCHES)}`);
+    if (CT_L3.includes(l3) && r.chance(0.3)) m.push(`ct_state=${r.pick(CT_STATES)}`);
+    if (CT_L3.includes(l3) && r.chance(0.1)) m.push(r.pick(["ct_mark=0x1", "ct_zone=5"]));
     if (l3 === "ipv6" && r.chance(0.3)) m.push(`ipv6_src=${r.pick(["2001::1", "2001::/64"])}`);
     return { table: r.int(N_TABLES), priority: r.int(40), match: m.join(",") };
   }
@@ -141,6 +144,7 @@ export class RuleGen {
     const l4 = ["tcp", "udp"].includes(l3);
     const acts: string[] = [];
     let of13 = false;
+    if (CT_L3.includes(l3) && r.chance(0.4)) acts.push(ctAction(r, id.table, N_TABLES));
     for (let n = 1 + r.int(3); n > 0; n--) {
       const kind = r.int(12);
       if (kind < 3) acts.push(`output:${1 + r.int(3)}`);
@@ -164,6 +168,7 @@ export class RuleGen {
       } else if (kind === 9 && id.table < N_TABLES - 1) {
         acts.push(`resubmit(,${id.table + 1 + r.int(N_TABLES - 1 - id.table)})`);
       } else if (kind === 10 && r.chance(0.6)) acts.push("controller");
+      else if (kind === 11 && CT_L3.includes(l3)) acts.push(ctAction(r, id.table, N_TABLES));
       else acts.push(`output:${1 + r.int(3)}`);
     }
     return [acts.join(","), of13];
@@ -288,15 +293,16 @@ function comparableActions(actions: string): string {
 export async function checkFlows(
   socket: string,
   every = 1,
-): Promise<{ flows: number; checked: number; violations: Violation[] }> {
+): Promise<{ flows: number; checked: number; ctFlows: number; violations: Violation[] }> {
   const dump = await appctl(socket, "dpctl/dump-flows", ["-m", "--no-names"]);
   const violations: Violation[] = [];
-  let flows = 0, checked = 0;
+  let flows = 0, checked = 0, ctFlows = 0;
   for (const line of dump.split("\n")) {
     const m = FLOW_LINE.exec(line);
     if (!m || flows++ % every !== 0) continue;
     checked++;
     const [, ufid, flow, installed] = m;
+    if (/(^|,)ct(\(|,|$)|recirc_id\(0x/.test(installed + "," + flow)) ctFlows++;
     const key = newKey(), mask = newKey();
     parseOdpKey(flow, key, mask);
     // `-m` shows the key the flow was set up from (a ukey's key), masks
@@ -325,7 +331,7 @@ export async function checkFlows(
       });
     }
   }
-  return { flows, checked, violations };
+  return { flows, checked, ctFlows, violations };
 }
 
 /** How many pairs of revalidations `settle` allows for the MAC table to come to rest. */
@@ -366,6 +372,8 @@ export interface ChurnResult {
   rounds: number;
   checks: number;
   flowsChecked: number;
+  /** Flows checked whose actions run conntrack or that are recirculated. */
+  ctFlowsChecked: number;
   ops: number;
   /** Rule changes the daemon refused (generator combinations OVS would refuse too). */
   refused: string[];
@@ -387,6 +395,7 @@ export async function churn(
     rounds: 0,
     checks: 0,
     flowsChecked: 0,
+    ctFlowsChecked: 0,
     ops: 0,
     refused: [],
     packets: 0,
@@ -416,9 +425,10 @@ export async function churn(
     res.rounds = round;
     if (round % opts.checkEvery !== 0 && round !== opts.rounds) continue;
     await settle(socket);
-    const { flows, violations } = await checkFlows(socket);
+    const { flows, ctFlows, violations } = await checkFlows(socket);
     res.checks++;
     res.flowsChecked += flows;
+    res.ctFlowsChecked += ctFlows;
     progress?.(round, flows);
     if (violations.length) {
       res.violations = violations;

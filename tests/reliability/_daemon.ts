@@ -69,3 +69,10 @@ export async function memoryOf(pid: number): Promise<{ rssKb: number; hwmKb: num
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
   return { rssKb: kb("VmRSS"), hwmKb: kb("VmHWM") };
 }
+
+/** memory/show's `name:count` pairs (names may hold a space: `udpif keys`). */
+export function memoryUsage(line: string): Record<string, number> {
+  return Object.fromEntries(
+    [...line.matchAll(/([a-z][a-z -]*?):(\d+)/g)].map((m) => [m[1], Number(m[2])]),
+  );
+}

@@ -8,10 +8,18 @@ import { TestDaemon } from "../cli/_run.ts";
 import { appctl } from "./_daemon.ts";
 import { checkFlows, churn, CHURN_DAEMON_ARGS, formatViolations } from "./_churn.ts";
 
+const CT_BASE_RULES = [
+  "table=0,priority=45,udp,ct_state=-trk,actions=ct(table=1,zone=5)",
+  "table=1,priority=45,udp,ct_state=+trk+new,actions=ct(commit,zone=5,exec(set_field:0x1->ct_mark)),output:2",
+  "table=1,priority=44,udp,ct_state=+trk,actions=ct_clear,resubmit(,2)",
+];
+
 for (const seed of [1, 20261205]) {
   Deno.test(`after rule churn and traffic every datapath flow equals a fresh translation (seed ${seed})`, async () => {
     const d = await TestDaemon.start(CHURN_DAEMON_ARGS);
     try {
+      // Conntrack from the start, which the churn then modifies and deletes around.
+      for (const rule of CT_BASE_RULES) await appctl(d.socket, "ofctl/add-flow", ["br0", rule]);
       const res = await churn(d.socket, {
         seed,
         rounds: 12,
@@ -21,6 +29,7 @@ for (const seed of [1, 20261205]) {
       });
       assert.equal(res.violations.length, 0, formatViolations(seed, res));
       assert.ok(res.flowsChecked > 0, "the traffic set up datapath flows to check");
+      assert.ok(res.ctFlowsChecked > 0, "some checked flows ran conntrack");
       assert.deepEqual(res.refused, [], "every generated rule change is valid");
     } finally {
       await d.stop();

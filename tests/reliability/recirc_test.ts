@@ -8,17 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { TestDaemon } from "../cli/_run.ts";
-import { appctl } from "./_daemon.ts";
+import { appctl, memoryUsage } from "./_daemon.ts";
 
 const PACKET = "eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
   "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
-
-/** memory/show's `name:count` pairs (names may hold a space: `udpif keys`). */
-export function memoryUsage(line: string): Record<string, number> {
-  return Object.fromEntries(
-    [...line.matchAll(/([a-z][a-z -]*?):(\d+)/g)].map((m) => [m[1], Number(m[2])]),
-  );
-}
 
 /** A daemon with a stopped clock, a controller rule, and one flow from each of p1 and p2. */
 async function twoControllerFlows(): Promise<TestDaemon> {
