@@ -69,18 +69,22 @@ export {
   type DumpFlowsOptions,
 } from "./dpctl.ts";
 export type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
-export {
-  DpifError,
-  DpifNetdev,
-  type DpifNetdevOptions,
-  type PmdStats,
-  snapshotActions,
-} from "./dpif_netdev.ts";
+export { DpifError, DpifNetdev, type DpifNetdevOptions, snapshotActions } from "./dpif_netdev.ts";
 export { FlowSnapshot } from "./flow_table.ts";
 export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_dump.ts";
 export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 export { type FlowExtractFn } from "./pmd.ts";
-export { pmdInfoCommand, pmdStatsShow } from "./pmd_stats.ts";
+export {
+  pmdInfoCommand,
+  pmdPerfShow,
+  pmdPerfShowCommand,
+  type PmdStats,
+  pmdStatsShow,
+} from "./pmd_stats.ts";
+export { pmdRxqRebalance, pmdRxqShow } from "./pmd_rxq.ts";
+export { assignRxqs, RXQ_ASSIGN_TYPES, type RxqAssign, type RxqLoad } from "./rxq_sched.ts";
+/** The core id of OVS's main thread, as flow dumps and pmd commands name it. */
+export { NON_PMD_CORE_ID } from "./_shared.ts";
 export { type DatapathBuffers, UPCALL_RING_WORDS, upcallQueueCapacity } from "./_shared.ts";
 /** Upcall queues a datapath has: the most handler threads it can serve. */
 export { MAX_HANDLERS } from "./_shared.ts";

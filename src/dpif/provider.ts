@@ -54,7 +54,17 @@ export type DpifOp =
       probe?: boolean;
     }
   )
-  & { error?: number; flow?: FlowSnapshot };
+  & {
+    error?: number;
+    flow?: FlowSnapshot;
+    /**
+     * The PMD (index) the op is for, as OVS's pmd_id: a put, del or get
+     * goes to that PMD's flow table. Unset, a put or del goes to every
+     * PMD, a get answers from the first PMD that has the flow, and an
+     * execute runs on the first PMD.
+     */
+    pmd?: number;
+  };
 
 export interface DpifProvider {
   readonly name: string;

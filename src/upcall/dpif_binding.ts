@@ -29,7 +29,8 @@ import { DP_OK, type DumpedFlow, type UdpifDpif, type UdpifOp, type UpcallIn } f
 const NO_ACTIONS: OdpAction[] = [];
 
 /** Bytes of the shared dump cursor. */
-export const DUMP_CURSOR_BYTES = 8;
+/** One Int32 cursor per PMD flow table (MAX_PMDS). */
+export const DUMP_CURSOR_BYTES = 64;
 
 export class DpifBinding implements UdpifDpif {
   readonly name: string;
@@ -50,7 +51,7 @@ export class DpifBinding implements UdpifDpif {
     this.dp = dp;
     this.#dpif = new Dpif(dp);
     this.name = dp.name;
-    this.#dump = FlowDump.attach(dp.shared.table, dumpCursor);
+    this.#dump = FlowDump.attach(dp.shared.pmds.map((p) => p.table), dumpCursor);
   }
 
   newUpcall(): UpcallIn {
@@ -157,11 +158,11 @@ export class DpifBinding implements UdpifDpif {
   }
 
   flowCount(): number {
-    return this.dp.shared.table.flowCount();
+    return this.dp.getStats().flows;
   }
 
   dumpStart(): void {
-    Atomics.store(this.#dump.cursor, 0, 0);
+    for (let t = 0; t < this.#dump.cursor.length; t++) Atomics.store(this.#dump.cursor, t, 0);
   }
 
   dumpThreadStart(_thread: number, terse: boolean): void {
