@@ -32,7 +32,7 @@ import { Udpif } from "../upcall/mod.ts";
 import { type PortSpec as XPortSpec, RecircIdPool, XBridge } from "../xlate/mod.ts";
 import { type BackerSupport, checkSupport } from "./backer_support.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
-import { applyDatapathConfig } from "./datapath_config.ts";
+import { applyDatapathConfig, pmdCores } from "./datapath_config.ts";
 import type { OtherConfig } from "./other_config.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
 import type { PortSpec, PortType } from "./port_spec.ts";
@@ -153,7 +153,7 @@ export class Bridge {
    * `options.config`; follows later config changes.
    */
   static async create(options: BridgeOptions): Promise<Bridge> {
-    const dp = DpifNetdev.create(options.datapathType);
+    const dp = DpifNetdev.create(options.datapathType, { pmdCores: pmdCores(options.config) });
     // The datapath reads flow keys with the VLAN limit, probes included,
     // and ovs-vswitchd sets it before it opens a datapath.
     dp.setVlanLimit(options.config.get("vlan-limit")!);

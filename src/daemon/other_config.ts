@@ -12,7 +12,8 @@
 /**
  * A setting's bounds; `undefined` default means "computed by its user"
  * (thread counts). A `bool` setting is written `true` or `false` and held
- * as 1 or 0.
+ * as 1 or 0; a `hex` one is a hexadecimal number (with or without 0x);
+ * a `choices` one is one of its words, held as its index.
  */
 interface KeySpec {
   min: number;
@@ -20,6 +21,8 @@ interface KeySpec {
   default: number | undefined;
   help: string;
   bool?: true;
+  hex?: true;
+  choices?: readonly string[];
 }
 
 const UINT32_MAX = 0xffff_ffff;
@@ -64,6 +67,26 @@ export const OTHER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     help: "signature match cache between EMC and dpcls (true/false)",
     bool: true,
   },
+  "pmd-cpu-mask": {
+    min: 1,
+    max: 0xffff,
+    default: undefined,
+    help: "PMD threads, one per core whose bit is set (hex; read at start)",
+    hex: true,
+  },
+  "n-pmd-threads": {
+    min: 1,
+    max: 16,
+    default: 1,
+    help: "PMD threads on cores 0..N-1 when no pmd-cpu-mask (read at start)",
+  },
+  "pmd-rxq-assign": {
+    min: 0,
+    max: 2,
+    default: 0,
+    help: "rx queue to PMD assignment: cycles, roundrobin or group",
+    choices: ["cycles", "roundrobin", "group"],
+  },
   "vlan-limit": {
     min: 0,
     max: UINT32_MAX,
@@ -95,6 +118,24 @@ export function parseSetting(text: string): [string, number | undefined] {
     if (raw === "true" || raw === "false") return [key, raw === "true" ? 1 : 0];
     throw new OtherConfigError(`other_config:${key}: "${raw}" is not true or false`);
   }
+  if (spec.choices) {
+    const i = spec.choices.indexOf(raw);
+    if (i >= 0) return [key, i];
+    throw new OtherConfigError(
+      `other_config:${key}: "${raw}" is not one of ${spec.choices.join(", ")}`,
+    );
+  }
+  if (spec.hex) {
+    const n = /^(0x)?[0-9a-f]+$/i.test(raw) ? parseInt(raw.replace(/^0x/i, ""), 16) : NaN;
+    if (!(n >= spec.min && n <= spec.max)) {
+      throw new OtherConfigError(
+        `other_config:${key}: "${raw}" is not a hexadecimal mask between ${spec.min} and 0x${
+          spec.max.toString(16)
+        }`,
+      );
+    }
+    return [key, n];
+  }
   if (!/^[0-9]+$/.test(raw) || Number(raw) < spec.min || Number(raw) > spec.max) {
     throw new OtherConfigError(
       `other_config:${key}: "${raw}" is not an integer between ${spec.min} and ${spec.max}`,
@@ -114,10 +155,18 @@ export class OtherConfig {
     return this.#values.get(key) ?? spec.default;
   }
 
-  /** The explicitly set keys and values (true/false for a bool key), sorted by key. */
-  explicit(): Array<[string, number | boolean]> {
+  /**
+   * The explicitly set keys and values (true/false for a bool key, the
+   * word for a choice, 0x... for a mask), sorted by key.
+   */
+  explicit(): Array<[string, number | boolean | string]> {
     return [...this.#values.entries()]
-      .map(([k, v]): [string, number | boolean] => [k, OTHER_CONFIG_KEYS[k].bool ? v === 1 : v])
+      .map(([k, v]): [string, number | boolean | string] => {
+        const spec = OTHER_CONFIG_KEYS[k];
+        if (spec.bool) return [k, v === 1];
+        if (spec.choices) return [k, spec.choices[v]];
+        return [k, spec.hex ? `0x${v.toString(16)}` : v];
+      })
       .sort(([a], [b]) => (a < b ? -1 : 1));
   }
 

@@ -98,18 +98,21 @@ export class DpifBinding implements UdpifDpif {
         p.mask = o.mask;
         p.actions = o.actions;
         p.ufid = o.ufid;
+        p.pmd = o.pmd;
         // Only a modify can land on another flow (otherFlow below).
         p.wantFlow = o.modify;
         d = p;
       } else if (o.type === "del") {
         const p = (this.#dels[i] ??= { type: "del" });
         p.ufid = o.ufid;
+        p.pmd = o.pmd;
         d = p;
       } else {
         const p =
           (this.#execs[i] ??= { type: "execute", packet: o.packet, inPort: 0, actions: [] });
         p.packet = o.len === o.packet.length ? o.packet : o.packet.subarray(0, o.len);
         p.inPort = o.inPort;
+        p.pmd = o.pmd;
         p.actions = o.actions;
         d = p;
       }
@@ -146,6 +149,7 @@ export class DpifBinding implements UdpifDpif {
   flowGet(ufid: Uint32Array, out: DumpedFlow): boolean {
     const op = this.#get as DpifOp & { type: "get" };
     op.ufid = ufid;
+    op.pmd = out.pmd;
     op.error = undefined;
     op.flow = undefined;
     // OVS's sweep reads the flow from its ukey, not from the datapath: this
