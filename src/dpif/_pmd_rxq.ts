@@ -33,21 +33,45 @@ export class PmdPollList {
   n = 0;
   /** Per port index: 1 when this PMD polls its queue 0 (a socket port's only queue). */
   readonly hasQueue0 = new Uint8Array(MAX_PORTS);
+  /** Rx rings this PMD claimed at the last refresh (their consumers start afresh). */
+  readonly claimed = new Int32Array(MAX_PORTS * MAX_RXQ);
+  nClaimed = 0;
+  /** A queue assigned here is still held by its previous PMD: refresh again next round. */
+  pending = false;
   private intervalStart = -1;
 
   constructor(private readonly shared: DatapathShared, private readonly index: number) {}
 
-  /** Re-reads the assignment after a port change or a rebalance. */
+  /**
+   * Re-reads the assignment after a port change or a rebalance: lets go
+   * of the queues no longer its own (between rounds, so never mid-burst),
+   * then claims those assigned to it that their previous PMD let go.
+   */
   refresh(): void {
-    const sh = this.shared;
+    const sh = this.shared, me = this.index;
     this.n = 0;
+    this.nClaimed = 0;
+    this.pending = false;
     this.hasQueue0.fill(0);
+    for (let r = 0; r < MAX_PORTS * MAX_RXQ; r++) {
+      const i = (r / MAX_RXQ) | 0;
+      const keep = Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) !== 0 &&
+        Atomics.load(sh.rxqPmd, r) === me;
+      if (!keep && Atomics.load(sh.rxqOwner, r) === me) Atomics.store(sh.rxqOwner, r, -1);
+    }
     for (let i = 0; i < MAX_PORTS; i++) {
       if (Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) === 0) continue;
       const nq = Math.max(1, Math.min(MAX_RXQ, sh.portI32[sh.portI(i, P_N_RXQ)]));
       for (let q = 0; q < nq; q++) {
         const r = rxqIndex(i, q);
-        if (Atomics.load(sh.rxqPmd, r) !== this.index) continue;
+        if (Atomics.load(sh.rxqPmd, r) !== me) continue;
+        if (Atomics.load(sh.rxqOwner, r) !== me) {
+          if (Atomics.compareExchange(sh.rxqOwner, r, -1, me) !== -1) {
+            this.pending = true;
+            continue;
+          }
+          this.claimed[this.nClaimed++] = r;
+        }
         this.port[this.n] = i;
         this.queue[this.n] = q;
         this.rxq[this.n++] = r;

@@ -196,7 +196,8 @@ function rings(n: number, words: number): SharedArrayBuffer[] {
 
 const PORTS_BYTES = MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8);
 const ODP_MAP_BYTES = ODP_MAP * 4;
-const RXQ_PMD_BYTES = N_RXQS * 4;
+/** rxqPmd, then rxqOwner. */
+const RXQ_PMD_BYTES = 2 * N_RXQS * 4;
 
 /**
  * The buffers of a datapath whose PMDs run on `cores` (one PMD each, in
@@ -214,7 +215,7 @@ export function createDatapathBuffers(
   const ports = new SharedArrayBuffer(
     PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES + N_RXQS * RXQ_F64 * 8,
   );
-  new Int32Array(ports, PORTS_BYTES, ODP_MAP + N_RXQS).fill(-1);
+  new Int32Array(ports, PORTS_BYTES, ODP_MAP + 2 * N_RXQS).fill(-1);
   const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
   new Int32Array(ctl)[C_N_HANDLERS] = 1;
   return {
@@ -282,6 +283,13 @@ export class DatapathShared {
   readonly odpToIndex: Int32Array;
   /** rxqIndex(i, q) -> index of the PMD that polls it, -1 if none. */
   readonly rxqPmd: Int32Array;
+  /**
+   * rxqIndex(i, q) -> index of the PMD that polls it now, -1 if none: a
+   * PMD claims a queue assigned to it (compare-and-swap from -1) only
+   * after the previous one let it go, so no two PMDs ever consume one
+   * ring, even while a reassignment spreads.
+   */
+  readonly rxqOwner: Int32Array;
   /** Per rx queue: RQ_* Float64 processing-time slots. */
   readonly rxqTime: Float64Array;
   readonly rx: RingView[];
@@ -295,6 +303,7 @@ export class DatapathShared {
     this.portF64 = new Float64Array(buffers.ports, MAX_PORTS * PORT_I32 * 4, MAX_PORTS * PORT_F64);
     this.odpToIndex = new Int32Array(buffers.ports, PORTS_BYTES, ODP_MAP);
     this.rxqPmd = new Int32Array(buffers.ports, PORTS_BYTES + ODP_MAP_BYTES, N_RXQS);
+    this.rxqOwner = new Int32Array(buffers.ports, PORTS_BYTES + ODP_MAP_BYTES + N_RXQS * 4, N_RXQS);
     this.rxqTime = new Float64Array(
       buffers.ports,
       PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES,

@@ -172,13 +172,18 @@ export class Pmd implements OdpExecuteDatapath {
       this.applyVlanLimit(vlanLimit - 1);
     }
     const portsSeq = Atomics.load(sh.ctl, C_PORTS_SEQ);
-    if (portsSeq !== this.portsSeq) {
+    if (portsSeq !== this.portsSeq || this.polls.pending) {
       this.portsSeq = portsSeq;
       this.nActive = 0;
       for (let i = 0; i < MAX_PORTS; i++) {
         if (Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) !== 0) this.active[this.nActive++] = i;
       }
       this.polls.refresh();
+      // A queue taken over from another PMD is read from where that one stopped.
+      for (let c = 0; c < this.polls.nClaimed; c++) {
+        const r = this.polls.claimed[c];
+        this.rx[r] = new RingConsumer(sh.rx[r]);
+      }
       this.sockets.refresh(this.active, this.nActive, portsSeq, this.polls.hasQueue0);
     }
     let work = 0;

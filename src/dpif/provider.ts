@@ -36,6 +36,8 @@ export interface DpifFlowPut {
    * otherwise the reply is the error alone (a handler's installs).
    */
   wantFlow?: boolean;
+  /** The PMD (index) whose flow table gets it; unset, every PMD's (PMD_ID_NULL). */
+  pmd?: number;
 }
 
 /** One element of `operate`: in with the request, out with error and flow. */
