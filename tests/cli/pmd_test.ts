@@ -80,7 +80,7 @@ Deno.test("two PMDs: per-PMD flows, dump sections, rxq assignment and stats as O
     );
     assert.match(
       await ok(d, ["dpif-netdev/pmd-perf-show", "-pmd", "1"]),
-      /\npmd thread numa_id 0 core_id 1:\n\n  Iterations: +\d+/,
+      /\npmd thread numa_id 0 core_id 1:\n\n {2}Iterations: +\d+/,
     );
     assert.equal(await ok(d, ["dpif-netdev/pmd-rxq-rebalance"]), "pmd rxq rebalance requested.\n");
 
@@ -103,7 +103,7 @@ Deno.test("two PMDs: per-PMD flows, dump sections, rxq assignment and stats as O
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /pmd-rxq-assign: "fastest" is not one of cycles, roundrobin, group/);
     await ok(d, ["config/set", "pmd-rxq-assign=roundrobin"]);
-    assert.match(await ok(d, ["dpif-netdev/pmd-rxq-show", "-pmd", "0"]), /p2 +queue-id:  0/);
+    assert.match(await ok(d, ["dpif-netdev/pmd-rxq-show", "-pmd", "0"]), /p2 +queue-id: {2}0/);
   } finally {
     await d.stop();
   }
