@@ -67,6 +67,12 @@ export const OTHER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     help: "signature match cache between EMC and dpcls (true/false)",
     bool: true,
   },
+  "vlan-limit": {
+    min: 0,
+    max: UINT32_MAX,
+    default: 1,
+    help: "VLAN headers flows see (0 = as many as a flow holds)",
+  },
   "pmd-cpu-mask": {
     min: 1,
     max: 0xffff,
@@ -86,12 +92,6 @@ export const OTHER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     default: 0,
     help: "rx queue to PMD assignment: cycles, roundrobin or group",
     choices: ["cycles", "roundrobin", "group"],
-  },
-  "vlan-limit": {
-    min: 0,
-    max: UINT32_MAX,
-    default: 1,
-    help: "VLAN headers flows see (0 = as many as a flow holds)",
   },
 };
 

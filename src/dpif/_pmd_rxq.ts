@@ -19,7 +19,11 @@ import {
   RQ_NEXT,
   RXQ_INTERVALS,
   rxqIndex,
+  ST_BUSY_ITERATIONS,
+  ST_BUSY_MS,
+  ST_IDLE_MS,
   ST_INTERVAL_MS,
+  ST_ITERATIONS,
 } from "./_shared.ts";
 
 /** OVS's PMD_INTERVAL_LEN: 5 s per measuring interval. */
@@ -86,11 +90,27 @@ export class PmdPollList {
   }
 
   /**
+   * Counts a poll round that began at `start` (performance.now()) and did
+   * `work` in the PMD's `stats`: pmd-perf-show's iterations and busy or
+   * idle time (OVS counts cycles; this, ms); then closes the measuring
+   * interval if it is due.
+   */
+  endRound(work: number, start: number, stats: Float64Array): void {
+    const end = performance.now();
+    stats[ST_ITERATIONS]++;
+    if (work > 0) {
+      stats[ST_BUSY_ITERATIONS]++;
+      stats[ST_BUSY_MS] += end - start;
+    } else stats[ST_IDLE_MS] += end - start;
+    this.tick(end, stats);
+  }
+
+  /**
    * At `nowMs` (the monotonic clock), closes the interval when it is
    * PMD_INTERVAL_MS old: each polled queue's time goes into its history
    * and the interval's length into the PMD's ST_INTERVAL_MS.
    */
-  tick(nowMs: number, stats: Float64Array): void {
+  private tick(nowMs: number, stats: Float64Array): void {
     if (this.intervalStart < 0) this.intervalStart = nowMs;
     const len = nowMs - this.intervalStart;
     if (len < PMD_INTERVAL_MS) return;

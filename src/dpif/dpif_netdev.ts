@@ -31,12 +31,11 @@ import {
   ST_HIT,
   ST_LOST,
   ST_MISSED,
-  STATS_BASELINE,
 } from "./_shared.ts";
 import type { FlowSnapshot } from "./flow_table.ts";
 import { FlowDump } from "./flow_dump.ts";
 import type { FlowExtractFn } from "./pmd.ts";
-import { type PmdStats, readPmdStats } from "./pmd_stats.ts";
+import { clearPmdCounters, pmdCounter, type PmdStats, readPmdStats } from "./pmd_stats.ts";
 import type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
 import type { RxqAssign } from "./rxq_sched.ts";
 import type { DpifUpcall } from "./upcall.ts";
@@ -175,37 +174,21 @@ export class DpifNetdev implements DpifProvider {
     this.ports.detachAll();
   }
 
-  /** Counter `i` of PMD k since the last `pmdStatsClear`. */
-  private stat(k: number, i: number): number {
-    const s = this.shared.pmds[k].stats;
-    return s[i] - s[STATS_BASELINE + i];
-  }
-
-  private sum(i: number): number {
-    let n = 0;
-    for (let k = 0; k < this.nPmds; k++) n += this.stat(k, i);
-    return n;
-  }
-
   getStats(): DpifDpStats {
+    const sh = this.shared;
     let flows = 0, masks = 0;
-    for (const p of this.shared.pmds) {
+    for (const p of sh.pmds) {
       flows += p.table.flowCount();
       masks += p.table.maskCount();
     }
-    return {
-      hit: this.sum(ST_HIT),
-      missed: this.sum(ST_MISSED),
-      lost: this.sum(ST_LOST),
-      flows,
-      masks,
-    };
+    const hit = pmdCounter(sh, undefined, ST_HIT);
+    const missed = pmdCounter(sh, undefined, ST_MISSED);
+    return { hit, missed, lost: pmdCounter(sh, undefined, ST_LOST), flows, masks };
   }
 
   /** PMD k's counters (all PMDs' summed without k), for dpif-netdev/pmd-stats-show and tests. */
   pmdStats(k?: number): PmdStats {
-    if (k !== undefined) return readPmdStats((i) => this.stat(k, i));
-    return readPmdStats((i) => this.sum(i));
+    return readPmdStats((i) => pmdCounter(this.shared, k, i));
   }
 
   /**
@@ -215,13 +198,7 @@ export class DpifNetdev implements DpifProvider {
    * figures).
    */
   pmdStatsClear(k?: number): void {
-    const now = performance.now();
-    for (let j = 0; j < this.nPmds; j++) {
-      if (k !== undefined && j !== k) continue;
-      const s = this.shared.pmds[j].stats;
-      for (let i = 0; i < STATS_BASELINE; i++) s[STATS_BASELINE + i] = s[i];
-      s[ST_CLEARED_AT] = now;
-    }
+    clearPmdCounters(this.shared, k);
   }
 
   setEmcInsertInvProb(inv: number): void {

@@ -52,12 +52,8 @@ import {
   type PmdShared,
   SLEEP_DOORBELL,
   SLEEP_NONE,
-  ST_BUSY_ITERATIONS,
-  ST_BUSY_MS,
   ST_ERRORS,
   ST_HIT,
-  ST_IDLE_MS,
-  ST_ITERATIONS,
   ST_RX,
 } from "./_shared.ts";
 import { PmdPollList } from "./_pmd_rxq.ts";
@@ -217,19 +213,8 @@ export class Pmd implements OdpExecuteDatapath {
       this.ops.dpcls.rank();
       this.lastRank = this.now;
     }
-    this.countIteration(work, start);
+    this.polls.endRound(work, start, this.me.stats);
     return work;
-  }
-
-  /** pmd-perf-show's iterations and busy/idle time (OVS counts cycles; this, ms). */
-  private countIteration(work: number, start: number): void {
-    const stats = this.me.stats, end = performance.now();
-    stats[ST_ITERATIONS]++;
-    if (work > 0) {
-      stats[ST_BUSY_ITERATIONS]++;
-      stats[ST_BUSY_MS] += end - start;
-    } else stats[ST_IDLE_MS] += end - start;
-    this.polls.tick(end, stats);
   }
 
   countError(): void {

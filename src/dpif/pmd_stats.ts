@@ -13,6 +13,7 @@
  */
 import type { DpifNetdev } from "./dpif_netdev.ts";
 import {
+  type DatapathShared,
   NON_PMD_CORE_ID,
   ST_BUSY_ITERATIONS,
   ST_BUSY_MS,
@@ -30,6 +31,7 @@ import {
   ST_SMC_HIT,
   ST_SUBTABLE_LOOKUPS,
   ST_TX_DROPPED,
+  STATS_BASELINE,
 } from "./_shared.ts";
 
 export interface PmdStats {
@@ -54,6 +56,28 @@ export interface PmdStats {
   /** Time (ms) in rounds that did work, and in rounds that found none. */
   busyMs: number;
   idleMs: number;
+}
+
+/** Counter slot `i` of PMD k (of every PMD, summed, without k) since its last clear. */
+export function pmdCounter(sh: DatapathShared, k: number | undefined, i: number): number {
+  let n = 0;
+  for (let j = 0; j < sh.nPmds; j++) {
+    if (k !== undefined && j !== k) continue;
+    const s = sh.pmds[j].stats;
+    n += s[i] - s[STATS_BASELINE + i];
+  }
+  return n;
+}
+
+/** pmd-stats-clear for PMD k (every PMD without k): a baseline every thread sees. */
+export function clearPmdCounters(sh: DatapathShared, k?: number): void {
+  const now = performance.now();
+  for (let j = 0; j < sh.nPmds; j++) {
+    if (k !== undefined && j !== k) continue;
+    const s = sh.pmds[j].stats;
+    for (let i = 0; i < STATS_BASELINE; i++) s[STATS_BASELINE + i] = s[i];
+    s[ST_CLEARED_AT] = now;
+  }
 }
 
 /** A PmdStats from a reader of counter slots (ST_*). */
