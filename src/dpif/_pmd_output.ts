@@ -216,9 +216,9 @@ export class PmdOutput {
       const sock = this.sockets.tx[i];
       if (sock && sock.count) this.flushSocket(i, sock);
       st[ST_SENT_PKTS] += this.txPackets[i];
-      sh.portF64[sh.portF(i, PF_TX_PACKETS)] += this.txPackets[i];
-      sh.portF64[sh.portF(i, PF_TX_BYTES)] += this.txBytes[i];
-      if (this.txDropped[i]) sh.portF64[sh.portF(i, PF_TX_DROPPED)] += this.txDropped[i];
+      this.pmd.portF64[sh.portF(i, PF_TX_PACKETS)] += this.txPackets[i];
+      this.pmd.portF64[sh.portF(i, PF_TX_BYTES)] += this.txBytes[i];
+      if (this.txDropped[i]) this.pmd.portF64[sh.portF(i, PF_TX_DROPPED)] += this.txDropped[i];
       this.txPackets[i] = 0;
       this.txBytes[i] = 0;
       this.txDropped[i] = 0;

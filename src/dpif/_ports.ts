@@ -94,7 +94,7 @@ export class DatapathPorts {
     if (nRxq < 1 || nRxq > MAX_RXQ) {
       throw new DpifError(EINVAL, `${name}: n_rxq must be 1..${MAX_RXQ}, not ${nRxq}`);
     }
-    for (const f of PORT_COUNTERS) sh.portF64[sh.portF(index, f)] = 0;
+    for (const p of sh.pmds) for (const f of PORT_COUNTERS) p.portF64[sh.portF(index, f)] = 0;
     sh.rxqTime.fill(0, sh.rxqT(index * MAX_RXQ), sh.rxqT((index + 1) * MAX_RXQ));
     Atomics.store(sh.portI32, sh.portI(index, P_FD), 0);
     sh.portI32[sh.portI(index, P_ODP)] = portNo;
@@ -204,7 +204,7 @@ export class DatapathPorts {
     const p = this.ports.get(portNo);
     if (!p) return PORT_COUNTERS.map(() => 0);
     const sh = this.shared, i = p.index;
-    return PORT_COUNTERS.map((f) => sh.portF64[sh.portF(i, f)]);
+    return PORT_COUNTERS.map((f) => sh.pmds.reduce((n, p) => n + p.portF64[sh.portF(i, f)], 0));
   }
 
   netdevOf(portNo: number): Netdev | undefined {

@@ -13,8 +13,8 @@
  *   command ring and reply ring for flow operations addressed to it. The
  *   number of PMDs and their core ids are fixed when the buffers are made.
  * - `ports`: per port index: Int32 [odp port, active, record tx, 1 + fd,
- *   vnet header, tap, n_rxq] and Float64 [rx packets, rx bytes, tx packets,
- *   tx bytes, tx dropped, rx dropped]; an Int32 odp-port -> index map; the
+ *   vnet header, tap, n_rxq] (and, per PMD, Float64 [rx packets, rx bytes,
+ *   tx packets, tx bytes, tx dropped, rx dropped]); an Int32 odp-port -> index map; the
  *   Int32 rx queue -> PMD index assignment (rxq_scheduling's result, -1
  *   for none) and, per rx queue, Float64 processing-time intervals.
  * - `rx[rxqIndex(i, q)]`: SPSC frame ring of port i's rx queue q (netdev ->
@@ -177,6 +177,8 @@ export interface PmdBuffers {
   table: SharedArrayBuffer;
   ctl: SharedArrayBuffer;
   stats: SharedArrayBuffer;
+  /** Float64 port counters (PF_*) of the packets this PMD received and sent. */
+  ports: SharedArrayBuffer;
   cmd: SharedArrayBuffer[];
   reply: SharedArrayBuffer[];
 }
@@ -194,7 +196,7 @@ function rings(n: number, words: number): SharedArrayBuffer[] {
   return Array.from({ length: n }, () => new SharedArrayBuffer((32 + words) * 4));
 }
 
-const PORTS_BYTES = MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8);
+const PORTS_BYTES = MAX_PORTS * PORT_I32 * 4;
 const ODP_MAP_BYTES = ODP_MAP * 4;
 /** rxqPmd, then rxqOwner. */
 const RXQ_PMD_BYTES = 2 * N_RXQS * 4;
@@ -225,6 +227,7 @@ export function createDatapathBuffers(
       table: FlowTable.create(flowCapacity, maskCapacity).sab,
       ctl: new SharedArrayBuffer(PMD_CTL_WORDS * 4),
       stats: new SharedArrayBuffer(STATS_SLOTS * 8),
+      ports: new SharedArrayBuffer(MAX_PORTS * PORT_F64 * 8),
       cmd: rings(MAX_CLIENTS, CMD_RING_WORDS),
       reply: rings(MAX_CLIENTS, CMD_RING_WORDS),
     })),
@@ -241,6 +244,12 @@ export class PmdShared {
   readonly table: FlowTable;
   readonly ctl: Int32Array;
   readonly stats: Float64Array;
+  /**
+   * This PMD's share of the port counters (DatapathShared.portF indexes):
+   * queues of one port may be polled by several PMDs, and each PMD sends
+   * to every port, so each counts its own and readers add them up.
+   */
+  readonly portF64: Float64Array;
   readonly cmd: RingView[];
   readonly reply: RingView[];
 
@@ -249,6 +258,7 @@ export class PmdShared {
     this.table = new FlowTable(b.table);
     this.ctl = new Int32Array(b.ctl);
     this.stats = new Float64Array(b.stats);
+    this.portF64 = new Float64Array(b.ports);
     this.cmd = b.cmd.map((x) => new RingView(x));
     this.reply = b.reply.map((x) => new RingView(x));
   }
@@ -278,7 +288,6 @@ export class DatapathShared {
   readonly ctl: Int32Array;
   readonly pmds: PmdShared[];
   readonly portI32: Int32Array;
-  readonly portF64: Float64Array;
   /** odp port number -> port index, -1 if none. */
   readonly odpToIndex: Int32Array;
   /** rxqIndex(i, q) -> index of the PMD that polls it, -1 if none. */
@@ -300,7 +309,6 @@ export class DatapathShared {
     this.ctl = new Int32Array(buffers.ctl);
     this.pmds = buffers.pmds.map((b, k) => new PmdShared(k, b));
     this.portI32 = new Int32Array(buffers.ports, 0, MAX_PORTS * PORT_I32);
-    this.portF64 = new Float64Array(buffers.ports, MAX_PORTS * PORT_I32 * 4, MAX_PORTS * PORT_F64);
     this.odpToIndex = new Int32Array(buffers.ports, PORTS_BYTES, ODP_MAP);
     this.rxqPmd = new Int32Array(buffers.ports, PORTS_BYTES + ODP_MAP_BYTES, N_RXQS);
     this.rxqOwner = new Int32Array(buffers.ports, PORTS_BYTES + ODP_MAP_BYTES + N_RXQS * 4, N_RXQS);

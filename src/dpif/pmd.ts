@@ -274,9 +274,9 @@ export class Pmd implements OdpExecuteDatapath {
     }
     this.out.batch++;
     this.nRxCalls++;
-    sh.portF64[sh.portF(i, PF_RX_PACKETS)] += n - dropped;
-    sh.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
-    if (dropped) sh.portF64[sh.portF(i, PF_RX_DROPPED)] += dropped;
+    this.me.portF64[sh.portF(i, PF_RX_PACKETS)] += n - dropped;
+    this.me.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
+    if (dropped) this.me.portF64[sh.portF(i, PF_RX_DROPPED)] += dropped;
     this.me.stats[ST_RX] += n - dropped;
     return n;
   }
@@ -311,8 +311,8 @@ export class Pmd implements OdpExecuteDatapath {
     if (n > 0) {
       this.nRxCalls += n;
       ring.release();
-      sh.portF64[sh.portF(i, PF_RX_PACKETS)] += n;
-      sh.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
+      this.me.portF64[sh.portF(i, PF_RX_PACKETS)] += n;
+      this.me.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
       this.me.stats[ST_RX] += n;
     }
     return n;

@@ -89,6 +89,7 @@ Deno.test("a miss goes up from the PMD polling its queue; its flow lives in that
   p1.receive([frame, frame], 0);
   dp.run();
   assert.equal(drainUpcalls(dp).length, 0, "both PMDs hit their copy");
+  assert.equal(dp.portStats(1)[0], 4, "p1's rx packets, counted by both PMDs, add up");
   const dump = dpctlDumpFlows(dp, []);
   assert.match(
     dump,
