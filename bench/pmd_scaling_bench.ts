@@ -119,9 +119,11 @@ const one = await measure([0]);
 const two = await measure([0, 1]);
 const load = Deno.loadavg()[0].toFixed(1);
 const m = (x: number) => (x / 1e6).toFixed(2);
+const scaling = (two.perBusiestS / one.perBusiestS).toFixed(2);
 console.log(
-  `pmd2_scaling: ${(two.perBusiestS / one.perBusiestS).toFixed(2)} (per CPU-second of the ` +
-    `busiest PMD: 1 PMD ${m(one.perBusiestS)}, 2 PMDs ${m(two.perBusiestS)} Mpps; wall ` +
-    `${m(one.pps)} vs ${m(two.pps)} Mpps = ${(two.pps / one.pps).toFixed(2)}; per process ` +
-    `CPU-second ${m(one.perCpuS)} vs ${m(two.perCpuS)}; load ${load})`,
+  `pmd_scaling: 2 PMDs over 1, per CPU-second of the busiest PMD ${scaling} (1 PMD ` +
+    `${m(one.perBusiestS)}, 2 PMDs ${m(two.perBusiestS)} Mpps); wall ${m(one.pps)} vs ` +
+    `${m(two.pps)} Mpps = ${(two.pps / one.pps).toFixed(2)}; per process CPU-second ` +
+    `${m(one.perCpuS)} vs ${m(two.perCpuS)}; load ${load}`,
 );
+console.log(`pmd2_scaling: ${scaling}`);
