@@ -18,3 +18,13 @@ export function threadCpuMs(): number {
   }
   return Number(ts[0]) * 1e3 + Number(ts[1]) / 1e6;
 }
+
+const CLOCK_PROCESS_CPUTIME_ID = 2;
+
+/** The whole process's CPU time so far (every thread's), in milliseconds. */
+export function processCpuMs(): number {
+  if (libc.symbols.clock_gettime(CLOCK_PROCESS_CPUTIME_ID, ts) !== 0) {
+    throw new Error("clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
+  }
+  return Number(ts[0]) * 1e3 + Number(ts[1]) / 1e6;
+}

@@ -53,7 +53,7 @@ await reval.cycle();
 gc();
 const heap = (Deno.memoryUsage().heapUsed - heap0) / N;
 if (ukeys.count() !== N) throw new Error(`${ukeys.count()} ukeys for ${N} flows`);
-const dpBytes = dp.shared.table.sab.byteLength / N;
+const dpBytes = dp.shared.pmds[0].table.sab.byteLength / N;
 const ukeyBytes = ukeys.buffer.byteLength / N;
 console.log(
   `upcall_memory: ${N / 1000}k flows, bytes per flow: datapath slot ${dpBytes.toFixed(0)}, ` +

@@ -23,7 +23,7 @@ import { pollUntil } from "../tests/poll.ts";
 
 /** The mask of the one flow in the datapath: the real translation's megaflow. */
 function learntMask(bridge: Bridge): Uint32Array {
-  const t = bridge.dp.shared.table, snap = new FlowSnapshot();
+  const t = bridge.dp.shared.pmds[0].table, snap = new FlowSnapshot();
   for (let s = 0; s < t.highWater(); s++) if (t.read(s, snap)) return snap.mask.slice();
   throw new Error("no flow learnt");
 }

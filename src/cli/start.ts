@@ -64,14 +64,15 @@ export const start: Subcommand = {
       .option(
         "--port <spec>",
         "add a port: NAME[:OFPORT][,type=dummy|pcap][,rx_pcap=FILE][,tx_pcap=FILE]" +
-          "[,pstream=punix:PATH|stream=unix:PATH] (repeatable)",
+          "[,pstream=punix:PATH|stream=unix:PATH][,n_rxq=N] (repeatable)",
         collect,
         [],
       )
       .option(
         "--other-config <key=value>",
         "flow-limit, max-idle, max-revalidator, min-revalidate-pps, n-handler-threads, " +
-          "n-revalidator-threads, emc-insert-inv-prob, smc-enable, vlan-limit, " +
+          "n-revalidator-threads, emc-insert-inv-prob, smc-enable, vlan-limit, pmd-cpu-mask, " +
+          "n-pmd-threads, pmd-rxq-assign, " +
           "ovs-compat=latest|3.1 (3.1 restores OVS 3.1's behaviour where releases differ) (repeatable)",
         collect,
         [],

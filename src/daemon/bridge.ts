@@ -33,7 +33,7 @@ import { type PortSpec as XPortSpec, RecircIdPool, XBridge } from "../xlate/mod.
 import { type BackerSupport, checkSupport } from "./backer_support.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import { PacketInQueue } from "./packet_in_queue.ts";
-import { applyDatapathConfig } from "./datapath_config.ts";
+import { applyDatapathConfig, pmdCores } from "./datapath_config.ts";
 import type { OtherConfig } from "./other_config.ts";
 import { UDPIF_KEYS } from "./udpif_keys.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
@@ -148,7 +148,7 @@ export class Bridge {
    * `options.config`; follows later config changes.
    */
   static async create(options: BridgeOptions): Promise<Bridge> {
-    const dp = DpifNetdev.create(options.datapathType);
+    const dp = DpifNetdev.create(options.datapathType, { pmdCores: pmdCores(options.config) });
     // The datapath reads flow keys with the VLAN limit, probes included,
     // and ovs-vswitchd sets it before it opens a datapath.
     dp.setVlanLimit(options.config.get("vlan-limit")!);

@@ -17,6 +17,9 @@ import {
   dpctlModFlow,
   dpctlShow,
   pmdInfoCommand,
+  pmdPerfShowCommand,
+  pmdRxqRebalance,
+  pmdRxqShow,
 } from "../dpif/mod.ts";
 import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
 import {
@@ -353,4 +356,13 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
   registerConntrackCommands(dp);
   dp("dpif-netdev/pmd-stats-show", "[-pmd core] [dp]", 0, 3, (d, a) => pmdInfoCommand(d, a, false));
   dp("dpif-netdev/pmd-stats-clear", "[-pmd core] [dp]", 0, 3, (d, a) => pmdInfoCommand(d, a, true));
+  dp("dpif-netdev/pmd-rxq-show", "[-pmd core] [-secs secs] [dp]", 0, 5, pmdRxqShow);
+  dp("dpif-netdev/pmd-rxq-rebalance", "[dp]", 0, 1, (d) => pmdRxqRebalance(d));
+  dp(
+    "dpif-netdev/pmd-perf-show",
+    "[-nh] [-it iter-history-len] [-ms ms-history-len] [-pmd core] [dp]",
+    0,
+    8,
+    pmdPerfShowCommand,
+  );
 }

@@ -112,6 +112,7 @@ Deno.test("a handler's controller upcall reaches the main thread as a packet-in 
     userdata,
     userdataLen: userspace.userdata.length,
     lastAction: true,
+    pmd: 0,
   });
   const got: PacketIn[] = [];
   assert.equal(queue.drain(pool, (p) => got.push(p)), 1);

@@ -2,17 +2,40 @@
  * The other_config keys the datapath itself acts on, as OVS's
  * `dpif_netdev_set_config` reads them: `emc-insert-inv-prob` (EMC
  * insertion 1-in-N) and `smc-enable` (the signature match cache), handed
- * to the PMD through its control words.
+ * to the PMDs through their control words; `pmd-rxq-assign` (how rx
+ * queues go to PMDs, applied at once by reassigning them); and the PMD
+ * threads themselves: `pmd-cpu-mask` (one PMD per set bit, on that core)
+ * or, without a mask, udpif's `n-pmd-threads` (cores 0..N-1; 1, the
+ * default, is a single PMD standing for OVS's main thread). The PMD set
+ * is read when the datapath is created: OVS reconfigures its PMDs live,
+ * udpif's shared buffers are sized for them at creation, so a change at
+ * run time is logged and takes effect at the next start.
  *
  * Thread-safety: main thread.
  */
-import type { DpifNetdev } from "../dpif/mod.ts";
+import { type DpifNetdev, RXQ_ASSIGN_TYPES } from "../dpif/mod.ts";
 import { getLogger } from "../lib/mod.ts";
 import type { OtherConfig } from "./other_config.ts";
 
 const log = getLogger("dpif_netdev");
 
-const DATAPATH_KEYS: readonly string[] = ["emc-insert-inv-prob", "smc-enable"];
+const DATAPATH_KEYS: readonly string[] = ["emc-insert-inv-prob", "smc-enable", "pmd-rxq-assign"];
+const PMD_SET_KEYS: readonly string[] = ["pmd-cpu-mask", "n-pmd-threads"];
+
+/**
+ * The cores of the datapath's PMD threads, from pmd-cpu-mask or
+ * n-pmd-threads; undefined for the single main-thread PMD.
+ */
+export function pmdCores(config: OtherConfig): number[] | undefined {
+  const mask = config.get("pmd-cpu-mask");
+  if (mask !== undefined) {
+    const cores = [];
+    for (let c = 0; c < 16; c++) if (mask & (1 << c)) cores.push(c);
+    return cores;
+  }
+  const n = config.get("n-pmd-threads")!;
+  return n > 1 ? Array.from({ length: n }, (_, c) => c) : undefined;
+}
 
 /**
  * Applies the datapath keys to `dp`: at start-up (no `changed`), or after
@@ -23,11 +46,20 @@ export function applyDatapathConfig(
   config: OtherConfig,
   changed?: ReadonlyMap<string, unknown>,
 ): void {
+  if (changed && PMD_SET_KEYS.some((k) => changed.has(k))) {
+    log.warn("pmd-cpu-mask and n-pmd-threads take effect when udpif next starts");
+  }
   if (changed && !DATAPATH_KEYS.some((k) => changed.has(k))) return;
   dp.setEmcInsertInvProb(config.get("emc-insert-inv-prob")!);
   const smc = config.get("smc-enable") === 1;
   dp.setSmcEnable(smc);
   if (changed ? changed.has("smc-enable") : smc) {
     log.info(smc ? "SMC cache is enabled" : "SMC cache is disabled");
+  }
+  const assign = RXQ_ASSIGN_TYPES[config.get("pmd-rxq-assign")!];
+  if (assign !== dp.rxqAssign) {
+    log.info(`Rxq to PMD assignment mode changed to: '${assign}'.`);
+    dp.setRxqAssign(assign);
+    dp.rxqRebalance();
   }
 }

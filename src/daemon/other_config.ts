@@ -13,8 +13,8 @@ import { OVS_COMPAT_NAMES } from "../upcall/mod.ts";
 /**
  * A setting's bounds; `undefined` default means "computed by its user"
  * (thread counts). A `bool` setting is written `true` or `false` and held
- * as 1 or 0; a `choices` setting is one of its words, held as the word's
- * index.
+ * as 1 or 0; a `hex` one is a hexadecimal number (with or without 0x);
+ * a `choices` one is one of its words, held as its index.
  */
 interface KeySpec {
   min: number;
@@ -22,6 +22,7 @@ interface KeySpec {
   default: number | undefined;
   help: string;
   bool?: true;
+  hex?: true;
   /** The words a choice setting takes, held as their index. */
   choices?: readonly string[];
 }
@@ -81,6 +82,26 @@ export const OTHER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     default: 1,
     help: "VLAN headers flows see (0 = as many as a flow holds)",
   },
+  "pmd-cpu-mask": {
+    min: 1,
+    max: 0xffff,
+    default: undefined,
+    help: "PMD threads, one per core whose bit is set (hex; read at start)",
+    hex: true,
+  },
+  "n-pmd-threads": {
+    min: 1,
+    max: 16,
+    default: 1,
+    help: "PMD threads on cores 0..N-1 when no pmd-cpu-mask (read at start)",
+  },
+  "pmd-rxq-assign": {
+    min: 0,
+    max: 2,
+    default: 0,
+    help: "rx queue to PMD assignment: cycles, roundrobin or group",
+    choices: ["cycles", "roundrobin", "group"],
+  },
 };
 
 export class OtherConfigError extends Error {
@@ -113,6 +134,17 @@ export function parseSetting(text: string): [string, number | undefined] {
       `other_config:${key}: "${raw}" is not one of ${spec.choices.join(", ")}`,
     );
   }
+  if (spec.hex) {
+    const n = /^(0x)?[0-9a-f]+$/i.test(raw) ? parseInt(raw.replace(/^0x/i, ""), 16) : NaN;
+    if (!(n >= spec.min && n <= spec.max)) {
+      throw new OtherConfigError(
+        `other_config:${key}: "${raw}" is not a hexadecimal mask between ${spec.min} and 0x${
+          spec.max.toString(16)
+        }`,
+      );
+    }
+    return [key, n];
+  }
   if (!/^[0-9]+$/.test(raw) || Number(raw) < spec.min || Number(raw) > spec.max) {
     throw new OtherConfigError(
       `other_config:${key}: "${raw}" is not an integer between ${spec.min} and ${spec.max}`,
@@ -132,12 +164,17 @@ export class OtherConfig {
     return this.#values.get(key) ?? spec.default;
   }
 
-  /** The explicitly set keys and values (true/false for a bool key, the word of a choice), sorted by key. */
+  /**
+   * The explicitly set keys and values (true/false for a bool key, the
+   * word for a choice, 0x... for a mask), sorted by key.
+   */
   explicit(): Array<[string, number | boolean | string]> {
     return [...this.#values.entries()]
       .map(([k, v]): [string, number | boolean | string] => {
         const spec = OTHER_CONFIG_KEYS[k];
-        return [k, spec.bool ? v === 1 : spec.choices ? spec.choices[v] : v];
+        if (spec.bool) return [k, v === 1];
+        if (spec.choices) return [k, spec.choices[v]];
+        return [k, spec.hex ? `0x${v.toString(16)}` : v];
       })
       .sort(([a], [b]) => (a < b ? -1 : 1));
   }

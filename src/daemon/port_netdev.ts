@@ -41,5 +41,6 @@ export async function openPortNetdev(
     ? (datapathType === "dummy" ? "dummy-internal" : "tap")
     : type;
   const netdev = new DummyNetdev(name, netdevType);
+  if (options.n_rxq) netdev.nRxq = Number(options.n_rxq);
   return { netdev, io: await PortIo.open(netdev, options) };
 }

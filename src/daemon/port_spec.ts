@@ -26,7 +26,9 @@ export class PortSpecError extends Error {
 
 /** OpenFlow's largest physical port number (OFPP_MAX - 1). */
 const OFPORT_MAX = 0xfeff;
-const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream", "offloads"]);
+const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream", "offloads", "n_rxq"]);
+/** options:n_rxq: rx queues of a dummy port (netdev-dummy allows up to MAX_RXQ here). */
+const MAX_N_RXQ = 8;
 
 interface ParsedPort {
   name: string;
@@ -68,9 +70,22 @@ function parseOne(text: string): ParsedPort {
       options[key] = value;
     } else {
       throw new PortSpecError(
-        `--port ${text}: unknown option "${key}" (type, rx_pcap, tx_pcap, pstream, stream, offloads)`,
+        `--port ${text}: unknown option "${key}" (type, rx_pcap, tx_pcap, pstream, stream, offloads, n_rxq)`,
       );
     }
+  }
+  if (
+    options.n_rxq !== undefined &&
+    (!/^[0-9]+$/.test(options.n_rxq) || +options.n_rxq < 1 || +options.n_rxq > MAX_N_RXQ)
+  ) {
+    throw new PortSpecError(
+      `--port ${text}: n_rxq must be 1 to ${MAX_N_RXQ}, not "${options.n_rxq}"`,
+    );
+  }
+  if (options.n_rxq !== undefined && type === "system") {
+    throw new PortSpecError(
+      `--port ${text}: n_rxq is for dummy ports (a system port has one rx queue)`,
+    );
   }
   if (options.pstream && !options.pstream.startsWith("punix:")) {
     throw new PortSpecError(`--port ${text}: pstream must be punix:PATH`);

@@ -41,7 +41,7 @@ export async function receiveInOrder(b: Bridge, args: string[]): Promise<string>
   }
   for (const frame of request.frames) {
     const before = lookedUp(b);
-    if (request.dev.receive([frame]) === 0) continue;
+    if (request.dev.receive([frame], request.qid) === 0) continue;
     await settle(b, before + 1);
   }
   return "";

@@ -1,8 +1,10 @@
 /**
  * A thread's end of the flow command protocol (protocol.ts): encodes
- * put/del/get/flush/execute ops onto its command ring, wakes the PMD and
- * reads the answers from its reply ring, in order. With an in-process PMD
- * `pump` runs it; otherwise the client waits on the reply ring.
+ * put/del/get/flush/execute ops onto its command ring to the PMD each is
+ * for (its `pmd`; unset, every PMD, as OVS's PMD_ID_NULL), wakes the
+ * PMDs and reads the answers from its reply rings, in order. With
+ * in-process PMDs `pump` runs them; otherwise the client waits on the
+ * reply ring.
  */
 import {
   encodeActions,
@@ -12,7 +14,7 @@ import {
   ufidFromKey,
 } from "../flow/mod.ts";
 import { RingConsumer, RingProducer } from "../lib/mod.ts";
-import { C_CLIENT_REQ, type DatapathShared } from "./_shared.ts";
+import { C_CLIENT_REQ, type DatapathShared, MAX_PMDS, type PmdShared } from "./_shared.ts";
 import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
 import { MAX_REPLY, SHORT_REPLY } from "./_pmd_commands.ts";
 import {
@@ -56,12 +58,17 @@ function nextRequestId(req: number): number {
 export class FlowClient {
   /** The ctl word that remembers this client's last request id. */
   private readonly reqWord: number;
-  private readonly cmd: RingProducer;
-  private readonly reply: RingConsumer;
+  /** Per PMD: this client's command and reply rings. */
+  private readonly cmds: RingProducer[];
+  private readonly replies: RingConsumer[];
+  private cmd: RingProducer;
   private nextReq: number;
   private readonly encoded = new Uint8Array(ACT_MAX_BYTES);
-  /** Request ids (or -errno) of the chunk in flight. */
-  private readonly reqs = new Int32Array(OPERATE_CHUNK);
+  /** Per request of the chunk in flight: its id (or -errno), its op, its PMD. */
+  private readonly reqs = new Int32Array(OPERATE_CHUNK * MAX_PMDS);
+  private readonly reqOp = new Int32Array(OPERATE_CHUNK * MAX_PMDS);
+  private readonly reqPmd = new Int32Array(OPERATE_CHUNK * MAX_PMDS);
+  private readonly pmds: readonly PmdShared[];
   /**
    * Reply-ring words a chunk's replies may take: the PMD takes a command
    * only with room for the largest reply, and a record may leave a pad at
@@ -77,9 +84,16 @@ export class FlowClient {
   ) {
     this.reqWord = C_CLIENT_REQ + client;
     this.nextReq = nextRequestId(Atomics.load(shared.ctl, this.reqWord));
-    this.cmd = new RingProducer(shared.cmd[client]);
-    this.reply = new RingConsumer(shared.reply[client]);
-    this.replyBudget = this.reply.view.capacity - 2 * recordWords(MAX_REPLY);
+    this.pmds = shared.pmds;
+    this.cmds = shared.pmds.map((p) => new RingProducer(p.cmd[client]));
+    this.replies = shared.pmds.map((p) => new RingConsumer(p.reply[client]));
+    this.cmd = this.cmds[0];
+    this.replyBudget = this.replies[0].view.capacity - 2 * recordWords(MAX_REPLY);
+  }
+
+  /** How many PMDs `op` goes to: its own, or (unset) all, an execute the first. */
+  private targets(op: DpifOp): number {
+    return op.pmd !== undefined || op.type === "execute" ? 1 : this.pmds.length;
   }
 
   /** Encodes `actions` into `this.encoded`; the byte count, or -1 if too long. */
@@ -88,7 +102,11 @@ export class FlowClient {
     return encodeActions(actions, this.encoded).length;
   }
 
-  private submit(op: DpifOp): number {
+  /** Puts `op` on PMD k's command ring; its request id, or -errno. */
+  private submit(op: DpifOp, k: number): number {
+    if (k < 0 || k >= this.cmds.length) return -EINVAL;
+    this.cmd = this.cmds[k];
+    const pmd = this.pmds[k];
     const req = this.nextReq;
     this.nextReq = nextRequestId(req);
     Atomics.store(this.shared.ctl, this.reqWord, req);
@@ -96,7 +114,7 @@ export class FlowClient {
     if (op.type === "put") {
       const nAct = this.encode(op.actions);
       if (nAct < 0) return -E2BIG;
-      at = this.reserve(CMD_PUT_ACTIONS + ((nAct + 3) >> 2));
+      at = this.reserve(CMD_PUT_ACTIONS + ((nAct + 3) >> 2), pmd);
       const u = this.cmd.view.u32;
       u[at] = OP_PUT;
       u[at + 2] = putCommandFlags(op.flags, op.wantFlow);
@@ -107,14 +125,14 @@ export class FlowClient {
       this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_PUT_ACTIONS) * 4);
     } else if (op.type === "del" || op.type === "get") {
       if (op.type === "get" && !op.ufid) return -EINVAL;
-      at = this.reserve(CMD_KEY + FLOW_WORDS);
+      at = this.reserve(CMD_KEY + FLOW_WORDS, pmd);
       const u = this.cmd.view.u32;
       u[at] = op.type === "del" ? OP_DEL : OP_GET;
       u[at + 2] = op.ufid ? 1 : 0;
       this.writeUfid(u, at, op.ufid, op.type === "del" ? op.key : undefined);
       if (op.type === "del" && op.key) u.set(op.key.subarray(0, FLOW_WORDS), at + CMD_KEY);
     } else if (op.type === "flush") {
-      at = this.reserve(2);
+      at = this.reserve(2, pmd);
       this.cmd.view.u32[at] = OP_FLUSH;
     } else {
       const nAct = this.encode(op.actions);
@@ -122,7 +140,7 @@ export class FlowClient {
       const actWords = (nAct + 3) >> 2;
       const pktWords = (op.packet.length + 3) >> 2;
       const mdWords = op.md ? EXEC_MD_WORDS.length : 0;
-      at = this.reserve(CMD_EXEC_ACTIONS + actWords + pktWords + mdWords);
+      at = this.reserve(CMD_EXEC_ACTIONS + actWords + pktWords + mdWords, pmd);
       const u = this.cmd.view.u32;
       u[at] = OP_EXEC;
       u[at + 2] = op.inPort;
@@ -143,16 +161,16 @@ export class FlowClient {
     else if (key) ufidFromKey(key, 0, u, at + 4);
   }
 
-  private reserve(words: number): number {
+  private reserve(words: number, pmd: PmdShared): number {
     let since = -1;
     for (;;) {
       const at = this.cmd.reserve(words);
       if (at >= 0) return at;
       this.cmd.publish();
-      this.shared.ringCommands();
+      pmd.ringCommands();
       if (!this.pump()) {
         if (since < 0) since = performance.now();
-        Atomics.wait(this.shared.ctl, 0, Atomics.load(this.shared.ctl, 0), 1);
+        Atomics.wait(pmd.ctl, 0, Atomics.load(pmd.ctl, 0), 1);
         this.checkAlive(since);
       }
     }
@@ -167,7 +185,7 @@ export class FlowClient {
 
   /** Runs `ops` in order, filling in each one's error and flow. */
   operate(ops: DpifOp[]): void {
-    // Replies must fit the reply ring while their commands wait, so big
+    // Replies must fit the reply rings while their commands wait, so big
     // batches go in chunks. A reply carries a flow for a del or get, or a
     // put that asks; the rest are a few words, so a handler's whole batch
     // (puts and executes) is one round trip.
@@ -177,7 +195,7 @@ export class FlowClient {
         const op = ops[to];
         const withFlow = op.type === "del" || op.type === "get" ||
           (op.type === "put" && op.wantFlow === true);
-        const w = recordWords(withFlow ? MAX_REPLY : SHORT_REPLY);
+        const w = recordWords(withFlow ? MAX_REPLY : SHORT_REPLY) * this.targets(op);
         if (w > budget && to > from) break;
         budget -= w;
         to++;
@@ -188,24 +206,40 @@ export class FlowClient {
   }
 
   private operateChunk(ops: DpifOp[], from: number, to: number): void {
-    const reqs = this.reqs;
-    for (let i = from; i < to; i++) reqs[i - from] = this.submit(ops[i]);
-    this.cmd.publish();
-    this.shared.ringCommands();
-    this.pump();
+    const reqs = this.reqs, reqOp = this.reqOp, reqPmd = this.reqPmd;
+    let n = 0;
     for (let i = from; i < to; i++) {
-      const op = ops[i], req = reqs[i - from];
+      const op = ops[i];
+      op.error = undefined;
+      op.flow = undefined;
+      const nt = this.targets(op);
+      for (let t = 0; t < nt; t++) {
+        const k = nt === 1 ? (op.pmd ?? 0) : t;
+        reqs[n] = this.submit(op, k);
+        reqOp[n] = i;
+        reqPmd[n++] = k;
+      }
+    }
+    for (let k = 0; k < this.cmds.length; k++) {
+      this.cmds[k].publish();
+      this.pmds[k].ringCommands();
+    }
+    this.pump();
+    for (let r = 0; r < n; r++) {
+      const op = ops[reqOp[r]], req = reqs[r];
       if (req < 0) {
         op.error = -req;
         continue;
       }
-      const at = this.awaitReply(req);
-      const u = this.reply.view.u32;
-      op.error = u[at + 1];
-      if (u[at + RP_HAS_FLOW] && op.type !== "execute" && op.type !== "flush") {
-        op.flow = readReplyFlow(u, this.reply.view.f64, this.reply.view.u8, at);
-      }
-      this.reply.release();
+      const reply = this.replies[reqPmd[r]];
+      const at = this.awaitReply(reply, req);
+      const u = reply.view.u32;
+      const flow = u[at + RP_HAS_FLOW] && op.type !== "execute" && op.type !== "flush"
+        ? readReplyFlow(u, reply.view.f64, reply.view.u8, at)
+        : undefined;
+      if (flow) flow.pmd = reqPmd[r];
+      mergeReply(op, u[at + 1], flow);
+      reply.release();
     }
   }
 
@@ -213,21 +247,51 @@ export class FlowClient {
    * The reply to request `req`; replies to older requests (left over from
    * an operate that gave up) are skipped.
    */
-  private awaitReply(req: number): number {
+  private awaitReply(reply: RingConsumer, req: number): number {
     // The clock is read only once a wait begins: most replies are there.
     let since = -1;
     for (;;) {
-      const at = this.reply.next();
+      const at = reply.next();
       if (at >= 0) {
-        if (this.reply.view.u32[at] === req) return at;
-        this.reply.release();
+        if (reply.view.u32[at] === req) return at;
+        reply.release();
         continue;
       }
       if (this.pump()) continue;
       if (since < 0) since = performance.now();
-      this.reply.wait(100);
+      reply.wait(100);
       this.checkAlive(since);
     }
+  }
+}
+
+/**
+ * Folds one PMD's answer into `op`, as dpif-netdev does for an op
+ * without a pmd_id: a get takes the first PMD that has the flow; a put or
+ * del fails if it failed on any PMD (ENOENT from one that lacks the
+ * flow) and sums the flow's statistics over the PMDs.
+ */
+function mergeReply(op: DpifOp, error: number, flow: FlowSnapshot | undefined): void {
+  if (op.error === undefined) {
+    op.error = error;
+    op.flow = flow;
+    return;
+  }
+  if (op.type === "get") {
+    if (op.error !== 0 && error === 0) {
+      op.error = 0;
+      op.flow = flow;
+    }
+    return;
+  }
+  if (error !== 0) op.error = error;
+  if (!flow) return;
+  if (!op.flow) op.flow = flow;
+  else if (op.flow !== flow) {
+    op.flow.packets += flow.packets;
+    op.flow.bytes += flow.bytes;
+    op.flow.used = Math.max(op.flow.used, flow.used);
+    op.flow.tcpFlags |= flow.tcpFlags;
   }
 }
 

@@ -133,7 +133,7 @@ export function servePmdCommands(pmd: Pmd, c: number): number {
 /** Copies slot `slot` (a live flow) into the reply at `rp`. */
 function writeFlow(pmd: Pmd, slot: number, view: RingView, rp: number): void {
   const r = view.u32, f = view.f64, r8 = view.u8;
-  const t = pmd.shared.table;
+  const t = pmd.me.table;
   const nAct = t.actionBytes(slot);
   r[rp + RP_HAS_FLOW] = 1;
   r[rp + 3] = nAct;

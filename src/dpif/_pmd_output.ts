@@ -40,6 +40,7 @@ import {
   PF_TX_BYTES,
   PF_TX_DROPPED,
   PF_TX_PACKETS,
+  type PmdShared,
   ST_SENT_BATCHES,
   ST_SENT_PKTS,
   ST_TX_DROPPED,
@@ -71,15 +72,20 @@ export class PmdOutput {
 
   /**
    * `pkt` is the PMD's packet buffer and `frame` its word view; `sockets`
-   * the PMD's system ports.
+   * the PMD's system ports; `pmd` the PMD whose tx rings (one per port)
+   * these are.
    */
   constructor(
     private readonly shared: DatapathShared,
+    private readonly pmd: PmdShared,
     private readonly pkt: PacketBuffer,
     private readonly frame: Uint32Array,
     private readonly sockets: PmdSockets,
   ) {
-    this.tx = shared.tx.map((v) => new RingProducer(v));
+    this.tx = Array.from(
+      { length: MAX_PORTS },
+      (_, i) => new RingProducer(shared.tx[shared.txqIndex(i, pmd.index)]),
+    );
   }
 
   /** Queues the first `len` bytes of the packet for `odpPort`. */
@@ -87,7 +93,7 @@ export class PmdOutput {
     const sh = this.shared;
     const i = odpPort < 65536 ? sh.odpToIndex[odpPort] : -1;
     if (i < 0 || sh.portI32[sh.portI(i, P_ACTIVE)] === 0) {
-      sh.stats[ST_TX_DROPPED]++;
+      this.pmd.stats[ST_TX_DROPPED]++;
       this.nInvalidPort++;
       return;
     }
@@ -210,9 +216,9 @@ export class PmdOutput {
       const sock = this.sockets.tx[i];
       if (sock && sock.count) this.flushSocket(i, sock);
       st[ST_SENT_PKTS] += this.txPackets[i];
-      sh.portF64[sh.portF(i, PF_TX_PACKETS)] += this.txPackets[i];
-      sh.portF64[sh.portF(i, PF_TX_BYTES)] += this.txBytes[i];
-      if (this.txDropped[i]) sh.portF64[sh.portF(i, PF_TX_DROPPED)] += this.txDropped[i];
+      this.pmd.portF64[sh.portF(i, PF_TX_PACKETS)] += this.txPackets[i];
+      this.pmd.portF64[sh.portF(i, PF_TX_BYTES)] += this.txBytes[i];
+      if (this.txDropped[i]) this.pmd.portF64[sh.portF(i, PF_TX_DROPPED)] += this.txDropped[i];
       this.txPackets[i] = 0;
       this.txBytes[i] = 0;
       this.txDropped[i] = 0;

@@ -11,10 +11,10 @@
  * a frame with a GSO type other than TCP is refused (counted as dropped).
  *
  * Wake: with fd ports the idle PMD sleeps in poll(2) on the ports' fds
- * plus an eventfd; it sets C_SLEEPING to SLEEP_POLL first, so a thread
+ * plus an eventfd; it sets PC_SLEEPING to SLEEP_POLL first, so a thread
  * that rings the doorbell meanwhile writes the eventfd
- * (DatapathShared.ring). The eventfd is made on first need and its number
- * published in C_WAKE_FD before any SLEEP_POLL; it lives as long as the
+ * (PmdShared.ring). The eventfd (one per PMD) is made on first need and its number
+ * published in PC_WAKE_FD before any SLEEP_POLL; it lives as long as the
  * process (a ringer may hold its number at any time).
  *
  * After a poll(2), the round that follows receives only on the sockets
@@ -45,15 +45,16 @@ import {
 } from "../netdev/mod.ts";
 import { OL_L4_CSUM_PARTIAL, PACKET_GSO_MAX_LEN, type PacketBuffer } from "../packet/mod.ts";
 import {
-  C_DOORBELL,
-  C_PORTS_ACK,
-  C_SLEEPING,
-  C_WAKE_FD,
   type DatapathShared,
   MAX_PORTS,
   P_FD,
   P_TAP,
   P_VNET,
+  PC_DOORBELL,
+  PC_PORTS_ACK,
+  PC_SLEEPING,
+  PC_WAKE_FD,
+  type PmdShared,
   SLEEP_NONE,
   SLEEP_POLL,
 } from "./_shared.ts";
@@ -77,7 +78,8 @@ export class PmdSockets {
   /** True from a completed poll(2) until the next round's receives are done. */
   private polled = false;
 
-  constructor(private readonly shared: DatapathShared) {}
+  /** `pmd` is the PMD these sockets belong to (its wake eventfd, its acknowledgements). */
+  constructor(private readonly shared: DatapathShared, private readonly pmd: PmdShared) {}
 
   /** True when some port is a socket (the PMD then sleeps in poll). */
   get any(): boolean {
@@ -86,10 +88,12 @@ export class PmdSockets {
 
   /**
    * After port change `portsSeq`: batches for the active ports that have
-   * sockets; then acknowledges the change (C_PORTS_ACK), since the fds of
-   * earlier port tables are no longer used and their owner may close them.
+   * sockets (any PMD sends on any port), poll(2) on those this PMD
+   * receives on (`mine[i]` 1); then acknowledges the change
+   * (PC_PORTS_ACK), since the fds of earlier port tables are no longer
+   * used and their owner may close them.
    */
-  refresh(active: Int32Array, nActive: number, portsSeq: number): void {
+  refresh(active: Int32Array, nActive: number, portsSeq: number, mine: Uint8Array): void {
     const sh = this.shared;
     const want = new Int32Array(MAX_PORTS).fill(-1);
     for (let j = 0; j < nActive; j++) {
@@ -119,22 +123,23 @@ export class PmdSockets {
           : new PacketTxBatch(SOCKET_BURST, PACKET_GSO_MAX_LEN, vnet !== 0);
       }
     }
-    if (want.some((fd) => fd >= 0)) {
+    if (want.some((fd, i) => fd >= 0 && mine[i] !== 0)) {
+      const ctl = this.pmd.ctl;
       if (this.wakeFd < 0) {
-        // One eventfd per datapath, kept across PMD restarts: a ringer
+        // One eventfd per PMD, kept across PMD restarts: a ringer
         // may still hold its number, so it is never closed under it.
-        this.wakeFd = Atomics.load(sh.ctl, C_WAKE_FD) || eventfdCreate();
-        Atomics.store(sh.ctl, C_WAKE_FD, this.wakeFd);
+        this.wakeFd = Atomics.load(ctl, PC_WAKE_FD) || eventfdCreate();
+        Atomics.store(ctl, PC_WAKE_FD, this.wakeFd);
       }
       this.poller.add(this.wakeFd);
       for (let i = 0; i < MAX_PORTS; i++) {
-        if (want[i] < 0) continue;
+        if (want[i] < 0 || mine[i] === 0) continue;
         this.pollSlot[i] = this.poller.size;
         this.poller.add(want[i]);
       }
     }
-    Atomics.store(sh.ctl, C_PORTS_ACK, portsSeq);
-    Atomics.notify(sh.ctl, C_PORTS_ACK);
+    Atomics.store(this.pmd.ctl, PC_PORTS_ACK, portsSeq);
+    Atomics.notify(this.pmd.ctl, PC_PORTS_ACK);
   }
 
   /**
@@ -197,15 +202,15 @@ export class PmdSockets {
    * `timeoutMs` passes, unless the doorbell moved on from `bell`.
    */
   sleep(bell: number, timeoutMs: number): void {
-    const ctl = this.shared.ctl;
-    Atomics.store(ctl, C_SLEEPING, SLEEP_POLL);
-    if (Atomics.load(ctl, C_DOORBELL) === bell) {
+    const ctl = this.pmd.ctl;
+    Atomics.store(ctl, PC_SLEEPING, SLEEP_POLL);
+    if (Atomics.load(ctl, PC_DOORBELL) === bell) {
       // The eventfd is the poller's first fd.
       const n = this.poller.poll(timeoutMs);
       // A failed poll (EINTR) says nothing about the sockets: receive on all.
       this.polled = n >= 0;
       if (n > 0 && this.poller.readable(0)) eventfdDrain(this.wakeFd);
     }
-    Atomics.store(ctl, C_SLEEPING, SLEEP_NONE);
+    Atomics.store(ctl, PC_SLEEPING, SLEEP_NONE);
   }
 }

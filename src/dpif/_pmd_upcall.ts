@@ -2,7 +2,9 @@
  * The PMD's upcall side: a miss or a userspace action queues the packet,
  * its flow key and UFID, and any userdata on the upcall queue of the
  * handler the flow hash selects (a full queue, or upcalls disabled, loses
- * it and counts it, as OVS's dp_netdev_upcall failing does). Queues are
+ * it and counts it, as OVS's dp_netdev_upcall failing does). Each PMD has
+ * its own handlers' queues (DatapathShared.upcallQueue), so every queue
+ * keeps one producer. Queues are
  * published once per poll round (`publish`).
  *
  * Handlers take plain frames: a packet with offloads (from a system port)
@@ -20,6 +22,7 @@ import {
   C_N_HANDLERS,
   C_RECV_ENABLED,
   type DatapathShared,
+  type PmdShared,
   ST_LOST,
   ST_MISSED,
 } from "./_shared.ts";
@@ -39,6 +42,7 @@ export class PmdUpcalls {
    */
   constructor(
     private readonly shared: DatapathShared,
+    private readonly pmd: PmdShared,
     private readonly pkt: PacketBuffer,
     private readonly frame: Uint32Array,
     private readonly key: Uint32Array,
@@ -88,8 +92,12 @@ export class PmdUpcalls {
       if (type === UPCALL_MISS) covDropUpcallError.inc();
       return;
     }
-    const nh = Atomics.load(sh.ctl, C_N_HANDLERS);
-    const q = nh > 1 ? h % nh : 0;
+    const q = sh.upcallQueue(this.pmd.index, h, Atomics.load(sh.ctl, C_N_HANDLERS));
+    if (q < 0) {
+      st[ST_LOST]++;
+      if (type === UPCALL_MISS) covDropUpcallError.inc();
+      return;
+    }
     const r = this.up[q];
     const pw = (len + 3) >> 2, uw = (udLen + 3) >> 2;
     const at = r.reserve(UP_PACKET + pw + uw);

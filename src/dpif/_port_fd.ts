@@ -16,16 +16,17 @@
  */
 import { getLogger } from "../lib/mod.ts";
 import {
-  C_PMD_EXITED,
-  C_PMD_GEN,
-  C_PMD_RUNNING,
-  C_PORTS_ACK,
   C_PORTS_SEQ,
   C_STOP,
   type DatapathShared,
   P_FD,
   P_TAP,
   P_VNET,
+  PC_PMD_EXITED,
+  PC_PMD_GEN,
+  PC_PMD_RUNNING,
+  PC_PORTS_ACK,
+  type PmdShared,
 } from "./_shared.ts";
 
 const log = getLogger("dpif_netdev");
@@ -43,34 +44,37 @@ export function handOverPortFd(
   Atomics.store(sh.portI32, sh.portI(i, P_TAP), tap ? 1 : 0);
   Atomics.store(sh.portI32, sh.portI(i, P_FD), fd + 1);
   Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
-  sh.ring();
+  sh.ringAll();
 }
 
-function pmdPolling(ctl: Int32Array): boolean {
-  return Atomics.load(ctl, C_PMD_RUNNING) !== 0 && Atomics.load(ctl, C_STOP) === 0 &&
-    Atomics.load(ctl, C_PMD_EXITED) !== Atomics.load(ctl, C_PMD_GEN) + 1;
+function pmdPolling(sh: DatapathShared, pmd: PmdShared): boolean {
+  const ctl = pmd.ctl;
+  return Atomics.load(ctl, PC_PMD_RUNNING) !== 0 && Atomics.load(sh.ctl, C_STOP) === 0 &&
+    Atomics.load(ctl, PC_PMD_EXITED) !== Atomics.load(ctl, PC_PMD_GEN) + 1;
 }
 
 /**
- * Takes port index `i`'s fd back; returns once the PMD no longer uses it,
+ * Takes port index `i`'s fd back; returns once no PMD uses it (every PMD
+ * may send on it),
  * or after WITHDRAW_TIMEOUT_MS with a warning naming `what` when it did
  * not acknowledge (a PMD stuck that long is itself the fault to report).
  */
 export function withdrawPortFd(sh: DatapathShared, i: number, what: string): void {
-  const ctl = sh.ctl;
   Atomics.store(sh.portI32, sh.portI(i, P_FD), 0);
-  const seq = Atomics.add(ctl, C_PORTS_SEQ, 1) + 1;
+  const seq = Atomics.add(sh.ctl, C_PORTS_SEQ, 1) + 1;
   const deadline = performance.now() + WITHDRAW_TIMEOUT_MS;
-  for (;;) {
-    if (!pmdPolling(ctl)) return;
-    const ack = Atomics.load(ctl, C_PORTS_ACK);
-    if (ack - seq >= 0) return;
-    const left = deadline - performance.now();
-    if (left <= 0) {
-      log.warn(`${what}: the PMD did not release the port's fd within ${WITHDRAW_TIMEOUT_MS} ms`);
-      return;
+  for (const pmd of sh.pmds) {
+    for (;;) {
+      if (!pmdPolling(sh, pmd)) break;
+      const ack = Atomics.load(pmd.ctl, PC_PORTS_ACK);
+      if (ack - seq >= 0) break;
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        log.warn(`${what}: the PMD did not release the port's fd within ${WITHDRAW_TIMEOUT_MS} ms`);
+        return;
+      }
+      pmd.ring();
+      Atomics.wait(pmd.ctl, PC_PORTS_ACK, ack, Math.min(left, 50));
     }
-    sh.ring();
-    Atomics.wait(ctl, C_PORTS_ACK, ack, Math.min(left, 50));
   }
 }

@@ -10,8 +10,10 @@ import {
   C_PORTS_SEQ,
   type DatapathShared,
   MAX_PORTS,
+  MAX_RXQ,
   P_ACTIVE,
   P_FD,
+  P_N_RXQ,
   P_ODP,
   P_RECORD_TX,
   PF_RX_BYTES,
@@ -24,6 +26,7 @@ import {
 import { handOverPortFd, withdrawPortFd } from "./_port_fd.ts";
 import { EEXIST, EINVAL } from "./protocol.ts";
 import type { DpifPort } from "./provider.ts";
+import { type RxqAssign, scheduleRxqs } from "./rxq_sched.ts";
 
 /** The port counters `stats` reports, in its order. */
 const PORT_COUNTERS = [
@@ -38,7 +41,11 @@ const PORT_COUNTERS = [
 interface PortEntry extends DpifPort {
   index: number;
   netdev?: Netdev;
+  nRxq: number;
 }
+
+/** Ports polled the way OVS's main thread polls non-PMD netdevs: always by the first PMD. */
+const NON_PMD_TYPES = new Set(["dummy-internal", "tap", "internal"]);
 
 /** A port operation that failed, with its errno. */
 export class DpifError extends Error {
@@ -49,6 +56,8 @@ export class DpifError extends Error {
 
 export class DatapathPorts {
   private readonly ports = new Map<number, PortEntry>();
+  /** other_config:pmd-rxq-assign. */
+  rxqAssign: RxqAssign = "cycles";
 
   constructor(
     private readonly type: string,
@@ -81,14 +90,20 @@ export class DatapathPorts {
     if (index === MAX_PORTS) {
       throw new RangeError(`datapath ${this.dpName} is full (${MAX_PORTS} ports)`);
     }
-    for (const f of PORT_COUNTERS) sh.portF64[sh.portF(index, f)] = 0;
+    const nRxq = netdev?.nRxq ?? 1;
+    if (nRxq < 1 || nRxq > MAX_RXQ) {
+      throw new DpifError(EINVAL, `${name}: n_rxq must be 1..${MAX_RXQ}, not ${nRxq}`);
+    }
+    for (const p of sh.pmds) for (const f of PORT_COUNTERS) p.portF64[sh.portF(index, f)] = 0;
+    sh.rxqTime.fill(0, sh.rxqT(index * MAX_RXQ), sh.rxqT((index + 1) * MAX_RXQ));
     Atomics.store(sh.portI32, sh.portI(index, P_FD), 0);
     sh.portI32[sh.portI(index, P_ODP)] = portNo;
+    sh.portI32[sh.portI(index, P_N_RXQ)] = nRxq;
     sh.odpToIndex[portNo] = index;
-    this.ports.set(portNo, { portNo, name, type, index, netdev });
+    this.ports.set(portNo, { portNo, name, type, index, netdev, nRxq });
     netdev?.attach({
-      rx: sh.rx[index],
-      tx: sh.tx[index],
+      rx: sh.rx.slice(index * MAX_RXQ, (index + 1) * MAX_RXQ),
+      tx: sh.pmds.map((_, k) => sh.tx[sh.txqIndex(index, k)]),
       wake: () => this.wake(),
       setRecordTx: (on) => Atomics.store(sh.portI32, sh.portI(index, P_RECORD_TX), on ? 1 : 0),
       pollTx: () => {
@@ -99,9 +114,39 @@ export class DatapathPorts {
         else handOverPortFd(sh, index, fd, vnetHdr, kind === "tap");
       },
     });
+    this.schedule();
     Atomics.store(sh.portI32, sh.portI(index, P_ACTIVE), 1);
     Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
     return portNo;
+  }
+
+  /**
+   * Assigns the rx queues to PMDs (pmd-rxq-rebalance, port changes):
+   * PMD ports by `rxqAssign`, the others to the first PMD.
+   */
+  schedule(): void {
+    const sh = this.shared;
+    const pmdPorts = [];
+    for (const p of this.ports.values()) {
+      if (NON_PMD_TYPES.has(p.type)) {
+        for (let q = 0; q < p.nRxq; q++) Atomics.store(sh.rxqPmd, sh.rxqIndex(p.index, q), 0);
+      } else pmdPorts.push(p);
+    }
+    scheduleRxqs(sh, pmdPorts, this.rxqAssign);
+  }
+
+  /** The PMD ports' rx queues and the PMD index polling each, by port name then queue (pmd-rxq-show). */
+  rxqs(): { name: string; queue: number; ring: number; pmd: number }[] {
+    const sh = this.shared;
+    const out = [];
+    for (const p of this.ports.values()) {
+      if (NON_PMD_TYPES.has(p.type)) continue;
+      for (let q = 0; q < p.nRxq; q++) {
+        const ring = sh.rxqIndex(p.index, q);
+        out.push({ name: p.name, queue: q, ring, pmd: Atomics.load(sh.rxqPmd, ring) });
+      }
+    }
+    return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : a.queue - b.queue);
   }
 
   add(netdev: Netdev, portNo?: number): number {
@@ -130,6 +175,8 @@ export class DatapathPorts {
     sh.odpToIndex[portNo] = -1;
     p.netdev?.detach();
     this.ports.delete(portNo);
+    for (let q = 0; q < MAX_RXQ; q++) Atomics.store(sh.rxqPmd, sh.rxqIndex(p.index, q), -1);
+    this.schedule();
   }
 
   queryByNumber(portNo: number): DpifPort | undefined {
@@ -157,7 +204,7 @@ export class DatapathPorts {
     const p = this.ports.get(portNo);
     if (!p) return PORT_COUNTERS.map(() => 0);
     const sh = this.shared, i = p.index;
-    return PORT_COUNTERS.map((f) => sh.portF64[sh.portF(i, f)]);
+    return PORT_COUNTERS.map((f) => sh.pmds.reduce((n, p) => n + p.portF64[sh.portF(i, f)], 0));
   }
 
   netdevOf(portNo: number): Netdev | undefined {

@@ -4,20 +4,24 @@
  * creates and posts once to each worker; `DatapathShared` is the typed
  * view every thread builds over it.
  *
- * - `table`: the PMD's flow table (flow_table.ts has its protocol).
- * - `ctl`: Int32 control words (doorbell, sleep flag, stop, client ids,
- *   handler count, upcall enable, EMC insert probability).
- * - `stats`: Float64 datapath counters, written by the PMD only.
+ * - `ctl`: Int32 control words of the datapath (stop, client ids,
+ *   handler count, upcall enable, EMC insert probability, ports seq).
+ * - `pmds[k]`: what PMD k owns (OVS's dp_netdev_pmd_thread): its flow
+ *   table (flow_table.ts has the protocol), its Int32 control words
+ *   (PC_*: doorbell, sleep flag, generation, ...), its Float64 counters
+ *   (ST_*, written by that PMD only) and, per dpif client, an SPSC
+ *   command ring and reply ring for flow operations addressed to it. The
+ *   number of PMDs and their core ids are fixed when the buffers are made.
  * - `ports`: per port index: Int32 [odp port, active, record tx, 1 + fd,
- *   vnet header, tap] and Float64 [rx packets, rx bytes, tx packets, tx bytes,
- *   tx dropped, rx dropped];
- *   plus an Int32 odp-port -> index map.
- * - `rx[i]`/`tx[i]`: SPSC frame rings per port index (netdev -> PMD,
- *   PMD -> netdev). A port with an fd (a `system` port) uses neither: the
- *   PMD receives and sends on its socket itself.
- * - `cmd[c]`/`reply[c]`: SPSC rings per dpif client (a thread's dpif
- *   handle) for flow operations and their answers.
- * - `upcall[h]`: SPSC upcall queue per handler (PMD -> handler h).
+ *   vnet header, tap, n_rxq] (and, per PMD, Float64 [rx packets, rx bytes,
+ *   tx packets, tx bytes, tx dropped, rx dropped]); an Int32 odp-port -> index map; the
+ *   Int32 rx queue -> PMD index assignment (rxq_scheduling's result, -1
+ *   for none) and, per rx queue, Float64 processing-time intervals.
+ * - `rx[rxqIndex(i, q)]`: SPSC frame ring of port i's rx queue q (netdev ->
+ *   the PMD that polls the queue); `tx[txqIndex(i, k)]`: PMD k's SPSC tx
+ *   ring to port i (OVS's per-PMD tx queues). A port with an fd (a
+ *   `system` port) uses neither: the PMD receives and sends on its socket.
+ * - `upcall[h]`: SPSC upcall queue to handler h, from PMD h % (PMDs).
  */
 import { ringRecordWords, RingView } from "../lib/mod.ts";
 import { createConntrackBuffer } from "../conntrack/mod.ts";
@@ -28,6 +32,12 @@ import { UP_PACKET } from "./protocol.ts";
 export const MAX_PORTS = 64;
 export const MAX_CLIENTS = 32;
 export const MAX_HANDLERS = 16;
+/** PMD threads a datapath may have (other_config:pmd-cpu-mask bits set). */
+export const MAX_PMDS = 16;
+/** Rx queues a port may have (options:n_rxq). */
+export const MAX_RXQ = 8;
+/** The core id OVS gives its main thread's (non-PMD) poll context. */
+export const NON_PMD_CORE_ID = 0xffff_ffff;
 export const PORT_RING_WORDS = 1 << 15;
 export const CMD_RING_WORDS = 1 << 15;
 /**
@@ -48,38 +58,40 @@ export function upcallQueueCapacity(packetLen: number, ringWords = UPCALL_RING_W
   return Math.floor(ringWords / ringRecordWords(UP_PACKET + ((packetLen + 3) >> 2)));
 }
 
-/** ctl word indices. */
-export const C_DOORBELL = 0;
-export const C_SLEEPING = 1;
+/** ctl word indices (the datapath's words). */
 export const C_STOP = 2;
 export const C_NEXT_CLIENT = 3;
 export const C_N_HANDLERS = 4;
 export const C_RECV_ENABLED = 5;
 export const C_EMC_INV_PROB = 6;
-export const C_PMD_RUNNING = 7;
-/** Bumped by a client after publishing commands. */
-export const C_CMD_BELL = 8;
-/** Bumped when a port is added or removed. */
+/** Bumped when a port is added or removed, or rx queues are reassigned. */
 export const C_PORTS_SEQ = 9;
-/** The generation of PMD allowed to run; a restart bumps it so a stale PMD stops. */
-export const C_PMD_GEN = 10;
-/** 1 + the generation of the last PMD that stopped polling. */
-export const C_PMD_EXITED = 11;
 /** other_config:vlan-limit + 1 for the PMD's flow_extract; 0 until the owner sets it. */
 export const C_VLAN_LIMIT = 12;
+/** other_config:smc-enable: 1 turns the PMD's signature match cache on. */
+export const C_SMC_ENABLE = 15;
+
+/** A PMD's ctl word indices (`PmdShared.ctl`). */
+export const PC_DOORBELL = 0;
+export const PC_SLEEPING = 1;
+export const PC_PMD_RUNNING = 2;
+/** Bumped by a client after publishing commands to this PMD. */
+export const PC_CMD_BELL = 3;
+/** The generation of PMD allowed to run; a restart bumps it so a stale PMD stops. */
+export const PC_PMD_GEN = 4;
+/** 1 + the generation of the last PMD that stopped polling. */
+export const PC_PMD_EXITED = 5;
 /**
  * The eventfd the PMD sleeps on in poll(2) besides its ports' fds, made by
  * the PMD when it first has fd ports; 0 until then.
  */
-export const C_WAKE_FD = 13;
-/** other_config:smc-enable: 1 turns the PMD's signature match cache on. */
-export const C_SMC_ENABLE = 15;
-
+export const PC_WAKE_FD = 6;
 /**
  * The C_PORTS_SEQ value the PMD last applied: an fd taken from a port
  * before that change is no longer used, so its owner may close it.
  */
-export const C_PORTS_ACK = 14;
+export const PC_PORTS_ACK = 7;
+const PMD_CTL_WORDS = 16;
 
 /** C_SLEEPING values: awake; asleep in Atomics.wait on C_DOORBELL; asleep in poll(2) on C_WAKE_FD. */
 export const SLEEP_NONE = 0;
@@ -109,11 +121,21 @@ export const ST_ERRORS = 8;
 export const ST_SENT_PKTS = 9;
 export const ST_SENT_BATCHES = 10;
 export const ST_SMC_HIT = 11;
+/** Milliseconds the PMD spent on rounds that did work, and on rounds that found none. */
+export const ST_BUSY_MS = 12;
+export const ST_IDLE_MS = 13;
+/** Poll rounds (OVS's iterations), and those that did work. */
+export const ST_ITERATIONS = 14;
+export const ST_BUSY_ITERATIONS = 15;
 /** Packets that re-entered the pipeline by a recirc action (PMD_STAT_RECIRC). */
-export const ST_RECIRC = 12;
+export const ST_RECIRC = 16;
 /** Slots STATS_BASELINE.. hold each counter's value at the last pmd-stats-clear. */
-export const STATS_BASELINE = 16;
-const STATS_SLOTS = 32;
+export const STATS_BASELINE = 17;
+/** The length (ms) of the PMD's last completed measuring interval; 0 before the first. */
+export const ST_INTERVAL_MS = 34;
+/** When the counters were last cleared (monotonic ms), for pmd-perf-show's duration. */
+export const ST_CLEARED_AT = 35;
+const STATS_SLOTS = 40;
 
 /** port Int32 fields (PORT_I32 per port) and Float64 fields (PORT_F64 per port). */
 export const P_ODP = 0;
@@ -125,6 +147,8 @@ export const P_FD = 3;
 export const P_VNET = 4;
 /** 1 when the port's fd is a tap (read/write) rather than a packet socket. */
 export const P_TAP = 5;
+/** The port's rx queues (options:n_rxq; 1 for a system or tap port). */
+export const P_N_RXQ = 6;
 const PORT_I32 = 8;
 export const PF_RX_PACKETS = 0;
 export const PF_RX_BYTES = 1;
@@ -134,16 +158,40 @@ export const PF_TX_DROPPED = 4;
 export const PF_RX_DROPPED = 5;
 const PORT_F64 = 8;
 const ODP_MAP = 65536;
+/**
+ * Per rx queue, Float64: the processing time (ms) of the interval in
+ * progress, then RXQ_INTERVALS completed intervals (a ring, next slot in
+ * RQ_NEXT), as OVS keeps PMD_INTERVAL_MAX of each rxq's cycles.
+ */
+export const RXQ_INTERVALS = 12;
+export const RQ_CURRENT = 0;
+export const RQ_NEXT = 1;
+export const RQ_HISTORY = 2;
+const RXQ_F64 = RQ_HISTORY + RXQ_INTERVALS;
+const N_RXQS = MAX_PORTS * MAX_RXQ;
 
-export interface DatapathBuffers {
+/** The rx ring index of port index `i`'s queue `q`. */
+export const rxqIndex = (i: number, q: number): number => i * MAX_RXQ + q;
+
+/** What PMD k owns in shared memory. */
+export interface PmdBuffers {
+  /** The core id OVS names the thread by (NON_PMD_CORE_ID: the main thread). */
+  core: number;
   table: SharedArrayBuffer;
   ctl: SharedArrayBuffer;
   stats: SharedArrayBuffer;
+  /** Float64 port counters (PF_*) of the packets this PMD received and sent. */
+  ports: SharedArrayBuffer;
+  cmd: SharedArrayBuffer[];
+  reply: SharedArrayBuffer[];
+}
+
+export interface DatapathBuffers {
+  ctl: SharedArrayBuffer;
+  pmds: PmdBuffers[];
   ports: SharedArrayBuffer;
   rx: SharedArrayBuffer[];
   tx: SharedArrayBuffer[];
-  cmd: SharedArrayBuffer[];
-  reply: SharedArrayBuffer[];
   upcall: SharedArrayBuffer[];
   /** The connection tracker's table (src/conntrack), shared by every PMD. */
   conntrack: SharedArrayBuffer;
@@ -156,59 +204,135 @@ function rings(n: number, words: number): SharedArrayBuffer[] {
   return Array.from({ length: n }, () => new SharedArrayBuffer((32 + words) * 4));
 }
 
+const PORTS_BYTES = MAX_PORTS * PORT_I32 * 4;
+const ODP_MAP_BYTES = ODP_MAP * 4;
+/** rxqPmd, then rxqOwner. */
+const RXQ_PMD_BYTES = 2 * N_RXQS * 4;
+
+/**
+ * The buffers of a datapath whose PMDs run on `cores` (one PMD each, in
+ * that order; [NON_PMD_CORE_ID] for the single main-thread PMD).
+ */
 export function createDatapathBuffers(
   flowCapacity: number,
   maskCapacity: number,
   upcallWords = UPCALL_RING_WORDS,
+  cores: readonly number[] = [NON_PMD_CORE_ID],
 ): DatapathBuffers {
-  const ports = new SharedArrayBuffer(MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8) + ODP_MAP * 4);
-  new Int32Array(ports, MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8)).fill(-1);
+  if (cores.length < 1 || cores.length > MAX_PMDS) {
+    throw new RangeError(`a datapath has 1 to ${MAX_PMDS} PMDs, not ${cores.length}`);
+  }
+  const ports = new SharedArrayBuffer(
+    PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES + N_RXQS * RXQ_F64 * 8,
+  );
+  new Int32Array(ports, PORTS_BYTES, ODP_MAP + 2 * N_RXQS).fill(-1);
   const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
   new Int32Array(ctl)[C_N_HANDLERS] = 1;
   return {
-    table: FlowTable.create(flowCapacity, maskCapacity).sab,
     ctl,
-    stats: new SharedArrayBuffer(STATS_SLOTS * 8),
+    pmds: cores.map((core) => ({
+      core,
+      table: FlowTable.create(flowCapacity, maskCapacity).sab,
+      ctl: new SharedArrayBuffer(PMD_CTL_WORDS * 4),
+      stats: new SharedArrayBuffer(STATS_SLOTS * 8),
+      ports: new SharedArrayBuffer(MAX_PORTS * PORT_F64 * 8),
+      cmd: rings(MAX_CLIENTS, CMD_RING_WORDS),
+      reply: rings(MAX_CLIENTS, CMD_RING_WORDS),
+    })),
     ports,
-    rx: rings(MAX_PORTS, PORT_RING_WORDS),
-    tx: rings(MAX_PORTS, PORT_RING_WORDS),
-    cmd: rings(MAX_CLIENTS, CMD_RING_WORDS),
-    reply: rings(MAX_CLIENTS, CMD_RING_WORDS),
+    rx: rings(N_RXQS, PORT_RING_WORDS),
+    tx: rings(MAX_PORTS * cores.length, PORT_RING_WORDS),
     upcall: rings(MAX_HANDLERS, upcallWords),
     conntrack: createConntrackBuffer(CONNTRACK_CAPACITY),
   };
 }
 
-export class DatapathShared {
+/** One PMD's part of the datapath, as every thread sees it. */
+export class PmdShared {
+  readonly core: number;
   readonly table: FlowTable;
   readonly ctl: Int32Array;
   readonly stats: Float64Array;
-  readonly portI32: Int32Array;
+  /**
+   * This PMD's share of the port counters (DatapathShared.portF indexes):
+   * queues of one port may be polled by several PMDs, and each PMD sends
+   * to every port, so each counts its own and readers add them up.
+   */
   readonly portF64: Float64Array;
-  /** odp port number -> port index, -1 if none. */
-  readonly odpToIndex: Int32Array;
-  readonly rx: RingView[];
-  readonly tx: RingView[];
   readonly cmd: RingView[];
   readonly reply: RingView[];
+
+  constructor(readonly index: number, b: PmdBuffers) {
+    this.core = b.core;
+    this.table = new FlowTable(b.table);
+    this.ctl = new Int32Array(b.ctl);
+    this.stats = new Float64Array(b.stats);
+    this.portF64 = new Float64Array(b.ports);
+    this.cmd = b.cmd.map((x) => new RingView(x));
+    this.reply = b.reply.map((x) => new RingView(x));
+  }
+
+  /** Tells the PMD a client has published commands, and wakes it. */
+  ringCommands(): void {
+    Atomics.add(this.ctl, PC_CMD_BELL, 1);
+    this.ring();
+  }
+
+  /**
+   * Wakes the PMD if it sleeps: producers call this after publishing. A
+   * PMD asleep in poll(2) (it has fd ports) is woken through its eventfd,
+   * otherwise through the doorbell word.
+   */
+  ring(): void {
+    Atomics.add(this.ctl, PC_DOORBELL, 1);
+    const sleeping = Atomics.load(this.ctl, PC_SLEEPING);
+    if (sleeping === SLEEP_POLL) {
+      const fd = Atomics.load(this.ctl, PC_WAKE_FD);
+      if (fd > 0) eventfdSignal(fd);
+    } else if (sleeping !== SLEEP_NONE) Atomics.notify(this.ctl, PC_DOORBELL);
+  }
+}
+
+export class DatapathShared {
+  readonly ctl: Int32Array;
+  readonly pmds: PmdShared[];
+  readonly portI32: Int32Array;
+  /** odp port number -> port index, -1 if none. */
+  readonly odpToIndex: Int32Array;
+  /** rxqIndex(i, q) -> index of the PMD that polls it, -1 if none. */
+  readonly rxqPmd: Int32Array;
+  /**
+   * rxqIndex(i, q) -> index of the PMD that polls it now, -1 if none: a
+   * PMD claims a queue assigned to it (compare-and-swap from -1) only
+   * after the previous one let it go, so no two PMDs ever consume one
+   * ring, even while a reassignment spreads.
+   */
+  readonly rxqOwner: Int32Array;
+  /** Per rx queue: RQ_* Float64 processing-time slots. */
+  readonly rxqTime: Float64Array;
+  readonly rx: RingView[];
+  readonly tx: RingView[];
   readonly upcall: RingView[];
 
   constructor(readonly buffers: DatapathBuffers) {
-    this.table = new FlowTable(buffers.table);
     this.ctl = new Int32Array(buffers.ctl);
-    this.stats = new Float64Array(buffers.stats);
+    this.pmds = buffers.pmds.map((b, k) => new PmdShared(k, b));
     this.portI32 = new Int32Array(buffers.ports, 0, MAX_PORTS * PORT_I32);
-    this.portF64 = new Float64Array(buffers.ports, MAX_PORTS * PORT_I32 * 4, MAX_PORTS * PORT_F64);
-    this.odpToIndex = new Int32Array(
+    this.odpToIndex = new Int32Array(buffers.ports, PORTS_BYTES, ODP_MAP);
+    this.rxqPmd = new Int32Array(buffers.ports, PORTS_BYTES + ODP_MAP_BYTES, N_RXQS);
+    this.rxqOwner = new Int32Array(buffers.ports, PORTS_BYTES + ODP_MAP_BYTES + N_RXQS * 4, N_RXQS);
+    this.rxqTime = new Float64Array(
       buffers.ports,
-      MAX_PORTS * (PORT_I32 * 4 + PORT_F64 * 8),
-      ODP_MAP,
+      PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES,
+      N_RXQS * RXQ_F64,
     );
     this.rx = buffers.rx.map((b) => new RingView(b));
     this.tx = buffers.tx.map((b) => new RingView(b));
-    this.cmd = buffers.cmd.map((b) => new RingView(b));
-    this.reply = buffers.reply.map((b) => new RingView(b));
     this.upcall = buffers.upcall.map((b) => new RingView(b));
+  }
+
+  get nPmds(): number {
+    return this.pmds.length;
   }
 
   portI(index: number, field: number): number {
@@ -219,23 +343,37 @@ export class DatapathShared {
     return index * PORT_F64 + field;
   }
 
-  /** Tells the PMD a client has published commands, and wakes it. */
-  ringCommands(): void {
-    Atomics.add(this.ctl, C_CMD_BELL, 1);
-    this.ring();
+  /** The rx ring index of port index `i`'s queue `q`. */
+  rxqIndex(i: number, q: number): number {
+    return rxqIndex(i, q);
+  }
+
+  /** The first RQ_* slot of rx queue `rxq` (rxqIndex) in rxqTime. */
+  rxqT(rxq: number): number {
+    return rxq * RXQ_F64;
+  }
+
+  /** PMD k's tx ring index to port index `i`. */
+  txqIndex(i: number, k: number): number {
+    return i * this.pmds.length + k;
   }
 
   /**
-   * Wakes the PMD if it sleeps: producers call this after publishing. A
-   * PMD asleep in poll(2) (it has fd ports) is woken through its eventfd,
-   * otherwise through the doorbell word.
+   * The upcall queue PMD k puts an upcall of flow hash `hash` on when
+   * `nHandlers` handlers run, or -1 when none of them is PMD k's. Handler
+   * h reads only queue h, which only PMD h % nPmds writes: each queue
+   * keeps one producer and one consumer, and a PMD spreads its upcalls
+   * over its handlers by hash.
    */
-  ring(): void {
-    Atomics.add(this.ctl, C_DOORBELL, 1);
-    const sleeping = Atomics.load(this.ctl, C_SLEEPING);
-    if (sleeping === SLEEP_POLL) {
-      const fd = Atomics.load(this.ctl, C_WAKE_FD);
-      if (fd > 0) eventfdSignal(fd);
-    } else if (sleeping !== SLEEP_NONE) Atomics.notify(this.ctl, C_DOORBELL);
+  upcallQueue(k: number, hash: number, nHandlers: number): number {
+    const p = this.pmds.length;
+    if (nHandlers <= k) return -1;
+    const mine = Math.floor((nHandlers - 1 - k) / p) + 1;
+    return mine > 1 ? k + p * ((hash >>> 0) % mine) : k;
+  }
+
+  /** Wakes every PMD (a change they all must see). */
+  ringAll(): void {
+    for (const p of this.pmds) p.ring();
   }
 }

@@ -29,6 +29,7 @@ import { type DpifNetdev, snapshotActions } from "./dpif_netdev.ts";
 import { Dpif, logFlowDumpDestroy, logFlowDumpNext } from "./dpif.ts";
 import { newDumpBatch } from "./flow_dump.ts";
 import type { FlowSnapshot } from "./flow_table.ts";
+import { NON_PMD_CORE_ID } from "./_shared.ts";
 import { EINVAL, ENOENT, PUT_CREATE, PUT_MODIFY, PUT_ZERO_STATS, strerror } from "./protocol.ts";
 
 export class DpctlError extends Error {}
@@ -138,9 +139,8 @@ export function dpctlDumpFlows(
       throw new DpctlError(`ovs-vswitchd: Failed to parse type (${t}) (Invalid argument)`);
     }
   }
-  // pmd=-1 names the main thread, which owns every flow; other ids none.
-  const header = pmd === undefined;
-  if (pmd !== undefined && pmd !== -1) ovsFlows = false;
+  // pmd=-1 names the main thread (NON_PMD_CORE_ID); other numbers a PMD's core.
+  const pmdCore = pmd === undefined ? undefined : pmd === -1 ? NON_PMD_CORE_ID : pmd >>> 0;
   let filter: { key: Uint32Array; mask: Uint32Array } | undefined;
   if (filterText !== undefined) {
     if (!opts.parseFilter) {
@@ -160,18 +160,26 @@ export function dpctlDumpFlows(
   const t = dump.threadCreate();
   const batch = newDumpBatch();
   const now = timeMsec();
-  const lines: string[] = [];
+  let out = "", shownPmd = -1;
   for (let n = t.next(batch);; n = t.next(batch)) {
     logFlowDumpNext(dp.name, batch, n, false);
     if (n === 0) break;
     for (let i = 0; i < n; i++) {
-      if (filter && !passesFilter(batch[i], filter)) continue;
-      lines.push(formatDumpFlow(toDpFlow(batch[i], now), { verbose, portNames: pn }));
+      const f = batch[i], core = dp.pmdCore(f.pmd);
+      if (pmdCore !== undefined && core !== pmdCore) continue;
+      if (filter && !passesFilter(f, filter)) continue;
+      // As OVS: without pmd=, each PMD's flows come under a title line.
+      if (pmdCore === undefined && f.pmd !== shownPmd) {
+        out += core === NON_PMD_CORE_ID
+          ? "flow-dump from the main thread:\n"
+          : `flow-dump from pmd on cpu core: ${core}\n`;
+        shownPmd = f.pmd;
+      }
+      out += formatDumpFlow(toDpFlow(f, now), { verbose, portNames: pn }) + "\n";
     }
   }
   logFlowDumpDestroy(dp.name);
-  if (lines.length === 0) return "";
-  return (header ? "flow-dump from the main thread:\n" : "") + lines.map((l) => l + "\n").join("");
+  return out;
 }
 
 /** Splits an optional leading `ufid:UUID` (and a comma) off a flow key. */

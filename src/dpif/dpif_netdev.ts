@@ -8,24 +8,15 @@
  * id); ports are managed from the creating thread only.
  */
 import { decodeActions, type OdpAction } from "../flow/mod.ts";
-import {
-  clockBuffer,
-  coverageBuffer,
-  getLogger,
-  logBuffer,
-  RingConsumer,
-  ringReleaseTo,
-} from "../lib/mod.ts";
+import { RingConsumer, ringReleaseTo } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { FlowClient } from "./_flow_client.ts";
 import { DatapathPorts } from "./_ports.ts";
+import { PmdThreads } from "./_pmd_threads.ts";
 import {
   C_EMC_INV_PROB,
   C_N_HANDLERS,
   C_NEXT_CLIENT,
-  C_PMD_EXITED,
-  C_PMD_GEN,
-  C_PMD_RUNNING,
   C_RECV_ENABLED,
   C_SMC_ENABLE,
   C_STOP,
@@ -35,60 +26,39 @@ import {
   DatapathShared,
   MAX_CLIENTS,
   MAX_HANDLERS,
-  ST_EMC_HIT,
-  ST_ERRORS,
+  NON_PMD_CORE_ID,
+  ST_CLEARED_AT,
   ST_HIT,
   ST_LOST,
-  ST_MEGAFLOW_HIT,
   ST_MISSED,
-  ST_RECIRC,
-  ST_RX,
-  ST_SENT_BATCHES,
-  ST_SENT_PKTS,
-  ST_SMC_HIT,
-  ST_SUBTABLE_LOOKUPS,
-  ST_TX_DROPPED,
-  STATS_BASELINE,
 } from "./_shared.ts";
 import type { FlowSnapshot } from "./flow_table.ts";
 import { FlowDump } from "./flow_dump.ts";
-import { type FlowExtractFn, Pmd } from "./pmd.ts";
+import type { FlowExtractFn } from "./pmd.ts";
+import { clearPmdCounters, pmdCounter, type PmdStats, readPmdStats } from "./pmd_stats.ts";
 import type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
+import type { RxqAssign } from "./rxq_sched.ts";
 import type { DpifUpcall } from "./upcall.ts";
 
 export interface DpifNetdevOptions {
-  /** Flow slots (default 262144, above OVS's 200000 flow limit). */
+  /** Flow slots per PMD (default 262144, above OVS's 200000 flow limit). */
   flowCapacity?: number;
   maskCapacity?: number;
   /** Words per handler upcall queue (power of two; default 1 << 21). */
   upcallQueueWords?: number;
-  /** Run the PMD in this thread with this flow_extract (tests, tools). */
+  /** Run the PMDs in this thread with this flow_extract (tests, tools). */
   extract?: FlowExtractFn;
-  /** Module exporting `flowExtract`, for the PMD worker (default src/flow/mod.ts). */
+  /** Module exporting `flowExtract`, for the PMD workers (default src/flow/mod.ts). */
   extractModule?: string;
+  /**
+   * The cores of the PMD threads, one PMD each (other_config:pmd-cpu-mask
+   * or n-pmd-threads); by default one PMD that stands for OVS's main
+   * thread (NON_PMD_CORE_ID), as with OVS's non-PMD dummy ports.
+   */
+  pmdCores?: readonly number[];
 }
 
-export interface PmdStats {
-  packetsReceived: number;
-  /** Passes through the pipeline after a recirc action. */
-  recirculations: number;
-  emcHits: number;
-  smcHits: number;
-  megaflowHits: number;
-  /** Subtables visited by megaflow hits (OVS's "avg. subtable lookups per megaflow hit" numerator). */
-  subtableLookups: number;
-  missed: number;
-  lost: number;
-  /** Packets output to a port that does not exist. */
-  txDropped: number;
-  /** Packets and commands dropped because processing them threw. */
-  errors: number;
-  /** Packets output to ports, and the output batches they went in. */
-  sentPackets: number;
-  sentBatches: number;
-}
-
-const log = getLogger("dpif_netdev");
+export type { PmdStats };
 
 export class DpifNetdev implements DpifProvider {
   readonly name: string;
@@ -96,8 +66,7 @@ export class DpifNetdev implements DpifProvider {
   readonly client: number;
   private readonly flows: FlowClient;
   private readonly ports: DatapathPorts;
-  private pmd?: Pmd;
-  private worker?: Worker;
+  private threads?: PmdThreads;
   private readonly upcallQueues: RingConsumer[];
 
   private constructor(
@@ -116,7 +85,7 @@ export class DpifNetdev implements DpifProvider {
     if (this.client >= MAX_CLIENTS) throw new RangeError(`more than ${MAX_CLIENTS} dpif clients`);
     this.ports = new DatapathPorts(type, this.name, this.shared, () => this.wake());
     this.flows = new FlowClient(this.shared, this.client, () => {
-      if (!this.pmd) return false;
+      if (!this.threads?.inProcessRun) return false;
       this.run();
       return true;
     });
@@ -136,14 +105,18 @@ export class DpifNetdev implements DpifProvider {
       opts.flowCapacity ?? 262144,
       opts.maskCapacity ?? 1024,
       opts.upcallQueueWords,
+      opts.pmdCores ?? [NON_PMD_CORE_ID],
     );
     const dp = new DpifNetdev(type, buffers, true);
-    if (opts.extract) {
-      dp.pmd = new Pmd(dp.shared, opts.extract);
-    } else {
-      dp.extractModule = opts.extractModule ?? new URL("../flow/mod.ts", import.meta.url).href;
-      dp.startWorker();
-    }
+    const now = performance.now();
+    for (const p of dp.shared.pmds) p.stats[ST_CLEARED_AT] = now;
+    dp.threads = new PmdThreads(
+      dp.name,
+      dp.shared,
+      buffers,
+      opts.extract,
+      opts.extractModule ?? new URL("../flow/mod.ts", import.meta.url).href,
+    );
     dp.ports.addLocal();
     return dp;
   }
@@ -159,74 +132,34 @@ export class DpifNetdev implements DpifProvider {
     return new DpifNetdev(type, buffers, false, client);
   }
 
-  private extractModule = "";
-  private restarts: number[] = [];
-
-  private startWorker(): void {
-    Atomics.store(this.shared.ctl, C_PMD_RUNNING, 0);
-    const w = new Worker(new URL("./pmd_worker.ts", import.meta.url).href, { type: "module" });
-    w.onerror = (e) => {
-      // A dead PMD is reported and replaced; the flows survive in shared memory.
-      e.preventDefault();
-      log.error(`${this.name}: PMD worker died (${e.message}); restarting it`);
-      this.restartPmd().catch(() => {});
-    };
-    w.postMessage({
-      type: "start",
-      buffers: this.buffers,
-      clock: clockBuffer(),
-      coverage: coverageBuffer(),
-      log: logBuffer(),
-      extractModule: this.extractModule,
-      generation: Atomics.load(this.shared.ctl, C_PMD_GEN),
-    });
-    this.worker = w;
+  /** How many PMDs the datapath has (fixed at its creation). */
+  get nPmds(): number {
+    return this.shared.nPmds;
   }
 
-  /**
-   * Replaces the PMD worker (after it died): the new one rebuilds its
-   * classifier from the shared flow table and carries on with the rings
-   * where the old one stopped. At most 5 restarts a minute.
-   */
-  async restartPmd(): Promise<void> {
-    if (!this.worker || Atomics.load(this.shared.ctl, C_STOP) !== 0) return;
-    const now = Date.now();
-    this.restarts = this.restarts.filter((t) => now - t < 60_000);
-    // Retire the old PMD first: two PMDs must never share the rings.
-    const ctl = this.shared.ctl;
-    const old = Atomics.add(ctl, C_PMD_GEN, 1);
-    this.shared.ring();
-    const deadline = performance.now() + 500;
-    while (Atomics.load(ctl, C_PMD_EXITED) !== old + 1 && performance.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    this.worker.terminate();
-    if (this.restarts.length >= 5) {
-      log.error(`${this.name}: PMD worker restarted too often; giving up`);
-      this.worker = undefined;
-      return;
-    }
-    this.restarts.push(now);
-    this.startWorker();
+  /** The core id of PMD k (NON_PMD_CORE_ID for the main-thread stand-in). */
+  pmdCore(k: number): number {
+    return this.shared.pmds[k].core;
   }
 
-  /** Resolves once the PMD worker polls (at once for an in-process PMD). */
+  /** Replaces PMD k's worker (after it died); see PmdThreads.restart. */
+  restartPmd(k = 0): Promise<void> {
+    return this.threads?.restart(k) ?? Promise.resolve();
+  }
+
+  /** Resolves once the PMD workers poll (at once for in-process PMDs). */
   async ready(): Promise<void> {
-    if (!this.worker) return;
-    // Timers, not Atomics.waitAsync, so the wait keeps the event loop alive.
-    while (Atomics.load(this.shared.ctl, C_PMD_RUNNING) === 0) {
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    await this.threads?.ready();
   }
 
-  /** Runs the in-process PMD until it has nothing left to do. */
+  /** Runs the in-process PMDs until they have nothing left to do. */
   run(): void {
-    if (this.pmd) { while (this.pmd.poll() > 0); }
+    this.threads?.run();
   }
 
   private wake(): void {
-    if (this.pmd) this.run();
-    else this.shared.ring();
+    if (this.threads) this.threads.wake();
+    else this.shared.ringAll();
   }
 
   close(): void {
@@ -235,73 +168,76 @@ export class DpifNetdev implements DpifProvider {
 
   destroy(): void {
     Atomics.store(this.shared.ctl, C_STOP, 1);
-    this.shared.ring();
-    this.worker?.terminate();
-    this.worker = undefined;
+    this.shared.ringAll();
+    this.threads?.stop();
+    this.threads = undefined;
     this.ports.detachAll();
   }
 
-  /** Counter `i` since the last `pmdStatsClear`. */
-  private stat(i: number): number {
-    const s = this.shared.stats;
-    return s[i] - s[STATS_BASELINE + i];
-  }
-
   getStats(): DpifDpStats {
-    return {
-      hit: this.stat(ST_HIT),
-      missed: this.stat(ST_MISSED),
-      lost: this.stat(ST_LOST),
-      flows: this.shared.table.flowCount(),
-      masks: this.shared.table.maskCount(),
-    };
+    const sh = this.shared;
+    let flows = 0, masks = 0;
+    for (const p of sh.pmds) {
+      flows += p.table.flowCount();
+      masks += p.table.maskCount();
+    }
+    const hit = pmdCounter(sh, undefined, ST_HIT);
+    const missed = pmdCounter(sh, undefined, ST_MISSED);
+    return { hit, missed, lost: pmdCounter(sh, undefined, ST_LOST), flows, masks };
   }
 
-  /** The PMD's counters, for dpif-netdev/pmd-stats-show and tests. */
-  pmdStats(): PmdStats {
-    return {
-      packetsReceived: this.stat(ST_RX),
-      recirculations: this.stat(ST_RECIRC),
-      emcHits: this.stat(ST_EMC_HIT),
-      smcHits: this.stat(ST_SMC_HIT),
-      megaflowHits: this.stat(ST_MEGAFLOW_HIT),
-      subtableLookups: this.stat(ST_SUBTABLE_LOOKUPS),
-      missed: this.stat(ST_MISSED),
-      lost: this.stat(ST_LOST),
-      txDropped: this.stat(ST_TX_DROPPED),
-      errors: this.stat(ST_ERRORS),
-      sentPackets: this.stat(ST_SENT_PKTS),
-      sentBatches: this.stat(ST_SENT_BATCHES),
-    };
+  /** PMD k's counters (all PMDs' summed without k), for dpif-netdev/pmd-stats-show and tests. */
+  pmdStats(k?: number): PmdStats {
+    return readPmdStats((i) => pmdCounter(this.shared, k, i));
   }
 
   /**
-   * dpif-netdev/pmd-stats-clear: the PMD counters, and with them the
-   * datapath's hit/missed/lost, count from zero again (a baseline in
-   * shared memory, so every thread sees the same figures).
+   * dpif-netdev/pmd-stats-clear: PMD k's counters (every PMD's without
+   * k), and with them the datapath's hit/missed/lost, count from zero
+   * again (a baseline in shared memory, so every thread sees the same
+   * figures).
    */
-  pmdStatsClear(): void {
-    const s = this.shared.stats;
-    for (let i = 0; i < STATS_BASELINE; i++) s[STATS_BASELINE + i] = s[i];
+  pmdStatsClear(k?: number): void {
+    clearPmdCounters(this.shared, k);
   }
 
   setEmcInsertInvProb(inv: number): void {
     Atomics.store(this.shared.ctl, C_EMC_INV_PROB, inv);
   }
 
-  /** other_config:smc-enable; the PMD applies it at its next poll. */
+  /** other_config:smc-enable; the PMDs apply it at their next poll. */
   setSmcEnable(on: boolean): void {
     Atomics.store(this.shared.ctl, C_SMC_ENABLE, on ? 1 : 0);
   }
 
   /**
-   * other_config:vlan-limit for the PMD's flow_extract (0: as many VLAN
+   * other_config:vlan-limit for the PMDs' flow_extract (0: as many VLAN
    * headers as a flow holds). flow_extract's limit is a global of each
-   * thread's flow module, so the PMD applies it at its next poll.
+   * thread's flow module, so each PMD applies it at its next poll.
    */
   setVlanLimit(n: number): void {
     Atomics.store(this.shared.ctl, C_VLAN_LIMIT, n + 1);
     this.wake();
+  }
+
+  /** other_config:pmd-rxq-assign; applied at the next rebalance or port change. */
+  setRxqAssign(algo: RxqAssign): void {
+    this.ports.rxqAssign = algo;
+  }
+
+  get rxqAssign(): RxqAssign {
+    return this.ports.rxqAssign;
+  }
+
+  /** dpif-netdev/pmd-rxq-rebalance: assigns the rx queues to the PMDs again. */
+  rxqRebalance(): void {
+    this.ports.schedule();
+    this.wake();
+  }
+
+  /** The PMD ports' rx queues, sorted as pmd-rxq-show lists them, with their PMD index. */
+  rxqList(): { name: string; queue: number; ring: number; pmd: number }[] {
+    return this.ports.rxqs();
   }
 
   // ---- ports (the creating thread only) ----
@@ -351,14 +287,14 @@ export class DpifNetdev implements DpifProvider {
     return op;
   }
 
-  flowDel(ufid?: Uint32Array, key?: Uint32Array): DpifOp {
-    const op: DpifOp = { type: "del", ufid, key };
+  flowDel(ufid?: Uint32Array, key?: Uint32Array, pmd?: number): DpifOp {
+    const op: DpifOp = { type: "del", ufid, key, pmd };
     this.operate([op]);
     return op;
   }
 
-  flowGet(ufid: Uint32Array): DpifOp {
-    const op: DpifOp = { type: "get", ufid };
+  flowGet(ufid: Uint32Array, pmd?: number): DpifOp {
+    const op: DpifOp = { type: "get", ufid, pmd };
     this.operate([op]);
     return op;
   }
@@ -374,7 +310,7 @@ export class DpifNetdev implements DpifProvider {
   }
 
   flowDumpCreate(shared?: SharedArrayBuffer): FlowDump {
-    return new FlowDump(this.shared.table, shared);
+    return new FlowDump(this.shared.pmds.map((p) => p.table), shared);
   }
 
   // ---- upcalls ----
@@ -383,8 +319,15 @@ export class DpifNetdev implements DpifProvider {
     Atomics.store(this.shared.ctl, C_RECV_ENABLED, enable ? 1 : 0);
   }
 
+  /**
+   * Sets the handler count; each PMD needs one of its own (upcall queue h
+   * is fed by PMD h % nPmds), so there are at least as many as PMDs.
+   */
   handlersSet(n: number): void {
     if (n < 1 || n > MAX_HANDLERS) throw new RangeError(`n-handlers must be 1..${MAX_HANDLERS}`);
+    if (n < this.nPmds) {
+      throw new RangeError(`n-handlers must be at least ${this.nPmds} (one per PMD)`);
+    }
     Atomics.store(this.shared.ctl, C_N_HANDLERS, n);
   }
 
@@ -397,10 +340,12 @@ export class DpifNetdev implements DpifProvider {
    */
   recv(h: number, out: DpifUpcall, hold = false): boolean {
     const q = this.upcallQueues[h];
-    if (this.pmd) this.run();
+    if (this.threads?.inProcessRun) this.run();
     const at = q.next();
     if (at < 0) return false;
     out.fill(q.view.u32, q.view.u8, at);
+    // Only PMD h % nPmds feeds queue h (DatapathShared.upcallQueue).
+    out.pmd = h % this.nPmds;
     if (!hold) q.release();
     return true;
   }

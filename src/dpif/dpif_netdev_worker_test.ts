@@ -129,7 +129,7 @@ Deno.test("dump threads in two workers share one dump during traffic: each flow 
       w.onmessage = (e) => resolve(e.data);
       w.onerror = (e) => reject(e);
     });
-    w.postMessage({ table: dp.shared.table.sab, cursor: dump.shared });
+    w.postMessage({ table: dp.shared.pmds[0].table.sab, cursor: dump.shared });
     return done;
   });
   // Traffic and churn while the workers dump.

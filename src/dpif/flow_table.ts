@@ -74,9 +74,12 @@ export class FlowSnapshot {
   /** time_msec() of the last hit, 0 for never. */
   used = 0;
   tcpFlags = 0;
+  /** The index of the PMD whose table holds the flow (a flow belongs to one PMD). */
+  pmd = 0;
 
   copyFrom(o: FlowSnapshot): void {
     this.slot = o.slot;
+    this.pmd = o.pmd;
     this.generation = o.generation;
     this.ufid.set(o.ufid);
     this.key.set(o.key);

@@ -11,7 +11,17 @@
  * handler (`recvSet`, `handlersSet`, `recv`, `recvWait`).
  *
  * `DpifNetdev` implements it for the `netdev` and `dummy` datapath types.
- * Its fast path is a PMD (pmd.ts): it polls the ports' rx rings, parses
+ * Its fast path is one or more PMDs (pmd.ts, OVS's dp_netdev_pmd_thread;
+ * by default one standing for OVS's main thread, or one per core of
+ * other_config:pmd-cpu-mask, _pmd_threads.ts). Each PMD has its own flow
+ * table, EMC, SMC and dpcls, so a flow belongs to one PMD (the same
+ * megaflow may be in several); flow ops carry the PMD (`DpifOp.pmd`,
+ * unset meaning every PMD as OVS's PMD_ID_NULL), dumps walk every PMD's
+ * table and tag each flow with its PMD, and upcalls say which PMD missed.
+ * Ports have rx queues (a dummy port's options:n_rxq) that rxq_sched.ts
+ * assigns to PMDs as OVS's pmd-rxq-assign=cycles|roundrobin|group does;
+ * pmd_rxq.ts prints `pmd-rxq-show` and `pmd-rxq-rebalance`. A PMD polls
+ * its rx queues, parses
  * each packet, looks it up in the exact-match cache (emc.ts), then, with
  * `other_config:smc-enable=true`, the signature match cache (smc.ts), then
  * the megaflow classifier (dpcls.ts) (the order is dfc.ts's), counts the
@@ -48,13 +58,17 @@
  * `ct-set-maxconns`, `ct-get-maxconns`, `ct-get-nconns`) read and change
  * it from the main thread the same way.
  *
- * Thread-safety: the PMD (a Web Worker, or the creating thread for an
- * in-process datapath) is the only writer of the flow table, the stats
- * and the port counters. Every other thread that opens the datapath
- * (`DpifNetdev.open`) gets its own command ring and reply ring: flow
- * operations and executes travel through those and are done by the PMD,
- * in order; flow dumps read the table directly, lock-free, under per-slot
- * seqlocks. Upcall queue h has one consumer, handler h. Ports are added
+ * Thread-safety: each PMD (a Web Worker, or the creating thread for an
+ * in-process datapath) is the only writer of its flow table and its
+ * counters, and of the port counters and processing times of the rx
+ * queues it owns; a queue changes PMD only through the hand-over in
+ * _shared.ts (rxqOwner), so a ring never has two consumers. Every other
+ * thread that opens the datapath (`DpifNetdev.open`) gets its own
+ * command ring and reply ring per PMD: flow operations and executes
+ * travel through those and are done by that PMD, in order; flow dumps
+ * read the tables directly, lock-free, under per-slot seqlocks. Upcall
+ * queue h has one producer, PMD h % (PMDs), and one consumer, handler h;
+ * so there are at least as many handlers as PMDs. Ports are added
  * and removed only by the thread that created the datapath, which also
  * owns the netdevs (and opens and closes system ports' sockets, whose fd
  * numbers it hands the PMD through the port table, and takes back
@@ -90,18 +104,22 @@ export {
   dpctlFlushConntrack,
 } from "./dpctl_conntrack.ts";
 export type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
-export {
-  DpifError,
-  DpifNetdev,
-  type DpifNetdevOptions,
-  type PmdStats,
-  snapshotActions,
-} from "./dpif_netdev.ts";
+export { DpifError, DpifNetdev, type DpifNetdevOptions, snapshotActions } from "./dpif_netdev.ts";
 export { FlowSnapshot } from "./flow_table.ts";
 export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_dump.ts";
 export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 export { type FlowExtractFn } from "./pmd.ts";
-export { pmdInfoCommand, pmdStatsShow } from "./pmd_stats.ts";
+export {
+  pmdInfoCommand,
+  pmdPerfShow,
+  pmdPerfShowCommand,
+  type PmdStats,
+  pmdStatsShow,
+} from "./pmd_stats.ts";
+export { pmdRxqRebalance, pmdRxqShow } from "./pmd_rxq.ts";
+export { assignRxqs, RXQ_ASSIGN_TYPES, type RxqAssign, type RxqLoad } from "./rxq_sched.ts";
+/** The core id of OVS's main thread, as flow dumps and pmd commands name it. */
+export { NON_PMD_CORE_ID } from "./_shared.ts";
 export { type DatapathBuffers, UPCALL_RING_WORDS, upcallQueueCapacity } from "./_shared.ts";
 /** Upcall queues a datapath has: the most handler threads it can serve. */
 export { MAX_HANDLERS } from "./_shared.ts";

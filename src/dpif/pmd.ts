@@ -1,7 +1,9 @@
 /**
- * The poll-mode driver: the datapath's fast path. One `Pmd` owns one flow
- * table and runs `poll()` in a loop (pmd_worker.ts) or, in tests and
- * in-process datapaths, whenever asked. A poll drains each port's rx ring
+ * The poll-mode driver: the datapath's fast path, OVS's
+ * dp_netdev_pmd_thread. A datapath has one or more; `Pmd` k owns flow
+ * table k (with its EMC, SMC and dpcls) and runs `poll()` in a loop
+ * (pmd_worker.ts) or, in tests and in-process datapaths, whenever asked.
+ * A poll drains the rx queues assigned to it (_pmd_rxq.ts) in bursts
  * in bursts (a system port's socket, with recvmmsg: _pmd_system.ts),
  * parses each packet into a flow key, looks it up in the EMC, the SMC when
  * on, then dpcls (dfc.ts),
@@ -32,11 +34,7 @@ import {
 import { coverageCounter, RingConsumer, RingProducer, timeMsec } from "../lib/mod.ts";
 import { GSO_NONE, PACKET_GSO_MAX_LEN, PacketBuffer } from "../packet/mod.ts";
 import {
-  C_CMD_BELL,
-  C_DOORBELL,
-  C_PMD_GEN,
   C_PORTS_SEQ,
-  C_SLEEPING,
   C_STOP,
   C_VLAN_LIMIT,
   DatapathShared,
@@ -44,16 +42,23 @@ import {
   MAX_PORTS,
   P_ACTIVE,
   P_ODP,
+  PC_CMD_BELL,
+  PC_DOORBELL,
+  PC_PMD_GEN,
+  PC_SLEEPING,
   PF_RX_BYTES,
   PF_RX_DROPPED,
   PF_RX_PACKETS,
+  type PmdShared,
   SLEEP_DOORBELL,
   SLEEP_NONE,
   ST_ERRORS,
   ST_HIT,
   ST_RECIRC,
   ST_RX,
+  STATS_BASELINE,
 } from "./_shared.ts";
+import { PmdPollList } from "./_pmd_rxq.ts";
 import { DatapathFlowCache } from "./dfc.ts";
 import { Emc } from "./emc.ts";
 import { Smc } from "./smc.ts";
@@ -89,6 +94,8 @@ const MAX_FRAME = PACKET_GSO_MAX_LEN;
 const RANK_INTERVAL_MS = 1000;
 export class Pmd implements OdpExecuteDatapath {
   readonly shared: DatapathShared;
+  /** This PMD's flow table, counters, control words and command rings. */
+  readonly me: PmdShared;
   readonly ops: FlowOps;
   /** EMC, SMC and dpcls. */
   readonly cache: DatapathFlowCache;
@@ -99,6 +106,8 @@ export class Pmd implements OdpExecuteDatapath {
   readonly bufU32 = new Uint32Array(this.buf.buffer);
   now = 0;
   private readonly rx: RingConsumer[];
+  /** The rx queues this PMD polls, and the time each takes. */
+  private readonly polls: PmdPollList;
   private readonly out: PmdOutput;
   /** System ports: their sockets' batches and the idle wait on their fds. */
   private readonly sockets: PmdSockets;
@@ -107,7 +116,7 @@ export class Pmd implements OdpExecuteDatapath {
   readonly cmd: RingConsumer[];
   readonly reply: RingProducer[];
   /** This round's datapath counters (ST_* slots) and per-port tx counts. */
-  private readonly st = new Float64Array(16);
+  private readonly st = new Float64Array(STATS_BASELINE);
   private lastRank = 0;
   private portsSeq = -1;
   private readonly active = new Int32Array(MAX_PORTS);
@@ -129,29 +138,34 @@ export class Pmd implements OdpExecuteDatapath {
 
   /**
    * `applyVlanLimit` sets other_config:vlan-limit in the flow module whose
-   * `extract` this PMD runs (its limit is that module's global).
+   * `extract` this PMD runs (its limit is that module's global); `index`
+   * is which of the datapath's PMDs this is.
    */
   constructor(
     shared: DatapathShared,
     readonly extract: FlowExtractFn,
     private readonly applyVlanLimit: (n: number) => void = setVlanLimit,
+    index = 0,
   ) {
     this.shared = shared;
-    const emc = new Emc(shared.table);
-    this.ops = new FlowOps(shared.table, emc);
-    this.cache = new DatapathFlowCache(emc, new Smc(shared.table, this.ops.dpcls), this.ops.dpcls);
+    const me = this.me = shared.pmds[index];
+    const emc = new Emc(me.table);
+    this.ops = new FlowOps(me.table, emc);
+    this.cache = new DatapathFlowCache(emc, new Smc(me.table, this.ops.dpcls), this.ops.dpcls);
     this.rx = shared.rx.map((v) => new RingConsumer(v));
-    this.sockets = new PmdSockets(shared);
-    this.out = new PmdOutput(shared, this.pkt, this.bufU32, this.sockets);
-    this.upcalls = new PmdUpcalls(shared, this.pkt, this.bufU32, this.key, this.st);
-    this.cmd = shared.cmd.map((v) => new RingConsumer(v));
-    this.reply = shared.reply.map((v) => new RingProducer(v));
+    this.polls = new PmdPollList(shared, index);
+    this.sockets = new PmdSockets(shared, me);
+    this.out = new PmdOutput(shared, me, this.pkt, this.bufU32, this.sockets);
+    this.upcalls = new PmdUpcalls(shared, me, this.pkt, this.bufU32, this.key, this.st);
+    this.cmd = me.cmd.map((v) => new RingConsumer(v));
+    this.reply = me.reply.map((v) => new RingProducer(v));
     this.meta = new PmdRecirc(shared.buffers.conntrack, this);
   }
 
   /** One round of work; returns how many packets and commands it handled. */
   poll(): number {
     const sh = this.shared;
+    const start = performance.now();
     this.now = timeMsec();
     this.cache.configure(sh.ctl);
     const vlanLimit = Atomics.load(sh.ctl, C_VLAN_LIMIT);
@@ -160,26 +174,37 @@ export class Pmd implements OdpExecuteDatapath {
       this.applyVlanLimit(vlanLimit - 1);
     }
     const portsSeq = Atomics.load(sh.ctl, C_PORTS_SEQ);
-    if (portsSeq !== this.portsSeq) {
+    if (portsSeq !== this.portsSeq || this.polls.pending) {
       this.portsSeq = portsSeq;
       this.nActive = 0;
       for (let i = 0; i < MAX_PORTS; i++) {
         if (Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) !== 0) this.active[this.nActive++] = i;
       }
-      this.sockets.refresh(this.active, this.nActive, portsSeq);
+      this.polls.refresh();
+      // A queue taken over from another PMD is read from where that one stopped.
+      for (let c = 0; c < this.polls.nClaimed; c++) {
+        const r = this.polls.claimed[c];
+        this.rx[r] = new RingConsumer(sh.rx[r]);
+      }
+      this.sockets.refresh(this.active, this.nActive, portsSeq, this.polls.hasQueue0);
     }
     let work = 0;
     this.drained = true;
-    for (let j = 0; j < this.nActive; j++) {
-      const i = this.active[j];
+    const polls = this.polls;
+    for (let j = 0; j < polls.n; j++) {
+      const i = polls.port[j];
       if (sh.portI32[sh.portI(i, P_ACTIVE)] === 0) continue;
-      if (this.sockets.fd[i] < 0) work += this.pollPort(i);
-      else if (this.sockets.shouldReceive(i)) work += this.pollSocket(i);
+      const start = performance.now();
+      let n = 0;
+      if (this.sockets.fd[i] < 0) n = this.pollPort(i, polls.rxq[j]);
+      else if (polls.queue[j] === 0 && this.sockets.shouldReceive(i)) n = this.pollSocket(i);
+      if (n > 0) polls.account(j, performance.now() - start);
+      work += n;
     }
     this.sockets.receivesDone();
     // Command rings are scanned only when a client has rung, or when the
     // last scan left work behind (reply ring full, round limit).
-    const cmdBell = Atomics.load(sh.ctl, C_CMD_BELL);
+    const cmdBell = Atomics.load(this.me.ctl, PC_CMD_BELL);
     if (cmdBell !== this.cmdBell || this.cmdBacklog) {
       this.cmdBell = cmdBell;
       this.cmdBacklog = false;
@@ -195,6 +220,7 @@ export class Pmd implements OdpExecuteDatapath {
       this.meta.conntrack.table.sweep(this.now, 4096);
       this.lastRank = this.now;
     }
+    this.polls.endRound(work, start, this.me.stats);
     return work;
   }
 
@@ -208,9 +234,9 @@ export class Pmd implements OdpExecuteDatapath {
    * poll(2) on their sockets and the wake eventfd (_pmd_system.ts).
    */
   run(generation = 0): void {
-    const ctl = this.shared.ctl;
-    while (Atomics.load(ctl, C_STOP) === 0 && Atomics.load(ctl, C_PMD_GEN) === generation) {
-      const bell = Atomics.load(ctl, C_DOORBELL);
+    const dpCtl = this.shared.ctl, ctl = this.me.ctl;
+    while (Atomics.load(dpCtl, C_STOP) === 0 && Atomics.load(ctl, PC_PMD_GEN) === generation) {
+      const bell = Atomics.load(ctl, PC_DOORBELL);
       const work = this.poll();
       if (this.sockets.any) {
         // A round that left nothing behind goes straight to poll(2), which
@@ -221,11 +247,11 @@ export class Pmd implements OdpExecuteDatapath {
         continue;
       }
       if (work > 0) continue;
-      Atomics.store(ctl, C_SLEEPING, SLEEP_DOORBELL);
-      if (Atomics.load(ctl, C_DOORBELL) === bell) {
-        Atomics.wait(ctl, C_DOORBELL, bell, RANK_INTERVAL_MS);
+      Atomics.store(ctl, PC_SLEEPING, SLEEP_DOORBELL);
+      if (Atomics.load(ctl, PC_DOORBELL) === bell) {
+        Atomics.wait(ctl, PC_DOORBELL, bell, RANK_INTERVAL_MS);
       }
-      Atomics.store(ctl, C_SLEEPING, SLEEP_NONE);
+      Atomics.store(ctl, PC_SLEEPING, SLEEP_NONE);
     }
   }
 
@@ -255,15 +281,15 @@ export class Pmd implements OdpExecuteDatapath {
     }
     this.out.batch++;
     this.nRxCalls++;
-    sh.portF64[sh.portF(i, PF_RX_PACKETS)] += n - dropped;
-    sh.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
-    if (dropped) sh.portF64[sh.portF(i, PF_RX_DROPPED)] += dropped;
-    sh.stats[ST_RX] += n - dropped;
+    this.me.portF64[sh.portF(i, PF_RX_PACKETS)] += n - dropped;
+    this.me.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
+    if (dropped) this.me.portF64[sh.portF(i, PF_RX_DROPPED)] += dropped;
+    this.me.stats[ST_RX] += n - dropped;
     return n;
   }
 
-  private pollPort(i: number): number {
-    const ring = this.rx[i];
+  private pollPort(i: number, rxq: number): number {
+    const ring = this.rx[rxq];
     const sh = this.shared;
     const u32 = ring.view.u32, b32 = this.bufU32;
     const inPort = sh.portI32[sh.portI(i, P_ODP)];
@@ -292,9 +318,9 @@ export class Pmd implements OdpExecuteDatapath {
     if (n > 0) {
       this.nRxCalls += n;
       ring.release();
-      sh.portF64[sh.portF(i, PF_RX_PACKETS)] += n;
-      sh.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
-      sh.stats[ST_RX] += n;
+      this.me.portF64[sh.portF(i, PF_RX_PACKETS)] += n;
+      this.me.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
+      this.me.stats[ST_RX] += n;
     }
     return n;
   }
@@ -313,14 +339,14 @@ export class Pmd implements OdpExecuteDatapath {
     }
     st[ST_HIT]++;
     const tf = key[71];
-    this.shared.table.hit(
+    this.me.table.hit(
       slot,
       1,
       this.pkt.len,
       this.now,
       ((tf & 0xff) << 8) | ((tf >>> 8) & 0xff),
     );
-    const t = this.shared.table;
+    const t = this.me.table;
     this.runActions(t.u8, t.actionOffset(slot), t.actionBytes(slot), inPort, h);
   }
 
@@ -408,12 +434,12 @@ export class Pmd implements OdpExecuteDatapath {
    * keeps shared-memory writes off the per-packet path).
    */
   flush(): void {
-    const sh = this.shared, st = this.st;
+    const stats = this.me.stats, st = this.st;
     this.out.flush(st);
     this.flushCoverage();
     for (let i = 0; i < st.length; i++) {
       if (st[i] !== 0) {
-        sh.stats[i] += st[i];
+        stats[i] += st[i];
         st[i] = 0;
       }
     }

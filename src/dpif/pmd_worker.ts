@@ -2,21 +2,23 @@
 /// <reference lib="deno.worker" />
 /**
  * The PMD worker: attaches the shared clock, coverage and log, loads
- * flow_extract, then polls its datapath until told to stop.
+ * flow_extract, then runs PMD `index` of its datapath until told to stop.
  */
 import { attachClock, attachCoverage, attachLog } from "../lib/mod.ts";
 import {
-  C_PMD_EXITED,
-  C_PMD_GEN,
-  C_PMD_RUNNING,
   type DatapathBuffers,
   DatapathShared,
+  PC_PMD_EXITED,
+  PC_PMD_GEN,
+  PC_PMD_RUNNING,
 } from "./_shared.ts";
 import { type FlowExtractFn, Pmd } from "./pmd.ts";
 
 interface StartMessage {
   type: "start";
   buffers: DatapathBuffers;
+  /** Which of the datapath's PMDs this worker runs. */
+  index: number;
   clock: SharedArrayBuffer;
   coverage: SharedArrayBuffer;
   log: SharedArrayBuffer;
@@ -32,12 +34,13 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
   const mod = await import(m.extractModule);
   const extract = mod.flowExtract as FlowExtractFn;
   const shared = new DatapathShared(m.buffers);
-  if (Atomics.load(shared.ctl, C_PMD_GEN) !== m.generation) return self.close();
+  const ctl = shared.pmds[m.index].ctl;
+  if (Atomics.load(ctl, PC_PMD_GEN) !== m.generation) return self.close();
   // A test extract module without setVlanLimit leaves the flow module's.
-  const pmd = new Pmd(shared, extract, mod.setVlanLimit);
-  Atomics.store(shared.ctl, C_PMD_RUNNING, 1);
-  Atomics.notify(shared.ctl, C_PMD_RUNNING);
+  const pmd = new Pmd(shared, extract, mod.setVlanLimit, m.index);
+  Atomics.store(ctl, PC_PMD_RUNNING, 1);
+  Atomics.notify(ctl, PC_PMD_RUNNING);
   pmd.run(m.generation);
-  Atomics.store(shared.ctl, C_PMD_EXITED, m.generation + 1);
+  Atomics.store(ctl, PC_PMD_EXITED, m.generation + 1);
   self.close();
 };

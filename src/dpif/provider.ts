@@ -36,6 +36,8 @@ export interface DpifFlowPut {
    * otherwise the reply is the error alone (a handler's installs).
    */
   wantFlow?: boolean;
+  /** The PMD (index) whose flow table gets it; unset, every PMD's (PMD_ID_NULL). */
+  pmd?: number;
 }
 
 /** One element of `operate`: in with the request, out with error and flow. */
@@ -60,7 +62,17 @@ export type DpifOp =
       md?: Uint32Array;
     }
   )
-  & { error?: number; flow?: FlowSnapshot };
+  & {
+    error?: number;
+    flow?: FlowSnapshot;
+    /**
+     * The PMD (index) the op is for, as OVS's pmd_id: a put, del or get
+     * goes to that PMD's flow table. Unset, a put or del goes to every
+     * PMD, a get answers from the first PMD that has the flow, and an
+     * execute runs on the first PMD.
+     */
+    pmd?: number;
+  };
 
 export interface DpifProvider {
   readonly name: string;

@@ -13,6 +13,8 @@ export class DpifUpcall {
   inPort = 0;
   /** The flow hash that chose the handler. */
   hash = 0;
+  /** The index of the PMD that missed (its flow table gets the flow). */
+  pmd = 0;
   readonly ufid = new Uint32Array(4);
   readonly key = new Uint32Array(FLOW_WORDS);
   readonly packet = new Uint8Array(9216 + 64);

@@ -27,10 +27,10 @@ export class DummyNetdev extends Netdev {
     this.link?.setRecordTx(true);
   }
 
-  /** Queues frames for the datapath; returns how many were accepted. */
-  receive(frames: readonly Uint8Array[]): number {
+  /** Queues frames for the datapath on rx queue `qid`; returns how many were accepted. */
+  receive(frames: readonly Uint8Array[], qid = 0): number {
     let n = 0;
-    for (const f of frames) if (this.enqueueRx(f)) n++;
+    for (const f of frames) if (this.enqueueRx(f, f.length, qid)) n++;
     this.flushRx();
     return n;
   }
@@ -38,17 +38,18 @@ export class DummyNetdev extends Netdev {
   private pumping = false;
 
   /**
-   * Keeps collecting transmitted frames as the PMD publishes them (an
-   * async loop on the tx ring's head word), until `stopTxPump`.
+   * Keeps collecting transmitted frames as the PMDs publish them (an
+   * async loop on the first PMD's tx ring's head word, and a 10 ms look
+   * at the others' when there are more), until `stopTxPump`.
    */
   startTxPump(): void {
     if (this.pumping) return;
     this.pumping = true;
     (async () => {
-      while (this.pumping && this.txc) {
+      while (this.pumping && this.txcs.length) {
         this.pollTx();
-        const w = this.txc.waitWord();
-        const r = Atomics.waitAsync(w.array, w.index, w.value, 1000);
+        const w = this.txcs[0].waitWord();
+        const r = Atomics.waitAsync(w.array, w.index, w.value, this.txcs.length > 1 ? 10 : 1000);
         if (r.async) await r.value;
       }
     })();

@@ -64,6 +64,8 @@ export function parseReceivePackets(packets: readonly string[]): Uint8Array[] {
 export interface DummyReceive {
   dev: DummyNetdev;
   frames: Uint8Array[];
+  /** The rx queue (--qid), 0 by default. */
+  qid: number;
 }
 
 /**
@@ -76,13 +78,13 @@ export function parseDummyReceive(
 ): DummyReceive {
   const dev = args[0] === undefined ? undefined : lookup(args[0]);
   if (!dev) throw new DummyReceiveError("no such dummy netdev");
-  let k = 1;
+  let k = 1, qid = 0;
   if (args.length > k + 1 && args[k] === "--qid") {
-    const q = parseInt(args[k + 1], 10) || 0;
-    if (q !== 0) throw new DummyReceiveError("bad rx queue id.");
+    qid = parseInt(args[k + 1], 10) || 0;
+    if (qid < 0 || qid >= dev.nRxq) throw new DummyReceiveError("bad rx queue id.");
     k += 2;
   }
-  return { dev, frames: parseReceivePackets(args.slice(k)) };
+  return { dev, frames: parseReceivePackets(args.slice(k)), qid };
 }
 
 /** Runs the command, queueing every frame at once. Returns the reply (empty). */
@@ -90,7 +92,7 @@ export function netdevDummyReceive(
   args: readonly string[],
   lookup: (name: string) => DummyNetdev | undefined,
 ): string {
-  const { dev, frames } = parseDummyReceive(args, lookup);
-  dev.receive(frames);
+  const { dev, frames, qid } = parseDummyReceive(args, lookup);
+  dev.receive(frames, qid);
   return "";
 }

@@ -1,15 +1,18 @@
 /**
- * A netdev as the datapath sees it: a named device with an rx ring it
- * fills and a tx ring the PMD fills. `attach` is called when the device
- * becomes a datapath port; from then on the netdev's producer end of
- * `rx` and consumer end of `tx` belong to the thread that owns the
- * netdev (the main thread), the other ends to the PMD.
+ * A netdev as the datapath sees it: a named device with one rx ring per
+ * rx queue (`nRxq`, OVS's options:n_rxq) that it fills and one tx ring per
+ * PMD that the PMDs fill. `attach` is called when the device becomes a
+ * datapath port; from then on the netdev's producer ends of `rx` and
+ * consumer ends of `tx` belong to the thread that owns the netdev (the
+ * main thread), the other ends to the PMDs.
  */
 import { RingConsumer, RingProducer, type RingView } from "../lib/mod.ts";
 
 export interface NetdevPortLink {
-  rx: RingView;
-  tx: RingView;
+  /** The rx queues' rings (at least `nRxq` of them). */
+  rx: RingView[];
+  /** One tx ring per PMD. */
+  tx: RingView[];
   /** Wakes the PMD after new frames are published. */
   wake: () => void;
   /** Turns recording of transmitted frames on the tx ring on or off. */
@@ -30,25 +33,27 @@ export interface NetdevPortLink {
 }
 
 export abstract class Netdev {
-  protected rxp?: RingProducer;
-  protected txc?: RingConsumer;
+  private rxps: RingProducer[] = [];
+  protected txcs: RingConsumer[] = [];
   protected link?: NetdevPortLink;
   /** Frames refused because the rx ring was full. */
   rxDropped = 0;
+  /** Rx queues (options:n_rxq), fixed while the netdev is a port. */
+  nRxq = 1;
 
   constructor(readonly name: string, readonly type: string) {}
 
   attach(link: NetdevPortLink): void {
     this.link = link;
-    this.rxp = new RingProducer(link.rx);
-    this.txc = new RingConsumer(link.tx);
+    this.rxps = link.rx.slice(0, this.nRxq).map((v) => new RingProducer(v));
+    this.txcs = link.tx.map((v) => new RingConsumer(v));
     link.setRecordTx(this.wantsTx());
   }
 
   detach(): void {
     this.link = undefined;
-    this.rxp = undefined;
-    this.txc = undefined;
+    this.rxps = [];
+    this.txcs = [];
   }
 
   get attached(): boolean {
@@ -61,11 +66,12 @@ export abstract class Netdev {
   }
 
   /**
-   * Queues one frame for the datapath; false (and counted in rxDropped)
-   * when the rx ring is full or the netdev is not a port.
+   * Queues one frame for the datapath on rx queue `qid`; false (and
+   * counted in rxDropped) when the rx ring is full or the netdev is not a
+   * port.
    */
-  enqueueRx(frame: Uint8Array, len = frame.length): boolean {
-    const p = this.rxp;
+  enqueueRx(frame: Uint8Array, len = frame.length, qid = 0): boolean {
+    const p = this.rxps[qid];
     if (!p) return false;
     const at = p.reserve(1 + ((len + 3) >> 2));
     if (at < 0) {
@@ -79,19 +85,19 @@ export abstract class Netdev {
 
   /** Publishes queued frames without waking the PMD (it will poll them). */
   publishRx(): void {
-    this.rxp?.publish();
+    for (const p of this.rxps) p.publish();
   }
 
-  /** Publishes queued frames and wakes the PMD. */
+  /** Publishes queued frames and wakes the PMDs. */
   flushRx(): void {
-    if (!this.rxp || !this.link) return;
-    this.rxp.publish();
+    if (!this.link) return;
+    this.publishRx();
     this.link.wake();
   }
 
   /** True when every frame handed to the datapath has been taken. */
   rxDrained(): boolean {
-    return this.rxp ? this.rxp.drained() : true;
+    return this.rxps.every((p) => p.drained());
   }
 
   /**
@@ -114,15 +120,17 @@ export abstract class Netdev {
 
   /** Takes frames the datapath transmitted, calling `sink` for each. */
   drainTx(sink: (frame: Uint8Array) => void): number {
-    const c = this.txc;
-    if (!c) return 0;
     let n = 0;
-    for (let at = c.next(); at >= 0; at = c.next()) {
-      const len = c.view.u32[at];
-      sink(c.view.u8.slice((at + 1) * 4, (at + 1) * 4 + len));
-      n++;
+    for (const c of this.txcs) {
+      let m = 0;
+      for (let at = c.next(); at >= 0; at = c.next()) {
+        const len = c.view.u32[at];
+        sink(c.view.u8.slice((at + 1) * 4, (at + 1) * 4 + len));
+        m++;
+      }
+      if (m) c.release();
+      n += m;
     }
-    if (n) c.release();
     return n;
   }
 

@@ -8,7 +8,12 @@ import { pollUntil } from "../../tests/poll.ts";
 Deno.test("replay delivers a capture larger than the rx ring whole and in order", async () => {
   const dev = new DummyNetdev("p1");
   const rx = new RingView(newRingBuffer(1 << 10));
-  dev.attach({ rx, tx: new RingView(newRingBuffer(64)), wake: () => {}, setRecordTx: () => {} });
+  dev.attach({
+    rx: [rx],
+    tx: [new RingView(newRingBuffer(64))],
+    wake: () => {},
+    setRecordTx: () => {},
+  });
   const frames = Array.from({ length: 500 }, (_, i) => new Uint8Array(60).fill(i & 255));
   const pmd = new RingConsumer(rx);
   const got: number[] = [];
@@ -42,7 +47,12 @@ Deno.test("tx_pcap files read back as the frames written", async () => {
 Deno.test("a paced replay queues one frame at once and the rest over time", async () => {
   const dev = new DummyNetdev("p1");
   const rx = new RingView(newRingBuffer(1 << 10));
-  dev.attach({ rx, tx: new RingView(newRingBuffer(64)), wake: () => {}, setRecordTx: () => {} });
+  dev.attach({
+    rx: [rx],
+    tx: [new RingView(newRingBuffer(64))],
+    wake: () => {},
+    setRecordTx: () => {},
+  });
   const pmd = new RingConsumer(rx);
   const count = () => {
     let n = 0;

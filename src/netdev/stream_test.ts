@@ -8,7 +8,7 @@ import { pollUntil } from "../../tests/poll.ts";
 /** Attaches a netdev to bare rings; returns the datapath's ends of them. */
 function attach(dev: DummyNetdev, wake = () => {}) {
   const rx = new RingView(newRingBuffer(1 << 12)), tx = new RingView(newRingBuffer(1 << 12));
-  dev.attach({ rx, tx, wake, setRecordTx: () => {} });
+  dev.attach({ rx: [rx], tx: [tx], wake, setRecordTx: () => {} });
   return { rx: new RingConsumer(rx), tx: new RingProducer(tx) };
 }
 

@@ -33,6 +33,7 @@ export class Ops {
     this.slot[i] = slot;
     this.gen[i] = gen;
     op.ufid.set(f.ufid);
+    op.pmd = f.pmd;
     op.key.set(f.key);
     op.mask.set(f.mask);
     op.actions = actions ?? NO_ACTIONS;

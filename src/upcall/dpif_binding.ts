@@ -29,7 +29,8 @@ import { DP_OK, type DumpedFlow, type UdpifDpif, type UdpifOp, type UpcallIn } f
 const NO_ACTIONS: OdpAction[] = [];
 
 /** Bytes of the shared dump cursor. */
-export const DUMP_CURSOR_BYTES = 8;
+/** One Int32 cursor per PMD flow table (MAX_PMDS). */
+export const DUMP_CURSOR_BYTES = 64;
 
 export class DpifBinding implements UdpifDpif {
   readonly name: string;
@@ -50,7 +51,7 @@ export class DpifBinding implements UdpifDpif {
     this.dp = dp;
     this.#dpif = new Dpif(dp);
     this.name = dp.name;
-    this.#dump = FlowDump.attach(dp.shared.table, dumpCursor);
+    this.#dump = FlowDump.attach(dp.shared.pmds.map((p) => p.table), dumpCursor);
   }
 
   newUpcall(): UpcallIn {
@@ -97,12 +98,14 @@ export class DpifBinding implements UdpifDpif {
         p.mask = o.mask;
         p.actions = o.actions;
         p.ufid = o.ufid;
+        p.pmd = o.pmd;
         // Only a modify can land on another flow (otherFlow below).
         p.wantFlow = o.modify;
         d = p;
       } else if (o.type === "del") {
         const p = (this.#dels[i] ??= { type: "del" });
         p.ufid = o.ufid;
+        p.pmd = o.pmd;
         d = p;
       } else {
         const p =
@@ -110,6 +113,7 @@ export class DpifBinding implements UdpifDpif {
         p.packet = o.len === o.packet.length ? o.packet : o.packet.subarray(0, o.len);
         p.inPort = o.inPort;
         p.md = o.key.length ? o.key : undefined;
+        p.pmd = o.pmd;
         p.actions = o.actions;
         d = p;
       }
@@ -146,6 +150,7 @@ export class DpifBinding implements UdpifDpif {
   flowGet(ufid: Uint32Array, out: DumpedFlow): boolean {
     const op = this.#get as DpifOp & { type: "get" };
     op.ufid = ufid;
+    op.pmd = out.pmd;
     op.error = undefined;
     op.flow = undefined;
     // OVS's sweep reads the flow from its ukey, not from the datapath: this
@@ -158,11 +163,11 @@ export class DpifBinding implements UdpifDpif {
   }
 
   flowCount(): number {
-    return this.dp.shared.table.flowCount();
+    return this.dp.getStats().flows;
   }
 
   dumpStart(): void {
-    Atomics.store(this.#dump.cursor, 0, 0);
+    for (let t = 0; t < this.#dump.cursor.length; t++) Atomics.store(this.#dump.cursor, t, 0);
   }
 
   dumpThreadStart(_thread: number, terse: boolean): void {

@@ -63,7 +63,7 @@ export interface UdpifContext {
 
 function sameFlow(a: UpcallIn, b: UpcallIn): boolean {
   return a.ufid[0] === b.ufid[0] && a.ufid[1] === b.ufid[1] && a.ufid[2] === b.ufid[2] &&
-    a.ufid[3] === b.ufid[3];
+    a.ufid[3] === b.ufid[3] && a.pmd === b.pmd;
 }
 
 /** The flow key's identity for ukey conflict checks. */
@@ -290,6 +290,7 @@ export class Handler {
       op.inPort = u.inPort;
       // The packet goes back with the metadata it came up with (recirc_id, ct fields).
       op.key.set(u.key);
+      op.pmd = u.pmd;
       op.actions = res.actions;
     }
   }
@@ -325,7 +326,7 @@ export class Handler {
       if (rlInstall.allow(now)) log.warn("upcall: ukey installation fails");
       return;
     }
-    ukeys.init(slot, u.ufid, 0, flowKeyHash(u.key), this.#revalSeq, 0, now);
+    ukeys.init(slot, u.ufid, u.pmd, flowKeyHash(u.key), this.#revalSeq, 0, now);
     ukeys.setActionsDigest(slot, actionsDigest(actions, this.#digest));
     if (!ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS)) {
       ukeys.free(slot);
@@ -349,6 +350,7 @@ export class Handler {
     const op = this.#nextOp(slot);
     op.type = "put";
     op.modify = false;
+    op.pmd = u.pmd;
     op.ufid.set(u.ufid);
     op.key.set(u.key);
     if (shared.megaflows) op.mask.set(wc);

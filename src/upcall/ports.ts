@@ -27,6 +27,8 @@ export interface UpcallIn {
   userdataLen: number;
   /** DPIF_UC_ACTION: the action was the packet's last; a failed upcall drops the packet. */
   lastAction: boolean;
+  /** The datapath thread (PMD) that missed: its flow table gets the flow (OVS's pmd_id). */
+  pmd: number;
 }
 
 /** Flow statistics, as the datapath reports them. */
@@ -41,6 +43,8 @@ export interface DpFlowStats {
 /** A flow as a dump or a get returns it; reused per batch slot (dpif's FlowSnapshot fits). */
 export interface DumpedFlow extends DpFlowStats {
   readonly ufid: Uint32Array;
+  /** The PMD whose flow table holds the flow; with the UFID, the ukey's identity. */
+  pmd: number;
   readonly key: FlowKey;
   readonly mask: FlowKey;
 }
@@ -67,6 +71,8 @@ export interface UdpifOp {
   packet: Uint8Array;
   len: number;
   inPort: number;
+  /** The PMD the op is for: the upcall's or the dumped flow's. */
+  pmd: number;
   /** Out: DP_OK or an errno; for del, the flow's final stats. */
   error: number;
   /**
@@ -88,6 +94,7 @@ export function newUdpifOp(): UdpifOp {
     packet: new Uint8Array(0),
     len: 0,
     inPort: 0,
+    pmd: 0,
     error: 0,
     otherFlow: false,
     stats: { packets: 0, bytes: 0, used: 0, tcpFlags: 0 },
@@ -123,7 +130,7 @@ export interface UdpifDpif {
    * outside the dpif layer's counters and logs.
    */
   operate(ops: UdpifOp[], n: number, upcall: boolean): void;
-  /** Fetches one flow by UFID into `out`; false when it is gone. */
+  /** Fetches one flow by UFID from PMD `out.pmd`'s table into `out`; false when it is gone. */
   flowGet(ufid: Uint32Array, out: DumpedFlow): boolean;
   /** The datapath's flow count (dpif_get_dp_stats n_flows). */
   flowCount(): number;

@@ -165,7 +165,7 @@ export class Revalidator {
    */
   #acquire(f: DumpedFlow, revalSeq: number): number {
     const { ukeys, dpif } = this.#ctx;
-    let slot = ukeys.lookup(f.ufid, 0);
+    let slot = ukeys.lookup(f.ufid, f.pmd);
     if (slot >= 0) {
       if (ukeys.tryLock(slot)) return slot;
       covContention.inc();
@@ -183,7 +183,7 @@ export class Revalidator {
       covContention.inc();
       return -1;
     }
-    ukeys.init(slot, f.ufid, 0, flowKeyHash(f.key), (revalSeq - 1) | 0, f.used, timeMsec());
+    ukeys.init(slot, f.ufid, f.pmd, flowKeyHash(f.key), (revalSeq - 1) | 0, f.used, timeMsec());
     ukeys.setActionsDigest(slot, actionsDigest(dpif.flowActions(f), this.#digest));
     ukeys.lock(slot);
     const r = ukeys.install(slot);
@@ -349,6 +349,7 @@ export class Revalidator {
     const { ukeys, dpif, shared } = this.#ctx;
     const f = this.#got;
     ukeys.ufid(slot, f.ufid);
+    f.pmd = ukeys.pmdId(slot);
     const seqMismatch = ukeys.dumpSeq(slot) !== dumpSeq && ukeys.revalSeq(slot) !== revalSeq;
     const missing = !purge && !shared.compat31 &&
       ukeys.countMissedDump(slot, dumpSeq) >= MAX_MISSED_DUMPS;

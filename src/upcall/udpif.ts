@@ -86,7 +86,9 @@ export class Udpif {
     this.#xlateInit = opts.xlateInit;
     this.shared = UdpifShared.create();
     this.shared.flowLimit = initialFlowLimit(this.shared.cfgFlowLimit);
-    this.ukeys = UkeyTable.create(opts.ukeyCapacity ?? opts.dp.shared.table.capacity);
+    this.ukeys = UkeyTable.create(
+      opts.ukeyCapacity ?? opts.dp.shared.pmds.reduce((n, p) => n + p.table.capacity, 0),
+    );
     this.#ctx = {
       shared: this.shared,
       ukeys: this.ukeys,
@@ -149,6 +151,8 @@ export class Udpif {
   /** udpif_set_threads(): restarts the threads when the counts change. */
   async setThreads(nHandlers: number, nRevalidators: number): Promise<void> {
     const want = threadCounts(nHandlers, nRevalidators, this.#opts.cores ?? countCpuCores());
+    // Each PMD feeds handlers of its own (DpifNetdev.handlersSet).
+    want.handlers = Math.max(want.handlers, this.dp.nPmds);
     if (this.nHandlers !== want.handlers || this.nRevalidators !== want.revalidators) {
       log.info(
         `Setting n-handler-threads to ${want.handlers}, setting n-revalidator-threads to ${want.revalidators}`,
@@ -292,7 +296,7 @@ export class Udpif {
 
   /** udpif_get_n_flows(), as upcall/show reads it. */
   nFlows(now: number): number {
-    return this.shared.nFlows(now, () => this.dp.shared.table.flowCount());
+    return this.shared.nFlows(now, () => this.dp.getStats().flows);
   }
 
   /** Stops the threads (keeping datapath flows) and the workers. */

@@ -59,8 +59,8 @@ function setup(): void {
   const consumer = new RingConsumer(rx);
   // The datapath end: takes every frame as soon as it is woken.
   dev.attach({
-    rx,
-    tx: new RingView(newRingBuffer(1 << 10)),
+    rx: [rx],
+    tx: [new RingView(newRingBuffer(1 << 10))],
     wake: () => {
       for (let at = consumer.next(); at >= 0; at = consumer.next()) {
         const len = rx.u32[at];
