@@ -4,6 +4,7 @@ import { MacLearning, OfTables } from "../ofproto/mod.ts";
 import { RecircIdPool } from "../xlate/mod.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
+import { LearnQueue } from "./learn_queue.ts";
 
 const PORTS = [1, 2].map((n) => ({ name: `p${n}`, ofport: n, odpPort: n }));
 
@@ -38,6 +39,7 @@ Deno.test("every worker's translation takes recirculation ids from the daemon's 
     ports: PORTS,
     mac: MacLearning.create().buffer,
     ruleStats: RuleStatsQueue.create().buffer,
+    learn: LearnQueue.create().buffer,
     uuid: new Uint8Array(16),
     recirc: pool.buffer,
     vlanLimit: 1,

@@ -8,7 +8,7 @@
  * command waits until the datapath has looked it up and the handlers have
  * dealt with its upcall before queueing the next.
  */
-import { CommandError } from "../lib/mod.ts";
+import { CommandError, timeMsec } from "../lib/mod.ts";
 import {
   DummyNetdev,
   DummyReceiveError,
@@ -42,6 +42,8 @@ export async function receiveInOrder(b: Bridge, args: string[]): Promise<string>
     const before = lookedUp(b);
     if (request.dev.receive([frame]) === 0) continue;
     await settle(b, before + 1);
+    // What the frame's translation learned is in the tables before the next frame.
+    b.learning.run(timeMsec());
   }
   return "";
 }

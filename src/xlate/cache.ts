@@ -10,6 +10,7 @@
  */
 import { bytesOf, F, type FlowKey } from "../flow/mod.ts";
 import type { MacLearning } from "../ofproto/mod.ts";
+import type { XcFin, XcLearn } from "./learn.ts";
 
 /** One NORMAL learning event (OVS XC_NORMAL). */
 export interface XcNormal {
@@ -23,6 +24,10 @@ export class XlateCache {
   /** Ids of the OpenFlow rules the translation went through. */
   readonly rules: number[] = [];
   readonly normal: XcNormal[] = [];
+  /** Learn actions to run again at each stats push with packets (XC_LEARN). */
+  readonly learn: XcLearn[] = [];
+  /** fin_timeout actions, for pushes whose TCP flags have FIN or RST (XC_FIN_TIMEOUT). */
+  readonly fin: XcFin[] = [];
 
   addRule(id: number): void {
     this.rules.push(id);
