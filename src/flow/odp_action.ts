@@ -43,6 +43,8 @@ export type OdpAction =
   | { type: "recirc"; id: number }
   | { type: "hash"; alg: number; basis: number }
   | { type: "trunc"; maxLen: number }
+  /** check_pkt_len(size=N,gt(...),le(...)): one branch by the packet's length. */
+  | { type: "check_pkt_len"; size: number; gt: OdpAction[]; le: OdpAction[] }
   /**
    * Actions udpif passes through as their text: parsed, printed and
    * stored, not executed by the userspace datapath here.
@@ -55,7 +57,6 @@ export const ODP_TEXT_ACTIONS = [
   "clone",
   "sample",
   "ct_clear",
-  "check_pkt_len",
   "add_mpls",
 ] as const;
 export type OdpTextActionType = typeof ODP_TEXT_ACTIONS[number];

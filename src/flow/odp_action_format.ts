@@ -49,6 +49,10 @@ export function formatOdpAction(
         : `hash(Unknown hash algorithm(${a.alg}))`;
     case "trunc":
       return `trunc(${a.maxLen})`;
+    case "check_pkt_len":
+      return `check_pkt_len(size=${a.size},gt(${formatOdpActions(a.gt, portNames)}),le(${
+        formatOdpActions(a.le, portNames)
+      }))`;
     default:
       return a.text;
   }

@@ -16,6 +16,7 @@ import type { OdpSetAttr } from "./odp_action.ts";
 import { SET_ATTR_SPANS, SET_ATTRS } from "./set_attr.ts";
 import { F, FLOW_BYTES } from "./layout.ts";
 import {
+  ACT_CHECK_PKT_LEN,
   ACT_HEADER_LEN,
   ACT_OUTPUT,
   ACT_POP_VLAN,
@@ -130,6 +131,17 @@ export function odpExecuteActions(
       case ACT_TRUNC:
         truncLen = u32(acts, a);
         break;
+      case ACT_CHECK_PKT_LEN: {
+        // odp_execute_check_pkt_len: the branch runs on the packet as it is.
+        const gt = (acts[a + 2] << 8) | acts[a + 3];
+        if (pkt.len > ((acts[a] << 8) | acts[a + 1])) {
+          odpExecuteActions(pkt, acts, a + 4, gt, dp);
+        } else {
+          odpExecuteActions(pkt, acts, a + 4 + gt, len - 4 - gt, dp);
+        }
+        located = false;
+        break;
+      }
     }
     p = a + len;
   }

@@ -7,7 +7,6 @@
  * action list (a resubmit's caller) continues after it, from the flow as
  * it was.
  */
-import { formatOdpActions } from "../flow/mod.ts";
 import { mfByName, mfSetMasked, type OfAction } from "../ofproto/mod.ts";
 import type { XlateCtx } from "./context.ts";
 import { commitActions } from "./output.ts";
@@ -40,10 +39,7 @@ export function xlateCheckPktLarger(
   doXlateActions(ctx, rest);
   const le = ctx.actions.splice(start);
 
-  ctx.actions.push({
-    type: "check_pkt_len",
-    text: `check_pkt_len(size=${a.pktLen},gt(${formatOdpActions(gt)}),le(${formatOdpActions(le)}))`,
-  });
+  ctx.actions.push({ type: "check_pkt_len", size: a.pktLen, gt, le });
   ctx.base.set(oldBase);
   ctx.flow.set(oldFlow);
   ctx.exit = oldExit;
