@@ -62,6 +62,8 @@ function portSpec(name: string, ofport: number, settings: Map<string, string>): 
     tag: tag === undefined ? undefined : Number(tag),
     trunks: trunks ? trunks.split(",").map(Number) : undefined,
     vlanMode: settings.get("vlan_mode") as VlanMode | undefined,
+    // "pN down": mod-port down, the port forwards nothing (and is no live bundle member).
+    noForward: settings.has("down"),
   };
 }
 
