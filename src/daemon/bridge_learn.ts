@@ -9,8 +9,9 @@
  * (learn_queue.ts). `BridgeLearning` on the main thread drains the queue:
  * for each learn it rebuilds the flow_mod from the learning rule's
  * action and the recorded flow, refreshes the learned rule when it is
- * already there as learned (its hard timeout counts from now), or adds
- * or modifies it (subject to `limit`), all of one drain as one tables
+ * already there as learned or the record is an xlate cache's refresh
+ * (its hard timeout counts from now), or adds or modifies it (subject
+ * to `limit`), all of one drain as one tables
  * change; for each fin_timeout it shortens the rule's timeouts.
  *
  * Thread-safety: a QueueLearnSink per thread, over its thread's tables;
@@ -57,7 +58,8 @@ export class QueueLearnSink implements LearnSink {
         return false;
       }
     }
-    this.#queue.push(LEARN_RECORD, ruleId, ordinal, 0, flow);
+    // b = 1: a refresh from an xlate cache (XC_LEARN), which never modifies.
+    this.#queue.push(LEARN_RECORD, ruleId, ordinal, fm ? 0 : 1, flow);
     return true;
   }
 
@@ -131,8 +133,8 @@ export class BridgeLearning {
     const old = this.#tables.findExact(tableId, fm.match, fm.priority);
     if (old) {
       if (
-        old.cookie === fm.newCookie && old.idleTimeout === fm.idleTimeout &&
-        old.hardTimeout === fm.hardTimeout && sameActions(old.actions, fm.actions!)
+        rec.b === 1 || old.cookie === fm.newCookie && old.idleTimeout === fm.idleTimeout &&
+          old.hardTimeout === fm.hardTimeout && sameActions(old.actions, fm.actions!)
       ) {
         // ofproto_flow_mod_learn_refresh: the hard timeout restarts.
         old.modifiedMs = nowMs;

@@ -13,8 +13,10 @@
  * A record says which learn action ran on which flow, not the flow_mod
  * it made: `(kind, ruleId, a, b, flow key words)`. For a learn, `a` is
  * the action's ordinal among the rule's learn actions (learnActionsOf)
- * and the flow is the packet's flow as translated up to the action; the
- * main thread rebuilds the flow_mod from its own copy of the rule. For a
+ * and the flow is the packet's flow as translated up to the action; `b`
+ * is 1 for a refresh from an xlate cache (XC_LEARN), 0 for a learn made
+ * by a translation; the main thread rebuilds the flow_mod from its own
+ * copy of the rule. For a
  * fin_timeout (kind 2), `a` and `b` are the idle and hard timeouts to
  * reduce the rule's to.
  *

@@ -11,7 +11,7 @@
  * again, which refreshes the learned flow's hard timeout or reinstates
  * it, as OVS's XC_LEARN does. ofproto/trace shows the flow_mod.
  */
-import type { FlowKey } from "../flow/mod.ts";
+import { F, type FlowKey } from "../flow/mod.ts";
 import {
   type FlowMod,
   formatActions,
@@ -99,6 +99,8 @@ export function xlateLearn(ctx: XlateCtx, learn: LearnAction): void {
 }
 
 export function xlateFinTimeout(ctx: XlateCtx, idle: number, hard: number): void {
+  // Whether the flow is TCP decides whether FIN and RST can come.
+  ctx.w[F.nw_proto.off] = 0xff;
   const rule = ctx.rule;
   if (!rule) return;
   const flags = ctx.xin.tcpFlags ?? 0;
