@@ -28,6 +28,8 @@
  * (src/unixctl says where it is); `detach.ts` runs the daemon in the
  * background for `--detach`;
  * `demo.ts` is the in-process switch `udpif demo` narrates.
+ * `bridge_learn.ts` and `learn_queue.ts` carry what learn and fin_timeout
+ * actions do in any worker's translation to the master tables.
  *
  * Thread-safety: everything here runs on the main thread, which owns the
  * configuration, the master copy of the OpenFlow tables, the control
@@ -37,7 +39,10 @@
  * and get what they share with the main thread as SharedArrayBuffers: the
  * clock (`clockBuffer`), coverage counters (`coverageBuffer`), log levels
  * (`logBuffer`) and their own layer's tables and rings. The control commands only read or
- * publish through those; nothing a command does blocks a worker.
+ * publish through those; nothing a command does blocks a worker. Two
+ * queues run the other way, workers producing and the main thread
+ * draining: rule statistics (rule_stats.ts) and learned flows
+ * (learn_queue.ts), each behind a spin lock held for one record's stores.
  */
 export { Daemon, DaemonConfigError, type DaemonOptions } from "./daemon.ts";
 export { Bridge, type BridgePort, type DatapathType, type PortModAction } from "./bridge.ts";
