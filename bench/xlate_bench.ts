@@ -9,6 +9,7 @@
 import { BridgeXlate } from "../src/daemon/bridge_xlate.ts";
 import { RuleStatsQueue } from "../src/daemon/rule_stats.ts";
 import { PacketInQueue } from "../src/daemon/packet_in_queue.ts";
+import { LearnQueue } from "../src/daemon/learn_queue.ts";
 import { MacLearning, OfTables } from "../src/ofproto/mod.ts";
 import { RecircIdPool } from "../src/xlate/mod.ts";
 import { FLOW_WORDS, flowExtract } from "../src/flow/mod.ts";
@@ -28,6 +29,7 @@ const bridge = new BridgeXlate({
   recirc: new RecircIdPool().buffer,
   vlanLimit: 1,
   packetIns: PacketInQueue.create().init,
+  learn: LearnQueue.create().buffer,
 }, tables);
 tables.addFlow("priority=0,actions=output:2", 0);
 tables.addFlow("priority=50,tcp,tp_dst=22,actions=drop", 0);

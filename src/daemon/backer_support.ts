@@ -274,7 +274,7 @@ export function checkSupport(dpif: Dpif): BackerSupport {
     dpif,
     "check_pkt_len action",
     dpif.probeFeature("check_pkt_len", newKey(), [
-      { type: "check_pkt_len", text: "check_pkt_len(size=100,gt(),le())" },
+      { type: "check_pkt_len", size: 100, gt: [], le: [] },
     ]),
   );
   const ctTimeout = logged(

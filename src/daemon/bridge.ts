@@ -41,6 +41,7 @@ import type { PortSpec, PortType } from "./port_spec.ts";
 import type { PortIo } from "./port_io.ts";
 import { openPortNetdev } from "./port_netdev.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
+import { BridgeLearning } from "./bridge_learn.ts";
 
 const log = getLogger("bridge");
 /*
@@ -97,6 +98,8 @@ export class Bridge {
   readonly packetIns = PacketInQueue.create();
   readonly udpif: Udpif;
   readonly #stats = RuleStatsQueue.create();
+  /** Learned flows from every translation to the tables (bridge_learn.ts). */
+  readonly learning = new BridgeLearning(this.tables, (u) => this.tablesChanged(u));
   readonly #ports = new Map<string, BridgePort>();
   /** The MAC table's changeSeq at the last `run`. */
   #mlSeq = 0;
@@ -122,6 +125,7 @@ export class Bridge {
       ports: this.#xlatePorts(),
       mac: this.ml.buffer,
       ruleStats: this.#stats.buffer,
+      learn: this.learning.queue.buffer,
       uuid: crypto.getRandomValues(new Uint8Array(16)),
       recirc: this.recircIds.buffer,
       packetIns: this.packetIns.init,
@@ -361,8 +365,9 @@ export class Bridge {
     }
   }
 
-  /** Moves queued rule credits into the master tables' counters. */
+  /** Applies queued learns, then moves queued rule credits into the master tables' counters. */
   drainStats(): void {
+    this.learning.run(timeMsec());
     this.#stats.drain((id, packets, bytes, used) =>
       this.tables.creditStats(id, packets, bytes, used)
     );

@@ -12,8 +12,8 @@
  *
  * Thread-safety: one `BridgeXlate` per thread. Shared between threads
  * are only the MAC learning table and the recirculation id pool (each
- * behind its own Atomics lock) and the rule stats queue (workers produce,
- * the main thread drains).
+ * behind its own Atomics lock) and the rule stats and learn queues
+ * (workers produce, the main thread drains).
  */
 import {
   F,
@@ -40,11 +40,14 @@ import {
   xlate,
   XlateCache,
   xlateCachePush,
+  xlateCachePushLearn,
   XlateKeys,
   type XlateTables,
 } from "../xlate/mod.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 import { PacketInQueue, type PacketInQueueInit } from "./packet_in_queue.ts";
+import { LearnQueue } from "./learn_queue.ts";
+import { QueueLearnSink } from "./bridge_learn.ts";
 
 /** What a worker's translation starts from (structured-clonable). */
 export interface BridgeXlateInit {
@@ -52,6 +55,8 @@ export interface BridgeXlateInit {
   ports: XPortSpec[];
   mac: SharedArrayBuffer;
   ruleStats: SharedArrayBuffer;
+  /** The bridge's learn queue (`LearnQueue.buffer`): learned flows on their way to the master tables. */
+  learn: SharedArrayBuffer;
   /** The bridge's UUID bytes, for slow-path cookies. */
   uuid: Uint8Array;
   /**
@@ -81,6 +86,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #stats: RuleStatsQueue;
   readonly #recirc: RecircIdPool;
   readonly #packetIns: PacketInQueue;
+  readonly #learn: QueueLearnSink;
   #bridge: XBridge;
   /** The request's key with its OpenFlow in_port, and the keys xlate works in: one set per thread. */
   readonly #flow = new Uint32Array(FLOW_WORDS);
@@ -97,6 +103,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#packetIns = PacketInQueue.attach(init.packetIns);
     setVlanLimit(init.vlanLimit);
     this.#stats = RuleStatsQueue.attach(init.ruleStats);
+    this.#learn = new QueueLearnSink(LearnQueue.attach(init.learn), this.#tables);
     if (init.tables) this.#tables.applyUpdate(init.tables);
   }
 
@@ -127,12 +134,19 @@ export class BridgeXlate implements WorkerXlate {
       sideEffects: req.packet !== null,
       buildCache: req.wantXcache,
       keys: this.#keys,
+      learnSink: this.#learn,
+      tcpFlags: req.tcpFlags,
     });
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the
     // shared table's change count, which revalidates (Bridge.macLearningRun);
     // a handler's count moves at upcallsInstalled.
-    if (req.packets > 0) this.#push(out.cache, req.packets, req.bytes, req.used || now);
+    // A handler's translation learned already (side effects); a
+    // revalidator's pushes its packets' learns and fin_timeouts here.
+    if (req.packets > 0) {
+      const relearn = req.packet === null;
+      this.#push(out.cache, req.packets, req.bytes, req.used || now, req.tcpFlags, relearn);
+    }
     return {
       actions: out.error ? undefined : out.actions,
       slow: out.slow,
@@ -185,10 +199,13 @@ export class BridgeXlate implements WorkerXlate {
     this.#ml.releaseLockOf(owner);
     this.#recirc.releaseLockOf(owner);
     this.#packetIns.releaseLockOf(owner);
+    this.#learn.releaseLockOf(owner);
   }
 
-  pushStats(xcache: unknown, packets: number, bytes: number, used: number): void {
-    if (xcache instanceof XlateCache) this.#push(xcache, packets, bytes, used || timeMsec());
+  pushStats(xcache: unknown, packets: number, bytes: number, used: number, tcpFlags = 0): void {
+    if (xcache instanceof XlateCache) {
+      this.#push(xcache, packets, bytes, used || timeMsec(), tcpFlags, true);
+    }
   }
 
   describeXcache(xcache: unknown): XcacheDescription | undefined {
@@ -196,8 +213,18 @@ export class BridgeXlate implements WorkerXlate {
     return { bridge: this.#bridge.name, lookups: xcache.lookups.slice() };
   }
 
-  /** Credits the rules and relearns the MACs `cache` recorded. */
-  #push(cache: XlateCache, packets: number, bytes: number, used: number): void {
+  /**
+   * Credits the rules and relearns the MACs `cache` recorded; with
+   * `relearn`, also reruns its learns and fin_timeouts (XC_LEARN, XC_FIN_TIMEOUT).
+   */
+  #push(
+    cache: XlateCache,
+    packets: number,
+    bytes: number,
+    used: number,
+    tcpFlags: number,
+    relearn: boolean,
+  ): void {
     xlateCachePush(
       cache,
       packets,
@@ -206,6 +233,7 @@ export class BridgeXlate implements WorkerXlate {
       this.#ml,
       used,
     );
+    if (relearn) xlateCachePushLearn(cache.learn, cache.fin, packets, tcpFlags, this.#learn);
   }
 }
 

@@ -5,6 +5,7 @@ import { FROZEN_STATE_WORDS, RecircIdPool } from "../xlate/mod.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 import { type PacketIn, PacketInQueue } from "./packet_in_queue.ts";
+import { LearnQueue } from "./learn_queue.ts";
 
 const PORTS = [1, 2].map((n) => ({ name: `p${n}`, ofport: n, odpPort: n }));
 
@@ -39,6 +40,7 @@ Deno.test("every worker's translation takes recirculation ids from the daemon's 
     ports: PORTS,
     mac: MacLearning.create().buffer,
     ruleStats: RuleStatsQueue.create().buffer,
+    learn: LearnQueue.create().buffer,
     uuid: new Uint8Array(16),
     recirc: pool.buffer,
     packetIns: PacketInQueue.create().init,
@@ -72,6 +74,7 @@ Deno.test("a handler's controller upcall reaches the main thread as a packet-in 
     uuid: new Uint8Array(16),
     recirc: pool.buffer,
     packetIns: queue.init,
+    learn: LearnQueue.create().buffer,
     vlanLimit: 1,
   };
   const tables = new OfTables();

@@ -16,6 +16,7 @@ import {
   registerCommand,
   setVlogFile,
   setVlogLevel,
+  timeMsec,
   UnixctlServer,
   unregisterCommand,
 } from "../lib/mod.ts";
@@ -129,6 +130,7 @@ export class Daemon {
     // OVS's main loop wakes as soon as a handler changes the MAC table or
     // the revalidators finish a dump (rule expiry waits for the latter).
     this.#timers.push(setInterval(() => {
+      bridge.learning.run(timeMsec());
       bridge.macLearningRun();
       bridge.expireRun();
     }, 20));

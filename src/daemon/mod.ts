@@ -38,6 +38,8 @@
  * (src/unixctl says where it is); `detach.ts` runs the daemon in the
  * background for `--detach`;
  * `demo.ts` is the in-process switch `udpif demo` narrates.
+ * `bridge_learn.ts` and `learn_queue.ts` carry what learn and fin_timeout
+ * actions do in any worker's translation to the master tables.
  *
  * Thread-safety: everything here runs on the main thread, which owns the
  * configuration, the master copy of the OpenFlow tables, the control
@@ -49,7 +51,10 @@
  * (`logBuffer`) and their own layer's tables and rings; handlers also get
  * the packet-in queue (packet_in_queue.ts), which they produce into under
  * its lock and the main thread drains. The control commands only read or
- * publish through those; nothing a command does blocks a worker.
+ * publish through those; nothing a command does blocks a worker. Two
+ * more queues run the same way, workers producing and the main thread
+ * draining: rule statistics (rule_stats.ts) and learned flows
+ * (learn_queue.ts), each behind a spin lock held for one record's stores.
  */
 export { Daemon, DaemonConfigError, type DaemonOptions } from "./daemon.ts";
 export { Bridge, type BridgePort, type DatapathType, type PortModAction } from "./bridge.ts";

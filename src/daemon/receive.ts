@@ -9,7 +9,7 @@
  * dealt with its upcall, and with those of its recirculations, before
  * queueing the next.
  */
-import { CommandError } from "../lib/mod.ts";
+import { CommandError, timeMsec } from "../lib/mod.ts";
 import {
   DummyNetdev,
   DummyReceiveError,
@@ -43,6 +43,8 @@ export async function receiveInOrder(b: Bridge, args: string[]): Promise<string>
     const before = lookedUp(b);
     if (request.dev.receive([frame], request.qid) === 0) continue;
     await settle(b, before + 1);
+    // What the frame's translation learned is in the tables before the next frame.
+    b.learning.run(timeMsec());
   }
   return "";
 }

@@ -45,6 +45,8 @@ export type OdpAction =
   | { type: "trunc"; maxLen: number }
   | OdpCtAction
   | { type: "ct_clear" }
+  /** check_pkt_len(size=N,gt(...),le(...)): one branch by the packet's length. */
+  | { type: "check_pkt_len"; size: number; gt: OdpAction[]; le: OdpAction[] }
   /**
    * Actions udpif passes through as their text: parsed, printed and
    * stored, not executed by the userspace datapath here.
@@ -55,7 +57,6 @@ export type OdpAction =
 export const ODP_TEXT_ACTIONS = [
   "clone",
   "sample",
-  "check_pkt_len",
   "add_mpls",
 ] as const;
 export type OdpTextActionType = typeof ODP_TEXT_ACTIONS[number];

@@ -20,6 +20,8 @@
  *   ACT_TEXT + i   the text of an ODP_TEXT_ACTIONS[i] action, UTF-8
  *   ACT_CT         the conntrack action, laid out at CT_OFF_* (_odp_ct.ts)
  *   ACT_CT_CLEAR   (empty)
+ *   ACT_CHECK_PKT_LEN  u16 size, u16 length of the encoded gt list, the
+ *                  encoded gt list, the encoded le list
  *
  * An empty encoding is an empty list: drop.
  */
@@ -41,6 +43,9 @@ export const ACT_TRUNC = 9;
 export const ACT_TEXT = 10;
 export const ACT_CT = 32;
 export const ACT_CT_CLEAR = 33;
+
+/** Past the text-kept actions' opcodes. */
+export const ACT_CHECK_PKT_LEN = 34;
 
 /** Bytes of a record header: opcode and payload length. */
 export const ACT_HEADER_LEN = 3;
@@ -65,6 +70,8 @@ function payloadLen(a: OdpAction): number {
       return 1 + setAttrBytes(a.attr);
     case "set_masked":
       return 1 + 2 * setAttrBytes(a.attr);
+    case "check_pkt_len":
+      return 4 + encodedLength(a.gt) + encodedLength(a.le);
     default:
       return new TextEncoder().encode(a.text).length;
   }
@@ -82,6 +89,7 @@ const FIXED_OPS: Record<string, number> = {
   trunc: ACT_TRUNC,
   ct: ACT_CT,
   ct_clear: ACT_CT_CLEAR,
+  check_pkt_len: ACT_CHECK_PKT_LEN,
 };
 
 function opcodeOf(a: OdpAction): number {
@@ -168,6 +176,15 @@ export function encodeActions(
         out[p] = SET_ATTRS.indexOf(a.attr);
         putSpans(out, putSpans(out, p + 1, a.attr, a.key), a.attr, a.mask);
         break;
+      case "check_pkt_len": {
+        const gt = encodeActions(a.gt, out.subarray(p + 4)).length;
+        encodeActions(a.le, out.subarray(p + 4 + gt));
+        out[p] = a.size >>> 8;
+        out[p + 1] = a.size;
+        out[p + 2] = gt >>> 8;
+        out[p + 3] = gt;
+        break;
+      }
       default:
         out.set(new TextEncoder().encode(a.text), p);
         break;
@@ -253,6 +270,17 @@ export function decodeActions(b: Uint8Array): OdpAction[] {
         const [key, next] = getSpans(body, 1, attr);
         if (op === ACT_SET) out.push({ type: "set", attr, key });
         else out.push({ type: "set_masked", attr, key, mask: getSpans(body, next, attr)[0] });
+        break;
+      }
+      case ACT_CHECK_PKT_LEN: {
+        const gt = (body[2] << 8) | body[3];
+        if (len < 4 || 4 + gt > len) throw new RangeError("bad check_pkt_len action");
+        out.push({
+          type: "check_pkt_len",
+          size: (body[0] << 8) | body[1],
+          gt: decodeActions(body.subarray(4, 4 + gt)),
+          le: decodeActions(body.subarray(4 + gt)),
+        });
         break;
       }
       default: {

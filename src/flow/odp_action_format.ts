@@ -54,6 +54,10 @@ export function formatOdpAction(
       return formatCtAction(a);
     case "ct_clear":
       return "ct_clear";
+    case "check_pkt_len":
+      return `check_pkt_len(size=${a.size},gt(${formatOdpActions(a.gt, portNames)}),le(${
+        formatOdpActions(a.le, portNames)
+      }))`;
     default:
       return a.text;
   }

@@ -2,7 +2,7 @@
  * `actions:` text to datapath actions: the inverse of odp_action_format.ts
  * (OVS's odp_actions_from_string for the actions udpif produces). A set
  * whose fields are all given exactly becomes `set`, otherwise
- * `set_masked`, as OVS decides. clone, sample, check_pkt_len and add_mpls
+ * `set_masked`, as OVS decides. clone, sample and add_mpls
  * keep their text.
  */
 import { newKey } from "./key.ts";
@@ -79,14 +79,36 @@ function parseOdpAction(t: string, portNames: ReadonlyMap<string, number> | null
     }
     case "userspace":
       return parseUserspace(body, t, portNames);
+    case "check_pkt_len":
+      return parseCheckPktLen(body, t, portNames);
     case "ct":
       return parseCtAction(body, t);
     case "clone":
     case "sample":
-    case "check_pkt_len":
     case "add_mpls":
       return { type: name, text: t };
     default:
       throw new OdpParseError(t, "unknown action");
   }
+}
+
+/** `size=N,gt(ACTIONS),le(ACTIONS)`. */
+function parseCheckPktLen(
+  body: string,
+  t: string,
+  portNames: ReadonlyMap<string, number> | null,
+): OdpAction {
+  const [sizeText, gtText, leText, extra] = splitTop(body);
+  const size = sizeText?.startsWith("size=") ? parseIntC(sizeText.slice(5)) : null;
+  const gt = gtText ? splitCall(gtText) : null;
+  const le = leText ? splitCall(leText) : null;
+  if (size === null || size > 0xffff || !gt || gt[0] !== "gt" || !le || le[0] !== "le" || extra) {
+    throw new OdpParseError(t, "bad check_pkt_len action");
+  }
+  return {
+    type: "check_pkt_len",
+    size,
+    gt: gt[1].trim() === "" ? [] : parseOdpActions(gt[1], portNames),
+    le: le[1].trim() === "" ? [] : parseOdpActions(le[1], portNames),
+  };
 }

@@ -44,7 +44,8 @@ const LISTS = [
   "clone(set(ipv4(dst=1.1.1.1)),2),3",
   "sample(sample=50.0%,actions(2))",
   "ct_clear,2",
-  "check_pkt_len(size=100,gt(),le())",
+  "check_pkt_len(size=100,gt(drop),le(drop))",
+  "check_pkt_len(size=200,gt(set(ipv4(ttl=63)),3),le(2,check_pkt_len(size=64,gt(1),le(drop))))",
   "add_mpls(label=0,tc=0,ttl=0,bos=0,eth_type=0x8847)",
 ];
 

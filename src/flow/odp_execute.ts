@@ -16,6 +16,7 @@ import type { OdpSetAttr } from "./odp_action.ts";
 import { SET_ATTR_SPANS, SET_ATTRS } from "./set_attr.ts";
 import { F, FLOW_BYTES } from "./layout.ts";
 import {
+  ACT_CHECK_PKT_LEN,
   ACT_CT,
   ACT_CT_CLEAR,
   ACT_HASH,
@@ -159,6 +160,17 @@ export function odpExecuteActions(
       case ACT_CT_CLEAR:
         dp.conntrackClear?.(pkt);
         break;
+      case ACT_CHECK_PKT_LEN: {
+        // odp_execute_check_pkt_len: the branch runs on the packet as it is.
+        const gt = (acts[a + 2] << 8) | acts[a + 3];
+        if (pkt.len > ((acts[a] << 8) | acts[a + 1])) {
+          odpExecuteActions(pkt, acts, a + 4, gt, dp);
+        } else {
+          odpExecuteActions(pkt, acts, a + 4 + gt, len - 4 - gt, dp);
+        }
+        located = false;
+        break;
+      }
     }
     p = a + len;
   }

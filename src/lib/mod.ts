@@ -9,7 +9,8 @@
  * - lock_owner.ts: spin locks that store their holder, so a dead
  *   worker's locks can be found and released.
  * - ring.ts: single-producer/single-consumer record rings in shared memory.
- * - hash.ts: OVS's murmur-style hashes and the 128-bit UFID hash.
+ * - hash.ts: OVS's murmur-style hashes and the 128-bit UFID hash;
+ *   jhash.ts: lookup3 (`jhash_bytes`), for multipath and bundle.
  * - unixctl.ts, unixctl_server.ts: the command registry and the control
  *   socket server (the wire protocol and the client are src/unixctl).
  *
@@ -24,6 +25,7 @@ export * from "./coverage.ts";
 export * from "./coverage_order.ts";
 export * from "./coverage_report.ts";
 export * from "./hash.ts";
+export * from "./jhash.ts";
 export * from "./log.ts";
 export * from "./lock_owner.ts";
 export * from "./log_control.ts";

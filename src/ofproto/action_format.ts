@@ -8,6 +8,8 @@ import { type FieldRange, type OfAction, OFPP_MAX } from "./of_action.ts";
 import { mfByName } from "./meta_flow.ts";
 import { formatFieldValue, formatIpv4, formatMac, formatPort } from "./field_value.ts";
 import { formatCt, formatNat } from "./ct_action.ts";
+import { formatExtAction } from "./ext_actions.ts";
+import { formatLearn } from "./learn_action.ts";
 
 /** OpenFlow wire versions as ovs-ofctl's `-O` selects them. */
 export const OFP10_VERSION = 0x01;
@@ -77,8 +79,8 @@ function formatOne(a: OfAction, names?: ReadonlyMap<number, string>): string {
       return "dec_ttl";
     case "resubmit": {
       const port = a.port === undefined ? "" : formatPort(a.port, names);
-      if (a.port !== undefined && a.table === undefined) return `resubmit:${port}`;
-      return `resubmit(${port},${a.table ?? ""})`;
+      if (a.port !== undefined && a.table === undefined && !a.ct) return `resubmit:${port}`;
+      return `resubmit(${port},${a.table ?? ""}${a.ct ? ",ct" : ""})`;
     }
     case "goto_table":
       return `goto_table:${a.table}`;
@@ -95,6 +97,10 @@ function formatOne(a: OfAction, names?: ReadonlyMap<number, string>): string {
       return formatNat(a);
     case "ct_clear":
       return "ct_clear";
+    case "learn":
+      return formatLearn(a.learn);
+    default:
+      return formatExtAction(a, names, formatActions)!;
   }
 }
 

@@ -13,6 +13,14 @@ import {
 } from "./of_action.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { parseCt, parseNat, verifyOutsideCt } from "./ct_action.ts";
+import {
+  parseBundle,
+  parseCheckPktLarger,
+  parseFinTimeout,
+  parseMultipath,
+  parseSample,
+} from "./ext_actions.ts";
+import { parseLearn } from "./learn_action.ts";
 import { parseKeyValues } from "./key_value.ts";
 import { mfByName, type MfField } from "./meta_flow.ts";
 import {
@@ -199,6 +207,7 @@ function parseResubmit(arg: string, paren: boolean, names?: PortNames): OfAction
   const [ps, ts, extra] = paren ? arg.split(",") : [arg, undefined, undefined];
   if (extra !== undefined && extra !== "ct") throw new OfctlError(`${arg}: bad resubmit`);
   const a: OfAction & { type: "resubmit" } = { type: "resubmit" };
+  if (extra === "ct") a.ct = true;
   if (ps !== undefined && ps !== "") {
     const p = parsePort(ps, names);
     if (p === undefined) throw new OfctlError(`${ps}: resubmit to unknown port`);
@@ -299,6 +308,21 @@ function parseOne(key: string, value: string, paren: boolean, names?: PortNames)
       return { type: "ct_clear" };
     case "nat":
       return parseNat(value);
+    case "learn":
+      return parseLearn(value, names);
+    case "clone":
+      return { type: "clone", actions: parseActions(value, names) };
+    case "sample":
+      return parseSample(value, names);
+    case "multipath":
+      return parseMultipath(value);
+    case "bundle":
+    case "bundle_load":
+      return parseBundle(value, name === "bundle_load", names);
+    case "fin_timeout":
+      return parseFinTimeout(value);
+    case "check_pkt_larger":
+      return parseCheckPktLarger(value);
   }
   throw new OfctlError(`unknown action ${key}`);
 }
@@ -343,6 +367,11 @@ export function actionField(a: OfAction): MfField | undefined {
       return mfByName(a.dst.field);
     case "move":
       return mfByName(a.dst.field);
+    case "multipath":
+    case "check_pkt_larger":
+      return mfByName(a.dst.field);
+    case "bundle":
+      return a.dst && mfByName(a.dst.field);
     default:
       return undefined;
   }

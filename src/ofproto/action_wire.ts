@@ -171,6 +171,10 @@ export function actionsOverWire(
   const out: OfAction[] = [];
   let flowHasVlan = (getUint(bytesOf(match.key), F.vlan0_tci.off, 2) & VLAN_CFI) !== 0;
   for (const a of actions) {
+    if (a.type === "clone") {
+      out.push({ type: "clone", actions: actionsOverWire(a.actions, version, match) });
+      continue;
+    }
     out.push(...(version === OFP10_VERSION ? overOf10(a) : overOf12(a, flowHasVlan)));
     if (a.type === "push_vlan" || (a.type === "mod" && a.name.startsWith("mod_vlan"))) {
       flowHasVlan = true;

@@ -111,12 +111,26 @@ export function retargetL4(actions: OfAction[], m: Match): void {
   }
 }
 
+const CS_INVALID = 0x10;
+const CS_TRACKED = 0x20;
+
+/** is_ct_valid: the match requires +trk and -inv. */
+function ctValid(m: Match): boolean {
+  const k = bytesOf(m.key)[F.ct_state.off], w = bytesOf(m.mask)[F.ct_state.off];
+  return (w & k & CS_TRACKED) !== 0 && (w & CS_INVALID) !== 0 && (k & CS_INVALID) === 0;
+}
+
 /** ofpacts_check: each written field's prerequisites must hold in the match. */
 export function checkActions(actions: OfAction[], m: Match): void {
   const k = bytesOf(m.key);
   // A VLAN header exists if the match requires one or an action pushed it.
   let vlanPushed = (k[F.vlan0_tci.off] & 0x10) !== 0;
   for (const a of actions) {
+    if (a.type === "clone") checkActions(a.actions, m);
+    // resubmit(,N,ct) needs a tracked, valid connection (is_ct_valid).
+    if (a.type === "resubmit" && a.ct && !ctValid(m)) {
+      throw new OfctlError("actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)");
+    }
     if (a.type === "push_vlan" || (a.type === "mod" && a.name.startsWith("mod_vlan"))) {
       vlanPushed = true;
     }

@@ -46,7 +46,14 @@ export function parseKeyValues(s: string): KeyValue[] {
       out.push({ key, value: s.slice(k + 1, end), paren: false });
       i = end;
     } else if (delim === "(") {
-      const end = valueEnd(s, k + 1, ")");
+      let end = valueEnd(s, k + 1, ")");
+      if (s.startsWith(")->", end)) {
+        // `check_pkt_larger(LEN)->DST`: the value is `LEN)->DST`.
+        end = valueEnd(s, end, ", \t\r\n");
+        out.push({ key, value: s.slice(k + 1, end), paren: true });
+        i = end;
+        continue;
+      }
       out.push({ key, value: s.slice(k + 1, end), paren: true });
       i = end + 1;
     } else {

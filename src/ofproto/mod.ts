@@ -30,6 +30,10 @@
  *   (ct_action.ts: parse, print, the nesting rules and check_CT), the
  *   ct_* match fields (ct_state's flag syntax in field_value.ts, their
  *   printing in ct_match_format.ts, MFP_CT_VALID in ct_match.ts).
+ * - Learning (learn_action.ts, learned_cookies.ts): the learn action's
+ *   text, the flow_mod it makes of a flow (`learnFlowMod`) and the bits it
+ *   looks at (`learnMask`); `delete_learned` removes a learning rule's
+ *   flows with it (OfTables, through `learnedCookiesToFlush`).
  * - Text: `parseFlowMod`, `parseActions`, `formatRule`, `formatActions`,
  *   `formatMatch`, in OpenFlow 1.0 or 1.3 spelling; errors are
  *   `OfctlError`s, one line naming the bad part, worded as ovs-ofctl's.
@@ -43,7 +47,15 @@
  * caller's cue to bump reval_seq. Workers report rule stats back to the
  * main thread by rule id (`creditStats`), ids being the same everywhere.
  */
-export type { OfAction } from "./of_action.ts";
+export {
+  type HashFields,
+  LEARN_F_DELETE_LEARNED,
+  LEARN_F_SEND_FLOW_REM,
+  LEARN_F_WRITE_RESULT,
+  type LearnAction,
+  type LearnSpec,
+  type OfAction,
+} from "./of_action.ts";
 export * from "./of_action.ts";
 export { OfctlError } from "./ofctl_error.ts";
 export {
@@ -112,6 +124,8 @@ export {
   retargetL4,
 } from "./flow_mod.ts";
 export { actionsOverWire } from "./action_wire.ts";
+export { learnActionsOf, learnFlowMod, learnMask } from "./learn_action.ts";
+export { learnedCookiesToFlush } from "./learned_cookies.ts";
 export { modAction } from "./action_parse.ts";
 export { Classifier, type ClsRule } from "./classifier.ts";
 export { type SortCriterion, sortRules } from "./dump_sort.ts";

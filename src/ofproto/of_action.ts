@@ -49,8 +49,12 @@ export type OfAction =
   /** move:SRC[..]->DST[..] */
   | { type: "move"; src: FieldRange; dst: FieldRange }
   | { type: "dec_ttl" }
-  /** No port: the packet's in_port (OFPP_IN_PORT); no table: the current table. */
-  | { type: "resubmit"; port?: number; table?: number }
+  /**
+   * No port: the packet's in_port (OFPP_IN_PORT); no table: the current
+   * table. `ct`: look the table up with the connection's original
+   * direction tuple (resubmit(,N,ct)).
+   */
+  | { type: "resubmit"; port?: number; table?: number; ct?: boolean }
   | { type: "goto_table"; table: number }
   | { type: "write_metadata"; value: bigint; mask: bigint }
   | { type: "note"; bytes: Uint8Array }
@@ -58,7 +62,45 @@ export type OfAction =
   | { type: "group"; groupId: number }
   | CtAction
   | NatAction
-  | { type: "ct_clear" };
+  | { type: "ct_clear" }
+  /** learn(...): adds or refreshes a flow built from the packet (learn_action.ts). */
+  | { type: "learn"; learn: LearnAction }
+  /** fin_timeout(idle_timeout=,hard_timeout=): shorter timeouts once a TCP FIN or RST is seen. */
+  | { type: "fin_timeout"; idle: number; hard: number }
+  /** clone(ACTIONS): the actions on a copy of the packet; the original continues unchanged. */
+  | { type: "clone"; actions: OfAction[] }
+  /** sample(...): flow sampling towards an IPFIX collector set. */
+  | {
+    type: "sample";
+    probability: number;
+    collectorSetId: number;
+    obsDomainId: number;
+    obsPointId: number;
+    /** OFPP_NONE when not given. */
+    samplingPort: number;
+    direction: "default" | "ingress" | "egress";
+  }
+  /** multipath(FIELDS,BASIS,ALGORITHM,N_LINKS,ARG,DST): a link number into DST. */
+  | {
+    type: "multipath";
+    fields: HashFields;
+    basis: number;
+    algorithm: "modulo_n" | "hash_threshold" | "hrw" | "iter_hash";
+    maxLink: number;
+    arg: number;
+    dst: FieldRange;
+  }
+  /** bundle / bundle_load: a live member chosen by hash or first-live; bundle_load has `dst`. */
+  | {
+    type: "bundle";
+    fields: HashFields;
+    basis: number;
+    algorithm: "hrw" | "active_backup";
+    members: number[];
+    dst?: FieldRange;
+  }
+  /** check_pkt_larger(LEN)->DST: DST (one bit) := packet length > LEN. */
+  | { type: "check_pkt_larger"; pktLen: number; dst: FieldRange };
 
 /** NX_CT_RECIRC_NONE: a ct() without table= does not recirculate. */
 export const CT_RECIRC_NONE = 0xff;
@@ -101,3 +143,48 @@ export const NX_NAT_F_DST = 2;
 export const NX_NAT_F_PERSISTENT = 4;
 export const NX_NAT_F_PROTO_HASH = 8;
 export const NX_NAT_F_PROTO_RANDOM = 16;
+
+/** The flow fields multipath and bundle hash (enum nx_hash_fields). */
+export type HashFields =
+  | "eth_src"
+  | "symmetric_l4"
+  | "symmetric_l3l4"
+  | "symmetric_l3l4+udp"
+  | "nw_src"
+  | "nw_dst"
+  | "symmetric_l3";
+
+/** NX_LEARN_F_* flags. */
+export const LEARN_F_SEND_FLOW_REM = 1 << 0;
+export const LEARN_F_DELETE_LEARNED = 1 << 1;
+export const LEARN_F_WRITE_RESULT = 1 << 2;
+
+/**
+ * One flow_mod_spec of a learn action: where `nBits` bits come from (a
+ * field of the packet's flow, or an immediate value) and what they
+ * become in the learned flow (a match, a load action, an output).
+ */
+export interface LearnSpec {
+  src: FieldRange | { imm: bigint };
+  dst: "match" | "load" | "output";
+  /** The matched or loaded bits; unset for output. */
+  dstField?: FieldRange;
+  nBits: number;
+}
+
+/** struct ofpact_learn. */
+export interface LearnAction {
+  tableId: number;
+  priority: number;
+  idleTimeout: number;
+  hardTimeout: number;
+  finIdleTimeout: number;
+  finHardTimeout: number;
+  cookie: bigint;
+  /** LEARN_F_* bits. */
+  flags: number;
+  /** 0: no limit on the flows with this cookie in the table. */
+  limit: number;
+  resultDst?: FieldRange;
+  specs: LearnSpec[];
+}

@@ -28,6 +28,7 @@ import { type SortCriterion, sortRules } from "./dump_sort.ts";
 import { coverageCounter } from "../lib/mod.ts";
 import type { Group, GroupMod } from "./group.ts";
 import { decodeGroupStatsId, GroupModError, type GroupSelection, GroupTable } from "./groups.ts";
+import { learnedCookiesToFlush } from "./learned_cookies.ts";
 
 const covExpired = coverageCounter("ofproto_dpif_expired");
 
@@ -92,6 +93,8 @@ export class OfTables {
   private nextId = 1;
   /** The group table, versioned with the rules (group_mods bump `version` too). */
   readonly groups = new GroupTable();
+  /** Rules removed or replaced by the change being made (for delete_learned). */
+  private removed: Rule[] = [];
 
   get nRules(): number {
     return this.idx.byId.size;
@@ -221,7 +224,7 @@ export class OfTables {
     }
     const ops: TablesOp[] = [];
     for (const fm of mods) this.applyFlowMod(strict ? { ...fm, strict } : fm, nowMs, ops);
-    return this.commit(ops);
+    return this.commit(ops, nowMs);
   }
 
   /** Removes rules whose idle or hard timeout has passed at `nowMs`. */
@@ -236,7 +239,7 @@ export class OfTables {
         this.onRemoved?.(r, hard ? "hard" : "idle", nowMs);
       }
     }
-    return this.commit(ops);
+    return this.commit(ops, nowMs);
   }
 
   /**
@@ -344,7 +347,24 @@ export class OfTables {
     }
   }
 
-  private commit(ops: TablesOp[]): TablesUpdate | null {
+  /** The rule `tableId` has with exactly `match` and `priority`, if any. */
+  findExact(tableId: number, match: Match, priority: number): Rule | undefined {
+    return this.idx.tables[tableId].findExact(match, priority);
+  }
+
+  private commit(ops: TablesOp[], nowMs = 0): TablesUpdate | null {
+    // delete_learned: flows learned by rules that left go too, and so on.
+    while (this.removed.length) {
+      const removed = this.removed;
+      this.removed = [];
+      for (const { tableId, cookie } of learnedCookiesToFlush(removed, this.rules())) {
+        for (const r of [...this.idx.withCookie(cookie)]) {
+          if (r.tableId !== tableId) continue;
+          this.removeRule(r, ops);
+          this.onRemoved?.(r, "delete", nowMs);
+        }
+      }
+    }
     if (!ops.length) return null;
     this.version++;
     return { type: "tables-update", version: this.version, ops };
@@ -437,11 +457,13 @@ export class OfTables {
   }
 
   private replaceRule(old: Rule, r: Rule, ops: TablesOp[]): void {
+    this.removed.push(old);
     this.idx.replace(old, r);
     ops.push({ op: "replace", id: old.id, rule: snapshot(r) });
   }
 
   private removeRule(r: Rule, ops: TablesOp[]): void {
+    this.removed.push(r);
     this.idx.remove(r);
     ops.push({ op: "delete", id: r.id });
   }

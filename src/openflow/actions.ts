@@ -26,6 +26,7 @@ import { OfpError } from "./errors.ts";
 import { WireReader, WireWriter } from "./_buf.ts";
 import { fieldHeader } from "./nx_match.ts";
 import { fieldOf, NXAST, OFPAT_VENDOR, pullVendor, putNx, vendorHeader } from "./_nx_actions.ts";
+import { pullNxExt, putNxExt } from "./_nx_ext_actions.ts";
 import { portFromOf11, portToOf11 } from "./port_number.ts";
 import { OFP10_VERSION } from "./types.ts";
 
@@ -135,8 +136,12 @@ export function pullActions(r: WireReader, len: number, version: number): OfActi
     const alen = body.u16();
     if (alen < 8 || alen % 8 || alen - 4 > body.remaining) throw new OfpError("OFPBAC_BAD_LEN");
     const a = body.sub(alen - 4, "OFPBAC_BAD_LEN");
-    if (type === OFPAT_VENDOR) out.push(pullVendor(a, (n, l) => pullActions(n, l, version)));
-    else if (version === OFP10_VERSION) out.push(pullOf10(type, a));
+    if (type === OFPAT_VENDOR) {
+      out.push(
+        pullNxExt(a, (r, n) => pullActions(r, n, version)) ??
+          pullVendor(a, (n, l) => pullActions(n, l, version)),
+      );
+    } else if (version === OFP10_VERSION) out.push(pullOf10(type, a));
     else out.push(...pullOf13(type, a));
   }
   return out;
@@ -210,6 +215,7 @@ function putOf10(w: WireWriter, a: OfAction): void {
       return;
     }
   }
+  if (putNxExt(w, a, (list) => list.forEach((x) => putOf10(w, x)))) return;
   if (!putNx(w, a, (n, list) => list.forEach((x) => putOf10(n, x)))) {
     throw new Error(`${a.type}: no OpenFlow 1.0 encoding`);
   }
@@ -252,6 +258,7 @@ function putOf13(w: WireWriter, a: OfAction): void {
       return;
     }
   }
+  if (putNxExt(w, a, (list) => list.forEach((x) => putOf13(w, x)))) return;
   if (!putNx(w, a, (n, list) => list.forEach((x) => putOf13(n, x)))) {
     throw new Error(`${a.type}: no OpenFlow 1.3 encoding`);
   }

@@ -5,7 +5,9 @@
  * type/code per version (errors.ts); NXM/OXM matches (nx_match.ts) and the
  * OpenFlow 1.0 match (of10_match.ts); actions and instructions
  * (actions.ts, Nicira's in _nx_actions.ts, the conntrack ones, NXAST_CT with
- * its nested actions, NXAST_NAT and NXAST_CT_CLEAR, in _ct_actions.ts); flow-mods (flow_mod.ts) and
+ * its nested actions, NXAST_NAT and NXAST_CT_CLEAR, in _ct_actions.ts; learn, clone, sample,
+ * multipath, bundle, fin_timeout and check_pkt_larger in
+ * _nx_ext_actions.ts); flow-mods (flow_mod.ts) and
  * flow-removed (flow_removed.ts); flow and aggregate stats
  * (flow_stats.ts); features, switch config, desc, port descriptions,
  * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);

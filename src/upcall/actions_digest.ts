@@ -69,6 +69,10 @@ function hashActions(actions: OdpAction[], basis: number): number {
       case "trunc":
         h = hashAdd(h, a.maxLen);
         break;
+      case "check_pkt_len":
+        h = hashAdd(hashAdd(h, a.size), hashActions(a.gt, h));
+        h = hashAdd(h, hashActions(a.le, h));
+        break;
       case "ct":
         h = addBytes(h, encodeActions([a]));
         break;

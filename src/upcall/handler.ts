@@ -173,7 +173,9 @@ export class Handler {
       req.packet = this.#packetView(i);
       req.packets = kind === MISS_UPCALL ? this.#count[i] : 0;
       req.bytes = kind === MISS_UPCALL ? this.#bytes[i] : 0;
-      req.tcpFlags = (u.key[F.tcp_flags.off >> 2] >>> 16) & 0xfff;
+      // tcp_flags is the big-endian first half of its (host-order) key word.
+      const tcpWord = u.key[F.tcp_flags.off >> 2];
+      req.tcpFlags = (((tcpWord & 0xff) << 8) | ((tcpWord >>> 8) & 0xff)) & 0xfff;
       req.used = now;
       req.wc = wc;
       const res = translateSafely(xlate, req);

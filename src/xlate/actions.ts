@@ -38,6 +38,9 @@ import { composeOutput, inPort, xlateController, xlateOutputAction } from "./out
 import { xlateTable } from "./table.ts";
 import { xlateGroupAction } from "./group.ts";
 import { composeConntrack, composeCtClear } from "./conntrack.ts";
+import { bundleMember, regLoad, reportSubfield, xlateMultipath } from "./ext_actions.ts";
+import { xlateFinTimeout, xlateLearn } from "./learn.ts";
+import { xlateCheckPktLarger } from "./check_pkt_len.ts";
 
 const ETH_TYPE_IP = 0x0800;
 const IP_DSCP_MASK = 0xfc;
@@ -223,7 +226,8 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
     ctx.report("action", "drop");
     return;
   }
-  for (const a of actions) {
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i];
     if (ctx.error || ctx.exit) break;
     if (ctx.trace) ctx.report("action", ctx.xin.formatAction?.(a) ?? a.type);
     switch (a.type) {
@@ -297,6 +301,8 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
         break;
       }
       case "note":
+      case "sample":
+        // sample: only an IPFIX exporter gives it meaning, and udpif has none.
         break;
       case "group":
         if (xlateGroupAction(ctx, a)) return;
@@ -311,6 +317,35 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
       case "ct_clear":
         composeCtClear(ctx);
         break;
+      case "learn":
+        xlateLearn(ctx, a.learn);
+        break;
+      case "fin_timeout":
+        xlateFinTimeout(ctx, a.idle, a.hard);
+        break;
+      case "clone": {
+        // Every action udpif has is reversible: translate in line, then
+        // give the actions after the clone the flow as it was.
+        const saved = ctx.flow.slice();
+        doXlateActions(ctx, a.actions);
+        ctx.flow.set(saved);
+        break;
+      }
+      case "multipath":
+        xlateMultipath(ctx, a);
+        break;
+      case "bundle": {
+        const port = bundleMember(ctx, a);
+        if (a.dst) {
+          regLoad(ctx, a.dst, port);
+          reportSubfield(ctx, a.dst, port);
+        } else xlateOutputAction(ctx, port, 0);
+        break;
+      }
+      case "check_pkt_larger":
+        // The rest of the actions run in both branches of the datapath action.
+        xlateCheckPktLarger(ctx, a, actions.slice(i + 1));
+        return;
     }
   }
 }

@@ -12,6 +12,7 @@
  */
 import { bytesOf, F, type FlowKey } from "../flow/mod.ts";
 import type { MacLearning } from "../ofproto/mod.ts";
+import type { XcFin, XcLearn } from "./learn.ts";
 
 /** One NORMAL learning event (OVS XC_NORMAL). */
 export interface XcNormal {
@@ -27,6 +28,10 @@ export class XlateCache {
   readonly normal: XcNormal[] = [];
   /** Table lookups in order, two numbers each: the table id, then the rule id or -1 (no match). */
   readonly lookups: number[] = [];
+  /** Learn actions to run again at each stats push with packets (XC_LEARN). */
+  readonly learn: XcLearn[] = [];
+  /** fin_timeout actions, for pushes whose TCP flags have FIN or RST (XC_FIN_TIMEOUT). */
+  readonly fin: XcFin[] = [];
 
   addRule(id: number): void {
     this.rules.push(id);

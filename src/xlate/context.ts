@@ -9,6 +9,7 @@ import type { Group, GroupSelection, MacLearning, NatAction, OfAction } from "..
 import type { XBridge } from "./bridge.ts";
 import { XlateCache } from "./cache.ts";
 import type { RecircIds } from "./recirc.ts";
+import type { LearnSink } from "./learn.ts";
 
 /** A rule as translation needs it (structurally, ofproto's Rule). */
 export interface XlateRule {
@@ -75,6 +76,10 @@ export interface XlateInput {
   sideEffects?: boolean;
   /** Whether an xlate cache is being built (controller actions then send). */
   buildCache?: boolean;
+  /** Where learn and fin_timeout side effects go; without one they only show in traces. */
+  learnSink?: LearnSink;
+  /** TCP flags seen on the flow's packets (fin_timeout looks for FIN and RST). */
+  tcpFlags?: number;
   /** Record the trace tree (ofproto/trace). */
   trace?: boolean;
   /**

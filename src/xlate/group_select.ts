@@ -136,7 +136,7 @@ function symmetricL4Hash(ctx: XlateCtx): number {
       s[21] = f[F.tp_src.off + 1] ^ f[F.tp_dst.off + 1];
     }
   }
-  return jhashBytes(s, 32, 0);
+  return jhashBytes(s, 0, 32, 0);
 }
 
 /** pick_hash_fields_select_group: the `fields(...)` values, masked, hashed in turn. */

@@ -29,7 +29,10 @@
  * recirculated packet resumes from, found again by its recirc_id), and
  * `ofproto/trace` (trace.ts, trace_flow.ts, and trace_ct.ts for the passes
  * after each conntrack recirculation), which the daemon wires as a command
- * through `ofprotoTrace(args, switch)`.
+ * through `ofprotoTrace(args, switch)`. learn.ts has learn and
+ * fin_timeout, ext_actions.ts and flow_hash.ts multipath and bundle (with
+ * OVS's hashes), check_pkt_len.ts check_pkt_larger; clone and sample sit
+ * in the action loop.
  *
  * Thread-safety: translation runs in handler workers (upcalls) and
  * revalidator workers (re-translation), each on its own replica of the
@@ -37,6 +40,9 @@
  * shares nothing mutable except the MAC learning table, which lives in a
  * SharedArrayBuffer behind an Atomics lock (src/ofproto/mac_learning.ts),
  * and the recirculation id pool the caller passes in (one per thread).
+ * Learn and fin_timeout side effects leave through the caller's
+ * `LearnSink` (XlateInput.learnSink), which decides how they reach the
+ * master tables; translation itself never writes to any tables.
  */
 export {
   dummyOdpPort,
@@ -58,6 +64,8 @@ export {
   xlateCachePush,
 } from "./cache.ts";
 export { commitKeys } from "./commit.ts";
+export { type LearnSink, type XcFin, type XcLearn, xlateCachePushLearn } from "./learn.ts";
+export { flowHashFields, flowMaskHashFields } from "./flow_hash.ts";
 export { FROZEN_STATE_WORDS, RecircIdPool, type RecircIds } from "./recirc.ts";
 export {
   MAX_DEPTH,

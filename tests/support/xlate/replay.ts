@@ -25,6 +25,7 @@ import { type PortSpec, type VlanMode, XBridge } from "../../../src/xlate/bridge
 import { encodeSlowPathCookie, type XlateCache, xlateCachePush } from "../../../src/xlate/cache.ts";
 import { RecircIdPool } from "../../../src/xlate/recirc.ts";
 import type { XlateOutput } from "../../../src/xlate/context.ts";
+import type { LearnSink } from "../../../src/xlate/learn.ts";
 import { parseExactFlow } from "../../../src/xlate/trace_flow.ts";
 import { megaflowMask, xlate } from "../../../src/xlate/xlate.ts";
 
@@ -61,6 +62,8 @@ function portSpec(name: string, ofport: number, settings: Map<string, string>): 
     tag: tag === undefined ? undefined : Number(tag),
     trunks: trunks ? trunks.split(",").map(Number) : undefined,
     vlanMode: settings.get("vlan_mode") as VlanMode | undefined,
+    // "pN down": mod-port down, the port forwards nothing (and is no live bundle member).
+    noForward: settings.has("down"),
   };
 }
 
@@ -291,6 +294,11 @@ export interface OneShot {
   nowMs?: number;
   /** OpenFlow version the rules go in over (ovs-ofctl -O); 1.0 by default. */
   ofpVersion?: number;
+  /** Where learn and fin_timeout side effects go. */
+  learnSink?: LearnSink;
+  buildCache?: boolean;
+  tcpFlags?: number;
+  trace?: boolean;
 }
 
 /**
@@ -314,6 +322,10 @@ export function xlateText(
     nowMs: o.nowMs ?? 0,
     recircIds: r.recircIds,
     sideEffects: o.sideEffects ?? true,
+    learnSink: o.learnSink,
+    buildCache: o.buildCache,
+    tcpFlags: o.tcpFlags,
+    trace: o.trace,
   });
   return { ...out, text: formatOdpActions(out.actions) };
 }

@@ -1,0 +1,157 @@
+/**
+ * Learning between the workers' translations and the bridge's master
+ * tables (OVS's ofproto_flow_mod_learn and ofproto_rule_reduce_timeouts,
+ * run where the tables live).
+ *
+ * `QueueLearnSink` is what every translation (worker or main thread)
+ * hands learn and fin_timeout side effects to: it answers a learn's
+ * `limit` from its own replica of the tables and queues the record
+ * (learn_queue.ts). `BridgeLearning` on the main thread drains the queue:
+ * for each learn it rebuilds the flow_mod from the learning rule's
+ * action and the recorded flow, refreshes the learned rule when it is
+ * already there as learned or the record is an xlate cache's refresh
+ * (its hard timeout counts from now), or adds or modifies it (subject
+ * to `limit`), all of one drain as one tables
+ * change; for each fin_timeout it shortens the rule's timeouts.
+ *
+ * Thread-safety: a QueueLearnSink per thread, over its thread's tables;
+ * BridgeLearning on the main thread only.
+ */
+import { getLogger } from "../lib/mod.ts";
+import {
+  type FlowMod,
+  learnActionsOf,
+  learnFlowMod,
+  newFlowMod,
+  newMatch,
+  type OfAction,
+  type OfTables,
+  type TablesUpdate,
+} from "../ofproto/mod.ts";
+import type { LearnSink } from "../xlate/mod.ts";
+import type { FlowKey } from "../flow/mod.ts";
+import { FIN_TIMEOUT_RECORD, LEARN_RECORD, LearnQueue, type LearnRecord } from "./learn_queue.ts";
+
+const log = getLogger("ofproto");
+
+/** How many flows table `tableId` has with exactly `cookie`. */
+function countWithCookie(tables: OfTables, tableId: number, cookie: bigint): number {
+  const filter = newFlowMod("delete", false, newMatch(), 0);
+  filter.tableId = tableId;
+  filter.cookie = cookie;
+  filter.cookieMask = (1n << 64n) - 1n;
+  return tables.selectRules(filter).length;
+}
+
+export class QueueLearnSink implements LearnSink {
+  readonly #queue: LearnQueue;
+  readonly #tables: OfTables;
+
+  constructor(queue: LearnQueue, tables: OfTables) {
+    this.#queue = queue;
+    this.#tables = tables;
+  }
+
+  learn(ruleId: number, ordinal: number, flow: FlowKey, fm: FlowMod | null, limit: number) {
+    if (fm && limit && !this.#tables.findExact(fm.tableId ?? 0, fm.match, fm.priority)) {
+      if (countWithCookie(this.#tables, fm.tableId ?? 0, fm.newCookie ?? 0n) >= limit) {
+        return false;
+      }
+    }
+    // b = 1: a refresh from an xlate cache (XC_LEARN), which never modifies.
+    this.#queue.push(LEARN_RECORD, ruleId, ordinal, fm ? 0 : 1, flow);
+    return true;
+  }
+
+  reduceTimeouts(ruleId: number, idle: number, hard: number): void {
+    this.#queue.push(FIN_TIMEOUT_RECORD, ruleId, idle, hard, null);
+  }
+
+  releaseLockOf(owner: number): void {
+    this.#queue.releaseLockOf(owner);
+  }
+}
+
+const sameActions = (a: readonly OfAction[], b: readonly OfAction[]): boolean =>
+  JSON.stringify(a, (_k, v) => typeof v === "bigint" ? v.toString() : v) ===
+    JSON.stringify(b, (_k, v) => typeof v === "bigint" ? v.toString() : v);
+
+/** reduce_timeout: `max` replaces no timeout or a longer one. */
+const reduce = (max: number, cur: number): number => (max && (!cur || cur > max) ? max : cur);
+
+export class BridgeLearning {
+  readonly queue = LearnQueue.create();
+  readonly #tables: OfTables;
+  readonly #changed: (u: TablesUpdate | null) => void;
+
+  /** `changed` publishes a tables change (the bridge's tablesChanged). */
+  constructor(tables: OfTables, changed: (u: TablesUpdate | null) => void) {
+    this.#tables = tables;
+    this.#changed = changed;
+  }
+
+  /** Applies whatever the translations queued; cheap when nothing is. */
+  run(nowMs: number): void {
+    if (!this.queue.pending) return;
+    const mods: FlowMod[] = [];
+    const seen = new Set<string>();
+    const added = new Map<string, number>();
+    this.queue.drain((rec) => {
+      if (rec.kind === FIN_TIMEOUT_RECORD) this.#reduceTimeouts(rec);
+      else if (rec.kind === LEARN_RECORD) this.#learn(rec, nowMs, mods, seen, added);
+    });
+    if (!mods.length) return;
+    try {
+      this.#changed(this.#tables.flowMods(mods, false, nowMs));
+    } catch (e) {
+      log.warn(`learned flows refused: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+
+  #reduceTimeouts(rec: LearnRecord): void {
+    const r = this.#tables.ruleById(rec.ruleId);
+    if (!r) return;
+    r.idleTimeout = reduce(rec.a, r.idleTimeout);
+    r.hardTimeout = reduce(rec.b, r.hardTimeout);
+  }
+
+  #learn(
+    rec: LearnRecord,
+    nowMs: number,
+    mods: FlowMod[],
+    seen: Set<string>,
+    added: Map<string, number>,
+  ): void {
+    const learn = learnActionsOf(this.#tables.ruleById(rec.ruleId)?.actions ?? [])[rec.a];
+    // The learning rule went away since: nothing learns from it any more.
+    if (!learn) return;
+    const fm = learnFlowMod(learn, rec.flow.slice());
+    const tableId = fm.tableId!;
+    const key = `${tableId}/${fm.priority}/${fm.match.key}/${fm.match.mask}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const old = this.#tables.findExact(tableId, fm.match, fm.priority);
+    if (old) {
+      if (
+        rec.b === 1 || old.cookie === fm.newCookie && old.idleTimeout === fm.idleTimeout &&
+          old.hardTimeout === fm.hardTimeout && sameActions(old.actions, fm.actions!)
+      ) {
+        // ofproto_flow_mod_learn_refresh: the hard timeout restarts.
+        old.modifiedMs = nowMs;
+        return;
+      }
+      mods.push(fm);
+      return;
+    }
+    if (learn.limit) {
+      const k = `${tableId}/${learn.cookie}`;
+      const n = countWithCookie(this.#tables, tableId, learn.cookie) + (added.get(k) ?? 0);
+      if (n >= learn.limit) {
+        log.info(`Learn limit for flow ${learn.cookie} reached.`);
+        return;
+      }
+      added.set(k, (added.get(k) ?? 0) + 1);
+    }
+    mods.push({ ...fm, command: "add", strict: false });
+  }
+}

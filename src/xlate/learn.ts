@@ -1,0 +1,130 @@
+/**
+ * The learn and fin_timeout actions in translation
+ * (xlate_learn_action, xlate_fin_timeout) and their xlate cache entries
+ * (XC_LEARN, XC_FIN_TIMEOUT).
+ *
+ * The megaflow matches every source field a learn copies (learn_mask).
+ * With side effects allowed (a handler's upcall; a revalidator pushing
+ * packets) the learned flow_mod goes to the caller's `LearnSink`, which
+ * gets it to the OpenFlow tables; with an xlate cache being built, the
+ * learn is recorded so that each later stats push with packets learns
+ * again, which refreshes the learned flow's hard timeout or reinstates
+ * it, as OVS's XC_LEARN does. ofproto/trace shows the flow_mod.
+ */
+import { F, type FlowKey } from "../flow/mod.ts";
+import {
+  type FlowMod,
+  formatActions,
+  formatMatch,
+  LEARN_F_WRITE_RESULT,
+  type LearnAction,
+  learnActionsOf,
+  learnFlowMod,
+  learnMask,
+} from "../ofproto/mod.ts";
+import type { XlateCtx } from "./context.ts";
+import { regLoad, reportSubfield } from "./ext_actions.ts";
+
+const TCP_FIN = 0x01;
+const TCP_RST = 0x04;
+
+/** Where translation's learning side effects go (the bridge's queue to its tables). */
+export interface LearnSink {
+  /**
+   * Learns `fm`, made by learn action number `ordinal` of rule `ruleId`
+   * from `flow` (null `fm`: a refresh from the xlate cache). Returns false
+   * when the learn's `limit` refuses it (a new flow where the table
+   * already has `limit` flows with its cookie).
+   */
+  learn(ruleId: number, ordinal: number, flow: FlowKey, fm: FlowMod | null, limit: number): boolean;
+  /** ofproto_rule_reduce_timeouts for rule `ruleId`. */
+  reduceTimeouts(ruleId: number, idle: number, hard: number): void;
+}
+
+/** XC_LEARN: learn action `ordinal` of rule `ruleId` ran on `flow`. */
+export interface XcLearn {
+  readonly ruleId: number;
+  readonly ordinal: number;
+  readonly flow: FlowKey;
+  readonly limit: number;
+}
+
+/** XC_FIN_TIMEOUT. */
+export interface XcFin {
+  readonly ruleId: number;
+  readonly idle: number;
+  readonly hard: number;
+}
+
+/** The trace line: "table=1 MATCH priority=N [cookie=] [idle=] [hard=] actions=...". */
+function describe(fm: FlowMod): string {
+  let s = `table=${fm.tableId}`;
+  const m = formatMatch(fm.match, 0x8000);
+  if (m) s += ` ${m}`;
+  s += ` priority=${fm.priority}`;
+  if (fm.newCookie) s += ` cookie=0x${fm.newCookie.toString(16)}`;
+  if (fm.idleTimeout) s += ` idle=${fm.idleTimeout}`;
+  if (fm.hardTimeout) s += ` hard=${fm.hardTimeout}`;
+  if (fm.flags & 1) s += " send_flow_rem";
+  return `${s} actions=${formatActions(fm.actions ?? [])}`;
+}
+
+export function xlateLearn(ctx: XlateCtx, learn: LearnAction): void {
+  learnMask(learn, ctx.wc);
+  const xin = ctx.xin;
+  if (!xin.sideEffects && !xin.buildCache) {
+    ctx.report("warn", "suppressing side effects, so learn action ignored");
+    return;
+  }
+  const fm = learnFlowMod(learn, ctx.flow);
+  if (ctx.trace) ctx.report("detail", describe(fm));
+  const rule = ctx.rule;
+  if (!rule) {
+    ctx.report("error", "LEARN action execution failed (learn outside a rule).");
+    return;
+  }
+  const ordinal = learnActionsOf(rule.actions).indexOf(learn);
+  let success = true;
+  if (xin.sideEffects && xin.learnSink) {
+    success = xin.learnSink.learn(rule.id, ordinal, ctx.flow, fm, learn.limit);
+  }
+  if (learn.flags & LEARN_F_WRITE_RESULT) {
+    regLoad(ctx, learn.resultDst!, success ? 1 : 0);
+    reportSubfield(ctx, learn.resultDst!, success ? 1 : 0);
+  }
+  if (success && xin.buildCache) {
+    ctx.cache.learn.push({ ruleId: rule.id, ordinal, flow: ctx.flow.slice(), limit: learn.limit });
+  }
+  if (!success) ctx.report("detail", "Limit exceeded, learn failed");
+}
+
+export function xlateFinTimeout(ctx: XlateCtx, idle: number, hard: number): void {
+  // Whether the flow is TCP decides whether FIN and RST can come.
+  ctx.w[F.nw_proto.off] = 0xff;
+  const rule = ctx.rule;
+  if (!rule) return;
+  const flags = ctx.xin.tcpFlags ?? 0;
+  if (ctx.xin.sideEffects && flags & (TCP_FIN | TCP_RST) && (idle || hard)) {
+    ctx.xin.learnSink?.reduceTimeouts(rule.id, idle, hard);
+  }
+  if (ctx.xin.buildCache) ctx.cache.fin.push({ ruleId: rule.id, idle, hard });
+}
+
+/**
+ * The learning part of xlate_push_stats: with packets, every recorded
+ * learn runs again and every fin_timeout whose flags saw FIN or RST
+ * reduces its rule's timeouts.
+ */
+export function xlateCachePushLearn(
+  learns: readonly XcLearn[],
+  fins: readonly XcFin[],
+  nPackets: number,
+  tcpFlags: number,
+  sink: LearnSink,
+): void {
+  if (nPackets <= 0) return;
+  for (const l of learns) sink.learn(l.ruleId, l.ordinal, l.flow, null, l.limit);
+  if (tcpFlags & (TCP_FIN | TCP_RST)) {
+    for (const f of fins) if (f.idle || f.hard) sink.reduceTimeouts(f.ruleId, f.idle, f.hard);
+  }
+}
