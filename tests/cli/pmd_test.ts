@@ -47,7 +47,14 @@ const usageNotAvail = (s: string) =>
 
 Deno.test("two PMDs: per-PMD flows, dump sections, rxq assignment and stats as OVS", async () => {
   const d = await TestDaemon.start(
-    ["--datapath-type", "dummy", "--other-config", "pmd-cpu-mask=3"],
+    [
+      "--datapath-type",
+      "dummy",
+      "--other-config",
+      "pmd-cpu-mask=3",
+      "--other-config",
+      "max-idle=10000",
+    ],
     { ports: ["p1,n_rxq=2", "p2,n_rxq=3", "p3"] },
   );
   try {

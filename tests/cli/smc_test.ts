@@ -36,7 +36,11 @@ Deno.test("smc-enable=true: the packets after the upcall are SMC hits, as in OVS
   const d = await TestDaemon.start(["--datapath-type", "dummy"]);
   try {
     await ok(d, ["set-config", "smc-enable=true", "emc-insert-inv-prob=0"]);
-    assert.equal(await ok(d, ["config/show"]), "emc-insert-inv-prob=0\nsmc-enable=true\n");
+    // (max-idle: what every test daemon runs with, see TestDaemon.)
+    assert.equal(
+      await ok(d, ["config/show"]),
+      "emc-insert-inv-prob=0\nmax-idle=86400000\nsmc-enable=true\n",
+    );
     await ok(
       d,
       ["ofctl", "add-flows", "br0", "-"],

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { isDatapathFlow, normalize, normalizeLine, splitLines } from "./normalize.ts";
+import {
+  isDatapathFlow,
+  maskRealTimeFigures,
+  normalize,
+  normalizeLine,
+  splitLines,
+} from "./normalize.ts";
 import { listCases } from "./case.ts";
 
 const CASES = new URL("./cases/", import.meta.url).pathname;
@@ -105,4 +111,12 @@ Deno.test("every recorded case's raw.txt normalizes to its expected.txt, as the 
     compared++;
   }
   assert.ok(compared >= 60, `only ${compared} cases have raw.txt`);
+});
+
+Deno.test("a running clock's average flow count is masked; everything else stays", () => {
+  const show = "  flows         : (current 8) (avg 6) (max 8) (limit 10000)\n";
+  assert.equal(
+    maskRealTimeFigures(show),
+    "  flows         : (current 8) (avg <N>) (max 8) (limit 10000)\n",
+  );
 });

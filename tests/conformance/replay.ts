@@ -187,7 +187,7 @@ class Replay {
     for (const words of o.vsctl) {
       for (const kv of vsctlToOtherConfig(words)) argv.push("--other-config", kv);
     }
-    if (!agesFlows(this.c)) argv.push("--other-config", "max-idle=86400000");
+    if (!o.timeStop && !agesFlows(this.c)) argv.push("--other-config", "max-idle=86400000");
     const r = await this.runCmd(argv);
     if (r.code !== 0 || r.timedOut) {
       throw new Error(

@@ -26,7 +26,12 @@ async function cycles(d: TestDaemon, n: number, ms = 100): Promise<void> {
 }
 
 async function ctDaemon(): Promise<TestDaemon> {
-  const d = await TestDaemon.start(["--datapath-type", "dummy"]);
+  const d = await TestDaemon.start([
+    "--datapath-type",
+    "dummy",
+    "--other-config",
+    "max-idle=10000",
+  ]);
   await appctl(d.socket, "time/stop");
   for (const r of RULES) await appctl(d.socket, "ofctl/add-flow", ["br0", r]);
   return d;

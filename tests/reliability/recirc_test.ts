@@ -15,7 +15,12 @@ const PACKET = "eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800
 
 /** A daemon with a stopped clock, a controller rule, and one flow from each of p1 and p2. */
 async function twoControllerFlows(): Promise<TestDaemon> {
-  const d = await TestDaemon.start(["--datapath-type", "dummy"]);
+  const d = await TestDaemon.start([
+    "--datapath-type",
+    "dummy",
+    "--other-config",
+    "max-idle=10000",
+  ]);
   await appctl(d.socket, "time/stop");
   await appctl(d.socket, "ofctl/add-flow", ["br0", "priority=1,actions=controller"]);
   await appctl(d.socket, "netdev-dummy/receive", ["p1", `in_port(1),${PACKET}`]);
