@@ -62,6 +62,7 @@ export {
   isProtocolName,
   type Match,
   matchSetField,
+  matchSetIpv6Label,
   newMatch,
   normalizeMatch,
   parseMatchItem,

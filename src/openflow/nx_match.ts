@@ -13,10 +13,11 @@
  * present bit). Encoding (nx_put_raw) writes the fields the match
  * constrains whose prerequisites hold, in NXM or OXM spelling.
  */
-import { bytesOf, exactField, F, getUint } from "../flow/mod.ts";
+import { bytesOf, F, getUint } from "../flow/mod.ts";
 import {
   type Match,
   matchSetField,
+  matchSetIpv6Label,
   mfByName,
   type MfField,
   mfGet,
@@ -203,8 +204,7 @@ function setEntry(m: Match, f: WireField, value: bigint, mask: bigint): void {
       matchSetField(m, fl, value & 0xfcn, mask & 0xfcn);
       return;
     case "ipv6_label":
-      matchSetField(m, fl, value, mask);
-      if ((mask & full) === full) exactField(bytesOf(m.mask), F.ipv6_label);
+      matchSetIpv6Label(m, value, mask);
       return;
   }
   matchSetField(m, fl, value, mask & full);
@@ -306,6 +306,11 @@ export function putNxEntries(
         break;
       case "vlan_pcp":
         if (!(getUint(k, F.vlan0_tci.off, 2) & 0x1000)) continue;
+        break;
+      case "ipv6_label":
+        // All 32 bits of OVS's label field: a wide mask goes out as stored.
+        mask = BigInt(getUint(bytesOf(m.mask), F.ipv6_label.off, 4));
+        value = BigInt(getUint(k, F.ipv6_label.off, 4));
         break;
       case "icmp_type":
       case "icmp_code":
