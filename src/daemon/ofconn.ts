@@ -15,6 +15,8 @@ import { coverageCounter, getLogger } from "../lib/mod.ts";
 import { type FlowMod, OfctlError, type Rule, type RuleRemovedReason } from "../ofproto/mod.ts";
 import { RoleElection } from "./role_election.ts";
 import {
+  answerOtherVersion,
+  checkRequestLength,
   type ControllerRole,
   decodeFlowMod,
   decodeFlowStatsRequest,
@@ -197,8 +199,9 @@ export class Ofconn {
       );
       return [];
     }
-    if (h.version !== this.version) return [this.error("OFPBRC_BAD_VERSION", msg)];
+    if (h.version !== this.version) return answerOtherVersion(msg);
     try {
+      checkRequestLength(msg, this.version);
       return this.dispatch(h.type, h.xid, msg);
     } catch (e) {
       if (e instanceof OfpError) return [this.error(e.errorName, msg)];
@@ -216,12 +219,12 @@ export class Ofconn {
   private dispatch(type: number, xid: number, msg: Uint8Array): Uint8Array[] {
     const v = this.version;
     switch (type) {
-      case OFPT_HELLO:
       case OFPT_ECHO_REPLY:
         return [];
       case OFPT_ERROR:
         log.info(`${this.name}: received an error from the peer`);
-        return [];
+        // As OVS: after the handshake neither has a handler (OFPBRC_BAD_TYPE below).
+        break;
       case OFPT_ECHO_REQUEST:
         return [encodeEchoReply(msg)];
       case OFPT_FEATURES_REQUEST:

@@ -116,7 +116,9 @@ Deno.test("bad requests get OVS's OFPT_ERROR and the connection carries on", () 
   const c = open();
   const cases: [Uint8Array, string][] = [
     [msg(1, 99, 0, 0, 0, 0, 0, 2), "OFPBRC_BAD_TYPE"],
-    [msg(4, 2, 0, 0, 0, 0, 0, 3), "OFPBRC_BAD_VERSION"],
+    [msg(4, 5, 0, 0, 0, 0, 0, 3), "OFPBRC_BAD_VERSION"],
+    [msg(1, 5, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0), "OFPBRC_BAD_LEN"],
+    [msg(1, 0, 0, 0, 0, 0, 0, 3), "OFPBRC_BAD_TYPE"],
     [msg(1, 4, 0, 0, 0, 0, 0, 4, 0, 0, 0x12, 0x34, 0, 0, 0, 1), "OFPBRC_BAD_VENDOR"],
     [msg(1, 4, 0, 0, 0, 0, 0, 5, 0, 0, 0x23, 0x20, 0, 0, 0, 99), "OFPBRC_BAD_SUBTYPE"],
     [msg(1, 16, 0, 0, 0, 0, 0, 6, 0, 77, 0, 0), "OFPBRC_BAD_STAT"],
@@ -130,8 +132,35 @@ Deno.test("bad requests get OVS's OFPT_ERROR and the connection carries on", () 
   }
   const echo = msg(1, 2, 0, 0, 0, 0, 0, 10, 1, 2, 3);
   assert.deepEqual(c.receive(echo)[0][1], 3);
+  // An echo in another version is still answered, in its version (vconn_recv).
+  assert.deepEqual(c.receive(msg(4, 2, 0, 0, 0, 0, 0, 10)), [msg(4, 3, 0, 0, 0, 0, 0, 10)]);
   const c13 = open(4);
-  const setFeatures = msg(4, 18, 0, 0, 0, 0, 0, 11, 0, 12, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9);
+  const setFeatures = msg(
+    4,
+    18,
+    0,
+    0,
+    0,
+    0,
+    0,
+    11,
+    0,
+    12,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    9,
+    9,
+    9,
+    9,
+    9,
+    9,
+    9,
+    9,
+  );
   assert.equal(errorOf(c13.receive(setFeatures), setFeatures, 4), "OFPBRC_EPERM");
 });
 

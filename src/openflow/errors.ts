@@ -37,6 +37,7 @@ const CODES = {
   OFPBAC_MATCH_INCONSISTENT: [[1, 522], [2, 10]],
   OFPBAC_BAD_SET_TYPE: [[1, 523], [2, 13]],
   OFPBAC_BAD_SET_ARGUMENT: [[1, 525], [2, 15]],
+  OFPBIC_UNKNOWN_INST: [[2, 257], [3, 0]],
   OFPBIC_UNSUP_INST: [[2, 257], [3, 1]],
   OFPBIC_BAD_TABLE_ID: [[2, 257], [3, 2]],
   OFPBMC_BAD_TYPE: [[1, 263], [4, 0]],
@@ -88,7 +89,8 @@ export function encodeError(name: OfpErrorName, version: number, request: Uint8A
     ? ((request[4] << 24) >>> 0) + ((request[5] << 16) | (request[6] << 8) | request[7])
     : 0;
   const w = new WireWriter();
-  encodeHeader(w, version, OFPT_ERROR, xid);
+  // A version OVS has no error domain for gets OpenFlow 1.0's.
+  encodeHeader(w, version >= 1 && version <= 6 ? version : 1, OFPT_ERROR, xid);
   w.u16(type).u16(code).bytes(request.subarray(0, MAX_ERROR_DATA));
   return finishMessage(w);
 }

@@ -8,6 +8,9 @@
  * flow-removed (flow_removed.ts); flow and aggregate stats
  * (flow_stats.ts); features, switch config, desc, port descriptions,
  * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);
+ * the checks vconn and ofpraw_pull make before any handler: a message's
+ * version against the connection's and its size against its type's
+ * (msg_check.ts);
  * controller roles (role.ts). Versions: OpenFlow 1.0 with the Nicira extensions
  * ovs-ofctl uses by default, and OpenFlow 1.3.
  *
@@ -44,6 +47,7 @@ export {
   type OfpHeader,
 } from "./header.ts";
 export { WireReader, WireWriter } from "./_buf.ts";
+export { answerOtherVersion, checkRequestLength } from "./msg_check.ts";
 export {
   fieldHeader,
   fieldOfHeader,

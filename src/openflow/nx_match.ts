@@ -218,6 +218,8 @@ export interface PulledMatch {
 
 /** nx_pull_raw: `len` bytes of NXM/OXM entries from `r`. */
 export function pullNxEntries(r: WireReader, len: number): PulledMatch {
+  // A match longer than what is left of the message is the match's error.
+  if (len > r.remaining) throw new OfpError("OFPBMC_BAD_LEN");
   const body = r.sub(len, "OFPBMC_BAD_LEN");
   const out: PulledMatch = { match: newMatch(), cookie: 0n, cookieMask: 0n };
   const seen = new Set<WireField>();
