@@ -6,59 +6,13 @@
  * tables must end up as OVS's did.
  */
 import assert from "node:assert/strict";
-import { type FlowMod, OfTables, type Rule } from "../ofproto/mod.ts";
-import {
-  decodeHeader,
-  errorName,
-  OfpError,
-  OFPT_ERROR,
-  type PacketOut,
-  type PortMod,
-} from "../openflow/mod.ts";
+import { decodeHeader, errorName, OFPT_ERROR } from "../openflow/mod.ts";
 import { Ofconn, type OfSwitch } from "./ofconn.ts";
 import { RoleElection } from "./role_election.ts";
 import { FIXTURE_DIR, recorded } from "../../tests/support/openflow/recorded.ts";
+import { TablesSwitch } from "../../tests/support/openflow/tables_switch.ts";
 
 const FIXTURES = FIXTURE_DIR;
-
-class TablesSwitch implements OfSwitch {
-  tables = new OfTables();
-  now = 1000;
-  features() {
-    return { datapathId: 1n, nTables: 254, ports: this.ports() };
-  }
-  ports() {
-    return [{ portNo: 1, name: "p1", hwAddr: 0xaa55aa550001n, config: 0, linkDown: false }];
-  }
-  desc() {
-    return { manufacturer: "m", hardware: "h", software: "s", serial: "n", datapath: "d" };
-  }
-  tableStats() {
-    return [{ tableId: 0, activeCount: this.tables.nRules, lookupCount: 0n, matchedCount: 0n }];
-  }
-  watchRemovals() {}
-  portStats() {
-    return [{ portNo: 1, rxPackets: 1, rxBytes: 60, txPackets: 2, txBytes: 120, durationMs: 1500 }];
-  }
-  packetOuts: PacketOut[] = [];
-  packetOut(po: PacketOut) {
-    this.packetOuts.push(po);
-  }
-  portMods: PortMod[] = [];
-  portMod(pm: PortMod) {
-    if (pm.portNo !== 1) throw new OfpError("OFPPMFC_BAD_PORT");
-    this.portMods.push(pm);
-  }
-  flowMod(fm: FlowMod) {
-    this.tables.flowMods([fm], fm.strict, this.now);
-  }
-  selectRules(filter: FlowMod): Rule[] {
-    return this.tables.selectRules(filter);
-  }
-  nowMs() {
-    return this.now;
-  }
-}
 
 /** Plays `names` conversations on fresh connections to `sw`; returns every reply. */
 function play(sw: OfSwitch, ...names: string[]): Uint8Array[] {
