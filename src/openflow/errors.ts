@@ -47,6 +47,8 @@ const CODES = {
   OFPBMC_BAD_PREREQ: [[1, 260], [4, 9]],
   OFPBMC_DUP_FIELD: [[1, 261], [4, 10]],
   OFPFMFC_OVERLAP: [[3, 1], [5, 3]],
+  OFPQOFC_BAD_PORT: [[5, 0], [9, 0]],
+  OFPQOFC_BAD_QUEUE: [[5, 1], [9, 1]],
   OFPPMFC_BAD_PORT: [[4, 0], [7, 0]],
   OFPPMFC_BAD_HW_ADDR: [[4, 1], [7, 1]],
   OFPFMFC_BAD_COMMAND: [[3, 4], [5, 6]],

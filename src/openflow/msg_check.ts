@@ -10,6 +10,8 @@ import { encodeEchoReply } from "./header.ts";
 import { encodeError, OfpError } from "./errors.ts";
 import {
   OFP10_VERSION,
+  OFP14_VERSION,
+  OFP15_VERSION,
   OFPST13_TABLE_FEATURES,
   OFPST_DESC,
   OFPST_PORT,
@@ -63,7 +65,8 @@ function requestSize(type: number, version: number): Size | undefined {
     case OFPT11_BARRIER_REQUEST:
       return [0, 0];
     case OFPT11_PORT_MOD:
-      return [32, 0];
+      // From 1.4 on, properties replace the advertise field.
+      return version >= OFP14_VERSION ? [24, 8] : [32, 0];
     case OFPT11_STATS_REQUEST:
       return [8, 1];
     case OFPT12_ROLE_REQUEST:
@@ -73,11 +76,13 @@ function requestSize(type: number, version: number): Size | undefined {
 }
 
 /** The body sizes of the stats requests whose size is fixed (after the stats header). */
-function statsSize(statsType: number): Size | undefined {
+function statsSize(statsType: number, version: number): Size | undefined {
   switch (statsType) {
+    case OFPST_PORT_DESC:
+      // OpenFlow 1.5 asks for one port (or ANY).
+      return version >= OFP15_VERSION ? [8, 0] : [0, 0];
     case OFPST_DESC:
     case OFPST_TABLE:
-    case OFPST_PORT_DESC:
       return [0, 0];
     case OFPST_PORT:
     case OFPST_QUEUE:
@@ -104,7 +109,7 @@ export function checkRequestLength(msg: Uint8Array, version: number): void {
   const statsRequest = version === OFP10_VERSION ? OFPT10_STATS_REQUEST : OFPT11_STATS_REQUEST;
   if (msg[1] !== statsRequest) return;
   const statsHeader = version === OFP10_VERSION ? 4 : 8;
-  const stats = statsSize((msg[8] << 8) | msg[9]);
+  const stats = statsSize((msg[8] << 8) | msg[9], version);
   if (stats && !fits(body - statsHeader, stats)) throw new OfpError("OFPBRC_BAD_LEN");
 }
 
