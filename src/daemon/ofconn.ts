@@ -26,24 +26,18 @@ import type { PacketIn } from "./packet_in_queue.ts";
 import {
   decodeGroupMod,
   decodeGroupMod15,
-  groupStats,
   type GroupView,
-  NXST_GROUP,
-  NXST_GROUP_DESC,
-  NXST_GROUP_FEATURES,
   NXT_GROUP_MOD,
-  OFPMP_GROUP,
-  OFPMP_GROUP_DESC,
-  OFPMP_GROUP_FEATURES,
 } from "./ofconn_groups.ts";
+import { answerStats } from "./ofconn_stats.ts";
 import {
+  answerOtherVersion,
+  checkRequestLength,
   type ControllerRole,
   decodeFlowMod,
-  decodeFlowStatsRequest,
   decodeHeader,
   decodePacketOut,
   decodePortMod,
-  decodePortStatsRequest,
   decodeRoleRequest,
   decodeSetConfig,
   type DescStats,
@@ -59,24 +53,16 @@ import {
   NX_VENDOR_ID,
   NXFF_NXM,
   NXFF_OPENFLOW10,
-  NXST_AGGREGATE,
-  NXST_FLOW,
   NXT_FLOW_MOD,
   NXT_FLOW_MOD_TABLE_ID,
   NXT_ROLE_REQUEST,
   NXT_SET_FLOW_FORMAT,
   OFP10_VERSION,
   OFP13_VERSION,
+  OFP14_VERSION,
+  OFP15_VERSION,
   OfpError,
   type OfpErrorName,
-  OFPST13_TABLE_FEATURES,
-  OFPST_AGGREGATE,
-  OFPST_DESC,
-  OFPST_FLOW,
-  OFPST_PORT,
-  OFPST_PORT_DESC,
-  OFPST_TABLE,
-  OFPST_VENDOR,
   OFPT10_BARRIER_REQUEST,
   OFPT10_PORT_MOD,
   OFPT10_STATS_REQUEST,
@@ -99,14 +85,6 @@ import {
   type PortDesc,
   type PortMod,
   type PortStats,
-  putAggregate,
-  putDescStats,
-  putFlowStats,
-  putPortDescs,
-  putPortStats,
-  putTableFeatures,
-  putTableStats,
-  StatsReplyBuilder,
   type SwitchConfig,
   type SwitchFeatures,
   type TableStats,
@@ -118,7 +96,12 @@ const covRecv = coverageCounter("ofconn_recv");
 const covError = coverageCounter("ofconn_error");
 
 /** The versions udpif offers in its hello. */
-export const SUPPORTED_VERSIONS: ReadonlySet<number> = new Set([OFP10_VERSION, OFP13_VERSION]);
+export const SUPPORTED_VERSIONS: ReadonlySet<number> = new Set([
+  OFP10_VERSION,
+  OFP13_VERSION,
+  OFP14_VERSION,
+  OFP15_VERSION,
+]);
 
 /** OVS's miss_send_len for controllers; service connections (br0.mgmt) get 0. */
 export const OFP_DEFAULT_MISS_SEND_LEN = 128;
@@ -230,8 +213,9 @@ export class Ofconn {
       );
       return [];
     }
-    if (h.version !== this.version) return [this.error("OFPBRC_BAD_VERSION", msg)];
+    if (h.version !== this.version) return answerOtherVersion(msg);
     try {
+      checkRequestLength(msg, this.version);
       return this.dispatch(h.type, h.xid, msg);
     } catch (e) {
       if (e instanceof OfpError) return [this.error(e.errorName, msg)];
@@ -251,12 +235,12 @@ export class Ofconn {
     const asyncReplies = this.async.handle(this, this.name, msg, xid);
     if (asyncReplies) return asyncReplies;
     switch (type) {
-      case OFPT_HELLO:
       case OFPT_ECHO_REPLY:
         return [];
       case OFPT_ERROR:
         log.info(`${this.name}: received an error from the peer`);
-        return [];
+        // As OVS: after the handshake neither has a handler (OFPBRC_BAD_TYPE below).
+        break;
       case OFPT_ECHO_REQUEST:
         return [encodeEchoReply(msg)];
       case OFPT_FEATURES_REQUEST:
@@ -300,7 +284,7 @@ export class Ofconn {
       return [encodeBarrierReply(v, xid)];
     }
     if (v === OFP10_VERSION ? type === OFPT10_STATS_REQUEST : type === OFPT11_STATS_REQUEST) {
-      return this.stats(xid, msg);
+      return answerStats(this.sw, v, xid, msg);
     }
     throw new OfpError("OFPBRC_BAD_TYPE");
   }
@@ -339,83 +323,6 @@ export class Ofconn {
         return [];
     }
     throw new OfpError("OFPBRC_BAD_SUBTYPE");
-  }
-
-  private stats(xid: number, msg: Uint8Array): Uint8Array[] {
-    const v = this.version;
-    const r = new WireReader(msg, "OFPBRC_BAD_LEN", 8);
-    const statsType = r.u16();
-    if (statsType === OFPST_VENDOR && v === OFP10_VERSION) {
-      r.skip(2);
-      if (r.u32() !== NX_VENDOR_ID) throw new OfpError("OFPBRC_BAD_VENDOR");
-      const subtype = r.u32();
-      if (
-        subtype === NXST_GROUP || subtype === NXST_GROUP_DESC || subtype === NXST_GROUP_FEATURES
-      ) {
-        const b = new StatsReplyBuilder(v, xid, statsType, subtype);
-        return groupStats(b, this.sw, statsType, msg, v, subtype);
-      }
-      if (subtype !== NXST_FLOW && subtype !== NXST_AGGREGATE) {
-        throw new OfpError("OFPBRC_BAD_SUBTYPE");
-      }
-      return this.flowStats(xid, msg, statsType, subtype === NXST_AGGREGATE, subtype);
-    }
-    const b = new StatsReplyBuilder(v, xid, statsType);
-    switch (statsType) {
-      case OFPST_DESC:
-        b.add((w) => putDescStats(w, this.sw.desc()));
-        return b.finish();
-      case OFPST_TABLE:
-        for (const t of this.sw.tableStats()) b.add((w) => putTableStats(w, t, v));
-        return b.finish();
-      case OFPST_PORT_DESC:
-        putPortDescs(b, this.sw.ports(), v);
-        return b.finish();
-      case OFPST_PORT: {
-        const port = decodePortStatsRequest(msg, v);
-        const stats = this.sw.portStats().filter((s) => port === undefined || s.portNo === port);
-        // A port that does not exist gets an empty reply, as in OVS.
-        for (const s of stats) b.add((w) => putPortStats(w, s, v));
-        return b.finish();
-      }
-      case OFPST13_TABLE_FEATURES: {
-        // A query (empty body) gets each table's features; changing them is refused.
-        if (v === OFP10_VERSION) break;
-        if (msg.length > 16) throw new OfpError("OFPBRC_EPERM");
-        const n = this.sw.features().nTables;
-        for (let t = 0; t < n; t++) b.add((w) => putTableFeatures(w, t, n));
-        return b.finish();
-      }
-      case OFPMP_GROUP:
-      case OFPMP_GROUP_DESC:
-      case OFPMP_GROUP_FEATURES:
-        if (v === OFP10_VERSION) break;
-        return groupStats(b, this.sw, statsType, msg, v);
-      case OFPST_FLOW:
-      case OFPST_AGGREGATE:
-        if (v !== OFP10_VERSION) {
-          return this.flowStats(xid, msg, statsType, statsType === OFPST_AGGREGATE);
-        }
-    }
-    throw new OfpError("OFPBRC_BAD_STAT");
-  }
-
-  private flowStats(
-    xid: number,
-    msg: Uint8Array,
-    statsType: number,
-    aggregate: boolean,
-    nxSubtype?: number,
-  ): Uint8Array[] {
-    const filter = decodeFlowStatsRequest(msg, this.version);
-    const rules = this.sw.selectRules(filter);
-    const b = new StatsReplyBuilder(this.version, xid, statsType, nxSubtype);
-    if (aggregate) b.add((w) => putAggregate(w, rules));
-    else {
-      const now = this.sw.nowMs();
-      for (const rule of rules) b.add((w) => putFlowStats(w, rule, this.version, now));
-    }
-    return b.finish();
   }
 
   close(): void {

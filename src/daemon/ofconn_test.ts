@@ -6,70 +6,13 @@
  * tables must end up as OVS's did.
  */
 import assert from "node:assert/strict";
-import { type FlowMod, type GroupMod, OfTables, type Rule } from "../ofproto/mod.ts";
-import {
-  decodeHeader,
-  errorName,
-  OfpError,
-  OFPT_ERROR,
-  type PacketOut,
-  type PortMod,
-} from "../openflow/mod.ts";
+import { decodeHeader, errorName, OFPT_ERROR } from "../openflow/mod.ts";
 import { Ofconn, type OfSwitch } from "./ofconn.ts";
 import { RoleElection } from "./role_election.ts";
-import { groupModOn, groupViewsOf } from "./ofconn_groups.ts";
 import { FIXTURE_DIR, recorded } from "../../tests/support/openflow/recorded.ts";
+import { TablesSwitch } from "../../tests/support/openflow/tables_switch.ts";
 
 const FIXTURES = FIXTURE_DIR;
-
-class TablesSwitch implements OfSwitch {
-  tables = new OfTables();
-  now = 1000;
-  features() {
-    return { datapathId: 1n, nTables: 254, ports: this.ports() };
-  }
-  ports() {
-    return [{ portNo: 1, name: "p1", hwAddr: 0xaa55aa550001n, config: 0, linkDown: false }];
-  }
-  desc() {
-    return { manufacturer: "m", hardware: "h", software: "s", serial: "n", datapath: "d" };
-  }
-  tableStats() {
-    return [{ tableId: 0, activeCount: this.tables.nRules, lookupCount: 0n, matchedCount: 0n }];
-  }
-  watchRemovals() {}
-  watchPacketIns() {
-    return () => {};
-  }
-  setMissWanted() {}
-  portStats() {
-    return [{ portNo: 1, rxPackets: 1, rxBytes: 60, txPackets: 2, txBytes: 120, durationMs: 1500 }];
-  }
-  packetOuts: PacketOut[] = [];
-  packetOut(po: PacketOut) {
-    this.packetOuts.push(po);
-  }
-  portMods: PortMod[] = [];
-  portMod(pm: PortMod) {
-    if (pm.portNo !== 1) throw new OfpError("OFPPMFC_BAD_PORT");
-    this.portMods.push(pm);
-  }
-  flowMod(fm: FlowMod) {
-    this.tables.flowMods([fm], fm.strict, this.now);
-  }
-  selectRules(filter: FlowMod): Rule[] {
-    return this.tables.selectRules(filter);
-  }
-  groupMod(gm: GroupMod) {
-    groupModOn(this.tables, gm, this.now);
-  }
-  groups() {
-    return groupViewsOf(this.tables, this.now);
-  }
-  nowMs() {
-    return this.now;
-  }
-}
 
 /** Plays `names` conversations on fresh connections to `sw`; returns every reply. */
 function play(sw: OfSwitch, ...names: string[]): Uint8Array[] {
@@ -127,7 +70,9 @@ Deno.test("bad requests get OVS's OFPT_ERROR and the connection carries on", () 
   const c = open();
   const cases: [Uint8Array, string][] = [
     [msg(1, 99, 0, 0, 0, 0, 0, 2), "OFPBRC_BAD_TYPE"],
-    [msg(4, 2, 0, 0, 0, 0, 0, 3), "OFPBRC_BAD_VERSION"],
+    [msg(4, 5, 0, 0, 0, 0, 0, 3), "OFPBRC_BAD_VERSION"],
+    [msg(1, 5, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0), "OFPBRC_BAD_LEN"],
+    [msg(1, 0, 0, 0, 0, 0, 0, 3), "OFPBRC_BAD_TYPE"],
     [msg(1, 4, 0, 0, 0, 0, 0, 4, 0, 0, 0x12, 0x34, 0, 0, 0, 1), "OFPBRC_BAD_VENDOR"],
     [msg(1, 4, 0, 0, 0, 0, 0, 5, 0, 0, 0x23, 0x20, 0, 0, 0, 99), "OFPBRC_BAD_SUBTYPE"],
     [msg(1, 16, 0, 0, 0, 0, 0, 6, 0, 77, 0, 0), "OFPBRC_BAD_STAT"],
@@ -141,8 +86,35 @@ Deno.test("bad requests get OVS's OFPT_ERROR and the connection carries on", () 
   }
   const echo = msg(1, 2, 0, 0, 0, 0, 0, 10, 1, 2, 3);
   assert.deepEqual(c.receive(echo)[0][1], 3);
+  // An echo in another version is still answered, in its version (vconn_recv).
+  assert.deepEqual(c.receive(msg(4, 2, 0, 0, 0, 0, 0, 10)), [msg(4, 3, 0, 0, 0, 0, 0, 10)]);
   const c13 = open(4);
-  const setFeatures = msg(4, 18, 0, 0, 0, 0, 0, 11, 0, 12, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9);
+  const setFeatures = msg(
+    4,
+    18,
+    0,
+    0,
+    0,
+    0,
+    0,
+    11,
+    0,
+    12,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    9,
+    9,
+    9,
+    9,
+    9,
+    9,
+    9,
+    9,
+  );
   assert.equal(errorOf(c13.receive(setFeatures), setFeatures, 4), "OFPBRC_EPERM");
 });
 

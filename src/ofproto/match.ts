@@ -65,6 +65,24 @@ export function matchSetField(
   mfSetMasked(fl, m.key, (mfGet(fl, m.key) & ~bits) | (value & mask), full);
 }
 
+/**
+ * match_set_ipv6_label_masked as mf_set calls it: OVS keeps the label in
+ * a 32-bit field, so a mask covering the 20 label bits is an exact match
+ * on all 32, and any other mask is kept whole, bits beyond the label
+ * included, and printed so (ipv6_label=0x00001/0xfff00001). Used by the
+ * text parser and the NXM/OXM decoder alike.
+ */
+export function matchSetIpv6Label(m: Match, value: bigint, mask: bigint): void {
+  if ((mask & 0xfffffn) === 0xfffffn) {
+    matchSetField(m, IPV6_LABEL, value, mask);
+    exactField(bytesOf(m.mask), F.ipv6_label);
+  } else {
+    const mask32 = Number(mask & 0xffffffffn);
+    setUint(bytesOf(m.mask), F.ipv6_label.off, 4, mask32);
+    setUint(bytesOf(m.key), F.ipv6_label.off, 4, (Number(value & 0xffffffffn) & mask32) >>> 0);
+  }
+}
+
 const PROTOCOLS: Record<string, [number, number]> = {
   ip: [ETH_TYPE_IP, 0],
   ipv4: [ETH_TYPE_IP, 0],
@@ -87,6 +105,7 @@ const DL_TYPE = mfByName("eth_type")!;
 const NW_PROTO = mfByName("nw_proto")!;
 const VLAN_TCI = mfByName("vlan_tci")!;
 const NW_TOS = mfByName("nw_tos")!;
+const IPV6_LABEL = mfByName("ipv6_label")!;
 
 /** Whether `name` is a protocol shorthand such as `tcp6`. */
 export function isProtocolName(name: string): boolean {
@@ -189,21 +208,9 @@ export function parseMatchItem(
         0xffffn,
       );
       return true;
-    case "ipv6_label": {
-      // OVS keeps the label in a 32-bit field (mf_set for MFF_IPV6_LABEL):
-      // a mask covering the 20 label bits is an exact match on all 32,
-      // any other mask is kept whole, bits beyond the label included, and
-      // printed so (ipv6_label=0x00001/0xfff00001).
-      if ((mv.mask & 0xfffffn) === 0xfffffn) {
-        matchSetField(m, fl, mv.value, mv.mask);
-        exactField(bytesOf(m.mask), F.ipv6_label);
-      } else {
-        const mask = Number(mv.mask & 0xffffffffn);
-        setUint(bytesOf(m.mask), F.ipv6_label.off, 4, mask);
-        setUint(bytesOf(m.key), F.ipv6_label.off, 4, (Number(mv.value & 0xffffffffn) & mask) >>> 0);
-      }
+    case "ipv6_label":
+      matchSetIpv6Label(m, mv.value, mv.mask);
       return true;
-    }
     case "nw_tos":
       matchSetField(m, NW_TOS, mv.value & 0xfcn, 0xfcn);
       return true;

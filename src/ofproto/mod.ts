@@ -91,6 +91,7 @@ export {
   isProtocolName,
   type Match,
   matchSetField,
+  matchSetIpv6Label,
   newMatch,
   normalizeMatch,
   parseMatchItem,

@@ -149,7 +149,10 @@ export function pullActions(r: WireReader, len: number, version: number): OfActi
 
 const OFPIT_GOTO_TABLE = 1;
 const OFPIT_WRITE_METADATA = 2;
+const OFPIT_WRITE_ACTIONS = 3;
 const OFPIT_APPLY_ACTIONS = 4;
+const OFPIT_CLEAR_ACTIONS = 5;
+const OFPIT_METER = 6;
 
 /** OpenFlow 1.1+ instructions: apply-actions, write-metadata, goto-table. */
 export function pullInstructions(r: WireReader, len: number, version: number): OfAction[] {
@@ -177,8 +180,13 @@ export function pullInstructions(r: WireReader, len: number, version: number): O
         tail.push({ type: "goto_table", table });
         break;
       }
-      default:
+      case OFPIT_WRITE_ACTIONS:
+      case OFPIT_CLEAR_ACTIONS:
+      case OFPIT_METER:
+        // Instructions OpenFlow defines that udpif does not run.
         throw new OfpError("OFPBIC_UNSUP_INST");
+      default:
+        throw new OfpError("OFPBIC_UNKNOWN_INST");
     }
   }
   return [...apply, ...tail];

@@ -78,6 +78,7 @@ Deno.test("actions: bad lengths, unknown types, vendors and instructions get OVS
   fails([0xff, 0xff, 0, 16, 0, 0, 0x23, 0x20, 0, 200, 0, 0, 0, 0, 0, 0], "OFPBAC_BAD_VENDOR_TYPE");
   fails([0, 1, 0, 8, 0x10, 0, 0, 0], "OFPBAC_BAD_ARGUMENT");
   fails([0, 6, 0, 8, 0, 0, 0, 0], "OFPBIC_UNSUP_INST", 4, true);
+  fails([0, 99, 0, 8, 0, 0, 0, 0], "OFPBIC_UNKNOWN_INST", 4, true);
   fails([0, 1, 0, 8, 255, 0, 0, 0], "OFPBIC_BAD_TABLE_ID", 4, true);
   // A set_field to a field udpif does not know (OXM class 0x8000, field 40).
   fails([0, 25, 0, 16, 0x80, 0, 0x50, 4, 0, 0, 0, 1, 0, 0, 0, 0], "OFPBAC_BAD_SET_TYPE", 4);

@@ -38,6 +38,7 @@ const CODES = {
   OFPBAC_BAD_SET_TYPE: [[1, 523], [2, 13]],
   OFPBAC_BAD_SET_LEN: [[1, 524], [2, 14]],
   OFPBAC_BAD_SET_ARGUMENT: [[1, 525], [2, 15]],
+  OFPBIC_UNKNOWN_INST: [[2, 257], [3, 0]],
   OFPBIC_UNSUP_INST: [[2, 257], [3, 1]],
   OFPBIC_BAD_TABLE_ID: [[2, 257], [3, 2]],
   OFPBMC_BAD_TYPE: [[1, 263], [4, 0]],
@@ -47,6 +48,8 @@ const CODES = {
   OFPBMC_BAD_PREREQ: [[1, 260], [4, 9]],
   OFPBMC_DUP_FIELD: [[1, 261], [4, 10]],
   OFPFMFC_OVERLAP: [[3, 1], [5, 3]],
+  OFPQOFC_BAD_PORT: [[5, 0], [9, 0]],
+  OFPQOFC_BAD_QUEUE: [[5, 1], [9, 1]],
   OFPPMFC_BAD_PORT: [[4, 0], [7, 0]],
   OFPPMFC_BAD_HW_ADDR: [[4, 1], [7, 1]],
   OFPFMFC_BAD_COMMAND: [[3, 4], [5, 6]],
@@ -121,7 +124,8 @@ export function encodeError(name: OfpErrorName, version: number, request: Uint8A
     ? ((request[4] << 24) >>> 0) + ((request[5] << 16) | (request[6] << 8) | request[7])
     : 0;
   const w = new WireWriter();
-  encodeHeader(w, version, OFPT_ERROR, xid);
+  // A version OVS has no error domain for gets OpenFlow 1.0's.
+  encodeHeader(w, version >= 1 && version <= 6 ? version : 1, OFPT_ERROR, xid);
   if (version === 1 && NX10_VENDOR.has(name)) {
     w.u16(NXET_VENDOR).u16(0).u32(NX_VENDOR_ID).u16(type).u16(code);
     w.bytes(request.subarray(0, MAX_ERROR_DATA - 8));

@@ -3,8 +3,9 @@
  * lib/ofp-flow.c): a rule with send_flow_rem left the tables, idle or
  * hard timeout or delete, with its age and counters. OpenFlow 1.0 sends
  * OFPT_FLOW_REMOVED with an ofp_match, or NXT_FLOW_REMOVED with NXM once
- * the connection chose the NXM flow format; 1.3 sends OFPT_FLOW_REMOVED
- * with OXM.
+ * the connection chose the NXM flow format; 1.3 and 1.4 send
+ * OFPT_FLOW_REMOVED with OXM, 1.5 its ofp15_flow_removed with the
+ * counters as OXS stats.
  */
 import type { Rule, RuleRemovedReason } from "../ofproto/mod.ts";
 import { WireWriter } from "./_buf.ts";
@@ -12,7 +13,15 @@ import { encodeHeader } from "./header.ts";
 import { finishMessage } from "./errors.ts";
 import { putOf10Match } from "./of10_match.ts";
 import { putNxEntries, putOxmMatch } from "./nx_match.ts";
-import { NX_VENDOR_ID, NXFF_NXM, OFP10_VERSION, OFPT_FLOW_REMOVED, OFPT_VENDOR } from "./types.ts";
+import { putOxsStats } from "./oxs.ts";
+import {
+  NX_VENDOR_ID,
+  NXFF_NXM,
+  OFP10_VERSION,
+  OFP15_VERSION,
+  OFPT_FLOW_REMOVED,
+  OFPT_VENDOR,
+} from "./types.ts";
 
 const REASONS: Record<RuleRemovedReason, number> = { idle: 0, hard: 1, delete: 2 };
 const NXT_FLOW_REMOVED = 14;
@@ -29,7 +38,13 @@ export function encodeFlowRemoved(
   const durationMs = Math.max(0, Math.floor(nowMs - rule.createdMs));
   const duration = () => w.u32(Math.floor(durationMs / 1000)).u32((durationMs % 1000) * 1_000_000);
   const counters = () => w.u64(BigInt(rule.nPackets)).u64(BigInt(rule.nBytes));
-  if (version !== OFP10_VERSION) {
+  if (version >= OFP15_VERSION) {
+    encodeHeader(w, version, OFPT_FLOW_REMOVED, 0);
+    w.u8(rule.tableId).u8(REASONS[reason]).u16(rule.priority);
+    w.u16(rule.idleTimeout).u16(rule.hardTimeout).u64(rule.cookie);
+    putOxmMatch(w, rule.match);
+    putOxsStats(w, { durationMs, packets: BigInt(rule.nPackets), bytes: BigInt(rule.nBytes) });
+  } else if (version !== OFP10_VERSION) {
     encodeHeader(w, version, OFPT_FLOW_REMOVED, 0);
     w.u64(rule.cookie).u16(rule.priority).u8(REASONS[reason]).u8(rule.tableId);
     duration();

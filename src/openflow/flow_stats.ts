@@ -3,9 +3,11 @@
  * connections send them through Nicira's NXST_FLOW and NXST_AGGREGATE
  * (NXM match, out_port, table) and as OpenFlow 1.3 sends OFPMP_FLOW and
  * OFPMP_AGGREGATE (cookie and mask, OXM match), decoded into the loose
- * filter ofproto selects rules with; and the replies, one entry per rule
- * with ages, timeouts, counters, match and actions, split over several
- * messages (the "more" flag) when they outgrow one.
+ * filter ofproto selects rules with (OpenFlow 1.4 and 1.5 ask as 1.3
+ * does); and the replies, one entry per rule with ages, timeouts,
+ * counters, match and actions (in OpenFlow 1.5 an ofp15_flow_desc with
+ * the counters as OXS stats), split over several messages (the "more"
+ * flag) when they outgrow one.
  */
 import { type FlowMod, newMatch, OFPP_NONE, type Rule } from "../ofproto/mod.ts";
 import { WireReader, WireWriter } from "./_buf.ts";
@@ -14,9 +16,11 @@ import { putActions10, putInstructions } from "./actions.ts";
 import { portFromOf11 } from "./port_number.ts";
 import { encodeHeader } from "./header.ts";
 import { OfpError } from "./errors.ts";
+import { putOxsStats } from "./oxs.ts";
 import {
   NX_VENDOR_ID,
   OFP10_VERSION,
+  OFP15_VERSION,
   OFPP11_ANY,
   OFPST_VENDOR,
   OFPT10_STATS_REPLY,
@@ -148,6 +152,22 @@ const age16 = (ms: number) => Math.min(0xffff, ageSecs(ms) + 1);
 export function putFlowStats(w: WireWriter, rule: Rule, version: number, nowMs: number): void {
   const start = w.length;
   const durationMs = Math.max(0, Math.floor(nowMs - rule.createdMs));
+  if (version >= OFP15_VERSION) {
+    // ofp15_flow_desc: no counters in the fixed part; they follow the match as OXS.
+    w.u16(0).zeros(2).u8(rule.tableId).u8(0);
+    w.u16(rule.priority).u16(rule.idleTimeout).u16(rule.hardTimeout);
+    w.u16(rule.flags & 0x1f).u16(0).u64(rule.cookie);
+    putOxmMatch(w, rule.match);
+    putOxsStats(w, {
+      durationMs,
+      idleSecs: ageSecs(nowMs - rule.usedMs),
+      packets: BigInt(rule.nPackets),
+      bytes: BigInt(rule.nBytes),
+    });
+    putInstructions(w, rule.actions, version, rule.match);
+    w.setU16(start, w.length - start);
+    return;
+  }
   w.u16(0).u8(rule.tableId).u8(0);
   w.u32(Math.floor(durationMs / 1000)).u32((durationMs % 1000) * 1_000_000);
   w.u16(rule.priority).u16(rule.idleTimeout).u16(rule.hardTimeout);
@@ -169,11 +189,12 @@ export function putFlowStats(w: WireWriter, rule: Rule, version: number, nowMs: 
 }
 
 /** The aggregate reply body: packets, bytes and flows of the selected rules. */
-export function putAggregate(w: WireWriter, rules: readonly Rule[]): void {
+export function putAggregate(w: WireWriter, rules: readonly Rule[], version: number): void {
   let packets = 0n, bytes = 0n;
   for (const r of rules) {
     packets += BigInt(r.nPackets);
     bytes += BigInt(r.nBytes);
   }
-  w.u64(packets).u64(bytes).u32(rules.length).zeros(4);
+  if (version >= OFP15_VERSION) putOxsStats(w, { packets, bytes, flows: rules.length });
+  else w.u64(packets).u64(bytes).u32(rules.length).zeros(4);
 }

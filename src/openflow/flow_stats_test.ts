@@ -111,7 +111,7 @@ Deno.test("flow stats: a filter on table and cookie mask, and the aggregate of w
   assert.deepEqual(t.selectRules(byCookie).map((r) => r.cookie), [0x77n]);
   const agg = clientMessages("dump_aggregate").find(isNxStats)!;
   const b = new StatsReplyBuilder(1, 4, 0xffff, 1);
-  b.add((w) => putAggregate(w, t.selectRules(decodeFlowStatsRequest(agg, 1))));
+  b.add((w) => putAggregate(w, t.selectRules(decodeFlowStatsRequest(agg, 1)), 1));
   const theirs = serverMessages("dump_aggregate").find((m) => m[1] === 17)!;
   assert.deepEqual(b.finish(), [theirs]);
 });

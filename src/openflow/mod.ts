@@ -10,13 +10,20 @@
  * _nx_ext_actions.ts); flow-mods (flow_mod.ts) and
  * flow-removed (flow_removed.ts); flow and aggregate stats
  * (flow_stats.ts); features, switch config, desc, port descriptions,
- * port and table stats, port-mod (switch.ts); packet-out (packet_out.ts);
+ * port and table stats, port-mod (switch.ts); queue stats requests
+ * (queue_stats.ts); packet-out (packet_out.ts);
+ * the checks vconn and ofpraw_pull make before any handler: a message's
+ * version against the connection's and its size against its type's
+ * (msg_check.ts);
  * packet-in in the standard, NXT_PACKET_IN and NXT_PACKET_IN2 formats
- * (packet_in.ts);
- * controller roles (role.ts); group-mods and group desc, stats and
- * features replies of OpenFlow 1.1 to 1.4 (group_mod.ts) and in 1.5's
- * layout as OVS's Nicira extensions over 1.0 (group_mod15.ts). Versions: OpenFlow 1.0 with the Nicira extensions
- * ovs-ofctl uses by default, and OpenFlow 1.3.
+ * (packet_in.ts); controller roles (role.ts); group-mods and group desc,
+ * stats and features replies of OpenFlow 1.1 to 1.4 (group_mod.ts) and in
+ * 1.5's layout as OVS's Nicira extensions over 1.0 (group_mod15.ts);
+ * OpenFlow 1.5 statistics as OXS (oxs.ts).
+ * Versions: OpenFlow 1.0 with the Nicira extensions ovs-ofctl uses by
+ * default, and OpenFlow 1.3, 1.4 and 1.5 (ports with properties from
+ * 1.4; flow stats, aggregate and flow-removed with OXS stats, packet-out
+ * with a match, in 1.5).
  *
  * This layer speaks ofproto's types: a flow-mod decodes to the same
  * `FlowMod` ovs-ofctl text parses to, actions to the same `OfAction`s
@@ -51,6 +58,7 @@ export {
   type OfpHeader,
 } from "./header.ts";
 export { WireReader, WireWriter } from "./_buf.ts";
+export { answerOtherVersion, checkRequestLength } from "./msg_check.ts";
 export {
   fieldHeader,
   fieldOfHeader,
@@ -94,6 +102,8 @@ export {
 } from "./switch.ts";
 export { portFromOf11, portToOf11 } from "./port_number.ts";
 export { decodePacketOut, type PacketOut } from "./packet_out.ts";
+export { type OxsStats, putOxsStats } from "./oxs.ts";
+export { decodeQueueStatsRequest, OFPQ_ALL, type QueueStatsRequest } from "./queue_stats.ts";
 export {
   decodePacketInFormat,
   encodePacketIn,

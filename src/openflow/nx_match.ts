@@ -13,11 +13,12 @@
  * present bit). Encoding (nx_put_raw) writes the fields the match
  * constrains whose prerequisites hold, in NXM or OXM spelling.
  */
-import { bytesOf, exactField, F, getUint } from "../flow/mod.ts";
+import { bytesOf, F, getUint } from "../flow/mod.ts";
 import {
   ctFieldLackingPrereq,
   type Match,
   matchSetField,
+  matchSetIpv6Label,
   mfByName,
   type MfField,
   mfGet,
@@ -222,8 +223,7 @@ function setEntry(m: Match, f: WireField, value: bigint, mask: bigint): void {
       matchSetField(m, fl, value & 0xfcn, mask & 0xfcn);
       return;
     case "ipv6_label":
-      matchSetField(m, fl, value, mask);
-      if ((mask & full) === full) exactField(bytesOf(m.mask), F.ipv6_label);
+      matchSetIpv6Label(m, value, mask);
       return;
   }
   matchSetField(m, fl, value, mask & full);
@@ -237,6 +237,8 @@ export interface PulledMatch {
 
 /** nx_pull_raw: `len` bytes of NXM/OXM entries from `r`. */
 export function pullNxEntries(r: WireReader, len: number): PulledMatch {
+  // A match longer than what is left of the message is the match's error.
+  if (len > r.remaining) throw new OfpError("OFPBMC_BAD_LEN");
   const body = r.sub(len, "OFPBMC_BAD_LEN");
   const out: PulledMatch = { match: newMatch(), cookie: 0n, cookieMask: 0n };
   const seen = new Set<WireField>();
@@ -326,6 +328,11 @@ export function putNxEntries(
         break;
       case "vlan_pcp":
         if (!(getUint(k, F.vlan0_tci.off, 2) & 0x1000)) continue;
+        break;
+      case "ipv6_label":
+        // All 32 bits of OVS's label field: a wide mask goes out as stored.
+        mask = BigInt(getUint(bytesOf(m.mask), F.ipv6_label.off, 4));
+        value = BigInt(getUint(k, F.ipv6_label.off, 4));
         break;
       case "icmp_type":
       case "icmp_code":

@@ -18,6 +18,8 @@ const MATCHES = [
   "icmp6,icmpv6_type=135,nd_target=fe80::1,nd_sll=00:00:00:00:00:02",
   "metadata=0x5/0xff,pkt_mark=0x7",
   "ipv6,ipv6_label=0x12345",
+  "ipv6,ipv6_label=0x00001/0xfff00001",
+  "ipv6,ipv6_label=0x10000/0xf0000",
 ];
 
 function roundTrip(text: string, version: number): string {

@@ -2,7 +2,9 @@
  * The switch's description of itself (OVS's lib/ofp-switch.c, ofp-port.c,
  * ofp-table.c): features reply, switch config (get/set), description
  * stats, port descriptions (in the OpenFlow 1.0 features reply and the
- * port-desc stats), and table stats for `ovs-ofctl dump-tables`.
+ * port-desc stats; from 1.4 on with an Ethernet property), port stats
+ * (from 1.4 on with properties too), and table stats for `ovs-ofctl
+ * dump-tables`.
  */
 import { WireReader, WireWriter } from "./_buf.ts";
 import { encodeHeader } from "./header.ts";
@@ -10,7 +12,12 @@ import { finishMessage } from "./errors.ts";
 import { portFromOf11, portToOf11 } from "./port_number.ts";
 import { oxmFieldList } from "./nx_match.ts";
 import type { StatsReplyBuilder } from "./flow_stats.ts";
-import { OFP10_VERSION, OFPT_FEATURES_REPLY, OFPT_GET_CONFIG_REPLY } from "./types.ts";
+import {
+  OFP10_VERSION,
+  OFP14_VERSION,
+  OFPT_FEATURES_REPLY,
+  OFPT_GET_CONFIG_REPLY,
+} from "./types.ts";
 
 export interface PortDesc {
   /** OpenFlow 1.0 numbering (LOCAL is 0xfffe). */
@@ -36,6 +43,8 @@ const CAPABILITIES13 = 0x4f;
 /** Every OpenFlow 1.0 action from output to enqueue. */
 const ACTIONS10 = 0xfff;
 const OFPPS_LINK_DOWN = 1;
+/** OpenFlow 1.4's port description and port stats property for Ethernet. */
+const OFPPDPT14_ETHERNET = 0;
 const OFPPS11_LIVE = 4;
 
 function putPort10(w: WireWriter, p: PortDesc): void {
@@ -46,6 +55,13 @@ function putPort10(w: WireWriter, p: PortDesc): void {
 function putPort13(w: WireWriter, p: PortDesc): void {
   w.u32(portToOf11(p.portNo)).zeros(4).uint(p.hwAddr, 6).zeros(2).str(p.name, 16);
   w.u32(p.config).u32(p.linkDown ? OFPPS_LINK_DOWN : OFPPS11_LIVE).zeros(24);
+}
+
+/** ofp14_port: the 1.3 fields, a length, and the Ethernet property (all speeds 0, as OVS's dummies). */
+function putPort14(w: WireWriter, p: PortDesc): void {
+  w.u32(portToOf11(p.portNo)).u16(72).zeros(2).uint(p.hwAddr, 6).zeros(2).str(p.name, 16);
+  w.u32(p.config).u32(p.linkDown ? OFPPS_LINK_DOWN : OFPPS11_LIVE);
+  w.u16(OFPPDPT14_ETHERNET).u16(32).zeros(4).zeros(24);
 }
 
 export function encodeFeaturesReply(f: SwitchFeatures, version: number, xid: number): Uint8Array {
@@ -64,7 +80,13 @@ export function encodeFeaturesReply(f: SwitchFeatures, version: number, xid: num
 /** Port descriptions for a port-desc stats reply. */
 export function putPortDescs(b: StatsReplyBuilder, ports: readonly PortDesc[], version: number) {
   for (const p of ports) {
-    b.add((w) => (version === OFP10_VERSION ? putPort10(w, p) : putPort13(w, p)));
+    b.add((w) =>
+      version === OFP10_VERSION
+        ? putPort10(w, p)
+        : version >= OFP14_VERSION
+        ? putPort14(w, p)
+        : putPort13(w, p)
+    );
   }
 }
 
@@ -193,7 +215,9 @@ export function decodePortMod(msg: Uint8Array, version: number): PortMod {
   if (version !== OFP10_VERSION) r.skip(2);
   const config = r.u32();
   const mask = r.u32();
-  r.skip(8);
+  // Before 1.4 an advertise field follows; from 1.4 on, properties (the
+  // Ethernet advertise one), which udpif's ports have nothing to do with.
+  if (version < OFP14_VERSION) r.skip(8);
   // Bits a version does not define are ignored, as OVS does.
   const known = OFPPC_PORT_DOWN | (version === OFP10_VERSION ? OFPPC10_NO_FLOOD : 0);
   return { portNo, hwAddr, config: config & mask & known, mask: mask & known };
@@ -225,6 +249,18 @@ export function decodePortStatsRequest(msg: Uint8Array, version: number): number
 
 /** One ofp_port_stats entry (ofputil_append_port_stat). */
 export function putPortStats(w: WireWriter, s: PortStats, version: number): void {
+  if (version >= OFP14_VERSION) {
+    // ofp14_port_stats: length, port, duration, the counters, then the
+    // Ethernet property with its four error counters unknown.
+    w.u16(120).zeros(2).u32(portToOf11(s.portNo));
+    w.u32(Math.floor(s.durationMs / 1000)).u32((s.durationMs % 1000) * 1_000_000);
+    w.u64(BigInt(s.rxPackets)).u64(BigInt(s.txPackets));
+    w.u64(BigInt(s.rxBytes)).u64(BigInt(s.txBytes));
+    for (let i = 0; i < 4; i++) w.u64(UNKNOWN64);
+    w.u16(OFPPDPT14_ETHERNET).u16(40).zeros(4);
+    for (let i = 0; i < 4; i++) w.u64(UNKNOWN64);
+    return;
+  }
   if (version === OFP10_VERSION) w.u16(s.portNo).zeros(6);
   else w.u32(portToOf11(s.portNo)).zeros(4);
   w.u64(BigInt(s.rxPackets)).u64(BigInt(s.txPackets)).u64(BigInt(s.rxBytes)).u64(BigInt(s.txBytes));

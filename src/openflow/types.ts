@@ -4,6 +4,7 @@
  */
 export const OFP10_VERSION = 0x01;
 export const OFP13_VERSION = 0x04;
+export const OFP14_VERSION = 0x05;
 export const OFP15_VERSION = 0x06;
 
 /** Types that have the same number in every version. */

@@ -16,6 +16,8 @@
  *   CONFORMANCE_JOBS=N       replay up to N cases at once (default 4; cases that
  *                            measure real time still run alone, last)
  *   CONFORMANCE_KEEP=DIR     keep each case's run directory (daemon log) under DIR
+ *   CONFORMANCE_OFCTL=wire   the cases' ovs-ofctl lines run the real ovs-ofctl over
+ *                            OpenFlow (br0.mgmt) instead of `udpif ofctl`
  *   CONFORMANCE_UDPIF=PATH   the udpif to replay through (default bin/udpif;
  *                            oracle/udpif-ovs-shim.sh replays through the real OVS,
  *                            which checks the replay itself)

@@ -5,7 +5,8 @@
  * 1. `udpif start --detach` on a private run directory, datapath type
  *    dummy, ports p1..pN with OpenFlow numbers 1..N, the case's `--vsctl`
  *    other_config as `--other-config`; `time/stop` with `--time-stop`;
- * 2. `udpif ofctl add-flows br0 flows.txt`;
+ * 2. `ovs-ofctl add-flows br0 flows.txt` (through the wrapper: `udpif
+ *    ofctl`, or in wire mode the real ovs-ofctl over OpenFlow);
  * 3. two `revalidator/wait`, the settle pause, a coverage snapshot;
  * 4. the `--pre` commands, then packets.txt in order: packet lines as
  *    `netdev-dummy/receive` over the control socket, `!` lines in bash
@@ -33,7 +34,7 @@ import {
 import type { RunResult } from "./proc.ts";
 import { RUN_DIR_PREFIX, RUNNER_PID_FILE, tempRoot } from "./stale.ts";
 import { unixctlCall } from "./unixctl.ts";
-import { vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
+import { type OfctlMode, vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
 
 export interface ReplayConfig {
   /** The udpif launcher (the repository's bin/udpif). */
@@ -46,6 +47,8 @@ export interface ReplayConfig {
   caseTimeoutMs: number;
   /** Copy of the run directory is left here when set (logs for a failing case). */
   keepDir?: string;
+  /** How `ovs-ofctl` reaches udpif (CONFORMANCE_OFCTL): `udpif ofctl` (the default), or the real one over OpenFlow. */
+  ofctl?: OfctlMode;
 }
 
 export interface ReplayResult {
@@ -57,7 +60,9 @@ const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 10
 
 /**
  * The configuration from the environment: CONFORMANCE_SETTLE, CONFORMANCE_TIMEOUT
- * (per command), CONFORMANCE_CASE_TIMEOUT (per case), CONFORMANCE_KEEP.
+ * (per command), CONFORMANCE_CASE_TIMEOUT (per case), CONFORMANCE_KEEP,
+ * CONFORMANCE_OFCTL (`wire`: the real ovs-ofctl over OpenFlow; default
+ * `unixctl`: `udpif ofctl`). Throws on a mode it does not know.
  */
 export function configFromEnv(udpif: string): ReplayConfig {
   // OVS needs 1.1 s (threads fold their counters into the totals once a
@@ -65,7 +70,12 @@ export function configFromEnv(udpif: string): ReplayConfig {
   const settle = Number(Deno.env.get("CONFORMANCE_SETTLE") ?? "0");
   const timeout = Number(Deno.env.get("CONFORMANCE_TIMEOUT") ?? "30");
   const caseTimeout = Number(Deno.env.get("CONFORMANCE_CASE_TIMEOUT") ?? "90");
+  const ofctl = Deno.env.get("CONFORMANCE_OFCTL") || "unixctl";
+  if (ofctl !== "unixctl" && ofctl !== "wire") {
+    throw new Error(`CONFORMANCE_OFCTL=${ofctl}: not a mode (unixctl or wire)`);
+  }
   return {
+    ofctl,
     udpif,
     settleSeconds: Number.isFinite(settle) && settle >= 0 ? settle : 0,
     commandTimeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 30) * 1000,
@@ -118,6 +128,11 @@ class Replay {
       );
     }
     return Math.min(commandMs, left);
+  }
+
+  /** `ovs-ofctl ARGS` as the case's shell lines run it (the wrapper of the replay's mode). */
+  ofctl(args: string[]): Promise<RunResult> {
+    return this.runCmd([`${this.dir}/bin/ovs-ofctl`, ...args]);
   }
 
   runCmd(argv: string[]): Promise<RunResult> {
@@ -204,19 +219,10 @@ class Replay {
 
   async addFlows(): Promise<void> {
     if (this.c.flowsFile === null) return;
-    const r = await this.runCmd([
-      this.cfg.udpif,
-      "ofctl",
-      "-t",
-      this.socket,
-      ...this.c.options.ofctlOpts,
-      "add-flows",
-      "br0",
-      this.c.flowsFile,
-    ]);
+    const r = await this.ofctl([...this.c.options.ofctlOpts, "add-flows", "br0", this.c.flowsFile]);
     if (r.code !== 0) {
       throw new Error(
-        `udpif ofctl add-flows failed (exit status ${r.code}): ${firstLines(r.output)}`,
+        `ovs-ofctl add-flows failed (exit status ${r.code}): ${firstLines(r.output)}`,
       );
     }
   }
@@ -268,15 +274,7 @@ class Replay {
     await this.callSection("ovs-appctl dpctl/dump-flows -m", "dpctl/dump-flows", ["-m"]);
     await this.callSection("ovs-appctl upcall/show", "upcall/show", []);
     this.line("## ovs-ofctl dump-flows br0");
-    const r = await this.runCmd([
-      this.cfg.udpif,
-      "ofctl",
-      "-t",
-      this.socket,
-      ...o.ofctlOpts,
-      "dump-flows",
-      "br0",
-    ]);
+    const r = await this.ofctl([...o.ofctlOpts, "dump-flows", "br0"]);
     this.emit(r.output);
     if (r.code !== 0) this.line(`(exit status ${r.code})`);
     const settle = o.settle ?? this.cfg.settleSeconds;
@@ -294,7 +292,8 @@ class Replay {
   async run(): Promise<void> {
     const o = this.c.options;
     await Deno.mkdir(`${this.dir}/bin`);
-    await writeWrappers(`${this.dir}/bin`, this.cfg.udpif, this.socket, this.dir);
+    const wire = this.cfg.ofctl === "wire" ? { rundir: this.dir } : undefined;
+    await writeWrappers(`${this.dir}/bin`, this.cfg.udpif, this.socket, this.dir, wire);
     this.relay = await AppctlRelay.start(this.dir, this.socket, this.cfg.commandTimeoutMs);
     await this.start();
     await this.addFlows();

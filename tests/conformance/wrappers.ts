@@ -12,6 +12,11 @@
  * (config/set and port/set are what `udpif set-config` and `set-port`
  * send; through ovs-appctl they take the relay's fast path.)
  *
+ * In wire mode (`CONFORMANCE_OFCTL=wire`) `ovs-ofctl` is the real one
+ * instead, run with OVS_RUNDIR at the replay's run directory, so that
+ * `ovs-ofctl CMD br0` speaks OpenFlow to udpif's `br0.mgmt` as it would
+ * to ovs-vswitchd's.
+ *
  * Options of the OVS tools that only make sense for OVS (`--timeout`,
  * `-t TARGET`, `--no-wait`) are dropped. Any other ovs-vsctl command is
  * refused with exit status 2, naming what it could not map.
@@ -89,6 +94,18 @@ exec ${LIMIT} ${shellQuote(udpif)} ofctl -t ${shellQuote(socket)} "\${args[@]}"
 `;
 }
 
+/** How a replay's `ovs-ofctl` reaches udpif: `udpif ofctl` over unixctl, or OpenFlow. */
+export type OfctlMode = "unixctl" | "wire";
+
+/** The real ovs-ofctl run against the management socket in `rundir`. */
+export function ofctlWireWrapper(ovsOfctl: string, rundir: string): string {
+  return `#!/usr/bin/env bash
+# The real ovs-ofctl, speaking OpenFlow to udpif's RUNDIR/BRIDGE.mgmt.
+export OVS_RUNDIR=${shellQuote(rundir)}
+exec ${LIMIT} ${shellQuote(ovsOfctl)} "$@"
+`;
+}
+
 export function vsctlWrapper(): string {
   return `#!/usr/bin/env bash
 # ovs-vsctl, mapped onto udpif for a conformance replay: only the settings
@@ -143,19 +160,28 @@ export function vsctlToOtherConfig(words: string[]): string[] {
   });
 }
 
+/** The real ovs-ofctl that wire mode runs. */
+export const OVS_OFCTL = "/usr/bin/ovs-ofctl";
+
 /**
  * Writes the three wrappers into `binDir` (which must exist); with
- * `relayDir`, ovs-appctl uses the relay served there.
+ * `relayDir`, ovs-appctl uses the relay served there. With `wire`,
+ * ovs-ofctl is the real one against the management sockets in
+ * `wire.rundir`.
  */
 export async function writeWrappers(
   binDir: string,
   udpif: string,
   socket: string,
   relayDir?: string,
+  wire?: { rundir: string; ovsOfctl?: string },
 ): Promise<void> {
+  const ofctl = wire === undefined
+    ? ofctlWrapper(udpif, socket)
+    : ofctlWireWrapper(wire.ovsOfctl ?? OVS_OFCTL, wire.rundir);
   const scripts: Array<[string, string]> = [
     ["ovs-appctl", appctlWrapper(udpif, socket, relayDir)],
-    ["ovs-ofctl", ofctlWrapper(udpif, socket)],
+    ["ovs-ofctl", ofctl],
     ["ovs-vsctl", vsctlWrapper()],
   ];
   for (const [name, text] of scripts) {

@@ -106,3 +106,38 @@ Deno.test("--vsctl other_config before start becomes --other-config KEY=VALUE", 
 Deno.test("shell quoting survives single quotes", () => {
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
 });
+
+Deno.test("in wire mode ovs-ofctl is the real tool, every option kept, OVS_RUNDIR at the run directory", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wrappers-test." });
+  try {
+    // A recorder in the real ovs-ofctl's place: its argv, then OVS_RUNDIR.
+    const recorder = `${dir}/ovs-ofctl-real`;
+    await Deno.writeTextFile(
+      recorder,
+      '#!/usr/bin/env bash\nprintf "%s\\n" "$@" "OVS_RUNDIR=$OVS_RUNDIR"\n',
+      { mode: 0o755 },
+    );
+    await Deno.mkdir(`${dir}/bin`);
+    await writeWrappers(`${dir}/bin`, "/nonexistent/udpif", `${dir}/ctl`, undefined, {
+      rundir: `${dir}/run dir`,
+      ovsOfctl: recorder,
+    });
+    const r = await argvOf(
+      `${dir}/bin`,
+      "ovs-ofctl --timeout=5 -O OpenFlow13 --strict del-flows br0 'priority=5,tcp'",
+    );
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.words, [
+      "--timeout=5",
+      "-O",
+      "OpenFlow13",
+      "--strict",
+      "del-flows",
+      "br0",
+      "priority=5,tcp",
+      `OVS_RUNDIR=${dir}/run dir`,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

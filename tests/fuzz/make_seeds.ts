@@ -8,6 +8,9 @@
 import { encodePcap, parseHexPacket } from "../../src/packet/mod.ts";
 import { parsePacketSpec } from "../../src/flow/mod.ts";
 import { framed } from "../stream_peer.ts";
+import { concat } from "./engine.ts";
+import { recorded } from "../support/openflow/recorded.ts";
+import { hex as hexOf, parseProbeCases } from "../support/openflow/probe.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const read = (p: string) => Deno.readTextFileSync(new URL(p, ROOT));
@@ -135,3 +138,28 @@ const streams = [
   framed([frames[frames.length - 1]]),
 ];
 streams.forEach((s, i) => writeBin("stream", `seed-${i}.bin`, s));
+
+// OpenFlow: each message ovs-ofctl sent in the recorded conversations with
+// OVS (fixtures/openflow/*.txt, hellos left out), one whole conversation
+// as a stream, and the bad messages of bad_input.txt.
+const ofMessages = new Map<string, Uint8Array>();
+const ofStreams: Uint8Array[] = [];
+for (
+  const e of [...Deno.readDirSync(new URL("fixtures/openflow/", ROOT))].sort((a, b) =>
+    a.name < b.name ? -1 : 1
+  )
+) {
+  if (!e.name.endsWith(".txt") || e.name === "steps.txt" || e.name === "bad_input.txt") continue;
+  for (const conn of recorded(e.name.slice(0, -4))) {
+    const sent = conn.client.filter((m) => m[1] !== 0);
+    for (const m of sent) ofMessages.set(hexOf(m), m);
+    if (sent.length > 2) ofStreams.push(concat(...sent));
+  }
+}
+for (const c of parseProbeCases(read("fixtures/openflow/bad_input.txt"))) {
+  if (c.message.length <= 4096) ofMessages.set(hexOf(c.message), c.message);
+}
+[...ofMessages.values()].forEach((m, i) =>
+  writeBin("openflow", `seed-${String(i).padStart(3, "0")}.bin`, m)
+);
+ofStreams.slice(0, 4).forEach((s, i) => writeBin("openflow", `seed-stream-${i}.bin`, s));

@@ -239,12 +239,22 @@ Deno.test("ovs-ofctl packet-out: the packet leaves by the actions' port, rewritt
   ]);
 });
 
-Deno.test("ovs-ofctl monitor gets OVS's flow-removed lines: deletes and hard timeouts of send_flow_rem rules only", async () => {
+/**
+ * `ovs-ofctl [-O VERSION] monitor` against udpif: what OVS prints for
+ * flow-removed messages (OpenFlow 1.5's carry the table and OXS stats).
+ */
+async function monitorFlowRemoved(
+  options: string[],
+  head: string,
+  table: string,
+  /** OpenFlow 1.1+ carries the hard timeout, which ovs-ofctl prints. */
+  hard: string,
+) {
   await ensureTestDeps();
   const d = await TestDaemon.start();
   // ovs-ofctl monitor prints what it receives on stderr.
   const monitor = new Deno.Command("ovs-ofctl", {
-    args: ["monitor", "br0", "65534"],
+    args: [...options, "monitor", "br0", "65534"],
     env: { OVS_RUNDIR: d.dir },
     stdout: "piped",
     stderr: "piped",
@@ -272,11 +282,15 @@ Deno.test("ovs-ofctl monitor gets OVS's flow-removed lines: deletes and hard tim
     const lines = seen.trim().split("\n");
     assert.match(
       lines[0],
-      /^OFPT_FLOW_REMOVED \(xid=0x0\): priority=5,udp reason=delete duration[0-9.]+s idle0 pkts0 bytes0$/,
+      new RegExp(
+        `^${
+          head.replace(/[()]/g, "\\$&")
+        } priority=5,udp reason=delete${table} duration[0-9.]+s idle0 pkts0 bytes0$`,
+      ),
     );
     assert.equal(
       lines.at(-1),
-      "OFPT_FLOW_REMOVED (xid=0x0): priority=6,tcp reason=hard duration1.500s idle0 pkts0 bytes0",
+      `${head} priority=6,tcp reason=hard${table} duration1.500s idle0${hard} pkts0 bytes0`,
     );
     // The rule without send_flow_rem left silently.
     assert.ok(!seen.includes("arp"));
@@ -287,4 +301,17 @@ Deno.test("ovs-ofctl monitor gets OVS's flow-removed lines: deletes and hard tim
     await monitor.stdout.cancel();
     await d.stop();
   }
+}
+
+Deno.test("ovs-ofctl monitor gets OVS's flow-removed lines: deletes and hard timeouts of send_flow_rem rules only", async () => {
+  await monitorFlowRemoved([], "OFPT_FLOW_REMOVED (xid=0x0):", "", "");
+});
+
+Deno.test("ovs-ofctl -O OpenFlow15 monitor gets OpenFlow 1.5's flow-removed (table, OXS stats)", async () => {
+  await monitorFlowRemoved(
+    ["-O", "OpenFlow15"],
+    "OFPT_FLOW_REMOVED (OF1.5) (xid=0x0):",
+    " table_id=0",
+    " hard1",
+  );
 });

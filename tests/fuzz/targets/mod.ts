@@ -8,6 +8,7 @@ import { jsonRpcTarget } from "./jsonrpc.ts";
 import { pcapTarget } from "./pcap.ts";
 import { streamTarget } from "./stream.ts";
 import { pmdTarget } from "./pmd.ts";
+import { openflowTarget } from "./openflow.ts";
 
 export const TARGETS: readonly AnyTarget[] = [
   flowExtractTarget,
@@ -18,4 +19,5 @@ export const TARGETS: readonly AnyTarget[] = [
   pcapTarget,
   streamTarget,
   pmdTarget,
+  openflowTarget,
 ];
