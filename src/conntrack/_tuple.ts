@@ -221,3 +221,25 @@ export function isIcmpKey(k: Int32Array, at: number): boolean {
   const p = k[at + K_PROTO];
   return k[at + K_V6] ? p === IPPROTO_ICMPV6 : p === IPPROTO_ICMP;
 }
+
+/**
+ * Offset of the L4 header of the IP packet at `l3`, past IPv6 extension
+ * headers; only for a packet whose key `extractConnKey` read, so its
+ * offsets are sound.
+ */
+export function l4Offset(p: Uint8Array, l3: number, v6: boolean): number {
+  if (!v6) return l3 + (p[l3] & 15) * 4;
+  let nxt = p[l3 + 6], q = l3 + 40;
+  while (nxt === 0 || nxt === 43 || nxt === 60 || nxt === 51) {
+    const n = p[q];
+    q += nxt === 51 ? (p[q + 1] + 2) * 4 : (p[q + 1] + 1) * 8;
+    nxt = n;
+  }
+  return q;
+}
+
+/** End of the IP packet at `l3` (its total/payload length, within `len`). */
+export function ipEnd(p: Uint8Array, l3: number, v6: boolean, len: number): number {
+  const e = v6 ? l3 + 40 + ((p[l3 + 4] << 8) | p[l3 + 5]) : l3 + ((p[l3 + 2] << 8) | p[l3 + 3]);
+  return Math.min(e, len);
+}

@@ -15,7 +15,12 @@
  *   checksums checked; ICMP errors give the quoted packet's key, related.
  * - tcp.ts: TCP peer states (a type with its transition table) and pf's
  *   sequence-window checks.
- * - conntrack.ts: the packet path (process_one, NAT).
+ * - _icmp.ts, _other.ts: the ICMP and other-protocol connection states
+ *   (conntrack-icmp.c, conntrack-other.c).
+ * - _nat.ts: NAT (nat_get_unique_tuple, nat_packet, nat_inner_packet).
+ * - _ct_state.ts: the ct_state bits.
+ * - conntrack.ts: the packet path (process_one, conn_not_found,
+ *   write_ct_md).
  * - dump.ts: dump-conntrack text, flush by zone and tuple, ct-stats-show.
  *
  * Not here (yet): fragment reassembly (OVS's ipf: a fragment is +inv),
@@ -38,8 +43,8 @@
  */
 import { ConnTable } from "./_table.ts";
 
+export { Conntrack } from "./conntrack.ts";
 export {
-  Conntrack,
   CS_DST_NAT,
   CS_ESTABLISHED,
   CS_INVALID,
@@ -48,7 +53,7 @@ export {
   CS_REPLY_DIR,
   CS_SRC_NAT,
   CS_TRACKED,
-} from "./conntrack.ts";
+} from "./_ct_state.ts";
 export { ConnTable, DEFAULT_MAXCONNS } from "./_table.ts";
 export {
   ctStatsShow,

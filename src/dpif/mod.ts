@@ -21,7 +21,8 @@
  * Ports have rx queues (a dummy port's options:n_rxq) that rxq_sched.ts
  * assigns to PMDs as OVS's pmd-rxq-assign=cycles|roundrobin|group does;
  * pmd_rxq.ts prints `pmd-rxq-show` and `pmd-rxq-rebalance`. A PMD polls
- * its rx queues, parses
+ * its rx queues (_pmd_rx.ts, which rebuilds its poll list when the ports
+ * change), parses
  * each packet, looks it up in the exact-match cache (emc.ts), then, with
  * `other_config:smc-enable=true`, the signature match cache (smc.ts), then
  * the megaflow classifier (dpcls.ts) (the order is dfc.ts's), counts the

@@ -3,7 +3,7 @@
  * dp_netdev_pmd_thread. A datapath has one or more; `Pmd` k owns flow
  * table k (with its EMC, SMC and dpcls) and runs `poll()` in a loop
  * (pmd_worker.ts) or, in tests and in-process datapaths, whenever asked.
- * A poll drains the rx queues assigned to it (_pmd_rxq.ts) in bursts
+ * A poll drains the rx queues assigned to it (_pmd_rxq.ts, _pmd_rx.ts)
  * in bursts (a system port's socket, with recvmmsg: _pmd_system.ts),
  * parses each packet into a flow key, looks it up in the EMC, the SMC when
  * on, then dpcls (dfc.ts),
@@ -39,23 +39,16 @@ import {
   C_VLAN_LIMIT,
   DatapathShared,
   MAX_CLIENTS,
-  MAX_PORTS,
-  P_ACTIVE,
-  P_ODP,
   PC_CMD_BELL,
   PC_DOORBELL,
   PC_PMD_GEN,
   PC_SLEEPING,
-  PF_RX_BYTES,
-  PF_RX_DROPPED,
-  PF_RX_PACKETS,
   type PmdShared,
   SLEEP_DOORBELL,
   SLEEP_NONE,
   ST_ERRORS,
   ST_HIT,
   ST_RECIRC,
-  ST_RX,
   STATS_BASELINE,
 } from "./_shared.ts";
 import { PmdPollList } from "./_pmd_rxq.ts";
@@ -66,7 +59,8 @@ import { FlowOps } from "./flow_ops.ts";
 import { servePmdCommands } from "./_pmd_commands.ts";
 import { PmdOutput } from "./_pmd_output.ts";
 import { PmdUpcalls } from "./_pmd_upcall.ts";
-import { PmdSockets, SOCKET_BURST } from "./_pmd_system.ts";
+import { PmdSockets } from "./_pmd_system.ts";
+import { PmdReceive } from "./_pmd_rx.ts";
 import { PmdRecirc } from "./_pmd_recirc.ts";
 import { UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
 
@@ -78,15 +72,12 @@ export type FlowExtractFn = (
   key: Uint32Array,
 ) => void;
 
-const BURST = 32;
-
 /*
  * OVS counts netdev_received per successful rx call (one packet on a dummy
  * port), drop_action_of_pipeline per packet dropped because translation
  * gave no actions, and flow_extract per packet that reaches a userspace
  * action. The tx side's counters are in _pmd_output.ts.
  */
-const covReceived = coverageCounter("netdev_received");
 const covDropPipeline = coverageCounter("drop_action_of_pipeline");
 const covFlowExtract = coverageCounter("flow_extract");
 /** A TSO super-frame from a system port fits whole. */
@@ -105,9 +96,10 @@ export class Pmd implements OdpExecuteDatapath {
   readonly buf = this.pkt.data;
   readonly bufU32 = new Uint32Array(this.buf.buffer);
   now = 0;
-  private readonly rx: RingConsumer[];
   /** The rx queues this PMD polls, and the time each takes. */
   private readonly polls: PmdPollList;
+  /** Port and poll list refresh, and the bursts received from each queue. */
+  private readonly input: PmdReceive;
   private readonly out: PmdOutput;
   /** System ports: their sockets' batches and the idle wait on their fds. */
   private readonly sockets: PmdSockets;
@@ -118,15 +110,9 @@ export class Pmd implements OdpExecuteDatapath {
   /** This round's datapath counters (ST_* slots) and per-port tx counts. */
   private readonly st = new Float64Array(STATS_BASELINE);
   private lastRank = 0;
-  private portsSeq = -1;
-  private readonly active = new Int32Array(MAX_PORTS);
-  private nActive = 0;
   private cmdBell = -1;
-  /** False when the last round left input behind (a full burst, a command backlog). */
-  private drained = true;
   private cmdBacklog = false;
   /** Coverage events this round, added to the shared counters in flush(). */
-  private nRxCalls = 0;
   private nPipelineDrops = 0;
   private nUserspaceExtracts = 0;
   private vlanLimit = 0;
@@ -152,10 +138,10 @@ export class Pmd implements OdpExecuteDatapath {
     const emc = new Emc(me.table);
     this.ops = new FlowOps(me.table, emc);
     this.cache = new DatapathFlowCache(emc, new Smc(me.table, this.ops.dpcls), this.ops.dpcls);
-    this.rx = shared.rx.map((v) => new RingConsumer(v));
     this.polls = new PmdPollList(shared, index);
     this.sockets = new PmdSockets(shared, me);
     this.out = new PmdOutput(shared, me, this.pkt, this.bufU32, this.sockets);
+    this.input = new PmdReceive(shared, me, this, this.polls, this.sockets, this.out);
     this.upcalls = new PmdUpcalls(shared, me, this.pkt, this.bufU32, this.key, this.st);
     this.cmd = me.cmd.map((v) => new RingConsumer(v));
     this.reply = me.reply.map((v) => new RingProducer(v));
@@ -173,35 +159,8 @@ export class Pmd implements OdpExecuteDatapath {
       this.vlanLimit = vlanLimit;
       this.applyVlanLimit(vlanLimit - 1);
     }
-    const portsSeq = Atomics.load(sh.ctl, C_PORTS_SEQ);
-    if (portsSeq !== this.portsSeq || this.polls.pending) {
-      this.portsSeq = portsSeq;
-      this.nActive = 0;
-      for (let i = 0; i < MAX_PORTS; i++) {
-        if (Atomics.load(sh.portI32, sh.portI(i, P_ACTIVE)) !== 0) this.active[this.nActive++] = i;
-      }
-      this.polls.refresh();
-      // A queue taken over from another PMD is read from where that one stopped.
-      for (let c = 0; c < this.polls.nClaimed; c++) {
-        const r = this.polls.claimed[c];
-        this.rx[r] = new RingConsumer(sh.rx[r]);
-      }
-      this.sockets.refresh(this.active, this.nActive, portsSeq, this.polls.hasQueue0);
-    }
-    let work = 0;
-    this.drained = true;
-    const polls = this.polls;
-    for (let j = 0; j < polls.n; j++) {
-      const i = polls.port[j];
-      if (sh.portI32[sh.portI(i, P_ACTIVE)] === 0) continue;
-      const start = performance.now();
-      let n = 0;
-      if (this.sockets.fd[i] < 0) n = this.pollPort(i, polls.rxq[j]);
-      else if (polls.queue[j] === 0 && this.sockets.shouldReceive(i)) n = this.pollSocket(i);
-      if (n > 0) polls.account(j, performance.now() - start);
-      work += n;
-    }
-    this.sockets.receivesDone();
+    this.input.refresh(Atomics.load(sh.ctl, C_PORTS_SEQ));
+    let work = this.input.pollQueues();
     // Command rings are scanned only when a client has rung, or when the
     // last scan left work behind (reply ring full, round limit).
     const cmdBell = Atomics.load(this.me.ctl, PC_CMD_BELL);
@@ -211,7 +170,7 @@ export class Pmd implements OdpExecuteDatapath {
       for (let c = 0; c < MAX_CLIENTS; c++) {
         if (!this.cmd[c].hasData()) continue;
         work += servePmdCommands(this, c);
-        if (this.cmd[c].hasData()) this.cmdBacklog = this.drained = false;
+        if (this.cmd[c].hasData()) this.cmdBacklog = this.input.drained = false;
       }
     }
     this.flush();
@@ -242,7 +201,7 @@ export class Pmd implements OdpExecuteDatapath {
         // A round that left nothing behind goes straight to poll(2), which
         // returns at once if a socket got more meanwhile: no extra round of
         // empty receives per packet at low rates.
-        if (work > 0 && !this.drained) continue;
+        if (work > 0 && !this.input.drained) continue;
         this.sockets.sleep(bell, RANK_INTERVAL_MS);
         continue;
       }
@@ -253,76 +212,6 @@ export class Pmd implements OdpExecuteDatapath {
       }
       Atomics.store(ctl, PC_SLEEPING, SLEEP_NONE);
     }
-  }
-
-  /**
-   * Receives a burst from a system port's socket and runs it through the
-   * datapath; the burst is one batch (one netdev_received, one send per
-   * output port), as a netdev_linux rx call is in OVS.
-   */
-  private pollSocket(i: number): number {
-    const sh = this.shared, rx = this.sockets.rx[i]!;
-    const n = rx.recv(this.sockets.fd[i]);
-    if (n <= 0) return 0;
-    if (n === SOCKET_BURST) this.drained = false;
-    const inPort = sh.portI32[sh.portI(i, P_ODP)];
-    let bytes = 0, dropped = 0;
-    for (let k = 0; k < n; k++) {
-      if (!this.sockets.load(rx, k, this.pkt, this.bufU32)) {
-        dropped++;
-        continue;
-      }
-      bytes += this.pkt.len;
-      try {
-        this.processPacket(inPort);
-      } catch {
-        this.st[ST_ERRORS]++;
-      }
-    }
-    this.out.batch++;
-    this.nRxCalls++;
-    this.me.portF64[sh.portF(i, PF_RX_PACKETS)] += n - dropped;
-    this.me.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
-    if (dropped) this.me.portF64[sh.portF(i, PF_RX_DROPPED)] += dropped;
-    this.me.stats[ST_RX] += n - dropped;
-    return n;
-  }
-
-  private pollPort(i: number, rxq: number): number {
-    const ring = this.rx[rxq];
-    const sh = this.shared;
-    const u32 = ring.view.u32, b32 = this.bufU32;
-    const inPort = sh.portI32[sh.portI(i, P_ODP)];
-    let n = 0;
-    let bytes = 0;
-    this.pkt.olFlags = 0;
-    this.pkt.gsoType = GSO_NONE;
-    for (; n < BURST; n++) {
-      const at = ring.next();
-      if (at < 0) break;
-      const len = u32[at] > MAX_FRAME ? MAX_FRAME : u32[at];
-      for (let w = 0, nw = (len + 3) >> 2; w < nw; w++) b32[w] = u32[at + 1 + w];
-      this.pkt.len = len;
-      bytes += len;
-      try {
-        this.processPacket(inPort);
-      } catch {
-        // A packet must never take the PMD down: count it and go on.
-        this.st[ST_ERRORS]++;
-      }
-      // Every netdev here is a dummy in OVS's sense (injected, rx_pcap,
-      // stream), whose rx call yields one packet: each packet is a batch.
-      this.out.batch++;
-    }
-    if (n === BURST) this.drained = false;
-    if (n > 0) {
-      this.nRxCalls += n;
-      ring.release();
-      this.me.portF64[sh.portF(i, PF_RX_PACKETS)] += n;
-      this.me.portF64[sh.portF(i, PF_RX_BYTES)] += bytes;
-      this.me.stats[ST_RX] += n;
-    }
-    return n;
   }
 
   /** Runs the packet in `buf` through EMC, SMC, dpcls and its flow's actions. */
@@ -447,10 +336,9 @@ export class Pmd implements OdpExecuteDatapath {
   }
 
   private flushCoverage(): void {
-    if (this.nRxCalls) covReceived.add(this.nRxCalls);
+    this.input.flushCoverage();
     if (this.nPipelineDrops) covDropPipeline.add(this.nPipelineDrops);
     if (this.nUserspaceExtracts) covFlowExtract.add(this.nUserspaceExtracts);
-    this.nRxCalls = 0;
     this.nPipelineDrops = 0;
     this.nUserspaceExtracts = 0;
   }

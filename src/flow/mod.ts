@@ -9,7 +9,8 @@
  * - wildcards.ts: the exact-match mask of a packet's key
  *   (flow_wildcards_init_for_packet), used when megaflows are off.
  * - odp_key_format.ts / odp_key_parse.ts: keys and masks as
- *   datapath-flow text, terse and verbose (`-m`).
+ *   datapath-flow text, terse and verbose (`-m`); _key_scan.ts reads
+ *   one attribute's values into key and mask (odp-util.c's scan_*).
  * - odp_key_fit.ts: whether a parsed key carries exactly the attributes
  *   its Ethertype and IP protocol call for (odp_flow_key_to_flow's
  *   fitness); dpctl/add-flow refuses a key that does not fit,

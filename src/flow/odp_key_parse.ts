@@ -6,12 +6,23 @@
  * treat them. Errors throw OdpParseError naming the offending text.
  */
 import { clearKey, type FlowKey } from "./key.ts";
-import { F, FRAG_ANY, FRAG_LATER, FRAG_MASK, PT_ETH, VLAN_CFI, vlanOffset } from "./layout.ts";
+import { F, PT_ETH, vlanOffset } from "./layout.ts";
 import { ODPP_NONE } from "./odp_key_format.ts";
 import { getVlanLimit } from "./extract.ts";
 import { parseIp4, parseIp6, parseMac } from "./_addr.ts";
-import { CT_STATE_NAMES, parseFlags, TCP_FLAG_NAMES } from "./_flags.ts";
-import { hex128Into, put, u16, u32 } from "./_key_bytes.ts";
+import { CT_STATE_NAMES, parseFlags } from "./_flags.ts";
+import { put, u16 } from "./_key_bytes.ts";
+import {
+  type Attr,
+  scanAddr,
+  scanFields,
+  scanFrag,
+  scanMpls,
+  scanNum,
+  scanTcpFlags,
+  scanU128,
+  scanVlan,
+} from "./_key_scan.ts";
 import {
   fieldsOf,
   OdpParseError,
@@ -33,8 +44,6 @@ import {
 
 /** The 20 bits of the IPv6 flow label (IPV6_LABEL_MASK). */
 const IPV6_LABEL_MASK = 0xfffff;
-
-type Attr = { name: string; body: string; text: string };
 
 /**
  * Which attributes the text gave at one nesting level, as OVS's netlink
@@ -187,7 +196,7 @@ class KeyParser {
         put(k, vo, 2, ethType[0]);
         put(m, vo, 2, ethType[1]);
       }
-      if (vlan) this.vlan(vlan, vo + 2);
+      if (vlan) scanVlan(k, m, vlan, vo + 2);
       for (const a of rest) this.attr(a);
       if (encap) {
         given.encap = newLevel();
@@ -219,43 +228,21 @@ class KeyParser {
     return ethType ? ethType[0] : null;
   }
 
-  /**
-   * `v[/m]` into a `len`-byte field; `max` limits both, as
-   * scan_ipv6_label limits the label to its 20 bits. Without a mask the
-   * whole field is matched.
-   */
-  private num(
-    a: Attr,
-    o: number,
-    len: 1 | 2 | 4,
-    body = a.body,
-    hex = false,
-    max = len === 1 ? 0xff : len === 2 ? 0xffff : 0xffffffff,
-  ): void {
-    const [v, mm] = splitMask(body);
-    const kv = hex ? parseHex(v, max) : parseIntC(v, max);
-    const full = len === 1 ? 0xff : len === 2 ? 0xffff : 0xffffffff;
-    const mv = mm === null ? full : hex ? parseHex(mm, max) : parseIntC(mm, max);
-    if (kv === null || mv === null) throw new OdpParseError(a.text);
-    put(this.k, o, len, kv);
-    put(this.m, o, len, mv);
-  }
-
   attr(a: Attr): void {
     const { k, m } = this;
     switch (a.name) {
       case "skb_priority":
-        return this.num(a, F.skb_priority.off, 4);
+        return scanNum(k, m, a, F.skb_priority.off, 4);
       case "skb_mark":
-        return this.num(a, F.pkt_mark.off, 4);
+        return scanNum(k, m, a, F.pkt_mark.off, 4);
       case "recirc_id":
-        return this.num(a, F.recirc_id.off, 4);
+        return scanNum(k, m, a, F.recirc_id.off, 4);
       case "dp_hash":
-        return this.num(a, F.dp_hash.off, 4);
+        return scanNum(k, m, a, F.dp_hash.off, 4);
       case "ct_zone":
-        return this.num(a, F.ct_zone.off, 2);
+        return scanNum(k, m, a, F.ct_zone.off, 2);
       case "ct_mark":
-        return this.num(a, F.ct_mark.off, 4);
+        return scanNum(k, m, a, F.ct_mark.off, 4);
       case "ct_state": {
         const flags = parseFlags(CT_STATE_NAMES, a.body, 0xff);
         if (flags && !/^[0-9]/.test(a.body)) {
@@ -272,7 +259,7 @@ class KeyParser {
         return;
       }
       case "ct_label":
-        return this.u128(a, F.ct_label.off);
+        return scanU128(k, m, a, F.ct_label.off);
       case "in_port": {
         const [v, mm] = splitMask(a.body);
         const port = parseIntC(v) ?? this.portNames?.get(v) ?? null;
@@ -285,54 +272,54 @@ class KeyParser {
       }
       case "packet_type":
         this.sawPacketType = true;
-        return this.fields(a, {
-          ns: (v) => this.num(a, F.packet_type.off, 2, v),
-          id: (v) => this.num(a, F.packet_type.off + 2, 2, v),
+        return scanFields(a, {
+          ns: (v) => scanNum(k, m, a, F.packet_type.off, 2, v),
+          id: (v) => scanNum(k, m, a, F.packet_type.off + 2, 2, v),
         });
       case "eth":
         this.sawEth = true;
-        return this.fields(a, {
-          src: (v) => this.addr(a, v, F.dl_src.off, 6, parseMac),
-          dst: (v) => this.addr(a, v, F.dl_dst.off, 6, parseMac),
+        return scanFields(a, {
+          src: (v) => scanAddr(k, m, a, v, F.dl_src.off, 6, parseMac),
+          dst: (v) => scanAddr(k, m, a, v, F.dl_dst.off, 6, parseMac),
         });
       case "ipv4":
-        return this.fields(a, {
-          src: (v) => this.addr(a, v, F.nw_src.off, 4, parseIp4),
-          dst: (v) => this.addr(a, v, F.nw_dst.off, 4, parseIp4),
-          proto: (v) => this.num(a, F.nw_proto.off, 1, v),
-          tos: (v) => this.num(a, F.nw_tos.off, 1, v),
-          ttl: (v) => this.num(a, F.nw_ttl.off, 1, v),
-          frag: (v) => this.frag(a, v),
+        return scanFields(a, {
+          src: (v) => scanAddr(k, m, a, v, F.nw_src.off, 4, parseIp4),
+          dst: (v) => scanAddr(k, m, a, v, F.nw_dst.off, 4, parseIp4),
+          proto: (v) => scanNum(k, m, a, F.nw_proto.off, 1, v),
+          tos: (v) => scanNum(k, m, a, F.nw_tos.off, 1, v),
+          ttl: (v) => scanNum(k, m, a, F.nw_ttl.off, 1, v),
+          frag: (v) => scanFrag(k, m, a, v),
         });
       case "ipv6":
-        return this.fields(a, {
-          src: (v) => this.addr(a, v, F.ipv6_src.off, 16, parseIp6),
-          dst: (v) => this.addr(a, v, F.ipv6_dst.off, 16, parseIp6),
-          label: (v) => this.num(a, F.ipv6_label.off, 4, v, false, IPV6_LABEL_MASK),
-          proto: (v) => this.num(a, F.nw_proto.off, 1, v),
-          tclass: (v) => this.num(a, F.nw_tos.off, 1, v),
-          hlimit: (v) => this.num(a, F.nw_ttl.off, 1, v),
-          frag: (v) => this.frag(a, v),
+        return scanFields(a, {
+          src: (v) => scanAddr(k, m, a, v, F.ipv6_src.off, 16, parseIp6),
+          dst: (v) => scanAddr(k, m, a, v, F.ipv6_dst.off, 16, parseIp6),
+          label: (v) => scanNum(k, m, a, F.ipv6_label.off, 4, v, false, IPV6_LABEL_MASK),
+          proto: (v) => scanNum(k, m, a, F.nw_proto.off, 1, v),
+          tclass: (v) => scanNum(k, m, a, F.nw_tos.off, 1, v),
+          hlimit: (v) => scanNum(k, m, a, F.nw_ttl.off, 1, v),
+          frag: (v) => scanFrag(k, m, a, v),
         });
       case "tcp":
       case "udp":
       case "sctp":
-        return this.fields(a, {
-          src: (v) => this.num(a, F.tp_src.off, 2, v),
-          dst: (v) => this.num(a, F.tp_dst.off, 2, v),
+        return scanFields(a, {
+          src: (v) => scanNum(k, m, a, F.tp_src.off, 2, v),
+          dst: (v) => scanNum(k, m, a, F.tp_dst.off, 2, v),
         });
       case "tcp_flags":
-        return this.tcpFlags(a);
+        return scanTcpFlags(k, m, a);
       case "icmp":
       case "icmpv6":
-        return this.fields(a, {
-          type: (v) => this.num(a, F.tp_src.off + 1, 1, v),
-          code: (v) => this.num(a, F.tp_dst.off + 1, 1, v),
+        return scanFields(a, {
+          type: (v) => scanNum(k, m, a, F.tp_src.off + 1, 1, v),
+          code: (v) => scanNum(k, m, a, F.tp_dst.off + 1, 1, v),
         });
       case "arp":
-        return this.fields(a, {
-          sip: (v) => this.addr(a, v, F.nw_src.off, 4, parseIp4),
-          tip: (v) => this.addr(a, v, F.nw_dst.off, 4, parseIp4),
+        return scanFields(a, {
+          sip: (v) => scanAddr(k, m, a, v, F.nw_src.off, 4, parseIp4),
+          tip: (v) => scanAddr(k, m, a, v, F.nw_dst.off, 4, parseIp4),
           op: (v) => {
             const [x, mm] = splitMask(v);
             const kv = parseIntC(x, 0xffff);
@@ -341,154 +328,38 @@ class KeyParser {
             k[F.nw_proto.off] = kv;
             m[F.nw_proto.off] = mv === 0xffff ? 0xff : mv;
           },
-          sha: (v) => this.addr(a, v, F.arp_sha.off, 6, parseMac),
-          tha: (v) => this.addr(a, v, F.arp_tha.off, 6, parseMac),
+          sha: (v) => scanAddr(k, m, a, v, F.arp_sha.off, 6, parseMac),
+          tha: (v) => scanAddr(k, m, a, v, F.arp_tha.off, 6, parseMac),
         });
       case "nd":
-        return this.fields(a, {
-          target: (v) => this.addr(a, v, F.nd_target.off, 16, parseIp6),
-          sll: (v) => this.addr(a, v, F.arp_sha.off, 6, parseMac),
-          tll: (v) => this.addr(a, v, F.arp_tha.off, 6, parseMac),
+        return scanFields(a, {
+          target: (v) => scanAddr(k, m, a, v, F.nd_target.off, 16, parseIp6),
+          sll: (v) => scanAddr(k, m, a, v, F.arp_sha.off, 6, parseMac),
+          tll: (v) => scanAddr(k, m, a, v, F.arp_tha.off, 6, parseMac),
         });
       case "mpls":
-        return this.mpls(a);
+        return scanMpls(k, m, a);
       case "ct_tuple4":
       case "ct_tuple6": {
         const v4 = a.name === "ct_tuple4";
         const ip = (o4: number, o6: number) => (v: string) =>
-          v4 ? this.addr(a, v, o4, 4, parseIp4) : this.addr(a, v, o6, 16, parseIp6);
-        return this.fields(a, {
+          v4 ? scanAddr(k, m, a, v, o4, 4, parseIp4) : scanAddr(k, m, a, v, o6, 16, parseIp6);
+        return scanFields(a, {
           src: ip(F.ct_nw_src.off, F.ct_ipv6_src.off),
           dst: ip(F.ct_nw_dst.off, F.ct_ipv6_dst.off),
-          proto: (v) => this.num(a, F.ct_nw_proto.off, 1, v),
+          proto: (v) => scanNum(k, m, a, F.ct_nw_proto.off, 1, v),
           // OVS reads ct_tuple6's ports as tp_src/tp_dst but prints them as
           // src_port/dst_port; both are read here, so a print reads back.
-          tp_src: (v) => this.num(a, F.ct_tp_src.off, 2, v),
-          tp_dst: (v) => this.num(a, F.ct_tp_dst.off, 2, v),
+          tp_src: (v) => scanNum(k, m, a, F.ct_tp_src.off, 2, v),
+          tp_dst: (v) => scanNum(k, m, a, F.ct_tp_dst.off, 2, v),
           ...(v4 ? {} : {
-            src_port: (v: string) => this.num(a, F.ct_tp_src.off, 2, v),
-            dst_port: (v: string) => this.num(a, F.ct_tp_dst.off, 2, v),
+            src_port: (v: string) => scanNum(k, m, a, F.ct_tp_src.off, 2, v),
+            dst_port: (v: string) => scanNum(k, m, a, F.ct_tp_dst.off, 2, v),
           }),
         });
       }
       default:
         throw new OdpParseError(a.text, "unknown attribute");
     }
-  }
-
-  private fields(a: Attr, handlers: Record<string, (v: string) => void>): void {
-    for (const [name, v] of fieldsOf(a.body)) {
-      const h = handlers[name];
-      if (!h) throw new OdpParseError(`${name}=${v}`, `unknown field in ${a.name}()`);
-      h(v);
-    }
-  }
-
-  private addr(
-    a: Attr,
-    v: string,
-    o: number,
-    len: number,
-    parse: (s: string, b: Uint8Array, off: number) => boolean,
-  ): void {
-    const [x, mm] = splitMask(v);
-    if (!parse(x, this.k, o)) throw new OdpParseError(x, `bad address in ${a.name}()`);
-    if (mm === null) this.m.fill(0xff, o, o + len);
-    else if (!parse(mm, this.m, o)) throw new OdpParseError(mm, `bad mask in ${a.name}()`);
-  }
-
-  /** scan_frag: an enumeration, matched exactly; OVS takes no mask. */
-  private frag(a: Attr, v: string): void {
-    const val = v === "no"
-      ? 0
-      : v === "first"
-      ? FRAG_ANY
-      : v === "later"
-      ? FRAG_ANY | FRAG_LATER
-      : -1;
-    if (val < 0) throw new OdpParseError(`frag=${v}`, `bad frag in ${a.name}()`);
-    this.k[F.nw_frag.off] = val;
-    this.m[F.nw_frag.off] = FRAG_MASK;
-  }
-
-  private vlan(a: Attr, o: number): void {
-    let tci = VLAN_CFI, tm = VLAN_CFI;
-    for (const [name, v] of fieldsOf(a.body)) {
-      const [x, mm] = splitMask(v);
-      const spec = name === "vid"
-        ? [0, 0xfff]
-        : name === "pcp"
-        ? [13, 7]
-        : name === "cfi"
-        ? [12, 1]
-        : null;
-      if (!spec) throw new OdpParseError(`${name}=${v}`, "unknown field in vlan()");
-      const [shift, max] = spec;
-      const kv = parseIntC(x, max);
-      const mv = mm === null ? max : parseIntC(mm, max);
-      if (kv === null || mv === null) throw new OdpParseError(`${name}=${v}`);
-      tci = (tci & ~(max << shift)) | (kv << shift);
-      tm = (tm & ~(max << shift)) | (mv << shift);
-    }
-    put(this.k, o, 2, tci);
-    put(this.m, o, 2, tm);
-  }
-
-  private tcpFlags(a: Attr): void {
-    const o = F.tcp_flags.off;
-    const flags = /^[0-9]/.test(a.body) && a.body !== "0"
-      ? null
-      : parseFlags(TCP_FLAG_NAMES, a.body, 0xfff);
-    if (flags) {
-      put(this.k, o, 2, flags[0]);
-      put(this.m, o, 2, flags[1] === 0xfff ? 0xffff : flags[1]);
-      return;
-    }
-    // Numbers are OVS's TCP_FLAGS: 12 bits, and a 12-bit mask is exact.
-    const [v, mm] = splitMask(a.body);
-    const kv = parseIntC(v, 0xfff);
-    const mv = mm === null ? 0xfff : parseIntC(mm, 0xfff);
-    if (kv === null || mv === null) throw new OdpParseError(a.text);
-    put(this.k, o, 2, kv);
-    put(this.m, o, 2, mv === 0xfff ? 0xffff : mv);
-  }
-
-  private mpls(a: Attr): void {
-    let i = -1;
-    for (const [name, v] of fieldsOf(a.body)) {
-      if (name === "label") i++;
-      if (i < 0 || i > 2) throw new OdpParseError(`${name}=${v}`, "bad mpls()");
-      const o = F.mpls_lse.off + 4 * i;
-      const spec = name === "label"
-        ? [12, 0xfffff]
-        : name === "tc"
-        ? [9, 7]
-        : name === "ttl"
-        ? [0, 0xff]
-        : name === "bos"
-        ? [8, 1]
-        : null;
-      if (!spec) throw new OdpParseError(`${name}=${v}`, "unknown field in mpls()");
-      const [shift, max] = spec;
-      const [x, mm] = splitMask(v);
-      const kv = parseIntC(x, max);
-      // tc and bos masks print as bare hex.
-      const mv = mm === null
-        ? max
-        : shift === 9 || shift === 8
-        ? parseHex(mm, max)
-        : parseIntC(mm, max);
-      if (kv === null || mv === null) throw new OdpParseError(`${name}=${v}`);
-      const lse = u32(this.k, o), lm = u32(this.m, o);
-      put(this.k, o, 4, ((lse & ~(max << shift)) | (kv << shift)) >>> 0);
-      put(this.m, o, 4, ((lm & ~(max << shift)) | (mv << shift)) >>> 0);
-    }
-  }
-
-  private u128(a: Attr, o: number): void {
-    const [v, mm] = splitMask(a.body);
-    if (!hex128Into(v, this.k, o)) throw new OdpParseError(a.text);
-    if (mm === null) this.m.fill(0xff, o, o + 16);
-    else if (!hex128Into(mm, this.m, o)) throw new OdpParseError(a.text);
   }
 }
