@@ -9,12 +9,8 @@
  */
 import { TestDaemon } from "../tests/cli/_run.ts";
 import { appctl } from "../tests/reliability/_daemon.ts";
-import {
-  checkFlows,
-  churn,
-  CHURN_DAEMON_ARGS,
-  formatViolations,
-} from "../tests/reliability/_churn.ts";
+import { churn, CHURN_DAEMON_ARGS, formatViolations } from "../tests/reliability/_churn.ts";
+import { checkFlows } from "../tests/reliability/_churn_check.ts";
 
 const rounds = Number(Deno.env.get("CHURN_ROUNDS") ?? 1000);
 const seed = Number(Deno.env.get("CHURN_SEED") ?? (Date.now() % 0x7fffffff));

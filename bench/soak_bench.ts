@@ -20,13 +20,9 @@
  */
 import { TestDaemon } from "../tests/cli/_run.ts";
 import { appctl, daemonPid, memoryOf, Rng } from "../tests/reliability/_daemon.ts";
-import {
-  checkFlows,
-  CHURN_DAEMON_ARGS,
-  randomPacket,
-  RuleGen,
-  settle,
-} from "../tests/reliability/_churn.ts";
+import { CHURN_DAEMON_ARGS } from "../tests/reliability/_churn.ts";
+import { randomPacket, RuleGen } from "../tests/reliability/_churn_gen.ts";
+import { checkFlows, settle } from "../tests/reliability/_churn_check.ts";
 
 const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? 600);
 const sampleEvery = Number(Deno.env.get("SOAK_SAMPLE_SECONDS") ?? Math.max(seconds / 20, 1));

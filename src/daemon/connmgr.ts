@@ -30,7 +30,8 @@ import {
 } from "../openflow/mod.ts";
 import { Ofconn, type OfconnKind, type OfSwitch, SUPPORTED_VERSIONS } from "./ofconn.ts";
 import { RoleElection } from "./role_election.ts";
-import { type ActiveTarget, describeActive, parseActiveTarget, Rconn } from "./rconn.ts";
+import { describeActive, Rconn } from "./rconn.ts";
+import { describeListenTarget, type ListenTarget, parseControllerTarget } from "./of_target.ts";
 import type { PacketIn } from "./packet_in_queue.ts";
 
 const log = getLogger("connmgr");
@@ -39,42 +40,6 @@ const covPacketIn = coverageCounter("connmgr_packet_in");
 
 /** Largest message: OpenFlow's 16-bit length. */
 const READ_CHUNK = 65536;
-
-export type ListenTarget =
-  | { kind: "punix"; path: string }
-  | { kind: "ptcp"; port: number; host: string };
-
-/** Parses `ptcp:PORT[:IP]` or `punix:PATH` (OVS's passive stream names). */
-export function parseListenTarget(text: string): ListenTarget {
-  const tcp = /^ptcp:(\d+)(?::(.+))?$/.exec(text);
-  if (tcp) {
-    const port = Number(tcp[1]);
-    if (port > 65535) throw new Error(`${text}: bad port number`);
-    const host = tcp[2] ?? "0.0.0.0";
-    return { kind: "ptcp", port, host: host.replace(/^\[(.*)\]$/, "$1") };
-  }
-  const unix = /^punix:(.+)$/.exec(text);
-  if (unix) return { kind: "punix", path: unix[1] };
-  throw new Error(`${text}: not a passive OpenFlow target (ptcp:PORT[:IP] or punix:PATH)`);
-}
-
-/** A controller target: active (kept connected) or passive (listened on). */
-export type ControllerTarget =
-  | { active: true; target: ActiveTarget }
-  | { active: false; target: ListenTarget };
-
-/**
- * Parses one `set-controller` target (tcp:IP[:PORT], unix:PATH,
- * ptcp:PORT[:IP], punix:PATH); throws naming the bad part.
- */
-export function parseControllerTarget(text: string): ControllerTarget {
-  if (/^p(tcp|unix):/.test(text)) return { active: false, target: parseListenTarget(text) };
-  return { active: true, target: parseActiveTarget(text) };
-}
-
-function describe(t: ListenTarget): string {
-  return t.kind === "punix" ? `punix:${t.path}` : `ptcp:${t.port}:${t.host}`;
-}
 
 /** An accepted connection: the stream, its protocol state, and its writes in order. */
 interface Entry {
@@ -149,14 +114,16 @@ export class Connmgr {
         listener = Deno.listen({ transport: "tcp", port: target.port, hostname: target.host });
       }
     } catch (e) {
-      throw new Error(`${describe(target)}: cannot listen (${e instanceof Error ? e.message : e})`);
+      throw new Error(
+        `${describeListenTarget(target)}: cannot listen (${e instanceof Error ? e.message : e})`,
+      );
     }
     this.#listeners.push({ target, listener, kind });
     // With ptcp:0 the system picks the port: say which.
     const bound = listener.addr.transport === "tcp"
       ? { ...target, port: (listener.addr as Deno.NetAddr).port }
       : target;
-    log.info(`${describe(bound as ListenTarget)}: listening`);
+    log.info(`${describeListenTarget(bound as ListenTarget)}: listening`);
     this.#accept(listener, target, kind);
     return listener;
   }
@@ -188,7 +155,7 @@ export class Connmgr {
       }
     } catch (e) {
       if (!this.#closed && !this.#unlistened.has(listener)) {
-        log.warn(`${describe(target)}: accept failed: ${e}`);
+        log.warn(`${describeListenTarget(target)}: accept failed: ${e}`);
       }
     }
   }

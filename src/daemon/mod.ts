@@ -24,7 +24,8 @@
  * OpenFlow connections (OVS's connmgr) live in `connmgr.ts`
  * (the BRIDGE.mgmt socket, `--listen` ptcp/punix listeners, controllers,
  * framing, asynchronous messages), `rconn.ts` (an active controller kept
- * connected: backoff, inactivity probe), `ofconn.ts` (one connection:
+ * connected: backoff, inactivity probe), `of_target.ts` (the
+ * ptcp/punix/tcp/unix target names parsed), `ofconn.ts` (one connection:
  * hello, requests answered through the `OfSwitch` interface),
  * `ofconn_async.ts` (async config: which packet-ins and flow-removeds a
  * connection gets), `packet_in_queue.ts` (the handlers' controller

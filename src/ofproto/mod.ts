@@ -11,6 +11,8 @@
  *   check_overlap, OpenFlow 1.0 versus 1.3 modify), idle and hard
  *   timeouts against a clock value, rule stats, the tables `version`, and
  *   the `TablesUpdate`s (one per change, or a snapshot) that replicas apply.
+ *   Which rules a flow_mod selects, and check_overlap, are in the private
+ *   _rule_select.ts (collect_rules_loose/strict).
  * - `Classifier`: one table's rules by priority, with OVS 3.1's staged
  *   lookup, prefix tries on the table's prefix fields (default ip_dst and
  *   ip_src; IPv6 addresses when configured) and per-subtable ports tries, so that lookups un-wildcard exactly the bits

@@ -8,13 +8,11 @@
  * friendly message that a replica applies with applyUpdate to reach the
  * same rules and version as the master copy.
  */
-import { FLOW_WORDS, type FlowKey } from "../flow/mod.ts";
-import type { OfAction } from "./of_action.ts";
+import type { FlowKey } from "../flow/mod.ts";
 import { N_TABLES, RuleIndex } from "./_rule_index.ts";
 import { applyOps, snapshot, type TablesOp, type TablesUpdate } from "./tables_update.ts";
 import { DEFAULT_PREFIX_FIELDS } from "./prefix_fields.ts";
 import {
-  FF_CHECK_OVERLAP,
   FF_RESET_COUNTS,
   type FlowMod,
   type FlowModOptions,
@@ -22,6 +20,7 @@ import {
   parseFlowModLine,
 } from "./flow_mod.ts";
 import type { Match } from "./match.ts";
+import { checkOverlaps, flowModSelects, MAX_VISIBLE_PRIORITY } from "./_rule_select.ts";
 import { dumpFlowsHeader, formatRule, type FormatRuleOptions, type Rule } from "./rule.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { type SortCriterion, sortRules } from "./dump_sort.ts";
@@ -32,40 +31,8 @@ import { learnedCookiesToFlush } from "./learned_cookies.ts";
 
 const covExpired = coverageCounter("ofproto_dpif_expired");
 
-export { N_TABLES };
+export { MAX_VISIBLE_PRIORITY, N_TABLES };
 export type { RuleSnapshot, TablesOp, TablesUpdate } from "./tables_update.ts";
-
-/** cls_rule_is_loose_match: `rule` is at least as specific as `target` and agrees on it. */
-function looseMatch(rule: Match, target: Match): boolean {
-  for (let w = 0; w < FLOW_WORDS; w++) {
-    const tm = target.mask[w];
-    if ((~rule.mask[w] & tm) !== 0) return false;
-    if (((rule.key[w] ^ target.key[w]) & tm) !== 0) return false;
-  }
-  return true;
-}
-
-function sameMatch(a: Match, b: Match): boolean {
-  for (let w = 0; w < FLOW_WORDS; w++) {
-    if (a.mask[w] !== b.mask[w] || a.key[w] !== b.key[w]) return false;
-  }
-  return true;
-}
-
-/** Some packet matches both: the keys agree wherever both masks look. */
-function overlaps(a: Match, b: Match): boolean {
-  for (let w = 0; w < FLOW_WORDS; w++) {
-    if (((a.key[w] ^ b.key[w]) & a.mask[w] & b.mask[w]) !== 0) return false;
-  }
-  return true;
-}
-
-function outputsTo(actions: OfAction[], port: number): boolean {
-  return actions.some((a) =>
-    (a.type === "output" || a.type === "enqueue") && a.port === port ||
-    a.type === "controller" && port === 0xfffd
-  );
-}
 
 /** A flow_mod the switch refused with OFPERR `error` (ovs-ofctl prints both). */
 export class FlowModRefused extends OfctlError {
@@ -76,9 +43,6 @@ export class FlowModRefused extends OfctlError {
 
 /** Why a rule left the tables (OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT, OFPRR_DELETE). */
 export type RuleRemovedReason = "idle" | "hard" | "delete";
-
-/** OpenFlow's highest priority; rules above it are the switch's own, hidden (OVS's rule_is_hidden). */
-export const MAX_VISIBLE_PRIORITY = 0xffff;
 
 export class OfTables {
   /**
@@ -215,7 +179,7 @@ export class OfTables {
    * line's option does; otherwise each mod's own `strict` holds.
    */
   flowMods(mods: FlowMod[], strict: boolean, nowMs: number): TablesUpdate | null {
-    this.checkOverlaps(mods);
+    checkOverlaps(mods, (tableId) => this.idx.tables[tableId].rules());
     // ofproto_check_ofpacts: a group action must name an existing group.
     for (const fm of mods) {
       if (fm.actions?.some((a) => a.type === "group" && !this.groups.get(a.groupId))) {
@@ -322,31 +286,6 @@ export class OfTables {
     return this.collect(fm);
   }
 
-  /**
-   * check_overlap: an add with the flag fails with OFPFMFC_OVERLAP if a rule
-   * of the same priority, not identical, could match the same packet,
-   * counting the adds before it in the same batch.
-   */
-  private checkOverlaps(mods: FlowMod[]): void {
-    for (let i = 0; i < mods.length; i++) {
-      const fm = mods[i];
-      if (fm.command !== "add" || !(fm.flags & FF_CHECK_OVERLAP)) continue;
-      const tableId = fm.tableId ?? 0;
-      const others: Match[] = [];
-      for (const r of this.idx.tables[tableId].rules()) {
-        if (r.priority === fm.priority) others.push(r.match);
-      }
-      for (let j = 0; j < i; j++) {
-        const o = mods[j];
-        if (o.command === "add" && (o.tableId ?? 0) === tableId && o.priority === fm.priority) {
-          others.push(o.match);
-        }
-      }
-      if (others.some((m) => sameMatch(m, fm.match))) continue;
-      if (others.some((m) => overlaps(m, fm.match))) throw new OfctlError("OFPFMFC_OVERLAP");
-    }
-  }
-
   /** The rule `tableId` has with exactly `match` and `priority`, if any. */
   findExact(tableId: number, match: Match, priority: number): Rule | undefined {
     return this.idx.tables[tableId].findExact(match, priority);
@@ -377,21 +316,7 @@ export class OfTables {
   private collect(fm: FlowMod): Rule[] {
     const exactCookie = fm.cookieMask === (1n << 64n) - 1n;
     const from = exactCookie ? this.idx.withCookie(fm.cookie) : this.rules();
-    return [...from].filter((r) => this.selects(fm, r));
-  }
-
-  private selects(fm: FlowMod, r: Rule): boolean {
-    // Hidden rules (fail-open's) are invisible to OpenFlow and ovs-ofctl,
-    // whose priorities stop at 65535 (rule_is_hidden): only a strict mod
-    // naming the hidden priority, which only the switch can make, selects one.
-    if (r.priority > MAX_VISIBLE_PRIORITY && !(fm.strict && fm.priority === r.priority)) {
-      return false;
-    }
-    if (fm.tableId !== undefined && r.tableId !== fm.tableId) return false;
-    if (((r.cookie ^ fm.cookie) & fm.cookieMask) !== 0n) return false;
-    if (fm.outPort !== undefined && !outputsTo(r.actions, fm.outPort)) return false;
-    if (fm.strict) return r.priority === fm.priority && sameMatch(r.match, fm.match);
-    return looseMatch(r.match, fm.match);
+    return [...from].filter((r) => flowModSelects(fm, r));
   }
 
   private applyFlowMod(fm: FlowMod, nowMs: number, ops: TablesOp[]): void {

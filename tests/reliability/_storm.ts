@@ -15,7 +15,7 @@ import { upcallQueueCapacity } from "../../src/dpif/mod.ts";
 import { framed } from "../stream_peer.ts";
 import { TestDaemon } from "../cli/_run.ts";
 import { appctl, daemonPid, memoryOf } from "./_daemon.ts";
-import { checkFlows, settle, type Violation } from "./_churn.ts";
+import { checkFlows, settle, type Violation } from "./_churn_check.ts";
 
 export interface StormResult {
   frames: number;

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { TestDaemon } from "../cli/_run.ts";
 import { appctl } from "./_daemon.ts";
-import { checkFlows, churn, CHURN_DAEMON_ARGS, formatViolations } from "./_churn.ts";
+import { churn, CHURN_DAEMON_ARGS, formatViolations } from "./_churn.ts";
+import { checkFlows } from "./_churn_check.ts";
 
 const CT_BASE_RULES = [
   "table=0,priority=45,udp,ct_state=-trk,actions=ct(table=1,zone=5)",
