@@ -24,10 +24,8 @@
  */
 import { listCases, loadCase, measuresRealTime } from "./case.ts";
 import type { ConformanceCase } from "./case.ts";
-import { unifiedDiff } from "./diff.ts";
-import { maskRealTimeFigures } from "./normalize.ts";
 import { readKnownFailures } from "./known_failures.ts";
-import { configFromEnv, replayCase } from "./replay.ts";
+import { configFromEnv, diffFromOvs, replayCase } from "./replay.ts";
 import { reapStale } from "./stale.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
@@ -51,12 +49,6 @@ const cfg = configFromEnv(UDPIF);
 type Outcome = { normalized: string } | { error: unknown };
 const runnable: ConformanceCase[] = [];
 
-function diffFromOvs(name: string, expected: string, normalized: string): string {
-  return unifiedDiff(expected, normalized, [
-    `cases/${name}/expected.txt (Open vSwitch 3.1)`,
-    "udpif",
-  ]);
-}
 const started = new Map<string, Promise<Outcome>>();
 
 function startFrom(i: number): void {
@@ -110,10 +102,7 @@ for (const { name, loaded } of [...cases.filter((c) => !alone(c)), ...cases.filt
         );
       }
       if ("error" in outcome) throw outcome.error;
-      const [expected, got] = loaded.options.timeStop
-        ? [loaded.expected, outcome.normalized]
-        : [maskRealTimeFigures(loaded.expected), maskRealTimeFigures(outcome.normalized)];
-      const diff = diffFromOvs(name, expected, got);
+      const diff = diffFromOvs(loaded, outcome.normalized);
       // One replay decides: a case that differs only sometimes is a bug
       // (in udpif, or in a case whose OVS output depends on timing).
       if (diff !== "") throw new Error(`udpif's output differs from OVS's:\n${diff}`);

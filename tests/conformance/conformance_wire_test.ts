@@ -8,13 +8,12 @@
  * tests/conformance/conformance_test.ts` (about 5 minutes).
  */
 import { loadCase } from "./case.ts";
-import { unifiedDiff } from "./diff.ts";
-import { configFromEnv, replayCase } from "./replay.ts";
+import { configFromEnv, diffFromOvs, replayCase } from "./replay.ts";
+import { ensureTestDeps } from "../support/veth_topology.ts";
 import { reapStale } from "./stale.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
-const INSTALL = new URL("../../scripts/install-ovs-appctl.sh", import.meta.url).pathname;
 
 /** A case per kind of ovs-ofctl use: each flow-mod command, OpenFlow 1.3, wide NXM masks, timeouts. */
 const SUBSET = [
@@ -38,15 +37,9 @@ await reapStale();
 const cfg = { ...configFromEnv(UDPIF), ofctl: "wire" as const };
 let installed: Promise<void> | undefined;
 
-/** scripts/install-ovs-appctl.sh installs ovs-ofctl too when it is missing. */
+/** scripts/install-test-deps.sh installs ovs-ofctl when it is missing (once per run). */
 function ensureOvsOfctl(): Promise<void> {
-  installed ??= new Deno.Command("bash", { args: [INSTALL], stderr: "piped" }).output().then(
-    (out) => {
-      if (!out.success) {
-        throw new Error(`cannot install ovs-ofctl: ${new TextDecoder().decode(out.stderr)}`);
-      }
-    },
-  );
+  installed ??= ensureTestDeps();
   return installed;
 }
 
@@ -61,10 +54,7 @@ function startFrom(i: number): void {
       ensureOvsOfctl().then(async () => {
         const c = await loadCase(`${HERE}cases/${name}`);
         const r = await replayCase(c, cfg);
-        return unifiedDiff(c.expected, r.normalized, [
-          `cases/${name}/expected.txt (Open vSwitch 3.1)`,
-          "udpif, real ovs-ofctl over OpenFlow",
-        ]);
+        return diffFromOvs(c, r.normalized, "udpif, real ovs-ofctl over OpenFlow");
       }),
     );
   }

@@ -21,7 +21,8 @@
 import { AppctlRelay } from "./appctl_relay.ts";
 import { agesFlows, type ConformanceCase } from "./case.ts";
 import { coverageDelta, coverageLines, coverageTotals } from "./coverage.ts";
-import { COV_TOTAL_TAG, normalize } from "./normalize.ts";
+import { COV_TOTAL_TAG, maskRealTimeFigures, normalize } from "./normalize.ts";
+import { unifiedDiff } from "./diff.ts";
 import {
   alive,
   carriesMarker,
@@ -370,4 +371,17 @@ export async function replayCase(c: ConformanceCase, cfg: ReplayConfig): Promise
   }
   const raw = replay.out.join("");
   return { raw, normalized: normalize(raw) };
+}
+
+/**
+ * The unified diff from OVS's recorded output to a replay's normalized
+ * output (empty when they agree); on the running clock, upcall/show's
+ * average flow count is left out of both (maskRealTimeFigures).
+ */
+export function diffFromOvs(c: ConformanceCase, normalized: string, label = "udpif"): string {
+  const mask = c.options.timeStop ? (t: string) => t : maskRealTimeFigures;
+  return unifiedDiff(mask(c.expected), mask(normalized), [
+    `cases/${c.name}/expected.txt (Open vSwitch 3.1)`,
+    label,
+  ]);
 }
