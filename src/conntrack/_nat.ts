@@ -31,7 +31,7 @@ import {
   setIpv6,
   setPorts,
 } from "../packet/mod.ts";
-import { CS_DST_NAT, CS_SRC_NAT } from "./_ct_state.ts";
+import { CS_DST_NAT, CS_SRC_NAT } from "../flow/mod.ts";
 import {
   type ConnTable,
   K_DPORT,

@@ -51,7 +51,7 @@ import {
   CS_REPLY_DIR,
   CS_SRC_NAT,
   CS_TRACKED,
-} from "./_ct_state.ts";
+} from "../flow/mod.ts";
 import { icmpConnUpdate, icmpTimeout, icmpValidNew } from "./_icmp.ts";
 import { ConnNat } from "./_nat.ts";
 import { otherConnUpdate, otherTimeout } from "./_other.ts";

@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeActions, F, FLOW_BYTES, parseOdpActions, parsePacketSpec } from "../flow/mod.ts";
-import { ACT_HEADER_LEN } from "../flow/mod.ts";
 import {
-  Conntrack,
-  createConntrackBuffer,
   CS_DST_NAT,
   CS_ESTABLISHED,
   CS_INVALID,
@@ -12,6 +8,16 @@ import {
   CS_REPLY_DIR,
   CS_SRC_NAT,
   CS_TRACKED,
+  encodeActions,
+  F,
+  FLOW_BYTES,
+  parseOdpActions,
+  parsePacketSpec,
+} from "../flow/mod.ts";
+import { ACT_HEADER_LEN } from "../flow/mod.ts";
+import {
+  Conntrack,
+  createConntrackBuffer,
   dumpConns,
   emptyTupleMatch,
   flushConns,

@@ -18,7 +18,6 @@
  * - _icmp.ts, _other.ts: the ICMP and other-protocol connection states
  *   (conntrack-icmp.c, conntrack-other.c).
  * - _nat.ts: NAT (nat_get_unique_tuple, nat_packet, nat_inner_packet).
- * - _ct_state.ts: the ct_state bits.
  * - conntrack.ts: the packet path (process_one, conn_not_found,
  *   write_ct_md).
  * - dump.ts: dump-conntrack text, flush by zone and tuple, ct-stats-show.
@@ -44,16 +43,6 @@
 import { ConnTable } from "./_table.ts";
 
 export { Conntrack } from "./conntrack.ts";
-export {
-  CS_DST_NAT,
-  CS_ESTABLISHED,
-  CS_INVALID,
-  CS_NEW,
-  CS_RELATED,
-  CS_REPLY_DIR,
-  CS_SRC_NAT,
-  CS_TRACKED,
-} from "./_ct_state.ts";
 export { ConnTable, DEFAULT_MAXCONNS } from "./_table.ts";
 export {
   ctStatsShow,

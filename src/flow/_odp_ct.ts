@@ -63,7 +63,8 @@ export function newCtAction(): OdpCtAction {
   };
 }
 
-function newNat(): OdpCtNat {
+/** A datapath nat with nothing set (a bare `nat` once `kind` is chosen). */
+export function newCtNat(): OdpCtNat {
   return {
     kind: null,
     addrLen: 0,
@@ -126,7 +127,7 @@ function scanNatRange(r: string, p: OdpCtNat, t: string): void {
 
 /** `nat` or `nat(...)` (scan_ct_nat), stored as nl_msg_put_ct_nat stores it. */
 function scanNat(body: string | null, t: string): OdpCtNat {
-  const p = newNat();
+  const p = newCtNat();
   if (body === null) return p;
   let snat = false, dnat = false;
   for (const tok of splitTop(body)) {
@@ -148,7 +149,7 @@ function scanNat(body: string | null, t: string): OdpCtNat {
     (p.protoMax && p.protoMax < p.protoMin)
   ) throw new OdpParseError(t, "nat range error");
   if (p.hash && p.random) throw new OdpParseError(t, "nat hash and random together");
-  if (!snat && !dnat) return newNat();
+  if (!snat && !dnat) return newCtNat();
   p.kind = snat ? "src" : "dst";
   // What the netlink form keeps: no max equal to min, options only with an
   // address.
@@ -306,7 +307,7 @@ export function decodeCtAction(b: Uint8Array): OdpCtAction {
   if (flags & CT_F_LABEL) a.label = b.slice(CT_OFF_LABEL, CT_OFF_LABEL + 32);
   if (flags & CT_F_EVENTMASK) a.eventmask = get(b, CT_OFF_EVENTMASK, 4);
   if (flags & CT_F_NAT) {
-    const n = newNat();
+    const n = newCtNat();
     const kind = b[CT_OFF_NAT_KIND];
     n.kind = kind === CT_NAT_SRC ? "src" : kind === CT_NAT_DST ? "dst" : null;
     const nf = b[CT_OFF_NAT_FLAGS];

@@ -112,6 +112,7 @@ export {
   CT_OFF_NAT_PROTO_MIN,
   CT_OFF_ZONE,
   newCtAction,
+  newCtNat,
 } from "./_odp_ct.ts";
 export { formatUfid, odpFormatUfid, parseUfid, UFID_BASIS, ufidFromKey, ufidHash } from "./ufid.ts";
 export {
@@ -121,3 +122,13 @@ export {
   type OdpExecuteDatapath,
 } from "./odp_execute.ts";
 export { odpMaskNormalize } from "./odp_mask.ts";
+export {
+  CS_DST_NAT,
+  CS_ESTABLISHED,
+  CS_INVALID,
+  CS_NEW,
+  CS_RELATED,
+  CS_REPLY_DIR,
+  CS_SRC_NAT,
+  CS_TRACKED,
+} from "./ct_state.ts";

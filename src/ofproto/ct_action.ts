@@ -18,11 +18,10 @@ import {
   NX_NAT_F_SRC,
   type OfAction,
 } from "./of_action.ts";
-import { F, getUint } from "../flow/mod.ts";
+import { CS_INVALID, F, getUint } from "../flow/mod.ts";
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
 import {
-  CS_INVALID,
   ETH_TYPE_IP,
   ETH_TYPE_IPV6,
   fieldRequiresCt,

@@ -5,7 +5,6 @@
  * valid connection, one of new, est, rel, rpl, snat, dnat matched set, or
  * trk set with inv matched clear.
  */
-import { F } from "../flow/mod.ts";
 import {
   CS_DST_NAT,
   CS_ESTABLISHED,
@@ -15,8 +14,9 @@ import {
   CS_REPLY_DIR,
   CS_SRC_NAT,
   CS_TRACKED,
-  MF_FIELDS,
-} from "./meta_flow.ts";
+  F,
+} from "../flow/mod.ts";
+import { MF_FIELDS } from "./meta_flow.ts";
 import type { Match } from "./match.ts";
 
 const VALID = CS_NEW | CS_ESTABLISHED | CS_RELATED | CS_REPLY_DIR | CS_SRC_NAT | CS_DST_NAT;

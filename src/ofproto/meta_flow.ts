@@ -8,7 +8,17 @@
  * tci, ip_dscp in nw_tos) carry a shift: the value is
  * `(bytes >> shift) & ((1 << nBits) - 1)`.
  */
-import { bytesOf, F, type FieldSpan, type FlowKey, getUint, regOffset } from "../flow/mod.ts";
+import {
+  bytesOf,
+  CS_ESTABLISHED,
+  CS_NEW,
+  CS_REPLY_DIR,
+  F,
+  type FieldSpan,
+  type FlowKey,
+  getUint,
+  regOffset,
+} from "../flow/mod.ts";
 
 /** What must hold in a flow for a field to be meaningful (mf_prereqs). */
 export type Prereq =
@@ -235,16 +245,6 @@ export const IPPROTO_SCTP = 132;
 export const IPPROTO_ICMPV6 = 58;
 export const ND_NEIGHBOR_SOLICIT = 135;
 export const ND_NEIGHBOR_ADVERT = 136;
-
-/** ct_state bits (CS_*). */
-export const CS_NEW = 0x01;
-export const CS_ESTABLISHED = 0x02;
-export const CS_RELATED = 0x04;
-export const CS_REPLY_DIR = 0x08;
-export const CS_INVALID = 0x10;
-export const CS_TRACKED = 0x20;
-export const CS_SRC_NAT = 0x40;
-export const CS_DST_NAT = 0x80;
 
 /** Fields only ct() may write, inside its exec() (field_requires_ct). */
 export function fieldRequiresCt(fl: MfField): boolean {

@@ -61,14 +61,6 @@ export {
 export * from "./of_action.ts";
 export { OfctlError } from "./ofctl_error.ts";
 export {
-  CS_DST_NAT,
-  CS_ESTABLISHED,
-  CS_INVALID,
-  CS_NEW,
-  CS_RELATED,
-  CS_REPLY_DIR,
-  CS_SRC_NAT,
-  CS_TRACKED,
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
   ETH_TYPE_IPV6,

@@ -12,6 +12,7 @@ import {
   F,
   getUint,
   newCtAction,
+  newCtNat,
   type OdpCtAction,
   type OdpCtNat,
   setUint,
@@ -44,17 +45,7 @@ function putAddr(out: Uint8Array, v: bigint, len: number): void {
 
 /** put_ct_nat: the datapath nat(...) of an OpenFlow nat. */
 function odpNat(n: NatAction): OdpCtNat {
-  const nat: OdpCtNat = {
-    kind: null,
-    addrLen: 0,
-    addrMin: new Uint8Array(16),
-    addrMax: new Uint8Array(16),
-    protoMin: 0,
-    protoMax: 0,
-    persistent: false,
-    hash: false,
-    random: false,
-  };
+  const nat = newCtNat();
   if (!(n.flags & (NX_NAT_F_SRC | NX_NAT_F_DST))) return nat;
   nat.kind = n.flags & NX_NAT_F_SRC ? "src" : "dst";
   nat.persistent = (n.flags & NX_NAT_F_PERSISTENT) !== 0;

@@ -6,13 +6,20 @@
  * ct() zone, and, when the ct() did NAT, the first address and port of
  * its range in place of the packet's.
  */
-import { bytesOf, CT_STATE_NAMES, F, formatFlags, getUint, setUint } from "../flow/mod.ts";
 import {
+  bytesOf,
   CS_ESTABLISHED,
   CS_INVALID,
   CS_NEW,
   CS_REPLY_DIR,
   CS_TRACKED,
+  CT_STATE_NAMES,
+  F,
+  formatFlags,
+  getUint,
+  setUint,
+} from "../flow/mod.ts";
+import {
   formatIpv4,
   formatIpv6,
   type NatAction,

@@ -9,6 +9,7 @@
  */
 import {
   bytesOf,
+  CS_TRACKED,
   F,
   type FlowKey,
   FRAG_LATER,
@@ -26,7 +27,6 @@ import { lookupRule, xlateRule } from "./table.ts";
 import { doXlateActions } from "./actions.ts";
 import { thaw } from "./freeze.ts";
 import { resumeFrozen } from "./group_freeze.ts";
-import { CS_TRACKED } from "../ofproto/mod.ts";
 
 const covXlateActions = coverageCounter("xlate_actions");
 
