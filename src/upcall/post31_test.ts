@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import {
-  Barrier,
   clockStop,
   clockWarp,
   coverageTotal,
@@ -13,9 +12,7 @@ import {
   timeMsec,
   vlogSetFromString,
 } from "../lib/mod.ts";
-import { Handler } from "./handler.ts";
-import { RevalidatorThread } from "./revalidator_loop.ts";
-import { tcpFrame, testUdpif } from "../../tests/support/upcall/test_support.ts";
+import { revalidatorSetup } from "../../tests/support/upcall/reval_setup.ts";
 import { OVS_COMPAT_3_1 } from "./compat.ts";
 import {
   FDR_FLOW_IDLE,
@@ -32,21 +29,7 @@ import { UkeyRevalidation, XcacheStore } from "./revalidate_ukey.ts";
 const count = (n: string) => coverageTotal(n) ?? 0;
 clockStop();
 
-type T = ReturnType<typeof testUdpif>;
-
-function setup(rules: (t: T) => void = (t) => t.xlate.add(0, {}, [{ type: "output", port: 2 }])) {
-  const t = testUdpif();
-  t.xlate.add(100, { tp_src: 9999 }, []);
-  rules(t);
-  const handler = new Handler(t.ctx, 0);
-  const reval = new RevalidatorThread(t.ctx, 0, Barrier.create(1), Barrier.create(1));
-  const send = (...sports: number[]) => {
-    t.p1.receive(sports.map((s) => tcpFrame(1, 2, s, 80)));
-    t.pump();
-    while (handler.runOnce() > 0);
-  };
-  return { t, reval, send };
-}
+const setup = revalidatorSetup;
 
 Deno.test("ofproto-dpif - Cleanup missing datapath flows: a ukey missed by 4 dumps in a row is deleted (180ab2fd6)", async () => {
   const { t, reval, send } = setup();

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { exactField, F } from "../flow/mod.ts";
-import { Barrier, clockStop, clockWarp, coverageTotal, setVlogFile } from "../lib/mod.ts";
-import { Handler } from "./handler.ts";
-import { RevalidatorThread } from "./revalidator_loop.ts";
-import { keyOf, tcpFrame, testUdpif } from "../../tests/support/upcall/test_support.ts";
+import { clockStop, clockWarp, coverageTotal, setVlogFile } from "../lib/mod.ts";
+import { revalidatorSetup } from "../../tests/support/upcall/reval_setup.ts";
+import { keyOf, tcpFrame } from "../../tests/support/upcall/test_support.ts";
 import { UKEY_OPERATIONAL } from "./ukey_table.ts";
 import { OVS_COMPAT_3_1, OVS_COMPAT_LATEST } from "./compat.ts";
 import { dpctlAddFlow, dpctlDumpFlows, PUT_CREATE } from "../dpif/mod.ts";
@@ -11,23 +10,7 @@ import { dpctlAddFlow, dpctlDumpFlows, PUT_CREATE } from "../dpif/mod.ts";
 const count = (n: string) => coverageTotal(n) ?? 0;
 clockStop();
 
-type T = ReturnType<typeof testUdpif>;
-
-function setup(rules: (t: T) => void = (t) => t.xlate.add(0, {}, [{ type: "output", port: 2 }])) {
-  const t = testUdpif();
-  // One flow per connection: the highest rule looks at tp_src.
-  t.xlate.add(100, { tp_src: 9999 }, []);
-  rules(t);
-  const handler = new Handler(t.ctx, 0);
-  const reval = new RevalidatorThread(t.ctx, 0, Barrier.create(1), Barrier.create(1));
-  const send = (...sports: number[]) => {
-    t.p1.receive(sports.map((s) => tcpFrame(1, 2, s, 80)));
-    t.pump();
-    while (handler.runOnce() > 0);
-  };
-  const flows = () => t.dp.getStats().flows;
-  return { t, handler, reval, send, flows };
-}
+const setup = revalidatorSetup;
 
 Deno.test("a flow idle for max-idle is deleted and its ukey swept in the same cycle", async () => {
   const { t, reval, send, flows } = setup();
