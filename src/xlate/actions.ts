@@ -286,7 +286,7 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
       case "resubmit": {
         let port = a.port ?? OFPP_IN_PORT;
         if (port === OFPP_IN_PORT) port = inPort(ctx);
-        xlateTable(ctx, port, a.table ?? ctx.tableId);
+        xlateTable(ctx, port, a.table ?? ctx.tableId, false, a.ct === true);
         break;
       }
       case "goto_table":

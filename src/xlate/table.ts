@@ -9,9 +9,10 @@
  * sent as OFPR_IMPLICIT_MISS. Resubmitting to the same or an earlier table deepens the
  * recursion, which stops at 64 levels or 4096 resubmits.
  */
-import { F, FRAG_ANY, getUint, setUint } from "../flow/mod.ts";
+import { F, type FieldSpan, FRAG_ANY, getUint, setUint } from "../flow/mod.ts";
 import { doXlateActions } from "./actions.ts";
 import { MAX_DEPTH, MAX_RESUBMITS, type XlateCtx, type XlateRule } from "./context.ts";
+import { isIpAny } from "./flow_ops.ts";
 import { xlateController } from "./output.ts";
 
 /** OVS's internal reason of the miss rule's controller action. */
@@ -51,6 +52,45 @@ export function lookupRule(ctx: XlateCtx, tableId: number, inPort: number): Xlat
   setUint(f, F.tp_dst.off, 2, oldDst);
   return rule;
 }
+
+/**
+ * The packet's 5-tuple changes places with the connection's original one
+ * (tuple_swap), in the flow and in the wildcards alike, so that what the
+ * lookup matched on is unwildcarded in the conntrack fields it really read.
+ * Applied twice, it undoes itself.
+ */
+function swapCtOrigTuple(ctx: XlateCtx): void {
+  const ipv4 = getUint(ctx.f, F.dl_type.off, 2) === ETH_TYPE_IP;
+  const pairs = ipv4 ? CT_ORIG_PAIRS_V4 : CT_ORIG_PAIRS_V6;
+  for (const [a, b] of pairs) {
+    swapBytes(ctx.f, a, b);
+    swapBytes(ctx.w, a, b);
+  }
+}
+
+function swapBytes(k: Uint8Array, a: FieldSpan, b: FieldSpan): void {
+  for (let i = 0; i < a.len; i++) {
+    const t = k[a.off + i];
+    k[a.off + i] = k[b.off + i];
+    k[b.off + i] = t;
+  }
+}
+
+const ETH_TYPE_IP = 0x0800;
+const CT_ORIG_COMMON: readonly (readonly [FieldSpan, FieldSpan])[] = [
+  [F.nw_proto, F.ct_nw_proto],
+  [F.tp_src, F.ct_tp_src],
+  [F.tp_dst, F.ct_tp_dst],
+];
+const CT_ORIG_PAIRS_V4 = [...CT_ORIG_COMMON, [F.nw_src, F.ct_nw_src], [
+  F.nw_dst,
+  F.ct_nw_dst,
+]] as const;
+const CT_ORIG_PAIRS_V6 = [
+  ...CT_ORIG_COMMON,
+  [F.ipv6_src, F.ct_ipv6_src],
+  [F.ipv6_dst, F.ct_ipv6_dst],
+] as const;
 
 /** The trace line of a table visit (xlate_report_table). */
 function reportTable(ctx: XlateCtx, rule: XlateRule | null, tableId: number): void {
@@ -104,11 +144,18 @@ export function xlateTable(
   inPort: number,
   tableId: number,
   mayPacketIn = false,
+  withCtOrig = false,
 ): void {
   if (!resourceCheck(ctx)) return;
+  if (withCtOrig && (ctx.f[F.ct_nw_proto.off] === 0 || !isIpAny(ctx.f))) {
+    ctx.report("error", "resubmit(ct) with non-tracked or non-IP packet!");
+    return;
+  }
   const oldTable = ctx.tableId;
   ctx.tableId = tableId;
+  if (withCtOrig) swapCtOrigTuple(ctx);
   const rule = lookupRule(ctx, tableId, inPort);
+  if (withCtOrig) swapCtOrigTuple(ctx);
   ctx.resubmits++;
   xlateRule(ctx, rule, tableId, tableId <= oldTable, mayPacketIn);
   ctx.tableId = oldTable;
