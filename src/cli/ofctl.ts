@@ -10,6 +10,7 @@
  *     udpif ofctl del-flows [--strict] br0 [FLOW]
  *     udpif ofctl dump-flows br0 [FLOW]
  *     udpif ofctl mod-port br0 p1 no-flood
+ *     udpif ofctl packet-out br0 "in_port=1 packet=HEX actions=output:2"
  *     udpif ofctl -O OpenFlow13 add-group br0 "group_id=1,type=all,bucket=output:2,bucket=output:3"
  *     udpif ofctl add-groups br0 groups.txt; udpif ofctl mod-group br0 GROUP
  *     udpif ofctl del-groups br0 [group_id=N]; udpif ofctl dump-groups br0 [N]
@@ -139,6 +140,9 @@ async function request(
     case "mod-port":
       need(3, 3);
       return ["ofctl/mod-port", args];
+    case "packet-out":
+      need(2, Number.MAX_SAFE_INTEGER);
+      return ["ofctl/packet-out", args];
     case "add-group":
       need(2, 2);
       return args[1] === "-"
@@ -162,7 +166,7 @@ async function request(
       return [`ofctl/${verb}`, args];
     default:
       throw new UsageError(
-        `unknown ofctl command '${verb}' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port, ${
+        `unknown ofctl command '${verb}' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port, packet-out, ${
           GROUP_VERBS.join(", ")
         })`,
       );

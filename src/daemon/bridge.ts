@@ -99,7 +99,7 @@ export class Bridge {
   readonly udpif: Udpif;
   readonly #stats = RuleStatsQueue.create();
   /** Learned flows from every translation to the tables (bridge_learn.ts). */
-  readonly learning = new BridgeLearning(this.tables, (u) => this.tablesChanged(u));
+  readonly learning = new BridgeLearning(this.tables, (u, c) => this.tablesChanged(u, c));
   readonly #ports = new Map<string, BridgePort>();
   /** The MAC table's changeSeq at the last `run`. */
   #mlSeq = 0;
@@ -314,11 +314,15 @@ export class Bridge {
     return port;
   }
 
-  /** Publishes a table change to the workers and revalidates; null means nothing changed. */
-  tablesChanged(update: TablesUpdate | null): void {
+  /**
+   * Publishes a table change to the workers and revalidates; null means
+   * nothing changed. Not `counted`: a packet-out's learning, which OVS
+   * applies without a revalidation reason (no rev_flow_table).
+   */
+  tablesChanged(update: TablesUpdate | null, counted = true): void {
     if (!update) return;
     this.udpif.postXlateUpdate(update);
-    covRevFlowTable.inc();
+    if (counted) covRevFlowTable.inc();
     this.udpif.revalidate();
   }
 

@@ -38,6 +38,7 @@ import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
 import { receiveInOrder } from "./receive.ts";
 import { registerGroupCommands } from "./group_commands.ts";
+import { registerPacketOutCommand } from "./packet_out.ts";
 
 let current: Bridge | undefined;
 let registered = false;
@@ -204,6 +205,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
   if (registered) return;
   registered = true;
   registerGroupCommands(named);
+  registerPacketOutCommand(named);
   const hidden = (
     name: string,
     min: number,

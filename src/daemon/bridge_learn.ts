@@ -3,8 +3,8 @@
  * tables (OVS's ofproto_flow_mod_learn and ofproto_rule_reduce_timeouts,
  * run where the tables live).
  *
- * `QueueLearnSink` is what every translation (worker or main thread)
- * hands learn and fin_timeout side effects to: it answers a learn's
+ * `QueueLearnSink` is what the workers' translations hand learn and
+ * fin_timeout side effects to: it answers a learn's
  * `limit` from its own replica of the tables and queues the record
  * (learn_queue.ts). `BridgeLearning` on the main thread drains the queue:
  * for each learn it rebuilds the flow_mod from the learning rule's
@@ -12,12 +12,14 @@
  * already there as learned or the record is an xlate cache's refresh
  * (its hard timeout counts from now), or adds or modifies it (subject
  * to `limit`), all of one drain as one tables
- * change; for each fin_timeout it shortens the rule's timeouts.
+ * change; for each fin_timeout it shortens the rule's timeouts. The main
+ * thread's own translations (packet-outs) learn through
+ * `BridgeLearning.direct`, at once.
  *
  * Thread-safety: a QueueLearnSink per thread, over its thread's tables;
  * BridgeLearning on the main thread only.
  */
-import { getLogger } from "../lib/mod.ts";
+import { getLogger, timeMsec } from "../lib/mod.ts";
 import {
   type FlowMod,
   learnActionsOf,
@@ -53,6 +55,8 @@ export class QueueLearnSink implements LearnSink {
   }
 
   learn(ruleId: number, ordinal: number, flow: FlowKey, fm: FlowMod | null, limit: number) {
+    // Only packet-outs learn outside a rule, and the main thread translates those (`direct`).
+    if (ruleId < 0) return false;
     if (fm && limit && !this.#tables.findExact(fm.tableId ?? 0, fm.match, fm.priority)) {
       if (countWithCookie(this.#tables, fm.tableId ?? 0, fm.newCookie ?? 0n) >= limit) {
         return false;
@@ -82,10 +86,13 @@ const reduce = (max: number, cur: number): number => (max && (!cur || cur > max)
 export class BridgeLearning {
   readonly queue = LearnQueue.create();
   readonly #tables: OfTables;
-  readonly #changed: (u: TablesUpdate | null) => void;
+  readonly #changed: (u: TablesUpdate | null, counted: boolean) => void;
 
-  /** `changed` publishes a tables change (the bridge's tablesChanged). */
-  constructor(tables: OfTables, changed: (u: TablesUpdate | null) => void) {
+  /**
+   * `changed` publishes a tables change (the bridge's tablesChanged),
+   * `counted` as a revalidation reason unless a packet-out learned.
+   */
+  constructor(tables: OfTables, changed: (u: TablesUpdate | null, counted: boolean) => void) {
     this.#tables = tables;
     this.#changed = changed;
   }
@@ -100,15 +107,10 @@ export class BridgeLearning {
       if (rec.kind === FIN_TIMEOUT_RECORD) this.#reduceTimeouts(rec);
       else if (rec.kind === LEARN_RECORD) this.#learn(rec, nowMs, mods, seen, added);
     });
-    if (!mods.length) return;
-    try {
-      this.#changed(this.#tables.flowMods(mods, false, nowMs));
-    } catch (e) {
-      log.warn(`learned flows refused: ${e instanceof Error ? e.message : e}`);
-    }
+    this.#commit(mods, nowMs, true);
   }
 
-  #reduceTimeouts(rec: LearnRecord): void {
+  #reduceTimeouts(rec: Pick<LearnRecord, "ruleId" | "a" | "b">): void {
     const r = this.#tables.ruleById(rec.ruleId);
     if (!r) return;
     r.idleTimeout = reduce(rec.a, r.idleTimeout);
@@ -126,32 +128,79 @@ export class BridgeLearning {
     // The learning rule went away since: nothing learns from it any more.
     if (!learn) return;
     const fm = learnFlowMod(learn, rec.flow.slice());
-    const tableId = fm.tableId!;
-    const key = `${tableId}/${fm.priority}/${fm.match.key}/${fm.match.mask}`;
+    const key = `${fm.tableId}/${fm.priority}/${fm.match.key}/${fm.match.mask}`;
     if (seen.has(key)) return;
     seen.add(key);
+    this.#plan(fm, learn.limit, rec.b === 1, nowMs, mods, added);
+  }
+
+  /**
+   * What learning `fm` does to the tables: refreshes the learned rule it
+   * matches exactly (a `refresh` from an xlate cache, or the same flow
+   * learned again), else modifies it, else adds it unless the table
+   * already has `limit` flows with its cookie (counting `added`, those
+   * this batch adds). Returns false when `limit` refused it.
+   */
+  #plan(
+    fm: FlowMod,
+    limit: number,
+    refresh: boolean,
+    nowMs: number,
+    mods: FlowMod[],
+    added: Map<string, number>,
+  ): boolean {
+    const tableId = fm.tableId ?? 0;
+    const cookie = fm.newCookie ?? 0n;
     const old = this.#tables.findExact(tableId, fm.match, fm.priority);
     if (old) {
       if (
-        rec.b === 1 || old.cookie === fm.newCookie && old.idleTimeout === fm.idleTimeout &&
+        refresh || old.cookie === cookie && old.idleTimeout === fm.idleTimeout &&
           old.hardTimeout === fm.hardTimeout && sameActions(old.actions, fm.actions!)
       ) {
         // ofproto_flow_mod_learn_refresh: the hard timeout restarts.
         old.modifiedMs = nowMs;
-        return;
+        return true;
       }
       mods.push(fm);
-      return;
+      return true;
     }
-    if (learn.limit) {
-      const k = `${tableId}/${learn.cookie}`;
-      const n = countWithCookie(this.#tables, tableId, learn.cookie) + (added.get(k) ?? 0);
-      if (n >= learn.limit) {
-        log.info(`Learn limit for flow ${learn.cookie} reached.`);
-        return;
+    if (limit) {
+      const k = `${tableId}/${cookie}`;
+      const n = countWithCookie(this.#tables, tableId, cookie) + (added.get(k) ?? 0);
+      if (n >= limit) {
+        log.info(`Learn limit for flow ${cookie} reached.`);
+        return false;
       }
       added.set(k, (added.get(k) ?? 0) + 1);
     }
     mods.push({ ...fm, command: "add", strict: false });
+    return true;
   }
+
+  #commit(mods: FlowMod[], nowMs: number, counted: boolean): void {
+    if (!mods.length) return;
+    try {
+      this.#changed(this.#tables.flowMods(mods, false, nowMs), counted);
+    } catch (e) {
+      log.warn(`learned flows refused: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+
+  /**
+   * The sink of the main thread's own translations (packet-outs): their
+   * learns reach the tables at once, as ofproto_flow_mod_learn applies
+   * them in the thread that translates, and a learn in the packet-out's
+   * own actions (no rule to rebuild it from) is applied as it was made.
+   */
+  readonly direct: LearnSink = {
+    learn: (_ruleId, _ordinal, _flow, fm, limit) => {
+      if (!fm) return true;
+      const nowMs = timeMsec();
+      const mods: FlowMod[] = [];
+      const ok = this.#plan(fm, limit, false, nowMs, mods, new Map());
+      this.#commit(mods, nowMs, false);
+      return ok;
+    },
+    reduceTimeouts: (ruleId, idle, hard) => this.#reduceTimeouts({ ruleId, a: idle, b: hard }),
+  };
 }

@@ -11,9 +11,7 @@
  *
  * Thread-safety: main thread.
  */
-import { coverageCounter, timeMsec } from "../lib/mod.ts";
-import { flowExtract, newKey, ODPP_NONE } from "../flow/mod.ts";
-import { xlate, type XlateTables } from "../xlate/mod.ts";
+import { timeMsec } from "../lib/mod.ts";
 import {
   FF_SEND_FLOW_REM,
   type FlowMod,
@@ -36,12 +34,12 @@ import {
   type TableStats,
 } from "../openflow/mod.ts";
 import type { Bridge } from "./bridge.ts";
+import { executePacketOut } from "./packet_out.ts";
 import type { OfSwitch } from "./ofconn.ts";
 import type { PacketIn } from "./packet_in_queue.ts";
 import { groupModOn, type GroupView, groupViewsOf } from "./ofconn_groups.ts";
 import { VERSION } from "../unixctl/mod.ts";
 
-const covPacketOut = coverageCounter("ofproto_packet_out");
 /** How long the packet-in drain sleeps between checks for being stopped. */
 const PACKET_IN_WAIT_MS = 200;
 const DUMMY_MAC_BASE = 0xaa55aa550000n;
@@ -121,28 +119,9 @@ export class BridgeOpenFlow implements OfSwitch {
     }
   }
 
-  /**
-   * OFPT_PACKET_OUT (ofproto_packet_out_start/finish): the packet's flow
-   * translated through the message's actions, as an upcall's would be
-   * through the tables, and the datapath actions executed on it.
-   */
+  /** OFPT_PACKET_OUT (packet_out.ts). */
   packetOut(po: PacketOut): void {
-    const flow = newKey();
-    flowExtract(po.packet, po.packet.length, po.inPort, flow);
-    const out = xlate({
-      flow,
-      tables: this.bridge.tables as XlateTables,
-      bridge: this.bridge.xbridge(),
-      ml: this.bridge.ml,
-      nowMs: timeMsec(),
-      recircIds: this.bridge.recircIds,
-      sideEffects: true,
-      ofpacts: po.actions,
-    });
-    if (out.error) return;
-    covPacketOut.inc();
-    const port = this.bridge.allPorts().find((p) => p.ofport === po.inPort);
-    this.bridge.dp.execute(po.packet, port ? port.odpPort : ODPP_NONE, out.actions);
+    executePacketOut(this.bridge, po);
   }
 
   watchRemovals(notify: (rule: Rule, reason: RuleRemovedReason, nowMs: number) => void): void {

@@ -92,7 +92,7 @@ function u64(value: string): bigint {
 }
 
 /** Splits off the text after `actions=` (ofp_extract_actions). */
-function extractActions(text: string): [string, string | undefined] {
+export function extractActions(text: string): [string, string | undefined] {
   const i = text.indexOf("action");
   if (i < 0) return [text, undefined];
   const eq = text.indexOf("=", i);

@@ -36,6 +36,7 @@
  *   text, the flow_mod it makes of a flow (`learnFlowMod`) and the bits it
  *   looks at (`learnMask`); `delete_learned` removes a learning rule's
  *   flows with it (OfTables, through `learnedCookiesToFlush`).
+ * - Packet-outs: `parsePacketOut` reads ovs-ofctl's packet-out text.
  * - Text: `parseFlowMod`, `parseActions`, `formatRule`, `formatActions`,
  *   `formatMatch`, in OpenFlow 1.0 or 1.3 spelling; errors are
  *   `OfctlError`s, one line naming the bad part, worded as ovs-ofctl's.
@@ -101,6 +102,12 @@ export {
 export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
 export { ctFieldLackingPrereq } from "./ct_match.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
+export {
+  packetFromHex,
+  packetOutPort,
+  type PacketOutSpec,
+  parsePacketOut,
+} from "./packet_out_parse.ts";
 export { formatActions, formatSubfield, OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";
 export {
   checkActions,

@@ -32,7 +32,8 @@ const TCP_RST = 0x04;
 export interface LearnSink {
   /**
    * Learns `fm`, made by learn action number `ordinal` of rule `ruleId`
-   * from `flow` (null `fm`: a refresh from the xlate cache). Returns false
+   * from `flow` (null `fm`: a refresh from the xlate cache); `ruleId` -1
+   * for a learn in a packet-out's own actions. Returns false
    * when the learn's `limit` refuses it (a new flow where the table
    * already has `limit` flows with its cookie).
    */
@@ -78,21 +79,18 @@ export function xlateLearn(ctx: XlateCtx, learn: LearnAction): void {
   }
   const fm = learnFlowMod(learn, ctx.flow);
   if (ctx.trace) ctx.report("detail", describe(fm));
+  // A packet-out's own actions learn outside any rule.
   const rule = ctx.rule;
-  if (!rule) {
-    ctx.report("error", "LEARN action execution failed (learn outside a rule).");
-    return;
-  }
-  const ordinal = learnActionsOf(rule.actions).indexOf(learn);
+  const ordinal = rule ? learnActionsOf(rule.actions).indexOf(learn) : -1;
   let success = true;
   if (xin.sideEffects && xin.learnSink) {
-    success = xin.learnSink.learn(rule.id, ordinal, ctx.flow, fm, learn.limit);
+    success = xin.learnSink.learn(rule?.id ?? -1, ordinal, ctx.flow, fm, learn.limit);
   }
   if (learn.flags & LEARN_F_WRITE_RESULT) {
     regLoad(ctx, learn.resultDst!, success ? 1 : 0);
     reportSubfield(ctx, learn.resultDst!, success ? 1 : 0);
   }
-  if (success && xin.buildCache) {
+  if (success && xin.buildCache && rule) {
     ctx.cache.learn.push({ ruleId: rule.id, ordinal, flow: ctx.flow.slice(), limit: learn.limit });
   }
   if (!success) ctx.report("detail", "Limit exceeded, learn failed");
