@@ -26,6 +26,8 @@ import {
 } from "./mod.ts";
 import { tcpPeerStates, TcpState } from "./tcp.ts";
 import { S_TCP } from "./_table.ts";
+import { hexIcmpError, hexOf, tcpHex, validUdp } from "../../tests/support/conntrack_frames.ts";
+import { csum, ethFromHex } from "../packet/mod.ts";
 
 /** A tracker and a way to run `ct(...)` text on a packet spec. */
 function tracker(capacity = 64) {
@@ -43,6 +45,7 @@ function tracker(capacity = 64) {
   return { ct, md, pkt, run, len: () => len };
 }
 
+const frame = (hex: string) => ethFromHex(hex) as Uint8Array;
 const ETH = "in_port(1),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02)";
 const udp = (s: string, d: string, sp: number, dp: number) =>
   `${ETH},eth_type(0x0800),ipv4(src=${s},dst=${d},proto=17,tos=0,ttl=64,frag=no),udp(src=${sp},dst=${dp})`;
@@ -126,9 +129,9 @@ Deno.test("mutated packets through ct(commit,nat) never throw and leave the tabl
     parseOdpActions("ct(commit,nat(src=192.168.0.1-192.168.0.3:1000-1100))"),
   );
   const bases = [
-    fromHex(hexOf(udp("10.0.0.1", "10.0.0.2", 1, 2))),
-    fromHex(tcpHex("10.0.0.1", "10.0.0.2", 1, 2, "syn", 1, 0)),
-    fromHex(
+    frame(hexOf(udp("10.0.0.1", "10.0.0.2", 1, 2))),
+    frame(tcpHex("10.0.0.1", "10.0.0.2", 1, 2, "syn", 1, 0)),
+    frame(
       hexIcmpError("10.0.0.2", "10.0.0.1", hexOf(udp("10.0.0.1", "10.0.0.2", 1, 2)).slice(28, 84)),
     ),
   ];
@@ -312,97 +315,3 @@ Deno.test("with TCP sequence checking off, an out-of-window packet passes", () =
   ct.table.tcpSeqChk = false;
   assert.equal(run("ct", c2s("ack", 101, 501 + 0x40000000)), CS_ESTABLISHED | CS_TRACKED);
 });
-
-// --- packet helpers -------------------------------------------------------
-
-function hexOf(spec: string): string {
-  const b = new Uint8Array(2048);
-  const n = parsePacketSpec(spec, b);
-  return [...b.subarray(0, n)].map((x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-function csum(b: Uint8Array, off: number, len: number, sum = 0): number {
-  for (let i = 0; i + 1 < len; i += 2) sum += (b[off + i] << 8) | b[off + i + 1];
-  if (len & 1) sum += b[off + len - 1] << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-function validUdp(p: Uint8Array, len: number): boolean {
-  if (csum(p, 14, 20) !== 0) return false;
-  const ulen = len - 34;
-  let s = 17 + ulen;
-  for (let i = 26; i < 34; i += 2) s += (p[i] << 8) | p[i + 1];
-  return csum(p, 34, ulen, s) === 0;
-}
-
-function fromHex(h: string): Uint8Array {
-  return new Uint8Array(h.match(/../g)!.map((x) => parseInt(x, 16)));
-}
-
-function toHex(b: Uint8Array): string {
-  return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-function ip4(s: string): number[] {
-  return s.split(".").map(Number);
-}
-
-/** An Ethernet+IPv4 frame around an L4 payload, checksums filled in. */
-function ipFrame(
-  src: string,
-  dst: string,
-  proto: number,
-  l4: Uint8Array,
-  l4CsumAt: number,
-  pseudo: boolean,
-): string {
-  const p = new Uint8Array(34 + l4.length);
-  p.set([0x50, 0x54, 0, 0, 0, 2, 0x50, 0x54, 0, 0, 0, 1, 0x08, 0x00]);
-  p.set([0x45, 0, (20 + l4.length) >> 8, (20 + l4.length) & 0xff, 0, 0, 0, 0, 64, proto, 0, 0], 14);
-  p.set([...ip4(src), ...ip4(dst)], 26);
-  const hc = csum(p, 14, 20);
-  p[24] = hc >> 8;
-  p[25] = hc & 0xff;
-  p.set(l4, 34);
-  let s = 0;
-  if (pseudo) {
-    s = proto + l4.length;
-    for (let i = 26; i < 34; i += 2) s += (p[i] << 8) | p[i + 1];
-  }
-  const c = csum(p, 34, l4.length, s);
-  p[34 + l4CsumAt] = c >> 8;
-  p[34 + l4CsumAt + 1] = c & 0xff;
-  return toHex(p);
-}
-
-function hexIcmpError(src: string, dst: string, quotedHex: string): string {
-  const q = fromHex(quotedHex);
-  const l4 = new Uint8Array(8 + q.length);
-  l4.set([3, 3, 0, 0, 0, 0, 0, 0]);
-  l4.set(q, 8);
-  return ipFrame(src, dst, 1, l4, 2, false);
-}
-
-const TCP_FLAG_BITS: Record<string, number> = { fin: 1, syn: 2, rst: 4, psh: 8, ack: 16 };
-
-function tcpHex(
-  src: string,
-  dst: string,
-  sp: number,
-  dp: number,
-  flags: string,
-  seq: number,
-  ack: number,
-): string {
-  const t = new Uint8Array(20);
-  const f = flags.split("|").reduce((a, n) => a | TCP_FLAG_BITS[n], 0);
-  t.set([sp >> 8, sp & 0xff, dp >> 8, dp & 0xff]);
-  new DataView(t.buffer).setUint32(4, seq >>> 0);
-  new DataView(t.buffer).setUint32(8, ack >>> 0);
-  t[12] = 5 << 4;
-  t[13] = f;
-  t[14] = 0xff;
-  t[15] = 0xff;
-  return ipFrame(src, dst, 6, t, 16, true);
-}

@@ -1,21 +1,18 @@
 import assert from "node:assert/strict";
 import { DummyNetdev } from "./dummy.ts";
-import {
-  DummyReceiveError,
-  ethFromHex,
-  netdevDummyReceive,
-  parseReceivePackets,
-} from "./dummy_receive.ts";
+import { ethFromHex } from "../packet/mod.ts";
+import { DummyReceiveError, netdevDummyReceive, parseReceivePackets } from "./dummy_receive.ts";
 
 const HEX = "50540000000750540000000508004500001c0001000040117ac50a0000010a0000020400005000080000";
 const FLOW = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
   "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
 
 Deno.test("hex packets become frames byte for byte", () => {
-  const f = ethFromHex(HEX)!;
+  const f = ethFromHex(HEX) as Uint8Array;
   assert.equal(f.length, HEX.length / 2);
   assert.equal(f[12], 0x08);
-  assert.equal(ethFromHex("5054"), null, "shorter than an Ethernet header");
+  assert.equal(ethFromHex("5054"), "Packet data too short for Ethernet");
+  assert.equal(ethFromHex(HEX + "z"), "Trailing garbage in packet data");
 });
 
 Deno.test("a flow spec becomes the packet OVS composes: 118 bytes for a TCP flow", () => {

@@ -36,7 +36,6 @@ export { DummyNetdev } from "./dummy.ts";
 export {
   type DummyReceive,
   DummyReceiveError,
-  ethFromHex,
   netdevDummyReceive,
   parseDummyReceive,
   parseReceivePackets,

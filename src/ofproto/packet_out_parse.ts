@@ -7,6 +7,7 @@
  * (metadata, registers, tunnel fields) are refused by name rather than
  * ignored.
  */
+import { ethFromHex } from "../packet/mod.ts";
 import { parseActions } from "./action_parse.ts";
 import { parsePort, type PortNames } from "./field_value.ts";
 import { extractActions } from "./flow_mod.ts";
@@ -22,21 +23,13 @@ export interface PacketOutSpec {
   actions: OfAction[];
 }
 
-const ETH_HEADER_LEN = 14;
 /** Fields OVS's packet-out also takes (mf_is_pipeline_field) that udpif does not carry. */
 const PIPELINE_FIELD = /^(metadata|reg[0-9]+|xreg[0-9]+|xxreg[0-9]+|tun_.*|tunnel_id|pkt_mark)$/;
 
-/** eth_from_hex: hex digit pairs, white space between them allowed. */
+/** A packet-out's packet (eth_from_hex), or OVS's error. */
 export function packetFromHex(hex: string): Uint8Array {
-  const digits = hex.replace(/[ \t\r\n]/g, "");
-  if (!/^([0-9a-fA-F]{2})*$/.test(digits)) throw new OfctlError("Trailing garbage in packet data");
-  if (digits.length / 2 < ETH_HEADER_LEN) {
-    throw new OfctlError("Packet data too short for Ethernet");
-  }
-  const packet = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < packet.length; i++) {
-    packet[i] = parseInt(digits.slice(i * 2, i * 2 + 2), 16);
-  }
+  const packet = ethFromHex(hex);
+  if (typeof packet === "string") throw new OfctlError(packet);
   return packet;
 }
 

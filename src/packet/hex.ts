@@ -14,6 +14,22 @@ export function parseHexPacket(s: string, out: Uint8Array): number {
   return s.length / 2;
 }
 
+const ETH_HEADER_LEN = 14;
+
+/**
+ * eth_from_hex: a frame from hex digit pairs (blanks allowed between
+ * them) at least an Ethernet header long; otherwise OVS's words for what
+ * is wrong with it.
+ */
+export function ethFromHex(s: string): Uint8Array | string {
+  const hex = s.replace(/\s+/g, "");
+  if (!/^([0-9a-fA-F]{2})*$/.test(hex)) return "Trailing garbage in packet data";
+  if (hex.length / 2 < ETH_HEADER_LEN) return "Packet data too short for Ethernet";
+  const out = new Uint8Array(hex.length / 2);
+  parseHexPacket(hex, out);
+  return out;
+}
+
 export function toHex(b: Uint8Array, len = b.length): string {
   let s = "";
   for (let i = 0; i < len; i++) s += b[i].toString(16).padStart(2, "0");
