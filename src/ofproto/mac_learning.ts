@@ -387,19 +387,3 @@ export class MacLearning {
     }
   }
 }
-
-/** OpenFlow port number as `ofputil_port_to_string` prints it. */
-function portName(port: number): string {
-  return port === 0xfffe ? "LOCAL" : String(port);
-}
-
-/** `ovs-appctl fdb/show BRIDGE`, byte for byte. */
-export function formatFdbShow(ml: MacLearning, nowMs: number): string {
-  let out = " port  VLAN  MAC                Age\n";
-  for (const e of ml.entries(nowMs)) {
-    out += `${portName(e.port).padStart(5)}  ${String(e.vlan).padStart(4)}  ${e.mac}  ${
-      String(e.age).padStart(3)
-    }\n`;
-  }
-  return out;
-}

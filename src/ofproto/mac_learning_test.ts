@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { formatFdbShow, MacLearning } from "./mac_learning.ts";
+import { MacLearning } from "./mac_learning.ts";
+import { formatFdbShow } from "./fdb_show.ts";
 
 /** `aa:bb:cc:dd:ee:ff` as the 6 bytes the table reads. */
 const mac = (s: string) => Uint8Array.from(s.split(":").map((p) => parseInt(p, 16)));

@@ -92,8 +92,8 @@ export {
   parseMatchItem,
 } from "./match.ts";
 export { type KeyValue, parseKeyValues } from "./key_value.ts";
+export { formatFdbShow } from "./fdb_show.ts";
 export {
-  formatFdbShow,
   MAC_DEFAULT_MAX,
   MAC_ENTRY_DEFAULT_IDLE_TIME,
   type MacEntryView,
