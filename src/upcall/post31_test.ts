@@ -193,3 +193,33 @@ Deno.test("each deletion logs its UFID and reason at debug level", async () => {
   );
   t.destroy();
 });
+
+Deno.test("a dump over 2 s is logged at WARN since 3.3 (92ff2a201), at INFO in 3.1 mode", async () => {
+  const { t, reval, send } = setup();
+  send(1000);
+  // The dump takes 2.5 s: the clock jumps as the leader starts it.
+  const dumpStart = t.binding.dumpStart.bind(t.binding);
+  t.binding.dumpStart = () => (clockWarp(2500), dumpStart());
+  const dir = Deno.makeTempDirSync();
+  setVlogFile(`${dir}/udpif.log`);
+  try {
+    await reval.cycle();
+    t.ctx.shared.ovsCompat = OVS_COMPAT_3_1;
+    await reval.cycle();
+  } finally {
+    setVlogFile(undefined);
+  }
+  const lines = Deno.readTextFileSync(`${dir}/udpif.log`).split("\n")
+    .filter((l) => l.includes("unreasonably long"));
+  Deno.removeSync(dir, { recursive: true });
+  assert.equal(lines.length, 2, lines.join("\n"));
+  assert.match(
+    lines[0],
+    /\|ofproto_dpif_upcall\|WARN\|Spent an unreasonably long 2500ms dumping flows$/,
+  );
+  assert.match(
+    lines[1],
+    /\|ofproto_dpif_upcall\|INFO\|Spent an unreasonably long 2500ms dumping flows$/,
+  );
+  t.destroy();
+});
