@@ -7,23 +7,28 @@
  * (a ukey not in use, or one no revalidator has cached yet), else the
  * bridge's name at its first table lookup, then a line per lookup: the
  * rule found (ofproto_rule_stats_ds: cookie and table when not 0,
- * duration, stats, match, actions) or "table_id=N, no match".
+ * duration, stats, match, actions) or "table_id=N, no match", and each
+ * group used (ofputil_group_format in OpenFlow 1.5, with the bucket used
+ * or, for all and indirect groups, every bucket).
  *
  * Differences from OVS: udpif has no internal table 254, so a miss shows
- * no `table_id=254` drop rule after its "no match"; a rule deleted since
- * the cache was made is left out (OVS's cache holds a reference to it);
- * groups are not listed (udpif's caches do not record them yet). OVS has
- * no JSON form of this reply (it only wraps the text), so `--format json`
- * is refused, as for udpif's other text-only commands.
+ * no `table_id=254` drop rule after its "no match"; a rule or group
+ * deleted since the cache was made is left out (OVS's cache holds a
+ * reference to it). `--format json` gives what OVS 3.4's unixctl gives a
+ * command with a text reply: `{"reply-format": "plain", "reply": TEXT}`.
  */
 import { registerCommand, timeMsec } from "../lib/mod.ts";
 import {
   actionsOverWire,
+  decodeGroupStatsId,
   formatActions,
+  formatGroup,
   formatMatch,
   OFP10_VERSION,
+  OFP15_VERSION,
   type Rule,
 } from "../ofproto/mod.ts";
+import { XC_GROUP_MARK } from "../xlate/mod.ts";
 import {
   allUdpifs,
   detraceUkey,
@@ -46,24 +51,32 @@ export function ruleStatsLine(rule: Rule, nowMs: number): string {
   return s + "\n";
 }
 
-/** xlate_xcache_format() over `bridge`'s rules. */
+/** xlate_xcache_format() over `bridge`'s rules and groups. */
 export function formatXcache(d: XcacheDescription, bridge: Bridge, nowMs: number): string {
-  let s = "";
-  let headed = false;
+  let s = `${d.bridge}\n`;
   for (let i = 0; i < d.lookups.length; i += 2) {
-    const tableId = d.lookups[i], ruleId = d.lookups[i + 1];
-    if (!headed) {
-      s += `${d.bridge}\n`;
-      headed = true;
+    const first = d.lookups[i], id = d.lookups[i + 1];
+    if (first === XC_GROUP_MARK) s += groupLine(bridge, id);
+    else if (id < 0) s += `  table_id=${first}, no match\n`;
+    else {
+      const rule = bridge.tables.ruleById(id);
+      if (rule) s += "  " + ruleStatsLine(rule, nowMs);
     }
-    if (ruleId < 0) {
-      s += `  table_id=${tableId}, no match\n`;
-      continue;
-    }
-    const rule = bridge.tables.ruleById(ruleId);
-    if (rule) s += "  " + ruleStatsLine(rule, nowMs);
   }
-  return s;
+  return d.lookups.length ? s : "";
+}
+
+/**
+ * An XC_GROUP entry: the group with the bucket the flow used (every
+ * bucket for an all or indirect group), as OpenFlow 1.5 prints it; a
+ * group deleted since, or changed to have fewer buckets, is left out.
+ */
+function groupLine(bridge: Bridge, statsId: number): string {
+  const { groupId, bucketIndex } = decodeGroupStatsId(statsId);
+  const g = bridge.tables.groups.get(groupId);
+  if (!g || bucketIndex >= g.buckets.length) return "";
+  const opts = bucketIndex < 0 ? {} : { bucketIndex };
+  return `  ${formatGroup(g, OFP15_VERSION, opts)}\n`;
 }
 
 /** The command's reply: each udpif's part, in all_udpifs order. */
@@ -86,6 +99,11 @@ export async function detrace(args: string[], bridges: () => readonly Bridge[]):
 
 let source: () => readonly Bridge[] = () => [];
 const handler = (args: string[]) => detrace(args, source);
+/** unixctl_command_reply()'s wrapping of a text reply for a JSON client (OVS 3.3). */
+const plainJson = async (args: string[]) => ({
+  "reply-format": "plain",
+  reply: await handler(args),
+});
 
 /**
  * Registers `ofproto/detrace` over the bridges `bridges` returns when it
@@ -99,5 +117,6 @@ export function registerDetraceCommand(bridges: () => readonly Bridge[]): void {
     minArgs: 1,
     maxArgs: 2,
     handler,
+    json: plainJson,
   });
 }

@@ -320,11 +320,13 @@ function formatFields(fields: readonly HashField[]): string {
 /**
  * A group as ovs-ofctl prints it (ofp_print_group) from a reply in
  * `version`: 1.1 to 1.4 carry neither bucket ids nor the selection method.
+ * With `bucketIndex`, only that bucket (ofputil_group_format given one
+ * bucket, as `ofproto/detrace` prints the bucket a flow used).
  */
 export function formatGroup(
   g: Group,
   version: number,
-  opts: { suppressType?: boolean; names?: ReadonlyMap<number, string> } = {},
+  opts: { suppressType?: boolean; names?: ReadonlyMap<number, string>; bucketIndex?: number } = {},
 ): string {
   let s = `group_id=${g.id}`;
   if (!opts.suppressType) s += `,type=${g.type}`;
@@ -335,7 +337,8 @@ export function formatGroup(
     if (p.fields.length === 1) s += `,fields=${formatFields(p.fields)}`;
     else if (p.fields.length > 1) s += `,fields(${formatFields(p.fields)})`;
   }
-  const buckets = g.buckets.map((b) => {
+  const shownBuckets = opts.bucketIndex === undefined ? g.buckets : [g.buckets[opts.bucketIndex]];
+  const buckets = shownBuckets.map((b) => {
     let t = "bucket=";
     if (hasBucketIds(version)) t += `bucket_id:${formatBucketId(b.id)},`;
     if (b.weight !== (g.type === "select" ? 1 : 0)) t += `weight:${b.weight},`;

@@ -27,7 +27,8 @@
  *   the `GroupTable` each `OfTables` carries (`groupMod`, versioned with
  *   the rules and replicated through the same updates), with each select
  *   group's selection setup (`GroupSelection`: dp_hash table, hash fields)
- *   and group/bucket stats credited through negative rule-stats ids.
+ *   and group/bucket stats credited through negative rule-stats ids
+ *   (`groupStatsId`, read back by `decodeGroupStatsId`).
  * - Conntrack: `ct(...)`, `nat(...)` and `ct_clear` as OfActions
  *   (ct_action.ts: parse, print, the nesting rules and check_CT), the
  *   ct_* match fields (ct_state's flag syntax in field_value.ts, their
@@ -169,6 +170,7 @@ export {
   groupRefCount,
 } from "./group_dump.ts";
 export {
+  decodeGroupStatsId,
   GroupModError,
   type GroupOp,
   type GroupSelection,

@@ -13,6 +13,7 @@ export {
   UKEY_DELETED,
   UKEY_EVICTED,
   UKEY_EVICTING,
+  UKEY_INCONSISTENT,
   UKEY_OPERATIONAL,
   UKEY_VISIBLE,
 } from "./ukey_state.ts";
@@ -52,6 +53,8 @@ export const H_LIMBO = 2;
 export const H_HIGH = 3;
 export const H_CAPACITY = 4;
 export const H_NBUCKETS = 5;
+/** 1 when the logs number ukey states as OVS 3.1 did (`ovs-compat=3.1`). */
+export const H_STATE_NUMBERS_31 = 6;
 export const H_WORDS = 8;
 export const UMAP_LOCKS = H_WORDS;
 export const UMAP_COUNTS = UMAP_LOCKS + N_UMAPS;

@@ -17,7 +17,9 @@
  *   then `revalidate()` to bump reval_seq).
  * - `UkeyTable`: the ukeys, one 128-byte record per datapath flow in a
  *   SharedArrayBuffer, in OVS's 512 umaps; its doc comment states the
- *   consistency protocol.
+ *   consistency protocol. Each ukey's life is a `UkeyState` (CREATED,
+ *   VISIBLE, OPERATIONAL, INCONSISTENT after a failed modify, EVICTING,
+ *   EVICTED, DELETED) stepped by `ukeyTransition`'s table (ukey_state.ts).
  * - `Handler`, `Revalidator`, `RevalidatorThread`: the per-thread logic
  *   as plain classes over a `UdpifContext` (shared block, ukeys, datapath
  *   port, translation port), driven in-process by tests and by
@@ -130,6 +132,7 @@ export {
   UKEY_DELETED,
   UKEY_EVICTED,
   UKEY_EVICTING,
+  UKEY_INCONSISTENT,
   UKEY_OPERATIONAL,
   UKEY_RECORD_BYTES,
   UKEY_VISIBLE,

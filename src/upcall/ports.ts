@@ -260,7 +260,11 @@ export interface WorkerXlate extends UdpifXlate {
 export interface XcacheDescription {
   /** The bridge whose tables the lookups were in. */
   bridge: string;
-  /** Table lookups in order, two numbers each: table id, then rule id or -1 (no match). */
+  /**
+   * The cache's entries in translation order, two numbers each: a table
+   * lookup (table id, then rule id or -1 for no match) or a group use
+   * (-1, then the group's stats id: group and bucket, ofproto's groupStatsId).
+   */
   lookups: number[];
 }
 

@@ -6,10 +6,10 @@
  * ukeys of deleted flows. Ukeys are only ever freed in the sweep, so a
  * flow seen twice in one dump is never credited twice.
  */
-import { F, type OdpAction, odpFormatUfid } from "../flow/mod.ts";
+import type { OdpAction } from "../flow/mod.ts";
 import { coverageCounter, getLogger, timeMsec } from "../lib/mod.ts";
-import { actionsDigest } from "./actions_digest.ts";
-import { flowKeyHash, type UdpifContext } from "./handler.ts";
+import type { UdpifContext } from "./handler.ts";
+import { ukeyAcquire } from "./_ukey_acquire.ts";
 import { DP_OK, type DumpedFlow, type UdpifOp } from "./ports.ts";
 import { NO_ACTIONS, Ops, REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
 import { RateLimit } from "./_rate_limit.ts";
@@ -24,9 +24,11 @@ import {
   N_UMAPS,
   UKEY_EVICTED,
   UKEY_EVICTING,
+  UKEY_INCONSISTENT,
   UKEY_OPERATIONAL,
   UKEY_VISIBLE,
 } from "./ukey_table.ts";
+import { ukeyStateNumber } from "./ukey_state.ts";
 import { pushStatsByTranslation } from "./_safe_xlate.ts";
 import {
   FDR_FLOW_IDLE,
@@ -48,11 +50,11 @@ const covKill = coverageCounter("upcall_flow_limit_kill");
 const covMissed = coverageCounter("revalidate_missed_dp_flow");
 const covMissing = coverageCounter("revalidate_missing_dp_flow");
 const covInvalidStatReset = coverageCounter("ukey_invalid_stat_reset");
+const covInconsistent = coverageCounter("dumped_inconsistent_flow");
 /** Dumps a flow may miss in a row before its ukey is dropped (OVS 3.5). */
 const MAX_MISSED_DUMPS = 4;
 const log = getLogger("ofproto_dpif_upcall");
 const rlKill = new RateLimit(1, 1);
-const rlUnexpected = new RateLimit(10, 60);
 
 export class Revalidator {
   /** 0 is the leader. */
@@ -112,7 +114,7 @@ export class Revalidator {
       ops.n = 0;
       for (let i = 0; i < n; i++) {
         const f = this.#flows[i];
-        const slot = this.#acquire(f, revalSeq);
+        const slot = ukeyAcquire(this.#ctx, f, revalSeq, this.#ops, this.#digest);
         if (slot < 0) continue;
         if (ukeys.dumpSeq(slot) === dumpSeq) {
           if (this.#reval.xcacheOf(slot) !== undefined) covDupFlow.inc();
@@ -120,10 +122,19 @@ export class Revalidator {
           ukeys.unlock(slot);
           continue;
         }
+        if (ukeys.state(slot) === UKEY_INCONSISTENT) {
+          // Its flow's modify failed (cf11766cb): delete the flow.
+          ukeys.setDumpSeq(slot, dumpSeq);
+          this.#opInit(UKEY_DELETE, slot, f, undefined, FDR_UPDATE_FAIL);
+          ukeys.unlock(slot);
+          covInconsistent.inc();
+          continue;
+        }
         if (ukeys.state(slot) <= UKEY_OPERATIONAL) {
           ukeys.transition(slot, UKEY_OPERATIONAL);
         } else {
-          log.info(`Unexpected ukey transition from state ${ukeys.state(slot)}`);
+          const state = ukeyStateNumber(ukeys.state(slot), shared.compat31);
+          log.info(`Unexpected ukey transition from state ${state}`);
           ukeys.unlock(slot);
           continue;
         }
@@ -158,52 +169,6 @@ export class Revalidator {
     return f.used;
   }
 
-  /**
-   * ukey_acquire(): the flow's ukey, locked; or a new one for a flow
-   * nobody installed (adoption); or -1 when another thread holds it or the
-   * flow cannot be adopted (then it is queued for deletion).
-   */
-  #acquire(f: DumpedFlow, revalSeq: number): number {
-    const { ukeys, dpif } = this.#ctx;
-    let slot = ukeys.lookup(f.ufid, f.pmd);
-    if (slot >= 0) {
-      if (ukeys.tryLock(slot)) return slot;
-      covContention.inc();
-      return -1;
-    }
-    const adoptable = f.key[F.recirc_id.off >> 2] === 0 &&
-      !dpif.flowActions(f).some((a) => a.type === "recirc");
-    if (!adoptable) {
-      this.#logUnexpected(f, "Invalid argument");
-      this.#ops.add(UKEY_DELETE, -1, 0, f);
-      return -1;
-    }
-    slot = ukeys.alloc();
-    if (slot < 0) {
-      covContention.inc();
-      return -1;
-    }
-    ukeys.init(slot, f.ufid, f.pmd, flowKeyHash(f.key), (revalSeq - 1) | 0, f.used, timeMsec());
-    ukeys.setActionsDigest(slot, actionsDigest(dpif.flowActions(f), this.#digest));
-    ukeys.lock(slot);
-    const r = ukeys.install(slot);
-    if (r === "installed" || r === "replaced") return slot;
-    ukeys.unlock(slot);
-    ukeys.free(slot);
-    covContention.inc();
-    return -1;
-  }
-
-  #logUnexpected(f: DumpedFlow, error: string): void {
-    if (rlUnexpected.allow()) {
-      log.warn(
-        `Failed to acquire udpif_key corresponding to unexpected flow (${error}): ${
-          odpFormatUfid(f.ufid)
-        }`,
-      );
-    }
-  }
-
   /** reval_op_init(): the ukey lock is held; `reason` says why a delete is one. */
   #opInit(
     result: number,
@@ -223,7 +188,14 @@ export class Revalidator {
     }
   }
 
-  /** push_dp_ops(): runs the batch, then credits deleted flows' last stats. */
+  /**
+   * push_dp_ops(): runs the batch, then credits deleted flows' last stats.
+   * A failed delete leaves its ukey EVICTED; since OVS 3.2 (cf11766cb) a
+   * failed modify makes its ukey INCONSISTENT, for the next dump or sweep
+   * to delete the flow (not EVICTED: the sweep would free the ukey and
+   * leave the flow, whose stats a later dump would credit again). OVS 3.1
+   * ignored a failed modify.
+   */
   #pushDpOps(): void {
     const { dpif, ukeys, xlate } = this.#ctx;
     const ops = this.#ops;
@@ -241,8 +213,13 @@ export class Revalidator {
     for (let i = 0; i < ops.n; i++) {
       const op = ops.list[i];
       op.actions = NO_ACTIONS;
-      if (op.type !== "del") continue;
       const slot = ops.slot[i];
+      if (op.type === "put" && op.error !== DP_OK && slot >= 0 && !this.#ctx.shared.compat31) {
+        ukeys.lock(slot);
+        ukeys.transition(slot, UKEY_INCONSISTENT);
+        ukeys.unlock(slot);
+      }
+      if (op.type !== "del") continue;
       if (slot >= 0) {
         ukeys.lock(slot);
         ukeys.transition(slot, UKEY_EVICTED);
@@ -328,7 +305,10 @@ export class Revalidator {
           return;
         }
         const state = ukeys.state(slot);
-        if (state === UKEY_OPERATIONAL || (state === UKEY_VISIBLE && purge)) {
+        if (
+          state === UKEY_OPERATIONAL || state === UKEY_INCONSISTENT ||
+          (state === UKEY_VISIBLE && purge)
+        ) {
           this.#sweepOne(slot, purge, dumpSeq, revalSeq);
         }
         ukeys.unlock(slot);
@@ -344,7 +324,7 @@ export class Revalidator {
     }
   }
 
-  /** One OPERATIONAL (or, purging, VISIBLE) ukey of the sweep; its lock is held. */
+  /** One OPERATIONAL or INCONSISTENT (or, purging, VISIBLE) ukey of the sweep; its lock is held. */
   #sweepOne(slot: number, purge: boolean, dumpSeq: number, revalSeq: number): void {
     const { ukeys, dpif, shared } = this.#ctx;
     const f = this.#got;
@@ -353,19 +333,23 @@ export class Revalidator {
     const seqMismatch = ukeys.dumpSeq(slot) !== dumpSeq && ukeys.revalSeq(slot) !== revalSeq;
     const missing = !purge && !shared.compat31 &&
       ukeys.countMissedDump(slot, dumpSeq) >= MAX_MISSED_DUMPS;
+    const inconsistent = ukeys.state(slot) === UKEY_INCONSISTENT;
     let result = UKEY_KEEP;
     let actions: OdpAction[] | undefined;
     let reason = FDR_PURGE;
-    const have = purge || seqMismatch || missing ? dpif.flowGet(f.ufid, f) : false;
+    const have = purge || seqMismatch || missing || inconsistent ? dpif.flowGet(f.ufid, f) : false;
     if (purge) {
       result = UKEY_DELETE;
     } else if (missing) {
       // OVS 3.5 (180ab2fd6 "ofproto-dpif-upcall: Avoid stale ukeys leaks."):
       // a flow no dump has seen for 4 rounds is taken to be gone.
-      if (seqMismatch) covMissed.inc();
+      if (seqMismatch && !inconsistent) covMissed.inc();
       covMissing.inc();
       result = UKEY_DELETE;
       reason = FDR_FLOW_MISSING_DP;
+    } else if (inconsistent) {
+      result = UKEY_DELETE;
+      reason = FDR_UPDATE_FAIL;
     } else if (seqMismatch) {
       covMissed.inc();
       if (!have) {

@@ -142,7 +142,10 @@ export class Udpif {
     if (cfg.maxIdle !== undefined) s.maxIdle = cfg.maxIdle;
     if (cfg.maxRevalidator !== undefined) s.maxRevalidator = cfg.maxRevalidator;
     if (cfg.minRevalidatePps !== undefined) s.minRevalidatePps = cfg.minRevalidatePps;
-    if (cfg.ovsCompat !== undefined) s.ovsCompat = cfg.ovsCompat;
+    if (cfg.ovsCompat !== undefined) {
+      s.ovsCompat = cfg.ovsCompat;
+      this.ukeys.stateNumbers31 = s.compat31;
+    }
     if (cfg.nHandlerThreads !== undefined) this.#cfgHandlers = cfg.nHandlerThreads;
     if (cfg.nRevalidatorThreads !== undefined) this.#cfgRevalidators = cfg.nRevalidatorThreads;
     await this.setThreads(this.#cfgHandlers, this.#cfgRevalidators);

@@ -12,6 +12,7 @@ import { DummyNetdev } from "../netdev/mod.ts";
 import { revalidatorPurge, setMegaflows, upcallShow } from "./commands.ts";
 import { RuleXlate, tcpFrame } from "../../tests/support/upcall/test_support.ts";
 import { Udpif, XLATE_LOG_MAX } from "./udpif.ts";
+import { OVS_COMPAT_3_1 } from "./compat.ts";
 import { pollUntil } from "../../tests/poll.ts";
 
 clockStop();
@@ -219,8 +220,13 @@ Deno.test("revalidator/purge pauses the revalidators while it purges (bd86266ea)
     x.add(10, { tp_dst: 80 }, [{ type: "output", port: 2 }]);
   });
   await send(1000, 1001, 1002);
+  // Whether the revalidators were parked when the purge itself ran.
+  const pausedDuringPurge: boolean[] = [];
+  const purge = udpif.purge.bind(udpif);
+  udpif.purge = () => (pausedDuringPurge.push(udpif.shared.pauseLatch), purge());
   // Paused, no revalidator holds a ukey: the purge sees every one.
   assert.equal(await revalidatorPurge([udpif]), "");
+  assert.deepEqual(pausedDuringPurge, [true]);
   assert.equal(dp.getStats().flows, 0);
   assert.equal(udpif.ukeys.count(), 0);
   assert.equal(udpif.shared.pauseLatch, false, "resumed after the purge");
@@ -230,6 +236,11 @@ Deno.test("revalidator/purge pauses the revalidators while it purges (bd86266ea)
   assert.equal(udpif.ukeys.count(), 0);
   assert.equal(udpif.shared.pauseLatch, true, "the user's pause stays");
   await udpif.resume();
+  // OVS 3.1 purged beside the running revalidators.
+  udpif.shared.ovsCompat = OVS_COMPAT_3_1;
+  await send(1004);
+  await revalidatorPurge([udpif]);
+  assert.deepEqual(pausedDuringPurge, [true, true, false]);
   await done();
 });
 

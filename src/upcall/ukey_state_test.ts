@@ -6,6 +6,7 @@ import {
   UKEY_DELETED,
   UKEY_EVICTED,
   UKEY_EVICTING,
+  UKEY_INCONSISTENT,
   UKEY_OPERATIONAL,
   UKEY_VISIBLE,
   type UkeyState,
@@ -17,6 +18,7 @@ const STATES: UkeyState[] = [
   UKEY_CREATED,
   UKEY_VISIBLE,
   UKEY_OPERATIONAL,
+  UKEY_INCONSISTENT,
   UKEY_EVICTING,
   UKEY_EVICTED,
   UKEY_DELETED,
@@ -27,11 +29,14 @@ Deno.test("transition_ukey_at's table: which steps are allowed from which state"
     "0>1", // CREATED -> VISIBLE: in the umap
     "1>1", // VISIBLE -> VISIBLE: OVS's rule lets VISIBLE go anywhere short of DELETED
     "1>2", // VISIBLE -> OPERATIONAL: the handler installed the flow
-    "1>3", // VISIBLE -> EVICTING: swept before its flow was dumped
-    "1>4", // VISIBLE -> EVICTED: the datapath refused the flow
-    "2>3", // OPERATIONAL -> EVICTING
-    "3>4", // EVICTING -> EVICTED
-    "4>5", // EVICTED -> DELETED
+    "1>3", // VISIBLE -> INCONSISTENT: OVS's rule again
+    "1>4", // VISIBLE -> EVICTING: swept before its flow was dumped
+    "1>5", // VISIBLE -> EVICTED: the datapath refused the flow
+    "2>3", // OPERATIONAL -> INCONSISTENT: a revalidator's modify failed (cf11766cb)
+    "2>4", // OPERATIONAL -> EVICTING
+    "3>4", // INCONSISTENT -> EVICTING
+    "4>5", // EVICTING -> EVICTED
+    "5>6", // EVICTED -> DELETED
   ]);
   for (const src of STATES) {
     for (const dst of STATES) {
@@ -72,7 +77,7 @@ Deno.test("a refused transition leaves the state and is logged with the ukey's U
   const u = odpFormatUfid(ufid);
   assert.equal(lines.length, 2, lines.join("\n"));
   assert.match(lines[0], /\|ofproto_dpif_upcall\|WARN\|/);
-  assert.ok(lines[0].endsWith(`Invalid state transition for ukey ${u}: 2 -> 4`), lines[0]);
+  assert.ok(lines[0].endsWith(`Invalid state transition for ukey ${u}: 2 -> 5`), lines[0]);
   assert.match(lines[1], /\|ofproto_dpif_upcall\|ERR\|/);
   assert.ok(lines[1].endsWith(`Invalid ukey transition 2->1 for ukey ${u}`), lines[1]);
   t.unlock(s);

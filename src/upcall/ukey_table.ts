@@ -52,6 +52,7 @@ export {
   UKEY_DELETED,
   UKEY_EVICTED,
   UKEY_EVICTING,
+  UKEY_INCONSISTENT,
   UKEY_OPERATIONAL,
   UKEY_RECORD_BYTES,
   UKEY_VISIBLE,
@@ -341,6 +342,11 @@ export class UkeyTable extends UkeyRecords {
     return n;
   }
 
+  /** Whether refused transitions are logged with OVS 3.1's state numbers (`ovs-compat=3.1`). */
+  set stateNumbers31(on: boolean) {
+    Atomics.store(this.#h, L.H_STATE_NUMBERS_31, on ? 1 : 0);
+  }
+
   state(slot: number): UkeyState {
     return this.w[this.r(slot) + L.STATE] as UkeyState;
   }
@@ -357,7 +363,8 @@ export class UkeyTable extends UkeyRecords {
     const t = ukeyTransition(cur, dst);
     if (t === "advance") this.w[i] = dst;
     else if (t !== "unchanged") {
-      logRefusedTransition(t, odpFormatUfid(this.ufid(slot, this.scratchUfid)), cur, dst);
+      const ufid = odpFormatUfid(this.ufid(slot, this.scratchUfid));
+      logRefusedTransition(t, ufid, cur, dst, this.#h[L.H_STATE_NUMBERS_31] !== 0);
       return false;
     }
     return true;

@@ -4,14 +4,15 @@
  * new statistics to its rules and refresh its MAC learning without
  * translating again. Here it is compact: the ids of the rules that
  * matched, in order, and the (port, VLAN, source MAC) NORMAL learned from;
- * and, for `ofproto/detrace` (OVS's XC_TABLE entries), each table lookup
- * in order with the rule it found or none.
+ * and, for `ofproto/detrace` (OVS's XC_TABLE, XC_RULE and XC_GROUP
+ * entries), each table lookup in order with the rule it found or none,
+ * and each group used with its bucket.
  *
  * Also here: the `user_action_cookie` bytes that controller and
  * slow-path actions carry.
  */
 import { bytesOf, F, type FlowKey } from "../flow/mod.ts";
-import type { MacLearning } from "../ofproto/mod.ts";
+import { groupStatsId, type MacLearning } from "../ofproto/mod.ts";
 import type { XcFin, XcLearn } from "./learn.ts";
 
 /** One NORMAL learning event (OVS XC_NORMAL). */
@@ -22,11 +23,19 @@ export interface XcNormal {
   readonly gratArp: boolean;
 }
 
+/** In `XlateCache.lookups`, the first number of a group's entry (no table has this id). */
+export const XC_GROUP_MARK = -1;
+
 export class XlateCache {
   /** Ids of the OpenFlow rules the translation went through. */
   readonly rules: number[] = [];
   readonly normal: XcNormal[] = [];
-  /** Table lookups in order, two numbers each: the table id, then the rule id or -1 (no match). */
+  /**
+   * For `ofproto/detrace`, in translation order, two numbers each: a table
+   * lookup (XC_TABLE and XC_RULE: the table id, then the rule id or -1 for
+   * no match) or a group use (XC_GROUP: XC_GROUP_MARK, then the group's
+   * groupStatsId, whose bucket is -1 when every bucket ran).
+   */
   readonly lookups: number[] = [];
   /** Learn actions to run again at each stats push with packets (XC_LEARN). */
   readonly learn: XcLearn[] = [];
@@ -40,6 +49,16 @@ export class XlateCache {
   /** One table lookup; `ruleId` -1 when no rule matched (the table's miss). */
   addLookup(tableId: number, ruleId: number): void {
     this.lookups.push(tableId, ruleId);
+  }
+
+  /**
+   * A group's use (xlate_group_stats): bucket `bucketIndex`, or -1 for a
+   * group whose buckets all ran; credited with the rules and listed by detrace.
+   */
+  addGroup(groupId: number, bucketIndex: number): void {
+    const id = groupStatsId(groupId, bucketIndex);
+    this.rules.push(id);
+    this.lookups.push(XC_GROUP_MARK, id);
   }
 
   addNormal(ofport: number, vlan: number, flow: FlowKey, gratArp: boolean): void {

@@ -7,7 +7,7 @@
  * next bucket and the actions after the group see the packet as it was.
  * Each use is recorded in the xlate cache (group and bucket statistics).
  */
-import { type Bucket, type Group, groupStatsId, type OfAction } from "../ofproto/mod.ts";
+import type { Bucket, Group, OfAction } from "../ofproto/mod.ts";
 import { doXlateActions } from "./actions.ts";
 import type { XlateCtx } from "./context.ts";
 import { firstLiveBucket, pickSelectBucket } from "./group_select.ts";
@@ -74,7 +74,7 @@ function xlateGroup(
 ): void {
   if (g.type === "all" || g.type === "indirect") {
     for (const b of g.buckets) xlateBucket(ctx, b);
-    ctx.cache.addRule(groupStatsId(g.id, -1));
+    ctx.cache.addGroup(g.id, -1);
     return;
   }
   const recirculate = (alg: number, basis: number) => freezeWithHash(ctx, action, alg, basis);
@@ -87,7 +87,7 @@ function xlateGroup(
   }
   ctx.report("detail", `using bucket ${g.buckets[i].id}`);
   xlateBucket(ctx, g.buckets[i]);
-  ctx.cache.addRule(groupStatsId(g.id, i));
+  ctx.cache.addGroup(g.id, i);
 }
 
 /** group:N (`action`); returns true when the group does not exist, which ends the action list. */

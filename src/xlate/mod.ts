@@ -13,7 +13,8 @@
  * `XlateCache`: the ids of the rules (and groups) that matched and the MACs NORMAL
  * learned from, which revalidators replay with `xlateCachePush` to credit
  * statistics and refresh learning without translating again, and each
- * table lookup with the rule it found (for `ofproto/detrace`).
+ * table lookup with the rule it found and each group use with its bucket
+ * (for `ofproto/detrace`; a group's entry starts with `XC_GROUP_MARK`).
  * `megaflowMask` turns `wc` into the mask the userspace datapath really
  * installs (its no-VLAN and VLAN-id rules).
  *
@@ -59,6 +60,7 @@ export {
   encodeControllerCookie,
   encodeSlowPathCookie,
   USER_ACTION_COOKIE_LEN,
+  XC_GROUP_MARK,
   type XcNormal,
   XlateCache,
   xlateCachePush,
