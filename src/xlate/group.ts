@@ -19,7 +19,13 @@ const SLOTS: readonly OfAction["type"][][] = [["strip_vlan", "pop_vlan"], ["push
   "dec_ttl",
 ]];
 /** Final actions by priority (ACTION_SET_FINAL_PRIORITY): the set runs only with one. */
-const FINALS: readonly OfAction["type"][][] = [["resubmit"], ["output", "controller"], ["group"]];
+const FINALS: readonly OfAction["type"][][] = [
+  ["ct"],
+  ["ct_clear"],
+  ["resubmit"],
+  ["output", "controller"],
+  ["group"],
+];
 const SET_OR_MOVE: ReadonlySet<OfAction["type"]> = new Set([
   "mod",
   "set_field",
