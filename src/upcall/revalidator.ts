@@ -51,6 +51,12 @@ const covMissed = coverageCounter("revalidate_missed_dp_flow");
 const covMissing = coverageCounter("revalidate_missing_dp_flow");
 const covInvalidStatReset = coverageCounter("ukey_invalid_stat_reset");
 const covInconsistent = coverageCounter("dumped_inconsistent_flow");
+/*
+ * OVS 3.2+ counts a flow that moved between datapath layers (kernel, tc,
+ * hardware offload). The userspace datapath has one layer, so it never
+ * moves, as in OVS's dpif-netdev; declared so that reading it gives 0.
+ */
+coverageCounter("ukey_dp_change");
 /** Dumps a flow may miss in a row before its ukey is dropped (OVS 3.5). */
 const MAX_MISSED_DUMPS = 4;
 const log = getLogger("ofproto_dpif_upcall");
