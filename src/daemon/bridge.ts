@@ -42,6 +42,7 @@ import type { PortIo } from "./port_io.ts";
 import { openPortNetdev } from "./port_netdev.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 import { BridgeLearning } from "./bridge_learn.ts";
+import { BridgeBonds } from "./bridge_bonds.ts";
 
 const log = getLogger("bridge");
 /*
@@ -101,6 +102,7 @@ export class Bridge {
   /** Learned flows from every translation to the tables (bridge_learn.ts). */
   readonly learning = new BridgeLearning(this.tables, (u) => this.tablesChanged(u));
   readonly #ports = new Map<string, BridgePort>();
+  readonly bonds: BridgeBonds;
   /** The MAC table's changeSeq at the last `run`. */
   #mlSeq = 0;
   /** The udpif's dump_seq when rules were last checked for expiry. */
@@ -120,6 +122,13 @@ export class Bridge {
     this.dp = dp;
     this.support = support;
     for (const p of ports) this.#ports.set(p.name, p);
+    const linkUp = (ofport: number) => this.ports().some((p) => p.ofport === ofport && p.up);
+    this.bonds = new BridgeBonds(
+      options.ports,
+      this.recircIds,
+      linkUp,
+      () => this.udpif.revalidate(),
+    );
     const init: BridgeXlateInit = {
       bridge: this.name,
       ports: this.#xlatePorts(),
@@ -273,6 +282,7 @@ export class Bridge {
       vlanMode: p.vlan.vlanMode,
       noFlood: !p.flood,
       noForward: !p.up,
+      bond: this.bonds.initOf(p.ofport),
     }));
   }
 
@@ -307,6 +317,7 @@ export class Bridge {
     const port = this.port(name);
     if (action === "flood" || action === "no-flood") port.flood = action === "flood";
     else port.up = action === "up";
+    this.bonds.run();
     // Flooding is port configuration; up/down toggles whether the port may forward.
     this.#portsChanged(
       action === "flood" || action === "no-flood" ? covRevReconfigure : covRevPortToggled,
@@ -329,6 +340,7 @@ export class Bridge {
    */
   run(): void {
     this.drainStats();
+    this.bonds.run();
     this.expireRun();
     this.ml.run(timeMsec());
     this.macLearningRun();

@@ -38,6 +38,7 @@ import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
 import { receiveInOrder } from "./receive.ts";
 import { registerGroupCommands } from "./group_commands.ts";
+import { registerBondCommands } from "./bond_commands.ts";
 
 let current: Bridge | undefined;
 let registered = false;
@@ -204,6 +205,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
   if (registered) return;
   registered = true;
   registerGroupCommands(named);
+  registerBondCommands(bridge);
   const hidden = (
     name: string,
     min: number,
