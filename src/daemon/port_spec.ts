@@ -7,7 +7,8 @@
  * (netdev/system.ts); its only option is `offloads` (default true:
  * checksum and TSO offloads through a virtio_net_hdr). A `type=bond` port
  * (bond_spec.ts) stands for its members, which become dummy ports
- * carrying the bond.
+ * carrying the bond, or, when a member is also given as a `--port` of its
+ * own (`--port a1,stream=unix:PATH`), that port.
  */
 import type { BondConfig } from "../ofproto/mod.ts";
 import { type BondSpec, parseBondSpec } from "./bond_spec.ts";
@@ -143,7 +144,7 @@ function parseOne(text: string): ParsedPort {
 
 /** Parses every `--port` value and numbers the ports; throws on the first bad one. */
 export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
-  const parsed = texts.flatMap(parseOneOrBond);
+  const parsed = adoptMembers(texts.flatMap(parseOneOrBond));
   const names = new Set<string>([bridge]);
   for (const b of new Set(parsed.map((p) => p.bond?.config.name))) if (b) names.add(b);
   const taken = new Set<number>();
@@ -168,6 +169,28 @@ export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
     return { name: p.name, ofport, type: p.type, options: p.options };
   });
   return withBonds(parsed, ports);
+}
+
+/**
+ * A bond member also given as a `--port` of its own (for its netdev
+ * options, e.g. a stream socket) is that port, wherever the bond is given.
+ */
+function adoptMembers(parsed: ParsedPort[]): ParsedPort[] {
+  const own = new Map(parsed.filter((p) => !p.bond).map((p) => [p.name, p]));
+  return parsed.filter((p) => {
+    const port = p.bond && own.get(p.name);
+    if (!port) return true;
+    if (port.bond) throw new PortSpecError(`--port ${p.name}: member of two bonds`);
+    if (p.ofport !== undefined && port.ofport !== undefined && p.ofport !== port.ofport) {
+      throw new PortSpecError(`--port ${p.name}: OpenFlow port ${p.ofport} or ${port.ofport}?`);
+    }
+    if (port.type === "pcap") {
+      throw new PortSpecError(`--port ${p.name}: a bond member cannot be a pcap port`);
+    }
+    port.ofport ??= p.ofport;
+    port.bond = p.bond;
+    return false;
+  });
 }
 
 /** Gives each bond's members one BondConfig naming their OpenFlow numbers. */

@@ -75,3 +75,19 @@ Deno.test("bad bond specs are refused naming the bad part", () => {
   bad("bond0:3,type=bond,members=p4+p5", /a bond has no OpenFlow port number/);
   bad("bond0,type=bond,members=p4+bond0", /port name used twice/);
 });
+
+Deno.test("a bond member given as a port of its own keeps its options and number", () => {
+  const ports = parsePortSpecs([
+    "a1:7,pstream=punix:/tmp/a1.sock",
+    "bond0,type=bond,members=a1+a2,lacp=active",
+  ], "br0");
+  assert.deepEqual(ports.map((p) => [p.name, p.ofport, p.options]), [
+    ["a1", 7, { pstream: "punix:/tmp/a1.sock" }],
+    ["a2", 1, {}],
+  ]);
+  assert.deepEqual(ports[0].bond?.members, [{ name: "a1", ofport: 7 }, { name: "a2", ofport: 1 }]);
+  assert.throws(
+    () => parsePortSpecs(["a1:7", "bond0,type=bond,members=a1:8+a2"], "br0"),
+    /a1: OpenFlow port 8 or 7\?/,
+  );
+});
