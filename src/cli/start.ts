@@ -65,11 +65,9 @@ export const start: Subcommand = {
         "--port <spec>",
         "add a port: NAME[:OFPORT][,type=dummy|pcap][,rx_pcap=FILE][,tx_pcap=FILE]" +
           "[,pstream=punix:PATH|stream=unix:PATH][,n_rxq=N] (repeatable); a bond: " +
-          "NAME,type=bond,members=M1[:OFPORT]+M2[:OFPORT]...[,bond_mode=active-backup|" +
-          "balance-slb|balance-tcp][,lacp=off|active|passive][,bond_updelay=MS]" +
-          "[,bond_downdelay=MS][,other_config:bond-hash-basis|bond-rebalance-interval|" +
-          "bond-primary|lacp-fallback-ab|all-members-active=VALUE] (a member also given " +
-          "as a --port of its own is that port)",
+          "NAME,type=bond,members=M1[:OFPORT]+M2...[,bond_mode=active-backup|balance-slb|" +
+          "balance-tcp][,lacp=off|active|passive][,bond_updelay=MS][,bond_downdelay=MS]" +
+          "[,other_config:KEY=VALUE] (README: Bonds)",
         collect,
         [],
       )

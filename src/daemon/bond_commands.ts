@@ -2,8 +2,8 @@
  * The bond commands (ofproto/bond.c bond_unixctl_*): `bond/list`,
  * `bond/show [PORT]`, `bond/set-active-member PORT MEMBER`,
  * `bond/enable-member PORT MEMBER`, `bond/disable-member PORT MEMBER`
- * (and their older `-slave` names), and `bond/hash MAC [VLAN] [BASIS]`,
- * with OVS's replies and errors.
+ * (and their older `-slave` names), `bond/hash MAC [VLAN] [BASIS]`, and
+ * lib/lacp.c's `lacp/show [PORT]`, with OVS's replies and errors.
  *
  * Thread-safety: main thread.
  */
@@ -71,6 +71,17 @@ export function registerBondCommands(bridge: () => Bridge): void {
     member(`bond/enable-${suffix}`, (r, m) => r.enableMember(m, true));
     member(`bond/disable-${suffix}`, (r, m) => r.enableMember(m, false));
   }
+  registerCommand({
+    name: "lacp/show",
+    usage: "[port]",
+    minArgs: 0,
+    maxArgs: 1,
+    handler: ([port]) => {
+      const lacps = bridge().bonds.all().filter((r) => r.bond.lacp && (port ?? r.name) === r.name);
+      if (port !== undefined && !lacps.length) throw new CommandError("no such lacp object");
+      return lacps.map((r) => r.bond.lacp!.show()).join("");
+    },
+  });
   registerCommand({
     name: "bond/hash",
     usage: "mac [vlan] [basis]",

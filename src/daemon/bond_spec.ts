@@ -13,6 +13,9 @@
  *     other_config:bond-primary=MEMBER
  *     other_config:lacp-fallback-ab=true|false           (false)
  *     other_config:all-members-active=true|false         (false)
+ *     other_config:lacp-system-id=MAC                    (the bridge's address)
+ *     other_config:lacp-system-priority=N                (65534)
+ *     other_config:lacp-time=fast|slow                   (slow)
  */
 import { BOND_MODES, type BondConfig, type BondMode, type LacpMode } from "../ofproto/mod.ts";
 import { PortSpecError } from "./port_spec.ts";
@@ -31,6 +34,9 @@ const OTHER_CONFIG = [
   "bond-primary",
   "lacp-fallback-ab",
   "all-members-active",
+  "lacp-system-id",
+  "lacp-system-priority",
+  "lacp-time",
 ];
 
 /** Parses the options after `NAME,` of a `type=bond` port; throws naming the bad part. */
@@ -52,6 +58,9 @@ export function parseBondSpec(
     primary: null,
     lacpFallbackAb: false,
     allMembersActive: false,
+    lacpSystemId: null,
+    lacpSystemPriority: 0,
+    lacpFast: false,
   };
   let members: BondSpec["members"] | undefined;
   const int = (key: string, v: string, max = 0x7fffffff) => {
@@ -111,6 +120,21 @@ export function parseBondSpec(
         break;
       case "other_config:lacp-fallback-ab":
         config.lacpFallbackAb = bool(key, value);
+        break;
+      case "other_config:lacp-system-id":
+        if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(value) || /^[0:]*$/.test(value)) {
+          throw bad(`lacp-system-id must be a nonzero Ethernet address, not "${value}"`);
+        }
+        config.lacpSystemId = value.toLowerCase();
+        break;
+      case "other_config:lacp-system-priority":
+        config.lacpSystemPriority = int(key, value, 65535);
+        break;
+      case "other_config:lacp-time":
+        if (value !== "fast" && value !== "slow") {
+          throw bad(`lacp-time must be fast or slow, not "${value}"`);
+        }
+        config.lacpFast = value === "fast";
         break;
       case "other_config:all-members-active":
         config.allMembersActive = bool(key, value);

@@ -11,7 +11,13 @@
  * Thread-safety: main thread.
  */
 import { CommandError, coverageCounter, timeMsec } from "../lib/mod.ts";
-import { type BondConfig, type BondInit, BondRunner } from "../ofproto/mod.ts";
+import {
+  type BondConfig,
+  type BondInit,
+  BondRunner,
+  LACP_DST_MAC,
+  type LacpConfig,
+} from "../ofproto/mod.ts";
 import { FROZEN_STATE_WORDS, FS_TABLE, type RecircIds } from "../xlate/mod.ts";
 
 const covRevBond = coverageCounter("rev_bond");
@@ -24,9 +30,47 @@ const DUMMY_MAC_PREFIX = "aa:55:aa:55:00:";
 function memberMac(ofport: number): string {
   return DUMMY_MAC_PREFIX + (ofport & 0xff).toString(16).padStart(2, "0");
 }
+/** The bridge's own address (its dummy LOCAL port's), LACP's default system id. */
+const BRIDGE_MAC = DUMMY_MAC_PREFIX + "00";
+const ETH_TYPE_LACP = 0x8809;
+
+const macBytes = (mac: string) => Uint8Array.from(mac.split(":").map((h) => parseInt(h, 16)));
+
+/** bridge.c port_configure_lacp and iface_configure_lacp for a bond with LACP on. */
+function lacpConfig(b: BondConfig): LacpConfig | null {
+  if (b.lacp === "off") return null;
+  const pri = b.lacpSystemPriority;
+  return {
+    name: b.name,
+    active: b.lacp === "active",
+    fast: b.lacpFast,
+    sysId: macBytes(b.lacpSystemId ?? BRIDGE_MAC),
+    // Bondable links (more than one member) are preferred when unspecified.
+    sysPriority: pri > 0 && pri <= 0xffff ? pri : 0xffff - (b.members.length > 1 ? 1 : 0),
+    fallbackAb: b.lacpFallbackAb,
+    members: b.members.map((m) => ({
+      name: m.name,
+      portId: m.ofport & 0xffff,
+      portPriority: 0xffff,
+      key: 0,
+    })),
+  };
+}
+
+/** A LACPDU in its Ethernet frame from member `ofport` (ofproto-dpif.c send_pdu_cb). */
+function lacpFrame(ofport: number, pdu: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(14 + pdu.length);
+  frame.set(macBytes(LACP_DST_MAC), 0);
+  frame.set(macBytes(memberMac(ofport)), 6);
+  frame[12] = ETH_TYPE_LACP >> 8;
+  frame[13] = ETH_TYPE_LACP & 0xff;
+  frame.set(pdu, 14);
+  return frame;
+}
 
 export class BridgeBonds {
   readonly #runners = new Map<string, BondRunner>();
+  #dumpSeq = -1;
   readonly #byMember = new Map<number, BondRunner>();
 
   /**
@@ -40,6 +84,10 @@ export class BridgeBonds {
     recircIds: RecircIds,
     readonly linkUp: (ofport: number) => boolean,
     readonly revalidate: () => void,
+    /** Sends a frame out of port `ofport` (LACPDUs). */
+    readonly send: (ofport: number, frame: Uint8Array) => void = () => {},
+    /** The revalidators' dump count: a finished dump is when bonds rebalance. */
+    readonly dumpSeq: () => number = () => 0,
   ) {
     for (const p of ports) {
       if (!p.bond) continue;
@@ -51,7 +99,14 @@ export class BridgeBonds {
           state[FS_TABLE] = TBL_INTERNAL;
           recircId = recircIds.idFor(state);
         }
-        runner = new BondRunner(p.bond, memberMac, recircId, linkUp, timeMsec());
+        runner = new BondRunner(
+          p.bond,
+          memberMac,
+          recircId,
+          linkUp,
+          timeMsec(),
+          lacpConfig(p.bond),
+        );
         this.#runners.set(p.bond.name, runner);
       }
       this.#byMember.set(p.ofport, runner);
@@ -63,11 +118,32 @@ export class BridgeBonds {
     return this.#byMember.get(ofport)?.bond.init();
   }
 
-  /** bond_run for every bond; revalidates once if any of them asks. */
+  /**
+   * bundle_run for every bond: LACP first (lacp_run, sending PDUs), then
+   * bond_run with each member enabled only if its link is up and LACP lets
+   * it (port_run's may_enable); revalidates once if any of them asks.
+   */
   run(): void {
     let revalidate = false;
+    const now = timeMsec();
     for (const r of this.#runners.values()) {
-      if (r.run(this.linkUp, timeMsec())) revalidate = true;
+      const lacp = r.bond.lacp, members = r.bond.config.members;
+      let mayEnable = this.linkUp;
+      if (lacp) {
+        lacp.run(
+          now,
+          (i) => this.linkUp(members[i].ofport),
+          (i, pdu) => this.send(members[i].ofport, lacpFrame(members[i].ofport, pdu)),
+        );
+        mayEnable = (ofport) =>
+          this.linkUp(ofport) && lacp.memberMayEnable(r.bond.memberIndex(ofport));
+      }
+      if (r.run(mayEnable, now)) revalidate = true;
+    }
+    const dumpSeq = this.dumpSeq();
+    if (dumpSeq !== this.#dumpSeq) {
+      this.#dumpSeq = dumpSeq;
+      for (const r of this.#runners.values()) r.rebalance(now);
     }
     if (revalidate) {
       covRevBond.inc();

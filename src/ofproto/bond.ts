@@ -26,6 +26,7 @@
  * immutable and cloned into each worker with the buffer (`BondInit`).
  */
 import { hashUint64, sleepLock, sleepUnlock } from "../lib/mod.ts";
+import { Lacp, type LacpInit } from "./lacp.ts";
 
 export type BondMode = "active-backup" | "balance-slb" | "balance-tcp";
 export const BOND_MODES: readonly BondMode[] = ["active-backup", "balance-slb", "balance-tcp"];
@@ -52,6 +53,12 @@ export interface BondConfig {
   primary: string | null;
   lacpFallbackAb: boolean;
   allMembersActive: boolean;
+  /** other_config:lacp-system-id (default: the bridge's address). */
+  lacpSystemId: string | null;
+  /** other_config:lacp-system-priority (0: OVS's default). */
+  lacpSystemPriority: number;
+  /** other_config:lacp-time=fast. */
+  lacpFast: boolean;
 }
 
 /** What a thread needs to view a bond: its configuration and shared state. */
@@ -60,6 +67,8 @@ export interface BondInit {
   buffer: SharedArrayBuffer;
   /** The bond's recirculation id (balance-tcp), 0 for none. */
   recircId: number;
+  /** The bond's LACP state, when LACP is on. */
+  lacp?: LacpInit;
 }
 
 export type BondVerdict = "accept" | "drop" | "drop-if-moved";
@@ -73,13 +82,18 @@ export type LacpStatus = "off" | "configured" | "negotiated";
 const W_LOCK = 0;
 const W_ACTIVE = 1;
 const W_N_ENABLED = 2;
-const HEADER = 3;
+/** lacp_status: 0 off, 1 configured, 2 negotiated (written by the main thread). */
+const W_LACP = 3;
+const HEADER = 4;
+const LACP_STATUSES: LacpStatus[] = ["off", "configured", "negotiated"];
 
 /** Datapath-independent bond state and decisions, shared by every thread. */
 export class Bond {
   readonly config: BondConfig;
   readonly buffer: SharedArrayBuffer;
   readonly recircId: number;
+  /** The bond's LACP object (lacp.ts), when LACP is on. */
+  readonly lacp: Lacp | null;
   readonly #w: Int32Array;
   readonly #n: number;
   readonly #byOfport = new Map<number, number>();
@@ -95,13 +109,22 @@ export class Bond {
       : new SharedArrayBuffer((HEADER + 3 * n + BOND_BUCKETS) * 4);
     this.recircId = "recircId" in init ? init.recircId : 0;
     this.#w = new Int32Array(this.buffer);
-    if (!("buffer" in init)) this.#w[W_ACTIVE] = -1;
+    this.lacp = "buffer" in init && init.lacp ? new Lacp(init.lacp) : null;
+    if (!("buffer" in init)) {
+      this.#w[W_ACTIVE] = -1;
+      this.#w[W_LACP] = config.lacp === "off" ? 0 : 1;
+    }
     config.members.forEach((m, i) => this.#byOfport.set(m.ofport, i));
   }
 
   /** What another thread needs to view this bond. */
-  init(recircId = this.recircId): BondInit {
-    return { config: this.config, buffer: this.buffer, recircId };
+  init(): BondInit {
+    return {
+      config: this.config,
+      buffer: this.buffer,
+      recircId: this.recircId,
+      lacp: this.lacp?.init(),
+    };
   }
 
   get #enabledList(): number {
@@ -149,9 +172,15 @@ export class Bond {
     return Atomics.load(this.#w, this.#buckets + b) - 1;
   }
 
-  /** lacp_status as the bond sees it: LACP is not negotiated here, only configured. */
+  /** lacp_status as the bond last saw it (bond_run's argument). */
   get lacpStatus(): LacpStatus {
-    return this.config.lacp === "off" ? "off" : "configured";
+    return LACP_STATUSES[Atomics.load(this.#w, W_LACP)];
+  }
+
+  /** Main thread: what bond_run was told of LACP; true when it changed. */
+  setLacpStatus(status: LacpStatus): boolean {
+    return Atomics.exchange(this.#w, W_LACP, LACP_STATUSES.indexOf(status)) !==
+      LACP_STATUSES.indexOf(status);
   }
 
   /** bond_may_recirc. */

@@ -10,6 +10,7 @@
  */
 import { getLogger } from "../lib/mod.ts";
 import { Bond, BOND_BUCKETS, type BondConfig } from "./bond.ts";
+import { Lacp, type LacpConfig } from "./lacp.ts";
 
 const log = getLogger("bond");
 
@@ -34,7 +35,8 @@ export class BondRunner {
   /**
    * A new bond whose members start disabled, then enabled from `linkUp`
    * (bond_member_register). `recircId` is the id balance-tcp would
-   * recirculate with. `macOf` gives a member's Ethernet address.
+   * recirculate with. `macOf` gives a member's Ethernet address. With
+   * `lacp`, the bond runs LACP (lib/lacp.c) on its members.
    */
   constructor(
     config: BondConfig,
@@ -42,11 +44,13 @@ export class BondRunner {
     recircId: number,
     linkUp: (ofport: number) => boolean,
     nowMs: number,
+    lacp: LacpConfig | null = null,
   ) {
     this.bond = new Bond({
       config,
       buffer: new Bond(config).buffer,
       recircId: config.mode === "balance-tcp" ? recircId : 0,
+      lacp: lacp ? new Lacp(lacp, nowMs).init() : undefined,
     });
     this.#delayExpires = config.members.map(() => NEVER);
     this.#nextRebalance = nowMs + config.rebalanceInterval;
@@ -101,6 +105,10 @@ export class BondRunner {
    */
   run(linkUp: (ofport: number) => boolean, nowMs: number): boolean {
     const b = this.bond;
+    if (b.lacp) {
+      const status = b.lacp.negotiated ? "negotiated" : "configured";
+      if (b.setLacpStatus(status)) this.#revalidate = true;
+    }
     let primary = -1;
     b.config.members.forEach((m, i) => {
       const carrier = linkUp(m.ofport);
@@ -172,6 +180,17 @@ export class BondRunner {
     const i = this.bond.memberByName(name);
     if (i < 0) throw new BondCommandError("no such member");
     return i;
+  }
+
+  /**
+   * bond_rebalance, at a flow-accounting checkpoint (a finished dump):
+   * once the interval is over, the next one starts. Moving buckets by
+   * their load is left out (udpif does not account bucket loads), so no
+   * bucket moves.
+   */
+  rebalance(nowMs: number): void {
+    if (!this.bond.isBalanced || nowMs < this.#nextRebalance) return;
+    this.#nextRebalance = nowMs + this.bond.config.rebalanceInterval;
   }
 
   /** bond/set-active-member: "done" or "no change". */
@@ -271,6 +290,9 @@ export function bondHashCommand(mac: string, vlan?: string, basis?: string): str
     primary: null,
     lacpFallbackAb: false,
     allMembersActive: false,
+    lacpSystemId: null,
+    lacpSystemPriority: 0,
+    lacpFast: false,
   });
   return `${probe.hashMac(bytes, 0, Number(vlan ?? 0) & 0xffff) & 0xff}\n`;
 }

@@ -15,6 +15,9 @@ function config(mode: BondConfig["mode"], extra: Partial<BondConfig> = {}): Bond
     primary: null,
     lacpFallbackAb: false,
     allMembersActive: false,
+    lacpSystemId: null,
+    lacpSystemPriority: 0,
+    lacpFast: false,
     ...extra,
   };
 }

@@ -27,7 +27,8 @@
  *   translating thread makes over a bond's shared state (admissibility,
  *   output member, SLB buckets), and `BondRunner`, the main thread's
  *   member enabling, active-member choice, bond/... commands and
- *   bond/show text (ofproto/bond.c).
+ *   bond/show text (ofproto/bond.c); `Lacp` (lacp.ts), a bond's LACP
+ *   partners, attachment and LACPDUs (lib/lacp.c).
  * - Groups: `parseGroupMod`/`formatGroup` (ovs-ofctl's group syntax) and
  *   the `GroupTable` each `OfTables` carries (`groupMod`, versioned with
  *   the rules and replicated through the same updates), with each select
@@ -118,6 +119,7 @@ export {
   type LacpMode,
 } from "./bond.ts";
 export { BondCommandError, bondHashCommand, BondRunner } from "./bond_run.ts";
+export { Lacp, LACP_DST_MAC, type LacpConfig, type LacpInit } from "./lacp.ts";
 export { ctFieldLackingPrereq } from "./ct_match.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export { formatActions, formatSubfield, OFP10_VERSION, OFP13_VERSION } from "./action_format.ts";

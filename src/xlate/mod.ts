@@ -21,7 +21,8 @@
  * recursion limits (table.ts), outputs and controller actions (output.ts),
  * NORMAL with 802.1Q VLAN modes (normal.ts) and bonds as one bundle
  * (bond.ts: admissibility and the output member, decided by the bond's
- * shared state that ports carry), group actions with bucket
+ * shared state that ports carry), LACPDUs consumed by a bond's LACP and
+ * slow-pathed (special.ts, process_special), group actions with bucket
  * liveness and select methods (group.ts, group_select.ts; the tables give
  * groups through `XlateTables.group`, and group/bucket stats ride in the
  * cache as negative ids), committing header changes into
