@@ -130,6 +130,7 @@ export class Bridge {
       () => this.udpif.revalidate(),
       (ofport, frame) => this.#sendFrame(ofport, frame),
       () => this.udpif.shared.dumpSeq.read(),
+      (mods) => this.tablesChanged(this.tables.flowMods(mods, false, timeMsec())),
     );
     const init: BridgeXlateInit = {
       bridge: this.name,

@@ -10,20 +10,63 @@
  *
  * Thread-safety: main thread.
  */
+import { bytesOf, F, setField } from "../flow/mod.ts";
 import { CommandError, coverageCounter, timeMsec } from "../lib/mod.ts";
 import {
+  Bond,
+  BOND_BUCKETS,
   type BondConfig,
   type BondInit,
   BondRunner,
+  type FlowMod,
   LACP_DST_MAC,
   type LacpConfig,
+  MAX_VISIBLE_PRIORITY,
+  newFlowMod,
+  newMatch,
 } from "../ofproto/mod.ts";
-import { FROZEN_STATE_WORDS, FS_TABLE, type RecircIds } from "../xlate/mod.ts";
+import {
+  FROZEN_STATE_WORDS,
+  FS_IN_PORT,
+  FS_RESUME_ACTION,
+  FS_TABLE,
+  type RecircIds,
+} from "../xlate/mod.ts";
 
 const covRevBond = coverageCounter("rev_bond");
 
 /** The hidden table OVS's bond recirculation rules live in (TBL_INTERNAL). */
 const TBL_INTERNAL = 254;
+/**
+ * RECIRC_RULE_PRIORITY, lifted above OpenFlow's priorities so that, as
+ * OVS's internal rules, they never show in dump-flows nor meet flow-mods.
+ */
+const RECIRC_RULE_PRIORITY = MAX_VISIBLE_PRIORITY + 20;
+const OFPP_NONE = 0xffff;
+const BOND_MASK = BOND_BUCKETS - 1;
+
+/**
+ * update_recirc_rules: one internal rule per bucket,
+ * `recirc_id=ID,dp_hash=BUCKET/0xff actions=output:MEMBER`.
+ */
+function postRecircRules(bond: Bond): FlowMod[] {
+  const mods: FlowMod[] = [];
+  for (let b = 0; b < BOND_BUCKETS; b++) {
+    const member = bond.bucketMember(b);
+    if (member < 0) continue;
+    const match = newMatch();
+    const key = bytesOf(match.key), mask = bytesOf(match.mask);
+    setField(key, F.recirc_id, bond.recircId);
+    setField(mask, F.recirc_id, 0xffffffff);
+    setField(key, F.dp_hash, b);
+    setField(mask, F.dp_hash, BOND_MASK);
+    const fm = newFlowMod("add", false, match, RECIRC_RULE_PRIORITY);
+    fm.tableId = TBL_INTERNAL;
+    fm.actions = [{ type: "output", port: bond.config.members[member].ofport, maxLen: 0 }];
+    mods.push(fm);
+  }
+  return mods;
+}
 const DUMMY_MAC_PREFIX = "aa:55:aa:55:00:";
 
 /** A member's Ethernet address: OVS's dummy netdevs' (aa:55:aa:55:00:NN, NN its ofport). */
@@ -88,6 +131,8 @@ export class BridgeBonds {
     readonly send: (ofport: number, frame: Uint8Array) => void = () => {},
     /** The revalidators' dump count: a finished dump is when bonds rebalance. */
     readonly dumpSeq: () => number = () => 0,
+    /** Adds internal rules (a balance-tcp bond's post-recirculation rules). */
+    readonly addRules: (mods: FlowMod[]) => void = () => {},
   ) {
     for (const p of ports) {
       if (!p.bond) continue;
@@ -95,8 +140,12 @@ export class BridgeBonds {
       if (!runner) {
         let recircId = 0;
         if (p.bond.mode === "balance-tcp") {
+          // recirc_alloc_id: resume in the internal table from no port; the
+          // bond's number keeps two bonds' states (and ids) apart.
           const state = new Uint32Array(FROZEN_STATE_WORDS);
           state[FS_TABLE] = TBL_INTERNAL;
+          state[FS_IN_PORT] = OFPP_NONE;
+          state[FS_RESUME_ACTION] = this.#runners.size + 1;
           recircId = recircIds.idFor(state);
         }
         runner = new BondRunner(
@@ -139,6 +188,8 @@ export class BridgeBonds {
           this.linkUp(ofport) && lacp.memberMayEnable(r.bond.memberIndex(ofport));
       }
       if (r.run(mayEnable, now)) revalidate = true;
+      // bond_run: keep the post-recirculation rules current.
+      if (r.bond.mayRecirc && r.bond.fillBuckets()) this.addRules(postRecircRules(r.bond));
     }
     const dumpSeq = this.dumpSeq();
     if (dumpSeq !== this.#dumpSeq) {

@@ -204,6 +204,8 @@ export class Bond {
     const i = this.memberIndex(ofport);
     if (i < 0) return "drop";
     const status = this.lacpStatus;
+    // The partner knows it is a bond: only disabled members drop.
+    if (status === "negotiated") return this.enabled(i) || this.mayEnable(i) ? "accept" : "drop";
     if (status === "configured" && !this.config.lacpFallbackAb) return "drop";
     if (status === "off" && this.config.mode === "balance-tcp") return "drop";
     const active = this.active;
@@ -234,12 +236,59 @@ export class Bond {
       const a = this.active;
       return a < 0 ? -1 : this.config.members[a].ofport;
     }
-    // balance-tcp needs negotiated LACP, which this bond never has.
-    if (mode === "balance-tcp") return -1;
+    // balance-tcp needs negotiated LACP; with it, translation recirculates
+    // (`recirculates`) and the post-recirculation rules pick the member.
+    if (mode === "balance-tcp") {
+      if (this.lacpStatus !== "negotiated") return -1;
+      const a = this.anyEnabled();
+      return a < 0 ? -1 : this.config.members[a].ofport;
+    }
     hashed();
     const bucket = this.hashMac(b, off, vlan) & BOND_MASK;
     const i = this.#bucketOrAssign(bucket);
     return i < 0 ? -1 : this.config.members[i].ofport;
+  }
+
+  /**
+   * Whether output to this bond is `hash(l4(basis)),recirc(recircId)`
+   * (output_normal with bond_update_post_recirc_rules' recirc id): a
+   * balance-tcp bond that may recirculate, with negotiated LACP and an
+   * enabled member.
+   */
+  get recirculates(): boolean {
+    return this.mayRecirc && this.lacpStatus === "negotiated" && this.anyEnabled() >= 0;
+  }
+
+  /** Some enabled member's index, or -1. */
+  anyEnabled(): number {
+    for (let i = 0; i < this.#n; i++) if (this.enabled(i)) return i;
+    return -1;
+  }
+
+  /**
+   * bond_update_post_recirc_rules__'s fill: every bucket without an
+   * enabled member takes one (OVS picks a member at random; here the
+   * enabled members in turn), falling back to the active member. Main
+   * thread. True when a bucket changed, i.e. the rules must be redone.
+   */
+  fillBuckets(): boolean {
+    const w = this.#w;
+    let changed = false;
+    sleepLock(w, W_LOCK);
+    try {
+      for (let b = 0; b < BOND_BUCKETS; b++) {
+        const cur = w[this.#buckets + b] - 1;
+        if (cur >= 0 && w[this.#enabledFlags + cur]) continue;
+        let next = this.#nextEnabled();
+        if (next < 0) next = w[W_ACTIVE];
+        if (next === cur) continue;
+        w[this.#buckets + b] = next + 1;
+        changed = true;
+      }
+    } finally {
+      sleepUnlock(w, W_LOCK);
+    }
+    return changed;
   }
 
   /** hash_mac(mac, vlan, basis). */

@@ -69,7 +69,14 @@ export {
 export { commitKeys } from "./commit.ts";
 export { type LearnSink, type XcFin, type XcLearn, xlateCachePushLearn } from "./learn.ts";
 export { flowHashFields, flowMaskHashFields } from "./flow_hash.ts";
-export { FROZEN_STATE_WORDS, FS_TABLE, RecircIdPool, type RecircIds } from "./recirc.ts";
+export {
+  FROZEN_STATE_WORDS,
+  FS_IN_PORT,
+  FS_RESUME_ACTION,
+  FS_TABLE,
+  RecircIdPool,
+  type RecircIds,
+} from "./recirc.ts";
 export {
   MAX_DEPTH,
   MAX_RESUBMITS,

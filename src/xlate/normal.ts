@@ -19,7 +19,7 @@ import {
   vlanOffset,
 } from "../flow/mod.ts";
 import { bundlePort, includesVlan, trunksVlan, type XPort } from "./bridge.ts";
-import { bondAdmissible, bondOutputPort } from "./bond.ts";
+import { BOND_RECIRC, bondAdmissible, bondOutputPort, composeBondRecirc } from "./bond.ts";
 import type { XlateCtx } from "./context.ts";
 import { maskField } from "./flow_ops.ts";
 import { composeOutput, inPort } from "./output.ts";
@@ -115,10 +115,11 @@ function outputNormal(ctx: XlateCtx, port: XPort, v: XVlan[]): void {
   const out = outputTranslate(port, v);
   // A bond leaves through the member it chooses; none enabled drops.
   const ofport = port.bond ? bondOutputPort(ctx, port, out[0].vid) : port.ofport;
-  if (ofport < 0) return;
+  if (ofport < 0 && ofport !== BOND_RECIRC) return;
   const old = f.slice(vlanOffset(0), vlanOffset(2));
   putVlans(f, out);
-  composeOutput(ctx, ofport);
+  if (ofport === BOND_RECIRC) composeBondRecirc(ctx, port);
+  else composeOutput(ctx, ofport);
   f.set(old, vlanOffset(0));
 }
 
