@@ -200,7 +200,7 @@ class Replay {
       "ovs-compat=3.1",
     ];
     for (let i = 1; i <= o.ports; i++) argv.push("--port", `p${i}:${i}`);
-    for (const bond of bondPortsOf(o.pre)) argv.push("--port", bond);
+    for (const bond of bondPortsOf(o.pre, this.dir)) argv.push("--port", bond);
     for (const words of o.vsctl) {
       for (const kv of vsctlToOtherConfig(words)) argv.push("--other-config", kv);
     }

@@ -172,10 +172,12 @@ export function vsctlToOtherConfig(words: string[]): string[] {
 /**
  * The `--port` values of the bonds a case's `--pre` commands add with
  * `ovs-vsctl add-bond br0 BOND M1 M2... [COLUMN=VALUE...] [-- set
- * interface M type=dummy ofport_request=N]...`: udpif makes bonds at
- * start, so the replay gives them to `udpif start`.
+ * interface M type=dummy ofport_request=N [options:pstream|stream=...]]...`:
+ * udpif makes bonds at start, so the replay gives them to `udpif start`
+ * (each member with settings as a `--port` of its own). `$OVS_RUNDIR`
+ * in a socket path is `rundir`.
  */
-export function bondPortsOf(pre: readonly string[]): string[] {
+export function bondPortsOf(pre: readonly string[], rundir = ""): string[] {
   const ports: string[] = [];
   for (const cmd of pre) {
     const m = /^ovs-vsctl\s+(?:--no-wait\s+)?add-bond\s+br0\s+(.*)$/.exec(cmd.trim());
@@ -185,15 +187,22 @@ export function bondPortsOf(pre: readonly string[]): string[] {
     const members = rest.filter((w) => !w.includes("="));
     const columns = rest.filter((w) => w.includes("="));
     const ofports = new Map<string, string>();
+    const options = new Map<string, string[]>();
     for (const set of sets) {
       const s = /^set\s+interface\s+(\S+)\s+(.*)$/i.exec(set);
       if (!s) throw new Error(`cannot map onto udpif start: ${set}`);
       for (const kv of s[2].split(/\s+/)) {
+        const opt = /^options:(pstream|stream)=(.*)$/.exec(kv);
         if (kv.startsWith("ofport_request=")) ofports.set(s[1], kv.slice("ofport_request=".length));
-        else if (kv !== "type=dummy") throw new Error(`cannot map onto udpif start: ${kv}`);
+        else if (opt) {
+          const value = opt[2].replaceAll("$OVS_RUNDIR", rundir);
+          options.set(s[1], [...options.get(s[1]) ?? [], `${opt[1]}=${value}`]);
+        } else if (kv !== "type=dummy") throw new Error(`cannot map onto udpif start: ${kv}`);
       }
     }
-    const spec = members.map((n) => ofports.has(n) ? `${n}:${ofports.get(n)}` : n).join("+");
+    const named = (n: string) => ofports.has(n) ? `${n}:${ofports.get(n)}` : n;
+    for (const [n, opts] of options) ports.push([named(n), ...opts].join(","));
+    const spec = members.map((n) => options.has(n) ? n : named(n)).join("+");
     ports.push([`${bond}`, "type=bond", `members=${spec}`, ...columns].join(","));
   }
   return ports;
