@@ -18,7 +18,7 @@
  * the udpif; this object only talks to them through their interfaces.
  */
 import { Dpif, DpifNetdev } from "../dpif/mod.ts";
-import { ODPP_NONE, setVlanLimit } from "../flow/mod.ts";
+import { setVlanLimit } from "../flow/mod.ts";
 import {
   CommandError,
   type CoverageCounter,
@@ -122,16 +122,7 @@ export class Bridge {
     this.dp = dp;
     this.support = support;
     for (const p of ports) this.#ports.set(p.name, p);
-    const linkUp = (ofport: number) => this.ports().some((p) => p.ofport === ofport && p.up);
-    this.bonds = new BridgeBonds(
-      options.ports,
-      this.recircIds,
-      linkUp,
-      () => this.udpif.revalidate(),
-      (ofport, frame) => this.#sendFrame(ofport, frame),
-      () => this.udpif.shared.dumpSeq.read(),
-      (mods) => this.tablesChanged(this.tables.flowMods(mods, false, timeMsec())),
-    );
+    this.bonds = BridgeBonds.of(this, options.ports);
     const init: BridgeXlateInit = {
       bridge: this.name,
       ports: this.#xlatePorts(),
@@ -287,12 +278,6 @@ export class Bridge {
       noForward: !p.up,
       bond: this.bonds.initOf(p.ofport),
     }));
-  }
-
-  /** Sends `frame` out of port `ofport` (ofproto_dpif_send_packet). */
-  #sendFrame(ofport: number, frame: Uint8Array): void {
-    const port = this.ports().find((p) => p.ofport === ofport);
-    if (port) this.dp.execute(frame, ODPP_NONE, [{ type: "output", port: port.odpPort }]);
   }
 
   /** The ports as translation sees them now (for ofproto/trace on the main thread). */

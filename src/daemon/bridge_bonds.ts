@@ -10,7 +10,7 @@
  *
  * Thread-safety: main thread.
  */
-import { bytesOf, F, setField } from "../flow/mod.ts";
+import { bytesOf, F, ODPP_NONE, setField } from "../flow/mod.ts";
 import { CommandError, coverageCounter, timeMsec } from "../lib/mod.ts";
 import {
   Bond,
@@ -25,6 +25,7 @@ import {
   newFlowMod,
   newMatch,
 } from "../ofproto/mod.ts";
+import type { Bridge } from "./bridge.ts";
 import {
   FROZEN_STATE_WORDS,
   FS_IN_PORT,
@@ -160,6 +161,27 @@ export class BridgeBonds {
       }
       this.#byMember.set(p.ofport, runner);
     }
+  }
+
+  /**
+   * The bonds of `bridge`'s `ports`, wired to it: members follow its ports'
+   * `up`, LACPDUs leave through its datapath, rebalancing follows its
+   * udpif's dumps, post-recirculation rules go into its tables. Called
+   * while the bridge is being built: the bridge is only used later.
+   */
+  static of(bridge: Bridge, ports: readonly { ofport: number; bond?: BondConfig }[]): BridgeBonds {
+    return new BridgeBonds(
+      ports,
+      bridge.recircIds,
+      (ofport) => bridge.ports().some((p) => p.ofport === ofport && p.up),
+      () => bridge.udpif.revalidate(),
+      (ofport, frame) => {
+        const port = bridge.ports().find((p) => p.ofport === ofport);
+        if (port) bridge.dp.execute(frame, ODPP_NONE, [{ type: "output", port: port.odpPort }]);
+      },
+      () => bridge.udpif.shared.dumpSeq.read(),
+      (mods) => bridge.tablesChanged(bridge.tables.flowMods(mods, false, timeMsec())),
+    );
   }
 
   /** The bond state member `ofport`'s translation port carries, if it is a member. */
