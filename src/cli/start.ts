@@ -64,7 +64,10 @@ export const start: Subcommand = {
       .option(
         "--port <spec>",
         "add a port: NAME[:OFPORT][,type=dummy|pcap][,rx_pcap=FILE][,tx_pcap=FILE]" +
-          "[,pstream=punix:PATH|stream=unix:PATH][,n_rxq=N] (repeatable)",
+          "[,pstream=punix:PATH|stream=unix:PATH][,n_rxq=N] (repeatable); a bond: " +
+          "NAME,type=bond,members=M1[:OFPORT]+M2...[,bond_mode=active-backup|balance-slb|" +
+          "balance-tcp][,lacp=off|active|passive][,bond_updelay=MS][,bond_downdelay=MS]" +
+          "[,other_config:KEY=VALUE] (README: Bonds)",
         collect,
         [],
       )

@@ -42,6 +42,7 @@ import type { PortIo } from "./port_io.ts";
 import { openPortNetdev } from "./port_netdev.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 import { BridgeLearning } from "./bridge_learn.ts";
+import { BridgeBonds } from "./bridge_bonds.ts";
 
 const log = getLogger("bridge");
 /*
@@ -101,6 +102,7 @@ export class Bridge {
   /** Learned flows from every translation to the tables (bridge_learn.ts). */
   readonly learning = new BridgeLearning(this.tables, (u, c) => this.tablesChanged(u, c));
   readonly #ports = new Map<string, BridgePort>();
+  readonly bonds: BridgeBonds;
   /** The MAC table's changeSeq at the last `run`. */
   #mlSeq = 0;
   /** The udpif's dump_seq when rules were last checked for expiry. */
@@ -120,6 +122,7 @@ export class Bridge {
     this.dp = dp;
     this.support = support;
     for (const p of ports) this.#ports.set(p.name, p);
+    this.bonds = BridgeBonds.of(this, options.ports);
     const init: BridgeXlateInit = {
       bridge: this.name,
       ports: this.#xlatePorts(),
@@ -273,6 +276,7 @@ export class Bridge {
       vlanMode: p.vlan.vlanMode,
       noFlood: !p.flood,
       noForward: !p.up,
+      bond: this.bonds.initOf(p.ofport),
     }));
   }
 
@@ -307,6 +311,7 @@ export class Bridge {
     const port = this.port(name);
     if (action === "flood" || action === "no-flood") port.flood = action === "flood";
     else port.up = action === "up";
+    this.bonds.run();
     // Flooding is port configuration; up/down toggles whether the port may forward.
     this.#portsChanged(
       action === "flood" || action === "no-flood" ? covRevReconfigure : covRevPortToggled,
@@ -333,6 +338,7 @@ export class Bridge {
    */
   run(): void {
     this.drainStats();
+    this.bonds.run();
     this.expireRun();
     this.ml.run(timeMsec());
     this.macLearningRun();

@@ -39,6 +39,7 @@ import { formatPortVlanConfig } from "./port_config.ts";
 import { receiveInOrder } from "./receive.ts";
 import { registerGroupCommands } from "./group_commands.ts";
 import { registerPacketOutCommand } from "./packet_out.ts";
+import { registerBondCommands } from "./bond_commands.ts";
 
 let current: Bridge | undefined;
 let registered = false;
@@ -206,6 +207,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
   registered = true;
   registerGroupCommands(named);
   registerPacketOutCommand(named);
+  registerBondCommands(bridge);
   const hidden = (
     name: string,
     min: number,

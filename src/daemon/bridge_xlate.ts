@@ -132,6 +132,7 @@ export class BridgeXlate implements WorkerXlate {
       recircIds: this.#recirc,
       packetInOnMiss: this.#packetIns.missWanted(),
       sideEffects: req.packet !== null,
+      packet: req.packet,
       buildCache: req.wantXcache,
       keys: this.#keys,
       learnSink: this.#learn,

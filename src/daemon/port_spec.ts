@@ -5,8 +5,13 @@
  * the number it asks for, the others 1, 2, 3, ... in order, skipping
  * numbers already taken. A `system` port is the Linux interface NAME
  * (netdev/system.ts); its only option is `offloads` (default true:
- * checksum and TSO offloads through a virtio_net_hdr).
+ * checksum and TSO offloads through a virtio_net_hdr). A `type=bond` port
+ * (bond_spec.ts) stands for its members, which become dummy ports
+ * carrying the bond, or, when a member is also given as a `--port` of its
+ * own (`--port a1,stream=unix:PATH`), that port.
  */
+import type { BondConfig } from "../ofproto/mod.ts";
+import { type BondSpec, parseBondSpec } from "./bond_spec.ts";
 
 export type PortType = "dummy" | "pcap" | "system";
 const PORT_TYPES: readonly string[] = ["dummy", "pcap", "system"];
@@ -18,6 +23,8 @@ export interface PortSpec {
   type: PortType;
   /** Netdev options (rx_pcap, tx_pcap, pstream, stream), as given. */
   options: Record<string, string>;
+  /** The bond this port is a member of (the same object for every member). */
+  bond?: BondConfig;
 }
 
 export class PortSpecError extends Error {
@@ -35,6 +42,27 @@ interface ParsedPort {
   ofport: number | undefined;
   type: PortType;
   options: Record<string, string>;
+  bond?: BondSpec;
+}
+
+/** One `--port` value: a port, or a bond's members. */
+function parseOneOrBond(text: string): ParsedPort[] {
+  const [head, ...rest] = text.split(",");
+  if (!rest.includes("type=bond")) return [parseOne(text)];
+  if (head.includes(":")) {
+    throw new PortSpecError(`--port ${text}: a bond has no OpenFlow port number (its members do)`);
+  }
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(head)) {
+    throw new PortSpecError(`--port ${text}: bad port name "${head}"`);
+  }
+  const bond = parseBondSpec(text, head, rest, OFPORT_MAX);
+  return bond.members.map((m) => ({
+    name: m.name,
+    ofport: m.ofport,
+    type: "dummy",
+    options: {},
+    bond,
+  }));
 }
 
 function parseOne(text: string): ParsedPort {
@@ -116,8 +144,9 @@ function parseOne(text: string): ParsedPort {
 
 /** Parses every `--port` value and numbers the ports; throws on the first bad one. */
 export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
-  const parsed = texts.map(parseOne);
+  const parsed = adoptMembers(texts.flatMap(parseOneOrBond));
   const names = new Set<string>([bridge]);
+  for (const b of new Set(parsed.map((p) => p.bond?.config.name))) if (b) names.add(b);
   const taken = new Set<number>();
   for (const p of parsed) {
     if (names.has(p.name)) throw new PortSpecError(`--port ${p.name}: port name used twice`);
@@ -130,7 +159,7 @@ export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
     }
   }
   let next = 1;
-  return parsed.map((p) => {
+  const ports: PortSpec[] = parsed.map((p) => {
     let ofport = p.ofport;
     if (ofport === undefined) {
       while (taken.has(next)) next++;
@@ -139,4 +168,46 @@ export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
     }
     return { name: p.name, ofport, type: p.type, options: p.options };
   });
+  return withBonds(parsed, ports);
+}
+
+/**
+ * A bond member also given as a `--port` of its own (for its netdev
+ * options, e.g. a stream socket) is that port, wherever the bond is given.
+ */
+function adoptMembers(parsed: ParsedPort[]): ParsedPort[] {
+  const own = new Map(parsed.filter((p) => !p.bond).map((p) => [p.name, p]));
+  return parsed.filter((p) => {
+    const port = p.bond && own.get(p.name);
+    if (!port) return true;
+    if (port.bond) throw new PortSpecError(`--port ${p.name}: member of two bonds`);
+    if (p.ofport !== undefined && port.ofport !== undefined && p.ofport !== port.ofport) {
+      throw new PortSpecError(`--port ${p.name}: OpenFlow port ${p.ofport} or ${port.ofport}?`);
+    }
+    if (port.type === "pcap") {
+      throw new PortSpecError(`--port ${p.name}: a bond member cannot be a pcap port`);
+    }
+    port.ofport ??= p.ofport;
+    port.bond = p.bond;
+    return false;
+  });
+}
+
+/** Gives each bond's members one BondConfig naming their OpenFlow numbers. */
+function withBonds(parsed: ParsedPort[], ports: PortSpec[]): PortSpec[] {
+  const configs = new Map<BondSpec, BondConfig>();
+  parsed.forEach((p, i) => {
+    if (!p.bond) return;
+    let config = configs.get(p.bond);
+    if (!config) {
+      const members = p.bond.members.map((m) => ({
+        name: m.name,
+        ofport: ports[parsed.findIndex((q) => q.name === m.name)].ofport,
+      }));
+      config = { ...p.bond.config, members };
+      configs.set(p.bond, config);
+    }
+    ports[i].bond = config;
+  });
+  return ports;
 }

@@ -49,3 +49,45 @@ Deno.test("bad port specs are refused with the bad part named", () => {
   ];
   for (const [specs, error] of bad) assert.throws(() => parsePortSpecs(specs, "br0"), error);
 });
+
+Deno.test("a bond port becomes its members, numbered as ports, sharing one bond config", () => {
+  const ports = parsePortSpecs([
+    "p1",
+    "bond0,type=bond,members=p4:4+p5,bond_mode=balance-slb,other_config:bond-hash-basis=3",
+  ], "br0");
+  assert.deepEqual(ports.map((p) => [p.name, p.ofport]), [["p1", 1], ["p4", 4], ["p5", 2]]);
+  assert.equal(ports[1].bond, ports[2].bond);
+  assert.deepEqual(ports[1].bond?.members, [{ name: "p4", ofport: 4 }, { name: "p5", ofport: 2 }]);
+  assert.equal(ports[1].bond?.mode, "balance-slb");
+  assert.equal(ports[1].bond?.basis, 3);
+  assert.equal(ports[0].bond, undefined);
+});
+
+Deno.test("bad bond specs are refused naming the bad part", () => {
+  const bad = (spec: string, re: RegExp) =>
+    assert.throws(() => parsePortSpecs([spec], "br0"), (e: Error) => re.test(e.message));
+  bad("bond0,type=bond", /needs members=M1\+M2/);
+  bad("bond0,type=bond,members=p4", /at least two members/);
+  bad("bond0,type=bond,members=p4+p5,bond_mode=round-robin", /bad bond_mode "round-robin"/);
+  bad("bond0,type=bond,members=p4+p5,lacp=on", /bad lacp "on"/);
+  bad("bond0,type=bond,members=p4+p5:0", /bad OpenFlow port number "0" for member p5/);
+  bad("bond0,type=bond,members=p4+p5,mtu=9000", /unknown bond option "mtu"/);
+  bad("bond0:3,type=bond,members=p4+p5", /a bond has no OpenFlow port number/);
+  bad("bond0,type=bond,members=p4+bond0", /port name used twice/);
+});
+
+Deno.test("a bond member given as a port of its own keeps its options and number", () => {
+  const ports = parsePortSpecs([
+    "a1:7,pstream=punix:/tmp/a1.sock",
+    "bond0,type=bond,members=a1+a2,lacp=active",
+  ], "br0");
+  assert.deepEqual(ports.map((p) => [p.name, p.ofport, p.options]), [
+    ["a1", 7, { pstream: "punix:/tmp/a1.sock" }],
+    ["a2", 1, {}],
+  ]);
+  assert.deepEqual(ports[0].bond?.members, [{ name: "a1", ofport: 7 }, { name: "a2", ofport: 1 }]);
+  assert.throws(
+    () => parsePortSpecs(["a1:7", "bond0,type=bond,members=a1:8+a2"], "br0"),
+    /a1: OpenFlow port 8 or 7\?/,
+  );
+});

@@ -23,6 +23,12 @@
  * - `MF_FIELDS` / `mfByName`: OVS field names mapped to flow-key bits and
  *   prerequisites, shared by matching, set_field, load and move.
  * - `MacLearning`: the shared-memory MAC table behind the NORMAL action.
+ * - Bonds (bond.ts, bond_run.ts): `Bond`, the per-packet decisions every
+ *   translating thread makes over a bond's shared state (admissibility,
+ *   output member, SLB buckets), and `BondRunner`, the main thread's
+ *   member enabling, active-member choice, bond/... commands and
+ *   bond/show text (ofproto/bond.c); `Lacp` (lacp.ts), a bond's LACP
+ *   partners, attachment and LACPDUs (lib/lacp.c).
  * - Groups: `parseGroupMod`/`formatGroup` (ovs-ofctl's group syntax) and
  *   the `GroupTable` each `OfTables` carries (`groupMod`, versioned with
  *   the rules and replicated through the same updates), with each select
@@ -50,6 +56,9 @@
  * single-threaded per replica and allocates nothing. A new version is the
  * caller's cue to bump reval_seq. Workers report rule stats back to the
  * main thread by rule id (`creditStats`), ids being the same everywhere.
+ * A bond's state is shared memory behind one Atomics lock: the main
+ * thread's `BondRunner` enables members and picks the active one, any
+ * translating thread may fill an empty SLB bucket.
  */
 export {
   type HashFields,
@@ -101,6 +110,18 @@ export {
   MacLearning,
 } from "./mac_learning.ts";
 export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
+export {
+  Bond,
+  BOND_BUCKETS,
+  BOND_MODES,
+  type BondConfig,
+  type BondInit,
+  type BondMode,
+  type BondVerdict,
+  type LacpMode,
+} from "./bond.ts";
+export { BondCommandError, bondHashCommand, BondRunner } from "./bond_run.ts";
+export { Lacp, LACP_DST_MAC, type LacpConfig, type LacpInit } from "./lacp.ts";
 export { ctFieldLackingPrereq } from "./ct_match.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export {

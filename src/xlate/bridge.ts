@@ -8,7 +8,7 @@
  *   never VLAN 0;
  * - trunk mode with no `trunks` carries every VLAN, VLAN 0 included.
  */
-import { OFPP_LOCAL } from "../ofproto/mod.ts";
+import { Bond, type BondInit, OFPP_LOCAL } from "../ofproto/mod.ts";
 
 export type VlanMode = "access" | "trunk" | "native-tagged" | "native-untagged";
 
@@ -24,6 +24,8 @@ export interface PortSpec {
   noFlood?: boolean;
   /** OFPPC_NO_FWD: output to this port is dropped. */
   noForward?: boolean;
+  /** The bond this port is a member of (every member carries the same one). */
+  bond?: BondInit;
 }
 
 /** A port as translation uses it (OVS's xport + xbundle, one port per bundle). */
@@ -38,9 +40,11 @@ export interface XPort {
   readonly trunks: ReadonlySet<number> | null;
   readonly noFlood: boolean;
   readonly noForward: boolean;
+  /** The bond this port is a member of: NORMAL treats its members as one bundle. */
+  readonly bond: Bond | null;
 }
 
-function effectivePort(spec: PortSpec): XPort {
+function effectivePort(spec: PortSpec, bonds: Map<string, Bond>): XPort {
   const tag = spec.tag !== undefined && spec.tag >= 0 && spec.tag <= 4095 ? spec.tag : -1;
   const mode: VlanMode = spec.vlanMode ?? (tag >= 0 ? "access" : "trunk");
   const vlan = mode === "trunk" ? 0 : Math.max(tag, 0);
@@ -63,6 +67,7 @@ function effectivePort(spec: PortSpec): XPort {
     trunks,
     noFlood: spec.noFlood ?? false,
     noForward: spec.noForward ?? false,
+    bond: spec.bond ? bondView(spec.bond, bonds) : null,
   };
 }
 
@@ -76,7 +81,8 @@ export class XBridge {
 
   constructor(name: string, specs: readonly PortSpec[]) {
     this.name = name;
-    const ports = specs.map(effectivePort);
+    const bonds = new Map<string, Bond>();
+    const ports = specs.map((s) => effectivePort(s, bonds));
     ports.sort((a, b) => a.ofport - b.ofport);
     this.ports = ports;
     for (const p of ports) {
@@ -109,6 +115,18 @@ export class XBridge {
     if (name === "LOCAL") return this.#byOfport.get(OFPP_LOCAL);
     return this.ports.find((p) => p.name === name);
   }
+}
+
+/** One view per bond for all its members. */
+function bondView(init: BondInit, bonds: Map<string, Bond>): Bond {
+  let b = bonds.get(init.config.name);
+  if (!b) bonds.set(init.config.name, b = new Bond(init));
+  return b;
+}
+
+/** The OpenFlow port standing for `port`'s bundle: a bond's first member, else the port. */
+export function bundlePort(port: XPort): number {
+  return port.bond ? port.bond.bundlePort : port.ofport;
 }
 
 /** Whether `port` carries `vid` (xbundle_trunks_vlan). */

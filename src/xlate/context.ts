@@ -72,6 +72,8 @@ export interface XlateInput {
    * want_packet_in_on_miss). Otherwise a miss drops.
    */
   packetInOnMiss?: boolean;
+  /** The packet's bytes, for the packets the switch consumes (LACPDUs); none when revalidating. */
+  packet?: Uint8Array | null;
   /** Whether NORMAL may learn (false for ofproto/trace and revalidation). */
   sideEffects?: boolean;
   /** Whether an xlate cache is being built (controller actions then send). */

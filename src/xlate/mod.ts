@@ -20,7 +20,10 @@
  *
  * The pieces follow OVS: the action loop (actions.ts), table lookups and
  * recursion limits (table.ts), outputs and controller actions (output.ts),
- * NORMAL with 802.1Q VLAN modes (normal.ts), group actions with bucket
+ * NORMAL with 802.1Q VLAN modes (normal.ts) and bonds as one bundle
+ * (bond.ts: admissibility and the output member, decided by the bond's
+ * shared state that ports carry), LACPDUs consumed by a bond's LACP and
+ * slow-pathed (special.ts, process_special), group actions with bucket
  * liveness and select methods (group.ts, group_select.ts; the tables give
  * groups through `XlateTables.group`, and group/bucket stats ride in the
  * cache as negative ids), committing header changes into
@@ -68,7 +71,14 @@ export {
 export { commitKeys } from "./commit.ts";
 export { type LearnSink, type XcFin, type XcLearn, xlateCachePushLearn } from "./learn.ts";
 export { flowHashFields, flowMaskHashFields } from "./flow_hash.ts";
-export { FROZEN_STATE_WORDS, RecircIdPool, type RecircIds } from "./recirc.ts";
+export {
+  FROZEN_STATE_WORDS,
+  FS_IN_PORT,
+  FS_RESUME_ACTION,
+  FS_TABLE,
+  RecircIdPool,
+  type RecircIds,
+} from "./recirc.ts";
 export {
   MAX_DEPTH,
   MAX_RESUBMITS,

@@ -18,7 +18,8 @@ import {
   VLAN_VID_MASK,
   vlanOffset,
 } from "../flow/mod.ts";
-import { includesVlan, trunksVlan, type XPort } from "./bridge.ts";
+import { bundlePort, includesVlan, trunksVlan, type XPort } from "./bridge.ts";
+import { BOND_RECIRC, bondAdmissible, bondOutputPort, composeBondRecirc } from "./bond.ts";
 import type { XlateCtx } from "./context.ts";
 import { maskField } from "./flow_ops.ts";
 import { composeOutput, inPort } from "./output.ts";
@@ -111,9 +112,14 @@ function outputTranslate(port: XPort, v: XVlan[]): XVlan[] {
 /** Outputs with the VLAN headers `port` wants, then restores the flow's. */
 function outputNormal(ctx: XlateCtx, port: XPort, v: XVlan[]): void {
   const f = ctx.f;
+  const out = outputTranslate(port, v);
+  // A bond leaves through the member it chooses; none enabled drops.
+  const ofport = port.bond ? bondOutputPort(ctx, port, out[0].vid) : port.ofport;
+  if (ofport < 0 && ofport !== BOND_RECIRC) return;
   const old = f.slice(vlanOffset(0), vlanOffset(2));
-  putVlans(f, outputTranslate(port, v));
-  composeOutput(ctx, port.ofport);
+  putVlans(f, out);
+  if (ofport === BOND_RECIRC) composeBondRecirc(ctx, port);
+  else composeOutput(ctx, ofport);
   f.set(old, vlanOffset(0));
 }
 
@@ -150,9 +156,13 @@ function isReservedMac(f: Uint8Array): boolean {
   return RESERVED_MACS.has(v);
 }
 
+/** Every other bundle carrying the VLAN, once each (a bond through its first member's entry). */
 function flood(ctx: XlateCtx, in_: XPort, v: XVlan[]): void {
+  const inBundle = bundlePort(in_);
   for (const p of ctx.xin.bridge.ports) {
-    if (p !== in_ && includesVlan(p, v[0].vid) && !p.noFlood) outputNormal(ctx, p, v);
+    const bundle = bundlePort(p);
+    if (bundle !== p.ofport || bundle === inBundle) continue;
+    if (includesVlan(p, v[0].vid) && !p.noFlood) outputNormal(ctx, p, v);
   }
 }
 
@@ -185,13 +195,16 @@ export function xlateNormal(ctx: XlateCtx): void {
   }
 
   const gratArp = isGratuitousArp(ctx);
+  if (!bondAdmissible(ctx, in_, vlan, gratArp)) return;
+  // A bond's members are one bundle: MACs are learned on its first member.
+  const inBundle = bundlePort(in_);
   const ml = ctx.xin.ml;
   if (ml && ctx.xin.sideEffects) {
-    if (ml.update(f, F.dl_src.off, vlan, in_.ofport, ctx.xin.nowMs, gratArp)) {
+    if (ml.update(f, F.dl_src.off, vlan, inBundle, ctx.xin.nowMs, gratArp)) {
       ctx.macChanged = true;
     }
   }
-  ctx.cache.addNormal(in_.ofport, vlan, ctx.flow, gratArp);
+  ctx.cache.addNormal(inBundle, vlan, ctx.flow, gratArp);
 
   const outPort = ml ? ml.lookup(f, F.dl_dst.off, vlan, ctx.xin.nowMs) : -1;
   if (outPort < 0) {
@@ -201,8 +214,9 @@ export function xlateNormal(ctx: XlateCtx): void {
   }
   const out = ctx.xin.bridge.port(outPort);
   if (!out) ctx.report("warn", "learned port is unknown, dropping");
-  else if (out === in_) ctx.report("detail", "learned port is input port, dropping");
-  else {
+  else if (bundlePort(out) === inBundle) {
+    ctx.report("detail", "learned port is input port, dropping");
+  } else {
     ctx.report("detail", "forwarding to learned port");
     outputNormal(ctx, out, v);
   }

@@ -27,6 +27,7 @@ import { lookupRule, xlateRule } from "./table.ts";
 import { doXlateActions } from "./actions.ts";
 import { thaw } from "./freeze.ts";
 import { resumeFrozen } from "./group_freeze.ts";
+import { processSpecial } from "./special.ts";
 
 const covXlateActions = coverageCounter("xlate_actions");
 
@@ -94,7 +95,13 @@ export function xlate(xin: XlateInput): XlateOutput {
   }
   if (table >= 0 && ctx.resumeRule) resumeFrozen(ctx, table);
   else if (table >= 0 && xin.ofpacts) doXlateActions(ctx, xin.ofpacts);
-  else if (table >= 0) xlateRule(ctx, lookupRule(ctx, table, inPort(ctx)), table, false, true);
+  else if (table >= 0) {
+    // The rule is looked up (its wildcards count) even for a packet the switch consumes.
+    const rule = lookupRule(ctx, table, inPort(ctx));
+    if (getUint(upcall, F.recirc_id.off, 4) || !processSpecial(ctx)) {
+      xlateRule(ctx, rule, table, false, true);
+    }
+  }
   if (ctx.error) ctx.actions.length = 0;
   wcFinish(ctx, upcall);
   return {

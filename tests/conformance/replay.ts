@@ -35,7 +35,7 @@ import {
 import type { RunResult } from "./proc.ts";
 import { RUN_DIR_PREFIX, RUNNER_PID_FILE, tempRoot } from "./stale.ts";
 import { unixctlCall } from "./unixctl.ts";
-import { type OfctlMode, vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
+import { bondPortsOf, type OfctlMode, vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
 
 export interface ReplayConfig {
   /** The udpif launcher (the repository's bin/udpif). */
@@ -200,6 +200,7 @@ class Replay {
       "ovs-compat=3.1",
     ];
     for (let i = 1; i <= o.ports; i++) argv.push("--port", `p${i}:${i}`);
+    for (const bond of bondPortsOf(o.pre, this.dir)) argv.push("--port", bond);
     for (const words of o.vsctl) {
       for (const kv of vsctlToOtherConfig(words)) argv.push("--other-config", kv);
     }

@@ -8,6 +8,11 @@
  *     ovs-ofctl ARGS                               -> udpif ofctl -t SOCK ARGS
  *     ovs-vsctl set Open_vSwitch . other_config:K=V... -> ovs-appctl config/set K=V...
  *     ovs-vsctl set port P K=V...                  -> ovs-appctl port/set P K=V...
+ *     ovs-vsctl add-bond br0 BOND M1 M2...         -> ovs-appctl bond/show BOND (silent)
+ *
+ * (a case's `--pre "ovs-vsctl add-bond ..."` is made a `--port ...,type=bond`
+ * at start by the replay, `bondPortsOf`; the wrapper only checks that it
+ * exists, and prints nothing, as ovs-vsctl does)
  *
  * (config/set and port/set are what `udpif set-config` and `set-port`
  * send; through ovs-appctl they take the relay's fast path.)
@@ -122,6 +127,10 @@ while [ $# -gt 0 ]; do
         *) break ;;
     esac
 done
+if [ "\${1:-}" = add-bond ] && [ $# -ge 5 ]; then
+    ovs-appctl bond/show "$3" >/dev/null || unsupported "$all"
+    exit 0
+fi
 [ "\${1:-}" = set ] && [ $# -ge 4 ] || unsupported "$all"
 case "$2" in
     Open_vSwitch|open_vswitch)
@@ -158,6 +167,45 @@ export function vsctlToOtherConfig(words: string[]): string[] {
     if (!m) throw bad();
     return m[1];
   });
+}
+
+/**
+ * The `--port` values of the bonds a case's `--pre` commands add with
+ * `ovs-vsctl add-bond br0 BOND M1 M2... [COLUMN=VALUE...] [-- set
+ * interface M type=dummy ofport_request=N [options:pstream|stream=...]]...`:
+ * udpif makes bonds at start, so the replay gives them to `udpif start`
+ * (each member with settings as a `--port` of its own). `$OVS_RUNDIR`
+ * in a socket path is `rundir`.
+ */
+export function bondPortsOf(pre: readonly string[], rundir = ""): string[] {
+  const ports: string[] = [];
+  for (const cmd of pre) {
+    const m = /^ovs-vsctl\s+(?:--no-wait\s+)?add-bond\s+br0\s+(.*)$/.exec(cmd.trim());
+    if (!m) continue;
+    const [head, ...sets] = m[1].split(/\s+--\s+/);
+    const [bond, ...rest] = head.split(/\s+/);
+    const members = rest.filter((w) => !w.includes("="));
+    const columns = rest.filter((w) => w.includes("="));
+    const ofports = new Map<string, string>();
+    const options = new Map<string, string[]>();
+    for (const set of sets) {
+      const s = /^set\s+interface\s+(\S+)\s+(.*)$/i.exec(set);
+      if (!s) throw new Error(`cannot map onto udpif start: ${set}`);
+      for (const kv of s[2].split(/\s+/)) {
+        const opt = /^options:(pstream|stream)=(.*)$/.exec(kv);
+        if (kv.startsWith("ofport_request=")) ofports.set(s[1], kv.slice("ofport_request=".length));
+        else if (opt) {
+          const value = opt[2].replaceAll("$OVS_RUNDIR", rundir);
+          options.set(s[1], [...options.get(s[1]) ?? [], `${opt[1]}=${value}`]);
+        } else if (kv !== "type=dummy") throw new Error(`cannot map onto udpif start: ${kv}`);
+      }
+    }
+    const named = (n: string) => ofports.has(n) ? `${n}:${ofports.get(n)}` : n;
+    for (const [n, opts] of options) ports.push([named(n), ...opts].join(","));
+    const spec = members.map((n) => options.has(n) ? n : named(n)).join("+");
+    ports.push([`${bond}`, "type=bond", `members=${spec}`, ...columns].join(","));
+  }
+  return ports;
 }
 
 /** The real ovs-ofctl that wire mode runs. */

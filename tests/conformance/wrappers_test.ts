@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { shellQuote, vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
+import { bondPortsOf, shellQuote, vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
 
 /**
  * The wrappers are run for real, with a recording script in udpif's
@@ -140,4 +140,25 @@ Deno.test("in wire mode ovs-ofctl is the real tool, every option kept, OVS_RUNDI
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a --pre ovs-vsctl add-bond becomes udpif start's --port for the bond and its members", () => {
+  assert.deepEqual(
+    bondPortsOf([
+      "ovs-appctl vlog/list",
+      "ovs-vsctl add-bond br0 bond0 p4 p5 bond_mode=balance-slb other_config:bond-hash-basis=7 " +
+      "-- set interface p4 type=dummy ofport_request=4 -- set interface p5 type=dummy ofport_request=5",
+      "ovs-vsctl add-bond br0 bond1 p6 p7 lacp=active -- set interface p6 type=dummy " +
+      "ofport_request=6 options:stream=unix:$OVS_RUNDIR/l1.sock",
+    ], "/run/x"),
+    [
+      "bond0,type=bond,members=p4:4+p5:5,bond_mode=balance-slb,other_config:bond-hash-basis=7",
+      "p6:6,stream=unix:/run/x/l1.sock",
+      "bond1,type=bond,members=p6+p7,lacp=active",
+    ],
+  );
+  assert.throws(
+    () => bondPortsOf(["ovs-vsctl add-bond br0 b p1 p2 -- set interface p1 mtu_request=9000"]),
+    /cannot map onto udpif start: mtu_request=9000/,
+  );
 });
