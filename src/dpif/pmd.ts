@@ -185,7 +185,7 @@ export class Pmd implements OdpExecuteDatapath {
       this.applyVlanLimit(vlanLimit - 1);
     }
     this.input.refresh(Atomics.load(sh.ctl, C_PORTS_SEQ));
-    let work = this.input.pollQueues();
+    let work = this.input.pollQueues(start);
     // Command rings are scanned only when a client has rung, or when the
     // last scan left work behind (reply ring full, round limit).
     const cmdBell = Atomics.load(this.me.ctl, PC_CMD_BELL);
