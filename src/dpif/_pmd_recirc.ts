@@ -63,20 +63,25 @@ export class PmdRecirc {
   private readonly mdView = new DataView(this.md.buffer);
   readonly conntrack: Conntrack;
   depth = 0;
+  /** Whether md's metadata words are all zero (every writer of md clears it). */
+  private mdClear = true;
   private saved: { frame: Uint32Array; key: Uint32Array; md: Uint32Array; len: number }[] = [];
 
   constructor(conntrackBuffer: SharedArrayBuffer, private readonly host: RecircHost) {
     this.conntrack = new Conntrack(conntrackBuffer);
   }
 
-  /** A packet enters the datapath: no metadata. */
+  /** A packet enters the datapath: no metadata (nothing to do when no packet had any). */
   reset(): void {
+    if (this.mdClear) return;
     const m = this.mdU32;
     for (let i = 0; i < MD_WORDS.length; i++) m[MD_WORDS[i]] = 0;
+    this.mdClear = true;
   }
 
   /** Takes the metadata of an executed packet (EXEC_MD_WORDS at `src[at..]`) into md and its key. */
   load(src: Uint32Array, at: number, key: Uint32Array): void {
+    this.mdClear = false;
     const m = this.mdU32;
     for (let i = 0; i < MD_WORDS.length; i++) key[MD_WORDS[i]] = m[MD_WORDS[i]] = src[at + i];
   }
@@ -108,6 +113,7 @@ export class PmdRecirc {
       save.md.set(this.mdU32);
       save.len = h.pkt.len;
     }
+    this.mdClear = false;
     this.mdView.setUint32(F.recirc_id.off, id);
     this.depth++;
     h.countRecirc();
@@ -119,6 +125,7 @@ export class PmdRecirc {
         h.bufU32.set(save.frame.subarray(0, (save.len + 3) >> 2));
         h.key.set(save.key);
         this.mdU32.set(save.md);
+        this.mdClear = false;
         h.pkt.len = save.len;
       }
     }
@@ -131,12 +138,14 @@ export class PmdRecirc {
     const h = alg === 0
       ? hashInt(flowHash5Tuple(key, 0), basis)
       : flowHashSymmetricL3l4(key, basis);
+    this.mdClear = false;
     this.mdView.setUint32(F.dp_hash.off, h >>> 0);
   }
 
   /** OVS_ACTION_ATTR_CT: the conntrack action whose payload is at `acts[at..]`. */
   ct(acts: Uint8Array, at: number): void {
     const h = this.host;
+    this.mdClear = false;
     this.conntrack.execute(h.buf, h.pkt.len, acts, at, this.md, h.now);
     // Later actions (a userspace upcall) see the packet's new ct fields.
     const m = this.mdU32, key = h.key;

@@ -19,7 +19,14 @@ import {
   ST_SUBTABLE_LOOKUPS,
 } from "./_shared.ts";
 import type { Dpcls } from "./dpcls.ts";
-import { DEFAULT_EMC_INSERT_INV_PROB, type Emc, MINIFLOW_WORDS, miniflowOf } from "./emc.ts";
+import type { KeyWords } from "../flow/mod.ts";
+import {
+  DEFAULT_EMC_INSERT_INV_PROB,
+  type Emc,
+  MINIFLOW_WORDS,
+  miniflowOf,
+  miniflowOfWords,
+} from "./emc.ts";
 import type { Smc } from "./smc.ts";
 
 export class DatapathFlowCache {
@@ -44,10 +51,13 @@ export class DatapathFlowCache {
     this.smc.enabled = Atomics.load(ctl, C_SMC_ENABLE) === 1;
   }
 
-  /** The slot of the flow for `key` (counted in `st`), or -1 on a miss. */
-  lookup(key: Uint32Array, st: Float64Array): number {
+  /**
+   * The slot of the flow for `key` (counted in `st`), or -1 on a miss;
+   * `words` names every word of the key that may be nonzero.
+   */
+  lookup(key: Uint32Array, words: KeyWords, st: Float64Array): number {
     const mf = this.mf, emc = this.emc;
-    const h = miniflowOf(key, 0, mf);
+    const h = miniflowOfWords(key, words, mf);
     this.hash = h;
     let slot = emc.enabled ? emc.lookup(mf, h) : -1;
     if (slot >= 0) {

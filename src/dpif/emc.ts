@@ -18,7 +18,7 @@
  *
  * Thread-safety: private to one PMD.
  */
-import { FLOW_WORDS } from "../flow/mod.ts";
+import { FLOW_WORDS, type KeyWords } from "../flow/mod.ts";
 import { mhashFinish } from "../lib/mod.ts";
 import type { FlowTable } from "./flow_table.ts";
 
@@ -67,7 +67,9 @@ function scanWords(
  * Writes `key`'s miniflow into `mf` (map of nonzero words, their count,
  * then as many values as fit) and returns the packet hash: one multiply
  * per nonzero word, then murmur's avalanche. The hash covers every
- * nonzero word even when the values do not all fit.
+ * nonzero word even when the values do not all fit. Packet hashes are
+ * signed 32-bit (`| 0`): V8 passes those between functions unboxed,
+ * where an unsigned one above 2^31 would be a heap number per packet.
  */
 export function miniflowOf(key: Uint32Array, off: number, mf: Uint32Array): number {
   scanHash = 0x811c9dc5;
@@ -76,12 +78,38 @@ export function miniflowOf(key: Uint32Array, off: number, mf: Uint32Array): numb
   mf[1] = scanWords(key, off, 32, 64, mf);
   mf[2] = scanWords(key, off, 64, FLOW_WORDS, mf);
   mf[3] = scanCount;
-  return mhashFinish(scanHash >>> 0);
+  return mhashFinish(scanHash >>> 0) | 0;
+}
+
+/**
+ * `miniflowOf` over only the key words `words` names (a KeyWords map that
+ * covers every nonzero word, as flowExtract records it): the same
+ * miniflow and hash, at the cost of the dozen words a packet wrote
+ * instead of the key's 82.
+ */
+export function miniflowOfWords(key: Uint32Array, words: KeyWords, mf: Uint32Array): number {
+  let h = 0x811c9dc5, n = 0;
+  for (let j = 0; j < 3; j++) {
+    let map = 0;
+    for (let bits = words[j] | 0; bits !== 0; bits &= bits - 1) {
+      const b = 31 - Math.clz32(bits & -bits);
+      const i = (j << 5) + b;
+      const w = key[i] | 0;
+      if (w === 0) continue;
+      h = Math.imul(h ^ w ^ i, 0x01000193);
+      map |= 1 << b;
+      if (n < MF_MAX_VALUES) mf[MF_VALUES + n] = w;
+      n++;
+    }
+    mf[j] = map;
+  }
+  mf[3] = n;
+  return mhashFinish(h >>> 0) | 0;
 }
 
 export class Emc {
   private readonly entries = new Uint32Array(EMC_ENTRIES * MINIFLOW_WORDS);
-  private readonly hashes = new Uint32Array(EMC_ENTRIES);
+  private readonly hashes = new Int32Array(EMC_ENTRIES);
   private readonly slots = new Int32Array(EMC_ENTRIES).fill(-1);
   private readonly gens = new Int32Array(EMC_ENTRIES);
   /** Inserts when a random u32 is <= this; 0 means the cache is off. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { FLOW_WORDS } from "../flow/mod.ts";
-import { MINIFLOW_WORDS, miniflowOf } from "./emc.ts";
+import { allKeyWords, FLOW_WORDS, KEY_WORDS_LEN } from "../flow/mod.ts";
+import { MINIFLOW_WORDS, miniflowOf, miniflowOfWords } from "./emc.ts";
 
 Deno.test("miniflowOf maps every nonzero word across the three map words", () => {
   const key = new Uint32Array(FLOW_WORDS), mf = new Uint32Array(MINIFLOW_WORDS);
@@ -23,4 +23,32 @@ Deno.test("miniflowOf: a key with more nonzero words than an entry holds still h
   assert.equal(mf[3], FLOW_WORDS);
   key[FLOW_WORDS - 1] = 8;
   assert.notEqual(miniflowOf(key, 0, mf), h);
+});
+
+Deno.test("miniflowOfWords gives miniflowOf's miniflow and hash from the named words only", () => {
+  const key = new Uint32Array(FLOW_WORDS), words = new Uint32Array(KEY_WORDS_LEN);
+  const a = new Uint32Array(MINIFLOW_WORDS), b = new Uint32Array(MINIFLOW_WORDS);
+  let seed = 99;
+  for (let round = 0; round < 200; round++) {
+    key.fill(0);
+    words.fill(0);
+    for (let n = round % 40; n > 0; n--) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const i = seed % FLOW_WORDS;
+      key[i] = seed;
+      words[i >> 5] |= 1 << (i & 31);
+      // A named word that is zero is skipped, as the full scan skips it.
+      const j = (seed >>> 8) % FLOW_WORDS;
+      if (key[j] === 0) words[j >> 5] |= 1 << (j & 31);
+    }
+    assert.equal(miniflowOfWords(key, words, b), miniflowOf(key, 0, a));
+    assert.deepEqual(
+      b.subarray(0, 4 + Math.min(a[3], MINIFLOW_WORDS - 4)),
+      a.subarray(0, 4 + Math.min(a[3], MINIFLOW_WORDS - 4)),
+    );
+  }
+  key.fill(5);
+  allKeyWords(words);
+  assert.equal(miniflowOfWords(key, words, b), miniflowOf(key, 0, a));
+  assert.equal(b[3], FLOW_WORDS);
 });

@@ -26,7 +26,12 @@
  */
 import {
   ACT_HEADER_LEN,
+  addKeyWords,
+  allKeyWords,
   FLOW_WORDS,
+  KEY_WORDS_LEN,
+  KEY_WORDS_VALID,
+  type KeyWords,
   odpExecuteActions,
   type OdpExecuteDatapath,
   setVlanLimit,
@@ -62,14 +67,20 @@ import { PmdUpcalls } from "./_pmd_upcall.ts";
 import { PmdSockets } from "./_pmd_system.ts";
 import { PmdReceive } from "./_pmd_rx.ts";
 import { PmdRecirc } from "./_pmd_recirc.ts";
-import { UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
+import { EXEC_MD_WORDS, UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
 
-/** `flow_extract`: fills `key` from the first `len` bytes of `packet`. */
+/**
+ * `flow_extract`: fills `key` from the first `len` bytes of `packet`. An
+ * extractor that keeps the optional KeyWords map (flowExtract) zeroes only
+ * the words it names and records the ones it writes; one that ignores it
+ * leaves it invalid and the PMD then scans the whole key.
+ */
 export type FlowExtractFn = (
   packet: Uint8Array,
   len: number,
   inPort: number,
   key: Uint32Array,
+  words?: KeyWords,
 ) => void;
 
 /*
@@ -83,6 +94,13 @@ const covFlowExtract = coverageCounter("flow_extract");
 /** A TSO super-frame from a system port fits whole. */
 const MAX_FRAME = PACKET_GSO_MAX_LEN;
 const RANK_INTERVAL_MS = 1000;
+/** The key words a recirculated packet's metadata is laid over. */
+const MD_KEY_WORDS: KeyWords = (() => {
+  const t = new Uint32Array(KEY_WORDS_LEN);
+  for (const w of EXEC_MD_WORDS) t[w >> 5] |= 1 << (w & 31);
+  return t;
+})();
+
 export class Pmd implements OdpExecuteDatapath {
   readonly shared: DatapathShared;
   /** This PMD's flow table, counters, control words and command rings. */
@@ -91,6 +109,13 @@ export class Pmd implements OdpExecuteDatapath {
   /** EMC, SMC and dpcls. */
   readonly cache: DatapathFlowCache;
   readonly key = new Uint32Array(FLOW_WORDS);
+  /**
+   * The words of `key` that may be nonzero (KeyWords), kept by the
+   * extractor; whatever else writes the key (metadata, conntrack,
+   * recirculation's restore, an execute) makes it invalid, so the next
+   * extraction clears the whole key.
+   */
+  private readonly keyWords: KeyWords = new Uint32Array(KEY_WORDS_LEN);
   /** The packet being processed, always at offset 0; word view for fast copies. */
   readonly pkt = new PacketBuffer(MAX_FRAME);
   readonly buf = this.pkt.data;
@@ -160,7 +185,7 @@ export class Pmd implements OdpExecuteDatapath {
       this.applyVlanLimit(vlanLimit - 1);
     }
     this.input.refresh(Atomics.load(sh.ctl, C_PORTS_SEQ));
-    let work = this.input.pollQueues();
+    let work = this.input.pollQueues(start);
     // Command rings are scanned only when a client has rung, or when the
     // last scan left work behind (reply ring full, round limit).
     const cmdBell = Atomics.load(this.me.ctl, PC_CMD_BELL);
@@ -216,11 +241,14 @@ export class Pmd implements OdpExecuteDatapath {
 
   /** Runs the packet in `buf` through EMC, SMC, dpcls and its flow's actions. */
   processPacket(inPort: number): void {
-    const key = this.key, st = this.st;
-    this.extract(this.buf, this.pkt.len, inPort, key);
-    if (this.meta.depth > 0) this.meta.overlay(key);
-    else this.meta.reset();
-    const slot = this.cache.lookup(key, st);
+    const key = this.key, st = this.st, words = this.keyWords;
+    this.extract(this.buf, this.pkt.len, inPort, key, words);
+    if (words[KEY_WORDS_VALID] !== 1) allKeyWords(words);
+    if (this.meta.depth > 0) {
+      this.meta.overlay(key);
+      addKeyWords(words, MD_KEY_WORDS);
+    } else this.meta.reset();
+    const slot = this.cache.lookup(key, words, st);
     const h = this.cache.hash;
     if (slot < 0) {
       this.upcalls.queue(UPCALL_MISS, inPort, h, 0, 0);
@@ -255,6 +283,7 @@ export class Pmd implements OdpExecuteDatapath {
   ): void {
     this.pkt.olFlags = 0;
     this.pkt.gsoType = GSO_NONE;
+    this.keyWords[KEY_WORDS_VALID] = 0;
     if (md && mdAt >= 0) this.meta.load(md, mdAt, this.key);
     else this.meta.reset();
     this.runActions(acts, at, n, inPort, h);
@@ -288,6 +317,7 @@ export class Pmd implements OdpExecuteDatapath {
   recirculate(_pkt: PacketBuffer, id: number, last: boolean): void {
     const inPort = this.inPort, h = this.hash;
     this.meta.recirculate(inPort, id, last);
+    this.keyWords[KEY_WORDS_VALID] = 0;
     this.inPort = inPort;
     this.hash = h;
   }
@@ -299,11 +329,13 @@ export class Pmd implements OdpExecuteDatapath {
 
   /** OdpExecuteDatapath: the conntrack action. */
   conntrack(_pkt: PacketBuffer, acts: Uint8Array, at: number): void {
+    this.keyWords[KEY_WORDS_VALID] = 0;
     this.meta.ct(acts, at);
   }
 
   /** OdpExecuteDatapath: ct_clear. */
   conntrackClear(): void {
+    this.keyWords[KEY_WORDS_VALID] = 0;
     this.meta.ctClear();
   }
 

@@ -4,10 +4,25 @@
  * or malformed; the fields read up to there stay in the key and the rest
  * stay zero, which is what makes a truncated packet match OVS's megaflows.
  * It never throws and allocates nothing (the key is cleared and reused).
+ *
+ * A caller that extracts into the same key packet after packet (a PMD)
+ * may pass a map of key words (`KeyWords`): the words the parse wrote are
+ * recorded in it as it goes, a section at a time, so the next call zeroes
+ * only those instead of the whole key and the caller's miniflow scan
+ * (dpif's `miniflowOfWords`) reads only them, as OVS's miniflow_extract
+ * builds the packet's miniflow while it parses.
  */
 import { clearKey, type FlowKey } from "./key.ts";
 import { viewOf } from "./_bytes.ts";
-import { F, FRAG_ANY, FRAG_LATER, VLAN_CFI, vlanOffset } from "./layout.ts";
+import {
+  F,
+  type FieldSpan,
+  FLOW_WORDS,
+  FRAG_ANY,
+  FRAG_LATER,
+  VLAN_CFI,
+  vlanOffset,
+} from "./layout.ts";
 import {
   ARP_ETH_HEADER_LEN,
   be16,
@@ -74,11 +89,84 @@ export function getVlanLimit(): number {
 }
 
 /**
+ * A map of key words, bit b of word j standing for key word 32j+b, then a
+ * validity word (KEY_WORDS_VALID): valid, it names every word of the key
+ * that may be nonzero. A caller that writes other words of the key
+ * itself either adds them to the map or clears the validity word.
+ */
+export type KeyWords = Uint32Array;
+export const KEY_WORDS_LEN = 4;
+export const KEY_WORDS_VALID = 3;
+
+/** A map of every key word (what a caller assumes of an extractor that keeps no map). */
+export function allKeyWords(t: KeyWords): void {
+  t[0] = t[1] = 0xffffffff;
+  t[2] = (1 << (FLOW_WORDS - 64)) - 1;
+  t[KEY_WORDS_VALID] = 1;
+}
+
+/** The words the fields `spans` occupy, as a KeyWords map. */
+export function keyWordsOf(spans: readonly FieldSpan[]): KeyWords {
+  const t = new Uint32Array(KEY_WORDS_LEN);
+  for (const s of spans) {
+    for (let w = s.off >> 2; w <= (s.off + s.len - 1) >> 2; w++) t[w >> 5] |= 1 << (w & 31);
+  }
+  t[KEY_WORDS_VALID] = 1;
+  return t;
+}
+
+/** Adds `m`'s words to `t`. */
+export function addKeyWords(t: KeyWords, m: KeyWords): void {
+  t[0] |= m[0];
+  t[1] |= m[1];
+  t[2] |= m[2];
+}
+
+/** Zeroes the words `t` names (all of them when it is not valid). */
+function clearKeyWords(key: FlowKey, t: KeyWords): void {
+  if (t[KEY_WORDS_VALID] !== 1) {
+    clearKey(key);
+    return;
+  }
+  for (let j = 0; j < 3; j++) {
+    for (let bits = t[j]; bits !== 0; bits &= bits - 1) {
+      key[(j << 5) + 31 - Math.clz32(bits & -bits)] = 0;
+    }
+  }
+}
+
+/** What each part of the parse may write. */
+const W_ETH = keyWordsOf([F.in_port, F.dl_dst, F.dl_src, F.dl_type]);
+const W_VLAN = keyWordsOf([F.vlan0_tpid, F.vlan0_tci, F.vlan1_tpid, F.vlan1_tci]);
+const W_MPLS = keyWordsOf([F.mpls_lse]);
+const W_IP4 = keyWordsOf([F.nw_src, F.nw_dst, F.nw_tos]);
+const W_IP6 = keyWordsOf([F.ipv6_src, F.ipv6_dst, F.ipv6_label, F.nw_tos]);
+const W_ARP = keyWordsOf([F.nw_src, F.nw_dst, F.nw_proto, F.arp_sha, F.arp_tha]);
+const W_L4 = keyWordsOf([F.tcp_flags, F.tp_src, F.tp_dst, F.igmp_group_ip4]);
+const W_ND = keyWordsOf([F.nd_target, F.arp_sha, F.arp_tha]);
+/** The map a call without one of its own records into (and never reads). */
+const scratchWords = new Uint32Array(KEY_WORDS_LEN);
+
+/**
  * Fills `key` from the first `len` bytes of `pkt` received on `inPort`.
  * Returns the offset of the L3 header, or -1 when parsing stopped before it.
+ * With `words` (KeyWords), only the words it names are zeroed first, and
+ * on return it names every word the parse wrote.
  */
-export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: FlowKey): number {
-  clearKey(key);
+export function flowExtract(
+  pkt: Uint8Array,
+  len: number,
+  inPort: number,
+  key: FlowKey,
+  words?: KeyWords,
+): number {
+  let t: KeyWords = scratchWords;
+  if (words === undefined) clearKey(key);
+  else clearKeyWords(key, t = words);
+  t[0] = W_ETH[0];
+  t[1] = W_ETH[1];
+  t[2] = W_ETH[2];
+  t[KEY_WORDS_VALID] = 1;
   const k = viewOf(key);
   putU32(k, F.in_port.off, inPort);
   if (len > pkt.length) len = pkt.length;
@@ -89,6 +177,7 @@ export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: F
   let n = 0;
   while (n < vlanLimit && ethTypeVlan(be16(pkt, p))) {
     if (len - p < 6) break;
+    if (n === 0) addKeyWords(t, W_VLAN);
     const vo = vlanOffset(n);
     k[vo] = pkt[p];
     k[vo + 1] = pkt[p + 1];
@@ -113,6 +202,7 @@ export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: F
   putU16(k, F.dl_type.off, dlType);
 
   if (ethTypeMpls(dlType)) {
+    addKeyWords(t, W_MPLS);
     let count = 0;
     while (len - p >= 4) {
       if (count < FLOW_MAX_MPLS_LABELS) copy(k, F.mpls_lse.off + 4 * count, pkt, p, 4);
@@ -135,6 +225,7 @@ export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: F
     const totLen = be16(pkt, p + 2);
     if (totLen > size || ipLen > totLen || size - totLen > 0xffff) return -1;
     size = totLen;
+    addKeyWords(t, W_IP4);
     copy(k, F.nw_src.off, pkt, p + 12, 8);
     const fragOff = be16(pkt, p + 6);
     if (fragOff & (IP_MORE_FRAGMENTS | IP_FRAG_OFF_MASK)) {
@@ -152,6 +243,7 @@ export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: F
     if (size < IPV6_HEADER_LEN) return -1;
     const plen = be16(pkt, p + 4);
     if (plen + IPV6_HEADER_LEN > size) return -1;
+    addKeyWords(t, W_IP6);
     copy(k, F.ipv6_src.off, pkt, p + 8, 32);
     const tcFlow = ((pkt[p] << 24) | (pkt[p + 1] << 16) | (pkt[p + 2] << 8) | pkt[p + 3]) >>> 0;
     const hlim = pkt[p + 7];
@@ -198,11 +290,16 @@ export function flowExtract(pkt: Uint8Array, len: number, inPort: number, key: F
     k[F.nw_proto.off] = nwProto;
     k[F.nw_frag.off] = nwFrag;
   } else {
-    if (dlType === ETH_TYPE_ARP || dlType === ETH_TYPE_RARP) extractArp(pkt, p, size, k);
+    if (dlType === ETH_TYPE_ARP || dlType === ETH_TYPE_RARP) {
+      addKeyWords(t, W_ARP);
+      extractArp(pkt, p, size, k);
+    }
     return -1;
   }
 
   if (nwFrag & FRAG_LATER) return l3;
+  addKeyWords(t, W_L4);
+  if (nwProto === IPPROTO_ICMPV6) addKeyWords(t, W_ND);
   extractL4(pkt, p, size, nwProto, k);
   return l3;
 }

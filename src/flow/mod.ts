@@ -5,7 +5,9 @@
  * - layout.ts / key.ts: the key, a fixed-layout Uint32Array laid out like
  *   OVS's `struct flow` after the tunnel, with big-endian fields; a mask
  *   is a key whose 1 bits say "this bit matters".
- * - extract.ts: `flowExtract`, packet bytes to key (miniflow_extract).
+ * - extract.ts: `flowExtract`, packet bytes to key (miniflow_extract);
+ *   given a `KeyWords` map it zeroes and records only the words it writes,
+ *   so a PMD neither clears nor scans the whole key per packet.
  * - wildcards.ts: the exact-match mask of a packet's key
  *   (flow_wildcards_init_for_packet), used when megaflows are off.
  * - odp_key_format.ts / odp_key_parse.ts: keys and masks as
@@ -37,11 +39,17 @@ export * from "./layout.ts";
 export * from "./key.ts";
 export * from "./odp_action.ts";
 export {
+  addKeyWords,
+  allKeyWords,
   DEFAULT_VLAN_LIMIT,
   FLOW_MAX_MPLS_LABELS,
   FLOW_MAX_VLAN_HEADERS,
   flowExtract,
   getVlanLimit,
+  KEY_WORDS_LEN,
+  KEY_WORDS_VALID,
+  type KeyWords,
+  keyWordsOf,
   setVlanLimit,
 } from "./extract.ts";
 export {
