@@ -6,10 +6,16 @@
  * numbers already taken. A `system` port is the Linux interface NAME
  * (netdev/system.ts); its only option is `offloads` (default true:
  * checksum and TSO offloads through a virtio_net_hdr).
+ *
+ * With several `--bridge`s, `bridge=BR` puts a port on bridge BR (the
+ * first bridge without it), as `ovs-vsctl add-port BR NAME` does; port
+ * names are unique in the daemon, OpenFlow numbers in each bridge.
+ * `type=patch,peer=OTHER` is a patch port (Interface type patch,
+ * options:peer): no netdev, no datapath port; patch_port.ts pairs it.
  */
 
-export type PortType = "dummy" | "pcap" | "system";
-const PORT_TYPES: readonly string[] = ["dummy", "pcap", "system"];
+export type PortType = "dummy" | "pcap" | "system" | "patch";
+const PORT_TYPES: readonly string[] = ["dummy", "pcap", "system", "patch"];
 
 export interface PortSpec {
   name: string;
@@ -18,6 +24,8 @@ export interface PortSpec {
   type: PortType;
   /** Netdev options (rx_pcap, tx_pcap, pstream, stream), as given. */
   options: Record<string, string>;
+  /** The bridge named by `bridge=`, when given. */
+  bridge?: string;
 }
 
 export class PortSpecError extends Error {
@@ -26,7 +34,7 @@ export class PortSpecError extends Error {
 
 /** OpenFlow's largest physical port number (OFPP_MAX - 1). */
 const OFPORT_MAX = 0xfeff;
-const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream", "offloads", "n_rxq"]);
+const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream", "offloads", "n_rxq", "peer"]);
 /** options:n_rxq: rx queues of a dummy port (netdev-dummy allows up to MAX_RXQ here). */
 const MAX_N_RXQ = 8;
 
@@ -35,6 +43,7 @@ interface ParsedPort {
   ofport: number | undefined;
   type: PortType;
   options: Record<string, string>;
+  bridge?: string;
 }
 
 function parseOne(text: string): ParsedPort {
@@ -55,14 +64,20 @@ function parseOne(text: string): ParsedPort {
     ofport = Number(n);
   }
   let type: PortType = "dummy";
+  let bridge: string | undefined;
   const options: Record<string, string> = {};
   for (const item of rest) {
     const eq = item.indexOf("=");
     const key = eq < 0 ? item : item.slice(0, eq);
     const value = eq < 0 ? "" : item.slice(eq + 1);
-    if (key === "type") {
+    if (key === "bridge") {
+      if (value === "") throw new PortSpecError(`--port ${text}: bridge needs a value`);
+      bridge = value;
+    } else if (key === "type") {
       if (!PORT_TYPES.includes(value)) {
-        throw new PortSpecError(`--port ${text}: bad type "${value}" (dummy, pcap or system)`);
+        throw new PortSpecError(
+          `--port ${text}: bad type "${value}" (dummy, pcap, system or patch)`,
+        );
       }
       type = value as PortType;
     } else if (OPTIONS.has(key)) {
@@ -70,7 +85,7 @@ function parseOne(text: string): ParsedPort {
       options[key] = value;
     } else {
       throw new PortSpecError(
-        `--port ${text}: unknown option "${key}" (type, rx_pcap, tx_pcap, pstream, stream, offloads, n_rxq)`,
+        `--port ${text}: unknown option "${key}" (bridge, type, rx_pcap, tx_pcap, pstream, stream, offloads, n_rxq, peer)`,
       );
     }
   }
@@ -108,16 +123,47 @@ function parseOne(text: string): ParsedPort {
   if ("offloads" in options && options.offloads !== "true" && options.offloads !== "false") {
     throw new PortSpecError(`--port ${text}: offloads must be true or false`);
   }
+  if (type === "patch") {
+    const other = Object.keys(options).find((k) => k !== "peer");
+    if (other) throw new PortSpecError(`--port ${text}: type=patch takes no ${other} option`);
+    if (!options.peer) throw new PortSpecError(`--port ${text}: type=patch needs peer=PORT`);
+  } else if ("peer" in options) {
+    throw new PortSpecError(`--port ${text}: peer is an option of type=patch ports`);
+  }
   if (type === "pcap" && !options.rx_pcap && !options.tx_pcap) {
     throw new PortSpecError(`--port ${text}: type=pcap needs rx_pcap or tx_pcap`);
   }
-  return { name, ofport, type, options };
+  return { name, ofport, type, options, ...(bridge === undefined ? {} : { bridge }) };
 }
 
 /** Parses every `--port` value and numbers the ports; throws on the first bad one. */
 export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
+  return numberPorts(texts.map(parseOne), new Set([bridge]));
+}
+
+/**
+ * Parses every `--port` value of a daemon with `bridges` (in order; the
+ * first takes the ports that name none) and numbers each bridge's ports;
+ * throws on the first bad one.
+ */
+export function parseBridgePorts(texts: string[], bridges: string[]): Map<string, PortSpec[]> {
+  const names = new Set<string>();
+  for (const b of bridges) {
+    if (names.has(b)) throw new PortSpecError(`--bridge ${b}: bridge name used twice`);
+    names.add(b);
+  }
   const parsed = texts.map(parseOne);
-  const names = new Set<string>([bridge]);
+  const byBridge = new Map<string, ParsedPort[]>(bridges.map((b) => [b, []]));
+  for (const p of parsed) {
+    const list = byBridge.get(p.bridge ?? bridges[0]);
+    if (!list) throw new PortSpecError(`--port ${p.name}: no bridge named ${p.bridge}`);
+    list.push(p);
+  }
+  return new Map([...byBridge].map(([b, ports]) => [b, numberPorts(ports, names)]));
+}
+
+/** Numbers one bridge's ports; `names` (port and bridge names taken so far) gets theirs. */
+function numberPorts(parsed: ParsedPort[], names: Set<string>): PortSpec[] {
   const taken = new Set<number>();
   for (const p of parsed) {
     if (names.has(p.name)) throw new PortSpecError(`--port ${p.name}: port name used twice`);
@@ -137,6 +183,6 @@ export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
       ofport = next;
       taken.add(next);
     }
-    return { name: p.name, ofport, type: p.type, options: p.options };
+    return { ...p, ofport };
   });
 }

@@ -24,6 +24,8 @@ export interface PortSpec {
   noFlood?: boolean;
   /** OFPPC_NO_FWD: output to this port is dropped. */
   noForward?: boolean;
+  /** A patch port's peer (Interface options:peer): output goes on in the peer's bridge. */
+  peer?: string;
 }
 
 /** A port as translation uses it (OVS's xport + xbundle, one port per bundle). */
@@ -38,6 +40,8 @@ export interface XPort {
   readonly trunks: ReadonlySet<number> | null;
   readonly noFlood: boolean;
   readonly noForward: boolean;
+  /** The peer port's name when this is a patch port (it has no datapath port then). */
+  readonly peer: string | null;
 }
 
 function effectivePort(spec: PortSpec): XPort {
@@ -63,6 +67,7 @@ function effectivePort(spec: PortSpec): XPort {
     trunks,
     noFlood: spec.noFlood ?? false,
     noForward: spec.noForward ?? false,
+    peer: spec.peer ?? null,
   };
 }
 
@@ -82,7 +87,7 @@ export class XBridge {
     for (const p of ports) {
       if (this.#byOfport.has(p.ofport)) throw new Error(`${name}: duplicate ofport ${p.ofport}`);
       this.#byOfport.set(p.ofport, p);
-      this.#byOdp.set(p.odpPort, p);
+      if (p.peer === null) this.#byOdp.set(p.odpPort, p);
     }
   }
 
