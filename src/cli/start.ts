@@ -19,7 +19,8 @@ interface StartOptions {
   pidfile?: string | true;
   unixctl?: string;
   logFile?: string | true;
-  bridge: string;
+  /** Absent: br0. */
+  bridge?: string[];
   datapathType: string;
   port: string[];
   otherConfig: string[];
@@ -32,7 +33,8 @@ interface StartOptions {
 
 /** The argv of the background process: the same options as absolute paths, without --detach. */
 function detachedArgs(o: StartOptions): string[] {
-  const args = ["start", "--bridge", o.bridge];
+  const args = ["start"];
+  for (const b of o.bridge ?? []) args.push("--bridge", b);
   if (o.unixctl) args.push("--unixctl", absolutePath(o.unixctl));
   args.push("--datapath-type", o.datapathType);
   if (typeof o.pidfile === "string") args.push("--pidfile", absolutePath(o.pidfile));
@@ -59,15 +61,21 @@ export const start: Subcommand = {
       )
       .option("--unixctl <socket>", "control socket (default $UDPIF_RUNDIR/udpif.ctl)")
       .option("--log-file [file]", "append the log to FILE (default $UDPIF_RUNDIR/udpif.log)")
-      .option("--bridge <name>", "bridge name", "br0")
+      .option(
+        "--bridge <name>",
+        "add a bridge (default br0); repeatable: the bridges share one datapath, " +
+          "a port goes on the first bridge unless its spec says bridge=NAME",
+        (value: string, previous: string[] | undefined) => [...previous ?? [], value],
+      )
       .option("--datapath-type <type>", "netdev or dummy", "netdev")
       .option(
         "--port <spec>",
-        "add a port: NAME[:OFPORT][,type=dummy|pcap][,rx_pcap=FILE][,tx_pcap=FILE]" +
-          "[,pstream=punix:PATH|stream=unix:PATH][,n_rxq=N] (repeatable); a bond: " +
-          "NAME,type=bond,members=M1[:OFPORT]+M2...[,bond_mode=active-backup|balance-slb|" +
-          "balance-tcp][,lacp=off|active|passive][,bond_updelay=MS][,bond_downdelay=MS]" +
-          "[,other_config:KEY=VALUE] (README: Bonds)",
+        "add a port: NAME[:OFPORT][,bridge=BRIDGE][,type=dummy|pcap][,rx_pcap=FILE]" +
+          "[,tx_pcap=FILE][,pstream=punix:PATH|stream=unix:PATH][,n_rxq=N] (repeatable); " +
+          "a patch port to another bridge: NAME[:OFPORT][,bridge=BRIDGE],type=patch,peer=PORT; " +
+          "a bond: NAME,type=bond,members=M1[:OFPORT]+M2...[,bond_mode=active-backup|" +
+          "balance-slb|balance-tcp][,lacp=off|active|passive][,bond_updelay=MS]" +
+          "[,bond_downdelay=MS][,other_config:KEY=VALUE] (README: Bonds)",
         collect,
         [],
       )
@@ -104,7 +112,10 @@ export const start: Subcommand = {
       )
       .addHelpText(
         "after",
-        "\nExample: udpif start --detach --port p1 --port p2 --other-config max-idle=1000",
+        "\nExample: udpif start --detach --port p1 --port p2 --other-config max-idle=1000" +
+          "\nTwo bridges joined by patch ports: udpif start --detach --bridge br0 --bridge br1 " +
+          "--port p1 --port p2,bridge=br1 --port patch-br1,type=patch,peer=patch-br0 " +
+          "--port patch-br0,bridge=br1,type=patch,peer=patch-br1",
       )
       .action(async (o: StartOptions) => {
         // Without a name, as in OVS: the run directory, named after the program.
@@ -147,7 +158,7 @@ export const start: Subcommand = {
             unixctl: o.unixctl,
             pidfile: o.pidfile as string | undefined,
             logFile: o.logFile as string | undefined,
-            bridge: o.bridge,
+            bridge: o.bridge ?? ["br0"],
             datapathType: o.datapathType,
             ports: o.port,
             otherConfig: o.otherConfig,

@@ -1,50 +1,41 @@
 /**
- * The bridge: where one switch is put together. It owns the port list
- * (names, OpenFlow and datapath numbers, netdevs, VLAN settings,
- * flood/up flags) and connects the layers:
+ * The bridge: one OpenFlow switch (OVS's ofproto-dpif) on a datapath
+ * backer (backer.ts) that it may share with other bridges. It owns the
+ * port list (names, OpenFlow and datapath numbers, netdevs, VLAN
+ * settings, flood/up flags), the OpenFlow tables and the MAC table, and
+ * connects them to the backer's datapath and udpif:
  *
- *     ports --netdevs--> datapath (DpifNetdev, PMD worker)
- *     datapath --upcalls--> udpif (handler + revalidator workers)
- *     udpif --BridgeXlate--> xlate over the OpenFlow tables + MAC learning
- *     OpenFlow tables (master, here) --TablesUpdate--> every worker's replica
- *     workers --RuleStatsQueue--> rule counters in the master tables
+ *     ports --netdevs--> the backer's datapath (DpifNetdev, PMD worker)
+ *     datapath --upcalls--> the backer's udpif (handler + revalidator workers)
+ *     udpif --BackerXlate--> this bridge's BridgeXlate over its tables + MAC learning
+ *     OpenFlow tables (master, here) --TablesUpdate + bridge id--> every worker's replica
+ *     workers --the backer's RuleStatsQueue--> rule counters in the master tables
  *
- * Configuration flows the same way: `other_config` changes reach the
- * udpif and the datapath, port changes become a new port list for
- * translation, and any change that can alter a translation bumps the
- * udpif's revalidation sequence.
+ * Port changes become a new port list for translation, and any change
+ * that can alter a translation bumps the udpif's revalidation sequence.
  *
  * Thread-safety: main thread. Workers are started by the datapath and
  * the udpif; this object only talks to them through their interfaces.
  */
-import { Dpif, DpifNetdev } from "../dpif/mod.ts";
-import { setVlanLimit } from "../flow/mod.ts";
-import {
-  CommandError,
-  type CoverageCounter,
-  coverageCounter,
-  getLogger,
-  timeMsec,
-} from "../lib/mod.ts";
+import type { DpifNetdev } from "../dpif/mod.ts";
+import { CommandError, type CoverageCounter, coverageCounter, timeMsec } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { MacLearning, OFPP_LOCAL, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
-import { Udpif } from "../upcall/mod.ts";
-import { type PortSpec as XPortSpec, RecircIdPool, XBridge } from "../xlate/mod.ts";
-import { type BackerSupport, checkSupport } from "./backer_support.ts";
-import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
+import type { Udpif } from "../upcall/mod.ts";
+import { type PortSpec as XPortSpec, type RecircIdPool, XBridge } from "../xlate/mod.ts";
+import { Backer } from "./backer.ts";
+import type { BackerSupport } from "./backer_support.ts";
+import type { BridgeXlateInit } from "./bridge_xlate.ts";
 import { PacketInQueue } from "./packet_in_queue.ts";
-import { applyDatapathConfig, pmdCores } from "./datapath_config.ts";
 import type { OtherConfig } from "./other_config.ts";
-import { UDPIF_KEYS } from "./udpif_keys.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
 import type { PortSpec, PortType } from "./port_spec.ts";
 import type { PortIo } from "./port_io.ts";
 import { openPortNetdev } from "./port_netdev.ts";
-import { RuleStatsQueue } from "./rule_stats.ts";
 import { BridgeLearning } from "./bridge_learn.ts";
 import { BridgeBonds } from "./bridge_bonds.ts";
+import type { PatchPort } from "./patch_port.ts";
 
-const log = getLogger("bridge");
 /*
  * Why the bridge asked for revalidation (OVS's need_revalidate reasons),
  * counted once per change, as ofproto-dpif's type_run counts once per main
@@ -53,7 +44,6 @@ const log = getLogger("bridge");
 const covRevReconfigure = coverageCounter("rev_reconfigure");
 const covRevPortToggled = coverageCounter("rev_port_toggled");
 const covRevFlowTable = coverageCounter("rev_flow_table");
-const covRevMacLearning = coverageCounter("rev_mac_learning");
 
 export type DatapathType = "netdev" | "dummy";
 
@@ -86,92 +76,82 @@ export interface BridgeOptions {
 
 export class Bridge {
   readonly name: string;
-  readonly datapathType: DatapathType;
-  readonly config: OtherConfig;
-  readonly dp: DpifNetdev;
-  /** What the datapath turned out to support when it was opened. */
-  readonly support: BackerSupport;
+  /** The datapath backer the bridge is on, with the bridges it shares it with. */
+  readonly backer: Backer;
+  /** The bridge's id in its backer (carried by its translation updates and rule credits). */
+  readonly id: number;
   readonly tables = new OfTables();
   readonly ml = MacLearning.create();
-  /** Recirculation ids, one pool for the main thread and every worker. */
-  readonly recircIds = new RecircIdPool();
   /** Controller upcalls from the handlers, for the OpenFlow connections. */
   readonly packetIns = PacketInQueue.create();
-  readonly udpif: Udpif;
-  readonly #stats = RuleStatsQueue.create();
   /** Learned flows from every translation to the tables (bridge_learn.ts). */
   readonly learning = new BridgeLearning(this.tables, (u, c) => this.tablesChanged(u, c));
   readonly #ports = new Map<string, BridgePort>();
   readonly bonds: BridgeBonds;
+  /** Patch ports: no netdev, no datapath port (patch_port.ts). */
+  readonly patchPorts: readonly PatchPort[];
   /** The MAC table's changeSeq at the last `run`. */
   #mlSeq = 0;
   /** The udpif's dump_seq when rules were last checked for expiry. */
   #expireDumpSeq = -1;
-  /** What udpif workers start their translation from (cloned at each start). */
-  readonly #xlateInit: BridgeXlateInit;
+  /** What udpif workers start this bridge's translation from (cloned at each start). */
+  readonly xlateInit: BridgeXlateInit;
 
   private constructor(
-    options: BridgeOptions,
-    dp: DpifNetdev,
-    support: BackerSupport,
+    backer: Backer,
+    id: number,
+    name: string,
     ports: BridgePort[],
+    patchPorts: PatchPort[],
+    specs: readonly PortSpec[],
   ) {
-    this.name = options.name;
-    this.datapathType = options.datapathType;
-    this.config = options.config;
-    this.dp = dp;
-    this.support = support;
+    this.backer = backer;
+    this.id = id;
+    this.name = name;
     for (const p of ports) this.#ports.set(p.name, p);
-    this.bonds = BridgeBonds.of(this, options.ports);
-    const init: BridgeXlateInit = {
-      bridge: this.name,
+    this.patchPorts = patchPorts;
+    this.bonds = BridgeBonds.of(this, specs);
+    this.xlateInit = {
+      bridge: name,
+      id,
       ports: this.#xlatePorts(),
       mac: this.ml.buffer,
-      ruleStats: this.#stats.buffer,
+      ruleStats: backer.ruleStats.buffer,
       learn: this.learning.queue.buffer,
       uuid: crypto.getRandomValues(new Uint8Array(16)),
-      recirc: this.recircIds.buffer,
+      recirc: backer.recircIds.buffer,
       packetIns: this.packetIns.init,
-      vlanLimit: options.config.get("vlan-limit")!,
+      vlanLimit: backer.config.get("vlan-limit")!,
     };
-    this.#xlateInit = init;
-    this.udpif = new Udpif({
-      dp,
-      xlateModule: new URL("./bridge_xlate.ts", import.meta.url).href,
-      xlateInit: init,
-      mainXlate: new BridgeXlate(init, this.tables),
-      xlateSnapshot: () => ({
-        ...init,
-        ports: this.#xlatePorts(),
-        tables: this.tables.snapshotUpdate(),
-      }),
-    });
-    // Workers start later (at configure) and clone `init` then.
   }
 
   /**
-   * Creates the datapath with the bridge's local port and the given
-   * ports, the OpenFlow tables and the udpif, configured from
-   * `options.config`; follows later config changes.
+   * A daemon's single bridge: a backer of its own with this one bridge
+   * (`destroy` takes both down).
    */
   static async create(options: BridgeOptions): Promise<Bridge> {
-    const dp = DpifNetdev.create(options.datapathType, { pmdCores: pmdCores(options.config) });
-    // The datapath reads flow keys with the VLAN limit, probes included,
-    // and ovs-vswitchd sets it before it opens a datapath.
-    dp.setVlanLimit(options.config.get("vlan-limit")!);
-    await dp.ready();
+    const backer = await Backer.create({
+      datapathType: options.datapathType,
+      config: options.config,
+      bridges: [{ name: options.name, ports: options.ports }],
+    });
+    return backer.bridges[0];
+  }
+
+  /** Backer only: bridge `id` with its local port and `specs` added to the backer's datapath. */
+  static async open(backer: Backer, id: number, name: string, specs: PortSpec[]): Promise<Bridge> {
     const ports: BridgePort[] = [];
     const add = async (
-      name: string,
+      n: string,
       ofport: number,
       type: BridgePort["type"],
-      o: Record<string, string>,
+      o: PortSpec["options"],
     ) => {
-      const { netdev, io } = await openPortNetdev(name, type, options.datapathType, o);
+      const { netdev, io } = await openPortNetdev(n, type, backer.datapathType, o);
       try {
-        const odpPort = dp.portAdd(netdev);
+        const odpPort = backer.dp.portAdd(netdev);
         ports.push({
-          name,
+          name: n,
           ofport,
           odpPort,
           type,
@@ -187,55 +167,49 @@ export class Bridge {
         throw e;
       }
     };
-    let support: BackerSupport;
     try {
-      // As open_dpif_backer() does, before the bridge's ports are added.
-      support = checkSupport(new Dpif(dp));
-      await add(options.name, OFPP_LOCAL, "internal", {});
-      for (const p of options.ports) await add(p.name, p.ofport, p.type, p.options);
+      await add(name, OFPP_LOCAL, "internal", {});
+      for (const p of specs) if (p.type !== "patch") await add(p.name, p.ofport, p.type, p.options);
     } catch (e) {
       for (const p of ports) p.io.close();
-      dp.destroy();
       throw e;
     }
-    const bridge = new Bridge(options, dp, support, ports);
-    bridge.#applyVlanLimit();
-    await bridge.#configure(new Set(Object.keys(UDPIF_KEYS)));
-    applyDatapathConfig(dp, options.config);
-    options.config.onChange((changed) => {
-      if (changed.has("vlan-limit")) {
-        bridge.#applyVlanLimit();
-        bridge.udpif.postXlateUpdate({ type: "vlan-limit", limit: bridge.#xlateInit.vlanLimit });
-        bridge.udpif.revalidate();
-      }
-      applyDatapathConfig(dp, options.config, changed);
-      bridge.#configure(new Set(changed.keys())).catch((e) =>
-        log.error(`applying other_config failed: ${e instanceof Error ? e.message : e}`)
-      );
-    });
-    log.info(`bridge ${bridge.name}: added with ${options.ports.length} ports on ${dp.name}`);
-    return bridge;
+    const patches = specs.filter((p) => p.type === "patch")
+      .map((p) => ({ name: p.name, ofport: p.ofport, peer: p.options.peer }));
+    return new Bridge(backer, id, name, ports, patches, specs);
   }
 
-  /**
-   * other_config:vlan-limit is a global of each thread's flow module (as
-   * OVS's flow_vlan_limit): this thread's, the PMD's through the datapath,
-   * and the udpif workers' through their translation init (running
-   * workers get a `vlan-limit` update from the caller).
-   */
-  #applyVlanLimit(): void {
-    const n = this.config.get("vlan-limit")!;
-    setVlanLimit(n);
-    this.dp.setVlanLimit(n);
-    this.#xlateInit.vlanLimit = n;
+  get datapathType(): DatapathType {
+    return this.backer.datapathType;
   }
 
-  async #configure(keys: Set<string>): Promise<void> {
-    const cfg: Record<string, number> = {};
-    for (const [key, field] of Object.entries(UDPIF_KEYS)) {
-      if (keys.has(key)) cfg[field] = this.config.get(key) ?? 0;
-    }
-    if (Object.keys(cfg).length) await this.udpif.configure(cfg);
+  get config(): OtherConfig {
+    return this.backer.config;
+  }
+
+  /** The backer's datapath. */
+  get dp(): DpifNetdev {
+    return this.backer.dp;
+  }
+
+  /** What the backer's datapath turned out to support when it was opened. */
+  get support(): BackerSupport {
+    return this.backer.support;
+  }
+
+  /** The backer's recirculation id pool. */
+  get recircIds(): RecircIdPool {
+    return this.backer.recircIds;
+  }
+
+  /** The backer's udpif. */
+  get udpif(): Udpif {
+    return this.backer.udpif;
+  }
+
+  /** The translation init with the ports and tables as they are now (for workers started later). */
+  xlateSnapshot(): BridgeXlateInit {
+    return { ...this.xlateInit, ports: this.#xlatePorts(), tables: this.tables.snapshotUpdate() };
   }
 
   /** The port called `name`, the bridge's own included. */
@@ -267,7 +241,7 @@ export class Bridge {
   }
 
   #xlatePorts(): XPortSpec[] {
-    return [...this.#ports.values()].map((p) => ({
+    return [...this.#ports.values()].map((p): XPortSpec => ({
       name: p.name,
       ofport: p.ofport,
       odpPort: p.odpPort,
@@ -277,7 +251,7 @@ export class Bridge {
       noFlood: !p.flood,
       noForward: !p.up,
       bond: this.bonds.initOf(p.ofport),
-    }));
+    })).concat(this.patchPorts.map((p) => ({ ...p, odpPort: -1 })));
   }
 
   /** The ports as translation sees them now (for ofproto/trace on the main thread). */
@@ -287,7 +261,7 @@ export class Bridge {
 
   /** Tells every translation about the new port list and revalidates. */
   #portsChanged(reason: CoverageCounter = covRevReconfigure): void {
-    this.udpif.postXlateUpdate({ type: "ports", ports: this.#xlatePorts() });
+    this.backer.postXlateUpdate(this.id, { type: "ports", ports: this.#xlatePorts() });
     reason.inc();
     this.udpif.revalidate();
   }
@@ -326,7 +300,7 @@ export class Bridge {
    */
   tablesChanged(update: TablesUpdate | null, counted = true): void {
     if (!update) return;
-    this.udpif.postXlateUpdate(update);
+    this.backer.postXlateUpdate(this.id, update);
     if (counted) covRevFlowTable.inc();
     this.udpif.revalidate();
   }
@@ -360,27 +334,26 @@ export class Bridge {
     this.tablesChanged(this.tables.expire(timeMsec()));
   }
 
-  /**
-   * As OVS's mac_learning_run in the main loop: any entry set, moved,
-   * expired or flushed since the last call (by any thread) may change
-   * NORMAL's answers, so it asks for one revalidation (REV_MAC_LEARNING),
-   * however many changes there were. Cheap: one shared-memory read.
-   */
+  /** The backer's `macLearningRun`: every bridge's MAC table, one revalidation. */
   macLearningRun(): void {
-    const mlSeq = this.ml.changeSeq;
-    if (mlSeq !== this.#mlSeq) {
-      this.#mlSeq = mlSeq;
-      covRevMacLearning.inc();
-      this.udpif.revalidate();
-    }
+    this.backer.macLearningRun();
   }
 
-  /** Applies queued learns, then moves queued rule credits into the master tables' counters. */
+  /**
+   * Whether any entry was set, moved, expired or flushed since the last
+   * call (by any thread), as OVS's mac_learning_run tells. Cheap: one
+   * shared-memory read.
+   */
+  takeMacChange(): boolean {
+    const mlSeq = this.ml.changeSeq;
+    if (mlSeq === this.#mlSeq) return false;
+    this.#mlSeq = mlSeq;
+    return true;
+  }
+
+  /** Applies queued learns, then moves queued rule credits into the master tables' counters (every bridge's of the backer). */
   drainStats(): void {
-    this.learning.run(timeMsec());
-    this.#stats.drain((id, packets, bytes, used) =>
-      this.tables.creditStats(id, packets, bytes, used)
-    );
+    this.backer.drainStats();
   }
 
   /** Whether some port records or forwards what the datapath sends (tx must be polled often). */
@@ -403,10 +376,13 @@ export class Bridge {
     for (const p of this.#ports.values()) p.io.startRx(p.netdev);
   }
 
-  /** Stops the udpif's workers, then the datapath's, and closes the ports' files and sockets. */
-  async destroy(): Promise<void> {
-    await this.udpif.destroy();
-    this.dp.destroy();
+  /** Closes the ports' files and sockets (the backer's, once its workers stopped). */
+  closePorts(): void {
     for (const p of this.#ports.values()) p.io.close();
+  }
+
+  /** Stops the backer (the udpif's workers, then the datapath's) and closes every bridge's ports. */
+  destroy(): Promise<void> {
+    return this.backer.destroy();
   }
 }

@@ -3,8 +3,10 @@
  * for `udpif ofctl` (hidden `ofctl/...` commands that take the rules as
  * text), `port/set`, `netdev-dummy/receive`, `fdb/show`, `dpif/show`,
  * `dpif/show-dp-features`, `dpif/dump-flows`, and the datapath's `dpctl/...` commands. They are
- * registered once and act on whichever bridge is current, so a daemon
- * restarted in the same process (tests) keeps one registration.
+ * registered once and act on the current bridges, so a daemon restarted
+ * in the same process (tests) keeps one registration. A command that
+ * names a bridge acts on that one; the `dpctl/...` commands show the
+ * one datapath the bridges share; a port command finds the port's bridge.
  *
  * Thread-safety: main thread.
  */
@@ -36,35 +38,45 @@ import { dpDumpFlows } from "./dump_flows.ts";
 import { registerConntrackCommands } from "./conntrack_commands.ts";
 import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
+import { formatPatchPort } from "./patch_port.ts";
 import { receiveInOrder } from "./receive.ts";
 import { registerGroupCommands } from "./group_commands.ts";
 import { registerPacketOutCommand } from "./packet_out.ts";
 import { registerBondCommands } from "./bond_commands.ts";
 
-let current: Bridge | undefined;
+let current: Bridge[] = [];
 let registered = false;
 
-/** The bridge the commands act on, if one is running. */
+/** The first bridge (the daemon's default one), if one is running. */
 export function currentBridge(): Bridge | undefined {
-  return current;
+  return current[0];
 }
 
 function bridge(): Bridge {
-  if (!current) throw new CommandError("no bridge is running");
-  return current;
+  if (!current.length) throw new CommandError("no bridge is running");
+  return current[0];
 }
 
 /** The bridge named `name`, as ovs-ofctl and fdb/show look it up. */
 function named(name: string): Bridge {
-  const b = bridge();
-  if (name !== b.name) throw new CommandError(`${name} is not a bridge or a socket`);
+  const b = bridge() && current.find((c) => c.name === name);
+  if (!b) throw new CommandError(`${name} is not a bridge or a socket`);
   return b;
 }
 
+/** The bridge with a port called `port` (the first bridge when none has, for its error). */
+function bridgeOfPort(port: string): Bridge {
+  return current.find((b) => b.portByName(port)) ?? bridge();
+}
+
 /** Runs an ofproto table change, turning its parse errors into error replies. */
-function tableOp(fn: () => ReturnType<Bridge["tables"]["addFlow"]>, version = 1): string {
+function tableOp(
+  b: Bridge,
+  fn: (t: Bridge["tables"]) => ReturnType<Bridge["tables"]["addFlow"]>,
+  version = 1,
+): string {
   try {
-    bridge().tablesChanged(fn());
+    b.tablesChanged(fn(b.tables));
   } catch (e) {
     if (e instanceof FlowModRefused) throw new CommandError(formatFlowModRefused(e, version));
     if (e instanceof OfctlError) throw new CommandError(e.message);
@@ -92,17 +104,28 @@ function strictArgs(args: string[]): { strict: boolean; file?: string; flow?: st
 
 /** The features probed on `br`'s datapath; OVS's error for any other name. */
 function dpFeaturesOf(br: string): BackerSupport {
-  if (current?.name !== br) throw new CommandError("no such bridge");
-  return current.support;
+  const b = current.find((c) => c.name === br);
+  if (!b) throw new CommandError("no such bridge");
+  return b.support;
 }
 
-/** `dpif/show`: the datapath's counters, then each port as `name ofport/odpport: (type)`. */
+/**
+ * `dpif/show`: the datapath's counters, then each bridge by name with
+ * its ports as `name ofport/odpport: (type)`.
+ */
 function dpifShow(): string {
-  const b = bridge();
-  const s = b.dp.getStats();
-  let out = `${b.dp.name}: hit:${s.hit} missed:${s.missed}\n  ${b.name}:\n`;
-  const all = b.allPorts().sort((x, y) => x.name < y.name ? -1 : 1);
-  for (const p of all) out += `    ${p.name} ${p.ofport}/${p.odpPort}: (${p.netdev.type})\n`;
+  const s = bridge().dp.getStats();
+  let out = `${bridge().dp.name}: hit:${s.hit} missed:${s.missed}\n`;
+  for (const b of [...current].sort((x, y) => x.name < y.name ? -1 : 1)) {
+    out += `  ${b.name}:\n`;
+    const lines: Array<[string, string]> = b.allPorts().map((p) => [
+      p.name,
+      `    ${p.name} ${p.ofport}/${p.odpPort}: (${p.netdev.type})\n`,
+    ]);
+    for (const p of b.patchPorts) lines.push([p.name, formatPatchPort(p)]);
+    lines.sort((x, y) => x[0] < y[0] ? -1 : 1);
+    for (const [, line] of lines) out += line;
+  }
   return out;
 }
 
@@ -123,20 +146,41 @@ function dpifDumpFlows(args: string[]): string {
   ).map((l) => l + "\n").join("");
 }
 
-/** `ofproto/trace`: the translation of one flow, step by step, without side effects. */
-function trace(args: string[]): string {
-  const b = bridge();
-  const tb = {
+/** What `ofproto/trace` translates through for bridge `b`. */
+function traceBridge(b: Bridge) {
+  return {
     bridge: b.xbridge(),
     tables: b.tables as XlateTables,
     ml: b.ml,
     recircIds: b.recircIds,
+    bridgeId: b.id,
+    patchPeer: (peer: string) => {
+      const owner = current.find((c) => c.patchPorts.some((p) => p.name === peer));
+      return owner &&
+        {
+          id: owner.id,
+          bridge: owner.xbridge(),
+          tables: owner.tables as XlateTables,
+          ml: owner.ml,
+        };
+    },
   };
+}
+
+/** `ofproto/trace`: the translation of one flow, step by step, without side effects. */
+function trace(args: string[]): string {
+  const b = bridge();
   try {
     return ofprotoTrace(args, {
-      bridge: (name) => (name === b.name ? tb : undefined),
+      bridge: (name) => {
+        const named = current.find((c) => c.name === name);
+        return named && traceBridge(named);
+      },
       dpType: b.datapathType,
-      bridgeOfOdpPort: (odp) => (b.allPorts().some((p) => p.odpPort === odp) ? tb : undefined),
+      bridgeOfOdpPort: (odp) => {
+        const owner = current.find((c) => c.allPorts().some((p) => p.odpPort === odp));
+        return owner && traceBridge(owner);
+      },
       nowMs: timeMsec(),
     });
   } catch (e) {
@@ -200,9 +244,9 @@ function dumpFlows(all: string[]): string {
   }
 }
 
-/** Makes `b` the bridge the commands act on, registering them the first time. */
-export function registerBridgeCommands(b: Bridge | undefined): void {
-  current = b;
+/** Makes `bridges` the bridges the commands act on, registering them the first time. */
+export function registerBridgeCommands(bridges: Bridge[]): void {
+  current = bridges;
   if (registered) return;
   registered = true;
   registerGroupCommands(named);
@@ -230,14 +274,14 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     2,
     2,
     (version, [br, flow]) =>
-      tableOp(() => named(br).tables.addFlow(flow, now(), { version }), version),
+      tableOp(named(br), (t) => t.addFlow(flow, now(), { version }), version),
   );
   of(
     "ofctl/add-flows",
     2,
     2,
     (version, [br, text]) =>
-      tableOp(() => named(br).tables.addFlows(text, now(), { version }), version),
+      tableOp(named(br), (t) => t.addFlows(text, now(), { version }), version),
   );
   of(
     "ofctl/mod-flows",
@@ -272,11 +316,13 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     minArgs: 1,
     maxArgs: Number.MAX_SAFE_INTEGER,
     handler: ([name, ...settings]) => {
-      const p = settings.length ? bridge().setPort(name, settings) : bridge().port(name);
+      const b = bridgeOfPort(name);
+      const p = settings.length ? b.setPort(name, settings) : b.port(name);
       return settings.length ? "" : formatPortVlanConfig(p.name, p.vlan);
     },
     json: ([name, ...settings]) => {
-      const p = settings.length ? bridge().setPort(name, settings) : bridge().port(name);
+      const b = bridgeOfPort(name);
+      const p = settings.length ? b.setPort(name, settings) : b.port(name);
       return { port: p.name, ...p.vlan };
     },
   });
@@ -285,7 +331,7 @@ export function registerBridgeCommands(b: Bridge | undefined): void {
     usage: "name [--qid queue_id] packet|flow [--len packet_len]",
     minArgs: 2,
     maxArgs: Number.MAX_SAFE_INTEGER,
-    handler: (args) => receiveInOrder(bridge(), args),
+    handler: (args) => receiveInOrder(bridgeOfPort(args[0]), args),
   });
   registerCommand({
     name: "fdb/show",

@@ -34,6 +34,7 @@ import {
   type XlateResult,
 } from "../upcall/mod.ts";
 import {
+  type PatchBridge,
   type PortSpec as XPortSpec,
   RecircIdPool,
   XBridge,
@@ -52,6 +53,8 @@ import { QueueLearnSink } from "./bridge_learn.ts";
 /** What a worker's translation starts from (structured-clonable). */
 export interface BridgeXlateInit {
   bridge: string;
+  /** The bridge's id in its datapath backer (backer.ts), recorded with its rule credits. */
+  id?: number;
   ports: XPortSpec[];
   mac: SharedArrayBuffer;
   ruleStats: SharedArrayBuffer;
@@ -73,6 +76,14 @@ export interface BridgeXlateInit {
   tables?: TablesUpdate;
 }
 
+/** The other bridges of the datapath backer, as a bridge's translation reaches them (backer_xlate.ts). */
+export interface BridgePeers {
+  /** The bridge with patch port `peer`, for output through a patch port. */
+  patchPeer(peer: string): PatchBridge | undefined;
+  /** Bridge `id`'s MAC table, for NORMAL's learning recorded in an xlate cache. */
+  macTable(id: number): MacLearning | null;
+}
+
 /** A change the main thread sends to every worker's translation. */
 export type BridgeXlateUpdate =
   | TablesUpdate
@@ -87,24 +98,55 @@ export class BridgeXlate implements WorkerXlate {
   readonly #recirc: RecircIdPool;
   readonly #packetIns: PacketInQueue;
   readonly #learn: QueueLearnSink;
+  readonly #id: number;
+  readonly #patchPeer: ((peer: string) => PatchBridge | undefined) | undefined;
+  readonly #macTable: (bridge: number) => MacLearning | null;
   #bridge: XBridge;
   /** The request's key with its OpenFlow in_port, and the keys xlate works in: one set per thread. */
   readonly #flow = new Uint32Array(FLOW_WORDS);
   readonly #flowBytes = new Uint8Array(this.#flow.buffer);
   readonly #keys = new XlateKeys();
 
-  /** Translation over `tables` (the master copy on the main thread, else a replica). */
-  constructor(init: BridgeXlateInit, tables = new OfTables()) {
+  /**
+   * Translation over `tables` (the master copy on the main thread, else a
+   * replica), crediting rules through `stats` (the backer's queue, one
+   * handle per thread whatever the number of bridges); `peers` are the
+   * backer's other bridges (none: patch ports drop).
+   */
+  constructor(
+    init: BridgeXlateInit,
+    tables = new OfTables(),
+    stats = RuleStatsQueue.attach(init.ruleStats),
+    peers?: BridgePeers,
+  ) {
     this.ofprotoUuid = init.uuid;
+    this.#id = init.id ?? 0;
+    this.#patchPeer = peers && ((peer) => peers.patchPeer(peer));
+    this.#macTable = (id) => id === this.#id ? this.#ml : peers?.macTable(id) ?? null;
     this.#tables = tables;
     this.#bridge = new XBridge(init.bridge, init.ports);
     this.#ml = MacLearning.attach(init.mac);
     this.#recirc = new RecircIdPool(init.recirc);
     this.#packetIns = PacketInQueue.attach(init.packetIns);
     setVlanLimit(init.vlanLimit);
-    this.#stats = RuleStatsQueue.attach(init.ruleStats);
+    this.#stats = stats;
     this.#learn = new QueueLearnSink(LearnQueue.attach(init.learn), this.#tables);
     if (init.tables) this.#tables.applyUpdate(init.tables);
+  }
+
+  /** The ports as this thread's translation sees them. */
+  get xbridge(): XBridge {
+    return this.#bridge;
+  }
+
+  /** This bridge as a patch port leads into it. */
+  get patchBridge(): PatchBridge {
+    return { id: this.#id, bridge: this.#bridge, tables: this.#tables, ml: this.#ml };
+  }
+
+  /** The MAC table's changes wait for `upcallsInstalled` (a handler's translation may learn here through a patch port). */
+  holdMacChanges(): void {
+    this.#ml.holdChanges();
   }
 
   update(data: unknown): void {
@@ -137,6 +179,8 @@ export class BridgeXlate implements WorkerXlate {
       keys: this.#keys,
       learnSink: this.#learn,
       tcpFlags: req.tcpFlags,
+      patchPeer: this.#patchPeer,
+      bridgeId: this.#id,
     });
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the
@@ -230,8 +274,8 @@ export class BridgeXlate implements WorkerXlate {
       cache,
       packets,
       bytes,
-      (id, p, b) => this.#stats.push(id, p, b, used),
-      this.#ml,
+      (id, p, b, bridge) => this.#stats.push(id, p, b, used, bridge),
+      this.#macTable,
       used,
     );
     if (relearn) xlateCachePushLearn(cache.learn, cache.fin, packets, tcpFlags, this.#learn);

@@ -22,7 +22,8 @@ import {
 } from "../lib/mod.ts";
 import { allUdpifs, registerUpcallCommands } from "../upcall/mod.ts";
 import { OfctlError } from "../ofproto/mod.ts";
-import { Bridge, type DatapathType } from "./bridge.ts";
+import type { Bridge, DatapathType } from "./bridge.ts";
+import { Backer } from "./backer.ts";
 import { currentBridge, registerBridgeCommands } from "./bridge_commands.ts";
 import { registerDetraceCommand } from "./detrace.ts";
 import { registerJsonViews } from "./json_views.ts";
@@ -31,7 +32,8 @@ import { onClockWarp, registerCoreCommands } from "./core_commands.ts";
 import { FAULT_COMMANDS, registerFaultCommands } from "./fault_commands.ts";
 import { OtherConfig, OtherConfigError } from "./other_config.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
-import { parsePortSpecs } from "./port_spec.ts";
+import { parseBridgePorts, type PortSpec } from "./port_spec.ts";
+import { checkPatchPeers } from "./patch_port.ts";
 import { PORT_LINK_COMMANDS, PortLinkWatch, registerPortLinkCommands } from "./port_link.ts";
 import { ensureRundir } from "./rundir.ts";
 import { Connmgr } from "./connmgr.ts";
@@ -61,7 +63,8 @@ export interface DaemonOptions {
   unixctl?: string;
   pidfile?: string;
   logFile?: string;
-  bridge: string;
+  /** The bridge, or the bridges (`--bridge`, repeatable; the first is the default one). */
+  bridge: string | string[];
   datapathType: DatapathType;
   /** `--port` values, unparsed. */
   ports: string[];
@@ -88,52 +91,59 @@ export class DaemonConfigError extends Error {
 
 export class Daemon {
   readonly socketPath: string;
+  /** The datapath backer every bridge is on. */
+  readonly backer: Backer;
+  /** The first bridge (the one `--flows`, `--listen` and `--controller` apply to). */
   readonly bridge: Bridge;
   readonly config: OtherConfig;
   /** Resolves once the daemon has stopped. */
   readonly done: Promise<void>;
   readonly #pidfile: string | undefined;
   readonly #server: UnixctlServer;
-  #connmgr: Connmgr | undefined;
+  #connmgrs: Connmgr[] = [];
   #controllers: BridgeControllers | undefined;
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   readonly #signals: Array<[Deno.Signal, () => void]> = [];
   readonly #offWarp: () => void;
   readonly #undo: Array<() => void> = [];
-  /** The interfaces behind the bridge's system and tap ports, checked every tick. */
-  readonly #links: PortLinkWatch;
+  /** The interfaces behind each bridge's system and tap ports, checked every tick. */
+  readonly #links: PortLinkWatch[];
   #finish!: () => void;
   #stopping = false;
 
   private constructor(
     server: UnixctlServer,
-    bridge: Bridge,
+    backer: Backer,
     config: OtherConfig,
     pidfile: string | undefined,
   ) {
     this.#server = server;
     this.socketPath = server.path;
-    this.bridge = bridge;
+    this.backer = backer;
+    this.bridge = backer.bridges[0];
     this.config = config;
     this.#pidfile = pidfile;
     this.done = new Promise((resolve) => (this.#finish = resolve));
-    this.#links = new PortLinkWatch(bridge);
+    const bridges = backer.bridges;
+    this.#links = bridges.map((b) => new PortLinkWatch(b));
     // A vanished interface is noticed from the kernel's link notifications at once.
-    this.#timers.push(setInterval(() => this.#links.poll(), 50));
+    this.#timers.push(setInterval(() => this.#links.forEach((l) => l.poll()), 50));
     this.#timers.push(setInterval(() => this.#tick(), 1000));
     // Each warp step: the revalidator cycle it woke, then the main loop's run.
     this.#offWarp = onClockWarp(async () => {
-      await bridge.udpif.warpAnswered(AbortSignal.timeout(WARP_CYCLE_TIMEOUT_MS));
-      this.bridge.run();
+      await backer.udpif.warpAnswered(AbortSignal.timeout(WARP_CYCLE_TIMEOUT_MS));
+      for (const b of bridges) b.run();
     });
     // Transmitted frames wait in a ring until collected: collect them promptly for recorders.
-    if (bridge.wantsTx) this.#timers.push(setInterval(() => bridge.pollTx(), 20));
+    for (const b of bridges) if (b.wantsTx) this.#timers.push(setInterval(() => b.pollTx(), 20));
     // OVS's main loop wakes as soon as a handler changes the MAC table or
     // the revalidators finish a dump (rule expiry waits for the latter).
     this.#timers.push(setInterval(() => {
-      bridge.learning.run(timeMsec());
-      bridge.macLearningRun();
-      bridge.expireRun();
+      for (const b of bridges) {
+        b.learning.run(timeMsec());
+        b.macLearningRun();
+        b.expireRun();
+      }
     }, 20));
   }
 
@@ -141,10 +151,12 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     if (options.consoleLevel) setVlogLevel(undefined, "console", options.consoleLevel);
     const config = new OtherConfig();
-    let ports;
+    const names = typeof options.bridge === "string" ? [options.bridge] : options.bridge;
+    let ports: Map<string, PortSpec[]>;
     try {
       config.set(options.otherConfig);
-      ports = parsePortSpecs(options.ports, options.bridge);
+      ports = parseBridgePorts(options.ports, names);
+      checkPatchPeers(ports);
     } catch (e) {
       throw new DaemonConfigError(e instanceof Error ? e.message : String(e));
     }
@@ -185,19 +197,19 @@ export class Daemon {
       }
     }
     let server: UnixctlServer | undefined;
-    let bridge: Bridge | undefined;
-    let connmgr: Connmgr | undefined;
+    let backer: Backer | undefined;
+    const connmgrs: Connmgr[] = [];
     try {
       try {
-        bridge = await Bridge.create({
-          name: options.bridge,
+        backer = await Backer.create({
           datapathType: options.datapathType,
-          ports,
           config,
+          bridges: [...ports].map(([name, specs]) => ({ name, ports: specs })),
         });
       } catch (e) {
         throw new DaemonConfigError(e instanceof Error ? e.message : String(e));
       }
+      const bridge = backer.bridges[0];
       if (flows !== undefined) {
         try {
           bridge.loadFlows(flows);
@@ -209,18 +221,20 @@ export class Daemon {
         }
       }
       registerCoreCommands();
-      registerBridgeCommands(bridge);
+      registerBridgeCommands(backer.bridges);
       registerUpcallCommands(allUdpifs);
       registerJsonViews(currentBridge);
       if (options.faultInjection) registerFaultCommands(bridge.udpif);
       registerMemoryShow(currentBridge);
-      registerDetraceCommand(() => [currentBridge()].filter((b) => b !== undefined));
+      registerDetraceCommand(() => backer?.bridges ?? []);
       try {
-        const br = bridge;
+        const bridges = backer.bridges;
         server = await UnixctlServer.listen(socket, {
           beforeCommand: () => {
-            br.macLearningRun();
-            br.expireRun();
+            for (const b of bridges) {
+              b.macLearningRun();
+              b.expireRun();
+            }
           },
         });
       } catch (e) {
@@ -228,31 +242,32 @@ export class Daemon {
           `${socket}: could not initialize control socket (${e instanceof Error ? e.message : e})`,
         );
       }
-      // The OpenFlow endpoints: BRIDGE.mgmt as in OVS, then the --listen ones.
-      connmgr = new Connmgr(new BridgeOpenFlow(bridge));
+      // The OpenFlow endpoints: each bridge's BRIDGE.mgmt as in OVS, then the --listen ones.
       await ensureRundir();
-      await connmgr.listen(
-        { kind: "punix", path: `${rundirPath()}/${bridge.name}.mgmt` },
-        "service",
-      );
+      for (const b of backer.bridges) {
+        const c = new Connmgr(new BridgeOpenFlow(b));
+        connmgrs.push(c);
+        await c.listen({ kind: "punix", path: `${rundirPath()}/${b.name}.mgmt` }, "service");
+      }
+      const connmgr = connmgrs[0];
       for (const target of listen) await connmgr.listen(target, "primary");
       const controllers = new BridgeControllers(bridge, connmgr, failMode);
       await controllers.setControllers(options.controllers ?? []);
       registerControllerCommands(controllers);
-      const daemon = new Daemon(server, bridge, config, pidfile);
-      daemon.#connmgr = connmgr;
+      const daemon = new Daemon(server, backer, config, pidfile);
+      daemon.#connmgrs = connmgrs;
       daemon.#controllers = controllers;
       daemon.#registerCommands();
       daemon.#catchSignals();
       daemon.#catchStrayErrors();
-      bridge.startRx();
-      log.info(`udpif started: bridge ${bridge.name}, control socket ${socket}`);
+      for (const b of backer.bridges) b.startRx();
+      log.info(`udpif started: bridge ${names.join(", ")}, control socket ${socket}`);
       return daemon;
     } catch (e) {
-      await connmgr?.close();
+      for (const c of connmgrs) await c.close();
       await server?.stop();
-      registerBridgeCommands(undefined);
-      await bridge?.destroy();
+      registerBridgeCommands([]);
+      await backer?.destroy();
       if (pidfile) await removePidfile(pidfile);
       throw e;
     }
@@ -261,13 +276,13 @@ export class Daemon {
   /** Periodic housekeeping: coverage rates, rule stats and expiry, MAC aging. */
   #tick(): void {
     coverageRun();
-    this.bridge.run();
-    this.#links.run();
+    for (const b of this.backer.bridges) b.run();
+    for (const l of this.#links) l.run();
     this.#controllers?.run();
   }
 
   #registerCommands(): void {
-    registerPortLinkCommands(registerCommand, this.#links);
+    registerPortLinkCommands(registerCommand, this.#links[0]);
     registerCommand({
       name: "exit",
       usage: "[--cleanup]",
@@ -334,15 +349,15 @@ export class Daemon {
     this.#stopping = true;
     log.info(`stopping: ${reason}`);
     for (const t of this.#timers) clearInterval(t);
-    this.#links.close();
+    for (const l of this.#links) l.close();
     this.#offWarp();
     for (const undo of this.#undo) undo();
     for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);
-    await this.#connmgr?.close();
+    for (const c of this.#connmgrs) await c.close();
     await this.#server.stop();
     for (const name of [...DAEMON_COMMANDS, ...FAULT_COMMANDS]) unregisterCommand(name);
-    registerBridgeCommands(undefined);
-    await this.bridge.destroy();
+    registerBridgeCommands([]);
+    await this.backer.destroy();
     if (this.#pidfile) await removePidfile(this.#pidfile);
     setVlogFile(undefined);
     this.#finish();

@@ -1,13 +1,18 @@
 /**
  * The switch process: what `udpif start` runs.
  *
- * `Daemon` brings up one bridge from the command-line options, serves the
+ * `Daemon` brings up the bridges from the command-line options, serves the
  * control socket (OVS's unixctl protocol, so `ovs-appctl` works too) and
- * stops cleanly on `exit`, SIGINT or SIGTERM. `Bridge` (bridge.ts) is the
- * one place where the layers below are connected: the datapath and its
- * ports, the OpenFlow tables, translation and the udpif; when it opens
- * the datapath, `backer_support.ts` probes what that datapath supports
- * (ofproto-dpif's check_support, shown by `dpif/show-dp-features`). `OtherConfig`
+ * stops cleanly on `exit`, SIGINT or SIGTERM. `Backer` (backer.ts, OVS's
+ * dpif_backer) owns what every bridge shares: the datapath, the udpif
+ * and its translation (`backer_xlate.ts`: one `BridgeXlate` per bridge
+ * id, the bridge found from the datapath in_port), the recirculation id
+ * and rule stats pools, other_config; when it opens the datapath,
+ * `backer_support.ts` probes what that datapath supports (ofproto-dpif's
+ * check_support, shown by `dpif/show-dp-features`). `Bridge` (bridge.ts)
+ * is one OpenFlow switch on it: ports, OpenFlow tables, MAC table;
+ * `patch_port.ts` pairs patch ports, which translation follows into the
+ * peer bridge (src/xlate/patch.ts). `OtherConfig`
  * holds the `other_config` settings (`config/set`), `port_config.ts` the
  * per-port VLAN settings (`port/set`), `port_link.ts` the watch over the
  * interfaces behind system and tap ports (a vanished one is reported,

@@ -9,12 +9,18 @@
  * (bond_spec.ts) stands for its members, which become dummy ports
  * carrying the bond, or, when a member is also given as a `--port` of its
  * own (`--port a1,stream=unix:PATH`), that port.
+ *
+ * With several `--bridge`s, `bridge=BR` puts a port on bridge BR (the
+ * first bridge without it), as `ovs-vsctl add-port BR NAME` does; port
+ * names are unique in the daemon, OpenFlow numbers in each bridge.
+ * `type=patch,peer=OTHER` is a patch port (Interface type patch,
+ * options:peer): no netdev, no datapath port; patch_port.ts pairs it.
  */
 import type { BondConfig } from "../ofproto/mod.ts";
 import { type BondSpec, parseBondSpec } from "./bond_spec.ts";
 
-export type PortType = "dummy" | "pcap" | "system";
-const PORT_TYPES: readonly string[] = ["dummy", "pcap", "system"];
+export type PortType = "dummy" | "pcap" | "system" | "patch";
+const PORT_TYPES: readonly string[] = ["dummy", "pcap", "system", "patch"];
 
 export interface PortSpec {
   name: string;
@@ -25,6 +31,8 @@ export interface PortSpec {
   options: Record<string, string>;
   /** The bond this port is a member of (the same object for every member). */
   bond?: BondConfig;
+  /** The bridge named by `bridge=`, when given. */
+  bridge?: string;
 }
 
 export class PortSpecError extends Error {
@@ -33,7 +41,7 @@ export class PortSpecError extends Error {
 
 /** OpenFlow's largest physical port number (OFPP_MAX - 1). */
 const OFPORT_MAX = 0xfeff;
-const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream", "offloads", "n_rxq"]);
+const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream", "offloads", "n_rxq", "peer"]);
 /** options:n_rxq: rx queues of a dummy port (netdev-dummy allows up to MAX_RXQ here). */
 const MAX_N_RXQ = 8;
 
@@ -43,6 +51,7 @@ interface ParsedPort {
   type: PortType;
   options: Record<string, string>;
   bond?: BondSpec;
+  bridge?: string;
 }
 
 /** One `--port` value: a port, or a bond's members. */
@@ -83,14 +92,20 @@ function parseOne(text: string): ParsedPort {
     ofport = Number(n);
   }
   let type: PortType = "dummy";
+  let bridge: string | undefined;
   const options: Record<string, string> = {};
   for (const item of rest) {
     const eq = item.indexOf("=");
     const key = eq < 0 ? item : item.slice(0, eq);
     const value = eq < 0 ? "" : item.slice(eq + 1);
-    if (key === "type") {
+    if (key === "bridge") {
+      if (value === "") throw new PortSpecError(`--port ${text}: bridge needs a value`);
+      bridge = value;
+    } else if (key === "type") {
       if (!PORT_TYPES.includes(value)) {
-        throw new PortSpecError(`--port ${text}: bad type "${value}" (dummy, pcap or system)`);
+        throw new PortSpecError(
+          `--port ${text}: bad type "${value}" (dummy, pcap, system or patch)`,
+        );
       }
       type = value as PortType;
     } else if (OPTIONS.has(key)) {
@@ -98,7 +113,7 @@ function parseOne(text: string): ParsedPort {
       options[key] = value;
     } else {
       throw new PortSpecError(
-        `--port ${text}: unknown option "${key}" (type, rx_pcap, tx_pcap, pstream, stream, offloads, n_rxq)`,
+        `--port ${text}: unknown option "${key}" (bridge, type, rx_pcap, tx_pcap, pstream, stream, offloads, n_rxq, peer)`,
       );
     }
   }
@@ -136,17 +151,56 @@ function parseOne(text: string): ParsedPort {
   if ("offloads" in options && options.offloads !== "true" && options.offloads !== "false") {
     throw new PortSpecError(`--port ${text}: offloads must be true or false`);
   }
+  if (type === "patch") {
+    const other = Object.keys(options).find((k) => k !== "peer");
+    if (other) throw new PortSpecError(`--port ${text}: type=patch takes no ${other} option`);
+    if (!options.peer) throw new PortSpecError(`--port ${text}: type=patch needs peer=PORT`);
+  } else if ("peer" in options) {
+    throw new PortSpecError(`--port ${text}: peer is an option of type=patch ports`);
+  }
   if (type === "pcap" && !options.rx_pcap && !options.tx_pcap) {
     throw new PortSpecError(`--port ${text}: type=pcap needs rx_pcap or tx_pcap`);
   }
-  return { name, ofport, type, options };
+  return { name, ofport, type, options, ...(bridge === undefined ? {} : { bridge }) };
 }
 
 /** Parses every `--port` value and numbers the ports; throws on the first bad one. */
 export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
+  return parseBridgePorts(texts, [bridge]).get(bridge)!;
+}
+
+/**
+ * Parses every `--port` value of a daemon with `bridges` (in order; the
+ * first takes the ports that name none) and numbers each bridge's ports;
+ * throws on the first bad one. A bond's members all go on one bridge.
+ */
+export function parseBridgePorts(texts: string[], bridges: string[]): Map<string, PortSpec[]> {
+  const names = new Set<string>();
+  for (const b of bridges) {
+    if (names.has(b)) throw new PortSpecError(`--bridge ${b}: bridge name used twice`);
+    names.add(b);
+  }
   const parsed = adoptMembers(texts.flatMap(parseOneOrBond));
-  const names = new Set<string>([bridge]);
   for (const b of new Set(parsed.map((p) => p.bond?.config.name))) if (b) names.add(b);
+  const byBridge = new Map<string, ParsedPort[]>(bridges.map((b) => [b, []]));
+  const bondBridge = new Map<BondSpec, string>();
+  for (const p of parsed) {
+    const bridge = p.bridge ?? bridges[0];
+    const list = byBridge.get(bridge);
+    if (!list) throw new PortSpecError(`--port ${p.name}: no bridge named ${p.bridge}`);
+    if (p.bond) {
+      if ((bondBridge.get(p.bond) ?? bridge) !== bridge) {
+        throw new PortSpecError(`--port ${p.bond.config.name}: bond members on two bridges`);
+      }
+      bondBridge.set(p.bond, bridge);
+    }
+    list.push(p);
+  }
+  return new Map([...byBridge].map(([b, ports]) => [b, numberPorts(ports, names)]));
+}
+
+/** Numbers one bridge's ports; `names` (port and bridge names taken so far) gets theirs. */
+function numberPorts(parsed: ParsedPort[], names: Set<string>): PortSpec[] {
   const taken = new Set<number>();
   for (const p of parsed) {
     if (names.has(p.name)) throw new PortSpecError(`--port ${p.name}: port name used twice`);
@@ -166,7 +220,8 @@ export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
       ofport = next;
       taken.add(next);
     }
-    return { name: p.name, ofport, type: p.type, options: p.options };
+    const { name, type, options, bridge } = p;
+    return { name, ofport, type, options, ...(bridge === undefined ? {} : { bridge }) };
   });
   return withBonds(parsed, ports);
 }

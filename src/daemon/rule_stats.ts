@@ -5,10 +5,14 @@
  * rules a flow went through (xlate_push_stats), but the rules' counters
  * live on the main thread. Workers append `(ruleId, packets, bytes,
  * used)` records to this queue in shared memory; the main thread drains
- * it into `OfTables.creditStats` before it shows or expires rules.
+ * it into `OfTables.creditStats` before it shows or expires rules. One
+ * queue serves every bridge of a datapath backer (a translation through
+ * a patch port credits rules of two bridges), so each record also names
+ * its bridge (the bridge's id in the backer).
  *
  * Layout (one SharedArrayBuffer): Int32 words [lock, head, tail,
- * dropped], then `capacity` records of four Float64s. Producers take the
+ * dropped], then `capacity` records of five Float64s
+ * (rule id, packets, bytes, used, bridge id). Producers take the
  * spin lock for the few stores of one record; a full queue drops the
  * record and counts it in `dropped` rather than blocking a handler.
  *
@@ -30,7 +34,7 @@ import { releaseIfHeldBy, spinLock, spinUnlock } from "../lib/mod.ts";
 
 const LOCK = 0, HEAD = 1, TAIL = 2, DROPPED = 3;
 const HEADER_BYTES = 16;
-const RECORD = 4;
+const RECORD = 5;
 
 export class RuleStatsQueue {
   readonly buffer: SharedArrayBuffer;
@@ -75,10 +79,10 @@ export class RuleStatsQueue {
     return releaseIfHeldBy(this.#h, LOCK, owner);
   }
 
-  /** Queues a credit of `packets`/`bytes` used at `usedMs` to rule `ruleId`. */
-  push(ruleId: number, packets: number, bytes: number, usedMs: number): void {
+  /** Queues a credit of `packets`/`bytes` used at `usedMs` to rule `ruleId` of bridge `bridge`. */
+  push(ruleId: number, packets: number, bytes: number, usedMs: number, bridge = 0): void {
     if (this.#staged !== null) {
-      this.#staged.push(ruleId, packets, bytes, usedMs);
+      this.#staged.push(ruleId, packets, bytes, usedMs, bridge);
       return;
     }
     this.#lock();
@@ -91,6 +95,7 @@ export class RuleStatsQueue {
       this.#r[at + 1] = packets;
       this.#r[at + 2] = bytes;
       this.#r[at + 3] = usedMs;
+      this.#r[at + 4] = bridge;
       this.#h[HEAD] = head + 1;
     }
     this.#unlock();
@@ -136,21 +141,29 @@ export class RuleStatsQueue {
   }
 
   /** Hands every queued record to `credit`, oldest first; returns how many. */
-  drain(credit: (ruleId: number, packets: number, bytes: number, usedMs: number) => void): number {
+  drain(
+    credit: (
+      ruleId: number,
+      packets: number,
+      bytes: number,
+      usedMs: number,
+      bridge: number,
+    ) => void,
+  ): number {
     this.#lock();
     const head = this.#h[HEAD];
     let tail = this.#h[TAIL];
     const records: number[] = [];
     for (; tail < head; tail++) {
       const at = (tail % this.#capacity) * RECORD;
-      records.push(this.#r[at], this.#r[at + 1], this.#r[at + 2], this.#r[at + 3]);
+      for (let k = 0; k < RECORD; k++) records.push(this.#r[at + k]);
     }
     // Rebase so the indices never grow past Int32.
     this.#h[HEAD] = 0;
     this.#h[TAIL] = 0;
     this.#unlock();
     for (let i = 0; i < records.length; i += RECORD) {
-      credit(records[i], records[i + 1], records[i + 2], records[i + 3]);
+      credit(records[i], records[i + 1], records[i + 2], records[i + 3], records[i + 4]);
     }
     return records.length / RECORD;
   }

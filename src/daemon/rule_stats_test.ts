@@ -6,10 +6,10 @@ Deno.test("credits queued by any thread come out in order on drain", () => {
   const q = RuleStatsQueue.create(4);
   const other = RuleStatsQueue.attach(q.buffer);
   q.push(1, 2, 120, 1000);
-  other.push(7, 1, 60, 1500);
+  other.push(7, 1, 60, 1500, 3);
   const got: number[][] = [];
   assert.equal(q.drain((...r) => got.push(r)), 2);
-  assert.deepEqual(got, [[1, 2, 120, 1000], [7, 1, 60, 1500]]);
+  assert.deepEqual(got, [[1, 2, 120, 1000, 0], [7, 1, 60, 1500, 3]]);
   assert.equal(q.drain(() => assert.fail("nothing left")), 0);
 });
 

@@ -26,6 +26,8 @@ export interface PortSpec {
   noForward?: boolean;
   /** The bond this port is a member of (every member carries the same one). */
   bond?: BondInit;
+  /** A patch port's peer (Interface options:peer): output goes on in the peer's bridge. */
+  peer?: string;
 }
 
 /** A port as translation uses it (OVS's xport + xbundle, one port per bundle). */
@@ -42,6 +44,8 @@ export interface XPort {
   readonly noForward: boolean;
   /** The bond this port is a member of: NORMAL treats its members as one bundle. */
   readonly bond: Bond | null;
+  /** The peer port's name when this is a patch port (it has no datapath port then). */
+  readonly peer: string | null;
 }
 
 function effectivePort(spec: PortSpec, bonds: Map<string, Bond>): XPort {
@@ -68,6 +72,7 @@ function effectivePort(spec: PortSpec, bonds: Map<string, Bond>): XPort {
     noFlood: spec.noFlood ?? false,
     noForward: spec.noForward ?? false,
     bond: spec.bond ? bondView(spec.bond, bonds) : null,
+    peer: spec.peer ?? null,
   };
 }
 
@@ -88,7 +93,7 @@ export class XBridge {
     for (const p of ports) {
       if (this.#byOfport.has(p.ofport)) throw new Error(`${name}: duplicate ofport ${p.ofport}`);
       this.#byOfport.set(p.ofport, p);
-      this.#byOdp.set(p.odpPort, p);
+      if (p.peer === null) this.#byOdp.set(p.odpPort, p);
     }
   }
 

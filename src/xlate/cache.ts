@@ -15,8 +15,9 @@ import { bytesOf, F, type FlowKey } from "../flow/mod.ts";
 import { groupStatsId, type MacLearning } from "../ofproto/mod.ts";
 import type { XcFin, XcLearn } from "./learn.ts";
 
-/** One NORMAL learning event (OVS XC_NORMAL). */
+/** One NORMAL learning event (OVS XC_NORMAL), in bridge `bridge`'s MAC table. */
 export interface XcNormal {
+  readonly bridge: number;
   readonly ofport: number;
   readonly vlan: number;
   readonly src: Uint8Array;
@@ -27,8 +28,15 @@ export interface XcNormal {
 export const XC_GROUP_MARK = -1;
 
 export class XlateCache {
+  /**
+   * The bridge (its id in the datapath backer) whose rules and MAC table
+   * the translation uses now: a patch port moves it to the peer's.
+   */
+  bridge = 0;
   /** Ids of the OpenFlow rules the translation went through. */
   readonly rules: number[] = [];
+  /** The bridge of each of `rules`. */
+  readonly ruleBridges: number[] = [];
   readonly normal: XcNormal[] = [];
   /**
    * For `ofproto/detrace`, in translation order, two numbers each: a table
@@ -44,6 +52,7 @@ export class XlateCache {
 
   addRule(id: number): void {
     this.rules.push(id);
+    this.ruleBridges.push(this.bridge);
   }
 
   /** One table lookup; `ruleId` -1 when no rule matched (the table's miss). */
@@ -63,29 +72,32 @@ export class XlateCache {
 
   addNormal(ofport: number, vlan: number, flow: FlowKey, gratArp: boolean): void {
     const src = bytesOf(flow).slice(F.dl_src.off, F.dl_src.off + 6);
-    this.normal.push({ ofport, vlan, src, gratArp });
+    this.normal.push({ bridge: this.bridge, ofport, vlan, src, gratArp });
   }
 }
 
 /**
  * Replays a cache for `nPackets` new packets (xlate_push_stats): credits
- * every rule through `creditRule`, and, if any packet went through, lets
- * NORMAL relearn the source MACs at `nowMs`. Returns whether a MAC moved
- * or was relearned after expiry (OVS then revalidates).
+ * every rule through `creditRule` (with its bridge's id), and, if any
+ * packet went through, lets NORMAL relearn the source MACs at `nowMs` in
+ * `ml` (or, given a function, in the MAC table of the bridge it learned
+ * in). Returns whether a MAC moved or was relearned after expiry (OVS
+ * then revalidates).
  */
 export function xlateCachePush(
   cache: XlateCache,
   nPackets: number,
   nBytes: number,
-  creditRule: (ruleId: number, nPackets: number, nBytes: number) => void,
-  ml: MacLearning | null,
+  creditRule: (ruleId: number, nPackets: number, nBytes: number, bridge: number) => void,
+  ml: MacLearning | null | ((bridge: number) => MacLearning | null),
   nowMs: number,
 ): boolean {
-  for (const id of cache.rules) creditRule(id, nPackets, nBytes);
+  cache.rules.forEach((id, i) => creditRule(id, nPackets, nBytes, cache.ruleBridges[i]));
   let changed = false;
   if (nPackets > 0 && ml) {
     for (const n of cache.normal) {
-      if (ml.update(n.src, 0, n.vlan, n.ofport, nowMs, n.gratArp)) changed = true;
+      const table = typeof ml === "function" ? ml(n.bridge) : ml;
+      if (table?.update(n.src, 0, n.vlan, n.ofport, nowMs, n.gratArp)) changed = true;
     }
   }
   return changed;

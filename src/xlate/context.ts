@@ -54,7 +54,23 @@ export type XlateError = "Recursion too deep" | "Too many resubmits" | "No recir
 /** Slow-path reasons (enum slow_path_reason). */
 export const SLOW_ACTION = 1 << 5;
 
-/** Everything a translation reads. */
+/**
+ * Another bridge of the same datapath backer, as a patch port leads into
+ * it: its ports, tables and MAC table, and its id (its rules' credits and
+ * MAC learning in the xlate cache name it).
+ */
+export interface PatchBridge {
+  id: number;
+  bridge: XBridge;
+  tables: XlateTables;
+  ml: MacLearning | null;
+}
+
+/**
+ * Everything a translation reads. `bridge`, `tables` and `ml` are the
+ * current bridge's: output to a patch port swaps in the peer bridge's
+ * for the rest of that output (patch.ts) and puts them back.
+ */
 export interface XlateInput {
   /** The packet's flow; in_port is the OpenFlow port. Not modified. */
   flow: FlowKey;
@@ -97,6 +113,10 @@ export interface XlateInput {
    * until the caller's next translation with them.
    */
   keys?: XlateKeys;
+  /** The bridge a patch port's peer is on (by the peer's name); without it, patch ports drop. */
+  patchPeer?: (peer: string) => PatchBridge | undefined;
+  /** The id of `bridge`, for the xlate cache (0 when absent). */
+  bridgeId?: number;
   /** Formats a rule's match and an action, for the trace. */
   formatMatch?: (rule: XlateRule) => string;
   formatAction?: (action: OfAction) => string;
@@ -223,6 +243,7 @@ export class XlateCtx {
     this.wc = keys.wc;
     this.wc.fill(0);
     this.w = keys.w;
+    this.cache.bridge = xin.bridgeId ?? 0;
     this.traceRoot = xin.trace ? [] : null;
     this.trace = this.traceRoot;
   }

@@ -36,7 +36,10 @@
  * through `ofprotoTrace(args, switch)`. learn.ts has learn and
  * fin_timeout, ext_actions.ts and flow_hash.ts multipath and bundle (with
  * OVS's hashes), check_pkt_len.ts check_pkt_larger; clone and sample sit
- * in the action loop.
+ * in the action loop. patch.ts follows output to a patch port into the
+ * peer's bridge in the same translation (`XlateInput.patchPeer` names the
+ * bridges of the same datapath backer, `PatchBridge`); the xlate cache
+ * then records each rule and MAC under its bridge's id.
  *
  * Thread-safety: translation runs in handler workers (upcalls) and
  * revalidator workers (re-translation), each on its own replica of the
@@ -82,6 +85,7 @@ export {
 export {
   MAX_DEPTH,
   MAX_RESUBMITS,
+  type PatchBridge,
   SLOW_ACTION,
   type TraceNode,
   type TraceNodeType,

@@ -20,6 +20,7 @@ import { commitOdpActions } from "./commit.ts";
 import { OFPR_ACTION, OFPR_EXPLICIT_MISS, type XlateCtx } from "./context.ts";
 import { xlateNormal } from "./normal.ts";
 import { xlateTable } from "./table.ts";
+import { patchPortOutput } from "./patch.ts";
 
 export function inPort(ctx: XlateCtx): number {
   return getUint(ctx.f, F.in_port.off, 4);
@@ -39,6 +40,10 @@ export function composeOutput(ctx: XlateCtx, ofport: number): void {
   }
   if (port.noForward) {
     ctx.report("detail", "OFPPC_NO_FWD set, skipping output");
+    return;
+  }
+  if (port.peer !== null) {
+    patchPortOutput(ctx, port);
     return;
   }
   commitActions(ctx);

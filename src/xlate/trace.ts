@@ -20,7 +20,7 @@ import {
 import { formatActions, formatMatch, type MacLearning } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import type { RecircIds } from "./recirc.ts";
-import type { TraceNode, TraceRecirc, XlateOutput, XlateTables } from "./context.ts";
+import type { TraceNode, TraceRecirc, XlateInput, XlateOutput, XlateTables } from "./context.ts";
 import { parseCtNext, recircBanner } from "./trace_ct.ts";
 import { SLOW_ACTION } from "./context.ts";
 import { formatFlow, formatMegaflow, parseExactFlow } from "./trace_flow.ts";
@@ -32,6 +32,10 @@ export interface TraceBridge {
   tables: XlateTables;
   ml: MacLearning | null;
   recircIds: RecircIds;
+  /** The bridges patch ports lead to (XlateInput.patchPeer). */
+  patchPeer?: XlateInput["patchPeer"];
+  /** The bridge's id in its datapath backer. */
+  bridgeId?: number;
 }
 
 /** The switch the command runs in: its bridges and its one datapath. */
@@ -104,6 +108,8 @@ function tracePass(tb: TraceBridge, flow: FlowKey, nowMs: number, queue: TraceRe
     ml: tb.ml,
     nowMs,
     recircIds: tb.recircIds,
+    patchPeer: tb.patchPeer,
+    bridgeId: tb.bridgeId,
     sideEffects: false,
     trace: true,
     formatMatch: (rule) => formatMatch(rule.match, DEFAULT_PRIORITY),

@@ -38,7 +38,31 @@ Deno.test("bad start options are usage errors naming the bad part", async () => 
     ],
     [
       ["start", "--port", "p1,type=tap"],
-      'udpif: --port p1,type=tap: bad type "tap" (dummy, pcap or system)\n',
+      'udpif: --port p1,type=tap: bad type "tap" (dummy, pcap, system or patch)\n',
+    ],
+    [
+      ["start", "--bridge", "br0", "--port", "p1,bridge=br9"],
+      "udpif: --port p1: no bridge named br9\n",
+    ],
+    [
+      ["start", "--bridge", "br0", "--bridge", "br0"],
+      "udpif: --bridge br0: bridge name used twice\n",
+    ],
+    [
+      ["start", "--bridge", "br0", "--bridge", "br1", "--port", "p1", "--port", "p1,bridge=br1"],
+      "udpif: --port p1: port name used twice\n",
+    ],
+    [
+      ["start", "--port", "x,type=patch"],
+      "udpif: --port x,type=patch: type=patch needs peer=PORT\n",
+    ],
+    [
+      ["start", "--port", "p1,peer=x"],
+      "udpif: --port p1,peer=x: peer is an option of type=patch ports\n",
+    ],
+    [
+      ["start", "--bridge", "br0", "--bridge", "br1", "--port", "a,type=patch,peer=b"],
+      "udpif: --port a: peer b must be another type=patch port with peer=a\n",
     ],
     [
       ["start", "--other-config", "flow-limit=-1"],

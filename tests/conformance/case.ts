@@ -16,6 +16,12 @@ export interface CaseOptions {
   /** Each `--vsctl` value, word-split as the oracle script splits it. */
   vsctl: string[][];
   ports: number;
+  /**
+   * `--patch-bridge BR:M`: a second bridge BR with ports p(N+1)..p(N+M)
+   * (OpenFlow 1..M) and the patch pair patch-BR (br0, N+1) and patch-br0
+   * (BR, M+1); null without one.
+   */
+  patchBridge: { name: string; ports: number } | null;
   ofctlOpts: string[];
   timeStop: boolean;
   waits: number;
@@ -74,6 +80,7 @@ export function defaultOptions(): CaseOptions {
     post: [],
     vsctl: [],
     ports: 3,
+    patchBridge: null,
     ofctlOpts: [],
     timeStop: false,
     waits: 2,
@@ -115,6 +122,12 @@ export function parseOptions(words: string[]): CaseOptions {
       case "--ports":
         o.ports = needNumber(w, value());
         break;
+      case "--patch-bridge": {
+        const m = /^([A-Za-z0-9_.-]+):([0-9]+)$/.exec(value());
+        if (!m) throw new Error(`${w} needs BRIDGE:NPORTS, got '${words[i]}'`);
+        o.patchBridge = { name: m[1], ports: Number(m[2]) };
+        break;
+      }
       case "--ofctl-opts":
         o.ofctlOpts = splitWords(value());
         break;

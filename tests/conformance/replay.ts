@@ -19,7 +19,7 @@
  *    started and is still alive; the run directory is removed.
  */
 import { AppctlRelay } from "./appctl_relay.ts";
-import { agesFlows, type ConformanceCase } from "./case.ts";
+import { agesFlows, type CaseOptions, type ConformanceCase } from "./case.ts";
 import { coverageDelta, coverageLines, coverageTotals } from "./coverage.ts";
 import { COV_TOTAL_TAG, maskRealTimeFigures, normalize } from "./normalize.ts";
 import { unifiedDiff } from "./diff.ts";
@@ -201,6 +201,7 @@ class Replay {
     ];
     for (let i = 1; i <= o.ports; i++) argv.push("--port", `p${i}:${i}`);
     for (const bond of bondPortsOf(o.pre, this.dir)) argv.push("--port", bond);
+    argv.push(...patchBridgeArgs(o));
     for (const words of o.vsctl) {
       for (const kv of vsctlToOtherConfig(words)) argv.push("--other-config", kv);
     }
@@ -385,4 +386,21 @@ export function diffFromOvs(c: ConformanceCase, normalized: string, label = "udp
     `cases/${c.name}/expected.txt (Open vSwitch 3.1)`,
     label,
   ]);
+}
+
+/**
+ * The `udpif start` arguments of `--patch-bridge BR:M`, as the oracle
+ * script builds it with ovs-vsctl: bridges br0 and BR, BR's dummy ports
+ * p(N+1)..p(N+M) numbered 1..M, and the patch ports patch-BR on br0
+ * (N+1) and patch-br0 on BR (M+1), each the other's peer.
+ */
+export function patchBridgeArgs(o: CaseOptions): string[] {
+  const pb = o.patchBridge;
+  if (pb === null) return [];
+  const br = pb.name;
+  const argv = ["--bridge", "br0", "--bridge", br];
+  for (let i = 1; i <= pb.ports; i++) argv.push("--port", `p${o.ports + i}:${i},bridge=${br}`);
+  argv.push("--port", `patch-${br}:${o.ports + 1},type=patch,peer=patch-br0`);
+  argv.push("--port", `patch-br0:${pb.ports + 1},bridge=${br},type=patch,peer=patch-${br}`);
+  return argv;
 }

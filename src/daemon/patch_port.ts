@@ -1,0 +1,45 @@
+/**
+ * Patch ports: a pair of ports on two bridges (or one) of the same
+ * datapath backer, each naming the other as its peer (OVS's Interface
+ * type `patch` with options:peer, netdev-vport's patch class). Neither
+ * has a netdev or a datapath port: translation follows output to one
+ * into the peer's bridge (src/xlate/patch.ts), so a packet crosses
+ * bridges in one datapath flow. `dpif/show` prints them as OVS does,
+ * `NAME OFPORT/none: (patch: peer=PEER)`.
+ *
+ * Thread-safety: main thread (start-up and commands).
+ */
+import { type PortSpec, PortSpecError } from "./port_spec.ts";
+
+/** A patch port of a bridge. */
+export interface PatchPort {
+  name: string;
+  ofport: number;
+  /** The peer port's name. */
+  peer: string;
+}
+
+/**
+ * Checks that each patch port's peer is a patch port that names it back
+ * (ofport_update_peer pairs only such ports); throws naming the first
+ * that is not.
+ */
+export function checkPatchPeers(byBridge: Map<string, PortSpec[]>): void {
+  const patches = new Map<string, PortSpec>();
+  for (const ports of byBridge.values()) {
+    for (const p of ports) if (p.type === "patch") patches.set(p.name, p);
+  }
+  for (const p of patches.values()) {
+    const peer = patches.get(p.options.peer);
+    if (!peer || peer.options.peer !== p.name || peer === p) {
+      throw new PortSpecError(
+        `--port ${p.name}: peer ${p.options.peer} must be another type=patch port with peer=${p.name}`,
+      );
+    }
+  }
+}
+
+/** `dpif/show`'s line for a patch port. */
+export function formatPatchPort(p: PatchPort): string {
+  return `    ${p.name} ${p.ofport}/none: (patch: peer=${p.peer})\n`;
+}
