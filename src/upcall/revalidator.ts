@@ -64,6 +64,8 @@ export class Revalidator {
   readonly #ops = new Ops();
   readonly #retry: UdpifOp[] = [];
   readonly #digest = new Uint32Array(3);
+  /** The ukey after the last one the dump phase found: where the next flow's usually is. */
+  #nextUkey = -1;
 
   constructor(ctx: UdpifContext, index: number) {
     this.#ctx = ctx;
@@ -165,8 +167,9 @@ export class Revalidator {
    */
   #acquire(f: DumpedFlow, revalSeq: number): number {
     const { ukeys, dpif } = this.#ctx;
-    let slot = ukeys.lookup(f.ufid, f.pmd);
+    let slot = ukeys.lookupFrom(this.#nextUkey, f.ufid, f.pmd);
     if (slot >= 0) {
+      this.#nextUkey = slot + 1;
       if (ukeys.tryLock(slot)) return slot;
       covContention.inc();
       return -1;
@@ -322,6 +325,10 @@ export class Revalidator {
       if (ukeys.umapCount(umap) === 0) continue;
       ops.n = 0;
       ukeys.forEachInUmap(umap, (slot) => {
+        // Most ukeys were seen by the dump that just ended and missed none
+        // before: the sweep would keep them and change nothing, so it
+        // does not take their locks (a store each) to find that out.
+        if (!purge && ukeys.sweepKeeps(slot, dumpSeq)) return;
         if (!ukeys.tryLock(slot)) {
           // Counted since OVS 3.4 (ed379a810); 3.1 counted only the dump's.
           if (!shared.compat31) covContention.inc();
