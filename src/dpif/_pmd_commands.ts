@@ -4,7 +4,6 @@
  * only taken when its answer is sure to fit, so a slow client stalls
  * itself, never the PMD.
  */
-import { FLOW_WORDS } from "../flow/mod.ts";
 import type { RingView } from "../lib/mod.ts";
 import { ETH_HEADER_LEN } from "../packet/mod.ts";
 import type { Pmd } from "./pmd.ts";
@@ -145,11 +144,5 @@ function writeFlow(pmd: Pmd, slot: number, view: RingView, rp: number): void {
   f[fi + 2] = t.f64[s + 2];
   const u = t.ufidBase + slot * 4;
   for (let i = 0; i < 4; i++) r[rp + 12 + i] = t.u32[u + i];
-  const k = t.keyIndex(slot), m = t.maskIndex(t.maskOf(slot)), a = t.actionOffset(slot);
-  for (let i = 0; i < FLOW_WORDS; i++) {
-    r[rp + RP_KEY + i] = t.u32[k + i];
-    r[rp + RP_MASK + i] = t.u32[m + i];
-  }
-  const o = (rp + RP_ACTIONS) * 4;
-  for (let i = 0; i < nAct; i++) r8[o + i] = t.u8[a + i];
+  t.copyFlow(slot, r, rp + RP_KEY, rp + RP_MASK, r8, (rp + RP_ACTIONS) * 4);
 }

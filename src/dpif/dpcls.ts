@@ -6,7 +6,9 @@
  * once per optimisation interval, so the busiest masks are tried first.
  *
  * Flows are slot numbers in the shared FlowTable; keys are compared
- * against the table's copy, so the classifier holds no keys of its own.
+ * against the table's masked copy (the mask's nonzero words in index
+ * order, FlowTable.maskedKeyIndex), so the classifier holds no keys of
+ * its own.
  *
  * Thread-safety: private to the PMD that owns the flow table.
  */
@@ -64,13 +66,22 @@ export class Subtable {
     return mhashFinish(h >>> 0) | 0;
   }
 
+  /** hashKey of a flow's masked key, stored as `nWords` words from `off` (already masked). */
+  hashMasked(masked: Uint32Array, off: number): number {
+    let h = this.maskId;
+    for (let j = 0; j < this.nWords; j++) {
+      h = Math.imul(h ^ masked[off + j], 0x9e3779b1) ^ (h >>> 15);
+    }
+    return mhashFinish(h >>> 0) | 0;
+  }
+
   /** Whether flow `slot`'s key equals `key` under this subtable's mask (dpcls_rule_matches_key). */
   matches(key: Uint32Array, off: number, slot: number, table: FlowTable): boolean {
-    const tu = table.u32, k = table.keyIndex(slot);
+    const tu = table.u32, k = table.maskedKeyIndex(slot);
     const words = this.words, mask = this.mask;
     for (let j = 0; j < this.nWords; j++) {
       const i = words[j];
-      if (((key[off + i] ^ tu[k + i]) & mask[i]) !== 0) return false;
+      if (((key[off + i] & mask[i]) ^ tu[k + j]) !== 0) return false;
     }
     return true;
   }
@@ -84,11 +95,11 @@ export class Subtable {
       const s = slots[p];
       if (s === EMPTY) return -1;
       if (s >= 0 && hashes[p] === h) {
-        const k = table.keyIndex(s);
+        const k = table.maskedKeyIndex(s);
         let j = 0;
         for (; j < nWords; j++) {
           const i = words[j];
-          if (((key[off + i] ^ tu[k + i]) & mask[i]) !== 0) break;
+          if (((key[off + i] & mask[i]) ^ tu[k + j]) !== 0) break;
         }
         if (j === nWords) return s;
       }
@@ -97,7 +108,7 @@ export class Subtable {
 
   insert(slot: number, table: FlowTable): void {
     if ((this.used + 1) * MAX_LOAD_INV > this.slots.length) this.grow(table);
-    const h = this.hashKey(table.u32, table.keyIndex(slot));
+    const h = this.hashMasked(table.u32, table.maskedKeyIndex(slot));
     const m = this.slots.length - 1;
     let p = h & m;
     while (this.slots[p] >= 0) p = (p + 1) & m;
@@ -108,7 +119,7 @@ export class Subtable {
   }
 
   remove(slot: number, table: FlowTable): void {
-    const h = this.hashKey(table.u32, table.keyIndex(slot));
+    const h = this.hashMasked(table.u32, table.maskedKeyIndex(slot));
     const m = this.slots.length - 1;
     for (let p = h & m; this.slots[p] !== EMPTY; p = (p + 1) & m) {
       if (this.slots[p] === slot) {

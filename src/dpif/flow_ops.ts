@@ -157,13 +157,13 @@ export class FlowOps {
     const existing = this.dpcls.lookup(src, keyAt);
     if (existing >= 0) {
       if (flags & PUT_MODIFY) {
-        this.table.modify(existing, src8, actAt * 4, nAct, (flags & PUT_ZERO_STATS) !== 0);
-        return existing;
+        const zero = (flags & PUT_ZERO_STATS) !== 0;
+        return this.table.modify(existing, src8, actAt * 4, nAct, zero) ? existing : -ENOSPC;
       }
       return -(flags & PUT_CREATE ? EEXIST : EINVAL);
     }
     if (!(flags & PUT_CREATE)) return -ENOENT;
-    if (this.nFree === 0) return -ENOSPC;
+    if (this.nFree === 0 || !this.table.fits(src, keyAt, mask, nAct)) return -ENOSPC;
     let st = this.dpcls.subtableWithMask(mask);
     if (!st) {
       const maskId = this.allocMask();

@@ -1,13 +1,25 @@
 /**
  * The datapath flow table of one PMD, in one SharedArrayBuffer: megaflows
- * (UFID, unmasked key, mask, actions, statistics) in fixed slots, and the
- * distinct masks they use.
+ * (UFID, key, mask, actions, statistics) and the distinct masks they use.
  *
  * Layout. A header (Int32: high-water slot count, flow count, mask count,
- * capacity, mask capacity), then per-slot arrays: 8 meta words
- * (seq, state, mask id, action bytes, tcp_flags, generation), 4 UFID
- * words, FLOW_WORDS key words, ACT_MAX_BYTES of actions and 4 float64
- * (packets, bytes, used, created); then the masks, FLOW_WORDS each.
+ * capacity, mask capacity, arena units), then per-slot arrays: 8 meta
+ * words (seq, state, mask id, action bytes, tcp_flags, generation,
+ * record word, actions byte offset) and 4 UFID words; the masks,
+ * FLOW_WORDS each, shared by every flow that uses them (dpcls subtables
+ * share one mask in OVS too); the record arena (_flow_arena.ts); then
+ * 4 float64 per slot (packets, bytes, used, created).
+ *
+ * A flow's record holds what varies in length, so a flow costs what it
+ * uses rather than the largest key and action list: first its key masked
+ * by its mask, only the mask's nonzero words in index order (what dpcls
+ * hashes and compares, as OVS's dpcls rule keeps a miniflow under the
+ * subtable's mask), then its encoded actions (padded to a word), then its
+ * unmasked key as a miniflow (3 map words, bit i for word i, then the
+ * nonzero words in index order) from which readers rebuild the full key.
+ * The arena holds on average ARENA_WORDS_PER_FLOW words per slot: a table
+ * whose flows are longer than that on average refuses puts (ENOSPC)
+ * before its slots run out, as a datapath out of memory does.
  *
  * Consistency protocol (single writer, any number of readers):
  * - Only the owning PMD writes. Every change to a slot (create, modify,
@@ -21,7 +33,9 @@
  * - A mask is written before the first flow that uses it is published and
  *   is only reused after the last such flow is deleted; since the reader
  *   copies the mask inside the slot's seqlock, a reused mask shows up as
- *   a seq change and the copy is retried.
+ *   a seq change and the copy is retried. Records are the same: a record
+ *   is written before the slot points at it and freed only after the slot
+ *   stopped pointing at it (modify, delete), both inside the seqlock.
  * - Slots never move: a flow keeps its slot from creation to deletion, so
  *   a dump that walks slot indices once sees every flow that lived
  *   through the whole dump exactly once. Freed slots are reused (the
@@ -31,16 +45,26 @@
  *   covers is published.
  */
 import { FLOW_WORDS } from "../flow/mod.ts";
+import { ARENA_MAX_UNITS, ARENA_UNIT_WORDS, FlowArena } from "./_flow_arena.ts";
 
 /** Bytes of encoded actions (src/flow's action codec) a flow can hold. */
 export const ACT_MAX_BYTES = 384;
-const ACT_MAX_WORDS = ACT_MAX_BYTES / 4;
+/** Arena words per slot: room for an average flow (a TCP key, a few actions) and more. */
+export const ARENA_WORDS_PER_FLOW = 48;
+/** Words of a key's miniflow map: one bit per key word. */
+const MAP_WORDS = Math.ceil(FLOW_WORDS / 32);
+if (
+  Math.ceil((2 * FLOW_WORDS + MAP_WORDS + ACT_MAX_BYTES / 4) / ARENA_UNIT_WORDS) > ARENA_MAX_UNITS
+) {
+  throw new Error("the flow arena's largest record is smaller than the largest flow");
+}
 
 const H_HWM = 0;
 const H_FLOWS = 1;
 const H_MASKS = 2;
 const H_CAPACITY = 3;
 const H_MASK_CAPACITY = 4;
+const H_ARENA_UNITS = 5;
 const HEADER_WORDS = 16;
 
 const META = 8;
@@ -50,6 +74,10 @@ const M_MASK = 2;
 const M_ACTB = 3;
 const M_TCPF = 4;
 const M_GEN = 5;
+/** Word index (in `u32`) of the slot's record: its masked key. */
+const M_REC = 6;
+/** Byte index (in `u8`) of the slot's encoded actions, inside its record. */
+const M_ACT = 7;
 
 const S_PACKETS = 0;
 const S_BYTES = 1;
@@ -58,6 +86,12 @@ const S_CREATED = 3;
 
 export const SLOT_FREE = 0;
 export const SLOT_LIVE = 1;
+
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
 
 /** A reader's private copy of one flow; allocate once, refill many times. */
 export class FlowSnapshot {
@@ -93,10 +127,15 @@ export class FlowSnapshot {
   }
 }
 
-export function flowTableBytes(capacity: number, maskCapacity: number): number {
-  const words = HEADER_WORDS + capacity * (META + 4 + FLOW_WORDS + ACT_MAX_WORDS) +
-    maskCapacity * FLOW_WORDS;
+export function flowTableBytes(capacity: number, maskCapacity: number, arenaUnits: number): number {
+  const words = HEADER_WORDS + capacity * (META + 4) + maskCapacity * FLOW_WORDS +
+    arenaUnits * ARENA_UNIT_WORDS;
   return Math.ceil(words / 2) * 8 + capacity * 32;
+}
+
+/** Arena units of a record: `nMasked` masked key words, `nAct` action bytes, `nKey` nonzero key words. */
+function recordUnits(nMasked: number, nAct: number, nKey: number): number {
+  return Math.ceil((nMasked + ((nAct + 3) >> 2) + MAP_WORDS + nKey) / ARENA_UNIT_WORDS);
 }
 
 /** Shared views over a flow table; the PMD and every reader build one. */
@@ -110,16 +149,26 @@ export class FlowTable {
   readonly u8: Uint8Array;
   readonly metaBase: number;
   readonly ufidBase: number;
-  readonly keyBase: number;
-  readonly actBase: number;
   readonly maskBase: number;
+  readonly arenaBase: number;
+  readonly arenaUnits: number;
   readonly statsBase: number;
+  /** The writer's allocator, built on its first write (see _flow_arena.ts). */
+  #arena: FlowArena | undefined;
 
-  static create(capacity: number, maskCapacity = 512): FlowTable {
-    const sab = new SharedArrayBuffer(flowTableBytes(capacity, maskCapacity));
+  /** A table of `capacity` slots whose records average at most `arenaWordsPerFlow` words. */
+  static create(
+    capacity: number,
+    maskCapacity = 512,
+    arenaWordsPerFlow = ARENA_WORDS_PER_FLOW,
+  ): FlowTable {
+    const minUnits = 2 * ARENA_MAX_UNITS;
+    const units = Math.max(minUnits, Math.ceil(capacity * arenaWordsPerFlow / ARENA_UNIT_WORDS));
+    const sab = new SharedArrayBuffer(flowTableBytes(capacity, maskCapacity, units));
     const h = new Int32Array(sab, 0, HEADER_WORDS);
     h[H_CAPACITY] = capacity;
     h[H_MASK_CAPACITY] = maskCapacity;
+    h[H_ARENA_UNITS] = units;
     return new FlowTable(sab);
   }
 
@@ -131,12 +180,12 @@ export class FlowTable {
     this.u8 = new Uint8Array(sab);
     this.capacity = this.i32[H_CAPACITY];
     this.maskCapacity = this.i32[H_MASK_CAPACITY];
+    this.arenaUnits = this.i32[H_ARENA_UNITS];
     this.metaBase = HEADER_WORDS;
     this.ufidBase = this.metaBase + this.capacity * META;
-    this.keyBase = this.ufidBase + this.capacity * 4;
-    this.actBase = this.keyBase + this.capacity * FLOW_WORDS;
-    this.maskBase = this.actBase + this.capacity * ACT_MAX_WORDS;
-    const end = this.maskBase + this.maskCapacity * FLOW_WORDS;
+    this.maskBase = this.ufidBase + this.capacity * 4;
+    this.arenaBase = this.maskBase + this.maskCapacity * FLOW_WORDS;
+    const end = this.arenaBase + this.arenaUnits * ARENA_UNIT_WORDS;
     this.statsBase = Math.ceil(end / 2);
   }
 
@@ -153,9 +202,12 @@ export class FlowTable {
     return Atomics.load(this.i32, H_MASKS);
   }
 
-  /** Index of slot `slot`'s first key word in `u32`. */
-  keyIndex(slot: number): number {
-    return this.keyBase + slot * FLOW_WORDS;
+  /**
+   * Index in `u32` of live slot `slot`'s masked key: its mask's nonzero
+   * words, in index order, each ANDed with the mask (what dpcls compares).
+   */
+  maskedKeyIndex(slot: number): number {
+    return this.i32[this.metaBase + slot * META + M_REC];
   }
 
   maskIndex(maskId: number): number {
@@ -164,7 +216,7 @@ export class FlowTable {
 
   /** Byte offset (in `u8`) of slot `slot`'s encoded actions. */
   actionOffset(slot: number): number {
-    return (this.actBase + slot * ACT_MAX_WORDS) * 4;
+    return this.i32[this.metaBase + slot * META + M_ACT];
   }
 
   actionBytes(slot: number): number {
@@ -188,17 +240,14 @@ export class FlowTable {
       }
       const maskId = i32[m + M_MASK];
       const nAct = i32[m + M_ACTB];
+      const a = i32[m + M_ACT];
       out.tcpFlags = i32[m + M_TCPF];
       out.generation = i32[m + M_GEN];
       const u = this.ufidBase + slot * 4;
       for (let i = 0; i < 4; i++) out.ufid[i] = u32[u + i];
-      const k = this.keyBase + slot * FLOW_WORDS;
       const mk = this.maskBase + maskId * FLOW_WORDS;
-      for (let i = 0; i < FLOW_WORDS; i++) {
-        out.key[i] = u32[k + i];
-        out.mask[i] = u32[mk + i];
-      }
-      const a = (this.actBase + slot * ACT_MAX_WORDS) * 4;
+      for (let i = 0; i < FLOW_WORDS; i++) out.mask[i] = u32[mk + i];
+      this.expandKey((a + nAct + 3) >> 2, out.key, 0);
       const u8 = this.u8;
       for (let i = 0; i < nAct; i++) out.actions[i] = u8[a + i];
       out.nActionBytes = nAct;
@@ -213,7 +262,48 @@ export class FlowTable {
     }
   }
 
+  /**
+   * Writes the full key of the miniflow at word `mf` into `dst` from
+   * `at`. A torn read may hand it garbage: writes past `dst` are dropped
+   * by the typed array and the caller's seq check retries.
+   */
+  private expandKey(mf: number, dst: Uint32Array, at: number): void {
+    const u32 = this.u32;
+    dst.fill(0, at, at + FLOW_WORDS);
+    let v = mf + MAP_WORDS;
+    for (let w = 0; w < MAP_WORDS; w++) {
+      let bits = u32[mf + w];
+      while (bits !== 0) {
+        const low = bits & -bits;
+        dst[at + w * 32 + 31 - Math.clz32(low)] = u32[v++];
+        bits ^= low;
+      }
+    }
+  }
+
   // ---- Writer side: only the owning PMD calls these. ----
+
+  /**
+   * Copies live slot `slot`'s key and mask into `dst` at word indices
+   * `keyAt` and `maskAt`, and its actions into `dst8` from byte `actAt`;
+   * returns the action byte count. Writer only (no seqlock).
+   */
+  copyFlow(
+    slot: number,
+    dst: Uint32Array,
+    keyAt: number,
+    maskAt: number,
+    dst8: Uint8Array,
+    actAt: number,
+  ): number {
+    const m = this.metaBase + slot * META, i32 = this.i32, u32 = this.u32, u8 = this.u8;
+    const mk = this.maskBase + i32[m + M_MASK] * FLOW_WORDS;
+    for (let i = 0; i < FLOW_WORDS; i++) dst[maskAt + i] = u32[mk + i];
+    const a = i32[m + M_ACT], nAct = i32[m + M_ACTB];
+    this.expandKey((a + nAct + 3) >> 2, dst, keyAt);
+    for (let i = 0; i < nAct; i++) dst8[actAt + i] = u8[a + i];
+    return nAct;
+  }
 
   private begin(m: number): number {
     const seq = this.i32[m + M_SEQ] + 1;
@@ -225,6 +315,30 @@ export class FlowTable {
     Atomics.store(this.i32, m + M_SEQ, seq + 1);
   }
 
+  private arena(): FlowArena {
+    if (this.#arena) return this.#arena;
+    const live: [number, number][] = [];
+    const hwm = this.highWater();
+    const arena = new FlowArena(this.u32, this.arenaBase, this.arenaUnits);
+    for (let s = 0; s < hwm; s++) {
+      if (!this.isLive(s)) continue;
+      const m = this.metaBase + s * META;
+      live.push([arena.unitOf(this.i32[m + M_REC]), this.recordUnitsOf(m)]);
+    }
+    this.#arena = FlowArena.rebuilt(this.u32, this.arenaBase, this.arenaUnits, live);
+    return this.#arena;
+  }
+
+  /** The arena units of the record of the slot whose meta starts at `m`. */
+  private recordUnitsOf(m: number): number {
+    const i32 = this.i32, u32 = this.u32;
+    const rec = i32[m + M_REC], a = i32[m + M_ACT], nAct = i32[m + M_ACTB];
+    const mf = (a + nAct + 3) >> 2;
+    let nKey = 0;
+    for (let w = 0; w < MAP_WORDS; w++) nKey += popcount(u32[mf + w]);
+    return recordUnits((a >> 2) - rec, nAct, nKey);
+  }
+
   /** Writes mask `maskId`'s words; call before any flow refers to it. */
   writeMask(maskId: number, mask: Uint32Array, countDelta: number): void {
     this.u32.set(mask.subarray(0, FLOW_WORDS), this.maskIndex(maskId));
@@ -232,9 +346,23 @@ export class FlowTable {
   }
 
   /**
+   * Whether a flow with the key at word `keyAt` of `src`, mask `mask` and
+   * `nAct` action bytes has room in the arena now (check before create).
+   */
+  fits(src: Uint32Array, keyAt: number, mask: Uint32Array, nAct: number): boolean {
+    let nMasked = 0, nKey = 0;
+    for (let i = 0; i < FLOW_WORDS; i++) {
+      if (mask[i] !== 0) nMasked++;
+      if (src[keyAt + i] !== 0) nKey++;
+    }
+    return this.arena().hasRoom(recordUnits(nMasked, nAct, nKey));
+  }
+
+  /**
    * Publishes a new flow in free slot `slot`: its UFID and key are at word
    * indices `ufidAt` and `keyAt` of `src`, its `nAct` action bytes at byte
    * `actAt` of `src8` (indices, not views, so a put allocates nothing).
+   * Mask `maskId` must be written; `fits` must have said there is room.
    */
   create(
     slot: number,
@@ -247,17 +375,43 @@ export class FlowTable {
     nAct: number,
     now: number,
   ): void {
+    const i32 = this.i32, u32 = this.u32;
+    const mk = this.maskBase + maskId * FLOW_WORDS;
+    let nMasked = 0, nKey = 0;
+    for (let i = 0; i < FLOW_WORDS; i++) {
+      if (u32[mk + i] !== 0) nMasked++;
+      if (src[keyAt + i] !== 0) nKey++;
+    }
+    const arena = this.arena();
+    const unit = arena.alloc(recordUnits(nMasked, nAct, nKey));
+    if (unit < 0) throw new Error("flow table arena full: FlowTable.fits was not asked");
+    const rec = arena.wordOf(unit);
+    let j = rec;
+    for (let i = 0; i < FLOW_WORDS; i++) {
+      const mw = u32[mk + i];
+      if (mw !== 0) u32[j++] = src[keyAt + i] & mw;
+    }
+    const a = j * 4;
+    this.writeActions(a, src8, actAt, nAct);
+    const mf = (a + nAct + 3) >> 2;
+    let v = mf + MAP_WORDS;
+    for (let w = 0; w < MAP_WORDS; w++) u32[mf + w] = 0;
+    for (let i = 0; i < FLOW_WORDS; i++) {
+      const kw = src[keyAt + i];
+      if (kw === 0) continue;
+      u32[mf + (i >> 5)] |= 1 << (i & 31);
+      u32[v++] = kw;
+    }
     const m = this.metaBase + slot * META;
     const seq = this.begin(m);
-    const i32 = this.i32, u32 = this.u32;
     i32[m + M_MASK] = maskId;
     i32[m + M_TCPF] = 0;
     i32[m + M_GEN] = i32[m + M_GEN] + 1;
+    i32[m + M_REC] = rec;
+    i32[m + M_ACT] = a;
+    i32[m + M_ACTB] = nAct;
     const u = this.ufidBase + slot * 4;
     for (let i = 0; i < 4; i++) u32[u + i] = src[ufidAt + i];
-    const k = this.keyBase + slot * FLOW_WORDS;
-    for (let i = 0; i < FLOW_WORDS; i++) u32[k + i] = src[keyAt + i];
-    this.writeActions(slot, src8, actAt, nAct);
     const s = this.statsBase + slot * 4;
     this.f64[s + S_PACKETS] = 0;
     this.f64[s + S_BYTES] = 0;
@@ -269,29 +423,49 @@ export class FlowTable {
     Atomics.add(i32, H_FLOWS, 1);
   }
 
-  private writeActions(slot: number, src8: Uint8Array, actAt: number, nAct: number): void {
-    const a = (this.actBase + slot * ACT_MAX_WORDS) * 4;
+  private writeActions(at: number, src8: Uint8Array, actAt: number, nAct: number): void {
     const u8 = this.u8;
-    for (let i = 0; i < nAct; i++) u8[a + i] = src8[actAt + i];
-    this.i32[this.metaBase + slot * META + M_ACTB] = nAct;
+    for (let i = 0; i < nAct; i++) u8[at + i] = src8[actAt + i];
   }
 
   /**
    * Replaces a live flow's actions with the `nAct` bytes at byte `actAt` of
-   * `src8`, optionally zeroing its statistics.
+   * `src8`, optionally zeroing its statistics. The flow gets a new record
+   * (its keys copied over); false, and the flow unchanged, when the arena
+   * has no room for it.
    */
-  modify(slot: number, src8: Uint8Array, actAt: number, nAct: number, zeroStats: boolean): void {
+  modify(slot: number, src8: Uint8Array, actAt: number, nAct: number, zeroStats: boolean): boolean {
+    const i32 = this.i32, u32 = this.u32;
     const m = this.metaBase + slot * META;
+    const oldRec = i32[m + M_REC], oldAct = i32[m + M_ACT], oldN = i32[m + M_ACTB];
+    const nMasked = (oldAct >> 2) - oldRec;
+    const oldMf = (oldAct + oldN + 3) >> 2;
+    let nKey = 0;
+    for (let w = 0; w < MAP_WORDS; w++) nKey += popcount(u32[oldMf + w]);
+    const arena = this.arena();
+    const unit = arena.alloc(recordUnits(nMasked, nAct, nKey));
+    if (unit < 0) return false;
+    const rec = arena.wordOf(unit);
+    u32.copyWithin(rec, oldRec, oldRec + nMasked);
+    const a = (rec + nMasked) * 4;
+    this.writeActions(a, src8, actAt, nAct);
+    const mf = (a + nAct + 3) >> 2;
+    u32.copyWithin(mf, oldMf, oldMf + MAP_WORDS + nKey);
+    const oldUnits = recordUnits(nMasked, oldN, nKey);
     const seq = this.begin(m);
-    this.writeActions(slot, src8, actAt, nAct);
+    i32[m + M_REC] = rec;
+    i32[m + M_ACT] = a;
+    i32[m + M_ACTB] = nAct;
     if (zeroStats) {
       const s = this.statsBase + slot * 4;
       this.f64[s + S_PACKETS] = 0;
       this.f64[s + S_BYTES] = 0;
       this.f64[s + S_USED] = 0;
-      this.i32[m + M_TCPF] = 0;
+      i32[m + M_TCPF] = 0;
     }
     this.end(m, seq);
+    arena.free(arena.unitOf(oldRec), oldUnits);
+    return true;
   }
 
   /** Counts `packets` packets of `bytes` bytes hitting a live flow. */
@@ -307,19 +481,23 @@ export class FlowTable {
     this.end(m, seq);
   }
 
-  /** Frees a live slot; its generation changes so caches drop it. */
+  /** Frees a live slot and its record; its generation changes so caches drop it. */
   remove(slot: number): void {
     const m = this.metaBase + slot * META;
+    const units = this.recordUnitsOf(m), rec = this.i32[m + M_REC];
     const seq = this.begin(m);
     this.i32[m + M_STATE] = SLOT_FREE;
     this.i32[m + M_GEN] = this.i32[m + M_GEN] + 1;
     this.end(m, seq);
+    const arena = this.arena();
+    arena.free(arena.unitOf(rec), units);
     Atomics.sub(this.i32, H_FLOWS, 1);
   }
 
   /**
    * After a writer died: every slot left mid-write (odd seq) is freed and
-   * its seq made even again, and the flow and mask counts are recounted.
+   * its seq made even again, the flow and mask counts are recounted, and
+   * the arena's free space is worked out again from the live slots.
    * Only the new writer calls this, before it starts.
    */
   repairTornSlots(): void {
@@ -340,6 +518,7 @@ export class FlowTable {
     }
     Atomics.store(i32, H_FLOWS, flows);
     Atomics.store(i32, H_MASKS, masks.size);
+    this.#arena = undefined;
   }
 
   /** The slot's state word (writer-side check, no seqlock needed). */

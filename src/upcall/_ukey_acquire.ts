@@ -23,6 +23,8 @@ const rlUnexpected = new RateLimit(10, 60);
 /**
  * The slot of `f`'s ukey, locked, or -1; an unadoptable flow's delete is
  * added to `ops`. `digest` is scratch for an adopted flow's actions digest.
+ * `hint` is where the ukey probably is (the slot after the last one
+ * found: ukeys are made in the order the datapath dumps their flows).
  */
 export function ukeyAcquire(
   ctx: UdpifContext,
@@ -30,9 +32,10 @@ export function ukeyAcquire(
   revalSeq: number,
   ops: Ops,
   digest: Uint32Array,
+  hint: number,
 ): number {
   const { ukeys, dpif } = ctx;
-  let slot = ukeys.lookup(f.ufid, f.pmd);
+  let slot = ukeys.lookupFrom(hint, f.ufid, f.pmd);
   if (slot >= 0) {
     if (ukeys.tryLock(slot)) return slot;
     covContention.inc();

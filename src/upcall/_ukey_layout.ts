@@ -1,6 +1,10 @@
 /**
  * The ukey table's memory layout (see ukey_table.ts): table header words,
- * per-umap lock and count words, buckets, then fixed 128-byte records.
+ * per-umap lock and count words, buckets, then fixed 128-byte records,
+ * each starting a 64-byte cache line: the words a sweep or a dump reads
+ * of every ukey (lock, state, chain, UFID, dump seq, TCP flags and missed
+ * dumps, pmd) are the first line, the statistics and what only a full
+ * revalidation reads the second.
  */
 
 export const N_UMAPS = 512;
@@ -30,10 +34,10 @@ export const GEN = 10;
 export const XCACHE = 11;
 export const ACT0 = 12;
 export const ACT1 = 13;
-export const ACT_LEN = 14;
-export const PMD = 15;
 /** Low 16 bits: the last seen TCP flags; high 16 bits: dumps missed in a row (missed_dumps). */
-export const TCP_FLAGS = 16;
+export const TCP_FLAGS = 14;
+export const PMD = 15;
+export const ACT_LEN = 16;
 export const MISSED_SHIFT = 16;
 export const KEY_HASH = 17;
 /** How many recirculation ids the ukey holds (RECIRC_N), and the ids (up to MAX_UKEY_RECIRCS). */
@@ -55,7 +59,8 @@ export const H_CAPACITY = 4;
 export const H_NBUCKETS = 5;
 /** 1 when the logs number ukey states as OVS 3.1 did (`ovs-compat=3.1`). */
 export const H_STATE_NUMBERS_31 = 6;
-export const H_WORDS = 8;
+/** 16, so that the buckets and the records after them start cache-line aligned. */
+export const H_WORDS = 16;
 export const UMAP_LOCKS = H_WORDS;
 export const UMAP_COUNTS = UMAP_LOCKS + N_UMAPS;
 export const BUCKETS = UMAP_COUNTS + N_UMAPS;

@@ -117,6 +117,17 @@ export class UkeyRecords {
   tcpFlags(slot: number): number {
     return this.w[this.r(slot) + L.TCP_FLAGS] & 0xffff;
   }
+  /**
+   * Whether the sweep after dump `dumpSeq` has nothing to do for this
+   * ukey: OPERATIONAL, dumped by that dump, and no missed dump to reset.
+   * Lock-free: a ukey changing meanwhile is one the sweep could as well
+   * have locked a moment earlier.
+   */
+  sweepKeeps(slot: number, dumpSeq: number): boolean {
+    const r = this.r(slot), w = this.w;
+    return w[r + L.STATE] === L.UKEY_OPERATIONAL && w[r + L.DUMP_SEQ] === dumpSeq &&
+      w[r + L.TCP_FLAGS] >>> L.MISSED_SHIFT === 0;
+  }
   /** Consecutive dumps that missed the ukey's flow (missed_dumps; 0 when created). */
   missedDumps(slot: number): number {
     return this.w[this.r(slot) + L.TCP_FLAGS] >>> L.MISSED_SHIFT;

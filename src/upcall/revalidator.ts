@@ -72,6 +72,8 @@ export class Revalidator {
   readonly #ops = new Ops();
   readonly #retry: UdpifOp[] = [];
   readonly #digest = new Uint32Array(3);
+  /** The ukey after the last one the dump phase found: where the next flow's usually is. */
+  #nextUkey = -1;
 
   constructor(ctx: UdpifContext, index: number) {
     this.#ctx = ctx;
@@ -120,7 +122,8 @@ export class Revalidator {
       ops.n = 0;
       for (let i = 0; i < n; i++) {
         const f = this.#flows[i];
-        const slot = ukeyAcquire(this.#ctx, f, revalSeq, this.#ops, this.#digest);
+        const slot = ukeyAcquire(this.#ctx, f, revalSeq, this.#ops, this.#digest, this.#nextUkey);
+        if (slot >= 0) this.#nextUkey = slot + 1;
         if (slot < 0) continue;
         if (ukeys.dumpSeq(slot) === dumpSeq) {
           if (this.#reval.xcacheOf(slot) !== undefined) covDupFlow.inc();
@@ -305,6 +308,10 @@ export class Revalidator {
       if (ukeys.umapCount(umap) === 0) continue;
       ops.n = 0;
       ukeys.forEachInUmap(umap, (slot) => {
+        // Most ukeys were seen by the dump that just ended and missed none
+        // before: the sweep would keep them and change nothing, so it
+        // does not take their locks (a store each) to find that out.
+        if (!purge && ukeys.sweepKeeps(slot, dumpSeq)) return;
         if (!ukeys.tryLock(slot)) {
           // Counted since OVS 3.4 (ed379a810); 3.1 counted only the dump's.
           if (!shared.compat31) covContention.inc();

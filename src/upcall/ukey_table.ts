@@ -209,6 +209,28 @@ export class UkeyTable extends UkeyRecords {
   }
 
   /**
+   * lookup() that tries ukey `hint` first. Ukeys are made in the order
+   * their flows were set up or first dumped, which is the order the next
+   * dump walks the flows' slots in, so the ukey of a dumped flow is
+   * usually the one after the last flow's: found there, it costs neither
+   * the UFID hash nor a random bucket and chain read. Only a linked ukey
+   * (VISIBLE or OPERATIONAL, of which there is one per UFID) is taken.
+   */
+  lookupFrom(hint: number, ufid: Uint32Array, pmdId: number): number {
+    if (hint >= 0 && hint < this.capacity) {
+      const w = this.w, r = this.r(hint);
+      const state = Atomics.load(w, r + L.STATE);
+      if (
+        (state === L.UKEY_VISIBLE || state === L.UKEY_OPERATIONAL) &&
+        w[r + L.UFID] === (ufid[0] | 0) && w[r + L.UFID + 1] === (ufid[1] | 0) &&
+        w[r + L.UFID + 2] === (ufid[2] | 0) && w[r + L.UFID + 3] === (ufid[3] | 0) &&
+        w[r + L.PMD] === pmdId
+      ) return hint;
+    }
+    return this.lookup(ufid, pmdId);
+  }
+
+  /**
    * Publishes a CREATED ukey (ukey_install__). A ukey already there with
    * the same UFID and key is replaced if its flow was evicted, else this one
    * is a duplicate (or contended, if another thread holds the old one's
