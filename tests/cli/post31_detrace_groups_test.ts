@@ -5,7 +5,8 @@
  * and rules on one bridge (the case's second bridge and its patch ports
  * are left out), a dp_hash select group whose first pass hashes and
  * recirculates, so the recirculated flow's cache holds only the group
- * with the bucket it used. Also `--format json`, which OVS wraps.
+ * with the bucket it used, whose ct(table=2) recirculates again into the
+ * flow of table 2's rule. Also `--format json`, which OVS wraps.
  */
 import assert from "node:assert/strict";
 import { TestDaemon } from "./_run.ts";
@@ -62,10 +63,18 @@ Deno.test("datapath - Dump OF rules corresponding to UFID: groups (OVS 3.4 syste
         "  table_id=1, n_packets=3, n_bytes=294, priority=200,ip,actions=group:1\n",
     );
 
-    const recirculated = ufidOf(dump, /recirc_id\(0x[0-9a-f]+\),dp_hash\(/);
+    const recirculated = ufidOf(dump, /actions:ct\(commit\),recirc\(/);
     const groupText = "br0\n" +
       "  group_id=1,type=select,selection_method=dp_hash,bucket=bucket_id:0,weight:100,actions=ct(commit,table=2)\n";
     assert.equal(await ok(d, ["ofproto/detrace", recirculated]), groupText);
+
+    // After conntrack: the flow the bucket's ct(table=2) recirculated into.
+    assert.equal(
+      strip(
+        await ok(d, ["ofproto/detrace", ufidOf(dump, /recirc_id\(0x[0-9a-f]+\).*actions:p2,/)]),
+      ),
+      "br0\n  table_id=2, n_packets=3, n_bytes=294, ip,actions=output:2\n",
+    );
 
     const json = JSON.parse(await ok(d, ["ofproto/detrace", recirculated, "--format", "json"]));
     assert.deepEqual(json, { "reply-format": "plain", reply: groupText });
