@@ -17,7 +17,13 @@
  *     other_config:lacp-system-priority=N                (65534)
  *     other_config:lacp-time=fast|slow                   (slow)
  */
-import { BOND_MODES, type BondConfig, type BondMode, type LacpMode } from "../ofproto/mod.ts";
+import {
+  BOND_MODES,
+  type BondConfig,
+  type BondMode,
+  defaultBondConfig,
+  type LacpMode,
+} from "../ofproto/mod.ts";
 import { PortSpecError } from "./port_spec.ts";
 
 /** A bond as parsed, its members not numbered yet. */
@@ -47,21 +53,7 @@ export function parseBondSpec(
   ofportMax: number,
 ): BondSpec {
   const bad = (what: string) => new PortSpecError(`--port ${text}: ${what}`);
-  const config: BondSpec["config"] = {
-    name,
-    mode: "active-backup",
-    lacp: "off",
-    basis: 0,
-    updelay: 0,
-    downdelay: 0,
-    rebalanceInterval: 10000,
-    primary: null,
-    lacpFallbackAb: false,
-    allMembersActive: false,
-    lacpSystemId: null,
-    lacpSystemPriority: 0,
-    lacpFast: false,
-  };
+  const { members: _none, ...config }: BondConfig = defaultBondConfig(name);
   let members: BondSpec["members"] | undefined;
   const int = (key: string, v: string, max = 0x7fffffff) => {
     if (!/^[0-9]+$/.test(v) || Number(v) > max) throw bad(`${key} must be a number, not "${v}"`);

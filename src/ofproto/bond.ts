@@ -61,6 +61,26 @@ export interface BondConfig {
   lacpFast: boolean;
 }
 
+/** A bond's configuration with OVS's defaults (Port columns left empty). */
+export function defaultBondConfig(name: string, mode: BondMode = "active-backup"): BondConfig {
+  return {
+    name,
+    mode,
+    lacp: "off",
+    members: [],
+    basis: 0,
+    updelay: 0,
+    downdelay: 0,
+    rebalanceInterval: 10000,
+    primary: null,
+    lacpFallbackAb: false,
+    allMembersActive: false,
+    lacpSystemId: null,
+    lacpSystemPriority: 0,
+    lacpFast: false,
+  };
+}
+
 /** What a thread needs to view a bond: its configuration and shared state. */
 export interface BondInit {
   config: BondConfig;

@@ -9,7 +9,7 @@
  * through the `Bond`'s shared state.
  */
 import { getLogger } from "../lib/mod.ts";
-import { Bond, BOND_BUCKETS, type BondConfig } from "./bond.ts";
+import { Bond, BOND_BUCKETS, type BondConfig, defaultBondConfig } from "./bond.ts";
 import { Lacp, type LacpConfig } from "./lacp.ts";
 
 const log = getLogger("bond");
@@ -279,20 +279,9 @@ export function bondHashCommand(mac: string, vlan?: string, basis?: string): str
   if (!m) throw new BondCommandError("invalid mac");
   const bytes = Uint8Array.from(m.slice(1).map((h) => parseInt(h, 16)));
   const probe = new Bond({
-    name: "",
-    mode: "balance-slb",
-    lacp: "off",
-    members: [],
+    ...defaultBondConfig("", "balance-slb"),
     basis: Number(basis ?? 0) >>> 0,
-    updelay: 0,
-    downdelay: 0,
     rebalanceInterval: 0,
-    primary: null,
-    lacpFallbackAb: false,
-    allMembersActive: false,
-    lacpSystemId: null,
-    lacpSystemPriority: 0,
-    lacpFast: false,
   });
   return `${probe.hashMac(bytes, 0, Number(vlan ?? 0) & 0xffff) & 0xff}\n`;
 }

@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
-import { Bond, type BondConfig } from "./bond.ts";
+import { Bond, type BondConfig, defaultBondConfig } from "./bond.ts";
 import { bondHashCommand, BondRunner } from "./bond_run.ts";
 
 function config(mode: BondConfig["mode"], extra: Partial<BondConfig> = {}): BondConfig {
   return {
-    name: "bond0",
-    mode,
-    lacp: "off",
+    ...defaultBondConfig("bond0", mode),
     members: [{ name: "p4", ofport: 4 }, { name: "p5", ofport: 5 }],
-    basis: 0,
-    updelay: 0,
-    downdelay: 0,
-    rebalanceInterval: 10000,
-    primary: null,
-    lacpFallbackAb: false,
-    allMembersActive: false,
-    lacpSystemId: null,
-    lacpSystemPriority: 0,
-    lacpFast: false,
     ...extra,
   };
 }

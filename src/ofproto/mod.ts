@@ -118,6 +118,7 @@ export {
   type BondInit,
   type BondMode,
   type BondVerdict,
+  defaultBondConfig,
   type LacpMode,
 } from "./bond.ts";
 export { BondCommandError, bondHashCommand, BondRunner } from "./bond_run.ts";
