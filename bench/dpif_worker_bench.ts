@@ -7,6 +7,7 @@
 import { exactField, F, FLOW_WORDS, flowExtract } from "../src/flow/mod.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
 import { DpifNetdev, type DpifOp, PUT_CREATE } from "../src/dpif/mod.ts";
+import { udpFrames } from "./_frames.ts";
 
 const FLOWS = 1000;
 const dp = DpifNetdev.create("dummy", { flowCapacity: 4096 });
@@ -15,16 +16,7 @@ dp.setEmcInsertInvProb(1);
 const p1 = new DummyNetdev("p1");
 dp.portAdd(p1);
 dp.portAdd(new DummyNetdev("p2"));
-const frames = Array.from({ length: FLOWS }, (_, i) => {
-  const f = new Uint8Array(64);
-  f.set([0x50, 0x54, 0, 0, 0, 7, 0x50, 0x54, 0, 1, (i >> 8) & 255, i & 255], 0);
-  f.set(
-    [0x08, 0x00, 0x45, 0, 0, 50, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, i >> 8, i & 255, 10, 1, 0, 2],
-    12,
-  );
-  f.set([(i >> 8) & 255, i & 255, 0, 80, 0, 30, 0, 0], 34);
-  return f;
-});
+const frames = udpFrames(FLOWS);
 const mask = new Uint32Array(FLOW_WORDS);
 exactField(new Uint8Array(mask.buffer), F.in_port);
 exactField(new Uint8Array(mask.buffer), F.dl_src);

@@ -19,18 +19,10 @@ import { exactField, F, FLOW_WORDS, flowExtract } from "../src/flow/mod.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
 import { DpifNetdev, type DpifOp, PUT_CREATE } from "../src/dpif/mod.ts";
 import { processCpuMs } from "./_thread_cpu.ts";
+import { udpFrames } from "./_frames.ts";
 
 const FLOWS = 1000, PORTS = 8, RXQ = 8, RUN_MS = 2000;
-const frames = Array.from({ length: FLOWS }, (_, i) => {
-  const f = new Uint8Array(64);
-  f.set([0x50, 0x54, 0, 0, 0, 7, 0x50, 0x54, 0, 1, (i >> 8) & 255, i & 255], 0);
-  f.set(
-    [0x08, 0x00, 0x45, 0, 0, 50, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, i >> 8, i & 255, 10, 1, 0, 2],
-    12,
-  );
-  f.set([(i >> 8) & 255, i & 255, 0, 80, 0, 30, 0, 0], 34);
-  return f;
-});
+const frames = udpFrames(FLOWS);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const TICKS_PER_S = 100;
 
