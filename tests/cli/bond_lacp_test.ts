@@ -68,10 +68,14 @@ Deno.test("two daemons negotiate LACP over a two-link bond and carry traffic thr
     }
     const lacpA = await ok(da, ["lacp/show"]);
     assert.match(lacpA, /partner sys_id: 02:00:00:00:00:0b\n/);
-    await pollUntilAsync(async () => {
-      const show = await ok(da, ["bond/show", "bond0"]);
-      return show.includes("member a1: enabled") && show.includes("member a2: enabled");
-    }, "A enabling both members");
+    // Both ends: a member B has not enabled yet drops what A sends on it
+    // (bond_check_admissibility), whatever LACP says.
+    for (const [d, m] of [[da, "a"], [db, "b"]] as const) {
+      await pollUntilAsync(async () => {
+        const show = await ok(d, ["bond/show", "bond0"]);
+        return show.includes(`member ${m}1: enabled`) && show.includes(`member ${m}2: enabled`);
+      }, `${m.toUpperCase()} enabling both members`);
+    }
 
     const packets = Array.from({ length: 8 }, (_, i) => tcp(1000 + i));
     await ok(da, ["netdev-dummy/receive", "p1", ...packets]);
