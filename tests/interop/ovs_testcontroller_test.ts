@@ -258,10 +258,15 @@ Deno.test({
       const rules = await ok(d, ["ofctl", "dump-flows", "br0"]);
       assert.match(rules, /in_port=1,.*actions=output:2/);
       assert.match(rules, /in_port=2,.*actions=output:1/);
-      // ...and the datapath forwards ICMP by megaflows that follow them.
-      await ok(d, ["revalidator/wait"]);
-      const megaflows = await ok(d, ["dpctl/dump-flows"]);
-      assert.match(megaflows, /eth_type\(0x0800\),ipv4\(.*proto=1,.*actions:\d+\n/);
+      // ...and the datapath forwards ICMP by megaflows that follow them. The
+      // first echoes went up to the controller; their megaflows may have
+      // gone when its rules arrived, so ping again until one is installed.
+      await pollUntilAsync(async () => {
+        await topo.pingUntilReply(0);
+        await ok(d!, ["revalidator/wait"]);
+        const megaflows = await ok(d!, ["dpctl/dump-flows"]);
+        return /eth_type\(0x0800\),ipv4\(.*proto=1,.*actions:\d+\n/.test(megaflows);
+      }, "ICMP megaflows that follow the controller's rules");
     } finally {
       if (controller) await stopController(controller);
       await d?.stop();
