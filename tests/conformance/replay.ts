@@ -19,7 +19,7 @@
  *    started and is still alive; the run directory is removed.
  */
 import { AppctlRelay } from "./appctl_relay.ts";
-import { agesFlows, type CaseOptions, type ConformanceCase } from "./case.ts";
+import { agesFlows, type ConformanceCase } from "./case.ts";
 import { coverageDelta, coverageLines, coverageTotals } from "./coverage.ts";
 import { COV_TOTAL_TAG, maskRealTimeFigures, normalize } from "./normalize.ts";
 import { unifiedDiff } from "./diff.ts";
@@ -35,22 +35,10 @@ import {
 import type { RunResult } from "./proc.ts";
 import { RUN_DIR_PREFIX, RUNNER_PID_FILE, tempRoot } from "./stale.ts";
 import { unixctlCall } from "./unixctl.ts";
-import { bondPortsOf, type OfctlMode, vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
+import { bondPortsOf, patchBridgeArgs, vsctlToOtherConfig, writeWrappers } from "./wrappers.ts";
+import type { ReplayConfig } from "./replay_config.ts";
 
-export interface ReplayConfig {
-  /** The udpif launcher (the repository's bin/udpif). */
-  udpif: string;
-  /** Default pause before each coverage snapshot, in seconds (the oracle's --settle). */
-  settleSeconds: number;
-  /** Time limit of one command (control call, ofctl, shell line), in ms. */
-  commandTimeoutMs: number;
-  /** Time limit of the whole case, in ms: later steps are not run. */
-  caseTimeoutMs: number;
-  /** Copy of the run directory is left here when set (logs for a failing case). */
-  keepDir?: string;
-  /** How `ovs-ofctl` reaches udpif (CONFORMANCE_OFCTL): `udpif ofctl` (the default), or the real one over OpenFlow. */
-  ofctl?: OfctlMode;
-}
+export { configFromEnv, type ReplayConfig } from "./replay_config.ts";
 
 export interface ReplayResult {
   raw: string;
@@ -58,32 +46,6 @@ export interface ReplayResult {
 }
 
 const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 1000));
-
-/**
- * The configuration from the environment: CONFORMANCE_SETTLE, CONFORMANCE_TIMEOUT
- * (per command), CONFORMANCE_CASE_TIMEOUT (per case), CONFORMANCE_KEEP,
- * CONFORMANCE_OFCTL (`wire`: the real ovs-ofctl over OpenFlow; default
- * `unixctl`: `udpif ofctl`). Throws on a mode it does not know.
- */
-export function configFromEnv(udpif: string): ReplayConfig {
-  // OVS needs 1.1 s (threads fold their counters into the totals once a
-  // second); udpif's coverage/show folds when it is read, so none by default.
-  const settle = Number(Deno.env.get("CONFORMANCE_SETTLE") ?? "0");
-  const timeout = Number(Deno.env.get("CONFORMANCE_TIMEOUT") ?? "30");
-  const caseTimeout = Number(Deno.env.get("CONFORMANCE_CASE_TIMEOUT") ?? "90");
-  const ofctl = Deno.env.get("CONFORMANCE_OFCTL") || "unixctl";
-  if (ofctl !== "unixctl" && ofctl !== "wire") {
-    throw new Error(`CONFORMANCE_OFCTL=${ofctl}: not a mode (unixctl or wire)`);
-  }
-  return {
-    ofctl,
-    udpif,
-    settleSeconds: Number.isFinite(settle) && settle >= 0 ? settle : 0,
-    commandTimeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 30) * 1000,
-    caseTimeoutMs: (Number.isFinite(caseTimeout) && caseTimeout > 0 ? caseTimeout : 90) * 1000,
-    keepDir: Deno.env.get("CONFORMANCE_KEEP") || undefined,
-  };
-}
 
 class Replay {
   readonly out: string[] = [];
@@ -386,21 +348,4 @@ export function diffFromOvs(c: ConformanceCase, normalized: string, label = "udp
     `cases/${c.name}/expected.txt (Open vSwitch 3.1)`,
     label,
   ]);
-}
-
-/**
- * The `udpif start` arguments of `--patch-bridge BR:M`, as the oracle
- * script builds it with ovs-vsctl: bridges br0 and BR, BR's dummy ports
- * p(N+1)..p(N+M) numbered 1..M, and the patch ports patch-BR on br0
- * (N+1) and patch-br0 on BR (M+1), each the other's peer.
- */
-export function patchBridgeArgs(o: CaseOptions): string[] {
-  const pb = o.patchBridge;
-  if (pb === null) return [];
-  const br = pb.name;
-  const argv = ["--bridge", "br0", "--bridge", br];
-  for (let i = 1; i <= pb.ports; i++) argv.push("--port", `p${o.ports + i}:${i},bridge=${br}`);
-  argv.push("--port", `patch-${br}:${o.ports + 1},type=patch,peer=patch-br0`);
-  argv.push("--port", `patch-br0:${pb.ports + 1},bridge=${br},type=patch,peer=patch-${br}`);
-  return argv;
 }

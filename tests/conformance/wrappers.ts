@@ -28,6 +28,7 @@
  */
 
 import { RELAY_PORT_FILE } from "./appctl_relay.ts";
+import type { CaseOptions } from "./case.ts";
 
 /** Single-quotes a string for bash. */
 export function shellQuote(s: string): string {
@@ -235,4 +236,21 @@ export async function writeWrappers(
   for (const [name, text] of scripts) {
     await Deno.writeTextFile(`${binDir}/${name}`, text, { mode: 0o755 });
   }
+}
+
+/**
+ * The `udpif start` arguments of `--patch-bridge BR:M`, as the oracle
+ * script builds it with ovs-vsctl: bridges br0 and BR, BR's dummy ports
+ * p(N+1)..p(N+M) numbered 1..M, and the patch ports patch-BR on br0
+ * (N+1) and patch-br0 on BR (M+1), each the other's peer.
+ */
+export function patchBridgeArgs(o: CaseOptions): string[] {
+  const pb = o.patchBridge;
+  if (pb === null) return [];
+  const br = pb.name;
+  const argv = ["--bridge", "br0", "--bridge", br];
+  for (let i = 1; i <= pb.ports; i++) argv.push("--port", `p${o.ports + i}:${i},bridge=${br}`);
+  argv.push("--port", `patch-${br}:${o.ports + 1},type=patch,peer=patch-br0`);
+  argv.push("--port", `patch-br0:${pb.ports + 1},bridge=${br},type=patch,peer=patch-${br}`);
+  return argv;
 }
