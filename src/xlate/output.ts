@@ -31,8 +31,11 @@ export function commitActions(ctx: XlateCtx): void {
   ctx.slow |= commitOdpActions(ctx);
 }
 
-/** Outputs to `ofport` as it is, or not at all (compose_output_action). */
-export function composeOutput(ctx: XlateCtx, ofport: number): void {
+/**
+ * Outputs to `ofport` as it is, or not at all (compose_output_action).
+ * `isLast`: no action follows (a patch port then needs no clone).
+ */
+export function composeOutput(ctx: XlateCtx, ofport: number, isLast = false): void {
   const port = ctx.xin.bridge.port(ofport);
   if (!port) {
     ctx.report("warn", "Nonexistent output port");
@@ -43,27 +46,37 @@ export function composeOutput(ctx: XlateCtx, ofport: number): void {
     return;
   }
   if (port.peer !== null) {
-    patchPortOutput(ctx, port);
+    patchPortOutput(ctx, port, isLast);
     return;
   }
   commitActions(ctx);
   ctx.actions.push({ type: "output", port: port.odpPort });
 }
 
-/** FLOOD or ALL: every port but the input port (flood_packets). */
-function flood(ctx: XlateCtx, all: boolean): void {
+/** FLOOD or ALL: every port but the input port (flood_packets); only the final one may be last. */
+function flood(ctx: XlateCtx, all: boolean, isLast: boolean): void {
   const in_ = inPort(ctx);
+  let prev = -1;
   for (const p of ctx.xin.bridge.ports) {
     if (p.ofport === in_) continue;
-    if (all || !p.noFlood) composeOutput(ctx, p.ofport);
+    if (all || !p.noFlood) {
+      if (prev >= 0) composeOutput(ctx, prev);
+      prev = p.ofport;
+    }
   }
+  if (prev >= 0) composeOutput(ctx, prev, isLast);
 }
 
-/** output:PORT with the reserved ports (xlate_output_action). */
-export function xlateOutputAction(ctx: XlateCtx, port: number, maxLen: number): void {
+/** output:PORT with the reserved ports (xlate_output_action); `isLast`: no action follows. */
+export function xlateOutputAction(
+  ctx: XlateCtx,
+  port: number,
+  maxLen: number,
+  isLast = false,
+): void {
   switch (port) {
     case OFPP_IN_PORT:
-      composeOutput(ctx, inPort(ctx));
+      composeOutput(ctx, inPort(ctx), isLast);
       return;
     case OFPP_TABLE:
       xlateTable(ctx, inPort(ctx), 0);
@@ -72,10 +85,10 @@ export function xlateOutputAction(ctx: XlateCtx, port: number, maxLen: number): 
       xlateNormal(ctx);
       return;
     case OFPP_FLOOD:
-      flood(ctx, false);
+      flood(ctx, false, isLast);
       return;
     case OFPP_ALL:
-      flood(ctx, true);
+      flood(ctx, true, isLast);
       return;
     case OFPP_CONTROLLER:
       xlateController(ctx, maxLen, OFPR_ACTION, 0);
@@ -83,7 +96,7 @@ export function xlateOutputAction(ctx: XlateCtx, port: number, maxLen: number): 
     case OFPP_NONE:
       return;
     default:
-      if (port !== inPort(ctx)) composeOutput(ctx, port);
+      if (port !== inPort(ctx)) composeOutput(ctx, port, isLast);
       else ctx.report("warn", "skipping output to input port");
   }
 }
