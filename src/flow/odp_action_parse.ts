@@ -99,12 +99,12 @@ function parseOdpAction(
       return parseCheckPktLen(body, t, portNames, depth);
     case "ct":
       return parseCtAction(body, t);
-    case "clone":
-      // OVS's parse_action_list: an empty list is an empty clone.
-      return {
-        type: "clone",
-        actions: body.trim() === "" ? [] : parseList(body, portNames, depth),
-      };
+    case "clone": {
+      // OVS's parse_action_list: an empty list is an empty clone; `drop`
+      // is no action (only a whole list may be written so).
+      const parts = body.trim() === "" ? [] : splitTop(body.trim());
+      return { type: "clone", actions: parts.map((p) => parseOdpAction(p, portNames, depth + 1)) };
+    }
     case "sample":
     case "add_mpls":
       return { type: name, text: t };

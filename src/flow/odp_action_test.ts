@@ -45,7 +45,7 @@ const LISTS = [
   "clone(ct(commit),2),3",
   "clone(ct(commit,nat(src=10.0.0.100)),recirc(0x1)),3",
   "clone(clone(ct(commit,zone=5),2),1),2",
-  "clone(drop),1",
+  "clone(ct(commit),3),clone(set(ipv4(ttl=9)),2)",
   "clone(check_pkt_len(size=100,gt(1),le(clone(2))))",
   "sample(sample=50.0%,actions(2))",
   "ct_clear,2",
@@ -100,6 +100,8 @@ Deno.test("clone(...) nests its actions in its payload; an empty one is a bare h
   assert.equal(formatOdpActions(decodeActions(bytes.subarray(3))), "ct(commit),2");
   assert.equal(encodeActions(parseOdpActions("clone()")).length, 3);
   assert.equal(formatOdpActions(parseOdpActions("clone()")), "clone(drop)");
+  // As in OVS, what prints as clone(drop) is written clone().
+  assert.throws(() => parseOdpActions("clone(drop)"), OdpParseError);
 });
 
 Deno.test("actions nest at most MAX_ODP_NESTED deep, as OVS parses them", () => {
