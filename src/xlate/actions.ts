@@ -34,7 +34,13 @@ import {
   pushVlanUninit,
   setMaskL3Prereqs,
 } from "./flow_ops.ts";
-import { composeOutput, inPort, xlateController, xlateOutputAction } from "./output.ts";
+import {
+  composeOutput,
+  inPort,
+  xlateController,
+  xlateOutputAction,
+  xlateOutputTrunc,
+} from "./output.ts";
 import { xlateTable } from "./table.ts";
 import { xlateGroupAction } from "./group.ts";
 import { composeConntrack, composeCtClear } from "./conntrack.ts";
@@ -249,6 +255,9 @@ export function doXlateActions(
           a.maxLen ?? (a.port === OFPP_CONTROLLER ? 0xffff : 0),
           last,
         );
+        break;
+      case "output_trunc":
+        xlateOutputTrunc(ctx, a.port, a.maxLen, last);
         break;
       case "controller":
         xlateController(ctx, a.maxLen, REASONS[a.reason ?? "action"] ?? OFPR_ACTION, a.id ?? 0);

@@ -5,7 +5,7 @@
  * later datapath actions (header rewrites are: the next output commits
  * them back), or when nothing follows it, the actions are translated in
  * line and only the OpenFlow flow is put back afterwards. Otherwise
- * (conntrack, nat: the datapath cannot undo them) the pending header
+ * (conntrack, nat, output_trunc: the datapath cannot undo them) the pending header
  * changes are committed first and the actions go inside a datapath
  * `clone(...)`, which runs them on a copy of the packet; an empty one is
  * left out. udpif's datapath always supports clone (dpif-netdev does), so
@@ -22,9 +22,9 @@ import { commitActions } from "./output.ts";
 /**
  * The OpenFlow actions udpif has whose datapath translation later actions
  * cannot undo (reversible_actions' list: ct, nat, output_trunc, meter,
- * encap, decap, dec_nsh_ttl; udpif has the first two).
+ * encap, decap, dec_nsh_ttl; udpif has the first three).
  */
-const IRREVERSIBLE: ReadonlySet<OfAction["type"]> = new Set(["ct", "nat"]);
+const IRREVERSIBLE: ReadonlySet<OfAction["type"]> = new Set(["ct", "nat", "output_trunc"]);
 
 /**
  * reversible_actions: whether `actions` (their top level only, as in

@@ -58,3 +58,16 @@ Deno.test("a clone inside a clone: the outer one is reversible, the inner one de
   );
   assert.equal(out.text, "clone(ct(commit,zone=5),2),3,2");
 });
+
+Deno.test("output_trunc: trunc(N) before the output it cuts; in a clone it is irreversible", () => {
+  assert.equal(
+    xlateText(["in_port=1,ip,actions=clone(output(port=2,max_len=64)),output:3"], udp).text,
+    "clone(trunc(64),2),3",
+  );
+  assert.equal(
+    xlateText(["in_port=1,ip,actions=mod_nw_tos:32,output(port=2,max_len=64)"], udp).text,
+    "trunc(64),set(ipv4(tos=0x20/0xfc)),2",
+  );
+  // To the input port nothing is sent, nor truncated.
+  assert.equal(xlateText(["in_port=1,ip,actions=output(port=1,max_len=64)"], udp).text, "drop");
+});

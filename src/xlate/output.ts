@@ -2,10 +2,12 @@
  * Output actions: to a port (after committing header changes), to the
  * input port, FLOOD, ALL, LOCAL, the controller (a datapath `userspace`
  * action carrying a controller cookie and a recirculation id for the
- * frozen state, as OVS 3.1 does), and the dispatch of the reserved ports.
+ * frozen state, as OVS 3.1 does), the dispatch of the reserved ports,
+ * and output_trunc (`trunc(N)` before the output it cuts).
  */
 import { F, getUint } from "../flow/mod.ts";
 import {
+  formatPort,
   OFPP_ALL,
   OFPP_CONTROLLER,
   OFPP_FLOOD,
@@ -99,6 +101,40 @@ export function xlateOutputAction(
       if (port !== inPort(ctx)) composeOutput(ctx, port, isLast);
       else ctx.report("warn", "skipping output to input port");
   }
+}
+
+/**
+ * output(port=N,max_len=M) (xlate_output_trunc_action): `trunc(M)` then
+ * the output, which the datapath cuts. Reserved ports other than LOCAL and
+ * IN_PORT, and patch ports, cannot be truncated to.
+ */
+export function xlateOutputTrunc(
+  ctx: XlateCtx,
+  port: number,
+  maxLen: number,
+  isLast: boolean,
+): void {
+  switch (port) {
+    case OFPP_TABLE:
+    case OFPP_NORMAL:
+    case OFPP_FLOOD:
+    case OFPP_ALL:
+    case OFPP_CONTROLLER:
+    case OFPP_NONE:
+      ctx.report("warn", `output_trunc does not support port: ${formatPort(port)}`);
+      return;
+  }
+  if (port === inPort(ctx)) {
+    ctx.report("warn", "skipping output to input port");
+    return;
+  }
+  const xport = ctx.xin.bridge.port(port);
+  if (!xport || xport.peer !== null) {
+    ctx.report("error", `output_trunc does not support patch port ${formatPort(port)}`);
+    return;
+  }
+  ctx.actions.push({ type: "trunc", maxLen });
+  xlateOutputAction(ctx, port, 0, isLast);
 }
 
 /**
