@@ -256,7 +256,7 @@ export function checkSupport(dpif: Dpif): BackerSupport {
   const clone = logged(
     dpif,
     "clone action",
-    execProbe(dpif, dummyEthernet(), [{ type: "clone", text: "clone()" }]),
+    execProbe(dpif, dummyEthernet(), [{ type: "clone", actions: [] }]),
   );
   const sampleNesting = checkSampleNesting(dpif);
   const ctEventmask = logged(

@@ -98,3 +98,18 @@ Deno.test("updates reach the bridge they name: a new port list moves in_port dis
   addFlow(1, "priority=40000,in_port=9,actions=drop");
   assert.equal(formatOdpActions(xlate.translate({ key: keyFrom(9), ...REQUEST }).actions!), "drop");
 });
+
+Deno.test("a patch port whose peer rule runs conntrack: a datapath clone unless the output is last", () => {
+  const { xlate, addFlow } = twoBridges();
+  addFlow(1, "in_port=2,ip,actions=ct(commit),output:1");
+  addFlow(0, "in_port=1,tcp,actions=output:4,output:LOCAL");
+  assert.equal(
+    formatOdpActions(xlate.translate({ key: keyFrom(1), ...REQUEST }).actions!),
+    "clone(ct(commit),3),100",
+  );
+  addFlow(0, "priority=40000,in_port=1,tcp,actions=output:LOCAL,output:4");
+  assert.equal(
+    formatOdpActions(xlate.translate({ key: keyFrom(1), ...REQUEST }).actions!),
+    "100,ct(commit),3",
+  );
+});

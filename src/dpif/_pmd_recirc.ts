@@ -11,13 +11,17 @@
  *   packet through the lookup again, at most MAX_RECIRC_DEPTH deep; a
  *   recirc that is not the last action works on a copy, as OVS clones the
  *   batch, and the packet and key are put back afterwards;
+ * - `saveCopy` / `restoreCopy` are that copy (dp_packet_batch_clone): the
+ *   packet's bytes, length, offload facts, key and metadata, kept on a
+ *   stack so that a datapath `clone(...)` (odp_execute_clone) and a
+ *   recirc inside it each put back their own;
  * - `hash` sets dp_hash: hash_int of the packet's 5-tuple hash (the RSS
  *   hash OVS computes at lookup, miniflow_hash_5tuple) with the basis for
  *   l4, flow_hash_symmetric_l3l4 for sym_l4;
  * - `ct` runs the conntrack action (src/conntrack) on the packet.
  *
  * Thread-safety: owned by one Pmd and used only on its thread; the
- * per-depth copies are made once, on the first non-final recirc.
+ * per-depth copies are made once, on the first copy at that depth.
  */
 import { F, FLOW_BYTES, FLOW_WORDS } from "../flow/mod.ts";
 import { Conntrack } from "../conntrack/mod.ts";
@@ -43,12 +47,22 @@ const log = getLogger("dpif_netdev");
 const MD_WORDS = EXEC_MD_WORDS;
 const CT_WORDS = MD_WORDS.filter((w) => w !== F.dp_hash.off >> 2 && w !== F.recirc_id.off >> 2);
 
+interface SavedPacket {
+  frame: Uint32Array;
+  key: Uint32Array;
+  md: Uint32Array;
+  len: number;
+  olFlags: number;
+  gsoType: number;
+  gsoSize: number;
+}
+
 /** What the PMD lends: its packet, key and a way to run a packet through the lookup. */
 export interface RecircHost {
   readonly buf: Uint8Array;
   readonly bufU32: Uint32Array;
   readonly key: Uint32Array;
-  readonly pkt: { len: number };
+  readonly pkt: { len: number; olFlags: number; gsoType: number; gsoSize: number };
   readonly now: number;
   /** Runs the packet in `buf` through the lookup and its flow's actions. */
   processPacket(inPort: number): void;
@@ -65,7 +79,9 @@ export class PmdRecirc {
   depth = 0;
   /** Whether md's metadata words are all zero (every writer of md clears it). */
   private mdClear = true;
-  private saved: { frame: Uint32Array; key: Uint32Array; md: Uint32Array; len: number }[] = [];
+  /** The copies saveCopy keeps, one per nesting level, and how many are in use. */
+  private readonly saved: SavedPacket[] = [];
+  private nSaved = 0;
 
   constructor(conntrackBuffer: SharedArrayBuffer, private readonly host: RecircHost) {
     this.conntrack = new Conntrack(conntrackBuffer);
@@ -100,19 +116,7 @@ export class PmdRecirc {
       return;
     }
     const h = this.host;
-    let save = null;
-    if (!last) {
-      save = this.saved[this.depth] ??= {
-        frame: new Uint32Array(h.bufU32.length),
-        key: new Uint32Array(FLOW_WORDS),
-        md: new Uint32Array(FLOW_WORDS),
-        len: 0,
-      };
-      save.frame.set(h.bufU32.subarray(0, (h.pkt.len + 3) >> 2));
-      save.key.set(h.key);
-      save.md.set(this.mdU32);
-      save.len = h.pkt.len;
-    }
+    if (!last) this.saveCopy();
     this.mdClear = false;
     this.mdView.setUint32(F.recirc_id.off, id);
     this.depth++;
@@ -121,14 +125,42 @@ export class PmdRecirc {
       h.processPacket(inPort);
     } finally {
       this.depth--;
-      if (save) {
-        h.bufU32.set(save.frame.subarray(0, (save.len + 3) >> 2));
-        h.key.set(save.key);
-        this.mdU32.set(save.md);
-        this.mdClear = false;
-        h.pkt.len = save.len;
-      }
+      if (!last) this.restoreCopy();
     }
+  }
+
+  /** Keeps the packet, its key and metadata as they are now (restoreCopy puts them back). */
+  saveCopy(): void {
+    const h = this.host;
+    const save = this.saved[this.nSaved++] ??= {
+      frame: new Uint32Array(h.bufU32.length),
+      key: new Uint32Array(FLOW_WORDS),
+      md: new Uint32Array(FLOW_WORDS),
+      len: 0,
+      olFlags: 0,
+      gsoType: 0,
+      gsoSize: 0,
+    };
+    save.frame.set(h.bufU32.subarray(0, (h.pkt.len + 3) >> 2));
+    save.key.set(h.key);
+    save.md.set(this.mdU32);
+    save.len = h.pkt.len;
+    save.olFlags = h.pkt.olFlags;
+    save.gsoType = h.pkt.gsoType;
+    save.gsoSize = h.pkt.gsoSize;
+  }
+
+  /** Puts back the packet the matching saveCopy kept. */
+  restoreCopy(): void {
+    const h = this.host, save = this.saved[--this.nSaved];
+    h.bufU32.set(save.frame.subarray(0, (save.len + 3) >> 2));
+    h.key.set(save.key);
+    this.mdU32.set(save.md);
+    this.mdClear = false;
+    h.pkt.len = save.len;
+    h.pkt.olFlags = save.olFlags;
+    h.pkt.gsoType = save.gsoType;
+    h.pkt.gsoSize = save.gsoSize;
   }
 
   /** OVS_ACTION_ATTR_HASH: alg 0 (l4) or 1 (sym_l4), on the packet's current key. */

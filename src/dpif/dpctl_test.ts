@@ -238,3 +238,18 @@ Deno.test("add-flow refuses a key that does not fit its Ethertype and protocol, 
   assert.equal(dpctlAddFlow(dp, [`${ip(17)},udp(src=1,dst=2)`, "2"]), "");
   assert.equal(dpctlDelFlow(dp, [`${ip(17)},udp(src=1,dst=2)`]), "");
 });
+
+Deno.test("dpctl add-flow takes clone(...) actions, prints them as OVS does, refuses too deep a nesting", () => {
+  const dp = bridge();
+  assert.equal(dpctlAddFlow(dp, [L3FLOW, "clone(ct(commit),set(ipv4(ttl=9)),2),clone(),3"]), "");
+  assert.match(
+    dpctlDumpFlows(dp, []),
+    /actions:clone\(ct\(commit\),set\(ipv4\(ttl=9\)\),2\),clone\(drop\),3\n$/,
+  );
+  assert.throws(
+    () => dpctlModFlow(dp, [L3FLOW, "clone(".repeat(40) + "2" + ")".repeat(40)]),
+    (e: Error) => e.message === "ovs-vswitchd: parsing actions (Invalid argument)",
+  );
+  assert.match(dpctlDumpFlows(dp, []), /actions:clone\(ct\(commit\)/, "the flow is unchanged");
+  dp.destroy();
+});

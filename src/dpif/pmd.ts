@@ -339,6 +339,17 @@ export class Pmd implements OdpExecuteDatapath {
     this.meta.ctClear();
   }
 
+  /** OdpExecuteDatapath: a clone(...) that is not last works on a copy (_pmd_recirc.ts). */
+  cloneBegin(): void {
+    this.meta.saveCopy();
+  }
+
+  /** OdpExecuteDatapath: the packet after a clone(...) is the one before it. */
+  cloneEnd(): void {
+    this.meta.restoreCopy();
+    this.keyWords[KEY_WORDS_VALID] = 0;
+  }
+
   /** Counts a recirculated pass (PMD_STAT_RECIRC). */
   countRecirc(): void {
     this.st[ST_RECIRC]++;

@@ -165,3 +165,42 @@ Deno.test("an execute carries the upcall's metadata: a recirc from it keeps ct_s
   assert.equal(p3.txFrames.length, 1);
   dp.destroy();
 });
+
+Deno.test("clone(...) runs on a copy: its rewrite, ct and recirc reach only the copy", () => {
+  const { dp, p1, p2, p3, put } = setup();
+  const ctState = (v: number) => (k: DataView, m: Uint8Array) => {
+    k.setUint8(F.ct_state.off, v);
+    m[F.ct_state.off] = 0xff;
+  };
+  put(1, 0, "clone(set(ipv4(dst=10.0.0.9)),ct(commit,zone=9),recirc(0x5)),recirc(0x6)");
+  put(1, 5, "3", ctState(0x21)); // the copy: +new+trk
+  put(1, 6, "2", ctState(0)); // the packet after the clone: untracked, as it came in
+  put(1, 6, "3", ctState(0x21));
+  // The reply to the rewritten copy finds the connection it committed.
+  put(2, 0, "ct(zone=9),recirc(0x7)");
+  put(2, 7, "1", ctState(0x2a)); // +est+rpl+trk
+  const f = frameOf(UDP);
+  p1.receive([f]);
+  p2.pollTx();
+  p3.pollTx();
+  assert.deepEqual(p2.txFrames, [f]);
+  assert.equal(p3.txFrames.length, 1);
+  assert.deepEqual([...p3.txFrames[0].subarray(14 + 16, 14 + 20)], [10, 0, 0, 9]);
+  p2.receive([frameOf(UDP_BACK.replace("src=10.0.0.2", "src=10.0.0.9"))]);
+  p1.pollTx();
+  assert.equal(p1.txFrames.length, 1);
+  assert.equal(dp.pmdStats().recirculations, 3);
+  dp.destroy();
+});
+
+Deno.test("clone(...) nested in clone(...): each puts back the packet it copied", () => {
+  const { dp, p1, p2, p3, put } = setup();
+  put(1, 0, "clone(set(ipv4(ttl=9)),clone(set(ipv4(ttl=7)),3),3),2");
+  const f = frameOf(UDP);
+  p1.receive([f]);
+  p2.pollTx();
+  p3.pollTx();
+  assert.deepEqual(p3.txFrames.map((t) => t[14 + 8]), [7, 9]);
+  assert.deepEqual(p2.txFrames, [f]);
+  dp.destroy();
+});

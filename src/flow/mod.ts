@@ -25,7 +25,8 @@
  * - compose.ts / packet_spec.ts: the packet `netdev-dummy/receive` builds
  *   from a flow spec (`... --len N`) or hex.
  * - odp_execute.ts: datapath actions run on a packet (odp-execute.c): sets,
- *   VLAN push/pop, trunc; output and userspace go to the datapath.
+ *   VLAN push/pop, trunc, check_pkt_len and clone (whose copy of the
+ *   packet the datapath keeps); output and userspace go to the datapath.
  *
  * Thread-safety: everything here is a pure function of its arguments.
  * Keys live wherever their owner puts them (a PMD's flow table in shared

@@ -48,6 +48,11 @@ export type OdpAction =
   /** check_pkt_len(size=N,gt(...),le(...)): one branch by the packet's length. */
   | { type: "check_pkt_len"; size: number; gt: OdpAction[]; le: OdpAction[] }
   /**
+   * clone(...): the nested actions run on a copy of the packet; the
+   * actions after it see the packet as it was.
+   */
+  | { type: "clone"; actions: OdpAction[] }
+  /**
    * Actions udpif passes through as their text: parsed, printed and
    * stored, not executed by the userspace datapath here.
    */
@@ -55,7 +60,6 @@ export type OdpAction =
 
 /** The action kinds kept as text (see above). */
 export const ODP_TEXT_ACTIONS = [
-  "clone",
   "sample",
   "add_mpls",
 ] as const;

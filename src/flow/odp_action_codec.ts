@@ -22,6 +22,7 @@
  *   ACT_CT_CLEAR   (empty)
  *   ACT_CHECK_PKT_LEN  u16 size, u16 length of the encoded gt list, the
  *                  encoded gt list, the encoded le list
+ *   ACT_CLONE      the encoded nested list
  *
  * An empty encoding is an empty list: drop.
  */
@@ -46,6 +47,7 @@ export const ACT_CT_CLEAR = 33;
 
 /** Past the text-kept actions' opcodes. */
 export const ACT_CHECK_PKT_LEN = 34;
+export const ACT_CLONE = 35;
 
 /** Bytes of a record header: opcode and payload length. */
 export const ACT_HEADER_LEN = 3;
@@ -72,6 +74,8 @@ function payloadLen(a: OdpAction): number {
       return 1 + 2 * setAttrBytes(a.attr);
     case "check_pkt_len":
       return 4 + encodedLength(a.gt) + encodedLength(a.le);
+    case "clone":
+      return encodedLength(a.actions);
     default:
       return new TextEncoder().encode(a.text).length;
   }
@@ -90,6 +94,7 @@ const FIXED_OPS: Record<string, number> = {
   ct: ACT_CT,
   ct_clear: ACT_CT_CLEAR,
   check_pkt_len: ACT_CHECK_PKT_LEN,
+  clone: ACT_CLONE,
 };
 
 function opcodeOf(a: OdpAction): number {
@@ -185,6 +190,9 @@ export function encodeActions(
         out[p + 3] = gt;
         break;
       }
+      case "clone":
+        encodeActions(a.actions, out.subarray(p));
+        break;
       default:
         out.set(new TextEncoder().encode(a.text), p);
         break;
@@ -283,6 +291,9 @@ export function decodeActions(b: Uint8Array): OdpAction[] {
         });
         break;
       }
+      case ACT_CLONE:
+        out.push({ type: "clone", actions: decodeActions(body) });
+        break;
       default: {
         const type = ODP_TEXT_ACTIONS[op - ACT_TEXT];
         if (op < ACT_TEXT || type === undefined) {

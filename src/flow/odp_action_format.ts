@@ -58,6 +58,9 @@ export function formatOdpAction(
       return `check_pkt_len(size=${a.size},gt(${formatOdpActions(a.gt, portNames)}),le(${
         formatOdpActions(a.le, portNames)
       }))`;
+    case "clone":
+      // format_odp_clone_action: an empty clone prints its list as `drop`.
+      return `clone(${formatOdpActions(a.actions, portNames)})`;
     default:
       return a.text;
   }

@@ -2,8 +2,7 @@
  * `actions:` text to datapath actions: the inverse of odp_action_format.ts
  * (OVS's odp_actions_from_string for the actions udpif produces). A set
  * whose fields are all given exactly becomes `set`, otherwise
- * `set_masked`, as OVS decides. clone, sample and add_mpls
- * keep their text.
+ * `set_masked`, as OVS decides. sample and add_mpls keep their text.
  */
 import { newKey } from "./key.ts";
 import type { OdpAction, OdpSetAttr } from "./odp_action.ts";
@@ -13,18 +12,35 @@ import { parseUserspace } from "./_userspace.ts";
 import { parseCtAction } from "./_odp_ct.ts";
 import { fieldsOf, OdpParseError, parseIntC, splitCall, splitTop } from "./_scan.ts";
 
+/** OVS's MAX_ODP_NESTED: how deep actions may nest (clone, check_pkt_len). */
+export const MAX_ODP_NESTED = 32;
+
 export function parseOdpActions(
   text: string,
   portNames?: ReadonlyMap<string, number> | null,
 ): OdpAction[] {
+  return parseList(text, portNames ?? null, 0);
+}
+
+/** The actions of a list whose enclosing actions nest `depth` deep. */
+function parseList(
+  text: string,
+  portNames: ReadonlyMap<string, number> | null,
+  depth: number,
+): OdpAction[] {
   const out: OdpAction[] = [];
   const parts = splitTop(text.trim());
   if (parts.length === 1 && parts[0] === "drop") return out;
-  for (const p of parts) out.push(parseOdpAction(p, portNames ?? null));
+  for (const p of parts) out.push(parseOdpAction(p, portNames, depth + 1));
   return out;
 }
 
-function parseOdpAction(t: string, portNames: ReadonlyMap<string, number> | null): OdpAction {
+function parseOdpAction(
+  t: string,
+  portNames: ReadonlyMap<string, number> | null,
+  depth: number,
+): OdpAction {
+  if (depth >= MAX_ODP_NESTED) throw new OdpParseError(t, "actions nested too deeply");
   const port = parseIntC(t);
   if (port !== null) return { type: "output", port };
   if (t === "pop_vlan") return { type: "pop_vlan" };
@@ -80,10 +96,15 @@ function parseOdpAction(t: string, portNames: ReadonlyMap<string, number> | null
     case "userspace":
       return parseUserspace(body, t, portNames);
     case "check_pkt_len":
-      return parseCheckPktLen(body, t, portNames);
+      return parseCheckPktLen(body, t, portNames, depth);
     case "ct":
       return parseCtAction(body, t);
-    case "clone":
+    case "clone": {
+      // OVS's parse_action_list: an empty list is an empty clone; `drop`
+      // is no action (only a whole list may be written so).
+      const parts = body.trim() === "" ? [] : splitTop(body.trim());
+      return { type: "clone", actions: parts.map((p) => parseOdpAction(p, portNames, depth + 1)) };
+    }
     case "sample":
     case "add_mpls":
       return { type: name, text: t };
@@ -97,6 +118,7 @@ function parseCheckPktLen(
   body: string,
   t: string,
   portNames: ReadonlyMap<string, number> | null,
+  depth: number,
 ): OdpAction {
   const [sizeText, gtText, leText, extra] = splitTop(body);
   const size = sizeText?.startsWith("size=") ? parseIntC(sizeText.slice(5)) : null;
@@ -108,7 +130,7 @@ function parseCheckPktLen(
   return {
     type: "check_pkt_len",
     size,
-    gt: gt[1].trim() === "" ? [] : parseOdpActions(gt[1], portNames),
-    le: le[1].trim() === "" ? [] : parseOdpActions(le[1], portNames),
+    gt: gt[1].trim() === "" ? [] : parseList(gt[1], portNames, depth),
+    le: le[1].trim() === "" ? [] : parseList(le[1], portNames, depth),
   };
 }

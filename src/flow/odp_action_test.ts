@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseOdpActions } from "./odp_action_parse.ts";
+import { MAX_ODP_NESTED, parseOdpActions } from "./odp_action_parse.ts";
 import { formatOdpActions } from "./odp_action_format.ts";
 import { decodeActions, encodeActions } from "./odp_action_codec.ts";
 import { OdpParseError } from "./_scan.ts";
@@ -42,6 +42,11 @@ const LISTS = [
   "userspace(pid=2,flow_sample(probability=1,collector_set_id=0,obs_domain_id=0,obs_point_id=0,output_port=4294967295))",
   "ct(commit,zone=1),recirc(0x3)",
   "clone(set(ipv4(dst=1.1.1.1)),2),3",
+  "clone(ct(commit),2),3",
+  "clone(ct(commit,nat(src=10.0.0.100)),recirc(0x1)),3",
+  "clone(clone(ct(commit,zone=5),2),1),2",
+  "clone(ct(commit),3),clone(set(ipv4(ttl=9)),2)",
+  "clone(check_pkt_len(size=100,gt(1),le(clone(2))))",
   "sample(sample=50.0%,actions(2))",
   "ct_clear,2",
   "check_pkt_len(size=100,gt(drop),le(drop))",
@@ -83,6 +88,32 @@ Deno.test("the binary encoding decodes to the same actions", () => {
   }
   assert.equal(encodeActions([]).length, 0);
   assert.equal(encodeActions([{ type: "output", port: 2 }]).length, 7);
+});
+
+Deno.test("clone(...) nests its actions in its payload; an empty one is a bare header", () => {
+  const [clone] = parseOdpActions("clone(ct(commit),2)");
+  assert.equal(clone.type, "clone");
+  assert.deepEqual(clone.type === "clone" && clone.actions.map((a) => a.type), ["ct", "output"]);
+  const bytes = encodeActions([clone]);
+  // The clone's header, then the ct and output records as a list of their own.
+  assert.equal((bytes[1] << 8) | bytes[2], bytes.length - 3);
+  assert.equal(formatOdpActions(decodeActions(bytes.subarray(3))), "ct(commit),2");
+  assert.equal(encodeActions(parseOdpActions("clone()")).length, 3);
+  assert.equal(formatOdpActions(parseOdpActions("clone()")), "clone(drop)");
+  // As in OVS, what prints as clone(drop) is written clone().
+  assert.throws(() => parseOdpActions("clone(drop)"), OdpParseError);
+});
+
+Deno.test("actions nest at most MAX_ODP_NESTED deep, as OVS parses them", () => {
+  const nest = (n: number) => "clone(".repeat(n) + "1" + ")".repeat(n);
+  assert.equal(
+    formatOdpActions(parseOdpActions(nest(MAX_ODP_NESTED - 2))),
+    nest(MAX_ODP_NESTED - 2),
+  );
+  assert.throws(
+    () => parseOdpActions(nest(MAX_ODP_NESTED - 1)),
+    (e: unknown) => e instanceof OdpParseError && /nested too deeply/.test(e.message),
+  );
 });
 
 Deno.test("corrupt encodings are refused, not misread", () => {

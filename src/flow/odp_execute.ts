@@ -10,6 +10,9 @@
  * executes a set on a packet. `executeSetEncoded` takes a set as the
  * encoding stores it; `executeSet` takes key and mask in the flow key
  * layout. A set whose header the packet lacks does nothing, as in OVS.
+ * `clone(...)` (odp_execute_clone) runs its actions on a copy of the
+ * packet the datapath keeps (`cloneBegin`/`cloneEnd`), so the actions after
+ * it see the packet as it was; as the last action it needs no copy.
  * Nothing here allocates.
  */
 import type { OdpSetAttr } from "./odp_action.ts";
@@ -17,6 +20,7 @@ import { SET_ATTR_SPANS, SET_ATTRS } from "./set_attr.ts";
 import { F, FLOW_BYTES } from "./layout.ts";
 import {
   ACT_CHECK_PKT_LEN,
+  ACT_CLONE,
   ACT_CT,
   ACT_CT_CLEAR,
   ACT_HASH,
@@ -83,12 +87,21 @@ export interface OdpExecuteDatapath {
   setDpHash?(pkt: PacketBuffer, alg: number, basis: number): void;
   conntrack?(pkt: PacketBuffer, acts: Uint8Array, at: number): void;
   conntrackClear?(pkt: PacketBuffer): void;
+  /**
+   * A clone(...) that is not the last action: `cloneBegin` keeps the
+   * packet as it is now (its bytes, length and everything the datapath
+   * knows of it: key, metadata); `cloneEnd`, after the clone's actions,
+   * puts that back. Calls nest (a clone inside a clone).
+   */
+  cloneBegin(pkt: PacketBuffer): void;
+  cloneEnd(pkt: PacketBuffer): void;
 }
 
 /**
  * Runs the encoded actions `acts[at..at+n)` on `pkt`. recirc, hash, ct
  * and ct_clear go to the datapath (skipped when it has no such hook);
- * the text-kept actions are skipped.
+ * the text-kept actions are skipped. `truncLen` is a pending trunc's
+ * length (-1: none), which a clone's actions inherit.
  */
 export function odpExecuteActions(
   pkt: PacketBuffer,
@@ -96,8 +109,8 @@ export function odpExecuteActions(
   at: number,
   n: number,
   dp: OdpExecuteDatapath,
+  truncLen = -1,
 ): void {
-  let truncLen = -1;
   // Header offsets are found at the first set and kept until a VLAN push or
   // pop moves the headers (sets never do).
   let located = false;
@@ -171,6 +184,22 @@ export function odpExecuteActions(
         located = false;
         break;
       }
+      case ACT_CLONE:
+        // odp_execute_clone: the copy keeps a pending trunc, the packet
+        // after the clone has none.
+        if (a + len >= end) {
+          odpExecuteActions(pkt, acts, a, len, dp, truncLen);
+        } else {
+          dp.cloneBegin(pkt);
+          try {
+            odpExecuteActions(pkt, acts, a, len, dp, truncLen);
+          } finally {
+            dp.cloneEnd(pkt);
+          }
+        }
+        truncLen = -1;
+        located = false;
+        break;
     }
     p = a + len;
   }

@@ -182,6 +182,18 @@ class Recorder implements OdpExecuteDatapath {
   userspace(_p: PacketBuffer, acts: Uint8Array, at: number, n: number, last: boolean): void {
     this.log.push(`userspace ${toHex(acts.subarray(at), n)} last=${last}`);
   }
+  /** The packets cloneBegin kept, innermost last. */
+  private copies: Uint8Array[] = [];
+  cloneBegin(pkt: PacketBuffer): void {
+    this.log.push("cloneBegin");
+    this.copies.push(pkt.data.slice(0, pkt.len));
+  }
+  cloneEnd(pkt: PacketBuffer): void {
+    this.log.push("cloneEnd");
+    const copy = this.copies.pop()!;
+    pkt.data.set(copy);
+    pkt.len = copy.length;
+  }
 }
 
 function runList(spec: string, actions: string): Recorder {
@@ -232,4 +244,52 @@ Deno.test("odpExecuteActions: a set after a VLAN push finds the headers where th
     `${ETH},eth_type(0x8100),vlan(vid=10,pcp=3),encap(eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=9,frag=no),tcp(src=7,dst=2))`,
   );
   assert.deepEqual(r.log, [`output(1) ${toHex(want.data, want.len)}`]);
+});
+
+Deno.test("odpExecuteActions: a clone's actions work on a copy; the actions after it see the packet as it was", () => {
+  const spec = tcp("10.0.0.1", "10.0.0.2", "0", 64, 1, 2);
+  const b = packet(spec);
+  const rewritten = packet(tcp("10.0.0.1", "10.0.0.9", "0", 64, 1, 2));
+  const tagged = packet(
+    `${ETH},eth_type(0x8100),vlan(vid=10,pcp=3),encap(eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.9,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2))`,
+  );
+  const r = runList(
+    spec,
+    "clone(set(ipv4(dst=10.0.0.9)),1,clone(push_vlan(vid=10,pcp=3),2),3),4",
+  );
+  assert.deepEqual(r.log, [
+    "cloneBegin",
+    `output(1) ${toHex(rewritten.data, rewritten.len)}`,
+    "cloneBegin",
+    `output(2) ${toHex(tagged.data, tagged.len)}`,
+    "cloneEnd",
+    `output(3) ${toHex(rewritten.data, rewritten.len)}`,
+    "cloneEnd",
+    `output(4) ${toHex(b.data, b.len)}`,
+  ]);
+});
+
+Deno.test("odpExecuteActions: a clone that is the last action needs no copy; an empty one does nothing", () => {
+  const spec = tcp("10.0.0.1", "10.0.0.2", "0", 64, 1, 2);
+  const b = packet(spec);
+  const rewritten = packet(tcp("10.0.0.1", "10.0.0.9", "0", 64, 1, 2));
+  const r = runList(spec, "1,clone(),clone(set(ipv4(dst=10.0.0.9)),2)");
+  assert.deepEqual(r.log, [
+    `output(1) ${toHex(b.data, b.len)}`,
+    "cloneBegin",
+    "cloneEnd",
+    `output(2) ${toHex(rewritten.data, rewritten.len)}`,
+  ]);
+});
+
+Deno.test("odpExecuteActions: a pending trunc goes with the clone's copy, not past it", () => {
+  const spec = tcp("10.0.0.1", "10.0.0.2", "0", 64, 1, 2);
+  const b = packet(spec);
+  const r = runList(spec, "trunc(20),clone(1),2");
+  assert.deepEqual(r.log, [
+    "cloneBegin",
+    `output(1) ${toHex(b.data, 20)}`,
+    "cloneEnd",
+    `output(2) ${toHex(b.data, b.len)}`,
+  ]);
 });

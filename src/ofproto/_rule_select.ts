@@ -41,7 +41,8 @@ function overlaps(a: Match, b: Match): boolean {
 
 function outputsTo(actions: OfAction[], port: number): boolean {
   return actions.some((a) =>
-    (a.type === "output" || a.type === "enqueue") && a.port === port ||
+    (a.type === "output" || a.type === "enqueue" || a.type === "output_trunc") &&
+      a.port === port ||
     a.type === "controller" && port === 0xfffd
   );
 }

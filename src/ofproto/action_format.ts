@@ -51,6 +51,8 @@ function formatOne(a: OfAction, names?: ReadonlyMap<number, string>): string {
   switch (a.type) {
     case "output":
       return a.port < OFPP_MAX ? `output:${formatPort(a.port, names)}` : formatPort(a.port);
+    case "output_trunc":
+      return `output(port=${formatPort(a.port, names)},max_len=${a.maxLen})`;
     case "controller":
       return formatController(a);
     case "enqueue":

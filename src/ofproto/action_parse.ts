@@ -77,6 +77,33 @@ function parseOutput(arg: string, names?: PortNames): OfAction {
   return { type: "output", port };
 }
 
+/** parse_truncate_subfield: `port=N,max_len=M`. */
+function parseOutputTrunc(arg: string, names?: PortNames): OfAction {
+  const a: OfAction & { type: "output_trunc" } = { type: "output_trunc", port: 0, maxLen: 0 };
+  for (const { key, value } of parseKeyValues(arg)) {
+    if (key === "port") {
+      const port = parsePort(value, names);
+      if (port === undefined) throw new OfctlError(`output to unknown truncate port: ${value}`);
+      if (port > OFPP_MAX && port !== OFPP_LOCAL && port !== OFPP_IN_PORT) {
+        throw new OfctlError(`output to unsupported truncate port: ${value}`);
+      }
+      a.port = port;
+    } else if (key === "max_len") {
+      a.maxLen = strToU32(value);
+      if (a.maxLen < ETH_HEADER_LEN) {
+        throw new OfctlError(
+          `max_len ${a.maxLen} is less than the minimum value ${ETH_HEADER_LEN}`,
+        );
+      }
+    } else throw new OfctlError(`invalid key '${key}' in output_trunc argument`);
+  }
+  // check_OUTPUT_TRUNC (ofpact_check_output_port).
+  if (a.port === OFPP_MAX) throw badOutPort();
+  return a;
+}
+
+const ETH_HEADER_LEN = 14;
+
 /** OVS's str_to_u32: strtoul's unsigned long, stored in 32 bits. */
 function strToU32(s: string): number {
   if (s === "") throw new OfctlError("missing required numeric argument");
@@ -244,6 +271,10 @@ function parseOne(key: string, value: string, paren: boolean, names?: PortNames)
   if (Object.hasOwn(MOD_FIELDS, name)) return parseMod(name, value);
   switch (name) {
     case "output":
+      // parse_OUTPUT: output(port=N,max_len=M) is output_trunc.
+      if (value.includes("port") && value.includes("max_len")) {
+        return parseOutputTrunc(value, names);
+      }
       return parseOutput(value, names);
     case "enqueue": {
       const [p, q] = value.split(/[:,]/);

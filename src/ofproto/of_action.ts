@@ -25,6 +25,8 @@ export interface FieldRange {
 
 export type OfAction =
   | { type: "output"; port: number; maxLen?: number }
+  /** output(port=N,max_len=M): the packet truncated to M bytes (OFPACT_OUTPUT_TRUNC). */
+  | { type: "output_trunc"; port: number; maxLen: number }
   | { type: "controller"; maxLen: number; reason?: string; id?: number }
   | { type: "enqueue"; port: number; queue: number }
   /** What enqueue becomes over OpenFlow 1.1+: set_queue, output, pop_queue. */

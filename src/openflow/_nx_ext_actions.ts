@@ -31,6 +31,7 @@ const SUB = {
   FIN_TIMEOUT: 19,
   SAMPLE: 29,
   SAMPLE2: 38,
+  OUTPUT_TRUNC: 39,
   SAMPLE3: 41,
   CLONE: 42,
   RESUBMIT_TABLE_CT: 44,
@@ -170,6 +171,9 @@ export function putNxExt(w: WireWriter, a: OfAction, putList: PutList): boolean 
     case "fin_timeout":
       framed(w, SUB.FIN_TIMEOUT, () => w.u16(a.idle).u16(a.hard).u16(0));
       return true;
+    case "output_trunc":
+      framed(w, SUB.OUTPUT_TRUNC, () => w.u16(a.port).u32(a.maxLen));
+      return true;
     case "sample": {
       const sub = a.direction !== "default"
         ? SUB.SAMPLE3
@@ -238,6 +242,12 @@ export function pullNxExt(r: WireReader, pullList: PullList): OfAction | undefin
       return { type: "clone", actions: pullList(r, r.remaining) };
     case SUB.FIN_TIMEOUT:
       return { type: "fin_timeout", idle: r.u16(), hard: r.u16() };
+    case SUB.OUTPUT_TRUNC: {
+      const port = r.u16(), maxLen = r.u32();
+      // decode_NXAST_RAW_OUTPUT_TRUNC: shorter than an Ethernet header is refused.
+      if (maxLen < 14) throw new OfpError("OFPBAC_BAD_ARGUMENT");
+      return { type: "output_trunc", port, maxLen };
+    }
     case SUB.SAMPLE:
     case SUB.SAMPLE2:
     case SUB.SAMPLE3: {

@@ -1,6 +1,6 @@
 /**
- * learn, clone, sample, multipath, bundle, fin_timeout, check_pkt_larger
- * and resubmit(,N,ct) on the wire. The pinned bytes were checked with
+ * learn, clone, sample, multipath, bundle, fin_timeout, check_pkt_larger,
+ * output_trunc and resubmit(,N,ct) on the wire. The pinned bytes were checked with
  * `ovs-ofctl ofp-print` (OVS 3.1), which decodes them to the same text.
  */
 import assert from "node:assert/strict";
@@ -32,6 +32,7 @@ const ACTIONS = [
   "bundle_load(symmetric_l4,5,hrw,ofport,NXM_NX_REG1[],members:1,2,3)",
   "check_pkt_larger(200)->NXM_NX_REG0[0]",
   "fin_timeout(idle_timeout=5,hard_timeout=6)",
+  "clone(output(port=2,max_len=64)),output(port=LOCAL,max_len=100)",
 ];
 
 function encode(actions: string, version: number): Uint8Array {
@@ -93,4 +94,13 @@ Deno.test("a learn with a bad spec or a sample with probability 0 is refused", (
   bad("ffff002800002320001000000000800000000000000000000000010000000000" + "1830000000000000");
   // NXAST_SAMPLE with probability 0.
   bad("ffff001800002320001d0000000000010000000200000003");
+  // NXAST_OUTPUT_TRUNC to port 2 with max_len 5, shorter than an Ethernet header.
+  bad("ffff0010000023200027000200000005");
+});
+
+Deno.test("output_trunc bytes are OVS's NXAST_OUTPUT_TRUNC", () => {
+  assert.equal(
+    hex(encode("output(port=2,max_len=64)", 1)),
+    "ffff0010000023200027000200000040",
+  );
 });

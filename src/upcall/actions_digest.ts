@@ -73,6 +73,9 @@ function hashActions(actions: OdpAction[], basis: number): number {
         h = hashAdd(hashAdd(h, a.size), hashActions(a.gt, h));
         h = hashAdd(h, hashActions(a.le, h));
         break;
+      case "clone":
+        h = hashAdd(h, hashActions(a.actions, h));
+        break;
       case "ct":
         h = addBytes(h, encodeActions([a]));
         break;

@@ -34,13 +34,20 @@ import {
   pushVlanUninit,
   setMaskL3Prereqs,
 } from "./flow_ops.ts";
-import { composeOutput, inPort, xlateController, xlateOutputAction } from "./output.ts";
+import {
+  composeOutput,
+  inPort,
+  xlateController,
+  xlateOutputAction,
+  xlateOutputTrunc,
+} from "./output.ts";
 import { xlateTable } from "./table.ts";
 import { xlateGroupAction } from "./group.ts";
 import { composeConntrack, composeCtClear } from "./conntrack.ts";
 import { bundleMember, regLoad, reportSubfield, xlateMultipath } from "./ext_actions.ts";
 import { xlateFinTimeout, xlateLearn } from "./learn.ts";
 import { xlateCheckPktLarger } from "./check_pkt_len.ts";
+import { xlateClone } from "./clone.ts";
 
 const ETH_TYPE_IP = 0x0800;
 const IP_DSCP_MASK = 0xfc;
@@ -208,7 +215,7 @@ function decTtl(ctx: XlateCtx): boolean {
   return true;
 }
 
-function enqueue(ctx: XlateCtx, port: number, queue: number): void {
+function enqueue(ctx: XlateCtx, port: number, queue: number, isLast: boolean): void {
   maskField(ctx.w, F.skb_priority);
   let out = port;
   if (out === OFPP_IN_PORT) out = inPort(ctx);
@@ -216,30 +223,47 @@ function enqueue(ctx: XlateCtx, port: number, queue: number): void {
   // The userspace datapath maps queue N to skb_priority N.
   const old = getUint(ctx.f, F.skb_priority.off, 4);
   setUint(ctx.f, F.skb_priority.off, 4, queue);
-  composeOutput(ctx, out);
+  composeOutput(ctx, out, isLast);
   setUint(ctx.f, F.skb_priority.off, 4, old);
 }
 
-/** Translates `actions` in order; stops at an error or an exit. */
-export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): void {
+/**
+ * Translates `actions` in order; stops at an error or an exit. `isLast`:
+ * nothing follows these actions (OVS's is_last_action), so their own
+ * last action may work on the packet itself (clone.ts, patch.ts).
+ */
+export function doXlateActions(
+  ctx: XlateCtx,
+  actions: readonly OfAction[],
+  isLast = true,
+): void {
   if (!actions.length) {
     ctx.report("action", "drop");
     return;
   }
   for (let i = 0; i < actions.length; i++) {
     const a = actions[i];
+    const last = isLast && i === actions.length - 1;
     if (ctx.error || ctx.exit) break;
     if (ctx.trace) ctx.report("action", ctx.xin.formatAction?.(a) ?? a.type);
     switch (a.type) {
       case "output":
         // output:CONTROLLER sends whole packets unless told otherwise.
-        xlateOutputAction(ctx, a.port, a.maxLen ?? (a.port === OFPP_CONTROLLER ? 0xffff : 0));
+        xlateOutputAction(
+          ctx,
+          a.port,
+          a.maxLen ?? (a.port === OFPP_CONTROLLER ? 0xffff : 0),
+          last,
+        );
+        break;
+      case "output_trunc":
+        xlateOutputTrunc(ctx, a.port, a.maxLen, last);
         break;
       case "controller":
         xlateController(ctx, a.maxLen, REASONS[a.reason ?? "action"] ?? OFPR_ACTION, a.id ?? 0);
         break;
       case "enqueue":
-        enqueue(ctx, a.port, a.queue);
+        enqueue(ctx, a.port, a.queue, last);
         break;
       case "set_queue":
         // xlate_set_queue_action: the userspace datapath's priority is the queue.
@@ -286,11 +310,11 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
       case "resubmit": {
         let port = a.port ?? OFPP_IN_PORT;
         if (port === OFPP_IN_PORT) port = inPort(ctx);
-        xlateTable(ctx, port, a.table ?? ctx.tableId, false, a.ct === true);
+        xlateTable(ctx, port, a.table ?? ctx.tableId, false, a.ct === true, last);
         break;
       }
       case "goto_table":
-        xlateTable(ctx, inPort(ctx), a.table, true);
+        xlateTable(ctx, inPort(ctx), a.table, true, false, last);
         break;
       case "write_metadata": {
         const off = F.metadata.off;
@@ -305,7 +329,7 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
         // sample: only an IPFIX exporter gives it meaning, and udpif has none.
         break;
       case "group":
-        if (xlateGroupAction(ctx, a)) return;
+        if (xlateGroupAction(ctx, a, last)) return;
         break;
       case "ct":
         composeConntrack(ctx, a);
@@ -323,14 +347,9 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
       case "fin_timeout":
         xlateFinTimeout(ctx, a.idle, a.hard);
         break;
-      case "clone": {
-        // Every action udpif has is reversible: translate in line, then
-        // give the actions after the clone the flow as it was.
-        const saved = ctx.flow.slice();
-        doXlateActions(ctx, a.actions);
-        ctx.flow.set(saved);
+      case "clone":
+        xlateClone(ctx, a.actions, last);
         break;
-      }
       case "multipath":
         xlateMultipath(ctx, a);
         break;
@@ -339,7 +358,7 @@ export function doXlateActions(ctx: XlateCtx, actions: readonly OfAction[]): voi
         if (a.dst) {
           regLoad(ctx, a.dst, port);
           reportSubfield(ctx, a.dst, port);
-        } else xlateOutputAction(ctx, port, 0);
+        } else xlateOutputAction(ctx, port, 0, last);
         break;
       }
       case "check_pkt_larger":

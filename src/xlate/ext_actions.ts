@@ -1,11 +1,9 @@
 /**
  * Translation of the actions that choose or copy (ofproto-dpif-xlate.c):
  * multipath (multipath_execute), bundle and bundle_load
- * (xlate_bundle_action over lib/bundle.c's bundle_execute), clone
- * (compose_clone: without conntrack every action is reversible, so the
- * clone's actions are translated in line and the flow is restored after
- * them), sample (xlate_sample_action: nothing without an IPFIX exporter,
- * which udpif has not) and fin_timeout (xlate_fin_timeout).
+ * (xlate_bundle_action over lib/bundle.c's bundle_execute), sample
+ * (xlate_sample_action: nothing without an IPFIX exporter, which udpif has
+ * not) and fin_timeout (xlate_fin_timeout). clone is in clone.ts.
  */
 import { type FieldRange, mfByName, mfSetMasked, type OfAction } from "../ofproto/mod.ts";
 import { hash2Words } from "../lib/mod.ts";

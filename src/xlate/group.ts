@@ -59,12 +59,12 @@ function bucketActions(b: Bucket): OfAction[] {
   return list;
 }
 
-function xlateBucket(ctx: XlateCtx, b: Bucket): void {
+function xlateBucket(ctx: XlateCtx, b: Bucket, isLast: boolean): void {
   const oldTrace = ctx.trace;
   if (ctx.trace) ctx.trace = ctx.report("bucket", `bucket ${b.id}`);
   const oldFlow = ctx.flow.slice();
   ctx.depth++;
-  doXlateActions(ctx, bucketActions(b));
+  doXlateActions(ctx, bucketActions(b), isLast);
   ctx.depth--;
   // Roll back: as if each bucket had its own copy of the packet.
   ctx.flow.set(oldFlow);
@@ -77,9 +77,11 @@ function xlateGroup(
   g: Group,
   sel: Parameters<typeof pickSelectBucket>[2],
   action: OfAction,
+  isLast: boolean,
 ): void {
   if (g.type === "all" || g.type === "indirect") {
-    for (const b of g.buckets) xlateBucket(ctx, b);
+    // Only the final bucket may be last (xlate_group_action__).
+    g.buckets.forEach((b, i) => xlateBucket(ctx, b, isLast && i === g.buckets.length - 1));
     ctx.cache.addGroup(g.id, -1);
     return;
   }
@@ -92,12 +94,19 @@ function xlateGroup(
     return;
   }
   ctx.report("detail", `using bucket ${g.buckets[i].id}`);
-  xlateBucket(ctx, g.buckets[i]);
+  xlateBucket(ctx, g.buckets[i], isLast);
   ctx.cache.addGroup(g.id, i);
 }
 
-/** group:N (`action`); returns true when the group does not exist, which ends the action list. */
-export function xlateGroupAction(ctx: XlateCtx, action: OfAction & { type: "group" }): boolean {
+/**
+ * group:N (`action`); returns true when the group does not exist, which
+ * ends the action list. `isLast`: no action follows.
+ */
+export function xlateGroupAction(
+  ctx: XlateCtx,
+  action: OfAction & { type: "group" },
+  isLast = false,
+): boolean {
   const groupId = action.groupId;
   if (!resourceCheck(ctx)) return false;
   const found = ctx.xin.tables.group?.(groupId);
@@ -105,6 +114,6 @@ export function xlateGroupAction(ctx: XlateCtx, action: OfAction & { type: "grou
     ctx.report("warn", `output to nonexistent group ${groupId}`);
     return true;
   }
-  xlateGroup(ctx, found.group, found.selection, action);
+  xlateGroup(ctx, found.group, found.selection, action, isLast);
   return false;
 }

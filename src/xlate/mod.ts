@@ -35,11 +35,15 @@
  * after each conntrack recirculation), which the daemon wires as a command
  * through `ofprotoTrace(args, switch)`. learn.ts has learn and
  * fin_timeout, ext_actions.ts and flow_hash.ts multipath and bundle (with
- * OVS's hashes), check_pkt_len.ts check_pkt_larger; clone and sample sit
- * in the action loop. patch.ts follows output to a patch port into the
- * peer's bridge in the same translation (`XlateInput.patchPeer` names the
- * bridges of the same datapath backer, `PatchBridge`); the xlate cache
- * then records each rule and MAC under its bridge's id.
+ * OVS's hashes), check_pkt_len.ts check_pkt_larger, clone.ts clone (in
+ * line, or a datapath `clone(...)` when it holds conntrack and is not the
+ * last action: each action list is translated knowing whether anything
+ * follows it, OVS's is_last_action); sample sits in the action loop.
+ * patch.ts follows output to a patch port into the peer's bridge in the
+ * same translation (`XlateInput.patchPeer` names the bridges of the same
+ * datapath backer, `PatchBridge`), the peer's rule translated as a
+ * clone's actions; the xlate cache then records each rule and MAC under
+ * its bridge's id.
  *
  * Thread-safety: translation runs in handler workers (upcalls) and
  * revalidator workers (re-translation), each on its own replica of the

@@ -2,10 +2,12 @@
  * Output actions: to a port (after committing header changes), to the
  * input port, FLOOD, ALL, LOCAL, the controller (a datapath `userspace`
  * action carrying a controller cookie and a recirculation id for the
- * frozen state, as OVS 3.1 does), and the dispatch of the reserved ports.
+ * frozen state, as OVS 3.1 does), the dispatch of the reserved ports,
+ * and output_trunc (`trunc(N)` before the output it cuts).
  */
 import { F, getUint } from "../flow/mod.ts";
 import {
+  formatPort,
   OFPP_ALL,
   OFPP_CONTROLLER,
   OFPP_FLOOD,
@@ -31,8 +33,11 @@ export function commitActions(ctx: XlateCtx): void {
   ctx.slow |= commitOdpActions(ctx);
 }
 
-/** Outputs to `ofport` as it is, or not at all (compose_output_action). */
-export function composeOutput(ctx: XlateCtx, ofport: number): void {
+/**
+ * Outputs to `ofport` as it is, or not at all (compose_output_action).
+ * `isLast`: no action follows (a patch port then needs no clone).
+ */
+export function composeOutput(ctx: XlateCtx, ofport: number, isLast = false): void {
   const port = ctx.xin.bridge.port(ofport);
   if (!port) {
     ctx.report("warn", "Nonexistent output port");
@@ -43,27 +48,37 @@ export function composeOutput(ctx: XlateCtx, ofport: number): void {
     return;
   }
   if (port.peer !== null) {
-    patchPortOutput(ctx, port);
+    patchPortOutput(ctx, port, isLast);
     return;
   }
   commitActions(ctx);
   ctx.actions.push({ type: "output", port: port.odpPort });
 }
 
-/** FLOOD or ALL: every port but the input port (flood_packets). */
-function flood(ctx: XlateCtx, all: boolean): void {
+/** FLOOD or ALL: every port but the input port (flood_packets); only the final one may be last. */
+function flood(ctx: XlateCtx, all: boolean, isLast: boolean): void {
   const in_ = inPort(ctx);
+  let prev = -1;
   for (const p of ctx.xin.bridge.ports) {
     if (p.ofport === in_) continue;
-    if (all || !p.noFlood) composeOutput(ctx, p.ofport);
+    if (all || !p.noFlood) {
+      if (prev >= 0) composeOutput(ctx, prev);
+      prev = p.ofport;
+    }
   }
+  if (prev >= 0) composeOutput(ctx, prev, isLast);
 }
 
-/** output:PORT with the reserved ports (xlate_output_action). */
-export function xlateOutputAction(ctx: XlateCtx, port: number, maxLen: number): void {
+/** output:PORT with the reserved ports (xlate_output_action); `isLast`: no action follows. */
+export function xlateOutputAction(
+  ctx: XlateCtx,
+  port: number,
+  maxLen: number,
+  isLast = false,
+): void {
   switch (port) {
     case OFPP_IN_PORT:
-      composeOutput(ctx, inPort(ctx));
+      composeOutput(ctx, inPort(ctx), isLast);
       return;
     case OFPP_TABLE:
       xlateTable(ctx, inPort(ctx), 0);
@@ -72,10 +87,10 @@ export function xlateOutputAction(ctx: XlateCtx, port: number, maxLen: number): 
       xlateNormal(ctx);
       return;
     case OFPP_FLOOD:
-      flood(ctx, false);
+      flood(ctx, false, isLast);
       return;
     case OFPP_ALL:
-      flood(ctx, true);
+      flood(ctx, true, isLast);
       return;
     case OFPP_CONTROLLER:
       xlateController(ctx, maxLen, OFPR_ACTION, 0);
@@ -83,9 +98,43 @@ export function xlateOutputAction(ctx: XlateCtx, port: number, maxLen: number): 
     case OFPP_NONE:
       return;
     default:
-      if (port !== inPort(ctx)) composeOutput(ctx, port);
+      if (port !== inPort(ctx)) composeOutput(ctx, port, isLast);
       else ctx.report("warn", "skipping output to input port");
   }
+}
+
+/**
+ * output(port=N,max_len=M) (xlate_output_trunc_action): `trunc(M)` then
+ * the output, which the datapath cuts. Reserved ports other than LOCAL and
+ * IN_PORT, and patch ports, cannot be truncated to.
+ */
+export function xlateOutputTrunc(
+  ctx: XlateCtx,
+  port: number,
+  maxLen: number,
+  isLast: boolean,
+): void {
+  switch (port) {
+    case OFPP_TABLE:
+    case OFPP_NORMAL:
+    case OFPP_FLOOD:
+    case OFPP_ALL:
+    case OFPP_CONTROLLER:
+    case OFPP_NONE:
+      ctx.report("warn", `output_trunc does not support port: ${formatPort(port)}`);
+      return;
+  }
+  if (port === inPort(ctx)) {
+    ctx.report("warn", "skipping output to input port");
+    return;
+  }
+  const xport = ctx.xin.bridge.port(port);
+  if (!xport || xport.peer !== null) {
+    ctx.report("error", `output_trunc does not support patch port ${formatPort(port)}`);
+    return;
+  }
+  ctx.actions.push({ type: "trunc", maxLen });
+  xlateOutputAction(ctx, port, 0, isLast);
 }
 
 /**

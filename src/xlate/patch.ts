@@ -18,9 +18,15 @@ import type { XPort } from "./bridge.ts";
 import type { XlateCtx } from "./context.ts";
 import { clearConntrack } from "./freeze.ts";
 import { xlateTable } from "./table.ts";
+import { xlateClone } from "./clone.ts";
 
-/** Continues the translation in the bridge of `port`'s peer; no peer bridge means the output drops. */
-export function patchPortOutput(ctx: XlateCtx, port: XPort): void {
+/**
+ * Continues the translation in the bridge of `port`'s peer; no peer bridge
+ * means the output drops. The peer's rule is translated as a clone's
+ * actions (clone.ts): with conntrack in it and actions after this output
+ * (`isLast` false), inside a datapath clone(...).
+ */
+export function patchPortOutput(ctx: XlateCtx, port: XPort, isLast: boolean): void {
   const peerName = port.peer ?? "";
   const peer = ctx.xin.patchPeer?.(peerName);
   const outDev = peer?.bridge.portByName(peerName);
@@ -45,7 +51,7 @@ export function patchPortOutput(ctx: XlateCtx, port: XPort): void {
   xin.tables = peer.tables;
   xin.ml = peer.ml;
   ctx.cache.bridge = peer.id;
-  xlateTable(ctx, outDev.ofport, 0, true);
+  xlateTable(ctx, outDev.ofport, 0, true, false, isLast, xlateClone);
   xin.bridge = old.bridge;
   xin.tables = old.tables;
   xin.ml = old.ml;

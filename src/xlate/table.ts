@@ -10,10 +10,21 @@
  * recursion, which stops at 64 levels or 4096 resubmits.
  */
 import { F, type FieldSpan, FRAG_ANY, getUint, setUint } from "../flow/mod.ts";
+import type { OfAction } from "../ofproto/mod.ts";
 import { doXlateActions } from "./actions.ts";
 import { MAX_DEPTH, MAX_RESUBMITS, type XlateCtx, type XlateRule } from "./context.ts";
 import { isIpAny } from "./flow_ops.ts";
 import { xlateController } from "./output.ts";
+
+/**
+ * How a rule's actions are translated (xlate_actions_handler): as a list
+ * of their own (doXlateActions) or, beyond a patch port, as a clone's.
+ */
+export type ActionsXlator = (
+  ctx: XlateCtx,
+  actions: readonly OfAction[],
+  isLast: boolean,
+) => void;
 
 /** OVS's internal reason of the miss rule's controller action. */
 const OFPR_IMPLICIT_MISS = 7;
@@ -109,7 +120,8 @@ function reportTable(ctx: XlateCtx, rule: XlateRule | null, tableId: number): vo
 
 /**
  * Translates `rule` (null: the internal rule of a miss) found in
- * `tableId`, with its trace nodes nested under the table's line.
+ * `tableId`, with its trace nodes nested under the table's line, by
+ * `xlator`; `isLast`: no action follows the one that led here.
  */
 export function xlateRule(
   ctx: XlateCtx,
@@ -117,6 +129,8 @@ export function xlateRule(
   tableId: number,
   deepens: boolean,
   mayPacketIn = false,
+  isLast = false,
+  xlator: ActionsXlator = doXlateActions,
 ): void {
   ctx.cache.addLookup(tableId, rule ? rule.id : -1);
   if (rule) ctx.cache.addRule(rule.id);
@@ -130,7 +144,7 @@ export function xlateRule(
   if (!rule && mayPacketIn && ctx.xin.packetInOnMiss) {
     xlateController(ctx, 0xffff, OFPR_IMPLICIT_MISS, 0);
   } else {
-    doXlateActions(ctx, rule ? rule.actions : []);
+    xlator(ctx, rule ? rule.actions : [], isLast);
   }
   ctx.rule = oldRule;
   ctx.ruleCookie = oldCookie;
@@ -145,6 +159,8 @@ export function xlateTable(
   tableId: number,
   mayPacketIn = false,
   withCtOrig = false,
+  isLast = false,
+  xlator: ActionsXlator = doXlateActions,
 ): void {
   if (!resourceCheck(ctx)) return;
   if (withCtOrig && (ctx.f[F.ct_nw_proto.off] === 0 || !isIpAny(ctx.f))) {
@@ -157,6 +173,6 @@ export function xlateTable(
   const rule = lookupRule(ctx, tableId, inPort);
   if (withCtOrig) swapCtOrigTuple(ctx);
   ctx.resubmits++;
-  xlateRule(ctx, rule, tableId, tableId <= oldTable, mayPacketIn);
+  xlateRule(ctx, rule, tableId, tableId <= oldTable, mayPacketIn, isLast, xlator);
   ctx.tableId = oldTable;
 }

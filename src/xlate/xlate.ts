@@ -99,7 +99,7 @@ export function xlate(xin: XlateInput): XlateOutput {
     // The rule is looked up (its wildcards count) even for a packet the switch consumes.
     const rule = lookupRule(ctx, table, inPort(ctx));
     if (getUint(upcall, F.recirc_id.off, 4) || !processSpecial(ctx)) {
-      xlateRule(ctx, rule, table, false, true);
+      xlateRule(ctx, rule, table, false, true, true);
     }
   }
   if (ctx.error) ctx.actions.length = 0;

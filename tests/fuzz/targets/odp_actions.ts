@@ -5,8 +5,9 @@
  * (odp_action_codec.ts). Properties: bad text is refused with an
  * OdpParseError and a one-line message, nothing else; accepted text
  * prints to a text that parses back to actions with the same effect
- * (a masked set's key bits outside its mask print nowhere, in OVS too)
- * and prints the same again; the actions survive encode then decode; a line OVS printed
+ * (a masked set's key bits outside its mask print nowhere, in OVS too;
+ * an empty clone prints `clone(drop)`, which OVS reads back only written
+ * `clone()`) and prints the same again; the actions survive encode then decode; a line OVS printed
  * (the corpus) prints back byte-identical.
  */
 import assert from "node:assert/strict";
@@ -36,7 +37,9 @@ const ORACLE = new Set(
  * nothing, and OVS, which keeps them, prints only the masked fields.
  */
 function effect(acts: readonly OdpAction[]): OdpAction[] {
-  return acts.map((x) => {
+  return acts.map((x): OdpAction => {
+    if (x.type === "clone") return { ...x, actions: effect(x.actions) };
+    if (x.type === "check_pkt_len") return { ...x, gt: effect(x.gt), le: effect(x.le) };
     if (x.type !== "set_masked") return x;
     const key = newKey();
     maskKey(key, x.key, x.mask);
@@ -58,7 +61,7 @@ export function checkOdpActions(text: string): void {
   const acts = parse(text);
   if (acts === null) return;
   const printed = formatOdpActions(acts, NUMBERS);
-  const again = parse(printed);
+  const again = parse(printed.replaceAll("clone(drop)", "clone()"));
   assert.ok(again !== null, `printed actions refused: ${printed}`);
   assert.ok(
     isDeepStrictEqual(effect(again), effect(acts)),

@@ -54,6 +54,10 @@ const FLOWS: [string, string][] = [
   ],
   ["in_port(1),eth_type(0x8847)", "set(mpls(label=100,tc=0,ttl=63,bos=1)),pop_vlan,pop_vlan,2"],
   ["in_port(1),eth_type(0x05ff)", "push_vlan(vid=4095,pcp=7),set(skb_priority(0x5)),2"],
+  [
+    "in_port(1),eth_type(0x86dd),ipv6(proto=17)",
+    "clone(set(udp(src=7,dst=8)),push_vlan(vid=5,pcp=1),ct(commit),2),clone(pop_vlan,3),2",
+  ],
 ];
 /** VLAN headers the flows above push, at most, to one packet. */
 const MAX_PUSHED = 2;
