@@ -141,7 +141,13 @@ export class BridgeXlate implements WorkerXlate {
 
   /** This bridge as a patch port leads into it. */
   get patchBridge(): PatchBridge {
-    return { id: this.#id, bridge: this.#bridge, tables: this.#tables, ml: this.#ml };
+    return {
+      id: this.#id,
+      bridge: this.#bridge,
+      tables: this.#tables,
+      ml: this.#ml,
+      uuid: this.ofprotoUuid,
+    };
   }
 
   /** The MAC table's changes wait for `upcallsInstalled` (a handler's translation may learn here through a patch port). */
@@ -181,6 +187,7 @@ export class BridgeXlate implements WorkerXlate {
       tcpFlags: req.tcpFlags,
       patchPeer: this.#patchPeer,
       bridgeId: this.#id,
+      ofprotoUuid: this.ofprotoUuid,
     });
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the

@@ -117,7 +117,12 @@ export interface ControllerCookie {
   ruleCookie: bigint;
   controllerId: number;
   maxLen: number;
+  /** The UUID of the bridge whose rule sent the packet (all zeros when unknown). */
+  ofprotoUuid?: Uint8Array;
 }
+
+/** Where a user_action_cookie holds the ofproto UUID (16 bytes, after type and ofp_in_port). */
+export const COOKIE_OFPROTO_UUID_OFFSET = 8;
 
 /**
  * The controller `user_action_cookie` as OVS lays it out on x86 (host byte
@@ -133,10 +138,14 @@ export function encodeControllerCookie(c: ControllerCookie): Uint8Array {
   v.setBigUint64(32, c.ruleCookie, false);
   v.setUint16(40, c.controllerId, true);
   v.setUint16(42, c.maxLen, true);
+  if (c.ofprotoUuid) b.set(c.ofprotoUuid.subarray(0, 16), COOKIE_OFPROTO_UUID_OFFSET);
   return b;
 }
 
-/** The fields of a controller cookie (`encodeControllerCookie`'s inverse); undefined for another kind. */
+/**
+ * The fields of a controller cookie (`encodeControllerCookie`'s inverse,
+ * but for the UUID, which only routes the upcall); undefined for another kind.
+ */
 export function decodeControllerCookie(b: Uint8Array): ControllerCookie | undefined {
   if (b.length < USER_ACTION_COOKIE_LEN) return undefined;
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);

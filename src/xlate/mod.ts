@@ -62,6 +62,7 @@ export {
 } from "./bridge.ts";
 export {
   type ControllerCookie,
+  COOKIE_OFPROTO_UUID_OFFSET,
   decodeControllerCookie,
   encodeControllerCookie,
   encodeSlowPathCookie,

@@ -30,6 +30,7 @@ export function patchPortOutput(ctx: XlateCtx, port: XPort): void {
     bridge: xin.bridge,
     tables: xin.tables,
     ml: xin.ml,
+    uuid: xin.ofprotoUuid,
     cacheBridge: ctx.cache.bridge,
     trace: ctx.trace,
     conntracked: ctx.conntracked,
@@ -44,11 +45,13 @@ export function patchPortOutput(ctx: XlateCtx, port: XPort): void {
   xin.bridge = peer.bridge;
   xin.tables = peer.tables;
   xin.ml = peer.ml;
+  xin.ofprotoUuid = peer.uuid;
   ctx.cache.bridge = peer.id;
   xlateTable(ctx, outDev.ofport, 0, true);
   xin.bridge = old.bridge;
   xin.tables = old.tables;
   xin.ml = old.ml;
+  xin.ofprotoUuid = old.uuid;
   ctx.cache.bridge = old.cacheBridge;
   ctx.trace = old.trace;
   ctx.flow.set(old.flow);
