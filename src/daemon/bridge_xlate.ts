@@ -262,7 +262,11 @@ export class BridgeXlate implements WorkerXlate {
 
   describeXcache(xcache: unknown): XcacheDescription | undefined {
     if (!(xcache instanceof XlateCache)) return undefined;
-    return { bridge: this.#bridge.name, lookups: xcache.lookups.slice() };
+    return {
+      bridge: this.#bridge.name,
+      lookups: xcache.lookups.slice(),
+      lookupBridges: xcache.lookupBridges.slice(),
+    };
   }
 
   /**

@@ -45,6 +45,8 @@ export class XlateCache {
    * groupStatsId, whose bucket is -1 when every bucket ran).
    */
   readonly lookups: number[] = [];
+  /** The bridge of each of `lookups`' entries (one per two numbers): detrace prints each under its bridge. */
+  readonly lookupBridges: number[] = [];
   /** Learn actions to run again at each stats push with packets (XC_LEARN). */
   readonly learn: XcLearn[] = [];
   /** fin_timeout actions, for pushes whose TCP flags have FIN or RST (XC_FIN_TIMEOUT). */
@@ -58,6 +60,7 @@ export class XlateCache {
   /** One table lookup; `ruleId` -1 when no rule matched (the table's miss). */
   addLookup(tableId: number, ruleId: number): void {
     this.lookups.push(tableId, ruleId);
+    this.lookupBridges.push(this.bridge);
   }
 
   /**
@@ -67,7 +70,9 @@ export class XlateCache {
   addGroup(groupId: number, bucketIndex: number): void {
     const id = groupStatsId(groupId, bucketIndex);
     this.rules.push(id);
+    this.ruleBridges.push(this.bridge);
     this.lookups.push(XC_GROUP_MARK, id);
+    this.lookupBridges.push(this.bridge);
   }
 
   addNormal(ofport: number, vlan: number, flow: FlowKey, gratArp: boolean): void {
