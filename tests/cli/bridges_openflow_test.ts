@@ -55,3 +55,42 @@ Deno.test("a packet-in from a peer bridge's rule goes to that bridge's connectio
     await d.stop();
   }
 });
+
+Deno.test("--flows, --listen, --controller and --fail-mode name their bridge with bridge=", async () => {
+  const work = await Deno.makeTempDir({ prefix: "udpif-br-opts-" });
+  let d: TestDaemon | undefined;
+  let conn: MonitorConn | undefined;
+  try {
+    await Deno.writeTextFile(`${work}/br0.txt`, "priority=5,actions=drop\n");
+    await Deno.writeTextFile(`${work}/br1.txt`, "in_port=2,actions=controller\n");
+    d = await TestDaemon.start([
+      ...BRIDGES,
+      ...["--flows", `${work}/br0.txt`, "--flows", `${work}/br1.txt,bridge=br1`],
+      ...["--listen", `punix:${work}/br1.listen,bridge=br1`],
+      ...["--controller", "tcp:127.0.0.1:9,bridge=br1", "--fail-mode", "secure,bridge=br1"],
+    ], { ports: PORTS });
+    const rules = async (br: string) =>
+      (await ok(d!, ["ofctl", "dump-flows", br])).split("\n").slice(1).filter((l) => l)
+        .map((l) => l.replace(/.* (priority=|in_port=)/, "$1"));
+    assert.deepEqual(await rules("br0"), ["priority=5 actions=drop"]);
+    assert.deepEqual(await rules("br1"), ["in_port=2 actions=CONTROLLER:65535"]);
+    assert.equal(await ok(d, ["bridge/get-controller", "br1"]), "tcp:127.0.0.1:9\n");
+    assert.equal(await ok(d, ["bridge/get-controller", "br0"]), "");
+    assert.equal(await ok(d, ["bridge/get-fail-mode", "br1"]), "secure\n");
+    assert.equal(await ok(d, ["bridge/get-fail-mode", "br0"]), "");
+    // At run time too, each bridge's controllers are its own.
+    await ok(d, ["bridge/set-controller", "br0", "tcp:127.0.0.1:10"]);
+    assert.equal(await ok(d, ["bridge/get-controller", "br1"]), "tcp:127.0.0.1:9\n");
+    const bad = await d.run(["bridge/get-controller", "br9"]);
+    assert.match(bad.stderr, /get-controller: no bridge named br9/);
+    // br1's --listen endpoint is br1's: its packet-ins are br1's.
+    conn = await MonitorConn.open(`${work}/br1.listen`, "of10_standard");
+    await ok(d, ["ofctl", "add-flow", "br0", "in_port=1,actions=output:4"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_TO_P3]);
+    assert.deepEqual(of10PacketIn(await conn.readUntil(isPacketIn)), { inPort: 2, reason: 1 });
+  } finally {
+    conn?.close();
+    await d?.stop();
+    await Deno.remove(work, { recursive: true });
+  }
+});
