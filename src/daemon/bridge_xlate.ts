@@ -35,6 +35,7 @@ import {
 } from "../upcall/mod.ts";
 import {
   type PatchBridge,
+  PatchCounters,
   type PortSpec as XPortSpec,
   RecircIdPool,
   XBridge,
@@ -42,6 +43,7 @@ import {
   XlateCache,
   xlateCachePush,
   xlateCachePushLearn,
+  xlateCachePushPatches,
   XlateKeys,
   type XlateTables,
 } from "../xlate/mod.ts";
@@ -62,6 +64,8 @@ export interface BridgeXlateInit {
   learn: SharedArrayBuffer;
   /** The bridge's UUID bytes, for slow-path cookies. */
   uuid: Uint8Array;
+  /** The backer's patch port counters (`PatchCounters.buffer`); none: crossings are not counted. */
+  patchCounters?: SharedArrayBuffer;
   /**
    * The daemon's one recirculation id pool (`RecircIdPool.buffer`): a
    * revalidator must give a frozen state the id the handler gave it, or
@@ -97,6 +101,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #stats: RuleStatsQueue;
   readonly #recirc: RecircIdPool;
   readonly #packetIns: PacketInQueue;
+  readonly #patchCounters: PatchCounters | null;
   readonly #learn: QueueLearnSink;
   readonly #id: number;
   readonly #patchPeer: ((peer: string) => PatchBridge | undefined) | undefined;
@@ -128,6 +133,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#ml = MacLearning.attach(init.mac);
     this.#recirc = new RecircIdPool(init.recirc);
     this.#packetIns = PacketInQueue.attach(init.packetIns);
+    this.#patchCounters = init.patchCounters ? PatchCounters.attach(init.patchCounters) : null;
     setVlanLimit(init.vlanLimit);
     this.#stats = stats;
     this.#learn = new QueueLearnSink(LearnQueue.attach(init.learn), this.#tables);
@@ -289,6 +295,7 @@ export class BridgeXlate implements WorkerXlate {
       this.#macTable,
       used,
     );
+    if (this.#patchCounters) xlateCachePushPatches(cache, this.#patchCounters, packets, bytes);
     if (relearn) xlateCachePushLearn(cache.learn, cache.fin, packets, tcpFlags, this.#learn);
   }
 }

@@ -9,6 +9,7 @@
  *
  * Thread-safety: main thread (start-up and commands).
  */
+import type { PortSpec as XPortSpec } from "../xlate/mod.ts";
 import { type PortSpec, PortSpecError } from "./port_spec.ts";
 
 /** A patch port of a bridge. */
@@ -17,6 +18,36 @@ export interface PatchPort {
   ofport: number;
   /** The peer port's name. */
   peer: string;
+  /** Its slot in the backer's patch port counters (`Backer.patchCounters`). */
+  patchSlot: number;
+  /** False after `mod-port ... no-flood`: left out of flooding. */
+  flood: boolean;
+}
+
+/** The patch port as translation sees it. */
+export function patchPortSpec(p: PatchPort): XPortSpec {
+  return {
+    name: p.name,
+    ofport: p.ofport,
+    odpPort: -1,
+    peer: p.peer,
+    patchSlot: p.patchSlot,
+    noFlood: !p.flood,
+  };
+}
+
+/**
+ * `mod-port` on a patch port: flood and no-flood as on any port; up and
+ * down change nothing, as in OVS, whose patch netdev cannot be taken
+ * down (update_port_config then keeps the port's config) and so keeps
+ * forwarding. Returns whether the port changed.
+ */
+export function modPatchPort(p: PatchPort, action: "up" | "down" | "flood" | "no-flood"): boolean {
+  if (action !== "flood" && action !== "no-flood") return false;
+  const flood = action === "flood";
+  if (p.flood === flood) return false;
+  p.flood = flood;
+  return true;
 }
 
 /**

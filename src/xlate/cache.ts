@@ -51,6 +51,11 @@ export class XlateCache {
   readonly learn: XcLearn[] = [];
   /** fin_timeout actions, for pushes whose TCP flags have FIN or RST (XC_FIN_TIMEOUT). */
   readonly fin: XcFin[] = [];
+  /**
+   * Patch ports crossed (OVS's two XC_NETDEV entries of patch_port_output),
+   * two numbers each: the sending port's counter slot, then its peer's.
+   */
+  readonly patches: number[] = [];
 
   addRule(id: number): void {
     this.rules.push(id);
@@ -73,6 +78,11 @@ export class XlateCache {
     this.ruleBridges.push(this.bridge);
     this.lookups.push(XC_GROUP_MARK, id);
     this.lookupBridges.push(this.bridge);
+  }
+
+  /** Output through patch port slot `tx` into its peer, slot `rx` (patch_counters.ts). */
+  addPatch(tx: number, rx: number): void {
+    this.patches.push(tx, rx);
   }
 
   addNormal(ofport: number, vlan: number, flow: FlowKey, gratArp: boolean): void {

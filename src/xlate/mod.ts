@@ -73,6 +73,7 @@ export {
   xlateCachePush,
 } from "./cache.ts";
 export { commitKeys } from "./commit.ts";
+export { PatchCounters, type PatchPortCounts, xlateCachePushPatches } from "./patch_counters.ts";
 export { type LearnSink, type XcFin, type XcLearn, xlateCachePushLearn } from "./learn.ts";
 export { flowHashFields, flowMaskHashFields } from "./flow_hash.ts";
 export {

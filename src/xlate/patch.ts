@@ -11,7 +11,9 @@
  *
  * Rule credits and MAC learning in the peer bridge are recorded in the
  * xlate cache under the peer's id, so revalidation pushes them to the
- * peer's rules and MAC table.
+ * peer's rules and MAC table; the crossing itself is recorded too, and
+ * each push counts its packets as tx on the port and rx on its peer
+ * (patch_counters.ts).
  */
 import { F, setUint } from "../flow/mod.ts";
 import type { XPort } from "./bridge.ts";
@@ -25,6 +27,7 @@ export function patchPortOutput(ctx: XlateCtx, port: XPort): void {
   const peer = ctx.xin.patchPeer?.(peerName);
   const outDev = peer?.bridge.portByName(peerName);
   if (!peer || !outDev) return;
+  ctx.cache.addPatch(port.patchSlot, outDev.patchSlot);
   const xin = ctx.xin;
   const old = {
     bridge: xin.bridge,

@@ -119,3 +119,29 @@ Deno.test("NORMAL learns in both bridges' MAC tables across the patch", async ()
     await d.stop();
   }
 });
+
+Deno.test("mod-port on a patch port: no-flood keeps floods out of the peer bridge, down changes nothing (as OVS)", async () => {
+  const d = await TestDaemon.start(BRIDGES, { ports: PORTS });
+  try {
+    await ok(d, ["ofctl", "add-flow", "br0", "actions=NORMAL"]);
+    await ok(d, ["ofctl", "add-flow", "br1", "actions=NORMAL"]);
+    const flooded = async () => {
+      await ok(d, ["revalidator/wait"]);
+      const flows = await ok(d, ["dpctl/dump-flows"]);
+      return /actions:([0-9,]+)\n/.exec(flows)?.[1].split(",").map(Number).sort((a, b) => a - b);
+    };
+    // OVS's patch netdev cannot go down: the port keeps forwarding.
+    await ok(d, ["ofctl", "mod-port", "br0", "patch-br1", "down"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_TO_P3]);
+    assert.deepEqual(await flooded(), [2, 3, 100, 101]);
+    await ok(d, ["ofctl", "mod-port", "br0", "4", "no-flood"]);
+    assert.deepEqual(await flooded(), [2, 100], "revalidation drops the patch from the flood");
+    await ok(d, ["ofctl", "mod-port", "br0", "patch-br1", "flood"]);
+    assert.deepEqual(await flooded(), [2, 3, 100, 101]);
+    const bad = await d.run(["ofctl", "mod-port", "br0", "patch-br0", "down"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /br0: no port named patch-br0/);
+  } finally {
+    await d.stop();
+  }
+});
