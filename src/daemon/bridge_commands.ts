@@ -39,6 +39,7 @@ import { registerConntrackCommands } from "./conntrack_commands.ts";
 import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
 import { formatPatchPort } from "./patch_port.ts";
+import { registerOfctlPortCommands } from "./ofctl_ports.ts";
 import { receiveInOrder } from "./receive.ts";
 import { registerGroupCommands } from "./group_commands.ts";
 import { registerPacketOutCommand } from "./packet_out.ts";
@@ -251,6 +252,7 @@ export function registerBridgeCommands(bridges: Bridge[]): void {
   registered = true;
   registerGroupCommands(named);
   registerPacketOutCommand(named);
+  registerOfctlPortCommands(named);
   registerBondCommands(bridge);
   const hidden = (
     name: string,

@@ -17,8 +17,8 @@ const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
 
 /**
  * A case per kind of ovs-ofctl use: each flow-mod command, OpenFlow 1.3,
- * wide NXM masks, timeouts; and port desc and stats (show, dump-ports-desc,
- * dump-ports, mod-port), which only the real ovs-ofctl prints.
+ * wide NXM masks, timeouts; and port desc and stats over the wire (show,
+ * dump-ports-desc, dump-ports, mod-port), patch ports included.
  */
 const SUBSET = [
   "del-flows-strict",
