@@ -39,7 +39,12 @@
  * in the action loop. patch.ts follows output to a patch port into the
  * peer's bridge in the same translation (`XlateInput.patchPeer` names the
  * bridges of the same datapath backer, `PatchBridge`); the xlate cache
- * then records each rule and MAC under its bridge's id.
+ * then records each rule, table lookup and MAC under its bridge's id,
+ * and each crossing, which patch_counters.ts counts as the ports'
+ * packets (`PatchCounters`, shared memory added to with Atomics by any
+ * thread's translation). Controller cookies carry the current bridge's
+ * ofproto UUID (`XlateInput.ofprotoUuid`, swapped at a patch) so the
+ * packet-in reaches that bridge.
  *
  * Thread-safety: translation runs in handler workers (upcalls) and
  * revalidator workers (re-translation), each on its own replica of the
