@@ -9,7 +9,8 @@
  *
  * Thread-safety: main thread (start-up and commands).
  */
-import type { PortSpec as XPortSpec } from "../xlate/mod.ts";
+import type { PatchBridge, PortSpec as XPortSpec, XlateTables } from "../xlate/mod.ts";
+import type { Bridge } from "./bridge.ts";
 import { type PortSpec, PortSpecError } from "./port_spec.ts";
 
 /** A patch port of a bridge. */
@@ -73,4 +74,20 @@ export function checkPatchPeers(byBridge: Map<string, PortSpec[]>): void {
 /** `dpif/show`'s line for a patch port. */
 export function formatPatchPort(p: PatchPort): string {
   return `    ${p.name} ${p.ofport}/none: (patch: peer=${p.peer})\n`;
+}
+
+/**
+ * The bridge among `bridges` that has patch port `peer`, as translations
+ * on the main thread (ofproto/trace, packet-outs) go into it: its ports
+ * as they are now, its master tables and MAC table.
+ */
+export function patchPeerOf(bridges: readonly Bridge[], peer: string): PatchBridge | undefined {
+  const owner = bridges.find((b) => b.patchPorts.some((p) => p.name === peer));
+  return owner && {
+    id: owner.id,
+    bridge: owner.xbridge(),
+    tables: owner.tables as XlateTables,
+    ml: owner.ml,
+    uuid: owner.xlateInit.uuid,
+  };
 }

@@ -145,3 +145,24 @@ Deno.test("mod-port on a patch port: no-flood keeps floods out of the peer bridg
     await d.stop();
   }
 });
+
+Deno.test("a packet-out crosses a patch port into the peer bridge, counted on both patch ports", async () => {
+  const d = await TestDaemon.start(BRIDGES, { ports: PORTS });
+  try {
+    await ok(d, ["ofctl", "add-flow", "br1", "in_port=2,actions=output:1"]);
+    const frame = "505400000003505400000001080045000028000000004006" +
+      "00000a0000010a00000303e80050000000000000000050020000" + "00000000";
+    await ok(d, ["ofctl", "packet-out", "br0", `in_port=1 packet=${frame} actions=output:4`]);
+    const stats = async (br: string, port: string) =>
+      (await ok(d, ["ofctl", "dump-ports", br, port])).split("\n").slice(1, 3)
+        .map((l) => /(rx|tx) pkts=(\d+), bytes=(\d+)/.exec(l)!.slice(1).join(" "));
+    assert.deepEqual(await stats("br0", "4"), ["rx 0 0", "tx 1 54"]);
+    assert.deepEqual(await stats("br1", "patch-br0"), ["rx 1 54", "tx 0 0"]);
+    assert.deepEqual(await stats("br1", "1"), ["rx 0 0", "tx 1 54"], "it left by p3");
+    assert.deepEqual(await rules(d, "br1"), [
+      "cookie=0x0, table=0, n_packets=1, n_bytes=54, in_port=2 actions=output:1",
+    ]);
+  } finally {
+    await d.stop();
+  }
+});
