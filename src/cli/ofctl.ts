@@ -10,6 +10,8 @@
  *     udpif ofctl del-flows [--strict] br0 [FLOW]
  *     udpif ofctl dump-flows br0 [FLOW]
  *     udpif ofctl mod-port br0 p1 no-flood
+ *     udpif ofctl show br0; udpif ofctl dump-ports-desc br0   (OpenFlow 1.0's text)
+ *     udpif ofctl dump-ports br0 [PORT]
  *     udpif ofctl packet-out br0 "in_port=1 packet=HEX actions=output:2"
  *     udpif ofctl -O OpenFlow13 add-group br0 "group_id=1,type=all,bucket=output:2,bucket=output:3"
  *     udpif ofctl add-groups br0 groups.txt; udpif ofctl mod-group br0 GROUP
@@ -140,6 +142,13 @@ async function request(
     case "mod-port":
       need(3, 3);
       return ["ofctl/mod-port", args];
+    case "show":
+    case "dump-ports-desc":
+      need(1, 1);
+      return [`ofctl/${verb}`, args];
+    case "dump-ports":
+      need(1, 2);
+      return ["ofctl/dump-ports", args];
     case "packet-out":
       need(2, Number.MAX_SAFE_INTEGER);
       return ["ofctl/packet-out", args];
@@ -166,7 +175,7 @@ async function request(
       return [`ofctl/${verb}`, args];
     default:
       throw new UsageError(
-        `unknown ofctl command '${verb}' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port, packet-out, ${
+        `unknown ofctl command '${verb}' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port, show, dump-ports, dump-ports-desc, packet-out, ${
           GROUP_VERBS.join(", ")
         })`,
       );
@@ -178,7 +187,11 @@ export const ofctl: Subcommand = {
   register(command: Command, setExit: (code: number) => void): void {
     command
       .description("manage the OpenFlow tables as ovs-ofctl does")
-      .argument("<command>", "add-flow, add-flows, mod-flows, del-flows, dump-flows or mod-port")
+      .argument(
+        "<command>",
+        "add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port, show, dump-ports, " +
+          "dump-ports-desc, packet-out or a group command",
+      )
       .argument("<bridge>", "the bridge (e.g. br0)")
       .argument("[args...]", "FLOW, FILE or - (stdin); for mod-port: PORT flood|no-flood|up|down")
       .option("-t, --target <socket>", "control socket")

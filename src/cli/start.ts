@@ -24,11 +24,17 @@ interface StartOptions {
   datapathType: string;
   port: string[];
   otherConfig: string[];
-  flows?: string;
+  flows: string[];
   enableFaultInjection?: boolean;
   listen: string[];
   controller: string[];
-  failMode?: string;
+  failMode: string[];
+}
+
+/** A `FILE[,bridge=NAME]` value with FILE made absolute (the detached daemon runs from /). */
+function absoluteFileOption(value: string): string {
+  const m = /^(.*)(,bridge=[^,]*)$/.exec(value);
+  return m ? absolutePath(m[1]) + m[2] : absolutePath(value);
 }
 
 /** The argv of the background process: the same options as absolute paths, without --detach. */
@@ -39,10 +45,10 @@ function detachedArgs(o: StartOptions): string[] {
   args.push("--datapath-type", o.datapathType);
   if (typeof o.pidfile === "string") args.push("--pidfile", absolutePath(o.pidfile));
   if (typeof o.logFile === "string") args.push("--log-file", absolutePath(o.logFile));
-  if (o.flows) args.push("--flows", absolutePath(o.flows));
+  for (const f of o.flows) args.push("--flows", absoluteFileOption(f));
   for (const l of o.listen) args.push("--listen", l);
   for (const c of o.controller) args.push("--controller", c);
-  if (o.failMode) args.push("--fail-mode", o.failMode);
+  for (const m of o.failMode) args.push("--fail-mode", m);
   for (const p of o.port) args.push("--port", p);
   for (const c of o.otherConfig) args.push("--other-config", c);
   if (o.enableFaultInjection) args.push("--enable-fault-injection");
@@ -88,34 +94,46 @@ export const start: Subcommand = {
         collect,
         [],
       )
-      .option("--flows <file>", "load OpenFlow rules (ovs-ofctl add-flows syntax)")
+      .option(
+        "--flows <file>",
+        "load OpenFlow rules (ovs-ofctl add-flows syntax) into the first bridge, " +
+          "or into BRIDGE given FILE,bridge=BRIDGE (repeatable)",
+        collect,
+        [],
+      )
       .option(
         "--enable-fault-injection",
         "add the fault/kill-worker and fault/show-workers commands (for tests)",
       )
       .option(
         "--listen <target>",
-        "also accept OpenFlow connections: ptcp:PORT[:IP] or punix:PATH (repeatable)",
+        "also accept OpenFlow connections: ptcp:PORT[:IP] or punix:PATH, for the first " +
+          "bridge or for BRIDGE given TARGET,bridge=BRIDGE (repeatable)",
         collect,
         [],
       )
       .option(
         "--controller <target>",
         "connect to an OpenFlow controller: tcp:IP[:PORT] (port 6653 by default), unix:PATH, " +
-          "or wait for one on ptcp:PORT[:IP] or punix:PATH (repeatable)",
+          "or wait for one on ptcp:PORT[:IP] or punix:PATH; the first bridge's, " +
+          "or BRIDGE's given TARGET,bridge=BRIDGE (repeatable)",
         collect,
         [],
       )
       .option(
         "--fail-mode <mode>",
-        "without a reachable controller: standalone (fail open to NORMAL, the default) or secure",
+        "without a reachable controller: standalone (fail open to NORMAL, the default) or " +
+          "secure; the first bridge's, or BRIDGE's given MODE,bridge=BRIDGE (once per bridge)",
+        collect,
+        [],
       )
       .addHelpText(
         "after",
         "\nExample: udpif start --detach --port p1 --port p2 --other-config max-idle=1000" +
           "\nTwo bridges joined by patch ports: udpif start --detach --bridge br0 --bridge br1 " +
           "--port p1 --port p2,bridge=br1 --port patch-br1,type=patch,peer=patch-br0 " +
-          "--port patch-br0,bridge=br1,type=patch,peer=patch-br1",
+          "--port patch-br0,bridge=br1,type=patch,peer=patch-br1" +
+          "\nA controller for br1 only: --controller tcp:127.0.0.1:6653,bridge=br1",
       )
       .action(async (o: StartOptions) => {
         // Without a name, as in OVS: the run directory, named after the program.
@@ -162,11 +180,11 @@ export const start: Subcommand = {
             datapathType: o.datapathType,
             ports: o.port,
             otherConfig: o.otherConfig,
-            flowsFile: o.flows,
+            flowsFiles: o.flows,
             faultInjection: o.enableFaultInjection,
             listen: o.listen,
             controllers: o.controller,
-            failMode: o.failMode,
+            failModes: o.failMode,
           });
         } catch (e) {
           if (e instanceof DaemonConfigError) throw new UsageError(e.message);

@@ -9,7 +9,8 @@
  *     DpifNetdev (one datapath, ovs-netdev, every bridge's ports on it)
  *     Udpif (handlers + revalidators) translating through BackerXlate,
  *       which finds a flow's bridge from its datapath in_port
- *     the recirculation id pool and the rule stats queue
+ *     the recirculation id pool, the rule stats queue and the patch
+ *       ports' packet counters
  *     other_config, applied to the datapath and the udpif
  *
  * A bridge has an id, its index in `bridges`; every translation update
@@ -23,7 +24,7 @@ import { Dpif, DpifNetdev } from "../dpif/mod.ts";
 import { setVlanLimit } from "../flow/mod.ts";
 import { coverageCounter, getLogger, timeMsec } from "../lib/mod.ts";
 import { Udpif } from "../upcall/mod.ts";
-import { RecircIdPool } from "../xlate/mod.ts";
+import { PatchCounters, RecircIdPool } from "../xlate/mod.ts";
 import { type BackerSupport, checkSupport } from "./backer_support.ts";
 import { BackerXlate, type BackerXlateInit } from "./backer_xlate.ts";
 import { Bridge, type DatapathType } from "./bridge.ts";
@@ -61,6 +62,9 @@ export class Backer {
   readonly recircIds = new RecircIdPool();
   /** Rule credits from every translation, each naming its bridge. */
   readonly ruleStats = RuleStatsQueue.create();
+  /** Every bridge's patch ports' packet counters, a slot each (`patchSlot`). */
+  readonly patchCounters: PatchCounters;
+  readonly #patchSlots = new Map<string, number>();
   readonly udpif: Udpif;
   /** The bridges, indexed by id. */
   readonly bridges: Bridge[] = [];
@@ -73,6 +77,13 @@ export class Backer {
     this.config = options.config;
     this.dp = dp;
     this.support = support;
+    // Port names are unique across a daemon's bridges (port_spec.ts), so a name is a slot's key.
+    for (const b of options.bridges) {
+      for (const p of b.ports) {
+        if (p.type === "patch") this.#patchSlots.set(p.name, this.#patchSlots.size);
+      }
+    }
+    this.patchCounters = PatchCounters.create(this.#patchSlots.size);
     this.#mainXlate = new BackerXlate(this.#xlateInit);
     this.udpif = new Udpif({
       dp,
@@ -131,6 +142,11 @@ export class Backer {
     this.#xlateInit.bridges.push(bridge.xlateInit);
     this.#mainXlate.add(bridge.xlateInit, bridge.tables);
     log.info(`bridge ${spec.name}: added with ${spec.ports.length} ports on ${this.dp.name}`);
+  }
+
+  /** Patch port `name`'s slot in `patchCounters` (-1: not a patch port of this backer). */
+  patchSlot(name: string): number {
+    return this.#patchSlots.get(name) ?? -1;
   }
 
   /** The bridge called `name`, if there is one. */

@@ -27,7 +27,7 @@ import {
   type BridgeXlateUpdate,
 } from "./bridge_xlate.ts";
 import type { MacLearning } from "../ofproto/mod.ts";
-import type { PatchBridge } from "../xlate/mod.ts";
+import { COOKIE_OFPROTO_UUID_OFFSET, type PatchBridge } from "../xlate/mod.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 
 /** What a worker's translation starts from: each bridge's, indexed by bridge id. */
@@ -121,8 +121,23 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
     return res;
   }
 
+  /**
+   * A packet-in goes to the bridge whose rule sent it, named by the UUID
+   * in the controller cookie (OVS's process_upcall finds the ofproto from
+   * it); a cookie without a known UUID goes by the datapath in_port.
+   */
   controllerUpcall(u: UpcallIn): void {
-    this.#bridgeOf(u.key).controllerUpcall(u);
+    (this.#bridgeOfCookie(u.userdata) ?? this.#bridgeOf(u.key)).controllerUpcall(u);
+  }
+
+  #bridgeOfCookie(cookie: Uint8Array): BridgeXlate | undefined {
+    for (const b of this.#bridges) {
+      const uuid = b.ofprotoUuid;
+      let i = 0;
+      while (i < 16 && cookie[COOKIE_OFPROTO_UUID_OFFSET + i] === uuid[i]) i++;
+      if (i === 16) return b;
+    }
+    return undefined;
   }
 
   releaseRecirc(id: number): void {

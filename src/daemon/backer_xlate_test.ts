@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { formatOdpActions, newKey, parseOdpKey } from "../flow/mod.ts";
 import { MacLearning, OfTables } from "../ofproto/mod.ts";
-import { RecircIdPool } from "../xlate/mod.ts";
+import { PatchCounters, RecircIdPool } from "../xlate/mod.ts";
 import { BackerXlate } from "./backer_xlate.ts";
 import type { BridgeXlateInit } from "./bridge_xlate.ts";
 import { LearnQueue } from "./learn_queue.ts";
@@ -15,6 +15,7 @@ import { RuleStatsQueue } from "./rule_stats.ts";
 function twoBridges() {
   const stats = RuleStatsQueue.create();
   const recirc = new RecircIdPool();
+  const patchCounters = PatchCounters.create(2);
   const init = (id: number, bridge: string, ports: BridgeXlateInit["ports"]): BridgeXlateInit => ({
     bridge,
     id,
@@ -25,18 +26,19 @@ function twoBridges() {
     uuid: new Uint8Array(16).fill(id + 1),
     recirc: recirc.buffer,
     packetIns: PacketInQueue.create().init,
+    patchCounters: patchCounters.buffer,
     vlanLimit: 1,
   });
   const bridges = [
     init(0, "br0", [
       { name: "br0", ofport: 65534, odpPort: 100 },
       { name: "p1", ofport: 1, odpPort: 1 },
-      { name: "patch-br1", ofport: 4, odpPort: -1, peer: "patch-br0" },
+      { name: "patch-br1", ofport: 4, odpPort: -1, peer: "patch-br0", patchSlot: 0 },
     ]),
     init(1, "br1", [
       { name: "br1", ofport: 65534, odpPort: 101 },
       { name: "p3", ofport: 1, odpPort: 3 },
-      { name: "patch-br0", ofport: 2, odpPort: -1, peer: "patch-br1" },
+      { name: "patch-br0", ofport: 2, odpPort: -1, peer: "patch-br1", patchSlot: 1 },
     ]),
   ];
   // The master tables; the worker's translation keeps replicas, updated by message.
@@ -44,7 +46,7 @@ function twoBridges() {
   const xlate = new BackerXlate(structuredClone({ bridges }));
   const addFlow = (bridge: number, text: string) =>
     xlate.update({ type: "bridge", bridge, update: tables[bridge].addFlow(text, 0)! });
-  return { stats, bridges, tables, xlate, addFlow };
+  return { stats, bridges, tables, xlate, addFlow, patchCounters };
 }
 
 function keyFrom(inPort: number) {
@@ -112,4 +114,24 @@ Deno.test("a patch port whose peer rule runs conntrack: a datapath clone unless 
     formatOdpActions(xlate.translate({ key: keyFrom(1), ...REQUEST }).actions!),
     "100,ct(commit),3",
   );
+});
+
+Deno.test("packets crossing a patch count as tx on the port and rx on its peer, at each push", () => {
+  const { xlate, addFlow, patchCounters } = twoBridges();
+  addFlow(0, "in_port=1,actions=output:4");
+  addFlow(1, "actions=output:1");
+  // A handler's translation of the flow's first packet counts it.
+  const first = xlate.translate({ key: keyFrom(1), ...REQUEST, packets: 1, bytes: 118 });
+  assert.equal(formatOdpActions(first.actions!), "3");
+  const zero = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 };
+  assert.deepEqual(patchCounters.read(0), { ...zero, txPackets: 1, txBytes: 118 });
+  assert.deepEqual(patchCounters.read(1), { ...zero, rxPackets: 1, rxBytes: 118 });
+  // Revalidation pushes the megaflow's later packets through the cache.
+  xlate.pushStats(first.xcache, 2, 5000000000, 1000, 0);
+  assert.deepEqual(patchCounters.read(0), { ...zero, txPackets: 3, txBytes: 5000000118 });
+  assert.deepEqual(patchCounters.read(1), { ...zero, rxPackets: 3, rxBytes: 5000000118 });
+  // A flow that crosses nothing counts nothing.
+  const local = xlate.translate({ key: keyFrom(3), ...REQUEST, packets: 1, bytes: 60 });
+  xlate.pushStats(local.xcache, 4, 240, 1000, 0);
+  assert.equal(patchCounters.read(0).txPackets, 3);
 });

@@ -34,7 +34,7 @@ import type { PortIo } from "./port_io.ts";
 import { openPortNetdev } from "./port_netdev.ts";
 import { BridgeLearning } from "./bridge_learn.ts";
 import { BridgeBonds } from "./bridge_bonds.ts";
-import type { PatchPort } from "./patch_port.ts";
+import { modPatchPort, type PatchPort, patchPortSpec } from "./patch_port.ts";
 
 /*
  * Why the bridge asked for revalidation (OVS's need_revalidate reasons),
@@ -121,6 +121,7 @@ export class Bridge {
       uuid: crypto.getRandomValues(new Uint8Array(16)),
       recirc: backer.recircIds.buffer,
       packetIns: this.packetIns.init,
+      patchCounters: backer.patchCounters.buffer,
       vlanLimit: backer.config.get("vlan-limit")!,
     };
   }
@@ -174,8 +175,13 @@ export class Bridge {
       for (const p of ports) p.io.close();
       throw e;
     }
-    const patches = specs.filter((p) => p.type === "patch")
-      .map((p) => ({ name: p.name, ofport: p.ofport, peer: p.options.peer }));
+    const patches = specs.filter((p) => p.type === "patch").map((p) => ({
+      name: p.name,
+      ofport: p.ofport,
+      peer: p.options.peer,
+      patchSlot: backer.patchSlot(p.name),
+      flood: true,
+    }));
     return new Bridge(backer, id, name, ports, patches, specs);
   }
 
@@ -251,7 +257,7 @@ export class Bridge {
       noFlood: !p.flood,
       noForward: !p.up,
       bond: this.bonds.initOf(p.ofport),
-    })).concat(this.patchPorts.map((p) => ({ ...p, odpPort: -1 })));
+    })).concat(this.patchPorts.map(patchPortSpec));
   }
 
   /** The ports as translation sees them now (for ofproto/trace on the main thread). */
@@ -280,8 +286,13 @@ export class Bridge {
     return port;
   }
 
-  /** `ofctl mod-port BRIDGE PORT ACTION`. */
-  modPort(name: string, action: PortModAction): BridgePort {
+  /** `ofctl mod-port BRIDGE PORT ACTION` (a patch port's: patch_port.ts). */
+  modPort(name: string, action: PortModAction): void {
+    const patch = this.patchPorts.find((p) => p.name === name || String(p.ofport) === name);
+    if (patch) {
+      if (modPatchPort(patch, action)) this.#portsChanged();
+      return;
+    }
     const port = this.port(name);
     if (action === "flood" || action === "no-flood") port.flood = action === "flood";
     else port.up = action === "up";
@@ -290,7 +301,6 @@ export class Bridge {
     this.#portsChanged(
       action === "flood" || action === "no-flood" ? covRevReconfigure : covRevPortToggled,
     );
-    return port;
   }
 
   /**

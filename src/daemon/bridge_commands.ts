@@ -38,7 +38,8 @@ import { dpDumpFlows } from "./dump_flows.ts";
 import { registerConntrackCommands } from "./conntrack_commands.ts";
 import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
-import { formatPatchPort } from "./patch_port.ts";
+import { formatPatchPort, patchPeerOf } from "./patch_port.ts";
+import { registerOfctlPortCommands } from "./ofctl_ports.ts";
 import { receiveInOrder } from "./receive.ts";
 import { registerGroupCommands } from "./group_commands.ts";
 import { registerPacketOutCommand } from "./packet_out.ts";
@@ -154,16 +155,7 @@ function traceBridge(b: Bridge) {
     ml: b.ml,
     recircIds: b.recircIds,
     bridgeId: b.id,
-    patchPeer: (peer: string) => {
-      const owner = current.find((c) => c.patchPorts.some((p) => p.name === peer));
-      return owner &&
-        {
-          id: owner.id,
-          bridge: owner.xbridge(),
-          tables: owner.tables as XlateTables,
-          ml: owner.ml,
-        };
-    },
+    patchPeer: (peer: string) => patchPeerOf(current, peer),
   };
 }
 
@@ -251,6 +243,7 @@ export function registerBridgeCommands(bridges: Bridge[]): void {
   registered = true;
   registerGroupCommands(named);
   registerPacketOutCommand(named);
+  registerOfctlPortCommands(named);
   registerBondCommands(bridge);
   const hidden = (
     name: string,

@@ -51,10 +51,34 @@ export class BridgeOpenFlow implements OfSwitch {
 
   constructor(private readonly bridge: Bridge) {}
 
-  /** The bridge's ports, LOCAL first, then by number (the order OVS's replies had). */
+  /**
+   * The bridge's ports, patch ports included, LOCAL first, then by number
+   * (the order OVS's replies had); each with its counters, the
+   * datapath's or, for a patch port, translation's (patch_counters.ts).
+   */
   #sortedPorts() {
     const rank = (ofport: number) => (ofport === OFPP_LOCAL ? -1 : ofport);
-    return this.bridge.allPorts().sort((a, b) => rank(a.ofport) - rank(b.ofport));
+    const dp = this.bridge.dp;
+    const counters = this.bridge.backer.patchCounters;
+    return [
+      ...this.bridge.allPorts().map((p) => ({
+        name: p.name,
+        ofport: p.ofport,
+        up: p.up,
+        flood: p.flood,
+        counts: () => {
+          const [rxPackets, rxBytes, txPackets, txBytes] = dp.portStats(p.odpPort);
+          return { rxPackets, rxBytes, txPackets, txBytes };
+        },
+      })),
+      ...this.bridge.patchPorts.map((p) => ({
+        name: p.name,
+        ofport: p.ofport,
+        up: true,
+        flood: p.flood,
+        counts: () => counters.read(p.patchSlot),
+      })),
+    ].sort((a, b) => rank(a.ofport) - rank(b.ofport));
   }
 
   ports(): PortDesc[] {
@@ -70,15 +94,16 @@ export class BridgeOpenFlow implements OfSwitch {
   }
 
   /**
-   * The datapath's per-port counters. Ports are created with the bridge,
-   * so their duration counts from when this endpoint was made with it.
+   * Each port's counters. Ports are created with the bridge, so their
+   * duration counts from when this endpoint was made with it.
    */
   portStats(): PortStats[] {
     const duration = Math.max(0, timeMsec() - this.#createdMs);
-    return this.#sortedPorts().map((p) => {
-      const [rxPackets, rxBytes, txPackets, txBytes] = this.bridge.dp.portStats(p.odpPort);
-      return { portNo: p.ofport, rxPackets, rxBytes, txPackets, txBytes, durationMs: duration };
-    });
+    return this.#sortedPorts().map((p) => ({
+      portNo: p.ofport,
+      ...p.counts(),
+      durationMs: duration,
+    }));
   }
 
   features(): SwitchFeatures {

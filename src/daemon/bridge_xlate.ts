@@ -35,6 +35,7 @@ import {
 } from "../upcall/mod.ts";
 import {
   type PatchBridge,
+  PatchCounters,
   type PortSpec as XPortSpec,
   RecircIdPool,
   XBridge,
@@ -42,6 +43,7 @@ import {
   XlateCache,
   xlateCachePush,
   xlateCachePushLearn,
+  xlateCachePushPatches,
   XlateKeys,
   type XlateTables,
 } from "../xlate/mod.ts";
@@ -62,6 +64,8 @@ export interface BridgeXlateInit {
   learn: SharedArrayBuffer;
   /** The bridge's UUID bytes, for slow-path cookies. */
   uuid: Uint8Array;
+  /** The backer's patch port counters (`PatchCounters.buffer`); none: crossings are not counted. */
+  patchCounters?: SharedArrayBuffer;
   /**
    * The daemon's one recirculation id pool (`RecircIdPool.buffer`): a
    * revalidator must give a frozen state the id the handler gave it, or
@@ -97,6 +101,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #stats: RuleStatsQueue;
   readonly #recirc: RecircIdPool;
   readonly #packetIns: PacketInQueue;
+  readonly #patchCounters: PatchCounters | null;
   readonly #learn: QueueLearnSink;
   readonly #id: number;
   readonly #patchPeer: ((peer: string) => PatchBridge | undefined) | undefined;
@@ -128,6 +133,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#ml = MacLearning.attach(init.mac);
     this.#recirc = new RecircIdPool(init.recirc);
     this.#packetIns = PacketInQueue.attach(init.packetIns);
+    this.#patchCounters = init.patchCounters ? PatchCounters.attach(init.patchCounters) : null;
     setVlanLimit(init.vlanLimit);
     this.#stats = stats;
     this.#learn = new QueueLearnSink(LearnQueue.attach(init.learn), this.#tables);
@@ -141,7 +147,13 @@ export class BridgeXlate implements WorkerXlate {
 
   /** This bridge as a patch port leads into it. */
   get patchBridge(): PatchBridge {
-    return { id: this.#id, bridge: this.#bridge, tables: this.#tables, ml: this.#ml };
+    return {
+      id: this.#id,
+      bridge: this.#bridge,
+      tables: this.#tables,
+      ml: this.#ml,
+      uuid: this.ofprotoUuid,
+    };
   }
 
   /** The MAC table's changes wait for `upcallsInstalled` (a handler's translation may learn here through a patch port). */
@@ -181,6 +193,7 @@ export class BridgeXlate implements WorkerXlate {
       tcpFlags: req.tcpFlags,
       patchPeer: this.#patchPeer,
       bridgeId: this.#id,
+      ofprotoUuid: this.ofprotoUuid,
     });
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the
@@ -255,7 +268,11 @@ export class BridgeXlate implements WorkerXlate {
 
   describeXcache(xcache: unknown): XcacheDescription | undefined {
     if (!(xcache instanceof XlateCache)) return undefined;
-    return { bridge: this.#bridge.name, lookups: xcache.lookups.slice() };
+    return {
+      bridge: this.#bridge.name,
+      lookups: xcache.lookups.slice(),
+      lookupBridges: xcache.lookupBridges.slice(),
+    };
   }
 
   /**
@@ -278,6 +295,7 @@ export class BridgeXlate implements WorkerXlate {
       this.#macTable,
       used,
     );
+    if (this.#patchCounters) xlateCachePushPatches(cache, this.#patchCounters, packets, bytes);
     if (relearn) xlateCachePushLearn(cache.learn, cache.fin, packets, tcpFlags, this.#learn);
   }
 }

@@ -39,12 +39,17 @@ export interface ControllerSettings {
   connmgr: Connmgr;
   /** The fail mode as set (undefined: never set, standalone in effect). */
   failMode: FailMode | undefined;
+  /** Replaces the controllers, fail-open following; throws naming a bad target. */
+  setControllers(targets: string[]): Promise<void>;
   setFailMode(mode: FailMode | undefined): void;
 }
 
-export function registerControllerCommands(s: ControllerSettings): void {
-  const bridgeOf = (cmd: string, args: string[]) => {
-    if (args[0] !== s.bridgeName) throw new CommandError(`${cmd}: no bridge named ${args[0]}`);
+/** Registers the commands over `bridges`' settings, each command finding its BRIDGE among them. */
+export function registerControllerCommands(bridges: readonly ControllerSettings[]): void {
+  const bridgeOf = (cmd: string, args: string[]): ControllerSettings => {
+    const s = bridges.find((b) => b.bridgeName === args[0]);
+    if (!s) throw new CommandError(`${cmd}: no bridge named ${args[0]}`);
+    return s;
   };
   registerCommand({
     name: "bridge/set-controller",
@@ -52,9 +57,9 @@ export function registerControllerCommands(s: ControllerSettings): void {
     minArgs: 2,
     maxArgs: Number.MAX_SAFE_INTEGER,
     handler: async (args) => {
-      bridgeOf("set-controller", args);
+      const s = bridgeOf("set-controller", args);
       try {
-        await s.connmgr.setControllers(args.slice(1));
+        await s.setControllers(args.slice(1));
       } catch (e) {
         throw new CommandError(`set-controller: ${e instanceof Error ? e.message : e}`);
       }
@@ -67,8 +72,8 @@ export function registerControllerCommands(s: ControllerSettings): void {
     minArgs: 1,
     maxArgs: 1,
     handler: async (args) => {
-      bridgeOf("del-controller", args);
-      await s.connmgr.setControllers([]);
+      const s = bridgeOf("del-controller", args);
+      await s.setControllers([]);
       return "";
     },
   });
@@ -78,11 +83,11 @@ export function registerControllerCommands(s: ControllerSettings): void {
     minArgs: 1,
     maxArgs: 1,
     handler: (args) => {
-      bridgeOf("get-controller", args);
+      const s = bridgeOf("get-controller", args);
       return s.connmgr.controllers().map((t) => `${t}\n`).join("");
     },
     json: (args) => {
-      bridgeOf("get-controller", args);
+      const s = bridgeOf("get-controller", args);
       return s.connmgr.controllers();
     },
   });
@@ -92,7 +97,7 @@ export function registerControllerCommands(s: ControllerSettings): void {
     minArgs: 1,
     maxArgs: 1,
     handler: (args) => {
-      bridgeOf("controller-status", args);
+      const s = bridgeOf("controller-status", args);
       return s.connmgr.controllerStatus().map((c) => {
         const parts = [
           `is_connected=${c.connected}`,
@@ -108,7 +113,7 @@ export function registerControllerCommands(s: ControllerSettings): void {
       }).join("");
     },
     json: (args) => {
-      bridgeOf("controller-status", args);
+      const s = bridgeOf("controller-status", args);
       return s.connmgr.controllerStatus();
     },
   });
@@ -118,7 +123,7 @@ export function registerControllerCommands(s: ControllerSettings): void {
     minArgs: 2,
     maxArgs: 2,
     handler: (args) => {
-      bridgeOf("set-fail-mode", args);
+      const s = bridgeOf("set-fail-mode", args);
       let mode: FailMode;
       try {
         mode = parseFailMode(args[1]);
@@ -135,7 +140,7 @@ export function registerControllerCommands(s: ControllerSettings): void {
     minArgs: 1,
     maxArgs: 1,
     handler: (args) => {
-      bridgeOf("get-fail-mode", args);
+      const s = bridgeOf("get-fail-mode", args);
       return s.failMode ? `${s.failMode}\n` : "";
     },
   });
@@ -145,7 +150,7 @@ export function registerControllerCommands(s: ControllerSettings): void {
     minArgs: 1,
     maxArgs: 1,
     handler: (args) => {
-      bridgeOf("del-fail-mode", args);
+      const s = bridgeOf("del-fail-mode", args);
       s.setFailMode(undefined);
       return "";
     },

@@ -21,7 +21,6 @@ import {
   unregisterCommand,
 } from "../lib/mod.ts";
 import { allUdpifs, registerUpcallCommands } from "../upcall/mod.ts";
-import { OfctlError } from "../ofproto/mod.ts";
 import type { Bridge, DatapathType } from "./bridge.ts";
 import { Backer } from "./backer.ts";
 import { currentBridge, registerBridgeCommands } from "./bridge_commands.ts";
@@ -36,12 +35,15 @@ import { parseBridgePorts, type PortSpec } from "./port_spec.ts";
 import { checkPatchPeers } from "./patch_port.ts";
 import { PORT_LINK_COMMANDS, PortLinkWatch, registerPortLinkCommands } from "./port_link.ts";
 import { ensureRundir } from "./rundir.ts";
-import { Connmgr } from "./connmgr.ts";
-import { type ListenTarget, parseControllerTarget, parseListenTarget } from "./of_target.ts";
-import { BridgeOpenFlow } from "./bridge_openflow.ts";
-import { BridgeControllers } from "./bridge_controllers.ts";
+import {
+  type BridgeEndpoints,
+  BridgeStartError,
+  type BridgeStartOptions,
+  loadBridgeFlows,
+  openBridgeEndpoints,
+  parseBridgeStartOptions,
+} from "./bridge_start_options.ts";
 import { CONTROLLER_COMMANDS, registerControllerCommands } from "./controller_commands.ts";
-import { type FailMode, parseFailMode } from "./fail_open.ts";
 import { absolutePath, defaultSocketPath, rundirPath } from "../unixctl/mod.ts";
 
 const log = getLogger("vswitchd");
@@ -70,16 +72,19 @@ export interface DaemonOptions {
   ports: string[];
   /** `--other-config` values, `KEY=VALUE`. */
   otherConfig: string[];
-  /** OpenFlow rules to load, ovs-ofctl add-flows syntax. */
-  flowsFile?: string;
+  /**
+   * `--flows` files of OpenFlow rules (ovs-ofctl add-flows syntax), each
+   * `FILE[,bridge=NAME]` (bridge_start_options.ts; the first bridge by default).
+   */
+  flowsFiles?: string[];
   /** Register the fault/ commands (fault_commands.ts), for tests. */
   faultInjection?: boolean;
-  /** `--listen` targets for OpenFlow (ptcp:PORT[:IP], punix:PATH), unparsed. */
+  /** `--listen` targets for OpenFlow (ptcp:PORT[:IP], punix:PATH), unparsed, each `[,bridge=NAME]`. */
   listen?: string[];
-  /** `--controller` targets (tcp:IP[:PORT], unix:PATH, ptcp:, punix:), unparsed. */
+  /** `--controller` targets (tcp:IP[:PORT], unix:PATH, ptcp:, punix:), unparsed, each `[,bridge=NAME]`. */
   controllers?: string[];
-  /** `--fail-mode`: standalone or secure; unset behaves as standalone. */
-  failMode?: string;
+  /** `--fail-mode` values, standalone or secure, each `[,bridge=NAME]`; unset behaves as standalone. */
+  failModes?: string[];
   /** Log to the console at this level (the daemon's stderr); default info. */
   consoleLevel?: "off" | "info" | "warn" | "dbg";
 }
@@ -93,15 +98,15 @@ export class Daemon {
   readonly socketPath: string;
   /** The datapath backer every bridge is on. */
   readonly backer: Backer;
-  /** The first bridge (the one `--flows`, `--listen` and `--controller` apply to). */
+  /** The first bridge (the one `--flows`, `--listen` and `--controller` without `bridge=` apply to). */
   readonly bridge: Bridge;
   readonly config: OtherConfig;
   /** Resolves once the daemon has stopped. */
   readonly done: Promise<void>;
   readonly #pidfile: string | undefined;
   readonly #server: UnixctlServer;
-  #connmgrs: Connmgr[] = [];
-  #controllers: BridgeControllers | undefined;
+  /** Each bridge's OpenFlow connection manager and controllers, in bridge order. */
+  #endpoints: BridgeEndpoints[] = [];
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   readonly #signals: Array<[Deno.Signal, () => void]> = [];
   readonly #offWarp: () => void;
@@ -160,27 +165,17 @@ export class Daemon {
     } catch (e) {
       throw new DaemonConfigError(e instanceof Error ? e.message : String(e));
     }
-    let listen: ListenTarget[];
+    let perBridge: Map<string, BridgeStartOptions>;
     try {
-      listen = (options.listen ?? []).map(parseListenTarget);
+      perBridge = await parseBridgeStartOptions(names, {
+        flows: options.flowsFiles,
+        listen: options.listen,
+        controllers: options.controllers,
+        failModes: options.failModes,
+      });
     } catch (e) {
-      throw new DaemonConfigError(`--listen ${e instanceof Error ? e.message : e}`);
-    }
-    let failMode: FailMode | undefined;
-    try {
-      if (options.failMode !== undefined) failMode = parseFailMode(options.failMode);
-      (options.controllers ?? []).forEach(parseControllerTarget);
-    } catch (e) {
-      const what = options.failMode !== undefined && !failMode ? "--fail-mode" : "--controller";
-      throw new DaemonConfigError(`${what} ${e instanceof Error ? e.message : e}`);
-    }
-    let flows: string | undefined;
-    if (options.flowsFile !== undefined) {
-      try {
-        flows = await Deno.readTextFile(options.flowsFile);
-      } catch {
-        throw new DaemonConfigError(`--flows ${options.flowsFile}: cannot read the file`);
-      }
+      if (e instanceof BridgeStartError) throw new DaemonConfigError(e.message);
+      throw e;
     }
     const socket = options.unixctl ? absolutePath(options.unixctl) : defaultSocketPath();
     const pidfile = options.pidfile ? absolutePath(options.pidfile) : undefined;
@@ -198,7 +193,7 @@ export class Daemon {
     }
     let server: UnixctlServer | undefined;
     let backer: Backer | undefined;
-    const connmgrs: Connmgr[] = [];
+    const endpoints: BridgeEndpoints[] = [];
     try {
       try {
         backer = await Backer.create({
@@ -210,15 +205,11 @@ export class Daemon {
         throw new DaemonConfigError(e instanceof Error ? e.message : String(e));
       }
       const bridge = backer.bridges[0];
-      if (flows !== undefined) {
-        try {
-          bridge.loadFlows(flows);
-        } catch (e) {
-          if (e instanceof OfctlError) {
-            throw new DaemonConfigError(`--flows ${options.flowsFile}: ${e.message}`);
-          }
-          throw e;
-        }
+      try {
+        loadBridgeFlows(backer, perBridge);
+      } catch (e) {
+        if (e instanceof BridgeStartError) throw new DaemonConfigError(e.message);
+        throw e;
       }
       registerCoreCommands();
       registerBridgeCommands(backer.bridges);
@@ -242,21 +233,12 @@ export class Daemon {
           `${socket}: could not initialize control socket (${e instanceof Error ? e.message : e})`,
         );
       }
-      // The OpenFlow endpoints: each bridge's BRIDGE.mgmt as in OVS, then the --listen ones.
+      // The OpenFlow endpoints: each bridge's BRIDGE.mgmt as in OVS, its --listen ones, its controllers.
       await ensureRundir();
-      for (const b of backer.bridges) {
-        const c = new Connmgr(new BridgeOpenFlow(b));
-        connmgrs.push(c);
-        await c.listen({ kind: "punix", path: `${rundirPath()}/${b.name}.mgmt` }, "service");
-      }
-      const connmgr = connmgrs[0];
-      for (const target of listen) await connmgr.listen(target, "primary");
-      const controllers = new BridgeControllers(bridge, connmgr, failMode);
-      await controllers.setControllers(options.controllers ?? []);
-      registerControllerCommands(controllers);
+      await openBridgeEndpoints(backer, perBridge, endpoints);
+      registerControllerCommands(endpoints.map((e) => e.controllers));
       const daemon = new Daemon(server, backer, config, pidfile);
-      daemon.#connmgrs = connmgrs;
-      daemon.#controllers = controllers;
+      daemon.#endpoints = endpoints;
       daemon.#registerCommands();
       daemon.#catchSignals();
       daemon.#catchStrayErrors();
@@ -264,7 +246,7 @@ export class Daemon {
       log.info(`udpif started: bridge ${names.join(", ")}, control socket ${socket}`);
       return daemon;
     } catch (e) {
-      for (const c of connmgrs) await c.close();
+      for (const e of endpoints) await e.connmgr.close();
       await server?.stop();
       registerBridgeCommands([]);
       await backer?.destroy();
@@ -278,7 +260,7 @@ export class Daemon {
     coverageRun();
     for (const b of this.backer.bridges) b.run();
     for (const l of this.#links) l.run();
-    this.#controllers?.run();
+    for (const e of this.#endpoints) e.controllers.run();
   }
 
   #registerCommands(): void {
@@ -353,7 +335,7 @@ export class Daemon {
     this.#offWarp();
     for (const undo of this.#undo) undo();
     for (const [signal, handler] of this.#signals) Deno.removeSignalListener(signal, handler);
-    for (const c of this.#connmgrs) await c.close();
+    for (const e of this.#endpoints) await e.connmgr.close();
     await this.#server.stop();
     for (const name of [...DAEMON_COMMANDS, ...FAULT_COMMANDS]) unregisterCommand(name);
     registerBridgeCommands([]);

@@ -51,11 +51,29 @@ export function ruleStatsLine(rule: Rule, nowMs: number): string {
   return s + "\n";
 }
 
-/** xlate_xcache_format() over `bridge`'s rules and groups. */
-export function formatXcache(d: XcacheDescription, bridge: Bridge, nowMs: number): string {
-  let s = `${d.bridge}\n`;
+/**
+ * xlate_xcache_format() over the rules and groups of `bridges` (indexed
+ * by id; a description without bridge ids is all `owner`'s): each entry
+ * is looked up in its own bridge, and a bridge's name heads each run of
+ * entries from it, as OVS prints a table lookup's ofproto when it
+ * differs from the previous entry's (a patch port leads into the peer
+ * bridge and back).
+ */
+export function formatXcache(
+  d: XcacheDescription,
+  owner: Bridge,
+  nowMs: number,
+  bridges: readonly Bridge[] = [owner],
+): string {
+  let s = "";
+  let last: Bridge | undefined;
   for (let i = 0; i < d.lookups.length; i += 2) {
     const first = d.lookups[i], id = d.lookups[i + 1];
+    const bridge = bridges[d.lookupBridges?.[i / 2] ?? -1] ?? owner;
+    if (bridge !== last) {
+      s += `${bridge.name}\n`;
+      last = bridge;
+    }
     if (first === XC_GROUP_MARK) s += groupLine(bridge, id);
     else if (id < 0) s += `  table_id=${first}, no match\n`;
     else {
@@ -63,7 +81,7 @@ export function formatXcache(d: XcacheDescription, bridge: Bridge, nowMs: number
       if (rule) s += "  " + ruleStatsLine(rule, nowMs);
     }
   }
-  return d.lookups.length ? s : "";
+  return s;
 }
 
 /**
@@ -86,12 +104,14 @@ export async function detrace(args: string[], bridges: () => readonly Bridge[]):
   let s = "";
   for (const u of allUdpifs()) {
     const r = await detraceUkey(u, ufid, pmd);
-    const bridge = bridges().find((b) => b.udpif === u);
+    const onUdpif = bridges().filter((b) => b.udpif === u);
+    const name = r.kind === "cache" ? r.description.bridge : undefined;
+    const owner = onUdpif.find((b) => b.name === name) ?? onUdpif[0];
     if (r.kind === "no-ufid") s += `UFID was not found for ${u.dp.name}\n`;
-    else if (r.kind === "no-cache" || !bridge) s += `Cache was not found for ${u.dp.name}\n`;
+    else if (r.kind === "no-cache" || !owner) s += `Cache was not found for ${u.dp.name}\n`;
     else {
-      bridge.drainStats();
-      s += formatXcache(r.description, bridge, timeMsec());
+      owner.drainStats();
+      s += formatXcache(r.description, owner, timeMsec(), owner.backer.bridges);
     }
   }
   return s;

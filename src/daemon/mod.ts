@@ -12,7 +12,11 @@
  * check_support, shown by `dpif/show-dp-features`). `Bridge` (bridge.ts)
  * is one OpenFlow switch on it: ports, OpenFlow tables, MAC table;
  * `patch_port.ts` pairs patch ports, which translation follows into the
- * peer bridge (src/xlate/patch.ts). `OtherConfig`
+ * peer bridge (src/xlate/patch.ts), and gives their port desc and
+ * mod-port; `bridge_start_options.ts` reads the per-bridge start options
+ * (`--flows|--listen|--controller|--fail-mode VALUE[,bridge=NAME]`) and
+ * opens each bridge's OpenFlow endpoints; `ofctl_ports.ts` prints `udpif
+ * ofctl show|dump-ports|dump-ports-desc`. `OtherConfig`
  * holds the `other_config` settings (`config/set`), `port_config.ts` the
  * per-port VLAN settings (`port/set`), `port_link.ts` the watch over the
  * interfaces behind system and tap ports (a vanished one is reported,

@@ -14,7 +14,7 @@
  */
 import { CommandError, coverageCounter, registerCommand, timeMsec } from "../lib/mod.ts";
 import { flowExtract, newKey, ODPP_NONE } from "../flow/mod.ts";
-import { xlate, type XlateTables } from "../xlate/mod.ts";
+import { xlate, xlateCachePushPatches, type XlateTables } from "../xlate/mod.ts";
 import { Dpif } from "../dpif/mod.ts";
 import {
   OfctlError,
@@ -25,6 +25,7 @@ import {
   parsePacketOut,
 } from "../ofproto/mod.ts";
 import type { Bridge } from "./bridge.ts";
+import { patchPeerOf } from "./patch_port.ts";
 
 const covPacketOut = coverageCounter("ofproto_packet_out");
 const covFlowExtract = coverageCounter("flow_extract");
@@ -44,11 +45,18 @@ export function executePacketOut(bridge: Bridge, po: PacketOutSpec): void {
     sideEffects: true,
     learnSink: bridge.learning.direct,
     ofpacts: po.actions,
+    bridgeId: bridge.id,
+    ofprotoUuid: bridge.xlateInit.uuid,
+    patchPeer: (peer) => patchPeerOf(bridge.backer.bridges, peer),
   });
   covFlowExtract.inc();
   if (out.error) return;
   covPacketOut.inc();
-  for (const id of out.cache.rules) bridge.tables.creditStats(id, 1, po.packet.length, nowMs);
+  const bridges = bridge.backer.bridges;
+  out.cache.rules.forEach((id, i) =>
+    bridges[out.cache.ruleBridges[i]]?.tables.creditStats(id, 1, po.packet.length, nowMs)
+  );
+  xlateCachePushPatches(out.cache, bridge.backer.patchCounters, 1, po.packet.length);
   const port = bridge.allPorts().find((p) => p.ofport === po.inPort);
   new Dpif(bridge.dp).execute(po.packet, port ? port.odpPort : ODPP_NONE, out.actions);
 }

@@ -9,6 +9,8 @@
  *
  * Thread-safety: main thread (start-up and commands).
  */
+import type { PatchBridge, PortSpec as XPortSpec, XlateTables } from "../xlate/mod.ts";
+import type { Bridge } from "./bridge.ts";
 import { type PortSpec, PortSpecError } from "./port_spec.ts";
 
 /** A patch port of a bridge. */
@@ -17,6 +19,36 @@ export interface PatchPort {
   ofport: number;
   /** The peer port's name. */
   peer: string;
+  /** Its slot in the backer's patch port counters (`Backer.patchCounters`). */
+  patchSlot: number;
+  /** False after `mod-port ... no-flood`: left out of flooding. */
+  flood: boolean;
+}
+
+/** The patch port as translation sees it. */
+export function patchPortSpec(p: PatchPort): XPortSpec {
+  return {
+    name: p.name,
+    ofport: p.ofport,
+    odpPort: -1,
+    peer: p.peer,
+    patchSlot: p.patchSlot,
+    noFlood: !p.flood,
+  };
+}
+
+/**
+ * `mod-port` on a patch port: flood and no-flood as on any port; up and
+ * down change nothing, as in OVS, whose patch netdev cannot be taken
+ * down (update_port_config then keeps the port's config) and so keeps
+ * forwarding. Returns whether the port changed.
+ */
+export function modPatchPort(p: PatchPort, action: "up" | "down" | "flood" | "no-flood"): boolean {
+  if (action !== "flood" && action !== "no-flood") return false;
+  const flood = action === "flood";
+  if (p.flood === flood) return false;
+  p.flood = flood;
+  return true;
 }
 
 /**
@@ -42,4 +74,20 @@ export function checkPatchPeers(byBridge: Map<string, PortSpec[]>): void {
 /** `dpif/show`'s line for a patch port. */
 export function formatPatchPort(p: PatchPort): string {
   return `    ${p.name} ${p.ofport}/none: (patch: peer=${p.peer})\n`;
+}
+
+/**
+ * The bridge among `bridges` that has patch port `peer`, as translations
+ * on the main thread (ofproto/trace, packet-outs) go into it: its ports
+ * as they are now, its master tables and MAC table.
+ */
+export function patchPeerOf(bridges: readonly Bridge[], peer: string): PatchBridge | undefined {
+  const owner = bridges.find((b) => b.patchPorts.some((p) => p.name === peer));
+  return owner && {
+    id: owner.id,
+    bridge: owner.xbridge(),
+    tables: owner.tables as XlateTables,
+    ml: owner.ml,
+    uuid: owner.xlateInit.uuid,
+  };
 }

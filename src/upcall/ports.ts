@@ -266,6 +266,12 @@ export interface XcacheDescription {
    * (-1, then the group's stats id: group and bucket, ofproto's groupStatsId).
    */
   lookups: number[];
+  /**
+   * The bridge (its id in the datapath backer) of each entry of
+   * `lookups`, one per two numbers: a patch port leads into another
+   * bridge's tables. Absent: all are `bridge`'s.
+   */
+  lookupBridges?: number[];
 }
 
 /** What a worker's xlate module exports (named `createUdpifXlate`). */

@@ -28,6 +28,8 @@ export interface PortSpec {
   bond?: BondInit;
   /** A patch port's peer (Interface options:peer): output goes on in the peer's bridge. */
   peer?: string;
+  /** A patch port's slot in the backer's patch port counters (patch_counters.ts). */
+  patchSlot?: number;
 }
 
 /** A port as translation uses it (OVS's xport + xbundle, one port per bundle). */
@@ -46,6 +48,8 @@ export interface XPort {
   readonly bond: Bond | null;
   /** The peer port's name when this is a patch port (it has no datapath port then). */
   readonly peer: string | null;
+  /** A patch port's counter slot; -1 for other ports (or a patch port without counters). */
+  readonly patchSlot: number;
 }
 
 function effectivePort(spec: PortSpec, bonds: Map<string, Bond>): XPort {
@@ -73,6 +77,7 @@ function effectivePort(spec: PortSpec, bonds: Map<string, Bond>): XPort {
     noForward: spec.noForward ?? false,
     bond: spec.bond ? bondView(spec.bond, bonds) : null,
     peer: spec.peer ?? null,
+    patchSlot: spec.patchSlot ?? -1,
   };
 }
 

@@ -45,10 +45,17 @@ export class XlateCache {
    * groupStatsId, whose bucket is -1 when every bucket ran).
    */
   readonly lookups: number[] = [];
+  /** The bridge of each of `lookups`' entries (one per two numbers): detrace prints each under its bridge. */
+  readonly lookupBridges: number[] = [];
   /** Learn actions to run again at each stats push with packets (XC_LEARN). */
   readonly learn: XcLearn[] = [];
   /** fin_timeout actions, for pushes whose TCP flags have FIN or RST (XC_FIN_TIMEOUT). */
   readonly fin: XcFin[] = [];
+  /**
+   * Patch ports crossed (OVS's two XC_NETDEV entries of patch_port_output),
+   * two numbers each: the sending port's counter slot, then its peer's.
+   */
+  readonly patches: number[] = [];
 
   addRule(id: number): void {
     this.rules.push(id);
@@ -58,6 +65,7 @@ export class XlateCache {
   /** One table lookup; `ruleId` -1 when no rule matched (the table's miss). */
   addLookup(tableId: number, ruleId: number): void {
     this.lookups.push(tableId, ruleId);
+    this.lookupBridges.push(this.bridge);
   }
 
   /**
@@ -67,7 +75,14 @@ export class XlateCache {
   addGroup(groupId: number, bucketIndex: number): void {
     const id = groupStatsId(groupId, bucketIndex);
     this.rules.push(id);
+    this.ruleBridges.push(this.bridge);
     this.lookups.push(XC_GROUP_MARK, id);
+    this.lookupBridges.push(this.bridge);
+  }
+
+  /** Output through patch port slot `tx` into its peer, slot `rx` (patch_counters.ts). */
+  addPatch(tx: number, rx: number): void {
+    this.patches.push(tx, rx);
   }
 
   addNormal(ofport: number, vlan: number, flow: FlowKey, gratArp: boolean): void {
@@ -117,7 +132,12 @@ export interface ControllerCookie {
   ruleCookie: bigint;
   controllerId: number;
   maxLen: number;
+  /** The UUID of the bridge whose rule sent the packet (all zeros when unknown). */
+  ofprotoUuid?: Uint8Array;
 }
+
+/** Where a user_action_cookie holds the ofproto UUID (16 bytes, after type and ofp_in_port). */
+export const COOKIE_OFPROTO_UUID_OFFSET = 8;
 
 /**
  * The controller `user_action_cookie` as OVS lays it out on x86 (host byte
@@ -133,10 +153,14 @@ export function encodeControllerCookie(c: ControllerCookie): Uint8Array {
   v.setBigUint64(32, c.ruleCookie, false);
   v.setUint16(40, c.controllerId, true);
   v.setUint16(42, c.maxLen, true);
+  if (c.ofprotoUuid) b.set(c.ofprotoUuid.subarray(0, 16), COOKIE_OFPROTO_UUID_OFFSET);
   return b;
 }
 
-/** The fields of a controller cookie (`encodeControllerCookie`'s inverse); undefined for another kind. */
+/**
+ * The fields of a controller cookie (`encodeControllerCookie`'s inverse,
+ * but for the UUID, which only routes the upcall); undefined for another kind.
+ */
 export function decodeControllerCookie(b: Uint8Array): ControllerCookie | undefined {
   if (b.length < USER_ACTION_COOKIE_LEN) return undefined;
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);

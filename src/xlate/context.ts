@@ -64,6 +64,8 @@ export interface PatchBridge {
   bridge: XBridge;
   tables: XlateTables;
   ml: MacLearning | null;
+  /** Its ofproto UUID, for the controller cookies its rules make. */
+  uuid?: Uint8Array;
 }
 
 /**
@@ -117,6 +119,12 @@ export interface XlateInput {
   patchPeer?: (peer: string) => PatchBridge | undefined;
   /** The id of `bridge`, for the xlate cache (0 when absent). */
   bridgeId?: number;
+  /**
+   * `bridge`'s ofproto UUID: controller cookies carry it so that the
+   * packet-in goes to the controllers of the bridge whose rule sent it
+   * (zeros when absent: the datapath in_port's bridge then).
+   */
+  ofprotoUuid?: Uint8Array;
   /** Formats a rule's match and an action, for the trace. */
   formatMatch?: (rule: XlateRule) => string;
   formatAction?: (action: OfAction) => string;

@@ -42,8 +42,13 @@
  * patch.ts follows output to a patch port into the peer's bridge in the
  * same translation (`XlateInput.patchPeer` names the bridges of the same
  * datapath backer, `PatchBridge`), the peer's rule translated as a
- * clone's actions; the xlate cache then records each rule and MAC under
- * its bridge's id.
+ * clone's actions; the xlate cache then records each rule, table lookup
+ * and MAC under its bridge's id, and each crossing, which
+ * patch_counters.ts counts as the ports' packets (`PatchCounters`, shared
+ * memory added to with Atomics by any thread's translation). Controller
+ * cookies carry the current bridge's ofproto UUID
+ * (`XlateInput.ofprotoUuid`, swapped at a patch) so the packet-in reaches
+ * that bridge.
  *
  * Thread-safety: translation runs in handler workers (upcalls) and
  * revalidator workers (re-translation), each on its own replica of the
@@ -66,6 +71,7 @@ export {
 } from "./bridge.ts";
 export {
   type ControllerCookie,
+  COOKIE_OFPROTO_UUID_OFFSET,
   decodeControllerCookie,
   encodeControllerCookie,
   encodeSlowPathCookie,
@@ -76,6 +82,7 @@ export {
   xlateCachePush,
 } from "./cache.ts";
 export { commitKeys } from "./commit.ts";
+export { PatchCounters, type PatchPortCounts, xlateCachePushPatches } from "./patch_counters.ts";
 export { type LearnSink, type XcFin, type XcLearn, xlateCachePushLearn } from "./learn.ts";
 export { flowHashFields, flowMaskHashFields } from "./flow_hash.ts";
 export {

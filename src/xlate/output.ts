@@ -167,6 +167,7 @@ export function xlateController(
       ruleCookie: ctx.ruleCookie,
       controllerId,
       maxLen,
+      ofprotoUuid: ctx.xin.ofprotoUuid,
     }),
   });
   ctx.packetIns++;

@@ -11,7 +11,9 @@
  *
  * Rule credits and MAC learning in the peer bridge are recorded in the
  * xlate cache under the peer's id, so revalidation pushes them to the
- * peer's rules and MAC table.
+ * peer's rules and MAC table; the crossing itself is recorded too, and
+ * each push counts its packets as tx on the port and rx on its peer
+ * (patch_counters.ts).
  */
 import { F, setUint } from "../flow/mod.ts";
 import type { XPort } from "./bridge.ts";
@@ -31,11 +33,13 @@ export function patchPortOutput(ctx: XlateCtx, port: XPort, isLast: boolean): vo
   const peer = ctx.xin.patchPeer?.(peerName);
   const outDev = peer?.bridge.portByName(peerName);
   if (!peer || !outDev) return;
+  ctx.cache.addPatch(port.patchSlot, outDev.patchSlot);
   const xin = ctx.xin;
   const old = {
     bridge: xin.bridge,
     tables: xin.tables,
     ml: xin.ml,
+    uuid: xin.ofprotoUuid,
     cacheBridge: ctx.cache.bridge,
     trace: ctx.trace,
     conntracked: ctx.conntracked,
@@ -50,11 +54,13 @@ export function patchPortOutput(ctx: XlateCtx, port: XPort, isLast: boolean): vo
   xin.bridge = peer.bridge;
   xin.tables = peer.tables;
   xin.ml = peer.ml;
+  xin.ofprotoUuid = peer.uuid;
   ctx.cache.bridge = peer.id;
   xlateTable(ctx, outDev.ofport, 0, true, false, isLast, xlateClone);
   xin.bridge = old.bridge;
   xin.tables = old.tables;
   xin.ml = old.ml;
+  xin.ofprotoUuid = old.uuid;
   ctx.cache.bridge = old.cacheBridge;
   ctx.trace = old.trace;
   ctx.flow.set(old.flow);

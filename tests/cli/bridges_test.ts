@@ -119,3 +119,50 @@ Deno.test("NORMAL learns in both bridges' MAC tables across the patch", async ()
     await d.stop();
   }
 });
+
+Deno.test("mod-port on a patch port: no-flood keeps floods out of the peer bridge, down changes nothing (as OVS)", async () => {
+  const d = await TestDaemon.start(BRIDGES, { ports: PORTS });
+  try {
+    await ok(d, ["ofctl", "add-flow", "br0", "actions=NORMAL"]);
+    await ok(d, ["ofctl", "add-flow", "br1", "actions=NORMAL"]);
+    const flooded = async () => {
+      await ok(d, ["revalidator/wait"]);
+      const flows = await ok(d, ["dpctl/dump-flows"]);
+      return /actions:([0-9,]+)\n/.exec(flows)?.[1].split(",").map(Number).sort((a, b) => a - b);
+    };
+    // OVS's patch netdev cannot go down: the port keeps forwarding.
+    await ok(d, ["ofctl", "mod-port", "br0", "patch-br1", "down"]);
+    await ok(d, ["netdev-dummy/receive", "p1", P1_TO_P3]);
+    assert.deepEqual(await flooded(), [2, 3, 100, 101]);
+    await ok(d, ["ofctl", "mod-port", "br0", "4", "no-flood"]);
+    assert.deepEqual(await flooded(), [2, 100], "revalidation drops the patch from the flood");
+    await ok(d, ["ofctl", "mod-port", "br0", "patch-br1", "flood"]);
+    assert.deepEqual(await flooded(), [2, 3, 100, 101]);
+    const bad = await d.run(["ofctl", "mod-port", "br0", "patch-br0", "down"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /br0: no port named patch-br0/);
+  } finally {
+    await d.stop();
+  }
+});
+
+Deno.test("a packet-out crosses a patch port into the peer bridge, counted on both patch ports", async () => {
+  const d = await TestDaemon.start(BRIDGES, { ports: PORTS });
+  try {
+    await ok(d, ["ofctl", "add-flow", "br1", "in_port=2,actions=output:1"]);
+    const frame = "505400000003505400000001080045000028000000004006" +
+      "00000a0000010a00000303e80050000000000000000050020000" + "00000000";
+    await ok(d, ["ofctl", "packet-out", "br0", `in_port=1 packet=${frame} actions=output:4`]);
+    const stats = async (br: string, port: string) =>
+      (await ok(d, ["ofctl", "dump-ports", br, port])).split("\n").slice(1, 3)
+        .map((l) => /(rx|tx) pkts=(\d+), bytes=(\d+)/.exec(l)!.slice(1).join(" "));
+    assert.deepEqual(await stats("br0", "4"), ["rx 0 0", "tx 1 54"]);
+    assert.deepEqual(await stats("br1", "patch-br0"), ["rx 1 54", "tx 0 0"]);
+    assert.deepEqual(await stats("br1", "1"), ["rx 0 0", "tx 1 54"], "it left by p3");
+    assert.deepEqual(await rules(d, "br1"), [
+      "cookie=0x0, table=0, n_packets=1, n_bytes=54, in_port=2 actions=output:1",
+    ]);
+  } finally {
+    await d.stop();
+  }
+});

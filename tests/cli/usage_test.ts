@@ -72,6 +72,34 @@ Deno.test("bad start options are usage errors naming the bad part", async () => 
       ["start", "--flows", "/nonexistent/rules.txt"],
       "udpif: --flows /nonexistent/rules.txt: cannot read the file\n",
     ],
+    [
+      ["start", "--flows", "/nonexistent/rules.txt,bridge=br0"],
+      "udpif: --flows /nonexistent/rules.txt: cannot read the file\n",
+    ],
+    [
+      ["start", "--bridge", "br0", "--bridge", "br1", "--controller", "tcp:127.0.0.1,bridge=br9"],
+      "udpif: --controller tcp:127.0.0.1,bridge=br9: no bridge named br9\n",
+    ],
+    [
+      ["start", "--listen", "ptcp:6653,bridge=br1"],
+      "udpif: --listen ptcp:6653,bridge=br1: no bridge named br1\n",
+    ],
+    [
+      ["start", "--controller", "udp:1.2.3.4,bridge=br0"],
+      "udpif: --controller udp:1.2.3.4: unknown connection method (tcp:IP[:PORT] or unix:PATH)\n",
+    ],
+    [
+      [
+        "start",
+        ...["--bridge", "br0", "--bridge", "br1"],
+        ...["--fail-mode", "secure,bridge=br1", "--fail-mode", "standalone,bridge=br1"],
+      ],
+      "udpif: --fail-mode standalone,bridge=br1: bridge br1 has a fail mode already\n",
+    ],
+    [
+      ["start", "--fail-mode", "open,bridge=br0"],
+      'udpif: --fail-mode "open": fail mode must be standalone or secure\n',
+    ],
   ];
   for (const [args, stderr] of cases) {
     assert.deepEqual(await udpif(args, { env }), { code: 2, stdout: "", stderr }, args.join(" "));

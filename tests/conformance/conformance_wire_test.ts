@@ -15,7 +15,11 @@ import { reapStale } from "./stale.ts";
 const HERE = new URL(".", import.meta.url).pathname;
 const UDPIF = new URL("../../bin/udpif", import.meta.url).pathname;
 
-/** A case per kind of ovs-ofctl use: each flow-mod command, OpenFlow 1.3, wide NXM masks, timeouts. */
+/**
+ * A case per kind of ovs-ofctl use: each flow-mod command, OpenFlow 1.3,
+ * wide NXM masks, timeouts; and port desc and stats over the wire (show,
+ * dump-ports-desc, dump-ports, mod-port), patch ports included.
+ */
 const SUBSET = [
   "del-flows-strict",
   "del-flows-match",
@@ -28,6 +32,7 @@ const SUBSET = [
   "vlan-push-vlan-action",
   "ip6-label-wide-mask",
   "idle-rule-hard-timeout",
+  "patch-ports-stats",
 ];
 
 /** Replays at once: they mostly wait on revalidator cycles. */
