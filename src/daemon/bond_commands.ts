@@ -1,6 +1,6 @@
 /**
  * The bond commands (ofproto/bond.c bond_unixctl_*): `bond/list`,
- * `bond/show [PORT]`, `bond/set-active-member PORT MEMBER`,
+ * `bond/show [PORT]`, `bond/migrate PORT HASH MEMBER`, `bond/set-active-member PORT MEMBER`,
  * `bond/enable-member PORT MEMBER`, `bond/disable-member PORT MEMBER`
  * (and their older `-slave` names), `bond/hash MAC [VLAN] [BASIS]`, and
  * lib/lacp.c's `lacp/show [PORT]`, with OVS's replies and errors.
@@ -66,6 +66,17 @@ export function registerBondCommands(bridge: () => Bridge): void {
       },
     });
   };
+  registerCommand({
+    name: "bond/migrate",
+    usage: "port hash member",
+    minArgs: 3,
+    maxArgs: 3,
+    handler: ([port, hash, m]) => {
+      const b = bridge();
+      const r = bondOf(port);
+      return changed(b, () => r.migrate(hash, m));
+    },
+  });
   for (const suffix of ["member", "slave"]) {
     member(`bond/set-active-${suffix}`, (r, m) => r.setActiveMember(m));
     member(`bond/enable-${suffix}`, (r, m) => r.enableMember(m, true));

@@ -27,7 +27,9 @@
  *   translating thread makes over a bond's shared state (admissibility,
  *   output member, SLB buckets), and `BondRunner`, the main thread's
  *   member enabling, active-member choice, bond/... commands and
- *   bond/show text (ofproto/bond.c); `Lacp` (lacp.ts), a bond's LACP
+ *   bond/show text (ofproto/bond.c), moving SLB/TCP buckets by their
+ *   load (bond_rebalance.ts), the gratuitous learning packets after a
+ *   failover (`composeLearningPacket`); `Lacp` (lacp.ts), a bond's LACP
  *   partners, attachment and LACPDUs (lib/lacp.c).
  * - Groups: `parseGroupMod`/`formatGroup` (ovs-ofctl's group syntax) and
  *   the `GroupTable` each `OfTables` carries (`groupMod`, versioned with
@@ -57,8 +59,10 @@
  * caller's cue to bump reval_seq. Workers report rule stats back to the
  * main thread by rule id (`creditStats`), ids being the same everywhere.
  * A bond's state is shared memory behind one Atomics lock: the main
- * thread's `BondRunner` enables members and picks the active one, any
- * translating thread may fill an empty SLB bucket.
+ * thread's `BondRunner` enables members, picks the active one and moves
+ * buckets; any translating thread may fill an empty SLB bucket, and any
+ * thread pushing a flow's statistics adds to its bucket's byte count
+ * (`Bond.account`).
  */
 export {
   type HashFields,
@@ -122,6 +126,7 @@ export {
   type LacpMode,
 } from "./bond.ts";
 export { BondCommandError, bondHashCommand, BondRunner } from "./bond_run.ts";
+export { composeLearningPacket, maySendLearningPackets } from "./bond_learning.ts";
 export { Lacp, LACP_DST_MAC, type LacpConfig, type LacpInit } from "./lacp.ts";
 export { ctFieldLackingPrereq } from "./ct_match.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
