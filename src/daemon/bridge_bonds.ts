@@ -113,9 +113,9 @@ function lacpConfig(b: BondConfig): LacpConfig | null {
     fallbackAb: b.lacpFallbackAb,
     members: b.members.map((m) => ({
       name: m.name,
-      portId: m.ofport & 0xffff,
-      portPriority: 0xffff,
-      key: 0,
+      portId: b.memberLacp[m.name]?.portId ?? m.ofport & 0xffff,
+      portPriority: b.memberLacp[m.name]?.portPriority ?? 0xffff,
+      key: b.memberLacp[m.name]?.aggregationKey ?? 0,
     })),
   };
 }

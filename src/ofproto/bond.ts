@@ -63,6 +63,19 @@ export interface BondConfig {
   lacpSystemPriority: number;
   /** other_config:lacp-time=fast. */
   lacpFast: boolean;
+  /**
+   * Each member Interface's LACP other_config (lacp-port-id,
+   * lacp-port-priority, lacp-aggregation-key), by member name; a member
+   * left out takes OVS's defaults (its OpenFlow port, 65535, none).
+   */
+  memberLacp: Readonly<Record<string, MemberLacpConfig>>;
+}
+
+/** A member Interface's other_config:lacp-* (bridge.c iface_configure_lacp). */
+export interface MemberLacpConfig {
+  portId?: number;
+  portPriority?: number;
+  aggregationKey?: number;
 }
 
 /** A bond's configuration with OVS's defaults (Port columns left empty). */
@@ -82,6 +95,7 @@ export function defaultBondConfig(name: string, mode: BondMode = "active-backup"
     lacpSystemId: null,
     lacpSystemPriority: 0,
     lacpFast: false,
+    memberLacp: {},
   };
 }
 

@@ -30,7 +30,8 @@
  *   bond/show text (ofproto/bond.c), moving SLB/TCP buckets by their
  *   load (bond_rebalance.ts), the gratuitous learning packets after a
  *   failover (`composeLearningPacket`); `Lacp` (lacp.ts), a bond's LACP
- *   partners, attachment and LACPDUs (lib/lacp.c).
+ *   partners, attachment, LACPDUs and counters (lib/lacp.c), printed by
+ *   `lacpShowText` and `lacpStatsText` (lacp/show, lacp/show-stats).
  * - Groups: `parseGroupMod`/`formatGroup` (ovs-ofctl's group syntax) and
  *   the `GroupTable` each `OfTables` carries (`groupMod`, versioned with
  *   the rules and replicated through the same updates), with each select
@@ -124,10 +125,12 @@ export {
   type BondVerdict,
   defaultBondConfig,
   type LacpMode,
+  type MemberLacpConfig,
 } from "./bond.ts";
 export { BondCommandError, bondHashCommand, BondRunner } from "./bond_run.ts";
 export { composeLearningPacket, maySendLearningPackets } from "./bond_learning.ts";
-export { Lacp, LACP_DST_MAC, type LacpConfig, type LacpInit } from "./lacp.ts";
+export { Lacp, LACP_DST_MAC, type LacpConfig, type LacpInit, type LacpSnapshot } from "./lacp.ts";
+export { lacpShowText, lacpStatsText } from "./lacp_show.ts";
 export { ctFieldLackingPrereq } from "./ct_match.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export {
