@@ -65,6 +65,8 @@ export interface BridgePort {
   flood: boolean;
   /** False after `mod-port ... down`: nothing is forwarded to it. */
   up: boolean;
+  /** A Linux port's carrier (IFF_RUNNING, port_link.ts); other ports always have it. */
+  carrier: boolean;
 }
 
 export interface BridgeOptions {
@@ -161,6 +163,7 @@ export class Bridge {
           vlan: {},
           flood: true,
           up: true,
+          carrier: true,
         });
       } catch (e) {
         io.close();
@@ -250,6 +253,7 @@ export class Bridge {
       vlanMode: p.vlan.vlanMode,
       noFlood: !p.flood,
       noForward: !p.up,
+      linkDown: !p.carrier,
       bond: this.bonds.initOf(p.ofport),
     })).concat(this.patchPorts.map((p) => ({ ...p, odpPort: -1 })));
   }
@@ -259,8 +263,8 @@ export class Bridge {
     return new XBridge(this.name, this.#xlatePorts());
   }
 
-  /** Tells every translation about the new port list and revalidates. */
-  #portsChanged(reason: CoverageCounter = covRevReconfigure): void {
+  /** Tells every translation about the new port list and revalidates (a port's carrier changed, ...). */
+  portsChanged(reason: CoverageCounter = covRevReconfigure): void {
     this.backer.postXlateUpdate(this.id, { type: "ports", ports: this.#xlatePorts() });
     reason.inc();
     this.udpif.revalidate();
@@ -276,7 +280,7 @@ export class Bridge {
       throw e;
     }
     this.ml.flushPort(port.ofport);
-    this.#portsChanged();
+    this.portsChanged();
     return port;
   }
 
@@ -287,7 +291,7 @@ export class Bridge {
     else port.up = action === "up";
     this.bonds.run();
     // Flooding is port configuration; up/down toggles whether the port may forward.
-    this.#portsChanged(
+    this.portsChanged(
       action === "flood" || action === "no-flood" ? covRevReconfigure : covRevPortToggled,
     );
     return port;

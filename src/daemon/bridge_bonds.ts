@@ -3,8 +3,8 @@
  * ofproto/bond.c): one `BondRunner` per `type=bond` port, made when the
  * bridge starts, run on every bridge run and after every port change so
  * that members follow their ports' state (a port taken down with
- * `mod-port ... down` disables its member, as its carrier going does in
- * OVS), and asking for revalidation when the active member or a member's
+ * `mod-port ... down`, or a Linux port whose carrier goes, port_link.ts,
+ * disables its member), and asking for revalidation when the active member or a member's
  * state changed (REV_BOND). Each member's translation port carries its
  * bond's shared state (`initOf`).
  *
@@ -196,7 +196,7 @@ export class BridgeBonds {
     return new BridgeBonds(
       ports,
       bridge.recircIds,
-      (ofport) => bridge.ports().some((p) => p.ofport === ofport && p.up),
+      (ofport) => bridge.ports().some((p) => p.ofport === ofport && p.up && p.carrier),
       () => bridge.udpif.revalidate(),
       (ofport, frame) => {
         const port = bridge.ports().find((p) => p.ofport === ofport);
