@@ -1,14 +1,22 @@
 /**
  * The bond commands (ofproto/bond.c bond_unixctl_*): `bond/list`,
- * `bond/show [PORT]`, `bond/set-active-member PORT MEMBER`,
+ * `bond/show [PORT]`, `bond/migrate PORT HASH MEMBER`, `bond/set-active-member PORT MEMBER`,
  * `bond/enable-member PORT MEMBER`, `bond/disable-member PORT MEMBER`
  * (and their older `-slave` names), `bond/hash MAC [VLAN] [BASIS]`, and
- * lib/lacp.c's `lacp/show [PORT]`, with OVS's replies and errors.
+ * lib/lacp.c's `lacp/show [PORT]` and `lacp/show-stats [PORT]`, with
+ * OVS's replies and errors.
  *
  * Thread-safety: main thread.
  */
 import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
-import { BondCommandError, bondHashCommand, type BondRunner } from "../ofproto/mod.ts";
+import {
+  BondCommandError,
+  bondHashCommand,
+  type BondRunner,
+  lacpShowText,
+  type LacpSnapshot,
+  lacpStatsText,
+} from "../ofproto/mod.ts";
 import type { Bridge } from "./bridge.ts";
 
 function answer(fn: () => string): string {
@@ -66,22 +74,38 @@ export function registerBondCommands(bridge: () => Bridge): void {
       },
     });
   };
+  registerCommand({
+    name: "bond/migrate",
+    usage: "port hash member",
+    minArgs: 3,
+    maxArgs: 3,
+    handler: ([port, hash, m]) => {
+      const b = bridge();
+      const r = bondOf(port);
+      return changed(b, () => r.migrate(hash, m));
+    },
+  });
   for (const suffix of ["member", "slave"]) {
     member(`bond/set-active-${suffix}`, (r, m) => r.setActiveMember(m));
     member(`bond/enable-${suffix}`, (r, m) => r.enableMember(m, true));
     member(`bond/disable-${suffix}`, (r, m) => r.enableMember(m, false));
   }
-  registerCommand({
-    name: "lacp/show",
-    usage: "[port]",
-    minArgs: 0,
-    maxArgs: 1,
-    handler: ([port]) => {
-      const lacps = bridge().bonds.all().filter((r) => r.bond.lacp && (port ?? r.name) === r.name);
-      if (port !== undefined && !lacps.length) throw new CommandError("no such lacp object");
-      return lacps.map((r) => r.bond.lacp!.show()).join("");
-    },
-  });
+  const lacpCommand = (name: string, text: (s: LacpSnapshot) => string) =>
+    registerCommand({
+      name,
+      usage: "[port]",
+      minArgs: 0,
+      maxArgs: 1,
+      handler: ([port]) => {
+        const lacps = bridge().bonds.all().filter((r) =>
+          r.bond.lacp && (port ?? r.name) === r.name
+        );
+        if (port !== undefined && !lacps.length) throw new CommandError("no such lacp object");
+        return lacps.map((r) => text(r.bond.lacp!.snapshot())).join("");
+      },
+    });
+  lacpCommand("lacp/show", lacpShowText);
+  lacpCommand("lacp/show-stats", lacpStatsText);
   registerCommand({
     name: "bond/hash",
     usage: "mac [vlan] [basis]",

@@ -16,6 +16,10 @@
  *     other_config:lacp-system-id=MAC                    (the bridge's address)
  *     other_config:lacp-system-priority=N                (65534)
  *     other_config:lacp-time=fast|slow                   (slow)
+ *   and each member Interface's other_config, as
+ *     iface_other_config:MEMBER:lacp-port-id=N           (its OpenFlow port; 1 to 65535)
+ *     iface_other_config:MEMBER:lacp-port-priority=N     (65535; 1 to 65535)
+ *     iface_other_config:MEMBER:lacp-aggregation-key=N   (none; 0 to 65535)
  */
 import {
   BOND_MODES,
@@ -23,6 +27,7 @@ import {
   type BondMode,
   defaultBondConfig,
   type LacpMode,
+  type MemberLacpConfig,
 } from "../ofproto/mod.ts";
 import { PortSpecError } from "./port_spec.ts";
 
@@ -62,6 +67,31 @@ export function parseBondSpec(
   const bool = (key: string, v: string) => {
     if (v !== "true" && v !== "false") throw bad(`${key} must be true or false, not "${v}"`);
     return v === "true";
+  };
+  const perMember: Record<string, MemberLacpConfig> = {};
+  const memberLacp = (key: string, value: string) => {
+    const [, member, setting] = key.split(":");
+    if (!NAME.test(member ?? "")) throw bad(`bad member in "${key}"`);
+    const conf = perMember[member] ??= {};
+    switch (setting) {
+      case "lacp-port-id":
+        conf.portId = int(key, value, 65535);
+        if (!conf.portId) throw bad(`${key} must be 1 to 65535, not "${value}"`);
+        break;
+      case "lacp-port-priority":
+        conf.portPriority = int(key, value, 65535);
+        if (!conf.portPriority) throw bad(`${key} must be 1 to 65535, not "${value}"`);
+        break;
+      case "lacp-aggregation-key":
+        conf.aggregationKey = int(key, value, 65535);
+        break;
+      default:
+        throw bad(
+          `unknown member setting "${
+            setting ?? ""
+          }" (lacp-port-id, lacp-port-priority, lacp-aggregation-key)`,
+        );
+    }
   };
   for (const item of items) {
     const eq = item.indexOf("=");
@@ -132,15 +162,25 @@ export function parseBondSpec(
         config.allMembersActive = bool(key, value);
         break;
       default:
+        if (key.startsWith("iface_other_config:")) {
+          memberLacp(key, value);
+          break;
+        }
         throw bad(
           `unknown bond option "${key}" (members, bond_mode, lacp, bond_updelay, bond_downdelay, ${
             OTHER_CONFIG.map((k) => `other_config:${k}`).join(", ")
-          })`,
+          }, iface_other_config:MEMBER:KEY)`,
         );
     }
   }
   if (!members) throw bad("type=bond needs members=M1+M2...");
   if (members.length < 2) throw bad("a bond needs at least two members");
+  for (const m of Object.keys(perMember)) {
+    if (!members.some((x) => x.name === m)) {
+      throw bad(`iface_other_config names "${m}", not a member`);
+    }
+  }
+  config.memberLacp = perMember;
   // bridge.c takes the primary only where it can matter.
   if (config.mode !== "active-backup" && !config.lacpFallbackAb) config.primary = null;
   return { config, members };

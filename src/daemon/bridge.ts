@@ -65,6 +65,8 @@ export interface BridgePort {
   flood: boolean;
   /** False after `mod-port ... down`: nothing is forwarded to it. */
   up: boolean;
+  /** A Linux port's carrier (IFF_RUNNING, port_link.ts); other ports always have it. */
+  carrier: boolean;
 }
 
 export interface BridgeOptions {
@@ -162,6 +164,7 @@ export class Bridge {
           vlan: {},
           flood: true,
           up: true,
+          carrier: true,
         });
       } catch (e) {
         io.close();
@@ -256,6 +259,7 @@ export class Bridge {
       vlanMode: p.vlan.vlanMode,
       noFlood: !p.flood,
       noForward: !p.up,
+      linkDown: !p.carrier,
       bond: this.bonds.initOf(p.ofport),
     })).concat(this.patchPorts.map(patchPortSpec));
   }
@@ -265,8 +269,8 @@ export class Bridge {
     return new XBridge(this.name, this.#xlatePorts());
   }
 
-  /** Tells every translation about the new port list and revalidates. */
-  #portsChanged(reason: CoverageCounter = covRevReconfigure): void {
+  /** Tells every translation about the new port list and revalidates (a port's carrier changed, ...). */
+  portsChanged(reason: CoverageCounter = covRevReconfigure): void {
     this.backer.postXlateUpdate(this.id, { type: "ports", ports: this.#xlatePorts() });
     reason.inc();
     this.udpif.revalidate();
@@ -282,7 +286,7 @@ export class Bridge {
       throw e;
     }
     this.ml.flushPort(port.ofport);
-    this.#portsChanged();
+    this.portsChanged();
     return port;
   }
 
@@ -290,7 +294,7 @@ export class Bridge {
   modPort(name: string, action: PortModAction): void {
     const patch = this.patchPorts.find((p) => p.name === name || String(p.ofport) === name);
     if (patch) {
-      if (modPatchPort(patch, action)) this.#portsChanged();
+      if (modPatchPort(patch, action)) this.portsChanged();
       return;
     }
     const port = this.port(name);
@@ -298,7 +302,7 @@ export class Bridge {
     else port.up = action === "up";
     this.bonds.run();
     // Flooding is port configuration; up/down toggles whether the port may forward.
-    this.#portsChanged(
+    this.portsChanged(
       action === "flood" || action === "no-flood" ? covRevReconfigure : covRevPortToggled,
     );
   }

@@ -3,27 +3,30 @@
  * ofproto/bond.c): one `BondRunner` per `type=bond` port, made when the
  * bridge starts, run on every bridge run and after every port change so
  * that members follow their ports' state (a port taken down with
- * `mod-port ... down` disables its member, as its carrier going does in
- * OVS), and asking for revalidation when the active member or a member's
+ * `mod-port ... down`, or a Linux port whose carrier goes, port_link.ts,
+ * disables its member), and asking for revalidation when the active member or a member's
  * state changed (REV_BOND). Each member's translation port carries its
  * bond's shared state (`initOf`).
  *
  * Thread-safety: main thread.
  */
-import { bytesOf, F, ODPP_NONE, setField } from "../flow/mod.ts";
-import { CommandError, coverageCounter, timeMsec } from "../lib/mod.ts";
+import { bytesOf, F, getField, ODPP_NONE, setField } from "../flow/mod.ts";
+import { CommandError, coverageCounter, getLogger, timeMsec } from "../lib/mod.ts";
 import {
   Bond,
   BOND_BUCKETS,
   type BondConfig,
   type BondInit,
   BondRunner,
+  composeLearningPacket,
   type FlowMod,
   LACP_DST_MAC,
   type LacpConfig,
+  type MacEntryView,
   MAX_VISIBLE_PRIORITY,
   newFlowMod,
   newMatch,
+  type Rule,
 } from "../ofproto/mod.ts";
 import type { Bridge } from "./bridge.ts";
 import {
@@ -35,6 +38,7 @@ import {
 } from "../xlate/mod.ts";
 
 const covRevBond = coverageCounter("rev_bond");
+const log = getLogger("ofproto_dpif");
 
 /** The hidden table OVS's bond recirculation rules live in (TBL_INTERNAL). */
 const TBL_INTERNAL = 254;
@@ -68,6 +72,21 @@ function postRecircRules(bond: Bond): FlowMod[] {
   }
   return mods;
 }
+/**
+ * The byte counts of a recirculating bond's post-recirculation rules by
+ * bucket (what bond_recirculation_account reads through rule_get_stats).
+ */
+function postRecircBytes(bond: Bond, rules: Iterable<Rule>): Map<number, number> {
+  const bytes = new Map<number, number>();
+  for (const r of rules) {
+    if (r.tableId !== TBL_INTERNAL || r.priority !== RECIRC_RULE_PRIORITY) continue;
+    const key = bytesOf(r.match.key);
+    if (getField(key, F.recirc_id) !== bond.recircId) continue;
+    bytes.set(getField(key, F.dp_hash) & BOND_MASK, r.nBytes);
+  }
+  return bytes;
+}
+
 const DUMMY_MAC_PREFIX = "aa:55:aa:55:00:";
 
 /** A member's Ethernet address: OVS's dummy netdevs' (aa:55:aa:55:00:NN, NN its ofport). */
@@ -94,9 +113,9 @@ function lacpConfig(b: BondConfig): LacpConfig | null {
     fallbackAb: b.lacpFallbackAb,
     members: b.members.map((m) => ({
       name: m.name,
-      portId: m.ofport & 0xffff,
-      portPriority: 0xffff,
-      key: 0,
+      portId: b.memberLacp[m.name]?.portId ?? m.ofport & 0xffff,
+      portPriority: b.memberLacp[m.name]?.portPriority ?? 0xffff,
+      key: b.memberLacp[m.name]?.aggregationKey ?? 0,
     })),
   };
 }
@@ -134,6 +153,10 @@ export class BridgeBonds {
     readonly dumpSeq: () => number = () => 0,
     /** Adds internal rules (a balance-tcp bond's post-recirculation rules). */
     readonly addRules: (mods: FlowMod[]) => void = () => {},
+    /** The bridge's rules, where post-recirculation rules count their bytes. */
+    readonly rules: () => Iterable<Rule> = () => [],
+    /** The bridge's learned MACs, least recently refreshed first. */
+    readonly learned: () => readonly MacEntryView[] = () => [],
   ) {
     for (const p of ports) {
       if (!p.bond) continue;
@@ -173,7 +196,7 @@ export class BridgeBonds {
     return new BridgeBonds(
       ports,
       bridge.recircIds,
-      (ofport) => bridge.ports().some((p) => p.ofport === ofport && p.up),
+      (ofport) => bridge.ports().some((p) => p.ofport === ofport && p.up && p.carrier),
       () => bridge.udpif.revalidate(),
       (ofport, frame) => {
         const port = bridge.ports().find((p) => p.ofport === ofport);
@@ -181,6 +204,8 @@ export class BridgeBonds {
       },
       () => bridge.udpif.shared.dumpSeq.read(),
       (mods) => bridge.tablesChanged(bridge.tables.flowMods(mods, false, timeMsec())),
+      () => bridge.tables.rules(),
+      () => bridge.ml.entries(timeMsec()),
     );
   }
 
@@ -210,18 +235,45 @@ export class BridgeBonds {
           this.linkUp(ofport) && lacp.memberMayEnable(r.bond.memberIndex(ofport));
       }
       if (r.run(mayEnable, now)) revalidate = true;
+      if (r.takeLearningRequest()) this.#sendLearningPackets(r);
       // bond_run: keep the post-recirculation rules current.
       if (r.bond.mayRecirc && r.bond.fillBuckets()) this.addRules(postRecircRules(r.bond));
     }
+    // A finished dump accounted every flow's bytes: time to rebalance.
     const dumpSeq = this.dumpSeq();
     if (dumpSeq !== this.#dumpSeq) {
       this.#dumpSeq = dumpSeq;
-      for (const r of this.#runners.values()) r.rebalance(now);
+      for (const r of this.#runners.values()) {
+        let counts: Map<number, number> | undefined;
+        const ruleBytes = (bucket: number) => {
+          counts ??= postRecircBytes(r.bond, this.rules());
+          return counts.get(bucket);
+        };
+        if (!r.rebalance(now, ruleBytes)) continue;
+        revalidate = true;
+        if (r.bond.mayRecirc) this.addRules(postRecircRules(r.bond));
+      }
     }
     if (revalidate) {
       covRevBond.inc();
       this.revalidate();
     }
+  }
+
+  /**
+   * bundle_send_learning_packets: one gratuitous RARP for every MAC
+   * learned on another port, out of the member its traffic now takes.
+   */
+  #sendLearningPackets(r: BondRunner): void {
+    let n = 0;
+    for (const e of this.learned()) {
+      if (e.port === r.bond.bundlePort) continue;
+      const pkt = composeLearningPacket(r.bond, macBytes(e.mac), e.vlan);
+      if (!pkt) continue;
+      this.send(pkt.ofport, pkt.frame);
+      n++;
+    }
+    log.debug(`bond ${r.name}: sent ${n} gratuitous learning packets`);
   }
 
   /** The bond called `name`; CommandError "no such bond" otherwise. */

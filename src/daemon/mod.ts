@@ -20,7 +20,8 @@
  * holds the `other_config` settings (`config/set`), `port_config.ts` the
  * per-port VLAN settings (`port/set`), `port_link.ts` the watch over the
  * interfaces behind system and tap ports (a vanished one is reported,
- * its fd closed, and re-opened when it is back; `port/show`),
+ * its fd closed, and re-opened when it is back; its carrier decides
+ * bond membership and fast_failover liveness; `port/show`),
  * `core_commands.ts` the daemon's
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
  * `vlog/*`), `fault_commands.ts` the fault injection commands that only

@@ -18,15 +18,23 @@
  * created again on the next check, as the port's own device. Meanwhile the PMD only counts the
  * failing sends and receives (it never stops for them).
  *
+ * Each check also reads the interface's carrier (IFF_RUNNING, as
+ * netdev-linux's get_carrier; none while it is gone): when it changes,
+ * the port's `carrier` changes, its bond member follows (bond_run) and
+ * translations are redone (REV_PORT_TOGGLED), so that fast_failover
+ * groups and bundle actions skip a port whose link is down, as OVS's
+ * port_run makes may_enable follow the carrier.
+ *
  * `port/show [PORT]` lists the ports as `ovs-vsctl list interface` does,
  * with the columns udpif has: name, ofport, type, admin_state,
  * link_state, mtu, mac_in_use, ifindex, error, statistics.
  *
  * Thread-safety: main thread.
  */
-import { CommandError, getLogger } from "../lib/mod.ts";
+import { CommandError, coverageCounter, getLogger } from "../lib/mod.ts";
 import {
   asLinuxNetdev,
+  IFF_RUNNING,
   LinkNotifier,
   linkStatus,
   LinuxError,
@@ -38,6 +46,7 @@ import {
 import type { Bridge, BridgePort } from "./bridge.ts";
 
 const log = getLogger("bridge");
+const covRevPortToggled = coverageCounter("rev_port_toggled");
 const ENODEV = 19;
 
 /** A watched port's interface: open and used by the PMD, or gone (fd closed). */
@@ -106,9 +115,9 @@ export class PortLinkWatch {
   }
 
   #check(p: BridgePort, n: LinuxNetdev, w: Watched): void {
-    let ifindex = 0, why = "";
+    let ifindex = 0, flags = 0, why = "";
     try {
-      ifindex = queryLink(n.name).ifindex;
+      ({ ifindex, flags } = queryLink(n.name));
     } catch (e) {
       if (!(e instanceof LinuxError)) throw e;
       why = strerror(e.errno);
@@ -128,6 +137,7 @@ export class PortLinkWatch {
         const error = `could not open network device ${n.name} (${why})`;
         if (error !== w.error) log.warn(error);
         w.error = error;
+        this.#carrier(p, false);
         return;
       }
       if (!this.#move(p.name, w, "attached")) return;
@@ -135,6 +145,15 @@ export class PortLinkWatch {
       w.error = undefined;
       log.info(`bridge ${this.bridge.name}: added interface ${p.name} on port ${p.ofport}`);
     }
+    this.#carrier(p, w.state === "attached" && (flags & IFF_RUNNING) !== 0);
+  }
+
+  /** The port's carrier is now `carrier`: its bond member and the translations follow. */
+  #carrier(p: BridgePort, carrier: boolean): void {
+    if (p.carrier === carrier) return;
+    p.carrier = carrier;
+    this.bridge.bonds.run();
+    this.bridge.portsChanged(covRevPortToggled);
   }
 
   /** `port/show [PORT]`: the ports' Interface-table columns, as `ovs-vsctl list interface`. */

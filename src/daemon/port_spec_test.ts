@@ -74,6 +74,24 @@ Deno.test("bad bond specs are refused naming the bad part", () => {
   bad("bond0,type=bond,members=p4+p5,mtu=9000", /unknown bond option "mtu"/);
   bad("bond0:3,type=bond,members=p4+p5", /a bond has no OpenFlow port number/);
   bad("bond0,type=bond,members=p4+bond0", /port name used twice/);
+  const m = "bond0,type=bond,members=p4+p5,";
+  bad(m + "iface_other_config:p6:lacp-port-id=3", /names "p6", not a member/);
+  bad(m + "iface_other_config:p4:lacp-port-id=0", /lacp-port-id must be 1 to 65535, not "0"/);
+  bad(m + "iface_other_config:p4:lacp-port-priority=70000", /must be a number, not "70000"/);
+  bad(m + "iface_other_config:p4:lacp-mode=x", /unknown member setting "lacp-mode"/);
+  bad(m + "iface_other_config:p4", /unknown member setting ""/);
+});
+
+Deno.test("a bond's members carry their Interface LACP settings", () => {
+  const [p4, p5] = parsePortSpecs([
+    "bond0,type=bond,members=p4+p5,lacp=active,iface_other_config:p4:lacp-port-id=12," +
+    "iface_other_config:p4:lacp-port-priority=7,iface_other_config:p5:lacp-aggregation-key=9",
+  ], "br0");
+  assert.equal(p4.bond, p5.bond);
+  assert.deepEqual(p4.bond?.memberLacp, {
+    p4: { portId: 12, portPriority: 7 },
+    p5: { aggregationKey: 9 },
+  });
 });
 
 Deno.test("a bond member given as a port of its own keeps its options and number", () => {

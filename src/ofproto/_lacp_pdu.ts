@@ -118,3 +118,29 @@ export function composeLacpPdu(actor: LacpInfo, partner: LacpInfo): Uint8Array {
   p.set([3, 16], 42);
   return p;
 }
+
+/** A member's counters, in lacp_print_stats' order, with its labels. */
+export const LACP_COUNTER_LABELS = [
+  "TX PDUs",
+  "RX PDUs",
+  "RX Bad PDUs",
+  "RX Marker Request PDUs",
+  "Link Expired",
+  "Link Defaulted",
+  "Carrier Status Changed",
+] as const;
+export const C_TX = 0, C_RX = 1, C_RX_BAD = 2, C_RX_MARKER = 3, C_EXPIRED = 4;
+export const C_DEFAULTED = 5, C_CARRIER = 6;
+
+/** enum pdu_subtype's SUBTYPE_MARKER. */
+const SUBTYPE_MARKER = 2;
+
+/**
+ * parse_lacp_packet's verdict on `p` (from the Ethernet payload on): a
+ * LACPDU with actor and partner TLVs, a marker PDU, or unparsable.
+ */
+export function pduSubtype(p: Uint8Array): "lacp" | "marker" | "bad" {
+  if (p.length < LACP_PDU_LEN) return "bad";
+  if (p[0] === 1 && p[2] === 1 && p[3] === 20 && p[22] === 2 && p[23] === 20) return "lacp";
+  return p[0] === SUBTYPE_MARKER ? "marker" : "bad";
+}

@@ -13,6 +13,9 @@
  * - balance-tcp: needs negotiated LACP; without it every packet to or from
  *   the bond is dropped, as OVS does.
  *
+ * Each bucket counts the bytes sent through it, for rebalancing
+ * (bond_rebalance.ts).
+ *
  * Members are enabled from their link state (carrier and `may_enable`)
  * with up/down delays (bond_link_status_update), and the active member
  * is chosen again when it goes (bond_choose_member: the primary, the last
@@ -21,8 +24,9 @@
  *
  * Thread-safety: the state translations read (active member, enabled
  * list, buckets) lives in a SharedArrayBuffer behind one Atomics lock
- * word; the main thread changes members and the active member, any
- * translating thread may fill an empty SLB bucket. Configuration is
+ * word; the main thread changes members, the active member and moves
+ * buckets, any translating thread may fill an empty SLB bucket, and any
+ * thread pushing statistics adds to a bucket's byte count (bond_account). Configuration is
  * immutable and cloned into each worker with the buffer (`BondInit`).
  */
 import { hashUint64, sleepLock, sleepUnlock } from "../lib/mod.ts";
@@ -59,6 +63,19 @@ export interface BondConfig {
   lacpSystemPriority: number;
   /** other_config:lacp-time=fast. */
   lacpFast: boolean;
+  /**
+   * Each member Interface's LACP other_config (lacp-port-id,
+   * lacp-port-priority, lacp-aggregation-key), by member name; a member
+   * left out takes OVS's defaults (its OpenFlow port, 65535, none).
+   */
+  memberLacp: Readonly<Record<string, MemberLacpConfig>>;
+}
+
+/** A member Interface's other_config:lacp-* (bridge.c iface_configure_lacp). */
+export interface MemberLacpConfig {
+  portId?: number;
+  portPriority?: number;
+  aggregationKey?: number;
 }
 
 /** A bond's configuration with OVS's defaults (Port columns left empty). */
@@ -78,6 +95,7 @@ export function defaultBondConfig(name: string, mode: BondMode = "active-backup"
     lacpSystemId: null,
     lacpSystemPriority: 0,
     lacpFast: false,
+    memberLacp: {},
   };
 }
 
@@ -107,6 +125,11 @@ const W_LACP = 3;
 const HEADER = 4;
 const LACP_STATUSES: LacpStatus[] = ["off", "configured", "negotiated"];
 
+/** Where the buckets' byte counts start: after the words, 8-byte aligned. */
+function txOffset(nMembers: number): number {
+  return Math.ceil((HEADER + 3 * nMembers + BOND_BUCKETS) / 2) * 8;
+}
+
 /** Datapath-independent bond state and decisions, shared by every thread. */
 export class Bond {
   readonly config: BondConfig;
@@ -115,6 +138,8 @@ export class Bond {
   /** The bond's LACP object (lacp.ts), when LACP is on. */
   readonly lacp: Lacp | null;
   readonly #w: Int32Array;
+  /** Each bucket's transmitted bytes since the last rebalance halved them (tx_bytes). */
+  readonly #tx: Float64Array;
   readonly #n: number;
   readonly #byOfport = new Map<number, number>();
 
@@ -126,9 +151,10 @@ export class Bond {
     this.#n = n;
     this.buffer = "buffer" in init
       ? init.buffer
-      : new SharedArrayBuffer((HEADER + 3 * n + BOND_BUCKETS) * 4);
+      : new SharedArrayBuffer(txOffset(n) + BOND_BUCKETS * 8);
     this.recircId = "recircId" in init ? init.recircId : 0;
-    this.#w = new Int32Array(this.buffer);
+    this.#w = new Int32Array(this.buffer, 0, txOffset(n) / 4);
+    this.#tx = new Float64Array(this.buffer, txOffset(n), BOND_BUCKETS);
     this.lacp = "buffer" in init && init.lacp ? new Lacp(init.lacp) : null;
     if (!("buffer" in init)) {
       this.#w[W_ACTIVE] = -1;
@@ -264,8 +290,7 @@ export class Bond {
       return a < 0 ? -1 : this.config.members[a].ofport;
     }
     hashed();
-    const bucket = this.hashMac(b, off, vlan) & BOND_MASK;
-    const i = this.#bucketOrAssign(bucket);
+    const i = this.#bucketOrAssign(this.slbBucket(b, off, vlan));
     return i < 0 ? -1 : this.config.members[i].ofport;
   }
 
@@ -309,6 +334,63 @@ export class Bond {
       sleepUnlock(w, W_LOCK);
     }
     return changed;
+  }
+
+  /** The SLB bucket of source MAC `b[off..]` in `vlan` (lookup_bond_entry). */
+  slbBucket(b: Uint8Array, off: number, vlan: number): number {
+    return this.hashMac(b, off, vlan) & BOND_MASK;
+  }
+
+  /**
+   * bond_account: `nBytes` more were sent through bucket `bucket`,
+   * counted only while the bond balances. Any thread (a revalidator
+   * pushing a flow's statistics, a handler its upcall's packet).
+   */
+  account(bucket: number, nBytes: number): void {
+    if (nBytes <= 0 || !this.isBalanced) return;
+    const w = this.#w;
+    sleepLock(w, W_LOCK);
+    try {
+      this.#tx[bucket] += nBytes;
+    } finally {
+      sleepUnlock(w, W_LOCK);
+    }
+  }
+
+  /** Bucket `bucket`'s bytes since they were last halved. */
+  bucketTxBytes(bucket: number): number {
+    const w = this.#w;
+    sleepLock(w, W_LOCK);
+    try {
+      return this.#tx[bucket];
+    } finally {
+      sleepUnlock(w, W_LOCK);
+    }
+  }
+
+  /**
+   * Applies `update` to every bucket's byte count under the lock (the
+   * rebalance's accounting and halving). Main thread.
+   */
+  updateTxBytes(update: (bucket: number, txBytes: number) => number): void {
+    const w = this.#w;
+    sleepLock(w, W_LOCK);
+    try {
+      for (let b = 0; b < BOND_BUCKETS; b++) this.#tx[b] = update(b, this.#tx[b]);
+    } finally {
+      sleepUnlock(w, W_LOCK);
+    }
+  }
+
+  /** Sends bucket `bucket` to member `i` (bond_shift_load, bond/migrate). Main thread. */
+  setBucketMember(bucket: number, i: number): void {
+    const w = this.#w;
+    sleepLock(w, W_LOCK);
+    try {
+      w[this.#buckets + bucket] = i + 1;
+    } finally {
+      sleepUnlock(w, W_LOCK);
+    }
   }
 
   /** hash_mac(mac, vlan, basis). */

@@ -11,6 +11,8 @@
 import { getLogger } from "../lib/mod.ts";
 import { Bond, BOND_BUCKETS, type BondConfig, defaultBondConfig } from "./bond.ts";
 import { Lacp, type LacpConfig } from "./lacp.ts";
+import { accountRecircRules, rebalanceBuckets } from "./bond_rebalance.ts";
+import { maySendLearningPackets } from "./bond_learning.ts";
 
 const log = getLogger("bond");
 
@@ -31,6 +33,10 @@ export class BondRunner {
   #nextRebalance: number;
   /** Set when something translations depend on changed (bond_revalidate). */
   #revalidate = false;
+  /** Set when MACs may have moved between members (send_learning_packets). */
+  #sendLearning = false;
+  /** Each post-recirculation rule's byte count at the last rebalance (pr_tx_bytes). */
+  readonly #prTxBytes = new Array<number>(BOND_BUCKETS).fill(0);
 
   /**
    * A new bond whose members start disabled, then enabled from `linkUp`
@@ -70,6 +76,7 @@ export class BondRunner {
     this.#delayExpires[i] = NEVER;
     if (this.bond.setEnabled(i, enable)) {
       this.#revalidate = true;
+      if (!enable) this.#sendLearning = true;
       log.info(`member ${this.bond.config.members[i].name}: ${enable ? "enabled" : "disabled"}`);
     }
   }
@@ -163,6 +170,7 @@ export class BondRunner {
         );
         this.#enable(next, true);
       }
+      this.#sendLearning = true;
       if (next !== old) this.#activeChanged();
     } else if (old >= 0) {
       this.#activeChanged();
@@ -184,13 +192,34 @@ export class BondRunner {
 
   /**
    * bond_rebalance, at a flow-accounting checkpoint (a finished dump):
-   * once the interval is over, the next one starts. Moving buckets by
-   * their load is left out (udpif does not account bucket loads), so no
-   * bucket moves.
+   * once the interval is over, the next one starts and buckets move by
+   * their load (bond_rebalance.ts). A recirculating bond first takes its
+   * buckets' bytes from its post-recirculation rules (`ruleBytes`, a
+   * bucket's rule's byte count). True when a bucket moved: translations
+   * are then redone, and a recirculating bond's rules too.
    */
-  rebalance(nowMs: number): void {
-    if (!this.bond.isBalanced || nowMs < this.#nextRebalance) return;
-    this.#nextRebalance = nowMs + this.bond.config.rebalanceInterval;
+  rebalance(nowMs: number, ruleBytes?: (bucket: number) => number | undefined): boolean {
+    const b = this.bond;
+    if (!b.isBalanced || nowMs < this.#nextRebalance) return false;
+    this.#nextRebalance = nowMs + b.config.rebalanceInterval;
+    if (b.mayRecirc && ruleBytes) accountRecircRules(b, this.#prTxBytes, ruleBytes);
+    if (!rebalanceBuckets(b)) return false;
+    this.#revalidate = true;
+    return true;
+  }
+
+  /** bond/migrate BOND HASH MEMBER: "migrated". */
+  migrate(hash: string, member: string): string {
+    const b = this.bond;
+    if (b.config.mode !== "balance-slb") throw new BondCommandError("not an SLB bond");
+    if (!/^[0-9]*$/.test(hash)) throw new BondCommandError("bad hash");
+    const i = b.memberByName(member);
+    if (i < 0) throw new BondCommandError("no such member");
+    if (!b.enabled(i)) throw new BondCommandError("cannot migrate to disabled member");
+    // atoi's value, masked to a bucket: only the low 8 bits matter.
+    b.setBucketMember(Number(BigInt(hash || "0") & BigInt(BOND_BUCKETS - 1)), i);
+    this.#revalidate = true;
+    return "migrated";
   }
 
   /** bond/set-active-member: "done" or "no change". */
@@ -201,6 +230,7 @@ export class BondRunner {
     b.setActive(i);
     this.#revalidate = true;
     log.info(`bond ${this.name}: active member is now ${name}`);
+    this.#sendLearning = true;
     this.#activeChanged();
     return "done";
   }
@@ -209,6 +239,17 @@ export class BondRunner {
   enableMember(name: string, enable: boolean): string {
     this.#enable(this.#member(name), enable);
     return enable ? "enabled" : "disabled";
+  }
+
+  /**
+   * bond_should_send_learning_packets: whether the bridge should send a
+   * learning packet (bond_learning.ts) for each MAC learned elsewhere;
+   * asking clears the request.
+   */
+  takeLearningRequest(): boolean {
+    const send = this.#sendLearning && maySendLearningPackets(this.bond);
+    this.#sendLearning = false;
+    return send;
   }
 
   /** Whether `revalidate` was asked for since the last run. */
@@ -253,7 +294,12 @@ export class BondRunner {
         );
       }
       out.push(`  may_enable: ${b.mayEnable(i)}`);
-      // Buckets are listed with their load, which udpif does not account yet: none has any.
+      if (!b.isBalanced) continue;
+      for (let h = 0; h < BOND_BUCKETS; h++) {
+        if (b.bucketMember(h) !== i) continue;
+        const kb = Math.floor(b.bucketTxBytes(h) / 1024);
+        if (kb) out.push(`  hash ${h}: ${kb} kB load`);
+      }
     }
     return out.join("\n") + "\n\n";
   }

@@ -7,18 +7,26 @@
  * Thread-safety: as OVS's lacp mutex, one Atomics lock word guards the
  * shared state. Any translating thread records a received PDU
  * (`processPacket`, lacp_process_packet); the main thread runs timers,
- * attachment and transmission (`run`, lacp_run) and prints `lacp/show`.
- * Per-member transmit timers and counters of sent PDUs are the main
- * thread's own.
+ * attachment and transmission (`run`, lacp_run) and prints `lacp/show`
+ * and `lacp/show-stats` (lacp_print_stats: the per-member PDU, expiry
+ * and carrier counters, kept in the shared words). Per-member transmit
+ * timers are the main thread's own.
  */
-import { sleepLock, sleepUnlock } from "../lib/mod.ts";
+import { getLogger, sleepLock, sleepUnlock } from "../lib/mod.ts";
 import {
+  C_CARRIER,
+  C_DEFAULTED,
+  C_EXPIRED,
+  C_RX,
+  C_RX_BAD,
+  C_RX_MARKER,
+  C_TX,
   compareMac,
   composeLacpPdu,
   infoAt,
-  LACP_PDU_LEN,
+  LACP_COUNTER_LABELS,
   type LacpInfo,
-  macText,
+  pduSubtype,
   readInfo,
   sameInfo,
   STATE_ACT,
@@ -27,13 +35,14 @@ import {
   STATE_DEF,
   STATE_DIST,
   STATE_EXP,
-  STATE_NAMES,
   STATE_SYNC,
   STATE_TIME,
   storeInfo,
   txEqual,
   zeroInfo,
 } from "./_lacp_pdu.ts";
+
+const log = getLogger("lacp");
 
 export const LACP_FAST_TIME_TX = 1000;
 export const LACP_SLOW_TIME_TX = 30000;
@@ -57,10 +66,12 @@ export interface LacpConfig {
 }
 
 // Shared words: lock, negotiated, update, then per member MEMBER_WORDS:
-// status, attached, carrier, partner (7), ntt_actor (7), then per member
-// one float64 rx timer (ms; Infinity: not running).
+// status, attached, carrier, partner (7), ntt_actor (7), the seven
+// counters lacp/show-stats prints, then per member one float64 rx timer
+// (ms; Infinity: not running).
 const W_LOCK = 0, W_NEGOTIATED = 1, W_UPDATE = 2, HEADER = 4;
-const M_STATUS = 0, M_ATTACHED = 1, M_CARRIER = 2, M_PARTNER = 3, M_NTT = 10, MEMBER_WORDS = 17;
+const M_STATUS = 0, M_ATTACHED = 1, M_CARRIER = 2, M_PARTNER = 3, M_NTT = 10, M_COUNTS = 17;
+const MEMBER_WORDS = M_COUNTS + LACP_COUNTER_LABELS.length;
 
 /** What the threads need to view one LACP object. */
 export interface LacpInit {
@@ -73,9 +84,8 @@ export class Lacp {
   readonly buffer: SharedArrayBuffer;
   readonly #w: Int32Array;
   readonly #rx: Float64Array;
-  /** Main thread only: when each member next sends, and PDU counts. */
+  /** Main thread only: when each member next sends. */
   readonly #txExpires: number[];
-  readonly txCount: number[];
 
   /** A new LACP object with every member defaulted (at `nowMs`), or a view of `init`'s. */
   constructor(init: LacpConfig | LacpInit, nowMs = 0) {
@@ -88,7 +98,6 @@ export class Lacp {
     this.#w = new Int32Array(this.buffer, 0, HEADER + n * MEMBER_WORDS);
     this.#rx = new Float64Array(this.buffer, rxOff, n);
     this.#txExpires = config.members.map(() => 0);
-    this.txCount = config.members.map(() => 0);
     if (!("buffer" in init)) {
       // lacp_member_register: defaulted, then expired (the port id changed from 0).
       config.members.forEach((_, i) => {
@@ -131,21 +140,38 @@ export class Lacp {
     return Atomics.load(this.#w, W_NEGOTIATED) !== 0;
   }
 
+  #count(i: number, counter: number): void {
+    this.#w[this.#m(i) + M_COUNTS + counter]++;
+  }
+
   /**
    * lacp_process_packet: records the PDU in `frame` (an Ethernet frame)
-   * received on member `i`; false when it is not a usable LACPDU.
+   * received on member `i`; false when it is not a usable LACPDU. Every
+   * frame counts as received; marker and unparsable ones count apart.
    */
   processPacket(i: number, frame: Uint8Array, nowMs: number): boolean {
     const w = this.#w;
     sleepLock(w, W_LOCK);
     try {
-      const p = frame.subarray(14);
-      if (
-        p.length < LACP_PDU_LEN || p[0] !== 1 || p[2] !== 1 || p[3] !== 20 || p[22] !== 2 ||
-        p[23] !== 20
-      ) return false;
+      if (i < 0 || i >= this.config.members.length) return false;
+      this.#count(i, C_RX);
+      const p = frame.subarray(14), subtype = pduSubtype(p);
+      if (subtype === "marker") {
+        this.#count(i, C_RX_MARKER);
+        log.debug(`${this.config.name}: received a LACP marker PDU.`);
+        return false;
+      } else if (subtype === "bad") {
+        this.#count(i, C_RX_BAD);
+        log.warn(`${this.config.name}: received an unparsable LACP PDU.`);
+        return false;
+      }
       const m = this.#m(i);
-      if (!w[m + M_CARRIER]) return false;
+      if (!w[m + M_CARRIER]) {
+        log.info(
+          `${this.config.members[i].name}: carrier state is DOWN, dropping received LACP PDU.`,
+        );
+        return false;
+      }
       w[m + M_STATUS] = CURRENT;
       const txRate = this.config.fast ? LACP_FAST_TIME_TX : LACP_SLOW_TIME_TX;
       this.#rx[i] = nowMs + LACP_RX_MULTIPLIER * txRate;
@@ -283,12 +309,16 @@ export class Lacp {
         if ((w[m + M_CARRIER] !== 0) !== up) {
           if (w[m + M_STATUS] === CURRENT || c.active) this.#setExpired(i, nowMs);
           w[m + M_CARRIER] = up ? 1 : 0;
+          this.#count(i, C_CARRIER);
         }
         if (nowMs >= this.#rx[i]) {
-          if (w[m + M_STATUS] === CURRENT) this.#setExpired(i, nowMs);
-          else if (w[m + M_STATUS] === EXPIRED) {
+          if (w[m + M_STATUS] === CURRENT) {
+            this.#setExpired(i, nowMs);
+            this.#count(i, C_EXPIRED);
+          } else if (w[m + M_STATUS] === EXPIRED) {
             this.#setDefaulted(i);
             this.#rx[i] = Infinity;
+            this.#count(i, C_DEFAULTED);
           }
         }
       });
@@ -301,7 +331,7 @@ export class Lacp {
           storeInfo(w, m + M_NTT, actor);
           const partner = this.#partner(i);
           send(i, composeLacpPdu(actor, partner));
-          this.txCount[i]++;
+          this.#count(i, C_TX);
           this.#txExpires[i] = nowMs +
             (partner.state & STATE_TIME ? LACP_FAST_TIME_TX : LACP_SLOW_TIME_TX);
         }
@@ -311,53 +341,49 @@ export class Lacp {
     }
   }
 
-  /** lacp_print_details. */
-  show(): string {
+  /** Everything `lacp/show` and `lacp/show-stats` print, read under the lock. */
+  snapshot(): LacpSnapshot {
     const w = this.#w, c = this.config;
     sleepLock(w, W_LOCK);
     try {
-      const out = [
-        `---- ${c.name} ----`,
-        `  status: ${c.active ? "active" : "passive"}${w[W_NEGOTIATED] ? " negotiated" : ""}`,
-        `  sys_id: ${macText(c.sysId)}`,
-        `  sys_priority: ${c.sysPriority}`,
-        `  aggregation key: ${c.members[0].key || c.members[0].portId}`,
-        `  lacp_time: ${c.fast ? "fast" : "slow"}`,
-      ];
-      const order = c.members.map((mc, i) => ({ mc, i })).sort((a, b) =>
-        a.mc.name < b.mc.name ? -1 : a.mc.name > b.mc.name ? 1 : 0
-      );
-      const state = (s: number) =>
-        STATE_NAMES.filter(([bit]) => s & bit).map(([, n]) => ` ${n}`).join("");
-      for (const { mc, i } of order) {
-        const m = this.#m(i), a = this.#actor(i), p = this.#partner(i);
-        out.push(
-          "",
-          `member: ${mc.name}: ${STATUS_NAMES[w[m + M_STATUS]]} ${
-            w[m + M_ATTACHED] ? "attached" : "detached"
-          }`,
-          `  port_id: ${mc.portId}`,
-          `  port_priority: ${mc.portPriority}`,
-          `  may_enable: ${this.#mayEnable(i)}`,
-          "",
-          `  actor sys_id: ${macText(a.sysId)}`,
-          `  actor sys_priority: ${a.sysPriority}`,
-          `  actor port_id: ${a.portId}`,
-          `  actor port_priority: ${a.portPriority}`,
-          `  actor key: ${a.key}`,
-          `  actor state:${state(a.state)}`,
-          "",
-          `  partner sys_id: ${macText(p.sysId)}`,
-          `  partner sys_priority: ${p.sysPriority}`,
-          `  partner port_id: ${p.portId}`,
-          `  partner port_priority: ${p.portPriority}`,
-          `  partner key: ${p.key}`,
-          `  partner state:${state(p.state)}`,
-        );
-      }
-      return out.join("\n") + "\n";
+      return {
+        config: c,
+        negotiated: w[W_NEGOTIATED] !== 0,
+        members: c.members.map((mc, i) => {
+          const m = this.#m(i);
+          return {
+            name: mc.name,
+            portId: mc.portId,
+            portPriority: mc.portPriority,
+            status: STATUS_NAMES[w[m + M_STATUS]],
+            attached: w[m + M_ATTACHED] !== 0,
+            mayEnable: this.#mayEnable(i),
+            actor: this.#actor(i),
+            partner: this.#partner(i),
+            counts: LACP_COUNTER_LABELS.map((_, k) => w[m + M_COUNTS + k]),
+          };
+        }),
+      };
     } finally {
       sleepUnlock(w, W_LOCK);
     }
   }
+}
+
+/** One LACP object as `snapshot` saw it. */
+export interface LacpSnapshot {
+  config: LacpConfig;
+  negotiated: boolean;
+  members: {
+    name: string;
+    portId: number;
+    portPriority: number;
+    status: string;
+    attached: boolean;
+    mayEnable: boolean;
+    actor: LacpInfo;
+    partner: LacpInfo;
+    /** In LACP_COUNTER_LABELS' order. */
+    counts: number[];
+  }[];
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Lacp, LACP_FAST_TIME_TX, type LacpConfig } from "./lacp.ts";
+import { lacpShowText, lacpStatsText } from "./lacp_show.ts";
 
 function config(name: string, active: boolean, id: number): LacpConfig {
   return {
@@ -35,7 +36,7 @@ Deno.test("an active and a passive side negotiate, attach both members and print
   for (let t = 0; t < 5; t++) exchange(a, b, t * 1000);
   assert.ok(a.negotiated && b.negotiated);
   assert.ok(a.memberMayEnable(0) && a.memberMayEnable(1) && b.memberMayEnable(1));
-  const show = b.show();
+  const show = lacpShowText(b.snapshot());
   assert.match(
     show,
     /^---- b ----\n {2}status: passive negotiated\n {2}sys_id: 02:00:00:00:00:0b\n/,
@@ -64,26 +65,53 @@ Deno.test("two passive sides never talk; a partner that goes silent expires, the
   const down = (side: string, i: number) => !(side === "a" && i === 0);
   const rx = 3 * LACP_FAST_TIME_TX;
   exchange(a, b, 10 + rx, down);
-  assert.match(b.show(), /member: b1: expired attached\n/);
+  assert.match(lacpShowText(b.snapshot()), /member: b1: expired attached\n/);
   assert.equal(b.memberMayEnable(0), false, "an expired partner is not synchronized");
   exchange(a, b, 20 + 2 * rx, down);
-  assert.match(b.show(), /member: b1: defaulted detached\n/);
-  assert.match(b.show(), /member: b2: current attached\n/);
+  assert.match(lacpShowText(b.snapshot()), /member: b1: defaulted detached\n/);
+  assert.match(lacpShowText(b.snapshot()), /member: b2: current attached\n/);
   assert.ok(b.negotiated, "the other member keeps the bond negotiated");
 });
 
 Deno.test("a bond that sees its own system id (a loop) attaches nothing", () => {
   const a = new Lacp(config("a", true, 7)), b = new Lacp(config("b", true, 7));
   for (let t = 0; t < 5; t++) exchange(a, b, t);
-  assert.match(a.show(), /member: a1: current detached\n/);
-  assert.match(b.show(), /member: b2: current detached\n/);
+  assert.match(lacpShowText(a.snapshot()), /member: a1: current detached\n/);
+  assert.match(lacpShowText(b.snapshot()), /member: b2: current detached\n/);
   assert.ok(!a.memberMayEnable(0) && !b.memberMayEnable(1));
 });
 
 Deno.test("a malformed LACPDU is refused and changes nothing", () => {
   const a = new Lacp(config("a", true, 0xa));
-  const before = a.show();
+  const before = lacpShowText(a.snapshot());
   assert.equal(a.processPacket(0, new Uint8Array(60), 0), false);
   assert.equal(a.processPacket(0, new Uint8Array(20), 0), false);
-  assert.equal(a.show(), before);
+  assert.equal(lacpShowText(a.snapshot()), before);
+});
+
+Deno.test("lacp/show-stats counts PDUs sent and received, bad and marker PDUs, expiries and carrier changes", () => {
+  const a = new Lacp(config("a", true, 0xa)), b = new Lacp(config("b", true, 0xb));
+  for (let t = 0; t < 3; t++) exchange(a, b, t * 1000);
+  const marker = new Uint8Array(110);
+  marker[0] = 2;
+  assert.equal(b.processPacket(0, frame(marker), 3000), false);
+  assert.equal(b.processPacket(0, frame(new Uint8Array(20)), 3000), false);
+  // b1's link goes down for a moment: one carrier change each way.
+  exchange(a, b, 3000, (side, i) => !(side === "b" && i === 0));
+  exchange(a, b, 4000);
+  // a stops sending to b2: it expires after 3 s, then defaults 3 s later.
+  for (let t = 5; t <= 11; t++) exchange(a, b, t * 1000, (side, i) => !(side === "a" && i === 1));
+  const s = b.snapshot().members;
+  const [tx1, rx1] = s[0].counts;
+  assert.ok(tx1 >= 4 && rx1 >= 4, `b1 sent ${tx1} and received ${rx1}`);
+  assert.deepEqual(s[0].counts.slice(2), [1, 1, 0, 0, 2]);
+  assert.deepEqual(s[1].counts.slice(2), [0, 0, 1, 1, 0]);
+  assert.equal(
+    lacpStatsText(b.snapshot()).replace(/PDUs: \d+\n/g, "PDUs: N\n"),
+    "---- b statistics ----\n\nmember: b1:\n  TX PDUs: N\n  RX PDUs: N\n  RX Bad PDUs: N\n" +
+      "  RX Marker Request PDUs: N\n  Link Expired: 0\n  Link Defaulted: 0\n" +
+      "  Carrier Status Changed: 2\n\nmember: b2:\n  TX PDUs: N\n  RX PDUs: N\n" +
+      "  RX Bad PDUs: N\n  RX Marker Request PDUs: N\n  Link Expired: 1\n  Link Defaulted: 1\n" +
+      "  Carrier Status Changed: 0\n",
+  );
 });

@@ -27,8 +27,11 @@
  *   translating thread makes over a bond's shared state (admissibility,
  *   output member, SLB buckets), and `BondRunner`, the main thread's
  *   member enabling, active-member choice, bond/... commands and
- *   bond/show text (ofproto/bond.c); `Lacp` (lacp.ts), a bond's LACP
- *   partners, attachment and LACPDUs (lib/lacp.c).
+ *   bond/show text (ofproto/bond.c), moving SLB/TCP buckets by their
+ *   load (bond_rebalance.ts), the gratuitous learning packets after a
+ *   failover (`composeLearningPacket`); `Lacp` (lacp.ts), a bond's LACP
+ *   partners, attachment, LACPDUs and counters (lib/lacp.c), printed by
+ *   `lacpShowText` and `lacpStatsText` (lacp/show, lacp/show-stats).
  * - Groups: `parseGroupMod`/`formatGroup` (ovs-ofctl's group syntax) and
  *   the `GroupTable` each `OfTables` carries (`groupMod`, versioned with
  *   the rules and replicated through the same updates), with each select
@@ -57,8 +60,10 @@
  * caller's cue to bump reval_seq. Workers report rule stats back to the
  * main thread by rule id (`creditStats`), ids being the same everywhere.
  * A bond's state is shared memory behind one Atomics lock: the main
- * thread's `BondRunner` enables members and picks the active one, any
- * translating thread may fill an empty SLB bucket.
+ * thread's `BondRunner` enables members, picks the active one and moves
+ * buckets; any translating thread may fill an empty SLB bucket, and any
+ * thread pushing a flow's statistics adds to its bucket's byte count
+ * (`Bond.account`).
  */
 export {
   type HashFields,
@@ -120,9 +125,12 @@ export {
   type BondVerdict,
   defaultBondConfig,
   type LacpMode,
+  type MemberLacpConfig,
 } from "./bond.ts";
 export { BondCommandError, bondHashCommand, BondRunner } from "./bond_run.ts";
-export { Lacp, LACP_DST_MAC, type LacpConfig, type LacpInit } from "./lacp.ts";
+export { composeLearningPacket, maySendLearningPackets } from "./bond_learning.ts";
+export { Lacp, LACP_DST_MAC, type LacpConfig, type LacpInit, type LacpSnapshot } from "./lacp.ts";
+export { lacpShowText, lacpStatsText } from "./lacp_show.ts";
 export { ctFieldLackingPrereq } from "./ct_match.ts";
 export { parseActions, parseSubfield } from "./action_parse.ts";
 export {

@@ -52,7 +52,13 @@ const HASH_ALG_L4 = 0;
 export function bondOutputPort(ctx: XlateCtx, port: XPort, vid: number): number {
   const bond = port.bond!;
   if (bond.recirculates) return BOND_RECIRC;
-  return bond.chooseOutput(ctx.f, F.dl_src.off, vid, () => maskField(ctx.w, F.dl_src));
+  const ofport = bond.chooseOutput(ctx.f, F.dl_src.off, vid, () => maskField(ctx.w, F.dl_src));
+  // The load balancing sees the flow's bytes through its bucket (XC_BOND);
+  // recirculating bonds count them by their post-recirculation rules.
+  if (ofport >= 0 && bond.isBalanced && bond.config.mode === "balance-slb") {
+    ctx.cache.addBond(bond, bond.slbBucket(ctx.f, F.dl_src.off, vid));
+  }
+  return ofport;
 }
 
 /**

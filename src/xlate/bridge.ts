@@ -24,6 +24,8 @@ export interface PortSpec {
   noFlood?: boolean;
   /** OFPPC_NO_FWD: output to this port is dropped. */
   noForward?: boolean;
+  /** Its link (carrier) is down: not live for fast_failover groups and bundle actions. */
+  linkDown?: boolean;
   /** The bond this port is a member of (every member carries the same one). */
   bond?: BondInit;
   /** A patch port's peer (Interface options:peer): output goes on in the peer's bridge. */
@@ -44,6 +46,7 @@ export interface XPort {
   readonly trunks: ReadonlySet<number> | null;
   readonly noFlood: boolean;
   readonly noForward: boolean;
+  readonly linkDown: boolean;
   /** The bond this port is a member of: NORMAL treats its members as one bundle. */
   readonly bond: Bond | null;
   /** The peer port's name when this is a patch port (it has no datapath port then). */
@@ -75,6 +78,7 @@ function effectivePort(spec: PortSpec, bonds: Map<string, Bond>): XPort {
     trunks,
     noFlood: spec.noFlood ?? false,
     noForward: spec.noForward ?? false,
+    linkDown: spec.linkDown ?? false,
     bond: spec.bond ? bondView(spec.bond, bonds) : null,
     peer: spec.peer ?? null,
     patchSlot: spec.patchSlot ?? -1,

@@ -12,7 +12,7 @@
  * slow-path actions carry.
  */
 import { bytesOf, F, type FlowKey } from "../flow/mod.ts";
-import { groupStatsId, type MacLearning } from "../ofproto/mod.ts";
+import { type Bond, groupStatsId, type MacLearning } from "../ofproto/mod.ts";
 import type { XcFin, XcLearn } from "./learn.ts";
 
 /** One NORMAL learning event (OVS XC_NORMAL), in bridge `bridge`'s MAC table. */
@@ -56,6 +56,10 @@ export class XlateCache {
    * two numbers each: the sending port's counter slot, then its peer's.
    */
   readonly patches: number[] = [];
+  /** Bonds output went through without recirculating, credited per bucket (XC_BOND). */
+  readonly bonds: Bond[] = [];
+  /** The bucket of each of `bonds`. */
+  readonly bondBuckets: number[] = [];
 
   addRule(id: number): void {
     this.rules.push(id);
@@ -85,6 +89,12 @@ export class XlateCache {
     this.patches.push(tx, rx);
   }
 
+  /** Output through `bond`'s SLB bucket `bucket` (XC_BOND). */
+  addBond(bond: Bond, bucket: number): void {
+    this.bonds.push(bond);
+    this.bondBuckets.push(bucket);
+  }
+
   addNormal(ofport: number, vlan: number, flow: FlowKey, gratArp: boolean): void {
     const src = bytesOf(flow).slice(F.dl_src.off, F.dl_src.off + 6);
     this.normal.push({ bridge: this.bridge, ofport, vlan, src, gratArp });
@@ -93,7 +103,8 @@ export class XlateCache {
 
 /**
  * Replays a cache for `nPackets` new packets (xlate_push_stats): credits
- * every rule through `creditRule` (with its bridge's id), and, if any
+ * every rule through `creditRule` (with its bridge's id) and every bond
+ * bucket with the bytes (bond_account), and, if any
  * packet went through, lets NORMAL relearn the source MACs at `nowMs` in
  * `ml` (or, given a function, in the MAC table of the bridge it learned
  * in). Returns whether a MAC moved or was relearned after expiry (OVS
@@ -108,6 +119,7 @@ export function xlateCachePush(
   nowMs: number,
 ): boolean {
   cache.rules.forEach((id, i) => creditRule(id, nPackets, nBytes, cache.ruleBridges[i]));
+  for (let i = 0; i < cache.bonds.length; i++) cache.bonds[i].account(cache.bondBuckets[i], nBytes);
   let changed = false;
   if (nPackets > 0 && ml) {
     for (const n of cache.normal) {

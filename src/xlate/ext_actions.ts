@@ -101,7 +101,7 @@ function memberEnabled(ctx: XlateCtx, ofport: number): boolean {
       return false;
   }
   const p = ctx.xin.bridge.port(ofport);
-  return p !== undefined && !p.noForward;
+  return p !== undefined && !p.noForward && !p.linkDown;
 }
 
 /** bundle_execute: the chosen member, or OFPP_NONE when none is live. */

@@ -31,10 +31,10 @@ const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
 const IPPROTO_SCTP = 132;
 
-/** odp_port_is_alive: the port exists and may forward (not administratively down). */
+/** odp_port_is_alive: the port exists, may forward (not administratively down), and has carrier. */
 function portIsAlive(ctx: XlateCtx, ofport: number): boolean {
   const port = ctx.xin.bridge.port(ofport);
-  return port !== undefined && !port.noForward;
+  return port !== undefined && !port.noForward && !port.linkDown;
 }
 
 function groupIsAlive(ctx: XlateCtx, groupId: number, depth: number): boolean {

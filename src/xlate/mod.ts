@@ -10,8 +10,8 @@
  * reasons (the upcall layer then installs `userspace(slow_path(...))`), an
  * error if translation failed (its actions are then dropped), the
  * recirculation ids it referenced (the ukey releases them), and an
- * `XlateCache`: the ids of the rules (and groups) that matched and the MACs NORMAL
- * learned from, which revalidators replay with `xlateCachePush` to credit
+ * `XlateCache`: the ids of the rules (and groups) that matched, the MACs NORMAL
+ * learned from and the SLB bond buckets output went through (XC_BOND), which revalidators replay with `xlateCachePush` to credit
  * statistics and refresh learning without translating again, and each
  * table lookup with the rule it found and each group use with its bucket
  * (for `ofproto/detrace`; a group's entry starts with `XC_GROUP_MARK`).

@@ -100,6 +100,10 @@ export function xlate(xin: XlateInput): XlateOutput {
     const rule = lookupRule(ctx, table, inPort(ctx));
     if (getUint(upcall, F.recirc_id.off, 4) || !processSpecial(ctx)) {
       xlateRule(ctx, rule, table, false, true, true);
+    } else if (rule) {
+      // As OVS credits the rule it looked up before process_special.
+      ctx.cache.addLookup(table, rule.id);
+      ctx.cache.addRule(rule.id);
     }
   }
   if (ctx.error) ctx.actions.length = 0;

@@ -42,7 +42,7 @@ Deno.test("two daemons negotiate LACP over a two-link bond and carry traffic thr
         `a1:4,pstream=punix:${sockets}/l1`,
         `a2:5,pstream=punix:${sockets}/l2`,
         `bond0,type=bond,members=a1+a2,bond_mode=balance-tcp,lacp=active,${FAST},` +
-        "other_config:lacp-system-id=02:00:00:00:00:0a",
+        "other_config:lacp-system-id=02:00:00:00:00:0a,other_config:bond-rebalance-interval=1000",
       ],
     });
     b = await TestDaemon.start(["--datapath-type", "dummy"], {
@@ -89,6 +89,25 @@ Deno.test("two daemons negotiate LACP over a two-link bond and carry traffic thr
     await pollUntilAsync(
       async () => await txPackets(db, "p1") === 8,
       "B sending A's 8 packets out of p1",
+    );
+
+    // Rebalancing counts a balance-tcp bucket's bytes from its
+    // post-recirculation rule (bond_recirculation_account), shows them in
+    // bond/show, and halves them at each rebalance (every second here).
+    const big = Array.from({ length: 40 }, () => [tcp(2000), "--len", "1500"]).flat();
+    await ok(da, ["netdev-dummy/receive", "p1", ...big]);
+    const load = /\n {2}hash (\d+): (\d+) kB load\n/;
+    let first = 0;
+    await pollUntilAsync(async () => {
+      await ok(da, ["revalidator/wait"]);
+      const m = load.exec(await ok(da, ["bond/show", "bond0"]));
+      first = m ? Number(m[2]) : 0;
+      return first > 0;
+    }, "A's bond/show showing the bucket's load");
+    assert.ok(first <= 59, `${first} kB: at most the 60000 bytes sent`);
+    await pollUntilAsync(
+      async () => !load.test(await ok(da, ["bond/show", "bond0"])),
+      "the load halving away at each rebalance",
     );
 
     // A's a1 goes down: A stops sending on it; B's partner there expires, then defaults.

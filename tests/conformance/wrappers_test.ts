@@ -149,12 +149,12 @@ Deno.test("a --pre ovs-vsctl add-bond becomes udpif start's --port for the bond 
       "ovs-vsctl add-bond br0 bond0 p4 p5 bond_mode=balance-slb other_config:bond-hash-basis=7 " +
       "-- set interface p4 type=dummy ofport_request=4 -- set interface p5 type=dummy ofport_request=5",
       "ovs-vsctl add-bond br0 bond1 p6 p7 lacp=active -- set interface p6 type=dummy " +
-      "ofport_request=6 options:stream=unix:$OVS_RUNDIR/l1.sock",
+      "ofport_request=6 options:stream=unix:$OVS_RUNDIR/l1.sock other_config:lacp-port-id=9",
     ], "/run/x"),
     [
       "bond0,type=bond,members=p4:4+p5:5,bond_mode=balance-slb,other_config:bond-hash-basis=7",
       "p6:6,stream=unix:/run/x/l1.sock",
-      "bond1,type=bond,members=p6+p7,lacp=active",
+      "bond1,type=bond,members=p6+p7,lacp=active,iface_other_config:p6:lacp-port-id=9",
     ],
   );
   assert.throws(
