@@ -3,7 +3,8 @@
  * `dpif_netdev_set_config` reads them: `emc-insert-inv-prob` (EMC
  * insertion 1-in-N) and `smc-enable` (the signature match cache), handed
  * to the PMDs through their control words; `pmd-rxq-assign` (how rx
- * queues go to PMDs, applied at once by reassigning them); and the PMD
+ * queues go to PMDs, applied at once by reassigning them),
+ * `pmd-rxq-isolate` (whether pinned queues isolate their PMD); and the PMD
  * threads themselves: `pmd-cpu-mask` (one PMD per set bit, on that core)
  * or, without a mask, udpif's `n-pmd-threads` (cores 0..N-1; 1, the
  * default, is a single PMD standing for OVS's main thread). The PMD set
@@ -19,7 +20,12 @@ import type { OtherConfig } from "./other_config.ts";
 
 const log = getLogger("dpif_netdev");
 
-const DATAPATH_KEYS: readonly string[] = ["emc-insert-inv-prob", "smc-enable", "pmd-rxq-assign"];
+const DATAPATH_KEYS: readonly string[] = [
+  "emc-insert-inv-prob",
+  "smc-enable",
+  "pmd-rxq-assign",
+  "pmd-rxq-isolate",
+];
 const PMD_SET_KEYS: readonly string[] = ["pmd-cpu-mask", "n-pmd-threads"];
 
 /**
@@ -57,9 +63,21 @@ export function applyDatapathConfig(
     log.info(smc ? "SMC cache is enabled" : "SMC cache is disabled");
   }
   const assign = RXQ_ASSIGN_TYPES[config.get("pmd-rxq-assign")!];
+  let reassign = false;
   if (assign !== dp.rxqAssign) {
     log.info(`Rxq to PMD assignment mode changed to: '${assign}'.`);
     dp.setRxqAssign(assign);
-    dp.rxqRebalance();
+    reassign = true;
   }
+  let isolate = config.get("pmd-rxq-isolate") === 1;
+  if (!isolate && assign !== "group") {
+    log.warn("pmd-rxq-isolate can only be set false when using pmd-rxq-assign=group");
+    isolate = true;
+  }
+  if (isolate !== dp.rxqIsolate) {
+    log.info(`pmd-rxq-affinity ${isolate ? "isolates" : "does not isolate"} PMD core`);
+    dp.setRxqIsolate(isolate);
+    reassign = true;
+  }
+  if (reassign) dp.rxqRebalance();
 }

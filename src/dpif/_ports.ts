@@ -42,6 +42,8 @@ interface PortEntry extends DpifPort {
   index: number;
   netdev?: Netdev;
   nRxq: number;
+  /** Per queue id: the core it is pinned to (pmd-rxq-affinity). */
+  affinity?: (number | undefined)[];
 }
 
 /** Ports polled the way OVS's main thread polls non-PMD netdevs: always by the first PMD. */
@@ -58,12 +60,18 @@ export class DatapathPorts {
   private readonly ports = new Map<number, PortEntry>();
   /** other_config:pmd-rxq-assign. */
   rxqAssign: RxqAssign = "cycles";
+  /** other_config:pmd-rxq-isolate. */
+  rxqIsolate = true;
+  /** The PMDs polling only queues pinned to them, at the last assignment. */
+  isolated: ReadonlySet<number> = new Set();
 
   constructor(
     private readonly type: string,
     private readonly dpName: string,
     private readonly shared: DatapathShared,
     private readonly wake: () => void,
+    /** The indices of the PMDs that may poll queues now. */
+    private readonly pmds: () => number[] = () => shared.pmds.map((_, k) => k),
   ) {}
 
   /** Port 0, the datapath's local port, named after the datapath. */
@@ -132,7 +140,18 @@ export class DatapathPorts {
         for (let q = 0; q < p.nRxq; q++) Atomics.store(sh.rxqPmd, sh.rxqIndex(p.index, q), 0);
       } else pmdPorts.push(p);
     }
-    scheduleRxqs(sh, pmdPorts, this.rxqAssign);
+    this.isolated = scheduleRxqs(sh, pmdPorts, this.rxqAssign, this.pmds(), this.rxqIsolate);
+  }
+
+  /**
+   * Pins port `portNo`'s queues to cores (`affinity[q]`, undefined for
+   * none), as Interface other_config:pmd-rxq-affinity, and reassigns.
+   */
+  setRxqAffinity(portNo: number, affinity: (number | undefined)[]): void {
+    const p = this.ports.get(portNo);
+    if (!p) throw new DpifError(EINVAL, `no port ${portNo}`);
+    p.affinity = affinity.some((c) => c !== undefined) ? affinity.slice(0, p.nRxq) : undefined;
+    this.schedule();
   }
 
   /** The PMD ports' rx queues and the PMD index polling each, by port name then queue (pmd-rxq-show). */
@@ -205,6 +224,13 @@ export class DatapathPorts {
     if (!p) return PORT_COUNTERS.map(() => 0);
     const sh = this.shared, i = p.index;
     return PORT_COUNTERS.map((f) => sh.pmds.reduce((n, p) => n + p.portF64[sh.portF(i, f)], 0));
+  }
+
+  /** The rx queues of port `portNo`. */
+  nRxqOf(portNo: number): number {
+    const p = this.ports.get(portNo);
+    if (!p) throw new DpifError(EINVAL, `no port ${portNo}`);
+    return p.nRxq;
   }
 
   netdevOf(portNo: number): Netdev | undefined {

@@ -37,7 +37,7 @@ import { FlowDump } from "./flow_dump.ts";
 import type { FlowExtractFn } from "./pmd.ts";
 import { clearPmdCounters, pmdCounter, type PmdStats, readPmdStats } from "./pmd_stats.ts";
 import type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
-import type { RxqAssign } from "./rxq_sched.ts";
+import { parseRxqAffinity, type RxqAssign } from "./rxq_sched.ts";
 import type { DpifUpcall } from "./upcall.ts";
 
 export interface DpifNetdevOptions {
@@ -227,6 +227,39 @@ export class DpifNetdev implements DpifProvider {
 
   get rxqAssign(): RxqAssign {
     return this.ports.rxqAssign;
+  }
+
+  /**
+   * other_config:pmd-rxq-isolate: whether a PMD with pinned queues polls
+   * only those (false is honoured only with pmd-rxq-assign=group).
+   */
+  setRxqIsolate(on: boolean): void {
+    this.ports.rxqIsolate = on;
+  }
+
+  get rxqIsolate(): boolean {
+    return this.ports.rxqIsolate;
+  }
+
+  /** Whether PMD k polls only queues pinned to it (pmd-rxq-show's "isolated"). */
+  pmdIsolated(k: number): boolean {
+    return this.ports.isolated.has(k);
+  }
+
+  /**
+   * Interface other_config:pmd-rxq-affinity of port `portNo`
+   * ("QUEUE:CORE,...", "" for none); reassigns the rx queues. Throws,
+   * changing nothing, on a bad list.
+   */
+  portSetRxqAffinity(portNo: number, text: string): void {
+    const nRxq = this.portRxqCount(portNo);
+    this.ports.setRxqAffinity(portNo, parseRxqAffinity(text, nRxq));
+    this.wake();
+  }
+
+  /** The rx queues of port `portNo` (options:n_rxq). */
+  portRxqCount(portNo: number): number {
+    return this.ports.nRxqOf(portNo);
   }
 
   /** dpif-netdev/pmd-rxq-rebalance: assigns the rx queues to the PMDs again. */

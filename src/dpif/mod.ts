@@ -19,8 +19,9 @@
  * unset meaning every PMD as OVS's PMD_ID_NULL), dumps walk every PMD's
  * table and tag each flow with its PMD, and upcalls say which PMD missed.
  * Ports have rx queues (a dummy port's options:n_rxq) that rxq_sched.ts
- * assigns to PMDs as OVS's pmd-rxq-assign=cycles|roundrobin|group does;
- * pmd_rxq.ts prints `pmd-rxq-show` and `pmd-rxq-rebalance`. A PMD polls
+ * assigns to PMDs as OVS's pmd-rxq-assign=cycles|roundrobin|group does,
+ * queues pinned to a core (pmd-rxq-affinity, `portSetRxqAffinity`) first,
+ * isolating their PMD unless pmd-rxq-isolate=false; pmd_rxq.ts prints `pmd-rxq-show` and `pmd-rxq-rebalance`. A PMD polls
  * its rx queues (_pmd_rx.ts, which rebuilds its poll list when the ports
  * change), parses
  * each packet, looks it up in the exact-match cache (emc.ts), then, with
@@ -121,7 +122,15 @@ export {
   pmdStatsShow,
 } from "./pmd_stats.ts";
 export { pmdRxqRebalance, pmdRxqShow } from "./pmd_rxq.ts";
-export { assignRxqs, RXQ_ASSIGN_TYPES, type RxqAssign, type RxqLoad } from "./rxq_sched.ts";
+export {
+  assignRxqs,
+  parseRxqAffinity,
+  planRxqs,
+  RXQ_ASSIGN_TYPES,
+  type RxqAssign,
+  type RxqLoad,
+  type RxqPlan,
+} from "./rxq_sched.ts";
 /** The core id of OVS's main thread, as flow dumps and pmd commands name it. */
 export { NON_PMD_CORE_ID } from "./_shared.ts";
 export { type DatapathBuffers, UPCALL_RING_WORDS, upcallQueueCapacity } from "./_shared.ts";
