@@ -24,6 +24,7 @@ import {
   CMD_PUT_ACTIONS,
   E2BIG,
   EINVAL,
+  ENOENT,
   EXEC_HAS_MD,
   EXEC_MD_WORDS,
   EXEC_PROBE,
@@ -91,9 +92,13 @@ export class FlowClient {
     this.replyBudget = this.replies[0].view.capacity - 2 * recordWords(MAX_REPLY);
   }
 
-  /** How many PMDs `op` goes to: its own, or (unset) all, an execute the first. */
+  /** The active PMDs of this chunk (in `active[0..nActive)`), read once per chunk. */
+  private readonly active = new Int32Array(MAX_PMDS);
+  private nActive = 0;
+
+  /** How many PMDs `op` goes to: its own, or (unset) every active one, an execute the first. */
   private targets(op: DpifOp): number {
-    return op.pmd !== undefined || op.type === "execute" ? 1 : this.pmds.length;
+    return op.pmd !== undefined || op.type === "execute" ? 1 : this.nActive;
   }
 
   /** Encodes `actions` into `this.encoded`; the byte count, or -1 if too long. */
@@ -104,7 +109,10 @@ export class FlowClient {
 
   /** Puts `op` on PMD k's command ring; its request id, or -errno. */
   private submit(op: DpifOp, k: number): number {
-    if (k < 0 || k >= this.cmds.length) return -EINVAL;
+    // A PMD that is gone (removed by a reconfiguration) took its flows with it.
+    if (k < 0 || k >= this.cmds.length || !this.pmds[k].active) {
+      return op.type === "del" || op.type === "get" ? -ENOENT : -EINVAL;
+    }
     this.cmd = this.cmds[k];
     const pmd = this.pmds[k];
     const req = this.nextReq;
@@ -189,6 +197,10 @@ export class FlowClient {
     // batches go in chunks. A reply carries a flow for a del or get, or a
     // put that asks; the rest are a few words, so a handler's whole batch
     // (puts and executes) is one round trip.
+    this.nActive = 0;
+    for (let k = 0; k < this.pmds.length; k++) {
+      if (this.pmds[k].active) this.active[this.nActive++] = k;
+    }
     for (let from = 0; from < ops.length;) {
       let to = from, budget = this.replyBudget;
       while (to < ops.length && to - from < OPERATE_CHUNK) {
@@ -214,7 +226,7 @@ export class FlowClient {
       op.flow = undefined;
       const nt = this.targets(op);
       for (let t = 0; t < nt; t++) {
-        const k = nt === 1 ? (op.pmd ?? 0) : t;
+        const k = op.pmd ?? (this.nActive ? this.active[t] : 0);
         reqs[n] = this.submit(op, k);
         reqOp[n] = i;
         reqPmd[n++] = k;

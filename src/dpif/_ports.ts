@@ -70,8 +70,6 @@ export class DatapathPorts {
     private readonly dpName: string,
     private readonly shared: DatapathShared,
     private readonly wake: () => void,
-    /** The indices of the PMDs that may poll queues now. */
-    private readonly pmds: () => number[] = () => shared.pmds.map((_, k) => k),
   ) {}
 
   /** Port 0, the datapath's local port, named after the datapath. */
@@ -129,18 +127,21 @@ export class DatapathPorts {
   }
 
   /**
-   * Assigns the rx queues to PMDs (pmd-rxq-rebalance, port changes):
-   * PMD ports by `rxqAssign`, the others to the first PMD.
+   * Assigns the rx queues to the active PMDs (pmd-rxq-rebalance, port and
+   * PMD changes): PMD ports by `rxqAssign`, the others to the first PMD.
    */
   schedule(): void {
     const sh = this.shared;
     const pmdPorts = [];
+    const pmds = sh.activePmds();
     for (const p of this.ports.values()) {
       if (NON_PMD_TYPES.has(p.type)) {
-        for (let q = 0; q < p.nRxq; q++) Atomics.store(sh.rxqPmd, sh.rxqIndex(p.index, q), 0);
+        for (let q = 0; q < p.nRxq; q++) {
+          Atomics.store(sh.rxqPmd, sh.rxqIndex(p.index, q), pmds[0] ?? -1);
+        }
       } else pmdPorts.push(p);
     }
-    this.isolated = scheduleRxqs(sh, pmdPorts, this.rxqAssign, this.pmds(), this.rxqIsolate);
+    this.isolated = scheduleRxqs(sh, pmdPorts, this.rxqAssign, pmds, this.rxqIsolate);
   }
 
   /**

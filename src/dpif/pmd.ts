@@ -135,6 +135,7 @@ export class Pmd implements OdpExecuteDatapath {
   /** This round's datapath counters (ST_* slots) and per-port tx counts. */
   private readonly st = new Float64Array(STATS_BASELINE);
   private lastRank = 0;
+  private portsSeq = -1;
   private cmdBell = -1;
   private cmdBacklog = false;
   /** Coverage events this round, added to the shared counters in flush(). */
@@ -184,7 +185,12 @@ export class Pmd implements OdpExecuteDatapath {
       this.vlanLimit = vlanLimit;
       this.applyVlanLimit(vlanLimit - 1);
     }
-    this.input.refresh(Atomics.load(sh.ctl, C_PORTS_SEQ));
+    const portsSeq = Atomics.load(sh.ctl, C_PORTS_SEQ);
+    if (portsSeq !== this.portsSeq) {
+      this.portsSeq = portsSeq;
+      this.upcalls.refresh();
+    }
+    this.input.refresh(portsSeq);
     let work = this.input.pollQueues(start);
     // Command rings are scanned only when a client has rung, or when the
     // last scan left work behind (reply ring full, round limit).

@@ -32,10 +32,10 @@ export function pmdRxqShow(dp: DpifNetdev, args: string[]): string {
     ? MAX_SECS
     : Math.ceil(asked / INTERVAL_SECS) * INTERVAL_SECS;
   const intervals = Math.ceil(secs / INTERVAL_SECS);
-  const order = Array.from({ length: dp.nPmds }, (_, k) => k)
+  const order = dp.activePmds()
     .sort((a, b) => dp.pmdCore(a) - dp.pmdCore(b))
     .filter((k) => core === undefined || dp.pmdCore(k) === core);
-  const mainListed = dp.pmdCore(0) !== NON_PMD_CORE_ID &&
+  const mainListed = dp.pmdCore(dp.activePmds()[0] ?? 0) !== NON_PMD_CORE_ID &&
     (core === undefined || core === NON_PMD_CORE_ID);
   if (order.length === 0 && !mainListed) return "";
   let out = `Displaying last ${secs} seconds pmd usage %\n`;
