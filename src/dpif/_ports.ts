@@ -23,7 +23,7 @@ import {
   PF_TX_DROPPED,
   PF_TX_PACKETS,
 } from "./_shared.ts";
-import { handOverPortFd, withdrawPortFd } from "./_port_fd.ts";
+import { handOverPortFd, handOverQueueFd, withdrawPortFd, withdrawQueueFd } from "./_port_fd.ts";
 import { EEXIST, EINVAL } from "./protocol.ts";
 import type { DpifPort } from "./provider.ts";
 import { type RxqAssign, scheduleRxqs } from "./rxq_sched.ts";
@@ -103,6 +103,7 @@ export class DatapathPorts {
     for (const p of sh.pmds) for (const f of PORT_COUNTERS) p.portF64[sh.portF(index, f)] = 0;
     sh.rxqTime.fill(0, sh.rxqT(index * MAX_RXQ), sh.rxqT((index + 1) * MAX_RXQ));
     Atomics.store(sh.portI32, sh.portI(index, P_FD), 0);
+    sh.rxqFd.fill(0, sh.rxqIndex(index, 0), sh.rxqIndex(index + 1, 0));
     sh.portI32[sh.portI(index, P_ODP)] = portNo;
     sh.portI32[sh.portI(index, P_N_RXQ)] = nRxq;
     sh.odpToIndex[portNo] = index;
@@ -118,6 +119,11 @@ export class DatapathPorts {
       setSocket: (fd, vnetHdr, kind) => {
         if (fd < 0) withdrawPortFd(sh, index, name);
         else handOverPortFd(sh, index, fd, vnetHdr, kind === "tap");
+      },
+      setQueueSocket: (q, fd) => {
+        if (q < 1 || q >= nRxq) throw new DpifError(EINVAL, `${name}: no rx queue ${q}`);
+        if (fd < 0) withdrawQueueFd(sh, index, q, name);
+        else handOverQueueFd(sh, index, q, fd);
       },
     });
     this.schedule();

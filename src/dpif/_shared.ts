@@ -17,7 +17,8 @@
  *   vnet header, tap, n_rxq] (and, per PMD, Float64 [rx packets, rx bytes,
  *   tx packets, tx bytes, tx dropped, rx dropped]); an Int32 odp-port -> index map; the
  *   Int32 rx queue -> PMD index assignment (rxq_scheduling's result, -1
- *   for none) and, per rx queue, Float64 processing-time intervals.
+ *   for none) and, per rx queue, Float64 processing-time intervals and the
+ *   Int32 fd of a system port's extra queue (rxqFd).
  * - `rx[rxqIndex(i, q)]`: SPSC frame ring of port i's rx queue q (netdev ->
  *   the PMD that polls the queue); `tx[txqIndex(i, k)]`: PMD k's SPSC tx
  *   ring to port i (OVS's per-PMD tx queues). A port with an fd (a
@@ -223,6 +224,8 @@ const PORTS_BYTES = MAX_PORTS * PORT_I32 * 4;
 const ODP_MAP_BYTES = ODP_MAP * 4;
 /** rxqPmd, then rxqOwner. */
 const RXQ_PMD_BYTES = 2 * N_RXQS * 4;
+/** rxqFd. */
+const RXQ_FD_BYTES = N_RXQS * 4;
 
 /**
  * The buffers of a datapath whose PMDs run on `cores` (one PMD each, in
@@ -243,7 +246,7 @@ export function createDatapathBuffers(
     throw new RangeError(`a datapath has 1 to ${MAX_PMDS} PMDs, not ${cores.length}`);
   }
   const ports = new SharedArrayBuffer(
-    PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES + N_RXQS * RXQ_F64 * 8,
+    PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES + N_RXQS * RXQ_F64 * 8 + RXQ_FD_BYTES,
   );
   new Int32Array(ports, PORTS_BYTES, ODP_MAP + 2 * N_RXQS).fill(-1);
   const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
@@ -347,6 +350,12 @@ export class DatapathShared {
   readonly rxqOwner: Int32Array;
   /** Per rx queue: RQ_* Float64 processing-time slots. */
   readonly rxqTime: Float64Array;
+  /**
+   * rxqIndex(i, q) -> 1 + the fd of queue q (q >= 1) of a system port with
+   * several rx queues (a socket of its PACKET_FANOUT group), 0 for none;
+   * queue 0 is the port's own fd (P_FD), which also sends.
+   */
+  readonly rxqFd: Int32Array;
   readonly rx: RingView[];
   readonly tx: RingView[];
   readonly upcall: RingView[];
@@ -362,6 +371,11 @@ export class DatapathShared {
       buffers.ports,
       PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES,
       N_RXQS * RXQ_F64,
+    );
+    this.rxqFd = new Int32Array(
+      buffers.ports,
+      PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES + N_RXQS * RXQ_F64 * 8,
+      N_RXQS,
     );
     this.rx = buffers.rx.map((b) => new RingView(b));
     this.tx = buffers.tx.map((b) => new RingView(b));

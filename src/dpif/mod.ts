@@ -21,7 +21,8 @@
  * megaflow may be in several); flow ops carry the PMD (`DpifOp.pmd`,
  * unset meaning every PMD as OVS's PMD_ID_NULL), dumps walk every PMD's
  * table and tag each flow with its PMD, and upcalls say which PMD missed.
- * Ports have rx queues (a dummy port's options:n_rxq) that rxq_sched.ts
+ * Ports have rx queues (options:n_rxq: a dummy port's rings, a system
+ * port's PACKET_FANOUT sockets, shared.rxqFd) that rxq_sched.ts
  * assigns to PMDs as OVS's pmd-rxq-assign=cycles|roundrobin|group does,
  * queues pinned to a core (pmd-rxq-affinity, `portSetRxqAffinity`) first,
  * isolating their PMD unless pmd-rxq-isolate=false; pmd_rxq.ts prints `pmd-rxq-show` and `pmd-rxq-rebalance`. A PMD polls
