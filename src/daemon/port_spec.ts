@@ -138,7 +138,7 @@ function parseOne(text: string): ParsedPort {
     throw new PortSpecError(`--port ${text}: give pstream or stream, not both`);
   }
   if (type === "system") {
-    const other = Object.keys(options).find((k) => k !== "offloads");
+    const other = Object.keys(options).find((k) => k !== "offloads" && k !== "n_rxq");
     if (other) throw new PortSpecError(`--port ${text}: type=system takes no ${other} option`);
     if (name.length > 15) {
       throw new PortSpecError(`--port ${text}: "${name}" is too long for an interface name`);

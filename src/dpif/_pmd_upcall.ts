@@ -46,6 +46,7 @@ export class PmdUpcalls {
   private readonly owned = new Uint8Array(MAX_HANDLERS);
   private rank = 0;
   private nActive = 1;
+  private portsSeq = -1;
 
   /**
    * `pkt` is the PMD's packet (`frame` its word view), `key` its flow key,
@@ -63,11 +64,13 @@ export class PmdUpcalls {
   }
 
   /**
-   * After a change of the PMD set (between rounds, with nothing queued
-   * unpublished): re-reads this PMD's rank and lets go of the queues that
-   * are no longer its own.
+   * After port or PMD set change `portsSeq` (between rounds, with nothing
+   * queued unpublished): re-reads this PMD's rank and lets go of the
+   * queues that are no longer its own.
    */
-  refresh(): void {
+  refresh(portsSeq: number): void {
+    if (portsSeq === this.portsSeq) return;
+    this.portsSeq = portsSeq;
     const sh = this.shared, me = this.pmd.index;
     this.rank = Atomics.load(this.pmd.ctl, PC_RANK);
     this.nActive = Math.max(1, Atomics.load(sh.ctl, C_N_ACTIVE_PMDS));

@@ -135,7 +135,6 @@ export class Pmd implements OdpExecuteDatapath {
   /** This round's datapath counters (ST_* slots) and per-port tx counts. */
   private readonly st = new Float64Array(STATS_BASELINE);
   private lastRank = 0;
-  private portsSeq = -1;
   private cmdBell = -1;
   private cmdBacklog = false;
   /** Coverage events this round, added to the shared counters in flush(). */
@@ -186,10 +185,7 @@ export class Pmd implements OdpExecuteDatapath {
       this.applyVlanLimit(vlanLimit - 1);
     }
     const portsSeq = Atomics.load(sh.ctl, C_PORTS_SEQ);
-    if (portsSeq !== this.portsSeq) {
-      this.portsSeq = portsSeq;
-      this.upcalls.refresh();
-    }
+    this.upcalls.refresh(portsSeq);
     this.input.refresh(portsSeq);
     let work = this.input.pollQueues(start);
     // Command rings are scanned only when a client has rung, or when the

@@ -5,10 +5,12 @@
  * options:n_rxq=2, p2 with 3, p3 with 1): pinning p2's queues 0 and 2 to
  * core 1 isolates that PMD; a queue pinned to a core without a PMD is
  * assigned elsewhere with OVS's warning; pmd-rxq-isolate=false with the
- * group assignment lets the pinned PMD take unpinned queues again.
+ * group assignment lets the pinned PMD take unpinned queues again; live
+ * pmd-cpu-mask changes (2, then 3 again) keep the pinning.
  */
 import assert from "node:assert/strict";
 import { TestDaemon } from "./_run.ts";
+import { pollUntilAsync } from "../poll.ts";
 
 const HEAD = "Displaying last 60 seconds pmd usage %\n";
 const q = (port: string, id: number) =>
@@ -28,6 +30,10 @@ const OVS_NOT_ISOLATED = HEAD +
   pmd(0, false, q("p1", 0), q("p1", 1), q("p2", 1)) +
   pmd(1, false, q("p2", 0), q("p2", 2), q("p3", 0));
 
+/** ... then pmd-cpu-mask=2 (core 0's PMD destroyed). */
+const OVS_CORE1_ONLY = HEAD +
+  pmd(1, false, q("p1", 0), q("p1", 1), q("p2", 0), q("p2", 1), q("p2", 2), q("p3", 0));
+
 async function ok(d: TestDaemon, args: string[]): Promise<string> {
   const r = await d.run(args);
   assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
@@ -37,6 +43,15 @@ async function ok(d: TestDaemon, args: string[]): Promise<string> {
 const usageNotAvail = (s: string) =>
   s.replace(/pmd usage: +[0-9]+ %/g, "pmd usage: NOT AVAIL")
     .replace(/overhead: +[0-9]+ %/g, "overhead: NOT AVAIL");
+
+/** Waits for a reconfiguration to show in pmd-rxq-show. */
+async function rxqShowBecomes(d: TestDaemon, want: string): Promise<void> {
+  let last = "";
+  await pollUntilAsync(async () => {
+    last = usageNotAvail(await ok(d, ["dpif-netdev/pmd-rxq-show"]));
+    return last === want;
+  }, `pmd-rxq-show to become\n${want}(last:\n${last})`);
+}
 
 Deno.test("pmd-rxq-affinity pins queues and isolates their PMD, as OVS 3.1", async () => {
   const d = await TestDaemon.start(
@@ -77,6 +92,12 @@ Deno.test("pmd-rxq-affinity pins queues and isolates their PMD, as OVS 3.1", asy
     await ok(d, ["config/set", "pmd-rxq-assign=group", "pmd-rxq-isolate=false"]);
     assert.match(d.logSoFar(), /pmd-rxq-affinity does not isolate PMD core/);
     assert.equal(usageNotAvail(await ok(d, ["dpif-netdev/pmd-rxq-show"])), OVS_NOT_ISOLATED);
+
+    // Live PMD changes keep the pinning: without core 0, core 1 polls all.
+    await ok(d, ["config/set", "pmd-cpu-mask=2"]);
+    await rxqShowBecomes(d, OVS_CORE1_ONLY);
+    await ok(d, ["config/set", "pmd-cpu-mask=3"]);
+    await rxqShowBecomes(d, OVS_NOT_ISOLATED);
 
     // Unpinning p2 and setting isolation back: all queues spread again.
     await ok(d, ["config/set", "pmd-rxq-isolate=true"]);
