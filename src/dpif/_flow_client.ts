@@ -14,7 +14,13 @@ import {
   ufidFromKey,
 } from "../flow/mod.ts";
 import { RingConsumer, RingProducer } from "../lib/mod.ts";
-import { C_CLIENT_REQ, type DatapathShared, MAX_PMDS, type PmdShared } from "./_shared.ts";
+import {
+  C_CLIENT_REQ,
+  type DatapathShared,
+  MAX_PMDS,
+  PC_PMD_RUNNING,
+  type PmdShared,
+} from "./_shared.ts";
 import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
 import { MAX_REPLY, SHORT_REPLY } from "./_pmd_commands.ts";
 import {
@@ -244,7 +250,12 @@ export class FlowClient {
         continue;
       }
       const reply = this.replies[reqPmd[r]];
-      const at = this.awaitReply(reply, req);
+      const at = this.awaitReply(reply, req, this.pmds[reqPmd[r]]);
+      if (at < 0) {
+        // The PMD was removed before it answered: its flows are gone.
+        op.error = op.type === "del" || op.type === "get" ? ENOENT : EINVAL;
+        continue;
+      }
       const u = reply.view.u32;
       const flow = u[at + RP_HAS_FLOW] && op.type !== "execute" && op.type !== "flush"
         ? readReplyFlow(u, reply.view.f64, reply.view.u8, at)
@@ -256,10 +267,11 @@ export class FlowClient {
   }
 
   /**
-   * The reply to request `req`; replies to older requests (left over from
+   * The reply to request `req` from `pmd`, or -1 when that PMD was
+   * removed without answering; replies to older requests (left over from
    * an operate that gave up) are skipped.
    */
-  private awaitReply(reply: RingConsumer, req: number): number {
+  private awaitReply(reply: RingConsumer, req: number, pmd: PmdShared): number {
     // The clock is read only once a wait begins: most replies are there.
     let since = -1;
     for (;;) {
@@ -270,6 +282,7 @@ export class FlowClient {
         continue;
       }
       if (this.pump()) continue;
+      if (!pmd.active && Atomics.load(pmd.ctl, PC_PMD_RUNNING) === 0) return -1;
       if (since < 0) since = performance.now();
       reply.wait(100);
       this.checkAlive(since);

@@ -11,7 +11,7 @@
  *
  * Thread-safety: the thread that created the datapath only.
  */
-import { clockBuffer, coverageBuffer, getLogger, logBuffer } from "../lib/mod.ts";
+import { clockBuffer, coverageBuffer, getLogger, logBuffer, RingConsumer } from "../lib/mod.ts";
 import {
   C_STOP,
   C_UPCALL_OWNER,
@@ -132,6 +132,13 @@ export class PmdThreads {
   add(k: number, core: number): boolean {
     if (!this.states.move(k, "starting")) return false;
     const pmd = this.shared.pmds[k];
+    // Commands sent to the slot's last PMD after it stopped are dropped,
+    // not run against the new PMD's table (their clients gave up on them).
+    for (const ring of pmd.cmd) {
+      const stale = new RingConsumer(ring);
+      while (stale.next() >= 0);
+      stale.release();
+    }
     pmd.stats.fill(0);
     pmd.stats[ST_CLEARED_AT] = performance.now();
     Atomics.store(pmd.ctl, PC_CORE, core);
