@@ -25,9 +25,14 @@ export const setPort: Subcommand = {
   name: "set-port",
   register(command: Command, setExit: (code: number) => void): void {
     command
-      .description("change a port's VLAN settings (port/set): tag, trunks, vlan_mode")
+      .description(
+        "change a port's settings (port/set): tag, trunks, vlan_mode, pmd-rxq-affinity",
+      )
       .argument("<port>", "port name or OpenFlow number")
-      .argument("<settings...>", "tag=VLAN, trunks=V1,V2,..., vlan_mode=access|trunk|...")
+      .argument(
+        "<settings...>",
+        "tag=VLAN, trunks=V1,V2,..., vlan_mode=access|trunk|..., pmd-rxq-affinity=Q:CORE,...",
+      )
       .option("-t, --target <socket>", "control socket")
       .addHelpText("after", "\nExample: udpif set-port p1 tag=10 vlan_mode=access")
       .action(async (port: string, settings: string[], o: { target?: string }) => {

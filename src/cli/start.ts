@@ -89,7 +89,7 @@ export const start: Subcommand = {
         "--other-config <key=value>",
         "flow-limit, max-idle, max-revalidator, min-revalidate-pps, n-handler-threads, " +
           "n-revalidator-threads, emc-insert-inv-prob, smc-enable, vlan-limit, pmd-cpu-mask, " +
-          "n-pmd-threads, pmd-rxq-assign, " +
+          "n-pmd-threads, pmd-rxq-assign, pmd-rxq-isolate, " +
           "ovs-compat=latest|3.1 (3.1 restores OVS 3.1's behaviour where releases differ) (repeatable)",
         collect,
         [],

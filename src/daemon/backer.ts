@@ -29,7 +29,7 @@ import { type BackerSupport, checkSupport } from "./backer_support.ts";
 import { BackerXlate, type BackerXlateInit } from "./backer_xlate.ts";
 import { Bridge, type DatapathType } from "./bridge.ts";
 import type { BridgeXlateUpdate } from "./bridge_xlate.ts";
-import { applyDatapathConfig, pmdCores } from "./datapath_config.ts";
+import { applyDatapathConfig, pmdCores, pmdSlots } from "./datapath_config.ts";
 import type { OtherConfig } from "./other_config.ts";
 import type { PortSpec } from "./port_spec.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
@@ -103,7 +103,11 @@ export class Backer {
    * config changes.
    */
   static async create(options: BackerOptions): Promise<Backer> {
-    const dp = DpifNetdev.create(options.datapathType, { pmdCores: pmdCores(options.config) });
+    const cores = pmdCores(options.config);
+    const dp = DpifNetdev.create(options.datapathType, {
+      pmdCores: cores,
+      pmdSlots: pmdSlots(cores),
+    });
     // The datapath reads flow keys with the VLAN limit, probes included,
     // and ovs-vswitchd sets it before it opens a datapath.
     dp.setVlanLimit(options.config.get("vlan-limit")!);
@@ -128,10 +132,14 @@ export class Backer {
         b.udpif.postXlateUpdate({ type: "vlan-limit", limit: b.config.get("vlan-limit")! });
         b.udpif.revalidate();
       }
-      applyDatapathConfig(dp, options.config, changed);
-      b.#configure(new Set(changed.keys())).catch((e) =>
-        log.error(`applying other_config failed: ${e instanceof Error ? e.message : e}`)
-      );
+      const pmds = applyDatapathConfig(dp, options.config, changed);
+      // New PMDs need handlers of their own.
+      (pmds ?? Promise.resolve(false))
+        .then((reconfigured) => reconfigured ? b.udpif.fitHandlersToPmds() : undefined)
+        .then(() => b.#configure(new Set(changed.keys())))
+        .catch((e) =>
+          log.error(`applying other_config failed: ${e instanceof Error ? e.message : e}`)
+        );
     });
     return backer;
   }

@@ -24,6 +24,7 @@ import {
   pmdRxqShow,
 } from "../dpif/mod.ts";
 import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
+import { setPortWithAffinity } from "./port_rxq.ts";
 import {
   FlowModRefused,
   formatFdbShow,
@@ -310,12 +311,13 @@ export function registerBridgeCommands(bridges: Bridge[]): void {
     maxArgs: Number.MAX_SAFE_INTEGER,
     handler: ([name, ...settings]) => {
       const b = bridgeOfPort(name);
-      const p = settings.length ? b.setPort(name, settings) : b.port(name);
-      return settings.length ? "" : formatPortVlanConfig(p.name, p.vlan);
+      if (settings.length) setPortWithAffinity(b, name, settings);
+      return settings.length ? "" : formatPortVlanConfig(name, b.port(name).vlan);
     },
     json: ([name, ...settings]) => {
       const b = bridgeOfPort(name);
-      const p = settings.length ? b.setPort(name, settings) : b.port(name);
+      if (settings.length) setPortWithAffinity(b, name, settings);
+      const p = b.port(name);
       return { port: p.name, ...p.vlan };
     },
   });

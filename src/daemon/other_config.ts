@@ -102,6 +102,13 @@ export const OTHER_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     help: "rx queue to PMD assignment: cycles, roundrobin or group",
     choices: ["cycles", "roundrobin", "group"],
   },
+  "pmd-rxq-isolate": {
+    min: 0,
+    max: 1,
+    default: 1,
+    help: "a PMD with pinned rx queues polls only those (false only with group)",
+    bool: true,
+  },
 };
 
 export class OtherConfigError extends Error {

@@ -30,7 +30,10 @@ export async function openPortNetdev(
   options: Record<string, string>,
 ): Promise<PortNetdev> {
   if (type === "system") {
-    const netdev = SystemNetdev.open(name, { offloads: options.offloads !== "false" });
+    const netdev = SystemNetdev.open(name, {
+      offloads: options.offloads !== "false",
+      nRxq: options.n_rxq ? Number(options.n_rxq) : 1,
+    });
     return { netdev, io: PortIo.closing(() => netdev.close()) };
   }
   if (type === "internal" && datapathType === "netdev") {

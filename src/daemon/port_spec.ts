@@ -42,7 +42,10 @@ export class PortSpecError extends Error {
 /** OpenFlow's largest physical port number (OFPP_MAX - 1). */
 const OFPORT_MAX = 0xfeff;
 const OPTIONS = new Set(["rx_pcap", "tx_pcap", "pstream", "stream", "offloads", "n_rxq", "peer"]);
-/** options:n_rxq: rx queues of a dummy port (netdev-dummy allows up to MAX_RXQ here). */
+/**
+ * options:n_rxq: rx queues of a dummy port (netdev-dummy allows up to
+ * MAX_RXQ here) or of a system port (sockets of one PACKET_FANOUT group).
+ */
 const MAX_N_RXQ = 8;
 
 interface ParsedPort {
@@ -125,11 +128,6 @@ function parseOne(text: string): ParsedPort {
       `--port ${text}: n_rxq must be 1 to ${MAX_N_RXQ}, not "${options.n_rxq}"`,
     );
   }
-  if (options.n_rxq !== undefined && type === "system") {
-    throw new PortSpecError(
-      `--port ${text}: n_rxq is for dummy ports (a system port has one rx queue)`,
-    );
-  }
   if (options.pstream && !options.pstream.startsWith("punix:")) {
     throw new PortSpecError(`--port ${text}: pstream must be punix:PATH`);
   }
@@ -140,7 +138,7 @@ function parseOne(text: string): ParsedPort {
     throw new PortSpecError(`--port ${text}: give pstream or stream, not both`);
   }
   if (type === "system") {
-    const other = Object.keys(options).find((k) => k !== "offloads");
+    const other = Object.keys(options).find((k) => k !== "offloads" && k !== "n_rxq");
     if (other) throw new PortSpecError(`--port ${text}: type=system takes no ${other} option`);
     if (name.length > 15) {
       throw new PortSpecError(`--port ${text}: "${name}" is too long for an interface name`);

@@ -14,7 +14,13 @@ import {
   ufidFromKey,
 } from "../flow/mod.ts";
 import { RingConsumer, RingProducer } from "../lib/mod.ts";
-import { C_CLIENT_REQ, type DatapathShared, MAX_PMDS, type PmdShared } from "./_shared.ts";
+import {
+  C_CLIENT_REQ,
+  type DatapathShared,
+  MAX_PMDS,
+  PC_PMD_RUNNING,
+  type PmdShared,
+} from "./_shared.ts";
 import { ACT_MAX_BYTES, FlowSnapshot } from "./flow_table.ts";
 import { MAX_REPLY, SHORT_REPLY } from "./_pmd_commands.ts";
 import {
@@ -24,6 +30,7 @@ import {
   CMD_PUT_ACTIONS,
   E2BIG,
   EINVAL,
+  ENOENT,
   EXEC_HAS_MD,
   EXEC_MD_WORDS,
   EXEC_PROBE,
@@ -91,9 +98,13 @@ export class FlowClient {
     this.replyBudget = this.replies[0].view.capacity - 2 * recordWords(MAX_REPLY);
   }
 
-  /** How many PMDs `op` goes to: its own, or (unset) all, an execute the first. */
+  /** The active PMDs of this chunk (in `active[0..nActive)`), read once per chunk. */
+  private readonly active = new Int32Array(MAX_PMDS);
+  private nActive = 0;
+
+  /** How many PMDs `op` goes to: its own, or (unset) every active one, an execute the first. */
   private targets(op: DpifOp): number {
-    return op.pmd !== undefined || op.type === "execute" ? 1 : this.pmds.length;
+    return op.pmd !== undefined || op.type === "execute" ? 1 : this.nActive;
   }
 
   /** Encodes `actions` into `this.encoded`; the byte count, or -1 if too long. */
@@ -104,7 +115,10 @@ export class FlowClient {
 
   /** Puts `op` on PMD k's command ring; its request id, or -errno. */
   private submit(op: DpifOp, k: number): number {
-    if (k < 0 || k >= this.cmds.length) return -EINVAL;
+    // A PMD that is gone (removed by a reconfiguration) took its flows with it.
+    if (k < 0 || k >= this.cmds.length || !this.pmds[k].active) {
+      return op.type === "del" || op.type === "get" ? -ENOENT : -EINVAL;
+    }
     this.cmd = this.cmds[k];
     const pmd = this.pmds[k];
     const req = this.nextReq;
@@ -189,6 +203,10 @@ export class FlowClient {
     // batches go in chunks. A reply carries a flow for a del or get, or a
     // put that asks; the rest are a few words, so a handler's whole batch
     // (puts and executes) is one round trip.
+    this.nActive = 0;
+    for (let k = 0; k < this.pmds.length; k++) {
+      if (this.pmds[k].active) this.active[this.nActive++] = k;
+    }
     for (let from = 0; from < ops.length;) {
       let to = from, budget = this.replyBudget;
       while (to < ops.length && to - from < OPERATE_CHUNK) {
@@ -214,7 +232,7 @@ export class FlowClient {
       op.flow = undefined;
       const nt = this.targets(op);
       for (let t = 0; t < nt; t++) {
-        const k = nt === 1 ? (op.pmd ?? 0) : t;
+        const k = op.pmd ?? (this.nActive ? this.active[t] : 0);
         reqs[n] = this.submit(op, k);
         reqOp[n] = i;
         reqPmd[n++] = k;
@@ -232,7 +250,12 @@ export class FlowClient {
         continue;
       }
       const reply = this.replies[reqPmd[r]];
-      const at = this.awaitReply(reply, req);
+      const at = this.awaitReply(reply, req, this.pmds[reqPmd[r]]);
+      if (at < 0) {
+        // The PMD was removed before it answered: its flows are gone.
+        op.error = op.type === "del" || op.type === "get" ? ENOENT : EINVAL;
+        continue;
+      }
       const u = reply.view.u32;
       const flow = u[at + RP_HAS_FLOW] && op.type !== "execute" && op.type !== "flush"
         ? readReplyFlow(u, reply.view.f64, reply.view.u8, at)
@@ -244,10 +267,11 @@ export class FlowClient {
   }
 
   /**
-   * The reply to request `req`; replies to older requests (left over from
+   * The reply to request `req` from `pmd`, or -1 when that PMD was
+   * removed without answering; replies to older requests (left over from
    * an operate that gave up) are skipped.
    */
-  private awaitReply(reply: RingConsumer, req: number): number {
+  private awaitReply(reply: RingConsumer, req: number, pmd: PmdShared): number {
     // The clock is read only once a wait begins: most replies are there.
     let since = -1;
     for (;;) {
@@ -258,6 +282,7 @@ export class FlowClient {
         continue;
       }
       if (this.pump()) continue;
+      if (!pmd.active && Atomics.load(pmd.ctl, PC_PMD_RUNNING) === 0) return -1;
       if (since < 0) since = performance.now();
       reply.wait(100);
       this.checkAlive(since);

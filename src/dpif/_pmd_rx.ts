@@ -13,6 +13,7 @@
  * and port counters it touches are this PMD's (or, for rx rings, read
  * only by it).
  */
+import type { FrameRxBatch } from "../netdev/mod.ts";
 import { coverageCounter, RingConsumer } from "../lib/mod.ts";
 import { GSO_NONE, PACKET_GSO_MAX_LEN, type PacketBuffer } from "../packet/mod.ts";
 import {
@@ -81,7 +82,14 @@ export class PmdReceive {
       const r = this.polls.claimed[c];
       this.rx[r] = new RingConsumer(sh.rx[r]);
     }
-    this.sockets.refresh(this.active, this.nActive, portsSeq, this.polls.hasQueue0);
+    this.sockets.refresh(
+      this.active,
+      this.nActive,
+      portsSeq,
+      this.polls.hasQueue0,
+      this.polls.rxq,
+      this.polls.n,
+    );
   }
 
   /**
@@ -98,8 +106,13 @@ export class PmdReceive {
       const i = polls.port[j];
       if (sh.portI32[sh.portI(i, P_ACTIVE)] === 0) continue;
       let n = 0;
-      if (this.sockets.fd[i] < 0) n = this.pollPort(i, polls.rxq[j]);
-      else if (polls.queue[j] === 0 && this.sockets.shouldReceive(i)) n = this.pollSocket(i);
+      const r = polls.rxq[j], sockets = this.sockets;
+      if (sockets.fd[i] < 0) n = this.pollPort(i, r);
+      else if (polls.queue[j] === 0) {
+        if (sockets.shouldReceive(i)) n = this.pollSocket(i, sockets.rx[i]!, sockets.fd[i]);
+      } else if (sockets.qfd[r] >= 0 && sockets.shouldReceiveQueue(r)) {
+        n = this.pollSocket(i, sockets.qrx[r]!, sockets.qfd[r]);
+      }
       if (n > 0) {
         const end = performance.now();
         polls.account(j, end - start);
@@ -112,13 +125,14 @@ export class PmdReceive {
   }
 
   /**
-   * Receives a burst from a system port's socket and runs it through the
+   * Receives a burst from a system port's socket (`fd`, its queue 0's or
+   * another queue's in its fanout group) and runs it through the
    * datapath; the burst is one batch (one netdev_received, one send per
    * output port), as a netdev_linux rx call is in OVS.
    */
-  private pollSocket(i: number): number {
-    const sh = this.shared, rx = this.sockets.rx[i]!, host = this.host;
-    const n = rx.recv(this.sockets.fd[i]);
+  private pollSocket(i: number, rx: FrameRxBatch, fd: number): number {
+    const sh = this.shared, host = this.host;
+    const n = rx.recv(fd);
     if (n <= 0) return 0;
     if (n === SOCKET_BURST) this.drained = false;
     const inPort = sh.portI32[sh.portI(i, P_ODP)];

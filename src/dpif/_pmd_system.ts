@@ -10,6 +10,11 @@
  * checksum, TCP GSO type and size), as netdev_linux_parse_vnet_hdr does;
  * a frame with a GSO type other than TCP is refused (counted as dropped).
  *
+ * A system port with several rx queues (options:n_rxq) has a socket per
+ * queue, all in one PACKET_FANOUT group: queue 0 is the port's own
+ * socket (which also sends), queues 1.. receive only (`qfd`, by rx queue
+ * index); each is polled by the PMD its queue is assigned to.
+ *
  * Wake: with fd ports the idle PMD sleeps in poll(2) on the ports' fds
  * plus an eventfd; it sets PC_SLEEPING to SLEEP_POLL first, so a thread
  * that rings the doorbell meanwhile writes the eventfd
@@ -47,6 +52,7 @@ import { OL_L4_CSUM_PARTIAL, PACKET_GSO_MAX_LEN, type PacketBuffer } from "../pa
 import {
   type DatapathShared,
   MAX_PORTS,
+  MAX_RXQ,
   P_FD,
   P_TAP,
   P_VNET,
@@ -71,7 +77,11 @@ export class PmdSockets {
   private readonly vnet = new Uint8Array(MAX_PORTS);
   /** Per port index: 1 when its fd is a tap (read/write batches). */
   private readonly tap = new Uint8Array(MAX_PORTS);
-  private readonly poller = new FdPoller(MAX_PORTS + 1);
+  /** Per rx queue index: the fd of a system port's queue >= 1 that this PMD polls, or -1. */
+  readonly qfd = new Int32Array(MAX_PORTS * MAX_RXQ).fill(-1);
+  readonly qrx: (FrameRxBatch | undefined)[] = new Array(MAX_PORTS * MAX_RXQ);
+  private readonly qPollSlot = new Int32Array(MAX_PORTS * MAX_RXQ).fill(-1);
+  private readonly poller = new FdPoller(MAX_PORTS * MAX_RXQ + 1);
   private wakeFd = -1;
   /** Per port index: its socket's position in the poller (the eventfd is 0). */
   private readonly pollSlot = new Int32Array(MAX_PORTS).fill(-1);
@@ -93,15 +103,24 @@ export class PmdSockets {
    * (PC_PORTS_ACK), since the fds of earlier port tables are no longer
    * used and their owner may close them.
    */
-  refresh(active: Int32Array, nActive: number, portsSeq: number, mine: Uint8Array): void {
+  refresh(
+    active: Int32Array,
+    nActive: number,
+    portsSeq: number,
+    mine: Uint8Array,
+    queues: Int32Array,
+    nQueues: number,
+  ): void {
     const sh = this.shared;
     const want = new Int32Array(MAX_PORTS).fill(-1);
     for (let j = 0; j < nActive; j++) {
       const i = active[j];
       want[i] = Atomics.load(sh.portI32, sh.portI(i, P_FD)) - 1;
     }
+    const wantQ = this.refreshQueues(want, queues, nQueues);
     this.poller.clear();
     this.pollSlot.fill(-1);
+    this.qPollSlot.fill(-1);
     this.polled = false;
     for (let i = 0; i < MAX_PORTS; i++) {
       const fd = want[i];
@@ -123,7 +142,7 @@ export class PmdSockets {
           : new PacketTxBatch(SOCKET_BURST, PACKET_GSO_MAX_LEN, vnet !== 0);
       }
     }
-    if (want.some((fd, i) => fd >= 0 && mine[i] !== 0)) {
+    if (want.some((fd, i) => fd >= 0 && mine[i] !== 0) || wantQ.some((fd) => fd >= 0)) {
       const ctl = this.pmd.ctl;
       if (this.wakeFd < 0) {
         // One eventfd per PMD, kept across PMD restarts: a ringer
@@ -137,9 +156,37 @@ export class PmdSockets {
         this.pollSlot[i] = this.poller.size;
         this.poller.add(want[i]);
       }
+      for (let r = 0; r < wantQ.length; r++) {
+        if (wantQ[r] < 0) continue;
+        this.qPollSlot[r] = this.poller.size;
+        this.poller.add(wantQ[r]);
+      }
     }
     Atomics.store(this.pmd.ctl, PC_PORTS_ACK, portsSeq);
     Atomics.notify(this.pmd.ctl, PC_PORTS_ACK);
+  }
+
+  /**
+   * The fds of the extra rx queues (q >= 1) of system ports among the
+   * queues this PMD polls (`queues[0..nQueues)`, rx queue indices), by rx
+   * queue index (-1 for none), with their receive batches made anew where
+   * the fd changed.
+   */
+  private refreshQueues(want: Int32Array, queues: Int32Array, nQueues: number): Int32Array {
+    const sh = this.shared;
+    const wantQ = new Int32Array(MAX_PORTS * MAX_RXQ).fill(-1);
+    for (let j = 0; j < nQueues; j++) {
+      const r = queues[j], i = (r / MAX_RXQ) | 0;
+      if (r % MAX_RXQ === 0 || want[i] < 0) continue;
+      wantQ[r] = Atomics.load(sh.rxqFd, r) - 1;
+    }
+    for (let r = 0; r < wantQ.length; r++) {
+      if (wantQ[r] === this.qfd[r]) continue;
+      this.qfd[r] = wantQ[r];
+      const vnet = Atomics.load(sh.portI32, sh.portI((r / MAX_RXQ) | 0, P_VNET)) !== 0;
+      this.qrx[r] = wantQ[r] < 0 ? undefined : new PacketRxBatch(SOCKET_BURST, RX_FRAME_MAX, vnet);
+    }
+    return wantQ;
   }
 
   /**
@@ -190,6 +237,11 @@ export class PmdSockets {
    */
   shouldReceive(i: number): boolean {
     return !this.polled || this.poller.ready(this.pollSlot[i]);
+  }
+
+  /** shouldReceive for the socket of rx queue index `r` (a queue >= 1). */
+  shouldReceiveQueue(r: number): boolean {
+    return !this.polled || this.poller.ready(this.qPollSlot[r]);
   }
 
   /** Ends a round's receives: the next round receives on every socket unless it follows a poll. */

@@ -3,8 +3,11 @@
  * its flow key and UFID, and any userdata on the upcall queue of the
  * handler the flow hash selects (a full queue, or upcalls disabled, loses
  * it and counts it, as OVS's dp_netdev_upcall failing does). Each PMD has
- * its own handlers' queues (DatapathShared.upcallQueue), so every queue
- * keeps one producer. Queues are
+ * its own handlers' queues (DatapathShared.upcallQueue, by its rank among
+ * the active PMDs), so every queue keeps one producer: when the PMD set
+ * changes (`refresh`), a PMD lets go of the queues no longer its own, and
+ * claims a queue (C_UPCALL_OWNER) when it first uses it; until its
+ * previous producer let it go, the upcall is lost. Queues are
  * published once per poll round (`publish`).
  *
  * Handlers take plain frames: a packet with offloads (from a system port)
@@ -19,9 +22,13 @@ import { coverageCounter, RingProducer } from "../lib/mod.ts";
 import { GSO_NONE, type PacketBuffer } from "../packet/mod.ts";
 import { SoftwareOffload } from "./_pmd_offload.ts";
 import {
+  C_N_ACTIVE_PMDS,
   C_N_HANDLERS,
   C_RECV_ENABLED,
+  C_UPCALL_OWNER,
   type DatapathShared,
+  MAX_HANDLERS,
+  PC_RANK,
   type PmdShared,
   ST_LOST,
   ST_MISSED,
@@ -35,6 +42,11 @@ export class PmdUpcalls {
   private readonly up: RingProducer[];
   private readonly dirty = new Uint8Array(32);
   private readonly soft = new SoftwareOffload();
+  /** Per upcall queue: 1 when this PMD holds it (C_UPCALL_OWNER). */
+  private readonly owned = new Uint8Array(MAX_HANDLERS);
+  private rank = 0;
+  private nActive = 1;
+  private portsSeq = -1;
 
   /**
    * `pkt` is the PMD's packet (`frame` its word view), `key` its flow key,
@@ -49,6 +61,25 @@ export class PmdUpcalls {
     private readonly st: Float64Array,
   ) {
     this.up = shared.upcall.map((v) => new RingProducer(v));
+  }
+
+  /**
+   * After port or PMD set change `portsSeq` (between rounds, with nothing
+   * queued unpublished): re-reads this PMD's rank and lets go of the
+   * queues that are no longer its own.
+   */
+  refresh(portsSeq: number): void {
+    if (portsSeq === this.portsSeq) return;
+    this.portsSeq = portsSeq;
+    const sh = this.shared, me = this.pmd.index;
+    this.rank = Atomics.load(this.pmd.ctl, PC_RANK);
+    this.nActive = Math.max(1, Atomics.load(sh.ctl, C_N_ACTIVE_PMDS));
+    for (let q = 0; q < MAX_HANDLERS; q++) {
+      if (this.owned[q] && q % this.nActive !== this.rank) {
+        this.owned[q] = 0;
+        Atomics.compareExchange(sh.ctl, C_UPCALL_OWNER + q, me, -1);
+      }
+    }
   }
 
   /** Queues the packet for a handler (UPCALL_MISS or UPCALL_ACTION with `ud[udAt..]`). */
@@ -92,8 +123,13 @@ export class PmdUpcalls {
       if (type === UPCALL_MISS) covDropUpcallError.inc();
       return;
     }
-    const q = sh.upcallQueue(this.pmd.index, h, Atomics.load(sh.ctl, C_N_HANDLERS));
-    if (q < 0) {
+    const q = sh.upcallQueue(this.rank, h, Atomics.load(sh.ctl, C_N_HANDLERS), this.nActive);
+    if (q >= 0 && !this.owned[q]) {
+      const me = this.pmd.index;
+      const was = Atomics.compareExchange(sh.ctl, C_UPCALL_OWNER + q, -1, me);
+      if (was === -1 || was === me) this.owned[q] = 1;
+    }
+    if (q < 0 || !this.owned[q]) {
       st[ST_LOST]++;
       if (type === UPCALL_MISS) covDropUpcallError.inc();
       return;
@@ -112,7 +148,7 @@ export class PmdUpcalls {
     u32[at + 2] = h;
     u32[at + 3] = len;
     u32[at + 4] = udLen;
-    u32[at + 5] = last ? 1 : 0;
+    u32[at + 5] = (last ? 1 : 0) | (this.pmd.index << 8);
     const key = this.key;
     ufidFromKey(key, 0, u32, at + 6);
     for (let i = 0; i < FLOW_WORDS; i++) u32[at + UP_KEY + i] = key[i];

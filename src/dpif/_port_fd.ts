@@ -47,6 +47,22 @@ export function handOverPortFd(
   sh.ringAll();
 }
 
+/**
+ * Gives the PMDs `fd` as rx queue q (>= 1) of port index `i`: a socket of
+ * the port's PACKET_FANOUT group, receive only.
+ */
+export function handOverQueueFd(sh: DatapathShared, i: number, q: number, fd: number): void {
+  Atomics.store(sh.rxqFd, sh.rxqIndex(i, q), fd + 1);
+  Atomics.add(sh.ctl, C_PORTS_SEQ, 1);
+  sh.ringAll();
+}
+
+/** Takes rx queue q's fd of port index `i` back, as withdrawPortFd does the port's. */
+export function withdrawQueueFd(sh: DatapathShared, i: number, q: number, what: string): void {
+  Atomics.store(sh.rxqFd, sh.rxqIndex(i, q), 0);
+  withdrawPortFd(sh, i, what, false);
+}
+
 function pmdPolling(sh: DatapathShared, pmd: PmdShared): boolean {
   const ctl = pmd.ctl;
   return Atomics.load(ctl, PC_PMD_RUNNING) !== 0 && Atomics.load(sh.ctl, C_STOP) === 0 &&
@@ -54,13 +70,14 @@ function pmdPolling(sh: DatapathShared, pmd: PmdShared): boolean {
 }
 
 /**
- * Takes port index `i`'s fd back; returns once no PMD uses it (every PMD
- * may send on it),
+ * Takes port index `i`'s fd back (with `port` false, only waits for the
+ * PMDs to apply an rx queue fd's withdrawal); returns once no PMD uses it
+ * (every PMD may send on it),
  * or after WITHDRAW_TIMEOUT_MS with a warning naming `what` when it did
  * not acknowledge (a PMD stuck that long is itself the fault to report).
  */
-export function withdrawPortFd(sh: DatapathShared, i: number, what: string): void {
-  Atomics.store(sh.portI32, sh.portI(i, P_FD), 0);
+export function withdrawPortFd(sh: DatapathShared, i: number, what: string, port = true): void {
+  if (port) Atomics.store(sh.portI32, sh.portI(i, P_FD), 0);
   const seq = Atomics.add(sh.ctl, C_PORTS_SEQ, 1) + 1;
   const deadline = performance.now() + WITHDRAW_TIMEOUT_MS;
   for (const pmd of sh.pmds) {

@@ -23,7 +23,7 @@ import {
   PF_TX_DROPPED,
   PF_TX_PACKETS,
 } from "./_shared.ts";
-import { handOverPortFd, withdrawPortFd } from "./_port_fd.ts";
+import { handOverPortFd, handOverQueueFd, withdrawPortFd, withdrawQueueFd } from "./_port_fd.ts";
 import { EEXIST, EINVAL } from "./protocol.ts";
 import type { DpifPort } from "./provider.ts";
 import { type RxqAssign, scheduleRxqs } from "./rxq_sched.ts";
@@ -42,6 +42,8 @@ interface PortEntry extends DpifPort {
   index: number;
   netdev?: Netdev;
   nRxq: number;
+  /** Per queue id: the core it is pinned to (pmd-rxq-affinity). */
+  affinity?: (number | undefined)[];
 }
 
 /** Ports polled the way OVS's main thread polls non-PMD netdevs: always by the first PMD. */
@@ -58,6 +60,10 @@ export class DatapathPorts {
   private readonly ports = new Map<number, PortEntry>();
   /** other_config:pmd-rxq-assign. */
   rxqAssign: RxqAssign = "cycles";
+  /** other_config:pmd-rxq-isolate. */
+  rxqIsolate = true;
+  /** The PMDs polling only queues pinned to them, at the last assignment. */
+  isolated: ReadonlySet<number> = new Set();
 
   constructor(
     private readonly type: string,
@@ -97,6 +103,7 @@ export class DatapathPorts {
     for (const p of sh.pmds) for (const f of PORT_COUNTERS) p.portF64[sh.portF(index, f)] = 0;
     sh.rxqTime.fill(0, sh.rxqT(index * MAX_RXQ), sh.rxqT((index + 1) * MAX_RXQ));
     Atomics.store(sh.portI32, sh.portI(index, P_FD), 0);
+    sh.rxqFd.fill(0, sh.rxqIndex(index, 0), sh.rxqIndex(index + 1, 0));
     sh.portI32[sh.portI(index, P_ODP)] = portNo;
     sh.portI32[sh.portI(index, P_N_RXQ)] = nRxq;
     sh.odpToIndex[portNo] = index;
@@ -113,6 +120,11 @@ export class DatapathPorts {
         if (fd < 0) withdrawPortFd(sh, index, name);
         else handOverPortFd(sh, index, fd, vnetHdr, kind === "tap");
       },
+      setQueueSocket: (q, fd) => {
+        if (q < 1 || q >= nRxq) throw new DpifError(EINVAL, `${name}: no rx queue ${q}`);
+        if (fd < 0) withdrawQueueFd(sh, index, q, name);
+        else handOverQueueFd(sh, index, q, fd);
+      },
     });
     this.schedule();
     Atomics.store(sh.portI32, sh.portI(index, P_ACTIVE), 1);
@@ -121,18 +133,32 @@ export class DatapathPorts {
   }
 
   /**
-   * Assigns the rx queues to PMDs (pmd-rxq-rebalance, port changes):
-   * PMD ports by `rxqAssign`, the others to the first PMD.
+   * Assigns the rx queues to the active PMDs (pmd-rxq-rebalance, port and
+   * PMD changes): PMD ports by `rxqAssign`, the others to the first PMD.
    */
   schedule(): void {
     const sh = this.shared;
     const pmdPorts = [];
+    const pmds = sh.activePmds();
     for (const p of this.ports.values()) {
       if (NON_PMD_TYPES.has(p.type)) {
-        for (let q = 0; q < p.nRxq; q++) Atomics.store(sh.rxqPmd, sh.rxqIndex(p.index, q), 0);
+        for (let q = 0; q < p.nRxq; q++) {
+          Atomics.store(sh.rxqPmd, sh.rxqIndex(p.index, q), pmds[0] ?? -1);
+        }
       } else pmdPorts.push(p);
     }
-    scheduleRxqs(sh, pmdPorts, this.rxqAssign);
+    this.isolated = scheduleRxqs(sh, pmdPorts, this.rxqAssign, pmds, this.rxqIsolate);
+  }
+
+  /**
+   * Pins port `portNo`'s queues to cores (`affinity[q]`, undefined for
+   * none), as Interface other_config:pmd-rxq-affinity, and reassigns.
+   */
+  setRxqAffinity(portNo: number, affinity: (number | undefined)[]): void {
+    const p = this.ports.get(portNo);
+    if (!p) throw new DpifError(EINVAL, `no port ${portNo}`);
+    p.affinity = affinity.some((c) => c !== undefined) ? affinity.slice(0, p.nRxq) : undefined;
+    this.schedule();
   }
 
   /** The PMD ports' rx queues and the PMD index polling each, by port name then queue (pmd-rxq-show). */
@@ -205,6 +231,13 @@ export class DatapathPorts {
     if (!p) return PORT_COUNTERS.map(() => 0);
     const sh = this.shared, i = p.index;
     return PORT_COUNTERS.map((f) => sh.pmds.reduce((n, p) => n + p.portF64[sh.portF(i, f)], 0));
+  }
+
+  /** The rx queues of port `portNo`. */
+  nRxqOf(portNo: number): number {
+    const p = this.ports.get(portNo);
+    if (!p) throw new DpifError(EINVAL, `no port ${portNo}`);
+    return p.nRxq;
   }
 
   netdevOf(portNo: number): Netdev | undefined {

@@ -11,17 +11,20 @@
  *   (PC_*: doorbell, sleep flag, generation, ...), its Float64 counters
  *   (ST_*, written by that PMD only) and, per dpif client, an SPSC
  *   command ring and reply ring for flow operations addressed to it. The
- *   number of PMDs and their core ids are fixed when the buffers are made.
+ *   number of PMD slots is fixed when the buffers are made; which are
+ *   active, and their core ids, are control words (PC_ACTIVE, PC_CORE).
  * - `ports`: per port index: Int32 [odp port, active, record tx, 1 + fd,
  *   vnet header, tap, n_rxq] (and, per PMD, Float64 [rx packets, rx bytes,
  *   tx packets, tx bytes, tx dropped, rx dropped]); an Int32 odp-port -> index map; the
  *   Int32 rx queue -> PMD index assignment (rxq_scheduling's result, -1
- *   for none) and, per rx queue, Float64 processing-time intervals.
+ *   for none) and, per rx queue, Float64 processing-time intervals and the
+ *   Int32 fd of a system port's extra queue (rxqFd).
  * - `rx[rxqIndex(i, q)]`: SPSC frame ring of port i's rx queue q (netdev ->
  *   the PMD that polls the queue); `tx[txqIndex(i, k)]`: PMD k's SPSC tx
  *   ring to port i (OVS's per-PMD tx queues). A port with an fd (a
  *   `system` port) uses neither: the PMD receives and sends on its socket.
- * - `upcall[h]`: SPSC upcall queue to handler h, from PMD h % (PMDs).
+ * - `upcall[h]`: SPSC upcall queue to handler h, from the active PMD of
+ *   rank h % (active PMDs), which holds it in C_UPCALL_OWNER.
  */
 import { ringRecordWords, RingView } from "../lib/mod.ts";
 import { createConntrackBuffer } from "../conntrack/mod.ts";
@@ -64,12 +67,14 @@ export const C_NEXT_CLIENT = 3;
 export const C_N_HANDLERS = 4;
 export const C_RECV_ENABLED = 5;
 export const C_EMC_INV_PROB = 6;
-/** Bumped when a port is added or removed, or rx queues are reassigned. */
+/** Bumped when a port is added or removed, rx queues are reassigned, or the PMD set changes. */
 export const C_PORTS_SEQ = 9;
 /** other_config:vlan-limit + 1 for the PMD's flow_extract; 0 until the owner sets it. */
 export const C_VLAN_LIMIT = 12;
 /** other_config:smc-enable: 1 turns the PMD's signature match cache on. */
 export const C_SMC_ENABLE = 15;
+/** How many PMD slots are active (PC_ACTIVE); upcall queue h is fed by the one of rank h % this. */
+export const C_N_ACTIVE_PMDS = 16;
 
 /** A PMD's ctl word indices (`PmdShared.ctl`). */
 export const PC_DOORBELL = 0;
@@ -91,6 +96,12 @@ export const PC_WAKE_FD = 6;
  * before that change is no longer used, so its owner may close it.
  */
 export const PC_PORTS_ACK = 7;
+/** The core id of the PMD in this slot (NON_PMD_CORE_ID read as unsigned). */
+export const PC_CORE = 8;
+/** 1 while the slot holds a PMD (starting or running), 0 when free or stopping. */
+export const PC_ACTIVE = 9;
+/** The PMD's position among the active PMDs, by slot (its share of the upcall queues). */
+export const PC_RANK = 10;
 const PMD_CTL_WORDS = 16;
 
 /** C_SLEEPING values: awake; asleep in Atomics.wait on C_DOORBELL; asleep in poll(2) on C_WAKE_FD. */
@@ -104,7 +115,14 @@ export const SLEEP_POLL = 2;
  * reuses an id whose stale reply may still be in the reply ring.
  */
 export const C_CLIENT_REQ = 32;
-const CTL_WORDS = C_CLIENT_REQ + MAX_CLIENTS;
+/**
+ * Per upcall queue: the PMD slot producing into it now, -1 for none. A
+ * PMD claims a queue (compare-and-swap from -1) only once the previous
+ * producer let it go, so each queue keeps one producer while the PMD set
+ * changes.
+ */
+export const C_UPCALL_OWNER = C_CLIENT_REQ + MAX_CLIENTS;
+const CTL_WORDS = C_UPCALL_OWNER + MAX_HANDLERS;
 
 /** stats slots. */
 export const ST_HIT = 0;
@@ -175,8 +193,6 @@ export const rxqIndex = (i: number, q: number): number => i * MAX_RXQ + q;
 
 /** What PMD k owns in shared memory. */
 export interface PmdBuffers {
-  /** The core id OVS names the thread by (NON_PMD_CORE_ID: the main thread). */
-  core: number;
   table: SharedArrayBuffer;
   ctl: SharedArrayBuffer;
   stats: SharedArrayBuffer;
@@ -208,40 +224,56 @@ const PORTS_BYTES = MAX_PORTS * PORT_I32 * 4;
 const ODP_MAP_BYTES = ODP_MAP * 4;
 /** rxqPmd, then rxqOwner. */
 const RXQ_PMD_BYTES = 2 * N_RXQS * 4;
+/** rxqFd. */
+const RXQ_FD_BYTES = N_RXQS * 4;
 
 /**
  * The buffers of a datapath whose PMDs run on `cores` (one PMD each, in
- * that order; [NON_PMD_CORE_ID] for the single main-thread PMD).
+ * that order; [NON_PMD_CORE_ID] for the single main-thread PMD), with
+ * room for `slots` PMDs (at least one per core) so that PMDs can be added
+ * at run time (reconfigure_pmd_threads); a free slot's pages stay
+ * untouched.
  */
 export function createDatapathBuffers(
   flowCapacity: number,
   maskCapacity: number,
   upcallWords = UPCALL_RING_WORDS,
   cores: readonly number[] = [NON_PMD_CORE_ID],
+  slots = cores.length,
 ): DatapathBuffers {
-  if (cores.length < 1 || cores.length > MAX_PMDS) {
+  const n = Math.max(slots, cores.length);
+  if (cores.length < 1 || n > MAX_PMDS) {
     throw new RangeError(`a datapath has 1 to ${MAX_PMDS} PMDs, not ${cores.length}`);
   }
   const ports = new SharedArrayBuffer(
-    PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES + N_RXQS * RXQ_F64 * 8,
+    PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES + N_RXQS * RXQ_F64 * 8 + RXQ_FD_BYTES,
   );
   new Int32Array(ports, PORTS_BYTES, ODP_MAP + 2 * N_RXQS).fill(-1);
   const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
-  new Int32Array(ctl)[C_N_HANDLERS] = 1;
+  const ctlWords = new Int32Array(ctl);
+  ctlWords[C_N_HANDLERS] = 1;
+  ctlWords[C_N_ACTIVE_PMDS] = cores.length;
+  ctlWords.fill(-1, C_UPCALL_OWNER, C_UPCALL_OWNER + MAX_HANDLERS);
   return {
     ctl,
-    pmds: cores.map((core) => ({
-      core,
-      table: FlowTable.create(flowCapacity, maskCapacity).sab,
-      ctl: new SharedArrayBuffer(PMD_CTL_WORDS * 4),
-      stats: new SharedArrayBuffer(STATS_SLOTS * 8),
-      ports: new SharedArrayBuffer(MAX_PORTS * PORT_F64 * 8),
-      cmd: rings(MAX_CLIENTS, CMD_RING_WORDS),
-      reply: rings(MAX_CLIENTS, CMD_RING_WORDS),
-    })),
+    pmds: Array.from({ length: n }, (_, k) => {
+      const pmdCtl = new SharedArrayBuffer(PMD_CTL_WORDS * 4);
+      const words = new Int32Array(pmdCtl);
+      words[PC_CORE] = k < cores.length ? cores[k] : NON_PMD_CORE_ID;
+      words[PC_ACTIVE] = k < cores.length ? 1 : 0;
+      words[PC_RANK] = k;
+      return {
+        table: FlowTable.create(flowCapacity, maskCapacity).sab,
+        ctl: pmdCtl,
+        stats: new SharedArrayBuffer(STATS_SLOTS * 8),
+        ports: new SharedArrayBuffer(MAX_PORTS * PORT_F64 * 8),
+        cmd: rings(MAX_CLIENTS, CMD_RING_WORDS),
+        reply: rings(MAX_CLIENTS, CMD_RING_WORDS),
+      };
+    }),
     ports,
     rx: rings(N_RXQS, PORT_RING_WORDS),
-    tx: rings(MAX_PORTS * cores.length, PORT_RING_WORDS),
+    tx: rings(MAX_PORTS * n, PORT_RING_WORDS),
     upcall: rings(MAX_HANDLERS, upcallWords),
     conntrack: createConntrackBuffer(CONNTRACK_CAPACITY),
   };
@@ -249,7 +281,6 @@ export function createDatapathBuffers(
 
 /** One PMD's part of the datapath, as every thread sees it. */
 export class PmdShared {
-  readonly core: number;
   readonly table: FlowTable;
   readonly ctl: Int32Array;
   readonly stats: Float64Array;
@@ -263,13 +294,22 @@ export class PmdShared {
   readonly reply: RingView[];
 
   constructor(readonly index: number, b: PmdBuffers) {
-    this.core = b.core;
     this.table = new FlowTable(b.table);
     this.ctl = new Int32Array(b.ctl);
     this.stats = new Float64Array(b.stats);
     this.portF64 = new Float64Array(b.ports);
     this.cmd = b.cmd.map((x) => new RingView(x));
     this.reply = b.reply.map((x) => new RingView(x));
+  }
+
+  /** The core id OVS names the thread by (NON_PMD_CORE_ID: the main thread). */
+  get core(): number {
+    return Atomics.load(this.ctl, PC_CORE) >>> 0;
+  }
+
+  /** Whether the slot holds a PMD (starting or running). */
+  get active(): boolean {
+    return Atomics.load(this.ctl, PC_ACTIVE) !== 0;
   }
 
   /** Tells the PMD a client has published commands, and wakes it. */
@@ -310,6 +350,12 @@ export class DatapathShared {
   readonly rxqOwner: Int32Array;
   /** Per rx queue: RQ_* Float64 processing-time slots. */
   readonly rxqTime: Float64Array;
+  /**
+   * rxqIndex(i, q) -> 1 + the fd of queue q (q >= 1) of a system port with
+   * several rx queues (a socket of its PACKET_FANOUT group), 0 for none;
+   * queue 0 is the port's own fd (P_FD), which also sends.
+   */
+  readonly rxqFd: Int32Array;
   readonly rx: RingView[];
   readonly tx: RingView[];
   readonly upcall: RingView[];
@@ -326,13 +372,26 @@ export class DatapathShared {
       PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES,
       N_RXQS * RXQ_F64,
     );
+    this.rxqFd = new Int32Array(
+      buffers.ports,
+      PORTS_BYTES + ODP_MAP_BYTES + RXQ_PMD_BYTES + N_RXQS * RXQ_F64 * 8,
+      N_RXQS,
+    );
     this.rx = buffers.rx.map((b) => new RingView(b));
     this.tx = buffers.tx.map((b) => new RingView(b));
     this.upcall = buffers.upcall.map((b) => new RingView(b));
   }
 
+  /** PMD slots (active or not): the bound of PMD indices. */
   get nPmds(): number {
     return this.pmds.length;
+  }
+
+  /** The indices of the active PMDs, in slot order. */
+  activePmds(): number[] {
+    const out = [];
+    for (let k = 0; k < this.pmds.length; k++) if (this.pmds[k].active) out.push(k);
+    return out;
   }
 
   portI(index: number, field: number): number {
@@ -359,21 +418,22 @@ export class DatapathShared {
   }
 
   /**
-   * The upcall queue PMD k puts an upcall of flow hash `hash` on when
-   * `nHandlers` handlers run, or -1 when none of them is PMD k's. Handler
-   * h reads only queue h, which only PMD h % nPmds writes: each queue
-   * keeps one producer and one consumer, and a PMD spreads its upcalls
-   * over its handlers by hash.
+   * The upcall queue the PMD of rank `rank` among `nActive` active PMDs
+   * puts an upcall of flow hash `hash` on when `nHandlers` handlers run,
+   * or -1 when none of them is its. Handler h reads only queue h, which
+   * only the PMD of rank h % nActive writes (and owns: C_UPCALL_OWNER):
+   * each queue keeps one producer and one consumer, and a PMD spreads its
+   * upcalls over its handlers by hash.
    */
-  upcallQueue(k: number, hash: number, nHandlers: number): number {
-    const p = this.pmds.length;
-    if (nHandlers <= k) return -1;
-    const mine = Math.floor((nHandlers - 1 - k) / p) + 1;
-    return mine > 1 ? k + p * ((hash >>> 0) % mine) : k;
+  upcallQueue(rank: number, hash: number, nHandlers: number, nActive: number): number {
+    const p = Math.max(1, nActive);
+    if (nHandlers <= rank) return -1;
+    const mine = Math.floor((nHandlers - 1 - rank) / p) + 1;
+    return mine > 1 ? rank + p * ((hash >>> 0) % mine) : rank;
   }
 
-  /** Wakes every PMD (a change they all must see). */
+  /** Wakes every active PMD (a change they all must see). */
   ringAll(): void {
-    for (const p of this.pmds) p.ring();
+    for (const p of this.pmds) if (p.active) p.ring();
   }
 }

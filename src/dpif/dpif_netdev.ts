@@ -37,7 +37,8 @@ import { FlowDump } from "./flow_dump.ts";
 import type { FlowExtractFn } from "./pmd.ts";
 import { clearPmdCounters, pmdCounter, type PmdStats, readPmdStats } from "./pmd_stats.ts";
 import type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
-import type { RxqAssign } from "./rxq_sched.ts";
+import { parseRxqAffinity, type RxqAssign } from "./rxq_sched.ts";
+import { reconfigurePmds } from "./pmd_reconfigure.ts";
 import type { DpifUpcall } from "./upcall.ts";
 
 export interface DpifNetdevOptions {
@@ -56,6 +57,11 @@ export interface DpifNetdevOptions {
    * thread (NON_PMD_CORE_ID), as with OVS's non-PMD dummy ports.
    */
   pmdCores?: readonly number[];
+  /**
+   * PMD slots to make room for (at least one per core of pmdCores), so
+   * that `setPmdCores` can add PMDs at run time.
+   */
+  pmdSlots?: number;
 }
 
 export type { PmdStats };
@@ -106,6 +112,7 @@ export class DpifNetdev implements DpifProvider {
       opts.maskCapacity ?? 1024,
       opts.upcallQueueWords,
       opts.pmdCores ?? [NON_PMD_CORE_ID],
+      opts.pmdSlots,
     );
     const dp = new DpifNetdev(type, buffers, true);
     const now = performance.now();
@@ -132,9 +139,24 @@ export class DpifNetdev implements DpifProvider {
     return new DpifNetdev(type, buffers, false, client);
   }
 
-  /** How many PMDs the datapath has (fixed at its creation). */
+  /** How many PMD slots the datapath has (fixed at its creation): PMD indices are below it. */
   get nPmds(): number {
     return this.shared.nPmds;
+  }
+
+  /** The indices of the PMDs running now. */
+  activePmds(): number[] {
+    return this.shared.activePmds();
+  }
+
+  /**
+   * Makes the PMDs those on `cores` at run time (pmd-cpu-mask changed;
+   * pmd_reconfigure.ts); false, changing nothing, when they do not fit
+   * the datapath's slots.
+   */
+  setPmdCores(cores: readonly number[]): Promise<boolean> {
+    if (!this.threads) return Promise.resolve(false);
+    return reconfigurePmds(this.shared, this.threads, this.ports, cores);
   }
 
   /** The core id of PMD k (NON_PMD_CORE_ID for the main-thread stand-in). */
@@ -227,6 +249,39 @@ export class DpifNetdev implements DpifProvider {
 
   get rxqAssign(): RxqAssign {
     return this.ports.rxqAssign;
+  }
+
+  /**
+   * other_config:pmd-rxq-isolate: whether a PMD with pinned queues polls
+   * only those (false is honoured only with pmd-rxq-assign=group).
+   */
+  setRxqIsolate(on: boolean): void {
+    this.ports.rxqIsolate = on;
+  }
+
+  get rxqIsolate(): boolean {
+    return this.ports.rxqIsolate;
+  }
+
+  /** Whether PMD k polls only queues pinned to it (pmd-rxq-show's "isolated"). */
+  pmdIsolated(k: number): boolean {
+    return this.ports.isolated.has(k);
+  }
+
+  /**
+   * Interface other_config:pmd-rxq-affinity of port `portNo`
+   * ("QUEUE:CORE,...", "" for none); reassigns the rx queues. Throws,
+   * changing nothing, on a bad list.
+   */
+  portSetRxqAffinity(portNo: number, text: string): void {
+    const nRxq = this.portRxqCount(portNo);
+    this.ports.setRxqAffinity(portNo, parseRxqAffinity(text, nRxq));
+    this.wake();
+  }
+
+  /** The rx queues of port `portNo` (options:n_rxq). */
+  portRxqCount(portNo: number): number {
+    return this.ports.nRxqOf(portNo);
   }
 
   /** dpif-netdev/pmd-rxq-rebalance: assigns the rx queues to the PMDs again. */
@@ -325,8 +380,9 @@ export class DpifNetdev implements DpifProvider {
    */
   handlersSet(n: number): void {
     if (n < 1 || n > MAX_HANDLERS) throw new RangeError(`n-handlers must be 1..${MAX_HANDLERS}`);
-    if (n < this.nPmds) {
-      throw new RangeError(`n-handlers must be at least ${this.nPmds} (one per PMD)`);
+    const nActive = this.activePmds().length;
+    if (n < nActive) {
+      throw new RangeError(`n-handlers must be at least ${nActive} (one per PMD)`);
     }
     Atomics.store(this.shared.ctl, C_N_HANDLERS, n);
   }
@@ -344,8 +400,6 @@ export class DpifNetdev implements DpifProvider {
     const at = q.next();
     if (at < 0) return false;
     out.fill(q.view.u32, q.view.u8, at);
-    // Only PMD h % nPmds feeds queue h (DatapathShared.upcallQueue).
-    out.pmd = h % this.nPmds;
     if (!hold) q.release();
     return true;
   }

@@ -13,14 +13,19 @@
  * `DpifNetdev` implements it for the `netdev` and `dummy` datapath types.
  * Its fast path is one or more PMDs (pmd.ts, OVS's dp_netdev_pmd_thread;
  * by default one standing for OVS's main thread, or one per core of
- * other_config:pmd-cpu-mask, _pmd_threads.ts). Each PMD has its own flow
+ * other_config:pmd-cpu-mask, _pmd_threads.ts), in slots of the shared
+ * buffers so that `setPmdCores` adds and removes PMDs at run time as OVS's
+ * reconfigure_pmd_threads does (pmd_reconfigure.ts; a slot's life is the
+ * state machine of _pmd_state.ts). Each PMD has its own flow
  * table, EMC, SMC and dpcls, so a flow belongs to one PMD (the same
  * megaflow may be in several); flow ops carry the PMD (`DpifOp.pmd`,
  * unset meaning every PMD as OVS's PMD_ID_NULL), dumps walk every PMD's
  * table and tag each flow with its PMD, and upcalls say which PMD missed.
- * Ports have rx queues (a dummy port's options:n_rxq) that rxq_sched.ts
- * assigns to PMDs as OVS's pmd-rxq-assign=cycles|roundrobin|group does;
- * pmd_rxq.ts prints `pmd-rxq-show` and `pmd-rxq-rebalance`. A PMD polls
+ * Ports have rx queues (options:n_rxq: a dummy port's rings, a system
+ * port's PACKET_FANOUT sockets, shared.rxqFd) that rxq_sched.ts
+ * assigns to PMDs as OVS's pmd-rxq-assign=cycles|roundrobin|group does,
+ * queues pinned to a core (pmd-rxq-affinity, `portSetRxqAffinity`) first,
+ * isolating their PMD unless pmd-rxq-isolate=false; pmd_rxq.ts prints `pmd-rxq-show` and `pmd-rxq-rebalance`. A PMD polls
  * its rx queues (_pmd_rx.ts, which rebuilds its poll list when the ports
  * change), parses
  * each packet, looks it up in the exact-match cache (emc.ts), then, with
@@ -71,8 +76,11 @@
  * command ring and reply ring per PMD: flow operations and executes
  * travel through those and are done by that PMD, in order; flow dumps
  * read the tables directly, lock-free, under per-slot seqlocks. Upcall
- * queue h has one producer, PMD h % (PMDs), and one consumer, handler h;
- * so there are at least as many handlers as PMDs. Ports are added
+ * queue h has one producer, the active PMD of rank h % (active PMDs),
+ * which claims it only once its previous producer let it go, and one
+ * consumer, handler h; so there are at least as many handlers as PMDs.
+ * Only the creating thread reconfigures the PMD set; a removed PMD's table
+ * is flushed by that thread once the PMD has left its loop. Ports are added
  * and removed only by the thread that created the datapath, which also
  * owns the netdevs (and opens and closes system ports' sockets, whose fd
  * numbers it hands the PMD through the port table, and takes back
@@ -121,9 +129,17 @@ export {
   pmdStatsShow,
 } from "./pmd_stats.ts";
 export { pmdRxqRebalance, pmdRxqShow } from "./pmd_rxq.ts";
-export { assignRxqs, RXQ_ASSIGN_TYPES, type RxqAssign, type RxqLoad } from "./rxq_sched.ts";
+export {
+  assignRxqs,
+  parseRxqAffinity,
+  planRxqs,
+  RXQ_ASSIGN_TYPES,
+  type RxqAssign,
+  type RxqLoad,
+  type RxqPlan,
+} from "./rxq_sched.ts";
 /** The core id of OVS's main thread, as flow dumps and pmd commands name it. */
-export { NON_PMD_CORE_ID } from "./_shared.ts";
+export { MAX_PMDS, NON_PMD_CORE_ID } from "./_shared.ts";
 export { type DatapathBuffers, UPCALL_RING_WORDS, upcallQueueCapacity } from "./_shared.ts";
 /** Upcall queues a datapath has: the most handler threads it can serve. */
 export { MAX_HANDLERS } from "./_shared.ts";

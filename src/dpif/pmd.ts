@@ -184,7 +184,9 @@ export class Pmd implements OdpExecuteDatapath {
       this.vlanLimit = vlanLimit;
       this.applyVlanLimit(vlanLimit - 1);
     }
-    this.input.refresh(Atomics.load(sh.ctl, C_PORTS_SEQ));
+    const portsSeq = Atomics.load(sh.ctl, C_PORTS_SEQ);
+    this.upcalls.refresh(portsSeq);
+    this.input.refresh(portsSeq);
     let work = this.input.pollQueues(start);
     // Command rings are scanned only when a client has rung, or when the
     // last scan left work behind (reply ring full, round limit).

@@ -32,10 +32,10 @@ export function pmdRxqShow(dp: DpifNetdev, args: string[]): string {
     ? MAX_SECS
     : Math.ceil(asked / INTERVAL_SECS) * INTERVAL_SECS;
   const intervals = Math.ceil(secs / INTERVAL_SECS);
-  const order = Array.from({ length: dp.nPmds }, (_, k) => k)
+  const order = dp.activePmds()
     .sort((a, b) => dp.pmdCore(a) - dp.pmdCore(b))
     .filter((k) => core === undefined || dp.pmdCore(k) === core);
-  const mainListed = dp.pmdCore(0) !== NON_PMD_CORE_ID &&
+  const mainListed = dp.pmdCore(dp.activePmds()[0] ?? 0) !== NON_PMD_CORE_ID &&
     (core === undefined || core === NON_PMD_CORE_ID);
   if (order.length === 0 && !mainListed) return "";
   let out = `Displaying last ${secs} seconds pmd usage %\n`;
@@ -43,7 +43,7 @@ export function pmdRxqShow(dp: DpifNetdev, args: string[]): string {
   for (const k of order) {
     const c = dp.pmdCore(k);
     if (c === NON_PMD_CORE_ID) continue;
-    out += `pmd thread numa_id 0 core_id ${c}:\n  isolated : false\n`;
+    out += `pmd thread numa_id 0 core_id ${c}:\n  isolated : ${dp.pmdIsolated(k)}\n`;
     const total = dp.shared.pmds[k].stats[ST_INTERVAL_MS] * intervals;
     const mine = rxqs.filter((q) => q.pmd === k);
     for (const q of mine) {

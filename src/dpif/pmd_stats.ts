@@ -147,14 +147,15 @@ function statsBlock(core: number, s: PmdStats): string {
 
 /** The PMD indexes in the order OVS lists its poll threads (by core id), filtered by `-pmd`. */
 function sortedPmds(dp: DpifNetdev, core?: number): number[] {
-  return Array.from({ length: dp.nPmds }, (_, k) => k)
+  return dp.activePmds()
     .sort((a, b) => dp.pmdCore(a) - dp.pmdCore(b))
     .filter((k) => core === undefined || dp.pmdCore(k) === core);
 }
 
 /** Whether OVS would also list its main thread (the PMDs are PMD threads). */
 function hasMainThreadBlock(dp: DpifNetdev, core?: number): boolean {
-  return dp.pmdCore(0) !== NON_PMD_CORE_ID && (core === undefined || core === NON_PMD_CORE_ID);
+  return dp.pmdCore(dp.activePmds()[0] ?? 0) !== NON_PMD_CORE_ID &&
+    (core === undefined || core === NON_PMD_CORE_ID);
 }
 
 export function pmdStatsShow(dp: DpifNetdev, core?: number): string {

@@ -35,7 +35,8 @@ export class DpifUpcall {
     this.hash = u32[at + 2];
     this.packetLen = Math.min(u32[at + 3], this.packet.length);
     this.userdataLen = Math.min(u32[at + 4], this.userdata.length);
-    this.lastAction = u32[at + 5] !== 0;
+    this.lastAction = (u32[at + 5] & 1) !== 0;
+    this.pmd = u32[at + 5] >>> 8;
     for (let i = 0; i < 4; i++) this.ufid[i] = u32[at + 6 + i];
     for (let i = 0; i < FLOW_WORDS; i++) this.key[i] = u32[at + UP_KEY + i];
     const p = (at + UP_PACKET) * 4;

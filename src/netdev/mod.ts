@@ -16,8 +16,9 @@
  * that breaks the framing loses its connection with one warning. `netdevDummyReceive` is the
  * `netdev-dummy/receive` command itself. `SystemNetdev` is a Linux
  * interface (the `system` type): it opens the interface's AF_PACKET
- * socket and hands its fd to the PMD, which then does the port's I/O
- * itself with the batch, poll and eventfd helpers of linux/ (re-exported
+ * socket (with options:n_rxq, one socket per rx queue in a PACKET_FANOUT
+ * group) and hands its fds to the PMDs, which then do the port's I/O
+ * themselves with the batch, poll and eventfd helpers of linux/ (re-exported
  * here: the Linux bindings, see linux/mod.ts). `TapNetdev` is the
  * bridge's internal port on the netdev datapath, a tap device whose fd
  * the PMD reads and writes the same way. link.ts reports a Linux netdev's

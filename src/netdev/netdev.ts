@@ -30,6 +30,12 @@ export interface NetdevPortLink {
    * virtio_net_hdr.
    */
   setSocket?: (fd: number, vnetHdr: boolean, kind?: "packet" | "tap") => void;
+  /**
+   * Hands the PMDs `fd` (-1: takes it back, returning once no PMD uses
+   * it) as the socket of rx queue q >= 1 (a system port with several rx
+   * queues: sockets of one PACKET_FANOUT group, receive only).
+   */
+  setQueueSocket?: (q: number, fd: number) => void;
 }
 
 export abstract class Netdev {

@@ -7,34 +7,89 @@
  * over through the shared port table), so frames never pass through this
  * thread or the port's rings.
  *
+ * With several rx queues (`nRxq`, options:n_rxq), the netdev opens one
+ * socket per queue and puts them all in one PACKET_FANOUT group
+ * (PACKET_FANOUT_HASH), so the kernel spreads the frames over the queues
+ * by flow hash; queue 0's socket also sends, the others only receive, and
+ * each queue is polled by the PMD it is assigned to.
+ *
  * `open` fails with a one-line error naming the interface when it does
  * not exist or cannot be opened.
  */
-import { closePacketSocket, LinuxError, openPacketSocket, type PacketSocket } from "./linux/mod.ts";
+import {
+  closePacketSocket,
+  joinFanout,
+  LinuxError,
+  openPacketSocket,
+  type PacketSocket,
+} from "./linux/mod.ts";
 import { Netdev, type NetdevPortLink } from "./netdev.ts";
 
 export interface SystemNetdevOptions {
   /** Exchange frames with a virtio_net_hdr (checksum and TSO offloads); default true. */
   offloads?: boolean;
+  /** Rx queues (options:n_rxq), each a socket of one fanout group; default 1. */
+  nRxq?: number;
+}
+
+/** Fanout group ids are per network namespace: start from the pid, skip ids in use. */
+let nextFanoutId = (Deno.pid * 7919) & 0xffff;
+const FANOUT_ID_TRIES = 64;
+
+/**
+ * Puts `sockets` into a fresh fanout group of interface `name`: the first
+ * id nobody else uses on another interface or mode.
+ */
+function joinNewFanoutGroup(sockets: readonly PacketSocket[], name: string): void {
+  for (let t = 0;; t++) {
+    const id = nextFanoutId;
+    nextFanoutId = (nextFanoutId + 1) & 0xffff;
+    try {
+      joinFanout(sockets[0], id, name);
+    } catch (e) {
+      if (e instanceof LinuxError && e.errno === 22 && t < FANOUT_ID_TRIES) continue;
+      throw e;
+    }
+    for (const s of sockets.slice(1)) joinFanout(s, id, name);
+    return;
+  }
+}
+
+/** Opens the `n` sockets of interface `name`, in one fanout group when n > 1; closes all on failure. */
+function openQueueSockets(name: string, n: number, vnetHdr: boolean): PacketSocket[] {
+  const sockets: PacketSocket[] = [];
+  try {
+    for (let q = 0; q < n; q++) sockets.push(openPacketSocket(name, { vnetHdr }));
+    if (n > 1) joinNewFanoutGroup(sockets, name);
+  } catch (e) {
+    for (const s of sockets) closePacketSocket(s);
+    throw e;
+  }
+  return sockets;
 }
 
 export class SystemNetdev extends Netdev {
   #socket?: PacketSocket;
+  /** The sockets of rx queues 1.. (receive only), in queue 0's fanout group. */
+  #queues: PacketSocket[] = [];
   readonly #vnetHdr: boolean;
 
-  private constructor(name: string, socket: PacketSocket) {
+  private constructor(name: string, sockets: PacketSocket[]) {
     super(name, "system");
-    this.#socket = socket;
-    this.#vnetHdr = socket.vnetHdr;
+    this.#socket = sockets[0];
+    this.#queues = sockets.slice(1);
+    this.#vnetHdr = sockets[0].vnetHdr;
+    this.nRxq = sockets.length;
   }
 
   /** Opens interface `name`; throws an Error naming it when that fails. */
   static open(name: string, options: SystemNetdevOptions = {}): SystemNetdev {
+    const n = options.nRxq ?? 1;
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(`${name}: n_rxq must be 1 or more, not ${n}`);
+    }
     try {
-      return new SystemNetdev(
-        name,
-        openPacketSocket(name, { vnetHdr: options.offloads ?? true }),
-      );
+      return new SystemNetdev(name, openQueueSockets(name, n, options.offloads ?? true));
     } catch (e) {
       if (e instanceof LinuxError && e.errno === 19) {
         throw new Error(`${name}: no such network interface`);
@@ -56,11 +111,18 @@ export class SystemNetdev extends Netdev {
     super.attach(link);
     const s = this.#socket;
     if (s) link.setSocket?.(s.fd, s.vnetHdr);
+    this.#queues.forEach((q, i) => link.setQueueSocket?.(i + 1, q.fd));
   }
 
   override detach(): void {
-    this.link?.setSocket?.(-1, false);
+    this.#withdraw();
     super.detach();
+  }
+
+  /** Takes every socket back from the PMDs (each call returns once they let go). */
+  #withdraw(): void {
+    this.#queues.forEach((_, i) => this.link?.setQueueSocket?.(i + 1, -1));
+    this.link?.setSocket?.(-1, false);
   }
 
   /**
@@ -75,6 +137,7 @@ export class SystemNetdev extends Netdev {
     const s = this.#socket;
     this.#socket = undefined;
     if (s) closePacketSocket(s);
+    for (const q of this.#queues.splice(0)) closePacketSocket(q);
   }
 
   /** True while the interface's socket is open (not suspended). */
@@ -89,9 +152,10 @@ export class SystemNetdev extends Netdev {
   suspend(): void {
     const s = this.#socket;
     if (!s) return;
-    this.link?.setSocket?.(-1, false);
+    this.#withdraw();
     this.#socket = undefined;
     closePacketSocket(s);
+    for (const q of this.#queues.splice(0)) closePacketSocket(q);
   }
 
   /**
@@ -101,8 +165,10 @@ export class SystemNetdev extends Netdev {
    */
   resume(): void {
     if (this.#socket) return;
-    const s = openPacketSocket(this.name, { vnetHdr: this.#vnetHdr });
+    const [s, ...queues] = openQueueSockets(this.name, this.nRxq, this.#vnetHdr);
     this.#socket = s;
+    this.#queues = queues;
     this.link?.setSocket?.(s.fd, s.vnetHdr);
+    queues.forEach((q, i) => this.link?.setQueueSocket?.(i + 1, q.fd));
   }
 }

@@ -87,7 +87,8 @@ export class Udpif {
     this.shared = UdpifShared.create();
     this.shared.flowLimit = initialFlowLimit(this.shared.cfgFlowLimit);
     this.ukeys = UkeyTable.create(
-      opts.ukeyCapacity ?? opts.dp.shared.pmds.reduce((n, p) => n + p.table.capacity, 0),
+      opts.ukeyCapacity ??
+        opts.dp.activePmds().reduce((n, k) => n + opts.dp.shared.pmds[k].table.capacity, 0),
     );
     this.#ctx = {
       shared: this.shared,
@@ -155,7 +156,7 @@ export class Udpif {
   async setThreads(nHandlers: number, nRevalidators: number): Promise<void> {
     const want = threadCounts(nHandlers, nRevalidators, this.#opts.cores ?? countCpuCores());
     // Each PMD feeds handlers of its own (DpifNetdev.handlersSet).
-    want.handlers = Math.max(want.handlers, this.dp.nPmds);
+    want.handlers = Math.max(want.handlers, this.dp.activePmds().length);
     if (this.nHandlers !== want.handlers || this.nRevalidators !== want.revalidators) {
       log.info(
         `Setting n-handler-threads to ${want.handlers}, setting n-revalidator-threads to ${want.revalidators}`,
@@ -167,6 +168,25 @@ export class Udpif {
       this.dp.handlersSet(want.handlers);
       await this.startThreads(want.handlers, want.revalidators);
     }
+  }
+
+  /**
+   * After the datapath's PMD set changed at run time: each PMD needs a
+   * handler of its own, so with fewer handlers than PMDs the threads are
+   * restarted with more. The flows stay (their PMDs did not change; OVS,
+   * whose handlers serve every PMD, restarts nothing here).
+   */
+  async fitHandlersToPmds(): Promise<void> {
+    const nPmds = this.dp.activePmds().length;
+    if (!this.nHandlers || this.nHandlers >= nPmds) return;
+    const revalidators = this.nRevalidators;
+    log.info(
+      `Setting n-handler-threads to ${nPmds}, setting n-revalidator-threads to ${revalidators}`,
+    );
+    await this.stopThreads(false);
+    log.info(`Starting ${nPmds + revalidators} threads`);
+    this.dp.handlersSet(nPmds);
+    await this.startThreads(nPmds, revalidators);
   }
 
   /** udpif_start_threads(). */

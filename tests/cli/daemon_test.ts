@@ -108,7 +108,7 @@ Deno.test("set-config and set-port change settings, and bad ones change nothing"
       code: 2,
       stdout: "",
       stderr:
-        'unknown other_config key "flow-limt" (known: flow-limit, max-idle, max-revalidator, min-revalidate-pps, n-handler-threads, n-revalidator-threads, emc-insert-inv-prob, smc-enable, ovs-compat, vlan-limit, pmd-cpu-mask, n-pmd-threads, pmd-rxq-assign)\n',
+        'unknown other_config key "flow-limt" (known: flow-limit, max-idle, max-revalidator, min-revalidate-pps, n-handler-threads, n-revalidator-threads, emc-insert-inv-prob, smc-enable, ovs-compat, vlan-limit, pmd-cpu-mask, n-pmd-threads, pmd-rxq-assign, pmd-rxq-isolate)\n',
     });
     assert.deepEqual(await d.run(["config/show"]), {
       code: 0,

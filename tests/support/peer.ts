@@ -17,7 +17,7 @@
  *                          "seconds S" (connect to answer). Exit 3 when the
  *                          connection is not made within DEADLINE_MS, 4
  *                          when the exchange then takes over 60 s.
- *   raw-send IFNAME HEX    send the frame HEX as it is on IFNAME through an
+ *   raw-send IFNAME HEX... send each frame HEX as it is on IFNAME through an
  *                          AF_PACKET socket (needs --allow-ffi).
  *
  * Both TCP ends hash what actually went over the wire, so a test compares
@@ -133,16 +133,18 @@ async function tcpSend(host: string, port: number, total: number, deadlineMs: nu
   console.log(`seconds ${((performance.now() - t0) / 1000).toFixed(3)}`);
 }
 
-async function rawSend(ifname: string, hex: string): Promise<void> {
+async function rawSend(ifname: string, hexes: string[]): Promise<void> {
   const { openPacketSocket, PacketTxBatch, closePacketSocket } = await import(
     "../../src/netdev/mod.ts"
   );
   const sock = openPacketSocket(ifname, { vnetHdr: false, promisc: false });
-  const frame = hex.match(/../g)!.map((h) => parseInt(h, 16));
-  const batch = new PacketTxBatch(1, frame.length, false);
-  batch.data.set(frame);
-  batch.push(frame.length);
-  if (batch.flush(sock.fd) !== 1) fail(`send failed (errno ${batch.lastError})`);
+  for (const hex of hexes) {
+    const frame = hex.match(/../g)!.map((h) => parseInt(h, 16));
+    const batch = new PacketTxBatch(1, frame.length, false);
+    batch.data.set(frame);
+    batch.push(frame.length);
+    if (batch.flush(sock.fd) !== 1) fail(`send failed (errno ${batch.lastError})`);
+  }
   closePacketSocket(sock);
 }
 
@@ -160,11 +162,11 @@ if (mode === "udp-echo" || mode === "udp-ask") {
   await tcpServe(rest.map(Number));
 } else if (mode === "tcp-send" && rest.length === 4) {
   await tcpSend(rest[0], Number(rest[1]), Number(rest[2]), Number(rest[3]));
-} else if (mode === "raw-send" && rest.length === 2) {
-  await rawSend(rest[0], rest[1]);
+} else if (mode === "raw-send" && rest.length >= 2) {
+  await rawSend(rest[0], rest.slice(1));
 } else {
   fail(
     "usage: peer.ts udp-echo|udp-ask HOST PORT | tcp-serve PORT... | " +
-      "tcp-send HOST PORT BYTES DEADLINE_MS | raw-send IFNAME HEX",
+      "tcp-send HOST PORT BYTES DEADLINE_MS | raw-send IFNAME HEX...",
   );
 }

@@ -37,14 +37,15 @@ export async function udpExchange(
   return reply;
 }
 
-/** Sends `frame` (hex) as it is from interface `ifname` in `where`. */
+/** Sends `frame` (hex; or several, in order) as it is from interface `ifname` in `where`. */
 export async function rawSend(
   topo: VethTopology,
   where: Where,
   ifname: string,
-  frame: string,
+  frame: string | string[],
 ): Promise<void> {
-  await finish(topo.spawn(where, peer(["raw-send", ifname, frame])), "raw-send");
+  const frames = typeof frame === "string" ? [frame] : frame;
+  await finish(topo.spawn(where, peer(["raw-send", ifname, ...frames])), "raw-send");
 }
 
 /**

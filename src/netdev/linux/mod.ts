@@ -7,7 +7,8 @@
  * - ioctl.ts: interface index, flags (up, promiscuous), MTU and MAC.
  * - socket.ts: the AF_PACKET socket of a port (bound to the interface,
  *   promiscuous membership, own frames ignored, VLAN auxdata, optional
- *   virtio_net_hdr for offloads).
+ *   virtio_net_hdr for offloads), and PACKET_FANOUT groups for several rx
+ *   queues.
  * - batch.ts: burst receive (recvmmsg) and send (sendmmsg) with buffers
  *   allocated once; the virtio_net_hdr constants.
  * - wait.ts: poll(2) over a set of fds, and the eventfd that wakes it.
@@ -45,6 +46,7 @@ export {
 } from "./ioctl.ts";
 export {
   closePacketSocket,
+  joinFanout,
   openPacketSocket,
   type PacketSocket,
   type PacketSocketOptions,

@@ -7,7 +7,9 @@
  * TSO/GSO super-frames pass as they are), the interface in promiscuous
  * mode through a PACKET_MR_PROMISC membership, and the frames the socket
  * itself sends not received again (PACKET_IGNORE_OUTGOING, where OVS
- * attaches a BPF filter for PACKET_OUTGOING). The socket is non-blocking:
+ * attaches a BPF filter for PACKET_OUTGOING). A port with several rx
+ * queues has one socket per queue in a PACKET_FANOUT group (`joinFanout`).
+ * The socket is non-blocking:
  * the PMD waits for it in poll(2).
  *
  * Thread-safety: opened and closed by the thread that owns the netdev
@@ -30,6 +32,9 @@ const PACKET_MR_PROMISC = 1;
 export const PACKET_AUXDATA = 8;
 const PACKET_VNET_HDR = 15;
 const PACKET_IGNORE_OUTGOING = 23;
+const PACKET_FANOUT = 18;
+/** Fanout by the flow hash (the kernel's skb hash over the 5-tuple): one flow, one socket. */
+const PACKET_FANOUT_HASH = 0;
 /** Socket buffers big enough for a burst of 64 KiB GSO frames. */
 const SOCKET_BUFFER = 8 << 20;
 
@@ -93,6 +98,19 @@ export function openPacketSocket(name: string, options: PacketSocketOptions): Pa
     throw e;
   }
   return { fd, ifindex, vnetHdr: options.vnetHdr };
+}
+
+/**
+ * Puts the socket in PACKET_FANOUT group `id` (16 bits) of its interface,
+ * spreading received frames over the group's sockets by flow hash
+ * (PACKET_FANOUT_HASH); throws a LinuxError (EINVAL when group `id` is
+ * another interface's or mode's).
+ */
+export function joinFanout(s: PacketSocket, id: number, name: string): void {
+  check(
+    setInt(s.fd, SOL_PACKET, PACKET_FANOUT, (id & 0xffff) | (PACKET_FANOUT_HASH << 16)),
+    `${name}: PACKET_FANOUT`,
+  );
 }
 
 /** Closes the socket (dropping its promiscuous membership). */
