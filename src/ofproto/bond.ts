@@ -103,7 +103,7 @@ export function defaultBondConfig(name: string, mode: BondMode = "active-backup"
 export interface BondInit {
   config: BondConfig;
   buffer: SharedArrayBuffer;
-  /** The bond's recirculation id (balance-tcp), 0 for none. */
+  /** The bond's recirculation id (balance-slb and balance-tcp), 0 for none. */
   recircId: number;
   /** The bond's LACP state, when LACP is on. */
   lacp?: LacpInit;

@@ -40,8 +40,9 @@ export class BondRunner {
 
   /**
    * A new bond whose members start disabled, then enabled from `linkUp`
-   * (bond_member_register). `recircId` is the id balance-tcp would
-   * recirculate with. `macOf` gives a member's Ethernet address. With
+   * (bond_member_register). `recircId` is the bond's recirculation id
+   * (balance-slb and balance-tcp bonds have one; balance-tcp recirculates
+   * with it). `macOf` gives a member's Ethernet address. With
    * `lacp`, the bond runs LACP (lib/lacp.c) on its members.
    */
   constructor(
@@ -55,7 +56,7 @@ export class BondRunner {
     this.bond = new Bond({
       config,
       buffer: new Bond(config).buffer,
-      recircId: config.mode === "balance-tcp" ? recircId : 0,
+      recircId: config.mode === "active-backup" ? 0 : recircId,
       lacp: lacp ? new Lacp(lacp, nowMs).init() : undefined,
     });
     this.#delayExpires = config.members.map(() => NEVER);
