@@ -9,7 +9,8 @@
  * through the `Bond`'s shared state.
  */
 import { getLogger } from "../lib/mod.ts";
-import { Bond, BOND_BUCKETS, type BondConfig, defaultBondConfig } from "./bond.ts";
+import { Bond, BOND_BUCKETS } from "./bond.ts";
+import { type BondConfig, defaultBondConfig } from "./bond_config.ts";
 import { Lacp, type LacpConfig } from "./lacp.ts";
 import { accountRecircRules, rebalanceBuckets } from "./bond_rebalance.ts";
 import { maySendLearningPackets } from "./bond_learning.ts";
