@@ -163,7 +163,9 @@ export class BridgeBonds {
       let runner = this.#runners.get(p.bond.name);
       if (!runner) {
         let recircId = 0;
-        if (p.bond.mode === "balance-tcp") {
+        // bond_reconfigure gives every balancing bond an id (bond/list
+        // shows it), though only balance-tcp recirculates with it.
+        if (p.bond.mode !== "active-backup") {
           // recirc_alloc_id: resume in the internal table from no port; the
           // bond's number keeps two bonds' states (and ids) apart.
           const state = new Uint32Array(FROZEN_STATE_WORDS);

@@ -12,9 +12,7 @@
  *   NORMAL (BV_DROP_IF_MOVED).
  * - balance-tcp: needs negotiated LACP; without it every packet to or from
  *   the bond is dropped, as OVS does.
- *
- * Each bucket counts the bytes sent through it, for rebalancing
- * (bond_rebalance.ts).
+ * Each bucket counts the bytes sent through it (bond_rebalance.ts).
  *
  * Members are enabled from their link state (carrier and `may_enable`)
  * with up/down delays (bond_link_status_update), and the active member
@@ -25,85 +23,23 @@
  * Thread-safety: the state translations read (active member, enabled
  * list, buckets) lives in a SharedArrayBuffer behind one Atomics lock
  * word; the main thread changes members, the active member and moves
- * buckets, any translating thread may fill an empty SLB bucket, and any
- * thread pushing statistics adds to a bucket's byte count (bond_account). Configuration is
- * immutable and cloned into each worker with the buffer (`BondInit`).
+ * buckets, a translating thread may fill an empty SLB bucket, a thread
+ * pushing statistics adds to a bucket's bytes (bond_account). The
+ * configuration is cloned into each worker with the buffer (`BondInit`).
  */
 import { hashUint64, sleepLock, sleepUnlock } from "../lib/mod.ts";
 import { Lacp, type LacpInit } from "./lacp.ts";
-
-export type BondMode = "active-backup" | "balance-slb" | "balance-tcp";
-export const BOND_MODES: readonly BondMode[] = ["active-backup", "balance-slb", "balance-tcp"];
-export type LacpMode = "off" | "active" | "passive";
+import type { BondConfig } from "./bond_config.ts";
 
 /** BOND_BUCKETS and BOND_MASK. */
 export const BOND_BUCKETS = 256;
 export const BOND_MASK = BOND_BUCKETS - 1;
 
-/** A bond as configured (the Port columns of bridge.c port_configure_bond). */
-export interface BondConfig {
-  name: string;
-  mode: BondMode;
-  lacp: LacpMode;
-  /** Member interfaces in configuration order. */
-  members: readonly { name: string; ofport: number }[];
-  /** other_config:bond-hash-basis. */
-  basis: number;
-  updelay: number;
-  downdelay: number;
-  /** other_config:bond-rebalance-interval (ms; 0 = never; at least 1000). */
-  rebalanceInterval: number;
-  /** other_config:bond-primary (active-backup, or with lacp-fallback-ab). */
-  primary: string | null;
-  lacpFallbackAb: boolean;
-  allMembersActive: boolean;
-  /** other_config:lacp-system-id (default: the bridge's address). */
-  lacpSystemId: string | null;
-  /** other_config:lacp-system-priority (0: OVS's default). */
-  lacpSystemPriority: number;
-  /** other_config:lacp-time=fast. */
-  lacpFast: boolean;
-  /**
-   * Each member Interface's LACP other_config (lacp-port-id,
-   * lacp-port-priority, lacp-aggregation-key), by member name; a member
-   * left out takes OVS's defaults (its OpenFlow port, 65535, none).
-   */
-  memberLacp: Readonly<Record<string, MemberLacpConfig>>;
-}
-
-/** A member Interface's other_config:lacp-* (bridge.c iface_configure_lacp). */
-export interface MemberLacpConfig {
-  portId?: number;
-  portPriority?: number;
-  aggregationKey?: number;
-}
-
-/** A bond's configuration with OVS's defaults (Port columns left empty). */
-export function defaultBondConfig(name: string, mode: BondMode = "active-backup"): BondConfig {
-  return {
-    name,
-    mode,
-    lacp: "off",
-    members: [],
-    basis: 0,
-    updelay: 0,
-    downdelay: 0,
-    rebalanceInterval: 10000,
-    primary: null,
-    lacpFallbackAb: false,
-    allMembersActive: false,
-    lacpSystemId: null,
-    lacpSystemPriority: 0,
-    lacpFast: false,
-    memberLacp: {},
-  };
-}
-
 /** What a thread needs to view a bond: its configuration and shared state. */
 export interface BondInit {
   config: BondConfig;
   buffer: SharedArrayBuffer;
-  /** The bond's recirculation id (balance-tcp), 0 for none. */
+  /** The bond's recirculation id (balance-slb and balance-tcp), 0 for none. */
   recircId: number;
   /** The bond's LACP state, when LACP is on. */
   lacp?: LacpInit;
@@ -347,25 +283,12 @@ export class Bond {
    * pushing a flow's statistics, a handler its upcall's packet).
    */
   account(bucket: number, nBytes: number): void {
-    if (nBytes <= 0 || !this.isBalanced) return;
-    const w = this.#w;
-    sleepLock(w, W_LOCK);
-    try {
-      this.#tx[bucket] += nBytes;
-    } finally {
-      sleepUnlock(w, W_LOCK);
-    }
+    if (nBytes > 0 && this.isBalanced) this.#locked(() => this.#tx[bucket] += nBytes);
   }
 
   /** Bucket `bucket`'s bytes since they were last halved. */
   bucketTxBytes(bucket: number): number {
-    const w = this.#w;
-    sleepLock(w, W_LOCK);
-    try {
-      return this.#tx[bucket];
-    } finally {
-      sleepUnlock(w, W_LOCK);
-    }
+    return this.#locked(() => this.#tx[bucket]);
   }
 
   /**
@@ -373,23 +296,23 @@ export class Bond {
    * rebalance's accounting and halving). Main thread.
    */
   updateTxBytes(update: (bucket: number, txBytes: number) => number): void {
-    const w = this.#w;
-    sleepLock(w, W_LOCK);
-    try {
+    this.#locked(() => {
       for (let b = 0; b < BOND_BUCKETS; b++) this.#tx[b] = update(b, this.#tx[b]);
-    } finally {
-      sleepUnlock(w, W_LOCK);
-    }
+    });
   }
 
   /** Sends bucket `bucket` to member `i` (bond_shift_load, bond/migrate). Main thread. */
   setBucketMember(bucket: number, i: number): void {
-    const w = this.#w;
-    sleepLock(w, W_LOCK);
+    this.#locked(() => this.#w[this.#buckets + bucket] = i + 1);
+  }
+
+  /** Runs `fn` holding the bond's lock (not for per-packet paths: `fn` is a closure). */
+  #locked<T>(fn: () => T): T {
+    sleepLock(this.#w, W_LOCK);
     try {
-      w[this.#buckets + bucket] = i + 1;
+      return fn();
     } finally {
-      sleepUnlock(w, W_LOCK);
+      sleepUnlock(this.#w, W_LOCK);
     }
   }
 

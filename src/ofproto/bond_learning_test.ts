@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { toHex } from "../packet/mod.ts";
-import { type BondConfig, defaultBondConfig } from "./bond.ts";
+import { type BondConfig, defaultBondConfig } from "./bond_config.ts";
 import { BondRunner } from "./bond_run.ts";
 import { composeLearningPacket, maySendLearningPackets } from "./bond_learning.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Bond, type BondConfig, defaultBondConfig } from "./bond.ts";
+import { Bond } from "./bond.ts";
+import { type BondConfig, defaultBondConfig } from "./bond_config.ts";
 import { BondRunner } from "./bond_run.ts";
 import { accountRecircRules, rebalanceBuckets } from "./bond_rebalance.ts";
 

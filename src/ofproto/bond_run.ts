@@ -9,7 +9,8 @@
  * through the `Bond`'s shared state.
  */
 import { getLogger } from "../lib/mod.ts";
-import { Bond, BOND_BUCKETS, type BondConfig, defaultBondConfig } from "./bond.ts";
+import { Bond, BOND_BUCKETS } from "./bond.ts";
+import { type BondConfig, defaultBondConfig } from "./bond_config.ts";
 import { Lacp, type LacpConfig } from "./lacp.ts";
 import { accountRecircRules, rebalanceBuckets } from "./bond_rebalance.ts";
 import { maySendLearningPackets } from "./bond_learning.ts";
@@ -40,8 +41,9 @@ export class BondRunner {
 
   /**
    * A new bond whose members start disabled, then enabled from `linkUp`
-   * (bond_member_register). `recircId` is the id balance-tcp would
-   * recirculate with. `macOf` gives a member's Ethernet address. With
+   * (bond_member_register). `recircId` is the bond's recirculation id
+   * (balance-slb and balance-tcp bonds have one; balance-tcp recirculates
+   * with it). `macOf` gives a member's Ethernet address. With
    * `lacp`, the bond runs LACP (lib/lacp.c) on its members.
    */
   constructor(
@@ -55,7 +57,7 @@ export class BondRunner {
     this.bond = new Bond({
       config,
       buffer: new Bond(config).buffer,
-      recircId: config.mode === "balance-tcp" ? recircId : 0,
+      recircId: config.mode === "active-backup" ? 0 : recircId,
       lacp: lacp ? new Lacp(lacp, nowMs).init() : undefined,
     });
     this.#delayExpires = config.members.map(() => NEVER);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Bond, type BondConfig, defaultBondConfig } from "./bond.ts";
+import { Bond } from "./bond.ts";
+import { type BondConfig, defaultBondConfig } from "./bond_config.ts";
 import { bondHashCommand, BondRunner } from "./bond_run.ts";
 
 function config(mode: BondConfig["mode"], extra: Partial<BondConfig> = {}): BondConfig {

@@ -23,7 +23,8 @@
  * - `MF_FIELDS` / `mfByName`: OVS field names mapped to flow-key bits and
  *   prerequisites, shared by matching, set_field, load and move.
  * - `MacLearning`: the shared-memory MAC table behind the NORMAL action.
- * - Bonds (bond.ts, bond_run.ts): `Bond`, the per-packet decisions every
+ * - Bonds (bond_config.ts, bond.ts, bond_run.ts): `BondConfig` and its
+ *   defaults, `Bond`, the per-packet decisions every
  *   translating thread makes over a bond's shared state (admissibility,
  *   output member, SLB buckets), and `BondRunner`, the main thread's
  *   member enabling, active-member choice, bond/... commands and
@@ -115,18 +116,15 @@ export {
   MacLearning,
 } from "./mac_learning.ts";
 export { DEFAULT_PRIORITY, formatMatch } from "./match_format.ts";
+export { Bond, BOND_BUCKETS, type BondInit, type BondVerdict } from "./bond.ts";
 export {
-  Bond,
-  BOND_BUCKETS,
   BOND_MODES,
   type BondConfig,
-  type BondInit,
   type BondMode,
-  type BondVerdict,
   defaultBondConfig,
   type LacpMode,
   type MemberLacpConfig,
-} from "./bond.ts";
+} from "./bond_config.ts";
 export { BondCommandError, bondHashCommand, BondRunner } from "./bond_run.ts";
 export { composeLearningPacket, maySendLearningPackets } from "./bond_learning.ts";
 export { Lacp, LACP_DST_MAC, type LacpConfig, type LacpInit, type LacpSnapshot } from "./lacp.ts";
