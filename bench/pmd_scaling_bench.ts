@@ -3,17 +3,21 @@
  * pre-queued traffic than one (0x1). 8 dummy ports with 8 rx queues each
  * (options:n_rxq=8) are filled with 64-byte frames of 1000 EMC-resident
  * flows, unpublished; then all queues are published at once and the
- * feeder sleeps until the datapath has counted every packet. Rounds repeat
- * for about two seconds per configuration.
+ * feeder sleeps until the datapath has counted every packet.
+ *
+ * Both datapaths live side by side and take turns, SEGMENTS segments of
+ * about SEGMENT_MS each, so a change in the machine's load touches both
+ * alike (measured one after the other, the two figures came from
+ * different minutes and the ratio spread 0.99-2.1 on a shared box).
  *
  * `pmd2_scaling` is the rate of two PMDs over one's per CPU-second of
- * the busiest PMD thread (each thread's CPU time from
- * /proc/self/task/TID/stat; the PMD workers are the busiest threads but
- * the feeding main one): what the PMDs do with a core each, which the wall clock on a
- * shared machine is not (2.0 is perfect). Then the wall-clock rates and
- * their ratio, each configuration's packets per CPU-second of the whole
- * process (bench/_thread_cpu.ts: does the second PMD cost CPU beyond the
- * packets it forwards?), and the load.
+ * the busiest PMD thread (each thread's time on a CPU, in ns, from
+ * /proc/self/task/TID/schedstat; the busiest of the datapath's own
+ * threads over a segment is its PMD): what the PMDs do with a core each,
+ * which the wall clock on a shared machine is not (2.0 is perfect). Then
+ * the wall-clock rates and their ratio, each configuration's packets per
+ * CPU-second of the whole process (bench/_thread_cpu.ts: does the second
+ * PMD cost CPU beyond the packets it forwards?), and the load.
  */
 import { exactField, F, FLOW_WORDS, flowExtract } from "../src/flow/mod.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
@@ -21,55 +25,49 @@ import { DpifNetdev, type DpifOp, PUT_CREATE } from "../src/dpif/mod.ts";
 import { processCpuMs } from "./_thread_cpu.ts";
 import { udpFrames } from "./_frames.ts";
 
-const FLOWS = 1000, PORTS = 8, RXQ = 8, RUN_MS = 2000;
+const FLOWS = 1000, PORTS = 8, RXQ = 8, SEGMENTS = 6, SEGMENT_MS = 400;
 const frames = udpFrames(FLOWS);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-const TICKS_PER_S = 100;
 
-/** Every thread's user + system CPU time so far, in clock ticks, by thread id. */
-function threadTicks(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const e of Deno.readDirSync("/proc/self/task")) {
+function threadIds(): string[] {
+  return [...Deno.readDirSync("/proc/self/task")].map((e) => e.name);
+}
+
+/** Nanoseconds on a CPU so far of each of `tids` (0 for one that ended). */
+function cpuNs(tids: string[]): number[] {
+  return tids.map((tid) => {
     try {
-      const stat = Deno.readTextFileSync(`/proc/self/task/${e.name}/stat`);
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(e.name, Number(f[11]) + Number(f[12]));
+      return Number(Deno.readTextFileSync(`/proc/self/task/${tid}/schedstat`).split(" ")[0]);
     } catch {
-      // The thread ended meanwhile.
+      return 0;
     }
-  }
-  return out;
+  });
 }
 
-/** CPU seconds of the busiest thread but the main one between two `threadTicks`. */
-function busiestCpuS(before: Map<string, number>, after: Map<string, number>): number {
-  let max = 0;
-  for (const [tid, t] of after) {
-    // The main thread feeds every queue; only workers (the PMDs) count.
-    if (tid !== String(Deno.pid)) max = Math.max(max, t - (before.get(tid) ?? 0));
-  }
-  return max / TICKS_PER_S;
+interface Config {
+  dp: DpifNetdev;
+  ports: DummyNetdev[];
+  /** The threads the datapath started (its PMD workers among them). */
+  tids: string[];
+  packets: number;
+  ms: number;
+  cpuMs: number;
+  busiestNs: number;
 }
 
-interface Figures {
-  /** Packets per wall second, per CPU-second of the process, per CPU-second of the busiest thread. */
-  pps: number;
-  perCpuS: number;
-  perBusiestS: number;
-}
-
-async function measure(cores: number[]): Promise<Figures> {
+async function setup(cores: number[], tag: string): Promise<Config> {
+  const before = new Set(threadIds());
   const dp = DpifNetdev.create("dummy", { flowCapacity: 1 << 14, pmdCores: cores });
   await dp.ready();
   dp.setEmcInsertInvProb(1);
   const ports: DummyNetdev[] = [];
   for (let p = 1; p <= PORTS; p++) {
-    const d = new DummyNetdev(`p${p}`);
+    const d = new DummyNetdev(`${tag}p${p}`);
     d.nRxq = RXQ;
     dp.portAdd(d);
     ports.push(d);
   }
-  dp.portAdd(new DummyNetdev("p9"));
+  dp.portAdd(new DummyNetdev(`${tag}p9`));
   const mask = new Uint32Array(FLOW_WORDS);
   exactField(new Uint8Array(mask.buffer), F.in_port);
   exactField(new Uint8Array(mask.buffer), F.dl_src);
@@ -81,44 +79,59 @@ async function measure(cores: number[]): Promise<Figures> {
       return { type: "put", flags: PUT_CREATE, key, mask, actions: [{ type: "output", port: 9 }] };
     })
   ));
-  let k = 0;
-  const round = (): { n: number; ms: number } => {
-    let n = 0;
-    for (const d of ports) {
-      for (let q = 0; q < RXQ; q++) while (d.enqueueRx(frames[k++ % FLOWS], 64, q)) n++;
-    }
-    const target = dp.getStats().hit + n;
-    const t0 = performance.now();
-    for (const d of ports) d.flushRx();
-    while (dp.getStats().hit < target) Atomics.wait(sleeper, 0, 0, 1);
-    return { n, ms: performance.now() - t0 };
-  };
-  round(); // warm-up: EMC, JIT
-  let packets = 0, ms = 0;
-  const cpu0 = processCpuMs(), ticks0 = threadTicks();
-  while (ms < RUN_MS) {
-    const r = round();
-    packets += r.n;
-    ms += r.ms;
-  }
-  const cpu = processCpuMs() - cpu0, busiest = busiestCpuS(ticks0, threadTicks());
-  dp.destroy();
-  return {
-    pps: packets / (ms / 1000),
-    perCpuS: packets / (cpu / 1000),
-    perBusiestS: packets / busiest,
-  };
+  const tids = threadIds().filter((t) => !before.has(t));
+  const c: Config = { dp, ports, tids, packets: 0, ms: 0, cpuMs: 0, busiestNs: 0 };
+  round(c); // warm-up: EMC, JIT
+  return c;
 }
 
-const one = await measure([0]);
-const two = await measure([0, 1]);
+let k = 0;
+/** Fills every queue, publishes them at once, waits until all is forwarded. */
+function round(c: Config): { n: number; ms: number } {
+  let n = 0;
+  for (const d of c.ports) {
+    for (let q = 0; q < RXQ; q++) while (d.enqueueRx(frames[k++ % FLOWS], 64, q)) n++;
+  }
+  const target = c.dp.getStats().hit + n;
+  const t0 = performance.now();
+  for (const d of c.ports) d.flushRx();
+  while (c.dp.getStats().hit < target) Atomics.wait(sleeper, 0, 0, 1);
+  return { n, ms: performance.now() - t0 };
+}
+
+/** Rounds on `c` for about SEGMENT_MS, added to its totals. */
+function segment(c: Config): void {
+  const cpu0 = processCpuMs(), t0 = cpuNs(c.tids);
+  let ms = 0;
+  while (ms < SEGMENT_MS) {
+    const r = round(c);
+    c.packets += r.n;
+    ms += r.ms;
+  }
+  const t1 = cpuNs(c.tids);
+  c.ms += ms;
+  c.cpuMs += processCpuMs() - cpu0;
+  c.busiestNs += Math.max(0, ...t1.map((t, i) => t - t0[i]));
+}
+
+const one = await setup([0], "a");
+const two = await setup([0, 1], "b");
+for (let s = 0; s < SEGMENTS; s++) {
+  segment(one);
+  segment(two);
+}
+one.dp.destroy();
+two.dp.destroy();
 const load = Deno.loadavg()[0].toFixed(1);
 const m = (x: number) => (x / 1e6).toFixed(2);
-const scaling = (two.perBusiestS / one.perBusiestS).toFixed(2);
+const perBusiestS = (c: Config) => c.packets / (c.busiestNs / 1e9);
+const pps = (c: Config) => c.packets / (c.ms / 1000);
+const perCpuS = (c: Config) => c.packets / (c.cpuMs / 1000);
+const scaling = (perBusiestS(two) / perBusiestS(one)).toFixed(2);
 console.log(
   `pmd_scaling: 2 PMDs over 1, per CPU-second of the busiest PMD ${scaling} (1 PMD ` +
-    `${m(one.perBusiestS)}, 2 PMDs ${m(two.perBusiestS)} Mpps); wall ${m(one.pps)} vs ` +
-    `${m(two.pps)} Mpps = ${(two.pps / one.pps).toFixed(2)}; per process CPU-second ` +
-    `${m(one.perCpuS)} vs ${m(two.perCpuS)}; load ${load}`,
+    `${m(perBusiestS(one))}, 2 PMDs ${m(perBusiestS(two))} Mpps); wall ${m(pps(one))} vs ` +
+    `${m(pps(two))} Mpps = ${(pps(two) / pps(one)).toFixed(2)}; per process CPU-second ` +
+    `${m(perCpuS(one))} vs ${m(perCpuS(two))}; load ${load}`,
 );
 console.log(`pmd2_scaling: ${scaling}`);

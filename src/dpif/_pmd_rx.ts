@@ -55,6 +55,10 @@ export class PmdReceive {
   drained = true;
   /** netdev_received events this round, added to the coverage counter in flushCoverage(). */
   private nRxCalls = 0;
+  /** The poll entry that received last this round, not yet charged its time (-1: none). */
+  private unsettled = -1;
+  /** When the unsettled entry's time began. */
+  private unsettledStart = 0;
 
   constructor(
     private readonly shared: DatapathShared,
@@ -95,13 +99,16 @@ export class PmdReceive {
   /**
    * Polls every queue on the poll list once; returns the packets received.
    * `start` is the round's start time (performance.now()): a queue that
-   * received is charged the time since the last such queue's end (empty
-   * polls cost next to nothing), one clock read per busy queue.
+   * received is charged the time since the last such queue's start (empty
+   * polls cost next to nothing). The clock is read when the next busy
+   * queue starts, and the last one is charged up to the round's end
+   * (`settle`), so a round with one busy queue reads no clock here.
    */
   pollQueues(start: number): number {
     const sh = this.shared, polls = this.polls;
     let work = 0;
     this.drained = true;
+    this.unsettled = -1;
     for (let j = 0; j < polls.n; j++) {
       const i = polls.port[j];
       if (sh.portI32[sh.portI(i, P_ACTIVE)] === 0) continue;
@@ -114,14 +121,24 @@ export class PmdReceive {
         n = this.pollSocket(i, sockets.qrx[r]!, sockets.qfd[r]);
       }
       if (n > 0) {
-        const end = performance.now();
-        polls.account(j, end - start);
-        start = end;
+        if (this.unsettled >= 0) {
+          const now = performance.now();
+          polls.account(this.unsettled, now - start);
+          start = now;
+        }
+        this.unsettled = j;
       }
       work += n;
     }
+    this.unsettledStart = start;
     this.sockets.receivesDone();
     return work;
+  }
+
+  /** Charges the round's last busy queue its time up to `end` (its sends flushed by then). */
+  settle(end: number): void {
+    if (this.unsettled >= 0) this.polls.account(this.unsettled, end - this.unsettledStart);
+    this.unsettled = -1;
   }
 
   /**

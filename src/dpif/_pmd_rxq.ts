@@ -95,8 +95,7 @@ export class PmdPollList {
    * idle time (OVS counts cycles; this, ms); then closes the measuring
    * interval if it is due.
    */
-  endRound(work: number, start: number, stats: Float64Array): void {
-    const end = performance.now();
+  endRound(work: number, start: number, end: number, stats: Float64Array): void {
     stats[ST_ITERATIONS]++;
     if (work > 0) {
       stats[ST_BUSY_ITERATIONS]++;

@@ -183,9 +183,9 @@ export class PmdThreads {
 
   /** Runs the in-process PMDs until none has anything left to do. */
   run(): void {
-    for (let busy = true; busy;) {
+    for (let busy = true, continued = false; busy; continued = true) {
       busy = false;
-      for (const p of this.inProcess) if (p && p.poll() > 0) busy = true;
+      for (const p of this.inProcess) if (p && p.poll(continued) > 0) busy = true;
     }
   }
 

@@ -13,7 +13,6 @@
  * Thread-safety: private to the PMD that owns the flow table.
  */
 import { FLOW_WORDS } from "../flow/mod.ts";
-import { mhashFinish } from "../lib/mod.ts";
 import type { FlowTable } from "./flow_table.ts";
 
 const EMPTY = -1;
@@ -26,16 +25,33 @@ const TOMBSTONE = -2;
  */
 const MAX_LOAD_INV = 4;
 
+/** murmur3's avalanche (mhash_finish), signed: inlined where a subtable hashes. */
+function finish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 export class Subtable {
   readonly maskId: number;
   readonly mask = new Uint32Array(FLOW_WORDS);
-  /** Indices of the mask's nonzero words, then their count. */
-  readonly words: Int32Array;
+  /**
+   * The mask's nonzero words in index order, as pairs: the word's index
+   * in the key, then the mask word. One array read in step is what a
+   * lookup walks per subtable (index and mask side by side).
+   */
+  readonly wordMask: Int32Array;
+  /** How many words the mask has (the pairs in `wordMask`). */
   readonly nWords: number;
   hits = 0;
   nFlows = 0;
-  private slots: Int32Array;
-  private hashes: Int32Array;
+  /**
+   * Open addressing, as pairs: the masked key's hash, then the flow's
+   * slot (EMPTY, TOMBSTONE). One probe reads one pair, a cache line.
+   */
+  private entries: Int32Array;
   private used = 0;
 
   constructor(maskId: number, mask: Uint32Array) {
@@ -43,87 +59,92 @@ export class Subtable {
     this.mask.set(mask.subarray(0, FLOW_WORDS));
     let n = 0;
     for (let i = 0; i < FLOW_WORDS; i++) if (mask[i] !== 0) n++;
-    this.words = new Int32Array(n);
+    this.wordMask = new Int32Array(2 * n);
     n = 0;
-    for (let i = 0; i < FLOW_WORDS; i++) if (mask[i] !== 0) this.words[n++] = i;
+    for (let i = 0; i < FLOW_WORDS; i++) {
+      if (mask[i] !== 0) this.wordMask[2 * n] = i, this.wordMask[2 * n++ + 1] = mask[i];
+    }
     this.nWords = n;
-    this.slots = new Int32Array(16).fill(EMPTY);
-    this.hashes = new Int32Array(16);
+    this.entries = Subtable.emptyEntries(16);
+  }
+
+  private static emptyEntries(n: number): Int32Array {
+    const e = new Int32Array(2 * n);
+    for (let p = 1; p < e.length; p += 2) e[p] = EMPTY;
+    return e;
   }
 
   /**
-   * Hash of `key` (words from `off`) under this subtable's mask: one
-   * multiply per masked word, then murmur's avalanche; signed, as packet
-   * hashes are (emc.ts), so it is never boxed.
+   * The hash `find` computes for a key, of a flow's masked key stored as
+   * `nWords` words from `off` (already masked): one multiply per masked
+   * word, then murmur's avalanche; signed, as packet hashes are (emc.ts),
+   * so it is never boxed.
    */
-  hashKey(key: Uint32Array, off: number): number {
-    let h = this.maskId;
-    const words = this.words, mask = this.mask;
-    for (let j = 0; j < this.nWords; j++) {
-      const i = words[j];
-      h = Math.imul(h ^ (key[off + i] & mask[i]), 0x9e3779b1) ^ (h >>> 15);
-    }
-    return mhashFinish(h >>> 0) | 0;
-  }
-
-  /** hashKey of a flow's masked key, stored as `nWords` words from `off` (already masked). */
   hashMasked(masked: Uint32Array, off: number): number {
     let h = this.maskId;
     for (let j = 0; j < this.nWords; j++) {
       h = Math.imul(h ^ masked[off + j], 0x9e3779b1) ^ (h >>> 15);
     }
-    return mhashFinish(h >>> 0) | 0;
+    return finish(h);
   }
 
   /** Whether flow `slot`'s key equals `key` under this subtable's mask (dpcls_rule_matches_key). */
   matches(key: Uint32Array, off: number, slot: number, table: FlowTable): boolean {
-    const tu = table.u32, k = table.maskedKeyIndex(slot);
-    const words = this.words, mask = this.mask;
-    for (let j = 0; j < this.nWords; j++) {
-      const i = words[j];
-      if (((key[off + i] & mask[i]) ^ tu[k + j]) !== 0) return false;
+    const tu = table.u32, wm = this.wordMask;
+    for (let j = 0, k = table.maskedKeyIndex(slot); j < wm.length; j += 2, k++) {
+      if (((key[off + wm[j]] & wm[j + 1]) ^ tu[k]) !== 0) return false;
     }
     return true;
   }
 
-  /** The slot of the flow matching `key` (hash `h`), or -1. */
-  find(key: Uint32Array, off: number, h: number, table: FlowTable): number {
-    const slots = this.slots, hashes = this.hashes, tu = table.u32;
-    const words = this.words, mask = this.mask, nWords = this.nWords;
-    const m = slots.length - 1;
-    for (let p = h & m;; p = (p + 1) & m) {
-      const s = slots[p];
+  /**
+   * The slot of the flow matching `key`, or -1: the hash (hashKey) and
+   * the probe in one pass, the per-subtable work of every dpcls lookup.
+   */
+  find(key: Uint32Array, off: number, table: FlowTable): number {
+    const wm = this.wordMask, n = wm.length;
+    let h = this.maskId;
+    for (let j = 0; j < n; j += 2) {
+      h = Math.imul(h ^ (key[off + wm[j]] & wm[j + 1]), 0x9e3779b1) ^ (h >>> 15);
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    const e = this.entries, m = e.length - 2;
+    for (let p = (h << 1) & m;; p = (p + 2) & m) {
+      const s = e[p + 1];
       if (s === EMPTY) return -1;
-      if (s >= 0 && hashes[p] === h) {
-        const k = table.maskedKeyIndex(s);
+      if (e[p] === h && s >= 0) {
+        const tu = table.u32;
         let j = 0;
-        for (; j < nWords; j++) {
-          const i = words[j];
-          if (((key[off + i] & mask[i]) ^ tu[k + j]) !== 0) break;
+        for (let k = table.maskedKeyIndex(s); j < n; j += 2, k++) {
+          if (((key[off + wm[j]] & wm[j + 1]) ^ tu[k]) !== 0) break;
         }
-        if (j === nWords) return s;
+        if (j === n) return s;
       }
     }
   }
 
   insert(slot: number, table: FlowTable): void {
-    if ((this.used + 1) * MAX_LOAD_INV > this.slots.length) this.grow(table);
+    if ((this.used + 1) * MAX_LOAD_INV > this.entries.length >> 1) this.grow(table);
     const h = this.hashMasked(table.u32, table.maskedKeyIndex(slot));
-    const m = this.slots.length - 1;
-    let p = h & m;
-    while (this.slots[p] >= 0) p = (p + 1) & m;
-    if (this.slots[p] === EMPTY) this.used++;
-    this.slots[p] = slot;
-    this.hashes[p] = h;
+    const e = this.entries, m = e.length - 2;
+    let p = (h << 1) & m;
+    while (e[p + 1] >= 0) p = (p + 2) & m;
+    if (e[p + 1] === EMPTY) this.used++;
+    e[p] = h;
+    e[p + 1] = slot;
     this.nFlows++;
   }
 
   remove(slot: number, table: FlowTable): void {
     const h = this.hashMasked(table.u32, table.maskedKeyIndex(slot));
-    const m = this.slots.length - 1;
-    for (let p = h & m; this.slots[p] !== EMPTY; p = (p + 1) & m) {
-      if (this.slots[p] === slot) {
-        this.slots[p] = TOMBSTONE;
+    const e = this.entries, m = e.length - 2;
+    for (let p = (h << 1) & m; e[p + 1] !== EMPTY; p = (p + 2) & m) {
+      if (e[p + 1] === slot) {
+        e[p + 1] = TOMBSTONE;
         this.nFlows--;
         return;
       }
@@ -131,13 +152,11 @@ export class Subtable {
   }
 
   private grow(table: FlowTable): void {
-    const old = this.slots;
-    const size = this.nFlows * 2 * MAX_LOAD_INV > old.length ? old.length * 2 : old.length;
-    this.slots = new Int32Array(size).fill(EMPTY);
-    this.hashes = new Int32Array(size);
+    const old = this.entries, n = old.length >> 1;
+    this.entries = Subtable.emptyEntries(this.nFlows * 2 * MAX_LOAD_INV > n ? n * 2 : n);
     this.used = 0;
     this.nFlows = 0;
-    for (let p = 0; p < old.length; p++) if (old[p] >= 0) this.insert(old[p], table);
+    for (let p = 1; p < old.length; p += 2) if (old[p] >= 0) this.insert(old[p], table);
   }
 }
 
@@ -184,7 +203,7 @@ export class Dpcls {
     const sts = this.subtables;
     for (let i = 0; i < sts.length; i++) {
       const st = sts[i];
-      const s = st.find(key, off, st.hashKey(key, off), this.table);
+      const s = st.find(key, off, this.table);
       if (s >= 0) {
         st.hits++;
         this.lookupsVisited += i + 1;

@@ -61,10 +61,19 @@ export function attachClock(buffer: SharedArrayBuffer): void {
 
 /** Monotonic time in milliseconds (integer), as OVS's `time_msec()`. */
 export function timeMsec(): number {
+  return timeMsecAt(performance.now());
+}
+
+/**
+ * `timeMsec()` at the moment `performance.now()` returned `perfNow`: for
+ * a caller that read that clock anyway (a PMD's round start), saving a
+ * second read, which costs 0.2-0.4 us in Deno.
+ */
+export function timeMsecAt(perfNow: number): number {
   for (;;) {
     const seq = Atomics.load(words, SEQ);
     if (seq & 1) continue;
-    const base = Atomics.load(words, STOPPED) ? floats[F_STOPPED_AT] : realMsec();
+    const base = Atomics.load(words, STOPPED) ? floats[F_STOPPED_AT] : TIME_ORIGIN + perfNow;
     const warp = floats[F_WARP];
     if (Atomics.load(words, SEQ) === seq) return Math.floor(base + warp);
   }
