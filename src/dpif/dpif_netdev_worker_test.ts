@@ -176,6 +176,10 @@ Deno.test("other_config:vlan-limit reaches the PMD worker's flow_extract", async
   p1.receive([qinq(5)]);
   assert.equal(innerTci(), 0, "OVS's default limit of 1 leaves the inner tag in the payload");
   dp.setVlanLimit(2);
+  // A PMD reads the limit at the start of a round: a packet queued during
+  // the round that saw the old one would still get it. A command's reply
+  // (served at the end of a round) says the next round reads the new one.
+  dp.flowGet(new Uint32Array(4));
   p1.receive([qinq(6)]);
   assert.equal(innerTci(), 0x10c8, "with 2 the inner tag is in the key (VID 200, present)");
   dp.destroy();
