@@ -146,6 +146,11 @@ function dpifDumpFlows(args: string[]): string {
   ).map((l) => l + "\n").join("");
 }
 
+/** Bridge `b` as translation enters it from another bridge. */
+function patchBridgeOf(b: Bridge) {
+  return { id: b.id, bridge: b.xbridge(), tables: b.tables as XlateTables, ml: b.ml };
+}
+
 /** What `ofproto/trace` translates through for bridge `b`. */
 function traceBridge(b: Bridge) {
   return {
@@ -156,13 +161,11 @@ function traceBridge(b: Bridge) {
     bridgeId: b.id,
     patchPeer: (peer: string) => {
       const owner = current.find((c) => c.patchPorts.some((p) => p.name === peer));
-      return owner &&
-        {
-          id: owner.id,
-          bridge: owner.xbridge(),
-          tables: owner.tables as XlateTables,
-          ml: owner.ml,
-        };
+      return owner && patchBridgeOf(owner);
+    },
+    bridgeById: (id: number) => {
+      const owner = current.find((c) => c.id === id);
+      return owner && patchBridgeOf(owner);
     },
   };
 }
