@@ -85,6 +85,10 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
     return this.#byPatchPort.get(peer)?.patchBridge;
   }
 
+  bridgeById(id: number): PatchBridge | undefined {
+    return this.#bridges[id]?.patchBridge;
+  }
+
   macTable(id: number): MacLearning | null {
     return this.#bridges[id]?.patchBridge.ml ?? null;
   }

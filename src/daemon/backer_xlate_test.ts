@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatOdpActions, newKey, parseOdpKey } from "../flow/mod.ts";
+import { F, formatOdpActions, newKey, parseOdpKey } from "../flow/mod.ts";
 import { MacLearning, OfTables } from "../ofproto/mod.ts";
 import { PatchCounters, RecircIdPool } from "../xlate/mod.ts";
 import { BackerXlate } from "./backer_xlate.ts";
@@ -134,4 +134,20 @@ Deno.test("packets crossing a patch count as tx on the port and rx on its peer, 
   const local = xlate.translate({ key: keyFrom(3), ...REQUEST, packets: 1, bytes: 60 });
   xlate.pushStats(local.xcache, 4, 240, 1000, 0);
   assert.equal(patchCounters.read(0).txPackets, 3);
+});
+
+Deno.test("a recirculation frozen in the peer bridge resumes there, whatever bridge in_port names", () => {
+  const { xlate, addFlow } = twoBridges();
+  addFlow(0, "in_port=1,actions=output:4,output:LOCAL");
+  addFlow(0, "table=1,actions=output:LOCAL");
+  addFlow(1, "in_port=2,ip,actions=ct(commit,table=1)");
+  addFlow(1, "table=1,actions=output:1");
+  const first = xlate.translate({ key: keyFrom(1), ...REQUEST });
+  const text = formatOdpActions(first.actions!);
+  assert.match(text, /^clone\(ct\(commit\),recirc\(0x[0-9a-f]+\)\),100$/);
+  const id = parseInt(text.match(/recirc\((0x[0-9a-f]+)\)/)![1], 16);
+  const key = keyFrom(1);
+  new DataView(key.buffer).setUint32(F.recirc_id.off, id);
+  // br1's table 1 (output to its p3, odp 3), not br0's.
+  assert.equal(formatOdpActions(xlate.translate({ key, ...REQUEST }).actions!), "3");
 });

@@ -39,7 +39,7 @@ import { dpDumpFlows } from "./dump_flows.ts";
 import { registerConntrackCommands } from "./conntrack_commands.ts";
 import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
-import { formatPatchPort, patchPeerOf } from "./patch_port.ts";
+import { bridgeByIdOf, formatPatchPort, patchPeerOf } from "./patch_port.ts";
 import { registerOfctlPortCommands } from "./ofctl_ports.ts";
 import { receiveInOrder } from "./receive.ts";
 import { registerGroupCommands } from "./group_commands.ts";
@@ -157,6 +157,7 @@ function traceBridge(b: Bridge) {
     recircIds: b.recircIds,
     bridgeId: b.id,
     patchPeer: (peer: string) => patchPeerOf(current, peer),
+    bridgeById: (id: number) => bridgeByIdOf(current, id),
   };
 }
 

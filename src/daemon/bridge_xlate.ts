@@ -86,6 +86,8 @@ export interface BridgePeers {
   patchPeer(peer: string): PatchBridge | undefined;
   /** Bridge `id`'s MAC table, for NORMAL's learning recorded in an xlate cache. */
   macTable(id: number): MacLearning | null;
+  /** Bridge `id`, where a packet frozen in it resumes. */
+  bridgeById?(id: number): PatchBridge | undefined;
 }
 
 /** A change the main thread sends to every worker's translation. */
@@ -105,6 +107,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #learn: QueueLearnSink;
   readonly #id: number;
   readonly #patchPeer: ((peer: string) => PatchBridge | undefined) | undefined;
+  readonly #bridgeById: ((id: number) => PatchBridge | undefined) | undefined;
   readonly #macTable: (bridge: number) => MacLearning | null;
   #bridge: XBridge;
   /** The request's key with its OpenFlow in_port, and the keys xlate works in: one set per thread. */
@@ -127,6 +130,7 @@ export class BridgeXlate implements WorkerXlate {
     this.ofprotoUuid = init.uuid;
     this.#id = init.id ?? 0;
     this.#patchPeer = peers && ((peer) => peers.patchPeer(peer));
+    this.#bridgeById = peers?.bridgeById && ((id) => peers.bridgeById?.(id));
     this.#macTable = (id) => id === this.#id ? this.#ml : peers?.macTable(id) ?? null;
     this.#tables = tables;
     this.#bridge = new XBridge(init.bridge, init.ports);
@@ -192,6 +196,7 @@ export class BridgeXlate implements WorkerXlate {
       learnSink: this.#learn,
       tcpFlags: req.tcpFlags,
       patchPeer: this.#patchPeer,
+      bridgeById: this.#bridgeById,
       bridgeId: this.#id,
       ofprotoUuid: this.ofprotoUuid,
     });

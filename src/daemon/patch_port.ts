@@ -77,17 +77,28 @@ export function formatPatchPort(p: PatchPort): string {
 }
 
 /**
- * The bridge among `bridges` that has patch port `peer`, as translations
- * on the main thread (ofproto/trace, packet-outs) go into it: its ports
- * as they are now, its master tables and MAC table.
+ * Bridge `b` as translations on the main thread (ofproto/trace,
+ * packet-outs) go into it from another bridge: its ports as they are now,
+ * its master tables and MAC table.
  */
+function asPatchBridge(b: Bridge): PatchBridge {
+  return {
+    id: b.id,
+    bridge: b.xbridge(),
+    tables: b.tables as XlateTables,
+    ml: b.ml,
+    uuid: b.xlateInit.uuid,
+  };
+}
+
+/** The bridge among `bridges` that has patch port `peer`. */
 export function patchPeerOf(bridges: readonly Bridge[], peer: string): PatchBridge | undefined {
   const owner = bridges.find((b) => b.patchPorts.some((p) => p.name === peer));
-  return owner && {
-    id: owner.id,
-    bridge: owner.xbridge(),
-    tables: owner.tables as XlateTables,
-    ml: owner.ml,
-    uuid: owner.xlateInit.uuid,
-  };
+  return owner && asPatchBridge(owner);
+}
+
+/** The bridge among `bridges` with id `id` (where a recirculation was frozen). */
+export function bridgeByIdOf(bridges: readonly Bridge[], id: number): PatchBridge | undefined {
+  const owner = bridges.find((b) => b.id === id);
+  return owner && asPatchBridge(owner);
 }

@@ -117,6 +117,11 @@ export interface XlateInput {
   keys?: XlateKeys;
   /** The bridge a patch port's peer is on (by the peer's name); without it, patch ports drop. */
   patchPeer?: (peer: string) => PatchBridge | undefined;
+  /**
+   * Another bridge of the backer by its id: a packet frozen in a patch
+   * port's peer bridge resumes there (freeze.ts). Without it, in `bridge`.
+   */
+  bridgeById?: (id: number) => PatchBridge | undefined;
   /** The id of `bridge`, for the xlate cache (0 when absent). */
   bridgeId?: number;
   /**

@@ -13,6 +13,7 @@ import { F, getUint, regOffset, setUint } from "../flow/mod.ts";
 import type { XlateCtx } from "./context.ts";
 import {
   FROZEN_STATE_WORDS,
+  FS_BRIDGE,
   FS_CONNTRACKED,
   FS_IN_PORT,
   FS_METADATA,
@@ -48,6 +49,8 @@ export function frozenStateOf(ctx: XlateCtx, table: number): Uint32Array {
   state[FS_METADATA + 1] = getUint(f, F.metadata.off + 4, 4);
   for (let i = 0; i < 16; i++) state[FS_REGS + i] = getUint(f, regOffset(i), 4);
   state[FS_CONNTRACKED] = ctx.conntracked ? 1 : 0;
+  // A patch port's peer bridge freezes too: the packet resumes there.
+  state[FS_BRIDGE] = ctx.cache.bridge + 1;
   return state;
 }
 
@@ -64,6 +67,22 @@ export function allocRecircId(ctx: XlateCtx, state: Uint32Array): number {
   }
   ctx.recircs.push(id);
   return id;
+}
+
+/**
+ * Moves the translation into bridge `id` (the frozen state's, when a
+ * patch port's peer froze it), as xlate_actions does when the state's
+ * ofproto is not the one the upcall's in_port found; the trace keeps the
+ * first bridge's heading, as OVS's does.
+ */
+function resumeInBridge(ctx: XlateCtx, id: number): void {
+  if (id < 0 || id === ctx.cache.bridge) return;
+  const b = ctx.xin.bridgeById?.(id);
+  if (!b) return;
+  ctx.xin.bridge = b.bridge;
+  ctx.xin.tables = b.tables;
+  ctx.xin.ml = b.ml;
+  ctx.cache.bridge = b.id;
 }
 
 /**
@@ -88,6 +107,7 @@ export function thaw(ctx: XlateCtx): number {
   ctx.trace = ctx.report("thaw", "thaw");
   ctx.report("thaw", `Resuming from table ${table}`);
   ctx.trace = outer;
+  resumeInBridge(ctx, state[FS_BRIDGE] - 1);
   ctx.tableId = table;
   ctx.conntracked = state[FS_CONNTRACKED] !== 0;
   if (!ctx.conntracked) clearConntrack(ctx);

@@ -30,7 +30,8 @@
  * set/set_masked/push_vlan/pop_vlan before each output (commit.ts),
  * conntrack (conntrack.ts: the datapath `ct` action, and ct(table=N)
  * forking `recirc(N)`), freezing and thawing (freeze.ts: the state a
- * recirculated packet resumes from, found again by its recirc_id), and
+ * recirculated packet resumes from, its bridge included, found again by
+ * its recirc_id; `XlateInput.bridgeById` reaches that bridge), and
  * `ofproto/trace` (trace.ts, trace_flow.ts, and trace_ct.ts for the passes
  * after each conntrack recirculation), which the daemon wires as a command
  * through `ofprotoTrace(args, switch)`. learn.ts has learn and

@@ -16,10 +16,11 @@ import { releaseIfHeldBy, sleepLock, sleepUnlock } from "../lib/mod.ts";
 
 /**
  * Words of a frozen state: table, in_port, metadata (2), reg0..reg15,
- * conntracked, and the rule actions a dp_hash group froze (rule id + 1,
- * 0 for none; the index of the group action in them).
+ * conntracked, the rule actions a dp_hash group froze (rule id + 1,
+ * 0 for none; the index of the group action in them), and the bridge it
+ * resumes in (its id + 1, OVS's ofproto_uuid; 0: the in_port's bridge).
  */
-export const FROZEN_STATE_WORDS = 23;
+export const FROZEN_STATE_WORDS = 24;
 /** Where each part of a frozen state sits. */
 export const FS_TABLE = 0;
 export const FS_IN_PORT = 1;
@@ -28,6 +29,7 @@ export const FS_REGS = 4;
 export const FS_CONNTRACKED = 20;
 export const FS_RESUME_RULE = 21;
 export const FS_RESUME_ACTION = 22;
+export const FS_BRIDGE = 23;
 
 const H_LOCK = 0;
 const H_NEXT_ID = 1;

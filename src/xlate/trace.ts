@@ -36,6 +36,8 @@ export interface TraceBridge {
   patchPeer?: XlateInput["patchPeer"];
   /** The bridge's id in its datapath backer. */
   bridgeId?: number;
+  /** The backer's bridges by id (XlateInput.bridgeById). */
+  bridgeById?: XlateInput["bridgeById"];
 }
 
 /** The switch the command runs in: its bridges and its one datapath. */
@@ -110,6 +112,7 @@ function tracePass(tb: TraceBridge, flow: FlowKey, nowMs: number, queue: TraceRe
     recircIds: tb.recircIds,
     patchPeer: tb.patchPeer,
     bridgeId: tb.bridgeId,
+    bridgeById: tb.bridgeById,
     sideEffects: false,
     trace: true,
     formatMatch: (rule) => formatMatch(rule.match, DEFAULT_PRIORITY),
