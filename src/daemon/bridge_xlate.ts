@@ -181,6 +181,7 @@ export class BridgeXlate implements WorkerXlate {
       tcpFlags: req.tcpFlags,
       patchPeer: this.#patchPeer,
       bridgeId: this.#id,
+      cache: req.wantXcache && req.reuseXcache instanceof XlateCache ? req.reuseXcache : undefined,
     });
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the

@@ -172,6 +172,14 @@ export interface XlateRequest {
   wc: FlowKey | null;
   /** Whether to record an xlate cache for later stats pushes. */
   wantXcache: boolean;
+  /**
+   * With `wantXcache`: the xcache an earlier translation of this flow
+   * returned, to clear and fill again instead of making a new one
+   * (xlate_cache_clear of the ukey's xcache in revalidate_ukey__). The
+   * result's `xcache` may then be this object; the caller must not use
+   * the old contents any more.
+   */
+  reuseXcache?: unknown;
 }
 
 export interface XlateResult {

@@ -20,7 +20,7 @@ import {
 import { logUnexpectedStatsJump } from "./_stats_jump.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { putActionsFor, type UdpifContext } from "./handler.ts";
-import type { DpFlowStats, XlateResult } from "./ports.ts";
+import type { DpFlowStats, XlateRequest, XlateResult } from "./ports.ts";
 import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
 import { beginStats, commitStats } from "./worker_journal.ts";
 
@@ -109,6 +109,18 @@ export class UkeyRevalidation {
   readonly #wc = newKey();
   readonly #digest = new Uint32Array(3);
   readonly out: RevalOutcome = { result: UKEY_KEEP, actions: undefined, reason: FDR_NONE };
+  /** The request of every translation here, refilled per flow. */
+  readonly #req: XlateRequest = {
+    key: newKey(),
+    packet: null,
+    packets: 0,
+    bytes: 0,
+    tcpFlags: 0,
+    used: 0,
+    wc: null,
+    wantXcache: true,
+    reuseXcache: undefined,
+  };
   /** Gives a recirculation id reference back (one function, not one per flow). */
   readonly #release = (id: number) => this.#ctx.xlate.releaseRecirc?.(id);
 
@@ -197,16 +209,7 @@ export class UkeyRevalidation {
     } else if (pushPackets === 0 || this.xcacheOf(slot) !== undefined) {
       out.result = UKEY_KEEP;
     } else {
-      const res = translateSafely(xlate, {
-        key,
-        packet: null,
-        packets: 0,
-        bytes: 0,
-        tcpFlags: stats.tcpFlags,
-        used: 0,
-        wc: null,
-        wantXcache: true,
-      });
+      const res = translateSafely(xlate, this.#request(key, stats.tcpFlags, null, undefined));
       releaseRecircs(xlate, res);
       if (res.actions) {
         this.#setXcache(slot, res.xcache);
@@ -242,20 +245,13 @@ export class UkeyRevalidation {
   #full(slot: number, tcpFlags: number, key: FlowKey, mask: FlowKey): void {
     const { ukeys, xlate } = this.#ctx;
     const out = this.out;
+    // The ukey's cache is cleared and refilled (revalidate_ukey__), not replaced.
+    const old = this.xcacheOf(slot);
     this.xcaches.drop(slot);
     ukeys.setXcacheOwner(slot, 0);
     const wc = this.#wc;
     wc.fill(0);
-    const res = translateSafely(xlate, {
-      key,
-      packet: null,
-      packets: 0,
-      bytes: 0,
-      tcpFlags,
-      used: 0,
-      wc,
-      wantXcache: true,
-    });
+    const res = translateSafely(xlate, this.#request(key, tcpFlags, wc, old));
     this.#decide(slot, res, mask);
     // The flow stays with this translation's actions: from now on the
     // ukey holds exactly the ids they refer to, giving back what it held
@@ -268,6 +264,15 @@ export class UkeyRevalidation {
       return;
     }
     releaseRecircs(xlate, res);
+  }
+
+  #request(key: FlowKey, tcpFlags: number, wc: FlowKey | null, reuse: unknown): XlateRequest {
+    const req = this.#req;
+    req.key = key;
+    req.tcpFlags = tcpFlags;
+    req.wc = wc;
+    req.reuseXcache = reuse;
+    return req;
   }
 
   #decide(slot: number, res: XlateResult, mask: FlowKey): void {

@@ -117,6 +117,12 @@ export interface XlateInput {
   patchPeer?: (peer: string) => PatchBridge | undefined;
   /** The id of `bridge`, for the xlate cache (0 when absent). */
   bridgeId?: number;
+  /**
+   * A cache of an earlier translation to clear and fill instead of a new
+   * one (xlate_cache_clear on a ukey's xcache); the output's `cache` is
+   * then this object.
+   */
+  cache?: XlateCache;
   /** Formats a rule's match and an action, for the trace. */
   formatMatch?: (rule: XlateRule) => string;
   formatAction?: (action: OfAction) => string;
@@ -204,7 +210,7 @@ export class XlateCtx {
   readonly wc: FlowKey;
   readonly w: Uint8Array;
   readonly actions: OdpAction[] = [];
-  readonly cache = new XlateCache();
+  readonly cache: XlateCache;
   readonly traceRoot: TraceNode[] | null;
   /** Where trace nodes go now: the subs of the current table node. */
   trace: TraceNode[] | null;
@@ -243,6 +249,8 @@ export class XlateCtx {
     this.wc = keys.wc;
     this.wc.fill(0);
     this.w = keys.w;
+    if (xin.cache) xin.cache.clear();
+    this.cache = xin.cache ?? new XlateCache();
     this.cache.bridge = xin.bridgeId ?? 0;
     this.traceRoot = xin.trace ? [] : null;
     this.trace = this.traceRoot;
