@@ -143,6 +143,14 @@ export interface UdpifDpif {
   dumpThreadStart(thread: number, terse: boolean): void;
   /** Next batch of up to `max` flows for dump thread `thread`; 0 at the end. */
   dumpNext(thread: number, out: DumpedFlow[], max: number): number;
+  /**
+   * Gives a flow of this thread's terse dump its key, mask and actions,
+   * for the flows a revalidator translates, adopts or deletes (OVS reads
+   * them from the ukey; here the datapath holds them); false when the
+   * flow is gone meanwhile. A flow of a full dump has them already. Dump
+   * threads only, between dumpNext calls; never blocks.
+   */
+  dumpFill(f: DumpedFlow): boolean;
   /** Ends the dump (leader, after the last barrier). */
   dumpDone(): void;
   /** Deletes every flow (dpif_flow_flush). */

@@ -42,7 +42,7 @@ export class XcacheStore {
   readonly owner: number;
   /** Per slot: the ukey generation the cache belongs to, NaN for none (equal to no generation). */
   #gen = new Float64Array(1024).fill(NaN);
-  #xc: unknown[] = new Array(1024).fill(undefined);
+  readonly #xc: unknown[] = new Array(1024).fill(undefined);
   #size = 0;
 
   /** `owner` is the revalidator's index + 1, as recorded in ukeys. */
@@ -81,9 +81,10 @@ export class XcacheStore {
     const gen = new Float64Array(n).fill(NaN);
     gen.set(this.#gen);
     this.#gen = gen;
-    const xc = new Array(n).fill(undefined);
-    for (let i = 0; i < this.#xc.length; i++) xc[i] = this.#xc[i];
-    this.#xc = xc;
+    // Grown by pushes: `new Array(n)` of more than 100 000 elements makes
+    // a dictionary (a hash lookup per slot), not a plain array.
+    const xc = this.#xc;
+    while (xc.length < n) xc.push(undefined);
   }
 }
 
@@ -166,8 +167,23 @@ export class UkeyRevalidation {
   }
 
   /**
+   * Whether revalidate() will read the flow's key and mask: to translate
+   * (reval_seq moved, or new packets and no xlate cache to credit them
+   * with) or to log a counter that went backwards. Otherwise it only
+   * compares and pushes stats, which a terse dump's flow has.
+   */
+  needsFlow(slot: number, stats: DpFlowStats, revalSeq: number): boolean {
+    const { ukeys } = this.#ctx;
+    if (ukeys.revalSeq(slot) !== revalSeq) return true;
+    const oldPackets = ukeys.packets(slot);
+    if (stats.packets < oldPackets) return true;
+    return stats.packets > oldPackets && this.xcacheOf(slot) === undefined;
+  }
+
+  /**
    * revalidate_ukey(): `stats` are the flow's datapath counters, `key` and
-   * `mask` the installed flow. Caller holds the ukey lock.
+   * `mask` the installed flow (needed only when `needsFlow` says so).
+   * Caller holds the ukey lock.
    */
   revalidate(
     slot: number,
