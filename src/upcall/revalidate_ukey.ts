@@ -59,6 +59,19 @@ export class XcacheStore {
     this.#gen[slot] = gen;
     this.#xc[slot] = xc;
   }
+  /**
+   * Removes and returns the cache held for `slot` whatever its generation
+   * or owner, as a container for a new translation to clear and refill:
+   * with two revalidators a flow is dumped by either, so the cache this
+   * one made for the slot may be stale (the ukey's cache is the other's
+   * now) yet still saves allocating one.
+   */
+  take(slot: number): unknown {
+    if (slot >= this.#gen.length || Number.isNaN(this.#gen[slot])) return undefined;
+    const xc = this.#xc[slot];
+    this.drop(slot);
+    return xc;
+  }
   drop(slot: number): void {
     if (slot >= this.#gen.length || Number.isNaN(this.#gen[slot])) return;
     this.#gen[slot] = NaN;
@@ -261,9 +274,9 @@ export class UkeyRevalidation {
   #full(slot: number, tcpFlags: number, key: FlowKey, mask: FlowKey): void {
     const { ukeys, xlate } = this.#ctx;
     const out = this.out;
-    // The ukey's cache is cleared and refilled (revalidate_ukey__), not replaced.
-    const old = this.xcacheOf(slot);
-    this.xcaches.drop(slot);
+    // The ukey's cache is cleared and refilled (revalidate_ukey__), not
+    // replaced; one this worker made earlier, even if stale, serves too.
+    const old = this.xcaches.take(slot);
     ukeys.setXcacheOwner(slot, 0);
     const wc = this.#wc;
     wc.fill(0);
