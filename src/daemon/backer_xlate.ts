@@ -42,7 +42,8 @@ export type BackerXlateUpdate =
 
 /** An xlate cache and the bridge translation that made it (pushes go back to that bridge). */
 class BridgeXcache {
-  constructor(readonly owner: BridgeXlate, readonly cache: unknown) {}
+  /** `owner` changes when a translation that reuses this cache lands in another bridge. */
+  constructor(public owner: BridgeXlate, readonly cache: unknown) {}
 }
 
 export class BackerXlate implements WorkerXlate, BridgePeers {
@@ -120,8 +121,18 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
     if (req.packet !== null && this.#bridges.length > 1) {
       for (const o of this.#bridges) o.holdMacChanges();
     }
+    // A cache to reuse is the bridge's cache inside our wrapper: the
+    // bridge gets the inner one, and the wrapper is kept too.
+    const reused = req.reuseXcache instanceof BridgeXcache ? req.reuseXcache : undefined;
+    if (reused) req.reuseXcache = reused.cache;
     const res = b.translate(req);
-    if (res.xcache !== null) res.xcache = new BridgeXcache(b, res.xcache);
+    if (reused) req.reuseXcache = reused;
+    if (res.xcache !== null && reused && res.xcache === reused.cache) {
+      reused.owner = b;
+      res.xcache = reused;
+    } else if (res.xcache !== null) {
+      res.xcache = new BridgeXcache(b, res.xcache);
+    }
     return res;
   }
 

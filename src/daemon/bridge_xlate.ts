@@ -199,6 +199,7 @@ export class BridgeXlate implements WorkerXlate {
       bridgeById: this.#bridgeById,
       bridgeId: this.#id,
       ofprotoUuid: this.ofprotoUuid,
+      cache: req.wantXcache && req.reuseXcache instanceof XlateCache ? req.reuseXcache : undefined,
     });
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the

@@ -56,9 +56,11 @@ export class FlowDumpThread {
 
   /**
    * Fills `batch[0..]` with up to `max` (<= batch.length) flows and returns
-   * how many; 0 means this thread's share of the dump is done.
+   * how many; 0 means this thread's share of the dump is done. A `terse`
+   * dump fills UFIDs and statistics only (FlowTable.readTerse): what a
+   * revalidator needs for most flows; `FlowTable.readRest` completes one.
    */
-  next(batch: FlowSnapshot[], max = DUMP_MAX_BATCH): number {
+  next(batch: FlowSnapshot[], max = DUMP_MAX_BATCH, terse = false): number {
     const tables = this.dump.tables;
     const limit = Math.min(max, batch.length);
     let n = 0;
@@ -74,7 +76,9 @@ export class FlowDumpThread {
         this.pos = start;
         this.end = Math.min(start + CLAIM, hwm);
       }
-      if (t.read(this.pos++, batch[n])) batch[n++].pmd = this.t;
+      if (terse ? t.readTerse(this.pos++, batch[n]) : t.read(this.pos++, batch[n])) {
+        batch[n++].pmd = this.t;
+      }
     }
     return n;
   }

@@ -270,6 +270,70 @@ export class FlowTable {
   }
 
   /**
+   * read() of a terse dump (dpif_flow_dump_create's `terse`): the UFID,
+   * statistics and generation only; `out`'s key, mask and actions are
+   * left as they were. Lock-free.
+   */
+  readTerse(slot: number, out: FlowSnapshot): boolean {
+    const i32 = this.i32, u32 = this.u32, f64 = this.f64;
+    const m = this.metaBase + slot * META;
+    for (;;) {
+      const seq = Atomics.load(i32, m + M_SEQ);
+      if (seq & 1) continue;
+      if (i32[m + M_STATE] !== SLOT_LIVE) {
+        if (Atomics.load(i32, m + M_SEQ) === seq) return false;
+        continue;
+      }
+      out.tcpFlags = i32[m + M_TCPF];
+      out.generation = i32[m + M_GEN];
+      const u = this.ufidBase + slot * 4;
+      out.ufid[0] = u32[u];
+      out.ufid[1] = u32[u + 1];
+      out.ufid[2] = u32[u + 2];
+      out.ufid[3] = u32[u + 3];
+      const s = this.statsBase + slot * 4;
+      out.packets = f64[s + S_PACKETS];
+      out.bytes = f64[s + S_BYTES];
+      out.used = f64[s + S_USED];
+      if (Atomics.load(i32, m + M_SEQ) === seq) {
+        out.slot = slot;
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Completes a terse read: `out`'s key, mask and actions from its slot,
+   * if the flow `out.ufid` names is still there (a slot is reused once its
+   * flow is deleted). Lock-free.
+   */
+  readRest(out: FlowSnapshot): boolean {
+    const i32 = this.i32, u32 = this.u32, u8 = this.u8;
+    const slot = out.slot;
+    const m = this.metaBase + slot * META;
+    const u = this.ufidBase + slot * 4;
+    for (;;) {
+      const seq = Atomics.load(i32, m + M_SEQ);
+      if (seq & 1) continue;
+      if (
+        i32[m + M_STATE] !== SLOT_LIVE || u32[u] !== out.ufid[0] || u32[u + 1] !== out.ufid[1] ||
+        u32[u + 2] !== out.ufid[2] || u32[u + 3] !== out.ufid[3]
+      ) {
+        if (Atomics.load(i32, m + M_SEQ) === seq) return false;
+        continue;
+      }
+      const mk = this.maskBase + i32[m + M_MASK] * FLOW_WORDS;
+      for (let i = 0; i < FLOW_WORDS; i++) out.mask[i] = u32[mk + i];
+      const nAct = i32[m + M_ACTB];
+      const a = i32[m + M_ACT];
+      this.expandKey((a + nAct + 3) >> 2, out.key, 0);
+      for (let i = 0; i < nAct; i++) out.actions[i] = u8[a + i];
+      out.nActionBytes = nAct;
+      if (Atomics.load(i32, m + M_SEQ) === seq) return true;
+    }
+  }
+
+  /**
    * Writes the full key of the miniflow at word `mf` into `dst` from
    * `at`. A torn read may hand it garbage: writes past `dst` are dropped
    * by the typed array and the caller's seq check retries.

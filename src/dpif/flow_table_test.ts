@@ -143,3 +143,32 @@ Deno.test("flow table: a new writer after a torn write frees the slot and reuses
   }
   check(reader, models);
 });
+
+Deno.test("flow table: a terse read has UFID and stats only; readRest completes it while the flow is there", () => {
+  const table = FlowTable.create(64, 8, 96);
+  const ops = new FlowOps(table, new Emc(table));
+  const { src, src8 } = source();
+  const next = rng(4);
+  fill(src, src8, 1, next, 40);
+  const slot = ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 40, PUT_CREATE, 0);
+  const full = new FlowSnapshot();
+  assert.ok(table.read(slot, full));
+  const terse = new FlowSnapshot();
+  assert.ok(table.readTerse(slot, terse));
+  assert.deepEqual(terse.ufid, full.ufid);
+  assert.equal(terse.slot, slot);
+  assert.equal(terse.packets, full.packets);
+  assert.ok(terse.key.every((w) => w === 0), "no key in a terse read");
+  assert.equal(terse.nActionBytes, 0, "no actions in a terse read");
+  assert.ok(table.readRest(terse));
+  assert.deepEqual(terse.key, full.key);
+  assert.deepEqual(terse.mask, full.mask);
+  assert.deepEqual(terse.actions.subarray(0, 40), full.actions.subarray(0, 40));
+  // The slot freed and taken by another flow: the terse read's flow is gone.
+  ops.remove(slot);
+  assert.equal(table.readRest(terse), false);
+  fill(src, src8, 2, next, 8);
+  assert.equal(ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 8, PUT_CREATE, 0), slot);
+  assert.equal(table.readRest(terse), false, "another UFID in the slot");
+  assert.ok(table.readTerse(slot, terse) && table.readRest(terse));
+});

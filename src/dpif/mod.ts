@@ -7,7 +7,9 @@
  * close and destroy; stats (hit, missed, lost, flows, masks); ports; flow
  * put/del/get/flush and `operate` batches keyed by UFID; flow dumps that
  * several revalidators share (`FlowDump`, one `FlowDumpThread` each,
- * batches of up to 50); packet execution; and upcall reception per
+ * batches of up to 50; terse ones, UFID and stats only, as OVS dumps a
+ * datapath with UFIDs, and `FlowTable.readRest` for a flow's key, mask
+ * and actions when wanted); packet execution; and upcall reception per
  * handler (`recvSet`, `handlersSet`, `recv`, `recvWait`).
  *
  * `DpifNetdev` implements it for the `netdev` and `dummy` datapath types.

@@ -41,6 +41,8 @@ export function ukeyAcquire(
     covContention.inc();
     return -1;
   }
+  // Adopting reads the flow's key and actions, which a terse dump leaves out.
+  if (!dpif.dumpFill(f)) return -1;
   const adoptable = f.key[F.recirc_id.off >> 2] === 0 &&
     !dpif.flowActions(f).some((a) => a.type === "recirc");
   if (!adoptable) {

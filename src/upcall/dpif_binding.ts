@@ -177,9 +177,14 @@ export class DpifBinding implements UdpifDpif {
 
   dumpNext(_thread: number, out: DumpedFlow[], max: number): number {
     if (!this.#thread) return 0;
-    const n = this.#thread.next(out as FlowSnapshot[], max);
+    const n = this.#thread.next(out as FlowSnapshot[], max, this.#terse);
     logFlowDumpNext(this.name, out as FlowSnapshot[], n, this.#terse);
     return n;
+  }
+
+  dumpFill(f: DumpedFlow): boolean {
+    if (!this.#terse) return true;
+    return this.#dump.tables[f.pmd].readRest(f as FlowSnapshot);
   }
 
   dumpDone(): void {

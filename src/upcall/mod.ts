@@ -57,7 +57,8 @@
  * ukey (a held one is skipped and counted as contention) and, under that
  * lock, write its state, dump_seq, reval_seq, stats, actions digest and
  * xlate-cache owner. Ukeys are unlinked only in the sweep phase (by the
- * revalidator that owns the umap, or by purge) or when a handler
+ * revalidator whose run of ukey slots holds the ukey, under its umap's
+ * lock, or by purge) or when a handler
  * replaces an evicted one. Xlate caches are JS objects and stay in the
  * memory of the revalidator that built them; the ukey records which one.
  * The cached n_flows is refreshed by whichever thread first finds it

@@ -143,6 +143,14 @@ export interface UdpifDpif {
   dumpThreadStart(thread: number, terse: boolean): void;
   /** Next batch of up to `max` flows for dump thread `thread`; 0 at the end. */
   dumpNext(thread: number, out: DumpedFlow[], max: number): number;
+  /**
+   * Gives a flow of this thread's terse dump its key, mask and actions,
+   * for the flows a revalidator translates, adopts or deletes (OVS reads
+   * them from the ukey; here the datapath holds them); false when the
+   * flow is gone meanwhile. A flow of a full dump has them already. Dump
+   * threads only, between dumpNext calls; never blocks.
+   */
+  dumpFill(f: DumpedFlow): boolean;
   /** Ends the dump (leader, after the last barrier). */
   dumpDone(): void;
   /** Deletes every flow (dpif_flow_flush). */
@@ -172,6 +180,14 @@ export interface XlateRequest {
   wc: FlowKey | null;
   /** Whether to record an xlate cache for later stats pushes. */
   wantXcache: boolean;
+  /**
+   * With `wantXcache`: the xcache an earlier translation of this flow
+   * returned, to clear and fill again instead of making a new one
+   * (xlate_cache_clear of the ukey's xcache in revalidate_ukey__). The
+   * result's `xcache` may then be this object; the caller must not use
+   * the old contents any more.
+   */
+  reuseXcache?: unknown;
 }
 
 export interface XlateResult {

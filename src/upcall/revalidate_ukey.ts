@@ -20,7 +20,7 @@ import {
 import { logUnexpectedStatsJump } from "./_stats_jump.ts";
 import { actionsDigest } from "./actions_digest.ts";
 import { putActionsFor, type UdpifContext } from "./handler.ts";
-import type { DpFlowStats, XlateResult } from "./ports.ts";
+import type { DpFlowStats, XlateRequest, XlateResult } from "./ports.ts";
 import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
 import { beginStats, commitStats } from "./worker_journal.ts";
 
@@ -42,7 +42,7 @@ export class XcacheStore {
   readonly owner: number;
   /** Per slot: the ukey generation the cache belongs to, NaN for none (equal to no generation). */
   #gen = new Float64Array(1024).fill(NaN);
-  #xc: unknown[] = new Array(1024).fill(undefined);
+  readonly #xc: unknown[] = new Array(1024).fill(undefined);
   #size = 0;
 
   /** `owner` is the revalidator's index + 1, as recorded in ukeys. */
@@ -58,6 +58,19 @@ export class XcacheStore {
     if (Number.isNaN(this.#gen[slot])) this.#size++;
     this.#gen[slot] = gen;
     this.#xc[slot] = xc;
+  }
+  /**
+   * Removes and returns the cache held for `slot` whatever its generation
+   * or owner, as a container for a new translation to clear and refill:
+   * with two revalidators a flow is dumped by either, so the cache this
+   * one made for the slot may be stale (the ukey's cache is the other's
+   * now) yet still saves allocating one.
+   */
+  take(slot: number): unknown {
+    if (slot >= this.#gen.length || Number.isNaN(this.#gen[slot])) return undefined;
+    const xc = this.#xc[slot];
+    this.drop(slot);
+    return xc;
   }
   drop(slot: number): void {
     if (slot >= this.#gen.length || Number.isNaN(this.#gen[slot])) return;
@@ -81,9 +94,10 @@ export class XcacheStore {
     const gen = new Float64Array(n).fill(NaN);
     gen.set(this.#gen);
     this.#gen = gen;
-    const xc = new Array(n).fill(undefined);
-    for (let i = 0; i < this.#xc.length; i++) xc[i] = this.#xc[i];
-    this.#xc = xc;
+    // Grown by pushes: `new Array(n)` of more than 100 000 elements makes
+    // a dictionary (a hash lookup per slot), not a plain array.
+    const xc = this.#xc;
+    while (xc.length < n) xc.push(undefined);
   }
 }
 
@@ -109,6 +123,18 @@ export class UkeyRevalidation {
   readonly #wc = newKey();
   readonly #digest = new Uint32Array(3);
   readonly out: RevalOutcome = { result: UKEY_KEEP, actions: undefined, reason: FDR_NONE };
+  /** The request of every translation here, refilled per flow. */
+  readonly #req: XlateRequest = {
+    key: newKey(),
+    packet: null,
+    packets: 0,
+    bytes: 0,
+    tcpFlags: 0,
+    used: 0,
+    wc: null,
+    wantXcache: true,
+    reuseXcache: undefined,
+  };
   /** Gives a recirculation id reference back (one function, not one per flow). */
   readonly #release = (id: number) => this.#ctx.xlate.releaseRecirc?.(id);
 
@@ -154,8 +180,23 @@ export class UkeyRevalidation {
   }
 
   /**
+   * Whether revalidate() will read the flow's key and mask: to translate
+   * (reval_seq moved, or new packets and no xlate cache to credit them
+   * with) or to log a counter that went backwards. Otherwise it only
+   * compares and pushes stats, which a terse dump's flow has.
+   */
+  needsFlow(slot: number, stats: DpFlowStats, revalSeq: number): boolean {
+    const { ukeys } = this.#ctx;
+    if (ukeys.revalSeq(slot) !== revalSeq) return true;
+    const oldPackets = ukeys.packets(slot);
+    if (stats.packets < oldPackets) return true;
+    return stats.packets > oldPackets && this.xcacheOf(slot) === undefined;
+  }
+
+  /**
    * revalidate_ukey(): `stats` are the flow's datapath counters, `key` and
-   * `mask` the installed flow. Caller holds the ukey lock.
+   * `mask` the installed flow (needed only when `needsFlow` says so).
+   * Caller holds the ukey lock.
    */
   revalidate(
     slot: number,
@@ -197,16 +238,7 @@ export class UkeyRevalidation {
     } else if (pushPackets === 0 || this.xcacheOf(slot) !== undefined) {
       out.result = UKEY_KEEP;
     } else {
-      const res = translateSafely(xlate, {
-        key,
-        packet: null,
-        packets: 0,
-        bytes: 0,
-        tcpFlags: stats.tcpFlags,
-        used: 0,
-        wc: null,
-        wantXcache: true,
-      });
+      const res = translateSafely(xlate, this.#request(key, stats.tcpFlags, null, undefined));
       releaseRecircs(xlate, res);
       if (res.actions) {
         this.#setXcache(slot, res.xcache);
@@ -242,20 +274,13 @@ export class UkeyRevalidation {
   #full(slot: number, tcpFlags: number, key: FlowKey, mask: FlowKey): void {
     const { ukeys, xlate } = this.#ctx;
     const out = this.out;
-    this.xcaches.drop(slot);
+    // The ukey's cache is cleared and refilled (revalidate_ukey__), not
+    // replaced; one this worker made earlier, even if stale, serves too.
+    const old = this.xcaches.take(slot);
     ukeys.setXcacheOwner(slot, 0);
     const wc = this.#wc;
     wc.fill(0);
-    const res = translateSafely(xlate, {
-      key,
-      packet: null,
-      packets: 0,
-      bytes: 0,
-      tcpFlags,
-      used: 0,
-      wc,
-      wantXcache: true,
-    });
+    const res = translateSafely(xlate, this.#request(key, tcpFlags, wc, old));
     this.#decide(slot, res, mask);
     // The flow stays with this translation's actions: from now on the
     // ukey holds exactly the ids they refer to, giving back what it held
@@ -268,6 +293,15 @@ export class UkeyRevalidation {
       return;
     }
     releaseRecircs(xlate, res);
+  }
+
+  #request(key: FlowKey, tcpFlags: number, wc: FlowKey | null, reuse: unknown): XlateRequest {
+    const req = this.#req;
+    req.key = key;
+    req.tcpFlags = tcpFlags;
+    req.wc = wc;
+    req.reuseXcache = reuse;
+    return req;
   }
 
   #decide(slot: number, res: XlateResult, mask: FlowKey): void {

@@ -73,7 +73,7 @@ for (const seed of [1, 7, 42, 1234, 99991, 3, 5, 11, 2024, 65537]) {
       await reval.cycle();
       const out = Array.from({ length: 50 }, () => t.binding.newDumpedFlow());
       t.binding.dumpStart();
-      t.binding.dumpThreadStart(0, true);
+      t.binding.dumpThreadStart(0, false);
       let checked = 0;
       for (let n; (n = t.binding.dumpNext(0, out, 50)) > 0;) {
         for (let i = 0; i < n; i++) {

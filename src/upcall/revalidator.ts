@@ -1,10 +1,16 @@
 /**
  * Revalidator logic (revalidate, push_dp_ops, revalidator_sweep__): the
  * dump phase walks this thread's share of a datapath dump in batches of
- * 50, deciding per flow; the sweep phase walks this thread's slice of the
- * umaps (i, i + n, ...), revalidates ukeys the dump missed, and frees the
- * ukeys of deleted flows. Ukeys are only ever freed in the sweep, so a
- * flow seen twice in one dump is never credited twice.
+ * 50, deciding per flow; the sweep phase walks this thread's share of the
+ * ukeys, revalidates ukeys the dump missed, and frees the ukeys of
+ * deleted flows. Ukeys are only ever freed in the sweep, so a flow seen
+ * twice in one dump is never credited twice.
+ *
+ * OVS's sweep takes umaps i, i + n, ... and walks each one's chains. Here
+ * thread i takes the i-th of n runs of ukey records in slot order, which
+ * covers every linked ukey once as well, but reads the records
+ * sequentially (chains are in hash order: a random read per ukey, most
+ * of a stats-only pass); the umap lock is taken per freed ukey.
  */
 import type { OdpAction } from "../flow/mod.ts";
 import { coverageCounter, getLogger, timeMsec } from "../lib/mod.ts";
@@ -21,7 +27,6 @@ import {
   XcacheStore,
 } from "./revalidate_ukey.ts";
 import {
-  N_UMAPS,
   UKEY_EVICTED,
   UKEY_EVICTING,
   UKEY_INCONSISTENT,
@@ -132,7 +137,12 @@ export class Revalidator {
           continue;
         }
         if (ukeys.state(slot) === UKEY_INCONSISTENT) {
-          // Its flow's modify failed (cf11766cb): delete the flow.
+          // Its flow's modify failed (cf11766cb): delete the flow. (Gone
+          // meanwhile, it is the sweep's, as a flow the dump missed.)
+          if (!dpif.dumpFill(f)) {
+            ukeys.unlock(slot);
+            continue;
+          }
           ukeys.setDumpSeq(slot, dumpSeq);
           this.#opInit(UKEY_DELETE, slot, f, undefined, FDR_UPDATE_FAIL);
           ukeys.unlock(slot);
@@ -152,7 +162,14 @@ export class Revalidator {
         let result: number;
         let actions: OdpAction[] | undefined;
         let reason: number;
-        if (killThemAll || (used && used < now - maxIdle)) {
+        const expired = killThemAll || (used !== 0 && used < now - maxIdle);
+        // A terse dump's flow gets its key and mask only when they are
+        // read; one gone meanwhile is left to the sweep, as a missed flow.
+        if ((expired || this.#reval.needsFlow(slot, f, revalSeq)) && !dpif.dumpFill(f)) {
+          ukeys.unlock(slot);
+          continue;
+        }
+        if (expired) {
           result = UKEY_DELETE;
           reason = killThemAll ? FDR_FLOW_LIMIT : FDR_FLOW_IDLE;
         } else {
@@ -303,38 +320,44 @@ export class Revalidator {
     const dumpSeq = shared.dumpSeq.read();
     const step = Math.max(shared.nRevalidators, 1);
     const ops = this.#ops;
-    for (let umap = this.index; umap < N_UMAPS; umap += step) {
-      // An empty umap has nothing to sweep (a ukey installed meanwhile waits for the next sweep).
-      if (ukeys.umapCount(umap) === 0) continue;
-      ops.n = 0;
-      ukeys.forEachInUmap(umap, (slot) => {
-        // Most ukeys were seen by the dump that just ended and missed none
-        // before: the sweep would keep them and change nothing, so it
-        // does not take their locks (a store each) to find that out.
-        if (!purge && ukeys.sweepKeeps(slot, dumpSeq)) return;
-        if (!ukeys.tryLock(slot)) {
-          // Counted since OVS 3.4 (ed379a810); 3.1 counted only the dump's.
-          if (!shared.compat31) covContention.inc();
-          return;
-        }
-        const state = ukeys.state(slot);
-        if (
-          state === UKEY_OPERATIONAL || state === UKEY_INCONSISTENT ||
-          (state === UKEY_VISIBLE && purge)
-        ) {
-          this.#sweepOne(slot, purge, dumpSeq, revalSeq);
-        }
-        ukeys.unlock(slot);
-        if (state === UKEY_EVICTED) {
-          ukeys.lockUmap(umap);
-          ukeys.removeLocked(slot);
-          ukeys.unlockUmap(umap);
-          this.xcaches.drop(slot);
-        }
-        if (ops.n === REVALIDATE_MAX_BATCH) this.#pushUkeyOps(umap);
-      });
-      if (ops.n) this.#pushUkeyOps(umap);
+    // A ukey installed above the high water meanwhile waits for the next sweep.
+    const high = ukeys.highWater();
+    const share = Math.ceil(high / step);
+    const end = Math.min(high, (this.index + 1) * share);
+    ops.n = 0;
+    for (let slot = this.index * share; slot < end; slot++) {
+      // Most ukeys were seen by the dump that just ended and missed none
+      // before: the sweep would keep them and change nothing, so it
+      // does not take their locks (a store each) to find that out.
+      if (!purge && ukeys.sweepKeeps(slot, dumpSeq)) continue;
+      if (!ukeys.linked(slot)) continue;
+      if (!ukeys.tryLock(slot)) {
+        // Counted since OVS 3.4 (ed379a810); 3.1 counted only the dump's.
+        if (!shared.compat31) covContention.inc();
+        continue;
+      }
+      const state = ukeys.state(slot);
+      if (
+        state === UKEY_OPERATIONAL || state === UKEY_INCONSISTENT ||
+        (state === UKEY_VISIBLE && purge)
+      ) {
+        this.#sweepOne(slot, purge, dumpSeq, revalSeq);
+      }
+      ukeys.unlock(slot);
+      if (state === UKEY_EVICTED) this.#remove(slot);
+      if (ops.n === REVALIDATE_MAX_BATCH) this.#pushUkeyOps();
     }
+    if (ops.n) this.#pushUkeyOps();
+  }
+
+  /** ukey_delete() of a ukey whose flow is gone, under its umap's lock. */
+  #remove(slot: number): void {
+    const { ukeys } = this.#ctx;
+    const umap = ukeys.umapOf(slot);
+    ukeys.lockUmap(umap);
+    ukeys.removeLocked(slot);
+    ukeys.unlockUmap(umap);
+    this.xcaches.drop(slot);
   }
 
   /** One OPERATIONAL or INCONSISTENT (or, purging, VISIBLE) ukey of the sweep; its lock is held. */
@@ -387,18 +410,12 @@ export class Revalidator {
   }
 
   /** push_ukey_ops(): datapath ops, then free the ukeys of deleted flows. */
-  #pushUkeyOps(umap: number): void {
-    const { ukeys } = this.#ctx;
+  #pushUkeyOps(): void {
     const ops = this.#ops;
     this.#pushDpOps();
-    ukeys.lockUmap(umap);
     for (let i = 0; i < ops.n; i++) {
-      if (ops.list[i].type === "del" && ops.slot[i] >= 0) {
-        ukeys.removeLocked(ops.slot[i]);
-        this.xcaches.drop(ops.slot[i]);
-      }
+      if (ops.list[i].type === "del" && ops.slot[i] >= 0) this.#remove(ops.slot[i]);
     }
-    ukeys.unlockUmap(umap);
     ops.n = 0;
   }
 }

@@ -61,7 +61,7 @@ Deno.test("after a rule's actions change, the flow is modified in place", async 
   const snap = t.binding.newDumpedFlow();
   const ufid = t.binding.newDumpedFlow().ufid;
   t.binding.dumpStart();
-  t.binding.dumpThreadStart(0, true);
+  t.binding.dumpThreadStart(0, false);
   const out = [snap];
   assert.equal(t.binding.dumpNext(0, out, 1), 1);
   ufid.set(snap.ufid);

@@ -318,6 +318,25 @@ export class UkeyTable extends UkeyRecords {
     this.unlock(slot);
   }
 
+  /**
+   * Records below this have been allocated at least once; a walk over
+   * every ukey in slot order (the sweep's) reads the records from 0 to
+   * here, sequentially, rather than chain by chain.
+   */
+  highWater(): number {
+    return Atomics.load(this.#h, L.H_HIGH);
+  }
+
+  /**
+   * Whether the record is a ukey in a chain (VISIBLE through EVICTED), as
+   * the state word says without the ukey's lock; a caller that acts on
+   * it takes the lock and reads the state again.
+   */
+  linked(slot: number): boolean {
+    const state = this.w[this.r(slot) + L.STATE];
+    return state >= L.UKEY_VISIBLE && state < L.UKEY_DELETED;
+  }
+
   /** Calls `fn` for every ukey linked in umap `umap` (CMAP_FOR_EACH). */
   forEachInUmap(umap: number, fn: (slot: number) => void): void {
     const w = this.w;

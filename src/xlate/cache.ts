@@ -61,15 +61,55 @@ export class XlateCache {
   /** The bucket of each of `bonds`. */
   readonly bondBuckets: number[] = [];
 
+  /** Entries of `rules` and `lookups` this translation wrote (the rest are a cleared cache's old ones). */
+  #nRules = 0;
+  #nLookups = 0;
+
+  /**
+   * Empties the cache for a new translation of the same flow
+   * (xlate_cache_clear): a revalidator translating a ukey again refills
+   * its cache rather than making another, as OVS's revalidate_ukey__ does.
+   * `rules` and `lookups` (with their bridges) are overwritten in place
+   * and cut to size by `seal()`: emptying a JS array frees its storage and
+   * refilling it allocates new storage, which a full pass over 200 000
+   * ukeys promoted to the old generation, flow by flow.
+   */
+  clear(): void {
+    this.bridge = 0;
+    this.#nRules = 0;
+    this.#nLookups = 0;
+    if (this.normal.length) this.normal.length = 0;
+    if (this.learn.length) this.learn.length = 0;
+    if (this.fin.length) this.fin.length = 0;
+    if (this.patches.length) this.patches.length = 0;
+    if (this.bonds.length) this.bonds.length = this.bondBuckets.length = 0;
+  }
+
+  /** Drops what a cleared cache held beyond this translation's entries; the translation's end calls it. */
+  seal(): void {
+    if (this.rules.length !== this.#nRules) {
+      this.rules.length = this.#nRules;
+      this.ruleBridges.length = this.#nRules;
+    }
+    if (this.lookups.length !== this.#nLookups) {
+      this.lookups.length = this.#nLookups;
+      this.lookupBridges.length = this.#nLookups >> 1;
+    }
+  }
+
   addRule(id: number): void {
-    this.rules.push(id);
-    this.ruleBridges.push(this.bridge);
+    const n = this.#nRules++;
+    this.rules[n] = id;
+    this.ruleBridges[n] = this.bridge;
   }
 
   /** One table lookup; `ruleId` -1 when no rule matched (the table's miss). */
   addLookup(tableId: number, ruleId: number): void {
-    this.lookups.push(tableId, ruleId);
-    this.lookupBridges.push(this.bridge);
+    const n = this.#nLookups;
+    this.lookups[n] = tableId;
+    this.lookups[n + 1] = ruleId;
+    this.lookupBridges[n >> 1] = this.bridge;
+    this.#nLookups = n + 2;
   }
 
   /**
@@ -78,10 +118,8 @@ export class XlateCache {
    */
   addGroup(groupId: number, bucketIndex: number): void {
     const id = groupStatsId(groupId, bucketIndex);
-    this.rules.push(id);
-    this.ruleBridges.push(this.bridge);
-    this.lookups.push(XC_GROUP_MARK, id);
-    this.lookupBridges.push(this.bridge);
+    this.addRule(id);
+    this.addLookup(XC_GROUP_MARK, id);
   }
 
   /** Output through patch port slot `tx` into its peer, slot `rx` (patch_counters.ts). */

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { formatOdpAction } from "../flow/mod.ts";
 import { encodeControllerCookie, encodeSlowPathCookie } from "./cache.ts";
 import { FROZEN_STATE_WORDS, RecircIdPool } from "./recirc.ts";
-import { xlateText } from "../../tests/support/xlate/replay.ts";
-import { xlateCachePush } from "./cache.ts";
+import { Replay, xlateText } from "../../tests/support/xlate/replay.ts";
+import { type XlateCache, xlateCachePush } from "./cache.ts";
+import { parseExactFlow } from "./trace_flow.ts";
+import { xlate } from "./xlate.ts";
 
 Deno.test("the slow-path cookie prints as OVS prints it", () => {
   const a = { type: "userspace" as const, pid: 0, userdata: encodeSlowPathCookie(1 << 5) };
@@ -82,4 +84,33 @@ Deno.test("the cache records each table lookup in order, a miss as rule -1 (for 
   assert.equal(out.cache.lookups.length, 6);
   assert.deepEqual([t0, t1, t2, r2], [0, 1, 2, -1]);
   assert.deepEqual([r0, r1], out.cache.rules, "the rules found are the ones credited");
+});
+
+Deno.test("a cache given to a new translation is cleared and refilled, cut to that translation's entries", () => {
+  const r = new Replay(3);
+  r.tables.addFlow("table=0,in_port=1,actions=resubmit(,1),resubmit(,2)", 0);
+  r.tables.addFlow("table=0,in_port=2,actions=output:1", 0);
+  r.tables.addFlow("table=1,actions=output:2", 0);
+  const translate = (flow: string, cache?: XlateCache) =>
+    xlate({
+      flow: parseExactFlow(flow, r.bridge),
+      tables: r.tables,
+      bridge: r.bridge,
+      ml: r.ml,
+      nowMs: 0,
+      recircIds: r.recircIds,
+      buildCache: true,
+      cache,
+    }).cache;
+  const first = translate("in_port=1,ip");
+  assert.equal(first.rules.length, 2);
+  assert.equal(first.lookups.length, 6);
+  const fresh = translate("in_port=2,ip");
+  const reused = translate("in_port=2,ip", first);
+  assert.equal(reused, first, "the same object, refilled");
+  assert.deepEqual(reused.rules, fresh.rules);
+  assert.deepEqual(reused.ruleBridges, fresh.ruleBridges);
+  assert.deepEqual(reused.lookups, fresh.lookups);
+  // And back: the arrays grow again past what the shorter translation left.
+  assert.deepEqual(translate("in_port=1,ip", first).lookups, translate("in_port=1,ip").lookups);
 });

@@ -130,6 +130,12 @@ export interface XlateInput {
    * (zeros when absent: the datapath in_port's bridge then).
    */
   ofprotoUuid?: Uint8Array;
+  /**
+   * A cache of an earlier translation to clear and fill instead of a new
+   * one (xlate_cache_clear on a ukey's xcache); the output's `cache` is
+   * then this object.
+   */
+  cache?: XlateCache;
   /** Formats a rule's match and an action, for the trace. */
   formatMatch?: (rule: XlateRule) => string;
   formatAction?: (action: OfAction) => string;
@@ -217,7 +223,7 @@ export class XlateCtx {
   readonly wc: FlowKey;
   readonly w: Uint8Array;
   readonly actions: OdpAction[] = [];
-  readonly cache = new XlateCache();
+  readonly cache: XlateCache;
   readonly traceRoot: TraceNode[] | null;
   /** Where trace nodes go now: the subs of the current table node. */
   trace: TraceNode[] | null;
@@ -256,6 +262,8 @@ export class XlateCtx {
     this.wc = keys.wc;
     this.wc.fill(0);
     this.w = keys.w;
+    if (xin.cache) xin.cache.clear();
+    this.cache = xin.cache ?? new XlateCache();
     this.cache.bridge = xin.bridgeId ?? 0;
     this.traceRoot = xin.trace ? [] : null;
     this.trace = this.traceRoot;

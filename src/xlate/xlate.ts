@@ -108,6 +108,7 @@ export function xlate(xin: XlateInput): XlateOutput {
   }
   if (ctx.error) ctx.actions.length = 0;
   wcFinish(ctx, upcall);
+  ctx.cache.seal();
   return {
     actions: ctx.actions,
     wc: ctx.wc,
