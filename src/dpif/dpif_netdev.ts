@@ -38,7 +38,7 @@ import type { FlowExtractFn } from "./pmd.ts";
 import { clearPmdCounters, pmdCounter, type PmdStats, readPmdStats } from "./pmd_stats.ts";
 import type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
 import { parseRxqAffinity, type RxqAssign } from "./rxq_sched.ts";
-import { reconfigurePmds } from "./pmd_reconfigure.ts";
+import { logPmdsCreated, reconfigurePmds } from "./pmd_reconfigure.ts";
 import type { DpifUpcall } from "./upcall.ts";
 
 export interface DpifNetdevOptions {
@@ -124,6 +124,7 @@ export class DpifNetdev implements DpifProvider {
       opts.extract,
       opts.extractModule ?? new URL("../flow/mod.ts", import.meta.url).href,
     );
+    logPmdsCreated(dp.shared, opts.pmdCores ?? []);
     dp.ports.addLocal();
     return dp;
   }
