@@ -70,6 +70,12 @@ Deno.test("setPmdCores in process: a removed PMD's flows go, a new one polls wit
 
     assert.equal(await dp.setPmdCores([0, 1, 2]), false, "three PMDs do not fit two slots");
     assert.deepEqual(dp.activePmds(), [1]);
+
+    // The mask removed: back to the single PMD standing for the main thread.
+    assert.equal(await dp.setPmdCores([NON_PMD_CORE_ID]), true);
+    assert.deepEqual(dp.activePmds().map((k) => dp.pmdCore(k)), [NON_PMD_CORE_ID]);
+    assert.equal(dp.getStats().flows, 0);
+    assert.ok(dp.rxqList().every((q) => q.pmd === dp.activePmds()[0]));
   } finally {
     dp.destroy();
   }
