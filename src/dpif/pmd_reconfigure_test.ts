@@ -54,13 +54,13 @@ Deno.test("setPmdCores in process: a removed PMD's flows go, a new one polls wit
     assert.equal(dp.flowPut({ key, mask, actions: [], flags: PUT_CREATE, pmd: 0 }).error ?? 0, 0);
     assert.equal(dp.getStats().flows, 1);
 
-    assert.equal(await dp.setPmdCores([0, 1]), true);
+    assert.equal(await dp.pmdControl.setPmdCores([0, 1]), true);
     assert.deepEqual(dp.activePmds(), [0, 1]);
     assert.deepEqual(dp.activePmds().map((k) => dp.pmdCore(k)), [0, 1]);
     assert.deepEqual(dp.rxqList().map((q) => q.pmd), [0, 1], "one queue each");
     assert.equal(dp.getStats().flows, 1, "core 0's flow stays");
 
-    assert.equal(await dp.setPmdCores([1]), true);
+    assert.equal(await dp.pmdControl.setPmdCores([1]), true);
     assert.deepEqual(dp.activePmds(), [1]);
     assert.equal(dp.getStats().flows, 0, "core 0's flow went with its PMD");
     assert.deepEqual(dp.rxqList().map((q) => q.pmd), [1, 1]);
@@ -68,11 +68,15 @@ Deno.test("setPmdCores in process: a removed PMD's flows go, a new one polls wit
     assert.equal(dp.flowPut({ key, mask, actions: [], flags: PUT_CREATE, pmd: 1 }).error ?? 0, 0);
     assert.equal(dp.getStats().flows, 1);
 
-    assert.equal(await dp.setPmdCores([0, 1, 2]), false, "three PMDs do not fit two slots");
+    assert.equal(
+      await dp.pmdControl.setPmdCores([0, 1, 2]),
+      false,
+      "three PMDs do not fit two slots",
+    );
     assert.deepEqual(dp.activePmds(), [1]);
 
     // The mask removed: back to the single PMD standing for the main thread.
-    assert.equal(await dp.setPmdCores([NON_PMD_CORE_ID]), true);
+    assert.equal(await dp.pmdControl.setPmdCores([NON_PMD_CORE_ID]), true);
     assert.deepEqual(dp.activePmds().map((k) => dp.pmdCore(k)), [NON_PMD_CORE_ID]);
     assert.equal(dp.getStats().flows, 0);
     assert.ok(dp.rxqList().every((q) => q.pmd === dp.activePmds()[0]));
