@@ -133,13 +133,15 @@ export class Backer {
         b.udpif.revalidate();
       }
       const pmds = applyDatapathConfig(dp, options.config, changed);
-      // New PMDs need handlers of their own.
-      (pmds ?? Promise.resolve(false))
-        .then((reconfigured) => reconfigured ? b.udpif.fitHandlersToPmds() : undefined)
-        .then(() => b.#configure(new Set(changed.keys())))
-        .catch((e) =>
-          log.error(`applying other_config failed: ${e instanceof Error ? e.message : e}`)
-        );
+      const keys = new Set(changed.keys());
+      // New PMDs need handlers of their own; other keys apply at once.
+      const applied = pmds
+        ? pmds.then((reconfigured) => reconfigured ? b.udpif.fitHandlersToPmds() : undefined)
+          .then(() => b.#configure(keys))
+        : b.#configure(keys);
+      applied.catch((e) =>
+        log.error(`applying other_config failed: ${e instanceof Error ? e.message : e}`)
+      );
     });
     return backer;
   }

@@ -66,7 +66,7 @@ export function applyDatapathConfig(
   changed?: ReadonlyMap<string, unknown>,
 ): Promise<boolean> | undefined {
   const pmds = changed && PMD_SET_KEYS.some((k) => changed.has(k))
-    ? dp.setPmdCores(pmdCores(config) ?? [NON_PMD_CORE_ID])
+    ? dp.pmdControl.setPmdCores(pmdCores(config) ?? [NON_PMD_CORE_ID])
     : undefined;
   if (changed && !DATAPATH_KEYS.some((k) => changed.has(k))) return pmds;
   dp.setEmcInsertInvProb(config.get("emc-insert-inv-prob")!);
@@ -87,9 +87,9 @@ export function applyDatapathConfig(
     log.warn("pmd-rxq-isolate can only be set false when using pmd-rxq-assign=group");
     isolate = true;
   }
-  if (isolate !== dp.rxqIsolate) {
+  if (isolate !== dp.pmdControl.rxqIsolate) {
     log.info(`pmd-rxq-affinity ${isolate ? "isolates" : "does not isolate"} PMD core`);
-    dp.setRxqIsolate(isolate);
+    dp.pmdControl.setRxqIsolate(isolate);
     reassign = true;
   }
   if (reassign) dp.rxqRebalance();

@@ -32,12 +32,12 @@ export function setPortWithAffinity(bridge: Bridge, name: string, settings: stri
     return;
   }
   if (port.odpPort < 0) throw new CommandError(`${name}: a patch port has no rx queues`);
-  const nRxq = bridge.dp.portRxqCount(port.odpPort);
+  const nRxq = bridge.dp.pmdControl.portRxqCount(port.odpPort);
   try {
     parseRxqAffinity(affinity, nRxq);
   } catch (e) {
     throw new CommandError((e as Error).message);
   }
   if (rest.length) bridge.setPort(name, rest);
-  bridge.dp.portSetRxqAffinity(port.odpPort, affinity);
+  bridge.dp.pmdControl.setPortRxqAffinity(port.odpPort, affinity);
 }

@@ -33,8 +33,13 @@ import { FlowOps } from "./flow_ops.ts";
 const log = getLogger("dpif_netdev");
 /** Restarts allowed per PMD per minute. */
 const MAX_RESTARTS = 5;
-/** How long a retired PMD gets to finish its round before its worker is terminated. */
-const EXIT_WAIT_MS = 500;
+/**
+ * How long a retired PMD gets to finish its round before its worker is
+ * terminated: a dead one's replacement waits little; a PMD being removed
+ * gets longer, as the queues it held are handed on once it is gone.
+ */
+const RESTART_EXIT_WAIT_MS = 500;
+const REMOVE_EXIT_WAIT_MS = 5000;
 
 export class PmdThreads {
   /** In-process PMDs by slot (with `extract`), else none. */
@@ -94,12 +99,12 @@ export class PmdThreads {
    * Retires PMD k's worker: bumps its generation and waits (a bounded
    * time) for it to leave its loop, then terminates it.
    */
-  private async retire(k: number): Promise<void> {
+  private async retire(k: number, waitMs: number): Promise<void> {
     const w = this.workers[k];
     const pmd = this.shared.pmds[k], ctl = pmd.ctl;
     const old = Atomics.add(ctl, PC_PMD_GEN, 1);
     pmd.ring();
-    const deadline = performance.now() + EXIT_WAIT_MS;
+    const deadline = performance.now() + waitMs;
     while (w && Atomics.load(ctl, PC_PMD_EXITED) !== old + 1 && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -115,7 +120,7 @@ export class PmdThreads {
     const now = Date.now();
     this.restarts[k] = this.restarts[k].filter((t) => now - t < 60_000);
     // Retire the old PMD first: two PMDs must never share the rings.
-    await this.retire(k);
+    await this.retire(k, RESTART_EXIT_WAIT_MS);
     if (this.restarts[k].length >= MAX_RESTARTS) {
       log.error(`${this.dpName}: PMD worker ${k} restarted too often; giving up`);
       return;
@@ -157,7 +162,7 @@ export class PmdThreads {
     if (!this.states.move(k, "stopping")) return false;
     const sh = this.shared, pmd = sh.pmds[k];
     Atomics.store(pmd.ctl, PC_ACTIVE, 0);
-    await this.retire(k);
+    await this.retire(k, REMOVE_EXIT_WAIT_MS);
     for (let q = 0; q < MAX_HANDLERS; q++) {
       Atomics.compareExchange(sh.ctl, C_UPCALL_OWNER + q, k, -1);
     }

@@ -39,6 +39,7 @@ import { UP_KEY, UP_PACKET, UPCALL_MISS } from "./protocol.ts";
 const covDropUpcallError = coverageCounter("datapath_drop_upcall_error");
 
 export class PmdUpcalls {
+  /** Per upcall queue; made anew when this PMD claims the queue. */
   private readonly up: RingProducer[];
   private readonly dirty = new Uint8Array(32);
   private readonly soft = new SoftwareOffload();
@@ -127,7 +128,11 @@ export class PmdUpcalls {
     if (q >= 0 && !this.owned[q]) {
       const me = this.pmd.index;
       const was = Atomics.compareExchange(sh.ctl, C_UPCALL_OWNER + q, -1, me);
-      if (was === -1 || was === me) this.owned[q] = 1;
+      if (was === -1 || was === me) {
+        this.owned[q] = 1;
+        // Write on from where the queue's previous producer stopped.
+        this.up[q] = new RingProducer(sh.upcall[q]);
+      }
     }
     if (q < 0 || !this.owned[q]) {
       st[ST_LOST]++;

@@ -37,8 +37,9 @@ import { FlowDump } from "./flow_dump.ts";
 import type { FlowExtractFn } from "./pmd.ts";
 import { clearPmdCounters, pmdCounter, type PmdStats, readPmdStats } from "./pmd_stats.ts";
 import type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
-import { parseRxqAffinity, type RxqAssign } from "./rxq_sched.ts";
-import { reconfigurePmds } from "./pmd_reconfigure.ts";
+import type { RxqAssign } from "./rxq_sched.ts";
+import { logPmdsCreated } from "./pmd_reconfigure.ts";
+import { PmdControl } from "./pmd_control.ts";
 import type { DpifUpcall } from "./upcall.ts";
 
 export interface DpifNetdevOptions {
@@ -59,7 +60,7 @@ export interface DpifNetdevOptions {
   pmdCores?: readonly number[];
   /**
    * PMD slots to make room for (at least one per core of pmdCores), so
-   * that `setPmdCores` can add PMDs at run time.
+   * that `pmdControl.setPmdCores` can add PMDs at run time.
    */
   pmdSlots?: number;
 }
@@ -73,6 +74,8 @@ export class DpifNetdev implements DpifProvider {
   private readonly flows: FlowClient;
   private readonly ports: DatapathPorts;
   private threads?: PmdThreads;
+  /** The PMD set, rx queue pinning and isolation (pmd_control.ts). */
+  readonly pmdControl: PmdControl;
   private readonly upcallQueues: RingConsumer[];
 
   private constructor(
@@ -90,6 +93,12 @@ export class DpifNetdev implements DpifProvider {
     } else throw new RangeError(`dpif client ${client} was never opened`);
     if (this.client >= MAX_CLIENTS) throw new RangeError(`more than ${MAX_CLIENTS} dpif clients`);
     this.ports = new DatapathPorts(type, this.name, this.shared, () => this.wake());
+    this.pmdControl = new PmdControl(
+      this.shared,
+      this.ports,
+      () => this.threads,
+      () => this.wake(),
+    );
     this.flows = new FlowClient(this.shared, this.client, () => {
       if (!this.threads?.inProcessRun) return false;
       this.run();
@@ -124,6 +133,7 @@ export class DpifNetdev implements DpifProvider {
       opts.extract,
       opts.extractModule ?? new URL("../flow/mod.ts", import.meta.url).href,
     );
+    logPmdsCreated(dp.shared, opts.pmdCores ?? []);
     dp.ports.addLocal();
     return dp;
   }
@@ -147,16 +157,6 @@ export class DpifNetdev implements DpifProvider {
   /** The indices of the PMDs running now. */
   activePmds(): number[] {
     return this.shared.activePmds();
-  }
-
-  /**
-   * Makes the PMDs those on `cores` at run time (pmd-cpu-mask changed;
-   * pmd_reconfigure.ts); false, changing nothing, when they do not fit
-   * the datapath's slots.
-   */
-  setPmdCores(cores: readonly number[]): Promise<boolean> {
-    if (!this.threads) return Promise.resolve(false);
-    return reconfigurePmds(this.shared, this.threads, this.ports, cores);
   }
 
   /** The core id of PMD k (NON_PMD_CORE_ID for the main-thread stand-in). */
@@ -249,39 +249,6 @@ export class DpifNetdev implements DpifProvider {
 
   get rxqAssign(): RxqAssign {
     return this.ports.rxqAssign;
-  }
-
-  /**
-   * other_config:pmd-rxq-isolate: whether a PMD with pinned queues polls
-   * only those (false is honoured only with pmd-rxq-assign=group).
-   */
-  setRxqIsolate(on: boolean): void {
-    this.ports.rxqIsolate = on;
-  }
-
-  get rxqIsolate(): boolean {
-    return this.ports.rxqIsolate;
-  }
-
-  /** Whether PMD k polls only queues pinned to it (pmd-rxq-show's "isolated"). */
-  pmdIsolated(k: number): boolean {
-    return this.ports.isolated.has(k);
-  }
-
-  /**
-   * Interface other_config:pmd-rxq-affinity of port `portNo`
-   * ("QUEUE:CORE,...", "" for none); reassigns the rx queues. Throws,
-   * changing nothing, on a bad list.
-   */
-  portSetRxqAffinity(portNo: number, text: string): void {
-    const nRxq = this.portRxqCount(portNo);
-    this.ports.setRxqAffinity(portNo, parseRxqAffinity(text, nRxq));
-    this.wake();
-  }
-
-  /** The rx queues of port `portNo` (options:n_rxq). */
-  portRxqCount(portNo: number): number {
-    return this.ports.nRxqOf(portNo);
   }
 
   /** dpif-netdev/pmd-rxq-rebalance: assigns the rx queues to the PMDs again. */

@@ -16,7 +16,7 @@
  * Its fast path is one or more PMDs (pmd.ts, OVS's dp_netdev_pmd_thread;
  * by default one standing for OVS's main thread, or one per core of
  * other_config:pmd-cpu-mask, _pmd_threads.ts), in slots of the shared
- * buffers so that `setPmdCores` adds and removes PMDs at run time as OVS's
+ * buffers so that `pmdControl` adds and removes PMDs at run time as OVS's
  * reconfigure_pmd_threads does (pmd_reconfigure.ts; a slot's life is the
  * state machine of _pmd_state.ts). Each PMD has its own flow
  * table, EMC, SMC and dpcls, so a flow belongs to one PMD (the same
@@ -26,7 +26,7 @@
  * Ports have rx queues (options:n_rxq: a dummy port's rings, a system
  * port's PACKET_FANOUT sockets, shared.rxqFd) that rxq_sched.ts
  * assigns to PMDs as OVS's pmd-rxq-assign=cycles|roundrobin|group does,
- * queues pinned to a core (pmd-rxq-affinity, `portSetRxqAffinity`) first,
+ * queues pinned to a core (pmd-rxq-affinity, `pmdControl`) first,
  * isolating their PMD unless pmd-rxq-isolate=false; pmd_rxq.ts prints `pmd-rxq-show` and `pmd-rxq-rebalance`. A PMD polls
  * its rx queues (_pmd_rx.ts, which rebuilds its poll list when the ports
  * change), parses

@@ -23,6 +23,19 @@ import type { DatapathPorts } from "./_ports.ts";
 
 const log = getLogger("dpif_netdev");
 
+/**
+ * Logs the PMD threads made on `cores` and how many there are now, as
+ * OVS does when it creates them (at start and at reconfiguration).
+ */
+export function logPmdsCreated(sh: DatapathShared, cores: readonly number[]): void {
+  for (const core of cores) {
+    if (core === NON_PMD_CORE_ID) continue;
+    log.info(`PMD thread on numa_id: 0, core id: ${String(core).padStart(2)} created.`);
+  }
+  const n = sh.activePmds().filter((k) => sh.pmds[k].core !== NON_PMD_CORE_ID).length;
+  if (n) log.info(`There are ${n} pmd threads on numa node 0`);
+}
+
 /** The change from the active PMDs' cores to `want`: slots to stop, cores to start. */
 export function planPmdChange(
   current: ReadonlyMap<number, number>,
@@ -65,17 +78,11 @@ export async function reconfigurePmds(
     }
   }
   const slots = threads.states.inState("free");
-  add.forEach((core, i) => {
-    threads.add(slots[i], core);
-    if (core !== NON_PMD_CORE_ID) {
-      log.info(`PMD thread on numa_id: 0, core id: ${String(core).padStart(2)} created.`);
-    }
-  });
+  add.forEach((core, i) => threads.add(slots[i], core));
+  logPmdsCreated(sh, add);
   const active = sh.activePmds();
   active.forEach((k, rank) => Atomics.store(sh.pmds[k].ctl, PC_RANK, rank));
   Atomics.store(sh.ctl, C_N_ACTIVE_PMDS, active.length);
-  const threadsNow = active.filter((k) => sh.pmds[k].core !== NON_PMD_CORE_ID).length;
-  if (threadsNow) log.info(`There are ${threadsNow} pmd threads on numa node 0`);
   await threads.ready();
   ports.schedule();
   return true;

@@ -43,7 +43,7 @@ export function pmdRxqShow(dp: DpifNetdev, args: string[]): string {
   for (const k of order) {
     const c = dp.pmdCore(k);
     if (c === NON_PMD_CORE_ID) continue;
-    out += `pmd thread numa_id 0 core_id ${c}:\n  isolated : ${dp.pmdIsolated(k)}\n`;
+    out += `pmd thread numa_id 0 core_id ${c}:\n  isolated : ${dp.pmdControl.isolated(k)}\n`;
     const total = dp.shared.pmds[k].stats[ST_INTERVAL_MS] * intervals;
     const mine = rxqs.filter((q) => q.pmd === k);
     for (const q of mine) {
