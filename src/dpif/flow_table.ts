@@ -53,97 +53,46 @@
  */
 import { FLOW_WORDS } from "../flow/mod.ts";
 import { ARENA_MAX_UNITS, ARENA_UNIT_WORDS, FlowArena } from "./_flow_arena.ts";
+import {
+  ARENA_WORDS_PER_FLOW,
+  FlowSnapshot,
+  flowTableBytes,
+  H_ARENA_UNITS,
+  H_CAPACITY,
+  H_FLOWS,
+  H_HWM,
+  H_MASK_CAPACITY,
+  H_MASKS,
+  HEADER_WORDS,
+  M_ACT,
+  M_ACTB,
+  M_GEN,
+  M_MASK,
+  M_REC,
+  M_SEQ,
+  M_STATE,
+  M_TCPF,
+  MAP_WORDS,
+  META,
+  popcount,
+  recordUnits,
+  S_BYTES,
+  S_CREATED,
+  S_PACKETS,
+  S_USED,
+  SLOT_FREE,
+  SLOT_LIVE,
+} from "./_flow_layout.ts";
+import { copyFlowOut, readFlow, readFlowRest, readFlowTerse } from "./_flow_read.ts";
 
-/** Bytes of encoded actions (src/flow's action codec) a flow can hold. */
-export const ACT_MAX_BYTES = 384;
-/** Arena words per slot: room for an average flow (a TCP key, a few actions) and more. */
-export const ARENA_WORDS_PER_FLOW = 48;
-/** Words of a key's miniflow map: one bit per key word. */
-const MAP_WORDS = Math.ceil(FLOW_WORDS / 32);
-if (
-  Math.ceil((2 * FLOW_WORDS + MAP_WORDS + ACT_MAX_BYTES / 4) / ARENA_UNIT_WORDS) > ARENA_MAX_UNITS
-) {
-  throw new Error("the flow arena's largest record is smaller than the largest flow");
-}
-
-const H_HWM = 0;
-const H_FLOWS = 1;
-const H_MASKS = 2;
-const H_CAPACITY = 3;
-const H_MASK_CAPACITY = 4;
-const H_ARENA_UNITS = 5;
-const HEADER_WORDS = 16;
-
-const META = 8;
-const M_SEQ = 0;
-const M_STATE = 1;
-const M_MASK = 2;
-const M_ACTB = 3;
-const M_TCPF = 4;
-const M_GEN = 5;
-/** Word index (in `u32`) of the slot's record: its masked key. */
-const M_REC = 6;
-/** Byte index (in `u8`) of the slot's encoded actions, inside its record. */
-const M_ACT = 7;
-
-const S_PACKETS = 0;
-const S_BYTES = 1;
-const S_USED = 2;
-const S_CREATED = 3;
-
-export const SLOT_FREE = 0;
-export const SLOT_LIVE = 1;
-
-function popcount(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-}
-
-/** A reader's private copy of one flow; allocate once, refill many times. */
-export class FlowSnapshot {
-  slot = -1;
-  generation = 0;
-  readonly ufid = new Uint32Array(4);
-  readonly key = new Uint32Array(FLOW_WORDS);
-  readonly mask = new Uint32Array(FLOW_WORDS);
-  /** Encoded actions (decode with `snapshotActions`). */
-  readonly actions = new Uint8Array(ACT_MAX_BYTES);
-  nActionBytes = 0;
-  packets = 0;
-  bytes = 0;
-  /** time_msec() of the last hit, 0 for never. */
-  used = 0;
-  tcpFlags = 0;
-  /** The index of the PMD whose table holds the flow (a flow belongs to one PMD). */
-  pmd = 0;
-
-  copyFrom(o: FlowSnapshot): void {
-    this.slot = o.slot;
-    this.pmd = o.pmd;
-    this.generation = o.generation;
-    this.ufid.set(o.ufid);
-    this.key.set(o.key);
-    this.mask.set(o.mask);
-    this.actions.set(o.actions);
-    this.nActionBytes = o.nActionBytes;
-    this.packets = o.packets;
-    this.bytes = o.bytes;
-    this.used = o.used;
-    this.tcpFlags = o.tcpFlags;
-  }
-}
-
-export function flowTableBytes(capacity: number, maskCapacity: number, arenaUnits: number): number {
-  const words = HEADER_WORDS + capacity * (META + 4) + maskCapacity * FLOW_WORDS +
-    arenaUnits * ARENA_UNIT_WORDS;
-  return Math.ceil(words / 2) * 8 + capacity * 32;
-}
-
-/** Arena units of a record: `nMasked` masked key words, `nAct` action bytes, `nKey` nonzero key words. */
-function recordUnits(nMasked: number, nAct: number, nKey: number): number {
-  return Math.ceil((nMasked + ((nAct + 3) >> 2) + MAP_WORDS + nKey) / ARENA_UNIT_WORDS);
-}
+export {
+  ACT_MAX_BYTES,
+  ARENA_WORDS_PER_FLOW,
+  FlowSnapshot,
+  flowTableBytes,
+  SLOT_FREE,
+  SLOT_LIVE,
+} from "./_flow_layout.ts";
 
 /** Shared views over a flow table; the PMD and every reader build one. */
 export class FlowTable {
@@ -236,37 +185,7 @@ export class FlowTable {
 
   /** Copies a live slot into `out`; false if the slot is free. Lock-free. */
   read(slot: number, out: FlowSnapshot): boolean {
-    const i32 = this.i32, u32 = this.u32, f64 = this.f64;
-    const m = this.metaBase + slot * META;
-    for (;;) {
-      const seq = Atomics.load(i32, m + M_SEQ);
-      if (seq & 1) continue;
-      if (i32[m + M_STATE] !== SLOT_LIVE) {
-        if (Atomics.load(i32, m + M_SEQ) === seq) return false;
-        continue;
-      }
-      const maskId = i32[m + M_MASK];
-      const nAct = i32[m + M_ACTB];
-      const a = i32[m + M_ACT];
-      out.tcpFlags = i32[m + M_TCPF];
-      out.generation = i32[m + M_GEN];
-      const u = this.ufidBase + slot * 4;
-      for (let i = 0; i < 4; i++) out.ufid[i] = u32[u + i];
-      const mk = this.maskBase + maskId * FLOW_WORDS;
-      for (let i = 0; i < FLOW_WORDS; i++) out.mask[i] = u32[mk + i];
-      this.expandKey((a + nAct + 3) >> 2, out.key, 0);
-      const u8 = this.u8;
-      for (let i = 0; i < nAct; i++) out.actions[i] = u8[a + i];
-      out.nActionBytes = nAct;
-      const s = this.statsBase + slot * 4;
-      out.packets = f64[s + S_PACKETS];
-      out.bytes = f64[s + S_BYTES];
-      out.used = f64[s + S_USED];
-      if (Atomics.load(i32, m + M_SEQ) === seq) {
-        out.slot = slot;
-        return true;
-      }
-    }
+    return readFlow(this, slot, out);
   }
 
   /**
@@ -275,31 +194,7 @@ export class FlowTable {
    * left as they were. Lock-free.
    */
   readTerse(slot: number, out: FlowSnapshot): boolean {
-    const i32 = this.i32, u32 = this.u32, f64 = this.f64;
-    const m = this.metaBase + slot * META;
-    for (;;) {
-      const seq = Atomics.load(i32, m + M_SEQ);
-      if (seq & 1) continue;
-      if (i32[m + M_STATE] !== SLOT_LIVE) {
-        if (Atomics.load(i32, m + M_SEQ) === seq) return false;
-        continue;
-      }
-      out.tcpFlags = i32[m + M_TCPF];
-      out.generation = i32[m + M_GEN];
-      const u = this.ufidBase + slot * 4;
-      out.ufid[0] = u32[u];
-      out.ufid[1] = u32[u + 1];
-      out.ufid[2] = u32[u + 2];
-      out.ufid[3] = u32[u + 3];
-      const s = this.statsBase + slot * 4;
-      out.packets = f64[s + S_PACKETS];
-      out.bytes = f64[s + S_BYTES];
-      out.used = f64[s + S_USED];
-      if (Atomics.load(i32, m + M_SEQ) === seq) {
-        out.slot = slot;
-        return true;
-      }
-    }
+    return readFlowTerse(this, slot, out);
   }
 
   /**
@@ -308,48 +203,7 @@ export class FlowTable {
    * flow is deleted). Lock-free.
    */
   readRest(out: FlowSnapshot): boolean {
-    const i32 = this.i32, u32 = this.u32, u8 = this.u8;
-    const slot = out.slot;
-    const m = this.metaBase + slot * META;
-    const u = this.ufidBase + slot * 4;
-    for (;;) {
-      const seq = Atomics.load(i32, m + M_SEQ);
-      if (seq & 1) continue;
-      if (
-        i32[m + M_STATE] !== SLOT_LIVE || u32[u] !== out.ufid[0] || u32[u + 1] !== out.ufid[1] ||
-        u32[u + 2] !== out.ufid[2] || u32[u + 3] !== out.ufid[3]
-      ) {
-        if (Atomics.load(i32, m + M_SEQ) === seq) return false;
-        continue;
-      }
-      const mk = this.maskBase + i32[m + M_MASK] * FLOW_WORDS;
-      for (let i = 0; i < FLOW_WORDS; i++) out.mask[i] = u32[mk + i];
-      const nAct = i32[m + M_ACTB];
-      const a = i32[m + M_ACT];
-      this.expandKey((a + nAct + 3) >> 2, out.key, 0);
-      for (let i = 0; i < nAct; i++) out.actions[i] = u8[a + i];
-      out.nActionBytes = nAct;
-      if (Atomics.load(i32, m + M_SEQ) === seq) return true;
-    }
-  }
-
-  /**
-   * Writes the full key of the miniflow at word `mf` into `dst` from
-   * `at`. A torn read may hand it garbage: writes past `dst` are dropped
-   * by the typed array and the caller's seq check retries.
-   */
-  private expandKey(mf: number, dst: Uint32Array, at: number): void {
-    const u32 = this.u32;
-    dst.fill(0, at, at + FLOW_WORDS);
-    let v = mf + MAP_WORDS;
-    for (let w = 0; w < MAP_WORDS; w++) {
-      let bits = u32[mf + w];
-      while (bits !== 0) {
-        const low = bits & -bits;
-        dst[at + w * 32 + 31 - Math.clz32(low)] = u32[v++];
-        bits ^= low;
-      }
-    }
+    return readFlowRest(this, out);
   }
 
   // ---- Writer side: only the owning PMD calls these. ----
@@ -367,13 +221,7 @@ export class FlowTable {
     dst8: Uint8Array,
     actAt: number,
   ): number {
-    const m = this.metaBase + slot * META, i32 = this.i32, u32 = this.u32, u8 = this.u8;
-    const mk = this.maskBase + i32[m + M_MASK] * FLOW_WORDS;
-    for (let i = 0; i < FLOW_WORDS; i++) dst[maskAt + i] = u32[mk + i];
-    const a = i32[m + M_ACT], nAct = i32[m + M_ACTB];
-    this.expandKey((a + nAct + 3) >> 2, dst, keyAt);
-    for (let i = 0; i < nAct; i++) dst8[actAt + i] = u8[a + i];
-    return nAct;
+    return copyFlowOut(this, slot, dst, keyAt, maskAt, dst8, actAt);
   }
 
   private begin(m: number): number {
