@@ -137,12 +137,15 @@ export class PortLinkWatch {
     }
   }
 
-  /** `port/show [PORT]`: the ports' Interface-table columns, as `ovs-vsctl list interface`. */
-  show(name?: string): string {
-    const ports = name === undefined
-      ? this.bridge.allPorts().sort((a, b) => a.name < b.name ? -1 : 1)
-      : [this.bridge.port(name)];
-    return ports.map((p) => this.#record(p)).join("\n");
+  /** Whether port `name` is this watch's bridge's. */
+  hasPort(name: string): boolean {
+    return this.bridge.portByName(name) !== undefined;
+  }
+
+  /** Port `name`'s Interface-table columns, or every port's by name; throws for an unknown port. */
+  records(name?: string): Array<[string, string]> {
+    const ports = name === undefined ? this.bridge.allPorts() : [this.bridge.port(name)];
+    return ports.map((p) => [p.name, this.#record(p)]);
   }
 
   #record(p: BridgePort): string {
@@ -201,7 +204,11 @@ export class PortLinkWatch {
 /** The command name `registerPortLinkCommands` adds (the daemon removes it when it stops). */
 export const PORT_LINK_COMMANDS = ["port/show"];
 
-/** Registers `port/show` over `watch`. */
+/**
+ * Registers `port/show [PORT]` over `watches` (one per bridge): the
+ * ports' Interface-table columns, as `ovs-vsctl list interface`, every
+ * bridge's ports by name, or the named port's from its bridge.
+ */
 export function registerPortLinkCommands(
   register: (c: {
     name: string;
@@ -210,8 +217,14 @@ export function registerPortLinkCommands(
     maxArgs: number;
     handler: (args: string[]) => string;
   }) => void,
-  watch: PortLinkWatch,
+  watches: readonly PortLinkWatch[],
 ): void {
+  const show = (name?: string) => {
+    const all = name === undefined
+      ? watches.flatMap((w) => w.records())
+      : (watches.find((w) => w.hasPort(name)) ?? watches[0]).records(name);
+    return all.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, r]) => r).join("\n");
+  };
   register({
     name: "port/show",
     usage: "[port]",
@@ -219,7 +232,7 @@ export function registerPortLinkCommands(
     maxArgs: 1,
     handler: (args) => {
       try {
-        return watch.show(args[0]);
+        return show(args[0]);
       } catch (e) {
         if (e instanceof CommandError) throw e;
         throw new CommandError((e as Error).message);
