@@ -36,6 +36,7 @@ import {
   strerror,
 } from "../netdev/mod.ts";
 import type { Bridge, BridgePort } from "./bridge.ts";
+import type { PatchPort } from "./patch_port.ts";
 
 const log = getLogger("bridge");
 const ENODEV = 19;
@@ -139,13 +140,34 @@ export class PortLinkWatch {
 
   /** Whether port `name` is this watch's bridge's. */
   hasPort(name: string): boolean {
-    return this.bridge.portByName(name) !== undefined;
+    return this.bridge.portByName(name) !== undefined ||
+      this.bridge.patchPorts.some((p) => p.name === name);
   }
 
-  /** Port `name`'s Interface-table columns, or every port's by name; throws for an unknown port. */
+  /**
+   * Port `name`'s Interface-table columns, or every port's, patch ports
+   * included (type patch, up: OVS's patch netdev has no link to lose);
+   * throws for an unknown port.
+   */
   records(name?: string): Array<[string, string]> {
-    const ports = name === undefined ? this.bridge.allPorts() : [this.bridge.port(name)];
-    return ports.map((p) => [p.name, this.#record(p)]);
+    const patches = this.bridge.patchPorts.filter((p) => name === undefined || p.name === name);
+    const ports = name === undefined
+      ? this.bridge.allPorts()
+      : patches.length
+      ? []
+      : [this.bridge.port(name)];
+    const patchRecord = (p: PatchPort) =>
+      formatColumns([
+        ["name", p.name],
+        ["ofport", String(p.ofport)],
+        ["type", "patch"],
+        ["admin_state", "up"],
+        ["error", "[]"],
+      ]);
+    return [
+      ...ports.map((p): [string, string] => [p.name, this.#record(p)]),
+      ...patches.map((p): [string, string] => [p.name, patchRecord(p)]),
+    ];
   }
 
   #record(p: BridgePort): string {
@@ -170,7 +192,7 @@ export class PortLinkWatch {
     } else {
       cols.push(["admin_state", p.up ? "up" : "down"], ["error", "[]"]);
     }
-    return cols.map(([k, v]) => `${k.padEnd(20)}: ${v}\n`).join("");
+    return formatColumns(cols);
   }
 
   #statistics(p: BridgePort, n: LinuxNetdev): string {
@@ -199,6 +221,11 @@ export class PortLinkWatch {
     ];
     return `{${kv.map(([k, v]) => `${k}=${v}`).join(", ")}}`;
   }
+}
+
+/** An Interface record as `ovs-vsctl list` prints it: a column a line, names padded to 20. */
+function formatColumns(cols: Array<[string, string]>): string {
+  return cols.map(([k, v]) => `${k.padEnd(20)}: ${v}\n`).join("");
 }
 
 /** The command name `registerPortLinkCommands` adds (the daemon removes it when it stops). */
