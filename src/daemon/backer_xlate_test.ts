@@ -16,6 +16,7 @@ function twoBridges() {
   const stats = RuleStatsQueue.create();
   const recirc = new RecircIdPool();
   const patchCounters = PatchCounters.create(2);
+  const packetIns = [PacketInQueue.create(), PacketInQueue.create()];
   const init = (id: number, bridge: string, ports: BridgeXlateInit["ports"]): BridgeXlateInit => ({
     bridge,
     id,
@@ -25,7 +26,7 @@ function twoBridges() {
     learn: LearnQueue.create().buffer,
     uuid: new Uint8Array(16).fill(id + 1),
     recirc: recirc.buffer,
-    packetIns: PacketInQueue.create().init,
+    packetIns: packetIns[id].init,
     patchCounters: patchCounters.buffer,
     vlanLimit: 1,
   });
@@ -46,7 +47,7 @@ function twoBridges() {
   const xlate = new BackerXlate(structuredClone({ bridges }));
   const addFlow = (bridge: number, text: string) =>
     xlate.update({ type: "bridge", bridge, update: tables[bridge].addFlow(text, 0)! });
-  return { stats, bridges, tables, xlate, addFlow, patchCounters };
+  return { stats, bridges, tables, xlate, addFlow, patchCounters, packetIns, recirc };
 }
 
 function keyFrom(inPort: number) {
@@ -150,4 +151,41 @@ Deno.test("a recirculation frozen in the peer bridge resumes there, whatever bri
   new DataView(key.buffer).setUint32(F.recirc_id.off, id);
   // br1's table 1 (output to its p3, odp 3), not br0's.
   assert.equal(formatOdpActions(xlate.translate({ key, ...REQUEST }).actions!), "3");
+});
+
+Deno.test("a controller upcall goes to the bridge whose rule sent it, named by the cookie's UUID", () => {
+  const { xlate, addFlow, packetIns, recirc } = twoBridges();
+  addFlow(0, "in_port=1,actions=output:4");
+  addFlow(1, "in_port=2,actions=controller");
+  const key = keyFrom(1);
+  const res = xlate.translate({ key, ...REQUEST });
+  const action = res.actions!.find((a) => a.type === "userspace");
+  assert.ok(action?.type === "userspace" && action.userdata, formatOdpActions(res.actions!));
+  const userdata = action.userdata;
+  const packet = new Uint8Array(64);
+  const upcall = {
+    type: 2,
+    inPort: 1,
+    key,
+    ufid: new Uint32Array(4),
+    packet,
+    packetLen: packet.length,
+    userdata,
+    userdataLen: userdata.length,
+    lastAction: true,
+    pmd: 0,
+  };
+  xlate.controllerUpcall(upcall);
+  const got = (i: number) => {
+    const pins: number[] = [];
+    packetIns[i].drain(recirc, (pin) => pins.push(pin.inPort));
+    return pins;
+  };
+  // The datapath in_port is br0's p1, but br1's rule (in_port=2: patch-br0) sent it.
+  assert.deepEqual(got(1), [2]);
+  assert.deepEqual(got(0), []);
+  // A cookie naming no bridge goes by the datapath in_port.
+  userdata.fill(0, 8, 24);
+  xlate.controllerUpcall(upcall);
+  assert.deepEqual(got(0), [2]);
 });

@@ -34,7 +34,7 @@ import type { PortIo } from "./port_io.ts";
 import { openPortNetdev } from "./port_netdev.ts";
 import { BridgeLearning } from "./bridge_learn.ts";
 import { BridgeBonds } from "./bridge_bonds.ts";
-import { modPatchPort, type PatchPort, patchPortSpec } from "./patch_port.ts";
+import { modPatchPort, type PatchPort, patchPortsOf, patchPortSpec } from "./patch_port.ts";
 
 /*
  * Why the bridge asked for revalidation (OVS's need_revalidate reasons),
@@ -178,13 +178,7 @@ export class Bridge {
       for (const p of ports) p.io.close();
       throw e;
     }
-    const patches = specs.filter((p) => p.type === "patch").map((p) => ({
-      name: p.name,
-      ofport: p.ofport,
-      peer: p.options.peer,
-      patchSlot: backer.patchSlot(p.name),
-      flood: true,
-    }));
+    const patches = patchPortsOf(specs, (n) => backer.patchSlot(n));
     return new Bridge(backer, id, name, ports, patches, specs);
   }
 
@@ -292,11 +286,7 @@ export class Bridge {
 
   /** `ofctl mod-port BRIDGE PORT ACTION` (a patch port's: patch_port.ts). */
   modPort(name: string, action: PortModAction): void {
-    const patch = this.patchPorts.find((p) => p.name === name || String(p.ofport) === name);
-    if (patch) {
-      if (modPatchPort(patch, action)) this.portsChanged();
-      return;
-    }
+    if (modPatchPort(this.patchPorts, name, action, () => this.portsChanged())) return;
     const port = this.port(name);
     if (action === "flood" || action === "no-flood") port.flood = action === "flood";
     else port.up = action === "up";

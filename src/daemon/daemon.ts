@@ -264,7 +264,7 @@ export class Daemon {
   }
 
   #registerCommands(): void {
-    registerPortLinkCommands(registerCommand, this.#links[0]);
+    registerPortLinkCommands(registerCommand, this.#links);
     registerCommand({
       name: "exit",
       usage: "[--cleanup]",

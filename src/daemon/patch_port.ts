@@ -37,17 +37,41 @@ export function patchPortSpec(p: PatchPort): XPortSpec {
   };
 }
 
+/** A bridge's patch ports from its `--port` specs, each with its counter slot from `slotOf`. */
+export function patchPortsOf(
+  specs: readonly PortSpec[],
+  slotOf: (name: string) => number,
+): PatchPort[] {
+  return specs.filter((p) => p.type === "patch").map((p) => ({
+    name: p.name,
+    ofport: p.ofport,
+    peer: p.options.peer,
+    patchSlot: slotOf(p.name),
+    flood: true,
+  }));
+}
+
 /**
- * `mod-port` on a patch port: flood and no-flood as on any port; up and
- * down change nothing, as in OVS, whose patch netdev cannot be taken
- * down (update_port_config then keeps the port's config) and so keeps
- * forwarding. Returns whether the port changed.
+ * `mod-port` on the patch port `name` (or numbered `name`) among `ports`,
+ * if there is one: flood and no-flood as on any port, `changed` called
+ * when the port changed; up and down change nothing, as in OVS, whose
+ * patch netdev cannot be taken down (update_port_config then keeps the
+ * port's config) and so keeps forwarding. Returns false when `name` is
+ * no patch port of `ports`.
  */
-export function modPatchPort(p: PatchPort, action: "up" | "down" | "flood" | "no-flood"): boolean {
-  if (action !== "flood" && action !== "no-flood") return false;
+export function modPatchPort(
+  ports: readonly PatchPort[],
+  name: string,
+  action: "up" | "down" | "flood" | "no-flood",
+  changed: () => void,
+): boolean {
+  const p = ports.find((p) => p.name === name || String(p.ofport) === name);
+  if (!p) return false;
   const flood = action === "flood";
-  if (p.flood === flood) return false;
-  p.flood = flood;
+  if ((action === "flood" || action === "no-flood") && p.flood !== flood) {
+    p.flood = flood;
+    changed();
+  }
   return true;
 }
 

@@ -44,6 +44,7 @@ import {
   strerror,
 } from "../netdev/mod.ts";
 import type { Bridge, BridgePort } from "./bridge.ts";
+import type { PatchPort } from "./patch_port.ts";
 
 const log = getLogger("bridge");
 const covRevPortToggled = coverageCounter("rev_port_toggled");
@@ -156,12 +157,36 @@ export class PortLinkWatch {
     this.bridge.portsChanged(covRevPortToggled);
   }
 
-  /** `port/show [PORT]`: the ports' Interface-table columns, as `ovs-vsctl list interface`. */
-  show(name?: string): string {
+  /** Whether port `name` is this watch's bridge's. */
+  hasPort(name: string): boolean {
+    return this.bridge.portByName(name) !== undefined ||
+      this.bridge.patchPorts.some((p) => p.name === name);
+  }
+
+  /**
+   * Port `name`'s Interface-table columns, or every port's, patch ports
+   * included (type patch, up: OVS's patch netdev has no link to lose);
+   * throws for an unknown port.
+   */
+  records(name?: string): Array<[string, string]> {
+    const patches = this.bridge.patchPorts.filter((p) => name === undefined || p.name === name);
     const ports = name === undefined
-      ? this.bridge.allPorts().sort((a, b) => a.name < b.name ? -1 : 1)
+      ? this.bridge.allPorts()
+      : patches.length
+      ? []
       : [this.bridge.port(name)];
-    return ports.map((p) => this.#record(p)).join("\n");
+    const patchRecord = (p: PatchPort) =>
+      formatColumns([
+        ["name", p.name],
+        ["ofport", String(p.ofport)],
+        ["type", "patch"],
+        ["admin_state", "up"],
+        ["error", "[]"],
+      ]);
+    return [
+      ...ports.map((p): [string, string] => [p.name, this.#record(p)]),
+      ...patches.map((p): [string, string] => [p.name, patchRecord(p)]),
+    ];
   }
 
   #record(p: BridgePort): string {
@@ -186,7 +211,7 @@ export class PortLinkWatch {
     } else {
       cols.push(["admin_state", p.up ? "up" : "down"], ["error", "[]"]);
     }
-    return cols.map(([k, v]) => `${k.padEnd(20)}: ${v}\n`).join("");
+    return formatColumns(cols);
   }
 
   #statistics(p: BridgePort, n: LinuxNetdev): string {
@@ -217,10 +242,19 @@ export class PortLinkWatch {
   }
 }
 
+/** An Interface record as `ovs-vsctl list` prints it: a column a line, names padded to 20. */
+function formatColumns(cols: Array<[string, string]>): string {
+  return cols.map(([k, v]) => `${k.padEnd(20)}: ${v}\n`).join("");
+}
+
 /** The command name `registerPortLinkCommands` adds (the daemon removes it when it stops). */
 export const PORT_LINK_COMMANDS = ["port/show"];
 
-/** Registers `port/show` over `watch`. */
+/**
+ * Registers `port/show [PORT]` over `watches` (one per bridge): the
+ * ports' Interface-table columns, as `ovs-vsctl list interface`, every
+ * bridge's ports by name, or the named port's from its bridge.
+ */
 export function registerPortLinkCommands(
   register: (c: {
     name: string;
@@ -229,8 +263,14 @@ export function registerPortLinkCommands(
     maxArgs: number;
     handler: (args: string[]) => string;
   }) => void,
-  watch: PortLinkWatch,
+  watches: readonly PortLinkWatch[],
 ): void {
+  const show = (name?: string) => {
+    const all = name === undefined
+      ? watches.flatMap((w) => w.records())
+      : (watches.find((w) => w.hasPort(name)) ?? watches[0]).records(name);
+    return all.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, r]) => r).join("\n");
+  };
   register({
     name: "port/show",
     usage: "[port]",
@@ -238,7 +278,7 @@ export function registerPortLinkCommands(
     maxArgs: 1,
     handler: (args) => {
       try {
-        return watch.show(args[0]);
+        return show(args[0]);
       } catch (e) {
         if (e instanceof CommandError) throw e;
         throw new CommandError((e as Error).message);

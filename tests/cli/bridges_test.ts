@@ -166,3 +166,28 @@ Deno.test("a packet-out crosses a patch port into the peer bridge, counted on bo
     await d.stop();
   }
 });
+
+Deno.test("port/show covers every bridge's ports, patch ports included", async () => {
+  const d = await TestDaemon.start(BRIDGES, { ports: PORTS });
+  try {
+    const names = (text: string) => [...text.matchAll(/^name +: (\S+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(names(await ok(d, ["port/show"])), [
+      "br0",
+      "br1",
+      "p1",
+      "p2",
+      "p3",
+      "patch-br0",
+      "patch-br1",
+    ]);
+    assert.match(await ok(d, ["port/show", "patch-br0"]), /^ofport +: 2\ntype +: patch\n/m);
+    const p3 = await ok(d, ["port/show", "p3"]);
+    assert.deepEqual(names(p3), ["p3"]);
+    assert.match(p3, /^ofport +: 1$/m, "br1's OpenFlow number");
+    const bad = await d.run(["port/show", "p9"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /br0: no port named p9/);
+  } finally {
+    await d.stop();
+  }
+});

@@ -139,7 +139,12 @@ Deno.test("ofctl checks its command, argument count and -O before talking to the
     code: 2,
     stdout: "",
     stderr:
-      "udpif: unknown ofctl command 'zap-flows' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port, packet-out, add-group, add-groups, mod-group, del-groups, insert-buckets, remove-buckets, dump-groups, dump-group-stats, dump-group-features)\n",
+      "udpif: unknown ofctl command 'zap-flows' (add-flow, add-flows, mod-flows, del-flows, dump-flows, mod-port, show, dump-ports, dump-ports-desc, packet-out, add-group, add-groups, mod-group, del-groups, insert-buckets, remove-buckets, dump-groups, dump-group-stats, dump-group-features)\n",
+  });
+  assert.deepEqual(await udpif(["ofctl", "dump-ports", "br0", "1", "2"], { env }), {
+    code: 2,
+    stdout: "",
+    stderr: "udpif: 'dump-ports' command requires 1 to 2 arguments\n",
   });
   assert.deepEqual(await udpif(["ofctl", "add-flows", "br0", "/nonexistent/f"], { env }), {
     code: 2,
