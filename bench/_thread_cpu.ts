@@ -28,3 +28,32 @@ export function processCpuMs(): number {
   }
   return Number(ts[0]) * 1e3 + Number(ts[1]) / 1e6;
 }
+
+/**
+ * Every thread of this process and its CPU time so far in milliseconds
+ * (utime + stime from /proc/self/task/TID/stat, --allow-read), keyed by
+ * thread id: for what a worker thread (a PMD, a handler) spends, which
+ * the calling thread's clock does not see.
+ */
+export function tasksCpuMs(): Map<number, number> {
+  const tick = 1000 / 100; // USER_HZ, 100 on Linux
+  const out = new Map<number, number>();
+  for (const e of Deno.readDirSync("/proc/self/task")) {
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/self/task/${e.name}/stat`);
+    } catch {
+      continue; // The thread ended meanwhile.
+    }
+    // Fields after the parenthesised command name; utime and stime are 14th and 15th.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out.set(Number(e.name), (Number(f[11]) + Number(f[12])) * tick);
+  }
+  return out;
+}
+
+/** CPU ms each thread spent between two tasksCpuMs() readings, busiest first. */
+export function tasksCpuDelta(before: Map<number, number>, after: Map<number, number>): number[] {
+  return [...after].map(([tid, ms]) => ms - (before.get(tid) ?? 0)).filter((ms) => ms > 0)
+    .sort((a, b) => b - a);
+}
