@@ -68,6 +68,11 @@ export class BondRunner {
     });
     this.run(linkUp, nowMs);
     this.#revalidate = false;
+    // The first active member's learning request is OVS's too, but its
+    // bundle_run takes it at once, before any MAC is learned: left
+    // pending until the bridge's first bond run, it would announce MACs
+    // learned in between out of a member that never changed.
+    this.#sendLearning = false;
   }
 
   get name(): string {
