@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { TestDaemon } from "./_run.ts";
-import { pollUntilAsync } from "../poll.ts";
+import { ok, rxqShowBecomes, usageNotAvail } from "./_pmd_show.ts";
 
 const HEAD = "Displaying last 60 seconds pmd usage %\n";
 const q = (port: string, id: number) =>
@@ -33,25 +33,6 @@ const OVS_NOT_ISOLATED = HEAD +
 /** ... then pmd-cpu-mask=2 (core 0's PMD destroyed). */
 const OVS_CORE1_ONLY = HEAD +
   pmd(1, false, q("p1", 0), q("p1", 1), q("p2", 0), q("p2", 1), q("p2", 2), q("p3", 0));
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.run(args);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const usageNotAvail = (s: string) =>
-  s.replace(/pmd usage: +[0-9]+ %/g, "pmd usage: NOT AVAIL")
-    .replace(/overhead: +[0-9]+ %/g, "overhead: NOT AVAIL");
-
-/** Waits for a reconfiguration to show in pmd-rxq-show. */
-async function rxqShowBecomes(d: TestDaemon, want: string): Promise<void> {
-  let last = "";
-  await pollUntilAsync(async () => {
-    last = usageNotAvail(await ok(d, ["dpif-netdev/pmd-rxq-show"]));
-    return last === want;
-  }, `pmd-rxq-show to become\n${want}(last:\n${last})`);
-}
 
 Deno.test("pmd-rxq-affinity pins queues and isolates their PMD, as OVS 3.1", async () => {
   const d = await TestDaemon.start(

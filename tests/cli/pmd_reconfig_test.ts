@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { TestDaemon } from "./_run.ts";
+import { ok, rxqShowBecomes, usageNotAvail } from "./_pmd_show.ts";
 import { pollUntilAsync } from "../poll.ts";
 
 const P1 =
@@ -34,25 +35,6 @@ const OVS_MASK1 = HEAD + pmd(0, ...ALL);
 const OVS_MASK3 = HEAD + pmd(0, q("p1", 0), q("p2", 1), q("p2", 2)) +
   pmd(1, q("p1", 1), q("p2", 0), q("p3", 0));
 const OVS_MASK2 = HEAD + pmd(1, ...ALL);
-
-async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
-  const r = await d.run(args, stdin);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const usageNotAvail = (s: string) =>
-  s.replace(/pmd usage: +[0-9]+ %/g, "pmd usage: NOT AVAIL")
-    .replace(/overhead: +[0-9]+ %/g, "overhead: NOT AVAIL");
-
-/** Waits for the reconfiguration to show in pmd-rxq-show. */
-async function rxqShowBecomes(d: TestDaemon, want: string): Promise<void> {
-  let last = "";
-  await pollUntilAsync(async () => {
-    last = usageNotAvail(await ok(d, ["dpif-netdev/pmd-rxq-show"]));
-    return last === want;
-  }, `pmd-rxq-show to become\n${want}(last:\n${last})`);
-}
 
 Deno.test("pmd-cpu-mask changed at run time adds and removes PMDs, as OVS 3.1", async () => {
   const d = await TestDaemon.start(
