@@ -2,7 +2,8 @@
  * The control commands that act on the bridge: OpenFlow table management
  * for `udpif ofctl` (hidden `ofctl/...` commands that take the rules as
  * text), `port/set`, `netdev-dummy/receive`, `fdb/show`, `dpif/show`,
- * `dpif/show-dp-features`, `dpif/dump-flows`, and the datapath's `dpctl/...` commands. They are
+ * `dpif/show-dp-features`, `dpif/dump-flows`, and (through dpctl_commands.ts)
+ * the datapath's `dpctl/...` and `dpif-netdev/...` commands. They are
  * registered once and act on the current bridges, so a daemon restarted
  * in the same process (tests) keeps one registration. A command that
  * names a bridge acts on that one; the `dpctl/...` commands show the
@@ -10,19 +11,6 @@
  *
  * Thread-safety: main thread.
  */
-import {
-  dpctlAddFlow,
-  dpctlDelFlow,
-  dpctlDelFlows,
-  DpctlError,
-  dpctlGetFlow,
-  dpctlModFlow,
-  dpctlShow,
-  pmdInfoCommand,
-  pmdPerfShowCommand,
-  pmdRxqRebalance,
-  pmdRxqShow,
-} from "../dpif/mod.ts";
 import { CommandError, registerCommand, timeMsec } from "../lib/mod.ts";
 import { setPortWithAffinity } from "./port_rxq.ts";
 import {
@@ -36,7 +24,7 @@ import { ofprotoTrace, type XlateTables } from "../xlate/mod.ts";
 import { type BackerSupport, backerSupportJson, formatBackerSupport } from "./backer_support.ts";
 import type { Bridge, PortModAction } from "./bridge.ts";
 import { dpDumpFlows } from "./dump_flows.ts";
-import { registerConntrackCommands } from "./conntrack_commands.ts";
+import { dpctlReply, registerDpctlCommands } from "./dpctl_commands.ts";
 import { parseDumpFlows } from "./json_views.ts";
 import { formatPortVlanConfig } from "./port_config.ts";
 import { bridgeByIdOf, formatPatchPort, patchPeerOf } from "./patch_port.ts";
@@ -87,15 +75,6 @@ function tableOp(
   return "";
 }
 
-function dpctl(fn: () => string): string {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof DpctlError) throw new CommandError(e.message);
-    throw e;
-  }
-}
-
 /** Splits `[--strict] [--file TEXT | FLOW]`. */
 function strictArgs(args: string[]): { strict: boolean; file?: string; flow?: string } {
   const strict = args[0] === "--strict";
@@ -137,7 +116,7 @@ function dpifDumpFlows(args: string[]): string {
   const names = args.filter((a) => !a.startsWith("-"));
   if (names.length !== 1) throw new CommandError("dpif/dump-flows: bridge name required");
   const b = named(names[0]);
-  const text = dpctl(() => dpDumpFlows(b.dp, verbose ? ["-m", "--names"] : []));
+  const text = dpctlReply(() => dpDumpFlows(b.dp, verbose ? ["-m", "--names"] : []));
   return text.split("\n").filter((l) => l && !l.startsWith("flow-dump from")).map((l) =>
     verbose
       ? l.replace(/^(ufid:[0-9a-f-]+), /, "$1 ").replace(/, dp:ovs/, "").replace(
@@ -372,43 +351,5 @@ export function registerBridgeCommands(bridges: Bridge[]): void {
     handler: dpifDumpFlows,
     json: (args) => parseDumpFlows(dpifDumpFlows(args)),
   });
-  const dp = (
-    name: string,
-    usage: string,
-    min: number,
-    max: number,
-    fn: (d: Bridge["dp"], a: string[]) => string,
-  ) =>
-    registerCommand({
-      name,
-      usage,
-      minArgs: min,
-      maxArgs: max,
-      handler: (args) => dpctl(() => fn(bridge().dp, args)),
-    });
-  dp(
-    "dpctl/dump-flows",
-    "[-m] [--names] [dp] [filter=..] [type=..] [pmd=..]",
-    0,
-    6,
-    dpDumpFlows,
-  );
-  dp("dpctl/show", "[-s] [dp...]", 0, Number.MAX_SAFE_INTEGER, dpctlShow);
-  dp("dpctl/add-flow", "[dp] flow actions", 2, 3, dpctlAddFlow);
-  dp("dpctl/mod-flow", "[dp] flow actions", 2, 3, dpctlModFlow);
-  dp("dpctl/del-flow", "[dp] flow", 1, 2, dpctlDelFlow);
-  dp("dpctl/get-flow", "[dp] ufid", 1, 2, dpctlGetFlow);
-  dp("dpctl/del-flows", "[dp] [file]", 0, 2, dpctlDelFlows);
-  registerConntrackCommands(dp);
-  dp("dpif-netdev/pmd-stats-show", "[-pmd core] [dp]", 0, 3, (d, a) => pmdInfoCommand(d, a, false));
-  dp("dpif-netdev/pmd-stats-clear", "[-pmd core] [dp]", 0, 3, (d, a) => pmdInfoCommand(d, a, true));
-  dp("dpif-netdev/pmd-rxq-show", "[-pmd core] [-secs secs] [dp]", 0, 5, pmdRxqShow);
-  dp("dpif-netdev/pmd-rxq-rebalance", "[dp]", 0, 1, (d) => pmdRxqRebalance(d));
-  dp(
-    "dpif-netdev/pmd-perf-show",
-    "[-nh] [-it iter-history-len] [-ms ms-history-len] [-pmd core] [dp]",
-    0,
-    8,
-    pmdPerfShowCommand,
-  );
+  registerDpctlCommands(() => bridge().dp);
 }

@@ -22,7 +22,8 @@
  * interfaces behind system and tap ports (a vanished one is reported,
  * its fd closed, and re-opened when it is back; its carrier decides
  * bond membership and fast_failover liveness; `port/show`),
- * `core_commands.ts` the daemon's
+ * `dpctl_commands.ts` the datapath's `dpctl/...` and `dpif-netdev/...`
+ * commands, `core_commands.ts` the daemon's
  * own commands (`version`, `list-commands`, `time/*`, `coverage/*`,
  * `vlog/*`), `fault_commands.ts` the fault injection commands that only
  * `--enable-fault-injection` registers (`fault/kill-worker`,
