@@ -1,4 +1,5 @@
 /** Runs the real entry point (bin/udpif) the way a user does, and captures what it prints. */
+import assert from "node:assert/strict";
 import { readUntil } from "../poll.ts";
 import { CleanupGuard, REMOVE_RUN_DIR } from "../support/cleanup_guard.ts";
 
@@ -170,4 +171,11 @@ export class TestDaemon {
     await this.#guard.release();
     return { code: status.code, log: this.#text, leftovers };
   }
+}
+
+/** Runs `args` on `d`; fails the test unless it exits 0; its stdout. */
+export async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
+  const r = await d.run(args, stdin);
+  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
 }

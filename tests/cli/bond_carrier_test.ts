@@ -11,16 +11,10 @@
 import assert from "node:assert/strict";
 import { pollUntilAsync } from "../poll.ts";
 import { mustRun, vethSkipReason, VethTopology } from "../support/veth_topology.ts";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 
 const skip = vethSkipReason();
 if (skip) console.log(`bond_carrier_test: skipped: ${skip}`);
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.run(args);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 Deno.test({
   name: "a veth whose peer goes down disables its bond member and fast_failover bucket",

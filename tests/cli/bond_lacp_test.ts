@@ -9,15 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { pollUntilAsync } from "../poll.ts";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 
 const FAST = "other_config:lacp-time=fast";
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.run(args);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function tcp(srcPort: number): string {
   return "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +

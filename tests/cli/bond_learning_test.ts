@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { readPcapPrefix, toHex } from "../../src/packet/mod.ts";
 import { pollUntil } from "../poll.ts";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 
 const RARP_05 =
   "ffffffffffff505400000005803500010800060400035054000000050000000050540000000500000000";
@@ -23,12 +23,6 @@ function sent(path: string): string[] {
     if (e instanceof Deno.errors.NotFound) return [];
     throw e;
   }
-}
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.run(args);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
 }
 
 Deno.test("a bond failover announces the MACs learned elsewhere out of the new member", async () => {

@@ -5,7 +5,7 @@
  * another bridge and crossed a patch port.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 import { isPacketIn, MonitorConn } from "../support/openflow/monitor.ts";
 
 const BRIDGES = ["--datapath-type", "dummy", "--bridge", "br0", "--bridge", "br1"];
@@ -18,12 +18,6 @@ const PORTS = [
 ];
 const P1_TO_P3 =
   "in_port(1),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:03),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.3,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.run(args);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** An OpenFlow 1.0 packet-in's in_port and reason (ofp_packet_in). */
 function of10PacketIn(m: Uint8Array): { inPort: number; reason: number } {

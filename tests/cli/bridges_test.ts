@@ -7,7 +7,7 @@
  * (tests/conformance/cases/patch-* have the recorded outputs).
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 
 const P1_TO_P3 =
   "in_port(1),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:03),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.3,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
@@ -27,12 +27,6 @@ const PORTS = [
   "p3:1,bridge=br1",
   "patch-br0:2,bridge=br1,type=patch,peer=patch-br1",
 ];
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.run(args);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** ofctl dump-flows without the reply header and the ages. */
 async function rules(d: TestDaemon, br: string): Promise<string[]> {

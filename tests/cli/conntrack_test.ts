@@ -7,19 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { pollUntilAsync } from "../poll.ts";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 
 const UDP_1_TO_2 =
   "in_port(1),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),udp(src=1234,dst=53)";
 const UDP_2_TO_1 =
   "in_port(2),eth(src=50:54:00:00:00:02,dst=50:54:00:00:00:01),eth_type(0x0800),ipv4(src=10.0.0.2,dst=10.0.0.1,proto=17,tos=0,ttl=64,frag=no),udp(src=53,dst=1234)";
 const BASE = "packet_type(ns=0,id=0),eth_type(0x0800)";
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.run(args);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** Waits until the PMD has taken `n` packets in (netdev-dummy/receive only queues them). */
 async function received(d: TestDaemon, n: number): Promise<void> {

@@ -7,7 +7,7 @@
  * conformance case patch-ports-stats.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 
 const FIXTURES = new URL("../../fixtures/openflow/", import.meta.url);
 
@@ -17,12 +17,6 @@ function normalize(text: string): string {
     .replace(/addr:[0-9a-f:]{17}/g, "addr:X")
     .replace(/dpid:[0-9a-f]{16}/g, "dpid:X")
     .replace(/## exit 0\n$/, "");
-}
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.run(args);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
 }
 
 const fixture = (name: string) =>

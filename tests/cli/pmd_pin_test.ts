@@ -9,8 +9,8 @@
  * pmd-cpu-mask changes (2, then 3 again) keep the pinning.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
-import { ok, rxqShowBecomes, usageNotAvail } from "./_pmd_show.ts";
+import { ok, TestDaemon } from "./_run.ts";
+import { rxqShowBecomes, usageNotAvail } from "./_pmd_show.ts";
 
 const HEAD = "Displaying last 60 seconds pmd usage %\n";
 const q = (port: string, id: number) =>

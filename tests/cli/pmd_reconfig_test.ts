@@ -8,8 +8,8 @@
  * polls every queue, and traffic goes on through it into its own table.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
-import { ok, rxqShowBecomes, usageNotAvail } from "./_pmd_show.ts";
+import { ok, TestDaemon } from "./_run.ts";
+import { rxqShowBecomes, usageNotAvail } from "./_pmd_show.ts";
 import { pollUntilAsync } from "../poll.ts";
 
 const P1 =

@@ -7,7 +7,7 @@
  * PMD. The revalidators then revalidate and expire the flows of both.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 
 const P1 =
   "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=192.168.0.1,dst=192.168.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=8,dst=9)";
@@ -33,12 +33,6 @@ const OVS_RXQ_SHOW = "Displaying last 60 seconds pmd usage %\n" +
   "  port: p2                queue-id:  0 (enabled)   pmd usage: NOT AVAIL\n" +
   "  port: p3                queue-id:  0 (enabled)   pmd usage: NOT AVAIL\n" +
   "  overhead: NOT AVAIL\n";
-
-async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
-  const r = await d.run(args, stdin);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** The usage figures become numbers once an interval has passed; the layout stays. */
 const usageNotAvail = (s: string) =>

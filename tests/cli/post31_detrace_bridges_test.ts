@@ -9,7 +9,8 @@
  * `table_id=254` drop rule (detrace.ts).
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
+import { strip, ufidOf } from "./_detrace.ts";
 
 const PORTS = [
   "p1",
@@ -35,26 +36,6 @@ const FLOWS1 = "table=0,arp,actions=drop\n" +
   "table=0,actions=clone(resubmit(,1)),resubmit(,2)\n" +
   "table=1,ip,actions=set_field:10.0.0.3->nw_dst,in_port\n" +
   "table=2,ip,actions=in_port\n";
-
-async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
-  const r = await d.run(args, stdin);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** The testsuite's ofctl_strip, and its sed giving every n_bytes one value. */
-function strip(s: string): string {
-  return s.replace(/ duration=[0-9.]*s,/g, "").replace(/ cookie=0x0,/g, "")
-    .replace(/ n_offload_packets=[0-9]*,/g, "").replace(/ n_offload_bytes=[0-9]*,/g, "")
-    .replace(/n_bytes=\d+,/g, "n_bytes=294,");
-}
-
-/** The UFID of the one dumped flow whose line matches `re`. */
-function ufidOf(dump: string, re: RegExp): string {
-  const lines = dump.split("\n").filter((l) => re.test(l));
-  assert.equal(lines.length, 1, `one flow matches ${re}:\n${dump}`);
-  return lines[0].match(/^ufid:[0-9a-f-]+/)![0];
-}
 
 Deno.test("datapath - Dump OF rules corresponding to UFID: each rule under its bridge (OVS 3.4 system-traffic.at)", async () => {
   const d = await TestDaemon.start(

@@ -9,7 +9,8 @@
  * flow of table 2's rule. Also `--format json`, which OVS wraps.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
+import { strip, ufidOf } from "./_detrace.ts";
 
 const PING = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
   "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=1,tos=0,ttl=64,frag=no),icmp(type=8,code=0)";
@@ -19,26 +20,6 @@ const FLOWS =
   "table=0,priority=100,cookie=0x12345678,in_port=1,ip,nw_dst=10.0.0.2,actions=resubmit(,1)\n" +
   "table=1,priority=200,ip,actions=group:1\n" +
   "table=2,ip,actions=output:2\n";
-
-async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
-  const r = await d.run(args, stdin);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** The testsuite's ofctl_strip, and its sed giving every n_bytes one value. */
-function strip(s: string): string {
-  return s.replace(/ duration=[0-9.]*s,/g, "").replace(/ cookie=0x0,/g, "")
-    .replace(/ n_offload_packets=[0-9]*,/g, "").replace(/ n_offload_bytes=[0-9]*,/g, "")
-    .replace(/n_bytes=\d+,/g, "n_bytes=294,");
-}
-
-/** The UFID of the one dumped flow whose line matches `re`. */
-function ufidOf(dump: string, re: RegExp): string {
-  const lines = dump.split("\n").filter((l) => re.test(l));
-  assert.equal(lines.length, 1, `one flow matches ${re}:\n${dump}`);
-  return lines[0].match(/^ufid:[0-9a-f-]+/)![0];
-}
 
 Deno.test("datapath - Dump OF rules corresponding to UFID: groups (OVS 3.4 system-traffic.at)", async () => {
   const d = await TestDaemon.start(["--datapath-type", "dummy", "--port", "p3"]);

@@ -6,18 +6,12 @@
  * (OVS 3.4), each also run with `ovs-compat=3.1` where 3.1 differs.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 
 const ICMP_PKT = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
   "ipv4(src=10.10.10.2,dst=10.10.10.1,proto=1,tos=1,ttl=128,frag=no),icmp(type=8,code=0)";
 const TCP_PKT = "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
   "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
-
-async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
-  const r = await d.run(args, stdin);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** The `(keys N)` figures of upcall/show. */
 async function keys(d: TestDaemon): Promise<number[]> {

@@ -6,7 +6,7 @@
  * fills the SMC, so the three packets after it are SMC hits.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 
 const P1_05_TO_07 =
   "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=192.168.0.1,dst=192.168.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=8,dst=9)";
@@ -25,12 +25,6 @@ const OVS_PMD_STATS = "main thread:\n" +
   "  miss with success upcall: 1\n" +
   "  miss with failed upcall: 0\n" +
   "  avg. packets per output batch: 1.00\n";
-
-async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
-  const r = await d.run(args, stdin);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 Deno.test("smc-enable=true: the packets after the upcall are SMC hits, as in OVS", async () => {
   const d = await TestDaemon.start(["--datapath-type", "dummy"]);

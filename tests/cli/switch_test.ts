@@ -5,7 +5,7 @@
  * 3.1 prints for the same steps (oracle samples a, c, f and h).
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "./_run.ts";
+import { ok, TestDaemon } from "./_run.ts";
 import { parseReceivePackets } from "../../src/netdev/mod.ts";
 import { encodePcap } from "../../src/packet/mod.ts";
 
@@ -24,12 +24,6 @@ async function flows(d: TestDaemon): Promise<string[]> {
   return r.stdout.split("\n").filter((l) => l && !l.startsWith("flow-dump from")).map((l) =>
     l.replace(/used:[0-9.]+s/, "used:0.0s")
   ).sort();
-}
-
-async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
-  const r = await d.run(args, stdin);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
 }
 
 async function settle(d: TestDaemon): Promise<void> {

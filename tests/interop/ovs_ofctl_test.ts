@@ -8,7 +8,7 @@
  * `udpif ofctl`. Installs openvswitch-common when ovs-ofctl is missing.
  */
 import assert from "node:assert/strict";
-import { TestDaemon, udpif } from "../cli/_run.ts";
+import { ok, TestDaemon, udpif } from "../cli/_run.ts";
 import { readPcapFrames } from "../../src/netdev/mod.ts";
 import { POLL_TIMEOUT_MS, pollUntil } from "../poll.ts";
 import { ensureTestDeps } from "../support/veth_topology.ts";
@@ -70,12 +70,6 @@ Deno.test("ovs-ofctl prints for udpif what it prints for OVS: add, mod, del, dum
 const P1_TO_P2_TCP80 =
   "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
 const P1_TO_P2_TCP22 = P1_TO_P2_TCP80.replace("dst=80)", "dst=22)");
-
-async function ok(d: TestDaemon, args: string[], stdin?: string): Promise<string> {
-  const r = await d.run(args, stdin);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** The datapath flows, sorted, `used:` normalised. */
 async function megaflows(d: TestDaemon): Promise<string[]> {

@@ -16,7 +16,7 @@
  * missing and root; skipped, with the reason, when it stays unavailable.
  */
 import assert from "node:assert/strict";
-import { TestDaemon } from "../cli/_run.ts";
+import { ok, TestDaemon } from "../cli/_run.ts";
 import { pollUntilAsync } from "../poll.ts";
 import { ensureTestDeps, vethSkipReason, VethTopology } from "../support/veth_topology.ts";
 
@@ -43,12 +43,6 @@ const A_TO_B =
   "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1000,dst=80)";
 const B_TO_A =
   "in_port(2),eth(src=50:54:00:00:00:07,dst=50:54:00:00:00:05),eth_type(0x0800),ipv4(src=10.0.0.2,dst=10.0.0.1,proto=6,tos=0,ttl=64,frag=no),tcp(src=80,dst=1000)";
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.run(args);
-  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** ovs-testcontroller in the daemon's namespace, listening on loopback. */
 function startController(d: TestDaemon, version = "OpenFlow13"): Deno.ChildProcess {
