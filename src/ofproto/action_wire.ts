@@ -19,7 +19,7 @@ import { bytesOf, F, getUint, VLAN_CFI } from "../flow/mod.ts";
 import type { OfAction } from "./of_action.ts";
 import type { Match } from "./match.ts";
 import { mfByName, type MfField } from "./meta_flow.ts";
-import { modAction } from "./action_parse.ts";
+import { modAction } from "./field_action_parse.ts";
 import { OFP10_VERSION } from "./action_format.ts";
 
 /** NXAST_REG_LOAD: one load per contiguous run of mask bits, 64 bits at most. */

@@ -8,7 +8,7 @@ import { type FieldRange, type HashFields, type OfAction, OFPP_NONE } from "./of
 import { OfctlError } from "./ofctl_error.ts";
 import { parseKeyValues } from "./key_value.ts";
 import { formatPort, parsePort, parseUint, type PortNames } from "./field_value.ts";
-import { parseSubfield } from "./action_parse.ts";
+import { parseSubfield } from "./field_action_parse.ts";
 import { formatSubfield } from "./action_format.ts";
 
 const HASH_FIELDS: readonly HashFields[] = [

@@ -130,7 +130,8 @@ export { composeLearningPacket, maySendLearningPackets } from "./bond_learning.t
 export { Lacp, LACP_DST_MAC, type LacpConfig, type LacpInit, type LacpSnapshot } from "./lacp.ts";
 export { lacpShowText, lacpStatsText } from "./lacp_show.ts";
 export { ctFieldLackingPrereq } from "./ct_match.ts";
-export { parseActions, parseSubfield } from "./action_parse.ts";
+export { parseActions } from "./action_parse.ts";
+export { parseSubfield } from "./field_action_parse.ts";
 export {
   packetFromHex,
   packetOutPort,
@@ -157,7 +158,7 @@ export {
 export { actionsOverWire } from "./action_wire.ts";
 export { learnActionsOf, learnFlowMod, learnMask } from "./learn_action.ts";
 export { learnedCookiesToFlush } from "./learned_cookies.ts";
-export { modAction } from "./action_parse.ts";
+export { modAction } from "./field_action_parse.ts";
 export { Classifier, type ClsRule } from "./classifier.ts";
 export { type SortCriterion, sortRules } from "./dump_sort.ts";
 export { DEFAULT_PREFIX_FIELDS, MAX_PREFIX_FIELDS } from "./prefix_fields.ts";
