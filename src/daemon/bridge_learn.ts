@@ -192,15 +192,28 @@ export class BridgeLearning {
    * them in the thread that translates, and a learn in the packet-out's
    * own actions (no rule to rebuild it from) is applied as it was made.
    */
-  readonly direct: LearnSink = {
-    learn: (_ruleId, _ordinal, _flow, fm, limit) => {
-      if (!fm) return true;
-      const nowMs = timeMsec();
-      const mods: FlowMod[] = [];
-      const ok = this.#plan(fm, limit, false, nowMs, mods, new Map());
-      this.#commit(mods, nowMs, false);
-      return ok;
-    },
-    reduceTimeouts: (ruleId, idle, hard) => this.#reduceTimeouts({ ruleId, a: idle, b: hard }),
-  };
+  readonly direct: LearnSink = this.#directSink(false);
+
+  /**
+   * The sink of a packet-out sent to another bridge whose translation
+   * crossed into this one through a patch port: the same, but OVS bumps
+   * this bridge's tables version for it (ofproto_flow_mod_learn_finish on
+   * a bridge other than the packet-out's), a revalidation reason
+   * (rev_flow_table).
+   */
+  readonly crossed: LearnSink = this.#directSink(true);
+
+  #directSink(counted: boolean): LearnSink {
+    return {
+      learn: (_ruleId, _ordinal, _flow, fm, limit) => {
+        if (!fm) return true;
+        const nowMs = timeMsec();
+        const mods: FlowMod[] = [];
+        const ok = this.#plan(fm, limit, false, nowMs, mods, new Map());
+        this.#commit(mods, nowMs, counted);
+        return ok;
+      },
+      reduceTimeouts: (ruleId, idle, hard) => this.#reduceTimeouts({ ruleId, a: idle, b: hard }),
+    };
+  }
 }

@@ -34,6 +34,7 @@ import {
   type XlateResult,
 } from "../upcall/mod.ts";
 import {
+  type LearnSink,
   type PatchBridge,
   PatchCounters,
   type PortSpec as XPortSpec,
@@ -109,6 +110,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #patchPeer: ((peer: string) => PatchBridge | undefined) | undefined;
   readonly #bridgeById: ((id: number) => PatchBridge | undefined) | undefined;
   readonly #macTable: (bridge: number) => MacLearning | null;
+  readonly #learnSinkOf: (bridge: number) => LearnSink | undefined;
   #bridge: XBridge;
   /** The request's key with its OpenFlow in_port, and the keys xlate works in: one set per thread. */
   readonly #flow = new Uint32Array(FLOW_WORDS);
@@ -132,6 +134,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#patchPeer = peers && ((peer) => peers.patchPeer(peer));
     this.#bridgeById = peers?.bridgeById && ((id) => peers.bridgeById?.(id));
     this.#macTable = (id) => id === this.#id ? this.#ml : peers?.macTable(id) ?? null;
+    this.#learnSinkOf = (id) => id === this.#id ? this.#learn : peers?.bridgeById?.(id)?.learnSink;
     this.#tables = tables;
     this.#bridge = new XBridge(init.bridge, init.ports);
     this.#ml = MacLearning.attach(init.mac);
@@ -157,6 +160,7 @@ export class BridgeXlate implements WorkerXlate {
       tables: this.#tables,
       ml: this.#ml,
       uuid: this.ofprotoUuid,
+      learnSink: this.#learn,
     };
   }
 
@@ -302,7 +306,7 @@ export class BridgeXlate implements WorkerXlate {
       used,
     );
     if (this.#patchCounters) xlateCachePushPatches(cache, this.#patchCounters, packets, bytes);
-    if (relearn) xlateCachePushLearn(cache.learn, cache.fin, packets, tcpFlags, this.#learn);
+    if (relearn) xlateCachePushLearn(cache.learn, cache.fin, packets, tcpFlags, this.#learnSinkOf);
   }
 }
 

@@ -112,6 +112,7 @@ function asPatchBridge(b: Bridge): PatchBridge {
     tables: b.tables as XlateTables,
     ml: b.ml,
     uuid: b.xlateInit.uuid,
+    learnSink: b.learning.crossed,
   };
 }
 

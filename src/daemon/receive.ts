@@ -43,8 +43,10 @@ export async function receiveInOrder(b: Bridge, args: string[]): Promise<string>
     const before = lookedUp(b);
     if (request.dev.receive([frame], request.qid) === 0) continue;
     await settle(b, before + 1);
-    // What the frame's translation learned is in the tables before the next frame.
-    b.learning.run(timeMsec());
+    // What the frame's translation learned, in any bridge it crossed into
+    // through a patch port, is in the tables before the next frame.
+    const now = timeMsec();
+    for (const crossed of b.backer.bridges) crossed.learning.run(now);
   }
   return "";
 }

@@ -66,6 +66,8 @@ export interface PatchBridge {
   ml: MacLearning | null;
   /** Its ofproto UUID, for the controller cookies its rules make. */
   uuid?: Uint8Array;
+  /** Where its rules' learns and fin_timeouts go (none: they only show in traces). */
+  learnSink?: LearnSink;
 }
 
 /**

@@ -42,16 +42,18 @@ export interface LearnSink {
   reduceTimeouts(ruleId: number, idle: number, hard: number): void;
 }
 
-/** XC_LEARN: learn action `ordinal` of rule `ruleId` ran on `flow`. */
+/** XC_LEARN: learn action `ordinal` of rule `ruleId` of bridge `bridge` ran on `flow`. */
 export interface XcLearn {
+  readonly bridge: number;
   readonly ruleId: number;
   readonly ordinal: number;
   readonly flow: FlowKey;
   readonly limit: number;
 }
 
-/** XC_FIN_TIMEOUT. */
+/** XC_FIN_TIMEOUT of rule `ruleId` of bridge `bridge`. */
 export interface XcFin {
+  readonly bridge: number;
   readonly ruleId: number;
   readonly idle: number;
   readonly hard: number;
@@ -91,7 +93,13 @@ export function xlateLearn(ctx: XlateCtx, learn: LearnAction): void {
     reportSubfield(ctx, learn.resultDst!, success ? 1 : 0);
   }
   if (success && xin.buildCache && rule) {
-    ctx.cache.learn.push({ ruleId: rule.id, ordinal, flow: ctx.flow.slice(), limit: learn.limit });
+    ctx.cache.learn.push({
+      bridge: ctx.cache.bridge,
+      ruleId: rule.id,
+      ordinal,
+      flow: ctx.flow.slice(),
+      limit: learn.limit,
+    });
   }
   if (!success) ctx.report("detail", "Limit exceeded, learn failed");
 }
@@ -105,24 +113,29 @@ export function xlateFinTimeout(ctx: XlateCtx, idle: number, hard: number): void
   if (ctx.xin.sideEffects && flags & (TCP_FIN | TCP_RST) && (idle || hard)) {
     ctx.xin.learnSink?.reduceTimeouts(rule.id, idle, hard);
   }
-  if (ctx.xin.buildCache) ctx.cache.fin.push({ ruleId: rule.id, idle, hard });
+  if (ctx.xin.buildCache) {
+    ctx.cache.fin.push({ bridge: ctx.cache.bridge, ruleId: rule.id, idle, hard });
+  }
 }
 
 /**
  * The learning part of xlate_push_stats: with packets, every recorded
  * learn runs again and every fin_timeout whose flags saw FIN or RST
- * reduces its rule's timeouts.
+ * reduces its rule's timeouts, each in the sink of the bridge whose rule
+ * it is (`sinkOf`: a patch port's peer bridge has its own).
  */
 export function xlateCachePushLearn(
   learns: readonly XcLearn[],
   fins: readonly XcFin[],
   nPackets: number,
   tcpFlags: number,
-  sink: LearnSink,
+  sinkOf: (bridge: number) => LearnSink | undefined,
 ): void {
   if (nPackets <= 0) return;
-  for (const l of learns) sink.learn(l.ruleId, l.ordinal, l.flow, null, l.limit);
+  for (const l of learns) sinkOf(l.bridge)?.learn(l.ruleId, l.ordinal, l.flow, null, l.limit);
   if (tcpFlags & (TCP_FIN | TCP_RST)) {
-    for (const f of fins) if (f.idle || f.hard) sink.reduceTimeouts(f.ruleId, f.idle, f.hard);
+    for (const f of fins) {
+      if (f.idle || f.hard) sinkOf(f.bridge)?.reduceTimeouts(f.ruleId, f.idle, f.hard);
+    }
   }
 }

@@ -46,9 +46,9 @@ Deno.test("without side effects nothing is learned, but the cache records the le
   const out = xlateText([LEARN], TCP, { learnSink: sink, sideEffects: false, buildCache: true });
   assert.equal(sink.learns.length, 0);
   assert.equal(out.cache.learn.length, 2);
-  xlateCachePushLearn(out.cache.learn, out.cache.fin, 0, 0, sink);
+  xlateCachePushLearn(out.cache.learn, out.cache.fin, 0, 0, () => sink);
   assert.equal(sink.learns.length, 0, "a push without packets refreshes nothing");
-  xlateCachePushLearn(out.cache.learn, out.cache.fin, 3, 0, sink);
+  xlateCachePushLearn(out.cache.learn, out.cache.fin, 3, 0, () => sink);
   assert.deepEqual(sink.learns.map((l) => [l.ordinal, l.fm]), [[0, null], [1, null]]);
 });
 
@@ -73,7 +73,7 @@ Deno.test("fin_timeout reduces the rule's timeouts only for FIN or RST", () => {
   assert.equal(sink.reduced.length, 1);
   assert.deepEqual(sink.reduced[0].slice(1), [3, 7]);
   const cached = xlateText(rules, TCP, { learnSink: sink, sideEffects: false, buildCache: true });
-  xlateCachePushLearn(cached.cache.learn, cached.cache.fin, 1, 0x04, sink);
+  xlateCachePushLearn(cached.cache.learn, cached.cache.fin, 1, 0x04, () => sink);
   assert.equal(sink.reduced.length, 2, "a revalidator's push with RST reduces them too");
 });
 

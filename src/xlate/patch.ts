@@ -9,9 +9,10 @@
  * as it was: the peer's rewrites, exit, conntrack and errors stay there.
  * The trace shows the peer's steps under a `bridge("NAME")` heading.
  *
- * Rule credits and MAC learning in the peer bridge are recorded in the
- * xlate cache under the peer's id, so revalidation pushes them to the
- * peer's rules and MAC table; the crossing itself is recorded too, and
+ * Rule credits, MAC learning, learn and fin_timeout in the peer bridge
+ * are recorded in the xlate cache under the peer's id, so revalidation
+ * pushes them to the peer's rules, MAC table and learn queue; learns made
+ * while translating go to the peer's learn sink at once; the crossing itself is recorded too, and
  * each push counts its packets as tx on the port and rx on its peer
  * (patch_counters.ts).
  */
@@ -40,6 +41,7 @@ export function patchPortOutput(ctx: XlateCtx, port: XPort, isLast: boolean): vo
     tables: xin.tables,
     ml: xin.ml,
     uuid: xin.ofprotoUuid,
+    learnSink: xin.learnSink,
     cacheBridge: ctx.cache.bridge,
     trace: ctx.trace,
     conntracked: ctx.conntracked,
@@ -55,12 +57,14 @@ export function patchPortOutput(ctx: XlateCtx, port: XPort, isLast: boolean): vo
   xin.tables = peer.tables;
   xin.ml = peer.ml;
   xin.ofprotoUuid = peer.uuid;
+  xin.learnSink = peer.learnSink;
   ctx.cache.bridge = peer.id;
   xlateTable(ctx, outDev.ofport, 0, true, false, isLast, xlateClone);
   xin.bridge = old.bridge;
   xin.tables = old.tables;
   xin.ml = old.ml;
   xin.ofprotoUuid = old.uuid;
+  xin.learnSink = old.learnSink;
   ctx.cache.bridge = old.cacheBridge;
   ctx.trace = old.trace;
   ctx.flow.set(old.flow);
