@@ -270,18 +270,21 @@ export class Bridge {
     this.udpif.revalidate();
   }
 
-  /** `port/set PORT KEY=VALUE...`; all settings or none. */
-  setPort(name: string, settings: string[]): BridgePort {
-    const port = this.port(name);
+  /** `port/set PORT KEY=VALUE...` on a port, or on all of a bond's `names`; all settings or none. */
+  setPort(names: string | readonly string[], settings: string[]): void {
+    const ports = (typeof names === "string" ? [names] : names).map((n) => this.port(n));
+    let vlan;
     try {
-      port.vlan = applyPortSettings(port.vlan, settings);
+      vlan = applyPortSettings(ports[0].vlan, settings);
     } catch (e) {
       if (e instanceof PortConfigError) throw new CommandError(e.message);
       throw e;
     }
-    this.ml.flushPort(port.ofport);
+    for (const port of ports) {
+      port.vlan = vlan;
+      this.ml.flushPort(port.ofport);
+    }
     this.portsChanged();
-    return port;
   }
 
   /** `ofctl mod-port BRIDGE PORT ACTION` (a patch port's: patch_port.ts). */

@@ -285,6 +285,19 @@ export class BridgeBonds {
     return r;
   }
 
+  /**
+   * The member ports of bond `name` (undefined: no such bond): a bond is
+   * one Port row in OVS, so the Port settings (VLANs) apply to all of them.
+   */
+  membersOf(name: string): string[] | undefined {
+    return this.#runners.get(name)?.bond.config.members.map((m) => m.name);
+  }
+
+  /** The name of the bond port `ofport` is a member of, if any. */
+  bondOfMember(ofport: number): string | undefined {
+    return this.#byMember.get(ofport)?.bond.config.name;
+  }
+
   all(): BondRunner[] {
     return [...this.#runners.values()];
   }

@@ -54,9 +54,14 @@ function named(name: string): Bridge {
   return b;
 }
 
-/** The bridge with a port called `port` (the first bridge when none has, for its error). */
+/** The bridge with a port or bond called `port` (the first bridge when none has, for its error). */
 function bridgeOfPort(port: string): Bridge {
-  return current.find((b) => b.portByName(port)) ?? bridge();
+  return current.find((b) => b.portByName(port) || b.bonds.membersOf(port)) ?? bridge();
+}
+
+/** The VLAN settings of port or bond `name` (a bond's are its members'). */
+function portVlanOf(b: Bridge, name: string) {
+  return b.port(b.bonds.membersOf(name)?.[0] ?? name).vlan;
 }
 
 /** Runs an ofproto table change, turning its parse errors into error replies. */
@@ -292,13 +297,12 @@ export function registerBridgeCommands(bridges: Bridge[]): void {
     handler: ([name, ...settings]) => {
       const b = bridgeOfPort(name);
       if (settings.length) setPortWithAffinity(b, name, settings);
-      return settings.length ? "" : formatPortVlanConfig(name, b.port(name).vlan);
+      return settings.length ? "" : formatPortVlanConfig(name, portVlanOf(b, name));
     },
     json: ([name, ...settings]) => {
       const b = bridgeOfPort(name);
       if (settings.length) setPortWithAffinity(b, name, settings);
-      const p = b.port(name);
-      return { port: p.name, ...p.vlan };
+      return { port: name, ...portVlanOf(b, name) };
     },
   });
   registerCommand({

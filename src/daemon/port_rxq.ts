@@ -3,6 +3,9 @@
  * ("QUEUE:CORE,..."), set with `port/set PORT pmd-rxq-affinity=0:3,1:7`
  * beside the VLAN settings (bridge.setPort). The datapath parses and
  * applies it (dpif_netdev_port_set_rxq_affinity); an empty value unpins.
+ * A bond is one Port with its members as Interfaces: its VLAN settings
+ * are set on the bond's name and apply to every member, a member's
+ * affinity on the member's name.
  *
  * Thread-safety: main thread.
  */
@@ -26,11 +29,22 @@ export function takeRxqAffinity(settings: string[]): { affinity?: string; rest: 
  */
 export function setPortWithAffinity(bridge: Bridge, name: string, settings: string[]): void {
   const { affinity, rest } = takeRxqAffinity(settings);
-  const port = bridge.port(name);
+  const members = bridge.bonds.membersOf(name);
+  if (members && affinity !== undefined) {
+    throw new CommandError(
+      `${name}: a bond has no rx queues (pmd-rxq-affinity is set on a member)`,
+    );
+  }
+  const member = bridge.portByName(name);
+  const bond = member && bridge.bonds.bondOfMember(member.ofport);
+  if (bond && rest.length) {
+    throw new CommandError(`${name}: a member of bond ${bond}, whose port takes the VLAN settings`);
+  }
   if (affinity === undefined) {
-    bridge.setPort(name, rest);
+    bridge.setPort(members ?? name, rest);
     return;
   }
+  const port = bridge.port(name);
   if (port.odpPort < 0) throw new CommandError(`${name}: a patch port has no rx queues`);
   const nRxq = bridge.dp.pmdControl.portRxqCount(port.odpPort);
   try {
