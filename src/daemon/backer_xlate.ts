@@ -11,7 +11,8 @@
  * Thread-safety: one `BackerXlate` per thread, like the `BridgeXlate`s it
  * holds.
  */
-import { F, FLOW_WORDS, getField } from "../flow/mod.ts";
+import { F, FLOW_WORDS, getField, ODPP_NONE } from "../flow/mod.ts";
+import { OFPP_NONE } from "../ofproto/mod.ts";
 import type { OfTables } from "../ofproto/mod.ts";
 import type {
   UpcallIn,
@@ -45,6 +46,15 @@ class BridgeXcache {
   /** `owner` changes when a translation that reuses this cache lands in another bridge. */
   constructor(public owner: BridgeXlate, readonly cache: unknown) {}
 }
+
+/** The translation of a packet from a datapath port no bridge has: none. */
+const NO_PORT: XlateResult = {
+  actions: undefined,
+  slow: 0,
+  avoidCaching: false,
+  ofpInPort: OFPP_NONE,
+  xcache: null,
+};
 
 export class BackerXlate implements WorkerXlate, BridgePeers {
   readonly #bridges: BridgeXlate[] = [];
@@ -108,14 +118,26 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
     if (u.update.type === "ports") this.#mapPorts();
   }
 
-  /** The bridge whose port the datapath in_port is (the first bridge for a port none has). */
-  #bridgeOf(key: Uint32Array): BridgeXlate {
+  /**
+   * The bridge whose port the datapath in_port is; none for a port no
+   * bridge has (deleted: OVS's xlate_lookup fails with ENODEV, so the
+   * upcall installs nothing and revalidation deletes the flow). A
+   * recirculated packet or one from no port (a packet-out's) goes to the
+   * first bridge, whose translation finds the frozen state's bridge.
+   */
+  #bridgeOf(key: Uint32Array): BridgeXlate | undefined {
     this.#key.set(key);
-    return this.#byOdpPort.get(getField(this.#keyBytes, F.in_port)) ?? this.#bridges[0];
+    const inPort = getField(this.#keyBytes, F.in_port);
+    const b = this.#byOdpPort.get(inPort);
+    if (b || getField(this.#keyBytes, F.recirc_id) !== 0 || inPort === ODPP_NONE) {
+      return b ?? this.#bridges[0];
+    }
+    return undefined;
   }
 
   translate(req: XlateRequest): XlateResult {
     const b = this.#bridgeOf(req.key);
+    if (!b) return NO_PORT;
     this.#last = b;
     // What a handler's translation learns in any bridge is announced once its batch is installed.
     if (req.packet !== null && this.#bridges.length > 1) {
@@ -142,7 +164,8 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
    * it); a cookie without a known UUID goes by the datapath in_port.
    */
   controllerUpcall(u: UpcallIn): void {
-    (this.#bridgeOfCookie(u.userdata) ?? this.#bridgeOf(u.key)).controllerUpcall(u);
+    (this.#bridgeOfCookie(u.userdata) ?? this.#bridgeOf(u.key) ?? this.#bridges[0])
+      .controllerUpcall(u);
   }
 
   #bridgeOfCookie(cookie: Uint8Array): BridgeXlate | undefined {

@@ -31,7 +31,7 @@ import type { OtherConfig } from "./other_config.ts";
 import { applyPortSettings, PortConfigError, type PortVlanConfig } from "./port_config.ts";
 import type { PortSpec, PortType } from "./port_spec.ts";
 import type { PortIo } from "./port_io.ts";
-import { openPortNetdev } from "./port_netdev.ts";
+import { openBridgePort } from "./port_runtime.ts";
 import { BridgeLearning } from "./bridge_learn.ts";
 import { BridgeBonds } from "./bridge_bonds.ts";
 import { modPatchPort, type PatchPort, patchPortsOf, patchPortSpec } from "./patch_port.ts";
@@ -144,36 +144,13 @@ export class Bridge {
   /** Backer only: bridge `id` with its local port and `specs` added to the backer's datapath. */
   static async open(backer: Backer, id: number, name: string, specs: PortSpec[]): Promise<Bridge> {
     const ports: BridgePort[] = [];
-    const add = async (
-      n: string,
-      ofport: number,
-      type: BridgePort["type"],
-      o: PortSpec["options"],
-    ) => {
-      const { netdev, io } = await openPortNetdev(n, type, backer.datapathType, o);
-      try {
-        const odpPort = backer.dp.portAdd(netdev);
-        ports.push({
-          name: n,
-          ofport,
-          odpPort,
-          type,
-          options: o,
-          netdev,
-          io,
-          vlan: {},
-          flood: true,
-          up: true,
-          carrier: true,
-        });
-      } catch (e) {
-        io.close();
-        throw e;
-      }
-    };
     try {
-      await add(name, OFPP_LOCAL, "internal", {});
-      for (const p of specs) if (p.type !== "patch") await add(p.name, p.ofport, p.type, p.options);
+      ports.push(await openBridgePort(backer, name, OFPP_LOCAL, "internal", {}));
+      for (const p of specs) {
+        if (p.type !== "patch") {
+          ports.push(await openBridgePort(backer, p.name, p.ofport, p.type, p.options));
+        }
+      }
     } catch (e) {
       for (const p of ports) p.io.close();
       throw e;
@@ -218,6 +195,19 @@ export class Bridge {
   /** The port called `name`, the bridge's own included. */
   portByName(name: string): BridgePort | undefined {
     return this.#ports.get(name);
+  }
+
+  /** Takes in a port opened at run time (port_runtime.ts) and tells translation. */
+  attachPort(port: BridgePort): void {
+    this.#ports.set(port.name, port);
+    this.portsChanged();
+  }
+
+  /** Lets go of port `port` (port_runtime.ts closes it): its MACs are forgotten, translation told. */
+  detachPort(port: BridgePort): void {
+    this.#ports.delete(port.name);
+    this.ml.flushPort(port.ofport);
+    this.portsChanged();
   }
 
   /** Every port, the bridge's own (LOCAL) included. */

@@ -33,6 +33,7 @@ import { receiveInOrder } from "./receive.ts";
 import { registerGroupCommands } from "./group_commands.ts";
 import { registerPacketOutCommand } from "./packet_out.ts";
 import { registerBondCommands } from "./bond_commands.ts";
+import { registerPortRuntimeCommands } from "./port_runtime.ts";
 
 let current: Bridge[] = [];
 let registered = false;
@@ -231,6 +232,7 @@ export function registerBridgeCommands(bridges: Bridge[]): void {
   registerPacketOutCommand(named);
   registerOfctlPortCommands(named);
   registerBondCommands(bridge);
+  registerPortRuntimeCommands(() => current, named);
   const hidden = (
     name: string,
     min: number,

@@ -162,6 +162,36 @@ function parseOne(text: string): ParsedPort {
   return { name, ofport, type, options, ...(bridge === undefined ? {} : { bridge }) };
 }
 
+/**
+ * One port added at run time (`port/add BRIDGE SPEC`, as `ovs-vsctl
+ * add-port`): the `--port` syntax of one port, not a bond nor a patch
+ * port (those are made at start), named apart from `takenNames`, and
+ * numbered apart from `takenOfports`: the number it asks for, else the
+ * lowest free one, as OVS picks an ofport without ofport_request.
+ */
+export function parseAddedPort(
+  text: string,
+  takenNames: ReadonlySet<string>,
+  takenOfports: ReadonlySet<number>,
+): PortSpec {
+  const parsed = parseOne(text);
+  if (text.split(",").includes("type=bond") || parsed.type === "patch") {
+    throw new PortSpecError(`--port ${text}: bonds and patch ports are made at start`);
+  }
+  if (parsed.bridge !== undefined) {
+    throw new PortSpecError(`--port ${text}: the bridge is port/add's first argument`);
+  }
+  if (takenNames.has(parsed.name)) {
+    throw new PortSpecError(`--port ${text}: a port or bridge is already named ${parsed.name}`);
+  }
+  if (parsed.ofport !== undefined && takenOfports.has(parsed.ofport)) {
+    throw new PortSpecError(`--port ${text}: OpenFlow port ${parsed.ofport} is taken`);
+  }
+  let ofport = parsed.ofport ?? 1;
+  while (parsed.ofport === undefined && takenOfports.has(ofport)) ofport++;
+  return { name: parsed.name, ofport, type: parsed.type, options: parsed.options };
+}
+
 /** Parses every `--port` value and numbers the ports; throws on the first bad one. */
 export function parsePortSpecs(texts: string[], bridge: string): PortSpec[] {
   return parseBridgePorts(texts, [bridge]).get(bridge)!;

@@ -9,6 +9,9 @@
  *     ovs-vsctl set Open_vSwitch . other_config:K=V... -> ovs-appctl config/set K=V...
  *     ovs-vsctl set port P K=V...                  -> ovs-appctl port/set P K=V...
  *     ovs-vsctl add-bond br0 BOND M1 M2...         -> ovs-appctl bond/show BOND (silent)
+ *     ovs-vsctl add-port BR P [-- set interface P type=dummy ofport_request=N]
+ *                                                  -> ovs-appctl port/add BR P[:N]
+ *     ovs-vsctl del-port [BR] P                    -> ovs-appctl port/del [BR] P
  *
  * (a case's `--pre "ovs-vsctl add-bond ..."` is made a `--port ...,type=bond`
  * at start by the replay, `bondPortsOf`; the wrapper only checks that it
@@ -115,7 +118,8 @@ exec ${LIMIT} ${shellQuote(ovsOfctl)} "$@"
 export function vsctlWrapper(): string {
   return `#!/usr/bin/env bash
 # ovs-vsctl, mapped onto udpif for a conformance replay: only the settings
-# that udpif has (other_config and port VLAN settings).
+# that udpif has (other_config and port VLAN settings), and adding or
+# deleting a dummy port.
 unsupported() {
     echo "ovs-vsctl (udpif replay): cannot map onto udpif: $*" >&2
     exit 2
@@ -131,6 +135,29 @@ done
 if [ "\${1:-}" = add-bond ] && [ $# -ge 5 ]; then
     ovs-appctl bond/show "$3" >/dev/null || unsupported "$all"
     exit 0
+fi
+# add-port BR P [-- set interface P type=dummy [ofport_request=N]]: port/add BR P[:N].
+if [ "\${1:-}" = add-port ] && [ $# -ge 3 ]; then
+    br=$2 port=$3 ofport=""
+    shift 3
+    if [ $# -gt 0 ]; then
+        [ "$1" = -- ] && [ "\${2:-}" = set ] && [ "\${3:-}" = interface ] && [ "\${4:-}" = "$port" ] ||
+            unsupported "$all"
+        shift 4
+        for a in "$@"; do
+            case "$a" in
+                type=dummy) ;;
+                ofport_request=*) ofport=":\${a#ofport_request=}" ;;
+                *) unsupported "$all" ;;
+            esac
+        done
+    fi
+    exec ovs-appctl port/add "$br" "$port$ofport"
+fi
+# del-port [BR] P: port/del [BR] P.
+if [ "\${1:-}" = del-port ] && [ $# -ge 2 ] && [ $# -le 3 ]; then
+    shift
+    exec ovs-appctl port/del "$@"
 fi
 [ "\${1:-}" = set ] && [ $# -ge 4 ] || unsupported "$all"
 case "$2" in
