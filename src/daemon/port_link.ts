@@ -109,9 +109,15 @@ export class PortLinkWatch {
 
   /** Checks every Linux port's interface; reports and handles any that went or came back. */
   run(): void {
-    for (const p of this.bridge.allPorts()) {
+    const ports = this.bridge.allPorts();
+    for (const p of ports) {
       const n = asLinuxNetdev(p.netdev);
       if (n) this.#check(p, n, this.#watched(p, n));
+    }
+    // A port deleted at run time (port/del) is watched no more; one added
+    // later under its name starts afresh.
+    for (const name of this.#ports.keys()) {
+      if (!ports.some((p) => p.name === name)) this.#ports.delete(name);
     }
   }
 

@@ -3,13 +3,19 @@
  * as `ovs-vsctl add-port`/`del-port`): a new port takes part in NORMAL's
  * flooding at once (its frames leave through its tx pcap), a deleted one
  * leaves `dpif/show` and the flooding flows; bad requests are refused
- * with one line and change nothing. Conformance case port-add-del checks
- * the same steps against OVS 3.1.
+ * with one line and change nothing; a Linux interface added as a system
+ * port carries traffic, and again after it was deleted and added back.
+ * Conformance case port-add-del checks the dummy steps against OVS 3.1.
  */
 import assert from "node:assert/strict";
 import { readPcapPrefix } from "../../src/packet/mod.ts";
 import { pollUntil } from "../poll.ts";
+import { udpExchange } from "../support/traffic.ts";
+import { vethSkipReason, VethTopology } from "../support/veth_topology.ts";
 import { ok, TestDaemon } from "./_run.ts";
+
+const vethSkip = vethSkipReason();
+if (vethSkip) console.log(`port_runtime_test: system ports skipped: ${vethSkip}`);
 
 const BROADCAST = "in_port(1),eth(src=50:54:00:00:00:01,dst=ff:ff:ff:ff:ff:ff),eth_type(0x0800)," +
   "ipv4(src=10.0.0.1,dst=10.0.0.255,proto=17,tos=0,ttl=64,frag=no),udp(src=1000,dst=53)";
@@ -73,4 +79,34 @@ Deno.test("port/add and port/del change the bridge's ports at run time; bad ones
     await d.stop();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "a system port added at run time carries traffic, and again after port/del and port/add",
+  ignore: vethSkip !== undefined,
+  async fn() {
+    const w = await VethTopology.create({ hosts: 1, switchNamespace: true, subnet: 86 });
+    let d: TestDaemon | undefined;
+    try {
+      d = await TestDaemon.start(["--bridge", w.bridge], { netns: w.switchNetns!, ports: [] });
+      await ok(d, ["ofctl", "add-flow", w.bridge, "actions=NORMAL"]);
+      await w.switchAddress(w.bridge);
+      const veth = w.ports[0];
+      const udp = (port: number) => udpExchange(w, w.switchNetns!, 0, w.hosts[0].ip, port);
+      await ok(d, ["port/add", w.bridge, `${veth},type=system`]);
+      assert.match(await ok(d, ["dpif/show"]), new RegExp(`\\n {4}${veth} 1/\\d+: \\(system\\)\\n`));
+      assert.match(await udp(7101), /^hello/);
+      await ok(d, ["port/del", veth]);
+      assert.doesNotMatch(await ok(d, ["dpif/show"]), new RegExp(veth));
+      await ok(d, ["port/add", w.bridge, `${veth},type=system`]);
+      assert.match(await udp(7102), /^hello/);
+      const { code, log } = await d.stop();
+      d = undefined;
+      assert.equal(code, 0);
+      assert.doesNotMatch(log, /WARN|ERR/);
+    } finally {
+      await d?.stop();
+      await w.destroy();
+    }
+  },
 });
