@@ -21,6 +21,7 @@ import type { DpifNetdev } from "../dpif/mod.ts";
 import { CommandError, type CoverageCounter, coverageCounter, timeMsec } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { MacLearning, OFPP_LOCAL, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
+import { OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY } from "../openflow/mod.ts";
 import type { Udpif } from "../upcall/mod.ts";
 import { type PortSpec as XPortSpec, type RecircIdPool, XBridge } from "../xlate/mod.ts";
 import { Backer } from "./backer.ts";
@@ -92,6 +93,8 @@ export class Bridge {
   readonly bonds: BridgeBonds;
   /** Patch ports: no netdev, no datapath port (patch_port.ts). */
   readonly patchPorts: readonly PatchPort[];
+  /** Told of a port added, about to be deleted or changed (OFPPR_*), for port statuses. */
+  onPortStatus: (reason: number, name: string) => void = () => {};
   /** The MAC table's changeSeq at the last `run`. */
   #mlSeq = 0;
   /** The udpif's dump_seq when rules were last checked for expiry. */
@@ -201,10 +204,12 @@ export class Bridge {
   attachPort(port: BridgePort): void {
     this.#ports.set(port.name, port);
     this.portsChanged();
+    this.onPortStatus(OFPPR_ADD, port.name);
   }
 
   /** Lets go of port `port` (port_runtime.ts closes it): its MACs are forgotten, translation told. */
   detachPort(port: BridgePort): void {
+    this.onPortStatus(OFPPR_DELETE, port.name);
     this.#ports.delete(port.name);
     this.ml.flushPort(port.ofport);
     this.portsChanged();
@@ -279,6 +284,11 @@ export class Bridge {
 
   /** `ofctl mod-port BRIDGE PORT ACTION` (a patch port's: patch_port.ts). */
   modPort(name: string, action: PortModAction): void {
+    this.#modPort(name, action);
+    this.onPortStatus(OFPPR_MODIFY, name);
+  }
+
+  #modPort(name: string, action: PortModAction): void {
     if (modPatchPort(this.patchPorts, name, action, () => this.portsChanged())) return;
     const port = this.port(name);
     if (action === "flood" || action === "no-flood") port.flood = action === "flood";

@@ -155,6 +155,14 @@ export class BridgeOpenFlow implements OfSwitch {
     };
   }
 
+  /** Port statuses from the bridge's port changes (port/add, port/del, mod-port). */
+  watchPorts(notify: (reason: number, port: PortDesc) => void): void {
+    this.bridge.onPortStatus = (reason, name) => {
+      const port = this.ports().find((p) => p.name === name);
+      if (port) notify(reason, port);
+    };
+  }
+
   /**
    * Drains the bridge's packet-in queue whenever a handler publishes into
    * it; stops at the returned function.

@@ -75,6 +75,12 @@ export class Connmgr {
       }
     });
     this.#stopPacketIns = sw.watchPacketIns((pin) => this.sendPacketIn(pin));
+    sw.watchPorts((reason, port) => {
+      for (const e of this.#conns) {
+        const msg = e.ofconn.portStatus(reason, port);
+        if (msg) this.#send(e, [msg]).catch(() => {});
+      }
+    });
   }
 
   readonly #stopPacketIns: () => void;

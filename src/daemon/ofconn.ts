@@ -63,6 +63,7 @@ import {
   OFP15_VERSION,
   OfpError,
   type OfpErrorName,
+  OFPPR_MODIFY,
   OFPT10_BARRIER_REQUEST,
   OFPT10_PORT_MOD,
   OFPT10_STATS_REQUEST,
@@ -131,6 +132,12 @@ export interface OfSwitch {
    * controller upcalls produce, until the returned function is called.
    */
   watchPacketIns(deliver: (pin: PacketIn) => void): () => void;
+  /**
+   * Calls `notify` for each port added (OFPPR_ADD), about to be deleted
+   * (OFPPR_DELETE) or whose config changed (OFPPR_MODIFY), with the port
+   * as it is then, on the main thread, synchronously.
+   */
+  watchPorts(notify: (reason: number, port: PortDesc) => void): void;
   /** How many connections want table misses as packet-ins (0: misses drop). */
   setMissWanted(count: number): void;
   /** Applies one flow-mod to the master tables and publishes the change. */
@@ -158,6 +165,8 @@ export type OfconnKind = "primary" | "service";
 export class Ofconn {
   state: OfconnState = "hello-wait";
   version = 0;
+  /** True while this connection's own port-mod runs (portStatus). */
+  #portModding = false;
   flowFormat = NXFF_OPENFLOW10;
   tableIdExtension = false;
   config: SwitchConfig;
@@ -277,7 +286,12 @@ export class Ofconn {
     }
     if (v === OFP10_VERSION ? type === OFPT10_PORT_MOD : type === OFPT11_PORT_MOD) {
       this.changesSwitch();
-      this.sw.portMod(decodePortMod(msg, v));
+      this.#portModding = true;
+      try {
+        this.sw.portMod(decodePortMod(msg, v));
+      } finally {
+        this.#portModding = false;
+      }
       return [];
     }
     if (v === OFP10_VERSION ? type === OFPT10_BARRIER_REQUEST : type === OFPT11_BARRIER_REQUEST) {
@@ -338,6 +352,18 @@ export class Ofconn {
    */
   flowRemoved(rule: Rule, reason: RuleRemovedReason, nowMs: number): Uint8Array | undefined {
     return this.async.flowRemoved(this, rule, reason, nowMs);
+  }
+
+  /**
+   * The port status this connection gets, if any. Before OpenFlow 1.5 the
+   * sender of a port-mod gets none for it, as OVS's connmgr_send_port_status
+   * keeps a relic of the one-controller days.
+   */
+  portStatus(reason: number, port: PortDesc): Uint8Array | undefined {
+    if (this.#portModding && reason === OFPPR_MODIFY && this.version < OFP15_VERSION) {
+      return undefined;
+    }
+    return this.async.portStatus(this, reason, port);
   }
 
   packetIn(pin: PacketIn): Uint8Array | undefined {

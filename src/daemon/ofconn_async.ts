@@ -25,6 +25,7 @@ import {
   encodeFlowRemoved,
   encodeHeader,
   encodePacketIn,
+  encodePortStatus,
   finishMessage,
   NX_VENDOR_ID,
   NXT_SET_CONTROLLER_ID,
@@ -36,6 +37,7 @@ import {
   OFPR_INVALID_TTL,
   OFPR_NO_MATCH,
   type PacketInFormat,
+  type PortDesc,
   WireReader,
   WireWriter,
 } from "../openflow/mod.ts";
@@ -203,6 +205,12 @@ export class OfconnAsync {
   ): Uint8Array | undefined {
     if (!this.#receives(peer, "flow_removed", REMOVED_REASONS[reason])) return undefined;
     return encodeFlowRemoved(rule, reason, nowMs, peer.version, peer.flowFormat);
+  }
+
+  /** The port status `peer` gets for `port`, if any (connmgr_send_port_status). */
+  portStatus(peer: AsyncPeer, reason: number, port: PortDesc): Uint8Array | undefined {
+    if (!this.#receives(peer, "port_status", reason)) return undefined;
+    return encodePortStatus(reason, port, peer.version);
   }
 
   /**

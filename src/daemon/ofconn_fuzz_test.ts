@@ -41,6 +41,7 @@ const sw = {
   packetOut: () => {},
   portStats: () => [],
   watchRemovals: () => {},
+  watchPorts: () => {},
   watchPacketIns: () => () => {},
   setMissWanted: () => {},
   flowMod: (fm: Parameters<OfTables["flowMods"]>[0][0]) => void tables.flowMods([fm], fm.strict, 0),

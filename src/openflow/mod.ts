@@ -10,7 +10,7 @@
  * _nx_ext_actions.ts); flow-mods (flow_mod.ts) and
  * flow-removed (flow_removed.ts); flow and aggregate stats
  * (flow_stats.ts); features, switch config, desc, port descriptions,
- * port and table stats, port-mod (switch.ts); queue stats requests
+ * port and table stats, port-mod, port status (switch.ts); queue stats requests
  * (queue_stats.ts); packet-out (packet_out.ts);
  * the checks vconn and ofpraw_pull make before any handler: a message's
  * version against the connection's and its size against its type's
@@ -86,8 +86,12 @@ export {
   type DescStats,
   encodeFeaturesReply,
   encodeGetConfigReply,
+  encodePortStatus,
   OFPPC10_NO_FLOOD,
   OFPPC_PORT_DOWN,
+  OFPPR_ADD,
+  OFPPR_DELETE,
+  OFPPR_MODIFY,
   type PortDesc,
   type PortMod,
   type PortStats,

@@ -3,8 +3,8 @@
  * ofp-table.c): features reply, switch config (get/set), description
  * stats, port descriptions (in the OpenFlow 1.0 features reply and the
  * port-desc stats; from 1.4 on with an Ethernet property), port stats
- * (from 1.4 on with properties too), and table stats for `ovs-ofctl
- * dump-tables`.
+ * (from 1.4 on with properties too), table stats for `ovs-ofctl
+ * dump-tables`, and port status messages.
  */
 import { WireReader, WireWriter } from "./_buf.ts";
 import { encodeHeader } from "./header.ts";
@@ -17,6 +17,7 @@ import {
   OFP14_VERSION,
   OFPT_FEATURES_REPLY,
   OFPT_GET_CONFIG_REPLY,
+  OFPT_PORT_STATUS,
 } from "./types.ts";
 
 export interface PortDesc {
@@ -74,6 +75,22 @@ export function encodeFeaturesReply(f: SwitchFeatures, version: number, xid: num
   } else {
     w.u8(0).zeros(2).u32(CAPABILITIES13).u32(0);
   }
+  return finishMessage(w);
+}
+
+/** OFPPR_*: why a port status was sent. */
+export const OFPPR_ADD = 0;
+export const OFPPR_DELETE = 1;
+export const OFPPR_MODIFY = 2;
+
+/** OFPT_PORT_STATUS (ofputil_encode_port_status): the reason and the port as `version` describes it. */
+export function encodePortStatus(reason: number, p: PortDesc, version: number): Uint8Array {
+  const w = new WireWriter();
+  encodeHeader(w, version, OFPT_PORT_STATUS, 0);
+  w.u8(reason).zeros(7);
+  if (version === OFP10_VERSION) putPort10(w, p);
+  else if (version >= OFP14_VERSION) putPort14(w, p);
+  else putPort13(w, p);
   return finishMessage(w);
 }
 

@@ -94,7 +94,10 @@ Deno.test({
       const veth = w.ports[0];
       const udp = (port: number) => udpExchange(w, w.switchNetns!, 0, w.hosts[0].ip, port);
       await ok(d, ["port/add", w.bridge, `${veth},type=system`]);
-      assert.match(await ok(d, ["dpif/show"]), new RegExp(`\\n {4}${veth} 1/\\d+: \\(system\\)\\n`));
+      assert.match(
+        await ok(d, ["dpif/show"]),
+        new RegExp(`\\n {4}${veth} 1/\\d+: \\(system\\)\\n`),
+      );
       assert.match(await udp(7101), /^hello/);
       await ok(d, ["port/del", veth]);
       assert.doesNotMatch(await ok(d, ["dpif/show"]), new RegExp(veth));

@@ -26,6 +26,7 @@ export class TablesSwitch implements OfSwitch {
     return [{ tableId: 0, activeCount: this.tables.nRules, lookupCount: 0n, matchedCount: 0n }];
   }
   watchRemovals() {}
+  watchPorts() {}
   watchPacketIns() {
     return () => {};
   }
