@@ -8,11 +8,12 @@
  * Each subtable also indexes its flows by one masked key word (the word
  * whose values differ most among its flows, chosen again as the
  * subtable changes), in buckets by a multiplicative hash of the value.
- * A bucket knows whether no flow, exactly one flow (which) or several
- * flows have a value that lands in it. So a packet whose value of that
- * word no flow has is passed over after one word; one whose bucket
- * names a single flow is checked against that flow alone; only a bucket
- * of several flows costs the hash over every mask word and a probe.
+ * A bucket knows whether no flow, exactly one flow (which, with a tag
+ * of its value's second hash) or several flows have a value that lands
+ * in it. So a packet whose value of that word no flow has is passed over
+ * after one word, nearly always without a call; one whose bucket names a
+ * single flow is checked against that flow alone; only a bucket of
+ * several flows costs the hash over every mask word and a probe.
  * With 16 subtables a lookup tries 8.5 of them on average and all but
  * one miss, so the miss is what a lookup mostly costs. OVS's dpcls has
  * no such index (it hashes and probes every subtable's cmap); the OVS
@@ -54,6 +55,8 @@ const INDEX_MAX_BITS = 18;
 /** Changes (inserts and removes) after which the word is chosen anew, at least. */
 const INDEX_MIN_CHANGES = 8;
 const GOLDEN = 0x9e3779b1 | 0;
+/** The tag's multiplier: its top bits are not the bucket's. */
+const TAG_MULTIPLIER = 0x85ebca6b | 0;
 /** Scratch bitmap for counting a word's distinct values (one PMD, one thread). */
 let seenBits = new Int32Array(1 << (INDEX_MAX_BITS - 5));
 
@@ -88,8 +91,10 @@ export class Subtable {
   /**
    * The word index: its word as a pair index into `wordMask` and as a key
    * word index with its mask, and its buckets, by `imul(value, GOLDEN)
-   * >>> indexShift`: 0 for no flow, slot + 1 for exactly that flow, -n
-   * for n flows (-1: one flow, not known which, after a removal).
+   * >>> indexShift`: 0 for no flow; for exactly one flow, slot + 1 in the
+   * low `slotBits` bits under the tag `imul(value, TAG_MULTIPLIER) >>>
+   * (slotBits + 1)`; -n for n flows (-1: one flow, not known which,
+   * after a removal).
    * Public for Dpcls.lookup's first test only; the subtable writes them.
    */
   private indexPair: number;
@@ -101,7 +106,11 @@ export class Subtable {
   private changes = 0;
   private changesForChoice = INDEX_MIN_CHANGES;
 
-  constructor(maskId: number, mask: Uint32Array) {
+  /**
+   * `slotBits`: bits a slot + 1 takes in the table this subtable's flows
+   * live in (FlowTable.capacity < 2 ** slotBits), at most 30.
+   */
+  constructor(maskId: number, mask: Uint32Array, private readonly slotBits: number) {
     this.maskId = maskId;
     this.mask.set(mask.subarray(0, FLOW_WORDS));
     let n = 0;
@@ -148,22 +157,19 @@ export class Subtable {
   }
 
   /**
-   * The slot of the flow matching `key`, or -1: the hash (hashKey) and
-   * the probe in one pass, the per-subtable work of every dpcls lookup.
+   * The slot of the flow matching `key`, or -1, where `b` (not 0) is the
+   * index's bucket for the key's value `v` of the index's word: the one
+   * flow a bucket names, if its tag agrees, or the hash over every mask
+   * word and the probe.
    */
-  find(key: Uint32Array, off: number, table: FlowTable): number {
-    const v = key[off + this.indexWord] & this.indexMask;
-    const only = this.buckets[Math.imul(v, GOLDEN) >>> this.indexShift] - 1;
-    if (only === -1) return -1;
-    const wm = this.wordMask, n = wm.length;
-    if (only >= 0) {
-      const tu = table.u32, at = table.maskedKeyIndex(only);
-      if ((tu[at + this.indexPair] ^ v) !== 0) return -1;
-      for (let j = 0, k = at; j < n; j += 2, k++) {
-        if (((key[off + wm[j]] & wm[j + 1]) ^ tu[k]) !== 0) return -1;
-      }
-      return only;
+  findFrom(b: number, v: number, key: Uint32Array, off: number, table: FlowTable): number {
+    const bits = this.slotBits;
+    if (b > 0) {
+      if (b >>> bits !== Math.imul(v, TAG_MULTIPLIER) >>> (bits + 1)) return -1;
+      const s = (b & ((1 << bits) - 1)) - 1;
+      return this.matches(key, off, s, table) ? s : -1;
     }
+    const wm = this.wordMask, n = wm.length;
     let h = this.maskId;
     for (let j = 0; j < n; j += 2) {
       h = Math.imul(h ^ (key[off + wm[j]] & wm[j + 1]), 0x9e3779b1) ^ (h >>> 15);
@@ -234,7 +240,9 @@ export class Subtable {
   /** Enters (+1) or takes out (-1) flow `slot`, whose value of the index's word is `v`. */
   private index(v: number, slot: number, by: 1 | -1): void {
     const bs = this.buckets, i = Math.imul(v, GOLDEN) >>> this.indexShift, b = bs[i];
-    if (by > 0) bs[i] = b === 0 ? slot + 1 : b > 0 ? -2 : b - 1;
+    const tagged = ((Math.imul(v, TAG_MULTIPLIER) >>> (this.slotBits + 1)) << this.slotBits) |
+      (slot + 1);
+    if (by > 0) bs[i] = b === 0 ? tagged : b > 0 ? -2 : b - 1;
     else bs[i] = b > 0 || b === -1 ? 0 : b + 1;
   }
 
@@ -295,8 +303,12 @@ export class Dpcls {
   /** Subtables by mask id, for the SMC's check of a cached flow. */
   private readonly byMask: (Subtable | undefined)[];
 
+  /** Bits a slot + 1 takes (see Subtable). */
+  private readonly slotBits: number;
+
   constructor(readonly table: FlowTable) {
     this.byMask = new Array(table.maskCapacity).fill(undefined);
+    this.slotBits = Math.min(30, 32 - Math.clz32(table.capacity));
   }
 
   subtableFor(maskId: number): Subtable | undefined {
@@ -313,7 +325,7 @@ export class Dpcls {
   }
 
   addSubtable(maskId: number, mask: Uint32Array): Subtable {
-    const st = new Subtable(maskId, mask);
+    const st = new Subtable(maskId, mask, this.slotBits);
     this.subtables.push(st);
     this.byMask[maskId] = st;
     return st;
@@ -329,10 +341,11 @@ export class Dpcls {
     const sts = this.subtables;
     for (let i = 0; i < sts.length; i++) {
       const st = sts[i];
-      // find's first test, here so that a subtable passed over costs no call.
+      // The index's bucket, here so that a subtable passed over costs no call.
       const v = key[off + st.indexWord] & st.indexMask;
-      if (st.buckets[Math.imul(v, GOLDEN) >>> st.indexShift] === 0) continue;
-      const s = st.find(key, off, this.table);
+      const b = st.buckets[Math.imul(v, GOLDEN) >>> st.indexShift];
+      if (b === 0) continue;
+      const s = st.findFrom(b, v, key, off, this.table);
       if (s >= 0) {
         st.hits++;
         this.lookupsVisited += i + 1;
