@@ -57,8 +57,12 @@ const INDEX_MIN_CHANGES = 8;
 const GOLDEN = 0x9e3779b1 | 0;
 /** The tag's multiplier: its top bits are not the bucket's. */
 const TAG_MULTIPLIER = 0x85ebca6b | 0;
-/** Scratch bitmap for counting a word's distinct values (one PMD, one thread). */
+/**
+ * Scratch for choosing an index word (one PMD, one thread): a bitmap for
+ * counting a word's distinct values, the flows' masked key indexes.
+ */
 let seenBits = new Int32Array(1 << (INDEX_MAX_BITS - 5));
+let keyAts = new Int32Array(1024);
 
 /** murmur3's avalanche (mhash_finish), signed: inlined where a subtable hashes. */
 function finish(h: number): number {
@@ -127,10 +131,9 @@ export class Subtable {
     this.indexMask = this.wordMask[2 * n - 1];
   }
 
+  /** A table of `n` empty entries (the hash words too are EMPTY, never read while so). */
   private static emptyEntries(n: number): Int32Array {
-    const e = new Int32Array(2 * n);
-    for (let p = 1; p < e.length; p += 2) e[p] = EMPTY;
-    return e;
+    return new Int32Array(2 * n).fill(EMPTY);
   }
 
   /**
@@ -212,7 +215,10 @@ export class Subtable {
         e[p + 1] = TOMBSTONE;
         this.nFlows--;
         this.index(table.u32[at + this.indexPair], slot, -1);
-        if (++this.changes >= this.changesForChoice) this.chooseIndexWord(table);
+        // Counted, but the choice waits for an insert: a flush or a
+        // shrinking subtable is not worth a pass over its table each
+        // time it halves, and the index stays right as it is.
+        this.changes++;
         return;
       }
     }
@@ -249,8 +255,9 @@ export class Subtable {
   /**
    * Picks the index's word anew, the mask word with the most distinct
    * values (by bucket) among the subtable's flows, sizes the buckets for
-   * the flows there are and enters them. Runs after as many changes as
-   * the subtable had flows, so its cost, a pass over the flows per mask
+   * the flows there are and enters them. Runs at the insert that brings
+   * the changes since the last choice to the flows the subtable had then,
+   * so its cost, a pass over the table and one over the flows per mask
    * word, is a constant per insert or remove.
    */
   private chooseIndexWord(table: FlowTable): void {
@@ -264,13 +271,17 @@ export class Subtable {
     const shift = 32 - bits, e = this.entries, tu = table.u32;
     const seenWords = 1 << (bits - 5);
     if (seenBits.length < seenWords) seenBits = new Int32Array(seenWords);
+    if (keyAts.length < this.nFlows) keyAts = new Int32Array(this.nFlows * 2);
+    let nKeys = 0;
+    for (let p = 1; p < e.length; p += 2) {
+      if (e[p] >= 0) keyAts[nKeys++] = table.maskedKeyIndex(e[p]);
+    }
     let best = this.indexPair, bestDistinct = -1;
     for (let j = this.nWords - 1; j >= 0; j--) {
       seenBits.fill(0, 0, seenWords);
       let distinct = 0;
-      for (let p = 1; p < e.length; p += 2) {
-        if (e[p] < 0) continue;
-        const i = Math.imul(tu[table.maskedKeyIndex(e[p]) + j], GOLDEN) >>> shift;
+      for (let k = 0; k < nKeys; k++) {
+        const i = Math.imul(tu[keyAts[k] + j], GOLDEN) >>> shift;
         const bit = 1 << (i & 31);
         if ((seenBits[i >>> 5] & bit) === 0) seenBits[i >>> 5] |= bit, distinct++;
       }
@@ -315,10 +326,17 @@ export class Dpcls {
     return this.byMask[maskId];
   }
 
-  /** Finds the subtable whose mask equals `mask`. */
+  /**
+   * Finds the subtable whose mask equals `mask`: one with as many nonzero
+   * words, each of its own also in `mask`.
+   */
   subtableWithMask(mask: Uint32Array): Subtable | undefined {
+    let n = 0;
+    for (let i = 0; i < FLOW_WORDS; i++) if (mask[i] !== 0) n++;
     outer: for (const st of this.subtables) {
-      for (let i = 0; i < FLOW_WORDS; i++) if (st.mask[i] !== mask[i]) continue outer;
+      if (st.nWords !== n) continue;
+      const wm = st.wordMask;
+      for (let j = 0; j < wm.length; j += 2) if ((mask[wm[j]] ^ wm[j + 1]) !== 0) continue outer;
       return st;
     }
     return undefined;
