@@ -271,7 +271,7 @@ export class Subtable {
     const shift = 32 - bits, e = this.entries, tu = table.u32;
     const seenWords = 1 << (bits - 5);
     if (seenBits.length < seenWords) seenBits = new Int32Array(seenWords);
-    if (keyAts.length < this.nFlows) keyAts = new Int32Array(this.nFlows * 2);
+    if (keyAts.length < this.nFlows) keyAts = new Int32Array(this.nFlows);
     let nKeys = 0;
     for (let p = 1; p < e.length; p += 2) {
       if (e[p] >= 0) keyAts[nKeys++] = table.maskedKeyIndex(e[p]);
