@@ -43,10 +43,11 @@ const TOMBSTONE = -2;
 const MAX_LOAD_INV = 4;
 
 /**
- * Word index buckets per flow when an index is sized: a packet whose
- * value no flow has lands on a used bucket about 1 - e^(-1/8), 12 %, of
- * the time (a check against one flow, or a probe); 32 bytes per flow,
- * up to 64 as the subtable doubles before the next sizing.
+ * Word index buckets per flow, at least, when an index is sized (a power
+ * of two): a packet whose value no flow has lands on a used bucket about
+ * 1 - e^(-1/8), 12 %, of the time, 22 % once the subtable has doubled
+ * before the next sizing; such a bucket's tag nearly always turns it
+ * away. 16-64 bytes per flow.
  */
 const INDEX_BUCKETS_PER_FLOW = 8;
 const INDEX_MIN_BITS = 6;
