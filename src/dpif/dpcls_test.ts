@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { FLOW_WORDS } from "../flow/mod.ts";
+import { Emc } from "./emc.ts";
+import { FlowOps } from "./flow_ops.ts";
+import { FlowTable } from "./flow_table.ts";
+import { PUT_CREATE } from "./protocol.ts";
+
+/** One put's source buffer: UFID at word 0, key at 4, mask after it, actions after that. */
+const KEY_AT = 4, MASK_AT = KEY_AT + FLOW_WORDS, ACT_AT = MASK_AT + FLOW_WORDS;
+
+/** A deterministic pseudo-random sequence, so a failure replays. */
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+}
+
+/** Key words the masks pick from (21 is always exact, as the datapath wants). */
+const WORDS = [0, 5, 31, 32, 40, 63, 64, FLOW_WORDS - 1];
+const PARTIAL = [0xffffffff, 0xffff0000, 0x8000ffff, 0x00ff00ff];
+
+interface Flow {
+  maskId: number;
+  /** The key under its mask, FLOW_WORDS words. */
+  masked: Uint32Array;
+}
+
+/** The slot of the first flow, in the classifier's subtable order, whose masked key `key` has. */
+function bruteLookup(ops: FlowOps, flows: Map<number, Flow>, key: Uint32Array): number {
+  for (const st of ops.dpcls.subtables) {
+    for (const [slot, f] of flows) {
+      if (f.maskId !== st.maskId) continue;
+      let i = 0;
+      while (i < FLOW_WORDS && ((key[i] & st.mask[i]) >>> 0) === f.masked[i]) i++;
+      if (i === FLOW_WORDS) return slot;
+    }
+  }
+  return -1;
+}
+
+Deno.test("dpcls: lookups through the word index find exactly what a scan of every flow finds", () => {
+  const next = rng(14);
+  const table = FlowTable.create(3000, 16, 64);
+  const ops = new FlowOps(table, new Emc(table));
+  // Eight masks; each word's values come from a pool of 1 to 400, high bits
+  // included, so buckets hold no flow, one, or several (the hash's case).
+  const masks = Array.from({ length: 8 }, () => {
+    const m = new Uint32Array(FLOW_WORDS);
+    m[21] = 0xffffffff;
+    for (const w of WORDS) if (next() % 2) m[w] = PARTIAL[next() % PARTIAL.length];
+    return m;
+  });
+  const pools = new Map(WORDS.map((w) => {
+    const n = [1, 3, 40, 400][next() % 4];
+    return [w, Array.from({ length: n }, () => (next() ^ (next() << 16)) >>> 0)];
+  }));
+  const randomKey = (key: Uint32Array, at: number) => {
+    key.fill(0, at, at + FLOW_WORDS);
+    key[at + 21] = 0x08000001;
+    for (const [w, pool] of pools) key[at + w] = pool[next() % pool.length];
+  };
+  const src = new Uint32Array(ACT_AT + 4), src8 = new Uint8Array(src.buffer);
+  const flows = new Map<number, Flow>();
+  const probe = new Uint32Array(FLOW_WORDS);
+  let singles = 0, shared = 0, hits = 0;
+  for (let round = 0; round < 6000; round++) {
+    if (flows.size > 0 && next() % 3 === 0) {
+      const slots = [...flows.keys()];
+      const slot = slots[next() % slots.length];
+      ops.remove(slot);
+      flows.delete(slot);
+    } else {
+      randomKey(src, KEY_AT);
+      src[0] = round;
+      src.set(masks[next() % masks.length], MASK_AT);
+      const slot = ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 0, PUT_CREATE, round);
+      if (slot >= 0) {
+        const masked = new Uint32Array(FLOW_WORDS);
+        const mask = ops.dpcls.subtableFor(table.maskOf(slot))!.mask;
+        for (let i = 0; i < FLOW_WORDS; i++) masked[i] = src[KEY_AT + i] & mask[i];
+        flows.set(slot, { maskId: table.maskOf(slot), masked });
+      }
+    }
+    if (round % 500 === 250) ops.dpcls.rank();
+    if (round % 40 !== 0) continue;
+    const live = [...flows.values()];
+    for (let k = 0; k < 100; k++) {
+      randomKey(probe, 0);
+      if (live.length > 0 && k % 2 === 0) {
+        // A live flow's key, its unmasked bits random: a hit, unless an
+        // earlier subtable has a flow for it too.
+        const f = live[next() % live.length], mask = ops.dpcls.subtableFor(f.maskId)!.mask;
+        for (let i = 0; i < FLOW_WORDS; i++) probe[i] = (probe[i] & ~mask[i]) | f.masked[i];
+      }
+      const want = bruteLookup(ops, flows, probe);
+      assert.equal(ops.dpcls.lookup(probe, 0), want, `round ${round} probe ${k}`);
+      if (want >= 0) hits++;
+    }
+    for (const st of ops.dpcls.subtables) {
+      for (const b of st.buckets) b > 0 ? singles++ : b < 0 ? shared++ : 0;
+    }
+  }
+  // The probes went both ways, and the index had both kinds of bucket.
+  assert.ok(hits > 1000 && singles > 0 && shared > 0, `${hits} hits, ${singles}/${shared} buckets`);
+});
+
+Deno.test("dpcls: the index picks the word whose values differ most among a subtable's flows", () => {
+  const table = FlowTable.create(512, 4, 64);
+  const ops = new FlowOps(table, new Emc(table));
+  const src = new Uint32Array(ACT_AT + 4), src8 = new Uint8Array(src.buffer);
+  src[MASK_AT + 21] = src[MASK_AT + 31] = src[MASK_AT + 63] = 0xffffffff;
+  src[KEY_AT + 21] = 0x08000001;
+  for (let i = 0; i < 200; i++) {
+    src[0] = i;
+    src[KEY_AT + 31] = 0x80000000 | i; // 200 values
+    src[KEY_AT + 63] = i & 3; // 4 values, and the last word, the index's first pick
+    assert.ok(ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 0, PUT_CREATE, 0) >= 0);
+  }
+  const [st] = ops.dpcls.subtables;
+  assert.equal(st.indexWord, 31);
+  // Every bucket in use names its one flow, so a hit is one flow's check.
+  assert.ok(st.buckets.every((b) => b >= 0));
+  const probe = src.slice(KEY_AT, KEY_AT + FLOW_WORDS);
+  probe[31] = 0x80000000 | 77;
+  probe[63] = 77 & 3;
+  assert.equal(table.maskOf(ops.dpcls.lookup(probe, 0)), st.maskId);
+  probe[63] = 2;
+  assert.equal(ops.dpcls.lookup(probe, 0), -1);
+});
