@@ -65,6 +65,7 @@ export class BridgeOpenFlow implements OfSwitch {
         name: p.name,
         ofport: p.ofport,
         up: p.up,
+        carrier: p.carrier,
         flood: p.flood,
         counts: () => {
           const [rxPackets, rxBytes, txPackets, txBytes] = dp.portStats(p.odpPort);
@@ -75,6 +76,7 @@ export class BridgeOpenFlow implements OfSwitch {
         name: p.name,
         ofport: p.ofport,
         up: true,
+        carrier: true,
         flood: p.flood,
         counts: () => counters.read(p.patchSlot),
       })),
@@ -88,8 +90,9 @@ export class BridgeOpenFlow implements OfSwitch {
       name: p.name,
       hwAddr: DUMMY_MAC_BASE + (p.ofport === OFPP_LOCAL ? 0n : BigInt(p.ofport & 0xff)),
       config: (p.up ? 0 : OFPPC_PORT_DOWN) | (p.flood ? 0 : OFPPC10_NO_FLOOD),
-      // A port taken down has its link down too, as OVS's netdevs do.
-      linkDown: !p.up,
+      // A port taken down has its link down too, as OVS's netdevs do; so
+      // has a Linux port without carrier (netdev_get_carrier).
+      linkDown: !p.up || !p.carrier,
     }));
   }
 

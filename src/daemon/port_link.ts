@@ -32,6 +32,7 @@
  * Thread-safety: main thread.
  */
 import { CommandError, coverageCounter, getLogger } from "../lib/mod.ts";
+import { OFPPR_MODIFY } from "../openflow/mod.ts";
 import {
   asLinuxNetdev,
   IFF_RUNNING,
@@ -161,6 +162,8 @@ export class PortLinkWatch {
     p.carrier = carrier;
     this.bridge.bonds.run();
     this.bridge.portsChanged(covRevPortToggled);
+    // The link state is in the port's description: controllers hear of it.
+    this.bridge.onPortStatus(OFPPR_MODIFY, p.name);
   }
 
   /** Whether port `name` is this watch's bridge's. */

@@ -63,6 +63,13 @@ Deno.test({
         await ok(d, ["appctl", "port/show", a]),
         /link_state {10}: down\n/,
       );
+      // The OpenFlow port description says so too (state LINK_DOWN).
+      assert.match(
+        await ok(d, ["ofctl", "dump-ports-desc", w.bridge]),
+        new RegExp(
+          `\\n 1\\(${a}\\): addr:[0-9a-f:]+\\n {5}config: {5}0\\n {5}state: {6}LINK_DOWN\\n`,
+        ),
+      );
 
       await mustRun(["ip", "-n", w.hosts[0].netns, "link", "set", w.hosts[0].ifname, "up"]);
       await pollUntilAsync(
