@@ -6,8 +6,8 @@
  * (default 100; 0 turns the cache off), so that a flood of short-lived flows
  * does not thrash it.
  *
- * Keys are held in miniflow form, as OVS's netdev_flow_key is: a bitmap of
- * the key's nonzero words and their values. A packet key is mostly zeros,
+ * Keys are held in miniflow form (flow/packet_miniflow.ts), as OVS's
+ * netdev_flow_key is: a bitmap of the key's nonzero words and their values. A packet key is mostly zeros,
  * so an entry is small (MINIFLOW_WORDS) and a lookup compares a dozen
  * words instead of the whole key; keys with more nonzero words than an
  * entry holds are simply not cached.
@@ -18,94 +18,13 @@
  *
  * Thread-safety: private to one PMD.
  */
-import { FLOW_WORDS, type KeyWords } from "../flow/mod.ts";
-import { mhashFinish } from "../lib/mod.ts";
+import { MF_COUNT, MF_MAX_VALUES, MF_VALUES, MINIFLOW_WORDS } from "../flow/mod.ts";
 import type { FlowTable } from "./flow_table.ts";
 
 export const EMC_ENTRIES = 8192;
 const SHIFT = 13;
 const MASK = EMC_ENTRIES - 1;
 export const DEFAULT_EMC_INSERT_INV_PROB = 100;
-
-/** Words of a miniflow: 3 map words, a count, then up to 28 values. */
-export const MINIFLOW_WORDS = 32;
-const MF_VALUES = 4;
-const MF_MAX_VALUES = MINIFLOW_WORDS - MF_VALUES;
-
-/** The running hash and value count of a miniflow scan (out-parameters of `scanWords`). */
-let scanHash = 0;
-let scanCount = 0;
-
-/**
- * Scans words [from, to) of the key (at most 32), hashing each nonzero
- * one into `scanHash` and appending it to `mf`'s values; returns the map bits of the nonzero words (bit 0 = `from`).
- * Three scans of at most 32 words each keep the map arithmetic free of
- * per-word range tests.
- */
-function scanWords(
-  key: Uint32Array,
-  off: number,
-  from: number,
-  to: number,
-  mf: Uint32Array,
-): number {
-  let h = scanHash, n = scanCount, map = 0;
-  for (let i = from; i < to; i++) {
-    const w = key[off + i] | 0;
-    if (w === 0) continue;
-    h = Math.imul(h ^ w ^ i, 0x01000193);
-    map |= 1 << (i - from);
-    if (n < MF_MAX_VALUES) mf[MF_VALUES + n] = w;
-    n++;
-  }
-  scanHash = h;
-  scanCount = n;
-  return map;
-}
-
-/**
- * Writes `key`'s miniflow into `mf` (map of nonzero words, their count,
- * then as many values as fit) and returns the packet hash: one multiply
- * per nonzero word, then murmur's avalanche. The hash covers every
- * nonzero word even when the values do not all fit. Packet hashes are
- * signed 32-bit (`| 0`): V8 passes those between functions unboxed,
- * where an unsigned one above 2^31 would be a heap number per packet.
- */
-export function miniflowOf(key: Uint32Array, off: number, mf: Uint32Array): number {
-  scanHash = 0x811c9dc5;
-  scanCount = 0;
-  mf[0] = scanWords(key, off, 0, 32, mf);
-  mf[1] = scanWords(key, off, 32, 64, mf);
-  mf[2] = scanWords(key, off, 64, FLOW_WORDS, mf);
-  mf[3] = scanCount;
-  return mhashFinish(scanHash >>> 0) | 0;
-}
-
-/**
- * `miniflowOf` over only the key words `words` names (a KeyWords map that
- * covers every nonzero word, as flowExtract records it): the same
- * miniflow and hash, at the cost of the dozen words a packet wrote
- * instead of the key's 82.
- */
-export function miniflowOfWords(key: Uint32Array, words: KeyWords, mf: Uint32Array): number {
-  let h = 0x811c9dc5, n = 0;
-  for (let j = 0; j < 3; j++) {
-    let map = 0;
-    for (let bits = words[j] | 0; bits !== 0; bits &= bits - 1) {
-      const b = 31 - Math.clz32(bits & -bits);
-      const i = (j << 5) + b;
-      const w = key[i] | 0;
-      if (w === 0) continue;
-      h = Math.imul(h ^ w ^ i, 0x01000193);
-      map |= 1 << b;
-      if (n < MF_MAX_VALUES) mf[MF_VALUES + n] = w;
-      n++;
-    }
-    mf[j] = map;
-  }
-  mf[3] = n;
-  return mhashFinish(h >>> 0) | 0;
-}
 
 export class Emc {
   private readonly entries = new Uint32Array(EMC_ENTRIES * MINIFLOW_WORDS);
@@ -135,15 +54,17 @@ export class Emc {
 
   private matches(p: number, mf: Uint32Array): boolean {
     const e = this.entries, b = p * MINIFLOW_WORDS;
-    const n = mf[3];
-    if (e[b] !== mf[0] || e[b + 1] !== mf[1] || e[b + 2] !== mf[2] || e[b + 3] !== n) return false;
+    const n = mf[MF_COUNT];
+    if (e[b] !== mf[0] || e[b + 1] !== mf[1] || e[b + 2] !== mf[2] || e[b + MF_COUNT] !== n) {
+      return false;
+    }
     for (let i = MF_VALUES, end = MF_VALUES + n; i < end; i++) if (e[b + i] !== mf[i]) return false;
     return true;
   }
 
   /** The slot of the megaflow cached for exactly this miniflow (hash `h`), or -1. */
   lookup(mf: Uint32Array, h: number): number {
-    if (mf[3] > MF_MAX_VALUES) return -1;
+    if (mf[MF_COUNT] > MF_MAX_VALUES) return -1;
     let p = h & MASK;
     if (this.hashes[p] === h && this.alive(p) && this.matches(p, mf)) return this.slots[p];
     p = (h >>> SHIFT) & MASK;
@@ -163,7 +84,7 @@ export class Emc {
   }
 
   insert(mf: Uint32Array, h: number, slot: number): void {
-    if (mf[3] > MF_MAX_VALUES) return;
+    if (mf[MF_COUNT] > MF_MAX_VALUES) return;
     const p1 = h & MASK, p2 = (h >>> SHIFT) & MASK;
     let p: number;
     let same = false;
@@ -174,7 +95,7 @@ export class Emc {
     else p = this.hashes[p1] < this.hashes[p2] ? p1 : p2;
     if (!same) {
       const b = p * MINIFLOW_WORDS;
-      for (let i = 0, end = MF_VALUES + mf[3]; i < end; i++) this.entries[b + i] = mf[i];
+      for (let i = 0, end = MF_VALUES + mf[MF_COUNT]; i < end; i++) this.entries[b + i] = mf[i];
     }
     this.hashes[p] = h;
     this.slots[p] = slot;

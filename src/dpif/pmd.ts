@@ -28,7 +28,9 @@ import {
   ACT_HEADER_LEN,
   addKeyWords,
   allKeyWords,
+  extractIpv4L4,
   FLOW_WORDS,
+  flowExtract,
   KEY_WORDS_LEN,
   KEY_WORDS_VALID,
   type KeyWords,
@@ -147,6 +149,8 @@ export class Pmd implements OdpExecuteDatapath {
   private nPipelineDrops = 0;
   private nUserspaceExtracts = 0;
   private vlanLimit = 0;
+  /** The extractor is flowExtract itself, so its one-pass common case applies. */
+  private readonly fastExtract: boolean;
   /** In-port and flow hash of the packet whose actions run (for userspace upcalls). */
   private inPort = 0;
   private hash = 0;
@@ -165,6 +169,7 @@ export class Pmd implements OdpExecuteDatapath {
     index = 0,
   ) {
     this.shared = shared;
+    this.fastExtract = extract === flowExtract;
     const me = this.me = shared.pmds[index];
     const emc = new Emc(me.table);
     this.ops = new FlowOps(me.table, emc);
@@ -260,17 +265,33 @@ export class Pmd implements OdpExecuteDatapath {
     }
   }
 
-  /** Runs the packet in `buf` through EMC, SMC, dpcls and its flow's actions. */
+  /**
+   * Runs the packet in `buf` through EMC, SMC, dpcls and its flow's
+   * actions. A fresh packet (not recirculated) of the common kind is
+   * extracted with its miniflow in one pass (extractIpv4L4) when the PMD
+   * runs the flow module's own flowExtract, whose result that is.
+   */
   processPacket(inPort: number): void {
-    const key = this.key, st = this.st, words = this.keyWords;
-    this.extract(this.buf, this.pkt.len, inPort, key, words);
-    if (words[KEY_WORDS_VALID] !== 1) allKeyWords(words);
-    if (this.meta.depth > 0) {
-      this.meta.overlay(key);
+    const key = this.key, st = this.st, words = this.keyWords, meta = this.meta;
+    const packet = this.cache.packet;
+    if (meta.depth > 0) {
+      this.extract(this.buf, this.pkt.len, inPort, key, words);
+      if (words[KEY_WORDS_VALID] !== 1) allKeyWords(words);
+      meta.overlay(key);
       addKeyWords(words, MD_KEY_WORDS);
-    } else this.meta.reset();
-    const slot = this.cache.lookup(key, words, st);
-    const h = this.cache.hash;
+      packet.ofWords(key, words);
+    } else {
+      meta.reset();
+      if (
+        !this.fastExtract || !extractIpv4L4(this.bufU32, this.pkt.len, inPort, key, words, packet)
+      ) {
+        this.extract(this.buf, this.pkt.len, inPort, key, words);
+        if (words[KEY_WORDS_VALID] !== 1) allKeyWords(words);
+        packet.ofWords(key, words);
+      }
+    }
+    const slot = this.cache.lookup(key, st);
+    const h = packet.hash;
     if (slot < 0) {
       this.upcalls.queue(UPCALL_MISS, inPort, h, 0, 0);
       return;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { allKeyWords, FLOW_WORDS, KEY_WORDS_LEN } from "../flow/mod.ts";
-import { MINIFLOW_WORDS, miniflowOf, miniflowOfWords } from "./emc.ts";
+import { allKeyWords, KEY_WORDS_LEN } from "./extract.ts";
+import { FLOW_WORDS } from "./layout.ts";
+import { MINIFLOW_WORDS, miniflowOf, miniflowOfWords } from "./packet_miniflow.ts";
 
 Deno.test("miniflowOf maps every nonzero word across the three map words", () => {
   const key = new Uint32Array(FLOW_WORDS), mf = new Uint32Array(MINIFLOW_WORDS);
