@@ -26,17 +26,27 @@ const SHIFT = 13;
 const MASK = EMC_ENTRIES - 1;
 export const DEFAULT_EMC_INSERT_INV_PROB = 100;
 
+/*
+ * An entry, in one Int32Array: the packet hash, the flow's slot (-1: none)
+ * and generation, then the miniflow (MINIFLOW_WORDS from E_MF, 16-byte
+ * aligned), so that a probe's hash test, liveness test and the compare's
+ * first words share a cache line.
+ */
+const E_HASH = 0;
+const E_SLOT = 1;
+const E_GEN = 2;
+const E_MF = 4;
+const STRIDE = E_MF + MINIFLOW_WORDS;
+
 export class Emc {
-  private readonly entries = new Uint32Array(EMC_ENTRIES * MINIFLOW_WORDS);
-  private readonly hashes = new Int32Array(EMC_ENTRIES);
-  private readonly slots = new Int32Array(EMC_ENTRIES).fill(-1);
-  private readonly gens = new Int32Array(EMC_ENTRIES);
+  private readonly entries = new Int32Array(EMC_ENTRIES * STRIDE);
   /** Inserts when a random u32 is <= this; 0 means the cache is off. */
   private insertMin = 0;
   private rng = 0x9e3779b9;
 
   constructor(readonly table: FlowTable, insertInvProb = DEFAULT_EMC_INSERT_INV_PROB) {
     this.setInsertInvProb(insertInvProb);
+    this.clear();
   }
 
   setInsertInvProb(inv: number): void {
@@ -47,28 +57,34 @@ export class Emc {
     return this.insertMin !== 0;
   }
 
-  private alive(p: number): boolean {
-    const s = this.slots[p];
-    return s >= 0 && this.table.generation(s) === this.gens[p];
+  /** Whether the entry at `b` still names a live flow (`emc_entry_alive`). */
+  private alive(b: number): boolean {
+    const e = this.entries, s = e[b + E_SLOT];
+    return s >= 0 && this.table.generation(s) === e[b + E_GEN];
   }
 
-  private matches(p: number, mf: Uint32Array): boolean {
-    const e = this.entries, b = p * MINIFLOW_WORDS;
-    const n = mf[MF_COUNT];
-    if (e[b] !== mf[0] || e[b + 1] !== mf[1] || e[b + 2] !== mf[2] || e[b + MF_COUNT] !== n) {
-      return false;
+  /** Whether the entry at `b` holds exactly `mf`, whose count is `n`. */
+  private matches(b: number, mf: Uint32Array, n: number): boolean {
+    const e = this.entries, m = b + E_MF;
+    if (
+      e[m] !== (mf[0] | 0) || e[m + 1] !== (mf[1] | 0) || e[m + 2] !== (mf[2] | 0) ||
+      e[m + MF_COUNT] !== n
+    ) return false;
+    for (let i = MF_VALUES, end = MF_VALUES + n; i < end; i++) {
+      if (e[m + i] !== (mf[i] | 0)) return false;
     }
-    for (let i = MF_VALUES, end = MF_VALUES + n; i < end; i++) if (e[b + i] !== mf[i]) return false;
     return true;
   }
 
   /** The slot of the megaflow cached for exactly this miniflow (hash `h`), or -1. */
   lookup(mf: Uint32Array, h: number): number {
-    if (mf[MF_COUNT] > MF_MAX_VALUES) return -1;
-    let p = h & MASK;
-    if (this.hashes[p] === h && this.alive(p) && this.matches(p, mf)) return this.slots[p];
-    p = (h >>> SHIFT) & MASK;
-    if (this.hashes[p] === h && this.alive(p) && this.matches(p, mf)) return this.slots[p];
+    const n = mf[MF_COUNT];
+    if (n > MF_MAX_VALUES) return -1;
+    const e = this.entries;
+    let b = (h & MASK) * STRIDE;
+    if (e[b + E_HASH] === h && this.alive(b) && this.matches(b, mf, n)) return e[b + E_SLOT];
+    b = ((h >>> SHIFT) & MASK) * STRIDE;
+    if (e[b + E_HASH] === h && this.alive(b) && this.matches(b, mf, n)) return e[b + E_SLOT];
     return -1;
   }
 
@@ -83,27 +99,33 @@ export class Emc {
     if (this.rng <= this.insertMin) this.insert(mf, h, slot);
   }
 
+  /**
+   * `emc_insert`: into the entry already holding this miniflow, else a
+   * dead one of the two, else the one with the lower hash.
+   */
   insert(mf: Uint32Array, h: number, slot: number): void {
-    if (mf[MF_COUNT] > MF_MAX_VALUES) return;
-    const p1 = h & MASK, p2 = (h >>> SHIFT) & MASK;
-    let p: number;
+    const n = mf[MF_COUNT];
+    if (n > MF_MAX_VALUES) return;
+    const e = this.entries;
+    const b1 = (h & MASK) * STRIDE, b2 = ((h >>> SHIFT) & MASK) * STRIDE;
+    let b: number;
     let same = false;
-    if (this.hashes[p1] === h && this.matches(p1, mf)) p = p1, same = true;
-    else if (this.hashes[p2] === h && this.matches(p2, mf)) p = p2, same = true;
-    else if (!this.alive(p1)) p = p1;
-    else if (!this.alive(p2)) p = p2;
-    else p = this.hashes[p1] < this.hashes[p2] ? p1 : p2;
+    if (e[b1 + E_HASH] === h && this.matches(b1, mf, n)) b = b1, same = true;
+    else if (e[b2 + E_HASH] === h && this.matches(b2, mf, n)) b = b2, same = true;
+    else if (!this.alive(b1)) b = b1;
+    else if (!this.alive(b2)) b = b2;
+    else b = e[b1 + E_HASH] < e[b2 + E_HASH] ? b1 : b2;
     if (!same) {
-      const b = p * MINIFLOW_WORDS;
-      for (let i = 0, end = MF_VALUES + mf[MF_COUNT]; i < end; i++) this.entries[b + i] = mf[i];
+      for (let i = 0, end = MF_VALUES + n; i < end; i++) e[b + E_MF + i] = mf[i];
     }
-    this.hashes[p] = h;
-    this.slots[p] = slot;
-    this.gens[p] = this.table.generation(slot);
+    e[b + E_HASH] = h;
+    e[b + E_SLOT] = slot;
+    e[b + E_GEN] = this.table.generation(slot);
   }
 
   /** Forgets everything (flush, mask changes). */
   clear(): void {
-    this.slots.fill(-1);
+    const e = this.entries;
+    for (let b = 0; b < e.length; b += STRIDE) e[b + E_SLOT] = -1;
   }
 }
