@@ -34,6 +34,7 @@ import {
   KEY_WORDS_LEN,
   KEY_WORDS_VALID,
   type KeyWords,
+  loneOutputPort,
   odpExecuteActions,
   type OdpExecuteDatapath,
   setVlanLimit,
@@ -336,6 +337,11 @@ export class Pmd implements OdpExecuteDatapath {
     if (n < ACT_HEADER_LEN) {
       // An empty list is the translation's explicit drop (XLATE_OK).
       this.nPipelineDrops++;
+      return;
+    }
+    const port = loneOutputPort(acts, at, n);
+    if (port >= 0) {
+      this.out.send(port, this.pkt.len);
       return;
     }
     this.inPort = inPort;
