@@ -7,10 +7,10 @@
  * does not thrash it.
  *
  * Keys are held in miniflow form (flow/packet_miniflow.ts), as OVS's
- * netdev_flow_key is: a bitmap of the key's nonzero words and their values. A packet key is mostly zeros,
- * so an entry is small (MINIFLOW_WORDS) and a lookup compares a dozen
- * words instead of the whole key; keys with more nonzero words than an
- * entry holds are simply not cached.
+ * netdev_flow_key is: a bitmap of the key's nonzero words and their
+ * values. A packet key is mostly zeros, so an entry is small (32 words)
+ * and a lookup compares a dozen words instead of the whole key; keys with
+ * more nonzero words than an entry holds (26) are simply not cached.
  *
  * An entry remembers the flow's slot and generation; when the flow is
  * deleted or its slot reused, the generation no longer matches and the
@@ -18,7 +18,7 @@
  *
  * Thread-safety: private to one PMD.
  */
-import { MF_COUNT, MF_MAX_VALUES, MF_VALUES, MINIFLOW_WORDS } from "../flow/mod.ts";
+import { MF_COUNT, MF_MAX_VALUES, MF_VALUES } from "../flow/mod.ts";
 import type { FlowTable } from "./flow_table.ts";
 
 export const EMC_ENTRIES = 8192;
@@ -27,16 +27,21 @@ const MASK = EMC_ENTRIES - 1;
 export const DEFAULT_EMC_INSERT_INV_PROB = 100;
 
 /*
- * An entry, in one Int32Array: the packet hash, the flow's slot (-1: none)
- * and generation, then the miniflow (MINIFLOW_WORDS from E_MF, 16-byte
- * aligned), so that a probe's hash test, liveness test and the compare's
- * first words share a cache line.
+ * An entry, 32 words (two cache lines) of one Int32Array: the packet
+ * hash, the flow's slot (-1: none) and generation, the miniflow's three
+ * map words (the count of values in the third's top byte: the key's 82
+ * words leave it free), then the values. A probe's tests and the compare
+ * of an IPv4 key's ten values all fall in the entry's first cache line.
  */
 const E_HASH = 0;
 const E_SLOT = 1;
 const E_GEN = 2;
-const E_MF = 4;
-const STRIDE = E_MF + MINIFLOW_WORDS;
+const E_MAP = 3;
+const E_VALUES = 6;
+const STRIDE = 32;
+const COUNT_SHIFT = 24;
+/** Keys with more nonzero words than an entry holds are not cached. */
+const EMC_MAX_VALUES = Math.min(STRIDE - E_VALUES, MF_MAX_VALUES);
 
 export class Emc {
   private readonly entries = new Int32Array(EMC_ENTRIES * STRIDE);
@@ -65,13 +70,13 @@ export class Emc {
 
   /** Whether the entry at `b` holds exactly `mf`, whose count is `n`. */
   private matches(b: number, mf: Uint32Array, n: number): boolean {
-    const e = this.entries, m = b + E_MF;
+    const e = this.entries;
     if (
-      e[m] !== (mf[0] | 0) || e[m + 1] !== (mf[1] | 0) || e[m + 2] !== (mf[2] | 0) ||
-      e[m + MF_COUNT] !== n
+      e[b + E_MAP] !== (mf[0] | 0) || e[b + E_MAP + 1] !== (mf[1] | 0) ||
+      e[b + E_MAP + 2] !== (mf[2] | (n << COUNT_SHIFT))
     ) return false;
-    for (let i = MF_VALUES, end = MF_VALUES + n; i < end; i++) {
-      if (e[m + i] !== (mf[i] | 0)) return false;
+    for (let i = 0; i < n; i++) {
+      if (e[b + E_VALUES + i] !== (mf[MF_VALUES + i] | 0)) return false;
     }
     return true;
   }
@@ -79,7 +84,7 @@ export class Emc {
   /** The slot of the megaflow cached for exactly this miniflow (hash `h`), or -1. */
   lookup(mf: Uint32Array, h: number): number {
     const n = mf[MF_COUNT];
-    if (n > MF_MAX_VALUES) return -1;
+    if (n > EMC_MAX_VALUES) return -1;
     const e = this.entries;
     let b = (h & MASK) * STRIDE;
     if (e[b + E_HASH] === h && this.alive(b) && this.matches(b, mf, n)) return e[b + E_SLOT];
@@ -105,7 +110,7 @@ export class Emc {
    */
   insert(mf: Uint32Array, h: number, slot: number): void {
     const n = mf[MF_COUNT];
-    if (n > MF_MAX_VALUES) return;
+    if (n > EMC_MAX_VALUES) return;
     const e = this.entries;
     const b1 = (h & MASK) * STRIDE, b2 = ((h >>> SHIFT) & MASK) * STRIDE;
     let b: number;
@@ -116,7 +121,10 @@ export class Emc {
     else if (!this.alive(b2)) b = b2;
     else b = e[b1 + E_HASH] < e[b2 + E_HASH] ? b1 : b2;
     if (!same) {
-      for (let i = 0, end = MF_VALUES + n; i < end; i++) e[b + E_MF + i] = mf[i];
+      e[b + E_MAP] = mf[0];
+      e[b + E_MAP + 1] = mf[1];
+      e[b + E_MAP + 2] = mf[2] | (n << COUNT_SHIFT);
+      for (let i = 0; i < n; i++) e[b + E_VALUES + i] = mf[MF_VALUES + i];
     }
     e[b + E_HASH] = h;
     e[b + E_SLOT] = slot;
