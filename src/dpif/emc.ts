@@ -10,7 +10,7 @@
  * netdev_flow_key is: a bitmap of the key's nonzero words and their
  * values. A packet key is mostly zeros, so an entry is small (32 words)
  * and a lookup compares a dozen words instead of the whole key; keys with
- * more nonzero words than an entry holds (26) are simply not cached.
+ * more nonzero words than an entry holds (27) are simply not cached.
  *
  * An entry remembers the flow's slot and generation; when the flow is
  * deleted or its slot reused, the generation no longer matches and the
@@ -27,23 +27,25 @@ const MASK = EMC_ENTRIES - 1;
 export const DEFAULT_EMC_INSERT_INV_PROB = 100;
 
 /*
- * An entry, 32 words (two cache lines) of one Int32Array: the packet
- * hash, the flow's slot (-1: none) and generation, the miniflow's three
- * map words (the count of values in the third's top byte: the key's 82
- * words leave it free), then the values. A probe's tests and the compare
- * of an IPv4 key's ten values all fall in the entry's first cache line.
+ * The probes test hashes first, in an array of their own (32 KB, dense:
+ * a miss, which is most of what a thrashed cache sees, touches nothing
+ * else). An entry is then 32 words (two cache lines) of one Int32Array:
+ * the flow's slot (-1: none) and generation, the miniflow's three map
+ * words (the count of values in the third's top byte: the key's 82 words
+ * leave it free), then the values. A hit's liveness test and the compare
+ * of an IPv4 key's ten values fall in the entry's first cache line.
  */
-const E_HASH = 0;
-const E_SLOT = 1;
-const E_GEN = 2;
-const E_MAP = 3;
-const E_VALUES = 6;
+const E_SLOT = 0;
+const E_GEN = 1;
+const E_MAP = 2;
+const E_VALUES = 5;
 const STRIDE = 32;
 const COUNT_SHIFT = 24;
 /** Keys with more nonzero words than an entry holds are not cached. */
 const EMC_MAX_VALUES = Math.min(STRIDE - E_VALUES, MF_MAX_VALUES);
 
 export class Emc {
+  private readonly hashes = new Int32Array(EMC_ENTRIES);
   private readonly entries = new Int32Array(EMC_ENTRIES * STRIDE);
   /** Inserts when a random u32 is <= this; 0 means the cache is off. */
   private insertMin = 0;
@@ -85,11 +87,16 @@ export class Emc {
   lookup(mf: Uint32Array, h: number): number {
     const n = mf[MF_COUNT];
     if (n > EMC_MAX_VALUES) return -1;
-    const e = this.entries;
-    let b = (h & MASK) * STRIDE;
-    if (e[b + E_HASH] === h && this.alive(b) && this.matches(b, mf, n)) return e[b + E_SLOT];
-    b = ((h >>> SHIFT) & MASK) * STRIDE;
-    if (e[b + E_HASH] === h && this.alive(b) && this.matches(b, mf, n)) return e[b + E_SLOT];
+    let p = h & MASK;
+    if (this.hashes[p] === h) {
+      const b = p * STRIDE;
+      if (this.alive(b) && this.matches(b, mf, n)) return this.entries[b + E_SLOT];
+    }
+    p = (h >>> SHIFT) & MASK;
+    if (this.hashes[p] === h) {
+      const b = p * STRIDE;
+      if (this.alive(b) && this.matches(b, mf, n)) return this.entries[b + E_SLOT];
+    }
     return -1;
   }
 
@@ -111,22 +118,24 @@ export class Emc {
   insert(mf: Uint32Array, h: number, slot: number): void {
     const n = mf[MF_COUNT];
     if (n > EMC_MAX_VALUES) return;
-    const e = this.entries;
-    const b1 = (h & MASK) * STRIDE, b2 = ((h >>> SHIFT) & MASK) * STRIDE;
-    let b: number;
+    const e = this.entries, hashes = this.hashes;
+    const p1 = h & MASK, p2 = (h >>> SHIFT) & MASK;
+    const b1 = p1 * STRIDE, b2 = p2 * STRIDE;
+    let p: number;
     let same = false;
-    if (e[b1 + E_HASH] === h && this.matches(b1, mf, n)) b = b1, same = true;
-    else if (e[b2 + E_HASH] === h && this.matches(b2, mf, n)) b = b2, same = true;
-    else if (!this.alive(b1)) b = b1;
-    else if (!this.alive(b2)) b = b2;
-    else b = e[b1 + E_HASH] < e[b2 + E_HASH] ? b1 : b2;
+    if (hashes[p1] === h && this.matches(b1, mf, n)) p = p1, same = true;
+    else if (hashes[p2] === h && this.matches(b2, mf, n)) p = p2, same = true;
+    else if (!this.alive(b1)) p = p1;
+    else if (!this.alive(b2)) p = p2;
+    else p = hashes[p1] < hashes[p2] ? p1 : p2;
+    const b = p * STRIDE;
     if (!same) {
       e[b + E_MAP] = mf[0];
       e[b + E_MAP + 1] = mf[1];
       e[b + E_MAP + 2] = mf[2] | (n << COUNT_SHIFT);
       for (let i = 0; i < n; i++) e[b + E_VALUES + i] = mf[MF_VALUES + i];
     }
-    e[b + E_HASH] = h;
+    hashes[p] = h;
     e[b + E_SLOT] = slot;
     e[b + E_GEN] = this.table.generation(slot);
   }
