@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { flowExtract, KEY_WORDS_LEN, KEY_WORDS_VALID } from "./extract.ts";
+import {
+  DEFAULT_VLAN_LIMIT,
+  flowExtract,
+  KEY_WORDS_LEN,
+  KEY_WORDS_VALID,
+  setVlanLimit,
+} from "./extract.ts";
 import { extractIpv4L4 } from "./extract_fast.ts";
 import { FLOW_WORDS } from "./layout.ts";
 import { newKey } from "./key.ts";
@@ -64,9 +70,12 @@ function state() {
   };
 }
 
-Deno.test("extractIpv4L4 takes untagged IPv4 TCP and UDP and gives flowExtract's key and miniflow", () => {
+Deno.test("extractIpv4L4 takes IPv4 TCP and UDP, untagged or with a tag, as flowExtract does", () => {
   const st = state();
   assert.ok(check(tcp4("12"), tcp4("12").length, st, 0));
+  assert.ok(check(tcp4("10", "8100 a00a"), tcp4("10", "8100 a00a").length, st, 0x11));
+  assert.ok(st.pm.mf[3] === 11, "the tag is a value of its own");
+  assert.ok(check(tcp4("10", "88a8 0000"), tcp4("10", "88a8 0000").length, st, 0));
   assert.ok(check(UDP4, UDP4.length, st, 0xff));
   assert.ok(check(tcp4("02"), tcp4("02").length, st, 0x55));
   // A zero TCP flags word and zero ports leave their words out of the miniflow.
@@ -80,7 +89,13 @@ Deno.test("extractIpv4L4 declines what flowExtract must parse, changing nothing"
   const st = state();
   const declined = (f: Uint8Array, len = f.length) => assert.equal(check(f, len, st, 0), false);
   check(tcp4("12"), tcp4("12").length, st, 0);
-  declined(tcp4("00", "8100 a00a")); // VLAN tag
+  declined(tcp4("00", "88a8 0064 8100 000a")); // two tags
+  setVlanLimit(2);
+  try {
+    declined(tcp4("00", "88a8 0064 8100 000a"));
+  } finally {
+    setVlanLimit(DEFAULT_VLAN_LIMIT);
+  }
   const opts = tcp4("10");
   opts[14] = 0x46; // IHL 6
   declined(opts);
@@ -117,22 +132,31 @@ Deno.test("extractIpv4L4 agrees with flowExtract on random frames, whatever the 
     return (seed >>> 0) & 0xff;
   };
   let taken = 0;
-  const N = 30000;
-  for (let i = 0; i < N; i++) {
-    for (let j = 0; j < frame.length; j++) frame[j] = next();
-    const len = 14 + (next() % 100);
-    // Mostly the common case, with one thing at a time made unusual.
-    const bend = next() & 15;
-    frame[12] = bend === 0 ? 0x81 : bend === 1 ? 0x86 : 0x08;
-    frame[13] = bend === 1 ? 0xdd : 0;
-    frame[14] = bend === 2 ? 0x40 | (next() & 15) : 0x45;
-    const totLen = bend === 3 ? next() : len - 14 - (bend === 4 ? next() & 7 : 0);
-    frame[16] = bend === 5 ? next() : 0;
-    frame[17] = totLen & 0xff;
-    frame[20] = bend === 6 ? next() : 0x40 & next();
-    frame[21] = bend === 7 ? next() : 0;
-    frame[23] = bend === 8 ? next() : next() & 1 ? 6 : 17;
-    if (check(frame, len, st, next())) taken++;
+  const N = 40000;
+  try {
+    for (let i = 0; i < N; i++) {
+      for (let j = 0; j < frame.length; j++) frame[j] = next();
+      // Mostly the common case, tagged or not, with one thing at a time made unusual.
+      const bend = next() & 15, tagged = next() & 1, t = tagged ? 4 : 0;
+      const len = 14 + t + (next() % 100);
+      if (tagged) {
+        frame[12] = bend === 9 ? next() : next() & 1 ? 0x81 : 0x88;
+        frame[13] = frame[12] === 0x88 ? 0xa8 : 0;
+      }
+      frame[12 + t] = bend === 0 ? 0x81 : bend === 1 ? 0x86 : 0x08;
+      frame[13 + t] = bend === 1 ? 0xdd : 0;
+      frame[14 + t] = bend === 2 ? 0x40 | (next() & 15) : 0x45;
+      const totLen = bend === 3 ? next() : len - 14 - t - (bend === 4 ? next() & 7 : 0);
+      frame[16 + t] = bend === 5 ? next() : 0;
+      frame[17 + t] = totLen & 0xff;
+      frame[20 + t] = bend === 6 ? next() : 0x40 & next();
+      frame[21 + t] = bend === 7 ? next() : 0;
+      frame[23 + t] = bend === 8 ? next() : next() & 1 ? 6 : 17;
+      if (i === N / 2) setVlanLimit(2);
+      if (check(frame, len, st, next())) taken++;
+    }
+  } finally {
+    setVlanLimit(DEFAULT_VLAN_LIMIT);
   }
   assert.ok(taken > N / 4, `only ${taken} of ${N} frames took the fast path`);
 });
