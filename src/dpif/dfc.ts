@@ -19,21 +19,16 @@ import {
   ST_SUBTABLE_LOOKUPS,
 } from "./_shared.ts";
 import type { Dpcls } from "./dpcls.ts";
-import type { KeyWords } from "../flow/mod.ts";
-import {
-  DEFAULT_EMC_INSERT_INV_PROB,
-  type Emc,
-  MINIFLOW_WORDS,
-  miniflowOf,
-  miniflowOfWords,
-} from "./emc.ts";
+import { PacketMiniflow } from "../flow/mod.ts";
+import { DEFAULT_EMC_INSERT_INV_PROB, type Emc } from "./emc.ts";
 import type { Smc } from "./smc.ts";
 
 export class DatapathFlowCache {
-  /** The packet key's miniflow (EMC form), refilled per packet. */
-  private readonly mf = new Uint32Array(MINIFLOW_WORDS);
-  /** The last looked-up packet's hash (selects a miss's handler queue). */
-  hash = 0;
+  /**
+   * The packet key's miniflow (EMC form) and hash, refilled per packet
+   * before `lookup` (the hash also selects a miss's handler queue).
+   */
+  readonly packet = new PacketMiniflow();
   private emcInv = -2;
 
   constructor(readonly emc: Emc, readonly smc: Smc, readonly dpcls: Dpcls) {}
@@ -53,12 +48,10 @@ export class DatapathFlowCache {
 
   /**
    * The slot of the flow for `key` (counted in `st`), or -1 on a miss;
-   * `words` names every word of the key that may be nonzero.
+   * `packet` holds the key's miniflow and hash.
    */
-  lookup(key: Uint32Array, words: KeyWords, st: Float64Array): number {
-    const mf = this.mf, emc = this.emc;
-    const h = miniflowOfWords(key, words, mf);
-    this.hash = h;
+  lookup(key: Uint32Array, st: Float64Array): number {
+    const emc = this.emc, mf = this.packet.mf, h = this.packet.hash;
     let slot = emc.enabled ? emc.lookup(mf, h) : -1;
     if (slot >= 0) {
       st[ST_EMC_HIT]++;
@@ -91,6 +84,8 @@ export class DatapathFlowCache {
    * no packet has just leaves an entry no lookup finds.)
    */
   installed(src: Uint32Array, keyAt: number, slot: number): void {
-    if (this.smc.enabled) this.smc.insert(miniflowOf(src, keyAt, this.mf), slot);
+    if (!this.smc.enabled) return;
+    this.packet.ofKey(src, keyAt);
+    this.smc.insert(this.packet.hash, slot);
   }
 }

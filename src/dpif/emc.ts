@@ -6,11 +6,11 @@
  * (default 100; 0 turns the cache off), so that a flood of short-lived flows
  * does not thrash it.
  *
- * Keys are held in miniflow form, as OVS's netdev_flow_key is: a bitmap of
- * the key's nonzero words and their values. A packet key is mostly zeros,
- * so an entry is small (MINIFLOW_WORDS) and a lookup compares a dozen
- * words instead of the whole key; keys with more nonzero words than an
- * entry holds are simply not cached.
+ * Keys are held in miniflow form (flow/packet_miniflow.ts), as OVS's
+ * netdev_flow_key is: a bitmap of the key's nonzero words and their
+ * values. A packet key is mostly zeros, so an entry is small (32 words)
+ * and a lookup compares a dozen words instead of the whole key; keys with
+ * more nonzero words than an entry holds (27) are simply not cached.
  *
  * An entry remembers the flow's slot and generation; when the flow is
  * deleted or its slot reused, the generation no longer matches and the
@@ -18,8 +18,7 @@
  *
  * Thread-safety: private to one PMD.
  */
-import { FLOW_WORDS, type KeyWords } from "../flow/mod.ts";
-import { mhashFinish } from "../lib/mod.ts";
+import { MF_COUNT, MF_MAX_VALUES, MF_VALUES } from "../flow/mod.ts";
 import type { FlowTable } from "./flow_table.ts";
 
 export const EMC_ENTRIES = 8192;
@@ -27,97 +26,34 @@ const SHIFT = 13;
 const MASK = EMC_ENTRIES - 1;
 export const DEFAULT_EMC_INSERT_INV_PROB = 100;
 
-/** Words of a miniflow: 3 map words, a count, then up to 28 values. */
-export const MINIFLOW_WORDS = 32;
-const MF_VALUES = 4;
-const MF_MAX_VALUES = MINIFLOW_WORDS - MF_VALUES;
-
-/** The running hash and value count of a miniflow scan (out-parameters of `scanWords`). */
-let scanHash = 0;
-let scanCount = 0;
-
-/**
- * Scans words [from, to) of the key (at most 32), hashing each nonzero
- * one into `scanHash` and appending it to `mf`'s values; returns the map bits of the nonzero words (bit 0 = `from`).
- * Three scans of at most 32 words each keep the map arithmetic free of
- * per-word range tests.
+/*
+ * The probes test hashes first, in an array of their own (32 KB, dense:
+ * a miss, which is most of what a thrashed cache sees, touches nothing
+ * else). An entry is then 32 words (two cache lines) of one Int32Array:
+ * the flow's slot (-1: none) and generation, the miniflow's three map
+ * words (the count of values in the third's top byte: the key's 82 words
+ * leave it free), then the values. A hit's liveness test and the compare
+ * of an IPv4 key's ten values fall in the entry's first cache line.
  */
-function scanWords(
-  key: Uint32Array,
-  off: number,
-  from: number,
-  to: number,
-  mf: Uint32Array,
-): number {
-  let h = scanHash, n = scanCount, map = 0;
-  for (let i = from; i < to; i++) {
-    const w = key[off + i] | 0;
-    if (w === 0) continue;
-    h = Math.imul(h ^ w ^ i, 0x01000193);
-    map |= 1 << (i - from);
-    if (n < MF_MAX_VALUES) mf[MF_VALUES + n] = w;
-    n++;
-  }
-  scanHash = h;
-  scanCount = n;
-  return map;
-}
-
-/**
- * Writes `key`'s miniflow into `mf` (map of nonzero words, their count,
- * then as many values as fit) and returns the packet hash: one multiply
- * per nonzero word, then murmur's avalanche. The hash covers every
- * nonzero word even when the values do not all fit. Packet hashes are
- * signed 32-bit (`| 0`): V8 passes those between functions unboxed,
- * where an unsigned one above 2^31 would be a heap number per packet.
- */
-export function miniflowOf(key: Uint32Array, off: number, mf: Uint32Array): number {
-  scanHash = 0x811c9dc5;
-  scanCount = 0;
-  mf[0] = scanWords(key, off, 0, 32, mf);
-  mf[1] = scanWords(key, off, 32, 64, mf);
-  mf[2] = scanWords(key, off, 64, FLOW_WORDS, mf);
-  mf[3] = scanCount;
-  return mhashFinish(scanHash >>> 0) | 0;
-}
-
-/**
- * `miniflowOf` over only the key words `words` names (a KeyWords map that
- * covers every nonzero word, as flowExtract records it): the same
- * miniflow and hash, at the cost of the dozen words a packet wrote
- * instead of the key's 82.
- */
-export function miniflowOfWords(key: Uint32Array, words: KeyWords, mf: Uint32Array): number {
-  let h = 0x811c9dc5, n = 0;
-  for (let j = 0; j < 3; j++) {
-    let map = 0;
-    for (let bits = words[j] | 0; bits !== 0; bits &= bits - 1) {
-      const b = 31 - Math.clz32(bits & -bits);
-      const i = (j << 5) + b;
-      const w = key[i] | 0;
-      if (w === 0) continue;
-      h = Math.imul(h ^ w ^ i, 0x01000193);
-      map |= 1 << b;
-      if (n < MF_MAX_VALUES) mf[MF_VALUES + n] = w;
-      n++;
-    }
-    mf[j] = map;
-  }
-  mf[3] = n;
-  return mhashFinish(h >>> 0) | 0;
-}
+const E_SLOT = 0;
+const E_GEN = 1;
+const E_MAP = 2;
+const E_VALUES = 5;
+const STRIDE = 32;
+const COUNT_SHIFT = 24;
+/** Keys with more nonzero words than an entry holds are not cached. */
+const EMC_MAX_VALUES = Math.min(STRIDE - E_VALUES, MF_MAX_VALUES);
 
 export class Emc {
-  private readonly entries = new Uint32Array(EMC_ENTRIES * MINIFLOW_WORDS);
   private readonly hashes = new Int32Array(EMC_ENTRIES);
-  private readonly slots = new Int32Array(EMC_ENTRIES).fill(-1);
-  private readonly gens = new Int32Array(EMC_ENTRIES);
+  private readonly entries = new Int32Array(EMC_ENTRIES * STRIDE);
   /** Inserts when a random u32 is <= this; 0 means the cache is off. */
   private insertMin = 0;
   private rng = 0x9e3779b9;
 
   constructor(readonly table: FlowTable, insertInvProb = DEFAULT_EMC_INSERT_INV_PROB) {
     this.setInsertInvProb(insertInvProb);
+    this.clear();
   }
 
   setInsertInvProb(inv: number): void {
@@ -128,26 +64,39 @@ export class Emc {
     return this.insertMin !== 0;
   }
 
-  private alive(p: number): boolean {
-    const s = this.slots[p];
-    return s >= 0 && this.table.generation(s) === this.gens[p];
+  /** Whether the entry at `b` still names a live flow (`emc_entry_alive`). */
+  private alive(b: number): boolean {
+    const e = this.entries, s = e[b + E_SLOT];
+    return s >= 0 && this.table.generation(s) === e[b + E_GEN];
   }
 
-  private matches(p: number, mf: Uint32Array): boolean {
-    const e = this.entries, b = p * MINIFLOW_WORDS;
-    const n = mf[3];
-    if (e[b] !== mf[0] || e[b + 1] !== mf[1] || e[b + 2] !== mf[2] || e[b + 3] !== n) return false;
-    for (let i = MF_VALUES, end = MF_VALUES + n; i < end; i++) if (e[b + i] !== mf[i]) return false;
+  /** Whether the entry at `b` holds exactly `mf`, whose count is `n`. */
+  private matches(b: number, mf: Uint32Array, n: number): boolean {
+    const e = this.entries;
+    if (
+      e[b + E_MAP] !== (mf[0] | 0) || e[b + E_MAP + 1] !== (mf[1] | 0) ||
+      e[b + E_MAP + 2] !== (mf[2] | (n << COUNT_SHIFT))
+    ) return false;
+    for (let i = 0; i < n; i++) {
+      if (e[b + E_VALUES + i] !== (mf[MF_VALUES + i] | 0)) return false;
+    }
     return true;
   }
 
   /** The slot of the megaflow cached for exactly this miniflow (hash `h`), or -1. */
   lookup(mf: Uint32Array, h: number): number {
-    if (mf[3] > MF_MAX_VALUES) return -1;
+    const n = mf[MF_COUNT];
+    if (n > EMC_MAX_VALUES) return -1;
     let p = h & MASK;
-    if (this.hashes[p] === h && this.alive(p) && this.matches(p, mf)) return this.slots[p];
+    if (this.hashes[p] === h) {
+      const b = p * STRIDE;
+      if (this.alive(b) && this.matches(b, mf, n)) return this.entries[b + E_SLOT];
+    }
     p = (h >>> SHIFT) & MASK;
-    if (this.hashes[p] === h && this.alive(p) && this.matches(p, mf)) return this.slots[p];
+    if (this.hashes[p] === h) {
+      const b = p * STRIDE;
+      if (this.alive(b) && this.matches(b, mf, n)) return this.entries[b + E_SLOT];
+    }
     return -1;
   }
 
@@ -162,27 +111,38 @@ export class Emc {
     if (this.rng <= this.insertMin) this.insert(mf, h, slot);
   }
 
+  /**
+   * `emc_insert`: into the entry already holding this miniflow, else a
+   * dead one of the two, else the one with the lower hash.
+   */
   insert(mf: Uint32Array, h: number, slot: number): void {
-    if (mf[3] > MF_MAX_VALUES) return;
+    const n = mf[MF_COUNT];
+    if (n > EMC_MAX_VALUES) return;
+    const e = this.entries, hashes = this.hashes;
     const p1 = h & MASK, p2 = (h >>> SHIFT) & MASK;
+    const b1 = p1 * STRIDE, b2 = p2 * STRIDE;
     let p: number;
     let same = false;
-    if (this.hashes[p1] === h && this.matches(p1, mf)) p = p1, same = true;
-    else if (this.hashes[p2] === h && this.matches(p2, mf)) p = p2, same = true;
-    else if (!this.alive(p1)) p = p1;
-    else if (!this.alive(p2)) p = p2;
-    else p = this.hashes[p1] < this.hashes[p2] ? p1 : p2;
+    if (hashes[p1] === h && this.matches(b1, mf, n)) p = p1, same = true;
+    else if (hashes[p2] === h && this.matches(b2, mf, n)) p = p2, same = true;
+    else if (!this.alive(b1)) p = p1;
+    else if (!this.alive(b2)) p = p2;
+    else p = hashes[p1] < hashes[p2] ? p1 : p2;
+    const b = p * STRIDE;
     if (!same) {
-      const b = p * MINIFLOW_WORDS;
-      for (let i = 0, end = MF_VALUES + mf[3]; i < end; i++) this.entries[b + i] = mf[i];
+      e[b + E_MAP] = mf[0];
+      e[b + E_MAP + 1] = mf[1];
+      e[b + E_MAP + 2] = mf[2] | (n << COUNT_SHIFT);
+      for (let i = 0; i < n; i++) e[b + E_VALUES + i] = mf[MF_VALUES + i];
     }
-    this.hashes[p] = h;
-    this.slots[p] = slot;
-    this.gens[p] = this.table.generation(slot);
+    hashes[p] = h;
+    e[b + E_SLOT] = slot;
+    e[b + E_GEN] = this.table.generation(slot);
   }
 
   /** Forgets everything (flush, mask changes). */
   clear(): void {
-    this.slots.fill(-1);
+    const e = this.entries;
+    for (let b = 0; b < e.length; b += STRIDE) e[b + E_SLOT] = -1;
   }
 }

@@ -30,7 +30,9 @@
  * isolating their PMD unless pmd-rxq-isolate=false; pmd_rxq.ts prints `pmd-rxq-show` and `pmd-rxq-rebalance`. A PMD polls
  * its rx queues (_pmd_rx.ts, which rebuilds its poll list when the ports
  * change), parses
- * each packet, looks it up in the exact-match cache (emc.ts), then, with
+ * each packet into its key and miniflow (_pmd_extract.ts; the common
+ * IPv4 TCP/UDP frame, untagged or with one tag, in one pass,
+ * flow/extract_fast.ts), looks it up in the exact-match cache (emc.ts), then, with
  * `other_config:smc-enable=true`, the signature match cache (smc.ts), then
  * the megaflow classifier (dpcls.ts) (the order is dfc.ts's), counts the
  * hit in the flow's stats and runs the actions; a miss becomes an upcall

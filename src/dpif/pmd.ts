@@ -5,8 +5,8 @@
  * (pmd_worker.ts) or, in tests and in-process datapaths, whenever asked.
  * A poll drains the rx queues assigned to it (_pmd_rxq.ts, _pmd_rx.ts)
  * in bursts (a system port's socket, with recvmmsg: _pmd_system.ts),
- * parses each packet into a flow key, looks it up in the EMC, the SMC when
- * on, then dpcls (dfc.ts),
+ * parses each packet into a flow key (_pmd_extract.ts), looks it up in
+ * the EMC, the SMC when on, then dpcls (dfc.ts),
  * counts the hit in the flow's stats and runs its actions
  * (flow/odp_execute.ts, which hands outputs back to the tx side in
  * _pmd_output.ts and userspace actions back here as ACTION upcalls);
@@ -26,12 +26,8 @@
  */
 import {
   ACT_HEADER_LEN,
-  addKeyWords,
-  allKeyWords,
   FLOW_WORDS,
-  KEY_WORDS_LEN,
-  KEY_WORDS_VALID,
-  type KeyWords,
+  loneOutputPort,
   odpExecuteActions,
   type OdpExecuteDatapath,
   setVlanLimit,
@@ -67,21 +63,10 @@ import { PmdUpcalls } from "./_pmd_upcall.ts";
 import { PmdSockets } from "./_pmd_system.ts";
 import { PmdReceive } from "./_pmd_rx.ts";
 import { PmdRecirc } from "./_pmd_recirc.ts";
-import { EXEC_MD_WORDS, UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
+import { type FlowExtractFn, PmdKeyExtract } from "./_pmd_extract.ts";
+import { UPCALL_ACTION, UPCALL_MISS } from "./protocol.ts";
 
-/**
- * `flow_extract`: fills `key` from the first `len` bytes of `packet`. An
- * extractor that keeps the optional KeyWords map (flowExtract) zeroes only
- * the words it names and records the ones it writes; one that ignores it
- * leaves it invalid and the PMD then scans the whole key.
- */
-export type FlowExtractFn = (
-  packet: Uint8Array,
-  len: number,
-  inPort: number,
-  key: Uint32Array,
-  words?: KeyWords,
-) => void;
+export type { FlowExtractFn } from "./_pmd_extract.ts";
 
 /*
  * OVS counts netdev_received per successful rx call (one packet on a dummy
@@ -94,12 +79,6 @@ const covFlowExtract = coverageCounter("flow_extract");
 /** A TSO super-frame from a system port fits whole. */
 const MAX_FRAME = PACKET_GSO_MAX_LEN;
 const RANK_INTERVAL_MS = 1000;
-/** The key words a recirculated packet's metadata is laid over. */
-const MD_KEY_WORDS: KeyWords = (() => {
-  const t = new Uint32Array(KEY_WORDS_LEN);
-  for (const w of EXEC_MD_WORDS) t[w >> 5] |= 1 << (w & 31);
-  return t;
-})();
 
 export class Pmd implements OdpExecuteDatapath {
   readonly shared: DatapathShared;
@@ -109,13 +88,8 @@ export class Pmd implements OdpExecuteDatapath {
   /** EMC, SMC and dpcls. */
   readonly cache: DatapathFlowCache;
   readonly key = new Uint32Array(FLOW_WORDS);
-  /**
-   * The words of `key` that may be nonzero (KeyWords), kept by the
-   * extractor; whatever else writes the key (metadata, conntrack,
-   * recirculation's restore, an execute) makes it invalid, so the next
-   * extraction clears the whole key.
-   */
-  private readonly keyWords: KeyWords = new Uint32Array(KEY_WORDS_LEN);
+  /** Extraction into `key` and the cache's packet miniflow (_pmd_extract.ts). */
+  private readonly keys: PmdKeyExtract;
   /** The packet being processed, always at offset 0; word view for fast copies. */
   readonly pkt = new PacketBuffer(MAX_FRAME);
   readonly buf = this.pkt.data;
@@ -169,6 +143,7 @@ export class Pmd implements OdpExecuteDatapath {
     const emc = new Emc(me.table);
     this.ops = new FlowOps(me.table, emc);
     this.cache = new DatapathFlowCache(emc, new Smc(me.table, this.ops.dpcls), this.ops.dpcls);
+    this.keys = new PmdKeyExtract(extract, this.key, this.cache.packet);
     this.polls = new PmdPollList(shared, index);
     this.sockets = new PmdSockets(shared, me);
     this.out = new PmdOutput(shared, me, this.pkt, this.bufU32, this.sockets);
@@ -262,15 +237,14 @@ export class Pmd implements OdpExecuteDatapath {
 
   /** Runs the packet in `buf` through EMC, SMC, dpcls and its flow's actions. */
   processPacket(inPort: number): void {
-    const key = this.key, st = this.st, words = this.keyWords;
-    this.extract(this.buf, this.pkt.len, inPort, key, words);
-    if (words[KEY_WORDS_VALID] !== 1) allKeyWords(words);
-    if (this.meta.depth > 0) {
-      this.meta.overlay(key);
-      addKeyWords(words, MD_KEY_WORDS);
-    } else this.meta.reset();
-    const slot = this.cache.lookup(key, words, st);
-    const h = this.cache.hash;
+    const key = this.key, st = this.st, meta = this.meta;
+    if (meta.depth > 0) this.keys.recirculated(this.buf, this.pkt.len, inPort, meta);
+    else {
+      meta.reset();
+      this.keys.fresh(this.buf, this.bufU32, this.pkt.len, inPort);
+    }
+    const slot = this.cache.lookup(key, st);
+    const h = this.cache.packet.hash;
     if (slot < 0) {
       this.upcalls.queue(UPCALL_MISS, inPort, h, 0, 0);
       return;
@@ -304,7 +278,7 @@ export class Pmd implements OdpExecuteDatapath {
   ): void {
     this.pkt.olFlags = 0;
     this.pkt.gsoType = GSO_NONE;
-    this.keyWords[KEY_WORDS_VALID] = 0;
+    this.keys.invalidate();
     if (md && mdAt >= 0) this.meta.load(md, mdAt, this.key);
     else this.meta.reset();
     this.runActions(acts, at, n, inPort, h);
@@ -315,6 +289,11 @@ export class Pmd implements OdpExecuteDatapath {
     if (n < ACT_HEADER_LEN) {
       // An empty list is the translation's explicit drop (XLATE_OK).
       this.nPipelineDrops++;
+      return;
+    }
+    const port = loneOutputPort(acts, at, n);
+    if (port >= 0) {
+      this.out.send(port, this.pkt.len);
       return;
     }
     this.inPort = inPort;
@@ -338,7 +317,7 @@ export class Pmd implements OdpExecuteDatapath {
   recirculate(_pkt: PacketBuffer, id: number, last: boolean): void {
     const inPort = this.inPort, h = this.hash;
     this.meta.recirculate(inPort, id, last);
-    this.keyWords[KEY_WORDS_VALID] = 0;
+    this.keys.invalidate();
     this.inPort = inPort;
     this.hash = h;
   }
@@ -350,13 +329,13 @@ export class Pmd implements OdpExecuteDatapath {
 
   /** OdpExecuteDatapath: the conntrack action. */
   conntrack(_pkt: PacketBuffer, acts: Uint8Array, at: number): void {
-    this.keyWords[KEY_WORDS_VALID] = 0;
+    this.keys.invalidate();
     this.meta.ct(acts, at);
   }
 
   /** OdpExecuteDatapath: ct_clear. */
   conntrackClear(): void {
-    this.keyWords[KEY_WORDS_VALID] = 0;
+    this.keys.invalidate();
     this.meta.ctClear();
   }
 
@@ -368,7 +347,7 @@ export class Pmd implements OdpExecuteDatapath {
   /** OdpExecuteDatapath: the packet after a clone(...) is the one before it. */
   cloneEnd(): void {
     this.meta.restoreCopy();
-    this.keyWords[KEY_WORDS_VALID] = 0;
+    this.keys.invalidate();
   }
 
   /** Counts a recirculated pass (PMD_STAT_RECIRC). */

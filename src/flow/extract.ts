@@ -9,8 +9,10 @@
  * may pass a map of key words (`KeyWords`): the words the parse wrote are
  * recorded in it as it goes, a section at a time, so the next call zeroes
  * only those instead of the whole key and the caller's miniflow scan
- * (dpif's `miniflowOfWords`) reads only them, as OVS's miniflow_extract
- * builds the packet's miniflow while it parses.
+ * (`miniflowOfWords`, packet_miniflow.ts) reads only them. The common
+ * Ethernet/IPv4/TCP|UDP frame has a one-pass path of its own that builds
+ * the miniflow while it parses, as OVS's miniflow_extract does
+ * (extract_fast.ts).
  */
 import { clearKey, type FlowKey } from "./key.ts";
 import { viewOf } from "./_bytes.ts";
@@ -123,7 +125,7 @@ export function addKeyWords(t: KeyWords, m: KeyWords): void {
 }
 
 /** Zeroes the words `t` names (all of them when it is not valid). */
-function clearKeyWords(key: FlowKey, t: KeyWords): void {
+export function clearKeyWords(key: FlowKey, t: KeyWords): void {
   if (t[KEY_WORDS_VALID] !== 1) {
     clearKey(key);
     return;

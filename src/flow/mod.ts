@@ -8,6 +8,11 @@
  * - extract.ts: `flowExtract`, packet bytes to key (miniflow_extract);
  *   given a `KeyWords` map it zeroes and records only the words it writes,
  *   so a PMD neither clears nor scans the whole key per packet.
+ * - packet_miniflow.ts: a packet key's miniflow (map of nonzero words,
+ *   their values) and hash, the exact-match cache's form of a key
+ *   (netdev_flow_key); extract_fast.ts: `extractIpv4L4`, the common
+ *   untagged IPv4 TCP/UDP frame extracted word by word with its miniflow
+ *   and hash built in the same pass (flowExtract for everything else).
  * - wildcards.ts: the exact-match mask of a packet's key
  *   (flow_wildcards_init_for_packet), used when megaflows are off.
  * - odp_key_format.ts / odp_key_parse.ts: keys and masks as
@@ -31,8 +36,10 @@
  * Thread-safety: everything here is a pure function of its arguments.
  * Keys live wherever their owner puts them (a PMD's flow table in shared
  * memory, a handler's upcall batch); the functions that take a key write
- * only to the key they are given. flowExtract and the binary action codec
- * allocate nothing, so the PMD can call them per packet. The VLAN limit
+ * only to the key they are given. flowExtract, extractIpv4L4 (which
+ * also writes the PacketMiniflow it is given) and the binary action codec
+ * allocate nothing, so the PMD can call them per packet; a PacketMiniflow
+ * belongs to the one thread that refills it. The VLAN limit
  * (setVlanLimit, default 1 as in ovs-vswitchd) is per worker and set once
  * at start-up, like OVS's global flow_vlan_limit.
  */
@@ -71,6 +78,16 @@ export { formatOdpAction, formatOdpActions } from "./odp_action_format.ts";
 export { parseOdpActions } from "./odp_action_parse.ts";
 export { SET_ATTR_SPANS, SET_ATTRS, setAttrBytes, setMaskIsExact } from "./set_attr.ts";
 export { miniflowBits, miniflowBitsInfo } from "./miniflow.ts";
+export {
+  MF_COUNT,
+  MF_MAX_VALUES,
+  MF_VALUES,
+  MINIFLOW_WORDS,
+  miniflowOf,
+  miniflowOfWords,
+  PacketMiniflow,
+} from "./packet_miniflow.ts";
+export { extractIpv4L4 } from "./extract_fast.ts";
 export {
   type DpFlow,
   type DpFlowStats,

@@ -52,6 +52,17 @@ export const ACT_CLONE = 35;
 /** Bytes of a record header: opcode and payload length. */
 export const ACT_HEADER_LEN = 3;
 
+/**
+ * The port of an encoded list `b[at..at+n)` that is one output and
+ * nothing else (the commonest list, which a PMD sends without walking),
+ * or -1.
+ */
+export function loneOutputPort(b: Uint8Array, at: number, n: number): number {
+  if (n !== ACT_HEADER_LEN + 4 || b[at] !== ACT_OUTPUT) return -1;
+  const p = at + ACT_HEADER_LEN;
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
 function payloadLen(a: OdpAction): number {
   switch (a.type) {
     case "output":

@@ -4,15 +4,24 @@
  * same for the exact-length copy and for the frame at the start of larger
  * buffers whose tail is filled with two different poison patterns, at a
  * nonzero byte offset too); the L3 offset it returns lies inside the
- * frame; in_port is kept; all this for vlan-limit 1 and 2.
+ * frame; in_port is kept; all this for vlan-limit 1 and 2. And the
+ * one-pass common case (extract_fast.ts), where it takes a frame, gives
+ * the same key and the miniflow and hash miniflowOf gives that key.
  */
 import assert from "node:assert/strict";
 import {
   DEFAULT_VLAN_LIMIT,
+  extractIpv4L4,
   F,
   FLOW_WORDS,
   flowExtract,
+  KEY_WORDS_LEN,
   keysEqual,
+  MF_COUNT,
+  MF_VALUES,
+  MINIFLOW_WORDS,
+  miniflowOf,
+  PacketMiniflow,
   setVlanLimit,
 } from "../../../src/flow/mod.ts";
 import { mutateBytes, type Rng, type Target } from "../engine.ts";
@@ -28,6 +37,24 @@ const exactBytes = new Uint8Array(exact.buffer);
 const portOnly = new Uint32Array(FLOW_WORDS);
 const portOnlyBytes = new Uint8Array(portOnly.buffer);
 flowExtract(new Uint8Array(0), 0, IN_PORT, portOnly);
+/** The fast path's frame buffer (frame at byte 0, as a PMD holds it) and state. */
+const words32 = new Uint32Array((MAX + POISON) / 4);
+const words8 = new Uint8Array(words32.buffer);
+const fastKey = new Uint32Array(FLOW_WORDS);
+const fastWords = new Uint32Array(KEY_WORDS_LEN);
+const fastMf = new PacketMiniflow();
+const mf = new Uint32Array(MINIFLOW_WORDS);
+
+/** Where extractIpv4L4 takes the frame, it must agree with flowExtract (`exact`) and miniflowOf. */
+function checkFast(frame: Uint8Array, len: number): void {
+  words8.fill(0xa5, len, len + POISON);
+  words8.set(frame);
+  if (!extractIpv4L4(words32, len, IN_PORT, fastKey, fastWords, fastMf)) return;
+  assert.ok(keysEqual(fastKey, exact), "extractIpv4L4's key differs from flowExtract's");
+  assert.equal(fastMf.hash, miniflowOf(exact, 0, mf), "extractIpv4L4's hash differs");
+  const n = MF_VALUES + mf[MF_COUNT];
+  assert.deepEqual(fastMf.mf.subarray(0, n), mf.subarray(0, n), "extractIpv4L4's miniflow differs");
+}
 
 function extractChecked(frame: Uint8Array, len: number, into: Uint32Array): number {
   const l3 = flowExtract(frame, len, IN_PORT, into);
@@ -45,6 +72,7 @@ export const flowExtractTarget: Target<Uint8Array> = {
       for (const limit of [1, 2]) {
         setVlanLimit(limit);
         const l3 = extractChecked(frame, len, exact);
+        checkFast(frame, len);
         for (let i = F.in_port.off; i < F.in_port.off + 4; i++) {
           assert.equal(exactBytes[i], portOnlyBytes[i], "in_port not kept");
         }
