@@ -65,7 +65,9 @@ export class BridgeOpenFlow implements OfSwitch {
         name: p.name,
         ofport: p.ofport,
         up: p.up,
-        carrier: p.carrier,
+        // The bridge's own tap is described as up, as before (its admin
+        // state is not followed); a system port's carrier is.
+        carrier: p.carrier || p.type !== "system",
         flood: p.flood,
         counts: () => {
           const [rxPackets, rxBytes, txPackets, txBytes] = dp.portStats(p.odpPort);
@@ -91,7 +93,7 @@ export class BridgeOpenFlow implements OfSwitch {
       hwAddr: DUMMY_MAC_BASE + (p.ofport === OFPP_LOCAL ? 0n : BigInt(p.ofport & 0xff)),
       config: (p.up ? 0 : OFPPC_PORT_DOWN) | (p.flood ? 0 : OFPPC10_NO_FLOOD),
       // A port taken down has its link down too, as OVS's netdevs do; so
-      // has a Linux port without carrier (netdev_get_carrier).
+      // has a system port without carrier (netdev_get_carrier).
       linkDown: !p.up || !p.carrier,
     }));
   }
