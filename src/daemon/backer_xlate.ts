@@ -11,7 +11,7 @@
  * Thread-safety: one `BackerXlate` per thread, like the `BridgeXlate`s it
  * holds.
  */
-import { F, FLOW_WORDS, getField } from "../flow/mod.ts";
+import { F, getField } from "../flow/mod.ts";
 import type { OfTables } from "../ofproto/mod.ts";
 import type {
   UpcallIn,
@@ -29,6 +29,10 @@ import {
 import type { MacLearning } from "../ofproto/mod.ts";
 import { COOKIE_OFPROTO_UUID_OFFSET, type PatchBridge } from "../xlate/mod.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
+
+const IN_PORT_WORD = F.in_port.off >> 2;
+/** in_port within its word (the field is word-aligned). */
+const IN_PORT_AT_0 = { off: F.in_port.off & 3, len: F.in_port.len };
 
 /** What a worker's translation starts from: each bridge's, indexed by bridge id. */
 export interface BackerXlateInit {
@@ -56,8 +60,9 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
   readonly #byPatchPort = new Map<string, BridgeXlate>();
   /** The bridge of the last translation: its UUID goes into the flow's slow-path cookie. */
   #last: BridgeXlate | undefined;
-  readonly #key = new Uint32Array(FLOW_WORDS);
-  readonly #keyBytes = new Uint8Array(this.#key.buffer);
+  /** Scratch for the in_port word of a key, and its bytes. */
+  readonly #inPort = new Uint32Array(1);
+  readonly #inPortBytes = new Uint8Array(this.#inPort.buffer);
 
   /** Translation over `tables[i]` for bridge i (the master copies on the main thread, else replicas). */
   constructor(init: BackerXlateInit, tables: OfTables[] = []) {
@@ -110,8 +115,10 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
 
   /** The bridge whose port the datapath in_port is (the first bridge for a port none has). */
   #bridgeOf(key: Uint32Array): BridgeXlate {
-    this.#key.set(key);
-    return this.#byOdpPort.get(getField(this.#keyBytes, F.in_port)) ?? this.#bridges[0];
+    if (this.#bridges.length === 1) return this.#bridges[0];
+    // in_port is one aligned word: read it alone, not the whole key.
+    this.#inPort[0] = key[IN_PORT_WORD];
+    return this.#byOdpPort.get(getField(this.#inPortBytes, IN_PORT_AT_0)) ?? this.#bridges[0];
   }
 
   translate(req: XlateRequest): XlateResult {

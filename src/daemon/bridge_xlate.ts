@@ -15,15 +15,7 @@
  * behind its own Atomics lock) and the rule stats and learn queues
  * (workers produce, the main thread drains).
  */
-import {
-  F,
-  FLOW_WORDS,
-  type FlowKey,
-  getField,
-  orInto,
-  setField,
-  setVlanLimit,
-} from "../flow/mod.ts";
+import { F, type FlowKey, getField, orInto, setField, setVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/mod.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import {
@@ -110,9 +102,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #bridgeById: ((id: number) => PatchBridge | undefined) | undefined;
   readonly #macTable: (bridge: number) => MacLearning | null;
   #bridge: XBridge;
-  /** The request's key with its OpenFlow in_port, and the keys xlate works in: one set per thread. */
-  readonly #flow = new Uint32Array(FLOW_WORDS);
-  readonly #flowBytes = new Uint8Array(this.#flow.buffer);
+  /** The keys xlate works in, one set per thread; the request's key with its OpenFlow in_port goes in their `input`. */
   readonly #keys = new XlateKeys();
 
   /**
@@ -173,12 +163,12 @@ export class BridgeXlate implements WorkerXlate {
   }
 
   translate(req: XlateRequest): XlateResult {
-    const flow = this.#flow;
+    const flow = this.#keys.input;
     flow.set(req.key);
-    const bytes = this.#flowBytes;
+    const bytes = this.#keys.i;
     const ofpInPort = this.#bridge.ofport(getField(bytes, F.in_port));
     setField(bytes, F.in_port, ofpInPort < 0 ? OFPP_NONE : ofpInPort);
-    const now = timeMsec();
+    const now = req.now ?? timeMsec();
     // A handler's MAC learning is announced once its batch is installed.
     if (req.packet !== null) this.#ml.holdChanges();
     const out = xlate({
@@ -312,10 +302,12 @@ export class BridgeXlate implements WorkerXlate {
  * field was looked at.
  */
 function inPortAsDatapath(wc: FlowKey): FlowKey {
-  const b = new Uint8Array(wc.buffer, wc.byteOffset, wc.byteLength);
-  if (getField(b, F.in_port) !== 0) setField(b, F.in_port, 0xffffffff);
+  // in_port is one aligned word: any bit of it set means all of it.
+  if (wc[IN_PORT_WORD] !== 0) wc[IN_PORT_WORD] = 0xffffffff;
   return wc;
 }
+
+const IN_PORT_WORD = F.in_port.off >> 2;
 
 /** The udpif worker entry point (see the upcall layer's `CreateUdpifXlate`). */
 export function createUdpifXlate(init: unknown): WorkerXlate {

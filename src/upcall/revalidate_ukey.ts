@@ -134,6 +134,7 @@ export class UkeyRevalidation {
     wc: null,
     wantXcache: true,
     reuseXcache: undefined,
+    now: undefined,
   };
   /** Gives a recirculation id reference back (one function, not one per flow). */
   readonly #release = (id: number) => this.#ctx.xlate.releaseRecirc?.(id);
@@ -195,8 +196,9 @@ export class UkeyRevalidation {
 
   /**
    * revalidate_ukey(): `stats` are the flow's datapath counters, `key` and
-   * `mask` the installed flow (needed only when `needsFlow` says so).
-   * Caller holds the ukey lock.
+   * `mask` the installed flow (needed only when `needsFlow` says so);
+   * `now`, the caller's time_msec() for its batch, is what a translation
+   * here uses (absent: it reads the clock). Caller holds the ukey lock.
    */
   revalidate(
     slot: number,
@@ -204,9 +206,11 @@ export class UkeyRevalidation {
     key: FlowKey,
     mask: FlowKey,
     revalSeq: number,
+    now?: number,
   ): RevalOutcome {
     const { ukeys, xlate } = this.#ctx;
     const out = this.out;
+    this.#req.now = now;
     out.result = UKEY_DELETE;
     out.actions = undefined;
     out.reason = FDR_NONE;

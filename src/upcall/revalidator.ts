@@ -173,7 +173,7 @@ export class Revalidator {
           result = UKEY_DELETE;
           reason = killThemAll ? FDR_FLOW_LIMIT : FDR_FLOW_IDLE;
         } else {
-          const o = this.#reval.revalidate(slot, f, f.key, f.mask, revalSeq);
+          const o = this.#reval.revalidate(slot, f, f.key, f.mask, revalSeq, now);
           result = o.result;
           actions = o.actions;
           reason = o.reason;

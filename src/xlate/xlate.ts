@@ -90,8 +90,8 @@ function wcFinish(ctx: XlateCtx, upcall: Uint8Array): void {
  */
 export function xlate(xin: XlateInput): XlateOutput {
   covXlateActions.inc();
-  const ctx = new XlateCtx(xin);
-  const upcall = bytesOf(xin.flow);
+  const ctx = xin.keys ? xin.keys.ctxFor(xin) : new XlateCtx(xin);
+  const upcall = ctx.upcall;
   wcInit(ctx);
   if (ctx.trace) ctx.trace = ctx.report("bridge", `bridge("${xin.bridge.name}")`);
   // A recirculated packet resumes from its frozen state; another one that
