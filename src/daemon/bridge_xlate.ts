@@ -36,6 +36,7 @@ import {
   xlateCachePush,
   xlateCachePushLearn,
   xlateCachePushPatches,
+  type XlateInput,
   XlateKeys,
   type XlateTables,
 } from "../xlate/mod.ts";
@@ -104,6 +105,8 @@ export class BridgeXlate implements WorkerXlate {
   #bridge: XBridge;
   /** The keys xlate works in, one set per thread; the request's key with its OpenFlow in_port goes in their `input`. */
   readonly #keys = new XlateKeys();
+  /** The input of every translation here (see `translate`). */
+  readonly #xin: XlateInput;
 
   /**
    * Translation over `tables` (the master copy on the main thread, else a
@@ -132,6 +135,26 @@ export class BridgeXlate implements WorkerXlate {
     this.#stats = stats;
     this.#learn = new QueueLearnSink(LearnQueue.attach(init.learn), this.#tables);
     if (init.tables) this.#tables.applyUpdate(init.tables);
+    this.#xin = {
+      flow: this.#keys.input,
+      tables: this.#tables as XlateTables,
+      bridge: this.#bridge,
+      ml: this.#ml,
+      nowMs: 0,
+      recircIds: this.#recirc,
+      packetInOnMiss: false,
+      sideEffects: false,
+      packet: null,
+      buildCache: false,
+      keys: this.#keys,
+      learnSink: this.#learn,
+      tcpFlags: 0,
+      patchPeer: this.#patchPeer,
+      bridgeById: this.#bridgeById,
+      bridgeId: this.#id,
+      ofprotoUuid: this.ofprotoUuid,
+      cache: undefined,
+    };
   }
 
   /** The ports as this thread's translation sees them. */
@@ -171,26 +194,24 @@ export class BridgeXlate implements WorkerXlate {
     const now = req.now ?? timeMsec();
     // A handler's MAC learning is announced once its batch is installed.
     if (req.packet !== null) this.#ml.holdChanges();
-    const out = xlate({
-      flow,
-      tables: this.#tables as XlateTables,
-      bridge: this.#bridge,
-      ml: this.#ml,
-      nowMs: now,
-      recircIds: this.#recirc,
-      packetInOnMiss: this.#packetIns.missWanted(),
-      sideEffects: req.packet !== null,
-      packet: req.packet,
-      buildCache: req.wantXcache,
-      keys: this.#keys,
-      learnSink: this.#learn,
-      tcpFlags: req.tcpFlags,
-      patchPeer: this.#patchPeer,
-      bridgeById: this.#bridgeById,
-      bridgeId: this.#id,
-      ofprotoUuid: this.ofprotoUuid,
-      cache: req.wantXcache && req.reuseXcache instanceof XlateCache ? req.reuseXcache : undefined,
-    });
+    // One input, refilled whole per translation: thawing and patch ports
+    // switch its bridge, tables and MAC table while they translate.
+    const xin = this.#xin;
+    xin.flow = flow;
+    xin.tables = this.#tables as XlateTables;
+    xin.bridge = this.#bridge;
+    xin.ml = this.#ml;
+    xin.nowMs = now;
+    xin.packetInOnMiss = this.#packetIns.missWanted();
+    xin.sideEffects = req.packet !== null;
+    xin.packet = req.packet;
+    xin.buildCache = req.wantXcache;
+    xin.tcpFlags = req.tcpFlags;
+    xin.ofprotoUuid = this.ofprotoUuid;
+    xin.cache = req.wantXcache && req.reuseXcache instanceof XlateCache
+      ? req.reuseXcache
+      : undefined;
+    const out = xlate(xin);
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the
     // shared table's change count, which revalidates (Bridge.macLearningRun);

@@ -111,8 +111,8 @@ export interface XlateInput {
   /**
    * Keys to work in instead of fresh ones (a hot-path caller keeps one
    * set per thread: allocating the keys was most of a translation's
-   * cost). The output's `wc` and `finalFlow` are then these keys, valid
-   * until the caller's next translation with them.
+   * cost). The output object, its `wc` and its `finalFlow` are then the
+   * keys', valid until the caller's next translation with them.
    */
   keys?: XlateKeys;
   /** The bridge a patch port's peer is on (by the peer's name); without it, patch ports drop. */
@@ -208,6 +208,8 @@ export class XlateKeys {
   /** Where a caller may build `XlateInput.flow` (its byte view then saves making one). */
   readonly input: FlowKey;
   readonly i: Uint8Array;
+  /** The output of a translation with these keys, refilled by the next one. */
+  #output: XlateOutput | undefined;
   #ctx: XlateCtx | undefined;
 
   constructor() {
@@ -228,6 +230,28 @@ export class XlateKeys {
     this.#ctx.reset(xin);
     return this.#ctx;
   }
+
+  /** The output object of translations with these keys (made at the first). */
+  outputOf(ctx: XlateCtx): XlateOutput {
+    return this.#output ??= newOutput(ctx);
+  }
+}
+
+/** `ctx`'s output as it stands (xlate's end fills it in again). */
+export function newOutput(ctx: XlateCtx): XlateOutput {
+  return {
+    actions: ctx.actions,
+    wc: ctx.wc,
+    slow: ctx.slow,
+    error: ctx.error,
+    cache: ctx.cache,
+    finalFlow: ctx.flow,
+    macChanged: ctx.macChanged,
+    packetIns: ctx.packetIns,
+    recircs: ctx.recircs,
+    trace: ctx.traceRoot,
+    traceRecircs: ctx.traceRecircs,
+  };
 }
 
 export class XlateCtx {
