@@ -91,7 +91,7 @@ export function xlateLearn(ctx: XlateCtx, learn: LearnAction): void {
     reportSubfield(ctx, learn.resultDst!, success ? 1 : 0);
   }
   if (success && xin.buildCache && rule) {
-    ctx.cache.learn.push({ ruleId: rule.id, ordinal, flow: ctx.flow.slice(), limit: learn.limit });
+    ctx.cache.addLearn({ ruleId: rule.id, ordinal, flow: ctx.flow.slice(), limit: learn.limit });
   }
   if (!success) ctx.report("detail", "Limit exceeded, learn failed");
 }
@@ -105,7 +105,7 @@ export function xlateFinTimeout(ctx: XlateCtx, idle: number, hard: number): void
   if (ctx.xin.sideEffects && flags & (TCP_FIN | TCP_RST) && (idle || hard)) {
     ctx.xin.learnSink?.reduceTimeouts(rule.id, idle, hard);
   }
-  if (ctx.xin.buildCache) ctx.cache.fin.push({ ruleId: rule.id, idle, hard });
+  if (ctx.xin.buildCache) ctx.cache.addFin({ ruleId: rule.id, idle, hard });
 }
 
 /**
