@@ -45,6 +45,8 @@ export interface DumpedFlow extends DpFlowStats {
   readonly ufid: Uint32Array;
   /** The PMD whose flow table holds the flow; with the UFID, the ukey's identity. */
   pmd: number;
+  /** Where the dump found the flow in its PMD's table (-1: unknown): a hint for finding its ukey again. */
+  readonly slot: number;
   readonly key: FlowKey;
   readonly mask: FlowKey;
 }

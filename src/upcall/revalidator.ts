@@ -79,6 +79,14 @@ export class Revalidator {
   readonly #digest = new Uint32Array(3);
   /** The ukey after the last one the dump phase found: where the next flow's usually is. */
   #nextUkey = -1;
+  /**
+   * Per PMD, per flow-table slot: the ukey this thread found for the flow
+   * there last (-1: none). With several revalidators the dump hands out
+   * runs of slots to whichever asks first, so the ukey after the last one
+   * found (made by whichever thread adopted the flow) is often not the
+   * next flow's; the ukey of the flow in the same slot last time is.
+   */
+  readonly #ukeyBySlot: Int32Array[] = [];
 
   constructor(ctx: UdpifContext, index: number) {
     this.#ctx = ctx;
@@ -127,9 +135,10 @@ export class Revalidator {
       ops.n = 0;
       for (let i = 0; i < n; i++) {
         const f = this.#flows[i];
-        const slot = ukeyAcquire(this.#ctx, f, revalSeq, this.#ops, this.#digest, this.#nextUkey);
-        if (slot >= 0) this.#nextUkey = slot + 1;
+        const slot = ukeyAcquire(this.#ctx, f, revalSeq, this.#ops, this.#digest, this.#hint(f));
         if (slot < 0) continue;
+        this.#nextUkey = slot + 1;
+        this.#noteUkey(f, slot);
         if (ukeys.dumpSeq(slot) === dumpSeq) {
           if (this.#reval.xcacheOf(slot) !== undefined) covDupFlow.inc();
           else covNewFlow.inc();
@@ -184,6 +193,28 @@ export class Revalidator {
       }
       if (ops.n) this.#pushDpOps();
     }
+  }
+
+  /** Where `f`'s ukey probably is: where the flow in its slot had it, else after the last one found. */
+  #hint(f: DumpedFlow): number {
+    const bySlot = this.#ukeyBySlot[f.pmd];
+    const known = bySlot !== undefined && f.slot >= 0 && f.slot < bySlot.length
+      ? bySlot[f.slot]
+      : -1;
+    return known >= 0 ? known : this.#nextUkey;
+  }
+
+  #noteUkey(f: DumpedFlow, slot: number): void {
+    if (f.slot < 0) return;
+    let bySlot = this.#ukeyBySlot[f.pmd];
+    if (bySlot === undefined || f.slot >= bySlot.length) {
+      let n = bySlot?.length ?? 1024;
+      while (n <= f.slot) n *= 2;
+      const grown = new Int32Array(n).fill(-1);
+      if (bySlot !== undefined) grown.set(bySlot);
+      this.#ukeyBySlot[f.pmd] = bySlot = grown;
+    }
+    bySlot[f.slot] = slot;
   }
 
   /** udpif_update_used(): a terse dump has no `used`; estimate it. */
