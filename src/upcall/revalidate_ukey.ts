@@ -8,7 +8,7 @@
  * records which revalidator that is. Another revalidator meeting the ukey
  * acts as OVS does for a ukey without a cache, and builds its own.
  */
-import { F, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
+import { F, FLOW_WORDS, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
 import { coverageCounter, timeMsec } from "../lib/mod.ts";
 import {
   FDR_AVOID_CACHING,
@@ -132,7 +132,7 @@ export class XcacheStore {
 
 /** wc has a bit the installed mask wildcards (flow_wildcards_has_extra). */
 export function maskTooWide(dpMask: FlowKey, wc: FlowKey): boolean {
-  for (let i = 0; i < dpMask.length; i++) if ((wc[i] & ~dpMask[i]) !== 0) return true;
+  for (let i = 0; i < FLOW_WORDS; i++) if ((wc[i] & ~dpMask[i]) !== 0) return true;
   return false;
 }
 

@@ -109,7 +109,9 @@ export class Revalidator {
     const dumpSeq = shared.dumpSeq.read();
     const flowLimit = shared.flowLimit;
     let killWarn = true;
-    dpif.dumpThreadStart(this.index, shared.useUfid);
+    // Read once per dump, not per flow (a shared word: an atomic load each).
+    const useUfid = shared.useUfid;
+    dpif.dumpThreadStart(this.index, useUfid);
     for (;;) {
       const n = dpif.dumpNext(this.index, this.#flows, REVALIDATE_MAX_BATCH);
       if (n === 0) break;
@@ -167,7 +169,7 @@ export class Revalidator {
           continue;
         }
         let used = f.used;
-        if (!used) used = this.#updateUsed(slot, f, now);
+        if (!used) used = this.#updateUsed(slot, f, now, useUfid);
         let result: number;
         let actions: OdpAction[] | undefined;
         let reason: number;
@@ -218,9 +220,9 @@ export class Revalidator {
   }
 
   /** udpif_update_used(): a terse dump has no `used`; estimate it. */
-  #updateUsed(slot: number, f: DumpedFlow, now: number): number {
-    const { shared, ukeys } = this.#ctx;
-    if (!shared.useUfid) return ukeys.created(slot);
+  #updateUsed(slot: number, f: DumpedFlow, now: number, useUfid: boolean): number {
+    const { ukeys } = this.#ctx;
+    if (!useUfid) return ukeys.created(slot);
     if (f.packets > ukeys.packets(slot)) f.used = now;
     else f.used = ukeys.used(slot) || ukeys.created(slot);
     return f.used;
