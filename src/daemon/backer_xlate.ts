@@ -27,7 +27,7 @@ import {
   type BridgeXlateUpdate,
 } from "./bridge_xlate.ts";
 import type { MacLearning } from "../ofproto/mod.ts";
-import { COOKIE_OFPROTO_UUID_OFFSET, type PatchBridge } from "../xlate/mod.ts";
+import { COOKIE_OFPROTO_UUID_OFFSET, type PatchBridge, XlateCache } from "../xlate/mod.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 
 const IN_PORT_WORD = F.in_port.off >> 2;
@@ -43,12 +43,6 @@ export interface BackerXlateInit {
 export type BackerXlateUpdate =
   | { type: "bridge"; bridge: number; update: BridgeXlateUpdate }
   | { type: "vlan-limit"; limit: number };
-
-/** An xlate cache and the bridge translation that made it (pushes go back to that bridge). */
-class BridgeXcache {
-  /** `owner` changes when a translation that reuses this cache lands in another bridge. */
-  constructor(public owner: BridgeXlate, readonly cache: unknown) {}
-}
 
 export class BackerXlate implements WorkerXlate, BridgePeers {
   readonly #bridges: BridgeXlate[] = [];
@@ -128,18 +122,11 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
     if (req.packet !== null && this.#bridges.length > 1) {
       for (const o of this.#bridges) o.holdMacChanges();
     }
-    // A cache to reuse is the bridge's cache inside our wrapper: the
-    // bridge gets the inner one, and the wrapper is kept too.
-    const reused = req.reuseXcache instanceof BridgeXcache ? req.reuseXcache : undefined;
-    if (reused) req.reuseXcache = reused.cache;
     const res = b.translate(req);
-    if (reused) req.reuseXcache = reused;
-    if (res.xcache !== null && reused && res.xcache === reused.cache) {
-      reused.owner = b;
-      res.xcache = reused;
-    } else if (res.xcache !== null) {
-      res.xcache = new BridgeXcache(b, res.xcache);
-    }
+    // Pushes go back to the bridge whose translation filled the cache (a
+    // reused cache may have been another bridge's): its owner, a field of
+    // the cache rather than a wrapper object per ukey.
+    if (res.xcache instanceof XlateCache) res.xcache.owner = b;
     return res;
   }
 
@@ -188,14 +175,14 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
   }
 
   pushStats(xcache: unknown, packets: number, bytes: number, used: number, tcpFlags = 0): void {
-    if (xcache instanceof BridgeXcache) {
-      xcache.owner.pushStats(xcache.cache, packets, bytes, used, tcpFlags);
+    if (xcache instanceof XlateCache && xcache.owner instanceof BridgeXlate) {
+      xcache.owner.pushStats(xcache, packets, bytes, used, tcpFlags);
     }
   }
 
   describeXcache(xcache: unknown): XcacheDescription | undefined {
-    if (!(xcache instanceof BridgeXcache)) return undefined;
-    return xcache.owner.describeXcache(xcache.cache);
+    if (!(xcache instanceof XlateCache && xcache.owner instanceof BridgeXlate)) return undefined;
+    return xcache.owner.describeXcache(xcache);
   }
 }
 

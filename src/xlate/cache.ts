@@ -42,6 +42,12 @@ export class XlateCache {
    */
   bridge = 0;
   /**
+   * Who holds the cache, for the caller's bookkeeping (a datapath
+   * backer's bridge translation, which its stats pushes go back to);
+   * translation never reads or clears it.
+   */
+  owner: unknown = undefined;
+  /**
    * Table lookups, group uses and rule credits in translation order,
    * three numbers each, in one array (one object a ukey's cache points
    * to, not four: a full revalidation refills 200 000 of them, and each
