@@ -11,7 +11,7 @@
  * Thread-safety: one `BackerXlate` per thread, like the `BridgeXlate`s it
  * holds.
  */
-import { F, FLOW_WORDS, getField, ODPP_NONE } from "../flow/mod.ts";
+import { F, getField, ODPP_NONE } from "../flow/mod.ts";
 import { OFPP_NONE } from "../ofproto/mod.ts";
 import type { OfTables } from "../ofproto/mod.ts";
 import type {
@@ -28,8 +28,23 @@ import {
   type BridgeXlateUpdate,
 } from "./bridge_xlate.ts";
 import type { MacLearning } from "../ofproto/mod.ts";
-import { COOKIE_OFPROTO_UUID_OFFSET, type PatchBridge } from "../xlate/mod.ts";
+import { COOKIE_OFPROTO_UUID_OFFSET, type PatchBridge, XlateCache } from "../xlate/mod.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
+
+const IN_PORT_WORD = F.in_port.off >> 2;
+/** in_port within its word (the field is word-aligned). */
+const IN_PORT_AT_0 = { off: F.in_port.off & 3, len: F.in_port.len };
+/** recirc_id, a whole aligned word: nonzero in any byte order when set. */
+const RECIRC_ID_WORD = F.recirc_id.off >> 2;
+
+/** The translation of a packet from a datapath port no bridge has: none. */
+const NO_PORT: XlateResult = {
+  actions: undefined,
+  slow: 0,
+  avoidCaching: false,
+  ofpInPort: OFPP_NONE,
+  xcache: null,
+};
 
 /** What a worker's translation starts from: each bridge's, indexed by bridge id. */
 export interface BackerXlateInit {
@@ -41,21 +56,6 @@ export type BackerXlateUpdate =
   | { type: "bridge"; bridge: number; update: BridgeXlateUpdate }
   | { type: "vlan-limit"; limit: number };
 
-/** An xlate cache and the bridge translation that made it (pushes go back to that bridge). */
-class BridgeXcache {
-  /** `owner` changes when a translation that reuses this cache lands in another bridge. */
-  constructor(public owner: BridgeXlate, readonly cache: unknown) {}
-}
-
-/** The translation of a packet from a datapath port no bridge has: none. */
-const NO_PORT: XlateResult = {
-  actions: undefined,
-  slow: 0,
-  avoidCaching: false,
-  ofpInPort: OFPP_NONE,
-  xcache: null,
-};
-
 export class BackerXlate implements WorkerXlate, BridgePeers {
   readonly #bridges: BridgeXlate[] = [];
   /** The backer's one rule stats queue (every bridge's `ruleStats` is its buffer). */
@@ -66,8 +66,9 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
   readonly #byPatchPort = new Map<string, BridgeXlate>();
   /** The bridge of the last translation: its UUID goes into the flow's slow-path cookie. */
   #last: BridgeXlate | undefined;
-  readonly #key = new Uint32Array(FLOW_WORDS);
-  readonly #keyBytes = new Uint8Array(this.#key.buffer);
+  /** Scratch for the in_port word of a key, and its bytes. */
+  readonly #inPort = new Uint32Array(1);
+  readonly #inPortBytes = new Uint8Array(this.#inPort.buffer);
 
   /** Translation over `tables[i]` for bridge i (the master copies on the main thread, else replicas). */
   constructor(init: BackerXlateInit, tables: OfTables[] = []) {
@@ -126,13 +127,12 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
    * first bridge, whose translation finds the frozen state's bridge.
    */
   #bridgeOf(key: Uint32Array): BridgeXlate | undefined {
-    this.#key.set(key);
-    const inPort = getField(this.#keyBytes, F.in_port);
+    // in_port is one aligned word: read it alone, not the whole key.
+    this.#inPort[0] = key[IN_PORT_WORD];
+    const inPort = getField(this.#inPortBytes, IN_PORT_AT_0);
     const b = this.#byOdpPort.get(inPort);
-    if (b || getField(this.#keyBytes, F.recirc_id) !== 0 || inPort === ODPP_NONE) {
-      return b ?? this.#bridges[0];
-    }
-    return undefined;
+    if (b) return b;
+    return key[RECIRC_ID_WORD] !== 0 || inPort === ODPP_NONE ? this.#bridges[0] : undefined;
   }
 
   translate(req: XlateRequest): XlateResult {
@@ -143,18 +143,11 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
     if (req.packet !== null && this.#bridges.length > 1) {
       for (const o of this.#bridges) o.holdMacChanges();
     }
-    // A cache to reuse is the bridge's cache inside our wrapper: the
-    // bridge gets the inner one, and the wrapper is kept too.
-    const reused = req.reuseXcache instanceof BridgeXcache ? req.reuseXcache : undefined;
-    if (reused) req.reuseXcache = reused.cache;
     const res = b.translate(req);
-    if (reused) req.reuseXcache = reused;
-    if (res.xcache !== null && reused && res.xcache === reused.cache) {
-      reused.owner = b;
-      res.xcache = reused;
-    } else if (res.xcache !== null) {
-      res.xcache = new BridgeXcache(b, res.xcache);
-    }
+    // Pushes go back to the bridge whose translation filled the cache (a
+    // reused cache may have been another bridge's): its owner, a field of
+    // the cache rather than a wrapper object per ukey.
+    if (res.xcache instanceof XlateCache) res.xcache.owner = b;
     return res;
   }
 
@@ -204,14 +197,14 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
   }
 
   pushStats(xcache: unknown, packets: number, bytes: number, used: number, tcpFlags = 0): void {
-    if (xcache instanceof BridgeXcache) {
-      xcache.owner.pushStats(xcache.cache, packets, bytes, used, tcpFlags);
+    if (xcache instanceof XlateCache && xcache.owner instanceof BridgeXlate) {
+      xcache.owner.pushStats(xcache, packets, bytes, used, tcpFlags);
     }
   }
 
   describeXcache(xcache: unknown): XcacheDescription | undefined {
-    if (!(xcache instanceof BridgeXcache)) return undefined;
-    return xcache.owner.describeXcache(xcache.cache);
+    if (!(xcache instanceof XlateCache && xcache.owner instanceof BridgeXlate)) return undefined;
+    return xcache.owner.describeXcache(xcache);
   }
 }
 

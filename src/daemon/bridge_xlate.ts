@@ -15,15 +15,7 @@
  * behind its own Atomics lock) and the rule stats and learn queues
  * (workers produce, the main thread drains).
  */
-import {
-  F,
-  FLOW_WORDS,
-  type FlowKey,
-  getField,
-  orInto,
-  setField,
-  setVlanLimit,
-} from "../flow/mod.ts";
+import { F, type FlowKey, getField, orInto, setField, setVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/mod.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import {
@@ -45,6 +37,7 @@ import {
   xlateCachePush,
   xlateCachePushLearn,
   xlateCachePushPatches,
+  type XlateInput,
   XlateKeys,
   type XlateTables,
 } from "../xlate/mod.ts";
@@ -112,10 +105,10 @@ export class BridgeXlate implements WorkerXlate {
   readonly #macTable: (bridge: number) => MacLearning | null;
   readonly #learnSinkOf: (bridge: number) => LearnSink | undefined;
   #bridge: XBridge;
-  /** The request's key with its OpenFlow in_port, and the keys xlate works in: one set per thread. */
-  readonly #flow = new Uint32Array(FLOW_WORDS);
-  readonly #flowBytes = new Uint8Array(this.#flow.buffer);
+  /** The keys xlate works in, one set per thread; the request's key with its OpenFlow in_port goes in their `input`. */
   readonly #keys = new XlateKeys();
+  /** The input of every translation here (see `translate`). */
+  readonly #xin: XlateInput;
 
   /**
    * Translation over `tables` (the master copy on the main thread, else a
@@ -145,6 +138,26 @@ export class BridgeXlate implements WorkerXlate {
     this.#stats = stats;
     this.#learn = new QueueLearnSink(LearnQueue.attach(init.learn), this.#tables);
     if (init.tables) this.#tables.applyUpdate(init.tables);
+    this.#xin = {
+      flow: this.#keys.input,
+      tables: this.#tables as XlateTables,
+      bridge: this.#bridge,
+      ml: this.#ml,
+      nowMs: 0,
+      recircIds: this.#recirc,
+      packetInOnMiss: false,
+      sideEffects: false,
+      packet: null,
+      buildCache: false,
+      keys: this.#keys,
+      learnSink: this.#learn,
+      tcpFlags: 0,
+      patchPeer: this.#patchPeer,
+      bridgeById: this.#bridgeById,
+      bridgeId: this.#id,
+      ofprotoUuid: this.ofprotoUuid,
+      cache: undefined,
+    };
   }
 
   /** The ports as this thread's translation sees them. */
@@ -177,34 +190,32 @@ export class BridgeXlate implements WorkerXlate {
   }
 
   translate(req: XlateRequest): XlateResult {
-    const flow = this.#flow;
+    const flow = this.#keys.input;
     flow.set(req.key);
-    const bytes = this.#flowBytes;
+    const bytes = this.#keys.i;
     const ofpInPort = this.#bridge.ofport(getField(bytes, F.in_port));
     setField(bytes, F.in_port, ofpInPort < 0 ? OFPP_NONE : ofpInPort);
-    const now = timeMsec();
+    const now = req.now ?? timeMsec();
     // A handler's MAC learning is announced once its batch is installed.
     if (req.packet !== null) this.#ml.holdChanges();
-    const out = xlate({
-      flow,
-      tables: this.#tables as XlateTables,
-      bridge: this.#bridge,
-      ml: this.#ml,
-      nowMs: now,
-      recircIds: this.#recirc,
-      packetInOnMiss: this.#packetIns.missWanted(),
-      sideEffects: req.packet !== null,
-      packet: req.packet,
-      buildCache: req.wantXcache,
-      keys: this.#keys,
-      learnSink: this.#learn,
-      tcpFlags: req.tcpFlags,
-      patchPeer: this.#patchPeer,
-      bridgeById: this.#bridgeById,
-      bridgeId: this.#id,
-      ofprotoUuid: this.ofprotoUuid,
-      cache: req.wantXcache && req.reuseXcache instanceof XlateCache ? req.reuseXcache : undefined,
-    });
+    // One input, refilled whole per translation: thawing and patch ports
+    // switch its bridge, tables and MAC table while they translate.
+    const xin = this.#xin;
+    xin.flow = flow;
+    xin.tables = this.#tables as XlateTables;
+    xin.bridge = this.#bridge;
+    xin.ml = this.#ml;
+    xin.nowMs = now;
+    xin.packetInOnMiss = this.#packetIns.missWanted();
+    xin.sideEffects = req.packet !== null;
+    xin.packet = req.packet;
+    xin.buildCache = req.wantXcache;
+    xin.tcpFlags = req.tcpFlags;
+    xin.ofprotoUuid = this.ofprotoUuid;
+    xin.cache = req.wantXcache && req.reuseXcache instanceof XlateCache
+      ? req.reuseXcache
+      : undefined;
+    const out = xlate(xin);
     if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the
     // shared table's change count, which revalidates (Bridge.macLearningRun);
@@ -316,10 +327,12 @@ export class BridgeXlate implements WorkerXlate {
  * field was looked at.
  */
 function inPortAsDatapath(wc: FlowKey): FlowKey {
-  const b = new Uint8Array(wc.buffer, wc.byteOffset, wc.byteLength);
-  if (getField(b, F.in_port) !== 0) setField(b, F.in_port, 0xffffffff);
+  // in_port is one aligned word: any bit of it set means all of it.
+  if (wc[IN_PORT_WORD] !== 0) wc[IN_PORT_WORD] = 0xffffffff;
   return wc;
 }
+
+const IN_PORT_WORD = F.in_port.off >> 2;
 
 /** The udpif worker entry point (see the upcall layer's `CreateUdpifXlate`). */
 export function createUdpifXlate(init: unknown): WorkerXlate {

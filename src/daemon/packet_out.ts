@@ -53,9 +53,7 @@ export function executePacketOut(bridge: Bridge, po: PacketOutSpec): void {
   if (out.error) return;
   covPacketOut.inc();
   const bridges = bridge.backer.bridges;
-  out.cache.rules.forEach((id, i) =>
-    bridges[out.cache.ruleBridges[i]]?.tables.creditStats(id, 1, po.packet.length, nowMs)
-  );
+  out.cache.forEachRule((id, b) => bridges[b]?.tables.creditStats(id, 1, po.packet.length, nowMs));
   xlateCachePushPatches(out.cache, bridge.backer.patchCounters, 1, po.packet.length);
   const port = bridge.allPorts().find((p) => p.ofport === po.inPort);
   new Dpif(bridge.dp).execute(po.packet, port ? port.odpPort : ODPP_NONE, out.actions);

@@ -34,6 +34,8 @@ export class PrefixTrie {
   private readonly path = new Int32Array(129);
   /** plens[n] = 1: some rule has an n-bit prefix that the last value matched. */
   readonly plens = new Uint8Array(129);
+  /** The deepest entry of `plens` the last lookup may have set. */
+  #lastDepth = 128;
 
   private alloc(): number {
     const n = this.free.pop() ?? this.used++;
@@ -93,18 +95,27 @@ export class PrefixTrie {
    */
   lookup(key: FlowKey, word: number, nBits: number): number {
     const plens = this.plens;
-    plens.fill(0);
+    // Only the lengths the last lookup could have set (up to its depth) need clearing.
+    for (let d = 0; d <= this.#lastDepth; d++) plens[d] = 0;
+    const child0 = this.child0, child1 = this.child1, nRules = this.nRules;
     let node = 0;
+    // The field's current word, big-endian, read once per 32 bits rather than per bit.
+    let value = 0;
     for (let d = 0;; d++) {
-      if (d > 0 && this.nRules[node] > 0) plens[d] = 1;
-      if (d >= nBits) return nBits;
-      const bit = bitAt(key, word, d);
-      const next = bit ? this.child1[node] : this.child0[node];
+      if (d > 0 && nRules[node] > 0) plens[d] = 1;
+      if (d >= nBits) {
+        this.#lastDepth = nBits;
+        return nBits;
+      }
+      if ((d & 31) === 0) value = be32(key[word + (d >>> 5)]);
+      const bit = (value >>> (31 - (d & 31))) & 1;
+      const next = bit ? child1[node] : child0[node];
       if (next) {
         node = next;
         continue;
       }
-      const sibling = bit ? this.child0[node] : this.child1[node];
+      this.#lastDepth = d;
+      const sibling = bit ? child0[node] : child1[node];
       return sibling ? d + 1 : d;
     }
   }

@@ -61,6 +61,8 @@ class Subtable<R extends ClsRule> {
   readonly stageEnd: number[] = [];
   /** Per stage, the words where the mask has bits (what a stage hashes). */
   readonly stageWords: Int32Array[] = [];
+  /** Every word where the mask has bits: all a rule's match compare needs to look at. */
+  readonly maskWords: Int32Array;
   readonly nIndices: number;
   readonly indices: Map<number, number>[] = [];
   readonly buckets = new Map<number, R[]>();
@@ -100,6 +102,9 @@ class Subtable<R extends ClsRule> {
       for (let w = this.stageStart[i]; w < this.stageEnd[i]; w++) if (mask[w]) words.push(w);
       this.stageWords.push(Int32Array.from(words));
     }
+    const all: number[] = [];
+    for (let w = 0; w < FLOW_WORDS; w++) if (mask[w]) all.push(w);
+    this.maskWords = Int32Array.from(all);
     for (let i = 0; i < index; i++) this.indices.push(new Map());
     this.triePlen = fields.map((f) => maskPrefixLen(mask, f));
     const ports = be32(mask[TP_PORTS_WORD]);
@@ -311,12 +316,14 @@ export class Classifier<R extends ClsRule> {
     const bucket = st.buckets.get(h);
     if (!bucket) return null;
     const m = st.mask;
+    const words = st.maskWords;
     let best: R | null = null;
     for (let b = 0; b < bucket.length; b++) {
       const r = bucket[b];
       const k = r.match.key;
       let ok = true;
-      for (let w = 0; w < FLOW_WORDS; w++) {
+      for (let j = 0; j < words.length; j++) {
+        const w = words[j];
         if (((flow[w] ^ k[w]) & m[w]) !== 0) {
           ok = false;
           break;

@@ -8,7 +8,7 @@
  * records which revalidator that is. Another revalidator meeting the ukey
  * acts as OVS does for a ukey without a cache, and builds its own.
  */
-import { F, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
+import { F, FLOW_WORDS, type FlowKey, newKey, type OdpAction } from "../flow/mod.ts";
 import { coverageCounter, timeMsec } from "../lib/mod.ts";
 import {
   FDR_AVOID_CACHING,
@@ -44,6 +44,14 @@ export class XcacheStore {
   #gen = new Float64Array(1024).fill(NaN);
   readonly #xc: unknown[] = new Array(1024).fill(undefined);
   #size = 0;
+  /** Caches no ukey of this worker's uses now, for `take` (see `reclaim`). */
+  readonly #spare: unknown[] = [];
+  #taken = false;
+
+  /** Whether a `take` since the last `reclaim` found no cache to give (a new one was made). */
+  get wantsSpares(): boolean {
+    return this.#taken;
+  }
 
   /** `owner` is the revalidator's index + 1, as recorded in ukeys. */
   constructor(owner: number) {
@@ -67,7 +75,10 @@ export class XcacheStore {
    * now) yet still saves allocating one.
    */
   take(slot: number): unknown {
-    if (slot >= this.#gen.length || Number.isNaN(this.#gen[slot])) return undefined;
+    if (slot >= this.#gen.length || Number.isNaN(this.#gen[slot])) {
+      if (this.#spare.length === 0) this.#taken = true;
+      return this.#spare.pop();
+    }
     const xc = this.#xc[slot];
     this.drop(slot);
     return xc;
@@ -81,6 +92,24 @@ export class XcacheStore {
   get size(): number {
     return this.#size;
   }
+  /**
+   * Keeps, as containers for later translations (`take`), the caches held
+   * for ukeys whose cache is not this worker's (`ownerOf(slot)`: another
+   * revalidator made a newer one, or the ukey was freed or recycled). With
+   * two revalidators either may dump a flow, so without this each would
+   * end up holding a cache per flow, and make new ones (old-generation
+   * garbage) until then.
+   */
+  reclaim(ownerOf: (slot: number) => number): void {
+    this.#taken = false;
+    const gen = this.#gen;
+    for (let slot = 0; slot < gen.length; slot++) {
+      if (Number.isNaN(gen[slot]) || ownerOf(slot) === this.owner) continue;
+      this.#spare.push(this.#xc[slot]);
+      this.drop(slot);
+    }
+  }
+
   /** Forgets caches of ukeys that were freed or recycled. */
   prune(genOf: (slot: number) => number): void {
     for (let slot = 0; slot < this.#gen.length; slot++) {
@@ -103,7 +132,7 @@ export class XcacheStore {
 
 /** wc has a bit the installed mask wildcards (flow_wildcards_has_extra). */
 export function maskTooWide(dpMask: FlowKey, wc: FlowKey): boolean {
-  for (let i = 0; i < dpMask.length; i++) if ((wc[i] & ~dpMask[i]) !== 0) return true;
+  for (let i = 0; i < FLOW_WORDS; i++) if ((wc[i] & ~dpMask[i]) !== 0) return true;
   return false;
 }
 
@@ -134,6 +163,7 @@ export class UkeyRevalidation {
     wc: null,
     wantXcache: true,
     reuseXcache: undefined,
+    now: undefined,
   };
   /** Gives a recirculation id reference back (one function, not one per flow). */
   readonly #release = (id: number) => this.#ctx.xlate.releaseRecirc?.(id);
@@ -195,8 +225,9 @@ export class UkeyRevalidation {
 
   /**
    * revalidate_ukey(): `stats` are the flow's datapath counters, `key` and
-   * `mask` the installed flow (needed only when `needsFlow` says so).
-   * Caller holds the ukey lock.
+   * `mask` the installed flow (needed only when `needsFlow` says so);
+   * `now`, the caller's time_msec() for its batch, is what a translation
+   * here uses (absent: it reads the clock). Caller holds the ukey lock.
    */
   revalidate(
     slot: number,
@@ -204,9 +235,11 @@ export class UkeyRevalidation {
     key: FlowKey,
     mask: FlowKey,
     revalSeq: number,
+    now?: number,
   ): RevalOutcome {
     const { ukeys, xlate } = this.#ctx;
     const out = this.out;
+    this.#req.now = now;
     out.result = UKEY_DELETE;
     out.actions = undefined;
     out.reason = FDR_NONE;

@@ -79,6 +79,14 @@ export class Revalidator {
   readonly #digest = new Uint32Array(3);
   /** The ukey after the last one the dump phase found: where the next flow's usually is. */
   #nextUkey = -1;
+  /**
+   * Per PMD, per flow-table slot: the ukey this thread found for the flow
+   * there last (-1: none). With several revalidators the dump hands out
+   * runs of slots to whichever asks first, so the ukey after the last one
+   * found (made by whichever thread adopted the flow) is often not the
+   * next flow's; the ukey of the flow in the same slot last time is.
+   */
+  readonly #ukeyBySlot: Int32Array[] = [];
 
   constructor(ctx: UdpifContext, index: number) {
     this.#ctx = ctx;
@@ -101,7 +109,9 @@ export class Revalidator {
     const dumpSeq = shared.dumpSeq.read();
     const flowLimit = shared.flowLimit;
     let killWarn = true;
-    dpif.dumpThreadStart(this.index, shared.useUfid);
+    // Read once per dump, not per flow (a shared word: an atomic load each).
+    const useUfid = shared.useUfid;
+    dpif.dumpThreadStart(this.index, useUfid);
     for (;;) {
       const n = dpif.dumpNext(this.index, this.#flows, REVALIDATE_MAX_BATCH);
       if (n === 0) break;
@@ -127,9 +137,10 @@ export class Revalidator {
       ops.n = 0;
       for (let i = 0; i < n; i++) {
         const f = this.#flows[i];
-        const slot = ukeyAcquire(this.#ctx, f, revalSeq, this.#ops, this.#digest, this.#nextUkey);
-        if (slot >= 0) this.#nextUkey = slot + 1;
+        const slot = ukeyAcquire(this.#ctx, f, revalSeq, this.#ops, this.#digest, this.#hint(f));
         if (slot < 0) continue;
+        this.#nextUkey = slot + 1;
+        this.#noteUkey(f, slot);
         if (ukeys.dumpSeq(slot) === dumpSeq) {
           if (this.#reval.xcacheOf(slot) !== undefined) covDupFlow.inc();
           else covNewFlow.inc();
@@ -158,7 +169,7 @@ export class Revalidator {
           continue;
         }
         let used = f.used;
-        if (!used) used = this.#updateUsed(slot, f, now);
+        if (!used) used = this.#updateUsed(slot, f, now, useUfid);
         let result: number;
         let actions: OdpAction[] | undefined;
         let reason: number;
@@ -173,7 +184,7 @@ export class Revalidator {
           result = UKEY_DELETE;
           reason = killThemAll ? FDR_FLOW_LIMIT : FDR_FLOW_IDLE;
         } else {
-          const o = this.#reval.revalidate(slot, f, f.key, f.mask, revalSeq);
+          const o = this.#reval.revalidate(slot, f, f.key, f.mask, revalSeq, now);
           result = o.result;
           actions = o.actions;
           reason = o.reason;
@@ -186,10 +197,32 @@ export class Revalidator {
     }
   }
 
+  /** Where `f`'s ukey probably is: where the flow in its slot had it, else after the last one found. */
+  #hint(f: DumpedFlow): number {
+    const bySlot = this.#ukeyBySlot[f.pmd];
+    const known = bySlot !== undefined && f.slot >= 0 && f.slot < bySlot.length
+      ? bySlot[f.slot]
+      : -1;
+    return known >= 0 ? known : this.#nextUkey;
+  }
+
+  #noteUkey(f: DumpedFlow, slot: number): void {
+    if (f.slot < 0) return;
+    let bySlot = this.#ukeyBySlot[f.pmd];
+    if (bySlot === undefined || f.slot >= bySlot.length) {
+      let n = bySlot?.length ?? 1024;
+      while (n <= f.slot) n *= 2;
+      const grown = new Int32Array(n).fill(-1);
+      if (bySlot !== undefined) grown.set(bySlot);
+      this.#ukeyBySlot[f.pmd] = bySlot = grown;
+    }
+    bySlot[f.slot] = slot;
+  }
+
   /** udpif_update_used(): a terse dump has no `used`; estimate it. */
-  #updateUsed(slot: number, f: DumpedFlow, now: number): number {
-    const { shared, ukeys } = this.#ctx;
-    if (!shared.useUfid) return ukeys.created(slot);
+  #updateUsed(slot: number, f: DumpedFlow, now: number, useUfid: boolean): number {
+    const { ukeys } = this.#ctx;
+    if (!useUfid) return ukeys.created(slot);
     if (f.packets > ukeys.packets(slot)) f.used = now;
     else f.used = ukeys.used(slot) || ukeys.created(slot);
     return f.used;

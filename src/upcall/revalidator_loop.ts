@@ -119,8 +119,11 @@ export class RevalidatorThread {
     this.revalidator.revalidate(await this.#currentRevalSeq());
     await this.#block(this.#barrier);
     this.revalidator.sweep(false, await this.#currentRevalSeq());
-    if (this.revalidator.xcaches.size > ukeys.count()) {
-      this.revalidator.xcaches.prune((s) => ukeys.gen(s));
+    const xcaches = this.revalidator.xcaches;
+    if (xcaches.wantsSpares && shared.nRevalidators > 1) {
+      xcaches.reclaim((s) => ukeys.xcacheOwner(s));
+    } else if (xcaches.size > ukeys.count()) {
+      xcaches.prune((s) => ukeys.gen(s));
     }
     await this.#block(this.#barrier);
     if (this.leader) this.#finishCycle();

@@ -27,89 +27,164 @@ export interface XcNormal {
 /** In `XlateCache.lookups`, the first number of a group's entry (no table has this id). */
 export const XC_GROUP_MARK = -1;
 
+/** A side list no translation has added to yet: shared, never written. */
+const NO_ENTRIES: readonly never[] = Object.freeze([]);
+
+/** The tag of a rule credit that is not its lookup's (a group's, say); table lookups are tagged with their table. */
+const XC_RULE_ONLY = -2;
+/** Added to a lookup's tag once the rule it found is credited too (the usual pair, one entry). */
+const XC_CREDITED = 0x10000;
+
 export class XlateCache {
   /**
    * The bridge (its id in the datapath backer) whose rules and MAC table
    * the translation uses now: a patch port moves it to the peer's.
    */
   bridge = 0;
-  /** Ids of the OpenFlow rules the translation went through. */
-  readonly rules: number[] = [];
+  /**
+   * Who holds the cache, for the caller's bookkeeping (a datapath
+   * backer's bridge translation, which its stats pushes go back to);
+   * translation never reads or clears it.
+   */
+  owner: unknown = undefined;
+  /**
+   * Table lookups, group uses and rule credits in translation order,
+   * three numbers each, in one array (one object a ukey's cache points
+   * to, not four: a full revalidation refills 200 000 of them, and each
+   * separate array was a cache miss): the tag, the rule id, the bridge.
+   * A tag is the table id of a lookup (the rule id -1 for a miss),
+   * XC_GROUP_MARK for a group use (the id its groupStatsId), or
+   * XC_RULE_ONLY for a credit of its own; a lookup whose rule is also
+   * credited has XC_CREDITED added.
+   */
+  readonly #ents: number[] = [];
+  /** Numbers of `#ents` this translation wrote (the rest are a cleared cache's old ones). */
+  #n = 0;
+  #normal: readonly XcNormal[] = NO_ENTRIES;
+  #learn: readonly XcLearn[] = NO_ENTRIES;
+  #fin: readonly XcFin[] = NO_ENTRIES;
+  #patches: readonly number[] = NO_ENTRIES;
+  #bonds: readonly Bond[] = NO_ENTRIES;
+  #bondBuckets: readonly number[] = NO_ENTRIES;
+
+  /** Ids of the OpenFlow rules (and group buckets) the translation went through, in order. */
+  get rules(): number[] {
+    const out: number[] = [];
+    this.forEachRule((id) => out.push(id));
+    return out;
+  }
   /** The bridge of each of `rules`. */
-  readonly ruleBridges: number[] = [];
-  readonly normal: XcNormal[] = [];
+  get ruleBridges(): number[] {
+    const out: number[] = [];
+    this.forEachRule((_, bridge) => out.push(bridge));
+    return out;
+  }
   /**
    * For `ofproto/detrace`, in translation order, two numbers each: a table
    * lookup (XC_TABLE and XC_RULE: the table id, then the rule id or -1 for
    * no match) or a group use (XC_GROUP: XC_GROUP_MARK, then the group's
    * groupStatsId, whose bucket is -1 when every bucket ran).
    */
-  readonly lookups: number[] = [];
+  get lookups(): number[] {
+    const e = this.#ents, out: number[] = [];
+    for (let i = 0; i < this.#n; i += 3) {
+      if (e[i] !== XC_RULE_ONLY) {
+        out.push(e[i] >= XC_CREDITED - 1 ? e[i] - XC_CREDITED : e[i], e[i + 1]);
+      }
+    }
+    return out;
+  }
   /** The bridge of each of `lookups`' entries (one per two numbers): detrace prints each under its bridge. */
-  readonly lookupBridges: number[] = [];
+  get lookupBridges(): number[] {
+    const e = this.#ents, out: number[] = [];
+    for (let i = 0; i < this.#n; i += 3) if (e[i] !== XC_RULE_ONLY) out.push(e[i + 2]);
+    return out;
+  }
+  /** The NORMAL learning events (XC_NORMAL). */
+  get normal(): readonly XcNormal[] {
+    return this.#normal;
+  }
   /** Learn actions to run again at each stats push with packets (XC_LEARN). */
-  readonly learn: XcLearn[] = [];
+  get learn(): readonly XcLearn[] {
+    return this.#learn;
+  }
   /** fin_timeout actions, for pushes whose TCP flags have FIN or RST (XC_FIN_TIMEOUT). */
-  readonly fin: XcFin[] = [];
+  get fin(): readonly XcFin[] {
+    return this.#fin;
+  }
   /**
    * Patch ports crossed (OVS's two XC_NETDEV entries of patch_port_output),
    * two numbers each: the sending port's counter slot, then its peer's.
    */
-  readonly patches: number[] = [];
+  get patches(): readonly number[] {
+    return this.#patches;
+  }
   /** Bonds output went through without recirculating, credited per bucket (XC_BOND). */
-  readonly bonds: Bond[] = [];
+  get bonds(): readonly Bond[] {
+    return this.#bonds;
+  }
   /** The bucket of each of `bonds`. */
-  readonly bondBuckets: number[] = [];
+  get bondBuckets(): readonly number[] {
+    return this.#bondBuckets;
+  }
 
-  /** Entries of `rules` and `lookups` this translation wrote (the rest are a cleared cache's old ones). */
-  #nRules = 0;
-  #nLookups = 0;
+  /** Calls `fn` with each credited rule id and its bridge, in order (no array made). */
+  forEachRule(fn: (id: number, bridge: number) => void): void {
+    const e = this.#ents;
+    for (let i = 0; i < this.#n; i += 3) {
+      if (e[i] === XC_RULE_ONLY || e[i] >= XC_CREDITED - 1) fn(e[i + 1], e[i + 2]);
+    }
+  }
 
   /**
    * Empties the cache for a new translation of the same flow
    * (xlate_cache_clear): a revalidator translating a ukey again refills
    * its cache rather than making another, as OVS's revalidate_ukey__ does.
-   * `rules` and `lookups` (with their bridges) are overwritten in place
-   * and cut to size by `seal()`: emptying a JS array frees its storage and
-   * refilling it allocates new storage, which a full pass over 200 000
-   * ukeys promoted to the old generation, flow by flow.
+   * The entries are overwritten in place and cut to size by `seal()`:
+   * emptying a JS array frees its storage and refilling it allocates new
+   * storage, which a full pass over 200 000 ukeys promoted to the old
+   * generation, flow by flow. The side lists go back to the shared empty
+   * one, a field store each, without touching the lists.
    */
   clear(): void {
     this.bridge = 0;
-    this.#nRules = 0;
-    this.#nLookups = 0;
-    if (this.normal.length) this.normal.length = 0;
-    if (this.learn.length) this.learn.length = 0;
-    if (this.fin.length) this.fin.length = 0;
-    if (this.patches.length) this.patches.length = 0;
-    if (this.bonds.length) this.bonds.length = this.bondBuckets.length = 0;
+    this.#n = 0;
+    if (this.#normal !== NO_ENTRIES) this.#normal = NO_ENTRIES;
+    if (this.#learn !== NO_ENTRIES) this.#learn = NO_ENTRIES;
+    if (this.#fin !== NO_ENTRIES) this.#fin = NO_ENTRIES;
+    if (this.#patches !== NO_ENTRIES) this.#patches = NO_ENTRIES;
+    if (this.#bonds !== NO_ENTRIES) this.#bonds = this.#bondBuckets = NO_ENTRIES;
   }
 
   /** Drops what a cleared cache held beyond this translation's entries; the translation's end calls it. */
   seal(): void {
-    if (this.rules.length !== this.#nRules) {
-      this.rules.length = this.#nRules;
-      this.ruleBridges.length = this.#nRules;
-    }
-    if (this.lookups.length !== this.#nLookups) {
-      this.lookups.length = this.#nLookups;
-      this.lookupBridges.length = this.#nLookups >> 1;
-    }
+    if (this.#ents.length !== this.#n) this.#ents.length = this.#n;
   }
 
   addRule(id: number): void {
-    const n = this.#nRules++;
-    this.rules[n] = id;
-    this.ruleBridges[n] = this.bridge;
+    const e = this.#ents, n = this.#n;
+    // The rule the lookup just before found: that entry is the credit too.
+    if (
+      n > 0 && e[n - 3] !== XC_RULE_ONLY && e[n - 3] < XC_CREDITED - 1 && e[n - 2] === id &&
+      e[n - 1] === this.bridge
+    ) {
+      e[n - 3] += XC_CREDITED;
+      return;
+    }
+    this.#add(XC_RULE_ONLY, id);
   }
 
   /** One table lookup; `ruleId` -1 when no rule matched (the table's miss). */
   addLookup(tableId: number, ruleId: number): void {
-    const n = this.#nLookups;
-    this.lookups[n] = tableId;
-    this.lookups[n + 1] = ruleId;
-    this.lookupBridges[n >> 1] = this.bridge;
-    this.#nLookups = n + 2;
+    this.#add(tableId, ruleId);
+  }
+
+  #add(tag: number, id: number): void {
+    const e = this.#ents, n = this.#n;
+    e[n] = tag;
+    e[n + 1] = id;
+    e[n + 2] = this.bridge;
+    this.#n = n + 3;
   }
 
   /**
@@ -124,18 +199,36 @@ export class XlateCache {
 
   /** Output through patch port slot `tx` into its peer, slot `rx` (patch_counters.ts). */
   addPatch(tx: number, rx: number): void {
-    this.patches.push(tx, rx);
+    if (this.#patches === NO_ENTRIES) this.#patches = [];
+    (this.#patches as number[]).push(tx, rx);
   }
 
   /** Output through `bond`'s SLB bucket `bucket` (XC_BOND). */
   addBond(bond: Bond, bucket: number): void {
-    this.bonds.push(bond);
-    this.bondBuckets.push(bucket);
+    if (this.#bonds === NO_ENTRIES) {
+      this.#bonds = [];
+      this.#bondBuckets = [];
+    }
+    (this.#bonds as Bond[]).push(bond);
+    (this.#bondBuckets as number[]).push(bucket);
   }
 
   addNormal(ofport: number, vlan: number, flow: FlowKey, gratArp: boolean): void {
     const src = bytesOf(flow).slice(F.dl_src.off, F.dl_src.off + 6);
-    this.normal.push({ bridge: this.bridge, ofport, vlan, src, gratArp });
+    if (this.#normal === NO_ENTRIES) this.#normal = [];
+    (this.#normal as XcNormal[]).push({ bridge: this.bridge, ofport, vlan, src, gratArp });
+  }
+
+  /** A learn action to run again at stats pushes (XC_LEARN). */
+  addLearn(learn: XcLearn): void {
+    if (this.#learn === NO_ENTRIES) this.#learn = [];
+    (this.#learn as XcLearn[]).push(learn);
+  }
+
+  /** A fin_timeout action (XC_FIN_TIMEOUT). */
+  addFin(fin: XcFin): void {
+    if (this.#fin === NO_ENTRIES) this.#fin = [];
+    (this.#fin as XcFin[]).push(fin);
   }
 }
 
@@ -156,7 +249,7 @@ export function xlateCachePush(
   ml: MacLearning | null | ((bridge: number) => MacLearning | null),
   nowMs: number,
 ): boolean {
-  cache.rules.forEach((id, i) => creditRule(id, nPackets, nBytes, cache.ruleBridges[i]));
+  cache.forEachRule((id, bridge) => creditRule(id, nPackets, nBytes, bridge));
   for (let i = 0; i < cache.bonds.length; i++) cache.bonds[i].account(cache.bondBuckets[i], nBytes);
   let changed = false;
   if (nPackets > 0 && ml) {

@@ -179,7 +179,8 @@ function commitVlan(s: CommitState): void {
     const off = vlanOffset(fn);
     s.actions.push({ type: "push_vlan", tpid: getUint(f, off, 2), tci: getUint(f, off + 2, 2) });
   }
-  b.set(f.subarray(F.vlan0_tpid.off, F.vlan1_tci.off + 2), F.vlan0_tpid.off);
+  // Byte by byte: a subarray per commit would be an allocation per output.
+  for (let i = F.vlan0_tpid.off; i < F.vlan1_tci.off + 2; i++) b[i] = f[i];
 }
 
 /**

@@ -113,8 +113,8 @@ export interface XlateInput {
   /**
    * Keys to work in instead of fresh ones (a hot-path caller keeps one
    * set per thread: allocating the keys was most of a translation's
-   * cost). The output's `wc` and `finalFlow` are then these keys, valid
-   * until the caller's next translation with them.
+   * cost). The output object, its `wc` and its `finalFlow` are then the
+   * keys', valid until the caller's next translation with them.
    */
   keys?: XlateKeys;
   /** The bridge a patch port's peer is on (by the peer's name); without it, patch ports drop. */
@@ -193,9 +193,12 @@ export const MAX_DEPTH = 64;
 export const MAX_RESUBMITS = 4096;
 
 /**
- * The three keys a translation works in (the flow, the base flow, the
- * wildcards) and their byte views, in one buffer: allocating buffers and
- * views dominated a translation (see XlateInput.keys).
+ * The keys a translation works in (the flow, the base flow, the
+ * wildcards), a key for the caller's input flow, and their byte views, in
+ * one buffer; and the context a translation with them runs in, reused
+ * from one translation to the next: allocating buffers, views and
+ * contexts dominated a translation (see XlateInput.keys). One set per
+ * thread, never two translations with it at once.
  */
 export class XlateKeys {
   readonly flow: FlowKey;
@@ -204,31 +207,70 @@ export class XlateKeys {
   readonly b: Uint8Array;
   readonly wc: FlowKey;
   readonly w: Uint8Array;
+  /** Where a caller may build `XlateInput.flow` (its byte view then saves making one). */
+  readonly input: FlowKey;
+  readonly i: Uint8Array;
+  /** The output of a translation with these keys, refilled by the next one. */
+  #output: XlateOutput | undefined;
+  #ctx: XlateCtx | undefined;
 
   constructor() {
-    const buf = new ArrayBuffer(FLOW_BYTES * 3);
+    const buf = new ArrayBuffer(FLOW_BYTES * 4);
     this.flow = new Uint32Array(buf, 0, FLOW_WORDS);
     this.f = bytesOf(this.flow);
     this.base = new Uint32Array(buf, FLOW_BYTES, FLOW_WORDS);
     this.b = bytesOf(this.base);
     this.wc = new Uint32Array(buf, FLOW_BYTES * 2, FLOW_WORDS);
     this.w = bytesOf(this.wc);
+    this.input = new Uint32Array(buf, FLOW_BYTES * 3, FLOW_WORDS);
+    this.i = bytesOf(this.input);
+  }
+
+  /** The context for a translation of `xin` (whose `keys` are these), reset for it. */
+  ctxFor(xin: XlateInput): XlateCtx {
+    if (this.#ctx === undefined) return this.#ctx = new XlateCtx(xin);
+    this.#ctx.reset(xin);
+    return this.#ctx;
+  }
+
+  /** The output object of translations with these keys (made at the first). */
+  outputOf(ctx: XlateCtx): XlateOutput {
+    return this.#output ??= newOutput(ctx);
   }
 }
 
+/** `ctx`'s output as it stands (xlate's end fills it in again). */
+export function newOutput(ctx: XlateCtx): XlateOutput {
+  return {
+    actions: ctx.actions,
+    wc: ctx.wc,
+    slow: ctx.slow,
+    error: ctx.error,
+    cache: ctx.cache,
+    finalFlow: ctx.flow,
+    macChanged: ctx.macChanged,
+    packetIns: ctx.packetIns,
+    recircs: ctx.recircs,
+    trace: ctx.traceRoot,
+    traceRecircs: ctx.traceRecircs,
+  };
+}
+
 export class XlateCtx {
-  readonly xin: XlateInput;
+  xin: XlateInput;
   readonly flow: FlowKey;
   readonly f: Uint8Array;
   readonly base: FlowKey;
   readonly b: Uint8Array;
   readonly wc: FlowKey;
   readonly w: Uint8Array;
-  readonly actions: OdpAction[] = [];
-  readonly cache: XlateCache;
-  readonly traceRoot: TraceNode[] | null;
+  /** The translation's input flow as bytes (`xin.flow`). */
+  upcall: Uint8Array;
+  actions: OdpAction[] = [];
+  cache!: XlateCache;
+  traceRoot: TraceNode[] | null = null;
   /** Where trace nodes go now: the subs of the current table node. */
-  trace: TraceNode[] | null;
+  trace: TraceNode[] | null = null;
   depth = 0;
   resubmits = 0;
   tableId = 0;
@@ -239,7 +281,7 @@ export class XlateCtx {
   slow = 0;
   macChanged = false;
   packetIns = 0;
-  readonly recircs: number[] = [];
+  recircs: number[] = [];
   /** Whether the packet went through conntrack in this pass (ctx->conntracked). */
   conntracked = false;
   /** The nat() of the ct() being composed (ctx->ct_nat_action). */
@@ -250,25 +292,54 @@ export class XlateCtx {
    */
   resumeRule = 0;
   resumeAction = 0;
-  readonly traceRecircs: TraceRecirc[] = [];
+  traceRecircs: TraceRecirc[] = [];
 
   constructor(xin: XlateInput) {
     this.xin = xin;
     const keys = xin.keys ?? new XlateKeys();
     this.flow = keys.flow;
-    this.flow.set(xin.flow);
     this.f = keys.f;
     this.base = keys.base;
-    this.base.set(xin.flow);
     this.b = keys.b;
     this.wc = keys.wc;
-    this.wc.fill(0);
     this.w = keys.w;
+    this.upcall = keys.i;
+    this.reset(xin);
+  }
+
+  /**
+   * Starts the translation of `xin` over this context's keys. What the
+   * last translation's output holds (actions, cache, recirculation ids,
+   * trace) is left to it: this one gets its own.
+   */
+  reset(xin: XlateInput): void {
+    this.xin = xin;
+    this.upcall = xin.keys?.input === xin.flow ? xin.keys.i : bytesOf(xin.flow);
+    this.flow.set(xin.flow);
+    this.base.set(xin.flow);
+    this.wc.fill(0);
+    this.actions = [];
     if (xin.cache) xin.cache.clear();
     this.cache = xin.cache ?? new XlateCache();
     this.cache.bridge = xin.bridgeId ?? 0;
     this.traceRoot = xin.trace ? [] : null;
     this.trace = this.traceRoot;
+    this.depth = 0;
+    this.resubmits = 0;
+    this.tableId = 0;
+    this.rule = null;
+    this.ruleCookie = 0xffffffffffffffffn;
+    this.exit = false;
+    this.error = null;
+    this.slow = 0;
+    this.macChanged = false;
+    this.packetIns = 0;
+    if (this.recircs.length) this.recircs = [];
+    this.conntracked = false;
+    this.ctNat = null;
+    this.resumeRule = 0;
+    this.resumeAction = 0;
+    if (this.traceRecircs.length) this.traceRecircs = [];
   }
 
   /** Adds a trace node under the current one; returns its subs (or null). */

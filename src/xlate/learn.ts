@@ -93,7 +93,7 @@ export function xlateLearn(ctx: XlateCtx, learn: LearnAction): void {
     reportSubfield(ctx, learn.resultDst!, success ? 1 : 0);
   }
   if (success && xin.buildCache && rule) {
-    ctx.cache.learn.push({
+    ctx.cache.addLearn({
       bridge: ctx.cache.bridge,
       ruleId: rule.id,
       ordinal,
@@ -114,7 +114,7 @@ export function xlateFinTimeout(ctx: XlateCtx, idle: number, hard: number): void
     ctx.xin.learnSink?.reduceTimeouts(rule.id, idle, hard);
   }
   if (ctx.xin.buildCache) {
-    ctx.cache.fin.push({ bridge: ctx.cache.bridge, ruleId: rule.id, idle, hard });
+    ctx.cache.addFin({ bridge: ctx.cache.bridge, ruleId: rule.id, idle, hard });
   }
 }
 

@@ -53,9 +53,11 @@
  *
  * Thread-safety: translation runs in handler workers (upcalls) and
  * revalidator workers (re-translation), each on its own replica of the
- * tables and the bridge configuration; it allocates its own context and
- * shares nothing mutable except the MAC learning table, which lives in a
- * SharedArrayBuffer behind an Atomics lock (src/ofproto/mac_learning.ts),
+ * tables and the bridge configuration; it allocates its own context (or,
+ * given `XlateKeys`, reuses theirs: one set per thread, one translation
+ * at a time) and shares nothing mutable except the MAC learning table,
+ * which lives in a SharedArrayBuffer behind an Atomics lock
+ * (src/ofproto/mac_learning.ts),
  * and the recirculation id pool the caller passes in (one per thread).
  * Learn and fin_timeout side effects leave through the caller's
  * `LearnSink` (XlateInput.learnSink), which decides how they reach the

@@ -20,7 +20,7 @@ import {
   vlanOffset,
 } from "../flow/mod.ts";
 import { coverageCounter } from "../lib/mod.ts";
-import { XlateCtx, type XlateInput, type XlateOutput } from "./context.ts";
+import { newOutput, XlateCtx, type XlateInput, type XlateOutput } from "./context.ts";
 import { isIpAny, maskField } from "./flow_ops.ts";
 import { inPort } from "./output.ts";
 import { lookupRule, xlateRule } from "./table.ts";
@@ -90,8 +90,8 @@ function wcFinish(ctx: XlateCtx, upcall: Uint8Array): void {
  */
 export function xlate(xin: XlateInput): XlateOutput {
   covXlateActions.inc();
-  const ctx = new XlateCtx(xin);
-  const upcall = bytesOf(xin.flow);
+  const ctx = xin.keys ? xin.keys.ctxFor(xin) : new XlateCtx(xin);
+  const upcall = ctx.upcall;
   wcInit(ctx);
   if (ctx.trace) ctx.trace = ctx.report("bridge", `bridge("${xin.bridge.name}")`);
   // A recirculated packet resumes from its frozen state; another one that
@@ -116,19 +116,20 @@ export function xlate(xin: XlateInput): XlateOutput {
   if (ctx.error) ctx.actions.length = 0;
   wcFinish(ctx, upcall);
   ctx.cache.seal();
-  return {
-    actions: ctx.actions,
-    wc: ctx.wc,
-    slow: ctx.slow,
-    error: ctx.error,
-    cache: ctx.cache,
-    finalFlow: ctx.flow,
-    macChanged: ctx.macChanged,
-    packetIns: ctx.packetIns,
-    recircs: ctx.recircs,
-    trace: ctx.traceRoot,
-    traceRecircs: ctx.traceRecircs,
-  };
+  // With lent keys, the output object is theirs too (XlateInput.keys).
+  const out = xin.keys ? xin.keys.outputOf(ctx) : newOutput(ctx);
+  out.actions = ctx.actions;
+  out.wc = ctx.wc;
+  out.slow = ctx.slow;
+  out.error = ctx.error;
+  out.cache = ctx.cache;
+  out.finalFlow = ctx.flow;
+  out.macChanged = ctx.macChanged;
+  out.packetIns = ctx.packetIns;
+  out.recircs = ctx.recircs;
+  out.trace = ctx.traceRoot;
+  out.traceRecircs = ctx.traceRecircs;
+  return out;
 }
 
 /**
