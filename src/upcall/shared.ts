@@ -58,13 +58,17 @@ const W = {
   NEXT_OWNER: 25,
   /** The OVS release whose behaviour differences udpif follows (compat.ts). (main) */
   OVS_COMPAT: 26,
+  /** Calls inside waitHandled(); handlers notify HANDLED only when some wait. (main) */
+  HANDLED_WAITERS: 27,
+  /** The lowest HANDLED count a waitHandled() call waits for. (main) */
+  HANDLED_TARGET: 28,
   /** Ukey deletions per reason since start (deletion_reasons.ts), N_DEL_REASONS words. (any) */
-  DEL_REASONS: 27,
+  DEL_REASONS: 29,
 } as const;
 /** Deletion reasons counted (enum flow_del_reason's size). */
 export const N_DEL_REASONS = 12;
 /** Even, so that the Float64 slot after the words is aligned. */
-const N_WORDS = W.DEL_REASONS + N_DEL_REASONS + 1;
+const N_WORDS = (W.DEL_REASONS + N_DEL_REASONS + 1) & ~1;
 /** Float64 slot: time of the last n_flows refresh (OVS time, ms). */
 const F_N_FLOWS_TS = N_WORDS / 2;
 export const UDPIF_SHARED_BYTES = N_WORDS * 4 + 8;
@@ -199,17 +203,49 @@ export class UdpifShared {
   get upcallsHandled(): number {
     return this.#get(W.HANDLED);
   }
+  /**
+   * Counts `n` more upcalls handled. The notify, which takes V8's futex
+   * lock and wakes the waiter's event loop, is paid only once the count
+   * reaches what a waiter waits for: a waiter publishes its target and
+   * registers before it reads HANDLED, and the count is added before the
+   * target is read (all sequentially consistent), so a waiter either sees
+   * the new count or is notified.
+   */
   addHandled(n: number): void {
-    Atomics.add(this.#w, W.HANDLED, n);
-    Atomics.notify(this.#w, W.HANDLED);
+    const v = Atomics.add(this.#w, W.HANDLED, n) + n;
+    if (
+      Atomics.load(this.#w, W.HANDLED_WAITERS) !== 0 &&
+      v >= Atomics.load(this.#w, W.HANDLED_TARGET)
+    ) Atomics.notify(this.#w, W.HANDLED);
   }
-  /** Resolves once at least `n` miss upcalls have been handled in all. */
+  /** This thread's pending waitHandled() targets; the lowest is HANDLED_TARGET. */
+  readonly #handledTargets: number[] = [];
+  #publishHandledTarget(): void {
+    let t = 0x7fffffff;
+    for (const x of this.#handledTargets) t = Math.min(t, x);
+    Atomics.store(this.#w, W.HANDLED_TARGET, t);
+  }
+  /**
+   * Resolves once at least `n` miss upcalls have been handled in all.
+   * Main thread only: its calls keep HANDLED_TARGET (a waiter on another
+   * thread would still wake, by its 200 ms timeout).
+   */
   async waitHandled(n: number, signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const v = this.#get(W.HANDLED);
-      if (v >= n || signal?.aborted) return;
-      const r = Atomics.waitAsync(this.#w, W.HANDLED, v, 200);
-      if (r.async) await r.value;
+    if (this.#get(W.HANDLED) >= n) return;
+    this.#handledTargets.push(n);
+    this.#publishHandledTarget();
+    Atomics.add(this.#w, W.HANDLED_WAITERS, 1);
+    try {
+      for (;;) {
+        const v = this.#get(W.HANDLED);
+        if (v >= n || signal?.aborted) return;
+        const r = Atomics.waitAsync(this.#w, W.HANDLED, v, 200);
+        if (r.async) await r.value;
+      }
+    } finally {
+      Atomics.sub(this.#w, W.HANDLED_WAITERS, 1);
+      this.#handledTargets.splice(this.#handledTargets.indexOf(n), 1);
+      this.#publishHandledTarget();
     }
   }
 
