@@ -49,7 +49,6 @@ export class FlowOps {
   private readonly ufidSlots: Int32Array;
   private readonly maskRefs: Int32Array;
   private readonly scratchMask = new Uint32Array(FLOW_WORDS);
-  private readonly scratchKey = new Uint32Array(FLOW_WORDS);
 
   constructor(readonly table: FlowTable, readonly emc: Emc) {
     this.dpcls = new Dpcls(table);
@@ -144,11 +143,8 @@ export class FlowOps {
     flags: number,
     now: number,
   ): number {
-    const mask = this.scratchMask, key = this.scratchKey;
-    for (let i = 0; i < FLOW_WORDS; i++) {
-      mask[i] = src[maskAt + i];
-      key[i] = src[keyAt + i] & mask[i];
-    }
+    const mask = this.scratchMask;
+    for (let i = 0; i < FLOW_WORDS; i++) mask[i] = src[maskAt + i];
     if (mask[21] !== 0xffffffff) return -EINVAL;
     if (!keyFits(src, keyAt)) return -EINVAL;
     if (((mask[VLAN_TCI_WORD] >>> 16) & 0xffff) === 0) {
