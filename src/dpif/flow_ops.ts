@@ -159,7 +159,9 @@ export class FlowOps {
       return -(flags & PUT_CREATE ? EEXIST : EINVAL);
     }
     if (!(flags & PUT_CREATE)) return -ENOENT;
-    if (this.nFree === 0 || !this.table.fits(src, keyAt, mask, nAct)) return -ENOSPC;
+    if (this.nFree === 0) return -ENOSPC;
+    const units = this.table.recordUnitsFor(src, keyAt, mask, nAct);
+    if (!this.table.hasRoom(units)) return -ENOSPC;
     let st = this.dpcls.subtableWithMask(mask);
     if (!st) {
       const maskId = this.allocMask();
@@ -169,7 +171,7 @@ export class FlowOps {
     }
     const slot = this.free[--this.nFree];
     this.maskRefs[st.maskId]++;
-    this.table.create(slot, src, ufidAt, keyAt, st.maskId, src8, actAt * 4, nAct, now);
+    this.table.create(slot, src, ufidAt, keyAt, st.maskId, src8, actAt * 4, nAct, now, units);
     st.insert(slot, this.table);
     this.ufidInsert(slot);
     return slot;
