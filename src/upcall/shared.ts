@@ -58,12 +58,10 @@ const W = {
   NEXT_OWNER: 25,
   /** The OVS release whose behaviour differences udpif follows (compat.ts). (main) */
   OVS_COMPAT: 26,
-  /** Calls inside waitHandled(); handlers notify HANDLED only when some wait. (main) */
+  /** Calls inside waitHandled(); handlers notify HANDLED only when some wait. (any) */
   HANDLED_WAITERS: 27,
-  /** The lowest HANDLED count a waitHandled() call waits for. (main) */
-  HANDLED_TARGET: 28,
   /** Ukey deletions per reason since start (deletion_reasons.ts), N_DEL_REASONS words. (any) */
-  DEL_REASONS: 29,
+  DEL_REASONS: 28,
 } as const;
 /** Deletion reasons counted (enum flow_del_reason's size). */
 export const N_DEL_REASONS = 12;
@@ -205,35 +203,18 @@ export class UdpifShared {
   }
   /**
    * Counts `n` more upcalls handled. The notify, which takes V8's futex
-   * lock and wakes the waiter's event loop, is paid only once the count
-   * reaches what a waiter waits for: a waiter publishes its target and
-   * registers before it reads HANDLED, and the count is added before the
-   * target is read (all sequentially consistent), so a waiter either sees
-   * the new count or is notified.
+   * lock and wakes the waiter's event loop, is paid only while someone
+   * waits: a waiter registers before it reads HANDLED and the count is
+   * added before the waiters are read (both sequentially consistent), so
+   * a waiter either sees the new count or is notified.
    */
   addHandled(n: number): void {
-    const v = Atomics.add(this.#w, W.HANDLED, n) + n;
-    if (
-      Atomics.load(this.#w, W.HANDLED_WAITERS) !== 0 &&
-      v >= Atomics.load(this.#w, W.HANDLED_TARGET)
-    ) Atomics.notify(this.#w, W.HANDLED);
+    Atomics.add(this.#w, W.HANDLED, n);
+    if (Atomics.load(this.#w, W.HANDLED_WAITERS) !== 0) Atomics.notify(this.#w, W.HANDLED);
   }
-  /** This thread's pending waitHandled() targets; the lowest is HANDLED_TARGET. */
-  readonly #handledTargets: number[] = [];
-  #publishHandledTarget(): void {
-    let t = 0x7fffffff;
-    for (const x of this.#handledTargets) t = Math.min(t, x);
-    Atomics.store(this.#w, W.HANDLED_TARGET, t);
-  }
-  /**
-   * Resolves once at least `n` miss upcalls have been handled in all.
-   * Main thread only: its calls keep HANDLED_TARGET (a waiter on another
-   * thread would still wake, by its 200 ms timeout).
-   */
+  /** Resolves once at least `n` miss upcalls have been handled in all. */
   async waitHandled(n: number, signal?: AbortSignal): Promise<void> {
     if (this.#get(W.HANDLED) >= n) return;
-    this.#handledTargets.push(n);
-    this.#publishHandledTarget();
     Atomics.add(this.#w, W.HANDLED_WAITERS, 1);
     try {
       for (;;) {
@@ -244,8 +225,6 @@ export class UdpifShared {
       }
     } finally {
       Atomics.sub(this.#w, W.HANDLED_WAITERS, 1);
-      this.#handledTargets.splice(this.#handledTargets.indexOf(n), 1);
-      this.#publishHandledTarget();
     }
   }
 
