@@ -107,10 +107,28 @@ export class FlowClient {
     return op.pmd !== undefined || op.type === "execute" ? 1 : this.nActive;
   }
 
+  /**
+   * The actions whose encoding `this.encoded` holds (`encodedLen` bytes,
+   * -1 too long), within one operate: a handler's put and execute of a
+   * flow, and its flows of one rule, share one actions array.
+   */
+  private encodedFor: readonly OdpAction[] | null = null;
+  private encodedLen = 0;
+
   /** Encodes `actions` into `this.encoded`; the byte count, or -1 if too long. */
   private encode(actions: readonly OdpAction[]): number {
-    if (encodedLength(actions) > ACT_MAX_BYTES) return -1;
-    return encodeActions(actions, this.encoded).length;
+    if (actions === this.encodedFor) return this.encodedLen;
+    this.encodedFor = actions;
+    this.encodedLen = encodedLength(actions) > ACT_MAX_BYTES
+      ? -1
+      : encodeActions(actions, this.encoded).length;
+    return this.encodedLen;
+  }
+
+  /** Copies the `n` encoded action bytes to byte `at` of the command ring. */
+  private copyEncoded(n: number, at: number): void {
+    const dst = this.cmd.view.u8, src = this.encoded;
+    for (let i = 0; i < n; i++) dst[at + i] = src[i];
   }
 
   /** Puts `op` on PMD k's command ring; its request id, or -errno. */
@@ -134,9 +152,12 @@ export class FlowClient {
       u[at + 2] = putCommandFlags(op.flags, op.wantFlow);
       u[at + 3] = nAct;
       this.writeUfid(u, at, op.ufid, op.key);
-      u.set(op.key.subarray(0, FLOW_WORDS), at + CMD_KEY);
-      u.set(op.mask.subarray(0, FLOW_WORDS), at + CMD_MASK);
-      this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_PUT_ACTIONS) * 4);
+      const key = op.key, mask = op.mask;
+      for (let i = 0; i < FLOW_WORDS; i++) {
+        u[at + CMD_KEY + i] = key[i];
+        u[at + CMD_MASK + i] = mask[i];
+      }
+      this.copyEncoded(nAct, (at + CMD_PUT_ACTIONS) * 4);
     } else if (op.type === "del" || op.type === "get") {
       if (op.type === "get" && !op.ufid) return -EINVAL;
       at = this.reserve(CMD_KEY + FLOW_WORDS, pmd);
@@ -161,7 +182,7 @@ export class FlowClient {
       u[at + 3] = nAct;
       u[at + 4] = (op.packet.length | (op.probe ? EXEC_PROBE : 0) | (op.md ? EXEC_HAS_MD : 0)) >>>
         0;
-      this.cmd.view.u8.set(this.encoded.subarray(0, nAct), (at + CMD_EXEC_ACTIONS) * 4);
+      this.copyEncoded(nAct, (at + CMD_EXEC_ACTIONS) * 4);
       this.cmd.view.u8.set(op.packet, (at + CMD_EXEC_ACTIONS + actWords) * 4);
       const mdAt = at + CMD_EXEC_ACTIONS + actWords + pktWords;
       for (let i = 0; i < mdWords; i++) u[mdAt + i] = op.md![EXEC_MD_WORDS[i]];
@@ -171,7 +192,7 @@ export class FlowClient {
   }
 
   private writeUfid(u: Uint32Array, at: number, ufid?: Uint32Array, key?: Uint32Array): void {
-    if (ufid) u.set(ufid.subarray(0, 4), at + 4);
+    if (ufid) { for (let i = 0; i < 4; i++) u[at + 4 + i] = ufid[i]; }
     else if (key) ufidFromKey(key, 0, u, at + 4);
   }
 
@@ -199,6 +220,7 @@ export class FlowClient {
 
   /** Runs `ops` in order, filling in each one's error and flow. */
   operate(ops: DpifOp[]): void {
+    this.encodedFor = null;
     // Replies must fit the reply rings while their commands wait, so big
     // batches go in chunks. A reply carries a flow for a del or get, or a
     // put that asks; the rest are a few words, so a handler's whole batch

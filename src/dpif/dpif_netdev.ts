@@ -398,6 +398,11 @@ export class DpifNetdev implements DpifProvider {
   recvWaitWord(h: number): { array: Int32Array; index: number; value: number } {
     return this.upcallQueues[h].waitWord();
   }
+
+  /** Ends handler `h`'s async wait on recvWaitWord(): publishes stop notifying. */
+  recvWaitDone(h: number): void {
+    this.upcallQueues[h].waitDone();
+  }
 }
 
 /** Decodes a snapshot's actions (control plane). */

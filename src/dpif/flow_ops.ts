@@ -49,7 +49,6 @@ export class FlowOps {
   private readonly ufidSlots: Int32Array;
   private readonly maskRefs: Int32Array;
   private readonly scratchMask = new Uint32Array(FLOW_WORDS);
-  private readonly scratchKey = new Uint32Array(FLOW_WORDS);
 
   constructor(readonly table: FlowTable, readonly emc: Emc) {
     this.dpcls = new Dpcls(table);
@@ -144,11 +143,8 @@ export class FlowOps {
     flags: number,
     now: number,
   ): number {
-    const mask = this.scratchMask, key = this.scratchKey;
-    for (let i = 0; i < FLOW_WORDS; i++) {
-      mask[i] = src[maskAt + i];
-      key[i] = src[keyAt + i] & mask[i];
-    }
+    const mask = this.scratchMask;
+    for (let i = 0; i < FLOW_WORDS; i++) mask[i] = src[maskAt + i];
     if (mask[21] !== 0xffffffff) return -EINVAL;
     if (!keyFits(src, keyAt)) return -EINVAL;
     if (((mask[VLAN_TCI_WORD] >>> 16) & 0xffff) === 0) {
@@ -163,7 +159,9 @@ export class FlowOps {
       return -(flags & PUT_CREATE ? EEXIST : EINVAL);
     }
     if (!(flags & PUT_CREATE)) return -ENOENT;
-    if (this.nFree === 0 || !this.table.fits(src, keyAt, mask, nAct)) return -ENOSPC;
+    if (this.nFree === 0) return -ENOSPC;
+    const units = this.table.recordUnitsFor(src, keyAt, mask, nAct);
+    if (!this.table.hasRoom(units)) return -ENOSPC;
     let st = this.dpcls.subtableWithMask(mask);
     if (!st) {
       const maskId = this.allocMask();
@@ -173,7 +171,7 @@ export class FlowOps {
     }
     const slot = this.free[--this.nFree];
     this.maskRefs[st.maskId]++;
-    this.table.create(slot, src, ufidAt, keyAt, st.maskId, src8, actAt * 4, nAct, now);
+    this.table.create(slot, src, ufidAt, keyAt, st.maskId, src8, actAt * 4, nAct, now, units);
     st.insert(slot, this.table);
     this.ufidInsert(slot);
     return slot;

@@ -265,23 +265,29 @@ export class FlowTable {
   }
 
   /**
-   * Whether a flow with the key at word `keyAt` of `src`, mask `mask` and
-   * `nAct` action bytes has room in the arena now (check before create).
+   * The arena units of a flow with the key at word `keyAt` of `src`, mask
+   * `mask` and `nAct` action bytes: what `hasRoom` and `create` take.
    */
-  fits(src: Uint32Array, keyAt: number, mask: Uint32Array, nAct: number): boolean {
+  recordUnitsFor(src: Uint32Array, keyAt: number, mask: Uint32Array, nAct: number): number {
     let nMasked = 0, nKey = 0;
     for (let i = 0; i < FLOW_WORDS; i++) {
       if (mask[i] !== 0) nMasked++;
       if (src[keyAt + i] !== 0) nKey++;
     }
-    return this.arena().hasRoom(recordUnits(nMasked, nAct, nKey));
+    return recordUnits(nMasked, nAct, nKey);
+  }
+
+  /** Whether a record of `units` (recordUnitsFor) has room in the arena now. */
+  hasRoom(units: number): boolean {
+    return this.arena().hasRoom(units);
   }
 
   /**
    * Publishes a new flow in free slot `slot`: its UFID and key are at word
    * indices `ufidAt` and `keyAt` of `src`, its `nAct` action bytes at byte
-   * `actAt` of `src8` (indices, not views, so a put allocates nothing).
-   * Mask `maskId` must be written; `fits` must have said there is room.
+   * `actAt` of `src8` (indices, not views, so a put allocates nothing), its
+   * record `units` long (recordUnitsFor, with mask `maskId`'s words).
+   * Mask `maskId` must be written; `hasRoom(units)` must have said yes.
    */
   create(
     slot: number,
@@ -293,17 +299,13 @@ export class FlowTable {
     actAt: number,
     nAct: number,
     now: number,
+    units: number,
   ): void {
     const i32 = this.i32, u32 = this.u32;
     const mk = this.maskBase + maskId * FLOW_WORDS;
-    let nMasked = 0, nKey = 0;
-    for (let i = 0; i < FLOW_WORDS; i++) {
-      if (u32[mk + i] !== 0) nMasked++;
-      if (src[keyAt + i] !== 0) nKey++;
-    }
     const arena = this.arena();
-    const unit = arena.alloc(recordUnits(nMasked, nAct, nKey));
-    if (unit < 0) throw new Error("flow table arena full: FlowTable.fits was not asked");
+    const unit = arena.alloc(units);
+    if (unit < 0) throw new Error("flow table arena full: FlowTable.hasRoom was not asked");
     const rec = arena.wordOf(unit);
     let j = rec;
     for (let i = 0; i < FLOW_WORDS; i++) {

@@ -222,9 +222,21 @@ export class RingConsumer {
     return this.hasData();
   }
 
-  /** The word and value to hand to Atomics.waitAsync for an async wait. */
+  /**
+   * The word and value to hand to Atomics.waitAsync for an async wait.
+   * The producer notifies on every publish from here on, until
+   * `waitDone()`.
+   */
   waitWord(): { array: Int32Array; index: number; value: number } {
     Atomics.store(this.view.i32, WAITING, 1);
     return { array: this.view.i32, index: HEAD, value: this.pos };
+  }
+
+  /**
+   * Ends an async wait begun with `waitWord()`: a busy consumer spares its
+   * producer an Atomics.notify per publish (each one takes V8's futex lock).
+   */
+  waitDone(): void {
+    Atomics.store(this.view.i32, WAITING, 0);
   }
 }

@@ -145,6 +145,7 @@ export class DpifBinding implements UdpifDpif {
     const w = this.dp.recvWaitWord(handler);
     const r = Atomics.waitAsync(w.array, w.index, w.value, timeoutMs);
     if (r.async) await r.value;
+    this.dp.recvWaitDone(handler);
   }
 
   flowGet(ufid: Uint32Array, out: DumpedFlow): boolean {

@@ -58,13 +58,15 @@ const W = {
   NEXT_OWNER: 25,
   /** The OVS release whose behaviour differences udpif follows (compat.ts). (main) */
   OVS_COMPAT: 26,
+  /** Calls inside waitHandled(); handlers notify HANDLED only when some wait. (any) */
+  HANDLED_WAITERS: 27,
   /** Ukey deletions per reason since start (deletion_reasons.ts), N_DEL_REASONS words. (any) */
-  DEL_REASONS: 27,
+  DEL_REASONS: 28,
 } as const;
 /** Deletion reasons counted (enum flow_del_reason's size). */
 export const N_DEL_REASONS = 12;
 /** Even, so that the Float64 slot after the words is aligned. */
-const N_WORDS = W.DEL_REASONS + N_DEL_REASONS + 1;
+const N_WORDS = (W.DEL_REASONS + N_DEL_REASONS + 1) & ~1;
 /** Float64 slot: time of the last n_flows refresh (OVS time, ms). */
 const F_N_FLOWS_TS = N_WORDS / 2;
 export const UDPIF_SHARED_BYTES = N_WORDS * 4 + 8;
@@ -199,17 +201,30 @@ export class UdpifShared {
   get upcallsHandled(): number {
     return this.#get(W.HANDLED);
   }
+  /**
+   * Counts `n` more upcalls handled. The notify, which takes V8's futex
+   * lock and wakes the waiter's event loop, is paid only while someone
+   * waits: a waiter registers before it reads HANDLED and the count is
+   * added before the waiters are read (both sequentially consistent), so
+   * a waiter either sees the new count or is notified.
+   */
   addHandled(n: number): void {
     Atomics.add(this.#w, W.HANDLED, n);
-    Atomics.notify(this.#w, W.HANDLED);
+    if (Atomics.load(this.#w, W.HANDLED_WAITERS) !== 0) Atomics.notify(this.#w, W.HANDLED);
   }
   /** Resolves once at least `n` miss upcalls have been handled in all. */
   async waitHandled(n: number, signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const v = this.#get(W.HANDLED);
-      if (v >= n || signal?.aborted) return;
-      const r = Atomics.waitAsync(this.#w, W.HANDLED, v, 200);
-      if (r.async) await r.value;
+    if (this.#get(W.HANDLED) >= n) return;
+    Atomics.add(this.#w, W.HANDLED_WAITERS, 1);
+    try {
+      for (;;) {
+        const v = this.#get(W.HANDLED);
+        if (v >= n || signal?.aborted) return;
+        const r = Atomics.waitAsync(this.#w, W.HANDLED, v, 200);
+        if (r.async) await r.value;
+      }
+    } finally {
+      Atomics.sub(this.#w, W.HANDLED_WAITERS, 1);
     }
   }
 
