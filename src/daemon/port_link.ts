@@ -162,8 +162,9 @@ export class PortLinkWatch {
     p.carrier = carrier;
     this.bridge.bonds.run();
     this.bridge.portsChanged(covRevPortToggled);
-    // The link state is in the port's description: controllers hear of it.
-    this.bridge.onPortStatus(OFPPR_MODIFY, p.name);
+    // A system port's link state is in its description (bridge_openflow.ts):
+    // controllers hear of it.
+    if (p.type === "system") this.bridge.onPortStatus(OFPPR_MODIFY, p.name);
   }
 
   /** Whether port `name` is this watch's bridge's. */

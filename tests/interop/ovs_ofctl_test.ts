@@ -12,6 +12,7 @@ import { ok, TestDaemon, udpif } from "../cli/_run.ts";
 import { readPcapFrames } from "../../src/netdev/mod.ts";
 import { POLL_TIMEOUT_MS, pollUntil } from "../poll.ts";
 import { ensureTestDeps } from "../support/veth_topology.ts";
+import { ofctlMonitor } from "./_monitor.ts";
 
 const FIXTURES = new URL("../../fixtures/openflow/", import.meta.url);
 
@@ -246,23 +247,13 @@ async function monitorFlowRemoved(
 ) {
   await ensureTestDeps();
   const d = await TestDaemon.start();
-  // ovs-ofctl monitor prints what it receives on stderr.
-  const monitor = new Deno.Command("ovs-ofctl", {
-    args: [...options, "monitor", "br0", "65534"],
-    env: { OVS_RUNDIR: d.dir },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let seen = "";
-  const reading = (async () => {
-    for await (const chunk of monitor.stderr.pipeThrough(new TextDecoderStream())) seen += chunk;
-  })();
+  const monitor = ofctlMonitor(d, options);
   const ofctl = async (...args: string[]) => assert.equal(await ovsOfctl(d, args), "## exit 0\n");
   try {
     // The monitor asks for async messages once connected: until then a
     // delete goes unseen, so delete until one is seen.
     const deadline = performance.now() + POLL_TIMEOUT_MS;
-    while (!seen.includes("reason=delete")) {
+    while (!monitor.seen().includes("reason=delete")) {
       if (performance.now() > deadline) throw new Error("the monitor saw no flow-removed");
       await ofctl("add-flow", "br0", "send_flow_rem,priority=5,udp,actions=output:2");
       await ofctl("del-flows", "br0", "udp");
@@ -272,8 +263,11 @@ async function monitorFlowRemoved(
     await d.run(["time/stop"]);
     await ofctl("add-flow", "br0", "send_flow_rem,hard_timeout=1,priority=6,tcp,actions=output:2");
     await d.run(["time/warp", "1500"]);
-    await pollUntil(() => seen.includes("reason=hard"), "the hard timeout's flow-removed");
-    const lines = seen.trim().split("\n");
+    await pollUntil(
+      () => monitor.seen().includes("reason=hard"),
+      "the hard timeout's flow-removed",
+    );
+    const lines = monitor.seen().trim().split("\n");
     assert.match(
       lines[0],
       new RegExp(
@@ -287,12 +281,9 @@ async function monitorFlowRemoved(
       `${head} priority=6,tcp reason=hard${table} duration1.500s idle0${hard} pkts0 bytes0`,
     );
     // The rule without send_flow_rem left silently.
-    assert.ok(!seen.includes("arp"));
+    assert.ok(!monitor.seen().includes("arp"));
   } finally {
-    monitor.kill();
-    await monitor.status;
-    await reading.catch(() => {});
-    await monitor.stdout.cancel();
+    await monitor.stop();
     await d.stop();
   }
 }
