@@ -18,12 +18,21 @@
  * the wall-clock rates and their ratio, each configuration's packets per
  * CPU-second of the whole process (bench/_thread_cpu.ts: does the second
  * PMD cost CPU beyond the packets it forwards?), and the load.
+ *
+ * Between segment pairs the main thread times a fixed loop on each vCPU
+ * (bench/_vcpu_speed.ts) while the PMDs idle: on this VM a vCPU's speed
+ * per CPU-second swings up to twofold with the host's load (no steal time
+ * reaches the guest), which moves every per-CPU-second rate as much.
+ * `pmd_scaling_vcpu_spread` is the fastest over the slowest of those
+ * timings, printed so that a run on a slowed host can be told apart; it
+ * does not change `pmd2_scaling`.
  */
 import { exactField, F, FLOW_WORDS, flowExtract } from "../src/flow/mod.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
 import { DpifNetdev, type DpifOp, PUT_CREATE } from "../src/dpif/mod.ts";
 import { processCpuMs } from "./_thread_cpu.ts";
 import { udpFrames } from "./_frames.ts";
+import { vcpuSpeeds } from "./_vcpu_speed.ts";
 
 const FLOWS = 1000, PORTS = 8, RXQ = 8, SEGMENTS = 6, SEGMENT_MS = 400;
 const frames = udpFrames(FLOWS);
@@ -116,10 +125,14 @@ function segment(c: Config): void {
 
 const one = await setup([0], "a");
 const two = await setup([0, 1], "b");
+vcpuSpeeds(20); // warm-up: the loop compiled before it is timed
+const speeds: number[] = [];
 for (let s = 0; s < SEGMENTS; s++) {
+  speeds.push(...vcpuSpeeds());
   segment(one);
   segment(two);
 }
+speeds.push(...vcpuSpeeds());
 one.dp.destroy();
 two.dp.destroy();
 const load = Deno.loadavg()[0].toFixed(1);
@@ -134,4 +147,9 @@ console.log(
     `${m(pps(two))} Mpps = ${(pps(two) / pps(one)).toFixed(2)}; per process CPU-second ` +
     `${m(perCpuS(one))} vs ${m(perCpuS(two))}; load ${load}`,
 );
+console.log(
+  `pmd_scaling: vCPU loop speed ${Math.min(...speeds).toFixed(0)}-` +
+    `${Math.max(...speeds).toFixed(0)} iterations per CPU-us (every vCPU, between segments)`,
+);
 console.log(`pmd2_scaling: ${scaling}`);
+console.log(`pmd_scaling_vcpu_spread: ${(Math.max(...speeds) / Math.min(...speeds)).toFixed(2)}`);
