@@ -41,6 +41,7 @@ const NAME_BYTES = 32;
 const PATH_BYTES = 1024;
 const N_DEST = VLOG_DESTINATIONS.length;
 const LEVEL_INFO = VLOG_LEVELS.indexOf("info");
+const LEVEL_DBG = VLOG_LEVELS.indexOf("dbg");
 
 // Int32 words: lock, module count, message sequence, file generation, path length.
 const LOCK = 0, N_MODULES = 1, MSG_SEQ = 2, FILE_GEN = 3, PATH_LEN = 4;
@@ -136,9 +137,8 @@ function slotFor(module: string): number {
  */
 export function vlogDebugEnabled(module: string): boolean {
   const row = slotFor(module) + 1;
-  const dbg = VLOG_LEVELS.indexOf("dbg");
-  return Atomics.load(state.levels, row * N_DEST) >= dbg ||
-    (Atomics.load(state.levels, row * N_DEST + 2) >= dbg &&
+  return Atomics.load(state.levels, row * N_DEST) >= LEVEL_DBG ||
+    (Atomics.load(state.levels, row * N_DEST + 2) >= LEVEL_DBG &&
       Atomics.load(state.header, PATH_LEN) !== 0);
 }
 
