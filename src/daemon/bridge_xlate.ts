@@ -291,8 +291,8 @@ export class BridgeXlate implements WorkerXlate {
     if (!(xcache instanceof XlateCache)) return undefined;
     return {
       bridge: this.#bridge.name,
-      lookups: xcache.lookups.slice(),
-      lookupBridges: xcache.lookupBridges.slice(),
+      lookups: xcache.lookups,
+      lookupBridges: xcache.lookupBridges,
     };
   }
 

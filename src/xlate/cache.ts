@@ -67,18 +67,6 @@ export class XlateCache {
   #bonds: readonly Bond[] = NO_ENTRIES;
   #bondBuckets: readonly number[] = NO_ENTRIES;
 
-  /** Ids of the OpenFlow rules (and group buckets) the translation went through, in order. */
-  get rules(): number[] {
-    const out: number[] = [];
-    this.forEachRule((id) => out.push(id));
-    return out;
-  }
-  /** The bridge of each of `rules`. */
-  get ruleBridges(): number[] {
-    const out: number[] = [];
-    this.forEachRule((_, bridge) => out.push(bridge));
-    return out;
-  }
   /**
    * For `ofproto/detrace`, in translation order, two numbers each: a table
    * lookup (XC_TABLE and XC_RULE: the table id, then the rule id or -1 for
@@ -128,7 +116,7 @@ export class XlateCache {
     return this.#bondBuckets;
   }
 
-  /** Calls `fn` with each credited rule id and its bridge, in order (no array made). */
+  /** Calls `fn` with each rule id (and group bucket) the translation credited and its bridge, in order (no array made). */
   forEachRule(fn: (id: number, bridge: number) => void): void {
     const e = this.#ents;
     for (let i = 0; i < this.#n; i += 3) {
