@@ -35,7 +35,7 @@ import {
 } from "../openflow/mod.ts";
 import type { Bridge } from "./bridge.ts";
 import { executePacketOut } from "./packet_out.ts";
-import type { OfSwitch } from "./ofconn.ts";
+import type { OfSwitch } from "./of_switch.ts";
 import type { PacketIn } from "./packet_in_queue.ts";
 import { groupModOn, type GroupView, groupViewsOf } from "./ofconn_groups.ts";
 import { VERSION } from "../unixctl/mod.ts";

@@ -28,7 +28,8 @@ import {
   OFPT_ECHO_REQUEST,
   WireWriter,
 } from "../openflow/mod.ts";
-import { Ofconn, type OfconnKind, type OfSwitch, SUPPORTED_VERSIONS } from "./ofconn.ts";
+import { Ofconn, type OfconnKind, SUPPORTED_VERSIONS } from "./ofconn.ts";
+import type { OfSwitch } from "./of_switch.ts";
 import { RoleElection } from "./role_election.ts";
 import { describeActive, Rconn } from "./rconn.ts";
 import { describeListenTarget, type ListenTarget, parseControllerTarget } from "./of_target.ts";

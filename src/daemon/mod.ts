@@ -37,7 +37,8 @@
  * framing, asynchronous messages), `rconn.ts` (an active controller kept
  * connected: backoff, inactivity probe), `of_target.ts` (the
  * ptcp/punix/tcp/unix target names parsed), `ofconn.ts` (one connection:
- * hello, requests answered through the `OfSwitch` interface),
+ * hello, requests answered through the `OfSwitch` interface, which
+ * `of_switch.ts` documents operation by operation),
  * `ofconn_async.ts` (async config: which packet-ins and flow-removeds a
  * connection gets), `packet_in_queue.ts` (the handlers' controller
  * upcalls, in shared memory, on their way to the connections),

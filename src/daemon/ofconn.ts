@@ -13,23 +13,13 @@
  * Thread-safety: main thread (it changes the master OpenFlow tables).
  */
 import { coverageCounter, getLogger } from "../lib/mod.ts";
-import {
-  type FlowMod,
-  type GroupMod,
-  OfctlError,
-  type Rule,
-  type RuleRemovedReason,
-} from "../ofproto/mod.ts";
+import { OfctlError, type Rule, type RuleRemovedReason } from "../ofproto/mod.ts";
 import { RoleElection } from "./role_election.ts";
 import { OfconnAsync } from "./ofconn_async.ts";
 import type { PacketIn } from "./packet_in_queue.ts";
-import {
-  decodeGroupMod,
-  decodeGroupMod15,
-  type GroupView,
-  NXT_GROUP_MOD,
-} from "./ofconn_groups.ts";
+import { decodeGroupMod, decodeGroupMod15, NXT_GROUP_MOD } from "./ofconn_groups.ts";
 import { answerStats } from "./ofconn_stats.ts";
+import type { OfSwitch } from "./of_switch.ts";
 import {
   answerOtherVersion,
   checkRequestLength,
@@ -40,7 +30,6 @@ import {
   decodePortMod,
   decodeRoleRequest,
   decodeSetConfig,
-  type DescStats,
   encodeBarrierReply,
   encodeEchoReply,
   encodeError,
@@ -82,13 +71,8 @@ import {
   OFPT_PACKET_OUT,
   OFPT_SET_CONFIG,
   OFPT_VENDOR,
-  type PacketOut,
   type PortDesc,
-  type PortMod,
-  type PortStats,
   type SwitchConfig,
-  type SwitchFeatures,
-  type TableStats,
   WireReader,
 } from "../openflow/mod.ts";
 
@@ -106,50 +90,6 @@ export const SUPPORTED_VERSIONS: ReadonlySet<number> = new Set([
 
 /** OVS's miss_send_len for controllers; service connections (br0.mgmt) get 0. */
 export const OFP_DEFAULT_MISS_SEND_LEN = 128;
-
-/**
- * What a connection may do to the switch. Called on the main thread; none
- * blocks. `flowMod` throws OfctlError (as `udpif ofctl` would report it).
- */
-export interface OfSwitch {
-  features(): SwitchFeatures;
-  ports(): PortDesc[];
-  /** Every port's counters, in the order OVS lists them (LOCAL first). */
-  portStats(): PortStats[];
-  desc(): DescStats;
-  tableStats(): TableStats[];
-  /** Changes a port's config (down, no-flood); throws OfpError for a bad port or address. */
-  portMod(pm: PortMod): void;
-  /** Runs a packet-out's actions on its packet (translated, then executed by the datapath). */
-  packetOut(po: PacketOut): void;
-  /**
-   * Calls `notify` for each rule with send_flow_rem that a delete or an
-   * expiry removes, after the change (on the main thread, synchronously).
-   */
-  watchRemovals(notify: (rule: Rule, reason: RuleRemovedReason, nowMs: number) => void): void;
-  /**
-   * Calls `deliver` on the main thread for each packet-in the handlers'
-   * controller upcalls produce, until the returned function is called.
-   */
-  watchPacketIns(deliver: (pin: PacketIn) => void): () => void;
-  /**
-   * Calls `notify` for each port added (OFPPR_ADD), about to be deleted
-   * (OFPPR_DELETE) or whose config changed (OFPPR_MODIFY), with the port
-   * as it is then, on the main thread, synchronously.
-   */
-  watchPorts(notify: (reason: number, port: PortDesc) => void): void;
-  /** How many connections want table misses as packet-ins (0: misses drop). */
-  setMissWanted(count: number): void;
-  /** Applies one flow-mod to the master tables and publishes the change. */
-  flowMod(fm: FlowMod): void;
-  /** The rules a stats filter selects, with fresh counters. */
-  selectRules(filter: FlowMod): Rule[];
-  /** Applies a group-mod and publishes the change; throws OfpError (OFPGMFC_*) when refused. */
-  groupMod(gm: GroupMod): void;
-  /** The groups in dump order, with fresh counters, rule references and age. */
-  groups(): GroupView[];
-  nowMs(): number;
-}
 
 export type OfconnState = "hello-wait" | "active" | "closed";
 

@@ -39,7 +39,7 @@ import {
   StatsReplyBuilder,
   WireReader,
 } from "../openflow/mod.ts";
-import type { OfSwitch } from "./ofconn.ts";
+import type { OfSwitch } from "./of_switch.ts";
 import {
   groupStats,
   NXST_GROUP,

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { decodeHeader, errorName, OFPT_ERROR } from "../openflow/mod.ts";
-import { Ofconn, type OfSwitch } from "./ofconn.ts";
+import { Ofconn } from "./ofconn.ts";
+import type { OfSwitch } from "./of_switch.ts";
 import { RoleElection } from "./role_election.ts";
 import { FIXTURE_DIR, recorded } from "../../tests/support/openflow/recorded.ts";
 import { TablesSwitch } from "../../tests/support/openflow/tables_switch.ts";

@@ -5,7 +5,7 @@
  */
 import { type FlowMod, type GroupMod, OfTables, type Rule } from "../../../src/ofproto/mod.ts";
 import { OfpError, type PacketOut, type PortMod } from "../../../src/openflow/mod.ts";
-import type { OfSwitch } from "../../../src/daemon/ofconn.ts";
+import type { OfSwitch } from "../../../src/daemon/of_switch.ts";
 import { groupModOn, groupViewsOf } from "../../../src/daemon/ofconn_groups.ts";
 
 export class TablesSwitch implements OfSwitch {
