@@ -53,7 +53,10 @@ export async function unixctlTransact(
     throw new UnixctlConnectError(`cannot connect to "${path}" (${why})`);
   }
   try {
-    const reader = new JsonStreamReader();
+    // A reply is as long as the daemon made it (a dump of 200 000 flows is
+    // ~90 MB); as ovs-appctl, the client reading its daemon sets no limit.
+    // JSONRPC_MAX_MESSAGE_BYTES guards the daemon against its clients.
+    const reader = new JsonStreamReader(Number.POSITIVE_INFINITY);
     const call = async (m: string, a: string[], id: number): Promise<UnixctlResult> => {
       const request = encodeRequest(m, a, id);
       let off = 0;

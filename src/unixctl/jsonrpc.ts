@@ -9,7 +9,11 @@
  * Thread-safety: plain per-connection objects; no shared state.
  */
 
-/** Largest message a reader accepts; a longer one is an error, never buffered without bound. */
+/**
+ * Largest message the daemon's reader accepts from a client; a longer one
+ * is an error, never buffered without bound. (A client reading replies
+ * from its own daemon passes no limit.)
+ */
 export const JSONRPC_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export type JsonRpcRequest = { method: string; params: unknown[]; id: unknown };

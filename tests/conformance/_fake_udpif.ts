@@ -10,7 +10,7 @@
  * coverage/show reports `xlate_actions` as the number of
  * netdev-dummy/receive calls so far, so the replay's delta is checkable.
  */
-import { jsonObjectEnd } from "./unixctl.ts";
+import { readJsonMessage } from "./unixctl.ts";
 
 const rundir = Deno.env.get("UDPIF_RUNDIR") ?? "/tmp";
 const log = (line: string) =>
@@ -41,14 +41,13 @@ async function serve(socket: string): Promise<void> {
   const listener = Deno.listen({ transport: "unix", path: socket });
   let received = 0;
   for await (const conn of listener) {
-    const buf = new Uint8Array(65536);
-    let text = "";
-    while (jsonObjectEnd(text) < 0) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += new TextDecoder().decode(buf.subarray(0, n));
+    const req = await readJsonMessage(conn) as
+      | { id: number; method: string; params: string[] }
+      | null;
+    if (!req) {
+      conn.close();
+      continue;
     }
-    const req = JSON.parse(text.slice(0, jsonObjectEnd(text)));
     log(["call", req.method, ...req.params].join(" "));
     if (req.method === "netdev-dummy/receive") received++;
     const answer = req.method === "no/such"

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AppctlRelay } from "./appctl_relay.ts";
-import { jsonObjectEnd } from "./unixctl.ts";
+import { readJsonMessage } from "./unixctl.ts";
 import { writeWrappers } from "./wrappers.ts";
 
 /** A unixctl server that echoes each request's params, or errors for `fail`. */
@@ -9,14 +9,13 @@ function echoServer(path: string): { calls: string[][]; close: () => void } {
   const calls: string[][] = [];
   (async () => {
     for await (const conn of listener) {
-      let text = "";
-      const buf = new Uint8Array(4096);
-      while (jsonObjectEnd(text) < 0) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        text += new TextDecoder().decode(buf.subarray(0, n));
+      const req = await readJsonMessage(conn) as
+        | { id: number; method: string; params: string[] }
+        | null;
+      if (!req) {
+        conn.close();
+        continue;
       }
-      const req = JSON.parse(text.slice(0, jsonObjectEnd(text)));
       calls.push([req.method, ...req.params]);
       const answer = req.method === "fail"
         ? { id: req.id, result: null, error: "it failed" }

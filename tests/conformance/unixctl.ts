@@ -3,8 +3,10 @@
  * stream socket), as `ovs-appctl` speaks it: one connection per command,
  * `{"method":M,"params":[...],"id":0}` out, one JSON object back with
  * `result` or `error`. The conformance runner uses it for its own steps
- * (packets, waits, dumps), independently of udpif's CLI.
+ * (packets, waits, dumps), independently of udpif's CLI; only the
+ * framing (`JsonStreamReader`) is the daemon's.
  */
+import { JsonStreamReader } from "../../src/unixctl/mod.ts";
 
 /** The daemon's answer: exactly one of the two is a string. */
 export interface UnixctlReply {
@@ -13,32 +15,20 @@ export interface UnixctlReply {
 }
 
 /**
- * Length of the first complete JSON value at the start of `text`
- * (objects only, which is all JSON-RPC sends), or -1 while incomplete.
+ * Reads `conn` until one whole JSON message has come and returns it
+ * parsed (null when the peer closes first). The framing is the daemon's
+ * own reader's, which scans each byte once: a 90 MB dump is read in time
+ * linear in its length, and with no size limit, as ovs-appctl reads.
  */
-export function jsonObjectEnd(text: string): number {
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let started = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (ch === "\\") escaped = true;
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    else if (ch === "{" || ch === "[") {
-      depth++;
-      started = true;
-    } else if (ch === "}" || ch === "]") {
-      depth--;
-      if (started && depth === 0) return i + 1;
-    }
+export async function readJsonMessage(conn: Deno.Conn): Promise<unknown> {
+  const reader = new JsonStreamReader(Number.POSITIVE_INFINITY);
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) return null;
+    const [value] = reader.push(buf.subarray(0, n));
+    if (value !== undefined) return value;
   }
-  return -1;
 }
 
 /** Turns a parsed JSON-RPC response into a reply, or explains why it is not one. */
@@ -85,16 +75,9 @@ export async function unixctlCall(
     const request = JSON.stringify({ method, params, id: 0 });
     const bytes = new TextEncoder().encode(request);
     for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
-    const decoder = new TextDecoder();
-    const buf = new Uint8Array(65536);
-    let text = "";
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) throw new Error(`unixctl: connection closed before the reply to ${method}`);
-      text += decoder.decode(buf.subarray(0, n), { stream: true });
-      const end = jsonObjectEnd(text);
-      if (end >= 0) return parseReply(JSON.parse(text.slice(0, end)));
-    }
+    const value = await readJsonMessage(conn);
+    if (value === null) throw new Error(`unixctl: connection closed before the reply to ${method}`);
+    return parseReply(value);
   };
   try {
     return await Promise.race([exchange(), timeout]);
