@@ -104,7 +104,7 @@ export async function storm(
         writing = false;
       }
     })();
-    // The control socket while the storm runs: each reply has the deadline the issue sets.
+    // The control socket while the storm runs, each reply with the caller's deadline.
     let slowestReplyMs = 0, replies = 0;
     const lookedUp = async () => {
       const t = performance.now();
