@@ -5,18 +5,26 @@
  * Reports udpif's time / OVS's time for each pass.
  *
  * udpif, two ways: (1) the whole daemon (`bin/udpif start` with the
- * oracle's flow table, handler and revalidator workers, xlate), timed
- * like measure.sh but with the miss pass ending when all N flows are
- * installed (udpif's upcalls are asynchronous, so lookups are counted
- * before the flows exist); (2) the datapath alone, its upcalls served by
- * a handler loop in this process that translates the oracle's two rules
- * to `eth(dst=X)` megaflows: the datapath's share of the cost.
- * OVS side: the oracle's run-perf.sh stream1 on a fresh ovs-vswitchd.
- * Named figure: `vs_ovs_miss_ratio`, the daemon's miss pass over OVS's.
+ * oracle's flow table, handler and revalidator workers, xlate); (2) the
+ * datapath alone, its upcalls served by a handler loop in this process
+ * that translates the oracle's two rules to `eth(dst=X)` megaflows: the
+ * datapath's share of the cost.
+ * The daemon and OVS (a fresh ovs-vswitchd from the oracle's
+ * ovs-oracle.sh, configured as run-perf.sh stream1 does) are timed by the
+ * same code, _switch_passes.ts: from the injector's first frame until the
+ * switch's `dpctl/show`, polled over one unixctl connection kept open,
+ * has N more flows (cold and miss passes) or N more lookups (hit pass).
+ * The cold pass, the first N flows into a switch just started, is
+ * timed but not the figure; it is printed on its own: udpif's JIT
+ * compiles its handlers then (setups3 found 65 536 flows before the
+ * setup path is compiled), and both switches fault in their memory.
+ * Named figures: `vs_ovs_miss_ratio`, the daemon's miss pass over OVS's;
+ * `vs_ovs_cold_miss_ratio`, the same of the cold passes.
  */
 import { exactField, F, FLOW_WORDS } from "../src/flow/mod.ts";
 import { DummyNetdev, DummyStream } from "../src/netdev/mod.ts";
 import { DpifNetdev, type DpifOp, DpifUpcall, PUT_CREATE } from "../src/dpif/mod.ts";
+import { type Passes, switchPasses } from "./_switch_passes.ts";
 
 const N = 10_000;
 const PERF = "/work/shared/oracle/perf";
@@ -93,31 +101,7 @@ async function udpifPasses(): Promise<number[]> {
   return times;
 }
 
-const py = (args: string[]) =>
-  new Deno.Command("/usr/bin/python3", {
-    args: [`${PERF}/ovs_inject.py`, ...args],
-    stderr: "piped",
-    stdout: "null",
-  })
-    .output();
-
-/** Seconds from the injector's start until `waitArgs` (wait-flows/wait-lookups) is satisfied. */
-async function timedPass(sock: string, ctl: string, waitArgs: string[]): Promise<number> {
-  const inj = await py(["stream", "--sock", sock, String(N)]);
-  const t0 = Number(/t_start=([0-9.]+)/.exec(new TextDecoder().decode(inj.stderr))![1]) * 1000;
-  const w = await py([
-    ...waitArgs.slice(0, 1),
-    "--ctl",
-    ctl,
-    "--timeout",
-    "60",
-    ...waitArgs.slice(1),
-  ]);
-  if (w.code !== 0) throw new Error(`${waitArgs[0]} failed`);
-  return (Date.now() - t0) / 1000;
-}
-
-async function daemonPasses(): Promise<number[]> {
+async function daemonPasses(): Promise<Passes> {
   const dir = Deno.makeTempDirSync();
   const udpif = new URL("../bin/udpif", import.meta.url).pathname;
   const ctl = `${dir}/udpif.ctl`, sock = `${dir}/p1.sock`;
@@ -148,29 +132,53 @@ async function daemonPasses(): Promise<number[]> {
   }).output();
   if (start.code !== 0) throw new Error(new TextDecoder().decode(start.stderr));
   try {
-    const miss = await timedPass(sock, ctl, ["wait-flows", String(N)]);
-    const hit = await timedPass(sock, ctl, ["wait-lookups", String(2 * N)]);
-    return [miss, hit];
+    return await switchPasses(ctl, sock, N);
   } finally {
     await new Deno.Command(udpif, { args: ["appctl", "-t", ctl, "exit"] }).output();
     Deno.removeSync(dir, { recursive: true });
   }
 }
 
-async function ovsPasses(): Promise<number[] | null> {
+/**
+ * OVS's passes, timed by _switch_passes.ts inside a fresh ovs-vswitchd
+ * (the oracle's ovs-oracle.sh, set up as run-perf.sh/measure.sh set it:
+ * max-idle 600 s, p1 a pstream port; _switch_passes.ts sets the flow limit).
+ */
+async function ovsPasses(): Promise<Passes | null> {
+  const pk = Deno.makeTempFileSync({ prefix: "vs-ovs-pk" });
   try {
+    const passes = new URL("./_switch_passes.ts", import.meta.url).pathname;
+    Deno.writeTextFileSync(
+      pk,
+      "! ovs-vsctl set Interface p1 options:pstream=punix:$OVS_RUNDIR/p1.sock && " +
+        "for i in $(seq 50); do [ -S $OVS_RUNDIR/p1.sock ] && break; sleep 0.1; done && " +
+        `${Deno.execPath()} run -A --no-check ${passes} ` +
+        `$OVS_RUNDIR/ovs-vswitchd.$(cat $OVS_RUNDIR/ovs-vswitchd.pid).ctl $OVS_RUNDIR/p1.sock ${N}\n`,
+    );
     const out = await new Deno.Command("bash", {
-      args: [`${PERF}/run-perf.sh`, "stream1", String(N)],
+      args: [
+        `${PERF}/../ovs-oracle.sh`,
+        "--raw",
+        "--no-final",
+        "--no-coverage",
+        "--waits",
+        "0",
+        "--vsctl",
+        "set Open_vSwitch . other_config:max-idle=600000",
+        `${PERF}/flows.txt`,
+        pk,
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    const t = [
-      ...text.matchAll(/(miss|hit) pass: .*processed \d+\/\d+ packets after ([0-9.]+) s/g),
-    ];
-    return t.length === 2 ? t.map((m) => Number(m[2])) : null;
+    const m = /passes: cold ([0-9.]+) miss ([0-9.]+) hit ([0-9.]+)/.exec(
+      new TextDecoder().decode(out.stdout),
+    );
+    return m ? { cold: Number(m[1]), miss: Number(m[2]), hit: Number(m[3]) } : null;
   } catch {
     return null;
+  } finally {
+    Deno.removeSync(pk);
   }
 }
 
@@ -178,12 +186,16 @@ const d = await daemonPasses();
 const u = await udpifPasses();
 const o = await ovsPasses();
 const f = (x: number) => x.toFixed(3);
-const ratio = (
-  x: number[],
-) => (o ? ` (udpif/OVS miss ${f(x[0] / o[0])}, hit ${f(x[1] / o[1])})` : "");
+const of = (udpif: number, ovs: number | undefined) => ovs ? ` (${f(udpif / ovs)} of OVS)` : "";
 console.log(
-  `dpif_vs_ovs: ${N} distinct-flow frames over a pstream port: udpif daemon miss ${f(d[0])} s, ` +
-    `hit ${f(d[1])} s${ratio(d)}; datapath alone miss ${f(u[0])} s, hit ${f(u[1])} s${ratio(u)}; ` +
-    (o ? `OVS miss ${f(o[0])} s, hit ${f(o[1])} s` : "OVS oracle not available"),
+  `dpif_vs_ovs: ${N} distinct-flow frames over a pstream port: udpif daemon cold ${f(d.cold)} s` +
+    `${of(d.cold, o?.cold)}, miss ${f(d.miss)} s${of(d.miss, o?.miss)}, hit ${f(d.hit)} s` +
+    `${of(d.hit, o?.hit)}; datapath alone (cold) miss ${f(u[0])} s${of(u[0], o?.cold)}, ` +
+    `hit ${f(u[1])} s${of(u[1], o?.hit)}; ` +
+    (o
+      ? `OVS cold ${f(o.cold)} s, miss ${f(o.miss)} s, hit ${f(o.hit)} s`
+      : "OVS oracle not available"),
 );
-console.log(`vs_ovs_miss_ratio: ${o ? f(d[0] / o[0]) : "n/a (OVS oracle not available)"}`);
+const na = "n/a (OVS oracle not available)";
+console.log(`vs_ovs_miss_ratio: ${o ? f(d.miss / o.miss) : na}`);
+console.log(`vs_ovs_cold_miss_ratio: ${o ? f(d.cold / o.cold) : na}`);

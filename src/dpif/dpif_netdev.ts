@@ -8,14 +8,13 @@
  * id); ports are managed from the creating thread only.
  */
 import { decodeActions, type OdpAction } from "../flow/mod.ts";
-import { RingConsumer, ringReleaseTo } from "../lib/mod.ts";
 import type { Netdev } from "../netdev/mod.ts";
 import { FlowClient } from "./_flow_client.ts";
+import { UpcallQueues } from "./_upcall_queues.ts";
 import { DatapathPorts } from "./_ports.ts";
 import { PmdThreads } from "./_pmd_threads.ts";
 import {
   C_EMC_INV_PROB,
-  C_N_HANDLERS,
   C_NEXT_CLIENT,
   C_RECV_ENABLED,
   C_SMC_ENABLE,
@@ -25,7 +24,6 @@ import {
   type DatapathBuffers,
   DatapathShared,
   MAX_CLIENTS,
-  MAX_HANDLERS,
   NON_PMD_CORE_ID,
   ST_CLEARED_AT,
   ST_HIT,
@@ -76,7 +74,7 @@ export class DpifNetdev implements DpifProvider {
   private threads?: PmdThreads;
   /** The PMD set, rx queue pinning and isolation (pmd_control.ts). */
   readonly pmdControl: PmdControl;
-  private readonly upcallQueues: RingConsumer[];
+  private readonly upcalls: UpcallQueues;
 
   private constructor(
     readonly type: string,
@@ -104,7 +102,9 @@ export class DpifNetdev implements DpifProvider {
       this.run();
       return true;
     });
-    this.upcallQueues = this.shared.upcall.map((v) => new RingConsumer(v));
+    this.upcalls = new UpcallQueues(this.shared, () => {
+      if (this.threads?.inProcessRun) this.run();
+    });
     if (owner) {
       Atomics.store(this.shared.ctl, C_EMC_INV_PROB, -1);
       Atomics.store(this.shared.ctl, C_RECV_ENABLED, 1);
@@ -335,73 +335,42 @@ export class DpifNetdev implements DpifProvider {
     return new FlowDump(this.shared.pmds.map((p) => p.table), shared);
   }
 
-  // ---- upcalls ----
+  // ---- upcalls (_upcall_queues.ts says what each does) ----
 
   recvSet(enable: boolean): void {
-    Atomics.store(this.shared.ctl, C_RECV_ENABLED, enable ? 1 : 0);
+    this.upcalls.setEnabled(enable);
   }
 
-  /**
-   * Sets the handler count; each PMD needs one of its own (upcall queue h
-   * is fed by PMD h % nPmds), so there are at least as many as PMDs.
-   */
   handlersSet(n: number): void {
-    if (n < 1 || n > MAX_HANDLERS) throw new RangeError(`n-handlers must be 1..${MAX_HANDLERS}`);
-    const nActive = this.activePmds().length;
-    if (n < nActive) {
-      throw new RangeError(`n-handlers must be at least ${nActive} (one per PMD)`);
-    }
-    Atomics.store(this.shared.ctl, C_N_HANDLERS, n);
+    this.upcalls.setHandlers(n);
   }
 
-  /**
-   * Takes handler `h`'s next upcall into `out`; false when its queue is
-   * empty. With `hold`, the upcall stays in the queue (and is read again
-   * by whoever opens the queue next) until `recvRelease(h)`: a handler
-   * releases a batch once it is done with it, so that a handler that
-   * dies mid-batch loses none of it.
-   */
   recv(h: number, out: DpifUpcall, hold = false): boolean {
-    const q = this.upcallQueues[h];
-    if (this.threads?.inProcessRun) this.run();
-    const at = q.next();
-    if (at < 0) return false;
-    out.fill(q.view.u32, q.view.u8, at);
-    if (!hold) q.release();
-    return true;
+    return this.upcalls.take(h, out, hold);
   }
 
-  /** The queue position after the upcalls handler `h` took so far. */
   recvPosition(h: number): number {
-    return this.upcallQueues[h].position;
+    return this.upcalls.position(h);
   }
 
-  /** Releases the upcalls handler `h` took and held. */
   recvRelease(h: number): void {
-    this.upcallQueues[h].release();
+    this.upcalls.release(h);
   }
 
-  /**
-   * Releases handler `h`'s queue up to `pos` for a dead handler whose
-   * batch was done (main thread, before its successor opens the queue).
-   */
   recvReleaseTo(h: number, pos: number): void {
-    ringReleaseTo(this.shared.upcall[h], pos);
+    this.upcalls.releaseTo(h, pos);
   }
 
-  /** Blocks until handler `h` has an upcall or `timeoutMs` passes. */
   recvWait(h: number, timeoutMs: number): boolean {
-    return this.upcallQueues[h].wait(timeoutMs);
+    return this.upcalls.wait(h, timeoutMs);
   }
 
-  /** The word to Atomics.waitAsync on for handler `h` (main-thread handlers). */
   recvWaitWord(h: number): { array: Int32Array; index: number; value: number } {
-    return this.upcallQueues[h].waitWord();
+    return this.upcalls.waitWord(h);
   }
 
-  /** Ends handler `h`'s async wait on recvWaitWord(): publishes stop notifying. */
   recvWaitDone(h: number): void {
-    this.upcallQueues[h].waitDone();
+    this.upcalls.waitDone(h);
   }
 }
 

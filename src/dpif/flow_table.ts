@@ -288,6 +288,8 @@ export class FlowTable {
    * `actAt` of `src8` (indices, not views, so a put allocates nothing), its
    * record `units` long (recordUnitsFor, with mask `maskId`'s words).
    * Mask `maskId` must be written; `hasRoom(units)` must have said yes.
+   * `wordMask`, the mask's nonzero words as (index, word) pairs in index
+   * order (its dpcls subtable's), spares the scan of the whole mask.
    */
   create(
     slot: number,
@@ -300,28 +302,40 @@ export class FlowTable {
     nAct: number,
     now: number,
     units: number,
+    wordMask?: Int32Array,
   ): void {
     const i32 = this.i32, u32 = this.u32;
-    const mk = this.maskBase + maskId * FLOW_WORDS;
     const arena = this.arena();
     const unit = arena.alloc(units);
     if (unit < 0) throw new Error("flow table arena full: FlowTable.hasRoom was not asked");
     const rec = arena.wordOf(unit);
     let j = rec;
-    for (let i = 0; i < FLOW_WORDS; i++) {
-      const mw = u32[mk + i];
-      if (mw !== 0) u32[j++] = src[keyAt + i] & mw;
+    if (wordMask) {
+      for (let p = 0; p < wordMask.length; p += 2) {
+        u32[j++] = src[keyAt + wordMask[p]] & wordMask[p + 1];
+      }
+    } else {
+      const mk = this.maskBase + maskId * FLOW_WORDS;
+      for (let i = 0; i < FLOW_WORDS; i++) {
+        const mw = u32[mk + i];
+        if (mw !== 0) u32[j++] = src[keyAt + i] & mw;
+      }
     }
     const a = j * 4;
     this.writeActions(a, src8, actAt, nAct);
     const mf = (a + nAct + 3) >> 2;
+    // The map's words are built in a local and stored once each.
     let v = mf + MAP_WORDS;
-    for (let w = 0; w < MAP_WORDS; w++) u32[mf + w] = 0;
-    for (let i = 0; i < FLOW_WORDS; i++) {
-      const kw = src[keyAt + i];
-      if (kw === 0) continue;
-      u32[mf + (i >> 5)] |= 1 << (i & 31);
-      u32[v++] = kw;
+    for (let w = 0; w < MAP_WORDS; w++) {
+      let bits = 0;
+      const end = Math.min(FLOW_WORDS, (w + 1) << 5);
+      for (let i = w << 5; i < end; i++) {
+        const kw = src[keyAt + i];
+        if (kw === 0) continue;
+        bits |= 1 << (i & 31);
+        u32[v++] = kw;
+      }
+      u32[mf + w] = bits;
     }
     const m = this.metaBase + slot * META;
     const seq = this.begin(m);
