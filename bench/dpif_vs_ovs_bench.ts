@@ -14,12 +14,14 @@
  * same code, _switch_passes.ts: from the injector's first frame until the
  * switch's `dpctl/show`, polled over one unixctl connection kept open,
  * has N more flows (cold and miss passes) or N more lookups (hit pass).
- * The cold pass, the first N flows into a switch just started, is
- * timed but not the figure; it is printed on its own: udpif's JIT
- * compiles its handlers then (setups3 found 65 536 flows before the
- * setup path is compiled), and both switches fault in their memory.
- * Named figures: `vs_ovs_miss_ratio`, the daemon's miss pass over OVS's;
- * `vs_ovs_cold_miss_ratio`, the same of the cold passes.
+ * The cold pass, the first N flows into a switch just started, is what
+ * the bench measured when issue 14 set its goal, so it stays the named
+ * figure; udpif's JIT compiles its handlers during it (setups3 found
+ * 65 536 flows before the setup path is compiled), and both switches
+ * fault in their memory. The miss pass after it, N other new flows into
+ * the warm switch, is printed beside it.
+ * Named figures: `vs_ovs_miss_ratio`, the daemon's cold pass over OVS's;
+ * `vs_ovs_warm_miss_ratio`, the same of the warm miss passes.
  */
 import { exactField, F, FLOW_WORDS } from "../src/flow/mod.ts";
 import { DummyNetdev, DummyStream } from "../src/netdev/mod.ts";
@@ -197,5 +199,5 @@ console.log(
       : "OVS oracle not available"),
 );
 const na = "n/a (OVS oracle not available)";
-console.log(`vs_ovs_miss_ratio: ${o ? f(d.miss / o.miss) : na}`);
-console.log(`vs_ovs_cold_miss_ratio: ${o ? f(d.cold / o.cold) : na}`);
+console.log(`vs_ovs_miss_ratio: ${o ? f(d.cold / o.cold) : na}`);
+console.log(`vs_ovs_warm_miss_ratio: ${o ? f(d.miss / o.miss) : na}`);
