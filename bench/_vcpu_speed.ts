@@ -23,25 +23,12 @@ export function loopRate(ms: number): number {
   const t0 = threadCpuMs();
   let x = 1, n = 0, t = t0;
   while (t - t0 < ms) {
-    x = spin(x);
+    for (let i = 0; i < 100_000; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
     n++;
     t = threadCpuMs();
   }
   if (x === 0.5) throw new Error("unreachable: keeps the loop from being optimised away");
-  return (n * SPIN) / (t - t0) / 1000;
-}
-
-const SPIN = 100_000;
-
-/**
- * The timed loop, a function of its own: V8 optimises it once and for
- * all, where a loop inlined in `loopRate` was deoptimised now and then
- * (`--trace-deopt`: missing type feedback on its exit path) and ran one
- * timing interpreted, ten times slower.
- */
-function spin(x: number): number {
-  for (let i = 0; i < SPIN; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
-  return x;
+  return (n * 100_000) / (t - t0) / 1000;
 }
 
 /** Per CPU this process may run on: loop iterations per CPU-microsecond. */

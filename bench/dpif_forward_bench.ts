@@ -15,10 +15,11 @@
  * its start. A PMD forwards for hours: its steady state is the figure.
  * Between timed segments the thread times a fixed integer loop
  * (`loopRate`, bench/_vcpu_speed.ts); `dpif_forward_vcpu_spread` is the
- * fastest over the slowest of those: on this VM a vCPU slows by up to 2x
- * for seconds with no steal time reported, which moves every
- * per-CPU-second figure with it, so a run with a spread well above 1.1
- * was measured on a slowed host.
+ * 90th over the 10th percentile of those (not fastest over slowest: a
+ * garbage collection step can land in a 2 ms timing now and then). On
+ * this VM a vCPU slows by up to 2x for seconds with no steal time
+ * reported, which moves every per-CPU-second figure with it, so a run
+ * with a spread well above 1.1 was measured on a slowed host.
  */
 import { exactField, F, FLOW_WORDS, flowExtract } from "../src/flow/mod.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
@@ -127,4 +128,6 @@ console.log(
 console.log(`emc_mpps: ${emc[1].toFixed(2)}`);
 console.log(`dpcls16_mpps: ${d16[1].toFixed(2)}`);
 console.log(`smc16_mpps: ${smc16[1].toFixed(2)}`);
-console.log(`dpif_forward_vcpu_spread: ${(Math.max(...vcpu) / Math.min(...vcpu)).toFixed(2)}`);
+const sorted = vcpu.sort((a, b) => a - b),
+  pct = (p: number) => sorted[Math.floor(p * sorted.length)];
+console.log(`dpif_forward_vcpu_spread: ${(pct(0.9) / pct(0.1)).toFixed(2)}`);
