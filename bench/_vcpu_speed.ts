@@ -15,8 +15,11 @@ const libc = Deno.dlopen("libc.so.6", {
 });
 const MASK_BYTES = 128;
 
-/** Loop iterations per CPU-ms on one CPU, over about `ms` of CPU time. */
-function loopRate(ms: number): number {
+/**
+ * Loop iterations per CPU-microsecond of the calling thread, wherever it
+ * runs, over about `ms` of CPU time.
+ */
+export function loopRate(ms: number): number {
   const t0 = threadCpuMs();
   let x = 1, n = 0, t = t0;
   while (t - t0 < ms) {

@@ -16,7 +16,8 @@
  * shifts would differ) is declined having written nothing, and the caller
  * runs flowExtract.
  */
-import { clearKeyWords, getVlanLimit, KEY_WORDS_VALID, type KeyWords } from "./extract.ts";
+import { getVlanLimit } from "./extract.ts";
+import { clearKeyWords, KEY_WORDS_VALID, type KeyWords } from "./key_words.ts";
 import { F, VLAN_CFI } from "./layout.ts";
 import {
   MF_COUNT,

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  DEFAULT_VLAN_LIMIT,
-  flowExtract,
-  KEY_WORDS_LEN,
-  KEY_WORDS_VALID,
-  setVlanLimit,
-} from "./extract.ts";
+import { DEFAULT_VLAN_LIMIT, flowExtract, setVlanLimit } from "./extract.ts";
+import { KEY_WORDS_LEN, KEY_WORDS_VALID } from "./key_words.ts";
 import { extractIpv4L4 } from "./extract_fast.ts";
 import { FLOW_WORDS } from "./layout.ts";
 import { newKey } from "./key.ts";

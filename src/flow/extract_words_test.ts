@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  allKeyWords,
-  DEFAULT_VLAN_LIMIT,
-  flowExtract,
-  KEY_WORDS_LEN,
-  KEY_WORDS_VALID,
-  setVlanLimit,
-} from "./extract.ts";
+import { DEFAULT_VLAN_LIMIT, flowExtract, setVlanLimit } from "./extract.ts";
+import { allKeyWords, KEY_WORDS_LEN, KEY_WORDS_VALID } from "./key_words.ts";
 import { FLOW_WORDS } from "./layout.ts";
 import { newKey } from "./key.ts";
 import { hex, tcp4 } from "../../tests/support/flow/testpkt.ts";

@@ -6,8 +6,9 @@
  *   OVS's `struct flow` after the tunnel, with big-endian fields; a mask
  *   is a key whose 1 bits say "this bit matters".
  * - extract.ts: `flowExtract`, packet bytes to key (miniflow_extract);
- *   given a `KeyWords` map it zeroes and records only the words it writes,
- *   so a PMD neither clears nor scans the whole key per packet.
+ *   given a `KeyWords` map (key_words.ts: which key words may be
+ *   nonzero) it zeroes and records only the words it writes, so a PMD
+ *   neither clears nor scans the whole key per packet.
  * - packet_miniflow.ts: a packet key's miniflow (map of nonzero words,
  *   their values) and hash, the exact-match cache's form of a key
  *   (netdev_flow_key); extract_fast.ts: `extractIpv4L4`, the common
@@ -47,19 +48,21 @@ export * from "./layout.ts";
 export * from "./key.ts";
 export * from "./odp_action.ts";
 export {
-  addKeyWords,
-  allKeyWords,
   DEFAULT_VLAN_LIMIT,
   FLOW_MAX_MPLS_LABELS,
   FLOW_MAX_VLAN_HEADERS,
   flowExtract,
   getVlanLimit,
+  setVlanLimit,
+} from "./extract.ts";
+export {
+  addKeyWords,
+  allKeyWords,
   KEY_WORDS_LEN,
   KEY_WORDS_VALID,
   type KeyWords,
   keyWordsOf,
-  setVlanLimit,
-} from "./extract.ts";
+} from "./key_words.ts";
 export {
   formatOdpKey,
   formatOdpKeyAttr,

@@ -13,7 +13,7 @@
  * keeps unboxed more often than unsigned ones above 2^31.
  */
 import { FLOW_WORDS } from "./layout.ts";
-import type { KeyWords } from "./extract.ts";
+import type { KeyWords } from "./key_words.ts";
 import { mhashFinish } from "../lib/mod.ts";
 
 /** Words of a miniflow: 3 map words, a count, then up to 28 values. */

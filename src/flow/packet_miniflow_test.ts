@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { allKeyWords, KEY_WORDS_LEN } from "./extract.ts";
+import { allKeyWords, KEY_WORDS_LEN } from "./key_words.ts";
 import { FLOW_WORDS } from "./layout.ts";
 import { MINIFLOW_WORDS, miniflowOf, miniflowOfWords } from "./packet_miniflow.ts";
 
