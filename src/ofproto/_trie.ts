@@ -96,7 +96,7 @@ export class PrefixTrie {
   lookup(key: FlowKey, word: number, nBits: number): number {
     const plens = this.plens;
     // Only the lengths the last lookup could have set (up to its depth) need clearing.
-    for (let d = 0; d <= this.#lastDepth; d++) plens[d] = 0;
+    plens.fill(0, 0, this.#lastDepth + 1);
     const child0 = this.child0, child1 = this.child1, nRules = this.nRules;
     let node = 0;
     // The field's current word, big-endian, read once per 32 bits rather than per bit.
