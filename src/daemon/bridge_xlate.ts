@@ -216,7 +216,8 @@ export class BridgeXlate implements WorkerXlate {
       ? req.reuseXcache
       : undefined;
     const out = xlate(xin);
-    if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
+    if (req.wc && req.wcClear) req.wc.set(inPortAsDatapath(out.wc));
+    else if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the
     // shared table's change count, which revalidates (Bridge.macLearningRun);
     // a handler's count moves at upcallsInstalled.

@@ -73,6 +73,14 @@ export class FlowSnapshot {
   tcpFlags = 0;
   /** The index of the PMD whose table holds the flow (a flow belongs to one PMD). */
   pmd = 0;
+  /**
+   * What `mask` holds a copy of: mask `maskId` of the table in `maskTable`
+   * as of its generation `maskGen` (null: unknown), so that a read of
+   * another flow with the same mask need not copy it again.
+   */
+  maskTable: SharedArrayBuffer | null = null;
+  maskId = -1;
+  maskGen = 0;
 
   copyFrom(o: FlowSnapshot): void {
     this.slot = o.slot;
@@ -81,6 +89,9 @@ export class FlowSnapshot {
     this.ufid.set(o.ufid);
     this.key.set(o.key);
     this.mask.set(o.mask);
+    this.maskTable = o.maskTable;
+    this.maskId = o.maskId;
+    this.maskGen = o.maskGen;
     this.actions.set(o.actions);
     this.nActionBytes = o.nActionBytes;
     this.packets = o.packets;
@@ -91,7 +102,7 @@ export class FlowSnapshot {
 }
 
 export function flowTableBytes(capacity: number, maskCapacity: number, arenaUnits: number): number {
-  const words = HEADER_WORDS + capacity * (META + 4) + maskCapacity * FLOW_WORDS +
+  const words = HEADER_WORDS + capacity * (META + 4) + maskCapacity * (FLOW_WORDS + 1) +
     arenaUnits * ARENA_UNIT_WORDS;
   return Math.ceil(words / 2) * 8 + capacity * 32;
 }

@@ -45,8 +45,7 @@ export function readFlow(t: FlowTable, slot: number, out: FlowSnapshot): boolean
     out.generation = i32[m + M_GEN];
     const u = t.ufidBase + slot * 4;
     for (let i = 0; i < 4; i++) out.ufid[i] = u32[u + i];
-    const mk = t.maskBase + maskId * FLOW_WORDS;
-    for (let i = 0; i < FLOW_WORDS; i++) out.mask[i] = u32[mk + i];
+    readMask(t, maskId, out);
     expandKey(t, (a + nAct + 3) >> 2, out.key, 0);
     const u8 = t.u8;
     for (let i = 0; i < nAct; i++) out.actions[i] = u8[a + i];
@@ -59,6 +58,8 @@ export function readFlow(t: FlowTable, slot: number, out: FlowSnapshot): boolean
       out.slot = slot;
       return true;
     }
+    // Raced a write: what was copied, the mask too, may be torn.
+    out.maskId = -1;
   }
 }
 
@@ -115,15 +116,35 @@ export function readFlowRest(t: FlowTable, out: FlowSnapshot): boolean {
       if (Atomics.load(i32, m + M_SEQ) === seq) return false;
       continue;
     }
-    const mk = t.maskBase + i32[m + M_MASK] * FLOW_WORDS;
-    for (let i = 0; i < FLOW_WORDS; i++) out.mask[i] = u32[mk + i];
+    readMask(t, i32[m + M_MASK], out);
     const nAct = i32[m + M_ACTB];
     const a = i32[m + M_ACT];
     expandKey(t, (a + nAct + 3) >> 2, out.key, 0);
     for (let i = 0; i < nAct; i++) out.actions[i] = u8[a + i];
     out.nActionBytes = nAct;
     if (Atomics.load(i32, m + M_SEQ) === seq) return true;
+    out.maskId = -1;
   }
+}
+
+/**
+ * Copies mask `maskId` into `out.mask` unless `out` holds it already (the
+ * same table, id and generation), inside the caller's seqlock read: a
+ * mask is rewritten only after its last flow is gone, which moves the
+ * slot's seq, so when the read ends on an unchanged seq the id and
+ * generation read here match the words. A read that must be retried
+ * makes `out` name no mask (its copy may be torn).
+ */
+function readMask(t: FlowTable, maskId: number, out: FlowSnapshot): void {
+  const gen = t.i32[t.maskGenBase + maskId];
+  if (out.maskId === maskId && out.maskGen === gen && out.maskTable === t.sab) return;
+  out.maskId = -1;
+  const u32 = t.u32, mask = out.mask;
+  const mk = t.maskBase + maskId * FLOW_WORDS;
+  for (let i = 0; i < FLOW_WORDS; i++) mask[i] = u32[mk + i];
+  out.maskTable = t.sab;
+  out.maskGen = gen;
+  out.maskId = maskId;
 }
 
 /**

@@ -3,11 +3,17 @@
  * forwarding, PMD after PMD (as OVS's dpif_netdev_flow_dump_next walks
  * one pmd's flow table after another), each flow tagged with its PMD.
  *
- * A dump is a shared cursor per table (Int32s in a SharedArrayBuffer, so
- * any worker can join with `FlowDump.attach`); each dump thread claims
- * runs of slots with Atomics.add and copies the live ones out under the
- * table's seqlock. Every slot is claimed by exactly one thread once, and a
- * flow never changes slot, so a flow that exists for the whole dump is
+ * A dump is a set of shared cursors per table (Int32s in a
+ * SharedArrayBuffer, so any worker can join with `FlowDump.attach`); each
+ * dump thread claims runs of slots with Atomics.add and copies the live
+ * ones out under the table's seqlock. The runs are dealt to DUMP_LANES
+ * lanes in turn, a cursor each: a thread claims from its own lane first
+ * and then from the others, so with as many threads as lanes each thread
+ * usually gets the same flows dump after dump (a revalidator's xlate
+ * caches live in its own worker: a flow that changes thread needs a new
+ * one), and a thread that finishes early still takes over the rest.
+ * Every run belongs to one lane and is claimed once from it, and a flow
+ * never changes slot, so a flow that exists for the whole dump is
  * returned exactly once; flows created or deleted meanwhile may or may
  * not appear, as in OVS.
  */
@@ -16,9 +22,14 @@ import { FlowSnapshot, type FlowTable } from "./flow_table.ts";
 /** Flows returned per `next()` at most (REVALIDATE_MAX_BATCH). */
 export const DUMP_MAX_BATCH = 50;
 const CLAIM = 64;
+/** Lanes of runs per table: the usual revalidator count here. */
+export const DUMP_LANES = 2;
 
 /** Flow tables a dump cursor buffer can cover (MAX_PMDS). */
 const MAX_TABLES = 16;
+const ALL_DRAINED = (1 << DUMP_LANES) - 1;
+/** Bytes of a dump's shared cursors. */
+export const DUMP_CURSOR_BYTES = MAX_TABLES * DUMP_LANES * 4;
 
 export class FlowDump {
   readonly cursor: Int32Array;
@@ -27,10 +38,10 @@ export class FlowDump {
   /** `tables`: the PMDs' tables in PMD order (or one table). */
   constructor(
     tables: FlowTable | readonly FlowTable[],
-    readonly shared = new SharedArrayBuffer(MAX_TABLES * 4),
+    readonly shared = new SharedArrayBuffer(DUMP_CURSOR_BYTES),
   ) {
     this.tables = Array.isArray(tables) ? tables : [tables as FlowTable];
-    if (this.tables.length > shared.byteLength / 4) {
+    if (this.tables.length * DUMP_LANES > shared.byteLength / 4) {
       throw new RangeError(`a dump cursor of ${shared.byteLength} bytes covers fewer tables`);
     }
     this.cursor = new Int32Array(shared);
@@ -41,8 +52,12 @@ export class FlowDump {
     return new FlowDump(tables, shared);
   }
 
-  threadCreate(): FlowDumpThread {
-    return new FlowDumpThread(this);
+  /**
+   * A thread that claims runs from lane `thread % DUMP_LANES` first; without
+   * `thread`, from each lane in turn (alone, it walks the slots in order).
+   */
+  threadCreate(thread?: number): FlowDumpThread {
+    return new FlowDumpThread(this, thread === undefined ? -1 : thread % DUMP_LANES);
   }
 }
 
@@ -51,8 +66,13 @@ export class FlowDumpThread {
   private end = 0;
   /** The table this thread claims slots of now. */
   private t = 0;
+  /** Bit i: this thread found lane i of table `t` drained. */
+  private drained = 0;
+  /** The lane to claim from next, for a thread without one of its own. */
+  private turn = 0;
 
-  constructor(readonly dump: FlowDump) {}
+  /** `lane`: the lane to claim from first, -1 for each in turn. */
+  constructor(readonly dump: FlowDump, private readonly lane = -1) {}
 
   /**
    * Fills `batch[0..]` with up to `max` (<= batch.length) flows and returns
@@ -67,10 +87,19 @@ export class FlowDumpThread {
     while (n < limit && this.t < tables.length) {
       const t = tables[this.t];
       if (this.pos >= this.end) {
-        const hwm = t.highWater();
-        const start = Atomics.add(this.dump.cursor, this.t, CLAIM);
-        if (start >= hwm) {
+        if (this.drained === ALL_DRAINED) {
+          this.drained = 0;
           this.t++;
+          continue;
+        }
+        let lane = this.lane >= 0 ? this.lane : this.turn++ % DUMP_LANES;
+        while (this.drained & (1 << lane)) lane = (lane + 1) % DUMP_LANES;
+        const hwm = t.highWater();
+        // The lane's k-th run is run k * DUMP_LANES + lane of the table.
+        const k = Atomics.add(this.dump.cursor, this.t * DUMP_LANES + lane, 1);
+        const start = (k * DUMP_LANES + lane) * CLAIM;
+        if (start >= hwm) {
+          this.drained |= 1 << lane;
           continue;
         }
         this.pos = start;

@@ -7,7 +7,10 @@
  * words (seq, state, mask id, action bytes, tcp_flags, generation,
  * record word, actions byte offset) and 4 UFID words; the masks,
  * FLOW_WORDS each, shared by every flow that uses them (dpcls subtables
- * share one mask in OVS too); the record arena (_flow_arena.ts); then
+ * share one mask in OVS too), then a generation word per mask, which
+ * changes whenever the mask is written, so that a reader holding a copy
+ * of mask id i at generation g knows whether it still is the mask under
+ * that id; the record arena (_flow_arena.ts); then
  * 4 float64 per slot (packets, bytes, used, created).
  *
  * A flow's record holds what varies in length, so a flow costs what it
@@ -106,6 +109,8 @@ export class FlowTable {
   readonly metaBase: number;
   readonly ufidBase: number;
   readonly maskBase: number;
+  /** Index in `i32` of mask 0's generation word. */
+  readonly maskGenBase: number;
   readonly arenaBase: number;
   readonly arenaUnits: number;
   readonly statsBase: number;
@@ -140,7 +145,8 @@ export class FlowTable {
     this.metaBase = HEADER_WORDS;
     this.ufidBase = this.metaBase + this.capacity * META;
     this.maskBase = this.ufidBase + this.capacity * 4;
-    this.arenaBase = this.maskBase + this.maskCapacity * FLOW_WORDS;
+    this.maskGenBase = this.maskBase + this.maskCapacity * FLOW_WORDS;
+    this.arenaBase = this.maskGenBase + this.maskCapacity;
     const end = this.arenaBase + this.arenaUnits * ARENA_UNIT_WORDS;
     this.statsBase = Math.ceil(end / 2);
   }
@@ -258,9 +264,10 @@ export class FlowTable {
     return recordUnits((a >> 2) - rec, nAct, nKey);
   }
 
-  /** Writes mask `maskId`'s words; call before any flow refers to it. */
+  /** Writes mask `maskId`'s words and moves its generation; call before any flow refers to it. */
   writeMask(maskId: number, mask: Uint32Array, countDelta: number): void {
     this.u32.set(mask.subarray(0, FLOW_WORDS), this.maskIndex(maskId));
+    this.i32[this.maskGenBase + maskId]++;
     Atomics.add(this.i32, H_MASKS, countDelta);
   }
 

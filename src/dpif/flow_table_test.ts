@@ -172,3 +172,40 @@ Deno.test("flow table: a terse read has UFID and stats only; readRest completes 
   assert.equal(table.readRest(terse), false, "another UFID in the slot");
   assert.ok(table.readTerse(slot, terse) && table.readRest(terse));
 });
+
+Deno.test("flow table: a reader's copy of a mask is kept across flows that share it, and not taken for a mask id reused", () => {
+  const table = FlowTable.create(64, 8, 96);
+  const ops = new FlowOps(table, new Emc(table));
+  const { src, src8 } = source();
+  const next = rng(5);
+  fill(src, src8, 1, next, 8);
+  const a = ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 8, PUT_CREATE, 0);
+  fill(src, src8, 2, next, 8);
+  const b = ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 8, PUT_CREATE, 0);
+  assert.equal(table.maskOf(a), table.maskOf(b), "one mask for both flows");
+  const snap = new FlowSnapshot(), full = new FlowSnapshot();
+  assert.ok(table.read(a, full));
+  assert.ok(table.readTerse(a, snap) && table.readRest(snap));
+  assert.deepEqual(snap.mask, full.mask);
+  // The copy is the mask's: a reader that scribbles over it would see that
+  // kept, so this proves the second read did not copy again.
+  snap.mask[0] = 0xdead;
+  assert.ok(table.readTerse(b, snap) && table.readRest(snap));
+  assert.equal(snap.mask[0], 0xdead, "the mask held was not copied again");
+  snap.mask[0] = 0;
+  // Both flows gone, their mask id freed; a flow with another mask takes
+  // the same id: the reader's copy under that id is stale, and is replaced.
+  const maskId = table.maskOf(a);
+  ops.remove(a);
+  ops.remove(b);
+  fill(src, src8, 3, next, 8);
+  src[MASK_AT + 63] = 0xffffff00;
+  src[MASK_AT + 5] = 0x0000ffff;
+  const c = ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 8, PUT_CREATE, 0);
+  assert.equal(table.maskOf(c), maskId, "the freed mask id is reused");
+  assert.ok(table.readTerse(c, snap) && table.readRest(snap));
+  // full still holds the old mask under the same id, at its old generation.
+  assert.ok(table.read(c, full));
+  assert.equal(full.mask[5], 0x0000ffff);
+  assert.deepEqual(snap.mask, full.mask);
+});

@@ -7,7 +7,9 @@
  * close and destroy; stats (hit, missed, lost, flows, masks); ports; flow
  * put/del/get/flush and `operate` batches keyed by UFID; flow dumps that
  * several revalidators share (`FlowDump`, one `FlowDumpThread` each,
- * batches of up to 50; terse ones, UFID and stats only, as OVS dumps a
+ * which takes runs of slots from its own lane first, so that a flow
+ * usually goes to the same revalidator dump after dump; batches of up to
+ * 50; terse ones, UFID and stats only, as OVS dumps a
  * datapath with UFIDs, and `FlowTable.readRest` for a flow's key, mask
  * and actions when wanted); packet execution; and upcall reception per
  * handler (`recvSet`, `handlersSet`, `recv`, `recvWait`).
@@ -122,7 +124,14 @@ export {
 export type { DpifDpStats, DpifFlowPut, DpifOp, DpifPort, DpifProvider } from "./provider.ts";
 export { DpifError, DpifNetdev, type DpifNetdevOptions, snapshotActions } from "./dpif_netdev.ts";
 export { FlowSnapshot } from "./flow_table.ts";
-export { DUMP_MAX_BATCH, FlowDump, FlowDumpThread, newDumpBatch } from "./flow_dump.ts";
+export {
+  DUMP_CURSOR_BYTES,
+  DUMP_LANES,
+  DUMP_MAX_BATCH,
+  FlowDump,
+  FlowDumpThread,
+  newDumpBatch,
+} from "./flow_dump.ts";
 export { DpifUpcall, UPCALL_ACTION, UPCALL_MISS } from "./upcall.ts";
 export { type FlowExtractFn } from "./pmd.ts";
 export {

@@ -36,6 +36,17 @@ export class PrefixTrie {
   readonly plens = new Uint8Array(129);
   /** The deepest entry of `plens` the last lookup may have set. */
   #lastDepth = 128;
+  /**
+   * The last lookup of a value of one word, while no rule was added or
+   * removed since: the same value again has the same answer, and `plens`
+   * still holds it. (The flows of a revalidation pass mostly share their
+   * ports under a subtable's mask: one walk of up to 32 nodes each.)
+   */
+  #lastValid = false;
+  #lastWord = 0;
+  #lastBits = 0;
+  #lastAt = 0;
+  #lastAnswer = 0;
 
   private alloc(): number {
     const n = this.free.pop() ?? this.used++;
@@ -55,6 +66,7 @@ export class PrefixTrie {
 
   /** Adds a rule whose field (at `key` word `word`) has a `plen`-bit prefix mask. */
   insert(key: FlowKey, word: number, plen: number): void {
+    this.#lastValid = false;
     let node = 0;
     for (let d = 0; d < plen; d++) {
       const bit = bitAt(key, word, d);
@@ -69,6 +81,7 @@ export class PrefixTrie {
   }
 
   remove(key: FlowKey, word: number, plen: number): void {
+    this.#lastValid = false;
     const path = this.path;
     let node = 0;
     path[0] = 0;
@@ -94,9 +107,29 @@ export class PrefixTrie {
    * which rules match the value.
    */
   lookup(key: FlowKey, word: number, nBits: number): number {
+    if (nBits > 32) {
+      this.#lastValid = false;
+      return this.#walk(key, word, nBits);
+    }
+    const value = key[word];
+    if (
+      this.#lastValid && value === this.#lastWord && nBits === this.#lastBits &&
+      word === this.#lastAt
+    ) {
+      return this.#lastAnswer;
+    }
+    this.#lastAnswer = this.#walk(key, word, nBits);
+    this.#lastWord = value;
+    this.#lastBits = nBits;
+    this.#lastAt = word;
+    this.#lastValid = true;
+    return this.#lastAnswer;
+  }
+
+  #walk(key: FlowKey, word: number, nBits: number): number {
     const plens = this.plens;
     // Only the lengths the last lookup could have set (up to its depth) need clearing.
-    for (let d = 0; d <= this.#lastDepth; d++) plens[d] = 0;
+    plens.fill(0, 0, this.#lastDepth + 1);
     const child0 = this.child0, child1 = this.child1, nRules = this.nRules;
     let node = 0;
     // The field's current word, big-endian, read once per 32 bits rather than per bit.

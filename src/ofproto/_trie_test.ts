@@ -54,3 +54,24 @@ Deno.test("128-bit fields span four key words", () => {
   assert.equal(t.lookup(v6(0x20010db8, 0, 0, 1), 0, 128), 128);
   assert.deepEqual(lengths(t), [128]);
 });
+
+Deno.test("the same value looked up again gets the same answer and lengths, until a rule comes or goes", () => {
+  const t = new PrefixTrie();
+  t.insert(ip("10.0.0.0"), 0, 8);
+  assert.equal(t.lookup(ip("10.9.9.9"), 0, 32), 8);
+  assert.equal(t.lookup(ip("10.9.9.9"), 0, 32), 8);
+  assert.deepEqual(lengths(t), [8]);
+  t.insert(ip("10.9.0.0"), 0, 16);
+  assert.equal(t.lookup(ip("10.9.9.9"), 0, 32), 16, "a rule added: walked again");
+  assert.deepEqual(lengths(t), [8, 16]);
+  t.remove(ip("10.0.0.0"), 0, 8);
+  assert.equal(t.lookup(ip("10.9.9.9"), 0, 32), 16);
+  assert.deepEqual(lengths(t), [16], "a rule removed: its length is gone");
+  // A wider value in between leaves the lengths of its own walk.
+  const wide = new Uint32Array(4);
+  wide[0] = ip("192.0.0.0")[0];
+  t.lookup(wide, 0, 128);
+  assert.deepEqual(lengths(t), []);
+  assert.equal(t.lookup(ip("10.9.9.9"), 0, 32), 16);
+  assert.deepEqual(lengths(t), [16]);
+});

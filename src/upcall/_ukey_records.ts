@@ -1,8 +1,9 @@
 /**
  * The fields of one ukey record (see ukey_table.ts for the table's memory
  * and consistency protocol): filled while the record is private
- * (ukey_create__), then read and written under the ukey's lock. UkeyTable
- * adds the umaps, chains, locks and allocation on top.
+ * (ukey_create__), then read and written under the ukey's lock. UkeyPool
+ * (_ukey_pool.ts) adds allocation, locks and states on top, and
+ * UkeyTable the umaps and chains.
  */
 import { ufidHash } from "../flow/mod.ts";
 import * as L from "./_ukey_layout.ts";

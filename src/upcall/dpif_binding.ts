@@ -28,9 +28,8 @@ import { DP_OK, type DumpedFlow, type UdpifDpif, type UdpifOp, type UpcallIn } f
 
 const NO_ACTIONS: OdpAction[] = [];
 
-/** Bytes of the shared dump cursor. */
-/** One Int32 cursor per PMD flow table (MAX_PMDS). */
-export const DUMP_CURSOR_BYTES = 64;
+/** Bytes of the shared dump cursors (per PMD flow table, per lane). */
+export { DUMP_CURSOR_BYTES } from "../dpif/mod.ts";
 
 export class DpifBinding implements UdpifDpif {
   readonly name: string;
@@ -171,8 +170,8 @@ export class DpifBinding implements UdpifDpif {
     for (let t = 0; t < this.#dump.cursor.length; t++) Atomics.store(this.#dump.cursor, t, 0);
   }
 
-  dumpThreadStart(_thread: number, terse: boolean): void {
-    this.#thread = this.#dump.threadCreate();
+  dumpThreadStart(thread: number, terse: boolean): void {
+    this.#thread = this.#dump.threadCreate(thread);
     this.#terse = terse;
   }
 

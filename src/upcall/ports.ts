@@ -180,6 +180,11 @@ export interface XlateRequest {
   used: number;
   /** Wildcards accumulate here ("this bit was looked at"); null when not needed. */
   wc: FlowKey | null;
+  /**
+   * `wc` is all zero: the translation may copy its wildcards over it
+   * rather than OR them in (a copy is native, an OR a JS loop per word).
+   */
+  wcClear?: boolean;
   /** Whether to record an xlate cache for later stats pushes. */
   wantXcache: boolean;
   /**

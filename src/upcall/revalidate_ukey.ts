@@ -161,6 +161,7 @@ export class UkeyRevalidation {
     tcpFlags: 0,
     used: 0,
     wc: null,
+    wcClear: false,
     wantXcache: true,
     reuseXcache: undefined,
     now: undefined,
@@ -333,6 +334,8 @@ export class UkeyRevalidation {
     req.key = key;
     req.tcpFlags = tcpFlags;
     req.wc = wc;
+    // #full zeroes its wc just before: the translation may copy into it.
+    req.wcClear = wc !== null;
     req.reuseXcache = reuse;
     return req;
   }

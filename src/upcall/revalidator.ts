@@ -1,60 +1,29 @@
 /**
- * Revalidator logic (revalidate, push_dp_ops, revalidator_sweep__): the
- * dump phase walks this thread's share of a datapath dump in batches of
- * 50, deciding per flow; the sweep phase walks this thread's share of the
- * ukeys, revalidates ukeys the dump missed, and frees the ukeys of
- * deleted flows. Ukeys are only ever freed in the sweep, so a flow seen
- * twice in one dump is never credited twice.
- *
- * OVS's sweep takes umaps i, i + n, ... and walks each one's chains. Here
- * thread i takes the i-th of n runs of ukey records in slot order, which
- * covers every linked ukey once as well, but reads the records
- * sequentially (chains are in hash order: a random read per ukey, most
- * of a stats-only pass); the umap lock is taken per freed ukey.
+ * Revalidator logic (revalidate): the dump phase walks this thread's
+ * share of a datapath dump in batches of 50, deciding per flow (keep,
+ * modify, delete: revalidate_ukey.ts), and runs each batch's datapath
+ * operations (_push_dp_ops.ts); the sweep phase is _revalidator_sweep.ts.
  */
 import type { OdpAction } from "../flow/mod.ts";
 import { coverageCounter, getLogger, timeMsec } from "../lib/mod.ts";
 import type { UdpifContext } from "./handler.ts";
 import { ukeyAcquire } from "./_ukey_acquire.ts";
-import { DP_OK, type DumpedFlow, type UdpifOp } from "./ports.ts";
-import { NO_ACTIONS, Ops, REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
+import type { DumpedFlow } from "./ports.ts";
+import { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
 import { RateLimit } from "./_rate_limit.ts";
-import {
-  UKEY_DELETE,
-  UKEY_KEEP,
-  UKEY_MODIFY,
-  UkeyRevalidation,
-  XcacheStore,
-} from "./revalidate_ukey.ts";
-import {
-  UKEY_EVICTED,
-  UKEY_EVICTING,
-  UKEY_INCONSISTENT,
-  UKEY_OPERATIONAL,
-  UKEY_VISIBLE,
-} from "./ukey_table.ts";
+import { UKEY_DELETE, UKEY_KEEP, UkeyRevalidation, XcacheStore } from "./revalidate_ukey.ts";
+import { UKEY_INCONSISTENT, UKEY_OPERATIONAL } from "./ukey_table.ts";
 import { ukeyStateNumber } from "./ukey_state.ts";
-import { pushStatsByTranslation } from "./_safe_xlate.ts";
-import {
-  FDR_FLOW_IDLE,
-  FDR_FLOW_LIMIT,
-  FDR_FLOW_MISSING_DP,
-  FDR_PURGE,
-  FDR_UPDATE_FAIL,
-  noteDeletion,
-} from "./deletion_reasons.ts";
-import { beginStats, commitStats } from "./worker_journal.ts";
+import { FDR_FLOW_IDLE, FDR_FLOW_LIMIT, FDR_UPDATE_FAIL } from "./deletion_reasons.ts";
+import { DpOpsPusher } from "./_push_dp_ops.ts";
+import { RevalidatorSweep } from "./_revalidator_sweep.ts";
 
 export { REVALIDATE_MAX_BATCH } from "./_ukey_ops.ts";
 
-const covContention = coverageCounter("upcall_ukey_contention");
 const covDupFlow = coverageCounter("dumped_duplicate_flow");
 const covNewFlow = coverageCounter("dumped_new_flow");
 const covLimitHit = coverageCounter("upcall_flow_limit_hit");
 const covKill = coverageCounter("upcall_flow_limit_kill");
-const covMissed = coverageCounter("revalidate_missed_dp_flow");
-const covMissing = coverageCounter("revalidate_missing_dp_flow");
-const covInvalidStatReset = coverageCounter("ukey_invalid_stat_reset");
 const covInconsistent = coverageCounter("dumped_inconsistent_flow");
 /*
  * OVS 3.2+ counts a flow that moved between datapath layers (kernel, tc,
@@ -62,8 +31,6 @@ const covInconsistent = coverageCounter("dumped_inconsistent_flow");
  * moves, as in OVS's dpif-netdev; declared so that reading it gives 0.
  */
 coverageCounter("ukey_dp_change");
-/** Dumps a flow may miss in a row before its ukey is dropped (OVS 3.5). */
-const MAX_MISSED_DUMPS = 4;
 const log = getLogger("ofproto_dpif_upcall");
 const rlKill = new RateLimit(1, 1);
 
@@ -73,9 +40,8 @@ export class Revalidator {
   readonly #ctx: UdpifContext;
   readonly #reval: UkeyRevalidation;
   readonly #flows: DumpedFlow[];
-  readonly #got: DumpedFlow;
-  readonly #ops = new Ops();
-  readonly #retry: UdpifOp[] = [];
+  readonly #pusher: DpOpsPusher;
+  readonly #sweeper: RevalidatorSweep;
   readonly #digest = new Uint32Array(3);
   /** The ukey after the last one the dump phase found: where the next flow's usually is. */
   #nextUkey = -1;
@@ -93,7 +59,8 @@ export class Revalidator {
     this.index = index;
     this.#reval = new UkeyRevalidation(ctx, new XcacheStore(index + 1));
     this.#flows = Array.from({ length: REVALIDATE_MAX_BATCH }, () => ctx.dpif.newDumpedFlow());
-    this.#got = ctx.dpif.newDumpedFlow();
+    this.#pusher = new DpOpsPusher(ctx, this.#reval);
+    this.#sweeper = new RevalidatorSweep(ctx, index, this.#reval, this.#pusher);
   }
 
   get xcaches(): XcacheStore {
@@ -133,11 +100,11 @@ export class Revalidator {
         }
       }
       const maxIdle = nDp > flowLimit ? 100 : shared.maxIdle;
-      const ops = this.#ops;
+      const ops = this.#pusher.ops;
       ops.n = 0;
       for (let i = 0; i < n; i++) {
         const f = this.#flows[i];
-        const slot = ukeyAcquire(this.#ctx, f, revalSeq, this.#ops, this.#digest, this.#hint(f));
+        const slot = ukeyAcquire(this.#ctx, f, revalSeq, ops, this.#digest, this.#hint(f));
         if (slot < 0) continue;
         this.#nextUkey = slot + 1;
         this.#noteUkey(f, slot);
@@ -155,7 +122,7 @@ export class Revalidator {
             continue;
           }
           ukeys.setDumpSeq(slot, dumpSeq);
-          this.#opInit(UKEY_DELETE, slot, f, undefined, FDR_UPDATE_FAIL);
+          this.#pusher.opInit(UKEY_DELETE, slot, f, undefined, FDR_UPDATE_FAIL);
           ukeys.unlock(slot);
           covInconsistent.inc();
           continue;
@@ -190,10 +157,10 @@ export class Revalidator {
           reason = o.reason;
         }
         ukeys.setDumpSeq(slot, dumpSeq);
-        if (result !== UKEY_KEEP) this.#opInit(result, slot, f, actions, reason);
+        if (result !== UKEY_KEEP) this.#pusher.opInit(result, slot, f, actions, reason);
         ukeys.unlock(slot);
       }
-      if (ops.n) this.#pushDpOps();
+      if (ops.n) this.#pusher.push();
     }
   }
 
@@ -228,227 +195,8 @@ export class Revalidator {
     return f.used;
   }
 
-  /** reval_op_init(): the ukey lock is held; `reason` says why a delete is one. */
-  #opInit(
-    result: number,
-    slot: number,
-    f: DumpedFlow,
-    actions: OdpAction[] | undefined,
-    reason: number,
-  ): void {
-    const { ukeys } = this.#ctx;
-    if (result === UKEY_DELETE) {
-      noteDeletion(this.#ctx.shared, f.ufid, reason);
-      this.#ops.add(UKEY_DELETE, slot, ukeys.gen(slot), f);
-      ukeys.transition(slot, UKEY_EVICTING);
-    } else if (result === UKEY_MODIFY && actions) {
-      ukeys.setActionsDigest(slot, this.#reval.digestOf(actions));
-      this.#ops.add(UKEY_MODIFY, slot, ukeys.gen(slot), f, actions);
-    }
-  }
-
-  /**
-   * push_dp_ops(): runs the batch, then credits deleted flows' last stats.
-   * A failed delete leaves its ukey EVICTED; since OVS 3.2 (cf11766cb) a
-   * failed modify makes its ukey INCONSISTENT, for the next dump or sweep
-   * to delete the flow (not EVICTED: the sweep would free the ukey and
-   * leave the flow, whose stats a later dump would credit again). OVS 3.1
-   * ignored a failed modify.
-   */
-  #pushDpOps(): void {
-    const { dpif, ukeys, xlate } = this.#ctx;
-    const ops = this.#ops;
-    const { journal } = this.#ctx;
-    // The deletes are journaled before and after the datapath answers them,
-    // so that a death before their credits commit loses none (worker_journal.ts).
-    journal?.recordDeletes(ops.list, ops.slot, ops.gen, ops.n, false);
-    dpif.operate(ops.list, ops.n, false);
-    this.#forgetRecycled();
-    this.#deleteUnmodified();
-    journal?.recordDeletes(ops.list, ops.slot, ops.gen, ops.n, true);
-    // The deleted flows' last credits are one transaction (worker_journal.ts).
-    journal?.prepareUkey(-1, 0, 0, 0, 0, 0);
-    beginStats(xlate);
-    for (let i = 0; i < ops.n; i++) {
-      const op = ops.list[i];
-      op.actions = NO_ACTIONS;
-      const slot = ops.slot[i];
-      if (op.type === "put" && op.error !== DP_OK && slot >= 0 && !this.#ctx.shared.compat31) {
-        ukeys.lock(slot);
-        ukeys.transition(slot, UKEY_INCONSISTENT);
-        ukeys.unlock(slot);
-      }
-      if (op.type !== "del") continue;
-      if (slot >= 0) {
-        ukeys.lock(slot);
-        ukeys.transition(slot, UKEY_EVICTED);
-        ukeys.unlock(slot);
-      }
-      if (op.error !== DP_OK) continue;
-      const st = op.stats;
-      let packets = st.packets, bytes = st.bytes, used = st.used, flags = st.tcpFlags;
-      if (slot >= 0) {
-        // Since OVS 3.2 (4d69c1900) a delete's counters below the ukey's are counted.
-        if (packets < ukeys.packets(slot) && !this.#ctx.shared.compat31) covInvalidStatReset.inc();
-        packets -= ukeys.packets(slot);
-        bytes -= ukeys.bytes(slot);
-        used = Math.max(used, ukeys.used(slot));
-        flags |= ukeys.tcpFlags(slot);
-      }
-      if (packets <= 0) continue;
-      const xc = slot >= 0 ? this.#reval.xcacheOf(slot) : undefined;
-      if (xc !== undefined) {
-        xlate.pushStats(xc, packets, bytes, used, flags);
-      } else {
-        pushStatsByTranslation(xlate, op.key, packets, bytes, used, flags);
-      }
-    }
-    commitStats(xlate, journal);
-    journal?.done();
-  }
-
-  /**
-   * A ukey freed and recycled while its op ran (main-thread purge races a
-   * cycle end) is not ours any more: treat its op as one without a ukey.
-   */
-  #forgetRecycled(): void {
-    const { ukeys } = this.#ctx;
-    const ops = this.#ops;
-    for (let i = 0; i < ops.n; i++) {
-      const slot = ops.slot[i];
-      if (slot >= 0 && ukeys.gen(slot) !== ops.gen[i]) ops.slot[i] = -1;
-    }
-  }
-
-  /**
-   * A modify that landed on another, overlapping flow (the datapath finds
-   * the flow to modify by key) left ours with its old actions while its
-   * ukey now holds the new ones, so no later pass would notice: delete it
-   * instead, and let the next packet install a correct flow.
-   */
-  #deleteUnmodified(): void {
-    const { dpif, ukeys } = this.#ctx;
-    const ops = this.#ops;
-    const retry = this.#retry;
-    retry.length = 0;
-    for (let i = 0; i < ops.n; i++) {
-      const op = ops.list[i];
-      if (op.type !== "put" || !op.otherFlow) continue;
-      op.type = "del";
-      const slot = ops.slot[i];
-      if (slot >= 0) {
-        noteDeletion(this.#ctx.shared, op.ufid, FDR_UPDATE_FAIL);
-        ukeys.lock(slot);
-        ukeys.transition(slot, UKEY_EVICTING);
-        ukeys.unlock(slot);
-      }
-      retry.push(op);
-    }
-    if (retry.length) dpif.operate(retry, retry.length, false);
-  }
-
-  /** The sweep phase; with `purge`, deletes every flow that has a ukey. */
+  /** The sweep phase (_revalidator_sweep.ts); with `purge`, deletes every flow that has a ukey. */
   sweep(purge = false, revalSeq = this.#ctx.shared.revalSeq.read()): void {
-    const { shared, ukeys } = this.#ctx;
-    const dumpSeq = shared.dumpSeq.read();
-    const step = Math.max(shared.nRevalidators, 1);
-    const ops = this.#ops;
-    // A ukey installed above the high water meanwhile waits for the next sweep.
-    const high = ukeys.highWater();
-    const share = Math.ceil(high / step);
-    const end = Math.min(high, (this.index + 1) * share);
-    ops.n = 0;
-    for (let slot = this.index * share; slot < end; slot++) {
-      // Most ukeys were seen by the dump that just ended and missed none
-      // before: the sweep would keep them and change nothing, so it
-      // does not take their locks (a store each) to find that out.
-      if (!purge && ukeys.sweepKeeps(slot, dumpSeq)) continue;
-      if (!ukeys.linked(slot)) continue;
-      if (!ukeys.tryLock(slot)) {
-        // Counted since OVS 3.4 (ed379a810); 3.1 counted only the dump's.
-        if (!shared.compat31) covContention.inc();
-        continue;
-      }
-      const state = ukeys.state(slot);
-      if (
-        state === UKEY_OPERATIONAL || state === UKEY_INCONSISTENT ||
-        (state === UKEY_VISIBLE && purge)
-      ) {
-        this.#sweepOne(slot, purge, dumpSeq, revalSeq);
-      }
-      ukeys.unlock(slot);
-      if (state === UKEY_EVICTED) this.#remove(slot);
-      if (ops.n === REVALIDATE_MAX_BATCH) this.#pushUkeyOps();
-    }
-    if (ops.n) this.#pushUkeyOps();
-  }
-
-  /** ukey_delete() of a ukey whose flow is gone, under its umap's lock. */
-  #remove(slot: number): void {
-    const { ukeys } = this.#ctx;
-    const umap = ukeys.umapOf(slot);
-    ukeys.lockUmap(umap);
-    ukeys.removeLocked(slot);
-    ukeys.unlockUmap(umap);
-    this.xcaches.drop(slot);
-  }
-
-  /** One OPERATIONAL or INCONSISTENT (or, purging, VISIBLE) ukey of the sweep; its lock is held. */
-  #sweepOne(slot: number, purge: boolean, dumpSeq: number, revalSeq: number): void {
-    const { ukeys, dpif, shared } = this.#ctx;
-    const f = this.#got;
-    ukeys.ufid(slot, f.ufid);
-    f.pmd = ukeys.pmdId(slot);
-    const seqMismatch = ukeys.dumpSeq(slot) !== dumpSeq && ukeys.revalSeq(slot) !== revalSeq;
-    const missing = !purge && !shared.compat31 &&
-      ukeys.countMissedDump(slot, dumpSeq) >= MAX_MISSED_DUMPS;
-    const inconsistent = ukeys.state(slot) === UKEY_INCONSISTENT;
-    let result = UKEY_KEEP;
-    let actions: OdpAction[] | undefined;
-    let reason = FDR_PURGE;
-    const have = purge || seqMismatch || missing || inconsistent ? dpif.flowGet(f.ufid, f) : false;
-    if (purge) {
-      result = UKEY_DELETE;
-    } else if (missing) {
-      // OVS 3.5 (180ab2fd6 "ofproto-dpif-upcall: Avoid stale ukeys leaks."):
-      // a flow no dump has seen for 4 rounds is taken to be gone.
-      if (seqMismatch && !inconsistent) covMissed.inc();
-      covMissing.inc();
-      result = UKEY_DELETE;
-      reason = FDR_FLOW_MISSING_DP;
-    } else if (inconsistent) {
-      result = UKEY_DELETE;
-      reason = FDR_UPDATE_FAIL;
-    } else if (seqMismatch) {
-      covMissed.inc();
-      if (!have) {
-        // The key to translate again is the datapath's: without the flow, drop the ukey.
-        result = UKEY_DELETE;
-        reason = FDR_FLOW_MISSING_DP;
-      } else {
-        f.packets = ukeys.packets(slot);
-        f.bytes = ukeys.bytes(slot);
-        f.used = ukeys.used(slot);
-        f.tcpFlags = ukeys.tcpFlags(slot);
-        const o = this.#reval.revalidate(slot, f, f.key, f.mask, revalSeq);
-        result = o.result;
-        actions = o.actions;
-        reason = o.reason;
-      }
-    }
-    if (result !== UKEY_KEEP) {
-      if (!have) f.key.fill(0), f.mask.fill(0);
-      this.#opInit(result, slot, f, actions, reason);
-    }
-  }
-
-  /** push_ukey_ops(): datapath ops, then free the ukeys of deleted flows. */
-  #pushUkeyOps(): void {
-    const ops = this.#ops;
-    this.#pushDpOps();
-    for (let i = 0; i < ops.n; i++) {
-      if (ops.list[i].type === "del" && ops.slot[i] >= 0) this.#remove(ops.slot[i]);
-    }
-    ops.n = 0;
+    this.#sweeper.sweep(purge, revalSeq);
   }
 }

@@ -38,13 +38,13 @@
  *
  * The record fields themselves (ukey_create__'s filling, the seqs, stats,
  * digest, recirculation ids, missed dumps) are read and written through
- * `_ukey_records.ts`, which this class extends.
+ * `_ukey_records.ts`; allocation, the limbo list, the per-ukey lock and
+ * the state machine are `_ukey_pool.ts`; this class adds the umaps and
+ * their chains on top of both.
  */
-import { releaseIfHeldBy, spinLock, spinTryLock, spinUnlock } from "../lib/mod.ts";
-import { odpFormatUfid, ufidHash } from "../flow/mod.ts";
-import { logRefusedTransition, type UkeyState, ukeyTransition } from "./ukey_state.ts";
+import { ufidHash } from "../flow/mod.ts";
 import * as L from "./_ukey_layout.ts";
-import { UkeyRecords } from "./_ukey_records.ts";
+import { UkeyPool } from "./_ukey_pool.ts";
 
 export {
   N_UMAPS,
@@ -62,10 +62,8 @@ export {
 /** "contended": a ukey with this UFID is there and another thread holds it. */
 export type InstallResult = "installed" | "replaced" | "duplicate" | "contended" | "conflict";
 
-export class UkeyTable extends UkeyRecords {
+export class UkeyTable extends UkeyPool {
   readonly buffer: SharedArrayBuffer;
-  readonly capacity: number;
-  readonly #h: Int32Array;
   readonly #bucketMask: number;
   /** Bucket index >> this is the umap (see the essay). */
   readonly #umapShift: number;
@@ -73,12 +71,9 @@ export class UkeyTable extends UkeyRecords {
   constructor(buffer: SharedArrayBuffer) {
     super(buffer);
     this.buffer = buffer;
-    const cap = new Int32Array(buffer, 0, L.H_WORDS);
-    this.capacity = cap[L.H_CAPACITY];
-    const nb = cap[L.H_NBUCKETS];
+    const nb = new Int32Array(buffer, 0, L.H_WORDS)[L.H_NBUCKETS];
     this.#bucketMask = nb - 1;
     this.#umapShift = Math.log2(nb / L.N_UMAPS);
-    this.#h = new Int32Array(buffer, 0, L.BUCKETS + nb);
   }
 
   static create(capacity: number): UkeyTable {
@@ -95,70 +90,6 @@ export class UkeyTable extends UkeyRecords {
     return new UkeyTable(buf);
   }
 
-  // -- allocation --------------------------------------------------------
-
-  #lockWord(i: number): void {
-    spinLock(this.#h, i);
-  }
-  #unlockWord(i: number): void {
-    spinUnlock(this.#h, i);
-  }
-
-  /** A private record in state CREATED, or -1 when the table is full. */
-  alloc(): number {
-    this.#lockWord(L.H_ALLOC_LOCK);
-    let slot = -1;
-    const head = this.#h[L.H_FREE];
-    if (head !== 0) {
-      slot = head - 1;
-      this.#h[L.H_FREE] = this.w[this.r(slot) + L.NEXT];
-    } else if (this.#h[L.H_HIGH] < this.capacity) {
-      slot = this.#h[L.H_HIGH]++;
-    }
-    this.#unlockWord(L.H_ALLOC_LOCK);
-    if (slot >= 0) {
-      const r = this.r(slot);
-      const w = this.w;
-      w[r + L.STATE] = L.UKEY_CREATED;
-      w[r + L.NEXT] = 0;
-      w[r + L.LOCK] = 0;
-      w[r + L.XCACHE] = 0;
-      Atomics.add(w, r + L.GEN, 1);
-    }
-    return slot;
-  }
-
-  /** Returns a record that never became visible (ukey_delete__ of a private ukey). */
-  free(slot: number): void {
-    this.#push(L.H_FREE, slot);
-  }
-
-  #push(list: number, slot: number): void {
-    this.#lockWord(L.H_ALLOC_LOCK);
-    this.w[this.r(slot) + L.NEXT] = this.#h[list];
-    this.#h[list] = slot + 1;
-    this.#unlockWord(L.H_ALLOC_LOCK);
-  }
-
-  /**
-   * Releases removed records for reuse, giving each one's recirculation
-   * ids to `releaseRecirc`; call only when no thread walks chains.
-   */
-  quiesce(releaseRecirc?: (id: number) => void): void {
-    this.#lockWord(L.H_ALLOC_LOCK);
-    let s = this.#h[L.H_LIMBO];
-    while (s !== 0) {
-      const r = this.r(s - 1);
-      this.dropRecircs(r, releaseRecirc);
-      const next = this.w[r + L.NEXT];
-      this.w[r + L.NEXT] = this.#h[L.H_FREE];
-      this.#h[L.H_FREE] = s;
-      s = next;
-    }
-    this.#h[L.H_LIMBO] = 0;
-    this.#unlockWord(L.H_ALLOC_LOCK);
-  }
-
   // -- umaps ---------------------------------------------------------------
 
   umapOf(slot: number): number {
@@ -170,15 +101,15 @@ export class UkeyTable extends UkeyRecords {
   }
 
   lockUmap(umap: number): void {
-    this.#lockWord(L.UMAP_LOCKS + umap);
+    this.lockWord(L.UMAP_LOCKS + umap);
   }
   unlockUmap(umap: number): void {
-    this.#unlockWord(L.UMAP_LOCKS + umap);
+    this.unlockWord(L.UMAP_LOCKS + umap);
   }
 
   /** Number of ukeys in umap `umap` (cmap_count). */
   umapCount(umap: number): number {
-    return Atomics.load(this.#h, L.UMAP_COUNTS + umap);
+    return Atomics.load(this.h, L.UMAP_COUNTS + umap);
   }
 
   /** Number of ukeys in all umaps. */
@@ -190,7 +121,7 @@ export class UkeyTable extends UkeyRecords {
 
   #findInChain(hash: number, ufid: Uint32Array, pmdId: number): number {
     const w = this.w;
-    let s = Atomics.load(this.#h, L.BUCKETS + ((hash >>> 0) & this.#bucketMask));
+    let s = Atomics.load(this.h, L.BUCKETS + ((hash >>> 0) & this.#bucketMask));
     while (s !== 0) {
       const r = this.r(s - 1);
       if (
@@ -248,10 +179,10 @@ export class UkeyTable extends UkeyRecords {
     try {
       const old = this.#findInChain(hash, ufid, w[r + L.PMD]);
       if (old < 0) {
-        Atomics.store(w, r + L.NEXT, Atomics.load(this.#h, bucket));
+        Atomics.store(w, r + L.NEXT, Atomics.load(this.h, bucket));
         w[r + L.STATE] = L.UKEY_VISIBLE;
-        Atomics.store(this.#h, bucket, slot + 1);
-        Atomics.add(this.#h, L.UMAP_COUNTS + umap, 1);
+        Atomics.store(this.h, bucket, slot + 1);
+        Atomics.add(this.h, L.UMAP_COUNTS + umap, 1);
         return "installed";
       }
       const ro = this.r(old);
@@ -263,7 +194,7 @@ export class UkeyTable extends UkeyRecords {
         w[r + L.STATE] = L.UKEY_VISIBLE;
         this.#replaceInChain(bucket, old, slot);
         w[ro + L.STATE] = L.UKEY_DELETED;
-        this.#push(L.H_LIMBO, old);
+        this.pushList(L.H_LIMBO, old);
         return "replaced";
       } finally {
         this.unlock(old);
@@ -283,9 +214,9 @@ export class UkeyTable extends UkeyRecords {
   /** Points whatever pointed at `slot` to `to` (a slot + 1, or 0). */
   #relink(bucket: number, slot: number, to: number): void {
     const w = this.w;
-    let s = this.#h[bucket];
+    let s = this.h[bucket];
     if (s === slot + 1) {
-      Atomics.store(this.#h, bucket, to);
+      Atomics.store(this.h, bucket, to);
       return;
     }
     while (s !== 0) {
@@ -310,21 +241,12 @@ export class UkeyTable extends UkeyRecords {
       const hash = w[r + L.HASH] >>> 0;
       this.#relink(L.BUCKETS + (hash & this.#bucketMask), slot, Atomics.load(w, r + L.NEXT));
       w[r + L.STATE] = L.UKEY_DELETED;
-      Atomics.sub(this.#h, L.UMAP_COUNTS + this.#umapOfHash(hash), 1);
+      Atomics.sub(this.h, L.UMAP_COUNTS + this.#umapOfHash(hash), 1);
       this.unlock(slot);
-      this.#push(L.H_LIMBO, slot);
+      this.pushList(L.H_LIMBO, slot);
       return;
     }
     this.unlock(slot);
-  }
-
-  /**
-   * Records below this have been allocated at least once; a walk over
-   * every ukey in slot order (the sweep's) reads the records from 0 to
-   * here, sequentially, rather than chain by chain.
-   */
-  highWater(): number {
-    return Atomics.load(this.#h, L.H_HIGH);
   }
 
   /**
@@ -342,72 +264,12 @@ export class UkeyTable extends UkeyRecords {
     const w = this.w;
     const end = (umap + 1) << this.#umapShift;
     for (let b = umap << this.#umapShift; b < end; b++) {
-      let s = Atomics.load(this.#h, L.BUCKETS + b);
+      let s = Atomics.load(this.h, L.BUCKETS + b);
       while (s !== 0) {
         const next = Atomics.load(w, this.r(s - 1) + L.NEXT);
         fn(s - 1);
         s = next;
       }
     }
-  }
-
-  // -- per-ukey lock and state ----------------------------------------------
-
-  tryLock(slot: number): boolean {
-    return spinTryLock(this.w, this.r(slot) + L.LOCK);
-  }
-  lock(slot: number): void {
-    // Ukeys are held for one flow's worth of work: spin.
-    spinLock(this.w, this.r(slot) + L.LOCK);
-  }
-  unlock(slot: number): void {
-    spinUnlock(this.w, this.r(slot) + L.LOCK);
-  }
-
-  /**
-   * Releases every lock (allocator, umaps, ukeys) that `owner` holds: the
-   * main thread's cleanup after a worker died. Returns how many it
-   * released. A ukey's fields stay as the dead worker left them; the
-   * supervisor repairs what the worker's journal says it was changing.
-   */
-  releaseLocksOf(owner: number): number {
-    let n = 0;
-    if (releaseIfHeldBy(this.#h, L.H_ALLOC_LOCK, owner)) n++;
-    for (let u = 0; u < L.N_UMAPS; u++) {
-      if (releaseIfHeldBy(this.#h, L.UMAP_LOCKS + u, owner)) n++;
-    }
-    const high = Atomics.load(this.#h, L.H_HIGH);
-    for (let s = 0; s < high; s++) {
-      if (releaseIfHeldBy(this.w, this.r(s) + L.LOCK, owner)) n++;
-    }
-    return n;
-  }
-
-  /** Whether refused transitions are logged with OVS 3.1's state numbers (`ovs-compat=3.1`). */
-  set stateNumbers31(on: boolean) {
-    Atomics.store(this.#h, L.H_STATE_NUMBERS_31, on ? 1 : 0);
-  }
-
-  state(slot: number): UkeyState {
-    return this.w[this.r(slot) + L.STATE] as UkeyState;
-  }
-
-  /**
-   * transition_ukey(): moves the ukey to `dst` if ukey_state.ts's rules
-   * allow it; a refused step is logged (rate limited) and leaves the state
-   * as it was. Returns whether the ukey is now in `dst`. Caller holds the
-   * ukey lock.
-   */
-  transition(slot: number, dst: UkeyState): boolean {
-    const i = this.r(slot) + L.STATE;
-    const cur = this.w[i];
-    const t = ukeyTransition(cur, dst);
-    if (t === "advance") this.w[i] = dst;
-    else if (t !== "unchanged") {
-      const ufid = odpFormatUfid(this.ufid(slot, this.scratchUfid));
-      logRefusedTransition(t, ufid, cur, dst, this.#h[L.H_STATE_NUMBERS_31] !== 0);
-      return false;
-    }
-    return true;
   }
 }

@@ -87,12 +87,43 @@ function fieldExact(m: Uint8Array, fl: AttrField): boolean {
   return true;
 }
 
+/** Every key word that some attribute's commit compares, the VLAN headers' too, ascending. */
+const COMMIT_WORDS: Int32Array = (() => {
+  const words = new Set<number>();
+  const add = (off: number, len: number) => {
+    for (let w = off >> 2; w <= (off + len - 1) >> 2; w++) words.add(w);
+  };
+  for (const fields of [ETH, IPV4, IPV6, ARP, ND, TP, ICMP, PRIORITY, MARK]) {
+    for (const fl of fields) add(fl.span.off, fl.span.len);
+  }
+  add(F.vlan0_tpid.off, F.vlan1_tci.off + 2 - F.vlan0_tpid.off);
+  return Int32Array.from([...words].sort((a, b) => a - b));
+})();
+
 /** Where commit writes: the flow, base and wildcards as byte views. */
 export interface CommitState {
   readonly f: Uint8Array;
   readonly b: Uint8Array;
   readonly w: Uint8Array;
   readonly actions: OdpAction[];
+  /** The flow and base as words (the same memory as `f` and `b`), when the caller has them. */
+  readonly flow?: FlowKey;
+  readonly base?: FlowKey;
+}
+
+/**
+ * Whether the flow is the base in every word a commit compares: then no
+ * attribute differs and the VLAN headers are the same, so there is
+ * nothing to emit or widen.
+ */
+function unchanged(s: CommitState): boolean {
+  const flow = s.flow, base = s.base;
+  if (flow === undefined || base === undefined) return false;
+  for (let j = 0; j < COMMIT_WORDS.length; j++) {
+    const w = COMMIT_WORDS[j];
+    if (flow[w] !== base[w]) return false;
+  }
+  return true;
 }
 
 /**
@@ -188,6 +219,9 @@ function commitVlan(s: CommitState): void {
  * wildcards as OVS does. Returns slow-path reasons (ARP and ND rewrites).
  */
 export function commitOdpActions(s: CommitState, useMasked = true): number {
+  // Most outputs follow no header rewrite: a compare of the words the
+  // attributes cover then stands for their field by field compares.
+  if (unchanged(s)) return 0;
   const { f, b } = s;
   let slow = 0;
   commitAttr(s, "eth", ETH, useMasked);
@@ -229,5 +263,8 @@ export function commitKeys(
   useMasked = true,
 ): number {
   const view = (k: FlowKey) => new Uint8Array(k.buffer, k.byteOffset, k.byteLength);
-  return commitOdpActions({ f: view(flow), b: view(base), w: view(wc), actions }, useMasked);
+  return commitOdpActions(
+    { f: view(flow), b: view(base), w: view(wc), actions, flow, base },
+    useMasked,
+  );
 }

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
-import { bytesOf, F, formatOdpActions, newKey, type OdpAction, setUint } from "../flow/mod.ts";
-import { commitKeys } from "./commit.ts";
+import {
+  bytesOf,
+  F,
+  type FieldSpan,
+  formatOdpActions,
+  newKey,
+  type OdpAction,
+  setUint,
+} from "../flow/mod.ts";
+import { commitKeys, commitOdpActions } from "./commit.ts";
 import { maskOf } from "../../tests/support/xlate/replay.ts";
 
 function ipFlow() {
@@ -87,4 +95,42 @@ Deno.test("an ICMP type rewrite is a plain set that needs the slow path", () => 
   assert.equal(acts[0].type, "set");
   assert.equal(maskOf(wc, F.tp_src), "00ff");
   assert.equal(maskOf(wc, F.tp_dst), "00ff");
+});
+
+Deno.test("a change in any one committed field is committed the same with the word compare first as without it", () => {
+  const cases: [number, FieldSpan, number][] = [
+    [0x0800, F.dl_src, 4],
+    [0x0800, F.dl_dst, 4],
+    [0x0800, F.nw_src, 4],
+    [0x0800, F.nw_dst, 4],
+    [0x0800, F.nw_tos, 1],
+    [0x0800, F.nw_ttl, 1],
+    [0x0800, F.tp_src, 2],
+    [0x0800, F.tp_dst, 2],
+    [0x0800, F.vlan0_tci, 2],
+    [0x0800, F.skb_priority, 4],
+    [0x0800, F.pkt_mark, 4],
+    [0x86dd, F.ipv6_src, 4],
+    [0x86dd, F.ipv6_dst, 4],
+    [0x86dd, F.ipv6_label, 4],
+    [0x86dd, F.nd_target, 4],
+    [0x0806, F.arp_sha, 4],
+    [0x0806, F.arp_tha, 4],
+  ];
+  for (const [dlType, span, len] of cases) {
+    const run = (words: boolean) => {
+      const base = ipFlow(), flow = ipFlow(), wc = newKey();
+      for (const k of [base, flow]) setUint(bytesOf(k), F.dl_type.off, 2, dlType);
+      if (dlType === 0x86dd) { for (const k of [base, flow]) bytesOf(k)[F.nw_proto.off] = 58; }
+      // The last bytes of the field: a VLAN TCI with CFI set, the rest anything.
+      setUint(bytesOf(flow), span.off + span.len - len, len, span === F.vlan0_tci ? 0x1005 : 7);
+      const actions: OdpAction[] = [];
+      const s = { f: bytesOf(flow), b: bytesOf(base), w: bytesOf(wc), actions };
+      const slow = commitOdpActions(words ? { ...s, flow, base } : s);
+      return { slow, acts: formatOdpActions(actions), wc: [...wc], base: [...base] };
+    };
+    const fast = run(true);
+    assert.notEqual(fast.acts, "", `${span.off}: a change is committed`);
+    assert.deepEqual(fast, run(false), `field at byte ${span.off}`);
+  }
 });
