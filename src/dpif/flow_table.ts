@@ -13,13 +13,9 @@
  * that id; the record arena (_flow_arena.ts); then
  * 4 float64 per slot (packets, bytes, used, created).
  *
- * A flow's record holds what varies in length, so a flow costs what it
- * uses rather than the largest key and action list: first its key masked
- * by its mask, only the mask's nonzero words in index order (what dpcls
- * hashes and compares, as OVS's dpcls rule keeps a miniflow under the
- * subtable's mask), then its encoded actions (padded to a word), then its
- * unmasked key as a miniflow (3 map words, bit i for word i, then the
- * nonzero words in index order) from which readers rebuild the full key.
+ * A flow's record holds what varies in length (its masked key, actions
+ * and miniflow: _flow_write.ts), so a flow costs what it uses rather
+ * than the largest key and action list.
  * The arena holds on average ARENA_WORDS_PER_FLOW words per slot: a table
  * whose flows are longer than that on average refuses puts (ENOSPC)
  * before its slots run out, as a datapath out of memory does.
@@ -75,9 +71,7 @@ import {
   M_SEQ,
   M_STATE,
   M_TCPF,
-  MAP_WORDS,
   META,
-  popcount,
   recordUnits,
   S_BYTES,
   S_CREATED,
@@ -87,6 +81,14 @@ import {
   SLOT_LIVE,
 } from "./_flow_layout.ts";
 import { copyFlowOut, readFlow, readFlowRest, readFlowTerse } from "./_flow_read.ts";
+import {
+  miniflowWordsAt,
+  recordUnitsAt,
+  recordUnitsOfKey,
+  repairTornSlots,
+  rewriteRecord,
+  writeRecord,
+} from "./_flow_write.ts";
 
 export {
   ACT_MAX_BYTES,
@@ -248,20 +250,10 @@ export class FlowTable {
     for (let s = 0; s < hwm; s++) {
       if (!this.isLive(s)) continue;
       const m = this.metaBase + s * META;
-      live.push([arena.unitOf(this.i32[m + M_REC]), this.recordUnitsOf(m)]);
+      live.push([arena.unitOf(this.i32[m + M_REC]), recordUnitsAt(this, m)]);
     }
     this.#arena = FlowArena.rebuilt(this.u32, this.arenaBase, this.arenaUnits, live);
     return this.#arena;
-  }
-
-  /** The arena units of the record of the slot whose meta starts at `m`. */
-  private recordUnitsOf(m: number): number {
-    const i32 = this.i32, u32 = this.u32;
-    const rec = i32[m + M_REC], a = i32[m + M_ACT], nAct = i32[m + M_ACTB];
-    const mf = (a + nAct + 3) >> 2;
-    let nKey = 0;
-    for (let w = 0; w < MAP_WORDS; w++) nKey += popcount(u32[mf + w]);
-    return recordUnits((a >> 2) - rec, nAct, nKey);
   }
 
   /** Writes mask `maskId`'s words and moves its generation; call before any flow refers to it. */
@@ -276,12 +268,7 @@ export class FlowTable {
    * `mask` and `nAct` action bytes: what `hasRoom` and `create` take.
    */
   recordUnitsFor(src: Uint32Array, keyAt: number, mask: Uint32Array, nAct: number): number {
-    let nMasked = 0, nKey = 0;
-    for (let i = 0; i < FLOW_WORDS; i++) {
-      if (mask[i] !== 0) nMasked++;
-      if (src[keyAt + i] !== 0) nKey++;
-    }
-    return recordUnits(nMasked, nAct, nKey);
+    return recordUnitsOfKey(src, keyAt, mask, nAct);
   }
 
   /** Whether a record of `units` (recordUnitsFor) has room in the arena now. */
@@ -316,34 +303,7 @@ export class FlowTable {
     const unit = arena.alloc(units);
     if (unit < 0) throw new Error("flow table arena full: FlowTable.hasRoom was not asked");
     const rec = arena.wordOf(unit);
-    let j = rec;
-    if (wordMask) {
-      for (let p = 0; p < wordMask.length; p += 2) {
-        u32[j++] = src[keyAt + wordMask[p]] & wordMask[p + 1];
-      }
-    } else {
-      const mk = this.maskBase + maskId * FLOW_WORDS;
-      for (let i = 0; i < FLOW_WORDS; i++) {
-        const mw = u32[mk + i];
-        if (mw !== 0) u32[j++] = src[keyAt + i] & mw;
-      }
-    }
-    const a = j * 4;
-    this.writeActions(a, src8, actAt, nAct);
-    const mf = (a + nAct + 3) >> 2;
-    // The map's words are built in a local and stored once each.
-    let v = mf + MAP_WORDS;
-    for (let w = 0; w < MAP_WORDS; w++) {
-      let bits = 0;
-      const end = Math.min(FLOW_WORDS, (w + 1) << 5);
-      for (let i = w << 5; i < end; i++) {
-        const kw = src[keyAt + i];
-        if (kw === 0) continue;
-        bits |= 1 << (i & 31);
-        u32[v++] = kw;
-      }
-      u32[mf + w] = bits;
-    }
+    const a = writeRecord(this, rec, src, keyAt, maskId, src8, actAt, nAct, wordMask);
     const m = this.metaBase + slot * META;
     const seq = this.begin(m);
     i32[m + M_MASK] = maskId;
@@ -365,11 +325,6 @@ export class FlowTable {
     Atomics.add(i32, H_FLOWS, 1);
   }
 
-  private writeActions(at: number, src8: Uint8Array, actAt: number, nAct: number): void {
-    const u8 = this.u8;
-    for (let i = 0; i < nAct; i++) u8[at + i] = src8[actAt + i];
-  }
-
   /**
    * Replaces a live flow's actions with the `nAct` bytes at byte `actAt` of
    * `src8`, optionally zeroing its statistics. The flow gets a new record
@@ -377,22 +332,15 @@ export class FlowTable {
    * has no room for it.
    */
   modify(slot: number, src8: Uint8Array, actAt: number, nAct: number, zeroStats: boolean): boolean {
-    const i32 = this.i32, u32 = this.u32;
+    const i32 = this.i32;
     const m = this.metaBase + slot * META;
-    const oldRec = i32[m + M_REC], oldAct = i32[m + M_ACT], oldN = i32[m + M_ACTB];
-    const nMasked = (oldAct >> 2) - oldRec;
-    const oldMf = (oldAct + oldN + 3) >> 2;
-    let nKey = 0;
-    for (let w = 0; w < MAP_WORDS; w++) nKey += popcount(u32[oldMf + w]);
+    const oldRec = i32[m + M_REC], oldN = i32[m + M_ACTB];
+    const nMasked = (i32[m + M_ACT] >> 2) - oldRec, nKey = miniflowWordsAt(this, m);
     const arena = this.arena();
     const unit = arena.alloc(recordUnits(nMasked, nAct, nKey));
     if (unit < 0) return false;
     const rec = arena.wordOf(unit);
-    u32.copyWithin(rec, oldRec, oldRec + nMasked);
-    const a = (rec + nMasked) * 4;
-    this.writeActions(a, src8, actAt, nAct);
-    const mf = (a + nAct + 3) >> 2;
-    u32.copyWithin(mf, oldMf, oldMf + MAP_WORDS + nKey);
+    const a = rewriteRecord(this, m, rec, nMasked, nKey, src8, actAt, nAct);
     const oldUnits = recordUnits(nMasked, oldN, nKey);
     const seq = this.begin(m);
     i32[m + M_REC] = rec;
@@ -426,7 +374,7 @@ export class FlowTable {
   /** Frees a live slot and its record; its generation changes so caches drop it. */
   remove(slot: number): void {
     const m = this.metaBase + slot * META;
-    const units = this.recordUnitsOf(m), rec = this.i32[m + M_REC];
+    const units = recordUnitsAt(this, m), rec = this.i32[m + M_REC];
     const seq = this.begin(m);
     this.i32[m + M_STATE] = SLOT_FREE;
     this.i32[m + M_GEN] = this.i32[m + M_GEN] + 1;
@@ -443,23 +391,7 @@ export class FlowTable {
    * Only the new writer calls this, before it starts.
    */
   repairTornSlots(): void {
-    const i32 = this.i32, hwm = this.highWater();
-    let flows = 0;
-    const masks = new Set<number>();
-    for (let s = 0; s < hwm; s++) {
-      const m = this.metaBase + s * META;
-      if (i32[m + M_SEQ] & 1) {
-        i32[m + M_STATE] = SLOT_FREE;
-        i32[m + M_GEN] = i32[m + M_GEN] + 1;
-        Atomics.store(i32, m + M_SEQ, i32[m + M_SEQ] + 1);
-      }
-      if (i32[m + M_STATE] === SLOT_LIVE) {
-        flows++;
-        masks.add(i32[m + M_MASK]);
-      }
-    }
-    Atomics.store(i32, H_FLOWS, flows);
-    Atomics.store(i32, H_MASKS, masks.size);
+    repairTornSlots(this);
     this.#arena = undefined;
   }
 

@@ -42,8 +42,10 @@
  * flow table (flow_table.ts) is shared memory; its consistency protocol
  * is written down there. A flow costs what its key, mask and actions
  * use: fixed slots hold meta, UFID and stats, and a record in the
- * table's arena (_flow_arena.ts) holds the masked key, the actions and
- * the key as a miniflow; masks are shared by their subtable's flows. A `system` port (a Linux interface) has no
+ * table's arena (_flow_arena.ts allocates it, _flow_write.ts writes it,
+ * _flow_read.ts reads it) holds the masked key, the actions and the key
+ * as a miniflow; masks are shared by their subtable's flows. A `system`
+ * port (a Linux interface) has no
  * rings: the PMD receives and sends on its AF_PACKET socket itself, in
  * bursts (_pmd_system.ts, _pmd_output.ts), keeps TSO/checksum offloads
  * between such ports and finishes them in software for anything else
