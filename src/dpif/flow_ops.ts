@@ -10,7 +10,6 @@
  * Thread-safety: private to the PMD that owns the table.
  */
 import { FLOW_MAX_VLAN_HEADERS, FLOW_WORDS, getVlanLimit } from "../flow/mod.ts";
-import { recordUnits } from "./_flow_layout.ts";
 import { Dpcls } from "./dpcls.ts";
 import type { Emc } from "./emc.ts";
 import type { FlowTable } from "./flow_table.ts";
@@ -144,20 +143,11 @@ export class FlowOps {
     flags: number,
     now: number,
   ): number {
-    // One pass over the key and mask: the mask's copy and the counts of
-    // nonzero words the record's size and the subtable search need.
     const mask = this.scratchMask;
-    let nMasked = 0, nKey = 0;
-    for (let i = 0; i < FLOW_WORDS; i++) {
-      const mw = src[maskAt + i];
-      mask[i] = mw;
-      if (mw !== 0) nMasked++;
-      if (src[keyAt + i] !== 0) nKey++;
-    }
+    for (let i = 0; i < FLOW_WORDS; i++) mask[i] = src[maskAt + i];
     if (mask[21] !== 0xffffffff) return -EINVAL;
     if (!keyFits(src, keyAt)) return -EINVAL;
     if (((mask[VLAN_TCI_WORD] >>> 16) & 0xffff) === 0) {
-      if (mask[VLAN_TCI_WORD] === 0) nMasked++;
       mask[VLAN_TCI_WORD] |= ((VLAN_TCI_EXACT >> 8) | ((VLAN_TCI_EXACT & 0xff) << 8)) << 16;
     }
     const existing = this.dpcls.lookup(src, keyAt);
@@ -170,9 +160,9 @@ export class FlowOps {
     }
     if (!(flags & PUT_CREATE)) return -ENOENT;
     if (this.nFree === 0) return -ENOSPC;
-    const units = recordUnits(nMasked, nAct, nKey);
+    const units = this.table.recordUnitsFor(src, keyAt, mask, nAct);
     if (!this.table.hasRoom(units)) return -ENOSPC;
-    let st = this.dpcls.subtableWithMask(mask, nMasked);
+    let st = this.dpcls.subtableWithMask(mask);
     if (!st) {
       const maskId = this.allocMask();
       if (maskId < 0) return -ENOSPC;
@@ -181,19 +171,7 @@ export class FlowOps {
     }
     const slot = this.free[--this.nFree];
     this.maskRefs[st.maskId]++;
-    this.table.create(
-      slot,
-      src,
-      ufidAt,
-      keyAt,
-      st.maskId,
-      src8,
-      actAt * 4,
-      nAct,
-      now,
-      units,
-      st.wordMask,
-    );
+    this.table.create(slot, src, ufidAt, keyAt, st.maskId, src8, actAt * 4, nAct, now, units);
     st.insert(slot, this.table);
     this.ufidInsert(slot);
     return slot;
