@@ -173,10 +173,12 @@ async function ovsPasses(): Promise<Passes | null> {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    const m = /passes: cold ([0-9.]+) miss ([0-9.]+) hit ([0-9.]+)/.exec(
+    const m = /passes: cold ([0-9.]+) miss ([0-9.]+) hit ([0-9.]+) dump ([0-9.]+)/.exec(
       new TextDecoder().decode(out.stdout),
     );
-    return m ? { cold: Number(m[1]), miss: Number(m[2]), hit: Number(m[3]) } : null;
+    return m
+      ? { cold: Number(m[1]), miss: Number(m[2]), hit: Number(m[3]), dump: Number(m[4]) }
+      : null;
   } catch {
     return null;
   } finally {
@@ -196,7 +198,9 @@ console.log(
     `hit ${f(u[1])} s${of(u[1], o?.hit)}; ` +
     (o
       ? `OVS cold ${f(o.cold)} s, miss ${f(o.miss)} s, hit ${f(o.hit)} s`
-      : "OVS oracle not available"),
+      : "OVS oracle not available") +
+    `; dpctl/dump-flows of ${2 * N} flows: udpif ${f(d.dump)} s${of(d.dump, o?.dump)}` +
+    (o ? `, OVS ${f(o.dump)} s` : ""),
 );
 const na = "n/a (OVS oracle not available)";
 console.log(`vs_ovs_miss_ratio: ${o ? f(d.cold / o.cold) : na}`);
