@@ -60,10 +60,13 @@ const GOLDEN = 0x9e3779b1 | 0;
 const TAG_MULTIPLIER = 0x85ebca6b | 0;
 /**
  * Scratch for choosing an index word (one PMD, one thread): a bitmap for
- * counting a word's distinct values, the flows' masked key indexes.
+ * counting a word's distinct values, the flows' slots and masked key
+ * indexes (gathered once, then read by the count and by the index's
+ * refill).
  */
 let seenBits = new Int32Array(1 << (INDEX_MAX_BITS - 5));
 let keyAts = new Int32Array(1024);
+let keySlots = new Int32Array(1024);
 
 /** murmur3's avalanche (mhash_finish), signed: inlined where a subtable hashes. */
 function finish(h: number): number {
@@ -272,10 +275,13 @@ export class Subtable {
     const shift = 32 - bits, e = this.entries, tu = table.u32;
     const seenWords = 1 << (bits - 5);
     if (seenBits.length < seenWords) seenBits = new Int32Array(seenWords);
-    if (keyAts.length < this.nFlows) keyAts = new Int32Array(this.nFlows);
+    if (keyAts.length < this.nFlows) {
+      keyAts = new Int32Array(this.nFlows);
+      keySlots = new Int32Array(this.nFlows);
+    }
     let nKeys = 0;
     for (let p = 1; p < e.length; p += 2) {
-      if (e[p] >= 0) keyAts[nKeys++] = table.maskedKeyIndex(e[p]);
+      if (e[p] >= 0) keySlots[nKeys] = e[p], keyAts[nKeys++] = table.maskedKeyIndex(e[p]);
     }
     let best = this.indexPair, bestDistinct = -1;
     for (let j = this.nWords - 1; j >= 0; j--) {
@@ -298,9 +304,7 @@ export class Subtable {
     this.indexShift = shift;
     if (this.buckets.length === 1 << bits) this.buckets.fill(0);
     else this.buckets = new Int32Array(1 << bits);
-    for (let p = 1; p < e.length; p += 2) {
-      if (e[p] >= 0) this.index(tu[table.maskedKeyIndex(e[p]) + best], e[p], 1);
-    }
+    for (let k = 0; k < nKeys; k++) this.index(tu[keyAts[k] + best], keySlots[k], 1);
     this.changes = 0;
     this.changesForChoice = Math.max(INDEX_MIN_CHANGES, this.nFlows);
   }
