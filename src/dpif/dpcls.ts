@@ -53,6 +53,14 @@ const INDEX_BUCKETS_PER_FLOW = 8;
 const INDEX_MIN_BITS = 6;
 /** 1 MB for a subtable of 32 768 flows or more: past that it fills up. */
 const INDEX_MAX_BITS = 18;
+/**
+ * Flows whose values of each mask word are counted when the index's word
+ * is chosen, at most (evenly spread over the subtable): the word with the
+ * most distinct values among a thousand flows is, but for near ties, the
+ * one among all of them, and a large subtable's choice then costs a pass
+ * over its flows to enter them, not one per mask word.
+ */
+const INDEX_CHOICE_SAMPLE = 1024;
 /** Changes (inserts and removes) after which the word is chosen anew, at least. */
 const INDEX_MIN_CHANGES = 8;
 const GOLDEN = 0x9e3779b1 | 0;
@@ -258,7 +266,8 @@ export class Subtable {
 
   /**
    * Picks the index's word anew, the mask word with the most distinct
-   * values (by bucket) among the subtable's flows, sizes the buckets for
+   * values (by bucket) among the subtable's flows (a sample of
+   * INDEX_CHOICE_SAMPLE of them in a large subtable), sizes the buckets for
    * the flows there are and enters them. Runs at the insert that brings
    * the changes since the last choice to the flows the subtable had then,
    * so its cost, a pass over the table and one over the flows per mask
@@ -284,10 +293,11 @@ export class Subtable {
       if (e[p] >= 0) keySlots[nKeys] = e[p], keyAts[nKeys++] = table.maskedKeyIndex(e[p]);
     }
     let best = this.indexPair, bestDistinct = -1;
+    const step = Math.max(1, Math.floor(nKeys / INDEX_CHOICE_SAMPLE));
     for (let j = this.nWords - 1; j >= 0; j--) {
       seenBits.fill(0, 0, seenWords);
       let distinct = 0;
-      for (let k = 0; k < nKeys; k++) {
+      for (let k = 0; k < nKeys; k += step) {
         const i = Math.imul(tu[keyAts[k] + j], GOLDEN) >>> shift;
         const bit = 1 << (i & 31);
         if ((seenBits[i >>> 5] & bit) === 0) seenBits[i >>> 5] |= bit, distinct++;
