@@ -58,7 +58,9 @@ export function recordUnitsOfKey(
 
 /**
  * Writes a new flow's record at word `rec`: the key at word `keyAt` of
- * `src` masked by mask `maskId`, the `nAct` action bytes at byte `actAt` of `src8`, then the key's
+ * `src` masked by mask `maskId` (or by `wordMask`, its nonzero words as
+ * (index, word) pairs, which spares the scan of the whole mask), the
+ * `nAct` action bytes at byte `actAt` of `src8`, then the key's
  * miniflow. Returns the byte offset of the actions.
  */
 export function writeRecord(
@@ -70,13 +72,20 @@ export function writeRecord(
   src8: Uint8Array,
   actAt: number,
   nAct: number,
+  wordMask: Int32Array | undefined,
 ): number {
   const u32 = t.u32;
   let j = rec;
-  const mk = t.maskIndex(maskId);
-  for (let i = 0; i < FLOW_WORDS; i++) {
-    const mw = u32[mk + i];
-    if (mw !== 0) u32[j++] = src[keyAt + i] & mw;
+  if (wordMask) {
+    for (let p = 0; p < wordMask.length; p += 2) {
+      u32[j++] = src[keyAt + wordMask[p]] & wordMask[p + 1];
+    }
+  } else {
+    const mk = t.maskIndex(maskId);
+    for (let i = 0; i < FLOW_WORDS; i++) {
+      const mw = u32[mk + i];
+      if (mw !== 0) u32[j++] = src[keyAt + i] & mw;
+    }
   }
   const a = j * 4;
   writeActions(t.u8, a, src8, actAt, nAct);

@@ -210,7 +210,7 @@ export class Subtable {
   }
 
   insert(slot: number, table: FlowTable): void {
-    if ((this.used + 1) * MAX_LOAD_INV > this.entries.length >> 1) this.grow(table);
+    if ((this.used + 1) * MAX_LOAD_INV > this.entries.length >> 1) this.grow();
     const at = table.maskedKeyIndex(slot);
     this.place(this.hashMasked(table.u32, at), slot);
     this.nFlows++;
@@ -246,13 +246,12 @@ export class Subtable {
     e[p + 1] = slot;
   }
 
-  private grow(table: FlowTable): void {
+  /** Doubles the table (or only drops its tombstones); entries keep the hash they were placed by. */
+  private grow(): void {
     const old = this.entries, n = old.length >> 1;
     this.entries = Subtable.emptyEntries(this.nFlows * 2 * MAX_LOAD_INV > n ? n * 2 : n);
     this.used = 0;
-    for (let p = 1; p < old.length; p += 2) {
-      if (old[p] >= 0) this.place(this.hashMasked(table.u32, table.maskedKeyIndex(old[p])), old[p]);
-    }
+    for (let p = 1; p < old.length; p += 2) if (old[p] >= 0) this.place(old[p - 1], old[p]);
   }
 
   /** Enters (+1) or takes out (-1) flow `slot`, whose value of the index's word is `v`. */
@@ -343,11 +342,15 @@ export class Dpcls {
 
   /**
    * Finds the subtable whose mask equals `mask`: one with as many nonzero
-   * words, each of its own also in `mask`.
+   * words, each of its own also in `mask`. `nonzeroWords`, when the
+   * caller counted them already, spares the count.
    */
-  subtableWithMask(mask: Uint32Array): Subtable | undefined {
-    let n = 0;
-    for (let i = 0; i < FLOW_WORDS; i++) if (mask[i] !== 0) n++;
+  subtableWithMask(mask: Uint32Array, nonzeroWords = -1): Subtable | undefined {
+    let n = nonzeroWords;
+    if (n < 0) {
+      n = 0;
+      for (let i = 0; i < FLOW_WORDS; i++) if (mask[i] !== 0) n++;
+    }
     outer: for (const st of this.subtables) {
       if (st.nWords !== n) continue;
       const wm = st.wordMask;

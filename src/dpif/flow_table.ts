@@ -282,6 +282,8 @@ export class FlowTable {
    * `actAt` of `src8` (indices, not views, so a put allocates nothing), its
    * record `units` long (recordUnitsFor, with mask `maskId`'s words).
    * Mask `maskId` must be written; `hasRoom(units)` must have said yes.
+   * `wordMask`, the mask's nonzero words as (index, word) pairs in index
+   * order (its dpcls subtable's), spares the scan of the whole mask.
    */
   create(
     slot: number,
@@ -294,13 +296,14 @@ export class FlowTable {
     nAct: number,
     now: number,
     units: number,
+    wordMask?: Int32Array,
   ): void {
     const i32 = this.i32, u32 = this.u32;
     const arena = this.arena();
     const unit = arena.alloc(units);
     if (unit < 0) throw new Error("flow table arena full: FlowTable.hasRoom was not asked");
     const rec = arena.wordOf(unit);
-    const a = writeRecord(this, rec, src, keyAt, maskId, src8, actAt, nAct);
+    const a = writeRecord(this, rec, src, keyAt, maskId, src8, actAt, nAct, wordMask);
     const m = this.metaBase + slot * META;
     const seq = this.begin(m);
     i32[m + M_MASK] = maskId;
