@@ -41,21 +41,6 @@ export function recordUnitsAt(t: FlowTable, m: number): number {
   return recordUnits(nMasked, i32[m + M_ACTB], miniflowWordsAt(t, m));
 }
 
-/** The arena units of a flow with the key at word `keyAt` of `src`, mask `mask`, `nAct` action bytes. */
-export function recordUnitsOfKey(
-  src: Uint32Array,
-  keyAt: number,
-  mask: Uint32Array,
-  nAct: number,
-): number {
-  let nMasked = 0, nKey = 0;
-  for (let i = 0; i < FLOW_WORDS; i++) {
-    if (mask[i] !== 0) nMasked++;
-    if (src[keyAt + i] !== 0) nKey++;
-  }
-  return recordUnits(nMasked, nAct, nKey);
-}
-
 /**
  * Writes a new flow's record at word `rec`: the key at word `keyAt` of
  * `src` masked by mask `maskId` (or by `wordMask`, its nonzero words as
