@@ -41,24 +41,11 @@ export function recordUnitsAt(t: FlowTable, m: number): number {
   return recordUnits(nMasked, i32[m + M_ACTB], miniflowWordsAt(t, m));
 }
 
-/** The arena units of a flow with the key at word `keyAt` of `src`, mask `mask`, `nAct` action bytes. */
-export function recordUnitsOfKey(
-  src: Uint32Array,
-  keyAt: number,
-  mask: Uint32Array,
-  nAct: number,
-): number {
-  let nMasked = 0, nKey = 0;
-  for (let i = 0; i < FLOW_WORDS; i++) {
-    if (mask[i] !== 0) nMasked++;
-    if (src[keyAt + i] !== 0) nKey++;
-  }
-  return recordUnits(nMasked, nAct, nKey);
-}
-
 /**
  * Writes a new flow's record at word `rec`: the key at word `keyAt` of
- * `src` masked by mask `maskId`, the `nAct` action bytes at byte `actAt` of `src8`, then the key's
+ * `src` masked by mask `maskId` (or by `wordMask`, its nonzero words as
+ * (index, word) pairs, which spares the scan of the whole mask), the
+ * `nAct` action bytes at byte `actAt` of `src8`, then the key's
  * miniflow. Returns the byte offset of the actions.
  */
 export function writeRecord(
@@ -70,13 +57,20 @@ export function writeRecord(
   src8: Uint8Array,
   actAt: number,
   nAct: number,
+  wordMask: Int32Array | undefined,
 ): number {
   const u32 = t.u32;
   let j = rec;
-  const mk = t.maskIndex(maskId);
-  for (let i = 0; i < FLOW_WORDS; i++) {
-    const mw = u32[mk + i];
-    if (mw !== 0) u32[j++] = src[keyAt + i] & mw;
+  if (wordMask) {
+    for (let p = 0; p < wordMask.length; p += 2) {
+      u32[j++] = src[keyAt + wordMask[p]] & wordMask[p + 1];
+    }
+  } else {
+    const mk = t.maskIndex(maskId);
+    for (let i = 0; i < FLOW_WORDS; i++) {
+      const mw = u32[mk + i];
+      if (mw !== 0) u32[j++] = src[keyAt + i] & mw;
+    }
   }
   const a = j * 4;
   writeActions(t.u8, a, src8, actAt, nAct);

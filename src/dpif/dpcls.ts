@@ -53,6 +53,14 @@ const INDEX_BUCKETS_PER_FLOW = 8;
 const INDEX_MIN_BITS = 6;
 /** 1 MB for a subtable of 32 768 flows or more: past that it fills up. */
 const INDEX_MAX_BITS = 18;
+/**
+ * Flows whose values of each mask word are counted when the index's word
+ * is chosen, at most (evenly spread over the subtable): the word with the
+ * most distinct values among a thousand flows is, but for near ties, the
+ * one among all of them, and a large subtable's choice then costs a pass
+ * over its flows to enter them, not one per mask word.
+ */
+const INDEX_CHOICE_SAMPLE = 1024;
 /** Changes (inserts and removes) after which the word is chosen anew, at least. */
 const INDEX_MIN_CHANGES = 8;
 const GOLDEN = 0x9e3779b1 | 0;
@@ -60,10 +68,13 @@ const GOLDEN = 0x9e3779b1 | 0;
 const TAG_MULTIPLIER = 0x85ebca6b | 0;
 /**
  * Scratch for choosing an index word (one PMD, one thread): a bitmap for
- * counting a word's distinct values, the flows' masked key indexes.
+ * counting a word's distinct values, the flows' slots and masked key
+ * indexes (gathered once, then read by the count and by the index's
+ * refill).
  */
 let seenBits = new Int32Array(1 << (INDEX_MAX_BITS - 5));
 let keyAts = new Int32Array(1024);
+let keySlots = new Int32Array(1024);
 
 /** murmur3's avalanche (mhash_finish), signed: inlined where a subtable hashes. */
 function finish(h: number): number {
@@ -199,7 +210,7 @@ export class Subtable {
   }
 
   insert(slot: number, table: FlowTable): void {
-    if ((this.used + 1) * MAX_LOAD_INV > this.entries.length >> 1) this.grow(table);
+    if ((this.used + 1) * MAX_LOAD_INV > this.entries.length >> 1) this.grow();
     const at = table.maskedKeyIndex(slot);
     this.place(this.hashMasked(table.u32, at), slot);
     this.nFlows++;
@@ -235,13 +246,12 @@ export class Subtable {
     e[p + 1] = slot;
   }
 
-  private grow(table: FlowTable): void {
+  /** Doubles the table (or only drops its tombstones); entries keep the hash they were placed by. */
+  private grow(): void {
     const old = this.entries, n = old.length >> 1;
     this.entries = Subtable.emptyEntries(this.nFlows * 2 * MAX_LOAD_INV > n ? n * 2 : n);
     this.used = 0;
-    for (let p = 1; p < old.length; p += 2) {
-      if (old[p] >= 0) this.place(this.hashMasked(table.u32, table.maskedKeyIndex(old[p])), old[p]);
-    }
+    for (let p = 1; p < old.length; p += 2) if (old[p] >= 0) this.place(old[p - 1], old[p]);
   }
 
   /** Enters (+1) or takes out (-1) flow `slot`, whose value of the index's word is `v`. */
@@ -255,7 +265,8 @@ export class Subtable {
 
   /**
    * Picks the index's word anew, the mask word with the most distinct
-   * values (by bucket) among the subtable's flows, sizes the buckets for
+   * values (by bucket) among the subtable's flows (a sample of
+   * INDEX_CHOICE_SAMPLE of them in a large subtable), sizes the buckets for
    * the flows there are and enters them. Runs at the insert that brings
    * the changes since the last choice to the flows the subtable had then,
    * so its cost, a pass over the table and one over the flows per mask
@@ -272,16 +283,20 @@ export class Subtable {
     const shift = 32 - bits, e = this.entries, tu = table.u32;
     const seenWords = 1 << (bits - 5);
     if (seenBits.length < seenWords) seenBits = new Int32Array(seenWords);
-    if (keyAts.length < this.nFlows) keyAts = new Int32Array(this.nFlows);
+    if (keyAts.length < this.nFlows) {
+      keyAts = new Int32Array(this.nFlows);
+      keySlots = new Int32Array(this.nFlows);
+    }
     let nKeys = 0;
     for (let p = 1; p < e.length; p += 2) {
-      if (e[p] >= 0) keyAts[nKeys++] = table.maskedKeyIndex(e[p]);
+      if (e[p] >= 0) keySlots[nKeys] = e[p], keyAts[nKeys++] = table.maskedKeyIndex(e[p]);
     }
     let best = this.indexPair, bestDistinct = -1;
+    const step = Math.max(1, Math.floor(nKeys / INDEX_CHOICE_SAMPLE));
     for (let j = this.nWords - 1; j >= 0; j--) {
       seenBits.fill(0, 0, seenWords);
       let distinct = 0;
-      for (let k = 0; k < nKeys; k++) {
+      for (let k = 0; k < nKeys; k += step) {
         const i = Math.imul(tu[keyAts[k] + j], GOLDEN) >>> shift;
         const bit = 1 << (i & 31);
         if ((seenBits[i >>> 5] & bit) === 0) seenBits[i >>> 5] |= bit, distinct++;
@@ -298,9 +313,7 @@ export class Subtable {
     this.indexShift = shift;
     if (this.buckets.length === 1 << bits) this.buckets.fill(0);
     else this.buckets = new Int32Array(1 << bits);
-    for (let p = 1; p < e.length; p += 2) {
-      if (e[p] >= 0) this.index(tu[table.maskedKeyIndex(e[p]) + best], e[p], 1);
-    }
+    for (let k = 0; k < nKeys; k++) this.index(tu[keyAts[k] + best], keySlots[k], 1);
     this.changes = 0;
     this.changesForChoice = Math.max(INDEX_MIN_CHANGES, this.nFlows);
   }
@@ -329,11 +342,15 @@ export class Dpcls {
 
   /**
    * Finds the subtable whose mask equals `mask`: one with as many nonzero
-   * words, each of its own also in `mask`.
+   * words, each of its own also in `mask`. `nonzeroWords`, when the
+   * caller counted them already, spares the count.
    */
-  subtableWithMask(mask: Uint32Array): Subtable | undefined {
-    let n = 0;
-    for (let i = 0; i < FLOW_WORDS; i++) if (mask[i] !== 0) n++;
+  subtableWithMask(mask: Uint32Array, nonzeroWords = -1): Subtable | undefined {
+    let n = nonzeroWords;
+    if (n < 0) {
+      n = 0;
+      for (let i = 0; i < FLOW_WORDS; i++) if (mask[i] !== 0) n++;
+    }
     outer: for (const st of this.subtables) {
       if (st.nWords !== n) continue;
       const wm = st.wordMask;

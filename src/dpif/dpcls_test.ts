@@ -103,6 +103,36 @@ Deno.test("dpcls: lookups through the word index find exactly what a scan of eve
   assert.ok(hits > 1000 && singles > 0 && shared > 0, `${hits} hits, ${singles}/${shared} buckets`);
 });
 
+Deno.test("dpcls: a large subtable's index word, chosen on a sample of its flows, is still the most varied", () => {
+  const n = 5000;
+  const table = FlowTable.create(8192, 4, 64);
+  const ops = new FlowOps(table, new Emc(table));
+  const src = new Uint32Array(ACT_AT + 4), src8 = new Uint8Array(src.buffer);
+  src[MASK_AT + 21] =
+    src[MASK_AT + 31] =
+    src[MASK_AT + 40] =
+    src[MASK_AT + 63] =
+      0xffffffff;
+  src[KEY_AT + 21] = 0x08000001;
+  for (let i = 0; i < n; i++) {
+    src[0] = i;
+    src[KEY_AT + 31] = i >> 4; // n / 16 values
+    src[KEY_AT + 40] = 0x40000000 | i; // n values
+    src[KEY_AT + 63] = i & 7; // 8 values, and the last word, the index's first pick
+    assert.ok(ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 0, PUT_CREATE, 0) >= 0);
+  }
+  const [st] = ops.dpcls.subtables;
+  assert.equal(st.nFlows, n);
+  assert.equal(st.indexWord, 40);
+  // Every flow is found again through the index.
+  const probe = src.slice(KEY_AT, KEY_AT + FLOW_WORDS);
+  for (let i = 0; i < n; i += 7) {
+    probe[31] = i >> 4, probe[40] = 0x40000000 | i, probe[63] = i & 7;
+    const s = ops.dpcls.lookup(probe, 0);
+    assert.ok(s >= 0 && table.u32[table.ufidBase + s * 4] === i, `flow ${i}`);
+  }
+});
+
 Deno.test("dpcls: the index picks the word whose values differ most among a subtable's flows", () => {
   const table = FlowTable.create(512, 4, 64);
   const ops = new FlowOps(table, new Emc(table));
@@ -125,4 +155,41 @@ Deno.test("dpcls: the index picks the word whose values differ most among a subt
   assert.equal(table.maskOf(ops.dpcls.lookup(probe, 0)), st.maskId);
   probe[63] = 2;
   assert.equal(ops.dpcls.lookup(probe, 0), -1);
+});
+
+Deno.test("dpcls: after the doublings of a large subtable (tombstones, the index's sampled choice and refill) each live flow is found and no removed one", () => {
+  const n = 6000;
+  const table = FlowTable.create(8192, 4, 64);
+  const ops = new FlowOps(table, new Emc(table));
+  const src = new Uint32Array(ACT_AT + 4), src8 = new Uint8Array(src.buffer);
+  src[MASK_AT + 21] = src[MASK_AT + 31] = src[MASK_AT + 40] = 0xffffffff;
+  src[KEY_AT + 21] = 0x08000001;
+  const keyOf = (i: number, at: number, into: Uint32Array) => {
+    into[at + 31] = i % 97; // shared index buckets: the hash path
+    into[at + 40] = 0x40000000 | i; // distinct values: the index's single buckets
+  };
+  const slots = new Map<number, number>();
+  const probe = src.slice(KEY_AT, KEY_AT + FLOW_WORDS);
+  const checkAll = (upTo: number) => {
+    for (let i = 0; i < upTo; i++) {
+      keyOf(i, 0, probe);
+      assert.equal(ops.dpcls.lookup(probe, 0), slots.get(i) ?? -1, `flow ${i} of ${upTo}`);
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    src[0] = i;
+    keyOf(i, KEY_AT, src);
+    const slot = ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 0, PUT_CREATE, 0);
+    assert.ok(slot >= 0);
+    slots.set(i, slot);
+    // Every fifth flow goes again soon, leaving tombstones for the next grow.
+    if (i % 5 === 4) {
+      ops.remove(slots.get(i - 2)!);
+      slots.delete(i - 2);
+    }
+    // The table doubles near each power of two: look every flow up past each.
+    if (((i + 1) & i) === 0) checkAll(i + 1);
+  }
+  checkAll(n);
+  assert.equal(ops.dpcls.subtables[0].nFlows, slots.size);
 });

@@ -10,6 +10,7 @@
  * Thread-safety: private to the PMD that owns the table.
  */
 import { FLOW_MAX_VLAN_HEADERS, FLOW_WORDS, getVlanLimit } from "../flow/mod.ts";
+import { recordUnits } from "./_flow_layout.ts";
 import { Dpcls } from "./dpcls.ts";
 import type { Emc } from "./emc.ts";
 import type { FlowTable } from "./flow_table.ts";
@@ -143,11 +144,20 @@ export class FlowOps {
     flags: number,
     now: number,
   ): number {
+    // One pass over the key and mask: the mask's copy and the counts of
+    // nonzero words the record's size and the subtable search need.
     const mask = this.scratchMask;
-    for (let i = 0; i < FLOW_WORDS; i++) mask[i] = src[maskAt + i];
+    let nMasked = 0, nKey = 0;
+    for (let i = 0; i < FLOW_WORDS; i++) {
+      const mw = src[maskAt + i];
+      mask[i] = mw;
+      if (mw !== 0) nMasked++;
+      if (src[keyAt + i] !== 0) nKey++;
+    }
     if (mask[21] !== 0xffffffff) return -EINVAL;
     if (!keyFits(src, keyAt)) return -EINVAL;
     if (((mask[VLAN_TCI_WORD] >>> 16) & 0xffff) === 0) {
+      if (mask[VLAN_TCI_WORD] === 0) nMasked++;
       mask[VLAN_TCI_WORD] |= ((VLAN_TCI_EXACT >> 8) | ((VLAN_TCI_EXACT & 0xff) << 8)) << 16;
     }
     const existing = this.dpcls.lookup(src, keyAt);
@@ -160,9 +170,9 @@ export class FlowOps {
     }
     if (!(flags & PUT_CREATE)) return -ENOENT;
     if (this.nFree === 0) return -ENOSPC;
-    const units = this.table.recordUnitsFor(src, keyAt, mask, nAct);
+    const units = recordUnits(nMasked, nAct, nKey);
     if (!this.table.hasRoom(units)) return -ENOSPC;
-    let st = this.dpcls.subtableWithMask(mask);
+    let st = this.dpcls.subtableWithMask(mask, nMasked);
     if (!st) {
       const maskId = this.allocMask();
       if (maskId < 0) return -ENOSPC;
@@ -171,7 +181,19 @@ export class FlowOps {
     }
     const slot = this.free[--this.nFree];
     this.maskRefs[st.maskId]++;
-    this.table.create(slot, src, ufidAt, keyAt, st.maskId, src8, actAt * 4, nAct, now, units);
+    this.table.create(
+      slot,
+      src,
+      ufidAt,
+      keyAt,
+      st.maskId,
+      src8,
+      actAt * 4,
+      nAct,
+      now,
+      units,
+      st.wordMask,
+    );
     st.insert(slot, this.table);
     this.ufidInsert(slot);
     return slot;

@@ -84,7 +84,6 @@ import { copyFlowOut, readFlow, readFlowRest, readFlowTerse } from "./_flow_read
 import {
   miniflowWordsAt,
   recordUnitsAt,
-  recordUnitsOfKey,
   repairTornSlots,
   rewriteRecord,
   writeRecord,
@@ -263,15 +262,7 @@ export class FlowTable {
     Atomics.add(this.i32, H_MASKS, countDelta);
   }
 
-  /**
-   * The arena units of a flow with the key at word `keyAt` of `src`, mask
-   * `mask` and `nAct` action bytes: what `hasRoom` and `create` take.
-   */
-  recordUnitsFor(src: Uint32Array, keyAt: number, mask: Uint32Array, nAct: number): number {
-    return recordUnitsOfKey(src, keyAt, mask, nAct);
-  }
-
-  /** Whether a record of `units` (recordUnitsFor) has room in the arena now. */
+  /** Whether a record of `units` (recordUnits: the mask's and key's nonzero words, the actions) has room in the arena now. */
   hasRoom(units: number): boolean {
     return this.arena().hasRoom(units);
   }
@@ -280,8 +271,10 @@ export class FlowTable {
    * Publishes a new flow in free slot `slot`: its UFID and key are at word
    * indices `ufidAt` and `keyAt` of `src`, its `nAct` action bytes at byte
    * `actAt` of `src8` (indices, not views, so a put allocates nothing), its
-   * record `units` long (recordUnitsFor, with mask `maskId`'s words).
+   * record `units` long (as hasRoom was asked).
    * Mask `maskId` must be written; `hasRoom(units)` must have said yes.
+   * `wordMask`, the mask's nonzero words as (index, word) pairs in index
+   * order (its dpcls subtable's), spares the scan of the whole mask.
    */
   create(
     slot: number,
@@ -294,13 +287,14 @@ export class FlowTable {
     nAct: number,
     now: number,
     units: number,
+    wordMask?: Int32Array,
   ): void {
     const i32 = this.i32, u32 = this.u32;
     const arena = this.arena();
     const unit = arena.alloc(units);
     if (unit < 0) throw new Error("flow table arena full: FlowTable.hasRoom was not asked");
     const rec = arena.wordOf(unit);
-    const a = writeRecord(this, rec, src, keyAt, maskId, src8, actAt, nAct);
+    const a = writeRecord(this, rec, src, keyAt, maskId, src8, actAt, nAct, wordMask);
     const m = this.metaBase + slot * META;
     const seq = this.begin(m);
     i32[m + M_MASK] = maskId;

@@ -147,9 +147,14 @@ export class Handler {
    * a reval_seq is revalidated.
    */
   runOnce(revalSeq = this.#ctx.shared.revalSeq.read()): number {
-    const n = this.#ctx.dpif.recv(this.id, this.batch, UPCALL_MAX_BATCH);
+    const n = this.receive();
     if (n > 0) this.handleBatch(n, revalSeq);
     return n;
+  }
+
+  /** Reads up to a batch into `batch`, held in the queue until handleBatch; returns how many. */
+  receive(): number {
+    return this.#ctx.dpif.recv(this.id, this.batch, UPCALL_MAX_BATCH);
   }
 
   /** Handles `batch[0..n)`, already filled by recv. */

@@ -22,6 +22,7 @@ import {
 import { DpifNetdev } from "../dpif/mod.ts";
 import { DpifBinding } from "./dpif_binding.ts";
 import { Handler, type UdpifContext } from "./handler.ts";
+import { handlerPass } from "./_handler_pass.ts";
 import type { CreateUdpifXlate, WorkerXlate } from "./ports.ts";
 import type { UdpifWorkerInit, UdpifWorkerMessage, UdpifWorkerReply } from "./protocol.ts";
 import { RevalidatorThread } from "./revalidator_loop.ts";
@@ -86,12 +87,9 @@ function fenceFor(role: WorkerRole, index: number) {
 async function runHandler(c: UdpifContext, id: number): Promise<void> {
   const h = new Handler(c, id);
   const fence = fenceFor("handler", id);
+  const updates = { applied: () => applied, catchUp: () => catchUp(c.shared) };
   while (!c.shared.exitLatch) {
-    const revalSeq = c.shared.revalSeq.read();
-    if (applied < c.shared.updateSeq) await catchUp(c.shared);
-    fence.enter();
-    const n = h.runOnce(revalSeq);
-    fence.leave();
+    const n = await handlerPass(h, c.shared, updates, fence);
     if (n === 0) await c.dpif.recvWaitAsync(id, HANDLER_NAP_MS);
   }
 }
