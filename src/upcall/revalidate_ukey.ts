@@ -164,6 +164,9 @@ export class UkeyRevalidation {
     wcClear: false,
     wantXcache: true,
     reuseXcache: undefined,
+    // Each result is done with before the next translation: only a
+    // MODIFY keeps actions, and it copies them (#decide).
+    reuseResult: true,
     now: undefined,
   };
   /** Gives a recirculation id reference back (one function, not one per flow). */
@@ -362,7 +365,8 @@ export class UkeyRevalidation {
     if (!ukeys.actionsDigestEquals(slot, actionsDigest(actions, this.#digest))) {
       if (!ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS, this.#release)) return;
       out.result = UKEY_MODIFY;
-      out.actions = actions;
+      // The batch's datapath operations run after later translations refill res.actions.
+      out.actions = actions === res.actions ? actions.slice() : actions;
       return;
     }
     out.result = UKEY_KEEP;
