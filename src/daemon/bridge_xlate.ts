@@ -109,6 +109,15 @@ export class BridgeXlate implements WorkerXlate {
   readonly #keys = new XlateKeys();
   /** The input of every translation here (see `translate`). */
   readonly #xin: XlateInput;
+  /** The result of translations with `XlateRequest.reuseResult`, refilled by each. */
+  readonly #result: XlateResult = {
+    actions: undefined,
+    slow: 0,
+    avoidCaching: false,
+    ofpInPort: 0,
+    xcache: null,
+    recircs: undefined,
+  };
 
   /**
    * Translation over `tables` (the master copy on the main thread, else a
@@ -215,6 +224,7 @@ export class BridgeXlate implements WorkerXlate {
     xin.cache = req.wantXcache && req.reuseXcache instanceof XlateCache
       ? req.reuseXcache
       : undefined;
+    xin.reuseActions = req.reuseResult === true;
     const out = xlate(xin);
     if (req.wc && req.wcClear) req.wc.set(inPortAsDatapath(out.wc));
     else if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
@@ -227,14 +237,20 @@ export class BridgeXlate implements WorkerXlate {
       const relearn = req.packet === null;
       this.#push(out.cache, req.packets, req.bytes, req.used || now, req.tcpFlags, relearn);
     }
-    return {
-      actions: out.error ? undefined : out.actions,
-      slow: out.slow,
+    const res: XlateResult = req.reuseResult ? this.#result : {
+      actions: undefined,
+      slow: 0,
       avoidCaching: false,
-      ofpInPort: ofpInPort < 0 ? OFPP_NONE : ofpInPort,
-      xcache: req.wantXcache ? out.cache : null,
-      recircs: out.recircs.length ? this.#distinct(out.recircs) : undefined,
+      ofpInPort: 0,
+      xcache: null,
+      recircs: undefined,
     };
+    res.actions = out.error ? undefined : out.actions;
+    res.slow = out.slow;
+    res.ofpInPort = ofpInPort < 0 ? OFPP_NONE : ofpInPort;
+    res.xcache = req.wantXcache ? out.cache : null;
+    res.recircs = out.recircs.length ? this.#distinct(out.recircs) : undefined;
+    return res;
   }
 
   controllerUpcall(u: UpcallIn): void {

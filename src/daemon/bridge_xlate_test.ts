@@ -131,3 +131,52 @@ Deno.test("a handler's controller upcall reaches the main thread as a packet-in 
   assert.equal(pin.controllerId, 0);
   assert.equal(queue.drain(pool, () => assert.fail("drained twice")), 0);
 });
+
+Deno.test("reuseResult refills one result and actions array; without it each result is the caller's", () => {
+  const init: BridgeXlateInit = {
+    bridge: "br0",
+    ports: PORTS,
+    mac: MacLearning.create().buffer,
+    ruleStats: RuleStatsQueue.create().buffer,
+    learn: LearnQueue.create().buffer,
+    uuid: new Uint8Array(16),
+    recirc: new RecircIdPool().buffer,
+    packetIns: PacketInQueue.create().init,
+    vlanLimit: 1,
+  };
+  const tables = new OfTables();
+  tables.addFlow("in_port=1,actions=output:2", 0);
+  tables.addFlow("in_port=2,actions=output:1,output:1", 0);
+  const x = new BridgeXlate(init, tables);
+  const keyFrom = (inPort: number) => {
+    const key = newKey();
+    parseOdpKey(`in_port(${inPort}),eth_type(0x0800)`, key, newKey());
+    return key;
+  };
+  const translate = (inPort: number, reuseResult: boolean) =>
+    x.translate({
+      key: keyFrom(inPort),
+      packet: null,
+      packets: 0,
+      bytes: 0,
+      tcpFlags: 0,
+      used: 0,
+      wc: null,
+      wantXcache: false,
+      reuseResult,
+    });
+  const kept = translate(1, false);
+  const first = translate(1, true);
+  assert.equal(formatOdpActions(first.actions!), "2");
+  const firstActions = first.actions;
+  const second = translate(2, true);
+  assert.equal(second, first);
+  assert.equal(second.actions, firstActions);
+  assert.equal(formatOdpActions(second.actions!), "1,1");
+  // A result asked for without the flag is neither refilled nor refills.
+  const third = translate(2, false);
+  assert.notEqual(third, second);
+  assert.notEqual(third.actions, second.actions);
+  assert.equal(formatOdpActions(kept.actions!), "2");
+  assert.equal(formatOdpActions(second.actions!), "1,1");
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { newKey, type OdpAction } from "../flow/mod.ts";
-import { actionsDigest } from "./actions_digest.ts";
+import { actionsDigest, ActionsDigestMemo } from "./actions_digest.ts";
 
 const digest = (a: OdpAction[]) => Array.from(actionsDigest(a, new Uint32Array(3)));
 
@@ -30,4 +30,32 @@ Deno.test("a different port, order, field or count changes the digest", () => {
     digest([{ type: "userspace", pid: 0, userdata: Uint8Array.of(1) }]),
     digest([{ type: "userspace", pid: 0, userdata: Uint8Array.of(2) }]),
   );
+});
+
+Deno.test("the memo's digests are actionsDigest's, whatever list came before", () => {
+  const memo = new ActionsDigestMemo();
+  const viaMemo = (a: OdpAction[]) => Array.from(memo.digest(a, new Uint32Array(3)));
+  const out2: OdpAction = Object.freeze({ type: "output", port: 2 });
+  const out3: OdpAction = Object.freeze({ type: "output", port: 3 });
+  // Not frozen: the same object may say something else next time.
+  const mutable = { type: "output" as const, port: 2 };
+  const lists: OdpAction[][] = [
+    [out2],
+    [out2],
+    [out2, out3],
+    [out2, out3],
+    [out3, out2],
+    [out3],
+    [],
+    [],
+    [out2],
+    [mutable],
+    [mutable],
+    [{ type: "pop_vlan" }, out2],
+    [out2],
+  ];
+  for (const [i, list] of lists.entries()) {
+    assert.deepEqual(viaMemo(list), digest(list), `list ${i}`);
+    if (i === 9) mutable.port = 5;
+  }
 });

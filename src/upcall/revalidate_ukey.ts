@@ -18,7 +18,7 @@ import {
   FDR_XLATION_ERROR,
 } from "./deletion_reasons.ts";
 import { logUnexpectedStatsJump } from "./_stats_jump.ts";
-import { actionsDigest } from "./actions_digest.ts";
+import { ActionsDigestMemo } from "./actions_digest.ts";
 import { putActionsFor, type UdpifContext } from "./handler.ts";
 import type { DpFlowStats, XlateRequest, XlateResult } from "./ports.ts";
 import { releaseRecircs, translateSafely } from "./_safe_xlate.ts";
@@ -151,6 +151,7 @@ export class UkeyRevalidation {
   readonly xcaches: XcacheStore;
   readonly #wc = newKey();
   readonly #digest = new Uint32Array(3);
+  readonly #digests = new ActionsDigestMemo();
   readonly out: RevalOutcome = { result: UKEY_KEEP, actions: undefined, reason: FDR_NONE };
   /** The request of every translation here, refilled per flow. */
   readonly #req: XlateRequest = {
@@ -164,6 +165,9 @@ export class UkeyRevalidation {
     wcClear: false,
     wantXcache: true,
     reuseXcache: undefined,
+    // Each result is done with before the next translation: only a
+    // MODIFY keeps actions, and it copies them (#decide).
+    reuseResult: true,
     now: undefined,
   };
   /** Gives a recirculation id reference back (one function, not one per flow). */
@@ -359,10 +363,11 @@ export class UkeyRevalidation {
       return;
     }
     const actions = putActionsFor(res, res.actions, xlate.ofprotoUuid);
-    if (!ukeys.actionsDigestEquals(slot, actionsDigest(actions, this.#digest))) {
+    if (!ukeys.actionsDigestEquals(slot, this.#digests.digest(actions, this.#digest))) {
       if (!ukeys.holdRecircs(slot, res.recircs ?? NO_RECIRCS, this.#release)) return;
       out.result = UKEY_MODIFY;
-      out.actions = actions;
+      // The batch's datapath operations run after later translations refill res.actions.
+      out.actions = actions === res.actions ? actions.slice() : actions;
       return;
     }
     out.result = UKEY_KEEP;
@@ -370,6 +375,6 @@ export class UkeyRevalidation {
 
   /** The digest of the last MODIFY's actions, to store in the ukey. */
   digestOf(actions: OdpAction[]): Uint32Array {
-    return actionsDigest(actions, this.#digest);
+    return this.#digests.digest(actions, this.#digest);
   }
 }

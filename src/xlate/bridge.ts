@@ -8,6 +8,7 @@
  *   never VLAN 0;
  * - trunk mode with no `trunks` carries every VLAN, VLAN 0 included.
  */
+import type { OdpAction } from "../flow/mod.ts";
 import { Bond, type BondInit, OFPP_LOCAL } from "../ofproto/mod.ts";
 
 export type VlanMode = "access" | "trunk" | "native-tagged" | "native-untagged";
@@ -53,6 +54,11 @@ export interface XPort {
   readonly peer: string | null;
   /** A patch port's counter slot; -1 for other ports (or a patch port without counters). */
   readonly patchSlot: number;
+  /**
+   * The datapath action that outputs to it: one frozen object that every
+   * translation's actions share, not one made per translated flow.
+   */
+  readonly output: OdpAction;
 }
 
 function effectivePort(spec: PortSpec, bonds: Map<string, Bond>): XPort {
@@ -82,6 +88,7 @@ function effectivePort(spec: PortSpec, bonds: Map<string, Bond>): XPort {
     bond: spec.bond ? bondView(spec.bond, bonds) : null,
     peer: spec.peer ?? null,
     patchSlot: spec.patchSlot ?? -1,
+    output: Object.freeze({ type: "output", port: spec.odpPort }),
   };
 }
 

@@ -138,6 +138,13 @@ export interface XlateInput {
    * then this object.
    */
   cache?: XlateCache;
+  /**
+   * With `keys`: the caller is done with the actions of the last
+   * translation that had this flag on these keys, so this one refills
+   * that array instead of making one (a revalidator only compares them,
+   * and copies them for the rare flow it modifies).
+   */
+  reuseActions?: boolean;
   /** Formats a rule's match and an action, for the trace. */
   formatMatch?: (rule: XlateRule) => string;
   formatAction?: (action: OfAction) => string;
@@ -267,6 +274,8 @@ export class XlateCtx {
   /** The translation's input flow as bytes (`xin.flow`). */
   upcall: Uint8Array;
   actions: OdpAction[] = [];
+  /** The array translations with `XlateInput.reuseActions` refill. */
+  readonly #reusedActions: OdpAction[] = [];
   cache!: XlateCache;
   traceRoot: TraceNode[] | null = null;
   /** Where trace nodes go now: the subs of the current table node. */
@@ -318,7 +327,12 @@ export class XlateCtx {
     this.flow.set(xin.flow);
     this.base.set(xin.flow);
     this.wc.fill(0);
-    this.actions = [];
+    if (xin.reuseActions) {
+      // Popped, not cut to length 0, which would free the array's storage.
+      const reused = this.#reusedActions;
+      while (reused.length) reused.pop();
+      this.actions = reused;
+    } else this.actions = [];
     if (xin.cache) xin.cache.clear();
     this.cache = xin.cache ?? new XlateCache();
     this.cache.bridge = xin.bridgeId ?? 0;

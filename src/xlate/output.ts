@@ -52,7 +52,7 @@ export function composeOutput(ctx: XlateCtx, ofport: number, isLast = false): vo
     return;
   }
   commitActions(ctx);
-  ctx.actions.push({ type: "output", port: port.odpPort });
+  ctx.actions.push(port.output);
 }
 
 /** FLOOD or ALL: every port but the input port (flood_packets); only the final one may be last. */
