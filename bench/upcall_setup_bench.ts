@@ -85,7 +85,7 @@ async function run(
     roles: string;
   }
 > {
-  const before = tasksSched().keys();
+  const before = [...tasksSched().keys()];
   const dp = DpifNetdev.create("dummy", {
     flowCapacity: 131072,
     extractModule: new URL("../src/flow/mod.ts", import.meta.url).href,
