@@ -64,3 +64,40 @@ export function tasksCpuDelta(before: Map<number, number>, after: Map<number, nu
   return [...after].map(([tid, ms]) => ms - (before.get(tid) ?? 0)).filter((ms) => ms > 0)
     .sort((a, b) => b - a);
 }
+
+/** One thread's scheduler figures from /proc/self/task/TID/schedstat and comm. */
+export interface TaskSched {
+  /** The thread's name (comm): "deno", "worker-3", "V8 DefaultWorke", "tokio-runtime-w". */
+  name: string;
+  /** Nanoseconds on a CPU. */
+  runNs: number;
+  /** Nanoseconds runnable but waiting for a CPU (on a run queue). */
+  waitNs: number;
+}
+
+/**
+ * Every thread of this process with its time on a CPU and its time
+ * waiting for one, in nanoseconds (the scheduler's own accounting, not
+ * 10 ms ticks), keyed by thread id. Wall time minus both is time the
+ * thread slept (a futex, an Atomics wait, epoll): with these three a
+ * bench can tell a thread short of CPU from one waiting on another.
+ */
+export function tasksSched(): Map<number, TaskSched> {
+  const out = new Map<number, TaskSched>();
+  for (const e of Deno.readDirSync("/proc/self/task")) {
+    try {
+      const [run, wait] = Deno.readTextFileSync(`/proc/self/task/${e.name}/schedstat`).split(" ");
+      const name = Deno.readTextFileSync(`/proc/self/task/${e.name}/comm`).trim();
+      out.set(Number(e.name), { name, runNs: Number(run), waitNs: Number(wait) });
+    } catch {
+      continue; // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** Thread ids present in `after` and not in `before`, in creation (id) order. */
+export function newTasks(before: Iterable<number>, after: Iterable<number>): number[] {
+  const had = new Set(before);
+  return [...after].filter((t) => !had.has(t)).sort((a, b) => a - b);
+}

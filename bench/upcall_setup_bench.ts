@@ -6,12 +6,23 @@
  * handler workers, after an untimed warm-up (the cold rate of the warm-up
  * is printed too), and setups per CPU-second of the whole process, which
  * a loaded machine changes less than the wall clock. Named figure: `setups_per_s`, with 2 handlers.
+ * A second line splits the timed span per thread (main: the feeder; the
+ * PMD; each handler; the revalidator; V8's compiler and GC helpers) into
+ * time on a CPU, time runnable but waiting for one, and time asleep, per
+ * setup: whether the pipeline is short of CPU or waits on itself.
  */
 import { DpifNetdev } from "../src/dpif/mod.ts";
 import { DummyNetdev } from "../src/netdev/mod.ts";
 import { setFlowLimit, Udpif } from "../src/upcall/mod.ts";
 import { RuleXlate, tcpFrame } from "../tests/support/upcall/test_support.ts";
-import { processCpuMs, tasksCpuDelta, tasksCpuMs } from "./_thread_cpu.ts";
+import {
+  newTasks,
+  processCpuMs,
+  type TaskSched,
+  tasksCpuDelta,
+  tasksCpuMs,
+  tasksSched,
+} from "./_thread_cpu.ts";
 
 const N = 60_000;
 const WARMUP = 65536;
@@ -71,13 +82,16 @@ async function run(
     flows: number;
     cpuRate: number;
     threadUs: number[];
+    roles: string;
   }
 > {
+  const before = [...tasksSched().keys()];
   const dp = DpifNetdev.create("dummy", {
     flowCapacity: 131072,
     extractModule: new URL("../src/flow/mod.ts", import.meta.url).href,
   });
   await dp.ready();
+  const pmdTids = workerTids(before);
   const p1 = new DummyNetdev("p1");
   dp.portAdd(p1);
   dp.portAdd(new DummyNetdev("p2"));
@@ -99,6 +113,12 @@ async function run(
     nHandlerThreads: handlers,
     nRevalidatorThreads: 1,
   });
+  const udpifTids = newTasks([...pmdTids, ...before], workerTids(before));
+  const role = new Map<number, string>([[Deno.pid, "main"]]);
+  pmdTids.forEach((t, i) => role.set(t, `pmd${i}`));
+  udpifTids.forEach((t, i) =>
+    role.set(t, i < handlers ? `handler${i}` : `revalidator${i - handlers}`)
+  );
   const frames = Array.from(
     { length: N },
     (_, i) => tcpFrame(1 + (i >> 15), 2, 1 + (i & 32767), 80),
@@ -121,7 +141,9 @@ async function run(
   const t0 = performance.now();
   const cpu0 = processCpuMs();
   const tasks0 = tasksCpuMs();
+  const sched0 = tasksSched();
   await feed(dp, p1, udpif, frames);
+  const sched1 = tasksSched();
   const secs = (performance.now() - t0) / 1000;
   const cpuSecs = (processCpuMs() - cpu0) / 1000;
   const threads = tasksCpuDelta(tasks0, tasksCpuMs()).slice(0, 4);
@@ -135,7 +157,45 @@ async function run(
     flows: s.flows - flows0,
     cpuRate: (s.flows - flows0) / cpuSecs,
     threadUs: threads.map((ms) => ms * 1000 / (s.flows - flows0)),
+    roles: byRole(role, sched0, sched1, secs * 1e9, s.flows - flows0),
   };
+}
+
+/** This process's worker threads ("worker-N") not in `before`, oldest first. */
+function workerTids(before: Iterable<number>): number[] {
+  const now = tasksSched();
+  return newTasks(before, now.keys()).filter((t) => now.get(t)!.name.startsWith("worker-"));
+}
+
+/**
+ * Each role's time per setup over the timed span, in us: on a CPU, then
+ * runnable but waiting for a CPU, then asleep (the rest of the wall
+ * time: waiting on another thread). V8's compiler and GC helpers
+ * ("V8 DefaultWorke") and Deno's runtime threads are summed as "v8" and
+ * "rt" (CPU only: they are idle by design).
+ */
+function byRole(
+  role: Map<number, string>,
+  t0: Map<number, TaskSched>,
+  t1: Map<number, TaskSched>,
+  wallNs: number,
+  setups: number,
+): string {
+  const us = (ns: number) => (ns / 1000 / setups).toFixed(1);
+  const parts: string[] = [];
+  let v8 = 0, rt = 0, all = 0;
+  for (const [tid, b] of t1) {
+    const a = t0.get(tid) ?? { name: b.name, runNs: 0, waitNs: 0 };
+    const run = b.runNs - a.runNs, wait = b.waitNs - a.waitNs;
+    all += run;
+    const r = role.get(tid);
+    if (r) parts.push(`${r} ${us(run)}/${us(wait)}/${us(wallNs - run - wait)}`);
+    else if (b.name.startsWith("V8")) v8 += run;
+    else rt += run;
+  }
+  parts.sort();
+  return `${parts.join(", ")}, v8 ${us(v8)}, rt ${us(rt)}; all threads ${us(all)}, ` +
+    `wall ${us(wallNs)}`;
 }
 
 const one = await run(1);
@@ -150,5 +210,9 @@ console.log(
     `(every thread): 1 handler ${k(one.cpuRate)}, 2 handlers ${k(two.cpuRate)}; ` +
     `CPU us per setup of the 4 busiest threads (10 ms ticks): ` +
     `1 handler ${us(one.threadUs)}, 2 handlers ${us(two.threadUs)}`,
+);
+console.log(
+  `upcall_setup threads, us per setup on a CPU/waiting for a CPU/asleep: ` +
+    `1 handler: ${one.roles}; 2 handlers: ${two.roles}`,
 );
 console.log(`setups_per_s: ${Math.round(two.rate)}`);
