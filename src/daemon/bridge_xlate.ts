@@ -230,7 +230,7 @@ export class BridgeXlate implements WorkerXlate {
     return {
       actions: out.error ? undefined : out.actions,
       slow: out.slow,
-      avoidCaching: false,
+      avoidCaching: out.avoidCaching,
       ofpInPort: ofpInPort < 0 ? OFPP_NONE : ofpInPort,
       xcache: req.wantXcache ? out.cache : null,
       recircs: out.recircs.length ? this.#distinct(out.recircs) : undefined,
