@@ -21,6 +21,7 @@
  */
 import { getLogger, timeMsec } from "../lib/mod.ts";
 import {
+  FF_SEND_FLOW_REM,
   type FlowMod,
   learnActionsOf,
   learnFlowMod,
@@ -28,6 +29,7 @@ import {
   newMatch,
   type OfAction,
   type OfTables,
+  type Rule,
   type TablesUpdate,
 } from "../ofproto/mod.ts";
 import type { LearnSink } from "../xlate/mod.ts";
@@ -43,6 +45,28 @@ function countWithCookie(tables: OfTables, tableId: number, cookie: bigint): num
   filter.cookie = cookie;
   filter.cookieMask = (1n << 64n) - 1n;
   return tables.selectRules(filter).length;
+}
+
+const sameActions = (a: readonly OfAction[], b: readonly OfAction[]): boolean =>
+  JSON.stringify(a, (_k, v) => typeof v === "bigint" ? v.toString() : v) ===
+    JSON.stringify(b, (_k, v) => typeof v === "bigint" ? v.toString() : v);
+
+/**
+ * Whether `rule` is what learning `fm` would leave in the table
+ * (ofproto_flow_mod_init_for_learn's test for reusing the existing rule):
+ * cookie, timeouts, send_flow_rem and actions all the same.
+ */
+function learnedAsIs(rule: Rule, fm: FlowMod): boolean {
+  return rule.cookie === (fm.newCookie ?? 0n) && rule.idleTimeout === fm.idleTimeout &&
+    rule.hardTimeout === fm.hardTimeout &&
+    (rule.flags & FF_SEND_FLOW_REM) === (fm.flags & FF_SEND_FLOW_REM) &&
+    sameActions(rule.actions, fm.actions ?? []);
+}
+
+/** Whether `tables` hold the flow `fm` learns, as learning would leave it. */
+function isLearnedIn(tables: OfTables, fm: FlowMod): boolean {
+  const rule = tables.findExact(fm.tableId ?? 0, fm.match, fm.priority);
+  return rule !== undefined && learnedAsIs(rule, fm);
 }
 
 export class QueueLearnSink implements LearnSink {
@@ -67,6 +91,10 @@ export class QueueLearnSink implements LearnSink {
     return true;
   }
 
+  isLearned(fm: FlowMod): boolean {
+    return isLearnedIn(this.#tables, fm);
+  }
+
   reduceTimeouts(ruleId: number, idle: number, hard: number): void {
     this.#queue.push(FIN_TIMEOUT_RECORD, ruleId, idle, hard, null);
   }
@@ -75,10 +103,6 @@ export class QueueLearnSink implements LearnSink {
     this.#queue.releaseLockOf(owner);
   }
 }
-
-const sameActions = (a: readonly OfAction[], b: readonly OfAction[]): boolean =>
-  JSON.stringify(a, (_k, v) => typeof v === "bigint" ? v.toString() : v) ===
-    JSON.stringify(b, (_k, v) => typeof v === "bigint" ? v.toString() : v);
 
 /** reduce_timeout: `max` replaces no timeout or a longer one. */
 const reduce = (max: number, cur: number): number => (max && (!cur || cur > max) ? max : cur);
@@ -153,10 +177,7 @@ export class BridgeLearning {
     const cookie = fm.newCookie ?? 0n;
     const old = this.#tables.findExact(tableId, fm.match, fm.priority);
     if (old) {
-      if (
-        refresh || old.cookie === cookie && old.idleTimeout === fm.idleTimeout &&
-          old.hardTimeout === fm.hardTimeout && sameActions(old.actions, fm.actions!)
-      ) {
+      if (refresh || learnedAsIs(old, fm)) {
         // ofproto_flow_mod_learn_refresh: the hard timeout restarts.
         old.modifiedMs = nowMs;
         return true;
@@ -213,6 +234,7 @@ export class BridgeLearning {
         this.#commit(mods, nowMs, counted);
         return ok;
       },
+      isLearned: (fm) => isLearnedIn(this.#tables, fm),
       reduceTimeouts: (ruleId, idle, hard) => this.#reduceTimeouts({ ruleId, a: idle, b: hard }),
     };
   }

@@ -82,3 +82,27 @@ Deno.test("fin_timeout shortens the rule's timeouts; a vanished learning rule le
   assert.equal(t.rule.idleTimeout, 3);
   assert.equal(t.rule.hardTimeout, 0);
 });
+
+Deno.test("a learned flow counts as learned only as the learn would leave it", () => {
+  const s = setup(
+    "learn(table=1,cookie=0x7,limit=1,hard_timeout=10,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])",
+  );
+  const action = s.rule.actions[0] as OfAction & { type: "learn" };
+  const fmOf = (mac: number) => learnFlowMod(action.learn, flowFrom(mac, 1));
+  assert.equal(s.sink.isLearned(fmOf(5)), false, "not before the main thread drains");
+  s.learnAt(5);
+  s.learning.run(0);
+  assert.equal(s.sink.isLearned(fmOf(5)), true);
+  assert.equal(s.learning.direct.isLearned(fmOf(5)), true);
+  assert.equal(s.sink.isLearned(fmOf(6)), false, "another source is another flow");
+  // The same match with other actions or timeouts is not what the learn makes.
+  s.tables.flowMods([{ ...fmOf(5), actions: [{ type: "output", port: 3 }] }], false, 0);
+  assert.equal(s.sink.isLearned(fmOf(5)), false);
+  // A modify keeps the timeouts; an add replaces the rule.
+  s.tables.flowMods([{ ...fmOf(5), command: "add", strict: false, hardTimeout: 20 }], false, 0);
+  assert.equal(s.sink.isLearned(fmOf(5)), false);
+  s.tables.flowMods([{ ...fmOf(5), command: "add", strict: false }], false, 0);
+  assert.equal(s.sink.isLearned(fmOf(5)), true);
+  s.tables.delFlows("table=1", false);
+  assert.equal(s.sink.isLearned(fmOf(5)), false, "deleted");
+});

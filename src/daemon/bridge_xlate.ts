@@ -247,6 +247,7 @@ export class BridgeXlate implements WorkerXlate {
     };
     res.actions = out.error ? undefined : out.actions;
     res.slow = out.slow;
+    res.avoidCaching = out.avoidCaching;
     res.ofpInPort = ofpInPort < 0 ? OFPP_NONE : ofpInPort;
     res.xcache = req.wantXcache ? out.cache : null;
     res.recircs = out.recircs.length ? this.#distinct(out.recircs) : undefined;

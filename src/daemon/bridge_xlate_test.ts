@@ -180,3 +180,49 @@ Deno.test("reuseResult refills one result and actions array; without it each res
   assert.equal(formatOdpActions(kept.actions!), "2");
   assert.equal(formatOdpActions(second.actions!), "1,1");
 });
+
+Deno.test("a revalidator's translation of a limited learn whose flow is gone avoids caching; a handler's learns", () => {
+  const init: BridgeXlateInit = {
+    bridge: "br0",
+    ports: PORTS,
+    mac: MacLearning.create().buffer,
+    ruleStats: RuleStatsQueue.create().buffer,
+    learn: LearnQueue.create().buffer,
+    uuid: new Uint8Array(16),
+    recirc: new RecircIdPool().buffer,
+    packetIns: PacketInQueue.create().init,
+    vlanLimit: 1,
+  };
+  const tables = new OfTables();
+  tables.addFlow(
+    "table=0,in_port=1,actions=learn(table=1,cookie=0x5,limit=1,result_dst=reg0[0]," +
+      "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),resubmit(,2)",
+    0,
+  );
+  tables.addFlow("table=2,reg0=1,actions=output:2", 0);
+  const x = new BridgeXlate(structuredClone(init), tables);
+  const key = newKey();
+  parseOdpKey(
+    "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
+      "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)",
+    key,
+    newKey(),
+  );
+  const translate = (packet: Uint8Array | null) =>
+    x.translate({
+      key,
+      packet,
+      packets: 0,
+      bytes: 0,
+      tcpFlags: 0,
+      used: 0,
+      wc: null,
+      wantXcache: true,
+    });
+  const revalidated = translate(null);
+  assert.equal(revalidated.avoidCaching, true);
+  assert.equal(formatOdpActions(revalidated.actions!), "2");
+  assert.equal(translate(new Uint8Array(60)).avoidCaching, false, "with side effects it learns");
+  tables.addFlow("table=1,cookie=0x5,dl_dst=50:54:00:00:00:05,actions=output:1", 0);
+  assert.equal(translate(null).avoidCaching, false, "the learned flow is there");
+});

@@ -237,3 +237,21 @@ Deno.test("a translation's side effects are announced only once the batch's flow
   assert.deepEqual(seen, [{ flows: 1, state: UKEY_OPERATIONAL }]);
   t.destroy();
 });
+
+Deno.test("a miss whose translation avoids caching is installed all the same, as OVS 3.1's handlers do", () => {
+  // upcall_xlate, should_install_flow and ukey_install never read
+  // xout->avoid_caching; only revalidate_ukey__ does. A handler translates
+  // with side effects, where a learn learns and cannot set it anyway.
+  const t = testUdpif();
+  t.xlate.add(0, {}, [{ type: "output", port: 2 }]);
+  const translate = t.xlate.translate.bind(t.xlate);
+  t.xlate.translate = (req) => ({ ...translate(req), avoidCaching: true });
+  t.p1.receive([tcpFrame(1, 2, 1000, 80)]);
+  t.pump();
+  const h = new Handler(t.ctx, 0);
+  assert.equal(h.runOnce(), 1);
+  assert.equal(dumpAll(t).length, 1);
+  t.p2.pollTx();
+  assert.equal(t.p2.txFrames.length, 1);
+  t.destroy();
+});

@@ -53,3 +53,23 @@ Deno.test("a flow whose translation now avoids caching goes as avoid_caching", a
   const r = await retranslatedAs({ avoidCaching: true }, FDR_AVOID_CACHING);
   assert.deepEqual(r, { left: 0, deleted: 1 });
 });
+
+Deno.test("a flow deleted for avoid_caching credits its last packets through the cache that translation filled", async () => {
+  const { t, reval, send, flows } = revalidatorSetup();
+  send(1000);
+  await reval.cycle();
+  // A second packet the datapath flow counts and no rule has been credited with yet.
+  send(1000);
+  const translate = t.xlate.translate.bind(t.xlate);
+  t.xlate.translate = (req: XlateRequest) => ({ ...translate(req), avoidCaching: true });
+  const before = t.xlate.translations;
+  t.ctx.shared.revalSeq.change();
+  await reval.cycle();
+  assert.equal(flows(), 0);
+  // As OVS's ukey->xcache, refilled by revalidate_ukey__ whatever it decides:
+  // the delete's push goes through it, not through another translation.
+  assert.equal(t.xlate.translations - before, 1);
+  const rule = t.xlate.rules.find((r) => r.priority === 0)!;
+  assert.equal(t.xlate.nPackets(rule), 2);
+  t.destroy();
+});

@@ -352,11 +352,14 @@ export class UkeyRevalidation {
       out.reason = FDR_XLATION_ERROR;
       return;
     }
+    // The ukey keeps the cache this translation filled even when the flow
+    // goes (revalidate_ukey__ refills ukey->xcache in place): the delete's
+    // stats push credits and relearns through it.
+    this.#setXcache(slot, res.xcache);
     if (res.avoidCaching) {
       out.reason = FDR_AVOID_CACHING;
       return;
     }
-    this.#setXcache(slot, res.xcache);
     wc[F.in_port.off >> 2] = 0xffffffff;
     if (maskTooWide(mask, wc)) {
       out.reason = FDR_FLOW_WILDCARDED;

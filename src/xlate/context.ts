@@ -165,6 +165,12 @@ export interface XlateOutput {
   finalFlow: FlowKey;
   /** Whether NORMAL learned or moved a MAC (OVS then revalidates). */
   macChanged: boolean;
+  /**
+   * The result must not be cached in a datapath flow (xlate_out's
+   * avoid_caching): a learn with a limit, translated without side
+   * effects, whose learned flow is not in the table (learn.ts).
+   */
+  avoidCaching: boolean;
   /** Controller actions emitted: packet-ins each packet of the flow sends. */
   packetIns: number;
   /**
@@ -256,6 +262,7 @@ export function newOutput(ctx: XlateCtx): XlateOutput {
     cache: ctx.cache,
     finalFlow: ctx.flow,
     macChanged: ctx.macChanged,
+    avoidCaching: ctx.avoidCaching,
     packetIns: ctx.packetIns,
     recircs: ctx.recircs,
     trace: ctx.traceRoot,
@@ -289,6 +296,7 @@ export class XlateCtx {
   error: XlateError | null = null;
   slow = 0;
   macChanged = false;
+  avoidCaching = false;
   packetIns = 0;
   recircs: number[] = [];
   /** Whether the packet went through conntrack in this pass (ctx->conntracked). */
@@ -347,6 +355,7 @@ export class XlateCtx {
     this.error = null;
     this.slow = 0;
     this.macChanged = false;
+    this.avoidCaching = false;
     this.packetIns = 0;
     if (this.recircs.length) this.recircs = [];
     this.conntracked = false;

@@ -10,6 +10,14 @@
  * learn is recorded so that each later stats push with packets learns
  * again, which refreshes the learned flow's hard timeout or reinstates
  * it, as OVS's XC_LEARN does. ofproto/trace shows the flow_mod.
+ *
+ * Without side effects (a revalidator's translation) a learn cannot
+ * learn, so it counts as learned and its result_dst says 1; but a learn
+ * with a `limit` whose flow is not in the table as it would learn it
+ * marks the translation `avoidCaching`: with the flow gone, the next
+ * packet's learn is the one that decides (the limit may refuse it), so
+ * the revalidator deletes the datapath flow rather than keep or modify
+ * it (xlate_learn_action's temp rule not RULE_INSERTED).
  */
 import { F, type FlowKey } from "../flow/mod.ts";
 import {
@@ -38,6 +46,13 @@ export interface LearnSink {
    * already has `limit` flows with its cookie).
    */
   learn(ruleId: number, ordinal: number, flow: FlowKey, fm: FlowMod | null, limit: number): boolean;
+  /**
+   * Whether the flow `fm` learns is in the tables now exactly as learning
+   * would leave it (match, priority, cookie, timeouts, send_flow_rem,
+   * actions): what a translation without side effects asks of a learn
+   * with a limit. Reads the calling thread's tables; never blocks.
+   */
+  isLearned(fm: FlowMod): boolean;
   /** ofproto_rule_reduce_timeouts for rule `ruleId`. */
   reduceTimeouts(ruleId: number, idle: number, hard: number): void;
 }
@@ -85,8 +100,12 @@ export function xlateLearn(ctx: XlateCtx, learn: LearnAction): void {
   const rule = ctx.rule;
   const ordinal = rule ? learnActionsOf(rule.actions).indexOf(learn) : -1;
   let success = true;
-  if (xin.sideEffects && xin.learnSink) {
-    success = xin.learnSink.learn(rule?.id ?? -1, ordinal, ctx.flow, fm, learn.limit);
+  if (xin.sideEffects) {
+    if (xin.learnSink) {
+      success = xin.learnSink.learn(rule?.id ?? -1, ordinal, ctx.flow, fm, learn.limit);
+    }
+  } else if (learn.limit && xin.learnSink && !xin.learnSink.isLearned(fm)) {
+    ctx.avoidCaching = true;
   }
   if (learn.flags & LEARN_F_WRITE_RESULT) {
     regLoad(ctx, learn.resultDst!, success ? 1 : 0);

@@ -15,6 +15,13 @@ class RecordingSink implements LearnSink {
   learns: { ruleId: number; ordinal: number; fm: FlowMod | null; limit: number }[] = [];
   reduced: [number, number, number][] = [];
   refuse = false;
+  /** What isLearned answers: whether the learned flow is in the table. */
+  present = false;
+  asked = 0;
+  isLearned(_fm: FlowMod): boolean {
+    this.asked++;
+    return this.present;
+  }
   learn(ruleId: number, ordinal: number, _flow: FlowKey, fm: FlowMod | null, limit: number) {
     this.learns.push({ ruleId, ordinal, fm, limit });
     return !this.refuse;
@@ -62,6 +69,49 @@ Deno.test("result_dst says whether the limit let the learn through", () => {
   assert.equal(xlateText(rules, TCP, { learnSink: sink }).text, "2");
   sink.refuse = true;
   assert.equal(xlateText(rules, TCP, { learnSink: sink }).text, "3");
+});
+
+Deno.test("without side effects a limited learn whose flow is gone avoids caching; result_dst says 1", () => {
+  const rules = [
+    "table=0,in_port=1,actions=learn(table=1,limit=1,result_dst=reg0[0],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]),resubmit(,2)",
+    "table=2,reg0=1,actions=output:2",
+    "table=2,reg0=0,actions=output:3",
+  ];
+  const sink = new RecordingSink();
+  const revalidate = { learnSink: sink, sideEffects: false, buildCache: true };
+  const gone = xlateText(rules, TCP, revalidate);
+  assert.equal(gone.avoidCaching, true);
+  assert.equal(gone.text, "2", "it cannot learn, so it does not say the limit refused it");
+  assert.equal(sink.learns.length, 0);
+  assert.equal(
+    gone.cache.learn.length,
+    1,
+    "the cache still relearns at the next push with packets",
+  );
+  sink.present = true;
+  const there = xlateText(rules, TCP, revalidate);
+  assert.equal(there.avoidCaching, false);
+  assert.equal(there.text, "2");
+});
+
+Deno.test("only a learn with a limit, translated without side effects, can avoid caching", () => {
+  const limited =
+    "in_port=1,actions=learn(table=1,limit=1,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]),output:2";
+  const unlimited = "in_port=1,actions=learn(table=1,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]),output:2";
+  const sink = new RecordingSink();
+  // A handler learns (side effects): the learn's own answer decides, even when the limit refuses.
+  sink.refuse = true;
+  assert.equal(xlateText([limited], TCP, { learnSink: sink }).avoidCaching, false);
+  const noLimit = xlateText([unlimited], TCP, {
+    learnSink: sink,
+    sideEffects: false,
+    buildCache: true,
+  });
+  assert.equal(noLimit.avoidCaching, false);
+  // ofproto/trace: no side effects and no cache, the learn is ignored altogether.
+  const trace = xlateText([limited], TCP, { learnSink: sink, sideEffects: false });
+  assert.equal(trace.avoidCaching, false);
+  assert.equal(sink.asked, 0, "none of them asked whether the flow is in the table");
 });
 
 Deno.test("fin_timeout reduces the rule's timeouts only for FIN or RST", () => {

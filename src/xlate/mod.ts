@@ -61,7 +61,10 @@
  * and the recirculation id pool the caller passes in (one per thread).
  * Learn and fin_timeout side effects leave through the caller's
  * `LearnSink` (XlateInput.learnSink), which decides how they reach the
- * master tables; translation itself never writes to any tables.
+ * master tables and answers, from the calling thread's replica, whether
+ * a learned flow is there (a limited learn translated without side
+ * effects sets `XlateOutput.avoidCaching` when it is not); translation
+ * itself never writes to any tables.
  */
 export {
   dummyOdpPort,

@@ -125,6 +125,7 @@ export function xlate(xin: XlateInput): XlateOutput {
   out.cache = ctx.cache;
   out.finalFlow = ctx.flow;
   out.macChanged = ctx.macChanged;
+  out.avoidCaching = ctx.avoidCaching;
   out.packetIns = ctx.packetIns;
   out.recircs = ctx.recircs;
   out.trace = ctx.traceRoot;
