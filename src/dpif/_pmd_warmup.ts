@@ -108,6 +108,8 @@ export function warmUpPmdSetupPath(extract: FlowExtractFn, flows = PMD_WARMUP_FL
           packet: up.packet.slice(0, up.packetLen),
           inPort: up.inPort,
           actions: output,
+          md: up.key.slice(),
+          pmd: up.pmd,
         });
       }
       if (ops.length) dp.operate(ops);
