@@ -115,8 +115,7 @@ function rings(n: number, words: number): SharedArrayBuffer[] {
  * that order; [NON_PMD_CORE_ID] for the single main-thread PMD), with
  * room for `slots` PMDs (at least one per core) so that PMDs can be added
  * at run time (reconfigure_pmd_threads); a free slot's pages stay
- * untouched. `ringWords` sizes the port and command rings (powers of
- * two) below their defaults, for a small scratch datapath (_pmd_warmup.ts).
+ * untouched.
  */
 export function createDatapathBuffers(
   flowCapacity: number,
@@ -124,9 +123,7 @@ export function createDatapathBuffers(
   upcallWords = UPCALL_RING_WORDS,
   cores: readonly number[] = [NON_PMD_CORE_ID],
   slots = cores.length,
-  ringWords?: { port: number; cmd: number },
 ): DatapathBuffers {
-  const portRing = ringWords?.port ?? PORT_RING_WORDS, cmdRing = ringWords?.cmd ?? CMD_RING_WORDS;
   const n = Math.max(slots, cores.length);
   if (cores.length < 1 || n > MAX_PMDS) {
     throw new RangeError(`a datapath has 1 to ${MAX_PMDS} PMDs, not ${cores.length}`);
@@ -153,13 +150,13 @@ export function createDatapathBuffers(
         ctl: pmdCtl,
         stats: new SharedArrayBuffer(STATS_SLOTS * 8),
         ports: new SharedArrayBuffer(MAX_PORTS * PORT_F64 * 8),
-        cmd: rings(MAX_CLIENTS, cmdRing),
-        reply: rings(MAX_CLIENTS, cmdRing),
+        cmd: rings(MAX_CLIENTS, CMD_RING_WORDS),
+        reply: rings(MAX_CLIENTS, CMD_RING_WORDS),
       };
     }),
     ports,
-    rx: rings(N_RXQS, portRing),
-    tx: rings(MAX_PORTS * n, portRing),
+    rx: rings(N_RXQS, PORT_RING_WORDS),
+    tx: rings(MAX_PORTS * n, PORT_RING_WORDS),
     upcall: rings(MAX_HANDLERS, upcallWords),
     conntrack: createConntrackBuffer(CONNTRACK_CAPACITY),
   };

@@ -61,11 +61,6 @@ export interface DpifNetdevOptions {
    * that `pmdControl.setPmdCores` can add PMDs at run time.
    */
   pmdSlots?: number;
-  /**
-   * Words per port ring and per command ring (powers of two), below the
-   * defaults only for a datapath that must be cheap to make (_pmd_warmup.ts).
-   */
-  ringWords?: { port: number; cmd: number };
 }
 
 export type { PmdStats };
@@ -127,7 +122,6 @@ export class DpifNetdev implements DpifProvider {
       opts.upcallQueueWords,
       opts.pmdCores ?? [NON_PMD_CORE_ID],
       opts.pmdSlots,
-      opts.ringWords,
     );
     const dp = new DpifNetdev(type, buffers, true);
     const now = performance.now();

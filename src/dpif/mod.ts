@@ -75,16 +75,6 @@
  * `ct-set-maxconns`, `ct-get-maxconns`, `ct-get-nconns`) read and change
  * it from the main thread the same way.
  *
- * Start-up warm-up (_pmd_warmup.ts): a PMD worker, before it says it
- * runs, sets up a few thousand synthetic flows on a scratch in-process
- * datapath of its own (miss, upcall, put, execute, hits) and throws it
- * away. OVS's C needs no such step; here V8 compiles the setup path only
- * once it has run for a while, and a fresh daemon's first flows paid for
- * that compilation (bench/README.md, `vs_ovs_miss_ratio`). The warm-up
- * must never touch what a user sees: it shares no buffer with the real
- * datapath, opens no device, and runs before the worker attaches the
- * daemon's coverage (whose counts it drops) and log.
- *
  * Thread-safety: each PMD (a Web Worker, or the creating thread for an
  * in-process datapath) is the only writer of its flow table and its
  * counters, and of the port counters and processing times of the rx

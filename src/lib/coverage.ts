@@ -186,11 +186,9 @@ export function coverageBuffer(): SharedArrayBuffer {
 /**
  * Makes this thread count into the shared `buffer` (from the main
  * thread's `coverageBuffer()`). Counters defined before the call keep
- * working and keep what they counted so far, unless `dropCounted`: a
- * worker that ran a start-up warm-up (src/dpif/_pmd_warmup.ts) before
- * attaching leaves its events out of the daemon's counts.
+ * working and keep what they counted so far.
  */
-export function attachCoverage(buffer: SharedArrayBuffer, dropCounted = false): void {
+export function attachCoverage(buffer: SharedArrayBuffer): void {
   if (buffer.byteLength !== BUFFER_BYTES) {
     throw new RangeError(`coverage buffer must be ${BUFFER_BYTES} bytes, got ${buffer.byteLength}`);
   }
@@ -201,7 +199,7 @@ export function attachCoverage(buffer: SharedArrayBuffer, dropCounted = false): 
     const pending = Atomics.load(old.rows, old.row + counter.slot);
     const slot = slotFor(next, counter.name, checkName(counter.name));
     counter.rebind(slot);
-    if (pending && !dropCounted) Atomics.add(next.rows, next.row + slot, pending);
+    if (pending) Atomics.add(next.rows, next.row + slot, pending);
   }
   table = next;
 }
