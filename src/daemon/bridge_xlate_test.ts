@@ -9,6 +9,22 @@ import { LearnQueue } from "./learn_queue.ts";
 
 const PORTS = [1, 2].map((n) => ({ name: `p${n}`, ofport: n, odpPort: n }));
 
+/** A bridge's init message with fresh shared queues; `over` replaces some of them. */
+function newInit(over: Partial<BridgeXlateInit> = {}): BridgeXlateInit {
+  return {
+    bridge: "br0",
+    ports: PORTS,
+    mac: MacLearning.create().buffer,
+    ruleStats: RuleStatsQueue.create().buffer,
+    learn: LearnQueue.create().buffer,
+    uuid: new Uint8Array(16),
+    recirc: new RecircIdPool().buffer,
+    packetIns: PacketInQueue.create().init,
+    vlanLimit: 1,
+    ...over,
+  };
+}
+
 /** The recirc_id a controller action's cookie carries for a packet from `inPort`. */
 function recircIdOf(x: BridgeXlate, inPort: number): number {
   const key = newKey();
@@ -35,17 +51,7 @@ function recircIdOf(x: BridgeXlate, inPort: number): number {
 
 Deno.test("every worker's translation takes recirculation ids from the daemon's one pool", () => {
   const pool = new RecircIdPool();
-  const init: BridgeXlateInit = {
-    bridge: "br0",
-    ports: PORTS,
-    mac: MacLearning.create().buffer,
-    ruleStats: RuleStatsQueue.create().buffer,
-    learn: LearnQueue.create().buffer,
-    uuid: new Uint8Array(16),
-    recirc: pool.buffer,
-    packetIns: PacketInQueue.create().init,
-    vlanLimit: 1,
-  };
+  const init = newInit({ recirc: pool.buffer });
   const tables = new OfTables();
   tables.addFlow("actions=controller", 0);
   // Each worker receives its own structured clone of the init message.
@@ -66,17 +72,7 @@ Deno.test("every worker's translation takes recirculation ids from the daemon's 
 Deno.test("a handler's controller upcall reaches the main thread as a packet-in with its frozen state", () => {
   const pool = new RecircIdPool();
   const queue = PacketInQueue.create();
-  const init: BridgeXlateInit = {
-    bridge: "br0",
-    ports: PORTS,
-    mac: MacLearning.create().buffer,
-    ruleStats: RuleStatsQueue.create().buffer,
-    uuid: new Uint8Array(16),
-    recirc: pool.buffer,
-    packetIns: queue.init,
-    learn: LearnQueue.create().buffer,
-    vlanLimit: 1,
-  };
+  const init = newInit({ recirc: pool.buffer, packetIns: queue.init });
   const tables = new OfTables();
   tables.addFlow("table=0,actions=load:0x2a->NXM_NX_REG3[],write_metadata:0x1234,goto_table:3", 0);
   tables.addFlow("table=3,cookie=0x77,in_port=2,actions=controller(reason=no_match)", 0);
@@ -133,17 +129,7 @@ Deno.test("a handler's controller upcall reaches the main thread as a packet-in 
 });
 
 Deno.test("reuseResult refills one result and actions array; without it each result is the caller's", () => {
-  const init: BridgeXlateInit = {
-    bridge: "br0",
-    ports: PORTS,
-    mac: MacLearning.create().buffer,
-    ruleStats: RuleStatsQueue.create().buffer,
-    learn: LearnQueue.create().buffer,
-    uuid: new Uint8Array(16),
-    recirc: new RecircIdPool().buffer,
-    packetIns: PacketInQueue.create().init,
-    vlanLimit: 1,
-  };
+  const init = newInit();
   const tables = new OfTables();
   tables.addFlow("in_port=1,actions=output:2", 0);
   tables.addFlow("in_port=2,actions=output:1,output:1", 0);
@@ -182,17 +168,7 @@ Deno.test("reuseResult refills one result and actions array; without it each res
 });
 
 Deno.test("a revalidator's translation of a limited learn whose flow is gone avoids caching; a handler's learns", () => {
-  const init: BridgeXlateInit = {
-    bridge: "br0",
-    ports: PORTS,
-    mac: MacLearning.create().buffer,
-    ruleStats: RuleStatsQueue.create().buffer,
-    learn: LearnQueue.create().buffer,
-    uuid: new Uint8Array(16),
-    recirc: new RecircIdPool().buffer,
-    packetIns: PacketInQueue.create().init,
-    vlanLimit: 1,
-  };
+  const init = newInit();
   const tables = new OfTables();
   tables.addFlow(
     "table=0,in_port=1,actions=learn(table=1,cookie=0x5,limit=1,result_dst=reg0[0]," +
