@@ -6,8 +6,24 @@ import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 import { type PacketIn, PacketInQueue } from "./packet_in_queue.ts";
 import { LearnQueue } from "./learn_queue.ts";
+import type { XlateRequest } from "../upcall/mod.ts";
 
 const PORTS = [1, 2].map((n) => ({ name: `p${n}`, ofport: n, odpPort: n }));
+
+/** A translation request for `key` with no stats to push; `over` sets the rest. */
+function request(key: Uint32Array, over: Partial<XlateRequest> = {}): XlateRequest {
+  return {
+    key,
+    packet: null,
+    packets: 0,
+    bytes: 0,
+    tcpFlags: 0,
+    used: 0,
+    wc: null,
+    wantXcache: false,
+    ...over,
+  };
+}
 
 /** A bridge's init message with fresh shared queues; `over` replaces some of them. */
 function newInit(over: Partial<BridgeXlateInit> = {}): BridgeXlateInit {
@@ -34,16 +50,7 @@ function recircIdOf(x: BridgeXlate, inPort: number): number {
     key,
     newKey(),
   );
-  const r = x.translate({
-    key,
-    packet: null,
-    packets: 0,
-    bytes: 0,
-    tcpFlags: 0,
-    used: 0,
-    wc: null,
-    wantXcache: false,
-  });
+  const r = x.translate(request(key));
   const m = /recirc_id=(\d+)/.exec(formatOdpActions(r.actions!));
   assert.ok(m, formatOdpActions(r.actions!));
   return Number(m[1]);
@@ -86,16 +93,7 @@ Deno.test("a handler's controller upcall reaches the main thread as a packet-in 
     newKey(),
   );
   const packet = Uint8Array.from({ length: 61 }, (_, i) => i);
-  const r = handler.translate({
-    key,
-    packet,
-    packets: 0,
-    bytes: 0,
-    tcpFlags: 0,
-    used: 0,
-    wc: null,
-    wantXcache: false,
-  });
+  const r = handler.translate(request(key, { packet }));
   const userspace = r.actions!.find((a) => a.type === "userspace");
   assert.ok(userspace?.type === "userspace" && userspace.userdata, formatOdpActions(r.actions!));
   // The datapath's upcall: the action's cookie and the packet.
@@ -140,17 +138,7 @@ Deno.test("reuseResult refills one result and actions array; without it each res
     return key;
   };
   const translate = (inPort: number, reuseResult: boolean) =>
-    x.translate({
-      key: keyFrom(inPort),
-      packet: null,
-      packets: 0,
-      bytes: 0,
-      tcpFlags: 0,
-      used: 0,
-      wc: null,
-      wantXcache: false,
-      reuseResult,
-    });
+    x.translate(request(keyFrom(inPort), { reuseResult }));
   const kept = translate(1, false);
   const first = translate(1, true);
   assert.equal(formatOdpActions(first.actions!), "2");
@@ -185,16 +173,7 @@ Deno.test("a revalidator's translation of a limited learn whose flow is gone avo
     newKey(),
   );
   const translate = (packet: Uint8Array | null) =>
-    x.translate({
-      key,
-      packet,
-      packets: 0,
-      bytes: 0,
-      tcpFlags: 0,
-      used: 0,
-      wc: null,
-      wantXcache: true,
-    });
+    x.translate(request(key, { packet, wantXcache: true }));
   const revalidated = translate(null);
   assert.equal(revalidated.avoidCaching, true);
   assert.equal(formatOdpActions(revalidated.actions!), "2");
