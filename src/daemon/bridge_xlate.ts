@@ -84,6 +84,18 @@ export interface BridgePeers {
   bridgeById?(id: number): PatchBridge | undefined;
 }
 
+/** A result to fill in: every field is set by `translate`. */
+function emptyResult(): XlateResult {
+  return {
+    actions: undefined,
+    slow: 0,
+    avoidCaching: false,
+    ofpInPort: 0,
+    xcache: null,
+    recircs: undefined,
+  };
+}
+
 /** A change the main thread sends to every worker's translation. */
 export type BridgeXlateUpdate =
   | TablesUpdate
@@ -110,14 +122,7 @@ export class BridgeXlate implements WorkerXlate {
   /** The input of every translation here (see `translate`). */
   readonly #xin: XlateInput;
   /** The result of translations with `XlateRequest.reuseResult`, refilled by each. */
-  readonly #result: XlateResult = {
-    actions: undefined,
-    slow: 0,
-    avoidCaching: false,
-    ofpInPort: 0,
-    xcache: null,
-    recircs: undefined,
-  };
+  readonly #result: XlateResult = emptyResult();
 
   /**
    * Translation over `tables` (the master copy on the main thread, else a
@@ -237,14 +242,7 @@ export class BridgeXlate implements WorkerXlate {
       const relearn = req.packet === null;
       this.#push(out.cache, req.packets, req.bytes, req.used || now, req.tcpFlags, relearn);
     }
-    const res: XlateResult = req.reuseResult ? this.#result : {
-      actions: undefined,
-      slow: 0,
-      avoidCaching: false,
-      ofpInPort: 0,
-      xcache: null,
-      recircs: undefined,
-    };
+    const res = req.reuseResult ? this.#result : emptyResult();
     res.actions = out.error ? undefined : out.actions;
     res.slow = out.slow;
     res.avoidCaching = out.avoidCaching;
