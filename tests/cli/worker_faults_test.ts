@@ -215,9 +215,12 @@ Deno.test("workers that die at a stats commit, holding its lock, leave every rul
     assert.equal(await flowCount(d), 6);
 
     // The revalidator dies before, then after, a commit of pushed stats.
+    // Armed before the packets: a pass that pushes their stats may run
+    // at any time from the first of them, and only a pass with stats to
+    // push reaches the commit point.
     for (const [point, restarts] of [["before-commit", 1], ["after-commit", 2]] as const) {
-      for (let r = 0; r < 6; r++) await send(d, sent, r, 3);
       await appctl(d, "fault/kill-worker", `--throw=${point}`, "revalidator", "0");
+      for (let r = 0; r < 6; r++) await send(d, sent, r, 3);
       await appctl(d, "revalidator/wait");
       await waitRestarted(d, "revalidator", 0, restarts);
     }
