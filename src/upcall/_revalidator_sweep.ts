@@ -63,7 +63,7 @@ export class RevalidatorSweep {
       // does not take their locks (a store each) to find that out.
       if (!purge && ukeys.sweepKeeps(slot, dumpSeq)) continue;
       if (!ukeys.linked(slot)) continue;
-      if (!ukeys.tryLock(slot)) {
+      if (!ukeys.tryLockForRevalidation(slot)) {
         // Counted since OVS 3.4 (ed379a810); 3.1 counted only the dump's.
         if (!shared.compat31) covContention.inc();
         continue;

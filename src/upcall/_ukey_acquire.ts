@@ -5,7 +5,8 @@
  * recirculated flow: then it is queued for deletion).
  *
  * Thread-safety: runs on a revalidator thread; takes the ukey's lock
- * without waiting (a held ukey counts as contention).
+ * without waiting (a held ukey counts as contention), except for a
+ * handler's install being finished (UkeyPool.tryLockForRevalidation).
  */
 import { F, odpFormatUfid } from "../flow/mod.ts";
 import { coverageCounter, getLogger, timeMsec } from "../lib/mod.ts";
@@ -37,7 +38,7 @@ export function ukeyAcquire(
   const { ukeys, dpif } = ctx;
   let slot = ukeys.lookupFrom(hint, f.ufid, f.pmd);
   if (slot >= 0) {
-    if (ukeys.tryLock(slot)) return slot;
+    if (ukeys.tryLockForRevalidation(slot)) return slot;
     covContention.inc();
     return -1;
   }

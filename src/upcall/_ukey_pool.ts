@@ -114,6 +114,23 @@ export class UkeyPool extends UkeyRecords {
   }
 
   /**
+   * The revalidators' take of a dumped or swept ukey (ukey_acquire's
+   * trylock): false when another thread holds it, except that a VISIBLE
+   * ukey's lock is waited for. A VISIBLE ukey that is held is a handler
+   * finishing its install (between the flow's put and its move to
+   * OPERATIONAL) or another thread's equally short step; OVS skips it as
+   * contended, and its window is a few instructions, but a worker here
+   * can be paused in it by a garbage collection, and skipping would then
+   * make a pass's outcome depend on that timing.
+   */
+  tryLockForRevalidation(slot: number): boolean {
+    if (this.tryLock(slot)) return true;
+    if (Atomics.load(this.w, this.r(slot) + L.STATE) !== L.UKEY_VISIBLE) return false;
+    this.lock(slot);
+    return true;
+  }
+
+  /**
    * Releases every lock (allocator, umaps, ukeys) that `owner` holds: the
    * main thread's cleanup after a worker died. Returns how many it
    * released. A ukey's fields stay as the dead worker left them; the

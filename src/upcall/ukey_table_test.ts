@@ -209,3 +209,38 @@ Deno.test("a ukey's recirculation ids are given back when its record is released
   const again = make(t, 4);
   assert.equal(t.recircCount(again), 0, "a recycled record starts with none");
 });
+
+Deno.test("a revalidator takes a free ukey, skips one held in any state but VISIBLE", () => {
+  const t = UkeyTable.create(16);
+  const s = make(t, 4);
+  t.install(s);
+  assert.equal(t.tryLockForRevalidation(s), true, "a free ukey is taken");
+  t.transition(s, UKEY_OPERATIONAL);
+  assert.equal(t.tryLockForRevalidation(s), false, "held and OPERATIONAL: contended");
+  t.unlock(s);
+});
+
+Deno.test("a revalidator waits for a handler finishing a VISIBLE ukey's install, then has it OPERATIONAL", async () => {
+  const t = UkeyTable.create(16);
+  const s = make(t, 6);
+  t.install(s);
+  const go = new Int32Array(new SharedArrayBuffer(8));
+  const w = new Worker(
+    new URL("../../tests/support/upcall/ukey_hold_worker.ts", import.meta.url),
+    { type: "module" },
+  );
+  let next: (m: string) => void = () => {};
+  w.onmessage = (e) => next(e.data);
+  try {
+    const held = new Promise<string>((resolve) => (next = resolve));
+    w.postMessage({ table: t.buffer, slot: s, go: go.buffer });
+    assert.equal(await held, "held");
+    Atomics.store(go, 0, 1);
+    Atomics.notify(go, 0);
+    assert.equal(t.tryLockForRevalidation(s), true, "waited for the install to finish");
+    assert.equal(t.state(s), UKEY_OPERATIONAL, "the handler's move came first");
+    t.unlock(s);
+  } finally {
+    w.terminate();
+  }
+});
