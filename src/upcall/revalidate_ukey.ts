@@ -32,17 +32,26 @@ const covInvalidStatReset = coverageCounter("ukey_invalid_stat_reset");
 
 const NO_RECIRCS: readonly number[] = [];
 
+/** Slots per page of an XcacheStore (a power of two). */
+const PAGE_BITS = 12;
+const PAGE_SLOTS = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SLOTS - 1;
+
 /**
  * The xlate caches a revalidator made, by ukey slot and generation. Slots
  * are dense small integers, so arrays indexed by slot, not Maps: a full
  * revalidation replaces every flow's cache, and hashing slots was a
- * tenth of it.
+ * tenth of it. The arrays come in pages of PAGE_SLOTS slots, added as
+ * slots need them: growing one flat array to 200 000 slots (copies of a
+ * large-object array, element by element) stalled the first full pass
+ * over that many flows by 30-60 ms, and `new Array(n)` of more than
+ * 100 000 elements makes a dictionary (a hash lookup per slot).
  */
 export class XcacheStore {
   readonly owner: number;
-  /** Per slot: the ukey generation the cache belongs to, NaN for none (equal to no generation). */
-  #gen = new Float64Array(1024).fill(NaN);
-  readonly #xc: unknown[] = new Array(1024).fill(undefined);
+  /** Per page, per slot: the ukey generation the cache belongs to, NaN for none (equal to no generation). */
+  readonly #gens: Float64Array[] = [];
+  readonly #xcs: unknown[][] = [];
   #size = 0;
   /** Caches no ukey of this worker's uses now, for `take` (see `reclaim`). */
   readonly #spare: unknown[] = [];
@@ -59,13 +68,16 @@ export class XcacheStore {
   }
 
   get(slot: number, gen: number): unknown {
-    return slot < this.#gen.length && this.#gen[slot] === gen ? this.#xc[slot] : undefined;
+    const page = slot >>> PAGE_BITS, i = slot & PAGE_MASK;
+    return page < this.#gens.length && this.#gens[page][i] === gen ? this.#xcs[page][i] : undefined;
   }
   set(slot: number, gen: number, xc: unknown): void {
-    if (slot >= this.#gen.length) this.#grow(slot);
-    if (Number.isNaN(this.#gen[slot])) this.#size++;
-    this.#gen[slot] = gen;
-    this.#xc[slot] = xc;
+    const page = slot >>> PAGE_BITS, i = slot & PAGE_MASK;
+    while (page >= this.#gens.length) this.#addPage();
+    const gens = this.#gens[page];
+    if (Number.isNaN(gens[i])) this.#size++;
+    gens[i] = gen;
+    this.#xcs[page][i] = xc;
   }
   /**
    * Removes and returns the cache held for `slot` whatever its generation
@@ -75,18 +87,20 @@ export class XcacheStore {
    * now) yet still saves allocating one.
    */
   take(slot: number): unknown {
-    if (slot >= this.#gen.length || Number.isNaN(this.#gen[slot])) {
+    const page = slot >>> PAGE_BITS, i = slot & PAGE_MASK;
+    if (page >= this.#gens.length || Number.isNaN(this.#gens[page][i])) {
       if (this.#spare.length === 0) this.#taken = true;
       return this.#spare.pop();
     }
-    const xc = this.#xc[slot];
+    const xc = this.#xcs[page][i];
     this.drop(slot);
     return xc;
   }
   drop(slot: number): void {
-    if (slot >= this.#gen.length || Number.isNaN(this.#gen[slot])) return;
-    this.#gen[slot] = NaN;
-    this.#xc[slot] = undefined;
+    const page = slot >>> PAGE_BITS, i = slot & PAGE_MASK;
+    if (page >= this.#gens.length || Number.isNaN(this.#gens[page][i])) return;
+    this.#gens[page][i] = NaN;
+    this.#xcs[page][i] = undefined;
     this.#size--;
   }
   get size(): number {
@@ -102,31 +116,29 @@ export class XcacheStore {
    */
   reclaim(ownerOf: (slot: number) => number): void {
     this.#taken = false;
-    const gen = this.#gen;
-    for (let slot = 0; slot < gen.length; slot++) {
-      if (Number.isNaN(gen[slot]) || ownerOf(slot) === this.owner) continue;
-      this.#spare.push(this.#xc[slot]);
-      this.drop(slot);
+    for (let page = 0; page < this.#gens.length; page++) {
+      const gens = this.#gens[page], base = page << PAGE_BITS;
+      for (let i = 0; i < PAGE_SLOTS; i++) {
+        if (Number.isNaN(gens[i]) || ownerOf(base + i) === this.owner) continue;
+        this.#spare.push(this.#xcs[page][i]);
+        this.drop(base + i);
+      }
     }
   }
 
   /** Forgets caches of ukeys that were freed or recycled. */
   prune(genOf: (slot: number) => number): void {
-    for (let slot = 0; slot < this.#gen.length; slot++) {
-      if (!Number.isNaN(this.#gen[slot]) && genOf(slot) !== this.#gen[slot]) this.drop(slot);
+    for (let page = 0; page < this.#gens.length; page++) {
+      const gens = this.#gens[page], base = page << PAGE_BITS;
+      for (let i = 0; i < PAGE_SLOTS; i++) {
+        if (!Number.isNaN(gens[i]) && genOf(base + i) !== gens[i]) this.drop(base + i);
+      }
     }
   }
 
-  #grow(slot: number): void {
-    let n = this.#gen.length;
-    while (n <= slot) n *= 2;
-    const gen = new Float64Array(n).fill(NaN);
-    gen.set(this.#gen);
-    this.#gen = gen;
-    // Grown by pushes: `new Array(n)` of more than 100 000 elements makes
-    // a dictionary (a hash lookup per slot), not a plain array.
-    const xc = this.#xc;
-    while (xc.length < n) xc.push(undefined);
+  #addPage(): void {
+    this.#gens.push(new Float64Array(PAGE_SLOTS).fill(NaN));
+    this.#xcs.push(new Array(PAGE_SLOTS).fill(undefined));
   }
 }
 

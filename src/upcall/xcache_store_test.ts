@@ -39,3 +39,23 @@ Deno.test("XcacheStore: caches of ukeys another revalidator owns become spares f
   assert.equal(s.take(11), undefined, "then none are left");
   assert.equal(s.take(1), mine, "a slot's own cache is taken before any spare");
 });
+
+Deno.test("XcacheStore: slots far apart (on pages made as they are needed) are kept, reclaimed and pruned", () => {
+  const s = new XcacheStore(OWNER);
+  const slots = [0, 4095, 4096, 70000, 199999];
+  for (const slot of slots) s.set(slot, 3, { slot });
+  assert.equal(s.size, slots.length);
+  for (const slot of slots) assert.deepEqual(s.get(slot, 3), { slot });
+  assert.equal(s.get(4097, 3), undefined, "a slot never set on a made page");
+  assert.equal(s.get(300000, 3), undefined, "a slot beyond the last page");
+  s.prune((slot) => slot === 70000 ? 4 : 3);
+  assert.equal(s.get(70000, 3), undefined, "the ukey of slot 70000 was recycled");
+  assert.equal(s.size, slots.length - 1);
+  s.reclaim((slot) => slot === 199999 ? OTHER : OWNER);
+  assert.equal(s.size, slots.length - 2);
+  assert.deepEqual(s.take(123456), { slot: 199999 }, "the other revalidator's slot became a spare");
+  assert.deepEqual(s.take(4096), { slot: 4096 });
+  s.drop(0);
+  assert.equal(s.size, 1);
+  assert.deepEqual(s.get(4095, 3), { slot: 4095 });
+});
