@@ -11,7 +11,7 @@
  * Thread-safety: one `BackerXlate` per thread, like the `BridgeXlate`s it
  * holds.
  */
-import { F, getField, ODPP_NONE } from "../flow/mod.ts";
+import { F, keyUint, ODPP_NONE } from "../flow/mod.ts";
 import { OFPP_NONE } from "../ofproto/mod.ts";
 import type { OfTables } from "../ofproto/mod.ts";
 import type {
@@ -31,9 +31,6 @@ import type { MacLearning } from "../ofproto/mod.ts";
 import { COOKIE_OFPROTO_UUID_OFFSET, type PatchBridge, XlateCache } from "../xlate/mod.ts";
 import { RuleStatsQueue } from "./rule_stats.ts";
 
-const IN_PORT_WORD = F.in_port.off >> 2;
-/** in_port within its word (the field is word-aligned). */
-const IN_PORT_AT_0 = { off: F.in_port.off & 3, len: F.in_port.len };
 /** recirc_id, a whole aligned word: nonzero in any byte order when set. */
 const RECIRC_ID_WORD = F.recirc_id.off >> 2;
 
@@ -66,9 +63,6 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
   readonly #byPatchPort = new Map<string, BridgeXlate>();
   /** The bridge of the last translation: its UUID goes into the flow's slow-path cookie. */
   #last: BridgeXlate | undefined;
-  /** Scratch for the in_port word of a key, and its bytes. */
-  readonly #inPort = new Uint32Array(1);
-  readonly #inPortBytes = new Uint8Array(this.#inPort.buffer);
 
   /** Translation over `tables[i]` for bridge i (the master copies on the main thread, else replicas). */
   constructor(init: BackerXlateInit, tables: OfTables[] = []) {
@@ -127,9 +121,7 @@ export class BackerXlate implements WorkerXlate, BridgePeers {
    * first bridge, whose translation finds the frozen state's bridge.
    */
   #bridgeOf(key: Uint32Array): BridgeXlate | undefined {
-    // in_port is one aligned word: read it alone, not the whole key.
-    this.#inPort[0] = key[IN_PORT_WORD];
-    const inPort = getField(this.#inPortBytes, IN_PORT_AT_0);
+    const inPort = keyUint(key, F.in_port.off, F.in_port.len);
     const b = this.#byOdpPort.get(inPort);
     if (b) return b;
     return key[RECIRC_ID_WORD] !== 0 || inPort === ODPP_NONE ? this.#bridges[0] : undefined;

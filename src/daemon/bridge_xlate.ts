@@ -15,7 +15,7 @@
  * behind its own Atomics lock) and the rule stats and learn queues
  * (workers produce, the main thread drains).
  */
-import { F, type FlowKey, getField, orInto, setField, setVlanLimit } from "../flow/mod.ts";
+import { F, type FlowKey, keyUint, newKey, orInto, setVlanLimit } from "../flow/mod.ts";
 import { timeMsec } from "../lib/mod.ts";
 import { MacLearning, OFPP_NONE, OfTables, type TablesUpdate } from "../ofproto/mod.ts";
 import {
@@ -117,7 +117,7 @@ export class BridgeXlate implements WorkerXlate {
   readonly #macTable: (bridge: number) => MacLearning | null;
   readonly #learnSinkOf: (bridge: number) => LearnSink | undefined;
   #bridge: XBridge;
-  /** The keys xlate works in, one set per thread; the request's key with its OpenFlow in_port goes in their `input`. */
+  /** The keys xlate works in, one set per thread. */
   readonly #keys = new XlateKeys();
   /** The input of every translation here (see `translate`). */
   readonly #xin: XlateInput;
@@ -153,7 +153,7 @@ export class BridgeXlate implements WorkerXlate {
     this.#learn = new QueueLearnSink(LearnQueue.attach(init.learn), this.#tables);
     if (init.tables) this.#tables.applyUpdate(init.tables);
     this.#xin = {
-      flow: this.#keys.input,
+      flow: newKey(),
       tables: this.#tables as XlateTables,
       bridge: this.#bridge,
       ml: this.#ml,
@@ -204,18 +204,15 @@ export class BridgeXlate implements WorkerXlate {
   }
 
   translate(req: XlateRequest): XlateResult {
-    const flow = this.#keys.input;
-    flow.set(req.key);
-    const bytes = this.#keys.i;
-    const ofpInPort = this.#bridge.ofport(getField(bytes, F.in_port));
-    setField(bytes, F.in_port, ofpInPort < 0 ? OFPP_NONE : ofpInPort);
+    const ofpInPort = this.#bridge.ofport(keyUint(req.key, F.in_port.off, F.in_port.len));
     const now = req.now ?? timeMsec();
     // A handler's MAC learning is announced once its batch is installed.
     if (req.packet !== null) this.#ml.holdChanges();
     // One input, refilled whole per translation: thawing and patch ports
     // switch its bridge, tables and MAC table while they translate.
     const xin = this.#xin;
-    xin.flow = flow;
+    xin.flow = req.key;
+    xin.inPort = ofpInPort < 0 ? OFPP_NONE : ofpInPort;
     xin.tables = this.#tables as XlateTables;
     xin.bridge = this.#bridge;
     xin.ml = this.#ml;

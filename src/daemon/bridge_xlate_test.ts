@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatOdpActions, newKey, parseOdpKey } from "../flow/mod.ts";
+import { F, formatOdpActions, newKey, parseOdpKey } from "../flow/mod.ts";
 import { MacLearning, OfTables } from "../ofproto/mod.ts";
 import { FROZEN_STATE_WORDS, RecircIdPool } from "../xlate/mod.ts";
 import { BridgeXlate, type BridgeXlateInit } from "./bridge_xlate.ts";
@@ -180,4 +180,26 @@ Deno.test("a revalidator's translation of a limited learn whose flow is gone avo
   assert.equal(translate(new Uint8Array(60)).avoidCaching, false, "with side effects it learns");
   tables.addFlow("table=1,cookie=0x5,dl_dst=50:54:00:00:00:05,actions=output:1", 0);
   assert.equal(translate(null).avoidCaching, false, "the learned flow is there");
+});
+
+Deno.test("a request's key with a datapath in_port is matched by its OpenFlow port and left as it was", () => {
+  const ports = [{ name: "p1", ofport: 1, odpPort: 7 }, { name: "p2", ofport: 2, odpPort: 8 }];
+  const tables = new OfTables();
+  tables.addFlow("in_port=1,actions=output:2", 0);
+  tables.addFlow("in_port=7,actions=drop", 0);
+  const x = new BridgeXlate(newInit({ ports }), tables);
+  const key = newKey(), mask = newKey();
+  parseOdpKey(
+    "in_port(7),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
+      "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)",
+    key,
+    mask,
+  );
+  const before = key.slice();
+  const wc = newKey();
+  const r = x.translate(request(key, { wc, wcClear: true }));
+  assert.equal(formatOdpActions(r.actions!), "8");
+  assert.equal(r.ofpInPort, 1);
+  assert.deepEqual(key, before, "the caller's key is not modified");
+  assert.equal(wc[F.in_port.off >> 2], 0xffffffff, "in_port is matched whole, as a datapath port");
 });

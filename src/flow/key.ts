@@ -62,6 +62,26 @@ export function isAllZero(key: FlowKey): boolean {
   return true;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** A key word as the big-endian number its bytes spell (and back: the same swap). */
+export function be32(w: number): number {
+  if (!LITTLE_ENDIAN) return w >>> 0;
+  return (((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24)) >>> 0;
+}
+
+/**
+ * Reads `len` (1, 2 or 4) bytes at byte `off` of `key` as getUint does on
+ * its bytes, for a field within one aligned word (as most are), from the
+ * word itself: no byte view of the key, no copy.
+ */
+export function keyUint(key: FlowKey, off: number, len: number): number {
+  const at = off & 3;
+  if (at + len > 4) throw new RangeError(`keyUint: ${len} bytes at ${off} cross a word`);
+  const w = be32(key[off >> 2]);
+  return len === 4 ? w : (w >>> ((4 - at - len) << 3)) & ((1 << (len << 3)) - 1);
+}
+
 /** Reads a field of 1, 2 or 4 bytes as an unsigned number. */
 export function getField(b: Uint8Array, span: FieldSpan): number {
   return getUint(b, span.off, span.len);

@@ -5,6 +5,7 @@ import {
   equalUnderMask,
   exactField,
   getField,
+  keyUint,
   maskKey,
   newKey,
   orInto,
@@ -30,6 +31,18 @@ Deno.test("fields read back as the big-endian numbers written", () => {
   assert.equal(getField(b, F.nw_dst), 0xc0a80001);
   assert.equal(getField(b, F.nw_proto), 6);
   assert.deepEqual([...b.subarray(F.tp_dst.off, F.tp_dst.off + 2)], [0x1f, 0x90]);
+});
+
+Deno.test("keyUint reads a field within one word of the key as getUint reads its bytes", () => {
+  const k = newKey();
+  const b = bytesOf(k);
+  setField(b, F.in_port, 0x01020304);
+  setField(b, F.dl_type, 0x86dd);
+  setField(b, F.nw_proto, 17);
+  assert.equal(keyUint(k, F.in_port.off, 4), 0x01020304);
+  assert.equal(keyUint(k, F.dl_type.off, 2), 0x86dd);
+  assert.equal(keyUint(k, F.nw_proto.off, 1), 17);
+  assert.throws(() => keyUint(k, 3, 2), RangeError, "a field across two words");
 });
 
 Deno.test("keys compare equal under a mask that hides where they differ", () => {

@@ -10,15 +10,7 @@
  * Values are read straight from flow-key words; nodes live in typed
  * arrays, so a lookup allocates nothing.
  */
-import type { FlowKey } from "../flow/mod.ts";
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/** A key word as the big-endian number its bytes spell (and back: the same swap). */
-export function be32(w: number): number {
-  if (!LITTLE_ENDIAN) return w >>> 0;
-  return (((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24)) >>> 0;
-}
+import { be32, type FlowKey } from "../flow/mod.ts";
 
 /** Bit `d` (0 = most significant) of the field starting at key word `word`. */
 function bitAt(key: FlowKey, word: number, d: number): number {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { be32, PrefixTrie } from "./_trie.ts";
+import { be32 } from "../flow/mod.ts";
+import { PrefixTrie } from "./_trie.ts";
 
 /** An IPv4 address as the one key word that holds it. */
 const ip = (s: string) =>

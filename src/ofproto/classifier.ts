@@ -17,8 +17,8 @@
  * Lookup allocates nothing: trie state is preallocated, hashes are
  * numbers, and keys are read word by word.
  */
-import { F, FLOW_WORDS, type FlowKey } from "../flow/mod.ts";
-import { be32, PrefixTrie } from "./_trie.ts";
+import { be32, F, FLOW_WORDS, type FlowKey } from "../flow/mod.ts";
+import { PrefixTrie } from "./_trie.ts";
 import {
   DEFAULT_PREFIX_FIELDS,
   hasPrefixBits,

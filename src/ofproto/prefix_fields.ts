@@ -4,8 +4,7 @@
  * or IPv6 address. Also the bit helpers the classifier's trie checks use on
  * masks and wildcards (minimask_get_prefix_len, mask_set_prefix_bits).
  */
-import { F, type FlowKey } from "../flow/mod.ts";
-import { be32 } from "./_trie.ts";
+import { be32, F, type FlowKey } from "../flow/mod.ts";
 import { OfctlError } from "./ofctl_error.ts";
 
 export interface PrefixField {

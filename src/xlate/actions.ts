@@ -5,9 +5,9 @@
  * does (rewrites of IP fields also look at nw_proto, for example).
  */
 import {
-  bytesOf,
   F,
   getUint,
+  keyUint,
   setUint,
   VLAN_CFI,
   VLAN_PCP_MASK,
@@ -275,7 +275,7 @@ export function doXlateActions(
           ctx.f,
           F.skb_priority.off,
           4,
-          getUint(bytesOf(ctx.xin.flow), F.skb_priority.off, 4),
+          keyUint(ctx.xin.flow, F.skb_priority.off, 4),
         );
         break;
       case "mod":

@@ -4,7 +4,15 @@
  * already produced, the wildcards, the datapath actions, and the trace
  * tree when tracing.
  */
-import { bytesOf, FLOW_BYTES, FLOW_WORDS, type FlowKey, type OdpAction } from "../flow/mod.ts";
+import {
+  bytesOf,
+  F,
+  FLOW_BYTES,
+  FLOW_WORDS,
+  type FlowKey,
+  type OdpAction,
+  setUint,
+} from "../flow/mod.ts";
 import type { Group, GroupSelection, MacLearning, NatAction, OfAction } from "../ofproto/mod.ts";
 import type { XBridge } from "./bridge.ts";
 import { XlateCache } from "./cache.ts";
@@ -76,8 +84,15 @@ export interface PatchBridge {
  * for the rest of that output (patch.ts) and puts them back.
  */
 export interface XlateInput {
-  /** The packet's flow; in_port is the OpenFlow port. Not modified. */
+  /** The packet's flow; in_port is the OpenFlow port unless `inPort` gives it. Not modified. */
   flow: FlowKey;
+  /**
+   * The OpenFlow in_port, when `flow` carries another (a datapath flow's
+   * key, with its datapath port number): the translation's flow and base
+   * take this one, and the caller copies no key just to change a word.
+   * Nothing reads in_port from `flow` itself.
+   */
+  inPort?: number;
   tables: XlateTables;
   bridge: XBridge;
   /** The bridge's MAC table (NORMAL); null means NORMAL never learns or finds. */
@@ -220,23 +235,18 @@ export class XlateKeys {
   readonly b: Uint8Array;
   readonly wc: FlowKey;
   readonly w: Uint8Array;
-  /** Where a caller may build `XlateInput.flow` (its byte view then saves making one). */
-  readonly input: FlowKey;
-  readonly i: Uint8Array;
   /** The output of a translation with these keys, refilled by the next one. */
   #output: XlateOutput | undefined;
   #ctx: XlateCtx | undefined;
 
   constructor() {
-    const buf = new ArrayBuffer(FLOW_BYTES * 4);
+    const buf = new ArrayBuffer(FLOW_BYTES * 3);
     this.flow = new Uint32Array(buf, 0, FLOW_WORDS);
     this.f = bytesOf(this.flow);
     this.base = new Uint32Array(buf, FLOW_BYTES, FLOW_WORDS);
     this.b = bytesOf(this.base);
     this.wc = new Uint32Array(buf, FLOW_BYTES * 2, FLOW_WORDS);
     this.w = bytesOf(this.wc);
-    this.input = new Uint32Array(buf, FLOW_BYTES * 3, FLOW_WORDS);
-    this.i = bytesOf(this.input);
   }
 
   /** The context for a translation of `xin` (whose `keys` are these), reset for it. */
@@ -278,8 +288,6 @@ export class XlateCtx {
   readonly b: Uint8Array;
   readonly wc: FlowKey;
   readonly w: Uint8Array;
-  /** The translation's input flow as bytes (`xin.flow`). */
-  upcall: Uint8Array;
   actions: OdpAction[] = [];
   /** The array translations with `XlateInput.reuseActions` refill. */
   readonly #reusedActions: OdpAction[] = [];
@@ -320,7 +328,6 @@ export class XlateCtx {
     this.b = keys.b;
     this.wc = keys.wc;
     this.w = keys.w;
-    this.upcall = keys.i;
     this.reset(xin);
   }
 
@@ -331,9 +338,12 @@ export class XlateCtx {
    */
   reset(xin: XlateInput): void {
     this.xin = xin;
-    this.upcall = xin.keys?.input === xin.flow ? xin.keys.i : bytesOf(xin.flow);
     this.flow.set(xin.flow);
     this.base.set(xin.flow);
+    if (xin.inPort !== undefined) {
+      setUint(this.f, F.in_port.off, 4, xin.inPort);
+      setUint(this.b, F.in_port.off, 4, xin.inPort);
+    }
     this.wc.fill(0);
     if (xin.reuseActions) {
       // Popped, not cut to length 0, which would free the array's storage.

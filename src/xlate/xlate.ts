@@ -15,6 +15,7 @@ import {
   FRAG_LATER,
   FRAG_MASK,
   getUint,
+  keyUint,
   VLAN_CFI,
   VLAN_VID_MASK,
   vlanOffset,
@@ -53,13 +54,13 @@ const ACTSET_OUTPUT_WORD = F.actset_output.off >> 2;
 const MPLS_WORD = F.mpls_lse.off >> 2;
 const MPLS_WORDS_END = (F.mpls_lse.off + F.mpls_lse.len) >> 2;
 
-function wcFinish(ctx: XlateCtx, upcall: Uint8Array): void {
+function wcFinish(ctx: XlateCtx, upcall: FlowKey): void {
   const w = ctx.w, f = ctx.f, wc = ctx.wc;
   // metadata and regs are one span from word 0 (F.metadata.off).
   for (let i = F.metadata.off >> 2; i < META_REGS_END; i++) wc[i] = 0;
   wc[ACTSET_OUTPUT_WORD] = 0;
   wc[CONJ_ID_WORD] = 0;
-  if (getUint(upcall, F.packet_type.off, 4) !== 0) {
+  if (keyUint(upcall, F.packet_type.off, 4) !== 0) {
     w.fill(0, F.dl_dst.off, F.dl_src.off + 6);
   }
   const dlType = getUint(f, F.dl_type.off, 2);
@@ -73,12 +74,12 @@ function wcFinish(ctx: XlateCtx, upcall: Uint8Array): void {
     if (w[off] || w[off + 1]) w[off] |= VLAN_CFI >> 8;
   }
   if (f[F.nw_frag.off] & FRAG_LATER) w.fill(0, F.tp_src.off, F.tp_dst.off + 2);
-  const upcallType = getUint(upcall, F.dl_type.off, 2);
+  const upcallType = keyUint(upcall, F.dl_type.off, 2);
   if (upcallType !== 0x8847 && upcallType !== 0x8848) {
     for (let i = MPLS_WORD; i < MPLS_WORDS_END; i++) wc[i] = 0;
   }
   for (let i = 0; i < 2; i++) {
-    const tpid = getUint(upcall, vlanOffset(i), 2);
+    const tpid = keyUint(upcall, vlanOffset(i), 2);
     // A VLAN header (TPID and TCI) is one aligned word.
     if (tpid !== ETH_TYPE_VLAN && tpid !== ETH_TYPE_VLAN_8021AD) wc[vlanOffset(i) >> 2] = 0;
   }
@@ -91,13 +92,13 @@ function wcFinish(ctx: XlateCtx, upcall: Uint8Array): void {
 export function xlate(xin: XlateInput): XlateOutput {
   covXlateActions.inc();
   const ctx = xin.keys ? xin.keys.ctxFor(xin) : new XlateCtx(xin);
-  const upcall = ctx.upcall;
+  const upcall = xin.flow;
   wcInit(ctx);
   if (ctx.trace) ctx.trace = ctx.report("bridge", `bridge("${xin.bridge.name}")`);
   // A recirculated packet resumes from its frozen state; another one that
   // carries a tracked ct_state (from ofproto/trace) counts as conntracked.
-  const table = getUint(upcall, F.recirc_id.off, 4) ? thaw(ctx) : 0;
-  if (!getUint(upcall, F.recirc_id.off, 4) && upcall[F.ct_state.off] & CS_TRACKED) {
+  const table = keyUint(upcall, F.recirc_id.off, 4) ? thaw(ctx) : 0;
+  if (!keyUint(upcall, F.recirc_id.off, 4) && keyUint(upcall, F.ct_state.off, 1) & CS_TRACKED) {
     ctx.conntracked = true;
   }
   if (table >= 0 && ctx.resumeRule) resumeFrozen(ctx, table);
@@ -105,7 +106,7 @@ export function xlate(xin: XlateInput): XlateOutput {
   else if (table >= 0) {
     // The rule is looked up (its wildcards count) even for a packet the switch consumes.
     const rule = lookupRule(ctx, table, inPort(ctx));
-    if (getUint(upcall, F.recirc_id.off, 4) || !processSpecial(ctx)) {
+    if (keyUint(upcall, F.recirc_id.off, 4) || !processSpecial(ctx)) {
       xlateRule(ctx, rule, table, false, true, true);
     } else if (rule) {
       // As OVS credits the rule it looked up before process_special.
