@@ -228,7 +228,7 @@ export class BridgeXlate implements WorkerXlate {
       : undefined;
     xin.reuseActions = req.reuseResult === true;
     const out = xlate(xin);
-    if (req.wc && req.wcClear) req.wc.set(inPortAsDatapath(out.wc));
+    if (req.wc && req.wcReplace) req.wc.set(inPortAsDatapath(out.wc));
     else if (req.wc) orInto(req.wc, inPortAsDatapath(out.wc));
     // A MAC this learned or moved reaches the main thread through the
     // shared table's change count, which revalidates (Bridge.macLearningRun);

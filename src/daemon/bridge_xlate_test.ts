@@ -197,9 +197,27 @@ Deno.test("a request's key with a datapath in_port is matched by its OpenFlow po
   );
   const before = key.slice();
   const wc = newKey();
-  const r = x.translate(request(key, { wc, wcClear: true }));
+  const r = x.translate(request(key, { wc, wcReplace: true }));
   assert.equal(formatOdpActions(r.actions!), "8");
   assert.equal(r.ofpInPort, 1);
   assert.deepEqual(key, before, "the caller's key is not modified");
   assert.equal(wc[F.in_port.off >> 2], 0xffffffff, "in_port is matched whole, as a datapath port");
+});
+
+Deno.test("wcReplace: the translation's wildcards replace what the caller's wc held, not added to it", () => {
+  const tables = new OfTables();
+  tables.addFlow("actions=output:2", 0);
+  const x = new BridgeXlate(newInit(), tables);
+  const key = newKey();
+  parseOdpKey(
+    "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
+      "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)",
+    key,
+    newKey(),
+  );
+  const clean = newKey(), dirty = newKey().fill(0xffffffff);
+  x.translate(request(key, { wc: clean }));
+  x.translate(request(key, { wc: dirty, wcReplace: true }));
+  assert.deepEqual(dirty, clean);
+  assert.notEqual(clean[F.nw_src.off >> 2], 0xffffffff, "nw_src was not looked at");
 });

@@ -181,10 +181,12 @@ export interface XlateRequest {
   /** Wildcards accumulate here ("this bit was looked at"); null when not needed. */
   wc: FlowKey | null;
   /**
-   * `wc` is all zero: the translation may copy its wildcards over it
-   * rather than OR them in (a copy is native, an OR a JS loop per word).
+   * The translation's wildcards replace what `wc` holds instead of being
+   * ORed into it: a copy is native, an OR a JS loop per word, and the
+   * caller need not zero `wc` first. Whatever a failed translation (no
+   * actions) leaves in `wc` is meaningless.
    */
-  wcClear?: boolean;
+  wcReplace?: boolean;
   /** Whether to record an xlate cache for later stats pushes. */
   wantXcache: boolean;
   /**

@@ -174,7 +174,7 @@ export class UkeyRevalidation {
     tcpFlags: 0,
     used: 0,
     wc: null,
-    wcClear: false,
+    wcReplace: false,
     wantXcache: true,
     reuseXcache: undefined,
     // Each result is done with before the next translation: only a
@@ -328,9 +328,7 @@ export class UkeyRevalidation {
     // replaced; one this worker made earlier, even if stale, serves too.
     const old = this.xcaches.take(slot);
     ukeys.setXcacheOwner(slot, 0);
-    const wc = this.#wc;
-    wc.fill(0);
-    const res = translateSafely(xlate, this.#request(key, tcpFlags, wc, old));
+    const res = translateSafely(xlate, this.#request(key, tcpFlags, this.#wc, old));
     this.#decide(slot, res, mask);
     // The flow stays with this translation's actions: from now on the
     // ukey holds exactly the ids they refer to, giving back what it held
@@ -350,8 +348,8 @@ export class UkeyRevalidation {
     req.key = key;
     req.tcpFlags = tcpFlags;
     req.wc = wc;
-    // #full zeroes its wc just before: the translation may copy into it.
-    req.wcClear = wc !== null;
+    // #full's wc holds the last flow's wildcards: this translation's replace them.
+    req.wcReplace = wc !== null;
     req.reuseXcache = reuse;
     return req;
   }

@@ -89,6 +89,7 @@ export class RuleXlate implements WorkerXlate {
     this.translations++;
     const k = new Uint8Array(req.key.buffer, req.key.byteOffset, req.key.byteLength);
     const wc = req.wc ? new Uint8Array(req.wc.buffer, req.wc.byteOffset, req.wc.byteLength) : null;
+    if (wc && req.wcReplace) wc.fill(0);
     for (const r of this.rules) {
       let hit = true;
       for (const [name, value] of Object.entries(r.match)) {
