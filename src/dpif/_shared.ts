@@ -31,7 +31,7 @@
  */
 import { ringRecordWords, RingView } from "../lib/mod.ts";
 import { createConntrackBuffer } from "../conntrack/mod.ts";
-import { eventfdSignal } from "../netdev/mod.ts";
+import { adviseHugePages, eventfdSignal } from "../netdev/mod.ts";
 import { FlowTable } from "./flow_table.ts";
 import { UP_PACKET } from "./protocol.ts";
 import {
@@ -145,8 +145,10 @@ export function createDatapathBuffers(
       words[PC_CORE] = k < cores.length ? cores[k] : NON_PMD_CORE_ID;
       words[PC_ACTIVE] = k < cores.length ? 1 : 0;
       words[PC_RANK] = k;
+      const table = FlowTable.create(flowCapacity, maskCapacity).sab;
+      adviseHugePages(table);
       return {
-        table: FlowTable.create(flowCapacity, maskCapacity).sab,
+        table,
         ctl: pmdCtl,
         stats: new SharedArrayBuffer(STATS_SLOTS * 8),
         ports: new SharedArrayBuffer(MAX_PORTS * PORT_F64 * 8),

@@ -1,5 +1,6 @@
 /**
- * The libc functions the Linux netdev needs, bound once per thread with
+ * The libc functions the Linux netdev needs (and the huge-page advice of
+ * memory.ts), bound once per thread with
  * Deno.dlopen (needs --allow-ffi). Calls are synchronous: a blocking one
  * (`poll`) blocks the calling thread, which is why only the PMD worker
  * makes it. `errno()` reads the calling thread's errno right after a
@@ -38,6 +39,7 @@ const SYMBOLS = {
   if_nametoindex: { parameters: ["buffer"], result: "u32" },
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
