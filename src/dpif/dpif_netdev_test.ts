@@ -303,10 +303,11 @@ Deno.test("a packet whose parsing throws is counted and the PMD carries on", () 
   dp.destroy();
 });
 
-Deno.test("dpif-netdev: each PMD's flow table is advised for huge pages", () => {
+Deno.test("dpif-netdev: each PMD's flow table and each upcall queue are advised for huge pages", () => {
   const dp = DpifNetdev.create("dummy", { flowCapacity: 65536 });
   try {
     for (const pmd of dp.shared.pmds) assert.ok(hugePagesAdvised(pmd.table.sab), "flow table");
+    for (const q of dp.shared.upcall) assert.ok(hugePagesAdvised(q.sab), "upcall queue");
   } finally {
     dp.destroy();
   }
