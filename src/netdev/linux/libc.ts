@@ -1,10 +1,9 @@
 /**
- * The libc functions the Linux netdev needs (and the huge-page advice of
- * memory.ts), bound once per thread with
- * Deno.dlopen (needs --allow-ffi). Calls are synchronous: a blocking one
- * (`poll`) blocks the calling thread, which is why only the PMD worker
- * makes it. `errno()` reads the calling thread's errno right after a
- * failed call.
+ * The libc functions the Linux netdev (and memory.ts's huge-page advice)
+ * needs, bound once per thread with Deno.dlopen (needs --allow-ffi).
+ * Calls are synchronous: a blocking one (`poll`) blocks the calling
+ * thread, which is why only the PMD worker makes it. `errno()` reads the
+ * calling thread's errno right after a failed call.
  *
  * Thread-safety: each thread binds its own copy on first use; fds and
  * mappings are process-wide, so one thread may open what another uses.

@@ -1,13 +1,15 @@
 /**
  * Transparent huge pages for the large shared tables (the datapath's
- * flow table, the ukey table): madvise(MADV_HUGEPAGE) over a buffer, so
- * that the kernel backs it with 2 MB pages where it can. Those tables are
- * read and written at random slots, one or two cache lines a flow, so 4 KB
- * pages cost a TLB miss on most accesses and a page fault for every ~50
- * new flows as the table first fills; on the benches' VM a 4 KB fault is
+ * flow tables and upcall queues, the ukey table): madvise(MADV_HUGEPAGE)
+ * over a buffer, so that the kernel backs it with 2 MB pages where it
+ * can. The tables are read and written at random slots, one or two cache
+ * lines a flow, so 4 KB pages cost a TLB miss on most accesses and a page
+ * fault for every ~50 new flows as a table first fills (a queue: every
+ * 4 KB of its first pass); on the benches' VM a 4 KB fault is
  * ~15-26 us, a 64 MB buffer's first touch 279 ms against 20 ms advised.
- * Memory is still only taken as it is touched (2 MB at a time), so a
- * table sized for a million flows holding a thousand costs a few MB.
+ * Memory is still only taken as it is touched, 2 MB at a time: a table
+ * sized for a million flows holding a thousand costs a huge page or two
+ * per region in use, not its size.
  * Best effort: without FFI permission, or where madvise fails (a kernel
  * without THP, "never" in /sys/kernel/mm/transparent_hugepage/enabled),
  * the buffer stays as it was.
