@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { FLOW_WORDS } from "../flow/mod.ts";
+import { GOLDEN } from "./_dpcls_subtable.ts";
 import { Emc } from "./emc.ts";
 import { FlowOps } from "./flow_ops.ts";
 import { FlowTable } from "./flow_table.ts";
@@ -192,4 +193,71 @@ Deno.test("dpcls: after the doublings of a large subtable (tombstones, the index
   }
   checkAll(n);
   assert.equal(ops.dpcls.subtables[0].nFlows, slots.size);
+});
+
+Deno.test("dpcls: while a subtable moves its flows to a grown table and fills a new index, lookups, removes and the index stay exact", () => {
+  const n = 5000;
+  const table = FlowTable.create(8192, 4, 64);
+  const ops = new FlowOps(table, new Emc(table));
+  const src = new Uint32Array(ACT_AT + 4), src8 = new Uint8Array(src.buffer);
+  src[MASK_AT + 21] = src[MASK_AT + 31] = src[MASK_AT + 40] = 0xffffffff;
+  src[KEY_AT + 21] = 0x08000001;
+  // Word 40 is the index's first pick and has few values; 31 has a value
+  // per two flows, so the index changes word as well as size on the way,
+  // and its buckets hold two flows (the hash's case).
+  const keyOf = (i: number, at: number, into: Uint32Array) => {
+    into[at + 31] = 0x40000000 | (i >> 1);
+    into[at + 40] = i % 7;
+  };
+  const next = rng(6);
+  const slots = new Map<number, number>();
+  const removed: number[] = [];
+  const probe = src.slice(KEY_AT, KEY_AT + FLOW_WORDS);
+  const check = (at: number) => {
+    const st = ops.dpcls.subtables[0];
+    for (const [i, slot] of slots) {
+      keyOf(i, 0, probe);
+      assert.equal(ops.dpcls.lookup(probe, 0), slot, `flow ${i} after ${at}`);
+    }
+    for (const i of removed) {
+      keyOf(i, 0, probe);
+      assert.equal(ops.dpcls.lookup(probe, 0), -1, `removed flow ${i} after ${at}`);
+    }
+    // Each bucket of the index in use counts exactly the live flows whose
+    // value of its word lands there.
+    const counts = new Int32Array(st.buckets.length);
+    for (const [i] of slots) {
+      keyOf(i, 0, probe);
+      counts[Math.imul(probe[st.indexWord] & st.indexMask, GOLDEN) >>> st.indexShift]++;
+    }
+    counts.forEach((c, b) => {
+      const v = st.buckets[b];
+      const ok = c === 0 ? v === 0 : c === 1 ? v > 0 || v === -1 : v === -c;
+      assert.ok(ok, `bucket ${b}: ${c} flows, ${v} after ${at}`);
+    });
+  };
+  let words = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    src[0] = i;
+    keyOf(i, KEY_AT, src);
+    const slot = ops.put(src, src8, 0, KEY_AT, MASK_AT, ACT_AT, 0, PUT_CREATE, 0);
+    assert.ok(slot >= 0);
+    slots.set(i, slot);
+    // A third of the flows go again, some soon, some long after: members
+    // already in the new index and not yet, flows moved and not yet.
+    if (i % 3 === 2) {
+      const live = [...slots.keys()];
+      const gone = live[next() % live.length];
+      ops.remove(slots.get(gone)!);
+      slots.delete(gone);
+      removed.push(gone);
+    }
+    // A grow drains over the next half-size inserts, an index fills over
+    // the next quarter: check often in those stretches, past each power of two.
+    const k = 31 - Math.clz32(slots.size);
+    if (slots.size - (1 << k) < (1 << k) / 2 && i % 9 === 0) check(i);
+    words = words.add(ops.dpcls.subtables[0].indexWord);
+  }
+  check(n);
+  assert.deepEqual([...words].sort(), [31, 40]);
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { hugePagesAdvised } from "../../tests/support/huge_pages.ts";
 import { exactField, F, FLOW_WORDS } from "../flow/mod.ts";
 import { DummyNetdev } from "../netdev/mod.ts";
 import { DpifNetdev } from "./dpif_netdev.ts";
@@ -300,4 +301,14 @@ Deno.test("a packet whose parsing throws is counted and the PMD carries on", () 
   assert.equal(dp.pmdStats().errors, 2);
   assert.equal(dp.getStats().missed, 1);
   dp.destroy();
+});
+
+Deno.test("dpif-netdev: each PMD's flow table and each upcall queue are advised for huge pages", () => {
+  const dp = DpifNetdev.create("dummy", { flowCapacity: 65536 });
+  try {
+    for (const pmd of dp.shared.pmds) assert.ok(hugePagesAdvised(pmd.table.sab), "flow table");
+    for (const q of dp.shared.upcall) assert.ok(hugePagesAdvised(q.sab), "upcall queue");
+  } finally {
+    dp.destroy();
+  }
 });

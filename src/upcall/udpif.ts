@@ -6,6 +6,7 @@
  */
 import { clockWaitWord, clockWarps, getLogger } from "../lib/mod.ts";
 import { Dpif, type DpifNetdev } from "../dpif/mod.ts";
+import { adviseHugePages } from "../netdev/mod.ts";
 import { DpifBinding, DUMP_CURSOR_BYTES } from "./dpif_binding.ts";
 import { initialFlowLimit } from "./flow_limit.ts";
 import type { UdpifContext } from "./handler.ts";
@@ -90,6 +91,7 @@ export class Udpif {
       opts.ukeyCapacity ??
         opts.dp.activePmds().reduce((n, k) => n + opts.dp.shared.pmds[k].table.capacity, 0),
     );
+    adviseHugePages(this.ukeys.buffer);
     this.#ctx = {
       shared: this.shared,
       ukeys: this.ukeys,

@@ -14,6 +14,7 @@ import { RuleXlate, tcpFrame } from "../../tests/support/upcall/test_support.ts"
 import { Udpif, XLATE_LOG_MAX } from "./udpif.ts";
 import { OVS_COMPAT_3_1 } from "./compat.ts";
 import { pollUntil } from "../../tests/poll.ts";
+import { hugePagesAdvised } from "../../tests/support/huge_pages.ts";
 
 clockStop();
 const count = (n: string) => coverageTotal(n) ?? 0;
@@ -324,4 +325,21 @@ Deno.test("the log of translation updates is replaced by a snapshot before it gr
     assert.deepEqual(snapshotActions(out[i]), [{ type: "output", port: 2 }]);
   }
   await done();
+});
+
+Deno.test("udpif: the ukey table is advised for huge pages", async () => {
+  const dp = DpifNetdev.create("dummy", { flowCapacity: 65536 });
+  const xlate = new RuleXlate();
+  const udpif = new Udpif({
+    dp,
+    xlateModule: new URL("../../tests/support/upcall/test_support.ts", import.meta.url).href,
+    xlateInit: xlate.init(),
+    mainXlate: xlate,
+  });
+  try {
+    assert.ok(hugePagesAdvised(udpif.ukeys.buffer));
+  } finally {
+    await udpif.destroy();
+    dp.destroy();
+  }
 });

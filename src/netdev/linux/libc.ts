@@ -1,9 +1,9 @@
 /**
- * The libc functions the Linux netdev needs, bound once per thread with
- * Deno.dlopen (needs --allow-ffi). Calls are synchronous: a blocking one
- * (`poll`) blocks the calling thread, which is why only the PMD worker
- * makes it. `errno()` reads the calling thread's errno right after a
- * failed call.
+ * The libc functions the Linux netdev (and memory.ts's huge-page advice)
+ * needs, bound once per thread with Deno.dlopen (needs --allow-ffi).
+ * Calls are synchronous: a blocking one (`poll`) blocks the calling
+ * thread, which is why only the PMD worker makes it. `errno()` reads the
+ * calling thread's errno right after a failed call.
  *
  * Thread-safety: each thread binds its own copy on first use; fds and
  * mappings are process-wide, so one thread may open what another uses.
@@ -38,6 +38,7 @@ const SYMBOLS = {
   if_nametoindex: { parameters: ["buffer"], result: "u32" },
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;

@@ -73,3 +73,4 @@ export {
   TapTxBatch,
 } from "./tap.ts";
 export { closeFd, eventfdCreate, eventfdDrain, eventfdSignal, FdPoller } from "./wait.ts";
+export { adviseHugePages } from "./memory.ts";
