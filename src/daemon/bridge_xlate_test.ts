@@ -41,8 +41,8 @@ function newInit(over: Partial<BridgeXlateInit> = {}): BridgeXlateInit {
   };
 }
 
-/** The recirc_id a controller action's cookie carries for a packet from `inPort`. */
-function recircIdOf(x: BridgeXlate, inPort: number): number {
+/** The datapath key of the tests' TCP packet from datapath port `inPort`. */
+function tcpKey(inPort: number): Uint32Array {
   const key = newKey();
   parseOdpKey(
     `in_port(${inPort}),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),` +
@@ -50,6 +50,12 @@ function recircIdOf(x: BridgeXlate, inPort: number): number {
     key,
     newKey(),
   );
+  return key;
+}
+
+/** The recirc_id a controller action's cookie carries for a packet from `inPort`. */
+function recircIdOf(x: BridgeXlate, inPort: number): number {
+  const key = tcpKey(inPort);
   const r = x.translate(request(key));
   const m = /recirc_id=(\d+)/.exec(formatOdpActions(r.actions!));
   assert.ok(m, formatOdpActions(r.actions!));
@@ -85,13 +91,7 @@ Deno.test("a handler's controller upcall reaches the main thread as a packet-in 
   tables.addFlow("table=3,cookie=0x77,in_port=2,actions=controller(reason=no_match)", 0);
   tables.addFlow("table=3,cookie=0x77,in_port=1,actions=controller(id=5)", 0);
   const handler = new BridgeXlate(structuredClone(init), tables);
-  const key = newKey();
-  parseOdpKey(
-    "in_port(2),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
-      "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)",
-    key,
-    newKey(),
-  );
+  const key = tcpKey(2);
   const packet = Uint8Array.from({ length: 61 }, (_, i) => i);
   const r = handler.translate(request(key, { packet }));
   const userspace = r.actions!.find((a) => a.type === "userspace");
@@ -165,13 +165,7 @@ Deno.test("a revalidator's translation of a limited learn whose flow is gone avo
   );
   tables.addFlow("table=2,reg0=1,actions=output:2", 0);
   const x = new BridgeXlate(structuredClone(init), tables);
-  const key = newKey();
-  parseOdpKey(
-    "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
-      "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)",
-    key,
-    newKey(),
-  );
+  const key = tcpKey(1);
   const translate = (packet: Uint8Array | null) =>
     x.translate(request(key, { packet, wantXcache: true }));
   const revalidated = translate(null);
@@ -188,13 +182,7 @@ Deno.test("a request's key with a datapath in_port is matched by its OpenFlow po
   tables.addFlow("in_port=1,actions=output:2", 0);
   tables.addFlow("in_port=7,actions=drop", 0);
   const x = new BridgeXlate(newInit({ ports }), tables);
-  const key = newKey(), mask = newKey();
-  parseOdpKey(
-    "in_port(7),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
-      "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)",
-    key,
-    mask,
-  );
+  const key = tcpKey(7);
   const before = key.slice();
   const wc = newKey();
   const r = x.translate(request(key, { wc, wcReplace: true }));
@@ -208,13 +196,7 @@ Deno.test("wcReplace: the translation's wildcards replace what the caller's wc h
   const tables = new OfTables();
   tables.addFlow("actions=output:2", 0);
   const x = new BridgeXlate(newInit(), tables);
-  const key = newKey();
-  parseOdpKey(
-    "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800)," +
-      "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)",
-    key,
-    newKey(),
-  );
+  const key = tcpKey(1);
   const clean = newKey(), dirty = newKey().fill(0xffffffff);
   x.translate(request(key, { wc: clean }));
   x.translate(request(key, { wc: dirty, wcReplace: true }));

@@ -19,6 +19,19 @@ function rng(seed: number): () => number {
 const WORDS = [0, 5, 31, 32, 40, 63, 64, FLOW_WORDS - 1];
 const PARTIAL = [0xffffffff, 0xffff0000, 0x8000ffff, 0x00ff00ff];
 
+/**
+ * A flow table of 8192 slots, its ops, and a put's source buffer whose
+ * mask is exact on key words 21 (an IPv4 ethertype), then `words`.
+ */
+function exactWordsTable(...words: number[]) {
+  const table = FlowTable.create(8192, 4, 64);
+  const ops = new FlowOps(table, new Emc(table));
+  const src = new Uint32Array(ACT_AT + 4), src8 = new Uint8Array(src.buffer);
+  for (const w of [21, ...words]) src[MASK_AT + w] = 0xffffffff;
+  src[KEY_AT + 21] = 0x08000001;
+  return { table, ops, src, src8 };
+}
+
 interface Flow {
   maskId: number;
   /** The key under its mask, FLOW_WORDS words. */
@@ -106,15 +119,7 @@ Deno.test("dpcls: lookups through the word index find exactly what a scan of eve
 
 Deno.test("dpcls: a large subtable's index word, chosen on a sample of its flows, is still the most varied", () => {
   const n = 5000;
-  const table = FlowTable.create(8192, 4, 64);
-  const ops = new FlowOps(table, new Emc(table));
-  const src = new Uint32Array(ACT_AT + 4), src8 = new Uint8Array(src.buffer);
-  src[MASK_AT + 21] =
-    src[MASK_AT + 31] =
-    src[MASK_AT + 40] =
-    src[MASK_AT + 63] =
-      0xffffffff;
-  src[KEY_AT + 21] = 0x08000001;
+  const { table, ops, src, src8 } = exactWordsTable(31, 40, 63);
   for (let i = 0; i < n; i++) {
     src[0] = i;
     src[KEY_AT + 31] = i >> 4; // n / 16 values
@@ -160,11 +165,7 @@ Deno.test("dpcls: the index picks the word whose values differ most among a subt
 
 Deno.test("dpcls: after the doublings of a large subtable (tombstones, the index's sampled choice and refill) each live flow is found and no removed one", () => {
   const n = 6000;
-  const table = FlowTable.create(8192, 4, 64);
-  const ops = new FlowOps(table, new Emc(table));
-  const src = new Uint32Array(ACT_AT + 4), src8 = new Uint8Array(src.buffer);
-  src[MASK_AT + 21] = src[MASK_AT + 31] = src[MASK_AT + 40] = 0xffffffff;
-  src[KEY_AT + 21] = 0x08000001;
+  const { ops, src, src8 } = exactWordsTable(31, 40);
   const keyOf = (i: number, at: number, into: Uint32Array) => {
     into[at + 31] = i % 97; // shared index buckets: the hash path
     into[at + 40] = 0x40000000 | i; // distinct values: the index's single buckets
@@ -197,11 +198,7 @@ Deno.test("dpcls: after the doublings of a large subtable (tombstones, the index
 
 Deno.test("dpcls: while a subtable moves its flows to a grown table and fills a new index, lookups, removes and the index stay exact", () => {
   const n = 5000;
-  const table = FlowTable.create(8192, 4, 64);
-  const ops = new FlowOps(table, new Emc(table));
-  const src = new Uint32Array(ACT_AT + 4), src8 = new Uint8Array(src.buffer);
-  src[MASK_AT + 21] = src[MASK_AT + 31] = src[MASK_AT + 40] = 0xffffffff;
-  src[KEY_AT + 21] = 0x08000001;
+  const { ops, src, src8 } = exactWordsTable(31, 40);
   // Word 40 is the index's first pick and has few values; 31 has a value
   // per two flows, so the index changes word as well as size on the way,
   // and its buckets hold two flows (the hash's case).
